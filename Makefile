@@ -1,0 +1,59 @@
+# sarlake: `make demo` and `make test` work on a fresh clone (they set up .venv first).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_COMPILE_BYTECODE := 1
+export UV_LINK_MODE := copy
+export SARLAKE_HOME ?= $(CURDIR)/var
+export AIRFLOW_HOME ?= $(SARLAKE_HOME)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM ?= 4
+export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG ?= 2
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
+PYTHON_BIN ?= python3.11
+UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
+VENV := .venv/.synced
+
+.PHONY: help setup demo test test-fast bench lint up down clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(UV):
+	$(PYTHON_BIN) -m venv .tools
+	.tools/bin/python -m pip install --quiet uv
+
+$(VENV): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON_BIN)
+	@touch $@
+
+setup: $(VENV)  ## create .venv from uv.lock
+
+demo: $(VENV)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
+	.venv/bin/python scripts/demo.py
+
+test: $(VENV)  ## set up and run every test (slow end-to-end ones included)
+	.venv/bin/python -m pytest -q -p no:cacheprovider
+
+test-fast: $(VENV)  ## the tests without the slow end-to-end ones
+	.venv/bin/python -m pytest -q -m "not slow"
+
+bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
+	.venv/bin/python bench/run.py --output docs/benchmarks.md
+
+lint: $(VENV)  ## ruff and mypy
+	.venv/bin/ruff check lake pges sarlake_plugins dags plugins tests bench scripts
+	.venv/bin/mypy lake pges
+
+up: $(VENV)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
+	bash scripts/up.sh
+
+down:  ## stop what `make up` started
+	bash scripts/up.sh stop
+
+clean:  ## remove the embedded lake (var/); keeps .venv
+	rm -rf var

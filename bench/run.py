@@ -1,0 +1,69 @@
+"""`make bench`: run every benchmark and write a Markdown table, each figure beside its reference.
+
+Each ``bench/bench_*.py`` module exposes ``run() -> list[dict]`` with rows
+``{"name", "value", "unit", "target", "reference"}``; references are measured in the same run where the row
+says so, so the table compares like with like on whatever machine runs it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.3g}" if abs(value) < 100 else f"{value:,.0f}"
+    return "" if value is None else str(value)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--output", default="docs/benchmarks.md")
+    parser.add_argument("--only", nargs="*", help="benchmark modules to run, e.g. bench_lake")
+    args = parser.parse_args()
+    sections = []
+    for path in sorted(HERE.glob("bench_*.py")):
+        if args.only and path.stem not in args.only:
+            continue
+        t0 = time.monotonic()
+        print(f"running {path.name} ...", flush=True)
+        rows = _load(path).run()
+        sections.append((path.stem, rows, time.monotonic() - t0))
+        for row in rows:
+            print(f"  {row['name']}: {_fmt(row['value'])} {row['unit']} (target {row.get('target') or '-'})")
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
+        "References are measured in the same run unless the row says otherwise.",
+        "",
+    ]
+    for stem, rows, seconds in sections:
+        lines += [f"## {stem.removeprefix('bench_')} ({seconds:.0f} s)", "",
+                  "| measure | value | unit | target | reference |", "|---|---:|---|---|---|"]
+        lines += [f"| {r['name']} | {_fmt(r['value'])} | {r['unit']} | {r.get('target') or ''} | "
+                  f"{r.get('reference') or ''} |" for r in rows]
+        lines.append("")
+    Path(args.output).write_text("\n".join(lines))
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""Errors of the lake library. Each says what was wrong and what to do."""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogError",
+    "InvalidAOIError",
+    "LakeError",
+    "ProductMetadataError",
+    "QueryError",
+]
+
+
+class LakeError(Exception):
+    """Base of every lake error."""
+
+
+class InvalidAOIError(LakeError, ValueError):
+    """An area of interest whose geometry or fields are not valid."""
+
+
+class ProductMetadataError(LakeError, ValueError):
+    """A product's ``.met.json`` is missing, unreadable or lacks required fields."""
+
+
+class QueryError(LakeError, ValueError):
+    """SQL that failed, wrote, or named a table that does not exist."""
+
+
+class CatalogError(LakeError, RuntimeError):
+    """The Iceberg catalogue could not be reached or a commit kept conflicting."""

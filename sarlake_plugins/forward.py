@@ -1,0 +1,181 @@
+"""Task bodies of the forward DAG. They call ``lake``; the DAG file only wires them.
+
+Everything here returns small JSON records (URIs, ids), never rasters or frames: XCom carries URIs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+log = logging.getLogger(__name__)
+
+#: Interferogram product type in the ``products`` table.
+IFG_PRODUCT_TYPE = "L2_IFG"
+
+
+def as_record(obj: Any) -> dict[str, Any]:
+    """Return a JSON-able dict of a pydantic model, dataclass or mapping."""
+    if hasattr(obj, "model_dump"):
+        return obj.model_dump(mode="json")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return _jsonable(dataclasses.asdict(obj))
+    return _jsonable(dict(obj))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def run_end(context: dict[str, Any]) -> datetime:
+    """The end of the run's data interval (the logical date for manual runs, now when neither is set)."""
+    for key in ("data_interval_end", "logical_date"):
+        value = context.get(key)
+        if value is not None:
+            return datetime.fromisoformat(value.isoformat())
+    return datetime.now(timezone.utc)
+
+
+def select_aois(names: list[str]) -> list[dict[str, Any]]:
+    """Return the AOIs to process: the named ones, or every active AOI.
+
+    Raises:
+        AirflowFailException: a name that is not an AOI (not retried: the trigger form was wrong).
+    """
+    from lake.aoi import list_aois
+
+    aois = {a.name: a for a in list_aois(active_only=not names)}
+    if names:
+        unknown = sorted(set(names) - set(aois))
+        if unknown:
+            raise AirflowFailException(
+                f"unknown AOI {', '.join(map(repr, unknown))}; AOIs in the lake: {', '.join(sorted(aois)) or 'none'}"
+                " (add one with `sarlake aoi add NAME --bbox W S E N`)"
+            )
+        aois = {n: aois[n] for n in names}
+    if not aois:
+        log.warning("No active AOI: add one with `sarlake aoi add NAME --bbox W S E N`.")
+    return [as_record(a) for a in aois.values()]
+
+
+def discover(aois: list[dict[str, Any]], *, lookback_days: int, context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Search the acquisition source for each AOI, upsert the acquisitions and plan their staging.
+
+    Returns:
+        One group per AOI, track and frame: ``{"acquisitions": [record, ...], "stage_run_config": {...}}``.
+    """
+    from lake.aoi import AOI
+    from lake.catalogue import record_acquisitions
+    from lake.settings import get_settings
+    from lake.sources import get_source
+
+    settings = get_settings()
+    source = get_source(settings)
+    end = run_end(context)
+    start = end - timedelta(days=lookback_days)
+    run_id = str(context.get("run_id") or "")
+    groups: dict[tuple, list[Any]] = defaultdict(list)
+    for aoi in aois:
+        found = source.search(AOI(**aoi), start, end)
+        log.info("AOI %s: %d acquisitions between %s and %s", aoi["name"], len(found), start, end)
+        for record in found:
+            groups[(record.aoi, record.track, record.frame)].append(record)
+    all_records = [r for records in groups.values() for r in records]
+    if all_records:
+        record_acquisitions(all_records)
+    return [
+        {
+            "acquisitions": [as_record(r) for r in records],
+            "stage_run_config": source.stage_run_config(records, settings=settings, run_id=run_id),
+        }
+        for records in groups.values()
+    ]
+
+
+def plan_pairs(
+    groups: list[dict[str, Any]],
+    staged: list[dict[str, Any]],
+    *,
+    neighbours: int,
+    looks: int,
+    reprocess: bool,
+    context: dict[str, Any],
+) -> list[dict[str, Any]]:
+    """Pair the staged acquisitions and return one interferogram run-config per pair still to make."""
+    from lake.pairing import nearest_pairs
+    from lake.settings import get_settings
+    from lake.sources import AcquisitionRecord
+
+    settings = get_settings()
+    failed = [s for s in staged if s.get("status") != "ok"]
+    if failed:
+        raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+    records = [AcquisitionRecord(**a) for g in groups for a in g["acquisitions"]]
+    pairs = nearest_pairs(records, neighbours)
+    done = set() if reprocess else _catalogued_pairs({r.aoi for r in records})
+    run_id = str(context.get("run_id") or "")
+    configs = []
+    for pair in pairs:
+        key = (pair.reference.acquisition_id, pair.secondary.acquisition_id)
+        if key in done:
+            continue
+        configs.append(
+            {
+                "pge": "interferogram",
+                "run_id": run_id,
+                "inputs": [pair.reference.uri, pair.secondary.uri],
+                "output_dir": f"{settings.products_root.rstrip('/')}/{IFG_PRODUCT_TYPE}/{pair.reference.aoi}",
+                "parameters": {"looks_range": looks, "looks_azimuth": looks, "aoi": pair.reference.aoi},
+            }
+        )
+    log.info("%d pairs, %d already catalogued, %d to process", len(pairs), len(pairs) - len(configs), len(configs))
+    return configs
+
+
+def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
+    """(reference, secondary) acquisition ids of the interferograms already in the lake for these AOIs."""
+    from lake.query import connect
+
+    if not aois:
+        return set()
+    con = connect()
+    rows = con.execute(
+        "SELECT reference_acquisition, secondary_acquisition FROM products "
+        "WHERE product_type = ? AND list_contains(?, aoi)",
+        [IFG_PRODUCT_TYPE, sorted(aois)],
+    ).fetchall()
+    return {(r[0], r[1]) for r in rows}
+
+
+def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list[str]:
+    """Catalogue the products the interferogram tasks made; return their ids."""
+    from lake.catalogue import catalogue_products
+    from lake.settings import get_settings
+
+    met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
+    if not met_uris:
+        log.info("Nothing new to catalogue.")
+        return []
+    ti = context.get("ti")
+    run_context = {
+        "run_id": str(context.get("run_id") or ""),
+        "dag_id": getattr(ti, "dag_id", "forward"),
+        "task_id": "interferogram",
+        "runner": get_settings().runner,
+    }
+    ids = catalogue_products(met_uris, run_context)
+    log.info("Catalogued %d products", len(ids))
+    return ids

@@ -1,0 +1,55 @@
+"""Settings: one object, SARLAKE_ environment, optional YAML, embedded defaults under one home."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+
+def test_defaults_live_under_home(sarlake_home):
+    from lake.settings import get_settings
+
+    s = get_settings()
+    for path in (s.warehouse, s.products_root, s.archive_root, s.scratch, s.airflow_home):
+        assert path.startswith(str(sarlake_home))
+    assert s.catalog_uri == f"sqlite:///{sarlake_home}/catalog.db"
+    assert s.mlflow_tracking_uri.endswith(f"{sarlake_home}/mlflow.db")
+    assert s.runner == "local"
+
+
+def test_environment_and_yaml_merge_with_env_winning(sarlake_home, tmp_path, monkeypatch):
+    from lake.settings import get_settings
+
+    cfg = tmp_path / "settings.yaml"
+    cfg.write_text("warehouse: s3://lake/wh\nrunner: kubernetes\nk8s: {image: 'img:1', cpu_request: '3'}\n")
+    monkeypatch.setenv("SARLAKE_CONFIG", str(cfg))
+    monkeypatch.setenv("SARLAKE_K8S__IMAGE", "img:2")
+    s = get_settings()
+    assert s.warehouse == "s3://lake/wh"
+    assert s.runner == "kubernetes"
+    assert s.k8s.image == "img:2"
+    assert s.k8s.cpu_request == "3"
+    assert s.products_root == f"{sarlake_home}/products"
+
+
+def test_unknown_keys_and_bad_values_are_refused(sarlake_home, tmp_path, monkeypatch):
+    from lake.settings import Settings
+
+    with pytest.raises(ValidationError, match="warehous"):
+        Settings(warehous="x")
+    with pytest.raises(ValidationError, match="runner"):
+        Settings(runner="slurm")
+    monkeypatch.setenv("SARLAKE_CONFIG", str(tmp_path / "missing.yaml"))
+    with pytest.raises(FileNotFoundError, match="missing.yaml"):
+        Settings()
+
+
+def test_to_env_round_trips(sarlake_home, monkeypatch):
+    from lake.settings import Settings, get_settings
+
+    s = get_settings(runner="kubernetes", k8s={"image": "x:9", "node_selector": {"pool": "a"}})
+    for key, value in s.to_env().items():
+        monkeypatch.setenv(key, value)
+    again = Settings()
+    assert again.model_dump() == s.model_dump()
+    assert again.k8s.node_selector == {"pool": "a"}
