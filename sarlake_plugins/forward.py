@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk.exceptions import AirflowFailException
@@ -41,12 +41,12 @@ def _jsonable(value: Any) -> Any:
 
 
 def run_end(context: dict[str, Any]) -> datetime:
-    """The end of the run's data interval (the logical date for manual runs, now when neither is set)."""
+    """Return the end of the run's data interval (the logical date for manual runs, now when neither is set)."""
     for key in ("data_interval_end", "logical_date"):
         value = context.get(key)
         if value is not None:
             return datetime.fromisoformat(value.isoformat())
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def select_aois(names: list[str]) -> list[dict[str, Any]]:
@@ -138,7 +138,7 @@ def plan_pairs(
                 "run_id": run_id,
                 "inputs": [pair.reference.uri, pair.secondary.uri],
                 "output_dir": f"{settings.products_root.rstrip('/')}/{IFG_PRODUCT_TYPE}/{pair.reference.aoi}",
-                "parameters": {"looks_range": looks, "looks_azimuth": looks, "aoi": pair.reference.aoi},
+                "parameters": {"looks_range": looks, "looks_azimuth": looks},
             }
         )
     log.info("%d pairs, %d already catalogued, %d to process", len(pairs), len(pairs) - len(configs), len(configs))
@@ -146,7 +146,7 @@ def plan_pairs(
 
 
 def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
-    """(reference, secondary) acquisition ids of the interferograms already in the lake for these AOIs."""
+    """Return the (reference, secondary) acquisition ids of the interferograms already in the lake for these AOIs."""
     from lake.query import connect
 
     if not aois:

@@ -1,0 +1,30 @@
+"""Errors of the PGEs. Each carries a ``code`` the orchestrator routes on and the process exit code.
+
+``InputValidationError`` (exit 2) is never retried: the run-config or an input is wrong and a retry would
+fail the same way. ``ProcessingError`` (exit 1) is a failure that a retry may fix.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputValidationError", "PGEError", "ProcessingError"]
+
+
+class PGEError(Exception):
+    """Base of every PGE error: a one-line message saying what was wrong and what to do."""
+
+    code: str = "PGE_ERROR"
+    exit_code: int = 1
+
+
+class InputValidationError(PGEError, ValueError):
+    """Invalid input: unknown run-config key, missing DEM, corrupt raster, inputs that do not overlap."""
+
+    code = "INVALID_INPUT"
+    exit_code = 2
+
+
+class ProcessingError(PGEError, RuntimeError):
+    """Processing failed on valid input (a crashed unwrapper, a full disk, an upload that failed)."""
+
+    code = "PROCESSING_FAILED"
+    exit_code = 1

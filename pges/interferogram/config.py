@@ -1,0 +1,79 @@
+"""Parameters of the ``interferogram`` PGE (pydantic only: cheap to import)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pges.contract import PGEParameters
+
+__all__ = ["FilterConfig", "InterferogramParameters", "ReferencePoint", "SnaphuConfig", "UnwrapConfig"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FilterConfig(_Strict):
+    """Goldstein-Werner adaptive filter."""
+
+    strength: float = Field(0.5, ge=0, le=1, description="Filter exponent alpha (0 = off, 1 = strongest).")
+    patch: int = Field(32, ge=8, le=256, description="FFT block size, pixels (even).")
+
+    @model_validator(mode="after")
+    def _even(self) -> FilterConfig:
+        if self.patch % 2:
+            raise ValueError("filter.patch must be even")
+        return self
+
+
+class SnaphuConfig(_Strict):
+    """SNAPHU statistical-cost network-flow unwrapping (Chen & Zebker 2001) via the snaphu package."""
+
+    method: Literal["snaphu"] = Field("snaphu", description="Unwrapper.")
+    cost: Literal["smooth", "defo"] = Field("smooth", description="Statistical cost mode.")
+    init: Literal["mcf", "mst"] = Field("mcf", description="Initialisation: minimum cost flow or spanning tree.")
+    min_conncomp_frac: float = Field(0.01, gt=0, lt=1, description="Smallest connected component, fraction of pixels.")
+    ntiles: tuple[int, int] = Field((1, 1), description="Tiles along rows/columns (large grids).")
+    tile_overlap: int = Field(0, ge=0, description="Tile overlap, pixels.")
+    nproc: int = Field(1, ge=1, description="Processes for tiled unwrapping.")
+
+
+# A second unwrapper turns this into a tagged union, as ``DeformationSource`` in simulate/config.py:
+#   Annotated[Annotated[SnaphuConfig, Tag("snaphu")] | Annotated[OtherConfig, Tag("other")],
+#             tag_with_default("method", "snaphu")]
+UnwrapConfig = SnaphuConfig
+
+
+class ReferencePoint(_Strict):
+    """Where the unwrapped phase is set to zero."""
+
+    method: Literal["coherence", "latlon"] = Field(
+        "coherence", description="coherence: centre of the most coherent window; latlon: the given point."
+    )
+    lat: float | None = Field(None, ge=-90, le=90, description="Latitude of the reference (method latlon).")
+    lon: float | None = Field(None, ge=-180, le=180, description="Longitude of the reference (method latlon).")
+    window: int = Field(5, ge=1, le=51, description="Averaging window (multilooked pixels, odd).")
+
+    @model_validator(mode="after")
+    def _need_point(self) -> ReferencePoint:
+        if self.method == "latlon" and (self.lat is None or self.lon is None):
+            raise ValueError("reference.method 'latlon' needs reference.lat and reference.lon")
+        return self
+
+
+class InterferogramParameters(PGEParameters):
+    """Interferogram from two coregistered SLCs (reference = later date, secondary = earlier)."""
+
+    looks_range: int = Field(3, ge=1, le=64, description="Looks along range (columns).")
+    looks_azimuth: int = Field(3, ge=1, le=64, description="Looks along azimuth (rows).")
+    filter: FilterConfig = Field(default_factory=FilterConfig, description="Goldstein filter.")  # type: ignore[arg-type]
+    unwrap: UnwrapConfig = Field(default_factory=SnaphuConfig, description="Phase unwrapping.")  # type: ignore[arg-type]
+    reference: ReferencePoint = Field(default_factory=ReferencePoint, description="Reference point.")  # type: ignore[arg-type]
+    posting_deg: float = Field(0.001, gt=0, le=0.1, description="Posting of the geocoded lat/lon grid, degrees.")
+    min_coherence: float = Field(
+        0.0, ge=0, lt=1, description="Pixels below this coherence are masked for unwrapping and in the outputs."
+    )
+    verify_checksums: bool = Field(True, description="Check every input file against the sha256 in its met.json.")
+    browse_max_size: int = Field(800, ge=64, le=4096, description="Largest side of the browse PNG panels, pixels.")

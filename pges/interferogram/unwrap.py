@@ -1,0 +1,87 @@
+"""Phase unwrapping behind one seam: ``unwrap(ifg, coherence, nlooks, mask, config) -> Unwrapped``.
+
+Unwrappers register in ``UNWRAPPERS`` by the ``method`` of their config; a second one (e.g. a
+branch-cut or a machine-learned unwrapper) adds a config model in ``config.py`` and a function here.
+The unwrapped phase (rad) has the same convention as the wrapped one; connected components are labels
+> 0, with 0 = not unwrapped.
+
+Reference: Chen, C. W. & Zebker, H. A. (2001), Two-dimensional phase unwrapping with use of statistical
+models for cost functions in nonlinear optimization, JOSA A 18(2), 338-351.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pges.errors import ProcessingError
+from pges.interferogram.config import SnaphuConfig
+
+__all__ = ["UNWRAPPERS", "Unwrapped", "unwrap", "unwrap_snaphu"]
+
+logger = logging.getLogger(__name__)
+
+
+@contextmanager
+def _stdout_to_stderr() -> Iterator[None]:
+    """Send a child binary's stdout to stderr, so the PGE's stdout carries only the result JSON."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        os.dup2(2, 1)
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+@dataclass
+class Unwrapped:
+    """Unwrapped phase (float32, rad) and connected-component labels (uint16, 0 = not unwrapped)."""
+
+    phase: np.ndarray
+    conncomp: np.ndarray
+    software: dict[str, str]
+
+
+def unwrap_snaphu(ifg: np.ndarray, coherence: np.ndarray, nlooks: float, mask: np.ndarray, cfg: SnaphuConfig) -> Unwrapped:
+    """Unwrap with SNAPHU (``snaphu.unwrap`` of the snaphu-py package, which bundles the binary)."""
+    import snaphu
+
+    igram = np.nan_to_num(ifg).astype(np.complex64)
+    corr = np.clip(np.nan_to_num(coherence), 0.0, 1.0).astype(np.float32)
+    try:
+        with _stdout_to_stderr():
+            unw, cc = snaphu.unwrap(
+                igram,
+                corr,
+                nlooks=float(nlooks),
+                cost=cfg.cost,
+                init=cfg.init,
+                mask=mask.astype(np.uint8) if mask is not None and not mask.all() else None,
+                min_conncomp_frac=cfg.min_conncomp_frac,
+                ntiles=cfg.ntiles,
+                tile_overlap=cfg.tile_overlap,
+                nproc=cfg.nproc,
+            )
+    except Exception as exc:  # the binary failed: retryable
+        raise ProcessingError(f"SNAPHU failed: {exc}") from exc
+    return Unwrapped(unw.astype(np.float32), cc.astype(np.uint16), {"snaphu": getattr(snaphu, "__version__", "?")})
+
+
+UNWRAPPERS: dict[str, Callable[..., Unwrapped]] = {"snaphu": unwrap_snaphu}
+
+
+def unwrap(ifg: np.ndarray, coherence: np.ndarray, nlooks: float, mask: np.ndarray, cfg: Any) -> Unwrapped:
+    """Unwrap with the method named by ``cfg.method``."""
+    fn = UNWRAPPERS[cfg.method]
+    logger.info("unwrapping %dx%d with %s (%s)", *ifg.shape, cfg.method, cfg.model_dump(exclude={"method"}))
+    return fn(ifg, coherence, nlooks, mask, cfg)

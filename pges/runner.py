@@ -1,0 +1,138 @@
+"""Running a PGE: staging folder, provenance, publishing, and the result record of the contract."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pges import __version__
+from pges.contract import RunConfig
+from pges.errors import PGEError, ProcessingError
+from pges.metadata import provenance_block
+from pges.storage import Publisher, fetch_input
+
+__all__ = ["ProductResult", "RunContext", "execute", "failure_result", "scratch_root"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ProductResult:
+    """One product of a run: staged (to publish) or skipped because it was already published."""
+
+    id: str
+    staged_dir: Path | None
+    skipped: bool = False
+
+
+def scratch_root() -> Path:
+    """Where runs stage their files: ``<scratch>/pges`` from ``lake.settings`` (``SARLAKE_SCRATCH``).
+
+    With the embedded defaults scratch and products share ``SARLAKE_HOME``, so publishing is a rename.
+    """
+    try:
+        from lake.settings import get_settings
+
+        scratch = Path(get_settings().scratch)
+    except ImportError:  # pragma: no cover - a stripped PGE image without the lake package
+        scratch = Path(tempfile.gettempdir())
+    return scratch / "pges"
+
+
+@dataclass
+class RunContext:
+    """What a PGE's ``run`` gets besides its run-config: a staging area, input fetching, provenance."""
+
+    pge: str
+    run_id: str
+    workdir: Path
+    publisher: Publisher
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def product_dir(self, product_id: str) -> Path:
+        """A fresh staging folder for one product (published as ``<output_dir>/<product_id>/``)."""
+        path = self.workdir / "products" / product_id
+        path.mkdir(parents=True, exist_ok=False)
+        return path
+
+    def fetch(self, uri: str) -> Path:
+        """Local path of an input URI (``s3://`` objects are downloaded into the work folder)."""
+        return fetch_input(uri, self.workdir / "inputs")
+
+    def provenance(self, cfg: RunConfig[Any], **extra_software: str) -> dict[str, Any]:
+        """The provenance block for a product of this run (``finished_at`` = now)."""
+        import os
+
+        from pges.metadata import software_versions
+
+        software = software_versions()
+        software.update(extra_software)
+        return provenance_block(
+            pge_name=self.pge,
+            run_id=self.run_id,
+            inputs=list(cfg.inputs),
+            parameters=cfg.parameters.model_dump(mode="json"),
+            started_at=self.started_at,
+            pge_image=os.environ.get("SARLAKE_PGE_IMAGE"),
+            software=software,
+        )
+
+
+def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
+    """Run a PGE in a staging folder and publish its products; return the result record.
+
+    Raises:
+        PGEError: the PGE's own errors pass through; any other exception becomes a ProcessingError.
+    """
+    publisher = Publisher(cfg.output_dir)
+    try:
+        root = scratch_root()
+        root.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"pge-{name}-", dir=root))
+    except OSError as exc:
+        raise ProcessingError(f"cannot create a staging folder under {root}: {exc}") from exc
+    ctx = RunContext(pge=name, run_id=cfg.run_id, workdir=workdir, publisher=publisher)
+    try:
+        outputs = run_fn(cfg, ctx)
+        products = []
+        for product in outputs.products:
+            if product.staged_dir is not None and not product.skipped:
+                met_uri = publisher.publish(product.id, product.staged_dir)
+            else:
+                met_uri = publisher.met_uri(product.id)
+            products.append({"id": product.id, "met_uri": met_uri, "skipped": product.skipped})
+    except PGEError:
+        raise
+    except MemoryError as exc:
+        raise ProcessingError(f"{name} ran out of memory: {exc}") from exc
+    except Exception as exc:
+        raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "pge": name,
+        "pge_version": __version__,
+        "run_id": cfg.run_id,
+        "status": "ok",
+        "exit_code": 0,
+        "products": products,
+        "error": None,
+    }
+
+
+def failure_result(name: str, error: PGEError, run_id: str | None = None) -> dict[str, Any]:
+    """The result record of a failed run."""
+    return {
+        "pge": name,
+        "pge_version": __version__,
+        "run_id": run_id,
+        "status": "failed",
+        "exit_code": error.exit_code,
+        "products": [],
+        "error": {"code": error.code, "message": str(error)},
+    }

@@ -1,0 +1,149 @@
+"""The ``simulate`` PGE: write one SLC product per acquisition (skipping those already published).
+
+Product layout (``<output_dir>/<id>/``): ``slc.tif`` (complex64, radar grid), ``lat.tif``/``lon.tif``
+(float64 lookups), ``dem.tif`` (float32 heights on the radar grid, m), ``truth/`` (``deformation_los_mm.tif``,
+``phase_rad.tif``, ``atmosphere_los_mm.tif``) and ``<id>.met.json`` (``sarlake:product_type`` L1_SLC).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pges.contract import RunConfig
+from pges.dem import load_dem, sample
+from pges.errors import InputValidationError
+from pges.metadata import AssetSpec, build_item, footprint_polygon, iso_utc, write_item
+from pges.raster import write_radar
+from pges.runner import ProductResult, RunContext
+from pges.simulate.config import Acquisition, SimulateParameters
+from pges.simulate.geometry import RadarGrid, grid_for_bbox
+from pges.simulate.scene import common_scene, simulate_date
+
+__all__ = ["SimulateOutputs", "run"]
+
+logger = logging.getLogger(__name__)
+
+SLC_DURATION_S = 27.0
+SPEED_OF_LIGHT = 299_792_458.0
+
+
+@dataclass
+class SimulateOutputs:
+    """Every product of a simulate run (skipped ones included)."""
+
+    products: list[ProductResult] = field(default_factory=list)
+
+
+def band_letter(wavelength_m: float) -> str:
+    """IEEE radar band of a wavelength."""
+    for letter, lo, hi in (("X", 0.025, 0.0375), ("C", 0.0375, 0.075), ("S", 0.075, 0.15), ("L", 0.15, 0.30)):
+        if lo <= wavelength_m < hi:
+            return letter
+    return "P" if wavelength_m >= 0.30 else "Ku"
+
+
+def _utc(t: datetime) -> datetime:
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+class _Frame:
+    """Grid, lookups, DEM and common scene of the frame: computed once, only if a date needs them."""
+
+    def __init__(self, p: SimulateParameters) -> None:
+        heading = p.heading_deg if p.heading_deg is not None else (-10.0 if p.direction == "A" else 190.0)
+        self.grid: RadarGrid = grid_for_bbox(p.bbox, heading, p.posting_m, p.incidence_deg)
+        self.lon, self.lat = self.grid.lonlat()
+        footprint = (float(self.lon.min()), float(self.lat.min()), float(self.lon.max()), float(self.lat.max()))
+        dem = load_dem(footprint, p.dem)
+        self.dem = sample(dem, self.lon, self.lat)
+        if not np.isfinite(self.dem).all():
+            raise InputValidationError(f"DEM {dem.source} does not cover the radar grid; pass parameters.dem=PATH")
+        self.dem_source = dem.source
+        self.sigma0, self.speckle = common_scene(p, self.grid, self.dem)
+        logger.info("radar grid %dx%d at %.0f m, heading %.1f deg", *self.grid.shape, p.posting_m, heading)
+
+
+def _write_product(p: SimulateParameters, acq: Acquisition, frame: _Frame, out: Path, prov: dict[str, Any]) -> None:
+    start = _utc(acq.start_time)
+    scene = simulate_date(p, frame.grid, start, frame.sigma0, frame.speckle, dem_error_m=None)
+    write_radar(out / "slc.tif", scene.slc)
+    write_radar(out / "lat.tif", frame.lat)
+    write_radar(out / "lon.tif", frame.lon)
+    write_radar(out / "dem.tif", frame.dem)
+    truth = out / "truth"
+    truth.mkdir()
+    write_radar(truth / "deformation_los_mm.tif", scene.deformation_los_mm)
+    write_radar(truth / "phase_rad.tif", scene.phase_rad)
+    write_radar(truth / "atmosphere_los_mm.tif", scene.atmosphere_los_mm)
+
+    g = frame.grid
+    corners = [(0, 0), (0, g.cols - 1), (g.rows - 1, g.cols - 1), (g.rows - 1, 0)]
+    lon_c = [float(frame.lon[r, c]) for r, c in corners]
+    lat_c = [float(frame.lat[r, c]) for r, c in corners]
+    if sum((lon_c[i] * lat_c[(i + 1) % 4] - lon_c[(i + 1) % 4] * lat_c[i]) for i in range(4)) < 0:
+        lon_c, lat_c = lon_c[::-1], lat_c[::-1]  # GeoJSON exterior rings are counter-clockwise
+    properties = {
+        "datetime": iso_utc(start),
+        "start_datetime": iso_utc(start),
+        "end_datetime": iso_utc(start + timedelta(seconds=SLC_DURATION_S)),
+        "sarlake:product_type": "L1_SLC",
+        "platform": "sentinel-1a",
+        "constellation": "sentinel-1",
+        "sar:instrument_mode": "IW",
+        "sar:frequency_band": band_letter(p.wavelength_m),
+        "sar:center_frequency": round(SPEED_OF_LIGHT / p.wavelength_m / 1e9, 4),
+        "sar:polarizations": ["VV"],
+        "sar:product_type": "SLC",
+        "sat:relative_orbit": p.track,
+        "sat:orbit_state": "ascending" if p.direction == "A" else "descending",
+        "sarlake:frame": p.frame,
+        "sarlake:aoi": p.aoi,
+        "sarlake:acquisition_date": start.date().isoformat(),
+        "sarlake:perpendicular_baseline_m": scene.perpendicular_baseline_m,
+        "sarlake:wavelength_m": p.wavelength_m,
+        "sarlake:grid": g.to_dict(),
+        "sarlake:simulated": True,
+        "sarlake:seed": p.seed,
+        "sarlake:dem_source": Path(frame.dem_source).name,
+    }
+    item = build_item(
+        product_dir=out,
+        item_id=acq.id,
+        geometry=footprint_polygon(lon_c, lat_c),
+        bbox=[min(lon_c), min(lat_c), max(lon_c), max(lat_c)],
+        properties=properties,
+        assets={
+            "slc": AssetSpec("slc.tif", title="SLC, complex64, radar grid (rows azimuth, cols range)"),
+            "lat": AssetSpec("lat.tif", roles=("metadata",), title="latitude lookup, degrees"),
+            "lon": AssetSpec("lon.tif", roles=("metadata",), title="longitude lookup, degrees"),
+            "dem": AssetSpec("dem.tif", roles=("metadata",), title="DEM heights on the radar grid, m"),
+            "truth": AssetSpec("truth", roles=("truth",), title="simulator truth rasters"),
+        },
+        provenance=prov,
+    )
+    write_item(item, out)
+
+
+def run(cfg: RunConfig[SimulateParameters], ctx: RunContext) -> SimulateOutputs:
+    """Simulate every acquisition of the run-config that is not yet in ``output_dir``."""
+    p = cfg.parameters
+    outputs = SimulateOutputs()
+    frame: _Frame | None = None
+    for acq in p.acquisitions:
+        if ctx.publisher.exists(acq.id):
+            logger.info("%s already exists: skipped", acq.id)
+            outputs.products.append(ProductResult(acq.id, None, skipped=True))
+            continue
+        if frame is None:
+            frame = _Frame(p)
+        out = ctx.product_dir(acq.id)
+        _write_product(p, acq, frame, out, ctx.provenance(cfg))
+        outputs.products.append(ProductResult(acq.id, out))
+        logger.info("simulated %s", acq.id)
+    return outputs

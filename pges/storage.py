@@ -1,0 +1,167 @@
+"""Where PGE inputs come from and where products go: local folders, ``file://`` and ``s3://``.
+
+Products are written to a staging folder (under the scratch folder) and published only when complete:
+a local output is moved into ``<output_dir>/<product_id>/`` by an atomic rename (through a hidden partial
+folder on the destination file system when scratch is on another one); an ``s3://`` output is uploaded
+file by file with the met.json last, so a reader that sees the met.json sees a complete product.
+S3 connection settings come from ``lake.settings`` (``SARLAKE_S3__*``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from pges.errors import InputValidationError, ProcessingError
+
+__all__ = ["Publisher", "is_s3", "join_uri", "local_path", "s3_client", "split_s3"]
+
+logger = logging.getLogger(__name__)
+
+
+def is_s3(uri: str) -> bool:
+    """True for ``s3://`` (and ``s3a://``) URIs."""
+    return uri.startswith(("s3://", "s3a://"))
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """``s3://bucket/a/b`` -> ``("bucket", "a/b")``."""
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def join_uri(base: str, *parts: str) -> str:
+    """Join path parts to a local path or URI."""
+    if is_s3(base) or base.startswith("file://"):
+        return "/".join([base.rstrip("/"), *parts])
+    return str(Path(base, *parts))
+
+
+def local_path(uri: str) -> Path | None:
+    """The local path of a plain path or ``file://`` URI; None for a remote URI."""
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    if "://" in uri:
+        return None
+    return Path(uri)
+
+
+def s3_client() -> Any:
+    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (via ``lake.settings``)."""
+    import boto3
+    from botocore.config import Config
+
+    from lake.settings import get_settings
+
+    s3 = get_settings().s3
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id,
+        aws_secret_access_key=s3.secret_access_key,
+        config=Config(s3={"addressing_style": "path" if s3.path_style else "auto"}),
+    )
+
+
+def fetch_input(uri: str, cache_dir: Path) -> Path:
+    """Return a local path for an input URI, downloading ``s3://`` objects into ``cache_dir``.
+
+    Raises:
+        InputValidationError: the file does not exist or the scheme is not supported.
+    """
+    path = local_path(uri)
+    if path is not None:
+        if not path.is_file():
+            raise InputValidationError(f"input {uri} does not exist or is not a file")
+        return path
+    if not is_s3(uri):
+        raise InputValidationError(f"input {uri}: unsupported URI scheme (use a path, file:// or s3://)")
+    bucket, key = split_s3(uri)
+    dest = cache_dir / bucket / key
+    if not dest.is_file():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        client = s3_client()
+        try:
+            client.download_file(bucket, key, str(dest))
+        except Exception as exc:  # botocore raises many kinds
+            code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchKey", "NotFound"):
+                raise InputValidationError(f"input {uri} does not exist") from exc
+            raise ProcessingError(f"cannot download input {uri}: {exc}") from exc
+    return dest
+
+
+class Publisher:
+    """Moves finished products from staging into ``output_dir`` (a folder or an ``s3://`` prefix)."""
+
+    def __init__(self, output_dir: str) -> None:
+        self.output_dir = output_dir.rstrip("/") if is_s3(output_dir) else output_dir
+
+    def met_uri(self, product_id: str) -> str:
+        """URI of a published product's met.json."""
+        if is_s3(self.output_dir):
+            return f"{self.output_dir}/{product_id}/{product_id}.met.json"
+        base = local_path(self.output_dir)
+        assert base is not None
+        return str((base / product_id / f"{product_id}.met.json").absolute())
+
+    def exists(self, product_id: str) -> bool:
+        """True when the product's met.json is already published (so the product is complete)."""
+        if is_s3(self.output_dir):
+            bucket, key = split_s3(self.met_uri(product_id))
+            try:
+                s3_client().head_object(Bucket=bucket, Key=key)
+            except Exception:
+                return False
+            return True
+        return Path(self.met_uri(product_id)).is_file()
+
+    def publish(self, product_id: str, staged: Path) -> str:
+        """Publish a staged product folder; return the met.json URI."""
+        if is_s3(self.output_dir):
+            self._upload(product_id, staged)
+        else:
+            self._move(product_id, staged)
+        return self.met_uri(product_id)
+
+    def _move(self, product_id: str, staged: Path) -> None:
+        base = local_path(self.output_dir)
+        assert base is not None
+        base.mkdir(parents=True, exist_ok=True)
+        final = base / product_id
+        token = uuid.uuid4().hex[:8]
+        try:
+            if os.stat(staged).st_dev == os.stat(base).st_dev:
+                ready = staged
+            else:
+                ready = base / f".{product_id}.partial-{token}"
+                shutil.copytree(staged, ready)
+            if final.exists():  # re-run of the same product: swap it in, then drop the old one
+                old = base / f".{product_id}.old-{token}"
+                os.rename(final, old)
+                os.rename(ready, final)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.rename(ready, final)
+        except OSError as exc:
+            raise ProcessingError(f"cannot publish {product_id} into {base}: {exc}") from exc
+        logger.info("published %s", final)
+
+    def _upload(self, product_id: str, staged: Path) -> None:
+        bucket, prefix = split_s3(self.output_dir)
+        client = s3_client()
+        files = sorted(p for p in staged.rglob("*") if p.is_file())
+        met = [p for p in files if p.name.endswith(".met.json")]
+        try:
+            for path in [p for p in files if p not in met] + met:  # met.json last
+                key = "/".join(filter(None, [prefix, product_id, str(path.relative_to(staged))]))
+                client.upload_file(str(path), bucket, key)
+        except Exception as exc:
+            raise ProcessingError(f"cannot upload {product_id} to {self.output_dir}: {exc}") from exc
+        logger.info("uploaded %s to %s", product_id, self.output_dir)

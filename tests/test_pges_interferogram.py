@@ -1,0 +1,239 @@
+"""simulate + interferogram end to end on a small Vesuvius pair, checked against the simulator's truth."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import rasterio
+
+from pges.cli import main
+from pges.interferogram.config import InterferogramParameters
+from pges.interferogram.form import form_multilook, form_multilook_numpy
+from pges.interferogram.geocode import geocode, geogrid_for, multilook_mean, radar_coords
+from pges.interferogram.goldstein import goldstein, goldstein_reference
+from pges.interferogram.pge import process_pair
+from pges.raster import read_raster
+
+BBOX = [14.40, 40.78, 14.46, 40.83]
+DATES = [("S1_044A_20240103", "2024-01-03T05:00:00Z"), ("S1_044A_20240702", "2024-07-02T05:00:00Z"),
+         ("S1_044A_20240714", "2024-07-14T05:00:00Z")]
+# strong bowl: ~ -100 mm LOS over the half-year pair, several fringes to unwrap
+DEFO = [{"kind": "gaussian", "rate_mm_per_yr": -250.0, "sigma_m": 1500.0}]
+
+
+def _sim(out: Path, acqs, **extra) -> dict:
+    params = {"bbox": BBOX, "track": 44, "direction": "A", "frame": "F0440", "aoi": "vesuvius",
+              "acquisitions": [{"id": i, "start_time": t} for i, t in acqs], "deformation": DEFO, **extra}
+    res = out.parent / f"{out.name}-res.json"
+    cfg = {"pge": "simulate", "output_dir": str(out), "parameters": params}
+    assert main(["simulate", "--run-config-json", json.dumps(cfg), "--result-file", str(res)]) == 0
+    return json.loads(res.read_text())
+
+
+def _ifg(inputs, out: Path, res: Path, **params) -> int:
+    cfg = {"pge": "interferogram", "run_id": "t", "inputs": [str(i) for i in inputs], "output_dir": str(out),
+           "parameters": params}
+    return main(["interferogram", "--run-config-json", json.dumps(cfg), "--result-file", str(res)])
+
+
+def _met(archive: Path, pid: str) -> Path:
+    return archive / pid / f"{pid}.met.json"
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory):
+    import os
+
+    root = tmp_path_factory.mktemp("ifg")
+    os.environ["SARLAKE_HOME"] = str(root / "home")
+    archive = root / "archive"
+    _sim(archive, DATES[:2], atmosphere={"turbulence_mm": 0.0})
+    res = root / "res.json"
+    assert _ifg([_met(archive, DATES[0][0]), _met(archive, DATES[1][0])], root / "ifg", res) == 0
+    result = json.loads(res.read_text())
+    yield root, archive, result
+
+
+def test_simulate_same_date_identical_across_runs(tmp_path: Path, sarlake_home: Path) -> None:
+    a, b = tmp_path / "a", tmp_path / "b"
+    _sim(a, [DATES[0], DATES[1]])
+    _sim(b, [DATES[2], DATES[1]])  # other dates in the run, other order
+    pid = DATES[1][0]
+    for name in ("slc.tif", "lat.tif", "lon.tif", "dem.tif", "truth/phase_rad.tif", "truth/deformation_los_mm.tif"):
+        assert (a / pid / name).read_bytes() == (b / pid / name).read_bytes(), name
+    ma, mb = (json.loads(_met(x, pid).read_text()) for x in (a, b))
+    assert ma["properties"]["sarlake:perpendicular_baseline_m"] == mb["properties"]["sarlake:perpendicular_baseline_m"]
+    assert ma["properties"]["sarlake:grid"] == mb["properties"]["sarlake:grid"]
+    # idempotent: a re-run skips what exists and leaves it untouched
+    mtime = (a / pid / "slc.tif").stat().st_mtime_ns
+    again = _sim(a, [DATES[1]])
+    assert again["products"][0]["skipped"] is True and (a / pid / "slc.tif").stat().st_mtime_ns == mtime
+    # truth is the SLC phase: with rho = 1 the interferogram phase equals the truth difference
+    c = tmp_path / "c"
+    _sim(c, DATES[:2], noise={"coherence": 1.0})
+    s0, s1 = (read_raster(c / p / "slc.tif") for p, _ in DATES[:2])
+    t0, t1 = (read_raster(c / p / "truth/phase_rad.tif") for p, _ in DATES[:2])
+    err = np.angle(s1 * np.conj(s0) * np.exp(-1j * (t1.astype(np.float64) - t0)))
+    assert np.abs(err).max() < 1e-3
+    d = read_raster(c / DATES[1][0] / "truth/deformation_los_mm.tif")
+    assert d.min() < -50  # the bowl is there (LOS towards the satellite negative = subsidence)
+
+
+def test_products_are_valid_cogs(world) -> None:
+    root, archive, result = world
+    (product,) = result["products"]
+    met = Path(product["met_uri"])
+    item = json.loads(met.read_text())
+    assert item["id"].startswith("S1-GUNW-A-R-044-tops-20240702_20240103-050000-")
+    assert item["id"].endswith("-v0_1_0") and "-PP-" in item["id"]
+    props = item["properties"]
+    assert props["sarlake:product_type"] == "L2_IFG" and props["sarlake:temporal_baseline_days"] == 181
+    assert 0.5 < props["sarlake:coherence_mean"] <= 1 and props["sarlake:unwrapped_fraction"] > 0.9
+    names = {"unwrapped_phase", "coherence", "connected_components", "amplitude", "los_displacement", "wrapped_phase"}
+    assert names | {"browse"} <= set(item["assets"])
+    for name in names:
+        with rasterio.open(met.parent / item["assets"][name]["href"]) as src:
+            assert src.crs.to_epsg() == 4326 and src.nodata is not None or name != "connected_components"
+            assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
+            assert src.block_shapes[0][0] in (src.height, 256) or src.block_shapes[0] == (256, 256)
+            assert src.driver == "GTiff"
+    assert (met.parent / "browse.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_los_matches_truth(world) -> None:
+    root, archive, result = world
+    met = Path(result["products"][0]["met_uri"])
+    p = InterferogramParameters()
+    lat = read_raster(archive / DATES[0][0] / "lat.tif")
+    lon = read_raster(archive / DATES[0][0] / "lon.tif")
+    d0, d1 = (read_raster(archive / pid / "truth/deformation_los_mm.tif").astype(np.float64) for pid, _ in DATES[:2])
+    la, lr = p.looks_azimuth, p.looks_range
+    lat_ml, lon_ml = multilook_mean(lat, la, lr), multilook_mean(lon, la, lr)
+    coords = radar_coords(lat_ml, lon_ml, geogrid_for(lat_ml, lon_ml, p.posting_deg))
+    truth = geocode(multilook_mean(d1 - d0, la, lr), coords)
+    with rasterio.open(met.parent / "los_displacement.tif") as src:
+        los = src.read(1)
+        assert src.shape == truth.shape
+    ok = np.isfinite(los) & np.isfinite(truth)
+    assert ok.mean() > 0.5
+    diff = los[ok] - truth[ok]
+    diff -= np.median(diff)
+    rmse = float(np.sqrt(np.mean(diff**2)))
+    assert np.ptp(truth[ok]) > 50  # a real signal, several fringes
+    assert rmse < 3.0, rmse
+
+
+def test_noise_free_pair_unwraps_exactly(tmp_path: Path, sarlake_home: Path) -> None:
+    arch = tmp_path / "a"
+    _sim(arch, DATES[:2], noise={"coherence": 1.0})
+    s0, s1 = (read_raster(arch / pid / "slc.tif") for pid, _ in DATES[:2])
+    t0, t1 = (read_raster(arch / pid / "truth/phase_rad.tif").astype(np.float64) for pid, _ in DATES[:2])
+    p = InterferogramParameters(filter={"strength": 0.0})
+    arrays = process_pair(s1, s0, p)
+    # what a perfect unwrapper recovers: the intensity-weighted multilook of the true phase difference
+    la, lr = p.looks_azimuth, p.looks_range
+    dphi = t1 - t0
+    mean = multilook_mean(dphi, la, lr)
+    rows, cols = mean.shape[0] * la, mean.shape[1] * lr
+    w = (np.abs(s0) * np.abs(s1)).astype(np.float64)[:rows, :cols]
+    resid = np.exp(1j * (dphi[:rows, :cols] - np.repeat(np.repeat(mean, la, 0), lr, 1)))
+    truth = mean + np.angle(multilook_mean(w * resid, la, lr))
+    r, c = arrays.reference_rc
+    h = p.reference.window // 2
+    truth = truth - truth[r - h : r + h + 1, c - h : c + h + 1].mean()
+    err = arrays.unwrapped - truth
+    assert np.isfinite(arrays.unwrapped).all()
+    assert np.ptp(truth) > 4 * np.pi
+    assert np.abs(err).max() < 1e-3
+
+
+def test_bad_inputs_exit_2(world, tmp_path: Path) -> None:
+    root, archive, _ = world
+    import shutil
+
+    bad = tmp_path / "bad"
+    shutil.copytree(archive, bad)
+    m0, m1 = _met(bad, DATES[0][0]), _met(bad, DATES[1][0])
+    res = tmp_path / "res.json"
+    # corrupt raster, caught by the checksum
+    slc = bad / DATES[1][0] / "slc.tif"
+    slc.write_bytes(slc.read_bytes()[:5000])
+    proc = subprocess.run([sys.executable, "-m", "pges", "interferogram", "--run-config-json",
+                           json.dumps({"pge": "interferogram", "inputs": [str(m0), str(m1)], "output_dir": str(tmp_path / "o"),
+                                       "parameters": {}})], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and str(slc) in proc.stderr and "sha256" in proc.stderr
+    # the same without checksums: the reader names the file
+    assert _ifg([m0, m1], tmp_path / "o", res, verify_checksums=False) == 2
+    msg = json.loads(res.read_text())["error"]["message"]
+    assert str(slc) in msg and "corrupt" in msg
+    assert not (tmp_path / "o").exists()
+    # all-zero SLC: no coherence
+    from pges.raster import write_radar
+
+    write_radar(slc, np.zeros(read_raster(bad / DATES[0][0] / "slc.tif").shape, np.complex64))
+    assert _ifg([m0, m1], tmp_path / "o", res, verify_checksums=False) == 2
+    assert "coherence" in json.loads(res.read_text())["error"]["message"]
+    # not coregistered: another frame
+    other = tmp_path / "other"
+    cfg_params = {"bbox": BBOX, "track": 44, "direction": "A", "frame": "F0440", "posting_m": 50.0,
+                  "acquisitions": [{"id": "X_20240110", "start_time": "2024-01-10T05:00:00Z"}]}
+    assert main(["simulate", "--run-config-json", json.dumps({"pge": "simulate", "output_dir": str(other),
+                                                              "parameters": cfg_params})]) == 0
+    assert _ifg([_met(archive, DATES[0][0]), _met(other, "X_20240110")], tmp_path / "o", res) == 2
+    assert "not coregistered" in json.loads(res.read_text())["error"]["message"]
+    # a missing input
+    assert _ifg([m0, tmp_path / "nope.met.json"], tmp_path / "o", res) == 2
+    assert "nope.met.json" in json.loads(res.read_text())["error"]["message"]
+
+
+def test_rerun_gives_same_id(world, tmp_path: Path) -> None:
+    root, archive, result = world
+    res = tmp_path / "res.json"
+    assert _ifg([_met(archive, DATES[1][0]), _met(archive, DATES[0][0])], root / "ifg", res) == 0
+    assert json.loads(res.read_text())["products"][0]["id"] == result["products"][0]["id"]
+
+
+def test_form_kernel_matches_numpy() -> None:
+    rng = np.random.default_rng(1)
+    a = (rng.standard_normal((61, 50)) + 1j * rng.standard_normal((61, 50))).astype(np.complex64)
+    b = (0.7 * a + 0.5 * (rng.standard_normal((61, 50)) + 1j * rng.standard_normal((61, 50)))).astype(np.complex64)
+    for x, y in zip(form_multilook(a, b, 4, 3), form_multilook_numpy(a, b, 4, 3), strict=True):
+        assert x.shape == (15, 16)
+        np.testing.assert_allclose(x, y, rtol=1e-4, atol=1e-5)
+    _, coh, _ = form_multilook(a, a, 3, 3)
+    np.testing.assert_allclose(coh, 1.0, atol=1e-5)
+
+
+def test_goldstein_matches_reference_and_denoises() -> None:
+    rng = np.random.default_rng(2)
+    y, x = np.mgrid[:150, :170]
+    phase = 0.2 * x + 0.001 * y**2
+    noisy = (np.exp(1j * phase) + 0.6 * (rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape))).astype(np.complex64)
+    fast, ref = goldstein(noisy, 0.6, 32), goldstein_reference(noisy, 0.6, 32)
+    np.testing.assert_allclose(fast, ref, atol=1e-4)
+    before = np.angle(noisy * np.exp(-1j * phase)).std()
+    after = np.angle(fast * np.exp(-1j * phase)).std()
+    assert after < 0.5 * before
+    assert goldstein(noisy, 0.0) is noisy or np.array_equal(goldstein(noisy, 0.0), noisy)
+
+
+def test_geocode_inverts_lookups() -> None:
+    rows, cols = 120, 140
+    r, c = np.mgrid[:rows, :cols].astype(np.float64)
+    h = np.deg2rad(-10)
+    lon = 14.4 + (r * np.sin(h) + c * np.cos(h)) * 1e-3 + 1e-7 * c**2
+    lat = 40.8 + (r * np.cos(h) - c * np.sin(h)) * 1e-3
+    grid = geogrid_for(lat, lon, 0.002)
+    coords = radar_coords(lat, lon, grid)
+    glon, glat = grid.centres()
+    qlon, qlat = np.meshgrid(glon, glat)
+    ok = coords.inside
+    assert ok.mean() > 0.5
+    # the geocoded lookups give back the grid coordinates
+    np.testing.assert_allclose(geocode(lon, coords)[ok], qlon[ok], atol=1e-8)
+    np.testing.assert_allclose(geocode(lat, coords)[ok], qlat[ok], atol=1e-8)
