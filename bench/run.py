@@ -12,7 +12,7 @@ import importlib.util
 import platform
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -50,7 +50,7 @@ def main() -> None:
     lines = [
         "# Benchmarks",
         "",
-        f"Written by `make bench` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
+        f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "References are measured in the same run unless the row says otherwise.",
         "",

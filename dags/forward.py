@@ -1,5 +1,4 @@
-"""
-### Forward processing (keep-up) for monitored areas of interest
+"""### Forward processing (keep-up) for monitored areas of interest
 
 Every day, for each active AOI (`sarlake aoi add NAME --bbox W S E N`):
 
@@ -29,7 +28,7 @@ from sarlake_plugins.pge import mapped_pge_operator
 
 
 def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
-    """The staging run-config of one discovered group (mapped over by the stage task)."""
+    """Return the staging run-config of one discovered group (mapped over by the stage task)."""
     return group["stage_run_config"]
 
 

@@ -1,0 +1,1 @@
+"""sarlake's lake library: Iceberg tables, upserts, DuckDB queries, AOIs, discovery, cataloguing."""

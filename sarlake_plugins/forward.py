@@ -88,6 +88,7 @@ def discover(aois: list[dict[str, Any]], *, lookback_days: int, context: dict[st
     start = end - timedelta(days=lookback_days)
     run_id = str(context.get("run_id") or "")
     groups: dict[tuple, list[Any]] = defaultdict(list)
+    neighbours = {a["name"]: a.get("pairing_neighbours") for a in aois}
     for aoi in aois:
         found = source.search(AOI(**aoi), start, end)
         log.info("AOI %s: %d acquisitions between %s and %s", aoi["name"], len(found), start, end)
@@ -98,10 +99,12 @@ def discover(aois: list[dict[str, Any]], *, lookback_days: int, context: dict[st
         record_acquisitions(all_records)
     return [
         {
+            "aoi": key[0],
+            "pairing_neighbours": neighbours.get(key[0]),
             "acquisitions": [as_record(r) for r in records],
-            "stage_run_config": source.stage_run_config(records, settings=settings, run_id=run_id),
+            "stage_run_config": source.stage_run_config(records, run_id=run_id),
         }
-        for records in groups.values()
+        for key, records in groups.items()
     ]
 
 
@@ -123,21 +126,24 @@ def plan_pairs(
     failed = [s for s in staged if s.get("status") != "ok"]
     if failed:
         raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
-    records = [AcquisitionRecord(**a) for g in groups for a in g["acquisitions"]]
-    pairs = nearest_pairs(records, neighbours)
-    done = set() if reprocess else _catalogued_pairs({r.aoi for r in records})
+    pairs = []
+    uris: dict[str, str] = {}
+    for group in groups:
+        records = [AcquisitionRecord(**a) for a in group["acquisitions"]]
+        uris.update({r.acquisition_id: r.uri for r in records})
+        pairs += [(group["aoi"], p) for p in nearest_pairs(records, group.get("pairing_neighbours") or neighbours)]
+    done = set() if reprocess else _catalogued_pairs({g["aoi"] for g in groups})
     run_id = str(context.get("run_id") or "")
     configs = []
-    for pair in pairs:
-        key = (pair.reference.acquisition_id, pair.secondary.acquisition_id)
-        if key in done:
+    for aoi, pair in pairs:
+        if (pair.reference_id, pair.secondary_id) in done:
             continue
         configs.append(
             {
                 "pge": "interferogram",
                 "run_id": run_id,
-                "inputs": [pair.reference.uri, pair.secondary.uri],
-                "output_dir": f"{settings.products_root.rstrip('/')}/{IFG_PRODUCT_TYPE}/{pair.reference.aoi}",
+                "inputs": [uris[pair.reference_id], uris[pair.secondary_id]],
+                "output_dir": f"{settings.products_root.rstrip('/')}/{IFG_PRODUCT_TYPE}/{aoi}",
                 "parameters": {"looks_range": looks, "looks_azimuth": looks},
             }
         )

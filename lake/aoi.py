@@ -1,0 +1,215 @@
+"""Areas of interest: validated polygons that forward processing monitors."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from lake.exceptions import InvalidAOIError
+from lake.settings import Settings, get_settings
+
+__all__ = ["AOI", "add_aoi", "get_aoi", "list_aois", "validate_geometry"]
+
+logger = logging.getLogger(__name__)
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
+
+
+class AOI(BaseModel):
+    """An area of interest, small enough to pass through Airflow XCom (see :meth:`to_dict`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(..., description="Unique name.")
+    geometry_wkt: str = Field(..., description="Polygon as WKT (EPSG:4326).")
+    bbox: tuple[float, float, float, float] = Field(..., description="west, south, east, north (degrees).")
+    active: bool = Field(True, description="Monitored by forward processing.")
+    tracks: list[int] = Field(default_factory=list, description="Tracks to process; empty means the default.")
+    pairing_neighbours: int | None = Field(None, ge=1, le=20, description="Nearest-n pairs; None = default.")
+    description: str | None = Field(None, description="Free text.")
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (for XCom)."""
+        return self.model_dump(mode="json")
+
+    def to_row(self) -> dict[str, Any]:
+        """Row of the ``aois`` table."""
+        west, south, east, north = self.bbox
+        return {
+            "name": self.name, "geometry_wkt": self.geometry_wkt, "west": west, "south": south, "east": east,
+            "north": north, "active": self.active, "tracks": list(self.tracks),
+            "pairing_neighbours": self.pairing_neighbours, "description": self.description,
+        }
+
+
+def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple[float, float, float, float]]:
+    """Turn a bbox or GeoJSON into a valid polygon.
+
+    Args:
+        bbox: ``(west, south, east, north)`` in degrees.
+        geojson: a GeoJSON geometry, Feature or single-feature FeatureCollection (dict, JSON text or path).
+
+    Returns:
+        ``(wkt, (west, south, east, north))``.
+
+    Raises:
+        InvalidAOIError: neither or both given, not a polygon, empty, self-intersecting, out of range.
+    """
+    from shapely import box, to_wkt
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    if (bbox is None) == (geojson is None):
+        raise InvalidAOIError("give exactly one of bbox (W S E N) or a GeoJSON polygon")
+    if bbox is not None:
+        try:
+            west, south, east, north = (float(v) for v in bbox)
+        except (TypeError, ValueError) as exc:
+            raise InvalidAOIError(f"bbox must be four numbers W S E N, got {bbox!r}") from exc
+        _check_range(west, south, east, north)
+        if west >= east or south >= north:
+            raise InvalidAOIError(f"bbox must have W < E and S < N, got {west} {south} {east} {north}")
+        geom = box(west, south, east, north)
+    else:
+        doc = _load_geojson(geojson)
+        try:
+            geom = shape(doc)
+        except Exception as exc:  # shapely raises several types for malformed GeoJSON
+            raise InvalidAOIError(f"not a GeoJSON geometry: {exc}") from exc
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InvalidAOIError(f"AOI must be a Polygon or MultiPolygon, got {geom.geom_type}")
+        if geom.is_empty:
+            raise InvalidAOIError("AOI polygon is empty")
+        if not geom.is_valid:
+            raise InvalidAOIError(f"AOI polygon is invalid: {explain_validity(geom)}")
+        if geom.area == 0:
+            raise InvalidAOIError("AOI polygon is empty (zero area)")
+        _check_range(*geom.bounds)
+    w, s, e, n = geom.bounds
+    return to_wkt(geom, rounding_precision=6), (float(w), float(s), float(e), float(n))
+
+
+def _check_range(west: float, south: float, east: float, north: float) -> None:
+    if not all(-180.0 <= v <= 180.0 for v in (west, east)) or not all(-90.0 <= v <= 90.0 for v in (south, north)):
+        raise InvalidAOIError(
+            f"AOI outside lon [-180, 180] / lat [-90, 90]: W={west} S={south} E={east} N={north}"
+        )
+
+
+def _load_geojson(geojson: Any) -> dict[str, Any]:
+    doc = geojson
+    if isinstance(doc, Path) or (isinstance(doc, str) and not doc.lstrip().startswith("{")):
+        try:
+            doc = Path(doc).read_text()
+        except OSError as exc:
+            raise InvalidAOIError(f"cannot read GeoJSON file {geojson}: {exc.strerror}") from exc
+    if isinstance(doc, str):
+        try:
+            doc = json.loads(doc)
+        except json.JSONDecodeError as exc:
+            raise InvalidAOIError(f"GeoJSON is not valid JSON: {exc.msg} at line {exc.lineno}") from exc
+    if not isinstance(doc, dict):
+        raise InvalidAOIError("GeoJSON must be an object")
+    if doc.get("type") == "FeatureCollection":
+        features = doc.get("features") or []
+        if len(features) != 1:
+            raise InvalidAOIError(f"GeoJSON FeatureCollection must hold exactly one feature, has {len(features)}")
+        doc = features[0]
+    if doc.get("type") == "Feature":
+        doc = doc.get("geometry") or {}
+    return doc  # type: ignore[no-any-return]
+
+
+def add_aoi(
+    name: str,
+    bbox: Any = None,
+    geojson: Any = None,
+    tracks: list[int] | None = None,
+    active: bool = True,
+    pairing_neighbours: int | None = None,
+    description: str | None = None,
+    settings: Settings | None = None,
+) -> AOI:
+    """Validate and store (insert or update) an AOI.
+
+    Args:
+        name: unique name: letters, digits, ``-`` and ``_``, at most 63 characters.
+        bbox: ``(west, south, east, north)`` in degrees, or
+        geojson: a GeoJSON polygon (dict, JSON text or file path).
+        tracks: relative orbits to process (default: the archive's default track).
+        active: whether forward processing monitors it.
+        pairing_neighbours: nearest-n pairing for this AOI (default: ``settings.pairing_neighbours``).
+        description: free text.
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        The stored AOI.
+
+    Raises:
+        InvalidAOIError: bad name, geometry or tracks (nothing is written).
+    """
+    from lake.write import upsert
+
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidAOIError(
+            f"bad AOI name {name!r}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
+        )
+    tracks = sorted(set(tracks or []))
+    if any(not isinstance(t, int) or not 1 <= t <= 175 for t in tracks):
+        raise InvalidAOIError(f"tracks must be relative orbits 1..175, got {tracks}")
+    if pairing_neighbours is not None and not 1 <= pairing_neighbours <= 20:
+        raise InvalidAOIError(f"pairing_neighbours must be 1..20, got {pairing_neighbours}")
+    wkt, box = validate_geometry(bbox=bbox, geojson=geojson)
+    aoi = AOI(name=name, geometry_wkt=wkt, bbox=box, active=active, tracks=tracks,
+              pairing_neighbours=pairing_neighbours, description=description)
+    settings = settings or get_settings()
+    result = upsert("aois", [aoi.to_row()], settings)
+    logger.info("AOI %s: %s", name, "added" if result.inserted else "updated" if result.updated else "unchanged")
+    return get_aoi(name, settings) or aoi
+
+
+def _from_row(row: dict[str, Any]) -> AOI:
+    return AOI(
+        name=row["name"], geometry_wkt=row["geometry_wkt"],
+        bbox=(row["west"], row["south"], row["east"], row["north"]),
+        active=bool(row["active"]), tracks=list(row["tracks"] or []),
+        pairing_neighbours=row["pairing_neighbours"], description=row["description"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def list_aois(active_only: bool = True, settings: Settings | None = None) -> list[AOI]:
+    """Return the stored AOIs, sorted by name.
+
+    Args:
+        active_only: only those monitored by forward processing.
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        The AOIs.
+    """
+    from pyiceberg.expressions import AlwaysTrue, EqualTo
+
+    from lake.catalog import load_table
+
+    table = load_table("aois", settings or get_settings())
+    rows = table.scan(row_filter=EqualTo("active", True) if active_only else AlwaysTrue()).to_arrow().to_pylist()
+    return sorted((_from_row(r) for r in rows), key=lambda a: a.name)
+
+
+def get_aoi(name: str, settings: Settings | None = None) -> AOI | None:
+    """Return the AOI called ``name``, or None."""
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import load_table
+
+    rows = load_table("aois", settings or get_settings()).scan(row_filter=EqualTo("name", name)).to_arrow().to_pylist()
+    return _from_row(rows[0]) if rows else None

@@ -1,0 +1,163 @@
+"""The Iceberg catalogue: open it, create the lake's namespace and tables, load a table."""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lake.exceptions import CatalogError
+from lake.settings import Settings, get_settings, is_remote
+from lake.tables import DEFAULT_PROPERTIES, TABLES, TableSpec
+
+if TYPE_CHECKING:
+    from pyiceberg.catalog.sql import SqlCatalog
+    from pyiceberg.table import Table
+
+__all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table"]
+
+logger = logging.getLogger(__name__)
+
+
+def fileio_properties(settings: Settings) -> dict[str, str]:
+    """Pyiceberg FileIO properties for the warehouse (S3 credentials and endpoint when it is s3://).
+
+    Args:
+        settings: the lake settings.
+
+    Returns:
+        Catalogue properties; empty for a local warehouse.
+    """
+    if not is_remote(settings.warehouse):
+        return {}
+    s3 = settings.s3
+    props = {"s3.region": s3.region}
+    if s3.endpoint:
+        props["s3.endpoint"] = s3.endpoint
+    if s3.access_key_id:
+        props["s3.access-key-id"] = s3.access_key_id
+    if s3.secret_access_key:
+        props["s3.secret-access-key"] = s3.secret_access_key
+    props["s3.force-virtual-addressing"] = "false" if s3.path_style else "true"
+    return props
+
+
+def get_catalog(settings: Settings | None = None) -> SqlCatalog:
+    """Open the pyiceberg SQL catalogue named by the settings.
+
+    Args:
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        The catalogue (SQLite by default, PostgreSQL in production).
+
+    Raises:
+        CatalogError: the catalogue database cannot be opened.
+    """
+    settings = settings or get_settings()
+    props = tuple(sorted(fileio_properties(settings).items()))
+    return _open_catalog(settings.catalog_name, settings.catalog_uri, settings.warehouse, props)
+
+
+@lru_cache(maxsize=16)
+def _open_catalog(name: str, catalog_uri: str, warehouse: str, props: tuple[tuple[str, str], ...]) -> SqlCatalog:
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    if not is_remote(warehouse):
+        Path(warehouse).mkdir(parents=True, exist_ok=True)
+        warehouse = Path(warehouse).absolute().as_uri()
+    if catalog_uri.startswith("sqlite:///"):
+        Path(catalog_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return SqlCatalog(name, uri=catalog_uri, warehouse=warehouse, init_catalog_tables="true", **dict(props))
+    except Exception as exc:  # SQLAlchemy raises many types; report one line
+        raise CatalogError(f"cannot open the Iceberg catalogue at {catalog_uri}: {exc}") from exc
+
+
+def init_lake(settings: Settings | None = None) -> list[str]:
+    """Create the lake namespace and every table of :data:`lake.tables.TABLES`, idempotently.
+
+    Existing tables are left as they are, except that columns added to a table's definition since it was
+    created are added (never dropped or retyped) and missing default properties are set.
+
+    Args:
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        Fully qualified names of the tables created by this call.
+    """
+    from pyiceberg.exceptions import NamespaceAlreadyExistsError, TableAlreadyExistsError
+
+    settings = settings or get_settings()
+    catalog = get_catalog(settings)
+    try:
+        catalog.create_namespace(settings.namespace)
+    except NamespaceAlreadyExistsError:
+        pass
+    created: list[str] = []
+    for spec in TABLES.values():
+        identifier = (settings.namespace, spec.name)
+        if catalog.table_exists(identifier):
+            _evolve(catalog.load_table(identifier), spec)
+            continue
+        schema = spec.iceberg_schema()
+        try:
+            catalog.create_table(
+                identifier,
+                schema=schema,
+                partition_spec=spec.partition_spec(schema),
+                sort_order=spec.sort_order(schema),
+                properties={**DEFAULT_PROPERTIES, "comment": spec.doc},
+            )
+        except TableAlreadyExistsError:  # a concurrent init got there first
+            continue
+        created.append(".".join(identifier))
+        logger.info("created table %s", ".".join(identifier))
+    return created
+
+
+def _evolve(table: Table, spec: TableSpec) -> None:
+    """Add missing columns and properties to an existing table (never drops or retypes)."""
+    existing = {f.name for f in table.schema().fields}
+    missing = [c for c in spec.columns if c.name not in existing]
+    props = {k: v for k, v in DEFAULT_PROPERTIES.items() if k not in table.properties}
+    if not missing and not props:
+        return
+    wanted = spec.iceberg_schema()
+    with table.transaction() as txn:
+        if missing:
+            with txn.update_schema() as update:
+                for c in missing:
+                    f = wanted.find_field(c.name)
+                    update.add_column(c.name, f.field_type, doc=c.doc)
+        if props:
+            txn.set_properties(props)
+    logger.info("evolved table %s: added %s", spec.name, [c.name for c in missing])
+
+
+def load_table(name: str, settings: Settings | None = None) -> Table:
+    """Load one lake table.
+
+    Args:
+        name: table name (a key of :data:`lake.tables.TABLES`, or any table in the namespace).
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        The pyiceberg table.
+
+    Raises:
+        CatalogError: the table does not exist (the lake was not initialised).
+    """
+    from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    settings = settings or get_settings()
+    catalog = get_catalog(settings)
+    try:
+        return catalog.load_table((settings.namespace, name))
+    except (NoSuchTableError, NoSuchNamespaceError) as exc:
+        known = ", ".join(TABLES)
+        raise CatalogError(
+            f"table {settings.namespace}.{name} does not exist in {settings.catalog_uri}; "
+            f"run `sarlake init` to create the lake (tables: {known})"
+        ) from exc

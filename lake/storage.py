@@ -1,0 +1,131 @@
+"""Small storage helpers that treat local paths, ``file://`` URIs and ``s3://`` URIs alike."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urlparse
+
+from lake.settings import Settings, get_settings, is_remote
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client  # type: ignore[import-not-found]
+
+__all__ = ["exists", "join", "list_uris", "local_path", "read_bytes", "read_json", "s3_client", "split_s3",
+           "write_bytes", "write_json"]
+
+logger = logging.getLogger(__name__)
+
+
+def split_s3(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/key`` into ``(bucket, key)``."""
+    parsed = urlparse(uri)
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+def local_path(uri: str) -> Path:
+    """Path of a local path or ``file://`` URI."""
+    if uri.startswith("file://"):
+        return Path(unquote(urlparse(uri).path))
+    return Path(uri)
+
+
+def join(base: str, *parts: str) -> str:
+    """Join URI or path parts with ``/``."""
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def s3_client(settings: Settings | None = None) -> S3Client:
+    """Return a boto3 S3 client for the configured endpoint and credentials.
+
+    Args:
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        The client.
+    """
+    import boto3
+    from botocore.config import Config
+
+    s3 = (settings or get_settings()).s3
+    return boto3.client(
+        "s3",
+        endpoint_url=s3.endpoint,
+        region_name=s3.region,
+        aws_access_key_id=s3.access_key_id,
+        aws_secret_access_key=s3.secret_access_key,
+        config=Config(s3={"addressing_style": "path" if s3.path_style else "virtual"}),
+    )
+
+
+def read_bytes(uri: str, settings: Settings | None = None) -> bytes:
+    """Read a whole object or file.
+
+    Raises:
+        FileNotFoundError: nothing at ``uri``.
+    """
+    if is_remote(uri):
+        bucket, key = split_s3(uri)
+        client = s3_client(settings)
+        try:
+            return client.get_object(Bucket=bucket, Key=key)["Body"].read()  # type: ignore[no-any-return]
+        except client.exceptions.NoSuchKey as exc:
+            raise FileNotFoundError(uri) from exc
+    return local_path(uri).read_bytes()
+
+
+def read_json(uri: str, settings: Settings | None = None) -> Any:
+    """Read and parse a JSON document."""
+    return json.loads(read_bytes(uri, settings))
+
+
+def write_bytes(uri: str, data: bytes, settings: Settings | None = None) -> None:
+    """Write a whole object or file (creating parent folders locally)."""
+    if is_remote(uri):
+        bucket, key = split_s3(uri)
+        s3_client(settings).put_object(Bucket=bucket, Key=key, Body=data)
+        return
+    path = local_path(uri)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(path)
+
+
+def write_json(uri: str, obj: Any, settings: Settings | None = None) -> None:
+    """Write ``obj`` as indented JSON."""
+    write_bytes(uri, json.dumps(obj, indent=2, default=str).encode(), settings)
+
+
+def exists(uri: str, settings: Settings | None = None) -> bool:
+    """Whether a file or object exists at ``uri``."""
+    if is_remote(uri):
+        from botocore.exceptions import ClientError
+
+        bucket, key = split_s3(uri)
+        try:
+            s3_client(settings).head_object(Bucket=bucket, Key=key)
+        except ClientError:
+            return False
+        return True
+    return local_path(uri).exists()
+
+
+def list_uris(prefix: str, suffix: str = "", settings: Settings | None = None) -> list[str]:
+    """URIs of the files/objects under ``prefix`` (recursively) whose names end with ``suffix``, sorted."""
+    if is_remote(prefix):
+        bucket, key = split_s3(prefix)
+        paginator = s3_client(settings).get_paginator("list_objects_v2")
+        found = [
+            f"s3://{bucket}/{obj['Key']}"
+            for page in paginator.paginate(Bucket=bucket, Prefix=key.rstrip("/") + "/" if key else "")
+            for obj in page.get("Contents", [])
+            if obj["Key"].endswith(suffix)
+        ]
+        return sorted(found)
+    root = local_path(prefix)
+    if not root.is_dir():
+        return []
+    return sorted(str(p) for p in root.rglob(f"*{suffix}") if p.is_file())

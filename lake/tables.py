@@ -1,0 +1,336 @@
+"""Every lake table in one place: schema (with column docs), partitioning, sort order and natural key.
+
+Adding a table is a few lines: describe its columns with :func:`col`, name its key, and put a
+:class:`TableSpec` in :data:`TABLES`. ``lake.catalog.init_lake`` creates it; ``lake.write.upsert``
+writes it; ``lake.query.connect`` exposes it as a DuckDB view.
+
+Layout rules (DuckDB reads faster from few large files than from many small ones):
+
+* partition only by coarse, query-relevant fields (``product_type``, ``year(start_time)``); never by
+  ``track`` (hundreds of values) -- tracks are clustered by the sort order instead, so Parquet row-group
+  statistics prune them;
+* ``partition_from_key`` says whether the partition source columns of a row can never change for a
+  given key (e.g. a product id encodes its type and dates). The upsert then only reads the partitions
+  of the incoming rows; otherwise it reads every file whose key statistics may match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pyiceberg.partitioning import PartitionSpec
+    from pyiceberg.schema import Schema
+    from pyiceberg.table.sorting import SortOrder
+
+__all__ = ["TABLES", "Column", "TableSpec", "col", "table_names"]
+
+ColumnType = Literal[
+    "string", "long", "int", "double", "boolean", "timestamptz", "date", "list<string>", "list<int>"
+]
+Transform = Literal["identity", "year", "month", "day"]
+
+#: Table properties set on every lake table.
+DEFAULT_PROPERTIES: dict[str, str] = {
+    # lake.write.upsert recomputes the merge on a conflict; pyiceberg's own replay would not.
+    "commit.retry.num-retries": "0",
+    # DuckDB parallelises by row group: keep them at DuckDB's own size.
+    "write.parquet.row-group-limit": "122880",
+    "write.parquet.compression-codec": "zstd",
+    "write.metadata.delete-after-commit.enabled": "true",
+    "write.metadata.previous-versions-max": "50",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a lake table."""
+
+    name: str
+    type: ColumnType
+    doc: str
+    required: bool = False
+
+
+def col(name: str, type_: ColumnType, doc: str, required: bool = False) -> Column:
+    """Describe a column (shorthand used by the table definitions below)."""
+    return Column(name, type_, doc, required)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A lake table: columns, natural key, partitioning and sort order.
+
+    Attributes:
+        name: table name inside the lake namespace.
+        doc: one-line description (stored as the table's ``comment`` property).
+        columns: the columns, in order.
+        key: the natural key (Iceberg identifier fields); upserts match rows on it.
+        partition: ``(source column, transform)`` pairs.
+        sort: columns the writer sorts each file by (clusters values for min/max pruning).
+        partition_from_key: the partition source values never change for a key (see module doc).
+        ignore_on_compare: bookkeeping columns that do not make a row "changed".
+        keep_existing: columns whose stored value wins when the incoming value is null
+            (facets filled in later by other steps, e.g. ``p_error``, ``status``).
+        keep_first: columns whose stored (first) value always wins, e.g. ``created_at``.
+        defaults: values for null columns of newly inserted rows.
+    """
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    partition: tuple[tuple[str, Transform], ...] = ()
+    sort: tuple[str, ...] = ()
+    partition_from_key: bool = False
+    ignore_on_compare: tuple[str, ...] = ("created_at", "updated_at")
+    keep_existing: tuple[str, ...] = ()
+    keep_first: tuple[str, ...] = ("created_at",)
+    defaults: dict[str, object] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: duplicate column names")
+        for ref in (*self.key, *(p for p, _ in self.partition), *self.sort, *self.keep_existing):
+            if ref not in names:
+                raise ValueError(f"table {self.name}: {ref!r} is not a column")
+        for k in self.key:
+            if not self.column(k).required:
+                raise ValueError(f"table {self.name}: key column {k!r} must be required")
+
+    @property
+    def column_names(self) -> list[str]:
+        """Names of the columns, in order."""
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        """Return the column called ``name``."""
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def iceberg_schema(self) -> Schema:
+        """Build the pyiceberg schema (field ids from 1, identifier fields = the key)."""
+        from pyiceberg.schema import Schema
+        from pyiceberg.types import (
+            BooleanType,
+            DateType,
+            DoubleType,
+            IntegerType,
+            ListType,
+            LongType,
+            NestedField,
+            StringType,
+            TimestamptzType,
+        )
+
+        primitives = {
+            "string": StringType,
+            "long": LongType,
+            "int": IntegerType,
+            "double": DoubleType,
+            "boolean": BooleanType,
+            "timestamptz": TimestamptzType,
+            "date": DateType,
+        }
+        next_id = len(self.columns) + 1
+        fields = []
+        for i, c in enumerate(self.columns, start=1):
+            if c.type.startswith("list<"):
+                element = primitives[c.type[5:-1]]()
+                ftype = ListType(element_id=next_id, element_type=element, element_required=False)
+                next_id += 1
+            else:
+                ftype = primitives[c.type]()
+            fields.append(NestedField(i, c.name, ftype, required=c.required, doc=c.doc))
+        key_ids = [self.column_names.index(k) + 1 for k in self.key]
+        return Schema(*fields, identifier_field_ids=key_ids)
+
+    def partition_spec(self, schema: Schema) -> PartitionSpec:
+        """Build the partition spec against ``schema`` (a table's current schema)."""
+        from pyiceberg.partitioning import PartitionField, PartitionSpec
+        from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
+
+        transforms = {
+            "identity": IdentityTransform, "year": YearTransform, "month": MonthTransform, "day": DayTransform
+        }
+        fields = []
+        for i, (source, transform) in enumerate(self.partition):
+            name = source if transform == "identity" else f"{source}_{transform}"
+            fields.append(
+                PartitionField(
+                    source_id=schema.find_field(source).field_id,
+                    field_id=1000 + i,
+                    transform=transforms[transform](),
+                    name=name,
+                )
+            )
+        return PartitionSpec(*fields)
+
+    def sort_order(self, schema: Schema) -> SortOrder:
+        """Build the sort order against ``schema``."""
+        from pyiceberg.table.sorting import UNSORTED_SORT_ORDER, SortField, SortOrder
+        from pyiceberg.transforms import IdentityTransform
+
+        if not self.sort:
+            return UNSORTED_SORT_ORDER
+        return SortOrder(
+            *[SortField(source_id=schema.find_field(s).field_id, transform=IdentityTransform()) for s in self.sort]
+        )
+
+
+_BBOX = (
+    col("west", "double", "Western bound, degrees longitude (EPSG:4326)."),
+    col("south", "double", "Southern bound, degrees latitude."),
+    col("east", "double", "Eastern bound, degrees longitude."),
+    col("north", "double", "Northern bound, degrees latitude."),
+)
+_STAMPS = (
+    col("created_at", "timestamptz", "When the row was first written (UTC)."),
+    col("updated_at", "timestamptz", "When the row last changed (UTC)."),
+)
+
+AOIS = TableSpec(
+    name="aois",
+    doc="Areas of interest the system monitors.",
+    columns=(
+        col("name", "string", "Unique AOI name (letters, digits, '-' and '_').", required=True),
+        col("geometry_wkt", "string", "AOI polygon as WKT (EPSG:4326)."),
+        *_BBOX,
+        col("active", "boolean", "Whether forward processing monitors this AOI."),
+        col("tracks", "list<int>", "Relative orbits (tracks) to process; empty means the default track."),
+        col("pairing_neighbours", "int", "Nearest-n sequential pairs per acquisition; null means the default."),
+        col("description", "string", "Free text."),
+        *_STAMPS,
+    ),
+    key=("name",),
+)
+
+ACQUISITIONS = TableSpec(
+    name="acquisitions",
+    doc="SAR acquisitions (L1 SLCs) discovered over the AOIs.",
+    columns=(
+        col("acquisition_id", "string", "Archive id of the acquisition (e.g. SIM_S1_IW_SLC_A044_F1a2b_...).", True),
+        col("aoi", "string", "AOI this acquisition was discovered for."),
+        col("mission", "string", "Mission, e.g. S1."),
+        col("platform", "string", "Platform, e.g. sentinel-1a."),
+        col("track", "int", "Relative orbit number."),
+        col("direction", "string", "Orbit direction: A (ascending) or D (descending)."),
+        col("frame", "string", "Frame id within the track."),
+        col("start_time", "timestamptz", "Sensing start (UTC)."),
+        col("end_time", "timestamptz", "Sensing end (UTC)."),
+        col("footprint_wkt", "string", "Footprint polygon as WKT (EPSG:4326)."),
+        *_BBOX,
+        col("beam_mode", "string", "Beam mode, e.g. IW."),
+        col("polarization", "string", "Polarisation, e.g. VV."),
+        col("wavelength_m", "double", "Radar wavelength in metres."),
+        col("perpendicular_baseline_m", "double", "Perpendicular baseline to the reference orbit, metres."),
+        col("uri", "string", "URI of the acquisition's met.json (or SLC)."),
+        col("source", "string", "Discovery adapter that found it (simulated, asf, ...)."),
+        col("discovered_at", "timestamptz", "When discovery first saw it (UTC)."),
+    ),
+    key=("acquisition_id",),
+    partition=(("start_time", "year"),),
+    sort=("track", "start_time"),
+    partition_from_key=True,
+    ignore_on_compare=("discovered_at",),
+    keep_first=("discovered_at",),
+)
+
+PRODUCTS = TableSpec(
+    name="products",
+    doc="Catalogued products (L2 interferograms, L3 time series, ...), one row per product id.",
+    columns=(
+        col("product_id", "string", "Product id (ARIA naming), unique.", required=True),
+        col("product_type", "string", "L1_SLC, L2_IFG, L3_TS, ..."),
+        col("track", "int", "Relative orbit number."),
+        col("direction", "string", "Orbit direction: A or D."),
+        col("aoi", "string", "AOI the product was made for."),
+        col("platform", "string", "Platform(s), e.g. sentinel-1a."),
+        col("reference_date", "date", "Reference (later) acquisition date."),
+        col("secondary_date", "date", "Secondary (earlier) acquisition date."),
+        col("reference_acquisition", "string", "Acquisition id of the reference (later) scene."),
+        col("secondary_acquisition", "string", "Acquisition id of the secondary (earlier) scene."),
+        col("frame", "string", "Frame id of the scenes (one grid: coregistered)."),
+        col("start_time", "timestamptz", "Start of the sensing interval (UTC)."),
+        col("end_time", "timestamptz", "End of the sensing interval (UTC)."),
+        *_BBOX,
+        col("footprint_wkt", "string", "Footprint polygon as WKT (EPSG:4326)."),
+        col("coherence_mean", "double", "Mean interferometric coherence (0-1)."),
+        col("unwrapped_fraction", "double", "Fraction of valid pixels that were unwrapped (0-1)."),
+        col("temporal_baseline_days", "int", "Days between secondary and reference."),
+        col("perpendicular_baseline_m", "double", "Perpendicular baseline, metres."),
+        col("p_error", "double", "QA: classifier probability that the product has an unwrapping error."),
+        col("status", "string", "published, quarantined or pending."),
+        col("uri", "string", "URI of the product folder."),
+        col("met_uri", "string", "URI of the product's met.json."),
+        col("assets", "string", "Assets as JSON (name -> href, type, roles, checksum)."),
+        col("pge_name", "string", "PGE that made the product."),
+        col("pge_version", "string", "Version of that PGE."),
+        col("run_id", "string", "Run (Airflow dag run or manual) that made the product."),
+        col("version", "string", "Product version."),
+        *_STAMPS,
+    ),
+    key=("product_id",),
+    partition=(("product_type", "identity"), ("start_time", "year")),
+    sort=("track", "start_time"),
+    partition_from_key=True,
+    keep_existing=("p_error", "status"),
+    defaults={"status": "pending"},
+)
+
+PROVENANCE = TableSpec(
+    name="provenance",
+    doc="How each product was made: PGE, inputs, parameters, run.",
+    columns=(
+        col("product_id", "string", "Product id.", required=True),
+        col("run_id", "string", "Run that made it.", required=True),
+        col("pge_name", "string", "PGE name."),
+        col("pge_version", "string", "PGE version."),
+        col("pge_image", "string", "Container image the PGE ran in (null for a local subprocess)."),
+        col("inputs", "list<string>", "Input URIs."),
+        col("parameters", "string", "PGE parameters as JSON."),
+        col("software", "string", "Software versions as JSON."),
+        col("started_at", "timestamptz", "PGE start (UTC)."),
+        col("finished_at", "timestamptz", "PGE end (UTC)."),
+        col("host", "string", "Host or pod that ran it."),
+        col("dag_id", "string", "Airflow DAG id (null outside Airflow)."),
+        col("task_id", "string", "Airflow task id."),
+        col("runner", "string", "local or kubernetes."),
+        *_STAMPS,
+    ),
+    key=("product_id", "run_id"),
+)
+
+EVENTS = TableSpec(
+    name="events",
+    doc="Earthquakes and other events from external feeds (e.g. USGS).",
+    columns=(
+        col("event_id", "string", "Feed's event id.", required=True),
+        col("source", "string", "Feed, e.g. usgs."),
+        col("time", "timestamptz", "Origin time (UTC)."),
+        col("magnitude", "double", "Magnitude."),
+        col("lat", "double", "Latitude, degrees."),
+        col("lon", "double", "Longitude, degrees."),
+        col("depth_km", "double", "Depth, km."),
+        col("place", "string", "Place description."),
+        col("alert", "string", "PAGER alert level (green, yellow, orange, red) or null."),
+        col("updated", "timestamptz", "When the feed last updated the event (UTC)."),
+        col("url", "string", "Event page."),
+        col("raw", "string", "The feed's record as JSON."),
+        *_STAMPS,
+    ),
+    key=("event_id",),
+    sort=("time",),
+)
+
+#: All lake tables by name.
+TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS)}
+
+
+def table_names() -> list[str]:
+    """Names of the lake tables, in definition order."""
+    return list(TABLES)

@@ -1,0 +1,461 @@
+"""Idempotent upserts into the lake tables, safe under concurrent writers.
+
+How an upsert works (copy-on-write, one commit):
+
+1. the incoming rows are cast to the table schema and de-duplicated by key (last one wins);
+2. only the data files that can hold an incoming key are planned: the files of the incoming rows'
+   partitions when the table's partition is a function of its key (``TableSpec.partition_from_key``),
+   otherwise the files whose key statistics may match;
+3. those files are read and matched to the incoming rows in Arrow: rows are *new*, *updated* (some
+   compared column differs) or *unchanged* (nothing to write);
+4. the files holding updated rows (and, for compaction, small files of the partitions being written)
+   are replaced by new files holding their kept rows plus the new and updated rows, sorted by the
+   table's sort order, in one overwrite snapshot;
+5. when the catalogue reports a concurrent commit, the whole merge is recomputed on the refreshed
+   table and retried with jittered exponential backoff, up to ``settings.commit_retries`` times.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any
+
+from lake.exceptions import CatalogError, LakeError
+from lake.settings import Settings, get_settings
+from lake.tables import TABLES, TableSpec
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyiceberg.manifest import DataFile
+    from pyiceberg.table import FileScanTask, Table
+
+__all__ = ["UpsertResult", "to_arrow", "upsert"]
+
+logger = logging.getLogger(__name__)
+
+#: Files smaller than this (on disk) in a partition being written are merged into the new file.
+COMPACT_BELOW_BYTES = 64 * 1024 * 1024
+_KEY_SEP = "\x1f"
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    """What an upsert did.
+
+    Attributes:
+        inserted: rows whose key was not in the table.
+        updated: rows whose key existed with different values.
+        unchanged: rows identical to the stored ones (not rewritten).
+        attempts: commit attempts (more than 1 when concurrent writers conflicted).
+    """
+
+    inserted: int
+    updated: int
+    unchanged: int
+    attempts: int = 1
+
+    @property
+    def written(self) -> int:
+        """Rows inserted or updated."""
+        return self.inserted + self.updated
+
+
+def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Settings | None = None) -> UpsertResult:
+    """Insert or update rows of a lake table by its natural key.
+
+    Re-running with the same rows changes nothing (no duplicates, no new snapshot). Columns missing from
+    ``rows`` are null; ``created_at``/``updated_at`` are filled in when the table has them.
+
+    Args:
+        table_name: a key of :data:`lake.tables.TABLES`.
+        rows: an Arrow table or a list of dicts (ISO strings are accepted for timestamps and dates).
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        Counts of inserted, updated and unchanged rows.
+
+    Raises:
+        LakeError: unknown table, unknown column or a null key.
+        CatalogError: the lake is not initialised, or the commit kept conflicting.
+    """
+    from pyiceberg.exceptions import CommitFailedException
+    from sqlalchemy.exc import OperationalError
+
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    if table_name not in TABLES:
+        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
+    spec = TABLES[table_name]
+    table = load_table(table_name, settings)
+    incoming = to_arrow(spec, rows, table)
+    if incoming.num_rows == 0:
+        return UpsertResult(0, 0, 0)
+    retries = settings.commit_retries
+    for attempt in range(retries + 1):
+        try:
+            result = _upsert_once(table, spec, incoming)
+            return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
+        except (CommitFailedException, OperationalError) as exc:
+            if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                raise CatalogError(f"catalogue error while writing {table_name}: {exc}") from exc
+            if attempt == retries:
+                raise CatalogError(
+                    f"upsert into {table_name} conflicted with concurrent writers {retries + 1} times; "
+                    "retry later or raise SARLAKE_COMMIT_RETRIES"
+                ) from exc
+            delay = random.uniform(0.0, min(2.0, 0.02 * 2**attempt))
+            logger.debug("commit conflict on %s (attempt %d), retrying in %.3fs", table_name, attempt + 1, delay)
+            time.sleep(delay)
+            table = table.refresh()
+    raise AssertionError("unreachable")
+
+
+def to_arrow(spec: TableSpec, rows: pa.Table | list[dict[str, Any]], table: Table | None = None) -> pa.Table:
+    """Cast rows to a table's Arrow schema and drop duplicate keys (the last row of a key wins).
+
+    Args:
+        spec: the table definition.
+        rows: an Arrow table or a list of dicts.
+        table: the Iceberg table, whose current schema is used (default: the definition's schema).
+
+    Returns:
+        An Arrow table with exactly the table's columns, in order.
+
+    Raises:
+        LakeError: a column that the table does not have, a value of the wrong type, or a null key.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    schema = table.schema() if table is not None else spec.iceberg_schema()
+    target = _plain_schema(schema.as_arrow())
+    names = set(target.names)
+    if isinstance(rows, list):
+        extra = sorted({k for r in rows for k in r} - names)
+        if extra:
+            raise LakeError(f"table {spec.name} has no column(s) {', '.join(extra)}")
+        rows = [_coerce_row(r, target) for r in rows]
+        try:
+            data = pa.Table.from_pylist(rows, schema=_nullable(target))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise LakeError(f"rows do not fit table {spec.name}: {exc}") from exc
+    else:
+        extra = sorted(set(rows.column_names) - names)
+        if extra:
+            raise LakeError(f"table {spec.name} has no column(s) {', '.join(extra)}")
+        data = rows
+    columns = []
+    for f in target:
+        if f.name in data.column_names:
+            column = data.column(f.name)
+            try:
+                column = column.cast(f.type) if column.type != f.type else column
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise LakeError(f"column {spec.name}.{f.name}: cannot convert {column.type} to {f.type}") from exc
+        else:
+            column = pa.nulls(data.num_rows, f.type)
+        if not f.nullable and column.null_count:
+            raise LakeError(f"column {spec.name}.{f.name} is part of the key and must not be null")
+        columns.append(column)
+    out = pa.Table.from_arrays(columns, schema=target)
+    # de-duplicate by key, keeping the last occurrence
+    keys = _key_array(out, spec)
+    if pc.count_distinct(keys).as_py() != out.num_rows:
+        idx = pa.table({"k": keys, "i": pa.array(range(out.num_rows), pa.int64())})
+        last = idx.group_by("k").aggregate([("i", "max")]).column("i_max")
+        out = out.take(pc.take(last, pc.sort_indices(last)))
+    return out
+
+
+def _plain_schema(schema: pa.Schema) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, f.type, f.nullable) for f in schema])
+
+
+def _nullable(schema: pa.Schema) -> pa.Schema:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f.name, f.type, True) for f in schema])
+
+
+def _coerce_row(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
+    import pyarrow as pa
+
+    out = dict(row)
+    for name, value in row.items():
+        if not isinstance(value, str):
+            if isinstance(value, datetime) and pa.types.is_date32(schema.field(name).type):
+                out[name] = value.date()
+            continue
+        ftype = schema.field(name).type
+        if pa.types.is_timestamp(ftype):
+            out[name] = _parse_datetime(value)
+        elif pa.types.is_date32(ftype):
+            out[name] = date.fromisoformat(value[:10])
+    return out
+
+
+def _parse_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _key_array(data: pa.Table, spec: TableSpec) -> pa.ChunkedArray | pa.Array:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pc.cast(data.column(k), pa.large_string()) for k in spec.key]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, pa.scalar(_KEY_SEP, pa.large_string()))
+
+
+def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.Array:
+    """Null-aware element-wise equality (null == null, NaN == NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pa.types.is_nested(a.type):
+        return pa.array([x == y for x, y in zip(a.to_pylist(), b.to_pylist(), strict=True)], pa.bool_())
+    same = pc.fill_null(pc.equal(a, b), False)
+    same = pc.or_(same, pc.and_(pc.is_null(a), pc.is_null(b)))
+    if pa.types.is_floating(a.type):
+        same = pc.or_(same, pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False))
+    return same
+
+
+def _partition_columns(table: Table, data: pa.Table) -> dict[str, Any] | None:
+    """Partition values (as stored in data files) of each row of ``data`` under the current spec.
+
+    Returns None when the spec uses a transform this module does not evaluate in Arrow.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
+
+    schema = table.schema()
+    cols: dict[str, Any] = {}
+    for pf in table.spec().fields:
+        column = data.column(schema.find_field(pf.source_id).name)
+        if isinstance(pf.transform, IdentityTransform):
+            cols[pf.name] = column
+        elif isinstance(pf.transform, YearTransform):
+            cols[pf.name] = pc.subtract(pc.year(column), 1970)
+        elif isinstance(pf.transform, MonthTransform):
+            years = pc.subtract(pc.year(column), 1970)
+            cols[pf.name] = pc.add(pc.multiply(years, 12), pc.subtract(pc.month(column), 1))
+        elif isinstance(pf.transform, DayTransform):
+            cols[pf.name] = pc.cast(pc.cast(column, pa.date32()), pa.int32())
+        else:
+            return None
+    return cols
+
+
+def _partition_tuples(table: Table, data: pa.Table) -> set[tuple[Any, ...]] | None:
+    """Distinct partition tuples of the rows of ``data`` (None: unknown transform, assume any)."""
+    import pyarrow as pa
+
+    cols = _partition_columns(table, data)
+    if cols is None:
+        return None
+    if not cols:
+        return {()}
+    unique = pa.table(cols).group_by(list(cols)).aggregate([])
+    return {tuple(r[c] for c in cols) for r in unique.to_pylist()}
+
+
+def _write_files(table: Table, data: pa.Table) -> list[DataFile]:
+    """Write ``data`` (already sorted) as Parquet data files, one or more per partition."""
+    import functools
+
+    import pyarrow.compute as pc
+    from pyiceberg.io.pyarrow import _dataframe_to_data_files, bin_pack_arrow_table, write_file
+    from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
+    from pyiceberg.table import TableProperties, WriteTask
+    from pyiceberg.utils.properties import property_as_int
+
+    meta = table.metadata
+    write_uuid = uuid.uuid4()
+    cols = _partition_columns(table, data)
+    if cols is None:  # a transform we do not evaluate: let pyiceberg split the partitions
+        return list(_dataframe_to_data_files(table_metadata=meta, df=data, io=table.io, write_uuid=write_uuid))
+    target_size = property_as_int(
+        meta.properties,
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
+        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT,
+    )
+    spec, schema = table.spec(), table.schema()
+    sort_order_id = meta.default_sort_order_id if meta.sort_order_by_id(meta.default_sort_order_id) else None
+    tasks = []
+    counter = 0
+    groups = _partition_tuples(table, data) or set()
+    for values in sorted(groups, key=repr):
+        part = data
+        if len(groups) > 1:
+            masks = [
+                pc.is_null(cols[name]) if v is None else pc.fill_null(pc.equal(cols[name], v), False)
+                for name, v in zip(cols, values, strict=True)
+            ]
+            part = data.filter(functools.reduce(pc.and_, masks) if len(masks) > 1 else masks[0])
+        key = None
+        if cols:
+            key = PartitionKey(
+                field_values=[PartitionFieldValue(field=f, value=v) for f, v in zip(spec.fields, values, strict=True)],
+                partition_spec=spec,
+                schema=schema,
+            )
+        for batches in bin_pack_arrow_table(part, target_size or 512 * 1024 * 1024):
+            tasks.append(WriteTask(write_uuid=write_uuid, task_id=counter, schema=schema, record_batches=batches,
+                                   sort_order_id=sort_order_id, partition_key=key))
+            counter += 1
+    return list(write_file(io=table.io, table_metadata=meta, tasks=iter(tasks)))
+
+
+def _file_partition(task: FileScanTask) -> tuple[Any, ...]:
+    record = task.file.partition
+    return tuple(record[i] for i in range(len(record)))
+
+
+def _plan(table: Table, spec: TableSpec, incoming: pa.Table) -> list[FileScanTask]:
+    """Plan the data files that may hold a key of ``incoming``."""
+    from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
+
+    if spec.partition_from_key and not table.spec().is_unpartitioned():
+        wanted = _partition_tuples(table, incoming)
+        current = table.spec().spec_id
+        return [
+            t
+            for t in table.scan().plan_files()
+            if wanted is None or t.file.spec_id != current or _file_partition(t) in wanted
+        ]
+    row_filter: BooleanExpression = AlwaysTrue()
+    if len(spec.key) == 1 and incoming.num_rows <= 200:
+        row_filter = In(spec.key[0], set(incoming.column(spec.key[0]).to_pylist()))
+    return list(table.scan(row_filter=row_filter).plan_files())
+
+
+def _read(table: Table, task: FileScanTask, target: pa.Schema) -> pa.Table:
+    import pyarrow as pa
+    from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    data = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue()).to_table([task])
+    return pa.Table.from_arrays([data.column(f.name).cast(f.type) for f in target], schema=target)
+
+
+def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table) -> UpsertResult:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    target = incoming.schema
+    now = pa.scalar(datetime.now(UTC), target.field("updated_at").type) if "updated_at" in target.names else None
+
+    tasks = _plan(table, spec, incoming) if table.current_snapshot() is not None else []
+    parts = [_read(table, t, target) for t in tasks]
+    file_ids = [pa.array([i] * p.num_rows, pa.int32()) for i, p in enumerate(parts)]
+    existing = pa.concat_tables(parts) if parts else target.empty_table()
+    existing_file = pa.chunked_array(file_ids, pa.int32()) if file_ids else pa.chunked_array([], pa.int32())
+
+    in_keys = _key_array(incoming, spec)
+    ex_keys = _key_array(existing, spec)
+    pos = pc.index_in(in_keys, value_set=ex_keys)
+    matched = pc.is_valid(pos)
+    new_rows = incoming.filter(pc.invert(matched))
+    old_rows = incoming.filter(matched)
+    ex_pos = pc.drop_null(pos)
+    ex_rows = existing.take(ex_pos)
+
+    # stored values win for "filled in later" columns and creation stamps
+    for name in (*spec.keep_existing, *spec.keep_first):
+        if name not in target.names:
+            continue
+        i = target.get_field_index(name)
+        incoming_col, stored = old_rows.column(name), ex_rows.column(name)
+        if name in spec.keep_first:
+            merged = pc.if_else(pc.is_null(stored), incoming_col, stored)
+        else:
+            merged = pc.if_else(pc.is_null(incoming_col), stored, incoming_col)
+        old_rows = old_rows.set_column(i, target.field(i), merged)
+
+    changed = pa.array([False] * old_rows.num_rows, pa.bool_())
+    for name in target.names:
+        if name in spec.ignore_on_compare or name in spec.key:
+            continue
+        changed = pc.or_(changed, pc.invert(_same(old_rows.column(name), ex_rows.column(name))))
+    updated = old_rows.filter(changed)
+    n_unchanged = old_rows.num_rows - updated.num_rows
+    if new_rows.num_rows == 0 and updated.num_rows == 0:
+        return UpsertResult(0, 0, n_unchanged)
+
+    new_rows = _fill_new(spec, new_rows, now)
+    if now is not None:
+        updated = updated.set_column(target.get_field_index("updated_at"), target.field("updated_at"),
+                                     pc.fill_null(updated.column("updated_at"), now))
+
+    # files to replace: those holding updated keys, plus small files of the partitions being written
+    rewrite = set(pc.unique(pc.filter(existing_file.take(ex_pos), changed)).to_pylist())
+    written = pa.concat_tables([new_rows, updated])
+    out_parts = _partition_tuples(table, written)
+    current_spec = table.spec().spec_id
+    for i, t in enumerate(tasks):
+        if (
+            i not in rewrite
+            and t.file.file_size_in_bytes < COMPACT_BELOW_BYTES
+            and t.file.spec_id == current_spec
+            and (out_parts is None or _file_partition(t) in out_parts)
+        ):
+            rewrite.add(i)
+    if rewrite:
+        in_rewrite = pc.is_in(existing_file, value_set=pa.array(sorted(rewrite), pa.int32()))
+        kept = existing.filter(in_rewrite)
+        kept = kept.filter(pc.invert(pc.is_in(_key_array(kept, spec), value_set=_key_array(updated, spec))))
+        written = pa.concat_tables([kept, written])
+    if spec.sort:
+        written = written.sort_by([(c, "ascending") for c in spec.sort])
+
+    _commit(table, written, [tasks[i].file for i in sorted(rewrite)])
+    return UpsertResult(new_rows.num_rows, updated.num_rows, n_unchanged)
+
+
+def _fill_new(spec: TableSpec, rows: pa.Table, now: pa.Scalar | None) -> pa.Table:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    fills: dict[str, Any] = dict(spec.defaults)
+    if now is not None:
+        fills.setdefault("updated_at", now)
+        if "created_at" in rows.column_names:
+            fills.setdefault("created_at", now)
+    for name, value in fills.items():
+        i = rows.schema.get_field_index(name)
+        if i < 0 or rows.column(name).null_count == 0:
+            continue
+        field = rows.schema.field(i)
+        scalar = value if isinstance(value, pa.Scalar) else pa.scalar(value, field.type)
+        rows = rows.set_column(i, field, pc.fill_null(rows.column(name), scalar))
+    return rows
+
+
+def _commit(table: Table, data: pa.Table, delete: list[DataFile]) -> None:
+    """Write ``data`` as new files and commit them, replacing ``delete``, in one snapshot."""
+    txn = table.transaction()
+    new_files = _write_files(table, data)
+    props = {"sarlake.operation": "upsert"}
+    if delete:
+        with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
+            for f in delete:
+                overwrite.delete_data_file(f)
+            for f in new_files:
+                overwrite.append_data_file(f)
+    else:
+        with txn.update_snapshot(snapshot_properties=props).fast_append() as append:
+            for f in new_files:
+                append.append_data_file(f)
+    txn.commit_transaction()

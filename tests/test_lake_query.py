@@ -1,0 +1,104 @@
+"""DuckDB over the lake: a view per table, read-only SQL, one-line errors, CLI formats."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from click.testing import CliRunner
+
+from lake.exceptions import QueryError
+
+
+@pytest.fixture
+def lake(settings):
+    from lake.catalog import init_lake
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [
+        {"product_id": f"P{i}", "product_type": "L2_IFG", "track": 44 + i % 2, "p_error": i / 10,
+         "start_time": datetime(2024, 1, 1 + i, tzinfo=UTC)} for i in range(10)
+    ], settings)
+    return settings
+
+
+def test_every_table_is_a_view(lake) -> None:
+    from lake.query import connect
+    from lake.tables import TABLES
+
+    con = connect(lake)
+    views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
+    assert views == set(TABLES)
+    assert con.sql("SELECT count(*) FROM products WHERE p_error < 0.5").fetchone() == (5,)
+    assert con.sql("SELECT count(*) FROM events").fetchone() == (0,)
+
+
+def test_run_sql_returns_arrow(lake) -> None:
+    from lake.query import run_sql
+
+    result = run_sql("SELECT track, count(*) AS n FROM products GROUP BY track ORDER BY track", lake)
+    assert result.to_pylist() == [{"track": 44, "n": 5}, {"track": 45, "n": 5}]
+    assert run_sql("DESCRIBE products", lake).num_rows > 20
+    assert run_sql("PRAGMA table_info('aois')", lake).num_rows > 5
+    assert run_sql("SHOW TABLES", lake).num_rows == 5
+    assert run_sql("EXPLAIN SELECT * FROM products", lake).num_rows >= 1
+
+
+@pytest.mark.parametrize("sql", [
+    "DELETE FROM products", "INSERT INTO aois (name) VALUES ('x')", "CREATE TABLE t (a INT)",
+    "COPY products TO '/tmp/x.csv'", "ATTACH 'x.db'", "INSTALL httpfs", "LOAD httpfs", "SET threads = 1",
+    "SELECT 1; DROP VIEW products", "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1", "UPDATE products SET p_error = 0",
+])
+def test_writes_are_refused_with_a_clear_message(lake, sql: str) -> None:
+    from lake.query import run_sql
+
+    with pytest.raises(QueryError, match="not allowed: the lake is read-only"):
+        run_sql(sql, lake)
+
+
+def test_unknown_table_and_bad_sql_are_one_line(lake) -> None:
+    from lake.query import run_sql
+
+    with pytest.raises(QueryError) as err:
+        run_sql("SELECT * FROM prodcts", lake)
+    message = str(err.value)
+    assert "\n" not in message and "prodcts" in message
+    assert "acquisitions, aois, events, products, provenance" in message
+    with pytest.raises(QueryError) as err:
+        run_sql("SELEC 1", lake)
+    assert "\n" not in str(err.value) and "syntax" in str(err.value).lower()
+
+
+def test_cli_sql_formats(lake, tmp_path) -> None:
+    import pyarrow.parquet as pq
+
+    from lake.cli import cli
+
+    runner = CliRunner()
+    q = "SELECT product_id, track FROM products ORDER BY product_id LIMIT 2"
+    out = runner.invoke(cli, ["sql", q])
+    assert out.exit_code == 0 and "P0" in out.output and "(2 rows)" in out.output
+    out = runner.invoke(cli, ["sql", q, "--format", "csv"])
+    assert out.output.splitlines()[0] == '"product_id","track"'
+    out = runner.invoke(cli, ["sql", q, "--format", "json"])
+    assert json.loads(out.output) == [{"product_id": "P0", "track": 44}, {"product_id": "P1", "track": 45}]
+    out = runner.invoke(cli, ["sql", q, "--format", "parquet"])
+    assert out.exit_code == 2
+    target = tmp_path / "x.parquet"
+    out = runner.invoke(cli, ["sql", q, "--format", "parquet", "--output", str(target)])
+    assert out.exit_code == 0 and pq.read_table(target).num_rows == 2
+    out = runner.invoke(cli, ["sql", "DROP VIEW products"])
+    assert out.exit_code == 2 and out.output.startswith("error: DROP statements are not allowed")
+    out = runner.invoke(cli, ["tables"])
+    assert "products" in out.output and "10" in out.output
+
+
+def test_cli_help_is_fast_and_light() -> None:
+    import subprocess
+    import sys
+
+    heavy = "('pyiceberg', 'duckdb', 'pyarrow', 'airflow')"
+    code = f"import sys, lake.cli; sys.exit(any(m in sys.modules for m in {heavy}))"
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0

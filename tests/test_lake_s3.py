@@ -1,0 +1,68 @@
+"""The lake on S3 (a local moto server): init, upsert, catalogue from s3://, query with DuckDB."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def s3_lake(sarlake_home, monkeypatch) -> Iterator[object]:
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    for key, value in {"SARLAKE_WAREHOUSE": "s3://lake/wh", "SARLAKE_S3__ENDPOINT": endpoint,
+                       "SARLAKE_S3__ACCESS_KEY_ID": "test", "SARLAKE_S3__SECRET_ACCESS_KEY": "test",
+                       "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}.items():
+        monkeypatch.setenv(key, value)
+    from lake.settings import get_settings
+    from lake.storage import s3_client
+
+    settings = get_settings()
+    s3_client(settings).create_bucket(Bucket="lake")
+    try:
+        yield settings
+    finally:
+        server.stop()
+
+
+def test_lake_on_s3(s3_lake) -> None:
+    from lake.catalog import init_lake, load_table
+    from lake.catalogue import catalogue_products
+    from lake.query import run_sql
+    from lake.storage import exists, list_uris, read_json, write_json
+    from lake.write import upsert
+
+    settings = s3_lake
+    init_lake(settings)
+    assert load_table("products", settings).location().startswith("s3://lake/wh")
+    rows = [{"product_id": f"P{i}", "product_type": "L2_IFG", "track": 44, "p_error": 0.1 * i,
+             "start_time": datetime(2024, 1, 1 + i, tzinfo=UTC)} for i in range(5)]
+    assert upsert("products", rows, settings).inserted == 5
+    assert upsert("products", rows, settings).unchanged == 5
+    doc = {"id": "PX", "bbox": [0, 0, 1, 1], "geometry": {"type": "Point", "coordinates": [0, 0]},
+           "properties": {"start_datetime": "2024-02-01T00:00:00Z", "end_datetime": "2024-02-01T00:00:10Z",
+                          "sarlake:product_type": "L2_IFG", "sat:relative_orbit": 44},
+           "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": "r"}}
+    write_json("s3://lake/products/PX/PX.met.json", doc, settings)
+    assert exists("s3://lake/products/PX/PX.met.json", settings)
+    assert list_uris("s3://lake/products", ".met.json", settings) == ["s3://lake/products/PX/PX.met.json"]
+    assert read_json("s3://lake/products/PX/PX.met.json", settings)["id"] == "PX"
+    assert catalogue_products(["s3://lake/products/PX/PX.met.json"], None, settings) == ["PX"]
+    result = run_sql("SELECT count(*) AS n, count(*) FILTER (WHERE p_error < 0.25) AS good FROM products", settings)
+    assert result.to_pylist() == [{"n": 6, "good": 3}]
+    uris = run_sql("SELECT uri FROM products WHERE product_id = 'PX'", settings).to_pylist()
+    assert json.loads(json.dumps(uris)) == [{"uri": "s3://lake/products/PX"}]
