@@ -1,0 +1,153 @@
+"""The typed interferogram every reader returns, and the checks and date parsing they share.
+
+Conventions (the same as the ``interferogram`` PGE and ``docs/contracts.md``):
+
+* ``reference_date`` is the LATER acquisition, ``secondary_date`` the earlier one (ARIA's naming; ROI_PAC's
+  ``DATE12 = 060619-061002`` and GAMMA's ``20060619-20061002`` list the earlier date first).
+* ``unwrapped_phase`` (radians, float32) is ``phi(later) - phi(earlier)``; a positive phase is a range
+  increase (motion away from the satellite), as ROI_PAC, ISCE and GAMMA write it.
+* :meth:`Interferogram.los_displacement_mm` is ``-phase * wavelength / (4 pi)`` in mm: POSITIVE = motion
+  TOWARD the satellite (range decrease; uplift for vertical motion), the ARIA/MintPy convention.
+* No-data pixels are NaN in every array and True in ``nodata_mask``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+from rasterio.transform import Affine
+
+from pges.errors import InputValidationError
+
+__all__ = [
+    "Interferogram",
+    "check_byte_size",
+    "dates_from_name",
+    "order_dates",
+    "parse_date",
+    "require_data",
+]
+
+# 8-digit (20060619) or 6-digit (060619) dates joined by '-' or '_', not inside a longer number
+_PAIR_RE = re.compile(r"(?<!\d)(\d{8}|\d{6})[-_](\d{8}|\d{6})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Interferogram:
+    """An unwrapped interferogram on a lat/lon grid, read from an external product."""
+
+    path: Path
+    source_format: str
+    unwrapped_phase: np.ndarray  # float32 (rows, cols), radians, NaN = no data
+    transform: Affine  # pixel corner -> lon/lat (EPSG:4326)
+    wavelength_m: float
+    reference_date: date  # later acquisition
+    secondary_date: date  # earlier acquisition
+    nodata_mask: np.ndarray  # bool, True = no data
+    coherence: np.ndarray | None = None  # float32 0..1, NaN = no data
+    amplitude: np.ndarray | None = None  # float32, NaN = no data
+    coherence_path: Path | None = None
+    crs: str = "EPSG:4326"
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols) of the grid."""
+        return self.unwrapped_phase.shape  # type: ignore[return-value]
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float]:
+        """``(west, south, east, north)`` of the pixel edges, degrees."""
+        rows, cols = self.shape
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
+        return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+    @property
+    def temporal_baseline_days(self) -> int:
+        """Days from the secondary (earlier) to the reference (later) acquisition."""
+        return (self.reference_date - self.secondary_date).days
+
+    def los_displacement_mm(self) -> np.ndarray:
+        """Line-of-sight displacement of the later date relative to the earlier one, mm.
+
+        ``d = -phase * wavelength / (4 pi) * 1000``: positive is motion toward the satellite (range
+        decrease). The factor 4 pi is the two-way path (Hanssen 2001, Radar Interferometry, eq. 2.4.3).
+        """
+        return (-self.unwrapped_phase.astype(np.float64) * self.wavelength_m / (4 * np.pi) * 1000.0).astype(np.float32)
+
+
+def parse_date(text: str, *, what: str) -> date:
+    """``YYYYMMDD``, ``YYMMDD`` (years 1970-2069), ``YYYY-MM-DD`` or GAMMA's ``YYYY MM DD`` -> date.
+
+    Raises:
+        InputValidationError: not a date (``what`` names the file and key in the message).
+    """
+    s = text.strip()
+    fmts = {8: "%Y%m%d", 6: "%y%m%d", 10: "%Y-%m-%d"}
+    if re.fullmatch(r"\d{4}\s+\d{1,2}\s+\d{1,2}(\s.*)?", s):
+        y, m, d = s.split()[:3]
+        s, fmt = f"{int(y):04d}{int(m):02d}{int(d):02d}", "%Y%m%d"
+    else:
+        fmt = fmts.get(len(s), "")
+    try:
+        if not fmt:
+            raise ValueError(s)
+        parsed = datetime.strptime(s, fmt).date()
+    except ValueError:
+        raise InputValidationError(f"{what}: cannot parse date {text.strip()!r} (use YYYYMMDD or YYMMDD)") from None
+    if fmt == "%y%m%d" and parsed.year >= 2070:  # SAR archives start in 1991
+        parsed = parsed.replace(year=parsed.year - 100)
+    return parsed
+
+
+def dates_from_name(name: str) -> tuple[date, date] | None:
+    """Return the two dates in a file name like ``geo_060619-061002.unw`` or ``20060619-20061002_utm.unw.cc``."""
+    m = _PAIR_RE.search(name)
+    if m is None:
+        return None
+    return parse_date(m.group(1), what=name), parse_date(m.group(2), what=name)
+
+
+def order_dates(d1: date, d2: date, *, what: str) -> tuple[date, date]:
+    """Return ``(reference=later, secondary=earlier)``.
+
+    Raises:
+        InputValidationError: both dates are the same day.
+    """
+    if d1 == d2:
+        raise InputValidationError(f"{what}: both dates are {d1.isoformat()}; an interferogram needs two dates")
+    return (d2, d1) if d2 > d1 else (d1, d2)
+
+
+def check_byte_size(path: Path, expected: int, explain: str) -> None:
+    """Raise when a raw raster's size disagrees with its header.
+
+    Args:
+        path: the raw raster.
+        expected: bytes the header implies.
+        explain: how the expectation was computed, e.g. ``"WIDTH 47 x FILE_LENGTH 72 x 2 bands x 4 bytes"``.
+
+    Raises:
+        InputValidationError: e.g. ``geo_060619-061002.unw: 13,000 bytes but WIDTH 47 x ... = 27,072``.
+    """
+    size = path.stat().st_size
+    if size != expected:
+        raise InputValidationError(f"{path.name}: {size:,} bytes but {explain} = {expected:,}")
+
+
+def require_data(array: np.ndarray, *, what: str) -> None:
+    """Raise when an array holds no usable value (all NaN, or all zero = no data).
+
+    Raises:
+        InputValidationError: naming ``what``.
+    """
+    finite = np.isfinite(array)
+    if not finite.any():
+        raise InputValidationError(f"{what}: every pixel is NaN (no data)")
+    if not np.any(array[finite] != 0):
+        raise InputValidationError(f"{what}: every pixel is zero (no data)")

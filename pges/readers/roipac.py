@@ -1,0 +1,149 @@
+"""ROI_PAC geocoded unwrapped interferograms: ``<name>.unw`` with its ``<name>.unw.rsc`` header.
+
+The ``.unw`` is band-interleaved by line (RMG): for every row, one row of amplitude then one row of
+unwrapped phase (radians), little-endian float32; 0 in the phase row means no data. The ``.rsc`` is
+``KEY value`` lines; the reader needs ``WIDTH``, ``FILE_LENGTH``, ``X_FIRST``, ``X_STEP``, ``Y_FIRST``,
+``Y_STEP`` and ``WAVELENGTH`` (m), and takes the dates from ``DATE12`` (``060619-061002``) or the file name.
+``X_FIRST``/``Y_FIRST`` are taken as the outer corner of the first pixel, as GDAL's ROI_PAC driver does.
+
+Reference: Rosen, P. A., Hensley, S., Peltzer, G., Simons, M. (2004), Updated Repeat Orbit Interferometry
+Package released, Eos 85(5), 47; GDAL ``frmts/raw/roipacdataset.cpp``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+from rasterio.transform import Affine
+
+from pges.errors import InputValidationError
+from pges.readers.common import (
+    Interferogram,
+    check_byte_size,
+    dates_from_name,
+    order_dates,
+    parse_date,
+    require_data,
+)
+
+__all__ = ["parse_rsc", "read_roipac_unw", "rsc_path"]
+
+logger = logging.getLogger(__name__)
+
+REQUIRED_KEYS = ("WIDTH", "FILE_LENGTH", "X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP", "WAVELENGTH")
+
+
+def rsc_path(path: Path) -> Path:
+    """Return the header beside a ROI_PAC raster: ``a.unw`` -> ``a.unw.rsc``."""
+    return path.with_name(path.name + ".rsc")
+
+
+def parse_rsc(path: Path) -> dict[str, str]:
+    """Read a ROI_PAC ``.rsc`` header into ``{KEY: value}`` (keys upper-case, values stripped).
+
+    Raises:
+        InputValidationError: the file is missing or unreadable.
+    """
+    if not path.is_file():
+        raise InputValidationError(f"{path.name}: ROI_PAC header is missing (expected beside the raster)")
+    out: dict[str, str] = {}
+    for line in path.read_text(errors="replace").splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2 and not parts[0].startswith(("#", "%")):
+            out[parts[0].upper()] = parts[1].strip()
+    return out
+
+
+def _number(rsc: dict[str, str], key: str, name: str, kind: type = float) -> float:
+    if key not in rsc:
+        raise InputValidationError(f"{name}: header has no {key}")
+    try:
+        return kind(float(rsc[key])) if kind is int else float(rsc[key])
+    except ValueError:
+        raise InputValidationError(f"{name}: {key} is {rsc[key]!r}, not a number") from None
+
+
+def read_roipac_unw(
+    path: Path, *, coherence: np.ndarray | None = None, coherence_path: Path | None = None
+) -> Interferogram:
+    """Read a ROI_PAC ``.unw`` and its ``.rsc``.
+
+    Args:
+        path: the ``.unw`` file; ``<path>.rsc`` must be beside it.
+        coherence: optional coherence on the same grid (0..1, NaN = no data), e.g. from
+            :func:`pges.readers.gamma.read_gamma_float`.
+        coherence_path: where ``coherence`` came from (recorded in the product).
+
+    Returns:
+        The interferogram; pixels whose phase is exactly 0 are no data (NaN). An amplitude band that is
+        zero everywhere (as in many ROI_PAC exports) is dropped (``amplitude=None``).
+
+    Raises:
+        InputValidationError: missing header or key, byte size that disagrees with the header, unparsable
+            dates, no valid phase, coherence of another shape.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputValidationError(f"{path.name}: file does not exist ({path})")
+    rsc_file = rsc_path(path)
+    if not rsc_file.is_file():
+        raise InputValidationError(f"{path.name}: ROI_PAC header {rsc_file.name} is missing (expected beside the .unw)")
+    rsc = parse_rsc(rsc_file)
+    width = int(_number(rsc, "WIDTH", rsc_file.name, int))
+    length = int(_number(rsc, "FILE_LENGTH", rsc_file.name, int))
+    if width <= 0 or length <= 0:
+        raise InputValidationError(f"{rsc_file.name}: WIDTH {width} x FILE_LENGTH {length} is not a raster size")
+    x0, dx = _number(rsc, "X_FIRST", rsc_file.name), _number(rsc, "X_STEP", rsc_file.name)
+    y0, dy = _number(rsc, "Y_FIRST", rsc_file.name), _number(rsc, "Y_STEP", rsc_file.name)
+    wavelength = _number(rsc, "WAVELENGTH", rsc_file.name)
+    if not 0.001 < wavelength < 1.0:
+        raise InputValidationError(f"{rsc_file.name}: WAVELENGTH {wavelength} m is not a radar wavelength")
+    check_byte_size(path, width * length * 2 * 4, f"WIDTH {width} x FILE_LENGTH {length} x 2 bands x 4 bytes")
+
+    if "DATE12" in rsc:
+        parts = rsc["DATE12"].replace("_", "-").split("-")
+        if len(parts) != 2:
+            raise InputValidationError(f"{rsc_file.name}: cannot parse DATE12 {rsc['DATE12']!r} (want YYMMDD-YYMMDD)")
+        d1, d2 = (parse_date(p, what=f"{rsc_file.name} DATE12") for p in parts)
+    else:
+        found = dates_from_name(path.name)
+        if found is None:
+            raise InputValidationError(
+                f"{path.name}: no DATE12 in {rsc_file.name} and no YYMMDD-YYMMDD dates in the file name"
+            )
+        d1, d2 = found
+    ref, sec = order_dates(d1, d2, what=path.name)
+
+    raw = np.fromfile(path, dtype="<f4").reshape(length, 2, width)
+    amplitude = raw[:, 0, :].astype(np.float32)
+    phase = raw[:, 1, :].astype(np.float32)
+    require_data(phase, what=f"{path.name} phase")
+    nodata = (phase == 0) | ~np.isfinite(phase)
+    phase[nodata] = np.nan
+    if np.any(amplitude[np.isfinite(amplitude)] != 0):
+        amplitude[nodata | (amplitude == 0)] = np.nan
+        amp_out: np.ndarray | None = amplitude
+    else:
+        logger.debug("%s: amplitude band is all zero; dropped", path.name)
+        amp_out = None
+    if coherence is not None and coherence.shape != phase.shape:
+        raise InputValidationError(
+            f"{coherence_path.name if coherence_path else 'coherence'}: {coherence.shape[0]}x{coherence.shape[1]} "
+            f"but {path.name} is {length}x{width}"
+        )
+    return Interferogram(
+        path=path,
+        source_format="roipac",
+        unwrapped_phase=phase,
+        transform=Affine(dx, 0.0, x0, 0.0, dy, y0),
+        wavelength_m=wavelength,
+        reference_date=ref,
+        secondary_date=sec,
+        nodata_mask=nodata,
+        coherence=coherence,
+        amplitude=amp_out,
+        coherence_path=coherence_path,
+        metadata={k: v for k, v in rsc.items()},
+    )

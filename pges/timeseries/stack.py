@@ -1,0 +1,289 @@
+"""Load L2_IFG products (met.json) into one stack, select the network, mask and reference it.
+
+Each input's ``unwrapped_phase`` asset (radians, positive = range increase) is read with its wavelength
+(``sarlake:wavelength_m``); products that only carry ``los_displacement`` (mm, positive toward the
+satellite) are converted back to phase. All products must share one grid (shape and transform) and one
+wavelength: the time series does no resampling.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rasterio.transform import Affine
+
+from pges.errors import InputValidationError
+from pges.readers.geotiff import read_geotiff_band
+from pges.storage import is_s3
+from pges.timeseries.config import NetworkSelection, ReferencePoint
+
+__all__ = ["IfgStack", "auto_reference", "load_stack", "mask_by_coherence", "reference_stack", "select_network"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class IfgStack:
+    """Interferograms on one grid: phase (radians) and coherence stacks with their pairs and dates."""
+
+    ids: list[str]
+    uris: list[str]
+    phase: np.ndarray  # (n_ifg, rows, cols) radians, NaN = no data
+    coherence: np.ndarray | None  # (n_ifg, rows, cols) 0..1 or None when no input has coherence
+    pairs: list[tuple[date, date]]  # (earlier, later)
+    transform: Affine
+    wavelength_m: float
+    crs: str = "EPSG:4326"
+
+    @property
+    def dates(self) -> list[date]:
+        """All acquisition dates, ascending."""
+        return sorted({d for p in self.pairs for d in p})
+
+    def subset(self, keep: np.ndarray) -> IfgStack:
+        """Return the stack restricted to the interferograms where ``keep`` is True."""
+        idx = np.flatnonzero(keep)
+        return IfgStack(
+            ids=[self.ids[i] for i in idx],
+            uris=[self.uris[i] for i in idx],
+            phase=self.phase[idx],
+            coherence=None if self.coherence is None else self.coherence[idx],
+            pairs=[self.pairs[i] for i in idx],
+            transform=self.transform,
+            wavelength_m=self.wavelength_m,
+            crs=self.crs,
+        )
+
+
+def _asset_uri(met_uri: str, href: str) -> str:
+    if "://" in href or href.startswith("/"):
+        return href
+    if is_s3(met_uri) or met_uri.startswith("file://"):
+        return posixpath.join(posixpath.dirname(met_uri), href)
+    return str(Path(met_uri).parent / href)
+
+
+def _read_product(met_uri: str, fetch: Callable[[str], Path]) -> dict[str, Any]:
+    met_path = fetch(met_uri)
+    try:
+        item = json.loads(met_path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputValidationError(f"{met_path.name}: not a readable met.json ({exc})") from exc
+    props = item.get("properties", {})
+    pid = item.get("id", met_path.stem)
+    if props.get("sarlake:product_type") != "L2_IFG":
+        raise InputValidationError(f"{pid}: product type {props.get('sarlake:product_type')!r}, expected L2_IFG")
+    try:
+        d1 = date.fromisoformat(props["sarlake:reference_date"])
+        d2 = date.fromisoformat(props["sarlake:secondary_date"])
+        wavelength = float(props["sarlake:wavelength_m"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputValidationError(
+            f"{pid}: met.json lacks a valid {exc} (reference/secondary date, wavelength)"
+        ) from exc
+    if d1 == d2:
+        raise InputValidationError(f"{pid}: reference and secondary dates are both {d1}")
+    assets = item.get("assets", {})
+    if "unwrapped_phase" in assets:
+        phase, _, transform, crs = read_geotiff_band(fetch(_asset_uri(met_uri, assets["unwrapped_phase"]["href"])))
+    elif "los_displacement" in assets:
+        los, _, transform, crs = read_geotiff_band(fetch(_asset_uri(met_uri, assets["los_displacement"]["href"])))
+        phase = (-los.astype(np.float64) / 1000.0 * 4 * np.pi / wavelength).astype(np.float32)
+    else:
+        raise InputValidationError(f"{pid}: met.json has neither an unwrapped_phase nor a los_displacement asset")
+    coherence = None
+    if "coherence" in assets:
+        coherence, _, _, _ = read_coherence_asset(fetch(_asset_uri(met_uri, assets["coherence"]["href"])), pid)
+    return {
+        "id": pid,
+        "uri": met_uri,
+        "phase": phase,
+        "coherence": coherence,
+        "transform": transform,
+        "crs": crs,
+        "pair": (min(d1, d2), max(d1, d2)),
+        "wavelength": wavelength,
+        "coherence_mean": props.get("sarlake:coherence_mean"),
+        "bbox": item.get("bbox"),
+    }
+
+
+def read_coherence_asset(path: Path, pid: str) -> tuple[np.ndarray, Any, Any, Any]:
+    """Read a coherence COG; an all-NaN one is an input error (the reader's message names the product)."""
+    try:
+        return read_geotiff_band(path)
+    except InputValidationError as exc:
+        raise InputValidationError(f"{pid}: coherence asset {path.name} has no valid pixel ({exc})") from exc
+
+
+def _overlap(b1: list[float] | None, b2: list[float] | None) -> bool:
+    if not b1 or not b2:
+        return True
+    return b1[0] < b2[2] and b2[0] < b1[2] and b1[1] < b2[3] and b2[1] < b1[3]
+
+
+def load_stack(met_uris: list[str], fetch: Callable[[str], Path]) -> IfgStack:
+    """Read the L2_IFG products named by ``met_uris`` into one stack (sorted by date pair).
+
+    Raises:
+        InputValidationError: fewer than 2 products, a product that is not L2_IFG or lacks phase,
+            products that do not overlap or lie on different grids, mixed wavelengths, duplicate pairs,
+            an all-NaN coherence.
+    """
+    if len(met_uris) < 2:
+        raise InputValidationError(f"a time series needs at least 2 interferograms, got {len(met_uris)}")
+    prods = sorted((_read_product(u, fetch) for u in met_uris), key=lambda p: p["pair"])
+    first = prods[0]
+    seen: dict[tuple[date, date], str] = {}
+    for p in prods:
+        if p["pair"] in seen:
+            raise InputValidationError(
+                f"{p['id']} and {seen[p['pair']]} are the same pair {p['pair'][0]}/{p['pair'][1]}"
+            )
+        seen[p["pair"]] = p["id"]
+        if not _overlap(first["bbox"], p["bbox"]):
+            raise InputValidationError(f"{p['id']} does not overlap {first['id']} (no common pixels)")
+        if p["phase"].shape != first["phase"].shape or not p["transform"].almost_equals(first["transform"], 1e-9):
+            raise InputValidationError(
+                f"{p['id']} is on another grid than {first['id']} ({p['phase'].shape} vs {first['phase'].shape}); "
+                "resample the products to one grid first"
+            )
+        if abs(p["wavelength"] - first["wavelength"]) > 1e-6:
+            raise InputValidationError(
+                f"{p['id']} has wavelength {p['wavelength']} m but {first['id']} {first['wavelength']} m"
+            )
+    has_coh = [p["coherence"] is not None for p in prods]
+    coherence = None
+    if any(has_coh):
+        coherence = np.stack(
+            [p["coherence"] if p["coherence"] is not None else np.full_like(p["phase"], np.nan) for p in prods]
+        )
+    return IfgStack(
+        ids=[p["id"] for p in prods],
+        uris=[p["uri"] for p in prods],
+        phase=np.stack([p["phase"] for p in prods]).astype(np.float32),
+        coherence=coherence,
+        pairs=[p["pair"] for p in prods],
+        transform=first["transform"],
+        wavelength_m=first["wavelength"],
+        crs=str(first["crs"]),
+    )
+
+
+def select_network(
+    stack: IfgStack, sel: NetworkSelection, coherence_means: list[float | None] | None = None
+) -> IfgStack:
+    """Apply the network selection; at least 2 interferograms must remain.
+
+    Raises:
+        InputValidationError: fewer than 2 interferograms left.
+    """
+    excluded = {frozenset(p.split("_")) for p in sel.exclude_pairs}
+    keep = np.ones(len(stack.pairs), bool)
+    for n, (a, b) in enumerate(stack.pairs):
+        if sel.max_temporal_baseline_days is not None and (b - a).days > sel.max_temporal_baseline_days:
+            keep[n] = False
+        if frozenset((f"{a:%Y%m%d}", f"{b:%Y%m%d}")) in excluded or a in sel.exclude_dates or b in sel.exclude_dates:
+            keep[n] = False
+        if sel.min_coherence_mean > 0:
+            m = coherence_means[n] if coherence_means else None
+            if m is None and stack.coherence is not None:
+                m = float(np.nanmean(stack.coherence[n]))
+            if m is None or m < sel.min_coherence_mean:
+                keep[n] = False
+    if keep.sum() < 2:
+        raise InputValidationError(
+            f"network selection leaves {int(keep.sum())} of {keep.size} interferograms; a time series needs 2"
+        )
+    if not keep.all():
+        logger.info("network selection dropped %d of %d interferograms", int((~keep).sum()), keep.size)
+    return stack.subset(keep)
+
+
+def mask_by_coherence(stack: IfgStack, min_coherence: float) -> np.ndarray:
+    """Phase with pixels of coherence below ``min_coherence`` set to NaN (a copy).
+
+    Raises:
+        InputValidationError: masking is asked for but an interferogram has no coherence, or it removes
+            every pixel of an interferogram.
+    """
+    phase = stack.phase.copy()
+    if min_coherence <= 0:
+        return phase
+    if stack.coherence is None or np.isnan(stack.coherence).all(axis=(1, 2)).any():
+        missing = (
+            stack.ids[0]
+            if stack.coherence is None
+            else stack.ids[int(np.flatnonzero(np.isnan(stack.coherence).all(axis=(1, 2)))[0])]
+        )
+        raise InputValidationError(f"min_coherence {min_coherence} asked for but {missing} has no coherence")
+    low = ~(stack.coherence >= min_coherence)
+    phase[low] = np.nan
+    empty = np.isnan(phase).all(axis=(1, 2))
+    if empty.any():
+        first = stack.ids[int(np.flatnonzero(empty)[0])]
+        raise InputValidationError(f"{first}: no pixel has coherence >= {min_coherence}; lower min_coherence")
+    return phase
+
+
+def auto_reference(phase: np.ndarray, coherence: np.ndarray | None) -> tuple[int, int]:
+    """Row, col of the pixel valid in every interferogram with the highest mean coherence.
+
+    Without coherence: the all-valid pixel closest to the centroid of the all-valid pixels.
+
+    Raises:
+        InputValidationError: no pixel is valid in every interferogram (they do not overlap).
+    """
+    common = np.isfinite(phase).all(axis=0)
+    if not common.any():
+        raise InputValidationError(
+            f"no pixel is valid in all {phase.shape[0]} interferograms (no overlap); cannot reference the stack"
+        )
+    if coherence is not None and np.isfinite(coherence).any():
+        with np.errstate(invalid="ignore"):
+            score = np.where(common, np.nanmean(np.where(np.isfinite(coherence), coherence, np.nan), axis=0), -np.inf)
+        score = np.where(np.isfinite(score), score, -np.inf)
+        r, c = np.unravel_index(int(np.argmax(score)), score.shape)
+        if np.isfinite(score[r, c]):
+            return int(r), int(c)
+    rows, cols = np.nonzero(common)
+    k = int(np.argmin((rows - rows.mean()) ** 2 + (cols - cols.mean()) ** 2))
+    return int(rows[k]), int(cols[k])
+
+
+def reference_stack(
+    phase: np.ndarray, ref: ReferencePoint, transform: Affine, coherence: np.ndarray | None
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Subtract from each interferogram its mean over the reference window; return it and the (row, col).
+
+    Raises:
+        InputValidationError: reference outside the grid, or with no valid pixel in some interferogram,
+            or (auto) no pixel valid in every interferogram.
+    """
+    n, rows, cols = phase.shape
+    if ref.auto:
+        r, c = auto_reference(phase, coherence)
+    else:
+        colf, rowf = ~transform @ (ref.lon, ref.lat)
+        r, c = int(np.floor(rowf)), int(np.floor(colf))
+        if not (0 <= r < rows and 0 <= c < cols):
+            raise InputValidationError(f"reference point {ref.lat}, {ref.lon} is outside the interferogram grid")
+        if not np.isfinite(phase).all(axis=0).any():
+            raise InputValidationError(f"no pixel is valid in all {n} interferograms (no overlap)")
+    w = ref.radius_px
+    win = phase[:, max(r - w, 0) : r + w + 1, max(c - w, 0) : c + w + 1].reshape(n, -1)
+    ok = np.isfinite(win).any(axis=1)
+    if not ok.all():
+        raise InputValidationError(
+            f"reference pixel row {r} col {c} has no valid value in {int((~ok).sum())} interferogram(s); choose another"
+        )
+    offsets = np.nanmean(win, axis=1)
+    return phase - offsets[:, None, None].astype(phase.dtype), (r, c)
