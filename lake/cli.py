@@ -186,6 +186,45 @@ def pge_run(name: str, run_config: str, result_file: str | None) -> None:
     sys.exit(int(pges_main(argv) or 0))
 
 
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--format", "source_format", type=click.Choice(["auto", "geotiff", "roipac", "gamma"]), default="auto",
+              show_default=True, help="Format of the interferograms.")
+@click.option("--coherence", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="Coherence file, one per interferogram in the same order (default: found by date).")
+@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Folder to search for coherence files by date; repeatable.")
+@click.option("--aoi", help="AOI the products belong to.")
+@click.option("--mission", help="Platform, e.g. envisat or sentinel-1a.")
+@click.option("--track", type=int, help="Relative orbit / track number.")
+@click.option("--orbit-state", type=click.Choice(["ascending", "descending"]), help="Pass direction.")
+@click.option("--wavelength", "wavelength_m", type=float, help="Radar wavelength in metres (if the header lacks it).")
+@click.option("--output-dir", help="Where the products go. Default: <products_root>/L2_IFG/<aoi or 'ingested'>.")
+def ingest(paths: tuple[str, ...], output_dir: str | None, **options: Any) -> None:
+    """Catalogue external interferograms (GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par) as L2_IFG products.
+
+    Every input is read and checked first; if any is bad, nothing is catalogued.
+    """
+    from datetime import UTC, datetime
+
+    from lake.catalogue import catalogue_products
+    from lake.settings import get_settings
+    from pges.ingest import ingest as run_ingest
+
+    settings = get_settings()
+    params = {k: v for k, v in options.items() if v not in (None, ())}
+    for key in ("coherence", "coherence_dirs"):
+        if key in params:
+            params[key] = list(params[key])
+    target = output_dir or f"{settings.products_root.rstrip('/')}/L2_IFG/{options.get('aoi') or 'ingested'}"
+    run_id = f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    met_uris = [str(m) for m in run_ingest(list(paths), target, run_id=run_id, **params)]
+    ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "ingest", "runner": "local"})
+    for product_id in ids:
+        click.echo(product_id)
+    click.echo(f"catalogued {len(ids)} product(s) under {target}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``sarlake``)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="sarlake")

@@ -1,0 +1,60 @@
+"""`sarlake ingest`: real Envisat ROI_PAC interferograms are catalogued; a corrupt one catalogues nothing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+
+
+def _cli(*args):
+    from lake.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_ingest_catalogues_the_real_stack(settings):
+    unw = sorted((DATA / "roipac_unw").glob("*.unw"))
+    assert _cli("init").exit_code == 0
+    result = _cli("ingest", *map(str, unw), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
+                  "--mission", "envisat")
+    assert result.exit_code == 0, result.output
+    out = _cli("sql", "SELECT product_id, reference_date, secondary_date, west, north, product_type, met_uri "
+                      "FROM products ORDER BY secondary_date, reference_date", "--format", "json")
+    rows = json.loads(out.output)
+    assert len(rows) == len(unw) == 17
+    for row in rows:
+        # geo_YYMMDD-YYMMDD: secondary (earlier) then reference (later)
+        name = next(p.stem for p in unw if p.stem in row["product_id"])
+        sec, ref = name.removeprefix("geo_").split("-")
+        assert row["secondary_date"] == f"20{sec[:2]}-{sec[2:4]}-{sec[4:]}"
+        assert row["reference_date"] == f"20{ref[:2]}-{ref[2:4]}-{ref[4:]}"
+        assert row["product_type"] == "L2_IFG"
+        assert abs(row["west"] - 150.91) < 1e-6 and abs(row["north"] + 34.17) < 1e-6  # X_FIRST / Y_FIRST
+        met = json.loads(Path(row["met_uri"]).read_text())
+        assert "coherence" in met["assets"]
+    again = _cli("ingest", *map(str, unw), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
+                 "--mission", "envisat")
+    assert again.exit_code == 0
+    assert json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)[0]["n"] == 17
+
+
+def test_a_truncated_raster_catalogues_nothing(settings, tmp_path):
+    good = sorted((DATA / "roipac_unw").glob("*.unw"))[:2]
+    for path in good:
+        shutil.copy(path, tmp_path / path.name)
+        shutil.copy(path.with_suffix(".unw.rsc"), tmp_path / (path.name + ".rsc"))
+    bad = tmp_path / good[1].name
+    bad.write_bytes(bad.read_bytes()[:5000])
+    assert _cli("init").exit_code == 0
+    result = CliRunner().invoke(__import__("lake.cli", fromlist=["cli"]).cli,
+                                ["ingest", str(tmp_path / good[0].name), str(bad)])
+    assert result.exit_code == 2
+    assert bad.name in result.output and "bytes" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    rows = json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)
+    assert rows[0]["n"] == 0
