@@ -201,7 +201,9 @@ def list_aois(active_only: bool = True, settings: Settings | None = None) -> lis
     from lake.catalog import load_table
 
     table = load_table("aois", settings or get_settings())
-    rows = table.scan(row_filter=EqualTo("active", True) if active_only else AlwaysTrue()).to_arrow().to_pylist()
+    # mypy misreads the init of pyiceberg's pydantic expressions; at run time it is (term, literal).
+    row_filter = EqualTo("active", True) if active_only else AlwaysTrue()  # type: ignore[call-arg,arg-type]
+    rows = table.scan(row_filter=row_filter).to_arrow().to_pylist()
     return sorted((_from_row(r) for r in rows), key=lambda a: a.name)
 
 
@@ -211,5 +213,6 @@ def get_aoi(name: str, settings: Settings | None = None) -> AOI | None:
 
     from lake.catalog import load_table
 
-    rows = load_table("aois", settings or get_settings()).scan(row_filter=EqualTo("name", name)).to_arrow().to_pylist()
+    by_name = EqualTo("name", name)  # type: ignore[call-arg,arg-type]
+    rows = load_table("aois", settings or get_settings()).scan(row_filter=by_name).to_arrow().to_pylist()
     return _from_row(rows[0]) if rows else None

@@ -140,7 +140,8 @@ class SimulatedArchive:
         from shapely import box, to_wkt
 
         start, end = _utc(start), _utc(end)
-        bbox = tuple(float(v) for v in aoi.bbox)
+        west, south, east, north = (float(v) for v in aoi.bbox)
+        bbox = (west, south, east, north)
         frame = frame_id(bbox)
         footprint = to_wkt(box(*bbox), rounding_precision=6)
         tracks = sorted(set(getattr(aoi, "tracks", None) or [DEFAULT_TRACK]))

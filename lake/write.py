@@ -337,7 +337,8 @@ def _plan(table: Table, spec: TableSpec, incoming: pa.Table) -> list[FileScanTas
         ]
     row_filter: BooleanExpression = AlwaysTrue()
     if len(spec.key) == 1 and incoming.num_rows <= 200:
-        row_filter = In(spec.key[0], set(incoming.column(spec.key[0]).to_pylist()))
+        keys = set(incoming.column(spec.key[0]).to_pylist())
+        row_filter = In(spec.key[0], keys)  # type: ignore[call-arg,arg-type]
     return list(table.scan(row_filter=row_filter).plan_files())
 
 

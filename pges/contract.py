@@ -28,7 +28,14 @@ from pydantic_core import to_jsonable_python
 
 from pges.errors import InputValidationError
 
-__all__ = ["PGEParameters", "RunConfig", "tag_with_default", "default_config_yaml", "load_run_config", "parse_run_config"]
+__all__ = [
+    "PGEParameters",
+    "RunConfig",
+    "default_config_yaml",
+    "load_run_config",
+    "parse_run_config",
+    "tag_with_default",
+]
 
 
 class PGEParameters(BaseModel):
@@ -140,8 +147,11 @@ def _models_in(annotation: Any) -> list[type[BaseModel]]:
 
 
 def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[set[str], tuple[int | str, ...]]:
-    """Field names of the model holding the key at ``loc`` (last element = the bad key), and ``loc``
-    without the union tags pydantic inserts (``deformation[0].gaussian.x`` -> ``deformation[0].x``)."""
+    """Return the field names of the model holding the key at ``loc``, and ``loc`` without union tags.
+
+    The last element of ``loc`` is the bad key; pydantic inserts union tags into locations
+    (``deformation[0].gaussian.x``), which are dropped from what the user sees (``deformation[0].x``).
+    """
     candidates: list[type[BaseModel]] = [model]
     shown: list[int | str] = []
     for part in loc[:-1]:
@@ -222,7 +232,7 @@ def _model_lines(model: type[BaseModel], indent: int, overrides: dict[str, Any] 
                 lines.append(f"{pad}{name}:")
                 lines.extend(_model_lines(sub, indent + 1))
             else:
-                example = examples[0] if examples else None
+                example = examples[0] if examples else None  # type: ignore[index]
                 lines.append(f"{pad}{name}: {_yaml_scalar(example)}  # REQUIRED")
             continue
         default = field.get_default(call_default_factory=True)

@@ -126,8 +126,8 @@ def find_dem(bbox: tuple[float, float, float, float], path: str | Path | None = 
             raise InputValidationError(f"DEM {p} (bounds {bounds}) does not cover bbox {list(box)}")
         return p
     for candidate in sorted(PACKAGED_DEM_DIR.iterdir()):
-        bounds = _file_bounds(candidate)
-        if bounds is not None and _covers(bounds, box):  # type: ignore[arg-type]
+        found = _file_bounds(candidate)
+        if found is not None and _covers(found, box):  # type: ignore[arg-type]
             return candidate
     raise InputValidationError(
         f"no DEM covers bbox {[round(v, 4) for v in box]} (packaged: "

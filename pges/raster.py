@@ -26,7 +26,9 @@ __all__ = ["read_raster", "write_cog", "write_radar"]
 logger = logging.getLogger(__name__)
 
 
-def write_radar(path: Path, array: np.ndarray, *, nodata: float | None = None, tags: dict[str, Any] | None = None) -> Path:
+def write_radar(
+    path: Path, array: np.ndarray, *, nodata: float | None = None, tags: dict[str, Any] | None = None
+) -> Path:
     """Write a single-band radar-grid GeoTIFF (tiled 256x256, DEFLATE, no map transform)."""
     rows, cols = array.shape
     profile = {

@@ -55,7 +55,9 @@ def test_unknown_key_exits_2_and_names_it(tmp_path: Path, sarlake_home: Path) ->
 def test_nested_unknown_key_suggests_sibling() -> None:
     model = PGES["interferogram"].run_config_model()
     with pytest.raises(InputValidationError, match=r"'parameters.unwrap.costs' \(did you mean 'cost'\?\)"):
-        parse_run_config(model, {"pge": "interferogram", "output_dir": "x", "parameters": {"unwrap": {"costs": "defo"}}})
+        parse_run_config(
+            model, {"pge": "interferogram", "output_dir": "x", "parameters": {"unwrap": {"costs": "defo"}}}
+        )
     with pytest.raises(InputValidationError, match=r"'parameters.looks_range'"):
         parse_run_config(model, {"pge": "interferogram", "output_dir": "x", "parameters": {"looks_range": 0}})
     with pytest.raises(InputValidationError, match=r"'pge' is 'simulate'"):
@@ -162,7 +164,8 @@ def test_s3_output_is_uploaded(tmp_path: Path, sarlake_home: Path, monkeypatch) 
         assert main(["simulate", "--run-config-json", json.dumps(cfg), "--result-file", str(res)]) == 0
         (product,) = json.loads(res.read_text())["products"]
         assert product["met_uri"] == "s3://lake/archive/S1_044A_20240103/S1_044A_20240103.met.json"
-        keys = {o["Key"] for o in boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="lake")["Contents"]}
+        listing = boto3.client("s3", region_name="us-east-1").list_objects_v2(Bucket="lake")["Contents"]
+        keys = {o["Key"] for o in listing}
         assert "archive/S1_044A_20240103/slc.tif" in keys and "archive/S1_044A_20240103/truth/phase_rad.tif" in keys
         # a second run sees the product and skips it
         assert main(["simulate", "--run-config-json", json.dumps(cfg), "--result-file", str(res)]) == 0
