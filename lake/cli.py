@@ -225,6 +225,61 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, **options: Any) -> No
     click.echo(f"catalogued {len(ids)} product(s) under {target}", err=True)
 
 
+def _run_pge(name: str, run_config: dict[str, Any]) -> dict[str, Any]:
+    """Run a PGE in this process through its contract (validation, staging, met.json) and return its result."""
+    from pges import registry
+    from pges.contract import parse_run_config
+    from pges.runner import execute
+
+    spec = registry.get(name)
+    cfg = parse_run_config(spec.run_config_model(), run_config, pge=name)
+    return execute(name, cfg, spec.run_function())
+
+
+@cli.command()
+@click.argument("aoi_name", metavar="AOI")
+@click.option("--max-p-error", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Use only interferograms whose QA p(error) is below this (products without QA are used).")
+@click.option("--include-quarantined", is_flag=True, help="Also use products the data-quality gate quarantined.")
+@click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
+@click.option("--min-coherence", type=click.FloatRange(0, 1), help="Mask pixels below this mean coherence.")
+@click.option("--gnss", "gnss_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="GNSS series (.tenv3 or .pos) to compare with; repeatable.")
+def timeseries(aoi_name: str, max_p_error: float, include_quarantined: bool, reference: tuple[float, float] | None,
+               min_coherence: float | None, gnss_files: tuple[str, ...]) -> None:
+    """Make an L3 time series (SBAS) for an AOI from its good interferograms and catalogue it."""
+    from datetime import UTC, datetime
+
+    from lake.catalogue import catalogue_products
+    from lake.query import connect
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    rows = connect(settings).execute(
+        "SELECT met_uri FROM products WHERE product_type = 'L2_IFG' AND aoi = ? "
+        "AND (p_error IS NULL OR p_error < ?) AND (? OR coalesce(status, '') <> 'quarantined') "
+        "ORDER BY secondary_date, reference_date",
+        [aoi_name, max_p_error, include_quarantined],
+    ).fetchall()
+    if len(rows) < 2:
+        raise LakeError(f"AOI {aoi_name!r} has {len(rows)} usable interferogram(s); a time series needs at least 2 "
+                        "(run the forward DAG or `sarlake ingest` first)")
+    params: dict[str, Any] = {"aoi": aoi_name, "gnss_files": list(gnss_files)}
+    if reference:
+        params["reference"] = {"lat": reference[0], "lon": reference[1]}
+    if min_coherence is not None:
+        params["min_coherence"] = min_coherence
+    run_id = f"manual__timeseries__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    result = _run_pge("timeseries", {
+        "pge": "timeseries", "run_id": run_id, "inputs": [r[0] for r in rows],
+        "output_dir": f"{settings.products_root.rstrip('/')}/L3_TS/{aoi_name}", "parameters": params,
+    })
+    met_uris = [p["met_uri"] for p in result["products"]]
+    for product_id in catalogue_products(met_uris, {"run_id": run_id, "task_id": "timeseries", "runner": "local"}):
+        click.echo(product_id)
+    click.echo(f"time series from {len(rows)} interferograms: {', '.join(met_uris)}", err=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point (``sarlake``)."""
     cli.main(args=list(argv) if argv is not None else None, prog_name="sarlake")

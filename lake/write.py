@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask, Table
 
-__all__ = ["UpsertResult", "to_arrow", "upsert"]
+__all__ = ["UpsertResult", "to_arrow", "update", "upsert"]
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +96,7 @@ def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Set
     incoming = to_arrow(spec, rows, table)
     if incoming.num_rows == 0:
         return UpsertResult(0, 0, 0)
+    _check_partition_sources(table, spec, incoming)
     retries = settings.commit_retries
     for attempt in range(retries + 1):
         try:
@@ -114,6 +115,71 @@ def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Set
             time.sleep(delay)
             table = table.refresh()
     raise AssertionError("unreachable")
+
+
+def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | None = None) -> UpsertResult:
+    """Change some columns of existing rows, found by key (e.g. QA facets set on catalogued products).
+
+    Each row holds the key columns and the columns to change; the other columns keep their stored values.
+
+    Args:
+        table_name: a key of :data:`lake.tables.TABLES`.
+        rows: dicts with the key columns and the columns to set.
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        Counts of updated and unchanged rows (never inserted).
+
+    Raises:
+        LakeError: unknown table or column, a row without its key, or a key that is not in the table.
+    """
+    import pyarrow as pa
+    from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
+
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    if table_name not in TABLES:
+        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
+    spec = TABLES[table_name]
+    if not rows:
+        return UpsertResult(0, 0, 0)
+    table = load_table(table_name, settings)
+    unknown = sorted({k for r in rows for k in r} - set(table.schema().column_names))
+    if unknown:
+        raise LakeError(f"table {table_name} has no column(s) {', '.join(unknown)}")
+    if any(k not in r or r[k] is None for r in rows for k in spec.key):
+        raise LakeError(f"every row given to update {table_name} needs its key {', '.join(spec.key)}")
+    row_filter: BooleanExpression = AlwaysTrue()
+    if len(spec.key) == 1:
+        row_filter = In(spec.key[0], {r[spec.key[0]] for r in rows})  # type: ignore[call-arg,arg-type]
+    stored = table.scan(row_filter=row_filter).to_arrow()
+    stored_keys = _key_array(stored, spec).to_pylist() if stored.num_rows else []
+    by_key = dict(zip(stored_keys, stored.to_pylist(), strict=True))
+    patch_keys = _key_array(to_arrow(spec, [{k: r[k] for k in spec.key} for r in rows]), spec).to_pylist()
+    missing = [k for k in patch_keys if k not in by_key]
+    if missing:
+        shown = ", ".join(str(m).replace(_KEY_SEP, "/") for m in missing[:5])
+        raise LakeError(f"update of {table_name}: {len(missing)} key(s) not in the table ({shown}); nothing changed")
+    merged = [{**by_key[k], **r} for k, r in zip(patch_keys, rows, strict=True)]
+    result = upsert(table_name, pa.Table.from_pylist(merged, schema=stored.schema), settings)
+    if result.inserted:
+        raise AssertionError(f"update of {table_name} inserted {result.inserted} rows")  # a bug, never data
+    return result
+
+
+def _check_partition_sources(table: Table, spec: TableSpec, incoming: pa.Table) -> None:
+    """Refuse rows that lack the columns their partition is computed from (they could not be found again)."""
+    if not spec.partition_from_key or table.spec().is_unpartitioned():
+        return
+    schema = table.schema()
+    for pf in table.spec().fields:
+        name = schema.find_field(pf.source_id).name
+        if incoming.column(name).null_count:
+            raise LakeError(
+                f"rows for {spec.name} need {name!r} (the table is partitioned by it); to change some columns "
+                "of existing rows use lake.write.update()"
+            )
 
 
 def to_arrow(spec: TableSpec, rows: pa.Table | list[dict[str, Any]], table: Table | None = None) -> pa.Table:

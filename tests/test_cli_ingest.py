@@ -58,3 +58,30 @@ def test_a_truncated_raster_catalogues_nothing(settings, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
     rows = json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)
     assert rows[0]["n"] == 0
+
+
+def test_timeseries_from_the_lake_selects_good_products_and_catalogues_l3(settings):
+    import numpy as np
+    import rasterio
+
+    unw = sorted((DATA / "roipac_unw").glob("*.unw"))
+    assert _cli("init").exit_code == 0
+    assert _cli("ingest", *map(str, unw), "--aoi", "sydney").exit_code == 0
+    # QA marks one interferogram bad: the time series must leave it out.
+    from lake.write import update
+
+    bad_id = json.loads(_cli("sql", "SELECT product_id FROM products ORDER BY product_id LIMIT 1",
+                             "--format", "json").output)[0]["product_id"]
+    update("products", [{"product_id": bad_id, "p_error": 0.9}])
+    result = _cli("timeseries", "sydney", "--reference", "-34.175", "150.915")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(_cli("sql", "SELECT met_uri, start_time FROM products WHERE product_type = 'L3_TS'",
+                           "--format", "json").output)
+    assert len(rows) == 1
+    met = json.loads(Path(rows[0]["met_uri"]).read_text())
+    assert len(met["provenance"]["inputs"]) == 16
+    assert not any(bad_id in uri for uri in met["provenance"]["inputs"])
+    with rasterio.open(Path(rows[0]["met_uri"]).parent / met["assets"]["velocity"]["href"]) as ds:
+        v = ds.read(1, masked=True)
+    assert np.nanmin(v.filled(np.nan)) < -15  # the mining subsidence bowls, mm/yr away from the satellite
+    assert _cli("timeseries", "nowhere").exit_code == 2

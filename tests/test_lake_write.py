@@ -151,3 +151,33 @@ def test_concurrent_processes_lose_nothing(lake, sarlake_home: Path) -> None:
     assert len(ids) == len(set(ids)) == 90
     events = _table(lake, "events").column("event_id").to_pylist()
     assert sorted(events) == sorted([f"ev{w}-{b}" for w in range(3) for b in range(3)] + ["shared"])
+
+
+def test_update_patches_columns_of_existing_rows_only(lake) -> None:
+    from lake.write import update, upsert
+
+    upsert("products", _products(range(30)), lake)
+    before = {r["product_id"]: r for r in _table(lake).to_pylist()}
+    patch = [{"product_id": "P00003", "p_error": 0.8}, {"product_id": "P00007", "status": "quarantined"}]
+    result = update("products", patch, lake)
+    assert (result.inserted, result.updated) == (0, 2)
+    after = {r["product_id"]: r for r in _table(lake).to_pylist()}
+    assert len(after) == 30
+    assert after["P00003"]["p_error"] == 0.8 and after["P00007"]["status"] == "quarantined"
+    for pid in ("P00003", "P00007"):  # every other column kept
+        for col in ("product_type", "track", "start_time", "coherence_mean", "created_at"):
+            assert after[pid][col] == before[pid][col]
+    assert update("products", [{"product_id": "P00003", "p_error": 0.8}], lake).unchanged == 1
+    with pytest.raises(LakeError, match="not in the table"):
+        update("products", [{"product_id": "P99999", "p_error": 0.1}], lake)
+    with pytest.raises(LakeError, match="no column"):
+        update("products", [{"product_id": "P00003", "perror": 0.1}], lake)
+
+
+def test_upsert_refuses_rows_that_lack_their_partition_source(lake) -> None:
+    from lake.write import upsert
+
+    upsert("products", _products(range(3)), lake)
+    with pytest.raises(LakeError, match="start_time.*update"):
+        upsert("products", [{"product_id": "P00001", "product_type": "L2_IFG", "p_error": 0.9}], lake)
+    assert len(_table(lake)) == 3
