@@ -1,8 +1,18 @@
 """The ``simulate`` PGE: write one SLC product per acquisition (skipping those already published).
 
 Product layout (``<output_dir>/<id>/``): ``slc.tif`` (complex64, radar grid), ``lat.tif``/``lon.tif``
-(float64 lookups), ``dem.tif`` (float32 heights on the radar grid, m), ``truth/`` (``deformation_los_mm.tif``,
-``phase_rad.tif``, ``atmosphere_los_mm.tif``) and ``<id>.met.json`` (``sarlake:product_type`` L1_SLC).
+(float64 lookups), ``dem.tif`` (float32 heights on the radar grid, m), ``truth/`` and ``<id>.met.json``
+(``sarlake:product_type`` L1_SLC).
+
+Truth (float32 radar-grid rasters; delays one-way LOS in mm, displacement + towards the satellite):
+``phase_rad.tif`` (total true phase; a pair's true unwrapped phase is ``phase_rad(ref) - phase_rad(sec)``),
+``deformation_los_mm.tif``, ``atmosphere_los_mm.tif`` (troposphere), ``ionosphere_los_mm.tif``,
+``orbit_los_mm.tif``, ``dem_error_los_mm.tif`` (``B_perp dz / (R sin theta)``), ``dem_error_m.tif`` (the
+frame's DEM error ``dz``), ``artefact_phase_rad.tif`` (phase of the injected geophysical artefacts),
+``long_term_coherence.tif`` (``gamma_inf`` per pixel, 0 on water) and ``artefacts/<TYPE>_mask.tif``
+(uint8) for each artefact type configured on the date. Properties ``sarlake:artefacts``
+(``[{type, intensity, mask, fraction}]``) and ``sarlake:decorrelation`` (the date's time bin and spectral
+shift, from which ``pges.simulate.decorrelation.expected_coherence`` gives any pair's coherence).
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, build_item, footprint_polygon, iso_utc, write_item
 from pges.raster import write_radar
 from pges.runner import ProductResult, RunContext
-from pges.simulate.config import Acquisition, SimulateParameters
+from pges.simulate.config import BAND_DEFAULTS, Acquisition, SimulateParameters
 from pges.simulate.geometry import RadarGrid, grid_for_bbox
 from pges.simulate.scene import common_scene, simulate_date
 
@@ -65,13 +75,13 @@ class _Frame:
         if not np.isfinite(self.dem).all():
             raise InputValidationError(f"DEM {dem.source} does not cover the radar grid; pass parameters.dem=PATH")
         self.dem_source = dem.source
-        self.sigma0, self.speckle = common_scene(p, self.grid, self.dem)
+        self.scene = common_scene(p, self.grid, self.dem)
         logger.info("radar grid %dx%d at %.0f m, heading %.1f deg", *self.grid.shape, p.posting_m, heading)
 
 
 def _write_product(p: SimulateParameters, acq: Acquisition, frame: _Frame, out: Path, prov: dict[str, Any]) -> None:
     start = _utc(acq.start_time)
-    scene = simulate_date(p, frame.grid, start, frame.sigma0, frame.speckle, dem_error_m=None)
+    scene = simulate_date(p, frame.scene, start)
     write_radar(out / "slc.tif", scene.slc)
     write_radar(out / "lat.tif", frame.lat)
     write_radar(out / "lon.tif", frame.lon)
@@ -81,6 +91,20 @@ def _write_product(p: SimulateParameters, acq: Acquisition, frame: _Frame, out: 
     write_radar(truth / "deformation_los_mm.tif", scene.deformation_los_mm)
     write_radar(truth / "phase_rad.tif", scene.phase_rad)
     write_radar(truth / "atmosphere_los_mm.tif", scene.atmosphere_los_mm)
+    write_radar(truth / "ionosphere_los_mm.tif", scene.ionosphere_los_mm)
+    write_radar(truth / "orbit_los_mm.tif", scene.orbit_los_mm)
+    write_radar(truth / "dem_error_los_mm.tif", scene.dem_error_los_mm)
+    write_radar(truth / "dem_error_m.tif", frame.scene.dem_error_m)
+    write_radar(truth / "artefact_phase_rad.tif", scene.artefact_phase_rad)
+    write_radar(truth / "long_term_coherence.tif", frame.scene.decorrelation.gamma_inf)
+    artefacts = []
+    if scene.artefacts:
+        (truth / "artefacts").mkdir()
+    for kind, (mask, intensity) in sorted(scene.artefacts.items()):
+        write_radar(truth / "artefacts" / f"{kind}_mask.tif", mask)
+        artefacts.append({"type": kind, "intensity": intensity, "mask": f"truth/artefacts/{kind}_mask.tif",
+                          "fraction": round(float(mask.mean()), 6)})
+    _, _, platform, constellation, mode = BAND_DEFAULTS[p.band]
 
     g = frame.grid
     corners = [(0, 0), (0, g.cols - 1), (g.rows - 1, g.cols - 1), (g.rows - 1, 0)]
@@ -93,11 +117,11 @@ def _write_product(p: SimulateParameters, acq: Acquisition, frame: _Frame, out: 
         "start_datetime": iso_utc(start),
         "end_datetime": iso_utc(start + timedelta(seconds=SLC_DURATION_S)),
         "sarlake:product_type": "L1_SLC",
-        "platform": "sentinel-1a",
-        "constellation": "sentinel-1",
-        "sar:instrument_mode": "IW",
-        "sar:frequency_band": band_letter(p.wavelength_m),
-        "sar:center_frequency": round(SPEED_OF_LIGHT / p.wavelength_m / 1e9, 4),
+        "platform": platform,
+        "constellation": constellation,
+        "sar:instrument_mode": mode,
+        "sar:frequency_band": band_letter(p.wavelength),
+        "sar:center_frequency": round(SPEED_OF_LIGHT / p.wavelength / 1e9, 4),
         "sar:polarizations": ["VV"],
         "sar:product_type": "SLC",
         "sat:relative_orbit": p.track,
@@ -106,7 +130,9 @@ def _write_product(p: SimulateParameters, acq: Acquisition, frame: _Frame, out: 
         "sarlake:aoi": p.aoi,
         "sarlake:acquisition_date": start.date().isoformat(),
         "sarlake:perpendicular_baseline_m": scene.perpendicular_baseline_m,
-        "sarlake:wavelength_m": p.wavelength_m,
+        "sarlake:wavelength_m": p.wavelength,
+        "sarlake:artefacts": artefacts,
+        "sarlake:decorrelation": scene.decorrelation,
         "sarlake:grid": g.to_dict(),
         "sarlake:simulated": True,
         "sarlake:seed": p.seed,

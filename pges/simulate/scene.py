@@ -1,63 +1,104 @@
-"""One simulated acquisition as arrays: SLC, true phase, true LOS deformation and delay.
+"""One simulated acquisition as arrays: SLC, true phase and its components, artefact masks.
 
 Signal model (SLC phase convention ``exp(+j 4 pi r / lambda)``, so an interferogram ``ref * conj(sec)``
 has phase ``-4 pi / lambda * (d_ref - d_sec)`` for LOS displacement ``d`` towards the satellite)::
 
-    phi_i   = -4 pi / lambda * d_los(t_i)              deformation (m, + towards the satellite)
-              + 4 pi / lambda * tau_i                   one-way tropospheric delay (m), seeded from the date
-              + 4 pi / lambda * B_perp,i * dz / (R sin theta)   DEM-error term (dz = 0 for now)
-    slc_i   = sqrt(sigma0) * (sqrt(rho) * c + sqrt(1 - rho) * n_i) * exp(j phi_i)
+    phi_i = -4 pi / lambda * d_los(t_i)                        deformation (m, + towards the satellite)
+            + 4 pi / lambda * (tau_trop,i + tau_iono,i + tau_orb,i + tau_dem,i)   one-way LOS delays (m)
+            + artefact phase (TNS, TNT, ION, ORB, DME, UWE; see ``artefacts``)
+    tau_trop,i = turbulent power-law screen + k_i (h - h_ref) / cos(theta)    (seeded from the date)
+    tau_iono,i = -40.28 TEC_i / f^2 / cos(theta)               TEC_i a steep power-law screen (date)
+    tau_orb,i  = a_i az + b_i rg                                a plane per date
+    tau_dem,i  = B_perp,i * dz / (R sin(theta))                 dz a DEM-error field fixed per frame
+    slc_i = sqrt(sigma0) * f_i * exp(j phi_i), then the data corruptions (PML, PMR, PCE, RFI, COH)
 
-``c`` is a circular complex Gaussian speckle field common to every date of the frame (seeded from seed,
-frame, track, direction), ``n_i`` a per-date one (seeded from the date), so the coherence of any pair is
-``rho``. ``sigma0`` is a terrain-shaded reflectivity from the DEM slope towards the radar. Nothing here
-depends on which other dates are simulated.
+``f_i`` is the unit-power scattering field of ``pges.simulate.decorrelation`` (temporal, geometric and
+land-cover decorrelation; ``noise.coherence = 1`` makes it the same for every date). ``sigma0`` is a
+terrain-shaded reflectivity from the DEM slope towards the radar (dark water with land cover on).
+The pair truth is ``phase_rad(ref) - phase_rad(sec)``: exactly the interferogram phase when noise free.
+Nothing here depends on which other dates are simulated: each random field is keyed by (seed, frame,
+track, direction, grid, date or time bin, what).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
 
+from pges.simulate.artefacts import ORDER, ArtefactContext, inject
 from pges.simulate.config import SimulateParameters
-from pges.simulate.deformation import los_rate_m_per_yr
+from pges.simulate.decorrelation import FrameDecorrelation, frame_decorrelation
+from pges.simulate.deformation import DAYS_PER_YEAR, DEFORMATION_EPOCH, DeformationModel, deformation_model
 from pges.simulate.geometry import RadarGrid
-from pges.simulate.screens import powerlaw_screen
+from pges.simulate.screens import SPEED_OF_LIGHT, ionospheric_delay, plane, powerlaw_screen, stratified_delay
 from pges.simulate.seeds import rng_for
 
-__all__ = ["DEFORMATION_EPOCH", "Scene", "common_scene", "perpendicular_baseline", "simulate_date"]
-
-DEFORMATION_EPOCH = date(2015, 1, 1)  # deformation is zero on this date and grows linearly from it
-DAYS_PER_YEAR = 365.25
+__all__ = [
+    "DAYS_PER_YEAR",
+    "DEFORMATION_EPOCH",
+    "FrameScene",
+    "Scene",
+    "common_scene",
+    "perpendicular_baseline",
+    "simulate_date",
+]
 
 
 @dataclass
 class Scene:
-    """Arrays of one acquisition on the radar grid."""
+    """Arrays of one acquisition on the radar grid (delays are one-way LOS, mm; float32 unless noted)."""
 
     slc: np.ndarray  # complex64
-    phase_rad: np.ndarray  # float32, true phase screen (no speckle/noise)
-    deformation_los_mm: np.ndarray  # float32, + towards the satellite, since DEFORMATION_EPOCH
-    atmosphere_los_mm: np.ndarray  # float32, one-way tropospheric delay
+    phase_rad: np.ndarray  # true phase (no speckle/noise/corruption), rad
+    deformation_los_mm: np.ndarray  # + towards the satellite, since DEFORMATION_EPOCH
+    atmosphere_los_mm: np.ndarray  # troposphere: turbulent + stratified
+    ionosphere_los_mm: np.ndarray  # phase delay (negative = advance)
+    orbit_los_mm: np.ndarray
+    dem_error_los_mm: np.ndarray  # B_perp dz / (R sin theta)
+    artefact_phase_rad: np.ndarray  # the geophysical artefacts' phase (part of phase_rad)
     perpendicular_baseline_m: float
+    artefacts: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # type -> (uint8 mask, intensity)
+    decorrelation: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class FrameScene:
+    """What every date of a frame shares (computed once per run)."""
+
+    grid: RadarGrid
+    dem: np.ndarray  # float64 heights on the grid, m
+    sigma0: np.ndarray  # float32
+    deformation: DeformationModel
+    decorrelation: FrameDecorrelation
+    dem_error_m: np.ndarray  # float32, zeros when off
+    h_ref_m: float
 
 
 def _key(p: SimulateParameters) -> tuple[object, ...]:
     return (p.seed, p.frame, p.track, p.direction)
 
 
-def common_scene(p: SimulateParameters, grid: RadarGrid, dem: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Reflectivity ``sigma0`` (float32) and unit-power speckle ``c`` (complex64) shared by every date."""
-    rng = rng_for(*_key(p), grid.grid_id, "scene")
-    c = ((rng.standard_normal(grid.shape) + 1j * rng.standard_normal(grid.shape)) / np.sqrt(2)).astype(np.complex64)
+def common_scene(p: SimulateParameters, grid: RadarGrid, dem: np.ndarray) -> FrameScene:
+    """Reflectivity, deformation fields, DEM error and decorrelation state shared by every date of the frame."""
+    dem = dem.astype(np.float64)
+    key = (*_key(p), grid.grid_id)
     # slope of the terrain towards the radar (columns run away from it): facing slopes are bright
-    slope = np.gradient(dem.astype(np.float64), grid.posting_m, axis=1)
+    slope = np.gradient(dem, grid.posting_m, axis=1)
     theta = np.deg2rad(grid.incidence())[None, :]
     local = np.clip(np.cos(theta + np.arctan(slope)), 0.05, 1.0)
     sigma0 = (local / np.cos(theta)) ** 2
-    return sigma0.astype(np.float32), c
+    decor = frame_decorrelation(p, grid, dem, key)
+    if decor.water.any():
+        sigma0 = np.where(decor.water, 0.05 * sigma0, sigma0)  # calm water scatters little back
+    dz = np.zeros(grid.shape, dtype=np.float32)
+    if p.dem_error.std_m > 0:
+        dz = (p.dem_error.std_m * powerlaw_screen(grid.shape, grid.posting_m, 8.0 / 3.0, p.dem_error.outer_scale_m,
+                                                  rng_for(*key, "dem_error"))).astype(np.float32)
+    return FrameScene(grid=grid, dem=dem, sigma0=sigma0.astype(np.float32),
+                      deformation=deformation_model(grid, p.deformation), decorrelation=decor,
+                      dem_error_m=dz, h_ref_m=float(np.median(dem)))
 
 
 def perpendicular_baseline(p: SimulateParameters, day: date) -> float:
@@ -65,42 +106,71 @@ def perpendicular_baseline(p: SimulateParameters, day: date) -> float:
     return float(round(rng_for(*_key(p), day.isoformat(), "baseline").normal(0.0, p.baseline_sigma_m), 3))
 
 
-def simulate_date(
-    p: SimulateParameters,
-    grid: RadarGrid,
-    start_time: datetime,
-    sigma0: np.ndarray,
-    speckle: np.ndarray,
-    dem_error_m: np.ndarray | None = None,
-) -> Scene:
-    """Simulate the acquisition of ``start_time``'s date; depends only on the frame, the date and the seed."""
-    day = start_time.date()
-    lam = p.wavelength_m
-    years = (day - DEFORMATION_EPOCH).days / DAYS_PER_YEAR
-    d_los = los_rate_m_per_yr(grid, p.deformation) * years  # m
-    rng_atmo = rng_for(*_key(p), grid.grid_id, day.isoformat(), "troposphere")
-    atmo = np.zeros(grid.shape)
-    if p.atmosphere.turbulence_mm > 0:
-        screen = powerlaw_screen(grid.shape, grid.posting_m, p.atmosphere.beta, p.atmosphere.outer_scale_m, rng_atmo)
-        atmo = screen * (p.atmosphere.turbulence_mm / 1000.0)
-    bperp = perpendicular_baseline(p, day)
-    k = 4.0 * np.pi / lam
-    phase = -k * d_los + k * atmo
-    if dem_error_m is not None:
+def _delays(p: SimulateParameters, frame: FrameScene, day: date, bperp: float):
+    """One-way LOS delays (m) of the date: troposphere, ionosphere, orbit, DEM error."""
+    grid = frame.grid
+    inc = grid.incidence()[None, :]
+    dkey = (*_key(p), grid.grid_id, day.isoformat())
+    a = p.atmosphere
+    zero = np.zeros(grid.shape)
+    trop = zero
+    if a.turbulence_mm > 0:
+        screen = powerlaw_screen(grid.shape, grid.posting_m, a.beta, a.outer_scale_m, rng_for(*dkey, "troposphere"))
+        trop = screen * (a.turbulence_mm / 1000.0)
+    if a.stratified_mm_per_km > 0:
+        k = rng_for(*dkey, "stratified").normal(0.0, a.stratified_mm_per_km) * 1e-6  # m per m of height
+        trop = trop + stratified_delay(frame.dem, k, frame.h_ref_m, inc)
+    iono = zero
+    if a.ionosphere_tecu > 0:
+        tec = a.ionosphere_tecu * powerlaw_screen(grid.shape, grid.posting_m, a.ionosphere_beta,
+                                                  a.ionosphere_outer_scale_m, rng_for(*dkey, "ionosphere"))
+        iono = ionospheric_delay(tec, SPEED_OF_LIGHT / p.wavelength, inc)
+    orb = zero
+    if p.orbit.ramp_mm_per_km > 0:
+        g = rng_for(*dkey, "orbit").normal(0.0, p.orbit.ramp_mm_per_km, size=2) * 1e-6  # m per m
+        orb = plane(grid.shape, grid.posting_m, g[0], g[1])
+    dem_err = zero
+    if p.dem_error.std_m > 0:
         r = grid.slant_range()[None, :]
-        phase = phase + k * bperp * dem_error_m / (r * np.sin(np.deg2rad(grid.incidence()))[None, :])
-    rho = p.noise.coherence
-    if rho < 1.0:
-        rng_n = rng_for(*_key(p), grid.grid_id, day.isoformat(), "noise")
-        n = (rng_n.standard_normal(grid.shape) + 1j * rng_n.standard_normal(grid.shape)) / np.sqrt(2)
-        field = np.sqrt(rho) * speckle + np.sqrt(1.0 - rho) * n
-    else:
-        field = speckle
-    slc = (np.sqrt(sigma0) * field * np.exp(1j * phase)).astype(np.complex64)
+        dem_err = bperp * frame.dem_error_m.astype(np.float64) / (r * np.sin(np.deg2rad(inc)))
+    return trop, iono, orb, dem_err
+
+
+def simulate_date(p: SimulateParameters, frame: FrameScene, start_time: datetime) -> Scene:
+    """Simulate the acquisition of ``start_time``'s date; depends only on the frame, the date and the seed."""
+    grid = frame.grid
+    day = start_time.date()
+    k = 4.0 * np.pi / p.wavelength
+    d_los = frame.deformation.los_m(start_time)
+    bperp = perpendicular_baseline(p, day)
+    trop, iono, orb, dem_err = _delays(p, frame, day, bperp)
+    phase = -k * d_los + k * (trop + iono + orb + dem_err)
+    amplitude = np.sqrt(frame.sigma0.astype(np.float64))
+    slc = (amplitude * frame.decorrelation.date_field(day, bperp) * np.exp(1j * phase)).astype(np.complex64)
+
+    # artefacts configured for this date, geophysical first; same type twice = masks or'ed, max intensity
+    todo = [(i, a) for i, a in enumerate(p.artefacts) if a.date is None or a.date == day]
+    todo.sort(key=lambda ia: ORDER.index(ia[1].type))
+    ctx = ArtefactContext(grid.shape, grid.posting_m, frame.dem)
+    masks: dict[str, tuple[np.ndarray, int]] = {}
+    phase_before = phase.copy()
+    for index, art in todo:
+        rng = rng_for(*_key(p), grid.grid_id, day.isoformat(), "artefact", art.type, index)
+        phase, slc, mask = inject(art.type, phase, slc, amplitude, art.intensity, rng, ctx)
+        old_mask, old_int = masks.get(art.type, (np.zeros(grid.shape, dtype=bool), 0))
+        masks[art.type] = (old_mask | mask, max(old_int, art.intensity))
+    artefact_phase = phase - phase_before
+
     return Scene(
-        slc=slc,
+        slc=slc.astype(np.complex64),
         phase_rad=phase.astype(np.float32),
         deformation_los_mm=(d_los * 1000.0).astype(np.float32),
-        atmosphere_los_mm=(atmo * 1000.0).astype(np.float32),
+        atmosphere_los_mm=(np.broadcast_to(trop, grid.shape) * 1000.0).astype(np.float32),
+        ionosphere_los_mm=(np.broadcast_to(iono, grid.shape) * 1000.0).astype(np.float32),
+        orbit_los_mm=(np.broadcast_to(orb, grid.shape) * 1000.0).astype(np.float32),
+        dem_error_los_mm=(np.broadcast_to(dem_err, grid.shape) * 1000.0).astype(np.float32),
+        artefact_phase_rad=artefact_phase.astype(np.float32),
         perpendicular_baseline_m=bperp,
+        artefacts={t: (m.astype(np.uint8), i) for t, (m, i) in masks.items()},
+        decorrelation=frame.decorrelation.info(day, bperp),
     )
