@@ -51,6 +51,20 @@ class S3Settings(BaseModel):
     secret_access_key: str | None = Field(None, description="Secret key matching access_key_id.")
     path_style: bool = Field(True, description="Use path-style addressing (needed by MinIO and test servers).")
 
+    def client(self) -> Any:
+        """Return a boto3 S3 client for this endpoint (boto3 is imported here, not at module import)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=self.region,
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            config=Config(s3={"addressing_style": "path" if self.path_style else "auto"}),
+        )
+
 
 class KubernetesSettings(BaseModel):
     """How PGE pods are built when ``runner == 'kubernetes'``."""

@@ -46,18 +46,7 @@ def s3_client(settings: Settings | None = None) -> S3Client:
     Returns:
         The client.
     """
-    import boto3
-    from botocore.config import Config
-
-    s3 = (settings or get_settings()).s3
-    return boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name=s3.region,
-        aws_access_key_id=s3.access_key_id,
-        aws_secret_access_key=s3.secret_access_key,
-        config=Config(s3={"addressing_style": "path" if s3.path_style else "virtual"}),
-    )
+    return (settings or get_settings()).s3.client()
 
 
 def read_bytes(uri: str, settings: Settings | None = None) -> bytes:

@@ -74,6 +74,14 @@ def _file_fields(path: Path) -> dict[str, Any]:
     return {"file:size": size, "file:checksum": "1220" + digest, "sarlake:sha256": digest}
 
 
+def band_letter(wavelength_m: float) -> str:
+    """Return the IEEE radar band letter of a wavelength in metres (C for Sentinel-1's and Envisat's ~5.6 cm)."""
+    for letter, lo, hi in (("X", 0.025, 0.0375), ("C", 0.0375, 0.075), ("S", 0.075, 0.15), ("L", 0.15, 0.30)):
+        if lo <= wavelength_m < hi:
+            return letter
+    return "P" if wavelength_m >= 0.30 else "Ku"
+
+
 def footprint_polygon(lon: list[float], lat: list[float]) -> dict[str, Any]:
     """A closed GeoJSON polygon from corner coordinates (counter-clockwise as given)."""
     coords = [[round(float(x), 7), round(float(y), 7)] for x, y in zip(lon, lat, strict=True)]

@@ -53,20 +53,9 @@ def local_path(uri: str) -> Path | None:
 
 def s3_client() -> Any:
     """A boto3 S3 client configured from ``SARLAKE_S3__*`` (via ``lake.settings``)."""
-    import boto3
-    from botocore.config import Config
-
     from lake.settings import get_settings
 
-    s3 = get_settings().s3
-    return boto3.client(
-        "s3",
-        endpoint_url=s3.endpoint,
-        region_name=s3.region,
-        aws_access_key_id=s3.access_key_id,
-        aws_secret_access_key=s3.secret_access_key,
-        config=Config(s3={"addressing_style": "path" if s3.path_style else "auto"}),
-    )
+    return get_settings().s3.client()
 
 
 def fetch_input(uri: str, cache_dir: Path) -> Path:

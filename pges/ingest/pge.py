@@ -25,7 +25,7 @@ import numpy as np
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.ingest.config import IngestParameters
-from pges.metadata import COG_TYPE, AssetSpec, build_item, footprint_polygon, write_item
+from pges.metadata import COG_TYPE, AssetSpec, band_letter, build_item, footprint_polygon, write_item
 from pges.raster import write_cog
 from pges.readers import Interferogram, dates_from_name, read_interferogram
 from pges.runner import ProductResult, RunContext
@@ -46,14 +46,6 @@ class IngestOutputs:
     """Every L2_IFG product of an ingest run (skipped ones included)."""
 
     products: list[ProductResult] = field(default_factory=list)
-
-
-def band_letter(wavelength_m: float) -> str:
-    """IEEE radar band of a wavelength (C for Envisat's 5.62 cm)."""
-    for letter, lo, hi in (("X", 0.025, 0.0375), ("C", 0.0375, 0.075), ("S", 0.075, 0.15), ("L", 0.15, 0.30)):
-        if lo <= wavelength_m < hi:
-            return letter
-    return "P" if wavelength_m >= 0.30 else "Ku"
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:

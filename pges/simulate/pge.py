@@ -28,7 +28,7 @@ import numpy as np
 from pges.contract import RunConfig
 from pges.dem import load_dem, sample
 from pges.errors import InputValidationError
-from pges.metadata import AssetSpec, build_item, footprint_polygon, iso_utc, write_item
+from pges.metadata import AssetSpec, band_letter, build_item, footprint_polygon, iso_utc, write_item
 from pges.raster import write_radar
 from pges.runner import ProductResult, RunContext
 from pges.simulate.config import BAND_DEFAULTS, Acquisition, SimulateParameters
@@ -48,14 +48,6 @@ class SimulateOutputs:
     """Every product of a simulate run (skipped ones included)."""
 
     products: list[ProductResult] = field(default_factory=list)
-
-
-def band_letter(wavelength_m: float) -> str:
-    """IEEE radar band of a wavelength."""
-    for letter, lo, hi in (("X", 0.025, 0.0375), ("C", 0.0375, 0.075), ("S", 0.075, 0.15), ("L", 0.15, 0.30)):
-        if lo <= wavelength_m < hi:
-            return letter
-    return "P" if wavelength_m >= 0.30 else "Ku"
 
 
 def _utc(t: datetime) -> datetime:
