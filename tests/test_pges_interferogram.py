@@ -14,7 +14,7 @@ import rasterio
 from pges.cli import main
 from pges.interferogram.config import InterferogramParameters
 from pges.interferogram.form import form_multilook, form_multilook_numpy
-from pges.interferogram.geocode import geocode, geogrid_for, multilook_mean, radar_coords
+from pges.interferogram.geocode import geocode, geogrid_for, multilook_mean, radar_coords, radar_coords_reference
 from pges.interferogram.goldstein import goldstein, goldstein_reference
 from pges.interferogram.pge import process_pair
 from pges.raster import read_raster
@@ -163,9 +163,9 @@ def test_bad_inputs_exit_2(world, tmp_path: Path) -> None:
     # corrupt raster, caught by the checksum
     slc = bad / DATES[1][0] / "slc.tif"
     slc.write_bytes(slc.read_bytes()[:5000])
-    proc = subprocess.run([sys.executable, "-m", "pges", "interferogram", "--run-config-json",
-                           json.dumps({"pge": "interferogram", "inputs": [str(m0), str(m1)], "output_dir": str(tmp_path / "o"),
-                                       "parameters": {}})], capture_output=True, text=True, timeout=120)
+    cfg = {"pge": "interferogram", "inputs": [str(m0), str(m1)], "output_dir": str(tmp_path / "o"), "parameters": {}}
+    proc = subprocess.run([sys.executable, "-m", "pges", "interferogram", "--run-config-json", json.dumps(cfg)],
+                          capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and str(slc) in proc.stderr and "sha256" in proc.stderr
     # the same without checksums: the reader names the file
     assert _ifg([m0, m1], tmp_path / "o", res, verify_checksums=False) == 2
@@ -213,7 +213,8 @@ def test_goldstein_matches_reference_and_denoises() -> None:
     rng = np.random.default_rng(2)
     y, x = np.mgrid[:150, :170]
     phase = 0.2 * x + 0.001 * y**2
-    noisy = (np.exp(1j * phase) + 0.6 * (rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape))).astype(np.complex64)
+    noise = rng.standard_normal(x.shape) + 1j * rng.standard_normal(x.shape)
+    noisy = (np.exp(1j * phase) + 0.6 * noise).astype(np.complex64)
     fast, ref = goldstein(noisy, 0.6, 32), goldstein_reference(noisy, 0.6, 32)
     np.testing.assert_allclose(fast, ref, atol=1e-4)
     before = np.angle(noisy * np.exp(-1j * phase)).std()
@@ -237,3 +238,130 @@ def test_geocode_inverts_lookups() -> None:
     # the geocoded lookups give back the grid coordinates
     np.testing.assert_allclose(geocode(lon, coords)[ok], qlon[ok], atol=1e-8)
     np.testing.assert_allclose(geocode(lat, coords)[ok], qlat[ok], atol=1e-8)
+
+
+def test_bad_inputs_named_clearly(world, tmp_path: Path) -> None:
+    """Size disagreeing with the met.json, no overlap, all-NaN coherence: exit 2, the file and the problem named."""
+    import shutil
+
+    from pges.raster import write_radar
+
+    root, archive, _ = world
+    res = tmp_path / "res.json"
+
+    def fresh(name: str) -> tuple[Path, Path]:
+        bad = tmp_path / name
+        shutil.copytree(archive, bad)
+        return _met(bad, DATES[0][0]), _met(bad, DATES[1][0])
+
+    def error(code_inputs, **params) -> str:
+        assert _ifg(code_inputs, tmp_path / "o", res, **params) == 2
+        out = json.loads(res.read_text())
+        assert out["exit_code"] == 2 and out["error"]["code"] == "INVALID_INPUT"
+        assert not (tmp_path / "o").exists()
+        return out["error"]["message"]
+
+    # the SLC raster is smaller than the sarlake:grid shape its met.json declares
+    m0, m1 = fresh("size")
+    slc = m1.parent / "slc.tif"
+    shape = read_raster(slc).shape
+    write_radar(slc, np.ones((shape[0] - 7, shape[1]), np.complex64))
+    msg = error([m0, m1], verify_checksums=False)
+    assert str(slc) in msg and f"{shape[0] - 7}x{shape[1]}" in msg and f"expected {shape[0]}x{shape[1]}" in msg
+    assert m1.name in msg  # which product declared the other size
+    # a lookup raster of the wrong size
+    m0, m1 = fresh("lookup")
+    lat = m1.parent / "lat.tif"
+    write_radar(lat, np.ones((5, 5), np.float32))
+    msg = error([m1, m0], verify_checksums=False)
+    assert str(lat) in msg and "5x5" in msg
+    # no overlap: the secondary's footprint moved far away
+    m0, m1 = fresh("overlap")
+    item = json.loads(m0.read_text())
+    item["bbox"] = [b + 5.0 for b in item["bbox"]]
+    m0.write_text(json.dumps(item))
+    msg = error([m0, m1])
+    assert "do not overlap" in msg and str(m0) in msg and str(m1) in msg
+    # all-NaN coherence: an SLC full of NaN (in a real subprocess: exit code 2 and the message on stderr)
+    m0, m1 = fresh("nan")
+    write_radar(m0.parent / "slc.tif", np.full(shape, np.nan + 1j * np.nan, np.complex64))
+    proc = subprocess.run([sys.executable, "-m", "pges", "interferogram", "--run-config-json",
+                           json.dumps({"pge": "interferogram", "inputs": [str(m0), str(m1)],
+                                       "output_dir": str(tmp_path / "o"),
+                                       "parameters": {"verify_checksums": False}})],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "coherence" in proc.stderr and "NaN" in proc.stderr and str(m0) in proc.stderr
+
+
+@pytest.mark.parametrize("alpha", [0.5, 1.0])
+def test_goldstein_fast_paths_match_reference(alpha: float) -> None:
+    rng = np.random.default_rng(4)
+    noisy = (rng.standard_normal((70, 90)) + 1j * rng.standard_normal((70, 90))).astype(np.complex64)
+    noisy[5:9, 30:33] = np.nan  # NaN counts as 0 in both
+    np.testing.assert_allclose(goldstein(noisy, alpha, 16), goldstein_reference(noisy, alpha, 16), atol=1e-4)
+
+
+def test_quality_unwrapper_end_to_end(world, tmp_path: Path) -> None:
+    root, archive, result = world
+    res = tmp_path / "res.json"
+    assert _ifg([_met(archive, DATES[0][0]), _met(archive, DATES[1][0])], tmp_path / "q", res,
+                unwrap={"method": "quality"}) == 0
+    met = Path(json.loads(res.read_text())["products"][0]["met_uri"])
+    item = json.loads(met.read_text())
+    assert item["id"] != result["products"][0]["id"]  # other parameters, other hash
+    assert "quality-unwrap" in item["properties"]["processing:software"]
+    assert item["properties"]["sarlake:unwrapped_fraction"] > 0.9
+    with rasterio.open(met.parent / "los_displacement.tif") as q, \
+            rasterio.open(Path(result["products"][0]["met_uri"]).parent / "los_displacement.tif") as s:
+        a, b = q.read(1), s.read(1)
+    ok = np.isfinite(a) & np.isfinite(b)
+    assert ok.mean() > 0.5 and np.abs(a[ok] - b[ok]).max() < 1.0  # the two unwrappers agree within 1 mm
+
+
+def test_geocode_kernel_matches_reference() -> None:
+    rows, cols = 90, 110
+    r, c = np.mgrid[:rows, :cols].astype(np.float64)
+    h = np.deg2rad(190)
+    lon = 14.4 + (r * np.sin(h) + c * np.cos(h)) * 1e-3 + 2e-7 * c**2
+    lat = 40.8 + (r * np.cos(h) - c * np.sin(h)) * 1e-3 + 1e-7 * r * c
+    grid = geogrid_for(lat, lon, 0.0007)
+    fast, ref = radar_coords(lat, lon, grid), radar_coords_reference(lat, lon, grid, iterations=8)
+    both = fast.inside & ref.inside
+    assert both.mean() > 0.4 and np.mean(fast.inside != ref.inside) < 0.01  # only edge pixels may differ
+    np.testing.assert_allclose(fast.rows[both], ref.rows[both], atol=1e-3)
+    np.testing.assert_allclose(fast.cols[both], ref.cols[both], atol=1e-3)
+    values = (np.sin(r / 7) * np.cos(c / 5)).astype(np.float32)
+    values[40:45, 50:52] = np.nan
+    labels = (1 + (r // 30) * 4 + c // 30).astype(np.uint16)
+    from scipy.ndimage import map_coordinates
+
+    rr, cc = np.where(fast.inside, fast.rows, -10.0), np.where(fast.inside, fast.cols, -10.0)
+    expect = map_coordinates(values.astype(np.float64), [rr, cc], order=1, mode="constant", cval=np.nan,
+                             prefilter=False)
+    got = geocode(values, fast)
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(expect))
+    np.testing.assert_allclose(got[np.isfinite(got)], expect[np.isfinite(expect)], atol=1e-5)
+    cc_geo = geocode(labels, fast, order=0, nodata=0)
+    assert cc_geo.dtype == np.uint16 and (cc_geo[~fast.inside] == 0).all() and set(np.unique(cc_geo)) - {0}
+
+
+def test_browse_has_title_panels_and_colour_bars(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from pges.interferogram.browse import write_browse
+
+    y, x = np.mgrid[:120, :160]
+    phase = np.angle(np.exp(1j * 0.2 * x)).astype(np.float32)
+    phase[:10, :10] = np.nan
+    coh = np.clip(x / 160.0, 0, 1).astype(np.float32)
+    path = write_browse(tmp_path / "b.png", phase, np.ones_like(phase), coh, 320, title="S1 track 044 2024-07-02",
+                        mm_per_cycle=27.7)
+    img = np.asarray(Image.open(path).convert("RGB")).astype(int)
+    h, w, _ = img.shape
+    assert w > 2 * 320 and h > 240  # two 320 x 240 panels plus title and bars
+    assert (img[:15].sum(axis=-1) < 200).any()  # dark title text on white
+    sat = img.max(axis=-1) - img.min(axis=-1)
+    assert (sat[:, : w // 2] > 150).mean() > 0.2  # colourful fringes and hue bar on the left
+    assert (sat[:, w // 2 :] > 150).mean() < 0.01  # grey coherence on the right

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Tag, model_validator
 
-from pges.contract import PGEParameters
+from pges.contract import PGEParameters, tag_with_default
 
-__all__ = ["FilterConfig", "InterferogramParameters", "ReferencePoint", "SnaphuConfig", "UnwrapConfig"]
+__all__ = [
+    "FilterConfig",
+    "InterferogramParameters",
+    "QualityGuidedConfig",
+    "ReferencePoint",
+    "SnaphuConfig",
+    "UnwrapConfig",
+]
 
 
 class _Strict(BaseModel):
@@ -40,10 +47,23 @@ class SnaphuConfig(_Strict):
     nproc: int = Field(1, ge=1, description="Processes for tiled unwrapping.")
 
 
-# A second unwrapper turns this into a tagged union, as ``DeformationSource`` in simulate/config.py:
-#   Annotated[Annotated[SnaphuConfig, Tag("snaphu")] | Annotated[OtherConfig, Tag("other")],
-#             tag_with_default("method", "snaphu")]
-UnwrapConfig = SnaphuConfig
+class QualityGuidedConfig(_Strict):
+    """Reliability-sorted path-following unwrapping (Herráez et al. 2002), numba, no external binary."""
+
+    method: Literal["quality"] = Field("quality", description="Unwrapper.")
+    weight_coherence: bool = Field(
+        True, description="Weight the second-difference unreliability D by the coherence g: D/g + 1 - g."
+    )
+    conncomp_min_coherence: float = Field(
+        0.3, ge=0, lt=1, description="Connected components: regions of at least this coherence (8-connected)."
+    )
+    min_conncomp_frac: float = Field(0.01, gt=0, lt=1, description="Smallest connected component, fraction of pixels.")
+
+
+UnwrapConfig = Annotated[
+    Annotated[SnaphuConfig, Tag("snaphu")] | Annotated[QualityGuidedConfig, Tag("quality")],
+    tag_with_default("method", "snaphu"),
+]
 
 
 class ReferencePoint(_Strict):

@@ -1,4 +1,6 @@
-"""ARIA-style product names: ``S1-GUNW-{A|D}-R-{track:03d}-tops-{ref}_{sec}-{HHMMSS}-{lon}{E|W}_{lat}{N|S}-PP-{hash4}-v{version}``.
+"""ARIA-style product names.
+
+``S1-GUNW-{A|D}-R-{track:03d}-tops-{ref}_{sec}-{HHMMSS}-{lon}{E|W}_{lat}{N|S}-PP-{hash4}-v{version}``.
 
 ``ref``/``sec`` are YYYYMMDD dates, ``HHMMSS`` the reference sensing start (UTC), lon/lat the footprint
 centre in hundredths of a degree (5 digits), ``hash4`` the first 4 hex digits of the sha256 of the input

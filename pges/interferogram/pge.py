@@ -73,7 +73,8 @@ def process_pair(
         ref: reference (later) SLC, complex64.
         sec: secondary (earlier) SLC, same shape.
         p: parameters.
-        lat, lon: multilooked lookups (needed for a lat/lon reference point).
+        lat: multilooked latitude lookup (needed for a lat/lon reference point).
+        lon: multilooked longitude lookup (idem).
         label: how to name the inputs in errors.
 
     Raises:
@@ -102,13 +103,23 @@ def process_pair(
 
 
 def _read_pair(ref: SLCInput, sec: SLCInput) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    shape = tuple(ref.grid.get("shape") or ()) or None
-    a = read_raster(ref.paths["slc"], expect_shape=shape)  # type: ignore[arg-type]
-    b = read_raster(sec.paths["slc"], expect_shape=a.shape)
+    """Read both SLCs and the reference's lookups, each checked against the grid shape of its met.json.
+
+    Raises:
+        InputValidationError: a raster is unreadable, not complex, or its size disagrees with ``sarlake:grid``.
+    """
+
+    def read(slc: SLCInput, name: str, shape: tuple[int, int] | None) -> np.ndarray:
+        what = f"{slc.paths[name]} (asset '{name}' of {Path(slc.uri).name}, sarlake:grid shape {shape})"
+        return read_raster(slc.paths[name], what=what, expect_shape=shape)
+
+    declared = tuple(ref.grid.get("shape") or ()) or None
+    a = read(ref, "slc", declared)  # type: ignore[arg-type]
+    b = read(sec, "slc", a.shape)
     if a.dtype.kind != "c" or b.dtype.kind != "c":
         raise InputValidationError(f"SLC rasters {ref.paths['slc']} / {sec.paths['slc']} must be complex")
-    lat = read_raster(ref.paths["lat"], expect_shape=a.shape).astype(np.float64)
-    lon = read_raster(ref.paths["lon"], expect_shape=a.shape).astype(np.float64)
+    lat = read(ref, "lat", a.shape).astype(np.float64)
+    lon = read(ref, "lon", a.shape).astype(np.float64)
     return a, b, lat, lon
 
 
@@ -116,7 +127,9 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
     """Make one interferogram product from the two SLC met.json URIs in ``cfg.inputs``."""
     p = cfg.parameters
     if len(cfg.inputs) != 2:
-        raise InputValidationError(f"the interferogram needs exactly 2 inputs (SLC met.json URIs), got {len(cfg.inputs)}")
+        raise InputValidationError(
+            f"the interferogram needs exactly 2 inputs (SLC met.json URIs), got {len(cfg.inputs)}"
+        )
     a, b = (read_slc_input(ctx, uri, p.verify_checksums) for uri in cfg.inputs)
     ref, sec = order_pair(a, b)
     slc_ref, slc_sec, lat, lon = _read_pair(ref, sec)
@@ -133,7 +146,7 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
     geo_cc = geocode(arrays.conncomp.astype(np.uint16), coords, order=0, nodata=0)
     layers = {
         "unwrapped_phase": (geocode(arrays.unwrapped, coords), "rad", "unwrapped phase, referenced"),
-        "coherence": (geocode(np.where(np.isfinite(arrays.coherence), arrays.coherence, np.nan), coords), "1", "coherence"),
+        "coherence": (geocode(arrays.coherence, coords), "1", "coherence"),
         "amplitude": (geocode(arrays.amplitude, coords), "1", "amplitude (geometric mean of the SLCs)"),
         "los_displacement": (geocode(los, coords), "mm", "LOS displacement, positive towards the satellite"),
         "wrapped_phase": (geocode_wrapped(arrays.filtered, coords), "rad", "filtered wrapped phase"),
@@ -153,19 +166,28 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
     out = ctx.product_dir(product_id)
     assets: dict[str, AssetSpec] = {}
     for name, (data, units, title) in layers.items():
-        write_cog(out / f"{name}.tif", data.astype(np.float32), grid.transform, nodata=np.nan, units=units, description=title)
+        write_cog(out / f"{name}.tif", data.astype(np.float32), grid.transform, nodata=np.nan, units=units,
+                  description=title)
         assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=f"{title} ({units})")
     write_cog(out / "connected_components.tif", geo_cc, grid.transform, nodata=0, resampling="nearest",
               description="connected components, 0 = not unwrapped")
     assets["connected_components"] = AssetSpec("connected_components.tif", type=COG_TYPE, title="connected components")
-    write_browse(out / "browse.png", layers["wrapped_phase"][0], layers["amplitude"][0], layers["coherence"][0], p.browse_max_size)
-    assets["browse"] = AssetSpec("browse.png", type="image/png", roles=("overview",), title="fringes over amplitude | coherence")
+    days = (ref.start.date() - sec.start.date()).days
+    title = (f"{ref.props.get('platform') or 'S1'}  track {int(ref.props['sat:relative_orbit']):03d} "
+             f"{ref.props.get('sat:orbit_state') or ''}  {ref.start.date()} / {sec.start.date()} ({days} days)  "
+             f"frame {ref.props.get('sarlake:frame') or '-'}")
+    write_browse(out / "browse.png", layers["wrapped_phase"][0], layers["amplitude"][0], layers["coherence"][0],
+                 p.browse_max_size, title=title, mm_per_cycle=wavelength / 2 * 1000)
+    assets["browse"] = AssetSpec("browse.png", type="image/png", roles=("overview",),
+                                 title="fringes over amplitude | coherence")
 
     ref_lat, ref_lon = float(lat_ml[arrays.reference_rc]), float(lon_ml[arrays.reference_rc])
     valid_frac = float(np.mean(arrays.valid[np.isfinite(arrays.coherence)]))
-    bperp = float(ref.props.get("sarlake:perpendicular_baseline_m", 0.0)) - float(sec.props.get("sarlake:perpendicular_baseline_m", 0.0))
+    bperp = float(ref.props.get("sarlake:perpendicular_baseline_m", 0.0)) - float(
+        sec.props.get("sarlake:perpendicular_baseline_m", 0.0)
+    )
     ref_end = ref.props.get("end_datetime") or iso_utc(ref.start + timedelta(seconds=27))
-    properties = {
+    properties: dict[str, Any] = {
         "start_datetime": iso_utc(sec.start),
         "end_datetime": ref_end,
         "sarlake:product_type": "L2_IFG",
