@@ -132,7 +132,9 @@ def _upsert_batch(settings: Any, n_changed: int, n_new: int, seed: int) -> Any:
     return pa.concat_tables([to_arrow(TABLES["products"], last, table), new])
 
 
-def run(report: list[dict[str, Any]], sizes: tuple[int, ...] = (1_000_000, 10_000_000)) -> list[dict[str, Any]]:
+def run(
+    report: list[dict[str, Any]] | None = None, sizes: tuple[int, ...] = (1_000_000, 10_000_000)
+) -> list[dict[str, Any]]:
     """Measure the lake and append result rows to ``report``.
 
     Args:
@@ -146,6 +148,7 @@ def run(report: list[dict[str, Any]], sizes: tuple[int, ...] = (1_000_000, 10_00
     from lake.settings import get_settings
     from lake.write import upsert
 
+    report = [] if report is None else report
     for size in sizes:
         with tempfile.TemporaryDirectory(prefix="sarlake-bench-") as home:
             settings = get_settings(home=Path(home))

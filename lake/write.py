@@ -18,6 +18,7 @@ How an upsert works (copy-on-write, one commit):
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 import uuid
@@ -40,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 #: Files smaller than this (on disk) in a partition being written are merged into the new file.
 COMPACT_BELOW_BYTES = 64 * 1024 * 1024
+#: A partition's rewrite is split across cores only above this size (in memory).
+MIN_SPLIT_BYTES = 8 * 1024 * 1024
 _KEY_SEP = "\x1f"
 
 
@@ -377,7 +380,9 @@ def _write_files(table: Table, data: pa.Table) -> list[DataFile]:
                 partition_spec=spec,
                 schema=schema,
             )
-        for batches in bin_pack_arrow_table(part, target_size or 512 * 1024 * 1024):
+        # Split a large partition into one file per core so the Parquet encoders run in parallel.
+        per_core = max(part.nbytes // (os.cpu_count() or 1) + 1, MIN_SPLIT_BYTES)
+        for batches in bin_pack_arrow_table(part, min(target_size or 512 * 1024 * 1024, per_core)):
             tasks.append(WriteTask(write_uuid=write_uuid, task_id=counter, schema=schema, record_batches=batches,
                                    sort_order_id=sort_order_id, partition_key=key))
             counter += 1
