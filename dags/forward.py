@@ -24,6 +24,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -117,7 +118,7 @@ def forward() -> None:
 
     aois = select_aois()
     discovered = discover(aois)
-    staged = mapped_pge_operator("simulate", task_id="stage", run_configs=discovered.map(stage_run_config))
+    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=discovered.map(stage_run_config))
     pairs = plan_pairs(discovered, staged.output)
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=pairs)
     catalogue(interferograms.output)

@@ -34,6 +34,12 @@ REPEAT_DAYS = 12
 DEFAULT_TRACK = 44
 SENSING_SECONDS = 27
 S1_WAVELENGTH_M = 0.05546576
+#: The known signal the simulated archive puts under every AOI: a Mogi (1958) source inflating at its centre,
+#: at the rate of volcanic unrest (about 15 cm/yr of uplift above a 3.5 km deep source, like Campi Flegrei's
+#: recent rate), so the products and time series carry a deformation whose truth is saved beside each SLC.
+SIMULATED_DEFORMATION: tuple[dict[str, Any], ...] = (
+    {"kind": "mogi", "volume_rate_m3_per_yr": 8.0e6, "depth_m": 3500.0},
+)
 
 
 class AcquisitionRecord(BaseModel):
@@ -212,6 +218,7 @@ def simulate_run_config(records: list[AcquisitionRecord], settings: Settings | N
             "direction": direction,
             "frame": frame,
             "aoi": aois.pop() if len(aois) == 1 else None,
+            "deformation": [dict(d) for d in SIMULATED_DEFORMATION],
             "acquisitions": [
                 {"id": r.acquisition_id, "start_time": r.start_time.astimezone(UTC).isoformat().replace("+00:00", "Z")}
                 for r in sorted(records, key=lambda r: r.start_time)

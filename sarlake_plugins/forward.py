@@ -49,6 +49,17 @@ def run_end(context: dict[str, Any]) -> datetime:
     return datetime.now(UTC)
 
 
+def stage_pge() -> str:
+    """Return the PGE that stages the configured acquisition source's scenes (``simulate`` for the simulator).
+
+    Cheap enough for DAG parsing: it reads settings from the environment and touches no database.
+    """
+    from lake.settings import get_settings
+    from lake.sources import get_source
+
+    return get_source(get_settings()).stage_pge
+
+
 def select_aois(names: list[str]) -> list[dict[str, Any]]:
     """Return the AOIs to process: the named ones, or every active AOI.
 

@@ -77,6 +77,11 @@ def main() -> None:
     )
     run(BIN / "sarlake", "sql", "SELECT count(*) AS acquisitions FROM acquisitions", env=env)
 
+    t = step("Time series of the AOI's interferograms (sarlake timeseries)")
+    run(BIN / "sarlake", "timeseries", DEMO_AOI[0], env=env)
+    velocity = sorted((home / "products" / "L3_TS").rglob("velocity.png"))
+    print(f"velocity map: {velocity[-1] if velocity else 'none'} ({time.monotonic() - t:.0f} s)")
+
     step("Browse images")
     browse = sorted((home / "products").rglob("*.png"))
     for png in browse[:10]:

@@ -48,6 +48,7 @@ def test_simulate_run_config(settings) -> None:
     assert cfg["output_dir"] == f"{settings.archive_root}/044/{recs[0].frame}"
     assert p["bbox"] == [14.3, 40.7, 14.6, 40.9] and p["track"] == 44 and p["direction"] == "A"
     assert p["acquisitions"][0] == {"id": recs[0].acquisition_id, "start_time": "2024-01-03T05:00:00Z"}
+    assert p["deformation"][0]["kind"] == "mogi"  # a known signal under every simulated AOI
     with pytest.raises(ValueError):
         simulate_run_config([], settings, "r")
 
