@@ -24,6 +24,7 @@ REQUIRED = (
     "properties.sarlake:product_type",
     "provenance.pge_name",
     "provenance.pge_version",
+    "provenance.started_at",
 )
 _DIRECTIONS = {"ascending": "A", "descending": "D", "A": "A", "D": "D"}
 

@@ -303,6 +303,11 @@ PROVENANCE = TableSpec(
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
+    # A (product, run) has one start time (it comes from the product's met.json), so an upsert reads only
+    # that month instead of the whole history of every run.
+    partition=(("started_at", "month"),),
+    sort=("product_id",),
+    partition_from_key=True,
 )
 
 EVENTS = TableSpec(

@@ -56,7 +56,8 @@ def test_lake_on_s3(s3_lake) -> None:
     doc = {"id": "PX", "bbox": [0, 0, 1, 1], "geometry": {"type": "Point", "coordinates": [0, 0]},
            "properties": {"start_datetime": "2024-02-01T00:00:00Z", "end_datetime": "2024-02-01T00:00:10Z",
                           "sarlake:product_type": "L2_IFG", "sat:relative_orbit": 44},
-           "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": "r"}}
+           "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": "r",
+                          "started_at": "2024-02-02T00:00:00Z"}}
     write_json("s3://lake/products/PX/PX.met.json", doc, settings)
     assert exists("s3://lake/products/PX/PX.met.json", settings)
     assert list_uris("s3://lake/products", ".met.json", settings) == ["s3://lake/products/PX/PX.met.json"]

@@ -84,7 +84,8 @@ def test_duplicate_keys_in_one_batch_keep_the_last(lake) -> None:
 def test_composite_key_and_list_columns(lake) -> None:
     from lake.write import upsert
 
-    row = {"product_id": "A", "run_id": "r1", "inputs": ["x", "y"], "parameters": "{}"}
+    row = {"product_id": "A", "run_id": "r1", "inputs": ["x", "y"], "parameters": "{}",
+           "started_at": "2024-03-01T05:00:00Z"}
     assert upsert("provenance", [row], lake).inserted == 1
     assert upsert("provenance", [row], lake).unchanged == 1
     assert upsert("provenance", [{**row, "inputs": ["x"]}, {**row, "run_id": "r2"}], lake).written == 2
