@@ -225,6 +225,24 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, **options: Any) -> No
     click.echo(f"catalogued {len(ids)} product(s) under {target}", err=True)
 
 
+@cli.command()
+@click.option("--table", "tables", multiple=True, help="Table to maintain; repeatable. Default: every table.")
+@click.option("--older-than-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
+              help="Snapshots and unreferenced files older than this may go.")
+@click.option("--retain-last", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Snapshots always kept per table.")
+def maintain(tables: tuple[str, ...], older_than_days: float, retain_last: int) -> None:
+    """Expire old snapshots and delete the files no kept snapshot needs (run it on a schedule)."""
+    from datetime import timedelta
+
+    from lake.maintenance import maintain as run_maintenance
+
+    for r in run_maintenance(list(tables) or None, older_than=timedelta(days=older_than_days),
+                             retain_last=retain_last):
+        click.echo(f"{r.table:14s} expired {r.expired_snapshots:4d} snapshots, kept {r.remaining_snapshots:4d}, "
+                   f"deleted {r.deleted_files:5d} files")
+
+
 def _run_pge(name: str, run_config: dict[str, Any]) -> dict[str, Any]:
     """Run a PGE in this process through its contract (validation, staging, met.json) and return its result."""
     from pges import registry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -102,19 +103,39 @@ def exists(uri: str, settings: Settings | None = None) -> bool:
     return local_path(uri).exists()
 
 
-def list_uris(prefix: str, suffix: str = "", settings: Settings | None = None) -> list[str]:
-    """URIs of the files/objects under ``prefix`` (recursively) whose names end with ``suffix``, sorted."""
+def list_entries(
+    prefix: str, suffixes: tuple[str, ...] = ("",), settings: Settings | None = None
+) -> list[tuple[str, datetime]]:
+    """Return ``(uri, last modified, UTC)`` of the files/objects under ``prefix`` ending with one of ``suffixes``."""
     if is_remote(prefix):
         bucket, key = split_s3(prefix)
         paginator = s3_client(settings).get_paginator("list_objects_v2")
         found = [
-            f"s3://{bucket}/{obj['Key']}"
+            (f"s3://{bucket}/{obj['Key']}", obj["LastModified"].astimezone(UTC))
             for page in paginator.paginate(Bucket=bucket, Prefix=key.rstrip("/") + "/" if key else "")
             for obj in page.get("Contents", [])
-            if obj["Key"].endswith(suffix)
+            if obj["Key"].endswith(suffixes)
         ]
         return sorted(found)
     root = local_path(prefix)
     if not root.is_dir():
         return []
-    return sorted(str(p) for p in root.rglob(f"*{suffix}") if p.is_file())
+    return sorted(
+        (str(p), datetime.fromtimestamp(p.stat().st_mtime, UTC))
+        for p in root.rglob("*")
+        if p.is_file() and p.name.endswith(suffixes)
+    )
+
+
+def list_uris(prefix: str, suffix: str = "", settings: Settings | None = None) -> list[str]:
+    """URIs of the files/objects under ``prefix`` (recursively) whose names end with ``suffix``, sorted."""
+    return [uri for uri, _ in list_entries(prefix, (suffix,), settings)]
+
+
+def delete(uri: str, settings: Settings | None = None) -> None:
+    """Delete a file or object (nothing happens when it is already gone)."""
+    if is_remote(uri):
+        bucket, key = split_s3(uri)
+        s3_client(settings).delete_object(Bucket=bucket, Key=key)
+    else:
+        local_path(uri).unlink(missing_ok=True)

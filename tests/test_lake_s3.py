@@ -67,3 +67,17 @@ def test_lake_on_s3(s3_lake) -> None:
     assert result.to_pylist() == [{"n": 6, "good": 3}]
     uris = run_sql("SELECT uri FROM products WHERE product_id = 'PX'", settings).to_pylist()
     assert json.loads(json.dumps(uris)) == [{"uri": "s3://lake/products/PX"}]
+    # Maintenance on S3: the catalogue's second commit replaced the first file; after expiry only the
+    # current snapshot and its files remain, and the data reads the same.
+    from datetime import timedelta
+
+    from lake.maintenance import maintain
+
+    upsert("products", [{**rows[0], "p_error": 0.9}], settings)
+    result = maintain(["products"], older_than=timedelta(0), retain_last=1, settings=settings)[0]
+    assert result.remaining_snapshots == 1 and result.expired_snapshots >= 1 and result.deleted_files >= 1
+    table = load_table("products", settings)
+    live = {t.file.file_path for t in table.scan().plan_files()}
+    assert set(list_uris(f"{table.location()}/data", ".parquet", settings)) == live
+    result = run_sql("SELECT count(*) AS n, count(*) FILTER (WHERE p_error < 0.25) AS good FROM products", settings)
+    assert result.to_pylist() == [{"n": 6, "good": 2}]

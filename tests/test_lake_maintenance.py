@@ -1,0 +1,63 @@
+"""Maintenance: old snapshots expire, files nothing references are deleted, and the data stays the same."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from lake.exceptions import LakeError
+
+
+def _products(n: int, coherence: float) -> list[dict]:
+    return [{"product_id": f"P{i:03d}", "product_type": "L2_IFG", "track": 44,
+             "start_time": datetime(2024, 1 + i % 12, 1, tzinfo=UTC), "coherence_mean": coherence} for i in range(n)]
+
+
+def _files(root: Path, suffix: str) -> set[Path]:
+    return set(root.rglob(f"*{suffix}"))
+
+
+def test_maintain_expires_snapshots_and_deletes_orphans_only(settings) -> None:
+    from lake.catalog import init_lake, load_table
+    from lake.maintenance import maintain
+    from lake.query import run_sql
+    from lake.write import upsert
+
+    init_lake(settings)
+    for k in range(4):  # every upsert changes every row: copy-on-write leaves the old files behind
+        upsert("products", _products(24, coherence=0.1 * (k + 1)), settings)
+    table = load_table("products", settings)
+    data_dir = Path(table.location().removeprefix("file://")) / "data"
+    assert len(table.snapshots()) == 4
+    before_files = _files(data_dir, ".parquet")
+    before = run_sql("SELECT product_id, coherence_mean FROM products ORDER BY 1", settings).to_pylist()
+
+    # Young files are never deleted, whatever the snapshots say (a writer may be committing them).
+    assert maintain(["products"], older_than=timedelta(days=1), retain_last=1, settings=settings)[0].deleted_files == 0
+    past = time.time() - 3 * 86400
+    for path in data_dir.rglob("*"):
+        os.utime(path, (past, past))
+    result = maintain(["products"], older_than=timedelta(0), retain_last=1, settings=settings)[0]
+    table = table.refresh()
+    assert len(table.snapshots()) == 1 and result.remaining_snapshots == 1
+    live = {Path(t.file.file_path.removeprefix("file://")) for t in table.scan().plan_files()}
+    after_files = _files(data_dir, ".parquet")
+    assert after_files == live, "exactly the files of the current snapshot remain"
+    assert result.deleted_files >= len(before_files - live) > 0
+    assert run_sql("SELECT product_id, coherence_mean FROM products ORDER BY 1", settings).to_pylist() == before
+    assert all(r["coherence_mean"] == pytest.approx(0.4) for r in before)  # the last upsert's values
+
+
+def test_maintain_refuses_unknown_tables(settings) -> None:
+    from lake.catalog import init_lake
+    from lake.maintenance import maintain
+
+    init_lake(settings)
+    with pytest.raises(LakeError, match="unknown lake table"):
+        maintain(["nope"], settings=settings)
+    with pytest.raises(LakeError, match="retain_last"):
+        maintain(retain_last=0, settings=settings)
