@@ -140,6 +140,21 @@ def check_byte_size(path: Path, expected: int, explain: str) -> None:
         raise InputValidationError(f"{path.name}: {size:,} bytes but {explain} = {expected:,}")
 
 
+def check_coherence_shape(
+    coherence: np.ndarray | None, coherence_path: Path | None, shape: tuple[int, ...], path: Path
+) -> None:
+    """Refuse a coherence raster whose shape differs from its interferogram's.
+
+    Raises:
+        InputValidationError: naming both files and both shapes.
+    """
+    if coherence is not None and coherence.shape != tuple(shape):
+        raise InputValidationError(
+            f"{coherence_path.name if coherence_path else 'coherence'}: {coherence.shape[0]}x{coherence.shape[1]} "
+            f"but {path.name} is {shape[0]}x{shape[1]}"
+        )
+
+
 def require_data(array: np.ndarray, *, what: str) -> None:
     """Raise when an array holds no usable value (all NaN, or all zero = no data).
 

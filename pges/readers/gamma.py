@@ -27,6 +27,7 @@ from pges.errors import InputValidationError
 from pges.readers.common import (
     Interferogram,
     check_byte_size,
+    check_coherence_shape,
     dates_from_name,
     order_dates,
     parse_date,
@@ -205,11 +206,7 @@ def read_gamma_unw(
     shape = (int(nlines), int(width))
     phase = read_gamma_float(path, shape)
     nodata = ~np.isfinite(phase)
-    if coherence is not None and coherence.shape != shape:
-        raise InputValidationError(
-            f"{coherence_path.name if coherence_path else 'coherence'}: {coherence.shape[0]}x{coherence.shape[1]} "
-            f"but {path.name} is {shape[0]}x{shape[1]}"
-        )
+    check_coherence_shape(coherence, coherence_path, shape, path)
     transform = Affine(dlon, 0.0, lon0 - dlon / 2, 0.0, dlat, lat0 - dlat / 2)
     return Interferogram(
         path=path,

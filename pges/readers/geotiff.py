@@ -18,7 +18,14 @@ import rasterio
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
 from pges.errors import InputValidationError
-from pges.readers.common import Interferogram, dates_from_name, order_dates, parse_date, require_data
+from pges.readers.common import (
+    Interferogram,
+    check_coherence_shape,
+    dates_from_name,
+    order_dates,
+    parse_date,
+    require_data,
+)
 
 __all__ = ["read_geotiff_band", "read_geotiff_unw"]
 
@@ -93,11 +100,7 @@ def read_geotiff_unw(
         raise InputValidationError(f"{path.name}: WAVELENGTH tag {wl_txt!r} is not a number") from None
     if wavelength is None:
         raise InputValidationError(f"{path.name}: no WAVELENGTH tag; give the wavelength (wavelength_m)")
-    if coherence is not None and coherence.shape != phase.shape:
-        raise InputValidationError(
-            f"{coherence_path.name if coherence_path else 'coherence'}: {coherence.shape[0]}x{coherence.shape[1]} "
-            f"but {path.name} is {phase.shape[0]}x{phase.shape[1]}"
-        )
+    check_coherence_shape(coherence, coherence_path, phase.shape, path)
     return Interferogram(
         path=path,
         source_format="geotiff",

@@ -22,6 +22,7 @@ from pges.errors import InputValidationError
 from pges.readers.common import (
     Interferogram,
     check_byte_size,
+    check_coherence_shape,
     dates_from_name,
     order_dates,
     parse_date,
@@ -128,11 +129,7 @@ def read_roipac_unw(
     else:
         logger.debug("%s: amplitude band is all zero; dropped", path.name)
         amp_out = None
-    if coherence is not None and coherence.shape != phase.shape:
-        raise InputValidationError(
-            f"{coherence_path.name if coherence_path else 'coherence'}: {coherence.shape[0]}x{coherence.shape[1]} "
-            f"but {path.name} is {length}x{width}"
-        )
+    check_coherence_shape(coherence, coherence_path, phase.shape, path)
     return Interferogram(
         path=path,
         source_format="roipac",
