@@ -90,6 +90,11 @@ def footprint_polygon(lon: list[float], lat: list[float]) -> dict[str, Any]:
     return {"type": "Polygon", "coordinates": [coords]}
 
 
+def bbox_polygon(west: float, south: float, east: float, north: float) -> dict[str, Any]:
+    """Return the closed GeoJSON polygon of a lon/lat bounding box."""
+    return footprint_polygon([west, east, east, west], [south, south, north, north])
+
+
 def software_versions(extra: tuple[str, ...] = ()) -> dict[str, str]:
     """Versions of Python and the libraries that shape the numbers of a product."""
     versions = {"sarlake-pges": __version__, "python": platform.python_version()}

@@ -25,7 +25,7 @@ import numpy as np
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.ingest.config import IngestParameters
-from pges.metadata import COG_TYPE, AssetSpec, band_letter, build_item, footprint_polygon, write_item
+from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
 from pges.readers import Interferogram, dates_from_name, read_interferogram
 from pges.runner import ProductResult, RunContext
@@ -150,7 +150,7 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
     item = build_item(
         product_dir=out,
         item_id=pid,
-        geometry=footprint_polygon([west, east, east, west], [south, south, north, north]),
+        geometry=bbox_polygon(west, south, east, north),
         bbox=[west, south, east, north],
         properties=properties,
         assets=assets,

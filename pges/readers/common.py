@@ -113,6 +113,18 @@ def dates_from_name(name: str) -> tuple[date, date] | None:
     return parse_date(m.group(1), what=name), parse_date(m.group(2), what=name)
 
 
+def dates_from_name_or_fail(path: Path, *, looked_in: str) -> tuple[date, date]:
+    """Return the two dates in ``path``'s name, after the header gave none (``looked_in`` says what was missing).
+
+    Raises:
+        InputValidationError: the name has no two dates either; names the header and the file.
+    """
+    found = dates_from_name(path.name)
+    if found is None:
+        raise InputValidationError(f"{path.name}: no {looked_in} and no YYMMDD-YYMMDD dates in the file name")
+    return found
+
+
 def order_dates(d1: date, d2: date, *, what: str) -> tuple[date, date]:
     """Return ``(reference=later, secondary=earlier)``.
 

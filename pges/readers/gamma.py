@@ -29,6 +29,7 @@ from pges.readers.common import (
     check_byte_size,
     check_coherence_shape,
     dates_from_name,
+    dates_from_name_or_fail,
     order_dates,
     parse_date,
     require_data,
@@ -195,12 +196,7 @@ def read_gamma_unw(
         d1 = parse_date(par["date1"], what=f"{label} date1")
         d2 = parse_date(par["date2"], what=f"{label} date2")
     else:
-        found = dates_from_name(path.name)
-        if found is None:
-            raise InputValidationError(
-                f"{path.name}: no YYYYMMDD-YYYYMMDD dates in the file name or date1:/date2: keys"
-            )
-        d1, d2 = found
+        d1, d2 = dates_from_name_or_fail(path, looked_in=f"date1:/date2: keys in {label}")
     ref, sec = order_dates(d1, d2, what=path.name)
 
     shape = (int(nlines), int(width))

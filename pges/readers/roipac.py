@@ -23,7 +23,7 @@ from pges.readers.common import (
     Interferogram,
     check_byte_size,
     check_coherence_shape,
-    dates_from_name,
+    dates_from_name_or_fail,
     order_dates,
     parse_date,
     require_data,
@@ -109,12 +109,7 @@ def read_roipac_unw(
             raise InputValidationError(f"{rsc_file.name}: cannot parse DATE12 {rsc['DATE12']!r} (want YYMMDD-YYMMDD)")
         d1, d2 = (parse_date(p, what=f"{rsc_file.name} DATE12") for p in parts)
     else:
-        found = dates_from_name(path.name)
-        if found is None:
-            raise InputValidationError(
-                f"{path.name}: no DATE12 in {rsc_file.name} and no YYMMDD-YYMMDD dates in the file name"
-            )
-        d1, d2 = found
+        d1, d2 = dates_from_name_or_fail(path, looked_in=f"DATE12 in {rsc_file.name}")
     ref, sec = order_dates(d1, d2, what=path.name)
 
     raw = np.fromfile(path, dtype="<f4").reshape(length, 2, width)

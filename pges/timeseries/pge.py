@@ -28,7 +28,7 @@ import numpy as np
 
 from pges.contract import RunConfig
 from pges.gnss import fit_velocity, los_unit_vector, project_enu_to_los, read_gnss
-from pges.metadata import COG_TYPE, AssetSpec, build_item, footprint_polygon, write_item
+from pges.metadata import COG_TYPE, AssetSpec, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
 from pges.runner import ProductResult, RunContext
 from pges.timeseries.closure import ClosureResult, closure_check
@@ -259,7 +259,7 @@ def write_product(
     item = build_item(
         product_dir=out,
         item_id=pid,
-        geometry=footprint_polygon([west, east, east, west], [south, south, north, north]),
+        geometry=bbox_polygon(west, south, east, north),
         bbox=[west, south, east, north],
         properties=properties,
         assets=assets,
