@@ -36,7 +36,7 @@ from pges.raster import write_cog
 from pges.readers import Interferogram, dates_from_name, read_interferograms
 from pges.readers.kinds import expand_inputs
 from pges.runner import ProductResult, RunContext
-from pges.storage import is_s3
+from pges.storage import is_s3, local_path
 
 __all__ = ["IngestOutputs", "band_letter", "product_id", "run", "write_l2_ifg"]
 
@@ -176,7 +176,10 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
 
 
 def _local_input(uri: str, ctx: RunContext) -> Path:
-    """Local path of an input; for ``s3://`` also download the sidecar headers that exist beside it."""
+    """Local path of an input (a local folder as is); for ``s3://`` also download the sidecar headers beside it."""
+    folder = local_path(uri)
+    if folder is not None and folder.is_dir():
+        return folder
     path = ctx.fetch(uri)
     if is_s3(uri):
         for suffix in _SIDECARS:

@@ -209,7 +209,7 @@ def read_gamma_unw(
     nodata = ~np.isfinite(phase)
     check_coherence_shape(coherence, coherence_path, shape, path)
     transform = Affine(dlon, 0.0, lon0 - dlon / 2, 0.0, dlat, lat0 - dlat / 2)
-    check_grid(transform, shape, what=label, fields="corner_lat/corner_lon/post_lat/post_lon")
+    check_grid(transform, shape, what=label, fields=("corner_lon", "post_lon", "corner_lat", "post_lat"))
     return Interferogram(
         path=path,
         source_format="gamma",

@@ -116,7 +116,7 @@ def read_geotiff_unw(
     """
     path = Path(path)
     data, tags, transform, crs = read_geotiff_band(path, keep_complex=True)
-    check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1")
+    check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1", wrapped=np.dtype(tags["_DTYPE"]).kind == "c")
     if crs is None or crs.to_epsg() != 4326:
         raise InputValidationError(f"{path.name}: grid CRS is {crs}, expected EPSG:4326 (lon/lat)")
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")

@@ -101,7 +101,7 @@ def read_gmt_grid(path: Path) -> GmtGrid:
     path = Path(path)
     if not path.is_file():
         raise InputValidationError(f"{path.name}: file does not exist ({path})")
-    x, y, z, zattrs, gattrs, xattrs = _read_variables(path)
+    x, y, z, zattrs, gattrs, _ = _read_variables(path)
     if z.ndim != 2 or z.shape != (y.size, x.size):
         raise InputValidationError(f"{path.name}: z is {z.shape} but x has {x.size} and y {y.size} values")
     if z.dtype.kind not in "fiu":
@@ -121,8 +121,8 @@ def read_gmt_grid(path: Path) -> GmtGrid:
     if dy > 0:  # GMT stores south first: flip to north-up
         data, y = data[::-1], y[::-1]
     step_y = -abs(dy)
-    units = (_text(xattrs.get("units", "")) + " " + _text(xattrs.get("long_name", ""))).lower()
-    geographic = ("degree" in units or "lon" in units) or (1e-7 < abs(dx) < 1.0 and abs(dy) < 1.0)
+    # MintPy's prep_gmtsar test: a step under a degree is lon/lat; radar grids step by whole looks
+    geographic = 1e-7 < abs(dx) < 1.0 and 1e-7 < abs(dy) < 1.0
     transform = Affine(dx, 0.0, float(x[0]) - dx / 2, 0.0, step_y, float(y[0]) - step_y / 2)
     attrs = {k: _text(v) for k, v in {**gattrs, **{f"z:{k}": v for k, v in zattrs.items()}}.items()}
     return GmtGrid(data.astype(np.float32), transform, geographic, attrs)

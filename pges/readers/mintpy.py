@@ -62,7 +62,7 @@ def _grid(attrs: dict[str, str], what: str, shape: tuple[int, int]) -> Affine:
     except (KeyError, ValueError) as exc:
         raise InputValidationError(f"{what}: attribute {exc} missing or not a number (X/Y_FIRST, X/Y_STEP)") from None
     transform = Affine(dx, 0.0, x0, 0.0, dy, y0)
-    check_grid(transform, shape, what=what, fields="attributes X_FIRST/X_STEP/Y_FIRST/Y_STEP")
+    check_grid(transform, shape, what=what, fields=("X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP"))
     return transform
 
 

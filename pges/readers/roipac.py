@@ -36,7 +36,7 @@ __all__ = ["parse_rsc", "read_roipac_cor", "read_roipac_int", "read_roipac_unw",
 logger = logging.getLogger(__name__)
 
 REQUIRED_KEYS = ("WIDTH", "FILE_LENGTH", "X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP", "WAVELENGTH")
-_GRID_FIELDS = "X_FIRST/X_STEP/Y_FIRST/Y_STEP"
+_GRID_FIELDS = ("X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP")
 
 
 def rsc_path(path: Path) -> Path:

@@ -63,43 +63,48 @@ def missing_wavelength(what: str, looked_for: str) -> InputValidationError:
     )
 
 
-def check_grid(transform: Affine, shape: tuple[int, int], *, what: str, fields: str = "geotransform") -> None:
+def check_grid(
+    transform: Affine, shape: tuple[int, int], *, what: str, fields: str | tuple[str, str, str, str] = "geotransform"
+) -> None:
     """Refuse a lon/lat grid that is not finite, has a zero step, or leaves the globe.
 
     Args:
         transform: pixel corner -> lon/lat affine.
         shape: (rows, cols).
         what: the file (named in the error).
-        fields: the header fields the grid came from (``X_FIRST/X_STEP/...``), named in the error.
+        fields: where the grid came from: one label, or the header keys of (x origin, x step, y origin,
+            y step), e.g. ``("X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP")``, so the error names the key.
 
     Raises:
         InputValidationError: naming the field and the value.
     """
     a, b, c, d, e, f = (float(v) for v in tuple(transform)[:6])
     rows, cols = shape
+    keys = fields if isinstance(fields, tuple) else tuple(f"{n} ({fields})" for n in
+                                                          ("x origin", "x step", "y origin", "y step"))
+    where = "/".join(fields) if isinstance(fields, tuple) else fields
     if rows < 1 or cols < 1:
         raise InputValidationError(f"{what}: raster size {rows}x{cols} is empty")
-    names = {"x step": a, "x origin": c, "y step": e, "y origin": f}
-    for name, value in names.items():
+    for key, value in zip(keys, (c, a, f, e), strict=True):
         if not math.isfinite(value):
-            raise InputValidationError(f"{what}: {name} ({fields}) is {value}, not a finite number")
+            raise InputValidationError(f"{what}: {key} is {value}, not a finite number of degrees")
     if a == 0 or e == 0:
-        zero = "x step" if a == 0 else "y step"
-        raise InputValidationError(f"{what}: {zero} ({fields}) is 0; a pixel must have a size in degrees")
+        zero = keys[1] if a == 0 else keys[3]
+        raise InputValidationError(f"{what}: {zero} is 0; a pixel must have a size in degrees")
     if b != 0 or d != 0:
-        raise InputValidationError(f"{what}: rotated grid ({fields}); only north-up lon/lat grids are supported")
+        raise InputValidationError(f"{what}: rotated grid ({where}); only north-up lon/lat grids are supported")
     lons = (c, c + a * cols)
     lats = (f, f + e * rows)
     if not all(-180.0 <= v <= 360.0 for v in lons):
         raise InputValidationError(
-            f"{what}: longitudes {min(lons):.6g}..{max(lons):.6g} ({fields}) are outside -180..360 degrees"
+            f"{what}: longitudes {min(lons):.6g}..{max(lons):.6g} from {keys[0]}/{keys[1]} are outside -180..360"
         )
     if not all(-90.0 <= v <= 90.0 for v in lats):
         raise InputValidationError(
-            f"{what}: latitudes {min(lats):.6g}..{max(lats):.6g} ({fields}) are outside -90..90 degrees"
+            f"{what}: latitudes {min(lats):.6g}..{max(lats):.6g} from {keys[2]}/{keys[3]} are outside -90..90"
         )
     if max(lons) - min(lons) > 360.0:
-        raise InputValidationError(f"{what}: the grid is wider than the globe ({fields})")
+        raise InputValidationError(f"{what}: the grid is wider than the globe ({where})")
 
 
 def check_phase_dtype(dtype: np.dtype | str, *, what: str, wrapped: bool = False) -> None:
