@@ -73,7 +73,9 @@ def _day(d: date) -> str:
 
 
 def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance: dict[str, Any], pid: str) -> Path:
-    """Write the COGs and met.json of one interferogram into ``out``; return the met.json path."""
+    """Write the COGs and met.json of one (unwrapped) interferogram into ``out``; return the met.json path."""
+    if ifg.unwrapped_phase is None:
+        raise InputValidationError(f"{ifg.path.name}: is a wrapped interferogram; unwrap it first (`sarlake unwrap`)")
     nan = float("nan")
     assets = {
         "unwrapped_phase": AssetSpec(

@@ -87,9 +87,9 @@ def classify(path: Path) -> str:
     if low.endswith((".cc", ".cor", ".coh")):
         return "coherence"
     if low.endswith((".tif", ".tiff")):
-        kind = _by_values(path)
-        if kind is not None:
-            return kind
+        by_values = _by_values(path)
+        if by_values is not None:
+            return by_values
     if low.endswith(_IFG_SUFFIXES) or ".unw." in low or ".int." in low:
         return "interferogram"
     return "other"
