@@ -178,3 +178,34 @@ def test_cli_exit_code_2_and_one_line(tmp_path: Path) -> None:
     assert proc.returncode == 2
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("error")]
     assert len(errors) == 1 and "geo_060619-061002.unw.rsc: latitudes" in errors[0] and "Y_FIRST" in errors[0]
+
+
+def test_a_gmtsar_folder_and_a_mintpy_stack_become_products(tmp_path: Path) -> None:
+    import h5py
+    from test_pges_readers_formats import _gmtsar_folder, _mintpy
+
+    folder, unw, coh = _gmtsar_folder(tmp_path)
+    _gmt_radar = folder / "unwrap.grd"  # the radar-coordinate twin is left out, as the wrapped phasefilt_ll.grd
+    shutil.copyfile(folder / "unwrap_ll.grd", _gmt_radar)
+    mets = ingest([folder], tmp_path / "out")
+    assert len(mets) == 1
+    item = json.loads(Path(mets[0]).read_text())
+    assert item["properties"]["sarlake:source_file"] == "unwrap_ll.grd"
+    assert item["properties"]["sarlake:source_coherence_file"] == "corr_ll.grd"
+    with rasterio.open(Path(mets[0]).parent / "unwrapped_phase.tif") as ds:
+        np.testing.assert_array_equal(ds.read(1), unw[::-1])
+
+    stack = tmp_path / "ifgramStack.h5"
+    truth = _mintpy(stack)
+    with h5py.File(stack, "r") as f:
+        assert f["dropIfgram"][()].tolist() == [True, False, True]
+    mets = ingest([stack], tmp_path / "out2")
+    assert len(mets) == 2
+    for met, k in zip(mets, (0, 2), strict=True):
+        props = json.loads(Path(met).read_text())["properties"]
+        folder_ = Path(met).parent
+        with rasterio.open(folder_ / "connected_components.tif") as ds:
+            cc = ds.read(1)
+        np.testing.assert_array_equal(cc, truth["cc"][k])
+        valid = truth["unw"][k] != 0
+        assert props["sarlake:unwrapped_fraction"] == pytest.approx(((cc > 0) & valid).sum() / valid.sum(), abs=1e-4)

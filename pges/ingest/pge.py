@@ -226,17 +226,17 @@ def _read_all(
     """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported)."""
     p = cfg.parameters
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
-    local: list[tuple[str, Path]] = []
+    local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
     for uri in cfg.inputs:
         path = _local_input(uri, ctx)
         if path.is_dir():
             files, _ = expand_inputs([path])
-            local += [(str(f), f) for f in files]
+            local += [(str(f), f, False) for f in files]
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
-            local.append((uri, path))
+            local.append((uri, path, True))
     read: list[tuple[str, Interferogram]] = []
-    for uri, path in local:
+    for uri, path, explicit in local:
         coh: Path | None = coherence if isinstance(coherence, Path) else None
         if isinstance(coherence, dict) and coherence:
             named = dates_from_name(path.name)
@@ -244,6 +244,9 @@ def _read_all(
         try:
             ifgs = read_interferograms(path, source_format=p.source_format, coherence=coh,
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
+            if not explicit and all(i.is_wrapped for i in ifgs):
+                logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
+                continue
             for ifg in ifgs:
                 if ifg.is_wrapped:
                     raise InputValidationError(

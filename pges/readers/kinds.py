@@ -10,6 +10,7 @@ band description of a GeoTIFF, and its values:
   ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water`` -> ``other``;
 * a GeoTIFF band described as coherence/correlation/height/elevation/amplitude -> that kind;
 * a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence) -> that kind;
+* a GMTSAR ``x.grd`` beside its geocoded ``x_ll.grd`` -> ``radar`` (only the ``_ll`` grid is ingested);
 * files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``) ->
   ``interferogram``; anything else -> ``other``.
 
@@ -90,6 +91,8 @@ def classify(path: Path) -> str:
         by_values = _by_values(path)
         if by_values is not None:
             return by_values
+    if low.endswith(".grd") and path.with_name(path.name[:-4] + "_ll.grd").is_file():
+        return "radar"  # GMTSAR: the radar-coordinate twin of a geocoded *_ll.grd
     if low.endswith(_IFG_SUFFIXES) or ".unw." in low or ".int." in low:
         return "interferogram"
     return "other"
