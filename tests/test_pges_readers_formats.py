@@ -283,3 +283,15 @@ def test_gamma_style_coherence_found_by_suffix(tmp_path: Path, suffix: str) -> N
     ifg = read_interferogram(tmp_path / "ifg_20200101-20200113.tif")
     assert ifg.coherence_path.name == f"20200101-20200113{suffix}"
     np.testing.assert_array_equal(ifg.coherence, coh.astype(np.float32))
+
+
+def test_netcdf_that_is_not_a_gmt_grid_names_the_supported_formats(tmp_path: Path) -> None:
+    path = tmp_path / "ztd.nc"  # a weather-model style cube: (z, y, x) with lat/lon, as RAiDER writes
+    with netCDF4.Dataset(path, "w") as ds:
+        for dim, n in (("z", 3), ("y", 4), ("x", 5)):
+            ds.createDimension(dim, n)
+            ds.createVariable(dim, "f8", (dim,))[:] = np.arange(n)
+        ds.createVariable("ztd", "f4", ("z", "y", "x"))[:] = np.ones((3, 4, 5))
+    with pytest.raises(InputValidationError) as err:
+        read_interferograms(path, wavelength_m=0.0555)
+    assert str(err.value).startswith("ztd.nc: netCDF file that is not a GMT grid") and SUPPORTED in str(err.value)

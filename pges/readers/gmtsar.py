@@ -58,6 +58,15 @@ def _text(v: Any) -> str:
     return str(v)
 
 
+def _not_gmt(path: Path) -> InputValidationError:
+    from pges.readers import SUPPORTED
+
+    return InputValidationError(
+        f"{path.name}: netCDF file that is not a GMT grid (needs x, y and one 2-D z variable; an old GMT 'cf' grid "
+        f"converts with `gmt grdconvert in.grd out.grd=nf`); supported: {SUPPORTED}"
+    )
+
+
 def _read_variables(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, Any], dict[str, Any], dict]:
     """``(x, y, z, z_attrs, global_attrs, x_attrs)`` from a netCDF-4 (h5py) or netCDF-3 (scipy) file."""
     head = path.read_bytes()[:8]
@@ -66,11 +75,10 @@ def _read_variables(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dic
 
         with h5py.File(path, "r") as f:
             names = [k for k in f if isinstance(f[k], h5py.Dataset)]
-            zname = "z" if "z" in names else next((k for k in names if f[k].ndim == 2), None)
+            two_d = [k for k in names if f[k].ndim == 2]
+            zname = "z" if "z" in two_d else (two_d[0] if len(two_d) == 1 else None)
             if zname is None or "x" not in names or "y" not in names:
-                raise InputValidationError(
-                    f"{path.name}: netCDF file without x, y and a 2-D z variable (not a GMT grid)"
-                )
+                raise _not_gmt(path)
             z = f[zname][()]
             zattrs = {k: f[zname].attrs[k] for k in f[zname].attrs}
             xattrs = {k: f["x"].attrs[k] for k in f["x"].attrs}
@@ -80,16 +88,17 @@ def _read_variables(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dic
 
         with netcdf_file(path, "r", mmap=False) as f:
             names = list(f.variables)
-            zname = "z" if "z" in names else next((k for k in names if len(f.variables[k].shape) == 2), None)
+            two_d = [k for k in names if len(f.variables[k].shape) == 2]
+            zname = "z" if "z" in two_d else (two_d[0] if len(two_d) == 1 else None)
             if zname is None or "x" not in names or "y" not in names:
-                raise InputValidationError(
-                    f"{path.name}: netCDF file without x, y and a 2-D z variable (an old GMT 'cf' grid? "
-                    "convert it with `gmt grdconvert in.grd out.grd=nf`)"
-                )
+                raise _not_gmt(path)
             zv = f.variables[zname]
             return (np.array(f.variables["x"][:]), np.array(f.variables["y"][:]), np.array(zv[:]),
                     dict(zv._attributes), dict(f._attributes), dict(f.variables["x"]._attributes))
-    raise InputValidationError(f"{path.name}: not a netCDF file (GMT grids are netCDF-3 or netCDF-4)")
+    from pges.readers import SUPPORTED
+
+    raise InputValidationError(f"{path.name}: not a netCDF file (GMT grids are netCDF-3 or netCDF-4); "
+                               f"supported: {SUPPORTED}")
 
 
 def read_gmt_grid(path: Path) -> GmtGrid:
