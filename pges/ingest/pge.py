@@ -38,7 +38,7 @@ from pges.readers.kinds import expand_inputs
 from pges.runner import ProductResult, RunContext
 from pges.storage import is_s3, local_path
 
-__all__ = ["IngestOutputs", "band_letter", "product_id", "run", "write_l2_ifg"]
+__all__ = ["IngestOutputs", "band_letter", "check_aoi", "product_id", "run", "write_l2_ifg"]
 
 logger = logging.getLogger(__name__)
 
@@ -206,7 +206,7 @@ def _explicit_coherence(p: IngestParameters, ctx: RunContext, n_inputs: int) -> 
     return by_dates
 
 
-def _check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
+def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
     """Refuse an interferogram whose footprint does not overlap the AOI's polygon."""
     if not aoi_wkt:
         return
@@ -252,7 +252,7 @@ def _read_all(
                     raise InputValidationError(
                         f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
                     )
-                _check_aoi(ifg, p.aoi_wkt, p.aoi)
+                check_aoi(ifg, p.aoi_wkt, p.aoi)
         except InputValidationError as exc:
             if not p.skip_bad:
                 raise

@@ -44,6 +44,9 @@ class UnwrapParameters(PGEParameters):
         0.0, ge=0, lt=1, description="Pixels below this coherence are not unwrapped (no data in the outputs)."
     )
     aoi: str | None = Field(None, description="Name of the area of interest the product belongs to (optional).")
+    aoi_wkt: str | None = Field(
+        None, description="The AOI's polygon (WKT, EPSG:4326): an input whose footprint does not overlap it is refused."
+    )
     mission: str | None = Field(None, description="Platform, e.g. 'sentinel-1a' (optional).")
     track: int | None = Field(None, ge=0, le=9999, description="Relative orbit / track number (optional).")
     orbit_state: Literal["ascending", "descending"] | None = Field(None, description="Pass direction (optional).")

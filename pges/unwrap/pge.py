@@ -32,6 +32,7 @@ from rasterio.transform import Affine
 from pges import __version__
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
+from pges.ingest.pge import check_aoi
 from pges.interferogram.browse import write_browse
 from pges.interferogram.goldstein import goldstein
 from pges.interferogram.naming import inputs_hash4
@@ -151,7 +152,7 @@ def product_id(ifg: Interferogram, p: UnwrapParameters) -> str:
         parts.append(re.sub(r"[^A-Za-z0-9]+", "", p.mission).upper())
     if p.track is not None:
         parts.append(f"T{p.track:03d}")
-    params = p.model_dump(mode="json", exclude={"aoi", "overwrite", "browse_max_size", "coherence_dirs"})
+    params = p.model_dump(mode="json", exclude={"aoi", "aoi_wkt", "overwrite", "browse_max_size", "coherence_dirs"})
     hash4 = inputs_hash4([ifg.path.name, ifg.reference_date.isoformat()], params)
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}", "UNW", hash4]
     return "-".join(parts)
@@ -243,6 +244,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
                 raise InputValidationError(
                     f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`"
                 )
+            check_aoi(ifg, p.aoi_wkt, p.aoi)
             ifgs.append((uri, ifg))
     outputs = UnwrapOutputs()
     for uri, ifg in ifgs:

@@ -6,6 +6,9 @@ from typing import Any
 
 import click
 
+#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
+WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+
 __all__ = ["ingest"]
 
 FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
@@ -24,7 +27,7 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
 @click.option("--mission", help="Platform, e.g. envisat or sentinel-1a.")
 @click.option("--track", type=int, help="Relative orbit / track number.")
 @click.option("--orbit-state", type=click.Choice(["ascending", "descending"]), help="Pass direction.")
-@click.option("--wavelength", "wavelength_m", type=float,
+@click.option("--wavelength", "wavelength_m", type=WAVELENGTH,
               help="Radar wavelength in metres: used when a header lacks it, and overrides the header's.")
 @click.option("--replace", "overwrite", is_flag=True,
               help="Re-ingest products already published (new coherence, corrected wavelength).")

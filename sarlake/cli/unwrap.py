@@ -6,6 +6,9 @@ from typing import Any
 
 import click
 
+#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
+WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+
 __all__ = ["unwrap"]
 
 
@@ -25,7 +28,7 @@ __all__ = ["unwrap"]
 @click.option("--min-coherence", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Pixels below this coherence are not unwrapped.")
 @click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
-@click.option("--wavelength", "wavelength_m", type=float, help="Radar wavelength in metres (if the metadata lacks it).")
+@click.option("--wavelength", "wavelength_m", type=WAVELENGTH, help="Radar wavelength, m (if the metadata lacks it).")
 @click.option("--aoi", help="AOI the products belong to (must exist).")
 @click.option("--mission", help="Platform, e.g. sentinel-1a.")
 @click.option("--track", type=int, help="Relative orbit / track number.")

@@ -32,7 +32,7 @@ def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
 
     settings = get_settings()
     if aoi is not None:
-        aoi_polygon(aoi)  # refuses an unknown AOI before any work
+        params["aoi_wkt"] = aoi_polygon(aoi)  # refuses an unknown AOI before any work
         params["aoi"] = aoi
     target = output_dir or f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'unwrapped'}"
     run_id = f"manual__unwrap__{datetime.now(UTC):%Y%m%dT%H%M%S}"
