@@ -50,7 +50,7 @@ SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", 
 
 #: The formats the readers take, as the error for any other input lists them.
 SUPPORTED = (
-    "GeoTIFF .tif (unwrapped float or wrapped complex), ROI_PAC .unw/.int + .rsc, GAMMA .unw + .par/.dem_par, "
+    "GeoTIFF .tif (unwrapped float or wrapped complex), ROI_PAC .unw/.int + .rsc, GAMMA .unw/.int + .par/.dem_par, "
     "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5"
 )
 
@@ -100,9 +100,6 @@ def _read_file(path: Path, fmt: str, wavelength_m: float | None) -> list[Interfe
             return [read_roipac_int(path, wavelength_m=wavelength_m)]
         return [read_roipac_unw(path, wavelength_m=wavelength_m)]
     if fmt == "gamma":
-        if path.name.lower().endswith((".int", ".diff", ".diff0", ".flt")):
-            raise _unsupported(path, "wrapped GAMMA interferograms are not read (export a GeoTIFF with "
-                                     "data2geotiff, or give the unwrapped .unw)")
         return [read_gamma_unw(path, wavelength_m=wavelength_m)]
     if fmt == "geotiff":
         return [read_geotiff_unw(path, wavelength_m=wavelength_m)]

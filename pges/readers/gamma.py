@@ -159,7 +159,9 @@ def read_gamma_unw(
     coherence: np.ndarray | None = None,
     coherence_path: Path | None = None,
 ) -> Interferogram:
-    """Read a geocoded GAMMA unwrapped interferogram (big-endian float32, radians, 0 = no data).
+    """Read a geocoded GAMMA interferogram: unwrapped (float32 radians, 0 = no data) or wrapped (fcomplex).
+
+    Both are big-endian; a file of ``width x nlines x 8`` bytes is the complex (wrapped) one.
 
     Args:
         path: the raster.
@@ -205,15 +207,26 @@ def read_gamma_unw(
     ref, sec = order_dates(d1, d2, what=path.name)
 
     shape = (int(nlines), int(width))
-    phase = read_gamma_float(path, shape)
-    nodata = ~np.isfinite(phase)
-    check_coherence_shape(coherence, coherence_path, shape, path)
     transform = Affine(dlon, 0.0, lon0 - dlon / 2, 0.0, dlat, lat0 - dlat / 2)
     check_grid(transform, shape, what=label, fields=("corner_lon", "post_lon", "corner_lat", "post_lat"))
+    check_coherence_shape(coherence, coherence_path, shape, path)
+    wrapped: np.ndarray | None = None
+    if shape[0] > 0 and shape[1] > 0 and path.stat().st_size == shape[0] * shape[1] * 8:
+        # GAMMA fcomplex (big-endian complex64): a wrapped interferogram (.int, .diff, .diff.geo)
+        wrapped = np.fromfile(path, dtype=">c8").reshape(shape).astype(np.complex64)
+        wrapped[~np.isfinite(wrapped)] = 0
+        if not np.any(wrapped != 0):
+            raise InputValidationError(f"{path.name}: every pixel is zero (no data)")
+        phase: np.ndarray | None = None
+        nodata = wrapped == 0
+    else:
+        phase = read_gamma_float(path, shape)
+        nodata = ~np.isfinite(phase)
     return Interferogram(
         path=path,
         source_format="gamma",
         unwrapped_phase=phase,
+        wrapped=wrapped,
         transform=transform,
         wavelength_m=float(wavelength),
         reference_date=ref,
