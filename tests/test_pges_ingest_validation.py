@@ -209,3 +209,15 @@ def test_a_gmtsar_folder_and_a_mintpy_stack_become_products(tmp_path: Path) -> N
         np.testing.assert_array_equal(cc, truth["cc"][k])
         valid = truth["unw"][k] != 0
         assert props["sarlake:unwrapped_fraction"] == pytest.approx(((cc > 0) & valid).sum() / valid.sum(), abs=1e-4)
+
+
+def test_a_named_interferogram_with_small_values_is_not_taken_for_coherence(tmp_path: Path) -> None:
+    small = RNG.uniform(0.1, 0.9, (4, 5)).astype(np.float32)  # looks like coherence by its values alone
+    path = _tif(tmp_path / "ifg_20200101-20200113.tif", small, WAVELENGTH="0.0555")
+    met = ingest([path], tmp_path / "out")[0]
+    assert json.loads(Path(met).read_text())["properties"]["sarlake:source_file"] == path.name
+    folder = tmp_path / "f"
+    folder.mkdir()
+    shutil.copyfile(path, folder / path.name)
+    with pytest.raises(InputValidationError, match="folder holds no interferogram"):
+        ingest([folder], tmp_path / "out2")  # in a folder, values 0..1 mean coherence

@@ -9,7 +9,7 @@ band description of a GeoTIFF, and its values:
 * ``dem``, ``hgt``, ``height``, ``elevation`` -> ``dem``; ``conncomp`` -> ``conncomp``; ``amp``, ``mli``,
   ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water`` -> ``other``;
 * a GeoTIFF band described as coherence/correlation/height/elevation/amplitude -> that kind;
-* a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence) -> that kind;
+* in a folder only: a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence);
 * a GMTSAR ``x.grd`` beside its geocoded ``x_ll.grd`` -> ``radar`` (only the ``_ll`` grid is ingested);
 * files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``) ->
   ``interferogram``; anything else -> ``other``.
@@ -48,8 +48,8 @@ _DESCRIPTIONS = {"coherence": "coherence", "correlation": "coherence", "height":
                  "dem": "dem", "amplitude": "amplitude", "connected components": "conncomp"}
 
 
-def _by_values(path: Path) -> str | None:
-    """``dem``/``other`` for an integer GeoTIFF, ``coherence`` for one whose values all lie in 0..1."""
+def _by_content(path: Path, use_values: bool) -> str | None:
+    """A GeoTIFF's kind from its band description, then (``use_values``) its data type and values."""
     import rasterio
     from rasterio.errors import RasterioIOError
 
@@ -59,6 +59,8 @@ def _by_values(path: Path) -> str | None:
             for key, kind in _DESCRIPTIONS.items():
                 if key in desc:
                     return kind
+            if not use_values:
+                return None
             if src.dtypes[0].startswith(("int", "uint")) and src.dtypes[0] not in ("int8", "uint8"):
                 return "dem"
             if src.dtypes[0].startswith("float"):
@@ -73,8 +75,12 @@ def _by_values(path: Path) -> str | None:
     return None
 
 
-def classify(path: Path) -> str:
-    """``interferogram``, ``coherence``, ``dem``, ``amplitude``, ``conncomp``, ``header`` or ``other``."""
+def classify(path: Path, *, use_values: bool = True) -> str:
+    """``interferogram``, ``coherence``, ``dem``, ``amplitude``, ``conncomp``, ``radar``, ``header`` or ``other``.
+
+    ``use_values=False`` (for a file the user named) trusts the name and band description only: a small-valued
+    interferogram must not be taken for coherence.
+    """
     path = Path(path)
     low = path.name.lower()
     if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
@@ -88,9 +94,9 @@ def classify(path: Path) -> str:
     if low.endswith((".cc", ".cor", ".coh")):
         return "coherence"
     if low.endswith((".tif", ".tiff")):
-        by_values = _by_values(path)
-        if by_values is not None:
-            return by_values
+        by_content = _by_content(path, use_values)
+        if by_content is not None:
+            return by_content
     if low.endswith(".grd") and path.with_name(path.name[:-4] + "_ll.grd").is_file():
         return "radar"  # GMTSAR: the radar-coordinate twin of a geocoded *_ll.grd
     if low.endswith(_IFG_SUFFIXES) or ".unw." in low or ".int." in low:
@@ -111,17 +117,23 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]
         path = Path(path)
         if path.is_dir():
             found = 0
+            here: list[tuple[Path, str]] = []
             for child in sorted(p for p in path.iterdir() if p.is_file()):
                 kind = classify(child)
                 if kind == "interferogram":
                     files.append(child)
                     found += 1
                 else:
-                    left.append((child, kind))
+                    here.append((child, kind))
             if not found:
-                raise InputValidationError(f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5)")
+                seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k in here).items()) or "no files"
+                raise InputValidationError(
+                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}); "
+                    "name the files to ingest"
+                )
+            left += here
             continue
-        kind = classify(path) if path.is_file() else "interferogram"
+        kind = classify(path, use_values=False) if path.is_file() else "interferogram"
         if kind in ("coherence", "dem", "amplitude", "conncomp"):
             hint = " (give it with --coherence)" if kind == "coherence" else ""
             raise InputValidationError(f"{path.name}: looks like a {kind} raster, not an interferogram{hint}")
