@@ -323,3 +323,18 @@ def test_gamma_wrapped_fcomplex_reads_and_unwraps(tmp_path: Path) -> None:
     ok = np.isfinite(phase)
     d = phase[ok] - truth[ok]
     assert ok.mean() > 0.95 and np.abs(d - np.median(d)).max() < 1e-3  # noise-free: exact up to the reference
+
+
+def test_mintpy_stack_with_only_wrapped_phase(tmp_path: Path) -> None:
+    path = tmp_path / "ifgramStack.h5"
+    wrapped = RNG.uniform(-np.pi, np.pi, (2, 5, 6)).astype(np.float32)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("wrapPhase", data=wrapped)
+        f.create_dataset("date", data=np.array([[b"20200101", b"20200113"], [b"20200113", b"20200125"]]))
+        for k, v in {"FILE_TYPE": "ifgramStack", "WAVELENGTH": "0.2362", "X_FIRST": "10", "Y_FIRST": "45",
+                     "X_STEP": "0.01", "Y_STEP": "-0.01"}.items():
+            f.attrs[k] = v
+    ifgs = read_interferograms(path)
+    assert [i.is_wrapped for i in ifgs] == [True, True] and ifgs[0].wavelength_m == 0.2362
+    for ifg, k in zip(ifgs, (0, 1), strict=True):
+        np.testing.assert_allclose(np.angle(ifg.wrapped), wrapped[k], atol=1e-5)
