@@ -83,7 +83,7 @@ def remove_products(
     if not ids:
         raise LakeError("name at least one product id to remove")
     table = load_table("products", settings)
-    flt = In("product_id", ids)  # type: ignore[call-arg,arg-type]
+    flt = In("product_id", ids)  # type: ignore[call-arg,arg-type,misc,unused-ignore]
     rows = table.scan(row_filter=flt, selected_fields=_KEEP).to_arrow().to_pylist()
     found = {r["product_id"]: r for r in rows}
     missing = [i for i in ids if i not in found]
