@@ -126,6 +126,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "pge_version": prov["pge_version"],
         "run_id": run_id,
         "version": props.get("sarlake:version"),
+        "flags": ",".join(str(f) for f in props.get("sarlake:flags") or []) or None,
     }
     provenance = {
         "product_id": doc["id"],

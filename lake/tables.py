@@ -273,6 +273,7 @@ PRODUCTS = TableSpec(
         col("run_id", "string", "Run (Airflow dag run or manual) that made the product."),
         col("version", "string", "Product version."),
         *_STAMPS,
+        col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),

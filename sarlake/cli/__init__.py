@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "unwrap": "sarlake.cli.unwrap:unwrap",
+    "products": "sarlake.cli.products:products",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -42,6 +44,8 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "unwrap": "Unwrap wrapped interferograms formed elsewhere and catalogue them.",
+    "products": "Catalogued products (remove, with a provenance record).",
 }
 
 
