@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "dbt": "sarlake.cli.dbt:dbt",
+    "sql-setup": "sarlake.cli.sql_setup:sql_setup",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -42,6 +44,8 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
+    "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
 }
 
 
