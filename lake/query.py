@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["check_read_only", "connect", "load_extension", "run_sql"]
+__all__ = ["check_read_only", "connect", "extension_path", "load_extension", "run_sql"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,15 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     Args:
         con: the connection.
         name: ``iceberg``, ``avro``, ``httpfs`` or ``spatial``.
+
+    Raises:
+        QueryError: the wheel is not installed.
+    """
+    con.execute(f"LOAD '{extension_path(name)}'")
+
+
+def extension_path(name: str) -> Path:
+    """The ``.duckdb_extension`` file of the installed ``duckdb-extension-<name>`` wheel.
 
     Raises:
         QueryError: the wheel is not installed.
@@ -46,7 +55,7 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
         if not found:
             raise QueryError(f"no {name}.duckdb_extension under {root}; reinstall duckdb-extension-{name}")
         path = found[-1]
-    con.execute(f"LOAD '{path}'")
+    return path
 
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -99,9 +108,24 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         location = location.removeprefix("file://")
         quoted = location.replace("'", "''")
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{quoted}\')')
+    _attach_catalogue(con, settings)
     if read_only:
         con.execute("SET lock_configuration = true")
     return con
+
+
+def _attach_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Attach the dbt catalogue's DuckDB file read-only as ``catalogue`` (marts: ``catalogue.marts.<mart>``)."""
+    import duckdb
+
+    path = Path(settings.catalogue_db)
+    if not path.is_file():
+        return
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS catalogue (READ_ONLY)")
+    except duckdb.Error as exc:  # being rebuilt by dbt right now: the lake tables are still there
+        logger.warning("the dbt catalogue %s is not readable now (%s); its marts are left out", path, exc)
 
 
 def _lake_tables(settings: Settings) -> list[str]:

@@ -117,6 +117,11 @@ class Settings(BaseSettings):
         2, ge=1, le=20,
         description="Nearest-n sequential pairs per acquisition when neither the AOI nor the run sets it.",
     )
+    catalogue_db: str = Field(
+        "",
+        description="DuckDB file of the dbt catalogue (staging views, marts). "
+        "Default <home>/catalogue/catalogue.duckdb.",
+    )
     commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
 
     @classmethod
@@ -151,6 +156,8 @@ class Settings(BaseSettings):
             self.archive_root = str(home / "archive")
         if not self.scratch:
             self.scratch = str(home / "scratch")
+        if not self.catalogue_db:
+            self.catalogue_db = str(home / "catalogue" / "catalogue.duckdb")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
         return self

@@ -12,6 +12,9 @@ export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$PW
 export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT="$AIRFLOW_PORT"
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 logs="$SARLAKE_HOME/logs"; mkdir -p "$logs" "$AIRFLOW_HOME"
+# The analysts' catalogue docs (dbt docs) under Browse in the Airflow UI, served by Cosmos's plugin.
+dbt_target="$SARLAKE_HOME/dbt/target"
+export AIRFLOW__COSMOS__DBT_DOCS_PROJECTS="{\"sarlake\": {\"dir\": \"$dbt_target\", \"index\": \"index.html\", \"name\": \"Lake catalogue (dbt docs)\"}}"
 
 stop() {
   for name in airflow mlflow; do
@@ -28,6 +31,7 @@ if [ "${1:-}" = "stop" ]; then stop; exit 0; fi
 running() { [ -f "$logs/$1.pid" ] && kill -0 "$(cat "$logs/$1.pid")" 2>/dev/null; }
 
 sarlake init >/dev/null
+[ -f "$dbt_target/index.html" ] || sarlake dbt docs >/dev/null 2>&1 || echo "(dbt docs not built: run make docs)"
 if ! running airflow; then
   setsid nohup airflow standalone >"$logs/airflow.log" 2>&1 &
   echo $! >"$logs/airflow.pid"
@@ -51,5 +55,6 @@ cat <<MSG
 Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT    (logs: $logs/mlflow.log)
+dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down
 MSG

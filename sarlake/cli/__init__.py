@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "timeseries": "sarlake.cli.timeseries:timeseries",
     "unwrap": "sarlake.cli.unwrap:unwrap",
     "products": "sarlake.cli.products:products",
+    "dbt": "sarlake.cli.dbt:dbt",
+    "sql-setup": "sarlake.cli.sql_setup:sql_setup",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -46,6 +48,8 @@ SUMMARIES: dict[str, str] = {
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
     "unwrap": "Unwrap wrapped interferograms formed elsewhere and catalogue them.",
     "products": "Catalogued products (remove, with a provenance record).",
+    "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
+    "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
 }
 
 
