@@ -33,5 +33,6 @@ select
     "run_id",
     "version",
     "created_at",
-    "updated_at"
+    "updated_at",
+    "flags"
 from {{ source('lake', 'products') }}
