@@ -112,7 +112,15 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI. Default SQLite in home.")
     airflow_home: str = Field("", description="AIRFLOW_HOME for the embedded Airflow. Default <home>/airflow.")
     pairing_neighbours: int = Field(2, ge=1, le=20, description="Nearest-n sequential pairs per acquisition.")
-    commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
+    commit_retries: int = Field(
+        60, ge=0, description="Retries of an upsert whose commit conflicted with another writer (re-read, re-merge)."
+    )
+    commit_backoff_base_s: float = Field(
+        0.05, gt=0, description="First retry waits up to this many seconds; the bound doubles per retry (full jitter)."
+    )
+    commit_backoff_max_s: float = Field(
+        2.0, gt=0, description="Upper bound of the wait before one retry of a conflicted commit, seconds."
+    )
 
     @classmethod
     def settings_customise_sources(

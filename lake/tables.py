@@ -303,11 +303,11 @@ PROVENANCE = TableSpec(
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
-    # A (product, run) has one start time (it comes from the product's met.json), so an upsert reads only
-    # that month instead of the whole history of every run.
-    partition=(("started_at", "month"),),
+    # Partitioned by the month the (product, run) was first catalogued: created_at is kept from the first
+    # write, so a re-run (whose started_at may fall in another month) updates its row where it is. An
+    # upsert finds its keys by their key column (lake.keys) and new rows go to the current month.
+    partition=(("created_at", "month"),),
     sort=("product_id",),
-    partition_from_key=True,
 )
 
 EVENTS = TableSpec(
