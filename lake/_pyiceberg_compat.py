@@ -73,11 +73,20 @@ _written: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("sar
 
 
 class RecordingFileIO(PyArrowFileIO):
-    """A ``PyArrowFileIO`` that records the files it creates while :func:`tracked_writes` is active."""
+    """A ``PyArrowFileIO`` that records the files it creates while :func:`tracked_writes` is active.
+
+    Files are recorded in the list of the thread that runs :func:`tracked_writes` (a context variable: the
+    catalogue opens a new FileIO for the metadata file in that thread) and in the list attached to the
+    table's own FileIO (pyiceberg writes data files from its executor's threads, which do not see it).
+    """
+
+    sink: list[str] | None = None
 
     def new_output(self, location: str) -> PyArrowFile:
         """Open ``location`` for writing (and remember it for clean-up)."""
         written = _written.get()
+        if written is None:
+            written = self.sink
         if written is not None:
             written.append(location)
         return super().new_output(location)
@@ -98,14 +107,21 @@ def tracked_writes(table: Table) -> Iterator[list[str]]:
     """
     written: list[str] = []
     token = _written.set(written)
+    io = table.io
+    if isinstance(io, RecordingFileIO):
+        io.sink = written
     try:
         yield written
     except BaseException:
         _written.reset(token)
-        _discard_unless_landed(table, written)
+        if isinstance(io, RecordingFileIO):
+            io.sink = None
+        _discard_unless_landed(table, list(written))
         raise
     else:
         _written.reset(token)
+        if isinstance(io, RecordingFileIO):
+            io.sink = None
 
 
 def _discard_unless_landed(table: Table, written: list[str]) -> None:
