@@ -126,6 +126,9 @@ class Settings(BaseSettings):
     commit_backoff_max_s: float = Field(
         2.0, gt=0, description="Upper bound of the wait before one retry of a conflicted commit, seconds."
     )
+    commit_lock_lease_s: float = Field(
+        60.0, gt=0, description="Lease of the lock writers take after a conflict (bounds a killed holder's block)."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -17,6 +17,7 @@ How an upsert works (copy-on-write, one commit):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -155,32 +156,40 @@ def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict
     """Merge and commit; on a concurrent commit, re-read the refreshed table and merge again.
 
     Every try runs under :func:`lake._pyiceberg_compat.tracked_writes`: a try that fails deletes the data,
-    manifest and metadata files it wrote, so conflicts and full disks leave no orphan files.
+    manifest and metadata files it wrote, so conflicts and full disks leave no orphan files. After a
+    conflict the writer takes the table's commit lock (:mod:`lake.commit_lock`) so retries take turns.
     """
     from pyiceberg.exceptions import CommitFailedException, ValidationException
     from sqlalchemy.exc import OperationalError
 
+    from lake import commit_lock
     from lake._pyiceberg_compat import tracked_writes
 
     retries = settings.commit_retries
-    for attempt in range(retries + 1):
-        try:
-            with tracked_writes(table):
-                result = _upsert_once(table, spec, incoming, patch)
-            return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
-        except (CommitFailedException, ValidationException, OperationalError) as exc:
-            if isinstance(exc, OperationalError) and "locked" not in str(exc):
-                raise CatalogError(f"catalogue error while writing {spec.name}: {exc}") from exc
-            if attempt == retries:
-                raise CatalogError(
-                    f"upsert into {spec.name} conflicted with concurrent writers {retries + 1} times; "
-                    "retry later or raise SARLAKE_COMMIT_RETRIES"
-                ) from exc
-            delay = backoff_seconds(attempt, settings)
-            logger.debug("commit conflict on %s (attempt %d: %s), retrying in %.3fs", spec.name, attempt + 1,
-                         type(exc).__name__, delay)
-            time.sleep(delay)
-            table = table.refresh()
+    with contextlib.ExitStack() as lock:
+        holding = False
+        for attempt in range(retries + 1):
+            if not holding:
+                commit_lock.wait_while_held(settings, spec.name)
+            try:
+                with tracked_writes(table):
+                    result = _upsert_once(table, spec, incoming, patch)
+                return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
+            except (CommitFailedException, ValidationException, OperationalError) as exc:
+                if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                    raise CatalogError(f"catalogue error while writing {spec.name}: {exc}") from exc
+                if attempt == retries:
+                    raise CatalogError(
+                        f"upsert into {spec.name} conflicted with concurrent writers {retries + 1} times; "
+                        "retry later or raise SARLAKE_COMMIT_RETRIES"
+                    ) from exc
+                logger.debug("commit conflict on %s (attempt %d: %s)", spec.name, attempt + 1, type(exc).__name__)
+                if holding:
+                    time.sleep(backoff_seconds(attempt, settings))
+                else:  # waiting for the lock is the back-off; then the retries do not compete with others
+                    lock.enter_context(commit_lock.held(settings, spec.name))
+                    holding = True
+                table = table.refresh()
     raise AssertionError("unreachable")
 
 

@@ -208,3 +208,22 @@ def test_eight_writers_ten_upserts_never_exhaust_the_default_retry_budget(lake) 
     attempts = _run_writers(8, 10)
     _check_writers(lake, 8, 10)
     assert attempts > 80
+
+
+def test_a_killed_lock_holder_blocks_others_only_for_its_lease(lake, monkeypatch) -> None:
+    import time
+
+    from lake import commit_lock
+    from lake.settings import get_settings
+    from lake.write import upsert
+
+    monkeypatch.setenv("SARLAKE_COMMIT_LOCK_LEASE_S", "1.5")
+    short = get_settings()
+    assert commit_lock._try_take(short, "products", "killed-writer")  # taken, never released
+    assert not commit_lock._try_take(short, "products", "someone-else")
+    start = time.monotonic()
+    assert upsert("products", [_product("P1")], short).inserted == 1  # waits for the lease to run out
+    assert 1.0 < time.monotonic() - start
+    with commit_lock.held(short, "products"):  # the expired lease is taken over
+        assert commit_lock._holder(short, "products").holder != "killed-writer"
+    assert commit_lock._holder(short, "products") is None
