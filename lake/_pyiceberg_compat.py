@@ -172,7 +172,7 @@ def write_data_files(table: Table, groups: list[tuple[tuple[Any, ...] | None, pa
     spec, schema = table.spec(), table.schema()
     sort_order_id = meta.default_sort_order_id if meta.sort_order_by_id(meta.default_sort_order_id) else None
     write_uuid = uuid.uuid4()
-    tasks = []
+    tasks: list[WriteTask] = []
     for values, rows, max_file_bytes in groups:
         key = None
         if values is not None and spec.fields:

@@ -3,9 +3,10 @@
 Iceberg commits are optimistic: a writer merges, writes its files and commits only if nobody committed
 meanwhile. With many writers on two cores every loser has burnt CPU for nothing and slows the next round,
 so under contention nobody finishes. Here a writer whose commit conflicted takes the table's lock before it
-tries again, and any writer waits while another holds it. Correctness does not depend on the lock (the
-catalogue's compare-and-swap still rejects a stale commit); it only stops writers from wasting each other's
-work. A lease (``settings.commit_lock_lease_s``) bounds how long a killed holder blocks others.
+tries again, and a writer that finds the lock held queues for it instead of competing. Correctness does not
+depend on the lock (the catalogue's compare-and-swap still rejects a stale commit); it only stops writers
+from wasting each other's work. A lease (``settings.commit_lock_lease_s``) bounds how long a killed
+holder blocks others.
 
 The table is plain SQL (one row per locked table; insert to take, delete to release), so it works the same
 on SQLite and PostgreSQL.
@@ -27,7 +28,7 @@ from lake.settings import Settings
 if TYPE_CHECKING:
     from sqlalchemy import Engine, Table
 
-__all__ = ["held", "wait_while_held"]
+__all__ = ["held", "is_held"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,11 +103,10 @@ def _pause(waited: float) -> float:
     return random.uniform(0.02, min(0.5, 0.05 + waited / 10))
 
 
-def wait_while_held(settings: Settings, name: str) -> None:
-    """Return once nobody holds ``name``'s lock (or its lease ran out)."""
-    start = time.monotonic()
-    while (row := _holder(settings, name)) is not None and row.expires_at > time.time():
-        time.sleep(_pause(time.monotonic() - start))
+def is_held(settings: Settings, name: str) -> bool:
+    """Whether a writer holds ``name``'s lock (with a lease that has not run out)."""
+    row = _holder(settings, name)
+    return row is not None and bool(row.expires_at > time.time())
 
 
 @contextmanager

@@ -147,7 +147,8 @@ def _written_since(table: str, rows: list[dict[str, Any]], since: datetime, sett
         return set()
     key = TABLES[table].key
     ids = {r[key[0]] for r in rows}
-    stored = load_table(table, settings).scan(row_filter=In(key[0], ids), selected_fields=(*key, "updated_at"))
+    row_filter = In(key[0], ids)  # type: ignore[call-arg,arg-type]
+    stored = load_table(table, settings).scan(row_filter=row_filter, selected_fields=(*key, "updated_at"))
     return {
         tuple(r[k] for k in key)
         for r in stored.to_arrow().to_pylist()

@@ -169,8 +169,9 @@ def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict
     with contextlib.ExitStack() as lock:
         holding = False
         for attempt in range(retries + 1):
-            if not holding:
-                commit_lock.wait_while_held(settings, spec.name)
+            if not holding and commit_lock.is_held(settings, spec.name):  # contention: queue, do not compete
+                lock.enter_context(commit_lock.held(settings, spec.name))
+                holding = True
             try:
                 with tracked_writes(table):
                     result = _upsert_once(table, spec, incoming, patch)
