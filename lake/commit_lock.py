@@ -37,7 +37,8 @@ LOCK_TABLE = "sarlake_commit_locks"
 
 @lru_cache(maxsize=8)
 def _lock_table(engine: Engine) -> Table:
-    from sqlalchemy import Column, Float, MetaData, String, Table
+    from sqlalchemy import Column, Float, MetaData, String, Table, inspect
+    from sqlalchemy.exc import DBAPIError
 
     meta = MetaData()
     table = Table(
@@ -47,7 +48,11 @@ def _lock_table(engine: Engine) -> Table:
         Column("holder", String(64), nullable=False),
         Column("expires_at", Float, nullable=False),
     )
-    meta.create_all(engine, checkfirst=True)
+    try:
+        meta.create_all(engine, checkfirst=True)
+    except DBAPIError:  # another process or thread created it between the check and the CREATE
+        if not inspect(engine).has_table(LOCK_TABLE):
+            raise
     return table
 
 

@@ -183,7 +183,7 @@ def _run_writers(n: int, loops: int, env: dict[str, str] | None = None) -> int:
              for w in range(n)]
     attempts = 0
     for p in procs:
-        out, err = p.communicate(timeout=600)
+        out, err = p.communicate(timeout=1500)  # generous: a loaded 2-core CI box
         assert p.returncode == 0, err[-2000:]
         attempts += json.loads(out.strip().splitlines()[-1])["attempts"]
     return attempts
