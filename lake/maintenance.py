@@ -100,11 +100,13 @@ def maintain(
 def _expire_with_retries(table: Table, cutoff: datetime, retain_last: int, settings: Settings) -> int:
     from pyiceberg.exceptions import CommitFailedException, ValidationException
 
+    from lake._pyiceberg_compat import tracked_writes
     from lake.write import backoff_seconds
 
     for attempt in range(settings.commit_retries + 1):
         try:
-            return _expire(table, cutoff, retain_last)
+            with tracked_writes(table):  # a failed commit (full disk, conflict) leaves no metadata file
+                return _expire(table, cutoff, retain_last)
         except (CommitFailedException, ValidationException):
             if attempt == settings.commit_retries:
                 raise
