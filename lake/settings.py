@@ -122,7 +122,18 @@ class Settings(BaseSettings):
         description="DuckDB file of the dbt catalogue (staging views, marts). "
         "Default <home>/catalogue/catalogue.duckdb.",
     )
-    commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
+    commit_retries: int = Field(
+        60, ge=0, description="Retries of an upsert whose commit conflicted with another writer (re-read, re-merge)."
+    )
+    commit_backoff_base_s: float = Field(
+        0.05, gt=0, description="First retry waits up to this many seconds; the bound doubles per retry (full jitter)."
+    )
+    commit_backoff_max_s: float = Field(
+        2.0, gt=0, description="Upper bound of the wait before one retry of a conflicted commit, seconds."
+    )
+    commit_lock_lease_s: float = Field(
+        60.0, gt=0, description="Lease of the lock writers take after a conflict (bounds a killed holder's block)."
+    )
 
     @classmethod
     def settings_customise_sources(

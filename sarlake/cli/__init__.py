@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "products": "sarlake.cli.products:products",
     "dbt": "sarlake.cli.dbt:dbt",
     "sql-setup": "sarlake.cli.sql_setup:sql_setup",
+    "lake": "sarlake.cli.integrity:lake",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -50,6 +51,7 @@ SUMMARIES: dict[str, str] = {
     "products": "Catalogued products (remove, with a provenance record).",
     "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
     "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
+    "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
 }
 
 
