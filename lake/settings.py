@@ -50,9 +50,21 @@ class S3Settings(BaseModel):
     access_key_id: str | None = Field(None, description="Access key; None uses the default AWS credential chain.")
     secret_access_key: str | None = Field(None, description="Secret key matching access_key_id.")
     path_style: bool = Field(True, description="Use path-style addressing (needed by MinIO and test servers).")
+    read_only_access_key_id: str | None = Field(
+        None, description="Read-only access key for analysts' SQL (sarlake sql, lake.query.connect); "
+        "None uses access_key_id. Give it a policy that only reads the warehouse bucket."
+    )
+    read_only_secret_access_key: str | None = Field(None, description="Secret key matching read_only_access_key_id.")
+    connect_timeout_seconds: float = Field(10.0, gt=0, le=600, description="Seconds to wait for an S3 connection.")
+    read_timeout_seconds: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for S3 to answer.")
+    max_attempts: int = Field(3, ge=1, le=20, description="Attempts per S3 call (first try + retries), then fail.")
 
     def client(self) -> Any:
-        """Return a boto3 S3 client for this endpoint (boto3 is imported here, not at module import)."""
+        """Return a boto3 S3 client for this endpoint (boto3 is imported here, not at module import).
+
+        Every call has connect/read timeouts and a bounded number of attempts from these settings, so an S3
+        server that stops answering fails the call instead of stalling it.
+        """
         import boto3
         from botocore.config import Config
 
@@ -62,7 +74,12 @@ class S3Settings(BaseModel):
             region_name=self.region,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
-            config=Config(s3={"addressing_style": "path" if self.path_style else "auto"}),
+            config=Config(
+                s3={"addressing_style": "path" if self.path_style else "auto"},
+                connect_timeout=self.connect_timeout_seconds,
+                read_timeout=self.read_timeout_seconds,
+                retries={"max_attempts": self.max_attempts, "mode": "standard"},
+            ),
         )
 
 
