@@ -8,7 +8,7 @@ importing anything heavy.
 AOI names: lower-case letters, digits, ``_`` and ``-``, starting with a letter or digit, at most 63
 characters (:data:`AOI_NAME_PATTERN`). Ids (products, acquisitions, runs): letters, digits and ``._:+-``,
 starting with a letter or digit, at most 255 characters, and never ``.`` or ``..`` as a whole
-(:data:`ID_PATTERN`). Neither admits ``/``, ``\\``, NUL or white space, so a valid name is one path segment.
+(:data:`ID_PATTERN`). Neither admits ``/``, a backslash, NUL or white space, so a valid name is one path segment.
 """
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ class S3Settings(BaseModel):
                 s3={"addressing_style": "path" if self.path_style else "auto"},
                 connect_timeout=self.connect_timeout_seconds,
                 read_timeout=self.read_timeout_seconds,
-                retries={"max_attempts": self.max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": self.max_attempts, "mode": "standard"},
             ),
         )
 
