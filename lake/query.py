@@ -288,14 +288,19 @@ def stream_sql(sql: str, settings: Settings | None = None, *, limit: int | None 
         check_read_only(con, sql)
         try:
             relation = con.sql(sql)
-            if relation is None:
-                raise QueryError("the SQL returned no result")
-            if limit is not None:
-                relation = relation.limit(limit)
-            reader = relation.to_arrow_reader(batch_rows)
         except duckdb.Error as exc:
             raise translate_error(exc, con, settings) from exc
-        yield ResultStream(reader, con, lambda exc: translate_error(exc, con, settings))
+        if relation is None:
+            raise QueryError("the SQL returned no result")
+        if limit is not None:
+            relation = relation.limit(limit)
+        logger.info("running SQL: %s", " ".join(sql.split())[:120])
+        stream = ResultStream(lambda: relation.to_arrow_reader(batch_rows), con,
+                              lambda exc: translate_error(exc, con, settings))
+        try:
+            yield stream
+        finally:
+            stream.close()
     finally:
         if own:
             con.close()

@@ -22,15 +22,22 @@ def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
 
     Returns:
         The output folder and the catalogued product ids.
+
+    Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: ``aoi`` is not in the lake.
     """
+    from lake.aoi import require_aoi
     from lake.catalogue import catalogue_products
+    from lake.names import join_under
     from lake.settings import get_settings
     from pges.ingest import ingest as run_ingest
 
     settings = get_settings()
     if aoi is not None:
+        require_aoi(aoi, settings, what="--aoi")
         params["aoi"] = aoi
-    target = output_dir or f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'ingested'}"
+    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
     run_id = f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     met_uris = [str(m) for m in run_ingest(list(paths), target, run_id=run_id, **params)]
     ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "ingest", "runner": "local"})
