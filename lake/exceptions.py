@@ -11,6 +11,7 @@ __all__ = [
     "ProductMetadataError",
     "QueryError",
     "SQLSandboxError",
+    "SettingsError",
 ]
 
 
@@ -44,3 +45,7 @@ class PathEscapeError(LakeError, ValueError):
 
 class SQLSandboxError(QueryError):
     """SQL that tried to reach outside the lake (files, URLs, other buckets) or change the session."""
+
+
+class SettingsError(LakeError, ValueError):
+    """A setting with an invalid value; the message names the key and its ``SARLAKE_*`` variable."""

@@ -189,7 +189,28 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=8)
 def _cached(env_key: tuple[tuple[str, str], ...]) -> Settings:
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return _build()
+
+
+def _build(**overrides: Any) -> Settings:
+    """Build the settings; a bad value raises SettingsError naming the key and its environment variable."""
+    from pydantic import ValidationError
+
+    from lake.exceptions import SettingsError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        key = ".".join(loc) or "settings"
+        env = "SARLAKE_" + "__".join(loc).upper()
+        source = f"{env}" + (f" or {os.environ['SARLAKE_CONFIG']}" if os.environ.get("SARLAKE_CONFIG") else "")
+        what = "unknown setting" if first.get("type") == "extra_forbidden" else first.get("msg", "invalid")
+        got = f", got {first['input']!r}" if "input" in first and not isinstance(first["input"], dict) else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise SettingsError(f"setting {key} ({source}): {what}{got}{more}") from None
 
 
 def get_settings(**overrides: Any) -> Settings:
@@ -200,8 +221,11 @@ def get_settings(**overrides: Any) -> Settings:
 
     Returns:
         The validated settings; cached per distinct ``SARLAKE_*`` environment when no overrides are given.
+
+    Raises:
+        SettingsError: a value is invalid; the message names the key and its ``SARLAKE_*`` variable.
     """
     if overrides:
-        return Settings(**overrides)
+        return _build(**overrides)
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SARLAKE_")))
     return _cached(key)
