@@ -62,8 +62,6 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
         InvalidAOIError: neither or both given, not a polygon, empty, self-intersecting, out of range.
     """
     from shapely import box, to_wkt
-    from shapely.geometry import shape
-    from shapely.validation import explain_validity
 
     if (bbox is None) == (geojson is None):
         raise InvalidAOIError("give exactly one of bbox (W S E N) or a GeoJSON polygon")
@@ -77,22 +75,35 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
             raise InvalidAOIError(f"bbox must have W < E and S < N, got {west} {south} {east} {north}")
         geom = box(west, south, east, north)
     else:
-        doc = _load_geojson(geojson)
+        is_file = isinstance(geojson, Path) or (isinstance(geojson, str) and not geojson.lstrip().startswith("{"))
         try:
-            geom = shape(doc)
-        except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise InvalidAOIError(f"not a GeoJSON geometry: {exc}") from exc
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InvalidAOIError(f"AOI must be a Polygon or MultiPolygon, got {geom.geom_type}")
-        if geom.is_empty:
-            raise InvalidAOIError("AOI polygon is empty")
-        if not geom.is_valid:
-            raise InvalidAOIError(f"AOI polygon is invalid: {explain_validity(geom)}")
-        if geom.area == 0:
-            raise InvalidAOIError("AOI polygon is empty (zero area)")
-        _check_range(*geom.bounds)
+            geom = _geojson_polygon(geojson)
+        except InvalidAOIError as exc:
+            raise InvalidAOIError(f"GeoJSON file {geojson}: {exc}" if is_file else str(exc)) from exc.__cause__
     w, s, e, n = geom.bounds
     return to_wkt(geom, rounding_precision=6), (float(w), float(s), float(e), float(n))
+
+
+def _geojson_polygon(geojson: Any) -> Any:
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    doc = _load_geojson(geojson)
+    kind = doc.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise InvalidAOIError(f"AOI must be a GeoJSON Polygon or MultiPolygon, got type {kind!r}")
+    try:
+        geom = shape(doc)
+    except Exception as exc:  # shapely raises several types for malformed GeoJSON
+        raise InvalidAOIError(f"not a GeoJSON geometry: {exc}") from exc
+    if geom.is_empty:
+        raise InvalidAOIError("AOI polygon is empty")
+    if not geom.is_valid:
+        raise InvalidAOIError(f"AOI polygon is invalid: {explain_validity(geom)}")
+    if geom.area == 0:
+        raise InvalidAOIError("AOI polygon is empty (zero area)")
+    _check_range(*geom.bounds)
+    return geom
 
 
 def _check_range(west: float, south: float, east: float, north: float) -> None:

@@ -17,12 +17,13 @@ items are strict xfails until their work lands); ``bench/bad_input_report.py`` p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import socket
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,8 @@ class Case:
         exit_code: the expected exit code.
         env: extra environment variables for the run.
         escapes: paths (relative to the lake home's parent) that must not exist afterwards.
-        call: instead of a command, a Python function of ``(settings, scratch)`` (lake API cases).
+        call: instead of a command, a Python function of ``(settings, scratch)`` (lake API cases); it raises
+            AssertionError when the lake lost integrity (judged ``lost``), returns when all is well (``clear``).
     """
 
     name: str
@@ -62,6 +64,7 @@ class Case:
     env: dict[str, str] = field(default_factory=dict)
     escapes: tuple[str, ...] = ()
     call: Callable[[Any, Path], Any] | None = None
+    fsize_limit: int | None = None  # bytes: simulate a full disk with RLIMIT_FSIZE (writes fail with EFBIG)
     landed: bool = False  # already clear on main although its item is pending
 
     @property
@@ -264,6 +267,8 @@ CASES: list[Case] = [
               "SARLAKE_S3__ACCESS_KEY_ID": "k", "SARLAKE_S3__SECRET_ACCESS_KEY": "s",
               "SARLAKE_S3__CONNECT_TIMEOUT_SECONDS": "1", "SARLAKE_S3__READ_TIMEOUT_SECONDS": "1",
               "SARLAKE_S3__MAX_ATTEMPTS": "1", "AWS_MAX_ATTEMPTS": "1", "AWS_METADATA_SERVICE_NUM_ATTEMPTS": "1"}),
+    Case("full disk while ingesting", 6, ["ingest", str(UNW), "--aoi", "etna"], "space", exit_code=1,
+         fsize_limit=4096),
     # 5. ingest validation (the ingest/readers work)
     Case("ingest .rsc X_STEP nan", 5, lambda d: _rsc(d, X_STEP="nan"), "X_STEP"),
     Case("ingest .rsc X_STEP 0", 5, lambda d: _rsc(d, X_STEP="0"), "X_STEP"),
@@ -275,7 +280,7 @@ CASES: list[Case] = [
     Case("ingest int8 phase raster", 5, lambda d: _raster(d, "int8"), "int8"),
     Case("ingest complex64 phase raster", 5, lambda d: _raster(d, "complex64"), "complex64"),
     Case("ingest a PNG renamed .tif", 5, _png_as_tif, "ifg_20240101_20240113.tif", landed=True),
-    Case("aoi add {} as GeoJSON", 5, lambda d: _geojson(d, {}), "aoi.geojson"),
+    Case("aoi add {} as GeoJSON", 5, lambda d: _geojson(d, {}), "aoi.geojson", landed=True),
     # 3. upserts never duplicate a natural key (the lake write integrity work)
     Case("upsert a product whose start_time moves to another year", 3, call=_upsert_across_years,
          culprit="PX_MOVES"),
@@ -297,6 +302,25 @@ def base_lake(settings: Any) -> None:
     add_aoi("etna", bbox=(14.8, 37.6, 15.3, 37.9), settings=settings)
     upsert("products", [{"product_id": f"P{i}", "product_type": "L2_IFG", "track": 44, "aoi": "etna",
                          "start_time": datetime(2024, 1, 1 + i, tzinfo=UTC)} for i in range(3)], settings)
+
+
+@contextlib.contextmanager
+def _file_size_limit(limit: int | None) -> Iterator[None]:
+    """While active, no file of this process may grow past ``limit`` bytes (a full disk, as the writer sees it)."""
+    if limit is None:
+        yield
+        return
+    import resource
+    import signal
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    previous = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, previous)
 
 
 def run_case(case: Case, settings: Any, scratch: Path) -> Outcome:
@@ -329,7 +353,8 @@ def run_case(case: Case, settings: Any, scratch: Path) -> Outcome:
                     os.environ[k] = v
     else:
         argv = case.argv(scratch) if callable(case.argv) else list(case.argv)
-        result = CliRunner().invoke(cli, argv, env=env)
+        with _file_size_limit(case.fsize_limit):
+            result = CliRunner().invoke(cli, argv, env=env)
         code = result.exit_code
         stderr = result.stderr.strip()
         lines = [line for line in stderr.splitlines() if line.strip()]
@@ -339,6 +364,10 @@ def run_case(case: Case, settings: Any, scratch: Path) -> Outcome:
             trace = "".join(traceback.format_exception(result.exception))
         elif "Traceback (most recent call last)" in stderr:
             trace = stderr
+    if case.call is not None:  # the call changes the lake by design; it reports its own verdict
+        if trace:
+            return Outcome("traceback", code, message, trace.strip().splitlines()[-1])
+        return Outcome("clear" if code == 0 else "lost", code, message, message)
     changed = diff_state(before, lake_state(settings))
     home_parent = Path(settings.home).parent
     escaped = [p for p in case.escapes if (home_parent / p).exists()]
