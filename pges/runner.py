@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
 import tempfile
@@ -116,6 +117,11 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         raise
     except MemoryError as exc:
         raise ProcessingError(f"{name} ran out of memory: {exc}") from exc
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise ProcessingError(f"{name}: no space left to write its products ({exc.strerror}) under {workdir} "
+                                  f"or {cfg.output_dir}; free space, or set SARLAKE_SCRATCH elsewhere") from exc
+        raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
         raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     finally:

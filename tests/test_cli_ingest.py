@@ -18,6 +18,7 @@ def _cli(*args):
 
 
 def _sydney():
+    """Init the lake and add the AOI the Envisat stack belongs to (ingest --aoi needs an AOI that exists)."""
     assert _cli("init").exit_code == 0
     assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
 

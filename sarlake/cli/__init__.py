@@ -82,6 +82,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:  # GDAL echoes, through rasterio, errors that the command reports itself in one line
+        logging.getLogger("rasterio").setLevel(logging.CRITICAL)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

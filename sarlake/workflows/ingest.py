@@ -59,18 +59,22 @@ def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
         The report (unpacks as ``target, ids``).
 
     Raises:
-        InvalidAOIError: unknown AOI.
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: ``aoi`` is not in the lake.
         InputValidationError: a bad input (nothing published or catalogued) or none left after skip_bad.
     """
+    from lake.aoi import require_aoi
     from lake.catalogue import catalogue_products
+    from lake.names import join_under
     from lake.settings import get_settings
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
     if aoi is not None:
+        require_aoi(aoi, settings, what="--aoi")
         params["aoi"] = aoi
         params["aoi_wkt"] = aoi_polygon(aoi)
-    target = output_dir or f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'ingested'}"
+    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
     run_id = f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     result = run_pge("ingest", {"pge": "ingest", "run_id": run_id, "inputs": [str(p) for p in paths],
                                 "output_dir": target, "parameters": params})
