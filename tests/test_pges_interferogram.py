@@ -98,9 +98,14 @@ def test_products_are_valid_cogs(world) -> None:
     assert names | {"browse"} <= set(item["assets"])
     for name in names:
         with rasterio.open(met.parent / item["assets"][name]["href"]) as src:
-            assert src.crs.to_epsg() == 4326 and src.nodata is not None or name != "connected_components"
+            assert src.crs.to_epsg() == 4326, name
+            assert src.nodata is not None, name
+            if name == "connected_components":  # labels: 0 = not unwrapped / outside the swath
+                assert src.dtypes[0] == "uint16" and src.nodata == 0
+            else:
+                assert src.dtypes[0] == "float32" and np.isnan(src.nodata), name
             assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
-            assert src.block_shapes[0][0] in (src.height, 256) or src.block_shapes[0] == (256, 256)
+            assert src.block_shapes[0] == (256, 256), name  # COG tiles
             assert src.driver == "GTiff"
     assert (met.parent / "browse.png").read_bytes()[:4] == b"\x89PNG"
 
