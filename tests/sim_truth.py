@@ -7,6 +7,7 @@ sides shift together). Here the truth is warped by GDAL (``rasterio.warp.reproje
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -29,13 +30,23 @@ def geocode_like(values: np.ndarray, lat: np.ndarray, lon: np.ndarray, product_t
     return out
 
 
-def los_truth_mm(archive: Path, reference_id: str, secondary_id: str, product_tif: Path) -> np.ndarray:
-    """Deformation truth of the pair (reference minus secondary, mm, LOS) on the product's grid."""
+def los_truth_mm(archive: Path, reference_id: str, secondary_id: str, product_tif: Path,
+                 layer: str = "deformation_los_mm") -> np.ndarray:
+    """A truth layer of the pair (reference minus secondary) on the product's grid.
+
+    ``layer`` is a file in each SLC's ``truth/`` folder; ``"phase_rad"`` (the total simulated phase: deformation,
+    delays, artefacts) is returned as the LOS displacement it means, ``-phase * wavelength / (4 pi)`` in mm
+    (positive towards the satellite, as the products' ``los_displacement``).
+    """
     lat = read_raster(archive / secondary_id / "lat.tif").astype(np.float64)
     lon = read_raster(archive / secondary_id / "lon.tif").astype(np.float64)
-    d_ref, d_sec = (read_raster(archive / pid / "truth/deformation_los_mm.tif").astype(np.float64)
-                    for pid in (reference_id, secondary_id))
-    return geocode_like(d_ref - d_sec, lat, lon, product_tif)
+    ref, sec = (read_raster(archive / pid / "truth" / f"{layer}.tif").astype(np.float64)
+                for pid in (reference_id, secondary_id))
+    values = ref - sec
+    if layer == "phase_rad":
+        met = json.loads((archive / reference_id / f"{reference_id}.met.json").read_text())
+        values = -values * float(met["properties"]["sarlake:wavelength_m"]) / (4 * np.pi) * 1000.0
+    return geocode_like(values, lat, lon, product_tif)
 
 
 def rmse_mm(los: np.ndarray, truth: np.ndarray) -> tuple[float, float]:
