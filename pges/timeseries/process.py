@@ -78,7 +78,7 @@ def grid_lonlat(stack: IfgStack) -> tuple[np.ndarray, np.ndarray]:
     """Longitude and latitude of every pixel centre of the stack's grid."""
     rows, cols = stack.phase.shape[1:]
     cc, rr = np.meshgrid(np.arange(cols) + 0.5, np.arange(rows) + 0.5)
-    lon, lat = stack.transform * (cc, rr)
+    lon, lat = stack.transform @ (cc, rr)
     return np.asarray(lon), np.asarray(lat)
 
 
