@@ -27,7 +27,8 @@ __all__ = ["timeseries"]
               help="Platform heading, degrees from north (default: the products' sarlake:heading_deg).")
 @click.option("--min-temporal-coherence", type=click.FloatRange(0, 1),
               help="No velocity where the inversion's temporal coherence is below this (default 0.7).")
-@click.option("--stratified", is_flag=True, help="Remove the phase-elevation (stratified troposphere) fit; needs --dem.")
+@click.option("--stratified", is_flag=True,
+              help="Remove the stratified troposphere (phase-elevation fit); needs --dem.")
 @click.option("--dem", type=click.Path(exists=True, dir_okay=False), help="DEM for --stratified and delay cubes.")
 @click.option("--weather-model", "weather_model", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="Zenith delay grid per date (GACOS GeoTIFF/.ztd or RAiDER .nc); repeatable.")
