@@ -265,7 +265,7 @@ def _write_tenv3(
     path.write_text("\n".join(lines) + "\n")
 
 
-def test_gnss_comparison_at_a_station_inside_the_scene(tmp_path: Path) -> None:
+def _station_scene(tmp_path: Path):
     rng = np.random.default_rng(11)
     dates = [date(2020, 1, 1) + timedelta(days=36 * k) for k in range(12)]
     inc, head = 34.0, -10.0
@@ -290,6 +290,11 @@ def test_gnss_comparison_at_a_station_inside_the_scene(tmp_path: Path) -> None:
     ty = np.array([(d - days[0]).days / 365.25 for d in days])
     up = v_enu[2] / 1000 * ty + rng.normal(0, 0.002, ty.size)
     _write_tenv3(tmp_path / "SYNT.tenv3", lat, lon, days, np.zeros(ty.size), np.zeros(ty.size), up)
+    return mets, inc, head, v_los
+
+
+def test_gnss_comparison_at_a_station_inside_the_scene(tmp_path: Path) -> None:
+    mets, inc, head, v_los = _station_scene(tmp_path)
     result = _run_ts(
         mets,
         tmp_path / "l3",
@@ -305,3 +310,33 @@ def test_gnss_comparison_at_a_station_inside_the_scene(tmp_path: Path) -> None:
     assert cmp["gnss_los_mm_yr"] == pytest.approx(v_los, abs=1.0)
     assert cmp["insar_mm_yr"] == pytest.approx(v_los, abs=1.0)
     assert abs(cmp["difference_mm_yr"]) < 1.5
+
+
+def test_reference_at_a_gnss_station_puts_the_series_in_the_gnss_frame(tmp_path: Path) -> None:
+    mets, inc, head, v_los = _station_scene(tmp_path)
+    result = _run_ts(mets, tmp_path / "l3", reference={"gnss_station": "SYNT", "radius_px": 0},
+                     incidence_deg=inc, heading_deg=head, gnss_files=[str(tmp_path / "SYNT.tenv3")])
+    met = Path(result["products"][0]["met_uri"])
+    props = json.loads(met.read_text())["properties"]
+    ref = props["sarlake:reference_point"]
+    assert ref["method"] == "gnss:SYNT" and (ref["row"], ref["col"]) == (10, 10)
+    with rasterio.open(met.parent / "velocity_mm_yr.tif") as src:
+        v = src.read(1)
+    # the reference moves with the station (truth v_los); the still ground now shows 0, not -v_los
+    assert v[10, 10] == pytest.approx(v_los, abs=1.0)
+    assert np.nanmedian(v[:5, :5]) == pytest.approx(0.0, abs=1.0)
+    (station,) = props["sarlake:gnss_stations"]
+    assert station["distance_to_reference_km"] < 0.1 and station["residual_rms_mm"] < 2.0
+    assert (met.parent / "gnss_residuals.csv").is_file() and (met.parent / "gnss_requirement.png").is_file()
+
+
+def test_weather_model_files_for_other_dates_are_invalid_input(envisat_l2: list[Path], tmp_path: Path) -> None:
+    hrrr = Path(__file__).parent / "data" / "troposphere" / "HRRR_tropo_20200101T120000_ztd.nc"
+    with pytest.raises(InputValidationError, match=r"no weather-model delay grid for 13 date\(s\)"):
+        _run_ts(envisat_l2, tmp_path / "l3", incidence_deg=23.0, troposphere={"weather_model_files": [str(hrrr)]})
+    bad = tmp_path / "20060619.ztd.tif"
+    import shutil
+
+    shutil.copy(Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_test_trimmed.tif", bad)  # heights
+    with pytest.raises(InputValidationError, match="not a zenith delay in metres"):
+        _run_ts(envisat_l2, tmp_path / "l3b", incidence_deg=23.0, troposphere={"weather_model_files": [str(bad)]})
