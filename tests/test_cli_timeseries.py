@@ -44,3 +44,20 @@ def test_timeseries_flags_gnss_and_reruns(settings):
     gnss = next(p for p in ts if p["sarlake:gnss_comparison"])["sarlake:gnss_comparison"]
     assert gnss[0]["station"] == "LHAS" and gnss[0]["status"] == "outside the interferogram grid"
     assert {p["sarlake:masking"]["min_temporal_coherence"] for p in ts} == {0.7, 0.5}
+
+
+def test_pge_run_timeseries_catalogues_its_products(settings, tmp_path):
+    import yaml
+
+    unw = sorted((SYD / "roipac_unw").glob("*.unw"))[:6]
+    assert _cli("init").exit_code == 0
+    assert _cli("ingest", *map(str, unw), "--aoi", "sydney").exit_code == 0
+    mets = [r["met_uri"] for r in _sql("SELECT met_uri FROM products WHERE product_type = 'L2_IFG'")]
+    rc = tmp_path / "rc.yaml"
+    rc.write_text(yaml.safe_dump({"pge": "timeseries", "inputs": mets, "output_dir": str(tmp_path / "out"),
+                                  "parameters": {"aoi": "sydney"}}))
+    result = _cli("pge", "run", "timeseries", "--run-config", str(rc))
+    assert result.exit_code == 0, result.output
+    rows = _sql("SELECT product_id FROM products WHERE product_type = 'L3_TS'")
+    assert [r["product_id"] for r in rows] == [result.output.strip().splitlines()[-1]]
+    assert _sql("SELECT count(*) AS n FROM provenance WHERE product_id LIKE 'L3-TS-%'")[0]["n"] == 1
