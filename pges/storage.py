@@ -5,7 +5,7 @@ a local output is moved into ``<output_dir>/<product_id>/`` by an atomic rename 
 folder on the destination file system when scratch is on another one); an ``s3://`` output is uploaded
 under a hidden temporary prefix, copied into place with the met.json last, and removed again on failure, so a
 reader that sees the met.json sees a complete product and a failed upload leaves nothing behind.
-S3 connection settings come from ``lake.settings`` (``SARLAKE_S3__*``).
+S3 connection settings come from the environment (``SARLAKE_S3__*``, :mod:`pges.environment`).
 """
 
 from __future__ import annotations
@@ -53,10 +53,10 @@ def local_path(uri: str) -> Path | None:
 
 
 def s3_client() -> Any:
-    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (via ``lake.settings``)."""
-    from lake.settings import get_settings
+    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (see :mod:`pges.environment`)."""
+    from pges.environment import s3_client as client
 
-    return get_settings().s3.client()
+    return client()
 
 
 def fetch_input(uri: str, cache_dir: Path) -> Path:
