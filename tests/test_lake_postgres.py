@@ -22,7 +22,8 @@ attempts = 0
 for b in range(1):
     start = w * 100 + b * 10
     rows = [{"product_id": f"P{i:05d}", "product_type": "L2_IFG", "track": 44 + w,
-             "start_time": datetime(2024, 1 + w % 12, 1 + i % 27, tzinfo=timezone.utc)} for i in range(start, start + 10)]
+             "start_time": datetime(2024, 1 + w % 12, 1 + i % 27, tzinfo=timezone.utc)}
+            for i in range(start, start + 10)]
     attempts += upsert("products", rows).attempts
     attempts += upsert("events", [{"event_id": f"ev{w}-{b}", "magnitude": 6.0},
                                   {"event_id": "shared", "magnitude": float(w)}]).attempts
