@@ -249,3 +249,36 @@ def test_kill_9_mid_copy_then_rerun(lake, tmp_path) -> None:
         _assert_archived(lake, truth, pid)
     assert not list(archive.rglob(".*.partial"))
     assert sorted(e["product"] for e in daac.ingested()) == sorted(truth)
+
+
+def test_restore_brings_products_back_for_a_while_then_expires(lake, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from lake.archive_cache import expire_cache, restore
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 2)
+    _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
+    pid, other = sorted(truth)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["archive", "restore", pid, "--ttl-days", "1"])
+    assert result.exit_code == 0, result.output
+    row = _products(lake)[pid]
+    assert row["tier"] == "cached" and row["uri"] == str(Path(lake.products_root) / pid)
+    for name, data in truth[pid].items():
+        assert (Path(lake.products_root) / pid / name).read_bytes() == data
+        assert (Path(lake.daac.root) / "L2_IFG" / pid / name).read_bytes() == data  # archive untouched
+    assert _products(lake)[other]["tier"] == "archive"
+    from lake.archive_roll import run_roll
+
+    run_roll(lake, now=LATER)  # a cached product is not delivered again
+    assert not list(Path(lake.daac.outbox).glob("*.json"))
+    assert expire_cache(lake).done == []  # not yet
+    assert expire_cache(lake, now=datetime.now(UTC) + timedelta(days=2)).done == [pid]
+    _assert_archived(lake, truth, pid)
+    assert restore([pid], settings=lake).done == [pid]  # again, from the archive
+    bad = runner.invoke(cli, ["archive", "restore", "NO-SUCH"])
+    assert bad.exit_code == 2 and "not in the catalogue: NO-SUCH" in bad.output
+    status = runner.invoke(cli, ["archive", "status", "--json"])
+    assert json.loads(status.output)["counts"] == {"hot_deleted": 2}

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "archive": "sarlake.cli.archive:archive",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -42,6 +43,7 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
 }
 
 
