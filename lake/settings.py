@@ -102,6 +102,7 @@ class DaacSettings(BaseModel):
     sns_topic_arn: str = Field("", description="SNS topic of the CNM-S messages (sns_sqs transport).")
     sqs_queue_url: str = Field("", description="SQS queue of the CNM-R messages (sns_sqs transport).")
     aws_endpoint: str = Field("", description="SNS/SQS endpoint URL; empty means AWS's default.")
+    aws_conn_id: str = Field("aws_default", description="Airflow connection the archive_roll DAG uses for SNS/SQS.")
     provider: str = Field("sarlake", description="CNM provider name.")
     collection_prefix: str = Field("SARLAKE_", description="CNM collection = prefix + product type.")
     exclude_statuses: tuple[str, ...] = Field(("quarantined",), description="Product statuses never delivered.")

@@ -38,9 +38,10 @@ def _make_products(settings, n: int, statuses: dict[int, str] | None = None) -> 
         (folder / f"{pid}.met.json").write_bytes(met)
         files[f"{pid}.met.json"] = met
         truth[pid] = files
-        rows.append({"product_id": pid, "product_type": "L2_IFG",
-                     "start_time": datetime(2024, 1, 1 + i % 27, tzinfo=UTC), "uri": str(folder), "met_uri": str(folder / f"{pid}.met.json"), "version": "1",
-                     "assets": json.dumps(assets), "status": (statuses or {}).get(i, "published")})
+        rows.append({"product_id": pid, "product_type": "L2_IFG", "version": "1",
+                     "start_time": datetime(2024, 1, 1 + i % 27, tzinfo=UTC), "uri": str(folder),
+                     "met_uri": str(folder / f"{pid}.met.json"), "assets": json.dumps(assets),
+                     "status": (statuses or {}).get(i, "published")})
     upsert("products", rows, settings)
     return truth
 
