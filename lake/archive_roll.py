@@ -113,7 +113,7 @@ def _failpoint(name: str) -> None:
 
 
 def _waiting(settings: Settings, step: str) -> list[Transfer]:
-    return sorted((t for t in latest_transfers(settings).values() if t.step == step), key=lambda t: t.transfer_id)
+    return sorted(latest_transfers(settings, step).values(), key=lambda t: t.transfer_id)
 
 
 def _fail(t: Transfer, failed_step: str, reason: str, settings: Settings, now: datetime,
@@ -235,8 +235,9 @@ def _copy_file(src: str, dst: str, settings: Settings) -> tuple[str, int]:
                     fout.write(block)
                     size += len(block)
             os.replace(tmp, dpath)
-        finally:
+        except BaseException:
             tmp.unlink(missing_ok=True)
+            raise
         return h.hexdigest(), size
     data = storage.read_bytes(src, settings)
     storage.write_bytes(dst, data, settings)
@@ -244,8 +245,7 @@ def _copy_file(src: str, dst: str, settings: Settings) -> tuple[str, int]:
 
 
 def _copy(settings: Settings, now: datetime) -> RollReport:
-    rows, report = [], RollReport()
-    for t in _waiting(settings, "selected"):
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         _remove_partials(t.archive_uri or "")  # left by a copy killed mid-file
         try:
             files = []
@@ -254,10 +254,10 @@ def _copy(settings: Settings, now: datetime) -> RollReport:
                 try:
                     digest, size = _copy_file(f["hot_uri"], dst, settings)
                 except FileNotFoundError as exc:
-                    raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
-                except OSError as exc:
+                    if not storage.exists(f["hot_uri"], settings):
+                        raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
                     raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
-                except Exception as exc:  # noqa: BLE001 - S3 errors: name the file, keep the product hot
+                except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
                     raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
                 if f.get("sha256") and f["sha256"] != digest:
                     raise _StepFailure(f"hot file {f['hot_uri']} does not match its catalogued sha256 "
@@ -266,13 +266,26 @@ def _copy(settings: Settings, now: datetime) -> RollReport:
                 _failpoint("copy:after-file")
         except _StepFailure as exc:
             _discard_archive_copy(t, settings)
-            rows.append(_fail(t, "copy", str(exc), settings, now))
-            report.failed += 1
-            continue
-        rows.append(t.row("copied", files=files))
-        report.moved += 1
-    _failpoint("copy:before-record")
-    record(rows, settings)
+            return _fail(t, "copy", str(exc), settings, now), False
+        return t.row("copied", files=files), True
+
+    return _run_each(_waiting(settings, "selected"), one, "copy", settings)
+
+
+def _run_each(transfers: list[Transfer], one: Any, step: str, settings: Settings) -> RollReport:
+    """Apply ``one`` to every transfer on a few threads (I/O bound), then record all rows in one commit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    report = RollReport()
+    if not transfers:
+        return report
+    with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+        results = list(pool.map(one, transfers))
+    for _, ok in results:
+        report.moved += ok
+        report.failed += not ok
+    _failpoint(f"{step}:before-record")
+    record([row for row, _ in results], settings)
     return report
 
 
@@ -294,8 +307,7 @@ def _hash_uri(uri: str, settings: Settings) -> tuple[str, int]:
 
 
 def _verify(settings: Settings, now: datetime) -> RollReport:
-    rows, report = [], RollReport()
-    for t in _waiting(settings, "copied"):
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         problem = None
         for f in t.files:
             try:
@@ -312,14 +324,10 @@ def _verify(settings: Settings, now: datetime) -> RollReport:
                 break
         if problem:
             _discard_archive_copy(t, settings)
-            rows.append(_fail(t, "verify", problem, settings, now))
-            report.failed += 1
-        else:
-            rows.append(t.row("verified"))
-            report.moved += 1
-    _failpoint("verify:before-record")
-    record(rows, settings)
-    return report
+            return _fail(t, "verify", problem, settings, now), False
+        return t.row("verified"), True
+
+    return _run_each(_waiting(settings, "copied"), one, "verify", settings)
 
 
 # --- CNM out and back ---------------------------------------------------------------------------------------
@@ -419,15 +427,14 @@ def _catalogue(settings: Settings, now: datetime) -> RollReport:
 
 
 def _expire(settings: Settings, now: datetime) -> RollReport:
-    waiting = _waiting(settings, "catalogued")
-    for t in waiting:
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         for f in t.files:
             storage.delete(f["hot_uri"], settings)
         if t.hot_uri and not is_remote(t.hot_uri):
             _remove_empty_dirs(storage.local_path(t.hot_uri))
-    _failpoint("expire:before-record")
-    record([t.row("hot_deleted") for t in waiting], settings)
-    return RollReport(moved=len(waiting))
+        return t.row("hot_deleted"), True
+
+    return _run_each(_waiting(settings, "catalogued"), one, "expire", settings)
 
 
 def _discard_archive_copy(t: Transfer, settings: Settings) -> None:

@@ -73,20 +73,33 @@ def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None
     upsert("archive_transfers", rows, settings or get_settings())
 
 
-def latest_transfers(settings: Settings | None = None) -> dict[str, Transfer]:
-    """Every transfer's latest state, by transfer id."""
+def latest_transfers(settings: Settings | None = None, step: str | None = None) -> dict[str, Transfer]:
+    """Every transfer's latest state, by transfer id (only those whose latest step is ``step``, if given)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    data = load_table("archive_transfers", settings).scan().to_arrow().to_pylist()
-    best: dict[str, dict[str, Any]] = {}
-    for row in data:
-        tid = row["transfer_id"]
-        if tid not in best or _ORDER.get(row["step"], -1) > _ORDER.get(best[tid]["step"], -1):
-            best[tid] = row
+    table = load_table("archive_transfers", settings)
+    steps = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
+    if steps.num_rows == 0:
+        return {}
+    order = pc.index_in(steps["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
+    ranked = pa.table({"transfer_id": steps["transfer_id"], "order": order}).filter(pc.is_valid(order))
+    latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
+    if step is not None:
+        latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
+    if latest.num_rows == 0:
+        return {}
+    wanted = {tid: STEPS[o] for tid, o in zip(latest["transfer_id"].to_pylist(), latest["order_max"].to_pylist(),
+                                             strict=True)}
+    rows = table.scan().to_arrow()
+    mask = pc.is_in(rows["transfer_id"], value_set=pa.array(list(wanted), rows["transfer_id"].type))
     out = {}
-    for tid, row in best.items():
-        if row["step"] not in _ORDER:  # a note about a message, not a transfer (e.g. an unknown CNM-R)
+    for row in rows.filter(mask).to_pylist():
+        tid = row["transfer_id"]
+        if row["step"] != wanted[tid]:
             continue
         out[tid] = Transfer(
             transfer_id=tid, product_id=row["product_id"], version=row["version"], attempt=row["attempt"],

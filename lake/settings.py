@@ -109,6 +109,7 @@ class DaacSettings(BaseModel):
     retry_base_seconds: float = Field(300.0, ge=0, description="Back-off after a first failed attempt (doubles).")
     retry_max_seconds: float = Field(86400.0, ge=0, description="Longest back-off between attempts.")
     max_attempts: int = Field(8, ge=1, description="Attempts per product version before an operator must look.")
+    io_threads: int = Field(8, ge=1, le=64, description="Threads copying, verifying and deleting files.")
 
 
 class Settings(BaseSettings):
