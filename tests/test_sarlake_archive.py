@@ -288,3 +288,47 @@ def test_restore_brings_products_back_for_a_while_then_expires(lake, tmp_path) -
     assert bad.exit_code == 2 and "not in the catalogue: NO-SUCH" in bad.output
     status = runner.invoke(cli, ["archive", "status", "--json"])
     assert json.loads(status.output)["counts"] == {"hot_deleted": 2}
+
+
+def test_archive_verify_finds_what_went_wrong_and_nothing_else(lake, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from lake.archive_roll import run_step
+    from lake.archive_verify import verify_archive
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 3)
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    _roll_until_done(lake, daac)
+    assert verify_archive(lake) == []
+    assert CliRunner().invoke(cli, ["archive", "verify"]).exit_code == 0
+    a, b, c = sorted(truth)
+    root = Path(lake.daac.root) / "L2_IFG"
+    (root / a / "unw.tif").write_bytes(b"rot" + (root / a / "unw.tif").read_bytes()[3:])
+    (root / b / "browse.png").unlink()
+    (root / c / "stray.tif").write_bytes(b"x")
+    kinds = sorted((f.kind, f.product_id, Path(f.path).name) for f in verify_archive(lake))
+    assert kinds == [("archive_checksum_mismatch", a, "unw.tif"), ("archive_missing_file", b, "browse.png"),
+                     ("archive_orphan", None, "stray.tif")]
+    result = CliRunner().invoke(cli, ["archive", "verify", "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["consistent"] is False
+
+    more = _make_products_named(lake, "S1-GUNW-D-R-100-tops-20250101")
+    run_step("select", lake, now=LATER)
+    run_step("copy", lake, now=LATER)  # ... and the roll dies here
+    unfinished = [f for f in verify_archive(lake) if f.kind == "unfinished_transfer"]
+    assert [f.product_id for f in unfinished] == [more]
+    assert not [f for f in verify_archive(lake) if f.kind == "archive_orphan" and more in (f.path or "")]
+
+
+def _make_products_named(settings, pid: str) -> str:
+    from lake.write import upsert
+
+    folder = Path(settings.products_root) / pid
+    folder.mkdir(parents=True)
+    (folder / "unw.tif").write_bytes(os.urandom(500))
+    (folder / f"{pid}.met.json").write_text("{}")
+    upsert("products", [{"product_id": pid, "product_type": "L2_IFG", "uri": str(folder), "version": "1",
+                         "start_time": datetime(2025, 1, 1, tzinfo=UTC)}], settings)
+    return pid

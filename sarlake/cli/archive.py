@@ -94,3 +94,24 @@ def simulate_daac(state: str | None, fail_rate: float, seed: int) -> None:
     daac = SimulatedDaac(state or settings.home / "daac" / "simulator", settings, fail_rate=fail_rate, seed=seed)
     answer = daac.serve_folder()
     click.echo(f"answered {answer.success} SUCCESS, {answer.failure} FAILURE {answer.codes or ''}".rstrip())
+
+
+@archive.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--no-checksums", is_flag=True, help="Check sizes only (faster on a big archive).")
+def verify(as_json: bool, no_checksums: bool) -> None:
+    """Compare archived products, deliveries and the archive's files; exit 0 only when consistent."""
+    import dataclasses
+
+    from lake.archive_verify import verify_archive
+
+    findings = verify_archive(checksums=not no_checksums)
+    if as_json:
+        click.echo(json.dumps({"consistent": not findings,
+                               "findings": [dataclasses.asdict(f) for f in findings]}, indent=2))
+    else:
+        for f in findings:
+            click.echo(f"{f.kind:<28} {f.product_id or '-':<40} {f.path or ''}: {f.detail}")
+        click.echo("archive tier consistent" if not findings else f"{len(findings)} finding(s)")
+    if findings:
+        raise SystemExit(1)
