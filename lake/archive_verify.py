@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lake import storage
+from lake.archive_transfers import Transfer, latest_transfers
 from lake.settings import Settings, get_settings
 
 __all__ = ["ArchiveFinding", "verify_archive"]
@@ -52,13 +53,12 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     Returns:
         The findings; empty when the archive tier is consistent.
     """
-    from lake.archive_transfers import latest_transfers
     from lake.catalog import load_table
 
     settings = settings or get_settings()
     findings: list[ArchiveFinding] = []
     transfers = latest_transfers(settings)
-    delivered: dict[str, Any] = {}
+    delivered: dict[str, Transfer] = {}
     expected: set[str] = set()
     for t in transfers.values():
         if t.step not in _FINISHED:
@@ -74,16 +74,16 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     for p in products:
         if p["tier"] not in ("archive", "cached"):
             continue
-        t = delivered.get(p["product_id"])
-        if t is None:
+        d = delivered.get(p["product_id"])
+        if d is None:
             findings.append(ArchiveFinding("archived_without_delivery", "products", p["product_id"], p["uri"],
                                            f"tier is {p['tier']} but no delivery was acknowledged"))
             continue
-        if p["tier"] == "archive" and p["uri"] != t.archive_uri:
+        if p["tier"] == "archive" and p["uri"] != d.archive_uri:
             findings.append(ArchiveFinding("archive_location_mismatch", "products", p["product_id"], p["uri"],
-                                           f"catalogued at {p['uri']}, delivered to {t.archive_uri}"))
-        if p["tier"] == "archive" and t.hot_uri and storage.list_uris(t.hot_uri, settings=settings):
-            findings.append(ArchiveFinding("stale_hot_copy", "products", p["product_id"], t.hot_uri,
+                                           f"catalogued at {p['uri']}, delivered to {d.archive_uri}"))
+        if p["tier"] == "archive" and d.hot_uri and storage.list_uris(d.hot_uri, settings=settings):
+            findings.append(ArchiveFinding("stale_hot_copy", "products", p["product_id"], d.hot_uri,
                                            "archived, but files remain in the hot lake"))
     for t in delivered.values():
         for f in t.files:
