@@ -332,3 +332,59 @@ def _make_products_named(settings, pid: str) -> str:
     upsert("products", [{"product_id": pid, "product_type": "L2_IFG", "uri": str(folder), "version": "1",
                          "start_time": datetime(2025, 1, 1, tzinfo=UTC)}], settings)
     return pid
+
+
+def test_roll_over_sns_and_sqs_through_the_amazon_provider(lake, tmp_path, monkeypatch) -> None:
+    """Production transport: CNM-S to an SNS topic, CNM-R from an SQS queue (moto), clients from Airflow hooks."""
+    moto = pytest.importorskip("moto")
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1",
+                       "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws",
+                                                               "extra": {"region_name": "us-east-1"}})}.items():
+        monkeypatch.setenv(key, value)
+    with moto.mock_aws():
+        import boto3
+
+        sns, sqs = boto3.client("sns", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        topic = sns.create_topic(Name="sarlake-cnm")["TopicArn"]
+        requests = sqs.create_queue(QueueName="daac-requests")["QueueUrl"]
+        responses = sqs.create_queue(QueueName="sarlake-cnm-r")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=requests, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        monkeypatch.setenv("SARLAKE_DAAC__TRANSPORT", "sns_sqs")
+        monkeypatch.setenv("SARLAKE_DAAC__SNS_TOPIC_ARN", topic)
+        monkeypatch.setenv("SARLAKE_DAAC__SQS_QUEUE_URL", responses)
+        from lake.archive_roll import ROLL_STEPS
+        from lake.cnm_transport import SnsSqsTransport
+        from lake.settings import get_settings
+        from sarlake.workflows.daac_simulator import SimulatedDaac
+        from sarlake_plugins.archive import roll_step, transport
+
+        settings = get_settings()
+        assert isinstance(transport(), SnsSqsTransport)
+        truth = _make_products(settings, 3)
+        daac = SimulatedDaac(tmp_path / "daac-state", settings, fail_first={"S1-GUNW-A-R-044-tops-20240001"})
+        import lake.archive_roll as roll
+
+        monkeypatch.setattr(roll, "datetime", _Later)  # the roll runs "40 days later" (hot retention passed)
+        for _ in range(3):
+            for step in ROLL_STEPS:
+                roll_step(step)
+            answered = daac.serve_queue(sqs, requests, responses)
+            _Later.shift += timedelta(hours=1)  # past the back-off
+        for step in ROLL_STEPS:
+            roll_step(step)
+        for pid in truth:
+            _assert_archived(settings, truth, pid)
+        assert sorted(e["product"] for e in daac.ingested()) == sorted(truth)
+        assert answered.success == 1  # the last round answered the retried delivery
+        codes = [r["error_code"] for r in _steps(settings) if r["step"] == "failed"]
+        assert codes == ["PROCESSING_ERROR"]
+
+
+class _Later(datetime):
+    shift = timedelta(days=40)
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + cls.shift
