@@ -275,12 +275,14 @@ PRODUCTS = TableSpec(
         col("version", "string", "Product version."),
         *_STAMPS,
         col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
+        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
+        col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),
     sort=("track", "start_time"),
     partition_from_key=True,
-    keep_existing=("p_error", "status"),
+    keep_existing=("p_error", "status", "tier"),
     defaults={"status": "pending"},
 )
 
@@ -335,8 +337,38 @@ EVENTS = TableSpec(
     sort=("time",),
 )
 
+ARCHIVE_TRANSFERS = TableSpec(
+    name="archive_transfers",
+    doc="Every step of every delivery to the DAAC archive (lake.archive_roll), one row per transfer and step.",
+    columns=(
+        col("transfer_id", "string", "<product>.v<version>.a<attempt>; also the CNM identifier.", required=True),
+        col("step", "string", "selected, copied, verified, notified, acknowledged, catalogued, hot_deleted, "
+            "failed, restored, evicted; cnm_r_unknown / cnm_r_malformed for messages matching no transfer.",
+            required=True),
+        col("product_id", "string", "Product delivered."),
+        col("version", "string", "Product version delivered."),
+        col("attempt", "int", "Attempt number (1 first; a failed attempt is retried as the next)."),
+        col("hot_uri", "string", "Product folder in the hot lake."),
+        col("archive_uri", "string", "Product folder at the archive."),
+        col("files", "string", "Files as JSON: name, hot_uri, uri (archive), size, sha256."),
+        col("bytes", "long", "Total bytes of the files."),
+        col("reason", "string", "Why the step failed (or what the note is about)."),
+        col("error_code", "string", "The DAAC's CNM-R error code on a FAILURE answer."),
+        col("failed_step", "string", "The step that failed (on a 'failed' row)."),
+        col("next_attempt_at", "timestamptz", "Earliest retry after a failure (exponential back-off)."),
+        col("message", "string", "The CNM-S sent (on 'notified') or the message text of a note."),
+        col("recorded_at", "timestamptz", "When the step was recorded (UTC)."),
+        *_STAMPS,
+    ),
+    key=("transfer_id", "step"),
+    sort=("transfer_id",),
+    ignore_on_compare=("created_at", "updated_at", "recorded_at"),
+    keep_first=("created_at", "recorded_at"),
+)
+
 #: All lake tables by name.
-TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS)}
+TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS,
+                                                    ARCHIVE_TRANSFERS)}
 
 
 def table_names() -> list[str]:

@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "dbt": "sarlake.cli.dbt:dbt",
     "sql-setup": "sarlake.cli.sql_setup:sql_setup",
     "lake": "sarlake.cli.integrity:lake",
+    "archive": "sarlake.cli.archive:archive",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -52,6 +53,7 @@ SUMMARIES: dict[str, str] = {
     "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
     "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
     "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
+    "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
 }
 
 
