@@ -124,7 +124,9 @@ def read_feed(source: str | Path, *, timeout_s: float = 30.0) -> list[Event]:
             path = Path(urllib.parse.unquote(urllib.parse.urlparse(text).path)) if scheme == "file" else Path(text)
             body = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FeedError(f"{text}: cannot read the feed ({exc}); check the path or URL (SARLAKE_URGENT__FEED_URL)") from exc
+        raise FeedError(
+            f"{text}: cannot read the feed ({exc}); check the path or URL (SARLAKE_URGENT__FEED_URL)"
+        ) from exc
     return parse_feed(body, name=text)
 
 

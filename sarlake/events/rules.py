@@ -200,7 +200,8 @@ def evaluate(event: Event, rules: Rules | None = None) -> Decision:
         inside = [r.name for r in rules.regions
                   if r.bbox[0] <= event.lon <= r.bbox[2] and r.bbox[1] <= event.lat <= r.bbox[3]]
         if not inside:
-            return Decision(eid, "ignore", f"outside the monitored regions ({', '.join(r.name for r in rules.regions)})")
+            names = ", ".join(r.name for r in rules.regions)
+            return Decision(eid, "ignore", f"outside the monitored regions ({names})")
     triggered, why = _why_triggered(event, rules)
     if not triggered:
         return Decision(eid, "ignore", why)
