@@ -32,7 +32,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["KubernetesSettings", "S3Settings", "Settings", "get_settings", "is_remote"]
+__all__ = ["KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings", "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -88,6 +88,23 @@ class KubernetesSettings(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod.")
 
 
+class UrgentSettings(BaseModel):
+    """Urgent response: the earthquake feed the watcher polls and the evaluator's rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed_url: str = Field(
+        "",
+        description="Feed the watcher polls: a file, file:// or http(s):// URL. Default <home>/feeds/events.geojson;"
+        " production: https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/significant_hour.geojson"
+        " or an FDSN event query (format=geojson).",
+    )
+    poll_interval_s: float = Field(60.0, gt=0, description="Seconds between polls of the feed.")
+    rules: dict[str, Any] = Field(
+        default_factory=dict, description="Evaluator rules overriding the defaults (sarlake.events.Rules fields)."
+    )
+
+
 class Settings(BaseSettings):
     """Every knob of sarlake; embedded defaults under ``home``."""
 
@@ -109,6 +126,7 @@ class Settings(BaseSettings):
     acquisition_source: Literal["simulated"] = Field(
         "simulated", description="Discovery adapter for new acquisitions (lake.sources)."
     )
+    urgent: UrgentSettings = Field(default_factory=UrgentSettings)  # type: ignore[arg-type]
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI. Default SQLite in home.")
     airflow_home: str = Field("", description="AIRFLOW_HOME for the embedded Airflow. Default <home>/airflow.")
     pairing_neighbours: int = Field(2, ge=1, le=20, description="Nearest-n sequential pairs per acquisition.")
@@ -148,6 +166,8 @@ class Settings(BaseSettings):
             self.scratch = str(home / "scratch")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.urgent.feed_url:
+            self.urgent.feed_url = str(home / "feeds" / "events.geojson")
         if not self.airflow_home:
             self.airflow_home = str(home / "airflow")
         return self
