@@ -121,3 +121,23 @@ class EventFeedTrigger(BaseEventTrigger):
             if self.max_polls and polls >= self.max_polls:
                 return
             await asyncio.sleep(self.poll_interval)
+
+
+def event_feed_asset() -> Any:
+    """The Asset that the feed watcher updates (``schedule=[event_feed_asset()]``).
+
+    Reads ``SARLAKE_URGENT__FEED_URL`` and ``SARLAKE_URGENT__POLL_INTERVAL_S`` from the environment at DAG
+    parse time (no database, no network).
+    """
+    from airflow.sdk import Asset, AssetWatcher
+
+    from lake.settings import get_settings
+
+    urgent = get_settings().urgent
+    trigger = EventFeedTrigger(feed_url=urgent.feed_url, poll_interval=urgent.poll_interval_s)
+    return Asset(
+        name="sarlake.event_feed",
+        uri="sarlake://feeds/earthquakes",
+        group="sarlake-feeds",
+        watchers=[AssetWatcher(name="earthquake_feed_watcher", trigger=trigger)],
+    )

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 IFG_PRODUCT_TYPE = "L2_IFG"
 #: Radar-grid size the simulated urgent scene aims for (pixels along its longer side).
 TARGET_PIXELS = 400
+#: Heading of the simulator's ascending tracks (descending: 190, the same footprint growth).
+SIMULATED_HEADING_DEG = -10.0
 
 
 def rules_from_settings(settings: Any = None) -> Rules:
@@ -167,19 +169,46 @@ def _dem_bounds() -> list[tuple[float, float, float, float]]:
     return bounds
 
 
+def _footprint_fits(box: tuple[float, float, float, float], dem: tuple[float, float, float, float],
+                    margin: float) -> bool:
+    """Whether the simulator's heading-aligned grid around ``box`` stays inside ``dem`` (minus ``margin``)."""
+    w, s, e, n = box
+    k = abs(math.sin(math.radians(2 * SIMULATED_HEADING_DEG)))
+    coslat = math.cos(math.radians((s + n) / 2))
+    half_lon, half_lat = (e - w) / 2, (n - s) / 2
+    grow_lon = half_lon + k * half_lat / coslat  # footprint of the rotated rectangle, in degrees
+    grow_lat = half_lat + k * half_lon * coslat
+    lon0, lat0 = (w + e) / 2, (s + n) / 2
+    dw, ds, de, dn = dem
+    return (lon0 - grow_lon >= dw + margin and lon0 + grow_lon <= de - margin
+            and lat0 - grow_lat >= ds + margin and lat0 + grow_lat <= dn - margin)
+
+
 def processing_bbox(item: dict[str, Any], source_name: str) -> tuple[float, float, float, float] | None:
     """The area processed for an event: its AOI, cut to where the simulated archive has a DEM.
 
-    Returns None when the simulated archive cannot image any of the AOI (no packaged DEM there).
+    For the simulated archive the box is shrunk about its centre until the simulator's radar grid (aligned
+    with the track heading, so its lon/lat footprint is larger than the box) fits the packaged DEM, and it
+    must still hold the epicentre. Returns None when that is impossible (no packaged DEM there).
     """
     w, s, e, n = item["bbox"]
     if source_name != "simulated":
         return (w, s, e, n)
     margin = 0.03  # the simulator crops the DEM with a margin
-    for dw, ds, de, dn in _dem_bounds():
-        box = (max(w, dw + margin), max(s, ds + margin), min(e, de - margin), min(n, dn - margin))
-        if box[0] < box[2] and box[1] < box[3] and box[0] <= item["lon"] <= box[2] and box[1] <= item["lat"] <= box[3]:
-            return box
+    for dem in _dem_bounds():
+        dw, ds, de, dn = dem
+        box = (max(w, dw), max(s, ds), min(e, de), min(n, dn))
+        if not (box[0] < box[2] and box[1] < box[3]):
+            continue
+        lon0, lat0 = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+        for step in range(100, 0, -2):
+            f = step / 100
+            cand = (lon0 - (lon0 - box[0]) * f, lat0 - (lat0 - box[1]) * f,
+                    lon0 + (box[2] - lon0) * f, lat0 + (box[3] - lat0) * f)
+            if _footprint_fits(cand, dem, margin):
+                if cand[0] <= item["lon"] <= cand[2] and cand[1] <= item["lat"] <= cand[3]:
+                    return tuple(round(v, 5) for v in cand)  # type: ignore[return-value]
+                break
     return None
 
 
@@ -192,11 +221,15 @@ def posting_for(bbox: tuple[float, float, float, float]) -> float:
 
 
 def okada_source(item: dict[str, Any]) -> dict[str, Any]:
-    """The event's Okada (1985) source for the simulator: Wells & Coppersmith fault for M, at the hypocentre."""
+    """The event's Okada (1985) source for the simulator: Wells & Coppersmith fault for M, at the hypocentre.
+
+    Summary feeds carry no focal mechanism, so the simulated event is a thrust on a north-striking plane
+    (uplift plus east-west shortening: what a near-polar track's line of sight sees best).
+    """
     from pges.simulate.config import OkadaSource
 
     base = {"kind": "okada", "event_time": item["time"], "magnitude": min(max(item["magnitude"], 4.0), 9.5),
-            "mechanism": "strike-slip", "center_lon": item["lon"], "center_lat": item["lat"]}
+            "mechanism": "reverse", "strike_deg": 0.0, "center_lon": item["lon"], "center_lat": item["lat"]}
     if item.get("depth_km"):
         try:
             OkadaSource(**{**base, "depth_m": item["depth_km"] * 1000.0})
