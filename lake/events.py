@@ -33,7 +33,7 @@ def stored_events(event_ids: list[str] | None = None, settings: Settings | None 
         return {}
     row_filter: BooleanExpression = AlwaysTrue()
     if event_ids is not None:
-        row_filter = In("event_id", set(event_ids))  # type: ignore[call-arg,arg-type]
+        row_filter = In("event_id", set(event_ids))  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=row_filter).to_arrow().to_pylist()
     return {r["event_id"]: r for r in rows}
 

@@ -159,3 +159,48 @@ def test_malformed_feeds_raise_a_clear_error(tmp_path: Path, mutate, message: st
 def test_missing_file_is_a_feed_error(tmp_path: Path) -> None:
     with pytest.raises(FeedError, match="cannot read the feed"):
         read_feed(tmp_path / "nope.geojson")
+
+
+def test_cli_evaluate_prints_one_line_per_event_and_writes_nothing(sarlake_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    result = CliRunner().invoke(cli, ["events", "evaluate", str(SIGNIFICANT)])
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.splitlines()]
+    assert len(lines) == 18
+    assert {i for i, d, _ in lines if d == "trigger"} == EXPECTED_TRIGGERS[SIGNIFICANT]
+    assert {d for _, d, _ in lines} == {"trigger", "ignore"}
+    assert not sarlake_home.exists(), "evaluate must have no side effects"
+
+    result = CliRunner().invoke(cli, ["events", "evaluate", "--json", str(MARCH)])
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert {r["id"] for r in records if r["decision"] == "trigger"} == EXPECTED_TRIGGERS[MARCH]
+    assert next(r for r in records if r["id"] == "usc000ndnj")["radius_km"] == 127.5
+
+
+def test_cli_evaluate_refuses_a_malformed_feed_with_exit_2(tmp_path: Path, sarlake_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    bad = tmp_path / "cut.geojson"
+    bad.write_text(MARCH.read_text()[:1000])
+    result = CliRunner().invoke(cli, ["events", "evaluate", str(bad)])
+    assert result.exit_code == 2
+    assert "error: " in result.output and "cut.geojson: not valid JSON" in result.output
+
+
+def test_cli_rules_come_from_settings(monkeypatch, sarlake_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    monkeypatch.setenv("SARLAKE_URGENT__RULES", json.dumps({"min_magnitude": 6.5, "max_depth_km": 700}))
+    result = CliRunner().invoke(cli, ["events", "evaluate", str(APRIL)])
+    got = {line.split("\t")[0] for line in result.output.splitlines() if "\ttrigger\t" in line}
+    assert got == {"usc000nqnq", "usc000njrq", "usc000ndnj", "usc000nd0c", "nc72182046", "usb000mzmn"}
+    monkeypatch.setenv("SARLAKE_URGENT__RULES", json.dumps({"min_magnitud": 6.5}))
+    result = CliRunner().invoke(cli, ["events", "evaluate", str(APRIL)])
+    assert result.exit_code == 2 and "SARLAKE_URGENT__RULES: min_magnitud" in result.output

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "events": "sarlake.cli.events:events",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -42,6 +43,7 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "events": "Earthquake feeds: evaluate them for urgent response.",
 }
 
 

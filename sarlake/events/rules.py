@@ -80,8 +80,8 @@ class Rules(_Strict):
 
 def aoi_radius_km(magnitude: float, rules: Rules | None = None) -> float:
     """AOI radius of an event: ``(M - 5) / 2 * 150`` km (ARIA), at least ``rules.min_radius_km``."""
-    rules = rules or Rules()
-    return max((magnitude - 5.0) * rules.km_per_magnitude_unit, rules.min_radius_km)
+    rules = rules or Rules()  # type: ignore[call-arg]  # every field has a default
+    return round(max((magnitude - 5.0) * rules.km_per_magnitude_unit, rules.min_radius_km), 3)
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def evaluate(event: Event, rules: Rules | None = None) -> Decision:
     """
     from shapely import Polygon, to_wkt
 
-    rules = rules or Rules()
+    rules = rules or Rules()  # type: ignore[call-arg]  # every field has a default
     eid = event.event_id
     if event.deleted:
         return Decision(eid, "ignore", "deleted by the feed: pending work for it is cancelled")
