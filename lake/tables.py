@@ -301,6 +301,7 @@ PROVENANCE = TableSpec(
         col("dag_id", "string", "Airflow DAG id (null outside Airflow)."),
         col("task_id", "string", "Airflow task id."),
         col("runner", "string", "local or kubernetes."),
+        col("requester", "string", "Who asked for the run (the Airflow user who triggered it; null for schedules)."),
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
@@ -343,8 +344,24 @@ EVENTS = TableSpec(
     sort=("time",),
 )
 
+PGE_VERSIONS = TableSpec(
+    name="pge_versions",
+    doc="Registry of PGE versions that can be run (again): code version, container image, date.",
+    columns=(
+        col("pge_name", "string", "PGE name, e.g. interferogram.", required=True),
+        col("version", "string", "PGE version (semantic), carried by product ids as -v{version}.", required=True),
+        col("code_version", "string", "Source revision the version was built from (git commit or package version)."),
+        col("image", "string", "Container image of the version: tag or digest (ghcr.io/sarlake/pge@sha256:...)."),
+        col("released", "date", "Date the version was registered for production."),
+        col("description", "string", "What changed."),
+        *_STAMPS,
+    ),
+    key=("pge_name", "version"),
+)
+
 #: All lake tables by name.
 TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS)}
+TABLES[PGE_VERSIONS.name] = PGE_VERSIONS
 
 
 def table_names() -> list[str]:
