@@ -26,6 +26,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.pge import mapped_pge_operator
@@ -43,8 +44,9 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "forward", "interferogram"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "execution_timeout": timedelta(minutes=15), "retry_delay": timedelta(minutes=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "aois": Param(
             [],

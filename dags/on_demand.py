@@ -24,6 +24,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.pge import mapped_pge_operator
@@ -38,8 +39,11 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     tags=["sarlake", "on-demand", "interferogram"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), **ON_DEMAND},
+    default_args={
+        "retries": 2, "execution_timeout": timedelta(minutes=15), "retry_delay": timedelta(minutes=1), **ON_DEMAND,
+    },
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "aoi": Param("", type="string", pattern="^([a-z0-9][a-z0-9_-]{0,62})?$", title="AOI",
                      description="A stored AOI name; leave empty and give a bbox instead."),

@@ -23,6 +23,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.event_feed import event_feed_asset
 from sarlake_plugins.forward import stage_pge
@@ -39,8 +40,11 @@ URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "urgent", "earthquake", "interferogram"],
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=30), **URGENT},
+    default_args={
+        "retries": 2, "execution_timeout": timedelta(minutes=15), "retry_delay": timedelta(seconds=30), **URGENT,
+    },
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "feed_url": Param(
             "",

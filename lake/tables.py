@@ -359,9 +359,29 @@ PGE_VERSIONS = TableSpec(
     key=("pge_name", "version"),
 )
 
+PGE_RUNS = TableSpec(
+    name="pge_runs",
+    doc="Failed DAG runs, recorded by the DAG-level failure callback: where an operator looks first.",
+    columns=(
+        col("dag_id", "string", "Airflow DAG id.", required=True),
+        col("run_id", "string", "Airflow run id.", required=True),
+        col("state", "string", "Final state of the run (failed)."),
+        col("failed_tasks", "list<string>", "Failed task ids, with the map index of mapped tasks (task[3])."),
+        col("reason", "string", "Why the run failed (Airflow's reason, or the first failed task's error)."),
+        col("conf", "string", "The run's trigger conf as JSON."),
+        col("requester", "string", "Who triggered the run."),
+        col("logical_date", "timestamptz", "Logical date of the run."),
+        col("finished_at", "timestamptz", "When the callback recorded it (UTC)."),
+        *_STAMPS,
+    ),
+    key=("dag_id", "run_id"),
+    sort=("dag_id",),
+)
+
 #: All lake tables by name.
 TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS)}
 TABLES[PGE_VERSIONS.name] = PGE_VERSIONS
+TABLES[PGE_RUNS.name] = PGE_RUNS
 
 
 def table_names() -> list[str]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +29,19 @@ if TYPE_CHECKING:
     from lake.settings import Settings
 
 log = logging.getLogger(__name__)
+
+#: Execution timeout per PGE task, sized to the PGE (a stuck unwrapper must not hold a slot forever).
+PGE_TIMEOUTS: dict[str, timedelta] = {
+    "simulate": timedelta(minutes=30),
+    "interferogram": timedelta(minutes=60),
+    "ingest": timedelta(minutes=20),
+    "timeseries": timedelta(minutes=90),
+}
+DEFAULT_PGE_TIMEOUT = timedelta(minutes=60)
+#: Mapped PGE tasks are labelled in the UI by what they process (``pge_label``), not by their index.
+MAP_INDEX_TEMPLATE = "{{ pge_label }}"
+_DATE = re.compile(r"(\d{8})(?:T\d{6})?")
+_TRACK = re.compile(r"_([AD]\d{3})_")
 
 #: Where the KubernetesPodOperator's xcom sidecar collects a pod's return value.
 POD_RESULT_FILE = "/airflow/xcom/return.json"
@@ -51,6 +66,22 @@ def pge_command(pge: str, *, result_file: str, python: str = "python") -> list[s
         The argv list without the run-config arguments.
     """
     return [python, "-m", "pges", pge, "--result-file", result_file]
+
+
+def pge_label(pge: str, run_config: Any) -> str:
+    """A short label of one PGE run for the UI: the track and the dates of its inputs (``A044 20240127_20240208``)."""
+    if not isinstance(run_config, Mapping):
+        return pge
+    names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
+    params = run_config.get("parameters") or {}
+    if not names and params.get("acquisitions"):  # simulate: the acquisitions it makes
+        names = [a.get("id", "") for a in params["acquisitions"]]
+    dates = sorted({m.group(1) for n in names for m in [_DATE.search(n)] if m})
+    tracks = sorted({m.group(1) for n in names for m in [_TRACK.search(n)] if m})
+    if not tracks and params.get("track"):
+        tracks = [f"{params.get('direction', '')}{int(params['track']):03d}"]
+    parts = [*tracks, "_".join(dates) if len(dates) <= 2 else f"{dates[0]}..{dates[-1]} ({len(dates)})"]
+    return " ".join(p for p in parts if p) or pge
 
 
 def _with_context(run_config: Mapping[str, Any], context: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -85,6 +116,7 @@ class LocalPGEOperator(BaseOperator):
         """Write the run-config, run the PGE, and return its result record."""
         settings = _settings(None)
         cfg = _with_context(self.run_config, context)
+        context["pge_label"] = pge_label(self.pge, cfg)
         scratch = Path(settings.scratch) / "runconfigs"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch, prefix=f"{self.pge}-") as tmp:
@@ -140,6 +172,7 @@ def _pod_operator_class() -> type[BaseOperator]:
             return super().build_pod_request_obj(context, dry_run=dry_run)
 
         def execute(self, context: Any) -> Any:
+            context["pge_label"] = pge_label(self.pge, self.run_config)
             try:
                 return super().execute(context)
             except AirflowException as exc:
@@ -194,9 +227,10 @@ def pod_kwargs(pge: str, settings: Settings) -> dict[str, Any]:
 def operator_class_and_kwargs(pge: str, settings: Settings | None = None) -> tuple[type[BaseOperator], dict]:
     """Return the operator class and its fixed keyword arguments for the configured runner."""
     settings = _settings(settings)
+    timing = {"execution_timeout": PGE_TIMEOUTS.get(pge, DEFAULT_PGE_TIMEOUT)}
     if settings.runner == "kubernetes":
-        return _pod_operator_class(), pod_kwargs(pge, settings)
-    return LocalPGEOperator, {"pge": pge}
+        return _pod_operator_class(), {**pod_kwargs(pge, settings), **timing}
+    return LocalPGEOperator, {"pge": pge, **timing}
 
 
 def pge_operator(
@@ -234,4 +268,5 @@ def mapped_pge_operator(
         The mapped operator.
     """
     cls, fixed = operator_class_and_kwargs(pge, settings)
-    return cls.partial(task_id=task_id, **fixed, **kwargs).expand(run_config=run_configs)
+    kwargs.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
+    return cls.partial(task_id=task_id, **{**fixed, **kwargs}).expand(run_config=run_configs)

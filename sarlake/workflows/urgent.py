@@ -338,3 +338,15 @@ def finish(results: list[dict[str, Any]], plans: list[dict[str, Any]], *, run_co
     set_processing(done, "done", settings)
     log.info("Catalogued %d coseismic products for events %s", len(ids), ", ".join(done) or "none")
     return ids
+
+
+def fail_pending(run_id: str, settings: Any = None) -> list[str]:
+    """Mark ``failed`` the events whose work this (failed) run had started; a later revision retries them."""
+    from lake.events import set_processing, stored_events
+    from lake.settings import get_settings
+
+    settings = settings or get_settings()
+    ids = [k for k, v in stored_events(None, settings).items()
+           if v.get("run_id") == run_id and v.get("processing") == "pending"]
+    set_processing(ids, "failed", settings)
+    return ids
