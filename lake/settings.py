@@ -85,7 +85,16 @@ class KubernetesSettings(BaseModel):
     in_cluster: bool = Field(True, description="Use the in-cluster service account to reach the API server.")
     config_file: str | None = Field(None, description="kubeconfig path when not in cluster.")
     startup_timeout_seconds: int = Field(600, ge=1, description="Seconds to wait for a pod to start.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod (no secrets).")
+    credentials_secret: str | None = Field(
+        "sarlake-pge-credentials",
+        description="Kubernetes secret whose keys become the pods' env (SARLAKE_S3__ACCESS_KEY_ID, ...); "
+        "None with IRSA/workload identity. Credentials never go into the pod spec or the DAG.",
+    )
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per-PGE requests/limits overrides, e.g. {'interferogram': {'memory_limit': '16Gi'}}.",
+    )
 
 
 class UrgentSettings(BaseModel):
@@ -173,6 +182,19 @@ class Settings(BaseSettings):
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
         if not self.urgent.feed_url:
             self.urgent.feed_url = str(home / "feeds" / "events.geojson")
+        return self
+
+    @model_validator(mode="after")
+    def _pods_reach_the_data(self) -> Settings:
+        """With PGE pods, products and the archive must be object storage the pods can reach."""
+        if self.runner == "kubernetes":
+            for name in ("products_root", "archive_root"):
+                value = getattr(self, name)
+                if not is_remote(value):
+                    raise ValueError(
+                        f"runner=kubernetes but {name} is the local folder {value!r}, which PGE pods cannot reach: "
+                        f"set SARLAKE_{name.upper()}=s3://bucket/{name.removesuffix('_root')}"
+                    )
         return self
 
     def to_env(self) -> dict[str, str]:
