@@ -71,6 +71,9 @@ for _ in $(seq 1 120); do
   printf '.'; sleep 2
 done
 echo
+# The pool bulk reprocessing runs in: fewer slots than the executor's parallelism, so forward, on-demand and
+# urgent tasks always find one (SARLAKE_BULK_SLOTS).
+airflow pools set bulk "${SARLAKE_BULK_SLOTS:-2}" "sarlake bulk reprocessing" >/dev/null 2>&1 || echo "could not create the bulk pool"
 passwords="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 for _ in $(seq 1 30); do [ -s "$passwords" ] && break; sleep 1; done
 cat <<MSG
