@@ -1,4 +1,4 @@
-"""The on_demand DAG through Airflow on a bbox over the demo scene: a date pair, the quality unwrapper, the requester."""
+"""The on_demand DAG through Airflow on a bbox over the demo scene: a date pair, the quality unwrapper, requester."""
 
 from __future__ import annotations
 
