@@ -25,6 +25,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from lake.names import AOI_NAME_PATTERN
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
@@ -51,7 +52,7 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
         "aois": Param(
             [],
             type="array",
-            items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+            items={"type": "string", "pattern": AOI_NAME_PATTERN},
             title="AOIs",
             description="Names of the AOIs to process; empty means every active AOI.",
         ),

@@ -9,9 +9,10 @@ Layout rules (DuckDB reads faster from few large files than from many small ones
 * partition only by coarse, query-relevant fields (``product_type``, ``year(start_time)``); never by
   ``track`` (hundreds of values) -- tracks are clustered by the sort order instead, so Parquet row-group
   statistics prune them;
-* ``partition_from_key`` says whether the partition source columns of a row can never change for a
-  given key (e.g. a product id encodes its type and dates). The upsert then only reads the partitions
-  of the incoming rows; otherwise it reads every file whose key statistics may match.
+* ``partition_from_key`` says that a key's row is usually in the partition its incoming values give (a
+  product id encodes its type and dates). The upsert then reads those partitions first and looks up only
+  the keys it did not find there by their key column in the other files (``lake.keys``), so a row whose
+  partition value changed is moved, never duplicated. Otherwise every key is looked up that way.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class TableSpec:
         key: the natural key (Iceberg identifier fields); upserts match rows on it.
         partition: ``(source column, transform)`` pairs.
         sort: columns the writer sorts each file by (clusters values for min/max pruning).
-        partition_from_key: the partition source values never change for a key (see module doc).
+        partition_from_key: a key's row is usually in its incoming partition (see module doc).
         ignore_on_compare: bookkeeping columns that do not make a row "changed".
         keep_existing: columns whose stored value wins when the incoming value is null
             (facets filled in later by other steps, e.g. ``p_error``, ``status``).
@@ -273,6 +274,7 @@ PRODUCTS = TableSpec(
         col("run_id", "string", "Run (Airflow dag run or manual) that made the product."),
         col("version", "string", "Product version."),
         *_STAMPS,
+        col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),
@@ -305,11 +307,11 @@ PROVENANCE = TableSpec(
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
-    # A (product, run) has one start time (it comes from the product's met.json), so an upsert reads only
-    # that month instead of the whole history of every run.
-    partition=(("started_at", "month"),),
+    # Partitioned by the month the (product, run) was first catalogued: created_at is kept from the first
+    # write, so a re-run (whose started_at may fall in another month) updates its row where it is. An
+    # upsert finds its keys by their key column (lake.keys) and new rows go to the current month.
+    partition=(("created_at", "month"),),
     sort=("product_id",),
-    partition_from_key=True,
 )
 
 EVENTS = TableSpec(

@@ -16,6 +16,9 @@ export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 logs="$SARLAKE_HOME/logs"; mkdir -p "$logs" "$AIRFLOW_HOME"
 pgdir="$SARLAKE_HOME/postgres"
+# The analysts' catalogue docs (dbt docs) under Browse in the Airflow UI, served by Cosmos's plugin.
+dbt_target="$SARLAKE_HOME/dbt/target"
+export AIRFLOW__COSMOS__DBT_DOCS_PROJECTS="{\"sarlake\": {\"dir\": \"$dbt_target\", \"index\": \"index.html\", \"name\": \"Lake catalogue (dbt docs)\"}}"
 
 # Stop everything in the session a `setsid` start created (its id is the pid we saved), and wait until every
 # process of it has exited: Airflow's scheduler, API server, DAG processor, triggerer and their workers.
@@ -54,6 +57,7 @@ if [ "${SARLAKE_AIRFLOW_DB:-postgres}" = postgres ] && [ -z "${AIRFLOW__DATABASE
   export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
   echo "Airflow metadata DB: $AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 fi
+[ -f "$dbt_target/index.html" ] || sarlake dbt docs >/dev/null 2>&1 || echo "(dbt docs not built: run make docs)"
 if ! running airflow; then
   setsid nohup airflow standalone >"$logs/airflow.log" 2>&1 &
   echo $! >"$logs/airflow.pid"
@@ -80,5 +84,6 @@ cat <<MSG
 Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward, on_demand, urgent_response, unpaused; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT    (logs: $logs/mlflow.log)
+dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down
 MSG

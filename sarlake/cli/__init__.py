@@ -31,6 +31,11 @@ COMMANDS: dict[str, str] = {
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
     "events": "sarlake.cli.events:events",
+    "unwrap": "sarlake.cli.unwrap:unwrap",
+    "products": "sarlake.cli.products:products",
+    "dbt": "sarlake.cli.dbt:dbt",
+    "sql-setup": "sarlake.cli.sql_setup:sql_setup",
+    "lake": "sarlake.cli.integrity:lake",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -44,6 +49,11 @@ SUMMARIES: dict[str, str] = {
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
     "events": "Earthquake feeds: evaluate them for urgent response.",
+    "unwrap": "Unwrap wrapped interferograms formed elsewhere and catalogue them.",
+    "products": "Catalogued products (remove, with a provenance record).",
+    "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
+    "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
+    "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
 }
 
 
@@ -74,6 +84,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:  # GDAL echoes, through rasterio, errors that the command reports itself in one line
+        logging.getLogger("rasterio").setLevel(logging.CRITICAL)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

@@ -33,14 +33,20 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
         The catalogued product ids, the met.json URIs written, and the number of interferograms used.
 
     Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms.
     """
+    from lake.aoi import require_aoi
     from lake.catalogue import catalogue_products
     from lake.exceptions import LakeError
+    from lake.names import join_under
     from lake.settings import get_settings
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
+    require_aoi(aoi, settings)
+    output_dir = join_under(settings.products_root, "L3_TS", aoi, what="output folder")
     inputs = select_interferograms(aoi, max_p_error, include_quarantined)
     if len(inputs) < 2:
         raise LakeError(f"AOI {aoi!r} has {len(inputs)} usable interferogram(s); a time series needs at least 2 "
@@ -49,7 +55,7 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
     run_id = f"manual__timeseries__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     result = run_pge("timeseries", {
         "pge": "timeseries", "run_id": run_id, "inputs": inputs,
-        "output_dir": f"{settings.products_root.rstrip('/')}/L3_TS/{aoi}", "parameters": params,
+        "output_dir": output_dir, "parameters": params,
     })
     met_uris = [p["met_uri"] for p in result["products"]]
     ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "timeseries", "runner": "local"})
