@@ -4,7 +4,7 @@
 #   docker build -f deploy/pge.Dockerfile -t ghcr.io/sarlake/pge:0.1.0 .
 #
 # Register the pushed image (tag or, better, digest) as the PGE version it holds:
-#   sarlake pge-versions register interferogram 0.1.0 --image ghcr.io/sarlake/pge@sha256:...
+#   sarlake pge-versions register interferogram 0.1.0 --image ghcr.io/sarlake/pge@sha256:...   (sarlake/cli/versions.py)
 # Base pinned to an exact Python patch release and Debian release; rebuild to take security updates.
 FROM python:3.11.11-slim-bookworm AS build
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv

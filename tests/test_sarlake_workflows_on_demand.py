@@ -73,3 +73,16 @@ def test_two_versions_of_a_product_coexist_and_latest_picks_the_newest(lake):
     assert con.execute("SELECT count(*) FROM products").fetchone()[0] == 2
     latest = con.execute(latest_products_sql()).fetchall()
     assert len(latest) == 1 and latest[0][0].endswith("-v0_10_0")
+
+
+def test_cli_registers_and_lists_versions(lake):
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    out = CliRunner().invoke(cli, ["pge-versions", "register", "interferogram", "0.0.9", "--image", "reg/pge:0.0.9"])
+    assert out.exit_code == 0, out.output
+    out = CliRunner().invoke(cli, ["pge-versions", "register", "nopge"])
+    assert out.exit_code == 2 and "unknown PGE 'nopge'" in out.output
+    out = CliRunner().invoke(cli, ["pge-versions", "list", "interferogram"])
+    assert "0.0.9" in out.output and "reg/pge:0.0.9" in out.output
