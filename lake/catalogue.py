@@ -142,6 +142,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "finished_at": _time(met_uri, "provenance.finished_at", prov.get("finished_at")),
         "host": prov.get("host"),
         "dag_id": ctx.get("dag_id"),
+        "requester": ctx.get("requester"),
         "task_id": ctx.get("task_id"),
         "runner": ctx.get("runner"),
     }

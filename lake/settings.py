@@ -32,7 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["DaacSettings", "KubernetesSettings", "S3Settings", "Settings", "get_settings", "is_remote"]
+__all__ = ["DaacSettings", "KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings",
+           "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -102,7 +103,33 @@ class KubernetesSettings(BaseModel):
     in_cluster: bool = Field(True, description="Use the in-cluster service account to reach the API server.")
     config_file: str | None = Field(None, description="kubeconfig path when not in cluster.")
     startup_timeout_seconds: int = Field(600, ge=1, description="Seconds to wait for a pod to start.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod (no secrets).")
+    credentials_secret: str | None = Field(
+        "sarlake-pge-credentials",
+        description="Kubernetes secret whose keys become the pods' env (SARLAKE_S3__ACCESS_KEY_ID, ...); "
+        "None with IRSA/workload identity. Credentials never go into the pod spec or the DAG.",
+    )
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per-PGE requests/limits overrides, e.g. {'interferogram': {'memory_limit': '16Gi'}}.",
+    )
+
+
+class UrgentSettings(BaseModel):
+    """Urgent response: the earthquake feed the watcher polls and the evaluator's rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed_url: str = Field(
+        "",
+        description="Feed the watcher polls: a file, file:// or http(s):// URL. Default <home>/feeds/events.geojson;"
+        " production: https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/significant_hour.geojson"
+        " or an FDSN event query (format=geojson).",
+    )
+    poll_interval_s: float = Field(60.0, gt=0, description="Seconds between polls of the feed.")
+    rules: dict[str, Any] = Field(
+        default_factory=dict, description="Evaluator rules overriding the defaults (sarlake.events.Rules fields)."
+    )
 
 
 class DaacSettings(BaseModel):
@@ -154,6 +181,7 @@ class Settings(BaseSettings):
         description="Discovery adapter for new acquisitions: 'simulated', or 'package.module:Class' of a class "
         "implementing lake.sources.AcquisitionSource (constructed with the settings).",
     )
+    urgent: UrgentSettings = Field(default_factory=UrgentSettings)  # type: ignore[arg-type]
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI. Default SQLite in home.")
     pairing_neighbours: int = Field(
         2, ge=1, le=20,
@@ -216,6 +244,21 @@ class Settings(BaseSettings):
                 setattr(self.daac, name, str(home / "daac" / sub))
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.urgent.feed_url:
+            self.urgent.feed_url = str(home / "feeds" / "events.geojson")
+        return self
+
+    @model_validator(mode="after")
+    def _pods_reach_the_data(self) -> Settings:
+        """With PGE pods, products and the archive must be object storage the pods can reach."""
+        if self.runner == "kubernetes":
+            for name in ("products_root", "archive_root"):
+                value = getattr(self, name)
+                if not is_remote(value):
+                    raise ValueError(
+                        f"runner=kubernetes but {name} is the local folder {value!r}, which PGE pods cannot reach: "
+                        f"set SARLAKE_{name.upper()}=s3://bucket/{name.removesuffix('_root')}"
+                    )
         return self
 
     def to_env(self) -> dict[str, str]:

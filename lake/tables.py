@@ -305,6 +305,7 @@ PROVENANCE = TableSpec(
         col("dag_id", "string", "Airflow DAG id (null outside Airflow)."),
         col("task_id", "string", "Airflow task id."),
         col("runner", "string", "local or kubernetes."),
+        col("requester", "string", "Who asked for the run (the Airflow user who triggered it; null for schedules)."),
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
@@ -331,6 +332,16 @@ EVENTS = TableSpec(
         col("updated", "timestamptz", "When the feed last updated the event (UTC)."),
         col("url", "string", "Event page."),
         col("raw", "string", "The feed's record as JSON."),
+        col("status", "string", "Feed status: automatic, reviewed or deleted."),
+        col("event_type", "string", "Feed event type: earthquake, quarry blast, ..."),
+        col("decision", "string", "Urgent-response decision: trigger or ignore."),
+        col("reason", "string", "Why the evaluator decided so (the rule that decided)."),
+        col("radius_km", "double", "AOI radius, (M - 5) / 2 x 150 km (triggers)."),
+        col("aoi", "string", "AOI made for the event (triggers), e.g. eq-us6000len8."),
+        col("tracks", "list<int>", "Tracks processed for the event (empty: the source's default tracks)."),
+        col("processing", "string", "Coseismic work: none, pending, done, failed, cancelled or unsupported."),
+        col("processed_updated", "timestamptz", "The revision (`updated`) the coseismic work was planned for."),
+        col("run_id", "string", "Airflow run that evaluated the latest revision."),
         *_STAMPS,
     ),
     key=("event_id",),
@@ -366,9 +377,43 @@ ARCHIVE_TRANSFERS = TableSpec(
     keep_first=("created_at", "recorded_at"),
 )
 
+PGE_VERSIONS = TableSpec(
+    name="pge_versions",
+    doc="Registry of PGE versions that can be run (again): code version, container image, date.",
+    columns=(
+        col("pge_name", "string", "PGE name, e.g. interferogram.", required=True),
+        col("version", "string", "PGE version (semantic), carried by product ids as -v{version}.", required=True),
+        col("code_version", "string", "Source revision the version was built from (git commit or package version)."),
+        col("image", "string", "Container image of the version: tag or digest (ghcr.io/sarlake/pge@sha256:...)."),
+        col("released", "date", "Date the version was registered for production."),
+        col("description", "string", "What changed."),
+        *_STAMPS,
+    ),
+    key=("pge_name", "version"),
+)
+
+PGE_RUNS = TableSpec(
+    name="pge_runs",
+    doc="Failed DAG runs, recorded by the DAG-level failure callback: where an operator looks first.",
+    columns=(
+        col("dag_id", "string", "Airflow DAG id.", required=True),
+        col("run_id", "string", "Airflow run id.", required=True),
+        col("state", "string", "Final state of the run (failed)."),
+        col("failed_tasks", "list<string>", "Failed task ids, with the map index of mapped tasks (task[3])."),
+        col("reason", "string", "Why the run failed (Airflow's reason, or the first failed task's error)."),
+        col("conf", "string", "The run's trigger conf as JSON."),
+        col("requester", "string", "Who triggered the run."),
+        col("logical_date", "timestamptz", "Logical date of the run."),
+        col("finished_at", "timestamptz", "When the callback recorded it (UTC)."),
+        *_STAMPS,
+    ),
+    key=("dag_id", "run_id"),
+    sort=("dag_id",),
+)
+
 #: All lake tables by name.
 TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS,
-                                                    ARCHIVE_TRANSFERS)}
+                                                    ARCHIVE_TRANSFERS, PGE_VERSIONS, PGE_RUNS)}
 
 
 def table_names() -> list[str]:
