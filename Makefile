@@ -46,8 +46,8 @@ bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
 	.venv/bin/python bench/run.py --output docs/benchmarks.md
 
 lint: $(VENV)  ## ruff and mypy
-	.venv/bin/ruff check lake pges sarlake_plugins dags plugins tests bench scripts
-	.venv/bin/mypy lake pges
+	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts
+	.venv/bin/mypy lake pges sarlake
 
 up: $(VENV)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
 	bash scripts/up.sh

@@ -59,12 +59,13 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
             description="Acquisitions this many days before the run's date are searched and paired.",
         ),
         "pairing_neighbours": Param(
-            2,
-            type="integer",
+            None,
+            type=["null", "integer"],
             minimum=1,
             maximum=10,
             title="Pairs per acquisition",
-            description="Each acquisition is paired with its n nearest earlier acquisitions on the same track.",
+            description="Each acquisition is paired with its n nearest earlier acquisitions on the same track. "
+            "Empty: the AOI's own setting, else SARLAKE_PAIRING_NEIGHBOURS (default 2).",
         ),
         "looks": Param(
             4,
@@ -106,7 +107,7 @@ def forward() -> None:
         from sarlake_plugins.forward import plan_pairs as _plan
 
         p = params or {}
-        return _plan(groups, list(staged or []), neighbours=int(p["pairing_neighbours"]), looks=int(p["looks"]),
+        return _plan(groups, list(staged or []), neighbours=p.get("pairing_neighbours"), looks=int(p["looks"]),
                      reprocess=bool(p["reprocess"]), context=context)
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.table import Table
 
-__all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table"]
+__all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table", "table_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -161,3 +161,21 @@ def load_table(name: str, settings: Settings | None = None) -> Table:
             f"table {settings.namespace}.{name} does not exist in {settings.catalog_uri}; "
             f"run `sarlake init` to create the lake (tables: {known})"
         ) from exc
+
+
+def table_counts(settings: Settings | None = None) -> list[tuple[str, int]]:
+    """Return ``(table, row count)`` for every table of the lake namespace, defined tables first.
+
+    Row counts come from each table's current snapshot summary (no data file is read).
+
+    Raises:
+        CatalogError: the lake has not been initialised (``sarlake init``).
+    """
+    from lake.query import _lake_tables
+
+    settings = settings or get_settings()
+    counts = []
+    for name in _lake_tables(settings):
+        snapshot = load_table(name, settings).current_snapshot()
+        counts.append((name, int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0))
+    return counts

@@ -106,12 +106,17 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)  # type: ignore[arg-type]
     runner: Literal["local", "kubernetes"] = Field("local", description="How PGEs run: subprocess or pod.")
     k8s: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
-    acquisition_source: Literal["simulated"] = Field(
-        "simulated", description="Discovery adapter for new acquisitions (lake.sources)."
+    acquisition_source: str = Field(
+        "simulated",
+        pattern=r"^(simulated|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
+        description="Discovery adapter for new acquisitions: 'simulated', or 'package.module:Class' of a class "
+        "implementing lake.sources.AcquisitionSource (constructed with the settings).",
     )
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI. Default SQLite in home.")
-    airflow_home: str = Field("", description="AIRFLOW_HOME for the embedded Airflow. Default <home>/airflow.")
-    pairing_neighbours: int = Field(2, ge=1, le=20, description="Nearest-n sequential pairs per acquisition.")
+    pairing_neighbours: int = Field(
+        2, ge=1, le=20,
+        description="Nearest-n sequential pairs per acquisition when neither the AOI nor the run sets it.",
+    )
     commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
 
     @classmethod
@@ -148,8 +153,6 @@ class Settings(BaseSettings):
             self.scratch = str(home / "scratch")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
-        if not self.airflow_home:
-            self.airflow_home = str(home / "airflow")
         return self
 
     def to_env(self) -> dict[str, str]:

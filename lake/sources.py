@@ -232,4 +232,17 @@ def get_source(settings: Settings | None = None) -> AcquisitionSource:
     settings = settings or get_settings()
     if settings.acquisition_source == "simulated":
         return SimulatedArchive(settings)
-    raise ValueError(f"unknown acquisition source {settings.acquisition_source!r}")  # pragma: no cover
+    import importlib
+
+    module_name, _, attr = settings.acquisition_source.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"SARLAKE_ACQUISITION_SOURCE={settings.acquisition_source!r} cannot be imported ({exc}); "
+                         "use 'simulated' or 'package.module:Class'") from exc
+    source = factory(settings)
+    missing = [m for m in ("search", "stage_pge", "stage_run_config") if not hasattr(source, m)]
+    if missing:
+        raise ValueError(f"SARLAKE_ACQUISITION_SOURCE={settings.acquisition_source!r} lacks {', '.join(missing)} "
+                         "of lake.sources.AcquisitionSource")
+    return source  # type: ignore[no-any-return]

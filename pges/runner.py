@@ -7,16 +7,18 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from pges import __version__
 from pges.contract import RunConfig
+from pges.environment import scratch_root
 from pges.errors import PGEError, ProcessingError
 from pges.metadata import provenance_block
 from pges.storage import Publisher, fetch_input
 
-__all__ = ["ProductResult", "RunContext", "execute", "failure_result", "scratch_root"]
+__all__ = ["ProductResult", "RunContext", "execute", "failure_result", "local_code_version", "scratch_root"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,20 +30,6 @@ class ProductResult:
     id: str
     staged_dir: Path | None
     skipped: bool = False
-
-
-def scratch_root() -> Path:
-    """Where runs stage their files: ``<scratch>/pges`` from ``lake.settings`` (``SARLAKE_SCRATCH``).
-
-    With the embedded defaults scratch and products share ``SARLAKE_HOME``, so publishing is a rename.
-    """
-    try:
-        from lake.settings import get_settings
-
-        scratch = Path(get_settings().scratch)
-    except ImportError:  # pragma: no cover - a stripped PGE image without the lake package
-        scratch = Path(tempfile.gettempdir())
-    return scratch / "pges"
 
 
 @dataclass
@@ -78,9 +66,26 @@ class RunContext:
             inputs=list(cfg.inputs),
             parameters=cfg.parameters.model_dump(mode="json"),
             started_at=self.started_at,
-            pge_image=os.environ.get("SARLAKE_PGE_IMAGE"),
+            pge_image=os.environ.get("SARLAKE_PGE_IMAGE") or local_code_version(),
             software=software,
         )
+
+
+def local_code_version() -> str:
+    """What ran a local (not containerised) PGE: ``local:pges==<version>[+g<commit>]`` (the git commit when known)."""
+    return f"local:pges=={__version__}" + (f"+g{_git_commit()}" if _git_commit() else "")
+
+
+@lru_cache(maxsize=1)
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return out.stdout.strip() if out.returncode == 0 else ""
 
 
 def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ Products are written to a staging folder (under the scratch folder) and publishe
 a local output is moved into ``<output_dir>/<product_id>/`` by an atomic rename (through a hidden partial
 folder on the destination file system when scratch is on another one); an ``s3://`` output is uploaded
 file by file with the met.json last, so a reader that sees the met.json sees a complete product.
-S3 connection settings come from ``lake.settings`` (``SARLAKE_S3__*``).
+S3 connection settings come from the environment (``SARLAKE_S3__*``, :mod:`pges.environment`).
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ def local_path(uri: str) -> Path | None:
 
 
 def s3_client() -> Any:
-    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (via ``lake.settings``)."""
-    from lake.settings import get_settings
+    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (see :mod:`pges.environment`)."""
+    from pges.environment import s3_client as client
 
-    return get_settings().s3.client()
+    return client()
 
 
 def fetch_input(uri: str, cache_dir: Path) -> Path:

@@ -123,7 +123,7 @@ def plan_pairs(
     groups: list[dict[str, Any]],
     staged: list[dict[str, Any]],
     *,
-    neighbours: int,
+    neighbours: int | None,
     looks: int,
     reprocess: bool,
     context: dict[str, Any],
@@ -142,7 +142,8 @@ def plan_pairs(
     for group in groups:
         records = [AcquisitionRecord(**a) for a in group["acquisitions"]]
         uris.update({r.acquisition_id: r.uri for r in records})
-        pairs += [(group["aoi"], p) for p in nearest_pairs(records, group.get("pairing_neighbours") or neighbours)]
+        n = group.get("pairing_neighbours") or neighbours or settings.pairing_neighbours
+        pairs += [(group["aoi"], p) for p in nearest_pairs(records, n)]
     done = set() if reprocess else _catalogued_pairs({g["aoi"] for g in groups})
     run_id = str(context.get("run_id") or "")
     configs = []

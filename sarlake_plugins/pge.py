@@ -165,7 +165,7 @@ def pod_kwargs(pge: str, settings: Settings) -> dict[str, Any]:
             k8s.V1Toleration(key="eks.amazonaws.com/capacityType", operator="Equal", value="SPOT",
                              effect="NoSchedule"),
         ]
-    env = {**settings.to_env(), **kube.env}
+    env = {**settings.to_env(), **kube.env, "SARLAKE_PGE_IMAGE": kube.image}  # provenance.pge_image
     env.pop("SARLAKE_HOME", None)
     return {
         "pge": pge,

@@ -19,6 +19,26 @@ os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 
 
+def _sarlake_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith("SARLAKE_")}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_restores_sarlake_env() -> Iterator[None]:
+    """A test module that changes ``SARLAKE_*`` variables (e.g. ``SARLAKE_HOME``) must restore them."""
+    before = _sarlake_env()
+    yield
+    assert _sarlake_env() == before, "this module changed SARLAKE_* variables without restoring them (monkeypatch)"
+
+
+@pytest.fixture(autouse=True)
+def _test_restores_sarlake_env() -> Iterator[None]:
+    """A test that changes ``SARLAKE_*`` variables must restore them (use ``monkeypatch.setenv``)."""
+    before = _sarlake_env()
+    yield
+    assert _sarlake_env() == before, "this test changed SARLAKE_* variables without restoring them (monkeypatch)"
+
+
 @pytest.fixture
 def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh, empty lake root for this test (``SARLAKE_HOME``)."""

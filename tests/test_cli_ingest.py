@@ -12,7 +12,7 @@ DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
 
 
 def _cli(*args):
-    from lake.cli import cli
+    from sarlake.cli import cli
 
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
@@ -51,7 +51,7 @@ def test_a_truncated_raster_catalogues_nothing(settings, tmp_path):
     bad = tmp_path / good[1].name
     bad.write_bytes(bad.read_bytes()[:5000])
     assert _cli("init").exit_code == 0
-    result = CliRunner().invoke(__import__("lake.cli", fromlist=["cli"]).cli,
+    result = CliRunner().invoke(__import__("sarlake.cli", fromlist=["cli"]).cli,
                                 ["ingest", str(tmp_path / good[0].name), str(bad)])
     assert result.exit_code == 2
     assert bad.name in result.output and "bytes" in result.output

@@ -68,7 +68,7 @@ def test_invalid_aois_write_nothing(lake, kwargs, match) -> None:
 def test_cli_aoi(lake) -> None:
     from click.testing import CliRunner
 
-    from lake.cli import cli
+    from sarlake.cli import cli
 
     runner = CliRunner()
     out = runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "14.8", "37.6", "15.2", "37.9", "--track", "44"])

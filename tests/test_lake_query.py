@@ -74,7 +74,7 @@ def test_unknown_table_and_bad_sql_are_one_line(lake) -> None:
 def test_cli_sql_formats(lake, tmp_path) -> None:
     import pyarrow.parquet as pq
 
-    from lake.cli import cli
+    from sarlake.cli import cli
 
     runner = CliRunner()
     q = "SELECT product_id, track FROM products ORDER BY product_id LIMIT 2"
@@ -100,5 +100,5 @@ def test_cli_help_is_fast_and_light() -> None:
     import sys
 
     heavy = "('pyiceberg', 'duckdb', 'pyarrow', 'airflow')"
-    code = f"import sys, lake.cli; sys.exit(any(m in sys.modules for m in {heavy}))"
+    code = f"import sys, sarlake.cli; sys.exit(any(m in sys.modules for m in {heavy}))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

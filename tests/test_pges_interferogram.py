@@ -47,16 +47,15 @@ def _met(archive: Path, pid: str) -> Path:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory):
-    import os
-
     root = tmp_path_factory.mktemp("ifg")
-    os.environ["SARLAKE_HOME"] = str(root / "home")
-    archive = root / "archive"
-    _sim(archive, DATES[:2], atmosphere={"turbulence_mm": 0.0})
-    res = root / "res.json"
-    assert _ifg([_met(archive, DATES[0][0]), _met(archive, DATES[1][0])], root / "ifg", res) == 0
-    result = json.loads(res.read_text())
-    yield root, archive, result
+    with pytest.MonkeyPatch.context() as mp:  # restored when the module's tests are done
+        mp.setenv("SARLAKE_HOME", str(root / "home"))
+        archive = root / "archive"
+        _sim(archive, DATES[:2], atmosphere={"turbulence_mm": 0.0})
+        res = root / "res.json"
+        assert _ifg([_met(archive, DATES[0][0]), _met(archive, DATES[1][0])], root / "ifg", res) == 0
+        result = json.loads(res.read_text())
+        yield root, archive, result
 
 
 def test_simulate_same_date_identical_across_runs(tmp_path: Path, sarlake_home: Path) -> None:

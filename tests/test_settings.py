@@ -10,7 +10,7 @@ def test_defaults_live_under_home(sarlake_home):
     from lake.settings import get_settings
 
     s = get_settings()
-    for path in (s.warehouse, s.products_root, s.archive_root, s.scratch, s.airflow_home):
+    for path in (s.warehouse, s.products_root, s.archive_root, s.scratch):
         assert path.startswith(str(sarlake_home))
     assert s.catalog_uri == f"sqlite:///{sarlake_home}/catalog.db"
     assert s.mlflow_tracking_uri.endswith(f"{sarlake_home}/mlflow.db")

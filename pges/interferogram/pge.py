@@ -123,6 +123,21 @@ def _read_pair(ref: SLCInput, sec: SLCInput) -> tuple[np.ndarray, np.ndarray, np
     return a, b, lat, lon
 
 
+
+def _wavelength(ref: Any, sec: Any) -> float:
+    """The radar wavelength (m) both SLCs' metadata carry; missing or unequal is an input error."""
+    values = [slc.props.get("sarlake:wavelength_m") for slc in (ref, sec)]
+    for slc, value in zip((ref, sec), values, strict=True):
+        if value is None or not 0.001 < float(value) < 10.0:
+            raise InputValidationError(
+                f"SLC {slc.uri}: property sarlake:wavelength_m is {value!r}; the radar wavelength (m) must be in "
+                "the input's metadata (the staging PGE writes it)"
+            )
+    if abs(float(values[0]) - float(values[1])) > 1e-9:
+        raise InputValidationError(f"SLCs {ref.uri} and {sec.uri} have different wavelengths {values[0]} and "
+                                   f"{values[1]}: they cannot form an interferogram")
+    return float(values[0])
+
 def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> InterferogramOutputs:
     """Make one interferogram product from the two SLC met.json URIs in ``cfg.inputs``."""
     p = cfg.parameters
@@ -138,7 +153,7 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
         raise InputValidationError(f"SLC {ref.paths['slc']} is smaller than two multilook windows")
     lat_ml, lon_ml = multilook_mean(lat, la, lr), multilook_mean(lon, la, lr)
     arrays = process_pair(slc_ref, slc_sec, p, lat_ml, lon_ml, label=f"{ref.uri} and {sec.uri}")
-    wavelength = float(ref.props.get("sarlake:wavelength_m") or 0.05546576)
+    wavelength = _wavelength(ref, sec)
     los = phase_to_los_mm(arrays.unwrapped, wavelength)
 
     grid = geogrid_for(lat_ml, lon_ml, p.posting_deg)
