@@ -118,6 +118,13 @@ class Settings(BaseSettings):
         description="Nearest-n sequential pairs per acquisition when neither the AOI nor the run sets it.",
     )
     commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
+    mlflow_artifact_root: str = Field(
+        "", description="Where MLflow stores model artifacts (folder or s3://). Default <home>/mlartifacts."
+    )
+    qa_model_name: str = Field("sarlake-qa-uwe", description="Registered MLflow model of QA p(error|I).")
+    qa_max_p_error: float = Field(
+        0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -153,6 +160,8 @@ class Settings(BaseSettings):
             self.scratch = str(home / "scratch")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = str(home / "mlartifacts")
         return self
 
     def to_env(self) -> dict[str, str]:

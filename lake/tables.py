@@ -423,11 +423,29 @@ PRODUCT_LINEAGE = TableSpec(
     sort=("original_id",),
 )
 
+QA_TRAINING_SET = TableSpec(
+    name="qa_training_set",
+    doc="Products of QA training sets with their consensus UWE label and fixed split (truth kept elsewhere).",
+    columns=(
+        col("product_id", "string", "Product of the set.", required=True),
+        col("dataset_id", "string", "Labelled set it belongs to.", required=True),
+        col("scene_id", "string", "Simulated scene; the split is by scene."),
+        col("split", "string", "train or test (held out)."),
+        col("uwe_label", "int", "Consensus UWE intensity from tag_consensus."),
+        col("raters", "int", "Raters behind the label."),
+        col("agreement", "double", "Their agreement (0-1)."),
+        col("missing_inputs", "list<string>", "Inputs left out of the product's features."),
+        *_STAMPS,
+    ),
+    key=("product_id", "dataset_id"),
+    sort=("dataset_id", "product_id"),
+)
+
 #: All lake tables by name.
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, USER_TAGS, TAG_CONSENSUS, QA_FEATURES,
-              QA_PREDICTIONS, PRODUCT_LINEAGE)
+              QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
 }
 
 

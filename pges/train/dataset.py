@@ -145,6 +145,31 @@ def _multilook_unwrapped(phase: np.ndarray, looks: int) -> np.ndarray:
     return mean + np.angle(dev)
 
 
+def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float = 0.01) -> dict[tuple[int, int], float]:
+    """Share of each pair's triplets whose unwrapped phases do not close.
+
+    A triplet (i, j, k) closes when ``unw_ij + unw_jk - unw_ik`` (minus its median) stays within pi on all but
+    ``tolerance`` of the pixels valid in the three; an unwrapping error in one of them breaks the closure by
+    whole cycles. Pairs in no triplet are left out (their share is unknown, not zero).
+    """
+    nodes = sorted({n for pair in unw for n in pair})
+    broken: dict[tuple[int, int], list[bool]] = {}
+    for a in nodes:
+        for b in nodes:
+            for c in nodes:
+                if not (a < b < c and (a, b) in unw and (b, c) in unw and (a, c) in unw):
+                    continue
+                loop = unw[(a, b)] + unw[(b, c)] - unw[(a, c)]
+                ok = np.isfinite(loop)
+                if not ok.any():
+                    continue
+                dev = np.abs(loop[ok] - np.median(loop[ok]))
+                bad = bool((dev > np.pi).mean() > tolerance)
+                for pair in ((a, b), (b, c), (a, c)):
+                    broken.setdefault(pair, []).append(bad)
+    return {pair: float(np.mean(flags)) for pair, flags in broken.items()}
+
+
 def _pairs(n: int, neighbours: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(n) for i in range(max(0, j - neighbours), j)]
 
@@ -162,7 +187,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
     frame = _Frame(p)
     scenes = [simulate_date(p, frame.scene, a.start_time) for a in p.acquisitions]
     dem_ml = multilook_mean(frame.dem.astype(np.float64), 2, 2)
-    out = []
+    made = []
     for i, j in _pairs(len(scenes), neighbours):
         sec, ref = scenes[i], scenes[j]
         method = "snaphu" if rng.random() < 0.7 else "quality"
@@ -185,13 +210,19 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
         truth.update(knobs, unwrapper=method)
+        made.append((i, j, arr, truth))
+    closure = triplet_misclosure({(i, j): arr.unwrapped for i, j, arr, _ in made})
+    out = []
+    for i, j, arr, truth in made:
         wrapped = np.angle(arr.filtered).astype(np.float32)
         cc = arr.conncomp
-        # a share of the set lacks some inputs, as real products do, so models learn the degraded feature set
-        drop = rng.random(4) < 0.12
+        # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
+        # components, catalogued ones no DEM), so models learn the degraded feature sets too
+        drop = rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+        triplets = closure.get((i, j)) if rng.random() > 0.3 else None
         feats = compute_features(
             arr.unwrapped, None if drop[0] else arr.coherence, None if drop[1] else wrapped,
-            None if drop[2] else cc, None if drop[3] else dem_ml,
+            None if drop[2] else cc, None if drop[3] else dem_ml, triplet_misclosure_share=triplets,
         )
         pid = f"SIMQA-{scene_seed:05d}-{i}{j}"
         out.append(SampleProduct(

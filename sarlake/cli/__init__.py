@@ -30,6 +30,8 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "qa": "sarlake.cli.qa:qa",
+    "tag": "sarlake.cli.tag:tag",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -42,6 +44,8 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
+    "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
 }
 
 
