@@ -18,7 +18,7 @@ PYTHON_BIN ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 
-.PHONY: help setup demo test test-fast bench lint up down clean
+.PHONY: help setup demo test test-fast bench lint up down clean train
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,11 @@ setup: $(VENV)  ## create .venv from uv.lock
 
 demo: $(VENV)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
 	.venv/bin/python scripts/demo.py
+
+TRAIN_SCENES ?= 420
+TRAIN_WORKERS ?= 2
+train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 4 models in MLflow, champion by comparison
+	.venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS)
 
 test: $(VENV)  ## set up and run every test (slow end-to-end ones included)
 	.venv/bin/python -m pytest -q -p no:cacheprovider

@@ -70,6 +70,12 @@ PGES: dict[str, PGESpec] = {
             "pges.timeseries.pge:run",
         ),
         PGESpec(
+            "qa",
+            "L2 interferograms -> QA features and p(error|I) from a registered model (qa.jsonl).",
+            "pges.qa.config:QAParameters",
+            "pges.qa.pge:run",
+        ),
+        PGESpec(
             "qa_dataset",
             "Labelled set of simulated interferograms (all 11 artefact types), truth kept apart, for QA training.",
             "pges.train.config:DatasetParameters",

@@ -48,7 +48,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "grad_mean", "grad_std", "grad_p99",
     "jump_fraction", "jump_cycle_fraction", "jump_cycle_residual", "jump_chain_max", "jump_near_discontinuity",
     "cc_count", "cc_largest_high_coh", "cc_cover50", "cc_cover90",
-    "cc_step_cycles_max", "cc_step_fraction",
+    "cc_step_cycles_max", "cc_step_fraction", "cc_offset_cycles_max", "cc_offset_fraction", "cc_offset_abs_max",
     "residue_fraction",
     "dem_correlation",
     "coherence_mean", "coherence_std", "coherence_low_fraction",
@@ -100,6 +100,42 @@ def _as_float(a: np.ndarray | None, nodata: float | None = None) -> np.ndarray |
 
 def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
+
+
+def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: int = 12) -> dict[str, float]:
+    """Phase offsets between coherent components and their neighbours across the gap that separates them.
+
+    For each of the ``most`` largest components after the largest, the median phase of its rim is compared
+    with the median phase of the other components within 5 pixels: an unwrapper that crossed a decorrelated
+    moat with the wrong cycle count leaves an offset near 2 pi k. Returns the largest such k, the share of
+    pixels in components offset by a whole non-zero k, and the largest offset in cycles, whole or not.
+    """
+    counts = np.bincount(labels.ravel())
+    counts[0] = 0
+    order = np.argsort(counts)[::-1]
+    objects = ndimage.find_objects(labels)
+    k_max, off_max, px = 0.0, 0.0, 0
+    for lab in order[1 : most + 1]:
+        if counts[lab] < max(0.002 * n_valid, 4):
+            break
+        sl = objects[lab - 1]
+        if sl is None:
+            continue
+        r0, r1 = max(sl[0].start - 6, 0), sl[0].stop + 6
+        c0, c1 = max(sl[1].start - 6, 0), sl[1].stop + 6
+        sub, ph = labels[r0:r1, c0:c1], phi[r0:r1, c0:c1]
+        mine = sub == lab
+        ring = ndimage.binary_dilation(mine, iterations=5) & ~mine & (sub > 0)
+        if ring.sum() < 4:
+            continue
+        rim = mine & ~ndimage.binary_erosion(mine, iterations=2)
+        off = float(np.median(ph[rim if rim.any() else mine]) - np.median(ph[ring])) / TWO_PI
+        k = round(off)
+        off_max = max(off_max, abs(off))
+        if k != 0 and abs(off - k) < 0.2:
+            k_max = max(k_max, float(abs(k)))
+            px += int(counts[lab])
+    return {"cc_offset_cycles_max": k_max, "cc_offset_fraction": px / n_valid, "cc_offset_abs_max": off_max}
 
 
 def compute_features(
@@ -197,10 +233,8 @@ def compute_features(
     v["jump_near_discontinuity"] = float((near > np.pi).mean()) if near.size else 0.0
 
     # connected components: given, or derived from coherent pixels cut along |dphi| > pi edges
-    if cc is not None:
-        labels = np.where(valid, np.asarray(cc), 0).astype(np.int64)
-    else:
-        labels, _ = ndimage.label(high & ~jump_px)
+    derived, _ = ndimage.label(high & ~jump_px)
+    labels = np.where(valid, np.asarray(cc), 0).astype(np.int64) if cc is not None else derived
     counts = np.bincount(labels.ravel())
     counts[0] = 0
     order = np.argsort(counts)[::-1]
@@ -218,6 +252,7 @@ def compute_features(
         v["cc_step_fraction"] = float(sizes[1:][significant[1:]].sum()) / n_valid
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
+    v.update(_component_offsets(derived, phi0, n_valid))
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 

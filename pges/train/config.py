@@ -21,6 +21,7 @@ class DatasetParameters(PGEParameters):
     first_scene: int = Field(0, ge=0, description="Seed of the first scene; scenes are first_scene, +1, ...")
     dates_per_scene: int = Field(4, ge=2, le=8, description="Acquisitions simulated per scene.")
     neighbours: int = Field(2, ge=1, le=4, description="Each date is paired with this many earlier ones.")
+    workers: int = Field(1, ge=1, le=64, description="Processes simulating scenes in parallel.")
 
 
 class TrainParameters(PGEParameters):

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -76,11 +77,24 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
         logger.info("%s already exists: skipped", p.dataset_id)
         return Outputs([ProductResult(p.dataset_id, None, skipped=True)])
     samples: list[SampleProduct] = []
+    scenes = range(p.first_scene, p.first_scene + p.scenes)
     with _quiet_stdout():
-        for scene in range(p.first_scene, p.first_scene + p.scenes):
-            samples += simulate_scene(scene, p.dates_per_scene, p.neighbours)
-            if (scene - p.first_scene) % 20 == 19:
-                logger.info("%d/%d scenes, %d products", scene - p.first_scene + 1, p.scenes, len(samples))
+        batches: Iterator[list[SampleProduct]]
+        if p.workers == 1:
+            batches = (simulate_scene(s, p.dates_per_scene, p.neighbours) for s in scenes)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+            from functools import partial
+
+            pool = ProcessPoolExecutor(p.workers)
+            batches = pool.map(partial(simulate_scene, n_dates=p.dates_per_scene, neighbours=p.neighbours), scenes,
+                               chunksize=4)
+        for done, batch in enumerate(batches, start=1):
+            samples += batch
+            if done % 20 == 0:
+                logger.info("%d/%d scenes, %d products", done, p.scenes, len(samples))
+        if p.workers > 1:
+            pool.shutdown()
     if not samples:
         raise InputValidationError("the labelled set is empty: no scene gave a product; raise parameters.scenes")
     out = ctx.product_dir(p.dataset_id)

@@ -78,11 +78,18 @@ def qa_run(products: tuple[str, ...]) -> None:
               type=click.Choice(["random_forest", "gradient_boosting", "mlp_browse", "convnet"]),
               help="Models to fit (default: all four).")
 @click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo).")
-def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool) -> None:
+@click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes simulating the labelled set.")
+def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
+             workers: int) -> None:
     """Build a labelled set, tag it with the simulated crowd, train and register the models."""
-    from sarlake.workflows.qa_train import train_qa
+    from sarlake.workflows.qa_train import has_champion, train_qa
 
-    record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick)
+    if if_no_champion and has_champion():
+        click.echo("the registry has a champion already: nothing to train")
+        return
+    record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers)
     for c in record["candidates"]:
         m = c["metrics"]
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "

@@ -24,7 +24,7 @@ logger = logging.getLogger(__name__)
 
 
 def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | None = None,
-                       raters_per_product: int = 3, run_id: str | None = None) -> dict[str, Any]:
+                       raters_per_product: int = 3, run_id: str | None = None, workers: int = 1) -> dict[str, Any]:
     """Make a labelled set, tag it with the simulated crowd and record it in ``qa_training_set``.
 
     Returns:
@@ -46,7 +46,7 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
     result = run_pge("qa_dataset", {
         "pge": "qa_dataset", "run_id": run_id, "inputs": [],
         "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_SET",
-        "parameters": {"dataset_id": dataset_id, "scenes": scenes, "first_scene": first_scene},
+        "parameters": {"dataset_id": dataset_id, "scenes": scenes, "first_scene": first_scene, "workers": workers},
     })
     met_uri = result["products"][0]["met_uri"]
     folder = Path(met_uri.removeprefix("file://")).parent
@@ -113,9 +113,9 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
 
 
 def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
-             seed: int = 0) -> dict[str, Any]:
+             seed: int = 0, workers: int = 1) -> dict[str, Any]:
     """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``qa_train`` DAG)."""
-    dataset = build_training_set(scenes, first_scene=first_scene)
+    dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
     record = train_models(dataset, models=models, quick=quick, seed=seed)
     record["label_noise"] = dataset["label_noise"]
     return record
