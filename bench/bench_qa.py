@@ -3,7 +3,9 @@
 Products are synthetic 512x512 unwrapped interferograms (a deformation bowl, a ramp, noise, half of them with an
 island off by 1-3 cycles) with coherence and wrapped phase; the model is a Random Forest of the ``train`` PGE's
 size fitted on their features before timing. Timed: features of every product + one batch prediction, on one
-core (BLAS/OpenMP threads limited to 1). Reference: the features alone, same run, same products.
+core (BLAS/OpenMP threads limited to 1), as CPU time of this process (``time.process_time``): on a machine
+shared with other jobs wall time measures the neighbours too; the wall-clock rate is in the reference column.
+Reference: the features alone, same run, same products.
 """
 
 from __future__ import annotations
@@ -48,18 +50,19 @@ def run() -> list[dict]:
         y = np.array([min(k, 3) for *_, k in products])
         rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(np.nan_to_num(feats), y)
         x_empty = np.zeros((N, 0))
-        best_total = best_feat = float("inf")
+        best_total = best_feat = best_wall = float("inf")
         for _ in range(2):
-            t0 = time.perf_counter()
+            w0, t0 = time.perf_counter(), time.process_time()
             vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
-            t1 = time.perf_counter()
+            t1 = time.process_time()
             p_error(rf.predict_proba(to_model_input("features", np.nan_to_num(vec), x_empty, x_empty)))
-            t2 = time.perf_counter()
-            best_feat, best_total = min(best_feat, t1 - t0), min(best_total, t2 - t0)
-    return [
-        {"name": f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core", "value": N / best_total, "unit": "products/s",
-         "target": ">= 200", "reference": f"features alone: {N / best_feat:,.0f} products/s (same run)"},
-    ]
+            t2, w2 = time.process_time(), time.perf_counter()
+            best_feat, best_total, best_wall = min(best_feat, t1 - t0), min(best_total, t2 - t0), min(best_wall,
+                                                                                                      w2 - w0)
+    name = f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core"
+    reference = f"features alone {N / best_feat:,.0f}/CPU-s; wall clock {N / best_wall:,.0f}/s (same run)"
+    return [{"name": name, "value": N / best_total, "unit": "products per CPU-s", "target": ">= 200",
+             "reference": reference}]
 
 
 if __name__ == "__main__":

@@ -268,7 +268,7 @@ def _current_champion(model_name, candidates, inputs, rows, test, y_truth):  # t
     if mv.tags.get("sarlake.feature_set", FEATURE_SET) != FEATURE_SET:
         logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version,
                     mv.tags.get("sarlake.feature_set"))
-        return mv.version, None
+        return str(mv.version), None
     kind = mv.tags.get("sarlake.input_kind", "features")
-    proba = tracking.score_version(model_name, mv.version, {kind: rows(kind, test)})
-    return mv.version, evaluate.metrics(y_truth[test], proba, "test_")
+    proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
+    return str(mv.version), evaluate.metrics(y_truth[test], proba, "test_")

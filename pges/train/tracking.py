@@ -157,6 +157,9 @@ def promote(model_name: str, candidates: list[Candidate], champion_metrics: dict
     if champion_version is None or champion_metrics is None or best.rank() > rank_of(champion_metrics):
         client.set_registered_model_alias(model_name, "champion", best.version)
         challenger = ranked[1].version if len(ranked) > 1 else champion_version
+        if champion_version is not None and len(ranked) > 1 and champion_metrics is not None \
+                and rank_of(champion_metrics) > ranked[1].rank():
+            challenger = champion_version  # the old champion is the runner-up
         decision["champion"] = best.version
         decision["reason"] = ("no champion yet" if champion_version is None else
                               f"beats version {champion_version} on the same split "
