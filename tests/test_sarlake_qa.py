@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # trains a model: minutes on a busy machine
 
 DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
 UNW = sorted((DATA / "roipac_unw").glob("*.unw"))
@@ -44,7 +44,7 @@ def trained(lake):
     from sarlake.workflows.qa_train import build_training_set, train_models
 
     no_model = _cli("qa", "score", str(UNW[0]))
-    dataset = build_training_set(16, first_scene=500)
+    dataset = build_training_set(12, first_scene=500, workers=2)
     record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True)
     return no_model, dataset, record
 
