@@ -204,6 +204,13 @@ class Settings(BaseSettings):
     commit_lock_lease_s: float = Field(
         60.0, gt=0, description="Lease of the lock writers take after a conflict (bounds a killed holder's block)."
     )
+    mlflow_artifact_root: str = Field(
+        "", description="Where MLflow stores model artifacts (folder or s3://). Default <home>/mlartifacts."
+    )
+    qa_model_name: str = Field("sarlake-qa-uwe", description="Registered MLflow model of QA p(error|I).")
+    qa_max_p_error: float = Field(
+        0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -246,6 +253,8 @@ class Settings(BaseSettings):
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
         if not self.urgent.feed_url:
             self.urgent.feed_url = str(home / "feeds" / "events.geojson")
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = str(home / "mlartifacts")
         return self
 
     @model_validator(mode="after")
