@@ -182,7 +182,7 @@ def test_geotiff_dates_from_tags_and_name(tmp_path: Path) -> None:
     named = tmp_path / "S1_20240103-20240115_unw.tif"
     with rasterio.open(named, "w", **profile) as dst:
         dst.write(phase, 1)
-    with pytest.raises(InputValidationError, match="no WAVELENGTH"):
+    with pytest.raises(InputValidationError, match="no radar wavelength.*--wavelength"):
         read_interferogram(named)
     ifg2 = read_interferogram(named, wavelength_m=0.0555)
     assert ifg2.temporal_baseline_days == 12 and ifg2.nodata_mask[0, 0]
