@@ -43,7 +43,11 @@ def fileio_properties(settings: Settings) -> dict[str, str]:
     if s3.secret_access_key:
         props["s3.secret-access-key"] = s3.secret_access_key
     props["s3.force-virtual-addressing"] = "false" if s3.path_style else "true"
+    props["s3.connect-timeout"] = str(s3.connect_timeout_seconds)
+    props["s3.request-timeout"] = str(s3.read_timeout_seconds)
+    props["s3.retry-strategy-impl"] = "lake.s3retry.BoundedS3Retry"
     return props
+
 
 
 def get_catalog(settings: Settings | None = None) -> SqlCatalog:

@@ -127,6 +127,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "pge_version": prov["pge_version"],
         "run_id": run_id,
         "version": props.get("sarlake:version"),
+        "flags": ",".join(str(f) for f in props.get("sarlake:flags") or []) or None,
     }
     provenance = {
         "product_id": doc["id"],
@@ -141,6 +142,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "finished_at": _time(met_uri, "provenance.finished_at", prov.get("finished_at")),
         "host": prov.get("host"),
         "dag_id": ctx.get("dag_id"),
+        "requester": ctx.get("requester"),
         "task_id": ctx.get("task_id"),
         "runner": ctx.get("runner"),
     }
