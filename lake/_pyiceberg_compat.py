@@ -38,6 +38,7 @@ __all__ = [
     "RecordingFileIO",
     "commit_files",
     "read_data_file",
+    "read_data_files",
     "tracked_writes",
     "write_data_files",
 ]
@@ -151,6 +152,14 @@ def read_data_file(table: Table, task: FileScanTask, schema: Schema | None = Non
     from pyiceberg.io.pyarrow import ArrowScan
 
     return ArrowScan(table.metadata, table.io, schema or table.schema(), AlwaysTrue()).to_table([task])
+
+
+def read_data_files(table: Table, tasks: list[FileScanTask]) -> pa.Table:
+    """Read whole data files of ``table`` (all rows, the table schema) into one Arrow table."""
+    from pyiceberg.expressions import AlwaysTrue
+    from pyiceberg.io.pyarrow import ArrowScan
+
+    return ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue()).to_table(tasks)
 
 
 def write_data_files(table: Table, groups: list[tuple[tuple[Any, ...] | None, pa.Table, int]]) -> list[DataFile]:

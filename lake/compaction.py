@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from lake.settings import Settings, get_settings
 from lake.tables import TABLES
 
 if TYPE_CHECKING:
+    from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask, Table
 
 __all__ = ["CompactionResult", "compact"]
@@ -50,7 +50,7 @@ def compact(tables: list[str] | None = None, *, small_bytes: int = 32 * 1024 * 1
     Returns:
         One result per table (rows are never changed: only their files).
     """
-    from pyiceberg.exceptions import CommitFailedException
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
 
     from lake.catalog import load_table
 
@@ -66,7 +66,7 @@ def compact(tables: list[str] | None = None, *, small_bytes: int = 32 * 1024 * 1
             try:
                 results.append(_compact_table(name, table, small_bytes, min_files))
                 break
-            except CommitFailedException as exc:
+            except (CommitFailedException, ValidationException) as exc:
                 if attempt == settings.commit_retries:
                     raise CatalogError(f"compaction of {name} kept conflicting with writers; run it again") from exc
                 time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
@@ -75,8 +75,8 @@ def compact(tables: list[str] | None = None, *, small_bytes: int = 32 * 1024 * 1
 
 def _compact_table(name: str, table: Table, small_bytes: int, min_files: int) -> CompactionResult:
     import pyarrow as pa
-    from pyiceberg.expressions import AlwaysTrue
-    from pyiceberg.io.pyarrow import ArrowScan, _dataframe_to_data_files
+
+    from lake._pyiceberg_compat import commit_files, read_data_files, tracked_writes, write_data_files
 
     if table.current_snapshot() is None:
         return CompactionResult(name, 0, 0, 0)
@@ -91,21 +91,17 @@ def _compact_table(name: str, table: Table, small_bytes: int, min_files: int) ->
     if not chosen:
         return CompactionResult(name, 0, 0, 0)
     sort = list(TABLES[name].sort) if name in TABLES else []
-    txn = table.transaction()
-    removed = added = 0
-    with txn.update_snapshot(snapshot_properties={"sarlake.operation": "compact"}).overwrite() as overwrite:
-        for group in chosen:
-            data = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue()).to_table(group)
+    target = int(table.properties.get("write.target-file-size-bytes", 512 * 1024 * 1024))
+    removed: list[DataFile] = []
+    added: list[DataFile] = []
+    with tracked_writes(table):  # a conflicted or failed try deletes the files it wrote
+        for values, group in ((v, g) for v, g in groups.items() if len(g) >= min_files):
+            data = read_data_files(table, group)
             if sort and data.num_rows:
                 data = data.sort_by([(c, "ascending") for c in sort])
             data = pa.Table.from_batches(data.to_batches(), schema=data.schema)
-            for old in group:
-                overwrite.delete_data_file(old.file)
-                removed += 1
-            for new in _dataframe_to_data_files(table_metadata=table.metadata, df=data, io=table.io,
-                                                write_uuid=uuid.uuid4()):
-                overwrite.append_data_file(new)
-                added += 1
-    txn.commit_transaction()
-    logger.info("%s: compacted %d partitions, %d files -> %d", name, len(chosen), removed, added)
-    return CompactionResult(name, len(chosen), removed, added)
+            removed += [old.file for old in group]
+            added += write_data_files(table, [(values if values else None, data, target)])
+        commit_files(table, added, removed, {"sarlake.operation": "compact"})
+    logger.info("%s: compacted %d partitions, %d files -> %d", name, len(chosen), len(removed), len(added))
+    return CompactionResult(name, len(chosen), len(removed), len(added))

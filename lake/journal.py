@@ -147,7 +147,7 @@ def _written_since(table: str, rows: list[dict[str, Any]], since: datetime, sett
         return set()
     key = TABLES[table].key
     ids = {r[key[0]] for r in rows}
-    row_filter = In(key[0], ids)  # type: ignore[call-arg,arg-type]
+    row_filter = In(key[0], ids)  # type: ignore[call-arg,arg-type,misc,unused-ignore]
     stored = load_table(table, settings).scan(row_filter=row_filter, selected_fields=(*key, "updated_at"))
     return {
         tuple(r[k] for k in key)

@@ -54,7 +54,7 @@ def maintain(
     *,
     older_than: timedelta = timedelta(days=7),
     retain_last: int = 10,
-    orphans_older_than: timedelta = timedelta(days=1),
+    orphans_older_than: timedelta | None = None,
     settings: Settings | None = None,
 ) -> list[MaintenanceResult]:
     """Expire snapshots older than ``older_than`` (keeping the newest ``retain_last``) and delete orphans.
@@ -67,7 +67,8 @@ def maintain(
         tables: lake tables to maintain; all by default.
         older_than: age beyond which snapshots may expire.
         retain_last: snapshots always kept per table, whatever their age (at least 1).
-        orphans_older_than: age beyond which unreferenced files are deleted (longer than any commit takes).
+        orphans_older_than: age beyond which unreferenced files are deleted; longer than any commit takes
+            (``sarlake maintain`` uses a day). Default: ``older_than``.
         settings: the lake settings; default :func:`lake.settings.get_settings`.
 
     Returns:
@@ -91,7 +92,8 @@ def maintain(
         table = load_table(name, settings)
         expired = _expire_with_retries(table, cutoff, retain_last, settings)
         table = table.refresh()
-        removed = _delete_orphans(table, datetime.now(UTC) - orphans_older_than, settings)
+        orphan_age = older_than if orphans_older_than is None else orphans_older_than
+        removed = _delete_orphans(table, datetime.now(UTC) - orphan_age, settings)
         results.append(MaintenanceResult(name, expired, len(table.snapshots()), len(removed), tuple(removed)))
         logger.info("%s: expired %d snapshots, deleted %d files", name, expired, len(removed))
     return results

@@ -80,7 +80,8 @@ def test_maintain_removes_old_orphans_of_killed_writers_and_reports_them(setting
     for path in orphans[:-1]:
         path.write_bytes(b"partial")
     orphans[-1].write_bytes(b"")  # what a full disk leaves
-    young = maintain(["products"], older_than=timedelta(0), retain_last=1, settings=settings)[0]
+    young = maintain(["products"], older_than=timedelta(0), retain_last=1, orphans_older_than=timedelta(hours=1),
+                     settings=settings)[0]
     assert young.removed == ()  # younger than a day: could be a commit in progress
     past = time.time() - 2 * 86400
     for path in orphans:
@@ -113,7 +114,8 @@ def test_maintain_alongside_writers_loses_nothing(settings) -> None:
     def tidy() -> None:
         try:
             for _ in range(4):
-                maintain(["products"], older_than=timedelta(0), retain_last=1, settings=settings)
+                maintain(["products"], older_than=timedelta(0), retain_last=1,
+                         orphans_older_than=timedelta(hours=1), settings=settings)
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 

@@ -138,6 +138,7 @@ def _provenance_gaps(settings) -> set[str]:
     return {p["product_id"] for p in products if (p["product_id"], p["run_id"]) not in runs}
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite"], indirect=True)  # minutes each: SQLite only
 @pytest.mark.slow
 def test_killing_the_cataloguer_never_leaves_a_product_without_provenance(lake) -> None:
     from lake import journal
