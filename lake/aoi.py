@@ -132,8 +132,15 @@ def _load_geojson(geojson: Any) -> dict[str, Any]:
         if len(features) != 1:
             raise InvalidAOIError(f"GeoJSON FeatureCollection must hold exactly one feature, has {len(features)}")
         doc = features[0]
-    if doc.get("type") == "Feature":
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = doc.get("geometry") or {}
+    source = f"GeoJSON {geojson}" if isinstance(geojson, str | Path) and not str(geojson).lstrip().startswith(
+        "{") else "GeoJSON"
+    if not isinstance(doc, dict) or not isinstance(doc.get("type"), str) or "coordinates" not in doc:
+        raise InvalidAOIError(
+            f"{source}: field 'type'/'coordinates' missing or not a geometry (want a Polygon or MultiPolygon, "
+            "or a Feature / one-feature FeatureCollection of one)"
+        )
     return doc  # type: ignore[no-any-return]
 
 

@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
     from lake.results import ResultStream
 
-__all__ = ["QueryInterrupted", "check_read_only", "connect", "load_extension", "run_sql", "stream_sql",
-           "translate_error"]
+__all__ = ["QueryInterrupted", "check_read_only", "connect", "extension_path", "load_extension", "run_sql",
+           "stream_sql", "translate_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,15 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     Args:
         con: the connection.
         name: ``iceberg``, ``avro``, ``httpfs`` or ``spatial``.
+
+    Raises:
+        QueryError: the wheel is not installed.
+    """
+    con.execute(f"LOAD '{extension_path(name)}'")
+
+
+def extension_path(name: str) -> Path:
+    """The ``.duckdb_extension`` file of the installed ``duckdb-extension-<name>`` wheel.
 
     Raises:
         QueryError: the wheel is not installed.
@@ -51,7 +60,7 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
         if not found:
             raise QueryError(f"no {name}.duckdb_extension under {root}; reinstall duckdb-extension-{name}")
         path = found[-1]
-    con.execute(f"LOAD '{path}'")
+    return path
 
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, read_only: bool = True) -> None:
@@ -133,9 +142,27 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         if not read_only:
             location = location.removeprefix("file://")
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
+    from lake.views import create_views
+
+    create_views(con, _lake_tables(settings))
+    _attach_catalogue(con, settings)
     if read_only:
         seal(con, _prefix(settings.warehouse))
     return con
+
+
+def _attach_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Attach the dbt catalogue's DuckDB file read-only as ``catalogue`` (marts: ``catalogue.marts.<mart>``)."""
+    import duckdb
+
+    path = Path(settings.catalogue_db)
+    if not path.is_file():
+        return
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS catalogue (READ_ONLY)")
+    except duckdb.Error as exc:  # being rebuilt by dbt right now: the lake tables are still there
+        logger.warning("the dbt catalogue %s is not readable now (%s); its marts are left out", path, exc)
 
 
 def _lake_tables(settings: Settings) -> list[str]:

@@ -112,6 +112,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
             else:
                 met_uri = publisher.met_uri(product.id)
             products.append({"id": product.id, "met_uri": met_uri, "skipped": product.skipped})
+        rejected = list(getattr(outputs, "rejected", []))  # inputs a PGE left out on request (skip_bad)
     except PGEError:
         raise
     except MemoryError as exc:
@@ -132,6 +133,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         "status": "ok",
         "exit_code": 0,
         "products": products,
+        "rejected": rejected,
         "error": None,
     }
 

@@ -59,16 +59,23 @@ def tables() -> None:
 @click.command()
 @click.option("--table", "table_names", multiple=True, help="Table to maintain; repeatable. Default: every table.")
 @click.option("--older-than-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
-              help="Snapshots and unreferenced files older than this may go.")
+              help="Snapshots older than this may expire.")
 @click.option("--retain-last", type=click.IntRange(min=1), default=10, show_default=True,
               help="Snapshots always kept per table.")
-def maintain(table_names: tuple[str, ...], older_than_days: float, retain_last: int) -> None:
+@click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Files nothing references are deleted once older than this (longer than any commit takes).")
+@click.option("--show-removed", is_flag=True, help="List every deleted file.")
+def maintain(table_names: tuple[str, ...], older_than_days: float, retain_last: int, orphans_older_than_hours: float,
+             show_removed: bool) -> None:
     """Expire old snapshots and delete the files no kept snapshot needs (run it on a schedule)."""
     from datetime import timedelta
 
     from lake.maintenance import maintain as run_maintenance
 
     for r in run_maintenance(list(table_names) or None, older_than=timedelta(days=older_than_days),
-                             retain_last=retain_last):
+                             retain_last=retain_last, orphans_older_than=timedelta(hours=orphans_older_than_hours)):
         click.echo(f"{r.table:14s} expired {r.expired_snapshots:4d} snapshots, kept {r.remaining_snapshots:4d}, "
                    f"deleted {r.deleted_files:5d} files")
+        if show_removed:
+            for path in r.removed:
+                click.echo(f"  removed {path}")
