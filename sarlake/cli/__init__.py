@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -94,6 +95,7 @@ def cli(verbose: bool) -> None:
     )
     if not verbose:  # GDAL echoes, through rasterio, errors that the command reports itself in one line
         logging.getLogger("rasterio").setLevel(logging.CRITICAL)
+        warnings.filterwarnings("ignore", module="rasterio")
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

@@ -89,9 +89,18 @@ def _json(result: Any, out: IO[str]) -> None:
     first = True
     for batch in result:
         for row in batch.to_pylist():
-            out.write(("\n " if first else ",\n ") + json.dumps(row, default=str))
+            out.write(("\n " if first else ",\n ") + json.dumps(row, default=_json_value))
             first = False
     out.write("\n]\n" if not first else "]\n")
+
+
+def _json_value(value: Any) -> Any:
+    """JSON for what ``json`` cannot write: decimals as numbers, the rest (dates, times, ...) as text."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal) and value.is_finite():
+        return float(value)
+    return str(value)
 
 
 def _table(result: Any, out: IO[str]) -> None:
