@@ -218,7 +218,7 @@ def list_aois(active_only: bool = True, settings: Settings | None = None) -> lis
 
     table = load_table("aois", settings or get_settings())
     # mypy misreads the init of pyiceberg's pydantic expressions; at run time it is (term, literal).
-    row_filter = EqualTo("active", True) if active_only else AlwaysTrue()  # type: ignore[call-arg,arg-type]
+    row_filter = EqualTo("active", True) if active_only else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=row_filter).to_arrow().to_pylist()
     return sorted((_from_row(r) for r in rows), key=lambda a: a.name)
 
@@ -229,7 +229,7 @@ def get_aoi(name: str, settings: Settings | None = None) -> AOI | None:
 
     from lake.catalog import load_table
 
-    by_name = EqualTo("name", name)  # type: ignore[call-arg,arg-type]
+    by_name = EqualTo("name", name)  # type: ignore[call-arg,arg-type,misc]
     rows = load_table("aois", settings or get_settings()).scan(row_filter=by_name).to_arrow().to_pylist()
     return _from_row(rows[0]) if rows else None
 

@@ -104,7 +104,7 @@ def refresh_consensus(settings: Settings | None = None, tag_types: tuple[str, ..
     from lake.catalog import load_table
     from lake.write import upsert
 
-    flt = In("tag_type", list(tag_types)) if tag_types else AlwaysTrue()  # type: ignore[call-arg,arg-type]
+    flt = In("tag_type", list(tag_types)) if tag_types else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = load_table("user_tags", settings).scan(
         row_filter=flt, selected_fields=("product_id", "user", "tag_type", "intensity")
     ).to_arrow().to_pylist()

@@ -148,7 +148,7 @@ def _check_products_exist(ids: set[str], settings: Settings | None) -> None:
 
     table = load_table("products", settings)
     found = set(
-        table.scan(row_filter=In("product_id", sorted(ids)), selected_fields=("product_id",))  # type: ignore[call-arg,arg-type]
+        table.scan(row_filter=In("product_id", sorted(ids)), selected_fields=("product_id",))  # type: ignore[call-arg,arg-type,misc]
         .to_arrow()
         .column("product_id")
         .to_pylist()
@@ -171,7 +171,7 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
     from lake.catalog import load_table
 
     table = load_table("user_tags", settings)
-    flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type]
+    flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=flt).to_arrow().to_pylist()
     for r in rows:
         r["tag"] = f"{r['tag_type']}_{r['intensity']}"

@@ -74,7 +74,10 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     if path.suffix.lower() in (".tif", ".tiff"):
         phase = _read_tif(path, "unwrapped phase", None)
     elif rsc_path(path).is_file():
-        phase = read_roipac_unw(path).unwrapped_phase
+        unwrapped = read_roipac_unw(path).unwrapped_phase
+        if unwrapped is None:
+            raise InputValidationError(f"{path}: the ROI_PAC file holds no unwrapped phase")
+        phase = unwrapped
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
