@@ -48,6 +48,7 @@ train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 4 models i
 	.venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS)
 
 test: $(VENV) $(MANIFEST)  ## set up and run every test (slow end-to-end ones included)
+	bash scripts/postgres.sh ensure  # the lake tests also run on a real PostgreSQL catalogue
 	.venv/bin/python -m pytest -q -p no:cacheprovider
 
 catalogue: $(VENV) $(MANIFEST)  ## build the analysts' catalogue (dbt staging views, marts, tests) over the lake
