@@ -11,7 +11,7 @@ __all__ = ["timeseries"]
 
 @click.command()
 @click.argument("aoi_name", metavar="AOI")
-@click.option("--max-p-error", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+@click.option("--max-p-error", type=click.FloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
               help="Use only interferograms whose QA p(error) is below this (products without QA are used).")
 @click.option("--include-quarantined", is_flag=True, help="Also use products the data-quality gate quarantined.")
 @click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
@@ -34,7 +34,7 @@ __all__ = ["timeseries"]
               help="Zenith delay grid per date (GACOS GeoTIFF/.ztd or RAiDER .nc); repeatable.")
 @click.option("--deformation-mask", type=click.Path(exists=True, dir_okay=False),
               help="GeoTIFF on the stack grid, non-zero = deforming (left out of fits and reference choice).")
-def timeseries(aoi_name: str, max_p_error: float, include_quarantined: bool, reference: tuple[float, float] | None,
+def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bool, reference: tuple[float, float] | None,
                min_coherence: float | None, gnss_files: tuple[str, ...], gnss_reference: str | None,
                reference_to_gnss: bool, incidence: float | None, heading: float | None,
                min_temporal_coherence: float | None, stratified: bool, dem: str | None,
@@ -44,6 +44,10 @@ def timeseries(aoi_name: str, max_p_error: float, include_quarantined: bool, ref
 
     from sarlake.workflows.timeseries import timeseries_for_aoi
 
+    if max_p_error is None:
+        from lake.settings import get_settings
+
+        max_p_error = get_settings().qa_max_p_error
     if reference and gnss_reference:
         raise click.UsageError("give --reference LAT LON or --gnss-reference STATION, not both")
     if (gnss_reference or reference_to_gnss) and not gnss_files:

@@ -47,16 +47,23 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     """Build the time-series run-config of ``aoi`` (None when ``skip_existing`` and it is catalogued).
 
     Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms.
         InputValidationError: invalid parameters (checked here, before any PGE runs).
     """
+    from lake.aoi import require_aoi
     from lake.exceptions import LakeError
+    from lake.names import join_under
     from lake.query import connect
     from lake.settings import get_settings
     from pges import registry
     from pges.contract import parse_run_config
     from pges.timeseries.pge import run_digest
 
+    settings = get_settings()
+    require_aoi(aoi, settings)
+    output_dir = join_under(settings.products_root, "L3_TS", aoi, what="output folder")
     rows = _select(aoi, max_p_error, include_quarantined)
     if len(rows) < 2:
         raise LakeError(f"AOI {aoi!r} has {len(rows)} usable interferogram(s); a time series needs at least 2 "
@@ -64,7 +71,7 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     params: dict[str, Any] = {"aoi": aoi, **(parameters or {})}
     cfg = {
         "pge": "timeseries", "run_id": run_id, "inputs": [uri for uri, _ in rows],
-        "output_dir": f"{get_settings().products_root.rstrip('/')}/L3_TS/{aoi}", "parameters": params,
+        "output_dir": output_dir, "parameters": params,
     }
     checked = parse_run_config(registry.get("timeseries").run_config_model(), cfg, pge="timeseries")
     digest = run_digest([pid for _, pid in rows], checked.parameters)
@@ -97,6 +104,8 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
         The catalogued product ids, the met.json URIs written, and the number of interferograms used.
 
     Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms.
     """
     from sarlake.workflows.pge import run_pge
