@@ -79,6 +79,56 @@ def sydney(work: Path) -> dict:
                 n_ifg=len(stack.ids), n_dates=len(dates), choice=choice)
 
 
+#: The simulated stack of tests/test_pges_timeseries_accuracy.py (same parameters, same seed).
+SIM = dict(
+    bbox=[14.38, 40.78, 14.50, 40.87], track=44, direction="A", frame="TS", posting_m=40, seed=3,
+    deformation=[{"kind": "mogi", "volume_rate_m3_per_yr": 4e5, "depth_m": 1500,
+                  "center_lon": 14.475, "center_lat": 40.85}],
+    atmosphere={"turbulence_mm": 5.0, "stratified_mm_per_km": 10.0},
+    noise={"coherence": 0.8, "tau_days": 30},
+)
+
+
+def simulated(work: Path) -> dict:
+    from pges.simulate.stack import simulate_stack, write_weather_model_grids
+    from pges.timeseries.config import TimeseriesParameters
+    from pges.timeseries.process import Inputs, process
+    from pges.timeseries.stack import IfgStack
+    from pges.timeseries.troposphere import read_zenith_delay
+
+    t0 = time.perf_counter()
+    s = simulate_stack(SIM, datetime(2022, 1, 4, 5, 0, tzinfo=UTC), 62, 12, 3, 2)
+    sim_s = time.perf_counter() - t0
+    stack = IfgStack(ids=[f"sim_{a:%Y%m%d}_{b:%Y%m%d}" for a, b in s.pairs], uris=[""] * len(s.pairs),
+                     phase=s.phase, coherence=s.coherence, pairs=s.pairs, transform=s.transform,
+                     wavelength_m=s.wavelength_m, incidence_deg=s.incidence_deg, heading_deg=s.heading_deg)
+    delays = [read_zenith_delay(f) for f in write_weather_model_grids(s, work)]
+    strat = {"troposphere": {"stratified": True, "dem": "simulator DEM"}}
+    runs = {
+        "no correction": ({}, Inputs()),
+        "stratified": (strat, Inputs(height_m=s.height_m)),
+        "weather model": ({}, Inputs(delays=delays, height_m=s.height_m)),
+        "weather model + stratified": (strat, Inputs(delays=delays, height_m=s.height_m)),
+    }
+    deforming = np.abs(s.velocity_true_mm_yr - np.median(s.velocity_true_mm_yr)) > 2.0
+    rows = []
+    for name, (params, inputs) in runs.items():
+        t0 = time.perf_counter()
+        res = process(stack, TimeseriesParameters.model_validate(params), inputs)
+        sec = time.perf_counter() - t0
+        r, c = res.reference_rc
+        err = res.velocity_mm_yr - (s.velocity_true_mm_yr - s.velocity_true_mm_yr[r, c])
+        ok = np.isfinite(err)
+        rows.append((name, float(np.sqrt(np.mean(err[ok] ** 2))), float(ok.mean()), sec,
+                     bool(deforming[max(r - 1, 0): r + 2, max(c - 1, 0): c + 2].any())))
+    return dict(rows=rows, n_ifg=len(s.pairs), n_dates=len(s.dates), shape=s.phase.shape[1:], sim_s=sim_s,
+                deforming_share=float(deforming.mean()))
+
+
+#: The methods table (static text, kept beside this script so long Markdown rows need no wrapping).
+METHODS = (Path(__file__).parent / "science_methods.md").read_text()
+
+
 def compare(v: np.ndarray, ref: np.ndarray) -> dict:
     ok = np.isfinite(v) & np.isfinite(ref)
     d = v[ok] - ref[ok]
@@ -87,7 +137,7 @@ def compare(v: np.ndarray, ref: np.ndarray) -> dict:
                 rms=float(np.sqrt(np.mean((d - off) ** 2))), p95=float(np.percentile(np.abs(d - off), 95)))
 
 
-def render(s: dict) -> str:
+def render(s: dict, sim: dict) -> str:
     res, strat = s["res"], s["strat"]
     v = res.velocity_mm_yr
     share = float(np.isfinite(v[s["any_data"]]).mean())
@@ -152,12 +202,24 @@ def render(s: dict) -> str:
         f"| + stratified correction (DEM of the stack) | {cs['n']} | {cs['corr']:.3f} | {cs['offset']:.2f} | "
         f"{cs['rms']:.2f} | {cs['p95']:.2f} |",
         "",
-        "### Simulated stacks",
+        "## Simulated stack with truth (the accuracy target)",
         "",
-        "Accuracy against truth (velocity RMSE before and after each troposphere correction on a simulated "
-        "2-year, 12-day stack; reference never in the simulated deformation; no velocity for disconnected "
-        "pixels) is asserted in `tests/test_pges_timeseries_accuracy.py`, which prints its table with `-s`.",
+        f"The simulate PGE's scene model (`pges/simulate/stack.py`): {sim['n_dates']} dates 12 days apart "
+        f"(2 years), each linked to the next 3 ({sim['n_ifg']} interferograms), {sim['shape'][0]} x "
+        f"{sim['shape'][1]} pixels of 80 m over the Vesuvius SRTM DEM, a Mogi source "
+        f"({100 * sim['deforming_share']:.0f} % of pixels move > 2 mm/yr), 5 mm turbulent troposphere, "
+        "stratified 10 mm/km, temporal + geometric decorrelation, oracle unwrapping. Weather-model grids: the "
+        "truth troposphere at 320 m with 2 mm noise. Simulation took "
+        f"{sim['sim_s']:.1f} s. Target: velocity RMSE < 2 mm/yr after correction "
+        "(`tests/test_pges_timeseries_accuracy.py` asserts it).",
         "",
+        "| correction | velocity RMSE vs truth (mm/yr) | pixels with a velocity | reference in the deformation | "
+        "process() seconds |",
+        "|---|---:|---:|---|---:|",
+        *[f"| {n} | {r:.2f} | {100 * sh:.1f} % | {'YES' if bad else 'no'} | {sec:.1f} |"
+          for n, r, sh, sec, bad in sim["rows"]],
+        "",
+        METHODS,
     ]
     return "\n".join(lines)
 
@@ -170,7 +232,7 @@ def main() -> None:
 
     logging.basicConfig(level=logging.WARNING)
     with tempfile.TemporaryDirectory() as tmp:
-        text = render(sydney(Path(tmp)))
+        text = render(sydney(Path(tmp) / "syd"), simulated(Path(tmp)))
     Path(args.output).write_text(text)
     print(text)
 

@@ -25,6 +25,7 @@ def _sql(query: str) -> list[dict]:
 def test_timeseries_flags_gnss_and_reruns(settings):
     unw = sorted((SYD / "roipac_unw").glob("*.unw"))
     assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
     assert _cli("ingest", *map(str, unw), "--coherence-dir", str(SYD / "gamma_coherence"), "--aoi", "sydney",
                 "--mission", "envisat").exit_code == 0
     no_geometry = _cli("timeseries", "sydney", "--gnss", LHAS)
@@ -51,6 +52,7 @@ def test_pge_run_timeseries_catalogues_its_products(settings, tmp_path):
 
     unw = sorted((SYD / "roipac_unw").glob("*.unw"))[:6]
     assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
     assert _cli("ingest", *map(str, unw), "--aoi", "sydney").exit_code == 0
     mets = [r["met_uri"] for r in _sql("SELECT met_uri FROM products WHERE product_type = 'L2_IFG'")]
     rc = tmp_path / "rc.yaml"

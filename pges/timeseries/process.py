@@ -1,7 +1,8 @@
 """The science of the ``timeseries`` PGE, arrays in and out (no file I/O).
 
 Order: select the network -> mask by coherence -> weather-model correction -> provisional inversion
-(stability, deforming mask) -> stratified correction -> reference point -> closure -> SBAS inversion ->
+(stability, deforming mask) -> stratified correction -> reference point (from the provisional stability,
+i.e. before the stratified fit) -> closure -> SBAS inversion ->
 temporal coherence and interferogram count -> velocity, NaN where the network is disconnected or the
 temporal coherence is below the threshold -> GNSS tie and residuals.
 """
@@ -158,7 +159,8 @@ def process(stack: IfgStack, p: TimeseriesParameters, inputs: Inputs | None = No
             raise InputValidationError("the stratified correction needs a DEM: set troposphere.dem (--dem)")
         phase, rep = stratified_correction(phase, inputs.height_m, deforming)
         corrections.append({"name": rep.name, **rep.info, "per_ifg": rep.per_ifg})
-        stab = provisional_stability(to_los_mm(phase, stack.wavelength_m), pairs, dates, stack.wavelength_m)
+        # the reference is still chosen from the stability before this fit: deformation that correlates with
+        # height can leak into k and make a moving slope look stable (seen on the simulated Vesuvius stack)
     choice = _reference(to_los_mm(phase, stack.wavelength_m), stack, p, stab, deforming, inputs.gnss)
     los = _apply_reference(to_los_mm(phase, stack.wavelength_m), (choice.row, choice.col), p.reference.radius_px)
     clos = closure_check(mm_to_rad(los, stack.wavelength_m), pairs)

@@ -14,7 +14,12 @@ is chosen, not defaulted. The automatic choice follows MintPy's reasoning (Yunju
 3. **Candidates**: valid in every interferogram over the whole reference window, not deforming, mean
    spatial coherence >= ``min_coherence`` and temporal coherence >= ``min_temporal_coherence`` (each
    window-averaged). The reference is the candidate with the lowest window-averaged temporal standard
-   deviation: the most stable coherent spot.
+   deviation plus its provisional rate (relative to the scene's median rate) times the time span (mm), both
+   averaged over a (2 smooth_px + 1)^2
+   window so that one pixel's noise does not decide: the most stable
+   coherent spot. The rate term matters at the rim of a deforming area, where a slow trend (below the
+   mask's threshold) adds less to the std than the noise elsewhere: a trend of ``v`` over ``T`` years
+   adds ``|v| T / sqrt(12)`` to the std but ``|v| T`` to the score.
 
 When a criterion leaves no candidate it is relaxed, and the relaxation is logged and recorded in
 ``warnings`` (the product's met.json keeps them); missing coherence is one such warning, never silent.
@@ -48,6 +53,7 @@ class Stability:
 
     common: np.ndarray  # bool: valid in every interferogram
     velocity_mm_yr: np.ndarray  # relative to the scene median
+    span_years: float  # first to last date
     temporal_std_mm: np.ndarray  # std over dates of the displacement relative to the scene median
     temporal_coherence: np.ndarray  # 0..1
 
@@ -93,6 +99,7 @@ def provisional_stability(
     return Stability(
         common=common,
         velocity_mm_yr=put(v[:, 0]),
+        span_years=(dates[-1] - dates[0]).days / 365.25,
         temporal_std_mm=put(np.std(ts, axis=0)),
         temporal_coherence=put(tcoh),
     )
@@ -139,6 +146,7 @@ def choose_reference(
     radius_px: int = 1,
     min_coherence: float = 0.5,
     min_temporal_coherence: float = 0.85,
+    smooth_px: int = 4,
 ) -> ReferenceChoice:
     """Pick the reference pixel automatically (see the module docstring for the rules).
 
@@ -149,6 +157,7 @@ def choose_reference(
         radius_px: half-size of the reference window.
         min_coherence: window-mean spatial coherence a candidate needs.
         min_temporal_coherence: window-mean temporal coherence a candidate needs.
+        smooth_px: half-size of the window over which temporal std and rate are averaged for the ranking.
 
     Raises:
         InputValidationError: no pixel whose whole window is valid in every interferogram.
@@ -160,7 +169,13 @@ def choose_reference(
         full = stab.common.copy()
         warnings.append("no reference window is fully valid in every interferogram: using single valid pixels")
     tcoh = _window_mean(stab.temporal_coherence, radius_px)
-    std = _window_mean(stab.temporal_std_mm, radius_px)
+    # stability is judged over a wider neighbourhood than the reference window: one pixel's std and rate are
+    # noisy, and the minimum over thousands of candidates would pick the one whose noise cancelled its motion
+    wide = max(radius_px, smooth_px)
+    std = _window_mean(stab.temporal_std_mm, wide)
+    v = stab.velocity_mm_yr
+    background = float(np.nanmedian(v)) if np.isfinite(v).any() else 0.0  # the rate of the typical pixel
+    drift = np.abs(_window_mean(v, wide) - background) * stab.span_years
     mean_coh = None
     if coherence is not None and np.isfinite(coherence).any():
         with np.errstate(invalid="ignore"):
@@ -186,12 +201,14 @@ def choose_reference(
             cand = ok_c
         else:
             warnings.append(f"no candidate has mean coherence >= {min_coherence}: criterion dropped")
-    score = np.where(cand, np.where(np.isfinite(std), std, np.inf), np.inf)
+    stability = std + drift
+    score = np.where(cand, np.where(np.isfinite(stability), stability, np.inf), np.inf)
     r, c = (int(x) for x in np.unravel_index(int(np.argmin(score)), score.shape))
     for w in warnings:
         logger.warning("reference point: %s", w)
     criteria = {
         "temporal_std_mm": round(float(std[r, c]), 3),
+        "provisional_drift_mm": round(float(drift[r, c]), 3),
         "temporal_coherence": round(float(tcoh[r, c]), 4),
         "mean_coherence": None if mean_coh is None else round(float(mean_coh[r, c]), 4),
         "provisional_velocity_mm_yr": round(float(stab.velocity_mm_yr[r, c]), 3),
