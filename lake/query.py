@@ -109,6 +109,9 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         quoted = location.replace("'", "''")
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{quoted}\')')
     _attach_catalogue(con, settings)
+    from lake.views import create_views
+
+    create_views(con, names)
     if read_only:
         con.execute("SET lock_configuration = true")
     return con

@@ -123,6 +123,13 @@ class Settings(BaseSettings):
         "Default <home>/catalogue/catalogue.duckdb.",
     )
     commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
+    mlflow_artifact_root: str = Field(
+        "", description="Where MLflow stores model artifacts (folder or s3://). Default <home>/mlartifacts."
+    )
+    qa_model_name: str = Field("sarlake-qa-uwe", description="Registered MLflow model of QA p(error|I).")
+    qa_max_p_error: float = Field(
+        0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -160,6 +167,8 @@ class Settings(BaseSettings):
             self.catalogue_db = str(home / "catalogue" / "catalogue.duckdb")
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = str(home / "mlartifacts")
         return self
 
     def to_env(self) -> dict[str, str]:

@@ -34,6 +34,8 @@ COMMANDS: dict[str, str] = {
     "products": "sarlake.cli.products:products",
     "dbt": "sarlake.cli.dbt:dbt",
     "sql-setup": "sarlake.cli.sql_setup:sql_setup",
+    "qa": "sarlake.cli.qa:qa",
+    "tag": "sarlake.cli.tag:tag",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -50,6 +52,8 @@ SUMMARIES: dict[str, str] = {
     "products": "Catalogued products (remove, with a provenance record).",
     "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
     "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
+    "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
+    "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
 }
 
 
