@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections import Counter
 
+import browse_lake
 import pytest
 
-import browse_lake
 from sarlake_plugins.browse.filters import FilterError, parse_query
 
 

@@ -20,9 +20,8 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
-
 import browse_lake
+import pytest
 
 pytestmark = pytest.mark.slow
 
@@ -71,7 +70,8 @@ def airflow(settings, tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("api-server did not start:\n" + (tmp_path / "api-server.log").read_text()[-3000:])
+                    tail = (tmp_path / "api-server.log").read_text()[-3000:]
+                    raise RuntimeError("api-server did not start:\n" + tail) from None
                 time.sleep(1)
         yield base
     finally:
@@ -97,7 +97,7 @@ def browser():
     drv.quit()
 
 
-def _wait(drv, cond, timeout=30):
+def _wait(drv, cond, timeout=90):
     from selenium.webdriver.support.ui import WebDriverWait
 
     return WebDriverWait(drv, timeout).until(cond)
@@ -143,7 +143,7 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser):
 
     # the sarlake entry is in the Airflow UI's menu (the plugin's external view)
     menu = json.loads(drv.execute_async_script(
-        "const cb = arguments[0]; fetch('/ui/plugins', {credentials: 'same-origin'}).then(r => r.text()).then(cb)"
+        "const cb = arguments[0]; fetch('/api/v2/plugins', {credentials: 'same-origin'}).then(r => r.text()).then(cb)"
         " .catch(e => cb(JSON.stringify({error: String(e)})))"))
     views = [v for p in menu.get("plugins", []) for v in p.get("external_views", [])]
     assert any(v["href"] == "/sarlake/browse/" for v in views), menu
@@ -185,7 +185,9 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser):
     _shot(drv, "bad-filter")
 
     # the map: AOI outlines and footprints with Leaflet, no tile server
-    drv.get(base + "/sarlake/browse/#map")
+    drv.get(base + "/sarlake/browse/#search")
+    _wait(drv, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == len(browse_lake.PREDICTED))
+    drv.find_element(By.ID, "nav-map").click()
     _wait(drv, ec.text_to_be_present_in_element((By.ID, "map-info"), "2 AOIs"))
     assert len(drv.find_elements(By.CSS_SELECTOR, "#map path.leaflet-interactive")) == 2 + len(browse_lake.PREDICTED)
     _shot(drv, "map")

@@ -57,10 +57,10 @@ async def _login_or_json(request: Request, exc: HTTPException) -> Response:
     return await http_exception_handler(request, exc)
 
 
-def _connect() -> Any:
-    from lake.query import connect
+def _connect(fresh: bool = True) -> Any:
+    from sarlake_plugins.browse.connection import cursor
 
-    return connect()
+    return cursor(fresh)
 
 
 def _filters(request: Request) -> Any:
@@ -155,7 +155,7 @@ def browse_png(product_id: str) -> FileResponse:
     from sarlake_plugins.browse.products import ProductNotFound, asset_path
 
     try:
-        return FileResponse(asset_path(_connect(), product_id, "browse"), media_type="image/png")
+        return FileResponse(asset_path(_connect(fresh=False), product_id, "browse"), media_type="image/png")
     except ProductNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
 
@@ -166,6 +166,6 @@ def layer(product_id: str, name: str) -> Response:
     from sarlake_plugins.browse.products import ProductNotFound, layer_png
 
     try:
-        return Response(layer_png(_connect(), product_id, name), media_type="image/png")
+        return Response(layer_png(_connect(fresh=False), product_id, name), media_type="image/png")
     except ProductNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
