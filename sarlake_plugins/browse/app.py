@@ -42,7 +42,7 @@ VENDOR = Path(__file__).parent / "vendor"
 LEAFLET_DIST = VENDOR / "node_modules" / "leaflet" / "dist"
 
 app = FastAPI(title="sarlake browse", version="1", description=__doc__,
-              dependencies=[Depends(get_user)] if get_user else [])
+              dependencies=[Depends(get_user)] if get_user is not None else [])
 
 
 @app.exception_handler(HTTPException)
