@@ -20,7 +20,7 @@ VENV := .venv/.synced
 MANIFEST := models/target/manifest.json
 DOCS_PORT ?= 8081
 
-.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train
+.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train browse-assets browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -77,3 +77,10 @@ down:  ## stop what `make up` started
 
 clean:  ## remove the embedded lake (var/); keeps .venv
 	rm -rf var
+
+LEAFLET_VERSION ?= 1.9.4
+browse-assets:  ## install Leaflet from the npm registry into the browse UI's vendor folder (served by the plugin)
+	npm install --no-audit --no-fund --prefix sarlake_plugins/browse/vendor leaflet@$(LEAFLET_VERSION)
+
+browser:  ## install Debian's chromium and chromium-driver (the browse UI's browser tests; needs root)
+	scripts/install_browser.sh

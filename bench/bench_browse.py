@@ -1,0 +1,96 @@
+"""Browse UI: facet refresh (every facet's counts + the first page of results) over 100,000 products.
+
+A temporary lake gets 100,000 L2_IFG products over 20 AOIs and 5 years, a QA prediction for each and consensus
+tags on 10% of them (synthetic rows, seeded). Timed: :func:`sarlake_plugins.browse.search.search` with the
+filter ``predicted_uwe=UWE_3`` on an open connection (what one facet click costs the server), best of 5.
+Reference (same run): opening the lake connection (:func:`lake.query.connect`), which the app does per request,
+and the number of data files the query reads (the scanned tables' current Iceberg snapshots).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+
+N = 100_000
+
+
+def _fill(settings) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+    import pyarrow as pa
+
+    from lake.catalog import init_lake
+    from lake.write import upsert
+
+    rng = np.random.default_rng(0)
+    init_lake(settings)
+    ids = [f"IFG_{i:06d}" for i in range(N)]
+    ref = [date(2019, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 5 * 365, N)]
+    bt = rng.choice([6, 12, 24, 36, 48], N)
+    aoi = rng.integers(0, 20, N)
+    w = -120 + aoi * 2.0
+    products = pa.table({
+        "product_id": ids, "product_type": ["L2_IFG"] * N, "track": (aoi * 7 % 175).tolist(),
+        "direction": ["A" if a % 2 else "D" for a in aoi], "aoi": [f"aoi{a:02d}" for a in aoi],
+        "reference_date": ref, "secondary_date": [r - timedelta(days=int(b)) for r, b in zip(ref, bt, strict=True)],
+        "start_time": [datetime(r.year, r.month, r.day, tzinfo=UTC) for r in ref],
+        "west": w, "south": np.full(N, 30.0), "east": w + 1.5, "north": np.full(N, 31.5),
+        "coherence_mean": rng.uniform(0.1, 0.95, N), "temporal_baseline_days": bt.astype("int32"),
+        "p_error": rng.uniform(0, 1, N), "status": rng.choice(["published", "quarantined"], N, p=[0.95, 0.05]),
+        "pge_version": rng.choice(["1.1.0", "1.2.0"], N),
+    })
+    upsert("products", products.to_pylist(), settings)
+    now = datetime(2024, 6, 1, tzinfo=UTC)
+    upsert("qa_predictions", [{"product_id": i, "model_name": "sarlake-qa-uwe", "model_version": "3",
+                               "p_error": float(p), "uwe_class": int(min(3, p * 4)), "predicted_at": now}
+                              for i, p in zip(ids, products.column("p_error").to_pylist(), strict=True)], settings)
+    tagged = rng.choice(N, N // 10, replace=False)
+    upsert("tag_consensus", [{"product_id": ids[k], "tag_type": "UWE", "intensity": int(rng.integers(0, 4)),
+                              "raters": 3, "agreement": 1.0} for k in tagged], settings)
+
+
+def _files(settings) -> int:  # type: ignore[no-untyped-def]
+    from lake.catalog import load_table
+
+    return sum(load_table(t, settings).inspect.files().num_rows
+               for t in ("products", "qa_predictions", "tag_consensus", "product_lineage"))
+
+
+def run() -> list[dict]:
+    from lake.query import connect
+    from lake.settings import get_settings
+    from sarlake_plugins.browse.filters import parse_query
+    from sarlake_plugins.browse.search import search
+
+    with tempfile.TemporaryDirectory(prefix="bench-browse-") as home:
+        old = os.environ.get("SARLAKE_HOME")
+        os.environ["SARLAKE_HOME"] = home
+        try:
+            settings = get_settings()
+            _fill(settings)
+            c0 = time.perf_counter()
+            con = connect(settings)
+            connect_ms = (time.perf_counter() - c0) * 1000
+            q = parse_query([("predicted_uwe", "UWE_3")])
+            best = float("inf")
+            for _ in range(5):
+                t0 = time.perf_counter()
+                r = search(q, con)
+                best = min(best, time.perf_counter() - t0)
+            files = _files(settings)
+        finally:
+            if old is None:
+                os.environ.pop("SARLAKE_HOME", None)
+            else:
+                os.environ["SARLAKE_HOME"] = old
+    return [{"name": f"browse facet refresh, {N:,} products (12 facets + first page, filter UWE_3)",
+             "value": best * 1000, "unit": "ms server time", "target": "< 300",
+             "reference": f"{files} data files read; {r['total']:,} matches; opening the lake connection "
+                          f"{connect_ms:.0f} ms (same run)"}]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

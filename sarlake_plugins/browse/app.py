@@ -1,0 +1,171 @@
+"""The browse app: a FastAPI app mounted in Airflow's API server at ``/sarlake/browse``, behind Airflow's auth.
+
+Every route (the page, its scripts, the JSON API, the images) depends on Airflow's ``get_user``: the UI's
+session cookie (``_token``, set by Airflow's login) or an ``Authorization: Bearer`` JWT. Without one the JSON
+API answers 401 and the page sends the browser to Airflow's login. Tagging is the tags API
+(:mod:`sarlake_plugins.tags_api`, ``/sarlake/api/products/{id}/tags``), which records the logged-in user.
+
+=====================================  ==============================================================
+``GET /sarlake/browse/``               the page (faceted search, product page, map)
+``GET /sarlake/browse/api/search``     facets with counts, a page of results, the SQL behind them
+``GET /sarlake/browse/api/products/ID``             product page data (met.json, provenance, QA, tags)
+``GET /sarlake/browse/api/products/ID/browse.png``  its browse image (from inside the products root)
+``GET /sarlake/browse/api/products/ID/layers/NAME.png``  a raster layer as an image
+``GET /sarlake/browse/api/map``        AOI outlines and the footprints of the products matching the filters
+=====================================  ==============================================================
+
+Bad filters answer 422 with ``{"detail": "..."}`` (the page shows it); unknown products 404.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+try:  # the API server provides it; importing it needs Airflow's configuration
+    from airflow.api_fastapi.core_api.security import GetUserDep, get_user
+except ImportError:  # pragma: no cover - documentation builds without Airflow
+    GetUserDep = Any  # type: ignore[misc,assignment]
+    get_user = None  # type: ignore[assignment]
+
+__all__ = ["STATIC", "VENDOR", "app"]
+
+logger = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+#: ``make browse-assets`` installs Leaflet from npm here; the app serves its ``dist`` folder
+VENDOR = Path(__file__).parent / "vendor"
+LEAFLET_DIST = VENDOR / "node_modules" / "leaflet" / "dist"
+
+app = FastAPI(title="sarlake browse", version="1", description=__doc__,
+              dependencies=[Depends(get_user)] if get_user is not None else [])
+
+
+@app.exception_handler(HTTPException)
+async def _login_or_json(request: Request, exc: HTTPException) -> Response:
+    """401/403 on the page itself: go to Airflow's login (and back); elsewhere the JSON error."""
+    from fastapi.exception_handlers import http_exception_handler
+
+    if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith("/browse"):
+        from airflow.api_fastapi.app import get_auth_manager
+
+        return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=307)
+    return await http_exception_handler(request, exc)
+
+
+def _connect(fresh: bool = True) -> Any:
+    from sarlake_plugins.browse.connection import cursor
+
+    return cursor(fresh)
+
+
+def _filters(request: Request) -> Any:
+    from sarlake_plugins.browse.filters import FilterError, parse_query
+
+    try:
+        return parse_query(list(request.query_params.multi_items()))
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@app.get("/", response_class=HTMLResponse, include_in_schema=False)
+def page(user: GetUserDep) -> HTMLResponse:
+    """The browse page (search, product and map views in one page)."""
+    html = (STATIC / "index.html").read_text().replace("{{user}}", _html_escape(user.get_name()))
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+
+def _html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+@app.get("/static/{name}", include_in_schema=False)
+def static(name: str) -> FileResponse:
+    """The page's own scripts and styles."""
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC.resolve() or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"no static file {name!r}")
+    return FileResponse(path)
+
+
+@app.get("/vendor/leaflet/{name:path}", include_in_schema=False)
+def leaflet(name: str) -> FileResponse:
+    """Leaflet's dist files (installed from npm by ``make browse-assets``)."""
+    root = LEAFLET_DIST.resolve()
+    path = (root / name).resolve()
+    if not root.is_dir():
+        raise HTTPException(status_code=404, detail="Leaflet is not installed: run `make browse-assets`")
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"no Leaflet file {name!r}")
+    return FileResponse(path)
+
+
+@app.get("/api/config")
+def config(user: GetUserDep) -> dict[str, Any]:
+    """Who is logged in, the map's tile URL (``[sarlake] browse_tile_url``; empty: outlines only), the tags."""
+    from airflow.configuration import conf
+
+    from lake.tags import TAG_TYPES
+
+    return {"user": user.get_name(), "tile_url": conf.get("sarlake", "browse_tile_url", fallback=""),
+            "leaflet": LEAFLET_DIST.is_dir(), "tag_types": TAG_TYPES}
+
+
+@app.get("/api/search")
+def search(request: Request) -> dict[str, Any]:
+    """Facets with counts, one page of results and the SQL behind them (parameters: see ``filters``)."""
+    from sarlake_plugins.browse.filters import FilterError
+    from sarlake_plugins.browse.search import search as run
+
+    q = _filters(request)
+    try:
+        return run(q, _connect())
+    except FilterError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@app.get("/api/map")
+def map_data(request: Request) -> dict[str, Any]:
+    """AOI outlines (those touching the region, if one is given) and footprints of matching products."""
+    from sarlake_plugins.browse.mapdata import map_features
+
+    return map_features(_filters(request), _connect())
+
+
+@app.get("/api/products/{product_id}")
+def product(product_id: str) -> dict[str, Any]:
+    """Everything the product page shows."""
+    from sarlake_plugins.browse.products import ProductNotFound, product_detail
+
+    try:
+        return product_detail(_connect(), product_id)
+    except ProductNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+@app.get("/api/products/{product_id}/browse.png")
+def browse_png(product_id: str) -> FileResponse:
+    """The product's browse image."""
+    from sarlake_plugins.browse.products import ProductNotFound, asset_path
+
+    try:
+        return FileResponse(asset_path(_connect(fresh=False), product_id, "browse"), media_type="image/png")
+    except ProductNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+@app.get("/api/products/{product_id}/layers/{name}.png")
+def layer(product_id: str, name: str) -> Response:
+    """A raster layer of the product as a PNG."""
+    from sarlake_plugins.browse.products import ProductNotFound, layer_png
+
+    try:
+        return Response(layer_png(_connect(fresh=False), product_id, name), media_type="image/png")
+    except ProductNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None

@@ -1,0 +1,162 @@
+"""One product for the product page: its row, met.json, provenance, QA, tags, and its files as images.
+
+Files are served only from inside the lake's products root (``products_root`` setting): a product row whose
+URI points elsewhere (or an asset href with ``..``) is refused, never followed. Raster layers are rendered to
+PNG on request (2nd-98th percentile stretch, at most 512 px), cached by path and modification time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlparse
+
+__all__ = ["ProductNotFound", "asset_path", "layer_png", "product_detail"]
+
+logger = logging.getLogger(__name__)
+
+#: raster asset name -> matplotlib colormap of its image
+COLORMAPS = {"unwrapped_phase": "twilight_shifted", "wrapped_phase": "hsv", "coherence": "gray",
+             "connected_components": "tab20", "los_displacement": "RdBu_r", "amplitude": "gray"}
+MAX_SIDE = 512
+
+
+class ProductNotFound(LookupError):
+    """No such product, or no such file of it inside the products root (HTTP 404)."""
+
+
+def _root() -> Path:
+    from lake.settings import get_settings
+
+    return Path(get_settings().products_root.removeprefix("file://")).resolve()
+
+
+def _local(uri: str) -> Path:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("", "file"):
+        raise ProductNotFound(f"{uri}: only products on the local file system are served (got {parsed.scheme}://)")
+    return Path(unquote(parsed.path) if parsed.scheme == "file" else uri)
+
+
+def _confined(path: Path) -> Path:
+    root = _root()
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        raise ProductNotFound(f"{path} is outside the products root {root}; it is not served")
+    if not real.is_file():
+        raise ProductNotFound(f"{path} does not exist")
+    return real
+
+
+def _row(con: Any, sql: str, product_id: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql, [product_id])
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def _product(con: Any, product_id: str) -> dict[str, Any]:
+    rows = _row(con, "SELECT * FROM products WHERE product_id = ?", product_id)
+    if not rows:
+        raise ProductNotFound(f"product {product_id!r} is not in the lake")
+    return rows[0]
+
+
+def asset_path(con: Any, product_id: str, name: str) -> Path:
+    """The local file of a product's asset (``browse`` falls back to ``<product>/browse.png``).
+
+    Raises:
+        ProductNotFound: unknown product or asset, or a file outside the products root.
+    """
+    p = _product(con, product_id)
+    assets = json.loads(p["assets"] or "{}")
+    if name in assets:
+        href = assets[name]["href"]
+    elif name == "browse":
+        href = "browse.png"
+    else:
+        raise ProductNotFound(f"product {product_id!r} has no asset {name!r} (it has {', '.join(assets) or 'none'})")
+    if not p["uri"]:
+        raise ProductNotFound(f"product {product_id!r} has no folder (uri)")
+    return _confined(_local(p["uri"]) / href)
+
+
+@lru_cache(maxsize=256)
+def _render(path: str, mtime: float, cmap: str) -> bytes:
+    import numpy as np
+    import rasterio
+    from matplotlib.image import imsave
+
+    with rasterio.open(path) as src:
+        step = max(1, int(np.ceil(max(src.height, src.width) / MAX_SIDE)))
+        band = src.read(1, out_shape=(max(1, src.height // step), max(1, src.width // step)), masked=True)
+    data = np.ma.masked_invalid(band.astype("float64"))
+    vals = data.compressed()
+    lo, hi = (np.percentile(vals, [2, 98]) if vals.size else (0.0, 1.0))
+    if cmap == "tab20":
+        lo, hi = 0.0, 20.0
+    buf = io.BytesIO()
+    imsave(buf, data.filled(np.nan), cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1, format="png")
+    return buf.getvalue()
+
+
+def layer_png(con: Any, product_id: str, name: str) -> bytes:
+    """A raster asset of a product rendered as a PNG.
+
+    Raises:
+        ProductNotFound: see :func:`asset_path`; or the asset is not a raster.
+    """
+    path = asset_path(con, product_id, name)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        raise ProductNotFound(f"asset {name!r} of {product_id!r} is not a raster ({path.name})")
+    return _render(str(path), path.stat().st_mtime, COLORMAPS.get(name, "viridis"))
+
+
+def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        out.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()})
+    return out
+
+
+def product_detail(con: Any, product_id: str) -> dict[str, Any]:
+    """Everything the product page shows.
+
+    Raises:
+        ProductNotFound: the product is not in the lake.
+    """
+    from lake.tags import TAG_TYPES, list_tags
+
+    p = _product(con, product_id)
+    assets = json.loads(p.get("assets") or "{}")
+    met: dict[str, Any] | None = None
+    met_error = None
+    try:
+        met = json.loads(_confined(_local(p["met_uri"])).read_text()) if p.get("met_uri") else None
+    except (ProductNotFound, OSError, ValueError) as exc:
+        met_error = str(exc)
+    q = quote(product_id, safe="")
+    layers = [{"name": n, "title": a.get("title", n), "url": f"api/products/{q}/layers/{n}.png"}
+              for n, a in assets.items() if str(a.get("href", "")).lower().endswith((".tif", ".tiff"))]
+    tags = [{"user": t["user"], "tag": t["tag"], "comment": t["comment"], "source": t["source"],
+             "tagged_at": t["tagged_at"].isoformat() if t["tagged_at"] else None} for t in list_tags(product_id)]
+    return {
+        "product": _jsonable([{k: v for k, v in p.items() if k != "assets"}])[0],
+        "assets": assets,
+        "browse_url": f"api/products/{q}/browse.png",
+        "layers": layers,
+        "met": met,
+        "met_error": met_error,
+        "provenance": _jsonable(_row(con, "SELECT * FROM provenance WHERE product_id = ? ORDER BY started_at",
+                                     product_id)),
+        "qa_features": _jsonable(_row(con, "SELECT * FROM qa_features WHERE product_id = ?", product_id)),
+        "qa_predictions": _jsonable(_row(con, "SELECT * EXCLUDE (created_at, updated_at) FROM qa_predictions "
+                                              "WHERE product_id = ? ORDER BY predicted_at DESC", product_id)),
+        "consensus": _jsonable(_row(con, "SELECT * EXCLUDE (created_at, updated_at) FROM tag_consensus "
+                                         "WHERE product_id = ? ORDER BY tag_type", product_id)),
+        "tags": tags,
+        "tag_types": TAG_TYPES,
+    }

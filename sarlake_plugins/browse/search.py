@@ -1,0 +1,175 @@
+"""Faceted search over the lake: facet counts, one page of results and the SQL behind them, in DuckDB.
+
+The ``browse`` relation joins ``products`` with ``product_quality`` (latest QA prediction) and the consensus
+tags. Each facet is counted under every filter except its own (so a facet shows what choosing another of its
+values would give). Every user value is a bound parameter (``?``); the only SQL text is constant, or a column
+name picked from a fixed table. The SQL returned to the page has the values written in as literals, for
+analysts to paste into ``sarlake sql``; it is never executed by this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from typing import Any
+from urllib.parse import quote
+
+from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, SORTS, FilterError, Query
+
+__all__ = ["BROWSE_SQL", "literal_sql", "search"]
+
+logger = logging.getLogger(__name__)
+
+BROWSE_SQL = """WITH tags AS (
+    SELECT product_id, list(tag_type || '_' || CAST(intensity AS VARCHAR) ORDER BY tag_type) AS tags
+    FROM tag_consensus WHERE intensity IS NOT NULL GROUP BY product_id
+), browse AS MATERIALIZED (
+    SELECT p.product_id, p.product_type, p.aoi, p.track, p.direction, p.reference_date, p.secondary_date,
+           p.temporal_baseline_days, p.coherence_mean, p.status, p.pge_name, p.pge_version,
+           p.west, p.south, p.east, p.north, p.footprint_wkt, q.p_error, q.predicted_uwe, q.model_version,
+           coalesce(t.tags, []) AS tags
+    FROM products p JOIN product_quality q USING (product_id) LEFT JOIN tags t USING (product_id)
+)
+"""
+
+#: facet -> SQL expression of its value as text (constant SQL)
+_EXPR: dict[str, str] = {
+    **{k: f"coalesce(CAST({c} AS VARCHAR), '(none)')" for k, c in CATEGORICAL.items()},
+    "predicted_uwe": "coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored')",
+    **{k: expr for k, (expr, _) in BINS.items()},
+}
+
+
+def _conditions(q: Query) -> list[tuple[str | None, str, list[Any]]]:
+    """``(facet or None, SQL condition, params)`` of the query."""
+    out: list[tuple[str | None, str, list[Any]]] = []
+    for facet, values in q.selected.items():
+        if facet == "tag":
+            out.append((facet, "list_has_any(tags, ?::VARCHAR[])", [values]))
+        else:
+            out.append((facet, f"list_contains(?::VARCHAR[], {_EXPR[facet]})", [values]))
+    for col, op, value in (("reference_date", ">=", q.ref_from), ("reference_date", "<=", q.ref_to),
+                           ("secondary_date", ">=", q.sec_from), ("secondary_date", "<=", q.sec_to)):
+        if value is not None:
+            out.append((None, f"{col} {op} ?", [value]))
+    if q.text:
+        out.append((None, "contains(product_id, ?)", [q.text]))
+    if q.region:
+        w, s, e, n = q.region
+        out.append((None, "east >= ? AND west <= ? AND north >= ? AND south <= ?", [w, e, s, n]))
+    return out
+
+
+def _where(conds: list[tuple[str | None, str, list[Any]]], skip: str | None = None) -> tuple[str, list[Any]]:
+    parts, params = [], []
+    for facet, sql, p in conds:
+        if facet is not None and facet == skip:
+            continue
+        parts.append(f"({sql})")
+        params.extend(p)
+    return (" WHERE " + " AND ".join(parts)) if parts else "", params
+
+
+def _facet_sql(conds: list[tuple[str | None, str, list[Any]]]) -> tuple[str, list[Any]]:
+    selects, params = [], []
+    for facet in FACETS:
+        where, p = _where(conds, skip=facet)
+        if facet == "tag":
+            selects.append(f"SELECT 'tag' AS facet, v AS value, count(*) AS n FROM "
+                           f"(SELECT unnest(tags) AS v FROM browse{where}) GROUP BY v")
+        else:
+            selects.append(f"SELECT '{facet}' AS facet, {_EXPR[facet]} AS value, count(*) AS n "
+                           f"FROM browse{where} GROUP BY value")
+        params.extend(p)
+    return BROWSE_SQL + "\nUNION ALL\n".join(selects), params
+
+
+def _results_sql(q: Query, conds: list[tuple[str | None, str, list[Any]]]) -> tuple[str, list[Any]]:
+    where, params = _where(conds)
+    order = f"{SORTS[q.sort]} {'DESC' if q.descending else 'ASC'} NULLS LAST, product_id"
+    sql = (BROWSE_SQL + "SELECT product_id, product_type, aoi, track, direction, reference_date, secondary_date,\n"
+           "       temporal_baseline_days, coherence_mean, p_error, predicted_uwe, model_version, status,\n"
+           f"       pge_version, tags, count(*) OVER () AS total\nFROM browse{where}\nORDER BY {order}\n"
+           "LIMIT ? OFFSET ?")
+    return sql, [*params, q.page_size, (q.page - 1) * q.page_size]
+
+
+def _check_values_exist(con: Any, q: Query) -> None:
+    """Refuse selected values of categorical facets that no product has (a typo, not an empty result)."""
+    for facet, values in q.selected.items():
+        if facet in ("tag", *[b for b, (_, labels) in BINS.items() if labels]):
+            continue
+        expr = _EXPR[facet]
+        found = {r[0] for r in con.execute(
+            BROWSE_SQL + f"SELECT DISTINCT {expr} FROM browse WHERE list_contains(?::VARCHAR[], {expr})",
+            [values]).fetchall()}
+        missing = [v for v in values if v not in found]
+        if missing:
+            raise FilterError(f"{facet}={missing[0]!r} is not a value any product has; pick one from the "
+                              f"{facet} facet")
+
+
+def literal_sql(sql: str, params: list[Any]) -> str:
+    """``sql`` with each ``?`` replaced by its parameter as a SQL literal (for display and copy, never run here)."""
+    def lit(v: Any) -> str:
+        if v is None:
+            return "NULL"
+        if isinstance(v, list):
+            return "[" + ", ".join(lit(x) for x in v) + "]"
+        if isinstance(v, date):
+            return f"DATE '{v.isoformat()}'"
+        if isinstance(v, (int, float)):
+            return repr(v)
+        return "'" + str(v).replace("'", "''") + "'"
+
+    pieces = sql.split("?")
+    if len(pieces) - 1 != len(params):
+        raise ValueError(f"{len(pieces) - 1} placeholders but {len(params)} parameters")
+    out = [pieces[0]]
+    for p, rest in zip(params, pieces[1:], strict=True):
+        out += [lit(p), rest]
+    return "".join(out)
+
+
+def search(q: Query, con: Any | None = None) -> dict[str, Any]:
+    """Facets, one page of results and the SQL behind them.
+
+    Args:
+        q: the validated query.
+        con: a DuckDB connection with the lake views (default: :func:`lake.query.connect`).
+
+    Returns:
+        ``{"total", "page", "page_size", "results": [...], "facets": {facet: [{"value", "count",
+        "selected"}]}, "sql": {"results", "facets"}, "server_ms"}``.
+
+    Raises:
+        FilterError: a selected value that no product has.
+    """
+    t0 = time.perf_counter()
+    if con is None:
+        from lake.query import connect
+
+        con = connect()
+    _check_values_exist(con, q)
+    conds = _conditions(q)
+    fsql, fparams = _facet_sql(conds)
+    facets: dict[str, list[dict[str, Any]]] = {f: [] for f in FACETS}
+    for facet, value, n in con.execute(fsql, fparams).fetchall():
+        facets[facet].append({"value": value, "count": n, "selected": value in q.selected.get(facet, [])})
+    for facet, items in facets.items():
+        order = BINS.get(facet, ("", ()))[1]
+        items.sort(key=lambda i: (order.index(i["value"]) if i["value"] in order else len(order), str(i["value"])))
+    rsql, rparams = _results_sql(q, conds)
+    cur = con.execute(rsql, rparams)
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    total = rows[0]["total"] if rows else 0
+    for r in rows:
+        r.pop("total")
+        for k in ("reference_date", "secondary_date"):
+            r[k] = r[k].isoformat() if r[k] else None
+        r["thumbnail"] = f"api/products/{quote(r['product_id'], safe='')}/browse.png"
+    return {"total": total, "page": q.page, "page_size": q.page_size, "results": rows, "facets": facets,
+            "sql": {"results": literal_sql(rsql, rparams), "facets": literal_sql(fsql, fparams)},
+            "server_ms": round((time.perf_counter() - t0) * 1000, 1)}

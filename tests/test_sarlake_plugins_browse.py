@@ -1,0 +1,108 @@
+"""Browse UI: filter validation, faceted search and product files against a small lake whose rows are the truth.
+
+The JSON API behind Airflow's auth is exercised in-process (Airflow's own app, plugins loaded); the full story in
+a real browser is ``test_sarlake_plugins_browse_e2e.py``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import browse_lake
+import pytest
+
+from sarlake_plugins.browse.filters import FilterError, parse_query
+
+
+@pytest.fixture
+def lake(settings):
+    from lake.query import connect
+
+    browse_lake.build(settings)
+    return connect(settings)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ([("ref_from", "2024-13-45")], "is not a date"),
+    ([("aoi", "x' OR 1=1 --")], "looks like SQL"),
+    ([("q", "IFG; DROP TABLE products")], "looks like SQL"),
+    ([("region", "POINT(150 -33)")], "region is not a polygon"),
+    ([("region", '{"type": "LineString", "coordinates": [[0, 0], [1, 1]]}')], "LineString, not a Polygon"),
+    ([("region", "POLYGON((0 0, 1 0, 1 1, 0 0, 0 5))")], "first equal to the last"),
+    ([("tag", "UWE_7")], "unknown tag"),
+    ([("p_error", "0.5-0.6")], "is not a bin"),
+    ([("ref_from", "2024-05-01"), ("ref_to", "2024-01-01")], "range is empty"),
+    ([("sort", "1; DROP")], "not sortable"),
+    ([("colour", "red")], "unknown parameter"),
+    ([("page", "-1")], "out of range"),
+])
+def test_bad_filters_are_refused_with_a_message(params, message):
+    with pytest.raises(FilterError, match=message):
+        parse_query(params)
+
+
+def test_facets_and_results_match_the_lake(lake):
+    from sarlake_plugins.browse.search import search
+
+    r = search(parse_query([]), lake)
+    assert r["total"] == len(browse_lake.PREDICTED)
+    uwe = {i["value"]: i["count"] for i in r["facets"]["predicted_uwe"]}
+    assert uwe == {f"UWE_{k}": n for k, n in Counter(browse_lake.PREDICTED.values()).items()}
+    assert {i["value"]: i["count"] for i in r["facets"]["aoi"]} == dict(Counter(browse_lake.AOI_OF.values()))
+    # consensus: UWE_3 from two raters on one product; TNT_1 from one rater on another
+    assert {i["value"]: i["count"] for i in r["facets"]["tag"]} == {"UWE_3": 1, "TNT_1": 1}
+
+    r = search(parse_query([("predicted_uwe", "UWE_3"), ("sort", "product_id"), ("order", "asc")]), lake)
+    assert [p["product_id"] for p in r["results"]] == sorted(p for p, c in browse_lake.PREDICTED.items() if c == 3)
+    # a facet is counted under the other filters, not its own: every UWE class still shows its count
+    assert sum(i["count"] for i in r["facets"]["predicted_uwe"]) == len(browse_lake.PREDICTED)
+    # AOI counts are under the UWE_3 filter
+    want = Counter(browse_lake.AOI_OF[p] for p, c in browse_lake.PREDICTED.items() if c == 3)
+    assert {i["value"]: i["count"] for i in r["facets"]["aoi"]} == dict(want)
+
+
+def test_shown_sql_runs_in_sarlake_sql_and_gives_the_same_page(lake, settings):
+    from lake.query import run_sql
+    from sarlake_plugins.browse.search import search
+
+    r = search(parse_query([("aoi", "hawaii"), ("baseline", "12-23 d")]), lake)
+    table = run_sql(r["sql"]["results"], settings)
+    assert table.column("product_id").to_pylist() == [p["product_id"] for p in r["results"]]
+    assert r["results"] and all(p["aoi"] == "hawaii" for p in r["results"])
+
+
+def test_unknown_facet_value_and_region_lookup(lake):
+    from sarlake_plugins.browse.mapdata import map_features
+    from sarlake_plugins.browse.search import search
+
+    with pytest.raises(FilterError, match="'sydny' is not a value any product has"):
+        search(parse_query([("aoi", "sydny")]), lake)
+    region = [("region", "POLYGON((150.5 -34, 151 -34, 151 -33.5, 150.5 -33.5, 150.5 -34))")]
+    r = search(parse_query(region), lake)
+    assert {p["aoi"] for p in r["results"]} == {"sydney"} and r["total"] == 3
+    m = map_features(parse_query(region), lake)
+    assert [f["properties"]["name"] for f in m["aois"]["features"]] == ["sydney"]
+    assert len(m["products"]["features"]) == 3
+
+
+def test_files_are_served_only_from_inside_the_products_root(lake, settings, tmp_path):
+    from lake.write import update
+    from sarlake_plugins.browse.products import ProductNotFound, asset_path, layer_png, product_detail
+
+    assert asset_path(lake, "IFG_A_01", "browse").name == "browse.png"
+    png = layer_png(lake, "IFG_A_01", "coherence")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    d = product_detail(lake, "IFG_A_03")
+    assert {t["user"] for t in d["tags"]} == {"ann", "bob"} and d["met"]["id"] == "IFG_A_03"
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "browse.png").write_bytes(b"not yours")
+    update("products", [{"product_id": "IFG_A_01", "uri": str(outside)}], settings)
+    from lake.query import connect
+
+    with pytest.raises(ProductNotFound, match="outside the products root"):
+        asset_path(connect(settings), "IFG_A_01", "browse")
+    update("products", [{"product_id": "IFG_A_01", "uri": str(settings.products_root),
+                         "assets": '{"browse": {"href": "../../etc/passwd"}}'}], settings)
+    with pytest.raises(ProductNotFound, match="outside the products root"):
+        asset_path(connect(settings), "IFG_A_01", "browse")

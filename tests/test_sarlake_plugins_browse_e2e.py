@@ -1,0 +1,204 @@
+"""The browse UI in a real browser: headless Chromium drives a real Airflow API server started by the test.
+
+The story of issue 12: log in to Airflow, open the sarlake view, filter to UWE_3, open a product, tag it, see
+the facet count change, log out and see the data refused. The truth is the small lake the test writes
+(``tests/browse_lake.py``): which products are predicted UWE_3 and which tags they already carry.
+Screenshots of each view go to ``docs/img/`` when ``BROWSE_SCREENSHOTS=1``.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``make browser``) and Leaflet (``make browse-assets``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import browse_lake
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS_IMG = ROOT / "docs" / "img"
+PASSWORD = "tag-it-123"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def airflow(settings, tmp_path):
+    """A real ``airflow api-server`` on a free port, with the sarlake plugin and a small lake; stopped after."""
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium/chromedriver missing: run `make browser` (scripts/install_browser.sh)")
+    browse_lake.build(settings)
+    home = tmp_path / "airflow"
+    home.mkdir()
+    (home / "passwords.json").write_text(json.dumps({"ann": PASSWORD, "carol": PASSWORD}))
+    port = _free_port()
+    env = {**os.environ, "AIRFLOW_HOME": str(home), "SARLAKE_HOME": str(settings.home),
+           "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+           "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "no-dags"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+           "AIRFLOW__CORE__AUTH_MANAGER": "airflow.api_fastapi.auth.managers.simple.simple_auth_manager."
+                                          "SimpleAuthManager",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "ann:user,carol:viewer",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+           "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
+           "AIRFLOW__API_AUTH__JWT_SECRET": "browse-e2e-secret"}
+    bindir = Path(sys.executable).parent
+    subprocess.run([str(bindir / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+    log = (tmp_path / "api-server.log").open("w")
+    proc = subprocess.Popen([str(bindir / "airflow"), "api-server", "--port", str(port), "--host", "127.0.0.1"],
+                            env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 420  # a loaded 2-core machine starts it slowly
+        while True:
+            try:
+                urllib.request.urlopen(base + "/api/v2/monitor/health", timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    tail = (tmp_path / "api-server.log").read_text()[-3000:]
+                    raise RuntimeError("api-server did not start:\n" + tail) from None
+                time.sleep(1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture
+def browser():
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = shutil.which("chromium") or "chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=opts)
+    drv.implicitly_wait(0)
+    yield drv
+    drv.quit()
+
+
+def _wait(drv, cond, timeout=90):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(drv, timeout).until(cond)
+
+
+def _shot(drv, name: str) -> None:
+    if os.environ.get("BROWSE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        drv.save_screenshot(str(DOCS_IMG / f"browse-{name}.png"))
+
+
+def _count(drv, facet: str, value: str) -> int:
+    from selenium.webdriver.common.by import By
+
+    return int(drv.find_element(By.CSS_SELECTOR, f'[data-count-for="{facet}:{value}"]').text)
+
+
+def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    drv, base = browser, airflow
+    uwe3 = sorted(p for p, c in browse_lake.PREDICTED.items() if c == 3)
+    # not logged in: the page sends the browser to Airflow's login, the JSON API refuses
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(base + "/sarlake/browse/api/search")
+    assert refused.value.code == 401
+    drv.get(base + "/sarlake/browse/")
+    _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+    _shot(drv, "login")
+    drv.find_element(By.NAME, "username").send_keys("ann")
+    drv.find_element(By.NAME, "password").send_keys(PASSWORD)
+    drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, '[data-count-for="predicted_uwe:UWE_3"]')))
+    assert drv.find_element(By.ID, "user").text == "ann"
+    assert _count(drv, "predicted_uwe", "UWE_3") == len(uwe3)
+    # every product of the lake is in the first page, each with its browse thumbnail loaded
+    cards = drv.find_elements(By.CSS_SELECTOR, ".card")
+    assert len(cards) == len(browse_lake.PREDICTED)
+    _wait(drv, lambda d: all(d.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", i)
+                             for i in d.find_elements(By.CSS_SELECTOR, ".card img")))
+    _shot(drv, "search")
+
+    # the sarlake entry is in the Airflow UI's menu (the plugin's external view)
+    menu = json.loads(drv.execute_async_script(
+        "const cb = arguments[0]; fetch('/api/v2/plugins', {credentials: 'same-origin'}).then(r => r.text()).then(cb)"
+        " .catch(e => cb(JSON.stringify({error: String(e)})))"))
+    views = [v for p in menu.get("plugins", []) for v in p.get("external_views", [])]
+    assert any(v["href"] == "/sarlake/browse/" for v in views), menu
+
+    # filter to UWE_3: exactly the products the lake predicts UWE_3
+    drv.find_element(By.CSS_SELECTOR, 'input[data-facet="predicted_uwe"][data-value="UWE_3"]').click()
+    _wait(drv, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == len(uwe3))
+    shown = sorted(c.get_attribute("data-product") for c in drv.find_elements(By.CSS_SELECTOR, ".card"))
+    assert shown == uwe3
+    assert "UWE_3" in drv.find_element(By.ID, "sql").get_attribute("value")
+    # consensus UWE_3 among them, before: only the product ann and bob tagged UWE_3
+    before = sum(1 for u, p, t in browse_lake.TAGS if t == "UWE_3" and p in uwe3 and u == "ann")
+    assert _count(drv, "tag", "UWE_3") == before == 1
+
+    # open the other UWE_3 product (no tags yet) and tag it UWE_3 as ann
+    target = next(p for p in uwe3 if not any(tp == p for _, tp, _ in browse_lake.TAGS))
+    drv.find_element(By.CSS_SELECTOR, f'.card[data-product="{target}"] a.pid').click()
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), target))
+    _wait(drv, lambda d: d.execute_script("const i = document.querySelector('img.full');"
+                                          " return i && i.complete && i.naturalWidth > 0"))
+    assert len(drv.find_elements(By.CSS_SELECTOR, ".layers img")) == 3
+    assert "UWE_3" in drv.find_element(By.ID, "prediction").text
+    _shot(drv, "product")
+    drv.find_element(By.ID, "tag-comment").send_keys("unwrapping error across the fault")
+    drv.find_element(By.CSS_SELECTOR, 'button.tag[data-tag="UWE_3"]').click()
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "tags"), "unwrapping error across the fault"))
+    row = [r.text for r in drv.find_elements(By.CSS_SELECTOR, "#tags tr") if "fault" in r.text][0]
+    assert row.startswith("ann UWE_3")
+    assert "mine" in drv.find_element(By.CSS_SELECTOR, 'button.tag[data-tag="UWE_3"]').get_attribute("class")
+
+    # back to the results: the consensus-tag facet count went up by one
+    drv.find_element(By.LINK_TEXT, "← back to results").click()
+    _wait(drv, lambda d: d.find_elements(By.CSS_SELECTOR, '[data-count-for="tag:UWE_3"]')
+          and _count(d, "tag", "UWE_3") == before + 1)
+
+    # a bad filter: a clear message in the page, a 422 from the API, never a 500
+    drv.get(base + "/sarlake/browse/#search?ref_from=2024-13-45")
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "error"), "is not a date"))
+    _shot(drv, "bad-filter")
+
+    # the map: AOI outlines and footprints with Leaflet, no tile server
+    drv.get(base + "/sarlake/browse/#search")
+    _wait(drv, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".card")) == len(browse_lake.PREDICTED))
+    drv.find_element(By.ID, "nav-map").click()
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "map-info"), "2 AOIs"))
+    assert len(drv.find_elements(By.CSS_SELECTOR, "#map path.leaflet-interactive")) == 2 + len(browse_lake.PREDICTED)
+    _shot(drv, "map")
+
+    # log out: Airflow revokes the token; the old session cookie no longer gets data
+    token = drv.get_cookie("_token")["value"]
+    drv.get(base + "/api/v2/auth/logout")
+    req = urllib.request.Request(base + "/sarlake/browse/api/search", headers={"Cookie": f"_token={token}"})
+    with pytest.raises(urllib.error.HTTPError) as after:
+        urllib.request.urlopen(req)
+    assert after.value.code in (401, 403)  # Airflow: 401 without a token, 403 for a revoked one
+    assert b"product_id" not in after.value.read()
+    drv.get(base + "/sarlake/browse/")
+    _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
