@@ -51,5 +51,6 @@ cat <<MSG
 Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT    (logs: $logs/mlflow.log)
+Data Docs:   file://$SARLAKE_HOME/gx/uncommitted/data_docs/local_site/index.html   (Great Expectations; built by the quality_gate DAG)
 Stop both:   make down
 MSG
