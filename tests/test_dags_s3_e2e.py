@@ -20,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
 AOI_BBOX = ["14.40", "40.79", "14.46", "40.84"]  # Vesuvius flank, inside the SRTM3 tile shipped with the PGEs
 LOGICAL_DATE = "2024-02-10"
