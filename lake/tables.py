@@ -9,9 +9,10 @@ Layout rules (DuckDB reads faster from few large files than from many small ones
 * partition only by coarse, query-relevant fields (``product_type``, ``year(start_time)``); never by
   ``track`` (hundreds of values) -- tracks are clustered by the sort order instead, so Parquet row-group
   statistics prune them;
-* ``partition_from_key`` says whether the partition source columns of a row can never change for a
-  given key (e.g. a product id encodes its type and dates). The upsert then only reads the partitions
-  of the incoming rows; otherwise it reads every file whose key statistics may match.
+* ``partition_from_key`` says that a key's row is usually in the partition its incoming values give (a
+  product id encodes its type and dates). The upsert then reads those partitions first and looks up only
+  the keys it did not find there by their key column in the other files (``lake.keys``), so a row whose
+  partition value changed is moved, never duplicated. Otherwise every key is looked up that way.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class TableSpec:
         key: the natural key (Iceberg identifier fields); upserts match rows on it.
         partition: ``(source column, transform)`` pairs.
         sort: columns the writer sorts each file by (clusters values for min/max pruning).
-        partition_from_key: the partition source values never change for a key (see module doc).
+        partition_from_key: a key's row is usually in its incoming partition (see module doc).
         ignore_on_compare: bookkeeping columns that do not make a row "changed".
         keep_existing: columns whose stored value wins when the incoming value is null
             (facets filled in later by other steps, e.g. ``p_error``, ``status``).
@@ -273,6 +274,7 @@ PRODUCTS = TableSpec(
         col("run_id", "string", "Run (Airflow dag run or manual) that made the product."),
         col("version", "string", "Product version."),
         *_STAMPS,
+        col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
         col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
         col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
         col("quality_failures", "string", "Expectations the product failed (JSON list), when quarantined."),
@@ -304,14 +306,15 @@ PROVENANCE = TableSpec(
         col("dag_id", "string", "Airflow DAG id (null outside Airflow)."),
         col("task_id", "string", "Airflow task id."),
         col("runner", "string", "local or kubernetes."),
+        col("requester", "string", "Who asked for the run (the Airflow user who triggered it; null for schedules)."),
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
-    # A (product, run) has one start time (it comes from the product's met.json), so an upsert reads only
-    # that month instead of the whole history of every run.
-    partition=(("started_at", "month"),),
+    # Partitioned by the month the (product, run) was first catalogued: created_at is kept from the first
+    # write, so a re-run (whose started_at may fall in another month) updates its row where it is. An
+    # upsert finds its keys by their key column (lake.keys) and new rows go to the current month.
+    partition=(("created_at", "month"),),
     sort=("product_id",),
-    partition_from_key=True,
 )
 
 EVENTS = TableSpec(
@@ -330,6 +333,16 @@ EVENTS = TableSpec(
         col("updated", "timestamptz", "When the feed last updated the event (UTC)."),
         col("url", "string", "Event page."),
         col("raw", "string", "The feed's record as JSON."),
+        col("status", "string", "Feed status: automatic, reviewed or deleted."),
+        col("event_type", "string", "Feed event type: earthquake, quarry blast, ..."),
+        col("decision", "string", "Urgent-response decision: trigger or ignore."),
+        col("reason", "string", "Why the evaluator decided so (the rule that decided)."),
+        col("radius_km", "double", "AOI radius, (M - 5) / 2 x 150 km (triggers)."),
+        col("aoi", "string", "AOI made for the event (triggers), e.g. eq-us6000len8."),
+        col("tracks", "list<int>", "Tracks processed for the event (empty: the source's default tracks)."),
+        col("processing", "string", "Coseismic work: none, pending, done, failed, cancelled or unsupported."),
+        col("processed_updated", "timestamptz", "The revision (`updated`) the coseismic work was planned for."),
+        col("run_id", "string", "Airflow run that evaluated the latest revision."),
         *_STAMPS,
     ),
     key=("event_id",),
@@ -365,9 +378,155 @@ ARCHIVE_TRANSFERS = TableSpec(
     keep_first=("created_at", "recorded_at"),
 )
 
+PGE_VERSIONS = TableSpec(
+    name="pge_versions",
+    doc="Registry of PGE versions that can be run (again): code version, container image, date.",
+    columns=(
+        col("pge_name", "string", "PGE name, e.g. interferogram.", required=True),
+        col("version", "string", "PGE version (semantic), carried by product ids as -v{version}.", required=True),
+        col("code_version", "string", "Source revision the version was built from (git commit or package version)."),
+        col("image", "string", "Container image of the version: tag or digest (ghcr.io/sarlake/pge@sha256:...)."),
+        col("released", "date", "Date the version was registered for production."),
+        col("description", "string", "What changed."),
+        *_STAMPS,
+    ),
+    key=("pge_name", "version"),
+)
+
+PGE_RUNS = TableSpec(
+    name="pge_runs",
+    doc="Failed DAG runs, recorded by the DAG-level failure callback: where an operator looks first.",
+    columns=(
+        col("dag_id", "string", "Airflow DAG id.", required=True),
+        col("run_id", "string", "Airflow run id.", required=True),
+        col("state", "string", "Final state of the run (failed)."),
+        col("failed_tasks", "list<string>", "Failed task ids, with the map index of mapped tasks (task[3])."),
+        col("reason", "string", "Why the run failed (Airflow's reason, or the first failed task's error)."),
+        col("conf", "string", "The run's trigger conf as JSON."),
+        col("requester", "string", "Who triggered the run."),
+        col("logical_date", "timestamptz", "Logical date of the run."),
+        col("finished_at", "timestamptz", "When the callback recorded it (UTC)."),
+        *_STAMPS,
+    ),
+    key=("dag_id", "run_id"),
+    sort=("dag_id",),
+)
+
+USER_TAGS = TableSpec(
+    name="user_tags",
+    doc="Quality tags on products (ARIA's faceted tags, e.g. UWE_2), one row per product, user and tag type.",
+    columns=(
+        col("product_id", "string", "Tagged product.", required=True),
+        col("user", "string", "Who tagged it (the logged-in user; 'sim-rater-NN' for the simulated crowd).",
+            required=True),
+        col("tag_type", "string", "UWE, TNS, TNT, ION, ORB, DME, PML, PMR, PCE, RFI or COH.", required=True),
+        col("intensity", "int", "0 = checked and absent, 1 = light, 2 = moderate, 3 = severe."),
+        col("tagged_at", "timestamptz", "When the user tagged it (UTC)."),
+        col("comment", "string", "Free text."),
+        col("source", "string", "human or simulated."),
+        *_STAMPS,
+    ),
+    key=("product_id", "user", "tag_type"),
+    sort=("product_id",),
+)
+
+TAG_CONSENSUS = TableSpec(
+    name="tag_consensus",
+    doc="Consensus of the user tags per product and tag type: majority vote and Dawid-Skene.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("tag_type", "string", "Tag type.", required=True),
+        col("majority_intensity", "int", "Most frequent intensity (ties go to the higher one)."),
+        col("ds_intensity", "int", "Dawid-Skene estimate (crowd-kit), weighting raters by their confusion."),
+        col("ds_confidence", "double", "Dawid-Skene posterior probability of ds_intensity."),
+        col("intensity", "int", "The consensus label: ds_intensity when raters disagree, else the majority."),
+        col("raters", "int", "Number of raters who tagged this type on this product."),
+        col("agreement", "double", "Share of raters who gave the majority intensity (0-1)."),
+        *_STAMPS,
+    ),
+    key=("product_id", "tag_type"),
+    sort=("product_id",),
+)
+
+QA_FEATURES = TableSpec(
+    name="qa_features",
+    doc="QA features of each product (pges.qa), one row per product and feature-set version.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("feature_set", "string", "Feature-set version, e.g. qa-features-1.", required=True),
+        col("features", "string", "Feature values as JSON (name -> number or null)."),
+        col("degraded", "boolean", "Some inputs were missing: the features that need them are null."),
+        col("missing_inputs", "list<string>", "Inputs that were missing (coherence, wrapped, conncomp, dem)."),
+        col("unw_uri", "string", "Unwrapped-phase raster the features were computed from."),
+        col("computed_at", "timestamptz", "When the features were computed (UTC)."),
+        *_STAMPS,
+    ),
+    key=("product_id", "feature_set"),
+    sort=("product_id",),
+)
+
+QA_PREDICTIONS = TableSpec(
+    name="qa_predictions",
+    doc="p(error|I) of each product by each registered QA model version.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("model_name", "string", "Registered MLflow model.", required=True),
+        col("model_version", "string", "Its version.", required=True),
+        col("p_error", "double", "Probability of an unwrapping error of intensity >= 2 (0-1)."),
+        col("uwe_class", "int", "Predicted UWE intensity (0-3)."),
+        col("class_probabilities", "string", "JSON list of p(UWE_0..3)."),
+        col("degraded", "boolean", "Scored from a reduced feature set (missing inputs)."),
+        col("feature_set", "string", "Feature-set version used."),
+        col("predicted_at", "timestamptz", "When it was scored (UTC)."),
+        col("run_id", "string", "Run that scored it."),
+        *_STAMPS,
+    ),
+    key=("product_id", "model_name", "model_version"),
+    sort=("product_id",),
+)
+
+PRODUCT_LINEAGE = TableSpec(
+    name="product_lineage",
+    doc="Reprocessed versions of a product and which one is the default (the better-scored).",
+    columns=(
+        col("product_id", "string", "A version of the product (original or reprocessed).", required=True),
+        col("original_id", "string", "The product it is a version of (itself for the original).", required=True),
+        col("reason", "string", "Why it was made, e.g. 'p_error 0.93 > 0.5'."),
+        col("parameters", "string", "Processing parameters of this version as JSON."),
+        col("p_error", "double", "Its QA score."),
+        col("is_default", "boolean", "The version users get by default (lowest p_error)."),
+        col("run_id", "string", "Run that made or chose it."),
+        *_STAMPS,
+    ),
+    key=("product_id", "original_id"),
+    sort=("original_id",),
+)
+
+QA_TRAINING_SET = TableSpec(
+    name="qa_training_set",
+    doc="Products of QA training sets with their consensus UWE label and fixed split (truth kept elsewhere).",
+    columns=(
+        col("product_id", "string", "Product of the set.", required=True),
+        col("dataset_id", "string", "Labelled set it belongs to.", required=True),
+        col("scene_id", "string", "Simulated scene; the split is by scene."),
+        col("split", "string", "train or test (held out)."),
+        col("uwe_label", "int", "Consensus UWE intensity from tag_consensus."),
+        col("raters", "int", "Raters behind the label."),
+        col("agreement", "double", "Their agreement (0-1)."),
+        col("missing_inputs", "list<string>", "Inputs left out of the product's features."),
+        *_STAMPS,
+    ),
+    key=("product_id", "dataset_id"),
+    sort=("dataset_id", "product_id"),
+)
+
 #: All lake tables by name.
-TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS,
-                                                    ARCHIVE_TRANSFERS)}
+#: All lake tables by name.
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, ARCHIVE_TRANSFERS, PGE_VERSIONS, PGE_RUNS,
+              USER_TAGS, TAG_CONSENSUS, QA_FEATURES, QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
+}
 
 
 def table_names() -> list[str]:

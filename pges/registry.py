@@ -59,15 +59,39 @@ PGES: dict[str, PGESpec] = {
         ),
         PGESpec(
             "ingest",
-            "External unwrapped interferograms (GeoTIFF, ROI_PAC, GAMMA) -> L2_IFG products (COGs, met.json).",
+            "External unwrapped interferograms (GeoTIFF, ROI_PAC, GAMMA, ISCE2, GMTSAR, MintPy) -> L2_IFG products.",
             "pges.ingest.config:IngestParameters",
             "pges.ingest.pge:run",
+        ),
+        PGESpec(
+            "unwrap",
+            "A wrapped interferogram from another processor (+ coherence) -> unwrapped L2_IFG (COGs, browse).",
+            "pges.unwrap.config:UnwrapParameters",
+            "pges.unwrap.pge:run",
         ),
         PGESpec(
             "timeseries",
             "L2_IFG products -> L3_TS: SBAS displacement time series, velocity, closure check, GNSS comparison.",
             "pges.timeseries.config:TimeseriesParameters",
             "pges.timeseries.pge:run",
+        ),
+        PGESpec(
+            "qa",
+            "L2 interferograms -> QA features and p(error|I) from a registered model (qa.jsonl).",
+            "pges.qa.config:QAParameters",
+            "pges.qa.pge:run",
+        ),
+        PGESpec(
+            "qa_dataset",
+            "Labelled set of simulated interferograms (all 11 artefact types), truth kept apart, for QA training.",
+            "pges.train.config:DatasetParameters",
+            "pges.train.pge:run_dataset",
+        ),
+        PGESpec(
+            "train",
+            "Fit the QA classifiers on a labelled set, log them to MLflow, register them and move the aliases.",
+            "pges.train.config:TrainParameters",
+            "pges.train.pge:run_train",
         ),
     )
 }

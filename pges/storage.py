@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -23,6 +24,22 @@ from pges.errors import InputValidationError, ProcessingError
 __all__ = ["Publisher", "is_s3", "join_uri", "local_path", "s3_client", "split_s3"]
 
 logger = logging.getLogger(__name__)
+
+
+#: Ids that become folder names (products, acquisitions). The same rule as ``lake.names.ID_PATTERN`` (pges
+#: cannot import lake; tests/test_lake_names.py asserts the two agree).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,254}$"
+_ID = re.compile(ID_PATTERN)
+
+
+def check_product_id(product_id: str) -> str:
+    """Return ``product_id`` if it is one safe folder name; else raise InputValidationError (exit 2)."""
+    if not isinstance(product_id, str) or not _ID.fullmatch(product_id) or set(product_id) == {"."}:
+        raise InputValidationError(
+            f"product id {product_id!r} is not valid: use 1-255 letters, digits or '._:+-', starting with a "
+            "letter or digit (no '/', spaces or '..')"
+        )
+    return product_id
 
 
 def is_s3(uri: str) -> bool:
@@ -94,7 +111,8 @@ class Publisher:
         self.output_dir = output_dir.rstrip("/") if is_s3(output_dir) else output_dir
 
     def met_uri(self, product_id: str) -> str:
-        """URI of a published product's met.json."""
+        """URI of a published product's met.json (the id must be one safe folder name)."""
+        check_product_id(product_id)
         if is_s3(self.output_dir):
             return f"{self.output_dir}/{product_id}/{product_id}.met.json"
         base = local_path(self.output_dir)
@@ -123,7 +141,14 @@ class Publisher:
     def _move(self, product_id: str, staged: Path) -> None:
         base = local_path(self.output_dir)
         assert base is not None
-        base.mkdir(parents=True, exist_ok=True)
+        check_product_id(product_id)
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputValidationError(
+                f"output_dir {self.output_dir} cannot be created ({exc.strerror or exc}); "
+                "choose a writable output folder"
+            ) from exc
         final = base / product_id
         token = uuid.uuid4().hex[:8]
         try:
@@ -152,6 +177,7 @@ class Publisher:
         new data files. On any failure everything this call wrote is deleted again: the product is either
         complete and visible or absent.
         """
+        check_product_id(product_id)
         bucket, prefix = split_s3(self.output_dir)
         client = s3_client()
         files = sorted(p for p in staged.rglob("*") if p.is_file())

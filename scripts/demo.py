@@ -82,12 +82,34 @@ def main() -> None:
     velocity = sorted((home / "products" / "L3_TS").rglob("velocity.png"))
     print(f"velocity map: {velocity[-1] if velocity else 'none'} ({time.monotonic() - t:.0f} s)")
 
+    t = step("The analysts' catalogue: dbt build of the staging views, marts and tests (sarlake dbt build)")
+    run(BIN / "sarlake", "dbt", "build", env=env)
+    run(BIN / "sarlake", "sql", "SELECT aoi, track, direction, good_interferograms, dates, network_connected, ready "
+        "FROM catalogue.marts.mart_timeseries_readiness ORDER BY ALL", env=env)
+    print(f"catalogue built ({time.monotonic() - t:.0f} s); docs: make docs")
+
     step("Browse images")
     browse = sorted((home / "products").rglob("*.png"))
     for png in browse[:10]:
         print(png)
     if not browse:
         sys.exit("demo: no browse image was made")
+
+    t = step("QA: a champion model (trained once, on a small simulated labelled set: sarlake qa train)")
+    run(BIN / "sarlake", "qa", "train", "--scenes", "24", "--quick", "--if-no-champion", "--model", "random_forest",
+        "--model", "gradient_boosting", "--model", "mlp_browse", env=env)
+    print(f"({time.monotonic() - t:.0f} s; the full run is `make train`)")
+
+    t = step("QA: p(error|I) of the forward products (sarlake qa run), the quality table")
+    run(BIN / "sarlake", "qa", "run", env=env)
+    run(
+        BIN / "sarlake", "sql",
+        "SELECT product_id, round(p_error, 3) AS p_error, predicted_uwe, model_name, model_version, degraded "
+        "FROM product_quality WHERE product_type = 'L2_IFG' ORDER BY p_error DESC",
+        env=env,
+    )
+    run(BIN / "sarlake", "qa", "report", env=env)
+    print(f"({time.monotonic() - t:.0f} s)")
 
     step("Next")
     print("Open the Airflow UI (forward DAG, its runs and logs) and the MLflow UI:  make up")
