@@ -83,7 +83,8 @@ def test_ingest_and_timeseries_on_s3_only(s3, tmp_path) -> None:
     remote = _pge("ingest", {"inputs": [f"s3://inputs/roipac_unw/{u}" for u in unw], "output_dir": "s3://outputs/l2",
                              "parameters": {**params, "coherence": [f"s3://inputs/gamma_coherence/{c}" for c in coh]}},
                   endpoint, tmp_path / "remote")
-    local = _pge("ingest", {"inputs": [str(DATA / "roipac_unw" / u) for u in unw], "output_dir": str(tmp_path / "l2"),
+    local = _pge("ingest", {"inputs": [str(DATA / "roipac_unw" / u) for u in unw],
+                            "output_dir": str(tmp_path / "l2"),
                             "parameters": {**params, "coherence": [str(DATA / "gamma_coherence" / c) for c in coh]}},
                  None, tmp_path / "local")
     met_uris = [p["met_uri"] for p in remote["products"]]
@@ -94,7 +95,8 @@ def test_ingest_and_timeseries_on_s3_only(s3, tmp_path) -> None:
         met = json.loads(client.get_object(Bucket="outputs", Key=key)["Body"].read())
         for asset in met["assets"].values():
             if "sarlake:sha256" in asset:
-                body = client.get_object(Bucket="outputs", Key=f"{key.rsplit('/', 1)[0]}/{asset['href']}")["Body"].read()
+                obj = f"{key.rsplit('/', 1)[0]}/{asset['href']}"
+                body = client.get_object(Bucket="outputs", Key=obj)["Body"].read()
                 assert hashlib.sha256(body).hexdigest() == asset["sarlake:sha256"]
     keys = [o["Key"] for o in client.list_objects_v2(Bucket="outputs").get("Contents", [])]
     assert not [k for k in keys if ".partial-" in k]
