@@ -51,6 +51,17 @@ def _make(settings: Any, n: int, kib: int) -> int:
 
 def run(products: int = 1000, kib: int = 256) -> list[dict[str, Any]]:
     """Roll ``products`` products of ``kib`` KiB each; return the benchmark rows."""
+    saved = os.environ.get("SARLAKE_HOME")
+    try:
+        return _run(products, kib)
+    finally:
+        if saved is None:
+            os.environ.pop("SARLAKE_HOME", None)
+        else:
+            os.environ["SARLAKE_HOME"] = saved
+
+
+def _run(products: int, kib: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="sarlake-bench-archive-") as tmp:
         os.environ["SARLAKE_HOME"] = str(Path(tmp) / "home")
         from lake.archive_roll import run_roll

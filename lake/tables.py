@@ -277,6 +277,7 @@ PRODUCTS = TableSpec(
         col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
         col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
         col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
+        col("quality_failures", "string", "Expectations the product failed (JSON list), when quarantined."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),

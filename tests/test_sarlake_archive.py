@@ -388,3 +388,19 @@ class _Later(datetime):
     @classmethod
     def now(cls, tz=None):
         return datetime.now(tz) + cls.shift
+
+
+def test_lake_verify_includes_the_archive_tier(lake, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 1)
+    _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
+    (pid,) = truth
+    (Path(lake.daac.root) / "L2_IFG" / pid / "browse.png").unlink()
+    result = CliRunner().invoke(cli, ["lake", "verify", "--json"])
+    assert result.exit_code == 1
+    kinds = {(f["kind"], f["product_id"]) for f in json.loads(result.output)["findings"]}
+    assert ("archive_missing_file", pid) in kinds

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -20,7 +21,7 @@ def lake() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-checksums", is_flag=True, help="Do not recompute the assets' sha256 (faster; files still checked).")
 def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
-    """Compare the catalogue with the hot products in storage; exit 0 only when they agree."""
+    """Compare the catalogue with storage (hot products, and the DAAC archive tier); exit 0 only when they agree."""
     from lake.settings import get_settings
     from lake.verify import repair
     from lake.verify import verify as run_verify
@@ -32,6 +33,7 @@ def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
         report = repaired.after
     else:
         report = run_verify(settings, checksums=not no_checksums)
+    _add_archive_tier(report, settings, checksums=not no_checksums)
     if as_json:
         doc = report.to_dict()
         if repaired is not None:
@@ -48,3 +50,13 @@ def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
         click.echo(f"checked {checked}: {verdict}")
     if not report.consistent:
         raise click.exceptions.Exit(1)
+
+
+def _add_archive_tier(report: Any, settings: Any, *, checksums: bool) -> None:
+    """Append the archive-tier findings (``lake.archive_verify``: DAAC archive files, deliveries) to ``report``."""
+    from lake.archive_verify import verify_archive
+    from lake.verify import Finding
+
+    found = verify_archive(settings, checksums=checksums)
+    report.findings += [Finding(f.kind, f.table, f.product_id, f.path, f.detail) for f in found]
+    report.checked["archive_findings"] = len(found)

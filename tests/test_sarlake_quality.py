@@ -1,0 +1,89 @@
+"""The data-quality gate (Great Expectations 1.x): bad products are quarantined with the reason, good ones published."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def _cog(path: Path, data: np.ndarray) -> None:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with rasterio.open(path, "w", driver="GTiff", width=data.shape[1], height=data.shape[0], count=1,
+                       dtype="float32", crs="EPSG:4326", transform=from_origin(14.4, 40.84, 0.001, 0.001),
+                       nodata=np.nan) as ds:
+        ds.write(data.astype("float32"), 1)
+
+
+def _product(settings, pid: str, **overrides) -> dict:
+    folder = Path(settings.products_root) / pid
+    rng = np.random.default_rng(0)
+    phase = rng.normal(0, 3, (40, 40))
+    if overrides.pop("mostly_nan", False):
+        phase[:, :34] = np.nan
+    _cog(folder / "unwrapped_phase.tif", phase)
+    _cog(folder / "coherence.tif", rng.uniform(0.2, 0.9, (40, 40)))
+    (folder / f"{pid}.met.json").write_text("{}")
+    row = {"product_id": pid, "product_type": "L2_IFG", "start_time": datetime(2024, 1, 1, tzinfo=UTC),
+           "end_time": datetime(2024, 1, 13, tzinfo=UTC), "west": 14.40, "south": 40.79, "east": 14.46,
+           "north": 40.84, "footprint_wkt": "POLYGON ((14.41 40.80, 14.45 40.80, 14.45 40.83, 14.41 40.80))",
+           "coherence_mean": 0.6, "uri": str(folder), "met_uri": str(folder / f"{pid}.met.json"),
+           "assets": json.dumps({"unw": {"href": "unwrapped_phase.tif", "sarlake:sha256": "ab" * 32,
+                                         "file:size": 100}})}
+    row.update(overrides)
+    return row
+
+
+def test_gate_quarantines_each_bad_product_for_its_own_reason(settings) -> None:
+    from lake.catalog import init_lake, load_table
+    from lake.write import upsert
+    from sarlake.workflows.quality import data_docs_index, gate_products
+
+    init_lake(settings)
+    rows = [
+        _product(settings, "GOOD"),
+        _product(settings, "COH", coherence_mean=1.4),
+        _product(settings, "OUTSIDE", footprint_wkt="POLYGON ((15 41, 15.1 41, 15.1 41.1, 15 41))"),
+        _product(settings, "BACKWARDS", end_time=datetime(2023, 12, 1, tzinfo=UTC)),
+        _product(settings, "NOSUM", assets=json.dumps({"unw": {"href": "unwrapped_phase.tif", "file:size": 100}})),
+        _product(settings, "HOLES", mostly_nan=True),
+    ]
+    upsert("products", rows, settings)
+    result = gate_products(None, settings)
+    assert result.checked == 6 and result.published == ["GOOD"]
+    reasons = {pid: " ".join(why) for pid, why in result.quarantined.items()}
+    assert set(reasons) == {"COH", "OUTSIDE", "BACKWARDS", "NOSUM", "HOLES"}
+    assert "column=coherence_mean" in reasons["COH"]
+    assert "column=footprint_in_bbox" in reasons["OUTSIDE"]
+    assert "column_A=end_time" in reasons["BACKWARDS"]
+    assert "column=checksums_present" in reasons["NOSUM"]
+    assert "column=nan_share" in reasons["HOLES"]
+    stored = {r["product_id"]: r for r in load_table("products", settings).scan().to_arrow().to_pylist()}
+    assert stored["GOOD"]["status"] == "published" and stored["GOOD"]["quality_failures"] is None
+    assert stored["COH"]["status"] == "quarantined"
+    assert any("coherence_mean" in x for x in json.loads(stored["COH"]["quality_failures"]))
+    assert len(stored) == 6  # kept, never deleted
+    assert data_docs_index(settings).is_file()
+    assert "products" in data_docs_index(settings).read_text()
+
+
+@pytest.mark.parametrize("suite", ["acquisitions", "events", "qa_predictions"])
+def test_other_suites_flag_out_of_range_rows(settings, suite) -> None:
+    import pandas as pd
+
+    from sarlake.workflows.quality import run_suite
+
+    frames = {
+        "acquisitions": pd.DataFrame({"acquisition_id": ["a", "b"], "direction": ["A", "X"],
+                                      "wavelength_m": [0.0555, 0.0555], "south": [40.0, 40.0], "north": [41.0, 41.0]}),
+        "events": pd.DataFrame({"event_id": ["e1", "e2"], "magnitude": [6.1, 12.0], "lat": [35.0, 35.0],
+                                "lon": [139.0, 139.0], "alert": ["green", "green"]}),
+        "qa_predictions": pd.DataFrame({"product_id": ["p1", "p2"], "p_error": [0.2, 1.3]}),
+    }
+    assert set(run_suite(suite, frames[suite], settings)) == {frames[suite].iloc[1, 0]}
