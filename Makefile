@@ -18,6 +18,8 @@ PYTHON_BIN ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 MANIFEST := models/target/manifest.json
+LEAFLET_VERSION ?= 1.9.4
+LEAFLET := sarlake_plugins/browse/vendor/node_modules/leaflet/dist/leaflet.js
 DOCS_PORT ?= 8081
 
 .PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train browse-assets browser
@@ -37,9 +39,9 @@ $(VENV): pyproject.toml uv.lock | $(UV)
 $(MANIFEST): $(VENV) models/dbt_project.yml models/profiles.yml $(wildcard models/*/*.sql models/*/*.yml)
 	.venv/bin/sarlake dbt manifest >/dev/null
 
-setup: $(VENV) $(MANIFEST)  ## create .venv from uv.lock (and the dbt manifest)
+setup: $(VENV) $(MANIFEST) $(LEAFLET)  ## create .venv from uv.lock (and the dbt manifest, the map library)
 
-demo: $(VENV) $(MANIFEST)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
+demo: $(VENV) $(MANIFEST) $(LEAFLET)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
 	.venv/bin/python scripts/demo.py
 
 TRAIN_SCENES ?= 420
@@ -47,8 +49,9 @@ TRAIN_WORKERS ?= 2
 train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 4 models in MLflow, champion by comparison
 	.venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS)
 
-test: $(VENV) $(MANIFEST)  ## set up and run every test (slow end-to-end ones included)
+test: $(VENV) $(MANIFEST) $(LEAFLET)  ## set up and run every test (slow end-to-end ones included)
 	bash scripts/postgres.sh ensure  # the lake tests also run on a real PostgreSQL catalogue
+	bash scripts/install_browser.sh  # Debian's chromium + chromium-driver for the browse UI's browser tests
 	.venv/bin/python -m pytest -q -p no:cacheprovider
 
 catalogue: $(VENV) $(MANIFEST)  ## build the analysts' catalogue (dbt staging views, marts, tests) over the lake
@@ -69,7 +72,7 @@ lint: $(VENV)  ## ruff and mypy
 	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts
 	.venv/bin/mypy lake pges sarlake
 
-up: $(VENV)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
+up: $(VENV) $(MANIFEST) $(LEAFLET)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
 	bash scripts/up.sh
 
 down:  ## stop what `make up` started
@@ -78,9 +81,10 @@ down:  ## stop what `make up` started
 clean:  ## remove the embedded lake (var/); keeps .venv
 	rm -rf var
 
-LEAFLET_VERSION ?= 1.9.4
-browse-assets:  ## install Leaflet from the npm registry into the browse UI's vendor folder (served by the plugin)
+$(LEAFLET):
 	npm install --no-audit --no-fund --prefix sarlake_plugins/browse/vendor leaflet@$(LEAFLET_VERSION)
+
+browse-assets: $(LEAFLET)  ## install Leaflet from the npm registry into the browse UI's vendor folder (served by the plugin)
 
 browser:  ## install Debian's chromium and chromium-driver (the browse UI's browser tests; needs root)
 	scripts/install_browser.sh
