@@ -13,6 +13,16 @@ select
     "updated",
     "url",
     "raw",
+    "status",
+    "event_type",
+    "decision",
+    "reason",
+    "radius_km",
+    "aoi",
+    "tracks",
+    "processing",
+    "processed_updated",
+    "run_id",
     "created_at",
     "updated_at"
 from {{ source('lake', 'events') }}

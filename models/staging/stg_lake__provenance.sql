@@ -15,6 +15,7 @@ select
     "dag_id",
     "task_id",
     "runner",
+    "requester",
     "created_at",
     "updated_at"
 from {{ source('lake', 'provenance') }}
