@@ -20,7 +20,7 @@ VENV := .venv/.synced
 MANIFEST := models/target/manifest.json
 DOCS_PORT ?= 8081
 
-.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs
+.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,6 +41,11 @@ setup: $(VENV) $(MANIFEST)  ## create .venv from uv.lock (and the dbt manifest)
 
 demo: $(VENV) $(MANIFEST)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
 	.venv/bin/python scripts/demo.py
+
+TRAIN_SCENES ?= 420
+TRAIN_WORKERS ?= 2
+train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 4 models in MLflow, champion by comparison
+	.venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS)
 
 test: $(VENV) $(MANIFEST)  ## set up and run every test (slow end-to-end ones included)
 	.venv/bin/python -m pytest -q -p no:cacheprovider

@@ -142,6 +142,9 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         if not read_only:
             location = location.removeprefix("file://")
         con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
+    from lake.views import create_views
+
+    create_views(con, _lake_tables(settings))
     _attach_catalogue(con, settings)
     if read_only:
         seal(con, _prefix(settings.warehouse))

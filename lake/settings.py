@@ -32,7 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings", "is_remote"]
+__all__ = ["DaacSettings", "KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings",
+           "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -131,6 +132,30 @@ class UrgentSettings(BaseModel):
     )
 
 
+class DaacSettings(BaseModel):
+    """Delivery to the DAAC archive and the hot lake's retention (``SARLAKE_DAAC__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field("", description="Archive location (folder or s3://). Default <home>/daac/archive.")
+    hot_retention_days: float = Field(30.0, ge=0, description="Days a product stays hot before it is rolled.")
+    cache_ttl_days: float = Field(7.0, gt=0, description="Days a product brought back from the archive stays hot.")
+    transport: Literal["folder", "sns_sqs"] = Field("folder", description="How CNM messages travel.")
+    outbox: str = Field("", description="Folder of outgoing CNM-S (folder transport). Default <home>/daac/outbox.")
+    inbox: str = Field("", description="Folder of incoming CNM-R (folder transport). Default <home>/daac/inbox.")
+    sns_topic_arn: str = Field("", description="SNS topic of the CNM-S messages (sns_sqs transport).")
+    sqs_queue_url: str = Field("", description="SQS queue of the CNM-R messages (sns_sqs transport).")
+    aws_endpoint: str = Field("", description="SNS/SQS endpoint URL; empty means AWS's default.")
+    aws_conn_id: str = Field("aws_default", description="Airflow connection the archive_roll DAG uses for SNS/SQS.")
+    provider: str = Field("sarlake", description="CNM provider name.")
+    collection_prefix: str = Field("SARLAKE_", description="CNM collection = prefix + product type.")
+    exclude_statuses: tuple[str, ...] = Field(("quarantined",), description="Product statuses never delivered.")
+    retry_base_seconds: float = Field(300.0, ge=0, description="Back-off after a first failed attempt (doubles).")
+    retry_max_seconds: float = Field(86400.0, ge=0, description="Longest back-off between attempts.")
+    max_attempts: int = Field(8, ge=1, description="Attempts per product version before an operator must look.")
+    io_threads: int = Field(8, ge=1, le=64, description="Threads copying, verifying and deleting files.")
+
+
 class Settings(BaseSettings):
     """Every knob of sarlake; embedded defaults under ``home``."""
 
@@ -149,6 +174,7 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)  # type: ignore[arg-type]
     runner: Literal["local", "kubernetes"] = Field("local", description="How PGEs run: subprocess or pod.")
     k8s: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
+    daac: DaacSettings = Field(default_factory=DaacSettings)  # type: ignore[arg-type]
     acquisition_source: str = Field(
         "simulated",
         pattern=r"^(simulated|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
@@ -177,6 +203,13 @@ class Settings(BaseSettings):
     )
     commit_lock_lease_s: float = Field(
         60.0, gt=0, description="Lease of the lock writers take after a conflict (bounds a killed holder's block)."
+    )
+    mlflow_artifact_root: str = Field(
+        "", description="Where MLflow stores model artifacts (folder or s3://). Default <home>/mlartifacts."
+    )
+    qa_model_name: str = Field("sarlake-qa-uwe", description="Registered MLflow model of QA p(error|I).")
+    qa_max_p_error: float = Field(
+        0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
     )
 
     @classmethod
@@ -213,10 +246,15 @@ class Settings(BaseSettings):
             self.scratch = str(home / "scratch")
         if not self.catalogue_db:
             self.catalogue_db = str(home / "catalogue" / "catalogue.duckdb")
+        for name, sub in (("root", "archive"), ("outbox", "outbox"), ("inbox", "inbox")):
+            if not getattr(self.daac, name):
+                setattr(self.daac, name, str(home / "daac" / sub))
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
         if not self.urgent.feed_url:
             self.urgent.feed_url = str(home / "feeds" / "events.geojson")
+        if not self.mlflow_artifact_root:
+            self.mlflow_artifact_root = str(home / "mlartifacts")
         return self
 
     @model_validator(mode="after")
@@ -240,7 +278,7 @@ class Settings(BaseSettings):
                 for sub, subval in value.items():
                     if subval is None:
                         continue
-                    text = json.dumps(subval) if isinstance(subval, dict) else str(subval)
+                    text = json.dumps(subval) if isinstance(subval, dict | list) else str(subval)
                     env[f"SARLAKE_{name.upper()}__{sub.upper()}"] = text
             elif value is not None:
                 env[f"SARLAKE_{name.upper()}"] = str(value)

@@ -275,12 +275,14 @@ PRODUCTS = TableSpec(
         col("version", "string", "Product version."),
         *_STAMPS,
         col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
+        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
+        col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),
     sort=("track", "start_time"),
     partition_from_key=True,
-    keep_existing=("p_error", "status"),
+    keep_existing=("p_error", "status", "tier"),
     defaults={"status": "pending"},
 )
 
@@ -346,6 +348,35 @@ EVENTS = TableSpec(
     sort=("time",),
 )
 
+ARCHIVE_TRANSFERS = TableSpec(
+    name="archive_transfers",
+    doc="Every step of every delivery to the DAAC archive (lake.archive_roll), one row per transfer and step.",
+    columns=(
+        col("transfer_id", "string", "<product>.v<version>.a<attempt>; also the CNM identifier.", required=True),
+        col("step", "string", "selected, copied, verified, notified, acknowledged, catalogued, hot_deleted, "
+            "failed, restored, evicted; cnm_r_unknown / cnm_r_malformed for messages matching no transfer.",
+            required=True),
+        col("product_id", "string", "Product delivered."),
+        col("version", "string", "Product version delivered."),
+        col("attempt", "int", "Attempt number (1 first; a failed attempt is retried as the next)."),
+        col("hot_uri", "string", "Product folder in the hot lake."),
+        col("archive_uri", "string", "Product folder at the archive."),
+        col("files", "string", "Files as JSON: name, hot_uri, uri (archive), size, sha256."),
+        col("bytes", "long", "Total bytes of the files."),
+        col("reason", "string", "Why the step failed (or what the note is about)."),
+        col("error_code", "string", "The DAAC's CNM-R error code on a FAILURE answer."),
+        col("failed_step", "string", "The step that failed (on a 'failed' row)."),
+        col("next_attempt_at", "timestamptz", "Earliest retry after a failure (exponential back-off)."),
+        col("message", "string", "The CNM-S sent (on 'notified') or the message text of a note."),
+        col("recorded_at", "timestamptz", "When the step was recorded (UTC)."),
+        *_STAMPS,
+    ),
+    key=("transfer_id", "step"),
+    sort=("transfer_id",),
+    ignore_on_compare=("created_at", "updated_at", "recorded_at"),
+    keep_first=("created_at", "recorded_at"),
+)
+
 PGE_VERSIONS = TableSpec(
     name="pge_versions",
     doc="Registry of PGE versions that can be run (again): code version, container image, date.",
@@ -380,10 +411,121 @@ PGE_RUNS = TableSpec(
     sort=("dag_id",),
 )
 
+USER_TAGS = TableSpec(
+    name="user_tags",
+    doc="Quality tags on products (ARIA's faceted tags, e.g. UWE_2), one row per product, user and tag type.",
+    columns=(
+        col("product_id", "string", "Tagged product.", required=True),
+        col("user", "string", "Who tagged it (the logged-in user; 'sim-rater-NN' for the simulated crowd).",
+            required=True),
+        col("tag_type", "string", "UWE, TNS, TNT, ION, ORB, DME, PML, PMR, PCE, RFI or COH.", required=True),
+        col("intensity", "int", "0 = checked and absent, 1 = light, 2 = moderate, 3 = severe."),
+        col("tagged_at", "timestamptz", "When the user tagged it (UTC)."),
+        col("comment", "string", "Free text."),
+        col("source", "string", "human or simulated."),
+        *_STAMPS,
+    ),
+    key=("product_id", "user", "tag_type"),
+    sort=("product_id",),
+)
+
+TAG_CONSENSUS = TableSpec(
+    name="tag_consensus",
+    doc="Consensus of the user tags per product and tag type: majority vote and Dawid-Skene.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("tag_type", "string", "Tag type.", required=True),
+        col("majority_intensity", "int", "Most frequent intensity (ties go to the higher one)."),
+        col("ds_intensity", "int", "Dawid-Skene estimate (crowd-kit), weighting raters by their confusion."),
+        col("ds_confidence", "double", "Dawid-Skene posterior probability of ds_intensity."),
+        col("intensity", "int", "The consensus label: ds_intensity when raters disagree, else the majority."),
+        col("raters", "int", "Number of raters who tagged this type on this product."),
+        col("agreement", "double", "Share of raters who gave the majority intensity (0-1)."),
+        *_STAMPS,
+    ),
+    key=("product_id", "tag_type"),
+    sort=("product_id",),
+)
+
+QA_FEATURES = TableSpec(
+    name="qa_features",
+    doc="QA features of each product (pges.qa), one row per product and feature-set version.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("feature_set", "string", "Feature-set version, e.g. qa-features-1.", required=True),
+        col("features", "string", "Feature values as JSON (name -> number or null)."),
+        col("degraded", "boolean", "Some inputs were missing: the features that need them are null."),
+        col("missing_inputs", "list<string>", "Inputs that were missing (coherence, wrapped, conncomp, dem)."),
+        col("unw_uri", "string", "Unwrapped-phase raster the features were computed from."),
+        col("computed_at", "timestamptz", "When the features were computed (UTC)."),
+        *_STAMPS,
+    ),
+    key=("product_id", "feature_set"),
+    sort=("product_id",),
+)
+
+QA_PREDICTIONS = TableSpec(
+    name="qa_predictions",
+    doc="p(error|I) of each product by each registered QA model version.",
+    columns=(
+        col("product_id", "string", "Product.", required=True),
+        col("model_name", "string", "Registered MLflow model.", required=True),
+        col("model_version", "string", "Its version.", required=True),
+        col("p_error", "double", "Probability of an unwrapping error of intensity >= 2 (0-1)."),
+        col("uwe_class", "int", "Predicted UWE intensity (0-3)."),
+        col("class_probabilities", "string", "JSON list of p(UWE_0..3)."),
+        col("degraded", "boolean", "Scored from a reduced feature set (missing inputs)."),
+        col("feature_set", "string", "Feature-set version used."),
+        col("predicted_at", "timestamptz", "When it was scored (UTC)."),
+        col("run_id", "string", "Run that scored it."),
+        *_STAMPS,
+    ),
+    key=("product_id", "model_name", "model_version"),
+    sort=("product_id",),
+)
+
+PRODUCT_LINEAGE = TableSpec(
+    name="product_lineage",
+    doc="Reprocessed versions of a product and which one is the default (the better-scored).",
+    columns=(
+        col("product_id", "string", "A version of the product (original or reprocessed).", required=True),
+        col("original_id", "string", "The product it is a version of (itself for the original).", required=True),
+        col("reason", "string", "Why it was made, e.g. 'p_error 0.93 > 0.5'."),
+        col("parameters", "string", "Processing parameters of this version as JSON."),
+        col("p_error", "double", "Its QA score."),
+        col("is_default", "boolean", "The version users get by default (lowest p_error)."),
+        col("run_id", "string", "Run that made or chose it."),
+        *_STAMPS,
+    ),
+    key=("product_id", "original_id"),
+    sort=("original_id",),
+)
+
+QA_TRAINING_SET = TableSpec(
+    name="qa_training_set",
+    doc="Products of QA training sets with their consensus UWE label and fixed split (truth kept elsewhere).",
+    columns=(
+        col("product_id", "string", "Product of the set.", required=True),
+        col("dataset_id", "string", "Labelled set it belongs to.", required=True),
+        col("scene_id", "string", "Simulated scene; the split is by scene."),
+        col("split", "string", "train or test (held out)."),
+        col("uwe_label", "int", "Consensus UWE intensity from tag_consensus."),
+        col("raters", "int", "Raters behind the label."),
+        col("agreement", "double", "Their agreement (0-1)."),
+        col("missing_inputs", "list<string>", "Inputs left out of the product's features."),
+        *_STAMPS,
+    ),
+    key=("product_id", "dataset_id"),
+    sort=("dataset_id", "product_id"),
+)
+
 #: All lake tables by name.
-TABLES: dict[str, TableSpec] = {t.name: t for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS)}
-TABLES[PGE_VERSIONS.name] = PGE_VERSIONS
-TABLES[PGE_RUNS.name] = PGE_RUNS
+#: All lake tables by name.
+TABLES: dict[str, TableSpec] = {
+    t.name: t
+    for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, ARCHIVE_TRANSFERS, PGE_VERSIONS, PGE_RUNS,
+              USER_TAGS, TAG_CONSENSUS, QA_FEATURES, QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
+}
 
 
 def table_names() -> list[str]:

@@ -75,6 +75,24 @@ PGES: dict[str, PGESpec] = {
             "pges.timeseries.config:TimeseriesParameters",
             "pges.timeseries.pge:run",
         ),
+        PGESpec(
+            "qa",
+            "L2 interferograms -> QA features and p(error|I) from a registered model (qa.jsonl).",
+            "pges.qa.config:QAParameters",
+            "pges.qa.pge:run",
+        ),
+        PGESpec(
+            "qa_dataset",
+            "Labelled set of simulated interferograms (all 11 artefact types), truth kept apart, for QA training.",
+            "pges.train.config:DatasetParameters",
+            "pges.train.pge:run_dataset",
+        ),
+        PGESpec(
+            "train",
+            "Fit the QA classifiers on a labelled set, log them to MLflow, register them and move the aliases.",
+            "pges.train.config:TrainParameters",
+            "pges.train.pge:run_train",
+        ),
     )
 }
 

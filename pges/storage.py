@@ -3,7 +3,8 @@
 Products are written to a staging folder (under the scratch folder) and published only when complete:
 a local output is moved into ``<output_dir>/<product_id>/`` by an atomic rename (through a hidden partial
 folder on the destination file system when scratch is on another one); an ``s3://`` output is uploaded
-file by file with the met.json last, so a reader that sees the met.json sees a complete product.
+under a hidden temporary prefix, copied into place with the met.json last, and removed again on failure, so a
+reader that sees the met.json sees a complete product and a failed upload leaves nothing behind.
 S3 connection settings come from the environment (``SARLAKE_S3__*``, :mod:`pges.environment`).
 """
 
@@ -168,15 +169,49 @@ class Publisher:
         logger.info("published %s", final)
 
     def _upload(self, product_id: str, staged: Path) -> None:
+        """Upload into a hidden temp prefix, then copy into place with the met.json last.
+
+        S3 has no rename: the product's files are uploaded under ``.<product>.partial-<token>/`` (readers only
+        look for ``<product>/<product>.met.json``), copied server-side into ``<product>/`` and the met.json
+        copied last. A re-publish first removes the old met.json, so a reader never sees an old met.json beside
+        new data files. On any failure everything this call wrote is deleted again: the product is either
+        complete and visible or absent.
+        """
         check_product_id(product_id)
         bucket, prefix = split_s3(self.output_dir)
         client = s3_client()
         files = sorted(p for p in staged.rglob("*") if p.is_file())
         met = [p for p in files if p.name.endswith(".met.json")]
+        ordered = [p for p in files if p not in met] + met  # met.json last
+        token = uuid.uuid4().hex[:8]
+
+        def key(folder: str, path: Path) -> str:
+            return "/".join(filter(None, [prefix, folder, str(path.relative_to(staged))]))
+
+        temp = [key(f".{product_id}.partial-{token}", p) for p in ordered]
+        final = [key(product_id, p) for p in ordered]
+        written: list[str] = []
         try:
-            for path in [p for p in files if p not in met] + met:  # met.json last
-                key = "/".join(filter(None, [prefix, product_id, str(path.relative_to(staged))]))
-                client.upload_file(str(path), bucket, key)
+            for path, tmp_key in zip(ordered, temp, strict=True):
+                written.append(tmp_key)
+                client.upload_file(str(path), bucket, tmp_key)
+            for final_key in final[len(final) - len(met):]:  # hide the old version before replacing its files
+                client.delete_object(Bucket=bucket, Key=final_key)
+            for tmp_key, final_key in zip(temp, final, strict=True):
+                written.append(final_key)
+                client.copy_object(Bucket=bucket, Key=final_key, CopySource={"Bucket": bucket, "Key": tmp_key})
         except Exception as exc:
+            self._delete_keys(client, bucket, written)
             raise ProcessingError(f"cannot upload {product_id} to {self.output_dir}: {exc}") from exc
+        self._delete_keys(client, bucket, temp)
         logger.info("uploaded %s to %s", product_id, self.output_dir)
+
+    @staticmethod
+    def _delete_keys(client: Any, bucket: str, keys: list[str]) -> None:
+        """Delete ``keys`` (best effort: a failure here is logged, the caller's error is the one that counts)."""
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            try:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:  # noqa: BLE001 - cleanup must not hide the original error
+                logger.warning("could not delete %d temporary objects in s3://%s: %s", len(batch), bucket, exc)

@@ -95,6 +95,22 @@ def main() -> None:
     if not browse:
         sys.exit("demo: no browse image was made")
 
+    t = step("QA: a champion model (trained once, on a small simulated labelled set: sarlake qa train)")
+    run(BIN / "sarlake", "qa", "train", "--scenes", "24", "--quick", "--if-no-champion", "--model", "random_forest",
+        "--model", "gradient_boosting", "--model", "mlp_browse", env=env)
+    print(f"({time.monotonic() - t:.0f} s; the full run is `make train`)")
+
+    t = step("QA: p(error|I) of the forward products (sarlake qa run), the quality table")
+    run(BIN / "sarlake", "qa", "run", env=env)
+    run(
+        BIN / "sarlake", "sql",
+        "SELECT product_id, round(p_error, 3) AS p_error, predicted_uwe, model_name, model_version, degraded "
+        "FROM product_quality WHERE product_type = 'L2_IFG' ORDER BY p_error DESC",
+        env=env,
+    )
+    run(BIN / "sarlake", "qa", "report", env=env)
+    print(f"({time.monotonic() - t:.0f} s)")
+
     step("Next")
     print("Open the Airflow UI (forward DAG, its runs and logs) and the MLflow UI:  make up")
     print('Query the lake:                                 .venv/bin/sarlake sql "SELECT * FROM products"')

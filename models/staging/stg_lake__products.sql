@@ -34,5 +34,7 @@ select
     "version",
     "created_at",
     "updated_at",
-    "flags"
+    "flags",
+    "tier",
+    "cache_expires_at"
 from {{ source('lake', 'products') }}

@@ -37,6 +37,9 @@ COMMANDS: dict[str, str] = {
     "dbt": "sarlake.cli.dbt:dbt",
     "sql-setup": "sarlake.cli.sql_setup:sql_setup",
     "lake": "sarlake.cli.integrity:lake",
+    "archive": "sarlake.cli.archive:archive",
+    "qa": "sarlake.cli.qa:qa",
+    "tag": "sarlake.cli.tag:tag",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -56,6 +59,9 @@ SUMMARIES: dict[str, str] = {
     "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
     "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
     "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
+    "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
+    "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
+    "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
 }
 
 

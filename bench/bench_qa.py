@@ -1,0 +1,70 @@
+"""QA scoring speed: feature extraction + Random Forest p(error) for 512x512 products, one core.
+
+Products are synthetic 512x512 unwrapped interferograms (a deformation bowl, a ramp, noise, half of them with an
+island off by 1-3 cycles) with coherence and wrapped phase; the model is a Random Forest of the ``train`` PGE's
+size fitted on their features before timing. Timed: features of every product + one batch prediction, on one
+core (BLAS/OpenMP threads limited to 1), as CPU time of this process (``time.process_time``): on a machine
+shared with other jobs wall time measures the neighbours too; the wall-clock rate is in the reference column.
+Reference: the features alone, same run, same products.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+N = 200
+SIZE = 512
+
+
+def _products(n: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    i, j = np.mgrid[0:SIZE, 0:SIZE].astype(np.float32)
+    out = []
+    for k in range(n):
+        bowl = rng.uniform(2, 12) * np.exp(-((i - rng.uniform(100, 400)) ** 2 + (j - rng.uniform(100, 400)) ** 2)
+                                           / rng.uniform(5e3, 4e4))
+        phi = bowl + rng.uniform(-0.02, 0.02) * i + rng.normal(0, rng.uniform(0.1, 0.6), i.shape)
+        wrapped = ((phi + np.pi) % (2 * np.pi) - np.pi).astype(np.float32)
+        unw = phi.astype(np.float32)
+        cycles = int(rng.integers(1, 4)) if k % 2 else 0
+        if cycles:
+            island = np.hypot(i - rng.uniform(60, 450), j - rng.uniform(60, 450)) < rng.uniform(15, 50)
+            unw[island] += 2 * np.pi * cycles
+        coh = np.clip(rng.normal(0.6, 0.15, i.shape), 0, 1).astype(np.float32)
+        out.append((unw, coh, wrapped, cycles))
+    return out
+
+
+def run() -> list[dict]:
+    from sklearn.ensemble import RandomForestClassifier
+    from threadpoolctl import threadpool_limits
+
+    from pges.qa.features import compute_features
+    from pges.qa.model_io import p_error, to_model_input
+
+    products = _products(N)
+    with threadpool_limits(1):
+        feats = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
+        y = np.array([min(k, 3) for *_, k in products])
+        rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(np.nan_to_num(feats), y)
+        x_empty = np.zeros((N, 0))
+        best_total = best_feat = best_wall = float("inf")
+        for _ in range(2):
+            w0, t0 = time.perf_counter(), time.process_time()
+            vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
+            t1 = time.process_time()
+            p_error(rf.predict_proba(to_model_input("features", np.nan_to_num(vec), x_empty, x_empty)))
+            t2, w2 = time.process_time(), time.perf_counter()
+            best_feat, best_total, best_wall = min(best_feat, t1 - t0), min(best_total, t2 - t0), min(best_wall,
+                                                                                                      w2 - w0)
+    name = f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core"
+    reference = f"features alone {N / best_feat:,.0f}/CPU-s; wall clock {N / best_wall:,.0f}/s (same run)"
+    return [{"name": name, "value": N / best_total, "unit": "products per CPU-s", "target": ">= 200",
+             "reference": reference}]
+
+
+if __name__ == "__main__":
+    for row in run():
+        print(row)

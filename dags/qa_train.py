@@ -1,0 +1,63 @@
+"""### QA training: labelled set, simulated crowd, classifiers in MLflow, champion by comparison
+
+Triggered by an ML engineer from the UI (no schedule). One run:
+
+1. simulates a labelled set of interferograms (`scenes` scenes, ~5 products each, all 11 artefact types,
+   varied terrain, coherence, atmosphere and unwrappers) with the simulator's truth kept apart;
+2. a simulated crowd tags them (`user_tags`, source `simulated`); consensus (majority, Dawid-Skene) labels
+   them (`tag_consensus`); the set and its labels go to `qa_training_set`, whose snapshot id is the data version;
+3. fits the chosen models (Random Forest and gradient boosting on QA features, an MLP on browse thumbnails, a
+   Keras ConvNet on phase tiles), each one MLflow run in experiment `sarlake-qa` and one version of the
+   registered model `sarlake-qa-uwe`;
+4. moves `champion` to the best version only if it beats the current champion on the same held-out split;
+   the runner-up becomes `challenger`. Compare the runs side by side in the MLflow UI (`make up`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from sarlake_plugins.assets import asset
+
+MODELS = ["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
+
+
+@dag(
+    dag_id="qa_train",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sarlake", "qa", "ml", "training"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+    doc_md=__doc__,
+    params={
+        "scenes": Param(400, type="integer", minimum=4, maximum=5000, title="Simulated scenes",
+                        description="Scenes in the labelled set; each gives about 5 interferograms (400 -> ~2,000)."),
+        "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
+                             description="Seed of the first scene; a new value gives an independent set."),
+        "models": Param(MODELS, type="array", items={"type": "string", "enum": MODELS}, title="Models",
+                        description="Models to fit; each becomes one MLflow run and one registered version."),
+        "quick": Param(False, type="boolean", title="Quick",
+                       description="Fewer trees and epochs (a smoke run, not a candidate worth promoting)."),
+        "seed": Param(0, type="integer", minimum=0, title="Model seed", description="Seed of every model."),
+    },
+)
+def qa_train() -> None:
+    """Build a labelled set, train the QA models, register them and move the aliases."""
+
+    @task(outlets=[asset("qa_training_set"), asset("user_tags")], execution_timeout=timedelta(hours=6))
+    def train(params: dict[str, Any] | None = None, **context: Any) -> dict[str, Any]:
+        """Labelled set -> crowd -> consensus -> training table -> models in MLflow -> aliases."""
+        from sarlake_plugins.qa import train as _train
+
+        return _train(dict(params or {}), context)
+
+    train()
+
+
+qa_train()

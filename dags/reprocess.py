@@ -1,0 +1,50 @@
+"""### Reprocess interferograms QA judged bad
+
+Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I) is above the threshold
+(`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) and that has not been reprocessed yet is made again from
+the same two SLCs with other parameters (the other unwrapper, a stronger Goldstein filter), catalogued,
+re-scored with the champion, and both versions are kept in `product_lineage` with their scores and
+parameters; the better-scored one is the default (`product_quality.is_default`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from sarlake_plugins.assets import asset
+
+
+@dag(
+    dag_id="reprocess",
+    schedule=[asset("qa_predictions")],
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sarlake", "qa", "reprocess"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    doc_md=__doc__,
+    params={
+        "max_p_error": Param(None, type=["null", "number"], minimum=0, maximum=1, title="p(error) threshold",
+                             description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
+        "limit": Param(20, type="integer", minimum=1, maximum=500, title="Products per run",
+                       description="At most this many products are reprocessed in one run."),
+    },
+)
+def reprocess() -> None:
+    """Re-unwrap bad interferograms with other parameters, re-score, keep both versions."""
+
+    @task(outlets=[asset("products"), asset("product_lineage")])
+    def reprocess_bad(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
+        """Reprocess, catalogue, re-score; record both versions and the default in product_lineage."""
+        from sarlake_plugins.qa import reprocess as _reprocess
+
+        return _reprocess(dict(params or {}), context)
+
+    reprocess_bad()
+
+
+reprocess()

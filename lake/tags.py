@@ -1,0 +1,212 @@
+"""Quality tags on products: ARIA's eleven tag types at intensity 0-3, validated and stored in ``user_tags``.
+
+A tag is written ``TYPE_INTENSITY``, e.g. ``UWE_2`` (moderate unwrapping errors) or ``UWE_0`` ("checked: no
+unwrapping error"; good qualities are tagged too). One user has one current intensity per product and tag
+type: tagging again replaces it (an upsert on ``(product_id, user, tag_type)``).
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lake.exceptions import LakeError
+
+if TYPE_CHECKING:
+    from lake.settings import Settings
+
+__all__ = [
+    "TAG_TYPES",
+    "Tag",
+    "TagError",
+    "add_tags",
+    "list_tags",
+    "parse_tag",
+    "read_tags_csv",
+    "valid_tags",
+]
+
+logger = logging.getLogger(__name__)
+
+#: ARIA's QA tag types, with what each means (the order is ARIA's).
+TAG_TYPES: dict[str, str] = {
+    "UWE": "unwrapping errors",
+    "TNS": "troposphere, stratified",
+    "TNT": "troposphere, turbulent",
+    "ION": "ionosphere",
+    "ORB": "orbital ramp",
+    "DME": "DEM error",
+    "PML": "missing lines",
+    "PMR": "misregistration",
+    "PCE": "chirp-extension noise",
+    "RFI": "radio-frequency interference",
+    "COH": "low coherence",
+}
+INTENSITIES = (0, 1, 2, 3)
+SOURCES = ("human", "simulated")
+_TAG = re.compile(r"^([A-Za-z]{3})_(\d)$")
+_USER = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
+
+
+class TagError(LakeError, ValueError):
+    """A tag that is not one of the valid tags, or a tag record with a bad field."""
+
+
+def valid_tags() -> list[str]:
+    """Every valid tag, ``UWE_0`` ... ``COH_3``."""
+    return [f"{t}_{i}" for t in TAG_TYPES for i in INTENSITIES]
+
+
+def parse_tag(text: str) -> tuple[str, int]:
+    """Split ``UWE_2`` into ``("UWE", 2)``.
+
+    Raises:
+        TagError: not ``TYPE_INTENSITY`` with a known type and an intensity 0-3 (the message lists the valid tags).
+    """
+    m = _TAG.match(text.strip())
+    if not m or m.group(1).upper() not in TAG_TYPES or int(m.group(2)) not in INTENSITIES:
+        raise TagError(
+            f"unknown tag {text!r}: a tag is TYPE_INTENSITY with TYPE one of {', '.join(TAG_TYPES)} "
+            f"and INTENSITY 0-3 (valid tags: {', '.join(valid_tags())})"
+        )
+    return m.group(1).upper(), int(m.group(2))
+
+
+@dataclass(frozen=True)
+class Tag:
+    """One tag of one user on one product."""
+
+    product_id: str
+    user: str
+    tag_type: str
+    intensity: int
+    comment: str | None = None
+    source: str = "human"
+    tagged_at: datetime | None = None
+
+    @classmethod
+    def of(cls, product_id: str, tag: str, user: str, comment: str | None = None, source: str = "human",
+           tagged_at: datetime | None = None) -> Tag:
+        """Build a checked tag from ``UWE_2``-style text.
+
+        Raises:
+            TagError: bad tag text, empty product id, bad user name or source.
+        """
+        tag_type, intensity = parse_tag(tag)
+        if not product_id or not product_id.strip():
+            raise TagError("a tag needs a product id")
+        if not _USER.match(user or ""):
+            raise TagError(f"user name {user!r} is not valid (1-64 letters, digits, @ . _ + -)")
+        if source not in SOURCES:
+            raise TagError(f"tag source {source!r} is not one of {', '.join(SOURCES)}")
+        return cls(product_id.strip(), user, tag_type, intensity, comment or None, source, tagged_at)
+
+    @property
+    def label(self) -> str:
+        """The tag as text, e.g. ``UWE_2``."""
+        return f"{self.tag_type}_{self.intensity}"
+
+    def row(self) -> dict[str, Any]:
+        """The ``user_tags`` row of this tag."""
+        return {"product_id": self.product_id, "user": self.user, "tag_type": self.tag_type,
+                "intensity": self.intensity, "comment": self.comment, "source": self.source,
+                "tagged_at": self.tagged_at or datetime.now(UTC)}
+
+
+def add_tags(tags: list[Tag], settings: Settings | None = None, *, check_products: bool = True) -> int:
+    """Store tags (upsert: a user's new intensity for a product and type replaces the old one).
+
+    Args:
+        tags: checked tags (:meth:`Tag.of`).
+        settings: the lake settings.
+        check_products: refuse tags on products that are not in the ``products`` table.
+
+    Returns:
+        Rows inserted or changed.
+
+    Raises:
+        TagError: a product that is not catalogued.
+    """
+    from lake.write import upsert
+
+    if not tags:
+        return 0
+    if check_products:
+        _check_products_exist({t.product_id for t in tags}, settings)
+    return upsert("user_tags", [t.row() for t in tags], settings).written
+
+
+def _check_products_exist(ids: set[str], settings: Settings | None) -> None:
+    from pyiceberg.expressions import In
+
+    from lake.catalog import load_table
+
+    table = load_table("products", settings)
+    found = set(
+        table.scan(row_filter=In("product_id", sorted(ids)), selected_fields=("product_id",))  # type: ignore[call-arg,arg-type]
+        .to_arrow()
+        .column("product_id")
+        .to_pylist()
+    )
+    missing = sorted(ids - found)
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        raise TagError(f"product {missing[0]!r}{more} is not in the lake (see `sarlake sql \"SELECT product_id "
+                       "FROM products\"`)")
+
+
+def list_tags(product_id: str | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Tags of one product (or of every product), newest first.
+
+    Returns:
+        ``user_tags`` rows as dicts with an extra ``tag`` field (``UWE_2``).
+    """
+    from pyiceberg.expressions import AlwaysTrue, EqualTo
+
+    from lake.catalog import load_table
+
+    table = load_table("user_tags", settings)
+    flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type]
+    rows = table.scan(row_filter=flt).to_arrow().to_pylist()
+    for r in rows:
+        r["tag"] = f"{r['tag_type']}_{r['intensity']}"
+    rows.sort(key=lambda r: (r["product_id"], -(r["tagged_at"].timestamp() if r["tagged_at"] else 0), r["user"]))
+    return rows
+
+
+def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag]:
+    """Read tags from a CSV with columns ``product_id,tag[,user][,comment][,source]``.
+
+    Args:
+        path: the CSV file (header row required).
+        default_user: user for rows without a ``user`` column or value.
+
+    Raises:
+        TagError: a missing column, a bad tag or user; the message names the file and line.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise TagError(f"cannot read tag file {p}: {exc.strerror or exc}") from exc
+    reader = csv.DictReader(text.splitlines())
+    cols = set(reader.fieldnames or [])
+    if not {"product_id", "tag"} <= cols:
+        raise TagError(f"{p}: the header must name the columns product_id and tag (and optionally user, comment, "
+                       f"source); found {', '.join(sorted(cols)) or 'no header'}")
+    tags = []
+    for line, row in enumerate(reader, start=2):
+        user = (row.get("user") or "").strip() or default_user
+        if not user:
+            raise TagError(f"{p} line {line}: no user (add a user column or pass --user)")
+        try:
+            tags.append(Tag.of(row["product_id"] or "", row["tag"] or "", user, row.get("comment"),
+                               (row.get("source") or "human").strip()))
+        except TagError as exc:
+            raise TagError(f"{p} line {line}: {exc}") from None
+    return tags

@@ -1,0 +1,54 @@
+"""Derived DuckDB views over the lake tables (created by :func:`lake.query.connect` after the table views).
+
+``product_quality``: each product with its latest QA prediction, its UWE tag consensus and its version status::
+
+    product_id, product_type, aoi, track, reference_date, secondary_date, status, p_error,
+    model_name, model_version, predicted_uwe, degraded, predicted_at,     -- latest row of qa_predictions
+    uwe_consensus, uwe_raters, uwe_agreement,                             -- tag_consensus, tag type UWE
+    original_id, is_default                                               -- product_lineage (reprocessing)
+
+``is_default`` is true for products never reprocessed and for the better-scored version of a reprocessed one.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import duckdb
+
+__all__ = ["VIEWS", "create_views"]
+
+PRODUCT_QUALITY = """
+CREATE VIEW product_quality AS
+WITH latest AS (
+    SELECT * FROM qa_predictions
+    QUALIFY row_number() OVER (PARTITION BY product_id ORDER BY predicted_at DESC, model_version DESC) = 1
+), uwe AS (
+    SELECT product_id, intensity AS uwe_consensus, raters AS uwe_raters, agreement AS uwe_agreement
+    FROM tag_consensus WHERE tag_type = 'UWE'
+)
+SELECT p.product_id, p.product_type, p.aoi, p.track, p.reference_date, p.secondary_date, p.status, p.p_error,
+       l.model_name, l.model_version, l.uwe_class AS predicted_uwe, l.degraded, l.predicted_at,
+       u.uwe_consensus, u.uwe_raters, u.uwe_agreement,
+       coalesce(g.original_id, p.product_id) AS original_id, coalesce(g.is_default, true) AS is_default
+FROM products p
+LEFT JOIN latest l USING (product_id)
+LEFT JOIN uwe u USING (product_id)
+LEFT JOIN product_lineage g USING (product_id)
+"""
+
+#: view name -> (tables it needs, CREATE VIEW statement)
+VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
+    "product_quality": (("products", "qa_predictions", "tag_consensus", "product_lineage"), PRODUCT_QUALITY),
+}
+
+
+def create_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
+    """Create every derived view whose tables are among ``tables``; return the names created."""
+    made = []
+    for name, (needs, sql) in VIEWS.items():
+        if set(needs) <= set(tables):
+            con.execute(sql)
+            made.append(name)
+    return made

@@ -1,0 +1,309 @@
+"""QA features of an unwrapped interferogram, computed from the product alone (no simulator truth).
+
+ARIA's 2016 features (Hua et al., "Machine learning for InSAR quality assessment", AGU 2016): unwrapped-phase
+gradient statistics, connected components (count, high-coherence share of the largest, components needed to
+cover 50 % and 90 %), cyclic residues, correlation with the DEM, coherence mean and std. Added here:
+
+* congruence ``|wrap(unw - wrapped)|`` (an unwrapper may only add multiples of 2 pi to the wrapped phase);
+* density of ``|dphi| > pi`` edges inside coherent areas, and the size of the largest chain of such edges
+  (a closed chain bounds a region unwrapped with the wrong cycle count);
+* step offsets near ``2 pi k`` across |dphi| > pi edges and the share of pixels outside the largest component;
+* disagreement with a second, independent unwrapping (Itoh path integration of the wrapped phase along rows
+  and along columns, Itoh 1982): the share of coherent pixels whose cycle count differs;
+* the share of non-closing triplets the product belongs to, when the caller knows its network.
+
+Missing inputs degrade the feature set, never crash: no wrapped phase -> it is re-wrapped from the unwrapped
+one (congruence and unwrapper disagreement become null); no connected components -> derived from the valid,
+coherent pixels cut along ``|dphi| > pi`` edges; no coherence -> every valid pixel counts as coherent and the
+coherence features are null; no DEM -> the DEM correlation is null. :attr:`Features.missing` names what was
+missing. Everything is NaN- and nodata-safe (NaN = no data; a product without one valid pixel is an error).
+
+Products larger than :data:`WORK_SIZE` pixels on a side are subsampled to it first (pointwise, so that
+congruence and 2 pi steps stay exact), which makes the cost independent of the product size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import ndimage
+
+from pges.errors import InputValidationError
+
+__all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
+
+#: Version of the feature set (stored with every row of ``qa_features`` and every model).
+FEATURE_SET = "qa-features-1"
+#: Largest side of the working grid, pixels.
+WORK_SIZE = 96
+#: Coherence above which a pixel is "high coherence".
+HIGH_COHERENCE = 0.3
+TWO_PI = 2.0 * math.pi
+
+FEATURE_NAMES: tuple[str, ...] = (
+    "valid_fraction",
+    "grad_mean", "grad_std", "grad_p99",
+    "jump_fraction", "jump_cycle_fraction", "jump_cycle_residual", "jump_chain_max", "jump_near_discontinuity",
+    "cc_count", "cc_largest_high_coh", "cc_cover50", "cc_cover90",
+    "cc_step_cycles_max", "cc_step_fraction", "cc_offset_cycles_max", "cc_offset_fraction", "cc_offset_abs_max",
+    "residue_fraction",
+    "dem_correlation",
+    "coherence_mean", "coherence_std", "coherence_low_fraction",
+    "congruence_mean", "congruence_fraction",
+    "unwrapper_disagreement",
+    "laplacian_mean", "row_nodata_fraction",
+    "triplet_misclosure_share",
+)
+
+
+@dataclass
+class Features:
+    """Feature values (NaN where an input was missing) and which inputs were missing."""
+
+    values: dict[str, float]
+    missing: list[str] = field(default_factory=list)
+    feature_set: str = FEATURE_SET
+
+    @property
+    def degraded(self) -> bool:
+        """Whether some inputs were missing."""
+        return bool(self.missing)
+
+    def vector(self) -> np.ndarray:
+        """Values in :data:`FEATURE_NAMES` order (float64, NaN for missing)."""
+        return np.array([self.values.get(n, np.nan) for n in FEATURE_NAMES], dtype=np.float64)
+
+    def as_json(self) -> dict[str, float | None]:
+        """Values with NaN as None (JSON has no NaN)."""
+        return {k: (None if not np.isfinite(v) else round(float(v), 6)) for k, v in self.values.items()}
+
+
+def _wrap(x: np.ndarray) -> np.ndarray:
+    return (x + np.pi) % TWO_PI - np.pi
+
+
+def _subsample(a: np.ndarray | None, step: int) -> np.ndarray | None:
+    return None if a is None else a[::step, ::step]
+
+
+def _as_float(a: np.ndarray | None, nodata: float | None = None) -> np.ndarray | None:
+    if a is None:
+        return None
+    out = np.asarray(a, dtype=np.float32)
+    if nodata is not None and np.isfinite(nodata):
+        out = np.where(out == nodata, np.nan, out)
+    return out
+
+
+def _nan_median(x: np.ndarray, axis: int) -> np.ndarray:
+    """Median along ``axis`` ignoring NaN (0 where all are NaN), as a broadcastable axis.
+
+    A fast path of ``np.nanmedian``: NaN sorts last, so the median is the middle of each line's finite head.
+    """
+    srt = np.sort(x, axis=axis)
+    n = np.isfinite(x).sum(axis=axis, keepdims=True)
+    mid = np.take_along_axis(srt, np.maximum((n - 1) // 2, 0), axis=axis)
+    return np.where(n > 0, mid, 0.0)
+
+
+def _mean(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else float("nan")
+
+
+def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: int = 12) -> dict[str, float]:
+    """Phase offsets between coherent components and their neighbours across the gap that separates them.
+
+    For each of the ``most`` largest components after the largest, the median phase of its rim is compared
+    with the median phase of the other components within 5 pixels: an unwrapper that crossed a decorrelated
+    moat with the wrong cycle count leaves an offset near 2 pi k. Returns the largest such k, the share of
+    pixels in components offset by a whole non-zero k, and the largest offset in cycles, whole or not.
+    """
+    counts = np.bincount(labels.ravel())
+    counts[0] = 0
+    order = np.argsort(counts)[::-1]
+    objects = ndimage.find_objects(labels)
+    k_max, off_max, px = 0.0, 0.0, 0
+    for lab in order[1 : most + 1]:
+        if counts[lab] < max(0.002 * n_valid, 4):
+            break
+        sl = objects[lab - 1]
+        if sl is None:
+            continue
+        r0, r1 = max(sl[0].start - 6, 0), sl[0].stop + 6
+        c0, c1 = max(sl[1].start - 6, 0), sl[1].stop + 6
+        sub, ph = labels[r0:r1, c0:c1], phi[r0:r1, c0:c1]
+        mine = sub == lab
+        ring = ndimage.binary_dilation(mine, iterations=5) & ~mine & (sub > 0)
+        if ring.sum() < 4:
+            continue
+        rim = mine & ~ndimage.binary_erosion(mine, iterations=2)
+        off = float(np.median(ph[rim if rim.any() else mine]) - np.median(ph[ring])) / TWO_PI
+        k = round(off)
+        off_max = max(off_max, abs(off))
+        if k != 0 and abs(off - k) < 0.2:
+            k_max = max(k_max, float(abs(k)))
+            px += int(counts[lab])
+    return {"cc_offset_cycles_max": k_max, "cc_offset_fraction": px / n_valid, "cc_offset_abs_max": off_max}
+
+
+def compute_features(
+    unw: np.ndarray,
+    coherence: np.ndarray | None = None,
+    wrapped: np.ndarray | None = None,
+    conncomp: np.ndarray | None = None,
+    dem: np.ndarray | None = None,
+    triplet_misclosure_share: float | None = None,
+    nodata: float | None = None,
+    label: str = "the product",
+) -> Features:
+    """Compute the QA features of one product.
+
+    Args:
+        unw: unwrapped phase, radians (NaN or ``nodata`` where there is no data).
+        coherence: coherence 0-1 on the same grid, or None.
+        wrapped: wrapped phase, radians (the phase that was unwrapped), or None.
+        conncomp: connected-component labels (0 = not unwrapped), or None.
+        dem: heights, metres, or None.
+        triplet_misclosure_share: share (0-1) of this product's triplets that do not close, or None.
+        nodata: a no-data value of ``unw`` besides NaN (ROI_PAC and GAMMA use 0).
+        label: how to name the product in errors.
+
+    Returns:
+        The features and the list of missing inputs.
+
+    Raises:
+        InputValidationError: ``unw`` is not 2-D, an input's shape differs, or no pixel is valid.
+    """
+    unw = np.asarray(unw)
+    if unw.ndim != 2:
+        raise InputValidationError(f"unwrapped phase of {label} must be 2-D, got shape {unw.shape}")
+    for name, a in (("coherence", coherence), ("wrapped", wrapped), ("conncomp", conncomp), ("dem", dem)):
+        if a is not None and np.shape(a) != unw.shape:
+            raise InputValidationError(f"{name} of {label} has shape {np.shape(a)}, the unwrapped phase {unw.shape}")
+    step = max(1, math.ceil(max(unw.shape) / WORK_SIZE))
+    phi = _as_float(_subsample(unw, step), nodata)
+    assert phi is not None
+    valid = np.isfinite(phi)
+    n_valid = int(valid.sum())
+    if n_valid == 0:
+        raise InputValidationError(f"the unwrapped phase of {label} has no valid pixel (all NaN or no-data)")
+    missing: list[str] = []
+    coh = _as_float(_subsample(coherence, step))
+    wrp = _as_float(_subsample(wrapped, step))
+    cc = _subsample(conncomp, step)
+    h = _as_float(_subsample(dem, step))
+    for name, a in (("coherence", coh), ("wrapped", wrp), ("conncomp", cc), ("dem", h)):
+        if a is None:
+            missing.append(name)
+    v: dict[str, float] = {"valid_fraction": n_valid / valid.size}
+
+    if coh is not None:
+        coh = np.where(valid & np.isfinite(coh), coh, np.nan)
+        cv = coh[np.isfinite(coh)]
+        v["coherence_mean"], v["coherence_std"] = (float(cv.mean()), float(cv.std())) if cv.size else (np.nan,) * 2
+        v["coherence_low_fraction"] = float((cv < HIGH_COHERENCE).mean()) if cv.size else np.nan
+        high = valid & (np.nan_to_num(coh) >= HIGH_COHERENCE)
+    else:
+        v["coherence_mean"] = v["coherence_std"] = v["coherence_low_fraction"] = np.nan
+        high = valid
+    phi0 = np.where(valid, phi, 0.0)
+
+    # gradients and |dphi| > pi edges (both ends valid; "coherent" edges have both ends high-coherence)
+    dx, dy = np.diff(phi0, axis=1), np.diff(phi0, axis=0)
+    ex, ey = valid[:, 1:] & valid[:, :-1], valid[1:, :] & valid[:-1, :]
+    g = np.concatenate([np.abs(dx[ex]), np.abs(dy[ey])])
+    v["grad_mean"], v["grad_std"] = _mean(g), float(g.std()) if g.size else np.nan
+    v["grad_p99"] = float(np.quantile(g, 0.99)) if g.size else np.nan
+    hx, hy = ex & high[:, 1:] & high[:, :-1], ey & high[1:, :] & high[:-1, :]
+    jx, jy = hx & (np.abs(dx) > np.pi), hy & (np.abs(dy) > np.pi)
+    n_edges = max(int(hx.sum() + hy.sum()), 1)
+    jumps = np.concatenate([dx[jx], dy[jy]])
+    v["jump_fraction"] = jumps.size / n_edges
+    resid = np.abs(jumps - TWO_PI * np.round(jumps / TWO_PI))
+    cyc = resid < 1.0
+    v["jump_cycle_fraction"] = float(cyc.sum()) / n_edges
+    v["jump_cycle_residual"] = _mean(resid) if jumps.size else np.pi
+    jump_px = np.zeros_like(valid)
+    jump_px[:, 1:] |= jx
+    jump_px[:, :-1] |= jx
+    jump_px[1:, :] |= jy
+    jump_px[:-1, :] |= jy
+    if jump_px.any():
+        lab, n = ndimage.label(jump_px, structure=np.ones((3, 3), bool))
+        sizes = np.bincount(lab.ravel())[1:]
+        v["jump_chain_max"] = float(sizes.max()) / math.sqrt(n_valid)
+    else:
+        v["jump_chain_max"] = 0.0
+    # large gradients next to discontinuities: |dphi| of valid edges that touch a no-data pixel
+    hole = ndimage.binary_dilation(~valid) & valid
+    near = np.concatenate([np.abs(dx[ex & (hole[:, 1:] | hole[:, :-1])]),
+                           np.abs(dy[ey & (hole[1:, :] | hole[:-1, :])])])
+    v["jump_near_discontinuity"] = float((near > np.pi).mean()) if near.size else 0.0
+
+    # connected components: given, or derived from coherent pixels cut along |dphi| > pi edges
+    derived, _ = ndimage.label(high & ~jump_px)
+    labels = np.where(valid, np.asarray(cc), 0).astype(np.int64) if cc is not None else derived
+    counts = np.bincount(labels.ravel())
+    counts[0] = 0
+    order = np.argsort(counts)[::-1]
+    sizes = counts[order]
+    sizes = sizes[sizes > 0]
+    total = max(int(sizes.sum()), 1)
+    significant = sizes >= max(0.005 * n_valid, 4)
+    v["cc_count"] = float(significant.sum())
+    if sizes.size:
+        big = order[0]
+        v["cc_largest_high_coh"] = float((high & (labels == big)).sum()) / max(int(high.sum()), 1)
+        cum = np.cumsum(sizes) / total
+        v["cc_cover50"] = float(np.searchsorted(cum, 0.5) + 1)
+        v["cc_cover90"] = float(np.searchsorted(cum, 0.9) + 1)
+        v["cc_step_fraction"] = float(sizes[1:][significant[1:]].sum()) / n_valid
+    else:
+        v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
+    v.update(_component_offsets(derived, phi0, n_valid))
+    # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
+    v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
+
+    # residues of the wrapped phase (given, else re-wrapped): circulation of wrapped differences around 2x2 loops
+    w = np.where(valid, wrp if wrp is not None else _wrap(phi0), 0.0)
+    wx, wy = _wrap(np.diff(w, axis=1)), _wrap(np.diff(w, axis=0))
+    circ = wx[:-1, :] + wy[:, 1:] - wx[1:, :] - wy[:, :-1]
+    loop_ok = high[:-1, :-1] & high[1:, :-1] & high[:-1, 1:] & high[1:, 1:]
+    v["residue_fraction"] = float((np.abs(circ[loop_ok]) > np.pi).sum()) / max(int(loop_ok.sum()), 1)
+
+    if wrp is not None:
+        cong = np.abs(_wrap(phi - wrp))[valid & np.isfinite(wrp)]
+        v["congruence_mean"] = _mean(cong)
+        v["congruence_fraction"] = float((cong > 0.5).mean()) if cong.size else np.nan
+        # a second unwrapping: Itoh integration along rows and along columns, each row/column referenced to
+        # the product by its median offset; pixels whose cycle count differs in both are disagreements
+        dis = []
+        for axis in (1, 0):
+            d = _wrap(np.diff(w, axis=axis))
+            ok = (high[:, 1:] & high[:, :-1]) if axis == 1 else (high[1:, :] & high[:-1, :])
+            integ = np.cumsum(np.where(ok, d, 0.0), axis=axis)
+            integ = np.concatenate([np.zeros_like(integ.take([0], axis=axis)), integ], axis=axis)
+            off = np.where(high, phi0 - integ, np.nan)
+            k = np.round((off - _nan_median(off, axis)) / TWO_PI)
+            dis.append(high & (np.nan_to_num(k) != 0))
+        v["unwrapper_disagreement"] = float((dis[0] & dis[1]).sum()) / max(int(high.sum()), 1)
+    else:
+        v["congruence_mean"] = v["congruence_fraction"] = v["unwrapper_disagreement"] = np.nan
+
+    if h is not None:
+        ok = valid & np.isfinite(h)
+        if ok.sum() > 10 and np.std(h[ok]) > 0 and np.std(phi[ok]) > 0:
+            v["dem_correlation"] = abs(float(np.corrcoef(phi[ok], h[ok])[0, 1]))
+        else:
+            v["dem_correlation"] = 0.0
+    else:
+        v["dem_correlation"] = np.nan
+
+    lap = np.abs(phi0[1:-1, 2:] + phi0[1:-1, :-2] + phi0[2:, 1:-1] + phi0[:-2, 1:-1] - 4 * phi0[1:-1, 1:-1])
+    inner = valid[1:-1, 2:] & valid[1:-1, :-2] & valid[2:, 1:-1] & valid[:-2, 1:-1] & valid[1:-1, 1:-1]
+    v["laplacian_mean"] = _mean(lap[inner])
+    v["row_nodata_fraction"] = float((~valid).all(axis=1).mean())
+    v["triplet_misclosure_share"] = np.nan if triplet_misclosure_share is None else float(triplet_misclosure_share)
+    return Features({n: float(v[n]) for n in FEATURE_NAMES}, missing)

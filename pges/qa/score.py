@@ -1,0 +1,145 @@
+"""Score products with the champion QA model: read the rasters, compute the features, predict p(error|I).
+
+Works on any file, without a lake: an unwrapped phase as a GeoTIFF (band 1, radians, any CRS; its no-data
+value or NaN marks missing pixels) or a ROI_PAC ``.unw`` with its ``.rsc``; an optional coherence (GeoTIFF
+or GAMMA float32) and DEM (GeoTIFF) on the same grid. A catalogued product folder (the interferogram PGE's
+layout) gives the wrapped phase and the connected components as well.
+
+The model is ``models:/<name>@champion`` from the MLflow registry; its version's ``sarlake.input_kind`` tag
+says whether it takes features, browse thumbnails or phase tiles.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pges.errors import InputValidationError
+from pges.qa.features import Features, compute_features
+from pges.qa.images import browse_rgb, phase_tile
+from pges.qa.model_io import p_error, to_model_input
+
+__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "read_files", "read_product_folder"]
+
+logger = logging.getLogger(__name__)
+
+
+class ModelMissingError(InputValidationError):
+    """The registry has no version behind the requested alias."""
+
+
+@dataclass
+class ProductInputs:
+    """Rasters of one product (NaN = no data) and what it is called."""
+
+    name: str
+    unw: np.ndarray
+    coherence: np.ndarray | None = None
+    wrapped: np.ndarray | None = None
+    conncomp: np.ndarray | None = None
+    dem: np.ndarray | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def features(self) -> Features:
+        """QA features of the product."""
+        return compute_features(self.unw, self.coherence, self.wrapped, self.conncomp, self.dem, label=self.name)
+
+
+def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarray:
+    from pges.readers import read_geotiff_band
+
+    data = read_geotiff_band(path)[0]
+    if shape is not None and data.shape != shape:
+        raise InputValidationError(f"{path.name}: {what} is {data.shape[0]}x{data.shape[1]}, the unwrapped phase "
+                                   f"{shape[0]}x{shape[1]} (give a {what} on the same grid)")
+    return data
+
+
+def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None) -> ProductInputs:
+    """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
+
+    Raises:
+        InputValidationError: a file that is missing, unreadable or on another grid (one line naming it).
+    """
+    from pges.readers import read_coherence
+    from pges.readers.roipac import read_roipac_unw, rsc_path
+
+    path = Path(unw)
+    if not path.is_file():
+        raise InputValidationError(f"{path}: file does not exist")
+    if path.suffix.lower() in (".tif", ".tiff"):
+        phase = _read_tif(path, "unwrapped phase", None)
+    elif rsc_path(path).is_file():
+        phase = read_roipac_unw(path).unwrapped_phase
+    else:
+        raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
+    coh = read_coherence(Path(coherence), phase.shape) if coherence else None
+    heights = _read_tif(Path(dem), "DEM", phase.shape) if dem else None
+    return ProductInputs(str(path), phase, coh, None, None, heights)
+
+
+def read_product_folder(folder: str | Path, name: str | None = None) -> ProductInputs:
+    """Read a catalogued interferogram folder (``unwrapped_phase.tif``, ``coherence.tif``, ...).
+
+    Raises:
+        InputValidationError: no ``unwrapped_phase.tif`` in the folder.
+    """
+    folder = Path(folder)
+    unw = folder / "unwrapped_phase.tif"
+    if not unw.is_file():
+        raise InputValidationError(f"{folder}: no unwrapped_phase.tif (not an L2 interferogram folder)")
+    phase = _read_tif(unw, "unwrapped phase", None)
+    parts: dict[str, np.ndarray | None] = {}
+    for key, fname in (("coherence", "coherence.tif"), ("wrapped", "wrapped_phase.tif"),
+                       ("conncomp", "connected_components.tif"), ("dem", "dem.tif")):
+        f = folder / fname
+        parts[key] = _read_tif(f, key, phase.shape) if f.is_file() else None
+    if parts["conncomp"] is not None:
+        parts["conncomp"] = np.nan_to_num(parts["conncomp"]).astype(np.int64)
+    return ProductInputs(name or folder.name, phase, parts["coherence"], parts["wrapped"], parts["conncomp"],
+                         parts["dem"])
+
+
+class Scorer:
+    """The champion (or another alias) of a registered QA model, loaded once, scoring many products."""
+
+    def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion") -> None:
+        import mlflow
+
+        mlflow.set_tracking_uri(tracking_uri)
+        client = mlflow.MlflowClient()
+        try:
+            mv = client.get_model_version_by_alias(model_name, alias)
+        except mlflow.exceptions.MlflowException:
+            raise ModelMissingError(
+                f"no '{alias}' version of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
+                "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
+            ) from None
+        self.model_name, self.version = model_name, str(mv.version)
+        self.input_kind = mv.tags.get("sarlake.input_kind", "features")
+        self.feature_set = mv.tags.get("sarlake.feature_set", "")
+        self.model = mlflow.pyfunc.load_model(f"models:/{model_name}/{mv.version}")
+
+    def score(self, products: list[ProductInputs]) -> list[dict[str, Any]]:
+        """One record per product: ``p_error``, ``uwe_class``, class probabilities, features, model."""
+        if not products:
+            return []
+        feats = [p.features() for p in products]
+        vectors = np.stack([f.vector() for f in feats])
+        browse = np.stack([browse_rgb(p.unw, p.coherence) for p in products]) if self.input_kind == "browse" \
+            else np.zeros((len(products), 0))
+        tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if self.input_kind == "tiles" \
+            else np.zeros((len(products), 0))
+        proba = np.asarray(self.model.predict(to_model_input(self.input_kind, vectors, browse, tiles)))
+        pe, cls = p_error(proba)
+        return [
+            {"unw": p.name, "p_error": round(float(pe[i]), 4), "uwe_class": int(cls[i]),
+             "class_probabilities": [round(float(v), 4) for v in proba[i]], "degraded": f.degraded,
+             "missing_inputs": f.missing, "model_name": self.model_name, "model_version": self.version,
+             "feature_set": f.feature_set, "features": f.as_json()}
+            for i, (p, f) in enumerate(zip(products, feats, strict=True))
+        ]

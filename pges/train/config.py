@@ -1,0 +1,51 @@
+"""Parameters of the ``qa_dataset`` and ``train`` PGEs (pydantic only: cheap to import)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from pges.contract import PGEParameters
+
+__all__ = ["DatasetParameters", "TrainParameters"]
+
+ModelName = Literal["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
+
+
+class DatasetParameters(PGEParameters):
+    """A labelled set of simulated interferograms (``pges.train.dataset``): one product per run."""
+
+    dataset_id: str = Field("qa-set", pattern=r"^[A-Za-z0-9._-]+$", description="Id (folder name) of the set.")
+    scenes: int = Field(400, ge=2, le=5000, description="Simulated scenes (frames); each gives ~5 products.")
+    first_scene: int = Field(0, ge=0, description="Seed of the first scene; scenes are first_scene, +1, ...")
+    dates_per_scene: int = Field(4, ge=2, le=8, description="Acquisitions simulated per scene.")
+    neighbours: int = Field(2, ge=1, le=4, description="Each date is paired with this many earlier ones.")
+    workers: int = Field(1, ge=1, le=64, description="Processes simulating scenes in parallel.")
+
+
+class TrainParameters(PGEParameters):
+    """Fit the QA classifiers on a labelled set, log them to MLflow and move the aliases.
+
+    ``inputs`` holds the set's met.json URI (from ``qa_dataset``); ``labels`` the consensus labels exported
+    from the lake's training table at the snapshot named by ``data_version``.
+    """
+
+    labels: str = Field(..., description="CSV with product_id, label (consensus UWE 0-3) and split (train|test).")
+    data_version: str = Field(..., min_length=1, description="Iceberg snapshot id of the training table.")
+    tracking_uri: str = Field(..., description="MLflow tracking URI (sqlite:///... or http://...).")
+    artifact_root: str | None = Field(None, description="Artifact location of a new experiment; None = MLflow's.")
+    model_name: str = Field("sarlake-qa-uwe", pattern=r"^[A-Za-z0-9._-]+$", description="Registered model.")
+    experiment: str = Field("sarlake-qa", description="MLflow experiment.")
+    models: list[ModelName] = Field(
+        default_factory=lambda: ["random_forest", "gradient_boosting", "mlp_browse", "convnet"],  # type: ignore[arg-type]
+        min_length=1, description="Models to fit; each is one MLflow run and one registered version.",
+    )
+    quick: bool = Field(False, description="Fewer trees/epochs (demo and tests).")
+    seed: int = Field(0, ge=0, description="Seed of every model.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> TrainParameters:
+        if len(set(self.models)) != len(self.models):
+            raise ValueError("models must not repeat")
+        return self

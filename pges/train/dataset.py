@@ -1,0 +1,232 @@
+"""A labelled set of simulated interferograms for QA training, made with the ``simulate`` PGE's scene model.
+
+Each *scene* is one simulated frame (``pges.simulate``) with its own seed, place (terrain from the packaged
+DEMs: sea, coast, plain, volcano, city), band, coherence, decorrelation time, land cover, atmosphere, orbit
+and DEM errors and deformation source. A few dates are simulated per scene, each with random artefacts of the
+eleven ARIA types (UWE islands among them), and nearest-neighbour pairs are formed, filtered and unwrapped by
+the interferogram PGE's own steps (``process_pair``) with a random unwrapper and filter strength.
+
+The truth of each product is measured, not assumed: the unwrapped phase is compared with the simulator's true
+pair phase (``phase_rad(ref) - phase_rad(sec)``, multilooked), so unwrapping errors made by the unwrapper on
+noise count as well as the injected islands. :func:`uwe_class` turns the error map into an intensity 0-3.
+The truth of the other ten types is the largest injected intensity of either date.
+
+Everything a model needs is kept per product: the QA features, an 8-bit RGB browse (32x32) and a masked
+phase tile (64x64x2). Held-out splits are by scene (``scene_id``), so no scene is in two splits.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from pges.qa.features import compute_features
+from pges.qa.images import browse_rgb, phase_tile
+
+__all__ = ["REGIONS", "SampleProduct", "scene_parameters", "simulate_scene", "uwe_class"]
+
+logger = logging.getLogger(__name__)
+
+#: Places with packaged DEMs: (name, west, south, east, north) the scene centre is drawn from.
+REGIONS = (
+    ("campania", 14.05, 40.55, 14.90, 40.95),  # sea, coast, Vesuvius, Apennine valleys (SRTM3 N40E014)
+    ("los-angeles", -118.02, 33.975, -117.98, 34.025),  # city and hills (small packaged DEM)
+)
+TYPES = ("TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
+TWO_PI = 2.0 * math.pi
+
+
+def uwe_class(error_cycles: np.ndarray) -> tuple[int, float]:
+    """Intensity 0-3 of an unwrapping-error map and the share of pixels in error.
+
+    Args:
+        error_cycles: integer cycle errors on the valid pixels (1-D).
+
+    Returns:
+        ``(class, fraction)``: 0 when under 0.5 % of the pixels are off by a cycle or more; otherwise the
+        median cycle count of the wrong pixels (1-3), and at least 2 when more than 5 % are wrong.
+    """
+    if error_cycles.size == 0:
+        return 0, 0.0
+    wrong = error_cycles != 0
+    frac = float(wrong.mean())
+    if frac < 0.005:
+        return 0, frac
+    k = int(min(3, max(1, round(float(np.median(np.abs(error_cycles[wrong])))))))
+    if frac > 0.05:
+        k = max(k, 2)
+    return k, frac
+
+
+@dataclass
+class SampleProduct:
+    """One labelled product of the set (arrays small enough to keep in memory for thousands)."""
+
+    product_id: str
+    scene_id: str
+    features: np.ndarray
+    browse: np.ndarray  # uint8 (32, 32, 3)
+    tile: np.ndarray  # float16 (64, 64, 2)
+    truth: dict[str, Any]  # tag type -> intensity, plus uwe_fraction and the scene's knobs
+    missing: list[str]
+
+
+def scene_parameters(scene_seed: int, n_dates: int = 4) -> tuple[Any, dict[str, Any]]:
+    """Random but reproducible simulate parameters of one scene, and its knobs for the record."""
+    from pges.simulate.config import SimulateParameters
+
+    rng = np.random.default_rng([scene_seed, 1729])
+    region = REGIONS[0] if rng.random() < 0.85 else REGIONS[1]
+    _, w, s, e, n = region
+    half_lon, half_lat = (0.035, 0.027) if region[0] == "campania" else (0.018, 0.022)
+    clon = rng.uniform(w + half_lon, e - half_lon) if e - w > 2 * half_lon else (w + e) / 2
+    clat = rng.uniform(s + half_lat, n - half_lat) if n - s > 2 * half_lat else (s + n) / 2
+    bbox = (round(clon - half_lon, 5), round(clat - half_lat, 5), round(clon + half_lon, 5), round(clat + half_lat, 5))
+    start = datetime(2023, 1, 1, 5, tzinfo=UTC) + timedelta(days=int(rng.integers(0, 600)))
+    step = int(rng.choice([6, 12, 12, 24]))
+    acqs = [{"id": f"D{i}", "start_time": (start + timedelta(days=step * i)).isoformat()} for i in range(n_dates)]
+    deformation: list[dict[str, Any]]
+    kind = rng.choice(["none", "gaussian", "mogi"])
+    if kind == "gaussian":
+        deformation = [{"kind": "gaussian", "rate_mm_per_yr": float(rng.uniform(-150, 150)),
+                        "sigma_m": float(rng.uniform(400, 3000))}]
+    elif kind == "mogi":
+        deformation = [{"kind": "mogi", "volume_rate_m3_per_yr": float(rng.uniform(-4e6, 4e6)),
+                        "depth_m": float(rng.uniform(1500, 5000))}]
+    else:
+        deformation = []
+    artefacts = []
+    for a in acqs:
+        day = a["start_time"][:10]
+        if rng.random() < 0.4:
+            artefacts.append({"type": "UWE", "intensity": int(rng.integers(1, 4)), "date": day})
+        for t in rng.choice(TYPES, size=int(rng.choice([0, 0, 1, 1, 2])), replace=False):
+            artefacts.append({"type": str(t), "intensity": int(rng.integers(1, 4)), "date": day})
+    knobs = {
+        "region": region[0],
+        "coherence": float(rng.uniform(0.45, 0.97)),
+        "tau_days": float(rng.uniform(8, 200)),
+        "landcover": bool(rng.random() < 0.5),
+        "turbulence_mm": float(rng.uniform(0.5, 6)),
+        "stratified_mm_per_km": float(rng.uniform(0, 8)),
+        "ramp_mm_per_km": float(rng.uniform(0, 0.4)),
+        "dem_error_m": float(rng.uniform(0, 15)),
+        "band": "L" if rng.random() < 0.2 else "C",
+        "deformation": str(kind),
+    }
+    p = SimulateParameters.model_validate({
+        "bbox": bbox, "track": int(rng.integers(1, 175)), "direction": str(rng.choice(["A", "D"])),
+        "frame": f"Q{scene_seed}", "acquisitions": acqs, "seed": int(scene_seed), "band": knobs["band"],
+        "posting_m": 50.0, "deformation": deformation, "artefacts": artefacts,
+        "atmosphere": {"turbulence_mm": knobs["turbulence_mm"], "stratified_mm_per_km": knobs["stratified_mm_per_km"]},
+        "orbit": {"ramp_mm_per_km": knobs["ramp_mm_per_km"]},
+        "dem_error": {"std_m": knobs["dem_error_m"]},
+        "noise": {"coherence": knobs["coherence"], "tau_days": knobs["tau_days"], "landcover": knobs["landcover"]},
+        "baseline_sigma_m": float(rng.uniform(20, 120)),
+    })
+    return p, knobs
+
+
+def _multilook_unwrapped(phase: np.ndarray, looks: int) -> np.ndarray:
+    """Phase of the complex ``looks x looks`` mean of ``exp(j phase)``, unwrapped around the mean phase.
+
+    This is what an error-free unwrapping of the multilooked interferogram gives, even where the phase
+    varies within a window.
+    """
+    r, c = (phase.shape[0] // looks) * looks, (phase.shape[1] // looks) * looks
+    blocks = phase[:r, :c].reshape(r // looks, looks, c // looks, looks)
+    mean = blocks.mean(axis=(1, 3))
+    dev = np.exp(1j * (blocks - mean[:, None, :, None])).mean(axis=(1, 3))
+    return mean + np.angle(dev)
+
+
+def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float = 0.01) -> dict[tuple[int, int], float]:
+    """Share of each pair's triplets whose unwrapped phases do not close.
+
+    A triplet (i, j, k) closes when ``unw_ij + unw_jk - unw_ik`` (minus its median) stays within pi on all but
+    ``tolerance`` of the pixels valid in the three; an unwrapping error in one of them breaks the closure by
+    whole cycles. Pairs in no triplet are left out (their share is unknown, not zero).
+    """
+    nodes = sorted({n for pair in unw for n in pair})
+    broken: dict[tuple[int, int], list[bool]] = {}
+    for a in nodes:
+        for b in nodes:
+            for c in nodes:
+                if not (a < b < c and (a, b) in unw and (b, c) in unw and (a, c) in unw):
+                    continue
+                loop = unw[(a, b)] + unw[(b, c)] - unw[(a, c)]
+                ok = np.isfinite(loop)
+                if not ok.any():
+                    continue
+                dev = np.abs(loop[ok] - np.median(loop[ok]))
+                bad = bool((dev > np.pi).mean() > tolerance)
+                for pair in ((a, b), (b, c), (a, c)):
+                    broken.setdefault(pair, []).append(bad)
+    return {pair: float(np.mean(flags)) for pair, flags in broken.items()}
+
+
+def _pairs(n: int, neighbours: int) -> list[tuple[int, int]]:
+    return [(i, j) for j in range(n) for i in range(max(0, j - neighbours), j)]
+
+
+def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> list[SampleProduct]:
+    """Simulate one scene's dates, make its interferograms and label them against the truth."""
+    from pges.interferogram.config import InterferogramParameters
+    from pges.interferogram.geocode import multilook_mean
+    from pges.interferogram.pge import process_pair
+    from pges.simulate.pge import _Frame
+    from pges.simulate.scene import simulate_date
+
+    p, knobs = scene_parameters(scene_seed, n_dates)
+    rng = np.random.default_rng([scene_seed, 31337])
+    frame = _Frame(p)
+    scenes = [simulate_date(p, frame.scene, a.start_time) for a in p.acquisitions]
+    dem_ml = multilook_mean(frame.dem.astype(np.float64), 2, 2)
+    made = []
+    for i, j in _pairs(len(scenes), neighbours):
+        sec, ref = scenes[i], scenes[j]
+        method = "snaphu" if rng.random() < 0.7 else "quality"
+        ip = InterferogramParameters.model_validate({
+            "looks_range": 2, "looks_azimuth": 2, "unwrap": {"method": method},
+            "filter": {"strength": float(rng.uniform(0.2, 0.8))}, "verify_checksums": False,
+        })
+        try:
+            arr = process_pair(ref.slc, sec.slc, ip, label=f"scene {scene_seed} pair {i}-{j}")
+        except Exception as exc:  # an all-incoherent pair: not a product anyone would tag
+            logger.info("scene %d pair %d-%d skipped: %s", scene_seed, i, j, exc)
+            continue
+        true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
+        valid = np.isfinite(arr.unwrapped) & (arr.coherence >= 0.25)  # errors in noise are not errors
+        diff = (arr.unwrapped - true)[valid]
+        err = np.round((diff - np.median(diff)) / TWO_PI) if diff.size else diff
+        uwe, frac = uwe_class(err)
+        truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5)}
+        for t in TYPES:
+            truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
+        truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
+        truth.update(knobs, unwrapper=method)
+        made.append((i, j, arr, truth))
+    closure = triplet_misclosure({(i, j): arr.unwrapped for i, j, arr, _ in made})
+    out = []
+    for i, j, arr, truth in made:
+        wrapped = np.angle(arr.filtered).astype(np.float32)
+        cc = arr.conncomp
+        # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
+        # components, catalogued ones no DEM), so models learn the degraded feature sets too
+        drop = rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+        triplets = closure.get((i, j)) if rng.random() > 0.3 else None
+        feats = compute_features(
+            arr.unwrapped, None if drop[0] else arr.coherence, None if drop[1] else wrapped,
+            None if drop[2] else cc, None if drop[3] else dem_ml, triplet_misclosure_share=triplets,
+        )
+        pid = f"SIMQA-{scene_seed:05d}-{i}{j}"
+        out.append(SampleProduct(
+            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arr.coherence),
+            phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing,
+        ))
+    return out

@@ -1,0 +1,124 @@
+"""The QA classifiers: what each one learns from, how it is fitted, and how it predicts probabilities.
+
+* ``random_forest``: scikit-learn Random Forest on the QA features (missing features stay NaN: scikit-learn's
+  trees route them, so degraded products are scored without imputation); ARIA's model.
+* ``gradient_boosting``: histogram gradient boosting on the same features (native NaN handling).
+* ``mlp_browse``: a multilayer perceptron on the 8-bit RGB browse thumbnails (scaled, 3072 inputs).
+* ``convnet``: a small TensorFlow/Keras ConvNet on masked 64x64 phase tiles (3 conv blocks, ~25k weights).
+
+Each fitter returns a :class:`Fitted` with a ``predict_proba`` over the model's own input kind.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["MODELS", "Fitted", "fit_model"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Fitted:
+    """A fitted model, its flavour for MLflow and its parameters."""
+
+    name: str
+    input_kind: str
+    flavor: str  # "sklearn" or "keras"
+    model: Any
+    params: dict[str, Any]
+    importances: dict[str, float] | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """Probabilities of UWE_0..3, shape (n, 4)."""
+        if self.flavor == "keras":
+            return np.asarray(self.model.predict(x, verbose=0), dtype=np.float64)
+        proba = self.model.predict_proba(x)
+        full = np.zeros((len(proba), 4))
+        full[:, self.model.classes_.astype(int)] = proba
+        return full
+
+
+def _random_forest(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
+    from sklearn.ensemble import RandomForestClassifier
+
+    from pges.qa.features import FEATURE_NAMES
+
+    params = {"n_estimators": 120 if quick else 400, "min_samples_leaf": 1, "max_features": "sqrt",
+              "class_weight": "balanced_subsample", "random_state": seed, "n_jobs": 1}
+    rf = RandomForestClassifier(**params).fit(x, y)  # type: ignore[arg-type]
+    imp = dict(zip(FEATURE_NAMES, (round(float(v), 6) for v in rf.feature_importances_), strict=True))
+    return Fitted("random_forest", "features", "sklearn", rf, params, imp)
+
+
+def _gradient_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    params = {"max_iter": 150 if quick else 400, "learning_rate": 0.06, "max_leaf_nodes": 31,
+              "l2_regularization": 1.0, "class_weight": "balanced", "random_state": seed}
+    gb = HistGradientBoostingClassifier(**params).fit(x, y)  # type: ignore[arg-type]
+    return Fitted("gradient_boosting", "features", "sklearn", gb, params)
+
+
+def _mlp_browse(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    params = {"hidden_layer_sizes": (128, 64), "alpha": 1e-3, "max_iter": 80 if quick else 300,
+              "early_stopping": True, "random_state": seed}
+    mlp = make_pipeline(StandardScaler(), MLPClassifier(**params)).fit(x, y)  # type: ignore[arg-type]
+    return Fitted("mlp_browse", "browse", "sklearn", mlp, params)
+
+
+def _convnet(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    filters = [8, 16, 32]
+    params: dict[str, Any] = {"epochs": 6 if quick else 25, "batch_size": 32, "filters": filters,
+                              "learning_rate": 2e-3}
+    model = keras.Sequential([
+        keras.Input(shape=x.shape[1:]),
+        *[blk for f in filters for blk in (layers.Conv2D(f, 3, padding="same", activation="relu"),
+                                                      layers.MaxPooling2D(2))],
+        layers.GlobalMaxPooling2D(),
+        layers.Dense(32, activation="relu"),
+        layers.Dense(4, activation="softmax"),
+    ])
+    model.compile(optimizer=keras.optimizers.Adam(params["learning_rate"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    counts = np.bincount(y, minlength=4).astype(float)
+    weights = {k: float(len(y) / (4 * counts[k])) for k in range(4) if counts[k]}
+    hist = model.fit(x, y, epochs=params["epochs"], batch_size=params["batch_size"], class_weight=weights,
+                     verbose=0, validation_split=0.1)
+    return Fitted("convnet", "tiles", "keras", model, params,
+                  history={k: [float(v) for v in vals] for k, vals in hist.history.items()})
+
+
+#: model name -> fitter(x, y, seed, quick)
+MODELS: dict[str, Callable[..., Fitted]] = {
+    "random_forest": _random_forest,
+    "gradient_boosting": _gradient_boosting,
+    "mlp_browse": _mlp_browse,
+    "convnet": _convnet,
+}
+#: model name -> input kind
+MODEL_INPUTS = {"random_forest": "features", "gradient_boosting": "features", "mlp_browse": "browse",
+                "convnet": "tiles"}
+
+
+def fit_model(name: str, x: Any, y: np.ndarray, seed: int = 0, quick: bool = False) -> Fitted:
+    """Fit the model called ``name`` (a key of :data:`MODELS`)."""
+    logger.info("fitting %s on %d products", name, len(y))
+    return MODELS[name](x, np.asarray(y, dtype=np.int64), seed, quick)

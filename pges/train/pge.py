@@ -1,0 +1,274 @@
+"""The ``qa_dataset`` and ``train`` PGEs.
+
+``qa_dataset`` writes one product ``<output_dir>/<dataset_id>/``: ``samples.npz`` (product and scene ids,
+features, browse thumbnails, phase tiles), ``products.csv`` (product_id, scene_id, split, missing inputs) and,
+kept apart, ``truth/truth.csv`` (the simulator's intensity per tag type and the scene's knobs). The split is
+fixed by scene: a scene id hashes to ``test`` one time in five, so no scene is in both splits.
+
+``train`` reads that set and a labels CSV (consensus labels from the lake's training table), fits the models,
+evaluates each on the held-out scenes against the simulator's truth, logs each to MLflow, registers it and
+moves the aliases (:mod:`pges.train.tracking`). It writes ``<output_dir>/<run>/training.json`` with the runs,
+versions, metrics and the promotion decision.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pges.contract import RunConfig
+from pges.errors import InputValidationError
+from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
+from pges.runner import ProductResult, RunContext
+from pges.train.config import DatasetParameters, TrainParameters
+
+__all__ = ["LabelledSet", "load_set", "run_dataset", "run_train", "split_of"]
+
+logger = logging.getLogger(__name__)
+
+TRUTH_TYPES = ("UWE", "TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
+
+
+@dataclass
+class Outputs:
+    """Products of a run."""
+
+    products: list[ProductResult] = field(default_factory=list)
+
+
+def split_of(scene_id: str) -> str:
+    """``test`` for one scene in five (fixed by the scene id's hash), else ``train``."""
+    return "test" if hashlib.sha256(scene_id.encode()).digest()[0] % 5 == 0 else "train"
+
+
+@contextmanager
+def _quiet_stdout():  # type: ignore[no-untyped-def]
+    """Silence what external binaries (SNAPHU) print on file descriptor 1."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
+    """Simulate the scenes of the set and write it as one product."""
+    from pges.train.dataset import SampleProduct, simulate_scene
+
+    p = cfg.parameters
+    if ctx.publisher.exists(p.dataset_id):
+        logger.info("%s already exists: skipped", p.dataset_id)
+        return Outputs([ProductResult(p.dataset_id, None, skipped=True)])
+    samples: list[SampleProduct] = []
+    scenes = range(p.first_scene, p.first_scene + p.scenes)
+    with _quiet_stdout():
+        batches: Iterator[list[SampleProduct]]
+        if p.workers == 1:
+            batches = (simulate_scene(s, p.dates_per_scene, p.neighbours) for s in scenes)
+        else:
+            from concurrent.futures import ProcessPoolExecutor
+            from functools import partial
+
+            pool = ProcessPoolExecutor(p.workers)
+            batches = pool.map(partial(simulate_scene, n_dates=p.dates_per_scene, neighbours=p.neighbours), scenes,
+                               chunksize=4)
+        for done, batch in enumerate(batches, start=1):
+            samples += batch
+            if done % 20 == 0:
+                logger.info("%d/%d scenes, %d products", done, p.scenes, len(samples))
+        if p.workers > 1:
+            pool.shutdown()
+    if not samples:
+        raise InputValidationError("the labelled set is empty: no scene gave a product; raise parameters.scenes")
+    out = ctx.product_dir(p.dataset_id)
+    np.savez_compressed(
+        out / "samples.npz", product_id=np.array([s.product_id for s in samples]),
+        scene_id=np.array([s.scene_id for s in samples]), features=np.stack([s.features for s in samples]),
+        browse=np.stack([s.browse for s in samples]), tiles=np.stack([s.tile for s in samples]),
+    )
+    with (out / "products.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["product_id", "scene_id", "split", "missing_inputs"])
+        for s in samples:
+            w.writerow([s.product_id, s.scene_id, split_of(s.scene_id), ";".join(s.missing)])
+    (out / "truth").mkdir()
+    keys = sorted({k for s in samples for k in s.truth} - set(TRUTH_TYPES))
+    with (out / "truth" / "truth.csv").open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["product_id", *TRUTH_TYPES, *keys])
+        for s in samples:
+            w.writerow([s.product_id, *(s.truth[t] for t in TRUTH_TYPES), *(s.truth.get(k) for k in keys)])
+    counts = np.bincount([s.truth["UWE"] for s in samples], minlength=4)
+    now = datetime.now(UTC)
+    item = build_item(
+        product_dir=out, item_id=p.dataset_id, geometry=bbox_polygon(-180, -90, 180, 90), bbox=[-180, -90, 180, 90],
+        properties={"datetime": iso_utc(now), "sarlake:product_type": "QA_TRAINING_SET",
+                    "sarlake:products": len(samples), "sarlake:scenes": p.scenes,
+                    "sarlake:uwe_truth_counts": [int(c) for c in counts], "sarlake:simulated": True},
+        assets={"samples": AssetSpec("samples.npz", type="application/octet-stream"),
+                "products": AssetSpec("products.csv", type="text/csv", roles=("metadata",)),
+                "truth": AssetSpec("truth", roles=("truth",), title="simulator truth (kept apart from labels)")},
+        provenance=ctx.provenance(cfg),
+    )
+    write_item(item, out)
+    logger.info("labelled set %s: %d products of %d scenes, truth UWE_0..3 = %s", p.dataset_id, len(samples),
+                p.scenes, counts.tolist())
+    return Outputs([ProductResult(p.dataset_id, out)])
+
+
+@dataclass
+class LabelledSet:
+    """A labelled set in memory."""
+
+    product_id: np.ndarray
+    scene_id: np.ndarray
+    features: np.ndarray
+    browse: np.ndarray
+    tiles: np.ndarray
+    split: np.ndarray
+    truth: dict[str, dict[str, Any]]
+    folder: Path
+
+
+def load_set(folder: Path) -> LabelledSet:
+    """Read a ``qa_dataset`` product folder."""
+    try:
+        z = np.load(folder / "samples.npz")
+        with (folder / "products.csv").open() as f:
+            split = {r["product_id"]: r["split"] for r in csv.DictReader(f)}
+        with (folder / "truth" / "truth.csv").open() as f:
+            truth = {r["product_id"]: r for r in csv.DictReader(f)}
+    except OSError as exc:
+        raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
+    ids = z["product_id"]
+    return LabelledSet(ids, z["scene_id"], z["features"], z["browse"], z["tiles"],
+                       np.array([split[i] for i in ids]), truth, folder)
+
+
+def _read_labels(path: str) -> dict[str, tuple[int, str]]:
+    try:
+        with Path(path).open() as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise InputValidationError(f"cannot read labels file {path}: {exc.strerror or exc}") from exc
+    if not rows or not {"product_id", "label", "split"} <= set(rows[0]):
+        raise InputValidationError(f"labels file {path} needs the columns product_id, label, split")
+    return {r["product_id"]: (int(r["label"]), r["split"]) for r in rows}
+
+
+def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
+    """Fit, evaluate, log and register every model; move the aliases."""
+    from pges.qa.model_io import to_model_input
+    from pges.train import evaluate, tracking
+    from pges.train.models import MODEL_INPUTS, fit_model
+
+    p = cfg.parameters
+    if len(cfg.inputs) != 1:
+        raise InputValidationError(f"train needs exactly 1 input (the labelled set's met.json), got {len(cfg.inputs)}")
+    folder = ctx.fetch(cfg.inputs[0]).parent
+    data = load_set(folder)
+    labels = _read_labels(p.labels)
+    keep = np.array([i in labels for i in data.product_id])
+    if keep.sum() < 20:
+        raise InputValidationError(f"only {int(keep.sum())} products of {folder} have labels in {p.labels}")
+    y = np.array([labels[i][0] if i in labels else -1 for i in data.product_id])
+    split = np.array([labels[i][1] if i in labels else "none" for i in data.product_id])
+    train, test = keep & (split == "train"), keep & (split == "test")
+    if len(set(data.scene_id[train]) & set(data.scene_id[test])):
+        raise InputValidationError("a scene is in both splits: the labels' split must be by scene")
+    missing = set(range(4)) - set(y[train].tolist())
+    if missing:
+        raise InputValidationError(f"no training product labelled UWE_{min(missing)}: raise the set's scenes")
+    y_truth = np.array([int(data.truth[i]["UWE"]) for i in data.product_id])
+    inputs = {k: to_model_input(k, data.features, data.browse, data.tiles) for k in ("features", "browse", "tiles")}
+
+    def rows(kind: str, sel: np.ndarray) -> Any:
+        x = inputs[kind]
+        return x.iloc[np.flatnonzero(sel)] if hasattr(x, "iloc") else x[sel]
+
+    exp = tracking.open_tracking(p.tracking_uri, p.artifact_root, p.experiment)
+    dataset_info = {"products": int(keep.sum()), "train": int(train.sum()), "test": int(test.sum()),
+                    "scenes": len(set(data.scene_id[keep])), "set": folder.name}
+    label_acc = float((y[keep] == y_truth[keep]).mean())
+    candidates = []
+    for name in p.models:
+        kind = MODEL_INPUTS[name]
+        fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
+        proba = fitted.predict_proba(rows(kind, test))
+        m = evaluate.metrics(y_truth[test], proba, "test_")
+        m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
+        m["label_accuracy_vs_truth"] = label_acc
+        figs = evaluate.figures(y_truth[test], proba, name, ctx.workdir / "figures" / name, fitted.importances)
+        candidates.append(tracking.log_candidate(
+            fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
+            data_version=p.data_version, dataset=dataset_info,
+        ))
+    champion_version, champion_metrics = _current_champion(p.model_name, candidates, inputs, rows, test, y_truth)
+    decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version)
+    run_name = f"training-{cfg.run_id or 'manual'}-{datetime.now(UTC):%Y%m%dT%H%M%S}".replace(":", "_")
+    out = ctx.product_dir(run_name)
+    record = {
+        "model_name": p.model_name, "data_version": p.data_version, "dataset": dataset_info,
+        "label_accuracy_vs_truth": label_acc,
+        "candidates": [{"name": c.name, "run_id": c.run_id, "version": c.version, "metrics": c.metrics}
+                       for c in candidates],
+        "champion_before": {"version": champion_version, "metrics": champion_metrics},
+        "promotion": decision,
+    }
+    (out / "training.json").write_text(json.dumps(record, indent=2, default=float))
+    for c in candidates:  # keep the champion's figures beside the record (docs/qa.md shows them)
+        src = ctx.workdir / "figures" / c.name
+        if src.is_dir():
+            (out / "figures" / c.name).mkdir(parents=True)
+            for png in src.glob("*.png"):
+                (out / "figures" / c.name / png.name).write_bytes(png.read_bytes())
+    now = datetime.now(UTC)
+    item = build_item(
+        product_dir=out, item_id=run_name, geometry=bbox_polygon(-180, -90, 180, 90), bbox=[-180, -90, 180, 90],
+        properties={"datetime": iso_utc(now), "sarlake:product_type": "QA_TRAINING_RUN",
+                    "sarlake:champion": decision["champion"], "sarlake:model_name": p.model_name},
+        assets={"record": AssetSpec("training.json", type="application/json", roles=("metadata",)),
+                "figures": AssetSpec("figures", roles=("overview",))},
+        provenance=ctx.provenance(cfg),
+    )
+    write_item(item, out)
+    return Outputs([ProductResult(run_name, out)])
+
+
+def _current_champion(model_name, candidates, inputs, rows, test, y_truth):  # type: ignore[no-untyped-def]
+    """The champion from before this run, scored on this run's held-out split (None when there is none)."""
+    import mlflow
+
+    from pges.train import evaluate, tracking
+
+    client = mlflow.MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(model_name, "champion")
+    except mlflow.exceptions.MlflowException:
+        return None, None
+    from pges.qa.features import FEATURE_SET
+
+    if mv.tags.get("sarlake.feature_set", FEATURE_SET) != FEATURE_SET:
+        logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version,
+                    mv.tags.get("sarlake.feature_set"))
+        return str(mv.version), None
+    kind = mv.tags.get("sarlake.input_kind", "features")
+    proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
+    return str(mv.version), evaluate.metrics(y_truth[test], proba, "test_")

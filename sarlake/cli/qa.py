@@ -1,0 +1,120 @@
+"""``sarlake qa``: score products (files or the lake) with the champion model, train, report."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import click
+
+from sarlake.cli.errors import ErrorHandlingGroup
+
+__all__ = ["qa"]
+
+
+@click.group(cls=ErrorHandlingGroup)
+def qa() -> None:
+    """QA: p(error|I) of interferograms, training and the quality report."""
+
+
+def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
+    p = Path(path)
+    try:
+        rows = list(csv.DictReader(p.read_text().splitlines()))
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read manifest {p}: {exc.strerror or exc}") from exc
+    if not rows or "unw" not in rows[0]:
+        raise click.BadParameter(f"manifest {p} needs a header with the columns unw, coherence, dem")
+    base = p.parent
+
+    def resolve(value: str | None) -> str | None:
+        value = (value or "").strip()
+        return str(base / value) if value and not Path(value).is_absolute() else (value or None)
+
+    return [(resolve(r["unw"]) or "", resolve(r.get("coherence")), resolve(r.get("dem"))) for r in rows]
+
+
+@qa.command("score")
+@click.argument("unw", required=False, type=click.Path(dir_okay=False))
+@click.option("--coherence", type=click.Path(dir_okay=False), help="Coherence on the same grid (GeoTIFF or GAMMA).")
+@click.option("--dem", type=click.Path(dir_okay=False), help="DEM heights on the same grid (GeoTIFF).")
+@click.option("--manifest", type=click.Path(dir_okay=False), help="CSV with columns unw,coherence,dem: score many.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per product.")
+def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None, as_json: bool) -> None:
+    """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake."""
+    from sarlake.workflows.qa import score_files
+
+    if bool(unw) == bool(manifest):
+        raise click.UsageError("give either UNW or --manifest FILE.csv")
+    items = _manifest(manifest) if manifest else [(unw or "", coherence, dem)]
+    for r in score_files(items):
+        if as_json:
+            click.echo(json.dumps(r))
+        else:
+            flag = f"  (degraded: no {', '.join(r['missing_inputs'])})" if r["degraded"] else ""
+            click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
+                       f"[{r['model_name']} v{r['model_version']}]{flag}")
+
+
+@qa.command("run")
+@click.option("--product", "products", multiple=True, help="Product id; repeatable (default: every unscored one).")
+def qa_run(products: tuple[str, ...]) -> None:
+    """Score catalogued interferograms into qa_features, qa_predictions and products.p_error."""
+    from sarlake.workflows.qa import score_products
+
+    records = score_products(list(products) or None)
+    for r in records:
+        click.echo(f"{r['product_id']}  p(error) {r['p_error']:.3f}  UWE_{r['uwe_class']}  "
+                   f"v{r['model_version']}{'  degraded' if r['degraded'] else ''}")
+    click.echo(f"{len(records)} product(s) scored", err=True)
+
+
+@qa.command("train")
+@click.option("--scenes", type=click.IntRange(2, 5000), default=400, show_default=True,
+              help="Simulated scenes in the labelled set (~5 products each).")
+@click.option("--first-scene", type=click.IntRange(0), default=0, show_default=True, help="Seed of the first scene.")
+@click.option("--model", "models", multiple=True,
+              type=click.Choice(["random_forest", "gradient_boosting", "mlp_browse", "convnet"]),
+              help="Models to fit (default: all four).")
+@click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo).")
+@click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes simulating the labelled set.")
+def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
+             workers: int) -> None:
+    """Build a labelled set, tag it with the simulated crowd, train and register the models."""
+    from sarlake.workflows.qa_train import has_champion, train_qa
+
+    if if_no_champion and has_champion():
+        click.echo("the registry has a champion already: nothing to train")
+        return
+    record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers)
+    for c in record["candidates"]:
+        m = c["metrics"]
+        click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
+                   + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)))
+    click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
+    click.echo(f"record: {record['folder']}/training.json", err=True)
+
+
+@qa.command("report")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of tables.")
+def qa_report(as_json: bool) -> None:
+    """Per UWE class (tag consensus): count, mean p(error), accuracy; P/R/F1 per model version."""
+    from sarlake.workflows.qa import quality_report
+
+    rep = quality_report()
+    if as_json:
+        click.echo(json.dumps(rep))
+        return
+    click.echo("| class | count | mean p(error) | accuracy |\n|---|---|---|---|")
+    for c in rep["classes"]:
+        mp = "-" if c["mean_p_error"] is None else f"{c['mean_p_error']:.3f}"
+        acc = "-" if c["accuracy"] is None else f"{100 * c['accuracy']:.0f} %"
+        click.echo(f"| UWE_{c['uwe']} | {c['count']} | {mp} | {acc} |")
+    click.echo("\n| model version | products | precision | recall | F1 (UWE>=2) |\n|---|---|---|---|---|")
+    for m in rep["models"]:
+        click.echo(f"| {m['model_version']} | {m['products']} | {m['precision']:.3f} | {m['recall']:.3f} | "
+                   f"{m['f1']:.3f} |")
+    click.echo(f"\n{rep['scored_products']} interferogram(s) with a p(error) in products")

@@ -1,0 +1,69 @@
+"""``sarlake tag``: add, list and import quality tags (``UWE_2``, ``TNT_1``, ...) on products."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from sarlake.cli.errors import ErrorHandlingGroup
+
+__all__ = ["tag"]
+
+
+def _default_user() -> str | None:
+    return os.environ.get("SARLAKE_USER") or os.environ.get("USER")
+
+
+@click.group(cls=ErrorHandlingGroup)
+def tag() -> None:
+    """Quality tags on products (ARIA's 11 types at intensity 0-3, e.g. UWE_2)."""
+
+
+@tag.command("add")
+@click.argument("product_id")
+@click.argument("tags", nargs=-1, required=True)
+@click.option("--user", default=_default_user, show_default="$SARLAKE_USER or $USER", help="Who tags.")
+@click.option("--comment", help="Free text.")
+def tag_add(product_id: str, tags: tuple[str, ...], user: str | None, comment: str | None) -> None:
+    """Tag PRODUCT_ID with one or more tags, e.g. `sarlake tag add S1-GUNW-... UWE_2 TNT_1`."""
+    from lake.consensus import refresh_consensus
+    from lake.tags import Tag, TagError, add_tags
+
+    if not user:
+        raise TagError("no user: pass --user NAME (or set SARLAKE_USER)")
+    checked = [Tag.of(product_id, t, user, comment) for t in tags]
+    add_tags(checked)
+    refresh_consensus(tag_types=tuple(sorted({t.tag_type for t in checked})))
+    click.echo(f"{product_id}: {' '.join(t.label for t in checked)} by {user}")
+
+
+@tag.command("list")
+@click.argument("product_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def tag_list(product_id: str | None, as_json: bool) -> None:
+    """List the tags of PRODUCT_ID (or of every product)."""
+    from lake.tags import list_tags
+
+    for r in list_tags(product_id):
+        if as_json:
+            click.echo(json.dumps({k: r[k] for k in ("product_id", "tag", "user", "source", "comment")}
+                                  | {"tagged_at": r["tagged_at"].isoformat() if r["tagged_at"] else None}))
+        else:
+            when = r["tagged_at"].strftime("%Y-%m-%d %H:%M") if r["tagged_at"] else ""
+            click.echo(f"{r['product_id']}  {r['tag']:<6} {r['user']:<16} {when}  {r['comment'] or ''}".rstrip())
+
+
+@tag.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False))
+@click.option("--user", help="User for rows without a user column.")
+def tag_import(csv_file: str, user: str | None) -> None:
+    """Import many tags from a CSV (columns product_id,tag[,user][,comment][,source])."""
+    from lake.consensus import refresh_consensus
+    from lake.tags import add_tags, read_tags_csv
+
+    tags = read_tags_csv(csv_file, default_user=user)
+    written = add_tags(tags)
+    refresh_consensus(tag_types=tuple(sorted({t.tag_type for t in tags})))
+    click.echo(f"{len(tags)} tags read from {csv_file}, {written} new or changed")

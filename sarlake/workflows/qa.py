@@ -1,0 +1,150 @@
+"""QA of catalogued products: features and p(error|I) into the lake, and the quality report.
+
+:func:`score_products` reads each L2 interferogram's folder, computes its QA features (``qa_features``),
+scores it with the champion (``qa_predictions``) and sets ``products.p_error`` (:func:`lake.write.update`).
+The Airflow ``qa`` DAG and ``sarlake qa run`` call it; ``sarlake qa score`` scores files without a lake.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["quality_report", "score_files", "score_products", "unscored_products"]
+
+logger = logging.getLogger(__name__)
+
+
+def unscored_products(model_version: str | None = None, limit: int | None = None) -> list[str]:
+    """L2 interferograms without a prediction (by ``model_version`` when given, else by any model)."""
+    from lake.query import connect
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    cond = "AND q.model_version = ?" if model_version else ""
+    params: list[Any] = [settings.qa_model_name] + ([model_version] if model_version else [])
+    sql = (f"SELECT p.product_id FROM products p WHERE p.product_type = 'L2_IFG' AND NOT EXISTS ("
+           f"SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ? {cond}) "
+           "ORDER BY p.product_id")
+    ids = [r[0] for r in connect(settings).execute(sql, params).fetchall()]
+    return ids[:limit] if limit else ids
+
+
+def score_products(product_ids: list[str] | None = None, run_id: str = "manual") -> list[dict[str, Any]]:
+    """Score products of the lake with the champion and record features, predictions and ``p_error``.
+
+    Args:
+        product_ids: products to score; None = every L2 interferogram the champion has not scored.
+        run_id: recorded with the predictions.
+
+    Returns:
+        One record per product (``product_id``, ``p_error``, ``uwe_class``, model name and version, ...).
+
+    Raises:
+        ModelMissingError: no champion in the registry (the message says how to train one).
+    """
+    from lake.query import connect
+    from lake.settings import get_settings
+    from lake.write import update, upsert
+    from pges.qa.score import Scorer, read_product_folder
+
+    settings = get_settings()
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    ids = product_ids if product_ids is not None else unscored_products(scorer.version)
+    if not ids:
+        logger.info("no product to score")
+        return []
+    rows = connect(settings).execute(
+        "SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id)", [ids]
+    ).fetchall()
+    found = {r[0]: r for r in rows}
+    unknown = sorted(set(ids) - set(found))
+    if unknown:
+        from lake.exceptions import LakeError
+
+        raise LakeError(f"product {unknown[0]!r} is not in the lake ({len(unknown)} unknown)")
+    inputs = [read_product_folder(_folder(found[i][1], found[i][2]), name=i) for i in ids]
+    records = scorer.score(inputs)
+    now = datetime.now(UTC)
+    upsert("qa_features", [
+        {"product_id": i, "feature_set": r["feature_set"], "features": json.dumps(r["features"]),
+         "degraded": r["degraded"], "missing_inputs": r["missing_inputs"], "unw_uri": str(inp.name),
+         "computed_at": now} for i, r, inp in zip(ids, records, inputs, strict=True)
+    ], settings)
+    upsert("qa_predictions", [
+        {"product_id": i, "model_name": r["model_name"], "model_version": r["model_version"],
+         "p_error": r["p_error"], "uwe_class": r["uwe_class"], "class_probabilities": json.dumps(
+             r["class_probabilities"]), "degraded": r["degraded"], "feature_set": r["feature_set"],
+         "predicted_at": now, "run_id": run_id} for i, r in zip(ids, records, strict=True)
+    ], settings)
+    update("products", [{"product_id": i, "p_error": r["p_error"]} for i, r in zip(ids, records, strict=True)],
+           settings)
+    out = []
+    for i, r in zip(ids, records, strict=True):
+        out.append({"product_id": i, **{k: v for k, v in r.items() if k not in ("features", "unw")}})
+    logger.info("scored %d products with %s v%s", len(out), scorer.model_name, scorer.version)
+    return out
+
+
+def _folder(uri: str | None, met_uri: str | None) -> Path:
+    if uri:
+        return Path(uri.removeprefix("file://"))
+    if met_uri:
+        return Path(met_uri.removeprefix("file://")).parent
+    raise ValueError("product has neither uri nor met_uri")
+
+
+def score_files(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:
+    """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product.
+
+    Raises:
+        InputValidationError: an unreadable file (named); ModelMissingError: no champion.
+    """
+    from lake.settings import get_settings
+    from pges.qa.score import Scorer, read_files
+
+    settings = get_settings()
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    products = [read_files(u, c, d) for u, c, d in items]
+    return [{k: v for k, v in r.items() if k != "features"} for r in scorer.score(products)]
+
+
+def quality_report() -> dict[str, Any]:
+    """The seed-style quality table per UWE class (tag consensus vs latest prediction) and per model version.
+
+    Returns:
+        ``{"classes": [{uwe, count, mean_p_error, accuracy}], "models": [{model_version, precision, recall, f1,
+        products}], "products": n}``; classes and models count only products with both a consensus and a
+        prediction.
+    """
+    from lake.query import connect
+
+    con = connect()
+    rows = con.execute("""
+        SELECT c.intensity AS uwe, q.model_version, q.p_error, q.uwe_class
+        FROM tag_consensus c JOIN qa_predictions q USING (product_id)
+        WHERE c.tag_type = 'UWE'
+    """).fetchall()
+    latest = con.execute("""
+        SELECT count(*) FROM products WHERE product_type = 'L2_IFG' AND p_error IS NOT NULL
+    """).fetchone()
+    classes = []
+    for k in range(4):
+        sel = [r for r in rows if r[0] == k]
+        classes.append({"uwe": k, "count": len(sel),
+                        "mean_p_error": round(sum(r[2] for r in sel) / len(sel), 4) if sel else None,
+                        "accuracy": round(sum(r[3] == k for r in sel) / len(sel), 4) if sel else None})
+    models = []
+    for ver in sorted({r[1] for r in rows}, key=lambda v: int(v) if str(v).isdigit() else 0):
+        sel = [r for r in rows if r[1] == ver]
+        tp = sum(r[0] >= 2 and r[2] >= 0.5 for r in sel)
+        fp = sum(r[0] < 2 and r[2] >= 0.5 for r in sel)
+        fn = sum(r[0] >= 2 and r[2] < 0.5 for r in sel)
+        p = tp / (tp + fp) if tp + fp else 0.0
+        rc = tp / (tp + fn) if tp + fn else 0.0
+        models.append({"model_version": ver, "products": len(sel), "precision": round(p, 4), "recall": round(rc, 4),
+                       "f1": round(2 * p * rc / (p + rc), 4) if p + rc else 0.0})
+    return {"classes": classes, "models": models, "scored_products": int(latest[0]) if latest else 0}

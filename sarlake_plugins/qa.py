@@ -1,0 +1,57 @@
+"""Task bodies of the ``qa``, ``qa_train`` and ``reprocess`` DAGs. They call ``sarlake.workflows``.
+
+Everything here returns small JSON records (ids, versions, metrics), never rasters: XCom carries URIs.
+A missing champion fails the QA task at once (no retries) with a message naming the model and the alias.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+log = logging.getLogger(__name__)
+
+
+def _run_id(context: dict[str, Any]) -> str:
+    return str(context.get("run_id") or "manual")
+
+
+def score_new(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Score every L2 interferogram the champion has not scored yet; skip (no Asset event) when none."""
+    from pges.qa.score import ModelMissingError
+    from sarlake.workflows.qa import score_products
+
+    try:
+        records = score_products(None, run_id=_run_id(context))
+    except ModelMissingError as exc:
+        raise AirflowFailException(str(exc)) from exc
+    if not records:
+        raise AirflowSkipException("no new interferogram to score")
+    log.info("scored %d products", len(records))
+    return [{k: r[k] for k in ("product_id", "p_error", "uwe_class", "model_name", "model_version")}
+            for r in records]
+
+
+def train(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Build a labelled set and train the models (the ``qa_train`` DAG's one task)."""
+    from sarlake.workflows.qa_train import train_qa
+
+    record = train_qa(int(params["scenes"]), first_scene=int(params["first_scene"]),
+                      models=list(params["models"]) or None, quick=bool(params["quick"]), seed=int(params["seed"]))
+    return {"promotion": record["promotion"], "data_version": record["data_version"],
+            "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"]}
+                           for c in record["candidates"]], "record": record["folder"]}
+
+
+def reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Re-unwrap products above the p(error) threshold with other parameters; keep both, choose the default."""
+    from sarlake.workflows.reprocess import reprocess_bad_products
+
+    threshold = params.get("max_p_error")
+    done = reprocess_bad_products(max_p_error=None if threshold is None else float(threshold),
+                                  limit=int(params.get("limit") or 20), run_id=_run_id(context))
+    if not done:
+        raise AirflowSkipException("no product above the p(error) threshold left to reprocess")
+    return done

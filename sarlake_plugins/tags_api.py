@@ -1,0 +1,96 @@
+"""The tags REST API: a FastAPI app mounted in the Airflow 3 API server (``/sarlake``), behind Airflow's auth.
+
+Every route needs an Airflow login (a JWT in ``Authorization: Bearer ...`` or the UI's session cookie),
+resolved by Airflow's own ``get_user`` dependency, so the API's users, roles and login are Airflow's.
+A new tag records the logged-in user: the request body has no user field, and an unknown field is refused.
+
+Routes (JSON; the browse UI builds on them):
+
+========================================  =================================================================
+``GET  /sarlake/api/tags``                the valid tags (``UWE_0`` ... ``COH_3``) and what each type means
+``GET  /sarlake/api/products/{id}/tags``  the product's tags (user, tag, comment, time, source)
+``POST /sarlake/api/products/{id}/tags``  add a tag ``{"tag": "UWE_2", "comment": "..."}`` as the logged-in user
+``GET  /sarlake/api/products/{id}/consensus``  consensus per tag type (majority, Dawid-Skene, raters, agreement)
+========================================  =================================================================
+
+Errors: 401 without a login, 404 for a product not in the lake, 422 for an unknown tag (the message lists the
+valid ones) or an unknown body field.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException
+from pydantic import BaseModel, ConfigDict, Field
+
+try:  # the API server provides these; importing them needs Airflow's configuration
+    from airflow.api_fastapi.core_api.security import GetUserDep, get_user
+except ImportError:  # pragma: no cover - documentation builds without Airflow
+    GetUserDep = Any  # type: ignore[misc,assignment]
+    get_user = None  # type: ignore[assignment]
+
+__all__ = ["app"]
+
+app = FastAPI(title="sarlake tags", version="1", description=__doc__,
+              dependencies=[Depends(get_user)] if get_user else [])
+
+
+class NewTag(BaseModel):
+    """A tag to add; the user is the logged-in one, never a field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tag: str = Field(..., description="TYPE_INTENSITY, e.g. UWE_2.", examples=["UWE_2"])
+    comment: str | None = Field(None, max_length=2000, description="Free text.")
+
+
+def _tag_row(r: dict[str, Any]) -> dict[str, Any]:
+    return {"product_id": r["product_id"], "tag": r["tag"], "tag_type": r["tag_type"], "intensity": r["intensity"],
+            "user": r["user"], "comment": r["comment"], "source": r["source"],
+            "tagged_at": r["tagged_at"].isoformat() if r["tagged_at"] else None}
+
+
+@app.get("/api/tags")
+def valid_tags() -> dict[str, Any]:
+    """The tag vocabulary."""
+    from lake.tags import TAG_TYPES, valid_tags
+
+    return {"types": TAG_TYPES, "tags": valid_tags()}
+
+
+@app.get("/api/products/{product_id}/tags")
+def product_tags(product_id: str) -> list[dict[str, Any]]:
+    """Tags of one product, newest first."""
+    from lake.tags import list_tags
+
+    return [_tag_row(r) for r in list_tags(product_id)]
+
+
+@app.post("/api/products/{product_id}/tags", status_code=201)
+def add_tag(product_id: str, body: NewTag, user: GetUserDep) -> dict[str, Any]:
+    """Tag a product as the logged-in user; the consensus of that tag type is recomputed."""
+    from lake.consensus import refresh_consensus
+    from lake.tags import Tag, TagError, add_tags
+
+    try:
+        tag = Tag.of(product_id, body.tag, user.get_name(), body.comment)
+    except TagError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+    try:
+        add_tags([tag])
+    except TagError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    refresh_consensus(tag_types=(tag.tag_type,))
+    return {"product_id": product_id, "tag": tag.label, "user": tag.user, "comment": tag.comment}
+
+
+@app.get("/api/products/{product_id}/consensus")
+def product_consensus(product_id: str) -> list[dict[str, Any]]:
+    """Consensus labels of one product, per tag type."""
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import load_table
+
+    rows = load_table("tag_consensus").scan(row_filter=EqualTo("product_id", product_id)).to_arrow().to_pylist()
+    return [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows]

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import pytest
+
+from lake.tags import TAG_TYPES, Tag, TagError, parse_tag, read_tags_csv, valid_tags
+
+
+def test_vocabulary_is_arias_eleven_types_at_four_intensities():
+    assert list(TAG_TYPES) == ["UWE", "TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH"]
+    assert len(valid_tags()) == 44
+    assert parse_tag("uwe_0") == ("UWE", 0) and parse_tag("COH_3") == ("COH", 3)
+
+
+@pytest.mark.parametrize("bad", ["UWE_4", "XYZ_1", "UWE", "UWE-2", "", "UWE_-1"])
+def test_unknown_tags_are_refused_with_the_list_of_valid_tags(bad):
+    with pytest.raises(TagError, match="valid tags: UWE_0, UWE_1"):
+        parse_tag(bad)
+
+
+def test_a_tag_needs_a_valid_user_and_source():
+    with pytest.raises(TagError, match="user name"):
+        Tag.of("P1", "UWE_1", "bad user; drop")
+    with pytest.raises(TagError, match="source"):
+        Tag.of("P1", "UWE_1", "ann", source="robot")
+
+
+def test_tags_are_upserted_per_product_user_and_type(settings):
+    from lake.catalog import init_lake
+    from lake.tags import add_tags, list_tags
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    add_tags([Tag.of("P1", "UWE_1", "ann"), Tag.of("P1", "TNT_2", "ann"), Tag.of("P1", "UWE_3", "bob")], settings)
+    add_tags([Tag.of("P1", "UWE_2", "ann", comment="looked again")], settings)  # replaces ann's UWE_1
+    tags = {(r["user"], r["tag"]) for r in list_tags("P1", settings)}
+    assert tags == {("ann", "UWE_2"), ("ann", "TNT_2"), ("bob", "UWE_3")}
+    with pytest.raises(TagError, match="'NOPE' is not in the lake"):
+        add_tags([Tag.of("NOPE", "UWE_0", "ann")], settings)
+
+
+def test_tag_csv_names_the_line_of_a_bad_tag(tmp_path):
+    f = tmp_path / "tags.csv"
+    f.write_text("product_id,tag,user\nP1,UWE_2,ann\nP2,UWE_9,bob\n")
+    with pytest.raises(TagError, match=r"tags.csv line 3: unknown tag 'UWE_9'"):
+        read_tags_csv(f)
+    f.write_text("product_id,tag\nP1,UWE_2\n")
+    assert read_tags_csv(f, default_user="carol")[0].user == "carol"
+    with pytest.raises(TagError, match="no user"):
+        read_tags_csv(f)

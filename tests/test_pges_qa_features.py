@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pges.errors import InputValidationError
+from pges.qa.features import FEATURE_NAMES, compute_features
+
+
+def _product(island_cycles: int = 0, seed: int = 0, size: int = 200):
+    """A smooth deformation signal with noise; an island offset by whole cycles when asked (analytic truth)."""
+    rng = np.random.default_rng(seed)
+    i, j = np.mgrid[0:size, 0:size].astype(np.float32)
+    bowl = 6 * np.exp(-((i - size / 2) ** 2 + (j - size / 2) ** 2) / (size * 20))
+    phi = 0.03 * i + bowl + rng.normal(0, 0.2, i.shape)
+    wrapped = (phi + np.pi) % (2 * np.pi) - np.pi
+    unw = phi.copy()
+    unw[np.hypot(i - 0.3 * size, j - 0.6 * size) < 0.12 * size] += 2 * np.pi * island_cycles
+    coh = np.full(phi.shape, 0.8, np.float32)
+    return unw.astype(np.float32), coh, wrapped.astype(np.float32), (3 * i + j).astype(np.float32)
+
+
+def _features(unw, coh, wrapped, dem):
+    return compute_features(unw, coh, wrapped, dem=dem)
+
+
+def test_an_island_off_by_two_cycles_shows_as_a_two_cycle_step_and_incongruence_free():
+    good = _features(*_product(0)).values
+    bad = _features(*_product(2)).values
+    assert good["cc_step_cycles_max"] == 0 and bad["cc_step_cycles_max"] == 2
+    assert good["jump_fraction"] == 0 and bad["jump_fraction"] > 0
+    assert bad["cc_count"] == good["cc_count"] + 1  # the island is cut off from the rest
+    assert bad["unwrapper_disagreement"] > good["unwrapper_disagreement"]
+    # whole-cycle offsets keep the product congruent with its wrapped phase
+    assert bad["congruence_mean"] == pytest.approx(0, abs=1e-3)
+
+
+def test_missing_inputs_degrade_the_features_and_are_flagged():
+    unw, coh, wrapped, dem = _product(1)
+    full = compute_features(unw, coh, wrapped, dem=dem)
+    bare = compute_features(unw)
+    assert full.missing == ["conncomp"] and bare.missing == ["coherence", "wrapped", "conncomp", "dem"]
+    assert bare.degraded and np.isnan(bare.values["coherence_mean"]) and np.isnan(bare.values["congruence_mean"])
+    assert bare.values["cc_step_cycles_max"] == 1  # still seen from the unwrapped phase alone
+    assert full.vector().shape == (len(FEATURE_NAMES),)
+
+
+def test_nan_and_nodata_are_ignored():
+    unw, coh, wrapped, dem = _product(0)
+    holes = unw.copy()
+    holes[:, :40] = np.nan
+    coh[50:60] = np.nan
+    f = compute_features(holes, coh, wrapped, dem=dem).values
+    assert f["valid_fraction"] == pytest.approx(0.8, abs=0.01)
+    assert all(np.isfinite(v) for k, v in f.items() if k != "triplet_misclosure_share")
+    zero_filled = np.where(np.isnan(holes), 0.0, holes)
+    g = compute_features(zero_filled, nodata=0.0).values
+    assert g["valid_fraction"] == pytest.approx(0.8, abs=0.01)
+
+
+def test_bad_input_is_refused_with_one_line():
+    with pytest.raises(InputValidationError, match="no valid pixel"):
+        compute_features(np.full((10, 10), np.nan))
+    with pytest.raises(InputValidationError, match="coherence of x.unw has shape"):
+        compute_features(np.zeros((10, 10)), np.zeros((5, 5)), label="x.unw")
+    with pytest.raises(InputValidationError, match="2-D"):
+        compute_features(np.zeros(10))

@@ -1,0 +1,69 @@
+"""The tags REST API inside Airflow's own API app (plugins loaded), behind Airflow's auth manager."""
+
+from __future__ import annotations
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def airflow_db():
+    """Airflow's metadata database (the auth manager checks revoked tokens in it)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    airflow = Path(sys.executable).parent / "airflow"
+    subprocess.run([str(airflow), "db", "migrate"], env=dict(os.environ), check=True, capture_output=True)
+
+
+@pytest.fixture
+def client(settings, airflow_db):
+    from fastapi.testclient import TestClient
+
+    from lake.catalog import init_lake
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    from airflow.api_fastapi.app import create_app, get_auth_manager
+
+    app = create_app(apps="core")
+    with TestClient(app) as c:
+        yield c, get_auth_manager()
+
+
+def _token(auth_manager, name: str) -> dict[str, str]:
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    return {"Authorization": f"Bearer {auth_manager.generate_jwt(SimpleAuthManagerUser(username=name, role='user'))}"}
+
+
+def test_tags_need_a_login_and_record_the_logged_in_user(client):
+    c, am = client
+    assert c.get("/sarlake/api/products/P1/tags").status_code == 401
+    ann = _token(am, "ann")
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_2", "comment": "island NE"}, headers=ann)
+    assert r.status_code == 201, r.text
+    assert r.json()["user"] == "ann"
+    # a user name in the body is refused, never trusted
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_0", "user": "bob"}, headers=ann)
+    assert r.status_code == 422
+    c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_3"}, headers=_token(am, "carol"))
+    tags = c.get("/sarlake/api/products/P1/tags", headers=ann).json()
+    assert sorted((t["user"], t["tag"]) for t in tags) == [("ann", "UWE_2"), ("carol", "UWE_3")]
+    cons = c.get("/sarlake/api/products/P1/consensus", headers=ann).json()
+    assert cons[0]["tag_type"] == "UWE" and cons[0]["raters"] == 2 and cons[0]["majority_intensity"] == 3
+
+
+def test_bad_tags_and_unknown_products_are_refused(client):
+    c, am = client
+    ann = _token(am, "ann")
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_7"}, headers=ann)
+    assert r.status_code == 422 and "valid tags: UWE_0" in r.json()["detail"]
+    r = c.post("/sarlake/api/products/NOPE/tags", json={"tag": "UWE_1"}, headers=ann)
+    assert r.status_code == 404
+    assert len(c.get("/sarlake/api/tags", headers=ann).json()["tags"]) == 44

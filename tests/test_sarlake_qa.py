@@ -1,0 +1,152 @@
+"""QA end to end: train a small champion, score real Envisat files and the lake, report, time series filter.
+
+One module-scoped lake and registry (training is the slow part); every check is against independent truth:
+the simulator's truth of the labelled set, the real files' own contents, the Iceberg snapshot ids.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]  # trains a model: minutes on a busy machine
+
+DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+UNW = sorted((DATA / "roipac_unw").glob("*.unw"))
+
+
+def _cli(*args):
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory):
+    import os
+
+    mp = pytest.MonkeyPatch()
+    home = tmp_path_factory.mktemp("qa") / "sarlake"
+    for key in list(os.environ):
+        if key.startswith("SARLAKE_"):
+            mp.delenv(key)
+    mp.setenv("SARLAKE_HOME", str(home))
+    assert _cli("init").exit_code == 0
+    yield home
+    mp.undo()
+
+
+@pytest.fixture(scope="module")
+def trained(lake):
+    from sarlake.workflows.qa_train import build_training_set, train_models
+
+    no_model = _cli("qa", "score", str(UNW[0]))
+    dataset = build_training_set(12, first_scene=500, workers=2)
+    record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True)
+    return no_model, dataset, record
+
+
+def test_without_a_champion_scoring_says_which_model_and_how_to_train(trained):
+    no_model = trained[0]
+    assert no_model.exit_code == 2
+    assert "no 'champion' version of the QA model 'sarlake-qa-uwe'" in no_model.output
+    assert "make train" in no_model.output
+
+
+def test_training_records_data_version_figures_signature_and_aliases(trained):
+    import mlflow
+
+    from lake.catalog import load_table
+    from lake.settings import get_settings
+
+    _, dataset, record = trained
+    snapshots = [s.snapshot_id for s in load_table("qa_training_set").snapshots()]
+    assert int(dataset["data_version"]) in snapshots
+    # the crowd's consensus is measured against the simulator's truth, kept apart
+    assert 0.6 < dataset["label_noise"]["accuracy"] < 1.0
+    mlflow.set_tracking_uri(get_settings().mlflow_tracking_uri)
+    client = mlflow.MlflowClient()
+    versions = {c["name"]: c["version"] for c in record["candidates"]}
+    champ = str(client.get_model_version_by_alias("sarlake-qa-uwe", "champion").version)
+    chall = str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version)
+    assert {champ, chall} == set(versions.values()) and record["promotion"]["reason"] == "no champion yet"
+    best = max(record["candidates"], key=lambda c: (c["metrics"]["test_f1_uwe2"],))
+    assert record["promotion"]["best_rank"][0] == best["metrics"]["test_f1_uwe2"]
+    for c in record["candidates"]:
+        run = client.get_run(c["run_id"])
+        assert run.data.params["data_version"] == dataset["data_version"]
+        assert {"test_f1_uwe2", "test_roc_auc_uwe2", "test_accuracy_uwe3"} <= set(run.data.metrics)
+        figs = {Path(a.path).name for a in client.list_artifacts(c["run_id"], "figures")}
+        assert {"confusion_matrix.png", "calibration.png", "p_error_histograms.png"} <= figs
+        info = mlflow.models.get_model_info(f"models:/sarlake-qa-uwe/{c['version']}")
+        assert info.signature is not None and info.saved_input_example_info is not None
+    rf = client.get_run(next(c["run_id"] for c in record["candidates"] if c["name"] == "random_forest"))
+    assert "feature_importances.json" in {a.path for a in client.list_artifacts(rf.info.run_id)}
+
+
+def test_a_candidate_that_does_not_beat_the_champion_on_the_same_split_stays_challenger(trained):
+    import mlflow
+
+    from sarlake.workflows.qa_train import train_models
+
+    _, dataset, record = trained
+    champ_before = record["promotion"]["champion"]
+    champ_name = next(c["name"] for c in record["candidates"] if c["version"] == champ_before)
+    again = train_models(dataset, models=[champ_name], quick=True)  # same data, same seed: same scores
+    new_version = again["candidates"][0]["version"]
+    assert again["champion_before"]["version"] == champ_before
+    assert again["promotion"]["champion"] == champ_before and "stays" in again["promotion"]["reason"]
+    client = mlflow.MlflowClient()
+    assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "champion").version) == champ_before
+    assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version) == new_version
+
+
+def test_score_real_envisat_files_without_a_lake(trained, tmp_path):
+    coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
+    one = _cli("qa", "score", str(UNW[0]), "--coherence", str(coh), "--json")
+    assert one.exit_code == 0, one.output
+    rec = json.loads(one.output.strip().splitlines()[-1])
+    assert rec["unw"] == str(UNW[0]) and 0 <= rec["p_error"] <= 1 and rec["uwe_class"] in (0, 1, 2, 3)
+    assert rec["model_name"] == "sarlake-qa-uwe" and rec["model_version"] == trained[2]["promotion"]["champion"]
+    assert "coherence" not in rec["missing_inputs"]
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("unw,coherence,dem\n" + "".join(f"{u},,\n" for u in UNW[:3]))
+    many = _cli("qa", "score", "--manifest", str(manifest), "--json")
+    lines = [json.loads(x) for x in many.output.strip().splitlines()]
+    assert [x["unw"] for x in lines] == [str(u) for u in UNW[:3]]
+    assert all(x["degraded"] and "coherence" in x["missing_inputs"] for x in lines)  # scored all the same
+    bad = tmp_path / "broken.unw"
+    bad.write_bytes(b"\0" * 10)
+    out = _cli("qa", "score", str(bad))
+    assert out.exit_code == 2 and "broken.unw" in out.output and len(out.output.strip().splitlines()) == 1
+
+
+def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
+    from lake.query import connect
+
+    assert _cli("ingest", *map(str, UNW), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
+                "--mission", "envisat").exit_code == 0
+    run = _cli("qa", "run")
+    assert run.exit_code == 0, run.output
+    con = connect()
+    n, scored = con.sql("SELECT count(*), count(p_error) FROM products WHERE product_type = 'L2_IFG'").fetchone()
+    assert n == scored == 17
+    assert con.sql("SELECT count(*) FROM qa_predictions").fetchone()[0] == 17
+    assert con.sql("SELECT count(*) FROM qa_features").fetchone()[0] == 17
+    pq = con.sql("SELECT count(*) FROM product_quality WHERE model_version IS NOT NULL AND is_default").fetchone()
+    assert pq[0] == 17
+    # the time series uses exactly the interferograms below the threshold
+    p = sorted(r[0] for r in con.sql("SELECT p_error FROM products WHERE product_type = 'L2_IFG'").fetchall())
+    threshold = (p[len(p) // 2] + p[len(p) // 2 - 1]) / 2 if p[len(p) // 2] > p[len(p) // 2 - 1] else p[-1] + 1e-9
+    expected = sum(x < threshold for x in p)
+    if expected >= 2:
+        ts = _cli("timeseries", "sydney", "--max-p-error", f"{threshold:.9f}", "--reference", "-34.175", "150.915")
+        assert ts.exit_code == 0, ts.output
+        met = json.loads(Path(connect().sql("SELECT met_uri FROM products WHERE product_type = 'L3_TS'")
+                              .fetchone()[0]).read_text())
+        assert len(met["provenance"]["inputs"]) == expected
+    rep = json.loads(_cli("qa", "report", "--json").output)
+    assert rep["scored_products"] == 17
