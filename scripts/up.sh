@@ -10,6 +10,12 @@ cd "$(dirname "$0")/.."
 export SARLAKE_HOME AIRFLOW_HOME PATH="$PWD/.venv/bin:$PATH"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$PWD/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT="$AIRFLOW_PORT"
+# Tasks report to the execution API of *this* API server (the default, localhost:8080, is wrong on any other
+# port, and may be another Airflow's).
+export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW_PORT}"
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://localhost:$AIRFLOW_PORT/execution/}"
+# One API worker on a busy laptop answers slower than Airflow's 5 s default: tasks then fail before they start.
+export AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT="${AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT:-60}"
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
 # The embedded deployment creates the sarlake DAGs unpaused, so a run triggered from the UI or the API starts
 # at once (Airflow's own default, True, leaves it queued with no word why). Set it to True to get them paused.

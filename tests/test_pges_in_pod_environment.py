@@ -48,14 +48,15 @@ def _pod(s3, pge: str, cfg: dict) -> dict:
     endpoint, _client, root = s3
     pod = root / f"{pge}-{len(list(root.iterdir()))}"
     (pod / "work").mkdir(parents=True)
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(pod / "work"), "SARLAKE_S3__ENDPOINT": endpoint,
+    (pod / "home").mkdir()  # the container user's home: caches (matplotlib's) may go there
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(pod / "home"), "SARLAKE_S3__ENDPOINT": endpoint,
            "SARLAKE_S3__ACCESS_KEY_ID": "test", "SARLAKE_S3__SECRET_ACCESS_KEY": "test",
            "SARLAKE_SCRATCH": str(pod / "scratch"), "LANG": "C.UTF-8"}
     result = pod / "return.json"
     proc = subprocess.run([sys.executable, "-m", "pges", pge, "--run-config-json", json.dumps(cfg), "--result-file",
                            str(result)], env=env, cwd=pod / "work", capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert not any((pod / "work").iterdir()), "the PGE wrote into its working folder"
+    assert not any((pod / "work").iterdir()), "the PGE wrote into its working folder, not to S3"
     return json.loads(result.read_text())
 
 

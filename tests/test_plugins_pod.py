@@ -101,13 +101,12 @@ def test_no_secret_in_the_serialized_dag(k8s_settings):
 
 
 def test_kubernetes_runner_refuses_local_product_and_archive_roots(tmp_path):
-    from pydantic import ValidationError
-
+    from lake.exceptions import SettingsError
     from lake.settings import get_settings
 
-    with pytest.raises(ValidationError, match="products_root is the local folder .* set SARLAKE_PRODUCTS_ROOT=s3://"):
+    with pytest.raises(SettingsError, match="products_root is the local folder .* set SARLAKE_PRODUCTS_ROOT=s3://"):
         get_settings(home=tmp_path, runner="kubernetes")
-    with pytest.raises(ValidationError, match="archive_root is the local folder"):
+    with pytest.raises(SettingsError, match="archive_root is the local folder"):
         get_settings(home=tmp_path, runner="kubernetes", products_root="s3://b/products")
 
 

@@ -21,7 +21,8 @@ def test_environment_and_yaml_merge_with_env_winning(sarlake_home, tmp_path, mon
     from lake.settings import get_settings
 
     cfg = tmp_path / "settings.yaml"
-    cfg.write_text("warehouse: s3://lake/wh\nrunner: kubernetes\nk8s: {image: 'img:1', cpu_request: '3'}\n")
+    cfg.write_text("warehouse: s3://lake/wh\nrunner: kubernetes\nk8s: {image: 'img:1', cpu_request: '3'}\n"
+                   "products_root: s3://lake/products\narchive_root: s3://lake/archive\n")
     monkeypatch.setenv("SARLAKE_CONFIG", str(cfg))
     monkeypatch.setenv("SARLAKE_K8S__IMAGE", "img:2")
     s = get_settings()
@@ -29,7 +30,7 @@ def test_environment_and_yaml_merge_with_env_winning(sarlake_home, tmp_path, mon
     assert s.runner == "kubernetes"
     assert s.k8s.image == "img:2"
     assert s.k8s.cpu_request == "3"
-    assert s.products_root == f"{sarlake_home}/products"
+    assert s.products_root == "s3://lake/products"  # runner=kubernetes refuses a local products folder
 
 
 def test_unknown_keys_and_bad_values_are_refused(sarlake_home, tmp_path, monkeypatch):
@@ -47,7 +48,8 @@ def test_unknown_keys_and_bad_values_are_refused(sarlake_home, tmp_path, monkeyp
 def test_to_env_round_trips(sarlake_home, monkeypatch):
     from lake.settings import Settings, get_settings
 
-    s = get_settings(runner="kubernetes", k8s={"image": "x:9", "node_selector": {"pool": "a"}})
+    s = get_settings(runner="kubernetes", k8s={"image": "x:9", "node_selector": {"pool": "a"}},
+                     products_root="s3://lake/products", archive_root="s3://lake/archive")
     for key, value in s.to_env().items():
         monkeypatch.setenv(key, value)
     again = Settings()
