@@ -36,5 +36,6 @@ select
     "updated_at",
     "flags",
     "tier",
-    "cache_expires_at"
+    "cache_expires_at",
+    "quality_failures"
 from {{ source('lake', 'products') }}
