@@ -17,8 +17,10 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 PYTHON_BIN ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
+MANIFEST := models/target/manifest.json
+DOCS_PORT ?= 8081
 
-.PHONY: help setup demo test test-fast bench lint up down clean train
+.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,9 +33,13 @@ $(VENV): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --python $(PYTHON_BIN)
 	@touch $@
 
-setup: $(VENV)  ## create .venv from uv.lock
+# The dbt manifest the `catalog` DAG renders from (no dbt command while Airflow parses DAGs).
+$(MANIFEST): $(VENV) models/dbt_project.yml models/profiles.yml $(wildcard models/*/*.sql models/*/*.yml)
+	.venv/bin/sarlake dbt manifest >/dev/null
 
-demo: $(VENV)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
+setup: $(VENV) $(MANIFEST)  ## create .venv from uv.lock (and the dbt manifest)
+
+demo: $(VENV) $(MANIFEST)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
 	.venv/bin/python scripts/demo.py
 
 TRAIN_SCENES ?= 420
@@ -41,10 +47,18 @@ TRAIN_WORKERS ?= 2
 train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 4 models in MLflow, champion by comparison
 	.venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS)
 
-test: $(VENV)  ## set up and run every test (slow end-to-end ones included)
+test: $(VENV) $(MANIFEST)  ## set up and run every test (slow end-to-end ones included)
 	.venv/bin/python -m pytest -q -p no:cacheprovider
 
-test-fast: $(VENV)  ## the tests without the slow end-to-end ones
+catalogue: $(VENV) $(MANIFEST)  ## build the analysts' catalogue (dbt staging views, marts, tests) over the lake
+	.venv/bin/sarlake dbt build
+
+docs: $(VENV) $(MANIFEST)  ## generate the catalogue's dbt docs and serve them on http://localhost:$(DOCS_PORT)
+	.venv/bin/sarlake dbt docs
+	@echo "dbt docs: http://localhost:$(DOCS_PORT)  (Ctrl-C stops)"
+	.venv/bin/python -m http.server --bind 127.0.0.1 --directory $(SARLAKE_HOME)/dbt/target $(DOCS_PORT)
+
+test-fast: $(VENV) $(MANIFEST)  ## the tests without the slow end-to-end ones
 	.venv/bin/python -m pytest -q -m "not slow"
 
 bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md

@@ -12,7 +12,9 @@ Every day, for each active AOI (`sarlake aoi add NAME --bbox W S E N`):
    DAGs are scheduled on.
 
 Re-running a run leaves the same rows: every write is an upsert by natural key.
-Trigger parameters are checked in the form; an unknown AOI name fails the run at once with the list of AOIs.
+Trigger parameters are checked twice: by the form and the REST API (typed Params), and again by the first task,
+**check_conf**, which fails the run at once (no retries) on a key that is not a parameter (`lookbak_days`),
+naming the valid ones, or on a value outside its range. An unknown AOI name fails the run with the list of AOIs.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from lake.names import AOI_NAME_PATTERN
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.pge import mapped_pge_operator
 
@@ -40,13 +45,14 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "forward", "interferogram"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "execution_timeout": timedelta(minutes=15), "retry_delay": timedelta(minutes=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "aois": Param(
             [],
             type="array",
-            items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+            items={"type": "string", "pattern": AOI_NAME_PATTERN},
             title="AOIs",
             description="Names of the AOIs to process; empty means every active AOI.",
         ),
@@ -117,7 +123,9 @@ def forward() -> None:
 
         return _catalogue(list(results or []), context=context)
 
+    checked = check_conf()
     aois = select_aois()
+    checked >> aois
     discovered = discover(aois)
     staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=discovered.map(stage_run_config))
     pairs = plan_pairs(discovered, staged.output)

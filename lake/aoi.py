@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from lake.exceptions import InvalidAOIError
+from lake.exceptions import InvalidAOIError, InvalidNameError
+from lake.names import check_aoi_name
 from lake.settings import Settings, get_settings
 
-__all__ = ["AOI", "add_aoi", "get_aoi", "list_aois", "validate_geometry"]
+__all__ = ["AOI", "add_aoi", "get_aoi", "list_aois", "require_aoi", "validate_geometry"]
 
 logger = logging.getLogger(__name__)
-
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")
 
 
 class AOI(BaseModel):
@@ -64,8 +62,6 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
         InvalidAOIError: neither or both given, not a polygon, empty, self-intersecting, out of range.
     """
     from shapely import box, to_wkt
-    from shapely.geometry import shape
-    from shapely.validation import explain_validity
 
     if (bbox is None) == (geojson is None):
         raise InvalidAOIError("give exactly one of bbox (W S E N) or a GeoJSON polygon")
@@ -79,22 +75,35 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
             raise InvalidAOIError(f"bbox must have W < E and S < N, got {west} {south} {east} {north}")
         geom = box(west, south, east, north)
     else:
-        doc = _load_geojson(geojson)
+        is_file = isinstance(geojson, Path) or (isinstance(geojson, str) and not geojson.lstrip().startswith("{"))
         try:
-            geom = shape(doc)
-        except Exception as exc:  # shapely raises several types for malformed GeoJSON
-            raise InvalidAOIError(f"not a GeoJSON geometry: {exc}") from exc
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InvalidAOIError(f"AOI must be a Polygon or MultiPolygon, got {geom.geom_type}")
-        if geom.is_empty:
-            raise InvalidAOIError("AOI polygon is empty")
-        if not geom.is_valid:
-            raise InvalidAOIError(f"AOI polygon is invalid: {explain_validity(geom)}")
-        if geom.area == 0:
-            raise InvalidAOIError("AOI polygon is empty (zero area)")
-        _check_range(*geom.bounds)
+            geom = _geojson_polygon(geojson)
+        except InvalidAOIError as exc:
+            raise InvalidAOIError(f"GeoJSON file {geojson}: {exc}" if is_file else str(exc)) from exc.__cause__
     w, s, e, n = geom.bounds
     return to_wkt(geom, rounding_precision=6), (float(w), float(s), float(e), float(n))
+
+
+def _geojson_polygon(geojson: Any) -> Any:
+    from shapely.geometry import shape
+    from shapely.validation import explain_validity
+
+    doc = _load_geojson(geojson)
+    kind = doc.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise InvalidAOIError(f"AOI must be a GeoJSON Polygon or MultiPolygon, got type {kind!r}")
+    try:
+        geom = shape(doc)
+    except Exception as exc:  # shapely raises several types for malformed GeoJSON
+        raise InvalidAOIError(f"not a GeoJSON geometry: {exc}") from exc
+    if geom.is_empty:
+        raise InvalidAOIError("AOI polygon is empty")
+    if not geom.is_valid:
+        raise InvalidAOIError(f"AOI polygon is invalid: {explain_validity(geom)}")
+    if geom.area == 0:
+        raise InvalidAOIError("AOI polygon is empty (zero area)")
+    _check_range(*geom.bounds)
+    return geom
 
 
 def _check_range(west: float, south: float, east: float, north: float) -> None:
@@ -123,8 +132,15 @@ def _load_geojson(geojson: Any) -> dict[str, Any]:
         if len(features) != 1:
             raise InvalidAOIError(f"GeoJSON FeatureCollection must hold exactly one feature, has {len(features)}")
         doc = features[0]
-    if doc.get("type") == "Feature":
+    if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = doc.get("geometry") or {}
+    source = f"GeoJSON {geojson}" if isinstance(geojson, str | Path) and not str(geojson).lstrip().startswith(
+        "{") else "GeoJSON"
+    if not isinstance(doc, dict) or not isinstance(doc.get("type"), str) or "coordinates" not in doc:
+        raise InvalidAOIError(
+            f"{source}: field 'type'/'coordinates' missing or not a geometry (want a Polygon or MultiPolygon, "
+            "or a Feature / one-feature FeatureCollection of one)"
+        )
     return doc  # type: ignore[no-any-return]
 
 
@@ -158,10 +174,10 @@ def add_aoi(
     """
     from lake.write import upsert
 
-    if not isinstance(name, str) or not _NAME.match(name):
-        raise InvalidAOIError(
-            f"bad AOI name {name!r}: use 1-63 letters, digits, '-' or '_', starting with a letter or digit"
-        )
+    try:
+        check_aoi_name(name)
+    except InvalidNameError as exc:
+        raise InvalidAOIError(str(exc)) from None
     tracks = sorted(set(tracks or []))
     if any(not isinstance(t, int) or not 1 <= t <= 175 for t in tracks):
         raise InvalidAOIError(f"tracks must be relative orbits 1..175, got {tracks}")
@@ -216,3 +232,28 @@ def get_aoi(name: str, settings: Settings | None = None) -> AOI | None:
     by_name = EqualTo("name", name)  # type: ignore[call-arg,arg-type]
     rows = load_table("aois", settings or get_settings()).scan(row_filter=by_name).to_arrow().to_pylist()
     return _from_row(rows[0]) if rows else None
+
+
+def require_aoi(name: object, settings: Settings | None = None, what: str = "AOI") -> AOI:
+    """Return the stored AOI called ``name``; the name must be valid and the AOI must exist.
+
+    Args:
+        name: the AOI name (checked with :func:`lake.names.check_aoi_name`).
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+        what: how the message names the argument (e.g. ``"--aoi"``).
+
+    Returns:
+        The AOI.
+
+    Raises:
+        InvalidNameError: the name breaks the naming rule.
+        InvalidAOIError: no such AOI (the message lists the AOIs that exist).
+    """
+    check_aoi_name(name, what)
+    assert isinstance(name, str)
+    found = get_aoi(name, settings)
+    if found is None:
+        known = ", ".join(a.name for a in list_aois(active_only=False, settings=settings)) or "(none)"
+        raise InvalidAOIError(f"{what} {name!r} does not exist; the lake's AOIs are: {known} "
+                              "(add one with `sarlake aoi add NAME --bbox W S E N`)")
+    return found

@@ -19,6 +19,9 @@ __all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table", "table
 
 logger = logging.getLogger(__name__)
 
+#: FileIO of every lake table: records what a write opens so a failed commit can delete it (lake._pyiceberg_compat).
+IO_IMPL = "lake._pyiceberg_compat.RecordingFileIO"
+
 
 def fileio_properties(settings: Settings) -> dict[str, str]:
     """Pyiceberg FileIO properties for the warehouse (S3 credentials and endpoint when it is s3://).
@@ -40,7 +43,11 @@ def fileio_properties(settings: Settings) -> dict[str, str]:
     if s3.secret_access_key:
         props["s3.secret-access-key"] = s3.secret_access_key
     props["s3.force-virtual-addressing"] = "false" if s3.path_style else "true"
+    props["s3.connect-timeout"] = str(s3.connect_timeout_seconds)
+    props["s3.request-timeout"] = str(s3.read_timeout_seconds)
+    props["s3.retry-strategy-impl"] = "lake.s3retry.BoundedS3Retry"
     return props
+
 
 
 def get_catalog(settings: Settings | None = None) -> SqlCatalog:
@@ -70,7 +77,9 @@ def _open_catalog(name: str, catalog_uri: str, warehouse: str, props: tuple[tupl
     if catalog_uri.startswith("sqlite:///"):
         Path(catalog_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return SqlCatalog(name, uri=catalog_uri, warehouse=warehouse, init_catalog_tables="true", **dict(props))
+        # RecordingFileIO (a PyArrowFileIO) lets a failed commit delete every file it wrote.
+        return SqlCatalog(name, uri=catalog_uri, warehouse=warehouse, init_catalog_tables="true",
+                          **{"py-io-impl": IO_IMPL, **dict(props)})
     except Exception as exc:  # SQLAlchemy raises many types; report one line
         raise CatalogError(f"cannot open the Iceberg catalogue at {catalog_uri}: {exc}") from exc
 
@@ -118,10 +127,16 @@ def init_lake(settings: Settings | None = None) -> list[str]:
 
 
 def _evolve(table: Table, spec: TableSpec) -> None:
-    """Add missing columns and properties to an existing table (never drops or retypes)."""
+    """Add missing columns and properties, and move to the defined partitioning (never drops or retypes columns).
+
+    A changed partitioning applies to new files; files written under the old spec stay readable (Iceberg
+    partition evolution) and upserts find keys in them.
+    """
     existing = {f.name for f in table.schema().fields}
     missing = [c for c in spec.columns if c.name not in existing]
     props = {k: v for k, v in DEFAULT_PROPERTIES.items() if k not in table.properties}
+    if not missing:
+        _evolve_partitioning(table, spec)
     if not missing and not props:
         return
     wanted = spec.iceberg_schema()
@@ -134,6 +149,26 @@ def _evolve(table: Table, spec: TableSpec) -> None:
         if props:
             txn.set_properties(props)
     logger.info("evolved table %s: added %s", spec.name, [c.name for c in missing])
+    if missing:
+        _evolve_partitioning(table.refresh(), spec)
+
+
+def _evolve_partitioning(table: Table, spec: TableSpec) -> None:
+    """Replace the table's partition fields by the definition's when they differ."""
+    wanted = spec.partition_spec(table.schema())
+    schema = table.schema()
+
+    def fields(ps: object) -> list[tuple[str, str]]:
+        return [(schema.find_field(f.source_id).name, str(f.transform)) for f in ps.fields]  # type: ignore[attr-defined]
+
+    if fields(table.spec()) == fields(wanted):
+        return
+    with table.update_spec() as update:
+        for f in table.spec().fields:
+            update.remove_field(f.name)
+        for f in wanted.fields:
+            update.add_field(schema.find_field(f.source_id).name, f.transform, f.name)
+    logger.info("table %s: partitioning changed to %s", spec.name, fields(wanted))
 
 
 def load_table(name: str, settings: Settings | None = None) -> Table:

@@ -7,6 +7,7 @@ import logging
 from datetime import UTC, date, datetime
 from typing import Any
 
+from lake import journal
 from lake.exceptions import ProductMetadataError
 from lake.settings import Settings, get_settings
 from lake.write import UpsertResult, upsert
@@ -126,6 +127,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "pge_version": prov["pge_version"],
         "run_id": run_id,
         "version": props.get("sarlake:version"),
+        "flags": ",".join(str(f) for f in props.get("sarlake:flags") or []) or None,
     }
     provenance = {
         "product_id": doc["id"],
@@ -140,6 +142,7 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
         "finished_at": _time(met_uri, "provenance.finished_at", prov.get("finished_at")),
         "host": prov.get("host"),
         "dag_id": ctx.get("dag_id"),
+        "requester": ctx.get("requester"),
         "task_id": ctx.get("task_id"),
         "runner": ctx.get("runner"),
     }
@@ -151,7 +154,9 @@ def catalogue_products(
 ) -> list[str]:
     """Read met.json files and upsert their ``products`` and ``provenance`` rows.
 
-    All files are read and validated first; if any is invalid nothing is written.
+    All files are read and validated first; if any is invalid nothing is written. A product and its
+    provenance appear together: provenance is committed first, under a write-ahead journal record that
+    ``lake.verify.repair`` completes if this process dies before the products commit (``lake.journal``).
 
     Args:
         met_uris: local paths, ``file://`` or ``s3://`` URIs of ``<product>.met.json`` files.
@@ -182,8 +187,12 @@ def catalogue_products(
         provenance.append(prov)
     if not products:
         return []
-    result = upsert("products", products, settings)
+    # provenance before products, under a journal record: see lake.journal
+    record = journal.begin({"provenance": provenance, "products": products}, settings)
     upsert("provenance", provenance, settings)
+    result = upsert("products", products, settings)
+    journal.finish(record, settings)
+    journal.supersede(record, settings)
     logger.info("catalogued %d products (%d new, %d updated, %d unchanged)", len(products),
                 result.inserted, result.updated, result.unchanged)
     return [p["product_id"] for p in products]

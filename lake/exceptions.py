@@ -5,9 +5,13 @@ from __future__ import annotations
 __all__ = [
     "CatalogError",
     "InvalidAOIError",
+    "InvalidNameError",
     "LakeError",
+    "PathEscapeError",
     "ProductMetadataError",
     "QueryError",
+    "SQLSandboxError",
+    "SettingsError",
 ]
 
 
@@ -29,3 +33,19 @@ class QueryError(LakeError, ValueError):
 
 class CatalogError(LakeError, RuntimeError):
     """The Iceberg catalogue could not be reached or a commit kept conflicting."""
+
+
+class InvalidNameError(LakeError, ValueError):
+    """A name that becomes a path (AOI, product, acquisition or run id) does not follow :mod:`lake.names`."""
+
+
+class PathEscapeError(LakeError, ValueError):
+    """A computed path that would leave its root (products, warehouse, scratch)."""
+
+
+class SQLSandboxError(QueryError):
+    """SQL that tried to reach outside the lake (files, URLs, other buckets) or change the session."""
+
+
+class SettingsError(LakeError, ValueError):
+    """A setting with an invalid value; the message names the key and its ``SARLAKE_*`` variable."""

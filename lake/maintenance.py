@@ -3,11 +3,17 @@
 Every upsert adds a snapshot, and a copy-on-write upsert leaves the files it replaced behind for time
 travel. Without maintenance the table metadata grows with every commit (and every commit gets slower)
 and the warehouse keeps every rewritten file. Run ``sarlake maintain`` (or :func:`maintain`) on a schedule.
+
+Orphans are files under a table's ``data/`` and ``metadata/`` folders that neither the table metadata (its
+current and logged metadata files) nor any kept snapshot references: files replaced by upserts once their
+snapshots expire, and whatever a process killed in the middle of a commit left (a failed or conflicted
+commit deletes its own files, see ``lake._pyiceberg_compat.tracked_writes``).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -32,13 +38,15 @@ class MaintenanceResult:
         table: the table name.
         expired_snapshots: snapshots removed from the metadata.
         remaining_snapshots: snapshots kept (time travel stays possible to these).
-        deleted_files: data and manifest files no kept snapshot references, deleted.
+        deleted_files: files no kept snapshot or metadata references, deleted (``len(removed)``).
+        removed: their locations.
     """
 
     table: str
     expired_snapshots: int
     remaining_snapshots: int
     deleted_files: int
+    removed: tuple[str, ...] = ()
 
 
 def maintain(
@@ -46,17 +54,20 @@ def maintain(
     *,
     older_than: timedelta = timedelta(days=7),
     retain_last: int = 10,
+    orphans_older_than: timedelta = timedelta(days=1),
     settings: Settings | None = None,
 ) -> list[MaintenanceResult]:
     """Expire snapshots older than ``older_than`` (keeping the newest ``retain_last``) and delete orphans.
 
-    A file is deleted only when no kept snapshot references it and it is older than ``older_than``, so a
-    writer that is committing right now never loses a file it has just written.
+    A file is deleted only when nothing references it and it is older than ``orphans_older_than``, so a
+    writer that is committing right now never loses a file it has just written. The snapshot expiry is
+    retried like an upsert when a concurrent writer commits first.
 
     Args:
         tables: lake tables to maintain; all by default.
-        older_than: age beyond which snapshots may expire and unreferenced files may be deleted.
+        older_than: age beyond which snapshots may expire.
         retain_last: snapshots always kept per table, whatever their age (at least 1).
+        orphans_older_than: age beyond which unreferenced files are deleted (longer than any commit takes).
         settings: the lake settings; default :func:`lake.settings.get_settings`.
 
     Returns:
@@ -78,12 +89,30 @@ def maintain(
     results = []
     for name in names:
         table = load_table(name, settings)
-        expired = _expire(table, cutoff, retain_last)
+        expired = _expire_with_retries(table, cutoff, retain_last, settings)
         table = table.refresh()
-        deleted = _delete_orphans(table, cutoff, settings)
-        results.append(MaintenanceResult(name, expired, len(table.snapshots()), deleted))
-        logger.info("%s: expired %d snapshots, deleted %d files", name, expired, deleted)
+        removed = _delete_orphans(table, datetime.now(UTC) - orphans_older_than, settings)
+        results.append(MaintenanceResult(name, expired, len(table.snapshots()), len(removed), tuple(removed)))
+        logger.info("%s: expired %d snapshots, deleted %d files", name, expired, len(removed))
     return results
+
+
+def _expire_with_retries(table: Table, cutoff: datetime, retain_last: int, settings: Settings) -> int:
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    from lake._pyiceberg_compat import tracked_writes
+    from lake.write import backoff_seconds
+
+    for attempt in range(settings.commit_retries + 1):
+        try:
+            with tracked_writes(table):  # a failed commit (full disk, conflict) leaves no metadata file
+                return _expire(table, cutoff, retain_last)
+        except (CommitFailedException, ValidationException):
+            if attempt == settings.commit_retries:
+                raise
+            time.sleep(backoff_seconds(attempt, settings))
+            table = table.refresh()
+    raise AssertionError("unreachable")
 
 
 def _expire(table: Table, cutoff: datetime, retain_last: int) -> int:
@@ -97,9 +126,9 @@ def _expire(table: Table, cutoff: datetime, retain_last: int) -> int:
 
 
 def _referenced(table: Table) -> set[str]:
-    """Every manifest list, manifest and data file that a kept snapshot references."""
+    """The table's metadata files and every manifest list, manifest and data file that a kept snapshot references."""
     io = table.io
-    paths: set[str] = set()
+    paths: set[str] = {table.metadata_location, *(e.metadata_file for e in table.metadata.metadata_log)}
     for snapshot in table.snapshots():
         paths.add(snapshot.manifest_list)
         for manifest in snapshot.manifests(io):
@@ -113,16 +142,16 @@ def _normal(uri: str) -> str:
     return uri.removeprefix("file://")
 
 
-def _delete_orphans(table: Table, cutoff: datetime, settings: Settings) -> int:
+def _delete_orphans(table: Table, cutoff: datetime, settings: Settings) -> list[str]:
     from lake.storage import delete, list_entries
 
     referenced = _referenced(table)
     location = table.location().rstrip("/")
-    deleted = 0
-    for folder, suffixes in (("data", (".parquet",)), ("metadata", (".avro",))):
+    removed = []
+    for folder, suffixes in (("data", (".parquet",)), ("metadata", (".avro", ".metadata.json"))):
         for uri, modified in list_entries(f"{location}/{folder}", suffixes, settings):
             if _normal(uri) in referenced or modified >= cutoff:
                 continue
             delete(uri, settings)
-            deleted += 1
-    return deleted
+            removed.append(uri)
+    return removed

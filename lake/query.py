@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lake.exceptions import QueryError
+from lake.exceptions import QueryError, SQLSandboxError
 from lake.settings import Settings, get_settings, is_remote
 from lake.tables import TABLES
 
@@ -16,7 +18,10 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
-__all__ = ["check_read_only", "connect", "load_extension", "run_sql"]
+    from lake.results import ResultStream
+
+__all__ = ["QueryInterrupted", "check_read_only", "connect", "extension_path", "load_extension", "run_sql",
+           "stream_sql", "translate_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +34,15 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     Args:
         con: the connection.
         name: ``iceberg``, ``avro``, ``httpfs`` or ``spatial``.
+
+    Raises:
+        QueryError: the wheel is not installed.
+    """
+    con.execute(f"LOAD '{extension_path(name)}'")
+
+
+def extension_path(name: str) -> Path:
+    """The ``.duckdb_extension`` file of the installed ``duckdb-extension-<name>`` wheel.
 
     Raises:
         QueryError: the wheel is not installed.
@@ -46,22 +60,40 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
         if not found:
             raise QueryError(f"no {name}.duckdb_extension under {root}; reinstall duckdb-extension-{name}")
         path = found[-1]
-    con.execute(f"LOAD '{path}'")
+    return path
 
 
-def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, read_only: bool = True) -> None:
+    """Create the lake's S3 secret, scoped to the warehouse prefix (read-only credentials when configured)."""
     s3 = settings.s3
-    parts = ["TYPE s3", f"REGION '{s3.region}'", f"URL_STYLE '{'path' if s3.path_style else 'vhost'}'"]
-    if s3.access_key_id:
-        parts += [f"KEY_ID '{s3.access_key_id}'", f"SECRET '{s3.secret_access_key or ''}'"]
+    parts = ["TYPE s3", f"REGION '{_q(s3.region)}'", f"URL_STYLE '{'path' if s3.path_style else 'vhost'}'",
+             f"SCOPE '{_q(_prefix(settings.warehouse))}'"]
+    key, secret = s3.access_key_id, s3.secret_access_key
+    if read_only and s3.read_only_access_key_id:
+        key, secret = s3.read_only_access_key_id, s3.read_only_secret_access_key
+    if key:
+        parts += [f"KEY_ID '{_q(key)}'", f"SECRET '{_q(secret or '')}'"]
     else:
         parts += ["PROVIDER credential_chain"]
     if s3.endpoint:
         endpoint = s3.endpoint
         use_ssl = not endpoint.startswith("http://")
         endpoint = re.sub(r"^https?://", "", endpoint).rstrip("/")
-        parts += [f"ENDPOINT '{endpoint}'", f"USE_SSL {'true' if use_ssl else 'false'}"]
+        parts += [f"ENDPOINT '{_q(endpoint)}'", f"USE_SSL {'true' if use_ssl else 'false'}"]
     con.execute(f"CREATE OR REPLACE SECRET sarlake_s3 ({', '.join(parts)})")
+    con.execute(f"SET http_timeout = {int(max(s3.connect_timeout_seconds, s3.read_timeout_seconds))}")
+    con.execute(f"SET http_retries = {max(s3.max_attempts - 1, 0)}")
+
+
+def _q(text: str) -> str:
+    return text.replace("'", "''")
+
+
+def _prefix(warehouse: str) -> str:
+    """The warehouse as a DuckDB path prefix ending with ``/`` (``s3://...`` or ``file:///...``)."""
+    if is_remote(warehouse):
+        return "s3://" + warehouse.split("://", 1)[1].rstrip("/") + "/"
+    return Path(warehouse.removeprefix("file://")).expanduser().absolute().as_uri().rstrip("/") + "/"
 
 
 def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
@@ -70,41 +102,67 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     Each view reads the table's current Iceberg snapshot (``iceberg_scan`` of the metadata file the
     catalogue points to at connect time); reconnect to see later commits.
 
+    With ``read_only`` (the default) the connection is sealed once the views exist (:func:`lake.sandbox.seal`):
+    it reads only the warehouse, writes nothing anywhere (the local warehouse is read through a read-only file
+    system), cannot install or load extensions, attach files or change its settings. Temporary tables in
+    memory still work.
+
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
-        read_only: lock the connection's configuration once the views exist, so that statements cannot
-            load extensions, attach databases or change secrets.
+        read_only: seal the connection (see above). ``False`` is for the lake's own code only.
 
     Returns:
         The connection.
 
     Raises:
         CatalogError: the lake was not initialised.
+        QueryError: the sandbox could not be sealed.
     """
     import duckdb
 
     from lake.catalog import get_catalog
+    from lake.sandbox import ReadOnlyFileSystem, seal
 
     settings = settings or get_settings()
-    con = duckdb.connect(":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    con = duckdb.connect(":memory:", config={
+        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+        "allow_community_extensions": False, "allow_persistent_secrets": False,
+    })
     load_extension(con, "avro")
     load_extension(con, "iceberg")
-    if is_remote(settings.warehouse):
+    remote = is_remote(settings.warehouse)
+    if remote:
         load_extension(con, "httpfs")
-        _configure_s3(con, settings)
+        _configure_s3(con, settings, read_only)
+    elif read_only:
+        con.register_filesystem(ReadOnlyFileSystem(_prefix(settings.warehouse).removeprefix("file://")))
     catalog = get_catalog(settings)
-    names = _lake_tables(settings)
-    for name in names:
+    for name in _lake_tables(settings):
         location = catalog.load_table((settings.namespace, name)).metadata_location
-        location = location.removeprefix("file://")
-        quoted = location.replace("'", "''")
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{quoted}\')')
+        if not read_only:
+            location = location.removeprefix("file://")
+        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
     from lake.views import create_views
 
-    create_views(con, names)
+    create_views(con, _lake_tables(settings))
+    _attach_catalogue(con, settings)
     if read_only:
-        con.execute("SET lock_configuration = true")
+        seal(con, _prefix(settings.warehouse))
     return con
+
+
+def _attach_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Attach the dbt catalogue's DuckDB file read-only as ``catalogue`` (marts: ``catalogue.marts.<mart>``)."""
+    import duckdb
+
+    path = Path(settings.catalogue_db)
+    if not path.is_file():
+        return
+    quoted = str(path).replace("'", "''")
+    try:
+        con.execute(f"ATTACH '{quoted}' AS catalogue (READ_ONLY)")
+    except duckdb.Error as exc:  # being rebuilt by dbt right now: the lake tables are still there
+        logger.warning("the dbt catalogue %s is not readable now (%s); its marts are left out", path, exc)
 
 
 def _lake_tables(settings: Settings) -> list[str]:
@@ -124,17 +182,19 @@ def _lake_tables(settings: Settings) -> list[str]:
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Raise unless every statement of ``sql`` only reads.
+    """Raise unless ``sql`` is one statement that only reads.
 
     Allowed: SELECT (with WITH, FROM-first, DESCRIBE, SHOW, SUMMARIZE, PRAGMA table_info, which DuckDB
-    parses as SELECT) and EXPLAIN [ANALYZE] of such a statement.
+    parses as SELECT) and EXPLAIN [ANALYZE] of such a statement. This check gives clear messages; the
+    connection's sandbox (:mod:`lake.sandbox`) is what enforces read-only access.
 
     Args:
         con: a connection used to parse ``sql``.
-        sql: one or more statements.
+        sql: the SQL.
 
     Raises:
-        QueryError: a statement that writes or changes state, or SQL that does not parse.
+        QueryError: a statement that writes or changes state, several statements, a ``..`` path segment,
+            or SQL that does not parse.
     """
     import duckdb
 
@@ -160,6 +220,13 @@ def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
                 f"{first} statements are not allowed: the lake is read-only through SQL "
                 "(allowed: SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info)"
             )
+    if len(statements) > 1:
+        raise QueryError(f"give one statement at a time (found {len(statements)}; remove the ';' between them)")
+    if _DOTDOT.search(sql):
+        raise SQLSandboxError("refused: '..' in a path; SQL may only read the lake's tables")
+
+
+_DOTDOT = re.compile(r"(?:^|[/\\'\"])\.\./|/\.\.(?:['\"]|$)")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -167,40 +234,100 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(lines[:2]) if lines else type(exc).__name__
 
 
+def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None, settings: Settings) -> QueryError:
+    """One clear line for a DuckDB error of analyst SQL (sandbox refusal, unknown table, bad SQL)."""
+    import duckdb
+
+    from lake.sandbox import explain_refusal
+
+    refused = explain_refusal(exc, settings.warehouse)
+    if refused is not None:
+        return refused
+    if isinstance(exc, duckdb.CatalogException) and con is not None:
+        try:
+            rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+        except duckdb.Error:
+            rows = []
+        match = re.search(r"with name (\S+) does not exist", str(exc))
+        what = f"unknown table {match.group(1)}" if match else _one_line(exc)
+        return QueryError(f"{what}; the lake's tables are: {', '.join(r[0] for r in rows) or '(none)'}")
+    if "interrupted" in str(exc).lower():
+        return QueryInterrupted("query interrupted")
+    return QueryError(_one_line(exc))
+
+
 def run_sql(sql: str, settings: Settings | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
-    """Run read-only SQL over the lake views and return the result as Arrow.
+    """Run one read-only SQL statement over the lake views and return the whole result as Arrow.
+
+    For results that may be large, use :func:`stream_sql`.
 
     Args:
-        sql: SELECT-like SQL (see :func:`check_read_only`); several statements return the last result.
+        sql: SELECT-like SQL (see :func:`check_read_only`).
         settings: the lake settings; default :func:`lake.settings.get_settings`.
         con: an existing connection from :func:`connect` (default: a new one).
 
     Returns:
-        The result table.
+        The result table, with duplicate column names made unique (``run_id``, ``run_id_2``).
 
     Raises:
-        QueryError: a write, bad SQL or an unknown table (the message names the tables that exist).
+        QueryError: a write, bad SQL, a refused file or an unknown table (the message names the tables).
+    """
+    import pyarrow as pa
+
+    with stream_sql(sql, settings, con=con) as batches:
+        schema, parts = batches.schema, list(batches)
+    return pa.Table.from_batches(parts, schema=schema)
+
+
+class QueryInterrupted(QueryError):
+    """The query was interrupted (Ctrl-C)."""
+
+
+@contextmanager
+def stream_sql(sql: str, settings: Settings | None = None, *, limit: int | None = None,
+               con: duckdb.DuckDBPyConnection | None = None, batch_rows: int = 65_536) -> Iterator[ResultStream]:
+    """Run one read-only statement and stream its result as Arrow record batches, in bounded memory.
+
+    The query runs on a worker thread, so Ctrl-C in the caller interrupts it (``con.interrupt()``) and raises
+    :class:`QueryInterrupted`.
+
+    Args:
+        sql: SELECT-like SQL (see :func:`check_read_only`).
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+        limit: return at most this many rows.
+        con: an existing connection from :func:`connect` (default: a new one, closed on exit).
+        batch_rows: rows per batch.
+
+    Yields:
+        A :class:`lake.results.ResultStream` (``.schema`` with unique column names; iterate for batches).
+
+    Raises:
+        QueryError: as :func:`run_sql`.
     """
     import duckdb
 
+    from lake.results import ResultStream
+
+    settings = settings or get_settings()
     own = con is None
     con = con or connect(settings)
     try:
         check_read_only(con, sql)
         try:
-            result = None
-            for statement in con.extract_statements(sql):
-                result = con.sql(statement.query)
-            if result is None:
-                raise QueryError("the SQL returned no result")
-            return result.to_arrow_table()
-        except duckdb.CatalogException as exc:
-            tables = [r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()]
-            match = re.search(r"with name (\S+) does not exist", str(exc))
-            what = f"unknown table {match.group(1)}" if match else _one_line(exc)
-            raise QueryError(f"{what}; the lake's tables are: {', '.join(tables) or '(none)'}") from exc
+            relation = con.sql(sql)
         except duckdb.Error as exc:
-            raise QueryError(_one_line(exc)) from exc
+            raise translate_error(exc, con, settings) from exc
+        if relation is None:
+            raise QueryError("the SQL returned no result")
+        if limit is not None:
+            relation = relation.limit(limit)
+        logger.info("running SQL: %s", " ".join(sql.split())[:120])
+        stream = ResultStream(lambda: relation.to_arrow_reader(batch_rows), con,
+                              lambda exc: translate_error(exc, con, settings))
+        try:
+            yield stream
+        finally:
+            stream.close()
     finally:
         if own:
             con.close()

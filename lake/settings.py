@@ -32,7 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["KubernetesSettings", "S3Settings", "Settings", "get_settings", "is_remote"]
+__all__ = ["DaacSettings", "KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings",
+           "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -50,9 +51,21 @@ class S3Settings(BaseModel):
     access_key_id: str | None = Field(None, description="Access key; None uses the default AWS credential chain.")
     secret_access_key: str | None = Field(None, description="Secret key matching access_key_id.")
     path_style: bool = Field(True, description="Use path-style addressing (needed by MinIO and test servers).")
+    read_only_access_key_id: str | None = Field(
+        None, description="Read-only access key for analysts' SQL (sarlake sql, lake.query.connect); "
+        "None uses access_key_id. Give it a policy that only reads the warehouse bucket."
+    )
+    read_only_secret_access_key: str | None = Field(None, description="Secret key matching read_only_access_key_id.")
+    connect_timeout_seconds: float = Field(10.0, gt=0, le=600, description="Seconds to wait for an S3 connection.")
+    read_timeout_seconds: float = Field(60.0, gt=0, le=3600, description="Seconds to wait for S3 to answer.")
+    max_attempts: int = Field(3, ge=1, le=20, description="Attempts per S3 call (first try + retries), then fail.")
 
     def client(self) -> Any:
-        """Return a boto3 S3 client for this endpoint (boto3 is imported here, not at module import)."""
+        """Return a boto3 S3 client for this endpoint (boto3 is imported here, not at module import).
+
+        Every call has connect/read timeouts and a bounded number of attempts from these settings, so an S3
+        server that stops answering fails the call instead of stalling it.
+        """
         import boto3
         from botocore.config import Config
 
@@ -62,7 +75,12 @@ class S3Settings(BaseModel):
             region_name=self.region,
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
-            config=Config(s3={"addressing_style": "path" if self.path_style else "auto"}),
+            config=Config(
+                s3={"addressing_style": "path" if self.path_style else "auto"},
+                connect_timeout=self.connect_timeout_seconds,
+                read_timeout=self.read_timeout_seconds,
+                retries={"total_max_attempts": self.max_attempts, "mode": "standard"},
+            ),
         )
 
 
@@ -85,7 +103,57 @@ class KubernetesSettings(BaseModel):
     in_cluster: bool = Field(True, description="Use the in-cluster service account to reach the API server.")
     config_file: str | None = Field(None, description="kubeconfig path when not in cluster.")
     startup_timeout_seconds: int = Field(600, ge=1, description="Seconds to wait for a pod to start.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment for every PGE pod (no secrets).")
+    credentials_secret: str | None = Field(
+        "sarlake-pge-credentials",
+        description="Kubernetes secret whose keys become the pods' env (SARLAKE_S3__ACCESS_KEY_ID, ...); "
+        "None with IRSA/workload identity. Credentials never go into the pod spec or the DAG.",
+    )
+    resources: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Per-PGE requests/limits overrides, e.g. {'interferogram': {'memory_limit': '16Gi'}}.",
+    )
+
+
+class UrgentSettings(BaseModel):
+    """Urgent response: the earthquake feed the watcher polls and the evaluator's rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    feed_url: str = Field(
+        "",
+        description="Feed the watcher polls: a file, file:// or http(s):// URL. Default <home>/feeds/events.geojson;"
+        " production: https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/significant_hour.geojson"
+        " or an FDSN event query (format=geojson).",
+    )
+    poll_interval_s: float = Field(60.0, gt=0, description="Seconds between polls of the feed.")
+    rules: dict[str, Any] = Field(
+        default_factory=dict, description="Evaluator rules overriding the defaults (sarlake.events.Rules fields)."
+    )
+
+
+class DaacSettings(BaseModel):
+    """Delivery to the DAAC archive and the hot lake's retention (``SARLAKE_DAAC__*``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    root: str = Field("", description="Archive location (folder or s3://). Default <home>/daac/archive.")
+    hot_retention_days: float = Field(30.0, ge=0, description="Days a product stays hot before it is rolled.")
+    cache_ttl_days: float = Field(7.0, gt=0, description="Days a product brought back from the archive stays hot.")
+    transport: Literal["folder", "sns_sqs"] = Field("folder", description="How CNM messages travel.")
+    outbox: str = Field("", description="Folder of outgoing CNM-S (folder transport). Default <home>/daac/outbox.")
+    inbox: str = Field("", description="Folder of incoming CNM-R (folder transport). Default <home>/daac/inbox.")
+    sns_topic_arn: str = Field("", description="SNS topic of the CNM-S messages (sns_sqs transport).")
+    sqs_queue_url: str = Field("", description="SQS queue of the CNM-R messages (sns_sqs transport).")
+    aws_endpoint: str = Field("", description="SNS/SQS endpoint URL; empty means AWS's default.")
+    aws_conn_id: str = Field("aws_default", description="Airflow connection the archive_roll DAG uses for SNS/SQS.")
+    provider: str = Field("sarlake", description="CNM provider name.")
+    collection_prefix: str = Field("SARLAKE_", description="CNM collection = prefix + product type.")
+    exclude_statuses: tuple[str, ...] = Field(("quarantined",), description="Product statuses never delivered.")
+    retry_base_seconds: float = Field(300.0, ge=0, description="Back-off after a first failed attempt (doubles).")
+    retry_max_seconds: float = Field(86400.0, ge=0, description="Longest back-off between attempts.")
+    max_attempts: int = Field(8, ge=1, description="Attempts per product version before an operator must look.")
+    io_threads: int = Field(8, ge=1, le=64, description="Threads copying, verifying and deleting files.")
 
 
 class Settings(BaseSettings):
@@ -106,18 +174,36 @@ class Settings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)  # type: ignore[arg-type]
     runner: Literal["local", "kubernetes"] = Field("local", description="How PGEs run: subprocess or pod.")
     k8s: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
+    daac: DaacSettings = Field(default_factory=DaacSettings)  # type: ignore[arg-type]
     acquisition_source: str = Field(
         "simulated",
         pattern=r"^(simulated|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",
         description="Discovery adapter for new acquisitions: 'simulated', or 'package.module:Class' of a class "
         "implementing lake.sources.AcquisitionSource (constructed with the settings).",
     )
+    urgent: UrgentSettings = Field(default_factory=UrgentSettings)  # type: ignore[arg-type]
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI. Default SQLite in home.")
     pairing_neighbours: int = Field(
         2, ge=1, le=20,
         description="Nearest-n sequential pairs per acquisition when neither the AOI nor the run sets it.",
     )
-    commit_retries: int = Field(20, ge=0, description="Retries of an Iceberg commit on a concurrent-commit conflict.")
+    catalogue_db: str = Field(
+        "",
+        description="DuckDB file of the dbt catalogue (staging views, marts). "
+        "Default <home>/catalogue/catalogue.duckdb.",
+    )
+    commit_retries: int = Field(
+        60, ge=0, description="Retries of an upsert whose commit conflicted with another writer (re-read, re-merge)."
+    )
+    commit_backoff_base_s: float = Field(
+        0.05, gt=0, description="First retry waits up to this many seconds; the bound doubles per retry (full jitter)."
+    )
+    commit_backoff_max_s: float = Field(
+        2.0, gt=0, description="Upper bound of the wait before one retry of a conflicted commit, seconds."
+    )
+    commit_lock_lease_s: float = Field(
+        60.0, gt=0, description="Lease of the lock writers take after a conflict (bounds a killed holder's block)."
+    )
     mlflow_artifact_root: str = Field(
         "", description="Where MLflow stores model artifacts (folder or s3://). Default <home>/mlartifacts."
     )
@@ -158,10 +244,30 @@ class Settings(BaseSettings):
             self.archive_root = str(home / "archive")
         if not self.scratch:
             self.scratch = str(home / "scratch")
+        if not self.catalogue_db:
+            self.catalogue_db = str(home / "catalogue" / "catalogue.duckdb")
+        for name, sub in (("root", "archive"), ("outbox", "outbox"), ("inbox", "inbox")):
+            if not getattr(self.daac, name):
+                setattr(self.daac, name, str(home / "daac" / sub))
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
+        if not self.urgent.feed_url:
+            self.urgent.feed_url = str(home / "feeds" / "events.geojson")
         if not self.mlflow_artifact_root:
             self.mlflow_artifact_root = str(home / "mlartifacts")
+        return self
+
+    @model_validator(mode="after")
+    def _pods_reach_the_data(self) -> Settings:
+        """With PGE pods, products and the archive must be object storage the pods can reach."""
+        if self.runner == "kubernetes":
+            for name in ("products_root", "archive_root"):
+                value = getattr(self, name)
+                if not is_remote(value):
+                    raise ValueError(
+                        f"runner=kubernetes but {name} is the local folder {value!r}, which PGE pods cannot reach: "
+                        f"set SARLAKE_{name.upper()}=s3://bucket/{name.removesuffix('_root')}"
+                    )
         return self
 
     def to_env(self) -> dict[str, str]:
@@ -172,7 +278,7 @@ class Settings(BaseSettings):
                 for sub, subval in value.items():
                     if subval is None:
                         continue
-                    text = json.dumps(subval) if isinstance(subval, dict) else str(subval)
+                    text = json.dumps(subval) if isinstance(subval, dict | list) else str(subval)
                     env[f"SARLAKE_{name.upper()}__{sub.upper()}"] = text
             elif value is not None:
                 env[f"SARLAKE_{name.upper()}"] = str(value)
@@ -181,7 +287,28 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=8)
 def _cached(env_key: tuple[tuple[str, str], ...]) -> Settings:
-    return Settings()  # type: ignore[call-arg]  # values come from the environment
+    return _build()
+
+
+def _build(**overrides: Any) -> Settings:
+    """Build the settings; a bad value raises SettingsError naming the key and its environment variable."""
+    from pydantic import ValidationError
+
+    from lake.exceptions import SettingsError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        loc = [str(part) for part in first.get("loc", ())]
+        key = ".".join(loc) or "settings"
+        env = "SARLAKE_" + "__".join(loc).upper()
+        source = f"{env}" + (f" or {os.environ['SARLAKE_CONFIG']}" if os.environ.get("SARLAKE_CONFIG") else "")
+        what = "unknown setting" if first.get("type") == "extra_forbidden" else first.get("msg", "invalid")
+        got = f", got {first['input']!r}" if "input" in first and not isinstance(first["input"], dict) else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise SettingsError(f"setting {key} ({source}): {what}{got}{more}") from None
 
 
 def get_settings(**overrides: Any) -> Settings:
@@ -192,8 +319,11 @@ def get_settings(**overrides: Any) -> Settings:
 
     Returns:
         The validated settings; cached per distinct ``SARLAKE_*`` environment when no overrides are given.
+
+    Raises:
+        SettingsError: a value is invalid; the message names the key and its ``SARLAKE_*`` variable.
     """
     if overrides:
-        return Settings(**overrides)
+        return _build(**overrides)
     key = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SARLAKE_")))
     return _cached(key)

@@ -9,9 +9,10 @@ Layout rules (DuckDB reads faster from few large files than from many small ones
 * partition only by coarse, query-relevant fields (``product_type``, ``year(start_time)``); never by
   ``track`` (hundreds of values) -- tracks are clustered by the sort order instead, so Parquet row-group
   statistics prune them;
-* ``partition_from_key`` says whether the partition source columns of a row can never change for a
-  given key (e.g. a product id encodes its type and dates). The upsert then only reads the partitions
-  of the incoming rows; otherwise it reads every file whose key statistics may match.
+* ``partition_from_key`` says that a key's row is usually in the partition its incoming values give (a
+  product id encodes its type and dates). The upsert then reads those partitions first and looks up only
+  the keys it did not find there by their key column in the other files (``lake.keys``), so a row whose
+  partition value changed is moved, never duplicated. Otherwise every key is looked up that way.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ class TableSpec:
         key: the natural key (Iceberg identifier fields); upserts match rows on it.
         partition: ``(source column, transform)`` pairs.
         sort: columns the writer sorts each file by (clusters values for min/max pruning).
-        partition_from_key: the partition source values never change for a key (see module doc).
+        partition_from_key: a key's row is usually in its incoming partition (see module doc).
         ignore_on_compare: bookkeeping columns that do not make a row "changed".
         keep_existing: columns whose stored value wins when the incoming value is null
             (facets filled in later by other steps, e.g. ``p_error``, ``status``).
@@ -273,12 +274,15 @@ PRODUCTS = TableSpec(
         col("run_id", "string", "Run (Airflow dag run or manual) that made the product."),
         col("version", "string", "Product version."),
         *_STAMPS,
+        col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
+        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
+        col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
     ),
     key=("product_id",),
     partition=(("product_type", "identity"), ("start_time", "year")),
     sort=("track", "start_time"),
     partition_from_key=True,
-    keep_existing=("p_error", "status"),
+    keep_existing=("p_error", "status", "tier"),
     defaults={"status": "pending"},
 )
 
@@ -301,14 +305,15 @@ PROVENANCE = TableSpec(
         col("dag_id", "string", "Airflow DAG id (null outside Airflow)."),
         col("task_id", "string", "Airflow task id."),
         col("runner", "string", "local or kubernetes."),
+        col("requester", "string", "Who asked for the run (the Airflow user who triggered it; null for schedules)."),
         *_STAMPS,
     ),
     key=("product_id", "run_id"),
-    # A (product, run) has one start time (it comes from the product's met.json), so an upsert reads only
-    # that month instead of the whole history of every run.
-    partition=(("started_at", "month"),),
+    # Partitioned by the month the (product, run) was first catalogued: created_at is kept from the first
+    # write, so a re-run (whose started_at may fall in another month) updates its row where it is. An
+    # upsert finds its keys by their key column (lake.keys) and new rows go to the current month.
+    partition=(("created_at", "month"),),
     sort=("product_id",),
-    partition_from_key=True,
 )
 
 EVENTS = TableSpec(
@@ -327,10 +332,83 @@ EVENTS = TableSpec(
         col("updated", "timestamptz", "When the feed last updated the event (UTC)."),
         col("url", "string", "Event page."),
         col("raw", "string", "The feed's record as JSON."),
+        col("status", "string", "Feed status: automatic, reviewed or deleted."),
+        col("event_type", "string", "Feed event type: earthquake, quarry blast, ..."),
+        col("decision", "string", "Urgent-response decision: trigger or ignore."),
+        col("reason", "string", "Why the evaluator decided so (the rule that decided)."),
+        col("radius_km", "double", "AOI radius, (M - 5) / 2 x 150 km (triggers)."),
+        col("aoi", "string", "AOI made for the event (triggers), e.g. eq-us6000len8."),
+        col("tracks", "list<int>", "Tracks processed for the event (empty: the source's default tracks)."),
+        col("processing", "string", "Coseismic work: none, pending, done, failed, cancelled or unsupported."),
+        col("processed_updated", "timestamptz", "The revision (`updated`) the coseismic work was planned for."),
+        col("run_id", "string", "Airflow run that evaluated the latest revision."),
         *_STAMPS,
     ),
     key=("event_id",),
     sort=("time",),
+)
+
+ARCHIVE_TRANSFERS = TableSpec(
+    name="archive_transfers",
+    doc="Every step of every delivery to the DAAC archive (lake.archive_roll), one row per transfer and step.",
+    columns=(
+        col("transfer_id", "string", "<product>.v<version>.a<attempt>; also the CNM identifier.", required=True),
+        col("step", "string", "selected, copied, verified, notified, acknowledged, catalogued, hot_deleted, "
+            "failed, restored, evicted; cnm_r_unknown / cnm_r_malformed for messages matching no transfer.",
+            required=True),
+        col("product_id", "string", "Product delivered."),
+        col("version", "string", "Product version delivered."),
+        col("attempt", "int", "Attempt number (1 first; a failed attempt is retried as the next)."),
+        col("hot_uri", "string", "Product folder in the hot lake."),
+        col("archive_uri", "string", "Product folder at the archive."),
+        col("files", "string", "Files as JSON: name, hot_uri, uri (archive), size, sha256."),
+        col("bytes", "long", "Total bytes of the files."),
+        col("reason", "string", "Why the step failed (or what the note is about)."),
+        col("error_code", "string", "The DAAC's CNM-R error code on a FAILURE answer."),
+        col("failed_step", "string", "The step that failed (on a 'failed' row)."),
+        col("next_attempt_at", "timestamptz", "Earliest retry after a failure (exponential back-off)."),
+        col("message", "string", "The CNM-S sent (on 'notified') or the message text of a note."),
+        col("recorded_at", "timestamptz", "When the step was recorded (UTC)."),
+        *_STAMPS,
+    ),
+    key=("transfer_id", "step"),
+    sort=("transfer_id",),
+    ignore_on_compare=("created_at", "updated_at", "recorded_at"),
+    keep_first=("created_at", "recorded_at"),
+)
+
+PGE_VERSIONS = TableSpec(
+    name="pge_versions",
+    doc="Registry of PGE versions that can be run (again): code version, container image, date.",
+    columns=(
+        col("pge_name", "string", "PGE name, e.g. interferogram.", required=True),
+        col("version", "string", "PGE version (semantic), carried by product ids as -v{version}.", required=True),
+        col("code_version", "string", "Source revision the version was built from (git commit or package version)."),
+        col("image", "string", "Container image of the version: tag or digest (ghcr.io/sarlake/pge@sha256:...)."),
+        col("released", "date", "Date the version was registered for production."),
+        col("description", "string", "What changed."),
+        *_STAMPS,
+    ),
+    key=("pge_name", "version"),
+)
+
+PGE_RUNS = TableSpec(
+    name="pge_runs",
+    doc="Failed DAG runs, recorded by the DAG-level failure callback: where an operator looks first.",
+    columns=(
+        col("dag_id", "string", "Airflow DAG id.", required=True),
+        col("run_id", "string", "Airflow run id.", required=True),
+        col("state", "string", "Final state of the run (failed)."),
+        col("failed_tasks", "list<string>", "Failed task ids, with the map index of mapped tasks (task[3])."),
+        col("reason", "string", "Why the run failed (Airflow's reason, or the first failed task's error)."),
+        col("conf", "string", "The run's trigger conf as JSON."),
+        col("requester", "string", "Who triggered the run."),
+        col("logical_date", "timestamptz", "Logical date of the run."),
+        col("finished_at", "timestamptz", "When the callback recorded it (UTC)."),
+        *_STAMPS,
+    ),
+    key=("dag_id", "run_id"),
+    sort=("dag_id",),
 )
 
 USER_TAGS = TableSpec(
@@ -442,10 +520,11 @@ QA_TRAINING_SET = TableSpec(
 )
 
 #: All lake tables by name.
+#: All lake tables by name.
 TABLES: dict[str, TableSpec] = {
     t.name: t
-    for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, USER_TAGS, TAG_CONSENSUS, QA_FEATURES,
-              QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
+    for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, ARCHIVE_TRANSFERS, PGE_VERSIONS, PGE_RUNS,
+              USER_TAGS, TAG_CONSENSUS, QA_FEATURES, QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
 }
 
 

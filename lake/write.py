@@ -17,16 +17,17 @@ How an upsert works (copy-on-write, one commit):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from lake.exceptions import CatalogError, LakeError
+from lake.keys import KEY_SEP, key_array
 from lake.settings import Settings, get_settings
 from lake.tables import TABLES, TableSpec
 
@@ -43,7 +44,6 @@ logger = logging.getLogger(__name__)
 COMPACT_BELOW_BYTES = 64 * 1024 * 1024
 #: A partition's rewrite is split across cores only above this size (in memory).
 MIN_SPLIT_BYTES = 8 * 1024 * 1024
-_KEY_SEP = "\x1f"
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,10 @@ class UpsertResult:
 def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Settings | None = None) -> UpsertResult:
     """Insert or update rows of a lake table by its natural key.
 
-    Re-running with the same rows changes nothing (no duplicates, no new snapshot). Columns missing from
-    ``rows`` are null; ``created_at``/``updated_at`` are filled in when the table has them.
+    Re-running with the same rows changes nothing (no duplicates, no new snapshot). A key is found wherever
+    its row lives, also when the new values move it to another partition (the old row is deleted and the new
+    one written in the same commit). Columns missing from ``rows`` are null; ``created_at``/``updated_at``
+    are filled in when the table has them.
 
     Args:
         table_name: a key of :data:`lake.tables.TABLES`.
@@ -86,44 +88,25 @@ def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Set
         LakeError: unknown table, unknown column or a null key.
         CatalogError: the lake is not initialised, or the commit kept conflicting.
     """
-    from pyiceberg.exceptions import CommitFailedException
-    from sqlalchemy.exc import OperationalError
-
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    if table_name not in TABLES:
-        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
-    spec = TABLES[table_name]
+    spec = _spec(table_name)
     table = load_table(table_name, settings)
     incoming = to_arrow(spec, rows, table)
     if incoming.num_rows == 0:
         return UpsertResult(0, 0, 0)
     _check_partition_sources(table, spec, incoming)
-    retries = settings.commit_retries
-    for attempt in range(retries + 1):
-        try:
-            result = _upsert_once(table, spec, incoming)
-            return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
-        except (CommitFailedException, OperationalError) as exc:
-            if isinstance(exc, OperationalError) and "locked" not in str(exc):
-                raise CatalogError(f"catalogue error while writing {table_name}: {exc}") from exc
-            if attempt == retries:
-                raise CatalogError(
-                    f"upsert into {table_name} conflicted with concurrent writers {retries + 1} times; "
-                    "retry later or raise SARLAKE_COMMIT_RETRIES"
-                ) from exc
-            delay = random.uniform(0.0, min(2.0, 0.02 * 2**attempt))
-            logger.debug("commit conflict on %s (attempt %d), retrying in %.3fs", table_name, attempt + 1, delay)
-            time.sleep(delay)
-            table = table.refresh()
-    raise AssertionError("unreachable")
+    return _with_retries(table, spec, incoming, None, settings)
 
 
 def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | None = None) -> UpsertResult:
     """Change some columns of existing rows, found by key (e.g. QA facets set on catalogued products).
 
-    Each row holds the key columns and the columns to change; the other columns keep their stored values.
+    Each row holds the key columns and the columns to change (``None`` sets null); the other columns keep
+    their stored values. The patch is applied to the rows as stored at commit time: when another writer
+    commits first, the patch is re-applied to its result, so concurrent updates of different columns are
+    both kept and, of the same column, the later commit wins (never a change silently lost).
 
     Args:
         table_name: a key of :data:`lake.tables.TABLES`.
@@ -137,14 +120,11 @@ def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
         LakeError: unknown table or column, a row without its key, or a key that is not in the table.
     """
     import pyarrow as pa
-    from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
 
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    if table_name not in TABLES:
-        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
-    spec = TABLES[table_name]
+    spec = _spec(table_name)
     if not rows:
         return UpsertResult(0, 0, 0)
     table = load_table(table_name, settings)
@@ -153,22 +133,71 @@ def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
         raise LakeError(f"table {table_name} has no column(s) {', '.join(unknown)}")
     if any(k not in r or r[k] is None for r in rows for k in spec.key):
         raise LakeError(f"every row given to update {table_name} needs its key {', '.join(spec.key)}")
-    row_filter: BooleanExpression = AlwaysTrue()
-    if len(spec.key) == 1:
-        row_filter = In(spec.key[0], {r[spec.key[0]] for r in rows})  # type: ignore[call-arg,arg-type]
-    stored = table.scan(row_filter=row_filter).to_arrow()
-    stored_keys = _key_array(stored, spec).to_pylist() if stored.num_rows else []
-    by_key = dict(zip(stored_keys, stored.to_pylist(), strict=True))
-    patch_keys = _key_array(to_arrow(spec, [{k: r[k] for k in spec.key} for r in rows]), spec).to_pylist()
-    missing = [k for k in patch_keys if k not in by_key]
-    if missing:
-        shown = ", ".join(str(m).replace(_KEY_SEP, "/") for m in missing[:5])
-        raise LakeError(f"update of {table_name}: {len(missing)} key(s) not in the table ({shown}); nothing changed")
-    merged = [{**by_key[k], **r} for k, r in zip(patch_keys, rows, strict=True)]
-    result = upsert(table_name, pa.Table.from_pylist(merged, schema=stored.schema), settings)
-    if result.inserted:
-        raise AssertionError(f"update of {table_name} inserted {result.inserted} rows")  # a bug, never data
-    return result
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for r in rows:  # several patches of one key: merged in order
+        merged.setdefault(tuple(r[k] for k in spec.key), {}).update(r)
+    patches = list(merged.values())
+    incoming = to_arrow(spec, patches, table)
+    masks = {
+        name: pa.array([name in p for p in patches], pa.bool_())
+        for name in incoming.column_names if name not in spec.key
+    }
+    return _with_retries(table, spec, incoming, masks, settings)
+
+
+def _spec(table_name: str) -> TableSpec:
+    if table_name not in TABLES:
+        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
+    return TABLES[table_name]
+
+
+def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[str, pa.Array] | None,
+                  settings: Settings) -> UpsertResult:
+    """Merge and commit; on a concurrent commit, re-read the refreshed table and merge again.
+
+    Every try runs under :func:`lake._pyiceberg_compat.tracked_writes`: a try that fails deletes the data,
+    manifest and metadata files it wrote, so conflicts and full disks leave no orphan files. After a
+    conflict the writer takes the table's commit lock (:mod:`lake.commit_lock`) so retries take turns.
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+    from sqlalchemy.exc import OperationalError
+
+    from lake import commit_lock
+    from lake._pyiceberg_compat import tracked_writes
+
+    retries = settings.commit_retries
+    with contextlib.ExitStack() as lock:
+        holding = False
+        for attempt in range(retries + 1):
+            if not holding and commit_lock.is_held(settings, spec.name):  # contention: queue, do not compete
+                lock.enter_context(commit_lock.held(settings, spec.name))
+                holding = True
+            try:
+                with tracked_writes(table):
+                    result = _upsert_once(table, spec, incoming, patch)
+                return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
+            except (CommitFailedException, ValidationException, OperationalError) as exc:
+                if isinstance(exc, OperationalError) and "locked" not in str(exc):
+                    raise CatalogError(f"catalogue error while writing {spec.name}: {exc}") from exc
+                if attempt == retries:
+                    raise CatalogError(
+                        f"upsert into {spec.name} conflicted with concurrent writers {retries + 1} times; "
+                        "retry later or raise SARLAKE_COMMIT_RETRIES"
+                    ) from exc
+                logger.debug("commit conflict on %s (attempt %d: %s)", spec.name, attempt + 1, type(exc).__name__)
+                if holding:
+                    time.sleep(backoff_seconds(attempt, settings))
+                else:  # waiting for the lock is the back-off; then the retries do not compete with others
+                    lock.enter_context(commit_lock.held(settings, spec.name))
+                    holding = True
+                table = table.refresh()
+    raise AssertionError("unreachable")
+
+
+def backoff_seconds(attempt: int, settings: Settings) -> float:
+    """Full-jitter exponential backoff before retry ``attempt`` (0-based): uniform in [0, min(max, base * 2**n)]."""
+    cap = min(settings.commit_backoff_max_s, settings.commit_backoff_base_s * 2**attempt)
+    return random.uniform(0.0, cap)
 
 
 def _check_partition_sources(table: Table, spec: TableSpec, incoming: pa.Table) -> None:
@@ -234,7 +263,7 @@ def to_arrow(spec: TableSpec, rows: pa.Table | list[dict[str, Any]], table: Tabl
         columns.append(column)
     out = pa.Table.from_arrays(columns, schema=target)
     # de-duplicate by key, keeping the last occurrence
-    keys = _key_array(out, spec)
+    keys = key_array(out, spec.key)
     if pc.count_distinct(keys).as_py() != out.num_rows:
         idx = pa.table({"k": keys, "i": pa.array(range(out.num_rows), pa.int64())})
         last = idx.group_by("k").aggregate([("i", "max")]).column("i_max")
@@ -274,16 +303,6 @@ def _coerce_row(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
 def _parse_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _key_array(data: pa.Table, spec: TableSpec) -> pa.ChunkedArray | pa.Array:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    parts = [pc.cast(data.column(k), pa.large_string()) for k in spec.key]
-    if len(parts) == 1:
-        return parts[0]
-    return pc.binary_join_element_wise(*parts, pa.scalar(_KEY_SEP, pa.large_string()))
 
 
 def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.Array:
@@ -345,26 +364,16 @@ def _write_files(table: Table, data: pa.Table) -> list[DataFile]:
     import functools
 
     import pyarrow.compute as pc
-    from pyiceberg.io.pyarrow import _dataframe_to_data_files, bin_pack_arrow_table, write_file
-    from pyiceberg.partitioning import PartitionFieldValue, PartitionKey
-    from pyiceberg.table import TableProperties, WriteTask
-    from pyiceberg.utils.properties import property_as_int
 
-    meta = table.metadata
-    write_uuid = uuid.uuid4()
+    from lake._pyiceberg_compat import write_data_files
+
     cols = _partition_columns(table, data)
-    if cols is None:  # a transform we do not evaluate: let pyiceberg split the partitions
-        return list(_dataframe_to_data_files(table_metadata=meta, df=data, io=table.io, write_uuid=write_uuid))
-    target_size = property_as_int(
-        meta.properties,
-        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES,
-        TableProperties.WRITE_TARGET_FILE_SIZE_BYTES_DEFAULT,
-    )
-    spec, schema = table.spec(), table.schema()
-    sort_order_id = meta.default_sort_order_id if meta.sort_order_by_id(meta.default_sort_order_id) else None
-    tasks = []
-    counter = 0
+    if cols is None:
+        raise LakeError(f"table {table.name()} uses a partition transform sarlake does not write; "
+                        "use identity, year, month or day (lake.tables)")
+    target_size = int(table.properties.get("write.target-file-size-bytes", 512 * 1024 * 1024))
     groups = _partition_tuples(table, data) or set()
+    out = []
     for values in sorted(groups, key=repr):
         part = data
         if len(groups) > 1:
@@ -373,20 +382,10 @@ def _write_files(table: Table, data: pa.Table) -> list[DataFile]:
                 for name, v in zip(cols, values, strict=True)
             ]
             part = data.filter(functools.reduce(pc.and_, masks) if len(masks) > 1 else masks[0])
-        key = None
-        if cols:
-            key = PartitionKey(
-                field_values=[PartitionFieldValue(field=f, value=v) for f, v in zip(spec.fields, values, strict=True)],
-                partition_spec=spec,
-                schema=schema,
-            )
         # Split a large partition into one file per core so the Parquet encoders run in parallel.
         per_core = max(part.nbytes // (os.cpu_count() or 1) + 1, MIN_SPLIT_BYTES)
-        for batches in bin_pack_arrow_table(part, min(target_size or 512 * 1024 * 1024, per_core)):
-            tasks.append(WriteTask(write_uuid=write_uuid, task_id=counter, schema=schema, record_batches=batches,
-                                   sort_order_id=sort_order_id, partition_key=key))
-            counter += 1
-    return list(write_file(io=table.io, table_metadata=meta, tasks=iter(tasks)))
+        out.append((values if cols else None, part, min(target_size, per_core)))
+    return write_data_files(table, out)
 
 
 def _file_partition(task: FileScanTask) -> tuple[Any, ...]:
@@ -394,49 +393,54 @@ def _file_partition(task: FileScanTask) -> tuple[Any, ...]:
     return tuple(record[i] for i in range(len(record)))
 
 
-def _plan(table: Table, spec: TableSpec, incoming: pa.Table) -> list[FileScanTask]:
-    """Plan the data files that may hold a key of ``incoming``."""
-    from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
-
-    if spec.partition_from_key and not table.spec().is_unpartitioned():
-        wanted = _partition_tuples(table, incoming)
-        current = table.spec().spec_id
-        return [
-            t
-            for t in table.scan().plan_files()
-            if wanted is None or t.file.spec_id != current or _file_partition(t) in wanted
-        ]
-    row_filter: BooleanExpression = AlwaysTrue()
-    if len(spec.key) == 1 and incoming.num_rows <= 200:
-        keys = set(incoming.column(spec.key[0]).to_pylist())
-        row_filter = In(spec.key[0], keys)  # type: ignore[call-arg,arg-type]
-    return list(table.scan(row_filter=row_filter).plan_files())
+def _partition_files(table: Table, spec: TableSpec, incoming: pa.Table, tasks: list[FileScanTask]
+                     ) -> list[FileScanTask]:
+    """The data files of the incoming rows' own partitions, where their keys usually are."""
+    if not spec.partition_from_key or table.spec().is_unpartitioned():
+        return []
+    wanted = _partition_tuples(table, incoming)
+    current = table.spec().spec_id
+    return [t for t in tasks if wanted is None or (t.file.spec_id == current and _file_partition(t) in wanted)]
 
 
 def _read(table: Table, task: FileScanTask, target: pa.Schema) -> pa.Table:
     import pyarrow as pa
-    from pyiceberg.expressions import AlwaysTrue
-    from pyiceberg.io.pyarrow import ArrowScan
 
-    data = ArrowScan(table.metadata, table.io, table.schema(), AlwaysTrue()).to_table([task])
+    from lake._pyiceberg_compat import read_data_file
+
+    data = read_data_file(table, task)
     return pa.Table.from_arrays([data.column(f.name).cast(f.type) for f in target], schema=target)
 
 
-def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table) -> UpsertResult:
+def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[str, pa.Array] | None
+                 ) -> UpsertResult:
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from lake.keys import files_holding
 
     target = incoming.schema
     now = pa.scalar(datetime.now(UTC), target.field("updated_at").type) if "updated_at" in target.names else None
 
-    tasks = _plan(table, spec, incoming) if table.current_snapshot() is not None else []
+    # 1. read the files of the incoming partitions; 2. find the keys not there in any other file
+    all_tasks = list(table.scan().plan_files()) if table.current_snapshot() is not None else []
+    tasks = _partition_files(table, spec, incoming, all_tasks) if patch is None else []
     parts = [_read(table, t, target) for t in tasks]
+    in_keys = key_array(incoming, spec.key)
+    found = pa.chunked_array([key_array(p, spec.key) for p in parts], pa.large_string())
+    not_found = pc.invert(pc.is_in(in_keys, value_set=found.combine_chunks()))
+    if pc.any(not_found).as_py() and len(tasks) < len(all_tasks):
+        planned = {t.file.file_path for t in tasks}
+        others = [t for t in all_tasks if t.file.file_path not in planned]
+        extra = files_holding(table, spec, incoming.filter(not_found), others)
+        tasks += extra
+        parts += [_read(table, t, target) for t in extra]
+
     file_ids = [pa.array([i] * p.num_rows, pa.int32()) for i, p in enumerate(parts)]
     existing = pa.concat_tables(parts) if parts else target.empty_table()
     existing_file = pa.chunked_array(file_ids, pa.int32()) if file_ids else pa.chunked_array([], pa.int32())
 
-    in_keys = _key_array(incoming, spec)
-    ex_keys = _key_array(existing, spec)
+    ex_keys = key_array(existing, spec.key)
     pos = pc.index_in(in_keys, value_set=ex_keys)
     matched = pc.is_valid(pos)
     new_rows = incoming.filter(pc.invert(matched))
@@ -444,17 +448,29 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table) -> UpsertRes
     ex_pos = pc.drop_null(pos)
     ex_rows = existing.take(ex_pos)
 
-    # stored values win for "filled in later" columns and creation stamps
-    for name in (*spec.keep_existing, *spec.keep_first):
-        if name not in target.names:
-            continue
-        i = target.get_field_index(name)
-        incoming_col, stored = old_rows.column(name), ex_rows.column(name)
-        if name in spec.keep_first:
-            merged = pc.if_else(pc.is_null(stored), incoming_col, stored)
-        else:
-            merged = pc.if_else(pc.is_null(incoming_col), stored, incoming_col)
-        old_rows = old_rows.set_column(i, target.field(i), merged)
+    if patch is not None:
+        if new_rows.num_rows:
+            shown = ", ".join(str(k).replace(KEY_SEP, "/") for k in key_array(new_rows, spec.key).to_pylist()[:5])
+            raise LakeError(f"update of {spec.name}: {new_rows.num_rows} key(s) not in the table ({shown}); "
+                            "nothing changed")
+        for name in target.names:  # columns a row does not set keep their stored value
+            if name in spec.key:
+                continue
+            sets = patch[name].filter(matched) if name in patch else pa.array([False] * old_rows.num_rows)
+            i = target.get_field_index(name)
+            old_rows = old_rows.set_column(i, target.field(i), pc.if_else(sets, old_rows.column(name),
+                                                                           ex_rows.column(name)))
+    else:  # stored values win for "filled in later" columns and creation stamps
+        for name in (*spec.keep_existing, *spec.keep_first):
+            if name not in target.names:
+                continue
+            i = target.get_field_index(name)
+            incoming_col, stored = old_rows.column(name), ex_rows.column(name)
+            if name in spec.keep_first:
+                merged = pc.if_else(pc.is_null(stored), incoming_col, stored)
+            else:
+                merged = pc.if_else(pc.is_null(incoming_col), stored, incoming_col)
+            old_rows = old_rows.set_column(i, target.field(i), merged)
 
     changed = pa.array([False] * old_rows.num_rows, pa.bool_())
     for name in target.names:
@@ -468,31 +484,42 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table) -> UpsertRes
 
     new_rows = _fill_new(spec, new_rows, now)
     if now is not None:
-        updated = updated.set_column(target.get_field_index("updated_at"), target.field("updated_at"),
-                                     pc.fill_null(updated.column("updated_at"), now))
+        i = target.get_field_index("updated_at")
+        updated = updated.set_column(i, target.field(i), pa.array([now.as_py()] * updated.num_rows, now.type))
 
     # files to replace: those holding updated keys, plus small files of the partitions being written
     rewrite = set(pc.unique(pc.filter(existing_file.take(ex_pos), changed)).to_pylist())
     written = pa.concat_tables([new_rows, updated])
     out_parts = _partition_tuples(table, written)
     current_spec = table.spec().spec_id
-    for i, t in enumerate(tasks):
-        if (
-            i not in rewrite
-            and t.file.file_size_in_bytes < COMPACT_BELOW_BYTES
-            and t.file.spec_id == current_spec
-            and (out_parts is None or _file_partition(t) in out_parts)
-        ):
-            rewrite.add(i)
+
+    def compactable(t: FileScanTask) -> bool:
+        return (t.file.file_size_in_bytes < COMPACT_BELOW_BYTES and t.file.spec_id == current_spec
+                and (out_parts is None or _file_partition(t) in out_parts))
+
+    rewrite |= {i for i, t in enumerate(tasks) if compactable(t)}
+    planned = {t.file.file_path for t in tasks}
+    for t in all_tasks:
+        if t.file.file_path not in planned and compactable(t):
+            rewrite.add(len(tasks))
+            tasks.append(t)
+            parts.append(_read(table, t, target))
+            existing = pa.concat_tables([existing, parts[-1]])
+            existing_file = pa.chunked_array([*existing_file.chunks, pa.array([len(tasks) - 1] * parts[-1].num_rows,
+                                                                             pa.int32())], pa.int32())
     if rewrite:
         in_rewrite = pc.is_in(existing_file, value_set=pa.array(sorted(rewrite), pa.int32()))
         kept = existing.filter(in_rewrite)
-        kept = kept.filter(pc.invert(pc.is_in(_key_array(kept, spec), value_set=_key_array(updated, spec))))
+        written_keys = pa.chunked_array(key_array(written, spec.key)).combine_chunks()
+        kept = kept.filter(pc.invert(pc.is_in(key_array(kept, spec.key), value_set=written_keys)))
         written = pa.concat_tables([kept, written])
     if spec.sort:
         written = written.sort_by([(c, "ascending") for c in spec.sort])
 
-    _commit(table, written, [tasks[i].file for i in sorted(rewrite)])
+    from lake._pyiceberg_compat import commit_files
+
+    new_files = _write_files(table, written)
+    commit_files(table, new_files, [tasks[i].file for i in sorted(rewrite)], {"sarlake.operation": "upsert"})
     return UpsertResult(new_rows.num_rows, updated.num_rows, n_unchanged)
 
 
@@ -513,21 +540,3 @@ def _fill_new(spec: TableSpec, rows: pa.Table, now: pa.Scalar | None) -> pa.Tabl
         scalar = value if isinstance(value, pa.Scalar) else pa.scalar(value, field.type)
         rows = rows.set_column(i, field, pc.fill_null(rows.column(name), scalar))
     return rows
-
-
-def _commit(table: Table, data: pa.Table, delete: list[DataFile]) -> None:
-    """Write ``data`` as new files and commit them, replacing ``delete``, in one snapshot."""
-    txn = table.transaction()
-    new_files = _write_files(table, data)
-    props = {"sarlake.operation": "upsert"}
-    if delete:
-        with txn.update_snapshot(snapshot_properties=props).overwrite() as overwrite:
-            for f in delete:
-                overwrite.delete_data_file(f)
-            for f in new_files:
-                overwrite.append_data_file(f)
-    else:
-        with txn.update_snapshot(snapshot_properties=props).fast_append() as append:
-            for f in new_files:
-                append.append_data_file(f)
-    txn.commit_transaction()

@@ -59,9 +59,15 @@ PGES: dict[str, PGESpec] = {
         ),
         PGESpec(
             "ingest",
-            "External unwrapped interferograms (GeoTIFF, ROI_PAC, GAMMA) -> L2_IFG products (COGs, met.json).",
+            "External unwrapped interferograms (GeoTIFF, ROI_PAC, GAMMA, ISCE2, GMTSAR, MintPy) -> L2_IFG products.",
             "pges.ingest.config:IngestParameters",
             "pges.ingest.pge:run",
+        ),
+        PGESpec(
+            "unwrap",
+            "A wrapped interferogram from another processor (+ coherence) -> unwrapped L2_IFG (COGs, browse).",
+            "pges.unwrap.config:UnwrapParameters",
+            "pges.unwrap.pge:run",
         ),
         PGESpec(
             "timeseries",

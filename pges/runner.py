@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import shutil
 import tempfile
@@ -111,10 +112,16 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
             else:
                 met_uri = publisher.met_uri(product.id)
             products.append({"id": product.id, "met_uri": met_uri, "skipped": product.skipped})
+        rejected = list(getattr(outputs, "rejected", []))  # inputs a PGE left out on request (skip_bad)
     except PGEError:
         raise
     except MemoryError as exc:
         raise ProcessingError(f"{name} ran out of memory: {exc}") from exc
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise ProcessingError(f"{name}: no space left to write its products ({exc.strerror}) under {workdir} "
+                                  f"or {cfg.output_dir}; free space, or set SARLAKE_SCRATCH elsewhere") from exc
+        raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
         raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     finally:
@@ -126,6 +133,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         "status": "ok",
         "exit_code": 0,
         "products": products,
+        "rejected": rejected,
         "error": None,
     }
 

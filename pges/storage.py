@@ -3,7 +3,8 @@
 Products are written to a staging folder (under the scratch folder) and published only when complete:
 a local output is moved into ``<output_dir>/<product_id>/`` by an atomic rename (through a hidden partial
 folder on the destination file system when scratch is on another one); an ``s3://`` output is uploaded
-file by file with the met.json last, so a reader that sees the met.json sees a complete product.
+under a hidden temporary prefix, copied into place with the met.json last, and removed again on failure, so a
+reader that sees the met.json sees a complete product and a failed upload leaves nothing behind.
 S3 connection settings come from the environment (``SARLAKE_S3__*``, :mod:`pges.environment`).
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -22,6 +24,22 @@ from pges.errors import InputValidationError, ProcessingError
 __all__ = ["Publisher", "is_s3", "join_uri", "local_path", "s3_client", "split_s3"]
 
 logger = logging.getLogger(__name__)
+
+
+#: Ids that become folder names (products, acquisitions). The same rule as ``lake.names.ID_PATTERN`` (pges
+#: cannot import lake; tests/test_lake_names.py asserts the two agree).
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,254}$"
+_ID = re.compile(ID_PATTERN)
+
+
+def check_product_id(product_id: str) -> str:
+    """Return ``product_id`` if it is one safe folder name; else raise InputValidationError (exit 2)."""
+    if not isinstance(product_id, str) or not _ID.fullmatch(product_id) or set(product_id) == {"."}:
+        raise InputValidationError(
+            f"product id {product_id!r} is not valid: use 1-255 letters, digits or '._:+-', starting with a "
+            "letter or digit (no '/', spaces or '..')"
+        )
+    return product_id
 
 
 def is_s3(uri: str) -> bool:
@@ -93,7 +111,8 @@ class Publisher:
         self.output_dir = output_dir.rstrip("/") if is_s3(output_dir) else output_dir
 
     def met_uri(self, product_id: str) -> str:
-        """URI of a published product's met.json."""
+        """URI of a published product's met.json (the id must be one safe folder name)."""
+        check_product_id(product_id)
         if is_s3(self.output_dir):
             return f"{self.output_dir}/{product_id}/{product_id}.met.json"
         base = local_path(self.output_dir)
@@ -122,7 +141,14 @@ class Publisher:
     def _move(self, product_id: str, staged: Path) -> None:
         base = local_path(self.output_dir)
         assert base is not None
-        base.mkdir(parents=True, exist_ok=True)
+        check_product_id(product_id)
+        try:
+            base.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputValidationError(
+                f"output_dir {self.output_dir} cannot be created ({exc.strerror or exc}); "
+                "choose a writable output folder"
+            ) from exc
         final = base / product_id
         token = uuid.uuid4().hex[:8]
         try:
@@ -143,14 +169,49 @@ class Publisher:
         logger.info("published %s", final)
 
     def _upload(self, product_id: str, staged: Path) -> None:
+        """Upload into a hidden temp prefix, then copy into place with the met.json last.
+
+        S3 has no rename: the product's files are uploaded under ``.<product>.partial-<token>/`` (readers only
+        look for ``<product>/<product>.met.json``), copied server-side into ``<product>/`` and the met.json
+        copied last. A re-publish first removes the old met.json, so a reader never sees an old met.json beside
+        new data files. On any failure everything this call wrote is deleted again: the product is either
+        complete and visible or absent.
+        """
+        check_product_id(product_id)
         bucket, prefix = split_s3(self.output_dir)
         client = s3_client()
         files = sorted(p for p in staged.rglob("*") if p.is_file())
         met = [p for p in files if p.name.endswith(".met.json")]
+        ordered = [p for p in files if p not in met] + met  # met.json last
+        token = uuid.uuid4().hex[:8]
+
+        def key(folder: str, path: Path) -> str:
+            return "/".join(filter(None, [prefix, folder, str(path.relative_to(staged))]))
+
+        temp = [key(f".{product_id}.partial-{token}", p) for p in ordered]
+        final = [key(product_id, p) for p in ordered]
+        written: list[str] = []
         try:
-            for path in [p for p in files if p not in met] + met:  # met.json last
-                key = "/".join(filter(None, [prefix, product_id, str(path.relative_to(staged))]))
-                client.upload_file(str(path), bucket, key)
+            for path, tmp_key in zip(ordered, temp, strict=True):
+                written.append(tmp_key)
+                client.upload_file(str(path), bucket, tmp_key)
+            for final_key in final[len(final) - len(met):]:  # hide the old version before replacing its files
+                client.delete_object(Bucket=bucket, Key=final_key)
+            for tmp_key, final_key in zip(temp, final, strict=True):
+                written.append(final_key)
+                client.copy_object(Bucket=bucket, Key=final_key, CopySource={"Bucket": bucket, "Key": tmp_key})
         except Exception as exc:
+            self._delete_keys(client, bucket, written)
             raise ProcessingError(f"cannot upload {product_id} to {self.output_dir}: {exc}") from exc
+        self._delete_keys(client, bucket, temp)
         logger.info("uploaded %s to %s", product_id, self.output_dir)
+
+    @staticmethod
+    def _delete_keys(client: Any, bucket: str, keys: list[str]) -> None:
+        """Delete ``keys`` (best effort: a failure here is logged, the caller's error is the one that counts)."""
+        for start in range(0, len(keys), 1000):
+            batch = [{"Key": k} for k in keys[start:start + 1000]]
+            try:
+                client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+            except Exception as exc:  # noqa: BLE001 - cleanup must not hide the original error
+                logger.warning("could not delete %d temporary objects in s3://%s: %s", len(batch), bucket, exc)

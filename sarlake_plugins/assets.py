@@ -6,8 +6,8 @@ from airflow.sdk import Asset
 
 #: Lake tables that DAGs produce or consume. ``lake.tables.TABLES`` is the source of the table names;
 #: this module stays import-light for DAG parsing, so the names are listed here and checked by a test.
-TABLE_NAMES = ("aois", "acquisitions", "products", "provenance", "events", "qa_predictions", "user_tags",
-               "qa_training_set", "product_lineage")
+TABLE_NAMES = ("aois", "acquisitions", "products", "provenance", "events", "archive_transfers", "qa_predictions",
+               "user_tags", "qa_training_set", "product_lineage")
 
 ASSETS: dict[str, Asset] = {
     name: Asset(name=f"sarlake.{name}", uri=f"sarlake://lake/{name}", group="sarlake-lake") for name in TABLE_NAMES

@@ -129,6 +129,7 @@ def plan_pairs(
     context: dict[str, Any],
 ) -> list[dict[str, Any]]:
     """Pair the staged acquisitions and return one interferogram run-config per pair still to make."""
+    from lake.names import check_aoi_name, join_under
     from lake.pairing import nearest_pairs
     from lake.settings import get_settings
     from lake.sources import AcquisitionRecord
@@ -155,7 +156,7 @@ def plan_pairs(
                 "pge": "interferogram",
                 "run_id": run_id,
                 "inputs": [uris[pair.reference_id], uris[pair.secondary_id]],
-                "output_dir": f"{settings.products_root.rstrip('/')}/{IFG_PRODUCT_TYPE}/{aoi}",
+                "output_dir": join_under(settings.products_root, IFG_PRODUCT_TYPE, check_aoi_name(aoi)),
                 "parameters": {"looks_range": looks, "looks_azimuth": looks},
             }
         )

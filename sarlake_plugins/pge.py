@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +30,20 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Where the KubernetesPodOperator's xcom sidecar collects a pod's return value.
+#: Execution timeout per PGE task, sized to the PGE (a stuck unwrapper must not hold a slot forever).
+PGE_TIMEOUTS: dict[str, timedelta] = {
+    "simulate": timedelta(minutes=30),
+    "interferogram": timedelta(minutes=60),
+    "ingest": timedelta(minutes=20),
+    "timeseries": timedelta(minutes=90),
+}
+DEFAULT_PGE_TIMEOUT = timedelta(minutes=60)
+#: Mapped PGE tasks are labelled in the UI by what they process (``pge_label``), not by their index.
+MAP_INDEX_TEMPLATE = "{{ pge_label }}"
+_DATE = re.compile(r"(\d{8})(?:T\d{6})?")
+_TRACK = re.compile(r"_([AD]\d{3})_")
+
+#: Where the KubernetesPodOperator's xcom sidecar collects a pod's return value (see sarlake_plugins.pod).
 POD_RESULT_FILE = "/airflow/xcom/return.json"
 EXIT_INVALID_INPUT = 2
 
@@ -51,6 +66,22 @@ def pge_command(pge: str, *, result_file: str, python: str = "python") -> list[s
         The argv list without the run-config arguments.
     """
     return [python, "-m", "pges", pge, "--result-file", result_file]
+
+
+def pge_label(pge: str, run_config: Any) -> str:
+    """A short label of one PGE run for the UI: the track and the dates of its inputs (``A044 20240127_20240208``)."""
+    if not isinstance(run_config, Mapping):
+        return pge
+    names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
+    params = run_config.get("parameters") or {}
+    if not names and params.get("acquisitions"):  # simulate: the acquisitions it makes
+        names = [a.get("id", "") for a in params["acquisitions"]]
+    dates = sorted({m.group(1) for n in names for m in [_DATE.search(n)] if m})
+    tracks = sorted({m.group(1) for n in names for m in [_TRACK.search(n)] if m})
+    if not tracks and params.get("track"):
+        tracks = [f"{params.get('direction', '')}{int(params['track']):03d}"]
+    parts = [*tracks, "_".join(dates) if len(dates) <= 2 else f"{dates[0]}..{dates[-1]} ({len(dates)})"]
+    return " ".join(p for p in parts if p) or pge
 
 
 def _with_context(run_config: Mapping[str, Any], context: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -85,6 +116,7 @@ class LocalPGEOperator(BaseOperator):
         """Write the run-config, run the PGE, and return its result record."""
         settings = _settings(None)
         cfg = _with_context(self.run_config, context)
+        context["pge_label"] = pge_label(self.pge, cfg)
         scratch = Path(settings.scratch) / "runconfigs"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch, prefix=f"{self.pge}-") as tmp:
@@ -114,89 +146,15 @@ def _check_result(pge: str, code: int, result: dict[str, Any] | None, stderr: st
     raise AirflowException(f"PGE {pge} failed (exit {code}, will retry): {text}")
 
 
-def _pod_operator_class() -> type[BaseOperator]:
-    """Build the pod operator class lazily: the Kubernetes provider is a heavy import."""
-    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
-
-    class PGEPodOperator(KubernetesPodOperator):
-        """KubernetesPodOperator whose arguments come from a templated ``run_config`` dict."""
-
-        template_fields: Sequence[str] = (*KubernetesPodOperator.template_fields, "run_config")
-
-        def __init__(self, *, pge: str, run_config: dict[str, Any], **kwargs: Any) -> None:
-            self.pge = pge
-            self.run_config = run_config
-            super().__init__(**kwargs)
-            self.arguments = self._arguments(run_config)
-
-        @staticmethod
-        def _arguments(run_config: Any) -> list[str]:
-            if isinstance(run_config, Mapping):
-                return ["--run-config-json", json.dumps(dict(run_config))]
-            return []
-
-        def build_pod_request_obj(self, context: Any = None, *, dry_run: bool = False) -> Any:
-            self.arguments = self._arguments(_with_context(self.run_config, context))
-            return super().build_pod_request_obj(context, dry_run=dry_run)
-
-        def execute(self, context: Any) -> Any:
-            try:
-                return super().execute(context)
-            except AirflowException as exc:
-                # The PGE writes "INVALID_INPUT: ..." to the pod's termination message on exit 2.
-                if "INVALID_INPUT" in str(exc):
-                    raise AirflowFailException(f"PGE {self.pge} rejected its input: {exc}") from exc
-                raise
-
-    return PGEPodOperator
-
-
-def pod_kwargs(pge: str, settings: Settings) -> dict[str, Any]:
-    """Keyword arguments of the PGE pod for ``pge``, all from ``settings.k8s``."""
-    from kubernetes.client import models as k8s
-
-    kube = settings.k8s
-    tolerations = []
-    if kube.spot:
-        tolerations = [
-            k8s.V1Toleration(key="kubernetes.azure.com/scalesetpriority", operator="Equal", value="spot",
-                             effect="NoSchedule"),
-            k8s.V1Toleration(key="cloud.google.com/gke-spot", operator="Equal", value="true", effect="NoSchedule"),
-            k8s.V1Toleration(key="eks.amazonaws.com/capacityType", operator="Equal", value="SPOT",
-                             effect="NoSchedule"),
-        ]
-    env = {**settings.to_env(), **kube.env, "SARLAKE_PGE_IMAGE": kube.image}  # provenance.pge_image
-    env.pop("SARLAKE_HOME", None)
-    return {
-        "pge": pge,
-        "name": f"pge-{pge}",
-        "image": kube.image,
-        "namespace": kube.namespace,
-        "service_account_name": kube.service_account,
-        "cmds": pge_command(pge, result_file=POD_RESULT_FILE),
-        "env_vars": env,
-        "container_resources": k8s.V1ResourceRequirements(
-            requests={"cpu": kube.cpu_request, "memory": kube.memory_request},
-            limits={"cpu": kube.cpu_limit, "memory": kube.memory_limit},
-        ),
-        "node_selector": dict(kube.node_selector),
-        "tolerations": tolerations,
-        "labels": {"app.kubernetes.io/part-of": "sarlake", "sarlake.io/pge": pge},
-        "in_cluster": kube.in_cluster,
-        "config_file": kube.config_file,
-        "startup_timeout_seconds": kube.startup_timeout_seconds,
-        "do_xcom_push": True,
-        "on_finish_action": "delete_succeeded_pod",
-        "get_logs": True,
-    }
-
-
 def operator_class_and_kwargs(pge: str, settings: Settings | None = None) -> tuple[type[BaseOperator], dict]:
     """Return the operator class and its fixed keyword arguments for the configured runner."""
     settings = _settings(settings)
+    timing = {"execution_timeout": PGE_TIMEOUTS.get(pge, DEFAULT_PGE_TIMEOUT)}
     if settings.runner == "kubernetes":
-        return _pod_operator_class(), pod_kwargs(pge, settings)
-    return LocalPGEOperator, {"pge": pge}
+        from sarlake_plugins.pod import PGEPodOperator, pod_retry_kwargs, pod_spec
+
+        return PGEPodOperator, {"pge": pge, "pod": pod_spec(pge, settings), **pod_retry_kwargs(), **timing}
+    return LocalPGEOperator, {"pge": pge, **timing}
 
 
 def pge_operator(
@@ -234,4 +192,5 @@ def mapped_pge_operator(
         The mapped operator.
     """
     cls, fixed = operator_class_and_kwargs(pge, settings)
-    return cls.partial(task_id=task_id, **fixed, **kwargs).expand(run_config=run_configs)
+    kwargs.setdefault("map_index_template", MAP_INDEX_TEMPLATE)
+    return cls.partial(task_id=task_id, **{**fixed, **kwargs}).expand(run_config=run_configs)

@@ -82,6 +82,12 @@ def main() -> None:
     velocity = sorted((home / "products" / "L3_TS").rglob("velocity.png"))
     print(f"velocity map: {velocity[-1] if velocity else 'none'} ({time.monotonic() - t:.0f} s)")
 
+    t = step("The analysts' catalogue: dbt build of the staging views, marts and tests (sarlake dbt build)")
+    run(BIN / "sarlake", "dbt", "build", env=env)
+    run(BIN / "sarlake", "sql", "SELECT aoi, track, direction, good_interferograms, dates, network_connected, ready "
+        "FROM catalogue.marts.mart_timeseries_readiness ORDER BY ALL", env=env)
+    print(f"catalogue built ({time.monotonic() - t:.0f} s); docs: make docs")
+
     step("Browse images")
     browse = sorted((home / "products").rglob("*.png"))
     for png in browse[:10]:

@@ -11,23 +11,53 @@ export SARLAKE_HOME AIRFLOW_HOME PATH="$PWD/.venv/bin:$PATH"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$PWD/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT="$AIRFLOW_PORT"
 export AIRFLOW__CORE__PARALLELISM="${AIRFLOW__CORE__PARALLELISM:-4}"
+# The embedded deployment creates the sarlake DAGs unpaused, so a run triggered from the UI or the API starts
+# at once (Airflow's own default, True, leaves it queued with no word why). Set it to True to get them paused.
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 logs="$SARLAKE_HOME/logs"; mkdir -p "$logs" "$AIRFLOW_HOME"
+pgdir="$SARLAKE_HOME/postgres"
+# The analysts' catalogue docs (dbt docs) under Browse in the Airflow UI, served by Cosmos's plugin.
+dbt_target="$SARLAKE_HOME/dbt/target"
+export AIRFLOW__COSMOS__DBT_DOCS_PROJECTS="{\"sarlake\": {\"dir\": \"$dbt_target\", \"index\": \"index.html\", \"name\": \"Lake catalogue (dbt docs)\"}}"
 
-stop() {
-  for name in airflow mlflow; do
-    if [ -f "$logs/$name.pid" ]; then
-      pid=$(cat "$logs/$name.pid")
-      kill -- -"$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-      rm -f "$logs/$name.pid"
-      echo "stopped $name"
-    fi
+# Stop everything in the session a `setsid` start created (its id is the pid we saved), and wait until every
+# process of it has exited: Airflow's scheduler, API server, DAG processor, triggerer and their workers.
+stop_group() {
+  local name="$1" sid
+  [ -f "$logs/$name.pid" ] || return 0
+  sid=$(cat "$logs/$name.pid")
+  pkill -TERM -s "$sid" 2>/dev/null || true
+  for _ in $(seq 1 60); do
+    pgrep -s "$sid" >/dev/null 2>&1 || break
+    sleep 1
   done
+  if pgrep -s "$sid" >/dev/null 2>&1; then
+    pkill -KILL -s "$sid" 2>/dev/null || true
+    while pgrep -s "$sid" >/dev/null 2>&1; do sleep 0.5; done
+  fi
+  rm -f "$logs/$name.pid"
+  echo "stopped $name"
+}
+stop() {
+  stop_group airflow
+  stop_group mlflow
+  if [ -f "$pgdir/port" ]; then bash scripts/postgres.sh stop "$pgdir"; echo "stopped postgresql"; fi
 }
 if [ "${1:-}" = "stop" ]; then stop; exit 0; fi
 
 running() { [ -f "$logs/$1.pid" ] && kill -0 "$(cat "$logs/$1.pid")" 2>/dev/null; }
 
 sarlake init >/dev/null
+# Airflow's metadata database on PostgreSQL (SQLite locks under the scheduler, the API and backfills at once);
+# scripts/postgres.sh installs Debian's postgresql package when no server is found and starts a cluster under
+# $SARLAKE_HOME/postgres on a free port. SARLAKE_AIRFLOW_DB=sqlite keeps SQLite.
+if [ "${SARLAKE_AIRFLOW_DB:-postgres}" = postgres ] && [ -z "${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-}" ]; then
+  AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=$(bash scripts/postgres.sh start "$pgdir" airflow | tail -1)
+  export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN
+  export AIRFLOW__CORE__EXECUTOR="${AIRFLOW__CORE__EXECUTOR:-LocalExecutor}"
+  echo "Airflow metadata DB: $AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
+fi
+[ -f "$dbt_target/index.html" ] || sarlake dbt docs >/dev/null 2>&1 || echo "(dbt docs not built: run make docs)"
 if ! running airflow; then
   setsid nohup airflow standalone >"$logs/airflow.log" 2>&1 &
   echo $! >"$logs/airflow.pid"
@@ -45,11 +75,15 @@ for _ in $(seq 1 120); do
   printf '.'; sleep 2
 done
 echo
+# The pool bulk reprocessing runs in: fewer slots than the executor's parallelism, so forward, on-demand and
+# urgent tasks always find one (SARLAKE_BULK_SLOTS).
+airflow pools set bulk "${SARLAKE_BULK_SLOTS:-2}" "sarlake bulk reprocessing" >/dev/null 2>&1 || echo "could not create the bulk pool"
 passwords="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 for _ in $(seq 1 30); do [ -s "$passwords" ] && break; sleep 1; done
 cat <<MSG
-Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward; logs: $logs/airflow.log)
+Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward, on_demand, urgent_response, unpaused; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT    (logs: $logs/mlflow.log)
+dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down
 MSG

@@ -40,13 +40,15 @@ def _test_restores_sarlake_env() -> Iterator[None]:
 
 
 @pytest.fixture
-def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A fresh, empty lake root for this test (``SARLAKE_HOME``)."""
+def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog_uri: str | None) -> Iterator[Path]:
+    """A fresh, empty lake root for this test (``SARLAKE_HOME``), on the test's catalogue backend."""
     home = tmp_path / "sarlake"
     monkeypatch.setenv("SARLAKE_HOME", str(home))
     for key in list(os.environ):
         if key.startswith("SARLAKE_") and key != "SARLAKE_HOME":
             monkeypatch.delenv(key)
+    if catalog_uri:
+        monkeypatch.setenv("SARLAKE_CATALOG_URI", catalog_uri)
     yield home
 
 
@@ -56,3 +58,70 @@ def settings(sarlake_home: Path):
     from lake.settings import get_settings
 
     return get_settings()
+
+
+# --- PostgreSQL catalogue -------------------------------------------------------------------------------------
+# The lake tests (tests/test_lake_*.py) run on both Iceberg catalogue databases: SQLite (the embedded default)
+# and a real PostgreSQL server (production), started once per session by scripts/postgres.sh on a free port.
+# Each test gets its own database. The server is skipped only when it cannot be started and
+# SARLAKE_REQUIRE_POSTGRES is not set (CI sets it: there a missing server fails the run).
+CATALOG_BACKENDS = ("sqlite", "postgres")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize every lake test that uses a lake home over the catalogue backends."""
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    chosen = any("catalog_backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
+    if module.startswith("test_lake_") and "sarlake_home" in metafunc.fixturenames and not chosen:
+        metafunc.fixturenames.append("catalog_backend")
+        metafunc.parametrize("catalog_backend", CATALOG_BACKENDS, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URI (without database) of a PostgreSQL server for this session, e.g. ``postgresql+psycopg2://u@h:p``."""
+    import subprocess
+
+    folder = tmp_path_factory.mktemp("postgres")
+    script = ROOT / "scripts" / "postgres.sh"
+    proc = subprocess.run(["bash", str(script), "start", str(folder), "sarlake"], capture_output=True, text=True)
+    if proc.returncode != 0:
+        message = f"cannot start PostgreSQL with scripts/postgres.sh: {proc.stderr.strip()[-500:]}"
+        if os.environ.get("SARLAKE_REQUIRE_POSTGRES"):
+            pytest.fail(message)
+        pytest.skip(message)
+    uri = proc.stdout.strip().splitlines()[-1]
+    try:
+        yield uri.rsplit("/", 1)[0]
+    finally:
+        subprocess.run(["bash", str(script), "destroy", str(folder)], capture_output=True)
+
+
+def create_postgres_database(server: str, name: str) -> str:
+    """Create database ``name`` on ``server`` (dropping an old one) and return its SQLAlchemy URI."""
+    import sqlalchemy
+
+    engine = sqlalchemy.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}"
+
+
+@pytest.fixture
+def catalog_backend(request: pytest.FixtureRequest) -> str:
+    """The catalogue database of this test: ``sqlite`` (default) or ``postgres``."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def catalog_uri(catalog_backend: str, request: pytest.FixtureRequest) -> str | None:
+    """SQLAlchemy URI of this test's PostgreSQL catalogue database; None for SQLite (the default under home)."""
+    if catalog_backend != "postgres":
+        return None
+    import re
+
+    server = request.getfixturevalue("postgres_server")
+    name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[-50:] + f"_{os.getpid()}"
+    return create_postgres_database(server, name)

@@ -17,9 +17,15 @@ def _cli(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
+def _sydney():
+    """Init the lake and add the AOI the Envisat stack belongs to (ingest --aoi needs an AOI that exists)."""
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
+
+
 def test_ingest_catalogues_the_real_stack(settings):
     unw = sorted((DATA / "roipac_unw").glob("*.unw"))
-    assert _cli("init").exit_code == 0
+    _sydney()
     result = _cli("ingest", *map(str, unw), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
                   "--mission", "envisat")
     assert result.exit_code == 0, result.output
@@ -65,7 +71,7 @@ def test_timeseries_from_the_lake_selects_good_products_and_catalogues_l3(settin
     import rasterio
 
     unw = sorted((DATA / "roipac_unw").glob("*.unw"))
-    assert _cli("init").exit_code == 0
+    _sydney()
     assert _cli("ingest", *map(str, unw), "--aoi", "sydney").exit_code == 0
     # QA marks one interferogram bad: the time series must leave it out.
     from lake.write import update

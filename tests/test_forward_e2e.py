@@ -1,8 +1,9 @@
 """The forward DAG end to end, through Airflow (`airflow dags test`), on a tiny AOI over the real DEM.
 
 Asserts what an operator and an analyst would check: the run succeeds, products and provenance rows are in
-the lake, every product's COGs are valid on disk and match their checksums, and running the same run again
-(with reprocessing forced) leaves exactly the same rows.
+the lake, every product's COGs are valid on disk and match their checksums, the product's LOS displacement
+matches the simulator's truth, running the same run again (with reprocessing forced) leaves exactly the same
+rows, and bad input fails a task once without retries.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +25,8 @@ pytestmark = pytest.mark.slow
 #: A small AOI on the flank of Vesuvius, inside the SRTM3 tile shipped with the PGEs.
 AOI_BBOX = ["14.40", "40.79", "14.46", "40.84"]
 LOGICAL_DATE = "2024-02-10"
+#: RMSE bound of the product against the simulated truth (see test_forward_products_match_the_mogi_truth).
+BOUND_RMSE_MM = 2.0
 
 
 def _run(cmd, env, check=True):
@@ -99,6 +103,51 @@ def test_forward_dag_makes_catalogued_products_with_valid_cogs(lake_env):
                 assert south < float(AOI_BBOX[3]) and north > float(AOI_BBOX[1])
 
 
+def _pair_of(met: dict) -> tuple[str, str]:
+    """(reference, secondary) = (later, earlier) acquisition ids of an interferogram product."""
+    props = met["properties"]
+    return props["sarlake:reference_id"], props["sarlake:secondary_id"]
+
+
+def test_forward_products_match_the_mogi_truth(lake_env):
+    """The product's LOS displacement against the truth the simulated archive saved beside each SLC.
+
+    The archive puts a Mogi source under every AOI and adds turbulence (3 mm per date), so the product is
+    deformation + delays + noise; the truth is geocoded by GDAL from the radar lookups (tests/sim_truth.py),
+    never by the PGE. Checked: the RMSE against Mogi + the saved delays (measured 1.72 mm); the least-squares
+    factor on the Mogi truth once the delays are removed (1.007); and that no shift of the product by up to
+    3 pixels fits the truth better (geocoding). Deliberately broken products measured on the same run:
+    sign flipped 7.10 mm / factor -1.74; x2 2.99 mm / 2.38; x0.5 2.72 mm / 0.32; one row off 2.02 mm and
+    best shift (0, 0) no longer.
+    """
+    from sim_truth import los_truth_mm, rmse_mm
+
+    (product,) = _sql(lake_env, "SELECT met_uri FROM products")
+    met_path = Path(product["met_uri"].removeprefix("file://"))
+    later, earlier = _pair_of(json.loads(met_path.read_text()))
+    archive = next(Path(lake_env["SARLAKE_HOME"], "archive").rglob(f"{later}.met.json")).parent.parent
+    tif = met_path.parent / "los_displacement.tif"
+    import rasterio
+
+    with rasterio.open(tif) as src:
+        los = src.read(1).astype(np.float64)
+    total = los_truth_mm(archive, later, earlier, tif, "phase_rad")  # Mogi + delays, as LOS mm
+    mogi = los_truth_mm(archive, later, earlier, tif, "deformation_los_mm")
+    rmse, valid = rmse_mm(los, total)
+    ok = np.isfinite(los) & np.isfinite(total)
+    delays = total - mogi
+    factor = float(np.linalg.lstsq(np.c_[mogi[ok], np.ones(ok.sum())], (los - delays)[ok], rcond=None)[0][0])
+    shifts = {(dr, dc): rmse_mm(np.roll(los, (dr, dc), (0, 1)), total)[0] for dr in range(-3, 4) for dc in range(-3, 4)}
+    best = min(shifts, key=shifts.__getitem__)
+    print(f"forward product vs truth: RMSE {rmse:.2f} mm, Mogi factor {factor:.3f}, best shift {best}, "
+          f"Mogi range {np.ptp(mogi[ok]):.1f} mm, valid {valid:.2f}")
+    assert valid > 0.5
+    assert np.ptp(mogi[ok]) > 3.0  # the Mogi signal is there to be checked
+    assert rmse < BOUND_RMSE_MM
+    assert abs(factor - 1.0) < 0.15
+    assert best == (0, 0), shifts
+
+
 def test_rerunning_the_same_run_leaves_the_same_rows(lake_env):
     before = _sql(lake_env, "SELECT product_id, met_uri FROM products ORDER BY 1")
     acq_before = _sql(lake_env, "SELECT acquisition_id FROM acquisitions ORDER BY 1")
@@ -113,9 +162,45 @@ def test_rerunning_the_same_run_leaves_the_same_rows(lake_env):
     assert len({p["run_id"] for p in provenance}) == 2
 
 
+def _task_instances(env) -> list[dict]:
+    """Task instances of the latest forward run, read from Airflow's metadata database."""
+    import sqlite3
+
+    db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    with sqlite3.connect(db) as con:
+        con.row_factory = sqlite3.Row
+        run = con.execute("SELECT run_id, state FROM dag_run WHERE dag_id = 'forward' ORDER BY id DESC LIMIT 1"
+                          ).fetchone()
+        tis = con.execute("SELECT task_id, map_index, state, try_number, max_tries FROM task_instance "
+                          "WHERE dag_id = 'forward' AND run_id = ?", (run["run_id"],)).fetchall()
+    return [{"run_state": run["state"], **dict(t)} for t in tis]
+
+
 def test_unknown_aoi_fails_the_run_without_retries(lake_env):
     proc = _run([BIN / "airflow", "dags", "test", "forward", LOGICAL_DATE, "-c", json.dumps({"aois": ["nowhere"]})],
                 lake_env, check=False)
     text = proc.stdout + proc.stderr
-    assert "unknown AOI 'nowhere'" in text
-    assert "flank" in text
+    assert "unknown AOI 'nowhere'" in text and "flank" in text  # the message names the AOIs there are
+    tis = {t["task_id"]: t for t in _task_instances(lake_env)}
+    select = tis["select_aois"]
+    assert select["run_state"] == "failed"
+    # failed on its first try and never retried, although the DAG allows 2 retries
+    assert (select["state"], select["try_number"], select["max_tries"]) == ("failed", 1, 2), select
+    assert tis["discover"]["state"] == "upstream_failed"
+
+
+def test_pge_invalid_input_fails_the_task_once_without_retries(lake_env):
+    """A PGE that exits 2 (INVALID_INPUT) fails its task on the first try; Airflow does not retry it."""
+    (product,) = _sql(lake_env, "SELECT met_uri FROM products")
+    later, _ = _pair_of(json.loads(Path(product["met_uri"].removeprefix("file://")).read_text()))
+    slc = next(Path(lake_env["SARLAKE_HOME"], "archive").rglob(f"{later}/slc.tif"))
+    slc.write_bytes(slc.read_bytes()[:5000])  # corrupt: the checksum in its met.json no longer matches
+    proc = _run([BIN / "airflow", "dags", "test", "forward", LOGICAL_DATE, "-c",
+                 json.dumps({"lookback_days": 24, "pairing_neighbours": 1, "reprocess": True})], lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    tis = [t for t in _task_instances(lake_env) if t["task_id"] == "interferogram"]
+    assert len(tis) == 1, tis
+    (ti,) = tis
+    assert ti["run_state"] == "failed"
+    assert (ti["state"], ti["try_number"], ti["max_tries"]) == ("failed", 1, 2), ti
+    assert "exit 2" in text and "INVALID_INPUT" in text and str(slc) in text, text[-4000:]

@@ -45,7 +45,7 @@ BOWTIE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [
-    ({"name": "bad name!", "bbox": (0, 0, 1, 1)}, "bad AOI name"),
+    ({"name": "bad name!", "bbox": (0, 0, 1, 1)}, "AOI name .bad name!. is not valid"),
     ({"name": "a", "bbox": (1, 0, 0, 1)}, "W < E"),
     ({"name": "a", "bbox": (0, 1, 1, 0)}, "S < N"),
     ({"name": "a", "bbox": (0, 0, 200, 1)}, "outside lon"),

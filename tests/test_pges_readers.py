@@ -182,7 +182,29 @@ def test_geotiff_dates_from_tags_and_name(tmp_path: Path) -> None:
     named = tmp_path / "S1_20240103-20240115_unw.tif"
     with rasterio.open(named, "w", **profile) as dst:
         dst.write(phase, 1)
-    with pytest.raises(InputValidationError, match="no WAVELENGTH"):
+    with pytest.raises(InputValidationError, match="no radar wavelength.*--wavelength"):
         read_interferogram(named)
     ifg2 = read_interferogram(named, wavelength_m=0.0555)
     assert ifg2.temporal_baseline_days == 12 and ifg2.nodata_mask[0, 0]
+
+
+MATLAB_MM = DATA / "pyrate_matlab_mm"
+
+
+@pytest.mark.parametrize("path", UNW, ids=[p.name for p in UNW])
+def test_roipac_mm_matches_pyrate_matlab_conversion(path: Path) -> None:
+    """Radians -> mm against PyRate's MATLAB predecessor on the same files (an independent implementation).
+
+    The MATLAB output is printed to 5 significant digits, so "equal" is: within half a unit of the 5th
+    significant digit (plus float32 rounding of our value). Its sign is range increase, ours is towards the
+    satellite: ours = -MATLAB. A wrong wavelength, 2 pi instead of 4 pi, or the other sign is off by far more.
+    """
+    ref = np.loadtxt(MATLAB_MM / f"matlab_ifg_mm_{path.name}.csv", delimiter=",")
+    mm = read_interferogram(path).los_displacement_mm().astype(np.float64)
+    assert mm.shape == ref.shape == (72, 47)
+    np.testing.assert_array_equal(np.isnan(mm), np.isnan(ref))  # same no-data pixels
+    ok = np.isfinite(ref)
+    assert ok.mean() > 0.5
+    half_unit = 0.5 * 10.0 ** (np.floor(np.log10(np.abs(ref[ok]))) - 4)
+    err = np.abs(mm[ok] - (-ref[ok]))
+    assert (err <= half_unit + 1e-6 * np.abs(ref[ok])).all(), float((err / half_unit).max())

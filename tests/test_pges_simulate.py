@@ -238,8 +238,11 @@ def test_artefact_intensity_zero_is_a_no_op_and_three_changes_the_mask(kind, art
     three = SimulateParameters.model_validate({**p.model_dump(), "artefacts": [{"type": kind, "intensity": 3}]})
     s3 = simulate_date(three, frame.scene, _t("2024-01-15"))
     mask = s3.artefacts[kind][0].astype(bool)
-    assert s3.artefacts[kind][1] == 3 and 0 < mask.mean() < 1 or kind in ("ORB", "TNS", "TNT")
-    assert mask.any()
+    assert s3.artefacts[kind][1] == 3
+    if kind in ("ORB", "TNS", "TNT"):  # smooth screens: a strong one may move the phase everywhere
+        assert 0 < mask.mean() <= 1
+    else:  # local artefacts: some of the scene, never all of it
+        assert 0 < mask.mean() < 1
     slc_changed = np.abs(s3.slc - base.slc) > 1e-4 * np.abs(base.slc).mean()
     phase_changed = np.abs(s3.phase_rad - base.phase_rad) > 1e-4
     assert (slc_changed | phase_changed)[mask].mean() > 0.5

@@ -42,6 +42,7 @@ def k8s_settings(tmp_path, monkeypatch):
         runner="kubernetes",
         warehouse="s3://lake/warehouse",
         products_root="s3://lake/products",
+        archive_root="s3://lake/archive",
         k8s={"image": "registry.example/sarlake/pge:1.2.3", "in_cluster": False, "config_file": str(kubeconfig),
              "cpu_request": "2", "memory_request": "6Gi", "cpu_limit": "4", "memory_limit": "12Gi",
              "node_selector": {"sarlake.io/pool": "pge-spot"}},
@@ -107,7 +108,7 @@ def test_mapped_pod_operator_expands_over_run_configs(k8s_settings):
         return mapped_pge_operator("interferogram", task_id="ifg", run_configs=configs(), settings=k8s_settings)
 
     _, mapped = _in_dag(build)
-    assert mapped.partial_kwargs["image"] == "registry.example/sarlake/pge:1.2.3"
+    assert mapped.partial_kwargs["pod"]["image"] == "registry.example/sarlake/pge:1.2.3"
     assert "run_config" in mapped.expand_input.value
 
 

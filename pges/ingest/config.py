@@ -14,9 +14,10 @@ __all__ = ["IngestParameters"]
 class IngestParameters(PGEParameters):
     """How to read external interferograms and label the L2_IFG products made from them."""
 
-    source_format: Literal["auto", "geotiff", "roipac", "gamma"] = Field(
+    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"] = Field(
         "auto",
-        description="Format of the inputs: auto (.tif -> geotiff, .rsc beside -> roipac, .par beside -> gamma).",
+        description="Format of the inputs: auto (.tif -> geotiff, .h5 -> mintpy, .grd -> gmtsar, .rsc beside -> "
+        "roipac, .xml/.vrt beside -> isce2, .par beside -> gamma).",
     )
     coherence: list[str] = Field(
         default_factory=list,
@@ -27,10 +28,19 @@ class IngestParameters(PGEParameters):
         description="Folders searched for a coherence file by date (besides the interferogram's own folder).",
     )
     wavelength_m: float | None = Field(
-        None, gt=0.001, lt=1.0, description="Radar wavelength, m, for GeoTIFF/GAMMA inputs whose headers lack it."
+        None, gt=0.001, lt=1.0,
+        description="Radar wavelength, m (--wavelength): used when a header lacks it, and overrides the header's.",
     )
     aoi: str | None = Field(None, description="Name of the area of interest the products belong to (optional).")
     mission: str | None = Field(None, description="Platform, e.g. 'envisat' or 'sentinel-1a' (optional).")
     track: int | None = Field(None, ge=0, le=9999, description="Relative orbit / track number (optional).")
     orbit_state: Literal["ascending", "descending"] | None = Field(None, description="Pass direction (optional).")
-    overwrite: bool = Field(False, description="Re-ingest products already in output_dir (default: keep them).")
+    overwrite: bool = Field(
+        False, description="Replace products already in output_dir (--replace: new coherence, corrected wavelength)."
+    )
+    skip_bad: bool = Field(
+        False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
+    )
+    aoi_wkt: str | None = Field(
+        None, description="The AOI's polygon (WKT, EPSG:4326): inputs whose footprint does not overlap it are refused."
+    )

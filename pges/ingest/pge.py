@@ -4,8 +4,14 @@ Product layout (``<output_dir>/<id>/``), all COGs on the source's EPSG:4326 grid
 
 * ``unwrapped_phase.tif`` radians, ``phi(later) - phi(earlier)``, positive = range increase;
 * ``los_displacement_mm.tif`` ``-phase * wavelength / (4 pi)`` in mm, POSITIVE = TOWARD the satellite;
-* ``coherence.tif`` (0..1) and ``amplitude.tif`` when the source has them;
-* ``<id>.met.json`` with ``sarlake:product_type`` L2_IFG and ``sarlake:source_format``.
+* ``coherence.tif`` (0..1), ``amplitude.tif`` and ``connected_components.tif`` when the source has them;
+* ``<id>.met.json`` with ``sarlake:product_type`` L2_IFG, ``sarlake:source_format`` and ``sarlake:flags``
+  (``no_coherence`` when none was given or found: also logged as a warning).
+
+Every input is read and validated before any product is written: one bad input fails the run (nothing is
+published) unless ``skip_bad``, which leaves it out and reports it. Inputs may be folders: their
+interferograms are ingested and the coherence, DEM and other rasters in them left out
+(:func:`pges.readers.kinds.expand_inputs`). A wrapped interferogram is refused (``sarlake unwrap`` it).
 
 The product id is ``EXT-<FORMAT>-<source stem>-<later>_<earlier>`` (dates YYYYMMDD), so re-ingesting the same
 file gives the same product (kept unless ``overwrite``).
@@ -27,11 +33,12 @@ from pges.errors import InputValidationError
 from pges.ingest.config import IngestParameters
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
-from pges.readers import Interferogram, dates_from_name, read_interferogram
+from pges.readers import Interferogram, dates_from_name, read_interferograms
+from pges.readers.kinds import expand_inputs
 from pges.runner import ProductResult, RunContext
-from pges.storage import is_s3
+from pges.storage import is_s3, local_path
 
-__all__ = ["IngestOutputs", "band_letter", "product_id", "run", "write_l2_ifg"]
+__all__ = ["IngestOutputs", "band_letter", "check_aoi", "product_id", "run", "write_l2_ifg"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,7 @@ class IngestOutputs:
     """Every L2_IFG product of an ingest run (skipped ones included)."""
 
     products: list[ProductResult] = field(default_factory=list)
+    rejected: list[dict[str, str]] = field(default_factory=list)  # inputs left out by skip_bad: input, error
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
@@ -65,7 +73,9 @@ def _day(d: date) -> str:
 
 
 def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance: dict[str, Any], pid: str) -> Path:
-    """Write the COGs and met.json of one interferogram into ``out``; return the met.json path."""
+    """Write the COGs and met.json of one (unwrapped) interferogram into ``out``; return the met.json path."""
+    if ifg.unwrapped_phase is None:
+        raise InputValidationError(f"{ifg.path.name}: is a wrapped interferogram; unwrap it first (`sarlake unwrap`)")
     nan = float("nan")
     assets = {
         "unwrapped_phase": AssetSpec(
@@ -106,6 +116,10 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         assets["coherence"] = AssetSpec(
             "coherence.tif", COG_TYPE, title="coherence, 0..1", extra={"sarlake:units": "1"}
         )
+    if ifg.connected_components is not None:
+        write_cog(out / "connected_components.tif", ifg.connected_components.astype(np.uint16), ifg.transform,
+                  nodata=0, resampling="nearest", description="connected components, 0 = not unwrapped")
+        assets["connected_components"] = AssetSpec("connected_components.tif", COG_TYPE, title="connected components")
     if ifg.amplitude is not None:
         write_cog(
             out / "amplitude.tif", ifg.amplitude.astype(np.float32), ifg.transform, nodata=nan, description="amplitude"
@@ -114,6 +128,8 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
 
     west, south, east, north = ifg.bbox
     valid = ~ifg.nodata_mask
+    unwrapped = valid if ifg.connected_components is None else valid & (ifg.connected_components > 0)
+    flags = [] if ifg.coherence is not None else ["no_coherence"]
     coh_mean = float(np.nanmean(ifg.coherence[valid])) if ifg.coherence is not None and valid.any() else None
     properties: dict[str, Any] = {
         "start_datetime": _day(ifg.secondary_date),
@@ -126,8 +142,10 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         "sarlake:secondary_date": ifg.secondary_date.isoformat(),
         "sarlake:temporal_baseline_days": ifg.temporal_baseline_days,
         "sarlake:coherence_mean": None if coh_mean is None else round(coh_mean, 4),
-        "sarlake:unwrapped_fraction": round(float(valid.mean()), 4),
+        "sarlake:unwrapped_fraction": round(float(unwrapped.sum() / max(1, valid.sum())), 4),
         "sarlake:wavelength_m": ifg.wavelength_m,
+        "sarlake:wavelength_source": ifg.wavelength_source or None,
+        "sarlake:flags": flags,
         "sarlake:version": provenance.get("pge_version"),
         "sarlake:source_format": ifg.source_format,
         "sarlake:source_file": ifg.path.name,
@@ -160,7 +178,10 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
 
 
 def _local_input(uri: str, ctx: RunContext) -> Path:
-    """Local path of an input; for ``s3://`` also download the sidecar headers that exist beside it."""
+    """Local path of an input (a local folder as is); for ``s3://`` also download the sidecar headers beside it."""
+    folder = local_path(uri)
+    if folder is not None and folder.is_dir():
+        return folder
     path = ctx.fetch(uri)
     if is_s3(uri):
         for suffix in _SIDECARS:
@@ -185,39 +206,91 @@ def _explicit_coherence(p: IngestParameters, ctx: RunContext, n_inputs: int) -> 
     return by_dates
 
 
-def run(cfg: RunConfig[IngestParameters], ctx: RunContext) -> IngestOutputs:
-    """Ingest every input of the run-config into an L2_IFG product."""
+def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
+    """Refuse an interferogram whose footprint does not overlap the AOI's polygon."""
+    if not aoi_wkt:
+        return
+    from shapely import box, from_wkt
+
+    if not from_wkt(aoi_wkt).intersects(box(*ifg.bbox)):
+        w, s, e, n = ifg.bbox
+        raise InputValidationError(
+            f"{ifg.path.name}: footprint {w:.4f} {s:.4f} {e:.4f} {n:.4f} does not overlap AOI {aoi or ''} "
+            "(name another --aoi, or add one that covers it)"
+        )
+
+
+def _read_all(
+    cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs
+) -> list[tuple[str, Interferogram]]:
+    """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported)."""
     p = cfg.parameters
-    if not cfg.inputs:
-        raise InputValidationError("ingest needs at least one input interferogram (inputs: [...])")
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
-    outputs = IngestOutputs()
-    seen: set[str] = set()
+    local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
     for uri in cfg.inputs:
         path = _local_input(uri, ctx)
+        if path.is_dir():
+            files, _ = expand_inputs([path])
+            local += [(str(f), f, False) for f in files]
+        else:
+            expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
+            local.append((uri, path, True))
+    read: list[tuple[str, Interferogram]] = []
+    for uri, path, explicit in local:
         coh: Path | None = coherence if isinstance(coherence, Path) else None
         if isinstance(coherence, dict) and coherence:
             named = dates_from_name(path.name)
             coh = coherence.get(frozenset(named)) if named else None
-        ifg = read_interferogram(
-            path,
-            source_format=p.source_format,
-            coherence=coh,
-            coherence_dirs=p.coherence_dirs,
-            wavelength_m=p.wavelength_m,
-        )
+        try:
+            ifgs = read_interferograms(path, source_format=p.source_format, coherence=coh,
+                                       coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
+            if not explicit and all(i.is_wrapped for i in ifgs):
+                logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
+                continue
+            for ifg in ifgs:
+                if ifg.is_wrapped:
+                    raise InputValidationError(
+                        f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
+                    )
+                check_aoi(ifg, p.aoi_wkt, p.aoi)
+        except InputValidationError as exc:
+            if not p.skip_bad:
+                raise
+            logger.warning("skipped %s: %s", path.name, exc)
+            outputs.rejected.append({"input": uri, "error": str(exc)})
+            continue
+        read += [(uri, ifg) for ifg in ifgs]
+    if not read:
+        raise InputValidationError("no valid input interferogram (every input was refused; see the warnings)")
+    return read
+
+
+def run(cfg: RunConfig[IngestParameters], ctx: RunContext) -> IngestOutputs:
+    """Ingest every input of the run-config into an L2_IFG product (all validated before any is written)."""
+    p = cfg.parameters
+    if not cfg.inputs:
+        raise InputValidationError("ingest needs at least one input interferogram (inputs: [...])")
+    outputs = IngestOutputs()
+    read = _read_all(cfg, ctx, outputs)
+    seen: set[str] = set()
+    for _, ifg in read:
         pid = product_id(ifg, p)
         if pid in seen:
-            raise InputValidationError(f"{path.name}: two inputs make the same product {pid}")
+            raise InputValidationError(f"{ifg.path.name}: two inputs make the same product {pid}")
         seen.add(pid)
+    for uri, ifg in read:
+        pid = product_id(ifg, p)
         if not p.overwrite and ctx.publisher.exists(pid):
-            logger.info("%s already exists: skipped", pid)
+            logger.info("%s already exists: kept (give --replace to re-ingest it)", pid)
             outputs.products.append(ProductResult(pid, None, skipped=True))
             continue
+        if ifg.coherence is None:
+            logger.warning("%s: no coherence given or found; product %s is flagged no_coherence",
+                           ifg.path.name, pid)
         out = ctx.product_dir(pid)
         prov = ctx.provenance(cfg)
-        prov["inputs"] = [uri] + [str(s) for s in (ifg.coherence_path,) if s is not None]
+        prov["inputs"] = [uri] + [str(s) for s in (ifg.coherence_path,) if s is not None and str(s) != uri]
         write_l2_ifg(ifg, p, out, prov, pid)
         outputs.products.append(ProductResult(pid, out))
-        logger.info("ingested %s -> %s", path.name, pid)
+        logger.info("ingested %s -> %s", ifg.path.name, pid)
     return outputs

@@ -42,9 +42,11 @@ class SnaphuConfig(_Strict):
     cost: Literal["smooth", "defo"] = Field("smooth", description="Statistical cost mode.")
     init: Literal["mcf", "mst"] = Field("mcf", description="Initialisation: minimum cost flow or spanning tree.")
     min_conncomp_frac: float = Field(0.01, gt=0, lt=1, description="Smallest connected component, fraction of pixels.")
-    ntiles: tuple[int, int] = Field((1, 1), description="Tiles along rows/columns (large grids).")
-    tile_overlap: int = Field(0, ge=0, description="Tile overlap, pixels.")
-    nproc: int = Field(1, ge=1, description="Processes for tiled unwrapping.")
+    ntiles: tuple[Annotated[int, Field(ge=1, le=64)], Annotated[int, Field(ge=1, le=64)]] = Field(
+        (1, 1), description="Tiles along rows/columns (large grids), 1..64 each."
+    )
+    tile_overlap: int = Field(0, ge=0, le=4096, description="Tile overlap, pixels.")
+    nproc: int = Field(1, ge=1, le=256, description="Processes for tiled unwrapping.")
 
 
 class QualityGuidedConfig(_Strict):

@@ -225,6 +225,8 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
         "sarlake:unwrapped_fraction": round(valid_frac, 4),
         "sarlake:reference_point": {"lat": round(ref_lat, 6), "lon": round(ref_lon, 6)},
         "sarlake:wavelength_m": wavelength,
+        "view:incidence_angle": (ref.props.get("sarlake:grid") or {}).get("incidence_deg"),
+        "sarlake:heading_deg": (ref.props.get("sarlake:grid") or {}).get("heading_deg"),
         "sarlake:los_sign": "positive towards the satellite",
         "sarlake:version": __version__,
     }

@@ -1,10 +1,13 @@
-"""Readers for external interferograms: GeoTIFF, ROI_PAC ``.unw`` + ``.rsc``, GAMMA float32 + ``.par``.
+"""Readers for external interferograms: GeoTIFF, ROI_PAC, GAMMA, ISCE2, GMTSAR and MintPy stacks.
 
-Each returns an :class:`Interferogram` (unwrapped phase in radians, optional coherence and amplitude, an
-affine transform on EPSG:4326, wavelength, reference (later) and secondary (earlier) dates, no-data mask).
-Bad input raises :class:`pges.errors.InputValidationError` with one line naming the file and the problem.
+Each returns :class:`Interferogram` objects (unwrapped phase in radians, or a wrapped complex
+interferogram; optional coherence, amplitude and connected components; an affine transform on
+EPSG:4326; wavelength; reference (later) and secondary (earlier) dates; no-data mask). Every reader checks
+geometry, units, ranges and data types before returning (:mod:`pges.readers.validate`). Bad input raises
+:class:`pges.errors.InputValidationError` with one line naming the file and the problem; an input in no
+supported format names the formats that are (:data:`SUPPORTED`).
 
-    >>> ifg = read_interferogram("geo_060619-061002.unw", coherence_dirs=["../gamma_coherence"])
+    >>> ifgs = read_interferograms("geo_060619-061002.unw", coherence_dirs=["../gamma_coherence"])
 """
 
 from __future__ import annotations
@@ -15,15 +18,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
-import numpy as np
-
 from pges.errors import InputValidationError
+from pges.readers.coherence import locate_coherence, read_coherence
 from pges.readers.common import Interferogram, dates_from_name, parse_date
 from pges.readers.gamma import find_coherence, find_par_files, read_gamma_float, read_gamma_unw
 from pges.readers.geotiff import read_geotiff_band, read_geotiff_unw
-from pges.readers.roipac import parse_rsc, read_roipac_unw, rsc_path
+from pges.readers.roipac import parse_rsc, read_roipac_int, read_roipac_unw, rsc_path
 
 __all__ = [
+    "SUPPORTED",
     "Interferogram",
     "SourceFormat",
     "dates_from_name",
@@ -34,103 +37,129 @@ __all__ = [
     "read_coherence",
     "read_gamma_float",
     "read_gamma_unw",
+    "read_geotiff_band",
     "read_geotiff_unw",
     "read_interferogram",
+    "read_interferograms",
     "read_roipac_unw",
 ]
 
 logger = logging.getLogger(__name__)
 
-SourceFormat = Literal["auto", "geotiff", "roipac", "gamma"]
+SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
+
+#: The formats the readers take, as the error for any other input lists them.
+SUPPORTED = (
+    "GeoTIFF .tif (unwrapped float or wrapped complex), ROI_PAC .unw/.int + .rsc, GAMMA .unw/.int + .par/.dem_par, "
+    "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5"
+)
+
+
+def _unsupported(path: Path, why: str) -> InputValidationError:
+    return InputValidationError(f"{path.name}: {why}; supported: {SUPPORTED}")
 
 
 def detect_format(path: Path) -> str:
-    """``geotiff`` for ``.tif``, ``roipac`` when a ``.rsc`` is beside it, ``gamma`` when a ``.par`` is.
+    """The reader for ``path``: by suffix, then by the header file beside it.
+
+    ``.tif`` -> geotiff; ``.h5`` -> mintpy; ``.grd``/``.nc`` -> gmtsar; a ``.rsc`` beside -> roipac; an
+    ``.xml``/``.vrt`` beside -> isce2; a GAMMA ``.par``/``.dem_par`` beside -> gamma.
 
     Raises:
-        InputValidationError: none of these; for a ``.unw`` the message names the missing ``.rsc``.
+        InputValidationError: none of these (one line naming the supported formats).
     """
     path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
+    low = path.name.lower()
+    if low.endswith((".tif", ".tiff")):
         return "geotiff"
+    if low.endswith((".h5", ".he5", ".hdf5", ".hdf")):
+        from pges.readers.mintpy import is_mintpy_stack
+
+        if is_mintpy_stack(path):
+            return "mintpy"
+        raise _unsupported(path, "HDF5 file that is not a MintPy ifgramStack (no date + unwrapPhase datasets)")
+    if low.endswith((".grd", ".nc", ".nc4", ".cdf")):
+        return "gmtsar"
     if rsc_path(path).is_file():
         return "roipac"
+    from pges.readers.isce import is_isce
+
+    if is_isce(path):
+        return "isce2"
     if find_par_files(path):
         return "gamma"
-    raise InputValidationError(
-        f"{path.name}: ROI_PAC header {rsc_path(path).name} is missing and no GAMMA .par/.dem_par is beside it"
-    )
+    if low.endswith(".unw"):
+        raise _unsupported(path, f"ROI_PAC header {rsc_path(path).name} is missing and no ISCE2 .xml/.vrt or "
+                                 "GAMMA .par/.dem_par is beside it")
+    raise _unsupported(path, "no header beside it that says what it is")
 
 
-def read_coherence(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    """Coherence (0..1, NaN = no data) from a GeoTIFF or a GAMMA big-endian float32 file of ``shape``.
+def _read_file(path: Path, fmt: str, wavelength_m: float | None) -> list[Interferogram]:
+    if fmt == "roipac":
+        if path.name.lower().endswith(".int"):
+            return [read_roipac_int(path, wavelength_m=wavelength_m)]
+        return [read_roipac_unw(path, wavelength_m=wavelength_m)]
+    if fmt == "gamma":
+        return [read_gamma_unw(path, wavelength_m=wavelength_m)]
+    if fmt == "geotiff":
+        return [read_geotiff_unw(path, wavelength_m=wavelength_m)]
+    if fmt == "isce2":
+        from pges.readers.isce import read_isce
 
-    Raises:
-        InputValidationError: unreadable, wrong size, all NaN/zero, or values outside 0..1.
-    """
-    path = Path(path)
-    if path.suffix.lower() in (".tif", ".tiff"):
-        coh = read_geotiff_band(path)[0]
-        if coh.shape != shape:
-            raise InputValidationError(
-                f"{path.name}: {coh.shape[0]}x{coh.shape[1]} but the interferogram is {shape[0]}x{shape[1]}"
-            )
-        coh[coh == 0] = np.nan
-    else:
-        coh = read_gamma_float(path, shape)
-    finite = coh[np.isfinite(coh)]
-    if finite.size and (finite.min() < 0 or finite.max() > 1.0001):
-        raise InputValidationError(
-            f"{path.name}: coherence ranges {finite.min():.3g}..{finite.max():.3g}, expected 0..1 "
-            "(wrong byte order or not a coherence file?)"
-        )
-    return coh
+        return [read_isce(path, wavelength_m=wavelength_m)]
+    if fmt == "gmtsar":
+        from pges.readers.gmtsar import read_gmtsar
+
+        return [read_gmtsar(path, wavelength_m=wavelength_m)]
+    if fmt == "mintpy":
+        from pges.readers.mintpy import read_mintpy_stack
+
+        return read_mintpy_stack(path, wavelength_m=wavelength_m)
+    raise InputValidationError(f"{path.name}: unknown source format {fmt!r} (auto, geotiff, roipac, gamma, "
+                               "isce2, gmtsar, mintpy)")
 
 
-def read_interferogram(
+def read_interferograms(
     path: str | Path,
     *,
     source_format: SourceFormat = "auto",
     coherence: str | Path | None = None,
     coherence_dirs: Sequence[str | Path] = (),
     wavelength_m: float | None = None,
-) -> Interferogram:
-    """Read an external unwrapped interferogram and attach its coherence.
+) -> list[Interferogram]:
+    """Read every interferogram in a file (one, or each pair of a MintPy stack) and attach coherence.
 
     Args:
-        path: the interferogram (its headers/parameter files are found beside it).
-        source_format: ``auto`` (see :func:`detect_format`), ``geotiff``, ``roipac`` or ``gamma``.
-        coherence: an explicit coherence file; otherwise one is looked for by date
-            (:func:`pges.readers.gamma.find_coherence`) beside ``path`` and in ``coherence_dirs``.
+        path: the interferogram or stack (its headers/parameter files are found beside it).
+        source_format: ``auto`` (see :func:`detect_format`) or a format name.
+        coherence: an explicit coherence file (single interferograms only).
         coherence_dirs: more folders to search for the coherence by date.
-        wavelength_m: radar wavelength (m) for formats whose headers may not carry it (GeoTIFF, GAMMA);
-            ignored for ROI_PAC, whose ``.rsc`` always has ``WAVELENGTH``.
-
-    Returns:
-        The interferogram, with ``coherence`` None when none was given or found.
+        wavelength_m: ``--wavelength``: used when the metadata has none, and overrides it when given.
 
     Raises:
-        InputValidationError: unreadable or inconsistent input (see the readers).
+        InputValidationError: unreadable, unsupported or inconsistent input (see the readers).
     """
     path = Path(path)
     if not path.is_file():
         raise InputValidationError(f"{path.name}: file does not exist ({path})")
     fmt = detect_format(path) if source_format == "auto" else source_format
-    if fmt == "roipac":
-        ifg = read_roipac_unw(path)
-    elif fmt == "gamma":
-        ifg = read_gamma_unw(path, wavelength_m=wavelength_m)
-    elif fmt == "geotiff":
-        ifg = read_geotiff_unw(path, wavelength_m=wavelength_m)
-    else:
-        raise InputValidationError(f"{path.name}: unknown source format {fmt!r} (auto, geotiff, roipac, gamma)")
+    ifgs = _read_file(path, fmt, wavelength_m)
+    return [_with_coherence(ifg, coherence, coherence_dirs) for ifg in ifgs]
+
+
+def _with_coherence(
+    ifg: Interferogram, coherence: str | Path | None, coherence_dirs: Sequence[str | Path]
+) -> Interferogram:
+    if ifg.coherence is not None:
+        return ifg
+    path = ifg.path
     coh_path = (
         Path(coherence)
         if coherence
-        else find_coherence(path, (ifg.reference_date, ifg.secondary_date), [Path(d) for d in coherence_dirs])
+        else locate_coherence(path, (ifg.reference_date, ifg.secondary_date), [Path(d) for d in coherence_dirs])
     )
     if coh_path is None:
-        logger.info("%s: no coherence given or found by date", path.name)
+        logger.info("%s: no coherence given or found", path.name)
         return ifg
     if coherence:
         named = dates_from_name(coh_path.name)
@@ -142,3 +171,26 @@ def read_interferogram(
     coh = read_coherence(coh_path, ifg.shape)
     logger.debug("%s: coherence %s", path.name, coh_path.name)
     return dataclasses.replace(ifg, coherence=coh, coherence_path=coh_path)
+
+
+def read_interferogram(
+    path: str | Path,
+    *,
+    source_format: SourceFormat = "auto",
+    coherence: str | Path | None = None,
+    coherence_dirs: Sequence[str | Path] = (),
+    wavelength_m: float | None = None,
+) -> Interferogram:
+    """Read one interferogram (see :func:`read_interferograms`); a stack of several is an error.
+
+    Raises:
+        InputValidationError: as :func:`read_interferograms`, or the file holds several pairs.
+    """
+    ifgs = read_interferograms(path, source_format=source_format, coherence=coherence,
+                               coherence_dirs=coherence_dirs, wavelength_m=wavelength_m)
+    if len(ifgs) != 1:
+        raise InputValidationError(f"{Path(path).name}: holds {len(ifgs)} interferograms; read them all with "
+                                   "read_interferograms")
+    return ifgs[0]
+
+

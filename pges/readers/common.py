@@ -42,7 +42,7 @@ class Interferogram:
 
     path: Path
     source_format: str
-    unwrapped_phase: np.ndarray  # float32 (rows, cols), radians, NaN = no data
+    unwrapped_phase: np.ndarray | None  # float32 (rows, cols), radians, NaN = no data; None for a wrapped one
     transform: Affine  # pixel corner -> lon/lat (EPSG:4326)
     wavelength_m: float
     reference_date: date  # later acquisition
@@ -53,11 +53,24 @@ class Interferogram:
     coherence_path: Path | None = None
     crs: str = "EPSG:4326"
     metadata: dict[str, str] = field(default_factory=dict)
+    #: complex64 wrapped interferogram (0 = no data), when the source is (or also has) one
+    wrapped: np.ndarray | None = None
+    #: connected components of the source's unwrapper (0 = not unwrapped), when it has them
+    connected_components: np.ndarray | None = None
+    #: the header key the wavelength came from (``--wavelength`` when given by the user)
+    wavelength_source: str = ""
 
     @property
     def shape(self) -> tuple[int, int]:
         """(rows, cols) of the grid."""
-        return self.unwrapped_phase.shape  # type: ignore[return-value]
+        data = self.unwrapped_phase if self.unwrapped_phase is not None else self.wrapped
+        assert data is not None, "an Interferogram holds unwrapped or wrapped phase"
+        return data.shape  # type: ignore[return-value]
+
+    @property
+    def is_wrapped(self) -> bool:
+        """True when the source holds only wrapped phase (unwrap it before it becomes an L2_IFG product)."""
+        return self.unwrapped_phase is None
 
     @property
     def bbox(self) -> tuple[float, float, float, float]:
@@ -78,6 +91,8 @@ class Interferogram:
         ``d = -phase * wavelength / (4 pi) * 1000``: positive is motion toward the satellite (range
         decrease). The factor 4 pi is the two-way path (Hanssen 2001, Radar Interferometry, eq. 2.4.3).
         """
+        if self.unwrapped_phase is None:
+            raise ValueError(f"{self.path.name} is a wrapped interferogram: unwrap it first")
         return (-self.unwrapped_phase.astype(np.float64) * self.wavelength_m / (4 * np.pi) * 1000.0).astype(np.float32)
 
 

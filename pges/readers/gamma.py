@@ -34,12 +34,13 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
+from pges.readers.validate import check_grid
+from pges.readers.wavelength import resolve_wavelength
 
 __all__ = ["COHERENCE_SUFFIXES", "find_coherence", "find_par_files", "parse_par", "read_gamma_float", "read_gamma_unw"]
 
 logger = logging.getLogger(__name__)
 
-SPEED_OF_LIGHT = 299_792_458.0
 COHERENCE_SUFFIXES = (".cc", ".coh", ".cor")
 _WIDTH_KEYS = ("width", "interferogram_width", "range_samples")
 _LINES_KEYS = ("nlines", "interferogram_azimuth_lines", "azimuth_lines")
@@ -108,10 +109,15 @@ def read_gamma_float(path: Path, shape: tuple[int, int], *, zero_is_nodata: bool
 
 
 def _looks_like_coherence(name: str) -> bool:
+    """``*.cc``, ``*.coh``, ``*.cor`` (and ``.geo``/``.grd`` variants), ``*_cc.tif``, ``*coh*.tif``, ``*corr*.tif``."""
     low = name.lower()
-    if low.endswith(COHERENCE_SUFFIXES):
-        return True
-    return low.endswith((".tif", ".tiff")) and ("coh" in low or "corr" in low)
+    for tail in ("", ".geo", ".grd", ".tif"):
+        if low.endswith(tuple(s + tail for s in COHERENCE_SUFFIXES)):
+            return True
+    stem = low.rsplit(".", 1)[0]
+    if low.endswith((".tif", ".tiff", ".grd", ".nc")):
+        return stem.endswith(("_cc", "-cc", ".cc")) or "coh" in stem or "corr" in stem
+    return False
 
 
 def find_coherence(ifg_path: Path, dates: tuple[date, date], search_dirs: list[Path] | None = None) -> Path | None:
@@ -153,7 +159,9 @@ def read_gamma_unw(
     coherence: np.ndarray | None = None,
     coherence_path: Path | None = None,
 ) -> Interferogram:
-    """Read a geocoded GAMMA unwrapped interferogram (big-endian float32, radians, 0 = no data).
+    """Read a geocoded GAMMA interferogram: unwrapped (float32 radians, 0 = no data) or wrapped (fcomplex).
+
+    Both are big-endian; a file of ``width x nlines x 8`` bytes is the complex (wrapped) one.
 
     Args:
         path: the raster.
@@ -186,11 +194,10 @@ def read_gamma_unw(
     if any(v is None for v in geo):
         raise InputValidationError(f"{label}: not geocoded (needs corner_lat:, corner_lon:, post_lat:, post_lon:)")
     lon0, dlon, lat0, dlat = (float(v) for v in geo)  # type: ignore[arg-type]
-    freq = _first_number(par, ("radar_frequency",), label)
-    wl = _first_number(par, ("wavelength",), label)
-    wavelength = wavelength_m or wl or (SPEED_OF_LIGHT / freq if freq else None)
-    if wavelength is None:
-        raise InputValidationError(f"{path.name}: no radar_frequency: in {label}; give the wavelength (wavelength_m)")
+    wavelength, wl_source = resolve_wavelength(
+        wavelength_m, par, what=path.name,
+        looked_for=f"radar_frequency:/wavelength: in {', '.join(p.name for p in pars)}",
+    )
 
     if "date1" in par and "date2" in par:
         d1 = parse_date(par["date1"], what=f"{label} date1")
@@ -200,14 +207,26 @@ def read_gamma_unw(
     ref, sec = order_dates(d1, d2, what=path.name)
 
     shape = (int(nlines), int(width))
-    phase = read_gamma_float(path, shape)
-    nodata = ~np.isfinite(phase)
-    check_coherence_shape(coherence, coherence_path, shape, path)
     transform = Affine(dlon, 0.0, lon0 - dlon / 2, 0.0, dlat, lat0 - dlat / 2)
+    check_grid(transform, shape, what=label, fields=("corner_lon", "post_lon", "corner_lat", "post_lat"))
+    check_coherence_shape(coherence, coherence_path, shape, path)
+    wrapped: np.ndarray | None = None
+    if shape[0] > 0 and shape[1] > 0 and path.stat().st_size == shape[0] * shape[1] * 8:
+        # GAMMA fcomplex (big-endian complex64): a wrapped interferogram (.int, .diff, .diff.geo)
+        wrapped = np.fromfile(path, dtype=">c8").reshape(shape).astype(np.complex64)
+        wrapped[~np.isfinite(wrapped)] = 0
+        if not np.any(wrapped != 0):
+            raise InputValidationError(f"{path.name}: every pixel is zero (no data)")
+        phase: np.ndarray | None = None
+        nodata = wrapped == 0
+    else:
+        phase = read_gamma_float(path, shape)
+        nodata = ~np.isfinite(phase)
     return Interferogram(
         path=path,
         source_format="gamma",
         unwrapped_phase=phase,
+        wrapped=wrapped,
         transform=transform,
         wavelength_m=float(wavelength),
         reference_date=ref,
@@ -216,4 +235,5 @@ def read_gamma_unw(
         coherence=coherence,
         coherence_path=coherence_path,
         metadata={k: v for k, v in par.items() if len(v) < 200},
+        wavelength_source=wl_source,
     )

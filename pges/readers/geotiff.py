@@ -1,9 +1,13 @@
-"""Single-band GeoTIFF unwrapped interferograms (radians), e.g. exported from ISCE, SNAP or ARIA-tools.
+"""Single-band GeoTIFF interferograms, e.g. exported from ISCE, SNAP, ARIA-tools or PyRate.
 
-Band 1 is the unwrapped phase in radians; the file's nodata value and NaN are no data. The grid must be
-in EPSG:4326 (lon/lat). Dates come from the tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's
-``sarlake:reference_date``), ``DATE12``, or the file name (``..._20060619-20061002...``); the wavelength
-from a ``WAVELENGTH`` tag (m) or the caller.
+Band 1 is the unwrapped phase in radians (float), or a wrapped interferogram (complex: ``amp * exp(i phase)``);
+the file's nodata value and NaN are no data. The grid must be in EPSG:4326 (lon/lat). Dates come from the
+tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's ``sarlake:reference_date``), PyRate's
+``FIRST_DATE``/``SECOND_DATE`` (older ``MASTER_DATE``/``SLAVE_DATE``), ``DATE12``, or the file name
+(``..._20060619-20061002...``); the wavelength from any convention of :mod:`pges.readers.wavelength`
+(``WAVELENGTH``, PyRate's ``WAVELENGTH_METRES``, ...) or ``--wavelength``. A PyRate GeoTIFF whose
+``DATA_UNITS`` is ``MILLIMETRES`` is converted back to radians with PyRate's own factor
+(``mm = phase * wavelength * 1000 / (4 pi)``, PyRate ``shared.Ifg.convert_to_mm``).
 """
 
 from __future__ import annotations
@@ -26,20 +30,25 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
+from pges.readers.validate import check_grid, check_phase_dtype
+from pges.readers.wavelength import resolve_wavelength
 
 __all__ = ["read_geotiff_band", "read_geotiff_unw"]
 
 logger = logging.getLogger(__name__)
 
-_REF_KEYS = ("REFERENCE_DATE", "SARLAKE:REFERENCE_DATE", "REF_DATE")
-_SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE")
+_REF_KEYS = ("REFERENCE_DATE", "SARLAKE:REFERENCE_DATE", "REF_DATE", "SECOND_DATE", "SLAVE_DATE")
+_SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE", "FIRST_DATE", "MASTER_DATE")
 
 
-def read_geotiff_band(path: Path) -> tuple[np.ndarray, dict[str, str], Any, Any]:
+def read_geotiff_band(path: Path, *, keep_complex: bool = False) -> tuple[np.ndarray, dict[str, str], Any, Any]:
     """Band 1 as float32 with nodata -> NaN, the upper-cased tags, the transform and the CRS.
 
+    With ``keep_complex`` a complex band stays complex64 (no-data pixels 0); the tags then carry the band's
+    data type as ``_DTYPE`` and its description as ``_DESCRIPTION`` (used to tell what a raster is).
+
     Raises:
-        InputValidationError: missing or unreadable file, no valid value.
+        InputValidationError: missing or unreadable file, not a GeoTIFF (a PNG renamed ``.tif``), no valid value.
     """
     path = Path(path)
     if not path.is_file():
@@ -48,36 +57,33 @@ def read_geotiff_band(path: Path) -> tuple[np.ndarray, dict[str, str], Any, Any]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
             with rasterio.open(path) as src:
-                data = src.read(1).astype(np.float32)
+                if src.driver != "GTiff":
+                    raise InputValidationError(
+                        f"{path.name}: is a {src.driver} file, not a GeoTIFF (renamed?); give the real GeoTIFF"
+                    )
+                raw = src.read(1)
                 nodata = src.nodata
                 tags = {k.upper(): v for k, v in src.tags().items()}
                 tags.update({k.upper(): v for k, v in src.tags(1).items()})
+                tags["_DTYPE"] = raw.dtype.name
+                tags["_DESCRIPTION"] = src.descriptions[0] or ""
                 transform, crs = src.transform, src.crs
     except RasterioIOError as exc:
         raise InputValidationError(f"{path.name}: corrupt or unreadable GeoTIFF: {str(exc).splitlines()[0]}") from exc
+    if raw.dtype.kind == "c" and keep_complex:
+        cplx = raw.astype(np.complex64)
+        cplx[~np.isfinite(cplx)] = 0
+        if not np.any(cplx != 0):
+            raise InputValidationError(f"{path.name}: every pixel is zero (no data)")
+        return cplx, tags, transform, crs
+    data = np.abs(raw).astype(np.float32) if raw.dtype.kind == "c" else raw.astype(np.float32)
     if nodata is not None and np.isfinite(nodata):
-        data[data == nodata] = np.nan
+        data[raw == nodata] = np.nan
     require_data(data, what=path.name)
     return data, tags, transform, crs
 
 
-def read_geotiff_unw(
-    path: Path,
-    *,
-    wavelength_m: float | None = None,
-    coherence: np.ndarray | None = None,
-    coherence_path: Path | None = None,
-) -> Interferogram:
-    """Read a single-band unwrapped-phase GeoTIFF (radians) on an EPSG:4326 grid.
-
-    Raises:
-        InputValidationError: unreadable file, not EPSG:4326, no dates, no wavelength, no valid phase,
-            coherence of another shape.
-    """
-    path = Path(path)
-    phase, tags, transform, crs = read_geotiff_band(path)
-    if crs is None or crs.to_epsg() != 4326:
-        raise InputValidationError(f"{path.name}: grid CRS is {crs}, expected EPSG:4326 (lon/lat)")
+def _dates(path: Path, tags: dict[str, str]) -> tuple[Any, Any]:
     ref_txt = next((tags[k] for k in _REF_KEYS if k in tags), None)
     sec_txt = next((tags[k] for k in _SEC_KEYS if k in tags), None)
     if ref_txt and sec_txt:
@@ -92,25 +98,51 @@ def read_geotiff_unw(
         if found is None:
             raise InputValidationError(f"{path.name}: no date tags and no YYYYMMDD-YYYYMMDD dates in the file name")
         d1, d2 = found
-    ref, sec = order_dates(d1, d2, what=path.name)
-    wl_txt = tags.get("WAVELENGTH") or tags.get("SARLAKE:WAVELENGTH_M")
-    try:
-        wavelength = wavelength_m or (float(wl_txt) if wl_txt else None)
-    except ValueError:
-        raise InputValidationError(f"{path.name}: WAVELENGTH tag {wl_txt!r} is not a number") from None
-    if wavelength is None:
-        raise InputValidationError(f"{path.name}: no WAVELENGTH tag; give the wavelength (wavelength_m)")
-    check_coherence_shape(coherence, coherence_path, phase.shape, path)
+    return order_dates(d1, d2, what=path.name)
+
+
+def read_geotiff_unw(
+    path: Path,
+    *,
+    wavelength_m: float | None = None,
+    coherence: np.ndarray | None = None,
+    coherence_path: Path | None = None,
+) -> Interferogram:
+    """Read a single-band GeoTIFF interferogram on an EPSG:4326 grid: unwrapped (float) or wrapped (complex).
+
+    Raises:
+        InputValidationError: unreadable file or not a GeoTIFF, not EPSG:4326, a grid off the globe, no dates,
+            no wavelength (names ``--wavelength``), integer phase, no valid phase, coherence of another shape.
+    """
+    path = Path(path)
+    data, tags, transform, crs = read_geotiff_band(path, keep_complex=True)
+    check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1", wrapped=np.dtype(tags["_DTYPE"]).kind == "c")
+    if crs is None or crs.to_epsg() != 4326:
+        raise InputValidationError(f"{path.name}: grid CRS is {crs}, expected EPSG:4326 (lon/lat)")
+    check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")
+    ref, sec = _dates(path, tags)
+    wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name)
+    wrapped = data.dtype.kind == "c"
+    phase: np.ndarray | None = None
+    if not wrapped:
+        phase = data
+        units = (tags.get("DATA_UNITS") or tags.get("PHASE_UNITS") or tags.get("UNITS") or "").upper()
+        if units in ("MILLIMETRES", "MILLIMETERS", "MM"):
+            phase = (phase * 4 * np.pi / (wavelength * 1000.0)).astype(np.float32)
+            logger.info("%s: DATA_UNITS %s converted to radians", path.name, units)
+    check_coherence_shape(coherence, coherence_path, data.shape, path)
     return Interferogram(
         path=path,
         source_format="geotiff",
         unwrapped_phase=phase,
         transform=transform,
-        wavelength_m=float(wavelength),
+        wavelength_m=wavelength,
         reference_date=ref,
         secondary_date=sec,
-        nodata_mask=~np.isfinite(phase),
+        nodata_mask=(data == 0) if wrapped else ~np.isfinite(data),
         coherence=coherence,
         coherence_path=coherence_path,
-        metadata=dict(tags),
+        metadata={k: v for k, v in tags.items() if not k.startswith("_")},
+        wrapped=data if wrapped else None,
+        wavelength_source=source,
     )

@@ -28,12 +28,15 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
+from pges.readers.validate import check_grid
+from pges.readers.wavelength import resolve_wavelength
 
-__all__ = ["parse_rsc", "read_roipac_unw", "rsc_path"]
+__all__ = ["parse_rsc", "read_roipac_cor", "read_roipac_int", "read_roipac_unw", "rsc_path"]
 
 logger = logging.getLogger(__name__)
 
 REQUIRED_KEYS = ("WIDTH", "FILE_LENGTH", "X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP", "WAVELENGTH")
+_GRID_FIELDS = ("X_FIRST", "X_STEP", "Y_FIRST", "Y_STEP")
 
 
 def rsc_path(path: Path) -> Path:
@@ -66,8 +69,47 @@ def _number(rsc: dict[str, str], key: str, name: str, kind: type = float) -> flo
         raise InputValidationError(f"{name}: {key} is {rsc[key]!r}, not a number") from None
 
 
+class _Header:
+    """What every ROI_PAC raster takes from its ``.rsc``: size, grid, dates and the header itself."""
+
+    def __init__(self, path: Path, wavelength_m: float | None, *, kind: str) -> None:
+        if not path.is_file():
+            raise InputValidationError(f"{path.name}: file does not exist ({path})")
+        rsc_file = rsc_path(path)
+        if not rsc_file.is_file():
+            raise InputValidationError(
+                f"{path.name}: ROI_PAC header {rsc_file.name} is missing (expected beside the {kind})"
+            )
+        rsc = parse_rsc(rsc_file)
+        name = rsc_file.name
+        self.width = int(_number(rsc, "WIDTH", name, int))
+        self.length = int(_number(rsc, "FILE_LENGTH", name, int))
+        if self.width <= 0 or self.length <= 0:
+            raise InputValidationError(f"{name}: WIDTH {self.width} x FILE_LENGTH {self.length} is not a raster size")
+        x0, dx = _number(rsc, "X_FIRST", name), _number(rsc, "X_STEP", name)
+        y0, dy = _number(rsc, "Y_FIRST", name), _number(rsc, "Y_STEP", name)
+        self.transform = Affine(dx, 0.0, x0, 0.0, dy, y0)
+        check_grid(self.transform, (self.length, self.width), what=name, fields=_GRID_FIELDS)
+        if "WAVELENGTH" not in rsc and wavelength_m is None:
+            raise InputValidationError(f"{name}: header has no WAVELENGTH; give it with --wavelength METRES")
+        self.wavelength, self.wavelength_source = resolve_wavelength(wavelength_m, rsc, what=name)
+        if "DATE12" in rsc:
+            parts = rsc["DATE12"].replace("_", "-").split("-")
+            if len(parts) != 2:
+                raise InputValidationError(f"{name}: cannot parse DATE12 {rsc['DATE12']!r} (want YYMMDD-YYMMDD)")
+            d1, d2 = (parse_date(p, what=f"{name} DATE12") for p in parts)
+        else:
+            d1, d2 = dates_from_name_or_fail(path, looked_in=f"DATE12 in {name}")
+        self.reference, self.secondary = order_dates(d1, d2, what=path.name)
+        self.rsc = rsc
+
+
 def read_roipac_unw(
-    path: Path, *, coherence: np.ndarray | None = None, coherence_path: Path | None = None
+    path: Path,
+    *,
+    coherence: np.ndarray | None = None,
+    coherence_path: Path | None = None,
+    wavelength_m: float | None = None,
 ) -> Interferogram:
     """Read a ROI_PAC ``.unw`` and its ``.rsc``.
 
@@ -76,42 +118,21 @@ def read_roipac_unw(
         coherence: optional coherence on the same grid (0..1, NaN = no data), e.g. from
             :func:`pges.readers.gamma.read_gamma_float`.
         coherence_path: where ``coherence`` came from (recorded in the product).
+        wavelength_m: ``--wavelength``: overrides the header's ``WAVELENGTH`` (a correction).
 
     Returns:
         The interferogram; pixels whose phase is exactly 0 are no data (NaN). An amplitude band that is
         zero everywhere (as in many ROI_PAC exports) is dropped (``amplitude=None``).
 
     Raises:
-        InputValidationError: missing header or key, byte size that disagrees with the header, unparsable
-            dates, no valid phase, coherence of another shape.
+        InputValidationError: missing header or key, a grid that is not finite or off the globe, a wavelength
+            out of range, byte size that disagrees with the header, unparsable dates, no valid phase,
+            coherence of another shape.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputValidationError(f"{path.name}: file does not exist ({path})")
-    rsc_file = rsc_path(path)
-    if not rsc_file.is_file():
-        raise InputValidationError(f"{path.name}: ROI_PAC header {rsc_file.name} is missing (expected beside the .unw)")
-    rsc = parse_rsc(rsc_file)
-    width = int(_number(rsc, "WIDTH", rsc_file.name, int))
-    length = int(_number(rsc, "FILE_LENGTH", rsc_file.name, int))
-    if width <= 0 or length <= 0:
-        raise InputValidationError(f"{rsc_file.name}: WIDTH {width} x FILE_LENGTH {length} is not a raster size")
-    x0, dx = _number(rsc, "X_FIRST", rsc_file.name), _number(rsc, "X_STEP", rsc_file.name)
-    y0, dy = _number(rsc, "Y_FIRST", rsc_file.name), _number(rsc, "Y_STEP", rsc_file.name)
-    wavelength = _number(rsc, "WAVELENGTH", rsc_file.name)
-    if not 0.001 < wavelength < 1.0:
-        raise InputValidationError(f"{rsc_file.name}: WAVELENGTH {wavelength} m is not a radar wavelength")
+    hdr = _Header(path, wavelength_m, kind=".unw")
+    width, length = hdr.width, hdr.length
     check_byte_size(path, width * length * 2 * 4, f"WIDTH {width} x FILE_LENGTH {length} x 2 bands x 4 bytes")
-
-    if "DATE12" in rsc:
-        parts = rsc["DATE12"].replace("_", "-").split("-")
-        if len(parts) != 2:
-            raise InputValidationError(f"{rsc_file.name}: cannot parse DATE12 {rsc['DATE12']!r} (want YYMMDD-YYMMDD)")
-        d1, d2 = (parse_date(p, what=f"{rsc_file.name} DATE12") for p in parts)
-    else:
-        d1, d2 = dates_from_name_or_fail(path, looked_in=f"DATE12 in {rsc_file.name}")
-    ref, sec = order_dates(d1, d2, what=path.name)
-
     raw = np.fromfile(path, dtype="<f4").reshape(length, 2, width)
     amplitude = raw[:, 0, :].astype(np.float32)
     phase = raw[:, 1, :].astype(np.float32)
@@ -129,13 +150,56 @@ def read_roipac_unw(
         path=path,
         source_format="roipac",
         unwrapped_phase=phase,
-        transform=Affine(dx, 0.0, x0, 0.0, dy, y0),
-        wavelength_m=wavelength,
-        reference_date=ref,
-        secondary_date=sec,
+        transform=hdr.transform,
+        wavelength_m=hdr.wavelength,
+        reference_date=hdr.reference,
+        secondary_date=hdr.secondary,
         nodata_mask=nodata,
         coherence=coherence,
         amplitude=amp_out,
         coherence_path=coherence_path,
-        metadata={k: v for k, v in rsc.items()},
+        metadata=dict(hdr.rsc),
+        wavelength_source=hdr.wavelength_source,
     )
+
+
+def read_roipac_int(path: Path, *, wavelength_m: float | None = None) -> Interferogram:
+    """Read a ROI_PAC wrapped interferogram ``.int`` (complex64 little-endian, 0 = no data) and its ``.rsc``.
+
+    Raises:
+        InputValidationError: as :func:`read_roipac_unw`.
+    """
+    path = Path(path)
+    hdr = _Header(path, wavelength_m, kind=".int")
+    width, length = hdr.width, hdr.length
+    check_byte_size(path, width * length * 8, f"WIDTH {width} x FILE_LENGTH {length} x 8 bytes (complex64)")
+    ifg = np.fromfile(path, dtype="<c8").reshape(length, width).astype(np.complex64)
+    ifg[~np.isfinite(ifg)] = 0
+    if not np.any(ifg != 0):
+        raise InputValidationError(f"{path.name}: every pixel is zero (no data)")
+    return Interferogram(
+        path=path,
+        source_format="roipac",
+        unwrapped_phase=None,
+        transform=hdr.transform,
+        wavelength_m=hdr.wavelength,
+        reference_date=hdr.reference,
+        secondary_date=hdr.secondary,
+        nodata_mask=ifg == 0,
+        metadata=dict(hdr.rsc),
+        wrapped=ifg,
+        wavelength_source=hdr.wavelength_source,
+    )
+
+
+def read_roipac_cor(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """Coherence from a ROI_PAC ``.cor`` (2-band line-interleaved float32: amplitude row, coherence row).
+
+    Raises:
+        InputValidationError: size disagrees with ``shape``.
+    """
+    rows, cols = shape
+    check_byte_size(path, rows * cols * 2 * 4, f"{cols} columns x {rows} lines x 2 bands x 4 bytes (ROI_PAC .cor)")
+    coh = np.fromfile(path, dtype="<f4").reshape(rows, 2, cols)[:, 1, :].astype(np.float32)
+    coh[(coh == 0) | ~np.isfinite(coh)] = np.nan
+    return coh

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Tag, field_validator, model_validator
 
 from pges.contract import PGEParameters, tag_with_default
+from pges.storage import ID_PATTERN
 
 __all__ = [
     "ARTEFACT_TYPES",
@@ -45,7 +46,7 @@ class _Strict(BaseModel):
 class Acquisition(_Strict):
     """One simulated acquisition; its content depends only on (frame, track, direction, date, seed)."""
 
-    id: str = Field(..., min_length=1, pattern=r"^[A-Za-z0-9._-]+$", description="Product id (folder name).")
+    id: str = Field(..., pattern=ID_PATTERN, description="Product id (folder name): letters, digits, '._:+-'.")
     start_time: datetime = Field(..., description="Sensing start, ISO 8601 (UTC when no zone is given).")
 
 

@@ -11,16 +11,23 @@ Product layout (``<output_dir>/<id>/``), COGs on the inputs' grid, NaN = no data
 * ``displacement_mm.tif`` one band per date (band description = date), relative to the first date;
 * ``closure_ambiguity_count.tif`` triplets with a non-zero integer closure ambiguity at each pixel;
 * ``connected_mask.tif`` uint8, 1 where every date is tied into one network component;
+* ``temporal_coherence.tif`` (0..1, MintPy's definition) and ``ifg_count.tif`` (interferograms used);
+* ``gnss_residuals.csv`` and ``gnss_requirement.png`` when GNSS series are given;
 * ``velocity.png`` and ``<id>.met.json`` (``sarlake:product_type`` L3_TS).
+
+Velocity is NaN where the network is disconnected at the pixel or the temporal coherence is below
+``min_temporal_coherence``. When the inputs carry coherence, a second product ``L3_COH`` holds the
+coherence time series (:mod:`pges.timeseries.coherence`). Product ids end in a hash of the input ids
+AND every parameter, so runs with other settings never overwrite each other.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -31,13 +38,14 @@ from pges.gnss import fit_velocity, los_unit_vector, project_enu_to_los, read_gn
 from pges.metadata import COG_TYPE, AssetSpec, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
 from pges.runner import ProductResult, RunContext
-from pges.timeseries.closure import ClosureResult, closure_check
+from pges.timeseries.coherence import write_coherence_product
 from pges.timeseries.config import TimeseriesParameters
+from pges.timeseries.gnss_tie import plot_requirement, write_residual_table
 from pges.timeseries.outputs import plot_velocity, write_multiband_cog
-from pges.timeseries.sbas import SBASResult, invert_sbas, pair_indices, velocity
-from pges.timeseries.stack import IfgStack, load_stack, mask_by_coherence, reference_stack, select_network
+from pges.timeseries.process import Inputs, TimeseriesResult, grid_lonlat, heading_of, incidence_of, process
+from pges.timeseries.stack import load_stack
 
-__all__ = ["TimeseriesOutputs", "TimeseriesResult", "compare_gnss", "process", "run"]
+__all__ = ["TimeseriesOutputs", "TimeseriesResult", "compare_gnss", "process", "product_id", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,47 +53,12 @@ LOS_SIGN = "positive = motion toward the satellite (range decrease)"
 
 
 @dataclass
-class TimeseriesResult:
-    """Everything the science computed (arrays in memory), before it is written."""
-
-    stack: IfgStack
-    dates: list[date]
-    pairs: list[tuple[int, int]]
-    reference_rc: tuple[int, int]
-    sbas: SBASResult
-    closure: ClosureResult
-    velocity_mm_yr: np.ndarray
-    velocity_sigma_mm_yr: np.ndarray
-    gnss: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
 class TimeseriesOutputs:
-    """The L3_TS product of a run and the paths of its files."""
+    """The products of a run (L3_TS, and L3_COH when there is coherence) and the paths of their files."""
 
     products: list[ProductResult] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     result: TimeseriesResult | None = None
-
-
-def process(stack: IfgStack, p: TimeseriesParameters) -> TimeseriesResult:
-    """Select, mask, reference, check closure, invert and fit velocity (no file I/O)."""
-    stack = select_network(stack, p.network)
-    phase = mask_by_coherence(stack, p.min_coherence)
-    phase, ref_rc = reference_stack(phase, p.reference, stack.transform, stack.coherence)
-    dates = stack.dates
-    pairs = pair_indices(stack.pairs, dates)
-    clos = closure_check(phase, pairs)
-    los_mm = -phase.astype(np.float64) * stack.wavelength_m / (4 * np.pi) * 1000.0
-    sb = invert_sbas(los_mm, pairs, dates)
-    v, s = velocity(sb.timeseries, dates, sb.component)
-    if len(sb.network_components) > 1:
-        logger.warning(
-            "network is disconnected: %d components %s; each is inverted on its own",
-            len(sb.network_components),
-            [[dates[i].isoformat() for i in c] for c in sb.network_components],
-        )
-    return TimeseriesResult(stack, dates, pairs, ref_rc, sb, clos, v.astype(np.float32), s.astype(np.float32))
 
 
 def compare_gnss(res: TimeseriesResult, paths: list[Path], p: TimeseriesParameters) -> list[dict[str, Any]]:
@@ -95,8 +68,7 @@ def compare_gnss(res: TimeseriesResult, paths: list[Path], p: TimeseriesParamete
     otherwise over the whole series (``gnss_window`` says which). InSAR rates are relative to the reference
     point, GNSS ones to the frame; ``difference`` is InSAR minus GNSS and holds that offset.
     """
-    assert p.incidence_deg is not None and p.heading_deg is not None
-    los = los_unit_vector(p.incidence_deg, p.heading_deg)
+    los = los_unit_vector(incidence_of(res.stack, p, "GNSS"), heading_of(res.stack, p))
     t0, t1 = np.datetime64(res.dates[0], "D"), np.datetime64(res.dates[-1], "D")
     rows, cols = res.velocity_mm_yr.shape
     out = []
@@ -129,11 +101,21 @@ def compare_gnss(res: TimeseriesResult, paths: list[Path], p: TimeseriesParamete
     return out
 
 
-def product_id(res: TimeseriesResult, aoi: str | None) -> str:
-    """``L3-TS-<AOI>-<first>_<last>-<hash4 of the input ids>``."""
-    name = re.sub(r"[^A-Za-z0-9]+", "", aoi or "stack").upper() or "STACK"
-    digest = hashlib.sha256("\n".join(sorted(res.stack.ids)).encode()).hexdigest()[:4]
-    return f"L3-TS-{name}-{res.dates[0]:%Y%m%d}_{res.dates[-1]:%Y%m%d}-{digest}"
+def run_digest(input_ids: list[str], p: TimeseriesParameters) -> str:
+    """8 hex digits of sha256 over the sorted input ids and every parameter (canonical JSON).
+
+    Every parameter can change the product (masking, reference, corrections, GNSS), so all enter the hash:
+    a rerun with the same inputs and settings gets the same id (idempotent), any other setting another id.
+    """
+    blob = json.dumps({"inputs": sorted(input_ids), "parameters": p.model_dump(mode="json")}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:8]
+
+
+def product_id(res: TimeseriesResult, p: TimeseriesParameters, kind: str = "TS") -> str:
+    """``L3-<kind>-<AOI>-<first>_<last>-<hash8 of the input ids and parameters>``."""
+    name = re.sub(r"[^A-Za-z0-9]+", "", p.aoi or "stack").upper() or "STACK"
+    digest = run_digest(res.stack.ids, p)
+    return f"L3-{kind}-{name}-{res.dates[0]:%Y%m%d}_{res.dates[-1]:%Y%m%d}-{digest}"
 
 
 def write_product(
@@ -177,7 +159,27 @@ def write_product(
             resampling="nearest",
             description="connected_mask",
         ),
+        "temporal_coherence": write_cog(
+            out / "temporal_coherence.tif",
+            np.asarray(res.temporal_coherence, np.float32),
+            tr,
+            nodata=nan,
+            description="temporal_coherence",
+        ),
+        "ifg_count": write_cog(
+            out / "ifg_count.tif",
+            np.asarray(res.ifg_count, np.int16),
+            tr,
+            nodata=None,
+            resampling="nearest",
+            description="interferograms used",
+        ),
     }
+    if res.gnss_tie is not None and res.gnss_tie.stations:
+        files["gnss_residuals"] = write_residual_table(out / "gnss_residuals.csv", res.gnss_tie)
+        files["gnss_requirement"] = plot_requirement(
+            out / "gnss_requirement.png", res.gnss_tie, f"InSAR - GNSS, {res.dates[0]} .. {res.dates[-1]}"
+        )
     stations = [(g["station"], g["lon"], g["lat"]) for g in res.gnss if g.get("status") == "ok"]
     files["browse"] = plot_velocity(
         out / "velocity.png",
@@ -211,7 +213,22 @@ def write_product(
             "lon": round(ref_lon, 7),
             "radius_px": p.reference.radius_px,
             "auto": p.reference.auto,
+            "method": res.reference.method if res.reference else None,
+            "criteria": res.reference.criteria if res.reference else {},
+            "warnings": res.reference.warnings if res.reference else [],
+            "in_deforming_mask": bool(res.deforming[res.reference_rc]) if res.deforming is not None else None,
         },
+        "sarlake:masking": {
+            "min_coherence": p.min_coherence,
+            "min_temporal_coherence": p.min_temporal_coherence,
+            "pixels_no_velocity_disconnected": res.masked.get("disconnected"),
+            "pixels_no_velocity_low_temporal_coherence": res.masked.get("low_temporal_coherence"),
+            "deforming_pixels": int(res.deforming.sum()) if res.deforming is not None else None,
+        },
+        "sarlake:troposphere": [{k: v for k, v in c.items()} for c in res.corrections],
+        "sarlake:gnss_tie": res.gnss_tie.summary if res.gnss_tie is not None else None,
+        "sarlake:gnss_stations": res.gnss_tie.stations if res.gnss_tie is not None else [],
+        "sarlake:parameters_digest": run_digest(res.stack.ids, p),
         "sarlake:network": {
             "n_interferograms": len(res.pairs),
             "n_dates": len(res.dates),
@@ -252,8 +269,21 @@ def write_product(
         "connected_mask": AssetSpec(
             "connected_mask.tif", COG_TYPE, roles=("quality",), title="1 = all dates in one network component"
         ),
+        "temporal_coherence": AssetSpec(
+            "temporal_coherence.tif", COG_TYPE, roles=("quality",), title="temporal coherence of the inversion, 0..1"
+        ),
+        "ifg_count": AssetSpec(
+            "ifg_count.tif", COG_TYPE, roles=("quality",), title="interferograms used at each pixel"
+        ),
         "browse": AssetSpec("velocity.png", "image/png", roles=("overview",), title="velocity map"),
     }
+    if "gnss_residuals" in files:
+        assets["gnss_residuals"] = AssetSpec(
+            "gnss_residuals.csv", "text/csv", roles=("quality",), title="InSAR - GNSS per station vs NISAR 3(1+sqrt L)"
+        )
+        assets["gnss_requirement"] = AssetSpec(
+            "gnss_requirement.png", "image/png", roles=("overview",), title="InSAR - GNSS residuals vs distance"
+        )
     prov = dict(prov)
     prov["input_product_ids"] = list(res.stack.ids)
     item = build_item(
@@ -269,15 +299,51 @@ def write_product(
     return files
 
 
+def read_inputs(stack_grid: Any, p: TimeseriesParameters, fetch: Any) -> Inputs:
+    """Read the DEM, delay grids, deformation mask and GNSS series the parameters name (on the stack grid).
+
+    Raises:
+        InputValidationError: a file that cannot be read or does not fit the stack.
+    """
+    from pges.dem import load_dem, sample
+    from pges.errors import InputValidationError
+    from pges.readers.geotiff import read_geotiff_band
+    from pges.timeseries.troposphere import read_zenith_delay
+
+    inputs = Inputs()
+    t = p.troposphere
+    if t.dem:
+        lon, lat = grid_lonlat(stack_grid)
+        bbox = (float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max()))
+        inputs.height_m = sample(load_dem(bbox, fetch(t.dem), margin_deg=0.005), lon, lat).astype(np.float64)
+    inputs.delays = [read_zenith_delay(fetch(u)) for u in t.weather_model_files]
+    if t.deformation_mask:
+        mask, *_ = read_geotiff_band(fetch(t.deformation_mask))
+        if mask.shape != stack_grid.phase.shape[1:]:
+            raise InputValidationError(
+                f"troposphere.deformation_mask {Path(t.deformation_mask).name} is {mask.shape}, the stack "
+                f"{stack_grid.phase.shape[1:]}: give it on the stack grid"
+            )
+        inputs.deformation_mask = np.nan_to_num(mask) != 0
+    inputs.gnss = [read_gnss(fetch(u)) for u in p.gnss_files]
+    return inputs
+
+
 def run(cfg: RunConfig[TimeseriesParameters], ctx: RunContext) -> TimeseriesOutputs:
-    """Make the L3_TS product of the L2_IFG products named in ``cfg.inputs``."""
+    """Make the L3_TS product (and L3_COH with coherence) of the L2_IFG products named in ``cfg.inputs``."""
     p = cfg.parameters
     stack = load_stack(list(cfg.inputs), ctx.fetch)
-    res = process(stack, p)
+    res = process(stack, p, read_inputs(stack, p, ctx.fetch))
     if p.gnss_files:
         res.gnss = compare_gnss(res, [ctx.fetch(u) for u in p.gnss_files], p)
-    pid = product_id(res, p.aoi)
+    pid = product_id(res, p)
     out = ctx.product_dir(pid)
-    files = write_product(res, p, out, ctx.provenance(cfg), pid)
+    prov = ctx.provenance(cfg)
+    files = write_product(res, p, out, prov, pid)
+    products = [ProductResult(pid, out)]
+    if res.stack.coherence is not None:
+        cid = product_id(res, p, kind="COH")
+        files.update(write_coherence_product(res, p, ctx.product_dir(cid), prov, cid))
+        products.append(ProductResult(cid, ctx.workdir / "products" / cid))
     logger.info("time series %s: %d ifgs, %d dates", pid, len(res.pairs), len(res.dates))
-    return TimeseriesOutputs(products=[ProductResult(pid, out)], files=files, result=res)
+    return TimeseriesOutputs(products=products, files=files, result=res)

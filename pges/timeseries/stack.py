@@ -23,9 +23,9 @@ from rasterio.transform import Affine
 from pges.errors import InputValidationError
 from pges.readers.geotiff import read_geotiff_band
 from pges.storage import is_s3
-from pges.timeseries.config import NetworkSelection, ReferencePoint
+from pges.timeseries.config import NetworkSelection
 
-__all__ = ["IfgStack", "auto_reference", "load_stack", "mask_by_coherence", "reference_stack", "select_network"]
+__all__ = ["IfgStack", "load_stack", "mask_by_coherence", "select_network"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +42,8 @@ class IfgStack:
     transform: Affine
     wavelength_m: float
     crs: str = "EPSG:4326"
+    incidence_deg: float | None = None  # from the products' met.json (view:incidence_angle), when all agree
+    heading_deg: float | None = None  # from the products' met.json (sarlake:heading_deg)
 
     @property
     def dates(self) -> list[date]:
@@ -60,6 +62,8 @@ class IfgStack:
             transform=self.transform,
             wavelength_m=self.wavelength_m,
             crs=self.crs,
+            incidence_deg=self.incidence_deg,
+            heading_deg=self.heading_deg,
         )
 
 
@@ -113,6 +117,8 @@ def _read_product(met_uri: str, fetch: Callable[[str], Path]) -> dict[str, Any]:
         "wavelength": wavelength,
         "coherence_mean": props.get("sarlake:coherence_mean"),
         "bbox": item.get("bbox"),
+        "incidence": props.get("view:incidence_angle"),
+        "heading": props.get("sarlake:heading_deg"),
     }
 
 
@@ -175,7 +181,21 @@ def load_stack(met_uris: list[str], fetch: Callable[[str], Path]) -> IfgStack:
         transform=first["transform"],
         wavelength_m=first["wavelength"],
         crs=str(first["crs"]),
+        incidence_deg=_common(prods, "incidence", 0.5),
+        heading_deg=_common(prods, "heading", 2.0),
     )
+
+
+def _common(prods: list[dict[str, Any]], key: str, tolerance: float) -> float | None:
+    """The products' shared value of a geometry field (their mean), or None when one lacks it or they differ."""
+    values = [p[key] for p in prods]
+    if any(v is None for v in values):
+        return None
+    arr = np.array(values, dtype=np.float64)
+    if np.ptp(arr) > tolerance:
+        logger.warning("the products disagree on %s (%.2f..%.2f): not used", key, arr.min(), arr.max())
+        return None
+    return float(arr.mean())
 
 
 def select_network(
@@ -232,58 +252,3 @@ def mask_by_coherence(stack: IfgStack, min_coherence: float) -> np.ndarray:
         first = stack.ids[int(np.flatnonzero(empty)[0])]
         raise InputValidationError(f"{first}: no pixel has coherence >= {min_coherence}; lower min_coherence")
     return phase
-
-
-def auto_reference(phase: np.ndarray, coherence: np.ndarray | None) -> tuple[int, int]:
-    """Row, col of the pixel valid in every interferogram with the highest mean coherence.
-
-    Without coherence: the all-valid pixel closest to the centroid of the all-valid pixels.
-
-    Raises:
-        InputValidationError: no pixel is valid in every interferogram (they do not overlap).
-    """
-    common = np.isfinite(phase).all(axis=0)
-    if not common.any():
-        raise InputValidationError(
-            f"no pixel is valid in all {phase.shape[0]} interferograms (no overlap); cannot reference the stack"
-        )
-    if coherence is not None and np.isfinite(coherence).any():
-        with np.errstate(invalid="ignore"):
-            score = np.where(common, np.nanmean(np.where(np.isfinite(coherence), coherence, np.nan), axis=0), -np.inf)
-        score = np.where(np.isfinite(score), score, -np.inf)
-        r, c = np.unravel_index(int(np.argmax(score)), score.shape)
-        if np.isfinite(score[r, c]):
-            return int(r), int(c)
-    rows, cols = np.nonzero(common)
-    k = int(np.argmin((rows - rows.mean()) ** 2 + (cols - cols.mean()) ** 2))
-    return int(rows[k]), int(cols[k])
-
-
-def reference_stack(
-    phase: np.ndarray, ref: ReferencePoint, transform: Affine, coherence: np.ndarray | None
-) -> tuple[np.ndarray, tuple[int, int]]:
-    """Subtract from each interferogram its mean over the reference window; return it and the (row, col).
-
-    Raises:
-        InputValidationError: reference outside the grid, or with no valid pixel in some interferogram,
-            or (auto) no pixel valid in every interferogram.
-    """
-    n, rows, cols = phase.shape
-    if ref.auto:
-        r, c = auto_reference(phase, coherence)
-    else:
-        colf, rowf = ~transform @ (ref.lon, ref.lat)
-        r, c = int(np.floor(rowf)), int(np.floor(colf))
-        if not (0 <= r < rows and 0 <= c < cols):
-            raise InputValidationError(f"reference point {ref.lat}, {ref.lon} is outside the interferogram grid")
-        if not np.isfinite(phase).all(axis=0).any():
-            raise InputValidationError(f"no pixel is valid in all {n} interferograms (no overlap)")
-    w = ref.radius_px
-    win = phase[:, max(r - w, 0) : r + w + 1, max(c - w, 0) : c + w + 1].reshape(n, -1)
-    ok = np.isfinite(win).any(axis=1)
-    if not ok.all():
-        raise InputValidationError(
-            f"reference pixel row {r} col {c} has no valid value in {int((~ok).sum())} interferogram(s); choose another"
-        )
-    offsets = np.nanmean(win, axis=1)
-    return phase - offsets[:, None, None].astype(phase.dtype), (r, c)

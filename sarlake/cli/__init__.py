@@ -30,6 +30,14 @@ COMMANDS: dict[str, str] = {
     "pge": "sarlake.cli.pge:pge",
     "ingest": "sarlake.cli.ingest:ingest",
     "timeseries": "sarlake.cli.timeseries:timeseries",
+    "events": "sarlake.cli.events:events",
+    "pge-versions": "sarlake.cli.versions:pge_versions",
+    "unwrap": "sarlake.cli.unwrap:unwrap",
+    "products": "sarlake.cli.products:products",
+    "dbt": "sarlake.cli.dbt:dbt",
+    "sql-setup": "sarlake.cli.sql_setup:sql_setup",
+    "lake": "sarlake.cli.integrity:lake",
+    "archive": "sarlake.cli.archive:archive",
     "qa": "sarlake.cli.qa:qa",
     "tag": "sarlake.cli.tag:tag",
 }
@@ -44,6 +52,14 @@ SUMMARIES: dict[str, str] = {
     "pge": "Product generation executables.",
     "ingest": "Catalogue external interferograms as L2_IFG products.",
     "timeseries": "Make an L3 time series for an AOI from its good interferograms.",
+    "events": "Earthquake feeds: evaluate them for urgent response.",
+    "pge-versions": "Registry of PGE versions (code version, image, date) that can run again.",
+    "unwrap": "Unwrap wrapped interferograms formed elsewhere and catalogue them.",
+    "products": "Catalogued products (remove, with a provenance record).",
+    "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
+    "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
+    "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
+    "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
     "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
     "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
 }
@@ -76,6 +92,8 @@ def cli(verbose: bool) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
+    if not verbose:  # GDAL echoes, through rasterio, errors that the command reports itself in one line
+        logging.getLogger("rasterio").setLevel(logging.CRITICAL)
 
 
 def main(argv: Sequence[str] | None = None) -> Any:

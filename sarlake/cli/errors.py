@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-__all__ = ["ErrorHandlingGroup", "user_errors"]
+__all__ = ["ErrorHandlingGroup", "environment_fault", "user_errors"]
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -23,8 +23,40 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def environment_fault(exc: BaseException) -> tuple[int, str] | None:
+    """Exit code and one-line message for a fault of the environment (disk, permissions, S3), or None.
+
+    A folder that cannot be written is a configuration fault (exit 2, a retry fails the same way); a full
+    disk or an S3 endpoint that does not answer is a failure that a later retry may fix (exit 1).
+    """
+    import errno
+
+    if isinstance(exc, PermissionError):
+        where = f" {exc.filename}" if exc.filename else ""
+        return 2, f"permission denied:{where} ({exc.strerror or exc}); choose a folder you can write"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return 1, f"no space left{where} ({exc.strerror}); free space or point SARLAKE_HOME elsewhere"
+    module = type(exc).__module__
+    text = str(exc)
+    if module.startswith(("botocore", "urllib3")) or "AWS Error" in text or "curlCode" in text:
+        return 1, (f"S3 did not answer ({type(exc).__name__}: {_first_line(exc)}); check SARLAKE_S3__ENDPOINT "
+                   "and the network; timeouts: SARLAKE_S3__CONNECT_TIMEOUT_SECONDS, SARLAKE_S3__READ_TIMEOUT_SECONDS")
+    if isinstance(exc, OSError):
+        return 1, _first_line(exc)
+    return None
+
+
 class ErrorHandlingGroup(click.Group):
-    """Click group that turns user errors into one line on stderr and exit code 2."""
+    """Click group that turns user errors into one line on stderr and exit code 2.
+
+    Environment faults (permissions, a full disk, S3 not answering) and PGE failures are one line too, with
+    exit code 2 when a retry cannot help and 1 when it may.
+    """
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the subcommand; report a user error in one line and exit 2."""
@@ -33,6 +65,25 @@ class ErrorHandlingGroup(click.Group):
         except click.exceptions.Exit:
             raise
         except user_errors() as exc:
-            message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            click.echo(f"error: {message}", err=True)
+            click.echo(f"error: {_first_line(exc)}", err=True)
             ctx.exit(2)
+        except Exception as exc:
+            code, message = _classify(exc)
+            if code is None:
+                raise
+            click.echo(f"error: {message}", err=True)
+            ctx.exit(code)
+
+
+def _classify(exc: Exception) -> tuple[int | None, str]:
+    try:
+        from pges.errors import PGEError
+    except ImportError:  # pragma: no cover - the PGEs are part of the package
+        PGEError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if isinstance(exc, PGEError):
+        return int(getattr(exc, "exit_code", 1)), _first_line(exc)
+    found = environment_fault(exc)
+    cause = exc.__cause__ or exc.__context__
+    if found is None and cause is not None and isinstance(cause, Exception):
+        found = environment_fault(cause)
+    return found if found is not None else (None, "")

@@ -6,35 +6,53 @@ from typing import Any
 
 import click
 
+#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
+WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+
 __all__ = ["ingest"]
+
+FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--format", "source_format", type=click.Choice(["auto", "geotiff", "roipac", "gamma"]), default="auto",
-              show_default=True, help="Format of the interferograms.")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="Format of the interferograms (auto: by suffix and the header beside each file).")
 @click.option("--coherence", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Coherence file, one per interferogram in the same order (default: found by date).")
+              help="Coherence file, paired with its interferogram by the dates in its name (default: found beside "
+                   "it by name or date).")
 @click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Folder to search for coherence files by date; repeatable.")
-@click.option("--aoi", help="AOI the products belong to.")
+@click.option("--aoi", help="AOI the products belong to (must exist: `sarlake aoi add`; footprints must overlap it).")
 @click.option("--mission", help="Platform, e.g. envisat or sentinel-1a.")
 @click.option("--track", type=int, help="Relative orbit / track number.")
 @click.option("--orbit-state", type=click.Choice(["ascending", "descending"]), help="Pass direction.")
-@click.option("--wavelength", "wavelength_m", type=float, help="Radar wavelength in metres (if the header lacks it).")
+@click.option("--wavelength", "wavelength_m", type=WAVELENGTH,
+              help="Radar wavelength in metres: used when a header lacks it, and overrides the header's.")
+@click.option("--replace", "overwrite", is_flag=True,
+              help="Re-ingest products already published (new coherence, corrected wavelength).")
+@click.option("--skip-bad", is_flag=True, help="Leave out inputs that fail validation instead of ingesting nothing.")
 @click.option("--output-dir", help="Where the products go. Default: <products_root>/L2_IFG/<aoi or 'ingested'>.")
 def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **options: Any) -> None:
-    """Catalogue external interferograms (GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par) as L2_IFG products.
+    """Catalogue external interferograms as L2_IFG products.
 
-    Every input is read and checked first; if any is bad, nothing is catalogued.
+    PATHS are files or folders: GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par, ISCE2 .unw + .xml/.vrt,
+    GMTSAR *_ll.grd, MintPy ifgramStack.h5. In a folder, coherence, DEM and other rasters are left out.
+    Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from sarlake.workflows.ingest import ingest_and_catalogue
 
-    params = {k: v for k, v in options.items() if v not in (None, ())}
+    params = {k: v for k, v in options.items() if v not in (None, (), False)}
     for key in ("coherence", "coherence_dirs"):
         if key in params:
             params[key] = list(params[key])
-    target, ids = ingest_and_catalogue(list(paths), output_dir, aoi, **params)
-    for product_id in ids:
+    report = ingest_and_catalogue(list(paths), output_dir, aoi, **params)
+    for product_id in report.ids:
         click.echo(product_id)
-    click.echo(f"catalogued {len(ids)} product(s) under {target}", err=True)
+    for bad in report.rejected:
+        click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
+    if report.kept:
+        click.echo(f"{len(report.kept)} product(s) were already published and kept (--replace re-ingests them)",
+                   err=True)
+    click.echo(f"catalogued {len(report.ids)} product(s) under {report.target}"
+               + (f"; skipped {len(report.rejected)} bad input(s)" if report.rejected else ""), err=True)

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -27,53 +25,26 @@ def init() -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
-def sql(query: str, fmt: str, output: Path | None) -> None:
-    """Run read-only SQL over the lake tables (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN)."""
+@click.option("--limit", type=click.IntRange(min=0), help="Return at most this many rows.")
+def sql(query: str, fmt: str, output: Path | None, limit: int | None) -> None:
+    """Run one read-only SQL statement over the lake tables (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN).
+
+    Results stream in batches, so any size fits in memory; `--format table` prints the first 200 rows and
+    counts the rest. Ctrl-C interrupts the query (exit 130). Repeated column names (a JOIN over tables that
+    share columns) are made unique: run_id, run_id_2.
+    """
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet needs --output FILE")
-    from lake.query import run_sql
+    from lake.query import QueryInterrupted
+    from sarlake.cli.sql_output import write_result
 
-    result = run_sql(query)
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
-
-        assert output is not None
-        pq.write_table(result, output)
-        click.echo(f"wrote {result.num_rows} rows to {output}", err=True)
-        return
-    text = render(result, fmt)
+    try:
+        rows = write_result(query, fmt, output, limit)
+    except QueryInterrupted:
+        click.echo("error: query interrupted (Ctrl-C)", err=True)
+        raise click.exceptions.Exit(130) from None
     if output is not None:
-        output.write_text(text)
-        click.echo(f"wrote {result.num_rows} rows to {output}", err=True)
-    else:
-        click.echo(text, nl=not text.endswith("\n"))
-
-
-def render(result: Any, fmt: str) -> str:
-    """Render an Arrow table as ``csv``, ``json`` or an aligned text ``table``."""
-    if fmt == "csv":
-        import io
-
-        import pyarrow.csv as pacsv
-
-        buffer = io.BytesIO()
-        pacsv.write_csv(result, buffer)
-        return buffer.getvalue().decode()
-    if fmt == "json":
-        return json.dumps(result.to_pylist(), default=str, indent=1) + "\n"
-    return _table_text(result)
-
-
-def _table_text(result: Any, max_rows: int = 200) -> str:
-    names = result.column_names
-    rows = [["" if v is None else str(v) for v in r.values()] for r in result.slice(0, max_rows).to_pylist()]
-    widths = [max([len(n)] + [len(r[i]) for r in rows]) for i, n in enumerate(names)]
-    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))]
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in rows]
-    more = f" (first {max_rows} shown)" if result.num_rows > max_rows else ""
-    lines.append(f"({result.num_rows} row{'s' if result.num_rows != 1 else ''}{more})")
-    return "\n".join(lines) + "\n"
+        click.echo(f"wrote {rows} rows to {output}", err=True)
 
 
 @click.command()
@@ -88,16 +59,23 @@ def tables() -> None:
 @click.command()
 @click.option("--table", "table_names", multiple=True, help="Table to maintain; repeatable. Default: every table.")
 @click.option("--older-than-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
-              help="Snapshots and unreferenced files older than this may go.")
+              help="Snapshots older than this may expire.")
 @click.option("--retain-last", type=click.IntRange(min=1), default=10, show_default=True,
               help="Snapshots always kept per table.")
-def maintain(table_names: tuple[str, ...], older_than_days: float, retain_last: int) -> None:
+@click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
+              help="Files nothing references are deleted once older than this (longer than any commit takes).")
+@click.option("--show-removed", is_flag=True, help="List every deleted file.")
+def maintain(table_names: tuple[str, ...], older_than_days: float, retain_last: int, orphans_older_than_hours: float,
+             show_removed: bool) -> None:
     """Expire old snapshots and delete the files no kept snapshot needs (run it on a schedule)."""
     from datetime import timedelta
 
     from lake.maintenance import maintain as run_maintenance
 
     for r in run_maintenance(list(table_names) or None, older_than=timedelta(days=older_than_days),
-                             retain_last=retain_last):
+                             retain_last=retain_last, orphans_older_than=timedelta(hours=orphans_older_than_hours)):
         click.echo(f"{r.table:14s} expired {r.expired_snapshots:4d} snapshots, kept {r.remaining_snapshots:4d}, "
                    f"deleted {r.deleted_files:5d} files")
+        if show_removed:
+            for path in r.removed:
+                click.echo(f"  removed {path}")

@@ -1,11 +1,23 @@
-"""Select good interferograms -> time series PGE -> catalogue the L3 product."""
+"""Select good interferograms -> time series PGE -> catalogue the L3 products (L3_TS and L3_COH).
+
+The same three steps serve both paths that make an L3 product: ``sarlake timeseries`` runs them in one
+process (:func:`timeseries_for_aoi`), and the ``timeseries`` DAG runs :func:`plan_timeseries` and
+:func:`catalogue_timeseries` as tasks around the PGE task (a subprocess or a pod). Either way the products
+are catalogued. The L3 id ends in a hash of the input ids and every parameter
+(:func:`pges.timeseries.pge.run_digest`), so planning can tell that the same inputs and settings were
+already processed and skip them (the DAG, scheduled on the products Asset, then stops re-triggering
+itself), while other settings make another product instead of overwriting.
+"""
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["select_interferograms", "timeseries_for_aoi"]
+__all__ = ["catalogue_timeseries", "plan_timeseries", "select_interferograms", "timeseries_for_aoi"]
+
+log = logging.getLogger(__name__)
 
 
 def select_interferograms(aoi: str, max_p_error: float, include_quarantined: bool = False) -> list[str]:
@@ -14,15 +26,74 @@ def select_interferograms(aoi: str, max_p_error: float, include_quarantined: boo
     Usable means a QA p(error) below ``max_p_error`` (products not yet scored are used) and, unless
     ``include_quarantined``, not quarantined by the data-quality gate.
     """
+    return [uri for uri, _ in _select(aoi, max_p_error, include_quarantined)]
+
+
+def _select(aoi: str, max_p_error: float, include_quarantined: bool) -> list[tuple[str, str]]:
     from lake.query import connect
 
     rows = connect().execute(
-        "SELECT met_uri FROM products WHERE product_type = 'L2_IFG' AND aoi = ? "
+        "SELECT met_uri, product_id FROM products WHERE product_type = 'L2_IFG' AND aoi = ? "
         "AND (p_error IS NULL OR p_error < ?) AND (? OR coalesce(status, '') <> 'quarantined') "
         "ORDER BY secondary_date, reference_date",
         [aoi, max_p_error, include_quarantined],
     ).fetchall()
-    return [r[0] for r in rows]
+    return [(r[0], r[1]) for r in rows]
+
+
+def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,
+                    parameters: dict[str, Any] | None = None, *, run_id: str = "",
+                    skip_existing: bool = False) -> dict[str, Any] | None:
+    """Build the time-series run-config of ``aoi`` (None when ``skip_existing`` and it is catalogued).
+
+    Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: no such AOI.
+        LakeError: fewer than two usable interferograms.
+        InputValidationError: invalid parameters (checked here, before any PGE runs).
+    """
+    from lake.aoi import require_aoi
+    from lake.exceptions import LakeError
+    from lake.names import join_under
+    from lake.query import connect
+    from lake.settings import get_settings
+    from pges import registry
+    from pges.contract import parse_run_config
+    from pges.timeseries.pge import run_digest
+
+    settings = get_settings()
+    require_aoi(aoi, settings)
+    output_dir = join_under(settings.products_root, "L3_TS", aoi, what="output folder")
+    rows = _select(aoi, max_p_error, include_quarantined)
+    if len(rows) < 2:
+        raise LakeError(f"AOI {aoi!r} has {len(rows)} usable interferogram(s); a time series needs at least 2 "
+                        "(run the forward DAG or `sarlake ingest` first)")
+    params: dict[str, Any] = {"aoi": aoi, **(parameters or {})}
+    cfg = {
+        "pge": "timeseries", "run_id": run_id, "inputs": [uri for uri, _ in rows],
+        "output_dir": output_dir, "parameters": params,
+    }
+    checked = parse_run_config(registry.get("timeseries").run_config_model(), cfg, pge="timeseries")
+    digest = run_digest([pid for _, pid in rows], checked.parameters)
+    if skip_existing:
+        done = connect().execute(
+            "SELECT count(*) FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ?", [f"%-{digest}"]
+        ).fetchone()
+        if done and done[0]:
+            log.info("AOI %s: the time series of these %d interferograms and settings (%s) is catalogued",
+                     aoi, len(rows), digest)
+            return None
+    return cfg
+
+
+def catalogue_timeseries(results: list[dict[str, Any]], run_context: dict[str, Any]) -> list[str]:
+    """Catalogue the products of time-series PGE results (the L3_TS and L3_COH met.json files)."""
+    from lake.catalogue import catalogue_products
+
+    met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
+    if not met_uris:
+        return []
+    return catalogue_products(met_uris, {"task_id": "timeseries", **run_context})
 
 
 def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,
@@ -33,24 +104,16 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
         The catalogued product ids, the met.json URIs written, and the number of interferograms used.
 
     Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms.
     """
-    from lake.catalogue import catalogue_products
-    from lake.exceptions import LakeError
-    from lake.settings import get_settings
     from sarlake.workflows.pge import run_pge
 
-    settings = get_settings()
-    inputs = select_interferograms(aoi, max_p_error, include_quarantined)
-    if len(inputs) < 2:
-        raise LakeError(f"AOI {aoi!r} has {len(inputs)} usable interferogram(s); a time series needs at least 2 "
-                        "(run the forward DAG or `sarlake ingest` first)")
-    params: dict[str, Any] = {"aoi": aoi, **(parameters or {})}
     run_id = f"manual__timeseries__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    result = run_pge("timeseries", {
-        "pge": "timeseries", "run_id": run_id, "inputs": inputs,
-        "output_dir": f"{settings.products_root.rstrip('/')}/L3_TS/{aoi}", "parameters": params,
-    })
+    cfg = plan_timeseries(aoi, max_p_error, include_quarantined, parameters, run_id=run_id)
+    assert cfg is not None
+    result = run_pge("timeseries", cfg)
     met_uris = [p["met_uri"] for p in result["products"]]
-    ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "timeseries", "runner": "local"})
-    return ids, met_uris, len(inputs)
+    ids = catalogue_timeseries([result], {"run_id": run_id, "runner": "local"})
+    return ids, met_uris, len(cfg["inputs"])

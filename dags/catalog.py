@@ -1,0 +1,32 @@
+"""### The analysts' catalogue (dbt)
+
+Builds the dbt project in `models/` over the lake whenever a lake table changes (data-aware: scheduled on
+the lake's Assets, not a clock): the staging views (`stg_lake__*`), the marts (`mart_product_quality`,
+`mart_aoi_coverage`, `mart_pge_runs`, `mart_timeseries_readiness`) and every data and unit test, one task per
+model, rendered as Airflow tasks by Cosmos from the pre-built manifest (`make setup` writes it; no dbt at parse time).
+
+Analysts query the marts with `sarlake sql "SELECT * FROM catalogue.marts.mart_product_quality"` or any
+DuckDB client (docs/analysts.md); the catalogue's docs are under **Browse > Lake catalogue (dbt docs)**.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from cosmos import DbtDag
+
+from sarlake_plugins.assets import asset
+from sarlake_plugins.catalog import cosmos_kwargs
+
+catalog = DbtDag(
+    dag_id="catalog",
+    schedule=(asset("products") | asset("acquisitions") | asset("provenance") | asset("events") | asset("aois")),
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sarlake", "catalogue", "dbt"],
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    doc_md=__doc__,
+    **cosmos_kwargs(),
+)

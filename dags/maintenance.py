@@ -1,0 +1,63 @@
+"""### Lake upkeep: compact small files, expire old snapshots, delete orphan files
+
+Every week, for every lake table:
+
+1. **compact** partitions holding many small Parquet files into few sorted ones (queries open fewer files);
+2. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
+   delete the files no kept snapshot references (`sarlake maintain` does the same by hand).
+
+Retention comes from the trigger form, defaulting to `sarlake maintain`'s own defaults.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    dag_id="maintenance",
+    schedule="@weekly",
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["sarlake", "maintenance", "iceberg"],
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
+    doc_md=__doc__,
+    params={
+        "older_than_days": Param(7.0, type="number", minimum=0, title="Snapshot retention (days)",
+                                 description="Snapshots older than this may expire; newer ones are kept."),
+        "retain_last": Param(10, type="integer", minimum=1, title="Snapshots always kept",
+                             description="The newest snapshots kept per table whatever their age."),
+        "small_file_mb": Param(32.0, type="number", minimum=1, title="Small file (MB)",
+                               description="Data files below this size are merged by compaction."),
+        "min_files": Param(4, type="integer", minimum=2, title="Files per partition to compact",
+                           description="A partition is compacted when it holds at least this many small files."),
+    },
+)
+def maintenance() -> None:
+    """Compact, then expire snapshots and delete orphans (so the compacted-away files go too)."""
+
+    @task
+    def compact(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Merge small data files, per table and partition."""
+        from sarlake_plugins.archive import compact_tables
+
+        p = params or {}
+        return compact_tables(float(p["small_file_mb"]), int(p["min_files"]))
+
+    @task
+    def maintain(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        """Expire old snapshots and delete files no kept snapshot references."""
+        from sarlake_plugins.archive import maintain_tables
+
+        p = params or {}
+        return maintain_tables(float(p["older_than_days"]), int(p["retain_last"]))
+
+    compact() >> maintain()
+
+
+maintenance()

@@ -1,0 +1,138 @@
+"""### On-demand interferograms for one request
+
+Trigger from the UI form (**Trigger DAG w/ config**) or the REST API
+(`POST /api/v2/dags/on_demand/dagRuns` with `{"logical_date": null, "conf": {...}}`).
+
+* **where**: `aoi` (a stored AOI name) *or* `bbox` (`[west, south, east, north]`, degrees);
+* **when**: `start_date` .. `end_date`; `pairing` `endpoints` makes one interferogram between the first and last
+  acquisition (a date pair), `sequential` pairs each acquisition with its `neighbours` nearest earlier ones;
+* **how**: `pge_version` (`latest` or a registered version), `unwrapper` (`snaphu` or `quality`), `looks`.
+
+The form and the API refuse a value of the wrong type or out of range (a bbox that is not four numbers in
+range, a date that is not a date, an unknown unwrapper) before a run exists. Checks across fields (aoi *or*
+bbox, dates in order, a version that is registered) run in the first tasks, **check_conf** and **validate**,
+which fail the run at once, without retries and before any PGE starts. The products' provenance records
+the requester: the logged-in user who triggered the run.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
+from sarlake_plugins.forward import stage_pge
+from sarlake_plugins.pge import mapped_pge_operator
+
+#: On-demand work ranks below urgent response and above bulk reprocessing.
+ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
+
+
+@dag(
+    dag_id="on_demand",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["sarlake", "on-demand", "interferogram"],
+    default_args={
+        "retries": 2, "execution_timeout": timedelta(minutes=15), "retry_delay": timedelta(minutes=1), **ON_DEMAND,
+    },
+    doc_md=__doc__,
+    on_failure_callback=record_failed_run,
+    params={
+        "aoi": Param("", type="string", pattern="^([a-z0-9][a-z0-9_-]{0,62})?$", title="AOI",
+                     description="A stored AOI name; leave empty and give a bbox instead."),
+        "bbox": Param(None, type=["null", "array"], minItems=4, maxItems=4,
+                      prefixItems=[{"type": "number", "minimum": -180, "maximum": 180},
+                             {"type": "number", "minimum": -90, "maximum": 90},
+                             {"type": "number", "minimum": -180, "maximum": 180},
+                             {"type": "number", "minimum": -90, "maximum": 90}],
+                      title="Bounding box", description="[west, south, east, north] in degrees, instead of an AOI."),
+        "start_date": Param("2024-01-01", type="string", format="date", title="Start date",
+                            description="First acquisition date searched (UTC)."),
+        "end_date": Param("2024-02-15", type="string", format="date", title="End date",
+                          description="Last acquisition date searched (UTC); after the start date."),
+        "pairing": Param("endpoints", type="string", enum=["endpoints", "sequential"], title="Pairing",
+                         description="endpoints: one pair (first, last); sequential: nearest-n pairs across."),
+        "neighbours": Param(2, type="integer", minimum=1, maximum=10, title="Pairs per acquisition",
+                            description="For sequential pairing."),
+        "tracks": Param([], type="array", items={"type": "integer", "minimum": 1, "maximum": 175},
+                        title="Tracks", description="Tracks to process; empty means the AOI's or the default."),
+        "pge_version": Param("latest", type="string", pattern=r"^(latest|\d+\.\d+\.\d+)$", title="PGE version",
+                             description="Interferogram PGE version: latest, or a registered MAJOR.MINOR.PATCH."),
+        "unwrapper": Param("snaphu", type="string", enum=["snaphu", "quality"], title="Unwrapper",
+                           description="SNAPHU (statistical cost) or the quality-guided unwrapper."),
+        "looks": Param(4, type="integer", minimum=1, maximum=32, title="Multilook factor",
+                       description="Looks in range and azimuth."),
+    },
+)
+def on_demand() -> None:
+    """Validate the request, stage, pair, form interferograms, catalogue with the requester."""
+
+    @task(retries=0)
+    def validate(params: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Cross-field checks (aoi or bbox, date order, known version); record the requester."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from lake.settings import get_settings
+        from sarlake.workflows.on_demand import validate_request
+
+        user = getattr(context.get("dag_run"), "triggering_user_name", None) or ""
+        try:
+            request = validate_request(dict(params), user, runner=get_settings().runner)
+        except ValueError as exc:
+            raise AirflowFailException(str(exc)) from None
+        return request.model_dump(mode="json")
+
+    @task(outlets=[asset("aois"), asset("acquisitions")])
+    def plan(request: dict[str, Any], **context: Any) -> dict[str, Any]:
+        """Search acquisitions and plan staging and pairs."""
+        from sarlake.workflows.on_demand import OnDemandRequest
+        from sarlake.workflows.on_demand import plan as _plan
+
+        return _plan(OnDemandRequest(**request), run_id=str(context.get("run_id") or ""))
+
+    @task
+    def stage_run_configs(planned: dict[str, Any]) -> list[dict[str, Any]]:
+        """The staging run-configs, one list to map over."""
+        return planned["stage_run_configs"]
+
+    @task
+    def pairs(request: dict[str, Any], planned: dict[str, Any], staged: Any, **context: Any) -> list[dict]:
+        """One interferogram run-config per pair."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from sarlake.workflows.on_demand import OnDemandRequest, interferogram_run_configs
+
+        failed = [s for s in (staged or []) if s.get("status") != "ok"]
+        if failed:
+            raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+        return interferogram_run_configs(OnDemandRequest(**request), planned, run_id=str(context.get("run_id") or ""))
+
+    @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")
+    def catalogue(results: list[dict[str, Any]] | None, request: dict[str, Any], **context: Any) -> list[str]:
+        """Catalogue the products; provenance records the requester."""
+        from lake.catalogue import catalogue_products
+        from lake.settings import get_settings
+
+        met_uris = [p["met_uri"] for r in (results or []) if r for p in r.get("products", [])]
+        run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "on_demand", "task_id": "interferogram",
+                       "runner": get_settings().runner, "requester": request.get("requester") or None}
+        return catalogue_products(met_uris, run_context) if met_uris else []
+
+    checked = check_conf()
+    request = validate()
+    checked >> request
+    planned = plan(request)
+    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(planned), **ON_DEMAND)
+    configs = pairs(request, planned, staged.output)
+    interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs, **ON_DEMAND)
+    catalogue(interferograms.output, request)
+
+
+on_demand()

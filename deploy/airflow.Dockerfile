@@ -1,0 +1,21 @@
+# The Airflow image for the official Helm chart (apache-airflow/airflow): Airflow 3.3.2 with sarlake's DAGs,
+# plugin package, lake library and application layer, installed from the same uv.lock.
+#
+#   docker build -f deploy/airflow.Dockerfile -t ghcr.io/sarlake/airflow:0.1.0 .
+#   helm upgrade --install airflow apache-airflow/airflow -n sarlake -f deploy/helm/values.yaml
+FROM apache/airflow:3.3.2-python3.11
+USER root
+COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
+USER airflow
+WORKDIR /opt/sarlake
+COPY --chown=airflow:0 pyproject.toml uv.lock README.md ./
+# The locked versions, into the image's own Python (Airflow itself is pinned in the lock to the image's 3.3.2).
+RUN uv export --frozen --no-dev --no-emit-project --no-hashes --format requirements-txt -o /tmp/requirements.txt \
+ && uv pip install --python "$(command -v python)" --no-cache -r /tmp/requirements.txt
+COPY --chown=airflow:0 lake/ lake/
+COPY --chown=airflow:0 pges/ pges/
+COPY --chown=airflow:0 sarlake/ sarlake/
+COPY --chown=airflow:0 sarlake_plugins/ sarlake_plugins/
+RUN uv pip install --python "$(command -v python)" --no-cache --no-deps .
+COPY --chown=airflow:0 dags/ /opt/airflow/dags/
+COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/

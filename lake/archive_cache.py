@@ -1,0 +1,167 @@
+"""Cache back: bring archived products into the hot lake for a time to live, and let them expire again.
+
+:func:`restore` copies an archived product's files from the archive into ``<products_root>/<product>/``
+(verifying each file's sha256 against what the DAAC acknowledged), then points the catalogue at the hot copy
+with ``tier = 'cached'`` and ``cache_expires_at = now + ttl``. :func:`expire_cache` does the reverse for
+products whose time is up: catalogue back to the archive first, then delete the hot copy. The archive copy is
+never touched. Both record their steps (``restored``, ``evicted``) in ``archive_transfers`` under
+``<product>.v<version>.cache<n>``.
+
+:func:`ensure_hot` is the on-demand form: workflows that need files (e.g. a time series over old
+interferograms) call it with the products they are about to read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lake import storage
+from lake.exceptions import LakeError
+from lake.settings import Settings, get_settings, is_remote
+
+__all__ = ["CacheResult", "ensure_hot", "expire_cache", "restore"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CacheResult:
+    """Products restored (or evicted) and those left alone, with why."""
+
+    done: list[str]
+    skipped: dict[str, str]
+
+
+def _delivered(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Product -> its last finished delivery (files with archive URIs and sha256)."""
+    from lake.archive_transfers import latest_transfers
+
+    out: dict[str, dict[str, Any]] = {}
+    for t in latest_transfers(settings).values():
+        if t.step in ("catalogued", "hot_deleted"):
+            prev = out.get(t.product_id)
+            if prev is None or t.attempt > prev["attempt"]:
+                out[t.product_id] = {"attempt": t.attempt, "version": t.version, "files": t.files,
+                                     "hot_uri": t.hot_uri, "archive_uri": t.archive_uri}
+    return out
+
+
+def _products(ids: list[str] | None, settings: Settings) -> list[dict[str, Any]]:
+    from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
+
+    from lake.catalog import load_table
+
+    row_filter: BooleanExpression = AlwaysTrue()
+    if ids is not None:
+        row_filter = In("product_id", set(ids))  # type: ignore[call-arg,arg-type,misc]
+    fields = ("product_id", "product_type", "uri", "met_uri", "tier", "cache_expires_at", "version")
+    return load_table("products", settings).scan(row_filter=row_filter, selected_fields=fields).to_arrow().to_pylist()
+
+
+def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Settings | None = None,
+            now: datetime | None = None) -> CacheResult:
+    """Bring archived products back to the hot lake for ``ttl`` (default ``settings.daac.cache_ttl_days``).
+
+    Already hot or cached products are left alone (a cached one gets its expiry pushed back).
+
+    Raises:
+        LakeError: a product id is not in the catalogue.
+    """
+    from lake.archive_transfers import record
+    from lake.write import update
+
+    settings = settings or get_settings()
+    now = now or datetime.now(UTC)
+    ttl = ttl or timedelta(days=settings.daac.cache_ttl_days)
+    rows = {r["product_id"]: r for r in _products(product_ids, settings)}
+    unknown = [p for p in product_ids if p not in rows]
+    if unknown:
+        raise LakeError(f"not in the catalogue: {', '.join(unknown[:5])}; check the product ids "
+                        "(`sarlake sql \"SELECT product_id, tier FROM products\"`)")
+    delivered = _delivered(settings)
+    patches, steps, done, skipped = [], [], [], {}
+    for pid in dict.fromkeys(product_ids):
+        row = rows[pid]
+        if row["tier"] == "cached":
+            patches.append({"product_id": pid, "cache_expires_at": now + ttl})
+            done.append(pid)
+            continue
+        if row["tier"] != "archive" or pid not in delivered:
+            skipped[pid] = f"tier is {row['tier'] or 'hot'}: nothing to restore"
+            continue
+        d = delivered[pid]
+        hot = storage.join(settings.products_root, pid)
+        try:
+            for f in d["files"]:
+                data = storage.read_bytes(f["uri"], settings)
+                if hashlib.sha256(data).hexdigest() != f["sha256"]:
+                    raise LakeError(f"archive copy {f['uri']} does not match the sha256 the DAAC acknowledged")
+                storage.write_bytes(storage.join(hot, f["name"]), data, settings)
+        except (LakeError, OSError) as exc:
+            skipped[pid] = str(exc)
+            logger.warning("cannot restore %s: %s", pid, exc)
+            continue
+        met = next((storage.join(hot, f["name"]) for f in d["files"] if f["name"].endswith(".met.json")), None)
+        patches.append({"product_id": pid, "uri": hot, "met_uri": met, "tier": "cached",
+                        "cache_expires_at": now + ttl})
+        steps.append(_step(pid, d, "restored", f"cached until {(now + ttl).isoformat()}", hot, now, settings))
+        done.append(pid)
+    update("products", patches, settings)
+    record(steps, settings)
+    return CacheResult(done, skipped)
+
+
+def ensure_hot(product_ids: list[str], settings: Settings | None = None) -> CacheResult:
+    """Restore whichever of ``product_ids`` are only at the archive (on-demand cache back)."""
+    settings = settings or get_settings()
+    archived = [r["product_id"] for r in _products(product_ids, settings) if r["tier"] == "archive"]
+    if not archived:
+        return CacheResult([], {})
+    return restore(archived, settings=settings)
+
+
+def expire_cache(settings: Settings | None = None, now: datetime | None = None) -> CacheResult:
+    """Evict cached products whose time to live has passed: catalogue back to the archive, then delete."""
+    from lake.archive_transfers import record
+    from lake.write import update
+
+    settings = settings or get_settings()
+    now = now or datetime.now(UTC)
+    due = [r for r in _products(None, settings)
+           if r["tier"] == "cached" and r["cache_expires_at"] is not None and r["cache_expires_at"] <= now]
+    if not due:
+        return CacheResult([], {})
+    delivered = _delivered(settings)
+    patches, evict = [], []
+    for r in due:
+        d = delivered[r["product_id"]]
+        met = next((f["uri"] for f in d["files"] if f["name"].endswith(".met.json")), None)
+        patches.append({"product_id": r["product_id"], "uri": d["archive_uri"], "met_uri": met, "tier": "archive",
+                        "cache_expires_at": None})
+        evict.append((r, d))
+    update("products", patches, settings)  # readers go to the archive before the hot copy goes
+    steps = []
+    for r, d in evict:
+        for f in d["files"]:
+            storage.delete(storage.join(r["uri"], f["name"]), settings)
+        if not is_remote(r["uri"]):
+            from lake.archive_roll import _remove_empty_dirs
+
+            _remove_empty_dirs(storage.local_path(r["uri"]))
+        steps.append(_step(r["product_id"], d, "evicted", "time to live passed", r["uri"], now, settings))
+    record(steps, settings)
+    return CacheResult([r["product_id"] for r, _ in evict], {})
+
+
+def _step(pid: str, d: dict[str, Any], step: str, reason: str, hot: str, now: datetime,
+          settings: Settings) -> dict[str, Any]:
+    import json
+
+    return {"transfer_id": f"{pid}.v{d['version']}.cache-{now.strftime('%Y%m%dT%H%M%S%f')}", "step": step,
+            "product_id": pid, "version": d["version"], "hot_uri": hot, "archive_uri": d["archive_uri"],
+            "files": json.dumps(d["files"]), "bytes": sum(int(f["size"]) for f in d["files"]), "reason": reason,
+            "recorded_at": now}

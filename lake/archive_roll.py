@@ -1,0 +1,473 @@
+"""Roll products from the hot lake to the DAAC archive: copy, verify, notify (CNM-S), hear back (CNM-R), expire.
+
+Each step works on every transfer waiting for it and records its outcome for all of them in one commit of
+``archive_transfers`` (so a run of 1,000 products makes a handful of commits, not thousands):
+
+=============  ==========================================================================================
+``select``     products older than the hot retention, hot, not quarantined, without an open transfer (or
+               whose last attempt failed and whose back-off has passed) -> a new transfer
+``copy``       copy every file of the hot product folder to ``<daac.root>/<type>/<product>/``, hashing as it
+               reads; a file whose sha256 differs from its catalogued one is a failure
+``verify``     read the archive copies back: size and sha256 must match
+``notify``     send one CNM-S per transfer (the transfer id is the CNM identifier)
+``receive``    read CNM-R messages: SUCCESS -> acknowledged; FAILURE -> failed with the DAAC's error code and
+               a back-off; unknown or malformed messages are recorded as notes and acknowledged
+``catalogue``  point the product's ``uri``/``met_uri`` at the archive and set ``tier = 'archive'``
+``expire``     delete the hot copy
+=============  ==========================================================================================
+
+Every step is idempotent (copies rewrite the same bytes, the CNM file or FIFO message of one identifier is
+the same, deletes of deleted files do nothing), and a step only acts on transfers whose recorded state is
+the one before it, so a roll killed anywhere is completed by running it again. The hot copy is deleted only
+after the DAAC said SUCCESS and the catalogue points at the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from lake import storage
+from lake.archive_transfers import Transfer, latest_transfers, record, transfer_id
+from lake.cnm import CnmError, CnmFile, build_cnm_s, file_type, parse_cnm_r
+from lake.cnm_transport import Transport, get_transport
+from lake.settings import Settings, get_settings, is_remote
+
+__all__ = ["ROLL_STEPS", "RollReport", "archive_location", "run_roll", "run_step"]
+
+logger = logging.getLogger(__name__)
+
+#: The roll's steps, in order (each is a task of the ``archive_roll`` DAG).
+ROLL_STEPS = ("select", "copy", "verify", "notify", "receive", "catalogue", "expire")
+
+
+@dataclass
+class RollReport:
+    """What one step (or a whole roll) did: transfers moved on, failures, notes about messages."""
+
+    moved: int = 0
+    failed: int = 0
+    notes: int = 0
+
+    def __iadd__(self, other: RollReport) -> RollReport:
+        self.moved += other.moved
+        self.failed += other.failed
+        self.notes += other.notes
+        return self
+
+
+def archive_location(product_type: str | None, product_id: str, settings: Settings) -> str:
+    """The archive folder/prefix of one product."""
+    return storage.join(settings.daac.root, product_type or "unknown", product_id)
+
+
+def run_roll(settings: Settings | None = None, transport: Transport | None = None,
+             now: datetime | None = None) -> dict[str, RollReport]:
+    """Run every step once, in order (what the DAG does); returns each step's report."""
+    settings = settings or get_settings()
+    return {step: run_step(step, settings, transport, now) for step in ROLL_STEPS}
+
+
+def run_step(step: str, settings: Settings | None = None, transport: Transport | None = None,
+             now: datetime | None = None) -> RollReport:
+    """Run one step of the roll.
+
+    Args:
+        step: one of :data:`ROLL_STEPS`.
+        settings: the lake settings.
+        transport: the CNM transport; default the one named by ``settings.daac.transport``.
+        now: the time the roll runs at (for retention and back-off); default now.
+
+    Returns:
+        How many transfers moved on, failed, and how many message notes were recorded.
+    """
+    settings = settings or get_settings()
+    now = now or datetime.now(UTC)
+    if step == "select":
+        return _select(settings, now)
+    if step in ("notify", "receive"):
+        transport = transport or get_transport(settings)
+        return _notify(settings, transport) if step == "notify" else _receive(settings, transport, now)
+    handler = {"copy": _copy, "verify": _verify, "catalogue": _catalogue, "expire": _expire}[step]
+    return handler(settings, now)
+
+
+def _failpoint(name: str) -> None:
+    """Crash-test hook: ``SARLAKE_ROLL_FAILPOINT=<name>`` kills this process with SIGKILL at that point.
+
+    Names: ``<step>:before-record`` (the step acted, nothing recorded yet) and ``copy:after-file`` (one file of
+    a product copied, the next not).
+    """
+    if os.environ.get("SARLAKE_ROLL_FAILPOINT") == name:
+        import signal
+
+        logger.warning("failpoint %s: killing process %d", name, os.getpid())
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _waiting(settings: Settings, step: str) -> list[Transfer]:
+    return sorted(latest_transfers(settings, step).values(), key=lambda t: t.transfer_id)
+
+
+def _fail(t: Transfer, failed_step: str, reason: str, settings: Settings, now: datetime,
+          error_code: str | None = None) -> dict[str, Any]:
+    delay = settings.daac.retry_base_seconds * 2 ** (t.attempt - 1)
+    logger.warning("transfer %s failed at %s: %s", t.transfer_id, failed_step, reason)
+    return t.row("failed", reason=reason, error_code=error_code, failed_step=failed_step,
+                 next_attempt_at=now + timedelta(seconds=min(delay, settings.daac.retry_max_seconds)))
+
+
+# --- select -------------------------------------------------------------------------------------------------
+
+
+def _select(settings: Settings, now: datetime) -> RollReport:
+    import pyarrow.compute as pc
+
+    from lake.catalog import load_table
+
+    cutoff = now - timedelta(days=settings.daac.hot_retention_days)
+    fields = ("product_id", "product_type", "version", "uri", "status", "tier", "created_at", "assets")
+    products = load_table("products", settings).scan(selected_fields=fields).to_arrow()
+    if products.num_rows == 0:
+        return RollReport()
+    hot = pc.equal(pc.fill_null(products["tier"], "hot"), "hot")
+    old = pc.less_equal(products["created_at"], cutoff)
+    allowed = pc.invert(pc.is_in(products["status"], value_set=pc.cast(
+        _pa_strings(settings.daac.exclude_statuses), products["status"].type)))
+    allowed = pc.fill_null(allowed, True)
+    candidates = products.filter(pc.and_(pc.and_(hot, old), allowed)).to_pylist()
+    transfers = latest_transfers(settings)
+    by_product: dict[tuple[str, str], list[Transfer]] = {}
+    for t in transfers.values():
+        by_product.setdefault((t.product_id, t.version), []).append(t)
+    rows: list[dict[str, Any]] = []
+    report = RollReport()
+    for p in candidates:
+        version = p["version"] or "1"
+        previous = sorted(by_product.get((p["product_id"], version), []), key=lambda t: t.attempt)
+        if previous:
+            last = previous[-1]
+            if last.step != "failed":
+                continue  # in flight (or done: then the product is no longer hot)
+            if last.attempt >= settings.daac.max_attempts:
+                continue
+            if last.next_attempt_at and last.next_attempt_at > now:
+                continue
+        attempt = previous[-1].attempt + 1 if previous else 1
+        t = Transfer(transfer_id(p["product_id"], version, attempt), p["product_id"], version, attempt, "new",
+                     hot_uri=p["uri"], archive_uri=archive_location(p["product_type"], p["product_id"], settings))
+        if not p["uri"]:
+            rows.append(_fail(t, "select", "product has no uri in the catalogue", settings, now))
+            report.failed += 1
+            continue
+        try:
+            listing = storage.list_entries(p["uri"], settings=settings)
+        except Exception as exc:  # noqa: BLE001 - any storage error keeps the product hot, recorded
+            listing, error = [], str(exc)
+        else:
+            error = ""
+        if not listing:
+            rows.append(_fail(t, "select", f"hot files vanished: nothing under {p['uri']} {error}".strip(),
+                              settings, now))
+            report.failed += 1
+            continue
+        catalogued = _catalogued_checksums(p["assets"])
+        t.files = [{"name": _relative(uri, p["uri"]), "hot_uri": uri, "size": None,
+                    "sha256": catalogued.get(_relative(uri, p["uri"]))} for uri, _ in listing]
+        rows.append(t.row("selected"))
+        report.moved += 1
+    _failpoint("select:before-record")
+    record(rows, settings)
+    return report
+
+
+def _pa_strings(values: tuple[str, ...]) -> Any:
+    import pyarrow as pa
+
+    return pa.array(list(values), pa.string())
+
+
+def _relative(uri: str, base: str) -> str:
+    base = base.rstrip("/")
+    if is_remote(base) or base.startswith("file://"):
+        return uri[len(base) + 1:]
+    return str(Path(uri).relative_to(storage.local_path(base)))
+
+
+def _catalogued_checksums(assets_json: str | None) -> dict[str, str]:
+    """``relative path -> sha256`` from the catalogued assets (file assets and folder assets' files)."""
+    out: dict[str, str] = {}
+    try:
+        assets = json.loads(assets_json or "{}")
+    except ValueError:
+        return out
+    for entry in assets.values() if isinstance(assets, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        for f in [entry, *entry.get("sarlake:files", [])]:
+            if isinstance(f, dict) and f.get("href") and f.get("sarlake:sha256"):
+                out[str(f["href"]).lstrip("./")] = f["sarlake:sha256"]
+    return out
+
+
+# --- copy and verify ----------------------------------------------------------------------------------------
+
+
+def _copy_file(src: str, dst: str, settings: Settings) -> tuple[str, int]:
+    """Copy one file, returning the sha256 and size of what was read."""
+    h = hashlib.sha256()
+    if not is_remote(src) and not is_remote(dst):
+        dpath = storage.local_path(dst)
+        dpath.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dpath.with_name(f".{dpath.name}.{uuid.uuid4().hex[:8]}.partial")
+        size = 0
+        try:
+            with open(storage.local_path(src), "rb") as fin, open(tmp, "wb") as fout:
+                while block := fin.read(1 << 20):
+                    h.update(block)
+                    fout.write(block)
+                    size += len(block)
+            os.replace(tmp, dpath)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        return h.hexdigest(), size
+    data = storage.read_bytes(src, settings)
+    storage.write_bytes(dst, data, settings)
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _copy(settings: Settings, now: datetime) -> RollReport:
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
+        _remove_partials(t.archive_uri or "")  # left by a copy killed mid-file
+        try:
+            files = []
+            for f in t.files:
+                dst = storage.join(t.archive_uri or "", f["name"])
+                try:
+                    digest, size = _copy_file(f["hot_uri"], dst, settings)
+                except FileNotFoundError as exc:
+                    if not storage.exists(f["hot_uri"], settings):
+                        raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
+                    raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
+                except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
+                    raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
+                if f.get("sha256") and f["sha256"] != digest:
+                    raise _StepFailure(f"hot file {f['hot_uri']} does not match its catalogued sha256 "
+                                       f"({digest[:12]}... != {f['sha256'][:12]}...)")
+                files.append({**f, "uri": dst, "size": size, "sha256": digest})
+                _failpoint("copy:after-file")
+        except _StepFailure as exc:
+            _discard_archive_copy(t, settings)
+            return _fail(t, "copy", str(exc), settings, now), False
+        return t.row("copied", files=files), True
+
+    return _run_each(_waiting(settings, "selected"), one, "copy", settings)
+
+
+def _run_each(transfers: list[Transfer], one: Any, step: str, settings: Settings) -> RollReport:
+    """Apply ``one`` to every transfer on a few threads (I/O bound), then record all rows in one commit."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    report = RollReport()
+    if not transfers:
+        return report
+    with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+        results = list(pool.map(one, transfers))
+    for _, ok in results:
+        report.moved += ok
+        report.failed += not ok
+    _failpoint(f"{step}:before-record")
+    record([row for row, _ in results], settings)
+    return report
+
+
+class _StepFailure(Exception):
+    """One transfer's step failed (recorded; the roll carries on with the others)."""
+
+
+def _hash_uri(uri: str, settings: Settings) -> tuple[str, int]:
+    h = hashlib.sha256()
+    if is_remote(uri):
+        data = storage.read_bytes(uri, settings)
+        return hashlib.sha256(data).hexdigest(), len(data)
+    size = 0
+    with open(storage.local_path(uri), "rb") as fin:
+        while block := fin.read(1 << 20):
+            h.update(block)
+            size += len(block)
+    return h.hexdigest(), size
+
+
+def _verify(settings: Settings, now: datetime) -> RollReport:
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
+        problem = None
+        for f in t.files:
+            try:
+                digest, size = _hash_uri(f["uri"], settings)
+            except FileNotFoundError:
+                problem = f"archive copy missing: {f['uri']}"
+                break
+            if size != f["size"]:
+                problem = f"size mismatch at the archive for {f['uri']}: {size} != {f['size']} bytes"
+                break
+            if digest != f["sha256"]:
+                problem = f"checksum mismatch at the archive for {f['uri']}: sha256 {digest[:12]}... " \
+                          f"!= {f['sha256'][:12]}..."
+                break
+        if problem:
+            _discard_archive_copy(t, settings)
+            return _fail(t, "verify", problem, settings, now), False
+        return t.row("verified"), True
+
+    return _run_each(_waiting(settings, "copied"), one, "verify", settings)
+
+
+# --- CNM out and back ---------------------------------------------------------------------------------------
+
+
+def _notify(settings: Settings, transport: Transport) -> RollReport:
+    from lake.catalog import load_table
+
+    waiting = _waiting(settings, "verified")
+    if not waiting:
+        return RollReport()
+    types = _product_types(load_table("products", settings), {t.product_id for t in waiting})
+    rows, report = [], RollReport()
+    for t in waiting:
+        files = [CnmFile(f["name"], f["uri"], file_type(f["name"]), f["sha256"], int(f["size"])) for f in t.files]
+        message = build_cnm_s(identifier=t.transfer_id, provider=settings.daac.provider,
+                              collection=f"{settings.daac.collection_prefix}{types.get(t.product_id) or 'unknown'}",
+                              product=t.product_id, version=t.version, files=files)
+        transport.send(t.transfer_id, message)
+        rows.append(t.row("notified", message_text=json.dumps(message)))
+        report.moved += 1
+    _failpoint("notify:before-record")
+    record(rows, settings)
+    return report
+
+
+def _product_types(table: Any, ids: set[str]) -> dict[str, str]:
+    from pyiceberg.expressions import In
+
+    row_filter = In("product_id", ids)  # type: ignore[call-arg,arg-type,misc]
+    data = table.scan(row_filter=row_filter, selected_fields=("product_id", "product_type")).to_arrow()
+    return dict(zip(data["product_id"].to_pylist(), data["product_type"].to_pylist(), strict=True))
+
+
+def _receive(settings: Settings, transport: Transport, now: datetime) -> RollReport:
+    messages = transport.receive()
+    if not messages:
+        return RollReport()
+    transfers = latest_transfers(settings)
+    rows, notes, handles, report = [], [], [], RollReport()
+    seen: set[str] = set()
+    for m in messages:
+        handles.append(m.handle)
+        try:
+            response = parse_cnm_r(m.text)
+        except CnmError as exc:
+            notes.append(_note(m.text, "cnm_r_malformed", str(exc), now))
+            report.notes += 1
+            continue
+        t = transfers.get(response.identifier)
+        if t is None:
+            notes.append(_note(m.text, "cnm_r_unknown",
+                               f"CNM-R for unknown delivery {response.identifier!r}: no such transfer", now))
+            report.notes += 1
+            continue
+        if t.step != "notified" or t.transfer_id in seen:
+            continue  # a repeated answer for a transfer that already moved on
+        seen.add(t.transfer_id)
+        if response.success:
+            rows.append(t.row("acknowledged"))
+            report.moved += 1
+        else:
+            reason = f"DAAC answered FAILURE {response.error_code}: {response.error_message}"
+            rows.append(_fail(t, "receive", reason, settings, now, error_code=response.error_code))
+            report.failed += 1
+    _failpoint("receive:before-record")
+    record(rows + notes, settings)
+    transport.ack(handles)  # only after the answers are recorded
+    return report
+
+
+def _note(text: str, step: str, reason: str, now: datetime) -> dict[str, Any]:
+    """A row about a message that belongs to no transfer (kept with the message text, for the operator)."""
+    digest = hashlib.sha256(text.encode(errors="replace")).hexdigest()[:16]
+    return {"transfer_id": f"message:{digest}", "step": step, "reason": reason, "message": text[:10_000],
+            "recorded_at": now}
+
+
+# --- catalogue and expire -----------------------------------------------------------------------------------
+
+
+def _catalogue(settings: Settings, now: datetime) -> RollReport:
+    from lake.write import update
+
+    waiting = _waiting(settings, "acknowledged")
+    if not waiting:
+        return RollReport()
+    patches = []
+    for t in waiting:
+        met = next((f["uri"] for f in t.files if f["name"].endswith(".met.json")), None)
+        patches.append({"product_id": t.product_id, "uri": t.archive_uri, "met_uri": met, "tier": "archive",
+                        "cache_expires_at": None})
+    update("products", patches, settings)
+    _failpoint("catalogue:before-record")
+    record([t.row("catalogued") for t in waiting], settings)
+    return RollReport(moved=len(waiting))
+
+
+def _expire(settings: Settings, now: datetime) -> RollReport:
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
+        for f in t.files:
+            storage.delete(f["hot_uri"], settings)
+        if t.hot_uri and not is_remote(t.hot_uri):
+            _remove_empty_dirs(storage.local_path(t.hot_uri))
+        return t.row("hot_deleted"), True
+
+    return _run_each(_waiting(settings, "catalogued"), one, "expire", settings)
+
+
+def _discard_archive_copy(t: Transfer, settings: Settings) -> None:
+    """Delete what a failed copy/verify put at the archive (the hot copy stays the only one)."""
+    for f in t.files:
+        try:
+            storage.delete(storage.join(t.archive_uri or "", f["name"]), settings)
+        except Exception as exc:  # noqa: BLE001 - an archive refusing deletes too: leave it for `lake verify`
+            logger.warning("could not remove %s from the archive: %s", f["name"], exc)
+    if t.archive_uri and not is_remote(t.archive_uri):
+        _remove_partials(t.archive_uri)
+        _remove_empty_dirs(storage.local_path(t.archive_uri))
+
+
+def _remove_partials(folder: str) -> None:
+    """Delete ``.<name>.<token>.partial`` files a killed copy left in a local archive folder."""
+    if not folder or is_remote(folder):
+        return
+    root = storage.local_path(folder)
+    if root.is_dir():
+        for p in root.rglob(".*.partial"):
+            p.unlink(missing_ok=True)
+
+
+def _remove_empty_dirs(root: Path) -> None:
+    if not root.is_dir():
+        return
+    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+        try:
+            d.rmdir()
+        except OSError:
+            pass
+    try:
+        root.rmdir()
+    except OSError:
+        pass

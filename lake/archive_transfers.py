@@ -1,0 +1,110 @@
+"""The ``archive_transfers`` table: every step of every delivery to the DAAC, one row per (transfer, step).
+
+A transfer is one attempt to deliver one product version; its id is ``<product>.v<version>.a<attempt>`` and is
+also the CNM identifier, so a resumed roll re-sends (if at all) under the same identifier. The state of a
+transfer is its latest step (:data:`STEPS` order; ``failed`` ends an attempt). Rows are written in one upsert
+per step and batch, keyed by (transfer_id, step), so recording a step twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from lake.settings import Settings, get_settings
+
+__all__ = ["STEPS", "Transfer", "latest_transfers", "record", "transfer_id"]
+
+#: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
+#: ``restored`` and ``evicted`` follow ``hot_deleted`` when a product is cached back and expires again.
+STEPS = ("selected", "copied", "verified", "notified", "acknowledged", "catalogued", "hot_deleted", "failed")
+_ORDER = {s: i for i, s in enumerate(STEPS)}
+#: Steps after which a transfer needs nothing more.
+FINAL = ("hot_deleted", "failed")
+
+
+def transfer_id(product_id: str, version: str, attempt: int) -> str:
+    """The id of one delivery attempt of one product version (also its CNM identifier)."""
+    return f"{product_id}.v{version}.a{attempt}"
+
+
+@dataclass
+class Transfer:
+    """The latest state of one transfer, assembled from its rows."""
+
+    transfer_id: str
+    product_id: str
+    version: str
+    attempt: int
+    step: str
+    hot_uri: str | None = None
+    archive_uri: str | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    reason: str | None = None
+    error_code: str | None = None
+    failed_step: str | None = None
+    next_attempt_at: datetime | None = None
+    recorded_at: datetime | None = None
+
+    def row(self, step: str, message_text: str | None = None, **changes: Any) -> dict[str, Any]:
+        """A new row for this transfer at ``step`` (carrying its fields forward)."""
+        for k, v in changes.items():
+            setattr(self, k, v)
+        self.step = step
+        self.recorded_at = datetime.now(UTC)
+        return {
+            "transfer_id": self.transfer_id, "step": step, "product_id": self.product_id, "version": self.version,
+            "attempt": self.attempt, "hot_uri": self.hot_uri, "archive_uri": self.archive_uri,
+            "files": json.dumps(self.files, sort_keys=True), "bytes": sum(int(f.get("size") or 0) for f in self.files),
+            "reason": self.reason, "error_code": self.error_code, "failed_step": self.failed_step,
+            "next_attempt_at": self.next_attempt_at, "message": message_text,
+            "recorded_at": self.recorded_at,
+        }
+
+
+def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None:
+    """Write step rows (one commit; no-op for an empty list)."""
+    if not rows:
+        return
+    from lake.write import upsert
+
+    upsert("archive_transfers", rows, settings or get_settings())
+
+
+def latest_transfers(settings: Settings | None = None, step: str | None = None) -> dict[str, Transfer]:
+    """Every transfer's latest state, by transfer id (only those whose latest step is ``step``, if given)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    table = load_table("archive_transfers", settings)
+    steps = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
+    if steps.num_rows == 0:
+        return {}
+    order = pc.index_in(steps["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
+    ranked = pa.table({"transfer_id": steps["transfer_id"], "order": order}).filter(pc.is_valid(order))
+    latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
+    if step is not None:
+        latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
+    if latest.num_rows == 0:
+        return {}
+    wanted = {tid: STEPS[o] for tid, o in zip(latest["transfer_id"].to_pylist(), latest["order_max"].to_pylist(),
+                                             strict=True)}
+    rows = table.scan().to_arrow()
+    mask = pc.is_in(rows["transfer_id"], value_set=pa.array(list(wanted), rows["transfer_id"].type))
+    out = {}
+    for row in rows.filter(mask).to_pylist():
+        tid = row["transfer_id"]
+        if row["step"] != wanted[tid]:
+            continue
+        out[tid] = Transfer(
+            transfer_id=tid, product_id=row["product_id"], version=row["version"], attempt=row["attempt"],
+            step=row["step"], hot_uri=row["hot_uri"], archive_uri=row["archive_uri"],
+            files=json.loads(row["files"] or "[]"), reason=row["reason"], error_code=row["error_code"],
+            failed_step=row["failed_step"], next_attempt_at=row["next_attempt_at"], recorded_at=row["recorded_at"],
+        )
+    return out

@@ -1,0 +1,108 @@
+"""Archive-tier checks: does the catalogue agree with the DAAC archive and with ``archive_transfers``?
+
+:func:`verify_archive` returns findings in the shape of ``lake.verify`` (kind, table, product_id, path,
+detail), so ``sarlake lake verify`` can append them to its hot-tier report:
+
+=============================  ===========================================================================
+kind                           meaning
+=============================  ===========================================================================
+``archive_missing_file``       a file the DAAC acknowledged is gone from the archive
+``archive_checksum_mismatch``  an archive file's size or sha256 differs from what the DAAC acknowledged
+``archive_orphan``             a file under the archive root that no delivery put there
+``archived_without_delivery``  a product catalogued at the archive without an acknowledged delivery
+``archive_location_mismatch``  an archived product whose catalogued uri is not its delivery's folder
+``stale_hot_copy``             an archived (not cached) product whose hot copy was not deleted
+``unfinished_transfer``        a delivery stopped between steps (a roll died; the next roll completes it)
+=============================  ===========================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from lake import storage
+from lake.archive_transfers import Transfer, latest_transfers
+from lake.settings import Settings, get_settings
+
+__all__ = ["ArchiveFinding", "verify_archive"]
+
+#: Steps after which a transfer is finished (nothing left for a roll to do).
+_FINISHED = ("hot_deleted", "failed")
+
+
+@dataclass(frozen=True)
+class ArchiveFinding:
+    """One inconsistency (same fields as ``lake.verify.Finding``)."""
+
+    kind: str
+    table: str
+    product_id: str | None
+    path: str | None
+    detail: str
+
+
+def verify_archive(settings: Settings | None = None, *, checksums: bool = True) -> list[ArchiveFinding]:
+    """Compare archived products, their deliveries and the archive's files.
+
+    Args:
+        settings: the lake settings.
+        checksums: also re-hash every archive file (slow for a big archive; sizes are always checked).
+
+    Returns:
+        The findings; empty when the archive tier is consistent.
+    """
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    findings: list[ArchiveFinding] = []
+    transfers = latest_transfers(settings)
+    delivered: dict[str, Transfer] = {}
+    expected: set[str] = set()
+    for t in transfers.values():
+        if t.step not in _FINISHED:
+            findings.append(ArchiveFinding("unfinished_transfer", "archive_transfers", t.product_id, t.transfer_id,
+                                           f"delivery stopped after step {t.step}; run `sarlake archive roll`"))
+            expected.update(f.get("uri") or storage.join(t.archive_uri or "", f["name"]) for f in t.files)
+        elif t.step == "hot_deleted":
+            prev = delivered.get(t.product_id)
+            if prev is None or t.attempt > prev.attempt:
+                delivered[t.product_id] = t
+    fields = ("product_id", "uri", "tier")
+    products = load_table("products", settings).scan(selected_fields=fields).to_arrow().to_pylist()
+    for p in products:
+        if p["tier"] not in ("archive", "cached"):
+            continue
+        d = delivered.get(p["product_id"])
+        if d is None:
+            findings.append(ArchiveFinding("archived_without_delivery", "products", p["product_id"], p["uri"],
+                                           f"tier is {p['tier']} but no delivery was acknowledged"))
+            continue
+        if p["tier"] == "archive" and p["uri"] != d.archive_uri:
+            findings.append(ArchiveFinding("archive_location_mismatch", "products", p["product_id"], p["uri"],
+                                           f"catalogued at {p['uri']}, delivered to {d.archive_uri}"))
+        if p["tier"] == "archive" and d.hot_uri and storage.list_uris(d.hot_uri, settings=settings):
+            findings.append(ArchiveFinding("stale_hot_copy", "products", p["product_id"], d.hot_uri,
+                                           "archived, but files remain in the hot lake"))
+    for t in delivered.values():
+        for f in t.files:
+            expected.add(f["uri"])
+            findings.extend(_check_file(t.product_id, f, settings, checksums))
+    for uri in storage.list_uris(settings.daac.root, settings=settings):
+        if uri not in expected and not uri.endswith(".partial"):
+            findings.append(ArchiveFinding("archive_orphan", "archive_transfers", None, uri,
+                                           "no delivery put this file at the archive"))
+    return findings
+
+
+def _check_file(pid: str, f: dict[str, Any], settings: Settings, checksums: bool) -> list[ArchiveFinding]:
+    try:
+        data = storage.read_bytes(f["uri"], settings)
+    except (FileNotFoundError, OSError):
+        return [ArchiveFinding("archive_missing_file", "products", pid, f["uri"],
+                               "acknowledged by the DAAC, missing at the archive")]
+    if len(data) != f["size"] or (checksums and hashlib.sha256(data).hexdigest() != f["sha256"]):
+        return [ArchiveFinding("archive_checksum_mismatch", "products", pid, f["uri"],
+                               f"size/sha256 differ from the delivery ({f['size']} bytes, {f['sha256'][:12]}...)")]
+    return []

@@ -1,0 +1,115 @@
+"""Taking products out of the catalogue, with a provenance record of the removal.
+
+``remove_products(["P1", "P2"], reason="wrong wavelength")`` deletes the products' rows from ``products``
+(one Iceberg delete), and writes one ``provenance`` row per product (``pge_name`` ``sarlake-remove``,
+``run_id`` ``remove__<UTC time>``, the removed row's key fields, the reason and who asked in
+``parameters``), so the history of every product id stays queryable after it left the catalogue. The
+product's files stay where they are unless ``delete_files`` (then its met.json goes first, so a half
+deleted product can never be catalogued again by mistake).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from lake.exceptions import LakeError
+from lake.settings import Settings, get_settings
+
+__all__ = ["RemovedProduct", "remove_products"]
+
+logger = logging.getLogger(__name__)
+
+_KEEP = ("product_id", "product_type", "aoi", "reference_date", "secondary_date", "start_time", "uri", "met_uri",
+         "pge_name", "pge_version", "run_id", "version")
+
+
+@dataclass(frozen=True)
+class RemovedProduct:
+    """One removed product and where its files were."""
+
+    product_id: str
+    uri: str | None
+    files_deleted: int
+
+
+def _delete_files(row: dict[str, Any], settings: Settings) -> int:
+    from lake import storage
+
+    prefix = row.get("uri")
+    if not prefix:
+        return 0
+    uris = storage.list_uris(prefix, settings=settings)
+    met = [u for u in uris if u.endswith(".met.json")]
+    for uri in met + [u for u in uris if u not in met]:
+        storage.delete(uri, settings)
+    if "://" not in prefix:
+        import shutil
+
+        shutil.rmtree(storage.local_path(prefix), ignore_errors=True)
+    return len(uris)
+
+
+def remove_products(
+    product_ids: list[str], *, reason: str | None = None, delete_files: bool = False,
+    settings: Settings | None = None,
+) -> list[RemovedProduct]:
+    """Remove products from the catalogue and record the removal in ``provenance``.
+
+    Args:
+        product_ids: the ids; every one must be catalogued (otherwise nothing is removed).
+        reason: free text kept in the provenance record.
+        delete_files: also delete the product folders (met.json first).
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        What was removed.
+
+    Raises:
+        LakeError: no ids, or an id that is not in the catalogue (named; nothing is removed).
+    """
+    from pyiceberg.expressions import In
+
+    from lake.catalog import load_table
+    from lake.write import upsert
+
+    settings = settings or get_settings()
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        raise LakeError("name at least one product id to remove")
+    table = load_table("products", settings)
+    flt = In("product_id", ids)  # type: ignore[call-arg,arg-type,misc,unused-ignore]
+    rows = table.scan(row_filter=flt, selected_fields=_KEEP).to_arrow().to_pylist()
+    found = {r["product_id"]: r for r in rows}
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise LakeError(f"product {missing[0]!r} is not in the catalogue (see `sarlake sql \"SELECT product_id "
+                        f"FROM products\"`); nothing removed" + (f"; {len(missing) - 1} more unknown" if
+                                                                 len(missing) > 1 else ""))
+    now = datetime.now(UTC)
+    run_id = f"remove__{now:%Y%m%dT%H%M%S%f}"
+    who = f"{getpass.getuser()}@{socket.gethostname()}"
+    provenance = [
+        {
+            "product_id": pid, "run_id": run_id, "pge_name": "sarlake-remove", "pge_version": None,
+            "inputs": [found[pid].get("met_uri") or ""],
+            "parameters": json.dumps({"action": "remove", "reason": reason, "by": who, "delete_files": delete_files,
+                                      "removed": found[pid]}, sort_keys=True, default=str),
+            "software": "{}", "started_at": now, "finished_at": now, "host": socket.gethostname(),
+            "dag_id": None, "task_id": "products-remove", "runner": "local",
+        }
+        for pid in ids
+    ]
+    upsert("provenance", provenance, settings)  # the record first: a crash after it leaves a re-runnable remove
+    table.delete(delete_filter=flt)
+    removed = []
+    for pid in ids:
+        count = _delete_files(found[pid], settings) if delete_files else 0
+        removed.append(RemovedProduct(pid, found[pid].get("uri"), count))
+        logger.info("removed %s from the catalogue (%d files deleted)", pid, count)
+    return removed

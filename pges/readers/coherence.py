@@ -1,0 +1,121 @@
+"""Finding and reading the coherence of an interferogram, whatever processor wrote it.
+
+Found, in this order: the file the user named; a sibling whose name is the interferogram's with the phase
+token swapped for a coherence one (``x_unw.tif`` -> ``x_cc.tif``/``x_coh.tif``/``x_corr.tif``, ``x.unw`` ->
+``x.cc``/``x.cor``/``x.coh``, GMTSAR ``unwrap_ll.grd`` -> ``corr_ll.grd``, ISCE2 ``filt_topophase.unw.geo``
+-> ``phsig.cor.geo``/``topophase.cor.geo``, HyP3 ``..._unw_phase.tif`` -> ``..._corr.tif``); then a coherence
+file (``*.cc``, ``*.coh``, ``*.cor``, ``*_cc.tif``, ``*coh*.tif``, ``*corr*.tif``) holding the same two dates in
+its name, beside the interferogram or in ``--coherence-dir`` folders
+(:func:`pges.readers.gamma.find_coherence`).
+
+Read by what is beside it: a ``.rsc`` -> ROI_PAC 2-band ``.cor``; a ``.xml``/``.vrt`` -> ISCE2 through
+GDAL (the last band: ``topophase.cor`` is amplitude + coherence); ``.grd``/``.nc`` -> GMT grid; ``.tif`` ->
+GeoTIFF; anything else -> headerless big-endian float32 (GAMMA) on the interferogram's grid.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+
+from pges.errors import InputValidationError
+
+__all__ = ["find_sibling_coherence", "locate_coherence", "read_coherence"]
+
+logger = logging.getLogger(__name__)
+
+_PHASE_TOKEN = re.compile(r"(unw_phase|unwrap_mask|unwrapped|unwrap|phasefilt|filt_topophase|topophase|phase|unw|int)",
+                          re.IGNORECASE)
+_COH_TOKENS = ("cc", "coh", "cor", "corr")
+_ISCE_COH = ("phsig.cor", "topophase.cor", "filt_topophase.cor")
+
+
+def _candidates(path: Path) -> list[str]:
+    name = path.name
+    out: list[str] = []
+    for m in _PHASE_TOKEN.finditer(name):
+        for tok in _COH_TOKENS:
+            out.append(name[: m.start()] + tok + name[m.end():])
+    if ".unw" in name or ".int" in name:  # ISCE2: filt_topophase.unw.geo -> phsig.cor.geo
+        tail = name.split(".unw", 1)[1] if ".unw" in name else name.split(".int", 1)[1]
+        out += [c + tail for c in _ISCE_COH]
+    return list(dict.fromkeys(c for c in out if c != name))
+
+
+def find_sibling_coherence(path: Path) -> Path | None:
+    """The coherence file beside ``path`` whose name is the interferogram's with the phase token swapped."""
+    for cand in _candidates(Path(path)):
+        full = Path(path).with_name(cand)
+        if full.is_file():
+            return full
+    return None
+
+
+def locate_coherence(ifg_path: Path, dates: tuple[date, date], search_dirs: list[Path]) -> Path | None:
+    """A sibling coherence file, else one with the same dates in its name (beside it or in ``search_dirs``).
+
+    Raises:
+        InputValidationError: several files match the dates (ambiguous).
+    """
+    from pges.readers.gamma import find_coherence
+
+    return find_sibling_coherence(ifg_path) or find_coherence(ifg_path, dates, search_dirs)
+
+
+def _gdal_last_band(path: Path) -> np.ndarray:
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    target = path.with_name(path.name + ".vrt") if path.with_name(path.name + ".vrt").is_file() else path
+    try:
+        with rasterio.open(target) as src:
+            return src.read(src.count).astype(np.float32)
+    except RasterioIOError as exc:
+        raise InputValidationError(f"{path.name}: unreadable coherence: {str(exc).splitlines()[0]}") from exc
+
+
+def read_coherence(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """Coherence (0..1, NaN = no data) from any supported coherence file, on a grid of ``shape``.
+
+    Raises:
+        InputValidationError: unreadable, wrong size, all NaN/zero, or values outside 0..1.
+    """
+    from pges.readers.gamma import read_gamma_float
+    from pges.readers.geotiff import read_geotiff_band
+    from pges.readers.roipac import read_roipac_cor, rsc_path
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputValidationError(f"{path.name}: coherence file does not exist ({path})")
+    low = path.name.lower()
+    if low.endswith((".tif", ".tiff")):
+        coh = read_geotiff_band(path)[0]
+    elif low.endswith((".grd", ".nc")):
+        from pges.readers.gmtsar import read_gmt_grid
+
+        coh = read_gmt_grid(path).data
+    elif rsc_path(path).is_file():
+        coh = read_roipac_cor(path, shape)
+    elif path.with_name(path.name + ".xml").is_file() or path.with_name(path.name + ".vrt").is_file():
+        coh = _gdal_last_band(path)
+    else:
+        coh = read_gamma_float(path, shape)
+    if coh.shape != tuple(shape):
+        raise InputValidationError(
+            f"{path.name}: {coh.shape[0]}x{coh.shape[1]} but the interferogram is {shape[0]}x{shape[1]}"
+        )
+    coh = coh.astype(np.float32)
+    coh[(coh == 0) | ~np.isfinite(coh)] = np.nan
+    finite = coh[np.isfinite(coh)]
+    if not finite.size:
+        raise InputValidationError(f"{path.name}: coherence is zero or NaN everywhere")
+    if finite.min() < 0 or finite.max() > 1.0001:
+        raise InputValidationError(
+            f"{path.name}: coherence ranges {finite.min():.3g}..{finite.max():.3g}, expected 0..1 "
+            "(wrong byte order or not a coherence file?)"
+        )
+    return coh

@@ -1,0 +1,144 @@
+"""What a file in an input folder is, so a whole folder can be given to ``ingest``.
+
+A processor's output folder holds interferograms beside coherence, DEMs, amplitudes, connected
+components, masks and header files. :func:`classify` says which, from (in this order) the file name, the
+band description of a GeoTIFF, and its values:
+
+* headers and side files (``.rsc``, ``.par``, ``.xml``, ``.vrt``, ``.PRM``, ``.txt``, images...) -> ``header``;
+* names with a coherence token (``*.cc``, ``*.cor``, ``*.coh``, ``*_cc.tif``, ``*coh*``, ``*corr*``) -> ``coherence``;
+* ``dem``, ``hgt``, ``height``, ``elevation`` -> ``dem``; ``conncomp`` -> ``conncomp``; ``amp``, ``mli``,
+  ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water`` -> ``other``;
+* a GeoTIFF band described as coherence/correlation/height/elevation/amplitude -> that kind;
+* in a folder only: a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence);
+* a GMTSAR ``x.grd`` beside its geocoded ``x_ll.grd`` -> ``radar`` (only the ``_ll`` grid is ingested);
+* files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``) ->
+  ``interferogram``; anything else -> ``other``.
+
+:func:`expand_inputs` turns folders into their interferograms and says what it left out; a file the user
+named explicitly that is not an interferogram is refused with the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from pges.errors import InputValidationError
+
+__all__ = ["classify", "expand_inputs"]
+
+logger = logging.getLogger(__name__)
+
+_HEADER_SUFFIXES = (".rsc", ".par", ".dem_par", ".diff_par", ".off", ".xml", ".vrt", ".prm", ".led", ".txt",
+                    ".json", ".md", ".png", ".jpg", ".jpeg", ".kml", ".kmz", ".hdr", ".ovr", ".aux", ".log",
+                    ".cfg", ".conf", ".yaml", ".yml", ".csv", ".npy", ".pdf", ".ps", ".cpt", ".zip")
+_IFG_SUFFIXES = (".unw", ".int", ".tif", ".tiff", ".grd", ".nc", ".h5", ".he5", ".flat", ".geo")
+_TOKENS = [
+    ("coherence", re.compile(r"(^|[._-])(cc|coh|cor|corr|coherence|correlation|phsig)([._-]|$)")),
+    ("conncomp", re.compile(r"conncomp|connect_?comp|(^|[._-])ccomp([._-]|$)")),
+    ("dem", re.compile(r"(^|[._-])(dem|hgt|height|elevation|elev|topo|topo_ra)([._-]|\d|$)")),
+    ("amplitude", re.compile(r"(^|[._-])(amp|amplitude|mli|pwr|intensity|mag|display_amp)([._-]|$)")),
+    ("other", re.compile(r"(^|[._-])(los|incidence|inc|lv_theta|lv_phi|mask|water|lat|lon|az|azimuth)([._-]|$)")),
+]
+_DESCRIPTIONS = {"coherence": "coherence", "correlation": "coherence", "height": "dem", "elevation": "dem",
+                 "dem": "dem", "amplitude": "amplitude", "connected components": "conncomp"}
+
+
+def _by_content(path: Path, use_values: bool) -> str | None:
+    """A GeoTIFF's kind from its band description, then (``use_values``) its data type and values."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as src:
+            desc = (src.descriptions[0] or "").strip().lower()
+            for key, kind in _DESCRIPTIONS.items():
+                if key in desc:
+                    return kind
+            if not use_values:
+                return None
+            if src.dtypes[0].startswith(("int", "uint")) and src.dtypes[0] not in ("int8", "uint8"):
+                return "dem"
+            if src.dtypes[0].startswith("float"):
+                data = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256))).astype(np.float64)
+                if src.nodata is not None:
+                    data[data == src.nodata] = np.nan
+                finite = data[np.isfinite(data) & (data != 0)]
+                if finite.size and finite.min() >= 0 and finite.max() <= 1.0:
+                    return "coherence"
+    except RasterioIOError:
+        return None  # the reader says what is wrong with it
+    return None
+
+
+def classify(path: Path, *, use_values: bool = True) -> str:
+    """``interferogram``, ``coherence``, ``dem``, ``amplitude``, ``conncomp``, ``radar``, ``header`` or ``other``.
+
+    ``use_values=False`` (for a file the user named) trusts the name and band description only: a small-valued
+    interferogram must not be taken for coherence.
+    """
+    path = Path(path)
+    low = path.name.lower()
+    if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
+        return "header"
+    stem = low
+    for kind, pattern in _TOKENS:
+        if pattern.search(stem):
+            return kind
+    if low.endswith((".dem", ".hgt")):
+        return "dem"
+    if low.endswith((".cc", ".cor", ".coh")):
+        return "coherence"
+    if low.endswith((".tif", ".tiff")):
+        by_content = _by_content(path, use_values)
+        if by_content is not None:
+            return by_content
+    if low.endswith(".grd") and path.with_name(path.name[:-4] + "_ll.grd").is_file():
+        return "radar"  # GMTSAR: the radar-coordinate twin of a geocoded *_ll.grd
+    if low.endswith(_IFG_SUFFIXES) or ".unw." in low or ".int." in low:
+        return "interferogram"
+    return "other"
+
+
+def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Files to ingest from files and folders, and what was left out (path, kind).
+
+    Raises:
+        InputValidationError: a file named explicitly is a coherence, DEM or other raster, not an interferogram;
+            a folder holds no interferogram.
+    """
+    files: list[Path] = []
+    left: list[tuple[Path, str]] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found = 0
+            here: list[tuple[Path, str]] = []
+            for child in sorted(p for p in path.iterdir() if p.is_file()):
+                kind = classify(child)
+                if kind == "interferogram":
+                    files.append(child)
+                    found += 1
+                else:
+                    here.append((child, kind))
+            if not found:
+                seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k in here).items()) or "no files"
+                raise InputValidationError(
+                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}); "
+                    "name the files to ingest"
+                )
+            left += here
+            continue
+        kind = classify(path, use_values=False) if path.is_file() else "interferogram"
+        if kind in ("coherence", "dem", "amplitude", "conncomp"):
+            hint = " (give it with --coherence)" if kind == "coherence" else ""
+            raise InputValidationError(f"{path.name}: looks like a {kind} raster, not an interferogram{hint}")
+        files.append(path)
+    if left:
+        counts = Counter(kind for _, kind in left)
+        logger.info("left out %d file(s): %s", len(left), ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return files, left

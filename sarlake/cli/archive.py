@@ -1,0 +1,117 @@
+"""``sarlake archive``: roll products to the DAAC archive, bring them back, see where deliveries stand."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import click
+
+from sarlake.cli.errors import ErrorHandlingGroup
+
+__all__ = ["archive"]
+
+_STEPS = ("select", "copy", "verify", "notify", "receive", "catalogue", "expire")
+
+
+@click.group(cls=ErrorHandlingGroup)
+def archive() -> None:
+    """Deliver old products to the DAAC archive (CNM) and cache them back on request."""
+
+
+@archive.command("roll")
+@click.option("--step", "steps", multiple=True, type=click.Choice(_STEPS),
+              help="Run only these steps (default: all, in order).")
+def roll(steps: tuple[str, ...]) -> None:
+    """Run the archive roll once: select, copy, verify, notify, receive, catalogue, expire."""
+    from lake.archive_roll import ROLL_STEPS, run_step
+
+    for step in [s for s in ROLL_STEPS if not steps or s in steps]:
+        r = run_step(step)
+        click.echo(f"{step:<10} moved {r.moved:>5}  failed {r.failed:>4}  notes {r.notes:>4}")
+
+
+@archive.command("restore")
+@click.argument("products", nargs=-1, required=True)
+@click.option("--ttl-days", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Days the products stay hot [default: SARLAKE_DAAC__CACHE_TTL_DAYS].")
+def restore(products: tuple[str, ...], ttl_days: float | None) -> None:
+    """Bring archived PRODUCTS back to the hot lake for a time to live."""
+    from lake.archive_cache import restore as do_restore
+
+    result = do_restore(list(products), timedelta(days=ttl_days) if ttl_days else None)
+    for pid in result.done:
+        click.echo(f"restored {pid}")
+    for pid, why in result.skipped.items():
+        click.echo(f"skipped {pid}: {why}", err=True)
+    if any("sha256" in why or "rror" in why for why in result.skipped.values()):
+        raise SystemExit(1)
+
+
+@archive.command("expire-cache")
+def expire_cache() -> None:
+    """Remove cached copies whose time to live has passed (the archive copy stays)."""
+    from lake.archive_cache import expire_cache as do_expire
+
+    result = do_expire()
+    click.echo(f"evicted {len(result.done)} cached product(s)")
+
+
+@archive.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def status(as_json: bool) -> None:
+    """Count transfers by their latest step; list failures with their reasons."""
+    from lake.archive_transfers import latest_transfers
+
+    transfers = latest_transfers()
+    counts: dict[str, int] = {}
+    for t in transfers.values():
+        counts[t.step] = counts.get(t.step, 0) + 1
+    failed = [{"transfer": t.transfer_id, "step": t.failed_step, "reason": t.reason, "error_code": t.error_code,
+               "next_attempt_at": t.next_attempt_at.isoformat() if t.next_attempt_at else None}
+              for t in transfers.values() if t.step == "failed"]
+    if as_json:
+        click.echo(json.dumps({"counts": counts, "failed": failed}, indent=2))
+        return
+    for step, n in sorted(counts.items()):
+        click.echo(f"{step:<14}{n:>6}")
+    for f in failed:
+        click.echo(f"failed {f['transfer']} at {f['step']}: {f['reason']}")
+
+
+@archive.command("simulate-daac")
+@click.option("--state", type=click.Path(file_okay=False), default=None,
+              help="Folder of the simulated DAAC's ledger [default: <home>/daac/simulator].")
+@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of deliveries refused with PROCESSING_ERROR.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the refusals.")
+def simulate_daac(state: str | None, fail_rate: float, seed: int) -> None:
+    """Answer the CNM-S messages in the outbox with CNM-R in the inbox, like a DAAC (folder transport)."""
+    from lake.settings import get_settings
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    settings = get_settings()
+    daac = SimulatedDaac(state or settings.home / "daac" / "simulator", settings, fail_rate=fail_rate, seed=seed)
+    answer = daac.serve_folder()
+    click.echo(f"answered {answer.success} SUCCESS, {answer.failure} FAILURE {answer.codes or ''}".rstrip())
+
+
+@archive.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--no-checksums", is_flag=True, help="Check sizes only (faster on a big archive).")
+def verify(as_json: bool, no_checksums: bool) -> None:
+    """Compare archived products, deliveries and the archive's files; exit 0 only when consistent."""
+    import dataclasses
+
+    from lake.archive_verify import verify_archive
+
+    findings = verify_archive(checksums=not no_checksums)
+    if as_json:
+        click.echo(json.dumps({"consistent": not findings,
+                               "findings": [dataclasses.asdict(f) for f in findings]}, indent=2))
+    else:
+        for f in findings:
+            click.echo(f"{f.kind:<28} {f.product_id or '-':<40} {f.path or ''}: {f.detail}")
+        click.echo("archive tier consistent" if not findings else f"{len(findings)} finding(s)")
+    if findings:
+        raise SystemExit(1)

@@ -1,0 +1,50 @@
+"""``sarlake lake ...``: checks of the lake as a whole (``verify``: catalogue against storage)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+__all__ = ["lake"]
+
+
+@click.group()
+def lake() -> None:
+    """Checks of the whole lake."""
+
+
+@lake.command()
+@click.option("--repair", "do_repair", is_flag=True,
+              help="Complete interrupted cataloguings and catalogue published products the catalogue lacks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--no-checksums", is_flag=True, help="Do not recompute the assets' sha256 (faster; files still checked).")
+def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
+    """Compare the catalogue with the hot products in storage; exit 0 only when they agree."""
+    from lake.settings import get_settings
+    from lake.verify import repair
+    from lake.verify import verify as run_verify
+
+    settings = get_settings()
+    repaired = None
+    if do_repair:
+        repaired = repair(settings, checksums=not no_checksums)
+        report = repaired.after
+    else:
+        report = run_verify(settings, checksums=not no_checksums)
+    if as_json:
+        doc = report.to_dict()
+        if repaired is not None:
+            doc["repaired"] = {"journal_completed": repaired.journal_completed, "catalogued": repaired.catalogued}
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        if repaired is not None:
+            click.echo(f"repaired: {repaired.journal_completed} interrupted cataloguing(s) completed, "
+                       f"{len(repaired.catalogued)} product(s) catalogued")
+        for f in report.findings:
+            click.echo(f"{f.kind:22s} {f.table:11s} {f.product_id or '-'}  {f.path or '-'}  {f.detail}")
+        checked = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.checked.items())
+        verdict = "consistent" if report.consistent else f"{len(report.findings)} finding(s): {report.counts()}"
+        click.echo(f"checked {checked}: {verdict}")
+    if not report.consistent:
+        raise click.exceptions.Exit(1)

@@ -1,0 +1,112 @@
+"""Write a streamed SQL result as an aligned table, CSV, JSON or Parquet, in bounded memory.
+
+A file given with ``--output`` is written to a temporary name beside it and renamed when complete, so an
+interrupted or failed query never leaves half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["TABLE_ROWS", "write_result"]
+
+#: rows ``--format table`` prints; the rest are counted.
+TABLE_ROWS = 200
+
+
+def write_result(query: str, fmt: str, output: Path | None, limit: int | None = None) -> int:
+    """Run ``query`` on a sealed lake connection and write its rows; return how many rows there were.
+
+    Args:
+        query: one read-only SQL statement.
+        fmt: ``table``, ``csv``, ``json`` or ``parquet`` (``parquet`` needs ``output``).
+        output: file to write; default standard output.
+        limit: at most this many rows.
+
+    Raises:
+        QueryError: refused or failed SQL; ``QueryInterrupted`` on Ctrl-C.
+    """
+    from lake.query import stream_sql
+
+    with stream_sql(query, limit=limit) as result, _target(output, binary=fmt == "parquet") as out:
+        if fmt == "parquet":
+            _parquet(result, out)
+        elif fmt == "csv":
+            _csv(result, out)
+        elif fmt == "json":
+            _json(result, out)
+        else:
+            _table(result, out)
+        return int(result.rows)
+
+
+@contextlib.contextmanager
+def _target(output: Path | None, binary: bool) -> Iterator[IO[Any]]:
+    if output is None:
+        yield sys.stdout.buffer if binary else sys.stdout
+        sys.stdout.flush()
+        return
+    tmp = output.with_name(f".{output.name}.partial-{os.getpid()}")
+    try:
+        with open(tmp, "wb" if binary else "w", newline="" if not binary else None) as handle:
+            yield handle
+        os.replace(tmp, output)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _parquet(result: Any, out: IO[bytes]) -> None:
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(out, result.schema) as writer:
+        for batch in result:
+            writer.write_batch(batch)
+
+
+def _csv(result: Any, out: IO[str]) -> None:
+    import pyarrow.csv as pacsv
+
+    buffer = io.BytesIO()
+    with pacsv.CSVWriter(buffer, result.schema) as writer:
+        for batch in result:
+            writer.write_batch(batch)
+            out.write(buffer.getvalue().decode())
+            buffer.seek(0)
+            buffer.truncate()
+    out.write(buffer.getvalue().decode())
+
+
+def _json(result: Any, out: IO[str]) -> None:
+    """A JSON array written row by row (every column, unique names)."""
+    out.write("[")
+    first = True
+    for batch in result:
+        for row in batch.to_pylist():
+            out.write(("\n " if first else ",\n ") + json.dumps(row, default=str))
+            first = False
+    out.write("\n]\n" if not first else "]\n")
+
+
+def _table(result: Any, out: IO[str]) -> None:
+    names = list(result.schema.names)
+    shown: list[list[str]] = []
+    for batch in result:
+        if len(shown) < TABLE_ROWS:
+            for row in batch.slice(0, TABLE_ROWS - len(shown)).to_pylist():
+                shown.append(["" if v is None else str(v) for v in row.values()])
+    widths = [max([len(n)] + [len(r[i]) for r in shown]) for i, n in enumerate(names)]
+    lines = ["  ".join(n.ljust(w) for n, w in zip(names, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)).rstrip() for r in shown]
+    total = result.rows
+    more = (f" (first {TABLE_ROWS} shown; use --limit, or --format parquet --output FILE for all)"
+            if total > TABLE_ROWS else "")
+    lines.append(f"({total} row{'s' if total != 1 else ''}{more})")
+    out.write("\n".join(lines) + "\n")

@@ -1,0 +1,36 @@
+"""``sarlake sql-setup``: the SQL that makes any DuckDB client (CLI, notebook, BI tool) see the lake."""
+
+from __future__ import annotations
+
+import click
+
+__all__ = ["sql_setup"]
+
+
+@click.command("sql-setup")
+def sql_setup() -> None:
+    """Print SQL that loads the extensions and creates a view per lake table in a plain DuckDB session.
+
+    Pipe it into the DuckDB CLI (`sarlake sql-setup > lake.sql; duckdb -init lake.sql`) or run it in a notebook.
+    The views point at the tables' current Iceberg snapshots: run it again to see later commits.
+    """
+    from lake.catalog import get_catalog
+    from lake.query import _lake_tables, extension_path
+    from lake.settings import get_settings, is_remote
+
+    settings = get_settings()
+    click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots")
+    names = ["avro", "iceberg"] + (["httpfs"] if is_remote(settings.warehouse) else [])
+    for name in names:
+        click.echo(f"LOAD '{extension_path(name)}';")
+    if is_remote(settings.warehouse):
+        click.echo("-- S3: CREATE SECRET (TYPE s3, PROVIDER credential_chain, ...) for the warehouse bucket first")
+    catalog = get_catalog(settings)
+    for table in _lake_tables(settings):
+        location = catalog.load_table((settings.namespace, table)).metadata_location.removeprefix("file://")
+        quoted = location.replace("'", "''")
+        click.echo(f"CREATE OR REPLACE VIEW \"{table}\" AS SELECT * FROM iceberg_scan('{quoted}');")
+    from pathlib import Path
+
+    if Path(settings.catalogue_db).is_file():
+        click.echo(f"ATTACH '{settings.catalogue_db}' AS catalogue (READ_ONLY);  -- dbt marts: catalogue.marts.*")

@@ -1,0 +1,57 @@
+"""``sarlake unwrap``: unwrap wrapped interferograms formed elsewhere and catalogue them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
+WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+
+__all__ = ["unwrap"]
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--coherence", type=click.Path(exists=True, dir_okay=False),
+              help="Coherence of the (single) interferogram (default: found beside it by name or date).")
+@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
+              help="Folder to search for coherence files by date; repeatable.")
+@click.option("--looks", nargs=2, type=click.IntRange(1, 64), metavar="AZ RG", default=(1, 1), show_default=True,
+              help="Looks (rows, columns) averaged before unwrapping: N = AZ x RG looks cut the phase noise about "
+                   "as 1/sqrt(N) and the run time about N times, and make the grid N times coarser.")
+@click.option("--method", type=click.Choice(["snaphu", "quality"]), default="snaphu", show_default=True,
+              help="Unwrapper: SNAPHU (statistical cost) or quality-guided path following (faster, less robust).")
+@click.option("--filter-strength", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Goldstein filter strength after multilooking (0 = off).")
+@click.option("--min-coherence", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+              help="Pixels below this coherence are not unwrapped.")
+@click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
+@click.option("--wavelength", "wavelength_m", type=WAVELENGTH, help="Radar wavelength, m (if the metadata lacks it).")
+@click.option("--aoi", help="AOI the products belong to (must exist).")
+@click.option("--mission", help="Platform, e.g. sentinel-1a.")
+@click.option("--track", type=int, help="Relative orbit / track number.")
+@click.option("--orbit-state", type=click.Choice(["ascending", "descending"]), help="Pass direction.")
+@click.option("--replace", "overwrite", is_flag=True, help="Redo a product already published.")
+@click.option("--output-dir", help="Where the products go. Default: <products_root>/L2_IFG/<aoi or 'unwrapped'>.")
+def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_strength: float,
+           reference: tuple[float, float] | None, output_dir: str | None, aoi: str | None, **options: Any) -> None:
+    """Unwrap wrapped interferograms (GeoTIFF complex, ROI_PAC/ISCE2 .int, GMTSAR phase*_ll.grd) into L2_IFG.
+
+    Writes the interferogram PGE's product layout (unwrapped phase, connected components, coherence, LOS,
+    browse, met.json) and catalogues it; the unwrapped share is the share of pixels in connected components.
+    """
+    from sarlake.workflows.unwrap import unwrap_and_catalogue
+
+    params: dict[str, Any] = {k: v for k, v in options.items() if v not in (None, (), False)}
+    if "coherence_dirs" in params:
+        params["coherence_dirs"] = list(params["coherence_dirs"])
+    params |= {"looks_azimuth": looks[0], "looks_range": looks[1], "unwrap": {"method": method},
+               "filter": {"strength": filter_strength}}
+    if reference:
+        params["reference"] = {"method": "latlon", "lat": reference[0], "lon": reference[1]}
+    target, ids, products = unwrap_and_catalogue(list(paths), output_dir, aoi, **params)
+    for product_id in ids:
+        click.echo(product_id)
+    click.echo(f"catalogued {len(ids)} unwrapped product(s) under {target}", err=True)

@@ -1,0 +1,108 @@
+"""PGE versions: the ``pge_versions`` registry, and which version (and image) a run asks for.
+
+Every version that production ran is registered with its code version, its container image (tag or
+digest) and a date, so any current or prior version can be run again (in a pod from its image). Product
+ids end in ``-v{version}``, so products of two versions coexist in the lake; ``latest_products_sql`` picks
+the newest version of each.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
+
+
+def installed_version() -> str:
+    """Version of the PGEs installed here (what a local subprocess runs)."""
+    from pges import __version__
+
+    return __version__
+
+
+def _key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def register(pge: str, version: str | None = None, *, image: str | None = None, code_version: str | None = None,
+             description: str | None = None, settings: Any = None) -> dict[str, Any]:
+    """Register (insert or update) a PGE version; the installed one when ``version`` is None.
+
+    Raises:
+        ValueError: unknown PGE or a version that is not ``MAJOR.MINOR.PATCH``.
+    """
+    from lake.settings import get_settings
+    from lake.write import upsert
+    from pges.registry import PGES
+
+    settings = settings or get_settings()
+    if pge not in PGES:
+        raise ValueError(f"unknown PGE {pge!r}; PGEs: {', '.join(PGES)}")
+    version = version or installed_version()
+    if not _SEMVER.match(version):
+        raise ValueError(f"version {version!r} of {pge} is not MAJOR.MINOR.PATCH (e.g. 0.1.0)")
+    row = {"pge_name": pge, "version": version, "code_version": code_version or version,
+           "image": image or settings.k8s.image, "released": datetime.now(UTC).date(), "description": description}
+    upsert("pge_versions", [row], settings)
+    return row
+
+
+def registered(pge: str, settings: Any = None) -> list[dict[str, Any]]:
+    """Registered versions of ``pge``, oldest first."""
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import load_table
+    from lake.settings import get_settings
+
+    table = load_table("pge_versions", settings or get_settings())
+    rows = table.scan(row_filter=EqualTo("pge_name", pge)).to_arrow().to_pylist()  # type: ignore[call-arg,arg-type,misc]
+    return sorted(rows, key=lambda r: _key(r["version"]))
+
+
+def resolve(pge: str, requested: str, *, runner: str, settings: Any = None) -> dict[str, Any]:
+    """The version (and image) a run of ``pge`` uses.
+
+    Args:
+        pge: PGE name.
+        requested: ``""``/``"latest"`` or a version.
+        runner: ``local`` (only the installed version can run) or ``kubernetes`` (any registered image).
+        settings: the lake settings.
+
+    Returns:
+        ``{"version", "image"}``.
+
+    Raises:
+        ValueError: an unknown version, or a prior version asked of the local runner.
+    """
+    installed = installed_version()
+    versions = {r["version"]: r for r in registered(pge, settings)}
+    if requested in ("", "latest"):
+        if runner == "local" or not versions:
+            return {"version": installed, "image": None}
+        newest = max(versions, key=_key)
+        return {"version": newest, "image": versions[newest]["image"]}
+    if requested not in versions and requested != installed:
+        known = ", ".join(sorted({*versions, installed}, key=_key))
+        raise ValueError(f"unknown version {requested!r} of PGE {pge}; registered: {known} (or 'latest')")
+    if runner == "local" and requested != installed:
+        raise ValueError(
+            f"version {requested} of {pge} runs from its image {versions[requested]['image']}; the local runner has "
+            f"only {installed} installed: set SARLAKE_RUNNER=kubernetes to run a prior version"
+        )
+    image = versions[requested]["image"] if requested in versions else None
+    return {"version": requested, "image": image}
+
+
+def latest_products_sql(where: str = "TRUE") -> str:
+    """SQL over the ``products`` view that keeps, per product, only its newest version (ids end in -v{version})."""
+    return (
+        "SELECT * FROM products WHERE " + where + " QUALIFY row_number() OVER ("
+        "PARTITION BY regexp_replace(product_id, '-v[0-9_]+$', '') "
+        "ORDER BY list_transform(string_split(replace(version, '_', '.'), '.'), x -> TRY_CAST(x AS INTEGER)) DESC"
+        ") = 1"
+    )

@@ -1,0 +1,77 @@
+"""Task bodies of the ``archive_roll`` and ``maintenance`` DAGs (thin: the work is in ``lake``).
+
+Where Airflow talks to AWS (the ``sns_sqs`` CNM transport), the SNS and SQS clients come from the Amazon
+provider's hooks on the connection ``SARLAKE_DAAC__AWS_CONN_ID``, so credentials live in Airflow's
+connection store; elsewhere the lake's own transport is used (the folder outbox/inbox by default).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any
+
+__all__ = ["compact_tables", "expire_cache", "maintain_tables", "roll_step", "simulated_daac", "transport"]
+
+logger = logging.getLogger(__name__)
+
+
+def transport() -> Any:
+    """The CNM transport for a task: SNS/SQS through the Amazon provider's hooks, or the lake's default."""
+    from lake.cnm_transport import SnsSqsTransport, get_transport
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    daac = settings.daac
+    if daac.transport != "sns_sqs":
+        return get_transport(settings)
+    from airflow.providers.amazon.aws.hooks.sns import SnsHook
+    from airflow.providers.amazon.aws.hooks.sqs import SqsHook
+
+    return SnsSqsTransport(daac.sns_topic_arn, daac.sqs_queue_url, SnsHook(aws_conn_id=daac.aws_conn_id).get_conn(),
+                           SqsHook(aws_conn_id=daac.aws_conn_id).get_conn())
+
+
+def roll_step(step: str) -> dict[str, int]:
+    """Run one roll step; fails the task (so Airflow retries with back-off) only on an unexpected error."""
+    from lake.archive_roll import run_step
+
+    report = run_step(step, transport=transport() if step in ("notify", "receive") else None)
+    logger.info("archive roll %s: %s", step, report)
+    return dataclasses.asdict(report)
+
+
+def simulated_daac(enabled: bool, fail_rate: float) -> dict[str, Any]:
+    """Answer the outbox like a DAAC (demo and tests; off in production)."""
+    if not enabled:
+        return {"skipped": True}
+    from lake.settings import get_settings
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    settings = get_settings()
+    answer = SimulatedDaac(settings.home / "daac" / "simulator", settings, fail_rate=fail_rate).serve_folder()
+    return dataclasses.asdict(answer)
+
+
+def expire_cache() -> list[str]:
+    """Evict cached products whose time to live has passed."""
+    from lake.archive_cache import expire_cache as _expire
+
+    return _expire().done
+
+
+def maintain_tables(older_than_days: float, retain_last: int) -> list[dict[str, Any]]:
+    """Expire snapshots and delete orphan files of every lake table."""
+    from datetime import timedelta
+
+    from lake.maintenance import maintain
+
+    return [dataclasses.asdict(r) for r in maintain(older_than=timedelta(days=older_than_days),
+                                                    retain_last=retain_last)]
+
+
+def compact_tables(small_mb: float, min_files: int) -> list[dict[str, Any]]:
+    """Merge the small files of every lake table's partitions."""
+    from lake.compaction import compact
+
+    return [dataclasses.asdict(r) for r in compact(small_bytes=int(small_mb * 1024 * 1024), min_files=min_files)]

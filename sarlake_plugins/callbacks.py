@@ -1,0 +1,64 @@
+"""DAG-level callbacks: a failed run is recorded in the lake's ``pge_runs`` table, where an operator looks.
+
+``sarlake sql "SELECT * FROM pge_runs ORDER BY finished_at DESC"`` lists them with the failed tasks and
+the reason; urgent-response events whose work was pending in a failed run are marked ``failed`` (a later
+revision of the event retries them).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def failed_run_row(context: dict[str, Any]) -> dict[str, Any]:
+    """The ``pge_runs`` row of a failed run, from a DAG callback's context."""
+    dag_run = context.get("dag_run")
+    dag = context.get("dag")
+    failed: list[str] = []
+    first_error = None
+    get_tis = getattr(dag_run, "get_task_instances", None)
+    if callable(get_tis):
+        try:
+            for ti in get_tis(state=["failed", "upstream_failed"]):
+                if str(getattr(ti, "state", "")) .endswith("failed") and not str(ti.state).startswith("upstream"):
+                    index = getattr(ti, "map_index", -1)
+                    failed.append(ti.task_id if index is None or index < 0 else f"{ti.task_id}[{index}]")
+        except Exception as exc:  # the callback must never fail on bookkeeping
+            log.warning("Cannot list the failed tasks of %s: %s", getattr(dag_run, "run_id", "?"), exc)
+    exc = context.get("exception")
+    if exc is not None:
+        first_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    logical = getattr(dag_run, "logical_date", None)
+    return {
+        "dag_id": getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None) or "unknown",
+        "run_id": str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown"),
+        "state": "failed",
+        "failed_tasks": sorted(failed),
+        "reason": context.get("reason") or first_error,
+        "conf": json.dumps(dict(getattr(dag_run, "conf", None) or {}), sort_keys=True, default=str),
+        "requester": getattr(dag_run, "triggering_user_name", None),
+        "logical_date": logical,
+        "finished_at": datetime.now(UTC),
+    }
+
+
+def record_failed_run(context: dict[str, Any]) -> None:
+    """DAG ``on_failure_callback``: upsert the run into ``pge_runs``; mark its pending events failed."""
+    try:
+        from lake.write import upsert
+
+        row = failed_run_row(context)
+        upsert("pge_runs", [row])
+        log.error("Run %s of %s failed (%s); recorded in pge_runs", row["run_id"], row["dag_id"],
+                  ", ".join(row["failed_tasks"]) or row["reason"])
+        if row["dag_id"] == "urgent_response":
+            from sarlake.workflows.urgent import fail_pending
+
+            fail_pending(row["run_id"])
+    except Exception as exc:  # never let bookkeeping hide the failure itself
+        log.exception("Could not record the failed run: %s", exc)

@@ -1,0 +1,63 @@
+"""`sarlake timeseries` with the science flags: GNSS geometry from flags, reruns that do not overwrite."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+DATA = Path(__file__).parent / "data"
+SYD = DATA / "envisat_sydney_roipac"
+LHAS = str(DATA / "gnss" / "LHAS.tenv3")
+
+
+def _cli(*args):
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def _sql(query: str) -> list[dict]:
+    return json.loads(_cli("sql", query, "--format", "json").output)
+
+
+def test_timeseries_flags_gnss_and_reruns(settings):
+    unw = sorted((SYD / "roipac_unw").glob("*.unw"))
+    assert _cli("init").exit_code == 0
+    assert _cli("ingest", *map(str, unw), "--coherence-dir", str(SYD / "gamma_coherence"), "--aoi", "sydney",
+                "--mission", "envisat").exit_code == 0
+    no_geometry = _cli("timeseries", "sydney", "--gnss", LHAS)
+    assert no_geometry.exit_code == 2 and "--incidence" in no_geometry.output  # ingested ROI_PAC has no incidence
+    off_grid = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
+                    "--gnss-reference", "LHAS")
+    assert off_grid.exit_code == 2 and "LHAS" in off_grid.output
+    ok = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
+              "--stratified", "--dem", str(SYD / "roipac_test_trimmed.tif"))
+    assert ok.exit_code == 0, ok.output
+    other = _cli("timeseries", "sydney", "--min-temporal-coherence", "0.5")
+    assert other.exit_code == 0, other.output
+    rows = _sql("SELECT product_id, product_type, met_uri FROM products WHERE product_type LIKE 'L3%' "
+                "ORDER BY product_id")
+    assert sorted(r["product_type"] for r in rows) == ["L3_COH", "L3_COH", "L3_TS", "L3_TS"]  # both runs kept
+    ts = [json.loads(Path(r["met_uri"]).read_text())["properties"] for r in rows if r["product_type"] == "L3_TS"]
+    gnss = next(p for p in ts if p["sarlake:gnss_comparison"])["sarlake:gnss_comparison"]
+    assert gnss[0]["station"] == "LHAS" and gnss[0]["status"] == "outside the interferogram grid"
+    assert {p["sarlake:masking"]["min_temporal_coherence"] for p in ts} == {0.7, 0.5}
+
+
+def test_pge_run_timeseries_catalogues_its_products(settings, tmp_path):
+    import yaml
+
+    unw = sorted((SYD / "roipac_unw").glob("*.unw"))[:6]
+    assert _cli("init").exit_code == 0
+    assert _cli("ingest", *map(str, unw), "--aoi", "sydney").exit_code == 0
+    mets = [r["met_uri"] for r in _sql("SELECT met_uri FROM products WHERE product_type = 'L2_IFG'")]
+    rc = tmp_path / "rc.yaml"
+    rc.write_text(yaml.safe_dump({"pge": "timeseries", "inputs": mets, "output_dir": str(tmp_path / "out"),
+                                  "parameters": {"aoi": "sydney"}}))
+    result = _cli("pge", "run", "timeseries", "--run-config", str(rc))
+    assert result.exit_code == 0, result.output
+    rows = _sql("SELECT product_id FROM products WHERE product_type = 'L3_TS'")
+    assert [r["product_id"] for r in rows] == [result.output.strip().splitlines()[-1]]
+    assert _sql("SELECT count(*) AS n FROM provenance WHERE product_id LIKE 'L3-TS-%'")[0]["n"] == 1

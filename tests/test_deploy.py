@@ -1,0 +1,72 @@
+"""Deployment files, validated without a Docker engine or a cluster: Dockerfiles and Helm values parsed and checked."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "deploy"
+
+
+def _instructions(path: Path) -> list[tuple[str, str]]:
+    text = re.sub(r"\\\n", " ", path.read_text())
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            word, _, rest = line.partition(" ")
+            out.append((word.upper(), rest.strip()))
+    return out
+
+
+def test_pge_image_is_pinned_non_root_from_the_lock_with_the_pge_entry_point():
+    steps = _instructions(DEPLOY / "pge.Dockerfile")
+    bases = [rest.split()[0] for word, rest in steps if word == "FROM"]
+    assert bases and all(re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", b) for b in bases)
+    copies = " ".join(rest for word, rest in steps if word == "COPY")
+    assert "uv.lock" in copies and "pges/" in copies
+    runs = " ".join(rest for word, rest in steps if word == "RUN")
+    assert "uv sync --frozen --no-dev" in runs, "dependencies must come from uv.lock as locked"
+    user = [rest for word, rest in steps if word == "USER"][-1]
+    assert user.split(":")[0].isdigit() and user.split(":")[0] != "0"
+    assert [rest for word, rest in steps if word == "ENTRYPOINT"][-1] == '["python", "-m", "pges"]'
+    # the pod operator's command is the image's entry point
+    from sarlake_plugins.pge import pge_command
+
+    assert pge_command("simulate", result_file="r")[:3] == ["python", "-m", "pges"]
+
+
+def test_airflow_image_matches_the_locked_airflow_and_bakes_in_dags_and_plugins():
+    steps = _instructions(DEPLOY / "airflow.Dockerfile")
+    base = [rest for word, rest in steps if word == "FROM"][0]
+    lock = (ROOT / "uv.lock").read_text()
+    locked = re.search(r'name = "apache-airflow"\nversion = "([^"]+)"', lock).group(1)
+    assert base == f"apache/airflow:{locked}-python3.11"
+    copies = " ".join(rest for word, rest in steps if word == "COPY")
+    assert "dags/ /opt/airflow/dags/" in copies and "plugins/ /opt/airflow/plugins/" in copies
+    assert "uv.lock" in copies and "--frozen" in " ".join(rest for word, rest in steps if word == "RUN")
+    assert [rest for word, rest in steps if word == "USER"][-1] == "airflow"
+
+
+def test_helm_values_for_the_official_chart():
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    lock = (ROOT / "uv.lock").read_text()
+    assert values["airflowVersion"] == re.search(r'name = "apache-airflow"\nversion = "([^"]+)"', lock).group(1)
+    assert values["executor"] == "KubernetesExecutor"
+    assert values["postgresql"]["enabled"] is False and values["redis"]["enabled"] is False
+    assert values["data"]["metadataSecretName"] and values["fernetKeySecretName"] and values["jwtSecretName"]
+    assert values["triggerer"]["enabled"] is True, "the earthquake feed watcher runs in the triggerer"
+    env = {e["name"]: e["value"] for e in values["env"]}
+    from lake.settings import Settings
+
+    settings = Settings(home="/tmp/x", **{k.removeprefix("SARLAKE_").lower(): v for k, v in env.items()
+                                           if k.startswith("SARLAKE_") and "__" not in k})
+    assert settings.runner == "kubernetes" and settings.products_root.startswith("s3://")
+    # no credential in the values: secrets are referenced by name only
+    text = (DEPLOY / "helm" / "values.yaml").read_text()
+    assert not re.search(r"(?i)(password|secret_access_key|access_key_id|fernetKey|apiSecretKey|jwtSecret)\s*:\s*\S",
+                         re.sub(r"(?m)^\s*#.*$", "", text).replace("SecretName:", "SecretName_ref:"))
+    assert "secretRef" in values["extraEnvFrom"]

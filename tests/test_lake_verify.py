@@ -1,0 +1,191 @@
+"""lake.verify: catalogue vs storage; lake.journal: a killed cataloguer never leaves a product without provenance."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture
+def lake(settings):
+    from lake.catalog import init_lake
+
+    init_lake(settings)
+    return settings
+
+
+def publish(settings, pid: str, run_id: str = "run-1", start: str = "2024-01-03T05:00:00Z") -> str:
+    """A product folder as a PGE publishes it: one asset file and a met.json with its sha256."""
+    folder = Path(settings.products_root) / "etna" / pid
+    folder.mkdir(parents=True)
+    payload = f"phase of {pid}".encode()
+    (folder / "unw.tif").write_bytes(payload)
+    doc = {
+        "type": "Feature", "stac_version": "1.0.0", "id": pid,
+        "geometry": {"type": "Polygon", "coordinates": [[[14.3, 40.7], [14.6, 40.7], [14.6, 40.9], [14.3, 40.7]]]},
+        "bbox": [14.3, 40.7, 14.6, 40.9],
+        "properties": {"start_datetime": start, "end_datetime": start, "sarlake:product_type": "L2_IFG",
+                       "sat:relative_orbit": 44},
+        "assets": {"unwrapped_phase": {"href": "unw.tif", "type": "image/tiff", "roles": ["data"],
+                                       "sarlake:sha256": hashlib.sha256(payload).hexdigest()}},
+        "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": run_id,
+                       "started_at": start},
+    }
+    met = folder / f"{pid}.met.json"
+    met.write_text(json.dumps(doc))
+    return str(met)
+
+
+def test_a_catalogued_lake_is_consistent(lake) -> None:
+    from lake.catalogue import catalogue_products
+    from lake.verify import verify
+
+    catalogue_products([publish(lake, f"P{i}") for i in range(3)], None, lake)
+    report = verify(lake)
+    assert report.consistent, report.findings
+    assert report.checked["hot_products"] == 3 and report.checked["asset_files"] == 3
+
+
+def test_verify_finds_each_kind_and_repair_fixes_what_it_can(lake) -> None:
+    from lake.catalogue import catalogue_products
+    from lake.verify import repair, verify
+    from lake.write import upsert
+
+    uris = [publish(lake, f"P{i}") for i in range(4)]
+    catalogue_products(uris[:3], None, lake)
+    Path(uris[0]).with_name("unw.tif").unlink()  # missing asset
+    Path(uris[1]).with_name("unw.tif").write_bytes(b"tampered")  # checksum mismatch
+    # uris[3] is published but never catalogued
+    upsert("products", [{"product_id": "NOPROV", "product_type": "L2_IFG", "run_id": "r9",
+                         "start_time": "2024-01-01T00:00:00Z"}], lake)
+    found = {(f.kind, f.product_id) for f in verify(lake).findings}
+    assert found == {("missing_file", "P0"), ("checksum_mismatch", "P1"), ("uncatalogued_product", "P3"),
+                     ("missing_provenance", "NOPROV")}
+    result = repair(lake)
+    assert result.catalogued == ["P3"]
+    assert {(f.kind, f.product_id) for f in result.after.findings} == found - {("uncatalogued_product", "P3")}
+    assert json.loads(json.dumps(result.after.to_dict()))["consistent"] is False
+
+
+def test_a_pending_record_is_completed_without_reverting_later_writes(lake) -> None:
+    from lake import journal
+    from lake.catalog import load_table
+    from lake.catalogue import product_rows
+    from lake.verify import repair, verify
+
+    docs = {pid: json.loads(Path(publish(lake, pid)).read_text()) for pid in ("A", "B")}
+    rows = {pid: product_rows(f"/x/{pid}.met.json", doc) for pid, doc in docs.items()}
+    # a cataloguer wrote its record and the provenance of A and B, then died
+    record = journal.begin({"provenance": [rows["A"][1], rows["B"][1]], "products": [rows["A"][0], rows["B"][0]]},
+                           lake)
+    from lake.write import upsert
+
+    upsert("provenance", [rows["A"][1], rows["B"][1]], lake)
+    # a later cataloguing of B (another coherence) finished
+    upsert("products", [{**rows["B"][0], "coherence_mean": 0.42}], lake)
+    assert {f.kind for f in verify(lake, checksums=False).findings} >= {"pending_journal"}
+    repair(lake, catalogue_uncatalogued=False)
+    products = {r["product_id"]: r for r in load_table("products", lake).scan().to_arrow().to_pylist()}
+    assert sorted(products) == ["A", "B"]
+    assert products["B"]["coherence_mean"] == 0.42  # not reverted by the older record
+    assert journal.pending(lake) == [] and record.uri not in [r.uri for r in journal.pending(lake)]
+
+
+CATALOGUER = """
+import json, sys
+import lake.catalogue as cat
+from lake.catalogue import catalogue_products
+
+def say(msg):
+    sys.stdout.write(msg + "\\n"); sys.stdout.flush()
+
+upsert, begin = cat.upsert, cat.journal.begin
+def traced_upsert(table, rows, settings=None):
+    say(f"before {table}")
+    result = upsert(table, rows, settings)
+    say(f"after {table}")
+    return result
+def traced_begin(rows, settings):
+    record = begin(rows, settings)
+    say("journal")
+    return record
+cat.upsert, cat.journal.begin = traced_upsert, traced_begin
+uris = json.loads(sys.argv[1])
+for i in range(0, len(uris), 2):
+    catalogue_products(uris[i:i + 2], {"task_id": "catalogue"})
+    say("done")
+"""
+
+MARKERS = ("journal", "before provenance", "after provenance", "before products", "after products", "done")
+
+
+def _provenance_gaps(settings) -> set[str]:
+    from lake.catalog import load_table
+
+    products = load_table("products", settings).scan(selected_fields=("product_id", "run_id")).to_arrow().to_pylist()
+    prov = load_table("provenance", settings).scan(selected_fields=("product_id", "run_id")).to_arrow().to_pylist()
+    runs = {(r["product_id"], r["run_id"]) for r in prov}
+    return {p["product_id"] for p in products if (p["product_id"], p["run_id"]) not in runs}
+
+
+@pytest.mark.slow
+def test_killing_the_cataloguer_never_leaves_a_product_without_provenance(lake) -> None:
+    from lake import journal
+    from lake.verify import repair
+
+    rng = random.Random(14)
+    kills, interrupted = 12, 0
+    all_ids: list[str] = []
+    for k in range(kills):
+        ids = [f"K{k:02d}-{i}" for i in range(4)]
+        all_ids += ids
+        uris = [publish(lake, pid, run_id=f"run-{k}") for pid in ids]
+        marker, batch = rng.choice(MARKERS[:-1]), rng.randrange(2)
+        proc = subprocess.Popen([sys.executable, "-c", CATALOGUER, json.dumps(uris)], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+        seen = 0
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.strip() == marker:
+                seen += 1
+                if seen == batch + 1:
+                    time.sleep(rng.uniform(0, 0.03))
+                    proc.send_signal(signal.SIGKILL)
+                    break
+        proc.wait(timeout=120)
+        assert proc.returncode == -signal.SIGKILL, proc.stderr.read() if proc.stderr else ""
+        # at every instant: no product without its provenance (provenance is committed first)
+        assert _provenance_gaps(lake) == set(), f"kill {k} at {marker!r}"
+        interrupted = len(journal.pending(lake))
+    result = repair(lake)
+    assert result.journal_completed == interrupted
+    assert result.after.consistent, result.after.findings
+    assert _provenance_gaps(lake) == set()
+    from lake.catalog import load_table
+
+    catalogued = load_table("products", lake).scan(selected_fields=("product_id",)).to_arrow().column(0).to_pylist()
+    assert sorted(catalogued) == sorted(all_ids)  # repair catalogued what the kills left published only
+    assert interrupted >= 3, "too few kills landed inside a cataloguing to test anything"
+
+
+def test_journal_records_older_than_a_finished_run_of_the_same_products_are_dropped(lake) -> None:
+    from lake import journal
+    from lake.catalogue import catalogue_products
+
+    uri = publish(lake, "P1")
+    stale = journal.begin({"products": [{"product_id": "P1"}], "provenance": [{"product_id": "P1",
+                                                                               "run_id": "run-1"}]}, lake)
+    assert [r.uri for r in journal.pending(lake)] == [stale.uri]
+    catalogue_products([uri], None, lake)
+    assert journal.pending(lake) == []
+    assert stale.created_at < datetime.now(UTC) + timedelta(seconds=1)

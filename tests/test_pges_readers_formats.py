@@ -1,0 +1,340 @@
+"""The ISCE2, GMTSAR and MintPy readers and the wavelength conventions, on files written in each tool's layout.
+
+Each fixture is written independently of the readers (h5py for MintPy's HDF5, the netCDF4 library for GMT
+grids, raw bytes + a hand-written ``<imageFile>`` XML for ISCE2) and the values read are compared with the
+arrays written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import h5py
+import netCDF4
+import numpy as np
+import pytest
+import rasterio
+from rasterio.transform import from_origin
+
+from pges.errors import InputValidationError
+from pges.readers import SUPPORTED, read_interferogram, read_interferograms
+
+RNG = np.random.default_rng(7)
+
+
+# ------------------------------------------------------------------------------------------------ MintPy
+def _mintpy(path: Path, *, geocoded: bool = True, wavelength: str | None = "0.05546576") -> dict:
+    n, rows, cols = 3, 6, 8
+    unw = RNG.normal(0, 5, (n, rows, cols)).astype(np.float32)
+    unw[:, 0, 0] = 0  # MintPy's no data
+    coh = RNG.uniform(0.2, 1.0, (n, rows, cols)).astype(np.float32)
+    cc = RNG.integers(0, 3, (n, rows, cols)).astype(np.int16)
+    dates = np.array([[b"20200101", b"20200113"], [b"20200113", b"20200125"], [b"20200101", b"20200125"]])
+    with h5py.File(path, "w") as f:
+        f.create_dataset("unwrapPhase", data=unw)
+        f.create_dataset("coherence", data=coh)
+        f.create_dataset("connectComponent", data=cc)
+        f.create_dataset("date", data=dates)
+        f.create_dataset("bperp", data=np.array([10.0, -20.0, -10.0], np.float32))
+        f.create_dataset("dropIfgram", data=np.array([True, False, True]))
+        attrs = {"FILE_TYPE": "ifgramStack", "LENGTH": str(rows), "WIDTH": str(cols), "UNIT": "radian"}
+        if wavelength:
+            attrs["WAVELENGTH"] = wavelength
+        if geocoded:
+            attrs |= {"X_FIRST": "-118.0", "Y_FIRST": "34.0", "X_STEP": "0.001", "Y_STEP": "-0.001",
+                      "X_UNIT": "degrees", "Y_UNIT": "degrees"}
+        for k, v in attrs.items():
+            f.attrs[k] = v
+    return {"unw": unw, "coh": coh, "cc": cc}
+
+
+def test_mintpy_stack_pairs_values_and_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "ifgramStack.h5"
+    truth = _mintpy(path)
+    ifgs = read_interferograms(path)
+    assert [(i.secondary_date, i.reference_date) for i in ifgs] == [
+        (date(2020, 1, 1), date(2020, 1, 13)), (date(2020, 1, 1), date(2020, 1, 25))]  # pair 1 is dropped
+    for ifg, k in zip(ifgs, (0, 2), strict=True):
+        assert ifg.source_format == "mintpy" and ifg.wavelength_m == pytest.approx(0.05546576)
+        np.testing.assert_array_equal(ifg.unwrapped_phase[1:], truth["unw"][k][1:])
+        assert np.isnan(ifg.unwrapped_phase[0, 0]) and ifg.nodata_mask[0, 0]
+        np.testing.assert_array_equal(ifg.coherence, truth["coh"][k])
+        np.testing.assert_array_equal(ifg.connected_components, truth["cc"][k])
+        assert ifg.bbox == pytest.approx((-118.0, 34.0 - 6 * 0.001, -118.0 + 8 * 0.001, 34.0))
+
+
+def test_mintpy_radar_coordinates_and_missing_wavelength_are_refused(tmp_path: Path) -> None:
+    _mintpy(tmp_path / "radar.h5", geocoded=False)
+    with pytest.raises(InputValidationError, match="radar coordinates"):
+        read_interferograms(tmp_path / "radar.h5")
+    _mintpy(tmp_path / "nowl.h5", wavelength=None)
+    with pytest.raises(InputValidationError, match=r"nowl.h5: no radar wavelength.*--wavelength"):
+        read_interferograms(tmp_path / "nowl.h5")
+    assert read_interferograms(tmp_path / "nowl.h5", wavelength_m=0.2362)[0].wavelength_m == 0.2362
+
+
+def test_hdf5_that_is_not_mintpy_names_the_supported_formats(tmp_path: Path) -> None:
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f.create_dataset("science", data=np.zeros((3, 3)))
+    with pytest.raises(InputValidationError) as err:
+        read_interferograms(tmp_path / "other.h5")
+    assert "not a MintPy ifgramStack" in str(err.value) and SUPPORTED in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+# ------------------------------------------------------------------------------------------------ GMTSAR
+def _gmt_grid(path: Path, z_south_first: np.ndarray, lon: np.ndarray, lat: np.ndarray, fmt: str = "NETCDF4",
+              radar: bool = False) -> None:
+    """A GMT 'nf' grid: x, y coordinate variables (y increasing), z(y, x) float32 with NaN fill."""
+    with netCDF4.Dataset(path, "w", format=fmt) as ds:
+        ds.Conventions = "CF-1.7"
+        ds.title = "Produced by grdmath"
+        ds.node_offset = np.int32(1)
+        ds.createDimension("x", lon.size)
+        ds.createDimension("y", lat.size)
+        x = ds.createVariable("x", "f8", ("x",))
+        x.long_name, x.units = ("x", "") if radar else ("longitude", "degrees_east")
+        x[:] = lon
+        y = ds.createVariable("y", "f8", ("y",))
+        y.long_name, y.units = ("y", "") if radar else ("latitude", "degrees_north")
+        y[:] = lat
+        z = ds.createVariable("z", "f4", ("y", "x"), fill_value=np.float32(np.nan))
+        z.long_name = "z"
+        z[:] = z_south_first
+
+
+def _gmtsar_folder(tmp: Path) -> tuple[Path, np.ndarray, np.ndarray]:
+    folder = tmp / "intf" / "2015092_2015104"
+    folder.mkdir(parents=True)
+    for day in ("20150402", "20150414"):
+        (folder / f"S1_{day}_ALL_F1.PRM").write_text(
+            "num_valid_az = 1000\nradar_wavelength = 0.0554658\nSC_clock_start = 2015092.3\n"
+        )
+    lon = -118.0 + 0.001 * (np.arange(8) + 0.5)
+    lat = 34.0 + 0.001 * (np.arange(5) + 0.5)  # south first, as GMT writes
+    unw = RNG.normal(0, 10, (5, 8)).astype(np.float32)
+    unw[0, 0] = np.nan
+    coh = RNG.uniform(0.1, 0.9, (5, 8)).astype(np.float32)
+    _gmt_grid(folder / "unwrap_ll.grd", unw, lon, lat)
+    _gmt_grid(folder / "corr_ll.grd", coh, lon, lat)
+    wrapped = np.angle(np.exp(1j * unw)).astype(np.float32)
+    _gmt_grid(folder / "phasefilt_ll.grd", wrapped, lon, lat, fmt="NETCDF3_CLASSIC")
+    return folder, unw, coh
+
+
+def test_gmtsar_unwrapped_grid_north_up_with_coherence_dates_and_wavelength(tmp_path: Path) -> None:
+    folder, unw, coh = _gmtsar_folder(tmp_path)
+    ifg = read_interferogram(folder / "unwrap_ll.grd")
+    assert ifg.source_format == "gmtsar"
+    assert (ifg.secondary_date, ifg.reference_date) == (date(2015, 4, 2), date(2015, 4, 14))
+    assert ifg.wavelength_m == pytest.approx(0.0554658)
+    np.testing.assert_array_equal(ifg.unwrapped_phase, unw[::-1])  # north-up
+    assert ifg.nodata_mask[-1, 0]  # the south-west node was NaN
+    assert ifg.bbox == pytest.approx((-118.0, 34.0, -118.0 + 0.008, 34.005))
+    assert ifg.coherence_path.name == "corr_ll.grd"
+    np.testing.assert_allclose(ifg.coherence, coh[::-1])
+
+
+def test_gmtsar_wrapped_netcdf3_grid(tmp_path: Path) -> None:
+    folder, unw, _ = _gmtsar_folder(tmp_path)
+    ifg = read_interferogram(folder / "phasefilt_ll.grd")
+    assert ifg.is_wrapped and ifg.unwrapped_phase is None
+    ok = np.isfinite(unw[::-1])
+    np.testing.assert_allclose(np.angle(ifg.wrapped)[ok], np.angle(np.exp(1j * unw[::-1]))[ok], atol=1e-5)
+
+
+def test_gmtsar_radar_coordinates_and_los_are_refused(tmp_path: Path) -> None:
+    folder, unw, _ = _gmtsar_folder(tmp_path)
+    _gmt_grid(folder / "unwrap.grd", unw, np.arange(8) * 8.0, np.arange(5) * 2.0, radar=True)
+    with pytest.raises(InputValidationError, match="radar coordinates.*proj_ra2ll"):
+        read_interferogram(folder / "unwrap.grd")
+    _gmt_grid(folder / "los_ll.grd", unw, -118 + np.arange(8) * 0.001, 34 + np.arange(5) * 0.001)
+    with pytest.raises(InputValidationError, match="LOS displacement"):
+        read_interferogram(folder / "los_ll.grd")
+
+
+# ------------------------------------------------------------------------------------------------ ISCE2
+def _isce_xml(name: str, width: int, length: int, bands: int, dtype: str, x0: float, dx: float, y0: float,
+              dy: float) -> str:
+    def coord(n: str, start: float, delta: float, size: int) -> str:
+        return (f'  <component name="{n}">\n    <factorymodule>isceobj.Image</factorymodule>\n'
+                f'    <factoryname>createCoordinate</factoryname>\n'
+                f'    <property name="delta"><value>{delta}</value></property>\n'
+                f'    <property name="size"><value>{size}</value></property>\n'
+                f'    <property name="startingvalue"><value>{start}</value></property>\n  </component>\n')
+    props = {"access_mode": "read", "byte_order": "l", "data_type": dtype, "file_name": name,
+             "length": length, "number_bands": bands, "scheme": "BIL", "width": width}
+    body = "".join(f'  <property name="{k}"><value>{v}</value></property>\n' for k, v in props.items())
+    coords = coord("coordinate1", x0, dx, width) + coord("coordinate2", y0, dy, length)
+    return f"<imageFile>\n{body}{coords}</imageFile>\n"
+
+
+def _isce_folder(tmp: Path) -> tuple[Path, np.ndarray, np.ndarray, np.ndarray]:
+    root = tmp / "topsapp"
+    folder = root / "merged" / "20180101_20180113"
+    folder.mkdir(parents=True)
+    (root / "topsProc.xml").write_text(
+        "<topsProc>\n  <reference>\n    <radarwavelength>0.05546576</radarwavelength>\n  </reference>\n</topsProc>\n"
+    )
+    w, n = 9, 6
+    amp = RNG.uniform(1, 2, (n, w)).astype("<f4")
+    phase = RNG.normal(0, 8, (n, w)).astype("<f4")
+    phase[2, 3] = 0  # ISCE2's no data
+    np.stack([amp, phase], axis=1).tofile(folder / "filt_topophase.unw.geo")  # BIL: amp row, phase row
+    (folder / "filt_topophase.unw.geo.xml").write_text(
+        _isce_xml("filt_topophase.unw.geo", w, n, 2, "FLOAT", 12.5, 0.0005, 42.0, -0.0005))
+    coh = RNG.uniform(0.05, 0.95, (n, w)).astype("<f4")
+    coh.tofile(folder / "phsig.cor.geo")
+    (folder / "phsig.cor.geo.xml").write_text(_isce_xml("phsig.cor.geo", w, n, 1, "FLOAT", 12.5, 0.0005, 42.0,
+                                                        -0.0005))
+    cplx = (amp * np.exp(1j * phase)).astype("<c8")
+    cplx.tofile(folder / "filt_topophase.flat.geo")
+    (folder / "filt_topophase.flat.geo.xml").write_text(
+        _isce_xml("filt_topophase.flat.geo", w, n, 1, "CFLOAT", 12.5, 0.0005, 42.0, -0.0005))
+    return folder, amp, phase, coh
+
+
+def test_isce2_unw_geo_values_grid_coherence_and_wavelength_from_topsproc(tmp_path: Path) -> None:
+    folder, amp, phase, coh = _isce_folder(tmp_path)
+    ifg = read_interferogram(folder / "filt_topophase.unw.geo")
+    assert ifg.source_format == "isce2"
+    assert (ifg.secondary_date, ifg.reference_date) == (date(2018, 1, 1), date(2018, 1, 13))
+    assert ifg.wavelength_m == pytest.approx(0.05546576) and "topsProc.xml" in ifg.wavelength_source
+    ok = phase != 0
+    np.testing.assert_array_equal(ifg.unwrapped_phase[ok], phase[ok])
+    assert np.isnan(ifg.unwrapped_phase[2, 3])
+    np.testing.assert_array_equal(ifg.amplitude[ok], amp[ok])
+    assert ifg.bbox == pytest.approx((12.5, 42.0 - 6 * 0.0005, 12.5 + 9 * 0.0005, 42.0))
+    assert ifg.coherence_path.name == "phsig.cor.geo"
+    np.testing.assert_array_equal(ifg.coherence, coh)
+
+
+def test_isce2_wrapped_flat(tmp_path: Path) -> None:
+    folder, amp, phase, _ = _isce_folder(tmp_path)
+    ifg = read_interferogram(folder / "filt_topophase.flat.geo")
+    assert ifg.is_wrapped
+    np.testing.assert_allclose(np.angle(ifg.wrapped), np.angle(np.exp(1j * phase)), atol=1e-5)
+    np.testing.assert_allclose(np.abs(ifg.wrapped), amp, rtol=1e-6)
+
+
+def test_isce2_radar_coordinates_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "20180101_20180113"
+    folder.mkdir()
+    np.ones((4, 2, 5), "<f4").tofile(folder / "filt_fine.unw")
+    (folder / "filt_fine.unw.xml").write_text(_isce_xml("filt_fine.unw", 5, 4, 2, "FLOAT", 0.0, 1.0, 0.0, 1.0))
+    with pytest.raises(InputValidationError, match="radar coordinates"):
+        read_interferogram(folder / "filt_fine.unw", wavelength_m=0.0555)
+
+
+# ------------------------------------------------------------------------------- wavelength conventions
+def _tif(path: Path, data: np.ndarray, **tags: str) -> Path:
+    profile = {"driver": "GTiff", "height": data.shape[0], "width": data.shape[1], "count": 1,
+               "dtype": data.dtype.name, "crs": "EPSG:4326", "transform": from_origin(150.9, -34.1, 0.001, 0.001)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data, 1)
+        dst.update_tags(**tags)
+    return path
+
+
+def test_pyrate_geotiff_wavelength_metres_dates_and_millimetres(tmp_path: Path) -> None:
+    rad = RNG.normal(0, 3, (4, 5)).astype(np.float32)
+    wl = 0.0562356424
+    mm = (rad * wl * 1000 / (4 * np.pi)).astype(np.float32)  # PyRate's convert_to_mm
+    path = _tif(tmp_path / "geo_060619-061002_unw.tif", mm, WAVELENGTH_METRES=str(wl), FIRST_DATE="2006-06-19",
+                SECOND_DATE="2006-10-02", DATA_UNITS="MILLIMETRES")
+    ifg = read_interferogram(path)
+    assert ifg.wavelength_m == pytest.approx(wl) and ifg.wavelength_source == "WAVELENGTH_METRES"
+    assert (ifg.secondary_date, ifg.reference_date) == (date(2006, 6, 19), date(2006, 10, 2))
+    np.testing.assert_allclose(ifg.unwrapped_phase, rad, rtol=1e-5, atol=1e-6)
+
+
+def test_gamma_par_radar_frequency(tmp_path: Path) -> None:
+    data = RNG.normal(0, 2, (4, 5)).astype(">f4")
+    path = tmp_path / "20200101_20200113.unw"
+    data.tofile(path)
+    (tmp_path / "20200101_20200113.unw.dem_par").write_text(
+        "width: 5\nnlines: 4\ncorner_lat: 34.0 decimal degrees\ncorner_lon: -118.0 decimal degrees\n"
+        "post_lat: -0.001 decimal degrees\npost_lon: 0.001 decimal degrees\n")
+    (tmp_path / "20200101_20200113.unw.par").write_text("radar_frequency:    5.4050005e+09   Hz\n")
+    ifg = read_interferogram(path)
+    assert ifg.wavelength_m == pytest.approx(299_792_458.0 / 5.4050005e9)
+    assert ifg.wavelength_source == "RADAR_FREQUENCY"
+
+
+# ---------------------------------------------------------------------------------- coherence by name
+@pytest.mark.parametrize("coh_name", ["ifg_20200101-20200113_cc.tif", "ifg_20200101-20200113_coh.tif"])
+def test_geotiff_coherence_found_by_name(tmp_path: Path, coh_name: str) -> None:
+    phase = RNG.normal(0, 2, (4, 5)).astype(np.float32)
+    coh = RNG.uniform(0.1, 0.9, (4, 5)).astype(np.float32)
+    _tif(tmp_path / "ifg_20200101-20200113_unw.tif", phase, WAVELENGTH="0.0555")
+    _tif(tmp_path / coh_name, coh)
+    ifg = read_interferogram(tmp_path / "ifg_20200101-20200113_unw.tif")
+    assert ifg.coherence_path.name == coh_name
+    np.testing.assert_array_equal(ifg.coherence, coh)
+
+
+@pytest.mark.parametrize("suffix", [".cc", ".cor", ".coh"])
+def test_gamma_style_coherence_found_by_suffix(tmp_path: Path, suffix: str) -> None:
+    phase = RNG.normal(0, 2, (4, 5)).astype(np.float32)
+    _tif(tmp_path / "ifg_20200101-20200113.tif", phase, WAVELENGTH="0.0555")
+    coh = RNG.uniform(0.1, 0.9, (4, 5)).astype(">f4")
+    coh.tofile(tmp_path / f"20200101-20200113{suffix}")
+    ifg = read_interferogram(tmp_path / "ifg_20200101-20200113.tif")
+    assert ifg.coherence_path.name == f"20200101-20200113{suffix}"
+    np.testing.assert_array_equal(ifg.coherence, coh.astype(np.float32))
+
+
+def test_netcdf_that_is_not_a_gmt_grid_names_the_supported_formats(tmp_path: Path) -> None:
+    path = tmp_path / "ztd.nc"  # a weather-model style cube: (z, y, x) with lat/lon, as RAiDER writes
+    with netCDF4.Dataset(path, "w") as ds:
+        for dim, n in (("z", 3), ("y", 4), ("x", 5)):
+            ds.createDimension(dim, n)
+            ds.createVariable(dim, "f8", (dim,))[:] = np.arange(n)
+        ds.createVariable("ztd", "f4", ("z", "y", "x"))[:] = np.ones((3, 4, 5))
+    with pytest.raises(InputValidationError) as err:
+        read_interferograms(path, wavelength_m=0.0555)
+    assert str(err.value).startswith("ztd.nc: netCDF file that is not a GMT grid") and SUPPORTED in str(err.value)
+
+
+def test_gamma_wrapped_fcomplex_reads_and_unwraps(tmp_path: Path) -> None:
+    from pges.contract import RunConfig, parse_run_config
+    from pges.runner import execute
+    from pges.unwrap.config import UnwrapParameters
+    from pges.unwrap.pge import run
+
+    r, c = np.mgrid[0:40, 0:50]
+    truth = 12.0 * np.exp(-((r - 20.0) ** 2 + (c - 25.0) ** 2) / (2 * 9.0**2))
+    path = tmp_path / "20200101_20200113.diff"
+    (2.0 * np.exp(1j * truth)).astype(">c8").tofile(path)  # GAMMA fcomplex, big-endian
+    (tmp_path / "20200101_20200113.diff.dem_par").write_text(
+        "width: 50\nnlines: 40\ncorner_lat: 34.0\ncorner_lon: -118.0\npost_lat: -0.001\npost_lon: 0.001\n")
+    (tmp_path / "20200101_20200113.diff.par").write_text("radar_frequency: 5.405e9 Hz\n")
+    ifg = read_interferogram(path)
+    assert ifg.is_wrapped and ifg.source_format == "gamma"
+    np.testing.assert_allclose(np.angle(ifg.wrapped), np.angle(np.exp(1j * truth)), atol=1e-5)
+    np.testing.assert_allclose(np.abs(ifg.wrapped), 2.0, rtol=1e-6)
+    cfg = parse_run_config(RunConfig[UnwrapParameters], {  # type: ignore[misc]
+        "pge": "unwrap", "inputs": [str(path)], "output_dir": str(tmp_path / "out"),
+        "parameters": {"unwrap": {"method": "quality"}}}, pge="unwrap")
+    met = Path(execute("unwrap", cfg, run)["products"][0]["met_uri"])
+    with rasterio.open(met.parent / "unwrapped_phase.tif") as ds:
+        phase = ds.read(1)
+    ok = np.isfinite(phase)
+    d = phase[ok] - truth[ok]
+    assert ok.mean() > 0.95 and np.abs(d - np.median(d)).max() < 1e-3  # noise-free: exact up to the reference
+
+
+def test_mintpy_stack_with_only_wrapped_phase(tmp_path: Path) -> None:
+    path = tmp_path / "ifgramStack.h5"
+    wrapped = RNG.uniform(-np.pi, np.pi, (2, 5, 6)).astype(np.float32)
+    with h5py.File(path, "w") as f:
+        f.create_dataset("wrapPhase", data=wrapped)
+        f.create_dataset("date", data=np.array([[b"20200101", b"20200113"], [b"20200113", b"20200125"]]))
+        for k, v in {"FILE_TYPE": "ifgramStack", "WAVELENGTH": "0.2362", "X_FIRST": "10", "Y_FIRST": "45",
+                     "X_STEP": "0.01", "Y_STEP": "-0.01"}.items():
+            f.attrs[k] = v
+    ifgs = read_interferograms(path)
+    assert [i.is_wrapped for i in ifgs] == [True, True] and ifgs[0].wavelength_m == 0.2362
+    for ifg, k in zip(ifgs, (0, 1), strict=True):
+        np.testing.assert_allclose(np.angle(ifg.wrapped), wrapped[k], atol=1e-5)

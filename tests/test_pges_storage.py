@@ -1,0 +1,99 @@
+"""Publishing to S3: a product is complete and visible, or absent; a failed upload leaves nothing behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pges.errors import ProcessingError
+
+
+@pytest.fixture
+def s3(sarlake_home: Path, monkeypatch):
+    moto = pytest.importorskip("moto")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    with moto.mock_aws():
+        import boto3
+
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="lake")
+        yield client
+
+
+def _staged(tmp_path: Path, pid: str, version: str = "1") -> Path:
+    staged = tmp_path / f"stage-{version}" / pid
+    (staged / "truth").mkdir(parents=True)
+    for name in ("a.tif", "b.tif", "truth/c.tif"):
+        (staged / name).write_bytes(f"{name} v{version}".encode() * 100)
+    (staged / f"{pid}.met.json").write_text(f'{{"id": "{pid}", "version": "{version}"}}')
+    return staged
+
+
+def _keys(client) -> set[str]:
+    return {o["Key"] for o in client.list_objects_v2(Bucket="lake").get("Contents", [])}
+
+
+class _Failing:
+    """Wraps a boto3 client; the n-th call of ``method`` raises (like a dropped connection)."""
+
+    def __init__(self, client, method: str, n: int) -> None:
+        self.client, self.method, self.n, self.calls = client, method, n, 0
+
+    def __getattr__(self, name: str):
+        real = getattr(self.client, name)
+        if name != self.method:
+            return real
+
+        def call(*args, **kwargs):
+            self.calls += 1
+            if self.calls == self.n:
+                raise ConnectionError(f"simulated failure of {name} #{self.n}")
+            return real(*args, **kwargs)
+
+        return call
+
+
+def test_publish_puts_every_file_in_place_and_no_temp_left(s3, tmp_path: Path) -> None:
+    from pges.storage import Publisher
+
+    pub = Publisher("s3://lake/products")
+    assert pub.publish("P1", _staged(tmp_path, "P1")) == "s3://lake/products/P1/P1.met.json"
+    assert _keys(s3) == {"products/P1/a.tif", "products/P1/b.tif", "products/P1/truth/c.tif",
+                         "products/P1/P1.met.json"}
+    assert s3.get_object(Bucket="lake", Key="products/P1/a.tif")["Body"].read() == b"a.tif v1" * 100
+    assert pub.exists("P1")
+
+
+@pytest.mark.parametrize(("method", "n"), [("upload_file", 1), ("upload_file", 3), ("upload_file", 4),
+                                           ("copy_object", 1), ("copy_object", 4)])
+def test_a_failed_upload_leaves_nothing(s3, tmp_path: Path, monkeypatch, method: str, n: int) -> None:
+    import pges.storage as storage
+    from pges.storage import Publisher
+
+    failing = _Failing(s3, method, n)
+    monkeypatch.setattr(storage, "s3_client", lambda: failing)
+    pub = Publisher("s3://lake/products")
+    with pytest.raises(ProcessingError, match=f"cannot upload P1 to s3://lake/products.*#{n}"):
+        pub.publish("P1", _staged(tmp_path, "P1"))
+    assert _keys(s3) == set()
+    assert not pub.exists("P1")
+
+
+def test_a_failed_re_publish_never_shows_old_met_with_new_files(s3, tmp_path: Path, monkeypatch) -> None:
+    import pges.storage as storage
+    from pges.storage import Publisher
+
+    pub = Publisher("s3://lake/products")
+    pub.publish("P1", _staged(tmp_path, "P1", "1"))
+    monkeypatch.setattr(storage, "s3_client", lambda: _Failing(s3, "copy_object", 2))
+    with pytest.raises(ProcessingError):
+        pub.publish("P1", _staged(tmp_path, "P1", "2"))
+    # The old met.json went first, so no reader sees version 1's metadata over version 2's data.
+    assert not pub.exists("P1")
+    assert not any(".partial-" in k for k in _keys(s3))
+    monkeypatch.setattr(storage, "s3_client", lambda: s3)
+    pub.publish("P1", _staged(tmp_path, "P1", "3"))
+    assert s3.get_object(Bucket="lake", Key="products/P1/a.tif")["Body"].read() == b"a.tif v3" * 100
+    assert b'"version": "3"' in s3.get_object(Bucket="lake", Key="products/P1/P1.met.json")["Body"].read()

@@ -1,0 +1,74 @@
+"""PGE tasks: timeouts sized per PGE, mapped tasks labelled by pair, failed runs recorded in pge_runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_pge_label_names_track_and_dates():
+    from sarlake_plugins.pge import pge_label
+
+    ifg = {"inputs": ["/a/044/F1a2b/SIM_S1_IW_SLC_A044_F1a2b_20240208T050000/SIM_S1_IW_SLC_A044_F1a2b_20240208T050000"
+                      ".met.json", "/a/SIM_S1_IW_SLC_A044_F1a2b_20240127T050000.met.json"]}
+    assert pge_label("interferogram", ifg) == "A044 20240127_20240208"
+    sim = {"inputs": [], "parameters": {"track": 45, "direction": "D", "acquisitions": [
+        {"id": f"SIM_S1_IW_SLC_D045_F1a2b_202401{d:02d}T050000"} for d in (3, 15, 27)]}}
+    assert pge_label("simulate", sim) == "D045 20240103..20240127 (3)"
+    assert pge_label("timeseries", {"inputs": []}) == "timeseries"
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_every_task_has_a_timeout_and_pge_tasks_one_sized_to_their_pge(dagbag):
+    from sarlake_plugins.pge import PGE_TIMEOUTS
+
+    for dag in dagbag.dags.values():
+        for task in dag.tasks:
+            assert task.execution_timeout is not None, f"{dag.dag_id}.{task.task_id} has no execution timeout"
+            pge = getattr(task, "partial_kwargs", {}).get("pge") or getattr(task, "pge", None)
+            if pge:
+                assert task.execution_timeout == PGE_TIMEOUTS[pge], (dag.dag_id, task.task_id)
+                assert task.partial_kwargs.get("map_index_template") == "{{ pge_label }}"
+    assert dagbag.dags["urgent_response"].task_dict["interferogram"].execution_timeout == timedelta(minutes=60)
+    assert dagbag.dags["forward"].task_dict["select_aois"].execution_timeout == timedelta(minutes=15)
+
+
+def test_every_sarlake_dag_records_its_failures(dagbag):
+    from sarlake_plugins.callbacks import record_failed_run
+
+    for dag in dagbag.dags.values():
+        assert dag.on_failure_callback is record_failed_run, dag.dag_id
+
+
+def test_failure_callback_writes_pge_runs_and_fails_pending_events(sarlake_home):
+    from lake.catalog import init_lake
+    from lake.events import stored_events
+    from lake.query import connect
+    from lake.write import upsert
+    from sarlake_plugins.callbacks import record_failed_run
+
+    init_lake()
+    upsert("events", [{"event_id": "ev1", "time": "2024-02-01T12:00:00Z", "processing": "pending", "run_id": "r9"},
+                      {"event_id": "ev2", "time": "2024-02-01T12:00:00Z", "processing": "pending", "run_id": "r8"}])
+    tis = [SimpleNamespace(task_id="interferogram", map_index=3, state="failed"),
+           SimpleNamespace(task_id="finish", map_index=-1, state="upstream_failed")]
+    dag_run = SimpleNamespace(run_id="r9", dag_id="urgent_response", conf={"looks": 4}, triggering_user_name="ops",
+                              logical_date=datetime(2024, 2, 1, tzinfo=UTC),
+                              get_task_instances=lambda state=None: [t for t in tis if t.state in state])
+    record_failed_run({"dag_run": dag_run, "dag": SimpleNamespace(dag_id="urgent_response"),
+                       "reason": "task_failure"})
+    rows = connect().execute("SELECT dag_id, run_id, failed_tasks, reason, requester FROM pge_runs").fetchall()
+    assert rows == [("urgent_response", "r9", ["interferogram[3]"], "task_failure", "ops")]
+    states = {k: v["processing"] for k, v in stored_events().items()}
+    assert states == {"ev1": "failed", "ev2": "pending"}

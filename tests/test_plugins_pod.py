@@ -1,0 +1,177 @@
+"""The Kubernetes path: pods for every PGE without secrets, no Kubernetes import at parse, invalid input not retried.
+
+There is no Kubernetes API server here: pods are rendered (``build_pod_request_obj``) with a throwaway
+kubeconfig, and a PGE's failure is fed to the provider's own failure handling as a fake pod result.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pendulum
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRETS = ("AKIAEXAMPLEKEY123", "s3-secret-value-xyz", "pg-password-456")
+KUBECONFIG = {
+    "apiVersion": "v1", "kind": "Config",
+    "clusters": [{"name": "throwaway", "cluster": {"server": "https://127.0.0.1:6443"}}],
+    "users": [{"name": "ci", "user": {"token": "not-a-real-token"}}],
+    "contexts": [{"name": "throwaway", "context": {"cluster": "throwaway", "user": "ci"}}],
+    "current-context": "throwaway",
+}
+
+
+@pytest.fixture
+def k8s_settings(tmp_path):
+    from lake.settings import get_settings
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
+    return get_settings(
+        home=tmp_path / "lake", runner="kubernetes", warehouse="s3://lake/warehouse",
+        products_root="s3://lake/products", archive_root="s3://lake/archive",
+        catalog_uri=f"postgresql+psycopg2://sarlake:{SECRETS[2]}@catalog-db/sarlake",
+        s3={"endpoint": "http://minio:9000", "access_key_id": SECRETS[0], "secret_access_key": SECRETS[1]},
+        k8s={"image": "registry.example/sarlake/pge@sha256:" + "0" * 64, "in_cluster": False,
+             "config_file": str(kubeconfig), "resources": {"timeseries": {"memory_limit": "20Gi"}}},
+    )
+
+
+def _in_dag(build):
+    from airflow.sdk import DAG
+
+    with DAG("pod_test", start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), schedule=None) as dag:
+        op = build()
+    return dag, op
+
+
+def test_every_pge_pod_renders_without_any_secret(k8s_settings):
+    from kubernetes.client import ApiClient
+
+    from pges.registry import PGES
+    from sarlake_plugins.pge import pge_operator
+
+    assert set(PGES) >= {"simulate", "interferogram", "ingest", "timeseries"}
+    for name in PGES:
+        _, op = _in_dag(lambda name=name: pge_operator(name, task_id=name, run_config={"pge": name, "inputs": []},
+                                                       settings=k8s_settings))
+        pod = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))
+        text = json.dumps(pod)
+        for secret in SECRETS:
+            assert secret not in text, f"{name}: a secret is in the pod spec"
+        container = pod["spec"]["containers"][0]
+        assert container["envFrom"] == [{"secretRef": {"name": "sarlake-pge-credentials", "optional": True}}]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert env["SARLAKE_S3__ENDPOINT"] == "http://minio:9000" and "SARLAKE_CATALOG_URI" not in env
+        assert pod["spec"]["nodeSelector"] == {"sarlake.io/pool": "pge"}
+        assert {t["key"] for t in pod["spec"]["tolerations"]} >= {"eks.amazonaws.com/capacityType"}
+        prefs = pod["spec"]["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+        assert len(prefs) == 3
+        assert op.retries == 3 and op.retry_exponential_backoff
+        assert op.pod["on_finish_action"] == "delete_succeeded_pod" and op.pod["startup_timeout_seconds"] == 600
+    _, ts = _in_dag(lambda: pge_operator("timeseries", task_id="ts", run_config={}, settings=k8s_settings))
+    assert ts.pod["resources"]["limits"] == {"cpu": "4", "memory": "20Gi"}  # per-PGE default + override
+    _, sim = _in_dag(lambda: pge_operator("simulate", task_id="sim", run_config={}, settings=k8s_settings))
+    assert sim.pod["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
+
+
+def test_no_secret_in_the_serialized_dag(k8s_settings):
+    from airflow.sdk import task
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    from sarlake_plugins.pge import mapped_pge_operator
+
+    def build():
+        @task
+        def configs():
+            return [{"pge": "interferogram", "inputs": []}]
+
+        return mapped_pge_operator("interferogram", task_id="ifg", run_configs=configs(), settings=k8s_settings)
+
+    dag, _ = _in_dag(build)
+    text = json.dumps(DagSerialization.to_dict(dag), default=str)
+    assert "registry.example/sarlake/pge@sha256" in text  # the pod description is in there ...
+    for secret in SECRETS:
+        assert secret not in text  # ... without a credential
+
+
+def test_kubernetes_runner_refuses_local_product_and_archive_roots(tmp_path):
+    from pydantic import ValidationError
+
+    from lake.settings import get_settings
+
+    with pytest.raises(ValidationError, match="products_root is the local folder .* set SARLAKE_PRODUCTS_ROOT=s3://"):
+        get_settings(home=tmp_path, runner="kubernetes")
+    with pytest.raises(ValidationError, match="archive_root is the local folder"):
+        get_settings(home=tmp_path, runner="kubernetes", products_root="s3://b/products")
+
+
+@pytest.mark.parametrize("runner", ["local", "kubernetes"])
+def test_parsing_the_dags_imports_nothing_from_kubernetes(runner, tmp_path):
+    code = """
+import json, sys, tempfile
+from airflow.dag_processing.dagbag import DagBag
+def k8s():
+    return {m for m in sys.modules if m.startswith(("kubernetes", "airflow.providers.cncf"))}
+DagBag(dag_folder=tempfile.mkdtemp())  # what Airflow itself loads (airflow.exceptions imports a provider module)
+baseline = k8s()
+bag = DagBag(dag_folder=sys.argv[1])
+print(json.dumps({"errors": {k: v[-300:] for k, v in bag.import_errors.items()}, "dags": sorted(bag.dag_ids),
+                  "k8s": sorted(k8s() - baseline), "kubernetes_client": "kubernetes" in sys.modules}))
+"""
+    env = {"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path / "af"), "SARLAKE_HOME": str(tmp_path / "lake"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "SARLAKE_RUNNER": runner,
+           "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")}
+    if runner == "kubernetes":
+        env.update({"SARLAKE_PRODUCTS_ROOT": "s3://lake/products", "SARLAKE_ARCHIVE_ROOT": "s3://lake/archive"})
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "dags")], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["errors"] == {}
+    assert {"forward", "on_demand", "urgent_response"} <= set(result["dags"])
+    assert result["k8s"] == [] and result["kubernetes_client"] is False
+
+
+def _failed_pod(exit_code: int, message: str):
+    from kubernetes.client import models as k8s
+
+    terminated = k8s.V1ContainerStateTerminated(exit_code=exit_code, message=message, reason="Error")
+    status = k8s.V1ContainerStatus(name="base", image="pge", image_id="", ready=False, restart_count=0,
+                                   state=k8s.V1ContainerState(terminated=terminated))
+    return k8s.V1Pod(metadata=k8s.V1ObjectMeta(name="pge-interferogram-abc", namespace="sarlake"),
+                     status=k8s.V1PodStatus(phase="Failed", container_statuses=[status]))
+
+
+@pytest.mark.parametrize(
+    ("exit_code", "message", "retried"),
+    [(2, "INVALID_INPUT: inputs do not overlap (fix the run-config)", False),
+     (1, "PROCESSING_FAILED: snaphu crashed", True)],
+)
+def test_pge_exit_code_routing_through_execute(k8s_settings, monkeypatch, exit_code, message, retried):
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+    from sarlake_plugins.pge import pge_operator
+
+    pod = _failed_pod(exit_code, message)
+
+    def fake_execute(self, context):
+        # The provider's own failure path, fed with the pod result a cluster would have returned.
+        self.cleanup(pod=pod, remote_pod=pod, xcom_result=None, context=None)
+
+    monkeypatch.setattr(KubernetesPodOperator, "execute", fake_execute)
+    # the three calls that would reach the API server: the namespace's istio label, the pod's labels, deletion
+    monkeypatch.setattr(KubernetesPodOperator, "is_istio_enabled", lambda self, pod: False)
+    monkeypatch.setattr(KubernetesPodOperator, "patch_already_checked", lambda self, *a, **k: None)
+    monkeypatch.setattr(KubernetesPodOperator, "process_pod_deletion", lambda self, *a, **k: None)
+    _, op = _in_dag(lambda: pge_operator("interferogram", task_id="ifg", run_config={"inputs": []},
+                                         settings=k8s_settings))
+    with pytest.raises(AirflowException) as info:
+        op.execute({"run_id": "r1"})
+    assert isinstance(info.value, AirflowFailException) is (not retried)
+    assert message.split(":")[0] in str(info.value)

@@ -1,0 +1,390 @@
+"""The archive roll against a simulated DAAC: deliveries, failures and retries, bad input, crashes.
+
+Truth is independent of the roll: the bytes each test writes (and their sha256 computed here), the DAAC's
+own ledger of what it ingested, and the files on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+LATER = datetime.now(UTC) + timedelta(days=40)  # past the 30-day hot retention
+
+
+def _make_products(settings, n: int, statuses: dict[int, str] | None = None) -> dict[str, dict[str, bytes]]:
+    """Write ``n`` small products (two data files, a browse, a met.json) and catalogue them."""
+    from lake.write import upsert
+
+    truth: dict[str, dict[str, bytes]] = {}
+    rows = []
+    for i in range(n):
+        pid = f"S1-GUNW-A-R-044-tops-2024{i:04d}"
+        folder = Path(settings.products_root) / pid
+        (folder / "aux").mkdir(parents=True)
+        files = {"unw.tif": os.urandom(2000 + i), "aux/coh.tif": os.urandom(1000), "browse.png": os.urandom(300)}
+        assets = {}
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+            assets[name] = {"href": name, "sarlake:sha256": hashlib.sha256(data).hexdigest(), "file:size": len(data)}
+        met = json.dumps({"id": pid, "assets": assets}).encode()
+        (folder / f"{pid}.met.json").write_bytes(met)
+        files[f"{pid}.met.json"] = met
+        truth[pid] = files
+        rows.append({"product_id": pid, "product_type": "L2_IFG", "version": "1",
+                     "start_time": datetime(2024, 1, 1 + i % 27, tzinfo=UTC), "uri": str(folder),
+                     "met_uri": str(folder / f"{pid}.met.json"), "assets": json.dumps(assets),
+                     "status": (statuses or {}).get(i, "published")})
+    upsert("products", rows, settings)
+    return truth
+
+
+def _products(settings) -> dict[str, dict]:
+    from lake.catalog import load_table
+
+    return {r["product_id"]: r for r in load_table("products", settings).scan().to_arrow().to_pylist()}
+
+
+def _steps(settings) -> list[dict]:
+    from lake.catalog import load_table
+
+    return load_table("archive_transfers", settings).scan().to_arrow().to_pylist()
+
+
+def _assert_archived(settings, truth: dict[str, dict[str, bytes]], pid: str) -> None:
+    row = _products(settings)[pid]
+    assert row["tier"] == "archive"
+    assert row["uri"] == str(Path(settings.daac.root) / "L2_IFG" / pid)
+    assert row["met_uri"] == str(Path(row["uri"]) / f"{pid}.met.json")
+    for name, data in truth[pid].items():
+        assert (Path(row["uri"]) / name).read_bytes() == data
+    assert not (Path(settings.products_root) / pid).exists()
+
+
+def _assert_hot(settings, truth: dict[str, dict[str, bytes]], pid: str) -> None:
+    row = _products(settings)[pid]
+    assert row["tier"] in (None, "hot")
+    assert row["uri"] == str(Path(settings.products_root) / pid)
+    for name, data in truth[pid].items():
+        assert (Path(row["uri"]) / name).read_bytes() == data
+
+
+@pytest.fixture
+def lake(settings):
+    from lake.catalog import init_lake
+
+    init_lake(settings)
+    return settings
+
+
+@pytest.fixture
+def daac(lake, tmp_path):
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    return SimulatedDaac(tmp_path / "daac-state", lake, fail_first={"S1-GUNW-A-R-044-tops-20240002"})
+
+
+def test_roll_delivers_retries_and_skips_quarantined(lake, daac) -> None:
+    from lake.archive_roll import run_roll
+
+    truth = _make_products(lake, 5, statuses={4: "quarantined"})
+    run_roll(lake, now=LATER)
+    outbox = sorted(p.name for p in Path(lake.daac.outbox).glob("*.json"))
+    assert outbox == [f"S1-GUNW-A-R-044-tops-2024{i:04d}.v1.a1.json" for i in range(4)]
+    from lake.cnm import validate_cnm_s
+
+    for name in outbox:
+        validate_cnm_s(json.loads((Path(lake.daac.outbox) / name).read_text()))
+    cnm = json.loads((Path(lake.daac.outbox) / outbox[0]).read_text())
+    assert cnm["collection"] == "SARLAKE_L2_IFG" and cnm["product"]["dataVersion"] == "1"
+    by_name = {f["name"]: f for f in cnm["product"]["files"]}
+    pid0 = "S1-GUNW-A-R-044-tops-20240000"
+    assert by_name["unw.tif"]["checksum"] == hashlib.sha256(truth[pid0]["unw.tif"]).hexdigest()
+    assert by_name["unw.tif"]["size"] == len(truth[pid0]["unw.tif"])
+    assert {f["type"] for f in cnm["product"]["files"]} == {"data", "browse", "metadata"}
+    for i in range(5):  # nothing leaves the hot lake before the DAAC answers
+        _assert_hot(lake, truth, f"S1-GUNW-A-R-044-tops-2024{i:04d}")
+
+    answered = daac.serve_folder()
+    assert (answered.success, answered.codes) == (3, {"PROCESSING_ERROR": 1})
+    run_roll(lake, now=LATER)
+    for i in (0, 1, 3):
+        _assert_archived(lake, truth, f"S1-GUNW-A-R-044-tops-2024{i:04d}")
+    for i in (2, 4):
+        _assert_hot(lake, truth, f"S1-GUNW-A-R-044-tops-2024{i:04d}")
+    failed = [r for r in _steps(lake) if r["step"] == "failed"]
+    assert len(failed) == 1 and failed[0]["error_code"] == "PROCESSING_ERROR"
+    assert failed[0]["next_attempt_at"] > LATER  # backs off
+
+    run_roll(lake, now=LATER)  # before the back-off has passed: no new attempt
+    assert not list(Path(lake.daac.outbox).glob("*.json"))
+    run_roll(lake, now=LATER + timedelta(hours=1))
+    assert [p.name for p in Path(lake.daac.outbox).glob("*.json")] == ["S1-GUNW-A-R-044-tops-20240002.v1.a2.json"]
+    daac.serve_folder()
+    run_roll(lake, now=LATER + timedelta(hours=1))
+    _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240002")
+    _assert_hot(lake, truth, "S1-GUNW-A-R-044-tops-20240004")  # quarantined: never delivered
+    ingested = daac.ingested()
+    assert sorted(e["product"] for e in ingested) == [f"S1-GUNW-A-R-044-tops-2024{i:04d}" for i in range(4)]
+    assert not any(e["repeat"] for e in ingested)
+    steps = {(r["transfer_id"], r["step"]) for r in _steps(lake)}
+    for step in ("selected", "copied", "verified", "notified", "acknowledged", "catalogued", "hot_deleted"):
+        assert ("S1-GUNW-A-R-044-tops-20240002.v1.a2", step) in steps
+
+
+def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Path) -> None:
+    from lake.archive_roll import run_step
+
+    truth = _make_products(lake, 4)
+    gone, corrupt = "S1-GUNW-A-R-044-tops-20240000", "S1-GUNW-A-R-044-tops-20240001"
+    import shutil
+
+    shutil.rmtree(Path(lake.products_root) / gone)  # hot files vanished
+    run_step("select", lake, now=LATER)
+    run_step("copy", lake, now=LATER)
+    archived = Path(lake.daac.root) / "L2_IFG" / corrupt / "unw.tif"
+    archived.write_bytes(b"bit rot" + archived.read_bytes()[7:])  # the archive changed the bytes
+    run_step("verify", lake, now=LATER)
+    run_step("notify", lake, now=LATER)
+    inbox = Path(lake.daac.inbox)
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "000-unknown.json").write_text(json.dumps(
+        {"identifier": "NO-SUCH-PRODUCT.v1.a1", "response": {"status": "SUCCESS"}}))
+    (inbox / "001-malformed.json").write_text('{"identifier": "x", "response": {"status": "MAYBE"}')
+    (inbox / "002-no-code.json").write_text(json.dumps({"identifier": "y", "response": {"status": "FAILURE"}}))
+    daac.serve_folder()
+    for step in ("receive", "catalogue", "expire"):
+        run_step(step, lake, now=LATER)
+    rows = _steps(lake)
+    reasons = {r["step"]: [] for r in rows}
+    for r in rows:
+        reasons[r["step"]].append(r["reason"] or "")
+    assert any("hot files vanished" in x for x in reasons["failed"])
+    assert any("checksum mismatch at the archive" in x and "unw.tif" in x for x in reasons["failed"])
+    assert any("unknown delivery 'NO-SUCH-PRODUCT.v1.a1'" in x for x in reasons["cnm_r_unknown"])
+    assert len(reasons["cnm_r_malformed"]) == 2
+    assert any("not JSON" in x for x in reasons["cnm_r_malformed"])
+    assert any("errorCode" in x for x in reasons["cnm_r_malformed"])
+    _assert_hot(lake, truth, corrupt)
+    assert _products(lake)[gone]["tier"] in (None, "hot")  # catalogue untouched
+    assert not (Path(lake.daac.root) / "L2_IFG" / corrupt).exists()  # the bad archive copy was discarded
+    _assert_hot(lake, truth, "S1-GUNW-A-R-044-tops-20240002")  # the DAAC refused it (fail_first)
+    _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240003")
+    assert not list(inbox.glob("*.json"))  # every message consumed
+
+
+def test_an_archive_that_refuses_writes_keeps_products_hot(lake, daac, tmp_path: Path, monkeypatch) -> None:
+    from lake.archive_roll import run_roll
+    from lake.settings import get_settings
+
+    blocked = tmp_path / "archive-is-a-file"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("SARLAKE_DAAC__ROOT", str(blocked))
+    settings = get_settings()
+    truth = _make_products(settings, 2)
+    run_roll(settings, now=LATER)
+    failed = [r for r in _steps(settings) if r["step"] == "failed"]
+    assert len(failed) == 2 and all("archive refused the write" in r["reason"] for r in failed)
+    for pid in truth:
+        _assert_hot(settings, truth, pid)
+    assert not list(Path(settings.daac.outbox).glob("*.json"))
+
+
+def _roll_until_done(settings, daac, rounds: int = 4) -> None:
+    from lake.archive_roll import run_roll
+
+    for _ in range(rounds):
+        run_roll(settings, now=LATER)
+        daac.serve_folder()
+    run_roll(settings, now=LATER)
+
+
+@pytest.mark.parametrize("step", ["select", "copy", "verify", "notify", "receive", "catalogue", "expire"])
+def test_a_roll_killed_between_or_inside_any_step_completes_on_rerun(lake, tmp_path, step, monkeypatch) -> None:
+    """Crash after the step acted but before it recorded (the worst place), then run the roll again."""
+    import lake.archive_roll as roll
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    truth = _make_products(lake, 3)
+
+    class Killed(BaseException):
+        pass
+
+    def crash(name: str) -> None:
+        if name == f"{step}:before-record":
+            raise Killed(name)
+
+    monkeypatch.setattr(roll, "_failpoint", crash)
+    with pytest.raises(Killed):
+        for _ in range(3):
+            roll.run_roll(lake, now=LATER)
+            daac.serve_folder()
+    monkeypatch.undo()
+    _roll_until_done(lake, daac)
+    for pid in truth:
+        _assert_archived(lake, truth, pid)
+    ingested = daac.ingested()
+    assert sorted(e["product"] for e in ingested) == sorted(truth)  # each product version once
+    assert not any(e["repeat"] for e in ingested)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_copy_then_rerun(lake, tmp_path) -> None:
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 3)
+    script = ("from datetime import datetime; from lake.archive_roll import run_roll; "
+              f"run_roll(now=datetime.fromisoformat({LATER.isoformat()!r}))")
+    env = {**os.environ, "SARLAKE_ROLL_FAILPOINT": "copy:after-file"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -9, proc.stderr[-2000:]
+    archive = Path(lake.daac.root)
+    copied = [p for p in archive.rglob("*") if p.is_file() and not p.name.endswith(".partial")]
+    assert 1 <= len(copied) < 12  # killed after the first file, before all 3 x 4 files were copied
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    _roll_until_done(lake, daac)
+    for pid in truth:
+        _assert_archived(lake, truth, pid)
+    assert not list(archive.rglob(".*.partial"))
+    assert sorted(e["product"] for e in daac.ingested()) == sorted(truth)
+
+
+def test_restore_brings_products_back_for_a_while_then_expires(lake, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from lake.archive_cache import expire_cache, restore
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 2)
+    _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
+    pid, other = sorted(truth)
+    runner = CliRunner()
+    result = runner.invoke(cli, ["archive", "restore", pid, "--ttl-days", "1"])
+    assert result.exit_code == 0, result.output
+    row = _products(lake)[pid]
+    assert row["tier"] == "cached" and row["uri"] == str(Path(lake.products_root) / pid)
+    for name, data in truth[pid].items():
+        assert (Path(lake.products_root) / pid / name).read_bytes() == data
+        assert (Path(lake.daac.root) / "L2_IFG" / pid / name).read_bytes() == data  # archive untouched
+    assert _products(lake)[other]["tier"] == "archive"
+    from lake.archive_roll import run_roll
+
+    run_roll(lake, now=LATER)  # a cached product is not delivered again
+    assert not list(Path(lake.daac.outbox).glob("*.json"))
+    assert expire_cache(lake).done == []  # not yet
+    assert expire_cache(lake, now=datetime.now(UTC) + timedelta(days=2)).done == [pid]
+    _assert_archived(lake, truth, pid)
+    assert restore([pid], settings=lake).done == [pid]  # again, from the archive
+    bad = runner.invoke(cli, ["archive", "restore", "NO-SUCH"])
+    assert bad.exit_code == 2 and "not in the catalogue: NO-SUCH" in bad.output
+    status = runner.invoke(cli, ["archive", "status", "--json"])
+    assert json.loads(status.output)["counts"] == {"hot_deleted": 2}
+
+
+def test_archive_verify_finds_what_went_wrong_and_nothing_else(lake, tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from lake.archive_roll import run_step
+    from lake.archive_verify import verify_archive
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    truth = _make_products(lake, 3)
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    _roll_until_done(lake, daac)
+    assert verify_archive(lake) == []
+    assert CliRunner().invoke(cli, ["archive", "verify"]).exit_code == 0
+    a, b, c = sorted(truth)
+    root = Path(lake.daac.root) / "L2_IFG"
+    (root / a / "unw.tif").write_bytes(b"rot" + (root / a / "unw.tif").read_bytes()[3:])
+    (root / b / "browse.png").unlink()
+    (root / c / "stray.tif").write_bytes(b"x")
+    kinds = sorted((f.kind, f.product_id, Path(f.path).name) for f in verify_archive(lake))
+    assert kinds == [("archive_checksum_mismatch", a, "unw.tif"), ("archive_missing_file", b, "browse.png"),
+                     ("archive_orphan", None, "stray.tif")]
+    result = CliRunner().invoke(cli, ["archive", "verify", "--json"])
+    assert result.exit_code == 1 and json.loads(result.output)["consistent"] is False
+
+    more = _make_products_named(lake, "S1-GUNW-D-R-100-tops-20250101")
+    run_step("select", lake, now=LATER)
+    run_step("copy", lake, now=LATER)  # ... and the roll dies here
+    unfinished = [f for f in verify_archive(lake) if f.kind == "unfinished_transfer"]
+    assert [f.product_id for f in unfinished] == [more]
+    assert not [f for f in verify_archive(lake) if f.kind == "archive_orphan" and more in (f.path or "")]
+
+
+def _make_products_named(settings, pid: str) -> str:
+    from lake.write import upsert
+
+    folder = Path(settings.products_root) / pid
+    folder.mkdir(parents=True)
+    (folder / "unw.tif").write_bytes(os.urandom(500))
+    (folder / f"{pid}.met.json").write_text("{}")
+    upsert("products", [{"product_id": pid, "product_type": "L2_IFG", "uri": str(folder), "version": "1",
+                         "start_time": datetime(2025, 1, 1, tzinfo=UTC)}], settings)
+    return pid
+
+
+def test_roll_over_sns_and_sqs_through_the_amazon_provider(lake, tmp_path, monkeypatch) -> None:
+    """Production transport: CNM-S to an SNS topic, CNM-R from an SQS queue (moto), clients from Airflow hooks."""
+    moto = pytest.importorskip("moto")
+    for key, value in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                       "AWS_DEFAULT_REGION": "us-east-1",
+                       "AIRFLOW_CONN_AWS_DEFAULT": json.dumps({"conn_type": "aws",
+                                                               "extra": {"region_name": "us-east-1"}})}.items():
+        monkeypatch.setenv(key, value)
+    with moto.mock_aws():
+        import boto3
+
+        sns, sqs = boto3.client("sns", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+        topic = sns.create_topic(Name="sarlake-cnm")["TopicArn"]
+        requests = sqs.create_queue(QueueName="daac-requests")["QueueUrl"]
+        responses = sqs.create_queue(QueueName="sarlake-cnm-r")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=requests, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+        monkeypatch.setenv("SARLAKE_DAAC__TRANSPORT", "sns_sqs")
+        monkeypatch.setenv("SARLAKE_DAAC__SNS_TOPIC_ARN", topic)
+        monkeypatch.setenv("SARLAKE_DAAC__SQS_QUEUE_URL", responses)
+        from lake.archive_roll import ROLL_STEPS
+        from lake.cnm_transport import SnsSqsTransport
+        from lake.settings import get_settings
+        from sarlake.workflows.daac_simulator import SimulatedDaac
+        from sarlake_plugins.archive import roll_step, transport
+
+        settings = get_settings()
+        assert isinstance(transport(), SnsSqsTransport)
+        truth = _make_products(settings, 3)
+        daac = SimulatedDaac(tmp_path / "daac-state", settings, fail_first={"S1-GUNW-A-R-044-tops-20240001"})
+        import lake.archive_roll as roll
+
+        monkeypatch.setattr(roll, "datetime", _Later)  # the roll runs "40 days later" (hot retention passed)
+        for _ in range(3):
+            for step in ROLL_STEPS:
+                roll_step(step)
+            answered = daac.serve_queue(sqs, requests, responses)
+            _Later.shift += timedelta(hours=1)  # past the back-off
+        for step in ROLL_STEPS:
+            roll_step(step)
+        for pid in truth:
+            _assert_archived(settings, truth, pid)
+        assert sorted(e["product"] for e in daac.ingested()) == sorted(truth)
+        assert answered.success == 1  # the last round answered the retried delivery
+        codes = [r["error_code"] for r in _steps(settings) if r["step"] == "failed"]
+        assert codes == ["PROCESSING_ERROR"]
+
+
+class _Later(datetime):
+    shift = timedelta(days=40)
+
+    @classmethod
+    def now(cls, tz=None):
+        return datetime.now(tz) + cls.shift

@@ -1,0 +1,88 @@
+"""On-demand requests are validated before any work; PGE versions resolve from the registry."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def lake(sarlake_home):
+    from lake.catalog import init_lake
+
+    init_lake()
+    return sarlake_home
+
+
+BASE = {"bbox": [14.40, 40.79, 14.46, 40.84], "start_date": "2024-01-20", "end_date": "2024-02-10"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"bbox": [14.46, 40.79, 14.40, 40.84]}, "on_demand: bbox [14.46, 40.79, 14.4, 40.84] is not west < east"),
+        ({"start_date": "2024-02-10", "end_date": "2024-01-20"}, "end_date 2024-01-20 must be after start_date"),
+        ({"aoi": "etna"}, "give exactly one of aoi"),
+        ({"bbox": None, "aoi": "nowhere"}, "no AOI called 'nowhere'"),
+        ({"pge_version": "9.9.9"}, "unknown version '9.9.9' of PGE interferogram; registered: 0.1.0"),
+        ({"looks": 0}, "looks: Input should be greater than or equal to 1"),
+    ],
+)
+def test_bad_requests_are_refused_with_one_line(lake, change, message):
+    from sarlake.workflows.on_demand import validate_request
+
+    with pytest.raises(ValueError) as info:
+        validate_request({**BASE, **change}, "alice")
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_good_request_keeps_the_requester(lake):
+    from sarlake.workflows.on_demand import validate_request
+
+    request = validate_request({**BASE, "unwrapper": "quality"}, "alice")
+    assert request.requester == "alice" and request.unwrapper == "quality"
+
+
+def test_versions_registry_resolves_current_and_prior_versions(lake):
+    from sarlake.workflows.versions import register, registered, resolve
+
+    register("interferogram", "0.0.9", image="ghcr.io/sarlake/pge@sha256:" + "a" * 64, description="older")
+    register("interferogram")  # the installed version, with the configured image
+    assert [r["version"] for r in registered("interferogram")] == ["0.0.9", "0.1.0"]
+    assert resolve("interferogram", "latest", runner="local") == {"version": "0.1.0", "image": None}
+    with pytest.raises(ValueError, match="set SARLAKE_RUNNER=kubernetes to run a prior version"):
+        resolve("interferogram", "0.0.9", runner="local")
+    assert resolve("interferogram", "0.0.9", runner="kubernetes")["image"].endswith("a" * 64)
+    assert resolve("interferogram", "latest", runner="kubernetes")["version"] == "0.1.0"
+    with pytest.raises(ValueError, match="not MAJOR.MINOR.PATCH"):
+        register("interferogram", "v2")
+
+
+def test_two_versions_of_a_product_coexist_and_latest_picks_the_newest(lake):
+    from lake.query import connect
+    from lake.write import upsert
+    from sarlake.workflows.versions import latest_products_sql
+
+    base = "S1-GUNW-A-R-044-tops-20240208_20240127-050000-01443E_04081N-PP-1a2b"
+    rows = [
+        {"product_id": f"{base}-v{v.replace('.', '_')}", "product_type": "L2_IFG", "start_time": "2024-01-27T05:00:00Z",
+         "version": v, "pge_version": v}
+        for v in ("0.9.0", "0.10.0")  # 0.10.0 is newer: a string sort would pick 0.9.0
+    ]
+    upsert("products", rows)
+    con = connect()
+    assert con.execute("SELECT count(*) FROM products").fetchone()[0] == 2
+    latest = con.execute(latest_products_sql()).fetchall()
+    assert len(latest) == 1 and latest[0][0].endswith("-v0_10_0")
+
+
+def test_cli_registers_and_lists_versions(lake):
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    out = CliRunner().invoke(cli, ["pge-versions", "register", "interferogram", "0.0.9", "--image", "reg/pge:0.0.9"])
+    assert out.exit_code == 0, out.output
+    out = CliRunner().invoke(cli, ["pge-versions", "register", "nopge"])
+    assert out.exit_code == 2 and "unknown PGE 'nopge'" in out.output
+    out = CliRunner().invoke(cli, ["pge-versions", "list", "interferogram"])
+    assert "0.0.9" in out.output and "reg/pge:0.0.9" in out.output
