@@ -74,7 +74,10 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     if path.suffix.lower() in (".tif", ".tiff"):
         phase = _read_tif(path, "unwrapped phase", None)
     elif rsc_path(path).is_file():
-        phase = read_roipac_unw(path).unwrapped_phase
+        read = read_roipac_unw(path).unwrapped_phase
+        if read is None:
+            raise InputValidationError(f"{path}: no unwrapped phase in the file")
+        phase = read
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
@@ -108,12 +111,16 @@ class Scorer:
     """The champion (or another alias) of a registered QA model, loaded once, scoring many products."""
 
     def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion") -> None:
+        """Load ``models:/<model_name>@<alias>`` (or version ``alias`` when it is a number)."""
         import mlflow
 
         mlflow.set_tracking_uri(tracking_uri)
         client = mlflow.MlflowClient()
         try:
-            mv = client.get_model_version_by_alias(model_name, alias)
+            if alias.isdigit():  # an explicit version (e.g. to compare with the champion)
+                mv = client.get_model_version(model_name, alias)
+            else:
+                mv = client.get_model_version_by_alias(model_name, alias)
         except mlflow.exceptions.MlflowException:
             raise ModelMissingError(
                 f"no '{alias}' version of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
