@@ -127,6 +127,7 @@ def test_score_real_envisat_files_without_a_lake(trained, tmp_path):
 def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
     from lake.query import connect
 
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
     assert _cli("ingest", *map(str, UNW), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
                 "--mission", "envisat").exit_code == 0
     run = _cli("qa", "run")
