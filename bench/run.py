@@ -1,14 +1,16 @@
 """`make bench`: run every benchmark and write a Markdown table, each figure beside its reference.
 
 Each ``bench/bench_*.py`` module exposes ``run() -> list[dict]`` with rows
-``{"name", "value", "unit", "target", "reference"}``; references are measured in the same run where the row
-says so, so the table compares like with like on whatever machine runs it.
+``{"name", "value", "unit", "target", "reference"}``; a reference is measured in the same run on the same input
+(or says "published figure, not measured here" and its source), so the table compares like with like on
+whatever machine runs it.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import platform
 import sys
 import time
@@ -38,6 +40,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="benchmark modules to run, e.g. bench_lake")
     args = parser.parse_args()
     sections = []
+    load = os.getloadavg()[0]
     for path in sorted(HERE.glob("bench_*.py")):
         if args.only and path.stem not in args.only:
             continue
@@ -51,8 +54,10 @@ def main() -> None:
         "# Benchmarks",
         "",
         f"Written by `make bench` on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}.",
-        "References are measured in the same run unless the row says otherwise.",
+        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"1-minute load average {load:.1f} at the start.",
+        "Every reference is measured in the same run on the same input, or says \"published figure, not measured "
+        "here\" with its source (tests/test_bench_docs.py holds the table to that).",
         "",
     ]
     for stem, rows, seconds in sections:

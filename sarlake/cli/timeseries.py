@@ -35,8 +35,8 @@ __all__ = ["timeseries"]
 @click.option("--deformation-mask", type=click.Path(exists=True, dir_okay=False),
               help="GeoTIFF on the stack grid, non-zero = deforming (left out of fits and reference choice).")
 def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bool,
-               reference: tuple[float, float] | None, min_coherence: float | None, gnss_files: tuple[str, ...],
-               gnss_reference: str | None,
+               reference: tuple[float, float] | None,
+               min_coherence: float | None, gnss_files: tuple[str, ...], gnss_reference: str | None,
                reference_to_gnss: bool, incidence: float | None, heading: float | None,
                min_temporal_coherence: float | None, stratified: bool, dem: str | None,
                weather_model: tuple[str, ...], deformation_mask: str | None) -> None:
