@@ -2,11 +2,12 @@
 triplet closure: for every interferogram, the share of its triplets (i, j, k with all three pairs in the
 stack) whose unwrapped phases do not close (pges.train.dataset.triplet_misclosure). Prints a Markdown table.
 
-    SARLAKE_HOME=... .venv/bin/python scripts/qa_sydney.py
+    SARLAKE_HOME=... .venv/bin/python scripts/qa_sydney.py [ALIAS_OR_VERSION]   (default: champion)
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def main() -> None:
         stem = f"{i.reference_date:%Y%m%d}"
         coh = DATA / "gamma_coherence" / f"{i.secondary_date:%Y%m%d}-{stem}_utm.unw.cc"
         items.append((str(f), str(coh) if coh.is_file() else None, None))
-    scores = score_files(items)
+    scores = score_files(items, alias=sys.argv[1] if len(sys.argv) > 1 else "champion")
     s = get_settings()
     print(f"Champion: {scores[0]['model_name']} v{scores[0]['model_version']} ({s.mlflow_tracking_uri})\n")
     print("| interferogram | triplets | non-closing share | p(error) | class |")

@@ -97,7 +97,7 @@ def _folder(uri: str | None, met_uri: str | None) -> Path:
     raise ValueError("product has neither uri nor met_uri")
 
 
-def score_files(items: list[tuple[str, str | None, str | None]]) -> list[dict[str, Any]]:
+def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "champion") -> list[dict[str, Any]]:
     """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product.
 
     Raises:
@@ -107,7 +107,7 @@ def score_files(items: list[tuple[str, str | None, str | None]]) -> list[dict[st
     from pges.qa.score import Scorer, read_files
 
     settings = get_settings()
-    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias)
     products = [read_files(u, c, d) for u, c, d in items]
     return [{k: v for k, v in r.items() if k != "features"} for r in scorer.score(products)]
 
