@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from pges import __version__
+from pges.cleanup import claim, sweep_staging
 from pges.contract import RunConfig
 from pges.environment import scratch_root
 from pges.errors import PGEError, ProcessingError
@@ -100,9 +102,14 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         root = scratch_root()
         root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"pge-{name}-", dir=root))
+        claim(workdir)
+        (workdir / "tmp").mkdir()
     except OSError as exc:
         raise ProcessingError(f"cannot create a staging folder under {root}: {exc}") from exc
+    cleaned = sweep_staging(root, keep=workdir)
     ctx = RunContext(pge=name, run_id=cfg.run_id, workdir=workdir, publisher=publisher)
+    saved_tmp = (tempfile.tempdir, os.environ.get("TMPDIR"))
+    tempfile.tempdir = os.environ["TMPDIR"] = str(workdir / "tmp")  # SNAPHU's and the libraries' temp files
     try:
         outputs = run_fn(cfg, ctx)
         products = []
@@ -125,6 +132,11 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
     except Exception as exc:
         raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     finally:
+        tempfile.tempdir = saved_tmp[0]
+        if saved_tmp[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_tmp[1]
         shutil.rmtree(workdir, ignore_errors=True)
     return {
         "pge": name,
@@ -134,6 +146,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         "exit_code": 0,
         "products": products,
         "rejected": rejected,
+        "cleaned": cleaned,  # leftovers of killed runs this run removed
         "error": None,
     }
 

@@ -149,6 +149,9 @@ class Publisher:
                 f"output_dir {self.output_dir} cannot be created ({exc.strerror or exc}); "
                 "choose a writable output folder"
             ) from exc
+        from pges.cleanup import sweep_partials
+
+        sweep_partials(base)  # what an interrupted publish left here
         final = base / product_id
         token = uuid.uuid4().hex[:8]
         try:
