@@ -2,7 +2,8 @@
 
 Builds the dbt project in `models/` over the lake whenever a lake table changes (data-aware: scheduled on
 the lake's Assets, not a clock): the staging views (`stg_lake__*`), the marts (`mart_product_quality`,
-`mart_aoi_coverage`, `mart_pge_runs`, `mart_timeseries_readiness`) and every data and unit test, one task per
+`mart_aoi_coverage`, `mart_event_response`, `mart_pge_runs`, `mart_failed_runs`, `mart_archive_status`,
+`mart_timeseries_readiness`) and every data and unit test, one task per
 model, rendered as Airflow tasks by Cosmos from the pre-built manifest (`make setup` writes it; no dbt at parse time).
 
 Analysts query the marts with `sarlake sql "SELECT * FROM catalogue.marts.mart_product_quality"` or any
@@ -21,7 +22,8 @@ from sarlake_plugins.catalog import cosmos_kwargs
 
 catalog = DbtDag(
     dag_id="catalog",
-    schedule=(asset("products") | asset("acquisitions") | asset("provenance") | asset("events") | asset("aois")),
+    schedule=(asset("products") | asset("acquisitions") | asset("provenance") | asset("events") | asset("aois")
+              | asset("qa_predictions") | asset("user_tags") | asset("archive_transfers")),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -40,6 +40,13 @@ QUESTIONS: list[tuple[str, str, str]] = [
      "Acquisitions, interferograms and missed acquisitions (gaps longer than the 12-day revisit) per track.",
      "SELECT aoi, track, month, acquisitions, missed_acquisitions, interferograms "
      "FROM catalogue.marts.mart_aoi_coverage ORDER BY ALL LIMIT 12"),
+    ("Which earthquakes triggered processing, and how fast did products follow?",
+     "The event-response mart: the evaluator's decision per event, products made and latency from the origin.",
+     "SELECT event_id, magnitude, alert, decision, products, round(minutes_from_origin, 1) AS min_from_origin "
+     "FROM catalogue.marts.mart_event_response ORDER BY origin_time DESC LIMIT 5"),
+    ("Where are the products: hot, archived or restored?",
+     "The archive-status mart: per collection and age, by storage tier, with failed deliveries.",
+     "SELECT * FROM catalogue.marts.mart_archive_status ORDER BY ALL"),
     ("How long does each PGE take?",
      "Wall time per product from provenance, per PGE and version.",
      "SELECT pge_name, pge_version, sum(runs) AS runs, sum(products) AS products, "

@@ -51,6 +51,12 @@ def built_lake(tmp_path_factory: pytest.TempPathFactory):
         dropped = {track44[3].acquisition_id, track44[4].acquisition_id}  # a 36-day gap: two missed
         kept = [r for r in records if r.acquisition_id not in dropped]
         record_acquisitions(kept, settings)
+        from lake.write import upsert
+
+        upsert("events", [{"event_id": "us7000test", "source": "usgs", "time": datetime(2007, 9, 1, tzinfo=UTC),
+                           "magnitude": 7.1, "decision": "trigger", "reason": "M >= 7", "aoi": "sydney"},
+                          {"event_id": "us6000skip", "source": "usgs", "time": datetime(2007, 9, 2, tzinfo=UTC),
+                           "magnitude": 5.1, "decision": "ignore", "reason": "M < 6"}], settings)
         result = build()
         yield settings, result, kept
 
@@ -91,6 +97,16 @@ def test_marts_agree_with_the_iceberg_tables(built_lake) -> None:
     assert sum(r["acquisitions"] for r in coverage) == len(kept)
     assert sum(r["missed_acquisitions"] for r in coverage if r["track"] == 44) == 2  # the two dropped
     assert sum(r["missed_acquisitions"] for r in coverage if r["track"] == 124) == 0
+
+    archive = _mart(settings, "select sum(hot) as hot, sum(archived) as archived, sum(products) as n "
+                             "from marts.mart_archive_status")[0]
+    assert (archive["hot"], archive["archived"], archive["n"]) == (len(products), 0, len(products))
+
+    events = {r["event_id"]: r for r in _mart(settings, "select * from marts.mart_event_response")}
+    assert events["us7000test"]["products"] == sum(p["aoi"] == "sydney" for p in products) == 17
+    assert events["us6000skip"]["products"] == 0 and events["us6000skip"]["decision"] == "ignore"
+    first = min(p["created_at"] for p in products if p["aoi"] == "sydney")
+    assert events["us7000test"]["first_product_at"] == first
 
     runs = _mart(settings, "select sum(runs) as runs, sum(products) as products from marts.mart_pge_runs")[0]
     assert runs["runs"] == len({p["run_id"] for p in provenance})
@@ -133,7 +149,8 @@ def test_catalog_dag_renders_a_task_per_model_from_the_manifest() -> None:
         pytest.fail(f"{MANIFEST} missing: make setup writes it (sarlake dbt manifest)")
     manifest = json.loads(MANIFEST.read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
-    assert {"mart_product_quality", "mart_aoi_coverage", "mart_pge_runs", "mart_timeseries_readiness"} <= models
+    assert {"mart_product_quality", "mart_aoi_coverage", "mart_pge_runs", "mart_timeseries_readiness",
+            "mart_event_response", "mart_archive_status", "mart_failed_runs"} <= models
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(ROOT / "dags" / "catalog.py"), safe_mode=False)
