@@ -48,7 +48,7 @@ def _one_error_line(result) -> str:
 
 def test_unknown_aoi_and_footprint_outside_the_aoi_are_refused(settings, tmp_path):
     _lake()
-    assert "unknown AOI 'nowhere'" in _one_error_line(_cli("ingest", str(UNW[0]), "--aoi", "nowhere"))
+    assert "--aoi 'nowhere' does not exist" in _one_error_line(_cli("ingest", str(UNW[0]), "--aoi", "nowhere"))
     assert _cli("aoi", "add", "etna", "--bbox", "14.9", "37.65", "15.1", "37.80").exit_code == 0
     line = _one_error_line(_cli("ingest", str(UNW[0]), "--aoi", "etna"))
     assert UNW[0].name in line and "does not overlap AOI etna" in line
