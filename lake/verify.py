@@ -8,6 +8,8 @@ kind                       meaning                                              
 =========================  ==================================================================  ==========
 ``uncatalogued_product``   a published ``<product>.met.json`` under the products root that     catalogued
                            the ``products`` table does not hold
+``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     no (the
+                           (archived by a roll that stopped before expiring the hot copy)      roll does)
 ``missing_file``           a catalogued product's met.json or one of its asset files is gone   no
 ``checksum_mismatch``      an asset file's sha256 differs from the one in its met.json         no
 ``missing_provenance``     a product row without the provenance row of its run                 from journal
@@ -189,11 +191,17 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
             report.findings.append(Finding("missing_provenance", "provenance", p["product_id"], None,
                                            f"no provenance row for run {p['run_id']!r}"))
     catalogued = {_normal(p["met_uri"]) for p in products if p["met_uri"]}
+    elsewhere = {p["product_id"]: p["met_uri"] for p in products if p["met_uri"]}
     published = [u for u in list_uris(settings.products_root, ".met.json", settings)
                  if not any(part.startswith(".") for part in u[len(root):].split("/"))]  # skip staging folders
     for uri in published:
         if _normal(uri) not in catalogued:
             pid = uri.rsplit("/", 1)[-1].removesuffix(".met.json")
+            if pid in elsewhere:  # e.g. archived by a roll that stopped before expiring the hot copy
+                report.findings.append(Finding("stale_hot_copy", "products", pid, uri,
+                                               f"hot copy of a product catalogued at {elsewhere[pid]}; the "
+                                               "next archive roll expires it (repair leaves the catalogue as is)"))
+                continue
             report.findings.append(Finding("uncatalogued_product", "products", pid, uri,
                                            "published met.json that the catalogue does not hold"))
     for record in (journal := pending(settings)):

@@ -190,3 +190,22 @@ def test_journal_records_older_than_a_finished_run_of_the_same_products_are_drop
     catalogue_products([uri], None, lake)
     assert journal.pending(lake) == []
     assert stale.created_at < datetime.now(UTC) + timedelta(seconds=1)
+
+
+def test_a_hot_copy_of_an_archived_product_is_not_catalogued_again(lake) -> None:
+    """A roll that stopped between cataloguing the archive location and expiring the hot copy: repair must not
+    point the product back at the hot copy (the next roll expires it)."""
+    from lake.catalog import load_table
+    from lake.catalogue import catalogue_products
+    from lake.verify import repair, verify
+    from lake.write import update
+
+    hot = publish(lake, "PA")
+    catalogue_products([hot], None, lake)
+    archived = "file:///daac/archive/PA/PA.met.json"
+    update("products", [{"product_id": "PA", "met_uri": archived, "tier": "archive"}], lake)
+    found = {(f.kind, f.product_id) for f in verify(lake).findings}
+    assert ("stale_hot_copy", "PA") in found and ("uncatalogued_product", "PA") not in found
+    assert repair(lake).catalogued == []
+    row = load_table("products", lake).scan().to_arrow().to_pylist()[0]
+    assert (row["met_uri"], row["tier"]) == (archived, "archive")
