@@ -79,7 +79,8 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
         try:
             geom = _geojson_polygon(geojson)
         except InvalidAOIError as exc:
-            raise InvalidAOIError(f"GeoJSON file {geojson}: {exc}" if is_file else str(exc)) from exc.__cause__
+            named = not is_file or str(geojson) in str(exc)  # name the file once
+            raise InvalidAOIError(str(exc) if named else f"GeoJSON file {geojson}: {exc}") from exc.__cause__
     w, s, e, n = geom.bounds
     return to_wkt(geom, rounding_precision=6), (float(w), float(s), float(e), float(n))
 

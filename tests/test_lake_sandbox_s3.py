@@ -33,6 +33,9 @@ def _free_port() -> int:
 
 
 def _user(iam, name: str, policy: dict) -> tuple[str, str]:
+    import uuid
+
+    name = f"{name}-{uuid.uuid4().hex[:8]}"  # moto's IAM state outlives a server in this process
     iam.create_user(UserName=name)
     iam.put_user_policy(UserName=name, PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy))
     key = iam.create_access_key(UserName=name)["AccessKey"]
