@@ -103,8 +103,8 @@ def test_simulate_interferogram_timeseries_on_s3_only(s3):
         ifg_mets.append(res["products"][0]["met_uri"])
     ts = _pod(s3, "timeseries", {"pge": "timeseries", "run_id": "pod-test", "inputs": ifg_mets,
                                  "output_dir": "s3://lake/products/L3_TS/flank", "parameters": {"aoi": "flank"}})
-    (item,) = _check_products(s3, ts)
-    assert item["properties"]["sarlake:product_type"] == "L3_TS"
+    items = _check_products(s3, ts)  # the time series and its coherence time series, both checked on S3
+    assert sorted(i["properties"]["sarlake:product_type"] for i in items) == ["L3_COH", "L3_TS"]
 
 
 def test_ingest_on_s3_only(s3):

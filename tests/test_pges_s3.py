@@ -107,10 +107,12 @@ def test_ingest_and_timeseries_on_s3_only(s3, tmp_path) -> None:
     ts_local = _pge("timeseries", {"inputs": [p["met_uri"] for p in local["products"]],
                                    "output_dir": str(tmp_path / "l3"),
                                    "parameters": {"reference": reference, "aoi": "sydney"}}, None, tmp_path / "l")
-    (l3,) = ts_remote["products"]
+    # the time-series PGE makes the L3_TS product and its coherence time series (L3_COH)
+    (l3,) = [p for p in ts_remote["products"] if p["id"].startswith("L3-TS-")]
+    (l3_local,) = [p for p in ts_local["products"] if p["id"].startswith("L3-TS-")]
     assert l3["met_uri"].startswith("s3://outputs/l3/")
     remote_v = _read_s3_tif(client, l3["met_uri"].rsplit("/", 1)[0] + "/velocity_mm_yr.tif")
-    with rasterio.open(Path(ts_local["products"][0]["met_uri"]).parent / "velocity_mm_yr.tif") as ds:
+    with rasterio.open(Path(l3_local["met_uri"]).parent / "velocity_mm_yr.tif") as ds:
         local_v = ds.read()
     np.testing.assert_array_equal(remote_v, local_v)
     assert np.nanmin(remote_v) < -20.0  # the longwall-mining subsidence of the real stack is there
