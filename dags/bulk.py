@@ -24,6 +24,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
+from sarlake_plugins.params import AOI_NAME_PATTERN, PGE_VERSION_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 #: Bulk PGE work: its own pool, the lowest priority.
@@ -40,7 +41,7 @@ BULK = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "aois": Param([], type="array", items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+        "aois": Param([], type="array", items={"type": "string", "pattern": AOI_NAME_PATTERN},
                       title="AOIs", description="AOI names; empty means every active AOI."),
         "tracks": Param([], type="array", items={"type": "integer", "minimum": 1, "maximum": 175},
                         title="Tracks", description="Tracks; empty means each AOI's own."),
@@ -50,7 +51,7 @@ BULK = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
                           description="Last acquisition date (UTC); after the start date."),
         "neighbours": Param(2, type="integer", minimum=1, maximum=10, title="Pairs per acquisition",
                             description="Nearest-n sequential pairs (an AOI's own setting wins)."),
-        "pge_version": Param("latest", type="string", pattern=r"^(latest|\d+\.\d+\.\d+)$", title="PGE version",
+        "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",
                              description="Interferogram PGE version; pairs with a product of it are skipped."),
         "unwrapper": Param("snaphu", type="string", enum=["snaphu", "quality"], title="Unwrapper",
                            description="Phase unwrapper."),

@@ -25,11 +25,11 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
-from lake.names import AOI_NAME_PATTERN
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
+from sarlake_plugins.params import AOI_NAME_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 

@@ -27,6 +27,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
+from sarlake_plugins.params import OPTIONAL_AOI_PATTERN, PGE_VERSION_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 #: On-demand work ranks below urgent response and above bulk reprocessing.
@@ -45,7 +46,7 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "aoi": Param("", type="string", pattern="^([a-z0-9][a-z0-9_-]{0,62})?$", title="AOI",
+        "aoi": Param("", type="string", pattern=OPTIONAL_AOI_PATTERN, title="AOI",
                      description="A stored AOI name; leave empty and give a bbox instead."),
         "bbox": Param(None, type=["null", "array"], minItems=4, maxItems=4,
                       prefixItems=[{"type": "number", "minimum": -180, "maximum": 180},
@@ -63,7 +64,7 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
                             description="For sequential pairing."),
         "tracks": Param([], type="array", items={"type": "integer", "minimum": 1, "maximum": 175},
                         title="Tracks", description="Tracks to process; empty means the AOI's or the default."),
-        "pge_version": Param("latest", type="string", pattern=r"^(latest|\d+\.\d+\.\d+)$", title="PGE version",
+        "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",
                              description="Interferogram PGE version: latest, or a registered MAJOR.MINOR.PATCH."),
         "unwrapper": Param("snaphu", type="string", enum=["snaphu", "quality"], title="Unwrapper",
                            description="SNAPHU (statistical cost) or the quality-guided unwrapper."),

@@ -23,6 +23,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.params import AOI_NAME_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -39,7 +40,7 @@ from sarlake_plugins.pge import mapped_pge_operator
         "aois": Param(
             [],
             type="array",
-            items={"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,62}$"},
+            items={"type": "string", "pattern": AOI_NAME_PATTERN},
             title="AOIs",
             description="Names of the AOIs to process; empty means every active AOI.",
         ),
