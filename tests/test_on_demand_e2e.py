@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from airflow_harness import airflow_env
+from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -17,25 +17,10 @@ pytestmark = pytest.mark.slow
 BBOX = [14.40, 40.79, 14.46, 40.84]
 
 
-def _run(cmd, env, check=True):
-    proc = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, cwd=ROOT)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"{cmd} exited {proc.returncode}:\n{proc.stdout[-5000:]}\n{proc.stderr[-5000:]}")
-    return proc
-
-
 @pytest.fixture(scope="module")
 def lake_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("on-demand-e2e")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SARLAKE_", "AIRFLOW"))}
-    env.update({
-        "SARLAKE_HOME": str(home / "lake"),
-        "AIRFLOW_HOME": str(home / "airflow"),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
-    })
+    env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
     _run([BIN / "airflow", "db", "migrate"], env)
     return env
