@@ -90,13 +90,10 @@ def bulk() -> None:
     @task
     def pairs(request: dict[str, Any], planned: dict[str, Any], staged: Any, **context: Any) -> list[dict]:
         """One interferogram run-config per pair to make."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from sarlake.workflows.bulk import interferogram_run_configs
+        from sarlake_plugins.forward import require_staged
 
-        failed = [s for s in (staged or []) if s.get("status") != "ok"]
-        if failed:
-            raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+        require_staged(staged)
         return interferogram_run_configs(request, planned, run_id=str(context.get("run_id") or ""))
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="all_done")

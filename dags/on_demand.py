@@ -106,13 +106,10 @@ def on_demand() -> None:
     @task
     def pairs(request: dict[str, Any], planned: dict[str, Any], staged: Any, **context: Any) -> list[dict]:
         """One interferogram run-config per pair."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from sarlake.workflows.on_demand import OnDemandRequest, interferogram_run_configs
+        from sarlake_plugins.forward import require_staged
 
-        failed = [s for s in (staged or []) if s.get("status") != "ok"]
-        if failed:
-            raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+        require_staged(staged)
         return interferogram_run_configs(OnDemandRequest(**request), planned, run_id=str(context.get("run_id") or ""))
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")

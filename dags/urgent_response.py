@@ -92,13 +92,10 @@ def urgent_response() -> None:
     @task
     def plan_pairs(plans: list[dict[str, Any]], staged: Any, params: dict[str, Any], **context: Any) -> list[dict]:
         """One interferogram run-config per event and track (events cancelled meanwhile are dropped)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from sarlake.workflows.urgent import plan_interferograms
+        from sarlake_plugins.forward import require_staged
 
-        failed = [s for s in (staged or []) if s.get("status") != "ok"]
-        if failed:
-            raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+        require_staged(staged)
         return plan_interferograms(plans, looks=int(params["looks"]), run_id=str(context.get("run_id") or ""))
 
     @task(outlets=[asset("products"), asset("provenance"), asset("events")], trigger_rule="none_failed")

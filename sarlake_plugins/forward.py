@@ -49,6 +49,13 @@ def run_end(context: dict[str, Any]) -> datetime:
     return datetime.now(UTC)
 
 
+def require_staged(staged: Any) -> None:
+    """Fail the task (no retry) when any mapped staging run did not succeed; pairs need every scene."""
+    failed = [s for s in (staged or []) if s.get("status") != "ok"]
+    if failed:
+        raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+
+
 def stage_pge() -> str:
     """Return the PGE that stages the configured acquisition source's scenes (``simulate`` for the simulator).
 
@@ -135,9 +142,7 @@ def plan_pairs(
     from lake.sources import AcquisitionRecord
 
     settings = get_settings()
-    failed = [s for s in staged if s.get("status") != "ok"]
-    if failed:
-        raise AirflowFailException(f"{len(failed)} staging run(s) did not succeed: {failed[0].get('error')}")
+    require_staged(staged)
     pairs = []
     uris: dict[str, str] = {}
     for group in groups:
