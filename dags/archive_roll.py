@@ -24,6 +24,8 @@ import pendulum
 from airflow.sdk import Param, chain, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -33,8 +35,10 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "archive", "daac"],
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
+                  "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "simulate_daac": Param(False, type="boolean", title="Simulated DAAC",
                                description="Answer the CNM-S outbox with a simulated DAAC (demo only)."),
@@ -71,6 +75,7 @@ def archive_roll() -> None:
 
     transfers = [asset("archive_transfers")]
     chain(
+        check_conf(),
         step("select", outlets=transfers), step("copy", outlets=transfers), step("verify", outlets=transfers),
         step("notify", outlets=transfers), simulate_daac(), step("receive", outlets=transfers),
         step("catalogue", outlets=[*transfers, asset("products")]), step("expire", outlets=transfers),

@@ -17,6 +17,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
+
 
 @dag(
     dag_id="maintenance",
@@ -25,8 +28,9 @@ from airflow.sdk import Param, dag, task
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "maintenance", "iceberg"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=10), "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "older_than_days": Param(7.0, type="number", minimum=0, title="Snapshot retention (days)",
                                  description="Snapshots older than this may expire; newer ones are kept."),
@@ -57,7 +61,7 @@ def maintenance() -> None:
         p = params or {}
         return maintain_tables(float(p["older_than_days"]), int(p["retain_last"]))
 
-    compact() >> maintain()
+    check_conf() >> compact() >> maintain()
 
 
 maintenance()

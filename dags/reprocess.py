@@ -16,6 +16,8 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -25,8 +27,9 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "qa", "reprocess"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=3)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "max_p_error": Param(None, type=["null", "number"], minimum=0, maximum=1, title="p(error) threshold",
                              description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
@@ -44,7 +47,7 @@ def reprocess() -> None:
 
         return _reprocess(dict(params or {}), context)
 
-    reprocess_bad()
+    check_conf() >> reprocess_bad()
 
 
 reprocess()
