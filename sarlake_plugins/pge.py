@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from sarlake.workflows.versions import IMAGE_KEY  # a run-config's image of its PGE version (light module)
+
 if TYPE_CHECKING:
     from lake.settings import Settings
 
@@ -92,6 +94,16 @@ def _with_context(run_config: Mapping[str, Any], context: Mapping[str, Any] | No
     return cfg
 
 
+def split_image(run_config: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The run-config the PGE gets and the image it asks for (None: the default PGE image).
+
+    A run-config may carry ``pge_image``, the container image of the PGE version it asks for (``pge_versions``,
+    set by the on_demand and bulk planners): the pod runs that image. The key is the operator's, never the PGE's.
+    """
+    cfg = dict(run_config)
+    return cfg, cfg.pop(IMAGE_KEY, None) or None
+
+
 class LocalPGEOperator(BaseOperator):
     """Run a PGE as a local subprocess with the run-config given (templated) as a dict.
 
@@ -115,8 +127,13 @@ class LocalPGEOperator(BaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         """Write the run-config, run the PGE, and return its result record."""
         settings = _settings(None)
-        cfg = _with_context(self.run_config, context)
+        cfg, image = split_image(_with_context(self.run_config, context))
         context["pge_label"] = pge_label(self.pge, cfg)
+        if image:
+            raise AirflowFailException(
+                f"PGE {self.pge}: the run-config asks for image {image} (a registered PGE version); the local runner "
+                "runs only the installed PGEs: set SARLAKE_RUNNER=kubernetes to run it"
+            )
         scratch = Path(settings.scratch) / "runconfigs"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch, prefix=f"{self.pge}-") as tmp:
