@@ -30,13 +30,17 @@ from airflow.sdk import Param, dag, task
     doc_md=__doc__,
     params={
         "older_than_days": Param(None, type=["null", "number"], minimum=0, title="Snapshot retention (days)",
-                                 description="Snapshots older than this may expire; newer ones are kept. Empty: SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS."),
+                                 description="Snapshots older than this may expire; newer ones are kept."
+                                             " Empty: SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS."),
         "retain_last": Param(None, type=["null", "integer"], minimum=1, title="Snapshots always kept",
-                             description="The newest snapshots kept per table whatever their age. Empty: SARLAKE_MAINTENANCE__RETAIN_LAST."),
+                             description="The newest snapshots kept per table whatever their age."
+                                         " Empty: SARLAKE_MAINTENANCE__RETAIN_LAST."),
         "small_file_mb": Param(None, type=["null", "number"], minimum=1, title="Small file (MB)",
-                               description="Data files below this size are merged by compaction. Empty: SARLAKE_MAINTENANCE__SMALL_FILE_MB."),
+                               description="Data files below this size are merged by compaction."
+                                           " Empty: SARLAKE_MAINTENANCE__SMALL_FILE_MB."),
         "min_files": Param(None, type=["null", "integer"], minimum=2, title="Files per partition to compact",
-                           description="A partition is compacted when it holds at least this many small files. Empty: SARLAKE_MAINTENANCE__COMPACT_MIN_FILES."),
+                           description="A partition is compacted when it holds at least this many small files."
+                                       " Empty: SARLAKE_MAINTENANCE__COMPACT_MIN_FILES."),
     },
 )
 def maintenance() -> None:

@@ -32,8 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["DaacSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings",
-           "is_remote"]
+__all__ = ["DaacSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings", "UrgentSettings",
+           "get_settings", "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
