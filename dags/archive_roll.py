@@ -44,6 +44,9 @@ from sarlake_plugins.conf import check_conf
                                description="Answer the CNM-S outbox with a simulated DAAC (demo only)."),
         "daac_fail_rate": Param(0.0, type="number", minimum=0, maximum=1, title="Simulated refusal rate",
                                 description="Share of deliveries the simulated DAAC refuses (PROCESSING_ERROR)."),
+        "hot_retention_days": Param(None, type=["null", "number"], minimum=0, title="Hot retention (days)",
+                                    description="Deliver products older than this. Empty: "
+                                    "SARLAKE_DAAC__HOT_RETENTION_DAYS."),
     },
 )
 def archive_roll() -> None:
@@ -51,10 +54,10 @@ def archive_roll() -> None:
 
     def step(name: str, **kwargs: Any) -> Any:
         @task(task_id=name, **kwargs)
-        def run() -> dict[str, int]:
+        def run(params: dict[str, Any] | None = None) -> dict[str, int]:
             from sarlake_plugins.archive import roll_step
 
-            return roll_step(name)
+            return roll_step(name, (params or {}).get("hot_retention_days"))
 
         return run()
 
