@@ -59,7 +59,11 @@ def _run(cmd: list, env: dict) -> subprocess.CompletedProcess:
 
 
 def _ts(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+    """An Airflow timestamp (UTC; SQLite stores it without an offset) as an aware datetime."""
+    if not value:
+        return None
+    ts = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def airflow_env(home: Path, dags: Path) -> dict[str, str]:
