@@ -243,7 +243,8 @@ def test_mapped_pods_of_a_prior_pge_version_run_its_registered_image(sarlake_hom
     # inside the pod, the PGE writes the image it runs in (SARLAKE_PGE_IMAGE) into provenance.pge_image
     monkeypatch.setenv("SARLAKE_PGE_IMAGE", OLD_IMAGE)
     sent = on_demand.interferogram_run_configs(old, pairs, settings=settings)[0]
-    cfg = get_pge("interferogram").run_config_model().model_validate({k: v for k, v in sent.items() if k != "pge_image"})
+    model = get_pge("interferogram").run_config_model()
+    cfg = model.model_validate({k: v for k, v in sent.items() if k != "pge_image"})
     ctx = RunContext("interferogram", "r1", tmp_path / "work", Publisher("s3://lake/products/L2_IFG/vesuvius"))
     assert ctx.provenance(cfg)["pge_image"] == OLD_IMAGE
 
