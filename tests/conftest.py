@@ -139,24 +139,39 @@ def catalog_uri(catalog_backend: str, request: pytest.FixtureRequest) -> str | N
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """Endpoint of a local S3 server (moto, 127.0.0.1, a free port) shared by this session's tests."""
-    import logging
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Endpoint of a local S3 server (moto, 127.0.0.1, a free port) shared by this session's tests.
+
+    It runs in its own process: requests do not compete with the test for this process's GIL, and tests that
+    reset moto's in-process state (test_lake_sandbox_s3) do not touch it.
+    """
     import socket
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
+    import subprocess
+    import sys
+    import time
+    import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"moto server exited {proc.returncode}: see {log.name}")
+                time.sleep(0.1)
+        yield endpoint
     finally:
-        server.stop()
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
 
 
 def s3_lake_env(endpoint: str, test_name: str) -> dict[str, str]:
