@@ -81,26 +81,23 @@ def latest_transfers(settings: Settings | None = None, step: str | None = None) 
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    table = load_table("archive_transfers", settings)
-    steps = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
-    if steps.num_rows == 0:
+    rows = load_table("archive_transfers", settings).scan().to_arrow()  # one read of the table
+    if rows.num_rows == 0:
         return {}
-    order = pc.index_in(steps["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
-    ranked = pa.table({"transfer_id": steps["transfer_id"], "order": order}).filter(pc.is_valid(order))
+    order = pc.index_in(rows["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
+    ranked = pa.table({"transfer_id": rows["transfer_id"], "order": order}).filter(pc.is_valid(order))
     latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
     if step is not None:
         latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
     if latest.num_rows == 0:
         return {}
-    wanted = {tid: STEPS[o] for tid, o in zip(latest["transfer_id"].to_pylist(), latest["order_max"].to_pylist(),
-                                             strict=True)}
-    rows = table.scan().to_arrow()
-    mask = pc.is_in(rows["transfer_id"], value_set=pa.array(list(wanted), rows["transfer_id"].type))
+    # Keep only each transfer's latest row, in Arrow (the table holds every step of every transfer).
+    names = pa.array(STEPS).take(latest["order_max"])
+    wanted = pc.binary_join_element_wise(latest["transfer_id"].cast(pa.string()), names, "\x1f")
+    keys = pc.binary_join_element_wise(rows["transfer_id"].cast(pa.string()), rows["step"].cast(pa.string()), "\x1f")
     out = {}
-    for row in rows.filter(mask).to_pylist():
+    for row in rows.filter(pc.is_in(keys, value_set=wanted)).to_pylist():
         tid = row["transfer_id"]
-        if row["step"] != wanted[tid]:
-            continue
         out[tid] = Transfer(
             transfer_id=tid, product_id=row["product_id"], version=row["version"], attempt=row["attempt"],
             step=row["step"], hot_uri=row["hot_uri"], archive_uri=row["archive_uri"],
