@@ -1,11 +1,13 @@
-"""One shared DuckDB connection over the lake for the browse app, reopened when the lake has changed.
+"""One long-lived DuckDB connection over the lake per app process, reopened only when a snapshot changed.
 
-Opening :func:`lake.query.connect` binds a view per Iceberg table (reading every table's metadata), too slow
-to do for each of the 24 thumbnails of a page. The app keeps one connection and hands each request its own
-cursor (DuckDB cursors share the database and are safe to use from one thread each). Before a search, the
-current metadata location of every table is compared with the connection's (cheap catalogue look-ups) and the
-connection is reopened when a commit happened since, e.g. a new tag; file requests accept a connection up to
-``FILE_TTL`` seconds old without checking.
+Opening :func:`lake.query.connect` binds a view per Iceberg table (reading every table's metadata) and takes
+seconds on a large lake; doing it per request was most of a facet refresh. The app keeps one read-only
+connection and hands each request its own cursor (DuckDB cursors share the database and are safe to use from one
+thread each). Before a search, the current metadata location of every table is read from the catalogue's own
+table in one SQL query (a few ms) and compared with the connection's; only when a commit happened since (a new
+tag, new products) is the connection reopened and the joined ``browse`` relation materialized again
+(:func:`sarlake_plugins.browse.search.materialize`), so a facet click scans one in-memory table, not the
+Iceberg files. File requests (thumbnails) accept a connection checked up to ``FILE_TTL`` seconds ago.
 """
 
 from __future__ import annotations
@@ -15,44 +17,59 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["FILE_TTL", "cursor"]
+__all__ = ["FILE_TTL", "cursor", "lake_key", "state"]
 
 logger = logging.getLogger(__name__)
 
 FILE_TTL = 10.0
 _lock = threading.Lock()
-_state: dict[str, Any] = {"con": None, "key": None, "checked": 0.0}
+_state: dict[str, Any] = {"con": None, "key": None, "checked": 0.0, "opened": 0, "materialize": None}
 
 
-def _lake_key() -> tuple[str, ...]:
+def lake_key() -> tuple[str, ...]:
+    """The lake's home and the current metadata location of each of its tables (one catalogue query)."""
+    from sqlalchemy import text
+
     from lake.catalog import get_catalog
     from lake.settings import get_settings
 
     settings = get_settings()
     catalog = get_catalog(settings)
-    names = sorted(ident[-1] for ident in catalog.list_tables(settings.namespace))
-    return (settings.home.as_posix() if hasattr(settings.home, "as_posix") else str(settings.home),
-            *(catalog.load_table((settings.namespace, n)).metadata_location for n in names))
+    with catalog.engine.connect() as db:
+        rows = db.execute(text("SELECT table_name, metadata_location FROM iceberg_tables "
+                               "WHERE catalog_name = :c AND table_namespace = :ns ORDER BY table_name"),
+                          {"c": catalog.name, "ns": settings.namespace}).fetchall()
+    return (str(settings.home), *(f"{n}={m}" for n, m in rows))
+
+
+def state() -> dict[str, Any]:
+    """How often the connection was opened and what its last materialization cost (for tests and benchmarks)."""
+    return {k: v for k, v in _state.items() if k != "con"}
 
 
 def cursor(fresh: bool = True) -> Any:
-    """A cursor on the shared connection.
+    """A cursor on the shared connection, whose ``browse`` table is the lake's current snapshot.
 
     Args:
         fresh: check that the connection shows the lake's latest commit (searches, product pages); without it
             a connection checked within ``FILE_TTL`` seconds is used as is (browse images and layers).
     """
     from lake.query import connect
+    from sarlake_plugins.browse.search import materialize
 
     with _lock:
         now = time.monotonic()
         if _state["con"] is None or fresh or now - _state["checked"] > FILE_TTL:
-            key = _lake_key()
+            key = lake_key()
             if key != _state["key"]:
                 if _state["con"] is not None:
                     _state["con"].close()
-                _state["con"] = connect()
-                _state["key"] = key
-                logger.info("browse: lake connection (re)opened")
+                _state["con"] = None
+                con = connect()
+                _state["materialize"] = materialize(con)
+                _state["con"], _state["key"] = con, key
+                _state["opened"] += 1
+                logger.info("browse: lake connection (re)opened, browse table materialized: %s",
+                            _state["materialize"])
             _state["checked"] = now
         return _state["con"].cursor()
