@@ -79,7 +79,7 @@ def test_aoi_page_counts_its_products_and_event(lake):
     d = aoi_detail(lake, "sydney")
     mine = [p for p, a in browse_lake.AOI_OF.items() if a == "sydney"]
     assert sum(c["count"] for c in d["products"]) == len(mine)
-    assert {(c["tier"], c["count"]) for c in d["products"]} == {("hot", 2), ("archive", 1)}
+    assert {(c["tier"], c["count"]) for c in d["products"]} == {("hot", 2), ("archived", 1)}
     assert [e["event_id"] for e in d["events"]] == [browse_lake.EVENT[0]]
     assert [a["action"] for a in d["actions"]] == ["forward", "on_demand"]
 

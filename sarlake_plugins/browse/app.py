@@ -126,14 +126,21 @@ def config(user: GetUserDep) -> dict[str, Any]:
 @app.get("/api/search")
 def search(request: Request) -> dict[str, Any]:
     """Facets with counts, one page of results and the SQL behind them (parameters: see ``filters``)."""
+    import time
+
     from sarlake_plugins.browse.filters import FilterError
     from sarlake_plugins.browse.search import search as run
 
+    t0 = time.perf_counter()
     q = _filters(request)
     try:
-        return run(q, _connect())
+        out = run(q, _connect())
     except FilterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    # server time of the whole request: the snapshot check (and, after a commit, reopening the lake and
+    # materializing the browse table) as well as the queries
+    out["server_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
 
 
 @app.get("/api/map")

@@ -62,8 +62,8 @@ def cursor(fresh: bool = True) -> Any:
         if _state["con"] is None or fresh or now - _state["checked"] > FILE_TTL:
             key = lake_key()
             if key != _state["key"]:
-                if _state["con"] is not None:
-                    _state["con"].close()
+                # the old connection is not closed here: a request on another thread may still be reading a
+                # cursor of it; it goes when its last cursor does
                 _state["con"] = None
                 con = connect()
                 _state["materialize"] = materialize(con)

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, SORTS, FilterError, Query
+from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, SORTS, TIERS, FilterError, Query
 
 __all__ = ["BROWSE_SELECT", "BROWSE_SQL", "literal_sql", "materialize", "search"]
 
@@ -199,7 +199,7 @@ def search(q: Query, con: Any | None = None) -> dict[str, Any]:
     for facet, value, n in con.execute(fsql, fparams).fetchall():
         facets[facet].append({"value": value, "count": n, "selected": value in q.selected.get(facet, [])})
     for facet, items in facets.items():
-        order = BINS.get(facet, ("", ()))[1]
+        order = TIERS if facet == "tier" else BINS.get(facet, ("", ()))[1]
         items.sort(key=lambda i: (order.index(i["value"]) if i["value"] in order else len(order), str(i["value"])))
     rsql, rparams = _results_sql(q, conds)
     cur = con.execute(rsql, rparams)

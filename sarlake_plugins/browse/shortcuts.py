@@ -132,7 +132,8 @@ def aoi_detail(con: Any, name: str, today: date | None = None) -> dict[str, Any]
     aoi = _aoi(con, name)
     aoi["tracks"] = list(aoi["tracks"] or [])
     counts = [{"product_type": t, "tier": tier, "count": n} for t, tier, n in con.execute(
-        "SELECT product_type, coalesce(tier, 'hot'), count(*) FROM products WHERE aoi = ? GROUP BY ALL "
+        "SELECT product_type, CASE coalesce(tier, 'hot') WHEN 'archive' THEN 'archived' WHEN 'cached' THEN "
+        "'restored' ELSE coalesce(tier, 'hot') END, count(*) FROM products WHERE aoi = ? GROUP BY ALL "
         "ORDER BY ALL", [name]).fetchall()]
     events = [{"event_id": e, "magnitude": m, "place": pl, "time": t.isoformat() if t else None}
               for e, m, pl, t in con.execute("SELECT event_id, magnitude, place, time FROM events WHERE aoi = ? "
