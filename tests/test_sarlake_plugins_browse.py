@@ -162,17 +162,26 @@ def test_facet_refresh_reads_the_materialized_table_not_the_iceberg_files(lake):
 def test_app_connection_is_reused_until_a_commit_then_shows_it(lake, settings):
     from lake.consensus import refresh_consensus
     from lake.tags import Tag, add_tags
+    from lake.write import update
     from sarlake_plugins.browse import connection
     from sarlake_plugins.browse.search import search
 
-    connection._state.update(con=None, key=None, opened=0)
+    connection._state.update(con=None, key=None, opened=0, refreshed=0)
     q = parse_query([("predicted_uwe", "UWE_3")])
     before = _counts(search(q, connection.cursor()), "tag")
     for _ in range(3):
         search(q, connection.cursor())
-    assert connection.state()["opened"] == 1  # no commit: the same connection and browse table
+    assert (connection.state()["opened"], connection.state()["refreshed"]) == (1, 0)  # no commit: nothing redone
     add_tags([Tag.of("IFG_B_03", "UWE_3", "carol")], settings)
     refresh_consensus(settings)
     after = _counts(search(q, connection.cursor()), "tag")
-    assert connection.state()["opened"] == 2
+    # the tag tables re-attached on the same connection, only the tags column rebuilt
+    assert (connection.state()["opened"], connection.state()["refreshed"]) == (1, 1)
+    assert connection.state()["materialize"]["how"] == "tags"
     assert after["UWE_3"] == before["UWE_3"] + 1
+    # a product moved to the archive: products re-attached, the whole table rebuilt
+    update("products", [{"product_id": "IFG_B_03", "tier": "archive"}], settings)
+    r = search(parse_query([("tier", "archived")]), connection.cursor())
+    assert connection.state()["materialize"]["how"] == "full"
+    assert sorted(p["product_id"] for p in r["results"]) == sorted(
+        [p for p, t in browse_lake.TIER.items() if t == "archive"] + ["IFG_B_03"])

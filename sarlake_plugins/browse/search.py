@@ -49,18 +49,38 @@ BROWSE_SELECT = ("SELECT b.*, " + ", ".join(f"{e} AS f_{k}" for k, e in _EXPR.it
 BROWSE_SQL = f"WITH browse AS MATERIALIZED (\n{BROWSE_SELECT}\n)\n"
 
 
-def materialize(con: Any) -> dict[str, Any]:
+#: the consensus tags of each product (the ``tags`` column of ``browse``)
+_TAGS = """SELECT product_id, list(tag_type || '_' || CAST(intensity AS VARCHAR) ORDER BY tag_type) AS tags
+               FROM tag_consensus WHERE intensity IS NOT NULL GROUP BY product_id"""
+#: tables that only the ``tags`` column depends on (user_tags: not read, but committed with the consensus)
+_TAG_TABLES = {"tag_consensus", "user_tags"}
+
+
+def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
     """Create the ``browse`` table (the lake's current snapshot of :data:`BROWSE_SELECT`) on ``con``.
 
+    Args:
+        con: a connection with the lake views.
+        changed: the tables whose snapshot changed since ``browse`` was built (None: build it from scratch).
+            Only tags changed: just the ``tags`` column is recomputed; no table ``browse`` reads: nothing.
+
     Returns:
-        ``{"ms": time taken, "rows": rows, "files": data files the scan read (from the query plan)}``.
+        ``{"ms": time taken, "rows": rows, "files": data files the scans read (from the query plan), "how"}``.
     """
     t0 = time.perf_counter()
-    con.execute("DROP TABLE IF EXISTS browse")
-    plan = con.execute("EXPLAIN ANALYZE CREATE TABLE browse AS " + BROWSE_SELECT).fetchall()
+    if changed is not None and not changed & ({"products", "qa_predictions", "product_lineage", "events"}
+                                              | _TAG_TABLES):
+        how, files = "unchanged", 0
+    elif changed is not None and changed <= _TAG_TABLES:
+        plan = con.execute(f"EXPLAIN ANALYZE CREATE OR REPLACE TABLE browse AS SELECT b.* REPLACE "
+                           f"(coalesce(t.tags, []) AS tags) FROM browse b LEFT JOIN ({_TAGS}) t USING (product_id)"
+                           ).fetchall()
+        how, files = "tags", plan_files("\n".join(str(r[-1]) for r in plan))
+    else:
+        plan = con.execute("EXPLAIN ANALYZE CREATE OR REPLACE TABLE browse AS " + BROWSE_SELECT).fetchall()
+        how, files = "full", plan_files("\n".join(str(r[-1]) for r in plan))
     rows = con.execute("SELECT count(*) FROM browse").fetchone()[0]
-    return {"ms": round((time.perf_counter() - t0) * 1000, 1), "rows": rows,
-            "files": plan_files("\n".join(str(r[-1]) for r in plan))}
+    return {"ms": round((time.perf_counter() - t0) * 1000, 1), "rows": rows, "files": files, "how": how}
 
 
 def plan_files(plan: str) -> int | None:
