@@ -1,13 +1,15 @@
 """Browse UI: facet refresh (every facet's counts + the first page of results) over 100,000 products.
 
 A temporary lake gets 100,000 L2_IFG products over 20 AOIs and 5 years, a QA prediction for each and consensus
-tags on 10% of them (synthetic rows, seeded). Timed: what one facet click costs the server in the app, best of 5: the
-snapshot check and cursor of the app's long-lived connection (:func:`sarlake_plugins.browse.connection.cursor`)
-plus :func:`sarlake_plugins.browse.search.search` with the filter ``predicted_uwe=UWE_3``. Reported with it, from
-the query plans: the Iceberg data files a refresh reads (none: it reads the ``browse`` table materialized per
-snapshot) and those the materialization read. References (same run, same lake): the once-per-snapshot cost
-(opening the connection + materializing; after a new tag, re-attaching the tag table and rebuilding the tags
-column), and the same search over the Iceberg views without the materialized table (what each click cost before).
+tags on 10% of them (synthetic rows, seeded). Timed: what one facet click costs the server in the app, best of
+``RUNS``: the snapshot check and cursor of the app's long-lived connection
+(:func:`sarlake_plugins.browse.connection.cursor`) plus :func:`sarlake_plugins.browse.search.search` with the
+filter ``predicted_uwe=UWE_3``, with the CPU time it took (all DuckDB threads; less sensitive to the other load
+of a shared machine than wall time). Reported with it, from the query plans: the Iceberg data files a refresh
+reads (none: it reads the ``browse`` table materialized per snapshot) and those the materialization read.
+References (same run, same lake): the once-per-snapshot cost (opening the connection and materializing; after a
+new tag, re-attaching the tag table and rebuilding the tags column), and the same SQL over the Iceberg views
+without the materialized table (what each click cost before).
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 N = 100_000
+#: timed refreshes; the best is reported (on a shared machine the best is the least disturbed)
+RUNS = 10
 
 
 def _fill(settings) -> None:  # type: ignore[no-untyped-def]
@@ -71,11 +75,12 @@ def run() -> list[dict]:
             connection.cursor()  # first request after a commit: open + materialize
             first_ms = (time.perf_counter() - c0) * 1000
             mat = connection.state()["materialize"]
-            best = float("inf")
-            for _ in range(5):
-                t0 = time.perf_counter()
+            best, cpu = float("inf"), float("inf")
+            for _ in range(RUNS):
+                t0, c0 = time.perf_counter(), time.process_time()
                 r = search(q, connection.cursor())
                 best = min(best, time.perf_counter() - t0)
+                cpu = min(cpu, time.process_time() - c0)
             fsql, fparams = _facet_sql(_conditions(q))
             plan = connection.cursor().execute("EXPLAIN ANALYZE " + fsql, fparams).fetchall()
             refresh_files = plan_files("\n".join(str(p[-1]) for p in plan)) or 0
@@ -101,7 +106,8 @@ def run() -> list[dict]:
                 os.environ["SARLAKE_HOME"] = old
     return [{"name": f"browse facet refresh, {N:,} products (14 facets + first page, filter UWE_3)",
              "value": best * 1000, "unit": "ms server time", "target": "< 300",
-             "reference": f"query plan: {refresh_files} Iceberg data files read per refresh (materialized browse "
+             "reference": f"CPU time {cpu * 1000:.0f} ms; query plan: {refresh_files} Iceberg data files read per "
+                          "refresh (materialized browse "
                           f"table); materializing it read {mat['files']} files in {mat['ms']:.0f} ms, once per "
                           f"snapshot (first request after a commit: {first_ms:.0f} ms with opening the "
                           f"connection); first request after a new tag: {tag_ms:.0f} ms ({tag_how} rebuilt); "
