@@ -62,7 +62,8 @@ def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
     Args:
         con: a connection with the lake views.
         changed: the tables whose snapshot changed since ``browse`` was built (None: build it from scratch).
-            Only tags changed: just the ``tags`` column is recomputed; no table ``browse`` reads: nothing.
+            Only tags changed: the ``tags`` of the products whose consensus changed are updated; no table
+            ``browse`` reads: nothing.
 
     Returns:
         ``{"ms": time taken, "rows": rows, "files": data files the scans read (from the query plan), "how"}``.
@@ -72,9 +73,11 @@ def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
                                               | _TAG_TABLES):
         how, files = "unchanged", 0
     elif changed is not None and changed <= _TAG_TABLES:
-        plan = con.execute(f"EXPLAIN ANALYZE CREATE OR REPLACE TABLE browse AS SELECT b.* REPLACE "
-                           f"(coalesce(t.tags, []) AS tags) FROM browse b LEFT JOIN ({_TAGS}) t USING (product_id)"
-                           ).fetchall()
+        # only the products whose consensus changed (usually the one just tagged) are updated
+        plan = con.execute(
+            "EXPLAIN ANALYZE UPDATE browse SET tags = n.tags FROM (SELECT b.product_id, coalesce(t.tags, []) AS tags "
+            f"FROM browse b LEFT JOIN ({_TAGS}) t USING (product_id) WHERE b.tags IS DISTINCT FROM "
+            "coalesce(t.tags, [])) n WHERE browse.product_id = n.product_id").fetchall()
         how, files = "tags", plan_files("\n".join(str(r[-1]) for r in plan))
     else:
         plan = con.execute("EXPLAIN ANALYZE CREATE OR REPLACE TABLE browse AS " + BROWSE_SELECT).fetchall()
