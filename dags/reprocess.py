@@ -35,6 +35,9 @@ from sarlake_plugins.conf import check_conf
                              description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
         "limit": Param(20, type="integer", minimum=1, maximum=500, title="Products per run",
                        description="At most this many products are reprocessed in one run."),
+        "product_ids": Param([], type="array", items={"type": "string", "pattern": r"^[A-Za-z0-9_.:+-]{1,200}$"},
+                             title="Products", description="Reprocess exactly these (e.g. asked for from the "
+                             "browse UI), whatever their p(error); empty = those above the threshold."),
     },
 )
 def reprocess() -> None:

@@ -1,4 +1,4 @@
-"""Task bodies of the ``archive_roll`` and ``maintenance`` DAGs (thin: the work is in ``lake``).
+"""Task bodies of the ``archive_roll``, ``archive_restore`` and ``maintenance`` DAGs (thin: the work is in ``lake``).
 
 Where Airflow talks to AWS (the ``sns_sqs`` CNM transport), the SNS and SQS clients come from the Amazon
 provider's hooks on the connection ``SARLAKE_DAAC__AWS_CONN_ID``, so credentials live in Airflow's
@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any
 
-__all__ = ["compact_tables", "expire_cache", "maintain_tables", "roll_step", "simulated_daac", "transport"]
+__all__ = ["compact_tables", "expire_cache", "maintain_tables", "restore", "roll_step", "simulated_daac", "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,3 +102,24 @@ def compact_tables(small_mb: float | None = None, min_files: int | None = None) 
     small = _given(small_mb, m.small_file_mb, float)
     return [dataclasses.asdict(r) for r in compact(small_bytes=int(small * 1024 * 1024),
                                                    min_files=_given(min_files, m.compact_min_files, int))]
+
+
+def restore(product_ids: list[str], ttl_days: float | None) -> dict[str, Any]:
+    """Bring archived products back to the hot lake (``lake.archive_cache.restore``); fail if none could be."""
+    from datetime import timedelta
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from lake.archive_cache import restore as _restore
+    from lake.exceptions import LakeError
+
+    if not product_ids:
+        raise AirflowFailException("archive_restore: no product_ids given; trigger with "
+                                   '{"product_ids": ["<product id>", ...]}')
+    try:
+        result = _restore(list(product_ids), timedelta(days=ttl_days) if ttl_days else None)
+    except LakeError as exc:
+        raise AirflowFailException(str(exc)) from None
+    if not result.done and result.skipped:
+        raise AirflowFailException("nothing restored: " + "; ".join(f"{p}: {why}" for p, why in result.skipped.items()))
+    return {"restored": result.done, "skipped": result.skipped}
