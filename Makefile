@@ -22,7 +22,7 @@ LEAFLET_VERSION ?= 1.9.4
 LEAFLET := sarlake_plugins/browse/vendor/node_modules/leaflet/dist/leaflet.js
 DOCS_PORT ?= 8081
 
-.PHONY: help setup demo test test-fast bench lint up down clean catalogue docs train browse-assets browser
+.PHONY: help setup demo test test-fast bench bench-large lint up down clean catalogue docs train browse-assets browser
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ test-fast: $(VENV) $(MANIFEST)  ## the tests without the slow end-to-end ones
 
 bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
 	.venv/bin/python bench/run.py --output docs/benchmarks.md
+
+bench-large: $(VENV)  ## the largest benchmark sizes (not in CI): 100M-product lake, 3,000-product ingest (hours)
+	SARLAKE_BENCH_LARGE=1 .venv/bin/python bench/run.py --only bench_lake bench_ingest_scale --output docs/benchmarks-large-lake.md
 
 lint: $(VENV)  ## ruff and mypy
 	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts

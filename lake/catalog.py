@@ -201,16 +201,14 @@ def load_table(name: str, settings: Settings | None = None) -> Table:
 def table_counts(settings: Settings | None = None) -> list[tuple[str, int]]:
     """Return ``(table, row count)`` for every table of the lake namespace, defined tables first.
 
-    Row counts come from each table's current snapshot summary (no data file is read).
+    Row counts come from each table's current snapshot summary (no data file is read). The catalogue's
+    metadata pointers and the metadata JSON are read directly (:mod:`lake.pointers`), without pyiceberg.
 
     Raises:
         CatalogError: the lake has not been initialised (``sarlake init``).
     """
-    from lake.query import _lake_tables
+    from lake.pointers import read_metadata, total_records
+    from lake.query import lake_pointers
 
     settings = settings or get_settings()
-    counts = []
-    for name in _lake_tables(settings):
-        snapshot = load_table(name, settings).current_snapshot()
-        counts.append((name, int(snapshot.summary.get("total-records", 0)) if snapshot and snapshot.summary else 0))
-    return counts
+    return [(p.name, total_records(read_metadata(p.metadata_location, settings))) for p in lake_pointers(settings)]

@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
 
+    from lake.pointers import TablePointer
     from lake.results import ResultStream
 
-__all__ = ["QueryInterrupted", "check_read_only", "connect", "extension_path", "load_extension", "run_sql",
+__all__ = ["QueryInterrupted", "check_read_only", "connect", "connect_for", "extension_path", "lake_pointers",
+           "load_extension", "reads_no_table", "run_sql",
            "stream_sql", "translate_error"]
 
 logger = logging.getLogger(__name__)
@@ -96,6 +98,76 @@ def _prefix(warehouse: str) -> str:
     return Path(warehouse.removeprefix("file://")).expanduser().absolute().as_uri().rstrip("/") + "/"
 
 
+#: configuration of every lake connection: extensions only from the installed wheels, no persistent secrets.
+_CONFIG: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+    "allow_community_extensions": False, "allow_persistent_secrets": False,
+}
+
+#: table references a statement may hold and still read no table (no view, file or table function).
+_TABLELESS_REFS = {"EMPTY", "EXPRESSION_LIST", "SUBQUERY", "JOIN"}
+
+
+def reads_no_table(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
+    """True when ``sql`` is SELECTs whose FROM clauses name no table, view or table function (``SELECT 1``).
+
+    Decided on DuckDB's own parse tree (``json_serialize_sql``): every table reference must be an empty FROM,
+    a VALUES list, a subquery or a join of those. Anything the serialiser refuses (EXPLAIN, PRAGMA) or that
+    names a table, a CTE, a table function or SHOW counts as reading a table.
+    """
+    import json
+
+    import duckdb
+
+    try:
+        literal = sql.replace("'", "''")
+        tree = json.loads(con.execute(f"SELECT json_serialize_sql('{literal}')").fetchone()[0])  # type: ignore[index]
+    except (duckdb.Error, TypeError, ValueError):
+        return False
+    if tree.get("error") or not tree.get("statements"):
+        return False
+    stack: list[object] = [tree["statements"]]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            is_ref = "sample" in node and "class" not in node and not str(node.get("type", "")).endswith("_NODE")
+            if is_ref and node.get("type") not in _TABLELESS_REFS:
+                return False
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return True
+
+
+def connect_for(sql: str, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """A sealed connection that can run ``sql``: :func:`connect`, or a bare one when the SQL reads no table.
+
+    A statement that reads no table (``SELECT 1``, see :func:`reads_no_table`) runs on a sealed in-memory
+    connection with no extension loaded and no lake view, which starts in milliseconds instead of the time
+    loading the iceberg extension and creating the views takes; any other statement gets :func:`connect`.
+
+    Raises:
+        CatalogError: the lake was not initialised (when the SQL reads tables).
+        QueryError: the sandbox could not be sealed.
+    """
+    import duckdb
+
+    from lake.sandbox import seal
+
+    settings = settings or get_settings()
+    bare = duckdb.connect(":memory:", config=_CONFIG)
+    if not reads_no_table(bare, sql):
+        bare.close()
+        return connect(settings)
+    seal(bare, _prefix(settings.warehouse))
+    try:
+        bare.sql(sql)  # binds it: an unknown function is reported by connect()'s connection, with the views
+    except duckdb.Error:
+        bare.close()
+        return connect(settings)
+    return bare
+
+
 def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with a view per lake table.
 
@@ -120,14 +192,10 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     """
     import duckdb
 
-    from lake.catalog import get_catalog
     from lake.sandbox import ReadOnlyFileSystem, seal
 
     settings = settings or get_settings()
-    con = duckdb.connect(":memory:", config={
-        "autoinstall_known_extensions": False, "autoload_known_extensions": False,
-        "allow_community_extensions": False, "allow_persistent_secrets": False,
-    })
+    con = duckdb.connect(":memory:", config=_CONFIG)
     load_extension(con, "avro")
     load_extension(con, "iceberg")
     remote = is_remote(settings.warehouse)
@@ -136,15 +204,15 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         _configure_s3(con, settings, read_only)
     elif read_only:
         con.register_filesystem(ReadOnlyFileSystem(_prefix(settings.warehouse).removeprefix("file://")))
-    catalog = get_catalog(settings)
-    for name in _lake_tables(settings):
-        location = catalog.load_table((settings.namespace, name)).metadata_location
+    pointers = lake_pointers(settings)
+    for pointer in pointers:
+        location = pointer.metadata_location
         if not read_only:
             location = location.removeprefix("file://")
-        con.execute(f'CREATE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
+        con.execute(f'CREATE VIEW "{pointer.name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
     from lake.views import create_views
 
-    create_views(con, _lake_tables(settings))
+    create_views(con, [p.name for p in pointers])
     _attach_catalogue(con, settings)
     if read_only:
         seal(con, _prefix(settings.warehouse))
@@ -167,18 +235,22 @@ def _attach_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
 
 def _lake_tables(settings: Settings) -> list[str]:
     """Tables of the lake namespace: the defined ones first, then any others."""
-    from pyiceberg.exceptions import NoSuchNamespaceError
+    return [p.name for p in lake_pointers(settings)]
 
-    from lake.catalog import get_catalog
-    from lake.exceptions import CatalogError
 
-    try:
-        present = {ident[-1] for ident in get_catalog(settings).list_tables(settings.namespace)}
-    except NoSuchNamespaceError as exc:
-        raise CatalogError(f"the lake at {settings.catalog_uri} has no namespace {settings.namespace}; "
-                           "run `sarlake init`") from exc
+def lake_pointers(settings: Settings) -> list[TablePointer]:
+    """Tables of the lake namespace with their current metadata location: the defined ones first, then others.
+
+    Read from the catalogue directly (:mod:`lake.pointers`, no pyiceberg import).
+
+    Raises:
+        CatalogError: the lake has not been initialised (``sarlake init``).
+    """
+    from lake.pointers import table_pointers
+
+    present = {p.name: p for p in table_pointers(settings)}
     ordered = [n for n in TABLES if n in present]
-    return ordered + sorted(present - set(ordered))
+    return [present[n] for n in ordered + sorted(set(present) - set(ordered))]
 
 
 def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
@@ -310,7 +382,7 @@ def stream_sql(sql: str, settings: Settings | None = None, *, limit: int | None 
 
     settings = settings or get_settings()
     own = con is None
-    con = con or connect(settings)
+    con = con or connect_for(sql, settings)
     try:
         check_read_only(con, sql)
         try:

@@ -24,71 +24,23 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from fsspec.implementations.local import LocalFileSystem
-
 from lake.exceptions import QueryError, SQLSandboxError
 
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["ReadOnlyFileSystem", "explain_refusal", "seal"]
+__all__ = ["explain_refusal", "seal"]  # and ReadOnlyFileSystem, from lake.readonly_fs
 
 logger = logging.getLogger(__name__)
 
-_WRITE_MODES = set("wax+")
 
+def __getattr__(name: str) -> Any:
+    """``ReadOnlyFileSystem`` lives in :mod:`lake.readonly_fs` (fsspec is imported only when it is used)."""
+    if name == "ReadOnlyFileSystem":
+        from lake.readonly_fs import ReadOnlyFileSystem
 
-class ReadOnlyFileSystem(LocalFileSystem):
-    """fsspec ``file://`` file system that reads under one root and refuses every write.
-
-    Args:
-        root: the only folder it may read (the warehouse).
-    """
-
-    protocol = ("file",)
-    root_marker = "/"
-
-    def __init__(self, root: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self._root = root.rstrip("/") + "/"
-
-    def _refuse(self, path: Any, action: str = "write") -> None:
-        raise PermissionError(f"the lake is read-only through SQL: cannot {action} {path}")
-
-    def _check_read(self, path: Any) -> None:
-        from lake.names import check_under
-
-        check_under(self._strip_protocol(str(path)), self._root, "file")
-
-    def _open(self, path: Any, mode: str = "rb", **kwargs: Any) -> Any:
-        if _WRITE_MODES & set(mode):
-            self._refuse(path)
-        self._check_read(path)
-        return super()._open(path, mode, **kwargs)
-
-    def rm(self, path: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path, "delete")
-
-    def rm_file(self, path: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path, "delete")
-
-    def mv(self, path1: Any, path2: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path1, "move")
-
-    def cp_file(self, path1: Any, path2: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path2)
-
-    def mkdir(self, path: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path, "create")
-
-    def makedirs(self, path: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path, "create")
-
-    def touch(self, path: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(path)
-
-    def put_file(self, lpath: Any, rpath: Any, *args: Any, **kwargs: Any) -> None:  # noqa: D102 - refuses
-        self._refuse(rpath)
+        return ReadOnlyFileSystem
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 #: setting -> the value it must read back as once sealed.

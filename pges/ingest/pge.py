@@ -20,7 +20,9 @@ file gives the same product (kept unless ``overwrite``).
 from __future__ import annotations
 
 import logging
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,6 +48,8 @@ SPEED_OF_LIGHT = 299_792_458.0
 LOS_SIGN = "positive = motion toward the satellite (range decrease), later date minus earlier date"
 PHASE_SIGN = "radians, phase(later) - phase(earlier), positive = range increase (away from the satellite)"
 _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
+#: products written at once (threads; at most 4, and no more than the CPUs this process may use)
+WRITE_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
 @dataclass
@@ -278,19 +282,33 @@ def run(cfg: RunConfig[IngestParameters], ctx: RunContext) -> IngestOutputs:
         if pid in seen:
             raise InputValidationError(f"{ifg.path.name}: two inputs make the same product {pid}")
         seen.add(pid)
+    staged: list[tuple[str, Interferogram, str, Path, dict[str, Any]] | ProductResult] = []  # input order
     for uri, ifg in read:
         pid = product_id(ifg, p)
         if not p.overwrite and ctx.publisher.exists(pid):
             logger.info("%s already exists: kept (give --replace to re-ingest it)", pid)
-            outputs.products.append(ProductResult(pid, None, skipped=True))
+            staged.append(ProductResult(pid, None, skipped=True))
             continue
         if ifg.coherence is None:
             logger.warning("%s: no coherence given or found; product %s is flagged no_coherence",
                            ifg.path.name, pid)
-        out = ctx.product_dir(pid)
         prov = ctx.provenance(cfg)
         prov["inputs"] = [uri] + [str(s) for s in (ifg.coherence_path,) if s is not None and str(s) != uri]
+        staged.append((uri, ifg, pid, ctx.product_dir(pid), prov))
+
+    def write(job: tuple[str, Interferogram, str, Path, dict[str, Any]] | ProductResult) -> ProductResult:
+        if isinstance(job, ProductResult):
+            return job
+        _, ifg, pid, out, prov = job
         write_l2_ifg(ifg, p, out, prov, pid)
-        outputs.products.append(ProductResult(pid, out))
         logger.info("ingested %s -> %s", ifg.path.name, pid)
+        return ProductResult(pid, out)
+
+    # GDAL compresses the COGs outside the GIL: products are written on threads, into the staging folder;
+    # nothing is published until every one is written (pges.runner.execute), and the first error stops the run
+    pool = ThreadPoolExecutor(max_workers=max(1, min(WRITE_THREADS, len(staged))))
+    try:
+        outputs.products += list(pool.map(write, staged))
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return outputs
