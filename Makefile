@@ -68,6 +68,9 @@ test-fast: $(VENV) $(MANIFEST)  ## the tests without the slow end-to-end ones
 bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
 	.venv/bin/python bench/run.py --output docs/benchmarks.md
 
+bench-large: $(VENV)  ## the largest benchmark sizes (not in CI): writes docs/benchmarks-large.md
+	SARLAKE_BENCH_LARGE=1 .venv/bin/python bench/run.py --only bench_ts_scale --output docs/benchmarks-large.md
+
 lint: $(VENV)  ## ruff and mypy
 	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts
 	.venv/bin/mypy lake pges sarlake
