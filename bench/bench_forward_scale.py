@@ -132,7 +132,11 @@ def run() -> list[dict]:
             r = _one_run(env, batch, reprocess=k > 0)
             print(json.dumps(r), flush=True)
             results.append(r)
-    plot = _plot(results)
+    return rows_of(results, _plot(results))
+
+
+def rows_of(results: list[dict], plot: str) -> list[dict]:
+    """The benchmark rows of the measured runs."""
     rows = []
     for r in results:
         tag = f"batch_size {r['batch_size']}: {r['tasks']} tasks, {r['products']} products (load {r['load']:.1f}" \
