@@ -106,9 +106,11 @@ def browser():
 
 
 def _wait(drv, cond, timeout=90):
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(drv, timeout).until(cond)
+    # the page re-renders its facets and grid on every answer: an element found just before is stale, try again
+    return WebDriverWait(drv, timeout, ignored_exceptions=[StaleElementReferenceException]).until(cond)
 
 
 def _shot(drv, name: str) -> None:
