@@ -31,9 +31,9 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))
 AOI_BBOX = ["14.42", "40.80", "14.45", "40.83"]
 LOGICAL_DATE = "2024-07-01"
-#: 17 acquisitions (12-day repeat in 200 days), each paired with up to 7 earlier ones: 91 + ... pairs
-LOOKBACK_DAYS, NEIGHBOURS = int(os.environ.get("SARLAKE_BENCH_FWD_LOOKBACK", "200")), 7
-BATCH_SIZES = [int(b) for b in os.environ.get("SARLAKE_BENCH_FWD_BATCHES", "1,5,20").split(",")]
+#: ~17 acquisitions (12-day repeat in 200 days), each paired with up to 8 earlier ones: about 100 pairs
+LOOKBACK_DAYS, NEIGHBOURS = int(os.environ.get("SARLAKE_BENCH_FWD_LOOKBACK", "200")), 8
+BATCH_SIZES = [int(b) for b in os.environ.get("SARLAKE_BENCH_FWD_BATCHES", "1,10").split(",")]
 IMG = ROOT / "docs" / "img"
 
 
