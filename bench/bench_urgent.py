@@ -67,21 +67,37 @@ def _register_champion(env: dict) -> str:
         os.environ.update(saved)
 
 
+def _prepare(home: Path) -> tuple[dict, str, Path]:
+    """A fresh lake and Airflow under ``home`` with a QA champion and a feed holding the event."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SARLAKE_", "AIRFLOW"))}
+    env.update({"SARLAKE_HOME": str(home / "lake"), "AIRFLOW_HOME": str(home / "airflow"),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
+    _run([BIN / "sarlake", "init"], env)
+    _run([BIN / "airflow", "db", "migrate"], env)
+    champion = _register_champion(env)
+    feed = home / "feed.geojson"
+    feed.write_text(json.dumps({"type": "FeatureCollection", "features": [EVENT]}))
+    return env, champion, feed
+
+
+def _whole_folder_total() -> float:
+    """The same run with the harness's default: ``airflow dags test`` parses every DAG file in dags/."""
+    with tempfile.TemporaryDirectory(prefix="bench-urgent-all-") as tmp:
+        env, _, feed = _prepare(Path(tmp))
+        t0 = time.monotonic()
+        _run([BIN / "airflow", "dags", "test", "urgent_response", "-c", json.dumps({"feed_url": str(feed)})], env)
+        return time.monotonic() - t0
+
+
 def run() -> list[dict]:
     rows: list[dict] = []
     load = os.getloadavg()
+    whole_folder = _whole_folder_total()
     with tempfile.TemporaryDirectory(prefix="bench-urgent-") as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SARLAKE_", "AIRFLOW"))}
-        env.update({"SARLAKE_HOME": str(home / "lake"), "AIRFLOW_HOME": str(home / "airflow"),
-                    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-                    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-                    "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
-        _run([BIN / "sarlake", "init"], env)
-        _run([BIN / "airflow", "db", "migrate"], env)
-        champion = _register_champion(env)
-        feed = home / "feed.geojson"
-        feed.write_text(json.dumps({"type": "FeatureCollection", "features": [EVENT]}))
+        env, champion, feed = _prepare(home)
         t0 = time.monotonic()
         # -f: parse only the urgent DAG's file, as a running scheduler has it parsed before the event arrives
         _run([BIN / "airflow", "dags", "test", "urgent_response", "-f", ROOT / "dags" / "urgent_response.py", "-c",
@@ -123,6 +139,9 @@ def run() -> list[dict]:
                  "unit": "s", "target": "< 300 s", "reference": f"{products} product, {scored} scored by champion "
                  f"v{champion}; {machine}; ARIA Kumamoto 2016: 30-40 min to first interferogram on large cloud "
                  "instances (published figure, not measured here)"})
+    rows.append({"name": "the same, harness parsing every DAG file (airflow dags test without -f)", "value":
+                 whole_folder, "unit": "s", "target": "< 300 s", "reference": f"{whole_folder - total:.1f} s more "
+                 "than parsing only the urgent DAG file (a running scheduler has it parsed before the event)"})
     rows.append({"name": "share of that time outside PGE compute", "value": 100 * outside / total, "unit": "%",
                  "target": "< 20 %", "reference": f"PGE compute {pge_s:.1f} s (simulate {sim_s:.1f} s, "
                  f"interferogram {ifg_s:.1f} s) of {total:.1f} s"})

@@ -358,14 +358,14 @@ def coseismic_to_score(product_ids: list[str], settings: Any = None) -> list[str
     """``product_ids`` and every earlier coseismic product (of an event's AOI) the QA model has not scored."""
     from lake.query import connect
     from lake.settings import get_settings
-    from sarlake.workflows.qa import unscored_products
 
     settings = settings or get_settings()
-    unscored = unscored_products()
-    earlier = [r[0] for r in connect(settings).execute(
-        "SELECT product_id FROM products WHERE list_contains(?, product_id) "
-        "AND aoi IN (SELECT aoi FROM events WHERE aoi IS NOT NULL)", [unscored]).fetchall()] if unscored else []
-    return sorted({*product_ids, *earlier})
+    earlier = connect(settings).execute(  # one query, one connection: this runs on the urgent path
+        "SELECT p.product_id FROM products p WHERE p.product_type = ? "
+        "AND p.aoi IN (SELECT aoi FROM events WHERE aoi IS NOT NULL) AND NOT EXISTS ("
+        "SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ?)",
+        [IFG_PRODUCT_TYPE, settings.qa_model_name]).fetchall()
+    return sorted({*product_ids, *(r[0] for r in earlier)})
 
 
 def score_coseismic(product_ids: list[str], *, run_id: str = "") -> list[dict[str, Any]]:
