@@ -23,7 +23,7 @@ from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
 
-MODELS = ["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
+MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
 
 
 @dag(
