@@ -215,6 +215,25 @@ def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corr
     return np.concatenate(out) if out else np.zeros(0)
 
 
+#: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
+INPUT_PROFILES = (
+    (0.40, (False, False, False, False)),  # a full product with its DEM
+    (0.15, (False, False, False, True)),  # ARIA GUNW, catalogued without a DEM
+    (0.20, (True, True, True, True)),  # ROI_PAC / GAMMA .unw alone (no coherence, or one that is ignored)
+    (0.10, (False, True, True, True)),  # .unw with its coherence
+)
+
+
+def _input_profile(rng: np.random.Generator) -> np.ndarray:
+    """Which of coherence, wrapped phase, components and DEM a product lacks, as real sources deliver them."""
+    u = rng.random()
+    for share, dropped in INPUT_PROFILES:
+        if u < share:
+            return np.array(dropped)
+        u -= share
+    return rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+
+
 def _pairs(n: int, neighbours: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(n) for i in range(max(0, j - neighbours), j)]
 
@@ -261,7 +280,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         cc = arr.conncomp
         # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
         # components, catalogued ones no DEM), so models learn the degraded feature sets too
-        drop = rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+        drop = _input_profile(rng)
         triplets = closure.get((i, j)) if rng.random() > 0.3 else None
         feats = compute_features(
             arr.unwrapped, None if drop[0] else arr.coherence, None if drop[1] else wrapped,
@@ -274,7 +293,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             if not dropped and a is not None:
                 arrays[key] = np.asarray(a, dtype=np.int16 if key == "conncomp" else np.float32)
         if triplets is not None:
-            arrays["triplet_misclosure_share"] = np.float32(triplets)
+            arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
             pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arr.coherence),
             phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing, arrays,

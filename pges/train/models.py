@@ -109,8 +109,8 @@ class OrdinalBoosting:
 
 
 def _ordinal_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
-    params = {"max_iter": 120 if quick else 300, "learning_rate": 0.05, "max_leaf_nodes": 31,
-              "l2_regularization": 1.0, "random_state": seed}
+    params: dict[str, Any] = {"max_iter": 120 if quick else 300, "learning_rate": 0.05, "max_leaf_nodes": 31,
+                              "l2_regularization": 1.0, "random_state": seed}
     return Fitted("ordinal_boosting", "features", "sklearn", OrdinalBoosting(**params).fit(x, y), params)
 
 

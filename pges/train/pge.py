@@ -104,7 +104,8 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
         browse=np.stack([s.browse for s in samples]), tiles=np.stack([s.tile for s in samples]),
     )
     # the products' rasters, so that a later feature set is computed from the same products (load_set)
-    np.savez_compressed(out / "arrays.npz", **{f"{s.product_id}/{k}": a for s in samples for k, a in s.arrays.items()})
+    rasters: dict[str, Any] = {f"{s.product_id}/{k}": a for s in samples for k, a in s.arrays.items()}
+    np.savez_compressed(out / "arrays.npz", **rasters)
     with (out / "products.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["product_id", "scene_id", "split", "missing_inputs"])
