@@ -25,7 +25,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 
-MODELS = ["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
+MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
 
 
 @dag(

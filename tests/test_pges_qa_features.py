@@ -65,3 +65,48 @@ def test_bad_input_is_refused_with_one_line():
         compute_features(np.zeros((10, 10)), np.zeros((5, 5)), label="x.unw")
     with pytest.raises(InputValidationError, match="2-D"):
         compute_features(np.zeros(10))
+
+
+def test_a_referenced_product_is_still_congruent():
+    # every processor subtracts a reference point's phase: whole product shifted by a constant that is no
+    # multiple of 2 pi. Congruence must not read that as an error (it did: congruence_mean was the constant)
+    unw, coh, wrapped, dem = _product(0)
+    f = compute_features(unw - np.float32(1.234), coh, wrapped, dem=dem).values
+    assert f["congruence_mean"] == pytest.approx(0, abs=1e-3) and f["congruence_fraction"] == 0
+    # a real incongruence (part of the product off by half a cycle) still shows
+    half = unw.copy()
+    half[:50] += np.pi
+    assert compute_features(half, coh, wrapped, dem=dem).values["congruence_fraction"] > 0.2
+
+
+def test_a_coherence_layer_that_does_not_follow_the_phase_is_ignored_and_flagged():
+    rng = np.random.default_rng(3)
+    unw, _, wrapped, dem = _product(0)
+    noisy = wrapped.copy()
+    noisy[:, :80] = rng.uniform(-np.pi, np.pi, (noisy.shape[0], 80))  # a decorrelated band
+    honest = np.where(np.arange(200)[None, :] < 80, 0.1, 0.9).astype(np.float32) * np.ones((200, 1), np.float32)
+    noise = rng.uniform(0, 1, honest.shape).astype(np.float32)  # uniform per pixel, blind to the phase
+    kept = compute_features(unw, honest, noisy, dem=dem)
+    ignored = compute_features(unw, noise, noisy, dem=dem)
+    assert kept.values["coherence_ignored"] == 0 and "coherence" not in kept.missing
+    assert kept.values["coherence_low_fraction"] == pytest.approx(0.4, abs=0.01)
+    assert ignored.values["coherence_ignored"] == 1 and "coherence" in ignored.missing
+    assert np.isnan(ignored.values["coherence_mean"])
+    # the phase's own coherence sees the decorrelated band either way
+    assert ignored.values["phase_coherence_low_fraction"] == pytest.approx(0.4, abs=0.05)
+
+
+def test_an_island_cut_off_by_a_decorrelated_moat_is_measured_by_its_area():
+    rng = np.random.default_rng(4)
+    unw, coh, wrapped, dem = _product(0)
+    i, j = np.mgrid[0:200, 0:200]
+    d = np.hypot(i - 100, j - 100)
+    moat = (d > 20) & (d <= 32)
+    wrapped = np.where(moat, rng.uniform(-np.pi, np.pi, wrapped.shape), wrapped).astype(np.float32)
+    coh = np.where(moat, 0.05, coh).astype(np.float32)
+    f = compute_features(unw, coh, wrapped, dem=dem).values
+    island = float((d <= 20).mean())  # 3.1 % of the product; features run on a 2x subsampled grid
+    assert f["coherence_island_count"] == 1
+    assert f["coherence_island_fraction"] == pytest.approx(island, rel=0.15)
+    # from the phase alone (3x3 phase coherence) a moat must be a few working pixels wide to cut the island off
+    assert f["phase_island_fraction"] == pytest.approx(island, rel=0.5)

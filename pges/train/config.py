@@ -10,7 +10,7 @@ from pges.contract import PGEParameters
 
 __all__ = ["DatasetParameters", "TrainParameters"]
 
-ModelName = Literal["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
+ModelName = Literal["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
 
 
 class DatasetParameters(PGEParameters):
@@ -38,7 +38,7 @@ class TrainParameters(PGEParameters):
     model_name: str = Field("sarlake-qa-uwe", pattern=r"^[A-Za-z0-9._-]+$", description="Registered model.")
     experiment: str = Field("sarlake-qa", description="MLflow experiment.")
     models: list[ModelName] = Field(
-        default_factory=lambda: ["random_forest", "gradient_boosting", "mlp_browse", "convnet"],  # type: ignore[arg-type]
+        default_factory=lambda: ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"],  # type: ignore[arg-type]
         min_length=1, description="Models to fit; each is one MLflow run and one registered version.",
     )
     quick: bool = Field(False, description="Fewer trees/epochs (demo and tests).")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,26 +41,31 @@ TYPES = ("TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
 TWO_PI = 2.0 * math.pi
 
 
-def uwe_class(error_cycles: np.ndarray) -> tuple[int, float]:
-    """Intensity 0-3 of an unwrapping-error map and the share of pixels in error.
+#: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
+#: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
+UWE_SEVERITY = (0.005, 0.035, 0.09)
+
+
+def uwe_class(error_cycles: np.ndarray) -> tuple[int, float, float]:
+    """Intensity 0-3 of an unwrapping-error map, the share of pixels in error and the severity.
+
+    The severity ``E = mean |error cycles|`` over the coherent pixels is what a product's user loses: the
+    share of the area that is wrong, weighted by how wrong (a 3-cycle error is 3 times as bad as a 1-cycle
+    one over the same area). The intensity cuts it at :data:`UWE_SEVERITY`: UWE_0 under 0.5 % of a cycle per
+    pixel (a few stray pixels), UWE_1 under 3.5 % (a small 1-cycle patch, ~2 % of the area), UWE_2 under 9 %
+    (a 1-cycle error over up to 9 % of the area, or 2 cycles over up to 4.5 %), UWE_3 above.
 
     Args:
-        error_cycles: integer cycle errors on the valid pixels (1-D).
+        error_cycles: integer cycle errors on the coherent valid pixels (1-D).
 
     Returns:
-        ``(class, fraction)``: 0 when under 0.5 % of the pixels are off by a cycle or more; otherwise the
-        median cycle count of the wrong pixels (1-3), and at least 2 when more than 5 % are wrong.
+        ``(class, fraction, severity)``.
     """
     if error_cycles.size == 0:
-        return 0, 0.0
-    wrong = error_cycles != 0
-    frac = float(wrong.mean())
-    if frac < 0.005:
-        return 0, frac
-    k = int(min(3, max(1, round(float(np.median(np.abs(error_cycles[wrong])))))))
-    if frac > 0.05:
-        k = max(k, 2)
-    return k, frac
+        return 0, 0.0, 0.0
+    a = np.abs(error_cycles)
+    frac, sev = float((a != 0).mean()), float(a.mean())
+    return int(np.searchsorted(UWE_SEVERITY, sev, side="right")), frac, sev
 
 
 @dataclass
@@ -74,6 +79,7 @@ class SampleProduct:
     tile: np.ndarray  # float16 (64, 64, 2)
     truth: dict[str, Any]  # tag type -> intensity, plus uwe_fraction and the scene's knobs
     missing: list[str]
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # the product's rasters (inputs kept)
 
 
 def scene_parameters(scene_seed: int, n_dates: int = 4) -> tuple[Any, dict[str, Any]]:
@@ -170,6 +176,64 @@ def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float 
     return {pair: float(np.mean(flags)) for pair, flags in broken.items()}
 
 
+#: artefacts that corrupt the data (the data departs from the true phase inside their mask by design)
+CORRUPTIONS = ("PML", "PMR", "PCE", "RFI", "COH")
+
+
+def _corrupted(ref: Any, sec: Any, shape: tuple[int, int]) -> np.ndarray:
+    """Pixels of the (2x2 multilooked) product inside a corruption mask of either date."""
+    out = np.zeros(shape, dtype=bool)
+    for scene in (ref, sec):
+        for t in CORRUPTIONS:
+            mask = scene.artefacts.get(t, (None, 0))[0]
+            if mask is not None and mask.any():
+                r, c = shape
+                out |= mask[: 2 * r, : 2 * c].reshape(r, 2, c, 2).any(axis=(1, 3))
+    return out
+
+
+def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
+    """Whole-cycle unwrapping errors on the coherent, uncorrupted pixels (1-D).
+
+    Each region of valid pixels that no valid pixel connects to another (a band of missing lines cuts a
+    product in two) is referenced on its own: the offset between such regions is unknowable from the data
+    and not an unwrapping error. Pixels inside a corruption mask (misregistered burst, RFI, edge noise) are
+    not judged: there the data itself departs from the truth, correctly unwrapped or not.
+    """
+    from scipy import ndimage
+
+    finite = np.isfinite(unw)
+    regions, n = ndimage.label(finite)
+    judged = finite & (coherence >= 0.25) & ~corrupted  # errors in noise are not errors
+    out = []
+    for k in range(1, n + 1):
+        sel = judged & (regions == k)
+        if sel.sum() < 10:
+            continue
+        diff = (unw - true)[sel]
+        out.append(np.round((diff - np.median(diff)) / TWO_PI))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
+#: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
+INPUT_PROFILES = (
+    (0.40, (False, False, False, False)),  # a full product with its DEM
+    (0.15, (False, False, False, True)),  # ARIA GUNW, catalogued without a DEM
+    (0.20, (True, True, True, True)),  # ROI_PAC / GAMMA .unw alone (no coherence, or one that is ignored)
+    (0.10, (False, True, True, True)),  # .unw with its coherence
+)
+
+
+def _input_profile(rng: np.random.Generator) -> np.ndarray:
+    """Which of coherence, wrapped phase, components and DEM a product lacks, as real sources deliver them."""
+    u = rng.random()
+    for share, dropped in INPUT_PROFILES:
+        if u < share:
+            return np.array(dropped)
+        u -= share
+    return rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+
+
 def _pairs(n: int, neighbours: int) -> list[tuple[int, int]]:
     return [(i, j) for j in range(n) for i in range(max(0, j - neighbours), j)]
 
@@ -201,11 +265,9 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             logger.info("scene %d pair %d-%d skipped: %s", scene_seed, i, j, exc)
             continue
         true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
-        valid = np.isfinite(arr.unwrapped) & (arr.coherence >= 0.25)  # errors in noise are not errors
-        diff = (arr.unwrapped - true)[valid]
-        err = np.round((diff - np.median(diff)) / TWO_PI) if diff.size else diff
-        uwe, frac = uwe_class(err)
-        truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5)}
+        err = _error_cycles(arr.unwrapped, true, arr.coherence, _corrupted(ref, sec, arr.unwrapped.shape))
+        uwe, frac, sev = uwe_class(err)
+        truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5)}
         for t in TYPES:
             truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
@@ -218,15 +280,22 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         cc = arr.conncomp
         # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
         # components, catalogued ones no DEM), so models learn the degraded feature sets too
-        drop = rng.random(4) < np.array([0.15, 0.35, 0.35, 0.5])
+        drop = _input_profile(rng)
         triplets = closure.get((i, j)) if rng.random() > 0.3 else None
         feats = compute_features(
             arr.unwrapped, None if drop[0] else arr.coherence, None if drop[1] else wrapped,
             None if drop[2] else cc, None if drop[3] else dem_ml, triplet_misclosure_share=triplets,
         )
         pid = f"SIMQA-{scene_seed:05d}-{i}{j}"
+        arrays = {"unw": arr.unwrapped.astype(np.float32)}
+        for key, a, dropped in (("coherence", arr.coherence, drop[0]), ("wrapped", wrapped, drop[1]),
+                                ("conncomp", cc, drop[2]), ("dem", dem_ml, drop[3])):
+            if not dropped and a is not None:
+                arrays[key] = np.asarray(a, dtype=np.int16 if key == "conncomp" else np.float32)
+        if triplets is not None:
+            arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
             pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arr.coherence),
-            phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing,
+            phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing, arrays,
         ))
     return out

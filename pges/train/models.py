@@ -3,6 +3,7 @@
 * ``random_forest``: scikit-learn Random Forest on the QA features (missing features stay NaN: scikit-learn's
   trees route them, so degraded products are scored without imputation); ARIA's model.
 * ``gradient_boosting``: histogram gradient boosting on the same features (native NaN handling).
+* ``ordinal_boosting``: the same boosting as three ordered "UWE >= k" models (:class:`OrdinalBoosting`).
 * ``mlp_browse``: a multilayer perceptron on the 8-bit RGB browse thumbnails (scaled, 3072 inputs).
 * ``convnet``: a small TensorFlow/Keras ConvNet on masked 64x64 phase tiles (3 conv blocks, ~25k weights).
 
@@ -66,6 +67,53 @@ def _gradient_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[
     return Fitted("gradient_boosting", "features", "sklearn", gb, params)
 
 
+class OrdinalBoosting:
+    """Ordinal classifier (Frank & Hall 2001): one gradient-boosting model per threshold ``P(UWE >= k)``.
+
+    UWE intensities are ordered; learning the three "at least k" questions separately uses that order (a
+    UWE_3 product is a positive example for all three) where a flat 4-class model treats UWE_1 and UWE_3 as
+    unrelated. The cumulative probabilities are made monotone and differenced into the 4 class probabilities.
+    scikit-learn compatible (``fit``, ``predict_proba``, ``predict``, ``classes_``) so MLflow's sklearn flavour
+    saves it.
+    """
+
+    def __init__(self, max_iter: int = 300, learning_rate: float = 0.05, max_leaf_nodes: int = 31,
+                 l2_regularization: float = 1.0, random_state: int = 0) -> None:
+        self.max_iter, self.learning_rate, self.max_leaf_nodes = max_iter, learning_rate, max_leaf_nodes
+        self.l2_regularization, self.random_state = l2_regularization, random_state
+
+    def fit(self, x, y):  # type: ignore[no-untyped-def]
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        y = np.asarray(y, dtype=int)
+        self.classes_ = np.arange(4)
+        self.models_ = []
+        for k in (1, 2, 3):
+            m = HistGradientBoostingClassifier(
+                max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+                l2_regularization=self.l2_regularization, class_weight="balanced", random_state=self.random_state)
+            self.models_.append(m.fit(x, (y >= k).astype(int)))
+        return self
+
+    def predict_proba(self, x):  # type: ignore[no-untyped-def]
+        cum = np.column_stack([m.predict_proba(x)[:, 1] for m in self.models_])
+        cum = np.maximum.accumulate(cum[:, ::-1], axis=1)[:, ::-1]  # P(>=1) >= P(>=2) >= P(>=3)
+        return np.column_stack([1 - cum[:, 0], cum[:, 0] - cum[:, 1], cum[:, 1] - cum[:, 2], cum[:, 2]])
+
+    def predict(self, x):  # type: ignore[no-untyped-def]
+        return self.predict_proba(x).argmax(axis=1)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        return {"max_iter": self.max_iter, "learning_rate": self.learning_rate, "max_leaf_nodes": self.max_leaf_nodes,
+                "l2_regularization": self.l2_regularization, "random_state": self.random_state}
+
+
+def _ordinal_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
+    params: dict[str, Any] = {"max_iter": 120 if quick else 300, "learning_rate": 0.05, "max_leaf_nodes": 31,
+                              "l2_regularization": 1.0, "random_state": seed}
+    return Fitted("ordinal_boosting", "features", "sklearn", OrdinalBoosting(**params).fit(x, y), params)
+
+
 def _mlp_browse(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
@@ -110,11 +158,13 @@ def _convnet(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped
 MODELS: dict[str, Callable[..., Fitted]] = {
     "random_forest": _random_forest,
     "gradient_boosting": _gradient_boosting,
+    "ordinal_boosting": _ordinal_boosting,
     "mlp_browse": _mlp_browse,
     "convnet": _convnet,
 }
 #: model name -> input kind
-MODEL_INPUTS = {"random_forest": "features", "gradient_boosting": "features", "mlp_browse": "browse",
+MODEL_INPUTS = {"random_forest": "features", "gradient_boosting": "features", "ordinal_boosting": "features",
+                "mlp_browse": "browse",
                 "convnet": "tiles"}
 
 

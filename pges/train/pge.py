@@ -103,6 +103,9 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
         scene_id=np.array([s.scene_id for s in samples]), features=np.stack([s.features for s in samples]),
         browse=np.stack([s.browse for s in samples]), tiles=np.stack([s.tile for s in samples]),
     )
+    # the products' rasters, so that a later feature set is computed from the same products (load_set)
+    rasters: dict[str, Any] = {f"{s.product_id}/{k}": a for s in samples for k, a in s.arrays.items()}
+    np.savez_compressed(out / "arrays.npz", **rasters)
     with (out / "products.csv").open("w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["product_id", "scene_id", "split", "missing_inputs"])
@@ -124,6 +127,7 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
                     "sarlake:uwe_truth_counts": [int(c) for c in counts], "sarlake:simulated": True},
         assets={"samples": AssetSpec("samples.npz", type="application/octet-stream"),
                 "products": AssetSpec("products.csv", type="text/csv", roles=("metadata",)),
+                "arrays": AssetSpec("arrays.npz", type="application/octet-stream", roles=("data",)),
                 "truth": AssetSpec("truth", roles=("truth",), title="simulator truth (kept apart from labels)")},
         provenance=ctx.provenance(cfg),
     )
@@ -158,8 +162,36 @@ def load_set(folder: Path) -> LabelledSet:
     except OSError as exc:
         raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
     ids = z["product_id"]
-    return LabelledSet(ids, z["scene_id"], z["features"], z["browse"], z["tiles"],
+    features = z["features"]
+    if (folder / "arrays.npz").is_file():
+        features = recompute_features(folder / "arrays.npz", ids)
+    return LabelledSet(ids, z["scene_id"], features, z["browse"], z["tiles"],
                        np.array([split[i] for i in ids]), truth, folder)
+
+
+def recompute_features(arrays: Path, ids: np.ndarray) -> np.ndarray:
+    """The current feature set of every product, from the rasters the set keeps (``arrays.npz``).
+
+    A set made under an older feature set is thus never stale: the features are the product's, as a lake
+    product's are recomputed by the ``qa`` PGE.
+    """
+    from collections import defaultdict
+
+    from pges.qa.features import FEATURE_SET, compute_features
+
+    z = np.load(arrays)
+    by_product: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for key in z.files:
+        pid, name = key.split("/", 1)
+        by_product[pid][name] = z[key]
+    rows = []
+    for pid in ids:
+        a = by_product[str(pid)]
+        share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
+        rows.append(compute_features(a["unw"], a.get("coherence"), a.get("wrapped"), a.get("conncomp"), a.get("dem"),
+                                     triplet_misclosure_share=share, label=str(pid)).vector())
+    logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
+    return np.stack(rows)
 
 
 def _read_labels(path: str) -> dict[str, tuple[int, str]]:

@@ -140,4 +140,5 @@ def ensure_champion(scenes: int = 40) -> dict[str, Any] | None:
     """Train a small champion (quick models) when the registry has none; return the record or None."""
     if has_champion():
         return None
-    return train_qa(scenes, quick=True, models=["random_forest", "gradient_boosting", "mlp_browse", "convnet"])
+    return train_qa(scenes, quick=True,
+                    models=["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"])
