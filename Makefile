@@ -68,8 +68,8 @@ test-fast: $(VENV) $(MANIFEST)  ## the tests without the slow end-to-end ones
 bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
 	.venv/bin/python bench/run.py --output docs/benchmarks.md
 
-bench-large: $(VENV)  ## the largest benchmark sizes (not in CI): 100M-product lake, 3,000-product ingest (hours)
-	SARLAKE_BENCH_LARGE=1 .venv/bin/python bench/run.py --only bench_lake bench_ingest_scale --output docs/benchmarks-large-lake.md
+bench-large: $(VENV)  ## the largest benchmark sizes (not in CI, hours): 100M-product lake, 3,000-product ingest, 1,000-ifg and 2048² time series
+	SARLAKE_BENCH_LARGE=1 .venv/bin/python bench/run.py --only bench_lake bench_ingest_scale bench_ts_scale --output docs/benchmarks-large.md
 
 lint: $(VENV)  ## ruff and mypy
 	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts

@@ -1,10 +1,15 @@
 """Browse UI: facet refresh (every facet's counts + the first page of results) over 100,000 products.
 
 A temporary lake gets 100,000 L2_IFG products over 20 AOIs and 5 years, a QA prediction for each and consensus
-tags on 10% of them (synthetic rows, seeded). Timed: :func:`sarlake_plugins.browse.search.search` with the
-filter ``predicted_uwe=UWE_3`` on an open connection (what one facet click costs the server), best of 5.
-Reference (same run): opening the lake connection (:func:`lake.query.connect`), which the app does per request,
-and the number of data files the query reads (the scanned tables' current Iceberg snapshots).
+tags on 10% of them (synthetic rows, seeded). Timed: what one facet click costs the server in the app, best of
+``RUNS``: the snapshot check and cursor of the app's long-lived connection
+(:func:`sarlake_plugins.browse.connection.cursor`) plus :func:`sarlake_plugins.browse.search.search` with the
+filter ``predicted_uwe=UWE_3``, with the CPU time it took (all DuckDB threads; less sensitive to the other load
+of a shared machine than wall time). Reported with it, from the query plans: the Iceberg data files a refresh
+reads (none: it reads the ``browse`` table materialized per snapshot) and those the materialization read.
+References (same run, same lake): the once-per-snapshot cost (opening the connection and materializing; after a
+new tag, re-attaching the tag table and rebuilding the tags column), and the same SQL over the Iceberg views
+without the materialized table (what each click cost before).
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 
 N = 100_000
+#: timed refreshes; the best is reported (on a shared machine the best is the least disturbed)
+RUNS = 10
 
 
 def _fill(settings) -> None:  # type: ignore[no-untyped-def]
@@ -51,44 +58,61 @@ def _fill(settings) -> None:  # type: ignore[no-untyped-def]
                               "raters": 3, "agreement": 1.0} for k in tagged], settings)
 
 
-def _files(settings) -> int:  # type: ignore[no-untyped-def]
-    from lake.catalog import load_table
-
-    return sum(load_table(t, settings).inspect.files().num_rows
-               for t in ("products", "qa_predictions", "tag_consensus", "product_lineage"))
-
-
 def run() -> list[dict]:
     from lake.query import connect
     from lake.settings import get_settings
+    from sarlake_plugins.browse import connection
     from sarlake_plugins.browse.filters import parse_query
-    from sarlake_plugins.browse.search import search
+    from sarlake_plugins.browse.search import _conditions, _facet_sql, plan_files, search
 
     with tempfile.TemporaryDirectory(prefix="bench-browse-") as home:
         old = os.environ.get("SARLAKE_HOME")
         os.environ["SARLAKE_HOME"] = home
         try:
-            settings = get_settings()
-            _fill(settings)
-            c0 = time.perf_counter()
-            con = connect(settings)
-            connect_ms = (time.perf_counter() - c0) * 1000
+            _fill(get_settings())
             q = parse_query([("predicted_uwe", "UWE_3")])
-            best = float("inf")
-            for _ in range(5):
-                t0 = time.perf_counter()
-                r = search(q, con)
+            c0 = time.perf_counter()
+            connection.cursor()  # first request after a commit: open + materialize
+            first_ms = (time.perf_counter() - c0) * 1000
+            mat = connection.state()["materialize"]
+            best, cpu = float("inf"), float("inf")
+            for _ in range(RUNS):
+                t0, c0 = time.perf_counter(), time.process_time()
+                r = search(q, connection.cursor())
                 best = min(best, time.perf_counter() - t0)
-            files = _files(settings)
+                cpu = min(cpu, time.process_time() - c0)
+            fsql, fparams = _facet_sql(_conditions(q))
+            plan = connection.cursor().execute("EXPLAIN ANALYZE " + fsql, fparams).fetchall()
+            refresh_files = plan_files("\n".join(str(p[-1]) for p in plan)) or 0
+            # after a tag (a new consensus snapshot): re-attach tag_consensus, rebuild the tags column only
+            from lake.write import upsert
+
+            upsert("tag_consensus", [{"product_id": "IFG_000000", "tag_type": "TNT", "intensity": 2, "raters": 3,
+                                      "agreement": 1.0}], get_settings())
+            t0 = time.perf_counter()
+            connection.cursor()
+            tag_ms = (time.perf_counter() - t0) * 1000
+            tag_how = connection.state()["materialize"]["how"]
+            # before: the same facets and page over the Iceberg views (the relation as a CTE, no table)
+            con = connect()
+            t0 = time.perf_counter()
+            con.execute(r["sql"]["facets"]).fetchall()
+            con.execute(r["sql"]["results"]).fetchall()
+            views_ms = (time.perf_counter() - t0) * 1000
         finally:
             if old is None:
                 os.environ.pop("SARLAKE_HOME", None)
             else:
                 os.environ["SARLAKE_HOME"] = old
-    return [{"name": f"browse facet refresh, {N:,} products (12 facets + first page, filter UWE_3)",
+    return [{"name": f"browse facet refresh, {N:,} products (14 facets + first page, filter UWE_3)",
              "value": best * 1000, "unit": "ms server time", "target": "< 300",
-             "reference": f"{files} data files read; {r['total']:,} matches; opening the lake connection "
-                          f"{connect_ms:.0f} ms (same run)"}]
+             "reference": f"CPU time {cpu * 1000:.0f} ms; query plan: {refresh_files} Iceberg data files read per "
+                          "refresh (materialized browse "
+                          f"table); materializing it read {mat['files']} files in {mat['ms']:.0f} ms, once per "
+                          f"snapshot (first request after a commit: {first_ms:.0f} ms with opening the "
+                          f"connection); first request after a new tag: {tag_ms:.0f} ms ({tag_how} rebuilt); "
+                          f"the same SQL over the Iceberg views: {views_ms:.0f} ms; "
+                          f"{r['total']:,} matches (same run)"}]
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Urgent response: an earthquake in the feed -> a catalogued coseismic interferogram, on the demo scene.
+"""Urgent response: an earthquake in the feed -> a catalogued, QA-scored coseismic interferogram, on the demo scene.
 
 Runs the ``urgent_response`` DAG through Airflow (``airflow dags test``, one process, tasks in sequence) on a
 feed holding one hypothetical M6.2 (PAGER orange) event under Vesuvius, in a fresh lake. The breakdown
@@ -6,6 +6,11 @@ comes from Airflow's own task records (start/end of each task instance) and from
 (start/end of the science inside each PGE), so "outside PGE compute" is everything else: DAG parsing,
 scheduling, task start-up, the PGE subprocess start-up and imports, cataloguing. The watcher's detection
 latency is not in the figure: it is the poll interval (``SARLAKE_URGENT__POLL_INTERVAL_S``, 60 s by default).
+
+QA: before the run a champion is registered in the lake's MLflow registry (``tests/qa_champion.py``: a small
+random forest through the project's own registration code; its skill is not what is measured, the cost of
+loading ``models:/sarlake-qa-uwe@champion`` and scoring the product is). The ``qa`` task's time counts as
+compute (features + prediction) in one figure and as outside PGE compute in the other, both reported.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import sys
 import tempfile
 import time
 from datetime import datetime
+from importlib.util import module_from_spec, spec_from_file_location
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,21 +51,57 @@ def _seconds(a: str | None, b: str | None) -> float:
             ).total_seconds()
 
 
-def run() -> list[dict]:
-    rows: list[dict] = []
-    with tempfile.TemporaryDirectory(prefix="bench-urgent-") as tmp:
-        home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SARLAKE_", "AIRFLOW"))}
-        env.update({"SARLAKE_HOME": str(home / "lake"), "AIRFLOW_HOME": str(home / "airflow"),
-                    "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-                    "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-                    "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
-        _run([BIN / "sarlake", "init"], env)
-        _run([BIN / "airflow", "db", "migrate"], env)
-        feed = home / "feed.geojson"
-        feed.write_text(json.dumps({"type": "FeatureCollection", "features": [EVENT]}))
+def _register_champion(env: dict) -> str:
+    """A QA champion in the bench lake's registry (tests/qa_champion.py), in this process with its SARLAKE_HOME."""
+    saved = {k: v for k, v in os.environ.items() if k.startswith("SARLAKE_")}
+    for key in saved:
+        del os.environ[key]
+    os.environ["SARLAKE_HOME"] = env["SARLAKE_HOME"]
+    try:
+        spec = spec_from_file_location("qa_champion", ROOT / "tests" / "qa_champion.py")
+        module = module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.register_champion()
+    finally:
+        del os.environ["SARLAKE_HOME"]
+        os.environ.update(saved)
+
+
+def _prepare(home: Path) -> tuple[dict, str, Path]:
+    """A fresh lake and Airflow under ``home`` with a QA champion and a feed holding the event."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SARLAKE_", "AIRFLOW"))}
+    env.update({"SARLAKE_HOME": str(home / "lake"), "AIRFLOW_HOME": str(home / "airflow"),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+                "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PATH": f"{BIN}:{os.environ.get('PATH', '')}"})
+    _run([BIN / "sarlake", "init"], env)
+    _run([BIN / "airflow", "db", "migrate"], env)
+    champion = _register_champion(env)
+    feed = home / "feed.geojson"
+    feed.write_text(json.dumps({"type": "FeatureCollection", "features": [EVENT]}))
+    return env, champion, feed
+
+
+def _whole_folder_total() -> float:
+    """The same run with the harness's default: ``airflow dags test`` parses every DAG file in dags/."""
+    with tempfile.TemporaryDirectory(prefix="bench-urgent-all-") as tmp:
+        env, _, feed = _prepare(Path(tmp))
         t0 = time.monotonic()
         _run([BIN / "airflow", "dags", "test", "urgent_response", "-c", json.dumps({"feed_url": str(feed)})], env)
+        return time.monotonic() - t0
+
+
+def run() -> list[dict]:
+    rows: list[dict] = []
+    load = os.getloadavg()
+    whole_folder = _whole_folder_total()
+    with tempfile.TemporaryDirectory(prefix="bench-urgent-") as tmp:
+        home = Path(tmp)
+        env, champion, feed = _prepare(home)
+        t0 = time.monotonic()
+        # -f: parse only the urgent DAG's file, as a running scheduler has it parsed before the event arrives
+        _run([BIN / "airflow", "dags", "test", "urgent_response", "-f", ROOT / "dags" / "urgent_response.py", "-c",
+              json.dumps({"feed_url": str(feed)})], env)
         total = time.monotonic() - t0
 
         con = sqlite3.connect(home / "airflow" / "airflow.db")
@@ -85,19 +127,30 @@ def run() -> list[dict]:
         ifg_s = sum(_seconds(str(p["started_at"]), str(p["finished_at"])) for p in prov)
         products = json.loads(_run([BIN / "sarlake", "sql", "SELECT count(*) AS n FROM products", "--format",
                                     "json"], env).stdout)[0]["n"]
+        scored = json.loads(_run([BIN / "sarlake", "sql", "SELECT count(*) AS n FROM qa_predictions WHERE "
+                                  f"model_version = '{champion}'", "--format", "json"], env).stdout)[0]["n"]
+    end_load = os.getloadavg()
     pge_s = sim_s + ifg_s
+    qa_s = durations.get("qa", 0.0)
     outside = total - pge_s
-    rows.append({"name": "event in feed -> coseismic product catalogued (end to end)", "value": total, "unit": "s",
-                 "target": "< 300 s", "reference": f"{products} product; ARIA Kumamoto 2016: 30-40 min to first "
-                 "interferogram on large cloud instances (published figure, not measured here)"})
+    machine = (f"load average {load[0]:.1f} (1 min) / {load[1]:.1f} (5 min) at the start, {end_load[0]:.1f} at the "
+               f"end, {os.cpu_count()} cores")
+    rows.append({"name": "event in feed -> coseismic product catalogued and QA-scored (end to end)", "value": total,
+                 "unit": "s", "target": "< 300 s", "reference": f"{products} product, {scored} scored by champion "
+                 f"v{champion}; {machine}; ARIA Kumamoto 2016: 30-40 min to first interferogram on large cloud "
+                 "instances (published figure, not measured here)"})
+    rows.append({"name": "the same, harness parsing every DAG file (airflow dags test without -f)", "value":
+                 whole_folder, "unit": "s", "target": "< 300 s", "reference": f"{whole_folder - total:.1f} s more "
+                 "than parsing only the urgent DAG file (a running scheduler has it parsed before the event)"})
     rows.append({"name": "share of that time outside PGE compute", "value": 100 * outside / total, "unit": "%",
                  "target": "< 20 %", "reference": f"PGE compute {pge_s:.1f} s (simulate {sim_s:.1f} s, "
                  f"interferogram {ifg_s:.1f} s) of {total:.1f} s"})
+    rows.append({"name": "share outside compute, counting the QA task as compute", "value":
+                 100 * (outside - qa_s) / total, "unit": "%", "target": "< 20 %",
+                 "reference": f"QA task {qa_s:.1f} s (model load, features, prediction, writes)"})
     for task_id, seconds in durations.items():
         rows.append({"name": f"step: {task_id} (Airflow task time)", "value": seconds, "unit": "s", "target": "",
                      "reference": ""})
-    rows.append({"name": "step: DAG parse, run creation, gaps between tasks", "value": total - sum(durations.values()),
-                 "unit": "s", "target": "", "reference": "total minus the task times"})
     for task_id, pge_seconds in (("stage", sim_s), ("interferogram", ifg_s)):
         n = sum(1 for t in tasks if t[0] == task_id)
         if n:
@@ -105,8 +158,19 @@ def run() -> list[dict]:
                          "value": (durations.get(task_id, 0.0) - pge_seconds) / n, "unit": "s",
                          "target": "", "reference": "Airflow task time minus the PGE's own compute time: task "
                          "start-up, subprocess start and imports, result hand-back"})
-    rows.append({"name": "QA score of the coseismic product", "value": None, "unit": "", "target": "",
-                 "reference": "not measured: no QA PGE on this branch yet"})
+    pge_tasks = durations.get("stage", 0.0) + durations.get("interferogram", 0.0)
+    other_tasks = sum(v for k, v in durations.items() if k not in ("stage", "interferogram"))
+    gaps = total - sum(durations.values())
+    for name, value, ref in (
+        ("PGE compute (the PGEs' own start-to-finish)", pge_s, "from provenance"),
+        ("PGE tasks around the compute (task start-up, subprocess, imports, publish)", pge_tasks - pge_s,
+         "stage + interferogram task time minus PGE compute"),
+        ("the other tasks (conf check, feed, planning, cataloguing, QA)", other_tasks, ", ".join(
+            f"{k} {v:.1f}" for k, v in durations.items() if k not in ("stage", "interferogram"))),
+        ("outside any task (CLI start, DAG parse, run creation, gaps)", gaps, "total minus the task times"),
+    ):
+        rows.append({"name": f"where the time goes: {name}", "value": value, "unit": "s", "target": "",
+                     "reference": f"{100 * value / total:.0f} % of the total; {ref}"})
     return rows
 
 

@@ -24,6 +24,8 @@ import pendulum
 from airflow.sdk import Param, chain, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -33,13 +35,18 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "archive", "daac"],
-    default_args={"retries": 3, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True},
+    default_args={"retries": 3, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
+                  "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "simulate_daac": Param(False, type="boolean", title="Simulated DAAC",
                                description="Answer the CNM-S outbox with a simulated DAAC (demo only)."),
         "daac_fail_rate": Param(0.0, type="number", minimum=0, maximum=1, title="Simulated refusal rate",
                                 description="Share of deliveries the simulated DAAC refuses (PROCESSING_ERROR)."),
+        "hot_retention_days": Param(None, type=["null", "number"], minimum=0, title="Hot retention (days)",
+                                    description="Deliver products older than this. Empty: "
+                                    "SARLAKE_DAAC__HOT_RETENTION_DAYS."),
     },
 )
 def archive_roll() -> None:
@@ -47,10 +54,10 @@ def archive_roll() -> None:
 
     def step(name: str, **kwargs: Any) -> Any:
         @task(task_id=name, **kwargs)
-        def run() -> dict[str, int]:
+        def run(params: dict[str, Any] | None = None) -> dict[str, int]:
             from sarlake_plugins.archive import roll_step
 
-            return roll_step(name)
+            return roll_step(name, (params or {}).get("hot_retention_days"))
 
         return run()
 
@@ -71,6 +78,7 @@ def archive_roll() -> None:
 
     transfers = [asset("archive_transfers")]
     chain(
+        check_conf(),
         step("select", outlets=transfers), step("copy", outlets=transfers), step("verify", outlets=transfers),
         step("notify", outlets=transfers), simulate_daac(), step("receive", outlets=transfers),
         step("catalogue", outlets=[*transfers, asset("products")]), step("expire", outlets=transfers),

@@ -18,7 +18,9 @@ import pendulum
 from cosmos import DbtDag
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.catalog import cosmos_kwargs
+from sarlake_plugins.conf import check_conf
 
 catalog = DbtDag(
     dag_id="catalog",
@@ -28,7 +30,13 @@ catalog = DbtDag(
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "catalogue", "dbt"],
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=1)},
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(minutes=30)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     **cosmos_kwargs(),
 )
+
+# Like every sarlake DAG: refuse unknown trigger keys before any dbt model runs.
+with catalog:
+    _dbt_roots = list(catalog.roots)
+    check_conf() >> _dbt_roots

@@ -87,6 +87,15 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
             title="Reprocess existing pairs",
             description="Run the interferogram PGE even for pairs that already have a product.",
         ),
+        "batch_size": Param(
+            1,
+            type="integer",
+            minimum=1,
+            maximum=100,
+            title="Pairs per interferogram task",
+            description="Run this many pairs in one mapped task (one process; each keeps its own product and "
+            "provenance): fewer tasks when scenes are small and Airflow's per-task overhead dominates.",
+        ),
     },
 )
 def forward() -> None:
@@ -108,13 +117,15 @@ def forward() -> None:
 
     @task
     def plan_pairs(groups: list[dict[str, Any]], staged: Any, params: dict[str, Any] | None = None,
-                   **context: Any) -> list[dict[str, Any]]:
+                   **context: Any) -> list[Any]:
         """Pair the acquisitions and build one interferogram run-config per pair not yet catalogued."""
+        from sarlake_plugins.forward import batches as _batches
         from sarlake_plugins.forward import plan_pairs as _plan
 
         p = params or {}
-        return _plan(groups, list(staged or []), neighbours=p.get("pairing_neighbours"), looks=int(p["looks"]),
-                     reprocess=bool(p["reprocess"]), context=context)
+        configs = _plan(groups, list(staged or []), neighbours=p.get("pairing_neighbours"), looks=int(p["looks"]),
+                        reprocess=bool(p["reprocess"]), context=context)
+        return _batches(configs, int(p.get("batch_size") or 1))
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")
     def catalogue(results: list[dict[str, Any]] | None, **context: Any) -> list[str]:

@@ -6,7 +6,8 @@ Every week, for every lake table:
 2. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
    delete the files no kept snapshot references (`sarlake maintain` does the same by hand).
 
-Retention comes from the trigger form, defaulting to `sarlake maintain`'s own defaults.
+Retention and file sizes come from the lake settings (`SARLAKE_MAINTENANCE__*`, docs/configuration.md);
+a value set in the trigger form overrides its setting for that run.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 import pendulum
 from airflow.sdk import Param, dag, task
 
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
+
 
 @dag(
     dag_id="maintenance",
@@ -25,17 +29,22 @@ from airflow.sdk import Param, dag, task
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "maintenance", "iceberg"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=10)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=10), "execution_timeout": timedelta(hours=2)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
-        "older_than_days": Param(7.0, type="number", minimum=0, title="Snapshot retention (days)",
-                                 description="Snapshots older than this may expire; newer ones are kept."),
-        "retain_last": Param(10, type="integer", minimum=1, title="Snapshots always kept",
-                             description="The newest snapshots kept per table whatever their age."),
-        "small_file_mb": Param(32.0, type="number", minimum=1, title="Small file (MB)",
-                               description="Data files below this size are merged by compaction."),
-        "min_files": Param(4, type="integer", minimum=2, title="Files per partition to compact",
-                           description="A partition is compacted when it holds at least this many small files."),
+        "older_than_days": Param(None, type=["null", "number"], minimum=0, title="Snapshot retention (days)",
+                                 description="Snapshots older than this may expire; newer ones are kept."
+                                             " Empty: SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS."),
+        "retain_last": Param(None, type=["null", "integer"], minimum=1, title="Snapshots always kept",
+                             description="The newest snapshots kept per table whatever their age."
+                                         " Empty: SARLAKE_MAINTENANCE__RETAIN_LAST."),
+        "small_file_mb": Param(None, type=["null", "number"], minimum=1, title="Small file (MB)",
+                               description="Data files below this size are merged by compaction."
+                                           " Empty: SARLAKE_MAINTENANCE__SMALL_FILE_MB."),
+        "min_files": Param(None, type=["null", "integer"], minimum=2, title="Files per partition to compact",
+                           description="A partition is compacted when it holds at least this many small files."
+                                       " Empty: SARLAKE_MAINTENANCE__COMPACT_MIN_FILES."),
     },
 )
 def maintenance() -> None:
@@ -47,7 +56,7 @@ def maintenance() -> None:
         from sarlake_plugins.archive import compact_tables
 
         p = params or {}
-        return compact_tables(float(p["small_file_mb"]), int(p["min_files"]))
+        return compact_tables(p.get("small_file_mb"), p.get("min_files"))
 
     @task
     def maintain(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -55,9 +64,9 @@ def maintenance() -> None:
         from sarlake_plugins.archive import maintain_tables
 
         p = params or {}
-        return maintain_tables(float(p["older_than_days"]), int(p["retain_last"]))
+        return maintain_tables(p.get("older_than_days"), p.get("retain_last"))
 
-    compact() >> maintain()
+    check_conf() >> compact() >> maintain()
 
 
 maintenance()

@@ -21,6 +21,8 @@ import pendulum
 from airflow.sdk import dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -30,8 +32,9 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "qa", "ml"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(minutes=30)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
 )
 def qa() -> None:
     """Score new interferograms with the champion QA model."""
@@ -43,7 +46,7 @@ def qa() -> None:
 
         return score_new(context)
 
-    score()
+    check_conf() >> score()
 
 
 qa()

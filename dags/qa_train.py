@@ -22,6 +22,8 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 MODELS = ["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
 
@@ -33,8 +35,9 @@ MODELS = ["random_forest", "gradient_boosting", "mlp_browse", "convnet"]
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "qa", "ml", "training"],
-    default_args={"retries": 1, "retry_delay": timedelta(minutes=5)},
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=5), "execution_timeout": timedelta(hours=6)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "scenes": Param(400, type="integer", minimum=4, maximum=5000, title="Simulated scenes",
                         description="Scenes in the labelled set; each gives about 5 interferograms (400 -> ~2,000)."),
@@ -57,7 +60,7 @@ def qa_train() -> None:
 
         return _train(dict(params or {}), context)
 
-    train()
+    check_conf() >> train()
 
 
 qa_train()

@@ -16,6 +16,8 @@ import pendulum
 from airflow.sdk import dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -25,8 +27,9 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "quality", "great-expectations"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(minutes=30)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
 )
 def quality_gate() -> None:
     """Validate pending products; quarantine or publish them."""
@@ -40,7 +43,7 @@ def quality_gate() -> None:
 
         return dataclasses.asdict(gate_pending())
 
-    gate()
+    check_conf() >> gate()
 
 
 quality_gate()

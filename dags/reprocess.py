@@ -16,6 +16,8 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 
 
 @dag(
@@ -25,13 +27,17 @@ from sarlake_plugins.assets import asset
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "qa", "reprocess"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(hours=3)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "max_p_error": Param(None, type=["null", "number"], minimum=0, maximum=1, title="p(error) threshold",
                              description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
         "limit": Param(20, type="integer", minimum=1, maximum=500, title="Products per run",
                        description="At most this many products are reprocessed in one run."),
+        "product_ids": Param([], type="array", items={"type": "string", "pattern": r"^[A-Za-z0-9_.:+-]{1,200}$"},
+                             title="Products", description="Reprocess exactly these (e.g. asked for from the "
+                             "browse UI), whatever their p(error); empty = those above the threshold."),
     },
 )
 def reprocess() -> None:
@@ -44,7 +50,7 @@ def reprocess() -> None:
 
         return _reprocess(dict(params or {}), context)
 
-    reprocess_bad()
+    check_conf() >> reprocess_bad()
 
 
 reprocess()

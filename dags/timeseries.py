@@ -23,6 +23,8 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
 from sarlake_plugins.params import AOI_NAME_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
@@ -34,8 +36,9 @@ from sarlake_plugins.pge import mapped_pge_operator
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "timeseries", "L3"],
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"retries": 2, "retry_delay": timedelta(minutes=2), "execution_timeout": timedelta(minutes=15)},
     doc_md=__doc__,
+    on_failure_callback=record_failed_run,
     params={
         "aois": Param(
             [],
@@ -103,6 +106,7 @@ def timeseries() -> None:
         return ids
 
     configs = plan()
+    check_conf() >> configs
     runs = mapped_pge_operator("timeseries", task_id="timeseries", run_configs=configs)
     catalogue(runs.output)
 

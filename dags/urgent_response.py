@@ -11,7 +11,9 @@ production) and runnable by hand.
 3. **plan** makes each triggering event's AOI (radius (M - 5) / 2 x 150 km) and, per track, picks the last
    acquisition before and the first after the origin time;
 4. **stage** and **interferogram** run the PGEs at top priority (priority weight 1000);
-5. **finish** catalogues the coseismic products and marks the events `done`.
+5. **finish** catalogues the coseismic products and marks the events `done`;
+6. **qa** scores them with the QA champion (`models:/sarlake-qa-uwe@champion`) into `qa_predictions`. With no
+   champion the task is *skipped* (the run succeeds: the product is delivered) and says how to train one.
 """
 
 from __future__ import annotations
@@ -108,6 +110,13 @@ def urgent_response() -> None:
                        "task_id": "interferogram", "runner": get_settings().runner}
         return _finish(list(results or []), plans, run_context=run_context)
 
+    @task(outlets=[asset("qa_predictions")])
+    def qa(product_ids: list[str] | None, **context: Any) -> list[dict[str, Any]]:
+        """p(error|I) of the coseismic products with the QA champion; skipped when there is no champion."""
+        from sarlake_plugins.urgent import qa_score
+
+        return qa_score(product_ids, context)
+
     checked = check_conf()
     work = evaluate()
     checked >> work
@@ -115,7 +124,7 @@ def urgent_response() -> None:
     staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(plans), **URGENT)
     pairs = plan_pairs(plans, staged.output)
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=pairs, **URGENT)
-    finish(interferograms.output, plans)
+    qa(finish(interferograms.output, plans))
 
 
 urgent_response()

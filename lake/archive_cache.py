@@ -23,7 +23,7 @@ from lake import storage
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings, is_remote
 
-__all__ = ["CacheResult", "ensure_hot", "expire_cache", "restore"]
+__all__ = ["CacheResult", "ensure_hot", "expire_cache", "require_hot", "restore"]
 
 logger = logging.getLogger(__name__)
 
@@ -122,6 +122,34 @@ def ensure_hot(product_ids: list[str], settings: Settings | None = None) -> Cach
     if not archived:
         return CacheResult([], {})
     return restore(archived, settings=settings)
+
+
+def require_hot(product_ids: list[str], what: str, settings: Settings | None = None) -> CacheResult:
+    """Make sure ``product_ids`` can be read from the hot lake before ``what`` reads them.
+
+    Archived ones are restored for ``daac.cache_ttl_days`` when ``daac.restore_on_demand`` (the default);
+    otherwise, or when a restore fails, this stops with the products named and the command that brings them
+    back.
+
+    Raises:
+        LakeError: some products are only at the archive and cannot (or may not) be restored.
+    """
+    settings = settings or get_settings()
+    archived = [r["product_id"] for r in _products(product_ids, settings) if r["tier"] == "archive"]
+    if not archived:
+        return CacheResult([], {})
+    shown = " ".join(archived[:10]) + (f" ... ({len(archived)} in all)" if len(archived) > 10 else "")
+    if not settings.daac.restore_on_demand:
+        raise LakeError(f"{what} needs {len(archived)} product(s) that are only at the DAAC archive: bring them "
+                        f"back with `sarlake archive restore {shown}` (or set SARLAKE_DAAC__RESTORE_ON_DEMAND=true)")
+    logger.info("%s: restoring %d archived product(s) for %s days: %s", what, len(archived),
+                settings.daac.cache_ttl_days, shown)
+    result = restore(archived, settings=settings)
+    if result.skipped:
+        why = "; ".join(f"{pid}: {reason}" for pid, reason in list(result.skipped.items())[:3])
+        raise LakeError(f"{what} needs archived products that could not be restored ({why}); retry with "
+                        f"`sarlake archive restore {' '.join(result.skipped)}` once the archive answers")
+    return result
 
 
 def expire_cache(settings: Settings | None = None, now: datetime | None = None) -> CacheResult:

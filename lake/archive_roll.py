@@ -198,6 +198,9 @@ def _relative(uri: str, base: str) -> str:
     base = base.rstrip("/")
     if is_remote(base) or base.startswith("file://"):
         return uri[len(base) + 1:]
+    root = str(storage.local_path(base))
+    if uri.startswith(root + os.sep):  # what list_entries returns: no Path arithmetic per file
+        return uri[len(root) + 1:]
     return str(Path(uri).relative_to(storage.local_path(base)))
 
 
@@ -340,18 +343,16 @@ def _notify(settings: Settings, transport: Transport) -> RollReport:
     if not waiting:
         return RollReport()
     types = _product_types(load_table("products", settings), {t.product_id for t in waiting})
-    rows, report = [], RollReport()
-    for t in waiting:
+
+    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         files = [CnmFile(f["name"], f["uri"], file_type(f["name"]), f["sha256"], int(f["size"])) for f in t.files]
         message = build_cnm_s(identifier=t.transfer_id, provider=settings.daac.provider,
                               collection=f"{settings.daac.collection_prefix}{types.get(t.product_id) or 'unknown'}",
                               product=t.product_id, version=t.version, files=files)
         transport.send(t.transfer_id, message)
-        rows.append(t.row("notified", message_text=json.dumps(message)))
-        report.moved += 1
-    _failpoint("notify:before-record")
-    record(rows, settings)
-    return report
+        return t.row("notified", message_text=json.dumps(message)), True
+
+    return _run_each(waiting, one, "notify", settings)  # sends on a few threads, then one commit
 
 
 def _product_types(table: Any, ids: set[str]) -> dict[str, str]:

@@ -2,8 +2,9 @@
 
 A transfer is one attempt to deliver one product version; its id is ``<product>.v<version>.a<attempt>`` and is
 also the CNM identifier, so a resumed roll re-sends (if at all) under the same identifier. The state of a
-transfer is its latest step (:data:`STEPS` order; ``failed`` ends an attempt). Rows are written in one upsert
-per step and batch, keyed by (transfer_id, step), so recording a step twice changes nothing.
+transfer is its latest step (:data:`STEPS` order; ``failed`` ends an attempt). Rows are written in one commit
+per step and batch, keyed by (transfer_id, step): step rows are appended (their keys are always new), notes
+upserted (see :func:`record`).
 """
 
 from __future__ import annotations
@@ -65,12 +66,53 @@ class Transfer:
 
 
 def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None:
-    """Write step rows (one commit; no-op for an empty list)."""
+    """Write step rows in one commit (no-op for an empty list).
+
+    A transfer step row always has a new key: a step acts only on transfers whose latest step is the one
+    before it, and a failed attempt's retry is a new transfer. So those rows are *appended* (one new data
+    file; the cost does not grow with the table), while notes about messages (which a crash before the
+    acknowledgement makes arrive again) and cache steps go through the keyed upsert. The maintenance DAG
+    compacts the small files. :func:`latest_transfers` tolerates a row recorded twice.
+    """
     if not rows:
         return
     from lake.write import upsert
 
-    upsert("archive_transfers", rows, settings or get_settings())
+    settings = settings or get_settings()
+    steps = [r for r in rows if r.get("step") in _ORDER]
+    others = [r for r in rows if r.get("step") not in _ORDER]
+    if steps:
+        _append(steps, settings)
+    if others:
+        upsert("archive_transfers", others, settings)
+
+
+def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
+    """Append rows as one new data file (retried on a concurrent commit; a failed try leaves no file)."""
+    import time
+
+    import pyarrow as pa
+    from pyiceberg.exceptions import CommitFailedException
+
+    from lake._pyiceberg_compat import commit_files, tracked_writes
+    from lake.catalog import load_table
+    from lake.write import _fill_new, _spec, _write_files, backoff_seconds, to_arrow
+
+    spec = _spec("archive_transfers")
+    table = load_table("archive_transfers", settings)
+    data = to_arrow(spec, rows, table)
+    now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type)
+    data = _fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
+    for attempt in range(settings.commit_retries + 1):
+        try:
+            with tracked_writes(table):
+                commit_files(table, _write_files(table, data), [], {"sarlake.operation": "append"})
+            return
+        except CommitFailedException:
+            if attempt == settings.commit_retries:
+                raise
+            time.sleep(backoff_seconds(attempt, settings))
+            table = table.refresh()
 
 
 def latest_transfers(settings: Settings | None = None, step: str | None = None) -> dict[str, Transfer]:
@@ -81,26 +123,23 @@ def latest_transfers(settings: Settings | None = None, step: str | None = None) 
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    table = load_table("archive_transfers", settings)
-    steps = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
-    if steps.num_rows == 0:
+    rows = load_table("archive_transfers", settings).scan().to_arrow()  # one read of the table
+    if rows.num_rows == 0:
         return {}
-    order = pc.index_in(steps["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
-    ranked = pa.table({"transfer_id": steps["transfer_id"], "order": order}).filter(pc.is_valid(order))
+    order = pc.index_in(rows["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
+    ranked = pa.table({"transfer_id": rows["transfer_id"], "order": order}).filter(pc.is_valid(order))
     latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
     if step is not None:
         latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
     if latest.num_rows == 0:
         return {}
-    wanted = {tid: STEPS[o] for tid, o in zip(latest["transfer_id"].to_pylist(), latest["order_max"].to_pylist(),
-                                             strict=True)}
-    rows = table.scan().to_arrow()
-    mask = pc.is_in(rows["transfer_id"], value_set=pa.array(list(wanted), rows["transfer_id"].type))
+    # Keep only each transfer's latest row, in Arrow (the table holds every step of every transfer).
+    names = pa.array(STEPS).take(latest["order_max"])
+    wanted = pc.binary_join_element_wise(latest["transfer_id"].cast(pa.string()), names, "\x1f")
+    keys = pc.binary_join_element_wise(rows["transfer_id"].cast(pa.string()), rows["step"].cast(pa.string()), "\x1f")
     out = {}
-    for row in rows.filter(mask).to_pylist():
+    for row in rows.filter(pc.is_in(keys, value_set=wanted)).to_pylist():
         tid = row["transfer_id"]
-        if row["step"] != wanted[tid]:
-            continue
         out[tid] = Transfer(
             transfer_id=tid, product_id=row["product_id"], version=row["version"], attempt=row["attempt"],
             step=row["step"], hot_uri=row["hot_uri"], archive_uri=row["archive_uri"],

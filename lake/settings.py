@@ -32,8 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["DaacSettings", "KubernetesSettings", "S3Settings", "Settings", "UrgentSettings", "get_settings",
-           "is_remote"]
+__all__ = ["DaacSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings", "UrgentSettings",
+           "get_settings", "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -140,6 +140,10 @@ class DaacSettings(BaseModel):
     root: str = Field("", description="Archive location (folder or s3://). Default <home>/daac/archive.")
     hot_retention_days: float = Field(30.0, ge=0, description="Days a product stays hot before it is rolled.")
     cache_ttl_days: float = Field(7.0, gt=0, description="Days a product brought back from the archive stays hot.")
+    restore_on_demand: bool = Field(
+        True, description="A time series over archived products brings them back for cache_ttl_days first; false: "
+        "it stops and names them (then `sarlake archive restore`)."
+    )
     transport: Literal["folder", "sns_sqs"] = Field("folder", description="How CNM messages travel.")
     outbox: str = Field("", description="Folder of outgoing CNM-S (folder transport). Default <home>/daac/outbox.")
     inbox: str = Field("", description="Folder of incoming CNM-R (folder transport). Default <home>/daac/inbox.")
@@ -154,6 +158,23 @@ class DaacSettings(BaseModel):
     retry_max_seconds: float = Field(86400.0, ge=0, description="Longest back-off between attempts.")
     max_attempts: int = Field(8, ge=1, description="Attempts per product version before an operator must look.")
     io_threads: int = Field(8, ge=1, le=64, description="Threads copying, verifying and deleting files.")
+
+
+class MaintenanceSettings(BaseModel):
+    """Iceberg upkeep: snapshot retention and small-file compaction (``SARLAKE_MAINTENANCE__*``).
+
+    The ``maintenance`` DAG and ``sarlake maintain`` take these; a DAG trigger's Params override them per run.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    snapshot_retention_days: float = Field(7.0, ge=0, description="Snapshots older than this may expire.")
+    retain_last: int = Field(10, ge=1, description="Newest snapshots kept per table, whatever their age.")
+    orphan_retention_hours: float = Field(
+        24.0, ge=0, description="Unreferenced files are deleted once older than this (longer than any commit)."
+    )
+    small_file_mb: float = Field(32.0, gt=0, description="Data files below this size are merged by compaction.")
+    compact_min_files: int = Field(4, ge=2, description="A partition is compacted when it holds this many small files.")
 
 
 class Settings(BaseSettings):
@@ -175,6 +196,7 @@ class Settings(BaseSettings):
     runner: Literal["local", "kubernetes"] = Field("local", description="How PGEs run: subprocess or pod.")
     k8s: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
     daac: DaacSettings = Field(default_factory=DaacSettings)  # type: ignore[arg-type]
+    maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)  # type: ignore[arg-type]
     acquisition_source: str = Field(
         "simulated",
         pattern=r"^(simulated|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",

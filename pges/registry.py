@@ -93,6 +93,12 @@ PGES: dict[str, PGESpec] = {
             "pges.train.config:TrainParameters",
             "pges.train.pge:run_train",
         ),
+        PGESpec(
+            "noop",
+            "Does nothing and publishes nothing: what a PGE task costs around the science (orchestration benchmark).",
+            "pges.noop:NoopParameters",
+            "pges.noop:run",
+        ),
     )
 }
 

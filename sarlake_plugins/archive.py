@@ -1,4 +1,4 @@
-"""Task bodies of the ``archive_roll`` and ``maintenance`` DAGs (thin: the work is in ``lake``).
+"""Task bodies of the ``archive_roll``, ``archive_restore`` and ``maintenance`` DAGs (thin: the work is in ``lake``).
 
 Where Airflow talks to AWS (the ``sns_sqs`` CNM transport), the SNS and SQS clients come from the Amazon
 provider's hooks on the connection ``SARLAKE_DAAC__AWS_CONN_ID``, so credentials live in Airflow's
@@ -11,7 +11,7 @@ import dataclasses
 import logging
 from typing import Any
 
-__all__ = ["compact_tables", "expire_cache", "maintain_tables", "roll_step", "simulated_daac", "transport"]
+__all__ = ["compact_tables", "expire_cache", "maintain_tables", "restore", "roll_step", "simulated_daac", "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,19 @@ def transport() -> Any:
                            SqsHook(aws_conn_id=daac.aws_conn_id).get_conn())
 
 
-def roll_step(step: str) -> dict[str, int]:
-    """Run one roll step; fails the task (so Airflow retries with back-off) only on an unexpected error."""
-    from lake.archive_roll import run_step
+def roll_step(step: str, hot_retention_days: float | None = None) -> dict[str, int]:
+    """Run one roll step; fails the task (so Airflow retries with back-off) only on an unexpected error.
 
-    report = run_step(step, transport=transport() if step in ("notify", "receive") else None)
+    ``hot_retention_days`` (the DAG's Param) overrides ``SARLAKE_DAAC__HOT_RETENTION_DAYS`` for this run.
+    """
+    from lake.archive_roll import run_step
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    if hot_retention_days is not None:
+        daac = settings.daac.model_copy(update={"hot_retention_days": float(hot_retention_days)})
+        settings = settings.model_copy(update={"daac": daac})
+    report = run_step(step, settings, transport=transport() if step in ("notify", "receive") else None)
     logger.info("archive roll %s: %s", step, report)
     return dataclasses.asdict(report)
 
@@ -60,18 +68,58 @@ def expire_cache() -> list[str]:
     return _expire().done
 
 
-def maintain_tables(older_than_days: float, retain_last: int) -> list[dict[str, Any]]:
-    """Expire snapshots and delete orphan files of every lake table."""
+def _given(value: Any, default: Any, kind: type) -> Any:
+    """A Param's value when the trigger set it, else the setting."""
+    return default if value is None or value == "" else kind(value)
+
+
+def maintain_tables(older_than_days: float | None = None, retain_last: int | None = None) -> list[dict[str, Any]]:
+    """Expire snapshots and delete orphan files of every lake table.
+
+    Retention comes from ``SARLAKE_MAINTENANCE__*`` (:class:`lake.settings.MaintenanceSettings`); arguments
+    that are not None (the DAG's Params) override it for this run.
+    """
     from datetime import timedelta
 
     from lake.maintenance import maintain
+    from lake.settings import get_settings
 
-    return [dataclasses.asdict(r) for r in maintain(older_than=timedelta(days=older_than_days),
-                                                    retain_last=retain_last)]
+    m = get_settings().maintenance
+    days = _given(older_than_days, m.snapshot_retention_days, float)
+    keep = _given(retain_last, m.retain_last, int)
+    logger.info("maintenance: snapshots older than %s days expire, newest %s kept, orphans older than %s h go",
+                days, keep, m.orphan_retention_hours)
+    return [dataclasses.asdict(r) for r in maintain(older_than=timedelta(days=days), retain_last=keep,
+                                                    orphans_older_than=timedelta(hours=m.orphan_retention_hours))]
 
 
-def compact_tables(small_mb: float, min_files: int) -> list[dict[str, Any]]:
-    """Merge the small files of every lake table's partitions."""
+def compact_tables(small_mb: float | None = None, min_files: int | None = None) -> list[dict[str, Any]]:
+    """Merge the small files of every lake table's partitions (sizes from settings unless overridden)."""
     from lake.compaction import compact
+    from lake.settings import get_settings
 
-    return [dataclasses.asdict(r) for r in compact(small_bytes=int(small_mb * 1024 * 1024), min_files=min_files)]
+    m = get_settings().maintenance
+    small = _given(small_mb, m.small_file_mb, float)
+    return [dataclasses.asdict(r) for r in compact(small_bytes=int(small * 1024 * 1024),
+                                                   min_files=_given(min_files, m.compact_min_files, int))]
+
+
+def restore(product_ids: list[str], ttl_days: float | None) -> dict[str, Any]:
+    """Bring archived products back to the hot lake (``lake.archive_cache.restore``); fail if none could be."""
+    from datetime import timedelta
+
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from lake.archive_cache import restore as _restore
+    from lake.exceptions import LakeError
+
+    if not product_ids:
+        raise AirflowFailException("archive_restore: no product_ids given; trigger with "
+                                   '{"product_ids": ["<product id>", ...]}')
+    try:
+        result = _restore(list(product_ids), timedelta(days=ttl_days) if ttl_days else None)
+    except LakeError as exc:
+        raise AirflowFailException(str(exc)) from None
+    if not result.done and result.skipped:
+        raise AirflowFailException("nothing restored: " + "; ".join(f"{p}: {why}" for p, why in result.skipped.items()))
+    return {"restored": result.done, "skipped": result.skipped}

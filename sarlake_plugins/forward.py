@@ -169,6 +169,22 @@ def plan_pairs(
     return configs
 
 
+def batches(configs: list[dict[str, Any]], batch_size: int) -> list[Any]:
+    """Group run-configs ``batch_size`` at a time (lists: one mapped task each); 1 leaves them one per task.
+
+    Batching needs the local runner (one process runs the batch); with the Kubernetes runner each pair stays
+    its own pod.
+    """
+    from lake.settings import get_settings
+
+    if batch_size <= 1 or not configs:
+        return configs
+    if get_settings().runner != "local":
+        log.warning("batch_size %d ignored: the %s runner runs one pair per pod", batch_size, get_settings().runner)
+        return configs
+    return [configs[k : k + batch_size] for k in range(0, len(configs), batch_size)]
+
+
 def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
     """Return the (reference, secondary) acquisition ids of the interferograms already in the lake for these AOIs."""
     from lake.query import connect

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from sarlake.workflows.versions import IMAGE_KEY  # a run-config's image of its PGE version (light module)
+
 if TYPE_CHECKING:
     from lake.settings import Settings
 
@@ -70,6 +72,9 @@ def pge_command(pge: str, *, result_file: str, python: str = "python") -> list[s
 
 def pge_label(pge: str, run_config: Any) -> str:
     """A short label of one PGE run for the UI: the track and the dates of its inputs (``A044 20240127_20240208``)."""
+    if isinstance(run_config, list) and run_config:  # a batch: the track(s) and the span of its pairs' dates
+        labels = [pge_label(pge, c) for c in run_config]
+        return labels[0] if len(labels) == 1 else f"{labels[0]} .. {labels[-1]} ({len(labels)} runs)"
     if not isinstance(run_config, Mapping):
         return pge
     names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
@@ -90,6 +95,16 @@ def _with_context(run_config: Mapping[str, Any], context: Mapping[str, Any] | No
     if context is not None and not cfg.get("run_id"):
         cfg["run_id"] = str(context.get("run_id") or "")
     return cfg
+
+
+def split_image(run_config: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """The run-config the PGE gets and the image it asks for (None: the default PGE image).
+
+    A run-config may carry ``pge_image``, the container image of the PGE version it asks for (``pge_versions``,
+    set by the on_demand and bulk planners): the pod runs that image. The key is the operator's, never the PGE's.
+    """
+    cfg = dict(run_config)
+    return cfg, cfg.pop(IMAGE_KEY, None) or None
 
 
 class LocalPGEOperator(BaseOperator):
@@ -113,18 +128,41 @@ class LocalPGEOperator(BaseOperator):
         self.env = env or {}
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """Write the run-config, run the PGE, and return its result record."""
+        """Write the run-config(s), run the PGE, and return its result record.
+
+        A list of run-configs (a batch, e.g. the forward DAG's ``batch_size``) runs in one process
+        (``python -m pges.batch``): each keeps its own products and provenance, and the batch's exit code
+        routes the task as one run's would (2 = invalid input, not retried; 1 = retried).
+        """
         settings = _settings(None)
-        cfg = _with_context(self.run_config, context)
-        context["pge_label"] = pge_label(self.pge, cfg)
+        batch = isinstance(self.run_config, list)
+        raw = [_with_context(c, context) for c in (self.run_config if batch else [self.run_config])]
+        cfgs, images = [], []
+        for one in raw:
+            cfg, image = split_image(one)
+            cfgs.append(cfg)
+            images.append(image)
+        context["pge_label"] = pge_label(self.pge, cfgs if batch else cfgs[0])
+        image = next((i for i in images if i), None)
+        if image:
+            raise AirflowFailException(
+                f"PGE {self.pge}: the run-config asks for image {image} (a registered PGE version); the local runner "
+                "runs only the installed PGEs: set SARLAKE_RUNNER=kubernetes to run it"
+            )
         scratch = Path(settings.scratch) / "runconfigs"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch, prefix=f"{self.pge}-") as tmp:
-            cfg_path = Path(tmp) / "run_config.json"
             result_path = Path(tmp) / "result.json"
-            cfg_path.write_text(json.dumps(cfg, indent=2))
-            cmd = [*pge_command(self.pge, result_file=str(result_path), python=sys.executable)]
-            cmd += ["--run-config", str(cfg_path)]
+            paths = []
+            for k, cfg in enumerate(cfgs):
+                paths.append(Path(tmp) / f"run_config_{k}.json")
+                paths[-1].write_text(json.dumps(cfg, indent=2))
+            if batch:
+                cmd = [sys.executable, "-m", "pges.batch", self.pge, "--result-file", str(result_path),
+                       *map(str, paths)]
+            else:
+                cmd = [*pge_command(self.pge, result_file=str(result_path), python=sys.executable)]
+                cmd += ["--run-config", str(paths[0])]
             env = {**os.environ, **settings.to_env(), **self.env}
             log.info("Running PGE %s: %s", self.pge, " ".join(cmd))
             proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)

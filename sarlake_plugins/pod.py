@@ -117,10 +117,20 @@ class PGEPodOperator(BaseOperator):
         self.pod = pod
 
     def _run_config(self, context: Any) -> dict[str, Any]:
-        cfg = dict(self.run_config) if isinstance(self.run_config, Mapping) else {}
+        from sarlake_plugins.pge import split_image
+
+        cfg, _ = split_image(self.run_config if isinstance(self.run_config, Mapping) else {})
         if context is not None and not cfg.get("run_id"):
             cfg["run_id"] = str(context.get("run_id") or "")
         return cfg
+
+    @property
+    def image(self) -> str:
+        """The image this pod runs: the run-config's PGE version's (``pge_image``), else the default PGE image."""
+        from sarlake_plugins.pge import split_image
+
+        _, image = split_image(self.run_config if isinstance(self.run_config, Mapping) else {})
+        return image or self.pod["image"]
 
     def pod_operator(self, context: Any = None) -> Any:
         """The provider's KubernetesPodOperator for this run (imports the Kubernetes libraries)."""
@@ -147,12 +157,12 @@ class PGEPodOperator(BaseOperator):
         return KubernetesPodOperator(
             task_id=self.task_id,
             name=p["name"],
-            image=p["image"],
+            image=self.image,
             namespace=p["namespace"],
             service_account_name=p["service_account_name"],
             cmds=p["cmds"],
             arguments=["--run-config-json", json.dumps(self._run_config(context))],
-            env_vars=dict(p["env"]),
+            env_vars={**p["env"], "SARLAKE_PGE_IMAGE": self.image},  # provenance.pge_image
             env_from=env_from,
             container_resources=k8s.V1ResourceRequirements(**p["resources"]),
             node_selector=p["node_selector"],

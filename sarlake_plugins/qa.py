@@ -51,7 +51,8 @@ def reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str,
 
     threshold = params.get("max_p_error")
     done = reprocess_bad_products(max_p_error=None if threshold is None else float(threshold),
-                                  limit=int(params.get("limit") or 20), run_id=_run_id(context))
+                                  limit=int(params.get("limit") or 20), run_id=_run_id(context),
+                                  product_ids=list(params.get("product_ids") or []) or None)
     if not done:
         raise AirflowSkipException("no product above the p(error) threshold left to reprocess")
     return done

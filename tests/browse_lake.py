@@ -20,6 +20,12 @@ AOI_OF = {p: ("sydney" if "_A_" in p else "hawaii") for p in PREDICTED}
 AOIS = {"sydney": (150.0, -34.5, 151.5, -33.0), "hawaii": (-156.0, 18.9, -154.8, 20.3)}
 #: (user, product, tag) given before any UI action
 TAGS = [("ann", "IFG_A_03", "UWE_3"), ("bob", "IFG_A_03", "UWE_3"), ("ann", "IFG_B_02", "TNT_1")]
+#: products.tier as lake.archive_roll / lake.archive_cache write it (others: null = hot)
+TIER = {"IFG_A_01": "archive", "IFG_B_01": "cached"}
+#: PGE version of each product (the rest: 1.2.0)
+OLD_PGE = {"IFG_A_01": "1.1.0", "IFG_B_01": "1.1.0"}
+#: an urgent-response event and the AOI it made (sarlake.workflows.urgent.aoi_name): the sydney products
+EVENT = ("us7000test", "sydney")
 
 
 def _poly(w: float, s: float, e: float, n: float) -> str:
@@ -78,12 +84,15 @@ def build(settings: Any) -> None:
             "coherence_mean": 0.15 + 0.15 * i, "temporal_baseline_days": 12 * (1 + i % 2),
             "p_error": [0.05, 0.2, 0.95, 0.04, 0.6, 0.97][i], "status": "published",
             "uri": str(folder), "met_uri": str(folder / f"{pid}.met.json"), "assets": json.dumps(assets),
-            "pge_name": "interferogram", "pge_version": "1.2.0", "run_id": f"manual__{pid}",
+            "pge_name": "interferogram", "pge_version": OLD_PGE.get(pid, "1.2.0"), "run_id": f"manual__{pid}",
+            "tier": TIER.get(pid),
         })
         preds.append({"product_id": pid, "model_name": "sarlake-qa-uwe", "model_version": "3",
                       "p_error": products[-1]["p_error"], "uwe_class": uwe, "degraded": False,
                       "predicted_at": datetime(2024, 6, 1, tzinfo=UTC)})
     upsert("products", products, settings)
     upsert("qa_predictions", preds, settings)
+    upsert("events", [{"event_id": EVENT[0], "source": "usgs", "time": datetime(2024, 1, 10, tzinfo=UTC),
+                       "magnitude": 6.4, "decision": "trigger", "aoi": EVENT[1], "processing": "done"}], settings)
     add_tags([Tag.of(p, t, u) for u, p, t in TAGS], settings)
     refresh_consensus(settings)

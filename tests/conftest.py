@@ -40,8 +40,9 @@ def _test_restores_sarlake_env() -> Iterator[None]:
 
 
 @pytest.fixture
-def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog_uri: str | None) -> Iterator[Path]:
-    """A fresh, empty lake root for this test (``SARLAKE_HOME``), on the test's catalogue backend."""
+def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog_uri: str | None,
+                 catalog_backend: str, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A fresh, empty lake root for this test (``SARLAKE_HOME``), on the test's catalogue and storage backend."""
     home = tmp_path / "sarlake"
     monkeypatch.setenv("SARLAKE_HOME", str(home))
     for key in list(os.environ):
@@ -49,6 +50,9 @@ def sarlake_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, catalog_uri: s
             monkeypatch.delenv(key)
     if catalog_uri:
         monkeypatch.setenv("SARLAKE_CATALOG_URI", catalog_uri)
+    if catalog_backend == "s3":
+        for key, value in s3_lake_env(request.getfixturevalue("s3_server"), request.node.name).items():
+            monkeypatch.setenv(key, value)
     yield home
 
 
@@ -65,16 +69,20 @@ def settings(sarlake_home: Path):
 # and a real PostgreSQL server (production), started once per session by scripts/postgres.sh on a free port.
 # Each test gets its own database. The server is skipped only when it cannot be started and
 # SARLAKE_REQUIRE_POSTGRES is not set (CI sets it: there a missing server fails the run).
-CATALOG_BACKENDS = ("sqlite", "postgres")
+# A third variant, ``s3``, keeps the SQLite catalogue but puts the warehouse and the products on S3 (a moto
+# server on 127.0.0.1, one per session, a fresh bucket per test). Modules ending in ``_s3`` set up S3
+# themselves and tests that choose their backends (minutes-long concurrency runs) are left out of it.
+CATALOG_BACKENDS = ("sqlite", "postgres", "s3")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Parametrize every lake test that uses a lake home over the catalogue backends."""
+    """Parametrize every lake test that uses a lake home over the catalogue (and storage) backends."""
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
     chosen = any("catalog_backend" in str(m.args[0]) for m in metafunc.definition.iter_markers("parametrize"))
     if module.startswith("test_lake_") and "sarlake_home" in metafunc.fixturenames and not chosen:
+        backends = [b for b in CATALOG_BACKENDS if b != "s3" or not module.endswith("_s3")]
         metafunc.fixturenames.append("catalog_backend")
-        metafunc.parametrize("catalog_backend", CATALOG_BACKENDS, indirect=True)
+        metafunc.parametrize("catalog_backend", backends, indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -111,7 +119,7 @@ def create_postgres_database(server: str, name: str) -> str:
 
 @pytest.fixture
 def catalog_backend(request: pytest.FixtureRequest) -> str:
-    """The catalogue database of this test: ``sqlite`` (default) or ``postgres``."""
+    """The catalogue database of this test: ``sqlite`` (default), ``postgres``, or ``s3`` (SQLite, data on S3)."""
     return str(getattr(request, "param", "sqlite"))
 
 
@@ -125,3 +133,57 @@ def catalog_uri(catalog_backend: str, request: pytest.FixtureRequest) -> str | N
     server = request.getfixturevalue("postgres_server")
     name = re.sub(r"[^a-z0-9_]", "_", request.node.name.lower())[-50:] + f"_{os.getpid()}"
     return create_postgres_database(server, name)
+
+
+# --- S3 storage (moto) ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Endpoint of a local S3 server (moto, 127.0.0.1, a free port) shared by this session's tests.
+
+    It runs in its own process: requests do not compete with the test for this process's GIL, and tests that
+    reset moto's in-process state (test_lake_sandbox_s3) do not touch it.
+    """
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"moto server exited {proc.returncode}: see {log.name}")
+                time.sleep(0.1)
+        yield endpoint
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def s3_lake_env(endpoint: str, test_name: str) -> dict[str, str]:
+    """``SARLAKE_*``/``AWS_*`` variables putting a lake's warehouse and products in a new bucket of ``endpoint``."""
+    import re
+    import uuid
+
+    import boto3
+
+    bucket = (re.sub(r"[^a-z0-9-]", "-", test_name.lower())[:40].strip("-") + "-" + uuid.uuid4().hex[:8])
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=bucket)
+    return {"SARLAKE_WAREHOUSE": f"s3://{bucket}/warehouse", "SARLAKE_PRODUCTS_ROOT": f"s3://{bucket}/products",
+            "SARLAKE_S3__ENDPOINT": endpoint, "SARLAKE_S3__ACCESS_KEY_ID": "test",
+            "SARLAKE_S3__SECRET_ACCESS_KEY": "test", "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}

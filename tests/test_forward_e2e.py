@@ -189,3 +189,58 @@ def test_pge_invalid_input_fails_the_task_once_without_retries(lake_env):
     assert ti["run_state"] == "failed"
     assert (ti["state"], ti["try_number"], ti["max_tries"]) == ("failed", 1, 2), ti
     assert "exit 2" in text and "INVALID_INPUT" in text and str(slc) in text, text[-4000:]
+
+
+#: A second tiny AOI for the batched runs (its own frame, so the products above are not touched).
+BATCH_BBOX = ["14.43", "40.80", "14.46", "40.83"]
+
+
+def _ifg_task_instances(env) -> list[dict]:
+    import sqlite3
+
+    with sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db") as con:
+        con.row_factory = sqlite3.Row
+        run = con.execute("SELECT run_id FROM dag_run WHERE dag_id = 'forward' ORDER BY id DESC LIMIT 1").fetchone()
+        rows = con.execute("SELECT map_index, rendered_map_index, state, try_number, max_tries FROM task_instance "
+                           "WHERE dag_id = 'forward' AND run_id = ? AND task_id = 'interferogram'",
+                           (run[0],)).fetchall()
+    return [{"run_id": run[0], **dict(r)} for r in rows]
+
+
+def test_batched_pairs_run_in_one_task_and_keep_their_own_products_and_routing(lake_env):
+    """batch_size 2: the AOI's two pairs run in one mapped task (one process) and each keeps its product and
+    provenance row; then, with one pair's SLC corrupted, the batch fails once without retries (invalid input),
+    naming the file, while the other pair's product is still made."""
+    _run([BIN / "sarlake", "aoi", "add", "batched", "--bbox", *BATCH_BBOX], lake_env)
+    conf = {"aois": ["batched"], "lookback_days": 36, "pairing_neighbours": 1, "batch_size": 2}
+    _dag_test(lake_env, conf)
+    (ti,) = _ifg_task_instances(lake_env)  # two pairs, one task
+    assert ti["state"] == "success" and "(2 runs)" in (ti["rendered_map_index"] or ""), ti
+    products = _sql(lake_env, "SELECT product_id, met_uri, reference_acquisition, secondary_acquisition "
+                              "FROM products WHERE aoi = 'batched' ORDER BY reference_acquisition")
+    assert len(products) == 2
+    assert len({(p["reference_acquisition"], p["secondary_acquisition"]) for p in products}) == 2
+    prov = _sql(lake_env, f"SELECT product_id, inputs FROM provenance WHERE run_id = '{ti['run_id']}' "
+                          "ORDER BY product_id")
+    assert [p["product_id"] for p in prov] == sorted(p["product_id"] for p in products)
+    for row in prov:  # each product's provenance names its own pair's two SLCs
+        met = json.loads(Path(next(p["met_uri"] for p in products if p["product_id"] == row["product_id"])
+                              .removeprefix("file://")).read_text())
+        later, earlier = _pair_of(met)
+        assert len(row["inputs"]) == 2 and later in row["inputs"][0] + row["inputs"][1]
+        assert earlier in row["inputs"][0] + row["inputs"][1]
+
+    later, _ = _pair_of(json.loads(Path(products[-1]["met_uri"].removeprefix("file://")).read_text()))
+    slc = next(Path(lake_env["SARLAKE_HOME"], "archive").rglob(f"{later}/slc.tif"))
+    slc.write_bytes(slc.read_bytes()[:5000])
+    mets_before = {p: p.stat().st_mtime for p in Path(lake_env["SARLAKE_HOME"], "products").rglob("*.met.json")}
+    rerun = json.dumps({**conf, "reprocess": True})
+    proc = _run([BIN / "airflow", "dags", "test", "forward", LOGICAL_DATE, "-c", rerun], lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    (ti,) = _ifg_task_instances(lake_env)
+    assert (ti["state"], ti["try_number"], ti["max_tries"]) == ("failed", 1, 2), ti
+    assert "exit 2" in text and "1 of 2 runs failed" in text and str(slc) in text, text[-4000:]
+    remade = [p for p in Path(lake_env["SARLAKE_HOME"], "products").rglob("*.met.json")
+              if p.stat().st_mtime != mets_before.get(p)]
+    assert len(remade) == 1, remade  # the valid pair's product was made again in the failed batch
+    assert json.loads(remade[0].read_text())["provenance"]["run_id"] == ti["run_id"]

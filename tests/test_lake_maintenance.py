@@ -21,6 +21,7 @@ def _files(root: Path, suffix: str) -> set[Path]:
     return set(root.rglob(f"*{suffix}"))
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # ages local files: not S3
 def test_maintain_expires_snapshots_and_deletes_orphans_only(settings) -> None:
     from lake.catalog import init_lake, load_table
     from lake.maintenance import maintain
@@ -63,6 +64,7 @@ def test_maintain_refuses_unknown_tables(settings) -> None:
         maintain(retain_last=0, settings=settings)
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # ages local files: not S3
 def test_maintain_removes_old_orphans_of_killed_writers_and_reports_them(settings) -> None:
     """What a writer killed mid-commit leaves (a data file, manifests, a 0-byte metadata file) goes once old."""
     from lake.catalog import init_lake, load_table

@@ -43,7 +43,8 @@ def test_catalogue_backend_is_the_one_asked_for(lake, catalog_backend: str) -> N
     from lake.catalog import get_catalog
 
     dialect = get_catalog(lake).engine.dialect.name
-    assert dialect == {"sqlite": "sqlite", "postgres": "postgresql"}[catalog_backend]
+    assert dialect == {"sqlite": "sqlite", "postgres": "postgresql", "s3": "sqlite"}[catalog_backend]
+    assert lake.warehouse.startswith("s3://") == (catalog_backend == "s3")
 
 
 @pytest.mark.slow

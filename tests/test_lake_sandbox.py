@@ -67,6 +67,7 @@ def _escapes(settings, tmp: Path) -> dict[str, str]:
     }
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # local files (S3: *_sandbox_s3)
 def test_every_escape_is_refused_by_duckdb_and_leaves_the_lake_unchanged(lake, tmp_path) -> None:
     import duckdb
 
@@ -92,6 +93,7 @@ def test_every_escape_is_refused_by_duckdb_and_leaves_the_lake_unchanged(lake, t
     assert list(tmp_path.glob("stolen*")) == []
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # local files (S3: *_sandbox_s3)
 def test_run_sql_refuses_each_escape_in_one_clear_line(lake, tmp_path) -> None:
     from lake.query import connect, run_sql
 

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -25,11 +24,12 @@ def lake(settings):
 
 
 def publish(settings, pid: str, run_id: str = "run-1", start: str = "2024-01-03T05:00:00Z") -> str:
-    """A product folder as a PGE publishes it: one asset file and a met.json with its sha256."""
-    folder = Path(settings.products_root) / "etna" / pid
-    folder.mkdir(parents=True)
+    """A product folder as a PGE publishes it: one asset file and a met.json with its sha256 (local or s3://)."""
+    from lake.storage import join, write_bytes
+
+    folder = join(settings.products_root, "etna", pid)
     payload = f"phase of {pid}".encode()
-    (folder / "unw.tif").write_bytes(payload)
+    write_bytes(join(folder, "unw.tif"), payload, settings)
     doc = {
         "type": "Feature", "stac_version": "1.0.0", "id": pid,
         "geometry": {"type": "Polygon", "coordinates": [[[14.3, 40.7], [14.6, 40.7], [14.6, 40.9], [14.3, 40.7]]]},
@@ -41,9 +41,9 @@ def publish(settings, pid: str, run_id: str = "run-1", start: str = "2024-01-03T
         "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": run_id,
                        "started_at": start},
     }
-    met = folder / f"{pid}.met.json"
-    met.write_text(json.dumps(doc))
-    return str(met)
+    met = join(folder, f"{pid}.met.json")
+    write_bytes(met, json.dumps(doc).encode(), settings)
+    return met
 
 
 def test_a_catalogued_lake_is_consistent(lake) -> None:
@@ -63,8 +63,10 @@ def test_verify_finds_each_kind_and_repair_fixes_what_it_can(lake) -> None:
 
     uris = [publish(lake, f"P{i}") for i in range(4)]
     catalogue_products(uris[:3], None, lake)
-    Path(uris[0]).with_name("unw.tif").unlink()  # missing asset
-    Path(uris[1]).with_name("unw.tif").write_bytes(b"tampered")  # checksum mismatch
+    from lake.storage import delete, write_bytes
+
+    delete(uris[0].rsplit("/", 1)[0] + "/unw.tif", lake)  # missing asset
+    write_bytes(uris[1].rsplit("/", 1)[0] + "/unw.tif", b"tampered", lake)  # checksum mismatch
     # uris[3] is published but never catalogued
     upsert("products", [{"product_id": "NOPROV", "product_type": "L2_IFG", "run_id": "r9",
                          "start_time": "2024-01-01T00:00:00Z"}], lake)
@@ -81,9 +83,10 @@ def test_a_pending_record_is_completed_without_reverting_later_writes(lake) -> N
     from lake import journal
     from lake.catalog import load_table
     from lake.catalogue import product_rows
+    from lake.storage import read_json
     from lake.verify import repair, verify
 
-    docs = {pid: json.loads(Path(publish(lake, pid)).read_text()) for pid in ("A", "B")}
+    docs = {pid: read_json(publish(lake, pid), lake) for pid in ("A", "B")}
     rows = {pid: product_rows(f"/x/{pid}.met.json", doc) for pid, doc in docs.items()}
     # a cataloguer wrote its record and the provenance of A and B, then died
     record = journal.begin({"provenance": [rows["A"][1], rows["B"][1]], "products": [rows["A"][0], rows["B"][0]]},

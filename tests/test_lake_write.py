@@ -104,6 +104,7 @@ def test_bad_rows_are_refused(lake) -> None:
         upsert("nope", [{"a": 1}], lake)
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # minutes on S3: not S3
 def test_concurrent_threads_lose_nothing(lake) -> None:
     from lake.write import upsert
 
@@ -142,6 +143,7 @@ for b in range(3):
 """
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # minutes on S3: not S3
 def test_concurrent_processes_lose_nothing(lake, sarlake_home: Path) -> None:
     procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(w)], stderr=subprocess.PIPE, text=True)
              for w in range(3)]

@@ -197,6 +197,7 @@ def _check_writers(settings, n: int, loops: int) -> None:
     assert files_on_disk_not_referenced(settings, "products") == []
 
 
+@pytest.mark.parametrize("catalog_backend", ["sqlite", "postgres"], indirect=True)  # minutes on S3: not S3
 def test_two_processes_upserting_one_partition_retry_cleanly_and_leave_no_orphans(lake) -> None:
     attempts = _run_writers(2, 12)
     _check_writers(lake, 2, 12)

@@ -7,10 +7,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: DAGs without check_conf, the pge_runs failure callback and per-task timeouts yet: catalog is built by Cosmos
-#: (no params, generated tasks); the others came from other branches after this check was written. Remove a
-#: name once its DAG has them (sarlake_plugins.conf.check_conf first; on_failure_callback=record_failed_run).
-COSMOS_DAGS = {"catalog", "archive_roll", "maintenance", "qa", "qa_train", "reprocess", "timeseries", "quality_gate"}
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +26,6 @@ def _defaults(dag):
 
 def test_every_sarlake_dag_starts_with_check_conf(dagbag):
     for dag_id, dag in dagbag.dags.items():
-        if dag_id in COSMOS_DAGS:
-            continue
         assert "check_conf" in dag.task_dict, f"{dag_id} does not check its trigger conf"
         assert dag.task_dict["check_conf"].retries == 0
         roots = {t.task_id for t in dag.roots}

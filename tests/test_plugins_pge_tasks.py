@@ -9,10 +9,6 @@ from types import SimpleNamespace
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-#: DAGs without check_conf, the pge_runs failure callback and per-task timeouts yet: catalog is built by Cosmos
-#: (no params, generated tasks); the others came from other branches after this check was written. Remove a
-#: name once its DAG has them (sarlake_plugins.conf.check_conf first; on_failure_callback=record_failed_run).
-COSMOS_DAGS = {"catalog", "archive_roll", "maintenance", "qa", "qa_train", "reprocess", "timeseries", "quality_gate"}
 
 
 def test_pge_label_names_track_and_dates():
@@ -38,8 +34,6 @@ def test_every_task_has_a_timeout_and_pge_tasks_one_sized_to_their_pge(dagbag):
     from sarlake_plugins.pge import PGE_TIMEOUTS
 
     for dag in dagbag.dags.values():
-        if dag.dag_id in COSMOS_DAGS:
-            continue
         for task in dag.tasks:
             assert task.execution_timeout is not None, f"{dag.dag_id}.{task.task_id} has no execution timeout"
             pge = getattr(task, "partial_kwargs", {}).get("pge") or getattr(task, "pge", None)
@@ -54,8 +48,6 @@ def test_every_sarlake_dag_records_its_failures(dagbag):
     from sarlake_plugins.callbacks import record_failed_run
 
     for dag in dagbag.dags.values():
-        if dag.dag_id in COSMOS_DAGS:
-            continue
         assert dag.on_failure_callback is record_failed_run, dag.dag_id
 
 

@@ -174,3 +174,87 @@ def test_pge_exit_code_routing_through_execute(k8s_settings, monkeypatch, exit_c
         op.execute({"run_id": "r1"})
     assert isinstance(info.value, AirflowFailException) is (not retried)
     assert message.split(":")[0] in str(info.value)
+
+
+OLD_IMAGE = "registry.example/sarlake/pge:0.0.9"
+NEW_IMAGE = "registry.example/sarlake/pge@sha256:" + "a" * 64
+
+
+def _pair(aoi: str, day: int) -> dict:
+    name = f"SIM_S1_IW_SLC_A044_F1a2b_202402{day:02d}T050000"
+    return {"uri": f"s3://lake/products/L1_SLC/{name}/{name}.met.json"}
+
+
+def test_mapped_pods_of_a_prior_pge_version_run_its_registered_image(sarlake_home, tmp_path, monkeypatch):
+    """on_demand and bulk ask for version 0.0.9: every mapped interferogram pod runs 0.0.9's image, not the newest."""
+    from kubernetes.client import ApiClient
+
+    from lake.aoi import add_aoi
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+    from pges.registry import get as get_pge
+    from pges.runner import RunContext
+    from pges.storage import Publisher
+    from sarlake.workflows import bulk, on_demand
+    from sarlake.workflows.versions import register
+    from sarlake_plugins.pge import mapped_pge_operator
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
+    roots = {"products_root": "s3://lake/products", "archive_root": "s3://lake/archive"}
+    monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")
+    for key, value in roots.items():
+        monkeypatch.setenv(f"SARLAKE_{key.upper()}", value)
+    settings = get_settings(home=sarlake_home, runner="kubernetes", **roots,
+                            k8s={"image": "registry.example/sarlake/pge:current", "in_cluster": False,
+                                 "config_file": str(kubeconfig)})
+    init_lake(settings)
+    register("interferogram", "0.0.9", image=OLD_IMAGE, settings=settings)
+    register("interferogram", "0.2.0", image=NEW_IMAGE, settings=settings)
+    add_aoi("vesuvius", bbox=[14.2, 40.6, 14.7, 41.0], tracks=[44])
+    pairs = {"pairs": [{"aoi": "vesuvius", "reference": _pair("vesuvius", d + 12), "secondary": _pair("vesuvius", d)}
+                       for d in (1, 2, 3)]}
+
+    def images(configs: list[dict]) -> list[tuple[str, str]]:
+        dag, mapped = _in_dag(lambda: mapped_pge_operator("interferogram", task_id="interferogram",
+                                                          run_configs=configs, settings=settings))
+        found = []
+        for cfg in configs:  # each mapped task instance, as Airflow unmaps it when the task runs
+            op = mapped.unmap({"run_config": cfg})
+            pod = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))
+            container = pod["spec"]["containers"][0]
+            env = {e["name"]: e["value"] for e in container["env"]}
+            sent = json.loads(container["args"][container["args"].index("--run-config-json") + 1])
+            assert "pge_image" not in sent  # the PGE's run-config is its own (extra keys are refused) ...
+            get_pge("interferogram").run_config_model().model_validate(sent)  # ... and valid
+            found.append((container["image"], env["SARLAKE_PGE_IMAGE"]))
+        return found
+
+    old = on_demand.OnDemandRequest(aoi="vesuvius", start_date="2024-02-01", end_date="2024-02-20",
+                                    pge_version="0.0.9")
+    assert images(on_demand.interferogram_run_configs(old, pairs, settings=settings)) == [(OLD_IMAGE, OLD_IMAGE)] * 3
+    latest = old.model_copy(update={"pge_version": "latest"})
+    assert images(on_demand.interferogram_run_configs(latest, pairs, settings=settings)) == [(NEW_IMAGE, NEW_IMAGE)] * 3
+    request = bulk.validate_request({"aois": ["vesuvius"], "start_date": "2024-02-01", "end_date": "2024-02-20",
+                                     "pge_version": "0.0.9"}, runner="kubernetes")
+    assert request["version"] == "0.0.9" and request["image"] == OLD_IMAGE
+    assert images(bulk.interferogram_run_configs(request, pairs, settings=settings)) == [(OLD_IMAGE, OLD_IMAGE)] * 3
+
+    # inside the pod, the PGE writes the image it runs in (SARLAKE_PGE_IMAGE) into provenance.pge_image
+    monkeypatch.setenv("SARLAKE_PGE_IMAGE", OLD_IMAGE)
+    sent = on_demand.interferogram_run_configs(old, pairs, settings=settings)[0]
+    model = get_pge("interferogram").run_config_model()
+    cfg = model.model_validate({k: v for k, v in sent.items() if k != "pge_image"})
+    ctx = RunContext("interferogram", "r1", tmp_path / "work", Publisher("s3://lake/products/L2_IFG/vesuvius"))
+    assert ctx.provenance(cfg)["pge_image"] == OLD_IMAGE
+
+
+def test_the_local_runner_refuses_a_run_config_that_asks_for_another_image(sarlake_home):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sarlake_plugins.pge import LocalPGEOperator
+
+    _, op = _in_dag(lambda: LocalPGEOperator(task_id="ifg", pge="interferogram",
+                                             run_config={"pge": "interferogram", "pge_image": OLD_IMAGE}))
+    with pytest.raises(AirflowFailException, match="asks for image .*0.0.9.* SARLAKE_RUNNER=kubernetes"):
+        op.execute({"run_id": "r1"})

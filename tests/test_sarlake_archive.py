@@ -405,3 +405,60 @@ def test_lake_verify_includes_the_archive_tier(lake, tmp_path) -> None:
     assert result.exit_code == 1
     kinds = {(f["kind"], f["product_id"]) for f in json.loads(result.output)["findings"]}
     assert ("archive_missing_file", pid) in kinds
+
+
+def _met(settings, pid: str, version: str, payload: bytes) -> Path:
+    """A PGE-like product folder with a complete met.json (what ``catalogue_products`` reads)."""
+    folder = Path(settings.products_root) / pid
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "unw.tif").write_bytes(payload)
+    doc = {"id": pid, "bbox": [14.4, 40.8, 14.5, 40.9],
+           "geometry": {"type": "Point", "coordinates": [14.45, 40.85]},
+           "properties": {"start_datetime": "2024-01-01T00:00:00Z", "end_datetime": "2024-01-13T00:00:00Z",
+                          "sarlake:product_type": "L2_IFG", "sarlake:version": version},
+           "assets": {"unw": {"href": "unw.tif", "sarlake:sha256": hashlib.sha256(payload).hexdigest()}},
+           "provenance": {"pge_name": "interferogram", "pge_version": "0.1.0", "run_id": f"run-{version}",
+                          "started_at": "2024-01-14T00:00:00Z"}}
+    met = folder / f"{pid}.met.json"
+    met.write_text(json.dumps(doc))
+    return met
+
+
+def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_path) -> None:
+    """A catalogue re-run must not point an archived product at a hot folder; a new version is hot again."""
+    from lake.archive_cache import restore
+    from lake.catalogue import catalogue_products
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    pid = "S1-GUNW-A-R-044-tops-20240101"
+    archive = Path(lake.daac.root) / "L2_IFG" / pid
+    met = _met(lake, pid, "1", b"v1 bytes")
+    catalogue_products([str(met)], settings=lake)
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    _roll_until_done(lake, daac)
+    assert _products(lake)[pid]["tier"] == "archive" and not met.exists()
+
+    # The PGE (or a retried catalogue task) writes the same version's met.json at the hot location again.
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes"))], settings=lake)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"], row["met_uri"]) == ("archive", str(archive), str(archive / f"{pid}.met.json"))
+    assert (archive / "unw.tif").read_bytes() == b"v1 bytes"
+
+    # A cached copy keeps its location and its expiry when catalogued again.
+    import shutil
+
+    shutil.rmtree(Path(lake.products_root) / pid)
+    assert restore([pid], settings=lake).done == [pid]
+    expires = _products(lake)[pid]["cache_expires_at"]
+    catalogue_products([str(Path(lake.products_root) / pid / f"{pid}.met.json")], settings=lake)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["cache_expires_at"]) == ("cached", expires) and expires is not None
+
+    # A new version is a new delivery: hot at its new location, then rolled like any other.
+    shutil.rmtree(Path(lake.products_root) / pid)
+    catalogue_products([str(_met(lake, pid, "2", b"v2 bytes"))], settings=lake)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"], row["version"]) == ("hot", str(Path(lake.products_root) / pid), "2")
+    _roll_until_done(lake, daac)
+    assert _products(lake)[pid]["tier"] == "archive" and (archive / "unw.tif").read_bytes() == b"v2 bytes"
+    assert sorted(e["version"] for e in daac.ingested() if e["product"] == pid) == ["1", "2"]

@@ -35,6 +35,8 @@ def lake(settings):
     ([("sort", "1; DROP")], "not sortable"),
     ([("colour", "red")], "unknown parameter"),
     ([("page", "-1")], "out of range"),
+    ([("tier", "frozen")], "is not a storage tier"),
+    ([("event", "us1' OR '1'='1")], "looks like SQL"),
 ])
 def test_bad_filters_are_refused_with_a_message(params, message):
     with pytest.raises(FilterError, match=message):
@@ -106,3 +108,80 @@ def test_files_are_served_only_from_inside_the_products_root(lake, settings, tmp
                          "assets": '{"browse": {"href": "../../etc/passwd"}}'}], settings)
     with pytest.raises(ProductNotFound, match="outside the products root"):
         asset_path(connect(settings), "IFG_A_01", "browse")
+
+
+def _counts(r, facet):
+    return {i["value"]: i["count"] for i in r["facets"][facet]}
+
+
+def test_every_facet_is_counted_against_the_lake(lake):
+    from sarlake_plugins.browse.filters import FACETS
+    from sarlake_plugins.browse.search import search
+
+    r = search(parse_query([]), lake)
+    for facet in ("aoi", "track", "direction", "product_type", "status", "pge_version", "predicted_uwe", "tier",
+                  "event", "tag", "baseline", "coherence", "p_error", "reference_year"):
+        assert facet in FACETS and sum(i["count"] for i in r["facets"][facet]) >= 1, facet
+    n = len(browse_lake.PREDICTED)
+    named = {"archive": "archived", "cached": "restored"}
+    want_tier = Counter(named.get(browse_lake.TIER.get(p), "hot") for p in browse_lake.PREDICTED)
+    assert _counts(r, "tier") == dict(want_tier) == {"hot": 4, "archived": 1, "restored": 1}
+    event, aoi = browse_lake.EVENT
+    in_event = sum(1 for p in browse_lake.PREDICTED if browse_lake.AOI_OF[p] == aoi)
+    assert _counts(r, "event") == {event: in_event, "(none)": n - in_event}
+    assert _counts(r, "pge_version") == {"1.1.0": 2, "1.2.0": n - 2}
+    assert _counts(r, "status") == {"published": n}
+    # baseline 12 or 24 days (browse_lake: 12 * (1 + i % 2)); coherence 0.15 + 0.15 i (0.15 .. 0.90); p_error as written
+    assert _counts(r, "baseline") == {"12-23 d": 3, "24-47 d": 3}
+    assert _counts(r, "coherence") == {"0.0-0.2": 1, "0.2-0.4": 1, "0.4-0.6": 1, "0.6-0.8": 2, "0.8-1.0": 1}
+    assert _counts(r, "p_error") == {"0.0-0.1": 2, "0.1-0.3": 1, "0.5-0.7": 1, "0.9-1.0": 2}
+
+    # storage tier and event filter the results, and each is counted under the other filters only
+    r = search(parse_query([("tier", "archived"), ("tier", "restored")]), lake)
+    assert sorted(p["product_id"] for p in r["results"]) == sorted(browse_lake.TIER)
+    assert _counts(r, "tier") == dict(want_tier)
+    r = search(parse_query([("event", event)]), lake)
+    assert {p["aoi"] for p in r["results"]} == {aoi} and r["total"] == in_event
+    assert all(p["event"] == event for p in r["results"])
+    assert _counts(r, "tier") == {"hot": 2, "archived": 1}
+    with pytest.raises(FilterError, match="'us0000none' is not a value any product has"):
+        search(parse_query([("event", "us0000none")]), lake)
+
+
+def test_facet_refresh_reads_the_materialized_table_not_the_iceberg_files(lake):
+    from sarlake_plugins.browse.search import _conditions, _facet_sql, materialize, plan_files
+
+    info = materialize(lake)
+    assert info["rows"] == len(browse_lake.PREDICTED)
+    assert info["files"] and info["files"] >= 3  # products, qa_predictions, tag_consensus at least
+    sql, params = _facet_sql(_conditions(parse_query([("predicted_uwe", "UWE_3")])))
+    plan = "\n".join(str(r[-1]) for r in lake.execute("EXPLAIN ANALYZE " + sql, params).fetchall())
+    assert not plan_files(plan) and "ICEBERG" not in plan.upper()
+
+
+def test_app_connection_is_reused_until_a_commit_then_shows_it(lake, settings):
+    from lake.consensus import refresh_consensus
+    from lake.tags import Tag, add_tags
+    from lake.write import update
+    from sarlake_plugins.browse import connection
+    from sarlake_plugins.browse.search import search
+
+    connection._state.update(con=None, key=None, opened=0, refreshed=0)
+    q = parse_query([("predicted_uwe", "UWE_3")])
+    before = _counts(search(q, connection.cursor()), "tag")
+    for _ in range(3):
+        search(q, connection.cursor())
+    assert (connection.state()["opened"], connection.state()["refreshed"]) == (1, 0)  # no commit: nothing redone
+    add_tags([Tag.of("IFG_B_03", "UWE_3", "carol")], settings)
+    refresh_consensus(settings)
+    after = _counts(search(q, connection.cursor()), "tag")
+    # the tag tables re-attached on the same connection, only the tags column rebuilt
+    assert (connection.state()["opened"], connection.state()["refreshed"]) == (1, 1)
+    assert connection.state()["materialize"]["how"] == "tags"
+    assert after["UWE_3"] == before["UWE_3"] + 1
+    # a product moved to the archive: products re-attached, the whole table rebuilt
+    update("products", [{"product_id": "IFG_B_03", "tier": "archive"}], settings)
+    r = search(parse_query([("tier", "archived")]), connection.cursor())
+    assert connection.state()["materialize"]["how"] == "full"
+    assert sorted(p["product_id"] for p in r["results"]) == sorted(
+        [p for p, t in browse_lake.TIER.items() if t == "archive"] + ["IFG_B_03"])

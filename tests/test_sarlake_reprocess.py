@@ -24,3 +24,34 @@ def test_dags_link_qa_to_products_and_reprocess_to_predictions():
         sched = [kw for node in ast.walk(tree) if isinstance(node, ast.Call) for kw in node.keywords
                  if kw.arg == "schedule"]
         assert ast.unparse(sched[0].value) == f"[{asset}]"
+
+
+def test_requested_products_are_reprocessed_whatever_their_score(settings, monkeypatch):
+    """product_ids (the browse UI's "request reprocessing") picks exactly those interferograms, from provenance."""
+    import browse_lake
+    import pytest
+
+    import sarlake.workflows.pge as pge
+    from lake.write import upsert
+    from sarlake.workflows.reprocess import reprocess_bad_products
+
+    browse_lake.build(settings)
+    upsert("provenance", [{"product_id": p, "run_id": f"manual__{p}", "pge_name": "interferogram",
+                           "inputs": [f"/slc/{p}_ref.met.json", f"/slc/{p}_sec.met.json"], "parameters": "{}"}
+                          for p in browse_lake.PREDICTED], settings)
+    asked: list[list[str]] = []
+
+    def run_pge(name, cfg):
+        asked.append(cfg["inputs"])
+        raise RuntimeError("stop before processing")
+
+    monkeypatch.setattr(pge, "run_pge", run_pge)
+    with pytest.raises(RuntimeError, match="stop before"):
+        reprocess_bad_products(max_p_error=0.5, product_ids=["IFG_A_02"])  # p_error 0.2: below the threshold
+    assert asked == [["/slc/IFG_A_02_ref.met.json", "/slc/IFG_A_02_sec.met.json"]]
+    asked.clear()
+    with pytest.raises(RuntimeError, match="stop before"):
+        reprocess_bad_products(max_p_error=0.5)  # without a request: the worst above the threshold first
+    worst = max((p for p in browse_lake.PREDICTED), key=lambda p: [0.05, 0.2, 0.95, 0.04, 0.6, 0.97][
+        sorted(browse_lake.PREDICTED).index(p)])
+    assert asked == [[f"/slc/{worst}_ref.met.json", f"/slc/{worst}_sec.met.json"]]

@@ -5,11 +5,17 @@ M6.2 with PAGER orange at 8 km: the default rules trigger it. The DAG must recor
 acquisition before and the first after the origin time, form the coseismic interferogram and catalogue it;
 the product's LOS displacement must match the simulator's saved truth (which holds the event's Okada
 deformation), and a revision of the event in a later feed must not start the work again.
+
+QA: the first run has no champion in the MLflow registry, so its ``qa`` task is skipped (the run succeeds
+and the product is delivered) with a message naming the model, the alias and how to train one; with a
+champion registered, the next run scores the product left unscored (``qa_predictions``, ``products.p_error``).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -61,11 +67,32 @@ def _dag_test(env, conf):
     return text
 
 
+def _task_states(env, task_id):
+    """States of ``task_id`` in the urgent_response runs, oldest run first (Airflow's own records)."""
+    con = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    rows = con.execute("SELECT ti.state FROM task_instance ti JOIN dag_run r ON r.run_id = ti.run_id "
+                       "AND r.dag_id = ti.dag_id WHERE ti.dag_id = 'urgent_response' AND ti.task_id = ? "
+                       "ORDER BY r.id", [task_id]).fetchall()
+    con.close()
+    return [r[0] for r in rows]
+
+
+def _logs(env, text):
+    """The run's console output plus every task log file Airflow wrote."""
+    files = sorted((Path(env["AIRFLOW_HOME"]) / "logs").rglob("*.log"))
+    return text + "".join(f.read_text(errors="replace") for f in files)
+
+
 def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_env):
     from pges.raster import read_raster
 
     feed = _feed(Path(lake_env["_FEEDS"]) / "feed1.geojson", EVENT)
-    _dag_test(lake_env, {"feed_url": feed})
+    text = _dag_test(lake_env, {"feed_url": feed})
+    # no QA champion yet: the qa task is skipped, says what is missing and how to train it; the run succeeds
+    assert _task_states(lake_env, "qa") == ["skipped"] and _task_states(lake_env, "finish") == ["success"]
+    logs = _logs(lake_env, text)
+    assert "no 'champion' version of the QA model 'sarlake-qa-uwe'" in logs and "qa_train DAG" in logs
+    assert _sql(lake_env, "SELECT count(*) AS n FROM qa_predictions")[0]["n"] == 0
     events = _sql(lake_env, "SELECT event_id, decision, reason, processing, aoi, radius_km FROM events")
     assert len(events) == 1
     event = events[0]
@@ -105,7 +132,13 @@ def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_
     assert np.median(np.abs(diff)) < 5.0  # mm; most of the scene unwraps to the truth
 
 
-def test_a_revision_does_not_start_the_work_again(lake_env):
+def test_a_revision_does_not_start_the_work_again_and_qa_scores_the_unscored_product(lake_env, monkeypatch):
+    from qa_champion import register_champion
+
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SARLAKE_HOME", lake_env["SARLAKE_HOME"])
+    champion = register_champion()
     revised = json.loads(json.dumps(EVENT))
     revised["properties"]["mag"] = 6.3
     revised["properties"]["updated"] += 3_600_000
@@ -117,3 +150,11 @@ def test_a_revision_does_not_start_the_work_again(lake_env):
     assert len(_sql(lake_env, "SELECT product_id FROM products")) == 1
     assert len(_sql(lake_env, "SELECT run_id FROM provenance")) == 1, "no second interferogram run"
     assert "Running PGE" not in text, "a revision ran a PGE"
+    # the champion now exists: the product delivered unscored is scored by it
+    assert _task_states(lake_env, "qa") == ["skipped", "success"]
+    scored = _sql(lake_env, "SELECT q.product_id, q.model_name, q.model_version, q.p_error, p.p_error AS on_product "
+                            "FROM qa_predictions q JOIN products p USING (product_id)")
+    assert len(scored) == 1 and scored[0]["product_id"] == _sql(lake_env, "SELECT product_id FROM products")[0][
+        "product_id"]
+    assert (scored[0]["model_name"], str(scored[0]["model_version"])) == ("sarlake-qa-uwe", champion)
+    assert 0.0 <= scored[0]["p_error"] <= 1.0 and scored[0]["on_product"] == pytest.approx(scored[0]["p_error"])

@@ -135,6 +135,12 @@ class TimeseriesParameters(PGEParameters):
         description="Platform heading, degrees clockwise from north (GNSS to LOS); None = products' metadata.",
     )
     aoi: str | None = Field(None, description="Area of interest name, used in the product id (optional).")
+    max_memory_mb: float | None = Field(
+        2048.0,
+        gt=0,
+        description="Working memory of the SBAS inversion, MB: pixels are inverted in chunks that fit "
+        "(the result does not depend on it); None = every pixel at once.",
+    )
 
     @model_validator(mode="after")
     def _cross_checks(self) -> TimeseriesParameters:

@@ -164,7 +164,7 @@ def process(stack: IfgStack, p: TimeseriesParameters, inputs: Inputs | None = No
     choice = _reference(to_los_mm(phase, stack.wavelength_m), stack, p, stab, deforming, inputs.gnss)
     los = _apply_reference(to_los_mm(phase, stack.wavelength_m), (choice.row, choice.col), p.reference.radius_px)
     clos = closure_check(mm_to_rad(los, stack.wavelength_m), pairs)
-    sb = invert_sbas(los, pairs, dates)
+    sb = invert_sbas(los, pairs, dates, max_memory_mb=p.max_memory_mb)
     tcoh = temporal_coherence(mm_to_rad(sb.residual, stack.wavelength_m))
     count = ifg_count(los)
     ts = sb.timeseries

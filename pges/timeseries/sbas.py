@@ -34,12 +34,15 @@ from pges.errors import InputValidationError
 
 __all__ = [
     "SBASResult",
+    "check_network",
     "component_labels",
     "decimal_years",
     "design_matrix",
+    "invert_pixels",
     "invert_sbas",
     "network_components",
     "pair_indices",
+    "pixels_per_chunk",
     "velocity",
 ]
 
@@ -120,7 +123,9 @@ def network_components(pairs: Sequence[Pair], n_dates: int) -> list[list[int]]:
     return sorted(comps, key=lambda c: (-len(c), c[0]))
 
 
-def invert_sbas(ifg_stack: np.ndarray, pairs: Sequence[Pair], dates: Sequence[date]) -> SBASResult:
+def invert_sbas(
+    ifg_stack: np.ndarray, pairs: Sequence[Pair], dates: Sequence[date], *, max_memory_mb: float | None = None
+) -> SBASResult:
     """Invert a stack of interferograms into a displacement time series, pixel by pixel.
 
     Args:
@@ -128,6 +133,9 @@ def invert_sbas(ifg_stack: np.ndarray, pairs: Sequence[Pair], dates: Sequence[da
             referenced to the same point.
         pairs: ``(i, j)`` date indices of each interferogram, ``i < j``; ``ifg = d_j - d_i``.
         dates: the acquisition dates, ascending (``len(dates) = n_dates``).
+        max_memory_mb: bound on the inversion's working memory (the float64 copies, products and residuals
+            of one chunk of pixels); the stack is inverted in as many pixel chunks as that needs. ``None``
+            inverts every pixel at once. The result does not depend on it (each pixel is solved on its own).
 
     Returns:
         :class:`SBASResult`. With a connected network the time series is relative to ``dates[0]``; with a
@@ -136,45 +144,23 @@ def invert_sbas(ifg_stack: np.ndarray, pairs: Sequence[Pair], dates: Sequence[da
     Raises:
         InputValidationError: shapes that disagree, fewer than 2 interferograms, dates not ascending.
     """
-    stack = np.asarray(ifg_stack, dtype=np.float64)
+    stack = np.asarray(ifg_stack)
     if stack.ndim == 2:
         stack = stack[:, :, None]
     n_ifg, rows, cols = stack.shape
     n_dates = len(dates)
-    if n_ifg != len(pairs):
-        raise InputValidationError(f"{n_ifg} interferograms but {len(pairs)} pairs")
-    if n_ifg < 2:
-        raise InputValidationError(f"a time series needs at least 2 interferograms, got {n_ifg}")
-    if any(b <= a for a, b in zip(dates, dates[1:], strict=False)):
-        raise InputValidationError("dates must be strictly ascending")
-    if any(not (0 <= i < j < n_dates) for i, j in pairs):
-        raise InputValidationError("every pair must be (earlier index, later index) into dates")
+    check_network(n_ifg, pairs, dates)
     A = design_matrix(pairs, n_dates)
     flat = stack.reshape(n_ifg, -1)
-    valid = np.isfinite(flat)
-    ts = np.full((n_dates, flat.shape[1]), np.nan)
-    resid = np.full_like(flat, np.nan)
-    comp = np.full((n_dates, flat.shape[1]), -1, np.int16)
-    ncomp = np.zeros(flat.shape[1], np.int16)
-    patterns, inverse = np.unique(valid.T, axis=0, return_inverse=True)
-    inverse = inverse.ravel()
-    for u, pattern in enumerate(patterns):
-        sel = np.flatnonzero(pattern)
-        if sel.size == 0:
-            continue
-        pix = np.flatnonzero(inverse == u)
-        labels = component_labels([pairs[int(k)] for k in sel], n_dates)
-        As = A[sel]
-        obs = flat[np.ix_(sel, pix)]
-        x = np.linalg.pinv(As) @ obs  # minimum-norm solution (Berardino et al. 2002, SVD)
-        resid[np.ix_(sel, pix)] = obs - As @ x
-        for c in range(int(labels.max()) + 1):
-            members = np.flatnonzero(labels == c)
-            x[members] -= x[members[0]]
-        x[labels < 0] = np.nan
-        ts[:, pix] = x
-        comp[:, pix] = labels[:, None]
-        ncomp[pix] = int(labels.max()) + 1
+    n_pix = flat.shape[1]
+    ts = np.full((n_dates, n_pix), np.nan)
+    resid = np.full((n_ifg, n_pix), np.nan)
+    comp = np.full((n_dates, n_pix), -1, np.int16)
+    ncomp = np.zeros(n_pix, np.int16)
+    step = n_pix if max_memory_mb is None else pixels_per_chunk(max_memory_mb, n_ifg, n_dates)
+    for p0 in range(0, n_pix, step):
+        cut = slice(p0, min(p0 + step, n_pix))
+        invert_pixels(flat[:, cut], A, pairs, ts[:, cut], resid[:, cut], comp[:, cut], ncomp[cut])
     connected = (comp >= 0).all(axis=0) & (comp.max(axis=0) == 0)
     shape = (rows, cols)
     return SBASResult(
@@ -185,6 +171,81 @@ def invert_sbas(ifg_stack: np.ndarray, pairs: Sequence[Pair], dates: Sequence[da
         connected=connected.reshape(shape),
         network_components=network_components(pairs, n_dates),
     )
+
+
+def check_network(n_ifg: int, pairs: Sequence[Pair], dates: Sequence[date]) -> None:
+    """Raise :class:`InputValidationError` when the stack, pairs and dates do not describe one network."""
+    if n_ifg != len(pairs):
+        raise InputValidationError(f"{n_ifg} interferograms but {len(pairs)} pairs")
+    if n_ifg < 2:
+        raise InputValidationError(f"a time series needs at least 2 interferograms, got {n_ifg}")
+    if any(b <= a for a, b in zip(dates, dates[1:], strict=False)):
+        raise InputValidationError("dates must be strictly ascending")
+    if any(not (0 <= i < j < len(dates)) for i, j in pairs):
+        raise InputValidationError("every pair must be (earlier index, later index) into dates")
+
+
+#: Bytes of working memory per pixel and interferogram / per pixel and date of :func:`invert_pixels`
+#: (float64 copy, gathered observations, model, residual, validity; time series, labels) and of the
+#: temporal coherence and velocity that follow it in :func:`pges.timeseries.blocks.invert_blocks`.
+BYTES_PER_IFG, BYTES_PER_DATE = 64, 96
+
+
+def pixels_per_chunk(max_memory_mb: float, n_ifg: int, n_dates: int) -> int:
+    """Pixels whose inversion fits in ``max_memory_mb`` (at least one)."""
+    return max(1, int(max_memory_mb * 2**20 // (BYTES_PER_IFG * n_ifg + BYTES_PER_DATE * n_dates)))
+
+
+def _group_patterns(valid: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Distinct validity patterns of ``valid`` (n_ifg, n_pix) and the pixels of each (bit-packed sort)."""
+    n_ifg, n_pix = valid.shape
+    if valid.all():
+        return np.ones((1, n_ifg), bool), [np.arange(n_pix)]
+    packed = np.ascontiguousarray(np.packbits(valid, axis=0).T)
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    patterns = np.unpackbits(uniq.view(np.uint8).reshape(len(uniq), -1), axis=1, count=n_ifg).astype(bool)
+    order = np.argsort(inverse.ravel(), kind="stable")
+    bounds = np.cumsum(np.bincount(inverse.ravel(), minlength=len(uniq)))[:-1]
+    return patterns, np.split(order, bounds)
+
+
+def invert_pixels(
+    flat: np.ndarray, A: np.ndarray, pairs: Sequence[Pair], ts: np.ndarray, resid: np.ndarray, comp: np.ndarray,
+    ncomp: np.ndarray,
+) -> None:
+    """Invert ``flat`` (n_ifg, n_pix) into the given output views (time series, residual, labels, counts).
+
+    Pixels are grouped by which interferograms are finite there; each group is one minimum-norm solve
+    with many right-hand sides (Berardino et al. 2002, SVD), then each component is tied to its first date.
+    """
+    n_dates = A.shape[1]
+    valid = np.isfinite(flat)
+    patterns, groups = _group_patterns(valid)
+    for pattern, pix in zip(patterns, groups, strict=True):
+        sel = np.flatnonzero(pattern)
+        if sel.size == 0:
+            continue
+        labels = component_labels([pairs[int(k)] for k in sel], n_dates)
+        As = A[sel]
+        whole = sel.size == flat.shape[0] and pix.size == flat.shape[1]
+        obs = np.asarray(flat if whole else flat[np.ix_(sel, pix)], dtype=np.float64)
+        x = np.linalg.pinv(As) @ obs  # minimum-norm solution (Berardino et al. 2002, SVD)
+        res = obs - As @ x
+        for c in range(int(labels.max()) + 1):
+            members = np.flatnonzero(labels == c)
+            x[members] -= x[members[0]]
+        x[labels < 0] = np.nan
+        if whole:
+            resid[...] = res
+            ts[...] = x
+            comp[...] = labels[:, None]
+            ncomp[...] = int(labels.max()) + 1
+        else:
+            resid[np.ix_(sel, pix)] = res
+            ts[:, pix] = x
+            comp[:, pix] = labels[:, None]
+            ncomp[pix] = int(labels.max()) + 1
 
 
 def decimal_years(dates: Sequence[date]) -> np.ndarray:

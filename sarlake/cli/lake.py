@@ -58,20 +58,27 @@ def tables() -> None:
 
 @click.command()
 @click.option("--table", "table_names", multiple=True, help="Table to maintain; repeatable. Default: every table.")
-@click.option("--older-than-days", type=click.FloatRange(min=0), default=7.0, show_default=True,
-              help="Snapshots older than this may expire.")
-@click.option("--retain-last", type=click.IntRange(min=1), default=10, show_default=True,
-              help="Snapshots always kept per table.")
-@click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=24.0, show_default=True,
-              help="Files nothing references are deleted once older than this (longer than any commit takes).")
+@click.option("--older-than-days", type=click.FloatRange(min=0), default=None,
+              help="Snapshots older than this may expire. Default: SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS (7).")
+@click.option("--retain-last", type=click.IntRange(min=1), default=None,
+              help="Snapshots always kept per table. Default: SARLAKE_MAINTENANCE__RETAIN_LAST (10).")
+@click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=None,
+              help="Files nothing references are deleted once older than this (longer than any commit takes). "
+              "Default: SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS (24).")
 @click.option("--show-removed", is_flag=True, help="List every deleted file.")
-def maintain(table_names: tuple[str, ...], older_than_days: float, retain_last: int, orphans_older_than_hours: float,
-             show_removed: bool) -> None:
+def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain_last: int | None,
+             orphans_older_than_hours: float | None, show_removed: bool) -> None:
     """Expire old snapshots and delete the files no kept snapshot needs (run it on a schedule)."""
     from datetime import timedelta
 
     from lake.maintenance import maintain as run_maintenance
+    from lake.settings import get_settings
 
+    m = get_settings().maintenance
+    older_than_days = m.snapshot_retention_days if older_than_days is None else older_than_days
+    retain_last = m.retain_last if retain_last is None else retain_last
+    if orphans_older_than_hours is None:
+        orphans_older_than_hours = m.orphan_retention_hours
     for r in run_maintenance(list(table_names) or None, older_than=timedelta(days=older_than_days),
                              retain_last=retain_last, orphans_older_than=timedelta(hours=orphans_older_than_hours)):
         click.echo(f"{r.table:14s} expired {r.expired_snapshots:4d} snapshots, kept {r.remaining_snapshots:4d}, "

@@ -47,7 +47,8 @@ def validate_request(params: dict[str, Any], *, runner: str = "local") -> dict[s
     """Validate a bulk request; resolve its AOIs and PGE version.
 
     Returns:
-        The request as a dict with ``version`` (the resolved PGE version) and ``aoi_records``.
+        The request as a dict with ``version`` (the resolved PGE version), ``image`` (its registered image when
+        the runner is ``kubernetes``, else None) and ``aoi_records``.
 
     Raises:
         ValueError: one line naming what is wrong.
@@ -67,8 +68,8 @@ def validate_request(params: dict[str, Any], *, runner: str = "local") -> dict[s
         names = ", ".join(sorted(known)) or "none"
         raise ValueError(f"bulk: unknown AOI {', '.join(map(repr, unknown))}; AOIs: {names}")
     chosen = [known[n] for n in (request.aois or sorted(known))]
-    version = resolve("interferogram", request.pge_version, runner=runner)["version"]
-    return {**request.model_dump(mode="json"), "version": version,
+    resolved = resolve("interferogram", request.pge_version, runner=runner)
+    return {**request.model_dump(mode="json"), "version": resolved["version"], "image": resolved["image"],
             "aoi_records": [a.model_dump(mode="json") for a in chosen]}
 
 
@@ -138,12 +139,15 @@ def plan(request: dict[str, Any], *, run_id: str = "", settings: Any = None) -> 
 
 def interferogram_run_configs(request: dict[str, Any], planned: dict[str, Any], *, run_id: str = "",
                               settings: Any = None) -> list[dict[str, Any]]:
-    """One interferogram run-config per planned pair."""
+    """One interferogram run-config per planned pair (with the image of the requested version, for pods)."""
     from lake.settings import get_settings
+    from sarlake.workflows.versions import IMAGE_KEY
 
     settings = settings or get_settings()
+    image = {IMAGE_KEY: request["image"]} if request.get("image") else {}
     return [
         {
+            **image,
             "pge": "interferogram",
             "run_id": run_id,
             "inputs": [p["reference"]["uri"], p["secondary"]["uri"]],

@@ -141,12 +141,19 @@ def plan(request: OnDemandRequest, *, run_id: str = "", settings: Any = None) ->
 
 def interferogram_run_configs(request: OnDemandRequest, planned: dict[str, Any], *, run_id: str = "",
                               settings: Any = None) -> list[dict[str, Any]]:
-    """One interferogram run-config per planned pair, with the request's unwrapper and looks."""
+    """One interferogram run-config per planned pair, with the request's unwrapper and looks.
+
+    With the ``kubernetes`` runner each run-config also names the image of the requested PGE version
+    (``pge_image``, from ``pge_versions``), so the pods run that version and its provenance records the image.
+    """
     from lake.settings import get_settings
+    from sarlake.workflows.versions import IMAGE_KEY, resolve
 
     settings = settings or get_settings()
+    image = resolve("interferogram", request.pge_version, runner=settings.runner, settings=settings)["image"]
     return [
         {
+            **({IMAGE_KEY: image} if image else {}),
             "pge": "interferogram",
             "run_id": run_id,
             "inputs": [pair["reference"]["uri"], pair["secondary"]["uri"]],

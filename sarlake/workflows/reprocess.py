@@ -31,8 +31,12 @@ def alternative_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 
 def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
-                           run_id: str = "manual__reprocess") -> list[dict[str, Any]]:
+                           run_id: str = "manual__reprocess",
+                           product_ids: list[str] | None = None) -> list[dict[str, Any]]:
     """Reprocess up to ``limit`` bad products; return one record per original (both scores, the default).
+
+    With ``product_ids`` (an operator's request, e.g. from the browse UI) exactly those interferograms are
+    reprocessed, whatever their p(error); those already in ``product_lineage`` are skipped (logged).
 
     Raises:
         ModelMissingError: no champion to score the new versions.
@@ -47,11 +51,16 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
     settings = get_settings()
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
     con = connect(settings)
+    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
     bad = con.execute(
-        "SELECT p.product_id, p.aoi, p.p_error FROM products p WHERE p.product_type = 'L2_IFG' AND p.p_error > ? "
+        "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE) FROM products p "
+        f"WHERE p.product_type = 'L2_IFG' AND {chosen} "
         "AND p.product_id NOT IN (SELECT product_id FROM product_lineage) ORDER BY p.p_error DESC LIMIT ?",
-        [threshold, limit],
+        [list(product_ids) if product_ids else threshold, limit],
     ).fetchall()
+    if product_ids and len(bad) < len(set(product_ids)):
+        logger.warning("not reprocessed (not an interferogram, or already reprocessed): %s",
+                       sorted(set(product_ids) - {b[0] for b in bad}))
     done = []
     for product_id, aoi, p_old in bad:
         prov = con.execute(
@@ -71,7 +80,7 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
         new_id = catalogue_products(met_uris, {"run_id": run_id, "task_id": "reprocess", "runner": settings.runner},
                                     settings)[0]
         p_new = score_products([new_id], run_id=run_id)[0]["p_error"]
-        reason = f"p_error {p_old:.3f} > {threshold}"
+        reason = "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"
         new_is_default = p_new < p_old
         upsert("product_lineage", [
             {"product_id": product_id, "original_id": product_id, "reason": "original", "p_error": p_old,

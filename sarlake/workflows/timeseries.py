@@ -46,13 +46,18 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
                     skip_existing: bool = False) -> dict[str, Any] | None:
     """Build the time-series run-config of ``aoi`` (None when ``skip_existing`` and it is catalogued).
 
+    Interferograms rolled to the DAAC archive are brought back to the hot lake first, for
+    ``SARLAKE_DAAC__CACHE_TTL_DAYS`` (:func:`lake.archive_cache.require_hot`); with
+    ``SARLAKE_DAAC__RESTORE_ON_DEMAND=false`` planning stops instead, naming them and ``sarlake archive restore``.
+
     Raises:
         InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
         InvalidAOIError: no such AOI.
-        LakeError: fewer than two usable interferograms.
+        LakeError: fewer than two usable interferograms, or archived ones that cannot (or may not) be restored.
         InputValidationError: invalid parameters (checked here, before any PGE runs).
     """
     from lake.aoi import require_aoi
+    from lake.archive_cache import require_hot
     from lake.exceptions import LakeError
     from lake.names import join_under
     from lake.query import connect
@@ -83,6 +88,8 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
             log.info("AOI %s: the time series of these %d interferograms and settings (%s) is catalogued",
                      aoi, len(rows), digest)
             return None
+    if require_hot([pid for _, pid in rows], f"the time series of AOI {aoi!r}", settings).done:
+        cfg["inputs"] = [uri for uri, _ in _select(aoi, max_p_error, include_quarantined)]  # hot (cached) copies
     return cfg
 
 

@@ -12,6 +12,8 @@ The steps the ``urgent_response`` DAG's tasks call (and that a test can call wit
    deformation, so the product can be checked against the simulator's truth.
 3. :func:`plan_interferograms` makes one interferogram run-config per track (pre, post), skipping events
    cancelled meanwhile; :func:`finish` catalogues the products and marks the events ``done``.
+4. :func:`score_coseismic` scores them with the QA champion (``qa_predictions``), together with any earlier
+   coseismic product the QA model has not scored (one delivered while no champion existed).
 """
 
 from __future__ import annotations
@@ -350,3 +352,38 @@ def fail_pending(run_id: str, settings: Any = None) -> list[str]:
            if v.get("run_id") == run_id and v.get("processing") == "pending"]
     set_processing(ids, "failed", settings)
     return ids
+
+
+def coseismic_to_score(product_ids: list[str], settings: Any = None) -> list[str]:
+    """``product_ids`` and every earlier coseismic product (of an event's AOI) the QA model has not scored."""
+    from lake.query import connect
+    from lake.settings import get_settings
+
+    settings = settings or get_settings()
+    earlier = connect(settings).execute(  # one query, one connection: this runs on the urgent path
+        "SELECT p.product_id FROM products p WHERE p.product_type = ? "
+        "AND p.aoi IN (SELECT aoi FROM events WHERE aoi IS NOT NULL) AND NOT EXISTS ("
+        "SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ?)",
+        [IFG_PRODUCT_TYPE, settings.qa_model_name]).fetchall()
+    return sorted({*product_ids, *(r[0] for r in earlier)})
+
+
+def score_coseismic(product_ids: list[str], *, run_id: str = "") -> list[dict[str, Any]]:
+    """Score the coseismic products with the QA champion (``qa_features``, ``qa_predictions``, ``p_error``).
+
+    Returns:
+        One record per product scored (empty when there is none).
+
+    Raises:
+        ModelMissingError: the registry has no champion (the message names the model, the alias and how to train).
+    """
+    from sarlake.workflows.qa import score_products
+
+    ids = coseismic_to_score(product_ids)
+    if not ids:
+        return []
+    records = score_products(ids, run_id=run_id or "manual")
+    for r in records:
+        log.info("QA of %s: p(error) %.3f, UWE class %d (%s v%s)", r["product_id"], r["p_error"], r["uwe_class"],
+                 r["model_name"], r["model_version"])
+    return records

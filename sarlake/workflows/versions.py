@@ -15,6 +15,9 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+#: The run-config key naming the container image of the requested PGE version (the pod operator runs that
+#: image and removes the key before the PGE sees its run-config).
+IMAGE_KEY = "pge_image"
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+$")
 
 

@@ -12,7 +12,13 @@ API answers 401 and the page sends the browser to Airflow's login. Tagging is th
 ``GET /sarlake/browse/api/products/ID/browse.png``  its browse image (from inside the products root)
 ``GET /sarlake/browse/api/products/ID/layers/NAME.png``  a raster layer as an image
 ``GET /sarlake/browse/api/map``        AOI outlines and the footprints of the products matching the filters
+``GET /sarlake/browse/api/aois/NAME``  AOI page data (products by type and tier, events, shortcuts)
+``GET /sarlake/browse/api/shortcuts/ACTION``   the DAG run a shortcut asks for (``?aoi=`` or ``?product=``)
 =====================================  ==============================================================
+
+Shortcuts (forward / on-demand for an AOI, reprocess / archive restore for a product) are only *prepared* here
+(:mod:`.shortcuts`): the page posts the prepared conf to Airflow's own ``POST /api/v2/dags/{dag_id}/dagRuns``
+with the user's session, so Airflow checks the permission and records the triggering user.
 
 Bad filters answer 422 with ``{"detail": "..."}`` (the page shows it); unknown products 404.
 """
@@ -120,14 +126,21 @@ def config(user: GetUserDep) -> dict[str, Any]:
 @app.get("/api/search")
 def search(request: Request) -> dict[str, Any]:
     """Facets with counts, one page of results and the SQL behind them (parameters: see ``filters``)."""
+    import time
+
     from sarlake_plugins.browse.filters import FilterError
     from sarlake_plugins.browse.search import search as run
 
+    t0 = time.perf_counter()
     q = _filters(request)
     try:
-        return run(q, _connect())
+        out = run(q, _connect())
     except FilterError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+    # server time of the whole request: the snapshot check (and, after a commit, reopening the lake and
+    # materializing the browse table) as well as the queries
+    out["server_ms"] = round((time.perf_counter() - t0) * 1000, 1)
+    return out
 
 
 @app.get("/api/map")
@@ -169,3 +182,38 @@ def layer(product_id: str, name: str) -> Response:
         return Response(layer_png(_connect(fresh=False), product_id, name), media_type="image/png")
     except ProductNotFound as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
+
+
+@app.get("/api/aois/{name}")
+def aoi(name: str) -> dict[str, Any]:
+    """The AOI page: the AOI, its products by type and tier, its event, the processing shortcuts."""
+    from sarlake_plugins.browse.shortcuts import AoiNotFound, ShortcutError, aoi_detail
+
+    try:
+        return aoi_detail(_connect(), name)
+    except AoiNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except ShortcutError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+@app.get("/api/shortcuts/{action}")
+def shortcut(action: str, request: Request) -> dict[str, Any]:
+    """The DAG id, trigger conf and confirmation text of a shortcut (the page posts it to Airflow's API)."""
+    from sarlake_plugins.browse.products import ProductNotFound
+    from sarlake_plugins.browse.shortcuts import ACTIONS, AoiNotFound, ShortcutError, prepare
+
+    q = dict(request.query_params)
+    unknown = sorted(set(q) - {"aoi", "product", "start_date", "end_date"})
+    if unknown:
+        raise HTTPException(status_code=422, detail=f"unknown parameter {unknown[0]!r}: use aoi or product "
+                                                    "(and start_date, end_date for on_demand)")
+    kind = ACTIONS.get(action, ("aoi",))[0]
+    if not q.get(kind):
+        raise HTTPException(status_code=422, detail=f"{action} needs {kind}=...")
+    try:
+        return prepare(_connect(), action, q[kind], q.get("start_date"), q.get("end_date"))
+    except (AoiNotFound, ProductNotFound) as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    except ShortcutError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from None

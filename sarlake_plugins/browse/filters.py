@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["BINS", "CATEGORICAL", "FACETS", "SORTS", "FilterError", "Query", "parse_query"]
+__all__ = ["BINS", "CATEGORICAL", "FACETS", "SORTS", "TIERS", "FilterError", "Query", "parse_query"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,12 @@ CATEGORICAL: dict[str, str] = {
     "status": "status",
     "pge_version": "pge_version",
     "predicted_uwe": "predicted_uwe",
+    "tier": "tier",
+    "event": "event",
 }
+
+#: storage tiers as the browse UI names them (products.tier: null or hot, archive, cached)
+TIERS: tuple[str, ...] = ("hot", "archived", "restored")
 
 #: binned facets: parameter -> (SQL expression of the bin label, labels in display order). Constant SQL.
 BINS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -147,6 +152,9 @@ def parse_query(params: list[tuple[str, str]]) -> Query:
                 parse_tag(tag)
             except TagError as exc:
                 raise FilterError(f"tag: {exc}") from None
+    for v in q.selected.get("tier", []):
+        if v not in TIERS:
+            raise FilterError(f"tier={v!r} is not a storage tier: use one of {', '.join(TIERS)}")
     for name, (_, labels) in BINS.items():
         for v in q.selected.get(name, []):
             if labels and v not in labels:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sarlake_plugins.browse.filters import Query
 from sarlake_plugins.browse.geo import wkt_to_geojson
-from sarlake_plugins.browse.search import BROWSE_SQL, _conditions, _where
+from sarlake_plugins.browse.search import _conditions, _ensure_browse, _where
 
 __all__ = ["MAX_FOOTPRINTS", "map_features"]
 
@@ -33,8 +33,9 @@ def map_features(q: Query, con: Any) -> dict[str, Any]:
         geom = wkt_to_geojson(wkt, tuple(bbox))  # type: ignore[arg-type]
         if geom:
             aois.append({"type": "Feature", "geometry": geom, "properties": {"name": name}})
+    _ensure_browse(con)
     where, params = _where(_conditions(q))
-    sql = (BROWSE_SQL + "SELECT product_id, aoi, footprint_wkt, west, south, east, north "
+    sql = ("SELECT product_id, aoi, footprint_wkt, west, south, east, north "
            f"FROM browse{where} ORDER BY reference_date DESC NULLS LAST, product_id LIMIT ?")
     rows = con.execute(sql, [*params, MAX_FOOTPRINTS + 1]).fetchall()
     products = []

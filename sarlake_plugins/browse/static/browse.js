@@ -6,7 +6,7 @@ const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({"&": "&amp;", "<
 const FACET_TITLES = {aoi: "AOI", track: "Track", direction: "Direction", product_type: "Product type",
   status: "Data-quality status", pge_version: "PGE version", predicted_uwe: "Predicted UWE class",
   tag: "Consensus tags", baseline: "Temporal baseline", coherence: "Mean coherence", p_error: "p(error)",
-  reference_year: "Reference year"};
+  reference_year: "Reference year", tier: "Storage tier", event: "Event"};
 let state = new URLSearchParams();
 let config = {tag_types: {}};
 let map = null;
@@ -25,7 +25,8 @@ async function api(path, opts = {}) {
 function route() {
   const h = location.hash.slice(1);
   const [view, query] = h.split("?");
-  for (const v of ["search", "product", "map"]) $("#view-" + v).hidden = true;
+  for (const v of ["search", "product", "map", "aoi"]) $("#view-" + v).hidden = true;
+  if (view.startsWith("aoi/")) { $("#view-aoi").hidden = false; return loadAoi(decodeURIComponent(view.slice(4))); }
   if (view.startsWith("product/")) { $("#view-product").hidden = false; return loadProduct(decodeURIComponent(view.slice(8))); }
   if (view === "map") { $("#view-map").hidden = false; return loadMap(); }
   state = new URLSearchParams(query || "");
@@ -65,7 +66,7 @@ async function loadSearch() {
   $("#grid").innerHTML = r.results.map((p) => `<div class="card" data-product="${esc(p.product_id)}">
       <a href="#product/${encodeURIComponent(p.product_id)}"><img loading="lazy" alt="browse of ${esc(p.product_id)}" src="${esc(p.thumbnail)}"></a>
       <a class="pid" href="#product/${encodeURIComponent(p.product_id)}">${esc(p.product_id)}</a><br>
-      ${esc(p.aoi)} · T${esc(p.track)}${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)}<br>
+      <a class="aoi" href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · T${esc(p.track)}${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)}<br>
       p(error) ${p.p_error == null ? "–" : p.p_error.toFixed(2)} · predicted <span class="chip ${p.predicted_uwe >= 2 ? "bad" : ""}">${p.predicted_uwe == null ? "unscored" : "UWE_" + p.predicted_uwe}</span>
       coh ${p.coherence_mean == null ? "–" : p.coherence_mean.toFixed(2)}<br>
       ${(p.tags || []).map((t) => `<span class="chip">${esc(t)}</span>`).join("")}</div>`).join("") || "<p>No product matches these filters.</p>";
@@ -83,7 +84,10 @@ async function loadProduct(id) {
   const pred = d.qa_predictions[0];
   el.innerHTML = `<p><a href="#search?${state.toString()}">&larr; back to results</a></p>
     <h2 id="product-id">${esc(p.product_id)}</h2>
-    <p>${esc(p.product_type)} · AOI ${esc(p.aoi)} · track ${esc(p.track)} ${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)} · status ${esc(p.status)}</p>
+    <p>${esc(p.product_type)} · AOI <a href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · tier ${esc({archive: "archived", cached: "restored"}[p.tier] || p.tier || "hot")} · track ${esc(p.track)} ${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)} · status ${esc(p.status)}</p>
+    <div class="shortcuts"><button class="shortcut" data-action="reprocess">Request reprocessing</button>
+      <button class="shortcut" data-action="restore" ${p.tier === "archive" ? "" : "disabled title=\"only archived products are restored\""}>Restore from the archive</button>
+      <span class="run-result"></span></div>
     <img class="full" alt="browse image" src="${esc(d.browse_url)}">
     <h3>Layers</h3><div class="layers">${d.layers.map((l) => `<figure><img alt="${esc(l.name)}" src="${esc(l.url)}"><figcaption>${esc(l.title)}</figcaption></figure>`).join("") || "none"}</div>
     <h3>QA prediction</h3>${pred ? `<p id="prediction">p(error) ${pred.p_error?.toFixed(3)} · predicted UWE_${esc(pred.uwe_class)} · model ${esc(pred.model_name)} v${esc(pred.model_version)}${pred.degraded ? " (degraded inputs)" : ""}</p>` : "<p>not scored yet</p>"}
@@ -99,6 +103,8 @@ async function loadProduct(id) {
       <p>inputs: ${(v.inputs || []).map(esc).join(", ")}</p><pre>${esc(v.parameters)}</pre>`).join("") || `<p>run ${esc(p.run_id)} · PGE ${esc(p.pge_name)} ${esc(p.pge_version)}</p>`}
     <h3>QA features</h3><pre>${esc(JSON.stringify(d.qa_features.map((f) => f.features && JSON.parse(f.features)), null, 1))}</pre>
     <h3>met.json</h3><pre id="met">${esc(d.met ? JSON.stringify(d.met, null, 1) : d.met_error || "none")}</pre>`;
+  el.querySelectorAll("button.shortcut").forEach((b) => b.addEventListener("click", () =>
+    runShortcut(b.dataset.action, new URLSearchParams({product: id}), el.querySelector(".run-result"))));
   el.querySelectorAll("button.tag").forEach((b) => b.addEventListener("click", async () => {
     const comment = $("#tag-comment").value || null;
     try {
@@ -107,6 +113,46 @@ async function loadProduct(id) {
         body: JSON.stringify({tag: b.dataset.tag, comment})});
     } catch (e) { return; }
     loadProduct(id);
+  }));
+}
+
+// An operator shortcut: the browse app prepares (and checks) the DAG id and conf; after the operator confirms,
+// the page posts it to Airflow's own REST API with the session cookie, so Airflow checks the user's permission
+// and records them as the run's triggering user. The result links to the run in the Airflow UI.
+async function runShortcut(action, params, out) {
+  let s;
+  try { s = await api("api/shortcuts/" + action + "?" + params.toString()); } catch (e) { return; }
+  if (!window.confirm(s.confirm)) { out.textContent = "cancelled"; return; }
+  const r = await fetch("/api/v2/dags/" + encodeURIComponent(s.dag_id) + "/dagRuns", {method: "POST", credentials: "same-origin",
+    headers: {"Content-Type": "application/json", "Accept": "application/json"},
+    body: JSON.stringify({logical_date: null, conf: s.conf, note: s.note})});
+  const body = await r.json().catch(() => ({}));
+  if (!r.ok) { showError(`Airflow refused the ${s.dag_id} run (${r.status}): ${typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)}`); out.textContent = ""; return; }
+  showError("");
+  const href = "/dags/" + encodeURIComponent(body.dag_id) + "/runs/" + encodeURIComponent(body.dag_run_id);
+  out.innerHTML = `run <a class="run-link" target="_top" href="${esc(href)}">${esc(body.dag_run_id)}</a> of ${esc(body.dag_id)}: ${esc(body.state)}, triggered by <b class="run-user">${esc(body.triggering_user_name)}</b>`;
+}
+
+async function loadAoi(name) {
+  const el = $("#view-aoi");
+  let d;
+  try { d = await api("api/aois/" + encodeURIComponent(name)); } catch (e) { el.innerHTML = ""; return; }
+  const a = d.aoi, od = d.actions.find((x) => x.action === "on_demand");
+  el.innerHTML = `<p><a href="#search?${state.toString()}">&larr; back to results</a></p>
+    <h2 id="aoi-name">${esc(a.name)}</h2>
+    <p>${a.description ? esc(a.description) + " · " : ""}bbox ${[a.west, a.south, a.east, a.north].map((v) => v == null ? "–" : (+v).toFixed(3)).join(", ")} · tracks ${esc(a.tracks.join(", ") || "default")} · ${a.active ? "monitored by forward processing" : "not monitored (inactive)"}</p>
+    <p><a href="#search?aoi=${encodeURIComponent(a.name)}">all products of this AOI</a></p>
+    <table id="aoi-products"><tr><th>product type</th><th>tier</th><th>products</th></tr>${d.products.map((c) =>
+      `<tr><td>${esc(c.product_type)}</td><td>${esc(c.tier)}</td><td>${c.count}</td></tr>`).join("") || "<tr><td colspan=3>none yet</td></tr>"}</table>
+    ${d.events.length ? `<h3>Event</h3>${d.events.map((e) => `<p>${esc(e.event_id)} · M${esc(e.magnitude)} · ${esc(e.place || "")} · ${esc(e.time)}</p>`).join("")}` : ""}
+    <h3>Processing</h3>
+    <div class="shortcuts"><p><button class="shortcut" id="run-forward" data-action="forward">Run forward processing</button> for this AOI (the forward DAG, this AOI only)</p>
+    <p><button class="shortcut" id="run-on-demand" data-action="on_demand">Process on demand</button> from <input id="od-start" value="${esc(od.conf.start_date)}" size="10"> to <input id="od-end" value="${esc(od.conf.end_date)}" size="10"> (the on_demand DAG)</p>
+    <span class="run-result" id="aoi-run"></span></div>`;
+  el.querySelectorAll("button.shortcut").forEach((b) => b.addEventListener("click", () => {
+    const p = new URLSearchParams({aoi: a.name});
+    if (b.dataset.action === "on_demand") { p.set("start_date", $("#od-start").value.trim()); p.set("end_date", $("#od-end").value.trim()); }
+    runShortcut(b.dataset.action, p, $("#aoi-run"));
   }));
 }
 
@@ -122,7 +168,7 @@ async function loadMap() {
   }
   map.layers.clearLayers();
   const aois = L.geoJSON(d.aois, {style: {color: "#d95f02", weight: 2, fill: false},
-    onEachFeature: (f, l) => l.bindTooltip(f.properties.name).on("click", () => go(new URLSearchParams({aoi: f.properties.name})))});
+    onEachFeature: (f, l) => l.bindTooltip(f.properties.name).on("click", () => { location.hash = "aoi/" + encodeURIComponent(f.properties.name); })});
   const prods = L.geoJSON(d.products, {style: {color: "#1b9e77", weight: 1, fillOpacity: 0.05},
     onEachFeature: (f, l) => l.bindTooltip(f.properties.product_id).on("click", () => { location.hash = "product/" + encodeURIComponent(f.properties.product_id); })});
   aois.addTo(map.layers); prods.addTo(map.layers);

@@ -1,0 +1,107 @@
+"""The hot lake's life-cycle DAGs end to end through Airflow (`airflow dags test`) on three real interferograms.
+
+``quality_gate`` quarantines a deliberately damaged interferogram (its phase mostly NaN) and publishes the
+others; ``archive_roll`` delivers the published ones to the (simulated) DAAC and leaves the quarantined one
+hot; ``maintenance``, with retention from ``SARLAKE_MAINTENANCE__*`` settings only, expires snapshots, deletes
+orphans and compacts. Truth: the bytes of the input files, the DAAC's own ledger, the files on disk.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from airflow_harness import BIN, airflow_env, run
+
+SYD = Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw"
+pytestmark = pytest.mark.slow
+
+
+def _damaged_copy(src: Path, folder: Path) -> Path:
+    """A copy of a ROI_PAC .unw (BIL: amplitude then phase per line) whose phase is NaN in 5 of 6 lines."""
+    width = int(next(line.split()[1] for line in (src.parent / f"{src.name}.rsc").read_text().splitlines()
+                     if line.startswith("WIDTH")))
+    data = np.fromfile(src, dtype="<f4").reshape(-1, 2, width)
+    data[: data.shape[0] * 5 // 6, 1, :] = np.nan
+    folder.mkdir(parents=True)
+    out = folder / src.name
+    data.tofile(out)
+    shutil.copy(src.parent / f"{src.name}.rsc", folder / f"{src.name}.rsc")
+    return out
+
+
+def _sql(env, query: str) -> list[dict]:
+    return json.loads(run([BIN / "sarlake", "sql", query, "--format", "json"], env).stdout)
+
+
+def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
+    env = airflow_env(tmp_path)
+    home = Path(env["SARLAKE_HOME"])
+    good = sorted(SYD.glob("*.unw"))[:2]
+    bad = _damaged_copy(sorted(SYD.glob("*.unw"))[2], tmp_path / "damaged")
+    run([BIN / "sarlake", "init"], env)
+    run([BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"], env)
+    run([BIN / "sarlake", "ingest", *good, bad, "--aoi", "sydney"], env)
+    products = {r["product_id"]: r for r in _sql(env, "SELECT product_id, uri, status FROM products")}
+    assert len(products) == 3
+    bad_id = next(pid for pid in products if bad.stem.removeprefix("geo_") in pid)
+    good_ids = sorted(set(products) - {bad_id})
+    hot_bytes = {pid: {p.relative_to(r["uri"]).as_posix(): p.read_bytes()
+                       for p in Path(r["uri"]).rglob("*") if p.is_file()} for pid, r in products.items()}
+    run([BIN / "airflow", "db", "migrate"], env)
+
+    run([BIN / "airflow", "dags", "test", "quality_gate", "2024-03-01"], env)
+    gated = {r["product_id"]: r for r in _sql(env, "SELECT product_id, status, quality_failures FROM products")}
+    assert gated[bad_id]["status"] == "quarantined" and "nan_share" in gated[bad_id]["quality_failures"]
+    assert {gated[pid]["status"] for pid in good_ids} == {"published"}
+    assert (home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").is_file()
+
+    run([BIN / "airflow", "dags", "test", "archive_roll", "2024-03-02", "-c",
+         json.dumps({"simulate_daac": True, "hot_retention_days": 0})], env)
+    rolled = {r["product_id"]: r for r in _sql(env, "SELECT product_id, tier, uri FROM products")}
+    ledger = [json.loads(line) for line in
+              (home / "daac" / "simulator" / "ledger.jsonl").read_text().splitlines()]
+    assert sorted(e["product"] for e in ledger) == good_ids  # each delivered once; the quarantined one never
+    for pid in good_ids:
+        assert rolled[pid]["tier"] == "archive" and rolled[pid]["uri"].startswith(str(home / "daac" / "archive"))
+        archived = Path(rolled[pid]["uri"])
+        assert {n: (archived / n).read_bytes() for n in hot_bytes[pid]} == hot_bytes[pid]
+        assert not Path(products[pid]["uri"]).exists()
+    assert rolled[bad_id]["tier"] in (None, "hot") and Path(products[bad_id]["uri"]).is_dir()
+    steps = _catalog(home).load_table("sarlake.archive_transfers").scan().to_arrow().to_pylist()
+    cnm_s = [json.loads(s["message"]) for s in steps if s["step"] == "notified"]
+    assert sorted(m["product"]["name"] for m in cnm_s) == good_ids  # one CNM-S per delivery
+    assert sorted({s["product_id"] for s in steps if s["step"] == "hot_deleted"}) == good_ids
+    assert not [s for s in steps if s["step"] == "failed" or s["product_id"] == bad_id]
+
+    counts = {t: _sql(env, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in ("products", "archive_transfers")}
+    env_m = {**env, "SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS": "0", "SARLAKE_MAINTENANCE__RETAIN_LAST": "1",
+             "SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS": "0", "SARLAKE_MAINTENANCE__COMPACT_MIN_FILES": "2"}
+    before = _table_files(home, "archive_transfers")
+    assert before["snapshots"] > 1 and len(before["live"]) >= 2
+    run([BIN / "airflow", "dags", "test", "maintenance", "2024-03-03"], env_m)
+    for table in ("products", "archive_transfers", "provenance"):
+        after = _table_files(home, table)
+        assert after["snapshots"] == 1, table
+        assert after["on_disk"] == after["live"], f"{table}: only the current snapshot's data files remain"
+    assert len(_table_files(home, "archive_transfers")["live"]) < len(before["live"])  # compacted
+    assert {t: _sql(env, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in counts} == counts
+
+
+def _table_files(home: Path, table: str) -> dict:
+    """Snapshots and data files of a lake table, read with pyiceberg from the SQLite catalogue under ``home``."""
+    t = _catalog(home).load_table(f"sarlake.{table}")
+    live = {task.file.file_path.removeprefix("file://") for task in t.scan().plan_files()}
+    data_dir = Path(t.location().removeprefix("file://")) / "data"
+    on_disk = {str(p) for p in data_dir.rglob("*.parquet")}
+    return {"snapshots": len(t.snapshots()), "live": live, "on_disk": on_disk}
+
+
+def _catalog(home: Path):
+    """The lake's Iceberg catalogue under ``home`` (SQLite), opened with pyiceberg, independent of ``lake``."""
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    return SqlCatalog("sarlake", uri=f"sqlite:///{home / 'catalog.db'}", warehouse=str(home / "warehouse"))

@@ -1,0 +1,49 @@
+"""Task bodies of the maintenance and archive_roll DAGs take retention from settings; Params only override it."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+
+def _products(n: int, coherence: float) -> list[dict]:
+    return [{"product_id": f"P{i}", "product_type": "L2_IFG", "coherence_mean": coherence,
+             "start_time": datetime(2024, 1, 1 + i, tzinfo=UTC)} for i in range(n)]
+
+
+def test_maintenance_retention_comes_from_settings_and_params_override_it(settings, monkeypatch) -> None:
+    from lake.catalog import init_lake, load_table
+    from lake.write import upsert
+    from sarlake_plugins.archive import maintain_tables
+
+    init_lake(settings)
+    for k in range(5):
+        upsert("products", _products(3, 0.1 * (k + 1)), settings)
+    assert len(load_table("products", settings).snapshots()) == 5
+    by_table = {r["table"]: r for r in maintain_tables()}  # defaults: 7 days, nothing is that old
+    assert by_table["products"]["expired_snapshots"] == 0
+    monkeypatch.setenv("SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS", "0")
+    monkeypatch.setenv("SARLAKE_MAINTENANCE__RETAIN_LAST", "3")
+    by_table = {r["table"]: r for r in maintain_tables()}
+    assert (by_table["products"]["expired_snapshots"], by_table["products"]["remaining_snapshots"]) == (2, 3)
+    by_table = {r["table"]: r for r in maintain_tables(retain_last=1)}  # the trigger form's value wins
+    assert by_table["products"]["remaining_snapshots"] == 1
+    assert len(load_table("products", settings).snapshots()) == 1
+
+
+def test_roll_hot_retention_comes_from_settings_and_the_param_overrides_it(settings, monkeypatch) -> None:
+    from lake.catalog import init_lake
+    from lake.write import upsert
+    from sarlake_plugins.archive import roll_step
+
+    init_lake(settings)
+    folder = Path(settings.products_root) / "P0"
+    folder.mkdir(parents=True)
+    (folder / "P0.met.json").write_text(json.dumps({"id": "P0"}))
+    upsert("products", [{**_products(1, 0.5)[0], "version": "1", "uri": str(folder),
+                         "met_uri": str(folder / "P0.met.json")}], settings)
+    assert roll_step("select")["moved"] == 0  # made just now: younger than 30 days
+    monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAYS", "0")
+    assert roll_step("select", hot_retention_days=5)["moved"] == 0  # the Param overrides the setting
+    assert roll_step("select")["moved"] == 1

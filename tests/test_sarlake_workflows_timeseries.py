@@ -1,0 +1,79 @@
+"""A time series over interferograms already rolled to the DAAC archive: restored on demand, or a clear stop.
+
+Truth: the ingested Sydney files' own bytes (sha256 taken here before the roll), the DAAC's ledger, and the
+files on disk; the time series PGE reading the restored copies is the proof they are readable where the
+catalogue says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from click.testing import CliRunner
+
+SYD = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+LATER = datetime.now(UTC) + timedelta(days=40)  # past the 30-day hot retention
+
+
+def _cli(*args):
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
+def _l2(settings) -> dict[str, dict]:
+    from lake.catalog import load_table
+
+    rows = load_table("products", settings).scan().to_arrow().to_pylist()
+    return {r["product_id"]: r for r in rows if r["product_type"] == "L2_IFG"}
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_timeseries_restores_archived_interferograms_or_names_them(settings, tmp_path, monkeypatch) -> None:
+    from lake.archive_roll import run_roll
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    unw = sorted((SYD / "roipac_unw").glob("*.unw"))[:5]
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
+    assert _cli("ingest", *unw, "--aoi", "sydney").exit_code == 0
+    hot = {pid: _tree(Path(r["uri"])) for pid, r in _l2(settings).items()}
+    assert len(hot) == 5 and all(hot.values())
+    daac = SimulatedDaac(tmp_path / "daac-state", settings)
+    run_roll(settings, now=LATER)
+    daac.serve_folder()
+    run_roll(settings, now=LATER)
+    rolled = _l2(settings)
+    assert {r["tier"] for r in rolled.values()} == {"archive"}
+    assert not any((Path(settings.products_root) / pid).exists() for pid in hot)
+
+    # Restores switched off: a one-line stop naming the products and the command; nothing restored.
+    monkeypatch.setenv("SARLAKE_DAAC__RESTORE_ON_DEMAND", "false")
+    stopped = _cli("timeseries", "sydney")
+    assert stopped.exit_code != 0
+    assert "sarlake archive restore" in stopped.output and all(pid in stopped.output for pid in hot)
+    assert {r["tier"] for r in _l2(settings).values()} == {"archive"}
+    monkeypatch.delenv("SARLAKE_DAAC__RESTORE_ON_DEMAND")
+
+    # Default: brought back for the cache time to live, byte for byte, and the time series reads them there.
+    made = _cli("timeseries", "sydney")
+    assert made.exit_code == 0, made.output
+    after = _l2(settings)
+    for pid, files in hot.items():
+        row = after[pid]
+        assert row["tier"] == "cached" and row["uri"] == str(Path(settings.products_root) / pid)
+        assert timedelta(days=6.9) < row["cache_expires_at"] - datetime.now(UTC) <= timedelta(days=7)
+        assert _tree(Path(row["uri"])) == files
+    from lake.catalog import load_table
+
+    prov = [r for r in load_table("provenance", settings).scan().to_arrow().to_pylist()
+            if r["pge_name"] == "timeseries"]
+    inputs = {i for r in prov for i in r["inputs"]}
+    assert inputs == {after[pid]["met_uri"] for pid in hot}  # the hot copies, not the archive
+    assert len(daac.ingested()) == 5 and not any(e["repeat"] for e in daac.ingested())
