@@ -192,7 +192,8 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     """
     import duckdb
 
-    from lake.sandbox import ReadOnlyFileSystem, seal
+    from lake.readonly_fs import ReadOnlyFileSystem
+    from lake.sandbox import seal
 
     settings = settings or get_settings()
     con = duckdb.connect(":memory:", config=_CONFIG)
