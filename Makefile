@@ -21,6 +21,8 @@ MANIFEST := models/target/manifest.json
 LEAFLET_VERSION ?= 1.9.4
 LEAFLET := sarlake_plugins/browse/vendor/node_modules/leaflet/dist/leaflet.js
 DOCS_PORT ?= 8081
+# pytest workers (pytest-xdist; one test file per worker at a time, so a module's end-to-end setup runs once)
+TEST_WORKERS ?= 2
 
 .PHONY: help setup demo test test-fast bench bench-large lint up down clean catalogue docs train browse-assets browser
 
@@ -55,7 +57,7 @@ train: $(VENV)  ## full QA training run: >= 2,000 simulated products, 5 models i
 test: $(VENV) $(MANIFEST) $(LEAFLET)  ## set up and run every test (slow end-to-end ones included)
 	bash scripts/postgres.sh ensure  # the lake tests also run on a real PostgreSQL catalogue
 	bash scripts/install_browser.sh  # Debian's chromium + chromium-driver for the browse UI's browser tests
-	.venv/bin/python -m pytest -q -p no:cacheprovider
+	.venv/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 catalogue: $(VENV) $(MANIFEST)  ## build the analysts' catalogue (dbt staging views, marts, tests) over the lake
 	.venv/bin/sarlake dbt build
@@ -66,7 +68,7 @@ docs: $(VENV) $(MANIFEST)  ## generate the catalogue's dbt docs and serve them o
 	.venv/bin/python -m http.server --bind 127.0.0.1 --directory $(SARLAKE_HOME)/dbt/target $(DOCS_PORT)
 
 test-fast: $(VENV) $(MANIFEST)  ## the tests without the slow end-to-end ones
-	.venv/bin/python -m pytest -q -m "not slow"
+	.venv/bin/python -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)  ## run the benchmarks and write docs/benchmarks.md
 	.venv/bin/python bench/run.py --output docs/benchmarks.md
