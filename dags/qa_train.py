@@ -39,7 +39,7 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "scenes": Param(400, type="integer", minimum=4, maximum=5000, title="Simulated scenes",
+        "scenes": Param(400, type="integer", minimum=20, maximum=5000, title="Simulated scenes",
                         description="Scenes in the labelled set; each gives about 5 interferograms (400 -> ~2,000)."),
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),

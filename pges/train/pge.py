@@ -223,6 +223,12 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     y = np.array([labels[i][0] if i in labels else -1 for i in data.product_id])
     split = np.array([labels[i][1] if i in labels else "none" for i in data.product_id])
     train, test = keep & (split == "train"), keep & (split == "test")
+    if not train.any() or not test.any():
+        raise InputValidationError(
+            f"the labelled set {folder.name} has {len(set(data.scene_id[keep]))} scenes: {int(train.sum())} products "
+            f"fell in the training split and {int(test.sum())} in the held-out one (one scene in five, by the hash "
+            "of its id); raise the set's scenes (the qa_train DAG's `scenes`, `sarlake qa train --scenes`) to 20 or "
+            "more")
     if len(set(data.scene_id[train]) & set(data.scene_id[test])):
         raise InputValidationError("a scene is in both splits: the labels' split must be by scene")
     missing = set(range(4)) - set(y[train].tolist())

@@ -1,0 +1,42 @@
+"""The train PGE refuses a labelled set whose held-out split is empty (a set of a few scenes), with exit-2 input error.
+
+One scene in five goes to the held-out split by the hash of its id (``split_of``), so a set of 4 scenes can put
+every product in training: fitting went ahead and crashed in evaluation with "0 samples".
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from pges.errors import InputValidationError
+from pges.train import pge
+
+
+def _train_only_scenes(n: int) -> list[str]:
+    scenes = [f"scene-{k:04d}" for k in range(200) if pge.split_of(f"scene-{k:04d}") == "train"]
+    return scenes[:n]
+
+
+def test_a_set_with_no_held_out_scene_is_refused_naming_the_setting(tmp_path, monkeypatch):
+    scenes = _train_only_scenes(4)
+    assert len(scenes) == 4
+    ids = [f"{s}-p{k}" for s in scenes for k in range(5)]
+    fake = SimpleNamespace(product_id=np.array(ids), scene_id=np.array([i.rsplit("-", 1)[0] for i in ids]))
+    monkeypatch.setattr(pge, "load_set", lambda folder: fake)
+    labels = tmp_path / "labels.csv"
+    labels.write_text("product_id,label,split\n" + "".join(
+        f"{i},{k % 4},{pge.split_of(i.rsplit('-', 1)[0])}\n" for k, i in enumerate(ids)))
+    met = tmp_path / "set" / "met.json"
+    met.parent.mkdir()
+    met.write_text("{}")
+    cfg = SimpleNamespace(inputs=[str(met)], parameters=SimpleNamespace(labels=str(labels)))
+    ctx = SimpleNamespace(fetch=lambda uri: met)
+    with pytest.raises(InputValidationError) as err:
+        pge.run_train(cfg, ctx)
+    message = str(err.value)
+    assert "0 in the held-out one" in message
+    assert "--scenes" in message
+    assert "20 products fell in the training split" in message
