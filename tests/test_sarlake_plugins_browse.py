@@ -155,7 +155,7 @@ def test_facet_refresh_reads_the_materialized_table_not_the_iceberg_files(lake):
     assert info["rows"] == len(browse_lake.PREDICTED)
     assert info["files"] and info["files"] >= 3  # products, qa_predictions, tag_consensus at least
     sql, params = _facet_sql(_conditions(parse_query([("predicted_uwe", "UWE_3")])))
-    plan = "\n".join(str(r[-1]) for r in lake.execute("EXPLAIN ANALYZE " + sql, params).fetchall())
+    plan = lake.execute("EXPLAIN (ANALYZE, FORMAT json) " + sql, params).fetchall()[-1][-1]
     assert not plan_files(plan) and "ICEBERG" not in plan.upper()
 
 

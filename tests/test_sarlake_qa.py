@@ -111,13 +111,17 @@ def test_score_real_envisat_files_without_a_lake(trained, tmp_path):
     rec = json.loads(one.output.strip().splitlines()[-1])
     assert rec["unw"] == str(UNW[0]) and 0 <= rec["p_error"] <= 1 and rec["uwe_class"] in (0, 1, 2, 3)
     assert rec["model_name"] == "sarlake-qa-uwe" and rec["model_version"] == trained[2]["promotion"]["champion"]
-    assert "coherence" not in rec["missing_inputs"]
+    # the GAMMA coherence given was read and judged: it does not follow this stack's phase quality, so it is left
+    # out and flagged (coherence_ignored = 1), unlike a product scored with no coherence at all (0, below)
+    assert rec["ignored_inputs"] == ["coherence"]
+    assert "coherence" in rec["missing_inputs"]
     manifest = tmp_path / "m.csv"
     manifest.write_text("unw,coherence,dem\n" + "".join(f"{u},,\n" for u in UNW[:3]))
     many = _cli("qa", "score", "--manifest", str(manifest), "--json")
     lines = [json.loads(x) for x in many.output.strip().splitlines()]
     assert [x["unw"] for x in lines] == [str(u) for u in UNW[:3]]
     assert all(x["degraded"] and "coherence" in x["missing_inputs"] for x in lines)  # scored all the same
+    assert all(x["ignored_inputs"] == [] for x in lines)  # none given: missing, not ignored
     bad = tmp_path / "broken.unw"
     bad.write_bytes(b"\0" * 10)
     out = _cli("qa", "score", str(bad))

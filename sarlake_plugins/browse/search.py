@@ -75,22 +75,42 @@ def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
     elif changed is not None and changed <= _TAG_TABLES:
         # only the products whose consensus changed (usually the one just tagged) are updated
         plan = con.execute(
-            "EXPLAIN ANALYZE UPDATE browse SET tags = n.tags FROM (SELECT b.product_id, coalesce(t.tags, []) AS tags "
+            f"{_PROFILE} UPDATE browse SET tags = n.tags FROM (SELECT b.product_id, coalesce(t.tags, []) AS tags "
             f"FROM browse b LEFT JOIN ({_TAGS}) t USING (product_id) WHERE b.tags IS DISTINCT FROM "
             "coalesce(t.tags, [])) n WHERE browse.product_id = n.product_id").fetchall()
-        how, files = "tags", plan_files("\n".join(str(r[-1]) for r in plan))
+        how, files = "tags", plan_files(plan[-1][-1])
     else:
-        plan = con.execute("EXPLAIN ANALYZE CREATE OR REPLACE TABLE browse AS " + BROWSE_SELECT).fetchall()
-        how, files = "full", plan_files("\n".join(str(r[-1]) for r in plan))
+        plan = con.execute(f"{_PROFILE} CREATE OR REPLACE TABLE browse AS " + BROWSE_SELECT).fetchall()
+        how, files = "full", plan_files(plan[-1][-1])
     rows = con.execute("SELECT count(*) FROM browse").fetchone()[0]
     return {"ms": round((time.perf_counter() - t0) * 1000, 1), "rows": rows, "files": files, "how": how}
 
 
-def plan_files(plan: str) -> int | None:
-    """Data files read according to a DuckDB ``EXPLAIN ANALYZE`` plan of Iceberg scans (None: not shown)."""
-    import re
+#: Run a statement and return DuckDB's profile of it as JSON (one row: ``analyzed_plan``, the JSON text).
+_PROFILE = "EXPLAIN (ANALYZE, FORMAT json)"
 
-    found = [int(m.group(1).replace(",", "")) for m in re.finditer(r"Total Files Read:\s*([\d,]+)", plan)]
+
+def plan_files(plan: str) -> int | None:
+    """Data files read according to a DuckDB ``EXPLAIN (ANALYZE, FORMAT json)`` profile of Iceberg scans.
+
+    Summed over every operator's ``Total Files Read``; None when no operator reports it (no Iceberg scan). The
+    JSON form is read, not the drawn text tree: in a wide tree the number lands on another line than its label.
+    """
+    import json
+
+    def walk(node: Any) -> list[dict[str, Any]]:
+        if isinstance(node, list):
+            return [n for child in node for n in walk(child)]
+        if not isinstance(node, dict):
+            return []
+        return [node, *walk(node.get("children", []))]
+
+    try:
+        profile = json.loads(plan)
+    except ValueError:
+        return None
+    found = [int(str(n["extra_info"]["Total Files Read"]).replace(",", "")) for n in walk(profile)
+             if isinstance(n.get("extra_info"), dict) and "Total Files Read" in n["extra_info"]]
     return sum(found) if found else None
 
 
