@@ -1,4 +1,4 @@
-"""The qa DAG through Airflow: a tiny lake of real Envisat interferograms, a registered champion, `airflow dags test qa`.
+"""The qa DAG through Airflow: a tiny lake of real Envisat interferograms, a champion, `airflow dags test qa`.
 
 Checked against what is independent of the DAG: the products ingested (each gets one qa_predictions row and
 a p_error on products), the registry's champion (the rows name its version), and the scoring of the same
