@@ -21,6 +21,9 @@ Shortcuts (forward / on-demand for an AOI, reprocess / archive restore for a pro
 with the user's session, so Airflow checks the permission and records the triggering user.
 
 Bad filters answer 422 with ``{"detail": "..."}`` (the page shows it); unknown products 404.
+
+When the API server starts, a background thread opens the lake and materializes the ``browse`` table
+(:func:`_warm_up`), so the first page after a restart does not wait for it.
 """
 
 from __future__ import annotations
@@ -217,3 +220,28 @@ def shortcut(action: str, request: Request) -> dict[str, Any]:
         raise HTTPException(status_code=404, detail=str(exc)) from None
     except ShortcutError as exc:
         raise HTTPException(status_code=422, detail=str(exc)) from None
+
+
+def _warm_up() -> None:
+    """Open the lake and materialize the ``browse`` table, so the first page a user opens does not pay for it.
+
+    Run on a background thread when the API server starts; a failure (e.g. no lake yet) is only logged: the first
+    request then opens the lake itself.
+    """
+    from sarlake_plugins.browse import connection
+
+    try:
+        connection.cursor()
+    except Exception:  # noqa: BLE001 - never stop the API server over the browse cache
+        logger.warning("browse: warm-up failed; the first request opens the lake", exc_info=True)
+
+
+def _in_api_server(argv: list[str]) -> bool:
+    """Whether this process is Airflow's API server (other components import the plugin too: no warm-up there)."""
+    return "api-server" in argv[1:3]
+
+
+if _in_api_server(__import__("sys").argv):
+    import threading
+
+    threading.Thread(target=_warm_up, name="sarlake-browse-warmup", daemon=True).start()
