@@ -215,7 +215,9 @@ def test_batched_pairs_run_in_one_task_and_keep_their_own_products_and_routing(l
     conf = {"aois": ["batched"], "lookback_days": 36, "pairing_neighbours": 1, "batch_size": 2}
     _dag_test(lake_env, conf)
     (ti,) = _ifg_task_instances(lake_env)  # two pairs, one task
-    assert ti["state"] == "success" and "(2 runs)" in (ti["rendered_map_index"] or ""), ti
+    label = ti["rendered_map_index"] or ""
+    assert ti["state"] == "success", ti
+    assert "(2 runs)" in label, ti
     products = _sql(lake_env, "SELECT product_id, met_uri, reference_acquisition, secondary_acquisition "
                               "FROM products WHERE aoi = 'batched' ORDER BY reference_acquisition")
     assert len(products) == 2

@@ -54,6 +54,32 @@ app = FastAPI(title="sarlake browse", version="1", description=__doc__,
               dependencies=[Depends(get_user)] if get_user is not None else [])
 
 
+def _not_found(request: Request, exc: Exception) -> Response:
+    """An unknown product or AOI (any route): 404 with the message."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": str(exc)}, status_code=404)
+
+
+def _unprocessable(request: Request, exc: Exception) -> Response:
+    """A shortcut that cannot be prepared (any route): 422 with the message."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": str(exc)}, status_code=422)
+
+
+def _register_error_handlers() -> None:
+    from sarlake_plugins.browse.products import ProductNotFound
+    from sarlake_plugins.browse.shortcuts import AoiNotFound, ShortcutError
+
+    app.add_exception_handler(ProductNotFound, _not_found)
+    app.add_exception_handler(AoiNotFound, _not_found)
+    app.add_exception_handler(ShortcutError, _unprocessable)
+
+
+_register_error_handlers()
+
+
 @app.exception_handler(HTTPException)
 async def _login_or_json(request: Request, exc: HTTPException) -> Response:
     """401/403 on the page itself: go to Airflow's login (and back); elsewhere the JSON error."""
@@ -157,54 +183,39 @@ def map_data(request: Request) -> dict[str, Any]:
 @app.get("/api/products/{product_id}")
 def product(product_id: str) -> dict[str, Any]:
     """Everything the product page shows."""
-    from sarlake_plugins.browse.products import ProductNotFound, product_detail
+    from sarlake_plugins.browse.products import product_detail
 
-    try:
-        return product_detail(_connect(), product_id)
-    except ProductNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return product_detail(_connect(), product_id)
 
 
 @app.get("/api/products/{product_id}/browse.png")
 def browse_png(product_id: str) -> FileResponse:
     """The product's browse image."""
-    from sarlake_plugins.browse.products import ProductNotFound, asset_path
+    from sarlake_plugins.browse.products import asset_path
 
-    try:
-        return FileResponse(asset_path(_connect(fresh=False), product_id, "browse"), media_type="image/png")
-    except ProductNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return FileResponse(asset_path(_connect(fresh=False), product_id, "browse"), media_type="image/png")
 
 
 @app.get("/api/products/{product_id}/layers/{name}.png")
 def layer(product_id: str, name: str) -> Response:
     """A raster layer of the product as a PNG."""
-    from sarlake_plugins.browse.products import ProductNotFound, layer_png
+    from sarlake_plugins.browse.products import layer_png
 
-    try:
-        return Response(layer_png(_connect(fresh=False), product_id, name), media_type="image/png")
-    except ProductNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
+    return Response(layer_png(_connect(fresh=False), product_id, name), media_type="image/png")
 
 
 @app.get("/api/aois/{name}")
 def aoi(name: str) -> dict[str, Any]:
     """The AOI page: the AOI, its products by type and tier, its event, the processing shortcuts."""
-    from sarlake_plugins.browse.shortcuts import AoiNotFound, ShortcutError, aoi_detail
+    from sarlake_plugins.browse.shortcuts import aoi_detail
 
-    try:
-        return aoi_detail(_connect(), name)
-    except AoiNotFound as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
-    except ShortcutError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return aoi_detail(_connect(), name)
 
 
 @app.get("/api/shortcuts/{action}")
 def shortcut(action: str, request: Request) -> dict[str, Any]:
     """The DAG id, trigger conf and confirmation text of a shortcut (the page posts it to Airflow's API)."""
-    from sarlake_plugins.browse.products import ProductNotFound
-    from sarlake_plugins.browse.shortcuts import ACTIONS, AoiNotFound, ShortcutError, prepare
+    from sarlake_plugins.browse.shortcuts import ACTIONS, prepare
 
     q = dict(request.query_params)
     unknown = sorted(set(q) - {"aoi", "product", "start_date", "end_date"})
@@ -214,12 +225,7 @@ def shortcut(action: str, request: Request) -> dict[str, Any]:
     kind = ACTIONS.get(action, ("aoi",))[0]
     if not q.get(kind):
         raise HTTPException(status_code=422, detail=f"{action} needs {kind}=...")
-    try:
-        return prepare(_connect(), action, q[kind], q.get("start_date"), q.get("end_date"))
-    except (AoiNotFound, ProductNotFound) as exc:
-        raise HTTPException(status_code=404, detail=str(exc)) from None
-    except ShortcutError as exc:
-        raise HTTPException(status_code=422, detail=str(exc)) from None
+    return prepare(_connect(), action, q[kind], q.get("start_date"), q.get("end_date"))
 
 
 def _warm_up() -> None:
