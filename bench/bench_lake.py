@@ -159,20 +159,11 @@ def _facet_ms(settings: Any, repeats: int = 7) -> dict[str, float]:
     from lake.catalog import load_table
     from lake.query import connect, load_extension
 
-    def median_ms(con: Any, sql: str) -> float:
-        con.sql(sql).fetchall()  # warm-up (file metadata cache)
-        times = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            con.sql(sql).fetchall()
-            times.append((time.perf_counter() - t) * 1000)
-        return statistics.median(times)
-
     out: dict[str, float] = {}
     t = time.perf_counter()
     con = connect(settings)
     out["connect_ms"] = (time.perf_counter() - t) * 1000
-    out["ms"] = median_ms(con, FACET_SQL)
+    out["ms"] = _median_ms(con, FACET_SQL, repeats)
     con.close()
 
     table = load_table("products", settings)
@@ -183,25 +174,18 @@ def _facet_ms(settings: Any, repeats: int = 7) -> dict[str, float]:
     out["files_total"], out["bytes_total"] = len(every), sum(f.file.file_size_in_bytes for f in every)
 
     # DuckDB's own account: files and bytes the iceberg scan read
-    with tempfile.TemporaryDirectory(prefix="sarlake-bench-prof-") as tmp:
-        raw = duckdb.connect(":memory:")
-        load_extension(raw, "avro")
-        load_extension(raw, "iceberg")
-        location = table.metadata_location.removeprefix("file://").replace("'", "''")
-        raw.execute(f"CREATE VIEW products AS SELECT * FROM iceberg_scan('{location}')")
-        raw.execute("PRAGMA enable_profiling='json'")
-        raw.execute(f"PRAGMA profiling_output='{tmp}/profile.json'")
-        raw.sql(FACET_SQL).fetchall()  # first query of a new connection: nothing in DuckDB's caches
-        raw.execute("PRAGMA disable_profiling")
-        profile = json.loads(Path(tmp, "profile.json").read_text())
-        files = [int(n["extra_info"]["Total Files Read"]) for n in _walk(profile)
-                 if "Total Files Read" in (n.get("extra_info") or {})]
-        out["files_read"], out["bytes_read"] = float(sum(files)), float(profile.get("total_bytes_read", 0))
-        # the same query over every data file, without the Iceberg metadata (no pruning by partition)
-        paths = ", ".join("'" + f.file.file_path.removeprefix("file://").replace("'", "''") + "'" for f in every)
-        raw.execute(f"CREATE OR REPLACE VIEW products AS SELECT * FROM read_parquet([{paths}])")
-        out["parquet_ms"] = median_ms(raw, FACET_SQL)
-        raw.close()
+    raw = duckdb.connect(":memory:")
+    load_extension(raw, "avro")
+    load_extension(raw, "iceberg")
+    location = table.metadata_location.removeprefix("file://").replace("'", "''")
+    raw.execute(f"CREATE VIEW products AS SELECT * FROM iceberg_scan('{location}')")
+    # first query of a new connection: nothing in DuckDB's caches
+    out["files_read"], out["bytes_read"] = _profile(raw, FACET_SQL)
+    # the same query over every data file, without the Iceberg metadata (no pruning by partition)
+    paths = ", ".join("'" + f.file.file_path.removeprefix("file://").replace("'", "''") + "'" for f in every)
+    raw.execute(f"CREATE OR REPLACE VIEW products AS SELECT * FROM read_parquet([{paths}])")
+    out["parquet_ms"] = _median_ms(raw, FACET_SQL, repeats)
+    raw.close()
     return out
 
 
