@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.exceptions import QueryError, SQLSandboxError
-from lake.settings import Settings, get_settings, is_remote
 from lake.tables import TABLES
 
 if TYPE_CHECKING:
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from lake.pointers import TablePointer
     from lake.results import ResultStream
+    from lake.settings import Settings
 
 __all__ = ["QueryInterrupted", "check_read_only", "connect", "connect_for", "extension_path", "lake_pointers",
            "load_extension", "reads_no_table", "run_sql",
@@ -93,7 +93,7 @@ def _q(text: str) -> str:
 
 def _prefix(warehouse: str) -> str:
     """The warehouse as a DuckDB path prefix ending with ``/`` (``s3://...`` or ``file:///...``)."""
-    if is_remote(warehouse):
+    if warehouse.startswith(("s3://", "s3a://")):  # lake.settings.is_remote, without importing pydantic
         return "s3://" + warehouse.split("://", 1)[1].rstrip("/") + "/"
     return Path(warehouse.removeprefix("file://")).expanduser().absolute().as_uri().rstrip("/") + "/"
 
@@ -103,6 +103,9 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False, "autoload_known_extensions": False,
     "allow_community_extensions": False, "allow_persistent_secrets": False,
 }
+
+#: what a connection for table-less SQL may read: nothing (a path that cannot be a directory)
+_NO_FILES = "file:///dev/null/"
 
 #: table references a statement may hold and still read no table (no view, file or table function).
 _TABLELESS_REFS = {"EMPTY", "EXPRESSION_LIST", "SUBQUERY", "JOIN"}
@@ -143,8 +146,9 @@ def connect_for(sql: str, settings: Settings | None = None) -> duckdb.DuckDBPyCo
     """A sealed connection that can run ``sql``: :func:`connect`, or a bare one when the SQL reads no table.
 
     A statement that reads no table (``SELECT 1``, see :func:`reads_no_table`) runs on a sealed in-memory
-    connection with no extension loaded and no lake view, which starts in milliseconds instead of the time
-    loading the iceberg extension and creating the views takes; any other statement gets :func:`connect`.
+    connection with no extension loaded, no lake view and no readable path, which starts in milliseconds
+    instead of the time loading the iceberg extension and creating the views takes (and without loading the
+    settings: ``settings`` may be None); any other statement gets :func:`connect`.
 
     Raises:
         CatalogError: the lake was not initialised (when the SQL reads tables).
@@ -154,12 +158,11 @@ def connect_for(sql: str, settings: Settings | None = None) -> duckdb.DuckDBPyCo
 
     from lake.sandbox import seal
 
-    settings = settings or get_settings()
     bare = duckdb.connect(":memory:", config=_CONFIG)
     if not reads_no_table(bare, sql):
         bare.close()
         return connect(settings)
-    seal(bare, _prefix(settings.warehouse))
+    seal(bare, _NO_FILES)
     try:
         bare.sql(sql)  # binds it: an unknown function is reported by connect()'s connection, with the views
     except duckdb.Error:
@@ -194,6 +197,7 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
 
     from lake.readonly_fs import ReadOnlyFileSystem
     from lake.sandbox import seal
+    from lake.settings import get_settings, is_remote
 
     settings = settings or get_settings()
     con = duckdb.connect(":memory:", config=_CONFIG)
@@ -307,13 +311,15 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(lines[:2]) if lines else type(exc).__name__
 
 
-def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None, settings: Settings) -> QueryError:
+def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None,
+                    settings: Settings | None) -> QueryError:
     """One clear line for a DuckDB error of analyst SQL (sandbox refusal, unknown table, bad SQL)."""
     import duckdb
 
     from lake.sandbox import explain_refusal
+    from lake.settings import get_settings
 
-    refused = explain_refusal(exc, settings.warehouse)
+    refused = explain_refusal(exc, (settings or get_settings()).warehouse)
     if refused is not None:
         return refused
     if isinstance(exc, duckdb.CatalogException) and con is not None:
@@ -381,7 +387,6 @@ def stream_sql(sql: str, settings: Settings | None = None, *, limit: int | None 
 
     from lake.results import ResultStream
 
-    settings = settings or get_settings()
     own = con is None
     con = con or connect_for(sql, settings)
     try:

@@ -135,7 +135,8 @@ def _imports_after(args: list[str], home: Path) -> set[str]:
 
 def test_light_commands_import_boundaries(tmp_path: Path) -> None:
     """`sarlake tables` reads the catalogue without pyiceberg, DuckDB or Arrow; `sql "select 1"` without
-    pyiceberg, SQLAlchemy, pandas or fsspec (it still runs on DuckDB); `--help` imports none of them."""
+    pyiceberg, SQLAlchemy, pandas, fsspec or the settings' pydantic (it still runs on DuckDB); `--help` imports
+    none of them."""
     home = tmp_path / "home"
     from lake.catalog import init_lake
     from lake.settings import get_settings
@@ -146,6 +147,6 @@ def test_light_commands_import_boundaries(tmp_path: Path) -> None:
     assert _imports_after(["tables"], home) & heavy == set()
     used = _imports_after(["sql", "select 1"], home)
     assert "duckdb" in used
-    assert used & {"pyiceberg", "sqlalchemy", "pandas", "fsspec", "airflow"} == set()
+    assert used & {"pyiceberg", "sqlalchemy", "pandas", "fsspec", "airflow", "pydantic_settings"} == set()
     full = _imports_after(["sql", "select count(*) from products"], home)
     assert "duckdb" in full  # a query over a table still gets the iceberg views
