@@ -143,7 +143,7 @@ def _select(settings: Settings, now: datetime) -> RollReport:
         _pa_strings(settings.daac.exclude_statuses), products["status"].type)))
     allowed = pc.fill_null(allowed, True)
     candidates = products.filter(pc.and_(pc.and_(hot, old), allowed)).to_pylist()
-    transfers = latest_transfers(settings)
+    transfers = latest_transfers(settings, columns=("product_id", "version", "attempt", "next_attempt_at"))
     by_product: dict[tuple[str, str], list[Transfer]] = {}
     for t in transfers.values():
         by_product.setdefault((t.product_id, t.version), []).append(t)
@@ -168,7 +168,7 @@ def _select(settings: Settings, now: datetime) -> RollReport:
             report.failed += 1
             continue
         try:
-            listing = storage.list_entries(p["uri"], settings=settings)
+            listing = _list_files(p["uri"], settings)
         except Exception as exc:  # noqa: BLE001 - any storage error keeps the product hot, recorded
             listing, error = [], str(exc)
         else:
@@ -179,8 +179,8 @@ def _select(settings: Settings, now: datetime) -> RollReport:
             report.failed += 1
             continue
         catalogued = _catalogued_checksums(p["assets"])
-        t.files = [{"name": _relative(uri, p["uri"]), "hot_uri": uri, "size": None,
-                    "sha256": catalogued.get(_relative(uri, p["uri"]))} for uri, _ in listing]
+        t.files = [{"name": name, "hot_uri": uri, "size": None, "sha256": catalogued.get(name)}
+                   for name, uri in listing]
         rows.append(t.row("selected"))
         report.moved += 1
     _failpoint("select:before-record")
@@ -192,6 +192,19 @@ def _pa_strings(values: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
     return pa.array(list(values), pa.string())
+
+
+def _list_files(base: str, settings: Settings) -> list[tuple[str, str]]:
+    """``(path relative to base, uri)`` of every file under a product folder/prefix, sorted by uri."""
+    if is_remote(base) or base.startswith("file://"):
+        return [(_relative(uri, base), uri) for uri, _ in storage.list_entries(base, settings=settings)]
+    root = base.rstrip("/") or "/"
+    found = []
+    for folder, _, names in os.walk(root):  # one scandir per folder (what a plain copy's walk costs)
+        rel = os.path.relpath(folder, root)
+        for name in names:
+            found.append((name if rel == "." else f"{rel}/{name}", f"{folder}/{name}"))
+    return sorted(found, key=lambda item: item[1])
 
 
 def _relative(uri: str, base: str) -> str:
@@ -223,28 +236,51 @@ def _catalogued_checksums(assets_json: str | None) -> dict[str, str]:
 # --- copy and verify ----------------------------------------------------------------------------------------
 
 
-def _copy_file(src: str, dst: str, settings: Settings) -> tuple[str, int]:
-    """Copy one file, returning the sha256 and size of what was read."""
-    h = hashlib.sha256()
+def _copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> tuple[str | None, int]:
+    """Copy one file, returning the sha256 (``None`` unless ``hash_it``) and size of what was copied.
+
+    Locally the bytes go to ``.<name>.<token>.partial`` next to the target and are renamed into place, so a
+    copy killed mid-file never leaves a short file under the final name. Without ``hash_it`` the kernel copies
+    (``sendfile``, as ``shutil.copyfile`` does): the verify step re-reads the archive copy and compares it with
+    the catalogued checksum, so hashing the source on the way adds nothing to what is guaranteed.
+    """
     if not is_remote(src) and not is_remote(dst):
         dpath = storage.local_path(dst)
-        dpath.parent.mkdir(parents=True, exist_ok=True)
         tmp = dpath.with_name(f".{dpath.name}.{uuid.uuid4().hex[:8]}.partial")
-        size = 0
         try:
-            with open(storage.local_path(src), "rb") as fin, open(tmp, "wb") as fout:
-                while block := fin.read(1 << 20):
-                    h.update(block)
-                    fout.write(block)
-                    size += len(block)
+            with open(storage.local_path(src), "rb") as fin:
+                try:
+                    fout = open(tmp, "wb")  # noqa: SIM115 - closed below
+                except FileNotFoundError:
+                    dpath.parent.mkdir(parents=True, exist_ok=True)
+                    fout = open(tmp, "wb")  # noqa: SIM115
+                with fout:
+                    digest, size = _copy_stream(fin, fout, hash_it)
             os.replace(tmp, dpath)
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return h.hexdigest(), size
+        return digest, size
     data = storage.read_bytes(src, settings)
     storage.write_bytes(dst, data, settings)
     return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _copy_stream(fin: Any, fout: Any, hash_it: bool) -> tuple[str | None, int]:
+    if not hash_it:
+        size, offset = os.fstat(fin.fileno()).st_size, 0
+        while offset < size:
+            sent = os.sendfile(fout.fileno(), fin.fileno(), offset, size - offset)
+            if sent == 0:  # the file shrank under us: copy what there is (verify will find the mismatch)
+                break
+            offset += sent
+        return None, offset
+    h, size = hashlib.sha256(), 0
+    while block := fin.read(1 << 20):
+        h.update(block)
+        fout.write(block)
+        size += len(block)
+    return h.hexdigest(), size
 
 
 def _copy(settings: Settings, now: datetime) -> RollReport:
@@ -255,17 +291,16 @@ def _copy(settings: Settings, now: datetime) -> RollReport:
             for f in t.files:
                 dst = storage.join(t.archive_uri or "", f["name"])
                 try:
-                    digest, size = _copy_file(f["hot_uri"], dst, settings)
+                    digest, size = _copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
                 except FileNotFoundError as exc:
                     if not storage.exists(f["hot_uri"], settings):
                         raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
                     raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
                 except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
                     raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
-                if f.get("sha256") and f["sha256"] != digest:
-                    raise _StepFailure(f"hot file {f['hot_uri']} does not match its catalogued sha256 "
-                                       f"({digest[:12]}... != {f['sha256'][:12]}...)")
-                files.append({**f, "uri": dst, "size": size, "sha256": digest})
+                if digest and f.get("sha256") and f["sha256"] != digest:
+                    raise _StepFailure(_hot_mismatch(f["hot_uri"], digest, f["sha256"]))
+                files.append({**f, "uri": dst, "size": size, "sha256": digest or f["sha256"]})
                 _failpoint("copy:after-file")
         except _StepFailure as exc:
             _discard_archive_copy(t, settings)
@@ -322,8 +357,7 @@ def _verify(settings: Settings, now: datetime) -> RollReport:
                 problem = f"size mismatch at the archive for {f['uri']}: {size} != {f['size']} bytes"
                 break
             if digest != f["sha256"]:
-                problem = f"checksum mismatch at the archive for {f['uri']}: sha256 {digest[:12]}... " \
-                          f"!= {f['sha256'][:12]}..."
+                problem = _mismatch_reason(f, digest, settings)
                 break
         if problem:
             _discard_archive_copy(t, settings)
@@ -331,6 +365,21 @@ def _verify(settings: Settings, now: datetime) -> RollReport:
         return t.row("verified"), True
 
     return _run_each(_waiting(settings, "copied"), one, "verify", settings)
+
+
+def _mismatch_reason(f: dict[str, Any], digest: str, settings: Settings) -> str:
+    """Why an archive copy's sha256 differs: the hot file already differed from the catalogue, or the archive."""
+    try:
+        hot_digest, _ = _hash_uri(f["hot_uri"], settings)
+    except FileNotFoundError:
+        hot_digest = None
+    if hot_digest is not None and hot_digest != f["sha256"]:
+        return _hot_mismatch(f["hot_uri"], hot_digest, f["sha256"])
+    return f"checksum mismatch at the archive for {f['uri']}: sha256 {digest[:12]}... != {f['sha256'][:12]}..."
+
+
+def _hot_mismatch(uri: str, digest: str, catalogued: str) -> str:
+    return f"hot file {uri} does not match its catalogued sha256 ({digest[:12]}... != {catalogued[:12]}...)"
 
 
 # --- CNM out and back ---------------------------------------------------------------------------------------
@@ -430,7 +479,13 @@ def _catalogue(settings: Settings, now: datetime) -> RollReport:
 def _expire(settings: Settings, now: datetime) -> RollReport:
     def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         for f in t.files:
-            storage.delete(f["hot_uri"], settings)
+            if is_remote(f["hot_uri"]) or f["hot_uri"].startswith("file://"):
+                storage.delete(f["hot_uri"], settings)
+            else:
+                try:
+                    os.unlink(f["hot_uri"])
+                except FileNotFoundError:
+                    pass
         if t.hot_uri and not is_remote(t.hot_uri):
             _remove_empty_dirs(storage.local_path(t.hot_uri))
         return t.row("hot_deleted"), True
@@ -461,14 +516,8 @@ def _remove_partials(folder: str) -> None:
 
 
 def _remove_empty_dirs(root: Path) -> None:
-    if not root.is_dir():
-        return
-    for d in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
+    for folder, _, _ in os.walk(root, topdown=False):  # deepest first; a folder with files stays
         try:
-            d.rmdir()
+            os.rmdir(folder)
         except OSError:
             pass
-    try:
-        root.rmdir()
-    except OSError:
-        pass

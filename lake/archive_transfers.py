@@ -115,35 +115,56 @@ def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
             table = table.refresh()
 
 
-def latest_transfers(settings: Settings | None = None, step: str | None = None) -> dict[str, Transfer]:
-    """Every transfer's latest state, by transfer id (only those whose latest step is ``step``, if given)."""
+def latest_transfers(settings: Settings | None = None, step: str | None = None,
+                     columns: tuple[str, ...] | None = None) -> dict[str, Transfer]:
+    """Every transfer's latest state, by transfer id (only those whose latest step is ``step``, if given).
+
+    Two reads, so a step does not read the whole history: first only ``transfer_id`` and ``step`` of every row
+    (to find each transfer's latest step), then the full rows with ``step`` pushed down to the scan (each
+    commit writes one step's rows into its own data file, so the files' column bounds skip the others).
+    ``columns`` reads only those columns of the latest rows (the others are left at their defaults).
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
+    from pyiceberg.expressions import EqualTo, In
 
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    rows = load_table("archive_transfers", settings).scan().to_arrow()  # one read of the table
-    if rows.num_rows == 0:
+    table = load_table("archive_transfers", settings)
+    keys = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
+    if keys.num_rows == 0:
         return {}
-    order = pc.index_in(rows["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
-    ranked = pa.table({"transfer_id": rows["transfer_id"], "order": order}).filter(pc.is_valid(order))
+    order = pc.index_in(keys["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
+    ranked = pa.table({"transfer_id": keys["transfer_id"], "order": order}).filter(pc.is_valid(order))
     latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
     if step is not None:
         latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
     if latest.num_rows == 0:
         return {}
-    # Keep only each transfer's latest row, in Arrow (the table holds every step of every transfer).
     names = pa.array(STEPS).take(latest["order_max"])
+    steps = sorted(set(names.to_pylist()))
+    row_filter = (EqualTo("step", steps[0]) if len(steps) == 1  # type: ignore[call-arg,arg-type,misc]
+                  else In("step", steps))  # type: ignore[call-arg,arg-type,misc]
+    fields = ("transfer_id", "step", *(c for c in (columns or _COLUMNS) if c not in ("transfer_id", "step")))
+    rows = table.scan(row_filter=row_filter, selected_fields=fields).to_arrow()
+    # Keep only each transfer's latest row, in Arrow.
     wanted = pc.binary_join_element_wise(latest["transfer_id"].cast(pa.string()), names, "\x1f")
-    keys = pc.binary_join_element_wise(rows["transfer_id"].cast(pa.string()), rows["step"].cast(pa.string()), "\x1f")
+    joined = pc.binary_join_element_wise(rows["transfer_id"].cast(pa.string()), rows["step"].cast(pa.string()),
+                                         "\x1f")
     out = {}
-    for row in rows.filter(pc.is_in(keys, value_set=wanted)).to_pylist():
+    for row in rows.filter(pc.is_in(joined, value_set=wanted)).to_pylist():
         tid = row["transfer_id"]
         out[tid] = Transfer(
-            transfer_id=tid, product_id=row["product_id"], version=row["version"], attempt=row["attempt"],
-            step=row["step"], hot_uri=row["hot_uri"], archive_uri=row["archive_uri"],
-            files=json.loads(row["files"] or "[]"), reason=row["reason"], error_code=row["error_code"],
-            failed_step=row["failed_step"], next_attempt_at=row["next_attempt_at"], recorded_at=row["recorded_at"],
+            transfer_id=tid, product_id=row.get("product_id") or "", version=row.get("version") or "",
+            attempt=row.get("attempt") or 0, step=row["step"], hot_uri=row.get("hot_uri"),
+            archive_uri=row.get("archive_uri"), files=json.loads(row.get("files") or "[]"),
+            reason=row.get("reason"), error_code=row.get("error_code"), failed_step=row.get("failed_step"),
+            next_attempt_at=row.get("next_attempt_at"), recorded_at=row.get("recorded_at"),
         )
     return out
+
+
+#: The columns a :class:`Transfer` is built from.
+_COLUMNS = ("transfer_id", "step", "product_id", "version", "attempt", "hot_uri", "archive_uri", "files", "reason",
+            "error_code", "failed_step", "next_attempt_at", "recorded_at")

@@ -180,6 +180,29 @@ def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Pat
     assert not list(inbox.glob("*.json"))  # every message consumed
 
 
+def test_a_hot_file_that_differs_from_its_catalogued_checksum_is_never_delivered(lake, daac) -> None:
+    """The copy does not hash the source; the archive copy's re-read against the catalogue must catch it."""
+    from lake.archive_roll import run_roll
+
+    truth = _make_products(lake, 2)
+    bad = "S1-GUNW-A-R-044-tops-20240001"
+    hot_file = Path(lake.products_root) / bad / "unw.tif"
+    rotted = b"rot" + truth[bad]["unw.tif"][3:]
+    hot_file.write_bytes(rotted)  # same size, different bytes: only the sha256 can tell
+    run_roll(lake, now=LATER)
+    failed = [r for r in _steps(lake) if r["step"] == "failed"]
+    assert len(failed) == 1 and failed[0]["product_id"] == bad and failed[0]["failed_step"] == "verify"
+    assert f"hot file {hot_file} does not match its catalogued sha256" in failed[0]["reason"]
+    assert not (Path(lake.daac.root) / "L2_IFG" / bad).exists()  # the archive copy was discarded
+    assert hot_file.read_bytes() == rotted  # the hot copy is left as it is, for the operator
+    assert [p.name for p in Path(lake.daac.outbox).glob("*.json")] == ["S1-GUNW-A-R-044-tops-20240000.v1.a1.json"]
+    daac.serve_folder()
+    run_roll(lake, now=LATER)
+    _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240000")
+    assert _products(lake)[bad]["tier"] in (None, "hot")
+    assert [e["product"] for e in daac.ingested()] == ["S1-GUNW-A-R-044-tops-20240000"]
+
+
 def test_an_archive_that_refuses_writes_keeps_products_hot(lake, daac, tmp_path: Path, monkeypatch) -> None:
     from lake.archive_roll import run_roll
     from lake.settings import get_settings
