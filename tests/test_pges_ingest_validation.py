@@ -255,7 +255,7 @@ def test_a_write_failure_mid_batch_publishes_nothing_and_leaves_no_staging(
     import pges.ingest.pge as ingest_pge
     from pges.errors import ProcessingError
 
-    inputs = _geotiffs(tmp_path / "in", 6)
+    inputs: list[str | Path] = [*_geotiffs(tmp_path / "in", 6)]
     scratch = tmp_path / "scratch"
     monkeypatch.setenv("SARLAKE_SCRATCH", str(scratch))
     real = ingest_pge.write_l2_ifg
