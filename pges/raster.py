@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from rasterio.enums import Resampling
 from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 from rasterio.io import MemoryFile
 from rasterio.shutil import copy as rio_copy
@@ -21,7 +22,7 @@ from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
 
-__all__ = ["read_raster", "write_cog", "write_radar"]
+__all__ = ["cog_overview_factors", "read_raster", "write_cog", "write_radar"]
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +81,15 @@ def read_raster(path: Path, *, what: str | None = None, expect_shape: tuple[int,
         raise InputValidationError(f"raster {label} is corrupt or unreadable: {first}") from exc
 
 
+def cog_overview_factors(rows: int, cols: int, blocksize: int = 256) -> list[int]:
+    """The overview factors GDAL's COG driver makes by default: halve until the larger side fits one block."""
+    factors: list[int] = []
+    while max(rows, cols) > blocksize:
+        rows, cols = rows // 2, cols // 2
+        factors.append(2 ** (len(factors) + 1))
+    return factors
+
+
 def write_cog(
     path: Path,
     array: np.ndarray,
@@ -96,6 +106,13 @@ def write_cog(
 
     The array is written to an in-memory GeoTIFF, then copied with ``driver="COG"`` (the COG driver only
     supports CreateCopy), DEFLATE-compressed, with internal overviews built with ``resampling``.
+
+    When every overview level divides the raster exactly (512 x 512, 1024 x 2048, ...), the overviews are built
+    on the in-memory source (uncompressed) at the levels the COG driver picks (:func:`cog_overview_factors`) and
+    the driver copies them: the file is byte-for-byte the one the driver writes when it builds them itself
+    (tests/test_pges_raster_cog.py), without its temporary overview file (compressed, written beside the output
+    and read back), which costs ~7-10 ms of CPU per 512 x 512 float32 raster, ~15 % of writing it. Other shapes
+    keep the driver's own overviews: it sizes them ``n // factor`` where a built overview is ``ceil(n / factor)``.
     """
     rows, cols = array.shape
     profile = {
@@ -114,6 +131,9 @@ def write_cog(
             tmp.set_band_description(1, description)
         if units:
             tmp.update_tags(1, units=units)
+        factors = cog_overview_factors(rows, cols, blocksize)
+        if factors and rows % factors[-1] == 0 and cols % factors[-1] == 0:
+            tmp.build_overviews(factors, Resampling[resampling.lower()])
         rio_copy(
             tmp,
             str(path),

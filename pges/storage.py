@@ -109,6 +109,7 @@ class Publisher:
 
     def __init__(self, output_dir: str) -> None:
         self.output_dir = output_dir.rstrip("/") if is_s3(output_dir) else output_dir
+        self._swept = False  # leftovers of interrupted publishes are looked for once per publisher, not per product
 
     def met_uri(self, product_id: str) -> str:
         """URI of a published product's met.json (the id must be one safe folder name)."""
@@ -149,9 +150,11 @@ class Publisher:
                 f"output_dir {self.output_dir} cannot be created ({exc.strerror or exc}); "
                 "choose a writable output folder"
             ) from exc
-        from pges.cleanup import sweep_partials
+        if not self._swept:  # what an interrupted publish left here (a listing of base: once, not per product)
+            from pges.cleanup import sweep_partials
 
-        sweep_partials(base)  # what an interrupted publish left here
+            sweep_partials(base)
+            self._swept = True
         final = base / product_id
         token = uuid.uuid4().hex[:8]
         try:

@@ -221,3 +221,58 @@ def test_a_named_interferogram_with_small_values_is_not_taken_for_coherence(tmp_
     shutil.copyfile(path, folder / path.name)
     with pytest.raises(InputValidationError, match="folder holds no interferogram"):
         ingest([folder], tmp_path / "out2")  # in a folder, values 0..1 mean coherence
+
+
+def _geotiffs(folder: Path, n: int) -> list[Path]:
+    """``n`` small unwrapped GeoTIFF interferograms with distinct names (so distinct product ids)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return [_tif(folder / f"S1_{i:02d}_20200101_20200113_unw_phase.tif",
+                 RNG.normal(0, 1, (64, 64)).astype(np.float32), WAVELENGTH="0.05546576") for i in range(n)]
+
+
+def test_inputs_read_on_threads_report_the_first_bad_input_in_input_order(tmp_path: Path) -> None:
+    # inputs are read concurrently; the error (and skip_bad's rejected list) must still follow input order
+    good = _geotiffs(tmp_path / "good", 3)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    nan_step = _roipac(tmp_path / "a", X_STEP="nan")
+    bad_wavelength = _roipac(tmp_path / "b", WAVELENGTH="-5")
+    with pytest.raises(InputValidationError, match="X_STEP is nan"):
+        ingest([good[0], nan_step, good[1], bad_wavelength, good[2]], tmp_path / "out")
+    with pytest.raises(InputValidationError, match="wavelength -5.0 m"):
+        ingest([good[0], bad_wavelength, good[1], nan_step, good[2]], tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    mets = ingest([bad_wavelength, *good, nan_step], tmp_path / "out", skip_bad=True)
+    assert sorted(Path(m).parent.name for m in mets) == sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(mets) == 3
+
+
+def test_a_write_failure_mid_batch_publishes_nothing_and_leaves_no_staging(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # products are written on threads into staging; one that fails after others were written must leave the
+    # output folder empty and remove the staging folder with the files already written
+    import pges.ingest.pge as ingest_pge
+    from pges.errors import ProcessingError
+
+    inputs: list[str | Path] = [*_geotiffs(tmp_path / "in", 6)]
+    scratch = tmp_path / "scratch"
+    monkeypatch.setenv("SARLAKE_SCRATCH", str(scratch))
+    real = ingest_pge.write_l2_ifg
+    written: list[Path] = []
+
+    def failing(ifg, p, out, provenance, pid):  # type: ignore[no-untyped-def]
+        if "S1_03_" in pid:
+            (out / "unwrapped_phase.tif").write_bytes(b"half a COG")  # what a write cut short leaves
+            raise OSError(5, "Input/output error")
+        met = real(ifg, p, out, provenance, pid)
+        written.append(met)
+        return met
+
+    monkeypatch.setattr(ingest_pge, "write_l2_ifg", failing)
+    with pytest.raises(ProcessingError, match="Input/output error"):
+        ingest(inputs, tmp_path / "out")
+    assert written, "no other product was written before the failure: the test checks nothing"
+    assert all(not m.exists() for m in written)  # the staged products went with the staging folder
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+    assert list((scratch / "pges").glob("pge-*")) == []

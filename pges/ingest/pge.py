@@ -48,7 +48,7 @@ SPEED_OF_LIGHT = 299_792_458.0
 LOS_SIGN = "positive = motion toward the satellite (range decrease), later date minus earlier date"
 PHASE_SIGN = "radians, phase(later) - phase(earlier), positive = range increase (away from the satellite)"
 _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
-#: products written at once (threads; at most 4, and no more than the CPUs this process may use)
+#: inputs read, and products written, at once (threads; at most 4, and no more than the CPUs this process may use)
 WRITE_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 
@@ -224,10 +224,30 @@ def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
         )
 
 
+def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParameters) -> list[Interferogram]:
+    """Read and check one input; ``[]`` for a wrapped interferogram found in a folder (left out, logged)."""
+    ifgs = read_interferograms(path, source_format=p.source_format, coherence=coherence,
+                               coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
+    if not explicit and all(i.is_wrapped for i in ifgs):
+        logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
+        return []
+    for ifg in ifgs:
+        if ifg.is_wrapped:
+            raise InputValidationError(
+                f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
+            )
+        check_aoi(ifg, p.aoi_wkt, p.aoi)
+    return ifgs
+
+
 def _read_all(
-    cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs
+    cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs, pool: ThreadPoolExecutor
 ) -> list[tuple[str, Interferogram]]:
-    """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported)."""
+    """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported).
+
+    Inputs are read on ``pool`` (GDAL reads outside the GIL) and their results taken in input order, so the
+    error raised (without skip_bad) is the one of the first bad input, as when they were read one by one.
+    """
     p = cfg.parameters
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
     local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
@@ -239,31 +259,27 @@ def _read_all(
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
             local.append((uri, path, True))
-    read: list[tuple[str, Interferogram]] = []
-    for uri, path, explicit in local:
+
+    def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError:
+        _, path, explicit = job
         coh: Path | None = coherence if isinstance(coherence, Path) else None
         if isinstance(coherence, dict) and coherence:
             named = dates_from_name(path.name)
             coh = coherence.get(frozenset(named)) if named else None
         try:
-            ifgs = read_interferograms(path, source_format=p.source_format, coherence=coh,
-                                       coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
-            if not explicit and all(i.is_wrapped for i in ifgs):
-                logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
-                continue
-            for ifg in ifgs:
-                if ifg.is_wrapped:
-                    raise InputValidationError(
-                        f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
-                    )
-                check_aoi(ifg, p.aoi_wkt, p.aoi)
+            return _read_one(path, coh, explicit, p)
         except InputValidationError as exc:
+            return exc
+
+    read: list[tuple[str, Interferogram]] = []
+    for (uri, path, _), got in zip(local, pool.map(attempt, local), strict=True):
+        if isinstance(got, InputValidationError):
             if not p.skip_bad:
-                raise
-            logger.warning("skipped %s: %s", path.name, exc)
-            outputs.rejected.append({"input": uri, "error": str(exc)})
+                raise got
+            logger.warning("skipped %s: %s", path.name, got)
+            outputs.rejected.append({"input": uri, "error": str(got)})
             continue
-        read += [(uri, ifg) for ifg in ifgs]
+        read += [(uri, ifg) for ifg in got]
     if not read:
         raise InputValidationError("no valid input interferogram (every input was refused; see the warnings)")
     return read
@@ -271,11 +287,24 @@ def _read_all(
 
 def run(cfg: RunConfig[IngestParameters], ctx: RunContext) -> IngestOutputs:
     """Ingest every input of the run-config into an L2_IFG product (all validated before any is written)."""
-    p = cfg.parameters
     if not cfg.inputs:
         raise InputValidationError("ingest needs at least one input interferogram (inputs: [...])")
     outputs = IngestOutputs()
-    read = _read_all(cfg, ctx, outputs)
+    # GDAL reads and compresses outside the GIL: inputs are read, and products written, on threads; the first
+    # error stops the run (remaining work is cancelled) and nothing is published until every product is
+    # written (pges.runner.execute)
+    pool = ThreadPoolExecutor(max_workers=WRITE_THREADS)
+    try:
+        return _ingest(cfg, ctx, outputs, pool)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ingest(cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs,
+            pool: ThreadPoolExecutor) -> IngestOutputs:
+    """Read and check every input, then write the products (on ``pool``) into the staging folder."""
+    p = cfg.parameters
+    read = _read_all(cfg, ctx, outputs, pool)
     seen: set[str] = set()
     for _, ifg in read:
         pid = product_id(ifg, p)
@@ -304,11 +333,5 @@ def run(cfg: RunConfig[IngestParameters], ctx: RunContext) -> IngestOutputs:
         logger.info("ingested %s -> %s", ifg.path.name, pid)
         return ProductResult(pid, out)
 
-    # GDAL compresses the COGs outside the GIL: products are written on threads, into the staging folder;
-    # nothing is published until every one is written (pges.runner.execute), and the first error stops the run
-    pool = ThreadPoolExecutor(max_workers=max(1, min(WRITE_THREADS, len(staged))))
-    try:
-        outputs.products += list(pool.map(write, staged))
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    outputs.products += list(pool.map(write, staged))
     return outputs
