@@ -214,12 +214,12 @@ def processing_bbox(item: dict[str, Any], source_name: str) -> tuple[float, floa
     return None
 
 
-def posting_for(bbox: tuple[float, float, float, float]) -> float:
-    """Radar-grid posting (m) that keeps the simulated scene near :data:`TARGET_PIXELS` on its longer side."""
+def posting_for(bbox: tuple[float, float, float, float], pixels: int = TARGET_PIXELS) -> float:
+    """Radar-grid posting (m) that keeps the simulated scene near ``pixels`` on its longer side (40-500 m)."""
     w, s, e, n = bbox
     height_km = (n - s) * 111.2
     width_km = (e - w) * 111.2 * math.cos(math.radians((n + s) / 2))
-    return float(min(500.0, max(40.0, round(max(height_km, width_km) * 1000.0 / TARGET_PIXELS))))
+    return float(min(500.0, max(40.0, round(max(height_km, width_km) * 1000.0 / pixels))))
 
 
 def okada_source(item: dict[str, Any]) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def plan_coseismic(item: dict[str, Any], *, run_id: str = "", settings: Any = No
     by_track: dict[int, list[Any]] = {}
     for record in found:
         by_track.setdefault(record.track, []).append(record)
-    okada, posting = okada_source(item), posting_for(bbox)
+    okada, posting = okada_source(item), posting_for(bbox, settings.urgent.scene_pixels)
     configs, pairs, chosen = [], [], []
     for track, records in sorted(by_track.items()):
         pre = [r for r in records if r.start_time < origin]
