@@ -179,6 +179,7 @@ def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
         An object with ``predict(inputs) -> (n, 4) probabilities``.
     """
     import hashlib
+    import os
 
     key = hashlib.sha256(f"{tracking_uri}|{uri}".encode()).hexdigest()[:16]
     local = cache_dir / f"{uri.removeprefix('models:/').replace('/', '-v')}-{key}"
@@ -190,6 +191,8 @@ def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
 
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".download-"))
+        bar = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no progress bar in a CLI's --json output
         try:
             got = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp),
                                                            tracking_uri=tracking_uri))
@@ -200,6 +203,10 @@ def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            if bar is None:
+                os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+            else:
+                os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
         logger.info("cached %s in %s", uri, local)
     return _load_local(local)
 
