@@ -38,12 +38,14 @@ def unscored_products(model_version: str | None = None, limit: int | None = None
     return ids[:limit] if limit else ids
 
 
-def score_products(product_ids: list[str] | None = None, run_id: str = "manual") -> list[dict[str, Any]]:
+def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
+                   con: Any = None) -> list[dict[str, Any]]:
     """Score products of the lake with the champion and record features, predictions and ``p_error``.
 
     Args:
         product_ids: products to score; None = every L2 interferogram the champion has not scored.
         run_id: recorded with the predictions.
+        con: a lake connection (:func:`lake.query.connect`) that already sees the products; a new one when None.
 
     Returns:
         One record per product (``product_id``, ``p_error``, ``uwe_class``, model name and version, ...).
@@ -62,7 +64,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual")
     if not ids:
         logger.info("no product to score")
         return []
-    rows = connect(settings).execute(
+    rows = (con or connect(settings)).execute(
         "SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id)", [ids]
     ).fetchall()
     found = {r[0]: r for r in rows}
