@@ -5,6 +5,14 @@ Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I)
 the same two SLCs with other parameters (the other unwrapper, a stronger Goldstein filter), catalogued,
 re-scored with the champion, and both versions are kept in `product_lineage` with their scores and
 parameters; the better-scored one is the default (`product_quality.is_default`).
+
+1. **check_conf** refuses unknown trigger keys and out-of-range values;
+2. **plan** picks the products and makes their run-configs with the requested `pge_version` (skipped when
+   there is nothing to reprocess);
+3. **interferogram** runs the PGE once per product, like every other DAG's PGE tasks: a local subprocess, or
+   with `SARLAKE_RUNNER=kubernetes` a pod of that version's registered image; the product's provenance
+   records the version that ran (a prior version needs the Kubernetes runner);
+4. **record** catalogues the new products, scores them with the champion and writes `product_lineage`.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
+from sarlake_plugins.params import PGE_VERSION_PATTERN
+from sarlake_plugins.pge import mapped_pge_operator
 
 
 @dag(
@@ -38,19 +48,33 @@ from sarlake_plugins.conf import check_conf
         "product_ids": Param([], type="array", items={"type": "string", "pattern": r"^[A-Za-z0-9_.:+-]{1,200}$"},
                              title="Products", description="Reprocess exactly these (e.g. asked for from the "
                              "browse UI), whatever their p(error); empty = those above the threshold."),
+        "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",
+                             description="Interferogram PGE version that re-unwraps: latest, or a registered "
+                             "MAJOR.MINOR.PATCH (a prior one runs from its image: SARLAKE_RUNNER=kubernetes)."),
     },
 )
 def reprocess() -> None:
     """Re-unwrap bad interferograms with other parameters, re-score, keep both versions."""
 
+    @task
+    def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
+        """The products to reprocess and their interferogram run-configs (XCom ``plans``: what was chosen, why)."""
+        from sarlake_plugins.qa import plan_reprocess
+
+        return plan_reprocess(dict(params or {}), context)
+
+    # not the qa_predictions Asset, though it scores: this DAG is scheduled on it and would trigger itself
     @task(outlets=[asset("products"), asset("product_lineage")])
-    def reprocess_bad(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
-        """Reprocess, catalogue, re-score; record both versions and the default in product_lineage."""
-        from sarlake_plugins.qa import reprocess as _reprocess
+    def record(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
+        """Catalogue, re-score; record both versions and the default in product_lineage."""
+        from sarlake_plugins.qa import record_reprocess
 
-        return _reprocess(dict(params or {}), context)
+        return record_reprocess(results, plans, context)
 
-    check_conf() >> reprocess_bad()
+    configs = plan()
+    check_conf() >> configs
+    runs = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs)
+    record(runs.output, configs["plans"])
 
 
 reprocess()

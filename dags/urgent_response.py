@@ -5,15 +5,19 @@ polls `SARLAKE_URGENT__FEED_URL`, a local file by default, the USGS summary feed
 production) and runnable by hand.
 
 1. **check_conf** refuses unknown trigger keys and out-of-range values;
-2. **evaluate** reads the feed and records every new or revised event in `events` with its decision
-   (`trigger`/`ignore`) and reason. Defaults: M >= 7, or M >= 6 with PAGER yellow or worse, or PAGER red;
-   depth <= 70 km (`SARLAKE_URGENT__RULES`). A revision starts no new work; a deletion cancels pending work;
-3. **plan** makes each triggering event's AOI (radius (M - 5) / 2 x 150 km) and, per track, picks the last
-   acquisition before and the first after the origin time;
-4. **stage** and **interferogram** run the PGEs at top priority (priority weight 1000);
-5. **finish** catalogues the coseismic products and marks the events `done`;
-6. **qa** scores them with the QA champion (`models:/sarlake-qa-uwe@champion`) into `qa_predictions`. With no
-   champion the task is *skipped* (the run succeeds: the product is delivered) and says how to train one.
+2. **evaluate_and_plan**, step *evaluate*: reads the feed and records every new or revised event in `events`
+   with its decision (`trigger`/`ignore`) and reason. Defaults: M >= 7, or M >= 6 with PAGER yellow or worse,
+   or PAGER red; depth <= 70 km (`SARLAKE_URGENT__RULES`). A revision starts no new work; a deletion cancels
+   pending work. Step *plan*: makes each triggering event's AOI (radius (M - 5) / 2 x 150 km) and, per track,
+   picks the last acquisition before and the first after the origin time (the log names the step that failed);
+3. **stage** and **interferogram** run the PGEs at top priority (priority weight 1000), **plan_pairs** between
+   them drops events cancelled meanwhile;
+4. **catalogue_and_qa**, step *catalogue*: catalogues the coseismic products and marks the events `done`; step
+   *qa*: scores them with the QA champion (`models:/sarlake-qa-uwe@champion`) into `qa_predictions`, in the
+   same process. With no champion the task still succeeds (the product is delivered) and its log says how to
+   train one.
+
+Few tasks on purpose: each costs a task start-up, and on a real executor a process that imports the lake again.
 """
 
 from __future__ import annotations
@@ -63,33 +67,12 @@ URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
 def urgent_response() -> None:
     """Evaluate the feed, plan coseismic pairs, run the PGEs, catalogue."""
 
-    @task(outlets=[asset("events")], retries=0)
-    def evaluate(params: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
-        """Record new and revised events with their decision; return the work to start."""
-        from airflow.sdk.exceptions import AirflowFailException
+    @task(outlets=[asset("events"), asset("aois"), asset("acquisitions")])
+    def evaluate_and_plan(params: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
+        """Record new and revised events; plan each trigger's scenes per track (XCom ``plans``); the staging."""
+        from sarlake_plugins.urgent import evaluate_and_plan as _evaluate_and_plan
 
-        from lake.settings import get_settings
-        from sarlake.events import FeedError
-        from sarlake.workflows.urgent import evaluate_feed
-
-        feed = params.get("feed_url") or get_settings().urgent.feed_url
-        try:
-            return evaluate_feed(feed, run_id=str(context.get("run_id") or ""))["work"]
-        except FeedError as exc:
-            raise AirflowFailException(str(exc)) from None
-
-    @task(outlets=[asset("aois"), asset("acquisitions")])
-    def plan(work: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
-        """Per event and track: the pre- and post-event acquisitions to stage."""
-        from sarlake.workflows.urgent import plan_coseismic
-
-        run_id = str(context.get("run_id") or "")
-        return [plan_coseismic(item, run_id=run_id) for item in work]
-
-    @task
-    def stage_run_configs(plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """The staging run-configs of every planned event, one list to map over."""
-        return [c for p in plans for c in p["stage_run_configs"]]
+        return _evaluate_and_plan(params.get("feed_url") or "", context)
 
     @task
     def plan_pairs(plans: list[dict[str, Any]], staged: Any, params: dict[str, Any], **context: Any) -> list[dict]:
@@ -100,31 +83,22 @@ def urgent_response() -> None:
         require_staged(staged)
         return plan_interferograms(plans, looks=int(params["looks"]), run_id=str(context.get("run_id") or ""))
 
-    @task(outlets=[asset("products"), asset("provenance"), asset("events")], trigger_rule="none_failed")
-    def finish(results: list[dict[str, Any]] | None, plans: list[dict[str, Any]], **context: Any) -> list[str]:
-        """Catalogue the coseismic products; mark their events done."""
-        from lake.settings import get_settings
-        from sarlake.workflows.urgent import finish as _finish
+    @task(outlets=[asset("products"), asset("provenance"), asset("events"), asset("qa_predictions")],
+          trigger_rule="none_failed")
+    def catalogue_and_qa(results: list[dict[str, Any]] | None, plans: list[dict[str, Any]],
+                         **context: Any) -> dict[str, Any]:
+        """Catalogue the coseismic products, mark their events done, score them with the QA champion."""
+        from sarlake_plugins.urgent import catalogue_and_qa as _catalogue_and_qa
 
-        run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "urgent_response",
-                       "task_id": "interferogram", "runner": get_settings().runner}
-        return _finish(list(results or []), plans, run_context=run_context)
-
-    @task(outlets=[asset("qa_predictions")])
-    def qa(product_ids: list[str] | None, **context: Any) -> list[dict[str, Any]]:
-        """p(error|I) of the coseismic products with the QA champion; skipped when there is no champion."""
-        from sarlake_plugins.urgent import qa_score
-
-        return qa_score(product_ids, context)
+        return _catalogue_and_qa(results, plans, context)
 
     checked = check_conf()
-    work = evaluate()
-    checked >> work
-    plans = plan(work)
-    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(plans), **URGENT)
-    pairs = plan_pairs(plans, staged.output)
+    planned = evaluate_and_plan()
+    checked >> planned
+    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=planned, **URGENT)
+    pairs = plan_pairs(planned["plans"], staged.output)
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=pairs, **URGENT)
-    qa(finish(interferograms.output, plans))
+    catalogue_and_qa(interferograms.output, planned["plans"])
 
 
 urgent_response()

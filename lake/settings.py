@@ -130,6 +130,11 @@ class UrgentSettings(BaseModel):
     rules: dict[str, Any] = Field(
         default_factory=dict, description="Evaluator rules overriding the defaults (sarlake.events.Rules fields)."
     )
+    scene_pixels: int = Field(
+        400, ge=64, le=4096, description="Simulated archive only: pixels along the longer side of an urgent "
+        "scene (its posting is the event's box over this, 40-500 m). 400 is the demo; a production-size scene "
+        "is about 2000 (the box at 40 m)."
+    )
 
 
 class DaacSettings(BaseModel):

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-from sarlake_plugins.browse.app import app as browse_app
-from sarlake_plugins.tags_api import app as tags_api
+from sarlake_plugins.lazy_asgi import LazyASGI, in_api_server
+
+#: imported on first request (at once in the API server): every other Airflow process loads this plugin too
+browse_app = LazyASGI("sarlake_plugins.browse.app:app", eager=in_api_server())
+tags_api = LazyASGI("sarlake_plugins.tags_api:app", eager=in_api_server())
 
 
 class SarlakePlugin(AirflowPlugin):

@@ -45,14 +45,39 @@ def train(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
                            for c in record["candidates"]], "record": record["folder"]}
 
 
-def reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Re-unwrap products above the p(error) threshold with other parameters; keep both, choose the default."""
-    from sarlake.workflows.reprocess import reprocess_bad_products
+def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interferogram run-configs of the products to reprocess; the plans go to the XCom ``plans``.
+
+    Raises:
+        AirflowSkipException: nothing to reprocess (the PGE and record tasks are skipped too).
+        AirflowFailException: an unknown PGE version, or a prior version asked of the local runner.
+    """
+    from sarlake.workflows.reprocess import plan_reprocessing
 
     threshold = params.get("max_p_error")
-    done = reprocess_bad_products(max_p_error=None if threshold is None else float(threshold),
+    try:
+        plans = plan_reprocessing(max_p_error=None if threshold is None else float(threshold),
                                   limit=int(params.get("limit") or 20), run_id=_run_id(context),
-                                  product_ids=list(params.get("product_ids") or []) or None)
-    if not done:
+                                  product_ids=list(params.get("product_ids") or []) or None,
+                                  pge_version=str(params.get("pge_version") or "latest"))
+    except ValueError as exc:
+        raise AirflowFailException(str(exc)) from None
+    if not plans:
         raise AirflowSkipException("no product above the p(error) threshold left to reprocess")
-    return done
+    context["ti"].xcom_push(key="plans", value=plans)
+    return [p["run_config"] for p in plans]
+
+
+def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
+                     context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Catalogue the re-unwrapped products, score them, record both versions in ``product_lineage``."""
+    from lake.settings import get_settings
+    from pges.qa.score import ModelMissingError
+    from sarlake.workflows.reprocess import record_reprocessed
+
+    run_context = {"run_id": _run_id(context), "dag_id": "reprocess", "task_id": "interferogram",
+                   "runner": get_settings().runner}
+    try:
+        return record_reprocessed(plans, list(results), run_context)
+    except ModelMissingError as exc:
+        raise AirflowFailException(str(exc)) from exc

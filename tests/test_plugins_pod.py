@@ -258,3 +258,57 @@ def test_the_local_runner_refuses_a_run_config_that_asks_for_another_image(sarla
                                              run_config={"pge": "interferogram", "pge_image": OLD_IMAGE}))
     with pytest.raises(AirflowFailException, match="asks for image .*0.0.9.* SARLAKE_RUNNER=kubernetes"):
         op.execute({"run_id": "r1"})
+
+
+def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(sarlake_home, tmp_path, monkeypatch):
+    """reprocess with runner=kubernetes: its interferogram task is a pod of the asked version's image, no secret."""
+    from airflow.dag_processing.dagbag import DagBag
+    from kubernetes.client import ApiClient
+
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+    from lake.write import upsert
+    from pges.registry import get as get_pge
+    from sarlake.workflows.reprocess import plan_reprocessing
+    from sarlake.workflows.versions import register
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
+    for key, value in {"RUNNER": "kubernetes", "PRODUCTS_ROOT": "s3://lake/products",
+                       "ARCHIVE_ROOT": "s3://lake/archive", "S3__ENDPOINT": "http://minio:9000",
+                       "S3__ACCESS_KEY_ID": SECRETS[0], "S3__SECRET_ACCESS_KEY": SECRETS[1],
+                       "K8S__IMAGE": "registry.example/sarlake/pge:current", "K8S__IN_CLUSTER": "false",
+                       "K8S__CONFIG_FILE": str(kubeconfig)}.items():
+        monkeypatch.setenv(f"SARLAKE_{key}", value)
+    settings = get_settings()
+    init_lake(settings)
+    register("interferogram", "0.0.9", image=OLD_IMAGE, settings=settings)
+    register("interferogram", "0.2.0", image=NEW_IMAGE, settings=settings)
+    bad = "S1-GUNW-A-R-044-tops-20240208_20240127-050000-14430E_40820N-PP-ab12-v0_1_0"
+    upsert("products", [{"product_id": bad, "product_type": "L2_IFG", "aoi": "vesuvius", "p_error": 0.9,
+                         "start_time": "2024-01-27T05:00:00Z"}], settings)
+    upsert("provenance", [{"product_id": bad, "run_id": "r0", "pge_name": "interferogram", "parameters": "{}",
+                           "inputs": [_pair("vesuvius", 8)["uri"], _pair("vesuvius", 27)["uri"]]}], settings)
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "reprocess.py"))  # parsed with the Kubernetes runner
+    assert not bag.import_errors, bag.import_errors
+    mapped = bag.dags["reprocess"].task_dict["interferogram"]
+    assert type(mapped).__name__ == "MappedOperator" and mapped.partial_kwargs["pge"] == "interferogram"
+    for version, image in (("0.0.9", OLD_IMAGE), ("latest", NEW_IMAGE)):
+        plans = plan_reprocessing(product_ids=[bad], pge_version=version, settings=settings)
+        assert [p["original"] for p in plans] == [bad]
+        op = mapped.unmap({"run_config": plans[0]["run_config"]})
+        pod = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))
+        text = json.dumps(pod)
+        for secret in SECRETS:
+            assert secret not in text, f"a secret is in the reprocess pod ({version})"
+        container = pod["spec"]["containers"][0]
+        env = {e["name"]: e["value"] for e in container["env"]}
+        assert (container["image"], env["SARLAKE_PGE_IMAGE"]) == (image, image)  # provenance.pge_image
+        assert container["command"][:4] == ["python", "-m", "pges", "interferogram"]
+        sent = json.loads(container["args"][container["args"].index("--run-config-json") + 1])
+        cfg = get_pge("interferogram").run_config_model().model_validate(sent)  # the PGE's own run-config
+        assert cfg.parameters.unwrap.method == "quality" and sent["inputs"] == [_pair("vesuvius", 8)["uri"],
+                                                                                _pair("vesuvius", 27)["uri"]]
+    with pytest.raises(ValueError, match="unknown version '9.9.9'"):
+        plan_reprocessing(product_ids=[bad], pge_version="9.9.9", settings=settings)

@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: DAGs that map PGE runs over pairs or groups (dynamic task mapping)
-MAPPING_DAGS = ("forward", "bulk", "on_demand", "urgent_response", "timeseries")
+MAPPING_DAGS = ("forward", "bulk", "on_demand", "urgent_response", "timeseries", "reprocess")
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def dags():
     from airflow.dag_processing.dagbag import DagBag
 
     out = {}
-    for name in (*MAPPING_DAGS, "reprocess", "archive_restore"):
+    for name in (*MAPPING_DAGS, "archive_restore"):
         bag = DagBag(dag_folder=str(ROOT / "dags" / f"{name}.py"))
         assert not bag.import_errors, bag.import_errors
         out.update(bag.dags)
@@ -125,5 +125,3 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
             assert template, f"{dag_id}.{t.task_id} has no map_index_template"
             label = jinja2.Template(template).render(pge_label=pge_label(t.partial_kwargs["pge"], ifg))
             assert label == "A044 20240127_20240208", (dag_id, t.task_id, label)
-    # reprocess runs its PGE in one task (no mapping), so it has no map index to label
-    assert not [t for t in dags["reprocess"].tasks if getattr(t, "partial_kwargs", None)]

@@ -6,9 +6,10 @@ acquisition before and the first after the origin time, form the coseismic inter
 the product's LOS displacement must match the simulator's saved truth (which holds the event's Okada
 deformation), and a revision of the event in a later feed must not start the work again.
 
-QA: the first run has no champion in the MLflow registry, so its ``qa`` task is skipped (the run succeeds
-and the product is delivered) with a message naming the model, the alias and how to train one; with a
-champion registered, the next run scores the product left unscored (``qa_predictions``, ``products.p_error``).
+QA: the first run has no champion in the MLflow registry, so its ``catalogue_and_qa`` task catalogues the
+product and succeeds without scoring (the run succeeds and the product is delivered), its log naming the
+model, the alias and how to train one; with a champion registered, the next run scores the product left
+unscored (``qa_predictions``, ``products.p_error``).
 """
 
 from __future__ import annotations
@@ -83,15 +84,37 @@ def _logs(env, text):
     return text + "".join(f.read_text(errors="replace") for f in files)
 
 
-def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_env):
+def _los_and_truth(env, met_uri):
+    """The product's LOS displacement (mm) and the simulator's post-minus-pre truth geocoded on its grid."""
+    import rasterio
+
+    from pges.interferogram.config import InterferogramParameters
+    from pges.interferogram.geocode import geocode, geogrid_for, multilook_mean, radar_coords
     from pges.raster import read_raster
 
+    met_path = Path(met_uri.removeprefix("file://"))
+    with rasterio.open(met_path.parent / "los_displacement.tif") as src:
+        los = src.read(1).astype(np.float64)
+    acqs = _sql(env, "SELECT uri FROM acquisitions ORDER BY start_time")
+    pre, post = (Path(a["uri"]).parent for a in acqs)
+    d0 = read_raster(pre / "truth/deformation_los_mm.tif").astype(np.float64)
+    d1 = read_raster(post / "truth/deformation_los_mm.tif").astype(np.float64)
+    lat, lon = read_raster(pre / "lat.tif"), read_raster(pre / "lon.tif")
+    p = InterferogramParameters(looks_range=4, looks_azimuth=4)
+    lat_ml, lon_ml = multilook_mean(lat, 4, 4), multilook_mean(lon, 4, 4)
+    grid = geogrid_for(lat_ml, lon_ml, p.posting_deg)
+    return los, geocode(multilook_mean(d1 - d0, 4, 4), radar_coords(lat_ml, lon_ml, grid))
+
+
+def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_env):
     feed = _feed(Path(lake_env["_FEEDS"]) / "feed1.geojson", EVENT)
     text = _dag_test(lake_env, {"feed_url": feed})
-    # no QA champion yet: the qa task is skipped, says what is missing and how to train it; the run succeeds
-    assert _task_states(lake_env, "qa") == ["skipped"] and _task_states(lake_env, "finish") == ["success"]
+    # no QA champion yet: the product is catalogued, the log says what is missing and how to train it; the run
+    # succeeds
+    assert _task_states(lake_env, "catalogue_and_qa") == ["success"]
     logs = _logs(lake_env, text)
     assert "no 'champion' version of the QA model 'sarlake-qa-uwe'" in logs and "qa_train DAG" in logs
+    assert "delivered unscored" in logs
     assert _sql(lake_env, "SELECT count(*) AS n FROM qa_predictions")[0]["n"] == 0
     events = _sql(lake_env, "SELECT event_id, decision, reason, processing, aoi, radius_km FROM events")
     assert len(events) == 1
@@ -107,23 +130,7 @@ def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_
     assert [p["dag_id"] for p in prov] == ["urgent_response"]
 
     # the product against the simulator's truth: post minus pre LOS deformation, geocoded like the product
-    import rasterio
-
-    from pges.interferogram.config import InterferogramParameters
-    from pges.interferogram.geocode import geocode, geogrid_for, multilook_mean, radar_coords
-
-    met_path = Path(product["met_uri"].removeprefix("file://"))
-    with rasterio.open(met_path.parent / "los_displacement.tif") as src:
-        los = src.read(1).astype(np.float64)
-    acqs = _sql(lake_env, "SELECT uri FROM acquisitions ORDER BY start_time")
-    pre, post = (Path(a["uri"]).parent for a in acqs)
-    d0 = read_raster(pre / "truth/deformation_los_mm.tif").astype(np.float64)
-    d1 = read_raster(post / "truth/deformation_los_mm.tif").astype(np.float64)
-    lat, lon = read_raster(pre / "lat.tif"), read_raster(pre / "lon.tif")
-    p = InterferogramParameters(looks_range=4, looks_azimuth=4)
-    lat_ml, lon_ml = multilook_mean(lat, 4, 4), multilook_mean(lon, 4, 4)
-    truth = geocode(multilook_mean(d1 - d0, 4, 4), radar_coords(lat_ml, lon_ml, geogrid_for(lat_ml, lon_ml,
-                                                                                            p.posting_deg)))
+    los, truth = _los_and_truth(lake_env, product["met_uri"])
     ok = np.isfinite(los) & np.isfinite(truth)
     assert ok.mean() > 0.5
     assert np.ptp(truth[ok]) > 100, "the post-event scene carries the event's Okada deformation (> 10 cm LOS)"
@@ -151,10 +158,54 @@ def test_a_revision_does_not_start_the_work_again_and_qa_scores_the_unscored_pro
     assert len(_sql(lake_env, "SELECT run_id FROM provenance")) == 1, "no second interferogram run"
     assert "Running PGE" not in text, "a revision ran a PGE"
     # the champion now exists: the product delivered unscored is scored by it
-    assert _task_states(lake_env, "qa") == ["skipped", "success"]
+    assert _task_states(lake_env, "catalogue_and_qa") == ["success", "success"]
     scored = _sql(lake_env, "SELECT q.product_id, q.model_name, q.model_version, q.p_error, p.p_error AS on_product "
                             "FROM qa_predictions q JOIN products p USING (product_id)")
     assert len(scored) == 1 and scored[0]["product_id"] == _sql(lake_env, "SELECT product_id FROM products")[0][
         "product_id"]
     assert (scored[0]["model_name"], str(scored[0]["model_version"])) == ("sarlake-qa-uwe", champion)
     assert 0.0 <= scored[0]["p_error"] <= 1.0 and scored[0]["on_product"] == pytest.approx(scored[0]["p_error"])
+
+
+def test_an_operator_reprocesses_the_coseismic_product_through_the_pge_task(lake_env):
+    """The reprocess DAG re-unwraps with the other unwrapper as a PGE run (a subprocess here, a pod on Kubernetes).
+
+    Truth: the original's inputs and parameters (its provenance), the installed PGE version, the champion's
+    scores of both versions (qa_predictions), and the simulator's deformation for the new product.
+    """
+    from pges import __version__
+
+    original = _sql(lake_env, "SELECT product_id FROM products")[0]["product_id"]
+    proc = _run([BIN / "airflow", "dags", "test", "reprocess", "-c", json.dumps({"product_ids": [original]})],
+                lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0 and "state=failed" not in text.replace(" ", ""), text[-6000:]
+    con = sqlite3.connect(Path(lake_env["AIRFLOW_HOME"]) / "airflow.db")
+    states = dict(con.execute("SELECT task_id, state FROM task_instance WHERE dag_id = 'reprocess'").fetchall())
+    con.close()
+    assert states == {"check_conf": "success", "plan": "success", "interferogram": "success", "record": "success"}
+    assert "Running PGE interferogram" in _logs(lake_env, text), "the re-unwrap ran as a PGE subprocess"
+
+    prov = {r["product_id"]: r for r in _sql(
+        lake_env, "SELECT product_id, pge_name, pge_version, inputs, parameters, dag_id, task_id FROM provenance")}
+    new = next(p for p in prov if p != original)
+    assert prov[new]["dag_id"] == "reprocess" and prov[new]["pge_name"] == "interferogram"
+    assert prov[new]["pge_version"] == __version__  # the version that ran (the installed one: runner local)
+    assert list(prov[new]["inputs"]) == list(prov[original]["inputs"])
+    old_params, new_params = json.loads(prov[original]["parameters"]), json.loads(prov[new]["parameters"])
+    assert old_params["unwrap"]["method"] == "snaphu" and new_params["unwrap"]["method"] == "quality"
+
+    scores = {r["product_id"]: r["p_error"] for r in _sql(lake_env, "SELECT product_id, p_error FROM qa_predictions")}
+    lineage = {r["product_id"]: r for r in _sql(lake_env, "SELECT * FROM product_lineage")}
+    assert set(lineage) == {original, new} and all(r["original_id"] == original for r in lineage.values())
+    assert lineage[new]["reason"] == "requested" and lineage[new]["p_error"] == pytest.approx(scores[new])
+    better = min((original, new), key=lambda p: scores[p])
+    assert [p for p, r in lineage.items() if r["is_default"]] == [better]
+
+    # the re-unwrapped product still carries the earthquake: compare with the simulator's truth
+    met = _sql(lake_env, f"SELECT met_uri FROM products WHERE product_id = '{new}'")[0]["met_uri"]
+    los, truth = _los_and_truth(lake_env, met)
+    ok = np.isfinite(los) & np.isfinite(truth)
+    diff = los[ok] - truth[ok]
+    diff -= np.median(diff)
+    assert ok.mean() > 0.5 and np.median(np.abs(diff)) < 5.0  # mm

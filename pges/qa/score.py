@@ -108,16 +108,30 @@ def read_product_folder(folder: str | Path, name: str | None = None) -> ProductI
 
 
 class Scorer:
-    """The champion (or another alias) of a registered QA model, loaded once, scoring many products."""
+    """The champion (or another alias) of a registered QA model, loaded once, scoring many products.
 
-    def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion") -> None:
+    Args:
+        tracking_uri: the MLflow tracking/registry URI.
+        model_name: the registered model.
+        alias: the alias to resolve (``champion``). It is resolved at every construction, so a promotion
+            takes effect at the next scoring without a redeploy.
+        cache_dir: where each model version's artifacts are kept once downloaded. A registered version's
+            artifacts never change, so a later scoring of the same version neither downloads them again nor
+            goes through ``mlflow.pyfunc``: a skops-serialised scikit-learn model is loaded with skops and the
+            trusted types its MLmodel lists (what ``mlflow.sklearn`` does); other flavours are loaded from the
+            cached copy by ``mlflow.pyfunc``. None: ``mlflow.pyfunc.load_model`` from the registry each time.
+    """
+
+    def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion",
+                 cache_dir: str | Path | None = None) -> None:
         import mlflow
+        from mlflow.exceptions import MlflowException
 
         mlflow.set_tracking_uri(tracking_uri)
         client = mlflow.MlflowClient()
         try:
             mv = client.get_model_version_by_alias(model_name, alias)
-        except mlflow.exceptions.MlflowException:
+        except MlflowException:
             raise ModelMissingError(
                 f"no '{alias}' version of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
                 "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
@@ -125,7 +139,13 @@ class Scorer:
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.feature_set = mv.tags.get("sarlake.feature_set", "")
-        self.model = mlflow.pyfunc.load_model(f"models:/{model_name}/{mv.version}")
+        uri = f"models:/{model_name}/{mv.version}"
+        if cache_dir is None:
+            import mlflow.pyfunc
+
+            self.model: Any = mlflow.pyfunc.load_model(uri)
+        else:
+            self.model = load_cached_model(uri, tracking_uri, Path(cache_dir))
 
     def score(self, products: list[ProductInputs]) -> list[dict[str, Any]]:
         """One record per product: ``p_error``, ``uwe_class``, class probabilities, features, model."""
@@ -147,3 +167,73 @@ class Scorer:
              "feature_set": f.feature_set, "features": f.as_json()}
             for i, (p, f) in enumerate(zip(products, feats, strict=True))
         ]
+
+
+def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
+    """A model version (``models:/<name>/<version>``) from ``cache_dir``, downloaded there the first time.
+
+    The copy is keyed by registry and version (versions are immutable) and moved into place only when
+    complete, so a crash mid-download never leaves a half copy that a later run would load.
+
+    Returns:
+        An object with ``predict(inputs) -> (n, 4) probabilities``.
+    """
+    import hashlib
+    import os
+
+    key = hashlib.sha256(f"{tracking_uri}|{uri}".encode()).hexdigest()[:16]
+    local = cache_dir / f"{uri.removeprefix('models:/').replace('/', '-v')}-{key}"
+    if not (local / "MLmodel").is_file():
+        import shutil
+        import tempfile
+
+        import mlflow.artifacts
+
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".download-"))
+        bar = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no progress bar in a CLI's --json output
+        try:
+            got = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp),
+                                                           tracking_uri=tracking_uri))
+            try:
+                got.rename(local)
+            except OSError:  # another process cached it meanwhile
+                if not (local / "MLmodel").is_file():
+                    raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            if bar is None:
+                os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+            else:
+                os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
+        logger.info("cached %s in %s", uri, local)
+    return _load_local(local)
+
+
+class _SkopsModel:
+    """A scikit-learn model saved by ``mlflow.sklearn`` in the skops format, called as its pyfunc would be."""
+
+    def __init__(self, model: Any, predict_fn: str) -> None:
+        self.model, self.predict_fn = model, predict_fn
+
+    def predict(self, inputs: Any) -> Any:
+        if not hasattr(self.model, "feature_names_in_") and hasattr(inputs, "to_numpy"):
+            inputs = inputs.to_numpy()  # fitted on an array (a tensor signature): what pyfunc would pass
+        return getattr(self.model, self.predict_fn)(inputs)
+
+
+def _load_local(local: Path) -> Any:
+    import yaml
+
+    meta = yaml.safe_load((local / "MLmodel").read_text())
+    flavors = meta.get("flavors") or {}
+    sk = flavors.get("sklearn") or {}
+    if sk.get("serialization_format") == "skops":
+        import skops.io
+
+        model = skops.io.load(local / sk["pickled_model"], trusted=list(sk.get("skops_trusted_types") or []))
+        return _SkopsModel(model, (flavors.get("python_function") or {}).get("predict_fn") or "predict")
+    import mlflow.pyfunc
+
+    return mlflow.pyfunc.load_model(str(local))

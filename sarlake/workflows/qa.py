@@ -13,9 +13,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["quality_report", "score_files", "score_products", "unscored_products"]
+__all__ = ["model_cache", "quality_report", "score_files", "score_products", "unscored_products"]
 
 logger = logging.getLogger(__name__)
+
+
+def model_cache(settings: Any) -> Path:
+    """Where QA model versions are kept once downloaded from the registry (``<scratch>/qa-models``)."""
+    return Path(settings.scratch) / "qa-models"
 
 
 def unscored_products(model_version: str | None = None, limit: int | None = None) -> list[str]:
@@ -33,12 +38,14 @@ def unscored_products(model_version: str | None = None, limit: int | None = None
     return ids[:limit] if limit else ids
 
 
-def score_products(product_ids: list[str] | None = None, run_id: str = "manual") -> list[dict[str, Any]]:
+def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
+                   con: Any = None) -> list[dict[str, Any]]:
     """Score products of the lake with the champion and record features, predictions and ``p_error``.
 
     Args:
         product_ids: products to score; None = every L2 interferogram the champion has not scored.
         run_id: recorded with the predictions.
+        con: a lake connection (:func:`lake.query.connect`) that already sees the products; a new one when None.
 
     Returns:
         One record per product (``product_id``, ``p_error``, ``uwe_class``, model name and version, ...).
@@ -52,12 +59,12 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual")
     from pges.qa.score import Scorer, read_product_folder
 
     settings = get_settings()
-    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings))
     ids = product_ids if product_ids is not None else unscored_products(scorer.version)
     if not ids:
         logger.info("no product to score")
         return []
-    rows = connect(settings).execute(
+    rows = (con or connect(settings)).execute(
         "SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id)", [ids]
     ).fetchall()
     found = {r[0]: r for r in rows}
@@ -107,7 +114,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
     from pges.qa.score import Scorer, read_files
 
     settings = get_settings()
-    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias)
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias, cache_dir=model_cache(settings))
     products = [read_files(u, c, d) for u, c, d in items]
     return [{k: v for k, v in r.items() if k != "features"} for r in scorer.score(products)]
 

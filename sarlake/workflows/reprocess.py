@@ -6,6 +6,12 @@ provenance) with :func:`alternative_parameters`: the other unwrapper (SNAPHU <->
 Goldstein filter. The new product is catalogued (its own id: the parameters are part of the id hash), scored
 with the champion, and both versions are recorded in ``product_lineage`` with their scores and parameters;
 the lower p(error) is the default (``is_default``), which the ``product_quality`` view shows.
+
+Three steps, so that the PGE runs as every other PGE does: :func:`plan_reprocessing` (which products, their
+run-configs, the requested PGE version's image), the interferogram PGE (the ``reprocess`` DAG's mapped PGE
+task: a subprocess, or a pod of that version's image with ``SARLAKE_RUNNER=kubernetes``; its provenance
+records the version that ran), and :func:`record_reprocessed` (catalogue, score, lineage).
+:func:`reprocess_bad_products` chains them in one process for callers without Airflow.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import json
 import logging
 from typing import Any
 
-__all__ = ["alternative_parameters", "reprocess_bad_products"]
+__all__ = ["alternative_parameters", "plan_reprocessing", "record_reprocessed", "reprocess_bad_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,25 +36,34 @@ def alternative_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
     return p
 
 
-def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
-                           run_id: str = "manual__reprocess",
-                           product_ids: list[str] | None = None) -> list[dict[str, Any]]:
-    """Reprocess up to ``limit`` bad products; return one record per original (both scores, the default).
+def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id: str = "manual__reprocess",
+                      product_ids: list[str] | None = None, pge_version: str = "latest", runner: str | None = None,
+                      settings: Any = None) -> list[dict[str, Any]]:
+    """Choose the products to reprocess and make one interferogram PGE run-config for each.
 
-    With ``product_ids`` (an operator's request, e.g. from the browse UI) exactly those interferograms are
-    reprocessed, whatever their p(error); those already in ``product_lineage`` are skipped (logged).
+    Args:
+        max_p_error: reprocess products above this (``SARLAKE_QA_MAX_P_ERROR`` when None).
+        limit: at most this many products.
+        run_id: recorded in the run-configs.
+        product_ids: exactly these interferograms (an operator's request), whatever their p(error).
+        pge_version: ``latest`` or a registered version of the interferogram PGE; a version that is not the
+            installed one carries its image (``pge_image``), which the Kubernetes runner runs.
+        runner: ``local`` or ``kubernetes`` (the settings' by default).
+        settings: the lake settings.
+
+    Returns:
+        One plan per product: ``{"original", "aoi", "p_error", "old_parameters", "new_parameters", "version",
+        "run_config"}``, worst first.
 
     Raises:
-        ModelMissingError: no champion to score the new versions.
+        ValueError: an unknown version, or a prior version asked of the local runner.
     """
-    from lake.catalogue import catalogue_products
     from lake.query import connect
     from lake.settings import get_settings
-    from lake.write import upsert
-    from sarlake.workflows.pge import run_pge
-    from sarlake.workflows.qa import score_products
+    from sarlake.workflows.versions import IMAGE_KEY, resolve
 
-    settings = get_settings()
+    settings = settings or get_settings()
+    version = resolve("interferogram", pge_version or "latest", runner=runner or settings.runner, settings=settings)
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
     con = connect(settings)
     chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
@@ -61,7 +76,7 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
     if product_ids and len(bad) < len(set(product_ids)):
         logger.warning("not reprocessed (not an interferogram, or already reprocessed): %s",
                        sorted(set(product_ids) - {b[0] for b in bad}))
-    done = []
+    plans = []
     for product_id, aoi, p_old in bad:
         prov = con.execute(
             "SELECT inputs, parameters FROM provenance WHERE product_id = ? AND pge_name = 'interferogram' "
@@ -71,25 +86,84 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
             continue
         old_params = json.loads(prov[1] or "{}")
         new_params = alternative_parameters(old_params)
-        result = run_pge("interferogram", {
+        run_config = {
             "pge": "interferogram", "run_id": run_id, "inputs": list(prov[0]),
             "output_dir": f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'reprocessed'}",
-            "parameters": new_params,
-        })
-        met_uris = [p["met_uri"] for p in result["products"]]
-        new_id = catalogue_products(met_uris, {"run_id": run_id, "task_id": "reprocess", "runner": settings.runner},
-                                    settings)[0]
-        p_new = score_products([new_id], run_id=run_id)[0]["p_error"]
-        reason = "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"
+            "parameters": new_params, **({IMAGE_KEY: version["image"]} if version["image"] else {}),
+        }
+        plans.append({"original": product_id, "aoi": aoi, "p_error": p_old, "old_parameters": old_params,
+                      "new_parameters": new_params, "version": version["version"], "run_config": run_config,
+                      "reason": "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"})
+    logger.info("%d product(s) to reprocess with interferogram PGE %s", len(plans), version["version"])
+    return plans
+
+
+def record_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],
+                       settings: Any = None) -> list[dict[str, Any]]:
+    """Catalogue the PGE runs' products, score them together, and record both versions in ``product_lineage``.
+
+    Args:
+        plans: :func:`plan_reprocessing`'s plans.
+        results: the PGE result of each plan, in the same order.
+        run_context: provenance context (``run_id``, ``dag_id``, ``task_id``, ``runner``).
+        settings: the lake settings.
+
+    Returns:
+        One record per original: both ids, both scores, and which is the default.
+
+    Raises:
+        ModelMissingError: no champion to score the new versions.
+    """
+    from lake.catalogue import catalogue_products
+    from lake.settings import get_settings
+    from lake.write import upsert
+    from sarlake.workflows.qa import score_products
+
+    settings = settings or get_settings()
+    if len(plans) != len(results):
+        raise ValueError(f"{len(plans)} reprocessing plans but {len(results)} PGE results")
+    run_id = str(run_context.get("run_id") or "manual__reprocess")
+    new_ids = [catalogue_products([p["met_uri"] for p in result["products"]], run_context, settings)[0]
+               for result in results]
+    scores = {r["product_id"]: r["p_error"] for r in score_products(new_ids, run_id=run_id)} if new_ids else {}
+    rows, done = [], []
+    for plan, new_id in zip(plans, new_ids, strict=True):
+        product_id, p_old, p_new = plan["original"], plan["p_error"], scores[new_id]
         new_is_default = p_new < p_old
-        upsert("product_lineage", [
+        rows += [
             {"product_id": product_id, "original_id": product_id, "reason": "original", "p_error": p_old,
-             "parameters": json.dumps(old_params), "is_default": not new_is_default, "run_id": run_id},
-            {"product_id": new_id, "original_id": product_id, "reason": reason, "p_error": p_new,
-             "parameters": json.dumps(new_params), "is_default": new_is_default, "run_id": run_id},
-        ], settings)
-        logger.info("%s (p_error %.3f) reprocessed as %s (p_error %.3f); default: %s", product_id, p_old, new_id,
-                    p_new, new_id if new_is_default else product_id)
+             "parameters": json.dumps(plan["old_parameters"]), "is_default": not new_is_default, "run_id": run_id},
+            {"product_id": new_id, "original_id": product_id, "reason": plan["reason"], "p_error": p_new,
+             "parameters": json.dumps(plan["new_parameters"]), "is_default": new_is_default, "run_id": run_id},
+        ]
+        logger.info("%s (p_error %.3f) reprocessed as %s (p_error %.3f, PGE %s); default: %s", product_id, p_old,
+                    new_id, p_new, plan["version"], new_id if new_is_default else product_id)
         done.append({"original": product_id, "reprocessed": new_id, "p_error_original": p_old,
-                     "p_error_reprocessed": p_new, "default": new_id if new_is_default else product_id})
+                     "p_error_reprocessed": p_new, "default": new_id if new_is_default else product_id,
+                     "pge_version": plan["version"]})
+    if rows:
+        upsert("product_lineage", rows, settings)
     return done
+
+
+def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
+                           run_id: str = "manual__reprocess",
+                           product_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    """Reprocess up to ``limit`` bad products in this process (the installed PGE); one record per original.
+
+    The ``reprocess`` DAG runs the same three steps with the PGE as a PGE task (subprocess or pod, any
+    registered version); this is the path without Airflow. With ``product_ids`` (an operator's request, e.g.
+    from the browse UI) exactly those interferograms are reprocessed, whatever their p(error); those already in
+    ``product_lineage`` are skipped (logged).
+
+    Raises:
+        ModelMissingError: no champion to score the new versions.
+    """
+    from lake.settings import get_settings
+    from sarlake.workflows.pge import run_pge
+
+    settings = get_settings()
+    plans = plan_reprocessing(max_p_error, limit, run_id, product_ids, runner="local", settings=settings)
+    results = [run_pge("interferogram", plan["run_config"]) for plan in plans]
+    return record_reprocessed(plans, results, {"run_id": run_id, "task_id": "reprocess", "runner": "local"},
+                              settings)

@@ -214,12 +214,12 @@ def processing_bbox(item: dict[str, Any], source_name: str) -> tuple[float, floa
     return None
 
 
-def posting_for(bbox: tuple[float, float, float, float]) -> float:
-    """Radar-grid posting (m) that keeps the simulated scene near :data:`TARGET_PIXELS` on its longer side."""
+def posting_for(bbox: tuple[float, float, float, float], pixels: int = TARGET_PIXELS) -> float:
+    """Radar-grid posting (m) that keeps the simulated scene near ``pixels`` on its longer side (40-500 m)."""
     w, s, e, n = bbox
     height_km = (n - s) * 111.2
     width_km = (e - w) * 111.2 * math.cos(math.radians((n + s) / 2))
-    return float(min(500.0, max(40.0, round(max(height_km, width_km) * 1000.0 / TARGET_PIXELS))))
+    return float(min(500.0, max(40.0, round(max(height_km, width_km) * 1000.0 / pixels))))
 
 
 def okada_source(item: dict[str, Any]) -> dict[str, Any]:
@@ -272,7 +272,7 @@ def plan_coseismic(item: dict[str, Any], *, run_id: str = "", settings: Any = No
     by_track: dict[int, list[Any]] = {}
     for record in found:
         by_track.setdefault(record.track, []).append(record)
-    okada, posting = okada_source(item), posting_for(bbox)
+    okada, posting = okada_source(item), posting_for(bbox, settings.urgent.scene_pixels)
     configs, pairs, chosen = [], [], []
     for track, records in sorted(by_track.items()):
         pre = [r for r in records if r.start_time < origin]
@@ -354,13 +354,13 @@ def fail_pending(run_id: str, settings: Any = None) -> list[str]:
     return ids
 
 
-def coseismic_to_score(product_ids: list[str], settings: Any = None) -> list[str]:
+def coseismic_to_score(product_ids: list[str], settings: Any = None, con: Any = None) -> list[str]:
     """``product_ids`` and every earlier coseismic product (of an event's AOI) the QA model has not scored."""
     from lake.query import connect
     from lake.settings import get_settings
 
     settings = settings or get_settings()
-    earlier = connect(settings).execute(  # one query, one connection: this runs on the urgent path
+    earlier = (con or connect(settings)).execute(  # one query: this runs on the urgent path
         "SELECT p.product_id FROM products p WHERE p.product_type = ? "
         "AND p.aoi IN (SELECT aoi FROM events WHERE aoi IS NOT NULL) AND NOT EXISTS ("
         "SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ?)",
@@ -377,12 +377,16 @@ def score_coseismic(product_ids: list[str], *, run_id: str = "") -> list[dict[st
     Raises:
         ModelMissingError: the registry has no champion (the message names the model, the alias and how to train).
     """
+    from lake.query import connect
+    from lake.settings import get_settings
     from sarlake.workflows.qa import score_products
 
-    ids = coseismic_to_score(product_ids)
+    settings = get_settings()
+    con = connect(settings)  # one connection for the lookup and the scoring (each costs 1-3 s under load)
+    ids = coseismic_to_score(product_ids, settings, con=con)
     if not ids:
         return []
-    records = score_products(ids, run_id=run_id or "manual")
+    records = score_products(ids, run_id=run_id or "manual", con=con)
     for r in records:
         log.info("QA of %s: p(error) %.3f, UWE class %d (%s v%s)", r["product_id"], r["p_error"], r["uwe_class"],
                  r["model_name"], r["model_version"])

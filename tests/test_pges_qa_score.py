@@ -1,0 +1,53 @@
+"""The QA scorer's model cache: a registered version loaded from its cached copy predicts what MLflow's loader does.
+
+The truth is MLflow's own ``mlflow.pyfunc.load_model`` of the same registered version (another code path:
+download, pyfunc wrapper, signature enforcement); the cached copy must give the same class probabilities,
+download once per version, and follow the alias when it moves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(settings, tmp_path):
+    from qa_champion import register_champion
+
+    from pges.qa.features import FEATURE_NAMES
+    from pges.qa.model_io import to_model_input
+    from pges.qa.score import Scorer
+
+    first = register_champion(seed=0)
+    x = to_model_input("features", np.random.default_rng(7).normal(size=(12, len(FEATURE_NAMES))), None, None)
+    cache = tmp_path / "cache"
+    reference = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)  # mlflow.pyfunc, no cache
+    cached = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=cache)
+    assert cached.version == reference.version == first
+    expected = np.asarray(reference.model.predict(x))
+    assert expected.shape == (12, 4)
+    np.testing.assert_allclose(np.asarray(cached.model.predict(x)), expected)
+    copies = [p for p in cache.iterdir() if not p.name.startswith(".")]
+    assert len(copies) == 1 and (copies[0] / "MLmodel").is_file()
+    assert not [p for p in cache.iterdir() if p.name.startswith(".download-")]  # no half copy left behind
+
+    # the second scorer of the same version reads the cache: it does not download (the registry's copy is gone)
+    artifacts = Path(settings.mlflow_artifact_root.removeprefix("file://"))
+    assert artifacts.is_dir()
+    artifacts.rename(artifacts.with_name("moved-away"))
+    try:
+        again = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=cache)
+        np.testing.assert_allclose(np.asarray(again.model.predict(x)), expected)
+    finally:
+        artifacts.with_name("moved-away").rename(artifacts)
+
+    # a promotion moves the alias: the next scorer loads the new version, not the cached old one
+    second = register_champion(seed=1)
+    assert second != first
+    promoted = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=cache)
+    new_reference = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    assert promoted.version == second
+    np.testing.assert_allclose(np.asarray(promoted.model.predict(x)), np.asarray(new_reference.model.predict(x)))
+    assert not np.allclose(np.asarray(promoted.model.predict(x)), expected)
+    assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2
