@@ -32,6 +32,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def _column(name: str) -> int:
+    from pges.qa.features import FEATURE_NAMES
+
+    return FEATURE_NAMES.index(name)
+
+
 def _fit_predict(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray) -> np.ndarray:
     from pges.train.models import OrdinalBoosting
 
@@ -125,6 +131,16 @@ def main() -> None:
         breakdown[label] = {"n": len(sel), "class_right": float(right), "binary_right": float(bin_right)}
         print(f"| {label} | {len(sel)} | {100 * right:.0f} % | {100 * bin_right:.0f} % |")
     record["causes"] = breakdown
+    coherent = np.array([not np.isnan(v) for v in x[te][:, _column("coherence_mean")]])
+    print("\n| shipped, by input | held-out products | F1 (UWE >= 2) | UWE_0 | UWE_1 | UWE_2 | UWE_3 |")
+    print("|---|---:|---|---|---|---|---|")
+    by_input = {}
+    for name, mask in (("with a coherence layer", coherent), ("without (missing or ignored)", ~coherent)):
+        m = evaluate.metrics(y_true[te][mask], probas["shipped"][mask], "")
+        by_input[name] = m
+        print(f"| {name} | {int(mask.sum())} | {m['f1_uwe2']:.3f} | "
+              + " | ".join(f"{100 * m[f'accuracy_uwe{k}']:.0f} %" for k in range(4)) + " |")
+    record["by_input"] = by_input
 
     if a.observable:
         scenes = sorted({i.rsplit("-", 1)[0].replace("SIMQA", "scene") for i in test_ids})

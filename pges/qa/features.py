@@ -168,12 +168,22 @@ def _islands(mask: np.ndarray, n_valid: int, prefix: str, labels: np.ndarray | N
     return {f"{prefix}_fraction": float(big.sum()) / n_valid, f"{prefix}_count": float(big.size)}
 
 
+def _dilate_cross(m: np.ndarray) -> np.ndarray:
+    """Binary dilation by the 4-neighbour cross (as ``ndimage.binary_dilation(m, _CROSS)``), by slices."""
+    out = m.copy()
+    out[1:] |= m[:-1]
+    out[:-1] |= m[1:]
+    out[:, 1:] |= m[:, :-1]
+    out[:, :-1] |= m[:, 1:]
+    return out
+
+
 def _enclosed_parts(low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Labels of the parts of ``~low`` (``low`` dilated by a pixel) that touch no edge, and their pixel counts.
 
     The dilation closes a moat with a few noisy gaps. Counts of parts that touch the edge are 0.
     """
-    lowd = ndimage.binary_dilation(low, _CROSS)
+    lowd = _dilate_cross(low)
     labels, n = ndimage.label(~lowd, _CROSS)
     counts = np.bincount(labels.ravel(), minlength=n + 1)
     counts[0] = 0
@@ -210,7 +220,7 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
     labels, counts = best_parts
     keep = counts >= smallest
     keep[0] = False
-    inner = ndimage.binary_dilation(keep[labels], _CROSS) & ~best_low & valid
+    inner = _dilate_cross(keep[labels]) & ~best_low & valid
     grown, _ = ndimage.label(inner, _CROSS)
     sizes = np.bincount(grown.ravel())[1:]
     return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
