@@ -323,7 +323,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         if triplets is not None:
             arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
-            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arr.coherence),
-            phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing, arrays,
+            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arrays.get("coherence")),
+            phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays,
         ))
     return out
