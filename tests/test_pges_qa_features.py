@@ -110,3 +110,29 @@ def test_an_island_cut_off_by_a_decorrelated_moat_is_measured_by_its_area():
     assert f["coherence_island_fraction"] == pytest.approx(island, rel=0.15)
     # from the phase alone (3x3 phase coherence) a moat must be a few working pixels wide to cut the island off
     assert f["phase_island_fraction"] == pytest.approx(island, rel=0.5)
+
+
+def test_an_island_enclosed_by_a_moat_of_biased_noise_coherence_is_found_at_the_threshold_that_encloses_it():
+    # a multilooked coherence estimate of pure noise is biased up (0.2-0.45 here), so no fixed cut at 0.3 closes
+    # the moat; the smoothed coherence is cut at several levels and the one that encloses the most is kept
+    rng = np.random.default_rng(5)
+    unw, _, wrapped, dem = _product(0)
+    i, j = np.mgrid[0:200, 0:200]
+    d = np.hypot(i - 90, j - 110)
+    moat = (d > 24) & (d <= 34)
+    coh = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1)
+    coh = np.where(moat, rng.uniform(0.2, 0.45, unw.shape), coh).astype(np.float32)
+    island = float((d <= 24).mean())  # 4.5 % of the product
+    f = compute_features(unw, coh, wrapped, dem=dem).values
+    # between the island and the island with 2 working-grid pixels (4 product pixels) of its moat: the 3x3 mean
+    # blurs the moat's inner edge by one, the dilation that closes noisy gaps is grown back by one
+    rim = float((d <= 28).mean())
+    assert island * 0.95 <= f["coherence_enclosed_fraction"] <= rim
+    assert f["coherence_enclosed_largest"] == f["coherence_enclosed_fraction"]
+    assert f["coherence_island_count"] == 0  # the fixed cut at 0.3 does not see it
+    # the same moat with a 20-pixel gap encloses nothing; no moat, nothing; no coherence, unknown
+    gapped = np.where(moat & (np.abs(j - 110) < 10) & (i < 90), 0.75, coh).astype(np.float32)
+    assert compute_features(unw, gapped, wrapped, dem=dem).values["coherence_enclosed_fraction"] < 0.2 * island
+    clean = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1).astype(np.float32)
+    assert compute_features(unw, clean, wrapped, dem=dem).values["coherence_enclosed_fraction"] == 0
+    assert np.isnan(compute_features(unw, None, wrapped, dem=dem).values["coherence_enclosed_fraction"])

@@ -40,3 +40,16 @@ def test_a_set_with_no_held_out_scene_is_refused_naming_the_setting(tmp_path, mo
     assert "0 in the held-out one" in message
     assert "--scenes" in message
     assert "20 products fell in the training split" in message
+
+
+def test_images_of_a_labelled_set_are_remade_from_the_inputs_each_product_kept(tmp_path):
+    # a product whose input profile dropped its coherence must not show one to the image models: the tile's
+    # coherence channel is 1 ("unknown") on its valid pixels, and the kept layer's values for the other product
+    rng = np.random.default_rng(0)
+    unw = rng.normal(0, 1, (64, 64)).astype(np.float32)
+    coh = rng.uniform(0.1, 0.9, (64, 64)).astype(np.float32)
+    np.savez_compressed(tmp_path / "arrays.npz", **{"a/unw": unw, "a/coherence": coh, "b/unw": unw})
+    _, browse, tiles = pge.recompute_features(tmp_path / "arrays.npz", np.array(["a", "b"]))
+    assert tiles.shape == (2, 64, 64, 2) and browse.shape == (2, 32, 32, 3)
+    assert np.allclose(tiles[0, ..., 1], coh, atol=1e-3)
+    assert (tiles[1, ..., 1] == 1).all() and (browse[1, ..., 1] == 255).all()

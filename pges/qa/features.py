@@ -35,7 +35,7 @@ from pges.errors import InputValidationError
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-2"
+FEATURE_SET = "qa-features-3"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
@@ -62,7 +62,10 @@ FEATURE_NAMES: tuple[str, ...] = (
     "phase_coherence_mean", "phase_coherence_low_fraction", "phase_island_fraction", "phase_island_count",
     "coherence_island_fraction", "coherence_island_count", "jump_island_fraction", "jump_island_count",
     "coherence_ignored",
+    "coherence_enclosed_fraction", "coherence_enclosed_largest",
 )
+#: Thresholds of the 3x3 mean coherence at which coherent parts enclosed by low coherence are looked for.
+ENCLOSED_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
 
 
 @dataclass
@@ -163,6 +166,65 @@ def _islands(mask: np.ndarray, n_valid: int, prefix: str, labels: np.ndarray | N
     counts = np.sort(counts[1:])[::-1][1:]
     big = counts[counts >= max(0.002 * n_valid, 4)]
     return {f"{prefix}_fraction": float(big.sum()) / n_valid, f"{prefix}_count": float(big.size)}
+
+
+def _dilate_cross(m: np.ndarray) -> np.ndarray:
+    """Binary dilation by the 4-neighbour cross (as ``ndimage.binary_dilation(m, _CROSS)``), by slices."""
+    out = m.copy()
+    out[1:] |= m[:-1]
+    out[:-1] |= m[1:]
+    out[:, 1:] |= m[:, :-1]
+    out[:, :-1] |= m[:, 1:]
+    return out
+
+
+def _enclosed_parts(low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Labels of the parts of ``~low`` (``low`` dilated by a pixel) that touch no edge, and their pixel counts.
+
+    The dilation closes a moat with a few noisy gaps. Counts of parts that touch the edge are 0.
+    """
+    lowd = _dilate_cross(low)
+    labels, n = ndimage.label(~lowd, _CROSS)
+    counts = np.bincount(labels.ravel(), minlength=n + 1)
+    counts[0] = 0
+    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+        counts[edge] = 0
+    return labels, counts
+
+
+def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
+    """Coherent parts fully enclosed by low coherence: the area an unwrapper must connect by a guess.
+
+    An island cut off by a decorrelated moat has its cycle count unknowable from the data, so the area of
+    such islands bounds what an unwrapping error can cost. A moat shows in the coherence (the filtered phase
+    smooths it over), but a multilooked coherence estimate of noise is biased up (about 0.3 for 4 looks), so
+    no fixed threshold finds it in every product: the 3x3 mean coherence is cut at each of
+    :data:`ENCLOSED_THRESHOLDS` (no data counts as low) and the threshold that encloses the most is kept.
+    Returns the share of the valid pixels in enclosed parts of at least 0.3 % of the product (grown back by
+    the pixel the moat was dilated by), and the largest part's share.
+    """
+    c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
+    mean = _box3(c) / np.maximum(_box3(valid.astype(np.float32)), 1.0)
+    smallest = max(0.003 * n_valid, 4)
+    best, best_low, best_parts = 0, None, None
+    for t in ENCLOSED_THRESHOLDS:
+        low = (mean < t) | ~valid
+        if low.all():
+            break
+        labels, counts = _enclosed_parts(low)
+        area = int(counts[counts >= smallest].sum())
+        if area > best:
+            best, best_low, best_parts = area, low, (labels, counts)
+    if best_parts is None or best_low is None:
+        return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
+    labels, counts = best_parts
+    keep = counts >= smallest
+    keep[0] = False
+    inner = _dilate_cross(keep[labels]) & ~best_low & valid
+    grown, _ = ndimage.label(inner, _CROSS)
+    sizes = np.bincount(grown.ravel())[1:]
+    return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
+            "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
 
 
 def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: int = 12) -> dict[str, float]:
@@ -272,8 +334,10 @@ def compute_features(
         v["coherence_low_fraction"] = float((cv < HIGH_COHERENCE).mean()) if cv.size else np.nan
         high = valid & (np.nan_to_num(coh) >= HIGH_COHERENCE)
         v.update(_islands(high, n_valid, "coherence_island"))
+        v.update(_coherence_enclosed(coh, valid, n_valid))
     else:
         v["coherence_island_fraction"] = v["coherence_island_count"] = np.nan
+        v["coherence_enclosed_fraction"] = v["coherence_enclosed_largest"] = np.nan
         v["coherence_mean"] = v["coherence_std"] = v["coherence_low_fraction"] = np.nan
         high = valid
     phi0 = np.where(valid, phi, 0.0)

@@ -215,6 +215,30 @@ def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corr
     return np.concatenate(out) if out else np.zeros(0)
 
 
+def _observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
+                             corrupted: np.ndarray) -> np.ndarray:
+    """Whole-cycle errors that the product can show: each *coherent* connected region referenced on its own.
+
+    :func:`_error_cycles` references each region of valid pixels on its own, so an island cut off by a
+    decorrelated moat (coherence < 0.25) or by a corrupted band counts as wrong when its cycle offset is. That
+    offset is not in the data: the wrapped phase is the same for every offset. Here the regions are those of
+    the judged pixels (coherent, uncorrupted), so only errors inside one coherent region, where the unwrapper
+    broke a field that the data connects, are counted. The difference is what no product-only method can see.
+    """
+    from scipy import ndimage
+
+    judged = np.isfinite(unw) & (coherence >= 0.25) & ~corrupted
+    regions, n = ndimage.label(judged)
+    out = []
+    for k in range(1, n + 1):
+        sel = regions == k
+        if sel.sum() < 10:
+            continue
+        diff = (unw - true)[sel]
+        out.append(np.round((diff - np.median(diff)) / TWO_PI))
+    return np.concatenate(out) if out else np.zeros(0)
+
+
 #: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
 INPUT_PROFILES = (
     (0.40, (False, False, False, False)),  # a full product with its DEM
@@ -265,9 +289,13 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             logger.info("scene %d pair %d-%d skipped: %s", scene_seed, i, j, exc)
             continue
         true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
-        err = _error_cycles(arr.unwrapped, true, arr.coherence, _corrupted(ref, sec, arr.unwrapped.shape))
+        corrupted = _corrupted(ref, sec, arr.unwrapped.shape)
+        err = _error_cycles(arr.unwrapped, true, arr.coherence, corrupted)
         uwe, frac, sev = uwe_class(err)
         truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5)}
+        obs, obs_frac, obs_sev = uwe_class(_observable_error_cycles(arr.unwrapped, true, arr.coherence, corrupted))
+        truth.update(uwe_observable=obs, uwe_observable_fraction=round(obs_frac, 5),
+                     uwe_observable_severity=round(obs_sev, 5))
         for t in TYPES:
             truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
@@ -295,7 +323,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         if triplets is not None:
             arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
-            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arr.coherence),
-            phase_tile(arr.unwrapped, arr.coherence), truth, feats.missing, arrays,
+            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arrays.get("coherence")),
+            phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays,
         ))
     return out

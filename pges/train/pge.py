@@ -162,36 +162,40 @@ def load_set(folder: Path) -> LabelledSet:
     except OSError as exc:
         raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
     ids = z["product_id"]
-    features = z["features"]
+    features, browse, tiles = z["features"], z["browse"], z["tiles"]
     if (folder / "arrays.npz").is_file():
-        features = recompute_features(folder / "arrays.npz", ids)
-    return LabelledSet(ids, z["scene_id"], features, z["browse"], z["tiles"],
-                       np.array([split[i] for i in ids]), truth, folder)
+        features, browse, tiles = recompute_features(folder / "arrays.npz", ids)
+    return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder)
 
 
-def recompute_features(arrays: Path, ids: np.ndarray) -> np.ndarray:
-    """The current feature set of every product, from the rasters the set keeps (``arrays.npz``).
+def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The current features, browse images and phase tiles of every product, from its rasters (``arrays.npz``).
 
     A set made under an older feature set is thus never stale: the features are the product's, as a lake
-    product's are recomputed by the ``qa`` PGE.
+    product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
+    image model never sees a coherence layer the product's input profile dropped (sets made before branch
+    ``qa3`` drew every image with the coherence).
     """
     from collections import defaultdict
 
     from pges.qa.features import FEATURE_SET, compute_features
+    from pges.qa.images import browse_rgb, phase_tile
 
     z = np.load(arrays)
     by_product: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
     for key in z.files:
         pid, name = key.split("/", 1)
         by_product[pid][name] = z[key]
-    rows = []
+    rows, browse, tiles = [], [], []
     for pid in ids:
         a = by_product[str(pid)]
         share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
         rows.append(compute_features(a["unw"], a.get("coherence"), a.get("wrapped"), a.get("conncomp"), a.get("dem"),
                                      triplet_misclosure_share=share, label=str(pid)).vector())
+        browse.append(browse_rgb(a["unw"], a.get("coherence")))
+        tiles.append(phase_tile(a["unw"], a.get("coherence")))
     logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
-    return np.stack(rows)
+    return np.stack(rows), np.stack(browse), np.stack(tiles)
 
 
 def _read_labels(path: str) -> dict[str, tuple[int, str]]:
