@@ -168,7 +168,7 @@ def _select(settings: Settings, now: datetime) -> RollReport:
             report.failed += 1
             continue
         try:
-            listing = _list_files(p["uri"], settings)
+            listing = storage.list_entries(p["uri"], settings=settings)
         except Exception as exc:  # noqa: BLE001 - any storage error keeps the product hot, recorded
             listing, error = [], str(exc)
         else:
@@ -179,8 +179,9 @@ def _select(settings: Settings, now: datetime) -> RollReport:
             report.failed += 1
             continue
         catalogued = _catalogued_checksums(p["assets"])
+        names = [(_relative(uri, p["uri"]), uri) for uri, _ in listing]
         t.files = [{"name": name, "hot_uri": uri, "size": None, "sha256": catalogued.get(name)}
-                   for name, uri in listing]
+                   for name, uri in names]
         rows.append(t.row("selected"))
         report.moved += 1
     _failpoint("select:before-record")
@@ -192,19 +193,6 @@ def _pa_strings(values: tuple[str, ...]) -> Any:
     import pyarrow as pa
 
     return pa.array(list(values), pa.string())
-
-
-def _list_files(base: str, settings: Settings) -> list[tuple[str, str]]:
-    """``(path relative to base, uri)`` of every file under a product folder/prefix, sorted by uri."""
-    if is_remote(base) or base.startswith("file://"):
-        return [(_relative(uri, base), uri) for uri, _ in storage.list_entries(base, settings=settings)]
-    root = base.rstrip("/") or "/"
-    found = []
-    for folder, _, names in os.walk(root):  # one scandir per folder (what a plain copy's walk costs)
-        rel = os.path.relpath(folder, root)
-        for name in names:
-            found.append((name if rel == "." else f"{rel}/{name}", f"{folder}/{name}"))
-    return sorted(found, key=lambda item: item[1])
 
 
 def _relative(uri: str, base: str) -> str:
@@ -246,16 +234,11 @@ def _copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> 
     """
     if not is_remote(src) and not is_remote(dst):
         dpath = storage.local_path(dst)
+        dpath.parent.mkdir(parents=True, exist_ok=True)
         tmp = dpath.with_name(f".{dpath.name}.{uuid.uuid4().hex[:8]}.partial")
         try:
-            with open(storage.local_path(src), "rb") as fin:
-                try:
-                    fout = open(tmp, "wb")  # noqa: SIM115 - closed below
-                except FileNotFoundError:
-                    dpath.parent.mkdir(parents=True, exist_ok=True)
-                    fout = open(tmp, "wb")  # noqa: SIM115
-                with fout:
-                    digest, size = _copy_stream(fin, fout, hash_it)
+            with open(storage.local_path(src), "rb") as fin, open(tmp, "wb") as fout:
+                digest, size = _copy_stream(fin, fout, hash_it)
             os.replace(tmp, dpath)
         except BaseException:
             tmp.unlink(missing_ok=True)
@@ -479,13 +462,7 @@ def _catalogue(settings: Settings, now: datetime) -> RollReport:
 def _expire(settings: Settings, now: datetime) -> RollReport:
     def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         for f in t.files:
-            if is_remote(f["hot_uri"]) or f["hot_uri"].startswith("file://"):
-                storage.delete(f["hot_uri"], settings)
-            else:
-                try:
-                    os.unlink(f["hot_uri"])
-                except FileNotFoundError:
-                    pass
+            storage.delete(f["hot_uri"], settings)
         if t.hot_uri and not is_remote(t.hot_uri):
             _remove_empty_dirs(storage.local_path(t.hot_uri))
         return t.row("hot_deleted"), True

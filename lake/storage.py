@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,14 +118,13 @@ def list_entries(
             if obj["Key"].endswith(suffixes)
         ]
         return sorted(found)
-    root = local_path(prefix)
-    if not root.is_dir():
-        return []
-    return sorted(
-        (str(p), datetime.fromtimestamp(p.stat().st_mtime, UTC))
-        for p in root.rglob("*")
-        if p.is_file() and p.name.endswith(suffixes)
-    )
+    found = []
+    for folder, _, names in os.walk(local_path(prefix)):  # one scandir per folder; nothing when no folder
+        for name in names:
+            if name.endswith(suffixes):
+                path = os.path.join(folder, name)
+                found.append((path, datetime.fromtimestamp(os.stat(path).st_mtime, UTC)))
+    return sorted(found)
 
 
 def list_uris(prefix: str, suffix: str = "", settings: Settings | None = None) -> list[str]:
