@@ -200,19 +200,8 @@ def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corr
     and not an unwrapping error. Pixels inside a corruption mask (misregistered burst, RFI, edge noise) are
     not judged: there the data itself departs from the truth, correctly unwrapped or not.
     """
-    from scipy import ndimage
-
-    finite = np.isfinite(unw)
-    regions, n = ndimage.label(finite)
-    judged = finite & (coherence >= 0.25) & ~corrupted  # errors in noise are not errors
-    out = []
-    for k in range(1, n + 1):
-        sel = judged & (regions == k)
-        if sel.sum() < 10:
-            continue
-        diff = (unw - true)[sel]
-        out.append(np.round((diff - np.median(diff)) / TWO_PI))
-    return np.concatenate(out) if out else np.zeros(0)
+    judged = _judged(unw, coherence, corrupted)
+    return _cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw))
 
 
 def _observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
@@ -225,13 +214,26 @@ def _observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.nd
     the judged pixels (coherent, uncorrupted), so only errors inside one coherent region, where the unwrapper
     broke a field that the data connects, are counted. The difference is what no product-only method can see.
     """
+    judged = _judged(unw, coherence, corrupted)
+    return _cycles_by_region(unw, true, judged, regions_of=judged)
+
+
+def _judged(unw: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
+    """The pixels whose unwrapping is judged: valid, coherent (errors in noise are not errors), uncorrupted."""
+    return np.isfinite(unw) & (coherence >= 0.25) & ~corrupted
+
+
+def _cycles_by_region(unw: np.ndarray, true: np.ndarray, judged: np.ndarray, regions_of: np.ndarray) -> np.ndarray:
+    """Whole cycles of ``unw - true`` on the judged pixels, by connected region of ``regions_of``.
+
+    Each region is referenced to its own median; regions with fewer than 10 judged pixels are left out.
+    """
     from scipy import ndimage
 
-    judged = np.isfinite(unw) & (coherence >= 0.25) & ~corrupted
-    regions, n = ndimage.label(judged)
+    regions, n = ndimage.label(regions_of)
     out = []
     for k in range(1, n + 1):
-        sel = regions == k
+        sel = judged & (regions == k)
         if sel.sum() < 10:
             continue
         diff = (unw - true)[sel]
