@@ -173,8 +173,8 @@ def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.nd
 
     A set made under an older feature set is thus never stale: the features are the product's, as a lake
     product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
-    image model never sees a coherence layer the product's input profile dropped (sets made before branch
-    ``qa3`` drew every image with the coherence).
+    image model never sees a coherence layer the product's input profile dropped (older sets drew every image
+    with the coherence).
     """
     from collections import defaultdict
 

@@ -33,7 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+
+from sarlake_plugins.lazy_asgi import in_api_server
 
 try:  # the API server provides it; importing it needs Airflow's configuration
     from airflow.api_fastapi.core_api.security import GetUserDep, get_user
@@ -54,27 +56,22 @@ app = FastAPI(title="sarlake browse", version="1", description=__doc__,
               dependencies=[Depends(get_user)] if get_user is not None else [])
 
 
-def _not_found(request: Request, exc: Exception) -> Response:
-    """An unknown product or AOI (any route): 404 with the message."""
-    from fastapi.responses import JSONResponse
+def _answer(status: int) -> Any:
+    """An exception handler answering ``status`` with the exception's message (``{"detail": ...}``)."""
 
-    return JSONResponse({"detail": str(exc)}, status_code=404)
+    def handler(request: Request, exc: Exception) -> Response:
+        return JSONResponse({"detail": str(exc)}, status_code=status)
 
-
-def _unprocessable(request: Request, exc: Exception) -> Response:
-    """A shortcut that cannot be prepared (any route): 422 with the message."""
-    from fastapi.responses import JSONResponse
-
-    return JSONResponse({"detail": str(exc)}, status_code=422)
+    return handler
 
 
 def _register_error_handlers() -> None:
     from sarlake_plugins.browse.products import ProductNotFound
     from sarlake_plugins.browse.shortcuts import AoiNotFound, ShortcutError
 
-    app.add_exception_handler(ProductNotFound, _not_found)
-    app.add_exception_handler(AoiNotFound, _not_found)
-    app.add_exception_handler(ShortcutError, _unprocessable)
+    app.add_exception_handler(ProductNotFound, _answer(404))  # an unknown product or AOI, on any route
+    app.add_exception_handler(AoiNotFound, _answer(404))
+    app.add_exception_handler(ShortcutError, _answer(422))  # a shortcut that cannot be prepared
 
 
 _register_error_handlers()
@@ -242,12 +239,7 @@ def _warm_up() -> None:
         logger.warning("browse: warm-up failed; the first request opens the lake", exc_info=True)
 
 
-def _in_api_server(argv: list[str]) -> bool:
-    """Whether this process is Airflow's API server (other components import the plugin too: no warm-up there)."""
-    return "api-server" in argv[1:3]
-
-
-if _in_api_server(__import__("sys").argv):
+if in_api_server():  # other Airflow components import the plugin too: no warm-up there
     import threading
 
     threading.Thread(target=_warm_up, name="sarlake-browse-warmup", daemon=True).start()
