@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, AssetAlias
 
 #: Lake tables that DAGs produce or consume. ``lake.tables.TABLES`` is the source of the table names;
 #: this module stays import-light for DAG parsing, so the names are listed here and checked by a test.
@@ -24,3 +24,12 @@ def asset(table: str) -> Asset:
         return ASSETS[table]
     except KeyError:
         raise KeyError(f"no Asset for lake table {table!r}; known: {', '.join(ASSETS)}") from None
+
+
+def asset_alias(table: str) -> AssetAlias:
+    """An alias through which a task announces ``table`` only when it wrote to it.
+
+    A task that may or may not write a table declares the alias as its outlet and adds the table's Asset to
+    ``outlet_events[alias]`` when it did; a DAG scheduled on the table then runs only after real writes.
+    """
+    return AssetAlias(name=f"{asset(table).name}.when-written")

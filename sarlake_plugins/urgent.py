@@ -81,6 +81,10 @@ def catalogue_and_qa(results: list[dict[str, Any]] | None, plans: list[dict[str,
     else:
         note = "" if records else "no coseismic product to QA-score in this run"
         log.info("step qa done: %d product(s) scored", len(records))
+    if records:  # only real scores wake the DAGs scheduled on qa_predictions (reprocess)
+        from sarlake_plugins.assets import asset, asset_alias
+
+        context["outlet_events"][asset_alias("qa_predictions")].add(asset("qa_predictions"))
     return {"products": ids, "qa_note": note,
             "qa": [{k: r[k] for k in ("product_id", "p_error", "uwe_class", "model_name", "model_version")}
                    for r in records]}

@@ -78,6 +78,15 @@ def _task_states(env, task_id):
     return [r[0] for r in rows]
 
 
+def _asset_events(env, name):
+    """How many events Airflow recorded for the Asset ``name`` (what wakes the DAGs scheduled on it)."""
+    con = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    (n,) = con.execute("SELECT count(*) FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE a.name = ?",
+                       [name]).fetchone()
+    con.close()
+    return n
+
+
 def _logs(env, text):
     """The run's console output plus every task log file Airflow wrote."""
     files = sorted((Path(env["AIRFLOW_HOME"]) / "logs").rglob("*.log"))
@@ -116,6 +125,9 @@ def test_an_event_in_the_feed_becomes_a_catalogued_coseismic_interferogram(lake_
     assert "no 'champion' version of the QA model 'sarlake-qa-uwe'" in logs and "qa_train DAG" in logs
     assert "delivered unscored" in logs
     assert _sql(lake_env, "SELECT count(*) AS n FROM qa_predictions")[0]["n"] == 0
+    # nothing scored: the reprocess DAG (scheduled on qa_predictions) is not woken, products are announced
+    assert _asset_events(lake_env, "sarlake.qa_predictions") == 0
+    assert _asset_events(lake_env, "sarlake.products") >= 1
     events = _sql(lake_env, "SELECT event_id, decision, reason, processing, aoi, radius_km FROM events")
     assert len(events) == 1
     event = events[0]
@@ -165,6 +177,7 @@ def test_a_revision_does_not_start_the_work_again_and_qa_scores_the_unscored_pro
         "product_id"]
     assert (scored[0]["model_name"], str(scored[0]["model_version"])) == ("sarlake-qa-uwe", champion)
     assert 0.0 <= scored[0]["p_error"] <= 1.0 and scored[0]["on_product"] == pytest.approx(scored[0]["p_error"])
+    assert _asset_events(lake_env, "sarlake.qa_predictions") == 1, "the scores are announced once"
 
 
 def test_an_operator_reprocesses_the_coseismic_product_through_the_pge_task(lake_env):
