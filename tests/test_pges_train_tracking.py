@@ -30,7 +30,7 @@ def test_a_candidate_better_on_held_out_but_with_real_false_alarms_above_the_lim
 
 def test_without_a_passing_candidate_that_beats_it_the_champion_stays():
     d = decide([_cand("5", 0.90, 0.40), _cand("6", 0.75, 0.0)], _champ(0.80, 0.10), "4", max_real_false_alarms=0.25)
-    assert d["champion"] == "4" and "stays" in d["reason"]
+    assert d["champion"] == "4" and "stays" in d["reason"] and d["gate"] == "passed"  # v6 passed, but is worse
     assert "does not beat version 4" in d["held_back"]["6"] and "0.40 > limit" in d["held_back"]["5"]
     assert d["challenger"] == "6"
 
@@ -53,3 +53,8 @@ def test_without_a_real_check_the_best_on_held_out_wins_as_before():
     assert d["champion"] == "5" and d["challenger"] == "6" and d["gate"] == "passed"
     d = decide([_cand("5", 0.79, None)], _champ(0.80, None), "4")
     assert d["champion"] == "4" and d["challenger"] == "5"
+
+
+def test_when_no_candidate_passes_the_champion_stays_and_the_gate_says_none_passed():
+    d = decide([_cand("5", 0.90, 0.60)], _champ(0.80, 0.50), "4", max_real_false_alarms=0.25)
+    assert d["champion"] == "4" and d["gate"] == "none passed" and "0.60 > limit" in d["held_back"]["5"]

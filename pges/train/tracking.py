@@ -202,6 +202,8 @@ def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | Non
     elif comparable:
         champion = str(champion_version)
         decision["reason"] = f"version {champion_version} stays: no candidate passes the real check and beats it"
+        if not passing:
+            decision["gate"] = "none passed"
     else:
         new = min(ranked, key=lambda c: (c.metrics.get("real_false_alarm_share", 0.0), [-v for v in c.rank()]))
         champion = new.version
