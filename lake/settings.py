@@ -238,6 +238,11 @@ class Settings(BaseSettings):
     qa_max_p_error: float = Field(
         0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
     )
+    qa_real_check: str = Field(
+        "", description="Manifest CSV of real products with closure truth that gates QA promotion (empty: no gate); "
+                        "`make train` passes tests/data/envisat_sydney_roipac/qa_real_check.csv.")
+    qa_max_real_false_alarms: float = Field(
+        0.25, ge=0, le=1, description="Largest share of the real check's clean products a QA champion may flag.")
 
     @classmethod
     def settings_customise_sources(

@@ -3,10 +3,13 @@ triplet closure: for every interferogram, the share of its triplets (i, j, k wit
 stack) whose unwrapped phases do not close (pges.train.dataset.triplet_misclosure). Prints a Markdown table.
 
     SARLAKE_HOME=... .venv/bin/python scripts/qa_sydney.py [ALIAS_OR_VERSION]   (default: champion)
+    .venv/bin/python scripts/qa_sydney.py --manifest   (re)write the real check manifest of promotion,
+        tests/data/envisat_sydney_roipac/qa_real_check.csv, from the stack's closure (pges.train.realcheck)
 """
 
 from __future__ import annotations
 
+import csv
 import sys
 from pathlib import Path
 
@@ -14,51 +17,50 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "envisat_sydney_roipac"
+MANIFEST = DATA / "qa_real_check.csv"
+
+
+def write_manifest() -> None:
+    from pges.readers.roipac import read_roipac_unw
+    from pges.train.realcheck import closure_manifest
+
+    unw_files = sorted((DATA / "roipac_unw").glob("*.unw"))
+    coh: dict[Path, Path | None] = {}
+    for f in unw_files:
+        i = read_roipac_unw(f)
+        c = DATA / "gamma_coherence" / f"{i.secondary_date:%Y%m%d}-{i.reference_date:%Y%m%d}_utm.unw.cc"
+        coh[f] = c if c.is_file() else None
+    rows = closure_manifest(unw_files, coh, MANIFEST)
+    print(f"{MANIFEST}: {len(rows)} products, {sum(r['clean'] == 1 for r in rows)} clean, "
+          f"{sum(r['clean'] == 0 for r in rows)} in a non-closing triplet, {sum(r['clean'] == '' for r in rows)} "
+          "in no triplet")
 
 
 def main() -> None:
     from lake.settings import get_settings
-    from pges.readers.roipac import read_roipac_unw
-    from pges.train.dataset import triplet_misclosure
+    from pges.train.realcheck import false_alarm_share
     from sarlake.workflows.qa import score_files
 
-    unw_files = sorted((DATA / "roipac_unw").glob("*.unw"))
-    ifgs = {f: read_roipac_unw(f) for f in unw_files}
-    dates = sorted({d for i in ifgs.values() for d in (i.secondary_date, i.reference_date)})
-    index = {d: k for k, d in enumerate(dates)}
-    pairs = {(index[i.secondary_date], index[i.reference_date]): i.unwrapped_phase for i in ifgs.values()}
-    closure = triplet_misclosure(pairs)
-    counts: dict[tuple[int, int], int] = {}
-    for a in range(len(dates)):
-        for b in range(a + 1, len(dates)):
-            for c in range(b + 1, len(dates)):
-                if {(a, b), (b, c), (a, c)} <= set(pairs):
-                    for p in ((a, b), (b, c), (a, c)):
-                        counts[p] = counts.get(p, 0) + 1
-    items = []
-    for f in unw_files:
-        i = ifgs[f]
-        stem = f"{i.reference_date:%Y%m%d}"
-        coh = DATA / "gamma_coherence" / f"{i.secondary_date:%Y%m%d}-{stem}_utm.unw.cc"
-        items.append((str(f), str(coh) if coh.is_file() else None, None))
+    if sys.argv[1:2] == ["--manifest"]:
+        write_manifest()
+        return
+    with MANIFEST.open() as f:
+        rows = list(csv.DictReader(f))
+    items = [(str(DATA / r["unw"]), str(DATA / r["coherence"]) if r["coherence"] else None, None) for r in rows]
     scores = score_files(items, alias=sys.argv[1] if len(sys.argv) > 1 else "champion")
     s = get_settings()
-    print(f"Champion: {scores[0]['model_name']} v{scores[0]['model_version']} ({s.mlflow_tracking_uri})\n")
+    print(f"Model: {scores[0]['model_name']} v{scores[0]['model_version']} ({s.mlflow_tracking_uri})\n")
     print("| interferogram | triplets | non-closing share | p(error) | class |")
     print("|---|---:|---:|---:|---:|")
-    rows = []
-    for f, sc in zip(unw_files, scores, strict=True):
-        i = ifgs[f]
-        key = (index[i.secondary_date], index[i.reference_date])
-        share = closure.get(key)
-        rows.append((f.name, counts.get(key, 0), share, sc["p_error"], sc["uwe_class"]))
-    for name, n, share, pe, cls in sorted(rows, key=lambda r: -r[3]):
-        print(f"| {name} | {n} | {'-' if share is None else f'{share:.2f}'} | {pe:.3f} | UWE_{cls} |")
-    closing = [r[3] for r in rows if r[2] == 0]
-    broken = [r[3] for r in rows if r[2] is not None and r[2] > 0]
-    print(f"\nmean p(error): products whose triplets all close {np.mean(closing) if closing else float('nan'):.3f} "
-          f"(n={len(closing)}); products in a non-closing triplet "
-          f"{np.mean(broken) if broken else float('nan'):.3f} (n={len(broken)})")
+    for r, sc in sorted(zip(rows, scores, strict=True), key=lambda t: -t[1]["p_error"]):
+        share = r["non_closing_share"] or "-"
+        print(f"| {Path(r['unw']).name} | {r['triplets']} | {share} | {sc['p_error']:.3f} | UWE_{sc['uwe_class']} |")
+    clean = np.array([int(r["clean"]) if r["clean"] else -1 for r in rows])
+    m = false_alarm_share(np.array([sc["p_error"] for sc in scores]), clean)
+    print(f"\nfalse alarms: {int(m['real_flagged'])} of {len(rows)} flagged; share of the "
+          f"{int(m['real_clean_products'])} clean (all triplets close) flagged {m['real_false_alarm_share']:.2f}, "
+          f"their mean p(error) {m['real_clean_mean_p_error']:.3f}; products in a non-closing triplet: "
+          f"{int(m['real_suspect_products'])} (mean p(error) {m['real_suspect_mean_p_error']:.3f})")
 
 
 if __name__ == "__main__":

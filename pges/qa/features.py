@@ -125,17 +125,19 @@ def _mean(x: np.ndarray) -> float:
 
 def _box3(a: np.ndarray) -> np.ndarray:
     """Sum over each pixel's 3x3 neighbourhood (zero outside), by shifted slices (faster than a filter here)."""
-    p = np.pad(a, 1)
     r, c = a.shape
+    p = np.zeros((r + 2, c + 2), dtype=a.dtype)  # np.pad, without its cost on a small grid
+    p[1:-1, 1:-1] = a
     rows = p[:-2] + p[1:-1] + p[2:]
     return rows[:, :c] + rows[:, 1 : c + 1] + rows[:, 2:]
 
 
 def _phase_coherence(w: np.ndarray, valid: np.ndarray) -> np.ndarray:
     """|mean of exp(j w)| over each pixel's valid 3x3 neighbourhood (0 where there is no valid pixel)."""
-    z = np.where(valid, np.exp(1j * w.astype(np.float32)), 0).astype(np.complex64)
+    w32 = w.astype(np.float32)
+    re, im = np.where(valid, np.cos(w32), 0.0), np.where(valid, np.sin(w32), 0.0)  # exp(j w), as two real parts
     n = _box3(valid.astype(np.float32))
-    return np.where(n > 0, np.abs(_box3(z)) / np.maximum(n, 1.0), 0.0)
+    return np.where(n > 0, np.hypot(_box3(re), _box3(im)) / np.maximum(n, 1.0), 0.0)
 
 
 def _coherence_consistent(coh: np.ndarray, pc: np.ndarray, valid: np.ndarray) -> bool:
@@ -178,18 +180,14 @@ def _dilate_cross(m: np.ndarray) -> np.ndarray:
     return out
 
 
-def _enclosed_parts(low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Labels of the parts of ``~low`` (``low`` dilated by a pixel) that touch no edge, and their pixel counts.
-
-    The dilation closes a moat with a few noisy gaps. Counts of parts that touch the edge are 0.
-    """
-    lowd = _dilate_cross(low)
-    labels, n = ndimage.label(~lowd, _CROSS)
-    counts = np.bincount(labels.ravel(), minlength=n + 1)
-    counts[0] = 0
-    for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-        counts[edge] = 0
-    return labels, counts
+def _min_cross(a: np.ndarray) -> np.ndarray:
+    """Minimum over each pixel's 4-neighbour cross (pixels outside the grid ignored), by slices."""
+    out = a.copy()
+    np.minimum(out[1:], a[:-1], out=out[1:])
+    np.minimum(out[:-1], a[1:], out=out[:-1])
+    np.minimum(out[:, 1:], a[:, :-1], out=out[:, 1:])
+    np.minimum(out[:, :-1], a[:, 1:], out=out[:, :-1])
+    return out
 
 
 def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
@@ -199,28 +197,45 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
     such islands bounds what an unwrapping error can cost. A moat shows in the coherence (the filtered phase
     smooths it over), but a multilooked coherence estimate of noise is biased up (about 0.3 for 4 looks), so
     no fixed threshold finds it in every product: the 3x3 mean coherence is cut at each of
-    :data:`ENCLOSED_THRESHOLDS` (no data counts as low) and the threshold that encloses the most is kept.
+    :data:`ENCLOSED_THRESHOLDS` (no data counts as low), the low mask is dilated by the 4-neighbour cross (closing
+    a moat with a few noisy gaps), and the threshold whose parts touching no edge enclose the most is kept.
     Returns the share of the valid pixels in enclosed parts of at least 0.3 % of the product (grown back by
     the pixel the moat was dilated by), and the largest part's share.
+
+    Cost: the dilated low masks of all thresholds come from one cross-minimum ``m`` of the mean coherence (-inf
+    where invalid): at threshold ``t`` the parts are ``m >= t``. Only levels that can enclose something are
+    labelled: none when ``m >= t`` is empty or fills the grid (one part, touching every edge), nor when it is the
+    same mask as the level below (nested levels: then it encloses the same).
     """
     c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
     mean = _box3(c) / np.maximum(_box3(valid.astype(np.float32)), 1.0)
+    level = np.where(valid, mean, -np.inf)
+    m = _min_cross(level)
     smallest = max(0.003 * n_valid, 4)
-    best, best_low, best_parts = 0, None, None
+    n_in_before = -1
+    best, best_t, best_parts = 0, None, None
     for t in ENCLOSED_THRESHOLDS:
-        low = (mean < t) | ~valid
-        if low.all():
-            break
-        labels, counts = _enclosed_parts(low)
+        parts = m >= t
+        n_in = int(np.count_nonzero(parts))
+        if n_in == 0:
+            break  # nested: no higher level has any part either
+        if n_in == parts.size or n_in == n_in_before:
+            continue  # one part touching every edge; or the level below's mask again (nested, same count)
+        n_in_before = n_in
+        labels, n = ndimage.label(parts, _CROSS)
+        counts = np.bincount(labels.ravel(), minlength=n + 1)
+        counts[0] = 0
+        for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
+            counts[edge] = 0
         area = int(counts[counts >= smallest].sum())
         if area > best:
-            best, best_low, best_parts = area, low, (labels, counts)
-    if best_parts is None or best_low is None:
+            best, best_t, best_parts = area, t, (labels, counts)
+    if best_parts is None or best_t is None:
         return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
     labels, counts = best_parts
     keep = counts >= smallest
     keep[0] = False
-    inner = _dilate_cross(keep[labels]) & ~best_low & valid
+    inner = _dilate_cross(keep[labels]) & ~((level < best_t) | ~valid) & valid
     grown, _ = ndimage.label(inner, _CROSS)
     sizes = np.bincount(grown.ravel())[1:]
     return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
@@ -369,7 +384,7 @@ def compute_features(
     else:
         v["jump_chain_max"] = 0.0
     # large gradients next to discontinuities: |dphi| of valid edges that touch a no-data pixel
-    hole = ndimage.binary_dilation(~valid) & valid
+    hole = _dilate_cross(~valid) & valid  # ndimage.binary_dilation(~valid) & valid, by slices
     near = np.concatenate([np.abs(dx[ex & (hole[:, 1:] | hole[:, :-1])]),
                            np.abs(dy[ey & (hole[1:, :] | hole[:-1, :])])])
     v["jump_near_discontinuity"] = float((near > np.pi).mean()) if near.size else 0.0

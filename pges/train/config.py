@@ -43,6 +43,15 @@ class TrainParameters(PGEParameters):
     )
     quick: bool = Field(False, description="Fewer trees/epochs (demo and tests).")
     seed: int = Field(0, ge=0, description="Seed of every model.")
+    real_check: str | None = Field(
+        None, description="Manifest CSV of real products (unw, coherence, dem, clean from triplet closure; "
+                          "pges.train.realcheck): each candidate's false-alarm share on it gates promotion.")
+    route_degraded: bool = Field(
+        True, description="Feature models as a pair: products without a usable coherence layer are scored by a model "
+                          "fitted on every product's features without coherence (pges.train.models.CoherenceRouted).")
+    max_real_false_alarms: float = Field(
+        0.25, ge=0, le=1, description="Largest share of the real check's clean products a champion may flag "
+                                      "(p(error) >= 0.5).")
 
     @model_validator(mode="after")
     def _unique(self) -> TrainParameters:

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MODELS", "Fitted", "fit_model"]
+__all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def _random_forest(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-u
     params = {"n_estimators": 120 if quick else 400, "min_samples_leaf": 1, "max_features": "sqrt",
               "class_weight": "balanced_subsample", "random_state": seed, "n_jobs": 1}
     rf = RandomForestClassifier(**params).fit(x, y)  # type: ignore[arg-type]
-    imp = dict(zip(FEATURE_NAMES, (round(float(v), 6) for v in rf.feature_importances_), strict=True))
+    imp = dict(zip(FEATURE_NAMES, (round(float(v), 6) for v in rf.feature_importances_), strict=True)) \
+        if rf.n_features_in_ == len(FEATURE_NAMES) else None
     return Fitted("random_forest", "features", "sklearn", rf, params, imp)
 
 
@@ -165,6 +166,97 @@ def _convnet(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped
                      verbose=0, validation_split=0.0 if params["augment"] else 0.1)
     return Fitted("convnet", "tiles", "keras", model, params,
                   history={k: [float(v) for v in vals] for k, vals in hist.history.items()})
+
+
+#: the features that need a coherence layer (null without one; ``coherence_ignored`` says it was given but left out)
+COHERENCE_FEATURES = ("coherence_mean", "coherence_std", "coherence_low_fraction", "coherence_island_fraction",
+                      "coherence_island_count", "coherence_enclosed_fraction", "coherence_enclosed_largest",
+                      "coherence_ignored")
+
+
+def _full_proba(model: Any, x: np.ndarray) -> np.ndarray:
+    proba = model.predict_proba(x)
+    full = np.zeros((len(proba), 4))
+    full[:, np.asarray(model.classes_).astype(int)] = proba
+    return full
+
+
+class CoherenceRouted:
+    """Two models of one recipe: products with a usable coherence layer go to the first, the others to the second.
+
+    Why: without a coherence layer (missing, or ignored because it does not follow the phase) the simulator's
+    errors behind a decorrelated moat are not in the product, and a single model learnt two shortcuts there: the
+    share of errors among such products (its p(error) sits near the set's base rate) and the ``coherence_ignored``
+    flag itself, which is about the input, not the phase (77 % of the simulated products whose layer was ignored
+    have UWE >= 2; real layers are ignored for other reasons). So the second model is fitted on *every* training
+    product's features recomputed without its coherence (what such a product looks like, learnt from 4x the
+    examples), on the features that do not need coherence; and neither model sees the flag. Rows are routed by
+    ``coherence_mean`` (null when the layer is missing or ignored). Scikit-learn compatible for MLflow's sklearn
+    flavour; takes the feature DataFrame or its array in :data:`pges.qa.features.FEATURE_NAMES` order.
+    """
+
+    def __init__(self, with_coherence: Any = None, without_coherence: Any = None) -> None:
+        self.with_coherence, self.without_coherence = with_coherence, without_coherence
+        self.classes_ = np.arange(4)
+
+    @staticmethod
+    def columns() -> tuple[int, int, list[int]]:
+        """Index of ``coherence_mean``, of ``coherence_ignored``, and the columns of the second model."""
+        from pges.qa.features import FEATURE_NAMES
+
+        names = list(FEATURE_NAMES)
+        keep = [i for i, n in enumerate(names) if n not in COHERENCE_FEATURES]
+        return names.index("coherence_mean"), names.index("coherence_ignored"), keep
+
+    def predict_proba(self, x: Any) -> np.ndarray:
+        """(n, 4) class probabilities, each row from the model its coherence routes it to."""
+        a = np.asarray(x, dtype=np.float64)
+        i_mean, i_flag, keep = self.columns()
+        a = a.copy()
+        a[:, i_flag] = 0.0
+        without = np.isnan(a[:, i_mean])
+        out = np.zeros((len(a), 4))
+        if (~without).any():
+            out[~without] = _full_proba(self.with_coherence, a[~without])
+        if without.any():
+            out[without] = _full_proba(self.without_coherence, a[without][:, keep])
+        return out
+
+    def predict(self, x: Any) -> np.ndarray:
+        """The most probable class."""
+        return self.predict_proba(x).argmax(axis=1)
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The two fitted models (scikit-learn's estimator protocol)."""
+        return {"with_coherence": self.with_coherence, "without_coherence": self.without_coherence}
+
+
+def fit_routed(name: str, x: Any, x_without: np.ndarray, y: np.ndarray, seed: int = 0, quick: bool = False) -> Fitted:
+    """Fit feature model ``name`` as a :class:`CoherenceRouted` pair.
+
+    Args:
+        name: a feature model of :data:`MODELS`.
+        x: training features (with each product's coherence where it had one).
+        x_without: the same products' features computed without a coherence layer.
+        y: their labels (UWE 0-3).
+        seed: seed of both models.
+        quick: fewer trees (demo).
+    """
+    from pges.qa.features import FEATURE_NAMES
+
+    _, i_flag, keep = CoherenceRouted.columns()
+    a = np.asarray(x, dtype=np.float64).copy()
+    a[:, i_flag] = 0.0
+    y = np.asarray(y, dtype=np.int64)
+    logger.info("fitting %s on %d products, with and without coherence", name, len(y))
+    first = MODELS[name](a, y, seed, quick)
+    second = MODELS[name](np.asarray(x_without, dtype=np.float64)[:, keep], y, seed, quick)
+    imp = None
+    if first.importances:  # the fitter named columns by FEATURE_NAMES: the first model saw them all
+        imp = dict(zip(FEATURE_NAMES, first.importances.values(), strict=True))
+        imp.pop("coherence_ignored", None)
+    return Fitted(name, "features", "sklearn", CoherenceRouted(first.model, second.model),
+                  {**first.params, "route_degraded": True}, imp)
 
 
 #: model name -> fitter(x, y, seed, quick)

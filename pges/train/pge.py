@@ -6,9 +6,10 @@ kept apart, ``truth/truth.csv`` (the simulator's intensity per tag type and the 
 fixed by scene: a scene id hashes to ``test`` one time in five, so no scene is in both splits.
 
 ``train`` reads that set and a labels CSV (consensus labels from the lake's training table), fits the models,
-evaluates each on the held-out scenes against the simulator's truth, logs each to MLflow, registers it and
-moves the aliases (:mod:`pges.train.tracking`). It writes ``<output_dir>/<run>/training.json`` with the runs,
-versions, metrics and the promotion decision.
+evaluates each on the held-out scenes against the simulator's truth and, when ``real_check`` names a manifest of
+real products with closure truth (:mod:`pges.train.realcheck`), on those (false-alarm share), logs each to
+MLflow, registers it and moves the aliases (:mod:`pges.train.tracking`). It writes
+``<output_dir>/<run>/training.json`` with the runs, versions, metrics and the promotion decision.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class LabelledSet:
     split: np.ndarray
     truth: dict[str, dict[str, Any]]
     folder: Path
+    #: the features of every product computed without its coherence (None for a set without rasters)
+    features_without_coherence: np.ndarray | None = None
 
 
 def load_set(folder: Path) -> LabelledSet:
@@ -163,13 +166,18 @@ def load_set(folder: Path) -> LabelledSet:
         raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
     ids = z["product_id"]
     features, browse, tiles = z["features"], z["browse"], z["tiles"]
+    without = None
     if (folder / "arrays.npz").is_file():
-        features, browse, tiles = recompute_features(folder / "arrays.npz", ids)
-    return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder)
+        features, browse, tiles, without = recompute_features(folder / "arrays.npz", ids)
+    return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder,
+                       without)
 
 
-def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The current features, browse images and phase tiles of every product, from its rasters (``arrays.npz``).
+def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The current features, images and features without coherence of every product, from ``arrays.npz``.
+
+    Browse images and phase tiles are remade too; the features without coherence train the second model of a
+    :class:`pges.train.models.CoherenceRouted` pair.
 
     A set made under an older feature set is thus never stale: the features are the product's, as a lake
     product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
@@ -186,16 +194,19 @@ def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     for key in z.files:
         pid, name = key.split("/", 1)
         by_product[pid][name] = z[key]
-    rows, browse, tiles = [], [], []
+    rows, browse, tiles, without = [], [], [], []
     for pid in ids:
         a = by_product[str(pid)]
         share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
         rows.append(compute_features(a["unw"], a.get("coherence"), a.get("wrapped"), a.get("conncomp"), a.get("dem"),
                                      triplet_misclosure_share=share, label=str(pid)).vector())
+        without.append(rows[-1] if a.get("coherence") is None else compute_features(
+            a["unw"], None, a.get("wrapped"), a.get("conncomp"), a.get("dem"), triplet_misclosure_share=share,
+            label=str(pid)).vector())
         browse.append(browse_rgb(a["unw"], a.get("coherence")))
         tiles.append(phase_tile(a["unw"], a.get("coherence")))
     logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
-    return np.stack(rows), np.stack(browse), np.stack(tiles)
+    return np.stack(rows), np.stack(browse), np.stack(tiles), np.stack(without)
 
 
 def _read_labels(path: str) -> dict[str, tuple[int, str]]:
@@ -211,9 +222,9 @@ def _read_labels(path: str) -> dict[str, tuple[int, str]]:
 
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
-    from pges.qa.model_io import to_model_input
+    from pges.qa.model_io import p_error, to_model_input
     from pges.train import evaluate, tracking
-    from pges.train.models import MODEL_INPUTS, fit_model
+    from pges.train.models import MODEL_INPUTS, fit_model, fit_routed
 
     p = cfg.parameters
     if len(cfg.inputs) != 1:
@@ -249,21 +260,35 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     dataset_info = {"products": int(keep.sum()), "train": int(train.sum()), "test": int(test.sum()),
                     "scenes": len(set(data.scene_id[keep])), "set": folder.name}
     label_acc = float((y[keep] == y_truth[keep]).mean())
+    real = None
+    if p.real_check:
+        from pges.train.realcheck import load_real_check
+
+        real = load_real_check(p.real_check)
+        dataset_info["real_check"] = Path(p.real_check).name
     candidates = []
     for name in p.models:
         kind = MODEL_INPUTS[name]
-        fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
+        if kind == "features" and p.route_degraded and data.features_without_coherence is not None:
+            fitted = fit_routed(name, rows(kind, train), data.features_without_coherence[train], y[train], p.seed,
+                                p.quick)
+        else:
+            fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_")
         m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
         m["label_accuracy_vs_truth"] = label_acc
+        if real is not None:
+            m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
         figs = evaluate.figures(y_truth[test], proba, name, ctx.workdir / "figures" / name, fitted.importances)
         candidates.append(tracking.log_candidate(
             fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
             data_version=p.data_version, dataset=dataset_info,
         ))
-    champion_version, champion_metrics = _current_champion(p.model_name, candidates, inputs, rows, test, y_truth)
-    decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version)
+    champion_version, champion_metrics = _current_champion(p.model_name, candidates, inputs, rows, test, y_truth,
+                                                           real)
+    decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version,
+                                p.max_real_false_alarms if real is not None else None)
     run_name = f"training-{cfg.run_id or 'manual'}-{datetime.now(UTC):%Y%m%dT%H%M%S}".replace(":", "_")
     out = ctx.product_dir(run_name)
     record = {
@@ -294,8 +319,11 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     return Outputs([ProductResult(run_name, out)])
 
 
-def _current_champion(model_name, candidates, inputs, rows, test, y_truth):  # type: ignore[no-untyped-def]
-    """The champion from before this run, scored on this run's held-out split (None when there is none)."""
+def _current_champion(model_name, candidates, inputs, rows, test, y_truth, real=None):  # type: ignore[no-untyped-def]
+    """The champion from before this run, scored on this run's held-out split (None when there is none).
+
+    Scored on the real check set as well when one is given.
+    """
     import mlflow
 
     from pges.train import evaluate, tracking
@@ -313,4 +341,9 @@ def _current_champion(model_name, candidates, inputs, rows, test, y_truth):  # t
         return str(mv.version), None
     kind = mv.tags.get("sarlake.input_kind", "features")
     proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
-    return str(mv.version), evaluate.metrics(y_truth[test], proba, "test_")
+    metrics = evaluate.metrics(y_truth[test], proba, "test_")
+    if real is not None:
+        from pges.qa.model_io import p_error
+
+        metrics.update(real.summary(p_error(tracking.score_version(model_name, str(mv.version), real.inputs))[0]))
+    return str(mv.version), metrics

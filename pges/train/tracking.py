@@ -5,9 +5,10 @@ caller), the code version, metrics on the held-out split (against the simulator'
 consensus), the figures, feature importances, a signature and an input example. scikit-learn models are saved
 with skops (safe loading) with their trusted types listed explicitly; every model lists its pip requirements.
 
-Promotion (:func:`promote`): the best candidate of this training run (F1 for UWE >= 2 on the held-out split,
-then mean per-class accuracy) takes the ``champion`` alias only if it beats the current champion scored on the
-same split; the runner-up gets ``challenger``.
+Promotion (:func:`promote`, rule in :func:`decide`): the best candidate of this training run (F1 for UWE >= 2 on
+the held-out split, then mean per-class accuracy) takes the ``champion`` alias only if it beats the current
+champion scored on the same split and, when a real check set is given (:mod:`pges.train.realcheck`), flags no
+more than ``max_real_false_alarms`` of its clean real products; the runner-up gets ``challenger``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from pges import __version__
 from pges.qa.features import FEATURE_SET
 from pges.train.models import Fitted
 
-__all__ = ["Candidate", "log_candidate", "open_tracking", "promote", "score_version"]
+__all__ = ["Candidate", "decide", "log_candidate", "open_tracking", "passes_real_check", "promote",
+           "score_version"]
 
 logger = logging.getLogger(__name__)
 
@@ -144,36 +146,101 @@ def score_version(model_name: str, version_or_alias: str, inputs: dict[str, Any]
     return np.asarray(model.predict(inputs[kind]), dtype=np.float64)
 
 
+def passes_real_check(metrics: dict[str, float] | None, limit: float | None) -> bool:
+    """Whether held-out ``metrics`` carry a real false-alarm share within ``limit`` (no check, no limit: True)."""
+    share = (metrics or {}).get("real_false_alarm_share")
+    return limit is None or share is None or not np.isfinite(share) or share <= limit
+
+
+def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | None, champion_version: str | None,
+           max_real_false_alarms: float | None = None) -> dict[str, Any]:
+    """Who takes ``champion`` and ``challenger``, and why the others are held back (no MLflow calls).
+
+    The rule: a candidate must pass the real check (``real_false_alarm_share`` <= ``max_real_false_alarms``,
+    when both are known) and beat the current champion on the same held-out split (F1 for UWE >= 2, then mean
+    per-class accuracy); of those that do, the best wins. A current champion that itself fails the real check
+    (re-scored now) is not defended on the held-out split: any candidate passing the check may replace it. When
+    no candidate passes and there is no comparable champion (none, or one of another feature set, which cannot
+    score this feature set), the candidate with the fewest real false alarms takes ``champion`` so that scoring
+    keeps working, and ``gate`` says that none passed.
+    """
+    limit = max_real_false_alarms
+    ranked = sorted(candidates, key=lambda c: c.rank(), reverse=True)
+    held_back: dict[str, str] = {}
+
+    def share(m: dict[str, float] | None) -> str:
+        return f"{(m or {}).get('real_false_alarm_share', float('nan')):.2f}"
+
+    passing = [c for c in ranked if passes_real_check(c.metrics, limit)]
+    for c in ranked:
+        if c not in passing:
+            held_back[c.version] = f"{c.name}: real false-alarm share {share(c.metrics)} > limit {limit:.2f}"
+    comparable = champion_version is not None and champion_metrics is not None
+    champion_fails = comparable and not passes_real_check(champion_metrics, limit)
+    champ_rank = rank_of(champion_metrics) if comparable and champion_metrics is not None else None
+    eligible = [c for c in passing if champ_rank is None or champion_fails or c.rank() > champ_rank]
+    for c in passing:
+        if c not in eligible:
+            held_back[c.version] = (f"{c.name}: does not beat version {champion_version} on the same held-out split "
+                                    f"({_fmt(c.rank())} <= {_fmt(champ_rank)})")
+    decision: dict[str, Any] = {"best_candidate": ranked[0].name, "best_version": ranked[0].version,
+                                "best_rank": ranked[0].rank(), "previous_champion": champion_version,
+                                "max_real_false_alarms": limit, "gate": "passed"}
+    if eligible:
+        new = eligible[0]
+        for c in eligible[1:]:
+            held_back[c.version] = f"{c.name}: ranked below version {new.version} ({_fmt(c.rank())})"
+        champion = new.version
+        why = "no champion yet" if champion_version is None else (
+            f"version {champion_version} is of another feature set" if not comparable else
+            f"version {champion_version} fails the real check ({share(champion_metrics)} > {limit:.2f})"
+            if champion_fails else f"beats version {champion_version} on the same split "
+                                   f"({_fmt(new.rank())} > {_fmt(champ_rank)})")
+        real = "" if limit is None else f"; real false-alarm share {share(new.metrics)} <= {limit:.2f}"
+        decision["reason"] = f"{why}{real}"
+        decision["champion_name"] = new.name
+    elif comparable:
+        champion = str(champion_version)
+        decision["reason"] = f"version {champion_version} stays: no candidate passes the real check and beats it"
+        if not passing:
+            decision["gate"] = "none passed"
+    else:
+        new = min(ranked, key=lambda c: (c.metrics.get("real_false_alarm_share", 0.0), [-v for v in c.rank()]))
+        champion = new.version
+        held_back.pop(new.version, None)
+        decision["gate"] = "none passed"
+        decision["reason"] = (f"no candidate within the real false-alarm limit "
+                              f"{limit if limit is None else f'{limit:.2f}'} and no comparable champion; it has "
+                              f"the fewest real false alarms ({share(new.metrics)})")
+    pool: list[tuple[bool, tuple[float, float], str]] = [
+        (passes_real_check(c.metrics, limit), c.rank(), c.version) for c in ranked if c.version != champion]
+    if comparable and champion_version != champion and champion_metrics is not None:
+        pool.append((passes_real_check(champion_metrics, limit), rank_of(champion_metrics), str(champion_version)))
+    decision["champion"] = champion
+    decision["challenger"] = max(pool)[2] if pool else None
+    decision["held_back"] = held_back
+    return decision
+
+
+def _fmt(rank: tuple[float, float] | None) -> str:
+    return "-" if rank is None else f"F1 {rank[0]:.3f}, mean class accuracy {rank[1]:.3f}"
+
+
 def promote(model_name: str, candidates: list[Candidate], champion_metrics: dict[str, float] | None,
-            champion_version: str | None) -> dict[str, Any]:
-    """Move ``champion``/``challenger`` by comparing on the same held-out split; return what happened."""
+            champion_version: str | None, max_real_false_alarms: float | None = None) -> dict[str, Any]:
+    """Move ``champion``/``challenger`` by :func:`decide`; tag the champion with the decision and return it."""
     import mlflow
 
     client = mlflow.MlflowClient()
-    ranked = sorted(candidates, key=lambda c: c.rank(), reverse=True)
-    best = ranked[0]
-    decision: dict[str, Any] = {"best_candidate": best.name, "best_version": best.version,
-                                "best_rank": best.rank(), "previous_champion": champion_version}
-    if champion_version is None or champion_metrics is None or best.rank() > rank_of(champion_metrics):
-        client.set_registered_model_alias(model_name, "champion", best.version)
-        challenger = ranked[1].version if len(ranked) > 1 else champion_version
-        if champion_version is not None and len(ranked) > 1 and champion_metrics is not None \
-                and rank_of(champion_metrics) > ranked[1].rank():
-            challenger = champion_version  # the old champion is the runner-up
-        decision["champion"] = best.version
-        decision["reason"] = ("no champion yet" if champion_version is None else
-                              f"beats version {champion_version} on the same split "
-                              f"({best.rank()} > {rank_of(champion_metrics or {})})")
-    else:
-        challenger = best.version
-        decision["champion"] = champion_version
-        decision["reason"] = (f"version {champion_version} stays: {rank_of(champion_metrics)} >= {best.rank()} "
-                              "on the same split")
-    if challenger and challenger != decision["champion"]:
-        client.set_registered_model_alias(model_name, "challenger", challenger)
-    decision["challenger"] = challenger
-    client.set_model_version_tag(model_name, decision["champion"], "sarlake.promotion", json.dumps(decision,
-                                                                                                   default=str))
+    decision = decide(candidates, champion_metrics, champion_version, max_real_false_alarms)
+    if decision["champion"] != champion_version:
+        client.set_registered_model_alias(model_name, "champion", decision["champion"])
+    if decision["challenger"]:
+        client.set_registered_model_alias(model_name, "challenger", decision["challenger"])
+    client.set_model_version_tag(model_name, decision["champion"], "sarlake.promotion",
+                                 json.dumps(decision, default=str)[:5000])
+    for held, why in decision["held_back"].items():
+        client.set_model_version_tag(model_name, held, "sarlake.held_back", why)
     logger.info("promotion: %s", decision)
     return decision
 

@@ -83,20 +83,30 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes simulating the labelled set.")
+@click.option("--real-check", type=click.Path(exists=True, dir_okay=False),
+              help="Manifest CSV of real products with closure truth (unw, coherence, dem, clean) that gates "
+                   "promotion [default: the SARLAKE_QA_REAL_CHECK setting; none: no gate].")
+@click.option("--max-real-false-alarms", type=click.FloatRange(0, 1),
+              help="Largest share of the real check's clean products a champion may flag "
+                   "[default: SARLAKE_QA_MAX_REAL_FALSE_ALARMS, 0.25].")
 def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
-             workers: int) -> None:
+             workers: int, real_check: str | None, max_real_false_alarms: float | None) -> None:
     """Build a labelled set, tag it with the simulated crowd, train and register the models."""
     from sarlake.workflows.qa_train import has_champion, train_qa
 
     if if_no_champion and has_champion():
         click.echo("the registry has a champion already: nothing to train")
         return
-    record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers)
+    record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers,
+                      real_check=real_check, max_real_false_alarms=max_real_false_alarms)
     for c in record["candidates"]:
         m = c["metrics"]
+        real = f"  real false alarms {m['real_false_alarm_share']:.2f}" if "real_false_alarm_share" in m else ""
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
-                   + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)))
+                   + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)) + real)
     click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
+    for version, why in record["promotion"].get("held_back", {}).items():
+        click.echo(f"held back: v{version} ({why})")
     click.echo(f"record: {record['folder']}/training.json", err=True)
 
 

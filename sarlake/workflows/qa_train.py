@@ -77,8 +77,13 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
 
 
 def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
-                 seed: int = 0, run_id: str | None = None) -> dict[str, Any]:
-    """Export the set's labels at its data version and run the ``train`` PGE; return its training record."""
+                 seed: int = 0, run_id: str | None = None, real_check: str | None = None,
+                 max_real_false_alarms: float | None = None) -> dict[str, Any]:
+    """Export the set's labels at its data version and run the ``train`` PGE; return its training record.
+
+    ``real_check`` (default the ``qa_real_check`` setting) names the manifest of real products that gates
+    promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting.
+    """
     from lake.catalog import load_table
     from lake.settings import get_settings
     from sarlake.workflows.pge import run_pge
@@ -102,6 +107,11 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
     }
     if models:
         params["models"] = models
+    real_check = real_check if real_check is not None else settings.qa_real_check
+    if real_check:
+        params["real_check"] = str(Path(real_check).absolute())
+        params["max_real_false_alarms"] = (settings.qa_max_real_false_alarms if max_real_false_alarms is None
+                                           else max_real_false_alarms)
     run_id = run_id or f"manual__train__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     result = run_pge("train", {"pge": "train", "run_id": run_id, "inputs": [dataset["met_uri"]],
                                "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
@@ -113,10 +123,12 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
 
 
 def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
-             seed: int = 0, workers: int = 1) -> dict[str, Any]:
+             seed: int = 0, workers: int = 1, real_check: str | None = None,
+             max_real_false_alarms: float | None = None) -> dict[str, Any]:
     """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``qa_train`` DAG)."""
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
-    record = train_models(dataset, models=models, quick=quick, seed=seed)
+    record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
+                          max_real_false_alarms=max_real_false_alarms)
     record["label_noise"] = dataset["label_noise"]
     return record
 
