@@ -10,7 +10,11 @@ Triggered by an ML engineer from the UI (no schedule). One run:
    Keras ConvNet on phase tiles), each one MLflow run in experiment `sarlake-qa` and one version of the
    registered model `sarlake-qa-uwe`;
 4. moves `champion` to the best version only if it beats the current champion on the same held-out split;
-   the runner-up becomes `challenger`. Compare the runs side by side in the MLflow UI (`make up`).
+   the runner-up becomes `challenger`. Compare the runs side by side in the MLflow UI (`make up`). A
+   champion must also pass the **real check**: it may flag at most `max_real_false_alarms` of the clean real
+   interferograms in `real_check` (a manifest CSV with closure truth; `make up` sets `SARLAKE_QA_REAL_CHECK` to
+   the Sydney Envisat stack). Each run's share is logged; the task's result says which candidates were held
+   back and why.
 """
 
 from __future__ import annotations
@@ -48,6 +52,13 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
         "quick": Param(False, type="boolean", title="Quick",
                        description="Fewer trees and epochs (a smoke run, not a candidate worth promoting)."),
         "seed": Param(0, type="integer", minimum=0, title="Model seed", description="Seed of every model."),
+        "real_check": Param(None, type=["null", "string"], title="Real check set",
+                            description="Manifest CSV of real interferograms with closure truth (columns unw, "
+                            "coherence, dem, clean). Empty: SARLAKE_QA_REAL_CHECK."),
+        "max_real_false_alarms": Param(None, type=["null", "number"], minimum=0, maximum=1,
+                                       title="Largest real false-alarm share",
+                                       description="Share of the clean real products a champion may flag. "
+                                       "Empty: SARLAKE_QA_MAX_REAL_FALSE_ALARMS (0.25)."),
     },
 )
 def qa_train() -> None:

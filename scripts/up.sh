@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 export SARLAKE_HOME AIRFLOW_HOME PATH="$PWD/.venv/bin:$PATH"
 export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags" AIRFLOW__CORE__PLUGINS_FOLDER="$PWD/plugins"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False AIRFLOW__API__PORT="$AIRFLOW_PORT"
+# the qa_train DAG's promotion is gated by real interferograms (Sydney Envisat, truth from triplet closure)
+export SARLAKE_QA_REAL_CHECK="${SARLAKE_QA_REAL_CHECK:-$PWD/tests/data/envisat_sydney_roipac/qa_real_check.csv}"
 # Tasks report to the execution API of *this* API server (the default, localhost:8080, is wrong on any other
 # port, and may be another Airflow's).
 export AIRFLOW__API__BASE_URL="${AIRFLOW__API__BASE_URL:-http://localhost:$AIRFLOW_PORT}"

@@ -59,3 +59,22 @@ def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_th
         assert logged[decision["best_version"]] > LIMIT
         assert "real false-alarm share" in decision["held_back"][decision["best_version"]]
         assert client.get_model_version("sarlake-qa-uwe", decision["best_version"]).tags["sarlake.held_back"]
+
+
+def test_the_qa_train_dag_task_passes_its_real_check_params_to_training(monkeypatch) -> None:
+    """The trigger form's real check set and limit reach the training (empty ones fall back to the settings)."""
+    import sarlake.workflows.qa_train as workflow
+    from sarlake_plugins.qa import train
+
+    seen = []
+
+    def fake_train_qa(scenes, **kwargs):
+        seen.append(kwargs)
+        return {"promotion": {"champion": "1", "held_back": {}}, "data_version": 1, "candidates": [], "folder": "x"}
+
+    monkeypatch.setattr(workflow, "train_qa", fake_train_qa)
+    base = {"scenes": 20, "first_scene": 0, "models": ["random_forest"], "quick": True, "seed": 0}
+    train({**base, "real_check": "/data/check.csv", "max_real_false_alarms": 0.1}, {})
+    train({**base, "real_check": None, "max_real_false_alarms": None}, {})
+    assert (seen[0]["real_check"], seen[0]["max_real_false_alarms"]) == ("/data/check.csv", 0.1)
+    assert (seen[1]["real_check"], seen[1]["max_real_false_alarms"]) == (None, None)
