@@ -203,7 +203,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
             report.failed += 1
             continue
         try:
-            listing = storage.list_entries(p["uri"], settings=settings)
+            listing = storage.list_uris(p["uri"], settings=settings)
         except Exception as exc:  # noqa: BLE001 - any storage error keeps the product hot, recorded
             listing, error = [], str(exc)
         else:
@@ -214,7 +214,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
             report.failed += 1
             continue
         catalogued = _catalogued_checksums(p["assets"])
-        names = [(_relative(uri, p["uri"]), uri) for uri, _ in listing]
+        names = [(_relative(uri, p["uri"]), uri) for uri in listing]
         t.files = [{"name": name, "hot_uri": uri, "size": None, "sha256": catalogued.get(name)}
                    for name, uri in names]
         rows.append(t.row("selected"))
