@@ -93,9 +93,9 @@ def _run(products: int, kib: int) -> list[dict[str, Any]]:
                 shutil.copyfile(src, dst)
         plain_s = time.perf_counter() - t0
         plain_cpu = _cpu() - c0
-        # The plain copy stays until the roll is done: deleting its 5,000 files and folders here made every file
-        # the roll created in the next seconds cost several times more (ext4 steps over inodes freed within the
-        # last few seconds when it allocates new ones; kernel profile: recently_deleted, find_inode_bit), a
+        # The plain copy stays until the roll is done: deleting its 5,000 files and folders here can make every file
+        # the roll creates in the next minute cost several times more (ext4 steps over recently freed inodes
+        # when it allocates new ones; kernel profile: recently_deleted, find_inode_bit), a
         # handicap of the reference's clean-up, not of the roll. The temporary folder removes it at the end.
 
         later = datetime.now(UTC) + timedelta(days=settings.daac.hot_retention_days + 1)
