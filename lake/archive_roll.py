@@ -20,22 +20,34 @@ Every step is idempotent (copies rewrite the same bytes, the CNM file or FIFO me
 the same, deletes of deleted files do nothing), and a step only acts on transfers whose recorded state is
 the one before it, so a roll killed anywhere is completed by running it again. The hot copy is deleted only
 after the DAAC said SUCCESS and the catalogue points at the archive.
+
+:func:`run_step` (one DAG task, its own process) reads the transfers' states from ``archive_transfers``.
+:func:`run_roll` (every step in one process: the CLI, the benchmark) reads them once and carries them from
+step to step in memory (a step updates the states of the transfers it recorded), and it records two pairs of
+steps in one commit each: ``copied`` + ``verified`` (each transfer is verified right after it is copied), and
+``catalogued`` + ``hot_deleted`` (the hot copy is deleted after the catalogue update is committed, the rows
+of both steps follow in one commit). Neither pair sends anything: every CNM-S still goes out only after the
+``verified`` row of its transfer is recorded, and a crash before a pair's commit leaves the transfers at the
+step before the pair, which a re-run repeats (copies rewrite the same bytes, deletes of deleted files do
+nothing, the catalogue update sets the same values).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lake import storage
-from lake.archive_transfers import Transfer, latest_transfers, record, transfer_id
+from lake.archive_transfers import Transfer, latest_transfers, record, transfer_id, transfer_states
 from lake.cnm import CnmError, CnmFile, build_cnm_s, file_type, parse_cnm_r
 from lake.cnm_transport import Transport, get_transport
 from lake.settings import Settings, get_settings, is_remote
@@ -55,12 +67,24 @@ class RollReport:
     moved: int = 0
     failed: int = 0
     notes: int = 0
+    #: Wall-clock seconds the step took (in :func:`run_roll`, a pair recorded in one commit is timed on its
+    #: first step and the second shows 0; ``select`` includes reading the transfers' states).
+    seconds: float = 0.0
 
     def __iadd__(self, other: RollReport) -> RollReport:
         self.moved += other.moved
         self.failed += other.failed
         self.notes += other.notes
+        self.seconds += other.seconds
         return self
+
+
+@dataclass
+class _Known:
+    """What :func:`run_roll` knows between its steps: every transfer's latest state, product types it read."""
+
+    transfers: dict[str, Transfer]
+    types: dict[str, str | None] = field(default_factory=dict)
 
 
 def archive_location(product_type: str | None, product_id: str, settings: Settings) -> str:
@@ -72,7 +96,24 @@ def run_roll(settings: Settings | None = None, transport: Transport | None = Non
              now: datetime | None = None) -> dict[str, RollReport]:
     """Run every step once, in order (what the DAG does); returns each step's report."""
     settings = settings or get_settings()
-    return {step: run_step(step, settings, transport, now) for step in ROLL_STEPS}
+    now = now or datetime.now(UTC)
+    transport = transport or get_transport(settings)
+    clock = time.perf_counter()
+
+    def timed(report: RollReport) -> RollReport:
+        nonlocal clock
+        report.seconds, clock = time.perf_counter() - clock, time.perf_counter()
+        return report
+
+    known = _Known(transfer_states(settings))
+    reports = {"select": timed(_select(settings, now, known))}
+    reports["copy"], reports["verify"] = _copy_and_verify(settings, now, known)
+    timed(reports["copy"])
+    reports["notify"] = timed(_notify(settings, transport, known))
+    reports["receive"] = timed(_receive(settings, transport, now, known))
+    reports["catalogue"], reports["expire"] = _catalogue_and_expire(settings, now, known)
+    timed(reports["catalogue"])
+    return reports
 
 
 def run_step(step: str, settings: Settings | None = None, transport: Transport | None = None,
@@ -90,6 +131,13 @@ def run_step(step: str, settings: Settings | None = None, transport: Transport |
     """
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
+    start = time.perf_counter()
+    report = _run_step(step, settings, transport, now)
+    report.seconds = time.perf_counter() - start
+    return report
+
+
+def _run_step(step: str, settings: Settings, transport: Transport | None, now: datetime) -> RollReport:
     if step == "select":
         return _select(settings, now)
     if step in ("notify", "receive"):
@@ -112,8 +160,11 @@ def _failpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _waiting(settings: Settings, step: str) -> list[Transfer]:
-    return sorted(latest_transfers(settings, step).values(), key=lambda t: t.transfer_id)
+def _waiting(settings: Settings, step: str, known: _Known | None = None) -> list[Transfer]:
+    """Transfers whose latest recorded step is ``step`` (from ``known`` when the whole roll runs here)."""
+    if known is None:
+        return sorted(latest_transfers(settings, step).values(), key=lambda t: t.transfer_id)
+    return sorted((t for t in known.transfers.values() if t.step == step), key=lambda t: t.transfer_id)
 
 
 def _fail(t: Transfer, failed_step: str, reason: str, settings: Settings, now: datetime,
@@ -127,7 +178,7 @@ def _fail(t: Transfer, failed_step: str, reason: str, settings: Settings, now: d
 # --- select -------------------------------------------------------------------------------------------------
 
 
-def _select(settings: Settings, now: datetime) -> RollReport:
+def _select(settings: Settings, now: datetime, known: _Known | None = None) -> RollReport:
     import pyarrow.compute as pc
 
     from lake.catalog import load_table
@@ -143,11 +194,13 @@ def _select(settings: Settings, now: datetime) -> RollReport:
         _pa_strings(settings.daac.exclude_statuses), products["status"].type)))
     allowed = pc.fill_null(allowed, True)
     candidates = products.filter(pc.and_(pc.and_(hot, old), allowed)).to_pylist()
-    transfers = latest_transfers(settings, columns=("product_id", "version", "attempt", "next_attempt_at"))
+    transfers = known.transfers if known else latest_transfers(
+        settings, columns=("product_id", "version", "attempt", "next_attempt_at"))
     by_product: dict[tuple[str, str], list[Transfer]] = {}
     for t in transfers.values():
         by_product.setdefault((t.product_id, t.version), []).append(t)
     rows: list[dict[str, Any]] = []
+    new: list[Transfer] = []
     report = RollReport()
     for p in candidates:
         version = p["version"] or "1"
@@ -163,12 +216,15 @@ def _select(settings: Settings, now: datetime) -> RollReport:
         attempt = previous[-1].attempt + 1 if previous else 1
         t = Transfer(transfer_id(p["product_id"], version, attempt), p["product_id"], version, attempt, "new",
                      hot_uri=p["uri"], archive_uri=archive_location(p["product_type"], p["product_id"], settings))
+        new.append(t)
+        if known is not None:
+            known.types[p["product_id"]] = p["product_type"]
         if not p["uri"]:
             rows.append(_fail(t, "select", "product has no uri in the catalogue", settings, now))
             report.failed += 1
             continue
         try:
-            listing = storage.list_entries(p["uri"], settings=settings)
+            listing = storage.list_uris(p["uri"], settings=settings)
         except Exception as exc:  # noqa: BLE001 - any storage error keeps the product hot, recorded
             listing, error = [], str(exc)
         else:
@@ -179,13 +235,15 @@ def _select(settings: Settings, now: datetime) -> RollReport:
             report.failed += 1
             continue
         catalogued = _catalogued_checksums(p["assets"])
-        names = [(_relative(uri, p["uri"]), uri) for uri, _ in listing]
+        names = [(_relative(uri, p["uri"]), uri) for uri in listing]
         t.files = [{"name": name, "hot_uri": uri, "size": None, "sha256": catalogued.get(name)}
                    for name, uri in names]
         rows.append(t.row("selected"))
         report.moved += 1
     _failpoint("select:before-record")
     record(rows, settings)
+    if known is not None:
+        known.transfers.update((t.transfer_id, t) for t in new)
     return report
 
 
@@ -224,24 +282,31 @@ def _catalogued_checksums(assets_json: str | None) -> dict[str, str]:
 # --- copy and verify ----------------------------------------------------------------------------------------
 
 
+def _local(uri: str) -> str:
+    """A local path as a string (no ``Path`` per file on the hot path)."""
+    return str(storage.local_path(uri)) if uri.startswith("file://") else uri
+
+
 def _copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> tuple[str | None, int]:
     """Copy one file, returning the sha256 (``None`` unless ``hash_it``) and size of what was copied.
 
     Locally the bytes go to ``.<name>.<token>.partial`` next to the target and are renamed into place, so a
-    copy killed mid-file never leaves a short file under the final name. Without ``hash_it`` the kernel copies
-    (``sendfile``, as ``shutil.copyfile`` does): the verify step re-reads the archive copy and compares it with
-    the catalogued checksum, so hashing the source on the way adds nothing to what is guaranteed.
+    copy killed mid-file never leaves a short file under the final name (the target's folder must exist).
+    Without ``hash_it`` the kernel copies (``sendfile``, as ``shutil.copyfile`` does): the verify step re-reads
+    the archive copy and compares it with the catalogued checksum, so hashing the source on the way adds
+    nothing to what is guaranteed.
     """
     if not is_remote(src) and not is_remote(dst):
-        dpath = storage.local_path(dst)
-        dpath.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dpath.with_name(f".{dpath.name}.{uuid.uuid4().hex[:8]}.partial")
+        dpath = _local(dst)
+        folder, name = os.path.split(dpath)
+        tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.partial")
         try:
-            with open(storage.local_path(src), "rb") as fin, open(tmp, "wb") as fout:
+            with open(_local(src), "rb") as fin, open(tmp, "wb") as fout:
                 digest, size = _copy_stream(fin, fout, hash_it)
             os.replace(tmp, dpath)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
         return digest, size
     data = storage.read_bytes(src, settings)
@@ -266,31 +331,73 @@ def _copy_stream(fin: Any, fout: Any, hash_it: bool) -> tuple[str | None, int]:
     return h.hexdigest(), size
 
 
-def _copy(settings: Settings, now: datetime) -> RollReport:
-    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
-        _remove_partials(t.archive_uri or "")  # left by a copy killed mid-file
-        try:
-            files = []
-            for f in t.files:
-                dst = storage.join(t.archive_uri or "", f["name"])
-                try:
-                    digest, size = _copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
-                except FileNotFoundError as exc:
-                    if not storage.exists(f["hot_uri"], settings):
-                        raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
-                    raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
-                except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
-                    raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
-                if digest and f.get("sha256") and f["sha256"] != digest:
-                    raise _StepFailure(_hot_mismatch(f["hot_uri"], digest, f["sha256"]))
-                files.append({**f, "uri": dst, "size": size, "sha256": digest or f["sha256"]})
-                _failpoint("copy:after-file")
-        except _StepFailure as exc:
-            _discard_archive_copy(t, settings)
-            return _fail(t, "copy", str(exc), settings, now), False
-        return t.row("copied", files=files), True
+def _copy_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str, Any], bool]:
+    """Copy one transfer's files to the archive: its ``copied`` row, or a ``failed`` one."""
+    archive = t.archive_uri or ""
+    _remove_partials(archive)  # left by a copy killed mid-file
+    try:
+        files = []
+        made: set[str] = set()
+        for f in t.files:
+            dst = storage.join(archive, f["name"])
+            try:
+                if not is_remote(dst) and (folder := os.path.dirname(_local(dst))) not in made:
+                    os.makedirs(folder, exist_ok=True)  # once per folder of the product, not per file
+                    made.add(folder)
+                digest, size = _copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
+            except FileNotFoundError as exc:
+                if not storage.exists(f["hot_uri"], settings):
+                    raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
+                raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
+            except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
+                raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
+            if digest and f.get("sha256") and f["sha256"] != digest:
+                raise _StepFailure(_hot_mismatch(f["hot_uri"], digest, f["sha256"]))
+            files.append({**f, "uri": dst, "size": size, "sha256": digest or f["sha256"]})
+            _failpoint("copy:after-file")
+    except _StepFailure as exc:
+        _discard_archive_copy(t, settings)
+        return _fail(t, "copy", str(exc), settings, now), False
+    return t.row("copied", files=files), True
 
-    return _run_each(_waiting(settings, "selected"), one, "copy", settings)
+
+def _copy(settings: Settings, now: datetime) -> RollReport:
+    return _run_each(_waiting(settings, "selected"), lambda t: _copy_one(t, settings, now), "copy", settings)
+
+
+def _copy_and_verify(settings: Settings, now: datetime, known: _Known) -> tuple[RollReport, RollReport]:
+    """Copy, then verify, each selected transfer on the I/O threads; record both steps' rows in one commit.
+
+    Each transfer is verified as soon as its copy is done (the archive copy is re-read from the archive's
+    file system or object store, as the verify step always does); nothing leaves the lake before the
+    ``verified`` row is recorded, so recording ``copied`` and ``verified`` together loses no crash safety.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    copied, verified = RollReport(), RollReport()
+    waiting = _waiting(settings, "selected", known)
+    if not waiting:
+        return copied, verified
+
+    def one(t: Transfer) -> tuple[list[dict[str, Any]], bool, bool | None]:
+        row, ok = _copy_one(t, settings, now)
+        if not ok:
+            return [row], False, None
+        checked, good = _verify_one(t, settings, now)
+        return [row, checked], True, good
+
+    with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+        results = list(pool.map(one, waiting))
+    for _, copy_ok, verify_ok in results:
+        copied.moved += copy_ok
+        copied.failed += not copy_ok
+        if verify_ok is not None:
+            verified.moved += verify_ok
+            verified.failed += not verify_ok
+    _failpoint("copy:before-record")
+    _failpoint("verify:before-record")
+    record([row for rows, _, _ in results for row in rows], settings)
+    return copied, verified
 
 
 def _run_each(transfers: list[Transfer], one: Any, step: str, settings: Settings) -> RollReport:
@@ -315,39 +422,37 @@ class _StepFailure(Exception):
 
 
 def _hash_uri(uri: str, settings: Settings) -> tuple[str, int]:
-    h = hashlib.sha256()
     if is_remote(uri):
         data = storage.read_bytes(uri, settings)
         return hashlib.sha256(data).hexdigest(), len(data)
-    size = 0
-    with open(storage.local_path(uri), "rb") as fin:
-        while block := fin.read(1 << 20):
-            h.update(block)
-            size += len(block)
-    return h.hexdigest(), size
+    with open(_local(uri), "rb") as fin:
+        digest = hashlib.file_digest(fin, "sha256")  # reads into one reused buffer, without the GIL
+        return digest.hexdigest(), fin.tell()
+
+
+def _verify_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str, Any], bool]:
+    """Re-read one transfer's archive copies: its ``verified`` row, or a ``failed`` one."""
+    problem = None
+    for f in t.files:
+        try:
+            digest, size = _hash_uri(f["uri"], settings)
+        except FileNotFoundError:
+            problem = f"archive copy missing: {f['uri']}"
+            break
+        if size != f["size"]:
+            problem = f"size mismatch at the archive for {f['uri']}: {size} != {f['size']} bytes"
+            break
+        if digest != f["sha256"]:
+            problem = _mismatch_reason(f, digest, settings)
+            break
+    if problem:
+        _discard_archive_copy(t, settings)
+        return _fail(t, "verify", problem, settings, now), False
+    return t.row("verified"), True
 
 
 def _verify(settings: Settings, now: datetime) -> RollReport:
-    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
-        problem = None
-        for f in t.files:
-            try:
-                digest, size = _hash_uri(f["uri"], settings)
-            except FileNotFoundError:
-                problem = f"archive copy missing: {f['uri']}"
-                break
-            if size != f["size"]:
-                problem = f"size mismatch at the archive for {f['uri']}: {size} != {f['size']} bytes"
-                break
-            if digest != f["sha256"]:
-                problem = _mismatch_reason(f, digest, settings)
-                break
-        if problem:
-            _discard_archive_copy(t, settings)
-            return _fail(t, "verify", problem, settings, now), False
-        return t.row("verified"), True
-
-    return _run_each(_waiting(settings, "copied"), one, "verify", settings)
+    return _run_each(_waiting(settings, "copied"), lambda t: _verify_one(t, settings, now), "verify", settings)
 
 
 def _mismatch_reason(f: dict[str, Any], digest: str, settings: Settings) -> str:
@@ -368,13 +473,16 @@ def _hot_mismatch(uri: str, digest: str, catalogued: str) -> str:
 # --- CNM out and back ---------------------------------------------------------------------------------------
 
 
-def _notify(settings: Settings, transport: Transport) -> RollReport:
+def _notify(settings: Settings, transport: Transport, known: _Known | None = None) -> RollReport:
     from lake.catalog import load_table
 
-    waiting = _waiting(settings, "verified")
+    waiting = _waiting(settings, "verified", known)
     if not waiting:
         return RollReport()
-    types = _product_types(load_table("products", settings), {t.product_id for t in waiting})
+    types = dict(known.types) if known else {}
+    unknown = {t.product_id for t in waiting} - set(types)
+    if unknown:  # selected by an earlier run: read their types
+        types.update(_product_types(load_table("products", settings), unknown))
 
     def one(t: Transfer) -> tuple[dict[str, Any], bool]:
         files = [CnmFile(f["name"], f["uri"], file_type(f["name"]), f["sha256"], int(f["size"])) for f in t.files]
@@ -395,11 +503,11 @@ def _product_types(table: Any, ids: set[str]) -> dict[str, str]:
     return dict(zip(data["product_id"].to_pylist(), data["product_type"].to_pylist(), strict=True))
 
 
-def _receive(settings: Settings, transport: Transport, now: datetime) -> RollReport:
+def _receive(settings: Settings, transport: Transport, now: datetime, known: _Known | None = None) -> RollReport:
     messages = transport.receive()
     if not messages:
         return RollReport()
-    transfers = latest_transfers(settings)
+    transfers = known.transfers if known else latest_transfers(settings)
     rows, notes, handles, report = [], [], [], RollReport()
     seen: set[str] = set()
     for m in messages:
@@ -442,32 +550,70 @@ def _note(text: str, step: str, reason: str, now: datetime) -> dict[str, Any]:
 # --- catalogue and expire -----------------------------------------------------------------------------------
 
 
+def _catalogue_patches(waiting: list[Transfer]) -> list[dict[str, Any]]:
+    patches = []
+    for t in waiting:
+        met = next((f["uri"] for f in t.files if f["name"].endswith(".met.json")), None)
+        patches.append({"product_id": t.product_id, "uri": t.archive_uri, "met_uri": met, "tier": "archive",
+                        "cache_expires_at": None})
+    return patches
+
+
 def _catalogue(settings: Settings, now: datetime) -> RollReport:
     from lake.write import update
 
     waiting = _waiting(settings, "acknowledged")
     if not waiting:
         return RollReport()
-    patches = []
-    for t in waiting:
-        met = next((f["uri"] for f in t.files if f["name"].endswith(".met.json")), None)
-        patches.append({"product_id": t.product_id, "uri": t.archive_uri, "met_uri": met, "tier": "archive",
-                        "cache_expires_at": None})
-    update("products", patches, settings)
+    update("products", _catalogue_patches(waiting), settings)
     _failpoint("catalogue:before-record")
     record([t.row("catalogued") for t in waiting], settings)
     return RollReport(moved=len(waiting))
 
 
-def _expire(settings: Settings, now: datetime) -> RollReport:
-    def one(t: Transfer) -> tuple[dict[str, Any], bool]:
-        for f in t.files:
-            storage.delete(f["hot_uri"], settings)
-        if t.hot_uri and not is_remote(t.hot_uri):
-            _remove_empty_dirs(storage.local_path(t.hot_uri))
-        return t.row("hot_deleted"), True
+def _expire_one(t: Transfer, settings: Settings) -> tuple[dict[str, Any], bool]:
+    """Delete one transfer's hot copy (files already gone are fine): its ``hot_deleted`` row."""
+    for f in t.files:
+        uri = f["hot_uri"]
+        if is_remote(uri):
+            storage.delete(uri, settings)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(_local(uri))
+    if t.hot_uri and not is_remote(t.hot_uri):
+        _remove_empty_dirs(storage.local_path(t.hot_uri))
+    return t.row("hot_deleted"), True
 
-    return _run_each(_waiting(settings, "catalogued"), one, "expire", settings)
+
+def _expire(settings: Settings, now: datetime) -> RollReport:
+    return _run_each(_waiting(settings, "catalogued"), lambda t: _expire_one(t, settings), "expire", settings)
+
+
+def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> tuple[RollReport, RollReport]:
+    """Catalogue acknowledged products, delete hot copies, then record both steps' rows in one commit.
+
+    Acknowledged products are pointed at the archive first (one commit of ``products``); then the hot copies
+    of those and of transfers catalogued earlier are deleted: the hot copy goes only after the catalogue
+    update is committed, as in the two separate steps. A crash before the rows are recorded leaves the
+    transfers acknowledged; a re-run sets the same catalogue values and deletes nothing more.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lake.write import update
+
+    acknowledged = _waiting(settings, "acknowledged", known)
+    rows: list[dict[str, Any]] = []
+    if acknowledged:
+        update("products", _catalogue_patches(acknowledged), settings)
+        _failpoint("catalogue:before-record")
+        rows += [t.row("catalogued") for t in acknowledged]
+    catalogued = _waiting(settings, "catalogued", known)  # now also the ones just catalogued
+    if catalogued:
+        with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+            rows += [row for row, _ in pool.map(lambda t: _expire_one(t, settings), catalogued)]
+        _failpoint("expire:before-record")
+    record(rows, settings)
+    return RollReport(moved=len(acknowledged)), RollReport(moved=len(catalogued))
 
 
 def _discard_archive_copy(t: Transfer, settings: Settings) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from lake.settings import Settings, get_settings
 
-__all__ = ["STEPS", "Transfer", "latest_transfers", "record", "transfer_id"]
+__all__ = ["STEPS", "Transfer", "latest_transfers", "record", "transfer_id", "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
 #: ``restored`` and ``evicted`` follow ``hot_deleted`` when a product is cached back and expires again.
@@ -96,11 +96,19 @@ def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
 
     from lake._pyiceberg_compat import commit_files, tracked_writes
     from lake.catalog import load_table
+    from lake.exceptions import LakeError
     from lake.write import _fill_new, _spec, _write_files, backoff_seconds, to_arrow
 
     spec = _spec("archive_transfers")
     table = load_table("archive_transfers", settings)
-    data = to_arrow(spec, rows, table)
+    target = table.schema().as_arrow()
+    extra = sorted({k for r in rows for k in r} - set(target.names))
+    if extra:
+        raise LakeError(f"archive_transfers has no column(s) {', '.join(extra)}")
+    # The rows carry Python values of the columns' types already (Transfer.row): build Arrow in one call
+    # instead of coercing row by row; to_arrow then checks types, keys and column order as for any write.
+    nullable = pa.schema([pa.field(f.name, f.type, True) for f in target])
+    data = to_arrow(spec, pa.Table.from_pylist(rows, schema=nullable), table)
     now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type)
     data = _fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
     for attempt in range(settings.commit_retries + 1):
@@ -124,32 +132,63 @@ def latest_transfers(settings: Settings | None = None, step: str | None = None,
     commit writes one step's rows into its own data file, so the files' column bounds skip the others).
     ``columns`` reads only those columns of the latest rows (the others are left at their defaults).
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyiceberg.expressions import EqualTo, In
-
     from lake.catalog import load_table
 
     settings = settings or get_settings()
     table = load_table("archive_transfers", settings)
+    latest = _latest_steps(table)
+    if step is not None:
+        latest = {tid: s for tid, s in latest.items() if s == step}
+    return _latest_rows(table, latest, columns or _COLUMNS)
+
+
+def transfer_states(settings: Settings | None = None) -> dict[str, Transfer]:
+    """Every transfer's latest state in one go, for a process that runs the whole roll (and then keeps it).
+
+    In-flight transfers (latest step before ``hot_deleted``/``failed``) come with every column; finished ones
+    only with what selecting a product's next attempt needs (``product_id``, ``version``, ``attempt``,
+    ``next_attempt_at``). One read of the keys and one pushed-down read per group, instead of a scan per step.
+    """
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    table = load_table("archive_transfers", settings)
+    latest = _latest_steps(table)
+    out = _latest_rows(table, {t: s for t, s in latest.items() if s in FINAL}, FINISHED_COLUMNS)
+    out.update(_latest_rows(table, {t: s for t, s in latest.items() if s not in FINAL}, _COLUMNS))
+    return out
+
+
+def _latest_steps(table: Any) -> dict[str, str]:
+    """``transfer_id -> latest step`` of every transfer (notes about messages left out)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     keys = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
     if keys.num_rows == 0:
         return {}
     order = pc.index_in(keys["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
     ranked = pa.table({"transfer_id": keys["transfer_id"], "order": order}).filter(pc.is_valid(order))
     latest = ranked.group_by("transfer_id").aggregate([("order", "max")])
-    if step is not None:
-        latest = latest.filter(pc.equal(latest["order_max"], _ORDER[step]))
-    if latest.num_rows == 0:
-        return {}
     names = pa.array(STEPS).take(latest["order_max"])
-    steps = sorted(set(names.to_pylist()))
+    return dict(zip(latest["transfer_id"].to_pylist(), names.to_pylist(), strict=True))
+
+
+def _latest_rows(table: Any, latest: dict[str, str], columns: tuple[str, ...]) -> dict[str, Transfer]:
+    """The rows of ``latest`` (transfer id -> step), read with the steps pushed down to the scan."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from pyiceberg.expressions import EqualTo, In
+
+    if not latest:
+        return {}
+    steps = sorted(set(latest.values()))
     row_filter = (EqualTo("step", steps[0]) if len(steps) == 1  # type: ignore[call-arg,arg-type,misc]
                   else In("step", steps))  # type: ignore[call-arg,arg-type,misc]
-    fields = ("transfer_id", "step", *(c for c in (columns or _COLUMNS) if c not in ("transfer_id", "step")))
+    fields = ("transfer_id", "step", *(c for c in columns if c not in ("transfer_id", "step")))
     rows = table.scan(row_filter=row_filter, selected_fields=fields).to_arrow()
     # Keep only each transfer's latest row, in Arrow.
-    wanted = pc.binary_join_element_wise(latest["transfer_id"].cast(pa.string()), names, "\x1f")
+    wanted = pa.array([f"{tid}\x1f{step}" for tid, step in latest.items()], pa.string())
     joined = pc.binary_join_element_wise(rows["transfer_id"].cast(pa.string()), rows["step"].cast(pa.string()),
                                          "\x1f")
     out = {}
@@ -168,3 +207,5 @@ def latest_transfers(settings: Settings | None = None, step: str | None = None,
 #: The columns a :class:`Transfer` is built from.
 _COLUMNS = ("transfer_id", "step", "product_id", "version", "attempt", "hot_uri", "archive_uri", "files", "reason",
             "error_code", "failed_step", "next_attempt_at", "recorded_at")
+#: The columns :func:`transfer_states` reads of finished transfers.
+FINISHED_COLUMNS = ("transfer_id", "step", "product_id", "version", "attempt", "next_attempt_at")

@@ -136,7 +136,52 @@ def _validator(which: str) -> Any:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
+@lru_cache(maxsize=4)
+def _fast_validator(which: str) -> Any:
+    """The schema compiled to Python by ``fastjsonschema`` (~25x faster than ``jsonschema`` per message).
+
+    Compiled without its ``format`` checks: those are done with the very checker ``jsonschema`` uses (see
+    :func:`_fast_valid`), so the two agree on dates too. Formats are allowed only on top-level properties.
+    """
+    import fastjsonschema
+
+    schema = CNM_S_SCHEMA if which == "CNM-S" else CNM_R_SCHEMA
+    formats = {name: sub["format"] for name, sub in schema["properties"].items() if "format" in sub}
+    nested = [k for k, sub in schema["properties"].items() if "format" in json.dumps(sub) and k not in formats]
+    if nested:  # a schema change this fast path does not cover: fail loudly, in the tests
+        raise AssertionError(f"{which}: formats below the top level ({nested}) are not checked by the fast path")
+    return fastjsonschema.compile(schema, use_formats=False), formats
+
+
+def _fast_valid(doc: Any, what: str) -> bool:
+    """Whether ``doc`` is valid, by the compiled schema plus ``jsonschema``'s own format checker."""
+    import fastjsonschema
+
+    check, formats = _fast_validator(what)
+    try:
+        check(doc)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    checker = _format_checker()
+    return isinstance(doc, dict) and all(not isinstance(doc.get(name), str) or checker.conforms(doc[name], fmt)
+                                         for name, fmt in formats.items())
+
+
+@lru_cache(maxsize=1)
+def _format_checker() -> Any:
+    import jsonschema
+
+    return jsonschema.FormatChecker()
+
+
 def _validate(doc: Any, schema: dict[str, Any], what: str) -> None:
+    """Raise :class:`CnmError` naming the first wrong field unless ``doc`` follows the schema.
+
+    A message the compiled schema accepts is valid (tests check it agrees with ``jsonschema`` on valid and
+    broken messages); anything else goes to ``jsonschema``, which decides and words the error.
+    """
+    if _fast_valid(doc, what):
+        return
     validator = _validator(what)
     if validator.is_valid(doc):
         return

@@ -48,14 +48,18 @@ class FolderTransport:
     def __init__(self, outbox: str | Path, inbox: str | Path) -> None:
         self.outbox = Path(outbox)
         self.inbox = Path(inbox)
+        self._outbox_made = False
 
     def send(self, identifier: str, message: dict[str, Any]) -> None:
-        """Write the message atomically; re-sending one identifier rewrites the same file."""
-        self.outbox.mkdir(parents=True, exist_ok=True)
-        path = self.outbox / f"{identifier}.json"
-        tmp = self.outbox / f".{identifier}.json.tmp"
-        tmp.write_text(json.dumps(message, indent=1))
-        os.replace(tmp, path)
+        """Write the message (compact JSON, as SNS carries it) atomically; re-sending rewrites the same file."""
+        if not self._outbox_made:  # once per transport, not per message
+            self.outbox.mkdir(parents=True, exist_ok=True)
+            self._outbox_made = True
+        folder = str(self.outbox)
+        tmp = os.path.join(folder, f".{identifier}.json.tmp")
+        with open(tmp, "w", encoding="utf-8") as out:
+            out.write(json.dumps(message))
+        os.replace(tmp, os.path.join(folder, f"{identifier}.json"))
 
     def receive(self, max_messages: int = 10_000) -> list[Received]:
         """The inbox's messages, oldest name first."""

@@ -129,7 +129,10 @@ def list_entries(
 
 def list_uris(prefix: str, suffix: str = "", settings: Settings | None = None) -> list[str]:
     """URIs of the files/objects under ``prefix`` (recursively) whose names end with ``suffix``, sorted."""
-    return [uri for uri, _ in list_entries(prefix, (suffix,), settings)]
+    if is_remote(prefix):
+        return [uri for uri, _ in list_entries(prefix, (suffix,), settings)]
+    return sorted(os.path.join(folder, name) for folder, _, names in os.walk(local_path(prefix))  # no stat
+                  for name in names if name.endswith(suffix))
 
 
 def delete(uri: str, settings: Settings | None = None) -> None:

@@ -32,7 +32,7 @@ def transport() -> Any:
                            SqsHook(aws_conn_id=daac.aws_conn_id).get_conn())
 
 
-def roll_step(step: str, hot_retention_days: float | None = None) -> dict[str, int]:
+def roll_step(step: str, hot_retention_days: float | None = None) -> dict[str, float]:
     """Run one roll step; fails the task (so Airflow retries with back-off) only on an unexpected error.
 
     ``hot_retention_days`` (the DAG's Param) overrides ``SARLAKE_DAAC__HOT_RETENTION_DAYS`` for this run.

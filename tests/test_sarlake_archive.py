@@ -485,3 +485,27 @@ def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_
     _roll_until_done(lake, daac)
     assert _products(lake)[pid]["tier"] == "archive" and (archive / "unw.tif").read_bytes() == b"v2 bytes"
     assert sorted(e["version"] for e in daac.ingested() if e["product"] == pid) == ["1", "2"]
+
+
+def test_cli_roll_runs_the_whole_roll_in_one_process_and_chosen_steps_alone(lake, tmp_path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from lake.settings import get_settings
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAYS", "0")  # products made now are old enough
+    settings = get_settings()
+    truth = _make_products(settings, 2)
+    chosen = CliRunner().invoke(cli, ["archive", "roll", "--step", "select"])
+    assert chosen.exit_code == 0, chosen.output
+    assert [line.split()[:3] for line in chosen.output.splitlines()] == [["select", "moved", "2"]]
+    first = CliRunner().invoke(cli, ["archive", "roll"])
+    assert first.exit_code == 0, first.output
+    moved = {line.split()[0]: int(line.split()[2]) for line in first.output.splitlines()}
+    assert moved == {"select": 0, "copy": 2, "verify": 2, "notify": 2, "receive": 0, "catalogue": 0, "expire": 0}
+    SimulatedDaac(tmp_path / "daac-state", settings).serve_folder()
+    second = CliRunner().invoke(cli, ["archive", "roll"])
+    assert second.exit_code == 0, second.output
+    for pid in truth:
+        _assert_archived(settings, truth, pid)

@@ -24,10 +24,11 @@ def archive() -> None:
               help="Run only these steps (default: all, in order).")
 def roll(steps: tuple[str, ...]) -> None:
     """Run the archive roll once: select, copy, verify, notify, receive, catalogue, expire."""
-    from lake.archive_roll import ROLL_STEPS, run_step
+    from lake.archive_roll import ROLL_STEPS, run_roll, run_step
 
-    for step in [s for s in ROLL_STEPS if not steps or s in steps]:
-        r = run_step(step)
+    # The whole roll in this process reads the transfers' states once (run_roll); chosen steps read them each.
+    reports = run_roll() if not steps else {s: run_step(s) for s in ROLL_STEPS if s in steps}
+    for step, r in reports.items():
         click.echo(f"{step:<10} moved {r.moved:>5}  failed {r.failed:>4}  notes {r.notes:>4}")
 
 
