@@ -177,9 +177,9 @@ def expire_cache(settings: Settings | None = None, now: datetime | None = None) 
         for f in d["files"]:
             storage.delete(storage.join(r["uri"], f["name"]), settings)
         if not is_remote(r["uri"]):
-            from lake.archive_roll import _remove_empty_dirs
+            from lake.archive_files import remove_empty_dirs
 
-            _remove_empty_dirs(storage.local_path(r["uri"]))
+            remove_empty_dirs(storage.local_path(r["uri"]))
         steps.append(_step(r["product_id"], d, "evicted", "time to live passed", r["uri"], now, settings))
     record(steps, settings)
     return CacheResult([r["product_id"] for r, _ in evict], {})

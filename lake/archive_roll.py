@@ -40,13 +40,22 @@ import json
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from lake import storage
+from lake.archive_files import (
+    copy_file,
+    discard_archive_copy,
+    hash_uri,
+    hot_mismatch,
+    local_str,
+    mismatch_reason,
+    remove_empty_dirs,
+    remove_partials,
+)
 from lake.archive_transfers import Transfer, latest_transfers, record, transfer_id, transfer_states
 from lake.cnm import CnmError, CnmFile, build_cnm_s, file_type, parse_cnm_r
 from lake.cnm_transport import Transport, get_transport
@@ -282,69 +291,20 @@ def _catalogued_checksums(assets_json: str | None) -> dict[str, str]:
 # --- copy and verify ----------------------------------------------------------------------------------------
 
 
-def _local(uri: str) -> str:
-    """A local path as a string (no ``Path`` per file on the hot path)."""
-    return str(storage.local_path(uri)) if uri.startswith("file://") else uri
-
-
-def _copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> tuple[str | None, int]:
-    """Copy one file, returning the sha256 (``None`` unless ``hash_it``) and size of what was copied.
-
-    Locally the bytes go to ``.<name>.<token>.partial`` next to the target and are renamed into place, so a
-    copy killed mid-file never leaves a short file under the final name (the target's folder must exist).
-    Without ``hash_it`` the kernel copies (``sendfile``, as ``shutil.copyfile`` does): the verify step re-reads
-    the archive copy and compares it with the catalogued checksum, so hashing the source on the way adds
-    nothing to what is guaranteed.
-    """
-    if not is_remote(src) and not is_remote(dst):
-        dpath = _local(dst)
-        folder, name = os.path.split(dpath)
-        tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.partial")
-        try:
-            with open(_local(src), "rb") as fin, open(tmp, "wb") as fout:
-                digest, size = _copy_stream(fin, fout, hash_it)
-            os.replace(tmp, dpath)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-        return digest, size
-    data = storage.read_bytes(src, settings)
-    storage.write_bytes(dst, data, settings)
-    return hashlib.sha256(data).hexdigest(), len(data)
-
-
-def _copy_stream(fin: Any, fout: Any, hash_it: bool) -> tuple[str | None, int]:
-    if not hash_it:
-        size, offset = os.fstat(fin.fileno()).st_size, 0
-        while offset < size:
-            sent = os.sendfile(fout.fileno(), fin.fileno(), offset, size - offset)
-            if sent == 0:  # the file shrank under us: copy what there is (verify will find the mismatch)
-                break
-            offset += sent
-        return None, offset
-    h, size = hashlib.sha256(), 0
-    while block := fin.read(1 << 20):
-        h.update(block)
-        fout.write(block)
-        size += len(block)
-    return h.hexdigest(), size
-
-
 def _copy_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str, Any], bool]:
     """Copy one transfer's files to the archive: its ``copied`` row, or a ``failed`` one."""
     archive = t.archive_uri or ""
-    _remove_partials(archive)  # left by a copy killed mid-file
+    remove_partials(archive)  # left by a copy killed mid-file
     try:
         files = []
         made: set[str] = set()
         for f in t.files:
             dst = storage.join(archive, f["name"])
             try:
-                if not is_remote(dst) and (folder := os.path.dirname(_local(dst))) not in made:
+                if not is_remote(dst) and (folder := os.path.dirname(local_str(dst))) not in made:
                     os.makedirs(folder, exist_ok=True)  # once per folder of the product, not per file
                     made.add(folder)
-                digest, size = _copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
+                digest, size = copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
             except FileNotFoundError as exc:
                 if not storage.exists(f["hot_uri"], settings):
                     raise _StepFailure(f"hot file vanished: {f['hot_uri']}") from exc
@@ -352,11 +312,11 @@ def _copy_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str,
             except Exception as exc:  # noqa: BLE001 - OS or S3 errors: name the file, keep the product hot
                 raise _StepFailure(f"archive refused the write of {dst}: {exc}") from exc
             if digest and f.get("sha256") and f["sha256"] != digest:
-                raise _StepFailure(_hot_mismatch(f["hot_uri"], digest, f["sha256"]))
+                raise _StepFailure(hot_mismatch(f["hot_uri"], digest, f["sha256"]))
             files.append({**f, "uri": dst, "size": size, "sha256": digest or f["sha256"]})
             _failpoint("copy:after-file")
     except _StepFailure as exc:
-        _discard_archive_copy(t, settings)
+        discard_archive_copy(t, settings)
         return _fail(t, "copy", str(exc), settings, now), False
     return t.row("copied", files=files), True
 
@@ -421,21 +381,12 @@ class _StepFailure(Exception):
     """One transfer's step failed (recorded; the roll carries on with the others)."""
 
 
-def _hash_uri(uri: str, settings: Settings) -> tuple[str, int]:
-    if is_remote(uri):
-        data = storage.read_bytes(uri, settings)
-        return hashlib.sha256(data).hexdigest(), len(data)
-    with open(_local(uri), "rb") as fin:
-        digest = hashlib.file_digest(fin, "sha256")  # reads into one reused buffer, without the GIL
-        return digest.hexdigest(), fin.tell()
-
-
 def _verify_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str, Any], bool]:
     """Re-read one transfer's archive copies: its ``verified`` row, or a ``failed`` one."""
     problem = None
     for f in t.files:
         try:
-            digest, size = _hash_uri(f["uri"], settings)
+            digest, size = hash_uri(f["uri"], settings)
         except FileNotFoundError:
             problem = f"archive copy missing: {f['uri']}"
             break
@@ -443,31 +394,16 @@ def _verify_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[st
             problem = f"size mismatch at the archive for {f['uri']}: {size} != {f['size']} bytes"
             break
         if digest != f["sha256"]:
-            problem = _mismatch_reason(f, digest, settings)
+            problem = mismatch_reason(f, digest, settings)
             break
     if problem:
-        _discard_archive_copy(t, settings)
+        discard_archive_copy(t, settings)
         return _fail(t, "verify", problem, settings, now), False
     return t.row("verified"), True
 
 
 def _verify(settings: Settings, now: datetime) -> RollReport:
     return _run_each(_waiting(settings, "copied"), lambda t: _verify_one(t, settings, now), "verify", settings)
-
-
-def _mismatch_reason(f: dict[str, Any], digest: str, settings: Settings) -> str:
-    """Why an archive copy's sha256 differs: the hot file already differed from the catalogue, or the archive."""
-    try:
-        hot_digest, _ = _hash_uri(f["hot_uri"], settings)
-    except FileNotFoundError:
-        hot_digest = None
-    if hot_digest is not None and hot_digest != f["sha256"]:
-        return _hot_mismatch(f["hot_uri"], hot_digest, f["sha256"])
-    return f"checksum mismatch at the archive for {f['uri']}: sha256 {digest[:12]}... != {f['sha256'][:12]}..."
-
-
-def _hot_mismatch(uri: str, digest: str, catalogued: str) -> str:
-    return f"hot file {uri} does not match its catalogued sha256 ({digest[:12]}... != {catalogued[:12]}...)"
 
 
 # --- CNM out and back ---------------------------------------------------------------------------------------
@@ -579,9 +515,9 @@ def _expire_one(t: Transfer, settings: Settings) -> tuple[dict[str, Any], bool]:
             storage.delete(uri, settings)
         else:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(_local(uri))
+                os.unlink(local_str(uri))
     if t.hot_uri and not is_remote(t.hot_uri):
-        _remove_empty_dirs(storage.local_path(t.hot_uri))
+        remove_empty_dirs(storage.local_path(t.hot_uri))
     return t.row("hot_deleted"), True
 
 
@@ -616,31 +552,3 @@ def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> t
     return RollReport(moved=len(acknowledged)), RollReport(moved=len(catalogued))
 
 
-def _discard_archive_copy(t: Transfer, settings: Settings) -> None:
-    """Delete what a failed copy/verify put at the archive (the hot copy stays the only one)."""
-    for f in t.files:
-        try:
-            storage.delete(storage.join(t.archive_uri or "", f["name"]), settings)
-        except Exception as exc:  # noqa: BLE001 - an archive refusing deletes too: leave it for `lake verify`
-            logger.warning("could not remove %s from the archive: %s", f["name"], exc)
-    if t.archive_uri and not is_remote(t.archive_uri):
-        _remove_partials(t.archive_uri)
-        _remove_empty_dirs(storage.local_path(t.archive_uri))
-
-
-def _remove_partials(folder: str) -> None:
-    """Delete ``.<name>.<token>.partial`` files a killed copy left in a local archive folder."""
-    if not folder or is_remote(folder):
-        return
-    root = storage.local_path(folder)
-    if root.is_dir():
-        for p in root.rglob(".*.partial"):
-            p.unlink(missing_ok=True)
-
-
-def _remove_empty_dirs(root: Path) -> None:
-    for folder, _, _ in os.walk(root, topdown=False):  # deepest first; a folder with files stays
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
