@@ -136,3 +136,25 @@ def test_an_island_enclosed_by_a_moat_of_biased_noise_coherence_is_found_at_the_
     clean = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1).astype(np.float32)
     assert compute_features(unw, clean, wrapped, dem=dem).values["coherence_enclosed_fraction"] == 0
     assert np.isnan(compute_features(unw, None, wrapped, dem=dem).values["coherence_enclosed_fraction"])
+
+
+def test_a_geocoded_footprint_in_a_frame_of_no_data_is_not_an_enclosed_island_but_a_moat_inside_it_is():
+    # a geocoded product: a rotated footprint (a diamond here) in a frame of NaN that reaches the grid's edges.
+    # That frame is outside the product; before qa-features-4 it counted as low coherence and the whole
+    # coherent footprint came out as one enclosed island (0.999 of the product on the demo's products)
+    rng = np.random.default_rng(7)
+    unw, _, wrapped, dem = _product(0)
+    i, j = np.mgrid[0:200, 0:200]
+    footprint = (np.abs(i - 100) + np.abs(j - 100)) <= 95
+    framed = np.where(footprint, unw, np.nan)
+    coh = np.where(footprint, np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1), np.nan).astype(np.float32)
+    f = compute_features(framed, coh, np.where(footprint, wrapped, np.nan), dem=dem).values
+    assert f["coherence_enclosed_fraction"] == 0
+    # a decorrelated moat inside the footprint still encloses its island
+    d = np.hypot(i - 100, j - 100)
+    moat = (d > 24) & (d <= 34)
+    coh_moat = np.where(moat & footprint, rng.uniform(0.2, 0.45, unw.shape), coh).astype(np.float32)
+    f = compute_features(framed, coh_moat, np.where(footprint, wrapped, np.nan), dem=dem).values
+    island = float((d <= 24).sum()) / float(footprint.sum())
+    rim = float((d <= 28).sum()) / float(footprint.sum())
+    assert island * 0.95 <= f["coherence_enclosed_fraction"] <= rim

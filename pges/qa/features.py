@@ -35,7 +35,7 @@ from pges.errors import InputValidationError
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-3"
+FEATURE_SET = "qa-features-4"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
@@ -190,6 +190,24 @@ def _min_cross(a: np.ndarray) -> np.ndarray:
     return out
 
 
+def _beyond_footprint(valid: np.ndarray) -> np.ndarray | None:
+    """Pixels within two of the no-data that reaches the grid's edge (what lies beyond the footprint), or None.
+
+    A geocoded product's footprint sits in a frame of no data. That frame is outside the product, like what lies
+    past the grid's edge, not a decorrelated moat: a part of the coherent area that reaches it is not enclosed.
+    Two pixels, because the parts are taken one pixel inside the dilated low mask. No-data holes inside the
+    footprint (masked water, missing lines that stop short of the edge) still count as low coherence.
+    """
+    if valid.all():
+        return None
+    labels, _ = ndimage.label(~valid, _CROSS)
+    ids = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    ids = ids[ids > 0]
+    if ids.size == 0:
+        return None
+    return _dilate_cross(_dilate_cross(np.isin(labels, ids)))
+
+
 def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
     """Coherent parts fully enclosed by low coherence: the area an unwrapper must connect by a guess.
 
@@ -198,7 +216,9 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
     smooths it over), but a multilooked coherence estimate of noise is biased up (about 0.3 for 4 looks), so
     no fixed threshold finds it in every product: the 3x3 mean coherence is cut at each of
     :data:`ENCLOSED_THRESHOLDS` (no data counts as low), the low mask is dilated by the 4-neighbour cross (closing
-    a moat with a few noisy gaps), and the threshold whose parts touching no edge enclose the most is kept.
+    a moat with a few noisy gaps), and the threshold whose parts touching no edge enclose the most is kept. The
+    no-data frame around a geocoded footprint is an edge too (:func:`_beyond_footprint`, since
+    ``qa-features-4``: before it, every geocoded product was one enclosed island).
     Returns the share of the valid pixels in enclosed parts of at least 0.3 % of the product (grown back by
     the pixel the moat was dilated by), and the largest part's share.
 
@@ -208,6 +228,7 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
     same mask as the level below (nested levels: then it encloses the same).
     """
     c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
+    beyond = _beyond_footprint(valid)
     mean = _box3(c) / np.maximum(_box3(valid.astype(np.float32)), 1.0)
     level = np.where(valid, mean, -np.inf)
     m = _min_cross(level)
@@ -227,6 +248,8 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
         counts[0] = 0
         for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
             counts[edge] = 0
+        if beyond is not None:
+            counts[labels[beyond]] = 0  # reaching past the footprint's edge is reaching the grid's edge
         area = int(counts[counts >= smallest].sum())
         if area > best:
             best, best_t, best_parts = area, t, (labels, counts)
