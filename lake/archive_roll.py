@@ -56,7 +56,14 @@ from lake.archive_files import (
     remove_empty_dirs,
     remove_partials,
 )
-from lake.archive_transfers import Transfer, latest_transfers, record, transfer_id, transfer_states
+from lake.archive_transfers import (
+    FINISHED_COLUMNS,
+    Transfer,
+    latest_transfers,
+    record,
+    transfer_id,
+    transfer_states,
+)
 from lake.cnm import CnmError, CnmFile, build_cnm_s, file_type, parse_cnm_r
 from lake.cnm_transport import Transport, get_transport
 from lake.settings import Settings, get_settings, is_remote
@@ -111,7 +118,8 @@ def run_roll(settings: Settings | None = None, transport: Transport | None = Non
 
     def timed(report: RollReport) -> RollReport:
         nonlocal clock
-        report.seconds, clock = time.perf_counter() - clock, time.perf_counter()
+        now_s = time.perf_counter()  # one reading: the next step's time starts where this one's ends
+        report.seconds, clock = now_s - clock, now_s
         return report
 
     known = _Known(transfer_states(settings))
@@ -204,7 +212,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
     allowed = pc.fill_null(allowed, True)
     candidates = products.filter(pc.and_(pc.and_(hot, old), allowed)).to_pylist()
     transfers = known.transfers if known else latest_transfers(
-        settings, columns=("product_id", "version", "attempt", "next_attempt_at"))
+        settings, columns=FINISHED_COLUMNS)
     by_product: dict[tuple[str, str], list[Transfer]] = {}
     for t in transfers.values():
         by_product.setdefault((t.product_id, t.version), []).append(t)
