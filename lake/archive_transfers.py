@@ -96,19 +96,11 @@ def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
 
     from lake._pyiceberg_compat import commit_files, tracked_writes
     from lake.catalog import load_table
-    from lake.exceptions import LakeError
     from lake.write import _fill_new, _spec, _write_files, backoff_seconds, to_arrow
 
     spec = _spec("archive_transfers")
     table = load_table("archive_transfers", settings)
-    target = table.schema().as_arrow()
-    extra = sorted({k for r in rows for k in r} - set(target.names))
-    if extra:
-        raise LakeError(f"archive_transfers has no column(s) {', '.join(extra)}")
-    # The rows carry Python values of the columns' types already (Transfer.row): build Arrow in one call
-    # instead of coercing row by row; to_arrow then checks types, keys and column order as for any write.
-    nullable = pa.schema([pa.field(f.name, f.type, True) for f in target])
-    data = to_arrow(spec, pa.Table.from_pylist(rows, schema=nullable), table)
+    data = to_arrow(spec, rows, table)  # checks columns, types and keys as for any write
     now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type)
     data = _fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
     for attempt in range(settings.commit_retries + 1):

@@ -238,11 +238,7 @@ def to_arrow(spec: TableSpec, rows: pa.Table | list[dict[str, Any]], table: Tabl
         extra = sorted({k for r in rows for k in r} - names)
         if extra:
             raise LakeError(f"table {spec.name} has no column(s) {', '.join(extra)}")
-        rows = [_coerce_row(r, target) for r in rows]
-        try:
-            data = pa.Table.from_pylist(rows, schema=_nullable(target))
-        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-            raise LakeError(f"rows do not fit table {spec.name}: {exc}") from exc
+        data = _from_rows(spec, rows, target)
     else:
         extra = sorted(set(rows.column_names) - names)
         if extra:
@@ -281,6 +277,26 @@ def _nullable(schema: pa.Schema) -> pa.Schema:
     import pyarrow as pa
 
     return pa.schema([pa.field(f.name, f.type, True) for f in schema])
+
+
+def _from_rows(spec: TableSpec, rows: list[dict[str, Any]], target: pa.Schema) -> pa.Table:
+    """Rows as Arrow: in one call when they hold the columns' Python types already, else coerced row by row.
+
+    Only ISO strings in timestamp/date columns (and datetimes in date columns) need coercing; Arrow refuses a
+    string where it wants a number, so the one-call build fails on exactly those and the rows are then coerced.
+    """
+    import pyarrow as pa
+
+    nullable = _nullable(target)
+    if not any(pa.types.is_date32(f.type) for f in target):  # Arrow would take a datetime there, differently
+        try:
+            return pa.Table.from_pylist(rows, schema=nullable)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # strings to parse (or a real misfit, which the coercing path reports)
+    try:
+        return pa.Table.from_pylist([_coerce_row(r, target) for r in rows], schema=nullable)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise LakeError(f"rows do not fit table {spec.name}: {exc}") from exc
 
 
 def _coerce_row(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:

@@ -184,3 +184,24 @@ def test_upsert_refuses_rows_that_lack_their_partition_source(lake) -> None:
     with pytest.raises(LakeError, match="start_time.*update"):
         upsert("products", [{"product_id": "P00001", "product_type": "L2_IFG", "p_error": 0.9}], lake)
     assert len(_table(lake)) == 3
+
+
+def test_rows_become_arrow_in_one_call_or_coerced_with_iso_strings_parsed() -> None:
+    """The one-call build (rows of the columns' own types) and the coercing one (ISO strings) agree on values."""
+    from lake.tables import TABLES
+    from lake.write import to_arrow
+
+    when = datetime(2024, 3, 5, 6, 7, 8, tzinfo=UTC)
+    spec = TABLES["archive_transfers"]  # no date column: the one-call build applies
+    typed = to_arrow(spec, [{"transfer_id": "t1", "step": "new", "attempt": 2, "recorded_at": when}])
+    strings = to_arrow(spec, [{"transfer_id": "t1", "step": "new", "attempt": 2, "recorded_at": "2024-03-05T06:07:08Z"},
+                              {"transfer_id": "t2", "step": "new", "recorded_at": when}])
+    assert typed.column("recorded_at").to_pylist() == [when]
+    assert strings.column("recorded_at").to_pylist() == [when, when]
+    assert strings.column("attempt").to_pylist() == [2, None]
+    products = to_arrow(TABLES["products"], [{"product_id": "p", "reference_date": "2024-03-05",
+                                              "secondary_date": datetime(2024, 2, 1, 23, tzinfo=UTC)}])
+    assert [products.column(c)[0].as_py().isoformat() for c in ("reference_date", "secondary_date")] == [
+        "2024-03-05", "2024-02-01"]
+    with pytest.raises(LakeError, match="rows do not fit table archive_transfers"):
+        to_arrow(spec, [{"transfer_id": "t1", "step": "new", "attempt": "two"}])
