@@ -41,6 +41,8 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
+    for table in ("user_tags", "tag_consensus", "qa_training_set"):  # before minutes of simulation, not after
+        load_table(table, settings)
     dataset_id = dataset_id or f"qa-set-{first_scene}-{scenes}"
     run_id = run_id or f"manual__qa_dataset__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     result = run_pge("qa_dataset", {
