@@ -51,3 +51,22 @@ def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(sett
     np.testing.assert_allclose(np.asarray(promoted.model.predict(x)), np.asarray(new_reference.model.predict(x)))
     assert not np.allclose(np.asarray(promoted.model.predict(x)), expected)
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2
+
+
+def test_scoring_keeps_stdout_for_the_json_lines_when_the_model_prints_a_progress_bar(capsys):
+    """A Keras champion's predict prints "1/1 ━━━━ 0s 276ms/step" to stdout: it broke `qa score --json`."""
+    from pges.qa.score import ProductInputs, Scorer
+
+    class Chatty:  # what mlflow's Keras wrapper does: keras_model.predict(data) with its default verbosity
+        def predict(self, x):
+            print("1/1 ━━━━━━━━━━━━━━━━━━━━ 0s 276ms/step")
+            return np.tile([0.7, 0.1, 0.1, 0.1], (len(x), 1))
+
+    scorer = Scorer.__new__(Scorer)
+    scorer.model, scorer.input_kind, scorer.model_name, scorer.version = Chatty(), "features", "m", "1"
+    yy, xx = np.mgrid[0:64, 0:64]
+    records = scorer.score([ProductInputs("ramp", (0.05 * xx + 0.02 * yy).astype(np.float32))])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "276ms/step" in captured.err
+    assert records[0]["p_error"] == 0.2 and records[0]["uwe_class"] == 0

@@ -11,7 +11,9 @@ says whether it takes features, browse thumbnails or phase tiles.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,7 +159,9 @@ class Scorer:
             else np.zeros((len(products), 0))
         tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if self.input_kind == "tiles" \
             else np.zeros((len(products), 0))
-        proba = np.asarray(self.model.predict(to_model_input(self.input_kind, vectors, browse, tiles)))
+        inputs = to_model_input(self.input_kind, vectors, browse, tiles)
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints a progress bar to stdout, where --json lines go
+            proba = np.asarray(self.model.predict(inputs))
         pe, cls = p_error(proba)
         return [
             {"unw": p.name, "p_error": round(float(pe[i]), 4), "uwe_class": int(cls[i]),

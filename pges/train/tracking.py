@@ -13,8 +13,10 @@ more than ``max_real_false_alarms`` of its clean real products; the runner-up ge
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 import tempfile
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -143,7 +145,8 @@ def score_version(model_name: str, version_or_alias: str, inputs: dict[str, Any]
         mv = client.get_model_version(model_name, version_or_alias)
     kind = mv.tags.get("sarlake.input_kind", "features")
     model = mlflow.pyfunc.load_model(f"models:/{model_name}/{mv.version}")
-    return np.asarray(model.predict(inputs[kind]), dtype=np.float64)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras's progress bar is not for stdout
+        return np.asarray(model.predict(inputs[kind]), dtype=np.float64)
 
 
 def passes_real_check(metrics: dict[str, float] | None, limit: float | None) -> bool:
