@@ -100,7 +100,7 @@ def figures(y_true: np.ndarray, proba: np.ndarray, title: str, out_dir: Path,
         ax.set(xlabel="mean decrease in impurity", title=f"{title}: feature importances")
         fig.tight_layout()
         paths["feature_importances"] = out_dir / "feature_importances.png"
-        fig.savefig(paths["feature_importances"], dpi=110)
+        fig.savefig(paths["feature_importances"], dpi=110, bbox_inches="tight")  # long names: keep the title whole
         plt.close(fig)
     return paths
 
