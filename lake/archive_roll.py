@@ -108,6 +108,15 @@ def archive_location(product_type: str | None, product_id: str, settings: Settin
     return storage.join(settings.daac.root, product_type or "unknown", product_id)
 
 
+def _io_threads(settings: Settings) -> int:
+    """Threads for the roll's file work: the ``daac.io_threads`` setting, else by where the files are."""
+    if settings.daac.io_threads:
+        return settings.daac.io_threads
+    if is_remote(settings.daac.root) or is_remote(settings.products_root):
+        return 8
+    return max(2, os.cpu_count() or 2)
+
+
 def run_roll(settings: Settings | None = None, transport: Transport | None = None,
              now: datetime | None = None) -> dict[str, RollReport]:
     """Run every step once, in order (what the DAG does); returns each step's report."""
@@ -354,7 +363,7 @@ def _copy_and_verify(settings: Settings, now: datetime, known: _Known) -> tuple[
         checked, good = _verify_one(t, settings, now)
         return [row, checked], True, good
 
-    with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+    with ThreadPoolExecutor(max_workers=_io_threads(settings)) as pool:
         results = list(pool.map(one, waiting))
     for _, copy_ok, verify_ok in results:
         copied.moved += copy_ok
@@ -375,7 +384,7 @@ def _run_each(transfers: list[Transfer], one: Any, step: str, settings: Settings
     report = RollReport()
     if not transfers:
         return report
-    with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+    with ThreadPoolExecutor(max_workers=_io_threads(settings)) as pool:
         results = list(pool.map(one, transfers))
     for _, ok in results:
         report.moved += ok
@@ -553,7 +562,7 @@ def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> t
         rows += [t.row("catalogued") for t in acknowledged]
     catalogued = _waiting(settings, "catalogued", known)  # now also the ones just catalogued
     if catalogued:
-        with ThreadPoolExecutor(max_workers=settings.daac.io_threads) as pool:
+        with ThreadPoolExecutor(max_workers=_io_threads(settings)) as pool:
             rows += [row for row, _ in pool.map(lambda t: _expire_one(t, settings), catalogued)]
         _failpoint("expire:before-record")
     record(rows, settings)

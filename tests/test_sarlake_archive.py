@@ -509,3 +509,19 @@ def test_cli_roll_runs_the_whole_roll_in_one_process_and_chosen_steps_alone(lake
     assert second.exit_code == 0, second.output
     for pid in truth:
         _assert_archived(settings, truth, pid)
+
+
+def test_the_roll_uses_as_many_file_threads_as_cores_locally_and_more_for_an_object_store(monkeypatch) -> None:
+    """Local file work is CPU and file-system bound (8 threads on 2 cores rolled 1,000 products 25 % slower than 2,
+    docs/benchmarks.md); an object store's requests wait on the network. The setting, when given, wins."""
+    from lake.archive_roll import _io_threads
+    from lake.settings import get_settings
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    local = get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive"})
+    assert _io_threads(local) == 2
+    assert _io_threads(get_settings(products_root="/tmp/hot", daac={"root": "s3://daac/archive"})) == 8
+    assert _io_threads(get_settings(products_root="s3://lake/products", daac={"root": "/tmp/archive"})) == 8
+    assert _io_threads(get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive", "io_threads": 5})) == 5
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    assert _io_threads(local) == 2
