@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,6 +142,11 @@ class Scorer:
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.feature_set = mv.tags.get("sarlake.feature_set", "")
+        if self.input_kind != "features":  # a Keras model: TensorFlow's start-up notes and Keras's progress bar
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # are not the user's business
+            import keras
+
+            keras.config.disable_interactive_logging()
         uri = f"models:/{model_name}/{mv.version}"
         if cache_dir is None:
             import mlflow.pyfunc
@@ -183,7 +189,6 @@ def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
         An object with ``predict(inputs) -> (n, 4) probabilities``.
     """
     import hashlib
-    import os
 
     key = hashlib.sha256(f"{tracking_uri}|{uri}".encode()).hexdigest()[:16]
     local = cache_dir / f"{uri.removeprefix('models:/').replace('/', '-v')}-{key}"
