@@ -155,3 +155,22 @@ def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
         assert len(met["provenance"]["inputs"]) == expected
     rep = json.loads(_cli("qa", "report", "--json").output)
     assert rep["scored_products"] == 17
+
+
+def test_report_lists_each_registered_version_with_its_held_out_figures_and_aliases(trained):
+    """The registry part of `qa report`: what training measured and promotion decided, per version."""
+    record = trained[2]
+    rep = json.loads(_cli("qa", "report", "--json").output)
+    by_version = {v["version"]: v for v in rep["registered"]}
+    assert set(by_version) >= {c["version"] for c in record["candidates"]}  # other tests here register more
+    assert [int(v) for v in by_version] == sorted(map(int, by_version), reverse=True)
+    for c in record["candidates"]:
+        got = by_version[c["version"]]
+        assert got["model"] == c["name"]
+        assert got["test_f1_uwe2"] == pytest.approx(c["metrics"]["test_f1_uwe2"])
+        assert got["test_accuracy_uwe1"] == pytest.approx(c["metrics"]["test_accuracy_uwe1"])
+    import mlflow
+
+    champion = mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion").version
+    assert by_version[str(champion)]["aliases"] == ["champion"]
+    assert f"| {champion} | " in _cli("qa", "report").output

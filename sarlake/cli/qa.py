@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -115,8 +116,10 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
 def qa_report(as_json: bool) -> None:
     """Per UWE class (tag consensus): count, mean p(error), accuracy; P/R/F1 per model version."""
     from sarlake.workflows.qa import quality_report
+    from sarlake.workflows.qa_registry import registered_versions
 
     rep = quality_report()
+    rep["registered"] = registered_versions()
     if as_json:
         click.echo(json.dumps(rep))
         return
@@ -130,3 +133,30 @@ def qa_report(as_json: bool) -> None:
         click.echo(f"| {m['model_version']} | {m['products']} | {m['precision']:.3f} | {m['recall']:.3f} | "
                    f"{m['f1']:.3f} |")
     click.echo(f"\n{rep['scored_products']} interferogram(s) with a p(error) in products")
+    if not rep["models"]:
+        click.echo("no product has both a UWE tag consensus and a prediction yet: tag scored products "
+                   "(`sarlake tag add PRODUCT UWE_0 --user NAME`) to measure the models on your own data")
+    _echo_registered(rep["registered"])
+
+
+def _echo_registered(versions: list[dict[str, Any]]) -> None:
+    """The registry's versions with their held-out (simulated) figures and real check."""
+    if not versions:
+        click.echo("\nno QA model is registered yet: train one with `make train` (or `sarlake qa train`)")
+        return
+
+    def pct(v: float | None) -> str:
+        return "-" if v is None else f"{100 * v:.0f} %"
+
+    def num(v: float | None) -> str:
+        return "-" if v is None else f"{v:.3f}"
+
+    click.echo("\nregistered versions, held-out simulated scenes vs truth (real check: share of clean real "
+               "interferograms flagged)\n| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | "
+               "UWE_1 | UWE_2 | UWE_3 | ROC AUC | real false alarms | held back |\n" + "|---" * 13 + "|")
+    for v in versions:
+        click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
+                   f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | {num(v['test_f1_uwe2'])} | "
+                   + " | ".join(pct(v[f"test_accuracy_uwe{k}"]) for k in range(4))
+                   + f" | {num(v['test_roc_auc_uwe2'])} | {num(v['real_false_alarm_share'])} | "
+                   f"{v['held_back'] or '-'} |")

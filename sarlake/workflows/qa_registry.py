@@ -1,0 +1,52 @@
+"""The QA model's registered versions as an ML engineer compares them: held-out figures, real check, aliases.
+
+Read from the MLflow registry (``settings.qa_model_name``) and each version's training run, so ``sarlake qa report``
+shows what promotion decided on even in a lake where no product is both tagged and scored yet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["registered_versions"]
+
+#: Run metrics shown per version (held-out split against the simulator's truth, and the real check).
+METRICS = ("test_precision_uwe2", "test_recall_uwe2", "test_f1_uwe2", "test_accuracy_uwe0", "test_accuracy_uwe1",
+           "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "real_false_alarm_share")
+
+
+def registered_versions() -> list[dict[str, Any]]:
+    """Every version of the QA model, newest first: model, aliases, feature set, metrics, why held back.
+
+    Returns:
+        ``[{"version", "model", "aliases", "feature_set", "held_back", **METRICS}]`` (a metric the run did not
+        log is None); an empty list when the model is not registered.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
+                                 registry_uri=settings.mlflow_tracking_uri)
+    try:
+        versions = client.search_model_versions(f"name = '{settings.qa_model_name}'")
+    except MlflowException:
+        return []
+    aliases: dict[str, list[str]] = {}
+    try:
+        for alias, version in client.get_registered_model(settings.qa_model_name).aliases.items():
+            aliases.setdefault(str(version), []).append(alias)
+    except MlflowException:
+        pass
+    out = []
+    for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
+        run = client.get_run(mv.run_id) if mv.run_id else None
+        metrics = run.data.metrics if run else {}
+        out.append({"version": str(mv.version), "model": run.info.run_name if run else "",
+                    "aliases": sorted(aliases.get(str(mv.version), [])),
+                    "feature_set": mv.tags.get("sarlake.feature_set", ""),
+                    "held_back": mv.tags.get("sarlake.held_back", ""),
+                    **{k: metrics.get(k) for k in METRICS}})
+    return out
