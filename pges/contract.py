@@ -132,6 +132,8 @@ def parse_run_config(
 def _loc_str(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
+        if not isinstance(part, int) and not str(part).isprintable():  # a key with a newline stays on one line
+            part = str(part).encode("unicode_escape").decode("ascii")
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -195,7 +197,7 @@ def _explain(model: type[BaseModel], exc: ValidationError) -> str:
         msg = f"run-config key '{key or '<root>'}': {first['msg']} (got {shown})"
     if len(errors) > 1:
         msg += f"; and {len(errors) - 1} more problem(s)"
-    return msg
+    return msg.replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever a validator's message holds
 
 
 # ------------------------------------------------------------------------------------ default config

@@ -95,3 +95,17 @@ def test_random_run_configs_fail_in_one_clear_line(pge: str) -> None:
             assert "Traceback" not in message
 
     check()
+
+
+def test_an_unknown_key_with_a_newline_is_named_on_one_line() -> None:
+    """Found by the property test above (`{"filter": {"\\n": None}}`): the key's newline split the message."""
+    from pges import registry
+    from pges.contract import parse_run_config
+    from pges.errors import InputValidationError
+
+    model = registry.get("interferogram").run_config_model()
+    doc = {"pge": "interferogram", "output_dir": "/tmp/out", "inputs": ["/x/a.met.json"],
+           "parameters": {"filter": {"\n": None}}}
+    with pytest.raises(InputValidationError) as err:
+        parse_run_config(model, doc, pge="interferogram")
+    assert str(err.value) == "unknown run-config key 'parameters.filter.\\n' (allowed: patch, strength)"
