@@ -174,3 +174,21 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
     champion = mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion").version
     assert by_version[str(champion)]["aliases"] == ["champion"]
     assert f"| {champion} | " in _cli("qa", "report").output
+
+
+def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_model(trained):
+    """The average is a candidate like any other; loaded from the registry it is the mean of its members."""
+    import numpy as np
+
+    from pges.train.realcheck import load_real_check
+    from pges.train.tracking import score_version
+    from sarlake.workflows.qa_train import train_models
+
+    again = train_models(trained[1], models=["random_forest", "convnet"], quick=True)
+    version = {c["name"]: c["version"] for c in again["candidates"]}
+    assert list(version) == ["random_forest", "convnet", "convnet+random_forest"]
+    real = load_real_check(DATA / "qa_real_check.csv")  # the 17 Sydney interferograms, every input kind
+    members = [score_version("sarlake-qa-uwe", version[n], real.inputs) for n in ("random_forest", "convnet")]
+    average = score_version("sarlake-qa-uwe", version["convnet+random_forest"], real.inputs)
+    assert average.shape == (17, 4)
+    np.testing.assert_allclose(average, (members[0] + members[1]) / 2, atol=1e-5)

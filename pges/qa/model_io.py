@@ -16,12 +16,13 @@ from pges.qa.features import FEATURE_NAMES
 
 __all__ = ["INPUT_KINDS", "InputKind", "p_error", "to_model_input"]
 
-InputKind = Literal["features", "browse", "tiles"]
+InputKind = Literal["features", "browse", "tiles", "features+tiles"]
 #: input kind -> what it is
 INPUT_KINDS: dict[str, str] = {
     "features": f"the {len(FEATURE_NAMES)} QA features (pges.qa.features), a DataFrame with named columns",
     "browse": "8-bit RGB browse, 32x32x3, flattened to 3072 values (pges.qa.images.browse_rgb)",
     "tiles": "masked phase tile, 64x64x2 float32 (pges.qa.images.phase_tile)",
+    "features+tiles": "both, as a dict of the feature matrix (float64) and the tiles (an average of models)",
 }
 #: the first intensity that counts as an error
 ERROR_FROM = 2
@@ -38,6 +39,9 @@ def to_model_input(kind: str, features: np.ndarray, browse: np.ndarray, tiles: n
         return np.asarray(browse, dtype=np.float32).reshape(len(browse), -1)
     if kind == "tiles":
         return np.asarray(tiles, dtype=np.float32)
+    if kind == "features+tiles":
+        return {"features": np.asarray(features, dtype=np.float64).reshape(-1, len(FEATURE_NAMES)),
+                "tiles": np.asarray(tiles, dtype=np.float32)}
     raise ValueError(f"unknown model input kind {kind!r}; known: {', '.join(INPUT_KINDS)}")
 
 

@@ -163,7 +163,7 @@ class Scorer:
         vectors = np.stack([f.vector() for f in feats])
         browse = np.stack([browse_rgb(p.unw, p.coherence) for p in products]) if self.input_kind == "browse" \
             else np.zeros((len(products), 0))
-        tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if self.input_kind == "tiles" \
+        tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if "tiles" in self.input_kind \
             else np.zeros((len(products), 0))
         inputs = to_model_input(self.input_kind, vectors, browse, tiles)
         with contextlib.redirect_stdout(sys.stderr):  # Keras prints a progress bar to stdout, where --json lines go

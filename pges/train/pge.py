@@ -222,8 +222,9 @@ def _read_labels(path: str) -> dict[str, tuple[int, str]]:
 
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
-    from pges.qa.model_io import p_error, to_model_input
+    from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
     from pges.train import evaluate, tracking
+    from pges.train.ensemble import averages
     from pges.train.models import MODEL_INPUTS, fit_model, fit_routed
 
     p = cfg.parameters
@@ -250,10 +251,12 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     if missing:
         raise InputValidationError(f"no training product labelled UWE_{min(missing)}: raise the set's scenes")
     y_truth = np.array([int(data.truth[i]["UWE"]) for i in data.product_id])
-    inputs = {k: to_model_input(k, data.features, data.browse, data.tiles) for k in ("features", "browse", "tiles")}
+    inputs = {k: to_model_input(k, data.features, data.browse, data.tiles) for k in INPUT_KINDS}
 
     def rows(kind: str, sel: np.ndarray) -> Any:
         x = inputs[kind]
+        if isinstance(x, dict):
+            return {k: v[sel] for k, v in x.items()}
         return x.iloc[np.flatnonzero(sel)] if hasattr(x, "iloc") else x[sel]
 
     exp = tracking.open_tracking(p.tracking_uri, p.artifact_root, p.experiment)
@@ -266,7 +269,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
 
         real = load_real_check(p.real_check)
         dataset_info["real_check"] = Path(p.real_check).name
-    candidates = []
+    candidates, fitted_models = [], []
     for name in p.models:
         kind = MODEL_INPUTS[name]
         if kind == "features" and p.route_degraded and data.features_without_coherence is not None:
@@ -274,13 +277,17 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
                                 p.quick)
         else:
             fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
+        fitted_models.append(fitted)
+    for fitted in fitted_models + averages(fitted_models):
+        kind = fitted.input_kind
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_")
         m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
         m["label_accuracy_vs_truth"] = label_acc
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
-        figs = evaluate.figures(y_truth[test], proba, name, ctx.workdir / "figures" / name, fitted.importances)
+        figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,
+                                fitted.importances)
         candidates.append(tracking.log_candidate(
             fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
             data_version=p.data_version, dataset=dataset_info,

@@ -84,7 +84,7 @@ def load_real_check(manifest: str | Path) -> RealCheck:
             ``clean`` value, or names an unreadable file (one line naming it).
     """
     from pges.qa.images import browse_rgb, phase_tile
-    from pges.qa.model_io import to_model_input
+    from pges.qa.model_io import INPUT_KINDS, to_model_input
     from pges.qa.score import read_files
 
     path = Path(manifest)
@@ -111,7 +111,7 @@ def load_real_check(manifest: str | Path) -> RealCheck:
         browse.append(browse_rgb(prod.unw, prod.coherence))
         tiles.append(phase_tile(prod.unw, prod.coherence))
     fv, bv, tv = np.stack(feats), np.stack(browse), np.stack(tiles)
-    inputs = {k: to_model_input(k, fv, bv, tv) for k in ("features", "browse", "tiles")}
+    inputs = {k: to_model_input(k, fv, bv, tv) for k in INPUT_KINDS}
     check = RealCheck(names, np.array(clean), np.array(degraded), inputs, str(path))
     logger.info("real check %s: %d products, %d clean, %d suspect", path, len(names), int((check.clean == 1).sum()),
                 int((check.clean == 0).sum()))

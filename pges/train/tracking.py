@@ -97,7 +97,7 @@ def log_candidate(
             mlflow.log_dict(fitted.importances, "feature_importances.json")
         if fitted.history:
             mlflow.log_dict(fitted.history, "training_history.json")
-        example = x_example[:2]
+        example = {k: v[:2] for k, v in x_example.items()} if isinstance(x_example, dict) else x_example[:2]
         signature = infer_signature(example, fitted.predict_proba(example))
         tags = {"sarlake.input_kind": fitted.input_kind, "sarlake.feature_set": FEATURE_SET,
                 "sarlake.data_version": data_version}
@@ -111,6 +111,14 @@ def log_candidate(
                 input_example=example, pip_requirements=_requirements("sklearn"), serialization_format="skops",
                 skops_trusted_types=trusted, pyfunc_predict_fn="predict_proba",
             )
+        elif fitted.flavor == "average":
+            import skops.io
+
+            from pges.train.ensemble import log_average
+
+            info = log_average(fitted, model_name=model_name, signature=signature, example=example,
+                               requirements={"sklearn": _requirements("sklearn"), "keras": _requirements("keras")},
+                               trusted=lambda m: skops.io.get_untrusted_types(data=skops.io.dumps(m)))
         else:
             import mlflow.tensorflow
 

@@ -1,0 +1,113 @@
+"""Equal-weight averages of QA models of different inputs (the ConvNet on phase tiles with a feature model).
+
+The members are fitted as usual; the average takes both inputs (model input kind ``features+tiles``: a dict of
+the feature matrix and the tiles) and returns the mean of the members' class probabilities. No weight is fitted,
+so the held-out split stays untouched by the averaging itself. In MLflow the average is a ``python_function`` model
+whose artifacts are the members, each saved with its own flavour.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pges.qa.features import FEATURE_NAMES
+from pges.train.models import Fitted
+
+__all__ = ["Averaged", "average", "averages", "log_average"]
+
+#: the members' input kinds an average can take
+MEMBER_KINDS = ("features", "tiles")
+
+
+def member_input(kind: str, x: dict[str, Any]) -> Any:
+    """A member's own input from the average's ``{"features", "tiles"}`` dict."""
+    if kind == "features":
+        import pandas as pd
+
+        return pd.DataFrame(np.asarray(x["features"], dtype=np.float64), columns=list(FEATURE_NAMES))
+    if kind == "tiles":
+        return np.asarray(x["tiles"], dtype=np.float32)
+    raise ValueError(f"an average takes members of kinds {', '.join(MEMBER_KINDS)}, not {kind!r}")
+
+
+class Averaged:
+    """The fitted members, averaged (in memory, for evaluation)."""
+
+    classes_ = np.arange(4)
+
+    def __init__(self, members: list[Fitted]) -> None:
+        self.members = members
+
+    def predict_proba(self, x: dict[str, Any]) -> np.ndarray:
+        """Mean of the members' (n, 4) class probabilities."""
+        return np.mean([m.predict_proba(member_input(m.input_kind, x)) for m in self.members], axis=0)
+
+
+def average(members: list[Fitted]) -> Fitted:
+    """The equal-weight average of ``members`` as a candidate named after them (``convnet+ordinal_boosting``)."""
+    params: dict[str, Any] = {"members": "+".join(m.name for m in members), "weights": "equal"}
+    for m in members:
+        params.update({f"{m.name}.{k}": v for k, v in m.params.items()})
+    return Fitted("+".join(m.name for m in members), "features+tiles", "average", Averaged(members), params)
+
+
+def averages(fitted: list[Fitted]) -> list[Fitted]:
+    """The tile model averaged with each feature model of one training run (none without both kinds).
+
+    Every pair is a candidate of its own, measured and promoted by the same rule as the single models.
+    """
+    tiles = [f for f in fitted if f.input_kind == "tiles"]
+    features = [f for f in fitted if f.input_kind == "features"]
+    return [average([t, f]) for t in tiles for f in features]
+
+
+def _pyfunc_class() -> Any:
+    import mlflow.pyfunc
+
+    class AveragedPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
+        """Loads each member with its own flavour's pyfunc and averages their probabilities."""
+
+        def load_context(self, context: Any) -> None:
+            import mlflow.pyfunc
+
+            self.members = [(kind, mlflow.pyfunc.load_model(context.artifacts[key]))
+                            for key, kind in context.model_config["members"]]
+
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # no hints: MLflow
+            """Mean of the members' (n, 4) class probabilities."""  # would read them as a schema
+            return np.mean([np.asarray(m.predict(member_input(kind, model_input)), dtype=np.float64)
+                            for kind, m in self.members], axis=0)
+
+    return AveragedPyfunc
+
+
+def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any,
+                requirements: dict[str, list[str]], trusted: Any) -> Any:
+    """Save the members, log the average as the run's ``model`` and register it; returns MLflow's model info."""
+    import mlflow.pyfunc
+    import mlflow.sklearn
+    import mlflow.tensorflow
+
+    members: list[Fitted] = fitted.model.members
+    with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
+        artifacts, config, pins = {}, [], set()
+        for i, m in enumerate(members):
+            path = str(Path(tmp) / f"member{i}")
+            if m.flavor == "sklearn":
+                mlflow.sklearn.save_model(m.model, path, serialization_format="skops",
+                                          skops_trusted_types=trusted(m.model), pyfunc_predict_fn="predict_proba",
+                                          pip_requirements=requirements["sklearn"])
+            else:
+                mlflow.tensorflow.save_model(m.model, path, pip_requirements=requirements["keras"])
+            pins.update(requirements["sklearn" if m.flavor == "sklearn" else "keras"])
+            artifacts[f"member{i}"] = path
+            config.append([f"member{i}", m.input_kind])
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=_pyfunc_class()(), artifacts=artifacts, model_config={"members": config},
+            signature=signature, input_example=example, pip_requirements=sorted(pins),
+            registered_model_name=model_name,
+        )

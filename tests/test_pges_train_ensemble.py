@@ -1,0 +1,53 @@
+"""The average of the ConvNet and a feature model: registered as one MLflow model, scored as the mean of its members.
+
+The truth is each member's own probabilities, computed directly from the fitted members on the same inputs; the
+registered average must return their mean through MLflow's loader and through the scorer's cached copy of it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_mean_of_its_members(settings, tmp_path):
+    import mlflow
+    import pandas as pd
+
+    from pges.qa.features import FEATURE_NAMES, compute_features
+    from pges.qa.images import phase_tile
+    from pges.qa.model_io import p_error, to_model_input
+    from pges.qa.score import ProductInputs, Scorer
+    from pges.train.ensemble import averages
+    from pges.train.models import fit_model
+    from pges.train.tracking import log_candidate, open_tracking
+
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:48, 0:48]
+    island = (yy - 24) ** 2 + (xx - 24) ** 2 < 80
+    products = [ProductInputs(f"p{i}", (rng.normal(0.05, 0.02) * xx + rng.normal(0, 0.3, xx.shape)
+                                        + 6.3 * (i % 4 >= 2) * island).astype(np.float32),
+                              coherence=rng.uniform(0.3, 1.0, xx.shape).astype(np.float32)) for i in range(40)]
+    y = np.arange(40) % 4
+    feats = np.stack([compute_features(p.unw, p.coherence).vector() for p in products])
+    tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products])
+    forest = fit_model("random_forest", pd.DataFrame(feats, columns=list(FEATURE_NAMES)), y, quick=True)
+    convnet = fit_model("convnet", to_model_input("tiles", feats, None, tiles), y, quick=True)
+    (avg,) = averages([forest, convnet])
+    assert avg.name == "convnet+random_forest" and avg.input_kind == "features+tiles"
+
+    x = to_model_input("features+tiles", feats, None, tiles)
+    expected = (forest.predict_proba(pd.DataFrame(feats, columns=list(FEATURE_NAMES)))
+                + convnet.predict_proba(tiles)) / 2
+    np.testing.assert_allclose(avg.predict_proba(x), expected, atol=1e-6)
+
+    experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
+    candidate = log_candidate(avg, x, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
+                              model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
+    loaded = mlflow.pyfunc.load_model(f"models:/{settings.qa_model_name}/{candidate.version}")
+    np.testing.assert_allclose(np.asarray(loaded.predict(x)), expected, atol=1e-5)
+
+    mlflow.MlflowClient().set_registered_model_alias(settings.qa_model_name, "champion", candidate.version)
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=tmp_path / "cache")
+    assert scorer.input_kind == "features+tiles"
+    records = scorer.score(products)
+    np.testing.assert_allclose([r["p_error"] for r in records], p_error(expected)[0], atol=1e-3)
