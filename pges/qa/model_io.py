@@ -8,13 +8,13 @@ probable intensity. A registered model version carries its input kind and featur
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
 from pges.qa.features import FEATURE_NAMES
 
-__all__ = ["INPUT_KINDS", "InputKind", "p_error", "to_model_input"]
+__all__ = ["INPUT_KINDS", "InputKind", "member_input", "p_error", "to_model_input"]
 
 InputKind = Literal["features", "browse", "tiles", "features+tiles"]
 #: input kind -> what it is
@@ -43,6 +43,17 @@ def to_model_input(kind: str, features: np.ndarray, browse: np.ndarray, tiles: n
         return {"features": np.asarray(features, dtype=np.float64).reshape(-1, len(FEATURE_NAMES)),
                 "tiles": np.asarray(tiles, dtype=np.float32)}
     raise ValueError(f"unknown model input kind {kind!r}; known: {', '.join(INPUT_KINDS)}")
+
+
+def member_input(kind: str, x: dict[str, Any]) -> Any:
+    """An average's member's own input (``features`` or ``tiles``) from the average's ``features+tiles`` dict."""
+    if kind == "features":
+        import pandas as pd
+
+        return pd.DataFrame(np.asarray(x["features"], dtype=np.float64), columns=list(FEATURE_NAMES))
+    if kind == "tiles":
+        return np.asarray(x["tiles"], dtype=np.float32)
+    raise ValueError(f"an average takes members of kinds features, tiles, not {kind!r}")
 
 
 def p_error(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +24,7 @@ from pges.errors import InputValidationError
 from pges.qa.features import Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.qa.model_io import p_error, to_model_input
+from pges.qa.model_load import load_cached_model
 
 __all__ = ["ModelMissingError", "ProductInputs", "Scorer", "read_files", "read_product_folder"]
 
@@ -119,10 +119,9 @@ class Scorer:
         alias: the alias to resolve (``champion``). It is resolved at every construction, so a promotion
             takes effect at the next scoring without a redeploy.
         cache_dir: where each model version's artifacts are kept once downloaded. A registered version's
-            artifacts never change, so a later scoring of the same version neither downloads them again nor
-            goes through ``mlflow.pyfunc``: a skops-serialised scikit-learn model is loaded with skops and the
-            trusted types its MLmodel lists (what ``mlflow.sklearn`` does); other flavours are loaded from the
-            cached copy by ``mlflow.pyfunc``. None: ``mlflow.pyfunc.load_model`` from the registry each time.
+            artifacts never change, so a later scoring of the same version does not download them again.
+            None: a temporary copy for this scorer. Either way the copy is loaded with the lightest runtime
+            that serves it (skops, LiteRT, ``mlflow.pyfunc`` last: :mod:`pges.qa.model_load`).
     """
 
     def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion",
@@ -142,18 +141,13 @@ class Scorer:
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.feature_set = mv.tags.get("sarlake.feature_set", "")
-        if self.input_kind != "features":  # a Keras model: TensorFlow's start-up notes and Keras's progress bar
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # are not the user's business
-            import keras
-
-            keras.config.disable_interactive_logging()
         uri = f"models:/{model_name}/{mv.version}"
-        if cache_dir is None:
-            import mlflow.pyfunc
+        if cache_dir is None:  # a copy for this scorer's lifetime (a LiteRT model reads its file)
+            import tempfile
 
-            self.model: Any = mlflow.pyfunc.load_model(uri)
-        else:
-            self.model = load_cached_model(uri, tracking_uri, Path(cache_dir))
+            self._copy = tempfile.TemporaryDirectory(prefix="sarlake-qa-model-")
+            cache_dir = self._copy.name
+        self.model: Any = load_cached_model(uri, tracking_uri, Path(cache_dir))
 
     def score(self, products: list[ProductInputs]) -> list[dict[str, Any]]:
         """One record per product: ``p_error``, ``uwe_class``, class probabilities, features, model."""
@@ -177,72 +171,3 @@ class Scorer:
              "feature_set": f.feature_set, "features": f.as_json()}
             for i, (p, f) in enumerate(zip(products, feats, strict=True))
         ]
-
-
-def load_cached_model(uri: str, tracking_uri: str, cache_dir: Path) -> Any:
-    """A model version (``models:/<name>/<version>``) from ``cache_dir``, downloaded there the first time.
-
-    The copy is keyed by registry and version (versions are immutable) and moved into place only when
-    complete, so a crash mid-download never leaves a half copy that a later run would load.
-
-    Returns:
-        An object with ``predict(inputs) -> (n, 4) probabilities``.
-    """
-    import hashlib
-
-    key = hashlib.sha256(f"{tracking_uri}|{uri}".encode()).hexdigest()[:16]
-    local = cache_dir / f"{uri.removeprefix('models:/').replace('/', '-v')}-{key}"
-    if not (local / "MLmodel").is_file():
-        import shutil
-        import tempfile
-
-        import mlflow.artifacts
-
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=cache_dir, prefix=".download-"))
-        bar = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
-        os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no progress bar in a CLI's --json output
-        try:
-            got = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp),
-                                                           tracking_uri=tracking_uri))
-            try:
-                got.rename(local)
-            except OSError:  # another process cached it meanwhile
-                if not (local / "MLmodel").is_file():
-                    raise
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if bar is None:
-                os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
-            else:
-                os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
-        logger.info("cached %s in %s", uri, local)
-    return _load_local(local)
-
-
-class _SkopsModel:
-    """A scikit-learn model saved by ``mlflow.sklearn`` in the skops format, called as its pyfunc would be."""
-
-    def __init__(self, model: Any, predict_fn: str) -> None:
-        self.model, self.predict_fn = model, predict_fn
-
-    def predict(self, inputs: Any) -> Any:
-        if not hasattr(self.model, "feature_names_in_") and hasattr(inputs, "to_numpy"):
-            inputs = inputs.to_numpy()  # fitted on an array (a tensor signature): what pyfunc would pass
-        return getattr(self.model, self.predict_fn)(inputs)
-
-
-def _load_local(local: Path) -> Any:
-    import yaml
-
-    meta = yaml.safe_load((local / "MLmodel").read_text())
-    flavors = meta.get("flavors") or {}
-    sk = flavors.get("sklearn") or {}
-    if sk.get("serialization_format") == "skops":
-        import skops.io
-
-        model = skops.io.load(local / sk["pickled_model"], trusted=list(sk.get("skops_trusted_types") or []))
-        return _SkopsModel(model, (flavors.get("python_function") or {}).get("predict_fn") or "predict")
-    import mlflow.pyfunc
-
-    return mlflow.pyfunc.load_model(str(local))

@@ -14,25 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.features import FEATURE_NAMES
+from pges.qa.model_io import member_input  # also what average versions registered before read
 from pges.train.models import Fitted
 
 __all__ = ["Averaged", "average", "averages", "log_average"]
-
-#: the members' input kinds an average can take
-MEMBER_KINDS = ("features", "tiles")
-
-
-def member_input(kind: str, x: dict[str, Any]) -> Any:
-    """A member's own input from the average's ``{"features", "tiles"}`` dict."""
-    if kind == "features":
-        import pandas as pd
-
-        return pd.DataFrame(np.asarray(x["features"], dtype=np.float64), columns=list(FEATURE_NAMES))
-    if kind == "tiles":
-        return np.asarray(x["tiles"], dtype=np.float32)
-    raise ValueError(f"an average takes members of kinds {', '.join(MEMBER_KINDS)}, not {kind!r}")
-
 
 class Averaged:
     """The fitted members, averaged (in memory, for evaluation)."""
@@ -92,6 +77,8 @@ def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any
     import mlflow.sklearn
     import mlflow.tensorflow
 
+    from pges.train.tracking import litert_extra
+
     members: list[Fitted] = fitted.model.members
     with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
         artifacts, config, pins = {}, [], set()
@@ -102,7 +89,10 @@ def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any
                                           skops_trusted_types=trusted(m.model), pyfunc_predict_fn="predict_proba",
                                           pip_requirements=requirements["sklearn"])
             else:
-                mlflow.tensorflow.save_model(m.model, path, pip_requirements=requirements["keras"])
+                converted = Path(tmp) / f"litert{i}"
+                converted.mkdir()
+                mlflow.tensorflow.save_model(m.model, path, pip_requirements=requirements["keras"],
+                                             extra_files=litert_extra(m.model, str(converted)))
             pins.update(requirements["sklearn" if m.flavor == "sklearn" else "keras"])
             artifacts[f"member{i}"] = path
             config.append([f"member{i}", m.input_kind])

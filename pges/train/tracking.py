@@ -72,8 +72,24 @@ def open_tracking(tracking_uri: str, artifact_root: str | None, experiment: str 
 
 def _requirements(flavor: str) -> list[str]:
     names = ["numpy", "pandas", "scikit-learn", "skops"] if flavor == "sklearn" else ["numpy", "tensorflow-cpu",
-                                                                                     "keras"]
+                                                                                     "keras", "ai-edge-litert"]
     return [f"{n}=={version(n)}" for n in names]
+
+
+def litert_extra(model: Any, folder: str) -> list[str] | None:
+    """The Keras model converted for LiteRT, as MLflow ``extra_files`` (None, with a warning, if it fails).
+
+    Scorers run the flatbuffer without importing TensorFlow (:mod:`pges.qa.litert`); without it they load
+    the Keras model as before, only slower to start.
+    """
+    from pges.qa.litert import LITERT_FILE, to_litert
+
+    try:
+        return [str(to_litert(model, Path(folder) / LITERT_FILE))]
+    except Exception as exc:  # noqa: BLE001 - the Keras model is still registered and scored through Keras
+        logger.warning("could not convert the Keras model for LiteRT (%s): scorers will load it with TensorFlow",
+                       exc)
+        return None
 
 
 def log_candidate(
@@ -122,10 +138,12 @@ def log_candidate(
         else:
             import mlflow.tensorflow
 
-            info = mlflow.tensorflow.log_model(
-                fitted.model, name="model", registered_model_name=model_name, signature=signature,
-                input_example=example, pip_requirements=_requirements("keras"),
-            )
+            with tempfile.TemporaryDirectory(prefix="sarlake-litert-") as tmp:
+                info = mlflow.tensorflow.log_model(
+                    fitted.model, name="model", registered_model_name=model_name, signature=signature,
+                    input_example=example, pip_requirements=_requirements("keras"),
+                    extra_files=litert_extra(fitted.model, tmp),
+                )
         ver = str(info.registered_model_version)
         client = mlflow.MlflowClient()
         for k, v in tags.items():
