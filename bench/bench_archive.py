@@ -68,12 +68,66 @@ def run(products: int = 1000, kib: int = 256, rounds: int = 3) -> list[dict[str,
             # Every round's files stay until the end: deleting thousands of files makes the file creation of the
             # next minute slower on this disk, and the next round's plain copy would pay for this round's roll.
             measured = [_round(Path(tmp) / f"round{k}", products, kib) for k in range(rounds)]
+            floor = _floor(Path(tmp) / "floor", products, kib)  # last: its deletes must not slow a measured round
     finally:
         if saved is None:
             os.environ.pop("SARLAKE_HOME", None)
         else:
             os.environ["SARLAKE_HOME"] = saved
-    return _rows(measured, products, kib)
+    return _rows(measured, products, kib) + [_floor_row(floor, products)]
+
+
+def _plain_copy(hot: Path, dest: Path) -> float:
+    """Seconds to copy every file under ``hot`` to ``dest`` with ``shutil.copyfile`` (the reference copy)."""
+    t0 = time.perf_counter()
+    for src in hot.rglob("*"):
+        if src.is_file():
+            dst = dest / src.relative_to(hot)
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    return time.perf_counter() - t0
+
+
+def _floor(tmp: Path, products: int, kib: int) -> dict[str, float]:
+    """What any roll must do beyond a plain copy, as bare system calls on fresh products of the same size.
+
+    A plain copy, then reading back and hashing every copied byte (the verify), then deleting the hot files
+    and folders (the hot delete), each timed from a synced disk; no message, no catalogue, no thread.
+    """
+    os.environ["SARLAKE_HOME"] = str(tmp / "home")
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    init_lake(settings)
+    _make(settings, products, kib)
+    hot = Path(settings.products_root)
+    os.sync()
+    load = os.getloadavg()[0]
+    plain_s = _plain_copy(hot, tmp / "plain-copy")
+    os.sync()
+    t0 = time.perf_counter()
+    for f in (tmp / "plain-copy").rglob("*"):
+        if f.is_file():
+            with f.open("rb") as fin:
+                hashlib.file_digest(fin, "sha256")
+    read_s = time.perf_counter() - t0
+    os.sync()
+    t0 = time.perf_counter()
+    for folder in list(hot.iterdir()):
+        shutil.rmtree(folder)
+    delete_s = time.perf_counter() - t0
+    return {"plain_s": plain_s, "read_s": read_s, "delete_s": delete_s, "load": load}
+
+
+def _floor_row(floor: dict[str, float], products: int) -> dict[str, Any]:
+    plain_s, read_s, delete_s = floor["plain_s"], floor["read_s"], floor["delete_s"]
+    return {"name": "plain copy / (plain copy + re-read and hash + hot delete), bare system calls on one thread",
+            "value": plain_s / (plain_s + read_s + delete_s), "unit": "x", "target": "",
+            "reference": f"plain copy {plain_s:.2f} s ({products / plain_s:,.0f} products/s), re-reading and "
+                         f"hashing the copies {read_s:.2f} s, deleting the hot files {delete_s:.2f} s, each from a "
+                         f"synced disk, one after the other; no message, catalogue or thread; "
+                         f"1-minute load average {floor['load']:.1f}"}
 
 
 def _round(tmp: Path, products: int, kib: int) -> dict[str, Any]:
@@ -92,14 +146,7 @@ def _round(tmp: Path, products: int, kib: int) -> dict[str, Any]:
     os.sync()  # the products' own write-back is not charged to either side
     load = os.getloadavg()[0]
     c0 = _cpu()
-    t0 = time.perf_counter()  # the reference: a plain copy of the same files
-    plain = tmp / "plain-copy"
-    for src in hot.rglob("*"):
-        if src.is_file():
-            dst = plain / src.relative_to(hot)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
-    plain_s = time.perf_counter() - t0
+    plain_s = _plain_copy(hot, tmp / "plain-copy")  # the reference: a plain copy of the same files
     plain_cpu = _cpu() - c0
 
     later = datetime.now(UTC) + timedelta(days=settings.daac.hot_retention_days + 1)
