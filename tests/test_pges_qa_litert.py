@@ -20,9 +20,8 @@ DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def convnet():
-    """A quick ConvNet fitted on synthetic tiles (two classes told apart by a 2*pi island)."""
+def _fit(quick: bool):
+    """A ConvNet fitted on synthetic tiles (two classes told apart by a 2*pi island), and the tiles."""
     from pges.qa.images import phase_tile
     from pges.train.models import fit_model
 
@@ -32,7 +31,13 @@ def convnet():
     phases = [(rng.normal(0.05, 0.02) * xx + rng.normal(0, 0.3, xx.shape) + 6.3 * (i % 4 >= 2) * island)
               .astype(np.float32) for i in range(40)]
     tiles = np.stack([phase_tile(p, None) for p in phases]).astype(np.float32)
-    return fit_model("convnet", tiles, np.arange(40) % 4, quick=True), tiles
+    return fit_model("convnet", tiles, np.arange(40) % 4, quick=quick), tiles
+
+
+@pytest.fixture(scope="module")
+def convnet():
+    """The demo-size ConvNet (``quick``)."""
+    return _fit(quick=True)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +59,17 @@ def test_the_litert_conversion_gives_keras_probabilities_on_real_and_synthetic_t
     assert served.predict(tiles[:0]).shape == (0, 4)
     with pytest.raises(ValueError, match=r"tiles of shape \(n, 64, 64, 2\).*\(3, 32, 32, 2\)"):
         served.predict(np.zeros((3, 32, 32, 2), np.float32))
+
+
+def test_the_full_size_convnet_converts_with_the_same_probabilities(sydney_tiles, tmp_path):
+    """``make train``'s ConvNet: double conv blocks, global average pooling, dropout (off when predicting)."""
+    from pges.qa.litert import LiteRTModel, to_litert
+
+    fitted, tiles = _fit(quick=False)
+    assert fitted.params["convs_per_block"] == 2
+    served = LiteRTModel(to_litert(fitted.model, tmp_path / "model.tflite"))
+    for x in (sydney_tiles, tiles):
+        np.testing.assert_allclose(served.predict(x), fitted.predict_proba(x), atol=1e-5)
 
 
 def test_a_registered_convnet_scores_through_litert_without_importing_tensorflow(convnet, sydney_tiles, settings,
