@@ -79,7 +79,7 @@ bench-large: $(VENV)  ## the largest benchmark sizes (not in CI, hours): 100M-pr
 	SARLAKE_BENCH_LARGE=1 .venv/bin/python bench/run.py --only bench_lake bench_ingest_scale bench_ts_scale --output docs/benchmarks-large.md
 
 lint: $(VENV)  ## ruff and mypy
-	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts
+	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts models expectations
 	.venv/bin/mypy lake pges sarlake
 
 up: $(VENV) $(MANIFEST) $(LEAFLET)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)

@@ -1,9 +1,12 @@
-"""Per AOI, track and direction: the good interferograms a time series would use and whether their network
-is connected. A Python model: connected components by union-find (scipy) grow with the interferograms, where a
-recursive SQL closure grows with the square of the dates per track."""
+"""Per AOI, track and direction: the good interferograms a time series would use and whether their network is connected.
+
+A Python model: connected components by union-find (scipy) grow with the interferograms, where a recursive SQL
+closure grows with the square of the dates per track.
+"""
 
 
 def model(dbt, session):
+    """The readiness table: dbt calls this with its context and the DuckDB session."""
     from sarlake.network import readiness
 
     dbt.config(materialized="table", schema="marts")
