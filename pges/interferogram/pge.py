@@ -124,6 +124,19 @@ def _read_pair(ref: SLCInput, sec: SLCInput) -> tuple[np.ndarray, np.ndarray, np
 
 
 
+def _dem_heights(ref: SLCInput, shape: tuple[int, int], la: int, lr: int) -> np.ndarray | None:
+    """The reference SLC's DEM (heights on its radar grid), multilooked like the phase; None without one.
+
+    Raises:
+        InputValidationError: the DEM asset is unreadable or not on the SLC's grid.
+    """
+    if "dem" not in ref.paths:
+        return None
+    what = f"{ref.paths['dem']} (asset 'dem' of {Path(ref.uri).name}, SLC grid shape {shape})"
+    heights = read_raster(ref.paths["dem"], what=what, expect_shape=shape).astype(np.float64)
+    return multilook_mean(heights, la, lr)
+
+
 def _wavelength(ref: Any, sec: Any) -> float:
     """The radar wavelength (m) both SLCs' metadata carry; missing or unequal is an input error."""
     values = [slc.props.get("sarlake:wavelength_m") for slc in (ref, sec)]
@@ -184,6 +197,10 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
         write_cog(out / f"{name}.tif", data.astype(np.float32), grid.transform, nodata=np.nan, units=units,
                   description=title)
         assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=f"{title} ({units})")
+    if (heights := _dem_heights(ref, slc_ref.shape, la, lr)) is not None:  # for QA: DEM correlation of the phase
+        write_cog(out / "dem.tif", geocode(heights, coords).astype(np.float32), grid.transform, nodata=np.nan,
+                  units="m", description="DEM heights the SLCs were simulated/processed on, multilooked")
+        assets["dem"] = AssetSpec("dem.tif", type=COG_TYPE, roles=("metadata",), title="DEM heights (m)")
     write_cog(out / "connected_components.tif", geo_cc, grid.transform, nodata=0, resampling="nearest",
               description="connected components, 0 = not unwrapped")
     assets["connected_components"] = AssetSpec("connected_components.tif", type=COG_TYPE, title="connected components")

@@ -244,7 +244,7 @@ def _cycles_by_region(unw: np.ndarray, true: np.ndarray, judged: np.ndarray, reg
 #: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
 INPUT_PROFILES = (
     (0.40, (False, False, False, False)),  # a full product with its DEM
-    (0.15, (False, False, False, True)),  # ARIA GUNW, catalogued without a DEM
+    (0.15, (False, False, False, True)),  # ARIA GUNW (its layers carry no DEM), ingested without one
     (0.20, (True, True, True, True)),  # ROI_PAC / GAMMA .unw alone (no coherence, or one that is ignored)
     (0.10, (False, True, True, True)),  # .unw with its coherence
 )
@@ -309,7 +309,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         wrapped = np.angle(arr.filtered).astype(np.float32)
         cc = arr.conncomp
         # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
-        # components, catalogued ones no DEM), so models learn the degraded feature sets too
+        # components, ingested ARIA GUNW no DEM), so models learn the degraded feature sets too
         drop = _input_profile(rng)
         triplets = closure.get((i, j)) if rng.random() > 0.3 else None
         feats = compute_features(
