@@ -14,7 +14,7 @@ import numpy as np
 
 from pges.qa.features import FEATURE_NAMES
 
-__all__ = ["INPUT_KINDS", "InputKind", "member_input", "p_error", "to_model_input"]
+__all__ = ["INPUT_KINDS", "InputKind", "average_probabilities", "member_input", "p_error", "to_model_input"]
 
 InputKind = Literal["features", "browse", "tiles", "features+tiles"]
 #: input kind -> what it is
@@ -54,6 +54,12 @@ def member_input(kind: str, x: dict[str, Any]) -> Any:
     if kind == "tiles":
         return np.asarray(x["tiles"], dtype=np.float32)
     raise ValueError(f"an average takes members of kinds features, tiles, not {kind!r}")
+
+
+def average_probabilities(members: list[tuple[str, Any]], x: dict[str, Any]) -> np.ndarray:
+    """Mean of the members' (n, 4) class probabilities; ``members`` are ``(input kind, predict function)``."""
+    return np.mean([np.asarray(predict(member_input(kind, x)), dtype=np.float64) for kind, predict in members],
+                   axis=0)
 
 
 def p_error(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,7 +7,7 @@ and loads it without ``mlflow.pyfunc`` where it can (:func:`load_local`):
   ``mlflow.sklearn`` does);
 * a Keras model saved with its LiteRT conversion (:mod:`pges.qa.litert`): LiteRT, without importing TensorFlow;
 * an average of models (:mod:`pges.train.ensemble`): each member loaded by these same rules, probabilities
-  averaged as the average's own ``predict`` does;
+  averaged (the registered average's own ``predict`` is this same :class:`AveragedModel`);
 * anything else (a Keras model registered before the conversion existed): ``mlflow.pyfunc``.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.model_io import member_input
+from pges.qa.model_io import average_probabilities
 
 __all__ = ["AveragedModel", "load_cached_model", "load_local"]
 
@@ -91,9 +91,8 @@ class AveragedModel:
         self.members = members  # (input kind, model)
 
     def predict(self, inputs: dict[str, Any]) -> np.ndarray:
-        """Mean of the members' (n, 4) class probabilities (what the registered average computes)."""
-        return np.mean([np.asarray(m.predict(member_input(kind, inputs)), dtype=np.float64)
-                        for kind, m in self.members], axis=0)
+        """Mean of the members' (n, 4) class probabilities."""
+        return average_probabilities([(kind, m.predict) for kind, m in self.members], inputs)
 
 
 def load_local(local: Path) -> Any:

@@ -14,7 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.model_io import member_input  # also what average versions registered before read
+from pges.qa.model_io import (
+    average_probabilities,
+    member_input,  # noqa: F401 - average versions registered before read it here
+)
 from pges.train.models import Fitted
 
 __all__ = ["Averaged", "average", "averages", "log_average"]
@@ -29,7 +32,7 @@ class Averaged:
 
     def predict_proba(self, x: dict[str, Any]) -> np.ndarray:
         """Mean of the members' (n, 4) class probabilities."""
-        return np.mean([m.predict_proba(member_input(m.input_kind, x)) for m in self.members], axis=0)
+        return average_probabilities([(m.input_kind, m.predict_proba) for m in self.members], x)
 
 
 def average(members: list[Fitted]) -> Fitted:
@@ -54,18 +57,17 @@ def _pyfunc_class() -> Any:
     import mlflow.pyfunc
 
     class AveragedPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
-        """Loads each member with its own flavour's pyfunc and averages their probabilities."""
+        """The scorer's average (:class:`pges.qa.model_load.AveragedModel`), its members loaded as the scorer does."""
 
         def load_context(self, context: Any) -> None:
-            import mlflow.pyfunc
+            from pges.qa.model_load import AveragedModel, load_local
 
-            self.members = [(kind, mlflow.pyfunc.load_model(context.artifacts[key]))
-                            for key, kind in context.model_config["members"]]
+            self.model = AveragedModel([(kind, load_local(Path(context.artifacts[key])))
+                                        for key, kind in context.model_config["members"]])
 
         def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # no hints: MLflow
             """Mean of the members' (n, 4) class probabilities."""  # would read them as a schema
-            return np.mean([np.asarray(m.predict(member_input(kind, model_input)), dtype=np.float64)
-                            for kind, m in self.members], axis=0)
+            return self.model.predict(model_input)
 
     return AveragedPyfunc
 
