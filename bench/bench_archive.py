@@ -77,6 +77,18 @@ def run(products: int = 1000, kib: int = 256, rounds: int = 3) -> list[dict[str,
     return _rows(measured, products, kib) + [_floor_row(floor, products)]
 
 
+def _fresh_products(tmp: Path, products: int, kib: int) -> tuple[Any, Path, int]:
+    """A new lake under ``tmp`` with ``products`` catalogued products: its settings, hot folder and bytes."""
+    os.environ["SARLAKE_HOME"] = str(tmp / "home")
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    init_lake(settings)
+    nbytes = _make(settings, products, kib)
+    return settings, Path(settings.products_root), nbytes
+
+
 def _plain_copy(hot: Path, dest: Path) -> float:
     """Seconds to copy every file under ``hot`` to ``dest`` with ``shutil.copyfile`` (the reference copy)."""
     t0 = time.perf_counter()
@@ -94,14 +106,9 @@ def _floor(tmp: Path, products: int, kib: int) -> dict[str, float]:
     A plain copy, then reading back and hashing every copied byte (the verify), then deleting the hot files
     and folders (the hot delete), each timed from a synced disk; no message, no catalogue, no thread.
     """
-    os.environ["SARLAKE_HOME"] = str(tmp / "home")
-    from lake.catalog import init_lake
-    from lake.settings import get_settings
+    from lake.archive_files import hash_uri  # what the roll's verify reads back with
 
-    settings = get_settings()
-    init_lake(settings)
-    _make(settings, products, kib)
-    hot = Path(settings.products_root)
+    settings, hot, _ = _fresh_products(tmp, products, kib)
     os.sync()
     load = os.getloadavg()[0]
     plain_s = _plain_copy(hot, tmp / "plain-copy")
@@ -109,8 +116,7 @@ def _floor(tmp: Path, products: int, kib: int) -> dict[str, float]:
     t0 = time.perf_counter()
     for f in (tmp / "plain-copy").rglob("*"):
         if f.is_file():
-            with f.open("rb") as fin:
-                hashlib.file_digest(fin, "sha256")
+            hash_uri(str(f), settings)
     read_s = time.perf_counter() - t0
     os.sync()
     t0 = time.perf_counter()
@@ -132,16 +138,10 @@ def _floor_row(floor: dict[str, float], products: int) -> dict[str, Any]:
 
 def _round(tmp: Path, products: int, kib: int) -> dict[str, Any]:
     """One round: fresh products, a plain copy of them, then the roll of them; both start from a synced disk."""
-    os.environ["SARLAKE_HOME"] = str(tmp / "home")
     from lake.archive_roll import run_roll
-    from lake.catalog import init_lake
-    from lake.settings import get_settings
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
-    settings = get_settings()
-    init_lake(settings)
-    nbytes = _make(settings, products, kib)
-    hot = Path(settings.products_root)
+    settings, hot, nbytes = _fresh_products(tmp, products, kib)
 
     os.sync()  # the products' own write-back is not charged to either side
     load = os.getloadavg()[0]
