@@ -132,8 +132,6 @@ def parse_run_config(
 def _loc_str(loc: tuple[int | str, ...]) -> str:
     out = ""
     for part in loc:
-        if not isinstance(part, int) and not str(part).isprintable():  # a key with a newline stays on one line
-            part = str(part).encode("unicode_escape").decode("ascii")
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
@@ -179,9 +177,7 @@ def _explain(model: type[BaseModel], exc: ValidationError) -> str:
     """One line naming the first offending key (and how many more problems there are)."""
     errors = exc.errors()
     first = errors[0]
-    loc = tuple(first["loc"])
-    key = _loc_str(loc)
-    allowed, loc = _allowed_keys(model, loc)
+    allowed, loc = _allowed_keys(model, tuple(first["loc"]))
     key = _loc_str(loc)
     if first["type"] == "extra_forbidden":
         close = difflib.get_close_matches(str(loc[-1]), sorted(allowed), n=1, cutoff=0.4)
@@ -197,7 +193,8 @@ def _explain(model: type[BaseModel], exc: ValidationError) -> str:
         msg = f"run-config key '{key or '<root>'}': {first['msg']} (got {shown})"
     if len(errors) > 1:
         msg += f"; and {len(errors) - 1} more problem(s)"
-    return msg.replace("\r", "\\r").replace("\n", "\\n")  # one line, whatever a validator's message holds
+    # one line, whatever a key or a validator's message holds: control characters and line separators escaped
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in msg)
 
 
 # ------------------------------------------------------------------------------------ default config
