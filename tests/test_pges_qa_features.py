@@ -35,6 +35,22 @@ def test_an_island_off_by_two_cycles_shows_as_a_two_cycle_step_and_incongruence_
     assert bad["congruence_mean"] == pytest.approx(0, abs=1e-3)
 
 
+@pytest.mark.parametrize("cycles", [1, 2, 3])
+def test_the_step_severity_is_the_island_area_times_its_cycles_even_across_steep_fringes(cycles):
+    """What the UWE classes cut (cycles x share of the area in error), read off the product: analytic island."""
+    for gradient in (0.03, 2.2):  # rad per pixel along a row: a gentle ramp, and fringes 3 pixels apart
+        size = 96  # the working grid itself: no subsampling between the island and the feature
+        rng = np.random.default_rng(cycles)
+        i, j = np.mgrid[0:size, 0:size].astype(np.float64)
+        phi = gradient * j + 0.02 * i + rng.normal(0, 0.15, i.shape)
+        island = np.hypot(i - 30, j - 55) < 14
+        unw = phi + 2 * np.pi * cycles * island
+        clean = compute_features(phi.astype(np.float32)).values["cc_step_severity"]
+        bad = compute_features(unw.astype(np.float32)).values["cc_step_severity"]
+        assert clean == 0
+        assert bad == pytest.approx(cycles * island.mean(), rel=0.05)
+
+
 def test_missing_inputs_degrade_the_features_and_are_flagged():
     unw, coh, wrapped, dem = _product(1)
     full = compute_features(unw, coh, wrapped, dem=dem)

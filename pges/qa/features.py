@@ -35,7 +35,7 @@ from pges.errors import InputValidationError
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-4"
+FEATURE_SET = "qa-features-5"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
@@ -63,6 +63,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "coherence_island_fraction", "coherence_island_count", "jump_island_fraction", "jump_island_count",
     "coherence_ignored",
     "coherence_enclosed_fraction", "coherence_enclosed_largest",
+    "cc_step_severity",
 )
 #: Thresholds of the 3x3 mean coherence at which coherent parts enclosed by low coherence are looked for.
 ENCLOSED_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
@@ -265,6 +266,44 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
             "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
 
 
+def _step_severity(phi: np.ndarray, ok: np.ndarray, n_valid: int) -> float:
+    """Cycles per valid pixel by which the parts of the field cut off by |dphi| > pi edges are off.
+
+    The pixels ``ok`` are joined across the edges where the phase steps by less than pi (a graph, so that no
+    pixel is lost to the cut, as it is in the pixel-based components); each part other than the largest gets
+    the mean whole-cycle step across the edges it shares with other parts (neighbouring pixels, so the phase
+    gradient does not bias it as a distance would), rounded; the severity is ``sum |k| x pixels / valid
+    pixels`` over parts of at least 0.2 % of the product: what the UWE classes cut, read off the product.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    idx = np.arange(phi.size).reshape(phi.shape)
+    pairs = []
+    for a, b, d, pa, pb in ((idx[:, :-1], idx[:, 1:], phi[:, 1:] - phi[:, :-1], ok[:, :-1], ok[:, 1:]),
+                            (idx[:-1, :], idx[1:, :], phi[1:, :] - phi[:-1, :], ok[:-1, :], ok[1:, :])):
+        both = pa & pb
+        pairs.append((a[both], b[both], d[both]))
+    a, b, d = (np.concatenate(x) for x in zip(*pairs, strict=True))
+    joined = np.abs(d) <= np.pi
+    if joined.all():
+        return 0.0
+    graph = coo_matrix((np.ones(int(joined.sum()), np.int8), (a[joined], b[joined])), shape=(phi.size, phi.size))
+    _, part = connected_components(graph, directed=False)
+    cut = ~joined & (part[a] != part[b])
+    if not cut.any():
+        return 0.0
+    n = int(part.max()) + 1
+    counts = np.bincount(part[ok.ravel()], minlength=n)
+    cycles = np.round(d[cut] / TWO_PI)  # phase of b minus a's
+    owner = np.concatenate([part[a[cut]], part[b[cut]]])
+    steps = np.bincount(owner, np.concatenate([-cycles, cycles]), n)
+    k = np.round(steps / np.maximum(np.bincount(owner, minlength=n), 1))
+    k[int(np.argmax(counts))] = 0  # the largest part is the reference
+    k[counts < max(0.002 * n_valid, 4)] = 0
+    return float((np.abs(k) * counts).sum()) / n_valid
+
+
 def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: int = 12) -> dict[str, float]:
     """Phase offsets between coherent components and their neighbours across the gap that separates them.
 
@@ -433,6 +472,7 @@ def compute_features(
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
     v.update(_component_offsets(derived, phi0, n_valid))
+    v["cc_step_severity"] = _step_severity(phi0, high & valid, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 
