@@ -13,7 +13,7 @@ import numpy as np
 
 from pges.qa.model_io import ERROR_FROM, p_error
 
-__all__ = ["figures", "metrics"]
+__all__ = ["CAUSES", "by_cause", "cause_of", "figures", "metrics"]
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "") -> dict[str, float]:
@@ -38,6 +38,43 @@ def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "") -> dict[str
         out[f"accuracy_uwe{k}"] = float((cls[sel] == k).mean()) if sel.any() else float("nan")
         out[f"count_uwe{k}"] = float(sel.sum())
         out[f"mean_p_error_uwe{k}"] = float(pe[sel].mean()) if sel.any() else float("nan")
+    return {f"{prefix}{k}": v for k, v in out.items()}
+
+
+#: what made a product's error, from its truth record (``truth.csv``): none, an unwrapper's failure (a visible
+#: 2 pi k cut, ``pges.train.unwrap_failures``), the simulator's hidden island (a true-phase offset behind a
+#: moat, in no product), both, or the unwrapper erring by itself (on noise, aliased gradients, a burst's jump)
+CAUSES = ("clean", "failure", "hidden", "both", "unwrapper")
+
+
+def cause_of(truth: dict[str, Any]) -> str:
+    """The cause of a product's unwrapping error (one of :data:`CAUSES`); sets made before failures: none."""
+    if int(truth["UWE"]) == 0:
+        return "clean"
+    failure = str(truth.get("uwe_failure_kind") or "none") != "none"
+    hidden = int(truth.get("uwe_injected") or 0) > 0
+    return "both" if failure and hidden else "failure" if failure else "hidden" if hidden else "unwrapper"
+
+
+def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "") -> dict[str, float]:
+    """Per cause of error: product count, share with the class right and with "UWE >= 2" right.
+
+    Beside them, every :func:`metrics` figure on the products without a hidden island (``visible_``): what the
+    model does on the errors a product can show.
+    """
+    y_true = np.array([int(t["UWE"]) for t in truths])
+    causes = np.array([cause_of(t) for t in truths])
+    pe, cls = p_error(proba)
+    out: dict[str, float] = {}
+    for c in CAUSES:
+        sel = causes == c
+        out[f"cause_{c}_count"] = float(sel.sum())
+        out[f"cause_{c}_class_accuracy"] = float((cls[sel] == y_true[sel]).mean()) if sel.any() else float("nan")
+        out[f"cause_{c}_binary_accuracy"] = (
+            float(((pe[sel] >= 0.5) == (y_true[sel] >= ERROR_FROM)).mean()) if sel.any() else float("nan"))
+    visible = ~np.isin(causes, ("hidden", "both"))
+    if visible.any():
+        out.update(metrics(y_true[visible], proba[visible], "visible_"))
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 

@@ -283,6 +283,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_")
         m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
+        m.update(evaluate.by_cause([data.truth[i] for i in data.product_id[test]], proba, "test_"))
         m["label_accuracy_vs_truth"] = label_acc
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
