@@ -4,7 +4,9 @@ Each *scene* is one simulated frame (``pges.simulate``) with its own seed, place
 DEMs: sea, coast, plain, volcano, city), band, coherence, decorrelation time, land cover, atmosphere, orbit
 and DEM errors and deformation source. A few dates are simulated per scene, each with random artefacts of the
 eleven ARIA types (UWE islands among them), and nearest-neighbour pairs are formed, filtered and unwrapped by
-the interferogram PGE's own steps (``process_pair``) with a random unwrapper and filter strength.
+the interferogram PGE's own steps (``process_pair``) with a random unwrapper and filter strength. A share of
+the products then gets an unwrapper's failure (``pges.train.unwrap_failures``: a region cut off by a wrong
+2 pi k cut), the kind of error real unwrappers make and taggers see.
 
 The truth of each product is measured, not assumed: the unwrapped phase is compared with the simulator's true
 pair phase (``phase_rad(ref) - phase_rad(sec)``, multilooked), so unwrapping errors made by the unwrapper on
@@ -17,6 +19,7 @@ phase tile (64x64x2). Held-out splits are by scene (``scene_id``), so no scene i
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ import numpy as np
 
 from pges.qa.features import compute_features
 from pges.qa.images import browse_rgb, phase_tile
+from pges.train.unwrap_failures import Failure, apply_failure
 
 __all__ = ["REGIONS", "SampleProduct", "scene_parameters", "simulate_scene", "uwe_class"]
 
@@ -40,6 +44,13 @@ REGIONS = (
 TYPES = ("TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
 TWO_PI = 2.0 * math.pi
 
+
+#: share of dates with the simulator's UWE island (its true phase offset behind a moat: an error no product
+#: shows) and share of products with an unwrapper's failure (``pges.train.unwrap_failures``: a visible 2 pi k
+#: cut). Hidden offsets need a true phase change of whole cycles across a decorrelated band (a fault, a
+#: fast-deforming edifice), which few of these scenes have, so they are the rarer kind.
+HIDDEN_ISLAND_SHARE = 0.15
+FAILURE_SHARE = 0.4
 
 #: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
 #: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
@@ -109,7 +120,7 @@ def scene_parameters(scene_seed: int, n_dates: int = 4) -> tuple[Any, dict[str, 
     artefacts = []
     for a in acqs:
         day = a["start_time"][:10]
-        if rng.random() < 0.4:
+        if rng.random() < HIDDEN_ISLAND_SHARE:
             artefacts.append({"type": "UWE", "intensity": int(rng.integers(1, 4)), "date": day})
         for t in rng.choice(TYPES, size=int(rng.choice([0, 0, 1, 1, 2])), replace=False):
             artefacts.append({"type": str(t), "intensity": int(rng.integers(1, 4)), "date": day})
@@ -274,6 +285,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
 
     p, knobs = scene_parameters(scene_seed, n_dates)
     rng = np.random.default_rng([scene_seed, 31337])
+    fail_rng = np.random.default_rng([scene_seed, 2718])
     frame = _Frame(p)
     scenes = [simulate_date(p, frame.scene, a.start_time) for a in p.acquisitions]
     dem_ml = multilook_mean(frame.dem.astype(np.float64), 2, 2)
@@ -290,6 +302,10 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         except Exception as exc:  # an all-incoherent pair: not a product anyone would tag
             logger.info("scene %d pair %d-%d skipped: %s", scene_seed, i, j, exc)
             continue
+        failure = Failure("none", 0, 0.0)
+        if fail_rng.random() < FAILURE_SHARE:
+            unwrapped, failure = apply_failure(arr.unwrapped, fail_rng)
+            arr = dataclasses.replace(arr, unwrapped=unwrapped)
         true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
         corrupted = _corrupted(ref, sec, arr.unwrapped.shape)
         err = _error_cycles(arr.unwrapped, true, arr.coherence, corrupted)
@@ -301,7 +317,8 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         for t in TYPES:
             truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
-        truth.update(knobs, unwrapper=method)
+        truth.update(knobs, unwrapper=method, uwe_failure_kind=failure.kind, uwe_failure_cycles=failure.cycles,
+                     uwe_failure_area=failure.area)
         made.append((i, j, arr, truth))
     closure = triplet_misclosure({(i, j): arr.unwrapped for i, j, arr, _ in made})
     out = []
