@@ -68,6 +68,7 @@ def _observable(scene_ids: list[str], workers: int) -> dict[str, dict[str, Any]]
 
 def main() -> None:
     from pges.train import evaluate
+    from pges.train.evaluate import cause_of
     from pges.train.pge import load_set
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -116,12 +117,8 @@ def main() -> None:
     _, cls = __import__("pges.qa.model_io", fromlist=["p_error"]).p_error(probas["shipped"])
     pred = dict(zip(test_ids, cls.tolist(), strict=True))
     def cause(t: dict[str, str]) -> str:
-        if int(t["UWE"]) == 0:
-            return "no error (UWE_0)"
-        island, pmr = int(t["uwe_injected"]) > 0, int(t["PMR"]) >= 2
-        if island:
-            return "injected island and PMR >= 2" if pmr else "injected island, no PMR >= 2"
-        return "no island: unwrapper failure, PMR >= 2" if pmr else "no island: unwrapper failure, no PMR >= 2"
+        pmr = ", PMR >= 2" if int(t["PMR"]) >= 2 else ""
+        return f"{cause_of(t)}{pmr}"
 
     causes = sorted({cause(truth[i]) for i in test_ids})
     print("\n| error cause (truth) | held-out products | class right | UWE >= 2 right |\n|---|---:|---:|---:|")
