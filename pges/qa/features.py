@@ -266,22 +266,22 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
             "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
 
 
-def _step_severity(phi: np.ndarray, ok: np.ndarray, n_valid: int) -> float:
+def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np.ndarray],
+                   cuts: tuple[np.ndarray, np.ndarray], ok: np.ndarray, n_valid: int) -> float:
     """Cycles per valid pixel by which the parts of the field cut off by |dphi| > pi edges are off.
 
-    The pixels ``ok`` are joined across the edges where the phase steps by less than pi (labelled on a grid of
-    twice the resolution whose odd cells are the edges, so no pixel is lost to the cut, as it is in the
-    pixel-based components); each part other than the largest gets the mean whole-cycle step across the edges
-    it shares with other parts (neighbouring pixels, so the phase gradient does not bias it as a distance
-    would), rounded; the severity is ``sum |k| x pixels / valid pixels`` over parts of at least 0.2 % of the
-    product: what the UWE classes cut, read off the product.
+    The pixels ``ok`` are joined across their ``edges`` (along rows, along columns; ``d`` the phase steps
+    across them) that are not ``cuts`` (|dphi| > pi), labelled on a grid of twice the resolution whose odd
+    cells are the edges, so no pixel is lost to the cut as it is in the pixel-based components. Each part other
+    than the largest gets the mean whole-cycle step across the cuts it shares with other parts (neighbouring
+    pixels, so the phase gradient does not bias it as a distance would), rounded; the severity is
+    ``sum |k| x pixels / valid pixels`` over parts of at least 0.2 % of the product: what the UWE classes cut,
+    read off the product.
     """
-    dx, dy = phi[:, 1:] - phi[:, :-1], phi[1:, :] - phi[:-1, :]
-    ex, ey = ok[:, 1:] & ok[:, :-1], ok[1:, :] & ok[:-1, :]
-    cut_x, cut_y = ex & (np.abs(dx) > np.pi), ey & (np.abs(dy) > np.pi)
+    (dx, dy), (ex, ey), (cut_x, cut_y) = d, edges, cuts
     if not (cut_x.any() or cut_y.any()):
         return 0.0
-    r, c = phi.shape
+    r, c = ok.shape
     grid = np.zeros((2 * r - 1, 2 * c - 1), bool)
     grid[::2, ::2] = ok
     grid[::2, 1::2] = ex & ~cut_x
@@ -289,9 +289,9 @@ def _step_severity(phi: np.ndarray, ok: np.ndarray, n_valid: int) -> float:
     labels, n = ndimage.label(grid, _CROSS)
     part = labels[::2, ::2]
     owner, step = [], []
-    for a, b, d, cut in ((part[:, :-1], part[:, 1:], dx, cut_x), (part[:-1, :], part[1:, :], dy, cut_y)):
+    for a, b, delta, cut in ((part[:, :-1], part[:, 1:], dx, cut_x), (part[:-1, :], part[1:, :], dy, cut_y)):
         cut = cut & (a != b)
-        cycles = np.round(d[cut] / TWO_PI)  # phase of b minus a's
+        cycles = np.round(delta[cut] / TWO_PI)  # phase of b minus a's
         owner += [a[cut], b[cut]]
         step += [-cycles, cycles]
     own = np.concatenate(owner)
@@ -473,7 +473,7 @@ def compute_features(
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
     v.update(_component_offsets(derived, phi0, n_valid))
-    v["cc_step_severity"] = _step_severity(phi0, high & valid, n_valid)
+    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high & valid, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 
