@@ -169,11 +169,18 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
         assert got["model"] == c["name"]
         assert got["test_f1_uwe2"] == pytest.approx(c["metrics"]["test_f1_uwe2"])
         assert got["test_accuracy_uwe1"] == pytest.approx(c["metrics"]["test_accuracy_uwe1"])
+        # by cause of error: every held-out product has exactly one cause, and the report shows what the run logged
+        causes = ("clean", "failure", "hidden", "both", "unwrapper")
+        assert sum(c["metrics"][f"test_cause_{k}_count"] for k in causes) == record["dataset"]["test"]
+        for k in ("failure", "hidden"):
+            assert got[f"test_cause_{k}_class_accuracy"] == pytest.approx(
+                c["metrics"][f"test_cause_{k}_class_accuracy"], nan_ok=True)
     import mlflow
 
     champion = mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion").version
     assert by_version[str(champion)]["aliases"] == ["champion"]
-    assert f"| {champion} | " in _cli("qa", "report").output
+    text = _cli("qa", "report").output
+    assert f"| {champion} | " in text and "| failures / hidden islands |" in text
 
 
 def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_model(trained):

@@ -10,9 +10,11 @@ from typing import Any
 
 __all__ = ["registered_versions"]
 
-#: Run metrics shown per version (held-out split against the simulator's truth, and the real check).
+#: Run metrics shown per version (held-out split against the simulator's truth, by cause of error where the run
+#: logged it, and the real check).
 METRICS = ("test_precision_uwe2", "test_recall_uwe2", "test_f1_uwe2", "test_accuracy_uwe0", "test_accuracy_uwe1",
-           "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "real_false_alarm_share")
+           "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "test_cause_failure_class_accuracy",
+           "test_cause_hidden_class_accuracy", "real_false_alarm_share")
 
 
 def registered_versions() -> list[dict[str, Any]]:
