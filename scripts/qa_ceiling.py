@@ -68,7 +68,6 @@ def _observable(scene_ids: list[str], workers: int) -> dict[str, dict[str, Any]]
 
 def main() -> None:
     from pges.train import evaluate
-    from pges.train.evaluate import cause_of
     from pges.train.pge import load_set
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -118,7 +117,7 @@ def main() -> None:
     pred = dict(zip(test_ids, cls.tolist(), strict=True))
     def cause(t: dict[str, str]) -> str:
         pmr = ", PMR >= 2" if int(t["PMR"]) >= 2 else ""
-        return f"{cause_of(t)}{pmr}"
+        return f"{evaluate.cause_of(t)}{pmr}"
 
     causes = sorted({cause(truth[i]) for i in test_ids})
     print("\n| error cause (truth) | held-out products | class right | UWE >= 2 right |\n|---|---:|---:|---:|")

@@ -473,7 +473,7 @@ def compute_features(
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
     v.update(_component_offsets(derived, phi0, n_valid))
-    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high & valid, n_valid)
+    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 

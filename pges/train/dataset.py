@@ -30,7 +30,7 @@ import numpy as np
 
 from pges.qa.features import compute_features
 from pges.qa.images import browse_rgb, phase_tile
-from pges.train.unwrap_failures import Failure, apply_failure
+from pges.train.unwrap_failures import NO_FAILURE, apply_failure
 
 __all__ = ["REGIONS", "SampleProduct", "scene_parameters", "simulate_scene", "uwe_class"]
 
@@ -302,7 +302,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         except Exception as exc:  # an all-incoherent pair: not a product anyone would tag
             logger.info("scene %d pair %d-%d skipped: %s", scene_seed, i, j, exc)
             continue
-        failure = Failure("none", 0, 0.0)
+        failure = NO_FAILURE
         if fail_rng.random() < FAILURE_SHARE:
             unwrapped, failure = apply_failure(arr.unwrapped, fail_rng)
             arr = dataclasses.replace(arr, unwrapped=unwrapped)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from pges.qa.model_io import ERROR_FROM, p_error
+from pges.train.unwrap_failures import NO_FAILURE
 
 __all__ = ["CAUSES", "by_cause", "cause_of", "figures", "metrics"]
 
@@ -51,7 +52,7 @@ def cause_of(truth: dict[str, Any]) -> str:
     """The cause of a product's unwrapping error (one of :data:`CAUSES`); sets made before failures: none."""
     if int(truth["UWE"]) == 0:
         return "clean"
-    failure = str(truth.get("uwe_failure_kind") or "none") != "none"
+    failure = str(truth.get("uwe_failure_kind") or NO_FAILURE.kind) != NO_FAILURE.kind
     hidden = int(truth.get("uwe_injected") or 0) > 0
     return "both" if failure and hidden else "failure" if failure else "hidden" if hidden else "unwrapper"
 

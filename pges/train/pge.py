@@ -278,12 +278,13 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         else:
             fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
         fitted_models.append(fitted)
+    test_truths = [data.truth[i] for i in data.product_id[test]]
     for fitted in fitted_models + averages(fitted_models):
         kind = fitted.input_kind
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_")
         m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
-        m.update(evaluate.by_cause([data.truth[i] for i in data.product_id[test]], proba, "test_"))
+        m.update(evaluate.by_cause(test_truths, proba, "test_"))
         m["label_accuracy_vs_truth"] = label_acc
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["KINDS", "Failure", "apply_failure"]
+__all__ = ["KINDS", "NO_FAILURE", "Failure", "apply_failure"]
 
 TWO_PI = 2.0 * np.pi
 #: region kinds and how often each is drawn
@@ -41,6 +41,10 @@ class Failure:
     kind: str
     cycles: int  # signed
     area: float  # share of the valid pixels offset
+
+
+#: the record of a product left as the unwrapper made it
+NO_FAILURE = Failure("none", 0, 0.0)
 
 
 def _smooth_field(shape: tuple[int, int], rng: np.random.Generator, scale: float) -> np.ndarray:
@@ -85,7 +89,7 @@ def apply_failure(unw: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray
     """
     valid = np.isfinite(unw)
     if not valid.any():
-        return unw.copy(), Failure("none", 0, 0.0)
+        return unw.copy(), NO_FAILURE
     kind = str(rng.choice(KINDS, p=KIND_SHARES))
     cycles = int(rng.choice([1, 1, 1, 2, 2, 3])) * int(rng.choice([-1, 1]))
     area = float(np.exp(rng.uniform(*np.log(AREA_RANGE))))
