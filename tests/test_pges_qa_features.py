@@ -174,3 +174,40 @@ def test_a_geocoded_footprint_in_a_frame_of_no_data_is_not_an_enclosed_island_bu
     island = float((d <= 24).sum()) / float(footprint.sum())
     rim = float((d <= 28).sum()) / float(footprint.sum())
     assert island * 0.95 <= f["coherence_enclosed_fraction"] <= rim
+
+
+def test_an_island_crossed_by_a_band_of_missing_lines_is_still_enclosed():
+    # missing lines (a dropped burst) run from edge to edge of a radar grid; before qa-features-6 they counted as
+    # the footprint's edge, so an island they crossed reached "beyond the footprint" and was not enclosed
+    rng = np.random.default_rng(8)
+    unw, _, wrapped, dem = _product(0)
+    i, j = np.mgrid[0:200, 0:200]
+    d = np.hypot(i - 90, j - 110)
+    moat = (d > 24) & (d <= 34)
+    coh = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1)
+    coh = np.where(moat, rng.uniform(0.2, 0.45, unw.shape), coh).astype(np.float32)
+    lost = (i >= 84) & (i < 90)  # six lines through the island's middle
+    gappy = [np.where(lost, np.nan, a).astype(np.float32) for a in (unw, coh, wrapped)]
+    f = compute_features(gappy[0], gappy[1], gappy[2], dem=dem).values
+    n_valid = float((~lost).sum())
+    island, rim = float(((d <= 24) & ~lost).sum()) / n_valid, float(((d <= 28) & ~lost).sum()) / n_valid
+    assert island * 0.95 <= f["coherence_enclosed_fraction"] <= rim
+    # the same band without an island encloses nothing: each side of it reaches the grid's edges
+    clean = np.where(lost, np.nan, np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1)).astype(np.float32)
+    assert compute_features(gappy[0], clean, gappy[2], dem=dem).values["coherence_enclosed_fraction"] == 0
+
+
+def test_the_step_severity_references_each_side_of_a_band_of_missing_lines_on_its_own():
+    # a product cut in two by missing lines: the cycle offset between the sides is unknown, not an error (the
+    # labelled set's truth references each side on its own too); an island 2 cycles off below the band is
+    size = 96
+    rng = np.random.default_rng(9)
+    i, j = np.mgrid[0:size, 0:size].astype(np.float64)
+    phi = 0.05 * j + 0.02 * i + rng.normal(0, 0.15, i.shape)
+    lost = (i >= 60) & (i < 63)
+    island = np.hypot(i - 80, j - 40) < 10
+    below = (i >= 63) & ~island  # the larger part of the lower side, its reference
+    unw = np.where(lost, np.nan, phi + 2 * np.pi * (1 * (i >= 63) + 2 * island))
+    sev = compute_features(unw.astype(np.float32)).values["cc_step_severity"]
+    assert island.sum() < below.sum() < (i < 60).sum()  # the upper side is the product's largest part
+    assert sev == pytest.approx(2 * island.sum() / (~lost).sum(), rel=0.05)

@@ -35,7 +35,7 @@ from pges.errors import InputValidationError
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-5"
+FEATURE_SET = "qa-features-6"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
@@ -197,16 +197,38 @@ def _beyond_footprint(valid: np.ndarray) -> np.ndarray | None:
     A geocoded product's footprint sits in a frame of no data. That frame is outside the product, like what lies
     past the grid's edge, not a decorrelated moat: a part of the coherent area that reaches it is not enclosed.
     Two pixels, because the parts are taken one pixel inside the dilated low mask. No-data holes inside the
-    footprint (masked water, missing lines that stop short of the edge) still count as low coherence.
+    footprint (masked water, missing lines: :func:`_missing_lines`, since ``qa-features-6``) still count as low
+    coherence.
     """
     if valid.all():
         return None
-    labels, _ = ndimage.label(~valid, _CROSS)
+    labels, _ = ndimage.label(~valid & ~_missing_lines(valid), _CROSS)
     ids = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     ids = ids[ids > 0]
     if ids.size == 0:
         return None
     return _dilate_cross(_dilate_cross(np.isin(labels, ids)))
+
+
+def _missing_lines(valid: np.ndarray) -> np.ndarray:
+    """Rows and columns with no valid pixel that have valid ones on both sides: lines lost inside the footprint.
+
+    A band of missing lines runs from edge to edge of a radar-geometry grid, but it is a hole in the product
+    (a dropped burst, a gap in the raw data), not what lies beyond its footprint.
+    """
+    out = np.zeros_like(valid)
+    for axis in (0, 1):
+        has: np.ndarray = np.asarray(valid.any(axis=1 - axis))
+        idx = np.flatnonzero(has)
+        if idx.size < 2:
+            continue
+        inner = np.zeros_like(has)
+        inner[idx[0] : idx[-1]] = ~has[idx[0] : idx[-1]]
+        if axis == 0:
+            out[inner, :] = True
+        else:
+            out[:, inner] = True
+    return out
 
 
 def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
@@ -267,14 +289,16 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
 
 
 def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np.ndarray],
-                   cuts: tuple[np.ndarray, np.ndarray], ok: np.ndarray, n_valid: int) -> float:
+                   cuts: tuple[np.ndarray, np.ndarray], ok: np.ndarray, valid: np.ndarray, n_valid: int) -> float:
     """Cycles per valid pixel by which the parts of the field cut off by |dphi| > pi edges are off.
 
     The pixels ``ok`` are joined across their ``edges`` (along rows, along columns; ``d`` the phase steps
     across them) that are not ``cuts`` (|dphi| > pi), labelled on a grid of twice the resolution whose odd
     cells are the edges, so no pixel is lost to the cut as it is in the pixel-based components. Each part other
-    than the largest gets the mean whole-cycle step across the cuts it shares with other parts (neighbouring
-    pixels, so the phase gradient does not bias it as a distance would), rounded; the severity is
+    than the largest of its region (the connected regions of the ``valid`` pixels, since ``qa-features-6``;
+    a band of missing lines or a masked river leaves the offset between its sides unknown, not wrong) gets the
+    mean whole-cycle step across the cuts it shares with other parts (neighbouring pixels, so the phase
+    gradient does not bias it as a distance would), rounded; the severity is
     ``sum |k| x pixels / valid pixels`` over parts of at least 0.2 % of the product: what the UWE classes cut,
     read off the product.
     """
@@ -300,7 +324,12 @@ def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np
     counts = np.bincount(part[ok], minlength=n + 1)
     counts[0] = 0
     k = np.round(np.bincount(own, np.concatenate(step), n + 1) / np.maximum(np.bincount(own, minlength=n + 1), 1))
-    k[int(np.argmax(counts))] = 0  # the largest part is the reference
+    # the largest part of each region is its reference: regions no valid pixel connects have no known offset
+    region_of = np.zeros(n + 1, np.int64)
+    region_of[part[ok]] = 1 if valid.all() else ndimage.label(valid, _CROSS)[0][ok]
+    by_size = np.lexsort((counts, region_of))  # by region, then by size: the last of each region is its largest
+    last = np.r_[region_of[by_size][1:] != region_of[by_size][:-1], True]
+    k[by_size[last]] = 0
     k[counts < max(0.002 * n_valid, 4)] = 0
     return float((np.abs(k) * counts).sum()) / n_valid
 
@@ -473,7 +502,7 @@ def compute_features(
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
     v.update(_component_offsets(derived, phi0, n_valid))
-    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, n_valid)
+    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, valid, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 
