@@ -128,16 +128,23 @@ def test_an_island_cut_off_by_a_decorrelated_moat_is_measured_by_its_area():
     assert f["phase_island_fraction"] == pytest.approx(island, rel=0.5)
 
 
+def _island_in_a_noisy_moat(rng):
+    """Coherence 0.75 +- 0.08 on a 200x200 grid with a moat of noise coherence (0.2-0.45, as multilooked noise
+    reads) 10 pixels wide around an island of radius 24; returns it, the distance to the island's centre, the moat
+    and the row and column indices."""
+    i, j = np.mgrid[0:200, 0:200]
+    d = np.hypot(i - 90, j - 110)
+    moat = (d > 24) & (d <= 34)
+    coh = np.clip(rng.normal(0.75, 0.08, d.shape), 0, 1)
+    return np.where(moat, rng.uniform(0.2, 0.45, d.shape), coh).astype(np.float32), d, moat, i, j
+
+
 def test_an_island_enclosed_by_a_moat_of_biased_noise_coherence_is_found_at_the_threshold_that_encloses_it():
     # a multilooked coherence estimate of pure noise is biased up (0.2-0.45 here), so no fixed cut at 0.3 closes
     # the moat; the smoothed coherence is cut at several levels and the one that encloses the most is kept
     rng = np.random.default_rng(5)
     unw, _, wrapped, dem = _product(0)
-    i, j = np.mgrid[0:200, 0:200]
-    d = np.hypot(i - 90, j - 110)
-    moat = (d > 24) & (d <= 34)
-    coh = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1)
-    coh = np.where(moat, rng.uniform(0.2, 0.45, unw.shape), coh).astype(np.float32)
+    coh, d, moat, i, j = _island_in_a_noisy_moat(rng)
     island = float((d <= 24).mean())  # 4.5 % of the product
     f = compute_features(unw, coh, wrapped, dem=dem).values
     # between the island and the island with 2 working-grid pixels (4 product pixels) of its moat: the 3x3 mean
@@ -181,11 +188,7 @@ def test_an_island_crossed_by_a_band_of_missing_lines_is_still_enclosed():
     # the footprint's edge, so an island they crossed reached "beyond the footprint" and was not enclosed
     rng = np.random.default_rng(8)
     unw, _, wrapped, dem = _product(0)
-    i, j = np.mgrid[0:200, 0:200]
-    d = np.hypot(i - 90, j - 110)
-    moat = (d > 24) & (d <= 34)
-    coh = np.clip(rng.normal(0.75, 0.08, unw.shape), 0, 1)
-    coh = np.where(moat, rng.uniform(0.2, 0.45, unw.shape), coh).astype(np.float32)
+    coh, d, _, i, _ = _island_in_a_noisy_moat(rng)
     lost = (i >= 84) & (i < 90)  # six lines through the island's middle
     gappy = [np.where(lost, np.nan, a).astype(np.float32) for a in (unw, coh, wrapped)]
     f = compute_features(gappy[0], gappy[1], gappy[2], dem=dem).values

@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 from scipy import ndimage
 
 from pges.errors import InputValidationError
@@ -216,19 +217,18 @@ def _missing_lines(valid: np.ndarray) -> np.ndarray:
     A band of missing lines runs from edge to edge of a radar-geometry grid, but it is a hole in the product
     (a dropped burst, a gap in the raw data), not what lies beyond its footprint.
     """
-    out = np.zeros_like(valid)
-    for axis in (0, 1):
-        has: np.ndarray = np.asarray(valid.any(axis=1 - axis))
-        idx = np.flatnonzero(has)
-        if idx.size < 2:
-            continue
-        inner = np.zeros_like(has)
-        inner[idx[0] : idx[-1]] = ~has[idx[0] : idx[-1]]
-        if axis == 0:
-            out[inner, :] = True
-        else:
-            out[:, inner] = True
-    return out
+    rows, cols = _inner_gaps(valid.any(axis=1)), _inner_gaps(valid.any(axis=0))
+    return rows[:, None] | cols[None, :]
+
+
+def _inner_gaps(mask: npt.ArrayLike) -> np.ndarray:
+    """Entries of a 1-D mask that are False and lie between its first and last True entries."""
+    has = np.asarray(mask, bool)
+    idx = np.flatnonzero(has)
+    gaps = np.zeros(has.shape, bool)
+    if idx.size:
+        gaps[idx[0] : idx[-1]] = ~has[idx[0] : idx[-1]]
+    return gaps
 
 
 def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
