@@ -10,7 +10,8 @@ cover 50 % and 90 %), cyclic residues, correlation with the DEM, coherence mean 
 * step offsets near ``2 pi k`` across |dphi| > pi edges and the share of pixels outside the largest component;
 * disagreement with a second, independent unwrapping (Itoh path integration of the wrapped phase along rows
   and along columns, Itoh 1982): the share of coherent pixels whose cycle count differs;
-* the share of non-closing triplets the product belongs to, when the caller knows its network.
+* the share of non-closing triplets the product belongs to, when the caller knows its network;
+* phase steps shared by whole azimuth lines, a misregistered burst's mark (:mod:`pges.qa.line_steps`).
 
 Missing inputs degrade the feature set, never crash: no wrapped phase -> it is re-wrapped from the unwrapped
 one (congruence and unwrapper disagreement become null); no connected components -> derived from the valid,
@@ -32,11 +33,12 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from pges.errors import InputValidationError
+from pges.qa.line_steps import LINE_STEP_NAMES, line_steps
 
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-6"
+FEATURE_SET = "qa-features-7"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
@@ -65,6 +67,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "coherence_ignored",
     "coherence_enclosed_fraction", "coherence_enclosed_largest",
     "cc_step_severity",
+    *LINE_STEP_NAMES,  # since qa-features-7
 )
 #: Thresholds of the 3x3 mean coherence at which coherent parts enclosed by low coherence are looked for.
 ENCLOSED_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
@@ -289,14 +292,16 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
 
 
 def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np.ndarray],
-                   cuts: tuple[np.ndarray, np.ndarray], ok: np.ndarray, valid: np.ndarray, n_valid: int) -> float:
+                   cuts: tuple[np.ndarray, np.ndarray], ok: np.ndarray, regions: np.ndarray | None,
+                   n_valid: int) -> float:
     """Cycles per valid pixel by which the parts of the field cut off by |dphi| > pi edges are off.
 
     The pixels ``ok`` are joined across their ``edges`` (along rows, along columns; ``d`` the phase steps
     across them) that are not ``cuts`` (|dphi| > pi), labelled on a grid of twice the resolution whose odd
     cells are the edges, so no pixel is lost to the cut as it is in the pixel-based components. Each part other
-    than the largest of its region (the connected regions of the ``valid`` pixels, since ``qa-features-6``;
-    a band of missing lines or a masked river leaves the offset between its sides unknown, not wrong) gets the
+    than the largest of its region (``regions``: labels of the connected regions of the valid pixels, None when
+    every pixel is valid; since ``qa-features-6``: a band of missing lines or a masked river leaves the offset
+    between its sides unknown, not wrong) gets the
     mean whole-cycle step across the cuts it shares with other parts (neighbouring pixels, so the phase
     gradient does not bias it as a distance would), rounded; the severity is
     ``sum |k| x pixels / valid pixels`` over parts of at least 0.2 % of the product: what the UWE classes cut,
@@ -326,7 +331,7 @@ def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np
     k = np.round(np.bincount(own, np.concatenate(step), n + 1) / np.maximum(np.bincount(own, minlength=n + 1), 1))
     # the largest part of each region is its reference: regions no valid pixel connects have no known offset
     region_of = np.zeros(n + 1, np.int64)
-    region_of[part[ok]] = 1 if valid.all() else ndimage.label(valid, _CROSS)[0][ok]
+    region_of[part[ok]] = 1 if regions is None else regions[ok]
     by_size = np.lexsort((counts, region_of))  # by region, then by size: the last of each region is its largest
     last = np.r_[region_of[by_size][1:] != region_of[by_size][:-1], True]
     k[by_size[last]] = 0
@@ -334,13 +339,17 @@ def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np
     return float((np.abs(k) * counts).sum()) / n_valid
 
 
-def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: int = 12) -> dict[str, float]:
+def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, regions: np.ndarray | None,
+                       most: int = 12) -> dict[str, float]:
     """Phase offsets between coherent components and their neighbours across the gap that separates them.
 
     For each of the ``most`` largest components after the largest, the median phase of its rim is compared
     with the median phase of the other components within 5 pixels: an unwrapper that crossed a decorrelated
-    moat with the wrong cycle count leaves an offset near 2 pi k. Returns the largest such k, the share of
-    pixels in components offset by a whole non-zero k, and the largest offset in cycles, whole or not.
+    moat with the wrong cycle count leaves an offset near 2 pi k. Since ``qa-features-7`` only components of
+    the same region of valid pixels (``regions``, None when every pixel is valid) are compared: across a band
+    of missing lines the offset is unknown, not an error (as in :func:`_step_severity`). Returns the largest such
+    k, the share of pixels in components offset by a whole non-zero k, and the largest offset in cycles, whole or
+    not.
     """
     counts = np.bincount(labels.ravel())
     counts[0] = 0
@@ -358,6 +367,9 @@ def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, most: 
         sub, ph = labels[r0:r1, c0:c1], phi[r0:r1, c0:c1]
         mine = sub == lab
         ring = ndimage.binary_dilation(mine, iterations=5) & ~mine & (sub > 0)
+        if regions is not None:
+            reg = regions[r0:r1, c0:c1]
+            ring &= reg == reg[mine][0]
         if ring.sum() < 4:
             continue
         rim = mine & ~ndimage.binary_erosion(mine, iterations=2)
@@ -501,8 +513,10 @@ def compute_features(
         v["cc_step_fraction"] = float(sizes[1:][significant[1:]].sum()) / n_valid
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
-    v.update(_component_offsets(derived, phi0, n_valid))
-    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, valid, n_valid)
+    # connected regions of the valid pixels: no phase path joins two of them (a band of missing lines between)
+    regions = None if valid.all() else ndimage.label(valid, _CROSS)[0]
+    v.update(_component_offsets(derived, phi0, n_valid, regions))
+    v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, regions, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
     v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
 
@@ -550,4 +564,5 @@ def compute_features(
     v["laplacian_mean"] = _mean(lap[inner])
     v["row_nodata_fraction"] = float((~valid).all(axis=1).mean())
     v["triplet_misclosure_share"] = np.nan if triplet_misclosure_share is None else float(triplet_misclosure_share)
+    v.update(line_steps(w, valid))
     return Features({n: float(v[n]) for n in FEATURE_NAMES}, missing)
