@@ -70,3 +70,28 @@ def test_scoring_keeps_stdout_for_the_json_lines_when_the_model_prints_a_progres
     assert captured.out == ""
     assert "276ms/step" in captured.err
     assert records[0]["p_error"] == 0.2 and records[0]["uwe_class"] == 0
+
+
+def test_a_champion_trained_on_an_older_feature_set_is_refused_by_name_and_counts_as_no_champion(settings):
+    import mlflow
+    import pytest
+    from qa_champion import register_champion
+
+    from pges.qa.features import FEATURE_SET
+    from pges.qa.score import ModelMissingError, Scorer, stale_feature_set
+    from sarlake.workflows.qa_train import has_champion
+
+    version = register_champion(seed=2)
+    assert has_champion()
+    # a champion of an earlier release: its features meant other things (or were fewer)
+    mlflow.MlflowClient().set_model_version_tag(settings.qa_model_name, version, "sarlake.feature_set",
+                                                "qa-features-6")
+    with pytest.raises(ModelMissingError) as err:
+        Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    assert f"version {version}" in str(err.value) and "qa-features-6" in str(err.value)
+    assert FEATURE_SET in str(err.value) and "make train" in str(err.value)
+    assert not has_champion()  # so `sarlake qa train --if-no-champion` (the demo) trains a new one
+    # image models do not read the features: their feature-set tag does not matter
+    assert stale_feature_set({"sarlake.input_kind": "browse", "sarlake.feature_set": "qa-features-1"}) is None
+    assert stale_feature_set({"sarlake.input_kind": "features+tiles", "sarlake.feature_set": "qa-features-1"}) \
+        == "qa-features-1"

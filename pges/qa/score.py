@@ -21,18 +21,31 @@ from typing import Any
 import numpy as np
 
 from pges.errors import InputValidationError
-from pges.qa.features import Features, compute_features
+from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.qa.model_io import p_error, to_model_input
 from pges.qa.model_load import load_cached_model
 
-__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "read_files", "read_product_folder"]
+__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "read_files", "read_product_folder", "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
 
 class ModelMissingError(InputValidationError):
-    """The registry has no version behind the requested alias."""
+    """The registry has no version behind the requested alias that this code can score with."""
+
+
+def stale_feature_set(tags: dict[str, str]) -> str | None:
+    """The feature set a model version was trained on, if it takes features and that is not this code's.
+
+    A feature set's version changes when a feature's meaning changes or features are added (``docs/qa.md``), so
+    such a model cannot score this code's features: it has to be retrained. Image models (browse, tiles) are
+    not tied to it.
+    """
+    if "features" not in tags.get("sarlake.input_kind", "features"):
+        return None
+    trained_on = tags.get("sarlake.feature_set", FEATURE_SET)
+    return trained_on if trained_on != FEATURE_SET else None
 
 
 @dataclass
@@ -138,6 +151,13 @@ class Scorer:
                 f"no '{alias}' version of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
                 "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
             ) from None
+        stale = stale_feature_set(mv.tags)
+        if stale:
+            raise ModelMissingError(
+                f"the '{alias}' version {mv.version} of the QA model '{model_name}' was trained on feature set "
+                f"{stale}, and this sarlake computes {FEATURE_SET}: retrain it with `make train` (or `sarlake qa "
+                "train`, or the qa_train DAG); until then no product can be scored"
+            )
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.feature_set = mv.tags.get("sarlake.feature_set", "")

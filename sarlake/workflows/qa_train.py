@@ -136,18 +136,27 @@ def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = No
 
 
 def has_champion(model_name: str | None = None) -> bool:
-    """Whether the registry has a ``champion`` version of the QA model."""
+    """Whether the registry has a ``champion`` version of the QA model that this code can score with.
+
+    A champion trained on an older feature set (:func:`pges.qa.score.stale_feature_set`) does not count: a
+    scorer refuses it, so ``--if-no-champion`` and :func:`ensure_champion` train a new one.
+    """
     import mlflow
 
     from lake.settings import get_settings
+    from pges.qa.score import stale_feature_set
 
     settings = get_settings()
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     try:
-        mlflow.MlflowClient().get_model_version_by_alias(model_name or settings.qa_model_name, "champion")
+        mv = mlflow.MlflowClient().get_model_version_by_alias(model_name or settings.qa_model_name, "champion")
     except mlflow.exceptions.MlflowException:
         return False
-    return True
+    stale = stale_feature_set(mv.tags)
+    if stale:
+        logger.warning("the champion (version %s) was trained on feature set %s: it has to be retrained", mv.version,
+                       stale)
+    return stale is None
 
 
 def ensure_champion(scenes: int = 40) -> dict[str, Any] | None:
