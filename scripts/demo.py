@@ -17,6 +17,8 @@ BIN = ROOT / ".venv" / "bin"
 DEMO_AOI = ("vesuvius", ["14.38", "40.77", "14.50", "40.86"])
 #: A fixed logical date, so the demo makes the same products every time.
 DEMO_DATE = "2024-03-01"
+#: Real interferograms made by ROI_PAC (PyRate's test data, tests/data/SOURCES.md) and GAMMA coherence.
+SYDNEY_MANIFEST = ROOT / "tests" / "data" / "envisat_sydney_roipac" / "qa_real_check.csv"
 
 
 def step(title: str) -> float:
@@ -24,8 +26,8 @@ def step(title: str) -> float:
     return time.monotonic()
 
 
-def run(*cmd: str | Path, quiet: bool = False, env: dict[str, str] | None = None) -> str:
-    proc = subprocess.run([str(c) for c in cmd], env=env, text=True, capture_output=True, check=False)
+def run(*cmd: str | Path, quiet: bool = False, env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
+    proc = subprocess.run([str(c) for c in cmd], env=env, text=True, capture_output=True, check=False, cwd=cwd)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
         sys.exit(f"demo: `{' '.join(map(str, cmd))}` failed with exit code {proc.returncode}")
@@ -110,6 +112,11 @@ def main() -> None:
     )
     run(BIN / "sarlake", "qa", "report", env=env)
     print(f"({time.monotonic() - t:.0f} s)")
+
+    t = step("QA of files from another processor, no lake: the 17 real Envisat ROI_PAC interferograms over Sydney "
+             "(sarlake qa score --manifest)")
+    run(BIN / "sarlake", "qa", "score", "--manifest", SYDNEY_MANIFEST.relative_to(ROOT), env=env, cwd=ROOT)
+    print(f"({time.monotonic() - t:.0f} s; their triplet closure beside these scores: docs/qa.md, Sydney)")
 
     step("Next")
     print("Open the Airflow UI (forward DAG, its runs and logs) and the MLflow UI:  make up")
