@@ -342,11 +342,11 @@ def _current_champion(model_name, candidates, inputs, rows, test, y_truth, real=
         mv = client.get_model_version_by_alias(model_name, "champion")
     except mlflow.exceptions.MlflowException:
         return None, None
-    from pges.qa.features import FEATURE_SET
+    from pges.qa.score import stale_feature_set
 
-    if mv.tags.get("sarlake.feature_set", FEATURE_SET) != FEATURE_SET:
-        logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version,
-                    mv.tags.get("sarlake.feature_set"))
+    stale = stale_feature_set(mv.tags)  # the scorers refuse it too; an image model does not read the features
+    if stale:
+        logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version, stale)
         return str(mv.version), None
     kind = mv.tags.get("sarlake.input_kind", "features")
     proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
