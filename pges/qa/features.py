@@ -301,9 +301,9 @@ def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np
     cells are the edges, so no pixel is lost to the cut as it is in the pixel-based components. Each part other
     than the largest of its region (``regions``: labels of the connected regions of the valid pixels, None when
     every pixel is valid; since ``qa-features-6``: a band of missing lines or a masked river leaves the offset
-    between its sides unknown, not wrong) gets the
-    mean whole-cycle step across the cuts it shares with other parts (neighbouring pixels, so the phase
-    gradient does not bias it as a distance would), rounded; the severity is
+    between its sides unknown, not wrong) gets the mean whole-cycle step across the cuts it shares with other
+    parts (neighbouring pixels, so the phase gradient does not bias it as a distance would), rounded; the
+    severity is
     ``sum |k| x pixels / valid pixels`` over parts of at least 0.2 % of the product: what the UWE classes cut,
     read off the product.
     """
