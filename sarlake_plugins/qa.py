@@ -42,9 +42,10 @@ def train(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     record = train_qa(int(params["scenes"]), first_scene=int(params["first_scene"]),
                       models=list(params["models"]) or None, quick=bool(params["quick"]), seed=int(params["seed"]),
                       real_check=params.get("real_check") or None,
-                      max_real_false_alarms=None if limit is None else float(limit))
+                      max_real_false_alarms=None if limit is None else float(limit), workers=2)
     return {"promotion": record["promotion"], "data_version": record["data_version"],
-            "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"]}
+            "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"],
+                            "second_sim_f1_uwe2": c["metrics"].get("second_sim_f1_uwe2")}
                            for c in record["candidates"]], "record": record["folder"]}
 
 

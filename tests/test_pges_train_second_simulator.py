@@ -50,3 +50,16 @@ def test_a_product_is_on_the_multilooked_grid_with_its_truth():
     assert np.isfinite(p.unw).mean() > 0.3
     assert p.truth["UWE"] in (0, 1, 2, 3) and p.truth["uwe_severity"] >= 0
     assert p.truth["unwrapper"] in ("snaphu", "quality")
+
+
+def test_second_check_summary_scores_a_perfect_and_a_wrong_predictor():
+    from pges.train.second_check import SecondCheck
+
+    y = np.array([0, 1, 2, 3, 0, 3, 2, 1])
+    check = SecondCheck(y, np.array([True] * 6 + [False] * 2), {})
+    right = check.summary(np.eye(4)[y])
+    assert right["second_sim_f1_uwe2"] == 1.0 and right["second_sim_accuracy"] == 1.0
+    assert right["second_sim_visible_roc_auc_uwe2"] == 1.0 and right["second_sim_products"] == 8
+    wrong = check.summary(np.eye(4)[3 - y])  # UWE_0 called UWE_3 and so on
+    assert wrong["second_sim_accuracy"] == 0.0 and wrong["second_sim_f1_uwe2"] == 0.0
+    assert wrong["second_sim_visible_accuracy_uwe1"] == 0.0

@@ -45,7 +45,8 @@ def trained(lake):
 
     no_model = _cli("qa", "score", str(UNW[0]))
     dataset = build_training_set(12, first_scene=500, workers=2)
-    record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True)
+    # quick models, but scored on a few products of the second simulator too (quick alone skips them)
+    record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True, second_sim_products=16)
     return no_model, dataset, record
 
 
@@ -181,6 +182,12 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
     assert by_version[str(champion)]["aliases"] == ["champion"]
     text = _cli("qa", "report").output
     assert f"| {champion} | " in text and "| failures / hidden islands |" in text
+    # the second simulator's check: logged per candidate by the run, shown per version by the report
+    for c in record["candidates"]:
+        m = c["metrics"]
+        assert m["second_sim_products"] == 16 and 0.0 <= m["second_sim_accuracy"] <= 1.0
+        assert by_version[c["version"]]["second_sim_f1_uwe2"] == pytest.approx(m["second_sim_f1_uwe2"])
+    assert "| second simulator F1 / ROC AUC |" in text
 
 
 def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_model(trained):

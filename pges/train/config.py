@@ -52,6 +52,11 @@ class TrainParameters(PGEParameters):
     max_real_false_alarms: float = Field(
         0.25, ge=0, le=1, description="Largest share of the real check's clean products a champion may flag "
                                       "(p(error) >= 0.5).")
+    second_sim_products: int | None = Field(
+        None, ge=0, le=5000, description="Products of the second simulator (pges.train.second_simulator, seeds 0.."
+                                         "n-1) every candidate is scored on, logged as second_sim_* metrics; None = "
+                                         "300, or 0 (none) with quick.")
+    workers: int = Field(1, ge=1, le=64, description="Processes simulating the second simulator's products.")
 
     @model_validator(mode="after")
     def _unique(self) -> TrainParameters:

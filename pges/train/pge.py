@@ -269,6 +269,13 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
 
         real = load_real_check(p.real_check)
         dataset_info["real_check"] = Path(p.real_check).name
+    n_second = p.second_sim_products if p.second_sim_products is not None else (0 if p.quick else 300)
+    second = None
+    if n_second:
+        from pges.train.second_check import load_second_check
+
+        second = load_second_check(n_second, p.workers)
+        dataset_info["second_sim_products"] = n_second
     candidates, fitted_models = [], []
     for name in p.models:
         kind = MODEL_INPUTS[name]
@@ -288,6 +295,8 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         m["label_accuracy_vs_truth"] = label_acc
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
+        if second is not None:
+            m.update(second.summary(fitted.predict_proba(second.inputs[kind])))
         figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,
                                 fitted.importances)
         candidates.append(tracking.log_candidate(

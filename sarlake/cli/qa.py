@@ -104,6 +104,8 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
     for c in record["candidates"]:
         m = c["metrics"]
         real = f"  real false alarms {m['real_false_alarm_share']:.2f}" if "real_false_alarm_share" in m else ""
+        if "second_sim_f1_uwe2" in m:
+            real += f"  second simulator F1 {m['second_sim_f1_uwe2']:.3f} ROC AUC {m['second_sim_roc_auc_uwe2']:.3f}"
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
                    + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)) + real)
     click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
@@ -154,12 +156,14 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
 
     click.echo("\nregistered versions, held-out simulated scenes vs truth (class right by cause: products whose "
                "error is an unwrapper's failure / a hidden island; real check: share of clean real interferograms "
-               "flagged)\n| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
-               "UWE_3 | ROC AUC | failures / hidden islands | real false alarms | held back |\n" + "|---" * 14 + "|")
+               "flagged; second simulator: F1 and ROC AUC on products made otherwise, pges.train.second_simulator)\n"
+               "| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
+               "UWE_3 | ROC AUC | failures / hidden islands | real false alarms | second simulator F1 / ROC AUC | "
+               "held back |\n" + "|---" * 15 + "|")
     for v in versions:
         click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
                    f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | {num(v['test_f1_uwe2'])} | "
                    + " | ".join(pct(v[f"test_accuracy_uwe{k}"]) for k in range(4))
                    + f" | {num(v['test_roc_auc_uwe2'])} | {pct(v['test_cause_failure_class_accuracy'])} / "
                    f"{pct(v['test_cause_hidden_class_accuracy'])} | {num(v['real_false_alarm_share'])} | "
-                   f"{v['held_back'] or '-'} |")
+                   f"{num(v['second_sim_f1_uwe2'])} / {num(v['second_sim_roc_auc_uwe2'])} | {v['held_back'] or '-'} |")

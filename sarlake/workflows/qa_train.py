@@ -80,11 +80,14 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
 
 def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
                  seed: int = 0, run_id: str | None = None, real_check: str | None = None,
-                 max_real_false_alarms: float | None = None) -> dict[str, Any]:
+                 max_real_false_alarms: float | None = None, workers: int = 1,
+                 second_sim_products: int | None = None) -> dict[str, Any]:
     """Export the set's labels at its data version and run the ``train`` PGE; return its training record.
 
     ``real_check`` (default the ``qa_real_check`` setting) names the manifest of real products that gates
-    promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting.
+    promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting. ``workers``
+    processes simulate the second simulator's products every candidate is also scored on; how many:
+    ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``).
     """
     from lake.catalog import load_table
     from lake.settings import get_settings
@@ -105,10 +108,12 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
     params: dict[str, Any] = {
         "labels": str(labels), "data_version": dataset["data_version"],
         "tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
-        "model_name": settings.qa_model_name, "quick": quick, "seed": seed,
+        "model_name": settings.qa_model_name, "quick": quick, "seed": seed, "workers": workers,
     }
     if models:
         params["models"] = models
+    if second_sim_products is not None:
+        params["second_sim_products"] = second_sim_products
     real_check = real_check if real_check is not None else settings.qa_real_check
     if real_check:
         params["real_check"] = str(Path(real_check).absolute())
@@ -130,7 +135,7 @@ def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = No
     """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``qa_train`` DAG)."""
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
     record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
-                          max_real_false_alarms=max_real_false_alarms)
+                          max_real_false_alarms=max_real_false_alarms, workers=workers)
     record["label_noise"] = dataset["label_noise"]
     return record
 
