@@ -59,6 +59,10 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                                        title="Largest real false-alarm share",
                                        description="Share of the clean real products a champion may flag. "
                                        "Empty: SARLAKE_QA_MAX_REAL_FALSE_ALARMS (0.25)."),
+        "second_sim_products": Param(None, type=["null", "integer"], minimum=0, maximum=5000,
+                                     title="Second-simulator products",
+                                     description="Products of the second simulator every candidate is also scored "
+                                     "on (second_sim_* metrics; 0 = none). Empty: 300, none with Quick."),
     },
 )
 def qa_train() -> None:

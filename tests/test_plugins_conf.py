@@ -57,3 +57,18 @@ def test_out_of_range_values_are_refused_again(dagbag):
     with pytest.raises(AirflowFailException, match=r"lookback_days=5000: 5000 is greater than the maximum of 366"):
         check_params("forward", {"lookback_days": 5000}, params, _schemas(dag))
     check_params("forward", {"lookback_days": 30}, {**_defaults(dag), "lookback_days": 30}, _schemas(dag))
+
+
+def test_qa_train_second_simulator_products_are_typed(dagbag):
+    """The trigger form's second-simulator size: empty (the default) or a count, never negative."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sarlake_plugins.conf import check_params
+
+    dag = dagbag.dags["qa_train"]
+    check_params("qa_train", {"second_sim_products": 50}, {**_defaults(dag), "second_sim_products": 50},
+                 _schemas(dag))
+    check_params("qa_train", {}, _defaults(dag), _schemas(dag))
+    with pytest.raises(AirflowFailException, match=r"second_sim_products=-1"):
+        check_params("qa_train", {"second_sim_products": -1}, {**_defaults(dag), "second_sim_products": -1},
+                     _schemas(dag))

@@ -131,11 +131,12 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
 
 def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
              seed: int = 0, workers: int = 1, real_check: str | None = None,
-             max_real_false_alarms: float | None = None) -> dict[str, Any]:
+             max_real_false_alarms: float | None = None, second_sim_products: int | None = None) -> dict[str, Any]:
     """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``qa_train`` DAG)."""
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
     record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
-                          max_real_false_alarms=max_real_false_alarms, workers=workers)
+                          max_real_false_alarms=max_real_false_alarms, workers=workers,
+                          second_sim_products=second_sim_products)
     record["label_noise"] = dataset["label_noise"]
     return record
 
