@@ -2,7 +2,7 @@
 generalise beyond the simulator it was trained on (issue 8)? Prints Markdown tables for docs/qa.md.
 
     SARLAKE_HOME=... .venv/bin/python scripts/qa_second_simulator.py [--products 600] [--workers 2]
-        [--versions champion,challenger | all]
+        [--versions champion,challenger | 3,7 | all]   (aliases, version numbers, or every version)
 
 Each product is scored twice: with every layer the interferogram PGE makes (coherence, wrapped phase,
 components, relief) and as a ROI_PAC-style ``.unw`` alone. Metrics against the second simulator's truth
@@ -51,7 +51,7 @@ def main() -> None:
     import mlflow
 
     from lake.settings import get_settings
-    from pges.qa.score import ProductInputs, Scorer
+    from pges.qa.score import ProductInputs, Scorer, model_inputs
     from pges.train.evaluate import metrics
     from pges.train.second_simulator import simulate_product
     from sarlake.workflows.qa import model_cache
@@ -60,17 +60,17 @@ def main() -> None:
     seeds = range(args.first_seed, args.first_seed + args.products)
     with ProcessPoolExecutor(args.workers) as pool:
         made = list(pool.map(simulate_product, seeds, chunksize=8))
-    y = np.array([p.truth["UWE"] for p in made])
-    mech = np.array([_mechanism(p.truth) for p in made])
+    products, truths = [p for p, _ in made], [t for _, t in made]
+    y = np.array([t["UWE"] for t in truths])
+    mech = np.array([_mechanism(t) for t in truths])
     counts = " / ".join(str(int((y == k).sum())) for k in range(4))
     print(f"{len(made)} products of the second simulator (seeds {seeds.start}-{seeds.stop - 1}) in "
           f"{time.perf_counter() - t0:.0f} s; truth UWE_0..3 = {counts}; "
-          f"unwrappers {dict(collections.Counter(p.truth['unwrapper'] for p in made))}\n")
-    inputs = {
-        PROFILES[0]: [ProductInputs(p.name, p.unw, p.coherence, p.wrapped, p.conncomp, p.dem) for p in made],
-        PROFILES[1]: [ProductInputs(p.name, p.unw) for p in made],
-    }
-    visible = np.array([p.truth["UWE"] == p.truth["uwe_outside_rings"] for p in made])
+          f"unwrappers {dict(collections.Counter(t['unwrapper'] for t in truths))}\n")
+    # model inputs of every kind, computed once per profile for every version and the reference
+    inputs = {PROFILES[0]: model_inputs(products)[0],
+              PROFILES[1]: model_inputs([ProductInputs(p.name, p.unw) for p in products])[0]}
+    visible = np.array([t["UWE"] == t["uwe_outside_rings"] for t in truths])
     print(f"{int(visible.sum())} products keep their class without the pixels inside the rings (an offset behind a "
           "decorrelated ring is in no product: 'visible' below); in the others it is what sets the class\n")
     settings = get_settings()
@@ -83,62 +83,45 @@ def main() -> None:
     def row(label: str, profile: str, proba: np.ndarray) -> None:
         for subset, sel in (("all", np.ones(len(y), bool)), ("visible", visible)):
             m = metrics(y[sel], proba[sel])
-            cls = proba[sel].argmax(axis=1)
-            right = ", ".join(f"{(cls[ms == c] == y[sel][ms == c]).mean() * 100:.0f} % ({(ms == c).sum()})"
-                              if (ms := mech[sel]) is not None and (ms == c).any() else "-" for c in MECHANISMS)
+            cls, ys, ms = proba[sel].argmax(axis=1), y[sel], mech[sel]
+            right = ", ".join(f"{(cls[ms == c] == ys[ms == c]).mean() * 100:.0f} % ({(ms == c).sum()})"
+                              if (ms == c).any() else "-" for c in MECHANISMS)
             print(f"| {label} | {profile} | {subset} ({int(sel.sum())}) | {m['f1_uwe2']:.3f} | "
                   + " | ".join(f"{m[f'accuracy_uwe{k}'] * 100:.0f} %" for k in range(4))
                   + f" | {m['roc_auc_uwe2']:.3f} | {right} |", flush=True)
 
     for version in _versions(args.versions, settings.qa_model_name, client):
         try:
-            scorer = _by_number(settings, version) if version.isdigit() else Scorer(
-                settings.mlflow_tracking_uri, settings.qa_model_name, version, cache_dir=model_cache(settings))
+            scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, version,
+                            cache_dir=model_cache(settings))
         except Exception as exc:  # an alias not set in this registry, or a stale feature set
             print(f"| {version} | - | - | {exc} |")
             continue
         mv = client.get_model_version(settings.qa_model_name, scorer.version)
-        label = f"v{scorer.version} {mv.tags.get('sarlake.model_kind', '')} ({version})"
+        label = f"v{scorer.version} {client.get_run(mv.run_id).info.run_name} ({version})"
         for profile in PROFILES:
-            recs = scorer.score(inputs[profile])
-            row(label, profile, np.array([r["class_probabilities"] for r in recs]))
+            row(label, profile, scorer.predict_proba(inputs[profile]))
     for profile in PROFILES:
         row("reference: ordinal boosting fitted on this simulator (5-fold CV)", profile,
-            in_domain(np.stack([pi.features().vector() for pi in inputs[profile]]), y))
+            in_domain(inputs[profile]["features"], y))
 
 
-def in_domain(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def in_domain(x: Any, y: np.ndarray) -> np.ndarray:
     """Class probabilities of the shipped feature recipe fitted on 4/5 of these products, for the other 1/5.
 
     What the features can tell on this simulator when a model has seen it: the yardstick for how much a model
-    trained on the first simulator loses by not having seen it.
+    trained on the first simulator loses by not having seen it. ``x``: the feature frame (``model_inputs``).
     """
     from sklearn.model_selection import StratifiedKFold
 
-    from pges.train.models import OrdinalBoosting
+    from pges.train.models import fit_model
 
-    x = np.where(np.isnan(x).all(axis=0), 0.0, x)  # a feature no product has (triplets): constant
+    x = x.copy()
+    x.loc[:, x.isna().all()] = 0.0  # a feature no product has (triplets): constant, as the binning needs a value
     proba = np.zeros((len(y), 4))
     for a, b in StratifiedKFold(5, shuffle=True, random_state=0).split(x, y):
-        model = OrdinalBoosting(max_iter=300, learning_rate=0.05, random_state=0).fit(x[a], y[a])
-        proba[b] = model.predict_proba(x[b])
+        proba[b] = fit_model("ordinal_boosting", x.iloc[a], y[a]).predict_proba(x.iloc[b])
     return proba
-
-
-def _by_number(settings: Any, version: str) -> Any:
-    """A scorer of a registered version given by number (the Scorer resolves aliases): a temporary alias."""
-    import mlflow
-
-    from pges.qa.score import Scorer
-    from sarlake.workflows.qa import model_cache
-
-    client = mlflow.MlflowClient()
-    alias = f"second-sim-{version}"
-    client.set_registered_model_alias(settings.qa_model_name, alias, version)
-    try:
-        return Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias, cache_dir=model_cache(settings))
-    finally:
-        client.delete_registered_model_alias(settings.qa_model_name, alias)
 
 
 if __name__ == "__main__":

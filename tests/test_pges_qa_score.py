@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 
 def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(settings, tmp_path):
@@ -17,7 +18,7 @@ def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(sett
 
     from pges.qa.features import FEATURE_NAMES
     from pges.qa.model_io import to_model_input
-    from pges.qa.score import Scorer
+    from pges.qa.score import ModelMissingError, Scorer
 
     first = register_champion(seed=0)
     x = to_model_input("features", np.random.default_rng(7).normal(size=(12, len(FEATURE_NAMES))), None, None)
@@ -51,6 +52,13 @@ def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(sett
     np.testing.assert_allclose(np.asarray(promoted.model.predict(x)), np.asarray(new_reference.model.predict(x)))
     assert not np.allclose(np.asarray(promoted.model.predict(x)), expected)
     assert len([p for p in cache.iterdir() if not p.name.startswith(".")]) == 2
+
+    # a version asked for by number is that version, whatever the aliases say; a missing one is named
+    pinned = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, str(first), cache_dir=cache)
+    assert pinned.version == first
+    np.testing.assert_allclose(np.asarray(pinned.model.predict(x)), expected)
+    with pytest.raises(ModelMissingError, match="no version 999 of the QA model"):
+        Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, "999", cache_dir=cache)
 
 
 def test_scoring_keeps_stdout_for_the_json_lines_when_the_model_prints_a_progress_bar(capsys):

@@ -43,13 +43,13 @@ def test_star_ring_encloses_its_inside():
 
 
 def test_a_product_is_on_the_multilooked_grid_with_its_truth():
-    p = simulate_product(5)
-    rows, cols = p.truth["rows"], p.truth["cols"]
+    p, truth = simulate_product(5)
+    rows, cols = truth["rows"], truth["cols"]
     for layer in (p.unw, p.coherence, p.wrapped, p.dem):
         assert layer.shape == (rows, cols)
     assert np.isfinite(p.unw).mean() > 0.3
-    assert p.truth["UWE"] in (0, 1, 2, 3) and p.truth["uwe_severity"] >= 0
-    assert p.truth["unwrapper"] in ("snaphu", "quality")
+    assert truth["UWE"] in (0, 1, 2, 3) and truth["uwe_severity"] >= 0
+    assert truth["unwrapper"] in ("snaphu", "quality")
 
 
 def test_second_check_summary_scores_a_perfect_and_a_wrong_predictor():

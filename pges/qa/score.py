@@ -23,10 +23,11 @@ import numpy as np
 from pges.errors import InputValidationError
 from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
-from pges.qa.model_io import p_error, to_model_input
+from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
 from pges.qa.model_load import load_cached_model
 
-__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "read_files", "read_product_folder", "stale_feature_set"]
+__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
+           "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,21 @@ class ProductInputs:
     def features(self) -> Features:
         """QA features of the product."""
         return compute_features(self.unw, self.coherence, self.wrapped, self.conncomp, self.dem, label=self.name)
+
+
+def model_inputs(products: list[ProductInputs],
+                 kinds: tuple[str, ...] = tuple(INPUT_KINDS)) -> tuple[dict[str, Any], list[Features]]:
+    """The products' features, and what a model of each input kind in ``kinds`` takes for them.
+
+    Browse thumbnails and phase tiles are drawn only when one of ``kinds`` reads them.
+    """
+    feats = [p.features() for p in products]
+    vectors = np.stack([f.vector() for f in feats])
+    empty = np.zeros((len(products), 0))
+    browse = np.stack([browse_rgb(p.unw, p.coherence) for p in products]) if "browse" in kinds else empty
+    tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if any("tiles" in k for k in kinds) \
+        else empty
+    return {k: to_model_input(k, vectors, browse, tiles) for k in kinds}, feats
 
 
 def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarray:
@@ -129,8 +145,8 @@ class Scorer:
     Args:
         tracking_uri: the MLflow tracking/registry URI.
         model_name: the registered model.
-        alias: the alias to resolve (``champion``). It is resolved at every construction, so a promotion
-            takes effect at the next scoring without a redeploy.
+        alias: the alias to resolve (``champion``), or a version number (``"3"``). An alias is resolved at every
+            construction, so a promotion takes effect at the next scoring without a redeploy.
         cache_dir: where each model version's artifacts are kept once downloaded. A registered version's
             artifacts never change, so a later scoring of the same version does not download them again.
             None: a temporary copy for this scorer. Either way the copy is loaded with the lightest runtime
@@ -145,10 +161,12 @@ class Scorer:
         mlflow.set_tracking_uri(tracking_uri)
         client = mlflow.MlflowClient()
         try:
-            mv = client.get_model_version_by_alias(model_name, alias)
+            mv = client.get_model_version(model_name, alias) if alias.isdigit() else \
+                client.get_model_version_by_alias(model_name, alias)
         except MlflowException:
+            which = f"version {alias}" if alias.isdigit() else f"'{alias}' version"
             raise ModelMissingError(
-                f"no '{alias}' version of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
+                f"no {which} of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
                 "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
             ) from None
         stale = stale_feature_set(mv.tags)
@@ -160,7 +178,6 @@ class Scorer:
             )
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
-        self.feature_set = mv.tags.get("sarlake.feature_set", "")
         uri = f"models:/{model_name}/{mv.version}"
         if cache_dir is None:  # a copy for this scorer's lifetime (a LiteRT model reads its file)
             import tempfile
@@ -169,19 +186,17 @@ class Scorer:
             cache_dir = self._copy.name
         self.model: Any = load_cached_model(uri, tracking_uri, Path(cache_dir))
 
+    def predict_proba(self, inputs: dict[str, Any]) -> np.ndarray:
+        """Class probabilities UWE_0..3 from model inputs by kind (:func:`model_inputs`); this model reads its own."""
+        with contextlib.redirect_stdout(sys.stderr):  # Keras prints a progress bar to stdout, where --json lines go
+            return np.asarray(self.model.predict(inputs[self.input_kind]))
+
     def score(self, products: list[ProductInputs]) -> list[dict[str, Any]]:
         """One record per product: ``p_error``, ``uwe_class``, class probabilities, features, model."""
         if not products:
             return []
-        feats = [p.features() for p in products]
-        vectors = np.stack([f.vector() for f in feats])
-        browse = np.stack([browse_rgb(p.unw, p.coherence) for p in products]) if self.input_kind == "browse" \
-            else np.zeros((len(products), 0))
-        tiles = np.stack([phase_tile(p.unw, p.coherence) for p in products]) if "tiles" in self.input_kind \
-            else np.zeros((len(products), 0))
-        inputs = to_model_input(self.input_kind, vectors, browse, tiles)
-        with contextlib.redirect_stdout(sys.stderr):  # Keras prints a progress bar to stdout, where --json lines go
-            proba = np.asarray(self.model.predict(inputs))
+        inputs, feats = model_inputs(products, (self.input_kind,))
+        proba = self.predict_proba(inputs)
         pe, cls = p_error(proba)
         return [
             {"unw": p.name, "p_error": round(float(pe[i]), 4), "uwe_class": int(cls[i]),

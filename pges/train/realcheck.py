@@ -83,9 +83,7 @@ def load_real_check(manifest: str | Path) -> RealCheck:
         InputValidationError: a manifest that is missing, lacks the ``unw``/``clean`` columns, has a bad
             ``clean`` value, or names an unreadable file (one line naming it).
     """
-    from pges.qa.images import browse_rgb, phase_tile
-    from pges.qa.model_io import INPUT_KINDS, to_model_input
-    from pges.qa.score import read_files
+    from pges.qa.score import model_inputs, read_files
 
     path = Path(manifest)
     try:
@@ -100,20 +98,14 @@ def load_real_check(manifest: str | Path) -> RealCheck:
         value = (value or "").strip()
         return str(path.parent / value) if value and not Path(value).is_absolute() else (value or None)
 
-    names, clean, degraded, feats, browse, tiles = [], [], [], [], [], []
+    products, clean = [], []
     for line, r in enumerate(rows, start=2):
-        prod = read_files(resolve(r["unw"]) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
-        f = prod.features()
-        names.append(Path(prod.name).name)
+        products.append(read_files(resolve(r["unw"]) or "", resolve(r.get("coherence")), resolve(r.get("dem"))))
         clean.append(_clean_value(r["clean"], path, line))
-        degraded.append(f.degraded)
-        feats.append(f.vector())
-        browse.append(browse_rgb(prod.unw, prod.coherence))
-        tiles.append(phase_tile(prod.unw, prod.coherence))
-    fv, bv, tv = np.stack(feats), np.stack(browse), np.stack(tiles)
-    inputs = {k: to_model_input(k, fv, bv, tv) for k in INPUT_KINDS}
-    check = RealCheck(names, np.array(clean), np.array(degraded), inputs, str(path))
-    logger.info("real check %s: %d products, %d clean, %d suspect", path, len(names), int((check.clean == 1).sum()),
+    inputs, feats = model_inputs(products)
+    check = RealCheck([Path(p.name).name for p in products], np.array(clean), np.array([f.degraded for f in feats]),
+                      inputs, str(path))
+    logger.info("real check %s: %d products, %d clean, %d suspect", path, len(products), int((check.clean == 1).sum()),
                 int((check.clean == 0).sum()))
     return check
 

@@ -48,9 +48,7 @@ class SecondCheck:
 
 def load_second_check(n: int, workers: int = 1) -> SecondCheck:
     """Simulate the first ``n`` products of the second simulator and compute their model inputs (all layers)."""
-    from pges.qa.features import compute_features
-    from pges.qa.images import browse_rgb, phase_tile
-    from pges.qa.model_io import INPUT_KINDS, to_model_input
+    from pges.qa.score import model_inputs
     from pges.train.second_simulator import simulate_product
 
     if workers > 1:
@@ -58,12 +56,9 @@ def load_second_check(n: int, workers: int = 1) -> SecondCheck:
             made = list(pool.map(simulate_product, range(n), chunksize=8))
     else:
         made = [simulate_product(s) for s in range(n)]
-    feats = np.stack([compute_features(p.unw, p.coherence, p.wrapped, p.conncomp, p.dem, label=p.name).vector()
-                      for p in made])
-    browse = np.stack([browse_rgb(p.unw, p.coherence) for p in made])
-    tiles = np.stack([phase_tile(p.unw, p.coherence) for p in made])
-    y = np.array([int(p.truth["UWE"]) for p in made])
-    visible = np.array([p.truth["UWE"] == p.truth["uwe_outside_rings"] for p in made])
+    inputs, _ = model_inputs([p for p, _ in made])
+    y = np.array([int(t["UWE"]) for _, t in made])
+    visible = np.array([t["UWE"] == t["uwe_outside_rings"] for _, t in made])
     logger.info("second-simulator check: %d products, UWE_0..3 = %s, %d visible", n,
                 np.bincount(y, minlength=4).tolist(), int(visible.sum()))
-    return SecondCheck(y, visible, {k: to_model_input(k, feats, browse, tiles) for k in INPUT_KINDS})
+    return SecondCheck(y, visible, inputs)

@@ -27,28 +27,17 @@ products with a registered model; docs/qa.md holds the result.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
-__all__ = ["SecondSimProduct", "fractal", "simulate_product", "speckle_pair", "star_ring"]
+from pges.qa.score import ProductInputs
+
+__all__ = ["fractal", "simulate_product", "speckle_pair", "star_ring"]
 
 logger = logging.getLogger(__name__)
 TWO_PI = 2.0 * np.pi
-
-
-@dataclass
-class SecondSimProduct:
-    """One product of the second simulator: its layers (product grid), its truth and the scene's knobs."""
-
-    name: str
-    unw: np.ndarray
-    coherence: np.ndarray
-    wrapped: np.ndarray
-    conncomp: np.ndarray | None
-    dem: np.ndarray
-    truth: dict[str, Any] = field(default_factory=dict)
 
 
 def fractal(shape: tuple[int, int], beta: float, rng: np.random.Generator) -> np.ndarray:
@@ -109,8 +98,6 @@ def _random_walk_line(shape: tuple[int, int], width: float, rng: np.random.Gener
     keep = (path[:, 0] >= 0) & (path[:, 0] < r) & (path[:, 1] >= 0) & (path[:, 1] < c)
     mask = np.zeros(shape, bool)
     mask[path[keep, 0].astype(int), path[keep, 1].astype(int)] = True
-    from scipy import ndimage
-
     return ndimage.distance_transform_edt(~mask) <= width / 2.0
 
 
@@ -174,8 +161,6 @@ def _scene(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, A
         centre = (rng.uniform(rad, r - rad), rng.uniform(rad, c - rad))
         inside, ring = star_ring(shape, centre, rad, float(rng.uniform(2, 10)), rng)
         cycles = float(rng.uniform(-3.5, 3.5))
-        from scipy import ndimage
-
         dist = ndimage.distance_transform_edt(~inside)  # 0 inside, rising across the ring
         width = max(float(dist[ring].max()) if ring.any() else 1.0, 1.0)
         phase += TWO_PI * cycles * np.clip(1.0 - dist / width, 0.0, 1.0)
@@ -186,8 +171,14 @@ def _scene(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, A
     return {"amplitude": amp, "coherence": coh, "phase": phase, "relief": relief, "hidden": hidden}, k
 
 
-def simulate_product(seed: int) -> SecondSimProduct:
-    """Simulate, form, filter and unwrap one product of the second simulator, and measure its truth."""
+def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
+    """Simulate, form, filter and unwrap one product of the second simulator, and measure its truth.
+
+    Returns:
+        The product's layers on the multilooked grid (unwrapped and wrapped phase, coherence, components, relief)
+        and its truth: ``UWE`` and ``uwe_outside_rings`` (the class without the pixels inside rings), their
+        severities, the unwrapper and the scene's knobs (``rows``, ``cols``, ``rings``, ...).
+    """
     from pges.interferogram.config import InterferogramParameters
     from pges.interferogram.geocode import multilook_mean
     from pges.interferogram.pge import process_pair
@@ -211,8 +202,9 @@ def simulate_product(seed: int) -> SecondSimProduct:
     truth = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5),
              "uwe_outside_rings": outside, "uwe_outside_rings_severity": round(out_sev, 5), "unwrapper": method,
              **knobs}
-    return SecondSimProduct(
-        name=f"SIM2-{seed:05d}", unw=arr.unwrapped.astype(np.float32), coherence=arr.coherence.astype(np.float32),
-        wrapped=np.angle(arr.filtered).astype(np.float32), conncomp=arr.conncomp,
-        dem=multilook_mean(layers["relief"], 2, 2).astype(np.float32), truth=truth,
+    product = ProductInputs(
+        f"SIM2-{seed:05d}", arr.unwrapped.astype(np.float32), arr.coherence.astype(np.float32),
+        np.angle(arr.filtered).astype(np.float32), arr.conncomp,
+        multilook_mean(layers["relief"], 2, 2).astype(np.float32),
     )
+    return product, truth
