@@ -51,7 +51,7 @@ def run() -> list[dict]:
         rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(np.nan_to_num(feats), y)
         x_empty = np.zeros((N, 0))
         best_total = best_feat = best_wall = float("inf")
-        for _ in range(2):
+        for _ in range(5):  # best of 5: on this shared machine one run varies by +-30 %
             w0, t0 = time.perf_counter(), time.process_time()
             vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
             t1 = time.process_time()

@@ -33,6 +33,8 @@ import numpy.typing as npt
 from scipy import ndimage
 
 from pges.errors import InputValidationError
+from pges.qa.itoh import itoh_disagreement
+from pges.qa.labelling import enclosed_best_level, label4, label8
 from pges.qa.line_steps import LINE_STEP_NAMES, line_steps
 
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
@@ -46,8 +48,6 @@ HIGH_COHERENCE = 0.3
 #: Phase coherence (|3x3 mean of exp(j phase)|) above which a pixel's phase is "coherent".
 PHASE_COHERENT = 0.5
 TWO_PI = 2.0 * math.pi
-_CROSS = ndimage.generate_binary_structure(2, 1)
-_SQUARE = np.ones((3, 3), bool)
 
 FEATURE_NAMES: tuple[str, ...] = (
     "valid_fraction",
@@ -113,15 +113,18 @@ def _as_float(a: np.ndarray | None, nodata: float | None = None) -> np.ndarray |
     return out
 
 
-def _nan_median(x: np.ndarray, axis: int) -> np.ndarray:
-    """Median along ``axis`` ignoring NaN (0 where all are NaN), as a broadcastable axis.
+def _quantile99(x: np.ndarray) -> float:
+    """``np.quantile(x, 0.99)`` (linear interpolation, the same value to the bit) by one partition of ``x``.
 
-    A fast path of ``np.nanmedian``: NaN sorts last, so the median is the middle of each line's finite head.
+    ``np.quantile`` costs four times the partition it does on a few thousand values, in argument handling.
     """
-    srt = np.sort(x, axis=axis)
-    n = np.isfinite(x).sum(axis=axis, keepdims=True)
-    mid = np.take_along_axis(srt, np.maximum((n - 1) // 2, 0), axis=axis)
-    return np.where(n > 0, mid, 0.0)
+    n = x.size
+    at = n * 0.99 + (1.0 + 0.99 * (1.0 - 1.0 - 1.0)) - 1.0  # numpy's virtual index for alpha = beta = 1
+    lo = int(math.floor(at))
+    hi = min(lo + 1, n - 1)
+    part = np.partition(x, [lo, hi] if hi != lo else lo)
+    a, b, t = part[lo], part[hi], at - lo
+    return float(b - (b - a) * (1 - t)) if t >= 0.5 else float(a + (b - a) * t)  # numpy's two-sided lerp
 
 
 def _mean(x: np.ndarray) -> float:
@@ -165,7 +168,7 @@ def _islands(mask: np.ndarray, n_valid: int, prefix: str, labels: np.ndarray | N
     cycle count: the larger the share, the more an error can cost. Parts under 0.2 % of the product are noise.
     """
     if labels is None:
-        labels, _ = ndimage.label(mask, _CROSS)
+        labels, _ = label4(mask)
     counts = np.bincount(labels.ravel())
     counts[0] = 0
     if counts.size < 2 or counts.max() == 0:
@@ -176,12 +179,24 @@ def _islands(mask: np.ndarray, n_valid: int, prefix: str, labels: np.ndarray | N
 
 
 def _dilate_cross(m: np.ndarray) -> np.ndarray:
-    """Binary dilation by the 4-neighbour cross (as ``ndimage.binary_dilation(m, _CROSS)``), by slices."""
+    """Binary dilation by the 4-neighbour cross (as ``ndimage.binary_dilation(m)``), by slices."""
     out = m.copy()
     out[1:] |= m[:-1]
     out[:-1] |= m[1:]
     out[:, 1:] |= m[:, :-1]
     out[:, :-1] |= m[:, 1:]
+    return out
+
+
+def _erode_cross(m: np.ndarray) -> np.ndarray:
+    """Binary erosion by the 4-neighbour cross, outside the grid False (``ndimage.binary_erosion(m)``), by slices."""
+    out = m.copy()
+    out[0] = out[-1] = False
+    out[:, 0] = out[:, -1] = False
+    out[1:] &= m[:-1]
+    out[:-1] &= m[1:]
+    out[:, 1:] &= m[:, :-1]
+    out[:, :-1] &= m[:, 1:]
     return out
 
 
@@ -206,7 +221,7 @@ def _beyond_footprint(valid: np.ndarray) -> np.ndarray | None:
     """
     if valid.all():
         return None
-    labels, _ = ndimage.label(~valid & ~_missing_lines(valid), _CROSS)
+    labels, _ = label4(~valid & ~_missing_lines(valid))
     ids = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
     ids = ids[ids > 0]
     if ids.size == 0:
@@ -258,34 +273,14 @@ def _coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dic
     mean = _box3(c) / np.maximum(_box3(valid.astype(np.float32)), 1.0)
     level = np.where(valid, mean, -np.inf)
     m = _min_cross(level)
-    smallest = max(0.003 * n_valid, 4)
-    n_in_before = -1
-    best, best_t, best_parts = 0, None, None
-    for t in ENCLOSED_THRESHOLDS:
-        parts = m >= t
-        n_in = int(np.count_nonzero(parts))
-        if n_in == 0:
-            break  # nested: no higher level has any part either
-        if n_in == parts.size or n_in == n_in_before:
-            continue  # one part touching every edge; or the level below's mask again (nested, same count)
-        n_in_before = n_in
-        labels, n = ndimage.label(parts, _CROSS)
-        counts = np.bincount(labels.ravel(), minlength=n + 1)
-        counts[0] = 0
-        for edge in (labels[0], labels[-1], labels[:, 0], labels[:, -1]):
-            counts[edge] = 0
-        if beyond is not None:
-            counts[labels[beyond]] = 0  # reaching past the footprint's edge is reaching the grid's edge
-        area = int(counts[counts >= smallest].sum())
-        if area > best:
-            best, best_t, best_parts = area, t, (labels, counts)
-    if best_parts is None or best_t is None:
+    best_i, labels, counts = enclosed_best_level(m, ENCLOSED_THRESHOLDS, beyond, max(0.003 * n_valid, 4))
+    if best_i < 0:
         return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
-    labels, counts = best_parts
-    keep = counts >= smallest
+    best_t = ENCLOSED_THRESHOLDS[best_i]
+    keep = counts >= max(0.003 * n_valid, 4)
     keep[0] = False
     inner = _dilate_cross(keep[labels]) & ~((level < best_t) | ~valid) & valid
-    grown, _ = ndimage.label(inner, _CROSS)
+    grown, _ = label4(inner)
     sizes = np.bincount(grown.ravel())[1:]
     return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
             "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
@@ -315,7 +310,7 @@ def _step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np
     grid[::2, ::2] = ok
     grid[::2, 1::2] = ex & ~cut_x
     grid[1::2, ::2] = ey & ~cut_y
-    labels, n = ndimage.label(grid, _CROSS)
+    labels, n = label4(grid)
     part = labels[::2, ::2]
     owner, step = [], []
     for a, b, delta, cut in ((part[:, :-1], part[:, 1:], dx, cut_x), (part[:-1, :], part[1:, :], dy, cut_y)):
@@ -366,13 +361,16 @@ def _component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, region
         c0, c1 = max(sl[1].start - 6, 0), sl[1].stop + 6
         sub, ph = labels[r0:r1, c0:c1], phi[r0:r1, c0:c1]
         mine = sub == lab
-        ring = ndimage.binary_dilation(mine, iterations=5) & ~mine & (sub > 0)
+        grown = mine
+        for _ in range(5):
+            grown = _dilate_cross(grown)  # ndimage.binary_dilation(mine, iterations=5), by slices
+        ring = grown & ~mine & (sub > 0)
         if regions is not None:
             reg = regions[r0:r1, c0:c1]
             ring &= reg == reg[mine][0]
         if ring.sum() < 4:
             continue
-        rim = mine & ~ndimage.binary_erosion(mine, iterations=2)
+        rim = mine & ~_erode_cross(_erode_cross(mine))  # ndimage.binary_erosion(mine, iterations=2)
         off = float(np.median(ph[rim if rim.any() else mine]) - np.median(ph[ring])) / TWO_PI
         k = round(off)
         off_max = max(off_max, abs(off))
@@ -466,7 +464,7 @@ def compute_features(
     ex, ey = valid[:, 1:] & valid[:, :-1], valid[1:, :] & valid[:-1, :]
     g = np.concatenate([np.abs(dx[ex]), np.abs(dy[ey])])
     v["grad_mean"], v["grad_std"] = _mean(g), float(g.std()) if g.size else np.nan
-    v["grad_p99"] = float(np.quantile(g, 0.99)) if g.size else np.nan
+    v["grad_p99"] = _quantile99(g) if g.size else np.nan
     hx, hy = ex & high[:, 1:] & high[:, :-1], ey & high[1:, :] & high[:-1, :]
     jx, jy = hx & (np.abs(dx) > np.pi), hy & (np.abs(dy) > np.pi)
     n_edges = max(int(hx.sum() + hy.sum()), 1)
@@ -482,7 +480,7 @@ def compute_features(
     jump_px[1:, :] |= jy
     jump_px[:-1, :] |= jy
     if jump_px.any():
-        lab, n = ndimage.label(jump_px, structure=_SQUARE)
+        lab, n = label8(jump_px)
         sizes = np.bincount(lab.ravel())[1:]
         v["jump_chain_max"] = float(sizes.max()) / math.sqrt(n_valid)
     else:
@@ -494,7 +492,7 @@ def compute_features(
     v["jump_near_discontinuity"] = float((near > np.pi).mean()) if near.size else 0.0
 
     # connected components: given, or derived from coherent pixels cut along |dphi| > pi edges
-    derived, _ = ndimage.label(high & ~jump_px, _CROSS)
+    derived, _ = label4(high & ~jump_px)
     labels = np.where(valid, np.asarray(cc), 0).astype(np.int64) if cc is not None else derived
     counts = np.bincount(labels.ravel())
     counts[0] = 0
@@ -514,7 +512,7 @@ def compute_features(
     else:
         v.update(cc_largest_high_coh=0.0, cc_cover50=0.0, cc_cover90=0.0, cc_step_fraction=0.0)
     # connected regions of the valid pixels: no phase path joins two of them (a band of missing lines between)
-    regions = None if valid.all() else ndimage.label(valid, _CROSS)[0]
+    regions = None if valid.all() else label4(valid)[0]
     v.update(_component_offsets(derived, phi0, n_valid, regions))
     v["cc_step_severity"] = _step_severity((dx, dy), (hx, hy), (jx, jy), high, regions, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
@@ -531,22 +529,13 @@ def compute_features(
         # relative to the product's constant offset: a referenced product (a point's phase subtracted, as
         # every processor does) is still congruent, but wrap(unw - wrapped) is that constant, not 0
         c = _wrap(phi - wrp)[valid & np.isfinite(wrp)]
-        c0 = float(np.angle(np.exp(1j * c.astype(np.float64)).mean())) if c.size else 0.0
+        c64 = c.astype(np.float64)
+        c0 = math.atan2(float(np.sin(c64).sum()), float(np.cos(c64).sum())) if c.size else 0.0  # mean phasor
         cong = np.abs(_wrap(c - c0))
         v["congruence_mean"] = _mean(cong)
         v["congruence_fraction"] = float((cong > 0.5).mean()) if cong.size else np.nan
-        # a second unwrapping: Itoh integration along rows and along columns, each row/column referenced to
-        # the product by its median offset; pixels whose cycle count differs in both are disagreements
-        dis = []
-        for axis in (1, 0):
-            d = _wrap(np.diff(w, axis=axis))
-            ok = (high[:, 1:] & high[:, :-1]) if axis == 1 else (high[1:, :] & high[:-1, :])
-            integ = np.cumsum(np.where(ok, d, 0.0), axis=axis)
-            integ = np.concatenate([np.zeros_like(integ.take([0], axis=axis)), integ], axis=axis)
-            off = np.where(high, phi0 - integ, np.nan)
-            k = np.round((off - _nan_median(off, axis)) / TWO_PI)
-            dis.append(high & (np.nan_to_num(k) != 0))
-        v["unwrapper_disagreement"] = float((dis[0] & dis[1]).sum()) / max(int(high.sum()), 1)
+        # a second unwrapping (Itoh integration along rows and along columns): where both disagree with the product
+        v["unwrapper_disagreement"] = itoh_disagreement(w, phi0, high)
     else:
         v["congruence_mean"] = v["congruence_fraction"] = v["unwrapper_disagreement"] = np.nan
 
