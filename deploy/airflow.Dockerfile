@@ -17,5 +17,9 @@ COPY --chown=airflow:0 pges/ pges/
 COPY --chown=airflow:0 sarlake/ sarlake/
 COPY --chown=airflow:0 sarlake_plugins/ sarlake_plugins/
 RUN uv pip install --python "$(command -v python)" --no-cache --no-deps .
+# QA and the other numba kernels compiled now, not in every task (pges/jit_warmup.py); numba needs its cache
+# directory writable by the user that loads from it (airflow, group 0 as the chart runs it).
+ENV NUMBA_CACHE_DIR=/opt/airflow/numba-cache
+RUN python -m pges.jit_warmup && chmod -R g+w /opt/airflow/numba-cache
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/

@@ -24,7 +24,11 @@ RUN groupadd --gid 10001 pge && useradd --uid 10001 --gid 10001 --create-home --
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
-    SARLAKE_SCRATCH=/tmp/sarlake-scratch
+    SARLAKE_SCRATCH=/tmp/sarlake-scratch \
+    NUMBA_CACHE_DIR=/opt/numba-cache
+# The numba kernels compiled now, not in every pod (pges/jit_warmup.py: ~12 s of LLVM otherwise); numba needs
+# its cache directory writable by the user that loads from it.
+RUN python -m pges.jit_warmup && chown -R 10001:10001 /opt/numba-cache
 # Non-root; the pod's securityContext (runAsNonRoot) relies on the numeric user.
 USER 10001:10001
 WORKDIR /home/pge

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -33,6 +36,10 @@ def test_pge_image_is_pinned_non_root_from_the_lock_with_the_pge_entry_point():
     user = [rest for word, rest in steps if word == "USER"][-1]
     assert user.split(":")[0].isdigit() and user.split(":")[0] != "0"
     assert [rest for word, rest in steps if word == "ENTRYPOINT"][-1] == '["python", "-m", "pges"]'
+    # numba kernels compiled at build into a cache the pod's user can write (numba refuses a read-only one)
+    env = " ".join(rest for word, rest in steps if word == "ENV")
+    assert "NUMBA_CACHE_DIR=/opt/numba-cache" in env
+    assert "python -m pges.jit_warmup && chown -R 10001:10001 /opt/numba-cache" in runs
     # the pod operator's command is the image's entry point
     from sarlake_plugins.pge import pge_command
 
@@ -49,6 +56,21 @@ def test_airflow_image_matches_the_locked_airflow_and_bakes_in_dags_and_plugins(
     assert "dags/ /opt/airflow/dags/" in copies and "plugins/ /opt/airflow/plugins/" in copies
     assert "uv.lock" in copies and "--frozen" in " ".join(rest for word, rest in steps if word == "RUN")
     assert [rest for word, rest in steps if word == "USER"][-1] == "airflow"
+    env = " ".join(rest for word, rest in steps if word == "ENV")
+    assert "NUMBA_CACHE_DIR=/opt/airflow/numba-cache" in env
+    assert "python -m pges.jit_warmup" in " ".join(rest for word, rest in steps if word == "RUN")
+
+
+def test_the_images_jit_warmup_compiles_every_kernel_into_the_cache_it_is_given(tmp_path):
+    """What the images' build step runs: afterwards numba loads the kernels from that cache, not from LLVM."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-m", "pges.jit_warmup"], env=env, capture_output=True, text=True,
+                          check=True)
+    assert "goldstein, quality_unwrap, qa features" in done.stdout
+    cached = {p.name.split("-")[0] for p in (tmp_path / "cache").rglob("*.nbi")}
+    for kernel in ("goldstein._weight_blocks", "labelling._label", "labelling._enclosed_best_level",
+                   "itoh._line_disagreement"):
+        assert kernel in cached, f"{kernel} not cached: {sorted(cached)}"
 
 
 def test_helm_values_for_the_official_chart():
