@@ -235,7 +235,7 @@ def test_component_offsets_are_not_read_across_a_band_of_missing_lines():
 
 
 def test_the_99th_percentile_of_the_gradients_is_numpys_to_the_bit():
-    from pges.qa.features import _quantile99
+    from pges.qa.grid import quantile99 as _quantile99
 
     rng = np.random.default_rng(11)
     for n in (1, 2, 3, 99, 100, 101, 1000, 14_600):

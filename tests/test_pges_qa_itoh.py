@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pges.qa.features import _wrap
+from pges.qa.grid import wrap as _wrap
 from pges.qa.itoh import itoh_disagreement
 
 TWO_PI = 2 * np.pi
