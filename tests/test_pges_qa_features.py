@@ -233,12 +233,3 @@ def test_component_offsets_are_not_read_across_a_band_of_missing_lines():
     # the island's pixels, less the ring of |dphi| > pi edge pixels that the components leave out
     assert 0.8 * island.sum() / (~lost).sum() <= f["cc_offset_fraction"] <= island.sum() / (~lost).sum()
 
-
-def test_the_99th_percentile_of_the_gradients_is_numpys_to_the_bit():
-    from pges.qa.grid import quantile99 as _quantile99
-
-    rng = np.random.default_rng(11)
-    for n in (1, 2, 3, 99, 100, 101, 1000, 14_600):
-        for _ in range(20):
-            g = np.abs(rng.normal(0, rng.uniform(0.01, 5), n)).astype(np.float32)
-            assert _quantile99(g) == float(np.quantile(g, 0.99))

@@ -2,8 +2,7 @@
 
 On a grid this small numpy's per-call cost dominates, so the 3x3 box sums, the cross dilation, erosion and minimum
 are shifted slices (not ``np.pad`` or ``scipy.ndimage``, which cost more in set-up than in work here), and the
-99th percentile is one partition. Each gives exactly what the general function gives (tests in
-``tests/test_pges_qa_features.py``).
+99th percentile is one partition. Each gives exactly what the general function gives (``tests/test_pges_qa_grid.py``).
 """
 
 from __future__ import annotations
