@@ -63,6 +63,9 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                                      title="Second-simulator products",
                                      description="Products of the second simulator every candidate is also scored "
                                      "on (second_sim_* metrics; 0 = none). Empty: 300, none with Quick."),
+        "workers": Param(2, type="integer", minimum=1, maximum=64, title="Worker processes",
+                         description="Processes that simulate the labelled set and the second simulator's products; "
+                         "at most the worker's cores (the task holds them for its whole run)."),
     },
 )
 def qa_train() -> None:

@@ -42,7 +42,8 @@ def train(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     record = train_qa(int(params["scenes"]), first_scene=int(params["first_scene"]),
                       models=list(params["models"]) or None, quick=bool(params["quick"]), seed=int(params["seed"]),
                       real_check=params.get("real_check") or None,
-                      max_real_false_alarms=None if limit is None else float(limit), workers=2,
+                      max_real_false_alarms=None if limit is None else float(limit),
+                      workers=int(params.get("workers") or 2),
                       second_sim_products=None if second is None else int(second))
     return {"promotion": record["promotion"], "data_version": record["data_version"],
             "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"],

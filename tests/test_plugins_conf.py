@@ -59,8 +59,8 @@ def test_out_of_range_values_are_refused_again(dagbag):
     check_params("forward", {"lookback_days": 30}, {**_defaults(dag), "lookback_days": 30}, _schemas(dag))
 
 
-def test_qa_train_second_simulator_products_are_typed(dagbag):
-    """The trigger form's second-simulator size: empty (the default) or a count, never negative."""
+def test_qa_train_second_simulator_products_and_workers_are_typed(dagbag):
+    """The trigger form's second-simulator size (empty or a count, never negative) and worker count (>= 1)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from sarlake_plugins.conf import check_params
@@ -72,3 +72,6 @@ def test_qa_train_second_simulator_products_are_typed(dagbag):
     with pytest.raises(AirflowFailException, match=r"second_sim_products=-1"):
         check_params("qa_train", {"second_sim_products": -1}, {**_defaults(dag), "second_sim_products": -1},
                      _schemas(dag))
+    assert _defaults(dag)["workers"] == 2
+    with pytest.raises(AirflowFailException, match=r"workers=0"):
+        check_params("qa_train", {"workers": 0}, {**_defaults(dag), "workers": 0}, _schemas(dag))

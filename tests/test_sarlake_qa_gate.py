@@ -74,8 +74,10 @@ def test_the_qa_train_dag_task_passes_its_real_check_params_to_training(monkeypa
 
     monkeypatch.setattr(workflow, "train_qa", fake_train_qa)
     base = {"scenes": 20, "first_scene": 0, "models": ["random_forest"], "quick": True, "seed": 0}
-    train({**base, "real_check": "/data/check.csv", "max_real_false_alarms": 0.1, "second_sim_products": 50}, {})
+    train({**base, "real_check": "/data/check.csv", "max_real_false_alarms": 0.1, "second_sim_products": 50,
+           "workers": 6}, {})
     train({**base, "real_check": None, "max_real_false_alarms": None}, {})
     assert (seen[0]["real_check"], seen[0]["max_real_false_alarms"]) == ("/data/check.csv", 0.1)
     assert (seen[1]["real_check"], seen[1]["max_real_false_alarms"]) == (None, None)
     assert (seen[0]["second_sim_products"], seen[1]["second_sim_products"]) == (50, None)  # None: the PGE's default
+    assert (seen[0]["workers"], seen[1]["workers"]) == (6, 2)  # a run triggered before the param existed: 2
