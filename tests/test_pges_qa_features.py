@@ -232,4 +232,3 @@ def test_component_offsets_are_not_read_across_a_band_of_missing_lines():
     assert f["cc_offset_cycles_max"] == 2
     # the island's pixels, less the ring of |dphi| > pi edge pixels that the components leave out
     assert 0.8 * island.sum() / (~lost).sum() <= f["cc_offset_fraction"] <= island.sum() / (~lost).sum()
-

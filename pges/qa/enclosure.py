@@ -58,7 +58,7 @@ def inner_gaps(mask: npt.ArrayLike) -> np.ndarray:
     return gaps
 
 
-def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict[str, float]:
+def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int, n3: np.ndarray) -> dict[str, float]:
     """Coherent parts fully enclosed by low coherence: the area an unwrapper must connect by a guess.
 
     An island cut off by a decorrelated moat has its cycle count unknowable from the data, so the area of
@@ -69,6 +69,7 @@ def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict
     a moat with a few noisy gaps), and the threshold whose parts touching no edge enclose the most is kept. The
     no-data frame around a geocoded footprint is an edge too (:func:`beyond_footprint`, since
     ``qa-features-4``: before it, every geocoded product was one enclosed island).
+    ``n3``: the valid pixels of each 3x3 neighbourhood (``box3`` of ``valid``, as the phase coherence uses it).
     Returns the share of the valid pixels in enclosed parts of at least 0.3 % of the product (grown back by
     the pixel the moat was dilated by), and the largest part's share.
 
@@ -79,14 +80,15 @@ def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int) -> dict
     """
     c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
     beyond = beyond_footprint(valid)
-    mean = box3(c) / np.maximum(box3(valid.astype(np.float32)), 1.0)
+    mean = box3(c) / np.maximum(n3, 1.0)
     level = np.where(valid, mean, -np.inf)
     m = min_cross(level)
-    best_i, labels, counts = enclosed_best_level(m, ENCLOSED_THRESHOLDS, beyond, max(0.003 * n_valid, 4))
+    smallest = max(0.003 * n_valid, 4)
+    best_i, labels, counts = enclosed_best_level(m, ENCLOSED_THRESHOLDS, beyond, smallest)
     if best_i < 0:
         return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
     best_t = ENCLOSED_THRESHOLDS[best_i]
-    keep = counts >= max(0.003 * n_valid, 4)
+    keep = counts >= smallest  # counts are 0 already for parts that touch an edge or reach past the footprint
     keep[0] = False
     inner = dilate_cross(keep[labels]) & ~((level < best_t) | ~valid) & valid
     grown, _ = label4(inner)

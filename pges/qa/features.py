@@ -115,11 +115,13 @@ def _mean(x: np.ndarray) -> float:
     return float(x.mean()) if x.size else float("nan")
 
 
-def _phase_coherence(w: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """|mean of exp(j w)| over each pixel's valid 3x3 neighbourhood (0 where there is no valid pixel)."""
+def _phase_coherence(w: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """|mean of exp(j w)| over each pixel's valid 3x3 neighbourhood (0 where there is no valid pixel).
+
+    ``n``: the valid pixels of each 3x3 neighbourhood (``box3`` of ``valid``).
+    """
     w32 = w.astype(np.float32)
     re, im = np.where(valid, np.cos(w32), 0.0), np.where(valid, np.sin(w32), 0.0)  # exp(j w), as two real parts
-    n = box3(valid.astype(np.float32))
     return np.where(n > 0, np.hypot(box3(re), box3(im)) / np.maximum(n, 1.0), 0.0)
 
 
@@ -189,7 +191,8 @@ def compute_features(
 
     # phase coherence: |3x3 mean of exp(j wrapped)|, from the phase itself (no processor's convention)
     w = np.where(valid, wrp if wrp is not None else wrap(np.where(valid, phi, 0.0)), 0.0)
-    pc = _phase_coherence(w, valid)
+    n3 = box3(valid.astype(np.float32))  # valid pixels per 3x3 neighbourhood (phase coherence, enclosure)
+    pc = _phase_coherence(w, valid, n3)
     coherent_phase = valid & (pc >= PHASE_COHERENT)
     v["phase_coherence_mean"] = float(pc[valid].mean())
     v["phase_coherence_low_fraction"] = float((pc[valid] < PHASE_COHERENT).mean())
@@ -207,7 +210,7 @@ def compute_features(
         v["coherence_low_fraction"] = float((cv < HIGH_COHERENCE).mean()) if cv.size else np.nan
         high = valid & (np.nan_to_num(coh) >= HIGH_COHERENCE)
         v.update(islands(high, n_valid, "coherence_island"))
-        v.update(coherence_enclosed(coh, valid, n_valid))
+        v.update(coherence_enclosed(coh, valid, n_valid, n3))
     else:
         v["coherence_island_fraction"] = v["coherence_island_count"] = np.nan
         v["coherence_enclosed_fraction"] = v["coherence_enclosed_largest"] = np.nan

@@ -160,11 +160,12 @@ class Scorer:
 
         mlflow.set_tracking_uri(tracking_uri)
         client = mlflow.MlflowClient()
+        by_number = alias.isdigit()
         try:
-            mv = client.get_model_version(model_name, alias) if alias.isdigit() else \
+            mv = client.get_model_version(model_name, alias) if by_number else \
                 client.get_model_version_by_alias(model_name, alias)
         except MlflowException:
-            which = f"version {alias}" if alias.isdigit() else f"'{alias}' version"
+            which = f"version {alias}" if by_number else f"'{alias}' version"
             raise ModelMissingError(
                 f"no {which} of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
                 "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
