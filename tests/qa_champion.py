@@ -8,8 +8,11 @@ promotion on real labelled data are tests/test_sarlake_qa.py's job, and take min
 from __future__ import annotations
 
 
-def register_champion(seed: int = 0) -> str:
-    """Register a random forest as a new version of the QA model and point ``champion`` at it; return the version."""
+def register_champion(seed: int = 0, thresholds: tuple[float, float] = (0.5, 0.5)) -> str:
+    """Register a random forest as a new version of the QA model and point ``champion`` at it; return the version.
+
+    ``thresholds`` are the version's class thresholds (``pges.qa.model_io.decide_class``).
+    """
     import mlflow
     import numpy as np
     from sklearn.ensemble import RandomForestClassifier
@@ -24,7 +27,8 @@ def register_champion(seed: int = 0) -> str:
     x = rng.normal(size=(80, len(FEATURE_NAMES)))
     y = np.arange(80) % 4
     params = {"n_estimators": 10, "random_state": seed}
-    fitted = Fitted("random_forest", "features", "sklearn", RandomForestClassifier(**params).fit(x, y), params)
+    fitted = Fitted("random_forest", "features", "sklearn", RandomForestClassifier(**params).fit(x, y), params,
+                    thresholds=thresholds)
     experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
     candidate = log_candidate(fitted, x, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
                               model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})

@@ -72,6 +72,7 @@ def test_scoring_keeps_stdout_for_the_json_lines_when_the_model_prints_a_progres
 
     scorer = Scorer.__new__(Scorer)
     scorer.model, scorer.input_kind, scorer.model_name, scorer.version = Chatty(), "features", "m", "1"
+    scorer.thresholds = (0.5, 0.5)
     yy, xx = np.mgrid[0:64, 0:64]
     records = scorer.score([ProductInputs("ramp", (0.05 * xx + 0.02 * yy).astype(np.float32))])
     captured = capsys.readouterr()
@@ -103,3 +104,31 @@ def test_a_champion_trained_on_an_older_feature_set_is_refused_by_name_and_count
     assert stale_feature_set({"sarlake.input_kind": "browse", "sarlake.feature_set": "qa-features-1"}) is None
     assert stale_feature_set({"sarlake.input_kind": "features+tiles", "sarlake.feature_set": "qa-features-1"}) \
         == "qa-features-1"
+
+
+def test_a_scorer_decides_classes_by_the_thresholds_its_version_was_registered_with(settings):
+    """Training fits a feature model's class thresholds (pges.train.decision); the scorer of that version must
+    use them, and one of a version registered before thresholds existed the defaults (the more probable class)."""
+    import mlflow
+    from qa_champion import register_champion
+
+    from pges.qa.model_io import THRESHOLD_TAGS
+    from pges.qa.score import ProductInputs, Scorer
+
+    version = register_champion(seed=3, thresholds=(0.2, 0.9))
+    tags = mlflow.MlflowClient().get_model_version(settings.qa_model_name, version).tags
+    assert [tags[k] for k in THRESHOLD_TAGS] == ["0.20", "0.90"]
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name)
+    assert scorer.version == version and scorer.thresholds == (0.2, 0.9)
+    yy, xx = np.mgrid[0:64, 0:64]
+    rng = np.random.default_rng(4)
+    products = [ProductInputs(f"p{i}", (0.05 * xx + 0.02 * yy + rng.normal(0, s, xx.shape)).astype(np.float32))
+                for i, s in enumerate((0.1, 0.6, 1.2, 2.0, 3.0))]
+    for r in scorer.score(products):
+        p = r["class_probabilities"]
+        side = [2, 3] if p[2] + p[3] >= 0.5 else [0, 1]
+        share = p[side[1]] / max(p[side[0]] + p[side[1]], 1e-12)
+        assert r["uwe_class"] == (side[1] if share > (0.9 if side[0] == 2 else 0.2) else side[0]), r
+    for k in THRESHOLD_TAGS:  # a version from before: no tags
+        mlflow.MlflowClient().delete_model_version_tag(settings.qa_model_name, version, k)
+    assert Scorer(settings.mlflow_tracking_uri, settings.qa_model_name).thresholds == (0.5, 0.5)

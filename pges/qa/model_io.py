@@ -1,9 +1,12 @@
 """What each kind of QA model takes as input, and how its probabilities become p(error) and a class.
 
 Every model predicts the probabilities of UWE_0..UWE_3 (4 columns). ``p_error`` is the probability of an
-unwrapping error of intensity 2 or more (``UWE >= 2``, ARIA's "bad" products); the class is the most
-probable intensity. A registered model version carries its input kind and feature-set version as tags
-(``sarlake.input_kind``, ``sarlake.feature_set``) so that a scorer knows what to feed it.
+unwrapping error of intensity 2 or more (``UWE >= 2``, ARIA's "bad" products); the class agrees with it
+(:func:`decide_class`: UWE_2 or UWE_3 exactly when p(error) >= 0.5), and within each side of that cut the
+model's class thresholds choose (both 0.5, the more probable class, unless the version says otherwise). A
+registered model version carries its input kind, feature-set version and class thresholds as tags
+(``sarlake.input_kind``, ``sarlake.feature_set``, ``sarlake.class_threshold_uwe1``/``_uwe3``) so that a
+scorer knows what to feed it and how to read it.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import numpy as np
 
 from pges.qa.features import FEATURE_NAMES
 
-__all__ = ["INPUT_KINDS", "InputKind", "average_probabilities", "member_input", "p_error", "to_model_input"]
+__all__ = ["DEFAULT_THRESHOLDS", "INPUT_KINDS", "THRESHOLD_TAGS", "InputKind", "average_probabilities", "decide_class",
+           "member_input", "p_error", "thresholds_from_tags", "to_model_input"]
 
 InputKind = Literal["features", "browse", "tiles", "features+tiles"]
 #: input kind -> what it is
@@ -26,6 +30,10 @@ INPUT_KINDS: dict[str, str] = {
 }
 #: the first intensity that counts as an error
 ERROR_FROM = 2
+#: class thresholds ``(t1, t3)`` of a model that has none: the more probable class on each side of p(error) = 0.5
+DEFAULT_THRESHOLDS = (0.5, 0.5)
+#: model-version tags holding a version's class thresholds (``pges.train.decision`` fits them)
+THRESHOLD_TAGS = ("sarlake.class_threshold_uwe1", "sarlake.class_threshold_uwe3")
 
 
 def to_model_input(kind: str, features: np.ndarray, browse: np.ndarray, tiles: np.ndarray):  # type: ignore[no-untyped-def]
@@ -62,9 +70,33 @@ def average_probabilities(members: list[tuple[str, Any]], x: dict[str, Any]) -> 
                    axis=0)
 
 
-def p_error(proba: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``(p_error, class)`` from the (n, 4) class probabilities."""
+def decide_class(proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> np.ndarray:
+    """The class of each product, consistent with its p(error): UWE >= 2 exactly when p(error) >= 0.5.
+
+    Below the cut the class is UWE_1 when ``P1 / (P0 + P1) > t1``, else UWE_0; above it UWE_3 when
+    ``P3 / (P2 + P3) > t3``, else UWE_2. With both thresholds 0.5 that is the more probable class of its side,
+    which is the argmax except where the argmax contradicts p(error) (P1 largest while P2 + P3 >= 0.5, say).
+    """
+    proba = np.asarray(proba, dtype=np.float64)
+    t1, t3 = thresholds
+    share1 = proba[:, 1] / np.maximum(proba[:, 0] + proba[:, 1], 1e-12)
+    share3 = proba[:, 3] / np.maximum(proba[:, 2] + proba[:, 3], 1e-12)
+    bad = proba[:, ERROR_FROM:].sum(axis=1) >= 0.5
+    return np.where(bad, np.where(share3 > t3, 3, 2), np.where(share1 > t1, 1, 0))
+
+
+def p_error(proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> tuple[np.ndarray, np.ndarray]:
+    """``(p_error, class)`` from the (n, 4) class probabilities (the class by :func:`decide_class`)."""
     proba = np.asarray(proba, dtype=np.float64)
     if proba.ndim != 2 or proba.shape[1] != 4:
         raise ValueError(f"a QA model must return (n, 4) class probabilities, got shape {proba.shape}")
-    return proba[:, ERROR_FROM:].sum(axis=1).clip(0, 1), proba.argmax(axis=1)
+    return proba[:, ERROR_FROM:].sum(axis=1).clip(0, 1), decide_class(proba, thresholds)
+
+
+def thresholds_from_tags(tags: dict[str, str]) -> tuple[float, float]:
+    """A model version's class thresholds from its tags (:data:`DEFAULT_THRESHOLDS` for versions without them)."""
+    try:
+        t1, t3 = (float(tags[k]) for k in THRESHOLD_TAGS)
+    except (KeyError, ValueError):
+        return DEFAULT_THRESHOLDS
+    return (t1, t3) if 0 < t1 < 1 and 0 < t3 < 1 else DEFAULT_THRESHOLDS

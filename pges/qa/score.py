@@ -23,7 +23,7 @@ import numpy as np
 from pges.errors import InputValidationError
 from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
-from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
+from pges.qa.model_io import INPUT_KINDS, p_error, thresholds_from_tags, to_model_input
 from pges.qa.model_load import load_cached_model
 
 __all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
@@ -179,6 +179,7 @@ class Scorer:
             )
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
+        self.thresholds = thresholds_from_tags(mv.tags)
         uri = f"models:/{model_name}/{mv.version}"
         if cache_dir is None:  # a copy for this scorer's lifetime (a LiteRT model reads its file)
             import tempfile
@@ -198,7 +199,7 @@ class Scorer:
             return []
         inputs, feats = model_inputs(products, (self.input_kind,))
         proba = self.predict_proba(inputs)
-        pe, cls = p_error(proba)
+        pe, cls = p_error(proba, self.thresholds)
         return [
             {"unw": p.name, "p_error": round(float(pe[i]), 4), "uwe_class": int(cls[i]),
              "class_probabilities": [round(float(v), 4) for v in proba[i]], "degraded": f.degraded,

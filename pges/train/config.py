@@ -49,6 +49,9 @@ class TrainParameters(PGEParameters):
     route_degraded: bool = Field(
         True, description="Feature models as a pair: products without a usable coherence layer are scored by a model "
                           "fitted on every product's features without coherence (pges.train.models.CoherenceRouted).")
+    class_thresholds: bool = Field(
+        True, description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 over UWE_2) on "
+                          "out-of-fold predictions of the training split (pges.train.decision); not with quick.")
     max_real_false_alarms: float = Field(
         0.25, ge=0, le=1, description="Largest share of the real check's clean products a champion may flag "
                                       "(p(error) >= 0.5).")

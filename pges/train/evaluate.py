@@ -11,24 +11,26 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.model_io import ERROR_FROM, p_error
+from pges.qa.model_io import DEFAULT_THRESHOLDS, ERROR_FROM, p_error
 from pges.train.unwrap_failures import NO_FAILURE
 
 __all__ = ["CAUSES", "by_cause", "cause_of", "figures", "metrics"]
 
 
-def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "") -> dict[str, float]:
+def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "",
+            thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, float]:
     """Binary (UWE >= 2) precision, recall, F1, ROC AUC, Brier score; per-class and overall accuracy.
 
     Args:
         y_true: true intensities 0-3.
         proba: (n, 4) predicted class probabilities.
         prefix: prepended to every metric name.
+        thresholds: the model's class thresholds (:func:`pges.qa.model_io.decide_class`).
     """
     from sklearn.metrics import brier_score_loss, precision_recall_fscore_support, roc_auc_score
 
     y_true = np.asarray(y_true, dtype=int)
-    pe, cls = p_error(proba)
+    pe, cls = p_error(proba, thresholds)
     bad, pred_bad = y_true >= ERROR_FROM, pe >= 0.5
     p, r, f1, _ = precision_recall_fscore_support(bad, pred_bad, average="binary", zero_division=0)
     out = {"precision_uwe2": float(p), "recall_uwe2": float(r), "f1_uwe2": float(f1),
@@ -57,7 +59,8 @@ def cause_of(truth: dict[str, Any]) -> str:
     return "both" if failure and hidden else "failure" if failure else "hidden" if hidden else "unwrapper"
 
 
-def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "") -> dict[str, float]:
+def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "",
+             thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, float]:
     """Per cause of error: product count, share with the class right and with "UWE >= 2" right.
 
     Beside them, every :func:`metrics` figure on the products without a hidden island (``visible_``): what the
@@ -65,7 +68,7 @@ def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "") 
     """
     y_true = np.array([int(t["UWE"]) for t in truths])
     causes = np.array([cause_of(t) for t in truths])
-    pe, cls = p_error(proba)
+    pe, cls = p_error(proba, thresholds)
     out: dict[str, float] = {}
     for c in CAUSES:
         sel = causes == c
@@ -75,12 +78,13 @@ def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "") 
             float(((pe[sel] >= 0.5) == (y_true[sel] >= ERROR_FROM)).mean()) if sel.any() else float("nan"))
     visible = ~np.isin(causes, ("hidden", "both"))
     if visible.any():
-        out.update(metrics(y_true[visible], proba[visible], "visible_"))
+        out.update(metrics(y_true[visible], proba[visible], "visible_", thresholds))
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 
 def figures(y_true: np.ndarray, proba: np.ndarray, title: str, out_dir: Path,
-            importances: dict[str, float] | None = None) -> dict[str, Path]:
+            importances: dict[str, float] | None = None,
+            thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, Path]:
     """Confusion matrix, calibration curve, p(error) histograms per class and feature importances (PNG)."""
     import matplotlib
 
@@ -91,7 +95,7 @@ def figures(y_true: np.ndarray, proba: np.ndarray, title: str, out_dir: Path,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     y_true = np.asarray(y_true, dtype=int)
-    pe, cls = p_error(proba)
+    pe, cls = p_error(proba, thresholds)
     paths: dict[str, Path] = {}
 
     cm = confusion_matrix(y_true, cls, labels=[0, 1, 2, 3])

@@ -36,6 +36,8 @@ class Fitted:
     params: dict[str, Any]
     importances: dict[str, float] | None = None
     history: dict[str, list[float]] = field(default_factory=dict)
+    #: class thresholds (t1, t3) of pges.qa.model_io.decide_class; fitted by pges.train.decision
+    thresholds: tuple[float, float] = (0.5, 0.5)
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Probabilities of UWE_0..3, shape (n, 4)."""

@@ -276,29 +276,33 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
 
         second = load_second_check(n_second, p.workers)
         dataset_info["second_sim_products"] = n_second
-    candidates, fitted_models = [], []
-    for name in p.models:
+
+    def fit(name: str, sel: np.ndarray) -> Any:
         kind = MODEL_INPUTS[name]
         if kind == "features" and p.route_degraded and data.features_without_coherence is not None:
-            fitted = fit_routed(name, rows(kind, train), data.features_without_coherence[train], y[train], p.seed,
-                                p.quick)
-        else:
-            fitted = fit_model(name, rows(kind, train), y[train], p.seed, p.quick)
+            return fit_routed(name, rows(kind, sel), data.features_without_coherence[sel], y[sel], p.seed, p.quick)
+        return fit_model(name, rows(kind, sel), y[sel], p.seed, p.quick)
+
+    candidates, fitted_models = [], []
+    for name in p.models:
+        fitted = fit(name, train)
+        if MODEL_INPUTS[name] == "features" and p.class_thresholds and not p.quick:
+            fitted.thresholds = _class_thresholds(fit, name, rows, train, y, data.scene_id)
         fitted_models.append(fitted)
     test_truths = [data.truth[i] for i in data.product_id[test]]
     for fitted in fitted_models + averages(fitted_models):
-        kind = fitted.input_kind
+        kind, th = fitted.input_kind, fitted.thresholds
         proba = fitted.predict_proba(rows(kind, test))
-        m = evaluate.metrics(y_truth[test], proba, "test_")
-        m.update(evaluate.metrics(y[test], proba, "test_consensus_"))
-        m.update(evaluate.by_cause(test_truths, proba, "test_"))
+        m = evaluate.metrics(y_truth[test], proba, "test_", th)
+        m.update(evaluate.metrics(y[test], proba, "test_consensus_", th))
+        m.update(evaluate.by_cause(test_truths, proba, "test_", th))
         m["label_accuracy_vs_truth"] = label_acc
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
         if second is not None:
-            m.update(second.summary(fitted.predict_proba(second.inputs[kind])))
+            m.update(second.summary(fitted.predict_proba(second.inputs[kind]), th))
         figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,
-                                fitted.importances)
+                                fitted.importances, th)
         candidates.append(tracking.log_candidate(
             fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
             data_version=p.data_version, dataset=dataset_info,
@@ -337,6 +341,28 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     return Outputs([ProductResult(run_name, out)])
 
 
+def _class_thresholds(fit, name, rows, train, y, scenes):  # type: ignore[no-untyped-def]
+    """A feature model's class thresholds (``pges.train.decision``) from its out-of-fold training predictions."""
+    from pges.qa.model_io import DEFAULT_THRESHOLDS
+    from pges.train.decision import fit_thresholds, out_of_fold
+
+    idx = np.flatnonzero(train)
+
+    def mask(i: np.ndarray) -> np.ndarray:
+        m = np.zeros(len(train), bool)
+        m[i] = True
+        return m
+
+    def fit_predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(fit(name, mask(idx[a])).predict_proba(rows("features", mask(idx[b]))))
+
+    oof = out_of_fold(fit_predict, len(idx), y[idx], scenes[idx])
+    th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
+    logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
+                "5 folds by scene" if oof is not None else "too few scenes: defaults")
+    return th
+
+
 def _current_champion(model_name, candidates, inputs, rows, test, y_truth, real=None):  # type: ignore[no-untyped-def]
     """The champion from before this run, scored on this run's held-out split (None when there is none).
 
@@ -357,9 +383,11 @@ def _current_champion(model_name, candidates, inputs, rows, test, y_truth, real=
     if stale:
         logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version, stale)
         return str(mv.version), None
+    from pges.qa.model_io import thresholds_from_tags
+
     kind = mv.tags.get("sarlake.input_kind", "features")
     proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
-    metrics = evaluate.metrics(y_truth[test], proba, "test_")
+    metrics = evaluate.metrics(y_truth[test], proba, "test_", thresholds_from_tags(mv.tags))
     if real is not None:
         from pges.qa.model_io import p_error
 

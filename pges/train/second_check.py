@@ -34,14 +34,14 @@ class SecondCheck:
     visible: np.ndarray  # bool: the class does not depend on pixels inside a ring
     inputs: dict[str, Any]  # input kind -> model input
 
-    def summary(self, proba: np.ndarray) -> dict[str, float]:
+    def summary(self, proba: np.ndarray, thresholds: tuple[float, float] = (0.5, 0.5)) -> dict[str, float]:
         """``second_sim_*`` and ``second_sim_visible_*`` metrics of class probabilities (one row per product)."""
         from pges.train.evaluate import metrics
 
         proba = np.asarray(proba)
         out: dict[str, float] = {"second_sim_products": float(len(self.y))}
         for prefix, sel in (("second_sim_", np.ones(len(self.y), bool)), ("second_sim_visible_", self.visible)):
-            m = metrics(self.y[sel], proba[sel])
+            m = metrics(self.y[sel], proba[sel], thresholds=thresholds)
             out.update({prefix + k: m[k] for k in LOGGED})
         return out
 

@@ -27,6 +27,7 @@ import numpy as np
 
 from pges import __version__
 from pges.qa.features import FEATURE_SET
+from pges.qa.model_io import THRESHOLD_TAGS
 from pges.train.models import Fitted
 
 __all__ = ["Candidate", "decide", "log_candidate", "open_tracking", "passes_real_check", "promote",
@@ -103,6 +104,7 @@ def log_candidate(
     with mlflow.start_run(experiment_id=experiment_id, run_name=fitted.name) as run:
         mlflow.log_params({f"model.{k}": v for k, v in fitted.params.items()})
         mlflow.log_params({"model": fitted.name, "input_kind": fitted.input_kind, "feature_set": FEATURE_SET,
+                           "class_threshold_uwe1": fitted.thresholds[0], "class_threshold_uwe3": fitted.thresholds[1],
                            "data_version": data_version, "code_version": __version__,
                            **{f"dataset.{k}": v for k, v in dataset.items()}})
         mlflow.set_tags({"sarlake.data_version": data_version, "sarlake.input_kind": fitted.input_kind})
@@ -116,7 +118,8 @@ def log_candidate(
         example = {k: v[:2] for k, v in x_example.items()} if isinstance(x_example, dict) else x_example[:2]
         signature = infer_signature(example, fitted.predict_proba(example))
         tags = {"sarlake.input_kind": fitted.input_kind, "sarlake.feature_set": FEATURE_SET,
-                "sarlake.data_version": data_version}
+                "sarlake.data_version": data_version,
+                **{k: f"{t:.2f}" for k, t in zip(THRESHOLD_TAGS, fitted.thresholds, strict=True)}}
         if fitted.flavor == "sklearn":
             import mlflow.sklearn
             import skops.io

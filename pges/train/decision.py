@@ -1,0 +1,66 @@
+"""Class thresholds of a feature model, fitted on out-of-fold predictions of the training split.
+
+The UWE targets are per-class accuracies, and a model's most probable class favours the classes it sees most
+and the ends of the scale: an ordinal model's middle classes get the narrow differences of its cumulative
+probabilities. p(error) is left as it is (so are F1, ROC AUC and the calibration); what moves is where, on each
+side of p(error) = 0.5, UWE_1 starts over UWE_0 and UWE_3 over UWE_2 (:func:`pges.qa.model_io.decide_class`).
+The thresholds are those with the best mean per-class accuracy against the *consensus* labels (the truth is
+never read in training) on predictions for scenes the fitting model did not see: 5 folds grouped by scene.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from pges.qa.model_io import DEFAULT_THRESHOLDS, decide_class
+
+__all__ = ["GRID", "fit_thresholds", "out_of_fold"]
+
+#: candidate thresholds of each boundary
+GRID = tuple(round(float(t), 2) for t in np.arange(0.2, 0.91, 0.05))
+
+
+def fit_thresholds(proba: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The ``(t1, t3)`` of :data:`GRID` with the best mean per-class accuracy of ``proba`` against labels ``y``.
+
+    Ties go to the pair nearest (0.5, 0.5). Classes absent from ``y`` are left out of the mean; with fewer
+    than two classes present nothing is learnt and :data:`pges.qa.model_io.DEFAULT_THRESHOLDS` is returned.
+    """
+    y = np.asarray(y, dtype=int)
+    present = [k for k in range(4) if (y == k).any()]
+    if len(present) < 2:
+        return DEFAULT_THRESHOLDS
+
+    def score(t: tuple[float, float]) -> tuple[float, float]:
+        cls = decide_class(proba, t)
+        return (float(np.mean([(cls[y == k] == k).mean() for k in present])),
+                -abs(t[0] - 0.5) - abs(t[1] - 0.5))
+
+    return max(((t1, t3) for t1 in GRID for t3 in GRID), key=score)
+
+
+def out_of_fold(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: int, y: np.ndarray,
+                groups: np.ndarray, folds: int = 5) -> np.ndarray | None:
+    """(n, 4) probabilities of each training product from a model fitted without its scene.
+
+    Args:
+        fit_predict: fits the model on the first training-row indices, returns its (m, 4) probabilities of the
+            second.
+        n: training products.
+        y: their labels (a fold must hold every class for its model to be like the full one).
+        groups: their scene ids.
+        folds: folds grouped by scene.
+
+    Returns:
+        The probabilities, or None when there are fewer scenes than folds.
+    """
+    from sklearn.model_selection import GroupKFold
+
+    if len(set(groups.tolist())) < folds:
+        return None
+    proba = np.zeros((n, 4))
+    for train_rows, held_rows in GroupKFold(folds).split(np.zeros(n), y, groups):
+        proba[held_rows] = fit_predict(train_rows, held_rows)
+    return proba
