@@ -22,13 +22,15 @@ def registered_versions() -> list[dict[str, Any]]:
     """Every version of the QA model, newest first: model, aliases, feature set, metrics, why held back.
 
     Returns:
-        ``[{"version", "model", "aliases", "feature_set", "held_back", **METRICS}]`` (a metric the run did not
-        log is None); an empty list when the model is not registered.
+        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", **METRICS}]`` (a
+        metric the run did not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers decide classes by,
+        pges.qa.model_io.decide_class); an empty list when the model is not registered.
     """
     import mlflow
     from mlflow.exceptions import MlflowException
 
     from lake.settings import get_settings
+    from pges.qa.model_io import thresholds_from_tags
 
     settings = get_settings()
     client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
@@ -50,6 +52,7 @@ def registered_versions() -> list[dict[str, Any]]:
         out.append({"version": str(mv.version), "model": run.info.run_name if run else "",
                     "aliases": sorted(aliases.get(str(mv.version), [])),
                     "feature_set": mv.tags.get("sarlake.feature_set", ""),
+                    "class_thresholds": list(thresholds_from_tags(mv.tags)),
                     "held_back": mv.tags.get("sarlake.held_back", ""),
                     **{k: metrics.get(k) for k in METRICS}})
     return out
