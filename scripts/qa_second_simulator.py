@@ -51,6 +51,7 @@ def main() -> None:
     import mlflow
 
     from lake.settings import get_settings
+    from pges.qa.model_io import decide_class
     from pges.qa.score import ProductInputs, Scorer, model_inputs
     from pges.train.evaluate import metrics
     from pges.train.second_simulator import simulate_product
@@ -80,10 +81,10 @@ def main() -> None:
           "scene: " + ", ".join(MECHANISMS) + " |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
 
-    def row(label: str, profile: str, proba: np.ndarray) -> None:
+    def row(label: str, profile: str, proba: np.ndarray, thresholds: tuple[float, float] = (0.5, 0.5)) -> None:
         for subset, sel in (("all", np.ones(len(y), bool)), ("visible", visible)):
-            m = metrics(y[sel], proba[sel])
-            cls, ys, ms = proba[sel].argmax(axis=1), y[sel], mech[sel]
+            m = metrics(y[sel], proba[sel], thresholds=thresholds)  # classes as the version's scorers decide them
+            cls, ys, ms = decide_class(proba[sel], thresholds), y[sel], mech[sel]
             right = ", ".join(f"{(cls[ms == c] == ys[ms == c]).mean() * 100:.0f} % ({(ms == c).sum()})"
                               if (ms == c).any() else "-" for c in MECHANISMS)
             print(f"| {label} | {profile} | {subset} ({int(sel.sum())}) | {m['f1_uwe2']:.3f} | "
@@ -100,7 +101,7 @@ def main() -> None:
         mv = client.get_model_version(settings.qa_model_name, scorer.version)
         label = f"v{scorer.version} {client.get_run(mv.run_id).info.run_name} ({version})"
         for profile in PROFILES:
-            row(label, profile, scorer.predict_proba(inputs[profile]))
+            row(label, profile, scorer.predict_proba(inputs[profile]), scorer.thresholds)
     for profile in PROFILES:
         row("reference: ordinal boosting fitted on this simulator (5-fold CV)", profile,
             in_domain(inputs[profile]["features"], y))
