@@ -34,14 +34,13 @@ sys.path.insert(0, str(ROOT))
 CUTS = (0.005, 0.035, 0.09)
 
 
-def _fit(x: np.ndarray, target: np.ndarray, soft: bool):  # type: ignore[no-untyped-def]
+def _fit_soft(x: np.ndarray, target: np.ndarray):  # type: ignore[no-untyped-def]
+    """The ordinal recipe fitted to (n, 4) label probabilities instead of classes."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     from pges.train.models import OrdinalBoosting
 
     model = OrdinalBoosting(max_iter=300, learning_rate=0.05, random_state=0)
-    if not soft:
-        return model.fit(x, target)
     model.classes_, model.models_, n = np.arange(4), [], len(x)
     for k in (1, 2, 3):
         q = target[:, k:].sum(axis=1)
@@ -55,18 +54,27 @@ def _fit(x: np.ndarray, target: np.ndarray, soft: bool):  # type: ignore[no-unty
 
 def out_of_fold(x: np.ndarray, x_without: np.ndarray, target: np.ndarray, groups: np.ndarray,
                 soft: bool = False) -> np.ndarray:
-    """(n, 4) out-of-fold probabilities of the coherence-routed ordinal recipe, 5 folds grouped by scene."""
-    from sklearn.model_selection import GroupKFold
+    """(n, 4) out-of-fold probabilities of the coherence-routed ordinal recipe, 5 folds grouped by scene.
 
-    from pges.train.models import CoherenceRouted
+    The folds are ``train``'s own (:func:`pges.train.decision.out_of_fold`); with hard labels the model is
+    ``train``'s (:func:`pges.train.models.fit_routed`), with soft ones the same pair fitted by :func:`_fit_soft`.
+    """
+    from pges.train.decision import out_of_fold as folds
+    from pges.train.models import CoherenceRouted, fit_routed
 
     _, i_flag, keep = CoherenceRouted.columns()
-    proba = np.zeros((len(x), 4))
-    for a, b in GroupKFold(5).split(x, groups=groups):
+
+    def fit_predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if not soft:
+            return fit_routed("ordinal_boosting", x[a], x_without[a], target[a]).predict_proba(x[b])
         xa = x[a].copy()
         xa[:, i_flag] = 0.0
-        routed = CoherenceRouted(_fit(xa, target[a], soft), _fit(x_without[a][:, keep], target[a], soft))
-        proba[b] = routed.predict_proba(x[b])
+        pair = CoherenceRouted(_fit_soft(xa, target[a]), _fit_soft(x_without[a][:, keep], target[a]))
+        return pair.predict_proba(x[b])
+
+    proba = folds(fit_predict, len(x), np.zeros(len(x)), groups)
+    if proba is None:
+        raise SystemExit("the training split has fewer than 5 scenes: nothing to cross-validate")
     return proba
 
 

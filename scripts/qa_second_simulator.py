@@ -51,7 +51,7 @@ def main() -> None:
     import mlflow
 
     from lake.settings import get_settings
-    from pges.qa.model_io import decide_class
+    from pges.qa.model_io import DEFAULT_THRESHOLDS, decide_class
     from pges.qa.score import ProductInputs, Scorer, model_inputs
     from pges.train.evaluate import metrics
     from pges.train.second_simulator import simulate_product
@@ -81,7 +81,7 @@ def main() -> None:
           "scene: " + ", ".join(MECHANISMS) + " |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|---|")
 
-    def row(label: str, profile: str, proba: np.ndarray, thresholds: tuple[float, float] = (0.5, 0.5)) -> None:
+    def row(label: str, profile: str, proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> None:
         for subset, sel in (("all", np.ones(len(y), bool)), ("visible", visible)):
             m = metrics(y[sel], proba[sel], thresholds=thresholds)  # classes as the version's scorers decide them
             cls, ys, ms = decide_class(proba[sel], thresholds), y[sel], mech[sel]

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from pges.qa.model_io import DEFAULT_THRESHOLDS
+
 __all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed"]
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ class Fitted:
     importances: dict[str, float] | None = None
     history: dict[str, list[float]] = field(default_factory=dict)
     #: class thresholds (t1, t3) of pges.qa.model_io.decide_class; fitted by pges.train.decision
-    thresholds: tuple[float, float] = (0.5, 0.5)
+    thresholds: tuple[float, float] = DEFAULT_THRESHOLDS
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """Probabilities of UWE_0..3, shape (n, 4)."""

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from pges.qa.model_io import DEFAULT_THRESHOLDS
+
 __all__ = ["SecondCheck", "load_second_check"]
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,7 @@ class SecondCheck:
     visible: np.ndarray  # bool: the class does not depend on pixels inside a ring
     inputs: dict[str, Any]  # input kind -> model input
 
-    def summary(self, proba: np.ndarray, thresholds: tuple[float, float] = (0.5, 0.5)) -> dict[str, float]:
+    def summary(self, proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, float]:
         """``second_sim_*`` and ``second_sim_visible_*`` metrics of class probabilities (one row per product)."""
         from pges.train.evaluate import metrics
 
