@@ -68,7 +68,7 @@ def _observable(scene_ids: list[str], workers: int) -> dict[str, dict[str, Any]]
 
 def main() -> None:
     from pges.train import evaluate
-    from pges.train.pge import load_set
+    from pges.train.labelled_set import load_set
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", type=Path)

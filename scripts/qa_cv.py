@@ -16,6 +16,11 @@ failures; and the class decision (``pges.qa.model_io.decide_class``) with the th
 these predictions (``pges.train.decision``: best mean per-class accuracy against the consensus).
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/qa_cv.py SET_DIR LABELS.csv [--tags TAGS.csv]
+
+``TAGS.csv`` comes from the lake that holds the set's crowd tags:
+
+    sarlake sql "SELECT product_id, \"user\", tag_type, intensity FROM user_tags WHERE tag_type = 'UWE'" \
+        --format csv -o TAGS.csv
 """
 
 from __future__ import annotations
@@ -104,7 +109,7 @@ def main() -> None:
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.decision import fit_thresholds
-    from pges.train.pge import _read_labels, load_set
+    from pges.train.labelled_set import load_set, read_labels
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", type=Path)
@@ -112,7 +117,7 @@ def main() -> None:
     ap.add_argument("--tags", type=Path, help="CSV of user_tags rows (product_id, user, tag_type, intensity)")
     a = ap.parse_args()
 
-    data, labels = load_set(a.set_dir), _read_labels(str(a.labels))  # the train PGE's own readers
+    data, labels = load_set(a.set_dir), read_labels(str(a.labels))  # the train PGE's own readers
     tr = np.array([labels[str(i)][1] == "train" for i in data.product_id])
     ids_tr = [str(i) for i in data.product_id[tr]]
     x, xw, groups = data.features[tr], data.features_without_coherence[tr], data.scene_id[tr]

@@ -94,7 +94,7 @@ def test_a_version_without_threshold_tags_or_with_bad_ones_decides_by_the_defaul
 
 def test_the_train_pge_fits_thresholds_on_the_training_rows_out_of_fold():
     """The train PGE's wiring: only training rows reach the folds, each scored by a model fitted without it."""
-    from pges.train.pge import _class_thresholds
+    from pges.train.decision import model_thresholds
 
     rng = np.random.default_rng(2)
     n = 200
@@ -118,6 +118,6 @@ def test_the_train_pge_fits_thresholds_on_the_training_rows_out_of_fold():
         assert kind == "features" and not (sel & ~train).any()
         return np.flatnonzero(sel)
 
-    t1, t3 = _class_thresholds(fit, "ordinal_boosting", rows, train, y, scenes)
+    t1, t3 = model_thresholds(fit, "ordinal_boosting", rows, train, y, scenes)
     assert 0.14 <= t1 < 0.36 and 0.74 <= t3 < 0.86
     assert len(fitted_on) == 5 and not any((m & ~train).any() for m in fitted_on)

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from pges.errors import InputValidationError
-from pges.train import pge
+from pges.train import labelled_set, pge
 
 
 def _train_only_scenes(n: int) -> list[str]:
-    scenes = [f"scene-{k:04d}" for k in range(200) if pge.split_of(f"scene-{k:04d}") == "train"]
+    scenes = [f"scene-{k:04d}" for k in range(200) if labelled_set.split_of(f"scene-{k:04d}") == "train"]
     return scenes[:n]
 
 
@@ -28,7 +28,7 @@ def test_a_set_with_no_held_out_scene_is_refused_naming_the_setting(tmp_path, mo
     monkeypatch.setattr(pge, "load_set", lambda folder: fake)
     labels = tmp_path / "labels.csv"
     labels.write_text("product_id,label,split\n" + "".join(
-        f"{i},{k % 4},{pge.split_of(i.rsplit('-', 1)[0])}\n" for k, i in enumerate(ids)))
+        f"{i},{k % 4},{labelled_set.split_of(i.rsplit('-', 1)[0])}\n" for k, i in enumerate(ids)))
     met = tmp_path / "set" / "met.json"
     met.parent.mkdir()
     met.write_text("{}")
@@ -49,7 +49,7 @@ def test_images_of_a_labelled_set_are_remade_from_the_inputs_each_product_kept(t
     unw = rng.normal(0, 1, (64, 64)).astype(np.float32)
     coh = rng.uniform(0.1, 0.9, (64, 64)).astype(np.float32)
     np.savez_compressed(tmp_path / "arrays.npz", **{"a/unw": unw, "a/coherence": coh, "b/unw": unw})
-    _, browse, tiles, _ = pge.recompute_features(tmp_path / "arrays.npz", np.array(["a", "b"]))
+    _, browse, tiles, _ = labelled_set.recompute_features(tmp_path / "arrays.npz", np.array(["a", "b"]))
     assert tiles.shape == (2, 64, 64, 2) and browse.shape == (2, 32, 32, 3)
     assert np.allclose(tiles[0, ..., 1], coh, atol=1e-3)
     assert (tiles[1, ..., 1] == 1).all() and (browse[1, ..., 1] == 255).all()

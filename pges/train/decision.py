@@ -10,13 +10,17 @@ never read in training) on predictions for scenes the fitting model did not see:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS, decide_class
 
-__all__ = ["GRID", "fit_thresholds", "out_of_fold"]
+__all__ = ["GRID", "fit_thresholds", "model_thresholds", "out_of_fold"]
+
+logger = logging.getLogger(__name__)
 
 #: candidate thresholds of each boundary
 GRID = tuple(round(float(t), 2) for t in np.arange(0.2, 0.91, 0.05))
@@ -64,3 +68,35 @@ def out_of_fold(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: 
     for train_rows, held_rows in GroupKFold(folds).split(np.zeros(n), y, groups):
         proba[held_rows] = fit_predict(train_rows, held_rows)
     return proba
+
+
+def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Callable[[str, np.ndarray], Any],
+                     train: np.ndarray, y: np.ndarray, scenes: np.ndarray) -> tuple[float, float]:
+    """The class thresholds of feature model ``name``, fitted on its out-of-fold predictions of the training rows.
+
+    Args:
+        fit: ``fit(name, mask)`` fits the model on the rows in the boolean ``mask`` (as ``train`` fits it).
+        name: the model (a name of :data:`pges.train.models.MODEL_INPUTS` whose input is the features).
+        rows: ``rows("features", mask)`` gives the model input of those rows.
+        train: boolean mask of the training rows; only they go into the folds.
+        y: labels (consensus) of every row.
+        scenes: scene id of every row (the folds' groups).
+
+    Returns:
+        ``(t1, t3)``; the defaults when the training rows have fewer than 5 scenes.
+    """
+    idx = np.flatnonzero(train)
+
+    def mask(i: np.ndarray) -> np.ndarray:
+        m = np.zeros(len(train), bool)
+        m[i] = True
+        return m
+
+    def fit_predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.asarray(fit(name, mask(idx[a])).predict_proba(rows("features", mask(idx[b]))))
+
+    oof = out_of_fold(fit_predict, len(idx), y[idx], scenes[idx])
+    th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
+    logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
+                "5 folds by scene" if oof is not None else "too few scenes: defaults")
+    return th

@@ -15,7 +15,6 @@ MLflow, registers it and moves the aliases (:mod:`pges.train.tracking`). It writ
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import os
@@ -34,8 +33,9 @@ from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
 from pges.runner import ProductResult, RunContext
 from pges.train.config import DatasetParameters, TrainParameters
+from pges.train.labelled_set import load_set, read_labels, split_of
 
-__all__ = ["LabelledSet", "load_set", "run_dataset", "run_train", "split_of"]
+__all__ = ["run_dataset", "run_train"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,11 +47,6 @@ class Outputs:
     """Products of a run."""
 
     products: list[ProductResult] = field(default_factory=list)
-
-
-def split_of(scene_id: str) -> str:
-    """``test`` for one scene in five (fixed by the scene id's hash), else ``train``."""
-    return "test" if hashlib.sha256(scene_id.encode()).digest()[0] % 5 == 0 else "train"
 
 
 @contextmanager
@@ -138,92 +133,12 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
     return Outputs([ProductResult(p.dataset_id, out)])
 
 
-@dataclass
-class LabelledSet:
-    """A labelled set in memory."""
-
-    product_id: np.ndarray
-    scene_id: np.ndarray
-    features: np.ndarray
-    browse: np.ndarray
-    tiles: np.ndarray
-    split: np.ndarray
-    truth: dict[str, dict[str, Any]]
-    folder: Path
-    #: the features of every product computed without its coherence (None for a set without rasters)
-    features_without_coherence: np.ndarray | None = None
-
-
-def load_set(folder: Path) -> LabelledSet:
-    """Read a ``qa_dataset`` product folder."""
-    try:
-        z = np.load(folder / "samples.npz")
-        with (folder / "products.csv").open() as f:
-            split = {r["product_id"]: r["split"] for r in csv.DictReader(f)}
-        with (folder / "truth" / "truth.csv").open() as f:
-            truth = {r["product_id"]: r for r in csv.DictReader(f)}
-    except OSError as exc:
-        raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
-    ids = z["product_id"]
-    features, browse, tiles = z["features"], z["browse"], z["tiles"]
-    without = None
-    if (folder / "arrays.npz").is_file():
-        features, browse, tiles, without = recompute_features(folder / "arrays.npz", ids)
-    return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder,
-                       without)
-
-
-def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The current features, images and features without coherence of every product, from ``arrays.npz``.
-
-    Browse images and phase tiles are remade too; the features without coherence train the second model of a
-    :class:`pges.train.models.CoherenceRouted` pair.
-
-    A set made under an older feature set is thus never stale: the features are the product's, as a lake
-    product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
-    image model never sees a coherence layer the product's input profile dropped (older sets drew every image
-    with the coherence).
-    """
-    from collections import defaultdict
-
-    from pges.qa.features import FEATURE_SET, compute_features
-    from pges.qa.images import browse_rgb, phase_tile
-
-    z = np.load(arrays)
-    by_product: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
-    for key in z.files:
-        pid, name = key.split("/", 1)
-        by_product[pid][name] = z[key]
-    rows, browse, tiles, without = [], [], [], []
-    for pid in ids:
-        a = by_product[str(pid)]
-        share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
-        rows.append(compute_features(a["unw"], a.get("coherence"), a.get("wrapped"), a.get("conncomp"), a.get("dem"),
-                                     triplet_misclosure_share=share, label=str(pid)).vector())
-        without.append(rows[-1] if a.get("coherence") is None else compute_features(
-            a["unw"], None, a.get("wrapped"), a.get("conncomp"), a.get("dem"), triplet_misclosure_share=share,
-            label=str(pid)).vector())
-        browse.append(browse_rgb(a["unw"], a.get("coherence")))
-        tiles.append(phase_tile(a["unw"], a.get("coherence")))
-    logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
-    return np.stack(rows), np.stack(browse), np.stack(tiles), np.stack(without)
-
-
-def _read_labels(path: str) -> dict[str, tuple[int, str]]:
-    try:
-        with Path(path).open() as f:
-            rows = list(csv.DictReader(f))
-    except OSError as exc:
-        raise InputValidationError(f"cannot read labels file {path}: {exc.strerror or exc}") from exc
-    if not rows or not {"product_id", "label", "split"} <= set(rows[0]):
-        raise InputValidationError(f"labels file {path} needs the columns product_id, label, split")
-    return {r["product_id"]: (int(r["label"]), r["split"]) for r in rows}
-
-
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
     from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
     from pges.train import evaluate, tracking
+    from pges.train.champion import current_champion
+    from pges.train.decision import model_thresholds
     from pges.train.ensemble import averages
     from pges.train.models import MODEL_INPUTS, fit_model, fit_routed
 
@@ -232,7 +147,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         raise InputValidationError(f"train needs exactly 1 input (the labelled set's met.json), got {len(cfg.inputs)}")
     folder = ctx.fetch(cfg.inputs[0]).parent
     data = load_set(folder)
-    labels = _read_labels(p.labels)
+    labels = read_labels(p.labels)
     keep = np.array([i in labels for i in data.product_id])
     if keep.sum() < 20:
         raise InputValidationError(f"only {int(keep.sum())} products of {folder} have labels in {p.labels}")
@@ -287,7 +202,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     for name in p.models:
         fitted = fit(name, train)
         if MODEL_INPUTS[name] == "features" and p.class_thresholds and not p.quick:
-            fitted.thresholds = _class_thresholds(fit, name, rows, train, y, data.scene_id)
+            fitted.thresholds = model_thresholds(fit, name, rows, train, y, data.scene_id)
         fitted_models.append(fitted)
     test_truths = [data.truth[i] for i in data.product_id[test]]
     for fitted in fitted_models + averages(fitted_models):
@@ -307,8 +222,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
             fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
             data_version=p.data_version, dataset=dataset_info,
         ))
-    champion_version, champion_metrics = _current_champion(p.model_name, candidates, inputs, rows, test, y_truth,
-                                                           real)
+    champion_version, champion_metrics = current_champion(p.model_name, rows, test, y_truth, real)
     decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version,
                                 p.max_real_false_alarms if real is not None else None)
     run_name = f"training-{cfg.run_id or 'manual'}-{datetime.now(UTC):%Y%m%dT%H%M%S}".replace(":", "_")
@@ -339,57 +253,3 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     )
     write_item(item, out)
     return Outputs([ProductResult(run_name, out)])
-
-
-def _class_thresholds(fit, name, rows, train, y, scenes):  # type: ignore[no-untyped-def]
-    """A feature model's class thresholds (``pges.train.decision``) from its out-of-fold training predictions."""
-    from pges.qa.model_io import DEFAULT_THRESHOLDS
-    from pges.train.decision import fit_thresholds, out_of_fold
-
-    idx = np.flatnonzero(train)
-
-    def mask(i: np.ndarray) -> np.ndarray:
-        m = np.zeros(len(train), bool)
-        m[i] = True
-        return m
-
-    def fit_predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.asarray(fit(name, mask(idx[a])).predict_proba(rows("features", mask(idx[b]))))
-
-    oof = out_of_fold(fit_predict, len(idx), y[idx], scenes[idx])
-    th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
-    logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
-                "5 folds by scene" if oof is not None else "too few scenes: defaults")
-    return th
-
-
-def _current_champion(model_name, candidates, inputs, rows, test, y_truth, real=None):  # type: ignore[no-untyped-def]
-    """The champion from before this run, scored on this run's held-out split (None when there is none).
-
-    Scored on the real check set as well when one is given.
-    """
-    import mlflow
-
-    from pges.train import evaluate, tracking
-
-    client = mlflow.MlflowClient()
-    try:
-        mv = client.get_model_version_by_alias(model_name, "champion")
-    except mlflow.exceptions.MlflowException:
-        return None, None
-    from pges.qa.score import stale_feature_set
-
-    stale = stale_feature_set(mv.tags)  # the scorers refuse it too; an image model does not read the features
-    if stale:
-        logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version, stale)
-        return str(mv.version), None
-    from pges.qa.model_io import thresholds_from_tags
-
-    kind = mv.tags.get("sarlake.input_kind", "features")
-    proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
-    metrics = evaluate.metrics(y_truth[test], proba, "test_", thresholds_from_tags(mv.tags))
-    if real is not None:
-        from pges.qa.model_io import p_error
-
-        metrics.update(real.summary(p_error(tracking.score_version(model_name, str(mv.version), real.inputs))[0]))
-    return str(mv.version), metrics

@@ -1,0 +1,42 @@
+"""The champion from before a training run, scored on that run's held-out split (and real check) for promotion."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+__all__ = ["current_champion"]
+
+logger = logging.getLogger(__name__)
+
+
+def current_champion(model_name: str, rows: Any, test: Any, y_truth: Any, real: Any = None) -> tuple[str | None, Any]:
+    """The champion from before this run, scored on this run's held-out split (None when there is none).
+
+    Scored on the real check set as well when one is given.
+    """
+    import mlflow
+
+    from pges.train import evaluate, tracking
+
+    client = mlflow.MlflowClient()
+    try:
+        mv = client.get_model_version_by_alias(model_name, "champion")
+    except mlflow.exceptions.MlflowException:
+        return None, None
+    from pges.qa.score import stale_feature_set
+
+    stale = stale_feature_set(mv.tags)  # the scorers refuse it too; an image model does not read the features
+    if stale:
+        logger.info("champion %s uses feature set %s: not comparable, it is replaced", mv.version, stale)
+        return str(mv.version), None
+    from pges.qa.model_io import thresholds_from_tags
+
+    kind = mv.tags.get("sarlake.input_kind", "features")
+    proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
+    metrics = evaluate.metrics(y_truth[test], proba, "test_", thresholds_from_tags(mv.tags))
+    if real is not None:
+        from pges.qa.model_io import p_error
+
+        metrics.update(real.summary(p_error(tracking.score_version(model_name, str(mv.version), real.inputs))[0]))
+    return str(mv.version), metrics

@@ -1,0 +1,112 @@
+"""The labelled set of the ``qa_dataset`` PGE in memory, its fixed split by scene and the labels CSV ``train`` reads.
+
+A set is one folder: ``samples.npz`` (ids, features, images), ``products.csv`` (the split), ``truth/truth.csv``
+(the simulator's truth, kept apart) and, for sets made since the features are recomputed, ``arrays.npz`` (every
+product's rasters), from which :func:`load_set` recomputes the current feature set.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pges.errors import InputValidationError
+
+__all__ = ["LabelledSet", "load_set", "read_labels", "recompute_features", "split_of"]
+
+logger = logging.getLogger(__name__)
+
+
+def split_of(scene_id: str) -> str:
+    """``test`` for one scene in five (fixed by the scene id's hash), else ``train``."""
+    return "test" if hashlib.sha256(scene_id.encode()).digest()[0] % 5 == 0 else "train"
+
+
+
+@dataclass
+class LabelledSet:
+    """A labelled set in memory."""
+
+    product_id: np.ndarray
+    scene_id: np.ndarray
+    features: np.ndarray
+    browse: np.ndarray
+    tiles: np.ndarray
+    split: np.ndarray
+    truth: dict[str, dict[str, Any]]
+    folder: Path
+    #: the features of every product computed without its coherence (None for a set without rasters)
+    features_without_coherence: np.ndarray | None = None
+
+
+def load_set(folder: Path) -> LabelledSet:
+    """Read a ``qa_dataset`` product folder."""
+    try:
+        z = np.load(folder / "samples.npz")
+        with (folder / "products.csv").open() as f:
+            split = {r["product_id"]: r["split"] for r in csv.DictReader(f)}
+        with (folder / "truth" / "truth.csv").open() as f:
+            truth = {r["product_id"]: r for r in csv.DictReader(f)}
+    except OSError as exc:
+        raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
+    ids = z["product_id"]
+    features, browse, tiles = z["features"], z["browse"], z["tiles"]
+    without = None
+    if (folder / "arrays.npz").is_file():
+        features, browse, tiles, without = recompute_features(folder / "arrays.npz", ids)
+    return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder,
+                       without)
+
+
+def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The current features, images and features without coherence of every product, from ``arrays.npz``.
+
+    Browse images and phase tiles are remade too; the features without coherence train the second model of a
+    :class:`pges.train.models.CoherenceRouted` pair.
+
+    A set made under an older feature set is thus never stale: the features are the product's, as a lake
+    product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
+    image model never sees a coherence layer the product's input profile dropped (older sets drew every image
+    with the coherence).
+    """
+    from collections import defaultdict
+
+    from pges.qa.features import FEATURE_SET, compute_features
+    from pges.qa.images import browse_rgb, phase_tile
+
+    z = np.load(arrays)
+    by_product: dict[str, dict[str, np.ndarray]] = defaultdict(dict)
+    for key in z.files:
+        pid, name = key.split("/", 1)
+        by_product[pid][name] = z[key]
+    rows, browse, tiles, without = [], [], [], []
+    for pid in ids:
+        a = by_product[str(pid)]
+        share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
+        rows.append(compute_features(a["unw"], a.get("coherence"), a.get("wrapped"), a.get("conncomp"), a.get("dem"),
+                                     triplet_misclosure_share=share, label=str(pid)).vector())
+        without.append(rows[-1] if a.get("coherence") is None else compute_features(
+            a["unw"], None, a.get("wrapped"), a.get("conncomp"), a.get("dem"), triplet_misclosure_share=share,
+            label=str(pid)).vector())
+        browse.append(browse_rgb(a["unw"], a.get("coherence")))
+        tiles.append(phase_tile(a["unw"], a.get("coherence")))
+    logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
+    return np.stack(rows), np.stack(browse), np.stack(tiles), np.stack(without)
+
+
+def read_labels(path: str) -> dict[str, tuple[int, str]]:
+    """``product_id -> (label, split)`` from a labels CSV (columns product_id, label, split)."""
+    try:
+        with Path(path).open() as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise InputValidationError(f"cannot read labels file {path}: {exc.strerror or exc}") from exc
+    if not rows or not {"product_id", "label", "split"} <= set(rows[0]):
+        raise InputValidationError(f"labels file {path} needs the columns product_id, label, split")
+    return {r["product_id"]: (int(r["label"]), r["split"]) for r in rows}
