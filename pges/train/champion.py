@@ -11,9 +11,19 @@ logger = logging.getLogger(__name__)
 
 
 def current_champion(model_name: str, rows: Any, test: Any, y_truth: Any, real: Any = None) -> tuple[str | None, Any]:
-    """The champion from before this run, scored on this run's held-out split (None when there is none).
+    """The champion from before this run, scored on this run's held-out split.
 
-    Scored on the real check set as well when one is given.
+    Args:
+        model_name: the registered model.
+        rows: ``rows(kind, mask)`` gives the model input of the rows in ``mask`` (``kind``: the version's
+            ``sarlake.input_kind`` tag).
+        test: boolean mask of the held-out rows.
+        y_truth: the simulator's class of every row.
+        real: the real check set (:class:`pges.train.realcheck.RealCheck`), scored as well when given.
+
+    Returns:
+        ``(version, metrics)``: ``(None, None)`` without a champion; metrics None when the champion's feature
+        set is not the current one (it cannot be compared, and is replaced).
     """
     import mlflow
 
