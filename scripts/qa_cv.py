@@ -41,8 +41,6 @@ CUTS = (0.005, 0.035, 0.09)
 
 def _fit_soft(x: np.ndarray, target: np.ndarray):  # type: ignore[no-untyped-def]
     """The ordinal recipe fitted to (n, 4) label probabilities instead of classes."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
     from pges.train.models import OrdinalBoosting
 
     model = OrdinalBoosting(max_iter=300, learning_rate=0.05, random_state=0)
@@ -51,9 +49,8 @@ def _fit_soft(x: np.ndarray, target: np.ndarray):  # type: ignore[no-untyped-def
         q = target[:, k:].sum(axis=1)
         w = np.r_[q * n / (2 * q.sum()), (1 - q) * n / (2 * (1 - q).sum())]  # balanced, as class_weight is
         keep = w > 1e-6
-        m = HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, l2_regularization=1.0, random_state=0)
-        model.models_.append(m.fit(np.vstack([x, x])[keep], np.r_[np.ones(n), np.zeros(n)][keep],
-                                   sample_weight=w[keep]))
+        model.models_.append(model.booster().fit(np.vstack([x, x])[keep], np.r_[np.ones(n), np.zeros(n)][keep],
+                                                 sample_weight=w[keep]))
     return model
 
 

@@ -205,7 +205,7 @@ def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_mod
     version = {c["name"]: c["version"] for c in again["candidates"]}
     assert list(version) == ["random_forest", "convnet", "convnet+random_forest"]
     real = load_real_check(DATA / "qa_real_check.csv")  # the 17 Sydney interferograms, every input kind
-    members = [score_version("sarlake-qa-uwe", version[n], real.inputs) for n in ("random_forest", "convnet")]
-    average = score_version("sarlake-qa-uwe", version["convnet+random_forest"], real.inputs)
+    members = [score_version("sarlake-qa-uwe", version[n], real.inputs)[0] for n in ("random_forest", "convnet")]
+    (average,) = score_version("sarlake-qa-uwe", version["convnet+random_forest"], real.inputs)
     assert average.shape == (17, 4)
     np.testing.assert_allclose(average, (members[0] + members[1]) / 2, atol=1e-5)

@@ -43,10 +43,11 @@ def current_champion(model_name: str, rows: Any, test: Any, y_truth: Any, real: 
     from pges.qa.model_io import thresholds_from_tags
 
     kind = mv.tags.get("sarlake.input_kind", "features")
-    proba = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)})
-    metrics = evaluate.metrics(y_truth[test], proba, "test_", thresholds_from_tags(mv.tags))
+    scored = tracking.score_version(model_name, str(mv.version), {kind: rows(kind, test)},
+                                    *([real.inputs] if real is not None else []))
+    metrics = evaluate.metrics(y_truth[test], scored[0], "test_", thresholds_from_tags(mv.tags))
     if real is not None:
         from pges.qa.model_io import p_error
 
-        metrics.update(real.summary(p_error(tracking.score_version(model_name, str(mv.version), real.inputs))[0]))
+        metrics.update(real.summary(p_error(scored[1])[0]))
     return str(mv.version), metrics

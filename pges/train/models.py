@@ -89,17 +89,18 @@ class OrdinalBoosting:
         self.l2_regularization, self.random_state = l2_regularization, random_state
 
     def fit(self, x, y):  # type: ignore[no-untyped-def]
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
         y = np.asarray(y, dtype=int)
         self.classes_ = np.arange(4)
-        self.models_ = []
-        for k in (1, 2, 3):
-            m = HistGradientBoostingClassifier(
-                max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
-                l2_regularization=self.l2_regularization, class_weight="balanced", random_state=self.random_state)
-            self.models_.append(m.fit(x, (y >= k).astype(int)))
+        self.models_ = [self.booster(class_weight="balanced").fit(x, (y >= k).astype(int)) for k in (1, 2, 3)]
         return self
+
+    def booster(self, **extra: Any):  # type: ignore[no-untyped-def]
+        """One unfitted "UWE >= k" model with this recipe's settings (``extra``: more keyword arguments)."""
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(
+            max_iter=self.max_iter, learning_rate=self.learning_rate, max_leaf_nodes=self.max_leaf_nodes,
+            l2_regularization=self.l2_regularization, random_state=self.random_state, **extra)
 
     def predict_proba(self, x):  # type: ignore[no-untyped-def]
         cum = np.column_stack([m.predict_proba(x)[:, 1] for m in self.models_])

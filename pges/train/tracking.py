@@ -157,13 +157,14 @@ def log_candidate(
         return Candidate(fitted.name, run.info.run_id, ver, metrics)
 
 
-def score_version(model_name: str, version_or_alias: str, inputs: dict[str, Any]) -> np.ndarray:
-    """(n, 4) probabilities of a registered version (or alias) on the inputs of its kind.
+def score_version(model_name: str, version_or_alias: str, *inputs: dict[str, Any]) -> list[np.ndarray]:
+    """(n, 4) probabilities of a registered version (or alias) on each set of inputs, the model loaded once.
 
     Args:
         model_name: registered model.
         version_or_alias: ``"3"`` or ``"@champion"``.
-        inputs: input kind -> model input (see :func:`pges.qa.model_io.to_model_input`).
+        inputs: one or more dicts of input kind -> model input (see :func:`pges.qa.model_io.to_model_input`);
+            each is scored on the input of the version's kind.
     """
     import mlflow
 
@@ -175,7 +176,7 @@ def score_version(model_name: str, version_or_alias: str, inputs: dict[str, Any]
     kind = mv.tags.get("sarlake.input_kind", "features")
     model = mlflow.pyfunc.load_model(f"models:/{model_name}/{mv.version}")
     with contextlib.redirect_stdout(sys.stderr):  # Keras's progress bar is not for stdout
-        return np.asarray(model.predict(inputs[kind]), dtype=np.float64)
+        return [np.asarray(model.predict(one[kind]), dtype=np.float64) for one in inputs]
 
 
 def passes_real_check(metrics: dict[str, float] | None, limit: float | None) -> bool:
