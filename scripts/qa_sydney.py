@@ -47,7 +47,7 @@ def main() -> None:
     with MANIFEST.open() as f:
         rows = list(csv.DictReader(f))
     items = [(str(DATA / r["unw"]), str(DATA / r["coherence"]) if r["coherence"] else None, None) for r in rows]
-    scores = score_files(items, alias=sys.argv[1] if len(sys.argv) > 1 else "champion")
+    scores = list(score_files(items, alias=sys.argv[1] if len(sys.argv) > 1 else "champion"))
     s = get_settings()
     print(f"Model: {scores[0]['model_name']} v{scores[0]['model_version']} ({s.mlflow_tracking_uri})\n")
     print("| interferogram | triplets | non-closing share | p(error) | class |")

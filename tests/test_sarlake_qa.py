@@ -105,7 +105,7 @@ def test_a_candidate_that_does_not_beat_the_champion_on_the_same_split_stays_cha
     assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version) == new_version
 
 
-def test_score_real_envisat_files_without_a_lake(trained, tmp_path):
+def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch):
     coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
     one = _cli("qa", "score", str(UNW[0]), "--coherence", str(coh), "--json")
     assert one.exit_code == 0, one.output
@@ -127,6 +127,17 @@ def test_score_real_envisat_files_without_a_lake(trained, tmp_path):
     bad.write_bytes(b"\0" * 10)
     out = _cli("qa", "score", str(bad))
     assert out.exit_code == 2 and "broken.unw" in out.output and len(out.output.strip().splitlines()) == 1
+    # a manifest with a missing file on line 3: the rows around it are scored and printed (in chunks of one
+    # product here, to go through the chunking), the line is named
+    monkeypatch.setattr("sarlake.workflows.qa.SCORE_CHUNK", 1)
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_text(f"unw,coherence,dem\n{UNW[0]},,\nmissing.unw,,\n{UNW[1]},,\n")
+    out = _cli("qa", "score", "--manifest", str(mixed), "--json")
+    assert out.exit_code == 2
+    assert [json.loads(x)["unw"] for x in out.stdout.strip().splitlines()] == [str(UNW[0]), str(UNW[1])]
+    errors = out.stderr.strip().splitlines()
+    assert errors[0] == f"error: {mixed} line 3: {tmp_path / 'missing.unw'}: file does not exist"
+    assert errors[-1].startswith(f"error: 1 of 3 products in {mixed} not scored (lines 3")
 
 
 def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):

@@ -41,16 +41,25 @@ def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
 @click.argument("unw", required=False, type=click.Path(dir_okay=False))
 @click.option("--coherence", type=click.Path(dir_okay=False), help="Coherence on the same grid (GeoTIFF or GAMMA).")
 @click.option("--dem", type=click.Path(dir_okay=False), help="DEM heights on the same grid (GeoTIFF).")
-@click.option("--manifest", type=click.Path(dir_okay=False), help="CSV with columns unw,coherence,dem: score many.")
+@click.option("--manifest", type=click.Path(dir_okay=False),
+              help="CSV with columns unw,coherence,dem (relative paths from the CSV's folder): score many. A row whose "
+                   "files cannot be read is reported on stderr by its line and skipped; the exit code is then 2.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per product.")
 def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None, as_json: bool) -> None:
     """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake."""
+    from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_files
 
     if bool(unw) == bool(manifest):
         raise click.UsageError("give either UNW or --manifest FILE.csv")
     items = _manifest(manifest) if manifest else [(unw or "", coherence, dem)]
-    for r in score_files(items):
+    skipped: list[int] = []
+
+    def skip(index: int, exc: Exception) -> None:  # line 1 is the header
+        click.echo(f"error: {manifest} line {index + 2}: {exc}", err=True)
+        skipped.append(index + 2)
+
+    for r in score_files(items, on_error=skip if manifest else None):
         if as_json:
             click.echo(json.dumps(r))
         else:
@@ -59,6 +68,10 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
                 flag += f"  ({', '.join(r['ignored_inputs'])} given but ignored: it does not follow the phase)"
             click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
                        f"[{r['model_name']} v{r['model_version']}]{flag}")
+    if skipped:
+        raise InputValidationError(
+            f"{len(skipped)} of {len(items)} products in {manifest} not scored (lines "
+            f"{', '.join(map(str, skipped))}, errors above); the others were: fix those lines and score them again")
 
 
 @qa.command("run")

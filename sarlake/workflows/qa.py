@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -104,19 +105,56 @@ def _folder(uri: str | None, met_uri: str | None) -> Path:
     raise ValueError("product has neither uri nor met_uri")
 
 
-def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "champion") -> list[dict[str, Any]]:
-    """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product.
+#: products read and scored together by :func:`score_files` (bounds memory on a long manifest)
+SCORE_CHUNK = 64
+
+
+def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "champion",
+                on_error: Callable[[int, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
+    """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product, in their order.
+
+    Products are read and scored :data:`SCORE_CHUNK` at a time, each record yielded as soon as its chunk is scored,
+    so a manifest of any length runs in bounded memory and its first lines come out at once. The model is loaded
+    when the first product has been read.
+
+    Args:
+        items: the products.
+        alias: the registry alias to score with.
+        on_error: called with ``(index in items, error)`` for a product whose files cannot be read, which is then
+            skipped; without it the error is raised.
 
     Raises:
-        InputValidationError: an unreadable file (named); ModelMissingError: no champion.
+        InputValidationError: an unreadable file (named), when there is no ``on_error``; ModelMissingError: no
+            champion.
     """
     from lake.settings import get_settings
+    from pges.errors import InputValidationError
     from pges.qa.score import Scorer, read_files
 
     settings = get_settings()
-    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias, cache_dir=model_cache(settings))
-    products = [read_files(u, c, d) for u, c, d in items]
-    return [{k: v for k, v in r.items() if k != "features"} for r in scorer.score(products)]
+    scorer: Scorer | None = None
+    batch: list[Any] = []
+
+    def flush() -> Iterator[dict[str, Any]]:
+        nonlocal scorer
+        if scorer is None:
+            scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias,
+                            cache_dir=model_cache(settings))
+        for r in scorer.score(batch):
+            yield {k: v for k, v in r.items() if k != "features"}
+        batch.clear()
+
+    for i, (unw, coherence, dem) in enumerate(items):
+        try:
+            batch.append(read_files(unw, coherence, dem))
+        except InputValidationError as exc:
+            if on_error is None:
+                raise
+            on_error(i, exc)
+        if len(batch) >= SCORE_CHUNK:
+            yield from flush()
+    if batch:
+        yield from flush()
 
 
 def quality_report() -> dict[str, Any]:
