@@ -19,13 +19,17 @@ def _run_id(context: dict[str, Any]) -> str:
 
 
 def score_new(context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Score every L2 interferogram the champion has not scored yet; skip (no Asset event) when none."""
-    from pges.qa.score import ModelMissingError
+    """Score every L2 interferogram the champion has not scored yet; skip (no Asset event) when none.
+
+    A product whose files cannot be read fails the task without retries (a retry reads the same files), after the
+    others are recorded.
+    """
+    from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_products
 
     try:
         records = score_products(None, run_id=_run_id(context))
-    except ModelMissingError as exc:
+    except InputValidationError as exc:  # ModelMissingError is one too
         raise AirflowFailException(str(exc)) from exc
     if not records:
         raise AirflowSkipException("no new interferogram to score")

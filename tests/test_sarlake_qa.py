@@ -220,3 +220,71 @@ def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_mod
     (average,) = score_version("sarlake-qa-uwe", version["convnet+random_forest"], real.inputs)
     assert average.shape == (17, 4)
     np.testing.assert_allclose(average, (members[0] + members[1]) / 2, atol=1e-5)
+
+
+def test_products_of_a_lake_on_s3_are_scored_from_their_objects_and_a_missing_one_is_named(
+        trained, s3_server, tmp_path, monkeypatch):
+    """A hot lake on S3 (moto): `qa run` reads each product's rasters from its objects.
+
+    Truth: the same objects downloaded by hand and scored from a folder give the same p(error); a product whose
+    unwrapped phase object is gone is named (exit 2) and the others are still recorded.
+    """
+    import os
+
+    import boto3
+    from conftest import s3_lake_env
+
+    from lake.query import connect
+    from lake.settings import get_settings
+    from lake.storage import split_s3
+    from pges.qa.score import Scorer, read_product_folder
+
+    registry = get_settings().mlflow_tracking_uri  # the module's lake holds the champion
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "s3lake"))
+    monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", registry)
+    for key, value in s3_lake_env(s3_server, "qa-s3").items():
+        monkeypatch.setenv(key, value)
+    settings = get_settings()
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
+    assert _cli("ingest", *map(str, UNW[:3]), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
+                "--mission", "envisat").exit_code == 0
+    rows = connect().sql("SELECT product_id, uri FROM products ORDER BY product_id").fetchall()
+    assert len(rows) == 3 and all(uri.startswith("s3://") for _, uri in rows)
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    gone, gone_uri = rows[2]
+    s3.delete_object(Bucket=split_s3(gone_uri)[0], Key=f"{split_s3(gone_uri)[1]}/unwrapped_phase.tif")
+
+    run = _cli("qa", "run")
+    assert run.exit_code == 2
+    assert f"error: {gone}: " in run.stderr and "unwrapped_phase.tif" in run.stderr
+    got = dict(connect().sql("SELECT product_id, p_error FROM products WHERE p_error IS NOT NULL").fetchall())
+    assert set(got) == {rows[0][0], rows[1][0]}
+    feats = dict(connect().sql("SELECT product_id, unw_uri FROM qa_features").fetchall())
+    assert feats == {pid: f"{uri}/unwrapped_phase.tif" for pid, uri in rows[:2]}
+    assert not [p for p in (Path(settings.scratch)).glob("sarlake-qa-*")]  # the copies are removed
+
+    scorer = Scorer(registry, settings.qa_model_name)
+    for pid, uri in rows[:2]:
+        bucket, key = split_s3(uri)
+        folder = tmp_path / "by-hand" / pid
+        folder.mkdir(parents=True)
+        for name in ("unwrapped_phase.tif", "coherence.tif", "wrapped_phase.tif", "connected_components.tif",
+                     "dem.tif"):
+            try:
+                s3.download_file(bucket, f"{key}/{name}", str(folder / name))
+            except Exception:  # noqa: BLE001 - an ingested ROI_PAC product has no wrapped phase or DEM
+                (folder / name).unlink(missing_ok=True)
+        (rec,) = scorer.score([read_product_folder(folder, name=pid)])
+        assert got[pid] == rec["p_error"]
+
+    # a new champion re-scores the hot products, not those rolled to the archive that have a prediction already
+    from lake.write import update
+    from sarlake.workflows.qa import unscored_products
+
+    update("products", [{"product_id": rows[0][0], "tier": "archive"}], settings)
+    assert unscored_products("a-newer-version") == [rows[1][0], gone]
+    assert unscored_products() == [gone]

@@ -75,16 +75,28 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
 
 
 @qa.command("run")
-@click.option("--product", "products", multiple=True, help="Product id; repeatable (default: every unscored one).")
+@click.option("--product", "products", multiple=True,
+              help="Product id; repeatable (default: every one the champion has not scored, except archived products "
+                   "that have a prediction already).")
 def qa_run(products: tuple[str, ...]) -> None:
     """Score catalogued interferograms into qa_features, qa_predictions and products.p_error."""
+    from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_products
 
-    records = score_products(list(products) or None)
+    failed: list[str] = []
+
+    def skip(product_id: str, exc: Exception) -> None:
+        click.echo(f"error: {product_id}: {exc}", err=True)
+        failed.append(product_id)
+
+    records = score_products(list(products) or None, on_error=skip)
     for r in records:
         click.echo(f"{r['product_id']}  p(error) {r['p_error']:.3f}  UWE_{r['uwe_class']}  "
                    f"v{r['model_version']}{'  degraded' if r['degraded'] else ''}")
     click.echo(f"{len(records)} product(s) scored", err=True)
+    if failed:
+        raise InputValidationError(f"{len(failed)} product(s) not scored, their files cannot be read (errors above): "
+                                   f"{', '.join(failed[:5])}{' ...' if len(failed) > 5 else ''}")
 
 
 @qa.command("train")

@@ -25,7 +25,11 @@ def model_cache(settings: Any) -> Path:
 
 
 def unscored_products(model_version: str | None = None, limit: int | None = None) -> list[str]:
-    """L2 interferograms without a prediction (by ``model_version`` when given, else by any model)."""
+    """L2 interferograms without a prediction (by ``model_version`` when given, else by any model).
+
+    A product rolled to the archive (``tier = 'archive'``) that has a prediction of another version keeps it: a
+    new champion does not download the whole archive back (score it by id, or once it is cached back).
+    """
     from lake.query import connect
     from lake.settings import get_settings
 
@@ -34,30 +38,47 @@ def unscored_products(model_version: str | None = None, limit: int | None = None
     params: list[Any] = [settings.qa_model_name] + ([model_version] if model_version else [])
     sql = (f"SELECT p.product_id FROM products p WHERE p.product_type = 'L2_IFG' AND NOT EXISTS ("
            f"SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ? {cond}) "
-           "ORDER BY p.product_id")
+           "AND NOT (coalesce(p.tier, 'hot') = 'archive' AND EXISTS ("
+           "SELECT 1 FROM qa_predictions o WHERE o.product_id = p.product_id)) ORDER BY p.product_id")
     ids = [r[0] for r in connect(settings).execute(sql, params).fetchall()]
     return ids[:limit] if limit else ids
 
 
-def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
-                   con: Any = None) -> list[dict[str, Any]]:
+#: products scored between two commits of the lake tables by :func:`score_products`
+COMMIT_EVERY = 1024
+
+
+def score_products(product_ids: list[str] | None = None, run_id: str = "manual", con: Any = None,
+                   on_error: Callable[[str, Exception], None] | None = None) -> list[dict[str, Any]]:
     """Score products of the lake with the champion and record features, predictions and ``p_error``.
 
+    Products are read :data:`SCORE_CHUNK` at a time (from their folder, or copied from S3 into scratch), so any
+    number runs in bounded memory; the tables are written every :data:`COMMIT_EVERY` products and at the end.
+
     Args:
-        product_ids: products to score; None = every L2 interferogram the champion has not scored.
+        product_ids: products to score; None = every L2 interferogram the champion has not scored
+            (:func:`unscored_products`).
         run_id: recorded with the predictions.
         con: a lake connection (:func:`lake.query.connect`) that already sees the products; a new one when None.
+        on_error: called with ``(product_id, error)`` for a product whose files cannot be read; it is skipped and
+            the others are scored. Without it, such products are named in the error raised after the others
+            are recorded.
 
     Returns:
-        One record per product (``product_id``, ``p_error``, ``uwe_class``, model name and version, ...).
+        One record per product scored (``product_id``, ``p_error``, ``uwe_class``, model name and version, ...).
 
     Raises:
         ModelMissingError: no champion in the registry (the message says how to train one).
+        InputValidationError: products whose files cannot be read, when there is no ``on_error``.
     """
+    import shutil
+    import tempfile
+
     from lake.query import connect
     from lake.settings import get_settings
-    from lake.write import update, upsert
+    from pges.errors import InputValidationError
     from pges.qa.score import Scorer, read_product_folder
+    from sarlake.workflows.qa_inputs import product_folder
 
     settings = get_settings()
     scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings))
@@ -74,35 +95,56 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
         from lake.exceptions import LakeError
 
         raise LakeError(f"product {unknown[0]!r} is not in the lake ({len(unknown)} unknown)")
-    inputs = [read_product_folder(_folder(found[i][1], found[i][2]), name=i) for i in ids]
-    records = scorer.score(inputs)
+    out: list[dict[str, Any]] = []
+    pending: list[tuple[str, dict[str, Any]]] = []
+    failed: list[str] = []
+    source: dict[str, str] = {}  # product -> the unwrapped phase its features were computed from
+    Path(settings.scratch).mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(ids), SCORE_CHUNK):
+        batch = []
+        with tempfile.TemporaryDirectory(prefix="sarlake-qa-", dir=settings.scratch) as tmp:
+            for pid in ids[start:start + SCORE_CHUNK]:
+                try:
+                    folder, unw_uri = product_folder(found[pid][1], found[pid][2], Path(tmp) / pid, settings)
+                    batch.append(read_product_folder(folder, name=pid))
+                    source[pid] = unw_uri
+                except InputValidationError as exc:
+                    failed.append(f"{pid}: {exc}")
+                    if on_error is not None:
+                        on_error(pid, exc)
+                shutil.rmtree(Path(tmp) / pid, ignore_errors=True)  # read: the copy is no longer needed
+        pending += [(b.name, r) for b, r in zip(batch, scorer.score(batch), strict=True)]
+        if len(pending) >= COMMIT_EVERY or start + SCORE_CHUNK >= len(ids):
+            out += _record(pending, source, run_id, settings)
+            pending = []
+    logger.info("scored %d products with %s v%s", len(out), scorer.model_name, scorer.version)
+    if failed and on_error is None:
+        raise InputValidationError(f"{len(failed)} of {len(ids)} products not scored (the other {len(out)} were): "
+                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
+    return out
+
+
+def _record(scored: list[tuple[str, dict[str, Any]]], source: dict[str, str], run_id: str,
+            settings: Any) -> list[dict[str, Any]]:
+    """Write scored products to ``qa_features``, ``qa_predictions`` and ``products.p_error``."""
+    from lake.write import update, upsert
+
+    if not scored:
+        return []
     now = datetime.now(UTC)
     upsert("qa_features", [
         {"product_id": i, "feature_set": r["feature_set"], "features": json.dumps(r["features"]),
-         "degraded": r["degraded"], "missing_inputs": r["missing_inputs"], "unw_uri": str(inp.name),
-         "computed_at": now} for i, r, inp in zip(ids, records, inputs, strict=True)
+         "degraded": r["degraded"], "missing_inputs": r["missing_inputs"], "unw_uri": source[i], "computed_at": now}
+        for i, r in scored
     ], settings)
     upsert("qa_predictions", [
         {"product_id": i, "model_name": r["model_name"], "model_version": r["model_version"],
          "p_error": r["p_error"], "uwe_class": r["uwe_class"], "class_probabilities": json.dumps(
              r["class_probabilities"]), "degraded": r["degraded"], "feature_set": r["feature_set"],
-         "predicted_at": now, "run_id": run_id} for i, r in zip(ids, records, strict=True)
+         "predicted_at": now, "run_id": run_id} for i, r in scored
     ], settings)
-    update("products", [{"product_id": i, "p_error": r["p_error"]} for i, r in zip(ids, records, strict=True)],
-           settings)
-    out = []
-    for i, r in zip(ids, records, strict=True):
-        out.append({"product_id": i, **{k: v for k, v in r.items() if k not in ("features", "unw")}})
-    logger.info("scored %d products with %s v%s", len(out), scorer.model_name, scorer.version)
-    return out
-
-
-def _folder(uri: str | None, met_uri: str | None) -> Path:
-    if uri:
-        return Path(uri.removeprefix("file://"))
-    if met_uri:
-        return Path(met_uri.removeprefix("file://")).parent
-    raise ValueError("product has neither uri nor met_uri")
+    update("products", [{"product_id": i, "p_error": r["p_error"]} for i, r in scored], settings)
+    return [{"product_id": i, **{k: v for k, v in r.items() if k not in ("features", "unw")}} for i, r in scored]
 
 
 #: products read and scored together by :func:`score_files` (bounds memory on a long manifest)

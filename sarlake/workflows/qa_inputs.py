@@ -1,0 +1,69 @@
+"""Where QA reads a catalogued interferogram's files: its folder on disk, or a local copy of what is on S3.
+
+The QA features read five rasters of an L2 interferogram folder (:func:`pges.qa.score.read_product_folder`).
+A product of a hot lake on S3, or one rolled to a DAAC bucket, has no folder on this machine: its met.json lists
+its assets, and the ones QA reads are copied into a scratch folder under their standard names, the others
+(amplitude, displacement, browse) are not downloaded.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any
+
+__all__ = ["QA_ASSETS", "product_folder"]
+
+#: met.json asset key -> the file name :func:`pges.qa.score.read_product_folder` reads
+QA_ASSETS = {
+    "unwrapped_phase": "unwrapped_phase.tif",
+    "coherence": "coherence.tif",
+    "wrapped_phase": "wrapped_phase.tif",
+    "connected_components": "connected_components.tif",
+    "dem": "dem.tif",
+}
+
+
+def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings: Any) -> tuple[Path, str]:
+    """A local folder with the product's QA rasters (its own folder when local, else a copy in ``scratch``).
+
+    Args:
+        uri: the product's ``uri`` (its folder or prefix).
+        met_uri: its met.json.
+        scratch: an empty folder for the copies of a remote product.
+        settings: the lake settings (S3 endpoint and credentials).
+
+    Returns:
+        The folder, and where the unwrapped phase the features read comes from (a path or URI).
+
+    Raises:
+        InputValidationError: the product has no location, or its met.json or unwrapped phase is missing.
+    """
+    from lake.settings import is_remote
+    from lake.storage import local_path, read_bytes, read_json
+    from pges.errors import InputValidationError
+
+    if not (uri or met_uri):
+        raise InputValidationError("the product has neither uri nor met_uri")
+    if not is_remote(uri or met_uri or ""):
+        folder = local_path(uri) if uri else local_path(met_uri or "").parent
+        return folder, str(folder / QA_ASSETS["unwrapped_phase"])
+    met = met_uri or posixpath.join(uri or "", f"{posixpath.basename((uri or '').rstrip('/'))}.met.json")
+    try:
+        assets = read_json(met, settings).get("assets", {})
+    except FileNotFoundError as exc:
+        raise InputValidationError(f"{met}: no met.json there (the product's files are gone)") from exc
+    if "unwrapped_phase" not in assets:
+        raise InputValidationError(f"{met}: no unwrapped_phase asset (not an L2 interferogram)")
+    scratch.mkdir(parents=True, exist_ok=True)
+    sources = {}
+    for key, name in QA_ASSETS.items():
+        if key not in assets:
+            continue
+        href = assets[key]["href"]
+        sources[key] = href if "://" in href else posixpath.join(posixpath.dirname(met), href)
+        try:
+            (scratch / name).write_bytes(read_bytes(sources[key], settings))
+        except FileNotFoundError as exc:
+            raise InputValidationError(f"{sources[key]}: listed in {met} but not there") from exc
+    return scratch, sources["unwrapped_phase"]
