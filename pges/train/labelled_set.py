@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ import numpy as np
 
 from pges.errors import InputValidationError
 
-__all__ = ["LabelledSet", "load_set", "read_labels", "recompute_features", "split_of"]
+__all__ = ["LabelledSet", "fetch_set", "load_set", "read_labels", "recompute_features", "split_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +28,6 @@ logger = logging.getLogger(__name__)
 def split_of(scene_id: str) -> str:
     """``test`` for one scene in five (fixed by the scene id's hash), else ``train``."""
     return "test" if hashlib.sha256(scene_id.encode()).digest()[0] % 5 == 0 else "train"
-
 
 
 @dataclass
@@ -43,6 +44,29 @@ class LabelledSet:
     folder: Path
     #: the features of every product computed without its coherence (None for a set without rasters)
     features_without_coherence: np.ndarray | None = None
+
+
+def fetch_set(met_uri: str, fetch: Callable[[str], Path]) -> Path:
+    """The local folder of a labelled set, from its met.json URI.
+
+    Every file the met.json lists (``samples.npz``, ``products.csv``, ``arrays.npz``, ``truth/truth.csv``) goes
+    through ``fetch`` (:meth:`pges.runner.RunContext.fetch`): a local set is read where it is, a set on S3 is
+    downloaded beside its met.json in the work folder.
+
+    Raises:
+        InputValidationError: the met.json or a file it lists cannot be read.
+    """
+    met = fetch(met_uri)
+    try:
+        assets = json.loads(met.read_text()).get("assets", {})
+    except (OSError, ValueError) as exc:
+        raise InputValidationError(f"{met_uri}: not a readable met.json ({exc})") from exc
+    base = met_uri.rsplit("/", 1)[0] if "/" in met_uri else "."
+    for asset in assets.values():
+        files = asset.get("sarlake:files") or ([] if asset.get("type") == "inode/directory" else [asset])
+        for f in files:
+            fetch(f"{base}/{f['href']}")
+    return met.parent
 
 
 def load_set(folder: Path) -> LabelledSet:

@@ -33,7 +33,7 @@ from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
 from pges.runner import ProductResult, RunContext
 from pges.train.config import DatasetParameters, TrainParameters
-from pges.train.labelled_set import load_set, read_labels, split_of
+from pges.train.labelled_set import fetch_set, load_set, read_labels, split_of
 
 __all__ = ["run_dataset", "run_train"]
 
@@ -145,7 +145,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     p = cfg.parameters
     if len(cfg.inputs) != 1:
         raise InputValidationError(f"train needs exactly 1 input (the labelled set's met.json), got {len(cfg.inputs)}")
-    folder = ctx.fetch(cfg.inputs[0]).parent
+    folder = fetch_set(cfg.inputs[0], ctx.fetch)
     data = load_set(folder)
     labels = read_labels(p.labels)
     keep = np.array([i in labels for i in data.product_id])

@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
     from lake.catalog import load_table
     from lake.consensus import refresh_consensus
     from lake.settings import get_settings
+    from lake.storage import read_bytes
     from lake.tags import TAG_TYPES
     from lake.write import upsert
     from pges.train.crowd import label_noise, make_crowd, rate
@@ -51,11 +51,9 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
         "parameters": {"dataset_id": dataset_id, "scenes": scenes, "first_scene": first_scene, "workers": workers},
     })
     met_uri = result["products"][0]["met_uri"]
-    folder = Path(met_uri.removeprefix("file://")).parent
-    with (folder / "products.csv").open() as f:
-        products = list(csv.DictReader(f))
-    with (folder / "truth" / "truth.csv").open() as f:
-        truth = list(csv.DictReader(f))
+    folder = met_uri.rsplit("/", 1)[0]  # a folder or an S3 prefix
+    products = list(csv.DictReader(read_bytes(f"{folder}/products.csv", settings).decode().splitlines()))
+    truth = list(csv.DictReader(read_bytes(f"{folder}/truth/truth.csv", settings).decode().splitlines()))
     tags = rate(truth, make_crowd(seed=first_scene), tuple(TAG_TYPES), raters_per_product, seed=first_scene)
     now = datetime.now(UTC)
     upsert("user_tags", [{**t, "tagged_at": now} for t in tags], settings)
@@ -91,6 +89,7 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
     """
     from lake.catalog import load_table
     from lake.settings import get_settings
+    from lake.storage import read_json
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
@@ -123,9 +122,9 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
     result = run_pge("train", {"pge": "train", "run_id": run_id, "inputs": [dataset["met_uri"]],
                                "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
                                "parameters": params})
-    met = Path(result["products"][0]["met_uri"].removeprefix("file://"))
-    record: dict[str, Any] = json.loads((met.parent / "training.json").read_text())
-    record["folder"] = str(met.parent)
+    folder = result["products"][0]["met_uri"].rsplit("/", 1)[0]  # a folder or an S3 prefix
+    record: dict[str, Any] = read_json(f"{folder}/training.json", settings)
+    record["folder"] = folder.removeprefix("file://")
     return record
 
 
