@@ -88,10 +88,20 @@ def test_unknown_facet_value_and_region_lookup(lake):
 
 
 def test_files_are_served_only_from_inside_the_products_root(lake, settings, tmp_path):
-    from lake.write import update
-    from sarlake_plugins.browse.products import ProductNotFound, asset_path, layer_png, product_detail
+    from pathlib import Path
 
-    assert asset_path(lake, "IFG_A_01", "browse").name == "browse.png"
+    from lake.write import update
+    from sarlake_plugins.browse.products import (
+        ProductNotFound,
+        asset_bytes,
+        asset_location,
+        layer_png,
+        product_detail,
+    )
+
+    browse = Path(settings.products_root) / "IFG_A_01" / "browse.png"
+    assert asset_location(lake, "IFG_A_01", "browse") == str(browse.resolve())
+    assert asset_bytes(lake, "IFG_A_01", "browse") == browse.read_bytes()
     png = layer_png(lake, "IFG_A_01", "coherence")
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     d = product_detail(lake, "IFG_A_03")
@@ -103,11 +113,66 @@ def test_files_are_served_only_from_inside_the_products_root(lake, settings, tmp
     from lake.query import connect
 
     with pytest.raises(ProductNotFound, match="outside the products root"):
-        asset_path(connect(settings), "IFG_A_01", "browse")
+        asset_bytes(connect(settings), "IFG_A_01", "browse")
     update("products", [{"product_id": "IFG_A_01", "uri": str(settings.products_root),
                          "assets": '{"browse": {"href": "../../etc/passwd"}}'}], settings)
     with pytest.raises(ProductNotFound, match="outside the products root"):
-        asset_path(connect(settings), "IFG_A_01", "browse")
+        asset_bytes(connect(settings), "IFG_A_01", "browse")
+    update("products", [{"product_id": "IFG_A_01", "uri": "s3://elsewhere/IFG_A_01"}], settings)
+    with pytest.raises(ProductNotFound, match="outside the products root"):  # a local root serves no S3 object
+        asset_bytes(connect(settings), "IFG_A_01", "browse")
+
+
+def test_a_lake_on_s3_serves_its_products_files_from_their_objects(tmp_path, monkeypatch, s3_server):
+    """Products under an s3:// products root (moto): browse image, rendered layers and met.json come from S3.
+
+    Truth: the bytes uploaded, the layer's own values (a constant layer renders as one colour), and the
+    confinement to the products root's bucket and prefix.
+    """
+    import io
+    import os
+
+    import numpy as np
+    from conftest import s3_lake_env
+    from PIL import Image
+
+    from lake.query import connect
+    from lake.settings import get_settings
+    from lake.storage import s3_client, split_s3
+    from lake.write import update
+    from sarlake_plugins.browse.products import ProductNotFound, asset_bytes, layer_png, product_detail
+
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "home"))
+    for key, value in s3_lake_env(s3_server, "browse-s3").items():
+        monkeypatch.setenv(key, value)
+    settings = get_settings()
+    local = tmp_path / "made"
+    browse_lake.build(settings.model_copy(update={"products_root": str(local)}))  # files on disk, rows on S3
+    bucket, prefix = split_s3(settings.products_root)
+    client = s3_client(settings)
+    rows = []
+    for folder in sorted(p for p in local.iterdir() if p.is_dir()):
+        for f in folder.iterdir():
+            client.put_object(Bucket=bucket, Key=f"{prefix}/{folder.name}/{f.name}", Body=f.read_bytes())
+        uri = f"{settings.products_root}/{folder.name}"
+        rows.append({"product_id": folder.name, "uri": uri, "met_uri": f"{uri}/{folder.name}.met.json"})
+    update("products", rows, settings)
+    con = connect(settings)
+    assert asset_bytes(con, "IFG_A_02", "browse") == (local / "IFG_A_02" / "browse.png").read_bytes()
+    assert product_detail(con, "IFG_A_03")["met"]["id"] == "IFG_A_03"
+    png = np.asarray(Image.open(io.BytesIO(layer_png(con, "IFG_A_02", "connected_components"))))
+    assert png.shape[:2] == (64, 64) and len({tuple(c) for c in png[:, :32].reshape(-1, png.shape[2])}) == 1
+    update("products", [{"product_id": "IFG_A_01", "uri": f"s3://{bucket}/elsewhere/IFG_A_01"},
+                        {"product_id": "IFG_A_02", "assets": '{"browse": {"href": "../../../x/browse.png"}}'}],
+           settings)
+    for pid in ("IFG_A_01", "IFG_A_02"):
+        with pytest.raises(ProductNotFound, match="outside the products root"):
+            asset_bytes(connect(settings), pid, "browse")
+    client.delete_object(Bucket=bucket, Key=f"{prefix}/IFG_A_03/browse.png")
+    with pytest.raises(ProductNotFound, match="does not exist"):
+        asset_bytes(connect(settings), "IFG_A_03", "browse")
 
 
 def _counts(r, facet):

@@ -41,8 +41,8 @@ def test_training_on_a_lake_on_s3_reads_the_set_from_its_objects(tmp_path, monke
     import csv
 
     import mlflow
-
     from conftest import s3_lake_env
+
     from lake.storage import list_uris, read_bytes
     from sarlake.workflows.qa_train import build_training_set, train_models
 

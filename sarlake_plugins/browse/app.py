@@ -186,11 +186,11 @@ def product(product_id: str) -> dict[str, Any]:
 
 
 @app.get("/api/products/{product_id}/browse.png")
-def browse_png(product_id: str) -> FileResponse:
-    """The product's browse image."""
-    from sarlake_plugins.browse.products import asset_path
+def browse_png(product_id: str) -> Response:
+    """The product's browse image (from the products root, a folder or S3)."""
+    from sarlake_plugins.browse.products import asset_bytes
 
-    return FileResponse(asset_path(_connect(fresh=False), product_id, "browse"), media_type="image/png")
+    return Response(asset_bytes(_connect(fresh=False), product_id, "browse"), media_type="image/png")
 
 
 @app.get("/api/products/{product_id}/layers/{name}.png")

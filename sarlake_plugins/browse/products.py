@@ -1,21 +1,24 @@
 """One product for the product page: its row, met.json, provenance, QA, tags, and its files as images.
 
-Files are served only from inside the lake's products root (``products_root`` setting): a product row whose
-URI points elsewhere (or an asset href with ``..``) is refused, never followed. Raster layers are rendered to
-PNG on request (2nd-98th percentile stretch, at most 512 px), cached by path and modification time.
+Files are served only from inside the lake's products root (``products_root`` setting, a folder or an ``s3://``
+prefix): a product row whose URI points elsewhere (or an asset href with ``..``) is refused, never followed.
+Raster layers are rendered to PNG on request (2nd-98th percentile stretch, at most 512 px), cached by location
+and modification time (an object's ETag on S3).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import logging
+import posixpath
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
-__all__ = ["ProductNotFound", "asset_path", "layer_png", "product_detail"]
+__all__ = ["ProductNotFound", "asset_bytes", "asset_location", "layer_png", "product_detail"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,27 +32,67 @@ class ProductNotFound(LookupError):
     """No such product, or no such file of it inside the products root (HTTP 404)."""
 
 
-def _root() -> Path:
+def _local_root() -> Path:
     from lake.settings import get_settings
 
     return Path(get_settings().products_root.removeprefix("file://")).resolve()
 
 
-def _local(uri: str) -> Path:
+def _location(uri: str, href: str = "") -> str:
+    """``uri`` (joined with ``href``) as a path or ``s3://`` URI inside the products root.
+
+    Raises:
+        ProductNotFound: outside the products root (also through ``..``), or a scheme other than file and s3.
+    """
+    from lake.settings import get_settings, is_remote
+    from lake.storage import split_s3
+
+    root = get_settings().products_root
     parsed = urlparse(uri)
+    if is_remote(uri):
+        bucket, key = split_s3(uri)
+        key = posixpath.normpath(posixpath.join(key, href)) if href else key
+        root_bucket, root_key = split_s3(root) if is_remote(root) else ("", "")
+        if not is_remote(root) or bucket != root_bucket or not key.startswith(root_key.strip("/") + "/"):
+            shown = posixpath.join(uri, href) if href else uri
+            raise ProductNotFound(f"{shown} is outside the products root {root}; it is not served")
+        return f"s3://{bucket}/{key}"
     if parsed.scheme not in ("", "file"):
-        raise ProductNotFound(f"{uri}: only products on the local file system are served (got {parsed.scheme}://)")
-    return Path(unquote(parsed.path) if parsed.scheme == "file" else uri)
-
-
-def _confined(path: Path) -> Path:
-    root = _root()
+        raise ProductNotFound(f"{uri}: only products on the local file system or S3 are served (got "
+                              f"{parsed.scheme}://)")
+    path = Path(unquote(parsed.path) if parsed.scheme == "file" else uri) / href
     real = path.resolve()
-    if not real.is_relative_to(root):
-        raise ProductNotFound(f"{path} is outside the products root {root}; it is not served")
-    if not real.is_file():
-        raise ProductNotFound(f"{path} does not exist")
-    return real
+    if not real.is_relative_to(_local_root()):
+        raise ProductNotFound(f"{path} is outside the products root {_local_root()}; it is not served")
+    return str(real)
+
+
+def _read(location: str) -> bytes:
+    from lake.storage import read_bytes
+
+    try:
+        return read_bytes(location)
+    except (FileNotFoundError, IsADirectoryError) as exc:
+        raise ProductNotFound(f"{location} does not exist") from exc
+
+
+def _version(location: str) -> str:
+    """What changes when the file does: the modification time, or the object's ETag."""
+    from lake.settings import is_remote
+
+    if not is_remote(location):
+        try:
+            return str(Path(location).stat().st_mtime)
+        except OSError as exc:
+            raise ProductNotFound(f"{location} does not exist") from exc
+    from lake.storage import s3_client, split_s3
+
+    bucket, key = split_s3(location)
+    client = s3_client()
+    try:
+        return str(client.head_object(Bucket=bucket, Key=key)["ETag"])
+    except client.exceptions.ClientError as exc:
+        raise ProductNotFound(f"{location} does not exist") from exc
 
 
 def _row(con: Any, sql: str, product_id: str) -> list[dict[str, Any]]:
@@ -65,8 +108,8 @@ def _product(con: Any, product_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def asset_path(con: Any, product_id: str, name: str) -> Path:
-    """The local file of a product's asset (``browse`` falls back to ``<product>/browse.png``).
+def asset_location(con: Any, product_id: str, name: str) -> str:
+    """Where a product's asset is (a path or ``s3://`` URI; ``browse`` falls back to ``<product>/browse.png``).
 
     Raises:
         ProductNotFound: unknown product or asset, or a file outside the products root.
@@ -81,16 +124,27 @@ def asset_path(con: Any, product_id: str, name: str) -> Path:
         raise ProductNotFound(f"product {product_id!r} has no asset {name!r} (it has {', '.join(assets) or 'none'})")
     if not p["uri"]:
         raise ProductNotFound(f"product {product_id!r} has no folder (uri)")
-    return _confined(_local(p["uri"]) / href)
+    return _location(p["uri"], href)
+
+
+def asset_bytes(con: Any, product_id: str, name: str) -> bytes:
+    """The content of a product's asset (see :func:`asset_location`)."""
+    return _read(asset_location(con, product_id, name))
 
 
 @lru_cache(maxsize=256)
-def _render(path: str, mtime: float, cmap: str) -> bytes:
+def _render(location: str, version: str, cmap: str) -> bytes:
     import numpy as np
     import rasterio
     from matplotlib.image import imsave
 
-    with rasterio.open(path) as src:
+    from lake.settings import is_remote
+
+    with contextlib.ExitStack() as stack:
+        if is_remote(location):
+            src = stack.enter_context(stack.enter_context(rasterio.MemoryFile(_read(location))).open())
+        else:
+            src = stack.enter_context(rasterio.open(location))
         step = max(1, int(np.ceil(max(src.height, src.width) / MAX_SIDE)))
         band = src.read(1, out_shape=(max(1, src.height // step), max(1, src.width // step)), masked=True)
     data = np.ma.masked_invalid(band.astype("float64"))
@@ -107,12 +161,12 @@ def layer_png(con: Any, product_id: str, name: str) -> bytes:
     """A raster asset of a product rendered as a PNG.
 
     Raises:
-        ProductNotFound: see :func:`asset_path`; or the asset is not a raster.
+        ProductNotFound: see :func:`asset_location`; or the asset is not a raster.
     """
-    path = asset_path(con, product_id, name)
-    if path.suffix.lower() not in (".tif", ".tiff"):
-        raise ProductNotFound(f"asset {name!r} of {product_id!r} is not a raster ({path.name})")
-    return _render(str(path), path.stat().st_mtime, COLORMAPS.get(name, "viridis"))
+    location = asset_location(con, product_id, name)
+    if not location.lower().endswith((".tif", ".tiff")):
+        raise ProductNotFound(f"asset {name!r} of {product_id!r} is not a raster ({posixpath.basename(location)})")
+    return _render(location, _version(location), COLORMAPS.get(name, "viridis"))
 
 
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -135,7 +189,7 @@ def product_detail(con: Any, product_id: str) -> dict[str, Any]:
     met: dict[str, Any] | None = None
     met_error = None
     try:
-        met = json.loads(_confined(_local(p["met_uri"])).read_text()) if p.get("met_uri") else None
+        met = json.loads(_read(_location(p["met_uri"]))) if p.get("met_uri") else None
     except (ProductNotFound, OSError, ValueError) as exc:
         met_error = str(exc)
     q = quote(product_id, safe="")
