@@ -52,8 +52,9 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
                    on_error: Callable[[str, Exception], None] | None = None) -> list[dict[str, Any]]:
     """Score products of the lake with the champion and record features, predictions and ``p_error``.
 
-    Products are read :data:`SCORE_CHUNK` at a time (from their folder, or copied from S3 into scratch), so any
-    number runs in bounded memory; the tables are written every :data:`COMMIT_EVERY` products and at the end.
+    Products are read :data:`SCORE_CHUNK` at a time (from their folder, or copied from S3 into scratch by
+    several threads), so any number runs in bounded memory; the tables are written every :data:`COMMIT_EVERY`
+    products and at the end.
 
     Args:
         product_ids: products to score; None = every L2 interferogram the champion has not scored
@@ -71,14 +72,13 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
         ModelMissingError: no champion in the registry (the message says how to train one).
         InputValidationError: products whose files cannot be read, when there is no ``on_error``.
     """
-    import shutil
     import tempfile
 
     from lake.query import connect
     from lake.settings import get_settings
     from pges.errors import InputValidationError
     from pges.qa.score import Scorer, read_product_folder
-    from sarlake.workflows.qa_inputs import product_folder
+    from sarlake.workflows.qa_inputs import product_folders
 
     settings = get_settings()
     scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings))
@@ -103,16 +103,17 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     for start in range(0, len(ids), SCORE_CHUNK):
         batch = []
         with tempfile.TemporaryDirectory(prefix="sarlake-qa-", dir=settings.scratch) as tmp:
-            for pid in ids[start:start + SCORE_CHUNK]:
+            fetched = product_folders([found[pid] for pid in ids[start:start + SCORE_CHUNK]], Path(tmp), settings)
+            for pid, got in fetched.items():
                 try:
-                    folder, unw_uri = product_folder(found[pid][1], found[pid][2], Path(tmp) / pid, settings)
-                    batch.append(read_product_folder(folder, name=pid))
-                    source[pid] = unw_uri
+                    if isinstance(got, Exception):
+                        raise got
+                    batch.append(read_product_folder(got[0], name=pid))
+                    source[pid] = got[1]
                 except InputValidationError as exc:
                     failed.append(f"{pid}: {exc}")
                     if on_error is not None:
                         on_error(pid, exc)
-                shutil.rmtree(Path(tmp) / pid, ignore_errors=True)  # read: the copy is no longer needed
         pending += [(b.name, r) for b, r in zip(batch, scorer.score(batch), strict=True)]
         if len(pending) >= COMMIT_EVERY or start + SCORE_CHUNK >= len(ids):
             out += _record(pending, source, run_id, settings)

@@ -12,7 +12,7 @@ import posixpath
 from pathlib import Path
 from typing import Any
 
-__all__ = ["QA_ASSETS", "product_folder"]
+__all__ = ["FETCH_THREADS", "QA_ASSETS", "product_folder", "product_folders"]
 
 #: met.json asset key -> the file name :func:`pges.qa.score.read_product_folder` reads
 QA_ASSETS = {
@@ -67,3 +67,29 @@ def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings
         except FileNotFoundError as exc:
             raise InputValidationError(f"{sources[key]}: listed in {met} but not there") from exc
     return scratch, sources["unwrapped_phase"]
+
+
+#: products whose files are copied at the same time by :func:`product_folders` (S3 reads wait on the network)
+FETCH_THREADS = 8
+
+
+def product_folders(rows: list[tuple[str, str | None, str | None]], scratch: Path,
+                    settings: Any) -> dict[str, tuple[Path, str] | Exception]:
+    """:func:`product_folder` of each ``(product_id, uri, met_uri)``, :data:`FETCH_THREADS` at a time.
+
+    Returns:
+        product id -> ``(folder, unwrapped phase location)``, or the ``InputValidationError`` that product
+        raised (the others are still fetched).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pges.errors import InputValidationError
+
+    def one(row: tuple[str, str | None, str | None]) -> tuple[Path, str] | Exception:
+        try:
+            return product_folder(row[1], row[2], scratch / row[0], settings)
+        except InputValidationError as exc:
+            return exc
+
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
+        return dict(zip((r[0] for r in rows), pool.map(one, rows), strict=True))
