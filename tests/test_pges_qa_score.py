@@ -132,3 +132,25 @@ def test_a_scorer_decides_classes_by_the_thresholds_its_version_was_registered_w
     for k in THRESHOLD_TAGS:  # a version from before: no tags
         mlflow.MlflowClient().delete_model_version_tag(settings.qa_model_name, version, k)
     assert Scorer(settings.mlflow_tracking_uri, settings.qa_model_name).thresholds == (0.5, 0.5)
+
+
+@pytest.mark.parametrize(("shape", "refused"), [((3, 3), True), ((1, 200), True), ((15, 64), True),
+                                                ((16, 16), False)])
+def test_a_raster_too_small_to_assess_is_refused_naming_it(tmp_path, shape, refused):
+    """Under 16 pixels a side there is no room for the features (moats, components): refused, not scored."""
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    path = tmp_path / "small.tif"
+    data = np.random.default_rng(0).normal(0, 1, shape).astype("float32")
+    with rasterio.open(path, "w", driver="GTiff", height=shape[0], width=shape[1], count=1, dtype="float32",
+                       crs="EPSG:4326", transform=from_origin(0, 0, 0.01, 0.01)) as dst:
+        dst.write(data, 1)
+    if refused:
+        with pytest.raises(InputValidationError, match=rf"small.tif: {shape[0]}x{shape[1]} pixels, too small"):
+            read_files(path)
+    else:
+        assert read_files(path).unw.shape == shape

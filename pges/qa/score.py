@@ -91,11 +91,23 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarra
     return data
 
 
+#: the shortest side of a product QA assesses: its features need extent (2x2 residue loops, components of
+#: 0.2 % of the product, a decorrelated moat and what it encloses); a thinner raster is refused, not scored
+MIN_SIDE = 16
+
+
+def _check_size(phase: np.ndarray, where: Path) -> None:
+    if min(phase.shape) < MIN_SIDE:
+        raise InputValidationError(f"{where}: {phase.shape[0]}x{phase.shape[1]} pixels, too small to assess (QA "
+                                   f"needs at least {MIN_SIDE} pixels a side)")
+
+
 def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None) -> ProductInputs:
     """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
 
     Raises:
-        InputValidationError: a file that is missing, unreadable or on another grid (one line naming it).
+        InputValidationError: a file that is missing, unreadable, on another grid or under :data:`MIN_SIDE`
+            pixels a side (one line naming it).
     """
     from pges.readers import read_coherence
     from pges.readers.roipac import read_roipac_unw, rsc_path
@@ -112,6 +124,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         phase = unwrapped
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
+    _check_size(phase, path)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
     heights = _read_tif(Path(dem), "DEM", phase.shape) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)
@@ -128,6 +141,7 @@ def read_product_folder(folder: str | Path, name: str | None = None) -> ProductI
     if not unw.is_file():
         raise InputValidationError(f"{folder}: no unwrapped_phase.tif (not an L2 interferogram folder)")
     phase = _read_tif(unw, "unwrapped phase", None)
+    _check_size(phase, unw)
     parts: dict[str, np.ndarray | None] = {}
     for key, fname in (("coherence", "coherence.tif"), ("wrapped", "wrapped_phase.tif"),
                        ("conncomp", "connected_components.tif"), ("dem", "dem.tif")):
