@@ -9,6 +9,9 @@ A PGE runs alone in a container or a subprocess and never imports the lake packa
 ``SARLAKE_S3__ACCESS_KEY_ID`` / ``..._SECRET_ACCESS_KEY``  keys (unset: the default AWS credential chain,
                                           e.g. IRSA in Kubernetes)
 ``SARLAKE_S3__PATH_STYLE``                path-style addressing (default true)
+``SARLAKE_S3__CONNECT_TIMEOUT_SECONDS``   seconds to wait for a connection (default 10)
+``SARLAKE_S3__READ_TIMEOUT_SECONDS``      seconds to wait for an answer (default 60)
+``SARLAKE_S3__MAX_ATTEMPTS``              attempts per call, first try included (default 3)
 ``SARLAKE_SCRATCH``                       staging folder (default ``$SARLAKE_HOME/scratch``, else the temp dir)
 ========================================  =====================================================
 """
@@ -25,8 +28,41 @@ __all__ = ["s3_client", "scratch_root"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
+#: ``SARLAKE_S3__*`` limits of every S3 call: variable -> (default, type, lower bound, upper bound), the same
+#: defaults and ranges as ``lake.settings.S3Settings``
+_LIMITS: dict[str, tuple[float, type, float, float]] = {
+    "SARLAKE_S3__CONNECT_TIMEOUT_SECONDS": (10.0, float, 0.0, 600.0),
+    "SARLAKE_S3__READ_TIMEOUT_SECONDS": (60.0, float, 0.0, 3600.0),
+    "SARLAKE_S3__MAX_ATTEMPTS": (3, int, 1, 20),
+}
+
+
+def _limit(name: str) -> float:
+    from pges.errors import InputValidationError
+
+    default, kind, low, high = _LIMITS[name]
+    text = os.environ.get(name, "").strip()
+    try:
+        value = kind(text) if text else default
+    except ValueError:
+        value = float("nan")
+    ok = low <= value <= high if kind is int else low < value <= high  # NaN is neither
+    if not ok:
+        interval = f"[{low:g}, {high:g}]" if kind is int else f"({low:g}, {high:g}]"
+        raise InputValidationError(f"{name}={text!r}: give a{'n integer' if kind is int else ' number'} in {interval}")
+    return value
+
+
 def s3_client() -> Any:
-    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (boto3 is imported here, not at module import)."""
+    """A boto3 S3 client configured from ``SARLAKE_S3__*`` (boto3 is imported here, not at module import).
+
+    Every call has the connect and read timeouts and the bounded attempts of ``SARLAKE_S3__CONNECT_TIMEOUT_SECONDS``,
+    ``..._READ_TIMEOUT_SECONDS`` and ``..._MAX_ATTEMPTS`` (the orchestrator's S3 settings, exported to every PGE),
+    so an S3 server that stops answering fails the PGE instead of stalling it.
+
+    Raises:
+        InputValidationError: one of those variables is not a number in its range.
+    """
     import boto3
     from botocore.config import Config
 
@@ -38,7 +74,10 @@ def s3_client() -> Any:
         region_name=env.get("SARLAKE_S3__REGION") or "us-east-1",
         aws_access_key_id=env.get("SARLAKE_S3__ACCESS_KEY_ID") or None,
         aws_secret_access_key=env.get("SARLAKE_S3__SECRET_ACCESS_KEY") or None,
-        config=Config(s3={"addressing_style": "path" if path_style else "auto"}),
+        config=Config(s3={"addressing_style": "path" if path_style else "auto"},
+                      connect_timeout=_limit("SARLAKE_S3__CONNECT_TIMEOUT_SECONDS"),
+                      read_timeout=_limit("SARLAKE_S3__READ_TIMEOUT_SECONDS"),
+                      retries={"total_max_attempts": int(_limit("SARLAKE_S3__MAX_ATTEMPTS")), "mode": "standard"}),
     )
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pges.errors import ProcessingError
+from pges.errors import InputValidationError, ProcessingError
 
 
 @pytest.fixture
@@ -97,3 +97,27 @@ def test_a_failed_re_publish_never_shows_old_met_with_new_files(s3, tmp_path: Pa
     pub.publish("P1", _staged(tmp_path, "P1", "3"))
     assert s3.get_object(Bucket="lake", Key="products/P1/a.tif")["Body"].read() == b"a.tif v3" * 100
     assert b'"version": "3"' in s3.get_object(Bucket="lake", Key="products/P1/P1.met.json")["Body"].read()
+
+
+def test_the_pge_s3_client_has_the_orchestrators_timeouts_and_attempts(monkeypatch, tmp_path: Path) -> None:
+    """The S3 limits lake.settings exports (Settings.to_env) reach the PGE's client; a bad one is refused by name."""
+    from lake.settings import get_settings
+    from pges.environment import s3_client
+
+    for key, value in {"SARLAKE_S3__CONNECT_TIMEOUT_SECONDS": "2.5", "SARLAKE_S3__READ_TIMEOUT_SECONDS": "7",
+                       "SARLAKE_S3__MAX_ATTEMPTS": "5", "SARLAKE_HOME": str(tmp_path)}.items():
+        monkeypatch.setenv(key, value)
+    exported = get_settings().to_env()
+    assert exported["SARLAKE_S3__CONNECT_TIMEOUT_SECONDS"] == "2.5" and exported["SARLAKE_S3__MAX_ATTEMPTS"] == "5"
+    config = s3_client().meta.config
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (2.5, 7.0, 5)
+    for key in ("SARLAKE_S3__CONNECT_TIMEOUT_SECONDS", "SARLAKE_S3__READ_TIMEOUT_SECONDS", "SARLAKE_S3__MAX_ATTEMPTS"):
+        monkeypatch.delenv(key)
+    config = s3_client().meta.config  # the lake's defaults
+    assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (10.0, 60.0, 3)
+    for key, value in (("SARLAKE_S3__MAX_ATTEMPTS", "0"), ("SARLAKE_S3__READ_TIMEOUT_SECONDS", "soon"),
+                       ("SARLAKE_S3__CONNECT_TIMEOUT_SECONDS", "0")):
+        monkeypatch.setenv(key, value)
+        with pytest.raises(InputValidationError, match=key):
+            s3_client()
+        monkeypatch.delenv(key)
