@@ -1,11 +1,11 @@
-"""S3 reads through ``lake.storage``: one reused client per process against a new client per call (as before).
+"""S3 reads: ``lake.storage`` with one reused client against a client per call, and QA inputs by threads.
 
 A local moto server (its own process) stands in for S3 (no MinIO or AWS here): it has no TLS and no network
 latency, so the handshakes a reused client saves, and the waits the threads overlap, cost more on a real
-endpoint than here. Both ways read the same objects in the same run: ``READS`` reads of a 100 KiB object, and
-the QA inputs of ``PRODUCTS`` interferograms (met.json and five rasters each,
-:func:`sarlake.workflows.qa_inputs.product_folder`), one at a time and by the threads of
-:func:`~sarlake.workflows.qa_inputs.product_folders`.
+endpoint than here. Each pair reads the same objects in the same run: ``READS`` reads of a 100 KiB object
+through ``lake.storage.read_bytes`` and through a new client per call (what ``read_bytes`` did before); the QA
+inputs of ``PRODUCTS`` interferograms (met.json and five GeoTIFFs each) by
+:func:`sarlake.workflows.qa_inputs.read_products` and one product at a time.
 """
 
 from __future__ import annotations
@@ -55,7 +55,22 @@ def _median_s(fn: Any) -> float:
     return statistics.median(times)
 
 
-def _fill(settings: Any) -> list[str]:
+def _geotiff() -> bytes:
+    """A 64x64 float32 GeoTIFF (a phase ramp), the bytes of every raster of the benchmark's products."""
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+
+    y, x = np.mgrid[0:64, 0:64]
+    with rasterio.MemoryFile() as mem:
+        with mem.open(driver="GTiff", width=64, height=64, count=1, dtype="float32", crs="EPSG:4326",
+                      transform=from_origin(0, 0, 0.001, 0.001)) as dst:
+            dst.write(((x + y) / 8.0).astype("float32"), 1)
+        return bytes(mem.read())
+
+
+def _fill(settings: Any) -> list[tuple[str, str, str]]:
+    """The object read ``READS`` times, and ``PRODUCTS`` products as ``(product_id, uri, met_uri)``."""
     import json
 
     from lake.storage import s3_client
@@ -64,73 +79,66 @@ def _fill(settings: Any) -> list[str]:
     client.create_bucket(Bucket="bench-s3-reads")
     client.put_object(Bucket="bench-s3-reads", Key="object", Body=os.urandom(100 * 1024))
     names = ("unwrapped_phase", "coherence", "wrapped_phase", "connected_components", "dem")
-    uris = []
+    tif = _geotiff()
+    rows = []
     for i in range(PRODUCTS):
-        key = f"products/P{i:04d}"
+        pid, key = f"P{i:04d}", f"products/P{i:04d}"
         for name in names:
-            client.put_object(Bucket="bench-s3-reads", Key=f"{key}/{name}.tif", Body=os.urandom(64 * 1024))
-        met = {"id": f"P{i:04d}", "assets": {n: {"href": f"{n}.tif"} for n in names}}
-        client.put_object(Bucket="bench-s3-reads", Key=f"{key}/P{i:04d}.met.json", Body=json.dumps(met).encode())
-        uris.append(f"s3://bench-s3-reads/{key}")
-    return uris
+            client.put_object(Bucket="bench-s3-reads", Key=f"{key}/{name}.tif", Body=tif)
+        met = {"id": pid, "assets": {n: {"href": f"{n}.tif"} for n in names}}
+        client.put_object(Bucket="bench-s3-reads", Key=f"{key}/{pid}.met.json", Body=json.dumps(met).encode())
+        uri = f"s3://bench-s3-reads/{key}"
+        rows.append((pid, uri, f"{uri}/{pid}.met.json"))
+    return rows
 
 
 def run() -> list[dict[str, Any]]:
-    from unittest import mock
-
-    import lake.storage as storage
     from lake.settings import get_settings
-    from sarlake.workflows.qa_inputs import FETCH_THREADS, product_folder, product_folders
+    from lake.storage import read_bytes
+    from pges.qa.score import read_product_folder
+    from sarlake.workflows.qa_inputs import FETCH_THREADS, product_folder, read_products
 
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait(f"http://127.0.0.1:{port}")
-    env = {"SARLAKE_S3__ENDPOINT": f"http://127.0.0.1:{port}", "SARLAKE_S3__ACCESS_KEY_ID": "bench",
-           "SARLAKE_S3__SECRET_ACCESS_KEY": "bench"}
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-s3-") as home, \
-                mock.patch.dict(os.environ, {"SARLAKE_HOME": home, **env}):
-            settings = get_settings()
-            uris = _fill(settings)
+        with tempfile.TemporaryDirectory(prefix="bench-s3-") as home:
+            settings = get_settings(home=home, s3={"endpoint": f"http://127.0.0.1:{port}",
+                                                   "access_key_id": "bench", "secret_access_key": "bench"})
+            rows = _fill(settings)
+            bucket = "bench-s3-reads"
 
             def reads() -> None:
                 for _ in range(READS):
-                    storage.read_bytes("s3://bench-s3-reads/object", settings)
+                    read_bytes(f"s3://{bucket}/object", settings)
 
-            def qa_inputs() -> None:
-                for n, uri in enumerate(uris):
-                    product_folder(uri, f"{uri}/{uri.rsplit('/', 1)[1]}.met.json", Path(home) / "qa" / str(n),
-                                   settings)
+            def reads_new_client() -> None:  # what read_bytes did before: a client made for each call
+                for _ in range(READS):
+                    settings.s3.client().get_object(Bucket=bucket, Key="object")["Body"].read()
 
-            def qa_inputs_threads() -> None:
-                rows = [(str(n), uri, f"{uri}/{uri.rsplit('/', 1)[1]}.met.json") for n, uri in enumerate(uris)]
-                product_folders(rows, Path(home) / "qa-threads", settings)
+            def one_at_a_time() -> None:
+                for pid, uri, met in rows:
+                    read_product_folder(product_folder(uri, met, Path(home) / "one" / pid, settings)[0], name=pid)
 
-            def new_client(s: Any = None) -> Any:
-                return (s or get_settings()).s3.client()
+            def threads() -> None:
+                got = read_products(rows, Path(home) / "threads", settings)
+                assert not [g for g in got.values() if isinstance(g, Exception)], got
 
-            reused = (_median_s(reads), _median_s(qa_inputs))
-            threads = _median_s(qa_inputs_threads)
-            with mock.patch.object(storage, "s3_client", new_client):
-                fresh = (_median_s(reads), _median_s(qa_inputs))
+            times = {f.__name__: _median_s(f) for f in (reads, reads_new_client, one_at_a_time, threads)}
     finally:
         server.terminate()
         server.wait(timeout=30)
     what = f"moto on 127.0.0.1, median of {ROUNDS} rounds"
     return [
         {"name": f"lake.storage.read_bytes of a 100 KiB object, one reused client ({what})",
-         "value": 1000 * reused[0] / READS, "unit": "ms per read", "target": "",
-         "reference": f"a new client per call (before), same run: {1000 * fresh[0] / READS:.1f} ms; "
-                      f"{fresh[0] / reused[0]:.1f}x"},
-        {"name": f"QA inputs of a product on S3 (met.json + 5 rasters of 64 KiB), one reused client ({what})",
-         "value": 1000 * reused[1] / PRODUCTS, "unit": "ms per product", "target": "",
-         "reference": f"a new client per call (before), same run: {1000 * fresh[1] / PRODUCTS:.1f} ms; "
-                      f"{fresh[1] / reused[1]:.1f}x"},
-        {"name": f"the same {PRODUCTS} products fetched by {FETCH_THREADS} threads as `qa run` does "
-                 f"(product_folders, {what})",
-         "value": PRODUCTS / threads, "unit": "products/s", "target": "",
-         "reference": f"one at a time with the reused client, same run: {PRODUCTS / reused[1]:.1f} products/s"},
+         "value": 1000 * times["reads"] / READS, "unit": "ms per read", "target": "",
+         "reference": f"a new client per call (before), same run: {1000 * times['reads_new_client'] / READS:.1f} ms; "
+                      f"{times['reads_new_client'] / times['reads']:.1f}x"},
+        {"name": f"QA inputs of {PRODUCTS} products on S3 (met.json + 5 GeoTIFFs each) fetched and read by "
+                 f"{FETCH_THREADS} threads, as `qa run` does (read_products, {what})",
+         "value": PRODUCTS / times["threads"], "unit": "products/s", "target": "",
+         "reference": f"one at a time, same run: {PRODUCTS / times['one_at_a_time']:.1f} products/s"},
     ]
 
 

@@ -52,8 +52,8 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
                    on_error: Callable[[str, Exception], None] | None = None) -> list[dict[str, Any]]:
     """Score products of the lake with the champion and record features, predictions and ``p_error``.
 
-    Products are read :data:`SCORE_CHUNK` at a time (from their folder, or copied from S3 into scratch by
-    several threads), so any number runs in bounded memory; the tables are written every :data:`COMMIT_EVERY`
+    Products are read :data:`SCORE_CHUNK` at a time by several threads (from their folder, or copied from S3 into
+    scratch), so any number runs in bounded memory; the tables are written every :data:`COMMIT_EVERY`
     products and at the end.
 
     Args:
@@ -77,8 +77,8 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     from lake.query import connect
     from lake.settings import get_settings
     from pges.errors import InputValidationError
-    from pges.qa.score import Scorer, read_product_folder
-    from sarlake.workflows.qa_inputs import product_folders
+    from pges.qa.score import Scorer
+    from sarlake.workflows.qa_inputs import read_products
 
     settings = get_settings()
     scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings))
@@ -103,17 +103,15 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     for start in range(0, len(ids), SCORE_CHUNK):
         batch = []
         with tempfile.TemporaryDirectory(prefix="sarlake-qa-", dir=settings.scratch) as tmp:
-            fetched = product_folders([found[pid] for pid in ids[start:start + SCORE_CHUNK]], Path(tmp), settings)
-            for pid, got in fetched.items():
-                try:
-                    if isinstance(got, Exception):
-                        raise got
-                    batch.append(read_product_folder(got[0], name=pid))
-                    source[pid] = got[1]
-                except InputValidationError as exc:
-                    failed.append(f"{pid}: {exc}")
-                    if on_error is not None:
-                        on_error(pid, exc)
+            read = read_products([found[pid] for pid in ids[start:start + SCORE_CHUNK]], Path(tmp), settings)
+        for pid, got in read.items():
+            if isinstance(got, InputValidationError):
+                failed.append(f"{pid}: {got}")
+                if on_error is not None:
+                    on_error(pid, got)
+            else:
+                batch.append(got[0])
+                source[pid] = got[1]
         pending += [(b.name, r) for b, r in zip(batch, scorer.score(batch), strict=True)]
         if len(pending) >= COMMIT_EVERY or start + SCORE_CHUNK >= len(ids):
             out += _record(pending, source, run_id, settings)

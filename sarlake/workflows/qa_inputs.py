@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["FETCH_THREADS", "QA_ASSETS", "product_folder", "product_folders"]
+if TYPE_CHECKING:
+    from pges.errors import InputValidationError
+    from pges.qa.score import ProductInputs
+
+__all__ = ["FETCH_THREADS", "QA_ASSETS", "product_folder", "read_products"]
 
 #: met.json asset key -> the file name :func:`pges.qa.score.read_product_folder` reads
 QA_ASSETS = {
@@ -69,27 +73,35 @@ def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings
     return scratch, sources["unwrapped_phase"]
 
 
-#: products whose files are copied at the same time by :func:`product_folders` (S3 reads wait on the network)
+#: products fetched and read at the same time by :func:`read_products` (S3 reads wait on the network)
 FETCH_THREADS = 8
 
 
-def product_folders(rows: list[tuple[str, str | None, str | None]], scratch: Path,
-                    settings: Any) -> dict[str, tuple[Path, str] | Exception]:
-    """:func:`product_folder` of each ``(product_id, uri, met_uri)``, :data:`FETCH_THREADS` at a time.
+def read_products(rows: list[tuple[str, str | None, str | None]], scratch: Path,
+                  settings: Any) -> dict[str, tuple[ProductInputs, str] | InputValidationError]:
+    """The QA inputs of each ``(product_id, uri, met_uri)``, :data:`FETCH_THREADS` products at a time.
+
+    Each product goes through :func:`product_folder` and :func:`pges.qa.score.read_product_folder`; a remote
+    product's copies are removed once read.
 
     Returns:
-        product id -> ``(folder, unwrapped phase location)``, or the ``InputValidationError`` that product
-        raised (the others are still fetched).
+        product id -> ``(its rasters, where the unwrapped phase comes from)``, or the ``InputValidationError`` that
+        product raised (the others are still read), in the order of ``rows``.
     """
+    import shutil
     from concurrent.futures import ThreadPoolExecutor
 
     from pges.errors import InputValidationError
+    from pges.qa.score import read_product_folder
 
-    def one(row: tuple[str, str | None, str | None]) -> tuple[Path, str] | Exception:
+    def one(row: tuple[str, str | None, str | None]) -> tuple[ProductInputs, str] | InputValidationError:
         try:
-            return product_folder(row[1], row[2], scratch / row[0], settings)
+            folder, unw = product_folder(row[1], row[2], scratch / row[0], settings)
+            return read_product_folder(folder, name=row[0]), unw
         except InputValidationError as exc:
             return exc
+        finally:
+            shutil.rmtree(scratch / row[0], ignore_errors=True)
 
     with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
         return dict(zip((r[0] for r in rows), pool.map(one, rows), strict=True))
