@@ -41,7 +41,8 @@ def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings
         The folder, and where the unwrapped phase the features read comes from (a path or URI).
 
     Raises:
-        InputValidationError: the product has no location, or its met.json or unwrapped phase is missing.
+        InputValidationError: the product has no location, its met.json is missing or not a met.json, or its
+            unwrapped phase is missing.
     """
     from lake.settings import is_remote
     from lake.storage import local_path, read_bytes, read_json
@@ -54,17 +55,22 @@ def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings
         return folder, str(folder / QA_ASSETS["unwrapped_phase"])
     met = met_uri or posixpath.join(uri or "", f"{posixpath.basename((uri or '').rstrip('/'))}.met.json")
     try:
-        assets = read_json(met, settings).get("assets", {})
+        document = read_json(met, settings)
     except FileNotFoundError as exc:
         raise InputValidationError(f"{met}: no met.json there (the product's files are gone)") from exc
-    if "unwrapped_phase" not in assets:
+    except ValueError as exc:  # json.JSONDecodeError, or bytes that are not text
+        raise InputValidationError(f"{met}: not a JSON document ({exc})") from exc
+    assets = document.get("assets") if isinstance(document, dict) else None
+    if not isinstance(assets, dict) or "unwrapped_phase" not in assets:
         raise InputValidationError(f"{met}: no unwrapped_phase asset (not an L2 interferogram)")
     scratch.mkdir(parents=True, exist_ok=True)
     sources = {}
     for key, name in QA_ASSETS.items():
         if key not in assets:
             continue
-        href = assets[key]["href"]
+        href = assets[key].get("href") if isinstance(assets[key], dict) else None
+        if not isinstance(href, str) or not href:
+            raise InputValidationError(f"{met}: asset {key!r} has no href")
         sources[key] = href if "://" in href else posixpath.join(posixpath.dirname(met), href)
         try:
             (scratch / name).write_bytes(read_bytes(sources[key], settings))
