@@ -113,8 +113,14 @@ def test_the_pge_s3_client_has_the_orchestrators_timeouts_and_attempts(monkeypat
     assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (2.5, 7.0, 5)
     for key in ("SARLAKE_S3__CONNECT_TIMEOUT_SECONDS", "SARLAKE_S3__READ_TIMEOUT_SECONDS", "SARLAKE_S3__MAX_ATTEMPTS"):
         monkeypatch.delenv(key)
-    config = s3_client().meta.config  # the lake's defaults
+    client = s3_client()
+    config = client.meta.config  # the lake's defaults
     assert (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"]) == (10.0, 60.0, 3)
+    assert s3_client() is client  # made once per process and environment, then reused
+    monkeypatch.setenv("SARLAKE_S3__ENDPOINT", "http://127.0.0.1:9")
+    assert s3_client() is not client and s3_client().meta.endpoint_url == "http://127.0.0.1:9"
+    monkeypatch.delenv("SARLAKE_S3__ENDPOINT")
+    assert s3_client() is client
     for key, value in (("SARLAKE_S3__MAX_ATTEMPTS", "0"), ("SARLAKE_S3__READ_TIMEOUT_SECONDS", "soon"),
                        ("SARLAKE_S3__CONNECT_TIMEOUT_SECONDS", "0")):
         monkeypatch.setenv(key, value)
