@@ -2,19 +2,21 @@
 
 Triggered by an ML engineer from the UI (no schedule). One run:
 
-1. simulates a labelled set of interferograms (`scenes` scenes, ~5 products each, all 11 artefact types,
+1. **simulate_set** (the `qa_dataset` PGE: a local subprocess, or a pod with `SARLAKE_RUNNER=kubernetes`)
+   simulates a labelled set of interferograms (`scenes` scenes, ~5 products each, all 11 artefact types,
    varied terrain, coherence, atmosphere and unwrappers) with the simulator's truth kept apart;
-2. a simulated crowd tags them (`user_tags`, source `simulated`); consensus (majority, Dawid-Skene) labels
-   them (`tag_consensus`); the set and its labels go to `qa_training_set`, whose snapshot id is the data version;
-3. fits the chosen models (Random Forest and gradient boosting on QA features, an MLP on browse thumbnails, a
-   Keras ConvNet on phase tiles), each one MLflow run in experiment `sarlake-qa` and one version of the
-   registered model `sarlake-qa-uwe`;
-4. moves `champion` to the best version only if it beats the current champion on the same held-out split;
-   the runner-up becomes `challenger`. Compare the runs side by side in the MLflow UI (`make up`). A
-   champion must also pass the **real check**: it may flag at most `max_real_false_alarms` of the clean real
-   interferograms in `real_check` (a manifest CSV with closure truth; `make up` sets `SARLAKE_QA_REAL_CHECK` to
-   the Sydney Envisat stack). Each run's share is logged; the task's result says which candidates were held
-   back and why.
+2. **label_set**: a simulated crowd tags them (`user_tags`, source `simulated`); consensus (majority,
+   Dawid-Skene) labels them (`tag_consensus`); the set and its labels go to `qa_training_set`, whose snapshot id
+   is the data version, and the labels are exported beside the products (`QA_TRAINING_LABELS/`) for the PGE;
+3. **train** (the `train` PGE, a subprocess or a pod) fits the chosen models (Random Forest and gradient
+   boosting on QA features, an MLP on browse thumbnails, a Keras ConvNet on phase tiles), each one MLflow run in
+   experiment `sarlake-qa` and one version of the registered model `sarlake-qa-uwe`, and moves `champion` to
+   the best version only if it beats the current champion on the same held-out split; the runner-up becomes
+   `challenger`. Compare the runs side by side in the MLflow UI (`make up`). A champion must also pass the
+   **real check**: it may flag at most `max_real_false_alarms` of the clean real interferograms in
+   `real_check` (a manifest CSV with closure truth, on S3 for pods; `make up` sets `SARLAKE_QA_REAL_CHECK` to
+   the Sydney Envisat stack). Each run's share is logged;
+4. **promotion** returns which candidates were registered, promoted or held back and why.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
+from sarlake_plugins.pge import pge_operator
 
 MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
 
@@ -65,20 +68,37 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                                      "on (second_sim_* metrics; 0 = none). Empty: 300, none with Quick."),
         "workers": Param(2, type="integer", minimum=1, maximum=64, title="Worker processes",
                          description="Processes that simulate the labelled set and the second simulator's products; "
-                         "at most the worker's cores (the task holds them for its whole run)."),
+                         "at most the cores of the PGE's process or pod."),
     },
 )
 def qa_train() -> None:
     """Build a labelled set, train the QA models, register them and move the aliases."""
 
-    @task(outlets=[asset("qa_training_set"), asset("user_tags")], execution_timeout=timedelta(hours=6))
-    def train(params: dict[str, Any] | None = None, **context: Any) -> dict[str, Any]:
-        """Labelled set -> crowd -> consensus -> training table -> models in MLflow -> aliases."""
-        from sarlake_plugins.qa import train as _train
+    @task
+    def plan_set(params: dict[str, Any] | None = None, **context: Any) -> dict[str, Any]:
+        """The labelled set's run-config (its tables are checked first)."""
+        from sarlake_plugins.qa import plan_training_set
 
-        return _train(dict(params or {}), context)
+        return plan_training_set(dict(params or {}), context)
 
-    check_conf() >> train()
+    @task(outlets=[asset("qa_training_set"), asset("user_tags")])
+    def label_set(result: dict[str, Any], params: dict[str, Any] | None = None, **context: Any) -> dict[str, Any]:
+        """Simulated crowd -> user_tags -> consensus -> qa_training_set; the train run-config."""
+        from sarlake_plugins.qa import label_training_set
+
+        return label_training_set(result, dict(params or {}), context)
+
+    @task
+    def promotion(result: dict[str, Any]) -> dict[str, Any]:
+        """Which versions were registered, which took the aliases and which were held back."""
+        from sarlake_plugins.qa import training_summary
+
+        return training_summary(result)
+
+    dataset = pge_operator("qa_dataset", task_id="simulate_set", run_config=plan_set())
+    fit = pge_operator("train", task_id="train", run_config=label_set(dataset.output))
+    check_conf() >> dataset
+    promotion(fit.output)
 
 
 qa_train()

@@ -38,6 +38,8 @@ PGE_TIMEOUTS: dict[str, timedelta] = {
     "interferogram": timedelta(minutes=60),
     "ingest": timedelta(minutes=20),
     "timeseries": timedelta(minutes=90),
+    "qa_dataset": timedelta(hours=2),
+    "train": timedelta(hours=6),
 }
 DEFAULT_PGE_TIMEOUT = timedelta(minutes=60)
 #: Mapped PGE tasks are labelled in the UI by what they process (``pge_label``), not by their index.

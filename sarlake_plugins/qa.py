@@ -38,17 +38,45 @@ def score_new(context: dict[str, Any]) -> list[dict[str, Any]]:
             for r in records]
 
 
-def train(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    """Build a labelled set and train the models (the ``qa_train`` DAG's one task)."""
-    from sarlake.workflows.qa_train import train_qa
+def plan_training_set(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """The ``qa_dataset`` run-config of the trigger's labelled set (the ``qa_train`` DAG's first task)."""
+    from sarlake.workflows.qa_train import dataset_run_config
 
+    return dataset_run_config(int(params["scenes"]), first_scene=int(params["first_scene"]),
+                              run_id=_run_id(context), workers=int(params.get("workers") or 2))
+
+
+def label_training_set(result: dict[str, Any], params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Tag the simulated set, record its consensus labels and return the ``train`` PGE's run-config.
+
+    The labels and the data version go to the XCom ``dataset``.
+
+    Raises:
+        AirflowFailException: the trigger's real check cannot reach the PGE (a local manifest under Kubernetes).
+    """
+    from pges.errors import InputValidationError
+    from sarlake.workflows.qa_train import label_training_set as label
+    from sarlake.workflows.qa_train import train_run_config
+
+    dataset = label(result["products"][0]["met_uri"], first_scene=int(params["first_scene"]))
+    context["ti"].xcom_push(key="dataset", value=dataset)
     limit, second = params.get("max_real_false_alarms"), params.get("second_sim_products")
-    record = train_qa(int(params["scenes"]), first_scene=int(params["first_scene"]),
-                      models=list(params["models"]) or None, quick=bool(params["quick"]), seed=int(params["seed"]),
-                      real_check=params.get("real_check") or None,
-                      max_real_false_alarms=None if limit is None else float(limit),
-                      workers=int(params.get("workers") or 2),
-                      second_sim_products=None if second is None else int(second))
+    try:
+        return train_run_config(dataset, models=list(params["models"]) or None, quick=bool(params["quick"]),
+                                seed=int(params["seed"]), run_id=_run_id(context),
+                                real_check=params.get("real_check") or None,
+                                max_real_false_alarms=None if limit is None else float(limit),
+                                workers=int(params.get("workers") or 2),
+                                second_sim_products=None if second is None else int(second))
+    except InputValidationError as exc:
+        raise AirflowFailException(str(exc)) from exc
+
+
+def training_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """What the ``train`` PGE registered and promoted (read from its ``training.json``)."""
+    from sarlake.workflows.qa_train import training_record
+
+    record = training_record(result["products"][0]["met_uri"])
     return {"promotion": record["promotion"], "data_version": record["data_version"],
             "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"],
                             "second_sim_f1_uwe2": c["metrics"].get("second_sim_f1_uwe2")}

@@ -76,6 +76,8 @@ def test_every_pge_pod_renders_without_any_secret(k8s_settings):
         assert op.pod["on_finish_action"] == "delete_succeeded_pod" and op.pod["startup_timeout_seconds"] == 600
     _, ts = _in_dag(lambda: pge_operator("timeseries", task_id="ts", run_config={}, settings=k8s_settings))
     assert ts.pod["resources"]["limits"] == {"cpu": "4", "memory": "20Gi"}  # per-PGE default + override
+    _, fit = _in_dag(lambda: pge_operator("train", task_id="train", run_config={}, settings=k8s_settings))
+    assert fit.pod["resources"]["limits"] == {"cpu": "4", "memory": "16Gi"} and fit.execution_timeout.seconds == 21600
     _, sim = _in_dag(lambda: pge_operator("simulate", task_id="sim", run_config={}, settings=k8s_settings))
     assert sim.pod["resources"]["requests"] == {"cpu": "1", "memory": "2Gi"}
 
@@ -121,7 +123,8 @@ DagBag(dag_folder=tempfile.mkdtemp())  # what Airflow itself loads (airflow.exce
 baseline = k8s()
 bag = DagBag(dag_folder=sys.argv[1])
 print(json.dumps({"errors": {k: v[-300:] for k, v in bag.import_errors.items()}, "dags": sorted(bag.dag_ids),
-                  "k8s": sorted(k8s() - baseline), "kubernetes_client": "kubernetes" in sys.modules}))
+                  "k8s": sorted(k8s() - baseline), "kubernetes_client": "kubernetes" in sys.modules,
+                  "qa_train": {t.task_id: type(t).__name__ for t in bag.dags["qa_train"].tasks}}))
 """
     env = {"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path / "af"), "SARLAKE_HOME": str(tmp_path / "lake"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "SARLAKE_RUNNER": runner,
@@ -134,6 +137,9 @@ print(json.dumps({"errors": {k: v[-300:] for k, v in bag.import_errors.items()},
     assert result["errors"] == {}
     assert {"forward", "on_demand", "urgent_response"} <= set(result["dags"])
     assert result["k8s"] == [] and result["kubernetes_client"] is False
+    pge = "PGEPodOperator" if runner == "kubernetes" else "LocalPGEOperator"  # training runs where PGEs run
+    assert {k: v for k, v in result["qa_train"].items() if v.endswith("Operator") and "PGE" in v} == {
+        "simulate_set": pge, "train": pge}
 
 
 def _failed_pod(exit_code: int, message: str):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -61,23 +62,59 @@ def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_th
         assert client.get_model_version("sarlake-qa-uwe", decision["best_version"]).tags["sarlake.held_back"]
 
 
-def test_the_qa_train_dag_task_passes_its_real_check_params_to_training(monkeypatch) -> None:
-    """The trigger form's real check set and limit reach the training (empty ones fall back to the settings)."""
-    import sarlake.workflows.qa_train as workflow
-    from sarlake_plugins.qa import train
+def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_not_reach(
+        tmp_path, monkeypatch, s3_server) -> None:
+    """The labels of the set's data version go beside the products on S3; the trigger's real check and limit win
+    over the settings, empty ones fall back to them; with the Kubernetes runner a local manifest, a SQLite
+    registry or a local artifact folder is refused naming the setting. Truth: the rows written to the table."""
+    import os
 
-    seen = []
+    from conftest import s3_lake_env
 
-    def fake_train_qa(scenes, **kwargs):
-        seen.append(kwargs)
-        return {"promotion": {"champion": "1", "held_back": {}}, "data_version": 1, "candidates": [], "folder": "x"}
+    from lake.catalog import load_table
+    from lake.storage import read_bytes
+    from lake.write import upsert
+    from pges.errors import InputValidationError
+    from sarlake.workflows.qa_train import train_run_config
 
-    monkeypatch.setattr(workflow, "train_qa", fake_train_qa)
-    base = {"scenes": 20, "first_scene": 0, "models": ["random_forest"], "quick": True, "seed": 0}
-    train({**base, "real_check": "/data/check.csv", "max_real_false_alarms": 0.1, "second_sim_products": 50,
-           "workers": 6}, {})
-    train({**base, "real_check": None, "max_real_false_alarms": None}, {})
-    assert (seen[0]["real_check"], seen[0]["max_real_false_alarms"]) == ("/data/check.csv", 0.1)
-    assert (seen[1]["real_check"], seen[1]["max_real_false_alarms"]) == (None, None)
-    assert (seen[0]["second_sim_products"], seen[1]["second_sim_products"]) == (50, None)  # None: the PGE's default
-    assert (seen[0]["workers"], seen[1]["workers"]) == (6, 2)  # a run triggered before the param existed: 2
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "home"))
+    for key, value in s3_lake_env(s3_server, "qa-train-config").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SARLAKE_QA_REAL_CHECK", str(MANIFEST))
+    assert _cli("init").exit_code == 0
+    rows: list[dict[str, Any]] = [
+        {"product_id": f"P{i}", "dataset_id": "set-a", "scene_id": f"S{i // 2}", "split": ("train", "test")[i % 2],
+         "uwe_label": i % 4, "raters": 3, "agreement": 1.0, "missing_inputs": []} for i in range(6)]
+    upsert("qa_training_set", rows)
+    upsert("qa_training_set", [{**rows[0], "product_id": "OTHER", "dataset_id": "set-b"}])
+    snapshot = load_table("qa_training_set").current_snapshot()
+    assert snapshot is not None
+    dataset = {"dataset_id": "set-a", "data_version": str(snapshot.snapshot_id), "met_uri": "s3://x/set-a.met.json"}
+
+    cfg = train_run_config(dataset, real_check="s3://checks/sydney.csv", max_real_false_alarms=0.1,
+                           second_sim_products=50, workers=6)
+    params = cfg["parameters"]
+    assert (params["real_check"], params["max_real_false_alarms"]) == ("s3://checks/sydney.csv", 0.1)
+    assert (params["second_sim_products"], params["workers"], cfg["inputs"]) == (50, 6, [dataset["met_uri"]])
+    assert params["labels"].startswith(os.environ["SARLAKE_PRODUCTS_ROOT"] + "/QA_TRAINING_LABELS/")
+    exported = list(csv.DictReader(read_bytes(params["labels"]).decode().splitlines()))
+    assert sorted(exported, key=str) == sorted(({"product_id": r["product_id"], "label": str(r["uwe_label"]),
+                                                 "split": r["split"]} for r in rows), key=str)
+    params = train_run_config(dataset)["parameters"]  # an empty trigger: the settings
+    assert (params["real_check"], params["max_real_false_alarms"]) == (str(MANIFEST.absolute()), 0.25)
+    assert "second_sim_products" not in params  # the PGE's default
+
+    monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")
+    monkeypatch.setenv("SARLAKE_ARCHIVE_ROOT", os.environ["SARLAKE_PRODUCTS_ROOT"].replace("/products", "/slc"))
+    with pytest.raises(InputValidationError, match="SARLAKE_QA_REAL_CHECK"):
+        train_run_config(dataset)
+    with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_TRACKING_URI"):
+        train_run_config(dataset, real_check="s3://checks/sydney.csv")
+    monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", "http://mlflow:5000")
+    with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_ARTIFACT_ROOT"):
+        train_run_config(dataset, real_check="s3://checks/sydney.csv")
+    monkeypatch.setenv("SARLAKE_MLFLOW_ARTIFACT_ROOT", "s3://models/mlartifacts")
+    params = train_run_config(dataset, real_check="s3://checks/sydney.csv")["parameters"]
+    assert (params["tracking_uri"], params["artifact_root"]) == ("http://mlflow:5000", "s3://models/mlartifacts")

@@ -31,39 +31,65 @@ def test_training_on_an_uninitialised_lake_fails_before_simulating_naming_sarlak
 
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-def test_training_on_a_lake_on_s3_reads_the_set_from_its_objects(tmp_path, monkeypatch, s3_server):
-    """The labelled set and the training run are products under an s3:// products root (moto).
+def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_there(tmp_path, monkeypatch,
+                                                                                       s3_server):
+    """The qa_train DAG in Airflow on a lake whose products root is on S3 (moto), as in production.
 
-    The set's products.csv and truth.csv are read from their objects, the `train` PGE downloads the files the
-    set's met.json lists, and its record is read back from S3. Truth: the simulator's own count of products
-    (truth.csv on S3) and the registry's aliases.
+    Its two PGEs (the set, the training) run as they would in pods: they read only what is on S3. The labels are
+    exported beside the products, and the real check (the Sydney manifest and its ROI_PAC files) is uploaded and
+    named by its s3:// URI. Truth: the simulator's own truth.csv, the manifest's count of clean interferograms,
+    and the registry's aliases.
     """
     import csv
+    import json
+    from pathlib import Path
 
+    import boto3
     import mlflow
+    from airflow_harness import BIN, airflow_env, run
     from conftest import s3_lake_env
 
-    from lake.storage import list_uris, read_bytes
-    from sarlake.workflows.qa_train import build_training_set, train_models
+    from lake.settings import get_settings
+    from lake.storage import list_uris, read_bytes, read_json
 
-    for key in list(os.environ):
-        if key.startswith("SARLAKE_"):
-            monkeypatch.delenv(key)
-    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "home"))
-    env = s3_lake_env(s3_server, "qa-train-s3")
+    env = airflow_env(tmp_path)
+    env.update(s3_lake_env(s3_server, "qa-train-s3"))
+    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    root = env["SARLAKE_PRODUCTS_ROOT"]
+    bucket = root.split("/")[2]
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    check = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+    rows = list(csv.DictReader((check / "qa_real_check.csv").read_text().splitlines()))
+    for name in {"qa_real_check.csv", *(r["unw"] for r in rows), *(r["unw"] + ".rsc" for r in rows),
+                 *(r["coherence"] for r in rows if r["coherence"])}:
+        s3.upload_file(str(check / name), bucket, f"realcheck/{name}")
+    run([BIN / "sarlake", "init"], env)
+    run([BIN / "airflow", "db", "migrate"], env)
+    conf = {"scenes": 20, "first_scene": 500, "models": ["random_forest"], "quick": True, "second_sim_products": 0,
+            "workers": 2, "real_check": f"s3://{bucket}/realcheck/qa_real_check.csv"}
+    proc = run([BIN / "airflow", "dags", "test", "qa_train", "2024-02-10", "-c", json.dumps(conf)], env, check=False)
+    text = proc.stdout + proc.stderr
+    finished = [line for line in text.splitlines() if "DagRun Finished" in line]
+    assert proc.returncode == 0 and finished and all("state=success" in f for f in finished), text[-6000:]
+
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
     for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    from sarlake.cli import cli
-
-    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
-    dataset = build_training_set(12, first_scene=500, workers=2)
-    assert dataset["met_uri"].startswith(env["SARLAKE_PRODUCTS_ROOT"] + "/QA_TRAINING_SET/")
-    truth = list(csv.DictReader(read_bytes(dataset["met_uri"].rsplit("/", 1)[0] + "/truth/truth.csv").decode()
-                                .splitlines()))
-    assert dataset["products"] == len(truth) > 0
-    record = train_models(dataset, models=["random_forest"], quick=True, second_sim_products=0)
-    assert record["folder"].startswith(env["SARLAKE_PRODUCTS_ROOT"] + "/QA_TRAINING_RUN/")
+        if key.startswith(("SARLAKE_", "AWS_")):
+            monkeypatch.setenv(key, value)
+    settings = get_settings()
+    (set_met,) = list_uris(f"{root}/QA_TRAINING_SET", ".met.json")
+    truth = list(csv.DictReader(read_bytes(set_met.rsplit("/", 1)[0] + "/truth/truth.csv").decode().splitlines()))
+    (labels,) = list_uris(f"{root}/QA_TRAINING_LABELS", ".csv")
+    exported = list(csv.DictReader(read_bytes(labels).decode().splitlines()))
+    assert sorted(r["product_id"] for r in exported) == sorted(r["product_id"] for r in truth)
+    (folder,) = [u.rsplit("/", 1)[0] for u in list_uris(f"{root}/QA_TRAINING_RUN", "training.json")]
+    record = read_json(f"{folder}/training.json")
     assert record["dataset"]["train"] + record["dataset"]["test"] == len(truth)
-    assert list_uris(record["folder"], "training.json") == [record["folder"] + "/training.json"]
-    champion = mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion")
-    assert str(champion.version) == record["candidates"][0]["version"]
+    assert record["dataset"]["real_check"] == "qa_real_check.csv"
+    (candidate,) = record["candidates"]
+    assert candidate["metrics"]["real_clean_products"] == sum(r["clean"] == "1" for r in rows) == 13
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    champion = mlflow.MlflowClient().get_model_version_by_alias(settings.qa_model_name, "champion")
+    assert str(champion.version) == candidate["version"]

@@ -23,7 +23,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -147,7 +146,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         raise InputValidationError(f"train needs exactly 1 input (the labelled set's met.json), got {len(cfg.inputs)}")
     folder = fetch_set(cfg.inputs[0], ctx.fetch)
     data = load_set(folder)
-    labels = read_labels(p.labels)
+    labels = read_labels(str(ctx.fetch(p.labels)))  # a local path, or the lake's export on S3
     keep = np.array([i in labels for i in data.product_id])
     if keep.sum() < 20:
         raise InputValidationError(f"only {int(keep.sum())} products of {folder} have labels in {p.labels}")
@@ -180,10 +179,10 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     label_acc = float((y[keep] == y_truth[keep]).mean())
     real = None
     if p.real_check:
-        from pges.train.realcheck import load_real_check
+        from pges.train.realcheck import fetch_real_check, load_real_check
 
-        real = load_real_check(p.real_check)
-        dataset_info["real_check"] = Path(p.real_check).name
+        real = load_real_check(fetch_real_check(p.real_check, ctx.fetch))
+        dataset_info["real_check"] = p.real_check.rsplit("/", 1)[-1]
     n_second = p.second_sim_products if p.second_sim_products is not None else (0 if p.quick else 300)
     second = None
     if n_second:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ import numpy as np
 
 from pges.errors import InputValidationError
 
-__all__ = ["RealCheck", "closure_manifest", "false_alarm_share", "load_real_check", "triplet_counts"]
+__all__ = ["RealCheck", "closure_manifest", "false_alarm_share", "fetch_real_check", "load_real_check",
+           "triplet_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,42 @@ def _clean_value(raw: str | None, manifest: Path, line: int) -> int:
     if raw not in ("0", "1"):
         raise InputValidationError(f"{manifest}:{line}: clean must be 1, 0 or empty (no closure truth), got {raw!r}")
     return int(raw)
+
+
+def fetch_real_check(manifest: str, fetch: Callable[[str], Path]) -> Path:
+    """A local real check manifest: one on disk as it is; one on S3 downloaded with every file it names.
+
+    A PGE in a pod sees no disk of the orchestrator, so a production real check lives on S3 beside its files.
+    Each ``unw``, ``coherence`` and ``dem`` value (relative to the manifest, or a URI of its own) and the ``.rsc``
+    beside a ROI_PAC ``.unw`` go through ``fetch`` (:meth:`pges.runner.RunContext.fetch`), and the manifest is
+    rewritten beside its copy with the local paths.
+
+    Raises:
+        InputValidationError: the manifest or a file it names cannot be downloaded.
+    """
+    if "://" not in manifest or manifest.startswith("file://"):
+        return Path(manifest.removeprefix("file://"))
+    local = fetch(manifest)
+    try:
+        rows = list(csv.DictReader(local.read_text().splitlines()))
+    except (OSError, ValueError) as exc:
+        raise InputValidationError(f"cannot read the real check manifest {manifest}: {exc}") from exc
+    base = manifest.rsplit("/", 1)[0]
+    for row in rows:
+        for column in ("unw", "coherence", "dem"):
+            value = (row.get(column) or "").strip()
+            if not value:
+                continue
+            uri = value if "://" in value else f"{base}/{value}"
+            row[column] = str(fetch(uri))
+            if column == "unw" and not value.lower().endswith((".tif", ".tiff")):
+                fetch(f"{uri}.rsc")  # a ROI_PAC .unw is read with its header
+    fetched = local.with_name(f"{local.stem}.fetched.csv")
+    with fetched.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]) if rows else ["unw", "clean"])
+        w.writeheader()
+        w.writerows(rows)
+    return fetched
 
 
 def load_real_check(manifest: str | Path) -> RealCheck:

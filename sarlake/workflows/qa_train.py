@@ -17,14 +17,39 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_training_set", "ensure_champion", "has_champion", "train_models", "train_qa"]
+__all__ = ["build_training_set", "dataset_run_config", "ensure_champion", "has_champion", "label_training_set",
+           "train_models", "train_qa", "train_run_config", "training_record"]
 
 logger = logging.getLogger(__name__)
 
 
-def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | None = None,
-                       raters_per_product: int = 3, run_id: str | None = None, workers: int = 1) -> dict[str, Any]:
-    """Make a labelled set, tag it with the simulated crowd and record it in ``qa_training_set``.
+def dataset_run_config(scenes: int, *, first_scene: int = 0, dataset_id: str | None = None,
+                       run_id: str | None = None, workers: int = 1) -> dict[str, Any]:
+    """The ``qa_dataset`` PGE's run-config for a labelled set of ``scenes`` scenes (published in the lake).
+
+    The tables the labelling writes are loaded first, so a lake without them fails before minutes of simulation.
+    """
+    from lake.catalog import load_table
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    for table in ("user_tags", "tag_consensus", "qa_training_set"):
+        load_table(table, settings)
+    return {
+        "pge": "qa_dataset", "run_id": run_id or f"manual__qa_dataset__{datetime.now(UTC):%Y%m%dT%H%M%S}",
+        "inputs": [], "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_SET",
+        "parameters": {"dataset_id": dataset_id or f"qa-set-{first_scene}-{scenes}", "scenes": scenes,
+                       "first_scene": first_scene, "workers": workers},
+    }
+
+
+def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product: int = 3) -> dict[str, Any]:
+    """Tag a published labelled set with the simulated crowd and record it in ``qa_training_set``.
+
+    Args:
+        met_uri: the set's met.json (the ``qa_dataset`` PGE's product).
+        first_scene: the set's first scene, which seeds the crowd.
+        raters_per_product: raters tagging each product.
 
     Returns:
         ``{"dataset_id", "met_uri", "data_version", "products", "label_noise"}``.
@@ -34,24 +59,14 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
     from lake.catalog import load_table
     from lake.consensus import refresh_consensus
     from lake.settings import get_settings
-    from lake.storage import read_bytes
+    from lake.storage import read_bytes, read_json
     from lake.tags import TAG_TYPES
     from lake.write import upsert
     from pges.train.crowd import label_noise, make_crowd, rate
-    from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
-    for table in ("user_tags", "tag_consensus", "qa_training_set"):  # before minutes of simulation, not after
-        load_table(table, settings)
-    dataset_id = dataset_id or f"qa-set-{first_scene}-{scenes}"
-    run_id = run_id or f"manual__qa_dataset__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    result = run_pge("qa_dataset", {
-        "pge": "qa_dataset", "run_id": run_id, "inputs": [],
-        "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_SET",
-        "parameters": {"dataset_id": dataset_id, "scenes": scenes, "first_scene": first_scene, "workers": workers},
-    })
-    met_uri = result["products"][0]["met_uri"]
     folder = met_uri.rsplit("/", 1)[0]  # a folder or an S3 prefix
+    dataset_id = str(read_json(met_uri, settings)["id"])
     products = list(csv.DictReader(read_bytes(f"{folder}/products.csv", settings).decode().splitlines()))
     truth = list(csv.DictReader(read_bytes(f"{folder}/truth/truth.csv", settings).decode().splitlines()))
     tags = rate(truth, make_crowd(seed=first_scene), tuple(TAG_TYPES), raters_per_product, seed=first_scene)
@@ -76,36 +91,53 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
                                                    if np.isfinite(v)}}
 
 
-def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
-                 seed: int = 0, run_id: str | None = None, real_check: str | None = None,
-                 max_real_false_alarms: float | None = None, workers: int = 1,
-                 second_sim_products: int | None = None) -> dict[str, Any]:
-    """Export the set's labels at its data version and run the ``train`` PGE; return its training record.
-
-    ``real_check`` (default the ``qa_real_check`` setting) names the manifest of real products that gates
-    promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting. ``workers``
-    processes simulate the second simulator's products every candidate is also scored on; how many:
-    ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``).
-    """
-    from lake.catalog import load_table
-    from lake.settings import get_settings
-    from lake.storage import read_json
+def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | None = None,
+                       raters_per_product: int = 3, run_id: str | None = None, workers: int = 1) -> dict[str, Any]:
+    """Make a labelled set (the ``qa_dataset`` PGE, here), tag it and record it (:func:`label_training_set`)."""
     from sarlake.workflows.pge import run_pge
+
+    result = run_pge("qa_dataset", dataset_run_config(scenes, first_scene=first_scene, dataset_id=dataset_id,
+                                                      run_id=run_id, workers=workers))
+    return label_training_set(result["products"][0]["met_uri"], first_scene=first_scene,
+                              raters_per_product=raters_per_product)
+
+
+def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
+                     seed: int = 0, run_id: str | None = None, real_check: str | None = None,
+                     max_real_false_alarms: float | None = None, workers: int = 1,
+                     second_sim_products: int | None = None) -> dict[str, Any]:
+    """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
+
+    The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
+    reads it as it reads the set. ``real_check`` (default the ``qa_real_check`` setting) names the manifest of
+    real products that gates promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its
+    setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
+    how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``).
+
+    Raises:
+        InputValidationError: with the Kubernetes runner, what the PGE pod could not reach: a real check manifest
+            on this machine's disk, a registry in a local SQLite file or artifacts in a local folder.
+    """
+    import io
+
+    from lake.catalog import load_table
+    from lake.settings import get_settings, is_remote
+    from lake.storage import write_bytes
 
     settings = get_settings()
     table = load_table("qa_training_set", settings)
     scan = table.scan(snapshot_id=int(dataset["data_version"]),
                       selected_fields=("product_id", "dataset_id", "uwe_label", "split"))
     rows = [r for r in scan.to_arrow().to_pylist() if r["dataset_id"] == dataset["dataset_id"]]
-    scratch = Path(settings.scratch) / "qa"
-    scratch.mkdir(parents=True, exist_ok=True)
-    labels = scratch / f"labels-{dataset['dataset_id']}-{dataset['data_version']}.csv"
-    with labels.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["product_id", "label", "split"])
-        w.writerows([r["product_id"], r["uwe_label"], r["split"]] for r in rows)
+    text = io.StringIO()
+    w = csv.writer(text)
+    w.writerow(["product_id", "label", "split"])
+    w.writerows([r["product_id"], r["uwe_label"], r["split"]] for r in rows)
+    labels = (f"{settings.products_root.rstrip('/')}/QA_TRAINING_LABELS/"
+              f"labels-{dataset['dataset_id']}-{dataset['data_version']}.csv")
+    write_bytes(labels, text.getvalue().encode(), settings)
     params: dict[str, Any] = {
-        "labels": str(labels), "data_version": dataset["data_version"],
+        "labels": labels.removeprefix("file://"), "data_version": dataset["data_version"],
         "tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
         "model_name": settings.qa_model_name, "quick": quick, "seed": seed, "workers": workers,
     }
@@ -114,24 +146,59 @@ def train_models(dataset: dict[str, Any], *, models: list[str] | None = None, qu
     if second_sim_products is not None:
         params["second_sim_products"] = second_sim_products
     real_check = real_check if real_check is not None else settings.qa_real_check
+    if settings.runner == "kubernetes":
+        _check_pod_reaches(settings, real_check)
     if real_check:
-        params["real_check"] = str(Path(real_check).absolute())
+        params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
         params["max_real_false_alarms"] = (settings.qa_max_real_false_alarms if max_real_false_alarms is None
                                            else max_real_false_alarms)
-    run_id = run_id or f"manual__train__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    result = run_pge("train", {"pge": "train", "run_id": run_id, "inputs": [dataset["met_uri"]],
-                               "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
-                               "parameters": params})
-    folder = result["products"][0]["met_uri"].rsplit("/", 1)[0]  # a folder or an S3 prefix
-    record: dict[str, Any] = read_json(f"{folder}/training.json", settings)
+    return {"pge": "train", "run_id": run_id or f"manual__train__{datetime.now(UTC):%Y%m%dT%H%M%S}",
+            "inputs": [dataset["met_uri"]], "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
+            "parameters": params}
+
+
+def _check_pod_reaches(settings: Any, real_check: str | None) -> None:
+    """Refuse what a ``train`` PGE pod cannot reach (it sees no disk of this machine)."""
+    from lake.settings import is_remote
+    from pges.errors import InputValidationError
+
+    if real_check and not is_remote(real_check):
+        raise InputValidationError(
+            f"real check manifest {real_check} is on this machine's disk, which a PGE pod cannot read: put it and "
+            "its files on S3 and name its s3:// URI (the qa_train DAG's real_check, SARLAKE_QA_REAL_CHECK)")
+    if settings.mlflow_tracking_uri.startswith(("sqlite:", "file:", "/")):
+        raise InputValidationError(
+            f"the MLflow registry {settings.mlflow_tracking_uri} is a local file, which a PGE pod cannot reach: set "
+            "SARLAKE_MLFLOW_TRACKING_URI to the tracking server (http://...) or its PostgreSQL database")
+    if not is_remote(settings.mlflow_artifact_root):
+        raise InputValidationError(
+            f"MLflow artifacts go to the local folder {settings.mlflow_artifact_root}, which a PGE pod cannot reach: "
+            "set SARLAKE_MLFLOW_ARTIFACT_ROOT=s3://bucket/mlartifacts")
+
+
+def training_record(met_uri: str) -> dict[str, Any]:
+    """The ``training.json`` of a ``train`` PGE's product (its met.json), with ``folder`` where it is."""
+    from lake.settings import get_settings
+    from lake.storage import read_json
+
+    folder = met_uri.rsplit("/", 1)[0]  # a folder or an S3 prefix
+    record: dict[str, Any] = read_json(f"{folder}/training.json", get_settings())
     record["folder"] = folder.removeprefix("file://")
     return record
+
+
+def train_models(dataset: dict[str, Any], **options: Any) -> dict[str, Any]:
+    """Run the ``train`` PGE here on the set (options: :func:`train_run_config`'s); return its training record."""
+    from sarlake.workflows.pge import run_pge
+
+    result = run_pge("train", train_run_config(dataset, **options))
+    return training_record(result["products"][0]["met_uri"])
 
 
 def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
              seed: int = 0, workers: int = 1, real_check: str | None = None,
              max_real_false_alarms: float | None = None, second_sim_products: int | None = None) -> dict[str, Any]:
-    """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``qa_train`` DAG)."""
+    """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``ensure_champion``)."""
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
     record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
                           max_real_false_alarms=max_real_false_alarms, workers=workers,
