@@ -39,9 +39,18 @@ def score_new(context: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def plan_training_set(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
-    """The ``qa_dataset`` run-config of the trigger's labelled set (the ``qa_train`` DAG's first task)."""
-    from sarlake.workflows.qa_train import dataset_run_config
+    """The ``qa_dataset`` run-config of the trigger's labelled set (the ``qa_train`` DAG's first task).
 
+    Raises:
+        AirflowFailException: before any simulation, what the ``train`` pod could not reach (Kubernetes runner).
+    """
+    from pges.errors import InputValidationError
+    from sarlake.workflows.qa_train import check_pods_reach, dataset_run_config
+
+    try:
+        check_pods_reach(params.get("real_check") or None)
+    except InputValidationError as exc:
+        raise AirflowFailException(str(exc)) from exc
     return dataset_run_config(int(params["scenes"]), first_scene=int(params["first_scene"]),
                               run_id=_run_id(context), workers=int(params.get("workers") or 2))
 
@@ -52,7 +61,8 @@ def label_training_set(result: dict[str, Any], params: dict[str, Any], context: 
     The labels and the data version go to the XCom ``dataset``.
 
     Raises:
-        AirflowFailException: the trigger's real check cannot reach the PGE (a local manifest under Kubernetes).
+        AirflowFailException: what the ``train`` pod could not reach (Kubernetes runner; checked first by
+            :func:`plan_training_set`).
     """
     from pges.errors import InputValidationError
     from sarlake.workflows.qa_train import label_training_set as label

@@ -110,6 +110,12 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     monkeypatch.setenv("SARLAKE_ARCHIVE_ROOT", os.environ["SARLAKE_PRODUCTS_ROOT"].replace("/products", "/slc"))
     with pytest.raises(InputValidationError, match="SARLAKE_QA_REAL_CHECK"):
         train_run_config(dataset)
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sarlake_plugins.qa import plan_training_set
+
+    with pytest.raises(AirflowFailException, match="SARLAKE_QA_REAL_CHECK"):  # the DAG's first task, before simulating
+        plan_training_set({"scenes": 20, "first_scene": 0}, {})
     with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_TRACKING_URI"):
         train_run_config(dataset, real_check="s3://checks/sydney.csv")
     monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", "http://mlflow:5000")

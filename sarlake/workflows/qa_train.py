@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_training_set", "dataset_run_config", "ensure_champion", "has_champion", "label_training_set",
-           "train_models", "train_qa", "train_run_config", "training_record"]
+__all__ = ["build_training_set", "check_pods_reach", "dataset_run_config", "ensure_champion", "has_champion",
+           "label_training_set", "train_models", "train_qa", "train_run_config", "training_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -146,8 +146,7 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     if second_sim_products is not None:
         params["second_sim_products"] = second_sim_products
     real_check = real_check if real_check is not None else settings.qa_real_check
-    if settings.runner == "kubernetes":
-        _check_pod_reaches(settings, real_check)
+    check_pods_reach(real_check, settings)
     if real_check:
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
         params["max_real_false_alarms"] = (settings.qa_max_real_false_alarms if max_real_false_alarms is None
@@ -157,11 +156,23 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
             "parameters": params}
 
 
-def _check_pod_reaches(settings: Any, real_check: str | None) -> None:
-    """Refuse what a ``train`` PGE pod cannot reach (it sees no disk of this machine)."""
-    from lake.settings import is_remote
+def check_pods_reach(real_check: str | None, settings: Any = None) -> None:
+    """With the Kubernetes runner, refuse what a ``train`` PGE pod cannot reach (it sees no disk of this machine).
+
+    Args:
+        real_check: the real check manifest the training will use (None: the ``qa_real_check`` setting).
+        settings: the lake settings (default: the environment's).
+
+    Raises:
+        InputValidationError: naming the setting that puts the manifest, the registry or the artifacts on local disk.
+    """
+    from lake.settings import get_settings, is_remote
     from pges.errors import InputValidationError
 
+    settings = settings or get_settings()
+    if settings.runner != "kubernetes":
+        return
+    real_check = real_check if real_check is not None else settings.qa_real_check
     if real_check and not is_remote(real_check):
         raise InputValidationError(
             f"real check manifest {real_check} is on this machine's disk, which a PGE pod cannot read: put it and "
