@@ -250,3 +250,28 @@ def test_app_connection_is_reused_until_a_commit_then_shows_it(lake, settings):
     assert connection.state()["materialize"]["how"] == "full"
     assert sorted(p["product_id"] for p in r["results"]) == sorted(
         [p for p, t in browse_lake.TIER.items() if t == "archive"] + ["IFG_B_03"])
+
+
+def test_a_product_rolled_to_the_archive_is_shown_from_its_archive_copy(lake, settings, tmp_path):
+    """The archive roll (against the simulated DAAC) moves a product's files out of the products root; its page
+    still shows them, read from the archive copy. Truth: the bytes the product had while hot."""
+    from datetime import UTC, datetime, timedelta
+    from pathlib import Path
+
+    from lake.archive_roll import run_roll
+    from lake.query import connect
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+    from sarlake_plugins.browse.products import asset_bytes, layer_png, product_detail
+
+    hot = Path(settings.products_root) / "IFG_A_02"
+    browse = (hot / "browse.png").read_bytes()
+    later = datetime.now(UTC) + timedelta(days=40)  # past the 30-day hot retention
+    run_roll(settings, now=later)
+    SimulatedDaac(tmp_path / "daac-state", settings).serve_folder()
+    run_roll(settings, now=later)
+    con = connect(settings)
+    (uri, tier), = con.execute("SELECT uri, tier FROM products WHERE product_id = 'IFG_A_02'").fetchall()
+    assert tier == "archive" and uri.startswith(str(settings.daac.root)) and not hot.exists()
+    assert asset_bytes(con, "IFG_A_02", "browse") == browse
+    assert layer_png(con, "IFG_A_02", "coherence")[:8] == b"\x89PNG\r\n\x1a\n"
+    assert product_detail(con, "IFG_A_02")["met"]["id"] == "IFG_A_02"

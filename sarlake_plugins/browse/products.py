@@ -1,7 +1,8 @@
 """One product for the product page: its row, met.json, provenance, QA, tags, and its files as images.
 
 Files are served only from inside the lake's products root (``products_root`` setting, a folder or an ``s3://``
-prefix): a product row whose URI points elsewhere (or an asset href with ``..``) is refused, never followed.
+prefix) or the archive rolled products go to (``daac.root``): a product row whose URI points elsewhere (or an asset
+href with ``..``) is refused, never followed. An archived product is shown from its archive copy.
 Raster layers are rendered to PNG on request (2nd-98th percentile stretch, at most 512 px), cached by location
 and modification time (an object's ETag on S3).
 """
@@ -32,39 +33,51 @@ class ProductNotFound(LookupError):
     """No such product, or no such file of it inside the products root (HTTP 404)."""
 
 
-def _local_root() -> Path:
+def _roots() -> list[str]:
+    """Where product files are served from: the products root, and the archive that holds rolled products."""
     from lake.settings import get_settings
 
-    return Path(get_settings().products_root.removeprefix("file://")).resolve()
+    settings = get_settings()
+    return [r for r in (settings.products_root, settings.daac.root) if r]
+
+
+def _inside(location: str, root: str) -> bool:
+    from lake.settings import is_remote
+    from lake.storage import split_s3
+
+    if is_remote(location) or is_remote(root):
+        if not (is_remote(location) and is_remote(root)):
+            return False
+        (bucket, key), (root_bucket, root_key) = split_s3(location), split_s3(root)
+        return bucket == root_bucket and key.startswith(root_key.strip("/") + "/")
+    return Path(location).is_relative_to(Path(root.removeprefix("file://")).resolve())
 
 
 def _location(uri: str, href: str = "") -> str:
-    """``uri`` (joined with ``href``) as a path or ``s3://`` URI inside the products root.
+    """``uri`` (joined with ``href``) as a path or ``s3://`` URI inside the products root or the archive.
 
     Raises:
-        ProductNotFound: outside the products root (also through ``..``), or a scheme other than file and s3.
+        ProductNotFound: outside both (also through ``..``), or a scheme other than file and s3.
     """
-    from lake.settings import get_settings, is_remote
+    from lake.settings import is_remote
     from lake.storage import split_s3
 
-    root = get_settings().products_root
     parsed = urlparse(uri)
     if is_remote(uri):
         bucket, key = split_s3(uri)
-        key = posixpath.normpath(posixpath.join(key, href)) if href else key
-        root_bucket, root_key = split_s3(root) if is_remote(root) else ("", "")
-        if not is_remote(root) or bucket != root_bucket or not key.startswith(root_key.strip("/") + "/"):
-            shown = posixpath.join(uri, href) if href else uri
-            raise ProductNotFound(f"{shown} is outside the products root {root}; it is not served")
-        return f"s3://{bucket}/{key}"
-    if parsed.scheme not in ("", "file"):
+        location = f"s3://{bucket}/{posixpath.normpath(posixpath.join(key, href)) if href else key}"
+        shown = posixpath.join(uri, href) if href else uri
+    elif parsed.scheme not in ("", "file"):
         raise ProductNotFound(f"{uri}: only products on the local file system or S3 are served (got "
                               f"{parsed.scheme}://)")
-    path = Path(unquote(parsed.path) if parsed.scheme == "file" else uri) / href
-    real = path.resolve()
-    if not real.is_relative_to(_local_root()):
-        raise ProductNotFound(f"{path} is outside the products root {_local_root()}; it is not served")
-    return str(real)
+    else:
+        path = Path(unquote(parsed.path) if parsed.scheme == "file" else uri) / href
+        location, shown = str(path.resolve()), str(path)
+    roots = _roots()
+    if not any(_inside(location, root) for root in roots):
+        raise ProductNotFound(f"{shown} is outside the products root {roots[0]} and the archive "
+                              f"{' '.join(roots[1:]) or '(none)'}; it is not served")
+    return location
 
 
 def _read(location: str) -> bytes:
