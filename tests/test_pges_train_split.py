@@ -6,6 +6,7 @@ every product in training: fitting went ahead and crashed in evaluation with "0 
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -33,7 +34,7 @@ def test_a_set_with_no_held_out_scene_is_refused_naming_the_setting(tmp_path, mo
     met.parent.mkdir()
     met.write_text("{}")
     cfg = SimpleNamespace(inputs=[str(met)], parameters=SimpleNamespace(labels=str(labels)))
-    ctx = SimpleNamespace(fetch=lambda uri: met)
+    ctx = SimpleNamespace(fetch=Path)  # local inputs are read where they are (RunContext.fetch)
     with pytest.raises(InputValidationError) as err:
         pge.run_train(cfg, ctx)
     message = str(err.value)
