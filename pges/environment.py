@@ -21,10 +21,11 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["s3_client", "scratch_root"]
+__all__ = ["mlflow_s3_environment", "s3_client", "scratch_root"]
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -95,6 +96,44 @@ def _make_client(endpoint: str | None, region: str, key_id: str | None, secret: 
         config=Config(s3={"addressing_style": "path" if path_style else "auto"}, connect_timeout=connect_timeout,
                       read_timeout=read_timeout, retries={"total_max_attempts": int(attempts), "mode": "standard"}),
     )
+
+
+#: what :func:`mlflow_s3_environment` set, so that a later call may change it and nobody else's value is touched
+_MLFLOW_SET: dict[str, str] = {}
+
+
+def mlflow_s3_environment(artifact_uri: str | None, source: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Give MLflow's S3 artifact store sarlake's S3 connection: endpoint, addressing, keys and region.
+
+    MLflow reads and writes ``s3://`` artifacts with its own boto3 client, configured only by environment
+    variables (``MLFLOW_S3_ENDPOINT_URL``, ``MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE``, the AWS credential chain). With
+    ``SARLAKE_MLFLOW_ARTIFACT_ROOT=s3://...`` on MinIO or any non-AWS endpoint, training failed with
+    ``NoCredentialsError`` and a scorer could not load the champion. These variables are set from the
+    ``SARLAKE_S3__*`` ones in ``source`` (default this process's environment; the orchestrator passes its
+    settings' ``to_env()``), and only when ``artifact_uri`` (where the artifacts are) is on S3. One already set by
+    someone else is kept (an operator's own ``MLFLOW_*`` or ``AWS_*``, or ``AWS_PROFILE``); one set here before
+    follows the new source.
+
+    Returns:
+        The variables set by this call.
+    """
+    if not (artifact_uri or "").startswith(("s3://", "s3a://")):
+        return {}
+    source = os.environ if source is None else source
+    path_style = source.get("SARLAKE_S3__PATH_STYLE", "true").strip().lower() in _TRUE
+    wanted = {"MLFLOW_S3_ENDPOINT_URL": source.get("SARLAKE_S3__ENDPOINT") or "",
+              "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE": "path" if path_style else "",
+              "AWS_DEFAULT_REGION": source.get("SARLAKE_S3__REGION") or ""}
+    key, secret = source.get("SARLAKE_S3__ACCESS_KEY_ID"), source.get("SARLAKE_S3__SECRET_ACCESS_KEY")
+    if key and secret and not os.environ.get("AWS_PROFILE"):
+        wanted.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret})
+    done = {}
+    for name, value in wanted.items():
+        ours = name in _MLFLOW_SET and os.environ.get(name) == _MLFLOW_SET[name]
+        if not value or (name in os.environ and not ours):
+            continue
+        os.environ[name] = _MLFLOW_SET[name] = done[name] = value
+    return done
 
 
 def scratch_root() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,32 @@ def test_the_pge_s3_client_has_the_orchestrators_timeouts_and_attempts(monkeypat
         with pytest.raises(InputValidationError, match=key):
             s3_client()
         monkeypatch.delenv(key)
+
+
+def test_mlflow_s3_artifacts_get_sarlakes_s3_connection_without_overriding_an_operators_own(monkeypatch) -> None:
+    """MLflow's S3 client is configured by environment only: sarlake's endpoint, addressing, keys and region go
+    there; a variable the operator set stays; one set here follows a new lake's settings."""
+    from pges import environment
+
+    names = ("MLFLOW_S3_ENDPOINT_URL", "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE", "AWS_DEFAULT_REGION",
+             "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE")
+    for name in names:
+        monkeypatch.setenv(name, "")  # recorded, so that what the function sets is undone after the test
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(environment, "_MLFLOW_SET", {})
+    lake_a = {"SARLAKE_S3__ENDPOINT": "http://minio:9000", "SARLAKE_S3__REGION": "eu-west-1",
+              "SARLAKE_S3__ACCESS_KEY_ID": "AKIA-A", "SARLAKE_S3__SECRET_ACCESS_KEY": "secret-a"}
+    assert environment.mlflow_s3_environment("/home/lake/mlartifacts", lake_a) == {}  # local artifacts: untouched
+    assert not any(n in os.environ for n in names)
+    environment.mlflow_s3_environment("s3://models/mlartifacts", lake_a)
+    assert {n: os.environ.get(n) for n in names} == {
+        "MLFLOW_S3_ENDPOINT_URL": "http://minio:9000", "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE": "path",
+        "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA-A", "AWS_SECRET_ACCESS_KEY": "secret-a",
+        "AWS_PROFILE": None}
+    environment.mlflow_s3_environment("s3://models/a", {**lake_a, "SARLAKE_S3__ENDPOINT": "http://minio-b:9000"})
+    assert os.environ["MLFLOW_S3_ENDPOINT_URL"] == "http://minio-b:9000"  # set here before: follows the settings
+    monkeypatch.setenv("MLFLOW_S3_ENDPOINT_URL", "https://operator.example")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIA-OPERATOR")
+    done = environment.mlflow_s3_environment("s3://models/a", {**lake_a, "SARLAKE_S3__ACCESS_KEY_ID": "AKIA-C"})
+    assert os.environ["MLFLOW_S3_ENDPOINT_URL"] == "https://operator.example"  # the operator's own: kept
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIA-OPERATOR" and "AWS_ACCESS_KEY_ID" not in done

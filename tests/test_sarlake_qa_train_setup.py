@@ -51,12 +51,15 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
 
     from lake.settings import get_settings
     from lake.storage import list_uris, read_bytes, read_json
+    from sarlake.cli import cli
 
     env = airflow_env(tmp_path)
     env.update(s3_lake_env(s3_server, "qa-train-s3"))
-    env["AWS_DEFAULT_REGION"] = "us-east-1"
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # only sarlake's own S3 keys, as in a deployment
+        env.pop(key)
     root = env["SARLAKE_PRODUCTS_ROOT"]
     bucket = root.split("/")[2]
+    env["SARLAKE_MLFLOW_ARTIFACT_ROOT"] = f"s3://{bucket}/mlartifacts"  # the registry's models on S3 too
     s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
                       aws_secret_access_key="test")
     check = Path(__file__).parent / "data" / "envisat_sydney_roipac"
@@ -73,10 +76,10 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
     finished = [line for line in text.splitlines() if "DagRun Finished" in line]
     assert proc.returncode == 0 and finished and all("state=success" in f for f in finished), text[-6000:]
 
-    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+    for key in [k for k in os.environ if k.startswith(("SARLAKE_", "AWS_"))]:
         monkeypatch.delenv(key)
     for key, value in env.items():
-        if key.startswith(("SARLAKE_", "AWS_")):
+        if key.startswith("SARLAKE_"):
             monkeypatch.setenv(key, value)
     settings = get_settings()
     (set_met,) = list_uris(f"{root}/QA_TRAINING_SET", ".met.json")
@@ -93,3 +96,10 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
     champion = mlflow.MlflowClient().get_model_version_by_alias(settings.qa_model_name, "champion")
     assert str(champion.version) == candidate["version"]
+    assert champion.source.startswith(f"s3://{bucket}/mlartifacts/") or champion.source.startswith("models:/")
+    stored = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="mlartifacts/")
+              for o in page.get("Contents", [])]
+    assert any(k.endswith("/MLmodel") for k in stored)  # the PGE uploaded the model itself to S3
+    scored = CliRunner().invoke(cli, ["qa", "score", str(check / rows[0]["unw"]), "--json"])  # downloads it
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.output)["model_version"] == candidate["version"]

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,13 +167,20 @@ class Scorer:
             artifacts never change, so a later scoring of the same version does not download them again.
             None: a temporary copy for this scorer. Either way the copy is loaded with the lightest runtime
             that serves it (skops, LiteRT, ``mlflow.pyfunc`` last: :mod:`pges.qa.model_load`).
+        s3_env: the lake's ``SARLAKE_*`` variables: when ``SARLAKE_MLFLOW_ARTIFACT_ROOT`` is on S3, MLflow reads the
+            artifacts with its ``SARLAKE_S3__*`` connection (default this process's environment;
+            :func:`pges.environment.mlflow_s3_environment`).
     """
 
     def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion",
-                 cache_dir: str | Path | None = None) -> None:
+                 cache_dir: str | Path | None = None, s3_env: Mapping[str, str] | None = None) -> None:
         import mlflow
         from mlflow.exceptions import MlflowException
 
+        from pges.environment import mlflow_s3_environment
+
+        env = os.environ if s3_env is None else s3_env
+        mlflow_s3_environment(env.get("SARLAKE_MLFLOW_ARTIFACT_ROOT"), env)
         mlflow.set_tracking_uri(tracking_uri)
         client = mlflow.MlflowClient()
         by_number = alias.isdigit()

@@ -62,8 +62,12 @@ def open_tracking(tracking_uri: str, artifact_root: str | None, experiment: str 
     """Point MLflow at ``tracking_uri`` and return the experiment id (created with ``artifact_root``)."""
     import mlflow
 
+    from pges.environment import mlflow_s3_environment
+
     mlflow.set_tracking_uri(tracking_uri)
     exp = mlflow.get_experiment_by_name(experiment)
+    # s3:// artifacts through the PGE's S3 connection (SARLAKE_S3__*)
+    mlflow_s3_environment(exp.artifact_location if exp is not None else artifact_root)
     if exp is None:
         location = Path(artifact_root).absolute().as_uri() if artifact_root and "://" not in artifact_root \
             else artifact_root

@@ -81,7 +81,8 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     from sarlake.workflows.qa_inputs import read_products
 
     settings = get_settings()
-    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings))
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=model_cache(settings),
+                    s3_env=settings.to_env())
     ids = product_ids if product_ids is not None else unscored_products(scorer.version)
     if not ids:
         logger.info("no product to score")
@@ -180,7 +181,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
         nonlocal scorer
         if scorer is None:
             scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias,
-                            cache_dir=model_cache(settings))
+                            cache_dir=model_cache(settings), s3_env=settings.to_env())
         for r in scorer.score(batch):
             yield {k: v for k, v in r.items() if k != "features"}
         batch.clear()
