@@ -30,6 +30,10 @@ __all__ = ["mlflow_s3_environment", "s3_client", "scratch_root"]
 _TRUE = {"1", "true", "yes", "on"}
 
 
+def _path_style(env: Mapping[str, str]) -> bool:
+    return env.get("SARLAKE_S3__PATH_STYLE", "true").strip().lower() in _TRUE
+
+
 #: ``SARLAKE_S3__*`` limits of every S3 call: variable -> (default, type, lower bound, upper bound), the same
 #: defaults and ranges as ``lake.settings.S3Settings``
 _LIMITS: dict[str, tuple[float, type, float, float]] = {
@@ -77,7 +81,7 @@ def s3_client() -> Any:
     limits = tuple(_limit(name) for name in _LIMITS)  # validated at every call, cached or not
     options = (env.get("SARLAKE_S3__ENDPOINT") or None, env.get("SARLAKE_S3__REGION") or "us-east-1",
                env.get("SARLAKE_S3__ACCESS_KEY_ID") or None, env.get("SARLAKE_S3__SECRET_ACCESS_KEY") or None,
-               env.get("SARLAKE_S3__PATH_STYLE", "true").strip().lower() in _TRUE)
+               _path_style(env))
     key = (os.getpid(), options, limits, tuple(env.get(v) for v in _AWS_VARIABLES))
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(key)
@@ -120,9 +124,8 @@ def mlflow_s3_environment(artifact_uri: str | None, source: Mapping[str, str] | 
     if not (artifact_uri or "").startswith(("s3://", "s3a://")):
         return {}
     source = os.environ if source is None else source
-    path_style = source.get("SARLAKE_S3__PATH_STYLE", "true").strip().lower() in _TRUE
     wanted = {"MLFLOW_S3_ENDPOINT_URL": source.get("SARLAKE_S3__ENDPOINT") or "",
-              "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE": "path" if path_style else "",
+              "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE": "path" if _path_style(source) else "",
               "AWS_DEFAULT_REGION": source.get("SARLAKE_S3__REGION") or ""}
     key, secret = source.get("SARLAKE_S3__ACCESS_KEY_ID"), source.get("SARLAKE_S3__SECRET_ACCESS_KEY")
     if key and secret and not os.environ.get("AWS_PROFILE"):

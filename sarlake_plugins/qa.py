@@ -58,28 +58,21 @@ def plan_training_set(params: dict[str, Any], context: dict[str, Any]) -> dict[s
 def label_training_set(result: dict[str, Any], params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
     """Tag the simulated set, record its consensus labels and return the ``train`` PGE's run-config.
 
-    The labels and the data version go to the XCom ``dataset``.
-
-    Raises:
-        AirflowFailException: what the ``train`` pod could not reach (Kubernetes runner; checked first by
-            :func:`plan_training_set`).
+    The labels and the data version go to the XCom ``dataset``. What the ``train`` pod could not reach was
+    refused by :func:`plan_training_set`, before the set was simulated.
     """
-    from pges.errors import InputValidationError
     from sarlake.workflows.qa_train import label_training_set as label
     from sarlake.workflows.qa_train import train_run_config
 
     dataset = label(result["products"][0]["met_uri"], first_scene=int(params["first_scene"]))
     context["ti"].xcom_push(key="dataset", value=dataset)
     limit, second = params.get("max_real_false_alarms"), params.get("second_sim_products")
-    try:
-        return train_run_config(dataset, models=list(params["models"]) or None, quick=bool(params["quick"]),
-                                seed=int(params["seed"]), run_id=_run_id(context),
-                                real_check=params.get("real_check") or None,
-                                max_real_false_alarms=None if limit is None else float(limit),
-                                workers=int(params.get("workers") or 2),
-                                second_sim_products=None if second is None else int(second))
-    except InputValidationError as exc:
-        raise AirflowFailException(str(exc)) from exc
+    return train_run_config(dataset, models=list(params["models"]) or None, quick=bool(params["quick"]),
+                            seed=int(params["seed"]), run_id=_run_id(context),
+                            real_check=params.get("real_check") or None,
+                            max_real_false_alarms=None if limit is None else float(limit),
+                            workers=int(params.get("workers") or 2),
+                            second_sim_products=None if second is None else int(second))
 
 
 def training_summary(result: dict[str, Any]) -> dict[str, Any]:

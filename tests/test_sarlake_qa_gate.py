@@ -75,7 +75,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     from lake.storage import read_bytes
     from lake.write import upsert
     from pges.errors import InputValidationError
-    from sarlake.workflows.qa_train import train_run_config
+    from sarlake.workflows.qa_train import check_pods_reach, train_run_config
 
     for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
         monkeypatch.delenv(key)
@@ -109,7 +109,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")
     monkeypatch.setenv("SARLAKE_ARCHIVE_ROOT", os.environ["SARLAKE_PRODUCTS_ROOT"].replace("/products", "/slc"))
     with pytest.raises(InputValidationError, match="SARLAKE_QA_REAL_CHECK"):
-        train_run_config(dataset)
+        check_pods_reach(None)
     from airflow.sdk.exceptions import AirflowFailException
 
     from sarlake_plugins.qa import plan_training_set
@@ -117,10 +117,11 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     with pytest.raises(AirflowFailException, match="SARLAKE_QA_REAL_CHECK"):  # the DAG's first task, before simulating
         plan_training_set({"scenes": 20, "first_scene": 0}, {})
     with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_TRACKING_URI"):
-        train_run_config(dataset, real_check="s3://checks/sydney.csv")
+        check_pods_reach("s3://checks/sydney.csv")
     monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", "http://mlflow:5000")
     with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_ARTIFACT_ROOT"):
-        train_run_config(dataset, real_check="s3://checks/sydney.csv")
+        check_pods_reach("s3://checks/sydney.csv")
     monkeypatch.setenv("SARLAKE_MLFLOW_ARTIFACT_ROOT", "s3://models/mlartifacts")
+    check_pods_reach("s3://checks/sydney.csv")  # everything a pod needs is on the network
     params = train_run_config(dataset, real_check="s3://checks/sydney.csv")["parameters"]
     assert (params["tracking_uri"], params["artifact_root"]) == ("http://mlflow:5000", "s3://models/mlartifacts")

@@ -59,14 +59,14 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
     from lake.catalog import load_table
     from lake.consensus import refresh_consensus
     from lake.settings import get_settings
-    from lake.storage import read_bytes, read_json
+    from lake.storage import read_bytes
     from lake.tags import TAG_TYPES
     from lake.write import upsert
     from pges.train.crowd import label_noise, make_crowd, rate
 
     settings = get_settings()
-    folder = met_uri.rsplit("/", 1)[0]  # a folder or an S3 prefix
-    dataset_id = str(read_json(met_uri, settings)["id"])
+    folder = met_uri.rsplit("/", 1)[0]  # a folder or an S3 prefix, named after the set (pges.storage.Publisher)
+    dataset_id = folder.rsplit("/", 1)[-1]
     products = list(csv.DictReader(read_bytes(f"{folder}/products.csv", settings).decode().splitlines()))
     truth = list(csv.DictReader(read_bytes(f"{folder}/truth/truth.csv", settings).decode().splitlines()))
     tags = rate(truth, make_crowd(seed=first_scene), tuple(TAG_TYPES), raters_per_product, seed=first_scene)
@@ -114,9 +114,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
     how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``).
 
-    Raises:
-        InputValidationError: with the Kubernetes runner, what the PGE pod could not reach: a real check manifest
-            on this machine's disk, a registry in a local SQLite file or artifacts in a local folder.
+    With the Kubernetes runner the PGE is a pod: :func:`check_pods_reach` says what it could not reach (the
+    ``qa_train`` DAG calls it first, before the set is simulated).
     """
     import io
 
@@ -146,7 +145,6 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     if second_sim_products is not None:
         params["second_sim_products"] = second_sim_products
     real_check = real_check if real_check is not None else settings.qa_real_check
-    check_pods_reach(real_check, settings)
     if real_check:
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
         params["max_real_false_alarms"] = (settings.qa_max_real_false_alarms if max_real_false_alarms is None
