@@ -215,9 +215,10 @@ def quality_report() -> dict[str, Any]:
         FROM tag_consensus c JOIN qa_predictions q USING (product_id)
         WHERE c.tag_type = 'UWE'
     """).fetchall()
-    latest = con.execute("""
+    # fetchall, not fetchone: a result left open when the connection is dropped can hang DuckDB's task cleanup
+    latest = next(iter(con.execute("""
         SELECT count(*) FROM products WHERE product_type = 'L2_IFG' AND p_error IS NOT NULL
-    """).fetchone()
+    """).fetchall()), None)
     classes = []
     for k in range(4):
         sel = [r for r in rows if r[0] == k]

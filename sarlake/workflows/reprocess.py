@@ -78,9 +78,9 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
                        sorted(set(product_ids) - {b[0] for b in bad}))
     plans = []
     for product_id, aoi, p_old in bad:
-        prov = con.execute(
+        prov = next(iter(con.execute(  # fetchall: no result left open when the connection is dropped
             "SELECT inputs, parameters FROM provenance WHERE product_id = ? AND pge_name = 'interferogram' "
-            "ORDER BY finished_at DESC LIMIT 1", [product_id]).fetchone()
+            "ORDER BY finished_at DESC LIMIT 1", [product_id]).fetchall()), None)
         if prov is None:
             logger.warning("%s has no interferogram provenance: cannot reprocess it", product_id)
             continue

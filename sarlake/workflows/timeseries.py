@@ -81,9 +81,9 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     checked = parse_run_config(registry.get("timeseries").run_config_model(), cfg, pge="timeseries")
     digest = run_digest([pid for _, pid in rows], checked.parameters)
     if skip_existing:
-        done = connect().execute(
+        done = next(iter(connect().execute(  # fetchall: no result left open when the connection is dropped
             "SELECT count(*) FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ?", [f"%-{digest}"]
-        ).fetchone()
+        ).fetchall()), None)
         if done and done[0]:
             log.info("AOI %s: the time series of these %d interferograms and settings (%s) is catalogued",
                      aoi, len(rows), digest)
