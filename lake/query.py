@@ -124,7 +124,7 @@ def reads_no_table(con: duckdb.DuckDBPyConnection, sql: str) -> bool:
 
     try:
         literal = sql.replace("'", "''")
-        tree = json.loads(con.execute(f"SELECT json_serialize_sql('{literal}')").fetchone()[0])  # type: ignore[index]
+        tree = json.loads(con.execute(f"SELECT json_serialize_sql('{literal}')").fetchall()[0][0])
     except (duckdb.Error, TypeError, ValueError):
         return False
     if tree.get("error") or not tree.get("statements"):

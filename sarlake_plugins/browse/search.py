@@ -82,7 +82,7 @@ def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
     else:
         plan = con.execute(f"{_PROFILE} CREATE OR REPLACE TABLE browse AS " + BROWSE_SELECT).fetchall()
         how, files = "full", plan_files(plan[-1][-1])
-    rows = con.execute("SELECT count(*) FROM browse").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM browse").fetchall()[0][0]
     return {"ms": round((time.perf_counter() - t0) * 1000, 1), "rows": rows, "files": files, "how": how}
 
 

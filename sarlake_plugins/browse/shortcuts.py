@@ -48,10 +48,10 @@ def _aoi(con: Any, name: str) -> dict[str, Any]:
         raise ShortcutError(f"aoi={name!r} is not an AOI name (letters, digits, '-' and '_')")
     cur = con.execute("SELECT name, west, south, east, north, active, tracks, pairing_neighbours, description "
                       "FROM aois WHERE name = ?", [name])
-    row = cur.fetchone()
-    if row is None:
+    rows = cur.fetchall()
+    if not rows:
         raise AoiNotFound(f"AOI {name!r} is not in the lake (`sarlake aoi list` shows the AOIs)")
-    return dict(zip([d[0] for d in cur.description], row, strict=True))
+    return dict(zip([d[0] for d in cur.description], rows[0], strict=True))
 
 
 def _date(name: str, value: str | None, default: date) -> date:
@@ -106,9 +106,9 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
             if p.get("product_type") != "L2_IFG":
                 raise ShortcutError(f"{target} is a {p.get('product_type')}: only interferograms (L2_IFG) are "
                                     "reprocessed")
-            done = con.execute("SELECT original_id FROM product_lineage WHERE product_id = ?", [target]).fetchone()
-            if done is not None:
-                raise ShortcutError(f"{target} has already been reprocessed (original {done[0]}); see "
+            done = con.execute("SELECT original_id FROM product_lineage WHERE product_id = ?", [target]).fetchall()
+            if done:
+                raise ShortcutError(f"{target} has already been reprocessed (original {done[0][0]}); see "
                                     "product_lineage")
             confirm = f"Reprocess {target} with the other unwrapper and a stronger filter (reprocess DAG)?"
         else:
