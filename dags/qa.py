@@ -1,15 +1,19 @@
 """### QA: p(error|I) of every new interferogram
 
 Scheduled on the `products` Asset (data-aware: it runs when the forward, ingest or reprocess DAGs catalogue
-products, never on a clock). For every L2 interferogram the champion has not scored yet it:
+products, never on a clock). For every L2 interferogram the champion has not scored yet:
 
-1. computes the QA features from the product alone (`qa_features`);
-2. loads `models:/sarlake-qa-uwe@champion` from the MLflow registry and writes p(error|I), the predicted UWE
-   class and the model name and version to `qa_predictions`, and `p_error` to `products`.
+1. **plan** pins the version behind `models:/sarlake-qa-uwe@champion` and splits the new products into batches
+   (500 a task; at most 200 tasks);
+2. **score** runs the `qa` PGE on each batch (a local subprocess, or a pod with `SARLAKE_RUNNER=kubernetes`): the
+   QA features from the product alone, and p(error|I) and the UWE class from that version; a `QA_SCORES` report
+   per batch goes to the products root;
+3. **record** writes them to `qa_features` and `qa_predictions`, and `p_error` to `products`.
 
 Products above `SARLAKE_QA_MAX_P_ERROR` are left out of time series and picked up by the `reprocess` DAG
-(scheduled on `qa_predictions`). With no champion the task fails at once (no retries) and says how to train
-one: trigger the `qa_train` DAG. When nothing is new the task is skipped and emits no Asset event.
+(scheduled on `qa_predictions`). With no champion the run fails at once (no retries) and says how to train one:
+trigger the `qa_train` DAG. A product whose files cannot be read is named by `record`, which fails without
+retries once the others are recorded. When nothing is new the run is skipped and emits no Asset event.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from airflow.sdk import dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
+from sarlake_plugins.pge import mapped_pge_operator
 
 
 @dag(
@@ -39,14 +44,24 @@ from sarlake_plugins.conf import check_conf
 def qa() -> None:
     """Score new interferograms with the champion QA model."""
 
+    @task
+    def plan(**context: Any) -> list[dict[str, Any]]:
+        """The qa PGE's run-configs: every unscored L2 interferogram, in batches, with the champion's version."""
+        from sarlake_plugins.qa import plan_scoring
+
+        return plan_scoring(context)
+
     @task(outlets=[asset("qa_predictions")])
-    def score(**context: Any) -> list[dict[str, Any]]:
-        """Features + p(error|I) of every unscored L2 interferogram (qa_features, qa_predictions, products)."""
-        from sarlake_plugins.qa import score_new
+    def record(results: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
+        """The scores into qa_features, qa_predictions and products.p_error."""
+        from sarlake_plugins.qa import record_scores
 
-        return score_new(context)
+        return record_scores(list(results), context)
 
-    check_conf() >> score()
+    configs = plan()
+    score = mapped_pge_operator("qa", task_id="score", run_configs=configs)
+    check_conf() >> configs
+    record(score.output)
 
 
 qa()

@@ -38,6 +38,7 @@ PGE_TIMEOUTS: dict[str, timedelta] = {
     "interferogram": timedelta(minutes=60),
     "ingest": timedelta(minutes=20),
     "timeseries": timedelta(minutes=90),
+    "qa": timedelta(minutes=30),
     "qa_dataset": timedelta(hours=2),
     "train": timedelta(hours=6),
 }

@@ -18,22 +18,37 @@ def _run_id(context: dict[str, Any]) -> str:
     return str(context.get("run_id") or "manual")
 
 
-def score_new(context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Score every L2 interferogram the champion has not scored yet; skip (no Asset event) when none.
+def plan_scoring(context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ``qa`` PGE's run-configs for every L2 interferogram the champion has not scored yet.
 
-    A product whose files cannot be read fails the task without retries (a retry reads the same files), after the
-    others are recorded.
+    Raises:
+        AirflowSkipException: nothing new (the PGE and record tasks are skipped, no Asset event).
+        AirflowFailException: no champion (the message names the model and alias and says how to train one), or
+            a registry a PGE pod cannot reach; a retry would fail the same way.
     """
     from pges.errors import InputValidationError
-    from sarlake.workflows.qa import score_products
+    from sarlake.workflows.qa_batches import scoring_run_configs
 
     try:
-        records = score_products(None, run_id=_run_id(context))
+        configs = scoring_run_configs(_run_id(context))
     except InputValidationError as exc:  # ModelMissingError is one too
         raise AirflowFailException(str(exc)) from exc
-    if not records:
+    if not configs:
         raise AirflowSkipException("no new interferogram to score")
-    log.info("scored %d products", len(records))
+    log.info("%d products to score in %d qa PGE tasks", sum(len(c["inputs"]) for c in configs), len(configs))
+    return configs
+
+
+def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Catalogue the ``qa`` PGE tasks' scores; then fail (no retries) naming the products that could not be read."""
+    from sarlake.workflows.qa_batches import record_reports
+
+    reports = [p["met_uri"] for r in results for p in r["products"]]
+    records, failed = record_reports(reports, _run_id(context))
+    log.info("recorded %d scores", len(records))
+    if failed:
+        raise AirflowFailException(f"{len(failed)} products not scored (the other {len(records)} were recorded): "
+                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
     return [{k: r[k] for k in ("product_id", "p_error", "uwe_class", "model_name", "model_version")}
             for r in records]
 

@@ -124,7 +124,7 @@ baseline = k8s()
 bag = DagBag(dag_folder=sys.argv[1])
 print(json.dumps({"errors": {k: v[-300:] for k, v in bag.import_errors.items()}, "dags": sorted(bag.dag_ids),
                   "k8s": sorted(k8s() - baseline), "kubernetes_client": "kubernetes" in sys.modules,
-                  "qa_train": {t.task_id: type(t).__name__ for t in bag.dags["qa_train"].tasks}}))
+                  **{d: {t.task_id: t.task_type for t in bag.dags[d].tasks} for d in ("qa_train", "qa")}}))
 """
     env = {"PATH": "/usr/bin:/bin", "AIRFLOW_HOME": str(tmp_path / "af"), "SARLAKE_HOME": str(tmp_path / "lake"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "SARLAKE_RUNNER": runner,
@@ -140,6 +140,7 @@ print(json.dumps({"errors": {k: v[-300:] for k, v in bag.import_errors.items()},
     pge = "PGEPodOperator" if runner == "kubernetes" else "LocalPGEOperator"  # training runs where PGEs run
     assert {k: v for k, v in result["qa_train"].items() if v.endswith("Operator") and "PGE" in v} == {
         "simulate_set": pge, "train": pge}
+    assert {k: v for k, v in result["qa"].items() if v.endswith("Operator") and "PGE" in v} == {"score": pge}
 
 
 def _failed_pod(exit_code: int, message: str):

@@ -47,8 +47,28 @@ def test_qa_dag_scores_every_new_interferogram_with_the_champion(lake_env):
     ids = {r["product_id"] for r in _sql(lake_env, "SELECT product_id FROM products WHERE product_type = 'L2_IFG'")}
     assert len(ids) == len(UNW)
     assert _sql(lake_env, "SELECT count(*) AS n FROM qa_predictions")[0]["n"] == 0
+    folders = {r["product_id"]: Path(r["uri"].removeprefix("file://")) for r in _sql(
+        lake_env, "SELECT product_id, uri FROM products WHERE product_type = 'L2_IFG'")}
+    broken = sorted(ids)[1]
+    unw = folders[broken] / "unwrapped_phase.tif"
+    unw.rename(unw.with_suffix(".away"))
+    # one product's files cannot be read: the others are recorded, the run fails naming its met.json
+    proc = _run([BIN / "airflow", "dags", "test", "qa"], lake_env, check=False)
+    assert proc.returncode != 0
+    assert "1 products not scored (the other 2 were recorded)" in proc.stdout + proc.stderr
+    assert f"{folders[broken]}: no unwrapped_phase.tif" in proc.stdout + proc.stderr
+    first = {r["product_id"] for r in _sql(lake_env, "SELECT product_id FROM qa_predictions")}
+    assert first == ids - {broken}
+    unw.with_suffix(".away").rename(unw)
+
     proc = _run([BIN / "airflow", "dags", "test", "qa"], lake_env, check=False)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    # scored by the qa PGE (a task per batch), whose reports are kept beside the products
+    reports = sorted((Path(lake_env["SARLAKE_HOME"]) / "products" / "QA_SCORES").glob("*/qa.jsonl"))
+    assert len(reports) == 2
+    assert [json.loads(line)["product_id"] for line in reports[-1].read_text().splitlines()] == [broken]
+    features = {r["product_id"]: r["unw_uri"] for r in _sql(lake_env, "SELECT product_id, unw_uri FROM qa_features")}
+    assert features == {pid: str(folders[pid] / "unwrapped_phase.tif") for pid in ids}
 
     mlflow.set_tracking_uri(f"sqlite:///{Path(lake_env['SARLAKE_HOME']) / 'mlflow.db'}")  # the settings' default
     champion = mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion")

@@ -118,6 +118,10 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
         plan_training_set({"scenes": 20, "first_scene": 0}, {})
     with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_TRACKING_URI"):
         check_pods_reach("s3://checks/sydney.csv")
+    from sarlake_plugins.qa import plan_scoring
+
+    with pytest.raises(AirflowFailException, match="SARLAKE_MLFLOW_TRACKING_URI"):  # the qa DAG's pods score too
+        plan_scoring({})
     monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", "http://mlflow:5000")
     with pytest.raises(InputValidationError, match="SARLAKE_MLFLOW_ARTIFACT_ROOT"):
         check_pods_reach("s3://checks/sydney.csv")

@@ -15,4 +15,6 @@ class QAParameters(PGEParameters):
     tracking_uri: str = Field(..., description="MLflow tracking URI of the registry (sqlite:///... or http://...).")
     model_name: str = Field("sarlake-qa-uwe", description="Registered QA model.")
     alias: str = Field("champion", pattern=r"^[A-Za-z0-9_-]+$", description="Alias of the version to use.")
+    version: str | None = Field(None, pattern=r"^[0-9]+$", description="A version number: score with that "
+                                "version instead of the alias's (every batch of one DAG run uses the same).")
     report_id: str = Field("qa-scores", pattern=r"^[A-Za-z0-9._-]+$", description="Id (folder) of the output.")

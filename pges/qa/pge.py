@@ -1,24 +1,35 @@
 """The ``qa`` PGE: QA features and p(error|I) of L2 interferograms, computed from each product alone.
 
-Writes one product ``<output_dir>/<report_id>/`` holding ``qa.jsonl`` (one line per input: ``product_id``,
-``p_error``, ``uwe_class``, class probabilities, ``degraded``, missing inputs, features, model name and
-version) and its met.json. Cataloguing the scores in the lake (``qa_features``, ``qa_predictions``,
-``products.p_error``) is the application layer's job (``sarlake.workflows.qa``).
+Inputs are the products' met.json URIs (a local folder, or ``s3://``: only the five rasters QA reads are
+fetched, :func:`pges.qa.inputs.gather_product`). Writes one product ``<output_dir>/<report_id>/`` holding
+``qa.jsonl``: one line per input, in their order, with ``input`` (its URI) and either the score (``product_id``,
+``p_error``, ``uwe_class``, class probabilities, ``degraded``, missing inputs, features, ``unw_uri``, model name
+and version) or ``error``, why that product could not be read. A bad product does not stop the others: the
+application that catalogues the scores (``sarlake.workflows.qa_batches``) records them and names the bad ones,
+so even a batch of unreadable products leaves a report (and the result record's ``rejected``). The run exits 2
+when it has no input or the model is not in the registry.
+
+Products are read and scored :data:`CHUNK` at a time and their fetched files removed, so a run of any length
+uses bounded memory and disk.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
 from pges.qa.config import QAParameters
 from pges.runner import ProductResult, RunContext
+
+if TYPE_CHECKING:
+    from pges.qa.score import Scorer
 
 __all__ = ["run"]
 
@@ -30,32 +41,67 @@ class QAOutputs:
     """The report product of a run."""
 
     products: list[ProductResult] = field(default_factory=list)
+    #: inputs that could not be read: ``{"input", "error"}`` (the runner puts them in the result record)
+    rejected: list[dict[str, str]] = field(default_factory=list)
+
+
+#: products read and scored together
+CHUNK = 64
 
 
 def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
-    """Score every input interferogram with the model behind ``alias``."""
-    from pges.qa.score import Scorer, read_product_folder
+    """Score every input interferogram with the model behind ``alias`` (or the pinned ``version``)."""
+    from pges.qa.score import Scorer
 
     p = cfg.parameters
     if not cfg.inputs:
         raise InputValidationError("the qa PGE needs at least one input (an L2 interferogram's met.json URI)")
-    scorer = Scorer(p.tracking_uri, p.model_name, p.alias)
-    products = []
-    for uri in cfg.inputs:
-        met = ctx.fetch(uri)
-        products.append(read_product_folder(met.parent, name=json.loads(Path(met).read_text()).get("id")))
-    records = scorer.score(products)
+    scorer = Scorer(p.tracking_uri, p.model_name, p.version or p.alias)
     out = ctx.product_dir(p.report_id)
+    scored = 0
+    rejected: list[dict[str, str]] = []
     with (out / "qa.jsonl").open("w") as f:
-        for prod, rec in zip(products, records, strict=True):
-            f.write(json.dumps({"product_id": prod.name, **{k: v for k, v in rec.items() if k != "unw"}}) + "\n")
+        for start in range(0, len(cfg.inputs), CHUNK):
+            chunk = list(cfg.inputs[start:start + CHUNK])
+            lines = _score_chunk(chunk, scorer, ctx)
+            for line in lines:
+                f.write(json.dumps(line) + "\n")
+            rejected += [{"input": str(ln["input"]), "error": str(ln["error"])} for ln in lines if "error" in ln]
+            scored += sum("error" not in line for line in lines)
     item = build_item(
         product_dir=out, item_id=p.report_id, geometry=bbox_polygon(-180, -90, 180, 90), bbox=[-180, -90, 180, 90],
         properties={"datetime": iso_utc(datetime.now(UTC)), "sarlake:product_type": "QA_SCORES",
-                    "sarlake:model_name": scorer.model_name, "sarlake:model_version": scorer.version},
+                    "sarlake:model_name": scorer.model_name, "sarlake:model_version": scorer.version,
+                    "sarlake:scored": scored, "sarlake:failed": len(rejected)},
         assets={"scores": AssetSpec("qa.jsonl", type="application/x-ndjson", roles=("data",))},
         provenance=ctx.provenance(cfg),
     )
     write_item(item, out)
-    logger.info("scored %d products with %s v%s", len(records), scorer.model_name, scorer.version)
-    return QAOutputs([ProductResult(p.report_id, out)])
+    logger.info("scored %d products with %s v%s (%d could not be read)", scored, scorer.model_name, scorer.version,
+                len(rejected))
+    return QAOutputs([ProductResult(p.report_id, out)], rejected)
+
+
+def _score_chunk(inputs: list[str], scorer: Scorer, ctx: RunContext) -> list[dict[str, object]]:
+    """One qa.jsonl line per input: its score, or the error that kept it from being read."""
+    from pges.qa.inputs import gather_product
+    from pges.qa.score import read_product_folder
+
+    links = ctx.workdir / "qa-inputs"
+    lines: list[dict[str, object]] = []
+    products, where = [], []
+    for i, uri in enumerate(inputs):
+        try:
+            folder, unw, item_id = gather_product(uri, ctx.fetch, links / str(i))
+            products.append(read_product_folder(folder, name=item_id or folder.name))
+            where.append((len(lines), unw))
+            lines.append({"input": uri})
+        except InputValidationError as exc:
+            logger.warning("not scored: %s", exc)
+            lines.append({"input": uri, "error": str(exc)})
+    records = scorer.score(products) if products else []
+    for prod, (at, unw), rec in zip(products, where, records, strict=True):
+        lines[at].update({"product_id": prod.name, "unw_uri": unw, **{k: v for k, v in rec.items() if k != "unw"}})
+    shutil.rmtree(links, ignore_errors=True)
+    shutil.rmtree(ctx.workdir / "inputs", ignore_errors=True)  # what fetch downloaded (local inputs are not copied)
+    return lines

@@ -29,7 +29,7 @@ from pges.qa.model_io import INPUT_KINDS, p_error, thresholds_from_tags, to_mode
 from pges.qa.model_load import load_cached_model
 
 __all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
-           "stale_feature_set"]
+           "resolve_version", "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,41 @@ def read_product_folder(folder: str | Path, name: str | None = None) -> ProductI
                          parts["dem"])
 
 
+def resolve_version(tracking_uri: str, model_name: str, alias: str = "champion") -> Any:
+    """The registered version behind ``alias`` (or the version number ``alias``), one this code can score with.
+
+    Returns:
+        MLflow's ``ModelVersion`` (``version``, ``tags``); the tracking URI is set to ``tracking_uri``.
+
+    Raises:
+        ModelMissingError: no such version (the message names the model, the alias and how to train one), or it
+            was trained on another feature set.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    mlflow.set_tracking_uri(tracking_uri)
+    client = mlflow.MlflowClient()
+    by_number = alias.isdigit()
+    try:
+        mv = client.get_model_version(model_name, alias) if by_number else \
+            client.get_model_version_by_alias(model_name, alias)
+    except MlflowException:
+        which = f"version {alias}" if by_number else f"'{alias}' version"
+        raise ModelMissingError(
+            f"no {which} of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
+            "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
+        ) from None
+    stale = stale_feature_set(mv.tags)
+    if stale:
+        raise ModelMissingError(
+            f"the '{alias}' version {mv.version} of the QA model '{model_name}' was trained on feature set "
+            f"{stale}, and this sarlake computes {FEATURE_SET}: retrain it with `make train` (or `sarlake qa "
+            "train`, or the qa_train DAG); until then no product can be scored"
+        )
+    return mv
+
+
 class Scorer:
     """The champion (or another alias) of a registered QA model, loaded once, scoring many products.
 
@@ -174,32 +209,11 @@ class Scorer:
 
     def __init__(self, tracking_uri: str, model_name: str, alias: str = "champion",
                  cache_dir: str | Path | None = None, s3_env: Mapping[str, str] | None = None) -> None:
-        import mlflow
-        from mlflow.exceptions import MlflowException
-
         from pges.environment import mlflow_s3_environment
 
         env = os.environ if s3_env is None else s3_env
         mlflow_s3_environment(env.get("SARLAKE_MLFLOW_ARTIFACT_ROOT"), env)
-        mlflow.set_tracking_uri(tracking_uri)
-        client = mlflow.MlflowClient()
-        by_number = alias.isdigit()
-        try:
-            mv = client.get_model_version(model_name, alias) if by_number else \
-                client.get_model_version_by_alias(model_name, alias)
-        except MlflowException:
-            which = f"version {alias}" if by_number else f"'{alias}' version"
-            raise ModelMissingError(
-                f"no {which} of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
-                "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
-            ) from None
-        stale = stale_feature_set(mv.tags)
-        if stale:
-            raise ModelMissingError(
-                f"the '{alias}' version {mv.version} of the QA model '{model_name}' was trained on feature set "
-                f"{stale}, and this sarlake computes {FEATURE_SET}: retrain it with `make train` (or `sarlake qa "
-                "train`, or the qa_train DAG); until then no product can be scored"
-            )
+        mv = resolve_version(tracking_uri, model_name, alias)
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.thresholds = thresholds_from_tags(mv.tags)

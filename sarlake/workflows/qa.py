@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["model_cache", "quality_report", "score_files", "score_products", "unscored_products"]
+__all__ = ["model_cache", "quality_report", "record_scores", "score_files", "score_products", "unscored_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
                 source[pid] = got[1]
         pending += [(b.name, r) for b, r in zip(batch, scorer.score(batch), strict=True)]
         if len(pending) >= COMMIT_EVERY or start + SCORE_CHUNK >= len(ids):
-            out += _record(pending, source, run_id, settings)
+            out += record_scores(pending, source, run_id, settings)
             pending = []
     logger.info("scored %d products with %s v%s", len(out), scorer.model_name, scorer.version)
     if failed and on_error is None:
@@ -124,7 +124,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     return out
 
 
-def _record(scored: list[tuple[str, dict[str, Any]]], source: dict[str, str], run_id: str,
+def record_scores(scored: list[tuple[str, dict[str, Any]]], source: dict[str, str], run_id: str,
             settings: Any) -> list[dict[str, Any]]:
     """Write scored products to ``qa_features``, ``qa_predictions`` and ``products.p_error``."""
     from lake.write import update, upsert

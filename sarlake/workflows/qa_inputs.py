@@ -12,20 +12,18 @@ import posixpath
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pges.qa.inputs import QA_ASSETS, qa_asset_uris
+
 if TYPE_CHECKING:
     from pges.errors import InputValidationError
     from pges.qa.score import ProductInputs
 
-__all__ = ["FETCH_THREADS", "QA_ASSETS", "product_folder", "read_products"]
+__all__ = ["FETCH_THREADS", "QA_ASSETS", "met_location", "product_folder", "read_products"]
 
-#: met.json asset key -> the file name :func:`pges.qa.score.read_product_folder` reads
-QA_ASSETS = {
-    "unwrapped_phase": "unwrapped_phase.tif",
-    "coherence": "coherence.tif",
-    "wrapped_phase": "wrapped_phase.tif",
-    "connected_components": "connected_components.tif",
-    "dem": "dem.tif",
-}
+
+def met_location(uri: str | None, met_uri: str | None) -> str:
+    """The met.json of a catalogued product: its ``met_uri``, else ``<uri>/<name>.met.json``."""
+    return met_uri or posixpath.join(uri or "", f"{posixpath.basename((uri or '').rstrip('/'))}.met.json")
 
 
 def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings: Any) -> tuple[Path, str]:
@@ -53,29 +51,20 @@ def product_folder(uri: str | None, met_uri: str | None, scratch: Path, settings
     if not is_remote(uri or met_uri or ""):
         folder = local_path(uri) if uri else local_path(met_uri or "").parent
         return folder, str(folder / QA_ASSETS["unwrapped_phase"])
-    met = met_uri or posixpath.join(uri or "", f"{posixpath.basename((uri or '').rstrip('/'))}.met.json")
+    met = met_location(uri, met_uri)
     try:
         document = read_json(met, settings)
     except FileNotFoundError as exc:
         raise InputValidationError(f"{met}: no met.json there (the product's files are gone)") from exc
     except ValueError as exc:  # json.JSONDecodeError, or bytes that are not text
         raise InputValidationError(f"{met}: not a JSON document ({exc})") from exc
-    assets = document.get("assets") if isinstance(document, dict) else None
-    if not isinstance(assets, dict) or "unwrapped_phase" not in assets:
-        raise InputValidationError(f"{met}: no unwrapped_phase asset (not an L2 interferogram)")
+    sources = qa_asset_uris(document, met)
     scratch.mkdir(parents=True, exist_ok=True)
-    sources = {}
-    for key, name in QA_ASSETS.items():
-        if key not in assets:
-            continue
-        href = assets[key].get("href") if isinstance(assets[key], dict) else None
-        if not isinstance(href, str) or not href:
-            raise InputValidationError(f"{met}: asset {key!r} has no href")
-        sources[key] = href if "://" in href else posixpath.join(posixpath.dirname(met), href)
+    for key, source in sources.items():
         try:
-            (scratch / name).write_bytes(read_bytes(sources[key], settings))
+            (scratch / QA_ASSETS[key]).write_bytes(read_bytes(source, settings))
         except FileNotFoundError as exc:
-            raise InputValidationError(f"{sources[key]}: listed in {met} but not there") from exc
+            raise InputValidationError(f"{source}: listed in {met} but not there") from exc
     return scratch, sources["unwrapped_phase"]
 
 

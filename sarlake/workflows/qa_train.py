@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_training_set", "check_pods_reach", "dataset_run_config", "ensure_champion", "has_champion",
-           "label_training_set", "train_models", "train_qa", "train_run_config", "training_record"]
+__all__ = ["build_training_set", "check_pods_reach", "check_registry_reach", "dataset_run_config", "ensure_champion",
+           "has_champion", "label_training_set", "train_models", "train_qa", "train_run_config", "training_record"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,6 +175,20 @@ def check_pods_reach(real_check: str | None, settings: Any = None) -> None:
         raise InputValidationError(
             f"real check manifest {real_check} is on this machine's disk, which a PGE pod cannot read: put it and "
             "its files on S3 and name its s3:// URI (the qa_train DAG's real_check, SARLAKE_QA_REAL_CHECK)")
+    check_registry_reach(settings)
+
+
+def check_registry_reach(settings: Any) -> None:
+    """With the Kubernetes runner, refuse a registry or model artifacts that a PGE pod cannot reach.
+
+    Raises:
+        InputValidationError: naming the setting that puts the registry or the artifacts on this machine's disk.
+    """
+    from lake.settings import is_remote
+    from pges.errors import InputValidationError
+
+    if settings.runner != "kubernetes":
+        return
     if settings.mlflow_tracking_uri.startswith(("sqlite:", "file:", "/")):
         raise InputValidationError(
             f"the MLflow registry {settings.mlflow_tracking_uri} is a local file, which a PGE pod cannot reach: set "
