@@ -80,6 +80,8 @@ def pge_label(pge: str, run_config: Any) -> str:
         return labels[0] if len(labels) == 1 else f"{labels[0]} .. {labels[-1]} ({len(labels)} runs)"
     if not isinstance(run_config, Mapping):
         return pge
+    if pge == "qa":
+        return _products_label(run_config.get("inputs") or [])
     names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
     params = run_config.get("parameters") or {}
     if not names and params.get("acquisitions"):  # simulate: the acquisitions it makes
@@ -90,6 +92,15 @@ def pge_label(pge: str, run_config: Any) -> str:
         tracks = [f"{params.get('direction', '')}{int(params['track']):03d}"]
     parts = [*tracks, "_".join(dates) if len(dates) <= 2 else f"{dates[0]}..{dates[-1]} ({len(dates)})"]
     return " ".join(p for p in parts if p) or pge
+
+
+def _products_label(met_uris: list[str]) -> str:
+    """``3 products A044 D012 20240101..20240206``: a batch of products named by their folders (met.json URIs)."""
+    names = [str(u).rstrip("/").rsplit("/", 2)[-2] if str(u).count("/") > 1 else str(u) for u in met_uris]
+    dates = sorted({d for n in names for d in _DATE.findall(n)})
+    tracks = sorted({m.group(1) for n in names for m in [_TRACK.search(n)] if m})
+    span = "_".join(dates) if len(dates) <= 2 else f"{dates[0]}..{dates[-1]}"
+    return " ".join(p for p in [f"{len(names)} product{'s' if len(names) != 1 else ''}", *tracks, span] if p)
 
 
 def _with_context(run_config: Mapping[str, Any], context: Mapping[str, Any] | None) -> dict[str, Any]:
