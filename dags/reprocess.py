@@ -12,7 +12,10 @@ parameters; the better-scored one is the default (`product_quality.is_default`).
 3. **interferogram** runs the PGE once per product, like every other DAG's PGE tasks: a local subprocess, or
    with `SARLAKE_RUNNER=kubernetes` a pod of that version's registered image; the product's provenance
    records the version that ran (a prior version needs the Kubernetes runner);
-4. **record** catalogues the new products, scores them with the champion and writes `product_lineage`.
+4. **catalogue** catalogues the new products;
+5. **score** runs the `qa` PGE on them with the champion's version (a subprocess, or a pod), as the `qa` DAG does;
+6. **record** writes their scores and `product_lineage`; a new product that could not be read is named, and the
+   task fails without retries once the others are recorded.
 """
 
 from __future__ import annotations
@@ -63,18 +66,28 @@ def reprocess() -> None:
 
         return plan_reprocess(dict(params or {}), context)
 
+    @task
+    def catalogue(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
+        """Catalogue the new versions; the qa PGE's run-configs that score them (XCom ``new_ids``)."""
+        from sarlake_plugins.qa import catalogue_reprocess
+
+        return catalogue_reprocess(list(results), plans, context)
+
     # not the qa_predictions Asset, though it scores: this DAG is scheduled on it and would trigger itself
     @task(outlets=[asset("products"), asset("product_lineage")])
-    def record(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
-        """Catalogue, re-score; record both versions and the default in product_lineage."""
+    def record(results: list[dict[str, Any]], plans: list[dict[str, Any]], new_ids: list[str],
+               **context: Any) -> list[dict[str, Any]]:
+        """The new versions' scores; both versions and the default in product_lineage."""
         from sarlake_plugins.qa import record_reprocess
 
-        return record_reprocess(results, plans, context)
+        return record_reprocess(list(results), plans, new_ids, context)
 
     configs = plan()
     check_conf() >> configs
     runs = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs)
-    record(runs.output, configs["plans"])
+    scoring = catalogue(runs.output, configs["plans"])
+    scores = mapped_pge_operator("qa", task_id="score", run_configs=scoring)
+    record(scores.output, configs["plans"], scoring["new_ids"])
 
 
 reprocess()

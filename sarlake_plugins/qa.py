@@ -124,16 +124,44 @@ def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict
     return [p["run_config"] for p in plans]
 
 
-def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
-                     context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Catalogue the re-unwrapped products, score them, record both versions in ``product_lineage``."""
+def catalogue_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
+                        context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Catalogue the re-unwrapped products; return the ``qa`` PGE's run-configs that score them.
+
+    The new products go to the XCom ``new_ids`` (one per plan, in order).
+
+    Raises:
+        AirflowFailException: no champion to score them (they stay catalogued; the ``qa`` DAG scores them once
+            there is one), or a registry a PGE pod cannot reach.
+    """
     from lake.settings import get_settings
-    from pges.qa.score import ModelMissingError
-    from sarlake.workflows.reprocess import record_reprocessed
+    from pges.errors import InputValidationError
+    from sarlake.workflows.qa_batches import scoring_run_configs
+    from sarlake.workflows.reprocess import catalogue_reprocessed
 
     run_context = {"run_id": _run_id(context), "dag_id": "reprocess", "task_id": "interferogram",
                    "runner": get_settings().runner}
+    new_ids = catalogue_reprocessed(plans, list(results), run_context)
+    context["ti"].xcom_push(key="new_ids", value=new_ids)
     try:
-        return record_reprocessed(plans, list(results), run_context)
-    except ModelMissingError as exc:
+        return scoring_run_configs(_run_id(context), product_ids=new_ids)
+    except InputValidationError as exc:  # ModelMissingError is one too
         raise AirflowFailException(str(exc)) from exc
+
+
+def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]], new_ids: list[str],
+                     context: dict[str, Any]) -> list[dict[str, Any]]:
+    """Record the new versions' scores, then both versions of each original in ``product_lineage``.
+
+    A new product that could not be read is named after the others are recorded (the task fails, no retries).
+    """
+    from sarlake.workflows.qa_batches import record_reports
+    from sarlake.workflows.reprocess import record_lineage
+
+    records, failed = record_reports([p["met_uri"] for r in results for p in r["products"]], _run_id(context))
+    done = record_lineage(list(plans), list(new_ids), {r["product_id"]: r["p_error"] for r in records},
+                          _run_id(context))
+    if failed:
+        raise AirflowFailException(f"{len(failed)} reprocessed products not scored, so not in product_lineage: "
+                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
+    return done

@@ -301,6 +301,7 @@ def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(s
     assert not bag.import_errors, bag.import_errors
     mapped = bag.dags["reprocess"].task_dict["interferogram"]
     assert type(mapped).__name__ == "MappedOperator" and mapped.partial_kwargs["pge"] == "interferogram"
+    assert bag.dags["reprocess"].task_dict["score"].partial_kwargs["pge"] == "qa"  # the re-scoring is a pod too
     for version, image in (("0.0.9", OLD_IMAGE), ("latest", NEW_IMAGE)):
         plans = plan_reprocessing(product_ids=[bad], pge_version=version, settings=settings)
         assert [p["original"] for p in plans] == [bad]

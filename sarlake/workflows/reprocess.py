@@ -20,7 +20,8 @@ import json
 import logging
 from typing import Any
 
-__all__ = ["alternative_parameters", "plan_reprocessing", "record_reprocessed", "reprocess_bad_products"]
+__all__ = ["alternative_parameters", "catalogue_reprocessed", "plan_reprocessing", "record_lineage",
+           "record_reprocessed", "reprocess_bad_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,36 +99,47 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     return plans
 
 
-def record_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],
-                       settings: Any = None) -> list[dict[str, Any]]:
-    """Catalogue the PGE runs' products, score them together, and record both versions in ``product_lineage``.
+def catalogue_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],
+                          settings: Any = None) -> list[str]:
+    """Catalogue the PGE runs' products; return the new product of each plan, in the plans' order.
 
     Args:
         plans: :func:`plan_reprocessing`'s plans.
         results: the PGE result of each plan, in the same order.
         run_context: provenance context (``run_id``, ``dag_id``, ``task_id``, ``runner``).
         settings: the lake settings.
-
-    Returns:
-        One record per original: both ids, both scores, and which is the default.
-
-    Raises:
-        ModelMissingError: no champion to score the new versions.
     """
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
-    from lake.write import upsert
-    from sarlake.workflows.qa import score_products
 
     settings = settings or get_settings()
     if len(plans) != len(results):
         raise ValueError(f"{len(plans)} reprocessing plans but {len(results)} PGE results")
-    run_id = str(run_context.get("run_id") or "manual__reprocess")
-    new_ids = [catalogue_products([p["met_uri"] for p in result["products"]], run_context, settings)[0]
-               for result in results]
-    scores = {r["product_id"]: r["p_error"] for r in score_products(new_ids, run_id=run_id)} if new_ids else {}
+    return [catalogue_products([p["met_uri"] for p in result["products"]], run_context, settings)[0]
+            for result in results]
+
+
+def record_lineage(plans: list[dict[str, Any]], new_ids: list[str], scores: dict[str, float], run_id: str,
+                   settings: Any = None) -> list[dict[str, Any]]:
+    """Record both versions of each scored plan in ``product_lineage``; the better-scored is the default.
+
+    Args:
+        plans: :func:`plan_reprocessing`'s plans.
+        new_ids: the new product of each plan (:func:`catalogue_reprocessed`).
+        scores: p(error) of the new products; a plan whose new product has none is left out (not scored).
+        run_id: recorded with the rows.
+        settings: the lake settings.
+
+    Returns:
+        One record per original recorded: both ids, both scores, and which is the default.
+    """
+    from lake.settings import get_settings
+    from lake.write import upsert
+
     rows, done = [], []
     for plan, new_id in zip(plans, new_ids, strict=True):
+        if new_id not in scores:
+            continue
         product_id, p_old, p_new = plan["original"], plan["p_error"], scores[new_id]
         new_is_default = p_new < p_old
         rows += [
@@ -142,8 +154,31 @@ def record_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]
                      "p_error_reprocessed": p_new, "default": new_id if new_is_default else product_id,
                      "pge_version": plan["version"]})
     if rows:
-        upsert("product_lineage", rows, settings)
+        upsert("product_lineage", rows, settings or get_settings())
     return done
+
+
+def record_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],
+                       settings: Any = None) -> list[dict[str, Any]]:
+    """Catalogue the PGE runs' products, score them here, and record both versions in ``product_lineage``.
+
+    The path without Airflow (:func:`reprocess_bad_products`); the ``reprocess`` DAG scores the new products with
+    the ``qa`` PGE between :func:`catalogue_reprocessed` and :func:`record_lineage`.
+
+    Returns:
+        One record per original: both ids, both scores, and which is the default.
+
+    Raises:
+        ModelMissingError: no champion to score the new versions.
+    """
+    from lake.settings import get_settings
+    from sarlake.workflows.qa import score_products
+
+    settings = settings or get_settings()
+    run_id = str(run_context.get("run_id") or "manual__reprocess")
+    new_ids = catalogue_reprocessed(plans, results, run_context, settings)
+    scores = {r["product_id"]: r["p_error"] for r in score_products(new_ids, run_id=run_id)} if new_ids else {}
+    return record_lineage(plans, new_ids, scores, run_id, settings)
 
 
 def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
