@@ -103,3 +103,23 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
     scored = CliRunner().invoke(cli, ["qa", "score", str(check / rows[0]["unw"]), "--json"])  # downloads it
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.output)["model_version"] == candidate["version"]
+
+    # the qa DAG scores products of this S3 lake with that champion, through the qa PGE: the same p(error) as the
+    # files scored without a lake
+    unws = sorted((check / "roipac_unw").glob("*.unw"))[:3]
+    run([BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"], env)
+    run([BIN / "sarlake", "ingest", *unws, "--aoi", "sydney", "--mission", "envisat"], env)
+    proc = run([BIN / "airflow", "dags", "test", "qa", "2024-02-11"], env, check=False)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-6000:]
+    from lake.query import connect
+
+    preds = connect(settings).execute("SELECT q.model_version, q.p_error, f.unw_uri FROM qa_predictions q "
+                                      "JOIN qa_features f USING (product_id)").fetchall()
+    assert len(preds) == 3 and {p[0] for p in preds} == {candidate["version"]}
+    assert all(p[2].startswith(f"{root}/L2_IFG/") for p in preds)  # read from S3
+    (tmp_path / "m.csv").write_text("unw,coherence,dem\n" + "".join(f"{u},,\n" for u in unws))
+    direct = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(tmp_path / "m.csv"), "--json"])
+    assert direct.exit_code == 0, direct.output
+    assert sorted(round(json.loads(line)["p_error"], 3) for line in direct.output.splitlines()) == sorted(
+        round(p[1], 3) for p in preds)
+    assert list_uris(f"{root}/QA_SCORES", "qa.jsonl")  # the PGE's report, beside the products
