@@ -47,6 +47,8 @@ class QAOutputs:
 
 #: products read and scored together
 CHUNK = 64
+#: products fetched and read at the same time
+FETCH_THREADS = 8
 
 
 def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
@@ -83,25 +85,37 @@ def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
 
 
 def _score_chunk(inputs: list[str], scorer: Scorer, ctx: RunContext) -> list[dict[str, object]]:
-    """One qa.jsonl line per input: its score, or the error that kept it from being read."""
+    """One qa.jsonl line per input: its score, or the error that kept it from being read.
+
+    The products are fetched and read :data:`FETCH_THREADS` at a time (S3 reads wait on the network).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
     from pges.qa.inputs import gather_product
-    from pges.qa.score import read_product_folder
+    from pges.qa.score import ProductInputs, read_product_folder
 
     links = ctx.workdir / "qa-inputs"
-    lines: list[dict[str, object]] = []
-    products, where = [], []
-    for i, uri in enumerate(inputs):
+
+    def read(i: int) -> tuple[ProductInputs, str] | InputValidationError:
         try:
-            folder, unw, item_id = gather_product(uri, ctx.fetch, links / str(i))
-            products.append(read_product_folder(folder, name=item_id or folder.name))
-            where.append((len(lines), unw))
-            lines.append({"input": uri})
+            folder, unw, item_id = gather_product(inputs[i], ctx.fetch, links / str(i))
+            return read_product_folder(folder, name=item_id or folder.name), unw
         except InputValidationError as exc:
             logger.warning("not scored: %s", exc)
-            lines.append({"input": uri, "error": str(exc)})
-    records = scorer.score(products) if products else []
-    for prod, (at, unw), rec in zip(products, where, records, strict=True):
-        lines[at].update({"product_id": prod.name, "unw_uri": unw, **{k: v for k, v in rec.items() if k != "unw"}})
+            return exc
+
+    with ThreadPoolExecutor(max_workers=FETCH_THREADS) as pool:
+        got = list(pool.map(read, range(len(inputs))))
+    ok = [g for g in got if not isinstance(g, InputValidationError)]
+    records = iter(scorer.score([g[0] for g in ok]) if ok else [])
+    lines: list[dict[str, object]] = []
+    for uri, g in zip(inputs, got, strict=True):
+        if isinstance(g, InputValidationError):
+            lines.append({"input": uri, "error": str(g)})
+        else:
+            rec = next(records)
+            lines.append({"input": uri, "product_id": g[0].name, "unw_uri": g[1],
+                          **{k: v for k, v in rec.items() if k != "unw"}})
     shutil.rmtree(links, ignore_errors=True)
     shutil.rmtree(ctx.workdir / "inputs", ignore_errors=True)  # what fetch downloaded (local inputs are not copied)
     return lines
