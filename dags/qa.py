@@ -51,9 +51,9 @@ def qa() -> None:
 
         return plan_scoring(context)
 
-    @task(outlets=[asset("qa_predictions")])
-    def record(results: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
-        """The scores into qa_features, qa_predictions and products.p_error."""
+    @task(outlets=[asset("qa_predictions")], multiple_outputs=False)  # one summary XCom, not one per key
+    def record(results: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+        """The scores into qa_features, qa_predictions and products.p_error; a summary (count, classes, version)."""
         from sarlake_plugins.qa import record_scores
 
         return record_scores(list(results), context)

@@ -39,8 +39,13 @@ def plan_scoring(context: dict[str, Any]) -> list[dict[str, Any]]:
     return configs
 
 
-def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Catalogue the ``qa`` PGE tasks' scores; then fail (no retries) naming the products that could not be read."""
+def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> dict[str, Any]:
+    """Catalogue the ``qa`` PGE tasks' scores; then fail (no retries) naming the products that could not be read.
+
+    Returns:
+        A summary for the XCom (not a row per product: a backlog may be thousands): how many were scored, by
+        which version, per predicted class, and the reports.
+    """
     from sarlake.workflows.qa_batches import record_reports
 
     reports = [p["met_uri"] for r in results for p in r["products"]]
@@ -49,8 +54,10 @@ def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> lis
     if failed:
         raise AirflowFailException(f"{len(failed)} products not scored (the other {len(records)} were recorded): "
                                    + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
-    return [{k: r[k] for k in ("product_id", "p_error", "uwe_class", "model_name", "model_version")}
-            for r in records]
+    return {"scored": len(records), "models": sorted({f"{r['model_name']} v{r['model_version']}" for r in records}),
+            "uwe_classes": {f"UWE_{k}": sum(r["uwe_class"] == k for r in records) for k in range(4)},
+            "mean_p_error": round(sum(r["p_error"] for r in records) / len(records), 4) if records else None,
+            "reports": reports}
 
 
 def plan_training_set(params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:

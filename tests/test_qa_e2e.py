@@ -68,6 +68,13 @@ def test_qa_dag_scores_every_new_interferogram_with_the_champion(lake_env):
     assert len(reports) == 2
     assert [json.loads(line)["product_id"] for line in reports[-1].read_text().splitlines()] == [broken]
     features = {r["product_id"]: r["unw_uri"] for r in _sql(lake_env, "SELECT product_id, unw_uri FROM qa_features")}
+    import sqlite3
+
+    with sqlite3.connect(Path(lake_env["AIRFLOW_HOME"]) / "airflow.db") as con:  # what the operator sees as XCom
+        (value,) = con.execute("SELECT value FROM xcom WHERE dag_id = 'qa' AND task_id = 'record' "
+                               "AND key = 'return_value' ORDER BY dag_run_id DESC LIMIT 1").fetchall()[0]
+    summary = json.loads(value)
+    assert summary["scored"] == 1 and sum(summary["uwe_classes"].values()) == 1
     assert features == {pid: str(folders[pid] / "unwrapped_phase.tif") for pid in ids}
 
     mlflow.set_tracking_uri(f"sqlite:///{Path(lake_env['SARLAKE_HOME']) / 'mlflow.db'}")  # the settings' default
