@@ -17,7 +17,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: DAGs that map PGE runs over pairs or groups (dynamic task mapping)
-MAPPING_DAGS = ("forward", "bulk", "on_demand", "urgent_response", "timeseries", "reprocess")
+MAPPING_DAGS = ("forward", "bulk", "on_demand", "urgent_response", "timeseries", "reprocess", "qa")
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +115,8 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
 
     ifg = {"inputs": ["/a/SIM_S1_IW_SLC_A044_F1a2b_20240208T050000.met.json",
                       "/a/SIM_S1_IW_SLC_A044_F1a2b_20240127T050000.met.json"]}
+    qa = {"inputs": ["/p/S1_IFG_A044_20240127T050000_20240208T050000/S1_IFG_A044_20240127_20240208.met.json"]}
+    expected = {"qa": "1 product A044 20240127_20240208"}  # a batch of products; the others: one pair
     for dag_id in MAPPING_DAGS:
         sdag = DagSerialization.from_dict(json.loads(json.dumps(DagSerialization.to_dict(dags[dag_id]))))
         mapped = [t for t in sdag.task_dict.values() if type(t).__name__ == "SerializedMappedOperator"]
@@ -123,5 +125,6 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
         for t in pge_tasks:
             template = t.partial_kwargs.get("map_index_template")
             assert template, f"{dag_id}.{t.task_id} has no map_index_template"
-            label = jinja2.Template(template).render(pge_label=pge_label(t.partial_kwargs["pge"], ifg))
-            assert label == "A044 20240127_20240208", (dag_id, t.task_id, label)
+            pge = t.partial_kwargs["pge"]
+            label = jinja2.Template(template).render(pge_label=pge_label(pge, qa if pge == "qa" else ifg))
+            assert label == expected.get(pge, "A044 20240127_20240208"), (dag_id, t.task_id, label)
