@@ -79,9 +79,13 @@ def test_products_are_read_from_the_objects_their_met_json_lists_and_a_broken_me
 
 def test_the_qa_pge_scores_products_on_s3_from_their_met_json_and_reports_each_one_it_cannot_read(
         s3_server, tmp_path, monkeypatch):
-    """Truth: the same rasters scored from local files by `sarlake qa score`'s path; each broken input is named."""
+    """Truth: the same rasters scored from local files by `sarlake qa score`'s path; each broken input is named.
+
+    The model is read from S3 with the lake's S3 connection and the artifact root the run-config names.
+    """
     from qa_champion import register_champion
 
+    from lake.settings import get_settings
     from lake.storage import read_bytes
     from pges.contract import RunConfig, parse_run_config
     from pges.qa.config import QAParameters
@@ -90,7 +94,13 @@ def test_the_qa_pge_scores_products_on_s3_from_their_met_json_and_reports_each_o
     from sarlake.workflows.qa import score_files
 
     settings, bucket, s3 = _s3_lake(s3_server, "qa-pge", tmp_path, monkeypatch)
+    monkeypatch.setenv("SARLAKE_MLFLOW_ARTIFACT_ROOT", f"s3://{bucket}/mlartifacts")  # the model on S3 too
+    settings = get_settings()
     version = register_champion(seed=1)
+    # a pod gets the lake's S3 connection, not the registry's settings: the run-config names the artifact root
+    for name in ("SARLAKE_MLFLOW_ARTIFACT_ROOT", "MLFLOW_S3_ENDPOINT_URL", "MLFLOW_BOTO_CLIENT_ADDRESSING_STYLE",
+                 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name, raising=False)
     rng = np.random.default_rng(5)
     ramp = np.add.outer(np.linspace(0, 9, 40), np.linspace(0, 4, 48))
     phase, coherence = ramp + rng.normal(0, 0.3, ramp.shape), rng.uniform(0.3, 1.0, ramp.shape)
@@ -108,7 +118,8 @@ def test_the_qa_pge_scores_products_on_s3_from_their_met_json_and_reports_each_o
 
     cfg = parse_run_config(RunConfig[QAParameters], {  # type: ignore[misc]
         "pge": "qa", "inputs": inputs, "output_dir": f"{settings.products_root}/QA_SCORES",
-        "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "version": version, "report_id": "r1"}},
+        "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
+                       "version": version, "report_id": "r1"}},
         pge="qa")
     result = execute("qa", cfg, run)
 
@@ -117,6 +128,7 @@ def test_the_qa_pge_scores_products_on_s3_from_their_met_json_and_reports_each_o
     lines = [json.loads(t) for t in read_bytes(met_uri.rsplit("/", 1)[0] + "/qa.jsonl", settings).decode().splitlines()]
     assert [line["input"] for line in lines] == inputs
     good, gone, missing = lines
+    monkeypatch.setenv("SARLAKE_MLFLOW_ARTIFACT_ROOT", f"s3://{bucket}/mlartifacts")  # this process's own scorer
     direct = next(iter(score_files([(str(tmp_path / "local" / "unw.tif"), str(tmp_path / "local" / "coh.tif"),
                                      None)], alias=version)))
     assert good["product_id"] == "p1" and good["model_version"] == version

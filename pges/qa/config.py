@@ -17,4 +17,7 @@ class QAParameters(PGEParameters):
     alias: str = Field("champion", pattern=r"^[A-Za-z0-9_-]+$", description="Alias of the version to use.")
     version: str | None = Field(None, pattern=r"^[0-9]+$", description="A version number: score with that "
                                 "version instead of the alias's (every batch of one DAG run uses the same).")
+    artifact_root: str | None = Field(None, description="Where the registry keeps model artifacts (the "
+                                      "SARLAKE_MLFLOW_ARTIFACT_ROOT setting): on s3:// the model is read with the "
+                                      "SARLAKE_S3__* connection; None = this process's setting.")
     report_id: str = Field("qa-scores", pattern=r"^[A-Za-z0-9._-]+$", description="Id (folder) of the output.")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,7 +59,10 @@ def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
     p = cfg.parameters
     if not cfg.inputs:
         raise InputValidationError("the qa PGE needs at least one input (an L2 interferogram's met.json URI)")
-    scorer = Scorer(p.tracking_uri, p.model_name, p.version or p.alias)
+    env = dict(os.environ)  # a pod is given the lake's S3 connection, not the registry's settings
+    if p.artifact_root:
+        env["SARLAKE_MLFLOW_ARTIFACT_ROOT"] = p.artifact_root
+    scorer = Scorer(p.tracking_uri, p.model_name, p.version or p.alias, s3_env=env)
     out = ctx.product_dir(p.report_id)
     scored = 0
     rejected: list[dict[str, str]] = []

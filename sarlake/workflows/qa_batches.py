@@ -69,8 +69,9 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     return [{
         "pge": "qa", "run_id": run_id, "inputs": inputs[start:start + size],
         "output_dir": f"{settings.products_root.rstrip('/')}/QA_SCORES",
-        "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "model_name": settings.qa_model_name,
-                       "version": version, "report_id": f"qa-{stem}-{start // size:04d}"},
+        "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
+                       "model_name": settings.qa_model_name, "version": version,
+                       "report_id": f"qa-{stem}-{start // size:04d}"},
     } for start in range(0, len(inputs), size)]
 
 
