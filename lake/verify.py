@@ -7,7 +7,8 @@ product concerned, a path and a one-line detail. Kinds (more may be added, e.g. 
 kind                       meaning                                                             repair
 =========================  ==================================================================  ==========
 ``uncatalogued_product``   a published ``<product>.met.json`` under the products root that     catalogued
-                           the ``products`` table does not hold
+                           the ``products`` table does not hold (not the records of QA and
+                           training runs, :data:`RUN_RECORD_TYPES`, which are never products)
 ``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     no (the
                            (archived by a roll that stopped before expiring the hot copy)      roll does)
 ``missing_file``           a catalogued product's met.json or one of its asset files is gone   no
@@ -35,6 +36,10 @@ from lake.storage import exists, join, list_uris, local_path, read_bytes
 __all__ = ["Finding", "RepairResult", "Report", "repair", "verify"]
 
 logger = logging.getLogger(__name__)
+
+#: Product types PGEs publish as the record of a run, read by the application and never catalogued as products:
+#: a QA scoring batch's report, a labelled training set, a training run. Not "uncatalogued", and never repaired.
+RUN_RECORD_TYPES = frozenset({"QA_SCORES", "QA_TRAINING_SET", "QA_TRAINING_RUN"})
 
 #: Kinds that :func:`repair` can fix.
 REPAIRABLE = frozenset({"uncatalogued_product", "pending_journal", "missing_provenance"})
@@ -194,8 +199,12 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     elsewhere = {p["product_id"]: p["met_uri"] for p in products if p["met_uri"]}
     published = [u for u in list_uris(settings.products_root, ".met.json", settings)
                  if not any(part.startswith(".") for part in u[len(root):].split("/"))]  # skip staging folders
+    records = 0
     for uri in published:
         if _normal(uri) not in catalogued:
+            if _product_type(uri, settings) in RUN_RECORD_TYPES:
+                records += 1
+                continue
             pid = uri.rsplit("/", 1)[-1].removesuffix(".met.json")
             if pid in elsewhere:  # e.g. archived by a roll that stopped before expiring the hot copy
                 report.findings.append(Finding("stale_hot_copy", "products", pid, uri,
@@ -211,8 +220,18 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
                                        + ", ".join(record.product_ids[:5])))
     report.findings += _duplicates(settings)
     report.checked = {"products": len(products), "hot_products": len(hot), "asset_files": files,
-                      "published_met_json": len(published), "journal_records": len(journal)}
+                      "published_met_json": len(published), "run_records": records, "journal_records": len(journal)}
     return report
+
+
+def _product_type(met_uri: str, settings: Settings) -> str | None:
+    """``sarlake:product_type`` of a published met.json (None when unreadable: the caller reports it as is)."""
+    try:
+        doc = json.loads(read_bytes(met_uri, settings))
+    except (OSError, ValueError):
+        return None
+    props = doc.get("properties") if isinstance(doc, dict) else None
+    return props.get("sarlake:product_type") if isinstance(props, dict) else None
 
 
 def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = True,

@@ -212,3 +212,25 @@ def test_a_hot_copy_of_an_archived_product_is_not_catalogued_again(lake) -> None
     assert repair(lake).catalogued == []
     row = load_table("products", lake).scan().to_arrow().to_pylist()[0]
     assert (row["met_uri"], row["tier"]) == (archived, "archive")
+
+
+def test_the_records_of_qa_and_training_runs_are_neither_uncatalogued_nor_catalogued_by_repair(lake) -> None:
+    """A qa batch's report, a labelled set and a training run are published beside the products but are not
+    products: verify must not count them as missing from the catalogue, nor repair put them into it."""
+    from lake.query import connect
+    from lake.storage import read_bytes, write_bytes
+    from lake.verify import repair, verify
+
+    records = {"QA_SCORES": "qa-run-0000", "QA_TRAINING_SET": "qa-set-0-420", "QA_TRAINING_RUN": "training-1"}
+    for kind, pid in records.items():
+        met = publish(lake, pid)
+        doc = json.loads(read_bytes(met, lake))
+        doc["properties"]["sarlake:product_type"] = kind
+        write_bytes(met, json.dumps(doc).encode(), lake)
+    publish(lake, "P9")  # a product that was never catalogued
+
+    report = verify(lake)
+    assert {(f.kind, f.product_id) for f in report.findings} == {("uncatalogued_product", "P9")}
+    assert report.checked["run_records"] == 3 and report.checked["published_met_json"] == 4
+    assert repair(lake).catalogued == ["P9"]
+    assert [r[0] for r in connect(lake).execute("SELECT product_id FROM products").fetchall()] == ["P9"]
