@@ -50,6 +50,14 @@ def test_requested_products_are_reprocessed_whatever_their_score(settings, monke
         reprocess_bad_products(max_p_error=0.5, product_ids=["IFG_A_02"])  # p_error 0.2: below the threshold
     assert asked == [["/slc/IFG_A_02_ref.met.json", "/slc/IFG_A_02_sec.met.json"]]
     asked.clear()
+    # a mistyped id, or a product that is not an interferogram, is refused by name before any PGE runs
+    with pytest.raises(ValueError, match=r"product_ids: 1 not in the lake: IFG_A_2 \(`sarlake sql"):
+        reprocess_bad_products(product_ids=["IFG_A_02", "IFG_A_2"])
+    upsert("products", [{"product_id": "TS_A", "product_type": "L3_TS", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    with pytest.raises(ValueError, match=r"TS_A is a L3_TS: only interferograms \(L2_IFG\)"):
+        reprocess_bad_products(product_ids=["TS_A"])
+    assert asked == []
     with pytest.raises(RuntimeError, match="stop before"):
         reprocess_bad_products(max_p_error=0.5)  # without a request: the worst above the threshold first
     worst = max((p for p in browse_lake.PREDICTED), key=lambda p: [0.05, 0.2, 0.95, 0.04, 0.6, 0.97][

@@ -57,7 +57,8 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
         "run_config"}``, worst first.
 
     Raises:
-        ValueError: an unknown version, or a prior version asked of the local runner.
+        ValueError: an unknown version, or a prior version asked of the local runner; a requested product that is
+            not in the lake or not an interferogram (a requested one already reprocessed is skipped, logged).
     """
     from lake.query import connect
     from lake.settings import get_settings
@@ -67,6 +68,8 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     version = resolve("interferogram", pge_version or "latest", runner=runner or settings.runner, settings=settings)
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
     con = connect(settings)
+    if product_ids:
+        _check_requested(con, list(product_ids))
     chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
     bad = con.execute(
         "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE) FROM products p "
@@ -97,6 +100,21 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
                       "reason": "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"})
     logger.info("%d product(s) to reprocess with interferogram PGE %s", len(plans), version["version"])
     return plans
+
+
+def _check_requested(con: Any, product_ids: list[str]) -> None:
+    """Refuse requested products that are not in the lake or not interferograms, naming them."""
+    known = dict(con.execute("SELECT product_id, product_type FROM products WHERE list_contains(?::VARCHAR[], "
+                             "product_id)", [product_ids]).fetchall())
+    unknown = sorted(set(product_ids) - set(known))
+    if unknown:
+        raise ValueError(f"product_ids: {len(unknown)} not in the lake: {', '.join(unknown[:3])}"
+                         + (" ..." if len(unknown) > 3 else "") + " (`sarlake sql \"SELECT product_id FROM products "
+                         "WHERE product_type = 'L2_IFG'\"` lists the interferograms)")
+    other = sorted(p for p, kind in known.items() if kind != "L2_IFG")
+    if other:
+        raise ValueError(f"product_ids: {other[0]} is a {known[other[0]]}: only interferograms (L2_IFG) are "
+                         "reprocessed")
 
 
 def catalogue_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],
