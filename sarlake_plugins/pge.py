@@ -47,6 +47,8 @@ DEFAULT_PGE_TIMEOUT = timedelta(minutes=60)
 MAP_INDEX_TEMPLATE = "{{ pge_label }}"
 _DATE = re.compile(r"(\d{8})(?:T\d{6})?")
 _TRACK = re.compile(r"_([AD]\d{3})_")
+#: an interferogram's id (ARIA's naming): ``S1-GUNW-A-R-044-tops-...`` is track A044
+_GUNW_TRACK = re.compile(r"-([AD])-[RL]-(\d{3})-")
 
 #: Where the KubernetesPodOperator's xcom sidecar collects a pod's return value (see sarlake_plugins.pod).
 POD_RESULT_FILE = "/airflow/xcom/return.json"
@@ -98,7 +100,8 @@ def _products_label(met_uris: list[str]) -> str:
     """``3 products A044 D012 20240101..20240206``: a batch of products named by their folders (met.json URIs)."""
     names = [str(u).rstrip("/").rsplit("/", 2)[-2] if str(u).count("/") > 1 else str(u) for u in met_uris]
     dates = sorted({d for n in names for d in _DATE.findall(n)})
-    tracks = sorted({m.group(1) for n in names for m in [_TRACK.search(n)] if m})
+    tracks = sorted({m.group(1) for n in names for m in [_TRACK.search(n)] if m}
+                    | {m.group(1) + m.group(2) for n in names for m in [_GUNW_TRACK.search(n)] if m})
     span = "_".join(dates) if len(dates) <= 2 else f"{dates[0]}..{dates[-1]}"
     return " ".join(p for p in [f"{len(names)} product{'s' if len(names) != 1 else ''}", *tracks, span] if p)
 

@@ -25,6 +25,9 @@ def test_pge_label_names_track_and_dates():
                      "/lake/S1_IFG_D012_20240125_20240206/S1_IFG_D012_20240125_20240206.met.json"]}
     assert pge_label("qa", qa) == "2 products A044 D012 20240101..20240206"  # every date of a pair counts
     assert pge_label("qa", {"inputs": qa["inputs"][:1]}) == "1 product A044 20240101_20240113"
+    gunw = "S1-GUNW-D-R-087-tops-20240208_20240127-050000-14430E_40820N-PP-ab12-v0_1_0"
+    assert pge_label("qa", {"inputs": [f"s3://lake/products/L2_IFG/etna/{gunw}/{gunw}.met.json"]}) == (
+        "1 product D087 20240127_20240208")  # the track as ARIA's product ids carry it
 
 
 @pytest.fixture(scope="module")
