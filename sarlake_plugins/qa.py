@@ -46,6 +46,7 @@ def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> dic
         A summary for the XCom (not a row per product: a backlog may be thousands): how many were scored, by
         which version, per predicted class, and the reports.
     """
+    from sarlake.workflows.qa import first_few
     from sarlake.workflows.qa_batches import record_reports
 
     reports = [p["met_uri"] for r in results for p in r["products"]]
@@ -53,7 +54,7 @@ def record_scores(results: list[dict[str, Any]], context: dict[str, Any]) -> dic
     log.info("recorded %d scores", len(records))
     if failed:
         raise AirflowFailException(f"{len(failed)} products not scored (the other {len(records)} were recorded): "
-                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
+                                   + first_few(failed))
     return {"scored": len(records), "models": sorted({f"{r['model_name']} v{r['model_version']}" for r in records}),
             "uwe_classes": {f"UWE_{k}": sum(r["uwe_class"] == k for r in records) for k in range(4)},
             "mean_p_error": round(sum(r["p_error"] for r in records) / len(records), 4) if records else None,
@@ -162,6 +163,7 @@ def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
 
     A new product that could not be read is named after the others are recorded (the task fails, no retries).
     """
+    from sarlake.workflows.qa import first_few
     from sarlake.workflows.qa_batches import record_reports
     from sarlake.workflows.reprocess import record_lineage
 
@@ -170,5 +172,5 @@ def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
                           _run_id(context))
     if failed:
         raise AirflowFailException(f"{len(failed)} reprocessed products not scored, so not in product_lineage: "
-                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
+                                   + first_few(failed))
     return done

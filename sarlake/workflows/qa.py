@@ -14,7 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["model_cache", "quality_report", "record_scores", "score_files", "score_products", "unscored_products"]
+__all__ = ["first_few", "model_cache", "product_locations", "quality_report", "record_scores", "score_files",
+           "score_products", "unscored_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,28 @@ def unscored_products(model_version: str | None = None, limit: int | None = None
            "SELECT 1 FROM qa_predictions o WHERE o.product_id = p.product_id)) ORDER BY p.product_id")
     ids = [r[0] for r in connect(settings).execute(sql, params).fetchall()]
     return ids[:limit] if limit else ids
+
+
+def product_locations(ids: list[str], con: Any) -> dict[str, tuple[str, str | None, str | None]]:
+    """``product_id -> (product_id, uri, met_uri)`` of catalogued products, in product id order.
+
+    Raises:
+        LakeError: naming the first id that is not in the lake.
+    """
+    rows = con.execute("SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id) "
+                       "ORDER BY product_id", [ids]).fetchall()
+    found = {r[0]: r for r in rows}
+    unknown = sorted(set(ids) - set(found))
+    if unknown:
+        from lake.exceptions import LakeError
+
+        raise LakeError(f"product {unknown[0]!r} is not in the lake ({len(unknown)} unknown)")
+    return found
+
+
+def first_few(items: list[str], n: int = 3) -> str:
+    """The first ``n`` of ``items`` joined by "; ", with " ..." when there are more (for one-line errors)."""
+    return "; ".join(items[:n]) + (" ..." if len(items) > n else "")
 
 
 #: products scored between two commits of the lake tables by :func:`score_products`
@@ -87,15 +110,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     if not ids:
         logger.info("no product to score")
         return []
-    rows = (con or connect(settings)).execute(
-        "SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id)", [ids]
-    ).fetchall()
-    found = {r[0]: r for r in rows}
-    unknown = sorted(set(ids) - set(found))
-    if unknown:
-        from lake.exceptions import LakeError
-
-        raise LakeError(f"product {unknown[0]!r} is not in the lake ({len(unknown)} unknown)")
+    found = product_locations(ids, con or connect(settings))
     out: list[dict[str, Any]] = []
     pending: list[tuple[str, dict[str, Any]]] = []
     failed: list[str] = []
@@ -120,7 +135,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     logger.info("scored %d products with %s v%s", len(out), scorer.model_name, scorer.version)
     if failed and on_error is None:
         raise InputValidationError(f"{len(failed)} of {len(ids)} products not scored (the other {len(out)} were): "
-                                   + "; ".join(failed[:3]) + (" ..." if len(failed) > 3 else ""))
+                                   + first_few(failed))
     return out
 
 

@@ -45,7 +45,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     from lake.query import connect
     from lake.settings import get_settings
     from pges.qa.score import resolve_version
-    from sarlake.workflows.qa import unscored_products
+    from sarlake.workflows.qa import product_locations, unscored_products
     from sarlake.workflows.qa_inputs import met_location
     from sarlake.workflows.qa_train import check_registry_reach
 
@@ -55,15 +55,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     ids = product_ids if product_ids is not None else unscored_products(version)
     if not ids:
         return []
-    rows = connect(settings).execute(
-        "SELECT product_id, uri, met_uri FROM products WHERE list_contains(?, product_id) ORDER BY product_id", [ids]
-    ).fetchall()
-    unknown = sorted(set(ids) - {r[0] for r in rows})
-    if unknown:
-        from lake.exceptions import LakeError
-
-        raise LakeError(f"product {unknown[0]!r} is not in the lake ({len(unknown)} unknown)")
-    inputs = [met_location(r[1], r[2]) for r in rows]
+    inputs = [met_location(r[1], r[2]) for r in product_locations(ids, connect(settings)).values()]
     size = max(batch, math.ceil(len(inputs) / MAX_BATCHES))
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", run_id).strip("-")[:80] or "manual"
     return [{
