@@ -202,7 +202,7 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     records = 0
     for uri in published:
         if _normal(uri) not in catalogued:
-            if _product_type(uri, settings) in RUN_RECORD_TYPES:
+            if _run_record_folder(uri[len(root):]) or _product_type(uri, settings) in RUN_RECORD_TYPES:
                 records += 1
                 continue
             pid = uri.rsplit("/", 1)[-1].removesuffix(".met.json")
@@ -222,6 +222,15 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     report.checked = {"products": len(products), "hot_products": len(hot), "asset_files": files,
                       "published_met_json": len(published), "run_records": records, "journal_records": len(journal)}
     return report
+
+
+def _run_record_folder(relative: str) -> bool:
+    """Whether a met.json lies in a run-record folder (``<products_root>/QA_SCORES/...``): known without reading it.
+
+    The application layer writes each run record under a folder named after its type, so ``verify`` need not
+    read the met.json of every ``QA_SCORES`` report (one per scoring batch, accumulating) on every call.
+    """
+    return relative.lstrip("/").split("/", 1)[0] in RUN_RECORD_TYPES
 
 
 def _product_type(met_uri: str, settings: Settings) -> str | None:

@@ -234,3 +234,24 @@ def test_the_records_of_qa_and_training_runs_are_neither_uncatalogued_nor_catalo
     assert report.checked["run_records"] == 3 and report.checked["published_met_json"] == 4
     assert repair(lake).catalogued == ["P9"]
     assert [r[0] for r in connect(lake).execute("SELECT product_id FROM products").fetchall()] == ["P9"]
+
+
+def test_reports_in_the_qa_scores_folder_are_run_records_known_by_their_folder_without_being_read(lake,
+                                                                                                 monkeypatch) -> None:
+    """The qa DAG writes one report per batch under <products_root>/QA_SCORES/, and they accumulate: verify
+    counts them by their folder and reads none of them (an L2 product's met.json is still read)."""
+    import lake.verify as verify_module
+    from lake.storage import join, write_bytes
+
+    for n in range(3):
+        write_bytes(join(lake.products_root, "QA_SCORES", f"qa-run-{n:04d}", f"qa-run-{n:04d}.met.json"),
+                    b"{}", lake)
+    publish(lake, "P9")
+    read: list[str] = []
+    real = verify_module._product_type
+    monkeypatch.setattr(verify_module, "_product_type", lambda uri, s: read.append(uri) or real(uri, s))
+
+    report = verify_module.verify(lake)
+    assert report.checked["run_records"] == 3 and report.checked["published_met_json"] == 4
+    assert {(f.kind, f.product_id) for f in report.findings} == {("uncatalogued_product", "P9")}
+    assert [u.rsplit("/", 1)[-1] for u in read] == ["P9.met.json"]
