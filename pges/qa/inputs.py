@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pges.errors import InputValidationError
+from pges.storage import local_path
 
 __all__ = ["QA_ASSETS", "gather_product", "qa_asset_uris"]
 
@@ -68,11 +69,11 @@ def gather_product(met_uri: str, fetch: Callable[[str], Path], dest: Path) -> tu
     met = fetch(met_uri)
     try:
         document = json.loads(met.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
+    except ValueError as exc:  # UnicodeDecodeError is a ValueError
         raise InputValidationError(f"{met_uri}: not a JSON document ({exc})") from exc
     uris = qa_asset_uris(document, met_uri)
     item_id = document.get("id") if isinstance(document.get("id"), str) else None
-    if "://" not in met_uri or met_uri.startswith("file://"):
+    if local_path(met_uri) is not None:
         return met.parent, str(met.parent / QA_ASSETS["unwrapped_phase"]), item_id
     dest.mkdir(parents=True, exist_ok=True)
     for key, uri in uris.items():
