@@ -37,12 +37,12 @@ DIRECT = (
 
 
 def _write_products(root: Path) -> list[Path]:
-    """The synthetic products as catalogued product folders; their met.json paths."""
+    """The synthetic products as catalogued product folders, with their label (``cycles.json``); their met.json."""
     import rasterio
     from rasterio.transform import from_origin
 
     mets = []
-    for k, (unw, coh, wrapped, _) in enumerate(_products(N, seed=1)):
+    for k, (unw, coh, wrapped, cycles) in enumerate(_products(N, seed=1)):
         pid = f"BENCH-IFG-{k:04d}"
         folder = root / "L2_IFG" / "bench" / pid
         folder.mkdir(parents=True)
@@ -53,6 +53,7 @@ def _write_products(root: Path) -> list[Path]:
                                crs="EPSG:4326", transform=from_origin(14.0, 41.0, 1e-4, 1e-4)) as dst:
                 dst.write(values, 1)
             assets[key] = {"href": name, "type": "image/tiff; application=geotiff", "roles": ["data"]}
+        (folder / "cycles.json").write_text(str(min(cycles, 3)))  # the label: 0 or 1-3 cycles
         met = folder / f"{pid}.met.json"
         met.write_text(json.dumps({"type": "Feature", "id": pid, "properties": {"sarlake:product_type": "L2_IFG"},
                                    "assets": assets}))
@@ -93,8 +94,6 @@ def run() -> list[dict[str, Any]]:
         subprocess.run([str(Path(sys.executable).parent / "sarlake"), "init"], env=env, cwd=ROOT, check=True,
                        stdout=subprocess.DEVNULL)
         mets = _write_products(Path(home) / "products")
-        for (_, _, _, cycles), met in zip(_products(N, seed=1), mets, strict=True):  # the label: 0 or 1-3 cycles
-            (met.parent / "cycles.json").write_text(str(min(cycles, 3)))
         version = _register_champion(env, mets)
         tracking = f"sqlite:///{home}/mlflow.db"
         config = Path(home) / "qa.json"

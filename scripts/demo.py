@@ -36,6 +36,14 @@ def run(*cmd: str | Path, quiet: bool = False, env: dict[str, str] | None = None
     return proc.stdout
 
 
+def dag_test(dag_id: str, env: dict[str, str]) -> None:
+    """``airflow dags test DAG_ID DEMO_DATE``; stop the demo with the run's log when a task failed."""
+    out = run(BIN / "airflow", "dags", "test", dag_id, DEMO_DATE, quiet=True, env=env)
+    if "state=failed" in out.replace(" ", "") or "DagRunState.FAILED" in out:
+        sys.stderr.write(out[-6000:])
+        sys.exit(f"demo: the {dag_id} DAG run failed; the log above says which task and why")
+
+
 def main() -> None:
     t0 = time.monotonic()
     env = dict(os.environ)
@@ -57,10 +65,7 @@ def main() -> None:
     print(f"ready ({time.monotonic() - t:.0f} s)")
 
     t = step(f"Forward DAG, logical date {DEMO_DATE} (airflow dags test forward {DEMO_DATE})")
-    out = run(BIN / "airflow", "dags", "test", "forward", DEMO_DATE, quiet=True, env=env)
-    if "state=failed" in out.replace(" ", "") or "DagRunState.FAILED" in out:
-        sys.stderr.write(out[-6000:])
-        sys.exit("demo: the forward DAG run failed; the log above says which task and why")
+    dag_test("forward", env)
     print(f"forward DAG run finished ({time.monotonic() - t:.0f} s)")
 
     step("What the lake holds (sarlake sql)")
@@ -103,10 +108,7 @@ def main() -> None:
     print(f"({time.monotonic() - t:.0f} s; the full run is `make train`)")
 
     t = step("QA: p(error|I) of the forward products (the qa DAG through Airflow: the qa PGE), the quality table")
-    out = run(BIN / "airflow", "dags", "test", "qa", DEMO_DATE, quiet=True, env=env)
-    if "state=failed" in out.replace(" ", "") or "DagRunState.FAILED" in out:
-        sys.stderr.write(out[-6000:])
-        sys.exit("demo: the qa DAG run failed; the log above says which task and why")
+    dag_test("qa", env)
     run(
         BIN / "sarlake", "sql",
         "SELECT product_id, round(p_error, 3) AS p_error, predicted_uwe, model_name, model_version, degraded "

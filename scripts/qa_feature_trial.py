@@ -35,13 +35,11 @@ VARIANTS = {"current features": (), "+ steep": STEEP, "+ residues": RESIDUES, "+
 _DATA: dict[str, np.ndarray] = {}
 
 
-def _wrap(a: np.ndarray) -> np.ndarray:
-    return (a + np.pi) % (2 * np.pi) - np.pi
-
-
 def candidates(unw: np.ndarray, wrapped: np.ndarray | None, coherence: np.ndarray | None) -> list[float]:
     """The candidate features of one product, in :data:`STEEP` + :data:`RESIDUES` order (NaN: no valid edge)."""
     from scipy import ndimage
+
+    from pges.qa.grid import wrap as _wrap
 
     unw = unw.astype(np.float64)
     w = _wrap(unw) if wrapped is None else wrapped.astype(np.float64)

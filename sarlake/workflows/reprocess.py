@@ -104,13 +104,14 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
 
 def _check_requested(con: Any, product_ids: list[str]) -> None:
     """Refuse requested products that are not in the lake or not interferograms, naming them."""
+    from sarlake.workflows.qa import first_few
+
     known = dict(con.execute("SELECT product_id, product_type FROM products WHERE list_contains(?::VARCHAR[], "
                              "product_id)", [product_ids]).fetchall())
     unknown = sorted(set(product_ids) - set(known))
     if unknown:
-        raise ValueError(f"product_ids: {len(unknown)} not in the lake: {', '.join(unknown[:3])}"
-                         + (" ..." if len(unknown) > 3 else "") + " (`sarlake sql \"SELECT product_id FROM products "
-                         "WHERE product_type = 'L2_IFG'\"` lists the interferograms)")
+        raise ValueError(f"product_ids: {len(unknown)} not in the lake: {first_few(unknown)} (`sarlake sql "
+                         "\"SELECT product_id FROM products WHERE product_type = 'L2_IFG'\"` lists the interferograms)")
     other = sorted(p for p, kind in known.items() if kind != "L2_IFG")
     if other:
         raise ValueError(f"product_ids: {other[0]} is a {known[other[0]]}: only interferograms (L2_IFG) are "
