@@ -92,8 +92,11 @@ def simulate(path: Path, scenes: int, workers: int, first: int = 0) -> None:
     print(f"{len(rows)} products of {scenes} scenes -> {path}")
 
 
-def _unet(seed: int) -> Any:
-    """A small U-Net: 64 -> 8 pixels and back with skip connections, one sigmoid per pixel."""
+def _unet(seed: int, width: int = 16) -> Any:
+    """A small U-Net: 64 -> 8 pixels and back with skip connections, one sigmoid per pixel.
+
+    ``width`` channels at full resolution, 2, 3 and 4 times as many at 1/2, 1/4 and 1/8.
+    """
     import keras
     from keras import layers
 
@@ -104,13 +107,13 @@ def _unet(seed: int) -> Any:
         return layers.Conv2D(n, 3, padding="same", activation="relu")(x)
 
     inp = keras.Input(shape=(64, 64, 2))
-    c1 = block(inp, 16)
-    c2 = block(layers.MaxPooling2D()(c1), 32)
-    c3 = block(layers.MaxPooling2D()(c2), 48)
-    c4 = block(layers.MaxPooling2D()(c3), 64)
-    u3 = block(layers.Concatenate()([layers.UpSampling2D()(c4), c3]), 48)
-    u2 = block(layers.Concatenate()([layers.UpSampling2D()(u3), c2]), 32)
-    u1 = block(layers.Concatenate()([layers.UpSampling2D()(u2), c1]), 16)
+    c1 = block(inp, width)
+    c2 = block(layers.MaxPooling2D()(c1), 2 * width)
+    c3 = block(layers.MaxPooling2D()(c2), 3 * width)
+    c4 = block(layers.MaxPooling2D()(c3), 4 * width)
+    u3 = block(layers.Concatenate()([layers.UpSampling2D()(c4), c3]), 3 * width)
+    u2 = block(layers.Concatenate()([layers.UpSampling2D()(u3), c2]), 2 * width)
+    u1 = block(layers.Concatenate()([layers.UpSampling2D()(u2), c1]), width)
     return keras.Model(inp, layers.Conv2D(1, 1, activation="sigmoid")(u1))
 
 
@@ -129,13 +132,13 @@ def _dihedral(a: np.ndarray, k: int) -> np.ndarray:
     return a[:, :, ::-1] if k >= 4 else a
 
 
-def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int) -> Any:
+def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: int = 16) -> Any:
     """Train on the tiles, each epoch under a random dihedral transform per tile; target "a cycle or more off"."""
     import keras
 
     target = np.stack([(err > 0).astype(np.float32), (err >= 0).astype(np.float32)], axis=-1)
     both = np.concatenate([tiles.astype(np.float32), target], axis=-1)
-    model = _unet(seed)
+    model = _unet(seed, width)
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=_pixel_loss)
     rng = np.random.default_rng(seed)
     for epoch in range(epochs):
@@ -162,7 +165,7 @@ def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.array(out), maps
 
 
-def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False) -> None:
+def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16) -> None:
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
@@ -178,11 +181,11 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False) -
     keep = np.array([split_of(s) == "train" for s in other["scene"]])
     assert not set(other["scene"]) & set(z["scene"]), "the U-Net's scenes must be apart from the set's"
     print(f"U-Net: {int(keep.sum())} products of {len(set(other['scene'][keep]))} other scenes", flush=True)
-    saved = path.with_suffix(".seg.npy")
+    saved = path.with_suffix(".seg.npy" if width == 16 else f".seg-w{width}.npy")
     if reuse and saved.is_file():
         seg = np.load(saved)
     else:
-        model = fit_unet(other["tile"][keep], other["err"][keep], 0, epochs)
+        model = fit_unet(other["tile"][keep], other["err"][keep], 0, epochs, width)
         seg, maps = seg_features(model, z["tile"])
         np.save(saved, seg)
         judged = z["err"] >= 0
@@ -220,12 +223,13 @@ def main() -> None:
     e.add_argument("path", type=Path)
     e.add_argument("--epochs", type=int, default=12)
     e.add_argument("--unet-set", type=Path, required=True, help="a set of other scenes to train the U-Net on")
+    e.add_argument("--width", type=int, default=16, help="the U-Net's channels at full resolution")
     e.add_argument("--reuse", action="store_true", help="the U-Net features saved by an earlier run (SET.seg.npy)")
     a = parser.parse_args()
     if a.cmd == "simulate":
         simulate(a.path, a.scenes, a.workers, a.first_scene)
     else:
-        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse)
+        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width)
 
 
 if __name__ == "__main__":
