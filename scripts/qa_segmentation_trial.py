@@ -32,9 +32,6 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-SEG_FEATURES = ("seg_mean", "seg_share", "seg_largest", "seg_max")
-
-
 def _error_map(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
     """|whole cycles| of ``unw - true`` as a map (-1 where not judged), by the rules of ``_error_cycles``."""
     from scipy import ndimage
@@ -198,8 +195,8 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
     for name, x in (("current features", z["x"]), ("+ U-Net map", np.column_stack([z["x"], seg])),
                     ("U-Net map alone", seg)):
         p = OrdinalBoosting().fit(x[tr], y[tr]).predict_proba(x[test])
-        row = [name, f"F1 {evaluate.metrics(truth, p)['f1_uwe2']:.3f}",
-               f"ROC AUC {evaluate.metrics(truth, p)['roc_auc_uwe2']:.3f}"]
+        m = evaluate.metrics(truth, p)
+        row = [name, f"F1 {m['f1_uwe2']:.3f}", f"ROC AUC {m['roc_auc_uwe2']:.3f}"]
         for thresholds in ((0.5, 0.5), (0.40, 0.85)):
             c = decide_class(p, thresholds)
             acc = [100 * float((c[truth == k] == k).mean()) for k in range(4)]
