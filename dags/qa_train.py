@@ -32,7 +32,7 @@ from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.pge import pge_operator
 
-MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
+MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet", "unet_ordinal_boosting"]
 
 
 @dag(

@@ -32,50 +32,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-def _error_map(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """|whole cycles| of ``unw - true`` as a map (-1 where not judged), by the rules of ``_error_cycles``."""
-    from scipy import ndimage
-
-    from pges.train import dataset
-
-    judged = dataset._judged(unw, coherence, corrupted)
-    regions, n = ndimage.label(np.isfinite(unw))
-    out = np.full(unw.shape, -1, dtype=np.int8)
-    for k in range(1, n + 1):
-        sel = judged & (regions == k)
-        if sel.sum() < 10:
-            continue
-        diff = (unw - true)[sel]
-        out[sel] = np.clip(np.abs(np.round((diff - np.median(diff)) / dataset.TWO_PI)), 0, 100)
-    return out
-
 
 def _scene(seed: int) -> list[dict[str, Any]]:
-    """One scene's products with the truth's error map kept beside the tile (the same resampling)."""
-    from pges.qa.images import TILE_SIZE, _resample
+    """One scene's products with the truth's error tile kept beside the phase tile (``SampleProduct.error_tile``)."""
     from pges.train import dataset, evaluate
 
-    maps: list[np.ndarray] = []
-    original = dataset._error_cycles
-
-    def recording(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-        maps.append(_error_map(unw, true, coherence, corrupted))
-        return original(unw, true, coherence, corrupted)
-
-    dataset._error_cycles = recording
-    try:
-        samples = dataset.simulate_scene(seed)
-    finally:
-        dataset._error_cycles = original
-    out = []
-    for s, m in zip(samples, maps, strict=True):  # one map per unwrapped pair, in product order
-        judged = m >= 0
-        cls, _, _ = dataset.uwe_class(m[judged].astype(np.float64))
-        assert cls == int(s.truth["UWE"]), (s.product_id, cls, s.truth["UWE"])  # the map is the truth's own
-        out.append({"id": s.product_id, "scene": s.scene_id, "x": s.features, "tile": s.tile,
-                    "err": _resample(m, TILE_SIZE), "uwe": int(s.truth["UWE"]),
-                    "cause": evaluate.cause_of(s.truth)})
-    return out
+    return [{"id": s.product_id, "scene": s.scene_id, "x": s.features, "tile": s.tile, "err": s.error_tile,
+             "uwe": int(s.truth["UWE"]), "cause": evaluate.cause_of(s.truth)} for s in dataset.simulate_scene(seed)]
 
 
 def simulate(path: Path, scenes: int, workers: int, first: int = 0) -> None:
@@ -89,77 +52,22 @@ def simulate(path: Path, scenes: int, workers: int, first: int = 0) -> None:
     print(f"{len(rows)} products of {scenes} scenes -> {path}")
 
 
-def _unet(seed: int, width: int = 16) -> Any:
-    """A small U-Net: 64 -> 8 pixels and back with skip connections, one sigmoid per pixel.
-
-    ``width`` channels at full resolution, 2, 3 and 4 times as many at 1/2, 1/4 and 1/8.
-    """
-    import keras
-    from keras import layers
-
-    keras.utils.set_random_seed(seed)
-
-    def block(x: Any, n: int) -> Any:
-        x = layers.Conv2D(n, 3, padding="same", activation="relu")(x)
-        return layers.Conv2D(n, 3, padding="same", activation="relu")(x)
-
-    inp = keras.Input(shape=(64, 64, 2))
-    c1 = block(inp, width)
-    c2 = block(layers.MaxPooling2D()(c1), 2 * width)
-    c3 = block(layers.MaxPooling2D()(c2), 3 * width)
-    c4 = block(layers.MaxPooling2D()(c3), 4 * width)
-    u3 = block(layers.Concatenate()([layers.UpSampling2D()(c4), c3]), 3 * width)
-    u2 = block(layers.Concatenate()([layers.UpSampling2D()(u3), c2]), 2 * width)
-    u1 = block(layers.Concatenate()([layers.UpSampling2D()(u2), c1]), width)
-    return keras.Model(inp, layers.Conv2D(1, 1, activation="sigmoid")(u1))
-
-
-def _pixel_loss(target: Any, p: Any) -> Any:
-    """Binary cross-entropy on the judged pixels only (target channel 1 is the judged mask)."""
-    import keras.ops as ops
-
-    y, w = target[..., :1], target[..., 1:]
-    p = ops.clip(p, 1e-6, 1 - 1e-6)
-    bce = -(y * ops.log(p) + (1 - y) * ops.log(1 - p))
-    return ops.sum(bce * w) / (ops.sum(w) + 1.0)
-
-
-def _dihedral(a: np.ndarray, k: int) -> np.ndarray:
-    a = np.rot90(a, k % 4, axes=(1, 2))
-    return a[:, :, ::-1] if k >= 4 else a
-
-
 def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: int = 16) -> Any:
-    """Train on the tiles, each epoch under a random dihedral transform per tile; target "a cycle or more off"."""
-    import keras
+    """The pipeline's U-Net (``pges.train.segmenter.fit_unet``) at ``width`` channels."""
+    from pges.train.segmenter import fit_unet as fit
 
-    target = np.stack([(err > 0).astype(np.float32), (err >= 0).astype(np.float32)], axis=-1)
-    both = np.concatenate([tiles.astype(np.float32), target], axis=-1)
-    model = _unet(seed, width)
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=_pixel_loss)
-    rng = np.random.default_rng(seed)
-    for epoch in range(epochs):
-        k = rng.integers(0, 8, len(both))
-        moved = np.concatenate([_dihedral(both[k == j], j) for j in range(8)])
-        hist = model.fit(moved[..., :2], moved[..., 2:], batch_size=64, epochs=1, verbose=0, shuffle=True)
-        print(f"  U-Net epoch {epoch}: loss {hist.history['loss'][-1]:.4f}", flush=True)
+    model, losses = fit(tiles, err, seed, epochs, width)
+    print("  U-Net loss per epoch: " + ", ".join(f"{v:.4f}" for v in losses), flush=True)
     return model
 
 
 def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The four summaries of the predicted map (over the tile's valid pixels), and the maps."""
-    from scipy import ndimage
+    """The four summaries of the predicted map (``pges.qa.segmentation.summaries``), and the maps."""
+    from pges.qa.segmentation import summaries
+    from pges.train.segmenter import _KerasMaps
 
-    maps = model.predict(tiles.astype(np.float32), batch_size=256, verbose=0)[..., 0]
-    valid = (tiles[..., 0] != 0) | (tiles[..., 1] != 0)
-    out = []
-    for p, v in zip(maps, valid, strict=True):
-        n = max(int(v.sum()), 1)
-        hot = (p > 0.5) & v
-        labels, k = ndimage.label(hot)
-        largest = float(np.bincount(labels.ravel())[1:].max()) / n if k else 0.0
-        out.append([float(p[v].sum()) / n, float(hot.sum()) / n, largest, float(p[v].max()) if v.any() else 0.0])
-    return np.array(out), maps
+    maps = _KerasMaps(model).predict(tiles)[..., 0]
+    return summaries(maps, tiles), maps
 
 
 def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16) -> None:

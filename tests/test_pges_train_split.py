@@ -50,7 +50,7 @@ def test_images_of_a_labelled_set_are_remade_from_the_inputs_each_product_kept(t
     unw = rng.normal(0, 1, (64, 64)).astype(np.float32)
     coh = rng.uniform(0.1, 0.9, (64, 64)).astype(np.float32)
     np.savez_compressed(tmp_path / "arrays.npz", **{"a/unw": unw, "a/coherence": coh, "b/unw": unw})
-    _, browse, tiles, _ = labelled_set.recompute_features(tmp_path / "arrays.npz", np.array(["a", "b"]))
+    _, browse, tiles, _, _ = labelled_set.recompute_features(tmp_path / "arrays.npz", np.array(["a", "b"]))
     assert tiles.shape == (2, 64, 64, 2) and browse.shape == (2, 32, 32, 3)
     assert np.allclose(tiles[0, ..., 1], coh, atol=1e-3)
     assert (tiles[1, ..., 1] == 1).all() and (browse[1, ..., 1] == 255).all()

@@ -222,6 +222,33 @@ def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_mod
     np.testing.assert_allclose(average, (members[0] + members[1]) / 2, atol=1e-5)
 
 
+def test_the_unet_model_is_trained_on_scenes_of_its_own_and_served_as_evaluated(trained):
+    """The two-step model trains in the pipeline, logs its U-Net's pixel scores, and its registered version
+    (LiteRT U-Net and skops classifier, the scorer's loader) scores the 17 real Sydney interferograms as the
+    training run's in-memory model (Keras U-Net) did: the run logged the clean ones' mean p(error) and how many
+    of all 17 it flagged."""
+
+    from pges.qa.model_io import p_error
+    from pges.train.realcheck import load_real_check
+    from pges.train.tracking import score_version
+    from sarlake.workflows.qa_train import train_models
+
+    again = train_models(trained[1], models=["unet_ordinal_boosting"], quick=True, unet_scenes=6,
+                         real_check=str(DATA / "qa_real_check.csv"))
+    (candidate,) = again["candidates"]
+    assert candidate["name"] == "unet_ordinal_boosting"
+    m = candidate["metrics"]
+    assert 0 <= m["unet_pixel_recall"] <= 1 and 0 <= m["unet_pixel_precision"] <= 1
+    assert m["unet_train_products"] + m["unet_test_products"] >= 20  # ~5 products of each of 6 scenes
+    real = load_real_check(DATA / "qa_real_check.csv")
+    (served,) = score_version("sarlake-qa-uwe", candidate["version"], real.inputs)
+    assert served.shape == (17, 4)
+    p = p_error(served)[0]
+    assert m["real_clean_products"] == 13  # the manifest's clean interferograms (closure truth)
+    assert p[real.clean == 1].mean() == pytest.approx(m["real_clean_mean_p_error"], abs=1e-4)
+    assert (p >= 0.5).sum() == m["real_flagged"]
+
+
 def test_products_of_a_lake_on_s3_are_scored_from_their_objects_and_a_missing_one_is_named(
         trained, s3_server, tmp_path, monkeypatch):
     """A hot lake on S3 (moto): `qa run` reads each product's rasters from its objects.

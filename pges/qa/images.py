@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BROWSE_SIZE", "TILE_SIZE", "browse_rgb", "phase_tile"]
+__all__ = ["BROWSE_SIZE", "TILE_SIZE", "browse_rgb", "phase_tile", "resample"]
 
 BROWSE_SIZE = 32
 TILE_SIZE = 64
 TWO_PI = 2.0 * np.pi
 
 
-def _resample(a: np.ndarray, size: int) -> np.ndarray:
+def resample(a: np.ndarray, size: int) -> np.ndarray:
+    """``a`` at ``size`` x ``size`` pixels (the nearest pixel), as both images sample a product."""
     rows = np.linspace(0, a.shape[0] - 1, size).round().astype(int)
     cols = np.linspace(0, a.shape[1] - 1, size).round().astype(int)
     return a[np.ix_(rows, cols)]
@@ -28,7 +29,7 @@ def _resample(a: np.ndarray, size: int) -> np.ndarray:
 
 def browse_rgb(unw: np.ndarray, coherence: np.ndarray | None = None, size: int = BROWSE_SIZE) -> np.ndarray:
     """8-bit RGB thumbnail of an unwrapped product (see the module docstring)."""
-    phi = _resample(np.asarray(unw, dtype=np.float32), size)
+    phi = resample(np.asarray(unw, dtype=np.float32), size)
     valid = np.isfinite(phi)
     out = np.zeros((size, size, 3), dtype=np.uint8)
     if not valid.any():
@@ -36,7 +37,7 @@ def browse_rgb(unw: np.ndarray, coherence: np.ndarray | None = None, size: int =
     lo, hi = np.percentile(phi[valid], [2, 98])
     red = np.clip((phi - lo) / max(hi - lo, 1e-6), 0, 1)
     if coherence is not None:
-        green = np.clip(np.nan_to_num(_resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
+        green = np.clip(np.nan_to_num(resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
     else:
         green = np.ones_like(phi)
     blue = ((phi + np.pi) % TWO_PI) / TWO_PI
@@ -47,14 +48,14 @@ def browse_rgb(unw: np.ndarray, coherence: np.ndarray | None = None, size: int =
 
 def phase_tile(unw: np.ndarray, coherence: np.ndarray | None = None, size: int = TILE_SIZE) -> np.ndarray:
     """Masked phase tile for the ConvNet (see the module docstring)."""
-    phi = _resample(np.asarray(unw, dtype=np.float32), size)
+    phi = resample(np.asarray(unw, dtype=np.float32), size)
     valid = np.isfinite(phi)
     tile = np.zeros((size, size, 2), dtype=np.float16)
     if not valid.any():
         return tile
     ch0 = np.clip((phi - np.median(phi[valid])) / (2 * TWO_PI), -4, 4)
     if coherence is not None:
-        ch1 = np.clip(np.nan_to_num(_resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
+        ch1 = np.clip(np.nan_to_num(resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
     else:
         ch1 = np.ones_like(phi)
     tile[..., 0] = np.where(valid, ch0, 0)

@@ -8,6 +8,7 @@ and loads it without ``mlflow.pyfunc`` where it can (:func:`load_local`):
 * a Keras model saved with its LiteRT conversion (:mod:`pges.qa.litert`): LiteRT, without importing TensorFlow;
 * an average of models (:mod:`pges.train.ensemble`): each member loaded by these same rules, probabilities
   averaged (the registered average's own ``predict`` is this same :class:`AveragedModel`);
+* a U-Net and its classifier (:mod:`pges.qa.segmentation`): both loaded by these rules (the U-Net by LiteRT);
 * anything else (a Keras model registered before the conversion existed): ``mlflow.pyfunc``.
 """
 
@@ -22,7 +23,7 @@ import numpy as np
 
 from pges.qa.model_io import average_probabilities
 
-__all__ = ["AveragedModel", "load_cached_model", "load_local"]
+__all__ = ["AveragedModel", "combined", "load_cached_model", "load_local"]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +96,19 @@ class AveragedModel:
         return average_probabilities([(kind, m.predict) for kind, m in self.members], inputs)
 
 
+def combined(members: list[tuple[str, Any]], combine: str | None) -> Any:
+    """The model of several loaded ``(input kind, model)`` members: an average, or a U-Net then its classifier."""
+    from pges.qa.segmentation import COMBINE, SegmentedModel
+
+    if combine == COMBINE:
+        (_, segmenter), (_, classifier) = members
+        return SegmentedModel(segmenter, classifier)
+    if combine:
+        raise ValueError(f"unknown way {combine!r} to combine a model's members; this sarlake knows {COMBINE!r} and "
+                         "averages: upgrade sarlake to score this model version")
+    return AveragedModel(members)
+
+
 def load_local(local: Path) -> Any:
     """The model in ``local`` (an MLflow model folder), loaded as the module docstring says."""
     import yaml
@@ -115,7 +129,8 @@ def load_local(local: Path) -> Any:
     members = (pyfunc.get("config") or {}).get("members")
     artifacts = pyfunc.get("artifacts") or {}
     if members and all(key in artifacts for key, _ in members):
-        return AveragedModel([(kind, load_local(local / artifacts[key]["path"])) for key, kind in members])
+        return combined([(kind, load_local(local / artifacts[key]["path"])) for key, kind in members],
+                        (pyfunc.get("config") or {}).get("combine"))
     if "tensorflow" in flavors:
         quiet_keras()
     import mlflow.pyfunc

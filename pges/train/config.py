@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
@@ -10,7 +10,10 @@ from pges.contract import PGEParameters
 
 __all__ = ["DatasetParameters", "TrainParameters"]
 
-ModelName = Literal["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]
+ModelName = Literal["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet",
+                    "unet_ordinal_boosting"]
+#: every model the ``train`` PGE can fit, in its default order
+MODEL_NAMES: tuple[str, ...] = get_args(ModelName)
 
 
 class DatasetParameters(PGEParameters):
@@ -38,7 +41,7 @@ class TrainParameters(PGEParameters):
     model_name: str = Field("sarlake-qa-uwe", pattern=r"^[A-Za-z0-9._-]+$", description="Registered model.")
     experiment: str = Field("sarlake-qa", description="MLflow experiment.")
     models: list[ModelName] = Field(
-        default_factory=lambda: ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"],  # type: ignore[arg-type]
+        default_factory=lambda: list(MODEL_NAMES),  # type: ignore[arg-type]
         min_length=1, description="Models to fit; each is one MLflow run and one registered version.",
     )
     quick: bool = Field(False, description="Fewer trees/epochs (demo and tests).")
@@ -59,7 +62,14 @@ class TrainParameters(PGEParameters):
         None, ge=0, le=5000, description="Products of the second simulator (pges.train.second_simulator, seeds 0.."
                                          "n-1) every candidate is scored on, logged as second_sim_* metrics; None = "
                                          "300, or 0 (none) with quick.")
-    workers: int = Field(1, ge=1, le=64, description="Processes simulating the second simulator's products.")
+    workers: int = Field(1, ge=1, le=64, description="Processes simulating the second simulator's and the U-Net's "
+                                                     "products.")
+    unet_scenes: int | None = Field(
+        None, ge=2, le=20000, description="Scenes simulated for the U-Net of unet_ordinal_boosting "
+                                          "(pges.train.segmenter; ~5 products each, seeds from unet_first_scene); "
+                                          "None = 1200, or 40 with quick.")
+    unet_first_scene: int = Field(
+        100_000, ge=0, description="Seed of the U-Net's first scene; its scenes must not overlap the labelled set's.")
 
     @model_validator(mode="after")
     def _unique(self) -> TrainParameters:

@@ -32,7 +32,7 @@ from pges.qa.features import compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.train.unwrap_failures import NO_FAILURE, apply_failure
 
-__all__ = ["REGIONS", "SampleProduct", "scene_parameters", "simulate_scene", "uwe_class"]
+__all__ = ["REGIONS", "SampleProduct", "error_map", "error_tile", "scene_parameters", "simulate_scene", "uwe_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +91,8 @@ class SampleProduct:
     truth: dict[str, Any]  # tag type -> intensity, plus uwe_fraction and the scene's knobs
     missing: list[str]
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # the product's rasters (inputs kept)
+    #: the truth's error map resampled like ``tile`` (int8 |cycles|, -1 not judged; :func:`error_tile`)
+    error_tile: np.ndarray | None = None
 
 
 def scene_parameters(scene_seed: int, n_dates: int = 4) -> tuple[Any, dict[str, Any]]:
@@ -203,8 +205,8 @@ def _corrupted(ref: Any, sec: Any, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """Whole-cycle unwrapping errors on the coherent, uncorrupted pixels (1-D).
+def error_map(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
+    """Whole-cycle unwrapping errors as a map: cycles on the coherent, uncorrupted pixels, NaN elsewhere.
 
     Each region of valid pixels that no valid pixel connects to another (a band of missing lines cuts a
     product in two) is referenced on its own: the offset between such regions is unknowable from the data
@@ -215,18 +217,25 @@ def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corr
     return _cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw))
 
 
+def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
+    """The judged pixels' whole-cycle errors of :func:`error_map` (1-D): what :func:`uwe_class` takes."""
+    m = error_map(unw, true, coherence, corrupted)
+    return m[np.isfinite(m)]
+
+
 def _observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
                              corrupted: np.ndarray) -> np.ndarray:
     """Whole-cycle errors that the product can show: each *coherent* connected region referenced on its own.
 
-    :func:`_error_cycles` references each region of valid pixels on its own, so an island cut off by a
+    :func:`error_map` references each region of valid pixels on its own, so an island cut off by a
     decorrelated moat (coherence < 0.25) or by a corrupted band counts as wrong when its cycle offset is. That
     offset is not in the data: the wrapped phase is the same for every offset. Here the regions are those of
     the judged pixels (coherent, uncorrupted), so only errors inside one coherent region, where the unwrapper
     broke a field that the data connects, are counted. The difference is what no product-only method can see.
     """
     judged = _judged(unw, coherence, corrupted)
-    return _cycles_by_region(unw, true, judged, regions_of=judged)
+    m = _cycles_by_region(unw, true, judged, regions_of=judged)
+    return m[np.isfinite(m)]
 
 
 def _judged(unw: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
@@ -235,21 +244,29 @@ def _judged(unw: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np
 
 
 def _cycles_by_region(unw: np.ndarray, true: np.ndarray, judged: np.ndarray, regions_of: np.ndarray) -> np.ndarray:
-    """Whole cycles of ``unw - true`` on the judged pixels, by connected region of ``regions_of``.
+    """Map of whole cycles of ``unw - true`` on the judged pixels (NaN elsewhere), by region of ``regions_of``.
 
-    Each region is referenced to its own median; regions with fewer than 10 judged pixels are left out.
+    Each region is referenced to its own median; regions with fewer than 10 judged pixels are left out (NaN).
     """
     from scipy import ndimage
 
     regions, n = ndimage.label(regions_of)
-    out = []
+    out = np.full(unw.shape, np.nan)
     for k in range(1, n + 1):
         sel = judged & (regions == k)
         if sel.sum() < 10:
             continue
         diff = (unw - true)[sel]
-        out.append(np.round((diff - np.median(diff)) / TWO_PI))
-    return np.concatenate(out) if out else np.zeros(0)
+        out[sel] = np.round((diff - np.median(diff)) / TWO_PI)
+    return out
+
+
+def error_tile(cycles: np.ndarray) -> np.ndarray:
+    """An :func:`error_map` resampled like the phase tile (``pges.qa.images``): |cycles| as int8, -1 not judged."""
+    from pges.qa.images import TILE_SIZE, resample
+
+    m = resample(cycles, TILE_SIZE)
+    return np.where(np.isfinite(m), np.clip(np.abs(np.nan_to_num(m)), 0, 100), -1).astype(np.int8)
 
 
 #: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
@@ -308,8 +325,8 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             arr = dataclasses.replace(arr, unwrapped=unwrapped)
         true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
         corrupted = _corrupted(ref, sec, arr.unwrapped.shape)
-        err = _error_cycles(arr.unwrapped, true, arr.coherence, corrupted)
-        uwe, frac, sev = uwe_class(err)
+        cycles = error_map(arr.unwrapped, true, arr.coherence, corrupted)
+        uwe, frac, sev = uwe_class(cycles[np.isfinite(cycles)])
         truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5)}
         obs, obs_frac, obs_sev = uwe_class(_observable_error_cycles(arr.unwrapped, true, arr.coherence, corrupted))
         truth.update(uwe_observable=obs, uwe_observable_fraction=round(obs_frac, 5),
@@ -319,10 +336,10 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])
         truth.update(knobs, unwrapper=method, uwe_failure_kind=failure.kind, uwe_failure_cycles=failure.cycles,
                      uwe_failure_area=failure.area)
-        made.append((i, j, arr, truth))
-    closure = triplet_misclosure({(i, j): arr.unwrapped for i, j, arr, _ in made})
+        made.append((i, j, arr, truth, error_tile(cycles)))
+    closure = triplet_misclosure({(i, j): arr.unwrapped for i, j, arr, _, _ in made})
     out = []
-    for i, j, arr, truth in made:
+    for i, j, arr, truth, err_tile in made:
         wrapped = np.angle(arr.filtered).astype(np.float32)
         cc = arr.conncomp
         # a share of the set lacks some inputs, as real products do (external ones have no wrapped phase or
@@ -343,6 +360,6 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
             pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arrays.get("coherence")),
-            phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays,
+            phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays, err_tile,
         ))
     return out

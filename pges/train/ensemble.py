@@ -3,7 +3,8 @@
 The members are fitted as usual; the average takes both inputs (model input kind ``features+tiles``: a dict of
 the feature matrix and the tiles) and returns the mean of the members' class probabilities. No weight is fitted,
 so the held-out split stays untouched by the averaging itself. In MLflow the average is a ``python_function`` model
-whose artifacts are the members, each saved with its own flavour.
+whose artifacts are the members, each saved with its own flavour; the two-step U-Net model
+(:mod:`pges.train.segmenter`) is logged the same way (:func:`log_average`), its config naming how to combine them.
 """
 
 from __future__ import annotations
@@ -57,16 +58,17 @@ def _pyfunc_class() -> Any:
     import mlflow.pyfunc
 
     class AveragedPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[misc,name-defined]
-        """The scorer's average (:class:`pges.qa.model_load.AveragedModel`), its members loaded as the scorer does."""
+        """The scorer's model of several members (``pges.qa.model_load.combined``), loaded as the scorer does."""
 
         def load_context(self, context: Any) -> None:
-            from pges.qa.model_load import AveragedModel, load_local
+            from pges.qa.model_load import combined, load_local
 
-            self.model = AveragedModel([(kind, load_local(Path(context.artifacts[key])))
-                                        for key, kind in context.model_config["members"]])
+            self.model = combined([(kind, load_local(Path(context.artifacts[key])))
+                                   for key, kind in context.model_config["members"]],
+                                  context.model_config.get("combine"))
 
         def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # no hints: MLflow
-            """Mean of the members' (n, 4) class probabilities."""  # would read them as a schema
+            """(n, 4) class probabilities."""  # would read them as a schema
             return self.model.predict(model_input)
 
     return AveragedPyfunc
@@ -74,32 +76,42 @@ def _pyfunc_class() -> Any:
 
 def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any,
                 requirements: dict[str, list[str]], trusted: Any) -> Any:
-    """Save the members, log the average as the run's ``model`` and register it; returns MLflow's model info."""
+    """Save the members, log the model as the run's ``model`` and register it; returns MLflow's model info.
+
+    ``fitted`` is an average (flavour ``average``) or a U-Net with its classifier (``segmented``,
+    :class:`pges.train.segmenter.Segmented`).
+    """
     import mlflow.pyfunc
     import mlflow.sklearn
     import mlflow.tensorflow
 
+    from pges.qa.segmentation import COMBINE
     from pges.train.tracking import litert_extra
 
-    members: list[Fitted] = fitted.model.members
+    combine: dict[str, str] = {}
+    if fitted.flavor == "segmented":
+        parts = [("tiles", "keras", fitted.model.unet), ("features+summaries", "sklearn", fitted.model.classifier)]
+        combine = {"combine": COMBINE}
+    else:
+        parts = [(m.input_kind, m.flavor, m.model) for m in fitted.model.members]
     with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
         artifacts, config, pins = {}, [], set()
-        for i, m in enumerate(members):
+        for i, (kind, flavor, model) in enumerate(parts):
             path = str(Path(tmp) / f"member{i}")
-            if m.flavor == "sklearn":
-                mlflow.sklearn.save_model(m.model, path, serialization_format="skops",
-                                          skops_trusted_types=trusted(m.model), pyfunc_predict_fn="predict_proba",
+            if flavor == "sklearn":
+                mlflow.sklearn.save_model(model, path, serialization_format="skops",
+                                          skops_trusted_types=trusted(model), pyfunc_predict_fn="predict_proba",
                                           pip_requirements=requirements["sklearn"])
             else:
                 converted = Path(tmp) / f"litert{i}"
                 converted.mkdir()
-                mlflow.tensorflow.save_model(m.model, path, pip_requirements=requirements["keras"],
-                                             extra_files=litert_extra(m.model, str(converted)))
-            pins.update(requirements["sklearn" if m.flavor == "sklearn" else "keras"])
+                mlflow.tensorflow.save_model(model, path, pip_requirements=requirements["keras"],
+                                             extra_files=litert_extra(model, str(converted)))
+            pins.update(requirements["sklearn" if flavor == "sklearn" else "keras"])
             artifacts[f"member{i}"] = path
-            config.append([f"member{i}", m.input_kind])
+            config.append([f"member{i}", kind])
         return mlflow.pyfunc.log_model(
-            name="model", python_model=_pyfunc_class()(), artifacts=artifacts, model_config={"members": config},
-            signature=signature, input_example=example, pip_requirements=sorted(pins),
-            registered_model_name=model_name,
+            name="model", python_model=_pyfunc_class()(), artifacts=artifacts,
+            model_config={"members": config, **combine}, signature=signature, input_example=example,
+            pip_requirements=sorted(pins), registered_model_name=model_name,
         )

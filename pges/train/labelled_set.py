@@ -44,6 +44,8 @@ class LabelledSet:
     folder: Path
     #: the features of every product computed without its coherence (None for a set without rasters)
     features_without_coherence: np.ndarray | None = None
+    #: the phase tiles drawn without the coherence (None for a set without rasters)
+    tiles_without_coherence: np.ndarray | None = None
 
 
 def fetch_set(met_uri: str, fetch: Callable[[str], Path]) -> Path:
@@ -81,18 +83,18 @@ def load_set(folder: Path) -> LabelledSet:
         raise InputValidationError(f"cannot read the labelled set in {folder}: {exc}") from exc
     ids = z["product_id"]
     features, browse, tiles = z["features"], z["browse"], z["tiles"]
-    without = None
+    without = tiles_without = None
     if (folder / "arrays.npz").is_file():
-        features, browse, tiles, without = recompute_features(folder / "arrays.npz", ids)
+        features, browse, tiles, without, tiles_without = recompute_features(folder / "arrays.npz", ids)
     return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder,
-                       without)
+                       without, tiles_without)
 
 
-def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The current features, images and features without coherence of every product, from ``arrays.npz``.
+def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The current features, images, features and tiles without coherence of every product, from ``arrays.npz``.
 
-    Browse images and phase tiles are remade too; the features without coherence train the second model of a
-    :class:`pges.train.models.CoherenceRouted` pair.
+    Browse images and phase tiles are remade too; the features (and tiles) without coherence train the second
+    model of a :class:`pges.train.models.CoherenceRouted` pair.
 
     A set made under an older feature set is thus never stale: the features are the product's, as a lake
     product's are recomputed by the ``qa`` PGE. The images are remade from the inputs the product kept, so an
@@ -109,7 +111,7 @@ def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.nd
     for key in z.files:
         pid, name = key.split("/", 1)
         by_product[pid][name] = z[key]
-    rows, browse, tiles, without = [], [], [], []
+    rows, browse, tiles, without, tiles_without = [], [], [], [], []
     for pid in ids:
         a = by_product[str(pid)]
         share = float(a["triplet_misclosure_share"]) if "triplet_misclosure_share" in a else None
@@ -120,8 +122,9 @@ def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, np.nd
             label=str(pid)).vector())
         browse.append(browse_rgb(a["unw"], a.get("coherence")))
         tiles.append(phase_tile(a["unw"], a.get("coherence")))
+        tiles_without.append(tiles[-1] if a.get("coherence") is None else phase_tile(a["unw"]))
     logger.info("features %s of %d products recomputed from %s", FEATURE_SET, len(rows), arrays)
-    return np.stack(rows), np.stack(browse), np.stack(tiles), np.stack(without)
+    return np.stack(rows), np.stack(browse), np.stack(tiles), np.stack(without), np.stack(tiles_without)
 
 
 def read_labels(path: str) -> dict[str, tuple[int, str]]:

@@ -200,23 +200,25 @@ class CoherenceRouted:
     flavour; takes the feature DataFrame or its array in :data:`pges.qa.features.FEATURE_NAMES` order.
     """
 
-    def __init__(self, with_coherence: Any = None, without_coherence: Any = None) -> None:
+    def __init__(self, with_coherence: Any = None, without_coherence: Any = None, extra: int = 0) -> None:
         self.with_coherence, self.without_coherence = with_coherence, without_coherence
+        self.extra = extra  # columns after the features (a U-Net's summaries, pges.train.segmenter): both models
         self.classes_ = np.arange(4)
 
     @staticmethod
-    def columns() -> tuple[int, int, list[int]]:
+    def columns(extra: int = 0) -> tuple[int, int, list[int]]:
         """Index of ``coherence_mean``, of ``coherence_ignored``, and the columns of the second model."""
         from pges.qa.features import FEATURE_NAMES
 
         names = list(FEATURE_NAMES)
         keep = [i for i, n in enumerate(names) if n not in COHERENCE_FEATURES]
-        return names.index("coherence_mean"), names.index("coherence_ignored"), keep
+        return names.index("coherence_mean"), names.index("coherence_ignored"), keep + [
+            len(names) + i for i in range(extra)]
 
     def predict_proba(self, x: Any) -> np.ndarray:
         """(n, 4) class probabilities, each row from the model its coherence routes it to."""
         a = np.asarray(x, dtype=np.float64)
-        i_mean, i_flag, keep = self.columns()
+        i_mean, i_flag, keep = self.columns(getattr(self, "extra", 0))  # versions saved before had no extra
         a = a.copy()
         a[:, i_flag] = 0.0
         without = np.isnan(a[:, i_mean])
@@ -233,10 +235,12 @@ class CoherenceRouted:
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The two fitted models (scikit-learn's estimator protocol)."""
-        return {"with_coherence": self.with_coherence, "without_coherence": self.without_coherence}
+        return {"with_coherence": self.with_coherence, "without_coherence": self.without_coherence,
+                "extra": getattr(self, "extra", 0)}
 
 
-def fit_routed(name: str, x: Any, x_without: np.ndarray, y: np.ndarray, seed: int = 0, quick: bool = False) -> Fitted:
+def fit_routed(name: str, x: Any, x_without: np.ndarray, y: np.ndarray, seed: int = 0, quick: bool = False,
+               extra: int = 0) -> Fitted:
     """Fit feature model ``name`` as a :class:`CoherenceRouted` pair.
 
     Args:
@@ -246,10 +250,11 @@ def fit_routed(name: str, x: Any, x_without: np.ndarray, y: np.ndarray, seed: in
         y: their labels (UWE 0-3).
         seed: seed of both models.
         quick: fewer trees (demo).
+        extra: columns after the features in ``x`` and ``x_without`` (both models take them).
     """
     from pges.qa.features import FEATURE_NAMES
 
-    _, i_flag, keep = CoherenceRouted.columns()
+    _, i_flag, keep = CoherenceRouted.columns(extra)
     a = np.asarray(x, dtype=np.float64).copy()
     a[:, i_flag] = 0.0
     y = np.asarray(y, dtype=np.int64)
@@ -257,10 +262,10 @@ def fit_routed(name: str, x: Any, x_without: np.ndarray, y: np.ndarray, seed: in
     first = MODELS[name](a, y, seed, quick)
     second = MODELS[name](np.asarray(x_without, dtype=np.float64)[:, keep], y, seed, quick)
     imp = None
-    if first.importances:  # the fitter named columns by FEATURE_NAMES: the first model saw them all
+    if first.importances and not extra:  # the fitter named columns by FEATURE_NAMES: the first model saw them all
         imp = dict(zip(FEATURE_NAMES, first.importances.values(), strict=True))
         imp.pop("coherence_ignored", None)
-    return Fitted(name, "features", "sklearn", CoherenceRouted(first.model, second.model),
+    return Fitted(name, "features", "sklearn", CoherenceRouted(first.model, second.model, extra),
                   {**first.params, "route_degraded": True}, imp)
 
 

@@ -132,10 +132,26 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
     return Outputs([ProductResult(p.dataset_id, out)])
 
 
+def _fit_segmented(p: TrainParameters, data: Any, y: np.ndarray, train: np.ndarray) -> tuple[Any, dict[str, float]]:
+    """The U-Net on scenes of its own and its classifier on the labelled set (``pges.train.segmenter``)."""
+    from pges.train.decision import model_thresholds
+    from pges.train.segmenter import NAME, fit_segmented, simulate_unet_set
+
+    n = p.unet_scenes if p.unet_scenes is not None else (40 if p.quick else 1200)
+    with _quiet_stdout():
+        unet_set = simulate_unet_set(n, p.unet_first_scene, p.workers)
+
+    def thresholds(fit: Any, rows: Any) -> Any:
+        return model_thresholds(fit, NAME, rows, train, y, data.scene_id)
+
+    return fit_segmented(data, y, train, unet_set, seed=p.seed, quick=p.quick, route=p.route_degraded,
+                         thresholds=thresholds if p.class_thresholds and not p.quick else None)
+
+
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
     from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
-    from pges.train import evaluate, tracking
+    from pges.train import evaluate, segmenter, tracking
     from pges.train.champion import current_champion
     from pges.train.decision import model_thresholds
     from pges.train.ensemble import averages
@@ -197,8 +213,12 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
             return fit_routed(name, rows(kind, sel), data.features_without_coherence[sel], y[sel], p.seed, p.quick)
         return fit_model(name, rows(kind, sel), y[sel], p.seed, p.quick)
 
-    candidates, fitted_models = [], []
+    candidates, fitted_models, own_metrics = [], [], {}
     for name in p.models:
+        if name == segmenter.NAME:
+            fitted, own_metrics[name] = _fit_segmented(p, data, y, train)
+            fitted_models.append(fitted)
+            continue
         fitted = fit(name, train)
         if MODEL_INPUTS[name] == "features" and p.class_thresholds and not p.quick:
             fitted.thresholds = model_thresholds(fit, name, rows, train, y, data.scene_id)
@@ -211,6 +231,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         m.update(evaluate.metrics(y[test], proba, "test_consensus_", th))
         m.update(evaluate.by_cause(test_truths, proba, "test_", th))
         m["label_accuracy_vs_truth"] = label_acc
+        m.update(own_metrics.get(fitted.name, {}))
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
         if second is not None:

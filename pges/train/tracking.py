@@ -134,7 +134,7 @@ def log_candidate(
                 input_example=example, pip_requirements=_requirements("sklearn"), serialization_format="skops",
                 skops_trusted_types=trusted, pyfunc_predict_fn="predict_proba",
             )
-        elif fitted.flavor == "average":
+        elif fitted.flavor in ("average", "segmented"):
             import skops.io
 
             from pges.train.ensemble import log_average

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from pges.train.config import MODEL_NAMES
 from sarlake.cli.errors import ErrorHandlingGroup
 
 __all__ = ["qa"]
@@ -104,8 +105,7 @@ def qa_run(products: tuple[str, ...]) -> None:
               help="Simulated scenes in the labelled set (~5 products each).")
 @click.option("--first-scene", type=click.IntRange(0), default=0, show_default=True, help="Seed of the first scene.")
 @click.option("--model", "models", multiple=True,
-              type=click.Choice(["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"]),
-              help="Models to fit (default: all five).")
+              type=click.Choice(list(MODEL_NAMES)), help="Models to fit (default: all six).")
 @click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo).")
 @click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,

@@ -105,14 +105,15 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
 def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
                      seed: int = 0, run_id: str | None = None, real_check: str | None = None,
                      max_real_false_alarms: float | None = None, workers: int = 1,
-                     second_sim_products: int | None = None) -> dict[str, Any]:
+                     second_sim_products: int | None = None, unet_scenes: int | None = None) -> dict[str, Any]:
     """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
     reads it as it reads the set. ``real_check`` (default the ``qa_real_check`` setting) names the manifest of
     real products that gates promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its
     setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
-    how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``).
+    how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``), and the
+    U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``).
 
     With the Kubernetes runner the PGE is a pod: :func:`check_pods_reach` says what it could not reach (the
     ``qa_train`` DAG calls it first, before the set is simulated).
@@ -144,6 +145,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
         params["models"] = models
     if second_sim_products is not None:
         params["second_sim_products"] = second_sim_products
+    if unet_scenes is not None:
+        params["unet_scenes"] = unet_scenes
     real_check = real_check if real_check is not None else settings.qa_real_check
     if real_check:
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
@@ -258,5 +261,4 @@ def ensure_champion(scenes: int = 40) -> dict[str, Any] | None:
     """Train a small champion (quick models) when the registry has none; return the record or None."""
     if has_champion():
         return None
-    return train_qa(scenes, quick=True,
-                    models=["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet"])
+    return train_qa(scenes, quick=True)

@@ -1,0 +1,141 @@
+"""The two-step QA model: a U-Net on the truth's error maps, its summaries, and the model registered and served.
+
+Truths: the summaries of hand-made maps are counted by hand; the synthetic products' islands are a whole cycle off
+by construction, so the U-Net must find those pixels more often than the others; the served model (LiteRT, from
+the registry, through the scorer) must give the probabilities of the in-memory Keras one on the same inputs.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from pges.qa.segmentation import SUMMARY_NAMES, summaries
+
+
+def test_summaries_count_the_map_over_the_valid_pixels_only():
+    tiles = np.zeros((2, 64, 64, 2), dtype=np.float32)
+    tiles[0, :32, :, 1] = 1.0  # the top half is valid (coherence channel set)
+    maps = np.zeros((2, 64, 64))
+    maps[0, :4, :8] = 0.9  # a blob of 32 pixels
+    maps[0, 10, 10] = 0.8  # a lone pixel
+    maps[0, 40:, :] = 1.0  # invalid pixels: ignored
+    got = summaries(maps, tiles)
+    n = 32 * 64
+    assert got.shape == (2, len(SUMMARY_NAMES))
+    np.testing.assert_allclose(got[0], [(32 * 0.9 + 0.8) / n, 33 / n, 32 / n, 0.9])
+    np.testing.assert_array_equal(got[1], 0.0)  # no valid pixel: all zeros, no division by zero
+
+
+def _synthetic(n: int, seed: int = 0) -> SimpleNamespace:
+    """Products with a ramp, noise and, for half, a round island a whole cycle off (its error tile by construction)."""
+    from pges.qa.features import compute_features
+    from pges.qa.images import phase_tile
+
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:64, 0:64]
+    tiles, tiles_without, errors, feats, feats_without, labels = [], [], [], [], [], []
+    for i in range(n):
+        cy, cx, r = rng.integers(16, 48), rng.integers(16, 48), rng.integers(5, 12)
+        island = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
+        bad = i % 2 == 1
+        unw = (rng.normal(0.05, 0.03) * xx + rng.normal(0, 0.2, xx.shape) + 2 * np.pi * bad * island).astype(np.float32)
+        coh = rng.uniform(0.4, 1.0, xx.shape).astype(np.float32)
+        tiles.append(phase_tile(unw, coh))
+        tiles_without.append(phase_tile(unw))
+        errors.append(np.where(island & bad, 1, 0).astype(np.int8))
+        feats.append(compute_features(unw, coh).vector())
+        feats_without.append(compute_features(unw, None).vector())
+        labels.append((3 if r > 8 else 2) if bad else i % 4 // 2)
+    feats, feats_without = np.stack(feats), np.stack(feats_without)
+    for f in (feats, feats_without):  # no DEM, no triplets: columns that are never present break boosting's binning
+        f[:, np.isnan(f).all(axis=0)] = 0.0
+    return SimpleNamespace(tiles=np.stack(tiles), tiles_without_coherence=np.stack(tiles_without),
+                           error_tiles=np.stack(errors), features=feats, features_without_coherence=feats_without,
+                           scene_id=np.array([f"s{i // 2}" for i in range(n)]), y=np.array(labels))
+
+
+def test_the_unet_finds_the_pixels_a_cycle_off():
+    from pges.qa.segmentation import summaries
+    from pges.train.segmenter import _KerasMaps, fit_unet
+
+    train, held = _synthetic(64, seed=1), _synthetic(16, seed=2)
+    model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=20, batch_size=8)
+    assert losses[-1] < losses[0]
+    maps = _KerasMaps(model).predict(held.tiles)[..., 0]
+    wrong = held.error_tiles == 1
+    assert (maps[wrong] > 0.5).mean() > 0.6  # most island pixels found
+    assert (maps[~wrong] > 0.5).mean() < 0.05  # few false pixels
+    mean_p = summaries(maps, held.tiles)[:, 0]
+    bad = np.arange(16) % 2 == 1
+    assert mean_p[bad].min() > mean_p[~bad].max()  # every product with an island scores above every clean one
+
+
+def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evaluated_with(settings, tmp_path):
+    import mlflow
+
+    from pges.qa.model_io import p_error, to_model_input
+    from pges.qa.score import ProductInputs, Scorer
+    from pges.train.segmenter import NAME, UNetSet, fit_segmented
+    from pges.train.tracking import log_candidate, open_tracking
+
+    data, own = _synthetic(48), _synthetic(40, seed=5)
+    unet_set = UNetSet(own.tiles, own.error_tiles, np.array([f"u{i // 2}" for i in range(40)]))
+    fitted, scores = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True)
+    assert fitted.name == NAME and fitted.input_kind == "features+tiles"
+    assert scores["unet_train_products"] + scores["unet_test_products"] == 40
+    x = to_model_input("features+tiles", data.features, None, data.tiles)
+    expected = fitted.predict_proba(x)
+    assert expected.shape == (48, 4)
+    np.testing.assert_allclose(expected.sum(axis=1), 1.0, atol=1e-9)
+
+    experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
+    candidate = log_candidate(fitted, x, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
+                              model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
+    loaded = mlflow.pyfunc.load_model(f"models:/{settings.qa_model_name}/{candidate.version}")
+    np.testing.assert_allclose(np.asarray(loaded.predict(x)), expected, atol=1e-4)
+
+    mlflow.MlflowClient().set_registered_model_alias(settings.qa_model_name, "champion", candidate.version)
+    scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=tmp_path / "cache")
+    assert scorer.input_kind == "features+tiles"
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:64, 0:64]
+    products = [ProductInputs(f"p{i}", (0.05 * xx + rng.normal(0, 0.2, xx.shape)).astype(np.float32),
+                              coherence=rng.uniform(0.4, 1.0, xx.shape).astype(np.float32)) for i in range(3)]
+    records = scorer.score(products)
+    from pges.qa.features import compute_features
+    from pges.qa.images import phase_tile
+
+    feats = np.stack([compute_features(p.unw, p.coherence).vector() for p in products])
+    x_new = to_model_input("features+tiles", feats, None, np.stack([phase_tile(p.unw, p.coherence) for p in products]))
+    np.testing.assert_allclose([r["p_error"] for r in records], p_error(fitted.predict_proba(x_new))[0], atol=1e-3)
+
+
+def test_the_unet_must_not_learn_from_the_labelled_scenes():
+    from pges.train.segmenter import UNetSet, fit_segmented
+
+    data = _synthetic(8)
+    unet_set = UNetSet(data.tiles, data.error_tiles, data.scene_id)
+    with pytest.raises(ValueError, match="apart from the labelled set"):
+        fit_segmented(data, data.y, np.ones(8, bool), unet_set, quick=True)
+
+
+def test_the_error_tiles_agree_with_each_products_truth():
+    """A product the truth calls clean has (almost) no pixel a cycle off in its tile; a UWE >= 2 product has some."""
+    from pges.train.dataset import simulate_scene
+
+    seen = set()
+    for seed in (100_003, 100_007, 100_011):
+        for s in simulate_scene(seed):
+            e = s.error_tile
+            assert e.shape == s.tile.shape[:2] and e.dtype == np.int8 and e.min() >= -1
+            share = float((e > 0).sum()) / max(int((e >= 0).sum()), 1)
+            uwe = int(s.truth["UWE"])
+            seen.add(uwe)
+            if uwe == 0:
+                assert share < 0.01, (s.product_id, share)
+            if uwe >= 2:
+                assert share > 0.005, (s.product_id, share)
+    assert 0 in seen and seen & {2, 3}
