@@ -29,6 +29,25 @@ def test_summaries_count_the_map_over_the_valid_pixels_only():
     np.testing.assert_array_equal(got[1], 0.0)  # no valid pixel: all zeros, no division by zero
 
 
+def test_a_product_without_coherence_features_is_segmented_on_its_tile_drawn_without_coherence():
+    """The truth is phase_tile's own drawing without a layer; a product with coherence features keeps its tile."""
+    from pges.qa.features import FEATURE_NAMES
+    from pges.qa.images import phase_tile
+    from pges.qa.segmentation import without_coherence
+
+    rng = np.random.default_rng(4)
+    unw = rng.normal(0, 3, (80, 70)).astype(np.float32)
+    unw[:10, :10] = np.nan
+    coh = rng.uniform(0, 1, unw.shape).astype(np.float32)
+    tiles = np.stack([phase_tile(unw, coh)] * 2).astype(np.float32)
+    features = np.zeros((2, len(FEATURE_NAMES)))
+    features[0, FEATURE_NAMES.index("coherence_mean")] = np.nan  # no layer, or one ignored
+    got = without_coherence(tiles, features)
+    np.testing.assert_array_equal(got[0], phase_tile(unw).astype(np.float32))
+    np.testing.assert_array_equal(got[1], tiles[1])
+    np.testing.assert_array_equal(tiles[0], phase_tile(unw, coh).astype(np.float32))  # not changed in place
+
+
 def _synthetic(n: int, seed: int = 0) -> SimpleNamespace:
     """Products with a ramp, noise and, for half, a round island a whole cycle off (its error tile by construction)."""
     from pges.qa.features import compute_features

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["COMBINE", "SUMMARY_NAMES", "SegmentedModel", "summaries"]
+__all__ = ["COMBINE", "SUMMARY_NAMES", "SegmentedModel", "summaries", "without_coherence"]
 
 #: the ``combine`` value of a two-step model's pyfunc config (an average has none)
 COMBINE = "segment_then_classify"
@@ -44,6 +44,24 @@ def summaries(maps: np.ndarray, tiles: np.ndarray) -> np.ndarray:
     return out
 
 
+def without_coherence(tiles: np.ndarray, features: np.ndarray) -> np.ndarray:
+    """``tiles`` with the products without coherence features drawn as without a coherence layer.
+
+    Their coherence channel becomes what ``phase_tile`` draws without a layer (1 on the valid pixels), so a layer
+    ignored because it does not follow the phase is not read by the U-Net either.
+    """
+    from pges.qa.features import FEATURE_NAMES
+
+    none = np.isnan(np.asarray(features, dtype=np.float64)[:, FEATURE_NAMES.index("coherence_mean")])
+    if not none.any():
+        return tiles
+    out = np.array(tiles, copy=True)
+    t = out[none]
+    t[..., 1] = ((t[..., 0] != 0) | (t[..., 1] != 0)).astype(t.dtype)
+    out[none] = t
+    return out
+
+
 class SegmentedModel:
     """The served two-step model: ``segmenter.predict(tiles)`` then ``classifier.predict(features + summaries)``."""
 
@@ -51,10 +69,16 @@ class SegmentedModel:
         self.segmenter, self.classifier = segmenter, classifier
 
     def features(self, inputs: dict[str, Any]) -> np.ndarray:
-        """The classifier's input: the features with the U-Net's summaries appended."""
-        tiles = np.asarray(inputs["tiles"], dtype=np.float32)
+        """The classifier's input: the features with the U-Net's summaries appended.
+
+        A product whose features have no coherence (``coherence_mean`` null: no layer, or one ignored because it
+        does not follow the phase) is segmented on its tile without coherence, as the model fitted without
+        coherence learnt it (:func:`without_coherence`).
+        """
+        features = np.asarray(inputs["features"], dtype=np.float64)
+        tiles = without_coherence(np.asarray(inputs["tiles"], dtype=np.float32), features)
         maps = np.asarray(self.segmenter.predict(tiles)) if len(tiles) else np.zeros((0, *tiles.shape[1:3]))
-        return np.column_stack([np.asarray(inputs["features"], dtype=np.float64), summaries(maps, tiles)])
+        return np.column_stack([features, summaries(maps, tiles)])
 
     def predict(self, inputs: dict[str, Any]) -> np.ndarray:
         """(n, 4) class probabilities."""

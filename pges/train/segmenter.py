@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.segmentation import SUMMARY_NAMES, SegmentedModel, summaries
+from pges.qa.segmentation import SUMMARY_NAMES, SegmentedModel
 from pges.train.models import MODELS, Fitted, fit_routed
 
 __all__ = ["NAME", "Segmented", "UNetSet", "fit_on_set", "fit_segmented", "fit_unet", "simulate_unet_set"]
@@ -207,10 +207,10 @@ def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet
                               "unet_scenes": len(set(unet_set.scene_id.tolist()))}
     unet, scores, losses = fit_on_set(unet_set, seed, params["unet_epochs"], params["unet_width"])
     route = route and data.features_without_coherence is not None and data.tiles_without_coherence is not None
-    maps = _KerasMaps(unet)
-    x = np.column_stack([data.features, summaries(maps.predict(data.tiles), data.tiles)])
-    xw = np.column_stack([data.features_without_coherence, summaries(maps.predict(data.tiles_without_coherence),
-                                                                      data.tiles_without_coherence)]) if route else x
+    served = SegmentedModel(_KerasMaps(unet), None)  # the classifier's input as the served model makes it
+    x = served.features({"features": data.features, "tiles": data.tiles})
+    xw = served.features({"features": data.features_without_coherence, "tiles": data.tiles_without_coherence}) \
+        if route else x
 
     def fit(_: str, sel: np.ndarray) -> Fitted:
         if route:
