@@ -8,8 +8,9 @@ Triggered by an ML engineer from the UI (no schedule). One run:
 2. **label_set**: a simulated crowd tags them (`user_tags`, source `simulated`); consensus (majority,
    Dawid-Skene) labels them (`tag_consensus`); the set and its labels go to `qa_training_set`, whose snapshot id
    is the data version, and the labels are exported beside the products (`QA_TRAINING_LABELS/`) for the PGE;
-3. **train** (the `train` PGE, a subprocess or a pod) fits the chosen models (Random Forest and gradient
-   boosting on QA features, an MLP on browse thumbnails, a Keras ConvNet on phase tiles), each one MLflow run in
+3. **train** (the `train` PGE, a subprocess or a pod) fits the chosen models (Random Forest, gradient and ordinal
+   boosting on QA features, an MLP on browse thumbnails, a Keras ConvNet on phase tiles, a U-Net on the truth's
+   error maps of 1,200 scenes of its own whose summaries feed ordinal boosting), each one MLflow run in
    experiment `sarlake-qa` and one version of the registered model `sarlake-qa-uwe`, and moves `champion` to
    the best version only if it beats the current champion on the same held-out split; the runner-up becomes
    `challenger`. Compare the runs side by side in the MLflow UI (`make up`). A champion must also pass the

@@ -104,7 +104,8 @@ def main() -> None:
 
     t = step("QA: a champion model (trained once, on a small simulated labelled set: sarlake qa train)")
     run(BIN / "sarlake", "qa", "train", "--scenes", "24", "--quick", "--if-no-champion", "--model", "random_forest",
-        "--model", "gradient_boosting", "--model", "mlp_browse", env=env)
+        "--model", "gradient_boosting", "--model", "mlp_browse", "--model", "unet_ordinal_boosting", "--workers", "2",
+        env=env)
     print(f"({time.monotonic() - t:.0f} s; the full run is `make train`)")
 
     t = step("QA: p(error|I) of the forward products (the qa DAG through Airflow: the qa PGE), the quality table")
