@@ -42,6 +42,23 @@ def _products(n: int, seed: int = 0):
     return out
 
 
+def _timed(products: list, score) -> dict:  # type: ignore[no-untyped-def]
+    """Best of 5 passes (on this shared machine one run varies by +-30 %): features of every product, then
+    ``score(products, features)``; as a row of products per CPU-s, the features alone as its reference."""
+    from pges.qa.features import compute_features
+
+    best_total = best_feat = best_wall = float("inf")
+    for _ in range(5):
+        w0, t0 = time.perf_counter(), time.process_time()
+        vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
+        t1 = time.process_time()
+        score(products, vec)
+        t2, w2 = time.process_time(), time.perf_counter()
+        best_feat, best_total, best_wall = min(best_feat, t1 - t0), min(best_total, t2 - t0), min(best_wall, w2 - w0)
+    return {"value": N / best_total, "unit": "products per CPU-s", "target": ">= 200",
+            "reference": f"features alone {N / best_feat:,.0f}/CPU-s; wall clock {N / best_wall:,.0f}/s (same run)"}
+
+
 def run() -> list[dict]:
     from sklearn.ensemble import RandomForestClassifier
     from threadpoolctl import threadpool_limits
@@ -55,19 +72,9 @@ def run() -> list[dict]:
         y = np.array([min(k, 3) for *_, k in products])
         rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(np.nan_to_num(feats), y)
         x_empty = np.zeros((N, 0))
-        best_total = best_feat = best_wall = float("inf")
-        for _ in range(5):  # best of 5: on this shared machine one run varies by +-30 %
-            w0, t0 = time.perf_counter(), time.process_time()
-            vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
-            t1 = time.process_time()
-            p_error(rf.predict_proba(to_model_input("features", np.nan_to_num(vec), x_empty, x_empty)))
-            t2, w2 = time.process_time(), time.perf_counter()
-            best_feat, best_total, best_wall = min(best_feat, t1 - t0), min(best_total, t2 - t0), min(best_wall,
-                                                                                                      w2 - w0)
-    name = f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core"
-    reference = f"features alone {N / best_feat:,.0f}/CPU-s; wall clock {N / best_wall:,.0f}/s (same run)"
-    return [{"name": name, "value": N / best_total, "unit": "products per CPU-s", "target": ">= 200",
-             "reference": reference}, _two_step(products, feats, y)]
+        forest = _timed(products, lambda _, vec: p_error(rf.predict_proba(
+            to_model_input("features", np.nan_to_num(vec), x_empty, x_empty))))
+    return [{"name": f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core", **forest}, _two_step(products, feats, y)]
 
 
 def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
@@ -77,13 +84,12 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
 
     from threadpoolctl import threadpool_limits
 
-    from pges.qa.features import compute_features
     from pges.qa.images import TILE_SIZE, phase_tile, resample
     from pges.qa.litert import LiteRTModel, to_litert
     from pges.qa.model_io import p_error, to_model_input
     from pges.qa.segmentation import SegmentedModel, summaries
     from pges.train.models import OrdinalBoosting
-    from pges.train.segmenter import _KerasMaps, fit_unet
+    from pges.train.segmenter import KerasMaps, Probabilities, fit_unet
 
     tiles = np.stack([phase_tile(u, c) for u, c, *_ in products])
     # a crude target (pixels a cycle or more from the median of unw - wrapped: islands and the bowl's fringes):
@@ -91,31 +97,17 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
     errors = np.stack([resample((np.abs(u - w - np.median(u - w)) > np.pi).astype(np.int8), TILE_SIZE)
                        for u, _, w, _ in products])
     unet, _ = fit_unet(tiles, errors, seed=0, epochs=3, width=8)
-    x = np.column_stack([np.nan_to_num(feats), summaries(_KerasMaps(unet).predict(tiles), tiles)])
+    x = np.column_stack([np.nan_to_num(feats), summaries(KerasMaps(unet).predict(tiles), tiles)])
     booster = OrdinalBoosting(max_iter=300).fit(x, y)
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp, threadpool_limits(1):
-        model = SegmentedModel(LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")), _Proba(booster))
-        best_total = best_feat = best_wall = float("inf")
-        for _ in range(5):
-            w0, t0 = time.perf_counter(), time.process_time()
-            vec = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
-            t1 = time.process_time()
-            batch = np.stack([phase_tile(u, c) for u, c, *_ in products])
-            p_error(model.predict(to_model_input("features+tiles", vec, None, batch)))
-            t2, w2 = time.process_time(), time.perf_counter()
-            best_feat, best_total, best_wall = min(best_feat, t1 - t0), min(best_total, t2 - t0), min(best_wall,
-                                                                                                      w2 - w0)
-    return {"name": f"QA features + U-Net (LiteRT) + ordinal boosting p(error), {SIZE}x{SIZE}, 1 core",
-            "value": N / best_total, "unit": "products per CPU-s", "target": ">= 200",
-            "reference": f"features alone {N / best_feat:,.0f}/CPU-s; wall clock {N / best_wall:,.0f}/s (same run)"}
+        model = SegmentedModel(LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")), Probabilities(booster))
 
+        def score(batch: list, vec: np.ndarray) -> None:
+            tiles = np.stack([phase_tile(u, c) for u, c, *_ in batch])
+            p_error(model.predict(to_model_input("features+tiles", vec, None, tiles)))
 
-class _Proba:
-    def __init__(self, model) -> None:  # type: ignore[no-untyped-def]
-        self.model = model
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.model.predict_proba(x)
+        row = _timed(products, score)
+    return {"name": f"QA features + U-Net (LiteRT) + ordinal boosting p(error), {SIZE}x{SIZE}, 1 core", **row}
 
 
 if __name__ == "__main__":

@@ -64,9 +64,9 @@ def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: 
 def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The four summaries of the predicted map (``pges.qa.segmentation.summaries``), and the maps."""
     from pges.qa.segmentation import summaries
-    from pges.train.segmenter import _KerasMaps
+    from pges.train.segmenter import KerasMaps
 
-    maps = _KerasMaps(model).predict(tiles)[..., 0]
+    maps = KerasMaps(model).predict(tiles)[..., 0]
     return summaries(maps, tiles), maps
 
 

@@ -107,3 +107,12 @@ def test_asset_names_match_lake_tables():
     from sarlake_plugins.assets import TABLE_NAMES
 
     assert set(TABLE_NAMES) <= set(TABLES)
+
+
+def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
+    """The DAG's model list is wiring (no pges import at parse time), so it is held to the PGE's own list here."""
+    from pges.train.config import MODEL_NAMES
+
+    param = dagbag.dags["qa_train"].params.get_param("models")
+    assert param.value == list(MODEL_NAMES)
+    assert param.schema["items"]["enum"] == list(MODEL_NAMES)

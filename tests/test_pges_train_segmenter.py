@@ -78,12 +78,12 @@ def _synthetic(n: int, seed: int = 0) -> SimpleNamespace:
 
 def test_the_unet_finds_the_pixels_a_cycle_off():
     from pges.qa.segmentation import summaries
-    from pges.train.segmenter import _KerasMaps, fit_unet
+    from pges.train.segmenter import KerasMaps, fit_unet
 
     train, held = _synthetic(64, seed=1), _synthetic(16, seed=2)
     model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=20, batch_size=8)
     assert losses[-1] < losses[0]
-    maps = _KerasMaps(model).predict(held.tiles)[..., 0]
+    maps = KerasMaps(model).predict(held.tiles)[..., 0]
     wrong = held.error_tiles == 1
     assert (maps[wrong] > 0.5).mean() > 0.6  # most island pixels found
     assert (maps[~wrong] > 0.5).mean() < 0.05  # few false pixels

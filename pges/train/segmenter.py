@@ -28,7 +28,8 @@ import numpy as np
 from pges.qa.segmentation import SUMMARY_NAMES, SegmentedModel
 from pges.train.models import MODELS, Fitted, fit_routed
 
-__all__ = ["NAME", "Segmented", "UNetSet", "fit_on_set", "fit_segmented", "fit_unet", "simulate_unet_set"]
+__all__ = ["NAME", "KerasMaps", "Probabilities", "Segmented", "UNetSet", "fit_on_set", "fit_segmented", "fit_unet",
+           "simulate_unet_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,13 +102,14 @@ def fit_unet(tiles: np.ndarray, errors: np.ndarray, seed: int, epochs: int, widt
     return keras.Model(model.inputs, model.outputs), losses
 
 
-class _KerasMaps:
+class KerasMaps:
     """A Keras U-Net called as the served LiteRT one is: ``predict(tiles) -> maps``."""
 
     def __init__(self, model: Any) -> None:
         self.model = model
 
     def predict(self, tiles: np.ndarray) -> np.ndarray:
+        """p(pixel in error) maps ``(n, 64, 64, 1)`` of tiles ``(n, 64, 64, 2)``."""
         return np.asarray(self.model.predict(np.asarray(tiles, dtype=np.float32), batch_size=256, verbose=0))
 
 
@@ -149,7 +151,7 @@ def fit_on_set(unet_set: UNetSet, seed: int, epochs: int, width: int) -> tuple[A
     model, losses = fit_unet(unet_set.tiles[~held], unet_set.errors[~held], seed, epochs, width)
     scores: dict[str, float] = {"unet_train_products": float((~held).sum()), "unet_test_products": float(held.sum())}
     if held.any():
-        maps = _KerasMaps(model).predict(unet_set.tiles[held])[..., 0]
+        maps = KerasMaps(model).predict(unet_set.tiles[held])[..., 0]
         judged, hot = unet_set.errors[held] >= 0, maps > 0.5
         wrong = judged & (unet_set.errors[held] > 0)
         scores["unet_pixel_recall"] = float(hot[wrong].mean()) if wrong.any() else float("nan")
@@ -165,18 +167,21 @@ class Segmented:
 
     def __init__(self, unet: Any, classifier: Any) -> None:
         self.unet, self.classifier = unet, classifier
-        self._served = SegmentedModel(_KerasMaps(unet), _Proba(classifier))
+        self._served = SegmentedModel(KerasMaps(unet), Probabilities(classifier))
 
     def predict_proba(self, x: dict[str, Any]) -> np.ndarray:
         """(n, 4) class probabilities of ``features+tiles`` inputs."""
         return self._served.predict(x)
 
 
-class _Proba:
+class Probabilities:
+    """A scikit-learn classifier called as the served one is: ``predict(x) -> (n, 4)`` probabilities."""
+
     def __init__(self, model: Any) -> None:
         self.model = model
 
     def predict(self, x: np.ndarray) -> np.ndarray:
+        """(n, 4) class probabilities."""
         return np.asarray(self.model.predict_proba(x))
 
 
@@ -207,7 +212,7 @@ def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet
                               "unet_scenes": len(set(unet_set.scene_id.tolist()))}
     unet, scores, losses = fit_on_set(unet_set, seed, params["unet_epochs"], params["unet_width"])
     route = route and data.features_without_coherence is not None and data.tiles_without_coherence is not None
-    served = SegmentedModel(_KerasMaps(unet), None)  # the classifier's input as the served model makes it
+    served = SegmentedModel(KerasMaps(unet), None)  # the classifier's input as the served model makes it
     x = served.features({"features": data.features, "tiles": data.tiles})
     xw = served.features({"features": data.features_without_coherence, "tiles": data.tiles_without_coherence}) \
         if route else x
