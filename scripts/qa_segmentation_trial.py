@@ -52,11 +52,11 @@ def simulate(path: Path, scenes: int, workers: int, first: int = 0) -> None:
     print(f"{len(rows)} products of {scenes} scenes -> {path}")
 
 
-def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: int = 16) -> Any:
-    """The pipeline's U-Net (``pges.train.segmenter.fit_unet``) at ``width`` channels."""
+def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: int = 16, levels: int = 1) -> Any:
+    """The pipeline's U-Net (``pges.train.segmenter.fit_unet``) at ``width`` channels and ``levels`` outputs."""
     from pges.train.segmenter import fit_unet as fit
 
-    model, losses = fit(tiles, err, seed, epochs, width)
+    model, losses = fit(tiles, err, seed, epochs, width, levels=levels)
     print("  U-Net loss per epoch: " + ", ".join(f"{v:.4f}" for v in losses), flush=True)
     return model
 
@@ -66,11 +66,12 @@ def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     from pges.qa.segmentation import summaries
     from pges.train.segmenter import KerasMaps
 
-    maps = KerasMaps(model).predict(tiles)[..., 0]
-    return summaries(maps, tiles), maps
+    maps = KerasMaps(model).predict(tiles)
+    return summaries(maps, tiles), maps[..., 0]
 
 
-def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16) -> None:
+def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16,
+                 levels: int = 1) -> None:
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
@@ -86,11 +87,11 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
     keep = np.array([split_of(s) == "train" for s in other["scene"]])
     assert not set(other["scene"]) & set(z["scene"]), "the U-Net's scenes must be apart from the set's"
     print(f"U-Net: {int(keep.sum())} products of {len(set(other['scene'][keep]))} other scenes", flush=True)
-    saved = path.with_suffix(".seg.npy" if width == 16 else f".seg-w{width}.npy")
+    saved = path.with_suffix(".seg.npy" if (width, levels) == (16, 1) else f".seg-w{width}-l{levels}.npy")
     if reuse and saved.is_file():
         seg = np.load(saved)
     else:
-        model = fit_unet(other["tile"][keep], other["err"][keep], 0, epochs, width)
+        model = fit_unet(other["tile"][keep], other["err"][keep], 0, epochs, width, levels)
         seg, maps = seg_features(model, z["tile"])
         np.save(saved, seg)
         judged = z["err"] >= 0
@@ -129,12 +130,13 @@ def main() -> None:
     e.add_argument("--epochs", type=int, default=12)
     e.add_argument("--unet-set", type=Path, required=True, help="a set of other scenes to train the U-Net on")
     e.add_argument("--width", type=int, default=16, help="the U-Net's channels at full resolution")
+    e.add_argument("--levels", type=int, default=1, help="the U-Net's outputs: p(k or more cycles off), k = 1..")
     e.add_argument("--reuse", action="store_true", help="the U-Net features saved by an earlier run (SET.seg.npy)")
     a = parser.parse_args()
     if a.cmd == "simulate":
         simulate(a.path, a.scenes, a.workers, a.first_scene)
     else:
-        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width)
+        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width, a.levels)
 
 
 if __name__ == "__main__":

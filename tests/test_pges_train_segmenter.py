@@ -29,6 +29,25 @@ def test_summaries_count_the_map_over_the_valid_pixels_only():
     np.testing.assert_array_equal(got[1], 0.0)  # no valid pixel: all zeros, no division by zero
 
 
+def test_each_further_channel_adds_its_mean_and_share_above_half():
+    """Channel 2 (two or more cycles off) is summarised by its mean and its share above 0.5, counted by hand."""
+    from pges.qa.segmentation import summary_names
+
+    tiles = np.zeros((1, 64, 64, 2), dtype=np.float32)
+    tiles[0, :, :32, 0] = 0.25  # the left half is valid (phase channel set)
+    maps = np.zeros((1, 64, 64, 2))
+    maps[0, :8, :8, 0] = 1.0  # 64 pixels a cycle or more off
+    maps[0, :4, :8, 1] = 0.7  # 32 of them two or more
+    maps[0, 4:8, :8, 1] = 0.2
+    maps[0, :, 40:, 1] = 1.0  # invalid pixels: ignored
+    got = summaries(maps, tiles)
+    n = 64 * 32
+    assert summary_names(2) == (*SUMMARY_NAMES, "unet_mean_p2", "unet_share_above_half_p2")
+    assert got.shape == (1, 6)
+    np.testing.assert_allclose(got[0], [64 / n, 64 / n, 64 / n, 1.0, (32 * 0.7 + 32 * 0.2) / n, 32 / n])
+    np.testing.assert_allclose(summaries(maps[..., :1], tiles), got[:, :4])  # one channel: the first four only
+
+
 def test_a_product_without_coherence_features_is_segmented_on_its_tile_drawn_without_coherence():
     """The truth is phase_tile's own drawing without a layer; a product with coherence features keeps its tile."""
     from pges.qa.features import FEATURE_NAMES
@@ -48,8 +67,11 @@ def test_a_product_without_coherence_features_is_segmented_on_its_tile_drawn_wit
     np.testing.assert_array_equal(tiles[0], phase_tile(unw, coh).astype(np.float32))  # not changed in place
 
 
-def _synthetic(n: int, seed: int = 0) -> SimpleNamespace:
-    """Products with a ramp, noise and, for half, a round island a whole cycle off (its error tile by construction)."""
+def _synthetic(n: int, seed: int = 0, cycles: tuple[int, ...] = (1,)) -> SimpleNamespace:
+    """Products with a ramp, noise and, for half, a round island whole cycles off (its error tile by construction).
+
+    The island of the k-th product with one is ``cycles[k % len(cycles)]`` cycles off.
+    """
     from pges.qa.features import compute_features
     from pges.qa.images import phase_tile
 
@@ -60,11 +82,12 @@ def _synthetic(n: int, seed: int = 0) -> SimpleNamespace:
         cy, cx, r = rng.integers(16, 48), rng.integers(16, 48), rng.integers(5, 12)
         island = (yy - cy) ** 2 + (xx - cx) ** 2 < r * r
         bad = i % 2 == 1
-        unw = (rng.normal(0.05, 0.03) * xx + rng.normal(0, 0.2, xx.shape) + 2 * np.pi * bad * island).astype(np.float32)
+        k = cycles[i // 2 % len(cycles)] * bad
+        unw = (rng.normal(0.05, 0.03) * xx + rng.normal(0, 0.2, xx.shape) + 2 * np.pi * k * island).astype(np.float32)
         coh = rng.uniform(0.4, 1.0, xx.shape).astype(np.float32)
         tiles.append(phase_tile(unw, coh))
         tiles_without.append(phase_tile(unw))
-        errors.append(np.where(island & bad, 1, 0).astype(np.int8))
+        errors.append(np.where(island, k, 0).astype(np.int8))
         feats.append(compute_features(unw, coh).vector())
         feats_without.append(compute_features(unw, None).vector())
         labels.append((3 if r > 8 else 2) if bad else i % 4 // 2)
@@ -92,6 +115,21 @@ def test_the_unet_finds_the_pixels_a_cycle_off():
     assert mean_p[bad].min() > mean_p[~bad].max()  # every product with an island scores above every clean one
 
 
+def test_a_second_channel_finds_the_islands_two_cycles_off_and_not_those_one_cycle_off():
+    from pges.train.segmenter import KerasMaps, fit_unet
+
+    train, held = _synthetic(64, seed=1, cycles=(1, 2)), _synthetic(16, seed=2, cycles=(1, 2))
+    model, _ = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=20, batch_size=8, levels=2)
+    maps = KerasMaps(model).predict(held.tiles)
+    assert maps.shape == (16, 64, 64, 2)
+    one, two = held.error_tiles == 1, held.error_tiles == 2
+    assert one.any() and two.any()
+    assert (maps[..., 0][one | two] > 0.5).mean() > 0.6  # a cycle or more: both kinds of island
+    assert (maps[..., 1][two] > 0.5).mean() > 0.6  # two or more: the two-cycle islands ...
+    assert (maps[..., 1][one] > 0.5).mean() < 0.2  # ... not the one-cycle ones
+    assert (maps[..., 1][held.error_tiles == 0] > 0.5).mean() < 0.05
+
+
 def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evaluated_with(settings, tmp_path):
     import mlflow
 
@@ -100,11 +138,13 @@ def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evalua
     from pges.train.segmenter import NAME, UNetSet, fit_segmented
     from pges.train.tracking import log_candidate, open_tracking
 
-    data, own = _synthetic(48), _synthetic(40, seed=5)
+    data, own = _synthetic(48, cycles=(1, 2)), _synthetic(40, seed=5, cycles=(1, 2))
     unet_set = UNetSet(own.tiles, own.error_tiles, np.array([f"u{i // 2}" for i in range(40)]))
-    fitted, scores = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True)
+    fitted, scores = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True, levels=2)
     assert fitted.name == NAME and fitted.input_kind == "features+tiles"
+    assert fitted.params["unet_levels"] == 2 and fitted.model.unet.output_shape[-1] == 2
     assert scores["unet_train_products"] + scores["unet_test_products"] == 40
+    assert {"unet_pixel_recall", "unet_pixel_recall_2"} <= set(scores)
     x = to_model_input("features+tiles", data.features, None, data.tiles)
     expected = fitted.predict_proba(x)
     assert expected.shape == (48, 4)

@@ -70,6 +70,10 @@ class TrainParameters(PGEParameters):
                                           "None = 1200, or 40 with quick.")
     unet_first_scene: int = Field(
         100_000, ge=0, description="Seed of the U-Net's first scene; its scenes must not overlap the labelled set's.")
+    unet_levels: int = Field(
+        1, ge=1, le=4, description="Output channels of the U-Net: p(pixel k or more cycles off) for k = 1..n; each "
+                                   "channel past the first adds two summaries to the classifier's features (2 gave "
+                                   "no gain in a trial, docs/qa.md).")
 
     @model_validator(mode="after")
     def _unique(self) -> TrainParameters:

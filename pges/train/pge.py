@@ -145,7 +145,7 @@ def _fit_segmented(p: TrainParameters, data: Any, y: np.ndarray, train: np.ndarr
         return model_thresholds(fit, NAME, rows, train, y, data.scene_id)
 
     return fit_segmented(data, y, train, unet_set, seed=p.seed, quick=p.quick, route=p.route_degraded,
-                         thresholds=thresholds if p.class_thresholds and not p.quick else None)
+                         thresholds=thresholds if p.class_thresholds and not p.quick else None, levels=p.unet_levels)
 
 
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:

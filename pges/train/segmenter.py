@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from pges.qa.segmentation import SUMMARY_NAMES, SegmentedModel
+from pges.qa.segmentation import SegmentedModel, summary_names
 from pges.train.models import MODELS, Fitted, fit_routed
 
 __all__ = ["NAME", "KerasMaps", "Probabilities", "Segmented", "UNetSet", "fit_on_set", "fit_segmented", "fit_unet",
@@ -39,8 +39,11 @@ CLASSIFIER = "ordinal_boosting"
 NAME = "unet_ordinal_boosting"
 
 
-def _unet(seed: int, width: int) -> Any:
-    """64 -> 8 pixels and back with skip connections, one sigmoid per pixel (``width`` channels at 64 x 64)."""
+def _unet(seed: int, width: int, levels: int = 1) -> Any:
+    """64 -> 8 pixels and back with skip connections, ``levels`` logits per pixel (``width`` channels at 64 x 64).
+
+    Channel k - 1 is the logit of p(pixel k or more cycles off); :func:`fit_unet` appends the sigmoid once fitted.
+    """
     import keras
     from keras import layers
 
@@ -58,16 +61,20 @@ def _unet(seed: int, width: int) -> Any:
     u3 = block(layers.Concatenate()([layers.UpSampling2D()(c4), c3]), 3 * width)
     u2 = block(layers.Concatenate()([layers.UpSampling2D()(u3), c2]), 2 * width)
     u1 = block(layers.Concatenate()([layers.UpSampling2D()(u2), c1]), width)
-    return keras.Model(inp, layers.Conv2D(1, 1, activation="sigmoid")(u1))
+    return keras.Model(inp, layers.Conv2D(levels, 1)(u1))
 
 
-def _pixel_loss(target: Any, p: Any) -> Any:
-    """Binary cross-entropy on the judged pixels only (target channel 1 is the judged mask)."""
+def _pixel_loss(target: Any, z: Any) -> Any:
+    """Binary cross-entropy of every channel's logit ``z`` on the judged pixels only (the target's last channel).
+
+    From the logits, ``softplus(z) - y z``, whose gradient ``sigmoid(z) - y`` never vanishes: on probabilities a
+    saturated sigmoid (an output pushed to 0 early in training, as the rare "two or more cycles" channel is) has no
+    gradient left, and a net with two channels was seen to stay there.
+    """
     import keras.ops as ops
 
-    y, w = target[..., :1], target[..., 1:]
-    p = ops.clip(p, 1e-6, 1 - 1e-6)
-    return ops.sum(-(y * ops.log(p) + (1 - y) * ops.log(1 - p)) * w) / (ops.sum(w) + 1.0)
+    y, w = target[..., :-1], target[..., -1:]
+    return ops.sum((ops.softplus(z) - y * z) * w) / (ops.sum(w) + 1.0)
 
 
 def _dihedral(a: np.ndarray, k: int) -> np.ndarray:
@@ -76,8 +83,10 @@ def _dihedral(a: np.ndarray, k: int) -> np.ndarray:
 
 
 def fit_unet(tiles: np.ndarray, errors: np.ndarray, seed: int, epochs: int, width: int = 8,
-             batch_size: int = 64) -> tuple[Any, list[float]]:
+             batch_size: int = 64, levels: int = 1) -> tuple[Any, list[float]]:
     """A U-Net fitted on ``tiles`` (n, 64, 64, 2) against ``errors`` (int8 |cycles|, -1 not judged).
+
+    Its ``levels`` output channels learn "``k`` or more cycles off" for k = 1..levels.
 
     Returns:
         The model, uncompiled (it saves and converts without the training loss), and the loss per epoch.
@@ -85,9 +94,9 @@ def fit_unet(tiles: np.ndarray, errors: np.ndarray, seed: int, epochs: int, widt
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    target = np.stack([(errors > 0), (errors >= 0)], axis=-1).astype(np.float32)
+    target = np.stack([errors >= k for k in range(1, levels + 1)] + [errors >= 0], axis=-1).astype(np.float32)
     both = np.concatenate([np.asarray(tiles, dtype=np.float32), target], axis=-1)
-    model = _unet(seed, width)
+    model = _unet(seed, width, levels)
     model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=_pixel_loss)
     rng = np.random.default_rng(seed)
     losses = []
@@ -97,9 +106,9 @@ def fit_unet(tiles: np.ndarray, errors: np.ndarray, seed: int, epochs: int, widt
         hist = model.fit(moved[..., :2], moved[..., 2:], batch_size=batch_size, epochs=1, verbose=0,
                          shuffle=True)
         losses.append(float(hist.history["loss"][-1]))
-    logger.info("U-Net (%d channels) on %d tiles, %d epochs: loss %.4f", width, len(both), epochs,
+    logger.info("U-Net (%d channels, %d levels) on %d tiles, %d epochs: loss %.4f", width, levels, len(both), epochs,
                 losses[-1] if losses else float("nan"))
-    return keras.Model(model.inputs, model.outputs), losses
+    return keras.Model(model.inputs, keras.layers.Activation("sigmoid")(model.outputs[0])), losses
 
 
 class KerasMaps:
@@ -109,7 +118,7 @@ class KerasMaps:
         self.model = model
 
     def predict(self, tiles: np.ndarray) -> np.ndarray:
-        """p(pixel in error) maps ``(n, 64, 64, 1)`` of tiles ``(n, 64, 64, 2)``."""
+        """p(pixel k or more cycles off) maps ``(n, 64, 64, levels)`` of tiles ``(n, 64, 64, 2)``."""
         return np.asarray(self.model.predict(np.asarray(tiles, dtype=np.float32), batch_size=256, verbose=0))
 
 
@@ -143,19 +152,28 @@ def simulate_unet_set(scenes: int, first_scene: int, workers: int = 1) -> UNetSe
     return UNetSet(np.stack([r[1] for r in rows]), np.stack([r[2] for r in rows]), np.array([r[0] for r in rows]))
 
 
-def fit_on_set(unet_set: UNetSet, seed: int, epochs: int, width: int) -> tuple[Any, dict[str, float], list[float]]:
-    """The U-Net fitted on the set's training-split scenes; its pixel recall and precision on the other scenes."""
+def fit_on_set(unet_set: UNetSet, seed: int, epochs: int, width: int,
+               levels: int = 1) -> tuple[Any, dict[str, float], list[float]]:
+    """The U-Net fitted on the set's training-split scenes; its pixel recall and precision on the other scenes.
+
+    Of the first channel (a cycle or more off) as ``unet_pixel_recall`` and ``unet_pixel_precision``, of channel k
+    (k or more cycles off) with the suffix ``_k``.
+    """
     from pges.train.labelled_set import split_of
 
     held = np.array([split_of(s) == "test" for s in unet_set.scene_id])
-    model, losses = fit_unet(unet_set.tiles[~held], unet_set.errors[~held], seed, epochs, width)
+    model, losses = fit_unet(unet_set.tiles[~held], unet_set.errors[~held], seed, epochs, width, levels=levels)
     scores: dict[str, float] = {"unet_train_products": float((~held).sum()), "unet_test_products": float(held.sum())}
     if held.any():
-        maps = KerasMaps(model).predict(unet_set.tiles[held])[..., 0]
-        judged, hot = unet_set.errors[held] >= 0, maps > 0.5
-        wrong = judged & (unet_set.errors[held] > 0)
-        scores["unet_pixel_recall"] = float(hot[wrong].mean()) if wrong.any() else float("nan")
-        scores["unet_pixel_precision"] = float(wrong[hot & judged].mean()) if (hot & judged).any() else float("nan")
+        maps = KerasMaps(model).predict(unet_set.tiles[held])
+        errors = unet_set.errors[held]
+        for k in range(1, levels + 1):
+            judged, hot = errors >= 0, maps[..., k - 1] > 0.5
+            wrong = judged & (errors >= k)
+            suffix = "" if k == 1 else f"_{k}"
+            scores[f"unet_pixel_recall{suffix}"] = float(hot[wrong].mean()) if wrong.any() else float("nan")
+            scores[f"unet_pixel_precision{suffix}"] = float(wrong[hot & judged].mean()) \
+                if (hot & judged).any() else float("nan")
     logger.info("U-Net on its held-out scenes: %s", scores)
     return model, scores, losses
 
@@ -186,7 +204,8 @@ class Probabilities:
 
 
 def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet, *, seed: int = 0,
-                  quick: bool = False, route: bool = True, thresholds: Any = None) -> tuple[Fitted, dict[str, float]]:
+                  quick: bool = False, route: bool = True, thresholds: Any = None,
+                  levels: int = 1) -> tuple[Fitted, dict[str, float]]:
     """Fit the U-Net on ``unet_set`` and the classifier on the ``train`` rows of a labelled set.
 
     Args:
@@ -200,6 +219,7 @@ def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet
         route: the classifier as a coherence-routed pair (:class:`pges.train.models.CoherenceRouted`).
         thresholds: ``thresholds(fit, rows)`` fits the class thresholds from the classifier's fit and input
             (``pges.train.decision.model_thresholds``'s ``fit`` and ``rows``); None keeps the defaults.
+        levels: the U-Net's output channels (p(k or more cycles off), k = 1..levels).
 
     Returns:
         The fitted model and the U-Net's scores on its held-out scenes.
@@ -207,10 +227,12 @@ def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet
     shared = set(unet_set.scene_id.tolist()) & set(np.asarray(data.scene_id).tolist())
     if shared:
         raise ValueError(f"the U-Net's scenes must be apart from the labelled set's; both hold {sorted(shared)[:3]}")
+    cycles = f">= 1..{levels} cycles" if levels > 1 else ">= 1 cycle"
     params: dict[str, Any] = {"unet_width": 8, "unet_epochs": 3 if quick else 15,
-                              "unet_target": "truth error map, >= 1 cycle, judged pixels",
+                              "unet_target": f"truth error map, {cycles}, judged pixels",
+                              "unet_levels": levels,
                               "unet_scenes": len(set(unet_set.scene_id.tolist()))}
-    unet, scores, losses = fit_on_set(unet_set, seed, params["unet_epochs"], params["unet_width"])
+    unet, scores, losses = fit_on_set(unet_set, seed, params["unet_epochs"], params["unet_width"], levels)
     route = route and data.features_without_coherence is not None and data.tiles_without_coherence is not None
     served = SegmentedModel(KerasMaps(unet), None)  # the classifier's input as the served model makes it
     x = served.features({"features": data.features, "tiles": data.tiles})
@@ -219,7 +241,7 @@ def fit_segmented(data: Any, y: np.ndarray, train: np.ndarray, unet_set: UNetSet
 
     def fit(_: str, sel: np.ndarray) -> Fitted:
         if route:
-            return fit_routed(CLASSIFIER, x[sel], xw[sel], y[sel], seed, quick, extra=len(SUMMARY_NAMES))
+            return fit_routed(CLASSIFIER, x[sel], xw[sel], y[sel], seed, quick, extra=len(summary_names(levels)))
         return MODELS[CLASSIFIER](x[sel], np.asarray(y[sel], dtype=np.int64), seed, quick)
 
     classifier = fit(CLASSIFIER, train)
