@@ -71,7 +71,7 @@ def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16,
-                 levels: int = 1) -> None:
+                 levels: int = 1, seed: int = 0) -> None:
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
@@ -87,11 +87,12 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
     keep = np.array([split_of(s) == "train" for s in other["scene"]])
     assert not set(other["scene"]) & set(z["scene"]), "the U-Net's scenes must be apart from the set's"
     print(f"U-Net: {int(keep.sum())} products of {len(set(other['scene'][keep]))} other scenes", flush=True)
-    saved = path.with_suffix(".seg.npy" if (width, levels) == (16, 1) else f".seg-w{width}-l{levels}.npy")
+    saved = path.with_suffix(".seg.npy" if (width, levels, seed) == (16, 1, 0)
+                             else f".seg-w{width}-l{levels}-s{seed}.npy")
     if reuse and saved.is_file():
         seg = np.load(saved)
     else:
-        model = fit_unet(other["tile"][keep], other["err"][keep], 0, epochs, width, levels)
+        model = fit_unet(other["tile"][keep], other["err"][keep], seed, epochs, width, levels)
         seg, maps = seg_features(model, z["tile"])
         np.save(saved, seg)
         judged = z["err"] >= 0
@@ -131,12 +132,13 @@ def main() -> None:
     e.add_argument("--unet-set", type=Path, required=True, help="a set of other scenes to train the U-Net on")
     e.add_argument("--width", type=int, default=16, help="the U-Net's channels at full resolution")
     e.add_argument("--levels", type=int, default=1, help="the U-Net's outputs: p(k or more cycles off), k = 1..")
+    e.add_argument("--seed", type=int, default=0, help="the U-Net's seed (the spread between fits)")
     e.add_argument("--reuse", action="store_true", help="the U-Net features saved by an earlier run (SET.seg.npy)")
     a = parser.parse_args()
     if a.cmd == "simulate":
         simulate(a.path, a.scenes, a.workers, a.first_scene)
     else:
-        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width, a.levels)
+        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width, a.levels, a.seed)
 
 
 if __name__ == "__main__":
