@@ -76,6 +76,7 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
     from pges.train.models import OrdinalBoosting
+    from pges.train.segmenter import pixel_scores
 
     z = dict(np.load(path))
     test = np.array([split_of(s) == "test" for s in z["scene"]])
@@ -95,11 +96,9 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
         model = fit_unet(other["tile"][keep], other["err"][keep], seed, epochs, width, levels)
         seg, maps = seg_features(model, z["tile"])
         np.save(saved, seg)
-        judged = z["err"] >= 0
-        hit = (maps > 0.5) & judged
-        wrong = (z["err"] > 0) & judged
-        print(f"pixels of the set (none seen in training): recall of pixels in error {hit[wrong].mean():.3f}, "
-              f"precision {wrong[hit].mean():.3f}", flush=True)
+        px = pixel_scores(maps, z["err"])
+        print(f"pixels of the set (none seen in training): recall of pixels in error {px['unet_pixel_recall']:.3f}, "
+              f"precision {px['unet_pixel_precision']:.3f}", flush=True)
     y, truth = z["uwe"], z["uwe"][test]
     own = z["cause"][test] == "unwrapper"
     for name, x in (("current features", z["x"]), ("+ U-Net map", np.column_stack([z["x"], seg])),

@@ -29,7 +29,7 @@ from pges.qa.segmentation import SegmentedModel, summary_names
 from pges.train.models import MODELS, Fitted, fit_routed
 
 __all__ = ["NAME", "KerasMaps", "Probabilities", "Segmented", "UNetSet", "fit_on_set", "fit_segmented", "fit_unet",
-           "simulate_unet_set"]
+           "pixel_scores", "simulate_unet_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -154,28 +154,33 @@ def simulate_unet_set(scenes: int, first_scene: int, workers: int = 1) -> UNetSe
 
 def fit_on_set(unet_set: UNetSet, seed: int, epochs: int, width: int,
                levels: int = 1) -> tuple[Any, dict[str, float], list[float]]:
-    """The U-Net fitted on the set's training-split scenes; its pixel recall and precision on the other scenes.
-
-    Of the first channel (a cycle or more off) as ``unet_pixel_recall`` and ``unet_pixel_precision``, of channel k
-    (k or more cycles off) with the suffix ``_k``.
-    """
+    """The U-Net fitted on the set's training-split scenes; its pixel scores on the others (:func:`pixel_scores`)."""
     from pges.train.labelled_set import split_of
 
     held = np.array([split_of(s) == "test" for s in unet_set.scene_id])
     model, losses = fit_unet(unet_set.tiles[~held], unet_set.errors[~held], seed, epochs, width, levels=levels)
     scores: dict[str, float] = {"unet_train_products": float((~held).sum()), "unet_test_products": float(held.sum())}
     if held.any():
-        maps = KerasMaps(model).predict(unet_set.tiles[held])
-        errors = unet_set.errors[held]
-        for k in range(1, levels + 1):
-            judged, hot = errors >= 0, maps[..., k - 1] > 0.5
-            wrong = judged & (errors >= k)
-            suffix = "" if k == 1 else f"_{k}"
-            scores[f"unet_pixel_recall{suffix}"] = float(hot[wrong].mean()) if wrong.any() else float("nan")
-            scores[f"unet_pixel_precision{suffix}"] = float(wrong[hot & judged].mean()) \
-                if (hot & judged).any() else float("nan")
+        scores |= pixel_scores(KerasMaps(model).predict(unet_set.tiles[held]), unet_set.errors[held])
     logger.info("U-Net on its held-out scenes: %s", scores)
     return model, scores, losses
+
+
+def pixel_scores(maps: np.ndarray, errors: np.ndarray) -> dict[str, float]:
+    """Recall and precision (p > 0.5, judged pixels) of each channel of ``maps`` against the truth's ``errors``.
+
+    Channel 1 (a cycle or more off) as ``unet_pixel_recall`` and ``unet_pixel_precision``, channel k (k or more
+    cycles off) with the suffix ``_k``.
+    """
+    maps = np.asarray(maps).reshape(*np.shape(errors), -1)
+    judged = errors >= 0
+    scores: dict[str, float] = {}
+    for k in range(1, maps.shape[-1] + 1):
+        hot, wrong = (maps[..., k - 1] > 0.5) & judged, judged & (errors >= k)
+        suffix = "" if k == 1 else f"_{k}"
+        scores[f"unet_pixel_recall{suffix}"] = float(hot[wrong].mean()) if wrong.any() else float("nan")
+        scores[f"unet_pixel_precision{suffix}"] = float(wrong[hot].mean()) if hot.any() else float("nan")
+    return scores
 
 
 class Segmented:
