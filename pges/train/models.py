@@ -22,7 +22,8 @@ import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS
 
-__all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed"]
+__all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed",
+           "without_empty_columns"]
 
 logger = logging.getLogger(__name__)
 
@@ -64,12 +65,31 @@ def _random_forest(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-u
     return Fitted("random_forest", "features", "sklearn", rf, params, imp)
 
 
+def without_empty_columns(x: Any) -> Any:
+    """``x`` with every column that holds no value at all set to 0 (``x`` itself when there is none).
+
+    Histogram gradient boosting bins each column and fails on one that is NaN throughout ("window shape cannot
+    be larger than input array shape"): a feature that a small or degraded training set never has (no product
+    with a DEM, a network without triplets). A constant column is one no tree splits on, as good as absent, and
+    a value it takes when scoring is then never read.
+    """
+    a = np.asarray(x, dtype=np.float64)
+    empty = np.isnan(a).all(axis=0) if a.ndim == 2 and len(a) else np.zeros(0, bool)
+    if not empty.any():
+        return x
+    logger.warning("%d of %d feature columns hold no value in these %d training rows; fitted as constants",
+                   int(empty.sum()), a.shape[1], len(a))
+    a = a.copy()
+    a[:, empty] = 0.0
+    return a
+
+
 def _gradient_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-untyped-def]
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     params = {"max_iter": 150 if quick else 400, "learning_rate": 0.06, "max_leaf_nodes": 31,
               "l2_regularization": 1.0, "class_weight": "balanced", "random_state": seed}
-    gb = HistGradientBoostingClassifier(**params).fit(x, y)  # type: ignore[arg-type]
+    gb = HistGradientBoostingClassifier(**params).fit(without_empty_columns(x), y)  # type: ignore[arg-type]
     return Fitted("gradient_boosting", "features", "sklearn", gb, params)
 
 
@@ -91,6 +111,7 @@ class OrdinalBoosting:
     def fit(self, x, y):  # type: ignore[no-untyped-def]
         y = np.asarray(y, dtype=int)
         self.classes_ = np.arange(4)
+        x = without_empty_columns(x)
         self.models_ = [self.booster(class_weight="balanced").fit(x, (y >= k).astype(int)) for k in (1, 2, 3)]
         return self
 
