@@ -1,10 +1,12 @@
-"""### Lake upkeep: compact small files, expire old snapshots, delete orphan files
+"""### Lake upkeep: compact small files, expire old snapshots, delete orphan files and old QA reports
 
 Every week, for every lake table:
 
 1. **compact** partitions holding many small Parquet files into few sorted ones (queries open fewer files);
 2. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
-   delete the files no kept snapshot references (`sarlake maintain` does the same by hand).
+   delete the files no kept snapshot references (`sarlake maintain` does the same by hand);
+3. **expire_reports**: delete the `QA_SCORES` reports (one per `qa` PGE task) older than their retention; their
+   scores are in `qa_predictions`, and products of a report never recorded are scored again by the next `qa` run.
 
 Retention and file sizes come from the lake settings (`SARLAKE_MAINTENANCE__*`, docs/configuration.md);
 a value set in the trigger form overrides its setting for that run.
@@ -45,10 +47,13 @@ from sarlake_plugins.conf import check_conf
         "min_files": Param(None, type=["null", "integer"], minimum=2, title="Files per partition to compact",
                            description="A partition is compacted when it holds at least this many small files."
                                        " Empty: SARLAKE_MAINTENANCE__COMPACT_MIN_FILES."),
+        "report_retention_days": Param(None, type=["null", "number"], minimum=0, title="QA report retention (days)",
+                                       description="QA_SCORES reports older than this are deleted."
+                                                   " Empty: SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS."),
     },
 )
 def maintenance() -> None:
-    """Compact, then expire snapshots and delete orphans (so the compacted-away files go too)."""
+    """Compact, then expire snapshots and delete orphans (so the compacted-away files go too), then old reports."""
 
     @task
     def compact(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
@@ -66,7 +71,14 @@ def maintenance() -> None:
         p = params or {}
         return maintain_tables(p.get("older_than_days"), p.get("retain_last"))
 
-    check_conf() >> compact() >> maintain()
+    @task
+    def expire_reports(params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Delete the QA_SCORES reports older than their retention."""
+        from sarlake_plugins.archive import expire_reports as run
+
+        return run((params or {}).get("report_retention_days"))
+
+    check_conf() >> compact() >> maintain() >> expire_reports()
 
 
 maintenance()

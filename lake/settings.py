@@ -183,6 +183,9 @@ class MaintenanceSettings(BaseModel):
     )
     small_file_mb: float = Field(32.0, gt=0, description="Data files below this size are merged by compaction.")
     compact_min_files: int = Field(4, ge=2, description="A partition is compacted when it holds this many small files.")
+    score_report_retention_days: float = Field(
+        30.0, ge=0, description="QA_SCORES reports (one per qa PGE task, recorded in qa_predictions) go once older."
+    )
 
 
 class Settings(BaseSettings):

@@ -11,7 +11,8 @@ import dataclasses
 import logging
 from typing import Any
 
-__all__ = ["compact_tables", "expire_cache", "maintain_tables", "restore", "roll_step", "simulated_daac", "transport"]
+__all__ = ["compact_tables", "expire_cache", "expire_reports", "maintain_tables", "restore", "roll_step",
+           "simulated_daac", "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,17 @@ def maintain_tables(older_than_days: float | None = None, retain_last: int | Non
                 days, keep, m.orphan_retention_hours)
     return [dataclasses.asdict(r) for r in maintain(older_than=timedelta(days=days), retain_last=keep,
                                                     orphans_older_than=timedelta(hours=m.orphan_retention_hours))]
+
+
+def expire_reports(older_than_days: float | None = None) -> dict[str, Any]:
+    """Delete the ``QA_SCORES`` reports older than their retention (the Param, else the setting)."""
+    from datetime import timedelta
+
+    from lake.run_records import expire_score_reports
+    from lake.settings import get_settings
+
+    days = _given(older_than_days, get_settings().maintenance.score_report_retention_days, float)
+    return dataclasses.asdict(expire_score_reports(timedelta(days=days)))
 
 
 def compact_tables(small_mb: float | None = None, min_files: int | None = None) -> list[dict[str, Any]]:

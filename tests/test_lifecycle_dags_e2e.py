@@ -9,7 +9,9 @@ orphans and compacts. Truth: the bytes of the input files, the DAAC's own ledger
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import numpy as np
@@ -79,7 +81,14 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
 
     counts = {t: _sql(env, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in ("products", "archive_transfers")}
     env_m = {**env, "SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS": "0", "SARLAKE_MAINTENANCE__RETAIN_LAST": "1",
-             "SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS": "0", "SARLAKE_MAINTENANCE__COMPACT_MIN_FILES": "2"}
+             "SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS": "0", "SARLAKE_MAINTENANCE__COMPACT_MIN_FILES": "2",
+             "SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS": "1"}
+    reports = home / "products" / "QA_SCORES"
+    for name, age_days in (("qa-old-0000", 2), ("qa-new-0000", 0)):  # qa PGE reports, one past the retention
+        (reports / name).mkdir(parents=True)
+        (reports / name / "qa.jsonl").write_text("{}\n")
+        then = time.time() - age_days * 86400
+        os.utime(reports / name / "qa.jsonl", (then, then))
     before = _table_files(home, "archive_transfers")
     assert before["snapshots"] > 1 and len(before["live"]) >= 2
     run([BIN / "airflow", "dags", "test", "maintenance", "2024-03-03"], env_m)
@@ -89,6 +98,7 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
         assert after["on_disk"] == after["live"], f"{table}: only the current snapshot's data files remain"
     assert len(_table_files(home, "archive_transfers")["live"]) < len(before["live"])  # compacted
     assert {t: _sql(env, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in counts} == counts
+    assert sorted(p.name for p in reports.iterdir()) == ["qa-new-0000"]
 
 
 def _table_files(home: Path, table: str) -> dict:

@@ -47,3 +47,31 @@ def test_roll_hot_retention_comes_from_settings_and_the_param_overrides_it(setti
     monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAYS", "0")
     assert roll_step("select", hot_retention_days=5)["moved"] == 0  # the Param overrides the setting
     assert roll_step("select")["moved"] == 1
+
+
+def test_report_retention_comes_from_settings_and_the_param_overrides_it(settings, monkeypatch) -> None:
+    import os
+    import time
+
+    from click.testing import CliRunner
+
+    from lake.catalog import init_lake
+    from sarlake.cli import cli
+    from sarlake_plugins.archive import expire_reports
+
+    init_lake(settings)
+    report = Path(settings.products_root) / "QA_SCORES" / "qa-run-0000"
+    report.mkdir(parents=True)
+    (report / "qa.jsonl").write_text("{}\n")
+    ten_days_ago = time.time() - 10 * 86400
+    os.utime(report / "qa.jsonl", (ten_days_ago, ten_days_ago))
+    assert expire_reports()["removed"] == ()  # the setting's 30 days
+    monkeypatch.setenv("SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS", "5")
+    assert expire_reports(older_than_days=20)["removed"] == ()  # the Param wins
+    out = CliRunner().invoke(cli, ["maintain", "--table", "products"])  # one table: reports are left alone
+    assert out.exit_code == 0, out.output
+    assert report.is_dir() and "QA_SCORES" not in out.output
+    out = CliRunner().invoke(cli, ["maintain"])  # the setting's 5 days
+    assert out.exit_code == 0, out.output
+    assert "QA_SCORES" in out.output and "deleted    1 reports older than 5 days (1 files)" in out.output
+    assert not report.exists()

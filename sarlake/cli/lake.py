@@ -65,13 +65,18 @@ def tables() -> None:
 @click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=None,
               help="Files nothing references are deleted once older than this (longer than any commit takes). "
               "Default: SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS (24).")
+@click.option("--reports-older-than-days", type=click.FloatRange(min=0), default=None,
+              help="QA_SCORES reports (one per qa PGE task) older than this are deleted; not with --table. "
+              "Default: SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS (30).")
 @click.option("--show-removed", is_flag=True, help="List every deleted file.")
 def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain_last: int | None,
-             orphans_older_than_hours: float | None, show_removed: bool) -> None:
-    """Expire old snapshots and delete the files no kept snapshot needs (run it on a schedule)."""
+             orphans_older_than_hours: float | None, reports_older_than_days: float | None,
+             show_removed: bool) -> None:
+    """Expire old snapshots, delete the files no kept snapshot needs and old QA reports (run it on a schedule)."""
     from datetime import timedelta
 
     from lake.maintenance import maintain as run_maintenance
+    from lake.run_records import expire_score_reports
     from lake.settings import get_settings
 
     m = get_settings().maintenance
@@ -86,3 +91,13 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
         if show_removed:
             for path in r.removed:
                 click.echo(f"  removed {path}")
+    if table_names:
+        return
+    if reports_older_than_days is None:
+        reports_older_than_days = m.score_report_retention_days
+    expired = expire_score_reports(timedelta(days=reports_older_than_days))
+    click.echo(f"{'QA_SCORES':14s} deleted {len(expired.removed):4d} reports older than {reports_older_than_days:g} "
+               f"days ({expired.deleted_files} files), kept {expired.kept:4d}")
+    if show_removed:
+        for folder in expired.removed:
+            click.echo(f"  removed {folder}")
