@@ -30,6 +30,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lake.run_records import SCORE_REPORTS
 from lake.settings import Settings, get_settings, is_remote
 from lake.storage import exists, join, list_uris, local_path, read_bytes
 
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 
 #: Product types PGEs publish as the record of a run, read by the application and never catalogued as products:
 #: a QA scoring batch's report, a labelled training set, a training run. Not "uncatalogued", and never repaired.
-RUN_RECORD_TYPES = frozenset({"QA_SCORES", "QA_TRAINING_SET", "QA_TRAINING_RUN"})
+RUN_RECORD_TYPES = frozenset({SCORE_REPORTS, "QA_TRAINING_SET", "QA_TRAINING_RUN"})
 
 #: Kinds that :func:`repair` can fix.
 REPAIRABLE = frozenset({"uncatalogued_product", "pending_journal", "missing_provenance"})

@@ -43,6 +43,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
         InputValidationError: with the Kubernetes runner, a registry or model artifacts a pod cannot reach.
     """
     from lake.query import connect
+    from lake.run_records import SCORE_REPORTS
     from lake.settings import get_settings
     from pges.qa.score import resolve_version
     from sarlake.workflows.qa import product_locations, unscored_products
@@ -60,7 +61,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", run_id).strip("-")[:80] or "manual"
     return [{
         "pge": "qa", "run_id": run_id, "inputs": inputs[start:start + size],
-        "output_dir": f"{settings.products_root.rstrip('/')}/QA_SCORES",
+        "output_dir": f"{settings.products_root.rstrip('/')}/{SCORE_REPORTS}",
         "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
                        "model_name": settings.qa_model_name, "version": version,
                        "report_id": f"qa-{stem}-{start // size:04d}"},
