@@ -91,9 +91,7 @@ def _synthetic(n: int, seed: int = 0, cycles: tuple[int, ...] = (1,)) -> SimpleN
         feats.append(compute_features(unw, coh).vector())
         feats_without.append(compute_features(unw, None).vector())
         labels.append((3 if r > 8 else 2) if bad else i % 4 // 2)
-    feats, feats_without = np.stack(feats), np.stack(feats_without)
-    for f in (feats, feats_without):  # no DEM, no triplets: columns that are never present break boosting's binning
-        f[:, np.isnan(f).all(axis=0)] = 0.0
+    feats, feats_without = np.stack(feats), np.stack(feats_without)  # no DEM, no triplets: columns of NaN only
     return SimpleNamespace(tiles=np.stack(tiles), tiles_without_coherence=np.stack(tiles_without),
                            error_tiles=np.stack(errors), features=feats, features_without_coherence=feats_without,
                            scene_id=np.array([f"s{i // 2}" for i in range(n)]), y=np.array(labels))
@@ -103,8 +101,10 @@ def test_the_unet_finds_the_pixels_a_cycle_off():
     from pges.qa.segmentation import summaries
     from pges.train.segmenter import KerasMaps, fit_unet
 
-    train, held = _synthetic(64, seed=1), _synthetic(16, seed=2)
-    model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=20, batch_size=8)
+    # 128 tiles and 40 epochs: on 64 and 20, some seeds (or the same seed on another CPU's float kernels) stop on
+    # the plateau where the net finds nothing, which they leave after 20-25 epochs (seeds 0-3 measured)
+    train, held = _synthetic(128, seed=1), _synthetic(16, seed=2)
+    model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=40, batch_size=8)
     assert losses[-1] < losses[0]
     maps = KerasMaps(model).predict(held.tiles)[..., 0]
     wrong = held.error_tiles == 1
@@ -118,8 +118,8 @@ def test_the_unet_finds_the_pixels_a_cycle_off():
 def test_a_second_channel_finds_the_islands_two_cycles_off_and_not_those_one_cycle_off():
     from pges.train.segmenter import KerasMaps, fit_unet
 
-    train, held = _synthetic(64, seed=1, cycles=(1, 2)), _synthetic(16, seed=2, cycles=(1, 2))
-    model, _ = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=20, batch_size=8, levels=2)
+    train, held = _synthetic(128, seed=1, cycles=(1, 2)), _synthetic(16, seed=2, cycles=(1, 2))  # as above
+    model, _ = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=40, batch_size=8, levels=2)
     maps = KerasMaps(model).predict(held.tiles)
     assert maps.shape == (16, 64, 64, 2)
     one, two = held.error_tiles == 1, held.error_tiles == 2
