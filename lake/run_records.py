@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from lake.archive_files import remove_empty_dirs
 from lake.settings import Settings, get_settings, is_remote
 from lake.storage import delete, join, list_entries, local_path
 
@@ -68,18 +69,10 @@ def expire_score_reports(older_than: timedelta, settings: Settings | None = None
         files += len(entries)
         folder = join(root, name)
         if not is_remote(folder):
-            _remove_empty_dirs(folder)
+            remove_empty_dirs(local_path(folder))
         removed.append(folder)
-    logger.info("QA_SCORES: %d reports older than %s removed (%d files), %d kept", len(removed), older_than,
-                files, len(folders) - len(removed))
-    return ExpiredReports(tuple(removed), len(folders) - len(removed), files)
+    kept = len(folders) - len(removed)
+    logger.info("QA_SCORES: %d reports older than %s removed (%d files), %d kept", len(removed), older_than, files,
+                kept)
+    return ExpiredReports(tuple(removed), kept, files)
 
-
-def _remove_empty_dirs(folder: str) -> None:
-    """Remove ``folder`` and its sub-folders once their files are gone (a folder still holding files stays)."""
-    path = local_path(folder)
-    for sub in sorted((p for p in path.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        if not any(sub.iterdir()):
-            sub.rmdir()
-    if path.is_dir() and not any(path.iterdir()):
-        path.rmdir()

@@ -22,8 +22,7 @@ import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS
 
-__all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed",
-           "without_empty_columns"]
+__all__ = ["COHERENCE_FEATURES", "MODELS", "CoherenceRouted", "Fitted", "fit_model", "fit_routed"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def _random_forest(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[no-u
     return Fitted("random_forest", "features", "sklearn", rf, params, imp)
 
 
-def without_empty_columns(x: Any) -> Any:
+def _without_empty_columns(x: Any) -> Any:
     """``x`` with every column that holds no value at all set to 0 (``x`` itself when there is none).
 
     Histogram gradient boosting bins each column and fails on one that is NaN throughout ("window shape cannot
@@ -89,7 +88,7 @@ def _gradient_boosting(x, y, seed: int, quick: bool) -> Fitted:  # type: ignore[
 
     params = {"max_iter": 150 if quick else 400, "learning_rate": 0.06, "max_leaf_nodes": 31,
               "l2_regularization": 1.0, "class_weight": "balanced", "random_state": seed}
-    gb = HistGradientBoostingClassifier(**params).fit(without_empty_columns(x), y)  # type: ignore[arg-type]
+    gb = HistGradientBoostingClassifier(**params).fit(_without_empty_columns(x), y)  # type: ignore[arg-type]
     return Fitted("gradient_boosting", "features", "sklearn", gb, params)
 
 
@@ -111,7 +110,7 @@ class OrdinalBoosting:
     def fit(self, x, y):  # type: ignore[no-untyped-def]
         y = np.asarray(y, dtype=int)
         self.classes_ = np.arange(4)
-        x = without_empty_columns(x)
+        x = _without_empty_columns(x)
         self.models_ = [self.booster(class_weight="balanced").fit(x, (y >= k).astype(int)) for k in (1, 2, 3)]
         return self
 

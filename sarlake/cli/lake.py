@@ -76,7 +76,7 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
     from datetime import timedelta
 
     from lake.maintenance import maintain as run_maintenance
-    from lake.run_records import expire_score_reports
+    from lake.run_records import SCORE_REPORTS, expire_score_reports
     from lake.settings import get_settings
 
     m = get_settings().maintenance
@@ -96,7 +96,7 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
     if reports_older_than_days is None:
         reports_older_than_days = m.score_report_retention_days
     expired = expire_score_reports(timedelta(days=reports_older_than_days))
-    click.echo(f"{'QA_SCORES':14s} deleted {len(expired.removed):4d} reports older than {reports_older_than_days:g} "
+    click.echo(f"{SCORE_REPORTS:14s} deleted {len(expired.removed):4d} reports older than {reports_older_than_days:g} "
                f"days ({expired.deleted_files} files), kept {expired.kept:4d}")
     if show_removed:
         for folder in expired.removed:
