@@ -145,7 +145,7 @@ def _normal(uri: str) -> str:
 
 
 def _delete_orphans(table: Table, cutoff: datetime, settings: Settings) -> list[str]:
-    from lake.storage import delete, list_entries
+    from lake.storage import delete_many, list_entries
 
     referenced = _referenced(table)
     location = table.location().rstrip("/")
@@ -154,6 +154,6 @@ def _delete_orphans(table: Table, cutoff: datetime, settings: Settings) -> list[
         for uri, modified in list_entries(f"{location}/{folder}", suffixes, settings):
             if _normal(uri) in referenced or modified >= cutoff:
                 continue
-            delete(uri, settings)
             removed.append(uri)
+    delete_many(removed, settings)
     return removed

@@ -46,8 +46,8 @@ def _delete_files(row: dict[str, Any], settings: Settings) -> int:
         return 0
     uris = storage.list_uris(prefix, settings=settings)
     met = [u for u in uris if u.endswith(".met.json")]
-    for uri in met + [u for u in uris if u not in met]:
-        storage.delete(uri, settings)
+    storage.delete_many(met, settings)  # first: a product half deleted is no longer found by its metadata
+    storage.delete_many([u for u in uris if u not in met], settings)
     if "://" not in prefix:
         import shutil
 

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from lake.archive_files import remove_empty_dirs
 from lake.settings import Settings, get_settings, is_remote
-from lake.storage import delete, join, list_entries, local_path
+from lake.storage import delete_many, join, list_entries, local_path
 
 __all__ = ["SCORE_REPORTS", "ExpiredReports", "expire_score_reports"]
 
@@ -64,8 +64,7 @@ def expire_score_reports(older_than: timedelta, settings: Settings | None = None
     for name, entries in sorted(folders.items()):
         if max(m for _, m in entries) >= cutoff:
             continue
-        for uri, _ in entries:
-            delete(uri, settings)
+        delete_many([uri for uri, _ in entries], settings)
         files += len(entries)
         folder = join(root, name)
         if not is_remote(folder):

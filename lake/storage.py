@@ -16,8 +16,8 @@ from lake.settings import Settings, get_settings, is_remote
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client  # type: ignore[import-not-found]
 
-__all__ = ["exists", "join", "list_uris", "local_path", "read_bytes", "read_json", "s3_client", "split_s3",
-           "write_bytes", "write_json"]
+__all__ = ["delete", "delete_many", "exists", "join", "list_uris", "local_path", "read_bytes", "read_json",
+           "s3_client", "split_s3", "write_bytes", "write_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -159,3 +159,31 @@ def delete(uri: str, settings: Settings | None = None) -> None:
         s3_client(settings).delete_object(Bucket=bucket, Key=key)
     else:
         local_path(uri).unlink(missing_ok=True)
+
+
+S3_DELETE_BATCH = 1000  # the most keys one S3 DeleteObjects request takes
+
+
+def delete_many(uris: list[str], settings: Settings | None = None) -> None:
+    """Delete files or objects, S3 ones in batches of 1,000 keys per request (ones already gone are fine).
+
+    Raises:
+        OSError: S3 refused some keys; the message names the first and how many (the others are deleted).
+    """
+    by_bucket: dict[str, list[str]] = {}
+    for uri in uris:
+        if is_remote(uri):
+            bucket, key = split_s3(uri)
+            by_bucket.setdefault(bucket, []).append(key)
+        else:
+            local_path(uri).unlink(missing_ok=True)
+    for bucket, keys in by_bucket.items():
+        client = s3_client(settings)
+        for start in range(0, len(keys), S3_DELETE_BATCH):
+            batch = keys[start:start + S3_DELETE_BATCH]
+            errors = client.delete_objects(Bucket=bucket, Delete={"Objects": [{"Key": k} for k in batch],
+                                                                  "Quiet": True}).get("Errors", [])
+            if errors:
+                first = errors[0]
+                raise OSError(f"S3 refused to delete {len(errors)} of {len(batch)} objects in s3://{bucket}, "
+                              f"first s3://{bucket}/{first.get('Key')}: {first.get('Code')} {first.get('Message')}")

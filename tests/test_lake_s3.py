@@ -81,3 +81,46 @@ def test_lake_on_s3(s3_lake) -> None:
     assert set(list_uris(f"{table.location()}/data", ".parquet", settings)) == live
     result = run_sql("SELECT count(*) AS n, count(*) FILTER (WHERE p_error < 0.25) AS good FROM products", settings)
     assert result.to_pylist() == [{"n": 6, "good": 2}]
+
+
+def test_delete_many_deletes_in_batches_and_names_a_refused_key(s3_server, tmp_path, monkeypatch) -> None:
+    """Truth: the bucket's listing after the call, the requests boto3 sent, and a refusal S3 would return."""
+    import boto3
+    from conftest import s3_lake_env
+
+    from lake import storage
+    from lake.settings import Settings
+
+    env = s3_lake_env(s3_server, "delete-many")
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    bucket = env["SARLAKE_PRODUCTS_ROOT"].split("/")[2]
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    for i in range(7):
+        client.put_object(Bucket=bucket, Key=f"r/{i}.json", Body=b"{}")
+    local = tmp_path / "a.txt"
+    local.write_text("x")
+    calls: list[int] = []
+    real = storage.s3_client(settings)
+
+    class Counting:
+        def delete_objects(self, **kwargs):
+            calls.append(len(kwargs["Delete"]["Objects"]))
+            return real.delete_objects(**kwargs)
+
+    monkeypatch.setattr(storage, "s3_client", lambda settings=None: Counting())
+    monkeypatch.setattr(storage, "S3_DELETE_BATCH", 3)
+    gone = [f"s3://{bucket}/r/{i}.json" for i in (0, 1, 2, 3, 5, 6)] + [f"s3://{bucket}/r/missing", str(local)]
+    storage.delete_many(gone, settings)
+    listed = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="r/").get("Contents", [])]
+    assert listed == ["r/4.json"] and not local.exists()
+    assert calls == [3, 3, 1]  # seven keys (one already gone), three per request
+
+    class Refusing:
+        def delete_objects(self, **kwargs):
+            return {"Errors": [{"Key": "r/4.json", "Code": "AccessDenied", "Message": "Access Denied"}]}
+
+    monkeypatch.setattr(storage, "s3_client", lambda settings=None: Refusing())
+    with pytest.raises(OSError, match=rf"1 of 1 objects in s3://{bucket}, first s3://{bucket}/r/4.json: AccessDenied"):
+        storage.delete_many([f"s3://{bucket}/r/4.json"], settings)
