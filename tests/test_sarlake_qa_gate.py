@@ -1,10 +1,11 @@
 """The real check of QA promotion end to end, on the real Sydney Envisat files.
 
 A labelled set of 80 simulated scenes (400 products; 120 took 80 s more, and the champion flagged none of the
-clean files with either), two feature models with the full recipe, the Sydney manifest as the real check (clean =
-all of the interferogram's triplets close, tests/data/envisat_sydney_roipac/qa_real_check.csv). Truth: the
-manifest's closure column; the promoted model is scored through the CLI from the registry (not the PGE's
-in-memory models), and its flags on clean interferograms counted here.
+clean files with either), two feature models with the full recipe but the class thresholds (the gate reads
+p(error), not the class), the Sydney manifest as the real check (clean = all of the interferogram's triplets
+close, tests/data/envisat_sydney_roipac/qa_real_check.csv). Truth: the manifest's closure column; the promoted
+model is scored through the CLI from the registry (not the PGE's in-memory models), and its flags on clean
+interferograms counted here.
 """
 
 from __future__ import annotations
@@ -32,12 +33,15 @@ def _cli(*args):
 def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_the_limit(sarlake_home):
     import mlflow
 
-    from sarlake.workflows.qa_train import build_training_set, train_models
+    from sarlake.workflows.pge import run_pge
+    from sarlake.workflows.qa_train import build_training_set, train_run_config, training_record
 
     assert _cli("init").exit_code == 0
     dataset = build_training_set(80, first_scene=500, workers=2)
-    record = train_models(dataset, models=["ordinal_boosting", "random_forest"], real_check=str(MANIFEST),
-                          max_real_false_alarms=LIMIT, second_sim_products=0)  # the real check alone
+    config = train_run_config(dataset, models=["ordinal_boosting", "random_forest"], real_check=str(MANIFEST),
+                              max_real_false_alarms=LIMIT, second_sim_products=0)  # the real check alone
+    config["parameters"]["class_thresholds"] = False  # the gate reads p(error) >= 0.5, not the class: no 5-fold fits
+    record = training_record(run_pge("train", config)["products"][0]["met_uri"])
     decision = record["promotion"]
     champion = str(mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion").version)
     assert champion == decision["champion"]
