@@ -102,10 +102,11 @@ def test_the_unet_finds_the_islands_a_cycle_off_and_its_second_channel_those_two
     from pges.qa.segmentation import summaries
     from pges.train.segmenter import KerasMaps, fit_unet
 
-    # 128 tiles and 40 epochs: on 64 and 20, some seeds (or the same seed on another CPU's float kernels) stop on
-    # the plateau where the net finds nothing, which they leave after 20-25 epochs (seeds 0-3 measured)
-    train, held = _synthetic(128, seed=1, cycles=(1, 2)), _synthetic(16, seed=2, cycles=(1, 2))
-    model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=40, batch_size=8, levels=2)
+    # 96 tiles and 30 epochs: on 64 and 20, some seeds (or the same seed on another CPU's float kernels) stop on
+    # the plateau where the net finds nothing, which they leave after 20-25 epochs; at 96 and 30, seeds 0-3 find
+    # 96-100 % of the island pixels with both channels (measured)
+    train, held = _synthetic(96, seed=1, cycles=(1, 2)), _synthetic(16, seed=2, cycles=(1, 2))
+    model, losses = fit_unet(train.tiles, train.error_tiles, seed=0, epochs=30, batch_size=8, levels=2)
     assert losses[-1] < losses[0]
     maps = KerasMaps(model).predict(held.tiles)
     assert maps.shape == (16, 64, 64, 2)
