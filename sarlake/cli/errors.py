@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 import click
@@ -64,6 +66,9 @@ class ErrorHandlingGroup(click.Group):
             return super().invoke(ctx)
         except click.exceptions.Exit:
             raise
+        except BrokenPipeError:  # the reader went away (`sarlake tag list | head`): stop quietly, like a filter
+            _quiet_stdout()
+            ctx.exit(141)  # what a process killed by SIGPIPE reports to `set -o pipefail`
         except user_errors() as exc:
             click.echo(f"error: {_first_line(exc)}", err=True)
             ctx.exit(2)
@@ -73,6 +78,15 @@ class ErrorHandlingGroup(click.Group):
                 raise
             click.echo(f"error: {message}", err=True)
             ctx.exit(code)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's last flush does not fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (click's test runner)
+        pass
 
 
 def _classify(exc: Exception) -> tuple[int | None, str]:
