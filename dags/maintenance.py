@@ -1,11 +1,17 @@
-"""### Lake upkeep: compact small files, expire old snapshots, delete orphan files and old QA reports
+"""### Lake upkeep: refit the tag consensus, compact small files, expire old snapshots, delete orphans and old reports
 
-Every week, for every lake table:
+Every week:
 
-1. **compact** partitions holding many small Parquet files into few sorted ones (queries open fewer files);
-2. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
+1. **refit_consensus**: Dawid-Skene is refitted over every tagged product. A tag added in the week (CLI, REST API)
+   was labelled at once from the last fit's rater matrices (`rater_confusion`); the refit lets the new tags move
+   those matrices and relabels every product (`sarlake tag refit` does the same by hand).
+
+Then, for every lake table:
+
+2. **compact** partitions holding many small Parquet files into few sorted ones (queries open fewer files);
+3. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
    delete the files no kept snapshot references (`sarlake maintain` does the same by hand);
-3. **expire_reports**: delete the `QA_SCORES` reports (one per `qa` PGE task) older than their retention; their
+4. **expire_reports**: delete the `QA_SCORES` reports (one per `qa` PGE task) older than their retention; their
    scores are in `qa_predictions`, and products of a report never recorded are scored again by the next `qa` run.
 
 Retention and file sizes come from the lake settings (`SARLAKE_MAINTENANCE__*`, docs/configuration.md);
@@ -56,6 +62,13 @@ def maintenance() -> None:
     """Compact, then expire snapshots and delete orphans (so the compacted-away files go too), then old reports."""
 
     @task
+    def refit_consensus() -> dict[str, int]:
+        """Refit the consensus of every tag type over all its products."""
+        from lake.consensus import refresh_consensus
+
+        return {"consensus_rows_written": refresh_consensus()}
+
+    @task
     def compact(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Merge small data files, per table and partition."""
         from sarlake_plugins.archive import compact_tables
@@ -78,7 +91,7 @@ def maintenance() -> None:
 
         return run((params or {}).get("report_retention_days"))
 
-    check_conf() >> compact() >> maintain() >> expire_reports()
+    check_conf() >> refit_consensus() >> compact() >> maintain() >> expire_reports()
 
 
 maintenance()

@@ -8,19 +8,26 @@ For each product and tag type, the raters' intensities are combined two ways:
   rater's confusion matrix, so that a careless rater's vote counts less.
 
 The consensus ``intensity`` is the Dawid-Skene label when the raters disagree and the majority otherwise.
-Results go to the ``tag_consensus`` table (one row per product and tag type).
+Results go to the ``tag_consensus`` table (one row per product and tag type); the fitted raters' confusion
+matrices go to ``rater_confusion``.
+
+Two ways in: :func:`refresh_consensus` refits Dawid-Skene over every product of the tag types (bulk imports,
+training sets, ``sarlake tag refit``, the weekly ``maintenance`` DAG); :func:`update_consensus` relabels only
+the products just tagged, from the stored matrices (:mod:`lake.rater_model`), in well under a second, and falls
+back to a refit of a tag type that has no fit yet or gets an intensity its fit never saw.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lake.settings import Settings
 
-__all__ = ["consensus_rows", "majority", "refresh_consensus"]
+__all__ = ["consensus_rows", "majority", "refresh_consensus", "update_consensus"]
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +48,19 @@ def majority(intensities: list[int]) -> tuple[int, float]:
     return int(best[0]), best[1] / len(intensities)
 
 
-def _dawid_skene(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int, float]]:
-    """Dawid-Skene labels and posteriors per (product, tag type), fitted per tag type."""
+def _dawid_skene(rows: list[dict[str, Any]], fitted_at: datetime | None = None,
+                 models: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], tuple[int, float]]:
+    """Dawid-Skene labels and posteriors per (product, tag type), fitted per tag type.
+
+    Args:
+        rows: ``user_tags`` rows.
+        fitted_at: the fit's time stamp on the ``rater_confusion`` rows.
+        models: if given, the fitted ``rater_confusion`` rows are appended to it.
+    """
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
+
+    from lake.rater_model import model_rows
 
     out: dict[tuple[str, str], tuple[int, float]] = {}
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -57,37 +73,51 @@ def _dawid_skene(rows: list[dict[str, Any]]) -> dict[tuple[str, str], tuple[int,
             for task in df["task"].unique():
                 out[(task, tag_type)] = (int(df["label"].iloc[0]), 1.0)
             continue
-        proba = DawidSkene(n_iter=DS_ITERATIONS).fit_predict_proba(df)
+        ds = DawidSkene(n_iter=DS_ITERATIONS)
+        proba = ds.fit_predict_proba(df)
         labels = proba.idxmax(axis=1)
         for task, label in labels.items():
             out[(str(task), tag_type)] = (int(label), float(proba.loc[task, label]))
+        if models is not None:
+            tags = df["worker"].value_counts().to_dict()
+            models.extend(model_rows(tag_type, ds.errors_, ds.priors_, tags, fitted_at or datetime.now(UTC)))
     return out
 
 
-def consensus_rows(tag_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Consensus per product and tag type from ``user_tags`` rows.
+def consensus_rows(tag_rows: list[dict[str, Any]], models: list[dict[str, Any]] | None = None
+                   ) -> list[dict[str, Any]]:
+    """Consensus per product and tag type from ``user_tags`` rows (a full Dawid-Skene fit per tag type).
 
     Args:
         tag_rows: dicts with ``product_id``, ``user``, ``tag_type``, ``intensity``.
+        models: if given, the fitted ``rater_confusion`` rows are appended to it.
 
     Returns:
         ``tag_consensus`` rows.
     """
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    groups = _votes(tag_rows)
+    voted = [r for r in tag_rows if r.get("intensity") is not None]
+    ds = _dawid_skene(voted, models=models) if groups else {}
+    return [_row(product_id, tag_type, [v for _, v in votes], ds.get((product_id, tag_type)))
+            for (product_id, tag_type), votes in sorted(groups.items())]
+
+
+def _votes(tag_rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    groups: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for r in tag_rows:
         if r.get("intensity") is not None:
-            groups[(r["product_id"], r["tag_type"])].append(int(r["intensity"]))
-    ds = _dawid_skene([r for r in tag_rows if r.get("intensity") is not None]) if groups else {}
-    out = []
-    for (product_id, tag_type), votes in sorted(groups.items()):
-        maj, agreement = majority(votes)
-        ds_label, ds_conf = ds.get((product_id, tag_type), (maj, agreement))
-        out.append({
-            "product_id": product_id, "tag_type": tag_type, "majority_intensity": maj, "ds_intensity": ds_label,
-            "ds_confidence": round(ds_conf, 6), "intensity": maj if agreement == 1.0 else ds_label,
-            "raters": len(votes), "agreement": round(agreement, 6),
-        })
-    return out
+            groups[(r["product_id"], r["tag_type"])].append((r["user"], int(r["intensity"])))
+    return groups
+
+
+def _row(product_id: str, tag_type: str, votes: list[int], ds: tuple[int, float] | None) -> dict[str, Any]:
+    maj, agreement = majority(votes)
+    ds_label, ds_conf = ds or (maj, agreement)
+    return {
+        "product_id": product_id, "tag_type": tag_type, "majority_intensity": maj, "ds_intensity": ds_label,
+        "ds_confidence": round(ds_conf, 6), "intensity": maj if agreement == 1.0 else ds_label,
+        "raters": len(votes), "agreement": round(agreement, 6),
+    }
 
 
 def refresh_consensus(settings: Settings | None = None, tag_types: tuple[str, ...] | None = None) -> int:
@@ -108,6 +138,50 @@ def refresh_consensus(settings: Settings | None = None, tag_types: tuple[str, ..
     rows = load_table("user_tags", settings).scan(
         row_filter=flt, selected_fields=("product_id", "user", "tag_type", "intensity")
     ).to_arrow().to_pylist()
-    result = consensus_rows(rows)
-    logger.info("consensus of %d tags: %d product/tag-type labels", len(rows), len(result))
+    models: list[dict[str, Any]] = []
+    result = consensus_rows(rows, models)
+    logger.info("consensus of %d tags: %d product/tag-type labels, %d rater-confusion cells",
+                len(rows), len(result), len(models))
+    if models:
+        upsert("rater_confusion", models, settings)
     return upsert("tag_consensus", result, settings).written if result else 0
+
+
+def update_consensus(product_ids: set[str], tag_types: tuple[str, ...], settings: Settings | None = None) -> int:
+    """Relabel only ``product_ids`` for ``tag_types``, from the raters' matrices of the last full fit.
+
+    A tag type without a fit, or whose products got an intensity the fit never saw, is refitted in full
+    (:func:`refresh_consensus`) instead.
+
+    Returns:
+        Consensus rows inserted or changed.
+    """
+    from pyiceberg.expressions import And, In
+
+    from lake.catalog import load_table
+    from lake.rater_model import load_models
+    from lake.write import upsert
+
+    if not product_ids or not tag_types:
+        return 0
+    rows = load_table("user_tags", settings).scan(
+        row_filter=And(In("product_id", sorted(product_ids)), In("tag_type", list(tag_types))),  # type: ignore[call-arg,arg-type,misc]
+        selected_fields=("product_id", "user", "tag_type", "intensity"),
+    ).to_arrow().to_pylist()
+    models = load_models(tag_types, settings)
+    refit: set[str] = {t for t in tag_types if t not in models}
+    out = []
+    for (product_id, tag_type), votes in sorted(_votes(rows).items()):
+        if tag_type in refit:
+            continue
+        ds = models[tag_type].posterior(votes)
+        if ds is None:
+            refit.add(tag_type)
+            continue
+        out.append(_row(product_id, tag_type, [v for _, v in votes], ds))
+    out = [r for r in out if r["tag_type"] not in refit]
+    written = upsert("tag_consensus", out, settings).written if out else 0
+    if refit:
+        logger.info("no usable Dawid-Skene fit for %s: refitting", ", ".join(sorted(refit)))
+        written += refresh_consensus(settings, tuple(sorted(refit)))
+    return written

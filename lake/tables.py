@@ -448,6 +448,24 @@ TAG_CONSENSUS = TableSpec(
     sort=("product_id",),
 )
 
+RATER_CONFUSION = TableSpec(
+    name="rater_confusion",
+    doc="Each rater's confusion matrix per tag type from the last Dawid-Skene fit: P(tagged | true intensity).",
+    columns=(
+        col("tag_type", "string", "Tag type.", required=True),
+        col("user", "string", "The rater.", required=True),
+        col("true_intensity", "int", "True intensity (0-3).", required=True),
+        col("tagged_intensity", "int", "Intensity the rater tags (0-3).", required=True),
+        col("probability", "double", "P(rater tags tagged_intensity | the product has true_intensity)."),
+        col("prior", "double", "Share of products of this tag type with true_intensity, from the same fit."),
+        col("tags", "int", "Tags of this type by this rater that the fit saw."),
+        col("fitted_at", "timestamptz", "When the fit ran (UTC)."),
+        *_STAMPS,
+    ),
+    key=("tag_type", "user", "true_intensity", "tagged_intensity"),
+    sort=("tag_type", "user"),
+)
+
 QA_FEATURES = TableSpec(
     name="qa_features",
     doc="QA features of each product (pges.qa), one row per product and feature-set version.",
@@ -521,11 +539,10 @@ QA_TRAINING_SET = TableSpec(
 )
 
 #: All lake tables by name.
-#: All lake tables by name.
 TABLES: dict[str, TableSpec] = {
     t.name: t
     for t in (AOIS, ACQUISITIONS, PRODUCTS, PROVENANCE, EVENTS, ARCHIVE_TRANSFERS, PGE_VERSIONS, PGE_RUNS,
-              USER_TAGS, TAG_CONSENSUS, QA_FEATURES, QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
+              USER_TAGS, TAG_CONSENSUS, RATER_CONFUSION, QA_FEATURES, QA_PREDICTIONS, PRODUCT_LINEAGE, QA_TRAINING_SET)
 }
 
 

@@ -69,8 +69,8 @@ def product_tags(product_id: str) -> list[dict[str, Any]]:
 
 @app.post("/api/products/{product_id}/tags", status_code=201)
 def add_tag(product_id: str, body: NewTag, user: GetUserDep) -> dict[str, Any]:
-    """Tag a product as the logged-in user; the consensus of that tag type is recomputed."""
-    from lake.consensus import refresh_consensus
+    """Tag a product as the logged-in user; the product's consensus of that tag type is relabelled."""
+    from lake.consensus import update_consensus
     from lake.tags import Tag, TagError, add_tags
 
     try:
@@ -81,7 +81,7 @@ def add_tag(product_id: str, body: NewTag, user: GetUserDep) -> dict[str, Any]:
         add_tags([tag])
     except TagError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    refresh_consensus(tag_types=(tag.tag_type,))
+    update_consensus({product_id}, (tag.tag_type,))
     return {"product_id": product_id, "tag": tag.label, "user": tag.user, "comment": tag.comment}
 
 

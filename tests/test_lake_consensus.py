@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from lake.consensus import consensus_rows, majority
 
 
@@ -23,3 +25,75 @@ def test_consensus_is_stored_with_raters_and_agreement(settings):
                                  "ORDER BY 1").fetchall()
     assert [(r[0], r[1], r[2], round(r[3], 3)) for r in rows] == [("A", 2, 3, 0.667), ("B", 1, 2, 1.0)]
     assert {c["product_id"]: c["intensity"] for c in consensus_rows(tags)}["B"] == 1
+
+
+_FIT = [("A", "ann", 0), ("A", "bob", 0), ("A", "cy", 1), ("B", "ann", 1), ("B", "bob", 1), ("B", "cy", 1),
+        ("C", "ann", 0), ("C", "bob", 1), ("C", "cy", 0), ("D", "ann", 0), ("D", "bob", 0), ("D", "cy", 0)]
+
+
+def _tags(rows):
+    return [{"product_id": p, "user": u, "tag_type": "UWE", "intensity": i, "source": "human"} for p, u, i in rows]
+
+
+def _confusion(settings):
+    from lake.catalog import load_table
+
+    return load_table("rater_confusion", settings).scan().to_arrow().to_pylist()
+
+
+def test_a_refit_stores_each_raters_confusion_and_a_new_tag_is_labelled_without_one(settings):
+    from lake.catalog import init_lake, load_table
+    from lake.consensus import refresh_consensus, update_consensus
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("user_tags", _tags(_FIT), settings)
+    refresh_consensus(settings)
+    cells = _confusion(settings)
+    assert len(cells) == 3 * 2 * 4  # 3 raters x true 0-1 x tagged 0-3
+    for user in ("ann", "bob", "cy"):
+        for true in (0, 1):
+            mine = [c for c in cells if c["user"] == user and c["true_intensity"] == true]
+            assert sum(c["probability"] for c in mine) == pytest.approx(1.0)
+            assert {c["tags"] for c in mine} == {4}
+    assert sum({c["true_intensity"]: c["prior"] for c in cells}.values()) == pytest.approx(1.0)
+
+    upsert("user_tags", _tags([("E", "ann", 1), ("E", "bob", 1), ("E", "dee", 0)]), settings)
+    assert update_consensus({"E"}, ("UWE",), settings) == 1
+    assert _confusion(settings) == cells  # labelled from the stored fit: nothing refitted
+    rows = {r["product_id"]: r for r in load_table("tag_consensus", settings).scan().to_arrow().to_pylist()}
+    assert sorted(rows) == ["A", "B", "C", "D", "E"]
+    e = rows["E"]
+    assert (e["raters"], e["majority_intensity"], e["intensity"]) == (3, 1, e["ds_intensity"])  # they disagree
+    assert 0.5 <= e["ds_confidence"] <= 1.0
+
+    # UWE_3 was never given in the fit: the model cannot place it, so the type is refitted
+    upsert("user_tags", _tags([("F", "ann", 3), ("F", "bob", 1)]), settings)
+    update_consensus({"F"}, ("UWE",), settings)
+    refitted = _confusion(settings)
+    latest = max(c["fitted_at"] for c in refitted)
+    assert latest > cells[0]["fitted_at"]
+    assert {c["true_intensity"] for c in refitted if c["fitted_at"] == latest} == {0, 1, 3}
+    assert {c["user"] for c in refitted if c["fitted_at"] == latest} == {"ann", "bob", "cy", "dee"}
+
+
+def test_cli_tag_add_and_refit(settings):
+    from click.testing import CliRunner
+
+    from lake.catalog import init_lake
+    from lake.write import upsert
+    from sarlake.cli import cli
+
+    init_lake(settings)
+    upsert("products", [{"product_id": p, "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}
+                        for p in "ABCDE"], settings)
+    upsert("user_tags", _tags(_FIT), settings)
+    runner = CliRunner()
+    out = runner.invoke(cli, ["tag", "refit", "--type", "XYZ"])
+    assert out.exit_code == 2 and "unknown tag type 'XYZ' in --type; valid types: UWE, TNS" in out.output
+    out = runner.invoke(cli, ["tag", "refit", "--type", "uwe"])
+    assert out.exit_code == 0 and out.output.startswith("consensus refitted for UWE: 4 rows"), out.output
+    out = runner.invoke(cli, ["tag", "add", "E", "UWE_1", "--user", "ann", "--comment", "island"])
+    assert out.exit_code == 0 and out.output.strip() == "E: UWE_1 by ann", out.output
+    out = runner.invoke(cli, ["tag", "add", "E", "UWE_7", "--user", "ann"])
+    assert out.exit_code == 2 and "valid tags: UWE_0" in out.output

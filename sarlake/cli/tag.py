@@ -28,14 +28,14 @@ def tag() -> None:
 @click.option("--comment", help="Free text.")
 def tag_add(product_id: str, tags: tuple[str, ...], user: str | None, comment: str | None) -> None:
     """Tag PRODUCT_ID with one or more tags, e.g. `sarlake tag add S1-GUNW-... UWE_2 TNT_1`."""
-    from lake.consensus import refresh_consensus
+    from lake.consensus import update_consensus
     from lake.tags import Tag, TagError, add_tags
 
     if not user:
         raise TagError("no user: pass --user NAME (or set SARLAKE_USER)")
     checked = [Tag.of(product_id, t, user, comment) for t in tags]
     add_tags(checked)
-    refresh_consensus(tag_types=tuple(sorted({t.tag_type for t in checked})))
+    update_consensus({product_id}, tuple(sorted({t.tag_type for t in checked})))
     click.echo(f"{product_id}: {' '.join(t.label for t in checked)} by {user}")
 
 
@@ -67,3 +67,23 @@ def tag_import(csv_file: str, user: str | None) -> None:
     written = add_tags(tags)
     refresh_consensus(tag_types=tuple(sorted({t.tag_type for t in tags})))
     click.echo(f"{len(tags)} tags read from {csv_file}, {written} new or changed")
+
+
+@tag.command("refit")
+@click.option("--type", "tag_types", multiple=True, metavar="TYPE",
+              help="Refit only this tag type (repeatable, e.g. --type UWE); default: every type.")
+def tag_refit(tag_types: tuple[str, ...]) -> None:
+    """Refit Dawid-Skene over every product: relabel all consensus rows and the raters' confusion matrices.
+
+    `sarlake tag add` labels a product from the last fit's matrices; this refit (also run by `tag import`,
+    by every labelled training set and by the weekly `maintenance` DAG) lets every tag move them.
+    """
+    from lake.consensus import refresh_consensus
+    from lake.tags import TAG_TYPES, TagError
+
+    unknown = sorted({t.upper() for t in tag_types} - set(TAG_TYPES))
+    if unknown:
+        raise TagError(f"unknown tag type {unknown[0]!r} in --type; valid types: {', '.join(TAG_TYPES)}")
+    chosen = tuple(sorted({t.upper() for t in tag_types})) or None
+    written = refresh_consensus(tag_types=chosen)
+    click.echo(f"consensus refitted for {', '.join(chosen or tuple(TAG_TYPES))}: {written} rows new or changed")
