@@ -175,8 +175,11 @@ def delete_many(uris: list[str], settings: Settings | None = None) -> None:
         if is_remote(uri):
             bucket, key = split_s3(uri)
             by_bucket.setdefault(bucket, []).append(key)
-        else:
-            local_path(uri).unlink(missing_ok=True)
+        else:  # a plain path as it is (no Path per file: an archive roll deletes many)
+            try:
+                os.unlink(str(local_path(uri)) if uri.startswith("file://") else uri)
+            except FileNotFoundError:
+                pass
     for bucket, keys in by_bucket.items():
         client = s3_client(settings)
         for start in range(0, len(keys), S3_DELETE_BATCH):
