@@ -24,9 +24,7 @@ __all__ = ["copy_file", "discard_archive_copy", "hash_uri", "hot_mismatch", "loc
 logger = logging.getLogger(__name__)
 
 
-def local_str(uri: str) -> str:
-    """A local path as a string (no ``Path`` per file on the hot path)."""
-    return str(storage.local_path(uri)) if uri.startswith("file://") else uri
+local_str = storage.local_str  # a local path as a string (no ``Path`` per file on the hot path)
 
 
 def copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> tuple[str | None, int]:

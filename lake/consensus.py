@@ -48,13 +48,12 @@ def majority(intensities: list[int]) -> tuple[int, float]:
     return int(best[0]), best[1] / len(intensities)
 
 
-def _dawid_skene(rows: list[dict[str, Any]], fitted_at: datetime | None = None,
-                 models: list[dict[str, Any]] | None = None) -> dict[tuple[str, str], tuple[int, float]]:
+def _dawid_skene(rows: list[dict[str, Any]], models: list[dict[str, Any]] | None = None
+                 ) -> dict[tuple[str, str], tuple[int, float]]:
     """Dawid-Skene labels and posteriors per (product, tag type), fitted per tag type.
 
     Args:
         rows: ``user_tags`` rows.
-        fitted_at: the fit's time stamp on the ``rater_confusion`` rows.
         models: if given, the fitted ``rater_confusion`` rows are appended to it.
     """
     import pandas as pd
@@ -80,7 +79,7 @@ def _dawid_skene(rows: list[dict[str, Any]], fitted_at: datetime | None = None,
             out[(str(task), tag_type)] = (int(label), float(proba.loc[task, label]))
         if models is not None:
             tags = df["worker"].value_counts().to_dict()
-            models.extend(model_rows(tag_type, ds.errors_, ds.priors_, tags, fitted_at or datetime.now(UTC)))
+            models.extend(model_rows(tag_type, ds.errors_, ds.priors_, tags, datetime.now(UTC)))
     return out
 
 

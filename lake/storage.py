@@ -35,6 +35,11 @@ def local_path(uri: str) -> Path:
     return Path(uri)
 
 
+def local_str(uri: str) -> str:
+    """A local path as a string (no ``Path`` per file on the hot path)."""
+    return str(local_path(uri)) if uri.startswith("file://") else uri
+
+
 def join(base: str, *parts: str) -> str:
     """Join URI or path parts with ``/``."""
     return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
@@ -175,9 +180,9 @@ def delete_many(uris: list[str], settings: Settings | None = None) -> None:
         if is_remote(uri):
             bucket, key = split_s3(uri)
             by_bucket.setdefault(bucket, []).append(key)
-        else:  # a plain path as it is (no Path per file: an archive roll deletes many)
+        else:
             try:
-                os.unlink(str(local_path(uri)) if uri.startswith("file://") else uri)
+                os.unlink(local_str(uri))  # an archive roll deletes many: no Path per file
             except FileNotFoundError:
                 pass
     for bucket, keys in by_bucket.items():
