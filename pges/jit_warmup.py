@@ -29,7 +29,7 @@ def warm() -> list[str]:
     wrapped = np.angle(goldstein(ifg, 0.5, patch=32)).astype(np.float32)
     unw = quality_unwrap(wrapped, np.ones(wrapped.shape, bool), np.full(wrapped.shape, 0.8, np.float32))
     # an island off by a cycle behind a decorrelated moat, so that every QA kernel runs (a coherence layer that
-    # neither follows the phase nor outlines areas would be ignored, and the enclosure kernel with it)
+    # does not follow the phase would be ignored, and the enclosure kernel with it)
     ring = np.hypot(yy - 32, xx - 32)
     moat = (ring > 10) & (ring < 14)
     wrapped = np.where(moat, rng.uniform(-np.pi, np.pi, xx.shape), wrapped).astype(np.float32)

@@ -112,33 +112,6 @@ def test_a_coherence_layer_that_does_not_follow_the_phase_is_ignored_and_flagged
     assert ignored.values["phase_coherence_low_fraction"] == pytest.approx(0.4, abs=0.05)
 
 
-def test_a_layer_outlining_a_decorrelated_lake_is_kept_under_a_smoothed_phase_but_its_values_shuffled_are_not():
-    """A filter smooths the phase of a decorrelated lake, so the phase cannot vouch for the layer there: a layer
-    that outlines areas is still the product's coherence; the same values drawn per pixel are noise."""
-    rng = np.random.default_rng(5)
-    unw, _, wrapped, dem = _product(0)  # the phase is clean everywhere, as a strong Goldstein filter leaves it
-    i, j = np.mgrid[0:200, 0:200]
-    lake = np.hypot(i - 120, j - 70) < 45  # 16 % of the product
-    layer = np.where(lake, 0.15, 0.8) + rng.normal(0, 0.08, lake.shape)
-    layer = np.clip(layer, 0, 1).astype(np.float32)
-    shuffled = rng.permutation(layer.ravel()).reshape(layer.shape)  # the same values, no areas
-    kept = compute_features(unw, layer, wrapped, dem=dem).values
-    ignored = compute_features(unw, shuffled, wrapped, dem=dem).values
-    assert kept["coherence_ignored"] == 0 and kept["coherence_low_fraction"] == pytest.approx(lake.mean(), abs=0.01)
-    assert ignored["coherence_ignored"] == 1 and np.isnan(ignored["coherence_low_fraction"])
-
-
-def test_spatial_structure_reads_about_one_on_per_pixel_noise_and_far_more_on_areas():
-    from pges.qa.features import STRUCTURED, spatial_structure
-
-    rng = np.random.default_rng(0)
-    noise = [spatial_structure(rng.uniform(0, 1, (36, 36))) for _ in range(300)]  # the fewest blocks read
-    assert np.mean(noise) == pytest.approx(1, abs=0.1) and max(noise) < STRUCTURED
-    halves = np.where(np.arange(36)[:, None] < 18, 0.2, 0.8) + rng.normal(0, 0.1, (36, 36))
-    assert spatial_structure(halves) > 10 * STRUCTURED
-    assert spatial_structure(rng.uniform(0, 1, (30, 30))) == 0  # 25 blocks < MIN_BLOCKS: not read
-
-
 def test_an_island_cut_off_by_a_decorrelated_moat_is_measured_by_its_area():
     rng = np.random.default_rng(4)
     unw, coh, wrapped, dem = _product(0)

@@ -112,9 +112,8 @@ def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch)
     rec = json.loads(one.output.strip().splitlines()[-1])
     assert rec["unw"] == str(UNW[0]) and 0 <= rec["p_error"] <= 1 and rec["uwe_class"] in (0, 1, 2, 3)
     assert rec["model_name"] == "sarlake-qa-uwe" and rec["model_version"] == trained[2]["promotion"]["champion"]
-    # the GAMMA coherence given was read and judged: it neither follows this stack's phase quality nor outlines
-    # areas (noise drawn per pixel), so it is left out and flagged (coherence_ignored = 1), unlike a product scored
-    # with no coherence at all (0, below)
+    # the GAMMA coherence given was read and judged: it does not follow this stack's phase quality, so it is left
+    # out and flagged (coherence_ignored = 1), unlike a product scored with no coherence at all (0, below)
     assert rec["ignored_inputs"] == ["coherence"]
     assert "coherence" in rec["missing_inputs"]
     manifest = tmp_path / "m.csv"

@@ -46,18 +46,13 @@ from pges.qa.line_steps import LINE_STEP_NAMES, line_steps
 __all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
-FEATURE_SET = "qa-features-8"
+FEATURE_SET = "qa-features-7"
 #: Largest side of the working grid, pixels.
 WORK_SIZE = 96
 #: Coherence above which a pixel is "high coherence".
 HIGH_COHERENCE = 0.3
 #: Phase coherence (|3x3 mean of exp(j phase)|) above which a pixel's phase is "coherent".
 PHASE_COHERENT = 0.5
-#: ``spatial_structure`` from which a coherence layer varies over areas (per-pixel noise: 1, spread ~0.25 over
-#: ``MIN_BLOCKS`` blocks; the Sydney fixture's layers 0.64-1.27; simulated layers' median 3-5).
-STRUCTURED = 2.0
-#: Fewest 6 x 6 blocks on which ``spatial_structure`` is read (a 36 x 36 grid).
-MIN_BLOCKS = 30
 
 FEATURE_NAMES: tuple[str, ...] = (
     "valid_fraction",
@@ -131,38 +126,16 @@ def _phase_coherence(w: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndar
 
 
 def _coherence_consistent(coh: np.ndarray, pc: np.ndarray, valid: np.ndarray) -> bool:
-    """Whether a coherence layer belongs to this product: its low pixels have a noisier phase, or it has areas.
+    """Whether a coherence layer tells noisy phase from clean: its low pixels must have a noisier phase.
 
-    Undecidable (True) when under 5 % of the pixels are low (< 0.3) or under 5 % high (>= 0.5). A layer whose low
-    pixels' phase is no noisier than its high ones' is still kept when it varies over areas (``spatial_structure``
-    at least ``STRUCTURED``): a filter smooths the phase of a decorrelated field or lake, but a coherence estimated
-    from the data still outlines them, where a layer of noise drawn per pixel (the Sydney fixture's) does not.
+    Undecidable (True) when under 5 % of the pixels are low (< 0.3) or under 5 % high (>= 0.5).
     """
     c = np.where(valid, np.nan_to_num(coh, nan=-1.0), -1.0)
     low, high = valid & (c >= 0) & (c < HIGH_COHERENCE), valid & (c >= 0.5)
     n = max(int(valid.sum()), 1)
     if low.sum() < 0.05 * n or high.sum() < 0.05 * n:
         return True
-    if float(pc[high].mean()) - float(pc[low].mean()) > 0.02:
-        return True
-    return spatial_structure(np.where(c >= 0, c, np.nan)) >= STRUCTURED
-
-
-def spatial_structure(a: np.ndarray, block: int = 6) -> float:
-    """Variance of ``block`` x ``block`` means, relative to what independent per-pixel noise would give (about 1).
-
-    ``var(block means) x pixels per block / var(pixels)`` over the blocks at least half valid (NaN = no data);
-    0 when fewer than ``MIN_BLOCKS`` blocks qualify or the layer is constant (too little to tell structure).
-    """
-    rows, cols = (a.shape[0] // block) * block, (a.shape[1] // block) * block
-    tiles = a[:rows, :cols].reshape(rows // block, block, cols // block, block)
-    counts = np.isfinite(tiles).sum(axis=(1, 3))
-    full = counts >= block * block // 2
-    var = float(np.nanvar(a)) if np.isfinite(a).any() else 0.0
-    if int(full.sum()) < MIN_BLOCKS or var <= 0:
-        return 0.0
-    means = np.nansum(tiles, axis=(1, 3))[full] / counts[full]
-    return float(means.var() * counts[full].mean() / var)
+    return float(pc[high].mean()) - float(pc[low].mean()) > 0.02
 
 
 def compute_features(

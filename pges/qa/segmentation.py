@@ -68,7 +68,7 @@ def without_coherence(tiles: np.ndarray, features: np.ndarray) -> np.ndarray:
     """``tiles`` with the products without coherence features drawn as without a coherence layer.
 
     Their coherence channel becomes what ``phase_tile`` draws without a layer (1 on the valid pixels), so a layer
-    ignored because it neither follows the phase nor outlines areas is not read by the U-Net either.
+    ignored because it does not follow the phase is not read by the U-Net either.
     """
     from pges.qa.features import FEATURE_NAMES
 
@@ -91,9 +91,9 @@ class SegmentedModel:
     def features(self, inputs: dict[str, Any]) -> np.ndarray:
         """The classifier's input: the features with the U-Net's summaries appended.
 
-        A product whose features have no coherence (``coherence_mean`` null: no layer, or one ignored as noise) is
-        segmented on its tile without coherence, as the model fitted without coherence learnt it
-        (:func:`without_coherence`).
+        A product whose features have no coherence (``coherence_mean`` null: no layer, or one ignored because it
+        does not follow the phase) is segmented on its tile without coherence, as the model fitted without
+        coherence learnt it (:func:`without_coherence`).
         """
         features = np.asarray(inputs["features"], dtype=np.float64)
         tiles = without_coherence(np.asarray(inputs["tiles"], dtype=np.float32), features)

@@ -209,7 +209,7 @@ def _full_proba(model: Any, x: np.ndarray) -> np.ndarray:
 class CoherenceRouted:
     """Two models of one recipe: products with a usable coherence layer go to the first, the others to the second.
 
-    Why: without a coherence layer (missing, or ignored as noise) the simulator's
+    Why: without a coherence layer (missing, or ignored because it does not follow the phase) the simulator's
     errors behind a decorrelated moat are not in the product, and a single model learnt two shortcuts there: the
     share of errors among such products (its p(error) sits near the set's base rate) and the ``coherence_ignored``
     flag itself, which is about the input, not the phase (77 % of the simulated products whose layer was ignored

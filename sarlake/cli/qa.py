@@ -66,8 +66,7 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
         else:
             flag = f"  (degraded: no {', '.join(r['missing_inputs'])})" if r["degraded"] else ""
             if r.get("ignored_inputs"):
-                flag += (f"  ({', '.join(r['ignored_inputs'])} given but ignored: "
-                         "it neither follows the phase nor outlines areas)")
+                flag += f"  ({', '.join(r['ignored_inputs'])} given but ignored: it does not follow the phase)"
             click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
                        f"[{r['model_name']} v{r['model_version']}]{flag}")
     if skipped:
