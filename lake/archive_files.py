@@ -18,13 +18,10 @@ from lake import storage
 from lake.archive_transfers import Transfer
 from lake.settings import Settings, is_remote
 
-__all__ = ["copy_file", "discard_archive_copy", "hash_uri", "hot_mismatch", "local_str", "mismatch_reason",
+__all__ = ["copy_file", "discard_archive_copy", "hash_uri", "hot_mismatch", "mismatch_reason",
            "remove_empty_dirs", "remove_partials"]
 
 logger = logging.getLogger(__name__)
-
-
-local_str = storage.local_str  # a local path as a string (no ``Path`` per file on the hot path)
 
 
 def copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> tuple[str | None, int]:
@@ -37,11 +34,11 @@ def copy_file(src: str, dst: str, settings: Settings, hash_it: bool = True) -> t
     nothing to what is guaranteed.
     """
     if not is_remote(src) and not is_remote(dst):
-        dpath = local_str(dst)
+        dpath = storage.local_str(dst)
         folder, name = os.path.split(dpath)
         tmp = os.path.join(folder, f".{name}.{uuid.uuid4().hex[:8]}.partial")
         try:
-            with open(local_str(src), "rb") as fin, open(tmp, "wb") as fout:
+            with open(storage.local_str(src), "rb") as fin, open(tmp, "wb") as fout:
                 digest, size = _copy_stream(fin, fout, hash_it)
             os.replace(tmp, dpath)
         except BaseException:
@@ -76,7 +73,7 @@ def hash_uri(uri: str, settings: Settings) -> tuple[str, int]:
     if is_remote(uri):
         data = storage.read_bytes(uri, settings)
         return hashlib.sha256(data).hexdigest(), len(data)
-    with open(local_str(uri), "rb") as fin:
+    with open(storage.local_str(uri), "rb") as fin:
         digest = hashlib.file_digest(fin, "sha256")  # reads into one reused buffer, without the GIL
         return digest.hexdigest(), fin.tell()
 

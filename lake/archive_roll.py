@@ -50,7 +50,6 @@ from lake.archive_files import (
     discard_archive_copy,
     hash_uri,
     hot_mismatch,
-    local_str,
     mismatch_reason,
     remove_empty_dirs,
     remove_partials,
@@ -317,7 +316,7 @@ def _copy_one(t: Transfer, settings: Settings, now: datetime) -> tuple[dict[str,
         for f in t.files:
             dst = storage.join(archive, f["name"])
             try:
-                if not is_remote(dst) and (folder := os.path.dirname(local_str(dst))) not in made:
+                if not is_remote(dst) and (folder := os.path.dirname(storage.local_str(dst))) not in made:
                     os.makedirs(folder, exist_ok=True)  # once per folder of the product, not per file
                     made.add(folder)
                 digest, size = copy_file(f["hot_uri"], dst, settings, hash_it=not f.get("sha256"))
