@@ -84,7 +84,7 @@ def main() -> None:
     from pges.train.labelled_set import load_set
     from pges.train.models import OrdinalBoosting
     from pges.train.pge import _quiet_stdout
-    from pges.train.second_simulator import simulate_product
+    from pges.train.second_check import load_second_check
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", type=Path, help="the original labelled set (qa_dataset folder) of the same scenes")
@@ -102,18 +102,17 @@ def main() -> None:
     with _quiet_stdout(), ProcessPoolExecutor(a.workers) as pool:
         jobs = [(seed, ring) for seed in range(a.scenes)]
         made = [p for batch in pool.map(_ringed_scene, jobs, chunksize=4) for p in batch]
-        second = list(pool.map(simulate_product, range(a.second), chunksize=8))
+    with _quiet_stdout():
+        second = load_second_check(a.second, a.workers)
     sets["with rings"] = (np.array([p[2] for p in made]), np.array([int(p[3]["UWE"]) for p in made]),
                           np.array([p[1] for p in made]))
     print(f"trial set: {len(made)} products, truth UWE_0..3 = {np.bincount(sets['with rings'][1], minlength=4)}; "
           f"original {len(base.product_id)}, {np.bincount(sets['original'][1], minlength=4)}")
-    x2 = np.stack([p.features().vector() for p, _ in second]).astype(np.float64)
-    y2 = np.array([int(t["UWE"]) for _, t in second])
+    x2, y2 = np.asarray(second.inputs["features"], np.float64), second.y
     print("\n| trained on | scored on | products | F1 (UWE >= 2) | ROC AUC | UWE_0..3 | clean with an enclosure "
           "flagged |\n|---|---|---:|---|---|---|---|")
     for fit_name, (x, y, split) in sets.items():
-        model = OrdinalBoosting(max_iter=300, learning_rate=0.05, random_state=0).fit(x[split == "train"],
-                                                                                     y[split == "train"])
+        model = OrdinalBoosting().fit(x[split == "train"], y[split == "train"])  # the champion's recipe: its defaults
         for test_name, (xt, yt, st) in sets.items():
             te = st == "test"
             print(_report(f"{fit_name} | {test_name} held out", yt[te], model.predict_proba(xt[te]),
