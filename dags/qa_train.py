@@ -67,6 +67,10 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                                      title="Second-simulator products",
                                      description="Products of the second simulator every candidate is also scored "
                                      "on (second_sim_* metrics; 0 = none). Empty: 300, none with Quick."),
+        "class_thresholds": Param(True, type="boolean", title="Fit class thresholds",
+                                  description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 "
+                                  "over UWE_2) on out-of-fold predictions (5 more fits per model); off: classes "
+                                  "decided at p = 0.5. Not with Quick."),
         "workers": Param(2, type="integer", minimum=1, maximum=64, title="Worker processes",
                          description="Processes that simulate the labelled set and the second simulator's products; "
                          "at most the cores of the PGE's process or pod."),

@@ -95,7 +95,8 @@ def label_training_set(result: dict[str, Any], params: dict[str, Any], context: 
                             real_check=params.get("real_check") or None,
                             max_real_false_alarms=None if limit is None else float(limit),
                             workers=int(params.get("workers") or 2),
-                            second_sim_products=None if second is None else int(second))
+                            second_sim_products=None if second is None else int(second),
+                            class_thresholds=bool(params.get("class_thresholds", True)))
 
 
 def training_summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -59,8 +59,9 @@ def test_out_of_range_values_are_refused_again(dagbag):
     check_params("forward", {"lookback_days": 30}, {**_defaults(dag), "lookback_days": 30}, _schemas(dag))
 
 
-def test_qa_train_second_simulator_products_and_workers_are_typed(dagbag):
-    """The trigger form's second-simulator size (empty or a count, never negative) and worker count (>= 1)."""
+def test_qa_train_second_simulator_products_workers_and_class_thresholds_are_typed(dagbag):
+    """The trigger form's second-simulator size (empty or a count, never negative), worker count (>= 1) and
+    threshold switch (a boolean)."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from sarlake_plugins.conf import check_params
@@ -75,3 +76,7 @@ def test_qa_train_second_simulator_products_and_workers_are_typed(dagbag):
     assert _defaults(dag)["workers"] == 2
     with pytest.raises(AirflowFailException, match=r"workers=0"):
         check_params("qa_train", {"workers": 0}, {**_defaults(dag), "workers": 0}, _schemas(dag))
+    assert _defaults(dag)["class_thresholds"] is True  # the train PGE's default
+    with pytest.raises(AirflowFailException, match=r"class_thresholds='no'"):
+        check_params("qa_train", {"class_thresholds": "no"}, {**_defaults(dag), "class_thresholds": "no"},
+                     _schemas(dag))

@@ -33,15 +33,13 @@ def _cli(*args):
 def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_the_limit(sarlake_home):
     import mlflow
 
-    from sarlake.workflows.pge import run_pge
-    from sarlake.workflows.qa_train import build_training_set, train_run_config, training_record
+    from sarlake.workflows.qa_train import build_training_set, train_models
 
     assert _cli("init").exit_code == 0
     dataset = build_training_set(80, first_scene=500, workers=2)
-    config = train_run_config(dataset, models=["ordinal_boosting", "random_forest"], real_check=str(MANIFEST),
-                              max_real_false_alarms=LIMIT, second_sim_products=0)  # the real check alone
-    config["parameters"]["class_thresholds"] = False  # the gate reads p(error) >= 0.5, not the class: no 5-fold fits
-    record = training_record(run_pge("train", config)["products"][0]["met_uri"])
+    # the real check alone; the gate reads p(error) >= 0.5, not the class: no 5-fold threshold fits
+    record = train_models(dataset, models=["ordinal_boosting", "random_forest"], real_check=str(MANIFEST),
+                          max_real_false_alarms=LIMIT, second_sim_products=0, class_thresholds=False)
     decision = record["promotion"]
     champion = str(mlflow.MlflowClient().get_model_version_by_alias("sarlake-qa-uwe", "champion").version)
     assert champion == decision["champion"]
@@ -61,6 +59,8 @@ def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_th
     client = mlflow.MlflowClient()
     for c in record["candidates"]:
         assert client.get_run(c["run_id"]).data.metrics["real_false_alarm_share"] == pytest.approx(logged[c["version"]])
+        tags = client.get_model_version("sarlake-qa-uwe", c["version"]).tags  # no thresholds fitted: classes at 0.5
+        assert (tags["sarlake.class_threshold_uwe1"], tags["sarlake.class_threshold_uwe3"]) == ("0.50", "0.50")
     if decision["best_version"] != champion:  # the best on the held-out split was held back: by the real check
         assert logged[decision["best_version"]] > LIMIT
         assert "real false-alarm share" in decision["held_back"][decision["best_version"]]
@@ -109,6 +109,8 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
                                                  "split": r["split"]} for r in rows), key=str)
     params = train_run_config(dataset)["parameters"]  # an empty trigger: the settings
     assert (params["real_check"], params["max_real_false_alarms"]) == (str(MANIFEST.absolute()), 0.25)
+    assert params["class_thresholds"] is True
+    assert train_run_config(dataset, class_thresholds=False)["parameters"]["class_thresholds"] is False
     assert "second_sim_products" not in params  # the PGE's default
 
     monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")

@@ -116,8 +116,12 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--max-real-false-alarms", type=click.FloatRange(0, 1),
               help="Largest share of the real check's clean products a champion may flag "
                    "[default: SARLAKE_QA_MAX_REAL_FALSE_ALARMS, 0.25].")
+@click.option("--class-thresholds/--no-class-thresholds", default=True, show_default=True,
+              help="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 over UWE_2) on out-of-fold "
+                   "predictions; without: classes decided at p = 0.5.")
 def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
-             workers: int, real_check: str | None, max_real_false_alarms: float | None) -> None:
+             workers: int, real_check: str | None, max_real_false_alarms: float | None,
+             class_thresholds: bool) -> None:
     """Build a labelled set, tag it with the simulated crowd, train and register the models."""
     from sarlake.workflows.qa_train import has_champion, train_qa
 
@@ -125,7 +129,8 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
         click.echo("the registry has a champion already: nothing to train")
         return
     record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers,
-                      real_check=real_check, max_real_false_alarms=max_real_false_alarms)
+                      real_check=real_check, max_real_false_alarms=max_real_false_alarms,
+                      class_thresholds=class_thresholds)
     for c in record["candidates"]:
         m = c["metrics"]
         real = f"  real false alarms {m['real_false_alarm_share']:.2f}" if "real_false_alarm_share" in m else ""

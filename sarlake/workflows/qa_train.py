@@ -105,7 +105,8 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
 def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
                      seed: int = 0, run_id: str | None = None, real_check: str | None = None,
                      max_real_false_alarms: float | None = None, workers: int = 1,
-                     second_sim_products: int | None = None, unet_scenes: int | None = None) -> dict[str, Any]:
+                     second_sim_products: int | None = None, unet_scenes: int | None = None,
+                     class_thresholds: bool = True) -> dict[str, Any]:
     """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
@@ -114,6 +115,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
     how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``), and the
     U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``).
+    ``class_thresholds``: fit each feature model's class thresholds on out-of-fold predictions (5 more fits per
+    model); False decides classes at p = 0.5 (``pges.qa.model_io.DEFAULT_THRESHOLDS``).
 
     With the Kubernetes runner the PGE is a pod: :func:`check_pods_reach` says what it could not reach (the
     ``qa_train`` DAG calls it first, before the set is simulated).
@@ -140,6 +143,7 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
         "labels": labels.removeprefix("file://"), "data_version": dataset["data_version"],
         "tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
         "model_name": settings.qa_model_name, "quick": quick, "seed": seed, "workers": workers,
+        "class_thresholds": class_thresholds,
     }
     if models:
         params["models"] = models
@@ -223,12 +227,13 @@ def train_models(dataset: dict[str, Any], **options: Any) -> dict[str, Any]:
 
 def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
              seed: int = 0, workers: int = 1, real_check: str | None = None,
-             max_real_false_alarms: float | None = None, second_sim_products: int | None = None) -> dict[str, Any]:
+             max_real_false_alarms: float | None = None, second_sim_products: int | None = None,
+             class_thresholds: bool = True) -> dict[str, Any]:
     """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``ensure_champion``)."""
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
     record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
                           max_real_false_alarms=max_real_false_alarms, workers=workers,
-                          second_sim_products=second_sim_products)
+                          second_sim_products=second_sim_products, class_thresholds=class_thresholds)
     record["label_noise"] = dataset["label_noise"]
     return record
 
