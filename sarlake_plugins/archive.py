@@ -69,51 +69,29 @@ def expire_cache() -> list[str]:
     return _expire().done
 
 
-def _given(value: Any, default: Any, kind: type) -> Any:
-    """A Param's value when the trigger set it, else the setting."""
-    return default if value is None or value == "" else kind(value)
-
-
 def maintain_tables(older_than_days: float | None = None, retain_last: int | None = None) -> list[dict[str, Any]]:
     """Expire snapshots and delete orphan files of every lake table.
 
     Retention comes from ``SARLAKE_MAINTENANCE__*`` (:class:`lake.settings.MaintenanceSettings`); arguments
-    that are not None (the DAG's Params) override it for this run.
+    that are given (the DAG's Params) override it for this run (:mod:`sarlake.workflows.maintenance`).
     """
-    from datetime import timedelta
+    from sarlake.workflows.maintenance import maintain_tables as run
 
-    from lake.maintenance import maintain
-    from lake.settings import get_settings
-
-    m = get_settings().maintenance
-    days = _given(older_than_days, m.snapshot_retention_days, float)
-    keep = _given(retain_last, m.retain_last, int)
-    logger.info("maintenance: snapshots older than %s days expire, newest %s kept, orphans older than %s h go",
-                days, keep, m.orphan_retention_hours)
-    return [dataclasses.asdict(r) for r in maintain(older_than=timedelta(days=days), retain_last=keep,
-                                                    orphans_older_than=timedelta(hours=m.orphan_retention_hours))]
+    return [dataclasses.asdict(r) for r in run(older_than_days=older_than_days, retain_last=retain_last)]
 
 
 def expire_reports(older_than_days: float | None = None) -> dict[str, Any]:
     """Delete the ``QA_SCORES`` reports older than their retention (the Param, else the setting)."""
-    from datetime import timedelta
+    from sarlake.workflows.maintenance import expire_reports as run
 
-    from lake.run_records import expire_score_reports
-    from lake.settings import get_settings
-
-    days = _given(older_than_days, get_settings().maintenance.score_report_retention_days, float)
-    return dataclasses.asdict(expire_score_reports(timedelta(days=days)))
+    return dataclasses.asdict(run(older_than_days)[0])
 
 
 def compact_tables(small_mb: float | None = None, min_files: int | None = None) -> list[dict[str, Any]]:
     """Merge the small files of every lake table's partitions (sizes from settings unless overridden)."""
-    from lake.compaction import compact
-    from lake.settings import get_settings
+    from sarlake.workflows.maintenance import compact_tables as run
 
-    m = get_settings().maintenance
-    small = _given(small_mb, m.small_file_mb, float)
-    return [dataclasses.asdict(r) for r in compact(small_bytes=int(small * 1024 * 1024),
-                                                   min_files=_given(min_files, m.compact_min_files, int))]
+    return [dataclasses.asdict(r) for r in run(small_mb, min_files)]
 
 
 def restore(product_ids: list[str], ttl_days: float | None) -> dict[str, Any]:

@@ -27,6 +27,8 @@ def test_maintenance_retention_comes_from_settings_and_params_override_it(settin
     monkeypatch.setenv("SARLAKE_MAINTENANCE__RETAIN_LAST", "3")
     by_table = {r["table"]: r for r in maintain_tables()}
     assert (by_table["products"]["expired_snapshots"], by_table["products"]["remaining_snapshots"]) == (2, 3)
+    by_table = {r["table"]: r for r in maintain_tables(older_than_days="", retain_last="")}  # emptied fields
+    assert by_table["products"]["remaining_snapshots"] == 3  # the settings
     by_table = {r["table"]: r for r in maintain_tables(retain_last=1)}  # the trigger form's value wins
     assert by_table["products"]["remaining_snapshots"] == 1
     assert len(load_table("products", settings).snapshots()) == 1

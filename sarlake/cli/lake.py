@@ -73,19 +73,11 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
              orphans_older_than_hours: float | None, reports_older_than_days: float | None,
              show_removed: bool) -> None:
     """Expire old snapshots, delete the files no kept snapshot needs and old QA reports (run it on a schedule)."""
-    from datetime import timedelta
+    from lake.run_records import SCORE_REPORTS
+    from sarlake.workflows.maintenance import expire_reports, maintain_tables
 
-    from lake.maintenance import maintain as run_maintenance
-    from lake.run_records import SCORE_REPORTS, expire_score_reports
-    from lake.settings import get_settings
-
-    m = get_settings().maintenance
-    older_than_days = m.snapshot_retention_days if older_than_days is None else older_than_days
-    retain_last = m.retain_last if retain_last is None else retain_last
-    if orphans_older_than_hours is None:
-        orphans_older_than_hours = m.orphan_retention_hours
-    for r in run_maintenance(list(table_names) or None, older_than=timedelta(days=older_than_days),
-                             retain_last=retain_last, orphans_older_than=timedelta(hours=orphans_older_than_hours)):
+    for r in maintain_tables(list(table_names) or None, older_than_days=older_than_days, retain_last=retain_last,
+                             orphans_older_than_hours=orphans_older_than_hours):
         click.echo(f"{r.table:14s} expired {r.expired_snapshots:4d} snapshots, kept {r.remaining_snapshots:4d}, "
                    f"deleted {r.deleted_files:5d} files")
         if show_removed:
@@ -93,10 +85,8 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
                 click.echo(f"  removed {path}")
     if table_names:
         return
-    if reports_older_than_days is None:
-        reports_older_than_days = m.score_report_retention_days
-    expired = expire_score_reports(timedelta(days=reports_older_than_days))
-    click.echo(f"{SCORE_REPORTS:14s} deleted {len(expired.removed):4d} reports older than {reports_older_than_days:g} "
+    expired, days = expire_reports(reports_older_than_days)
+    click.echo(f"{SCORE_REPORTS:14s} deleted {len(expired.removed):4d} reports older than {days:g} "
                f"days ({expired.deleted_files} files), kept {expired.kept:4d}")
     if show_removed:
         for folder in expired.removed:
