@@ -35,23 +35,19 @@ def part_steps(unw: np.ndarray, coh: np.ndarray | None) -> list[tuple[float, int
     """``(step in rad, pixels)`` of each enclosed coherent part of one product (none without coherence)."""
     from scipy import ndimage
 
-    from pges.qa.enclosure import ENCLOSED_THRESHOLDS, beyond_footprint
-    from pges.qa.grid import box3, min_cross
-    from pges.qa.labelling import enclosed_best_level
+    from pges.qa.enclosure import enclosed_parts
+    from pges.qa.grid import box3
 
     if coh is None:
         return []
     valid = np.isfinite(unw) & np.isfinite(coh)
-    mean = box3(np.where(valid, np.nan_to_num(coh), 0.0)) / np.maximum(box3(valid.astype(np.float64)), 1.0)
-    level = np.where(valid, mean, -np.inf)
-    smallest = max(0.003 * valid.sum(), 4)
-    best, labels, counts = enclosed_best_level(min_cross(level), ENCLOSED_THRESHOLDS, beyond_footprint(valid),
-                                               smallest)
-    if best < 0:
+    found = enclosed_parts(coh, valid, int(valid.sum()), box3(valid.astype(np.float64)))
+    if found is None:
         return []
-    coherent = (level >= ENCLOSED_THRESHOLDS[best]) & valid
+    level, threshold, labels, keep = found
+    coherent = (level >= threshold) & valid
     out = []
-    for lab in np.flatnonzero(counts >= smallest):
+    for lab in np.flatnonzero(keep):
         part = labels == lab
         rim = part & (ndimage.distance_transform_edt(part) <= 3) & valid
         across = coherent & ~part

@@ -13,7 +13,7 @@ import numpy.typing as npt
 from pges.qa.grid import box3, dilate_cross, min_cross
 from pges.qa.labelling import enclosed_best_level, label4
 
-__all__ = ["ENCLOSED_THRESHOLDS", "coherence_enclosed", "missing_lines"]
+__all__ = ["ENCLOSED_THRESHOLDS", "coherence_enclosed", "enclosed_parts", "missing_lines"]
 
 #: Thresholds of the 3x3 mean coherence at which coherent parts enclosed by low coherence are looked for.
 ENCLOSED_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65)
@@ -78,6 +78,26 @@ def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int, n3: np.
     labelled: none when ``m >= t`` is empty or fills the grid (one part, touching every edge), nor when it is the
     same mask as the level below (nested levels: then it encloses the same).
     """
+    found = enclosed_parts(coh, valid, n_valid, n3)
+    if found is None:
+        return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
+    level, best_t, labels, keep = found
+    inner = dilate_cross(keep[labels]) & ~((level < best_t) | ~valid) & valid
+    grown, _ = label4(inner)
+    sizes = np.bincount(grown.ravel())[1:]
+    return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
+            "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
+
+
+def enclosed_parts(coh: np.ndarray, valid: np.ndarray, n_valid: int,
+                   n3: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, np.ndarray] | None:
+    """The enclosed coherent parts :func:`coherence_enclosed` measures, before they are grown back.
+
+    Returns:
+        None when nothing is enclosed; else the 3x3 mean coherence (-inf where invalid), the threshold kept, the
+        parts' labels (of the cross-minimum at that threshold) and, per label, whether it is an enclosed part of
+        at least 0.3 % of the valid pixels.
+    """
     c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
     beyond = beyond_footprint(valid)
     mean = box3(c) / np.maximum(n3, 1.0)
@@ -86,12 +106,7 @@ def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int, n3: np.
     smallest = max(0.003 * n_valid, 4)
     best_i, labels, counts = enclosed_best_level(m, ENCLOSED_THRESHOLDS, beyond, smallest)
     if best_i < 0:
-        return {"coherence_enclosed_fraction": 0.0, "coherence_enclosed_largest": 0.0}
-    best_t = ENCLOSED_THRESHOLDS[best_i]
+        return None
     keep = counts >= smallest  # counts are 0 already for parts that touch an edge or reach past the footprint
     keep[0] = False
-    inner = dilate_cross(keep[labels]) & ~((level < best_t) | ~valid) & valid
-    grown, _ = label4(inner)
-    sizes = np.bincount(grown.ravel())[1:]
-    return {"coherence_enclosed_fraction": float(inner.sum()) / n_valid,
-            "coherence_enclosed_largest": float(sizes.max()) / n_valid if sizes.size else 0.0}
+    return level, ENCLOSED_THRESHOLDS[best_i], labels, keep
