@@ -9,8 +9,8 @@ stack) whose unwrapped phases do not close (pges.train.dataset.triplet_misclosur
 
 from __future__ import annotations
 
+import argparse
 import csv
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -41,13 +41,17 @@ def main() -> None:
     from pges.train.realcheck import false_alarm_share
     from sarlake.workflows.qa import score_files
 
-    if sys.argv[1:2] == ["--manifest"]:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("version", nargs="?", default="champion", help="alias or version of the registered QA model")
+    ap.add_argument("--manifest", action="store_true", help=f"(re)write {MANIFEST.relative_to(ROOT)} instead")
+    a = ap.parse_args()
+    if a.manifest:
         write_manifest()
         return
     with MANIFEST.open() as f:
         rows = list(csv.DictReader(f))
     items = [(str(DATA / r["unw"]), str(DATA / r["coherence"]) if r["coherence"] else None, None) for r in rows]
-    scores = list(score_files(items, alias=sys.argv[1] if len(sys.argv) > 1 else "champion"))
+    scores = list(score_files(items, alias=a.version))
     s = get_settings()
     print(f"Model: {scores[0]['model_name']} v{scores[0]['model_version']} ({s.mlflow_tracking_uri})\n")
     print("| interferogram | triplets | non-closing share | p(error) | class |")
