@@ -73,10 +73,7 @@ def coherence_enclosed(coh: np.ndarray, valid: np.ndarray, n_valid: int, n3: np.
     Returns the share of the valid pixels in enclosed parts of at least 0.3 % of the product (grown back by
     the pixel the moat was dilated by), and the largest part's share.
 
-    Cost: the dilated low masks of all thresholds come from one cross-minimum ``m`` of the mean coherence (-inf
-    where invalid): at threshold ``t`` the parts are ``m >= t``. Only levels that can enclose something are
-    labelled: none when ``m >= t`` is empty or fills the grid (one part, touching every edge), nor when it is the
-    same mask as the level below (nested levels: then it encloses the same).
+    The search is :func:`enclosed_parts`.
     """
     found = enclosed_parts(coh, valid, n_valid, n3)
     if found is None:
@@ -97,6 +94,11 @@ def enclosed_parts(coh: np.ndarray, valid: np.ndarray, n_valid: int,
         None when nothing is enclosed; else the 3x3 mean coherence (-inf where invalid), the threshold kept, the
         parts' labels (of the cross-minimum at that threshold) and, per label, whether it is an enclosed part of
         at least 0.3 % of the valid pixels.
+
+    Cost: the dilated low masks of all thresholds come from one cross-minimum ``m`` of the mean coherence (-inf
+    where invalid): at threshold ``t`` the parts are ``m >= t``. Only levels that can enclose something are
+    labelled: none when ``m >= t`` is empty or fills the grid (one part, touching every edge), nor when it is the
+    same mask as the level below (nested levels: then it encloses the same).
     """
     c = np.where(valid, np.nan_to_num(coh, nan=0.0), 0.0)
     beyond = beyond_footprint(valid)
