@@ -199,6 +199,9 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
         assert m["second_sim_products"] == 16 and 0.0 <= m["second_sim_accuracy"] <= 1.0
         assert by_version[c["version"]]["second_sim_f1_uwe2"] == pytest.approx(m["second_sim_f1_uwe2"])
     assert "| second simulator F1 / ROC AUC |" in text
+    # wrong cuts in the real check's clean products: a quick run makes none, so the report says so per version
+    assert "| real cuts F1 / ROC AUC |" in text
+    assert all(by_version[c["version"]]["real_cuts_f1_uwe2"] is None for c in record["candidates"])
     # quick training fits no class thresholds: every version decides by the more probable class of its side
     assert all(by_version[c["version"]]["class_thresholds"] == [0.5, 0.5] for c in record["candidates"])
     assert "| 0.50 / 0.50 |" in text

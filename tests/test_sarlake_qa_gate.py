@@ -58,7 +58,10 @@ def test_the_promoted_models_false_alarms_on_the_real_sydney_files_are_within_th
     assert share == pytest.approx(logged[champion], abs=1e-9)  # the MLflow metric is what the registered model does
     client = mlflow.MlflowClient()
     for c in record["candidates"]:
-        assert client.get_run(c["run_id"]).data.metrics["real_false_alarm_share"] == pytest.approx(logged[c["version"]])
+        run = client.get_run(c["run_id"]).data.metrics
+        assert run["real_false_alarm_share"] == pytest.approx(logged[c["version"]])
+        assert run["real_cuts_products"] == 13 * 9  # the 13 clean ones and 8 wrong cuts of each (pges.train.realcuts)
+        assert 0 <= run["real_cuts_f1_uwe2"] <= 1
         tags = client.get_model_version("sarlake-qa-uwe", c["version"]).tags  # no thresholds fitted: classes at 0.5
         assert (tags["sarlake.class_threshold_uwe1"], tags["sarlake.class_threshold_uwe3"]) == ("0.50", "0.50")
     if decision["best_version"] != champion:  # the best on the held-out split was held back: by the real check

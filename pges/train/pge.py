@@ -7,9 +7,10 @@ fixed by scene: a scene id hashes to ``test`` one time in five, so no scene is i
 
 ``train`` reads that set and a labels CSV (consensus labels from the lake's training table), fits the models,
 evaluates each on the held-out scenes against the simulator's truth and, when ``real_check`` names a manifest of
-real products with closure truth (:mod:`pges.train.realcheck`), on those (false-alarm share), logs each to
-MLflow, registers it and moves the aliases (:mod:`pges.train.tracking`). It writes
-``<output_dir>/<run>/training.json`` with the runs, versions, metrics and the promotion decision.
+real products with closure truth (:mod:`pges.train.realcheck`), on those (false-alarm share) and on wrong cuts
+made in the clean ones (recall on real phase, :mod:`pges.train.realcuts`), logs each to MLflow, registers it and
+moves the aliases (:mod:`pges.train.tracking`). It writes ``<output_dir>/<run>/training.json`` with the runs,
+versions, metrics and the promotion decision.
 """
 
 from __future__ import annotations
@@ -193,12 +194,16 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     dataset_info = {"products": int(keep.sum()), "train": int(train.sum()), "test": int(test.sum()),
                     "scenes": len(set(data.scene_id[keep])), "set": folder.name}
     label_acc = float((y[keep] == y_truth[keep]).mean())
-    real = None
+    real, cuts = None, None
     if p.real_check:
         from pges.train.realcheck import fetch_real_check, load_real_check
+        from pges.train.realcuts import load_real_cuts
 
         real = load_real_check(fetch_real_check(p.real_check, ctx.fetch))
         dataset_info["real_check"] = p.real_check.rsplit("/", 1)[-1]
+        cuts = None if p.quick else load_real_cuts(real.products, real.clean)
+        if cuts is not None:
+            dataset_info["real_cuts_products"] = len(cuts.y)
     n_second = p.second_sim_products if p.second_sim_products is not None else (0 if p.quick else 300)
     second = None
     if n_second:
@@ -234,6 +239,8 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         m.update(own_metrics.get(fitted.name, {}))
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
+        if cuts is not None:
+            m.update(cuts.summary(fitted.predict_proba(cuts.inputs[kind]), th))
         if second is not None:
             m.update(second.summary(fitted.predict_proba(second.inputs[kind]), th))
         figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class RealCheck:
     degraded: np.ndarray  # bool: scored without some input (coherence missing or ignored, ...)
     inputs: dict[str, Any]  # input kind -> model input
     source: str
+    #: the products read (rasters), for checks made from them (pges.train.realcuts)
+    products: list[Any] = field(default_factory=list)
 
     def summary(self, p_error: np.ndarray) -> dict[str, float]:
         """``real_false_alarm_share`` (flagged share of the clean products) and companions, for MLflow."""
@@ -142,7 +144,7 @@ def load_real_check(manifest: str | Path) -> RealCheck:
         clean.append(_clean_value(r["clean"], path, line))
     inputs, feats = model_inputs(products)
     check = RealCheck([Path(p.name).name for p in products], np.array(clean), np.array([f.degraded for f in feats]),
-                      inputs, str(path))
+                      inputs, str(path), products)
     logger.info("real check %s: %d products, %d clean, %d suspect", path, len(products), int((check.clean == 1).sum()),
                 int((check.clean == 0).sum()))
     return check

@@ -134,6 +134,8 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
     for c in record["candidates"]:
         m = c["metrics"]
         real = f"  real false alarms {m['real_false_alarm_share']:.2f}" if "real_false_alarm_share" in m else ""
+        if "real_cuts_f1_uwe2" in m:
+            real += f"  real cuts F1 {m['real_cuts_f1_uwe2']:.3f} ROC AUC {m['real_cuts_roc_auc_uwe2']:.3f}"
         if "second_sim_f1_uwe2" in m:
             real += f"  second simulator F1 {m['second_sim_f1_uwe2']:.3f} ROC AUC {m['second_sim_roc_auc_uwe2']:.3f}"
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
@@ -186,16 +188,19 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
 
     click.echo("\nregistered versions, held-out simulated scenes vs truth (class right by cause: products whose "
                "error is an unwrapper's failure / a hidden island; real check: share of clean real interferograms "
-               "flagged; second simulator: F1 and ROC AUC on products made otherwise, pges.train.second_simulator; "
+               "flagged; real cuts: F1 and ROC AUC on those interferograms with a wrong cut pasted in, "
+               "pges.train.realcuts; second simulator: F1 and ROC AUC on products made otherwise, "
+               "pges.train.second_simulator; "
                "class thresholds: UWE_1 over UWE_0 / UWE_3 over UWE_2, pges.qa.model_io.decide_class)\n"
                "| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
-               "UWE_3 | ROC AUC | failures / hidden islands | real false alarms | second simulator F1 / ROC AUC | "
-               "class thresholds | held back |\n" + "|---" * 16 + "|")
+               "UWE_3 | ROC AUC | failures / hidden islands | real false alarms | real cuts F1 / ROC AUC | "
+               "second simulator F1 / ROC AUC | class thresholds | held back |\n" + "|---" * 17 + "|")
     for v in versions:
         click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
                    f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | {num(v['test_f1_uwe2'])} | "
                    + " | ".join(pct(v[f"test_accuracy_uwe{k}"]) for k in range(4))
                    + f" | {num(v['test_roc_auc_uwe2'])} | {pct(v['test_cause_failure_class_accuracy'])} / "
                    f"{pct(v['test_cause_hidden_class_accuracy'])} | {num(v['real_false_alarm_share'])} | "
+                   f"{num(v['real_cuts_f1_uwe2'])} / {num(v['real_cuts_roc_auc_uwe2'])} | "
                    f"{num(v['second_sim_f1_uwe2'])} / {num(v['second_sim_roc_auc_uwe2'])} | "
                    f"{v['class_thresholds'][0]:.2f} / {v['class_thresholds'][1]:.2f} | {v['held_back'] or '-'} |")

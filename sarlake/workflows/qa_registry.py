@@ -11,11 +11,12 @@ from typing import Any
 __all__ = ["registered_versions"]
 
 #: Run metrics shown per version (held-out split against the simulator's truth, by cause of error where the run
-#: logged it, the real check, and the second simulator: pges.train.second_check).
+#: logged it, the real check, wrong cuts in its clean products: pges.train.realcuts, and the second simulator:
+#: pges.train.second_check).
 METRICS = ("test_precision_uwe2", "test_recall_uwe2", "test_f1_uwe2", "test_accuracy_uwe0", "test_accuracy_uwe1",
            "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "test_cause_failure_class_accuracy",
-           "test_cause_hidden_class_accuracy", "real_false_alarm_share", "second_sim_f1_uwe2",
-           "second_sim_roc_auc_uwe2")
+           "test_cause_hidden_class_accuracy", "real_false_alarm_share", "real_cuts_f1_uwe2",
+           "real_cuts_roc_auc_uwe2", "second_sim_f1_uwe2", "second_sim_roc_auc_uwe2")
 
 
 def registered_versions() -> list[dict[str, Any]]:
