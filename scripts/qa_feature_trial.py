@@ -77,8 +77,9 @@ def _load(pairs: list[tuple[Path, str]]) -> dict[str, np.ndarray]:
         data, labels = load_set(folder), read_labels(labels_csv)
         ids = [str(i) for i in data.product_id]
         z = np.load(folder / "arrays.npz")
-        extra = [candidates(z[f"{i}/unw"], z[f"{i}/wrapped"] if f"{i}/wrapped" in z.files else None,
-                            z[f"{i}/coherence"] if f"{i}/coherence" in z.files else None) for i in ids]
+        names = set(z.files)  # a list of 10,500 names: a set, not a scan per product
+        extra = [candidates(z[f"{i}/unw"], z[f"{i}/wrapped"] if f"{i}/wrapped" in names else None,
+                            z[f"{i}/coherence"] if f"{i}/coherence" in names else None) for i in ids]
         parts.append({"x": data.features, "extra": np.array(extra), "scene": np.asarray(data.scene_id).astype(str),
                       "y": np.array([labels[i][0] for i in ids]), "split": np.array([labels[i][1] for i in ids]),
                       "truth": np.array([int(data.truth[i]["UWE"]) for i in ids]),
