@@ -29,6 +29,22 @@ def test_training_on_an_uninitialised_lake_fails_before_simulating_naming_sarlak
     assert simulated == []
 
 
+def test_the_class_thresholds_flag_reaches_training(monkeypatch):
+    """`--no-class-thresholds` trains with thresholds at 0.5 (the gate test checks the versions' tags then);
+    without the flag they are fitted, the `train` PGE's default."""
+    import sarlake.workflows.qa_train as qa_train
+    from sarlake.cli import cli
+
+    asked = []
+    record = {"candidates": [], "promotion": {"champion": "1", "reason": "test"}, "folder": "x"}
+    monkeypatch.setattr(qa_train, "has_champion", lambda: False)
+    monkeypatch.setattr(qa_train, "train_qa", lambda *a, **k: asked.append(k["class_thresholds"]) or record)
+    for flag in (["--no-class-thresholds"], ["--class-thresholds"], []):
+        result = CliRunner().invoke(cli, ["qa", "train", "--scenes", "2", *flag])
+        assert result.exit_code == 0, result.output
+    assert asked == [False, True, True]
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
 def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_there(tmp_path, monkeypatch,
