@@ -164,15 +164,16 @@ def _multilook_unwrapped(phase: np.ndarray, looks: int) -> np.ndarray:
     return mean + np.angle(dev)
 
 
-def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float = 0.01) -> dict[tuple[int, int], float]:
-    """Share of each pair's triplets whose unwrapped phases do not close.
+def triplet_closures(unw: dict[tuple[int, int], np.ndarray],
+                     tolerance: float = 0.01) -> dict[tuple[int, int, int], bool]:
+    """Whether each triplet (i, j, k) of the stack fails to close (True: broken).
 
-    A triplet (i, j, k) closes when ``unw_ij + unw_jk - unw_ik`` (minus its median) stays within pi on all but
-    ``tolerance`` of the pixels valid in the three; an unwrapping error in one of them breaks the closure by
-    whole cycles. Pairs in no triplet are left out (their share is unknown, not zero).
+    A triplet closes when ``unw_ij + unw_jk - unw_ik`` (minus its median) stays within pi on all but ``tolerance``
+    of the pixels valid in the three; an unwrapping error in one of them breaks the closure by whole cycles.
+    Triplets without a pixel valid in all three are left out.
     """
     nodes = sorted({n for pair in unw for n in pair})
-    broken: dict[tuple[int, int], list[bool]] = {}
+    out: dict[tuple[int, int, int], bool] = {}
     for a in nodes:
         for b in nodes:
             for c in nodes:
@@ -183,9 +184,19 @@ def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float 
                 if not ok.any():
                     continue
                 dev = np.abs(loop[ok] - np.median(loop[ok]))
-                bad = bool((dev > np.pi).mean() > tolerance)
-                for pair in ((a, b), (b, c), (a, c)):
-                    broken.setdefault(pair, []).append(bad)
+                out[(a, b, c)] = bool((dev > np.pi).mean() > tolerance)
+    return out
+
+
+def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float = 0.01) -> dict[tuple[int, int], float]:
+    """Share of each pair's triplets whose unwrapped phases do not close (:func:`triplet_closures`).
+
+    Pairs in no triplet are left out (their share is unknown, not zero).
+    """
+    broken: dict[tuple[int, int], list[bool]] = {}
+    for (a, b, c), bad in triplet_closures(unw, tolerance).items():
+        for pair in ((a, b), (b, c), (a, c)):
+            broken.setdefault(pair, []).append(bad)
     return {pair: float(np.mean(flags)) for pair, flags in broken.items()}
 
 

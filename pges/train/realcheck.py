@@ -26,7 +26,7 @@ import numpy as np
 from pges.errors import InputValidationError
 
 __all__ = ["RealCheck", "closure_manifest", "false_alarm_share", "fetch_real_check", "load_real_check",
-           "triplet_counts"]
+           "pair_indices", "triplet_counts"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +150,13 @@ def load_real_check(manifest: str | Path) -> RealCheck:
     return check
 
 
+def pair_indices(ifgs: dict[Any, Any]) -> dict[Any, tuple[int, int]]:
+    """Each interferogram's ``(earlier, later)`` date index in its stack, the keys of triplet closure."""
+    dates = sorted({d for i in ifgs.values() for d in (i.secondary_date, i.reference_date)})
+    index = {d: k for k, d in enumerate(dates)}
+    return {f: (index[i.secondary_date], index[i.reference_date]) for f, i in ifgs.items()}
+
+
 def triplet_counts(pairs: set[tuple[int, int]]) -> dict[tuple[int, int], int]:
     """How many triplets (all three pairs present) each pair is in."""
     nodes = sorted({n for p in pairs for n in p})
@@ -173,9 +180,7 @@ def closure_manifest(unw_files: list[Path], coherence_of: dict[Path, Path | None
     from pges.train.dataset import triplet_misclosure
 
     ifgs = {f: read_roipac_unw(f) for f in unw_files}
-    dates = sorted({d for i in ifgs.values() for d in (i.secondary_date, i.reference_date)})
-    index = {d: k for k, d in enumerate(dates)}
-    key = {f: (index[i.secondary_date], index[i.reference_date]) for f, i in ifgs.items()}
+    key = pair_indices(ifgs)
     phases = {key[f]: i.unwrapped_phase for f, i in ifgs.items() if i.unwrapped_phase is not None}
     closure = triplet_misclosure(phases)
     counts = triplet_counts(set(phases))
