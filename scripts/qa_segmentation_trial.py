@@ -17,6 +17,9 @@ so its features of every product of the evaluated set, training and held-out ali
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/qa_segmentation_trial.py simulate OTHER.npz \
         --scenes 1200 --first-scene 1000
     nice -n 10 .venv/bin/python scripts/qa_segmentation_trial.py evaluate SET.npz --unet-set OTHER.npz --epochs 15
+
+A learning curve of the U-Net (docs/qa.md, "More scenes for the U-Net"): simulate one large U-Net set (e.g.
+``--scenes 4800 --first-scene 100000``) and fit on its first N scenes with ``evaluate ... --unet-scenes N``.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16,
-                 levels: int = 1, seed: int = 0) -> None:
+                 levels: int = 1, seed: int = 0, unet_scenes: int | None = None) -> None:
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
@@ -86,10 +89,13 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
           flush=True)
     other = dict(np.load(unet_set))
     keep = np.array([split_of(s) == "train" for s in other["scene"]])
+    if unet_scenes is not None:  # the first scenes of the U-Net set, as a smaller set of the same seeds would be
+        first = set(list(dict.fromkeys(other["scene"].tolist()))[:unet_scenes])
+        keep &= np.array([s in first for s in other["scene"]])
     assert not set(other["scene"]) & set(z["scene"]), "the U-Net's scenes must be apart from the set's"
     print(f"U-Net: {int(keep.sum())} products of {len(set(other['scene'][keep]))} other scenes", flush=True)
-    saved = path.with_suffix(".seg.npy" if (width, levels, seed) == (16, 1, 0)
-                             else f".seg-w{width}-l{levels}-s{seed}.npy")
+    saved = path.with_suffix(".seg.npy" if (width, levels, seed, unet_scenes) == (16, 1, 0, None)
+                             else f".seg-w{width}-l{levels}-s{seed}-n{unet_scenes}-e{epochs}.npy")
     if reuse and saved.is_file():
         seg = np.load(saved)
     else:
@@ -97,8 +103,11 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
         seg, maps = seg_features(model, z["tile"])
         np.save(saved, seg)
         px = pixel_scores(maps, z["err"])
+        judged = z["err"] >= 0
+        p_px, y_px = np.clip(maps[judged], 1e-6, 1 - 1e-6), z["err"][judged] >= 1
+        loss = float(-np.mean(np.where(y_px, np.log(p_px), np.log1p(-p_px))))
         print(f"pixels of the set (none seen in training): recall of pixels in error {px['unet_pixel_recall']:.3f}, "
-              f"precision {px['unet_pixel_precision']:.3f}", flush=True)
+              f"precision {px['unet_pixel_precision']:.3f}, log loss {loss:.4f}", flush=True)
     y, truth = z["uwe"], z["uwe"][test]
     own = z["cause"][test] == "unwrapper"
     for name, x in (("current features", z["x"]), ("+ U-Net map", np.column_stack([z["x"], seg])),
@@ -132,12 +141,14 @@ def main() -> None:
     e.add_argument("--width", type=int, default=16, help="the U-Net's channels at full resolution")
     e.add_argument("--levels", type=int, default=1, help="the U-Net's outputs: p(k or more cycles off), k = 1..")
     e.add_argument("--seed", type=int, default=0, help="the U-Net's seed (the spread between fits)")
+    e.add_argument("--unet-scenes", type=int, default=None,
+                   help="fit the U-Net on the first N scenes of --unet-set only (a learning curve)")
     e.add_argument("--reuse", action="store_true", help="the U-Net features saved by an earlier run (SET.seg.npy)")
     a = parser.parse_args()
     if a.cmd == "simulate":
         simulate(a.path, a.scenes, a.workers, a.first_scene)
     else:
-        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width, a.levels, a.seed)
+        evaluate_set(a.path, a.epochs, a.unet_set, a.reuse, a.width, a.levels, a.seed, a.unet_scenes)
 
 
 if __name__ == "__main__":
