@@ -65,12 +65,12 @@ def fit_unet(tiles: np.ndarray, err: np.ndarray, seed: int, epochs: int, width: 
 
 
 def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The four summaries of the predicted map (``pges.qa.segmentation.summaries``), and the maps."""
+    """The summaries of the predicted maps (``pges.qa.segmentation.summaries``), and the maps (n, 64, 64, levels)."""
     from pges.qa.segmentation import summaries
     from pges.train.segmenter import KerasMaps
 
     maps = KerasMaps(model).predict(tiles)
-    return summaries(maps, tiles), maps[..., 0]
+    return summaries(maps, tiles), maps
 
 
 def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16,
@@ -104,10 +104,13 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
         np.save(saved, seg)
         px = pixel_scores(maps, z["err"])
         judged = z["err"] >= 0
-        p_px, y_px = np.clip(maps[judged], 1e-6, 1 - 1e-6), z["err"][judged] >= 1
+        p_px, y_px = np.clip(maps[..., 0][judged], 1e-6, 1 - 1e-6), z["err"][judged] >= 1
         loss = float(-np.mean(np.where(y_px, np.log(p_px), np.log1p(-p_px))))
         print(f"pixels of the set (none seen in training): recall of pixels in error {px['unet_pixel_recall']:.3f}, "
               f"precision {px['unet_pixel_precision']:.3f}, log loss {loss:.4f}", flush=True)
+        for k in range(2, levels + 1):
+            print(f"  {k} or more cycles off: recall {px[f'unet_pixel_recall_{k}']:.3f}, "
+                  f"precision {px[f'unet_pixel_precision_{k}']:.3f}", flush=True)
     y, truth = z["uwe"], z["uwe"][test]
     own = z["cause"][test] == "unwrapper"
     for name, x in (("current features", z["x"]), ("+ U-Net map", np.column_stack([z["x"], seg])),
