@@ -75,6 +75,8 @@ def seg_features(model: Any, tiles: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, width: int = 16,
                  levels: int = 1, seed: int = 0, unet_scenes: int | None = None) -> None:
+    from sklearn.metrics import log_loss
+
     from pges.qa.model_io import decide_class
     from pges.train import evaluate
     from pges.train.labelled_set import split_of
@@ -90,8 +92,7 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
     other = dict(np.load(unet_set))
     keep = np.array([split_of(s) == "train" for s in other["scene"]])
     if unet_scenes is not None:  # the first scenes of the U-Net set, as a smaller set of the same seeds would be
-        first = set(list(dict.fromkeys(other["scene"].tolist()))[:unet_scenes])
-        keep &= np.array([s in first for s in other["scene"]])
+        keep &= np.isin(other["scene"], list(dict.fromkeys(other["scene"].tolist()))[:unet_scenes])
     assert not set(other["scene"]) & set(z["scene"]), "the U-Net's scenes must be apart from the set's"
     print(f"U-Net: {int(keep.sum())} products of {len(set(other['scene'][keep]))} other scenes", flush=True)
     saved = path.with_suffix(".seg.npy" if (width, levels, seed, unet_scenes) == (16, 1, 0, None)
@@ -104,8 +105,7 @@ def evaluate_set(path: Path, epochs: int, unet_set: Path, reuse: bool = False, w
         np.save(saved, seg)
         px = pixel_scores(maps, z["err"])
         judged = z["err"] >= 0
-        p_px, y_px = np.clip(maps[..., 0][judged], 1e-6, 1 - 1e-6), z["err"][judged] >= 1
-        loss = float(-np.mean(np.where(y_px, np.log(p_px), np.log1p(-p_px))))
+        loss = log_loss(z["err"][judged] >= 1, np.clip(maps[..., 0][judged], 1e-6, 1 - 1e-6), labels=[False, True])
         print(f"pixels of the set (none seen in training): recall of pixels in error {px['unet_pixel_recall']:.3f}, "
               f"precision {px['unet_pixel_precision']:.3f}, log loss {loss:.4f}", flush=True)
         for k in range(2, levels + 1):
