@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -181,6 +182,11 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
         assert got["model"] == c["name"]
         assert got["test_f1_uwe2"] == pytest.approx(c["metrics"]["test_f1_uwe2"])
         assert got["test_accuracy_uwe1"] == pytest.approx(c["metrics"]["test_accuracy_uwe1"])
+        # each held-out figure with its 95 % interval over the held-out scenes (pges.train.intervals)
+        for key in ("test_f1_uwe2", "test_mean_class_accuracy"):
+            assert 0.0 <= got[f"{key}_low"] <= got[f"{key}_high"] <= 1.0, key
+        acc = [c["metrics"][f"test_accuracy_uwe{k}"] for k in range(4)]
+        assert got["test_mean_class_accuracy"] == pytest.approx(np.nanmean(acc))
         # by cause of error: every held-out product has exactly one cause, and the report shows what the run logged
         causes = ("clean", "failure", "hidden", "both", "unwrapper")
         assert sum(c["metrics"][f"test_cause_{k}_count"] for k in causes) == record["dataset"]["test"]
@@ -193,6 +199,8 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
     assert by_version[str(champion)]["aliases"] == ["champion"]
     text = _cli("qa", "report").output
     assert f"| {champion} | " in text and "| failures / hidden islands |" in text
+    champ = by_version[str(champion)]
+    assert f"{champ['test_f1_uwe2']:.3f} ({champ['test_f1_uwe2_low']:.3f}-{champ['test_f1_uwe2_high']:.3f})" in text
     # the second simulator's check: logged per candidate by the run, shown per version by the report
     for c in record["candidates"]:
         m = c["metrics"]

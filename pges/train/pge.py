@@ -33,6 +33,7 @@ from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
 from pges.runner import ProductResult, RunContext
 from pges.train.config import DatasetParameters, TrainParameters
+from pges.train.intervals import intervals
 from pges.train.labelled_set import fetch_set, load_set, read_labels, split_of
 
 __all__ = ["run_dataset", "run_train"]
@@ -234,6 +235,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_", th)
         m.update(evaluate.metrics(y[test], proba, "test_consensus_", th))
+        m.update(intervals(y_truth[test], proba, data.scene_id[test], "test_", th))
         m.update(evaluate.by_cause(test_truths, proba, "test_", th))
         m["label_accuracy_vs_truth"] = label_acc
         m.update(own_metrics.get(fitted.name, {}))

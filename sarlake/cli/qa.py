@@ -186,19 +186,29 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
     def num(v: float | None) -> str:
         return "-" if v is None or math.isnan(v) else f"{v:.3f}"
 
+    def span(v: dict[str, Any], key: str, percent: bool) -> str:
+        """The held-out figure with its 95 % interval (runs logged before the intervals show the figure alone)."""
+        x, lo, hi = v[key], v.get(f"{key}_low"), v.get(f"{key}_high")
+        if x is None or lo is None or hi is None or math.isnan(x) or math.isnan(lo) or math.isnan(hi):
+            return pct(x) if percent else num(x)
+        return f"{100 * x:.0f} % ({100 * lo:.0f}-{100 * hi:.0f})" if percent else f"{x:.3f} ({lo:.3f}-{hi:.3f})"
+
     click.echo("\nregistered versions, held-out simulated scenes vs truth (class right by cause: products whose "
                "error is an unwrapper's failure / a hidden island; real check: share of clean real interferograms "
                "flagged; real cuts: F1 and ROC AUC on those interferograms with a wrong cut pasted in, "
                "pges.train.realcuts; second simulator: F1 and ROC AUC on products made otherwise, "
                "pges.train.second_simulator; "
-               "class thresholds: UWE_1 over UWE_0 / UWE_3 over UWE_2, pges.qa.model_io.decide_class)\n"
+               "class thresholds: UWE_1 over UWE_0 / UWE_3 over UWE_2, pges.qa.model_io.decide_class; in "
+               "brackets the 95 % interval of a bootstrap over the held-out scenes, pges.train.intervals)\n"
                "| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
-               "UWE_3 | ROC AUC | failures / hidden islands | real false alarms | real cuts F1 / ROC AUC | "
-               "second simulator F1 / ROC AUC | class thresholds | held back |\n" + "|---" * 17 + "|")
+               "UWE_3 | mean class | ROC AUC | failures / hidden islands | real false alarms | real cuts F1 / "
+               "ROC AUC | second simulator F1 / ROC AUC | class thresholds | held back |\n" + "|---" * 18 + "|")
     for v in versions:
         click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
-                   f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | {num(v['test_f1_uwe2'])} | "
-                   + " | ".join(pct(v[f"test_accuracy_uwe{k}"]) for k in range(4))
+                   f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | "
+                   f"{span(v, 'test_f1_uwe2', False)} | "
+                   + " | ".join(span(v, f"test_accuracy_uwe{k}", True) for k in range(4))
+                   + f" | {span(v, 'test_mean_class_accuracy', True)}"
                    + f" | {num(v['test_roc_auc_uwe2'])} | {pct(v['test_cause_failure_class_accuracy'])} / "
                    f"{pct(v['test_cause_hidden_class_accuracy'])} | {num(v['real_false_alarm_share'])} | "
                    f"{num(v['real_cuts_f1_uwe2'])} / {num(v['real_cuts_roc_auc_uwe2'])} | "

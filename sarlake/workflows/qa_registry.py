@@ -16,16 +16,20 @@ __all__ = ["registered_versions"]
 METRICS = ("test_precision_uwe2", "test_recall_uwe2", "test_f1_uwe2", "test_accuracy_uwe0", "test_accuracy_uwe1",
            "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "test_cause_failure_class_accuracy",
            "test_cause_hidden_class_accuracy", "real_false_alarm_share", "real_cuts_f1_uwe2",
-           "real_cuts_roc_auc_uwe2", "second_sim_f1_uwe2", "second_sim_roc_auc_uwe2")
+           "real_cuts_roc_auc_uwe2", "second_sim_f1_uwe2", "second_sim_roc_auc_uwe2", "test_mean_class_accuracy")
+#: 95 % intervals of the held-out figures (a bootstrap over scenes, pges.train.intervals): ``<metric>_low`` and
+#: ``_high`` of each; runs logged before them have none
+INTERVALS = tuple(f"test_{m}_{end}" for m in ("f1_uwe2", "mean_class_accuracy",
+                                             *(f"accuracy_uwe{k}" for k in range(4))) for end in ("low", "high"))
 
 
 def registered_versions() -> list[dict[str, Any]]:
     """Every version of the QA model, newest first: model, aliases, feature set, metrics, why held back.
 
     Returns:
-        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", **METRICS}]`` (a
-        metric the run did not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers decide classes by,
-        pges.qa.model_io.decide_class); an empty list when the model is not registered.
+        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", **METRICS,
+        **INTERVALS}]`` (a metric the run did not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers
+        decide classes by, pges.qa.model_io.decide_class); an empty list when the model is not registered.
     """
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -49,11 +53,14 @@ def registered_versions() -> list[dict[str, Any]]:
     out = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         run = client.get_run(mv.run_id) if mv.run_id else None
-        metrics = run.data.metrics if run else {}
+        metrics = dict(run.data.metrics) if run else {}
+        accuracies = [metrics[f"test_accuracy_uwe{k}"] for k in range(4) if f"test_accuracy_uwe{k}" in metrics]
+        if "test_mean_class_accuracy" not in metrics and len(accuracies) == 4:  # a run logged before it
+            metrics["test_mean_class_accuracy"] = sum(accuracies) / 4
         out.append({"version": str(mv.version), "model": run.info.run_name if run else "",
                     "aliases": sorted(aliases.get(str(mv.version), [])),
                     "feature_set": mv.tags.get("sarlake.feature_set", ""),
                     "class_thresholds": list(thresholds_from_tags(mv.tags)),
                     "held_back": mv.tags.get("sarlake.held_back", ""),
-                    **{k: metrics.get(k) for k in METRICS}})
+                    **{k: metrics.get(k) for k in METRICS + INTERVALS}})
     return out

@@ -1,0 +1,82 @@
+"""How sure a held-out figure is: 95 % intervals from a bootstrap over scenes.
+
+A held-out split of ~400 products has ~60 in each middle class, so a class's accuracy moves by ~6 points with the
+sample, and two models' F1 a few thousandths apart are not told apart by it. The products of one scene share its
+terrain, atmosphere and artefacts, so they are not independent draws: the bootstrap resamples whole scenes (with
+replacement, as many as there are) and recomputes each figure from the resampled products. The interval is the
+2.5th to 97.5th percentile of the resampled figure (the percentile bootstrap; Efron & Tibshirani 1993, ch. 13).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pges.qa.model_io import DEFAULT_THRESHOLDS, ERROR_FROM, p_error
+
+__all__ = ["intervals", "resampled"]
+
+#: resamples of the scenes per interval (a 95 % percentile interval needs ~1,000; Efron & Tibshirani 1993, 13.3)
+DRAWS = 1000
+
+
+def _scene_counts(groups: np.ndarray, y_true: np.ndarray, cls: np.ndarray) -> np.ndarray:
+    """Per scene: products of each true class, right calls of each, then tp, fp, fn of "UWE >= 2" (S x 11)."""
+    _, idx = np.unique(groups, return_inverse=True)
+    counts = np.zeros((int(idx.max()) + 1, 11))
+    np.add.at(counts, (idx, y_true), 1)
+    np.add.at(counts, (idx, 4 + y_true), cls == y_true)
+    bad, called = y_true >= ERROR_FROM, cls >= ERROR_FROM
+    for j, hit in enumerate((bad & called, ~bad & called, bad & ~called)):
+        np.add.at(counts[:, 8 + j], idx, hit)
+    return counts
+
+
+def resampled(y_true: np.ndarray, cls: np.ndarray, groups: np.ndarray, draws: int = DRAWS,
+              seed: int = 0) -> dict[str, np.ndarray]:
+    """The figures of ``draws`` resamples of the scenes.
+
+    Args:
+        y_true: true intensities 0-3.
+        cls: decided classes 0-3 (a class >= 2 is a call of "UWE >= 2", as :func:`pges.qa.model_io.decide_class`).
+        groups: each product's scene; products of one scene are drawn together.
+        draws: how many resamples.
+        seed: of the resampling.
+
+    Returns:
+        ``accuracy`` (draws x 4, NaN where a draw has no product of a class), ``mean_class_accuracy`` (over the
+        classes a draw has) and ``f1`` ("UWE >= 2"; NaN in a draw without a product of it or a call of it).
+    """
+    y_true, cls = np.asarray(y_true, dtype=int), np.asarray(cls, dtype=int)
+    counts = _scene_counts(np.asarray(groups), y_true, cls)
+    n = len(counts)
+    weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=draws)
+    totals = weights @ counts
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(totals[:, :4] > 0, totals[:, 4:8] / totals[:, :4], np.nan)
+    tp, fp, fn = totals[:, 8:].T
+    # no product of "UWE >= 2" and none called so: F1 is undefined (NaN), as the point figure would be
+    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
+    return {"accuracy": accuracy, "mean_class_accuracy": np.nanmean(accuracy, axis=1), "f1": f1}
+
+
+def intervals(y_true: np.ndarray, proba: np.ndarray, groups: np.ndarray, prefix: str = "",
+              thresholds: tuple[float, float] = DEFAULT_THRESHOLDS, draws: int = DRAWS,
+              seed: int = 0) -> dict[str, float]:
+    """95 % intervals of F1 ("UWE >= 2"), each class's accuracy and their mean, as ``<figure>_low`` / ``_high``.
+
+    The figures are :func:`pges.train.evaluate.metrics`'s (``f1_uwe2``, ``accuracy_uwe0..3``) and their mean
+    (``mean_class_accuracy``, also returned itself); classes are decided with the model's ``thresholds``. A class
+    with no product gives NaN bounds.
+    """
+    _, cls = p_error(proba, thresholds)
+    y_true = np.asarray(y_true, dtype=int)
+    r = resampled(y_true, cls, groups, draws, seed)
+    present = [k for k in range(4) if (y_true == k).any()]
+    out = {"mean_class_accuracy": float(np.mean([(cls[y_true == k] == k).mean() for k in present]))}
+    bounds = {"f1_uwe2": r["f1"], "mean_class_accuracy": r["mean_class_accuracy"],
+              **{f"accuracy_uwe{k}": r["accuracy"][:, k] for k in range(4)}}
+    for name, values in bounds.items():
+        finite = values[np.isfinite(values)]
+        lo, hi = np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
+        out[f"{name}_low"], out[f"{name}_high"] = float(lo), float(hi)
+    return {f"{prefix}{k}": v for k, v in out.items()}
