@@ -89,14 +89,15 @@ def label_training_set(result: dict[str, Any], params: dict[str, Any], context: 
 
     dataset = label(result["products"][0]["met_uri"], first_scene=int(params["first_scene"]))
     context["ti"].xcom_push(key="dataset", value=dataset)
-    limit, second = params.get("max_real_false_alarms"), params.get("second_sim_products")
+    limit, second, fresh = (params.get(k) for k in ("max_real_false_alarms", "second_sim_products", "fresh_scenes"))
     return train_run_config(dataset, models=list(params["models"]) or None, quick=bool(params["quick"]),
                             seed=int(params["seed"]), run_id=_run_id(context),
                             real_check=params.get("real_check") or None,
                             max_real_false_alarms=None if limit is None else float(limit),
                             workers=int(params.get("workers") or 2),
                             second_sim_products=None if second is None else int(second),
-                            class_thresholds=bool(params.get("class_thresholds", True)))
+                            class_thresholds=bool(params.get("class_thresholds", True)),
+                            fresh_scenes=None if fresh is None else int(fresh))
 
 
 def training_summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,9 @@ def test_qa_train_second_simulator_products_workers_and_class_thresholds_are_typ
     with pytest.raises(AirflowFailException, match=r"second_sim_products=-1"):
         check_params("qa_train", {"second_sim_products": -1}, {**_defaults(dag), "second_sim_products": -1},
                      _schemas(dag))
+    assert _defaults(dag)["fresh_scenes"] is None  # the train PGE's default
+    with pytest.raises(AirflowFailException, match=r"fresh_scenes=-1"):
+        check_params("qa_train", {"fresh_scenes": -1}, {**_defaults(dag), "fresh_scenes": -1}, _schemas(dag))
     assert _defaults(dag)["workers"] == 2
     with pytest.raises(AirflowFailException, match=r"workers=0"):
         check_params("qa_train", {"workers": 0}, {**_defaults(dag), "workers": 0}, _schemas(dag))

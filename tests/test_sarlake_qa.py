@@ -46,8 +46,9 @@ def trained(lake):
 
     no_model = _cli("qa", "score", str(UNW[0]))
     dataset = build_training_set(12, first_scene=500, workers=2)
-    # quick models, but scored on a few products of the second simulator too (quick alone skips them)
-    record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True, second_sim_products=16)
+    # quick models, but scored on a few products of the second simulator and of fresh scenes too (quick skips them)
+    record = train_models(dataset, models=["random_forest", "gradient_boosting"], quick=True, second_sim_products=16,
+                          fresh_scenes=3)
     return no_model, dataset, record
 
 
@@ -206,6 +207,14 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
         m = c["metrics"]
         assert m["second_sim_products"] == 16 and 0.0 <= m["second_sim_accuracy"] <= 1.0
         assert by_version[c["version"]]["second_sim_f1_uwe2"] == pytest.approx(m["second_sim_f1_uwe2"])
+    # the fresh scenes' check: 3 scenes no set uses, every candidate scored on the same products
+    assert record["dataset"]["fresh_scenes"] == 3
+    counts = {c["metrics"]["fresh_products"] for c in record["candidates"]}
+    assert len(counts) == 1 and counts.pop() >= 6
+    for c in record["candidates"]:
+        got = by_version[c["version"]]
+        assert got["fresh_f1_uwe2"] == pytest.approx(c["metrics"]["fresh_f1_uwe2"], nan_ok=True)
+        assert got["fresh_mean_class_accuracy_low"] <= got["fresh_mean_class_accuracy_high"]
     assert "| second simulator F1 / ROC AUC |" in text
     # wrong cuts in the real check's clean products: a quick run makes none, so the report says so per version
     assert "| real cuts F1 / ROC AUC |" in text

@@ -83,6 +83,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     from lake.storage import read_bytes
     from lake.write import upsert
     from pges.errors import InputValidationError
+    from pges.train.config import TrainParameters
     from sarlake.workflows.qa_train import check_pods_reach, train_run_config
 
     for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
@@ -102,10 +103,11 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     dataset = {"dataset_id": "set-a", "data_version": str(snapshot.snapshot_id), "met_uri": "s3://x/set-a.met.json"}
 
     cfg = train_run_config(dataset, real_check="s3://checks/sydney.csv", max_real_false_alarms=0.1,
-                           second_sim_products=50, workers=6)
+                           second_sim_products=50, workers=6, fresh_scenes=30)
     params = cfg["parameters"]
     assert (params["real_check"], params["max_real_false_alarms"]) == ("s3://checks/sydney.csv", 0.1)
     assert (params["second_sim_products"], params["workers"], cfg["inputs"]) == (50, 6, [dataset["met_uri"]])
+    assert TrainParameters.model_validate(params).fresh_scenes == 30
     assert params["labels"].startswith(os.environ["SARLAKE_PRODUCTS_ROOT"] + "/QA_TRAINING_LABELS/")
     exported = list(csv.DictReader(read_bytes(params["labels"]).decode().splitlines()))
     assert sorted(exported, key=str) == sorted(({"product_id": r["product_id"], "label": str(r["uwe_label"]),
@@ -114,7 +116,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     assert (params["real_check"], params["max_real_false_alarms"]) == (str(MANIFEST.absolute()), 0.25)
     assert params["class_thresholds"] is True
     assert train_run_config(dataset, class_thresholds=False)["parameters"]["class_thresholds"] is False
-    assert "second_sim_products" not in params  # the PGE's default
+    assert "second_sim_products" not in params and "fresh_scenes" not in params  # the PGE's defaults
 
     monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")
     monkeypatch.setenv("SARLAKE_ARCHIVE_ROOT", os.environ["SARLAKE_PRODUCTS_ROOT"].replace("/products", "/slc"))

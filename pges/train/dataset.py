@@ -32,7 +32,8 @@ from pges.qa.features import compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.train.unwrap_failures import NO_FAILURE, apply_failure
 
-__all__ = ["REGIONS", "SampleProduct", "error_map", "error_tile", "scene_parameters", "simulate_scene", "uwe_class"]
+__all__ = ["REGIONS", "SampleProduct", "error_map", "error_tile", "scene_name", "scene_parameters", "simulate_scene",
+           "uwe_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,11 @@ FAILURE_SHARE = 0.4
 #: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
 #: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
 UWE_SEVERITY = (0.005, 0.035, 0.09)
+
+
+def scene_name(scene_seed: int) -> str:
+    """The ``scene_id`` of the scene simulated from ``scene_seed``."""
+    return f"scene-{scene_seed:05d}"
 
 
 def uwe_class(error_cycles: np.ndarray) -> tuple[int, float, float]:
@@ -370,7 +376,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         if triplets is not None:
             arrays["triplet_misclosure_share"] = np.array(triplets, dtype=np.float32)
         out.append(SampleProduct(
-            pid, f"scene-{scene_seed:05d}", feats.vector(), browse_rgb(arr.unwrapped, arrays.get("coherence")),
+            pid, scene_name(scene_seed), feats.vector(), browse_rgb(arr.unwrapped, arrays.get("coherence")),
             phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays, err_tile,
         ))
     return out

@@ -150,6 +150,24 @@ def _fit_segmented(p: TrainParameters, data: Any, y: np.ndarray, train: np.ndarr
                          thresholds=thresholds if p.class_thresholds and not p.quick else None, levels=p.unet_levels)
 
 
+def _fresh_check(p: TrainParameters, set_scenes: np.ndarray) -> Any:
+    """The fresh scenes every candidate is also scored on (None: none asked); refused if the set holds one."""
+    from pges.train.dataset import scene_name
+    from pges.train.fresh_check import load_fresh_check
+
+    n = p.fresh_scenes if p.fresh_scenes is not None else (0 if p.quick else 200)
+    if not n:
+        return None
+    seeds = range(p.fresh_first_scene, p.fresh_first_scene + n)
+    shared = {scene_name(s) for s in seeds} & set(set_scenes.tolist())
+    if shared:
+        raise InputValidationError(
+            f"{len(shared)} fresh scenes (seeds {seeds.start}..{seeds.stop - 1}) are in the labelled set, e.g. "
+            f"{min(shared)}: set the train PGE's fresh_first_scene past the set's scenes")
+    with _quiet_stdout():
+        return load_fresh_check(n, p.workers, p.fresh_first_scene)
+
+
 def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
     from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
@@ -213,6 +231,10 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         second = load_second_check(n_second, p.workers)
         dataset_info["second_sim_products"] = n_second
 
+    fresh = _fresh_check(p, data.scene_id[keep])
+    if fresh is not None:
+        dataset_info["fresh_scenes"] = int(len(set(fresh.scene_id.tolist())))
+
     def fit(name: str, sel: np.ndarray) -> Any:
         kind = MODEL_INPUTS[name]
         if kind == "features" and p.route_degraded and data.features_without_coherence is not None:
@@ -245,6 +267,8 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
             m.update(cuts.summary(fitted.predict_proba(cuts.inputs[kind]), th))
         if second is not None:
             m.update(second.summary(fitted.predict_proba(second.inputs[kind]), th))
+        if fresh is not None:
+            m.update(fresh.summary(fitted.predict_proba(fresh.inputs[kind]), th))
         figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,
                                 fitted.importances, th)
         candidates.append(tracking.log_candidate(

@@ -197,12 +197,14 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
                "error is an unwrapper's failure / a hidden island; real check: share of clean real interferograms "
                "flagged; real cuts: F1 and ROC AUC on those interferograms with a wrong cut pasted in, "
                "pges.train.realcuts; second simulator: F1 and ROC AUC on products made otherwise, "
-               "pges.train.second_simulator; "
+               "pges.train.second_simulator; fresh scenes: F1 and mean class accuracy on scenes of the first "
+               "simulator that no set uses, pges.train.fresh_check; "
                "class thresholds: UWE_1 over UWE_0 / UWE_3 over UWE_2, pges.qa.model_io.decide_class; in "
                "brackets the 95 % interval of a bootstrap over the held-out scenes, pges.train.intervals)\n"
                "| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
                "UWE_3 | mean class | ROC AUC | failures / hidden islands | real false alarms | real cuts F1 / "
-               "ROC AUC | second simulator F1 / ROC AUC | class thresholds | held back |\n" + "|---" * 18 + "|")
+               "ROC AUC | second simulator F1 / ROC AUC | fresh scenes F1 / mean class | class thresholds | "
+               "held back |\n" + "|---" * 19 + "|")
     for v in versions:
         click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
                    f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | "
@@ -213,4 +215,5 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
                    f"{pct(v['test_cause_hidden_class_accuracy'])} | {num(v['real_false_alarm_share'])} | "
                    f"{num(v['real_cuts_f1_uwe2'])} / {num(v['real_cuts_roc_auc_uwe2'])} | "
                    f"{num(v['second_sim_f1_uwe2'])} / {num(v['second_sim_roc_auc_uwe2'])} | "
+                   f"{span(v, 'fresh_f1_uwe2', False)} / {span(v, 'fresh_mean_class_accuracy', True)} | "
                    f"{v['class_thresholds'][0]:.2f} / {v['class_thresholds'][1]:.2f} | {v['held_back'] or '-'} |")

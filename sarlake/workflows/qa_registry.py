@@ -11,16 +11,17 @@ from typing import Any
 __all__ = ["registered_versions"]
 
 #: Run metrics shown per version (held-out split against the simulator's truth, by cause of error where the run
-#: logged it, the real check, wrong cuts in its clean products: pges.train.realcuts, and the second simulator:
-#: pges.train.second_check).
+#: logged it, the real check, wrong cuts in its clean products: pges.train.realcuts, the second simulator:
+#: pges.train.second_check, and scenes no set uses: pges.train.fresh_check).
 METRICS = ("test_precision_uwe2", "test_recall_uwe2", "test_f1_uwe2", "test_accuracy_uwe0", "test_accuracy_uwe1",
            "test_accuracy_uwe2", "test_accuracy_uwe3", "test_roc_auc_uwe2", "test_cause_failure_class_accuracy",
            "test_cause_hidden_class_accuracy", "real_false_alarm_share", "real_cuts_f1_uwe2",
-           "real_cuts_roc_auc_uwe2", "second_sim_f1_uwe2", "second_sim_roc_auc_uwe2", "test_mean_class_accuracy")
-#: 95 % intervals of the held-out figures (a bootstrap over scenes, pges.train.intervals): ``<metric>_low`` and
-#: ``_high`` of each; runs logged before them have none
-INTERVALS = tuple(f"test_{m}_{end}" for m in ("f1_uwe2", "mean_class_accuracy",
-                                             *(f"accuracy_uwe{k}" for k in range(4))) for end in ("low", "high"))
+           "real_cuts_roc_auc_uwe2", "second_sim_f1_uwe2", "second_sim_roc_auc_uwe2", "test_mean_class_accuracy",
+           "fresh_f1_uwe2", "fresh_mean_class_accuracy", "fresh_products")
+#: 95 % intervals of the held-out and fresh-scene figures (a bootstrap over scenes, pges.train.intervals):
+#: ``<metric>_low`` and ``_high`` of each; runs logged before them have none
+INTERVALS = tuple(f"{split}_{m}_{end}" for split in ("test", "fresh") for m in ("f1_uwe2", "mean_class_accuracy",
+                  *(f"accuracy_uwe{k}" for k in range(4))) for end in ("low", "high"))
 
 
 def registered_versions() -> list[dict[str, Any]]:

@@ -106,7 +106,7 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
                      seed: int = 0, run_id: str | None = None, real_check: str | None = None,
                      max_real_false_alarms: float | None = None, workers: int = 1,
                      second_sim_products: int | None = None, unet_scenes: int | None = None,
-                     class_thresholds: bool = True) -> dict[str, Any]:
+                     class_thresholds: bool = True, fresh_scenes: int | None = None) -> dict[str, Any]:
     """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
@@ -114,7 +114,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     real products that gates promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its
     setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
     how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``), and the
-    U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``).
+    U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``) and the fresh scenes
+    every candidate is also scored on (``fresh_scenes``; None: the PGE's default, 200, or none with ``quick``).
     ``class_thresholds``: fit each feature model's class thresholds on out-of-fold predictions (5 more fits per
     model); False decides classes at p = 0.5 (``pges.qa.model_io.DEFAULT_THRESHOLDS``).
 
@@ -151,6 +152,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
         params["second_sim_products"] = second_sim_products
     if unet_scenes is not None:
         params["unet_scenes"] = unet_scenes
+    if fresh_scenes is not None:
+        params["fresh_scenes"] = fresh_scenes
     real_check = real_check if real_check is not None else settings.qa_real_check
     if real_check:
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
