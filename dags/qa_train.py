@@ -70,7 +70,7 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
         "fresh_scenes": Param(None, type=["null", "integer"], minimum=0, maximum=5000, title="Fresh scenes",
                               description="Scenes no labelled set uses (seeds from 500,000) every candidate is also "
                               "scored on (fresh_* metrics with 95 % intervals; 0 = none). Reported, never a choice. "
-                              "Empty: 200, none with Quick."),
+                              "Empty: 840, none with Quick."),
         "class_thresholds": Param(True, type="boolean", title="Fit class thresholds",
                                   description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 "
                                   "over UWE_2) on out-of-fold predictions (5 more fits per model); off: classes "

@@ -66,7 +66,7 @@ class TrainParameters(PGEParameters):
         None, ge=0, le=5000, description="Scenes of the labelled set's simulator that no set uses (seeds from "
                                          "fresh_first_scene; ~5 products each) every candidate is scored on, logged "
                                          "as fresh_* metrics with their intervals (pges.train.fresh_check); None = "
-                                         "200, or 0 (none) with quick.")
+                                         "840, or 0 (none) with quick.")
     fresh_first_scene: int = Field(
         500_000, ge=0, description="Seed of the first fresh scene; its scenes must not overlap the labelled set's.")
     workers: int = Field(1, ge=1, le=64, description="Processes simulating the second simulator's, the fresh scenes' "

@@ -155,7 +155,7 @@ def _fresh_check(p: TrainParameters, set_scenes: np.ndarray) -> Any:
     from pges.train.dataset import scene_name
     from pges.train.fresh_check import load_fresh_check
 
-    n = p.fresh_scenes if p.fresh_scenes is not None else (0 if p.quick else 200)
+    n = p.fresh_scenes if p.fresh_scenes is not None else (0 if p.quick else 840)
     if not n:
         return None
     seeds = range(p.fresh_first_scene, p.fresh_first_scene + n)

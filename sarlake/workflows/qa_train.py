@@ -115,7 +115,7 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
     how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``), and the
     U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``) and the fresh scenes
-    every candidate is also scored on (``fresh_scenes``; None: the PGE's default, 200, or none with ``quick``).
+    every candidate is also scored on (``fresh_scenes``; None: the PGE's default, 840, or none with ``quick``).
     ``class_thresholds``: fit each feature model's class thresholds on out-of-fold predictions (5 more fits per
     model); False decides classes at p = 0.5 (``pges.qa.model_io.DEFAULT_THRESHOLDS``).
 
