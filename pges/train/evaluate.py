@@ -14,7 +14,11 @@ import numpy as np
 from pges.qa.model_io import DEFAULT_THRESHOLDS, ERROR_FROM, p_error
 from pges.train.unwrap_failures import NO_FAILURE
 
-__all__ = ["CAUSES", "by_cause", "cause_of", "figures", "metrics"]
+__all__ = ["CAUSES", "CHECK_METRICS", "by_cause", "cause_of", "figures", "metrics"]
+
+#: the :func:`metrics` a check beside the held-out split logs per candidate (second simulator, fresh scenes)
+CHECK_METRICS = ("f1_uwe2", "roc_auc_uwe2", "accuracy", "accuracy_uwe0", "accuracy_uwe1", "accuracy_uwe2",
+                 "accuracy_uwe3")
 
 
 def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "",

@@ -27,9 +27,6 @@ logger = logging.getLogger(__name__)
 
 #: seed of the first fresh scene: apart from the labelled sets (from 0) and the U-Net's scenes (from 100,000)
 FIRST_SCENE = 500_000
-#: metrics of :func:`pges.train.evaluate.metrics` logged
-LOGGED = ("f1_uwe2", "roc_auc_uwe2", "accuracy", "accuracy_uwe0", "accuracy_uwe1", "accuracy_uwe2", "accuracy_uwe3")
-
 
 @dataclass
 class FreshCheck:
@@ -41,13 +38,13 @@ class FreshCheck:
 
     def summary(self, proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, float]:
         """``fresh_*`` metrics of class probabilities (one row per product), with ``_low`` / ``_high`` bounds."""
-        from pges.train.evaluate import metrics
+        from pges.train.evaluate import CHECK_METRICS, metrics
         from pges.train.intervals import intervals
 
         proba = np.asarray(proba)
         m = metrics(self.y, proba, thresholds=thresholds)
         out = {"fresh_products": float(len(self.y)), "fresh_scenes": float(len(set(self.scene_id.tolist())))}
-        out.update({f"fresh_{k}": m[k] for k in LOGGED})
+        out.update({f"fresh_{k}": m[k] for k in CHECK_METRICS})
         out.update(intervals(self.y, proba, self.scene_id, "fresh_", thresholds))
         return out
 

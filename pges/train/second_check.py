@@ -24,9 +24,6 @@ __all__ = ["SecondCheck", "load_second_check"]
 
 logger = logging.getLogger(__name__)
 
-#: metrics of :func:`pges.train.evaluate.metrics` logged per product subset
-LOGGED = ("f1_uwe2", "roc_auc_uwe2", "accuracy", "accuracy_uwe0", "accuracy_uwe1", "accuracy_uwe2", "accuracy_uwe3")
-
 
 @dataclass
 class SecondCheck:
@@ -38,13 +35,13 @@ class SecondCheck:
 
     def summary(self, proba: np.ndarray, thresholds: tuple[float, float] = DEFAULT_THRESHOLDS) -> dict[str, float]:
         """``second_sim_*`` and ``second_sim_visible_*`` metrics of class probabilities (one row per product)."""
-        from pges.train.evaluate import metrics
+        from pges.train.evaluate import CHECK_METRICS, metrics
 
         proba = np.asarray(proba)
         out: dict[str, float] = {"second_sim_products": float(len(self.y))}
         for prefix, sel in (("second_sim_", np.ones(len(self.y), bool)), ("second_sim_visible_", self.visible)):
             m = metrics(self.y[sel], proba[sel], thresholds=thresholds)
-            out.update({prefix + k: m[k] for k in LOGGED})
+            out.update({prefix + k: m[k] for k in CHECK_METRICS})
         return out
 
 

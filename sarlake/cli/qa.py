@@ -187,7 +187,7 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
         return "-" if v is None or math.isnan(v) else f"{v:.3f}"
 
     def span(v: dict[str, Any], key: str, percent: bool) -> str:
-        """The held-out figure with its 95 % interval (runs logged before the intervals show the figure alone)."""
+        """A figure with its 95 % interval (runs logged before the intervals show the figure alone)."""
         x, lo, hi = v[key], v.get(f"{key}_low"), v.get(f"{key}_high")
         if x is None or lo is None or hi is None or math.isnan(x) or math.isnan(lo) or math.isnan(hi):
             return pct(x) if percent else num(x)
@@ -200,7 +200,7 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
                "pges.train.second_simulator; fresh scenes: F1 and mean class accuracy on scenes of the first "
                "simulator that no set uses, pges.train.fresh_check; "
                "class thresholds: UWE_1 over UWE_0 / UWE_3 over UWE_2, pges.qa.model_io.decide_class; in "
-               "brackets the 95 % interval of a bootstrap over the held-out scenes, pges.train.intervals)\n"
+               "brackets the 95 % interval of a bootstrap over the scenes, pges.train.intervals)\n"
                "| version | model | aliases | precision | recall | F1 (UWE>=2) | UWE_0 | UWE_1 | UWE_2 | "
                "UWE_3 | mean class | ROC AUC | failures / hidden islands | real false alarms | real cuts F1 / "
                "ROC AUC | second simulator F1 / ROC AUC | fresh scenes F1 / mean class | class thresholds | "
