@@ -108,7 +108,8 @@ def training_summary(result: dict[str, Any]) -> dict[str, Any]:
     return {"promotion": record["promotion"], "data_version": record["data_version"],
             "candidates": [{"name": c["name"], "version": c["version"], "f1_uwe2": c["metrics"]["test_f1_uwe2"],
                             "real_cuts_f1_uwe2": c["metrics"].get("real_cuts_f1_uwe2"),
-                            "second_sim_f1_uwe2": c["metrics"].get("second_sim_f1_uwe2")}
+                            "second_sim_f1_uwe2": c["metrics"].get("second_sim_f1_uwe2"),
+                            "fresh_f1_uwe2": c["metrics"].get("fresh_f1_uwe2")}
                            for c in record["candidates"]], "record": record["folder"]}
 
 

@@ -138,6 +138,9 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
             real += f"  real cuts F1 {m['real_cuts_f1_uwe2']:.3f} ROC AUC {m['real_cuts_roc_auc_uwe2']:.3f}"
         if "second_sim_f1_uwe2" in m:
             real += f"  second simulator F1 {m['second_sim_f1_uwe2']:.3f} ROC AUC {m['second_sim_roc_auc_uwe2']:.3f}"
+        if "fresh_f1_uwe2" in m:
+            real += (f"  fresh scenes F1 {m['fresh_f1_uwe2']:.3f} ({m['fresh_f1_uwe2_low']:.3f}-"
+                     f"{m['fresh_f1_uwe2_high']:.3f})")
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
                    + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)) + real)
     click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
