@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score
 
-from pges.train.intervals import intervals, resampled
+from pges.train.intervals import intervals, paired, resampled
 
 
 def _proba_of(cls: np.ndarray) -> np.ndarray:
@@ -73,3 +73,51 @@ def test_a_draw_without_errors_has_no_f1_and_right_calls_stay_right():
     assert r["accuracy"].shape == (200, 4) and np.all(r["mean_class_accuracy"] == 1.0)
     # (1/2)^4 of the draws hold neither UWE_2 nor UWE_3: F1 undefined there, 1 elsewhere
     assert np.all(r["f1"][np.isfinite(r["f1"])] == 1.0) and 0 < np.isnan(r["f1"]).sum() < 40
+
+
+def test_paired_difference_of_a_model_with_itself_is_zero_and_of_a_perfect_one_is_the_binomial_gap():
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 4, 400)
+    cls = np.where(rng.random(400) < 0.7, y, (y + 1) % 4)  # right 70 % of the time, else the next class
+    same = paired(y, cls, cls, np.arange(400))
+    assert same["f1_uwe2_difference"] == 0 and same["f1_uwe2_difference_low"] == same["f1_uwe2_difference_high"] == 0
+    gap = paired(y, y, cls, np.arange(400))
+    share = float((cls == y).mean())
+    mean_class = np.mean([(cls[y == k] == k).mean() for k in range(4)])
+    assert gap["mean_class_accuracy_difference"] == pytest.approx(1 - mean_class)
+    assert gap["f1_uwe2_difference"] == pytest.approx(1 - f1_score(y >= 2, cls >= 2))
+    # against a perfect model the difference varies only as the other's accuracy does: the binomial width
+    width = gap["mean_class_accuracy_difference_high"] - gap["mean_class_accuracy_difference_low"]
+    assert width == pytest.approx(2 * 1.96 * np.sqrt(share * (1 - share) / 400), rel=0.25)
+
+
+def test_pairing_cancels_what_two_models_share():
+    """Two models wrong on the same hard scenes and apart on 10 products: their difference is sure, their figures
+    are not."""
+    rng = np.random.default_rng(4)
+    scenes = np.repeat(np.arange(60), 5)
+    hard = np.repeat(rng.random(60) < 0.4, 5)  # every product of a hard scene wrong for both
+    y = np.ones(300, int)
+    a = np.where(hard, 0, 1)
+    b = a.copy()
+    b[np.flatnonzero(~hard[::5])[:10] * 5] = 0  # b also misses one product of each of 10 easy scenes
+    own = intervals(y, _proba_of(a), scenes)
+    diff = paired(y, a, b, scenes)
+    assert diff["mean_class_accuracy_difference"] == pytest.approx(10 / 300)
+    assert diff["mean_class_accuracy_difference_low"] > 0  # b is worse in every resample
+    own_width = own["accuracy_uwe1_high"] - own["accuracy_uwe1_low"]
+    assert diff["mean_class_accuracy_difference_high"] - diff["mean_class_accuracy_difference_low"] < own_width / 3
+
+
+def test_margins_compare_the_champion_with_the_challenger_and_a_different_previous_champion():
+    from pges.train.champion import margins
+
+    y = np.array([0, 1, 2, 3] * 10)
+    classes = {"5": y, "4": np.where(y == 3, 2, y), "2": np.zeros_like(y)}
+    scenes = np.arange(len(y))
+    out = margins({"champion": "5", "challenger": "4", "previous_champion": "2"}, classes, y, scenes)
+    assert [(m["versus"], m["role"]) for m in out] == [("4", "challenger"), ("2", "previous champion")]
+    assert out[0]["mean_class_accuracy_difference"] == pytest.approx(0.25)  # UWE_3 all wrong for version 4
+    # the previous champion kept as challenger is compared once; a version not scored here is left out
+    assert len(margins({"champion": "5", "challenger": "4", "previous_champion": "4"}, classes, y, scenes)) == 1
+    assert margins({"champion": "5", "challenger": None, "previous_champion": "9"}, classes, y, scenes) == []

@@ -78,6 +78,15 @@ def test_training_records_data_version_figures_signature_and_aliases(trained):
     assert {champ, chall} == set(versions.values()) and record["promotion"]["reason"] == "no champion yet"
     best = max(record["candidates"], key=lambda c: (c["metrics"]["test_f1_uwe2"],))
     assert record["promotion"]["best_rank"][0] == best["metrics"]["test_f1_uwe2"]
+    # the champion's lead over the challenger, paired over the held-out scenes, as the run's metrics have it
+    (margin,) = record["promotion"]["margins"]
+    by_version = {c["version"]: c["metrics"] for c in record["candidates"]}
+    assert (margin["versus"], margin["role"]) == (chall, "challenger")
+    assert margin["f1_uwe2_difference"] == pytest.approx(
+        by_version[champ]["test_f1_uwe2"] - by_version[chall]["test_f1_uwe2"])
+    assert margin["f1_uwe2_difference_low"] <= margin["f1_uwe2_difference_high"]
+    tagged = json.loads(client.get_model_version("sarlake-qa-uwe", champ).tags["sarlake.margins"])
+    assert tagged[0]["versus"] == chall
     for c in record["candidates"]:
         run = client.get_run(c["run_id"])
         assert run.data.params["data_version"] == dataset["data_version"]

@@ -172,7 +172,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     """Fit, evaluate, log and register every model; move the aliases."""
     from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
     from pges.train import evaluate, segmenter, tracking
-    from pges.train.champion import current_champion
+    from pges.train.champion import current_champion, margins
     from pges.train.decision import model_thresholds
     from pges.train.ensemble import averages
     from pges.train.models import MODEL_INPUTS, fit_model, fit_routed
@@ -242,6 +242,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         return fit_model(name, rows(kind, sel), y[sel], p.seed, p.quick)
 
     candidates, fitted_models, own_metrics = [], [], {}
+    held_classes: dict[str, np.ndarray] = {}  # version -> decided class of each held-out row
     for name in p.models:
         if name == segmenter.NAME:
             fitted, own_metrics[name] = _fit_segmented(p, data, y, train)
@@ -275,9 +276,14 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
             fitted, rows(kind, test), m, figs, experiment_id=exp, model_name=p.model_name,
             data_version=p.data_version, dataset=dataset_info,
         ))
-    champion_version, champion_metrics = current_champion(p.model_name, rows, test, y_truth, real)
+        held_classes[candidates[-1].version] = p_error(proba, th)[1]
+    champion_version, champion_metrics, champion_classes = current_champion(p.model_name, rows, test, y_truth, real)
+    if champion_version is not None and champion_classes is not None:
+        held_classes[champion_version] = champion_classes
     decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version,
                                 p.max_real_false_alarms if real is not None else None)
+    decision["margins"] = margins(decision, held_classes, y_truth[test], data.scene_id[test])
+    tracking.tag_margins(p.model_name, decision)
     run_name = f"training-{cfg.run_id or 'manual'}-{datetime.now(UTC):%Y%m%dT%H%M%S}".replace(":", "_")
     out = ctx.product_dir(run_name)
     record = {

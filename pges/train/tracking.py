@@ -31,7 +31,7 @@ from pges.qa.model_io import THRESHOLD_TAGS
 from pges.train.models import Fitted
 
 __all__ = ["Candidate", "decide", "log_candidate", "open_tracking", "passes_real_check", "promote",
-           "score_version"]
+           "score_version", "tag_margins"]
 
 logger = logging.getLogger(__name__)
 
@@ -280,6 +280,16 @@ def promote(model_name: str, candidates: list[Candidate], champion_metrics: dict
         client.set_model_version_tag(model_name, held, "sarlake.held_back", why)
     logger.info("promotion: %s", decision)
     return decision
+
+
+def tag_margins(model_name: str, decision: dict[str, Any]) -> None:
+    """Tag the champion version with its paired margins (``sarlake.margins``, :func:`pges.train.champion.margins`)."""
+    import mlflow
+
+    if decision.get("margins"):
+        mlflow.MlflowClient().set_model_version_tag(model_name, decision["champion"], "sarlake.margins",
+                                                    json.dumps(decision["margins"], default=float)[:5000])
+        logger.info("margins of champion %s: %s", decision["champion"], decision["margins"])
 
 
 def scratch_dir() -> Path:

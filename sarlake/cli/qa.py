@@ -144,6 +144,13 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
         click.echo(f"{c['name']:<18} v{c['version']:<4} F1(UWE>=2) {m['test_f1_uwe2']:.3f}  per class "
                    + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)) + real)
     click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
+    for m in record["promotion"].get("margins", []):
+        click.echo(f"  ahead of v{m['versus']} ({m['role']}) on the held-out scenes by F1 "
+                   f"{m['f1_uwe2_difference']:+.3f} ({m['f1_uwe2_difference_low']:+.3f} to "
+                   f"{m['f1_uwe2_difference_high']:+.3f}), mean class accuracy "
+                   f"{100 * m['mean_class_accuracy_difference']:+.1f} points "
+                   f"({100 * m['mean_class_accuracy_difference_low']:+.1f} to "
+                   f"{100 * m['mean_class_accuracy_difference_high']:+.1f}); paired 95 % intervals")
     for version, why in record["promotion"].get("held_back", {}).items():
         click.echo(f"held back: v{version} ({why})")
     click.echo(f"record: {record['folder']}/training.json", err=True)
