@@ -12,8 +12,10 @@ over scenes (a scene's products are not independent: they share its terrain, atm
         [--held-out SET.npz]   (also the labelled set's own held-out split, to check the scoring reproduces it)
 
 With ``--held-out`` it also draws as many of the new scenes as the split has, 4,000 times, and says how often such a
-split reads each version's held-out F1 or more. Metrics and intervals as ``train`` logs them
-(``pges.train.evaluate.metrics``, ``pges.train.intervals``), classes decided with each version's thresholds.
+split reads each version's held-out F1 or more. Each version's lead over the others (the first listed less each
+other, paired over the same scenes, ``pges.train.intervals.paired``) closes the printout. Metrics and intervals
+as ``train`` logs them (``pges.train.evaluate.metrics``, ``pges.train.intervals``), classes decided with each
+version's thresholds.
 """
 
 from __future__ import annotations
@@ -82,9 +84,10 @@ def main() -> None:
     args = ap.parse_args()
 
     from lake.settings import get_settings
-    from pges.qa.model_io import to_model_input
+    from pges.qa.model_io import decide_class, to_model_input
     from pges.qa.score import Scorer
     from pges.train.evaluate import metrics
+    from pges.train.intervals import paired
     from sarlake.workflows.qa import model_cache
 
     sets = {"new scenes": _load(args.path, False)}
@@ -100,18 +103,20 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     settings = get_settings()
     subsets: list[str] = []
+    classes: dict[str, dict[str, np.ndarray]] = {}  # set -> version -> decided classes
     shortfalls: list[np.ndarray] = []  # per version: subset F1 less held-out F1 (the same draws for every version)
     for version in (v.strip() for v in args.versions.split(",") if v.strip()):
         scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, version, cache_dir=model_cache(settings))
         if scorer.input_kind == "browse":
             print(f"| v{scorer.version} ({version}) | - | browse thumbnails are not in these sets |")
             continue
-        proba = {}
+        proba: dict[str, np.ndarray] = {}
         for name, z in sets.items():
             empty = np.zeros((len(z["uwe"]), 0))
             proba[name] = scorer.predict_proba({scorer.input_kind: to_model_input(scorer.input_kind, z["x"], empty,
                                                                                   z["tile"])})
             report(f"v{scorer.version} ({version}) | {name}", z, proba[name], scorer.thresholds, args.draws)
+            classes.setdefault(name, {})[f"v{scorer.version}"] = decide_class(proba[name], scorer.thresholds)
         if "held-out split" in sets:  # how often a split of as many new scenes reads the held-out F1 or more
             held, new = sets["held-out split"], sets["new scenes"]
             f1 = subset_f1(new, proba["new scenes"], scorer.thresholds, len(set(held["scene"])))
@@ -126,6 +131,15 @@ def main() -> None:
                        f"the draws; their mean F1 at or above their mean held-out F1 in "
                        f"{100 * (d.mean(axis=0) >= 0).mean():.2f} %")
     print("\n" + "\n".join(subsets))
+    for name, by_version in classes.items():  # each version against the first, paired over the set's scenes
+        first, *others = by_version
+        for other in others:
+            d = paired(sets[name]["uwe"], by_version[first], by_version[other], sets[name]["scene"], args.draws)
+            print(f"{name}: {first} - {other}: F1 {d['f1_uwe2_difference']:+.3f} ({d['f1_uwe2_difference_low']:+.3f}"
+                  f" to {d['f1_uwe2_difference_high']:+.3f}), mean class "
+                  f"{100 * d['mean_class_accuracy_difference']:+.1f} points "
+                  f"({100 * d['mean_class_accuracy_difference_low']:+.1f} to "
+                  f"{100 * d['mean_class_accuracy_difference_high']:+.1f})")
 
 
 if __name__ == "__main__":
