@@ -63,12 +63,13 @@ def margins(decision: dict[str, Any], classes: dict[str, Any], y_truth: Any, sce
     """
     from pges.train.intervals import paired
 
-    champ = decision["champion"]
+    champ, seen = decision["champion"], {decision["champion"]}
     out: list[dict[str, Any]] = []
     for role in ("challenger", "previous_champion"):
         other = decision.get(role)
-        if other and other != champ and champ in classes and other in classes and other not in {
-                m["versus"] for m in out}:
-            out.append({"versus": other, "role": role.replace("_", " "),
-                        **paired(y_truth, classes[champ], classes[other], scenes)})
+        if other in seen or champ not in classes or other not in classes:
+            continue
+        seen.add(other)
+        out.append({"versus": other, "role": role.replace("_", " "),
+                    **paired(y_truth, classes[champ], classes[other], scenes)})
     return out

@@ -71,8 +71,7 @@ def intervals(y_true: np.ndarray, proba: np.ndarray, groups: np.ndarray, prefix:
     _, cls = p_error(proba, thresholds)
     y_true = np.asarray(y_true, dtype=int)
     r = resampled(y_true, cls, groups, draws, seed)
-    present = [k for k in range(4) if (y_true == k).any()]
-    out = {"mean_class_accuracy": float(np.mean([(cls[y_true == k] == k).mean() for k in present]))}
+    out = {"mean_class_accuracy": _point(y_true, cls)[1]}
     bounds = {"f1_uwe2": r["f1"], "mean_class_accuracy": r["mean_class_accuracy"],
               **{f"accuracy_uwe{k}": r["accuracy"][:, k] for k in range(4)}}
     for name, values in bounds.items():
