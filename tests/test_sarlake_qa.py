@@ -211,6 +211,10 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
     assert f"| {champion} | " in text and "| failures / hidden islands |" in text
     champ = by_version[str(champion)]
     assert f"{champ['test_f1_uwe2']:.3f} ({champ['test_f1_uwe2_low']:.3f}-{champ['test_f1_uwe2_high']:.3f})" in text
+    # the champion's paired lead, as its last promotion recorded it (other tests here promote again)
+    lead = champ["margins"][0]
+    assert lead["versus"] in by_version and lead["f1_uwe2_difference_low"] <= lead["f1_uwe2_difference_high"]
+    assert f"champion v{champion} ahead of v{lead['versus']} ({lead['role']})" in text
     # the second simulator's check: logged per candidate by the run, shown per version by the report
     for c in record["candidates"]:
         m = c["metrics"]

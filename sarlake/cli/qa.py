@@ -145,12 +145,7 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
                    + " ".join(f"{100 * m[f'test_accuracy_uwe{k}']:.0f}%" for k in range(4)) + real)
     click.echo(f"champion: v{record['promotion']['champion']} ({record['promotion']['reason']})")
     for m in record["promotion"].get("margins", []):
-        click.echo(f"  ahead of v{m['versus']} ({m['role']}) on the held-out scenes by F1 "
-                   f"{m['f1_uwe2_difference']:+.3f} ({m['f1_uwe2_difference_low']:+.3f} to "
-                   f"{m['f1_uwe2_difference_high']:+.3f}), mean class accuracy "
-                   f"{100 * m['mean_class_accuracy_difference']:+.1f} points "
-                   f"({100 * m['mean_class_accuracy_difference_low']:+.1f} to "
-                   f"{100 * m['mean_class_accuracy_difference_high']:+.1f}); paired 95 % intervals")
+        click.echo("  " + _margin(m))
     for version, why in record["promotion"].get("held_back", {}).items():
         click.echo(f"held back: v{version} ({why})")
     click.echo(f"record: {record['folder']}/training.json", err=True)
@@ -182,6 +177,15 @@ def qa_report(as_json: bool) -> None:
         click.echo("no product has both a UWE tag consensus and a prediction yet: tag scored products "
                    "(`sarlake tag add PRODUCT UWE_0 --user NAME`) to measure the models on your own data")
     _echo_registered(rep["registered"])
+
+
+def _margin(m: dict[str, Any]) -> str:
+    """A champion's lead over another version, paired over the held-out scenes (pges.train.champion.margins)."""
+    return (f"ahead of v{m['versus']} ({m['role']}) on the held-out scenes by F1 {m['f1_uwe2_difference']:+.3f} "
+            f"({m['f1_uwe2_difference_low']:+.3f} to {m['f1_uwe2_difference_high']:+.3f}), mean class accuracy "
+            f"{100 * m['mean_class_accuracy_difference']:+.1f} points "
+            f"({100 * m['mean_class_accuracy_difference_low']:+.1f} to "
+            f"{100 * m['mean_class_accuracy_difference_high']:+.1f}); paired 95 % intervals")
 
 
 def _echo_registered(versions: list[dict[str, Any]]) -> None:
@@ -227,3 +231,7 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
                    f"{num(v['second_sim_f1_uwe2'])} / {num(v['second_sim_roc_auc_uwe2'])} | "
                    f"{span(v, 'fresh_f1_uwe2', False)} / {span(v, 'fresh_mean_class_accuracy', True)} | "
                    f"{v['class_thresholds'][0]:.2f} / {v['class_thresholds'][1]:.2f} | {v['held_back'] or '-'} |")
+    for v in versions:
+        if "champion" in v["aliases"]:
+            for m in v["margins"]:
+                click.echo(f"champion v{v['version']} {_margin(m)}")

@@ -6,6 +6,7 @@ shows what promotion decided on even in a lake where no product is both tagged a
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 __all__ = ["registered_versions"]
@@ -28,9 +29,10 @@ def registered_versions() -> list[dict[str, Any]]:
     """Every version of the QA model, newest first: model, aliases, feature set, metrics, why held back.
 
     Returns:
-        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", **METRICS,
+        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", "margins", **METRICS,
         **INTERVALS}]`` (a metric the run did not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers
-        decide classes by, pges.qa.model_io.decide_class); an empty list when the model is not registered.
+        decide classes by, pges.qa.model_io.decide_class; ``margins`` a champion's paired leads when it was
+        promoted, pges.train.champion.margins); an empty list when the model is not registered.
     """
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -63,5 +65,6 @@ def registered_versions() -> list[dict[str, Any]]:
                     "feature_set": mv.tags.get("sarlake.feature_set", ""),
                     "class_thresholds": list(thresholds_from_tags(mv.tags)),
                     "held_back": mv.tags.get("sarlake.held_back", ""),
+                    "margins": json.loads(mv.tags.get("sarlake.margins") or "[]"),
                     **{k: metrics.get(k) for k in METRICS + INTERVALS}})
     return out
