@@ -41,6 +41,7 @@ def report(label: str, z: dict[str, np.ndarray], proba: np.ndarray, thresholds: 
     m = metrics(y, proba, thresholds=thresholds)
     cls = decide_class(proba, thresholds)
     out = intervals(y, proba, z["scene"], thresholds=thresholds, draws=draws)
+    # the same draws as the intervals (the same seed): the share of them with every class at 85 % or more
     every = (resampled(y, cls, z["scene"], draws)["accuracy"] >= 0.85).all(axis=1).mean()
     per_class = " | ".join(f"{m[f'accuracy_uwe{k}'] * 100:.1f} % ({_ci(out, f'accuracy_uwe{k}')})" for k in range(4))
     causes = ", ".join(f"{c} {100 * float((cls[s] == y[s]).mean()):.0f} % ({int(s.sum())})"
@@ -55,14 +56,14 @@ def subset_f1(z: dict[str, np.ndarray], proba: np.ndarray, thresholds: tuple[flo
     """F1 ("UWE >= 2") of ``draws`` random subsets of ``size`` scenes (without replacement): what a held-out split
     of that many scenes would read."""
     from pges.qa.model_io import decide_class
+    from pges.train.intervals import figures, scene_counts
 
-    _, idx = np.unique(z["scene"], return_inverse=True)
-    bad, called = z["uwe"] >= 2, decide_class(proba, thresholds) >= 2
-    tp, fp, fn = (np.bincount(idx, hit, idx.max() + 1) for hit in (bad & called, ~bad & called, bad & ~called))
+    counts = scene_counts(z["scene"], z["uwe"], decide_class(proba, thresholds))
     rng = np.random.default_rng(0)
-    picks = np.array([rng.choice(len(tp), size, replace=False) for _ in range(draws)])
-    t, f, n = tp[picks].sum(axis=1), fp[picks].sum(axis=1), fn[picks].sum(axis=1)
-    return 2 * t / (2 * t + f + n)
+    picks = np.zeros((draws, len(counts)))
+    for row in picks:
+        row[rng.choice(len(counts), size, replace=False)] = 1
+    return figures(picks @ counts)["f1"]
 
 
 def _load(path: Path, held_out: bool) -> dict[str, np.ndarray]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,7 +34,7 @@ from pges.qa.images import browse_rgb, phase_tile
 from pges.train.unwrap_failures import NO_FAILURE, apply_failure
 
 __all__ = ["REGIONS", "SampleProduct", "error_map", "error_tile", "scene_name", "scene_parameters", "simulate_scene",
-           "uwe_class"]
+           "simulate_scenes", "uwe_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -380,3 +381,18 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
             phase_tile(arr.unwrapped, arrays.get("coherence")), truth, feats.missing, arrays, err_tile,
         ))
     return out
+
+
+def simulate_scenes(seeds: Iterable[int], workers: int = 1, n_dates: int = 4,
+                    neighbours: int = 2) -> Iterator[list[SampleProduct]]:
+    """:func:`simulate_scene` of each seed, in order, in ``workers`` processes (1: in this one)."""
+    from functools import partial
+
+    one = partial(simulate_scene, n_dates=n_dates, neighbours=neighbours)
+    if workers == 1:
+        yield from map(one, seeds)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers) as pool:
+        yield from pool.map(one, seeds, chunksize=4)

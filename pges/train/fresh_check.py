@@ -13,7 +13,6 @@ choosing by it would make it one more validation split.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,14 +51,9 @@ class FreshCheck:
 def load_fresh_check(scenes: int, workers: int = 1, first_scene: int = FIRST_SCENE) -> FreshCheck:
     """Simulate ``scenes`` scenes from seed ``first_scene`` (the labelled set's recipe) and their model inputs."""
     from pges.qa.model_io import INPUT_KINDS, to_model_input
-    from pges.train.dataset import simulate_scene
+    from pges.train.dataset import simulate_scenes
 
-    seeds = range(first_scene, first_scene + scenes)
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
-            made = [s for part in pool.map(simulate_scene, seeds, chunksize=4) for s in part]
-    else:
-        made = [s for seed in seeds for s in simulate_scene(seed)]
+    made = [s for part in simulate_scenes(range(first_scene, first_scene + scenes), workers) for s in part]
     features, browse, tiles = (np.stack([getattr(s, k) for s in made]) for k in ("features", "browse", "tile"))
     y = np.array([int(s.truth["UWE"]) for s in made])
     logger.info("fresh-scenes check: %d products of %d scenes from seed %d, UWE_0..3 = %s", len(y), scenes,

@@ -13,13 +13,13 @@ import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS, ERROR_FROM, p_error
 
-__all__ = ["intervals", "paired", "resampled"]
+__all__ = ["figures", "intervals", "paired", "resampled", "scene_counts"]
 
 #: resamples of the scenes per interval (a 95 % percentile interval needs ~1,000; Efron & Tibshirani 1993, 13.3)
 DRAWS = 1000
 
 
-def _scene_counts(groups: np.ndarray, y_true: np.ndarray, cls: np.ndarray) -> np.ndarray:
+def scene_counts(groups: np.ndarray, y_true: np.ndarray, cls: np.ndarray) -> np.ndarray:
     """Per scene: products of each true class, right calls of each, then tp, fp, fn of "UWE >= 2" (S x 11)."""
     _, idx = np.unique(groups, return_inverse=True)
     counts = np.zeros((int(idx.max()) + 1, 11))
@@ -31,9 +31,23 @@ def _scene_counts(groups: np.ndarray, y_true: np.ndarray, cls: np.ndarray) -> np
     return counts
 
 
+def figures(totals: np.ndarray) -> dict[str, np.ndarray]:
+    """The figures of each row of summed :func:`scene_counts` (a draw's, or every scene's once).
+
+    Returns:
+        ``accuracy`` (rows x 4, NaN for a class without a product), ``mean_class_accuracy`` (over the classes
+        present) and ``f1`` ("UWE >= 2"; NaN without a product of it or a call of it).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        accuracy = np.where(totals[:, :4] > 0, totals[:, 4:8] / totals[:, :4], np.nan)
+    tp, fp, fn = totals[:, 8:].T
+    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
+    return {"accuracy": accuracy, "mean_class_accuracy": np.nanmean(accuracy, axis=1), "f1": f1}
+
+
 def resampled(y_true: np.ndarray, cls: np.ndarray, groups: np.ndarray, draws: int = DRAWS,
               seed: int = 0) -> dict[str, np.ndarray]:
-    """The figures of ``draws`` resamples of the scenes.
+    """The :func:`figures` of ``draws`` resamples of the scenes.
 
     Args:
         y_true: true intensities 0-3.
@@ -41,22 +55,11 @@ def resampled(y_true: np.ndarray, cls: np.ndarray, groups: np.ndarray, draws: in
         groups: each product's scene; products of one scene are drawn together.
         draws: how many resamples.
         seed: of the resampling.
-
-    Returns:
-        ``accuracy`` (draws x 4, NaN where a draw has no product of a class), ``mean_class_accuracy`` (over the
-        classes a draw has) and ``f1`` ("UWE >= 2"; NaN in a draw without a product of it or a call of it).
     """
-    y_true, cls = np.asarray(y_true, dtype=int), np.asarray(cls, dtype=int)
-    counts = _scene_counts(np.asarray(groups), y_true, cls)
+    counts = scene_counts(np.asarray(groups), np.asarray(y_true, dtype=int), np.asarray(cls, dtype=int))
     n = len(counts)
     weights = np.random.default_rng(seed).multinomial(n, np.full(n, 1.0 / n), size=draws)
-    totals = weights @ counts
-    with np.errstate(invalid="ignore", divide="ignore"):
-        accuracy = np.where(totals[:, :4] > 0, totals[:, 4:8] / totals[:, :4], np.nan)
-    tp, fp, fn = totals[:, 8:].T
-    # no product of "UWE >= 2" and none called so: F1 is undefined (NaN), as the point figure would be
-    f1 = np.where(tp + fp + fn > 0, 2 * tp / np.maximum(2 * tp + fp + fn, 1), np.nan)
-    return {"accuracy": accuracy, "mean_class_accuracy": np.nanmean(accuracy, axis=1), "f1": f1}
+    return figures(weights @ counts)
 
 
 def intervals(y_true: np.ndarray, proba: np.ndarray, groups: np.ndarray, prefix: str = "",
@@ -75,18 +78,23 @@ def intervals(y_true: np.ndarray, proba: np.ndarray, groups: np.ndarray, prefix:
     bounds = {"f1_uwe2": r["f1"], "mean_class_accuracy": r["mean_class_accuracy"],
               **{f"accuracy_uwe{k}": r["accuracy"][:, k] for k in range(4)}}
     for name, values in bounds.items():
-        finite = values[np.isfinite(values)]
-        lo, hi = np.percentile(finite, [2.5, 97.5]) if finite.size else (np.nan, np.nan)
-        out[f"{name}_low"], out[f"{name}_high"] = float(lo), float(hi)
+        out[f"{name}_low"], out[f"{name}_high"] = _bounds(values)
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 
+def _bounds(values: np.ndarray) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of the draws that have the figure (NaN, NaN if none has)."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return float("nan"), float("nan")
+    lo, hi = np.percentile(finite, [2.5, 97.5])
+    return float(lo), float(hi)
+
+
 def _point(y_true: np.ndarray, cls: np.ndarray) -> tuple[float, float]:
-    """F1 ("UWE >= 2") and mean class accuracy (over the classes present) of the products themselves."""
-    bad, called = y_true >= ERROR_FROM, cls >= ERROR_FROM
-    tp, wrong = float((bad & called).sum()), float((bad != called).sum())
-    f1 = 2 * tp / (2 * tp + wrong) if tp + wrong else float("nan")
-    return f1, float(np.mean([(cls[y_true == k] == k).mean() for k in range(4) if (y_true == k).any()]))
+    """F1 ("UWE >= 2") and mean class accuracy of the products themselves (every scene once)."""
+    f = figures(scene_counts(np.zeros(len(y_true)), y_true, cls))
+    return float(f["f1"][0]), float(f["mean_class_accuracy"][0])
 
 
 def paired(y_true: np.ndarray, cls_a: np.ndarray, cls_b: np.ndarray, groups: np.ndarray, draws: int = DRAWS,
@@ -105,8 +113,5 @@ def paired(y_true: np.ndarray, cls_a: np.ndarray, cls_b: np.ndarray, groups: np.
     (fa, ma), (fb, mb) = _point(y_true, cls_a), _point(y_true, cls_b)
     out: dict[str, float] = {"f1_uwe2_difference": fa - fb, "mean_class_accuracy_difference": ma - mb}
     for name, key in (("f1_uwe2_difference", "f1"), ("mean_class_accuracy_difference", "mean_class_accuracy")):
-        diff = ra[key] - rb[key]
-        diff = diff[np.isfinite(diff)]
-        lo, hi = np.percentile(diff, [2.5, 97.5]) if diff.size else (np.nan, np.nan)
-        out[f"{name}_low"], out[f"{name}_high"] = float(lo), float(hi)
+        out[f"{name}_low"], out[f"{name}_high"] = _bounds(ra[key] - rb[key])
     return out

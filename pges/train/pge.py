@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -67,7 +66,7 @@ def _quiet_stdout():  # type: ignore[no-untyped-def]
 
 def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
     """Simulate the scenes of the set and write it as one product."""
-    from pges.train.dataset import SampleProduct, simulate_scene
+    from pges.train.dataset import SampleProduct, simulate_scenes
 
     p = cfg.parameters
     if ctx.publisher.exists(p.dataset_id):
@@ -76,22 +75,11 @@ def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
     samples: list[SampleProduct] = []
     scenes = range(p.first_scene, p.first_scene + p.scenes)
     with _quiet_stdout():
-        batches: Iterator[list[SampleProduct]]
-        if p.workers == 1:
-            batches = (simulate_scene(s, p.dates_per_scene, p.neighbours) for s in scenes)
-        else:
-            from concurrent.futures import ProcessPoolExecutor
-            from functools import partial
-
-            pool = ProcessPoolExecutor(p.workers)
-            batches = pool.map(partial(simulate_scene, n_dates=p.dates_per_scene, neighbours=p.neighbours), scenes,
-                               chunksize=4)
+        batches = simulate_scenes(scenes, p.workers, p.dates_per_scene, p.neighbours)
         for done, batch in enumerate(batches, start=1):
             samples += batch
             if done % 20 == 0:
                 logger.info("%d/%d scenes, %d products", done, p.scenes, len(samples))
-        if p.workers > 1:
-            pool.shutdown()
     if not samples:
         raise InputValidationError("the labelled set is empty: no scene gave a product; raise parameters.scenes")
     out = ctx.product_dir(p.dataset_id)
