@@ -13,7 +13,7 @@ recipe) in these settings, each against the simulator's truth and against the cr
   shipped recipe on the others (whose islands are not in the data).
 
 With ``--observable N`` it re-simulates the held-out scenes (deterministic by seed, N workers) and scores the
-shipped model against the *observable* class (``pges.train.dataset._observable_error_cycles``: errors inside a
+shipped model against the *observable* class (``pges.train.truth.observable_error_cycles``: errors inside a
 coherent connected region only), and breaks its accuracy down by what caused the error.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python scripts/qa_ceiling.py SET_DIR LABELS.csv [--observable 2]

@@ -35,7 +35,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-#: severity cuts of the UWE classes (pges.train.dataset.uwe_class), cycles per coherent pixel
+#: severity cuts of the UWE classes (pges.train.truth.uwe_class), cycles per coherent pixel
 CUTS = (0.005, 0.035, 0.09)
 
 

@@ -5,7 +5,7 @@ The feature recipe is bounded by how well the features estimate the share of the
 U-Net (Keras) learns it from every pixel: its input is the ConvNet's masked phase tile (64x64x2: unwrapped phase
 and coherence, ``pges.qa.images.phase_tile``), its target the truth's error map resampled the same way (pixels a
 cycle or more off, on the judged pixels only: valid, coherent, uncorrupted, each region referenced on its own as
-``pges.train.dataset._error_cycles`` does). Its map of p(pixel in error) is summarised into four features (mean
+``pges.train.truth.error_cycles`` does). Its map of p(pixel in error) is summarised into four features (mean
 p over the valid pixels, share above 0.5, largest blob above 0.5, maximum) appended to the current features, and
 the champion's recipe (ordinal boosting, not routed, trained on the truth) is scored on the held-out scenes
 (``split_of``: one scene in five) with and without them, against the simulator's truth.

@@ -9,7 +9,7 @@ whose ``real_cuts_*`` metrics every training run logs (:func:`pges.train.realcut
 Each is written as a ROI_PAC ``.unw`` beside a copy of the original's ``.rsc`` (same grid, dates and coherence
 file), and:
 
-* its true class is the severity of the cut (:func:`pges.train.dataset.uwe_class` over its valid pixels: the
+* its true class is the severity of the cut (:func:`pges.train.truth.uwe_class` over its valid pixels: the
   original is taken as right, which its closure supports);
 * the stack's closure is measured again with the variant in place of the original
   (:func:`pges.train.dataset.triplet_misclosure`), so its triplets, and the two other interferograms of each,

@@ -7,7 +7,7 @@ import pytest
 from scipy import ndimage
 
 from pges.qa.features import FEATURE_NAMES, compute_features
-from pges.train.dataset import _error_cycles, uwe_class
+from pges.train.truth import error_cycles, uwe_class
 from pges.train.unwrap_failures import AREA_RANGE, apply_failure
 
 TWO_PI = 2 * np.pi
@@ -59,7 +59,7 @@ def test_the_truth_measures_a_failure_as_its_area_times_its_cycles_and_the_featu
     assert clean[step] == 0
     for seed in range(8):
         out, failure = apply_failure(true + 0.4, np.random.default_rng(seed))  # + a reference constant
-        k, frac, sev = uwe_class(_error_cycles(out, true, coh, none))
+        k, frac, sev = uwe_class(error_cycles(out, true, coh, none))
         assert frac == pytest.approx(failure.area, abs=2e-3)
         assert sev == pytest.approx(abs(failure.cycles) * failure.area, abs=6e-3)
         assert compute_features(out, None, None, None, None).vector()[step] == abs(failure.cycles)

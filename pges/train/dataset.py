@@ -9,8 +9,9 @@ the products then gets an unwrapper's failure (``pges.train.unwrap_failures``: a
 2 pi k cut), the kind of error real unwrappers make and taggers see.
 
 The truth of each product is measured, not assumed: the unwrapped phase is compared with the simulator's true
-pair phase (``phase_rad(ref) - phase_rad(sec)``, multilooked), so unwrapping errors made by the unwrapper on
-noise count as well as the injected islands. :func:`uwe_class` turns the error map into an intensity 0-3.
+pair phase (``phase_rad(ref) - phase_rad(sec)``, multilooked) on the pixels whose data carry the phase
+(``pges.train.truth``), so errors the unwrapper makes by itself count as well as the injected islands, and its
+cycle slips in noise do not. ``pges.train.truth.uwe_class`` turns the error map into an intensity 0-3.
 The truth of the other ten types is the largest injected intensity of either date.
 
 Everything a model needs is kept per product: the QA features, an 8-bit RGB browse (32x32) and a masked
@@ -21,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -31,10 +31,18 @@ import numpy as np
 
 from pges.qa.features import compute_features
 from pges.qa.images import browse_rgb, phase_tile
+from pges.train.truth import (
+    corrupted_pixels,
+    error_map,
+    error_tile,
+    multilook_phase,
+    observable_error_cycles,
+    pair_coherence,
+    uwe_class,
+)
 from pges.train.unwrap_failures import NO_FAILURE, apply_failure
 
-__all__ = ["REGIONS", "SampleProduct", "error_map", "error_tile", "scene_name", "scene_parameters", "simulate_scene",
-           "simulate_scenes", "uwe_class"]
+__all__ = ["REGIONS", "SampleProduct", "scene_name", "scene_parameters", "simulate_scene", "simulate_scenes"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +52,6 @@ REGIONS = (
     ("los-angeles", -118.02, 33.975, -117.98, 34.025),  # city and hills (small packaged DEM)
 )
 TYPES = ("TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
-TWO_PI = 2.0 * math.pi
 
 
 #: share of dates with the simulator's UWE island (its true phase offset behind a moat: an error no product
@@ -54,36 +61,10 @@ TWO_PI = 2.0 * math.pi
 HIDDEN_ISLAND_SHARE = 0.15
 FAILURE_SHARE = 0.4
 
-#: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
-#: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
-UWE_SEVERITY = (0.005, 0.035, 0.09)
-
 
 def scene_name(scene_seed: int) -> str:
     """The ``scene_id`` of the scene simulated from ``scene_seed``."""
     return f"scene-{scene_seed:05d}"
-
-
-def uwe_class(error_cycles: np.ndarray) -> tuple[int, float, float]:
-    """Intensity 0-3 of an unwrapping-error map, the share of pixels in error and the severity.
-
-    The severity ``E = mean |error cycles|`` over the coherent pixels is what a product's user loses: the
-    share of the area that is wrong, weighted by how wrong (a 3-cycle error is 3 times as bad as a 1-cycle
-    one over the same area). The intensity cuts it at :data:`UWE_SEVERITY`: UWE_0 under 0.5 % of a cycle per
-    pixel (a few stray pixels), UWE_1 under 3.5 % (a small 1-cycle patch, ~2 % of the area), UWE_2 under 9 %
-    (a 1-cycle error over up to 9 % of the area, or 2 cycles over up to 4.5 %), UWE_3 above.
-
-    Args:
-        error_cycles: integer cycle errors on the coherent valid pixels (1-D).
-
-    Returns:
-        ``(class, fraction, severity)``.
-    """
-    if error_cycles.size == 0:
-        return 0, 0.0, 0.0
-    a = np.abs(error_cycles)
-    frac, sev = float((a != 0).mean()), float(a.mean())
-    return int(np.searchsorted(UWE_SEVERITY, sev, side="right")), frac, sev
 
 
 @dataclass
@@ -158,19 +139,6 @@ def scene_parameters(scene_seed: int, n_dates: int = 4) -> tuple[Any, dict[str, 
     return p, knobs
 
 
-def _multilook_unwrapped(phase: np.ndarray, looks: int) -> np.ndarray:
-    """Phase of the complex ``looks x looks`` mean of ``exp(j phase)``, unwrapped around the mean phase.
-
-    This is what an error-free unwrapping of the multilooked interferogram gives, even where the phase
-    varies within a window.
-    """
-    r, c = (phase.shape[0] // looks) * looks, (phase.shape[1] // looks) * looks
-    blocks = phase[:r, :c].reshape(r // looks, looks, c // looks, looks)
-    mean = blocks.mean(axis=(1, 3))
-    dev = np.exp(1j * (blocks - mean[:, None, :, None])).mean(axis=(1, 3))
-    return mean + np.angle(dev)
-
-
 def triplet_closures(unw: dict[tuple[int, int], np.ndarray],
                      tolerance: float = 0.01) -> dict[tuple[int, int, int], bool]:
     """Whether each triplet (i, j, k) of the stack fails to close (True: broken).
@@ -205,86 +173,6 @@ def triplet_misclosure(unw: dict[tuple[int, int], np.ndarray], tolerance: float 
         for pair in ((a, b), (b, c), (a, c)):
             broken.setdefault(pair, []).append(bad)
     return {pair: float(np.mean(flags)) for pair, flags in broken.items()}
-
-
-#: artefacts that corrupt the data (the data departs from the true phase inside their mask by design)
-CORRUPTIONS = ("PML", "PMR", "PCE", "RFI", "COH")
-
-
-def _corrupted(ref: Any, sec: Any, shape: tuple[int, int]) -> np.ndarray:
-    """Pixels of the (2x2 multilooked) product inside a corruption mask of either date."""
-    out = np.zeros(shape, dtype=bool)
-    for scene in (ref, sec):
-        for t in CORRUPTIONS:
-            mask = scene.artefacts.get(t, (None, 0))[0]
-            if mask is not None and mask.any():
-                r, c = shape
-                out |= mask[: 2 * r, : 2 * c].reshape(r, 2, c, 2).any(axis=(1, 3))
-    return out
-
-
-def error_map(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """Whole-cycle unwrapping errors as a map: cycles on the coherent, uncorrupted pixels, NaN elsewhere.
-
-    Each region of valid pixels that no valid pixel connects to another (a band of missing lines cuts a
-    product in two) is referenced on its own: the offset between such regions is unknowable from the data
-    and not an unwrapping error. Pixels inside a corruption mask (misregistered burst, RFI, edge noise) are
-    not judged: there the data itself departs from the truth, correctly unwrapped or not.
-    """
-    judged = _judged(unw, coherence, corrupted)
-    return _cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw))
-
-
-def _error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """The judged pixels' whole-cycle errors of :func:`error_map` (1-D): what :func:`uwe_class` takes."""
-    m = error_map(unw, true, coherence, corrupted)
-    return m[np.isfinite(m)]
-
-
-def _observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
-                             corrupted: np.ndarray) -> np.ndarray:
-    """Whole-cycle errors that the product can show: each *coherent* connected region referenced on its own.
-
-    :func:`error_map` references each region of valid pixels on its own, so an island cut off by a
-    decorrelated moat (coherence < 0.25) or by a corrupted band counts as wrong when its cycle offset is. That
-    offset is not in the data: the wrapped phase is the same for every offset. Here the regions are those of
-    the judged pixels (coherent, uncorrupted), so only errors inside one coherent region, where the unwrapper
-    broke a field that the data connects, are counted. The difference is what no product-only method can see.
-    """
-    judged = _judged(unw, coherence, corrupted)
-    m = _cycles_by_region(unw, true, judged, regions_of=judged)
-    return m[np.isfinite(m)]
-
-
-def _judged(unw: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
-    """The pixels whose unwrapping is judged: valid, coherent (errors in noise are not errors), uncorrupted."""
-    return np.isfinite(unw) & (coherence >= 0.25) & ~corrupted
-
-
-def _cycles_by_region(unw: np.ndarray, true: np.ndarray, judged: np.ndarray, regions_of: np.ndarray) -> np.ndarray:
-    """Map of whole cycles of ``unw - true`` on the judged pixels (NaN elsewhere), by region of ``regions_of``.
-
-    Each region is referenced to its own median; regions with fewer than 10 judged pixels are left out (NaN).
-    """
-    from scipy import ndimage
-
-    regions, n = ndimage.label(regions_of)
-    out = np.full(unw.shape, np.nan)
-    for k in range(1, n + 1):
-        sel = judged & (regions == k)
-        if sel.sum() < 10:
-            continue
-        diff = (unw - true)[sel]
-        out[sel] = np.round((diff - np.median(diff)) / TWO_PI)
-    return out
-
-
-def error_tile(cycles: np.ndarray) -> np.ndarray:
-    """An :func:`error_map` resampled like the phase tile (``pges.qa.images``): |cycles| as int8, -1 not judged."""
-    from pges.qa.images import TILE_SIZE, resample
-
-    m = resample(cycles, TILE_SIZE)
-    return np.where(np.isfinite(m), np.clip(np.abs(np.nan_to_num(m)), 0, 100), -1).astype(np.int8)
 
 
 #: input profiles of real sources: (share, dropped [coherence, wrapped, conncomp, dem]); the rest drop at random
@@ -341,12 +229,14 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         if fail_rng.random() < FAILURE_SHARE:
             unwrapped, failure = apply_failure(arr.unwrapped, fail_rng)
             arr = dataclasses.replace(arr, unwrapped=unwrapped)
-        true = _multilook_unwrapped(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
-        corrupted = _corrupted(ref, sec, arr.unwrapped.shape)
-        cycles = error_map(arr.unwrapped, true, arr.coherence, corrupted)
+        true_full = ref.phase_rad.astype(np.float64) - sec.phase_rad
+        true = multilook_phase(true_full, 2)
+        corrupted = corrupted_pixels(ref, sec, arr.unwrapped.shape)
+        carries = pair_coherence(ref.slc, sec.slc, true_full, arr.unwrapped.shape)
+        cycles = error_map(arr.unwrapped, true, carries, corrupted)
         uwe, frac, sev = uwe_class(cycles[np.isfinite(cycles)])
         truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5)}
-        obs, obs_frac, obs_sev = uwe_class(_observable_error_cycles(arr.unwrapped, true, arr.coherence, corrupted))
+        obs, obs_frac, obs_sev = uwe_class(observable_error_cycles(arr.unwrapped, true, carries, corrupted))
         truth.update(uwe_observable=obs, uwe_observable_fraction=round(obs_frac, 5),
                      uwe_observable_severity=round(obs_sev, 5))
         for t in TYPES:

@@ -4,7 +4,7 @@ The real check (:mod:`pges.train.realcheck`) can only count false alarms on a st
 Sydney's: none of its products has an error. Here each clean product (all its triplets close) gets :data:`CUTS`
 variants, each with one wrong cut of :func:`pges.train.unwrap_failures.apply_failure` (an irregular island or the part
 beyond a line from edge to edge, 0.4-30 % of the valid pixels, offset by +-1..3 cycles). A variant's class is the
-severity of its cut (:func:`pges.train.dataset.uwe_class` over the product's valid pixels), the original being right
+severity of its cut (:func:`pges.train.truth.uwe_class` over the product's valid pixels), the original being right
 by its closure. Every candidate of a training run scores the variants and the clean originals (UWE_0) and logs
 ``real_cuts_*`` to its MLflow run (F1 for UWE >= 2, ROC AUC, accuracy per class): its recall on real phase, beside
 the false alarms of the real check.
@@ -61,7 +61,7 @@ def cut_variants(unw: np.ndarray, n: int, seed: Any) -> list[tuple[np.ndarray, i
         n: how many variants.
         seed: entropy of the product's generator (variant ``v`` draws from ``default_rng([*seed, v])``).
     """
-    from pges.train.dataset import uwe_class
+    from pges.train.truth import uwe_class
     from pges.train.unwrap_failures import apply_failure
 
     seed = list(np.atleast_1d(seed))

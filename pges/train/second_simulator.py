@@ -16,7 +16,7 @@ count inside a circular moat, and unwrapper failures pasted onto the product aft
   turbulent screen, a stratified delay over a fractal relief and a quadratic orbital ramp.
 - **Errors arise from the unwrapper** (SNAPHU or the quality-guided one, run by the interferogram PGE's own
   steps): where a ring or a fault zone hides a step, where the phase aliases, where a fault tip leaves
-  residues. The truth is then measured as for the labelled set (:func:`pges.train.dataset.uwe_class` over
+  residues. The truth is then measured as for the labelled set (:func:`pges.train.truth.uwe_class` over
   whole-cycle errors of the coherent pixels, each region of valid pixels referenced on its own).
 
 Only the *definition* of the classes is shared with the labelled set; a model that learned the first
@@ -182,7 +182,7 @@ def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
     from pges.interferogram.config import InterferogramParameters
     from pges.interferogram.geocode import multilook_mean
     from pges.interferogram.pge import process_pair
-    from pges.train.dataset import _error_cycles, _multilook_unwrapped, uwe_class
+    from pges.train.truth import error_cycles, multilook_phase, pair_coherence, uwe_class
 
     rng = np.random.default_rng([seed, 4242])
     layers, knobs = _scene(rng)
@@ -193,12 +193,13 @@ def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
         "filter": {"strength": float(rng.uniform(0.2, 0.8))}, "verify_checksums": False,
     })
     arr = process_pair(ref, sec, ip, label=f"second-simulator product {seed}")
-    true = _multilook_unwrapped(layers["phase"], 2)
+    true = multilook_phase(layers["phase"], 2)
+    carries = pair_coherence(ref, sec, layers["phase"], arr.unwrapped.shape)
     clean = np.zeros(arr.unwrapped.shape, bool)  # no corrupted pixels: every coherent one is judged
-    uwe, frac, sev = uwe_class(_error_cycles(arr.unwrapped, true, arr.coherence, clean))
+    uwe, frac, sev = uwe_class(error_cycles(arr.unwrapped, true, carries, clean))
     r, c = arr.unwrapped.shape
     rings = np.asarray(layers["hidden"][: 2 * r, : 2 * c].reshape(r, 2, c, 2).any(axis=(1, 3)))
-    outside, _, out_sev = uwe_class(_error_cycles(arr.unwrapped, true, arr.coherence, rings))
+    outside, _, out_sev = uwe_class(error_cycles(arr.unwrapped, true, carries, rings))
     truth = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5),
              "uwe_outside_rings": outside, "uwe_outside_rings_severity": round(out_sev, 5), "unwrapper": method,
              **knobs}

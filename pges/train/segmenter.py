@@ -2,7 +2,7 @@
 
 Why (docs/qa.md, "A U-Net on the truth's error maps"): the feature models learn the share of a product that is a
 cycle off from one label per product; a U-Net learns it from every pixel. Its input is the ConvNet's masked phase
-tile, its target the simulator truth's error map resampled like the tile (``pges.train.dataset.error_tile``: a
+tile, its target the simulator truth's error map resampled like the tile (``pges.train.truth.error_tile``: a
 cycle or more off, on the judged pixels only), its loss binary cross-entropy on the judged pixels, and every
 epoch sees each tile under a random flip or turn (an unwrapping error has no orientation). Four summaries of its
 map (:func:`pges.qa.segmentation.summaries`) are appended to the features of the ordinal boosting recipe.
