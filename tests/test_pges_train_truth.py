@@ -60,33 +60,65 @@ def _sample_coherence_mean_of_noise(looks: int) -> float:
     return exp(lgamma(looks) + lgamma(1.5) - lgamma(looks + 0.5))
 
 
-def test_pair_coherence_reads_noise_as_noise_where_the_products_4_look_estimate_reads_0_46():
+def test_the_products_4_look_coherence_reads_0_46_on_noise_so_it_cannot_say_which_pixels_carry_phase():
     from pges.interferogram.form import form_multilook
     from pges.train.second_simulator import speckle_pair
-    from pges.train.truth import JUDGED_COHERENCE, pair_coherence
+    from pges.train.truth import JUDGED_COHERENCE
 
     rng = np.random.default_rng(7)
     i, j = np.mgrid[0:400, 0:400].astype(float)
-    phase = 0.9 * j + 0.4 * i  # steep fringes: 7 pixels a cycle across, no bias from them once taken out
-    gamma = np.where(j < 200, 0.0, 0.8)
-    ref, sec = speckle_pair(np.ones(phase.shape), gamma, phase, rng)
+    phase = 0.9 * j + 0.4 * i
+    ref, sec = speckle_pair(np.ones(phase.shape), np.zeros(phase.shape), phase, rng)
     _, coh4, _ = form_multilook(ref, sec, 2, 2)
-    carries = pair_coherence(ref, sec, phase, coh4.shape)
-    noise, signal = (slice(5, 195), slice(5, 95)), (slice(5, 195), slice(105, 195))
-    # the product's own estimate: 4 looks, biased to 0.46 on noise, so a 0.25 cut keeps most of it
-    assert float(coh4[noise].mean()) == pytest.approx(_sample_coherence_mean_of_noise(4), abs=0.01)
+    assert float(coh4.mean()) == pytest.approx(_sample_coherence_mean_of_noise(4), abs=0.01)
     # |gamma_hat|^2 of noise is Beta(1, N - 1): P(|gamma_hat| >= 0.25) = (1 - 0.25^2)^(N - 1) = 0.82 for N = 4
-    assert float((coh4[noise] >= JUDGED_COHERENCE).mean()) == pytest.approx((1 - JUDGED_COHERENCE**2) ** 3, abs=0.02)
-    # the truth's: 100 looks with the fringes taken out, 0.089 on noise, 0.8 where the pair is coherent
-    assert float(carries[noise].mean()) == pytest.approx(_sample_coherence_mean_of_noise(100), abs=0.01)
-    assert float((carries[noise] >= JUDGED_COHERENCE).mean()) < 0.01
-    assert float(carries[signal].mean()) == pytest.approx(0.8, abs=0.02)
+    assert float((coh4 >= JUDGED_COHERENCE).mean()) == pytest.approx((1 - JUDGED_COHERENCE**2) ** 3, abs=0.02)
+
+
+def test_the_truths_coherence_is_the_simulators_zero_on_the_moat_and_the_simulated_data_agree():
+    from pges.simulate.decorrelation import expected_coherence
+    from pges.simulate.pge import _Frame
+    from pges.simulate.scene import simulate_date
+    from pges.train.dataset import scene_parameters
+    from pges.train.truth import pair_coherence
+
+    p, _ = scene_parameters(1)  # its first date has a UWE island (intensity 3), its second a COH ellipse
+    assert [(a.type, a.intensity) for a in p.artefacts][0] == ("UWE", 3)
+    frame = _Frame(p)
+    days = [a.start_time for a in p.acquisitions]
+    sec, ref = (simulate_date(p, frame.scene, days[k]) for k in (0, 1))
+    moat, mask = sec.decorrelated, sec.artefacts["UWE"][0].astype(bool)
+    island = mask & ~moat
+    assert ref.decorrelated is None and moat.any() and island.any() and not (moat & ~mask).any()
+    # the moat encloses the island: no island pixel touches the outside of the mask
+    from scipy import ndimage
+
+    assert not (ndimage.binary_dilation(island) & ~mask).any()
+    ok = ~ref.artefacts["COH"][0].astype(bool)
+    x = ref.slc * np.conj(sec.slc) * np.exp(-1j * (ref.phase_rad.astype(np.float64) - sec.phase_rad))
+    power = np.sqrt(np.abs(ref.slc) ** 2 * np.abs(sec.slc) ** 2)
+
+    def measured(sel: np.ndarray) -> float:
+        return float(np.abs(x[sel].sum()) / power[sel].sum())
+
+    g = expected_coherence(frame.scene.decorrelation, days[1].date(), ref.perpendicular_baseline_m, days[0].date(),
+                           sec.perpendicular_baseline_m)
+    sigma0 = frame.scene.sigma0.astype(np.float64)
+    land = ok & ~mask & (g > 0)
+    assert measured(moat & ok) < 0.05  # several hundred pixels of independent speckle: |mean| ~ 1/sqrt(N)
+    assert measured(island & ok) == pytest.approx(float((sigma0 * g)[island & ok].sum() / sigma0[island & ok].sum()),
+                                                  abs=0.03)
+    assert measured(land) == pytest.approx(float((sigma0 * g)[land].sum() / sigma0[land].sum()), abs=0.02)
+    shape = (ref.slc.shape[0] // 2, ref.slc.shape[1] // 2)
+    truth = pair_coherence(frame.scene.decorrelation, ref, sec, days[1].date(), days[0].date(), shape)
+    inside = moat[: 2 * shape[0], : 2 * shape[1]].reshape(shape[0], 2, shape[1], 2).all(axis=(1, 3))
+    assert inside.any() and (truth[inside] == 0).all() and truth[~inside].max() > 0.5
 
 
 def test_cycle_slips_in_noise_are_not_counted_an_island_in_coherent_data_is():
     from pges.interferogram.form import form_multilook
     from pges.train.second_simulator import speckle_pair
-    from pges.train.truth import error_map, multilook_phase, pair_coherence
+    from pges.train.truth import error_map, multilook_phase
 
     rng = np.random.default_rng(8)
     i, j = np.mgrid[0:400, 0:400].astype(float)
@@ -104,8 +136,7 @@ def test_cycle_slips_in_noise_are_not_counted_an_island_in_coherent_data_is():
     unw[island] += TWO_PI
     none = np.zeros(unw.shape, bool)
     by_product = error_map(unw, true, coh4, none)
-    by_truth = error_map(unw, true, pair_coherence(ref, sec, phase, unw.shape), none)
-    assert (by_truth[island] == 1).all() and (np.nan_to_num(by_truth[~island & ~slips]) == 0).all()
-    # noise reads >= 0.25 over 100 looks with probability 0.2 %: a few of the 3,600 slips, not the patch
-    assert (by_truth[slips] == 1).sum() < 0.01 * slips.sum()
+    by_truth = error_map(unw, true, gamma.reshape(200, 2, 200, 2).mean(axis=(1, 3)), none)
+    assert (by_truth[island] == 1).all() and np.isnan(by_truth[slips]).all()
+    assert (np.nan_to_num(by_truth[~island]) == 0).all()
     assert (by_product[slips] == 1).sum() > 0.7 * slips.sum()  # what the 4-look cut counted as errors

@@ -182,7 +182,7 @@ def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
     from pges.interferogram.config import InterferogramParameters
     from pges.interferogram.geocode import multilook_mean
     from pges.interferogram.pge import process_pair
-    from pges.train.truth import error_cycles, multilook_phase, pair_coherence, uwe_class
+    from pges.train.truth import error_cycles, multilook_phase, uwe_class
 
     rng = np.random.default_rng([seed, 4242])
     layers, knobs = _scene(rng)
@@ -194,10 +194,10 @@ def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
     })
     arr = process_pair(ref, sec, ip, label=f"second-simulator product {seed}")
     true = multilook_phase(layers["phase"], 2)
-    carries = pair_coherence(ref, sec, layers["phase"], arr.unwrapped.shape)
+    r, c = arr.unwrapped.shape  # the coherence the pair was drawn at, on the product's grid
+    carries = layers["coherence"][: 2 * r, : 2 * c].reshape(r, 2, c, 2).mean(axis=(1, 3))
     clean = np.zeros(arr.unwrapped.shape, bool)  # no corrupted pixels: every coherent one is judged
     uwe, frac, sev = uwe_class(error_cycles(arr.unwrapped, true, carries, clean))
-    r, c = arr.unwrapped.shape
     rings = np.asarray(layers["hidden"][: 2 * r, : 2 * c].reshape(r, 2, c, 2).any(axis=(1, 3)))
     outside, _, out_sev = uwe_class(error_cycles(arr.unwrapped, true, carries, rings))
     truth = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5),

@@ -3,10 +3,11 @@
 The unwrapped phase is compared with the simulator's true pair phase (``phase_rad(ref) - phase_rad(sec)``,
 multilooked as the product is), so errors the unwrapper makes by itself count as well as injected ones. Only
 pixels whose data carry the phase are judged: an unwrapper's cycle slips in noise are not errors (the data there
-holds no phase to get right). Which pixels are noise is read from :func:`pair_coherence`, the pair's coherence
-once the true phase is taken out, over 100 looks; not from the product's own 4-look estimate, which reads about
-0.46 on pure noise (its bias, ``Gamma(N) Gamma(3/2) / Gamma(N + 1/2)`` for ``N`` looks: Touzi et al. 1999) and so
-would judge most decorrelated pixels as coherent.
+holds no phase to get right). Which pixels are noise is read from :func:`pair_coherence`, the coherence the
+simulator gave the pair; not from the product's own 4-look estimate, which reads about 0.46 on pure noise (its
+bias, ``Gamma(N) Gamma(3/2) / Gamma(N + 1/2)`` for ``N`` looks: Touzi et al. 1999) and so would judge most
+decorrelated pixels as coherent, nor from any estimate: a class starts at 0.5 % of the pixels a cycle off, so the
+few pixels an estimate misjudges decide classes.
 
 Reference: Touzi, R. et al. (1999), Coherence estimation for SAR imagery, IEEE TGRS 37(1), 135-149.
 """
@@ -14,11 +15,12 @@ Reference: Touzi, R. et al. (1999), Coherence estimation for SAR imagery, IEEE T
 from __future__ import annotations
 
 import math
+from datetime import date
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "TRUTH_WINDOW", "UWE_SEVERITY", "corrupted_pixels", "error_cycles",
+__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "UWE_SEVERITY", "corrupted_pixels", "error_cycles",
            "error_map", "error_tile", "multilook_phase", "observable_error_cycles", "pair_coherence", "uwe_class"]
 
 TWO_PI = 2.0 * math.pi
@@ -29,10 +31,6 @@ UWE_SEVERITY = (0.005, 0.035, 0.09)
 
 #: pixels of at least this :func:`pair_coherence` are judged (below it the phase is mostly noise)
 JUDGED_COHERENCE = 0.25
-
-#: :func:`pair_coherence`'s window on the multilooked grid: 5 x 5 pixels of 2 x 2 looks = 100 looks, where
-#: pure noise reads 0.09 on average and above 0.25 with probability (1 - 0.25^2)^99 = 0.2 %
-TRUTH_WINDOW = 5
 
 #: artefacts that corrupt the data (the data departs from the true phase inside their mask by design)
 CORRUPTIONS = ("PML", "PMR", "PCE", "RFI", "COH")
@@ -73,37 +71,32 @@ def multilook_phase(phase: np.ndarray, looks: int) -> np.ndarray:
     return mean + np.angle(dev)
 
 
-def pair_coherence(ref: np.ndarray, sec: np.ndarray, true_phase: np.ndarray, shape: tuple[int, int],
-                   looks: int = 2, window: int = TRUTH_WINDOW) -> np.ndarray:
-    """The pair's coherence on the product's grid, measured with the true phase taken out.
+def pair_coherence(decorrelation: Any, ref: Any, sec: Any, ref_day: date, sec_day: date, shape: tuple[int, int],
+                   looks: int = 2) -> np.ndarray:
+    """The pair's coherence on the product's grid, as the simulator made it (not estimated from the data).
 
-    ``|sum r s* exp(-j phi)| / sqrt(sum |r|^2 sum |s|^2)`` over ``looks x looks`` pixels and a ``window x window``
-    neighbourhood of them: with the fringes removed, a large window neither biases it low on steep phase nor
-    leaves it high on noise, so it says where the data carry the phase. A decorrelated band narrower than
-    about half the window (a 3-pixel moat) reads partly coherent.
+    ``pges.simulate.decorrelation.expected_coherence`` of the two dates (temporal, baseline, land cover, water), 0 on
+    either date's UWE moat (``Scene.decorrelated``, where the scattering was replaced with independent speckle),
+    averaged over each ``looks x looks`` product pixel.
 
     Args:
-        ref: the reference SLC (full resolution, complex).
-        sec: the secondary SLC, on the same grid.
-        true_phase: the true pair phase on the SLC grid (``phase_rad(ref) - phase_rad(sec)``), radians.
+        decorrelation: the frame's ``FrameDecorrelation`` (``FrameScene.decorrelation``).
+        ref: the reference date's ``Scene``.
+        sec: the secondary date's ``Scene``.
+        ref_day: the reference date.
+        sec_day: the secondary date.
         shape: the product's (multilooked) shape.
         looks: looks a side of the product's pixels.
-        window: the neighbourhood, in product pixels a side.
     """
-    from scipy.ndimage import uniform_filter
+    from pges.simulate.decorrelation import expected_coherence
 
+    g = expected_coherence(decorrelation, ref_day, ref.perpendicular_baseline_m, sec_day,
+                           sec.perpendicular_baseline_m).astype(np.float64)
+    for scene in (ref, sec):
+        if scene.decorrelated is not None:
+            g[scene.decorrelated] = 0.0
     r, c = shape
-    n = (slice(0, looks * r), slice(0, looks * c))
-
-    def summed(a: np.ndarray) -> np.ndarray:
-        return a[n].reshape(r, looks, c, looks).sum(axis=(1, 3))
-
-    x = summed(ref * np.conj(sec) * np.exp(-1j * np.asarray(true_phase, np.float64)))
-    num = np.hypot(uniform_filter(x.real, window), uniform_filter(x.imag, window))
-    power = (uniform_filter(summed(np.abs(ref) ** 2).astype(np.float64), window)
-             * uniform_filter(summed(np.abs(sec) ** 2).astype(np.float64), window))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(power > 0, num / np.sqrt(power), 0.0)
+    return g[: looks * r, : looks * c].reshape(r, looks, c, looks).mean(axis=(1, 3))
 
 
 def corrupted_pixels(ref: Any, sec: Any, shape: tuple[int, int]) -> np.ndarray:
