@@ -110,7 +110,7 @@ def test_the_truths_coherence_is_the_simulators_zero_on_the_moat_and_the_simulat
                                                   abs=0.03)
     assert measured(land) == pytest.approx(float((sigma0 * g)[land].sum() / sigma0[land].sum()), abs=0.02)
     shape = (ref.slc.shape[0] // 2, ref.slc.shape[1] // 2)
-    truth = pair_coherence(frame.scene.decorrelation, ref, sec, days[1].date(), days[0].date(), shape)
+    truth = pair_coherence(frame.scene.decorrelation, ref, sec, days[1].date(), days[0].date())
     inside = moat[: 2 * shape[0], : 2 * shape[1]].reshape(shape[0], 2, shape[1], 2).all(axis=(1, 3))
     assert inside.any() and (truth[inside] == 0).all() and truth[~inside].max() > 0.5
 

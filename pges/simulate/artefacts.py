@@ -50,6 +50,9 @@ class ArtefactContext:
     shape: tuple[int, int]
     posting_m: float
     dem: np.ndarray
+    #: pixels an injector replaced entirely with independent speckle (no coherence with any other date), set by
+    #: :func:`_blend`; None while there is none
+    decorrelated: np.ndarray | None = None
 
 
 def _noise(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
@@ -122,8 +125,13 @@ def dme(phase, slc, amplitude, k, rng, ctx):
 # --------------------------------------------------------------------------------------- corruptions
 
 
-def _blend(slc, amplitude, mask, w, rng):
-    """Replace a fraction ``w`` of the power inside ``mask`` with independent speckle (coherence x sqrt(1-w))."""
+def _blend(slc, amplitude, mask, w, rng, ctx):
+    """Replace a fraction ``w`` of the power inside ``mask`` with independent speckle (coherence x sqrt(1-w)).
+
+    Where ``w`` is 1 nothing of the date's scattering is left: the pixels join ``ctx.decorrelated``.
+    """
+    if w >= 1.0:
+        ctx.decorrelated = mask.copy() if ctx.decorrelated is None else ctx.decorrelated | mask
     e = amplitude * _noise(rng, slc.shape)
     out = np.where(mask, np.sqrt(1.0 - w) * slc + np.sqrt(w) * e, slc)
     return out.astype(slc.dtype)
@@ -165,7 +173,7 @@ def pce(phase, slc, amplitude, k, rng, ctx):
     cols = np.zeros(c, dtype=bool)
     cols[:n] = cols[-n:] = True
     mask = np.broadcast_to(cols[None, :], ctx.shape).copy()
-    return phase, _blend(slc, amplitude, mask, min(0.3 * k, 0.9), rng), mask
+    return phase, _blend(slc, amplitude, mask, min(0.3 * k, 0.9), rng, ctx), mask
 
 
 def rfi(phase, slc, amplitude, k, rng, ctx):
@@ -190,7 +198,7 @@ def coh(phase, slc, amplitude, k, rng, ctx):
     r0, c0 = rng.uniform(0.25, 0.75) * r, rng.uniform(0.25, 0.75) * c
     a, b = rng.uniform(0.1, 0.2) * r, rng.uniform(0.1, 0.2) * c
     mask = ((i - r0) / a) ** 2 + ((j - c0) / b) ** 2 <= 1.0
-    return phase, _blend(slc, amplitude, mask, (0.0, 0.5, 0.8, 1.0)[k], rng), mask
+    return phase, _blend(slc, amplitude, mask, (0.0, 0.5, 0.8, 1.0)[k], rng, ctx), mask
 
 
 def uwe(phase, slc, amplitude, k, rng, ctx):
@@ -202,7 +210,7 @@ def uwe(phase, slc, amplitude, k, rng, ctx):
     d = np.hypot(i - r0, j - c0)
     island = d <= rad
     moat = (d > rad) & (d <= rad + 6)
-    out = _blend(slc, amplitude, moat, 1.0, rng)
+    out = _blend(slc, amplitude, moat, 1.0, rng, ctx)
     return phase + TWO_PI * k * island, out, island | moat
 
 

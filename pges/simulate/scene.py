@@ -61,8 +61,8 @@ class Scene:
     perpendicular_baseline_m: float
     artefacts: dict[str, tuple[np.ndarray, int]] = field(default_factory=dict)  # type -> (uint8 mask, intensity)
     decorrelation: dict[str, object] = field(default_factory=dict)
-    #: pixels whose scattering the UWE artefact replaced with independent speckle (its moat): no coherence with
-    #: any other date there, beyond what ``expected_coherence`` says (None: no such pixel)
+    #: pixels whose scattering an artefact replaced entirely with independent speckle (UWE's moat, COH at
+    #: intensity 3): no coherence with any other date there, whatever ``expected_coherence`` says (None: none)
     decorrelated: np.ndarray | None = None
 
 
@@ -157,14 +157,9 @@ def simulate_date(p: SimulateParameters, frame: FrameScene, start_time: datetime
     ctx = ArtefactContext(grid.shape, grid.posting_m, frame.dem)
     masks: dict[str, tuple[np.ndarray, int]] = {}
     phase_before = phase.copy()
-    decorrelated = None
     for index, art in todo:
         rng = rng_for(*_key(p), grid.grid_id, day.isoformat(), "artefact", art.type, index)
-        before = slc
         phase, slc, mask = inject(art.type, phase, slc, amplitude, art.intensity, rng, ctx)
-        if art.type == "UWE" and art.intensity > 0:  # its moat: the SLC replaced; the island keeps its scattering
-            moat = mask & (slc != before)
-            decorrelated = moat if decorrelated is None else decorrelated | moat
         old_mask, old_int = masks.get(art.type, (np.zeros(grid.shape, dtype=bool), 0))
         masks[art.type] = (old_mask | mask, max(old_int, art.intensity))
     artefact_phase = phase - phase_before
@@ -181,5 +176,5 @@ def simulate_date(p: SimulateParameters, frame: FrameScene, start_time: datetime
         perpendicular_baseline_m=bperp,
         artefacts={t: (m.astype(np.uint8), i) for t, (m, i) in masks.items()},
         decorrelation=frame.decorrelation.info(day, bperp),
-        decorrelated=decorrelated,
+        decorrelated=ctx.decorrelated,
     )

@@ -232,7 +232,7 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         true = multilook_phase(ref.phase_rad.astype(np.float64) - sec.phase_rad, 2)
         corrupted = corrupted_pixels(ref, sec, arr.unwrapped.shape)
         carries = pair_coherence(frame.scene.decorrelation, ref, sec, p.acquisitions[j].start_time.date(),
-                                 p.acquisitions[i].start_time.date(), arr.unwrapped.shape)
+                                 p.acquisitions[i].start_time.date())
         cycles = error_map(arr.unwrapped, true, carries, corrupted)
         uwe, frac, sev = uwe_class(cycles[np.isfinite(cycles)])
         truth: dict[str, Any] = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5)}

@@ -194,10 +194,10 @@ def simulate_product(seed: int) -> tuple[ProductInputs, dict[str, Any]]:
     })
     arr = process_pair(ref, sec, ip, label=f"second-simulator product {seed}")
     true = multilook_phase(layers["phase"], 2)
-    r, c = arr.unwrapped.shape  # the coherence the pair was drawn at, on the product's grid
-    carries = layers["coherence"][: 2 * r, : 2 * c].reshape(r, 2, c, 2).mean(axis=(1, 3))
+    carries = multilook_mean(layers["coherence"], 2, 2)  # the coherence the pair was drawn at, on the product's grid
     clean = np.zeros(arr.unwrapped.shape, bool)  # no corrupted pixels: every coherent one is judged
     uwe, frac, sev = uwe_class(error_cycles(arr.unwrapped, true, carries, clean))
+    r, c = arr.unwrapped.shape
     rings = np.asarray(layers["hidden"][: 2 * r, : 2 * c].reshape(r, 2, c, 2).any(axis=(1, 3)))
     outside, _, out_sev = uwe_class(error_cycles(arr.unwrapped, true, carries, rings))
     truth = {"UWE": uwe, "uwe_fraction": round(frac, 5), "uwe_severity": round(sev, 5),

@@ -71,12 +71,11 @@ def multilook_phase(phase: np.ndarray, looks: int) -> np.ndarray:
     return mean + np.angle(dev)
 
 
-def pair_coherence(decorrelation: Any, ref: Any, sec: Any, ref_day: date, sec_day: date, shape: tuple[int, int],
-                   looks: int = 2) -> np.ndarray:
+def pair_coherence(decorrelation: Any, ref: Any, sec: Any, ref_day: date, sec_day: date, looks: int = 2) -> np.ndarray:
     """The pair's coherence on the product's grid, as the simulator made it (not estimated from the data).
 
-    ``pges.simulate.decorrelation.expected_coherence`` of the two dates (temporal, baseline, land cover, water), 0 on
-    either date's UWE moat (``Scene.decorrelated``, where the scattering was replaced with independent speckle),
+    ``pges.simulate.decorrelation.expected_coherence`` of the two dates (temporal, baseline, land cover, water), 0
+    where either date's scattering was replaced with independent speckle (``Scene.decorrelated``: UWE's moat),
     averaged over each ``looks x looks`` product pixel.
 
     Args:
@@ -85,9 +84,9 @@ def pair_coherence(decorrelation: Any, ref: Any, sec: Any, ref_day: date, sec_da
         sec: the secondary date's ``Scene``.
         ref_day: the reference date.
         sec_day: the secondary date.
-        shape: the product's (multilooked) shape.
         looks: looks a side of the product's pixels.
     """
+    from pges.interferogram.geocode import multilook_mean
     from pges.simulate.decorrelation import expected_coherence
 
     g = expected_coherence(decorrelation, ref_day, ref.perpendicular_baseline_m, sec_day,
@@ -95,8 +94,7 @@ def pair_coherence(decorrelation: Any, ref: Any, sec: Any, ref_day: date, sec_da
     for scene in (ref, sec):
         if scene.decorrelated is not None:
             g[scene.decorrelated] = 0.0
-    r, c = shape
-    return g[: looks * r, : looks * c].reshape(r, looks, c, looks).mean(axis=(1, 3))
+    return multilook_mean(g, looks, looks)
 
 
 def corrupted_pixels(ref: Any, sec: Any, shape: tuple[int, int]) -> np.ndarray:
