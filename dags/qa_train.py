@@ -31,9 +31,8 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
+from sarlake_plugins.params import QA_MODELS, train_default
 from sarlake_plugins.pge import pge_operator
-
-MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse", "convnet", "unet_ordinal_boosting"]
 
 
 @dag(
@@ -51,11 +50,12 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                         description="Scenes in the labelled set; each gives about 5 interferograms (400 -> ~2,000)."),
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),
-        "models": Param(MODELS, type="array", items={"type": "string", "enum": MODELS}, title="Models",
+        "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, title="Models",
                         description="Models to fit; each becomes one MLflow run and one registered version."),
-        "quick": Param(False, type="boolean", title="Quick",
+        "quick": Param(train_default("quick"), type="boolean", title="Quick",
                        description="Fewer trees and epochs (a smoke run, not a candidate worth promoting)."),
-        "seed": Param(0, type="integer", minimum=0, title="Model seed", description="Seed of every model."),
+        "seed": Param(train_default("seed"), type="integer", minimum=0, title="Model seed",
+                      description="Seed of every model."),
         "real_check": Param(None, type=["null", "string"], title="Real check set",
                             description="Manifest CSV of real interferograms with closure truth (columns unw, "
                             "coherence, dem, clean). Empty: SARLAKE_QA_REAL_CHECK."),
@@ -71,7 +71,7 @@ MODELS = ["random_forest", "gradient_boosting", "ordinal_boosting", "mlp_browse"
                               description="Scenes no labelled set uses (seeds from 500,000) every candidate is also "
                               "scored on (fresh_* metrics with 95 % intervals; 0 = none). Reported, never a choice. "
                               "Empty: 840, none with Quick."),
-        "class_thresholds": Param(True, type="boolean", title="Fit class thresholds",
+        "class_thresholds": Param(train_default("class_thresholds"), type="boolean", title="Fit class thresholds",
                                   description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 "
                                   "over UWE_2) on out-of-fold predictions (5 more fits per model); off: classes "
                                   "decided at p = 0.5. Not with Quick."),

@@ -1,13 +1,25 @@
-"""Patterns the DAGs' trigger forms share, so a form and the lake accept the same names.
+"""What the DAGs' trigger forms share with the code they trigger, so a form and the lake or PGE agree.
 
-Parse-light: it only reads string constants from :mod:`lake.names` (which imports nothing heavy).
+Parse-light: it reads string constants from :mod:`lake.names` and the ``train`` PGE's pydantic parameters
+(:mod:`pges.train.config`, no science imported), both cheap beside Airflow's own imports.
 """
 
 from __future__ import annotations
 
-from lake.names import AOI_NAME_PATTERN
+from typing import Any
 
-__all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN"]
+from lake.names import AOI_NAME_PATTERN
+from pges.train.config import MODEL_NAMES, TrainParameters
+
+__all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS", "train_default"]
+
+#: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)
+QA_MODELS = list(MODEL_NAMES)
+
+
+def train_default(option: str) -> Any:
+    """The ``train`` PGE's default for ``option``, so that the ``qa_train`` form shows the default the PGE applies."""
+    return TrainParameters.model_fields[option].default
 
 #: an AOI name, or empty (the on-demand form takes an AOI or a bbox)
 OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"

@@ -85,19 +85,13 @@ def label_training_set(result: dict[str, Any], params: dict[str, Any], context: 
     refused by :func:`plan_training_set`, before the set was simulated.
     """
     from sarlake.workflows.qa_train import label_training_set as label
-    from sarlake.workflows.qa_train import train_run_config
+    from sarlake.workflows.qa_train import train_options, train_run_config
 
-    dataset = label(result["products"][0]["met_uri"], first_scene=int(params["first_scene"]))
+    dataset = label(result["products"][0]["met_uri"], first_scene=params["first_scene"])
     context["ti"].xcom_push(key="dataset", value=dataset)
-    limit, second, fresh = (params.get(k) for k in ("max_real_false_alarms", "second_sim_products", "fresh_scenes"))
-    return train_run_config(dataset, models=list(params["models"]) or None, quick=bool(params["quick"]),
-                            seed=int(params["seed"]), run_id=_run_id(context),
-                            real_check=params.get("real_check") or None,
-                            max_real_false_alarms=None if limit is None else float(limit),
-                            workers=int(params.get("workers") or 2),
-                            second_sim_products=None if second is None else int(second),
-                            class_thresholds=bool(params.get("class_thresholds", True)),
-                            fresh_scenes=None if fresh is None else int(fresh))
+    # the trigger form typed every param; an empty one takes the setting or the train PGE's default
+    return train_run_config(dataset, run_id=_run_id(context), real_check=params.get("real_check") or None,
+                            max_real_false_alarms=params.get("max_real_false_alarms"), **train_options(params))
 
 
 def training_summary(result: dict[str, Any]) -> dict[str, Any]:

@@ -84,7 +84,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     from lake.write import upsert
     from pges.errors import InputValidationError
     from pges.train.config import TrainParameters
-    from sarlake.workflows.qa_train import check_pods_reach, train_run_config
+    from sarlake.workflows.qa_train import check_pods_reach, train_options, train_run_config
 
     for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
         monkeypatch.delenv(key)
@@ -114,9 +114,16 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
                                                  "split": r["split"]} for r in rows), key=str)
     params = train_run_config(dataset)["parameters"]  # an empty trigger: the settings
     assert (params["real_check"], params["max_real_false_alarms"]) == (str(MANIFEST.absolute()), 0.25)
-    assert params["class_thresholds"] is True
+    # an option left out takes the PGE's default: class thresholds fitted (the docs' 'make train' fits them)
+    assert "class_thresholds" not in params and TrainParameters.model_validate(params).class_thresholds is True
     assert train_run_config(dataset, class_thresholds=False)["parameters"]["class_thresholds"] is False
     assert "second_sim_products" not in params and "fresh_scenes" not in params  # the PGE's defaults
+    # a trigger form's empty fields are left out, its other params (the set's) are not the PGE's
+    form = {"scenes": 20, "first_scene": 0, "models": [], "seed": 0, "second_sim_products": 0, "fresh_scenes": None,
+            "quick": False, "real_check": ""}
+    assert train_options(form) == {"seed": 0, "second_sim_products": 0, "quick": False}
+    with pytest.raises(TypeError, match="no option scenes"):
+        train_run_config(dataset, scenes=20)
 
     monkeypatch.setenv("SARLAKE_RUNNER", "kubernetes")
     monkeypatch.setenv("SARLAKE_ARCHIVE_ROOT", os.environ["SARLAKE_PRODUCTS_ROOT"].replace("/products", "/slc"))

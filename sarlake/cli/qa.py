@@ -116,12 +116,12 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--max-real-false-alarms", type=click.FloatRange(0, 1),
               help="Largest share of the real check's clean products a champion may flag "
                    "[default: SARLAKE_QA_MAX_REAL_FALSE_ALARMS, 0.25].")
-@click.option("--class-thresholds/--no-class-thresholds", default=True, show_default=True,
+@click.option("--class-thresholds/--no-class-thresholds", default=None,
               help="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 over UWE_2) on out-of-fold "
-                   "predictions; without: classes decided at p = 0.5.")
+                   "predictions; without: classes decided at p = 0.5 [default: the train PGE's, fitted].")
 def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
              workers: int, real_check: str | None, max_real_false_alarms: float | None,
-             class_thresholds: bool) -> None:
+             class_thresholds: bool | None) -> None:
     """Build a labelled set, tag it with the simulated crowd, train and register the models."""
     from sarlake.workflows.qa_train import has_champion, train_qa
 

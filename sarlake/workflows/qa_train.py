@@ -13,14 +13,25 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_training_set", "check_pods_reach", "check_registry_reach", "dataset_run_config", "ensure_champion",
-           "has_champion", "label_training_set", "train_models", "train_qa", "train_run_config", "training_record"]
+from pges.contract import PGEParameters
+from pges.train.config import TrainParameters
+
+__all__ = ["TRAIN_OPTIONS", "build_training_set", "check_pods_reach", "check_registry_reach", "dataset_run_config",
+           "ensure_champion", "has_champion", "label_training_set", "train_models", "train_options", "train_qa",
+           "train_run_config", "training_record"]
 
 logger = logging.getLogger(__name__)
+
+#: what this layer sets in every ``train`` run-config: the set, the registry and the real check (from settings)
+SET_BY_THE_LAKE = frozenset({"labels", "data_version", "tracking_uri", "artifact_root", "model_name", "experiment",
+                             "real_check", "max_real_false_alarms"})
+#: the ``train`` PGE's options a caller chooses (its parameters less the contract's and the lake's)
+TRAIN_OPTIONS = frozenset(TrainParameters.model_fields) - frozenset(PGEParameters.model_fields) - SET_BY_THE_LAKE
 
 
 def dataset_run_config(scenes: int, *, first_scene: int = 0, dataset_id: str | None = None,
@@ -102,25 +113,31 @@ def build_training_set(scenes: int, *, first_scene: int = 0, dataset_id: str | N
                               raters_per_product=raters_per_product)
 
 
-def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None, quick: bool = False,
-                     seed: int = 0, run_id: str | None = None, real_check: str | None = None,
-                     max_real_false_alarms: float | None = None, workers: int = 1,
-                     second_sim_products: int | None = None, unet_scenes: int | None = None,
-                     class_thresholds: bool = True, fresh_scenes: int | None = None) -> dict[str, Any]:
+def train_options(given: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``train`` PGE's options among ``given`` (a DAG trigger's params, CLI flags), empty ones left out.
+
+    An option left out takes the PGE's default (:class:`pges.train.config.TrainParameters`), so that each default
+    lives in one place; ``models`` empty means every model. Values are passed as given: the PGE validates them.
+    """
+    return {k: v for k, v in given.items() if k in TRAIN_OPTIONS and v is not None and v != "" and v != []}
+
+
+def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real_check: str | None = None,
+                     max_real_false_alarms: float | None = None, **options: Any) -> dict[str, Any]:
     """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
     reads it as it reads the set. ``real_check`` (default the ``qa_real_check`` setting) names the manifest of
     real products that gates promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its
-    setting. ``workers`` processes simulate the second simulator's products every candidate is also scored on;
-    how many: ``second_sim_products`` (None: the train PGE's default, 300, or none with ``quick``), and the
-    U-Net's own scenes (``unet_scenes``; None: the PGE's default, 1200, or 40 with ``quick``) and the fresh scenes
-    every candidate is also scored on (``fresh_scenes``; None: the PGE's default, 840, or none with ``quick``).
-    ``class_thresholds``: fit each feature model's class thresholds on out-of-fold predictions (5 more fits per
-    model); False decides classes at p = 0.5 (``pges.qa.model_io.DEFAULT_THRESHOLDS``).
+    setting. ``options`` are the PGE's own (:data:`TRAIN_OPTIONS`: ``models``, ``quick``, ``seed``, ``workers``,
+    ``second_sim_products``, ``unet_scenes``, ``fresh_scenes``, ``class_thresholds``, ...); one that is None or
+    left out takes the PGE's default (:func:`train_options`).
 
     With the Kubernetes runner the PGE is a pod: :func:`check_pods_reach` says what it could not reach (the
     ``qa_train`` DAG calls it first, before the set is simulated).
+
+    Raises:
+        TypeError: an option the ``train`` PGE does not have.
     """
     import io
 
@@ -128,6 +145,9 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     from lake.settings import get_settings, is_remote
     from lake.storage import write_bytes
 
+    unknown = sorted(set(options) - TRAIN_OPTIONS)
+    if unknown:
+        raise TypeError(f"the train PGE has no option {', '.join(unknown)}; it has {', '.join(sorted(TRAIN_OPTIONS))}")
     settings = get_settings()
     table = load_table("qa_training_set", settings)
     scan = table.scan(snapshot_id=int(dataset["data_version"]),
@@ -143,17 +163,8 @@ def train_run_config(dataset: dict[str, Any], *, models: list[str] | None = None
     params: dict[str, Any] = {
         "labels": labels.removeprefix("file://"), "data_version": dataset["data_version"],
         "tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
-        "model_name": settings.qa_model_name, "quick": quick, "seed": seed, "workers": workers,
-        "class_thresholds": class_thresholds,
+        "model_name": settings.qa_model_name, **train_options(options),
     }
-    if models:
-        params["models"] = models
-    if second_sim_products is not None:
-        params["second_sim_products"] = second_sim_products
-    if unet_scenes is not None:
-        params["unet_scenes"] = unet_scenes
-    if fresh_scenes is not None:
-        params["fresh_scenes"] = fresh_scenes
     real_check = real_check if real_check is not None else settings.qa_real_check
     if real_check:
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
@@ -228,15 +239,13 @@ def train_models(dataset: dict[str, Any], **options: Any) -> dict[str, Any]:
     return training_record(result["products"][0]["met_uri"])
 
 
-def train_qa(scenes: int, *, first_scene: int = 0, models: list[str] | None = None, quick: bool = False,
-             seed: int = 0, workers: int = 1, real_check: str | None = None,
-             max_real_false_alarms: float | None = None, second_sim_products: int | None = None,
-             class_thresholds: bool = True) -> dict[str, Any]:
-    """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``ensure_champion``)."""
+def train_qa(scenes: int, *, first_scene: int = 0, workers: int = 1, **options: Any) -> dict[str, Any]:
+    """Build a labelled set of ``scenes`` scenes and train the models on it (``make train``, ``ensure_champion``).
+
+    ``workers`` processes simulate the set and the train PGE's own scenes; ``options``: :func:`train_run_config`'s.
+    """
     dataset = build_training_set(scenes, first_scene=first_scene, workers=workers)
-    record = train_models(dataset, models=models, quick=quick, seed=seed, real_check=real_check,
-                          max_real_false_alarms=max_real_false_alarms, workers=workers,
-                          second_sim_products=second_sim_products, class_thresholds=class_thresholds)
+    record = train_models(dataset, workers=workers, **options)
     record["label_noise"] = dataset["label_noise"]
     return record
 
