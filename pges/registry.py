@@ -85,7 +85,7 @@ PGES: dict[str, PGESpec] = {
             "qa_dataset",
             "Labelled set of simulated interferograms (all 11 artefact types), truth kept apart, for QA training.",
             "pges.train.config:DatasetParameters",
-            "pges.train.pge:run_dataset",
+            "pges.train.dataset_pge:run_dataset",
         ),
         PGESpec(
             "train",

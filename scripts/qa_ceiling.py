@@ -56,11 +56,11 @@ def _observable(scene_ids: list[str], workers: int) -> dict[str, dict[str, Any]]
     from concurrent.futures import ProcessPoolExecutor
 
     from pges.train.dataset import simulate_scene
-    from pges.train.pge import _quiet_stdout
+    from pges.train.quiet import quiet_stdout
 
     seeds = [int(s.split("-")[1]) for s in scene_ids]
     out: dict[str, dict[str, Any]] = {}
-    with _quiet_stdout(), ProcessPoolExecutor(workers) as pool:
+    with quiet_stdout(), ProcessPoolExecutor(workers) as pool:
         for batch in pool.map(simulate_scene, seeds, chunksize=2):
             out.update({p.product_id: p.truth for p in batch})
     return out

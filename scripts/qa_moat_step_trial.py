@@ -92,7 +92,7 @@ def main() -> None:
 
     from pges.train.labelled_set import load_set
     from pges.train.models import OrdinalBoosting
-    from pges.train.pge import _quiet_stdout
+    from pges.train.quiet import quiet_stdout
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("set_dir", type=Path, help="a labelled set (qa_dataset folder)")
@@ -104,7 +104,7 @@ def main() -> None:
     z = np.load(a.set_dir / "arrays.npz")  # opened once: each open reads the whole archive's index (~90 ms)
     names = set(z.files)
     rasters = [(z[f"{i}/unw"], z[f"{i}/coherence"] if f"{i}/coherence" in names else None) for i in ids]
-    with _quiet_stdout(), ProcessPoolExecutor(a.workers) as pool:
+    with quiet_stdout(), ProcessPoolExecutor(a.workers) as pool:
         extra = np.array(list(pool.map(_from_set, rasters, chunksize=16)))
         second = list(pool.map(_second, range(a.second), chunksize=8))
     x, y, split = data.features, np.array([int(data.truth[i]["UWE"]) for i in ids]), np.asarray(data.split)

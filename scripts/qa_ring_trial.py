@@ -83,7 +83,7 @@ def _report(name: str, y: np.ndarray, proba: np.ndarray, enclosed: np.ndarray) -
 def main() -> None:
     from pges.train.labelled_set import load_set
     from pges.train.models import OrdinalBoosting
-    from pges.train.pge import _quiet_stdout
+    from pges.train.quiet import quiet_stdout
     from pges.train.second_check import load_second_check
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -99,10 +99,10 @@ def main() -> None:
     base = load_set(a.set_dir)
     sets: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {"original": (
         base.features, np.array([int(base.truth[i]["UWE"]) for i in base.product_id]), base.split)}
-    with _quiet_stdout(), ProcessPoolExecutor(a.workers) as pool:
+    with quiet_stdout(), ProcessPoolExecutor(a.workers) as pool:
         jobs = [(seed, ring) for seed in range(a.scenes)]
         made = [p for batch in pool.map(_ringed_scene, jobs, chunksize=4) for p in batch]
-    with _quiet_stdout():
+    with quiet_stdout():
         second = load_second_check(a.second, a.workers)
     sets["with rings"] = (np.array([p[2] for p in made]), np.array([int(p[3]["UWE"]) for p in made]),
                           np.array([p[1] for p in made]))

@@ -140,3 +140,22 @@ def test_cycle_slips_in_noise_are_not_counted_an_island_in_coherent_data_is():
     assert (by_truth[island] == 1).all() and np.isnan(by_truth[slips]).all()
     assert (np.nan_to_num(by_truth[~island]) == 0).all()
     assert (by_product[slips] == 1).sum() > 0.7 * slips.sum()  # what the 4-look cut counted as errors
+
+
+def test_a_set_says_which_truth_rule_measured_it_and_a_set_older_than_the_record_is_known_as_such(tmp_path):
+    """Sets made before the record (commit 3868135) were measured with the product's own coherence: a met.json
+    without ``sarlake:truth_rule`` reads as that rule; a set the qa_dataset PGE writes carries the current one."""
+    import json
+
+    from pges.errors import InputValidationError
+    from pges.train.labelled_set import truth_rule
+
+    assert truth_rule(tmp_path) == "product-coherence"  # no met.json at all
+    (tmp_path / "qa-set-0-420.met.json").write_text(json.dumps({"properties": {"sarlake:scenes": 420}}))
+    assert truth_rule(tmp_path) == "product-coherence"
+    met = tmp_path / "qa-set-0-420.met.json"
+    met.write_text(json.dumps({"properties": {"sarlake:truth_rule": "pair-coherence"}}))
+    assert truth_rule(tmp_path) == "pair-coherence"
+    (tmp_path / "qa-set-0-420.met.json").write_text("{not json")
+    with pytest.raises(InputValidationError, match="qa-set-0-420.met.json"):
+        truth_rule(tmp_path)

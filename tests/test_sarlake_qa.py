@@ -90,6 +90,8 @@ def test_training_records_data_version_figures_signature_and_aliases(trained):
     for c in record["candidates"]:
         run = client.get_run(c["run_id"])
         assert run.data.params["data_version"] == dataset["data_version"]
+        # which pixels the set's truth judged: the simulator's coherence (docs/qa.md, "Cycle slips in noise")
+        assert run.data.params["dataset.truth_rule"] == "pair-coherence"
         assert {"test_f1_uwe2", "test_precision_uwe2", "test_recall_uwe2", "test_accuracy"} <= set(run.data.metrics)
         figs = {Path(a.path).name for a in client.list_artifacts(c["run_id"], "figures")}
         assert {"confusion_matrix.png", "calibration.png", "p_error_histograms.png"} <= figs

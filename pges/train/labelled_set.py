@@ -2,7 +2,8 @@
 
 A set is one folder: ``samples.npz`` (ids, features, images), ``products.csv`` (the split), ``truth/truth.csv``
 (the simulator's truth, kept apart) and, for sets made since the features are recomputed, ``arrays.npz`` (every
-product's rasters), from which :func:`load_set` recomputes the current feature set.
+product's rasters), from which :func:`load_set` recomputes the current feature set. Its met.json says which
+truth rule measured the classes (:func:`truth_rule`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from typing import Any
 import numpy as np
 
 from pges.errors import InputValidationError
+from pges.train.truth import TRUTH_RULE_BEFORE
 
-__all__ = ["LabelledSet", "fetch_set", "load_set", "read_labels", "recompute_features", "split_of"]
+__all__ = ["LabelledSet", "fetch_set", "load_set", "read_labels", "recompute_features", "split_of", "truth_rule"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +48,8 @@ class LabelledSet:
     features_without_coherence: np.ndarray | None = None
     #: the phase tiles drawn without the coherence (None for a set without rasters)
     tiles_without_coherence: np.ndarray | None = None
+    #: the rule its truth judged pixels by (:data:`pges.train.truth.TRUTH_RULE`; older sets: the one before it)
+    truth_rule: str = TRUTH_RULE_BEFORE
 
 
 def fetch_set(met_uri: str, fetch: Callable[[str], Path]) -> Path:
@@ -87,7 +91,23 @@ def load_set(folder: Path) -> LabelledSet:
     if (folder / "arrays.npz").is_file():
         features, browse, tiles, without, tiles_without = recompute_features(folder / "arrays.npz", ids)
     return LabelledSet(ids, z["scene_id"], features, browse, tiles, np.array([split[i] for i in ids]), truth, folder,
-                       without, tiles_without)
+                       without, tiles_without, truth_rule(folder))
+
+
+def truth_rule(folder: Path) -> str:
+    """The truth rule a set's met.json records (``sarlake:truth_rule``); a set without the record is older than it.
+
+    Raises:
+        InputValidationError: the met.json cannot be read.
+    """
+    mets = sorted(folder.glob("*.met.json"))
+    if not mets:
+        return TRUTH_RULE_BEFORE
+    try:
+        properties = json.loads(mets[0].read_text()).get("properties", {})
+    except (OSError, ValueError) as exc:
+        raise InputValidationError(f"{mets[0]}: not a readable met.json ({exc})") from exc
+    return str(properties.get("sarlake:truth_rule", TRUTH_RULE_BEFORE))
 
 
 def recompute_features(arrays: Path, ids: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -1,11 +1,6 @@
-"""The ``qa_dataset`` and ``train`` PGEs.
+"""The ``train`` PGE (the ``qa_dataset`` PGE that makes its labelled sets: :mod:`pges.train.dataset_pge`).
 
-``qa_dataset`` writes one product ``<output_dir>/<dataset_id>/``: ``samples.npz`` (product and scene ids,
-features, browse thumbnails, phase tiles), ``products.csv`` (product_id, scene_id, split, missing inputs) and,
-kept apart, ``truth/truth.csv`` (the simulator's intensity per tag type and the scene's knobs). The split is
-fixed by scene: a scene id hashes to ``test`` one time in five, so no scene is in both splits.
-
-``train`` reads that set and a labels CSV (consensus labels from the lake's training table), fits the models,
+``train`` reads a labelled set and a labels CSV (consensus labels from the lake's training table), fits the models,
 evaluates each on the held-out scenes against the simulator's truth and, when ``real_check`` names a manifest of
 real products with closure truth (:mod:`pges.train.realcheck`), on those (false-alarm share) and on wrong cuts
 made in the clean ones (recall on real phase, :mod:`pges.train.realcuts`), logs each to MLflow, registers it and
@@ -15,12 +10,8 @@ versions, metrics and the promotion decision.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
-import os
-import sys
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -31,95 +22,22 @@ from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
 from pges.runner import ProductResult, RunContext
-from pges.train.config import DatasetParameters, TrainParameters
+from pges.train.config import TrainParameters
 from pges.train.intervals import intervals
-from pges.train.labelled_set import fetch_set, load_set, read_labels, split_of
+from pges.train.labelled_set import fetch_set, load_set, read_labels
+from pges.train.quiet import quiet_stdout
+from pges.train.truth import TRUTH_RULE
 
-__all__ = ["run_dataset", "run_train"]
+__all__ = ["TrainOutputs", "run_train"]
 
 logger = logging.getLogger(__name__)
 
-TRUTH_TYPES = ("UWE", "TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
-
 
 @dataclass
-class Outputs:
-    """Products of a run."""
+class TrainOutputs:
+    """The training run's product (its record and figures)."""
 
     products: list[ProductResult] = field(default_factory=list)
-
-
-@contextmanager
-def _quiet_stdout():  # type: ignore[no-untyped-def]
-    """Silence what external binaries (SNAPHU) print on file descriptor 1."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
-
-
-def run_dataset(cfg: RunConfig[DatasetParameters], ctx: RunContext) -> Outputs:
-    """Simulate the scenes of the set and write it as one product."""
-    from pges.train.dataset import SampleProduct, simulate_scenes
-
-    p = cfg.parameters
-    if ctx.publisher.exists(p.dataset_id):
-        logger.info("%s already exists: skipped", p.dataset_id)
-        return Outputs([ProductResult(p.dataset_id, None, skipped=True)])
-    samples: list[SampleProduct] = []
-    scenes = range(p.first_scene, p.first_scene + p.scenes)
-    with _quiet_stdout():
-        batches = simulate_scenes(scenes, p.workers, p.dates_per_scene, p.neighbours)
-        for done, batch in enumerate(batches, start=1):
-            samples += batch
-            if done % 20 == 0:
-                logger.info("%d/%d scenes, %d products", done, p.scenes, len(samples))
-    if not samples:
-        raise InputValidationError("the labelled set is empty: no scene gave a product; raise parameters.scenes")
-    out = ctx.product_dir(p.dataset_id)
-    np.savez_compressed(
-        out / "samples.npz", product_id=np.array([s.product_id for s in samples]),
-        scene_id=np.array([s.scene_id for s in samples]), features=np.stack([s.features for s in samples]),
-        browse=np.stack([s.browse for s in samples]), tiles=np.stack([s.tile for s in samples]),
-    )
-    # the products' rasters, so that a later feature set is computed from the same products (load_set)
-    rasters: dict[str, Any] = {f"{s.product_id}/{k}": a for s in samples for k, a in s.arrays.items()}
-    np.savez_compressed(out / "arrays.npz", **rasters)
-    with (out / "products.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["product_id", "scene_id", "split", "missing_inputs"])
-        for s in samples:
-            w.writerow([s.product_id, s.scene_id, split_of(s.scene_id), ";".join(s.missing)])
-    (out / "truth").mkdir()
-    keys = sorted({k for s in samples for k in s.truth} - set(TRUTH_TYPES))
-    with (out / "truth" / "truth.csv").open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(["product_id", *TRUTH_TYPES, *keys])
-        for s in samples:
-            w.writerow([s.product_id, *(s.truth[t] for t in TRUTH_TYPES), *(s.truth.get(k) for k in keys)])
-    counts = np.bincount([s.truth["UWE"] for s in samples], minlength=4)
-    now = datetime.now(UTC)
-    item = build_item(
-        product_dir=out, item_id=p.dataset_id, geometry=bbox_polygon(-180, -90, 180, 90), bbox=[-180, -90, 180, 90],
-        properties={"datetime": iso_utc(now), "sarlake:product_type": "QA_TRAINING_SET",
-                    "sarlake:products": len(samples), "sarlake:scenes": p.scenes,
-                    "sarlake:uwe_truth_counts": [int(c) for c in counts], "sarlake:simulated": True},
-        assets={"samples": AssetSpec("samples.npz", type="application/octet-stream"),
-                "products": AssetSpec("products.csv", type="text/csv", roles=("metadata",)),
-                "arrays": AssetSpec("arrays.npz", type="application/octet-stream", roles=("data",)),
-                "truth": AssetSpec("truth", roles=("truth",), title="simulator truth (kept apart from labels)")},
-        provenance=ctx.provenance(cfg),
-    )
-    write_item(item, out)
-    logger.info("labelled set %s: %d products of %d scenes, truth UWE_0..3 = %s", p.dataset_id, len(samples),
-                p.scenes, counts.tolist())
-    return Outputs([ProductResult(p.dataset_id, out)])
 
 
 def _fit_segmented(p: TrainParameters, data: Any, y: np.ndarray, train: np.ndarray) -> tuple[Any, dict[str, float]]:
@@ -128,7 +46,7 @@ def _fit_segmented(p: TrainParameters, data: Any, y: np.ndarray, train: np.ndarr
     from pges.train.segmenter import NAME, fit_segmented, simulate_unet_set
 
     n = p.unet_scenes if p.unet_scenes is not None else (40 if p.quick else 1200)
-    with _quiet_stdout():
+    with quiet_stdout():
         unet_set = simulate_unet_set(n, p.unet_first_scene, p.workers)
 
     def thresholds(fit: Any, rows: Any) -> Any:
@@ -152,11 +70,11 @@ def _fresh_check(p: TrainParameters, set_scenes: np.ndarray) -> Any:
         raise InputValidationError(
             f"{len(shared)} fresh scenes (seeds {seeds.start}..{seeds.stop - 1}) are in the labelled set, e.g. "
             f"{min(shared)}: set the train PGE's fresh_first_scene past the set's scenes")
-    with _quiet_stdout():
+    with quiet_stdout():
         return load_fresh_check(n, p.workers, p.fresh_first_scene)
 
 
-def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
+def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
     """Fit, evaluate, log and register every model; move the aliases."""
     from pges.qa.model_io import INPUT_KINDS, p_error, to_model_input
     from pges.train import evaluate, segmenter, tracking
@@ -199,7 +117,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
 
     exp = tracking.open_tracking(p.tracking_uri, p.artifact_root, p.experiment)
     dataset_info = {"products": int(keep.sum()), "train": int(train.sum()), "test": int(test.sum()),
-                    "scenes": len(set(data.scene_id[keep])), "set": folder.name}
+                    "scenes": len(set(data.scene_id[keep])), "set": folder.name, "truth_rule": data.truth_rule}
     label_acc = float((y[keep] == y_truth[keep]).mean())
     real, cuts = None, None
     if p.real_check:
@@ -222,6 +140,11 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
     fresh = _fresh_check(p, data.scene_id[keep])
     if fresh is not None:
         dataset_info["fresh_scenes"] = int(len(set(fresh.scene_id.tolist())))
+    if data.truth_rule != TRUTH_RULE and (fresh is not None or second is not None):
+        logger.warning("the labelled set %s was measured with the truth rule %s and the fresh and second-simulator "
+                       "products with %s (this code's): their figures and the held-out ones are not comparable; "
+                       "make a new set (the qa_train DAG, sarlake qa train) to compare them", folder.name,
+                       data.truth_rule, TRUTH_RULE)
 
     def fit(name: str, sel: np.ndarray) -> Any:
         kind = MODEL_INPUTS[name]
@@ -299,4 +222,4 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> Outputs:
         provenance=ctx.provenance(cfg),
     )
     write_item(item, out)
-    return Outputs([ProductResult(run_name, out)])
+    return TrainOutputs([ProductResult(run_name, out)])

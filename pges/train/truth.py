@@ -20,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "UWE_SEVERITY", "corrupted_pixels", "error_cycles",
-           "error_map", "error_tile", "multilook_phase", "observable_error_cycles", "pair_coherence", "uwe_class"]
+__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "TRUTH_RULE", "TRUTH_RULE_BEFORE", "UWE_SEVERITY", "corrupted_pixels",
+           "error_cycles", "error_map", "error_tile", "multilook_phase", "observable_error_cycles", "pair_coherence",
+           "uwe_class"]
 
 TWO_PI = 2.0 * math.pi
 
@@ -31,6 +32,13 @@ UWE_SEVERITY = (0.005, 0.035, 0.09)
 
 #: pixels of at least this :func:`pair_coherence` are judged (below it the phase is mostly noise)
 JUDGED_COHERENCE = 0.25
+
+#: the rule that picks the judged pixels, recorded by every labelled set (``sarlake:truth_rule`` in its met.json)
+#: and training run (``dataset.truth_rule``): the coherence the simulator gave the pair
+TRUTH_RULE = "pair-coherence"
+#: the rule of sets made before the record (commit 3868135): the product's own 2 x 2-look coherence >= 0.25, which
+#: counts cycle slips in noise as errors (docs/qa.md, "Cycle slips in noise are not errors")
+TRUTH_RULE_BEFORE = "product-coherence"
 
 #: artefacts that corrupt the data (the data departs from the true phase inside their mask by design)
 CORRUPTIONS = ("PML", "PMR", "PCE", "RFI", "COH")
