@@ -26,17 +26,17 @@ Optics 41(35), 7437-7444.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
 __all__ = ["label_components", "quality_unwrap", "reliability"]
 
-TWO_PI = 2.0 * np.pi
-
 
 @numba.njit(cache=True, nogil=True, inline="always")
 def _wrap(x: float) -> float:
-    return x - TWO_PI * np.floor((x + np.pi) / TWO_PI)
+    return x - math.tau * np.floor((x + np.pi) / math.tau)
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
@@ -111,8 +111,8 @@ def _merge(psi: np.ndarray, a: np.ndarray, b: np.ndarray, order: np.ndarray) -> 
         gp, gq = group[p], group[q]
         if gp == gq:
             continue
-        step = (psi[p] + TWO_PI * k[p]) - (psi[q] + TWO_PI * k[q])
-        shift = np.int64(np.floor(step / TWO_PI + 0.5))  # cycles to add to q's side
+        step = (psi[p] + math.tau * k[p]) - (psi[q] + math.tau * k[q])
+        shift = np.int64(np.floor(step / math.tau + 0.5))  # cycles to add to q's side
         if size[gq] > size[gp]:  # move the smaller group: p's side by -shift
             gp, gq = gq, gp
             shift = -shift
@@ -161,4 +161,4 @@ def quality_unwrap(
     a, b, w = _edges(d)
     order = np.argsort(w, kind="stable")
     k = _merge(psi64.ravel(), a, b, order).reshape(psi.shape)
-    return np.where(ok, psi64 + TWO_PI * k, np.nan).astype(np.float32)
+    return np.where(ok, psi64 + math.tau * k, np.nan).astype(np.float32)

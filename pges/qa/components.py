@@ -7,10 +7,12 @@ largest (by a moat or by |dphi| > pi edges), the cycles by which each part cut o
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy import ndimage
 
-from pges.qa.grid import TWO_PI, dilate_cross, erode_cross
+from pges.qa.grid import dilate_cross, erode_cross
 from pges.qa.labelling import label4
 
 __all__ = ["component_offsets", "islands", "step_severity"]
@@ -62,7 +64,7 @@ def step_severity(d: tuple[np.ndarray, np.ndarray], edges: tuple[np.ndarray, np.
     owner, step = [], []
     for a, b, delta, cut in ((part[:, :-1], part[:, 1:], dx, cut_x), (part[:-1, :], part[1:, :], dy, cut_y)):
         cut = cut & (a != b)
-        cycles = np.round(delta[cut] / TWO_PI)  # phase of b minus a's
+        cycles = np.round(delta[cut] / math.tau)  # phase of b minus a's
         owner += [a[cut], b[cut]]
         step += [-cycles, cycles]
     own = np.concatenate(owner)
@@ -118,7 +120,7 @@ def component_offsets(labels: np.ndarray, phi: np.ndarray, n_valid: int, regions
         if ring.sum() < 4:
             continue
         rim = mine & ~erode_cross(erode_cross(mine))  # ndimage.binary_erosion(mine, iterations=2)
-        off = float(np.median(ph[rim if rim.any() else mine]) - np.median(ph[ring])) / TWO_PI
+        off = float(np.median(ph[rim if rim.any() else mine]) - np.median(ph[ring])) / math.tau
         k = round(off)
         off_max = max(off_max, abs(off))
         if k != 0 and abs(off - k) < 0.2:

@@ -38,7 +38,7 @@ import numpy as np
 from pges.errors import InputValidationError
 from pges.qa.components import component_offsets, islands, step_severity
 from pges.qa.enclosure import coherence_enclosed
-from pges.qa.grid import TWO_PI, box3, dilate_cross, quantile99, wrap
+from pges.qa.grid import box3, dilate_cross, quantile99, wrap
 from pges.qa.itoh import itoh_disagreement
 from pges.qa.labelling import label4, label8
 from pges.qa.line_steps import LINE_STEP_NAMES, line_steps
@@ -229,7 +229,7 @@ def compute_features(
     n_edges = max(int(hx.sum() + hy.sum()), 1)
     jumps = np.concatenate([dx[jx], dy[jy]])
     v["jump_fraction"] = jumps.size / n_edges
-    resid = np.abs(jumps - TWO_PI * np.round(jumps / TWO_PI))
+    resid = np.abs(jumps - math.tau * np.round(jumps / math.tau))
     cyc = resid < 1.0
     v["jump_cycle_fraction"] = float(cyc.sum()) / n_edges
     v["jump_cycle_residual"] = _mean(resid) if jumps.size else np.pi
@@ -275,7 +275,7 @@ def compute_features(
     v.update(component_offsets(derived, phi0, n_valid, regions))
     v["cc_step_severity"] = step_severity((dx, dy), (hx, hy), (jx, jy), high, regions, n_valid)
     # steps of whole cycles across |dphi| > pi edges: the cycle count of the largest such step
-    v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / TWO_PI)).max()) if cyc.any() else 0.0
+    v["cc_step_cycles_max"] = float(np.abs(np.round(jumps[cyc] / math.tau)).max()) if cyc.any() else 0.0
 
     v.update(islands(derived > 0, n_valid, "jump_island", labels=derived))
     # residues of the wrapped phase (given, else re-wrapped): circulation of wrapped differences around 2x2 loops

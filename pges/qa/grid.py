@@ -11,14 +11,12 @@ import math
 
 import numpy as np
 
-__all__ = ["TWO_PI", "box3", "dilate_cross", "erode_cross", "min_cross", "quantile99", "wrap"]
-
-TWO_PI = 2.0 * math.pi
+__all__ = ["box3", "dilate_cross", "erode_cross", "min_cross", "quantile99", "wrap"]
 
 
 def wrap(x: np.ndarray) -> np.ndarray:
     """Wrap to [-pi, pi] (rounding to the nearest cycle: several times faster than a floating modulo)."""
-    return x - TWO_PI * np.rint(x * (1.0 / TWO_PI))
+    return x - math.tau * np.rint(x * (1.0 / math.tau))
 
 
 def quantile99(x: np.ndarray) -> float:

@@ -11,14 +11,14 @@ Both are resampled (nearest pixel) to a fixed size, so products of any size give
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 __all__ = ["BROWSE_SIZE", "TILE_SIZE", "browse_rgb", "phase_tile", "resample"]
 
 BROWSE_SIZE = 32
 TILE_SIZE = 64
-TWO_PI = 2.0 * np.pi
-
 
 def resample(a: np.ndarray, size: int) -> np.ndarray:
     """``a`` at ``size`` x ``size`` pixels (the nearest pixel), as both images sample a product."""
@@ -40,7 +40,7 @@ def browse_rgb(unw: np.ndarray, coherence: np.ndarray | None = None, size: int =
         green = np.clip(np.nan_to_num(resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
     else:
         green = np.ones_like(phi)
-    blue = ((phi + np.pi) % TWO_PI) / TWO_PI
+    blue = ((phi + np.pi) % math.tau) / math.tau
     rgb = np.stack([red, green, blue], axis=-1)
     out[valid] = (np.nan_to_num(rgb[valid]) * 255).round().astype(np.uint8)
     return out
@@ -53,7 +53,7 @@ def phase_tile(unw: np.ndarray, coherence: np.ndarray | None = None, size: int =
     tile = np.zeros((size, size, 2), dtype=np.float16)
     if not valid.any():
         return tile
-    ch0 = np.clip((phi - np.median(phi[valid])) / (2 * TWO_PI), -4, 4)
+    ch0 = np.clip((phi - np.median(phi[valid])) / (2 * math.tau), -4, 4)
     if coherence is not None:
         ch1 = np.clip(np.nan_to_num(resample(np.asarray(coherence, dtype=np.float32), size)), 0, 1)
     else:

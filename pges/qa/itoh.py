@@ -17,8 +17,8 @@ import numpy as np
 
 __all__ = ["itoh_disagreement"]
 
-_TWO_PI = np.float32(2.0 * math.pi)
-_INV_TWO_PI = np.float32(1.0 / (2.0 * math.pi))
+_TWO_PI = np.float32(math.tau)
+_INV_TWO_PI = np.float32(1.0 / math.tau)
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)

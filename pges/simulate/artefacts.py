@@ -30,6 +30,7 @@ Two families, and what the truth says about them:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -40,8 +41,6 @@ from pges.simulate.screens import plane, powerlaw_screen
 __all__ = ["INJECTORS", "PHASE_TYPES", "ArtefactContext", "inject"]
 
 QUARTER_FRINGE = np.pi / 2
-TWO_PI = 2.0 * np.pi
-
 
 @dataclass
 class ArtefactContext:
@@ -80,13 +79,13 @@ def tns(phase, slc, amplitude, k, rng, ctx):
     """Stratified troposphere much stronger than usual: ``+-k`` cycles across the frame's relief."""
     h = ctx.dem.astype(np.float64)
     lo, mid, hi = np.percentile(h, [1, 50, 99])
-    dphi = _sign(rng) * TWO_PI * k * (h - mid) / max(hi - lo, 100.0)
+    dphi = _sign(rng) * math.tau * k * (h - mid) / max(hi - lo, 100.0)
     return _add_phase(phase, slc, dphi)
 
 
 def tnt(phase, slc, amplitude, k, rng, ctx):
     """Strong turbulent troposphere: a beta = 8/3 screen (inner scale 500 m) of std ``0.3 k`` cycles."""
-    dphi = TWO_PI * 0.3 * k * powerlaw_screen(ctx.shape, ctx.posting_m, 8.0 / 3.0, 20_000.0, rng, inner_scale_m=500.0)
+    dphi = math.tau * 0.3 * k * powerlaw_screen(ctx.shape, ctx.posting_m, 8.0 / 3.0, 20_000.0, rng, inner_scale_m=500.0)
     return _add_phase(phase, slc, dphi)
 
 
@@ -98,7 +97,7 @@ def ion(phase, slc, amplitude, k, rng, ctx):
     r0, c0 = rng.uniform(0.3, 0.7) * r, rng.uniform(0.3, 0.7) * c
     dist = (i - r0) * np.cos(ang) - (j - c0) * np.sin(ang)
     width = max(r, c) / 6.0
-    dphi = _sign(rng) * TWO_PI * 1.5 * k * np.exp(-0.5 * (dist / width) ** 2)
+    dphi = _sign(rng) * math.tau * 1.5 * k * np.exp(-0.5 * (dist / width) ** 2)
     return _add_phase(phase, slc, dphi)
 
 
@@ -107,7 +106,7 @@ def orb(phase, slc, amplitude, k, rng, ctx):
     r, c = ctx.shape
     ang = rng.uniform(0, 2 * np.pi)
     diag = np.hypot(r, c) * ctx.posting_m
-    g = TWO_PI * 2.0 * k / diag
+    g = math.tau * 2.0 * k / diag
     dphi = plane(ctx.shape, ctx.posting_m, g * np.cos(ang), g * np.sin(ang))
     return _add_phase(phase, slc, dphi)
 
@@ -118,7 +117,7 @@ def dme(phase, slc, amplitude, k, rng, ctx):
     r, c = ctx.shape
     r0, c0 = rng.uniform(0.2, 0.8) * r, rng.uniform(0.2, 0.8) * c
     s = min(r, c) / 10.0
-    dphi = _sign(rng) * TWO_PI * k * np.exp(-((i - r0) ** 2 + (j - c0) ** 2) / (2 * s**2))
+    dphi = _sign(rng) * math.tau * k * np.exp(-((i - r0) ** 2 + (j - c0) ** 2) / (2 * s**2))
     return _add_phase(phase, slc, dphi)
 
 
@@ -187,7 +186,7 @@ def rfi(phase, slc, amplitude, k, rng, ctx):
     freq = rng.uniform(0.05, 0.45, size=(len(rows), 1))
     psi = rng.uniform(0, 2 * np.pi, size=(len(rows), 1))
     out = slc.copy()
-    out[rows] = (slc[rows] + a * np.exp(1j * (TWO_PI * freq * j + psi))).astype(slc.dtype)
+    out[rows] = (slc[rows] + a * np.exp(1j * (math.tau * freq * j + psi))).astype(slc.dtype)
     return phase, out, mask
 
 
@@ -211,7 +210,7 @@ def uwe(phase, slc, amplitude, k, rng, ctx):
     island = d <= rad
     moat = (d > rad) & (d <= rad + 6)
     out = _blend(slc, amplitude, moat, 1.0, rng, ctx)
-    return phase + TWO_PI * k * island, out, island | moat
+    return phase + math.tau * k * island, out, island | moat
 
 
 Injector = Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]

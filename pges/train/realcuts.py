@@ -18,6 +18,7 @@ closure with each cut product in its place, and which of a broken triplet's thre
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,8 +36,6 @@ SEED = 0
 #: metrics of :func:`pges.train.evaluate.metrics` logged
 LOGGED = ("f1_uwe2", "precision_uwe2", "recall_uwe2", "roc_auc_uwe2", "accuracy", "accuracy_uwe0", "accuracy_uwe1",
           "accuracy_uwe2", "accuracy_uwe3")
-TWO_PI = 2.0 * np.pi
-
 
 @dataclass
 class RealCuts:
@@ -69,7 +68,7 @@ def cut_variants(unw: np.ndarray, n: int, seed: Any) -> list[tuple[np.ndarray, i
     out = []
     for v in range(n):
         cut, failure = apply_failure(unw, np.random.default_rng([*seed, v]))
-        cycles = np.rint((cut[valid] - unw[valid]) / TWO_PI).astype(int)
+        cycles = np.rint((cut[valid] - unw[valid]) / math.tau).astype(int)
         out.append((cut, uwe_class(cycles)[0], failure))
     return out
 

@@ -27,6 +27,7 @@ products with a registered model; docs/qa.md holds the result.
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,6 @@ from pges.qa.score import ProductInputs
 __all__ = ["fractal", "simulate_product", "speckle_pair", "star_ring"]
 
 logger = logging.getLogger(__name__)
-TWO_PI = 2.0 * np.pi
-
 
 def fractal(shape: tuple[int, int], beta: float, rng: np.random.Generator) -> np.ndarray:
     """A zero-mean, unit-std random field with a power spectrum ``k**-beta`` (isotropic, periodic)."""
@@ -62,7 +61,7 @@ def star_ring(shape: tuple[int, int], centre: tuple[float, float], radius: float
     theta = np.arctan2(di, dj)
     wobble = np.ones_like(theta)
     for m in range(2, 6):
-        wobble += rng.uniform(0.0, 0.25 / m * 2) * np.cos(m * theta + rng.uniform(0, TWO_PI))
+        wobble += rng.uniform(0.0, 0.25 / m * 2) * np.cos(m * theta + rng.uniform(0, math.tau))
     r = np.hypot(di, dj) / (radius * np.clip(wobble, 0.4, None))  # 1 on the curve
     inside = r <= 1.0
     ring = ~inside & (np.hypot(di, dj) <= (radius * np.clip(wobble, 0.4, None)) + width)
@@ -163,7 +162,7 @@ def _scene(rng: np.random.Generator) -> tuple[dict[str, np.ndarray], dict[str, A
         cycles = float(rng.uniform(-3.5, 3.5))
         dist = ndimage.distance_transform_edt(~inside)  # 0 inside, rising across the ring
         width = max(float(dist[ring].max()) if ring.any() else 1.0, 1.0)
-        phase += TWO_PI * cycles * np.clip(1.0 - dist / width, 0.0, 1.0)
+        phase += math.tau * cycles * np.clip(1.0 - dist / width, 0.0, 1.0)
         coh[ring] = float(rng.uniform(0.02, 0.15))
         hidden |= inside
         if n == 0:

@@ -24,8 +24,6 @@ __all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "TRUTH_RULE", "TRUTH_RULE_BEFORE",
            "error_cycles", "error_map", "error_tile", "multilook_phase", "observable_error_cycles", "pair_coherence",
            "uwe_class"]
 
-TWO_PI = 2.0 * math.pi
-
 #: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
 #: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
 UWE_SEVERITY = (0.005, 0.035, 0.09)
@@ -171,7 +169,7 @@ def cycles_by_region(unw: np.ndarray, true: np.ndarray, judged: np.ndarray, regi
         if sel.sum() < 10:
             continue
         diff = (unw - true)[sel]
-        out[sel] = np.round((diff - np.median(diff)) / TWO_PI)
+        out[sel] = np.round((diff - np.median(diff)) / math.tau)
     return out
 
 

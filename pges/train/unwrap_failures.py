@@ -19,6 +19,7 @@ against the simulator's true phase as for every product, so nothing here decides
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +27,6 @@ from scipy import ndimage
 
 __all__ = ["KINDS", "NO_FAILURE", "Failure", "apply_failure"]
 
-TWO_PI = 2.0 * np.pi
 #: region kinds and how often each is drawn
 KINDS: tuple[str, ...] = ("island", "edge")
 KIND_SHARES = (0.6, 0.4)
@@ -71,7 +71,7 @@ def _edge(valid: np.ndarray, area: float, rng: np.random.Generator) -> np.ndarra
     """The part of the frame beyond a wiggly line from edge to edge (a tile edge or a long branch cut)."""
     shape = valid.shape
     i, j = np.ogrid[: shape[0], : shape[1]]
-    theta = rng.uniform(0, TWO_PI)
+    theta = rng.uniform(0, math.tau)
     ramp = np.cos(theta) * i / shape[0] + np.sin(theta) * j / shape[1]
     d = ramp + 0.05 * _smooth_field(shape, rng, rng.uniform(0.05, 0.2) * min(shape))
     return (d >= np.quantile(d[valid], 1.0 - area)) & valid
@@ -95,5 +95,5 @@ def apply_failure(unw: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray
     area = float(np.exp(rng.uniform(*np.log(AREA_RANGE))))
     region = _island(valid, area, rng) if kind == "island" else _edge(valid, area, rng)
     out = unw.copy()
-    out[region] += TWO_PI * cycles
+    out[region] += math.tau * cycles
     return out, Failure(kind, cycles, round(float(region.sum() / valid.sum()), 5))
