@@ -74,8 +74,8 @@ def plan_training_set(params: dict[str, Any], context: dict[str, Any]) -> dict[s
         check_pods_reach(params.get("real_check") or None)
     except InputValidationError as exc:
         raise AirflowFailException(str(exc)) from exc
-    return dataset_run_config(int(params["scenes"]), first_scene=int(params["first_scene"]),
-                              run_id=_run_id(context), workers=int(params.get("workers") or 2))
+    return dataset_run_config(params["scenes"], first_scene=params["first_scene"], run_id=_run_id(context),
+                              workers=params["workers"])
 
 
 def label_training_set(result: dict[str, Any], params: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
@@ -116,12 +116,9 @@ def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict
     """
     from sarlake.workflows.reprocess import plan_reprocessing
 
-    threshold = params.get("max_p_error")
-    try:
-        plans = plan_reprocessing(max_p_error=None if threshold is None else float(threshold),
-                                  limit=int(params.get("limit") or 20), run_id=_run_id(context),
-                                  product_ids=list(params.get("product_ids") or []) or None,
-                                  pge_version=str(params.get("pge_version") or "latest"))
+    try:  # the trigger form typed every param; an empty threshold is the SARLAKE_QA_MAX_P_ERROR setting
+        plans = plan_reprocessing(max_p_error=params["max_p_error"], limit=params["limit"], run_id=_run_id(context),
+                                  product_ids=params["product_ids"] or None, pge_version=params["pge_version"])
     except ValueError as exc:
         raise AirflowFailException(str(exc)) from None
     if not plans:
