@@ -31,7 +31,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import QA_MODELS, train_default
+from sarlake_plugins.params import QA_MODELS, set_default, train_default
 from sarlake_plugins.pge import pge_operator
 
 
@@ -46,8 +46,9 @@ from sarlake_plugins.pge import pge_operator
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "scenes": Param(400, type="integer", minimum=20, maximum=5000, title="Simulated scenes",
-                        description="Scenes in the labelled set; each gives about 5 interferograms (400 -> ~2,000)."),
+        "scenes": Param(set_default("scenes"), type="integer", minimum=20, maximum=5000, title="Simulated scenes",
+                        description="Scenes in the labelled set; each gives about 5 interferograms (840 -> ~4,200, "
+                        "one scene in five held out)."),
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),
         "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, title="Models",

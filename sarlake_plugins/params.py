@@ -9,12 +9,18 @@ from __future__ import annotations
 from typing import Any
 
 from lake.names import AOI_NAME_PATTERN
-from pges.train.config import MODEL_NAMES, TrainParameters
+from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
-__all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS", "train_default"]
+__all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS", "set_default",
+           "train_default"]
 
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)
 QA_MODELS = list(MODEL_NAMES)
+
+
+def set_default(option: str) -> Any:
+    """The ``qa_dataset`` PGE's default for ``option`` (the labelled set's size), for the ``qa_train`` form."""
+    return DatasetParameters.model_fields[option].default
 
 
 def train_default(option: str) -> Any:

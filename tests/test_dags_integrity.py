@@ -112,7 +112,7 @@ def test_asset_names_match_lake_tables():
 def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
     """The form offers the PGE's own model list and shows the defaults the PGE applies (an empty field is left
     out of the run-config, so the form's default must be the PGE's or a user would read one and get another)."""
-    from pges.train.config import MODEL_NAMES, TrainParameters
+    from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
     params = dagbag.dags["qa_train"].params
     param = params.get_param("models")
@@ -120,3 +120,4 @@ def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
     assert param.schema["items"]["enum"] == list(MODEL_NAMES)
     for option in ("quick", "seed", "class_thresholds"):
         assert params.get_param(option).value == TrainParameters.model_fields[option].default, option
+    assert params.get_param("scenes").value == DatasetParameters.model_fields["scenes"].default

@@ -20,7 +20,8 @@ class DatasetParameters(PGEParameters):
     """A labelled set of simulated interferograms (``pges.train.dataset``): one product per run."""
 
     dataset_id: str = Field("qa-set", pattern=r"^[A-Za-z0-9._-]+$", description="Id (folder name) of the set.")
-    scenes: int = Field(400, ge=2, le=5000, description="Simulated scenes (frames); each gives ~5 products.")
+    scenes: int = Field(840, ge=2, le=5000, description="Simulated scenes (frames); each gives ~5 products (840: "
+                                                        "4,200, a held-out split of ~170 scenes, docs/qa.md).")
     first_scene: int = Field(0, ge=0, description="Seed of the first scene; scenes are first_scene, +1, ...")
     dates_per_scene: int = Field(4, ge=2, le=8, description="Acquisitions simulated per scene.")
     neighbours: int = Field(2, ge=1, le=4, description="Each date is paired with this many earlier ones.")

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from pges.train.config import MODEL_NAMES
+from pges.train.config import MODEL_NAMES, DatasetParameters
 from sarlake.cli.errors import ErrorHandlingGroup
 
 __all__ = ["qa"]
@@ -101,7 +101,8 @@ def qa_run(products: tuple[str, ...]) -> None:
 
 
 @qa.command("train")
-@click.option("--scenes", type=click.IntRange(2, 5000), default=400, show_default=True,
+@click.option("--scenes", type=click.IntRange(2, 5000), default=DatasetParameters.model_fields["scenes"].default,
+              show_default=True,
               help="Simulated scenes in the labelled set (~5 products each).")
 @click.option("--first-scene", type=click.IntRange(0), default=0, show_default=True, help="Seed of the first scene.")
 @click.option("--model", "models", multiple=True,
