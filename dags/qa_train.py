@@ -47,8 +47,8 @@ from sarlake_plugins.pge import pge_operator
     on_failure_callback=record_failed_run,
     params={
         "scenes": Param(set_default("scenes"), type="integer", minimum=20, maximum=5000, title="Simulated scenes",
-                        description="Scenes in the labelled set; each gives about 5 interferograms (840 -> ~4,200, "
-                        "one scene in five held out)."),
+                        description="Scenes in the labelled set; each gives about 5 interferograms "
+                        f"({set_default('scenes')} -> ~{5 * set_default('scenes'):,}, one scene in five held out)."),
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),
         "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, title="Models",

@@ -14,6 +14,10 @@ from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 __all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS", "set_default",
            "train_default"]
 
+#: an AOI name, or empty (the on-demand form takes an AOI or a bbox)
+OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"
+#: a registered PGE version, or ``latest``
+PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)
 QA_MODELS = list(MODEL_NAMES)
 
@@ -26,8 +30,3 @@ def set_default(option: str) -> Any:
 def train_default(option: str) -> Any:
     """The ``train`` PGE's default for ``option``, so that the ``qa_train`` form shows the default the PGE applies."""
     return TrainParameters.model_fields[option].default
-
-#: an AOI name, or empty (the on-demand form takes an AOI or a bbox)
-OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"
-#: a registered PGE version, or ``latest``
-PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"

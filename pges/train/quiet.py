@@ -1,4 +1,8 @@
-"""Quiet external binaries while the QA PGEs simulate: SNAPHU prints on file descriptor 1, the PGE's result channel."""
+"""Keep file descriptor 1, the PGE's result channel, clean while the QA PGEs simulate thousands of products.
+
+SNAPHU's own output already goes to stderr (``pges.interferogram.unwrap``); this drops whatever else a library or
+a worker process forked inside the block writes on descriptor 1.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ __all__ = ["quiet_stdout"]
 
 @contextmanager
 def quiet_stdout() -> Iterator[None]:
-    """Silence what external binaries (SNAPHU) print on file descriptor 1."""
+    """Send what is written on file descriptor 1 inside the block to the null device."""
     sys.stdout.flush()
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
