@@ -76,6 +76,10 @@ from sarlake_plugins.pge import pge_operator
                                   description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 "
                                   "over UWE_2) on out-of-fold predictions (5 more fits per model); off: classes "
                                   "decided at p = 0.5. Not with Quick."),
+        "crowd_relabel": Param(train_default("crowd_relabel"), type="boolean", title="Relabel with the features",
+                               description="Train on the crowd's tags and the products' features together: each "
+                               "product's rater likelihood times an out-of-fold feature model's probabilities, in "
+                               "place of Dawid-Skene's prior (5 more fits); off: the consensus as it is."),
         "workers": Param(2, type="integer", minimum=1, maximum=64, title="Worker processes",
                          description="Processes that simulate the labelled set and the second simulator's products; "
                          "at most the cores of the PGE's process or pod."),

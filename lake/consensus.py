@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lake.settings import Settings
 
-__all__ = ["consensus_rows", "majority", "refresh_consensus", "update_consensus"]
+__all__ = ["consensus_rows", "majority", "refresh_consensus", "update_consensus", "votes_by_product"]
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +94,15 @@ def consensus_rows(tag_rows: list[dict[str, Any]], models: list[dict[str, Any]] 
     Returns:
         ``tag_consensus`` rows.
     """
-    groups = _votes(tag_rows)
+    groups = votes_by_product(tag_rows)
     voted = [r for r in tag_rows if r.get("intensity") is not None]
     ds = _dawid_skene(voted, models=models) if groups else {}
     return [_row(product_id, tag_type, [v for _, v in votes], ds.get((product_id, tag_type)))
             for (product_id, tag_type), votes in sorted(groups.items())]
 
 
-def _votes(tag_rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[tuple[str, int]]]:
+def votes_by_product(tag_rows: list[dict[str, Any]]) -> dict[tuple[str, str], list[tuple[str, int]]]:
+    """``(product_id, tag_type) -> [(user, intensity), ...]`` of ``user_tags`` rows, those without an intensity out."""
     groups: dict[tuple[str, str], list[tuple[str, int]]] = defaultdict(list)
     for r in tag_rows:
         if r.get("intensity") is not None:
@@ -170,7 +171,7 @@ def update_consensus(product_ids: set[str], tag_types: tuple[str, ...], settings
     models = load_models(tag_types, settings)
     refit: set[str] = {t for t in tag_types if t not in models}
     out = []
-    for (product_id, tag_type), votes in sorted(_votes(rows).items()):
+    for (product_id, tag_type), votes in sorted(votes_by_product(rows).items()):
         if tag_type in refit:
             continue
         ds = models[tag_type].posterior(votes)

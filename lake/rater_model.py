@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
     from lake.settings import Settings
 
-__all__ = ["RaterModel", "load_models", "model_rows"]
+__all__ = ["RaterModel", "crowd_likelihoods", "load_models", "model_rows"]
 
 #: Floor of a probability before its log (crowd-kit's ``_EPS``).
 EPS = 1e-10
@@ -76,15 +76,37 @@ class RaterModel:
         Returns:
             None when a vote's intensity is not one the fit saw (the model needs refitting).
         """
-        if any(v not in self.labels for _, v in votes):
+        log_post = self._log_likelihood(votes)
+        if log_post is None:
             return None
-        log_post = np.log(np.clip(self.prior, EPS, None))
-        for user, vote in votes:
-            log_post = log_post + np.log(self.smoothed(user)[:, vote])
+        log_post = log_post + np.log(np.clip(self.prior, EPS, None))
         post = np.exp(log_post - log_post.max())
         post /= post.sum()
         best = int(np.argmax(post))
         return self.labels[best], float(post[best])
+
+    def likelihood(self, votes: list[tuple[str, int]]) -> np.ndarray | None:
+        """``P(votes | true intensity)`` for intensities 0-3, scaled to sum to 1 (0 for one the fit never saw).
+
+        What the crowd says of a product without the prior: the posterior is ``prior * likelihood``. A model
+        that also sees the product (``pges.train.relabel``) multiplies it by its own ``p(intensity | product)``
+        instead of the prior. None as for :meth:`posterior`.
+        """
+        log_like = self._log_likelihood(votes)
+        if log_like is None:
+            return None
+        like = np.exp(log_like - log_like.max())
+        out = np.zeros(len(INTENSITIES))
+        out[list(self.labels)] = like / like.sum()
+        return out
+
+    def _log_likelihood(self, votes: list[tuple[str, int]]) -> np.ndarray | None:
+        if any(v not in self.labels for _, v in votes):
+            return None
+        log_like = np.zeros(len(self.labels))
+        for user, vote in votes:
+            log_like = log_like + np.log(self.smoothed(user)[:, vote])
+        return log_like
 
 
 def model_rows(tag_type: str, errors: pd.DataFrame, priors: pd.Series, tags: dict[str, int],
@@ -125,6 +147,35 @@ def load_models(tag_types: tuple[str, ...], settings: Settings | None = None) ->
         if r["fitted_at"] == latest[r["tag_type"]]:
             by_type[r["tag_type"]].append(r)
     return {t: _model(t, group) for t, group in by_type.items()}
+
+
+def crowd_likelihoods(product_ids: list[str], tag_type: str = "UWE",
+                      settings: Settings | None = None) -> dict[str, np.ndarray]:
+    """What the crowd's tags say of each product: :meth:`RaterModel.likelihood` of its votes, from the last fit.
+
+    Products without a vote of ``tag_type``, or with an intensity the fit never saw, are left out; so is every
+    product when the tag type has no fit yet.
+    """
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import load_table
+    from lake.consensus import votes_by_product
+
+    model = load_models((tag_type,), settings).get(tag_type)
+    if model is None:
+        return {}
+    wanted = set(product_ids)
+    rows = load_table("user_tags", settings).scan(
+        row_filter=EqualTo("tag_type", tag_type),  # type: ignore[call-arg,arg-type,misc]
+        selected_fields=("product_id", "user", "tag_type", "intensity"),
+    ).to_arrow().to_pylist()
+    votes = votes_by_product([r for r in rows if r["product_id"] in wanted])
+    out = {}
+    for (product_id, _), product_votes in votes.items():
+        like = model.likelihood(product_votes)
+        if like is not None:
+            out[product_id] = like
+    return out
 
 
 def _model(tag_type: str, rows: list[dict[str, Any]]) -> RaterModel:

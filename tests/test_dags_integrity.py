@@ -118,6 +118,6 @@ def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
     param = params.get_param("models")
     assert param.value == list(MODEL_NAMES)
     assert param.schema["items"]["enum"] == list(MODEL_NAMES)
-    for option in ("quick", "seed", "class_thresholds"):
+    for option in ("quick", "seed", "class_thresholds", "crowd_relabel"):
         assert params.get_param(option).value == TrainParameters.model_fields[option].default, option
     assert params.get_param("scenes").value == DatasetParameters.model_fields["scenes"].default

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lake.consensus import _votes, consensus_rows, majority
+from lake.consensus import consensus_rows, majority, votes_by_product
 from lake.rater_model import RaterModel, _model
 from pges.train.crowd import make_crowd, rate
 
@@ -28,6 +28,15 @@ def test_the_posterior_is_bayes_rule_over_the_raters_matrices():
     label, p = model.posterior([("zed", 1)])
     assert label == 1 and p == pytest.approx(0.25 * 0.75 / (0.25 * 0.75 + 0.75 * 0.175), abs=1e-6)
     assert model.posterior([("a", 2)]) is None  # no rater gave UWE_2 in the fit: refit
+
+
+def test_the_likelihood_is_the_raters_matrices_without_the_prior():
+    model = _two_raters()
+    # P(votes | 0) = 0.1 * 0.6 = 0.06, P(votes | 1) = 0.8 * 0.4 = 0.32; intensities the fit never saw get 0
+    like = model.likelihood([("a", 1), ("b", 0)])
+    np.testing.assert_allclose(like, [0.06 / 0.38, 0.32 / 0.38, 0, 0], atol=1e-6)
+    assert model.likelihood([]).tolist() == [0.5, 0.5, 0, 0]  # no vote says nothing
+    assert model.likelihood([("a", 3)]) is None
 
 
 def test_a_zero_cell_of_a_small_fit_does_not_outvote_two_good_raters(monkeypatch):
@@ -52,7 +61,7 @@ def crowd():
     old = {k for k in truth if int(k[1:]) < 480}
     models: list[dict] = []
     fit = {r["product_id"]: r for r in consensus_rows([t for t in tags if t["product_id"] in old], models)}
-    return truth, _votes(tags), fit, _model("UWE", models)
+    return truth, votes_by_product(tags), fit, _model("UWE", models)
 
 
 def test_from_crowd_kits_fit_the_posterior_gives_crowd_kits_labels(crowd, monkeypatch):

@@ -81,6 +81,11 @@ def test_out_of_fold_predictions_never_come_from_a_model_that_saw_the_scene():
     assert len(seen) == 5 and all(not (a & b) for a, b in seen)
     assert set().union(*(b for _, b in seen)) == set(range(12))
     assert out_of_fold(fit_predict, 15, y[:15], scenes[:15]) is None  # 3 scenes, 5 folds
+    # UWE_3 only in scene 0: the fold holding it out would fit a model that never saw the class
+    rare = np.where(y == 3, 2, y)
+    rare[0] = 3
+    seen.clear()
+    assert out_of_fold(fit_predict, 60, rare, scenes) is None and not seen
 
 
 def test_a_version_without_threshold_tags_or_with_bad_ones_decides_by_the_defaults():

@@ -92,6 +92,8 @@ def test_training_records_data_version_figures_signature_and_aliases(trained):
         assert run.data.params["data_version"] == dataset["data_version"]
         # which pixels the set's truth judged: the simulator's coherence (docs/qa.md, "Cycle slips in noise")
         assert run.data.params["dataset.truth_rule"] == "pair-coherence"
+        # the labels CSV carried the crowd's likelihoods, so the run says how many training labels the products moved
+        assert int(run.data.params["dataset.crowd_relabelled"]) >= 0
         assert {"test_f1_uwe2", "test_precision_uwe2", "test_recall_uwe2", "test_accuracy"} <= set(run.data.metrics)
         figs = {Path(a.path).name for a in client.list_artifacts(c["run_id"], "figures")}
         assert {"confusion_matrix.png", "calibration.png", "p_error_histograms.png"} <= figs

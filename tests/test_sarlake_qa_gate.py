@@ -84,6 +84,7 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     from lake.write import upsert
     from pges.errors import InputValidationError
     from pges.train.config import TrainParameters
+    from pges.train.relabel import CROWD_COLUMNS
     from sarlake.workflows.qa_train import check_pods_reach, train_options, train_run_config
 
     for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
@@ -110,8 +111,9 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     assert TrainParameters.model_validate(params).fresh_scenes == 30
     assert params["labels"].startswith(os.environ["SARLAKE_PRODUCTS_ROOT"] + "/QA_TRAINING_LABELS/")
     exported = list(csv.DictReader(read_bytes(params["labels"]).decode().splitlines()))
+    no_crowd = dict.fromkeys(CROWD_COLUMNS, "")  # no tags, no fit: the PGE trains on the consensus as it is
     assert sorted(exported, key=str) == sorted(({"product_id": r["product_id"], "label": str(r["uwe_label"]),
-                                                 "split": r["split"]} for r in rows), key=str)
+                                                 "split": r["split"], **no_crowd} for r in rows), key=str)
     params = train_run_config(dataset)["parameters"]  # an empty trigger: the settings
     assert (params["real_check"], params["max_real_false_alarms"]) == (str(MANIFEST.absolute()), 0.25)
     # an option left out takes the PGE's default: class thresholds fitted (the docs' 'make train' fits them)

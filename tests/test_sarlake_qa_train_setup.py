@@ -29,17 +29,20 @@ def test_training_on_an_uninitialised_lake_fails_before_simulating_naming_sarlak
     assert simulated == []
 
 
-def test_the_class_thresholds_flag_reaches_training(monkeypatch):
-    """`--no-class-thresholds` trains with thresholds at 0.5 (the gate test checks the versions' tags then);
-    without the flag nothing is asked, so the `train` PGE's default applies (fitted)."""
+@pytest.mark.parametrize("option", ["class_thresholds", "crowd_relabel"])
+def test_the_class_thresholds_and_crowd_relabel_flags_reach_training(monkeypatch, option):
+    """`--no-class-thresholds` trains with thresholds at 0.5 (the gate test checks the versions' tags then),
+    `--no-crowd-relabel` on the consensus as it is; without a flag nothing is asked, so the `train` PGE's default
+    applies (fitted, relabelled)."""
     import sarlake.workflows.qa_train as qa_train
     from sarlake.cli import cli
 
     asked = []
     record = {"candidates": [], "promotion": {"champion": "1", "reason": "test"}, "folder": "x"}
     monkeypatch.setattr(qa_train, "has_champion", lambda: False)
-    monkeypatch.setattr(qa_train, "train_qa", lambda *a, **k: asked.append(k.get("class_thresholds")) or record)
-    for flag in (["--no-class-thresholds"], ["--class-thresholds"], []):
+    monkeypatch.setattr(qa_train, "train_qa", lambda *a, **k: asked.append(k.get(option)) or record)
+    flag = "--" + option.replace("_", "-")
+    for flag in ([f"--no-{flag[2:]}"], [flag], []):
         result = CliRunner().invoke(cli, ["qa", "train", "--scenes", "2", *flag])
         assert result.exit_code == 0, result.output
     assert asked == [False, True, None]

@@ -56,6 +56,11 @@ class TrainParameters(PGEParameters):
     class_thresholds: bool = Field(
         True, description="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 over UWE_2) on "
                           "out-of-fold predictions of the training split (pges.train.decision); not with quick.")
+    crowd_relabel: bool = Field(
+        True, description="Train on labels from the crowd's tags and the product's features together: the raters' "
+                          "likelihood (the labels CSV's crowd_uwe0..3) times an out-of-fold feature model's "
+                          "probabilities in place of Dawid-Skene's prior (pges.train.relabel; 5 more fits); off, or "
+                          "a CSV without those columns: the consensus as it is.")
     max_real_false_alarms: float = Field(
         0.25, ge=0, le=1, description="Largest share of the real check's clean products a champion may flag "
                                       "(p(error) >= 0.5).")

@@ -4,8 +4,9 @@ The UWE targets are per-class accuracies, and a model's most probable class favo
 and the ends of the scale: an ordinal model's middle classes get the narrow differences of its cumulative
 probabilities. p(error) is left as it is (so are F1, ROC AUC and the calibration); what moves is where, on each
 side of p(error) = 0.5, UWE_1 starts over UWE_0 and UWE_3 over UWE_2 (:func:`pges.qa.model_io.decide_class`).
-The thresholds are those with the best mean per-class accuracy against the *consensus* labels (the truth is
-never read in training) on predictions for scenes the fitting model did not see: 5 folds grouped by scene.
+The thresholds are those with the best mean per-class accuracy against the training labels (the crowd's:
+the consensus, or its relabelling by :mod:`pges.train.relabel`; the truth is never read in training) on
+predictions for scenes the fitting model did not see: 5 folds grouped by scene.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS, decide_class
 
-__all__ = ["GRID", "fit_thresholds", "model_thresholds", "out_of_fold"]
+__all__ = ["GRID", "fit_thresholds", "model_thresholds", "out_of_fold", "out_of_fold_proba"]
 
 logger = logging.getLogger(__name__)
 
@@ -58,32 +59,35 @@ def out_of_fold(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: 
         folds: folds grouped by scene.
 
     Returns:
-        The probabilities, or None when there are fewer scenes than folds.
+        The probabilities, or None when there are fewer scenes than folds or a fold's training rows miss a class.
     """
     from sklearn.model_selection import GroupKFold
 
     if len(set(groups.tolist())) < folds:
         return None
+    splits = list(GroupKFold(folds).split(np.zeros(n), y, groups))
+    if any(len(set(y[train_rows].tolist())) < len(set(y.tolist())) for train_rows, _ in splits):
+        return None
     proba = np.zeros((n, 4))
-    for train_rows, held_rows in GroupKFold(folds).split(np.zeros(n), y, groups):
+    for train_rows, held_rows in splits:
         proba[held_rows] = fit_predict(train_rows, held_rows)
     return proba
 
 
-def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Callable[[str, np.ndarray], Any],
-                     train: np.ndarray, y: np.ndarray, scenes: np.ndarray) -> tuple[float, float]:
-    """The class thresholds of feature model ``name``, fitted on its out-of-fold predictions of the training rows.
+def out_of_fold_proba(fit: Callable[[str, np.ndarray], Any], name: str, rows: Callable[[str, np.ndarray], Any],
+                      train: np.ndarray, y: np.ndarray, scenes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Out-of-fold probabilities of feature model ``name`` on the training rows (:func:`out_of_fold`).
 
     Args:
         fit: ``fit(name, mask)`` fits the model on the rows in the boolean ``mask`` (as ``train`` fits it).
         name: the model (a name of :data:`pges.train.models.MODEL_INPUTS` whose input is the features).
         rows: ``rows("features", mask)`` gives the model input of those rows.
         train: boolean mask of the training rows; only they go into the folds.
-        y: labels (consensus) of every row.
+        y: labels of every row.
         scenes: scene id of every row (the folds' groups).
 
     Returns:
-        ``(t1, t3)``; the defaults when the training rows have fewer than 5 scenes.
+        The training rows' indices and their (m, 4) probabilities, None as :func:`out_of_fold`.
     """
     idx = np.flatnonzero(train)
 
@@ -95,7 +99,19 @@ def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Cal
     def fit_predict(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.asarray(fit(name, mask(idx[a])).predict_proba(rows("features", mask(idx[b]))))
 
-    oof = out_of_fold(fit_predict, len(idx), y[idx], scenes[idx])
+    return idx, out_of_fold(fit_predict, len(idx), y[idx], scenes[idx])
+
+
+def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Callable[[str, np.ndarray], Any],
+                     train: np.ndarray, y: np.ndarray, scenes: np.ndarray) -> tuple[float, float]:
+    """The class thresholds of feature model ``name``, fitted on its out-of-fold predictions of the training rows.
+
+    Arguments as :func:`out_of_fold_proba`'s (``y``: the labels the model is fitted on).
+
+    Returns:
+        ``(t1, t3)``; the defaults when the training rows have fewer than 5 scenes.
+    """
+    idx, oof = out_of_fold_proba(fit, name, rows, train, y, scenes)
     th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
     logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
                 "5 folds by scene" if oof is not None else "too few scenes: defaults")

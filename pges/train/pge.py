@@ -1,6 +1,7 @@
 """The ``train`` PGE (the ``qa_dataset`` PGE that makes its labelled sets: :mod:`pges.train.dataset_pge`).
 
-``train`` reads a labelled set and a labels CSV (consensus labels from the lake's training table), fits the models,
+``train`` reads a labelled set and a labels CSV (consensus labels from the lake's training table, relabelled with
+the products' features by :mod:`pges.train.relabel` where it carries the crowd's likelihoods), fits the models,
 evaluates each on the held-out scenes against the simulator's truth and, when ``real_check`` names a manifest of
 real products with closure truth (:mod:`pges.train.realcheck`), on those (false-alarm share) and on wrong cuts
 made in the clean ones (recall on real phase, :mod:`pges.train.realcuts`), logs each to MLflow, registers it and
@@ -26,6 +27,7 @@ from pges.train.config import TrainParameters
 from pges.train.intervals import intervals
 from pges.train.labelled_set import fetch_set, load_set, read_labels
 from pges.train.quiet import quiet_stdout
+from pges.train.relabel import crowd_relabel, read_crowd_likelihoods
 from pges.train.truth import TRUTH_RULE
 
 __all__ = ["TrainOutputs", "run_train"]
@@ -88,7 +90,8 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
         raise InputValidationError(f"train needs exactly 1 input (the labelled set's met.json), got {len(cfg.inputs)}")
     folder = fetch_set(cfg.inputs[0], ctx.fetch)
     data = load_set(folder)
-    labels = read_labels(str(ctx.fetch(p.labels)))  # a local path, or the lake's export on S3
+    labels_path = str(ctx.fetch(p.labels))  # a local path, or the lake's export on S3
+    labels = read_labels(labels_path)
     keep = np.array([i in labels for i in data.product_id])
     if keep.sum() < 20:
         raise InputValidationError(f"only {int(keep.sum())} products of {folder} have labels in {p.labels}")
@@ -107,6 +110,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
     if missing:
         raise InputValidationError(f"no training product labelled UWE_{min(missing)}: raise the set's scenes")
     y_truth = np.array([int(data.truth[i]["UWE"]) for i in data.product_id])
+    likelihood = read_crowd_likelihoods(labels_path, data.product_id) if p.crowd_relabel else None
     inputs = {k: to_model_input(k, data.features, data.browse, data.tiles) for k in INPUT_KINDS}
 
     def rows(kind: str, sel: np.ndarray) -> Any:
@@ -152,6 +156,11 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
             return fit_routed(name, rows(kind, sel), data.features_without_coherence[sel], y[sel], p.seed, p.quick)
         return fit_model(name, rows(kind, sel), y[sel], p.seed, p.quick)
 
+    y_consensus = y
+    if likelihood is not None:  # fit() reads y when called: the folds' models learn the consensus
+        y = crowd_relabel(fit, rows, train, y, data.scene_id, likelihood)
+        dataset_info["crowd_relabelled"] = int((y != y_consensus).sum())
+    training_label_acc = float((y[train] == y_truth[train]).mean())
     candidates, fitted_models, own_metrics = [], [], {}
     held_classes: dict[str, np.ndarray] = {}  # version -> decided class of each held-out row
     for name in p.models:
@@ -168,10 +177,11 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
         kind, th = fitted.input_kind, fitted.thresholds
         proba = fitted.predict_proba(rows(kind, test))
         m = evaluate.metrics(y_truth[test], proba, "test_", th)
-        m.update(evaluate.metrics(y[test], proba, "test_consensus_", th))
+        m.update(evaluate.metrics(y_consensus[test], proba, "test_consensus_", th))
         m.update(intervals(y_truth[test], proba, data.scene_id[test], "test_", th))
         m.update(evaluate.by_cause(test_truths, proba, "test_", th))
         m["label_accuracy_vs_truth"] = label_acc
+        m["training_label_accuracy_vs_truth"] = training_label_acc
         m.update(own_metrics.get(fitted.name, {}))
         if real is not None:
             m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
@@ -199,7 +209,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
     out = ctx.product_dir(run_name)
     record = {
         "model_name": p.model_name, "data_version": p.data_version, "dataset": dataset_info,
-        "label_accuracy_vs_truth": label_acc,
+        "label_accuracy_vs_truth": label_acc, "training_label_accuracy_vs_truth": training_label_acc,
         "candidates": [{"name": c.name, "run_id": c.run_id, "version": c.version, "metrics": c.metrics}
                        for c in candidates],
         "champion_before": {"version": champion_version, "metrics": champion_metrics},

@@ -120,9 +120,13 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--class-thresholds/--no-class-thresholds", default=None,
               help="Fit each feature model's class thresholds (UWE_1 over UWE_0, UWE_3 over UWE_2) on out-of-fold "
                    "predictions; without: classes decided at p = 0.5 [default: the train PGE's, fitted].")
+@click.option("--crowd-relabel/--no-crowd-relabel", default=None,
+              help="Train on the crowd's tags and the products' features together (each product's rater "
+                   "likelihood times an out-of-fold feature model's probabilities); without: the consensus as it is "
+                   "[default: the train PGE's, relabelled].")
 def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool, if_no_champion: bool,
              workers: int, real_check: str | None, max_real_false_alarms: float | None,
-             class_thresholds: bool | None) -> None:
+             class_thresholds: bool | None, crowd_relabel: bool | None) -> None:
     """Build a labelled set, tag it with the simulated crowd, train and register the models."""
     from sarlake.workflows.qa_train import has_champion, train_qa
 
@@ -131,7 +135,7 @@ def qa_train(scenes: int, first_scene: int, models: tuple[str, ...], quick: bool
         return
     record = train_qa(scenes, first_scene=first_scene, models=list(models) or None, quick=quick, workers=workers,
                       real_check=real_check, max_real_false_alarms=max_real_false_alarms,
-                      class_thresholds=class_thresholds)
+                      class_thresholds=class_thresholds, crowd_relabel=crowd_relabel)
     for c in record["candidates"]:
         m = c["metrics"]
         real = f"  real false alarms {m['real_false_alarm_share']:.2f}" if "real_false_alarm_share" in m else ""

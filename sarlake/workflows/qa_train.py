@@ -127,11 +127,15 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     """The ``train`` PGE's run-config; the set's labels at its data version are exported beside it in the lake.
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
-    reads it as it reads the set. ``real_check`` (default the ``qa_real_check`` setting) names the manifest of
-    real products that gates promotion (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its
-    setting. ``options`` are the PGE's own (:data:`TRAIN_OPTIONS`: ``models``, ``quick``, ``seed``, ``workers``,
-    ``second_sim_products``, ``unet_scenes``, ``fresh_scenes``, ``class_thresholds``, ...); one that is None or
-    left out takes the PGE's default (:func:`train_options`).
+    reads it as it reads the set. Beside each consensus label it carries what the crowd's tags say of the product
+    (``crowd_uwe0..3``: ``lake.rater_model.crowd_likelihoods``, empty without a fit), which ``train`` combines with
+    the product's features (``pges.train.relabel``).
+
+    ``real_check`` (default the ``qa_real_check`` setting) names the manifest of real products that gates promotion
+    (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting. ``options`` are the PGE's own
+    (:data:`TRAIN_OPTIONS`: ``models``, ``quick``, ``seed``, ``workers``, ``second_sim_products``, ``unet_scenes``,
+    ``fresh_scenes``, ``class_thresholds``, ``crowd_relabel``, ...); one that is None or left out takes the PGE's
+    default (:func:`train_options`).
 
     With the Kubernetes runner the PGE is a pod: :func:`check_pods_reach` says what it could not reach (the
     ``qa_train`` DAG calls it first, before the set is simulated).
@@ -142,8 +146,10 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     import io
 
     from lake.catalog import load_table
+    from lake.rater_model import crowd_likelihoods
     from lake.settings import get_settings, is_remote
     from lake.storage import write_bytes
+    from pges.train.relabel import CROWD_COLUMNS
 
     unknown = sorted(set(options) - TRAIN_OPTIONS)
     if unknown:
@@ -153,10 +159,13 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     scan = table.scan(snapshot_id=int(dataset["data_version"]),
                       selected_fields=("product_id", "dataset_id", "uwe_label", "split"))
     rows = [r for r in scan.to_arrow().to_pylist() if r["dataset_id"] == dataset["dataset_id"]]
+    crowd = crowd_likelihoods([r["product_id"] for r in rows], "UWE", settings)
     text = io.StringIO()
     w = csv.writer(text)
-    w.writerow(["product_id", "label", "split"])
-    w.writerows([r["product_id"], r["uwe_label"], r["split"]] for r in rows)
+    w.writerow(["product_id", "label", "split", *CROWD_COLUMNS])
+    w.writerows([r["product_id"], r["uwe_label"], r["split"],
+                 *([f"{v:.6g}" for v in crowd[r["product_id"]]] if r["product_id"] in crowd else [""] * 4)]
+                for r in rows)
     labels = (f"{settings.products_root.rstrip('/')}/QA_TRAINING_LABELS/"
               f"labels-{dataset['dataset_id']}-{dataset['data_version']}.csv")
     write_bytes(labels, text.getvalue().encode(), settings)
