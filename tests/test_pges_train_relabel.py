@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pges.errors import InputValidationError
 from pges.train.relabel import CROWD_COLUMNS, crowd_relabel, read_crowd_likelihoods, relabel
 
 
@@ -27,6 +28,10 @@ def test_the_labels_csv_gives_the_crowd_columns_or_none(tmp_path: Path):
     assert np.isnan(like[0]).all() and like[1].tolist() == [0.7, 0.3, 0, 0] and np.isnan(like[2]).all()
     path.write_text("product_id,label,split\nA,0,train\n")
     assert read_crowd_likelihoods(str(path), np.array(["A"])) is None
+    for bad in ("x", "1.5", "-0.1", "nan"):
+        path.write_text("product_id,label,split," + ",".join(CROWD_COLUMNS) + f"\nA,0,train,0.7,{bad},0,0\n")
+        with pytest.raises(InputValidationError, match=r"labels\.csv: crowd_uwe1 of A is .* not a likelihood"):
+            read_crowd_likelihoods(str(path), np.array(["A"]))
 
 
 @pytest.fixture(scope="module")

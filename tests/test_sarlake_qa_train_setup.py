@@ -41,9 +41,9 @@ def test_the_class_thresholds_and_crowd_relabel_flags_reach_training(monkeypatch
     record = {"candidates": [], "promotion": {"champion": "1", "reason": "test"}, "folder": "x"}
     monkeypatch.setattr(qa_train, "has_champion", lambda: False)
     monkeypatch.setattr(qa_train, "train_qa", lambda *a, **k: asked.append(k.get(option)) or record)
-    flag = "--" + option.replace("_", "-")
-    for flag in ([f"--no-{flag[2:]}"], [flag], []):
-        result = CliRunner().invoke(cli, ["qa", "train", "--scenes", "2", *flag])
+    name = option.replace("_", "-")
+    for flags in ([f"--no-{name}"], [f"--{name}"], []):
+        result = CliRunner().invoke(cli, ["qa", "train", "--scenes", "2", *flags])
         assert result.exit_code == 0, result.output
     assert asked == [False, True, None]
 

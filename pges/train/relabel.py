@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from pges.errors import InputValidationError
 from pges.train.decision import out_of_fold_proba
 
 __all__ = ["CROWD_COLUMNS", "crowd_relabel", "read_crowd_likelihoods", "relabel"]
@@ -39,7 +40,11 @@ PRIOR_MODEL = "ordinal_boosting"
 
 
 def read_crowd_likelihoods(path: str, product_ids: np.ndarray) -> np.ndarray | None:
-    """(n, 4) crowd likelihoods of ``product_ids`` from a labels CSV (NaN: none given), None without the columns."""
+    """(n, 4) crowd likelihoods of ``product_ids`` from a labels CSV (NaN: none given), None without the columns.
+
+    Raises:
+        InputValidationError: a value that is not a number from 0 to 1 (named with its product and column).
+    """
     with Path(path).open() as f:
         reader = csv.DictReader(f)
         if not set(CROWD_COLUMNS) <= set(reader.fieldnames or ()):
@@ -49,7 +54,19 @@ def read_crowd_likelihoods(path: str, product_ids: np.ndarray) -> np.ndarray | N
     for i, pid in enumerate(product_ids):
         values = given.get(str(pid))
         if values and all(values):
-            out[i] = [float(v) for v in values]
+            out[i] = [_likelihood(v, path, str(pid), c) for v, c in zip(values, CROWD_COLUMNS, strict=True)]
+    return out
+
+
+def _likelihood(value: str, path: str, product_id: str, column: str) -> float:
+    try:
+        out = float(value)
+    except ValueError:
+        out = float("nan")
+    if not 0 <= out <= 1:
+        raise InputValidationError(
+            f"labels file {path}: {column} of {product_id} is {value!r}, not a likelihood from 0 to 1 (leave the "
+            f"four crowd columns of a product empty to train it on its consensus label)")
     return out
 
 
