@@ -66,15 +66,16 @@ def main() -> None:
     args = parser.parse_args()
 
     from lake.rater_model import crowd_likelihoods
+    from pges.train.labelled_set import read_labels
     from pges.train.models import MODELS
     from pges.train.relabel import crowd_relabel
 
+    # the set's features as it saved them (load_set would recompute every product's from arrays.npz: minutes)
     samples = np.load(args.set_dir / "samples.npz")
     ids, scenes = samples["product_id"], samples["scene_id"]
     with (args.set_dir / "truth" / "truth.csv").open() as f:
         truth_of = {r["product_id"]: int(r["UWE"]) for r in csv.DictReader(f)}
-    with args.labels.open() as f:
-        given = {r["product_id"]: (int(r["label"]), r["split"]) for r in csv.DictReader(f)}
+    given = read_labels(str(args.labels))  # the train PGE's own reader
     truth = np.array([truth_of[i] for i in ids])
     consensus = np.array([given[i][0] for i in ids])
     train = np.array([given[i][1] == "train" for i in ids])

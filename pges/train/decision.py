@@ -109,10 +109,10 @@ def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Cal
     Arguments as :func:`out_of_fold_proba`'s (``y``: the labels the model is fitted on).
 
     Returns:
-        ``(t1, t3)``; the defaults when the training rows have fewer than 5 scenes.
+        ``(t1, t3)``; the defaults when there are no out-of-fold predictions (:func:`out_of_fold`).
     """
     idx, oof = out_of_fold_proba(fit, name, rows, train, y, scenes)
     th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
     logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
-                "5 folds by scene" if oof is not None else "too few scenes: defaults")
+                "5 folds by scene" if oof is not None else "too few scenes, or a fold without a class: defaults")
     return th
