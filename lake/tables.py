@@ -522,7 +522,8 @@ PRODUCT_LINEAGE = TableSpec(
 
 QA_TRAINING_SET = TableSpec(
     name="qa_training_set",
-    doc="Products of QA training sets with their consensus UWE label and fixed split (truth kept elsewhere).",
+    doc=("Products of QA training sets with their consensus UWE label, what the crowd's tags say of each class, "
+         "and fixed split (truth kept elsewhere)."),
     columns=(
         col("product_id", "string", "Product of the set.", required=True),
         col("dataset_id", "string", "Labelled set it belongs to.", required=True),
@@ -532,6 +533,9 @@ QA_TRAINING_SET = TableSpec(
         col("raters", "int", "Raters behind the label."),
         col("agreement", "double", "Their agreement (0-1)."),
         col("missing_inputs", "list<string>", "Inputs left out of the product's features."),
+        *(col(f"crowd_uwe{k}", "double",
+              f"P(the crowd's UWE tags | UWE_{k}) under the raters' matrices of the fit that gave the label, "
+              "without the prior, scaled so the four sum to 1 (empty without a fit).") for k in range(4)),
         *_STAMPS,
     ),
     key=("product_id", "dataset_id"),

@@ -4,8 +4,9 @@
 2. the simulated crowd (:mod:`pges.train.crowd`) tags every product for all eleven tag types from that truth;
    the tags go to ``user_tags`` (``source = simulated``) and :func:`lake.consensus.refresh_consensus` labels
    each product (majority, Dawid-Skene);
-3. the products with their consensus UWE label and fixed split go to ``qa_training_set``; the snapshot id of
-   that commit is the data version of every model trained on it;
+3. the products with their consensus UWE label, the crowd's likelihood of each class (from the same fit) and
+   fixed split go to ``qa_training_set``; the snapshot id of that commit is the data version of every model
+   trained on it;
 4. the ``train`` PGE fits, evaluates, logs and registers the models and moves ``champion``/``challenger``.
 """
 
@@ -69,6 +70,7 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
 
     from lake.catalog import load_table
     from lake.consensus import refresh_consensus
+    from lake.rater_model import crowd_likelihoods
     from lake.settings import get_settings
     from lake.storage import read_bytes
     from lake.tags import TAG_TYPES
@@ -88,10 +90,13 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
     cons = {r["product_id"]: r for r in load_table("tag_consensus", settings).scan(
         selected_fields=("product_id", "tag_type", "intensity", "raters", "agreement")
     ).to_arrow().to_pylist() if r["tag_type"] == "UWE"}
+    # recorded with the label, from the same fit, so that the data version pins both (tags added later change neither)
+    crowd = crowd_likelihoods(ids, "UWE", settings)
     rows = [{"product_id": p["product_id"], "dataset_id": dataset_id, "scene_id": p["scene_id"], "split": p["split"],
              "uwe_label": cons[p["product_id"]]["intensity"], "raters": cons[p["product_id"]]["raters"],
              "agreement": cons[p["product_id"]]["agreement"],
-             "missing_inputs": [m for m in p["missing_inputs"].split(";") if m]} for p in products]
+             "missing_inputs": [m for m in p["missing_inputs"].split(";") if m],
+             **_crowd_cells(crowd.get(p["product_id"]))} for p in products]
     upsert("qa_training_set", rows, settings)
     snapshot = load_table("qa_training_set", settings).current_snapshot()
     noise = label_noise({t["product_id"]: int(t["UWE"]) for t in truth},
@@ -128,8 +133,10 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
 
     The labels CSV goes to ``<products root>/QA_TRAINING_LABELS/`` (S3 on a production lake), so that a PGE pod
     reads it as it reads the set. Beside each consensus label it carries what the crowd's tags say of the product
-    (``crowd_uwe0..3``: ``lake.rater_model.crowd_likelihoods``, empty without a fit), which ``train`` combines with
-    the product's features (``pges.train.relabel``).
+    (``crowd_uwe0..3``, empty without a fit), which ``train`` combines with the product's features
+    (``pges.train.relabel``). Both come from the set's rows at its data version: :func:`label_training_set` records
+    the likelihoods (``lake.rater_model.crowd_likelihoods``) with the labels, from the same fit. A set labelled
+    before ``qa_training_set`` had those columns gets them from the current tags and fit, with a warning.
 
     ``real_check`` (default the ``qa_real_check`` setting) names the manifest of real products that gates promotion
     (``pges.train.realcheck``); ``max_real_false_alarms`` defaults to its setting. ``options`` are the PGE's own
@@ -156,16 +163,22 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
         raise TypeError(f"the train PGE has no option {', '.join(unknown)}; it has {', '.join(sorted(TRAIN_OPTIONS))}")
     settings = get_settings()
     table = load_table("qa_training_set", settings)
-    scan = table.scan(snapshot_id=int(dataset["data_version"]),
-                      selected_fields=("product_id", "dataset_id", "uwe_label", "split"))
+    version = int(dataset["data_version"])
+    pinned = _has_crowd_columns(table, version)
+    scan = table.scan(snapshot_id=version, selected_fields=("product_id", "dataset_id", "uwe_label", "split",
+                                                            *(CROWD_COLUMNS if pinned else ())))
     rows = [r for r in scan.to_arrow().to_pylist() if r["dataset_id"] == dataset["dataset_id"]]
-    crowd = crowd_likelihoods([r["product_id"] for r in rows], "UWE", settings)
+    if not pinned:
+        logger.warning("set %s was labelled before qa_training_set recorded the crowd's likelihoods: they are taken "
+                       "from the current tags and fit, not pinned to data version %s (label the set again to pin "
+                       "them)", dataset["dataset_id"], version)
+        crowd = crowd_likelihoods([r["product_id"] for r in rows], "UWE", settings)
+        rows = [{**r, **_crowd_cells(crowd.get(r["product_id"]))} for r in rows]
     text = io.StringIO()
     w = csv.writer(text)
     w.writerow(["product_id", "label", "split", *CROWD_COLUMNS])
     w.writerows([r["product_id"], r["uwe_label"], r["split"],
-                 *([f"{v:.6g}" for v in crowd[r["product_id"]]] if r["product_id"] in crowd else [""] * 4)]
-                for r in rows)
+                 *("" if r[c] is None else f"{r[c]:.6g}" for c in CROWD_COLUMNS)] for r in rows)
     labels = (f"{settings.products_root.rstrip('/')}/QA_TRAINING_LABELS/"
               f"labels-{dataset['dataset_id']}-{dataset['data_version']}.csv")
     write_bytes(labels, text.getvalue().encode(), settings)
@@ -182,6 +195,24 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     return {"pge": "train", "run_id": run_id or f"manual__train__{datetime.now(UTC):%Y%m%dT%H%M%S}",
             "inputs": [dataset["met_uri"]], "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
             "parameters": params}
+
+
+def _crowd_cells(likelihood: Any) -> dict[str, float | None]:
+    """A product's ``crowd_uwe0..3`` cells (None without a likelihood: no UWE vote, or no fit)."""
+    from pges.train.relabel import CROWD_COLUMNS
+
+    return {c: None if likelihood is None else float(likelihood[k]) for k, c in enumerate(CROWD_COLUMNS)}
+
+
+def _has_crowd_columns(table: Any, snapshot_id: int) -> bool:
+    """Whether ``qa_training_set`` had the ``crowd_uwe*`` columns when ``snapshot_id`` was committed."""
+    from pges.train.relabel import CROWD_COLUMNS
+
+    snapshot = table.snapshot_by_id(snapshot_id)
+    if snapshot is None:
+        raise ValueError(f"qa_training_set has no snapshot {snapshot_id}")
+    schema = table.schemas().get(snapshot.schema_id, table.schema())
+    return set(CROWD_COLUMNS) <= set(schema.column_names)
 
 
 def check_pods_reach(real_check: str | None, settings: Any = None) -> None:
