@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -96,6 +97,9 @@ def cli(verbose: bool) -> None:
     if not verbose:  # GDAL echoes, through rasterio, errors that the command reports itself in one line
         logging.getLogger("rasterio").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", module="rasterio")
+        # MLflow sets up its own loggers at INFO when imported (later, lazily): "Creating initial MLflow database
+        # tables..." before a one-line error. Its level is read from the environment (the PGEs this runs inherit it)
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 
 
 def main(argv: Sequence[str] | None = None) -> Any:
