@@ -11,6 +11,12 @@ Second row: the two-step model (``unet_ordinal_boosting``) as a scorer serves it
 8-channel U-Net by LiteRT (converted from a Keras U-Net fitted for a few epochs on these products' tiles against
 a crude target, since speed does not depend on skill), its summaries and ordinal boosting of the training recipe's
 size (300 iterations per threshold) on features + summaries.
+
+Third row: the kind of the champion shipped since 2026-12-04 (v9, ``convnet+ordinal_boosting``) as a scorer serves
+it: features, the phase tile, the ConvNet of the ``train`` PGE's full size (3 double-conv blocks of 16-64 filters,
+fitted here by the PGE's own recipe on these products' tiles) by LiteRT, and ordinal boosting of the training
+recipe's size on the features, averaged (``pges.qa.model_load.AveragedModel``, as ``combined`` loads a registered
+average). The shipped feature member is a coherence-routed pair of such models; each product goes to one of them.
 """
 
 from __future__ import annotations
@@ -58,6 +64,18 @@ def _timed(products: list, score) -> tuple[float, float, float]:  # type: ignore
     return N / best_total, N / best_feat, N / best_wall
 
 
+def _timed_served(products: list, model) -> tuple[float, float, float]:  # type: ignore[no-untyped-def]
+    """:func:`_timed` for a served model of features and phase tiles (each product's tile made in the timing)."""
+    from pges.qa.images import phase_tile
+    from pges.qa.model_io import p_error, to_model_input
+
+    def score(batch: list, vec: np.ndarray) -> None:
+        tiles = np.stack([phase_tile(u, c) for u, c, *_ in batch])
+        p_error(model.predict(to_model_input("features+tiles", vec, None, tiles)))
+
+    return _timed(products, score)
+
+
 def run() -> list[dict]:
     from sklearn.ensemble import RandomForestClassifier
     from threadpoolctl import threadpool_limits
@@ -76,7 +94,7 @@ def run() -> list[dict]:
     return [{"name": f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core", "value": total,
              "unit": "products per CPU-s", "target": ">= 200",
              "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"},
-            _two_step(products, feats, y)]
+            _two_step(products, feats, y), _convnet_average(products, feats, y)]
 
 
 def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
@@ -88,7 +106,6 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
 
     from pges.qa.images import TILE_SIZE, phase_tile, resample
     from pges.qa.litert import LiteRTModel, to_litert
-    from pges.qa.model_io import p_error, to_model_input
     from pges.qa.segmentation import SegmentedModel, summaries
     from pges.train.models import OrdinalBoosting
     from pges.train.segmenter import KerasMaps, Probabilities, fit_unet
@@ -102,14 +119,35 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
     x = np.column_stack([np.nan_to_num(feats), summaries(KerasMaps(unet).predict(tiles), tiles)])
     booster = OrdinalBoosting(max_iter=300).fit(x, y)
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp, threadpool_limits(1):
-        model = SegmentedModel(LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")), Probabilities(booster))
-
-        def score(batch: list, vec: np.ndarray) -> None:
-            tiles = np.stack([phase_tile(u, c) for u, c, *_ in batch])
-            p_error(model.predict(to_model_input("features+tiles", vec, None, tiles)))
-
-        total, alone, wall = _timed(products, score)
+        total, alone, wall = _timed_served(products, SegmentedModel(
+            LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")), Probabilities(booster)))
     return {"name": f"QA features + U-Net (LiteRT) + ordinal boosting p(error), {SIZE}x{SIZE}, 1 core",
+            "value": total, "unit": "products per CPU-s", "target": ">= 200",
+            "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"}
+
+
+def _convnet_average(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
+    """Features + the full-size ConvNet (LiteRT) averaged with ordinal boosting, timed as above."""
+    import tempfile
+    from pathlib import Path
+
+    from threadpoolctl import threadpool_limits
+
+    from pges.qa.images import phase_tile
+    from pges.qa.litert import LiteRTModel, to_litert
+    from pges.qa.model_io import to_model_input
+    from pges.qa.model_load import AveragedModel
+    from pges.train.models import MODELS
+    from pges.train.segmenter import Probabilities
+
+    tiles = np.stack([phase_tile(u, c) for u, c, *_ in products])
+    convnet = MODELS["convnet"](tiles, y, 0, False).model  # full size (quick=False): the PGE's recipes
+    booster = MODELS["ordinal_boosting"](to_model_input("features", feats, None, None), y, 0, False).model
+    with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp, threadpool_limits(1):
+        total, alone, wall = _timed_served(products, AveragedModel([
+            ("tiles", LiteRTModel(to_litert(convnet, Path(tmp) / "convnet.tflite"))),
+            ("features", Probabilities(booster))]))
+    return {"name": f"QA features + ConvNet (LiteRT) averaged with ordinal boosting p(error), {SIZE}x{SIZE}, 1 core",
             "value": total, "unit": "products per CPU-s", "target": ">= 200",
             "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"}
 
