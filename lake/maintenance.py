@@ -59,6 +59,9 @@ def maintain(
 ) -> list[MaintenanceResult]:
     """Expire snapshots older than ``older_than`` (keeping the newest ``retain_last``) and delete orphans.
 
+    Tagged snapshots are kept whatever their age: a tag marks a data version something outside the lake names
+    (:mod:`lake.versions`).
+
     A file is deleted only when nothing references it and it is older than ``orphans_older_than``, so a
     writer that is committing right now never loses a file it has just written. The snapshot expiry is
     retried like an upsert when a concurrent writer commits first.
@@ -120,6 +123,7 @@ def _expire_with_retries(table: Table, cutoff: datetime, retain_last: int, setti
 def _expire(table: Table, cutoff: datetime, retain_last: int) -> int:
     snapshots = sorted(table.snapshots(), key=lambda s: s.timestamp_ms)
     keep = {s.snapshot_id for s in snapshots[-retain_last:]}
+    keep |= {ref.snapshot_id for ref in table.refs().values()}  # tagged data versions (lake.versions), branch heads
     cutoff_ms = int(cutoff.timestamp() * 1000)
     ids = [s.snapshot_id for s in snapshots if s.snapshot_id not in keep and s.timestamp_ms < cutoff_ms]
     if ids:

@@ -101,6 +101,33 @@ def plain_duckdb(env: dict[str, str], query: str) -> tuple[str, str]:
     return setup, out
 
 
+def data_version(env: dict[str, str], setup: str) -> list[str]:
+    """The guide's part on reading a QA model's training data as it was (a tagged ``qa_training_set`` snapshot)."""
+    code = ("from lake.versions import tagged_versions\n"
+            "for tag, sid in sorted(tagged_versions('qa_training_set').items()): print(tag, sid)\n")
+    tags = subprocess.run([str(BIN / "python"), "-c", code], env=env, capture_output=True, text=True, check=True,
+                          cwd=ROOT).stdout.split()
+    if not tags:
+        return []
+    tag, snapshot = tags[-2], int(tags[-1])
+    dataset = tag.removesuffix(f"-{snapshot}")
+    metadata = next(line.split("iceberg_scan('", 1)[1].split("'", 1)[0] for line in setup.splitlines()
+                    if line.startswith('CREATE OR REPLACE VIEW "qa_training_set"'))
+    query = (f"SELECT split, uwe_label, count(*) AS products, round(avg(agreement), 2) AS agreement "
+             f"FROM iceberg_scan('{metadata}', snapshot_from_id = {snapshot}) "
+             f"WHERE dataset_id = '{dataset}' GROUP BY ALL ORDER BY ALL")
+    _, out = plain_duckdb(env, query)
+    return ["### The data a QA model was trained on", "",
+            "Each QA model's MLflow run records `data_version`, the snapshot of `qa_training_set` its labels came "
+            "from. Labelling a set tags that snapshot `<set>-<snapshot id>` (`lake.versions`), so maintenance never "
+            "expires it, whatever `SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS` says. The views above read the "
+            "current snapshots; read a data version as it was by time travel on the same metadata file "
+            "(`sarlake sql` refuses file paths in SQL, so this is plain DuckDB). The demo's quick champion was "
+            f"trained on `{dataset}` at data version `{snapshot}` (tag `{tag}`):", "",
+            "```sql", query, "```", "", "```", out, "```", "",
+            "`iceberg_snapshots('<the same metadata.json>')` lists the snapshots kept.", ""]
+
+
 def main() -> None:
     env = dict(os.environ)
     env.setdefault("SARLAKE_HOME", str(ROOT / "var"))
@@ -136,6 +163,7 @@ def main() -> None:
     lines += ["## Plain DuckDB", "", "`sarlake sql-setup` printed (paths shortened by nothing: they are this "
               "machine's):", "", "```sql", setup, "```", "", f"and `con.sql({query!r})` then printed:", "",
               "```", out, "```", ""]
+    lines += data_version(env, setup)
     OUT.write_text("\n".join(lines))
     print(f"wrote {OUT.relative_to(ROOT)} ({len(QUESTIONS)} questions)")
 

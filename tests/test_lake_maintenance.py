@@ -130,3 +130,32 @@ def test_maintain_alongside_writers_loses_nothing(settings) -> None:
     rows = load_table("products", settings).scan().to_arrow().to_pylist()
     assert sorted(r["product_id"] for r in rows) == [f"P{i:03d}" for i in range(17)]
     assert all(r["coherence_mean"] == pytest.approx(0.7) for r in rows if r["product_id"] == "P016")
+
+
+def test_a_tagged_data_version_outlives_maintenance_and_reads_as_written(settings) -> None:
+    """A model's data version (lake.versions) is kept, with its files, when every other old snapshot expires."""
+    from lake.catalog import init_lake, load_table
+    from lake.maintenance import maintain
+    from lake.versions import tag_version, tagged_versions
+    from lake.write import upsert
+
+    init_lake(settings)
+    for k in range(4):
+        upsert("products", _products(24, coherence=0.1 * (k + 1)), settings)
+    table = load_table("products", settings)
+    second = sorted(table.snapshots(), key=lambda s: s.timestamp_ms)[1].snapshot_id
+    tag_version("products", second, "set-x", settings)
+    tag_version("products", second, "set-x", settings)  # again: nothing to do
+    with pytest.raises(LakeError, match="already names snapshot"):
+        tag_version("products", table.current_snapshot().snapshot_id, "set-x", settings)
+    with pytest.raises(LakeError, match="has no snapshot 12345"):
+        tag_version("products", 12345, "set-y", settings)
+    assert tagged_versions("products", settings) == {"set-x": second}
+
+    result = maintain(["products"], older_than=timedelta(0), retain_last=1, orphans_older_than=timedelta(0),
+                      settings=settings)[0]
+    table = table.refresh()
+    assert result.expired_snapshots == 2 and result.deleted_files > 0
+    assert {s.snapshot_id for s in table.snapshots()} == {second, table.current_snapshot().snapshot_id}
+    rows = table.scan(snapshot_id=second).to_arrow().to_pylist()  # its files were not deleted as orphans
+    assert len(rows) == 24 and all(r["coherence_mean"] == pytest.approx(0.2) for r in rows)  # the 2nd upsert's

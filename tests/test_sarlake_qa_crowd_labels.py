@@ -101,6 +101,33 @@ def test_the_labels_export_carries_the_crowds_likelihood_of_each_intensity(sarla
     np.testing.assert_allclose(_likelihoods(again), like, atol=1e-6)
 
 
+def test_a_sets_data_version_is_tagged_and_outlives_maintenance(sarlake_home, tmp_path) -> None:
+    from datetime import timedelta
+
+    from lake.catalog import load_table
+    from lake.maintenance import maintain
+    from lake.versions import tagged_versions
+    from lake.write import upsert
+    from sarlake.cli import cli
+    from sarlake.workflows.qa_train import label_training_set
+
+    assert CliRunner().invoke(cli, ["init"], catch_exceptions=False).exit_code == 0
+    truth = _publish_set(tmp_path / "set-a")
+    dataset = label_training_set(str(tmp_path / "set-a" / "met.json"))
+    version = int(dataset["data_version"])
+    assert tagged_versions("qa_training_set") == {f"set-a-{version}": version}
+    consensus = {r["product_id"]: r["intensity"] for r in load_table("tag_consensus").scan().to_arrow().to_pylist()
+                 if r["tag_type"] == "UWE"}
+    for k in range(3):  # later sets (here one row each) move the table on
+        upsert("qa_training_set", [{"product_id": f"Q{k}", "dataset_id": f"set-{k}", "uwe_label": 0}])
+    maintain(["qa_training_set"], older_than=timedelta(0), retain_last=1, orphans_older_than=timedelta(0))
+    assert len(load_table("qa_training_set").snapshots()) == 2  # the current one and the tagged data version
+
+    exported = _export(dataset)
+    assert {r["product_id"]: int(r["label"]) for r in exported} == consensus
+    assert len(exported) == len(truth) and all(r["crowd_uwe0"] for r in exported)
+
+
 def test_a_set_labelled_before_the_likelihoods_were_recorded_gets_the_current_ones(
         sarlake_home, tmp_path, monkeypatch, caplog) -> None:
     import lake.tables

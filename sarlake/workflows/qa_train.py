@@ -6,7 +6,7 @@
    each product (majority, Dawid-Skene);
 3. the products with their consensus UWE label, the crowd's likelihood of each class (from the same fit) and
    fixed split go to ``qa_training_set``; the snapshot id of that commit is the data version of every model
-   trained on it;
+   trained on it, tagged ``<dataset>-<snapshot id>`` so that maintenance keeps it (:mod:`lake.versions`);
 4. the ``train`` PGE fits, evaluates, logs and registers the models and moves ``champion``/``challenger``.
 """
 
@@ -74,6 +74,7 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
     from lake.settings import get_settings
     from lake.storage import read_bytes
     from lake.tags import TAG_TYPES
+    from lake.versions import tag_version
     from lake.write import upsert
     from pges.train.crowd import label_noise, make_crowd, rate
 
@@ -99,6 +100,8 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
              **_crowd_cells(crowd.get(p["product_id"]))} for p in products]
     upsert("qa_training_set", rows, settings)
     snapshot = load_table("qa_training_set", settings).current_snapshot()
+    if snapshot is not None:  # the data version of every model trained on it: maintenance must keep it
+        tag_version("qa_training_set", snapshot.snapshot_id, f"{dataset_id}-{snapshot.snapshot_id}", settings)
     noise = label_noise({t["product_id"]: int(t["UWE"]) for t in truth},
                         {i: int(cons[i]["intensity"]) for i in ids})
     logger.info("training set %s: %d products, consensus vs truth %s", dataset_id, len(ids), noise)
