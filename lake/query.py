@@ -91,6 +91,20 @@ def _q(text: str) -> str:
     return text.replace("'", "''")
 
 
+def table_sql(name: str, location: str) -> list[str]:
+    """The statements that show lake table ``name`` (metadata file ``location``) to a DuckDB session.
+
+    A view of its current snapshot, and two table macros for time travel: ``<name>_at(snapshot_id)``, the table
+    as it was at that snapshot (a QA model's ``data_version``, which :mod:`lake.versions` keeps), and
+    ``<name>_snapshots()``, the snapshots kept (``iceberg_snapshots``).
+    """
+    q = _q(location)
+    return [f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM iceberg_scan('{q}')",
+            f"CREATE OR REPLACE MACRO \"{name}_at\"(snapshot_id) AS TABLE "
+            f"SELECT * FROM iceberg_scan('{q}', snapshot_from_id = snapshot_id)",
+            f"CREATE OR REPLACE MACRO \"{name}_snapshots\"() AS TABLE SELECT * FROM iceberg_snapshots('{q}')"]
+
+
 def _prefix(warehouse: str) -> str:
     """The warehouse as a DuckDB path prefix ending with ``/`` (``s3://...`` or ``file:///...``)."""
     if warehouse.startswith(("s3://", "s3a://")):  # lake.settings.is_remote, without importing pydantic
@@ -214,7 +228,8 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
         location = pointer.metadata_location
         if not read_only:
             location = location.removeprefix("file://")
-        con.execute(f'CREATE VIEW "{pointer.name}" AS SELECT * FROM iceberg_scan(\'{_q(location)}\')')
+        for statement in table_sql(pointer.name, location):
+            con.execute(statement)
     from lake.views import create_views
 
     create_views(con, [p.name for p in pointers])

@@ -101,7 +101,7 @@ def plain_duckdb(env: dict[str, str], query: str) -> tuple[str, str]:
     return setup, out
 
 
-def data_version(env: dict[str, str], setup: str) -> list[str]:
+def data_version(env: dict[str, str]) -> list[str]:
     """The guide's part on reading a QA model's training data as it was (a tagged ``qa_training_set`` snapshot)."""
     code = ("from lake.versions import tagged_versions\n"
             "for tag, sid in sorted(tagged_versions('qa_training_set').items()): print(tag, sid)\n")
@@ -111,21 +111,18 @@ def data_version(env: dict[str, str], setup: str) -> list[str]:
         return []
     tag, snapshot = tags[-2], int(tags[-1])
     dataset = tag.removesuffix(f"-{snapshot}")
-    metadata = next(line.split("iceberg_scan('", 1)[1].split("'", 1)[0] for line in setup.splitlines()
-                    if line.startswith('CREATE OR REPLACE VIEW "qa_training_set"'))
     query = (f"SELECT split, uwe_label, count(*) AS products, round(avg(agreement), 2) AS agreement "
-             f"FROM iceberg_scan('{metadata}', snapshot_from_id = {snapshot}) "
-             f"WHERE dataset_id = '{dataset}' GROUP BY ALL ORDER BY ALL")
-    _, out = plain_duckdb(env, query)
-    return ["### The data a QA model was trained on", "",
+             f"FROM qa_training_set_at({snapshot}) WHERE dataset_id = '{dataset}' GROUP BY ALL ORDER BY ALL")
+    snapshots = "SELECT snapshot_id, timestamp_ms FROM qa_training_set_snapshots() ORDER BY timestamp_ms"
+    return ["## The data a QA model was trained on", "",
             "Each QA model's MLflow run records `data_version`, the snapshot of `qa_training_set` its labels came "
             "from. Labelling a set tags that snapshot `<set>-<snapshot id>` (`lake.versions`), so maintenance never "
-            "expires it, whatever `SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS` says. The views above read the "
-            "current snapshots; read a data version as it was by time travel on the same metadata file "
-            "(`sarlake sql` refuses file paths in SQL, so this is plain DuckDB). The demo's quick champion was "
-            f"trained on `{dataset}` at data version `{snapshot}` (tag `{tag}`):", "",
-            "```sql", query, "```", "", "```", out, "```", "",
-            "`iceberg_snapshots('<the same metadata.json>')` lists the snapshots kept.", ""]
+            "expires it, whatever `SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS` says. Every table `t` has "
+            "`t_at(snapshot_id)`, the table as it was at that snapshot, and `t_snapshots()`, the snapshots kept "
+            "(in `sarlake sql`, `connect()` and the statements of `sarlake sql-setup`). The demo's quick champion "
+            f"was trained on `{dataset}` at data version `{snapshot}` (tag `{tag}`):", "",
+            "```sql", query, "```", "", "```", sarlake("sql", query, env=env), "```", "",
+            "```sql", snapshots, "```", "", "```", sarlake("sql", snapshots, env=env), "```", ""]
 
 
 def main() -> None:
@@ -158,12 +155,12 @@ def main() -> None:
     for i, (question, why, sql) in enumerate(QUESTIONS, 1):
         out = sarlake("sql", sql, env=env)
         lines += [f"## {i}. {question}", "", why, "", "```sql", sql, "```", "", "```", out, "```", ""]
+    lines += data_version(env)
     query = "SELECT product_type, count(*) AS n FROM products GROUP BY ALL ORDER BY ALL"
     setup, out = plain_duckdb(env, query)
     lines += ["## Plain DuckDB", "", "`sarlake sql-setup` printed (paths shortened by nothing: they are this "
               "machine's):", "", "```sql", setup, "```", "", f"and `con.sql({query!r})` then printed:", "",
               "```", out, "```", ""]
-    lines += data_version(env, setup)
     OUT.write_text("\n".join(lines))
     print(f"wrote {OUT.relative_to(ROOT)} ({len(QUESTIONS)} questions)")
 

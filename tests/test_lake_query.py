@@ -37,6 +37,36 @@ def test_every_table_is_a_view(lake) -> None:
     assert con.sql("SELECT count(*) FROM events").fetchone() == (0,)
 
 
+def test_a_table_as_it_was_at_a_snapshot_in_sarlake_sql_and_plain_duckdb(lake) -> None:
+    """``<table>_at(snapshot_id)`` reads what that snapshot held (a QA model's data version, say)."""
+    import duckdb
+
+    from lake.catalog import load_table
+    from lake.query import run_sql
+    from lake.write import upsert
+    from sarlake.cli import cli
+
+    first = load_table("products", lake).current_snapshot().snapshot_id
+    upsert("products", [{"product_id": p, "product_type": "L2_IFG", "track": 45, "p_error": e,
+                         "start_time": datetime(2024, 1, 2, tzinfo=UTC)} for p, e in (("P1", 0.9), ("P99", 0.5))],
+           lake)
+    then = f"SELECT product_id, p_error FROM products_at({first}) WHERE product_id IN ('P1', 'P99') ORDER BY 1"
+    now = "SELECT product_id, p_error FROM products WHERE product_id IN ('P1', 'P99') ORDER BY 1"
+    assert run_sql(then, lake).to_pylist() == [{"product_id": "P1", "p_error": 0.1}]  # the fixture's values
+    assert run_sql(now, lake).to_pylist() == [{"product_id": "P1", "p_error": 0.9},
+                                              {"product_id": "P99", "p_error": 0.5}]
+    assert run_sql("SELECT count(*) AS n FROM products_snapshots()", lake).to_pylist() == [{"n": 2}]
+
+    if lake.warehouse.startswith("s3://"):
+        return  # plain DuckDB needs the bucket's secret first (sql-setup says so): the SQL above ran on S3
+    setup = CliRunner().invoke(cli, ["sql-setup"], catch_exceptions=False)
+    assert setup.exit_code == 0, setup.output
+    con = duckdb.connect()
+    con.execute(setup.output)
+    assert con.sql(then).fetchall() == [("P1", 0.1)]
+    assert con.sql(now).fetchall() == [("P1", 0.9), ("P99", 0.5)]
+
+
 def test_run_sql_returns_arrow(lake) -> None:
     from lake.query import run_sql
 

@@ -12,14 +12,16 @@ def sql_setup() -> None:
     """Print SQL that loads the extensions and creates a view per lake table in a plain DuckDB session.
 
     Pipe it into the DuckDB CLI (`sarlake sql-setup > lake.sql; duckdb -init lake.sql`) or run it in a notebook.
-    The views point at the tables' current Iceberg snapshots: run it again to see later commits.
+    The views point at the tables' current Iceberg snapshots: run it again to see later commits. Each table also
+    gets ``<table>_at(snapshot_id)`` (time travel) and ``<table>_snapshots()``.
     """
     from lake.catalog import get_catalog
-    from lake.query import _lake_tables, extension_path
+    from lake.query import _lake_tables, extension_path, table_sql
     from lake.settings import get_settings, is_remote
 
     settings = get_settings()
-    click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots")
+    click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots, "
+               "<table>_at(snapshot_id) and <table>_snapshots() for time travel")
     names = ["avro", "iceberg"] + (["httpfs"] if is_remote(settings.warehouse) else [])
     for name in names:
         click.echo(f"LOAD '{extension_path(name)}';")
@@ -28,8 +30,8 @@ def sql_setup() -> None:
     catalog = get_catalog(settings)
     for table in _lake_tables(settings):
         location = catalog.load_table((settings.namespace, table)).metadata_location.removeprefix("file://")
-        quoted = location.replace("'", "''")
-        click.echo(f"CREATE OR REPLACE VIEW \"{table}\" AS SELECT * FROM iceberg_scan('{quoted}');")
+        for statement in table_sql(table, location):
+            click.echo(f"{statement};")
     from pathlib import Path
 
     if Path(settings.catalogue_db).is_file():
