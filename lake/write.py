@@ -55,12 +55,16 @@ class UpsertResult:
         updated: rows whose key existed with different values.
         unchanged: rows identical to the stored ones (not rewritten).
         attempts: commit attempts (more than 1 when concurrent writers conflicted).
+        snapshot_id: the table's snapshot holding the rows as written: the one this upsert committed, or when
+            nothing changed the one it read (None for an empty table or no rows). A concurrent writer's later
+            commit does not change it, unlike reading the table's current snapshot afterwards.
     """
 
     inserted: int
     updated: int
     unchanged: int
     attempts: int = 1
+    snapshot_id: int | None = None
 
     @property
     def written(self) -> int:
@@ -175,7 +179,9 @@ def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict
             try:
                 with tracked_writes(table):
                     result = _upsert_once(table, spec, incoming, patch)
-                return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1)
+                snapshot = table.current_snapshot()  # the commit updated this table object's metadata
+                return UpsertResult(result.inserted, result.updated, result.unchanged, attempt + 1,
+                                    snapshot.snapshot_id if snapshot is not None else None)
             except (CommitFailedException, ValidationException, OperationalError) as exc:
                 if isinstance(exc, OperationalError) and "locked" not in str(exc):
                     raise CatalogError(f"catalogue error while writing {spec.name}: {exc}") from exc

@@ -60,6 +60,24 @@ def test_upsert_is_idempotent_and_counts(lake) -> None:
     assert by_id["P00041"]["created_at"] < by_id["P00041"]["updated_at"]
 
 
+def test_upsert_names_the_snapshot_that_holds_its_rows(lake) -> None:
+    """Its own commit, the snapshot it read when nothing changed, and never a later writer's."""
+    from lake.catalog import load_table
+    from lake.write import upsert
+
+    first = upsert("products", _products(range(10), coherence=0.5), lake)
+    table = load_table("products", lake)
+    assert [s.snapshot_id for s in table.snapshots()] == [first.snapshot_id]
+    later = upsert("products", _products(range(5, 15), coherence=0.9), lake)  # another writer, after
+    assert later.snapshot_id != first.snapshot_id
+    assert load_table("products", lake).current_snapshot().snapshot_id == later.snapshot_id
+    rows = load_table("products", lake).scan(snapshot_id=first.snapshot_id).to_arrow().to_pylist()
+    assert len(rows) == 10 and {r["coherence_mean"] for r in rows} == {0.5}  # as the first upsert wrote them
+    same = upsert("products", _products(range(5, 15), coherence=0.9), lake)
+    assert same.written == 0 and same.snapshot_id == later.snapshot_id
+    assert upsert("products", [], lake).snapshot_id is None
+
+
 def test_facets_filled_later_survive_a_re_catalogue(lake) -> None:
     from lake.write import upsert
 

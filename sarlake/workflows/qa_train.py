@@ -98,14 +98,15 @@ def label_training_set(met_uri: str, *, first_scene: int = 0, raters_per_product
              "agreement": cons[p["product_id"]]["agreement"],
              "missing_inputs": [m for m in p["missing_inputs"].split(";") if m],
              **_crowd_cells(crowd.get(p["product_id"]))} for p in products]
-    upsert("qa_training_set", rows, settings)
-    snapshot = load_table("qa_training_set", settings).current_snapshot()
-    if snapshot is not None:  # the data version of every model trained on it: maintenance must keep it
-        tag_version("qa_training_set", snapshot.snapshot_id, f"{dataset_id}-{snapshot.snapshot_id}", settings)
+    # the snapshot holding these rows (another set labelled at once may commit after it): the data version of every
+    # model trained on the set, tagged so that maintenance keeps it
+    version = upsert("qa_training_set", rows, settings).snapshot_id
+    if version is not None:
+        tag_version("qa_training_set", version, f"{dataset_id}-{version}", settings)
     noise = label_noise({t["product_id"]: int(t["UWE"]) for t in truth},
                         {i: int(cons[i]["intensity"]) for i in ids})
     logger.info("training set %s: %d products, consensus vs truth %s", dataset_id, len(ids), noise)
-    return {"dataset_id": dataset_id, "met_uri": met_uri, "data_version": str(snapshot.snapshot_id if snapshot else ""),
+    return {"dataset_id": dataset_id, "met_uri": met_uri, "data_version": str(version or ""),
             "products": len(ids), "label_noise": {k: round(float(v), 4) for k, v in noise.items()
                                                    if np.isfinite(v)}}
 
