@@ -78,6 +78,26 @@ def test_upsert_names_the_snapshot_that_holds_its_rows(lake) -> None:
     assert upsert("products", [], lake).snapshot_id is None
 
 
+def test_a_writer_committing_right_after_is_not_taken_for_this_upserts_snapshot(lake, monkeypatch) -> None:
+    import lake.write as write
+    from lake.catalog import load_table
+
+    real, others = write._upsert_once, []
+
+    def commit_then_another_writer(*args, **kwargs):  # type: ignore[no-untyped-def]
+        result = real(*args, **kwargs)
+        if not others:  # between this upsert's commit and its return, another writer commits
+            others.append(None)
+            others[0] = write.upsert("products", _products(range(100, 105), coherence=0.7), lake)
+        return result
+
+    monkeypatch.setattr(write, "_upsert_once", commit_then_another_writer)
+    mine = write.upsert("products", _products(range(10)), lake)
+    assert load_table("products", lake).current_snapshot().snapshot_id == others[0].snapshot_id != mine.snapshot_id
+    rows = load_table("products", lake).scan(snapshot_id=mine.snapshot_id).to_arrow().to_pylist()
+    assert sorted(r["product_id"] for r in rows) == [f"P{i:05d}" for i in range(10)]
+
+
 def test_facets_filled_later_survive_a_re_catalogue(lake) -> None:
     from lake.write import upsert
 
