@@ -13,7 +13,6 @@ commit deletes its own files, see ``lake._pyiceberg_compat.tracked_writes``).
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -81,6 +80,7 @@ def maintain(
         LakeError: an unknown table name or ``retain_last < 1``.
     """
     from lake.catalog import load_table
+    from lake.write import commit_retried
 
     settings = settings or get_settings()
     names = tables or list(TABLES)
@@ -93,31 +93,13 @@ def maintain(
     results = []
     for name in names:
         table = load_table(name, settings)
-        expired = _expire_with_retries(table, cutoff, retain_last, settings)
+        expired = commit_retried(table, lambda t: _expire(t, cutoff, retain_last), settings)
         table = table.refresh()
         orphan_age = older_than if orphans_older_than is None else orphans_older_than
         removed = _delete_orphans(table, datetime.now(UTC) - orphan_age, settings)
         results.append(MaintenanceResult(name, expired, len(table.snapshots()), len(removed), tuple(removed)))
         logger.info("%s: expired %d snapshots, deleted %d files", name, expired, len(removed))
     return results
-
-
-def _expire_with_retries(table: Table, cutoff: datetime, retain_last: int, settings: Settings) -> int:
-    from pyiceberg.exceptions import CommitFailedException, ValidationException
-
-    from lake._pyiceberg_compat import tracked_writes
-    from lake.write import backoff_seconds
-
-    for attempt in range(settings.commit_retries + 1):
-        try:
-            with tracked_writes(table):  # a failed commit (full disk, conflict) leaves no metadata file
-                return _expire(table, cutoff, retain_last)
-        except (CommitFailedException, ValidationException):
-            if attempt == settings.commit_retries:
-                raise
-            time.sleep(backoff_seconds(attempt, settings))
-            table = table.refresh()
-    raise AssertionError("unreachable")
 
 
 def _expire(table: Table, cutoff: datetime, retain_last: int) -> int:

@@ -10,10 +10,13 @@ The tag also names the version for any Iceberg reader (``<dataset>-<snapshot id>
 from __future__ import annotations
 
 import logging
-import time
+from typing import TYPE_CHECKING
 
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from pyiceberg.table import Table
 
 __all__ = ["tag_version", "tagged_versions"]
 
@@ -21,21 +24,17 @@ logger = logging.getLogger(__name__)
 
 
 def tag_version(table_name: str, snapshot_id: int, tag: str, settings: Settings | None = None) -> None:
-    """Tag ``snapshot_id`` of ``table_name`` as ``tag``; retried like an upsert when another writer commits first.
+    """Tag ``snapshot_id`` of ``table_name`` as ``tag``; retried when another writer commits first.
 
     Tagging the same snapshot again does nothing.
 
     Raises:
         LakeError: the table has no such snapshot, or ``tag`` already names another snapshot.
     """
-    from pyiceberg.exceptions import CommitFailedException
-
     from lake.catalog import load_table
-    from lake.write import backoff_seconds
+    from lake.write import commit_retried
 
-    settings = settings or get_settings()
-    for attempt in range(settings.commit_retries + 1):
-        table = load_table(table_name, settings)
+    def tag_it(table: Table) -> None:
         if table.snapshot_by_id(snapshot_id) is None:
             raise LakeError(f"table {table_name} has no snapshot {snapshot_id} to tag as {tag}")
         ref = table.refs().get(tag)
@@ -44,15 +43,11 @@ def tag_version(table_name: str, snapshot_id: int, tag: str, settings: Settings 
                 return
             raise LakeError(f"tag {tag} of table {table_name} already names snapshot {ref.snapshot_id}, "
                             f"not {snapshot_id}")
-        try:
-            table.manage_snapshots().create_tag(snapshot_id, tag).commit()
-        except CommitFailedException:
-            if attempt == settings.commit_retries:
-                raise
-            time.sleep(backoff_seconds(attempt, settings))
-            continue
+        table.manage_snapshots().create_tag(snapshot_id, tag).commit()
         logger.info("tagged snapshot %d of %s as %s", snapshot_id, table_name, tag)
-        return
+
+    settings = settings or get_settings()
+    commit_retried(load_table(table_name, settings), tag_it, settings)
 
 
 def tagged_versions(table_name: str, settings: Settings | None = None) -> dict[str, int]:

@@ -22,14 +22,17 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lake.exceptions import CatalogError, LakeError
 from lake.keys import KEY_SEP, key_array
 from lake.settings import Settings, get_settings
 from lake.tables import TABLES, TableSpec
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -197,6 +200,29 @@ def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict
                     lock.enter_context(commit_lock.held(settings, spec.name))
                     holding = True
                 table = table.refresh()
+    raise AssertionError("unreachable")
+
+
+def commit_retried(table: Table, commit: Callable[[Table], R], settings: Settings) -> R:
+    """``commit(table)`` for a metadata-only change (snapshot expiry, a tag), retried when another writer commits first.
+
+    Each try runs under :func:`lake._pyiceberg_compat.tracked_writes`, so a failed one leaves no metadata file; the
+    next gets the refreshed table after :func:`backoff_seconds`. (Upserts have their own loop: they also queue on
+    the table's commit lock, since merging rows again is expensive.)
+    """
+    from pyiceberg.exceptions import CommitFailedException, ValidationException
+
+    from lake._pyiceberg_compat import tracked_writes
+
+    for attempt in range(settings.commit_retries + 1):
+        try:
+            with tracked_writes(table):
+                return commit(table)
+        except (CommitFailedException, ValidationException):
+            if attempt == settings.commit_retries:
+                raise
+            time.sleep(backoff_seconds(attempt, settings))
+            table = table.refresh()
     raise AssertionError("unreachable")
 
 
