@@ -10,8 +10,9 @@ the labels used (as ``train`` fits them):
 * ``relabelled twice``: a second step from the first's labels (an EM of two rounds);
 * ``truth``: the simulator's truth (no label noise at all): what no crowd can give, the bound of the above.
 
-The crowd's likelihoods are read from the lake that labelled the set (``SARLAKE_HOME``: its ``user_tags`` and
-``rater_confusion``), as ``sarlake.workflows.qa_train`` exports them. With ``--segmenter`` the features get the
+The crowd's likelihoods are the labels CSV's own (``crowd_uwe0..3``, read by the train PGE's reader), pinned to
+the set's data version; a CSV exported before those columns existed gets them from the lake that labelled the set
+(``SARLAKE_HOME``: its ``user_tags`` and ``rater_confusion``). With ``--segmenter`` the features get the
 U-Net's summaries of that model version's U-Net (an MLflow model folder of ``unet_ordinal_boosting``), as the
 two-step model's classifier sees them.
 
@@ -65,10 +66,9 @@ def main() -> None:
     parser.add_argument("--segmenter", type=Path, help="an unet_ordinal_boosting MLflow model folder")
     args = parser.parse_args()
 
-    from lake.rater_model import crowd_likelihoods
     from pges.train.labelled_set import read_labels
     from pges.train.models import MODELS
-    from pges.train.relabel import crowd_relabel
+    from pges.train.relabel import crowd_relabel, read_crowd_likelihoods
 
     # the set's features as it saved them (load_set would recompute every product's from arrays.npz: minutes)
     samples = np.load(args.set_dir / "samples.npz")
@@ -79,8 +79,12 @@ def main() -> None:
     truth = np.array([truth_of[i] for i in ids])
     consensus = np.array([given[i][0] for i in ids])
     train = np.array([given[i][1] == "train" for i in ids])
-    crowd = crowd_likelihoods(list(ids))
-    like = np.array([crowd.get(i, np.full(4, np.nan)) for i in ids])
+    like = read_crowd_likelihoods(str(args.labels), ids)
+    if like is None:  # exported before the CSV carried them
+        from lake.rater_model import crowd_likelihoods
+
+        crowd = crowd_likelihoods(list(ids))
+        like = np.array([crowd.get(i, np.full(4, np.nan)) for i in ids])
     fresh = np.load(args.fresh)
     x, fresh_x = samples["features"], fresh["x"]
     if args.segmenter:
