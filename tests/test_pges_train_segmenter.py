@@ -164,6 +164,40 @@ def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evalua
     np.testing.assert_allclose([r["p_error"] for r in records], p_error(fitted.predict_proba(x_new))[0], atol=1e-3)
 
 
+def test_the_convnet_averaged_with_the_two_step_model_serves_the_mean_of_the_two(settings, tmp_path):
+    """The average of the ConvNet and the two-step model: a model folder nested in the average's, loaded by the rules.
+
+    The truth is each member's own probabilities (the ConvNet's on the tiles, the two-step model's on both); the
+    registered average must return their mean through MLflow's loader and through the scorer's LiteRT loader.
+    """
+    import mlflow
+
+    from pges.qa.model_io import to_model_input
+    from pges.qa.model_load import load_cached_model
+    from pges.train.ensemble import averages
+    from pges.train.models import fit_model
+    from pges.train.segmenter import NAME, UNetSet, fit_segmented
+    from pges.train.tracking import log_candidate, open_tracking
+
+    data, own = _synthetic(48, cycles=(1, 2)), _synthetic(40, seed=5, cycles=(1, 2))
+    unet_set = UNetSet(own.tiles, own.error_tiles, np.array([f"u{i // 2}" for i in range(40)]))
+    two_step, _ = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True)
+    convnet = fit_model("convnet", data.tiles.astype(np.float32), data.y, quick=True)
+    (avg,) = averages([two_step, convnet])
+    assert avg.name == f"convnet+{NAME}" and avg.input_kind == "features+tiles"
+    x = to_model_input("features+tiles", data.features, None, data.tiles)
+    expected = (convnet.predict_proba(data.tiles.astype(np.float32)) + two_step.predict_proba(x)) / 2
+    np.testing.assert_allclose(avg.predict_proba(x), expected, atol=1e-6)
+
+    experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
+    candidate = log_candidate(avg, x, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
+                              model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
+    uri = f"models:/{settings.qa_model_name}/{candidate.version}"
+    np.testing.assert_allclose(np.asarray(mlflow.pyfunc.load_model(uri).predict(x)), expected, atol=1e-4)
+    served = load_cached_model(uri, settings.mlflow_tracking_uri, tmp_path / "cache")
+    np.testing.assert_allclose(served.predict(x), expected, atol=1e-4)
+
+
 def test_the_unet_must_not_learn_from_the_labelled_scenes():
     from pges.train.segmenter import UNetSet, fit_segmented
 

@@ -54,14 +54,19 @@ def to_model_input(kind: str, features: np.ndarray, browse: np.ndarray, tiles: n
 
 
 def member_input(kind: str, x: dict[str, Any]) -> Any:
-    """An average's member's own input (``features`` or ``tiles``) from the average's ``features+tiles`` dict."""
+    """An average's member's own input from the average's ``features+tiles`` dict.
+
+    ``features`` or ``tiles``, or the dict itself for a member that takes both (the two-step U-Net model).
+    """
     if kind == "features":
         import pandas as pd
 
         return pd.DataFrame(np.asarray(x["features"], dtype=np.float64), columns=list(FEATURE_NAMES))
     if kind == "tiles":
         return np.asarray(x["tiles"], dtype=np.float32)
-    raise ValueError(f"an average takes members of kinds features, tiles, not {kind!r}")
+    if kind == "features+tiles":
+        return x
+    raise ValueError(f"an average takes members of kinds features, tiles, features+tiles, not {kind!r}")
 
 
 def average_probabilities(members: list[tuple[str, Any]], x: dict[str, Any]) -> np.ndarray:

@@ -1,10 +1,11 @@
-"""Equal-weight averages of QA models of different inputs (the ConvNet on phase tiles with a feature model).
+"""Equal-weight averages of QA models of different inputs: the ConvNet on phase tiles with a feature model or U-Net.
 
 The members are fitted as usual; the average takes both inputs (model input kind ``features+tiles``: a dict of
 the feature matrix and the tiles) and returns the mean of the members' class probabilities. No weight is fitted,
 so the held-out split stays untouched by the averaging itself. In MLflow the average is a ``python_function`` model
 whose artifacts are the members, each saved with its own flavour; the two-step U-Net model
-(:mod:`pges.train.segmenter`) is logged the same way (:func:`log_average`), its config naming how to combine them.
+(:mod:`pges.train.segmenter`) is logged the same way (:func:`log_average`), its config naming how to combine them,
+and as a member of an average it is such a model folder inside the average's (a scorer loads it by the same rules).
 """
 
 from __future__ import annotations
@@ -45,13 +46,15 @@ def average(members: list[Fitted]) -> Fitted:
 
 
 def averages(fitted: list[Fitted]) -> list[Fitted]:
-    """The tile model averaged with each feature model of one training run (none without both kinds).
+    """The tile model averaged with each feature model and with the two-step U-Net model of one training run.
 
-    Every pair is a candidate of its own, measured and promoted by the same rule as the single models.
+    Every pair is a candidate of its own, measured and promoted by the same rule as the single models (none without
+    a tile model). The ConvNet reads the phase tile as a whole and the U-Net model the share of it a cycle off, and
+    their average was the best of any pair of the shipped run's versions (docs/qa.md, "Two readings of the tile").
     """
     tiles = [f for f in fitted if f.input_kind == "tiles"]
-    features = [f for f in fitted if f.input_kind == "features"]
-    return [average([t, f]) for t in tiles for f in features]
+    others = [f for f in fitted if f.input_kind == "features" or f.flavor == "segmented"]
+    return [average([t, f]) for t in tiles for f in others]
 
 
 def _pyfunc_class() -> Any:
@@ -82,36 +85,60 @@ def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any
     :class:`pges.train.segmenter.Segmented`).
     """
     import mlflow.pyfunc
+
+    with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
+        artifacts, config, pins = _save_parts(fitted, Path(tmp), requirements, trusted)
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=_pyfunc_class()(), artifacts=artifacts, model_config=config,
+            signature=signature, input_example=example, pip_requirements=sorted(pins),
+            registered_model_name=model_name,
+        )
+
+
+def _parts(fitted: Fitted) -> tuple[list[tuple[str, str, Any]], dict[str, str]]:
+    """``(input kind, flavour, model)`` of each part of a combined model, and its pyfunc config's ``combine``."""
+    from pges.qa.segmentation import COMBINE
+
+    if fitted.flavor == "segmented":
+        return [("tiles", "keras", fitted.model.unet),
+                ("features+summaries", "sklearn", fitted.model.classifier)], {"combine": COMBINE}
+    return [(m.input_kind, m.flavor, m) for m in fitted.model.members], {}
+
+
+def _save_parts(fitted: Fitted, tmp: Path, requirements: dict[str, list[str]],
+                trusted: Any) -> tuple[dict[str, str], dict[str, Any], set[str]]:
+    """Each part saved in ``tmp`` with its own flavour: the pyfunc's artifacts, its config and the pins of all."""
+    import mlflow.pyfunc
     import mlflow.sklearn
     import mlflow.tensorflow
 
-    from pges.qa.segmentation import COMBINE
     from pges.train.tracking import litert_extra
 
-    combine: dict[str, str] = {}
-    if fitted.flavor == "segmented":
-        parts = [("tiles", "keras", fitted.model.unet), ("features+summaries", "sklearn", fitted.model.classifier)]
-        combine = {"combine": COMBINE}
-    else:
-        parts = [(m.input_kind, m.flavor, m.model) for m in fitted.model.members]
-    with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
-        artifacts, config, pins = {}, [], set()
-        for i, (kind, flavor, model) in enumerate(parts):
-            path = str(Path(tmp) / f"member{i}")
-            if flavor == "sklearn":
-                mlflow.sklearn.save_model(model, path, serialization_format="skops",
-                                          skops_trusted_types=trusted(model), pyfunc_predict_fn="predict_proba",
-                                          pip_requirements=requirements["sklearn"])
-            else:
-                converted = Path(tmp) / f"litert{i}"
-                converted.mkdir()
-                mlflow.tensorflow.save_model(model, path, pip_requirements=requirements["keras"],
-                                             extra_files=litert_extra(model, str(converted)))
-            pins.update(requirements["sklearn" if flavor == "sklearn" else "keras"])
-            artifacts[f"member{i}"] = path
-            config.append([f"member{i}", kind])
-        return mlflow.pyfunc.log_model(
-            name="model", python_model=_pyfunc_class()(), artifacts=artifacts,
-            model_config={"members": config, **combine}, signature=signature, input_example=example,
-            pip_requirements=sorted(pins), registered_model_name=model_name,
-        )
+    parts, combine = _parts(fitted)
+    artifacts, config, pins = {}, [], set()
+    for i, (kind, flavor, model) in enumerate(parts):
+        if isinstance(model, Fitted):  # an average's member
+            if model.flavor == "segmented":  # itself a combined model: a pyfunc folder of its own parts
+                path = str(tmp / f"member{i}")
+                inner, inner_config, inner_pins = _save_parts(model, tmp / f"parts{i}", requirements, trusted)
+                mlflow.pyfunc.save_model(path, python_model=_pyfunc_class()(), artifacts=inner,
+                                         model_config=inner_config, pip_requirements=sorted(inner_pins))
+                pins.update(inner_pins)
+                artifacts[f"member{i}"] = path
+                config.append([f"member{i}", kind])
+                continue
+            flavor, model = model.flavor, model.model
+        path = str(tmp / f"member{i}")
+        if flavor == "sklearn":
+            mlflow.sklearn.save_model(model, path, serialization_format="skops",
+                                      skops_trusted_types=trusted(model), pyfunc_predict_fn="predict_proba",
+                                      pip_requirements=requirements["sklearn"])
+        else:
+            converted = tmp / f"litert{i}"
+            converted.mkdir(parents=True)
+            mlflow.tensorflow.save_model(model, path, pip_requirements=requirements["keras"],
+                                         extra_files=litert_extra(model, str(converted)))
+        pins.update(requirements["sklearn" if flavor == "sklearn" else "keras"])
+        artifacts[f"member{i}"] = path
+        config.append([f"member{i}", kind])
+    return artifacts, {"members": config, **combine}, pins
