@@ -51,7 +51,7 @@ TRAIN_WORKERS ?= 2
 # OpenMP threads of the boosting models: 1 on a shared machine (2 spinning threads on an oversubscribed 2-core
 # machine took > 12 min for what 1 thread fits in 1 min)
 TRAIN_THREADS ?= 1
-train: $(VENV)  ## full QA training run: 4,200 simulated products (840 scenes), 6 models in MLflow, champion by comparison
+train: $(VENV)  ## full QA training run: 4,200 simulated products (840 scenes), 6 models and 4 averages in MLflow, champion by comparison
 	.venv/bin/sarlake init  # idempotent: a fresh SARLAKE_HOME gets its tables
 	OMP_NUM_THREADS=$(TRAIN_THREADS) .venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS) \
 		--real-check tests/data/envisat_sydney_roipac/qa_real_check.csv

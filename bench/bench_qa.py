@@ -17,6 +17,9 @@ it: features, the phase tile, the ConvNet of the ``train`` PGE's full size (3 do
 fitted here by the PGE's own recipe on these products' tiles) by LiteRT, and ordinal boosting of the training
 recipe's size on the features, averaged (``pges.qa.model_load.AveragedModel``, as ``combined`` loads a registered
 average). The shipped feature member is a coherence-routed pair of such models; each product goes to one of them.
+
+Fourth row: the ConvNet averaged with the two-step model (``convnet+unet_ordinal_boosting``, a candidate since
+2026-12-05): the same ConvNet and two-step model as the rows above, both by LiteRT, averaged.
 """
 
 from __future__ import annotations
@@ -91,14 +94,18 @@ def run() -> list[dict]:
         x_empty = np.zeros((N, 0))
         total, alone, wall = _timed(products, lambda _, vec: p_error(rf.predict_proba(
             to_model_input("features", np.nan_to_num(vec), x_empty, x_empty))))
-    return [{"name": f"QA features + RF p(error), {SIZE}x{SIZE}, 1 core", "value": total,
-             "unit": "products per CPU-s", "target": ">= 200",
-             "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"},
-            _two_step(products, feats, y), _convnet_average(products, feats, y)]
+    return [_row("QA features + RF p(error)", (total, alone, wall)), *_served_rows(products, feats, y)]
 
 
-def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
-    """Features + U-Net (LiteRT) + ordinal boosting, timed as above (reference: the features alone, same run)."""
+def _row(name: str, timed: tuple[float, float, float]) -> dict:
+    total, alone, wall = timed
+    return {"name": f"{name}, {SIZE}x{SIZE}, 1 core", "value": total, "unit": "products per CPU-s",
+            "target": ">= 200", "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"}
+
+
+def _served_rows(products: list, feats: np.ndarray, y: np.ndarray) -> list[dict]:
+    """The two-step model, the ConvNet averaged with ordinal boosting, and the ConvNet averaged with the two-step
+    model, each timed as a scorer serves it (reference: the features alone, same run)."""
     import tempfile
     from pathlib import Path
 
@@ -106,8 +113,10 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
 
     from pges.qa.images import TILE_SIZE, phase_tile, resample
     from pges.qa.litert import LiteRTModel, to_litert
+    from pges.qa.model_io import to_model_input
+    from pges.qa.model_load import AveragedModel
     from pges.qa.segmentation import SegmentedModel, summaries
-    from pges.train.models import OrdinalBoosting
+    from pges.train.models import MODELS, OrdinalBoosting
     from pges.train.segmenter import KerasMaps, Probabilities, fit_unet
 
     tiles = np.stack([phase_tile(u, c) for u, c, *_ in products])
@@ -117,39 +126,21 @@ def _two_step(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
                        for u, _, w, _ in products])
     unet, _ = fit_unet(tiles, errors, seed=0, epochs=3, width=8)
     x = np.column_stack([np.nan_to_num(feats), summaries(KerasMaps(unet).predict(tiles), tiles)])
-    booster = OrdinalBoosting(max_iter=300).fit(x, y)
-    with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp, threadpool_limits(1):
-        total, alone, wall = _timed_served(products, SegmentedModel(
-            LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")), Probabilities(booster)))
-    return {"name": f"QA features + U-Net (LiteRT) + ordinal boosting p(error), {SIZE}x{SIZE}, 1 core",
-            "value": total, "unit": "products per CPU-s", "target": ">= 200",
-            "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"}
-
-
-def _convnet_average(products: list, feats: np.ndarray, y: np.ndarray) -> dict:
-    """Features + the full-size ConvNet (LiteRT) averaged with ordinal boosting, timed as above."""
-    import tempfile
-    from pathlib import Path
-
-    from threadpoolctl import threadpool_limits
-
-    from pges.qa.images import phase_tile
-    from pges.qa.litert import LiteRTModel, to_litert
-    from pges.qa.model_io import to_model_input
-    from pges.qa.model_load import AveragedModel
-    from pges.train.models import MODELS
-    from pges.train.segmenter import Probabilities
-
-    tiles = np.stack([phase_tile(u, c) for u, c, *_ in products])
+    two_step_booster = OrdinalBoosting(max_iter=300).fit(x, y)
     convnet = MODELS["convnet"](tiles, y, 0, False).model  # full size (quick=False): the PGE's recipes
     booster = MODELS["ordinal_boosting"](to_model_input("features", feats, None, None), y, 0, False).model
     with tempfile.TemporaryDirectory(prefix="bench-qa-") as tmp, threadpool_limits(1):
-        total, alone, wall = _timed_served(products, AveragedModel([
-            ("tiles", LiteRTModel(to_litert(convnet, Path(tmp) / "convnet.tflite"))),
-            ("features", Probabilities(booster))]))
-    return {"name": f"QA features + ConvNet (LiteRT) averaged with ordinal boosting p(error), {SIZE}x{SIZE}, 1 core",
-            "value": total, "unit": "products per CPU-s", "target": ">= 200",
-            "reference": f"features alone {alone:,.0f}/CPU-s; wall clock {wall:,.0f}/s (same run)"}
+        two_step = SegmentedModel(LiteRTModel(to_litert(unet, Path(tmp) / "unet.tflite")),
+                                  Probabilities(two_step_booster))
+        served_convnet = LiteRTModel(to_litert(convnet, Path(tmp) / "convnet.tflite"))
+        return [
+            _row("QA features + U-Net (LiteRT) + ordinal boosting p(error)", _timed_served(products, two_step)),
+            _row("QA features + ConvNet (LiteRT) averaged with ordinal boosting p(error)",
+                 _timed_served(products, AveragedModel([("tiles", served_convnet),
+                                                        ("features", Probabilities(booster))]))),
+            _row("QA features + ConvNet (LiteRT) averaged with U-Net (LiteRT) + ordinal boosting p(error)",
+                 _timed_served(products, AveragedModel([("tiles", served_convnet), ("features+tiles", two_step)]))),
+        ]
 
 
 if __name__ == "__main__":
