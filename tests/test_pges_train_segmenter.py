@@ -194,7 +194,12 @@ def test_the_convnet_averaged_with_the_two_step_model_serves_the_mean_of_the_two
                               model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
     uri = f"models:/{settings.qa_model_name}/{candidate.version}"
     np.testing.assert_allclose(np.asarray(mlflow.pyfunc.load_model(uri).predict(x)), expected, atol=1e-4)
-    served = load_cached_model(uri, settings.mlflow_tracking_uri, tmp_path / "cache")
+    before = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'another.db'}")  # the loader must use the registry it is given
+    try:
+        served = load_cached_model(uri, settings.mlflow_tracking_uri, tmp_path / "cache")
+    finally:
+        mlflow.set_tracking_uri(before)
     np.testing.assert_allclose(served.predict(x), expected, atol=1e-4)
 
 

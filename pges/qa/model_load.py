@@ -58,8 +58,8 @@ def _download(uri: str, tracking_uri: str, cache_dir: Path, local: Path) -> None
     bar = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no progress bar in a CLI's --json output
     try:
-        got = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(tmp),
-                                                       tracking_uri=tracking_uri))
+        got = Path(mlflow.artifacts.download_artifacts(artifact_uri=_artifact_location(uri, tracking_uri),
+                                                       dst_path=str(tmp), tracking_uri=tracking_uri))
         try:
             got.rename(local)
         except OSError:  # another process cached it meanwhile
@@ -71,6 +71,24 @@ def _download(uri: str, tracking_uri: str, cache_dir: Path, local: Path) -> None
             os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
         else:
             os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = bar
+
+
+def _artifact_location(uri: str, tracking_uri: str) -> str:
+    """Where the artifacts of ``models:/<name>/<version>`` are, asked of the registry at ``tracking_uri``.
+
+    MLflow resolves a ``models:/`` URI through its process-wide registry URI, not the ``tracking_uri`` that
+    ``download_artifacts`` takes, so a caller that had not set it got "Registered Model ... not found" (and a
+    ``mlflow.db`` in its working folder); the version's own artifact location needs neither.
+    """
+    import re
+
+    from mlflow import MlflowClient
+
+    m = re.fullmatch(r"models:/(.+)/(\d+)", uri)
+    if m is None:
+        return uri
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    return str(client.get_model_version_download_uri(m.group(1), m.group(2)))
 
 
 class _SkopsModel:
