@@ -52,7 +52,9 @@ from sarlake_plugins.pge import pge_operator
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),
         "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, title="Models",
-                        description="Models to fit; each becomes one MLflow run and one registered version."),
+                        description="Models to fit; each becomes one MLflow run and one registered version. "
+                                    "With convnet, its average with each feature model and with "
+                                    "unet_ordinal_boosting is registered too."),
         "quick": Param(train_default("quick"), type="boolean", title="Quick",
                        description="Fewer trees and epochs (a smoke run, not a candidate worth promoting)."),
         "seed": Param(train_default("seed"), type="integer", minimum=0, title="Model seed",

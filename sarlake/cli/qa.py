@@ -106,7 +106,9 @@ def qa_run(products: tuple[str, ...]) -> None:
               help="Simulated scenes in the labelled set (~5 products each).")
 @click.option("--first-scene", type=click.IntRange(0), default=0, show_default=True, help="Seed of the first scene.")
 @click.option("--model", "models", multiple=True,
-              type=click.Choice(list(MODEL_NAMES)), help="Models to fit (default: all six).")
+              type=click.Choice(list(MODEL_NAMES)),
+              help="Models to fit (default: all six); with convnet, its average with each feature model and with "
+                   "unet_ordinal_boosting is registered too.")
 @click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo).")
 @click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
