@@ -36,9 +36,12 @@ def _fmt(value) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--output", default="docs/benchmarks.md")
+    parser.add_argument("--output", help="the Markdown file to write (default docs/benchmarks.md for a full run; a "
+                                         "run --only some modules writes only where this says)")
     parser.add_argument("--only", nargs="*", help="benchmark modules to run, e.g. bench_lake")
     args = parser.parse_args()
+    if args.output is None and not args.only:
+        args.output = "docs/benchmarks.md"
     sections = []
     load = os.getloadavg()[0]
     for path in sorted(HERE.glob("bench_*.py")):
@@ -66,6 +69,10 @@ def main() -> None:
         lines += [f"| {r['name']} | {_fmt(r['value'])} | {r['unit']} | {r.get('target') or ''} | "
                   f"{r.get('reference') or ''} |" for r in rows]
         lines.append("")
+    if args.output is None:  # a partial run must not replace the whole record with its few sections
+        print("not written: a run of some benchmarks writes a file only with --output FILE (`make bench` runs them "
+              "all and writes docs/benchmarks.md)")
+        return
     Path(args.output).write_text("\n".join(lines))
     print(f"wrote {args.output}")
 
