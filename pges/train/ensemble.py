@@ -96,13 +96,17 @@ def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any
 
 
 def _parts(fitted: Fitted) -> tuple[list[tuple[str, str, Any]], dict[str, str]]:
-    """``(input kind, flavour, model)`` of each part of a combined model, and its pyfunc config's ``combine``."""
+    """``(input kind, flavour, model)`` of each part of a combined model, and its pyfunc config's ``combine``.
+
+    A part of flavour ``segmented`` (the two-step model as an average's member) is its ``Fitted``: it is saved as
+    a combined model of its own.
+    """
     from pges.qa.segmentation import COMBINE
 
     if fitted.flavor == "segmented":
         return [("tiles", "keras", fitted.model.unet),
                 ("features+summaries", "sklearn", fitted.model.classifier)], {"combine": COMBINE}
-    return [(m.input_kind, m.flavor, m) for m in fitted.model.members], {}
+    return [(m.input_kind, m.flavor, m if m.flavor == "segmented" else m.model) for m in fitted.model.members], {}
 
 
 def _save_parts(fitted: Fitted, tmp: Path, requirements: dict[str, list[str]],
@@ -117,28 +121,23 @@ def _save_parts(fitted: Fitted, tmp: Path, requirements: dict[str, list[str]],
     parts, combine = _parts(fitted)
     artifacts, config, pins = {}, [], set()
     for i, (kind, flavor, model) in enumerate(parts):
-        if isinstance(model, Fitted):  # an average's member
-            if model.flavor == "segmented":  # itself a combined model: a pyfunc folder of its own parts
-                path = str(tmp / f"member{i}")
-                inner, inner_config, inner_pins = _save_parts(model, tmp / f"parts{i}", requirements, trusted)
-                mlflow.pyfunc.save_model(path, python_model=_pyfunc_class()(), artifacts=inner,
-                                         model_config=inner_config, pip_requirements=sorted(inner_pins))
-                pins.update(inner_pins)
-                artifacts[f"member{i}"] = path
-                config.append([f"member{i}", kind])
-                continue
-            flavor, model = model.flavor, model.model
         path = str(tmp / f"member{i}")
-        if flavor == "sklearn":
+        if flavor == "segmented":  # a pyfunc folder of its own parts, loaded by the same rules
+            inner, inner_config, inner_pins = _save_parts(model, tmp / f"parts{i}", requirements, trusted)
+            mlflow.pyfunc.save_model(path, python_model=_pyfunc_class()(), artifacts=inner,
+                                     model_config=inner_config, pip_requirements=sorted(inner_pins))
+            pins.update(inner_pins)
+        elif flavor == "sklearn":
             mlflow.sklearn.save_model(model, path, serialization_format="skops",
                                       skops_trusted_types=trusted(model), pyfunc_predict_fn="predict_proba",
                                       pip_requirements=requirements["sklearn"])
+            pins.update(requirements["sklearn"])
         else:
             converted = tmp / f"litert{i}"
             converted.mkdir(parents=True)
             mlflow.tensorflow.save_model(model, path, pip_requirements=requirements["keras"],
                                          extra_files=litert_extra(model, str(converted)))
-        pins.update(requirements["sklearn" if flavor == "sklearn" else "keras"])
+            pins.update(requirements["keras"])
         artifacts[f"member{i}"] = path
         config.append([f"member{i}", kind])
     return artifacts, {"members": config, **combine}, pins
