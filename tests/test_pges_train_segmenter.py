@@ -122,17 +122,27 @@ def test_the_unet_finds_the_islands_a_cycle_off_and_its_second_channel_those_two
     assert mean_p[bad].min() > mean_p[~bad].max()  # every product with an island scores above every clean one
 
 
-def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evaluated_with(settings, tmp_path):
-    import mlflow
-
-    from pges.qa.model_io import p_error, to_model_input
-    from pges.qa.score import ProductInputs, Scorer
-    from pges.train.segmenter import NAME, UNetSet, fit_segmented
-    from pges.train.tracking import log_candidate, open_tracking
+@pytest.fixture(scope="module")
+def two_step() -> tuple[SimpleNamespace, object, dict]:
+    """A two-step model (two channels) fitted once on 48 synthetic products, its U-Net on 40 of its own."""
+    from pges.train.segmenter import UNetSet, fit_segmented
 
     data, own = _synthetic(48, cycles=(1, 2)), _synthetic(40, seed=5, cycles=(1, 2))
     unet_set = UNetSet(own.tiles, own.error_tiles, np.array([f"u{i // 2}" for i in range(40)]))
     fitted, scores = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True, levels=2)
+    return data, fitted, scores
+
+
+def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evaluated_with(settings, tmp_path,
+                                                                                          two_step):
+    import mlflow
+
+    from pges.qa.model_io import p_error, to_model_input
+    from pges.qa.score import ProductInputs, Scorer
+    from pges.train.segmenter import NAME
+    from pges.train.tracking import log_candidate, open_tracking
+
+    data, fitted, scores = two_step
     assert fitted.name == NAME and fitted.input_kind == "features+tiles"
     assert fitted.params["unet_levels"] == 2 and fitted.model.unet.output_shape[-1] == 2
     assert scores["unet_train_products"] + scores["unet_test_products"] == 40
@@ -164,7 +174,7 @@ def test_the_two_step_model_registers_and_serves_the_probabilities_it_was_evalua
     np.testing.assert_allclose([r["p_error"] for r in records], p_error(fitted.predict_proba(x_new))[0], atol=1e-3)
 
 
-def test_the_convnet_averaged_with_the_two_step_model_serves_the_mean_of_the_two(settings, tmp_path):
+def test_the_convnet_averaged_with_the_two_step_model_serves_the_mean_of_the_two(settings, tmp_path, two_step):
     """The average of the ConvNet and the two-step model: a model folder nested in the average's, loaded by the rules.
 
     The truth is each member's own probabilities (the ConvNet's on the tiles, the two-step model's on both); the
@@ -176,17 +186,15 @@ def test_the_convnet_averaged_with_the_two_step_model_serves_the_mean_of_the_two
     from pges.qa.model_load import load_cached_model
     from pges.train.ensemble import averages
     from pges.train.models import fit_model
-    from pges.train.segmenter import NAME, UNetSet, fit_segmented
+    from pges.train.segmenter import NAME
     from pges.train.tracking import log_candidate, open_tracking
 
-    data, own = _synthetic(48, cycles=(1, 2)), _synthetic(40, seed=5, cycles=(1, 2))
-    unet_set = UNetSet(own.tiles, own.error_tiles, np.array([f"u{i // 2}" for i in range(40)]))
-    two_step, _ = fit_segmented(data, data.y, np.ones(48, bool), unet_set, quick=True)
+    data, model, _ = two_step
     convnet = fit_model("convnet", data.tiles.astype(np.float32), data.y, quick=True)
-    (avg,) = averages([two_step, convnet])
+    (avg,) = averages([model, convnet])
     assert avg.name == f"convnet+{NAME}" and avg.input_kind == "features+tiles"
     x = to_model_input("features+tiles", data.features, None, data.tiles)
-    expected = (convnet.predict_proba(data.tiles.astype(np.float32)) + two_step.predict_proba(x)) / 2
+    expected = (convnet.predict_proba(data.tiles.astype(np.float32)) + model.predict_proba(x)) / 2
     np.testing.assert_allclose(avg.predict_proba(x), expected, atol=1e-6)
 
     experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
