@@ -180,6 +180,14 @@ def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
         met = json.loads(Path(connect().sql("SELECT met_uri FROM products WHERE product_type = 'L3_TS'")
                               .fetchone()[0]).read_text())
         assert len(met["provenance"]["inputs"]) == expected
+    # a threshold under every score leaves none: the error says which option let them out, not "ingest first"
+    below = float(f"{min(p) / 2:.3g}")
+    none = _cli("timeseries", "sydney", "--max-p-error", str(below))
+    assert none.exit_code == 2
+    assert (f"has 0 usable interferogram(s); a time series needs at least 2 (17 of its 17 left out by a QA p(error) "
+            f"of {below:g} or more: raise --max-p-error") in none.output
+    nan = _cli("timeseries", "sydney", "--max-p-error", "nan")  # passed FloatRange, and `p_error < NaN` kept all
+    assert nan.exit_code == 2 and "Invalid value for '--max-p-error': NaN is not in the range" in nan.output
     rep = json.loads(_cli("qa", "report", "--json").output)
     assert rep["scored_products"] == 17
 

@@ -7,6 +7,7 @@ import json
 import click
 
 from sarlake.cli.errors import ErrorHandlingGroup
+from sarlake.cli.params import NUMBER
 
 __all__ = ["aoi"]
 
@@ -18,7 +19,7 @@ def aoi() -> None:
 
 @aoi.command("add")
 @click.argument("name")
-@click.option("--bbox", nargs=4, type=float, help="West South East North, degrees.")
+@click.option("--bbox", nargs=4, type=NUMBER, help="West South East North, degrees.")
 @click.option("--geojson", type=click.Path(exists=True, dir_okay=False), help="GeoJSON polygon file.")
 @click.option("--track", "tracks", type=int, multiple=True, help="Track (relative orbit); repeatable.")
 @click.option("--inactive", is_flag=True, help="Store the AOI without monitoring it.")

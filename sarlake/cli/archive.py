@@ -8,6 +8,7 @@ from datetime import timedelta
 import click
 
 from sarlake.cli.errors import ErrorHandlingGroup
+from sarlake.cli.params import FiniteFloatRange
 
 __all__ = ["archive"]
 
@@ -34,7 +35,7 @@ def roll(steps: tuple[str, ...]) -> None:
 
 @archive.command("restore")
 @click.argument("products", nargs=-1, required=True)
-@click.option("--ttl-days", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--ttl-days", type=FiniteFloatRange(min=0, min_open=True), default=None,
               help="Days the products stay hot [default: SARLAKE_DAAC__CACHE_TTL_DAYS].")
 def restore(products: tuple[str, ...], ttl_days: float | None) -> None:
     """Bring archived PRODUCTS back to the hot lake for a time to live."""
@@ -83,7 +84,7 @@ def status(as_json: bool) -> None:
 @archive.command("simulate-daac")
 @click.option("--state", type=click.Path(file_okay=False), default=None,
               help="Folder of the simulated DAAC's ledger [default: <home>/daac/simulator].")
-@click.option("--fail-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--fail-rate", type=FiniteFloatRange(0, 1), default=0.0, show_default=True,
               help="Share of deliveries refused with PROCESSING_ERROR.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the refusals.")
 def simulate_daac(state: str | None, fail_rate: float, seed: int) -> None:

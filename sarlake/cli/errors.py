@@ -64,8 +64,8 @@ class ErrorHandlingGroup(click.Group):
         """Run the subcommand; report a user error in one line and exit 2."""
         try:
             return super().invoke(ctx)
-        except click.exceptions.Exit:
-            raise
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort):
+            raise  # Click reports these itself: a usage error or a bad option value (exit 2) names the option
         except BrokenPipeError:  # the reader went away (`sarlake tag list | head`): stop quietly, like a filter
             _quiet_stdout()
             ctx.exit(141)  # what a process killed by SIGPIPE reports to `set -o pipefail`

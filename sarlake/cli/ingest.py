@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from sarlake.cli.params import FiniteFloatRange
+
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
-WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 __all__ = ["ingest"]
 

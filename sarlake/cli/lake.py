@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sarlake.cli.params import FiniteFloatRange
+
 __all__ = ["init", "maintain", "sql", "tables"]
 
 
@@ -58,14 +60,14 @@ def tables() -> None:
 
 @click.command()
 @click.option("--table", "table_names", multiple=True, help="Table to maintain; repeatable. Default: every table.")
-@click.option("--older-than-days", type=click.FloatRange(min=0), default=None,
+@click.option("--older-than-days", type=FiniteFloatRange(min=0), default=None,
               help="Snapshots older than this may expire. Default: SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS (7).")
 @click.option("--retain-last", type=click.IntRange(min=1), default=None,
               help="Snapshots always kept per table. Default: SARLAKE_MAINTENANCE__RETAIN_LAST (10).")
-@click.option("--orphans-older-than-hours", type=click.FloatRange(min=0), default=None,
+@click.option("--orphans-older-than-hours", type=FiniteFloatRange(min=0), default=None,
               help="Files nothing references are deleted once older than this (longer than any commit takes). "
               "Default: SARLAKE_MAINTENANCE__ORPHAN_RETENTION_HOURS (24).")
-@click.option("--reports-older-than-days", type=click.FloatRange(min=0), default=None,
+@click.option("--reports-older-than-days", type=FiniteFloatRange(min=0), default=None,
               help="QA_SCORES reports (one per qa PGE task) older than this are deleted; not with --table. "
               "Default: SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS (30).")
 @click.option("--show-removed", is_flag=True, help="List every deleted file.")

@@ -12,6 +12,7 @@ import click
 
 from pges.train.config import MODEL_NAMES, DatasetParameters
 from sarlake.cli.errors import ErrorHandlingGroup
+from sarlake.cli.params import FiniteFloatRange
 
 __all__ = ["qa"]
 
@@ -22,20 +23,32 @@ def qa() -> None:
 
 
 def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
+    """The manifest's rows as ``(unw, coherence, dem)``, paths relative to its folder (an empty unw stays '')."""
     p = Path(path)
     try:
-        rows = list(csv.DictReader(p.read_text().splitlines()))
+        text = p.read_text(encoding="utf-8-sig")  # a byte-order mark, as spreadsheets save CSV, is not a column
     except OSError as exc:
-        raise click.BadParameter(f"cannot read manifest {p}: {exc.strerror or exc}") from exc
-    if not rows or "unw" not in rows[0]:
-        raise click.BadParameter(f"manifest {p} needs a header with the columns unw, coherence, dem")
+        raise click.BadParameter(f"cannot read manifest {p}: {exc.strerror or exc}",
+                                 param_hint="'--manifest'") from exc
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"manifest {p} is not a UTF-8 CSV text file", param_hint="'--manifest'") from exc
+    reader = csv.DictReader(text.splitlines())
+    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    if "unw" not in header:
+        raise click.BadParameter(f"manifest {p} needs a header line naming the columns unw, coherence, dem; its "
+                                 f"first line is {text.splitlines()[0][:80]!r}" if text.strip() else
+                                 f"manifest {p} is empty", param_hint="'--manifest'")
+    reader.fieldnames = header
+    rows = list(reader)
+    if not rows:
+        raise click.BadParameter(f"manifest {p} lists no product under its header", param_hint="'--manifest'")
     base = p.parent
 
     def resolve(value: str | None) -> str | None:
         value = (value or "").strip()
         return str(base / value) if value and not Path(value).is_absolute() else (value or None)
 
-    return [(resolve(r["unw"]) or "", resolve(r.get("coherence")), resolve(r.get("dem"))) for r in rows]
+    return [(resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem"))) for r in rows]
 
 
 @qa.command("score")
@@ -116,7 +129,7 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--real-check", type=click.Path(exists=True, dir_okay=False),
               help="Manifest CSV of real products with closure truth (unw, coherence, dem, clean) that gates "
                    "promotion [default: the SARLAKE_QA_REAL_CHECK setting; none: no gate].")
-@click.option("--max-real-false-alarms", type=click.FloatRange(0, 1),
+@click.option("--max-real-false-alarms", type=FiniteFloatRange(0, 1),
               help="Largest share of the real check's clean products a champion may flag "
                    "[default: SARLAKE_QA_MAX_REAL_FALSE_ALARMS, 0.25].")
 @click.option("--class-thresholds/--no-class-thresholds", default=None,

@@ -6,26 +6,28 @@ from typing import Any
 
 import click
 
+from sarlake.cli.params import NUMBER, FiniteFloatRange
+
 __all__ = ["timeseries"]
 
 
 @click.command()
 @click.argument("aoi_name", metavar="AOI")
-@click.option("--max-p-error", type=click.FloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
+@click.option("--max-p-error", type=FiniteFloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
               help="Use only interferograms whose QA p(error) is below this (products without QA are used).")
 @click.option("--include-quarantined", is_flag=True, help="Also use products the data-quality gate quarantined.")
-@click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
-@click.option("--min-coherence", type=click.FloatRange(0, 1), help="Mask pixels below this mean coherence.")
+@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).")
+@click.option("--min-coherence", type=FiniteFloatRange(0, 1), help="Mask pixels below this mean coherence.")
 @click.option("--gnss", "gnss_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="GNSS series (.tenv3 or .pos) to compare with; repeatable.")
 @click.option("--gnss-reference", metavar="STATION", help="Reference the time series at this GNSS station.")
 @click.option("--reference-to-gnss", is_flag=True,
               help="Tie the time series to all GNSS stations on the grid (median InSAR-GNSS offset per date).")
-@click.option("--incidence", type=click.FloatRange(0, 90, min_open=True, max_open=True),
+@click.option("--incidence", type=FiniteFloatRange(0, 90, min_open=True, max_open=True),
               help="Incidence angle, degrees (default: the products' view:incidence_angle).")
-@click.option("--heading", type=click.FloatRange(-360, 360),
+@click.option("--heading", type=FiniteFloatRange(-360, 360),
               help="Platform heading, degrees from north (default: the products' sarlake:heading_deg).")
-@click.option("--min-temporal-coherence", type=click.FloatRange(0, 1),
+@click.option("--min-temporal-coherence", type=FiniteFloatRange(0, 1),
               help="No velocity where the inversion's temporal coherence is below this (default 0.7).")
 @click.option("--stratified", is_flag=True,
               help="Remove the stratified troposphere (phase-elevation fit); needs --dem.")

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from sarlake.cli.params import NUMBER, FiniteFloatRange
+
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
-WAVELENGTH = click.FloatRange(0.001, 1.0, min_open=True, max_open=True)
+WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 __all__ = ["unwrap"]
 
@@ -23,11 +25,11 @@ __all__ = ["unwrap"]
                    "as 1/sqrt(N) and the run time about N times, and make the grid N times coarser.")
 @click.option("--method", type=click.Choice(["snaphu", "quality"]), default="snaphu", show_default=True,
               help="Unwrapper: SNAPHU (statistical cost) or quality-guided path following (faster, less robust).")
-@click.option("--filter-strength", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+@click.option("--filter-strength", type=FiniteFloatRange(0, 1), default=0.0, show_default=True,
               help="Goldstein filter strength after multilooking (0 = off).")
-@click.option("--min-coherence", type=click.FloatRange(0, 1, max_open=True), default=0.0, show_default=True,
+@click.option("--min-coherence", type=FiniteFloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Pixels below this coherence are not unwrapped.")
-@click.option("--reference", nargs=2, type=float, metavar="LAT LON", help="Reference point (default: automatic).")
+@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).")
 @click.option("--wavelength", "wavelength_m", type=WAVELENGTH, help="Radar wavelength, m (if the metadata lacks it).")
 @click.option("--aoi", help="AOI the products belong to (must exist).")
 @click.option("--mission", help="Platform, e.g. sentinel-1a.")

@@ -41,6 +41,27 @@ def _select(aoi: str, max_p_error: float, include_quarantined: bool) -> list[tup
     return [(r[0], r[1]) for r in rows]
 
 
+def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool) -> str:
+    """What left the AOI's interferograms out, and the option that lets them in; or how to make some."""
+    from lake.query import connect
+
+    [(total, risky, quarantined)] = connect().execute(
+        "SELECT count(*), count(*) FILTER (WHERE p_error >= ?), "
+        "count(*) FILTER (WHERE coalesce(status, '') = 'quarantined' AND NOT ?) "
+        "FROM products WHERE product_type = 'L2_IFG' AND aoi = ?",
+        [max_p_error, include_quarantined, aoi],
+    ).fetchall()
+    if not total:
+        return "run the forward DAG or `sarlake ingest` first"
+    out = []
+    if risky:
+        out.append(f"{risky} of its {total} left out by a QA p(error) of {max_p_error:g} or more: raise "
+                   "--max-p-error (SARLAKE_QA_MAX_P_ERROR)")
+    if quarantined:
+        out.append(f"{quarantined} quarantined by the data-quality gate: --include-quarantined")
+    return "; ".join(out) or f"it has {total}"
+
+
 def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,
                     parameters: dict[str, Any] | None = None, *, run_id: str = "",
                     skip_existing: bool = False) -> dict[str, Any] | None:
@@ -64,15 +85,19 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     from lake.settings import get_settings
     from pges import registry
     from pges.contract import parse_run_config
+    from pges.errors import InputValidationError
     from pges.timeseries.pge import run_digest
 
     settings = get_settings()
     require_aoi(aoi, settings)
     output_dir = join_under(settings.products_root, "L3_TS", aoi, what="output folder")
+    if not 0 <= max_p_error <= 1:  # NaN too: `p_error < NaN` holds for every product, which would filter none
+        raise InputValidationError(f"max_p_error {max_p_error!r} is not a probability 0..1 (--max-p-error, "
+                                   "SARLAKE_QA_MAX_P_ERROR)")
     rows = _select(aoi, max_p_error, include_quarantined)
     if len(rows) < 2:
         raise LakeError(f"AOI {aoi!r} has {len(rows)} usable interferogram(s); a time series needs at least 2 "
-                        "(run the forward DAG or `sarlake ingest` first)")
+                        f"({_why_too_few(aoi, max_p_error, include_quarantined)})")
     params: dict[str, Any] = {"aoi": aoi, **(parameters or {})}
     cfg = {
         "pge": "timeseries", "run_id": run_id, "inputs": [uri for uri, _ in rows],

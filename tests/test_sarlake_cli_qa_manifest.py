@@ -1,0 +1,54 @@
+"""`sarlake qa score --manifest`: the CSV as other tools write it, and what it says about one it cannot use."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+
+def test_a_spreadsheet_csv_with_a_byte_order_mark_and_upper_case_header_reads_as_written(tmp_path):
+    """Excel's "CSV UTF-8" starts with a byte-order mark; it was read as part of the first column's name, and the
+    manifest refused as having no `unw` column."""
+    from sarlake.cli.qa import _manifest
+
+    path = tmp_path / "m.csv"
+    path.write_text("UNW,Coherence,DEM\r\na.tif,a_coh.tif,\r\n/abs/b.tif,,\r\n,,\r\n", encoding="utf-8-sig")
+    assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
+    assert _manifest(str(path)) == [(str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
+                                    ("/abs/b.tif", None, None), ("", None, None)]
+
+
+def test_an_empty_unw_cell_is_named_as_such_not_as_the_manifests_folder():
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    with pytest.raises(InputValidationError, match=r"^no unwrapped phase file named \(its unw column is empty\)$"):
+        read_files("")
+
+
+@pytest.mark.parametrize(("content", "says"), [
+    (b"unw,coherence,dem\n", "lists no product under its header"),
+    (b"", "is empty"),
+    (b"unw;coherence;dem\nx.tif;;\n", "needs a header line naming the columns unw, coherence, dem; its first line "
+                                      "is 'unw;coherence;dem'"),
+    (b"\xce\xbb\xff\xfe\x00", "is not a UTF-8 CSV text file"),
+])
+def test_a_manifest_it_cannot_use_exits_2_naming_the_option_the_file_and_why(tmp_path, content, says):
+    from sarlake.cli import cli
+
+    path = tmp_path / "m.csv"
+    path.write_bytes(content)
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2
+    assert f"Invalid value for '--manifest': manifest {path} {says}" in out.output
+
+
+def test_a_path_that_does_not_exist_exits_2_naming_the_option_not_1_as_an_os_fault(tmp_path):
+    """Click's own check of a path option was caught as an OSError's context and reported with exit 1 (retry)."""
+    from sarlake.cli import cli
+
+    out = CliRunner().invoke(cli, ["timeseries", "sydney", "--gnss", str(tmp_path / "nope.tenv3")])
+    assert out.exit_code == 2
+    assert f"Invalid value for '--gnss': File '{tmp_path / 'nope.tenv3'}' does not exist." in out.output
+    out = CliRunner().invoke(cli, ["ingest", str(tmp_path / "nope.unw")])
+    assert out.exit_code == 2 and "Path" in out.output and "does not exist" in out.output
