@@ -154,3 +154,54 @@ def test_a_raster_too_small_to_assess_is_refused_naming_it(tmp_path, shape, refu
             read_files(path)
     else:
         assert read_files(path).unw.shape == shape
+
+
+def _write_tif(path: Path, data: np.ndarray, nodata: float | None = None) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    bands = data if data.ndim == 3 else data[None]
+    with rasterio.open(path, "w", driver="GTiff", height=bands.shape[1], width=bands.shape[2], count=len(bands),
+                       dtype=bands.dtype, crs="EPSG:32633", transform=from_origin(0, 0, 30, 30),
+                       nodata=nodata) as dst:
+        dst.write(bands)
+    return path
+
+
+def _phase(shape: tuple[int, int] = (64, 64)) -> np.ndarray:
+    """A smooth bowl in radians with a little noise: what an unwrapper writes."""
+    i, j = np.mgrid[0 : shape[0], 0 : shape[1]]
+    rng = np.random.default_rng(1)
+    return (6 * np.exp(-((i - 30) ** 2 + (j - 34) ** 2) / 400) + rng.normal(0, 0.2, shape)).astype("float32")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda p: (np.round(p * 100)).astype("int16"), r"x.tif band 1: data type int16; unwrapped phase must be float"),
+    (lambda p: np.exp(1j * p).astype("complex64"), r"x.tif band 1: data type complex64 is a wrapped"),
+    (lambda p: np.stack([np.ones_like(p), p, p]), r"x.tif: 3 bands; QA reads one band"),
+    (lambda p: np.where(np.arange(p.size).reshape(p.shape) % 64 < 8, np.float32(-9999), p),
+     r"x.tif: 12.5% of the pixels are exactly -9999, a no-data fill the file does not declare; declare it"),
+    (lambda p: np.where(np.arange(p.size).reshape(p.shape) < 250, p, np.float32(np.nan)),
+     r"x.tif: only 250 valid pixels of 4096; too few to assess \(at least 256 needed\)"),
+    (lambda p: p * np.float32(1e30), r"x.tif: values up to 6\.\d+e\+30, not unwrapped phase in radians"),
+])
+def test_a_file_that_is_not_unwrapped_phase_in_radians_is_refused_naming_it_and_the_fix(tmp_path, make, message):
+    """Each of these scored as a clean product before (exit 0): the amplitude band of a 3-band file, an integer
+    export, a -9999 fill the file does not declare (read as phase: a 'UWE_3' cliff), five valid pixels."""
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    path = _write_tif(tmp_path / "x.tif", make(_phase()))
+    with pytest.raises(InputValidationError, match=message):
+        read_files(path)
+
+
+def test_a_declared_fill_and_the_phase_itself_pass_the_checks(tmp_path):
+    """The same -9999 fill declared as the file's no-data value is no data, not phase; plain radians pass."""
+    from pges.qa.score import read_files
+
+    phase = _phase()
+    filled = np.where(np.arange(phase.size).reshape(phase.shape) % 64 < 8, np.float32(-9999), phase)
+    read = read_files(_write_tif(tmp_path / "declared.tif", filled, nodata=-9999)).unw
+    assert int(np.isnan(read).sum()) == 512 and np.array_equal(read[~np.isnan(read)], phase[filled != -9999])
+    assert np.array_equal(read_files(_write_tif(tmp_path / "plain.tif", phase)).unw, phase)

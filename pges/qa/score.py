@@ -93,8 +93,24 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarra
     return data
 
 
+def _read_phase_tif(path: Path) -> np.ndarray:
+    """An unwrapped phase GeoTIFF of another processor: one band of floating-point radians, fills declared."""
+    from pges.readers import read_geotiff_band
+    from pges.readers.validate import check_phase_dtype, check_phase_values
+
+    data, tags, *_ = read_geotiff_band(path)
+    check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1")
+    if int(tags.get("_COUNT", "1")) > 1:
+        raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; QA reads one band of unwrapped phase "
+                                   "(extract it first, e.g. gdal_translate -b N IN OUT.tif)")
+    _check_size(data, path)
+    check_phase_values(data, what=path.name, nodata_declared=bool(tags.get("_NODATA")), min_valid=MIN_SIDE ** 2)
+    return data
+
+
 #: the shortest side of a product QA assesses: its features need extent (2x2 residue loops, components of
-#: 0.2 % of the product, a decorrelated moat and what it encloses); a thinner raster is refused, not scored
+#: 0.2 % of the product, a decorrelated moat and what it encloses); a thinner raster, or one with fewer valid
+#: pixels than a square of that side, is refused, not scored
 MIN_SIDE = 16
 
 
@@ -108,25 +124,30 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
 
     Raises:
-        InputValidationError: a file that is missing, unreadable, on another grid or under :data:`MIN_SIDE`
-            pixels a side (one line naming it).
+        InputValidationError: a file that is missing, unreadable, on another grid, under :data:`MIN_SIDE`
+            pixels a side or with fewer valid pixels than ``MIN_SIDE ** 2``; phase that is not one band of
+            floating-point radians, or holds an undeclared no-data fill (one line naming it).
     """
     from pges.readers import read_coherence
     from pges.readers.roipac import read_roipac_unw, rsc_path
+    from pges.readers.validate import check_phase_values
 
+    if not str(unw).strip():
+        raise InputValidationError("no unwrapped phase file named (its unw column is empty)")
     path = Path(unw)
     if not path.is_file():
         raise InputValidationError(f"{path}: file does not exist")
     if path.suffix.lower() in (".tif", ".tiff"):
-        phase = _read_tif(path, "unwrapped phase", None)
+        phase = _read_phase_tif(path)
     elif rsc_path(path).is_file():
         unwrapped = read_roipac_unw(path).unwrapped_phase
         if unwrapped is None:
             raise InputValidationError(f"{path}: the ROI_PAC file holds no unwrapped phase")
         phase = unwrapped
+        _check_size(phase, path)
+        check_phase_values(phase, what=path.name, nodata_declared=True, min_valid=MIN_SIDE ** 2)
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
-    _check_size(phase, path)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
     heights = _read_tif(Path(dem), "DEM", phase.shape) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)

@@ -44,8 +44,9 @@ _SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE", "FIRST_DATE
 def read_geotiff_band(path: Path, *, keep_complex: bool = False) -> tuple[np.ndarray, dict[str, str], Any, Any]:
     """Band 1 as float32 with nodata -> NaN, the upper-cased tags, the transform and the CRS.
 
-    With ``keep_complex`` a complex band stays complex64 (no-data pixels 0); the tags then carry the band's
-    data type as ``_DTYPE`` and its description as ``_DESCRIPTION`` (used to tell what a raster is).
+    With ``keep_complex`` a complex band stays complex64 (no-data pixels 0). The tags also carry the band's
+    data type as ``_DTYPE``, its description as ``_DESCRIPTION`` (used to tell what a raster is), the file's
+    band count as ``_COUNT`` and its no-data value as ``_NODATA`` (empty when the file declares none).
 
     Raises:
         InputValidationError: missing or unreadable file, not a GeoTIFF (a PNG renamed ``.tif``), no valid value.
@@ -66,6 +67,8 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False) -> tuple[np.nda
                 tags = {k.upper(): v for k, v in src.tags().items()}
                 tags.update({k.upper(): v for k, v in src.tags(1).items()})
                 tags["_DTYPE"] = raw.dtype.name
+                tags["_COUNT"] = str(src.count)
+                tags["_NODATA"] = "" if nodata is None else repr(nodata)
                 tags["_DESCRIPTION"] = src.descriptions[0] or ""
                 transform, crs = src.transform, src.crs
     except RasterioIOError as exc:

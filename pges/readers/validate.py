@@ -26,9 +26,17 @@ __all__ = [
     "MIN_WAVELENGTH_M",
     "check_grid",
     "check_phase_dtype",
+    "check_phase_values",
     "check_wavelength",
     "missing_wavelength",
 ]
+
+#: values that processors write where there is no data; when a file declares no no-data value and one of these
+#: covers :data:`FILL_SHARE` of its pixels, it is an undeclared fill, not phase
+FILL_VALUES = (-9999.0, 9999.0, -32768.0, -32767.0, 32767.0, -3.4028234663852886e38, 3.4028234663852886e38)
+FILL_SHARE = 0.005
+#: no unwrapped phase in radians reaches this (0.45 km of C-band range change)
+MAX_ABS_PHASE_RAD = 1e5
 
 MIN_WAVELENGTH_M = 0.001  # Ka band is ~8 mm
 MAX_WAVELENGTH_M = 1.0  # P band is ~70 cm
@@ -135,3 +143,30 @@ def check_phase_dtype(dtype: np.dtype | str, *, what: str, wrapped: bool = False
 def label(path: Path | str) -> str:
     """How a file is named in messages: its name."""
     return Path(path).name
+
+
+def check_phase_values(phase: np.ndarray, *, what: str, nodata_declared: bool, min_valid: int) -> None:
+    """Refuse unwrapped phase that holds too little data or values that are not radians.
+
+    Raises:
+        InputValidationError: fewer than ``min_valid`` valid pixels; an undeclared no-data fill (one of
+            :data:`FILL_VALUES` on at least :data:`FILL_SHARE` of the pixels of a file without a no-data value);
+            a value beyond :data:`MAX_ABS_PHASE_RAD` (not radians: millimetres, or garbage).
+    """
+    valid = np.isfinite(phase)
+    count = int(valid.sum())
+    if count < min_valid:
+        raise InputValidationError(f"{what}: only {count} valid pixels of {phase.size}; too few to assess (at "
+                                   f"least {min_valid} needed)")
+    values = phase[valid]
+    if not nodata_declared:
+        for fill in FILL_VALUES:
+            share = float(np.count_nonzero(values == np.float32(fill))) / values.size
+            if share >= FILL_SHARE:
+                raise InputValidationError(
+                    f"{what}: {share:.1%} of the pixels are exactly {fill:g}, a no-data fill the file does not "
+                    f"declare; declare it (gdal_edit.py -a_nodata {fill:g} FILE) or write NaN there")
+    peak = float(np.abs(values).max())
+    if peak > MAX_ABS_PHASE_RAD:
+        raise InputValidationError(f"{what}: values up to {peak:.3g}, not unwrapped phase in radians (|phase| < "
+                                   f"{MAX_ABS_PHASE_RAD:g}); convert it to radians or mask the bad pixels")
