@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -88,6 +88,8 @@ class Tag:
     comment: str | None = None
     source: str = "human"
     tagged_at: datetime | None = None
+    #: where the tag was read: ``(file, line)`` of a CSV import (named in errors), None otherwise
+    origin: tuple[str, int] | None = field(default=None, compare=False)
 
     @classmethod
     def of(cls, product_id: str, tag: str, user: str, comment: str | None = None, source: str = "human",
@@ -130,22 +132,44 @@ def add_tags(tags: list[Tag], settings: Settings | None = None, *, check_product
         Rows inserted or changed.
 
     Raises:
-        TagError: a product that is not catalogued.
+        TagError: a product that is not catalogued; two intensities of one type for one product by one user
+            (only one would be kept).
     """
     from lake.write import upsert
 
     if not tags:
         return 0
+    _check_one_intensity(tags)
     if check_products:
-        _check_products_exist({t.product_id for t in tags}, settings)
+        _check_products_exist(tags, settings)
     return upsert("user_tags", [t.row() for t in tags], settings).written
 
 
-def _check_products_exist(ids: set[str], settings: Settings | None) -> None:
+def _at(*tags: Tag) -> str:
+    """Where tags were read, as an error's prefix: ``FILE line 3: `` or ``FILE lines 3 and 7: ``; '' if typed."""
+    origins = [t.origin for t in tags if t.origin]
+    if not origins:
+        return ""
+    lines = " and ".join(str(line) for _, line in origins)
+    return f"{origins[0][0]} line{'s' if len(origins) > 1 else ''} {lines}: "
+
+
+def _check_one_intensity(tags: list[Tag]) -> None:
+    """Refuse a batch that gives one product two intensities of one type from one user (the last would win)."""
+    seen: dict[tuple[str, str, str], Tag] = {}
+    for t in tags:
+        first = seen.setdefault((t.product_id, t.user, t.tag_type), t)
+        if first.intensity != t.intensity:
+            raise TagError(f"{_at(first, t)}{t.user} gives {t.product_id} both {first.label} and {t.label}; a user "
+                           f"holds one {t.tag_type} intensity per product: keep one")
+
+
+def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
     from pyiceberg.expressions import In
 
     from lake.catalog import load_table
 
+    ids = {t.product_id for t in tags}
     table = load_table("products", settings)
     found = set(
         table.scan(row_filter=In("product_id", sorted(ids)), selected_fields=("product_id",))  # type: ignore[call-arg,arg-type,misc]
@@ -156,8 +180,9 @@ def _check_products_exist(ids: set[str], settings: Settings | None) -> None:
     missing = sorted(ids - found)
     if missing:
         more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
-        raise TagError(f"product {missing[0]!r}{more} is not in the lake (see `sarlake sql \"SELECT product_id "
-                       "FROM products\"`)")
+        first = next(t for t in tags if t.product_id == missing[0])
+        raise TagError(f"{_at(first)}product {missing[0]!r}{more} is not in the lake (see `sarlake sql "
+                       "\"SELECT product_id FROM products\"`)")
 
 
 def list_tags(product_id: str | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -194,6 +219,8 @@ def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag
         text = p.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise TagError(f"cannot read tag file {p}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TagError(f"tag file {p} is not a UTF-8 CSV text file") from exc
     reader = csv.DictReader(text.splitlines())
     cols = set(reader.fieldnames or [])
     if not {"product_id", "tag"} <= cols:
@@ -205,8 +232,8 @@ def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag
         if not user:
             raise TagError(f"{p} line {line}: no user (add a user column or pass --user)")
         try:
-            tags.append(Tag.of(row["product_id"] or "", row["tag"] or "", user, row.get("comment"),
-                               (row.get("source") or "human").strip()))
+            tags.append(replace(Tag.of(row["product_id"] or "", row["tag"] or "", user, row.get("comment"),
+                                       (row.get("source") or "human").strip()), origin=(str(p), line)))
         except TagError as exc:
             raise TagError(f"{p} line {line}: {exc}") from None
     return tags

@@ -81,8 +81,8 @@ def add_tag(product_id: str, body: NewTag, user: GetUserDep) -> dict[str, Any]:
         add_tags([tag])
     except TagError as exc:
         raise HTTPException(status_code=404, detail=str(exc)) from None
-    update_consensus({product_id}, (tag.tag_type,))
-    return {"product_id": product_id, "tag": tag.label, "user": tag.user, "comment": tag.comment}
+    update_consensus({tag.product_id}, (tag.tag_type,))  # the id as stored (Tag.of strips it), not as typed
+    return {"product_id": tag.product_id, "tag": tag.label, "user": tag.user, "comment": tag.comment}
 
 
 @app.get("/api/products/{product_id}/consensus")

@@ -49,3 +49,42 @@ def test_tag_csv_names_the_line_of_a_bad_tag(tmp_path):
     assert read_tags_csv(f, default_user="carol")[0].user == "carol"
     with pytest.raises(TagError, match="no user"):
         read_tags_csv(f)
+
+
+def test_one_batch_may_not_give_a_product_two_intensities_of_one_type_from_one_user(settings, tmp_path):
+    """`tag add P UWE_2 UWE_3` printed both and stored only UWE_3; an import's later row replaced an earlier one
+    silently. The same tag twice, or two types, stay fine."""
+    from lake.catalog import init_lake
+    from lake.tags import add_tags, list_tags
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    with pytest.raises(TagError, match=r"^ann gives P1 both UWE_2 and UWE_3; a user holds one UWE intensity per "
+                                       r"product: keep one$"):
+        add_tags([Tag.of("P1", "UWE_2", "ann"), Tag.of("P1", "UWE_3", "ann")], settings)
+    f = tmp_path / "tags.csv"
+    f.write_text("product_id,tag,user\nP1,UWE_1,ann\nP1,TNT_1,ann\nP1,UWE_1,ann\nP1,UWE_1,bob\nP1,UWE_3,ann\n")
+    with pytest.raises(TagError, match=rf"^{f} lines 2 and 6: ann gives P1 both UWE_1 and UWE_3"):
+        add_tags(read_tags_csv(f), settings)
+    assert list_tags("P1", settings) == []  # nothing of either batch was stored
+    assert add_tags([Tag.of("P1", "UWE_2", "ann"), Tag.of("P1", "UWE_2", "ann"), Tag.of("P1", "TNT_1", "ann")],
+                    settings) == 2
+
+
+def test_an_imported_tag_on_a_product_not_in_the_lake_names_its_line(settings, tmp_path):
+    from lake.catalog import init_lake
+    from lake.tags import add_tags
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    f = tmp_path / "tags.csv"
+    f.write_text("product_id,tag,user\nP1,UWE_1,ann\nNOPE,UWE_2,ann\nP1,TNT_1,ann\n")
+    with pytest.raises(TagError, match=rf"^{f} line 3: product 'NOPE' is not in the lake"):
+        add_tags(read_tags_csv(f), settings)
+    f.write_bytes(b"\xce\xbb\xff\xfe")
+    with pytest.raises(TagError, match=rf"^tag file {f} is not a UTF-8 CSV text file$"):
+        read_tags_csv(f)

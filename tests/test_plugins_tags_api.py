@@ -67,3 +67,16 @@ def test_bad_tags_and_unknown_products_are_refused(client):
     r = c.post("/sarlake/api/products/NOPE/tags", json={"tag": "UWE_1"}, headers=ann)
     assert r.status_code == 404
     assert len(c.get("/sarlake/api/tags", headers=ann).json()["tags"]) == 44
+
+
+def test_a_product_id_typed_with_spaces_relabels_the_consensus_of_the_product_it_tags(client):
+    """The tag was stored under the trimmed id while the consensus was relabelled for the id as typed (no such
+    product), so the product's consensus stayed at its old label."""
+    c, am = client
+    ann = _token(am, "ann")
+    assert c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_3"}, headers=ann).status_code == 201
+    r = c.post("/sarlake/api/products/%20P1%20/tags", json={"tag": "UWE_1"}, headers=ann)
+    assert r.status_code == 201 and r.json()["product_id"] == "P1"
+    assert [t["tag"] for t in c.get("/sarlake/api/products/P1/tags", headers=ann).json()] == ["UWE_1"]
+    cons = c.get("/sarlake/api/products/P1/consensus", headers=ann).json()
+    assert [(x["tag_type"], x["raters"], x["majority_intensity"]) for x in cons] == [("UWE", 1, 1)]
