@@ -185,7 +185,8 @@ def connect_for(sql: str, settings: Settings | None = None) -> duckdb.DuckDBPyCo
     return bare
 
 
-def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings | None = None, read_only: bool = True, *,
+            catalogue: bool = True) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with a view per lake table.
 
     Each view reads the table's current Iceberg snapshot (``iceberg_scan`` of the metadata file the
@@ -199,6 +200,9 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
         read_only: seal the connection (see above). ``False`` is for the lake's own code only.
+        catalogue: attach the dbt catalogue's DuckDB file (read-only, as ``catalogue``). A connection that
+            stays open, like the browse UI's, passes False: even a read-only attach holds a lock on the file
+            that keeps dbt (another process) from rebuilding it.
 
     Returns:
         The connection.
@@ -233,7 +237,8 @@ def connect(settings: Settings | None = None, read_only: bool = True) -> duckdb.
     from lake.views import create_views
 
     create_views(con, [p.name for p in pointers])
-    _attach_catalogue(con, settings)
+    if catalogue:
+        _attach_catalogue(con, settings)
     if read_only:
         seal(con, _prefix(settings.warehouse))
     return con

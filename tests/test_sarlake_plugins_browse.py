@@ -275,3 +275,31 @@ def test_a_product_rolled_to_the_archive_is_shown_from_its_archive_copy(lake, se
     assert asset_bytes(con, "IFG_A_02", "browse") == browse
     assert layer_png(con, "IFG_A_02", "coherence")[:8] == b"\x89PNG\r\n\x1a\n"
     assert product_detail(con, "IFG_A_02")["met"]["id"] == "IFG_A_02"
+
+
+def test_the_browse_connection_leaves_the_dbt_catalogue_free_for_dbt_to_rebuild(lake, settings):
+    """The API server keeps the browse connection open for good; it attached the dbt catalogue read-only, and
+    that attach's lock made every dbt run of the `catalog` DAG (another process) fail with "Could not set lock"."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import duckdb
+
+    from sarlake_plugins.browse import connection
+    from sarlake_plugins.browse.search import search
+
+    Path(settings.catalogue_db).parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(settings.catalogue_db) as db:  # a catalogue as dbt leaves it
+        db.execute("CREATE SCHEMA marts; CREATE TABLE marts.products AS SELECT 1 AS n")
+    connection._state.update(con=None, key=None, opened=0, refreshed=0)
+    assert search(parse_query([]), connection.cursor())["total"] == len(browse_lake.PREDICTED)
+    rebuild = ("import duckdb, sys; db = duckdb.connect(sys.argv[1]); "
+               "db.execute('CREATE OR REPLACE TABLE marts.products AS SELECT 2 AS n'); db.close()")
+    done = subprocess.run([sys.executable, "-c", rebuild, str(settings.catalogue_db)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    connection._state.update(con=None, key=None)
+    from lake.query import connect  # a short-lived connection still reads the marts
+
+    assert connect(settings).execute("SELECT n FROM catalogue.marts.products").fetchall() == [(2,)]

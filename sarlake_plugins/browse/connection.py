@@ -92,7 +92,7 @@ def cursor(fresh: bool = True) -> Any:
                     # the old connection is not closed here: a request on another thread may still be reading
                     # a cursor of it; it goes when its last cursor does
                     _state["con"] = None
-                    con = connect()
+                    con = connect(catalogue=False)  # open for long: no lock on dbt's catalogue file
                     _state["materialize"] = materialize(con)
                     _state["con"] = con
                     _state["opened"] += 1

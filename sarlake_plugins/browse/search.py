@@ -233,7 +233,7 @@ def search(q: Query, con: Any | None = None) -> dict[str, Any]:
     if con is None:
         from lake.query import connect
 
-        con = connect()
+        con = connect(catalogue=False)  # open for long: no lock on dbt's catalogue file
     _ensure_browse(con)
     _check_values_exist(con, q)
     conds = _conditions(q)
