@@ -27,7 +27,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
-from sarlake_plugins.params import OPTIONAL_AOI_PATTERN, PGE_VERSION_PATTERN
+from sarlake_plugins.params import NUMBER_PATTERN, OPTIONAL_AOI_PATTERN, PGE_VERSION_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 #: On-demand work ranks below urgent response and above bulk reprocessing.
@@ -46,14 +46,14 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "aoi": Param("", type="string", pattern=OPTIONAL_AOI_PATTERN, title="AOI",
+        # optional fields allow null: the trigger form sends null for a field left empty, and an empty string or
+        # a list of numbers typed one per line (the form sends text) would not pass a plain schema
+        "aoi": Param(None, type=["null", "string"], pattern=OPTIONAL_AOI_PATTERN, title="AOI",
                      description="A stored AOI name; leave empty and give a bbox instead."),
         "bbox": Param(None, type=["null", "array"], minItems=4, maxItems=4,
-                      prefixItems=[{"type": "number", "minimum": -180, "maximum": 180},
-                             {"type": "number", "minimum": -90, "maximum": 90},
-                             {"type": "number", "minimum": -180, "maximum": 180},
-                             {"type": "number", "minimum": -90, "maximum": 90}],
-                      title="Bounding box", description="[west, south, east, north] in degrees, instead of an AOI."),
+                      items={"type": ["number", "string"], "pattern": NUMBER_PATTERN},
+                      title="Bounding box", description="west, south, east, north in degrees (one a line in the "
+                      "form), instead of an AOI; checked when the run starts."),
         "start_date": Param("2024-01-01", type="string", format="date", title="Start date",
                             description="First acquisition date searched (UTC)."),
         "end_date": Param("2024-02-15", type="string", format="date", title="End date",

@@ -53,9 +53,9 @@ URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "feed_url": Param(
-            "",
-            type="string",
+        "feed_url": Param(  # null when left empty: the trigger form cannot submit an empty string field
+            None,
+            type=["null", "string"],
             title="Feed",
             description="Feed to evaluate (path or URL); empty means SARLAKE_URGENT__FEED_URL.",
         ),

@@ -11,11 +11,13 @@ from typing import Any
 from lake.names import AOI_NAME_PATTERN
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
-__all__ = ["AOI_NAME_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS", "set_default",
-           "train_default"]
+__all__ = ["AOI_NAME_PATTERN", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS",
+           "set_default", "train_default"]
 
 #: an AOI name, or empty (the on-demand form takes an AOI or a bbox)
 OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"
+#: a decimal number as text (a form's list field sends its lines as strings)
+NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 #: a registered PGE version, or ``latest``
 PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)

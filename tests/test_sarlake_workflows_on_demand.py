@@ -86,3 +86,30 @@ def test_cli_registers_and_lists_versions(lake):
     assert out.exit_code == 2 and "unknown PGE 'nopge'" in out.output
     out = CliRunner().invoke(cli, ["pge-versions", "list", "interferogram"])
     assert "0.0.9" in out.output and "reg/pge:0.0.9" in out.output
+
+
+def test_what_the_trigger_form_sends_passes_the_dags_params_and_becomes_a_request(lake):
+    """Airflow's form sends null for an empty optional field and a list field's lines as strings. The AOI was a
+    required string (its default '' made the form refuse to trigger) and the bbox's items had to be numbers, so
+    neither an AOI nor a bbox request could be sent from the form."""
+    from pathlib import Path
+
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.definitions.param import ParamsDict
+
+    from sarlake.workflows.on_demand import validate_request
+
+    bag = DagBag(dag_folder=str(Path(__file__).parents[1] / "dags" / "on_demand.py"))
+    params = bag.dags["on_demand"].params
+    form = {**params.dump(), "aoi": None, "bbox": ["14.40", "40.79", "14.46", "40.84"],
+            "start_date": "2024-01-20", "end_date": "2024-02-10"}
+    ParamsDict({k: params.get_param(k) for k in params}).validate()  # the defaults as the form opens
+    checked = ParamsDict({k: params.get_param(k) for k in params})
+    for k, v in form.items():
+        checked[k] = v  # each value validated against its field's schema, as the trigger does
+    request = validate_request(checked.dump(), "alice")
+    assert request.aoi == "" and request.bbox == [14.40, 40.79, 14.46, 40.84]
+    checked["bbox"] = None
+    assert validate_request({**checked.dump(), "aoi": None, "bbox": BASE["bbox"]}, "alice").bbox == BASE["bbox"]
+    with pytest.raises(Exception, match="does not match"):
+        checked["bbox"] = ["14.40", "forty", "14.46", "40.84"]

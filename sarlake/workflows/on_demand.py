@@ -15,7 +15,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ class OnDemandRequest(BaseModel):
     unwrapper: Literal["snaphu", "quality"] = Field("snaphu", description="Phase unwrapper.")
     looks: int = Field(4, ge=1, le=32, description="Looks in range and azimuth.")
     requester: str = Field("", description="Who asked (the logged-in Airflow user).")
+
+    @field_validator("aoi", mode="before")
+    @classmethod
+    def _no_aoi(cls, value: Any) -> Any:
+        return "" if value is None else value  # the trigger form sends null for a field left empty
 
     @model_validator(mode="after")
     def _check(self) -> OnDemandRequest:
