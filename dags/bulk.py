@@ -24,6 +24,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
+from sarlake_plugins.outcome import fail_if_any_failed
 from sarlake_plugins.params import AOI_NAME_PATTERN, PGE_VERSION_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
@@ -98,14 +99,12 @@ def bulk() -> None:
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="all_done")
     def catalogue(results: list[dict[str, Any]] | None, **context: Any) -> list[str]:
-        """Catalogue every product made, even when some pairs failed (a rerun does only the rest)."""
-        from lake.catalogue import catalogue_products
-        from lake.settings import get_settings
+        """Catalogue every product made, even when some pairs failed (a rerun does only the rest); skipped
+        when nothing was made.
+        """
+        from sarlake_plugins.forward import catalogue as _catalogue
 
-        met_uris = [p["met_uri"] for r in (results or []) if r for p in r.get("products", [])]
-        run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "bulk", "task_id": "interferogram",
-                       "runner": get_settings().runner}
-        return catalogue_products(met_uris, run_context) if met_uris else []
+        return _catalogue(list(results or []), context=context)
 
     checked = check_conf()
     request = validate()
@@ -114,7 +113,9 @@ def bulk() -> None:
     staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(planned), **BULK)
     configs = pairs(request, planned, staged.output)
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs, **BULK)
-    catalogue(interferograms.output)
+    catalogued = catalogue(interferograms.output)
+    # catalogue runs whatever failed upstream (all_done): without this leaf a failed run would report success
+    fail_if_any_failed(checked, request, planned, staged, configs, interferograms, catalogued)
 
 
 bulk()

@@ -201,14 +201,20 @@ def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
 
 
 def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list[str]:
-    """Catalogue the products the interferogram tasks made; return their ids."""
+    """Catalogue the products the interferogram tasks made; return their ids.
+
+    Raises:
+        AirflowSkipException: nothing was made. A skipped task sends no Asset event, so the DAGs scheduled on
+            ``products`` (qa, time series, the gate, the catalogue) do not run for a run that made nothing.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
 
     met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
     if not met_uris:
-        log.info("Nothing new to catalogue.")
-        return []
+        raise AirflowSkipException("nothing new to catalogue (no products event)")
     ti = context.get("ti")
     run_context = {
         "run_id": str(context.get("run_id") or ""),

@@ -50,3 +50,23 @@ def test_bulk_runs_only_the_missing_pairs(lake_env):
     assert text.count("Running PGE interferogram") == 1, "the pair made by the first run ran again"
     second = _products(lake_env)
     assert len(second) == 2 and second[0] == first[0]
+
+
+def test_a_run_whose_input_check_fails_is_failed_not_a_success(lake_env):
+    """The catalogue task runs whatever failed upstream (all_done), and as the run's only leaf it made a run
+    whose input check failed report success; the leaf that fails the run on any failure makes it failed."""
+    import sqlite3
+
+    conf = {"aois": ["flank"], "start_date": "2024-03-01", "end_date": "2024-01-01"}
+    proc = _run([BIN / "airflow", "dags", "test", "bulk", "-c", json.dumps(conf)], lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    assert "end_date 2024-01-01 must be after start_date 2024-03-01" in text, text[-4000:]
+    with sqlite3.connect(Path(lake_env["AIRFLOW_HOME"]) / "airflow.db") as con:
+        run_id, state = con.execute("SELECT run_id, state FROM dag_run WHERE dag_id = 'bulk' ORDER BY id DESC "
+                                    "LIMIT 1").fetchall()[0]
+        tasks = dict(con.execute("SELECT task_id, state FROM task_instance WHERE dag_id = 'bulk' AND run_id = ? "
+                                 "AND map_index < 0", (run_id,)).fetchall())
+    assert state == "failed", (state, tasks)
+    # catalogue ran (all_done) and, with nothing made, skipped: no products event for the DAGs scheduled on it
+    assert tasks["validate"] == "failed" and tasks["catalogue"] == "skipped", tasks
+    assert tasks["failed_tasks_fail_the_run"] == "failed", tasks

@@ -35,7 +35,8 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     """The ``qa`` PGE's run-configs for the products the champion has not scored (or ``product_ids``).
 
     Returns:
-        One run-config per batch (none when nothing is new); each names the champion's version it was planned
+        One run-config per batch (none when nothing is new, or the lake holds no interferogram: then no champion
+        is needed); each names the champion's version it was planned
         with and writes its report to ``<products_root>/QA_SCORES/``.
 
     Raises:
@@ -52,6 +53,9 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
 
     settings = get_settings()
     check_registry_reach(settings)
+    if product_ids is None and not connect(settings).execute(
+            "SELECT count(*) FROM products WHERE product_type = 'L2_IFG'").fetchall()[0][0]:
+        return []  # an empty lake (a run that made nothing still sends a products event): no champion needed
     version = str(resolve_version(settings.mlflow_tracking_uri, settings.qa_model_name).version)
     ids = product_ids if product_ids is not None else unscored_products(version)
     if not ids:

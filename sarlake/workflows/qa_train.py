@@ -220,7 +220,10 @@ def _has_crowd_columns(table: Any, snapshot_id: int) -> bool:
 
 
 def check_pods_reach(real_check: str | None, settings: Any = None) -> None:
-    """With the Kubernetes runner, refuse what a ``train`` PGE pod cannot reach (it sees no disk of this machine).
+    """Refuse a real check that cannot be read, before the labelled set is simulated.
+
+    A manifest on this machine must exist; with the Kubernetes runner, what a ``train`` PGE pod cannot reach (it
+    sees no disk of this machine) is refused too.
 
     Args:
         real_check: the real check manifest the training will use (None: the ``qa_real_check`` setting).
@@ -233,9 +236,12 @@ def check_pods_reach(real_check: str | None, settings: Any = None) -> None:
     from pges.errors import InputValidationError
 
     settings = settings or get_settings()
-    if settings.runner != "kubernetes":
-        return
     real_check = real_check if real_check is not None else settings.qa_real_check
+    if settings.runner != "kubernetes":
+        if real_check and not is_remote(real_check) and not Path(real_check).is_file():
+            raise InputValidationError(f"real check manifest {real_check} does not exist (the qa_train DAG's "
+                                       "real_check, SARLAKE_QA_REAL_CHECK)")
+        return
     if real_check and not is_remote(real_check):
         raise InputValidationError(
             f"real check manifest {real_check} is on this machine's disk, which a PGE pod cannot read: put it and "
