@@ -52,8 +52,8 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
                      description="A stored AOI name; leave empty and give a bbox instead."),
         "bbox": Param(None, type=["null", "array"], minItems=4, maxItems=4,
                       items={"type": ["number", "string"], "pattern": NUMBER_PATTERN},
-                      title="Bounding box", description="west, south, east, north in degrees (one a line in the "
-                      "form), instead of an AOI; checked when the run starts."),
+                      title="Bounding box", description="[west, south, east, north] in degrees as JSON, e.g. "
+                      "[14.40, 40.79, 14.46, 40.84], instead of an AOI; checked when the run starts."),
         "start_date": Param("2024-01-01", type="string", format="date", title="Start date",
                             description="First acquisition date searched (UTC)."),
         "end_date": Param("2024-02-15", type="string", format="date", title="End date",
