@@ -303,3 +303,21 @@ def test_the_browse_connection_leaves_the_dbt_catalogue_free_for_dbt_to_rebuild(
     from lake.query import connect  # a short-lived connection still reads the marts
 
     assert connect(settings).execute("SELECT n FROM catalogue.marts.products").fetchall() == [(2,)]
+
+
+def test_the_none_value_of_a_facet_and_a_stored_aoi_without_products_are_searches_not_errors(lake, settings):
+    """The event facet lists "(none)" for the products of no event, and clicking it gave "has characters an event
+    never has"; an AOI's "all products of this AOI" before its first product gave "not a value any product has"."""
+    from lake.write import upsert
+    from sarlake_plugins.browse.search import search
+
+    r = search(parse_query([("event", "(none)")]), lake)
+    assert sorted(p["product_id"] for p in r["results"]) == sorted(
+        p for p, a in browse_lake.AOI_OF.items() if a != browse_lake.EVENT[1])
+    upsert("aois", [{"name": "new_aoi", "geometry_wkt": "POLYGON((0 0, 1 0, 1 1, 0 1, 0 0))", "active": True}],
+           settings)
+    from lake.query import connect
+
+    assert search(parse_query([("aoi", "new_aoi")]), connect(settings))["total"] == 0
+    with pytest.raises(FilterError, match="'new_aoj' is not a value any product has"):
+        search(parse_query([("aoi", "new_aoj")]), connect(settings))

@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-__all__ = ["BINS", "CATEGORICAL", "FACETS", "SORTS", "TIERS", "FilterError", "Query", "parse_query"]
+__all__ = ["BINS", "CATEGORICAL", "FACETS", "NONE", "SORTS", "TIERS", "FilterError", "Query", "parse_query"]
+
+#: a categorical facet's value for the products that have none (no track, no event): listed, so selectable
+NONE = "(none)"
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +141,7 @@ def parse_query(params: list[tuple[str, str]]) -> Query:
     single: dict[str, str] = {}
     for key, value in params:
         if key in FACETS:
-            q.selected.setdefault(key, []).append(_text(key, value))
+            q.selected.setdefault(key, []).append(NONE if value.strip() == NONE else _text(key, value))
         elif key in ("ref_from", "ref_to", "sec_from", "sec_to", "q", "region", "sort", "order", "page",
                      "page_size"):
             single[key] = value

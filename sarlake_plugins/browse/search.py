@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, SORTS, TIERS, FilterError, Query
+from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, NONE, SORTS, TIERS, FilterError, Query
 
 __all__ = ["BROWSE_SELECT", "BROWSE_SQL", "literal_sql", "materialize", "search"]
 
@@ -36,7 +36,7 @@ _BASE = """SELECT p.product_id, p.product_type, p.aoi, p.track, p.direction, p.r
 
 #: facet -> SQL expression of its value as text, over the base columns (constant SQL)
 _EXPR: dict[str, str] = {
-    **{k: f"coalesce(CAST({c} AS VARCHAR), '(none)')" for k, c in CATEGORICAL.items()},
+    **{k: f"coalesce(CAST({c} AS VARCHAR), '{NONE}')" for k, c in CATEGORICAL.items()},
     "predicted_uwe": "coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored')",
     **{k: expr for k, (expr, _) in BINS.items()},
 }
@@ -188,6 +188,10 @@ def _check_values_exist(con: Any, q: Query) -> None:
             f"SELECT DISTINCT f_{facet} FROM browse WHERE list_contains(?::VARCHAR[], f_{facet})",
             [values]).fetchall()}
         missing = [v for v in values if v not in found]
+        if missing and facet == "aoi":  # a stored AOI with no product yet is an empty result, not a typo
+            stored = {r[0] for r in con.execute("SELECT name FROM aois WHERE list_contains(?::VARCHAR[], name)",
+                                                [missing]).fetchall()}
+            missing = [v for v in missing if v not in stored]
         if missing:
             raise FilterError(f"{facet}={missing[0]!r} is not a value any product has; pick one from the "
                               f"{facet} facet")
