@@ -182,11 +182,42 @@ class LocalPGEOperator(BaseOperator):
                 cmd += ["--run-config", str(paths[0])]
             env = {**os.environ, **settings.to_env(), **self.env}
             log.info("Running PGE %s: %s", self.pge, " ".join(cmd))
-            proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-            for line in (proc.stdout + proc.stderr).splitlines():
-                log.info("[%s] %s", self.pge, line)
+            code, stderr = run_logged(cmd, env, self.pge)
             result = json.loads(result_path.read_text()) if result_path.exists() else None
-        return _check_result(self.pge, proc.returncode, result, proc.stderr)
+        return _check_result(self.pge, code, result, stderr)
+
+
+def run_logged(cmd: list[str], env: Mapping[str, str], label: str) -> tuple[int, str]:
+    """Run a PGE process, logging each line of its stderr (its progress) as it comes; then its stdout.
+
+    The task log follows the PGE while it runs, with Airflow's own time stamps, and keeps what it wrote when
+    the task is stopped (a timeout kills the process and raises here).
+
+    Returns:
+        The exit code and the last 200 lines of stderr (for the failure message).
+    """
+    import collections
+    import threading
+
+    proc = subprocess.Popen(cmd, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            bufsize=1)
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout or []), daemon=True)
+    reader.start()
+    tail: collections.deque[str] = collections.deque(maxlen=200)
+    try:
+        for line in proc.stderr or []:
+            tail.append(line.rstrip("\n"))
+            log.info("[%s] %s", label, tail[-1])
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    reader.join()
+    for line in "".join(out).splitlines():
+        log.info("[%s] %s", label, line)
+    return code, "\n".join(tail)
 
 
 def _check_result(pge: str, code: int, result: dict[str, Any] | None, stderr: str) -> dict[str, Any]:

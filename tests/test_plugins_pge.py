@@ -134,3 +134,45 @@ def test_exit_codes_route_retries():
         _check_result("x", 1, None, "Traceback...\nProcessingError: SNAPHU crashed")
     assert not isinstance(info.value, AirflowFailException)
     assert "SNAPHU crashed" in str(info.value)
+
+
+def test_a_pges_progress_is_logged_while_it_runs_not_after(tmp_path, caplog):
+    """The task log showed a PGE's output only once it had ended (all stamped then), and none of it when a
+    timeout killed it. The child here waits for the log to show its first line before it writes the second: run
+    to the end before logging, it would wait in vain (and say so after 30 s)."""
+    import logging
+    import sys
+    import textwrap
+
+    from sarlake_plugins.pge import run_logged
+
+    seen = tmp_path / "seen"
+
+    class Mark(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "first" in record.getMessage():
+                seen.touch()
+
+    child = tmp_path / "child.py"
+    child.write_text(textwrap.dedent(f"""
+        import pathlib, sys, time
+        print('{{"result": 1}}')
+        sys.stderr.write("first\\n")
+        sys.stderr.flush()
+        seen = pathlib.Path({str(seen)!r})
+        for _ in range(300):
+            if seen.exists():
+                break
+            time.sleep(0.1)
+        sys.stderr.write("second\\n" if seen.exists() else "never seen\\n")
+        sys.exit(3)
+    """))
+    handler = Mark()
+    logging.getLogger("sarlake_plugins.pge").addHandler(handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="sarlake_plugins.pge"):
+            code, stderr = run_logged([sys.executable, str(child)], {}, "toy")
+    finally:
+        logging.getLogger("sarlake_plugins.pge").removeHandler(handler)
+    assert code == 3 and stderr == "first\nsecond"
+    assert [r.getMessage() for r in caplog.records] == ["[toy] first", "[toy] second", '[toy] {"result": 1}']
