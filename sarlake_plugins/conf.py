@@ -8,6 +8,7 @@ once (no retries) with a message naming the key and the valid ones.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import task
@@ -44,7 +45,9 @@ def check_params(dag_id: str, conf: dict[str, Any], params: dict[str, Any], sche
             raise AirflowFailException(f"{dag_id}: parameter {name}={params.get(name)!r}: {exc.message}") from None
 
 
-@task(task_id="check_conf", retries=0)
+# a bad conf fails at once (AirflowFailException is never retried); the retries are for the task's own start:
+# on a fresh `make up` the scheduler starts due runs before the API server that tasks report to is listening
+@task(task_id="check_conf", retries=2, retry_delay=timedelta(seconds=20))
 def check_conf(**context: Any) -> dict[str, Any]:
     """Check the trigger conf against the DAG's params; return the params."""
     dag = context["dag"]
