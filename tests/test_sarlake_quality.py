@@ -87,3 +87,30 @@ def test_other_suites_flag_out_of_range_rows(settings, suite) -> None:
         "qa_predictions": pd.DataFrame({"product_id": ["p1", "p2"], "p_error": [0.2, 1.3]}),
     }
     assert set(run_suite(suite, frames[suite], settings)) == {frames[suite].iloc[1, 0]}
+
+
+def test_a_time_series_with_no_velocity_anywhere_is_quarantined_not_published(settings) -> None:
+    """The timeseries DAG published a series whose dates fell in two parts that no pixel's interferograms joined:
+    network connected_pixel_fraction 0, no finite velocity. Its met.json said so; the gate did not read it."""
+    from lake.catalog import init_lake
+    from lake.write import upsert
+    from sarlake.workflows.quality import gate_products
+
+    init_lake(settings)
+
+    def series(pid: str, valid: float, connected: float) -> dict:
+        row = _product(settings, pid, product_type="L3_TS")
+        Path(row["met_uri"]).write_text(json.dumps({"properties": {
+            "sarlake:velocity_stats_mm_yr": {"valid_fraction": valid},
+            "sarlake:network": {"connected": connected == 1.0, "connected_pixel_fraction": connected}}}))
+        return row
+
+    upsert("products", [series("TS_GOOD", 0.74, 0.74), series("TS_EMPTY", 0.0, 0.0),
+                        series("TS_MASKED", 0.0, 0.9)], settings)
+    result = gate_products(None, settings)
+    assert result.published == ["TS_GOOD"]
+    reasons = {pid: " ".join(why) for pid, why in result.quarantined.items()}
+    assert set(reasons) == {"TS_EMPTY", "TS_MASKED"}
+    assert "column=velocity_valid_fraction" in reasons["TS_EMPTY"] and "connected_pixel_fraction" in reasons[
+        "TS_EMPTY"]
+    assert "column=velocity_valid_fraction" in reasons["TS_MASKED"] and "connected" not in reasons["TS_MASKED"]

@@ -165,6 +165,28 @@ def raster_stats(met_uri: str, settings: Settings | None = None) -> dict[str, fl
     return stats
 
 
+def timeseries_stats(met_uri: str, settings: Settings | None = None) -> dict[str, float]:
+    """Share of pixels with a velocity and share connected by the network, from an L3 time series' met.json."""
+    settings = settings or get_settings()
+    try:
+        if met_uri.startswith("s3://"):
+            from lake.storage import read_bytes
+
+            met = json.loads(read_bytes(met_uri, settings))
+        else:
+            met = json.loads(Path(met_uri.removeprefix("file://")).read_text())
+    except (OSError, ValueError) as exc:
+        logger.warning("no time-series statistics for %s: %s", met_uri, exc)
+        return {"velocity_valid_fraction": math.nan, "connected_pixel_fraction": math.nan}
+    props = met.get("properties", met)
+    return {"velocity_valid_fraction": _number((props.get("sarlake:velocity_stats_mm_yr") or {}).get("valid_fraction")),
+            "connected_pixel_fraction": _number((props.get("sarlake:network") or {}).get("connected_pixel_fraction"))}
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, (int, float)) else math.nan
+
+
 def gate_products(product_ids: list[str] | None = None, settings: Settings | None = None) -> GateResult:
     """Validate products (all, or those given) and quarantine or publish them.
 
@@ -197,6 +219,11 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
                for r in rows if r.get("met_uri") and r.get("product_type") == "L2_IFG"]
     if rasters:
         for key, why in run_suite("rasters", pd.DataFrame(rasters), settings).items():
+            failing.setdefault(key, []).extend(why)
+    series = [{"product_id": r["product_id"], **timeseries_stats(r["met_uri"], settings)}
+              for r in rows if r.get("met_uri") and r.get("product_type") == "L3_TS"]
+    if series:
+        for key, why in run_suite("timeseries", pd.DataFrame(series), settings).items():
             failing.setdefault(key, []).extend(why)
     patches = []
     for r in rows:
