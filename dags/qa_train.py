@@ -56,7 +56,8 @@ from sarlake_plugins.pge import pge_operator
                                     "With convnet, its average with each feature model and with "
                                     "unet_ordinal_boosting is registered too."),
         "quick": Param(train_default("quick"), type="boolean", title="Quick",
-                       description="Fewer trees and epochs (a smoke run, not a candidate worth promoting)."),
+                       description="Fewer trees and epochs: a smoke run. Its versions are registered and tagged "
+                                   "sarlake.quick but never replace the champion of a full run."),
         "seed": Param(train_default("seed"), type="integer", minimum=0, title="Model seed",
                       description="Seed of every model."),
         "real_check": Param(None, type=["null", "string"], title="Real check set",

@@ -58,3 +58,17 @@ def test_without_a_real_check_the_best_on_held_out_wins_as_before():
 def test_when_no_candidate_passes_the_champion_stays_and_the_gate_says_none_passed():
     d = decide([_cand("5", 0.90, 0.60)], _champ(0.80, 0.50), "4", max_real_false_alarms=0.25)
     assert d["champion"] == "4" and d["gate"] == "none passed" and "0.60 > limit" in d["held_back"]["5"]
+
+
+def test_a_quick_runs_candidates_never_replace_a_full_runs_champion_however_they_rank():
+    """A smoke run (20 scenes, few epochs) beat the production champion on its own tiny split and took the alias;
+    the qa DAG then scored the lake with it. Against a full run's champion it moves no alias."""
+    better = [_cand("7", 0.99, 0.0), _cand("8", 0.98, 0.0)]
+    d = decide(better, _champ(0.80, 0.0), "4", max_real_false_alarms=0.25, smoke_over_full=True)
+    assert d["champion"] == "4" and d["challenger"] is None
+    assert "a quick run never replaces the champion of a full run" in d["reason"]
+    assert set(d["held_back"]) == {"7", "8"}
+    # with no champion yet (a fresh registry, the demo) a quick run still provides one
+    assert decide(better, None, None, smoke_over_full=True)["champion"] == "7"
+    # and a quick run against a quick run's champion is judged as before
+    assert decide(better, _champ(0.80, 0.0), "4", max_real_false_alarms=0.25)["champion"] == "7"

@@ -120,6 +120,34 @@ def test_a_candidate_that_does_not_beat_the_champion_on_the_same_split_stays_cha
     assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version) == new_version
 
 
+def test_a_quick_run_leaves_the_aliases_of_a_full_runs_champion_alone(trained):
+    """A smoke run from the qa_train form (Quick) took `champion` from the production model on a fresh registry's
+    tiny split; against a full run's champion (a version not tagged quick) it now registers its versions, tagged
+    and held back, and moves neither alias."""
+    import mlflow
+
+    from pges.train.tracking import QUICK_TAG
+    from sarlake.workflows.qa_train import train_models
+
+    _, dataset, record = trained
+    client = mlflow.MlflowClient()
+    champion = client.get_model_version_by_alias("sarlake-qa-uwe", "champion")
+    challenger = str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version)
+    assert champion.tags[QUICK_TAG] == "true"  # the fixture's own quick run
+    client.delete_model_version_tag("sarlake-qa-uwe", champion.version, QUICK_TAG)  # as a full run's would be
+    try:
+        again = train_models(dataset, models=["random_forest"], quick=True)
+    finally:
+        client.set_model_version_tag("sarlake-qa-uwe", champion.version, QUICK_TAG, "true")
+    new = again["candidates"][0]["version"]
+    assert again["promotion"]["champion"] == str(champion.version) and again["promotion"]["challenger"] is None
+    assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "champion").version) == str(champion.version)
+    assert str(client.get_model_version_by_alias("sarlake-qa-uwe", "challenger").version) == challenger
+    assert client.get_model_version("sarlake-qa-uwe", new).tags[QUICK_TAG] == "true"
+    assert client.get_model_version("sarlake-qa-uwe", new).tags["sarlake.held_back"] == "random_forest: a quick " \
+        "(smoke) run"
+
+
 def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch):
     coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
     one = _cli("qa", "score", str(UNW[0]), "--coherence", str(coh), "--json")

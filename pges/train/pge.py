@@ -202,7 +202,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
     if champion_version is not None and champion_classes is not None:
         held_classes[champion_version] = champion_classes
     decision = tracking.promote(p.model_name, candidates, champion_metrics, champion_version,
-                                p.max_real_false_alarms if real is not None else None)
+                                p.max_real_false_alarms if real is not None else None, quick=p.quick)
     decision["margins"] = margins(decision, held_classes, y_truth[test], data.scene_id[test])
     tracking.tag_margins(p.model_name, decision)
     run_name = f"training-{cfg.run_id or 'manual'}-{datetime.now(UTC):%Y%m%dT%H%M%S}".replace(":", "_")

@@ -189,8 +189,12 @@ def passes_real_check(metrics: dict[str, float] | None, limit: float | None) -> 
     return limit is None or share is None or not np.isfinite(share) or share <= limit
 
 
+#: the model-version tag that marks a version of a quick (smoke) run, which never replaces a full run's champion
+QUICK_TAG = "sarlake.quick"
+
+
 def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | None, champion_version: str | None,
-           max_real_false_alarms: float | None = None) -> dict[str, Any]:
+           max_real_false_alarms: float | None = None, *, smoke_over_full: bool = False) -> dict[str, Any]:
     """Who takes ``champion`` and ``challenger``, and why the others are held back (no MLflow calls).
 
     The rule: a candidate must pass the real check (``real_false_alarm_share`` <= ``max_real_false_alarms``,
@@ -200,10 +204,19 @@ def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | Non
     no candidate passes and there is no comparable champion (none, or one of another feature set, which cannot
     score this feature set), the candidate with the fewest real false alarms takes ``champion`` so that scoring
     keeps working, and ``gate`` says that none passed.
+
+    With ``smoke_over_full`` (a quick run's candidates against a champion of a full run) no alias moves: a smoke
+    run's few scenes and epochs are no candidate for production, however its tiny held-out split ranks them.
     """
     limit = max_real_false_alarms
     ranked = sorted(candidates, key=lambda c: c.rank(), reverse=True)
     held_back: dict[str, str] = {}
+    if smoke_over_full and champion_version is not None:
+        return {"best_candidate": ranked[0].name, "best_version": ranked[0].version, "best_rank": ranked[0].rank(),
+                "previous_champion": champion_version, "max_real_false_alarms": limit, "gate": "passed",
+                "reason": f"version {champion_version} stays: a quick run never replaces the champion of a full run",
+                "champion": str(champion_version), "challenger": None,
+                "held_back": {c.version: f"{c.name}: a quick (smoke) run" for c in ranked}}
 
     def share(m: dict[str, float] | None) -> str:
         return f"{(m or {}).get('real_false_alarm_share', float('nan')):.2f}"
@@ -264,12 +277,23 @@ def _fmt(rank: tuple[float, float] | None) -> str:
 
 
 def promote(model_name: str, candidates: list[Candidate], champion_metrics: dict[str, float] | None,
-            champion_version: str | None, max_real_false_alarms: float | None = None) -> dict[str, Any]:
-    """Move ``champion``/``challenger`` by :func:`decide`; tag the champion with the decision and return it."""
+            champion_version: str | None, max_real_false_alarms: float | None = None, *,
+            quick: bool = False) -> dict[str, Any]:
+    """Move ``champion``/``challenger`` by :func:`decide`; tag the champion with the decision and return it.
+
+    Every candidate's version and run are tagged :data:`QUICK_TAG` (``true`` for a quick run); a quick run does
+    not move the aliases when the champion is of a full run (a version without the tag counts as one).
+    """
     import mlflow
 
     client = mlflow.MlflowClient()
-    decision = decide(candidates, champion_metrics, champion_version, max_real_false_alarms)
+    for c in candidates:
+        client.set_model_version_tag(model_name, c.version, QUICK_TAG, str(quick).lower())
+        client.set_tag(c.run_id, QUICK_TAG, str(quick).lower())
+    champion_quick = champion_version is not None and client.get_model_version(
+        model_name, champion_version).tags.get(QUICK_TAG) == "true"
+    decision = decide(candidates, champion_metrics, champion_version, max_real_false_alarms,
+                      smoke_over_full=quick and not champion_quick)
     if decision["champion"] != champion_version:
         client.set_registered_model_alias(model_name, "champion", decision["champion"])
     if decision["challenger"]:

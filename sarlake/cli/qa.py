@@ -122,7 +122,7 @@ def qa_run(products: tuple[str, ...]) -> None:
               type=click.Choice(list(MODEL_NAMES)),
               help="Models to fit (default: all six); with convnet, its average with each feature model and with "
                    "unet_ordinal_boosting is registered too.")
-@click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo).")
+@click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo); never replaces the champion of a full run.")
 @click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Processes simulating the labelled set, the second simulator's and the U-Net's scenes.")
