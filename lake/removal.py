@@ -21,7 +21,10 @@ from typing import Any
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
 
-__all__ = ["RemovedProduct", "remove_products"]
+__all__ = ["REMOVED_BY", "RemovedProduct", "remove_products"]
+
+#: the provenance ``pge_name`` of a removal (``lake.verify`` leaves the kept files of a removed product alone)
+REMOVED_BY = "sarlake-remove"
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +99,7 @@ def remove_products(
     who = f"{getpass.getuser()}@{socket.gethostname()}"
     provenance = [
         {
-            "product_id": pid, "run_id": run_id, "pge_name": "sarlake-remove", "pge_version": None,
+            "product_id": pid, "run_id": run_id, "pge_name": REMOVED_BY, "pge_version": None,
             "inputs": [found[pid].get("met_uri") or ""],
             "parameters": json.dumps({"action": "remove", "reason": reason, "by": who, "delete_files": delete_files,
                                       "removed": found[pid]}, sort_keys=True, default=str),

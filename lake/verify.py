@@ -8,7 +8,8 @@ kind                       meaning                                              
 =========================  ==================================================================  ==========
 ``uncatalogued_product``   a published ``<product>.met.json`` under the products root that     catalogued
                            the ``products`` table does not hold (not the records of QA and
-                           training runs, :data:`RUN_RECORD_TYPES`, which are never products)
+                           training runs, :data:`RUN_RECORD_TYPES`, which are never products, nor
+                           the files of a product removed with ``sarlake products remove``)
 ``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     no (the
                            (archived by a roll that stopped before expiring the hot copy)      roll does)
 ``missing_file``           a catalogued product's met.json or one of its asset files is gone   no
@@ -30,6 +31,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lake.removal import REMOVED_BY
 from lake.run_records import SCORE_REPORTS
 from lake.settings import Settings, get_settings, is_remote
 from lake.storage import exists, join, list_uris, local_path, read_bytes
@@ -183,8 +185,11 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     report = Report()
     products = load_table("products", settings).scan(
         selected_fields=("product_id", "run_id", "met_uri")).to_arrow().to_pylist()
-    provenance = load_table("provenance", settings).scan(selected_fields=("product_id", "run_id")).to_arrow()
+    provenance = load_table("provenance", settings).scan(
+        selected_fields=("product_id", "run_id", "pge_name")).to_arrow()
     runs = set(zip(provenance.column("product_id").to_pylist(), provenance.column("run_id").to_pylist(), strict=True))
+    removed = {pid for pid, pge in zip(provenance.column("product_id").to_pylist(),
+                                       provenance.column("pge_name").to_pylist(), strict=True) if pge == REMOVED_BY}
     root = _normal(settings.products_root).rstrip("/") + "/"
     hot = [p for p in products if p["met_uri"] and _normal(p["met_uri"]).startswith(root)]
     files = 0
@@ -200,13 +205,16 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     elsewhere = {p["product_id"]: p["met_uri"] for p in products if p["met_uri"]}
     published = [u for u in list_uris(settings.products_root, ".met.json", settings)
                  if not any(part.startswith(".") for part in u[len(root):].split("/"))]  # skip staging folders
-    records = 0
+    records = kept = 0
     for uri in published:
         if _normal(uri) not in catalogued:
             if _run_record_folder(uri[len(root):]) or _product_type(uri, settings) in RUN_RECORD_TYPES:
                 records += 1
                 continue
             pid = uri.rsplit("/", 1)[-1].removesuffix(".met.json")
+            if pid in removed and pid not in elsewhere:  # `sarlake products remove` kept its files on purpose
+                kept += 1
+                continue
             if pid in elsewhere:  # e.g. archived by a roll that stopped before expiring the hot copy
                 report.findings.append(Finding("stale_hot_copy", "products", pid, uri,
                                                f"hot copy of a product catalogued at {elsewhere[pid]}; the "
@@ -221,7 +229,8 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
                                        + ", ".join(record.product_ids[:5])))
     report.findings += _duplicates(settings)
     report.checked = {"products": len(products), "hot_products": len(hot), "asset_files": files,
-                      "published_met_json": len(published), "run_records": records, "journal_records": len(journal)}
+                      "published_met_json": len(published), "run_records": records, "removed_files_kept": kept,
+                      "journal_records": len(journal)}
     return report
 
 

@@ -214,6 +214,23 @@ def test_a_hot_copy_of_an_archived_product_is_not_catalogued_again(lake) -> None
     assert (row["met_uri"], row["tier"]) == (archived, "archive")
 
 
+def test_a_product_removed_with_its_files_kept_is_neither_uncatalogued_nor_catalogued_again_by_repair(lake) -> None:
+    """`sarlake products remove` keeps the files by default; verify then called them uncatalogued (exit 1) and
+    repair put the removed product back in the catalogue, rewriting its provenance."""
+    from lake.catalog import load_table
+    from lake.catalogue import catalogue_products
+    from lake.removal import remove_products
+    from lake.verify import repair, verify
+
+    catalogue_products([publish(lake, "PK"), publish(lake, "PR")], None, lake)
+    remove_products(["PR"], reason="wrong wavelength", settings=lake)
+    report = verify(lake)
+    assert report.consistent, report.findings
+    assert report.checked["removed_files_kept"] == 1 and report.checked["published_met_json"] == 2
+    assert repair(lake).catalogued == []
+    assert [r["product_id"] for r in load_table("products", lake).scan().to_arrow().to_pylist()] == ["PK"]
+
+
 def test_the_records_of_qa_and_training_runs_are_neither_uncatalogued_nor_catalogued_by_repair(lake) -> None:
     """A qa batch's report, a labelled set and a training run are published beside the products but are not
     products: verify must not count them as missing from the catalogue, nor repair put them into it."""
