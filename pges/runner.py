@@ -120,6 +120,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
                 met_uri = publisher.met_uri(product.id)
             products.append({"id": product.id, "met_uri": met_uri, "skipped": product.skipped})
         rejected = list(getattr(outputs, "rejected", []))  # inputs a PGE left out on request (skip_bad)
+        left_out = list(getattr(outputs, "left_out", []))  # files of an input folder that are not its inputs
     except PGEError:
         raise
     except MemoryError as exc:
@@ -146,6 +147,7 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
         "exit_code": 0,
         "products": products,
         "rejected": rejected,
+        "left_out": left_out,
         "cleaned": cleaned,  # leftovers of killed runs this run removed
         "error": None,
     }

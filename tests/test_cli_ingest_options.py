@@ -140,3 +140,28 @@ def test_unwrap_cli_catalogues_the_product(settings, tmp_path):
     d = phase[ok] - ml[ok]
     assert np.abs(d - np.median(d)).max() < 0.2  # noise-free: no cycle lost
     assert "unknown AOI" in _one_error_line(_cli("unwrap", str(path), "--aoi", "nowhere"))
+
+
+def test_a_folders_files_read_as_other_rasters_are_named_and_a_multi_band_file_is_refused(settings, tmp_path):
+    """An int16 phase export in a folder was taken for a DEM by its content and left out with no word unless -v;
+    a 3-band GeoTIFF was ingested from its band 1 (the amplitude, in such exports)."""
+    _lake()
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    profile = {"driver": "GTiff", "height": 20, "width": 20, "crs": "EPSG:4326",
+               "transform": from_origin(150.9, -34.15, 0.001, 0.001)}
+    rng = np.random.default_rng(0)
+    with rasterio.open(folder / "ifg_20060619-20061002.tif", "w", count=1, dtype="float32", **profile) as dst:
+        dst.write(rng.normal(0, 3, (20, 20)).astype("float32"), 1)
+    with rasterio.open(folder / "i16_20060619-20061002.tif", "w", count=1, dtype="int16", **profile) as dst:
+        dst.write((rng.normal(0, 3, (20, 20)) * 100).astype("int16"), 1)
+    out = _cli("ingest", str(folder), "--wavelength", "0.0562", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert (f"note: left out {folder / 'i16_20060619-20061002.tif'}: read as a dem raster, not an interferogram "
+            "(name it to ingest it)") in out.output
+    three = tmp_path / "b3_20060619-20061002.tif"
+    with rasterio.open(three, "w", count=3, dtype="float32", **profile) as dst:
+        dst.write(np.stack([np.ones((20, 20), "float32"), *rng.normal(0, 3, (2, 20, 20)).astype("float32")]))
+    out = _cli("ingest", str(three), "--wavelength", "0.0562", "--aoi", "sydney")
+    assert out.exit_code == 2
+    assert "b3_20060619-20061002.tif: 3 bands; an interferogram GeoTIFF holds one band of phase" in out.output

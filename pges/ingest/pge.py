@@ -58,6 +58,7 @@ class IngestOutputs:
 
     products: list[ProductResult] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)  # inputs left out by skip_bad: input, error
+    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
@@ -254,8 +255,9 @@ def _read_all(
     for uri in cfg.inputs:
         path = _local_input(uri, ctx)
         if path.is_dir():
-            files, _ = expand_inputs([path])
+            files, left = expand_inputs([path])
             local += [(str(f), f, False) for f in files]
+            outputs.left_out += [{"input": str(f), "kind": kind} for f, kind in left]
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
             local.append((uri, path, True))

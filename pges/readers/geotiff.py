@@ -114,12 +114,16 @@ def read_geotiff_unw(
     """Read a single-band GeoTIFF interferogram on an EPSG:4326 grid: unwrapped (float) or wrapped (complex).
 
     Raises:
-        InputValidationError: unreadable file or not a GeoTIFF, not EPSG:4326, a grid off the globe, no dates,
-            no wavelength (names ``--wavelength``), integer phase, no valid phase, coherence of another shape.
+        InputValidationError: unreadable file or not a GeoTIFF, more than one band, not EPSG:4326, a grid off
+            the globe, no dates, no wavelength (names ``--wavelength``), integer phase, no valid phase, coherence of
+            another shape.
     """
     path = Path(path)
     data, tags, transform, crs = read_geotiff_band(path, keep_complex=True)
     check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1", wrapped=np.dtype(tags["_DTYPE"]).kind == "c")
+    if int(tags.get("_COUNT", "1")) > 1:  # band 1 of a multi-band export is often the amplitude
+        raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; an interferogram GeoTIFF holds one band of "
+                                   "phase (extract it first, e.g. gdal_translate -b N IN OUT.tif)")
     if crs is None or crs.to_epsg() != 4326:
         raise InputValidationError(f"{path.name}: grid CRS is {crs}, expected EPSG:4326 (lon/lat)")
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")

@@ -51,6 +51,9 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     report = ingest_and_catalogue(list(paths), output_dir, aoi, **params)
     for product_id in report.ids:
         click.echo(product_id)
+    for other in report.left_out:  # by their content: say so, a phase file taken for a DEM would vanish silently
+        click.echo(f"note: left out {other['input']}: read as a {other['kind']} raster, not an interferogram "
+                   "(name it to ingest it)", err=True)
     for bad in report.rejected:
         click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
     if report.kept:

@@ -22,6 +22,7 @@ class IngestReport:
     ids: list[str]
     rejected: list[dict[str, str]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # already published and not replaced
+    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's files read as other rasters
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -81,4 +82,4 @@ def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
     met_uris = [p["met_uri"] for p in result["products"]]
     kept = [p["id"] for p in result["products"] if p.get("skipped")]
     ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "ingest", "runner": "local"})
-    return IngestReport(target, ids, list(result.get("rejected") or []), kept)
+    return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
