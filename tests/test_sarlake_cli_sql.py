@@ -115,3 +115,25 @@ def test_ctrl_c_interrupts_a_long_query(lake) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_json_has_no_nan_and_an_output_file_takes_its_format_from_its_suffix(lake, tmp_path) -> None:
+    """`--format json` wrote NaN and Infinity, which JSON parsers refuse; `-o out.csv` without --format wrote the
+    aligned table into out.csv."""
+    import csv
+
+    from sarlake.cli import cli
+
+    runner = CliRunner()
+    query = "SELECT 1 AS n, 'nan'::DOUBLE AS x, ['inf'::DOUBLE, 2.5] AS xs, {'a': '-inf'::DOUBLE} AS s"
+    out = runner.invoke(cli, ["sql", query, "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output, parse_constant=lambda c: pytest.fail(f"not JSON: {c}")) == [
+        {"n": 1, "x": None, "xs": [None, 2.5], "s": {"a": None}}]
+    target = tmp_path / "out.csv"
+    out = runner.invoke(cli, ["sql", "SELECT 1 AS n, 'a,b' AS t", "-o", str(target)])
+    assert out.exit_code == 0, out.output
+    assert list(csv.reader(target.open())) == [["n", "t"], ["1", "a,b"]]
+    target = tmp_path / "out.json"
+    runner.invoke(cli, ["sql", "SELECT 1 AS n", "-o", str(target)])
+    assert json.loads(target.read_text()) == [{"n": 1}]

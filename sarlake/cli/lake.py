@@ -24,17 +24,20 @@ def init() -> None:
 
 @click.command()
 @click.argument("query")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default="table",
-              show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default=None,
+              help="Output format. Default: from --output's suffix (.csv, .json, .parquet), else table.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
 @click.option("--limit", type=click.IntRange(min=0), help="Return at most this many rows.")
-def sql(query: str, fmt: str, output: Path | None, limit: int | None) -> None:
+def sql(query: str, fmt: str | None, output: Path | None, limit: int | None) -> None:
     """Run one read-only SQL statement over the lake tables (SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN).
 
     Results stream in batches, so any size fits in memory; `--format table` prints the first 200 rows and
     counts the rest. Ctrl-C interrupts the query (exit 130). Repeated column names (a JOIN over tables that
     share columns) are made unique: run_id, run_id_2.
     """
+    if fmt is None:  # `-o out.csv` alone wrote the aligned table into out.csv
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = suffix if suffix in ("csv", "json", "parquet") else "table"
     if fmt == "parquet" and output is None:
         raise click.UsageError("--format parquet needs --output FILE")
     from lake.query import QueryInterrupted

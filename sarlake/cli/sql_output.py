@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import math
 import os
 import sys
 from collections.abc import Iterator
@@ -84,14 +85,25 @@ def _csv(result: Any, out: IO[str]) -> None:
 
 
 def _json(result: Any, out: IO[str]) -> None:
-    """A JSON array written row by row (every column, unique names)."""
+    """A JSON array written row by row (every column, unique names; NaN and infinities, which JSON lacks, as null)."""
     out.write("[")
     first = True
     for batch in result:
         for row in batch.to_pylist():
-            out.write(("\n " if first else ",\n ") + json.dumps(row, default=_json_value))
+            out.write(("\n " if first else ",\n ") + json.dumps(_finite(row), default=_json_value, allow_nan=False))
             first = False
     out.write("\n]\n" if not first else "]\n")
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with NaN and infinities (in lists and structs too) as None: JSON has no such numbers."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _json_value(value: Any) -> Any:
