@@ -190,6 +190,9 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
 
     Returns:
         ``user_tags`` rows as dicts with an extra ``tag`` field (``UWE_2``).
+
+    Raises:
+        TagError: ``product_id`` has no tag and is not in the lake (a typo, not an untagged product).
     """
     from pyiceberg.expressions import AlwaysTrue, EqualTo
 
@@ -198,6 +201,8 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
     table = load_table("user_tags", settings)
     flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=flt).to_arrow().to_pylist()
+    if product_id and not rows:  # no tags yet is an empty list; a product id that is not in the lake, an error
+        _check_products_exist([Tag(product_id, "-", "UWE", 0)], settings)
     for r in rows:
         r["tag"] = f"{r['tag_type']}_{r['intensity']}"
     rows.sort(key=lambda r: (r["product_id"], -(r["tagged_at"].timestamp() if r["tagged_at"] else 0), r["user"]))

@@ -61,10 +61,13 @@ def valid_tags() -> dict[str, Any]:
 
 @app.get("/api/products/{product_id}/tags")
 def product_tags(product_id: str) -> list[dict[str, Any]]:
-    """Tags of one product, newest first."""
-    from lake.tags import list_tags
+    """Tags of one product, newest first (404 for a product not in the lake)."""
+    from lake.tags import TagError, list_tags
 
-    return [_tag_row(r) for r in list_tags(product_id)]
+    try:
+        return [_tag_row(r) for r in list_tags(product_id)]
+    except TagError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
 
 
 @app.post("/api/products/{product_id}/tags", status_code=201)

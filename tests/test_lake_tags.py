@@ -88,3 +88,17 @@ def test_an_imported_tag_on_a_product_not_in_the_lake_names_its_line(settings, t
     f.write_bytes(b"\xce\xbb\xff\xfe")
     with pytest.raises(TagError, match=rf"^tag file {f} is not a UTF-8 CSV text file$"):
         read_tags_csv(f)
+
+
+def test_listing_the_tags_of_a_product_not_in_the_lake_says_so(settings):
+    """`sarlake tag list NOPE` printed nothing and exited 0, as for a product nobody has tagged yet."""
+    from lake.catalog import init_lake
+    from lake.tags import list_tags
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    assert list_tags("P1", settings) == []
+    with pytest.raises(TagError, match="product 'NOPE' is not in the lake"):
+        list_tags("NOPE", settings)

@@ -66,6 +66,8 @@ def test_bad_tags_and_unknown_products_are_refused(client):
     assert r.status_code == 422 and "valid tags: UWE_0" in r.json()["detail"]
     r = c.post("/sarlake/api/products/NOPE/tags", json={"tag": "UWE_1"}, headers=ann)
     assert r.status_code == 404
+    r = c.get("/sarlake/api/products/NOPE/tags", headers=ann)  # was 200 [] (the module says 404)
+    assert r.status_code == 404 and "'NOPE' is not in the lake" in r.json()["detail"]
     assert len(c.get("/sarlake/api/tags", headers=ann).json()["tags"]) == 44
 
 
