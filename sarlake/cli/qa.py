@@ -190,8 +190,8 @@ def qa_report(as_json: bool) -> None:
         click.echo(f"| UWE_{c['uwe']} | {c['count']} | {mp} | {acc} |")
     click.echo("\n| model version | products | precision | recall | F1 (UWE>=2) |\n|---|---|---|---|---|")
     for m in rep["models"]:
-        click.echo(f"| {m['model_version']} | {m['products']} | {m['precision']:.3f} | {m['recall']:.3f} | "
-                   f"{m['f1']:.3f} |")
+        p, rc, f1 = ("-" if m[k] is None else f"{m[k]:.3f}" for k in ("precision", "recall", "f1"))
+        click.echo(f"| {m['model_version']} | {m['products']} | {p} | {rc} | {f1} |")
     click.echo(f"\n{rep['scored_products']} interferogram(s) with a p(error) in products")
     if not rep["models"]:
         click.echo("no product has both a UWE tag consensus and a prediction yet: tag scored products "

@@ -246,8 +246,9 @@ def quality_report() -> dict[str, Any]:
         tp = sum(r[0] >= 2 and r[2] >= 0.5 for r in sel)
         fp = sum(r[0] < 2 and r[2] >= 0.5 for r in sel)
         fn = sum(r[0] >= 2 and r[2] < 0.5 for r in sel)
-        p = tp / (tp + fp) if tp + fp else 0.0
-        rc = tp / (tp + fn) if tp + fn else 0.0
-        models.append({"model_version": ver, "products": len(sel), "precision": round(p, 4), "recall": round(rc, 4),
-                       "f1": round(2 * p * rc / (p + rc), 4) if p + rc else 0.0})
+        p = tp / (tp + fp) if tp + fp else None  # undefined (nothing called UWE >= 2), not 0
+        rc = tp / (tp + fn) if tp + fn else None  # undefined (no tagged UWE >= 2 product)
+        f1 = None if p is None or rc is None else 2 * p * rc / (p + rc) if p + rc else 0.0
+        models.append({"model_version": ver, "products": len(sel), **{
+            k: None if v is None else round(v, 4) for k, v in (("precision", p), ("recall", rc), ("f1", f1))}})
     return {"classes": classes, "models": models, "scored_products": int(latest[0]) if latest else 0}
