@@ -22,6 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 try:  # the API server provides these; importing them needs Airflow's configuration
@@ -49,6 +50,12 @@ def _tag_row(r: dict[str, Any]) -> dict[str, Any]:
     return {"product_id": r["product_id"], "tag": r["tag"], "tag_type": r["tag_type"], "intensity": r["intensity"],
             "user": r["user"], "comment": r["comment"], "source": r["source"],
             "tagged_at": r["tagged_at"].isoformat() if r["tagged_at"] else None}
+
+
+@app.get("/browse", include_in_schema=False)
+def browse_without_slash() -> RedirectResponse:
+    """``/sarlake/browse`` reaches this app (mounted at ``/sarlake``), not the browse UI's: send it there."""
+    return RedirectResponse("/sarlake/browse/", status_code=307)
 
 
 @app.get("/api/tags")

@@ -82,3 +82,10 @@ def test_a_product_id_typed_with_spaces_relabels_the_consensus_of_the_product_it
     assert [t["tag"] for t in c.get("/sarlake/api/products/P1/tags", headers=ann).json()] == ["UWE_1"]
     cons = c.get("/sarlake/api/products/P1/consensus", headers=ann).json()
     assert [(x["tag_type"], x["raters"], x["majority_intensity"]) for x in cons] == [("UWE", 1, 1)]
+
+
+def test_the_browse_ui_without_its_trailing_slash_is_redirected_to_it(client):
+    """`/sarlake/browse` reached this app (mounted at /sarlake) and answered 404 Not Found."""
+    c, am = client
+    r = c.get("/sarlake/browse", headers=_token(am, "ann"), follow_redirects=False)
+    assert r.status_code == 307 and r.headers["location"] == "/sarlake/browse/"
