@@ -112,9 +112,10 @@ def qa_train() -> None:
 
         return training_summary(result)
 
-    dataset = pge_operator("qa_dataset", task_id="simulate_set", run_config=plan_set())
+    planned = plan_set()
+    check_conf() >> planned  # a misspelled key stops the run before anything is planned or checked
+    dataset = pge_operator("qa_dataset", task_id="simulate_set", run_config=planned)
     fit = pge_operator("train", task_id="train", run_config=label_set(dataset.output))
-    check_conf() >> dataset
     promotion(fit.output)
 
 

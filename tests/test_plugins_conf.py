@@ -31,7 +31,8 @@ def test_every_sarlake_dag_starts_with_check_conf(dagbag):
         # conf raises AirflowFailException, which Airflow never retries (the tests below)
         assert dag.task_dict["check_conf"].retries == 2
         roots = {t.task_id for t in dag.roots}
-        assert "check_conf" in roots, f"{dag_id}: check_conf must run first"
+        # the only root: a task beside it (qa_train's plan_set was) runs whatever a misspelled key says
+        assert roots == {"check_conf"}, f"{dag_id}: check_conf must run first, before {roots - {'check_conf'}}"
         downstream = dag.task_dict["check_conf"].get_flat_relative_ids(upstream=False)
         assert downstream, f"{dag_id}: nothing waits for check_conf"
 
