@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 __all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table", "table_counts"]
 
 logger = logging.getLogger(__name__)
+# pyiceberg says "Loaded FileIO: ..." at INFO for every table it loads: 35 of a label_set task's 50 log lines
+logging.getLogger("pyiceberg.io").setLevel(logging.WARNING)
 
 #: FileIO of every lake table: records what a write opens so a failed commit can delete it (lake._pyiceberg_compat).
 IO_IMPL = "lake._pyiceberg_compat.RecordingFileIO"
