@@ -39,7 +39,9 @@ def test_timeseries_restores_archived_interferograms_or_names_them(settings, tmp
     from lake.archive_roll import run_roll
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
-    unw = sorted((SYD / "roipac_unw").glob("*.unw"))[:5]
+    # five pairs that connect their four dates (a series takes the largest connected network of dates)
+    unw = [SYD / "roipac_unw" / f"geo_{p}.unw" for p in ("061002-070219", "061002-070430", "070219-070430",
+                                                         "070219-070604", "070430-070604")]
     assert _cli("init").exit_code == 0
     assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
     assert _cli("ingest", *unw, "--aoi", "sydney").exit_code == 0
@@ -77,3 +79,28 @@ def test_timeseries_restores_archived_interferograms_or_names_them(settings, tmp
     inputs = {i for r in prov for i in r["inputs"]}
     assert inputs == {after[pid]["met_uri"] for pid in hot}  # the hot copies, not the archive
     assert len(daac.ingested()) == 5 and not any(e["repeat"] for e in daac.ingested())
+
+
+def test_a_series_takes_the_largest_network_of_dates_and_leaves_the_disconnected_rest_out(settings, caplog) -> None:
+    """On-demand products of 2024 and forward ones of 2026 on one AOI share no date: the timeseries DAG made one
+    series of both, with no velocity in any pixel, and published it."""
+    from datetime import date
+
+    from lake.catalog import init_lake
+    from lake.write import upsert
+    from sarlake.workflows.timeseries import largest_network, select_interferograms
+
+    d = date.fromisoformat
+    old = [(d("2024-01-15"), d("2024-01-03")), (d("2024-01-27"), d("2024-01-15"))]
+    new = [(d("2026-10-05"), d("2026-09-23")), (d("2026-10-17"), d("2026-10-05")), (d("2026-10-17"), d("2026-09-23"))]
+    assert largest_network(old + new) == [2, 3, 4]  # 3 dates against 3: more interferograms
+    assert largest_network(new[:2] + old) == [0, 1]  # 3 dates and 2 pairs each: the latest date decides
+    assert largest_network([*old, (None, d("2024-01-03"))]) == [0, 1, 2]  # a pair it cannot place: all kept
+    init_lake(settings)
+    upsert("products", [{"product_id": f"IFG{i}", "product_type": "L2_IFG", "aoi": "etna", "start_time":
+                         datetime(2024, 1, 1, tzinfo=UTC), "reference_date": ref, "secondary_date": sec,
+                         "met_uri": f"/lake/IFG{i}.met.json"} for i, (ref, sec) in enumerate(old + new)], settings)
+    with caplog.at_level("WARNING"):
+        assert select_interferograms("etna", 0.5) == [f"/lake/IFG{i}.met.json" for i in (2, 4, 3)]
+    assert "2 of 5 usable interferograms share no date with the largest network of dates" in caplog.text
+    assert "IFG0, IFG1" in caplog.text

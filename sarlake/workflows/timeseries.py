@@ -15,7 +15,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["catalogue_timeseries", "plan_timeseries", "select_interferograms", "timeseries_for_aoi"]
+__all__ = ["catalogue_timeseries", "largest_network", "plan_timeseries", "select_interferograms",
+           "timeseries_for_aoi"]
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +25,57 @@ def select_interferograms(aoi: str, max_p_error: float, include_quarantined: boo
     """Return the met.json URIs of the AOI's usable L2 interferograms, oldest pair first.
 
     Usable means a QA p(error) below ``max_p_error`` (products not yet scored are used) and, unless
-    ``include_quarantined``, not quarantined by the data-quality gate.
+    ``include_quarantined``, not quarantined by the data-quality gate; of those, the pairs of the largest
+    network of dates they connect (:func:`largest_network`; e.g. on-demand products of 2024 and forward ones of
+    2026 on one AOI share no date, and a series over both has no velocity anywhere).
     """
     return [uri for uri, _ in _select(aoi, max_p_error, include_quarantined)]
 
 
 def _select(aoi: str, max_p_error: float, include_quarantined: bool) -> list[tuple[str, str]]:
+    """The usable interferograms of the largest connected network of dates (the others are logged)."""
     from lake.query import connect
 
     rows = connect().execute(
-        "SELECT met_uri, product_id FROM products WHERE product_type = 'L2_IFG' AND aoi = ? "
-        "AND (p_error IS NULL OR p_error < ?) AND (? OR coalesce(status, '') <> 'quarantined') "
+        "SELECT met_uri, product_id, reference_date, secondary_date FROM products WHERE product_type = 'L2_IFG' "
+        "AND aoi = ? AND (p_error IS NULL OR p_error < ?) AND (? OR coalesce(status, '') <> 'quarantined') "
         "ORDER BY secondary_date, reference_date",
         [aoi, max_p_error, include_quarantined],
     ).fetchall()
-    return [(r[0], r[1]) for r in rows]
+    keep = set(largest_network([(r[2], r[3]) for r in rows]))
+    if len(keep) < len(rows):
+        left = [r[1] for i, r in enumerate(rows) if i not in keep]
+        log.warning("AOI %s: %d of %d usable interferograms share no date with the largest network of dates and "
+                    "are left out (a series over networks that nothing ties has no velocity): %s", aoi, len(left),
+                    len(rows), ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""))
+    return [(r[0], r[1]) for i, r in enumerate(rows) if i in keep]
+
+
+def largest_network(pairs: list[tuple[Any, Any]]) -> list[int]:
+    """Indices of the pairs ``(reference, secondary)`` in the largest connected network of dates.
+
+    Largest by dates, then interferograms, then the latest date. A pair without both dates cannot be placed:
+    then every pair is kept.
+    """
+    if any(a is None or b is None for a, b in pairs):
+        return list(range(len(pairs)))
+    parent: dict[Any, Any] = {}
+
+    def root(d: Any) -> Any:
+        parent.setdefault(d, d)
+        while parent[d] != d:
+            parent[d] = parent[parent[d]]
+            d = parent[d]
+        return d
+
+    for a, b in pairs:
+        parent[root(a)] = root(b)
+    groups: dict[Any, list[int]] = {}
+    for i, (a, _) in enumerate(pairs):
+        groups.setdefault(root(a), []).append(i)
+    best = max(groups.values(), default=[], key=lambda idx: (
+        len({d for i in idx for d in pairs[i]}), len(idx), max(d for i in idx for d in pairs[i])))
+    return sorted(best)
 
 
 def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool) -> str:
