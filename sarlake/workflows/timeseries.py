@@ -96,7 +96,7 @@ def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool) -> str
                    "--max-p-error (SARLAKE_QA_MAX_P_ERROR)")
     if quarantined:
         out.append(f"{quarantined} quarantined by the data-quality gate: --include-quarantined")
-    return "; ".join(out) or f"it has {total}"
+    return "; ".join(out) or f"its {total} share no date: no two of them form a connected network"
 
 
 def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,
