@@ -137,3 +137,5 @@ def test_json_has_no_nan_and_an_output_file_takes_its_format_from_its_suffix(lak
     target = tmp_path / "out.json"
     runner.invoke(cli, ["sql", "SELECT 1 AS n", "-o", str(target)])
     assert json.loads(target.read_text()) == [{"n": 1}]
+    out = runner.invoke(cli, ["sql", "SELECT 1 AS n", "-o", str(tmp_path / "no" / "x.csv")])
+    assert out.exit_code == 2 and f"Invalid value for '--output': folder {tmp_path / 'no'} does not exist" in out.output
