@@ -5,6 +5,7 @@ the lake's Assets, not a clock): the staging views (`stg_lake__*`), the marts (`
 `mart_aoi_coverage`, `mart_event_response`, `mart_pge_runs`, `mart_failed_runs`, `mart_archive_status`,
 `mart_timeseries_readiness`) and every data and unit test, one task per
 model, rendered as Airflow tasks by Cosmos from the pre-built manifest (`make setup` writes it; no dbt at parse time).
+The tasks run one at a time: each writes the catalogue's DuckDB file, which one process at a time may write.
 
 Analysts query the marts with `sarlake sql "SELECT * FROM catalogue.marts.mart_product_quality"` or any
 DuckDB client (docs/analysts.md); the catalogue's docs are under **Browse > Lake catalogue (dbt docs)**.
@@ -29,6 +30,9 @@ catalog = DbtDag(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
+    # one dbt task at a time: each writes the catalogue's DuckDB file, which one process at a time may open for
+    # writing; side by side, the model tasks failed each other with "Could not set lock on file"
+    max_active_tasks=1,
     tags=["sarlake", "catalogue", "dbt"],
     default_args={"retries": 1, "retry_delay": timedelta(minutes=1), "execution_timeout": timedelta(minutes=30)},
     doc_md=__doc__,

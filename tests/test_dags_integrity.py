@@ -121,3 +121,13 @@ def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
     for option in ("quick", "seed", "class_thresholds", "crowd_relabel"):
         assert params.get_param(option).value == TrainParameters.model_fields[option].default, option
     assert params.get_param("scenes").value == DatasetParameters.model_fields["scenes"].default
+
+
+def test_the_catalog_dags_dbt_tasks_run_one_at_a_time(dagbag):
+    """Each Cosmos task runs dbt on the catalogue's DuckDB file, which one process at a time may open for
+    writing: in a running Airflow the model tasks, run side by side, failed each other ("Could not set lock on
+    file ... catalogue.duckdb: Conflicting lock is held in" a sibling task's process), on every run. `airflow dags
+    test`, which runs tasks one after another, never showed it."""
+    dag = dagbag.dags["catalog"]
+    assert dag.max_active_tasks == 1
+    assert sum(t.task_id.endswith("_run") for t in dag.tasks) > 10  # many dbt tasks, so the limit matters
