@@ -164,12 +164,12 @@ def _check_one_intensity(tags: list[Tag]) -> None:
                            f"holds one {t.tag_type} intensity per product: keep one")
 
 
-def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
+def _missing_products(ids: set[str], settings: Settings | None) -> list[str]:
+    """The ids among ``ids`` that are not in the ``products`` table, sorted."""
     from pyiceberg.expressions import In
 
     from lake.catalog import load_table
 
-    ids = {t.product_id for t in tags}
     table = load_table("products", settings)
     found = set(
         table.scan(row_filter=In("product_id", sorted(ids)), selected_fields=("product_id",))  # type: ignore[call-arg,arg-type,misc]
@@ -177,12 +177,20 @@ def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
         .column("product_id")
         .to_pylist()
     )
-    missing = sorted(ids - found)
+    return sorted(ids - found)
+
+
+def _not_in_lake(product_id: str, more: int = 0, at: str = "") -> TagError:
+    extra = f" and {more} more" if more else ""
+    return TagError(f"{at}product {product_id!r}{extra} is not in the lake (see `sarlake sql "
+                    "\"SELECT product_id FROM products\"`)")
+
+
+def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
+    missing = _missing_products({t.product_id for t in tags}, settings)
     if missing:
-        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
         first = next(t for t in tags if t.product_id == missing[0])
-        raise TagError(f"{_at(first)}product {missing[0]!r}{more} is not in the lake (see `sarlake sql "
-                       "\"SELECT product_id FROM products\"`)")
+        raise _not_in_lake(missing[0], len(missing) - 1, _at(first))
 
 
 def list_tags(product_id: str | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -201,8 +209,8 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
     table = load_table("user_tags", settings)
     flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=flt).to_arrow().to_pylist()
-    if product_id and not rows:  # no tags yet is an empty list; a product id that is not in the lake, an error
-        _check_products_exist([Tag(product_id, "-", "UWE", 0)], settings)
+    if product_id and not rows and _missing_products({product_id}, settings):
+        raise _not_in_lake(product_id)  # no tags yet is an empty list; an id that is not in the lake, an error
     for r in rows:
         r["tag"] = f"{r['tag_type']}_{r['intensity']}"
     rows.sort(key=lambda r: (r["product_id"], -(r["tagged_at"].timestamp() if r["tagged_at"] else 0), r["user"]))

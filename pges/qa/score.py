@@ -93,19 +93,17 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarra
     return data
 
 
-def _read_phase_tif(path: Path) -> np.ndarray:
-    """An unwrapped phase GeoTIFF of another processor: one band of floating-point radians, fills declared."""
+def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
+    """An unwrapped phase GeoTIFF of another processor (one band of floating-point radians); declares no data?"""
     from pges.readers import read_geotiff_band
-    from pges.readers.validate import check_phase_dtype, check_phase_values
+    from pges.readers.validate import check_phase_dtype
 
     data, tags, *_ = read_geotiff_band(path)
     check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1")
     if int(tags.get("_COUNT", "1")) > 1:
         raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; QA reads one band of unwrapped phase "
                                    "(extract it first, e.g. gdal_translate -b N IN OUT.tif)")
-    _check_size(data, path)
-    check_phase_values(data, what=path.name, nodata_declared=bool(tags.get("_NODATA")), min_valid=MIN_SIDE ** 2)
-    return data
+    return data, bool(tags.get("_NODATA"))
 
 
 #: the shortest side of a product QA assesses: its features need extent (2x2 residue loops, components of
@@ -138,16 +136,16 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     if not path.is_file():
         raise InputValidationError(f"{path}: file does not exist")
     if path.suffix.lower() in (".tif", ".tiff"):
-        phase = _read_phase_tif(path)
+        phase, declared = _read_phase_tif(path)
     elif rsc_path(path).is_file():
         unwrapped = read_roipac_unw(path).unwrapped_phase
         if unwrapped is None:
             raise InputValidationError(f"{path}: the ROI_PAC file holds no unwrapped phase")
-        phase = unwrapped
-        _check_size(phase, path)
-        check_phase_values(phase, what=path.name, nodata_declared=True, min_valid=MIN_SIDE ** 2)
+        phase, declared = unwrapped, True  # ROI_PAC's no data (0) is read as NaN
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
+    _check_size(phase, path)
+    check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
     heights = _read_tif(Path(dem), "DEM", phase.shape) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)

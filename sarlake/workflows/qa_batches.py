@@ -53,14 +53,15 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
 
     settings = get_settings()
     check_registry_reach(settings)
-    if product_ids is None and not connect(settings).execute(
+    con = connect(settings)
+    if product_ids is None and not con.execute(
             "SELECT count(*) FROM products WHERE product_type = 'L2_IFG'").fetchall()[0][0]:
         return []  # an empty lake (a run that made nothing still sends a products event): no champion needed
     version = str(resolve_version(settings.mlflow_tracking_uri, settings.qa_model_name).version)
     ids = product_ids if product_ids is not None else unscored_products(version)
     if not ids:
         return []
-    inputs = [met_location(r[1], r[2]) for r in product_locations(ids, connect(settings)).values()]
+    inputs = [met_location(r[1], r[2]) for r in product_locations(ids, con).values()]
     size = max(batch, math.ceil(len(inputs) / MAX_BATCHES))
     stem = re.sub(r"[^A-Za-z0-9._-]+", "-", run_id).strip("-")[:80] or "manual"
     return [{

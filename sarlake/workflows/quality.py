@@ -167,14 +167,10 @@ def raster_stats(met_uri: str, settings: Settings | None = None) -> dict[str, fl
 
 def timeseries_stats(met_uri: str, settings: Settings | None = None) -> dict[str, float]:
     """Share of pixels with a velocity and share connected by the network, from an L3 time series' met.json."""
-    settings = settings or get_settings()
-    try:
-        if met_uri.startswith("s3://"):
-            from lake.storage import read_bytes
+    from lake.storage import read_json
 
-            met = json.loads(read_bytes(met_uri, settings))
-        else:
-            met = json.loads(Path(met_uri.removeprefix("file://")).read_text())
+    try:
+        met = read_json(met_uri, settings or get_settings())
     except (OSError, ValueError) as exc:
         logger.warning("no time-series statistics for %s: %s", met_uri, exc)
         return {"velocity_valid_fraction": math.nan, "connected_pixel_fraction": math.nan}
