@@ -6,6 +6,8 @@ registered average must return their mean through MLflow's loader and through th
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 
@@ -45,6 +47,12 @@ def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_me
                               model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
     loaded = mlflow.pyfunc.load_model(f"models:/{settings.qa_model_name}/{candidate.version}")
     np.testing.assert_allclose(np.asarray(loaded.predict(x)), expected, atol=1e-5)
+    # the model and its members carry their pip requirements, not the repository's uv project (MLflow 3 copies
+    # uv.lock, 550 kB, from the working directory into every model folder it saves unless told not to)
+    folder = Path(mlflow.artifacts.download_artifacts(f"models:/{settings.qa_model_name}/{candidate.version}"))
+    assert (Path.cwd() / "uv.lock").exists(), "the check needs a uv project in the working directory"
+    assert (folder / "requirements.txt").exists()
+    assert not [p.relative_to(folder) for p in folder.rglob("*") if p.name in ("uv.lock", "pyproject.toml")]
 
     mlflow.MlflowClient().set_registered_model_alias(settings.qa_model_name, "champion", candidate.version)
     scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=tmp_path / "cache")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -61,10 +62,14 @@ def rank_of(m: dict[str, float]) -> tuple[float, float]:
 def open_tracking(tracking_uri: str, artifact_root: str | None, experiment: str = EXPERIMENT) -> str:
     """Point MLflow at ``tracking_uri`` and return the experiment id (created with ``artifact_root``)."""
     import mlflow
+    from mlflow.environment_variables import MLFLOW_LOG_UV_FILES
 
     from pges.environment import mlflow_s3_environment
 
     mlflow.set_tracking_uri(tracking_uri)
+    # Every model lists its pip requirements; MLflow 3 would also copy the working directory's uv project
+    # (uv.lock, 550 kB here, and pyproject.toml) into each model it logs, which no scorer reads.
+    os.environ.setdefault(MLFLOW_LOG_UV_FILES.name, "false")
     exp = mlflow.get_experiment_by_name(experiment)
     # s3:// artifacts through the PGE's S3 connection (SARLAKE_S3__*)
     mlflow_s3_environment(exp.artifact_location if exp is not None else artifact_root)
