@@ -13,6 +13,8 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__CORE__PARALLELISM ?= 4
 export AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG ?= 2
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
+# No usage data leaves the machine: MLflow (client, server and its UI), dbt and Cosmos honour DO_NOT_TRACK.
+export DO_NOT_TRACK ?= true
 
 PYTHON_BIN ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)

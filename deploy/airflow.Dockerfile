@@ -20,6 +20,8 @@ RUN uv pip install --python "$(command -v python)" --no-cache --no-deps .
 # QA and the other numba kernels compiled now, not in every task (pges/jit_warmup.py); numba needs its cache
 # directory writable by the user that loads from it (airflow, group 0 as the chart runs it).
 ENV NUMBA_CACHE_DIR=/opt/airflow/numba-cache
+# No usage data leaves the cluster: MLflow, dbt and Cosmos honour DO_NOT_TRACK.
+ENV DO_NOT_TRACK=true
 RUN python -m pges.jit_warmup && chmod -R g+w /opt/airflow/numba-cache
 COPY --chown=airflow:0 dags/ /opt/airflow/dags/
 COPY --chown=airflow:0 plugins/ /opt/airflow/plugins/

@@ -24,6 +24,7 @@ RUN groupadd --gid 10001 pge && useradd --uid 10001 --gid 10001 --create-home --
 COPY --from=build /opt/venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
+    DO_NOT_TRACK=true \
     SARLAKE_SCRATCH=/tmp/sarlake-scratch \
     NUMBA_CACHE_DIR=/opt/numba-cache
 # The numba kernels compiled now, not in every pod (pges/jit_warmup.py: ~12 s of LLVM otherwise); numba needs

@@ -91,7 +91,7 @@ for _ in $(seq 1 30); do [ -s "$passwords" ] && break; sleep 1; done
 cat <<MSG
 Airflow UI:  http://localhost:$AIRFLOW_PORT   (DAGs: forward, on_demand, urgent_response, unpaused; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
-MLflow UI:   http://localhost:$MLFLOW_PORT    (logs: $logs/mlflow.log)
+MLflow UI:   http://localhost:$MLFLOW_PORT/#/experiments?workflowType=machine_learning    (model training view; logs: $logs/mlflow.log)
 Data Docs:   file://$SARLAKE_HOME/gx/uncommitted/data_docs/local_site/index.html   (Great Expectations; built by the quality_gate DAG)
 dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down

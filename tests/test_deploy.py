@@ -92,3 +92,32 @@ def test_helm_values_for_the_official_chart():
     assert not re.search(r"(?i)(password|secret_access_key|access_key_id|fernetKey|apiSecretKey|jwtSecret)\s*:\s*\S",
                          re.sub(r"(?m)^\s*#.*$", "", text).replace("SecretName:", "SecretName_ref:"))
     assert "secretRef" in values["extraEnvFrom"]
+
+
+def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
+    """MLflow (client, server, UI), dbt and Cosmos each send usage data by default; DO_NOT_TRACK turns all off.
+
+    The truth is each tool's own switch, read in a fresh process with the environment `make` and the images give.
+    """
+    exported = re.search(r"^export DO_NOT_TRACK \?= (\S+)$", (ROOT / "Makefile").read_text(), re.M)
+    assert exported, "the Makefile must export DO_NOT_TRACK to everything it starts (make up, demo, test)"
+    for image in ("pge.Dockerfile", "airflow.Dockerfile"):
+        env = " ".join(rest for word, rest in _instructions(DEPLOY / image) if word == "ENV")
+        assert "DO_NOT_TRACK=true" in env.split(), image
+    probe = ("from mlflow.telemetry.utils import is_telemetry_disabled\n"
+             "from cosmos.telemetry import should_emit\n"
+             "from dbt.cli.flags import Flags\n"
+             "from dbt.cli.main import cli\n"
+             "args = ['parse', '--project-dir', 'models', '--profiles-dir', 'models']\n"
+             "ctx = cli.commands['parse'].make_context('parse', args[1:], parent=cli.make_context('dbt', args))\n"
+             "print(is_telemetry_disabled(), should_emit(), Flags(ctx).SEND_ANONYMOUS_USAGE_STATS)\n")
+    base = {k: v for k, v in os.environ.items() if k not in ("DO_NOT_TRACK", "CI", "PYTEST_CURRENT_TEST")}
+    def switches(**env: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", probe], env={**base, **env}, cwd=ROOT, capture_output=True,
+                              text=True)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stdout.splitlines()[-1].split()  # (Airflow may warn on stdout before)
+
+    # each tool's own switch: usage data on without it (so the probe can fail), off with what make exports
+    assert switches()[1:] == ["True", "True"]
+    assert switches(DO_NOT_TRACK=exported.group(1)) == ["True", "False", "False"]
