@@ -43,6 +43,8 @@ def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_me
     np.testing.assert_allclose(avg.predict_proba(x), expected, atol=1e-6)
 
     experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
+    # the kind MLflow's UI shows as training runs (its bundle's "custom_model_development"), not a GenAI app
+    assert mlflow.get_experiment(experiment).tags.get("mlflow.experimentKind") == "custom_model_development"
     candidate = log_candidate(avg, x, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
                               model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
     loaded = mlflow.pyfunc.load_model(f"models:/{settings.qa_model_name}/{candidate.version}")

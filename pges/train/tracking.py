@@ -37,6 +37,9 @@ __all__ = ["Candidate", "decide", "log_candidate", "open_tracking", "passes_real
 logger = logging.getLogger(__name__)
 
 EXPERIMENT = "sarlake-qa"
+# MLflow's UI asks which kind an experiment without this tag is, and shows a model-training one as training runs
+KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = {KIND_TAG: "custom_model_development"}
 
 
 @dataclass
@@ -76,7 +79,9 @@ def open_tracking(tracking_uri: str, artifact_root: str | None, experiment: str 
     if exp is None:
         location = Path(artifact_root).absolute().as_uri() if artifact_root and "://" not in artifact_root \
             else artifact_root
-        return str(mlflow.create_experiment(experiment, artifact_location=location))
+        return str(mlflow.create_experiment(experiment, artifact_location=location, tags=EXPERIMENT_KIND))
+    if exp.tags.get(KIND_TAG) is None:
+        mlflow.MlflowClient().set_experiment_tag(exp.experiment_id, KIND_TAG, EXPERIMENT_KIND[KIND_TAG])
     return str(exp.experiment_id)
 
 
