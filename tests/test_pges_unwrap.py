@@ -87,6 +87,25 @@ def test_unwrappers_agree_on_a_clean_ramp(method: str) -> None:
     assert (res.conncomp == 1).all()
 
 
+def test_snaphu_progress_goes_to_debug_and_one_summary_line_to_info(caplog, capfd) -> None:
+    """SNAPHU writes ~20 progress lines per run on stdout, the PGE's result channel: none may reach it, and the
+    task log (INFO) gets one line with what SNAPHU itself reports (its version and solution cost)."""
+    import logging
+
+    truth = _bowl(64, 64, 10.0).astype(np.float32)
+    cfg = InterferogramParameters(unwrap={"method": "snaphu"}).unwrap
+    with caplog.at_level(logging.DEBUG, logger="pges.interferogram.unwrap"):
+        unwrap(np.exp(1j * truth).astype(np.complex64), np.full(truth.shape, 0.9, np.float32), 9.0,
+               np.ones(truth.shape, bool), cfg)
+    out, err = capfd.readouterr()
+    assert out == "" and "snaphu v" not in err
+    records = [r for r in caplog.records if r.name == "pges.interferogram.unwrap"]
+    info = [r.getMessage() for r in records if r.levelno == logging.INFO and "SNAPHU" in r.getMessage()]
+    assert len(info) == 1 and "snaphu v2" in info[0] and "Total solution cost" in info[0], info
+    debug = [r.getMessage() for r in records if r.levelno == logging.DEBUG]
+    assert len(debug) >= 10 and any("Program snaphu done" in m for m in debug)
+
+
 # --------------------------------------------------------------------------------- a realistic scene
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,17 +34,34 @@ logger = logging.getLogger(__name__)
 
 
 @contextmanager
-def _stdout_to_stderr() -> Iterator[None]:
-    """Send a child binary's stdout to stderr, so the PGE's stdout carries only the result JSON."""
+def _binary_output(lines: list[str]) -> Iterator[None]:
+    """Capture what a child binary writes on stdout (the PGE's result channel) into ``lines`` when the block ends.
+
+    SNAPHU writes 20-90 lines of progress per run; a task that unwraps hundreds of pairs would bury its log in
+    them, so they go to DEBUG and one summary line to INFO (:func:`_log_snaphu`).
+    """
     sys.stdout.flush()
     saved = os.dup(1)
-    try:
-        os.dup2(2, 1)
-        yield
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved, 1)
-        os.close(saved)
+    with tempfile.TemporaryFile() as out:
+        try:
+            os.dup2(out.fileno(), 1)
+            yield
+        finally:
+            sys.stdout.flush()
+            os.dup2(saved, 1)
+            os.close(saved)
+            out.seek(0)
+            lines.extend(out.read().decode("utf-8", "replace").splitlines())
+
+
+def _log_snaphu(lines: list[str], shape: tuple[int, ...]) -> None:
+    """SNAPHU's lines at DEBUG; at INFO its version, solution cost and times in one line."""
+    for line in lines:
+        if line.strip():
+            logger.debug("snaphu: %s", line)
+    keep = ("snaphu v", "Total solution cost", "Elapsed wall clock time")
+    summary = [line.strip() for line in lines if line.strip().startswith(keep)]
+    logger.info("SNAPHU on %dx%d: %s", *shape[:2], "; ".join(summary) or "no output")
 
 
 @dataclass
@@ -63,8 +81,9 @@ def unwrap_snaphu(
 
     igram = np.nan_to_num(ifg).astype(np.complex64)
     corr = np.clip(np.nan_to_num(coherence), 0.0, 1.0).astype(np.float32)
+    lines: list[str] = []
     try:
-        with _stdout_to_stderr():
+        with _binary_output(lines):
             unw, cc = snaphu.unwrap(
                 igram,
                 corr,
@@ -78,7 +97,9 @@ def unwrap_snaphu(
                 nproc=cfg.nproc,
             )
     except Exception as exc:  # the binary failed: retryable
-        raise ProcessingError(f"SNAPHU failed: {exc}") from exc
+        tail = "\n".join(line for line in lines[-20:] if line.strip())
+        raise ProcessingError(f"SNAPHU failed: {exc}" + (f"\nits last lines:\n{tail}" if tail else "")) from exc
+    _log_snaphu(lines, igram.shape)
     return Unwrapped(unw.astype(np.float32), cc.astype(np.uint16), {"snaphu": getattr(snaphu, "__version__", "?")})
 
 
