@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from lake.settings import Settings
 
 __all__ = [
+    "MAX_COMMENT_LENGTH",
     "TAG_TYPES",
     "Tag",
     "TagError",
@@ -49,6 +50,8 @@ TAG_TYPES: dict[str, str] = {
 }
 INTENSITIES = (0, 1, 2, 3)
 SOURCES = ("human", "simulated")
+#: the longest comment a tag takes (characters), whichever way it comes in (API, CLI, CSV import)
+MAX_COMMENT_LENGTH = 2000
 _TAG = re.compile(r"^([A-Za-z]{3})_(\d)$")
 _USER = re.compile(r"^[A-Za-z0-9@._+-]{1,64}$")
 
@@ -97,7 +100,9 @@ class Tag:
         """Build a checked tag from ``UWE_2``-style text.
 
         Raises:
-            TagError: bad tag text, empty product id, bad user name or source.
+            TagError: bad tag text, empty product id, bad user name or source, a comment over
+                :data:`MAX_COMMENT_LENGTH` (the message gives its length, never its text: error bodies and logs
+                would carry it back).
         """
         tag_type, intensity = parse_tag(tag)
         if not product_id or not product_id.strip():
@@ -106,6 +111,8 @@ class Tag:
             raise TagError(f"user name {user!r} is not valid (1-64 letters, digits, @ . _ + -)")
         if source not in SOURCES:
             raise TagError(f"tag source {source!r} is not one of {', '.join(SOURCES)}")
+        if comment and len(comment) > MAX_COMMENT_LENGTH:
+            raise TagError(f"a comment is at most {MAX_COMMENT_LENGTH:,} characters; this one has {len(comment):,}")
         return cls(product_id.strip(), user, tag_type, intensity, comment or None, source, tagged_at)
 
     @property

@@ -25,6 +25,8 @@ from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from lake.tags import MAX_COMMENT_LENGTH
+
 try:  # the API server provides these; importing them needs Airflow's configuration
     from airflow.api_fastapi.core_api.security import GetUserDep, get_user
 except ImportError:  # pragma: no cover - documentation builds without Airflow
@@ -43,7 +45,9 @@ class NewTag(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     tag: str = Field(..., description="TYPE_INTENSITY, e.g. UWE_2.", examples=["UWE_2"])
-    comment: str | None = Field(None, max_length=2000, description="Free text.")
+    # the length is checked by Tag.of (one limit for the API, the CLI and imports): a max_length here would
+    # answer with pydantic's error, which carries the whole rejected text back
+    comment: str | None = Field(None, description=f"Free text, at most {MAX_COMMENT_LENGTH:,} characters.")
 
 
 def _tag_row(r: dict[str, Any]) -> dict[str, Any]:

@@ -102,3 +102,32 @@ def test_listing_the_tags_of_a_product_not_in_the_lake_says_so(settings):
     assert list_tags("P1", settings) == []
     with pytest.raises(TagError, match="product 'NOPE' is not in the lake"):
         list_tags("NOPE", settings)
+
+
+def test_a_comment_over_the_limit_is_refused_by_its_length_without_echoing_it(settings, tmp_path):
+    """The API's body model refused a long comment with a 422 that echoed the whole text back, and `sarlake tag
+    add --comment` and a CSV import stored any length. One limit now holds for every way in; the message gives
+    the limit and the comment's length, never its text."""
+    from click.testing import CliRunner
+
+    from lake.catalog import init_lake
+    from lake.tags import list_tags
+    from lake.write import upsert
+    from sarlake.cli import cli
+
+    assert Tag.of("P1", "UWE_1", "ann", "x" * 2000).comment == "x" * 2000  # the limit itself is fine
+    long = "island NE " * 201  # 2,010 characters
+    with pytest.raises(TagError) as refused:
+        Tag.of("P1", "UWE_1", "ann", long)
+    assert str(refused.value) == "a comment is at most 2,000 characters; this one has 2,010"
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    out = CliRunner().invoke(cli, ["tag", "add", "P1", "UWE_1", "--user", "ann", "--comment", long])
+    assert out.exit_code == 2 and "a comment is at most 2,000 characters; this one has 2,010" in out.output
+    assert "island" not in out.output
+    f = tmp_path / "tags.csv"
+    f.write_text(f"product_id,tag,user,comment\nP1,UWE_1,ann,ok\nP1,TNT_1,ann,{long}\n")
+    with pytest.raises(TagError, match=rf"^{f} line 3: a comment is at most 2,000 characters; this one has 2,010$"):
+        read_tags_csv(f)
+    assert list_tags("P1", settings) == []

@@ -89,3 +89,14 @@ def test_the_browse_ui_without_its_trailing_slash_is_redirected_to_it(client):
     c, am = client
     r = c.get("/sarlake/browse", headers=_token(am, "ann"), follow_redirects=False)
     assert r.status_code == 307 and r.headers["location"] == "/sarlake/browse/"
+
+
+def test_a_comment_over_the_limit_is_refused_with_the_limit_and_its_length_not_echoed(client):
+    """The body model's max_length answered 422 with pydantic's error, which carries the whole rejected text."""
+    c, am = client
+    ann = _token(am, "ann")
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_2", "comment": "island NE " * 201}, headers=ann)
+    assert r.status_code == 422
+    assert r.json() == {"detail": "a comment is at most 2,000 characters; this one has 2,010"}
+    assert "island" not in r.text
+    assert c.get("/sarlake/api/products/P1/tags", headers=ann).json() == []
