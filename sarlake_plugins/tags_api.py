@@ -13,6 +13,9 @@ Routes (JSON; the browse UI builds on them):
 ``GET  /sarlake/api/products/{id}/consensus``  consensus per tag type (majority, Dawid-Skene, raters, agreement)
 ========================================  =================================================================
 
+No API docs are served (``/sarlake/docs``, ``/redoc``, ``openapi.json``): FastAPI's own routes would answer
+without a login. The routes are this table.
+
 Errors: 401 without a login, 404 for a product not in the lake, 422 for an unknown tag (the message lists the
 valid ones) or an unknown body field.
 """
@@ -35,8 +38,9 @@ except ImportError:  # pragma: no cover - documentation builds without Airflow
 
 __all__ = ["app"]
 
-app = FastAPI(title="sarlake tags", version="1", description=__doc__,
-              dependencies=[Depends(get_user)] if get_user else [])
+# no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
+app = FastAPI(title="sarlake tags", version="1", description=__doc__, docs_url=None, redoc_url=None,
+              openapi_url=None, dependencies=[Depends(get_user)] if get_user else [])
 
 
 class NewTag(BaseModel):

@@ -100,3 +100,16 @@ def test_a_comment_over_the_limit_is_refused_with_the_limit_and_its_length_not_e
     assert r.json() == {"detail": "a comment is at most 2,000 characters; this one has 2,010"}
     assert "island" not in r.text
     assert c.get("/sarlake/api/products/P1/tags", headers=ann).json() == []
+
+
+@pytest.mark.parametrize("path", ["/sarlake/docs", "/sarlake/redoc", "/sarlake/openapi.json",
+                                  "/sarlake/browse/docs", "/sarlake/browse/redoc", "/sarlake/browse/openapi.json"])
+def test_the_plugin_apps_serve_no_api_docs(client, path):
+    """FastAPI's docs and OpenAPI schema of the tags API and the browse app answered 200 without a login (they are
+    FastAPI's own routes, outside the apps' auth dependency), describing every route to anyone. They are off:
+    unauthenticated, and logged in too, the path is no document."""
+    c, am = client
+    for headers in ({}, _token(am, "ann")):
+        r = c.get(path, headers=headers, follow_redirects=False)
+        assert r.status_code in (401, 404), (path, headers, r.status_code)
+        assert "openapi" not in r.text.lower() and "swagger" not in r.text.lower() and "redoc" not in r.text.lower()

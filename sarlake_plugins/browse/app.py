@@ -52,8 +52,9 @@ STATIC = Path(__file__).parent / "static"
 VENDOR = Path(__file__).parent / "vendor"
 LEAFLET_DIST = VENDOR / "node_modules" / "leaflet" / "dist"
 
-app = FastAPI(title="sarlake browse", version="1", description=__doc__,
-              dependencies=[Depends(get_user)] if get_user is not None else [])
+# no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
+app = FastAPI(title="sarlake browse", version="1", description=__doc__, docs_url=None, redoc_url=None,
+              openapi_url=None, dependencies=[Depends(get_user)] if get_user is not None else [])
 
 
 def _answer(status: int) -> Any:
