@@ -20,7 +20,7 @@ from cosmos import DbtDag
 
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
-from sarlake_plugins.catalog import cosmos_kwargs
+from sarlake_plugins.catalog import cosmos_kwargs, drop_cosmos_params
 from sarlake_plugins.conf import check_conf
 
 catalog = DbtDag(
@@ -39,6 +39,7 @@ catalog = DbtDag(
     on_failure_callback=record_failed_run,
     **cosmos_kwargs(),
 )
+drop_cosmos_params(catalog)  # the trigger form shows sarlake's params, not Cosmos's telemetry metadata
 
 # Like every sarlake DAG: refuse unknown trigger keys before any dbt model runs.
 with catalog:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "cosmos_kwargs", "docs_projects"]
+__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "cosmos_kwargs", "docs_projects", "drop_cosmos_params"]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
@@ -44,6 +44,19 @@ def cosmos_kwargs() -> dict[str, Any]:
                                       test_behavior=TestBehavior.AFTER_EACH),
         "operator_args": {"install_deps": False},
     }
+
+
+def drop_cosmos_params(dag: Any) -> None:
+    """Remove the params Cosmos adds to a ``DbtDag`` for itself, so the trigger form shows sarlake's own only.
+
+    Cosmos keeps its telemetry metadata in a DAG param (``__cosmos_telemetry_metadata__``, "Do not edit."),
+    which the trigger form showed as a field of compressed text (its dbt tasks carry a copy, shown in their
+    details). Cosmos's DAG-run listener reads it with a fallback, so its usage metrics go out without that
+    metadata; whether they go out at all is Cosmos's ``[cosmos] enable_telemetry`` setting (or ``DO_NOT_TRACK``).
+    """
+    for params in (dag.params, *(t.params for t in dag.tasks)):
+        for name in [n for n in params if n.startswith("__cosmos")]:
+            del params[name]
 
 
 def docs_projects(target: Path) -> dict[str, dict[str, str]]:

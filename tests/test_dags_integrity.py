@@ -131,3 +131,17 @@ def test_the_catalog_dags_dbt_tasks_run_one_at_a_time(dagbag):
     dag = dagbag.dags["catalog"]
     assert dag.max_active_tasks == 1
     assert sum(t.task_id.endswith("_run") for t in dag.tasks) > 10  # many dbt tasks, so the limit matters
+
+
+def test_the_catalog_trigger_form_shows_no_param_of_cosmos():
+    """Cosmos keeps its telemetry metadata in a DAG param (``__cosmos_telemetry_metadata__``, "Do not edit."), so
+    the catalog DAG's trigger form showed an operator a field of compressed text; the DAG has no params of its own.
+    Parsed with Cosmos's telemetry on (its default; DO_NOT_TRACK in an environment would hide the param anyway)."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    with mock.patch("cosmos.converter.should_emit", return_value=True):
+        dag = DagBag(dag_folder=str(ROOT / "dags" / "catalog.py")).dags["catalog"]
+    assert dict(dag.params) == {}
+    assert not [t.task_id for t in dag.tasks if any(name.startswith("__cosmos") for name in t.params)]
+    assert not DagSerialization.to_dict(dag)["dag"].get("params")  # what the UI's form is built from
