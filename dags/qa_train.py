@@ -51,7 +51,10 @@ from sarlake_plugins.pge import pge_operator
                         f"({set_default('scenes')} -> ~{5 * set_default('scenes'):,}, one scene in five held out)."),
         "first_scene": Param(0, type="integer", minimum=0, title="First scene seed",
                              description="Seed of the first scene; a new value gives an independent set."),
-        "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, title="Models",
+        # examples make the form's field a multi-select (with items.enum alone it was a free text box);
+        # items.enum refuses any other name in a trigger's conf
+        "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, examples=QA_MODELS,
+                        title="Models",
                         description="Models to fit; each becomes one MLflow run and one registered version. "
                                     "With convnet, its average with each feature model and with "
                                     "unet_ordinal_boosting is registered too."),

@@ -123,6 +123,25 @@ def test_the_qa_train_dag_offers_every_model_the_train_pge_fits(dagbag):
     assert params.get_param("scenes").value == DatasetParameters.model_fields["scenes"].default
 
 
+def test_the_qa_train_models_field_is_a_multi_select_that_refuses_unknown_models(dagbag):
+    """The form's Models field was a free text box (one name a line): Airflow's form makes an array param a
+    multi-select only from the schema's own ``examples`` (or ``enum``), and the model names were in
+    ``items.enum`` alone, so a typo could be typed and was refused only when the run was triggered."""
+    import copy
+
+    from airflow.sdk.exceptions import ParamValidationError
+
+    from pges.train.config import MODEL_NAMES
+
+    param = dagbag.dags["qa_train"].params.get_param("models")
+    assert param.schema["type"] == "array" and param.schema["examples"] == list(MODEL_NAMES)  # the choices
+    assert copy.deepcopy(param).resolve() == list(MODEL_NAMES)  # the default: every model
+    assert copy.deepcopy(param).resolve(["convnet", "random_forest"]) == ["convnet", "random_forest"]
+    for bad in (["convnett"], ["random_forest", "Random Forest"], "convnet"):
+        with pytest.raises(ParamValidationError):
+            copy.deepcopy(param).resolve(bad)
+
+
 def test_the_catalog_dags_dbt_tasks_run_one_at_a_time(dagbag):
     """Each Cosmos task runs dbt on the catalogue's DuckDB file, which one process at a time may open for
     writing: in a running Airflow the model tasks, run side by side, failed each other ("Could not set lock on
