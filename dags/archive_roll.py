@@ -11,8 +11,10 @@ quarantined go to the DAAC archive (`SARLAKE_DAAC__ROOT`):
 6. **expire_cache**: products brought back with `sarlake archive restore` leave again when their time is up.
 
 Every step of every delivery is a row of the `archive_transfers` table (`sarlake archive status`). A run that
-dies anywhere is completed by the next one. The DAAC answers asynchronously: answers to today's CNM-S are
-read by tomorrow's run (or by a re-run). `simulate_daac` answers at once, for the demo.
+dies anywhere is completed by the next one. A step with nothing to do is **skipped**: it announces no Asset
+event (so the catalogue and the DAGs on `products` do not run after an idle roll), and the steps after it
+still run (a delivery that an earlier run started goes on). The DAAC answers asynchronously: answers to
+today's CNM-S are read by tomorrow's run (or by a re-run). `simulate_daac` answers at once, for the demo.
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ from sarlake_plugins.conf import check_conf
     catchup=False,
     max_active_runs=1,
     tags=["sarlake", "archive", "daac"],
+    # none_failed: a step that moved nothing is skipped (no Asset event), and the steps after it still run
     default_args={"retries": 3, "retry_delay": timedelta(minutes=5), "retry_exponential_backoff": True,
-                  "execution_timeout": timedelta(hours=2)},
+                  "execution_timeout": timedelta(hours=2), "trigger_rule": "none_failed"},
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
@@ -71,7 +74,7 @@ def archive_roll() -> None:
 
     @task(outlets=[asset("products")])
     def expire_cache() -> list[str]:
-        """Evict products restored from the archive whose time to live has passed."""
+        """Evict products restored from the archive whose time to live has passed (skipped if none is due)."""
         from sarlake_plugins.archive import expire_cache as _expire
 
         return _expire()

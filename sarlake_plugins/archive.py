@@ -37,7 +37,14 @@ def roll_step(step: str, hot_retention_days: float | None = None) -> dict[str, f
     """Run one roll step; fails the task (so Airflow retries with back-off) only on an unexpected error.
 
     ``hot_retention_days`` (the DAG's Param) overrides ``SARLAKE_DAAC__HOT_RETENTION_DAYS`` for this run.
+
+    Raises:
+        AirflowSkipException: the step recorded nothing (no transfer moved on or failed, no message note). A
+            skipped task sends no Asset event, so the DAGs scheduled on ``archive_transfers`` or ``products``
+            (the catalogue, qa, the gate) do not run after a daily roll that had nothing to do.
     """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from lake.archive_roll import run_step
     from lake.settings import get_settings
 
@@ -47,6 +54,8 @@ def roll_step(step: str, hot_retention_days: float | None = None) -> dict[str, f
         settings = settings.model_copy(update={"daac": daac})
     report = run_step(step, settings, transport=transport() if step in ("notify", "receive") else None)
     logger.info("archive roll %s: %s", step, report)
+    if not (report.moved or report.failed or report.notes):
+        raise AirflowSkipException(f"archive roll {step}: nothing to record (no transfer moved on or failed)")
     return dataclasses.asdict(report)
 
 
@@ -63,10 +72,19 @@ def simulated_daac(enabled: bool, fail_rate: float) -> dict[str, Any]:
 
 
 def expire_cache() -> list[str]:
-    """Evict cached products whose time to live has passed."""
+    """Evict cached products whose time to live has passed.
+
+    Raises:
+        AirflowSkipException: none was due (no ``products`` event, as for :func:`roll_step`).
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from lake.archive_cache import expire_cache as _expire
 
-    return _expire().done
+    evicted = _expire().done
+    if not evicted:
+        raise AirflowSkipException("no restored product's time to live has passed")
+    return evicted
 
 
 def maintain_tables(older_than_days: float | None = None, retain_last: int | None = None) -> list[dict[str, Any]]:

@@ -115,3 +115,52 @@ def _catalog(home: Path):
     from pyiceberg.catalog.sql import SqlCatalog
 
     return SqlCatalog("sarlake", uri=f"sqlite:///{home / 'catalog.db'}", warehouse=str(home / "warehouse"))
+
+
+def _airflow_rows(env, query: str, args=()) -> list[tuple]:
+    """Rows of Airflow's own metadata database (SQLite under the test's AIRFLOW_HOME)."""
+    import sqlite3
+
+    con = sqlite3.connect(Path(env["AIRFLOW_HOME"]) / "airflow.db")
+    try:
+        return con.execute(query, args).fetchall()
+    finally:
+        con.close()
+
+
+def test_archive_roll_steps_with_nothing_to_do_are_skipped_and_announce_nothing(tmp_path) -> None:
+    """Every roll step announced ``archive_transfers`` (catalogue and expire_cache also ``products``) on every
+    daily run, whether it moved anything or not, so each idle roll started the catalogue, qa, the gate and the
+    time series again. A step with nothing to do is now skipped, which sends no Asset event; the steps after a
+    skipped one still run (run 2 selects nothing, yet completes the delivery run 1 started), and runs succeed.
+    Truth: Airflow's own records of task states and Asset events, and the product's tier in the lake."""
+    env = airflow_env(tmp_path)
+    run([BIN / "sarlake", "init"], env)
+    run([BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"], env)
+    run([BIN / "sarlake", "ingest", sorted(SYD.glob("*.unw"))[0], "--aoi", "sydney"], env)
+    (product,) = _sql(env, "SELECT product_id FROM products")
+    run([BIN / "airflow", "db", "migrate"], env)
+
+    # run 1: the product is selected, copied, verified and notified; the DAAC has not answered yet
+    run([BIN / "airflow", "dags", "test", "archive_roll", "2024-03-02", "-c", json.dumps({"hot_retention_days": 0})],
+        env)
+    # run 2: nothing new is old enough (the default 30 days); the simulated DAAC answers run 1's CNM-S
+    run([BIN / "airflow", "dags", "test", "archive_roll", "2024-03-03", "-c", json.dumps({"simulate_daac": True})],
+        env)
+
+    runs = _airflow_rows(env, "SELECT run_id, state FROM dag_run WHERE dag_id = 'archive_roll' ORDER BY id")
+    assert [state for _, state in runs] == ["success", "success"]
+    moved = {"select", "copy", "verify", "notify"}
+    delivered = {"receive", "catalogue", "expire"}
+    for (run_id, _), busy in zip(runs, (moved, delivered), strict=True):
+        states = dict(_airflow_rows(env, "SELECT task_id, state FROM task_instance WHERE dag_id = 'archive_roll' "
+                                         "AND run_id = ?", (run_id,)))
+        idle = moved ^ delivered ^ busy | {"expire_cache"}
+        assert {t: states[t] for t in busy | idle} == {**dict.fromkeys(busy, "success"),
+                                                       **dict.fromkeys(idle, "skipped")}, run_id
+        events = _airflow_rows(env, "SELECT e.source_task_id, a.name FROM asset_event e JOIN asset a "
+                                    "ON a.id = e.asset_id WHERE e.source_run_id = ?", (run_id,))
+        announced = {("catalogue", "sarlake.products")} if busy == delivered else set()
+        assert sorted(events) == sorted({(t, "sarlake.archive_transfers") for t in busy} | announced), run_id
+    assert _sql(env, "SELECT product_id, tier FROM products") == [{"product_id": product["product_id"],
+                                                                    "tier": "archive"}]

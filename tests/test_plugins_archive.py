@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 
 def _products(n: int, coherence: float) -> list[dict]:
     return [{"product_id": f"P{i}", "product_type": "L2_IFG", "coherence_mean": coherence,
@@ -35,6 +37,8 @@ def test_maintenance_retention_comes_from_settings_and_params_override_it(settin
 
 
 def test_roll_hot_retention_comes_from_settings_and_the_param_overrides_it(settings, monkeypatch) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from lake.catalog import init_lake
     from lake.write import upsert
     from sarlake_plugins.archive import roll_step
@@ -45,10 +49,28 @@ def test_roll_hot_retention_comes_from_settings_and_the_param_overrides_it(setti
     (folder / "P0.met.json").write_text(json.dumps({"id": "P0"}))
     upsert("products", [{**_products(1, 0.5)[0], "version": "1", "uri": str(folder),
                          "met_uri": str(folder / "P0.met.json")}], settings)
-    assert roll_step("select")["moved"] == 0  # made just now: younger than 30 days
+    with pytest.raises(AirflowSkipException):  # made just now: younger than 30 days, nothing selected
+        roll_step("select")
     monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAYS", "0")
-    assert roll_step("select", hot_retention_days=5)["moved"] == 0  # the Param overrides the setting
+    with pytest.raises(AirflowSkipException):  # the Param overrides the setting
+        roll_step("select", hot_retention_days=5)
     assert roll_step("select")["moved"] == 1
+
+
+def test_a_roll_step_that_only_records_failures_is_not_skipped(settings, monkeypatch) -> None:
+    """A step is skipped (no Asset event) only when it recorded nothing: failures are rows of archive_transfers
+    too (the catalogue's archive mart shows them), so a step whose every transfer failed still announces them."""
+    from lake.catalog import init_lake
+    from lake.write import upsert
+    from sarlake_plugins.archive import roll_step
+
+    init_lake(settings)
+    gone = Path(settings.products_root) / "P0"  # catalogued, but its hot files are not there
+    upsert("products", [{**_products(1, 0.5)[0], "version": "1", "uri": str(gone),
+                         "met_uri": str(gone / "P0.met.json")}], settings)
+    monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAYS", "0")
+    report = roll_step("select")
+    assert (report["moved"], report["failed"], report["notes"]) == (0, 1, 0)
 
 
 def test_report_retention_comes_from_settings_and_the_param_overrides_it(settings, monkeypatch) -> None:

@@ -6,6 +6,7 @@ own ledger of what it ingested, and the files on disk.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -378,6 +379,8 @@ def test_roll_over_sns_and_sqs_through_the_amazon_provider(lake, tmp_path, monke
         monkeypatch.setenv("SARLAKE_DAAC__TRANSPORT", "sns_sqs")
         monkeypatch.setenv("SARLAKE_DAAC__SNS_TOPIC_ARN", topic)
         monkeypatch.setenv("SARLAKE_DAAC__SQS_QUEUE_URL", responses)
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from lake.archive_roll import ROLL_STEPS
         from lake.cnm_transport import SnsSqsTransport
         from lake.settings import get_settings
@@ -393,11 +396,13 @@ def test_roll_over_sns_and_sqs_through_the_amazon_provider(lake, tmp_path, monke
         monkeypatch.setattr(roll, "datetime", _Later)  # the roll runs "40 days later" (hot retention passed)
         for _ in range(3):
             for step in ROLL_STEPS:
-                roll_step(step)
+                with contextlib.suppress(AirflowSkipException):  # a step with nothing to do is skipped
+                    roll_step(step)
             answered = daac.serve_queue(sqs, requests, responses)
             _Later.shift += timedelta(hours=1)  # past the back-off
         for step in ROLL_STEPS:
-            roll_step(step)
+            with contextlib.suppress(AirflowSkipException):
+                roll_step(step)
         for pid in truth:
             _assert_archived(settings, truth, pid)
         assert sorted(e["product"] for e in daac.ingested()) == sorted(truth)
