@@ -260,3 +260,56 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
     assert b"product_id" not in after.value.read()
     drv.get(base + "/sarlake/browse/")
     _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+
+
+def _top_path(drv, prefix: str, timeout: float = 30) -> str:
+    """The top window's path once it starts with ``prefix`` (or, after ``timeout``, whatever it is)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path = urllib.parse.urlsplit(drv.current_url).path
+        if path.startswith(prefix) or time.monotonic() > deadline:
+            return path
+        time.sleep(0.5)
+
+
+def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(airflow, browser, settings):
+    """In the Airflow UI the browse page is an iframe (the plugin's external view, /plugin/sarlake-browse) whose
+    sandbox allows scripts and the same origin but not top navigation. The product page's provenance link (a
+    DAG run) had no target, so the Airflow UI opened inside its own frame; target="_top" alone is refused by
+    that sandbox. Followed from the frame, the run page and the log out must replace the whole window."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.write import upsert
+
+    drv, base = browser, airflow
+    product = sorted(browse_lake.PREDICTED)[1]
+    upsert("provenance", [{"product_id": product, "run_id": f"manual__{product}", "pge_name": "interferogram",
+                           "pge_version": "1.2.0", "dag_id": "on_demand", "task_id": "interferogram"}], settings)
+    drv.get(base + "/sarlake/browse/")
+    _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+    drv.find_element(By.NAME, "username").send_keys("ann")
+    drv.find_element(By.NAME, "password").send_keys(PASSWORD)
+    drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, ".card")))
+
+    def in_the_airflow_ui(hash_: str) -> None:
+        drv.switch_to.default_content()
+        drv.get(base + "/plugin/sarlake-browse")
+        _wait(drv, ec.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, 'iframe[title="Lake browser"]')))
+        _wait(drv, ec.presence_of_element_located((By.ID, "user")))
+        drv.execute_script("location.hash = arguments[0]", hash_)
+
+    in_the_airflow_ui(f"product/{product}")
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), product))
+    run_link = drv.find_element(By.CSS_SELECTOR, f'#view-product a[href="/dags/on_demand/runs/manual__{product}"]')
+    run_link.click()
+    drv.switch_to.default_content()
+    assert _top_path(drv, "/dags/") == f"/dags/on_demand/runs/manual__{product}"
+    assert not drv.find_elements(By.CSS_SELECTOR, 'iframe[title="Lake browser"]')
+
+    in_the_airflow_ui("search")
+    drv.find_element(By.ID, "logout").click()
+    drv.switch_to.default_content()
+    assert _top_path(drv, "/auth/").startswith("/auth/")  # Airflow's login page as the whole window (it was framed)
+    assert not drv.find_elements(By.CSS_SELECTOR, 'iframe[title="Lake browser"]')
