@@ -73,8 +73,9 @@ def parse_tag(text: str) -> tuple[str, int]:
     """
     m = _TAG.match(text.strip())
     if not m or m.group(1).upper() not in TAG_TYPES or int(m.group(2)) not in INTENSITIES:
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text):,} characters)"  # errors travel back
         raise TagError(
-            f"unknown tag {text!r}: a tag is TYPE_INTENSITY with TYPE one of {', '.join(TAG_TYPES)} "
+            f"unknown tag {shown!r}: a tag is TYPE_INTENSITY with TYPE one of {', '.join(TAG_TYPES)} "
             f"and INTENSITY 0-3 (valid tags: {', '.join(valid_tags())})"
         )
     return m.group(1).upper(), int(m.group(2))

@@ -17,6 +17,12 @@ def test_unknown_tags_are_refused_with_the_list_of_valid_tags(bad):
         parse_tag(bad)
 
 
+def test_a_long_unknown_tag_is_named_by_its_start_and_length_not_echoed_whole():
+    with pytest.raises(TagError) as refused:
+        parse_tag("UWE_2" + "x" * 5000)
+    assert "5,005 characters" in str(refused.value) and len(str(refused.value)) < 600
+
+
 def test_a_tag_needs_a_valid_user_and_source():
     with pytest.raises(TagError, match="user name"):
         Tag.of("P1", "UWE_1", "bad user; drop")
