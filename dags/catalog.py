@@ -7,6 +7,11 @@ the lake's Assets, not a clock): the staging views (`stg_lake__*`), the marts (`
 model, rendered as Airflow tasks by Cosmos from the pre-built manifest (`make setup` writes it; no dbt at parse time).
 The tasks run one at a time: each writes the catalogue's DuckDB file, which one process at a time may write.
 
+One run at a time, too: lake changes announced while a run is queued or running start one more run when it ends,
+and a run reads the lake as it is when its tasks run. Airflow lists as a run's source events those up to the
+first one it queued for each Asset (its queue keeps one row per Asset, stamped by the first event), so an event
+that came later, but before the run began, can show under no run in the UI; its data are in that run's marts.
+
 Analysts query the marts with `sarlake sql "SELECT * FROM catalogue.marts.mart_product_quality"` or any
 DuckDB client (docs/analysts.md); the catalogue's docs are under **Browse > Lake catalogue (dbt docs)**.
 """
