@@ -10,7 +10,8 @@ from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lake.exceptions import QueryError, SQLSandboxError
+from lake.exceptions import QueryError
+from lake.sql_guard import QueryInterrupted, check_read_only, translate_error
 from lake.tables import TABLES
 
 if TYPE_CHECKING:
@@ -26,9 +27,6 @@ __all__ = ["QueryInterrupted", "check_read_only", "connect", "connect_for", "ext
            "stream_sql", "translate_error"]
 
 logger = logging.getLogger(__name__)
-
-_EXPLAIN = re.compile(r"^\s*explain(\s+analy[sz]e)?\s+", re.IGNORECASE)
-
 
 def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Load a DuckDB extension from its PyPI wheel (``duckdb-extension-<name>``); never downloads.
@@ -278,83 +276,6 @@ def lake_pointers(settings: Settings) -> list[TablePointer]:
     return [present[n] for n in ordered + sorted(set(present) - set(ordered))]
 
 
-def check_read_only(con: duckdb.DuckDBPyConnection, sql: str) -> None:
-    """Raise unless ``sql`` is one statement that only reads.
-
-    Allowed: SELECT (with WITH, FROM-first, DESCRIBE, SHOW, SUMMARIZE, PRAGMA table_info, which DuckDB
-    parses as SELECT) and EXPLAIN [ANALYZE] of such a statement. This check gives clear messages; the
-    connection's sandbox (:mod:`lake.sandbox`) is what enforces read-only access.
-
-    Args:
-        con: a connection used to parse ``sql``.
-        sql: the SQL.
-
-    Raises:
-        QueryError: a statement that writes or changes state, several statements, a ``..`` path segment,
-            or SQL that does not parse.
-    """
-    import duckdb
-
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        raise QueryError(_one_line(exc)) from exc
-    if not statements:
-        raise QueryError("no SQL statement given")
-    for statement in statements:
-        kind = statement.type
-        text = statement.query.strip()
-        if kind == duckdb.StatementType.EXPLAIN:
-            inner = _EXPLAIN.sub("", text)
-            if inner == text:
-                raise QueryError(f"cannot check the EXPLAIN statement {text[:60]!r}; the lake is read-only")
-            check_read_only(con, inner)
-            continue
-        if kind != duckdb.StatementType.SELECT:
-            verb = kind.name if hasattr(kind, "name") else str(kind)
-            first = text.split(None, 1)[0].upper() if text else verb
-            raise QueryError(
-                f"{first} statements are not allowed: the lake is read-only through SQL "
-                "(allowed: SELECT, WITH, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA table_info)"
-            )
-    if len(statements) > 1:
-        raise QueryError(f"give one statement at a time (found {len(statements)}; remove the ';' between them)")
-    if _DOTDOT.search(sql):
-        raise SQLSandboxError("refused: '..' in a path; SQL may only read the lake's tables")
-
-
-_DOTDOT = re.compile(r"(?:^|[/\\'\"])\.\./|/\.\.(?:['\"]|$)")
-
-
-def _one_line(exc: BaseException) -> str:
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return " ".join(lines[:2]) if lines else type(exc).__name__
-
-
-def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None,
-                    settings: Settings | None) -> QueryError:
-    """One clear line for a DuckDB error of analyst SQL (sandbox refusal, unknown table, bad SQL)."""
-    import duckdb
-
-    from lake.sandbox import explain_refusal
-    from lake.settings import get_settings
-
-    refused = explain_refusal(exc, (settings or get_settings()).warehouse)
-    if refused is not None:
-        return refused
-    if isinstance(exc, duckdb.CatalogException) and con is not None:
-        try:
-            rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
-        except duckdb.Error:
-            rows = []
-        match = re.search(r"with name (\S+) does not exist", str(exc))
-        what = f"unknown table {match.group(1)}" if match else _one_line(exc)
-        return QueryError(f"{what}; the lake's tables are: {', '.join(r[0] for r in rows) or '(none)'}")
-    if "interrupted" in str(exc).lower():
-        return QueryInterrupted("query interrupted")
-    return QueryError(_one_line(exc))
-
-
 def run_sql(sql: str, settings: Settings | None = None, con: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
     """Run one read-only SQL statement over the lake views and return the whole result as Arrow.
 
@@ -376,10 +297,6 @@ def run_sql(sql: str, settings: Settings | None = None, con: duckdb.DuckDBPyConn
     with stream_sql(sql, settings, con=con) as batches:
         schema, parts = batches.schema, list(batches)
     return pa.Table.from_batches(parts, schema=schema)
-
-
-class QueryInterrupted(QueryError):
-    """The query was interrupted (Ctrl-C)."""
 
 
 @contextmanager

@@ -14,7 +14,7 @@ Once the lake views exist, :func:`seal` turns the connection into a sandbox:
 :func:`seal` reads the settings back and raises if one did not take (a sandbox that fails open is worse than
 none). On S3, the lake's secret is scoped to the warehouse prefix and carries the read-only credentials when the
 settings give them (``SARLAKE_S3__READ_ONLY_ACCESS_KEY_ID``); DuckDB 1.5.5 normalises ``..`` in ``s3://`` paths
-after its ``allowed_directories`` check, so :func:`lake.query.check_read_only` also refuses ``..`` segments and
+after its ``allowed_directories`` check, so :func:`lake.sql_guard.check_read_only` also refuses ``..`` segments and
 the read-only key's policy should allow only the warehouse bucket.
 """
 

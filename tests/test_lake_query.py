@@ -137,3 +137,48 @@ def test_cli_help_is_fast_and_light() -> None:
     heavy = "('pyiceberg', 'duckdb', 'pyarrow', 'airflow')"
     code = f"import sys, sarlake.cli; sys.exit(any(m in sys.modules for m in {heavy}))"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_pivot_is_a_read_query(lake) -> None:
+    """A PIVOT whose values DuckDB looks up (no IN list) runs: DuckDB adds an enum type for them, not the user."""
+    from lake.query import run_sql
+
+    # the fixture: 10 products, tracks 44 and 45 alternating
+    pivot = "PIVOT products ON track USING count(*) GROUP BY product_type"
+    assert run_sql(pivot, lake).to_pylist() == [{"product_type": "L2_IFG", "44": 5, "45": 5}]
+    nested = f"SELECT \"44\" + \"45\" AS n FROM ({pivot})"
+    assert run_sql(nested, lake).to_pylist() == [{"n": 10}]
+    for sql, refusal in [("CREATE TABLE t AS PIVOT products ON track USING count(*)", "CREATE statements"),
+                         ("CREATE TABLE t AS PIVOT products ON track USING count(*); SELECT 1", "CREATE statements"),
+                         ("PIVOT products ON track USING count(*); DROP VIEW products", "DROP statements"),
+                         ("SELECT 1; PIVOT products ON track USING count(*)", "one statement at a time")]:
+        with pytest.raises(QueryError, match=refusal):
+            run_sql(sql, lake)
+
+
+def test_an_unknown_function_is_not_called_a_table(lake) -> None:
+    from lake.query import run_sql
+
+    with pytest.raises(QueryError) as err:
+        run_sql("SELECT getenv('HOME')", lake)
+    assert "table" not in str(err.value) and "environment" in str(err.value), err.value
+    with pytest.raises(QueryError) as err:
+        run_sql("SELECT nosuchfn(1) FROM products", lake)
+    assert str(err.value).startswith("unknown function nosuchfn"), err.value
+    with pytest.raises(QueryError, match="^unknown table prodcts;"):
+        run_sql("SELECT * FROM prodcts", lake)
+
+
+def test_only_the_pragmas_the_message_names_run(lake) -> None:
+    from lake.query import run_sql
+
+    with pytest.raises(QueryError) as err:
+        run_sql("DROP VIEW products", lake)
+    allowed = str(err.value).split("PRAGMAs ", 1)[1].rstrip(")").split(", ")
+    assert "table_info" in allowed and "version" in allowed
+    assert run_sql("PRAGMA version", lake).num_rows == 1
+    assert run_sql("  -- which DuckDB?\n pragma VERSION;", lake).num_rows == 1
+    for name in ("database_size", "storage_info('products')", "metadata_info", "enable_profiling"):
+        with pytest.raises(QueryError) as err:
+            run_sql(f"PRAGMA {name}", lake)
+        assert "not allowed" in str(err.value) and "table_info" in str(err.value), (name, err.value)
