@@ -43,6 +43,18 @@ def test_a_manifest_it_cannot_use_exits_2_naming_the_option_the_file_and_why(tmp
     assert f"Invalid value for '--manifest': manifest {path} {says}" in out.output
 
 
+def test_a_row_with_more_fields_than_the_header_exits_2_naming_the_file_line_and_option(tmp_path):
+    """A fourth field under a three-column header was dropped without a word (csv.DictReader's restkey)."""
+    from sarlake.cli import cli
+
+    path = tmp_path / "m.csv"
+    path.write_text("unw,coherence,dem\na.tif,,\n\"b,1.tif\",,,extra\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2, out.output
+    assert (f"Invalid value for '--manifest': manifest {path} line 3 has 4 fields, more than the 3 columns "
+            "of its header (unw, coherence, dem)") in " ".join(out.output.split())
+
+
 def test_a_path_that_does_not_exist_exits_2_naming_the_option_not_1_as_an_os_fault(tmp_path):
     """Click's own check of a path option was caught as an OSError's context and reported with exit 1 (retry)."""
     from sarlake.cli import cli

@@ -39,7 +39,14 @@ def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
                                  f"first line is {text.splitlines()[0][:80]!r}" if text.strip() else
                                  f"manifest {p} is empty", param_hint="'--manifest'")
     reader.fieldnames = header
-    rows = list(reader)
+    rows = []
+    for row in reader:
+        if None in row:  # csv.DictReader's restkey: the fields past the header's last column
+            raise click.BadParameter(
+                f"manifest {p} line {reader.line_num} has {len(header) + len(row[None])} fields, more than the "
+                f"{len(header)} columns of its header ({', '.join(header)}); quote a path that holds a comma",
+                param_hint="'--manifest'")
+        rows.append(row)
     if not rows:
         raise click.BadParameter(f"manifest {p} lists no product under its header", param_hint="'--manifest'")
     base = p.parent
