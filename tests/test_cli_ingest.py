@@ -91,3 +91,16 @@ def test_timeseries_from_the_lake_selects_good_products_and_catalogues_l3(settin
         v = ds.read(1, masked=True)
     assert np.nanmin(v.filled(np.nan)) < -15  # the mining subsidence bowls, mm/yr away from the satellite
     assert _cli("timeseries", "nowhere").exit_code == 2
+
+
+def test_a_reference_off_the_globe_is_refused_naming_the_option(settings):
+    """The PGE's bounds were reported under the run-config key 'parameters.reference.lat', not the option typed."""
+    _sydney()
+    pair = sorted((DATA / "roipac_unw").glob("geo_061002-07*.unw"))  # two interferograms sharing 2006-10-02
+    assert _cli("ingest", *map(str, pair), "--aoi", "sydney").exit_code == 0
+    for lat_lon, says in [(("95", "0"), "latitude 95.0: input should be less than or equal to 90"),
+                          (("-34.2", "-200"), "longitude -200.0: input should be greater than or equal to -180")]:
+        result = _cli("timeseries", "sydney", "--reference", *lat_lon)
+        assert result.exit_code == 2, result.output
+        assert f"Invalid value for '--reference': {says}" in result.output
+        assert "parameters.reference" not in result.output
