@@ -74,6 +74,24 @@ def test_no_coherence_flag_then_replace_with_coherence(settings, tmp_path):
     assert json.loads(Path(rows[0]["met_uri"]).read_text())["properties"]["sarlake:wavelength_m"] == 0.0562
 
 
+def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
+    """Ingesting a published file again printed both 'kept' and 'catalogued 1 product(s)': nothing was new."""
+    _lake()
+    first, second = _copy(tmp_path, UNW[0]), _copy(tmp_path, UNW[1])
+    assert _cli("ingest", str(first), "--aoi", "sydney").exit_code == 0
+    summaries = []
+    for paths in ([first], [first, second]):
+        out = _cli("ingest", *map(str, paths), "--aoi", "sydney")
+        assert out.exit_code == 0, out.output
+        summaries.append([ln for ln in out.output.splitlines() if not ln.startswith("EXT-")])
+    target = settings.products_root.rstrip("/") + "/L2_IFG/sydney"
+    assert summaries == [
+        [f"nothing new under {target}: 1 product(s) already published and kept (--replace re-ingests them)"],
+        [f"catalogued 1 new product(s) under {target}; 1 already published and kept (--replace re-ingests them)"],
+    ]
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 2
+
+
 def test_a_bad_file_in_a_batch_catalogues_nothing_unless_skip_bad(settings, tmp_path):
     _lake()
     good = _copy(tmp_path)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from sarlake.cli.params import FiniteFloatRange
+
+if TYPE_CHECKING:
+    from sarlake.workflows.ingest import IngestReport
 
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
 WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
@@ -56,8 +59,17 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
                    "(name it to ingest it)", err=True)
     for bad in report.rejected:
         click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
-    if report.kept:
-        click.echo(f"{len(report.kept)} product(s) were already published and kept (--replace re-ingests them)",
-                   err=True)
-    click.echo(f"catalogued {len(report.ids)} product(s) under {report.target}"
-               + (f"; skipped {len(report.rejected)} bad input(s)" if report.rejected else ""), err=True)
+    click.echo(_summary(report), err=True)
+
+
+def _summary(report: IngestReport) -> str:
+    """One line: the products this ingest made, those it kept as already published, the inputs it skipped."""
+    new = len(report.ids) - len(report.kept)  # report.ids holds the kept ones too (catalogued again, as they were)
+    kept = "already published and kept (--replace re-ingests them)"
+    if not report.kept:
+        line = f"catalogued {new} product(s) under {report.target}"
+    elif new:
+        line = f"catalogued {new} new product(s) under {report.target}; {len(report.kept)} {kept}"
+    else:
+        line = f"nothing new under {report.target}: {len(report.kept)} product(s) {kept}"
+    return line + (f"; skipped {len(report.rejected)} bad input(s)" if report.rejected else "")
