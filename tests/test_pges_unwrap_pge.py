@@ -112,3 +112,27 @@ def test_other_looks_make_another_product_and_unwrapped_input_is_refused(tmp_pat
         dst.update_tags(WAVELENGTH=str(WL))
     with pytest.raises(InputValidationError, match="already unwrapped.*sarlake ingest"):
         _run(tmp_path, unw)
+
+
+@pytest.mark.parametrize("name", ["unwrapped.tif", "unw_20200101-20200113.tif"])
+def test_an_unwrapped_geotiff_is_refused_for_what_it_is_before_its_dates_and_wavelength(tmp_path: Path,
+                                                                                         name: str) -> None:
+    """A float GeoTIFF with no dates in its name or tags, and no wavelength, was refused for its dates."""
+    unw = tmp_path / name
+    profile = {"driver": "GTiff", "height": 8, "width": 8, "count": 1, "crs": "EPSG:4326", "dtype": "float32",
+               "transform": from_origin(14.0, 41.0, 0.0005, 0.0005)}
+    with rasterio.open(unw, "w", **profile) as dst:
+        dst.write(np.ones((8, 8), np.float32), 1)
+    with pytest.raises(InputValidationError, match=rf"^{name}: is already unwrapped; catalogue it with "
+                                                   rf"`sarlake ingest {name}`$"):
+        _run(tmp_path, unw)
+
+
+def test_a_geotiff_neither_complex_nor_float_is_still_refused_for_its_data_type(tmp_path: Path) -> None:
+    path = tmp_path / "ifg_20200101-20200113.tif"
+    profile = {"driver": "GTiff", "height": 8, "width": 8, "count": 1, "crs": "EPSG:4326", "dtype": "int16",
+               "transform": from_origin(14.0, 41.0, 0.0005, 0.0005)}
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.ones((8, 8), np.int16), 1)
+    with pytest.raises(InputValidationError, match="data type int16"):
+        _run(tmp_path, path)

@@ -34,6 +34,7 @@ __all__ = [
     "find_coherence",
     "parse_date",
     "parse_rsc",
+    "phase_kind",
     "read_coherence",
     "read_gamma_float",
     "read_gamma_unw",
@@ -117,6 +118,40 @@ def _read_file(path: Path, fmt: str, wavelength_m: float | None) -> list[Interfe
         return read_mintpy_stack(path, wavelength_m=wavelength_m)
     raise InputValidationError(f"{path.name}: unknown source format {fmt!r} (auto, geotiff, roipac, gamma, "
                                "isce2, gmtsar, mintpy)")
+
+
+def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Literal["wrapped", "unwrapped"] | None:
+    """Whether ``path`` holds a wrapped or an unwrapped interferogram, told from its data type or name alone.
+
+    Told before its dates, wavelength or grid are read, so a PGE that takes one kind refuses the other for
+    what it is: a GeoTIFF by its band's data type (complex: wrapped, float: unwrapped), ROI_PAC by its suffix
+    (``.int``, ``.unw``), GMTSAR by its file name. None when only reading the file tells (GAMMA, ISCE2,
+    MintPy, a GMTSAR grid named otherwise), or when its reader is to say what is wrong with it.
+    """
+    path = Path(path)
+    try:
+        fmt = detect_format(path) if source_format == "auto" else source_format
+    except InputValidationError:
+        return None
+    if fmt == "roipac":
+        return "wrapped" if path.name.lower().endswith(".int") else "unwrapped"
+    if fmt == "gmtsar":
+        from pges.readers.gmtsar import gmtsar_kind
+
+        kind = gmtsar_kind(path)
+        return kind if kind in ("wrapped", "unwrapped") else None  # type: ignore[return-value]
+    if fmt != "geotiff":
+        return None
+    import numpy as np
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    try:
+        with rasterio.open(path) as src:
+            kind = np.dtype(src.dtypes[0]).kind if src.driver == "GTiff" else ""
+    except RasterioIOError:
+        return None
+    return {"c": "wrapped", "f": "unwrapped"}.get(kind)  # type: ignore[return-value]
 
 
 def read_interferograms(

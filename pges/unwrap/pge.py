@@ -40,7 +40,7 @@ from pges.interferogram.reference import apply_reference, find_reference_coheren
 from pges.interferogram.unwrap import unwrap
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
-from pges.readers import Interferogram, read_interferograms
+from pges.readers import Interferogram, phase_kind, read_interferograms
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.unwrap.config import UnwrapParameters
@@ -237,13 +237,15 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     ifgs: list[tuple[str, Interferogram]] = []
     for uri in cfg.inputs:
         path = ctx.fetch(uri)
+        unwrapped = InputValidationError(
+            f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`")
+        if phase_kind(path, p.source_format) == "unwrapped":  # before its dates and wavelength are looked for
+            raise unwrapped
         coh = ctx.fetch(p.coherence) if p.coherence else None
         for ifg in read_interferograms(path, source_format=p.source_format, coherence=coh,
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
-                raise InputValidationError(
-                    f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`"
-                )
+                raise unwrapped
             check_aoi(ifg, p.aoi_wkt, p.aoi)
             ifgs.append((uri, ifg))
     outputs = UnwrapOutputs()
