@@ -205,3 +205,28 @@ def test_a_declared_fill_and_the_phase_itself_pass_the_checks(tmp_path):
     read = read_files(_write_tif(tmp_path / "declared.tif", filled, nodata=-9999)).unw
     assert int(np.isnan(read).sum()) == 512 and np.array_equal(read[~np.isnan(read)], phase[filled != -9999])
     assert np.array_equal(read_files(_write_tif(tmp_path / "plain.tif", phase)).unw, phase)
+
+
+def test_a_dem_at_sea_level_everywhere_is_a_dem_and_one_without_a_value_is_refused(tmp_path):
+    """A DEM of zeros (the sea, a flat coast) was refused as 'every pixel is zero (no data)'. Flat is flat: its
+    features are those of a DEM 100 m up everywhere, with no correlation between the phase and the heights."""
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files, read_product_folder
+
+    unw = _write_tif(tmp_path / "unw.tif", _phase())
+    sea = _write_tif(tmp_path / "sea.tif", np.zeros((64, 64), "float32"))
+    plateau = _write_tif(tmp_path / "plateau.tif", np.full((64, 64), 100, "float32"))
+    at_sea, up = read_files(unw, dem=sea), read_files(unw, dem=plateau)
+    assert np.array_equal(at_sea.dem, np.zeros((64, 64)))
+    f_sea, f_up = at_sea.features(), up.features()
+    np.testing.assert_array_equal(f_sea.vector(), f_up.vector())
+    assert f_sea.values["dem_correlation"] == 0.0 and "dem" not in f_sea.missing
+    folder = tmp_path / "product"
+    folder.mkdir()
+    _write_tif(folder / "unwrapped_phase.tif", _phase())
+    _write_tif(folder / "dem.tif", np.zeros((64, 64), "float32"))
+    np.testing.assert_array_equal(read_product_folder(folder).features().vector(), f_sea.vector())
+    for name, heights, nodata in (("nan.tif", np.full((64, 64), np.nan, "float32"), None),
+                                  ("void.tif", np.full((64, 64), -32768, "int16"), -32768)):
+        with pytest.raises(InputValidationError, match=rf"^{name}: every pixel is NaN \(no data\)$"):
+            read_files(unw, dem=_write_tif(tmp_path / name, heights, nodata))

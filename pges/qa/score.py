@@ -83,10 +83,11 @@ def model_inputs(products: list[ProductInputs],
     return {k: to_model_input(k, vectors, browse, tiles) for k in kinds}, feats
 
 
-def _read_tif(path: Path, what: str, shape: tuple[int, int] | None) -> np.ndarray:
+def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data: bool = False) -> np.ndarray:
+    """Band 1 on the phase's grid (``zero_is_data``: a DEM, whose heights are 0 everywhere over the sea)."""
     from pges.readers import read_geotiff_band
 
-    data = read_geotiff_band(path)[0]
+    data = read_geotiff_band(path, zero_is_data=zero_is_data)[0]
     if shape is not None and data.shape != shape:
         raise InputValidationError(f"{path.name}: {what} is {data.shape[0]}x{data.shape[1]}, the unwrapped phase "
                                    f"{shape[0]}x{shape[1]} (give a {what} on the same grid)")
@@ -147,7 +148,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     _check_size(phase, path)
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
-    heights = _read_tif(Path(dem), "DEM", phase.shape) if dem else None
+    heights = _read_tif(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)
 
 
@@ -167,7 +168,7 @@ def read_product_folder(folder: str | Path, name: str | None = None) -> ProductI
     for key, fname in (("coherence", "coherence.tif"), ("wrapped", "wrapped_phase.tif"),
                        ("conncomp", "connected_components.tif"), ("dem", "dem.tif")):
         f = folder / fname
-        parts[key] = _read_tif(f, key, phase.shape) if f.is_file() else None
+        parts[key] = _read_tif(f, key, phase.shape, zero_is_data=key == "dem") if f.is_file() else None
     if parts["conncomp"] is not None:
         parts["conncomp"] = np.nan_to_num(parts["conncomp"]).astype(np.int64)
     return ProductInputs(name or folder.name, phase, parts["coherence"], parts["wrapped"], parts["conncomp"],

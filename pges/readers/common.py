@@ -182,8 +182,13 @@ def check_coherence_shape(
         )
 
 
-def require_data(array: np.ndarray, *, what: str) -> None:
+def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False) -> None:
     """Raise when an array holds no usable value (all NaN, or all zero = no data).
+
+    Args:
+        array: the values (NaN = no data).
+        what: how to name it.
+        zero_is_data: zero is a value, not a fill (a DEM: sea level), so only all NaN is refused.
 
     Raises:
         InputValidationError: naming ``what``.
@@ -191,5 +196,5 @@ def require_data(array: np.ndarray, *, what: str) -> None:
     finite = np.isfinite(array)
     if not finite.any():
         raise InputValidationError(f"{what}: every pixel is NaN (no data)")
-    if not np.any(array[finite] != 0):
+    if not zero_is_data and not np.any(array[finite] != 0):
         raise InputValidationError(f"{what}: every pixel is zero (no data)")

@@ -41,15 +41,18 @@ _REF_KEYS = ("REFERENCE_DATE", "SARLAKE:REFERENCE_DATE", "REF_DATE", "SECOND_DAT
 _SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE", "FIRST_DATE", "MASTER_DATE")
 
 
-def read_geotiff_band(path: Path, *, keep_complex: bool = False) -> tuple[np.ndarray, dict[str, str], Any, Any]:
+def read_geotiff_band(path: Path, *, keep_complex: bool = False,
+                      zero_is_data: bool = False) -> tuple[np.ndarray, dict[str, str], Any, Any]:
     """Band 1 as float32 with nodata -> NaN, the upper-cased tags, the transform and the CRS.
 
-    With ``keep_complex`` a complex band stays complex64 (no-data pixels 0). The tags also carry the band's
+    With ``keep_complex`` a complex band stays complex64 (no-data pixels 0). With ``zero_is_data`` a band of
+    zeros is data (a DEM at sea level), not a file with nothing in it. The tags also carry the band's
     data type as ``_DTYPE``, its description as ``_DESCRIPTION`` (used to tell what a raster is), the file's
     band count as ``_COUNT`` and its no-data value as ``_NODATA`` (empty when the file declares none).
 
     Raises:
-        InputValidationError: missing or unreadable file, not a GeoTIFF (a PNG renamed ``.tif``), no valid value.
+        InputValidationError: missing or unreadable file, not a GeoTIFF (a PNG renamed ``.tif``), no valid value
+            (all NaN or no data, or all zero unless ``zero_is_data``).
     """
     path = Path(path)
     if not path.is_file():
@@ -82,7 +85,7 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False) -> tuple[np.nda
     data = np.abs(raw).astype(np.float32) if raw.dtype.kind == "c" else raw.astype(np.float32)
     if nodata is not None and np.isfinite(nodata):
         data[raw == nodata] = np.nan
-    require_data(data, what=path.name)
+    require_data(data, what=path.name, zero_is_data=zero_is_data)
     return data, tags, transform, crs
 
 
