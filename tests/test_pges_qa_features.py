@@ -61,6 +61,22 @@ def test_missing_inputs_degrade_the_features_and_are_flagged():
     assert full.vector().shape == (len(FEATURE_NAMES),)
 
 
+@pytest.mark.parametrize("height", [0.0, 100.0, 123.4, 2034.7])
+def test_a_flat_dem_has_no_correlation_with_the_phase_at_any_height(height):
+    """A constant DEM (the sea, a plateau) has no topography for the phase to follow: dem_correlation 0, as at sea
+    level. At most heights the float32 heights' std was not exactly 0, np.corrcoef divided by the float64 std,
+    which is, and the feature was NaN (with a RuntimeWarning) while the DEM counted as given."""
+    import warnings
+
+    unw, coh, wrapped, _ = _product()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        flat = _features(unw, coh, wrapped, np.full(unw.shape, height, np.float32))
+    assert flat.values["dem_correlation"] == 0.0 and "dem" not in flat.missing
+    constant_phase = _features(np.full(unw.shape, 1.3, np.float32), None, None, _product()[3])
+    assert constant_phase.values["dem_correlation"] == 0.0
+
+
 def test_nan_and_nodata_are_ignored():
     unw, coh, wrapped, dem = _product(0)
     holes = unw.copy()

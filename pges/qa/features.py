@@ -16,8 +16,9 @@ cover 50 % and 90 %), cyclic residues, correlation with the DEM, coherence mean 
 Missing inputs degrade the feature set, never crash: no wrapped phase -> it is re-wrapped from the unwrapped
 one (congruence and unwrapper disagreement become null); no connected components -> derived from the valid,
 coherent pixels cut along ``|dphi| > pi`` edges; no coherence -> every valid pixel counts as coherent and the
-coherence features are null; no DEM -> the DEM correlation is null. :attr:`Features.missing` names what was
-missing. Everything is NaN- and nodata-safe (NaN = no data; a product without one valid pixel is an error).
+coherence features are null; no DEM -> the DEM correlation is null (a flat DEM, the sea, gives 0: it is not
+missing). :attr:`Features.missing` names what was missing. Everything is NaN- and nodata-safe (NaN = no data; a
+product without one valid pixel is an error).
 
 Products larger than :data:`WORK_SIZE` pixels on a side are subsampled to it first (pointwise, so that
 congruence and 2 pi steps stay exact), which makes the cost independent of the product size.
@@ -300,8 +301,11 @@ def compute_features(
 
     if h is not None:
         ok = valid & np.isfinite(h)
-        if ok.sum() > 10 and np.std(h[ok]) > 0 and np.std(phi[ok]) > 0:
-            v["dem_correlation"] = abs(float(np.corrcoef(phi[ok], h[ok])[0, 1]))
+        # flat heights (the sea) or a flat phase: nothing to correlate, 0. np.corrcoef works in float64, where a
+        # constant's std is 0 even when the float32 one is not (123.4 m everywhere): tested in float64, by its range
+        hv, pv = h[ok].astype(np.float64), phi[ok].astype(np.float64)
+        if hv.size > 10 and np.ptp(hv) > 0 and np.ptp(pv) > 0:
+            v["dem_correlation"] = abs(float(np.corrcoef(pv, hv)[0, 1]))
         else:
             v["dem_correlation"] = 0.0
     else:
