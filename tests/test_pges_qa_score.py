@@ -230,3 +230,37 @@ def test_a_dem_at_sea_level_everywhere_is_a_dem_and_one_without_a_value_is_refus
                                   ("void.tif", np.full((64, 64), -32768, "int16"), -32768)):
         with pytest.raises(InputValidationError, match=rf"^{name}: every pixel is NaN \(no data\)$"):
             read_files(unw, dem=_write_tif(tmp_path / name, heights, nodata))
+
+
+def test_each_ignored_input_comes_with_its_reason_in_the_record_and_the_text_line(monkeypatch):
+    """`ignored_inputs` named the coherence layer left out, not why; the text line had the reason written in."""
+    from click.testing import CliRunner
+
+    from pges.qa.features import COHERENCE_IGNORED
+    from pges.qa.score import ProductInputs, Scorer
+    from sarlake.cli import cli
+
+    class Fixed:
+        def predict(self, x):
+            return np.tile([0.7, 0.1, 0.1, 0.1], (len(x), 1))
+
+    scorer = Scorer.__new__(Scorer)
+    scorer.model, scorer.input_kind, scorer.model_name, scorer.version = Fixed(), "features", "m", "1"
+    scorer.thresholds = (0.5, 0.5)
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:96, 0:96]
+    unw = (0.05 * xx + 0.02 * yy).astype(np.float32)
+    wrapped = np.angle(np.exp(1j * unw)).astype(np.float32)
+    wrapped[:, :40] = rng.uniform(-np.pi, np.pi, (96, 40))  # a decorrelated band
+    honest = np.where(xx < 40, 0.1, 0.9).astype(np.float32)  # low exactly where the phase is noise
+    blind = rng.uniform(0, 1, unw.shape).astype(np.float32)  # low and high anywhere: says nothing of the phase
+    kept, ignored = scorer.score([ProductInputs("kept", unw, honest, wrapped), ProductInputs("ignored", unw, blind,
+                                                                                            wrapped)])
+    assert (kept["ignored_inputs"], kept["ignored_reasons"]) == ([], {})
+    assert ignored["ignored_inputs"] == ["coherence"] and ignored["ignored_reasons"] == {"coherence": COHERENCE_IGNORED}
+    assert "does not follow the phase" in COHERENCE_IGNORED
+
+    monkeypatch.setattr("sarlake.workflows.qa.score_files", lambda items, on_error=None: iter([ignored]))
+    out = CliRunner().invoke(cli, ["qa", "score", "x.tif"])
+    assert out.exit_code == 0, out.output
+    assert f"(coherence given but ignored: {COHERENCE_IGNORED})" in out.output

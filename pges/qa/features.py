@@ -44,7 +44,7 @@ from pges.qa.itoh import itoh_disagreement
 from pges.qa.labelling import label4, label8
 from pges.qa.line_steps import LINE_STEP_NAMES, line_steps
 
-__all__ = ["FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
+__all__ = ["COHERENCE_IGNORED", "FEATURE_NAMES", "FEATURE_SET", "Features", "compute_features"]
 
 #: Version of the feature set (stored with every row of ``qa_features`` and every model).
 FEATURE_SET = "qa-features-7"
@@ -54,6 +54,9 @@ WORK_SIZE = 96
 HIGH_COHERENCE = 0.3
 #: Phase coherence (|3x3 mean of exp(j phase)|) above which a pixel's phase is "coherent".
 PHASE_COHERENT = 0.5
+#: Why a coherence layer is left out (``coherence_ignored``; :func:`_coherence_consistent`).
+COHERENCE_IGNORED = ("it does not follow the phase: the phase is no less noisy where it says high (>= 0.5) than "
+                     "where it says low (< 0.3), so it tells nothing of this product's quality")
 
 FEATURE_NAMES: tuple[str, ...] = (
     "valid_fraction",
@@ -89,6 +92,11 @@ class Features:
     def degraded(self) -> bool:
         """Whether some inputs were missing."""
         return bool(self.missing)
+
+    @property
+    def ignored(self) -> dict[str, str]:
+        """The inputs given but left out (and so also missing), each with why."""
+        return {"coherence": COHERENCE_IGNORED} if self.values.get("coherence_ignored") else {}
 
     def vector(self) -> np.ndarray:
         """Values in :data:`FEATURE_NAMES` order (float64, NaN for missing)."""

@@ -260,7 +260,7 @@ class Scorer:
         return [
             {"unw": p.name, "p_error": round(float(pe[i]), 4), "uwe_class": int(cls[i]),
              "class_probabilities": [round(float(v), 4) for v in proba[i]], "degraded": f.degraded,
-             "missing_inputs": f.missing, "ignored_inputs": ["coherence"] if f.values.get("coherence_ignored") else [],
+             "missing_inputs": f.missing, "ignored_inputs": list(f.ignored), "ignored_reasons": f.ignored,
              "model_name": self.model_name, "model_version": self.version,
              "feature_set": f.feature_set, "features": f.as_json()}
             for i, (p, f) in enumerate(zip(products, feats, strict=True))

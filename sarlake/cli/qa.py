@@ -85,8 +85,8 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
             click.echo(json.dumps(r))
         else:
             flag = f"  (degraded: no {', '.join(r['missing_inputs'])})" if r["degraded"] else ""
-            if r.get("ignored_inputs"):
-                flag += f"  ({', '.join(r['ignored_inputs'])} given but ignored: it does not follow the phase)"
+            for name, why in (r.get("ignored_reasons") or {}).items():
+                flag += f"  ({name} given but ignored: {why})"
             click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
                        f"[{r['model_name']} v{r['model_version']}]{flag}")
     if skipped:
