@@ -264,3 +264,28 @@ def test_each_ignored_input_comes_with_its_reason_in_the_record_and_the_text_lin
     out = CliRunner().invoke(cli, ["qa", "score", "x.tif"])
     assert out.exit_code == 0, out.output
     assert f"(coherence given but ignored: {COHERENCE_IGNORED})" in out.output
+
+
+def test_a_phase_geotiff_in_millimetres_scores_as_the_same_phase_in_radians(tmp_path):
+    """qa score read a DATA_UNITS=MILLIMETRES band as radians (ingest converts it): 4 pi / wavelength per metre."""
+    import rasterio
+
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    wavelength = 0.0562356424  # ENVISAT C band, metres
+    radians = _phase()
+    millimetres = (radians.astype(np.float64) * wavelength * 1000 / (4 * np.pi)).astype("float32")
+    plain = read_files(_write_tif(tmp_path / "rad.tif", radians))
+    in_mm = _write_tif(tmp_path / "mm.tif", millimetres)
+    with rasterio.open(in_mm, "r+") as dst:
+        dst.update_tags(DATA_UNITS="millimetres", WAVELENGTH=str(wavelength))
+    converted = read_files(in_mm)
+    np.testing.assert_allclose(converted.unw, radians, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(converted.features().vector(), plain.features().vector(), rtol=1e-4, atol=1e-5)
+    untagged = _write_tif(tmp_path / "mm_no_wavelength.tif", millimetres)
+    with rasterio.open(untagged, "r+") as dst:
+        dst.update_tags(DATA_UNITS="MM")
+    with pytest.raises(InputValidationError, match=r"^mm_no_wavelength.tif: phase in MM \(DATA_UNITS\) and no radar "
+                                                   r"wavelength in its metadata"):
+        read_files(untagged)

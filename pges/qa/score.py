@@ -1,7 +1,8 @@
 """Score products with the champion QA model: read the rasters, compute the features, predict p(error|I).
 
-Works on any file, without a lake: an unwrapped phase as a GeoTIFF (band 1, radians, any CRS; its no-data
-value or NaN marks missing pixels) or a ROI_PAC ``.unw`` with its ``.rsc``; an optional coherence (GeoTIFF
+Works on any file, without a lake: an unwrapped phase as a GeoTIFF (band 1, radians, or millimetres tagged as
+ingest reads them, ``DATA_UNITS`` and a wavelength; any CRS; its no-data value or NaN marks missing pixels) or a
+ROI_PAC ``.unw`` with its ``.rsc``; an optional coherence (GeoTIFF
 or GAMMA float32) and DEM (GeoTIFF) on the same grid. A catalogued product folder (the interferogram PGE's
 layout) gives the wrapped phase and the connected components as well.
 
@@ -95,8 +96,13 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data
 
 
 def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
-    """An unwrapped phase GeoTIFF of another processor (one band of floating-point radians); declares no data?"""
+    """An unwrapped phase GeoTIFF of another processor, in radians; declares no data?
+
+    One band of floating-point radians, or of millimetres as ingest takes them
+    (:func:`pges.readers.geotiff.phase_in_radians`).
+    """
     from pges.readers import read_geotiff_band
+    from pges.readers.geotiff import phase_in_radians
     from pges.readers.validate import check_phase_dtype
 
     data, tags, *_ = read_geotiff_band(path)
@@ -104,7 +110,7 @@ def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
     if int(tags.get("_COUNT", "1")) > 1:
         raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; QA reads one band of unwrapped phase "
                                    "(extract it first, e.g. gdal_translate -b N IN OUT.tif)")
-    return data, bool(tags.get("_NODATA"))
+    return phase_in_radians(data, tags, None, what=path.name), bool(tags.get("_NODATA"))
 
 
 #: the shortest side of a product QA assesses: its features need extent (2x2 residue loops, components of
@@ -122,10 +128,13 @@ def _check_size(phase: np.ndarray, where: Path) -> None:
 def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None) -> ProductInputs:
     """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
 
+    A GeoTIFF tagged ``DATA_UNITS=millimetres`` is converted to radians with its wavelength tag, as ingest does.
+
     Raises:
         InputValidationError: a file that is missing, unreadable, on another grid, under :data:`MIN_SIDE`
             pixels a side or with fewer valid pixels than ``MIN_SIDE ** 2``; phase that is not one band of
-            floating-point radians, or holds an undeclared no-data fill (one line naming it).
+            floating-point radians (or millimetres with a wavelength), or holds an undeclared no-data fill (one line
+            naming it).
     """
     from pges.readers import read_coherence
     from pges.readers.roipac import read_roipac_unw, rsc_path

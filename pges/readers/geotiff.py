@@ -31,14 +31,17 @@ from pges.readers.common import (
     require_data,
 )
 from pges.readers.validate import check_grid, check_phase_dtype
-from pges.readers.wavelength import resolve_wavelength
+from pges.readers.wavelength import LOOKED_FOR, resolve_wavelength, wavelength_from_metadata
 
-__all__ = ["read_geotiff_band", "read_geotiff_unw"]
+__all__ = ["phase_in_radians", "read_geotiff_band", "read_geotiff_unw"]
 
 logger = logging.getLogger(__name__)
 
 _REF_KEYS = ("REFERENCE_DATE", "SARLAKE:REFERENCE_DATE", "REF_DATE", "SECOND_DATE", "SLAVE_DATE")
 _SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE", "FIRST_DATE", "MASTER_DATE")
+#: the tags that give a phase band's unit (the first present wins), and the values that mean millimetres
+_UNIT_TAGS = ("DATA_UNITS", "PHASE_UNITS", "UNITS")
+_MILLIMETRES = ("MILLIMETRES", "MILLIMETERS", "MM")
 
 
 def read_geotiff_band(path: Path, *, keep_complex: bool = False,
@@ -89,6 +92,37 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False,
     return data, tags, transform, crs
 
 
+def phase_in_radians(phase: np.ndarray, tags: dict[str, str], wavelength_m: float | None, *,
+                     what: str) -> np.ndarray:
+    """Unwrapped phase in radians, from a band in radians or in millimetres of line-of-sight change.
+
+    A band whose unit tag says millimetres is converted with the radar wavelength (4 pi / wavelength); a band in
+    any other unit, or none, is taken as radians.
+
+    Args:
+        phase: band 1 (upper-cased ``tags`` from :func:`read_geotiff_band`).
+        tags: the file's tags; the unit is the first of ``DATA_UNITS``, ``PHASE_UNITS``, ``UNITS``.
+        wavelength_m: metres; None: the tags' (looked up only for a band in millimetres).
+        what: the file, named in errors.
+
+    Raises:
+        InputValidationError: millimetres with no wavelength given or in the tags.
+    """
+    key = next((k for k in _UNIT_TAGS if tags.get(k)), "")
+    units = tags[key].strip().upper() if key else ""
+    if units not in _MILLIMETRES:
+        return phase
+    if wavelength_m is None:
+        found = wavelength_from_metadata(tags, what=what)
+        if found is None:
+            raise InputValidationError(f"{what}: phase in {units} ({key}) and no radar wavelength in its metadata "
+                                       f"({LOOKED_FOR}) to turn it into radians; tag the wavelength, or give the "
+                                       "phase in radians")
+        wavelength_m = found[0]
+    logger.info("%s: %s %s converted to radians", what, key, units)
+    return (phase * 4 * np.pi / (wavelength_m * 1000.0)).astype(np.float32)
+
+
 def _dates(path: Path, tags: dict[str, str]) -> tuple[Any, Any]:
     ref_txt = next((tags[k] for k in _REF_KEYS if k in tags), None)
     sec_txt = next((tags[k] for k in _SEC_KEYS if k in tags), None)
@@ -135,11 +169,7 @@ def read_geotiff_unw(
     wrapped = data.dtype.kind == "c"
     phase: np.ndarray | None = None
     if not wrapped:
-        phase = data
-        units = (tags.get("DATA_UNITS") or tags.get("PHASE_UNITS") or tags.get("UNITS") or "").upper()
-        if units in ("MILLIMETRES", "MILLIMETERS", "MM"):
-            phase = (phase * 4 * np.pi / (wavelength * 1000.0)).astype(np.float32)
-            logger.info("%s: DATA_UNITS %s converted to radians", path.name, units)
+        phase = phase_in_radians(data, tags, wavelength, what=path.name)
     check_coherence_shape(coherence, coherence_path, data.shape, path)
     return Interferogram(
         path=path,

@@ -67,7 +67,10 @@ def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
                    "files cannot be read is reported on stderr by its line and skipped; the exit code is then 2.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per product.")
 def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None, as_json: bool) -> None:
-    """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake."""
+    """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake.
+
+    A GeoTIFF in millimetres (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does.
+    """
     from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_files
 
