@@ -38,3 +38,16 @@ def test_one_type_serves_options_with_bounds_and_without():
 
     text = CliRunner().invoke(cli, ["aoi", "add", "--help"]).output
     assert "--bbox FLOAT..." in text and "None" not in text
+
+
+@pytest.mark.parametrize("command", ["timeseries", "unwrap"])
+def test_a_reference_off_the_globe_names_the_option_before_any_work(command, tmp_path):
+    """unwrap named the run-config key 'parameters.reference.lat', after reading the file, as timeseries did."""
+    from sarlake.cli import cli
+
+    target = "sydney" if command == "timeseries" else str(tmp_path / "x.tif")
+    (tmp_path / "x.tif").write_bytes(b"not read: the option is refused first")
+    out = CliRunner().invoke(cli, [command, target, "--reference", "95", "-200"])
+    assert out.exit_code == 2, out.output
+    assert ("Invalid value for '--reference': latitude 95.0: input should be less than or equal to 90; longitude "
+            "-200.0: input should be greater than or equal to -180") in " ".join(out.output.split())

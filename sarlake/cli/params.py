@@ -1,19 +1,24 @@
-"""Option types of the CLI that Click lacks: numbers that refuse NaN.
+"""Option types of the CLI that Click lacks: numbers that refuse NaN, and a point checked by its PGE's bounds.
 
 Click's ``FloatRange`` and ``float`` accept ``nan`` (every comparison with NaN is false, so no bound refuses
 it), and a NaN threshold then disables what it bounds: ``--max-p-error nan`` kept every interferogram, as
 ``p_error < NaN`` is true in DuckDB. :class:`FiniteFloatRange` refuses it as an invalid value (exit 2), with
 bounds or without (:data:`NUMBER`).
+
+:func:`lat_lon_of` checks ``--reference LAT LON`` against the PGE's own reference model when the command line is
+read, so an error names the option the user typed, not the run-config key it becomes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 import click
 
-__all__ = ["NUMBER", "FiniteFloatRange"]
+__all__ = ["NUMBER", "FiniteFloatRange", "lat_lon_of"]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -44,3 +49,27 @@ class FiniteFloatRange(click.FloatRange):
 
 #: a float that is not NaN (infinities are the command's to judge)
 NUMBER = FiniteFloatRange()
+
+
+def lat_lon_of(model: str, **fixed: Any) -> Callable[[click.Context, click.Parameter, Any], Any]:
+    """A click callback checking ``LAT LON`` against a PGE's reference model, ``"module:Class"``.
+
+    The model validates ``{"lat": LAT, "lon": LON, **fixed}`` (imported only when the option is given); its
+    bounds then speak for the option: ``Invalid value for '--reference': latitude 95.0: input should be ...``.
+    """
+
+    def check(ctx: click.Context, param: click.Parameter, value: tuple[float, float] | None) -> Any:
+        if not value:
+            return None
+        from pydantic import ValidationError
+
+        module, name = model.split(":")
+        try:
+            getattr(import_module(module), name).model_validate({"lat": value[0], "lon": value[1], **fixed})
+        except ValidationError as exc:
+            names: dict[tuple[int | str, ...], str] = {("lat",): "latitude", ("lon",): "longitude"}
+            raise click.BadParameter("; ".join(f"{names.get(tuple(e['loc']), 'LAT LON')} {e['input']}: "
+                                               f"{e['msg'].lower()}" for e in exc.errors()), ctx, param) from None
+        return value
+
+    return check

@@ -6,27 +6,9 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange
+from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of
 
 __all__ = ["timeseries"]
-
-
-def _reference(ctx: click.Context, param: click.Parameter, value: tuple[float, float] | None) -> Any:
-    """``--reference LAT LON`` checked against the PGE's own bounds, so an error names the option, not the key."""
-    if not value:
-        return None
-    from pydantic import ValidationError
-
-    from pges.timeseries.config import ReferencePoint
-
-    try:
-        ReferencePoint.model_validate({"lat": value[0], "lon": value[1]})
-    except ValidationError as exc:
-        names: dict[tuple[int | str, ...], str] = {("lat",): "latitude", ("lon",): "longitude"}
-        what = "; ".join(f"{names.get(tuple(e['loc']), 'LAT LON')} {e['input']}: {e['msg'].lower()}"
-                         for e in exc.errors())
-        raise click.BadParameter(what, ctx, param) from None
-    return value
 
 
 @click.command()
@@ -34,8 +16,8 @@ def _reference(ctx: click.Context, param: click.Parameter, value: tuple[float, f
 @click.option("--max-p-error", type=FiniteFloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
               help="Use only interferograms whose QA p(error) is below this (products without QA are used).")
 @click.option("--include-quarantined", is_flag=True, help="Also use products the data-quality gate quarantined.")
-@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", callback=_reference,
-              help="Reference point (default: automatic).")
+@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).",
+              callback=lat_lon_of("pges.timeseries.config:ReferencePoint"))
 @click.option("--min-coherence", type=FiniteFloatRange(0, 1), help="Mask pixels below this mean coherence.")
 @click.option("--gnss", "gnss_files", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="GNSS series (.tenv3 or .pos) to compare with; repeatable.")

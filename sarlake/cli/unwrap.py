@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange
+from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of
 
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
 WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
@@ -29,7 +29,8 @@ __all__ = ["unwrap"]
               help="Goldstein filter strength after multilooking (0 = off).")
 @click.option("--min-coherence", type=FiniteFloatRange(0, 1, max_open=True), default=0.0, show_default=True,
               help="Pixels below this coherence are not unwrapped.")
-@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).")
+@click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).",
+              callback=lat_lon_of("pges.interferogram.config:ReferencePoint", method="latlon"))
 @click.option("--wavelength", "wavelength_m", type=WAVELENGTH, help="Radar wavelength, m (if the metadata lacks it).")
 @click.option("--aoi", help="AOI the products belong to (must exist).")
 @click.option("--mission", help="Platform, e.g. sentinel-1a.")
