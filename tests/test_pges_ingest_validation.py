@@ -276,3 +276,20 @@ def test_a_write_failure_mid_batch_publishes_nothing_and_leaves_no_staging(
     assert all(not m.exists() for m in written)  # the staged products went with the staging folder
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
     assert list((scratch / "pges").glob("pge-*")) == []
+
+
+def test_a_wrapped_geotiff_without_dates_is_refused_for_being_wrapped_not_for_its_dates(tmp_path: Path) -> None:
+    """A complex GeoTIFF with no dates and no wavelength was refused for its dates: ingest takes no wrapped phase."""
+    cplx = np.exp(1j * RNG.normal(0, 1, (4, 5))).astype(np.complex64)
+    named = _tif(tmp_path / "wrapped.tif", cplx)
+    with pytest.raises(InputValidationError, match=r"^wrapped.tif: is a wrapped interferogram; unwrap it first with "
+                                                   r"`sarlake unwrap wrapped.tif`$"):
+        ingest([named], tmp_path / "out")
+    folder = tmp_path / "proc"  # in a folder a wrapped interferogram is left out, dated or not
+    folder.mkdir()
+    _tif(folder / "filt_topophase.tif", cplx)
+    phase = RNG.normal(0, 3, (4, 5)).astype(np.float32)
+    _tif(folder / "unw_20200101-20200113.tif", phase, WAVELENGTH="0.05546576")
+    mets = ingest([folder], tmp_path / "out")
+    assert [json.loads(Path(m).read_text())["properties"]["sarlake:source_file"] for m in mets] == [
+        "unw_20200101-20200113.tif"]

@@ -35,7 +35,7 @@ from pges.errors import InputValidationError
 from pges.ingest.config import IngestParameters
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
-from pges.readers import Interferogram, dates_from_name, read_interferograms
+from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
 from pges.readers.kinds import expand_inputs
 from pges.runner import ProductResult, RunContext
 from pges.storage import is_s3, local_path
@@ -227,16 +227,17 @@ def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
 
 def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParameters) -> list[Interferogram]:
     """Read and check one input; ``[]`` for a wrapped interferogram found in a folder (left out, logged)."""
-    ifgs = read_interferograms(path, source_format=p.source_format, coherence=coherence,
-                               coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
-    if not explicit and all(i.is_wrapped for i in ifgs):
+    wrapped = phase_kind(path, p.source_format) == "wrapped"  # told before its dates and wavelength are looked for
+    ifgs = [] if wrapped else read_interferograms(path, source_format=p.source_format, coherence=coherence,
+                                                  coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
+    if not explicit and (wrapped or all(i.is_wrapped for i in ifgs)):
         logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
         return []
+    if wrapped or any(i.is_wrapped for i in ifgs):
+        raise InputValidationError(
+            f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
+        )
     for ifg in ifgs:
-        if ifg.is_wrapped:
-            raise InputValidationError(
-                f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
-            )
         check_aoi(ifg, p.aoi_wkt, p.aoi)
     return ifgs
 
