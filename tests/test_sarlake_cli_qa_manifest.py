@@ -14,8 +14,8 @@ def test_a_spreadsheet_csv_with_a_byte_order_mark_and_upper_case_header_reads_as
     path = tmp_path / "m.csv"
     path.write_text("UNW,Coherence,DEM\r\na.tif,a_coh.tif,\r\n/abs/b.tif,,\r\n,,\r\n", encoding="utf-8-sig")
     assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
-    assert _manifest(str(path)) == [(str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
-                                    ("/abs/b.tif", None, None), ("", None, None)]
+    assert _manifest(str(path)) == {2: (str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
+                                    3: ("/abs/b.tif", None, None), 4: ("", None, None)}
 
 
 def test_an_empty_unw_cell_is_named_as_such_not_as_the_manifests_folder():
@@ -64,3 +64,17 @@ def test_a_path_that_does_not_exist_exits_2_naming_the_option_not_1_as_an_os_fau
     assert f"Invalid value for '--gnss': File '{tmp_path / 'nope.tenv3'}' does not exist." in out.output
     out = CliRunner().invoke(cli, ["ingest", str(tmp_path / "nope.unw")])
     assert out.exit_code == 2 and "Path" in out.output and "does not exist" in out.output
+
+
+def test_a_row_that_cannot_be_read_is_named_by_its_line_in_the_file_blank_lines_counted(tmp_path):
+    """Lines were counted as row index + 2, so the blank lines csv skips moved every later line number up."""
+    from sarlake.cli import cli
+
+    path = tmp_path / "m.csv"
+    path.write_text("unw,coherence,dem\n\na.unw,,\n\n\r\nb.unw,,\n", encoding="utf-8")  # rows on lines 3 and 6
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2, out.output
+    errors = out.stderr.strip().splitlines()
+    assert errors[:2] == [f"error: {path} line 3: {tmp_path / 'a.unw'}: file does not exist",
+                          f"error: {path} line 6: {tmp_path / 'b.unw'}: file does not exist"]
+    assert f"2 of 2 products in {path} not scored (lines 3, 6, errors above)" in " ".join(errors[2].split())

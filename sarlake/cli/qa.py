@@ -22,8 +22,12 @@ def qa() -> None:
     """QA: p(error|I) of interferograms, training and the quality report."""
 
 
-def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
-    """The manifest's rows as ``(unw, coherence, dem)``, paths relative to its folder (an empty unw stays '')."""
+def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
+    """The manifest's rows as ``(unw, coherence, dem)`` by their line number, paths relative to its folder.
+
+    The line is the csv reader's (where the row ends in the file), so the blank lines it skips are counted; an
+    empty unw stays ''.
+    """
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")  # a byte-order mark, as spreadsheets save CSV, is not a column
@@ -39,14 +43,14 @@ def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
                                  f"first line is {text.splitlines()[0][:80]!r}" if text.strip() else
                                  f"manifest {p} is empty", param_hint="'--manifest'")
     reader.fieldnames = header
-    rows = []
+    rows = {}
     for row in reader:
         if None in row:  # csv.DictReader's restkey: the fields past the header's last column
             raise click.BadParameter(
                 f"manifest {p} line {reader.line_num} has {len(header) + len(row[None])} fields, more than the "
                 f"{len(header)} columns of its header ({', '.join(header)}); quote a path that holds a comma",
                 param_hint="'--manifest'")
-        rows.append(row)
+        rows[reader.line_num] = row
     if not rows:
         raise click.BadParameter(f"manifest {p} lists no product under its header", param_hint="'--manifest'")
     base = p.parent
@@ -55,7 +59,8 @@ def _manifest(path: str) -> list[tuple[str, str | None, str | None]]:
         value = (value or "").strip()
         return str(base / value) if value and not Path(value).is_absolute() else (value or None)
 
-    return [(resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem"))) for r in rows]
+    return {line: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
+            for line, r in rows.items()}
 
 
 @qa.command("score")
@@ -76,12 +81,13 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
 
     if bool(unw) == bool(manifest):
         raise click.UsageError("give either UNW or --manifest FILE.csv")
-    items = _manifest(manifest) if manifest else [(unw or "", coherence, dem)]
+    rows = _manifest(manifest) if manifest else {0: (unw or "", coherence, dem)}
+    items, lines = list(rows.values()), list(rows)
     skipped: list[int] = []
 
-    def skip(index: int, exc: Exception) -> None:  # line 1 is the header
-        click.echo(f"error: {manifest} line {index + 2}: {exc}", err=True)
-        skipped.append(index + 2)
+    def skip(index: int, exc: Exception) -> None:
+        click.echo(f"error: {manifest} line {lines[index]}: {exc}", err=True)
+        skipped.append(lines[index])
 
     for r in score_files(items, on_error=skip if manifest else None):
         if as_json:
