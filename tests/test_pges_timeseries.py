@@ -370,3 +370,35 @@ def test_weather_model_files_for_other_dates_are_invalid_input(envisat_l2: list[
     shutil.copy(Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_test_trimmed.tif", bad)  # heights
     with pytest.raises(InputValidationError, match="not a zenith delay in metres"):
         _run_ts(envisat_l2, tmp_path / "l3b", incidence_deg=23.0, troposphere={"weather_model_files": [str(bad)]})
+
+
+def _mask_tif(path: Path, values: np.ndarray, **profile) -> Path:
+    with rasterio.open(path, "w", driver="GTiff", height=values.shape[0], width=values.shape[1], count=1,
+                       dtype=values.dtype.name, crs="EPSG:4326", transform=from_origin(14.0, 41.0, 0.001, 0.001),
+                       **profile) as dst:
+        dst.write(values, 1)
+    return path
+
+
+def test_an_all_zero_deformation_mask_is_a_valid_mask_where_nothing_deforms(tmp_path: Path) -> None:
+    """The reader refused a mask of zeros as 'no data'; zero is its value for still ground, not a fill."""
+    from types import SimpleNamespace
+
+    from pges.timeseries.pge import read_inputs
+
+    grid = SimpleNamespace(phase=np.zeros((2, 4, 5), np.float32))
+
+    def mask_of(path: Path) -> np.ndarray | None:
+        p = TimeseriesParameters.model_validate({"troposphere": {"deformation_mask": str(path)}})
+        return read_inputs(grid, p, Path).deformation_mask
+
+    np.testing.assert_array_equal(mask_of(_mask_tif(tmp_path / "still.tif", np.zeros((4, 5), np.uint8))),
+                                  np.zeros((4, 5), bool))
+    some = np.zeros((4, 5), np.uint8)
+    some[1:3, 2:4] = 1
+    np.testing.assert_array_equal(mask_of(_mask_tif(tmp_path / "some.tif", some)), some == 1)
+    # a mask with nothing in it is still refused: every pixel NaN, or the declared no-data value
+    with pytest.raises(InputValidationError, match=r"^nan.tif: every pixel is NaN \(no data\)$"):
+        mask_of(_mask_tif(tmp_path / "nan.tif", np.full((4, 5), np.nan, np.float32)))
+    with pytest.raises(InputValidationError, match=r"^nodata.tif: every pixel is NaN \(no data\)$"):
+        mask_of(_mask_tif(tmp_path / "nodata.tif", np.full((4, 5), 255, np.uint8), nodata=255))

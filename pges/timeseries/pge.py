@@ -318,7 +318,7 @@ def read_inputs(stack_grid: Any, p: TimeseriesParameters, fetch: Any) -> Inputs:
         inputs.height_m = sample(load_dem(bbox, fetch(t.dem), margin_deg=0.005), lon, lat).astype(np.float64)
     inputs.delays = [read_zenith_delay(fetch(u)) for u in t.weather_model_files]
     if t.deformation_mask:
-        mask, *_ = read_geotiff_band(fetch(t.deformation_mask))
+        mask, *_ = read_geotiff_band(fetch(t.deformation_mask), zero_is_data=True)  # all 0: nothing deforms
         if mask.shape != stack_grid.phase.shape[1:]:
             raise InputValidationError(
                 f"troposphere.deformation_mask {Path(t.deformation_mask).name} is {mask.shape}, the stack "
