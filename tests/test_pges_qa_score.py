@@ -7,6 +7,7 @@ download once per version, and follow the alias when it moves.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -289,3 +290,24 @@ def test_a_phase_geotiff_in_millimetres_scores_as_the_same_phase_in_radians(tmp_
     with pytest.raises(InputValidationError, match=r"^mm_no_wavelength.tif: phase in MM \(DATA_UNITS\) and no radar "
                                                    r"wavelength in its metadata"):
         read_files(untagged)
+
+
+@pytest.mark.parametrize(("name", "layer", "nodata", "says"), [
+    ("connected_components.tif", np.zeros((64, 64), "uint16"), 0,  # as the PGEs write it: 0 declared no data
+     "no pixel is in a connected component (all 0 or no data): nothing was unwrapped"),
+    ("connected_components.tif", np.zeros((64, 64), "uint16"), None,
+     "no pixel is in a connected component (all 0 or no data): nothing was unwrapped"),
+    ("coherence.tif", np.zeros((64, 64), "float32"), None, "coherence is 0 or no data everywhere: no pixel has signal"),
+    ("coherence.tif", np.full((64, 64), np.nan, "float32"), None,
+     "coherence is 0 or no data everywhere: no pixel has signal"),
+])
+def test_a_product_layer_with_nothing_in_it_is_refused_saying_what_that_means(tmp_path, name, layer, nodata, says):
+    """All-zero connected components (nothing unwrapped) were refused as 'every pixel is NaN (no data)', the
+    zeros being the layer's declared no-data value; all-zero coherence (no signal) as 'zero (no data)'."""
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_product_folder
+
+    _write_tif(tmp_path / "unwrapped_phase.tif", _phase())
+    _write_tif(tmp_path / name, layer, nodata)
+    with pytest.raises(InputValidationError, match=rf"^{name}: {re.escape(says)}$"):
+        read_product_folder(tmp_path)

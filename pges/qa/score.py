@@ -84,11 +84,17 @@ def model_inputs(products: list[ProductInputs],
     return {k: to_model_input(k, vectors, browse, tiles) for k in kinds}, feats
 
 
+#: what a product layer means with no value in it (all 0, or its declared no-data value): refused, not scored,
+#: as no data would be, but saying so (the connected components' 0 is their declared no-data value)
+_EMPTY = {"conncomp": "no pixel is in a connected component (all 0 or no data): nothing was unwrapped",
+          "coherence": "coherence is 0 or no data everywhere: no pixel has signal"}
+
+
 def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data: bool = False) -> np.ndarray:
     """Band 1 on the phase's grid (``zero_is_data``: a DEM, whose heights are 0 everywhere over the sea)."""
     from pges.readers import read_geotiff_band
 
-    data = read_geotiff_band(path, zero_is_data=zero_is_data)[0]
+    data = read_geotiff_band(path, zero_is_data=zero_is_data, empty=_EMPTY.get(what))[0]
     if shape is not None and data.shape != shape:
         raise InputValidationError(f"{path.name}: {what} is {data.shape[0]}x{data.shape[1]}, the unwrapped phase "
                                    f"{shape[0]}x{shape[1]} (give a {what} on the same grid)")

@@ -182,19 +182,21 @@ def check_coherence_shape(
         )
 
 
-def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False) -> None:
+def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False, empty: str | None = None) -> None:
     """Raise when an array holds no usable value (all NaN, or all zero = no data).
 
     Args:
         array: the values (NaN = no data).
         what: how to name it.
         zero_is_data: zero is a value, not a fill (a DEM: sea level), so only all NaN is refused.
+        empty: what such an array means, said instead of 'every pixel is NaN/zero (no data)' (a layer whose
+            zeros mean something: no component, no signal).
 
     Raises:
         InputValidationError: naming ``what``.
     """
     finite = np.isfinite(array)
     if not finite.any():
-        raise InputValidationError(f"{what}: every pixel is NaN (no data)")
+        raise InputValidationError(f"{what}: {empty or 'every pixel is NaN (no data)'}")
     if not zero_is_data and not np.any(array[finite] != 0):
-        raise InputValidationError(f"{what}: every pixel is zero (no data)")
+        raise InputValidationError(f"{what}: {empty or 'every pixel is zero (no data)'}")

@@ -44,12 +44,13 @@ _UNIT_TAGS = ("DATA_UNITS", "PHASE_UNITS", "UNITS")
 _MILLIMETRES = ("MILLIMETRES", "MILLIMETERS", "MM")
 
 
-def read_geotiff_band(path: Path, *, keep_complex: bool = False,
-                      zero_is_data: bool = False) -> tuple[np.ndarray, dict[str, str], Any, Any]:
+def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: bool = False,
+                      empty: str | None = None) -> tuple[np.ndarray, dict[str, str], Any, Any]:
     """Band 1 as float32 with nodata -> NaN, the upper-cased tags, the transform and the CRS.
 
     With ``keep_complex`` a complex band stays complex64 (no-data pixels 0). With ``zero_is_data`` a band of
-    zeros is data (a DEM at sea level), not a file with nothing in it. The tags also carry the band's
+    zeros is data (a DEM at sea level), not a file with nothing in it; ``empty`` says what a band with no value
+    means (:func:`pges.readers.common.require_data`). The tags also carry the band's
     data type as ``_DTYPE``, its description as ``_DESCRIPTION`` (used to tell what a raster is), the file's
     band count as ``_COUNT`` and its no-data value as ``_NODATA`` (empty when the file declares none).
 
@@ -88,7 +89,7 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False,
     data = np.abs(raw).astype(np.float32) if raw.dtype.kind == "c" else raw.astype(np.float32)
     if nodata is not None and np.isfinite(nodata):
         data[raw == nodata] = np.nan
-    require_data(data, what=path.name, zero_is_data=zero_is_data)
+    require_data(data, what=path.name, zero_is_data=zero_is_data, empty=empty)
     return data, tags, transform, crs
 
 
