@@ -7,6 +7,7 @@ arrays written.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -247,6 +248,44 @@ def test_pyrate_geotiff_wavelength_metres_dates_and_millimetres(tmp_path: Path) 
     assert ifg.wavelength_m == pytest.approx(wl) and ifg.wavelength_source == "WAVELENGTH_METRES"
     assert (ifg.secondary_date, ifg.reference_date) == (date(2006, 6, 19), date(2006, 10, 2))
     np.testing.assert_allclose(ifg.unwrapped_phase, rad, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("unit", "per_mm"), [
+    ("MILLIMETRES", 1.0), ("mm", 1.0), ("Millimeters", 1.0), ("cm", 0.1), ("CENTIMETRES", 0.1), ("m", 0.001),
+    ("Metres", 0.001), ("meters", 0.001), ("rad", None), ("RADIANS", None), ("radian", None),
+])
+@pytest.mark.parametrize("tagged", ["DATA_UNITS", "band unit type"])
+def test_a_phase_geotiff_in_any_length_unit_reads_as_the_same_radians(tmp_path: Path, unit: str,
+                                                                       per_mm: float | None, tagged: str) -> None:
+    """A DATA_UNITS of cm or m was taken for radians without a word (only millimetres were converted).
+
+    The field in mm is PyRate's ``convert_radians_to_mm`` of the radians; in cm and m the same field in those units,
+    so each must read back as the radians, with the sign of the millimetres.
+    """
+    rad = RNG.normal(0, 3, (4, 5)).astype(np.float32)
+    wl = 0.0562356424
+    mm = rad.astype(np.float64) * wl * 1000 / (4 * np.pi)
+    data = (rad if per_mm is None else mm * per_mm).astype(np.float32)
+    path = _tif(tmp_path / "geo_060619-061002_unw.tif", data, WAVELENGTH=str(wl),
+                **({"DATA_UNITS": unit} if tagged == "DATA_UNITS" else {}))
+    if tagged != "DATA_UNITS":
+        with rasterio.open(path, "r+") as dst:
+            dst.units = (unit,)
+    np.testing.assert_allclose(read_interferogram(path).unwrapped_phase, rad, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize(("tags", "says"), [
+    ({"DATA_UNITS": "ft"}, "phase in ft (DATA_UNITS)"),
+    ({"UNITS": "degrees"}, "phase in degrees (UNITS)"),
+    ({"PHASE_UNITS": "cycles"}, "phase in cycles (PHASE_UNITS)"),
+])
+def test_a_phase_geotiff_in_a_unit_it_does_not_know_is_refused_naming_the_file_and_unit(
+        tmp_path: Path, tags: dict[str, str], says: str) -> None:
+    path = _tif(tmp_path / "geo_060619-061002_unw.tif", RNG.normal(0, 3, (4, 5)).astype(np.float32),
+                WAVELENGTH="0.0555", **tags)
+    with pytest.raises(InputValidationError, match=rf"^geo_060619-061002_unw.tif: {re.escape(says)}, "
+                                                   r"not radians nor a length \(mm, cm, m\)"):
+        read_interferogram(path)
 
 
 def test_gamma_par_radar_frequency(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Score products with the champion QA model: read the rasters, compute the features, predict p(error|I).
 
-Works on any file, without a lake: an unwrapped phase as a GeoTIFF (band 1, radians, or millimetres tagged as
+Works on any file, without a lake: an unwrapped phase as a GeoTIFF (band 1, radians, or mm, cm or m tagged as
 ingest reads them, ``DATA_UNITS`` and a wavelength; any CRS; its no-data value or NaN marks missing pixels) or a
 ROI_PAC ``.unw`` with its ``.rsc``; an optional coherence (GeoTIFF
 or GAMMA float32) and DEM (GeoTIFF) on the same grid. A catalogued product folder (the interferogram PGE's
@@ -104,7 +104,7 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data
 def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
     """An unwrapped phase GeoTIFF of another processor, in radians; declares no data?
 
-    One band of floating-point radians, or of millimetres as ingest takes them
+    One band of floating-point radians, or of a length (mm, cm, m) as ingest takes them
     (:func:`pges.readers.geotiff.phase_in_radians`).
     """
     from pges.readers import read_geotiff_band
@@ -134,12 +134,12 @@ def _check_size(phase: np.ndarray, where: Path) -> None:
 def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None) -> ProductInputs:
     """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
 
-    A GeoTIFF tagged ``DATA_UNITS=millimetres`` is converted to radians with its wavelength tag, as ingest does.
+    A GeoTIFF tagged ``DATA_UNITS`` mm, cm or m is converted to radians with its wavelength tag, as ingest does.
 
     Raises:
         InputValidationError: a file that is missing, unreadable, on another grid, under :data:`MIN_SIDE`
             pixels a side or with fewer valid pixels than ``MIN_SIDE ** 2``; phase that is not one band of
-            floating-point radians (or millimetres with a wavelength), or holds an undeclared no-data fill (one line
+            floating-point radians (or a length with a wavelength), or holds an undeclared no-data fill (one line
             naming it).
     """
     from pges.readers import read_coherence

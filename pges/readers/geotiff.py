@@ -7,7 +7,8 @@ tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's ``sarlake:reference_dat
 (``..._20060619-20061002...``); the wavelength from any convention of :mod:`pges.readers.wavelength`
 (``WAVELENGTH``, PyRate's ``WAVELENGTH_METRES``, ...) or ``--wavelength``. A PyRate GeoTIFF whose
 ``DATA_UNITS`` is ``MILLIMETRES`` is converted back to radians with PyRate's own factor
-(``mm = phase * wavelength * 1000 / (4 pi)``, PyRate ``shared.Ifg.convert_to_mm``).
+(``mm = phase * wavelength * 1000 / (4 pi)``, PyRate ``shared.Ifg.convert_to_mm``); so is a band in centimetres or
+metres (by the tag, or GDAL's band unit type), and any other declared unit but radians is refused.
 """
 
 from __future__ import annotations
@@ -39,9 +40,13 @@ logger = logging.getLogger(__name__)
 
 _REF_KEYS = ("REFERENCE_DATE", "SARLAKE:REFERENCE_DATE", "REF_DATE", "SECOND_DATE", "SLAVE_DATE")
 _SEC_KEYS = ("SECONDARY_DATE", "SARLAKE:SECONDARY_DATE", "SEC_DATE", "FIRST_DATE", "MASTER_DATE")
-#: the tags that give a phase band's unit (the first present wins), and the values that mean millimetres
-_UNIT_TAGS = ("DATA_UNITS", "PHASE_UNITS", "UNITS")
-_MILLIMETRES = ("MILLIMETRES", "MILLIMETERS", "MM")
+#: the tags that give a phase band's unit (the first present wins; GDAL's band unit type last)
+_UNIT_TAGS = ("DATA_UNITS", "PHASE_UNITS", "UNITS", "_UNITS")
+#: the length units a phase band may be in, upper-cased (PyRate: MILLIMETRES), as millimetres per unit
+_MM_PER = {name: mm for names, mm in ((("MM", "MILLIMETRE", "MILLIMETRES", "MILLIMETER", "MILLIMETERS"), 1.0),
+                                      (("CM", "CENTIMETRE", "CENTIMETRES", "CENTIMETER", "CENTIMETERS"), 10.0),
+                                      (("M", "METRE", "METRES", "METER", "METERS"), 1000.0)) for name in names}
+_RADIANS = ("RAD", "RADIAN", "RADIANS")
 
 
 def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: bool = False,
@@ -51,8 +56,9 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: b
     With ``keep_complex`` a complex band stays complex64 (no-data pixels 0). With ``zero_is_data`` a band of
     zeros is data (a DEM at sea level), not a file with nothing in it; ``empty`` says what a band with no value
     means (:func:`pges.readers.common.require_data`). The tags also carry the band's
-    data type as ``_DTYPE``, its description as ``_DESCRIPTION`` (used to tell what a raster is), the file's
-    band count as ``_COUNT`` and its no-data value as ``_NODATA`` (empty when the file declares none).
+    data type as ``_DTYPE``, its description as ``_DESCRIPTION`` (used to tell what a raster is), its GDAL unit
+    type as ``_UNITS``, the file's band count as ``_COUNT`` and its no-data value as ``_NODATA`` (empty when the
+    file declares none).
 
     Raises:
         InputValidationError: missing or unreadable file, not a GeoTIFF (a PNG renamed ``.tif``), no valid value
@@ -74,6 +80,7 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: b
                 tags = {k.upper(): v for k, v in src.tags().items()}
                 tags.update({k.upper(): v for k, v in src.tags(1).items()})
                 tags["_DTYPE"] = raw.dtype.name
+                tags["_UNITS"] = src.units[0] or ""
                 tags["_COUNT"] = str(src.count)
                 tags["_NODATA"] = "" if nodata is None else repr(nodata)
                 tags["_DESCRIPTION"] = src.descriptions[0] or ""
@@ -95,33 +102,40 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: b
 
 def phase_in_radians(phase: np.ndarray, tags: dict[str, str], wavelength_m: float | None, *,
                      what: str) -> np.ndarray:
-    """Unwrapped phase in radians, from a band in radians or in millimetres of line-of-sight change.
+    """Unwrapped phase in radians, from a band in radians or in a length (mm, cm, m) of line-of-sight change.
 
-    A band whose unit tag says millimetres is converted with the radar wavelength (4 pi / wavelength); a band in
-    any other unit, or none, is taken as radians.
+    A band whose unit is a length is converted with the radar wavelength (4 pi / wavelength per metre, with the
+    sign of PyRate's millimetres in every unit); a band in radians, or of no declared unit, is taken as is.
 
     Args:
         phase: band 1 (upper-cased ``tags`` from :func:`read_geotiff_band`).
-        tags: the file's tags; the unit is the first of ``DATA_UNITS``, ``PHASE_UNITS``, ``UNITS``.
-        wavelength_m: metres; None: the tags' (looked up only for a band in millimetres).
+        tags: the file's tags; the unit (any case) is the first of ``DATA_UNITS``, ``PHASE_UNITS``, ``UNITS`` and
+            the band's GDAL unit type.
+        wavelength_m: metres; None: the tags' (looked up only for a band in a length).
         what: the file, named in errors.
 
     Raises:
-        InputValidationError: millimetres with no wavelength given or in the tags.
+        InputValidationError: a unit neither radians nor a length; a length with no wavelength given or in the
+            tags.
     """
-    key = next((k for k in _UNIT_TAGS if tags.get(k)), "")
-    units = tags[key].strip().upper() if key else ""
-    if units not in _MILLIMETRES:
+    key = next((k for k in _UNIT_TAGS if tags.get(k, "").strip()), "")
+    units = tags[key].strip() if key else ""
+    where = "band unit type" if key == "_UNITS" else key
+    if not units or units.upper() in _RADIANS:
         return phase
+    mm_per = _MM_PER.get(units.upper())
+    if mm_per is None:
+        raise InputValidationError(f"{what}: phase in {units} ({where}), not radians nor a length (mm, cm, m); give "
+                                   "the phase in one of those")
     if wavelength_m is None:
         found = wavelength_from_metadata(tags, what=what)
         if found is None:
-            raise InputValidationError(f"{what}: phase in {units} ({key}) and no radar wavelength in its metadata "
+            raise InputValidationError(f"{what}: phase in {units} ({where}) and no radar wavelength in its metadata "
                                        f"({LOOKED_FOR}) to turn it into radians; tag the wavelength, or give the "
                                        "phase in radians")
         wavelength_m = found[0]
-    logger.info("%s: %s %s converted to radians", what, key, units)
-    return (phase * 4 * np.pi / (wavelength_m * 1000.0)).astype(np.float32)
+    logger.info("%s: %s %s converted to radians", what, where, units)
+    return (phase * mm_per * 4 * np.pi / (wavelength_m * 1000.0)).astype(np.float32)
 
 
 def _dates(path: Path, tags: dict[str, str]) -> tuple[Any, Any]:

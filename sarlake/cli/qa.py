@@ -74,7 +74,7 @@ def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
 def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None, as_json: bool) -> None:
     """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake.
 
-    A GeoTIFF in millimetres (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does.
+    A GeoTIFF in mm, cm or m (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does.
     """
     from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_files
