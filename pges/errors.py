@@ -17,10 +17,18 @@ class PGEError(Exception):
 
 
 class InputValidationError(PGEError, ValueError):
-    """Invalid input: unknown run-config key, missing DEM, corrupt raster, inputs that do not overlap."""
+    """Invalid input: unknown run-config key, missing DEM, corrupt raster, inputs that do not overlap.
+
+    ``parameter`` names the run-config parameter at fault when one is (``"reference"``), so that a caller that
+    set it from an option of its own can name that option.
+    """
 
     code = "INVALID_INPUT"
     exit_code = 2
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class ProcessingError(PGEError, RuntimeError):

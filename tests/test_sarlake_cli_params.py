@@ -51,3 +51,40 @@ def test_a_reference_off_the_globe_names_the_option_before_any_work(command, tmp
     assert out.exit_code == 2, out.output
     assert ("Invalid value for '--reference': latitude 95.0: input should be less than or equal to 90; longitude "
             "-200.0: input should be greater than or equal to -180") in " ".join(out.output.split())
+
+
+def _ifg(path, data, **tags):
+    import rasterio
+    from rasterio.transform import from_origin
+
+    with rasterio.open(path, "w", driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+                       dtype=data.dtype.name, crs="EPSG:4326", transform=from_origin(14.0, 41.0, 0.001, 0.001)) as dst:
+        dst.write(data, 1)
+        dst.update_tags(WAVELENGTH="0.0555", **tags)
+    return str(path)
+
+
+def test_a_reference_on_the_globe_but_off_the_grid_names_the_option(settings, tmp_path):
+    """The PGE found the point off the grid (14.2 E is east of 14.0-14.02 E) and said so without naming --reference;
+    the CLI now reports its error as that option's (the grid's geometry stays the PGE's to judge)."""
+    import numpy as np
+
+    from sarlake.cli import cli
+
+    rng = np.random.default_rng(2)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "13.9", "40.9", "14.1", "41.1"]).exit_code == 0
+    unw = [_ifg(tmp_path / f"i_{a}-{b}.tif", rng.normal(0, 1, (20, 20)).astype("float32"))
+           for a, b in (("20200101", "20200113"), ("20200113", "20200125"), ("20200101", "20200125"))]
+    assert runner.invoke(cli, ["ingest", *unw, "--aoi", "etna"]).exit_code == 0
+    out = runner.invoke(cli, ["timeseries", "etna", "--reference", "40.99", "14.2"])
+    assert out.exit_code == 2, out.output
+    assert ("Invalid value for '--reference': reference point 40.99, 14.2 (lat/lon) is outside the interferogram "
+            "grid") in " ".join(out.output.split())
+    wrapped = _ifg(tmp_path / "w_20200101-20200113.tif",
+                   np.exp(1j * rng.normal(0, 1, (20, 20))).astype("complex64"))
+    out = runner.invoke(cli, ["unwrap", wrapped, "--method", "quality", "--reference", "40.99", "14.2"])
+    assert out.exit_code == 2, out.output
+    assert ("Invalid value for '--reference': w_20200101-20200113.tif: reference point (40.99, 14.2) is outside the "
+            "interferogram") in " ".join(out.output.split())

@@ -107,15 +107,16 @@ def _reference(
         if not match:
             raise InputValidationError(
                 f"reference.gnss_station {ref.gnss_station!r} is in none of gnss_files "
-                f"({', '.join(g.station for g in gnss)})"
+                f"({', '.join(g.station for g in gnss)})", parameter="reference.gnss_station"
             )
-        lon, lat, method = match[0].lon, match[0].lat, f"gnss:{match[0].station}"
+        lon, lat, method, given = match[0].lon, match[0].lat, f"gnss:{match[0].station}", "reference.gnss_station"
     else:
-        lon, lat, method = float(ref.lon), float(ref.lat), "lat/lon"  # type: ignore[arg-type]
+        lon, lat, method, given = float(ref.lon), float(ref.lat), "lat/lon", "reference"  # type: ignore[arg-type]
     colf, rowf = ~stack.transform @ (lon, lat)
     r, c = int(np.floor(rowf)), int(np.floor(colf))
     if not (0 <= r < rows and 0 <= c < cols):
-        raise InputValidationError(f"reference point {lat}, {lon} ({method}) is outside the interferogram grid")
+        raise InputValidationError(f"reference point {lat}, {lon} ({method}) is outside the interferogram grid",
+                                   parameter=given)
     choice = ReferenceChoice(r, c, method)
     if deforming[r, c]:
         choice.warnings.append("the given reference point lies in an area the provisional inversion flags as deforming")

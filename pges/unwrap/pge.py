@@ -101,8 +101,8 @@ def _reference_rc(p: UnwrapParameters, coh: np.ndarray, valid: np.ndarray, cc: n
         r, c = int(np.floor(row)), int(np.floor(col))
         if not (0 <= r < coh.shape[0] and 0 <= c < coh.shape[1]):
             raise InputValidationError(
-                f"{what}: reference point ({p.reference.lat}, {p.reference.lon}) is outside the interferogram"
-            )
+                f"{what}: reference point ({p.reference.lat}, {p.reference.lon}) is outside the interferogram",
+                parameter="reference")
         return r, c
     labels, counts = np.unique(cc[valid], return_counts=True)
     biggest = valid & (cc == labels[np.argmax(counts)]) if labels.size else valid

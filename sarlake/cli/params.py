@@ -6,19 +6,21 @@ it), and a NaN threshold then disables what it bounds: ``--max-p-error nan`` kep
 bounds or without (:data:`NUMBER`).
 
 :func:`lat_lon_of` checks ``--reference LAT LON`` against the PGE's own reference model when the command line is
-read, so an error names the option the user typed, not the run-config key it becomes.
+read, so an error names the option the user typed, not the run-config key it becomes; what only the PGE can judge
+(the point is on the globe but off the grid) :func:`options_of_parameters` reports as that option's too.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import import_module
 from typing import Any
 
 import click
 
-__all__ = ["NUMBER", "FiniteFloatRange", "lat_lon_of"]
+__all__ = ["NUMBER", "FiniteFloatRange", "lat_lon_of", "options_of_parameters"]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -73,3 +75,22 @@ def lat_lon_of(model: str, **fixed: Any) -> Callable[[click.Context, click.Param
         return value
 
     return check
+
+
+@contextmanager
+def options_of_parameters(options: dict[str, str]) -> Iterator[None]:
+    """Report a PGE's invalid input about a run-config parameter as the option that set it (exit 2, as Click does).
+
+    ``options`` maps the parameter an ``InputValidationError`` names (its ``parameter``) to the option:
+    ``{"reference": "--reference"}`` gives ``Invalid value for '--reference': reference point ... is outside the
+    interferogram grid``. Other errors pass through as they are.
+    """
+    from pges.errors import InputValidationError
+
+    try:
+        yield
+    except InputValidationError as exc:
+        option = options.get(exc.parameter or "")
+        if option is None:
+            raise
+        raise click.BadParameter(str(exc), param_hint=f"'{option}'") from exc

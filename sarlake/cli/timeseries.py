@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of
+from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of, options_of_parameters
 
 __all__ = ["timeseries"]
 
@@ -84,7 +84,8 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
         tropo["deformation_mask"] = str(Path(deformation_mask).resolve())
     if tropo:
         params["troposphere"] = tropo
-    ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params)
+    with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference"}):
+        ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params)
     for product_id in ids:
         click.echo(product_id)
     click.echo(f"time series from {used} interferograms: {', '.join(met_uris)}", err=True)

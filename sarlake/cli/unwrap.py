@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of
+from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of, options_of_parameters
 
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
 WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
@@ -54,7 +54,8 @@ def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_s
                "filter": {"strength": filter_strength}}
     if reference:
         params["reference"] = {"method": "latlon", "lat": reference[0], "lon": reference[1]}
-    target, ids, products = unwrap_and_catalogue(list(paths), output_dir, aoi, **params)
+    with options_of_parameters({"reference": "--reference"}):
+        target, ids, products = unwrap_and_catalogue(list(paths), output_dir, aoi, **params)
     for product_id in ids:
         click.echo(product_id)
     click.echo(f"catalogued {len(ids)} unwrapped product(s) under {target}", err=True)
