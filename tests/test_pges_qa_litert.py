@@ -47,11 +47,14 @@ def sydney_tiles():
     return load_real_check(DATA / "qa_real_check.csv").inputs["tiles"]
 
 
-def test_the_litert_conversion_gives_keras_probabilities_on_real_and_synthetic_tiles(convnet, sydney_tiles, tmp_path):
+def test_the_litert_conversion_gives_keras_probabilities_on_real_and_synthetic_tiles(convnet, sydney_tiles, tmp_path,
+                                                                                     capsys):
     from pges.qa.litert import LiteRTModel, to_litert
 
     fitted, tiles = convnet
+    capsys.readouterr()
     served = LiteRTModel(to_litert(fitted.model, tmp_path / "model.tflite"))
+    assert "Saved artifact" not in capsys.readouterr().out  # Keras's export listing stays out of the output
     for x in (sydney_tiles, tiles, tiles[:1]):  # 17 real, 40 synthetic, then a batch of one (a resize)
         keras_p = fitted.predict_proba(x)
         assert keras_p.shape == (len(x), 4)

@@ -10,6 +10,9 @@ the ``tensorflow`` flavour as before, and the tests hold LiteRT's probabilities 
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
 import sys
 import tempfile
@@ -21,6 +24,8 @@ import numpy as np
 
 __all__ = ["LITERT_FILE", "LiteRTModel", "litert_file", "to_litert"]
 
+logger = logging.getLogger(__name__)
+
 #: the flatbuffer's name among the MLflow model's extra files
 LITERT_FILE = "model.tflite"
 
@@ -29,7 +34,13 @@ def to_litert(model: Any, path: str | Path) -> Path:
     """Convert a Keras model to a LiteRT flatbuffer at ``path`` (float32 kernels, no optimisation)."""
     import tensorflow as tf
 
-    data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    # Keras exports the model first and prints the export's 40-odd lines of endpoints and captured tensors on
+    # stdout (they filled the demo's output): kept for DEBUG
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        data = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    for line in printed.getvalue().splitlines():
+        logger.debug("keras export: %s", line)
     out = Path(path)
     out.write_bytes(data)
     return out
