@@ -92,6 +92,28 @@ def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 2
 
 
+def test_a_folders_wrapped_interferograms_are_named_as_left_out_and_alone_say_why_nothing_was_ingested(settings,
+                                                                                                       tmp_path):
+    """A wrapped interferogram in a folder was left out with a log line only: beside an unwrapped one it was not
+    named, and alone the run failed with 'see the warnings' and no warning printed."""
+    _lake()
+    folder = tmp_path / "proc"
+    folder.mkdir()
+    wrapped = folder / "filt_topophase.tif"
+    cplx = np.exp(1j * np.random.default_rng(5).normal(0, 1, (8, 9))).astype(np.complex64)
+    with rasterio.open(wrapped, "w", driver="GTiff", width=9, height=8, count=1, dtype="complex64",
+                       crs="EPSG:4326", transform=from_origin(150.9, -34.2, 0.001, 0.001)) as dst:
+        dst.write(cplx, 1)
+    alone = _cli("ingest", str(folder), "--aoi", "sydney")
+    assert "no unwrapped interferogram to ingest: 1 wrapped one(s) left out (filt_topophase.tif); unwrap them " \
+           "first with `sarlake unwrap`" in _one_error_line(alone)
+    _copy(folder)
+    both = _cli("ingest", str(folder), "--aoi", "sydney")
+    assert both.exit_code == 0, both.output
+    assert f"note: left out {wrapped}: a wrapped interferogram (`sarlake unwrap` it" in both.output
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 1
+
+
 def test_a_bad_file_in_a_batch_catalogues_nothing_unless_skip_bad(settings, tmp_path):
     _lake()
     good = _copy(tmp_path)

@@ -47,6 +47,9 @@ logger = logging.getLogger(__name__)
 SPEED_OF_LIGHT = 299_792_458.0
 LOS_SIGN = "positive = motion toward the satellite (range decrease), later date minus earlier date"
 PHASE_SIGN = "radians, phase(later) - phase(earlier), positive = range increase (away from the satellite)"
+#: the ``kind`` of a folder's wrapped interferogram in ``left_out`` (the others are the raster kinds of
+#: :func:`pges.readers.kinds.expand_inputs`)
+WRAPPED = "wrapped interferogram"
 _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
 #: inputs read, and products written, at once (threads; at most 4, and no more than the CPUs this process may use)
 WRITE_THREADS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
@@ -225,14 +228,14 @@ def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
         )
 
 
-def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParameters) -> list[Interferogram]:
-    """Read and check one input; ``[]`` for a wrapped interferogram found in a folder (left out, logged)."""
+def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParameters) -> list[Interferogram] | None:
+    """Read and check one input; None for a wrapped interferogram found in a folder (left out, reported)."""
     wrapped = phase_kind(path, p.source_format) == "wrapped"  # told before its dates and wavelength are looked for
     ifgs = [] if wrapped else read_interferograms(path, source_format=p.source_format, coherence=coherence,
                                                   coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
     if not explicit and (wrapped or all(i.is_wrapped for i in ifgs)):
         logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
-        return []
+        return None
     if wrapped or any(i.is_wrapped for i in ifgs):
         raise InputValidationError(
             f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
@@ -263,7 +266,7 @@ def _read_all(
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
             local.append((uri, path, True))
 
-    def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError:
+    def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:
         _, path, explicit = job
         coh: Path | None = coherence if isinstance(coherence, Path) else None
         if isinstance(coherence, dict) and coherence:
@@ -282,8 +285,17 @@ def _read_all(
             logger.warning("skipped %s: %s", path.name, got)
             outputs.rejected.append({"input": uri, "error": str(got)})
             continue
+        if got is None:
+            outputs.left_out.append({"input": uri, "kind": WRAPPED})
+            continue
         read += [(uri, ifg) for ifg in got]
     if not read:
+        wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]
+        if wrapped and not outputs.rejected:
+            named = ", ".join(wrapped[:3]) + (f" and {len(wrapped) - 3} more" if len(wrapped) > 3 else "")
+            raise InputValidationError(
+                f"no unwrapped interferogram to ingest: {len(wrapped)} wrapped one(s) left out ({named}); "
+                "unwrap them first with `sarlake unwrap`, then ingest what it makes")
         raise InputValidationError("no valid input interferogram (every input was refused; see the warnings)")
     return read
 

@@ -45,6 +45,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     GMTSAR *_ll.grd, MintPy ifgramStack.h5. In a folder, coherence, DEM and other rasters are left out.
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
+    from pges.ingest.pge import WRAPPED
     from sarlake.workflows.ingest import ingest_and_catalogue
 
     params = {k: v for k, v in options.items() if v not in (None, (), False)}
@@ -55,8 +56,12 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     for product_id in report.ids:
         click.echo(product_id)
     for other in report.left_out:  # by their content: say so, a phase file taken for a DEM would vanish silently
-        click.echo(f"note: left out {other['input']}: read as a {other['kind']} raster, not an interferogram "
-                   "(name it to ingest it)", err=True)
+        if other["kind"] == WRAPPED:
+            click.echo(f"note: left out {other['input']}: a wrapped interferogram (`sarlake unwrap` it, then ingest "
+                       "what it makes)", err=True)
+        else:
+            click.echo(f"note: left out {other['input']}: read as a {other['kind']} raster, not an interferogram "
+                       "(name it to ingest it)", err=True)
     for bad in report.rejected:
         click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
     click.echo(_summary(report), err=True)
