@@ -229,7 +229,8 @@ def test_a_dem_at_sea_level_everywhere_is_a_dem_and_one_without_a_value_is_refus
     np.testing.assert_array_equal(read_product_folder(folder).features().vector(), f_sea.vector())
     for name, heights, nodata in (("nan.tif", np.full((64, 64), np.nan, "float32"), None),
                                   ("void.tif", np.full((64, 64), -32768, "int16"), -32768)):
-        with pytest.raises(InputValidationError, match=rf"^{name}: every pixel is NaN \(no data\)$"):
+        with pytest.raises(InputValidationError,
+                           match=rf"^{name}: no pixel has a value \(every one is NaN or the no-data value\)$"):
             read_files(unw, dem=_write_tif(tmp_path / name, heights, nodata))
 
 

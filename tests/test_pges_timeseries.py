@@ -398,7 +398,9 @@ def test_an_all_zero_deformation_mask_is_a_valid_mask_where_nothing_deforms(tmp_
     some[1:3, 2:4] = 1
     np.testing.assert_array_equal(mask_of(_mask_tif(tmp_path / "some.tif", some)), some == 1)
     # a mask with nothing in it is still refused: every pixel NaN, or the declared no-data value
-    with pytest.raises(InputValidationError, match=r"^nan.tif: every pixel is NaN \(no data\)$"):
+    with pytest.raises(InputValidationError,
+                       match=r"^nan.tif: no pixel has a value \(every one is NaN or the no-data value\)$"):
         mask_of(_mask_tif(tmp_path / "nan.tif", np.full((4, 5), np.nan, np.float32)))
-    with pytest.raises(InputValidationError, match=r"^nodata.tif: every pixel is NaN \(no data\)$"):
+    with pytest.raises(InputValidationError,
+                       match=r"^nodata.tif: no pixel has a value \(every one is NaN or the no-data value\)$"):
         mask_of(_mask_tif(tmp_path / "nodata.tif", np.full((4, 5), 255, np.uint8), nodata=255))

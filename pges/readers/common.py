@@ -182,6 +182,10 @@ def check_coherence_shape(
         )
 
 
+#: what an array with no finite value is said to be (NaN and the declared no-data value are both NaN here)
+_NO_VALUE = "no pixel has a value (every one is NaN or the no-data value)"
+
+
 def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False, empty: str | None = None) -> None:
     """Raise when an array holds no usable value (all NaN, or all zero = no data).
 
@@ -189,7 +193,7 @@ def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False, em
         array: the values (NaN = no data).
         what: how to name it.
         zero_is_data: zero is a value, not a fill (a DEM: sea level), so only all NaN is refused.
-        empty: what such an array means, said instead of 'every pixel is NaN/zero (no data)' (a layer whose
+        empty: what such an array means, said instead of 'no pixel has a value' or 'every pixel is zero' (a layer whose
             zeros mean something: no component, no signal).
 
     Raises:
@@ -197,6 +201,6 @@ def require_data(array: np.ndarray, *, what: str, zero_is_data: bool = False, em
     """
     finite = np.isfinite(array)
     if not finite.any():
-        raise InputValidationError(f"{what}: {empty or 'every pixel is NaN (no data)'}")
+        raise InputValidationError(f"{what}: {empty or _NO_VALUE}")
     if not zero_is_data and not np.any(array[finite] != 0):
         raise InputValidationError(f"{what}: {empty or 'every pixel is zero (no data)'}")
