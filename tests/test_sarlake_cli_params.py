@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import click
 import pytest
@@ -88,3 +89,26 @@ def test_a_reference_on_the_globe_but_off_the_grid_names_the_option(settings, tm
     assert out.exit_code == 2, out.output
     assert ("Invalid value for '--reference': w_20200101-20200113.tif: reference point (40.99, 14.2) is outside the "
             "interferogram") in " ".join(out.output.split())
+
+
+def test_a_deformation_mask_the_pge_refuses_is_reported_as_the_options(settings, tmp_path):
+    """The PGE's errors about the mask named the file, and for a wrong shape the run-config key
+    troposphere.deformation_mask, never the option the user typed."""
+    import numpy as np
+
+    from sarlake.cli import cli
+
+    rng = np.random.default_rng(3)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "13.9", "40.9", "14.1", "41.1"]).exit_code == 0
+    unw = [_ifg(tmp_path / f"i_{a}-{b}.tif", rng.normal(0, 1, (20, 20)).astype("float32"))
+           for a, b in (("20200101", "20200113"), ("20200113", "20200125"), ("20200101", "20200125"))]
+    assert runner.invoke(cli, ["ingest", *unw, "--aoi", "etna"]).exit_code == 0
+    small = _ifg(tmp_path / "small.tif", np.ones((3, 3), "uint8"))
+    empty = _ifg(tmp_path / "empty.tif", np.full((20, 20), np.nan, "float32"))
+    for mask, said in ((small, r"small.tif is 3 x 3 pixels, the stack \d+ x \d+: give the mask on the stack grid"),
+                       (empty, r"empty.tif: no pixel has a value")):
+        out = runner.invoke(cli, ["timeseries", "etna", "--deformation-mask", mask])
+        assert out.exit_code == 2, out.output
+        assert re.search(rf"Invalid value for '--deformation-mask': {said}", " ".join(out.output.split())), out.output

@@ -45,11 +45,13 @@ from pges.timeseries.outputs import plot_velocity, write_multiband_cog
 from pges.timeseries.process import Inputs, TimeseriesResult, grid_lonlat, heading_of, incidence_of, process
 from pges.timeseries.stack import load_stack
 
-__all__ = ["TimeseriesOutputs", "TimeseriesResult", "compare_gnss", "process", "product_id", "run"]
+__all__ = ["DEFORMATION_MASK", "TimeseriesOutputs", "TimeseriesResult", "compare_gnss", "process", "product_id", "run"]
 
 logger = logging.getLogger(__name__)
 
 LOS_SIGN = "positive = motion toward the satellite (range decrease)"
+#: the run-config parameter of the user's deformation mask, named by its errors (``InputValidationError.parameter``)
+DEFORMATION_MASK = "troposphere.deformation_mask"
 
 
 @dataclass
@@ -299,6 +301,22 @@ def write_product(
     return files
 
 
+def _deformation_mask(path: Path, shape: tuple[int, ...]) -> np.ndarray:
+    """The user's mask of deforming ground on the stack grid (True = deforms); its errors name the parameter."""
+    from pges.errors import InputValidationError
+    from pges.readers.geotiff import read_geotiff_band
+
+    try:
+        mask, *_ = read_geotiff_band(path, zero_is_data=True)  # all 0: nothing deforms
+    except InputValidationError as exc:
+        raise InputValidationError(str(exc), parameter=DEFORMATION_MASK) from exc
+    if mask.shape != shape:
+        raise InputValidationError(f"{Path(path).name} is {mask.shape[0]} x {mask.shape[1]} pixels, the stack "
+                                   f"{shape[0]} x {shape[1]}: give the mask on the stack grid",
+                                   parameter=DEFORMATION_MASK)
+    return np.nan_to_num(mask) != 0
+
+
 def read_inputs(stack_grid: Any, p: TimeseriesParameters, fetch: Any) -> Inputs:
     """Read the DEM, delay grids, deformation mask and GNSS series the parameters name (on the stack grid).
 
@@ -306,8 +324,6 @@ def read_inputs(stack_grid: Any, p: TimeseriesParameters, fetch: Any) -> Inputs:
         InputValidationError: a file that cannot be read or does not fit the stack.
     """
     from pges.dem import load_dem, sample
-    from pges.errors import InputValidationError
-    from pges.readers.geotiff import read_geotiff_band
     from pges.timeseries.troposphere import read_zenith_delay
 
     inputs = Inputs()
@@ -318,13 +334,7 @@ def read_inputs(stack_grid: Any, p: TimeseriesParameters, fetch: Any) -> Inputs:
         inputs.height_m = sample(load_dem(bbox, fetch(t.dem), margin_deg=0.005), lon, lat).astype(np.float64)
     inputs.delays = [read_zenith_delay(fetch(u)) for u in t.weather_model_files]
     if t.deformation_mask:
-        mask, *_ = read_geotiff_band(fetch(t.deformation_mask), zero_is_data=True)  # all 0: nothing deforms
-        if mask.shape != stack_grid.phase.shape[1:]:
-            raise InputValidationError(
-                f"troposphere.deformation_mask {Path(t.deformation_mask).name} is {mask.shape}, the stack "
-                f"{stack_grid.phase.shape[1:]}: give it on the stack grid"
-            )
-        inputs.deformation_mask = np.nan_to_num(mask) != 0
+        inputs.deformation_mask = _deformation_mask(fetch(t.deformation_mask), stack_grid.phase.shape[1:])
     inputs.gnss = [read_gnss(fetch(u)) for u in p.gnss_files]
     return inputs
 

@@ -84,7 +84,8 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
         tropo["deformation_mask"] = str(Path(deformation_mask).resolve())
     if tropo:
         params["troposphere"] = tropo
-    with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference"}):
+    with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference",
+                                "troposphere.deformation_mask": "--deformation-mask"}):
         ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params)
     for product_id in ids:
         click.echo(product_id)
