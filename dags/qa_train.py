@@ -53,7 +53,9 @@ from sarlake_plugins.pge import pge_operator
                              description="Seed of the first scene; a new value gives an independent set."),
         # examples make the form's field a multi-select (with items.enum alone it was a free text box);
         # items.enum refuses any other name in a trigger's conf
+        # at least one, each once: an empty choice would fit every model, a repeated one the same model twice
         "models": Param(QA_MODELS, type="array", items={"type": "string", "enum": QA_MODELS}, examples=QA_MODELS,
+                        minItems=1, uniqueItems=True,
                         title="Models",
                         description="Models to fit; each becomes one MLflow run and one registered version. "
                                     "With convnet, its average with each feature model and with "

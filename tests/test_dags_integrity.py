@@ -137,7 +137,7 @@ def test_the_qa_train_models_field_is_a_multi_select_that_refuses_unknown_models
     assert param.schema["type"] == "array" and param.schema["examples"] == list(MODEL_NAMES)  # the choices
     assert copy.deepcopy(param).resolve() == list(MODEL_NAMES)  # the default: every model
     assert copy.deepcopy(param).resolve(["convnet", "random_forest"]) == ["convnet", "random_forest"]
-    for bad in (["convnett"], ["random_forest", "Random Forest"], "convnet"):
+    for bad in (["convnett"], ["random_forest", "Random Forest"], "convnet", [], ["convnet", "convnet"]):
         with pytest.raises(ParamValidationError):
             copy.deepcopy(param).resolve(bad)
 
