@@ -78,3 +78,8 @@ def test_a_row_that_cannot_be_read_is_named_by_its_line_in_the_file_blank_lines_
     assert errors[:2] == [f"error: {path} line 3: {tmp_path / 'a.unw'}: file does not exist",
                           f"error: {path} line 6: {tmp_path / 'b.unw'}: file does not exist"]
     assert f"2 of 2 products in {path} not scored (lines 3, 6, errors above)" in " ".join(errors[2].split())
+    # a form feed or a Unicode line separator inside a field breaks no line of a CSV file (str.splitlines broke both)
+    path.write_text("unw,coherence,dem\n\"a\x0cb.unw\",,\"x\u2028y.tif\"\nb.unw,,\n", encoding="utf-8")
+    errors = [e for e in CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)]).stderr.split("\n")
+              if e.startswith("error: ")]
+    assert [e.split(": ")[1] for e in errors[:2]] == [f"{path} line 2", f"{path} line 3"], errors

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 from pathlib import Path
@@ -36,7 +37,7 @@ def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
                                  param_hint="'--manifest'") from exc
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"manifest {p} is not a UTF-8 CSV text file", param_hint="'--manifest'") from exc
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # lines as the file has them (no form feed breaks)
     header = [(name or "").strip().lower() for name in reader.fieldnames or []]
     if "unw" not in header:
         raise click.BadParameter(f"manifest {p} needs a header line naming the columns unw, coherence, dem; its "
