@@ -33,6 +33,12 @@ def test_timeseries_flags_gnss_and_reruns(settings):
     off_grid = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
                     "--gnss-reference", "LHAS")
     assert off_grid.exit_code == 2 and "LHAS" in off_grid.output
+    assert "Invalid value for '--gnss-reference'" in " ".join(off_grid.output.split())
+    unknown = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
+                   "--gnss-reference", "NOPE")
+    assert unknown.exit_code == 2, unknown.output
+    assert ("Invalid value for '--gnss-reference': station 'NOPE' is in none of the GNSS series given (LHAS)"
+            in " ".join(unknown.output.split())), unknown.output
     ok = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
               "--stratified", "--dem", str(SYD / "roipac_test_trimmed.tif"))
     assert ok.exit_code == 0, ok.output

@@ -106,8 +106,8 @@ def _reference(
         match = [g for g in gnss if g.station.upper() == ref.gnss_station.upper()]
         if not match:
             raise InputValidationError(
-                f"reference.gnss_station {ref.gnss_station!r} is in none of gnss_files "
-                f"({', '.join(g.station for g in gnss)})", parameter="reference.gnss_station"
+                f"station {ref.gnss_station!r} is in none of the GNSS series given "
+                f"({', '.join(g.station for g in gnss) or 'none given'})", parameter="reference.gnss_station"
             )
         lon, lat, method, given = match[0].lon, match[0].lat, f"gnss:{match[0].station}", "reference.gnss_station"
     else:
