@@ -65,6 +65,19 @@ def _ifg(path, data, **tags):
     return str(path)
 
 
+def _etna_lake(tmp_path, rng):
+    """A lake with the AOI etna and three 20 x 20 interferograms on it (a closed triplet); its CLI runner."""
+    from sarlake.cli import cli
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "13.9", "40.9", "14.1", "41.1"]).exit_code == 0
+    unw = [_ifg(tmp_path / f"i_{a}-{b}.tif", rng.normal(0, 1, (20, 20)).astype("float32"))
+           for a, b in (("20200101", "20200113"), ("20200113", "20200125"), ("20200101", "20200125"))]
+    assert runner.invoke(cli, ["ingest", *unw, "--aoi", "etna"]).exit_code == 0
+    return runner
+
+
 def test_a_reference_on_the_globe_but_off_the_grid_names_the_option(settings, tmp_path):
     """The PGE found the point off the grid (14.2 E is east of 14.0-14.02 E) and said so without naming --reference;
     the CLI now reports its error as that option's (the grid's geometry stays the PGE's to judge)."""
@@ -73,12 +86,7 @@ def test_a_reference_on_the_globe_but_off_the_grid_names_the_option(settings, tm
     from sarlake.cli import cli
 
     rng = np.random.default_rng(2)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["init"]).exit_code == 0
-    assert runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "13.9", "40.9", "14.1", "41.1"]).exit_code == 0
-    unw = [_ifg(tmp_path / f"i_{a}-{b}.tif", rng.normal(0, 1, (20, 20)).astype("float32"))
-           for a, b in (("20200101", "20200113"), ("20200113", "20200125"), ("20200101", "20200125"))]
-    assert runner.invoke(cli, ["ingest", *unw, "--aoi", "etna"]).exit_code == 0
+    runner = _etna_lake(tmp_path, rng)
     out = runner.invoke(cli, ["timeseries", "etna", "--reference", "40.99", "14.2"])
     assert out.exit_code == 2, out.output
     assert ("Invalid value for '--reference': reference point 40.99, 14.2 (lat/lon) is outside the interferogram "
@@ -99,12 +107,7 @@ def test_a_deformation_mask_the_pge_refuses_is_reported_as_the_options(settings,
     from sarlake.cli import cli
 
     rng = np.random.default_rng(3)
-    runner = CliRunner()
-    assert runner.invoke(cli, ["init"]).exit_code == 0
-    assert runner.invoke(cli, ["aoi", "add", "etna", "--bbox", "13.9", "40.9", "14.1", "41.1"]).exit_code == 0
-    unw = [_ifg(tmp_path / f"i_{a}-{b}.tif", rng.normal(0, 1, (20, 20)).astype("float32"))
-           for a, b in (("20200101", "20200113"), ("20200113", "20200125"), ("20200101", "20200125"))]
-    assert runner.invoke(cli, ["ingest", *unw, "--aoi", "etna"]).exit_code == 0
+    runner = _etna_lake(tmp_path, rng)
     small = _ifg(tmp_path / "small.tif", np.ones((3, 3), "uint8"))
     empty = _ifg(tmp_path / "empty.tif", np.full((20, 20), np.nan, "float32"))
     for mask, said in ((small, r"small.tif is 3 x 3 pixels, the stack \d+ x \d+: give the mask on the stack grid"),
