@@ -99,7 +99,7 @@ async function loadProduct(id) {
     <h3>Consensus</h3><table><tr><th>type</th><th>label</th><th>raters</th><th>agreement</th></tr>${d.consensus.map((c) =>
       `<tr><td>${esc(c.tag_type)}</td><td>${esc(c.tag_type)}_${esc(c.intensity)}</td><td>${esc(c.raters)}</td><td>${esc(c.agreement)}</td></tr>`).join("")}</table>
     <h3>Provenance</h3>${d.provenance.map((v) => `<p>PGE ${esc(v.pge_name)} ${esc(v.pge_version)} (${esc(v.pge_image)}) · run
-      ${v.dag_id ? `<a target="_top" href="/dags/${encodeURIComponent(v.dag_id)}/runs/${encodeURIComponent(v.run_id)}">${esc(v.run_id)}</a>` : esc(v.run_id)}</p>
+      ${v.dag_id ? `<a href="/dags/${encodeURIComponent(v.dag_id)}/runs/${encodeURIComponent(v.run_id)}">${esc(v.run_id)}</a>` : esc(v.run_id)}</p>
       <p>inputs: ${(v.inputs || []).map(esc).join(", ")}</p><pre>${esc(v.parameters)}</pre>`).join("") || `<p>run ${esc(p.run_id)} · PGE ${esc(p.pge_name)} ${esc(p.pge_version)}</p>`}
     <h3>QA features</h3><pre>${esc(JSON.stringify(d.qa_features.map((f) => f.features && JSON.parse(f.features)), null, 1))}</pre>
     <h3>met.json</h3><pre id="met">${esc(d.met ? JSON.stringify(d.met, null, 1) : d.met_error || "none")}</pre>`;
@@ -178,23 +178,6 @@ async function loadMap() {
   setTimeout(() => map.invalidateSize(), 0);
 }
 
-// Links to other pages of the Airflow UI (a DAG run, log out) carry target="_top". In the Airflow UI this page is
-// an iframe (the plugin's external view) sandboxed with allow-scripts and allow-same-origin but not
-// allow-top-navigation, so the browser refuses target="_top" there (and without it, the Airflow UI opened inside
-// its own frame). The frame is same-origin: such a link is followed by an anchor of the top page, not sandboxed.
-function followTopLinksOutOfTheFrame(e) {
-  const a = e.target.closest('a[target="_top"]');
-  if (!a || window.top === window.self || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
-  let top;
-  try { top = window.top.document; } catch (err) { return; }  // not the Airflow UI: leave the link to the browser
-  e.preventDefault();
-  const link = top.createElement("a");
-  link.href = a.href;
-  top.body.appendChild(link);
-  link.click();
-  link.remove();
-}
-
 function setupMapDrawing() {
   let pts = [], line = null;
   $("#draw").addEventListener("click", () => { pts = []; if (line) line.remove(); $("#finish").disabled = true;
@@ -215,7 +198,6 @@ document.addEventListener("DOMContentLoaded", async () => {
   for (const id of ["sort", "order"]) $("#" + id).addEventListener("change", () => { const p = new URLSearchParams(state); p.set(id, $("#" + id).value); go(p); });
   $("#prev").addEventListener("click", () => { const p = new URLSearchParams(state); p.set("page", Math.max(1, (+p.get("page") || 1) - 1)); go(p); });
   $("#next").addEventListener("click", () => { const p = new URLSearchParams(state); p.set("page", (+p.get("page") || 1) + 1); go(p); });
-  document.addEventListener("click", followTopLinksOutOfTheFrame);
   window.addEventListener("hashchange", route);
   if (!location.hash) location.hash = "search"; else route();
 });
