@@ -15,43 +15,19 @@ models for cost functions in nonlinear optimization, JOSA A 18(2), 338-351. Herr
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pges.errors import ProcessingError
+from pges.fd_capture import captured_fd
 from pges.interferogram.config import QualityGuidedConfig, SnaphuConfig
 
 __all__ = ["UNWRAPPERS", "Unwrapped", "unwrap", "unwrap_quality", "unwrap_snaphu"]
 
 logger = logging.getLogger(__name__)
-
-
-@contextmanager
-def _binary_output(lines: list[str]) -> Iterator[None]:
-    """Capture what a child binary writes on stdout (the PGE's result channel) into ``lines`` when the block ends.
-
-    SNAPHU writes 20-90 lines of progress per run; a task that unwraps hundreds of pairs would bury its log in
-    them, so they go to DEBUG and one summary line to INFO (:func:`_log_snaphu`).
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    with tempfile.TemporaryFile() as out:
-        try:
-            os.dup2(out.fileno(), 1)
-            yield
-        finally:
-            sys.stdout.flush()
-            os.dup2(saved, 1)
-            os.close(saved)
-            out.seek(0)
-            lines.extend(out.read().decode("utf-8", "replace").splitlines())
 
 
 def _log_snaphu(lines: list[str], shape: tuple[int, ...]) -> None:
@@ -83,7 +59,7 @@ def unwrap_snaphu(
     corr = np.clip(np.nan_to_num(coherence), 0.0, 1.0).astype(np.float32)
     lines: list[str] = []
     try:
-        with _binary_output(lines):
+        with captured_fd(1, lines):  # SNAPHU's progress, off the PGE's result channel
             unw, cc = snaphu.unwrap(
                 igram,
                 corr,

@@ -13,9 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -100,17 +98,11 @@ def _allocate_quietly(interpreter: Any) -> None:
     The note is printed by the C++ runtime on file descriptor 2 at the first allocation, whatever
     ``TF_CPP_MIN_LOG_LEVEL`` says; it would be the only line a ``sarlake qa score`` prints besides its results.
     """
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            interpreter.allocate_tensors()
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-        capture.seek(0)
-        other = [line for line in capture.read().decode(errors="replace").splitlines(keepends=True)
-                 if "XNNPACK delegate for CPU" not in line]
+    from pges.fd_capture import captured_fd
+
+    printed: list[str] = []
+    with captured_fd(2, printed):
+        interpreter.allocate_tensors()
+    other = [line + "\n" for line in printed if "XNNPACK delegate for CPU" not in line]
     if other:
         sys.stderr.write("".join(other))
