@@ -97,7 +97,7 @@ def _reference_rc(p: UnwrapParameters, coh: np.ndarray, valid: np.ndarray, cc: n
                   transform: Affine, what: str) -> tuple[int, int]:
     if p.reference.method == "latlon":
         assert p.reference.lat is not None and p.reference.lon is not None
-        col, row = ~transform * (p.reference.lon, p.reference.lat)
+        col, row = ~transform @ (p.reference.lon, p.reference.lat)
         r, c = int(np.floor(row)), int(np.floor(col))
         if not (0 <= r < coh.shape[0] and 0 <= c < coh.shape[1]):
             raise InputValidationError(
