@@ -17,7 +17,8 @@ No API docs are served (``/sarlake/docs``, ``/redoc``, ``openapi.json``): FastAP
 without a login. The routes are this table.
 
 Errors: 401 without a login, 404 for a product not in the lake, 422 for an unknown tag (the message lists the
-valid ones) or an unknown body field.
+valid ones) or a body that is not a new tag (an unknown field, a missing tag: each named with what to send,
+never the value sent; see :mod:`sarlake_plugins.request_errors`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from lake.tags import MAX_COMMENT_LENGTH
+from sarlake_plugins import request_errors
 
 try:  # the API server provides these; importing them needs Airflow's configuration
     from airflow.api_fastapi.core_api.security import GetUserDep, get_user
@@ -41,6 +43,11 @@ __all__ = ["app"]
 # no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
 app = FastAPI(title="sarlake tags", version="1", description=__doc__, docs_url=None, redoc_url=None,
               openapi_url=None, dependencies=[Depends(get_user)] if get_user else [])
+# a refused body is answered field by field, without the value sent (a whole comment, an unknown field's value)
+request_errors.install(app, hints={
+    "body": 'a new tag is {"tag": "UWE_2", "comment": "..."}',
+    "body.user": "the tag records the logged-in Airflow user",
+})
 
 
 class NewTag(BaseModel):

@@ -35,6 +35,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from sarlake_plugins import request_errors
 from sarlake_plugins.lazy_asgi import in_api_server
 
 try:  # the API server provides it; importing it needs Airflow's configuration
@@ -73,6 +74,7 @@ def _register_error_handlers() -> None:
     app.add_exception_handler(ProductNotFound, _answer(404))  # an unknown product or AOI, on any route
     app.add_exception_handler(AoiNotFound, _answer(404))
     app.add_exception_handler(ShortcutError, _answer(422))  # a shortcut that cannot be prepared
+    request_errors.install(app)  # a request FastAPI refuses: what and where, never the value sent
 
 
 _register_error_handlers()

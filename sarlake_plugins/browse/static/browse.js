@@ -12,12 +12,14 @@ let config = {tag_types: {}};
 let map = null;
 
 function showError(msg) { const e = $("#error"); e.textContent = msg; e.hidden = !msg; }
+// an error's detail: a message, or (a request the API refused) a list of {loc, msg}
+const detailText = (d) => typeof d === "string" ? d : Array.isArray(d) ? d.map((e) => (e.loc || []).join(".") + ": " + e.msg).join("; ") : JSON.stringify(d);
 
 async function api(path, opts = {}) {
   const r = await fetch(path, Object.assign({credentials: "same-origin", headers: {"Accept": "application/json"}}, opts));
   if (r.status === 401) { showError("You are not logged in (or your session ended): log in to Airflow again."); throw new Error("401"); }
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) { const d = body.detail; showError(typeof d === "string" ? d : JSON.stringify(d)); throw new Error(String(r.status)); }
+  if (!r.ok) { showError(detailText(body.detail)); throw new Error(String(r.status)); }
   showError("");
   return body;
 }
@@ -127,7 +129,7 @@ async function runShortcut(action, params, out) {
     headers: {"Content-Type": "application/json", "Accept": "application/json"},
     body: JSON.stringify({logical_date: null, conf: s.conf, note: s.note})});
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) { showError(`Airflow refused the ${s.dag_id} run (${r.status}): ${typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)}`); out.textContent = ""; return; }
+  if (!r.ok) { showError(`Airflow refused the ${s.dag_id} run (${r.status}): ${detailText(body.detail)}`); out.textContent = ""; return; }
   showError("");
   const href = "/dags/" + encodeURIComponent(body.dag_id) + "/runs/" + encodeURIComponent(body.dag_run_id);
   out.innerHTML = `run <a class="run-link" target="_top" href="${esc(href)}">${esc(body.dag_run_id)}</a> of ${esc(body.dag_id)}: ${esc(body.state)}, triggered by <b class="run-user">${esc(body.triggering_user_name)}</b>`;
