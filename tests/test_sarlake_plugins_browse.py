@@ -321,3 +321,20 @@ def test_the_none_value_of_a_facet_and_a_stored_aoi_without_products_are_searche
     assert search(parse_query([("aoi", "new_aoi")]), connect(settings))["total"] == 0
     with pytest.raises(FilterError, match="'new_aoj' is not a value any product has"):
         search(parse_query([("aoi", "new_aoj")]), connect(settings))
+
+
+def test_the_tag_forms_comment_limit_is_the_one_tags_are_checked_against(monkeypatch):
+    """browse.js hard-coded maxlength="2000" beside lake.tags.MAX_COMMENT_LENGTH: the page now carries the
+    constant (the script reads it from there), so a changed limit reaches the form."""
+    import re
+    from types import SimpleNamespace
+
+    import lake.tags
+    from sarlake_plugins.browse.app import STATIC, page
+
+    me = SimpleNamespace(get_name=lambda: "ann")
+    assert f'data-max-comment-length="{lake.tags.MAX_COMMENT_LENGTH}"' in page(me).body.decode()
+    monkeypatch.setattr(lake.tags, "MAX_COMMENT_LENGTH", 1234)
+    assert 'data-max-comment-length="1234"' in page(me).body.decode()
+    script = (STATIC / "browse.js").read_text()
+    assert "document.body.dataset.maxCommentLength" in script and not re.search(r"maxlength=\"\d", script)

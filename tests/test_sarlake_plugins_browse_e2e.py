@@ -199,6 +199,9 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
     assert len(drv.find_elements(By.CSS_SELECTOR, ".layers img")) == 3
     assert "UWE_3" in drv.find_element(By.ID, "prediction").text
     _shot(drv, "product")
+    from lake.tags import MAX_COMMENT_LENGTH  # the comment box's limit is the API's (the page carries it)
+
+    assert drv.find_element(By.ID, "tag-comment").get_attribute("maxlength") == str(MAX_COMMENT_LENGTH)
     drv.find_element(By.ID, "tag-comment").send_keys("unwrapping error across the fault")
     drv.find_element(By.CSS_SELECTOR, 'button.tag[data-tag="UWE_3"]').click()
     _wait(drv, ec.text_to_be_present_in_element((By.ID, "tags"), "unwrapping error across the fault"))

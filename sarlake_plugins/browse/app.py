@@ -109,8 +109,11 @@ def _filters(request: Request) -> Any:
 
 @app.get("/", response_class=HTMLResponse, include_in_schema=False)
 def page(user: GetUserDep) -> HTMLResponse:
-    """The browse page (search, product and map views in one page)."""
+    """The browse page (search, product and map views in one page), with the user and the comment limit filled in."""
+    from lake.tags import MAX_COMMENT_LENGTH
+
     html = (STATIC / "index.html").read_text().replace("{{user}}", _html_escape(user.get_name()))
+    html = html.replace("{{max_comment_length}}", str(MAX_COMMENT_LENGTH))  # the tag form's maxlength (browse.js)
     return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 

@@ -93,7 +93,7 @@ async function loadProduct(id) {
     <img class="full" alt="browse image" src="${esc(d.browse_url)}">
     <h3>Layers</h3><div class="layers">${d.layers.map((l) => `<figure><img alt="${esc(l.name)}" src="${esc(l.url)}"><figcaption>${esc(l.title)}</figcaption></figure>`).join("") || "none"}</div>
     <h3>QA prediction</h3>${pred ? `<p id="prediction">p(error) ${pred.p_error?.toFixed(3)} · predicted UWE_${esc(pred.uwe_class)} · model ${esc(pred.model_name)} v${esc(pred.model_version)}${pred.degraded ? " (degraded inputs)" : ""}</p>` : "<p>not scored yet</p>"}
-    <h3>Tag this product</h3><p>Your tags are highlighted (as <b>${esc(me)}</b>). Comment: <input id="tag-comment" size="50" maxlength="2000"></p>
+    <h3>Tag this product</h3><p>Your tags are highlighted (as <b>${esc(me)}</b>). Comment: <input id="tag-comment" size="50" maxlength="${esc(document.body.dataset.maxCommentLength)}"></p>
     <table id="tag-buttons">${Object.entries(d.tag_types).map(([t, what]) => `<tr class="tagrow"><th title="${esc(what)}">${esc(t)}</th><td>${esc(what)}</td><td>${[0, 1, 2, 3].map((i) =>
       `<button class="tag ${mine[t] === t + "_" + i ? "mine" : ""}" data-tag="${t}_${i}">${i}</button>`).join("")}</td></tr>`).join("")}</table>
     <h3>Tags</h3><table id="tags"><tr><th>user</th><th>tag</th><th>comment</th><th>source</th><th>when</th></tr>${d.tags.map((t) =>
