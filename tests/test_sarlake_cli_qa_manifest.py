@@ -14,8 +14,8 @@ def test_a_spreadsheet_csv_with_a_byte_order_mark_and_upper_case_header_reads_as
     path = tmp_path / "m.csv"
     path.write_text("UNW,Coherence,DEM\r\na.tif,a_coh.tif,\r\n/abs/b.tif,,\r\n,,\r\n", encoding="utf-8-sig")
     assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
-    assert _manifest(str(path)) == {2: (str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
-                                    3: ("/abs/b.tif", None, None), 4: ("", None, None)}
+    assert _manifest(str(path)) == {(2, 2): (str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
+                                    (3, 3): ("/abs/b.tif", None, None), (4, 4): ("", None, None)}
 
 
 def test_an_empty_unw_cell_is_named_as_such_not_as_the_manifests_folder():
@@ -83,3 +83,23 @@ def test_a_row_that_cannot_be_read_is_named_by_its_line_in_the_file_blank_lines_
     errors = [e for e in CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)]).stderr.split("\n")
               if e.startswith("error: ")]
     assert [e.split(": ")[1] for e in errors[:2]] == [f"{path} line 2", f"{path} line 3"], errors
+
+
+def test_a_row_whose_quoted_field_spans_lines_is_named_by_the_lines_it_starts_and_ends_on(tmp_path):
+    """A quoted field with line breaks was reported at the line where its row ends (the csv reader's line_num):
+    the error pointed below the row, at the next one's path or a blank line."""
+    from sarlake.cli import cli
+
+    path = tmp_path / "m.csv"
+    content = b'unw,coherence,dem\n\na.unw,,"x\ny\r\nz.tif"\nb.unw,"e\rf.tif",\n\n"g.unw",,,\nh.unw,"i\nj"\n'
+    path.write_bytes(content)  # rows on lines 3-5, 6-7, 9 (with four fields) and 10-11
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2, out.output
+    assert f"manifest {path} line 9 has 4 fields" in " ".join(out.output.split())
+    path.write_bytes(content.replace(b'"g.unw",,,', b'"g.unw",,'))
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2, out.output
+    errors = out.stderr.strip().splitlines()
+    assert [e.split(": ")[1] for e in errors[:4]] == [f"{path} lines 3-5", f"{path} lines 6-7", f"{path} line 9",
+                                                      f"{path} lines 10-11"], errors
+    assert "4 of 4 products in" in errors[4] and "(lines 3-5, 6-7, 9, 10-11, errors above)" in " ".join(errors[4:])

@@ -23,11 +23,12 @@ def qa() -> None:
     """QA: p(error|I) of interferograms, training and the quality report."""
 
 
-def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
-    """The manifest's rows as ``(unw, coherence, dem)`` by their line number, paths relative to its folder.
+def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | None]]:
+    """The manifest's rows as ``(unw, coherence, dem)`` by their lines in the file, paths relative to its folder.
 
-    The line is the csv reader's (where the row ends in the file), so the blank lines it skips are counted; an
-    empty unw stays ''.
+    A row's lines are ``(first, last)``: a quoted field may hold line breaks, and a row is named where it starts
+    (the csv reader's own line number is where it ends); the blank lines it skips are counted. An empty unw
+    stays ''.
     """
     p = Path(path)
     try:
@@ -37,21 +38,23 @@ def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
                                  param_hint="'--manifest'") from exc
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"manifest {p} is not a UTF-8 CSV text file", param_hint="'--manifest'") from exc
-    reader = csv.DictReader(io.StringIO(text, newline=""))  # lines as the file has them (no form feed breaks)
-    header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    reader = csv.reader(io.StringIO(text, newline=""))  # lines as the file has them (no form feed breaks)
+    header = [name.strip().lower() for name in next(reader, [])]
     if "unw" not in header:
         raise click.BadParameter(f"manifest {p} needs a header line naming the columns unw, coherence, dem; its "
                                  f"first line is {text.splitlines()[0][:80]!r}" if text.strip() else
                                  f"manifest {p} is empty", param_hint="'--manifest'")
-    reader.fieldnames = header
     rows = {}
-    for row in reader:
-        if None in row:  # csv.DictReader's restkey: the fields past the header's last column
+    last = reader.line_num
+    for fields in reader:
+        lines, last = (last + 1, reader.line_num), reader.line_num
+        if not fields:  # a blank line
+            continue
+        if len(fields) > len(header):
             raise click.BadParameter(
-                f"manifest {p} line {reader.line_num} has {len(header) + len(row[None])} fields, more than the "
-                f"{len(header)} columns of its header ({', '.join(header)}); quote a path that holds a comma",
-                param_hint="'--manifest'")
-        rows[reader.line_num] = row
+                f"manifest {p} {_where(lines)} has {len(fields)} fields, more than the {len(header)} columns of "
+                f"its header ({', '.join(header)}); quote a path that holds a comma", param_hint="'--manifest'")
+        rows[lines] = dict(zip(header, fields, strict=False))
     if not rows:
         raise click.BadParameter(f"manifest {p} lists no product under its header", param_hint="'--manifest'")
     base = p.parent
@@ -60,8 +63,19 @@ def _manifest(path: str) -> dict[int, tuple[str, str | None, str | None]]:
         value = (value or "").strip()
         return str(base / value) if value and not Path(value).is_absolute() else (value or None)
 
-    return {line: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
-            for line, r in rows.items()}
+    return {lines: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
+            for lines, r in rows.items()}
+
+
+def _span(lines: tuple[int, int]) -> str:
+    """``4``, or ``4-6`` for a row whose quoted field spans lines."""
+    first, last = lines
+    return str(first) if first == last else f"{first}-{last}"
+
+
+def _where(lines: tuple[int, int]) -> str:
+    """``line 4``, or ``lines 4-6``."""
+    return f"line{'s' if lines[0] != lines[1] else ''} {_span(lines)}"
 
 
 @qa.command("score")
@@ -82,12 +96,12 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
 
     if bool(unw) == bool(manifest):
         raise click.UsageError("give either UNW or --manifest FILE.csv")
-    rows = _manifest(manifest) if manifest else {0: (unw or "", coherence, dem)}
+    rows = _manifest(manifest) if manifest else {(0, 0): (unw or "", coherence, dem)}
     items, lines = list(rows.values()), list(rows)
-    skipped: list[int] = []
+    skipped: list[tuple[int, int]] = []
 
     def skip(index: int, exc: Exception) -> None:
-        click.echo(f"error: {manifest} line {lines[index]}: {exc}", err=True)
+        click.echo(f"error: {manifest} {_where(lines[index])}: {exc}", err=True)
         skipped.append(lines[index])
 
     for r in score_files(items, on_error=skip if manifest else None):
@@ -102,7 +116,7 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
     if skipped:
         raise InputValidationError(
             f"{len(skipped)} of {len(items)} products in {manifest} not scored (lines "
-            f"{', '.join(map(str, skipped))}, errors above); the others were: fix those lines and score them again")
+            f"{', '.join(map(_span, skipped))}, errors above); the others were: fix those lines and score them again")
 
 
 @qa.command("run")
