@@ -114,3 +114,23 @@ def test_a_time_series_with_no_velocity_anywhere_is_quarantined_not_published(se
     assert "column=velocity_valid_fraction" in reasons["TS_EMPTY"] and "connected_pixel_fraction" in reasons[
         "TS_EMPTY"]
     assert "column=velocity_valid_fraction" in reasons["TS_MASKED"] and "connected" not in reasons["TS_MASKED"]
+
+
+def test_a_suite_run_logs_no_great_expectations_chatter(sarlake_home: Path) -> None:
+    """The quality gate's task log holds the gate's own lines, not GX's import-time INFO records (200 of
+    them: 'Skipping registering function ... because it is a closure') or its tqdm bars, which Airflow logs
+    at level error (task.stderr). A fresh process, like an Airflow task, with the root logger at INFO."""
+    import subprocess
+    import sys
+
+    script = (
+        "import logging; logging.basicConfig(level=logging.INFO)\n"
+        "import pandas as pd\n"
+        "from sarlake.workflows.quality import run_suite\n"
+        "frame = pd.DataFrame({'product_id': ['p1', 'p2'], 'p_error': [0.2, 1.3]})\n"
+        "print(sorted(run_suite('qa_predictions', frame)))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=600)
+    assert proc.stdout.strip() == "['p2']"
+    assert "INFO:great_expectations" not in proc.stderr
+    assert "Calculating Metrics" not in proc.stderr

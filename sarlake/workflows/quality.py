@@ -44,12 +44,27 @@ def data_docs_index(settings: Settings | None = None) -> Path:
     return settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
-def _context(settings: Settings) -> Any:
+def _gx() -> Any:
+    """Great Expectations, quiet: INFO records and progress bars off.
+
+    Its INFO records (about 200 at import: 'Skipping registering function ...') and its progress bars (stderr,
+    which an Airflow task logs at level error) would bury the gate's own lines in the task log.
+    """
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
+
+    return gx
+
+
+def _context(settings: Settings) -> Any:
+    gx = _gx()
+    from great_expectations.data_context.types.base import ProgressBarsConfig
 
     root = settings.home
     root.mkdir(parents=True, exist_ok=True)
-    return gx.get_context(mode="file", project_root_dir=str(root))
+    context = gx.get_context(mode="file", project_root_dir=str(root))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
 
 
 def run_suite(name: str, frame: Any, settings: Settings | None = None) -> dict[str, list[str]]:
@@ -58,8 +73,7 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None) -> dict[s
     Returns:
         ``key value -> [failed expectation descriptions]`` for every row that failed something.
     """
-    import great_expectations as gx
-
+    gx = _gx()
     settings = settings or get_settings()
     module = importlib.import_module(f"expectations.{name}")
     context = _context(settings)
