@@ -84,6 +84,9 @@ def pge_label(pge: str, run_config: Any) -> str:
         return pge
     if pge == "qa":
         return _products_label(run_config.get("inputs") or [])
+    if pge == "timeseries" and run_config.get("inputs"):  # interferograms: both dates of each count
+        aoi = (run_config.get("parameters") or {}).get("aoi") or ""
+        return f"{aoi} {_products_label(run_config['inputs'])}".strip()
     names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
     params = run_config.get("parameters") or {}
     if not names and params.get("acquisitions"):  # simulate: the acquisitions it makes

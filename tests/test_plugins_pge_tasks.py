@@ -30,6 +30,18 @@ def test_pge_label_names_track_and_dates():
         "1 product D087 20240127_20240208")  # the track as ARIA's product ids carry it
 
 
+def test_a_time_series_task_is_labelled_by_its_aoi_and_the_span_of_its_interferograms():
+    """Both dates of every interferogram count (the series spans 20261019..20261124, not from the first
+    reference date, 20261031), with the AOI and track; it read '20261031..20261124 (3)' in the UI."""
+    from sarlake_plugins.pge import pge_label
+
+    ids = [f"S1-GUNW-A-R-044-tops-{r}_{s}-050000-01444E_04081N-PP-35eb-v0_1_0"
+           for r, s in [("20261031", "20261019"), ("20261112", "20261019"), ("20261124", "20261112")]]
+    cfg = {"inputs": [f"/lake/products/L2_IFG/vesuvius/{i}/{i}.met.json" for i in ids],
+           "parameters": {"aoi": "vesuvius"}}
+    assert pge_label("timeseries", cfg) == "vesuvius 3 products A044 20261019..20261124"
+
+
 @pytest.fixture(scope="module")
 def dagbag():
     from airflow.dag_processing.dagbag import DagBag
