@@ -137,10 +137,16 @@ def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None,
 
 
 def _views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The connection's own views: the lake's tables.
+
+    Not those of an attached database such as the dbt catalogue, whose ``lake`` schema repeats every name and
+    whose ``staging`` models are not lake tables.
+    """
     import duckdb
 
     try:
-        rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+        rows = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND database_name = "
+                           "current_database() AND schema_name = current_schema() ORDER BY 1").fetchall()
     except duckdb.Error:
         return []
     return [r[0] for r in rows]

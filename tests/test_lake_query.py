@@ -169,6 +169,28 @@ def test_an_unknown_function_is_not_called_a_table(lake) -> None:
         run_sql("SELECT * FROM prodcts", lake)
 
 
+def test_an_unknown_table_names_each_lake_table_once_with_the_catalogue_attached(lake) -> None:
+    """With the dbt catalogue attached (its ``lake`` schema has a view per lake table, its ``staging`` schema the
+    stg_lake__* models) the message listed every table twice and the staging models as the lake's tables."""
+    from pathlib import Path
+
+    import duckdb
+
+    from lake.query import run_sql
+
+    path = Path(lake.catalogue_db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA lake; CREATE VIEW lake.products AS SELECT 1 AS x;"
+                    "CREATE SCHEMA staging; CREATE VIEW staging.stg_lake__products AS SELECT 1 AS x")
+    assert run_sql("SELECT count(*) AS n FROM catalogue.lake.products", lake).to_pylist() == [{"n": 1}]
+    with pytest.raises(QueryError) as err:
+        run_sql("SELECT * FROM prodcts", lake)
+    listed = str(err.value).split("the lake's tables are: ", 1)[1].split(", ")
+    assert listed.count("products") == 1 and "aois" in listed, err.value
+    assert not [name for name in listed if name.startswith("stg_")], err.value
+
+
 def test_only_the_pragmas_the_message_names_run(lake) -> None:
     from lake.query import run_sql
 
