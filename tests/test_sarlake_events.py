@@ -204,3 +204,26 @@ def test_cli_rules_come_from_settings(monkeypatch, sarlake_home: Path) -> None:
     monkeypatch.setenv("SARLAKE_URGENT__RULES", json.dumps({"min_magnitud": 6.5}))
     result = CliRunner().invoke(cli, ["events", "evaluate", str(APRIL)])
     assert result.exit_code == 2 and "SARLAKE_URGENT__RULES: min_magnitud" in result.output
+
+
+def test_init_leaves_an_empty_default_feed_so_a_fresh_stack_watches_quietly(sarlake_home: Path, monkeypatch) -> None:
+    """On a fresh stack the watcher polled <home>/feeds/events.geojson, which nothing made: an error in the
+    triggerer's log every poll, and urgent_response triggered on its defaults failed. `sarlake init` (run by
+    `make up` and `make demo`) leaves an empty feed there; a feed configured elsewhere is never made."""
+    from click.testing import CliRunner
+
+    from lake.settings import get_settings
+    from sarlake.cli import cli
+
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    feed = sarlake_home / "feeds" / "events.geojson"
+    assert get_settings().urgent.feed_url == str(feed)
+    assert read_feed(str(feed)) == []
+    feed.write_text(json.dumps({"type": "FeatureCollection", "features": [], "note": "the operator's"}))
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    assert "the operator's" in feed.read_text()  # an existing feed is left as it is
+
+    elsewhere = sarlake_home / "usgs.geojson"
+    monkeypatch.setenv("SARLAKE_URGENT__FEED_URL", str(elsewhere))
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    assert not elsewhere.exists()

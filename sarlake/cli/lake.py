@@ -20,6 +20,11 @@ def init() -> None:
     settings = get_settings()
     created = init_lake(settings)
     click.echo(f"lake ready at {settings.warehouse} ({len(created)} table(s) created)")
+    feed = settings.home / "feeds" / "events.geojson"
+    if settings.urgent.feed_url == str(feed) and not feed.exists():  # the embedded default, never made before
+        feed.parent.mkdir(parents=True, exist_ok=True)
+        feed.write_text('{"type": "FeatureCollection", "features": []}\n')
+        click.echo(f"earthquake feed {feed} (empty; the urgent_response watcher polls it: SARLAKE_URGENT__FEED_URL)")
 
 
 @click.command()
