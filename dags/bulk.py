@@ -76,19 +76,19 @@ def bulk() -> None:
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
 
-    @task(outlets=[asset("acquisitions")])
+    @task(outlets=[asset("acquisitions")], show_return_value_in_logs=False)
     def plan(request: dict[str, Any], **context: Any) -> dict[str, Any]:
         """The pairs still to make (missing or outdated) and the staging they need."""
         from sarlake.workflows.bulk import plan as _plan
 
         return _plan(request, run_id=str(context.get("run_id") or ""))
 
-    @task
+    @task(show_return_value_in_logs=False)
     def stage_run_configs(planned: dict[str, Any]) -> list[dict[str, Any]]:
         """The staging run-configs, one list to map over."""
         return planned["stage"]
 
-    @task
+    @task(show_return_value_in_logs=False)
     def pairs(request: dict[str, Any], planned: dict[str, Any], staged: Any, **context: Any) -> list[dict]:
         """One interferogram run-config per pair to make."""
         from sarlake.workflows.bulk import interferogram_run_configs

@@ -101,21 +101,21 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
 def forward() -> None:
     """Discover, stage, pair, form interferograms and catalogue them for each active AOI."""
 
-    @task
+    @task(show_return_value_in_logs=False)
     def select_aois(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Resolve the AOIs of this run; unknown names fail the run without retries."""
         from sarlake_plugins.forward import select_aois as _select
 
         return _select((params or {}).get("aois") or [])
 
-    @task(outlets=[asset("acquisitions")])
+    @task(outlets=[asset("acquisitions")], show_return_value_in_logs=False)
     def discover(aois: list[dict[str, Any]], params: dict[str, Any] | None = None, **context: Any) -> list[dict]:
         """Search the acquisition source, upsert acquisitions; one group per AOI, track and frame."""
         from sarlake_plugins.forward import discover as _discover
 
         return _discover(aois, lookback_days=int((params or {})["lookback_days"]), context=context)
 
-    @task
+    @task(show_return_value_in_logs=False)
     def plan_pairs(groups: list[dict[str, Any]], staged: Any, params: dict[str, Any] | None = None,
                    **context: Any) -> list[Any]:
         """Pair the acquisitions and build one interferogram run-config per pair not yet catalogued."""

@@ -90,7 +90,7 @@ def on_demand() -> None:
             raise AirflowFailException(str(exc)) from None
         return request.model_dump(mode="json")
 
-    @task(outlets=[asset("aois"), asset("acquisitions")])
+    @task(outlets=[asset("aois"), asset("acquisitions")], show_return_value_in_logs=False)
     def plan(request: dict[str, Any], **context: Any) -> dict[str, Any]:
         """Search acquisitions and plan staging and pairs."""
         from sarlake.workflows.on_demand import OnDemandRequest
@@ -98,12 +98,12 @@ def on_demand() -> None:
 
         return _plan(OnDemandRequest(**request), run_id=str(context.get("run_id") or ""))
 
-    @task
+    @task(show_return_value_in_logs=False)
     def stage_run_configs(planned: dict[str, Any]) -> list[dict[str, Any]]:
         """The staging run-configs, one list to map over."""
         return planned["stage_run_configs"]
 
-    @task
+    @task(show_return_value_in_logs=False)
     def pairs(request: dict[str, Any], planned: dict[str, Any], staged: Any, **context: Any) -> list[dict]:
         """One interferogram run-config per pair."""
         from sarlake.workflows.on_demand import OnDemandRequest, interferogram_run_configs

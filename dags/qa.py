@@ -44,7 +44,7 @@ from sarlake_plugins.pge import mapped_pge_operator
 def qa() -> None:
     """Score new interferograms with the champion QA model."""
 
-    @task
+    @task(show_return_value_in_logs=False)
     def plan(**context: Any) -> list[dict[str, Any]]:
         """The qa PGE's run-configs: every unscored L2 interferogram, in batches, with the champion's version."""
         from sarlake_plugins.qa import plan_scoring

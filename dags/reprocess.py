@@ -59,14 +59,14 @@ from sarlake_plugins.pge import mapped_pge_operator
 def reprocess() -> None:
     """Re-unwrap bad interferograms with other parameters, re-score, keep both versions."""
 
-    @task
+    @task(show_return_value_in_logs=False)
     def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
         """The products to reprocess and their interferogram run-configs (XCom ``plans``: what was chosen, why)."""
         from sarlake_plugins.qa import plan_reprocess
 
         return plan_reprocess(dict(params or {}), context)
 
-    @task
+    @task(show_return_value_in_logs=False)
     def catalogue(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
         """Catalogue the new versions; the qa PGE's run-configs that score them (XCom ``new_ids``)."""
         from sarlake_plugins.qa import catalogue_reprocess

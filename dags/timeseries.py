@@ -64,7 +64,7 @@ from sarlake_plugins.pge import mapped_pge_operator
 def timeseries() -> None:
     """Plan, run and catalogue the L3 time series of each AOI."""
 
-    @task
+    @task(show_return_value_in_logs=False)
     def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
         """One run-config per AOI with at least 2 good interferograms and no catalogued twin."""
         import logging

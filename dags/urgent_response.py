@@ -68,14 +68,14 @@ URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
 def urgent_response() -> None:
     """Evaluate the feed, plan coseismic pairs, run the PGEs, catalogue."""
 
-    @task(outlets=[asset("events"), asset("aois"), asset("acquisitions")])
+    @task(outlets=[asset("events"), asset("aois"), asset("acquisitions")], show_return_value_in_logs=False)
     def evaluate_and_plan(params: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
         """Record new and revised events; plan each trigger's scenes per track (XCom ``plans``); the staging."""
         from sarlake_plugins.urgent import evaluate_and_plan as _evaluate_and_plan
 
         return _evaluate_and_plan(params.get("feed_url") or "", context)
 
-    @task
+    @task(show_return_value_in_logs=False)
     def plan_pairs(plans: list[dict[str, Any]], staged: Any, params: dict[str, Any], **context: Any) -> list[dict]:
         """One interferogram run-config per event and track (events cancelled meanwhile are dropped)."""
         from sarlake.workflows.urgent import plan_interferograms

@@ -86,6 +86,8 @@ def select_aois(names: list[str]) -> list[dict[str, Any]]:
         aois = {n: aois[n] for n in names}
     if not aois:
         log.warning("No active AOI: add one with `sarlake aoi add NAME --bbox W S E N`.")
+    else:
+        log.info("%d AOI(s) to process: %s", len(aois), ", ".join(aois))
     return [as_record(a) for a in aois.values()]
 
 

@@ -164,3 +164,26 @@ def test_the_catalog_trigger_form_shows_no_param_of_cosmos():
     assert dict(dag.params) == {}
     assert not [t.task_id for t in dag.tasks if any(name.startswith("__cosmos") for name in t.params)]
     assert not DagSerialization.to_dict(dag)["dag"].get("params")  # what the UI's form is built from
+
+
+#: the planners whose return value is every run-config, acquisition or AOI row of the run (not only those
+#: that feed a mapped task directly)
+PLANNERS = {("bulk", "plan"), ("on_demand", "plan"), ("forward", "select_aois")}
+
+
+def test_planning_tasks_log_a_summary_not_every_run_config(dagbag):
+    """Airflow logs a task's whole return value in one line ('Done. Returned value was: [...]'): for a task
+    that plans the run (the run-configs a mapped PGE task maps over, the acquisitions found) that line grows
+    with the data (500 met.json URIs per qa batch, an acquisition's footprint each) and buries the task's own
+    summary ('5 pairs, 0 already catalogued, 5 to process'). Those tasks keep their value in XCom only."""
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    planners = set(PLANNERS)
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            if isinstance(task, MappedOperator):
+                planners |= {(dag_id, u.task_id) for u in task.upstream_list if not isinstance(u, MappedOperator)}
+    assert ("forward", "plan_pairs") in planners and ("qa", "plan") in planners
+    shown = sorted(f"{dag_id}.{task_id}" for dag_id, task_id in planners
+                   if dagbag.dags[dag_id].get_task(task_id).show_return_value_in_logs)
+    assert not shown, f"these tasks log their whole return value: {shown}"

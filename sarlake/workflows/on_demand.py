@@ -141,6 +141,9 @@ def plan(request: OnDemandRequest, *, run_id: str = "", settings: Any = None) ->
     if not pairs:
         log.warning("No pair of acquisitions over %s between %s and %s", aoi.name, request.start_date,
                     request.end_date)
+    else:
+        log.info("%s, %s..%s: %d acquisitions, %d scene group(s) to stage, %d pair(s)", aoi.name,
+                 request.start_date, request.end_date, len(found), len(configs), len(pairs))
     return {"aoi": aoi.name, "stage_run_configs": configs, "pairs": pairs}
 
 
