@@ -404,3 +404,28 @@ def test_an_all_zero_deformation_mask_is_a_valid_mask_where_nothing_deforms(tmp_
     with pytest.raises(InputValidationError,
                        match=r"^nodata.tif: no pixel has a value \(every one is NaN or the no-data value\)$"):
         mask_of(_mask_tif(tmp_path / "nodata.tif", np.full((4, 5), 255, np.uint8), nodata=255))
+
+
+def test_pixels_outside_every_footprint_raise_no_numpy_warning(tmp_path: Path) -> None:
+    """A scene's corners outside the footprint (NaN in every interferogram and coherence, as in every
+    geocoded product) printed 'RuntimeWarning: Mean of empty slice' and the numpy line twice into the task log
+    of each timeseries PGE run, which reads like a fault; they are simply no data."""
+    import warnings
+
+    rng = np.random.default_rng(8)
+    dates = [date(2020, 1, 1) + timedelta(days=12 * k) for k in range(4)]
+    outside = np.zeros((20, 20), bool)
+    outside[:6, :6] = True
+    files = []
+    for i, j in _nearest_pairs(len(dates), 2):
+        name = f"c_{dates[i]:%Y%m%d}-{dates[j]:%Y%m%d}"
+        phase, coh = rng.normal(0, 0.3, (20, 20)), rng.uniform(0.5, 0.9, (20, 20))
+        phase[outside] = coh[outside] = np.nan
+        files.append(_geotiff_ifg(tmp_path / f"{name}.tif", 14.0, phase))
+        _geotiff_ifg(tmp_path / f"{name}_cc.tif", 14.0, coh)
+    mets = ingest(files, tmp_path / "l2", wavelength_m=0.0555)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _run_ts(mets, tmp_path / "l3")
+    assert result["status"] == "ok", result
+    assert not [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]

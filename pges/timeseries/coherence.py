@@ -28,6 +28,7 @@ from pges.metadata import COG_TYPE, AssetSpec, bbox_polygon, build_item, write_i
 from pges.raster import write_cog
 from pges.timeseries.config import TimeseriesParameters
 from pges.timeseries.outputs import write_multiband_cog
+from pges.timeseries.quality import finite_mean
 
 if TYPE_CHECKING:
     from pges.timeseries.process import TimeseriesResult
@@ -85,8 +86,7 @@ def write_coherence_product(
     """Write the ``L3_COH`` product of a time-series run into ``out``; return its files (keys ``coh_*``)."""
     tr, nan = res.stack.transform, float("nan")
     stack, names, medians = coherence_series(res)
-    with np.errstate(invalid="ignore"):
-        mean = np.nanmean(np.where(np.isfinite(stack), stack, np.nan), axis=0).astype(np.float32)
+    mean = finite_mean(stack).astype(np.float32)
     files = {
         "coh_stack": write_multiband_cog(out / "coherence_stack.tif", stack, tr, nodata=nan, descriptions=names),
         "coh_mean": write_cog(out / "mean_coherence.tif", mean, tr, nodata=nan, description="mean_coherence"),

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ifg_count", "mm_to_rad", "temporal_coherence"]
+__all__ = ["finite_mean", "ifg_count", "mm_to_rad", "temporal_coherence"]
 
 
 def mm_to_rad(los_mm: np.ndarray, wavelength_m: float) -> np.ndarray:
@@ -49,3 +49,16 @@ def temporal_coherence(residual_rad: np.ndarray) -> np.ndarray:
 def ifg_count(ifg_stack: np.ndarray) -> np.ndarray:
     """Interferograms with a finite value at each pixel (``(rows, cols)`` int16): those the inversion used."""
     return np.isfinite(np.asarray(ifg_stack)).sum(axis=0).astype(np.int16)
+
+
+def finite_mean(stack: np.ndarray) -> np.ndarray:
+    """Mean over the first axis of the finite values of each pixel; NaN where there are none.
+
+    ``np.nanmean`` gives the same values but warns ('Mean of empty slice') for every pixel outside the
+    footprint, which a PGE's log then shows as if something were wrong.
+    """
+    a = np.asarray(stack, dtype=np.float64)
+    ok = np.isfinite(a)
+    n = ok.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.where(ok, a, 0.0).sum(axis=0) / n, np.nan)

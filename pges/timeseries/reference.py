@@ -37,7 +37,7 @@ import numpy as np
 from scipy.ndimage import binary_dilation, uniform_filter
 
 from pges.errors import InputValidationError
-from pges.timeseries.quality import mm_to_rad, temporal_coherence
+from pges.timeseries.quality import finite_mean, mm_to_rad, temporal_coherence
 from pges.timeseries.sbas import invert_sbas, velocity
 
 __all__ = ["ReferenceChoice", "Stability", "choose_reference", "deforming_mask", "provisional_stability"]
@@ -178,8 +178,7 @@ def choose_reference(
     drift = np.abs(_window_mean(v, wide) - background) * stab.span_years
     mean_coh = None
     if coherence is not None and np.isfinite(coherence).any():
-        with np.errstate(invalid="ignore"):
-            mean_coh = _window_mean(np.nanmean(np.where(np.isfinite(coherence), coherence, np.nan), axis=0), radius_px)
+        mean_coh = _window_mean(finite_mean(coherence), radius_px)
     else:
         warnings.append(
             "the inputs have no coherence: the reference was chosen from temporal stability alone "
