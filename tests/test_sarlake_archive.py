@@ -530,3 +530,15 @@ def test_the_roll_uses_as_many_file_threads_as_cores_locally_and_more_for_an_obj
     assert _io_threads(get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive", "io_threads": 5})) == 5
     monkeypatch.setattr(os, "cpu_count", lambda: None)
     assert _io_threads(local) == 2
+
+
+def test_status_of_a_lake_that_delivered_nothing_says_so(lake) -> None:
+    """It printed nothing at all, which reads as a hung or broken command."""
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    result = CliRunner().invoke(cli, ["archive", "status"])
+    assert result.exit_code == 0
+    assert "no delivery yet" in result.output and "SARLAKE_DAAC__HOT_RETENTION_DAYS" in result.output, result.output
+    assert json.loads(CliRunner().invoke(cli, ["archive", "status", "--json"]).output) == {"counts": {}, "failed": []}

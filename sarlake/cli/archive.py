@@ -75,6 +75,12 @@ def status(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"counts": counts, "failed": failed}, indent=2))
         return
+    if not counts:
+        from lake.settings import get_settings
+
+        days = get_settings().daac.hot_retention_days
+        click.echo(f"no delivery yet: products older than {days:g} days (SARLAKE_DAAC__HOT_RETENTION_DAYS) go to the "
+                   "DAAC with the daily archive_roll DAG or `sarlake archive roll`")
     for step, n in sorted(counts.items()):
         click.echo(f"{step:<14}{n:>6}")
     for f in failed:
