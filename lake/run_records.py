@@ -71,7 +71,7 @@ def expire_score_reports(older_than: timedelta, settings: Settings | None = None
             remove_empty_dirs(local_path(folder))
         removed.append(folder)
     kept = len(folders) - len(removed)
-    logger.info("QA_SCORES: %d reports older than %s removed (%d files), %d kept", len(removed), older_than, files,
-                kept)
+    logger.info("QA_SCORES: %d reports older than %g days removed (%d files), %d kept", len(removed),
+                older_than.total_seconds() / 86400, files, kept)
     return ExpiredReports(tuple(removed), kept, files)
 

@@ -53,3 +53,17 @@ def test_no_reports_folder_is_nothing_to_do(settings) -> None:
 
     result = expire_score_reports(timedelta(0), settings)
     assert (result.removed, result.kept, result.deleted_files) == ((), 0, 0)
+
+
+def test_the_log_line_reads_as_a_sentence(settings, caplog) -> None:
+    """It read 'QA_SCORES: 0 reports older than 30 days, 0:00:00 removed' (a timedelta printed as is)."""
+    import logging
+
+    from lake.run_records import expire_score_reports
+
+    with caplog.at_level(logging.INFO, logger="lake.run_records"):
+        expire_score_reports(timedelta(days=30), settings)
+        expire_score_reports(timedelta(hours=12), settings)
+    assert [r.getMessage() for r in caplog.records] == [
+        "QA_SCORES: 0 reports older than 30 days removed (0 files), 0 kept",
+        "QA_SCORES: 0 reports older than 0.5 days removed (0 files), 0 kept"]
