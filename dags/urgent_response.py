@@ -15,8 +15,9 @@ production) and runnable by hand.
 4. **catalogue_and_qa**, step *catalogue*: catalogues the coseismic products and marks the events `done`; step
    *qa*: scores them with the QA champion (`models:/sarlake-qa-uwe@champion`) into `qa_predictions`, in the
    same process. With no champion the task still succeeds (the product is delivered) and its log says how to
-   train one. It announces `qa_predictions` (through an asset alias) only when it scored something, so the
-   `reprocess` DAG is not woken by a run that scored nothing.
+   train one. It announces `products` and `provenance` only when it catalogued something, and `qa_predictions`
+   only when it scored something (through asset aliases), so a run with no event to process wakes neither the
+   `qa`, `quality_gate` and `timeseries` DAGs nor `reprocess`.
 
 Few tasks on purpose: each costs a task start-up, and on a real executor a process that imports the lake again.
 """
@@ -84,7 +85,7 @@ def urgent_response() -> None:
         require_staged(staged)
         return plan_interferograms(plans, looks=int(params["looks"]), run_id=str(context.get("run_id") or ""))
 
-    @task(outlets=[asset("products"), asset("provenance"), asset("events"), asset_alias("qa_predictions")],
+    @task(outlets=[asset_alias("products"), asset_alias("provenance"), asset("events"), asset_alias("qa_predictions")],
           trigger_rule="none_failed")
     def catalogue_and_qa(results: list[dict[str, Any]] | None, plans: list[dict[str, Any]],
                          **context: Any) -> dict[str, Any]:

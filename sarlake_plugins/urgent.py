@@ -70,8 +70,13 @@ def catalogue_and_qa(results: list[dict[str, Any]] | None, plans: list[dict[str,
     settings = get_settings()
     run_context = {"run_id": _run_id(context), "dag_id": "urgent_response", "task_id": "interferogram",
                    "runner": settings.runner}
+    from sarlake_plugins.assets import asset, asset_alias
+
     ids = finish(list(results or []), plans, run_context=run_context, settings=settings)
     log.info("step catalogue done: %d product(s)", len(ids))
+    if ids:  # only new products wake the DAGs scheduled on products (qa, quality_gate, timeseries)
+        for table in ("products", "provenance"):
+            context["outlet_events"][asset_alias(table)].add(asset(table))
     note = ""
     try:
         records = score_coseismic(ids, run_id=_run_id(context))
@@ -82,8 +87,6 @@ def catalogue_and_qa(results: list[dict[str, Any]] | None, plans: list[dict[str,
         note = "" if records else "no coseismic product to QA-score in this run"
         log.info("step qa done: %d product(s) scored", len(records))
     if records:  # only real scores wake the DAGs scheduled on qa_predictions (reprocess)
-        from sarlake_plugins.assets import asset, asset_alias
-
         context["outlet_events"][asset_alias("qa_predictions")].add(asset("qa_predictions"))
     return {"products": ids, "qa_note": note,
             "qa": [{k: r[k] for k in ("product_id", "p_error", "uwe_class", "model_name", "model_version")}

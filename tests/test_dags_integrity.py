@@ -187,3 +187,29 @@ def test_planning_tasks_log_a_summary_not_every_run_config(dagbag):
     shown = sorted(f"{dag_id}.{task_id}" for dag_id, task_id in planners
                    if dagbag.dags[dag_id].get_task(task_id).show_return_value_in_logs)
     assert not shown, f"these tasks log their whole return value: {shown}"
+
+
+def test_an_urgent_run_that_catalogues_nothing_announces_no_products(dagbag, monkeypatch):
+    """A run with no event to process (a feed with nothing new, a manual run) announced products and
+    provenance, so qa, quality_gate and timeseries ran for nothing (qa failing on a fresh stack). The task
+    announces them through aliases, and only when it catalogued something."""
+    from collections import defaultdict
+
+    import sarlake.workflows.urgent as workflow
+    from sarlake_plugins.assets import asset, asset_alias
+    from sarlake_plugins.urgent import catalogue_and_qa
+
+    outlets = dagbag.dags["urgent_response"].get_task("catalogue_and_qa").outlets
+    assert asset("products") not in outlets and asset("provenance") not in outlets
+    assert {asset_alias("products"), asset_alias("provenance")} <= set(outlets)
+
+    class Events(list):
+        add = list.append
+
+    for ids in ([], ["S1-GUNW-A-R-044-tops-20240208_20240127-050000-01444E_04081N-PP-ab12-v0_1_0"]):
+        monkeypatch.setattr(workflow, "finish", lambda results, plans, ids=ids, **kw: list(ids))
+        monkeypatch.setattr(workflow, "score_coseismic", lambda product_ids, **kw: [])
+        events: defaultdict = defaultdict(Events)
+        assert catalogue_and_qa([], [], {"run_id": "r", "outlet_events": events})["products"] == ids
+        announced = {a.name for v in events.values() for a in v}
+        assert announced == ({"sarlake.products", "sarlake.provenance"} if ids else set()), (ids, announced)
