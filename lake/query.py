@@ -198,9 +198,9 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
         read_only: seal the connection (see above). ``False`` is for the lake's own code only.
-        catalogue: attach the dbt catalogue's DuckDB file (read-only, as ``catalogue``). A connection that
-            stays open, like the browse UI's, passes False: even a read-only attach holds a lock on the file
-            that keeps dbt (another process) from rebuilding it.
+        catalogue: attach the dbt catalogue's DuckDB file (read-only, as ``catalogue``). Pipeline code, which
+            never reads the marts, and a connection that stays open, like the browse UI's, pass False: even a
+            read-only attach holds a lock on the file that keeps dbt (another process) from rebuilding it.
 
     Returns:
         The connection.

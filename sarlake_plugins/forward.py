@@ -193,7 +193,7 @@ def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
 
     if not aois:
         return set()
-    con = connect()
+    con = connect(catalogue=False)
     rows = con.execute(
         "SELECT reference_acquisition, secondary_acquisition FROM products "
         "WHERE product_type = ? AND list_contains(?, aoi)",

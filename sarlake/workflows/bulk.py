@@ -86,7 +86,7 @@ def _done_pairs(aois: list[str], version: str) -> set[tuple[str, str]]:
 
     if not aois:
         return set()
-    rows = connect().execute(
+    rows = connect(catalogue=False).execute(
         "SELECT reference_acquisition, secondary_acquisition, version FROM products "
         "WHERE product_type = ? AND list_contains(?, aoi)", [IFG_PRODUCT_TYPE, sorted(aois)]).fetchall()
     wanted = _version_key(version)

@@ -41,7 +41,7 @@ def unscored_products(model_version: str | None = None, limit: int | None = None
            f"SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ? {cond}) "
            "AND NOT (coalesce(p.tier, 'hot') = 'archive' AND EXISTS ("
            "SELECT 1 FROM qa_predictions o WHERE o.product_id = p.product_id)) ORDER BY p.product_id")
-    ids = [r[0] for r in connect(settings).execute(sql, params).fetchall()]
+    ids = [r[0] for r in connect(settings, catalogue=False).execute(sql, params).fetchall()]
     return ids[:limit] if limit else ids
 
 
@@ -110,7 +110,7 @@ def score_products(product_ids: list[str] | None = None, run_id: str = "manual",
     if not ids:
         logger.info("no product to score")
         return []
-    found = product_locations(ids, con or connect(settings))
+    found = product_locations(ids, con or connect(settings, catalogue=False))
     out: list[dict[str, Any]] = []
     pending: list[tuple[str, dict[str, Any]]] = []
     failed: list[str] = []
@@ -224,7 +224,7 @@ def quality_report() -> dict[str, Any]:
     """
     from lake.query import connect
 
-    con = connect()
+    con = connect(catalogue=False)
     rows = con.execute("""
         SELECT c.intensity AS uwe, q.model_version, q.p_error, q.uwe_class
         FROM tag_consensus c JOIN qa_predictions q USING (product_id)

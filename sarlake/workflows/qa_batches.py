@@ -53,7 +53,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
 
     settings = get_settings()
     check_registry_reach(settings)
-    con = connect(settings)
+    con = connect(settings, catalogue=False)
     if product_ids is None and not con.execute(
             "SELECT count(*) FROM products WHERE product_type = 'L2_IFG'").fetchall()[0][0]:
         return []  # an empty lake (a run that made nothing still sends a products event): no champion needed

@@ -67,7 +67,7 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     settings = settings or get_settings()
     version = resolve("interferogram", pge_version or "latest", runner=runner or settings.runner, settings=settings)
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
-    con = connect(settings)
+    con = connect(settings, catalogue=False)
     if product_ids:
         _check_requested(con, list(product_ids))
     chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"

@@ -36,7 +36,7 @@ def _select(aoi: str, max_p_error: float, include_quarantined: bool) -> list[tup
     """The usable interferograms of the largest connected network of dates (the others are logged)."""
     from lake.query import connect
 
-    rows = connect().execute(
+    rows = connect(catalogue=False).execute(
         "SELECT met_uri, product_id, reference_date, secondary_date FROM products WHERE product_type = 'L2_IFG' "
         "AND aoi = ? AND (p_error IS NULL OR p_error < ?) AND (? OR coalesce(status, '') <> 'quarantined') "
         "ORDER BY secondary_date, reference_date",
@@ -82,7 +82,7 @@ def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool) -> str
     """What left the AOI's interferograms out, and the option that lets them in; or how to make some."""
     from lake.query import connect
 
-    [(total, risky, quarantined)] = connect().execute(
+    [(total, risky, quarantined)] = connect(catalogue=False).execute(
         "SELECT count(*), count(*) FILTER (WHERE p_error >= ?), "
         "count(*) FILTER (WHERE coalesce(status, '') = 'quarantined' AND NOT ?) "
         "FROM products WHERE product_type = 'L2_IFG' AND aoi = ?",
@@ -143,7 +143,8 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     checked = parse_run_config(registry.get("timeseries").run_config_model(), cfg, pge="timeseries")
     digest = run_digest([pid for _, pid in rows], checked.parameters)
     if skip_existing:
-        done = next(iter(connect().execute(  # fetchall: no result left open when the connection is dropped
+        # fetchall: no result left open when the connection is dropped
+        done = next(iter(connect(catalogue=False).execute(
             "SELECT count(*) FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ?", [f"%-{digest}"]
         ).fetchall()), None)
         if done and done[0]:

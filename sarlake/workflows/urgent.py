@@ -360,7 +360,7 @@ def coseismic_to_score(product_ids: list[str], settings: Any = None, con: Any = 
     from lake.settings import get_settings
 
     settings = settings or get_settings()
-    earlier = (con or connect(settings)).execute(  # one query: this runs on the urgent path
+    earlier = (con or connect(settings, catalogue=False)).execute(  # one query: this runs on the urgent path
         "SELECT p.product_id FROM products p WHERE p.product_type = ? "
         "AND p.aoi IN (SELECT aoi FROM events WHERE aoi IS NOT NULL) AND NOT EXISTS ("
         "SELECT 1 FROM qa_predictions q WHERE q.product_id = p.product_id AND q.model_name = ?)",
@@ -382,7 +382,8 @@ def score_coseismic(product_ids: list[str], *, run_id: str = "") -> list[dict[st
     from sarlake.workflows.qa import score_products
 
     settings = get_settings()
-    con = connect(settings)  # one connection for the lookup and the scoring (each costs 1-3 s under load)
+    # one connection for the lookup and the scoring (each costs 1-3 s under load)
+    con = connect(settings, catalogue=False)
     ids = coseismic_to_score(product_ids, settings, con=con)
     if not ids:
         return []
