@@ -139,6 +139,23 @@ def test_cli_help_is_fast_and_light() -> None:
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
+def test_no_command_summary_in_cli_help_stops_at_an_abbreviation() -> None:
+    """Click ends a command's one-line summary at its first '. ': `sarlake tag --help` read 'add  Tag
+    PRODUCT_ID with one or more tags, e.g.' and stopped there."""
+    import re
+
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    top = CliRunner().invoke(cli, ["--help"]).output
+    groups = [m.group(1) for m in re.finditer(r"^  ([a-z][a-z-]+)\s", top.split("Commands:")[1], re.M)]
+    assert {"aoi", "tag", "archive"} <= set(groups)
+    cut = [(g, line.strip()) for g in groups for line in CliRunner().invoke(cli, [g, "--help"]).output.splitlines()
+           if re.search(r"\b(e\.g|i\.e|etc)\.$", line.strip())]
+    assert not cut, cut
+
+
 def test_pivot_is_a_read_query(lake) -> None:
     """A PIVOT whose values DuckDB looks up (no IN list) runs: DuckDB adds an enum type for them, not the user."""
     from lake.query import run_sql

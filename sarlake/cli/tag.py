@@ -27,7 +27,7 @@ def tag() -> None:
 @click.option("--user", default=_default_user, show_default="$SARLAKE_USER or $USER", help="Who tags.")
 @click.option("--comment", help="Free text.")
 def tag_add(product_id: str, tags: tuple[str, ...], user: str | None, comment: str | None) -> None:
-    """Tag PRODUCT_ID with one or more tags, e.g. `sarlake tag add S1-GUNW-... UWE_2 TNT_1`."""
+    """Tag PRODUCT_ID with one or more tags: `sarlake tag add S1-GUNW-... UWE_2 TNT_1`."""
     from lake.consensus import update_consensus
     from lake.tags import Tag, TagError, add_tags
 
