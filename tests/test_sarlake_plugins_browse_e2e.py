@@ -263,3 +263,76 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
     assert b"product_id" not in after.value.read()
     drv.get(base + "/sarlake/browse/")
     _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+
+
+# Run in every new window before its scripts: the browse page's request for api/config never gets an answer, so
+# the page is still loading its data (a slow or busy API server) when the user clicks. The URL is checked at the
+# call: an iframe's window is made for its first about:blank document and kept for the page loaded into it.
+_CONFIG_NEVER_ANSWERS = """const fetchFromTheServer = window.fetch;
+window.fetch = (url, opts) => new URL(String(url), location.href).pathname === "/sarlake/browse/api/config"
+  ? new Promise(() => {}) : fetchFromTheServer(url, opts);"""
+
+
+def _top_window_at(drv, prefix: str) -> str:
+    """The top window's path once it starts with ``prefix``; fails saying where the window stayed."""
+    from selenium.common.exceptions import TimeoutException
+
+    drv.switch_to.default_content()
+    try:
+        _wait(drv, lambda d: urllib.parse.urlsplit(d.current_url).path.startswith(prefix))
+    except TimeoutException:
+        raise AssertionError(f"the top window stayed at {drv.current_url} (expected {prefix}...)") from None
+    return urllib.parse.urlsplit(drv.current_url).path
+
+
+def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(airflow, browser, settings):
+    """In the Airflow UI the browse page is an iframe (the plugin's external view, /plugin/sarlake-browse) whose
+    sandbox allows scripts and the same origin but not top navigation. A product's provenance link (its DAG
+    run) and log out opened the Airflow UI inside its own frame; target="_top" alone is refused by that sandbox.
+    Followed from the frame, they must replace the whole window, log out even while the page is still waiting
+    for its first answer from the server; opened on its own, the page's links are plain links."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.write import upsert
+
+    drv, base = browser, airflow
+    product = sorted(browse_lake.PREDICTED)[1]
+    run_page = f"/dags/on_demand/runs/manual__{product}"
+    upsert("provenance", [{"product_id": product, "run_id": f"manual__{product}", "pge_name": "interferogram",
+                           "pge_version": "1.2.0", "dag_id": "on_demand", "task_id": "interferogram"}], settings)
+    drv.get(base + "/sarlake/browse/")
+    _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+    drv.find_element(By.NAME, "username").send_keys("ann")
+    drv.find_element(By.NAME, "password").send_keys(PASSWORD)
+    drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, ".card")))
+
+    def click_the_run_link() -> None:
+        _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), product))
+        _wait(drv, lambda d: d.execute_script(  # the images above the link have their size: it stays where it is
+            "return [...document.querySelectorAll('#view-product img')].every((i) => i.complete)"))
+        drv.find_element(By.CSS_SELECTOR, f'#view-product a[href="{run_page}"]').click()
+
+    def in_the_airflow_ui() -> None:
+        drv.get(base + "/plugin/sarlake-browse")
+        _wait(drv, ec.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, 'iframe[title="Lake browser"]')))
+        _wait(drv, ec.presence_of_element_located((By.ID, "logout")))
+
+    # the page on its own (no frame): a plain link
+    drv.get(f"{base}/sarlake/browse/#product/{product}")
+    click_the_run_link()
+    assert _top_window_at(drv, "/dags/") == run_page
+
+    in_the_airflow_ui()
+    drv.execute_script("location.hash = arguments[0]", f"product/{product}")
+    click_the_run_link()
+    assert _top_window_at(drv, "/dags/") == run_page
+    assert not drv.find_elements(By.CSS_SELECTOR, 'iframe[title="Lake browser"]')
+
+    drv.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _CONFIG_NEVER_ANSWERS})
+    in_the_airflow_ui()
+    assert drv.execute_script("return document.getElementById('view-search').hidden")  # no data shown yet
+    drv.find_element(By.ID, "logout").click()
+    assert _top_window_at(drv, "/auth/").startswith("/auth/")  # Airflow's login page as the whole window
+    assert not drv.find_elements(By.CSS_SELECTOR, 'iframe[title="Lake browser"]')

@@ -101,7 +101,7 @@ async function loadProduct(id) {
     <h3>Consensus</h3><table><tr><th>type</th><th>label</th><th>raters</th><th>agreement</th></tr>${d.consensus.map((c) =>
       `<tr><td>${esc(c.tag_type)}</td><td>${esc(c.tag_type)}_${esc(c.intensity)}</td><td>${esc(c.raters)}</td><td>${esc(c.agreement)}</td></tr>`).join("")}</table>
     <h3>Provenance</h3>${d.provenance.map((v) => `<p>PGE ${esc(v.pge_name)} ${esc(v.pge_version)} (${esc(v.pge_image)}) · run
-      ${v.dag_id ? `<a href="/dags/${encodeURIComponent(v.dag_id)}/runs/${encodeURIComponent(v.run_id)}">${esc(v.run_id)}</a>` : esc(v.run_id)}</p>
+      ${v.dag_id ? `<a target="_top" href="/dags/${encodeURIComponent(v.dag_id)}/runs/${encodeURIComponent(v.run_id)}">${esc(v.run_id)}</a>` : esc(v.run_id)}</p>
       <p>inputs: ${(v.inputs || []).map(esc).join(", ")}</p><pre>${esc(v.parameters)}</pre>`).join("") || `<p>run ${esc(p.run_id)} · PGE ${esc(p.pge_name)} ${esc(p.pge_version)}</p>`}
     <h3>QA features</h3><pre>${esc(JSON.stringify(d.qa_features.map((f) => f.features && JSON.parse(f.features)), null, 1))}</pre>
     <h3>met.json</h3><pre id="met">${esc(d.met ? JSON.stringify(d.met, null, 1) : d.met_error || "none")}</pre>`;
