@@ -228,8 +228,11 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
     _shot(drv, "map")
 
     # operator shortcut: on-demand processing for the sydney AOI from its page, as an ordinary DAG run that
-    # Airflow records with ann as the triggering user
-    drv.get(base + "/sarlake/browse/#aoi/sydney")
+    # Airflow records with ann as the triggering user; in the Airflow UI, whose frame ignores window.confirm()
+    drv.get(base + "/plugin/sarlake-browse")
+    _wait(drv, ec.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, 'iframe[title="Lake browser"]')))
+    _wait(drv, ec.presence_of_element_located((By.ID, "logout")))
+    drv.execute_script("location.hash = arguments[0]", "aoi/sydney")
     _wait(drv, ec.text_to_be_present_in_element((By.ID, "aoi-name"), "sydney"))
     rows = {tuple(td.text for td in r.find_elements(By.TAG_NAME, "td"))
             for r in drv.find_elements(By.CSS_SELECTOR, "#aoi-products tr") if r.find_elements(By.TAG_NAME, "td")}
@@ -238,10 +241,12 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
         drv.find_element(By.ID, field).clear()
         drv.find_element(By.ID, field).send_keys(value)
     _shot(drv, "aoi")
+    drv.find_element(By.ID, "run-on-demand").click()  # asked, and cancelled: no run
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "aoi-run"), "AOI sydney from 2024-01-01 to 2024-02-01"))
+    drv.find_element(By.CSS_SELECTOR, "#aoi-run button.confirm-cancel").click()
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "aoi-run"), "cancelled"))
     drv.find_element(By.ID, "run-on-demand").click()
-    _wait(drv, ec.alert_is_present())
-    assert "AOI sydney from 2024-01-01 to 2024-02-01" in drv.switch_to.alert.text
-    drv.switch_to.alert.accept()
+    _wait(drv, ec.element_to_be_clickable((By.CSS_SELECTOR, "#aoi-run button.confirm-run"))).click()
     _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, "#aoi-run a.run-link")))
     assert drv.find_element(By.CSS_SELECTOR, "#aoi-run .run-user").text == "ann"
     run_id = drv.find_element(By.CSS_SELECTOR, "#aoi-run a.run-link").text
@@ -252,6 +257,9 @@ def test_log_in_filter_tag_and_log_out_in_a_real_browser(airflow, browser, recor
     run = json.loads(urllib.request.urlopen(req).read())
     assert run["triggering_user_name"] == "ann" and run["run_type"] == "manual"
     assert run["conf"] == {"aoi": "sydney", "start_date": "2024-01-01", "end_date": "2024-02-01"}
+    req = urllib.request.Request(f"{base}/api/v2/dags/on_demand/dagRuns", headers={"Authorization": f"Bearer {token}"})
+    assert json.loads(urllib.request.urlopen(req).read())["total_entries"] == 1  # the cancelled one never ran
+    drv.switch_to.default_content()
 
     # log out: Airflow revokes the token; the old session cookie no longer gets data
     token = drv.get_cookie("_token")["value"]

@@ -118,13 +118,25 @@ async function loadProduct(id) {
   }));
 }
 
+// The operator's yes or no, asked in the page: in the Airflow UI this page is an iframe sandboxed without
+// allow-modals, where the browser ignores window.confirm() and answers no.
+function confirmInPage(out, question) {
+  return new Promise((resolve) => {
+    out.innerHTML = `<span class="confirm">${esc(question)} <button type="button" class="confirm-run">Run</button>
+      <button type="button" class="confirm-cancel">Cancel</button></span>`;
+    out.querySelector(".confirm-run").addEventListener("click", () => resolve(true), {once: true});
+    out.querySelector(".confirm-cancel").addEventListener("click", () => resolve(false), {once: true});
+  });
+}
+
 // An operator shortcut: the browse app prepares (and checks) the DAG id and conf; after the operator confirms,
 // the page posts it to Airflow's own REST API with the session cookie, so Airflow checks the user's permission
 // and records them as the run's triggering user. The result links to the run in the Airflow UI.
 async function runShortcut(action, params, out) {
   let s;
   try { s = await api("api/shortcuts/" + action + "?" + params.toString()); } catch (e) { return; }
-  if (!window.confirm(s.confirm)) { out.textContent = "cancelled"; return; }
+  if (!(await confirmInPage(out, s.confirm))) { out.textContent = "cancelled"; return; }
+  out.textContent = "starting…";
   const r = await fetch("/api/v2/dags/" + encodeURIComponent(s.dag_id) + "/dagRuns", {method: "POST", credentials: "same-origin",
     headers: {"Content-Type": "application/json", "Accept": "application/json"},
     body: JSON.stringify({logical_date: null, conf: s.conf, note: s.note})});
