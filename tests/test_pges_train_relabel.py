@@ -57,7 +57,7 @@ def crowd_on_known_products():
     return truth, x, y, like, np.array([f"S{i // 5}" for i in range(truth.size)])
 
 
-def test_relabelling_moves_the_training_labels_towards_the_truth(crowd_on_known_products):
+def test_relabelling_moves_the_training_labels_towards_the_truth(crowd_on_known_products, caplog):
     from sklearn.linear_model import LogisticRegression
 
     truth, x, y, like, scenes = crowd_on_known_products
@@ -66,7 +66,11 @@ def test_relabelling_moves_the_training_labels_towards_the_truth(crowd_on_known_
     def fit(_: str, mask: np.ndarray) -> LogisticRegression:
         return LogisticRegression(max_iter=500).fit(x[mask], y[mask])  # learns the consensus, never the truth
 
-    new = crowd_relabel(fit, lambda _, mask: x[mask], train, y, scenes, like)
+    with caplog.at_level("INFO", logger="pges.train"):
+        new = crowd_relabel(fit, lambda _, mask: x[mask], train, y, scenes, like)
+    # the log says why this model is fitted, in a run that may train only other models
+    assert "ordinal_boosting out of fold, one fit per fold of the training scenes: what the product says of each " \
+           "label, to relabel the crowd's consensus" in caplog.messages
     assert (new[~train] == y[~train]).all()  # held-out labels stay the consensus
     before, after = (y[train] == truth[train]).mean(), (new[train] == truth[train]).mean()
     one = train & (truth == 1)

@@ -75,7 +75,8 @@ def out_of_fold(fit_predict: Callable[[np.ndarray, np.ndarray], np.ndarray], n: 
 
 
 def out_of_fold_proba(fit: Callable[[str, np.ndarray], Any], name: str, rows: Callable[[str, np.ndarray], Any],
-                      train: np.ndarray, y: np.ndarray, scenes: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+                      train: np.ndarray, y: np.ndarray, scenes: np.ndarray, *,
+                      why: str) -> tuple[np.ndarray, np.ndarray | None]:
     """Out-of-fold probabilities of feature model ``name`` on the training rows (:func:`out_of_fold`).
 
     Args:
@@ -85,11 +86,14 @@ def out_of_fold_proba(fit: Callable[[str, np.ndarray], Any], name: str, rows: Ca
         train: boolean mask of the training rows; only they go into the folds.
         y: labels of every row.
         scenes: scene id of every row (the folds' groups).
+        why: what the probabilities are for, logged before the folds' fits (whose own lines name only the model:
+            a run that trains other models would otherwise log fits of this one, unexplained).
 
     Returns:
         The training rows' indices and their (m, 4) probabilities, None as :func:`out_of_fold`.
     """
     idx = np.flatnonzero(train)
+    logger.info("%s out of fold, one fit per fold of the training scenes: %s", name, why)
 
     def mask(i: np.ndarray) -> np.ndarray:
         m = np.zeros(len(train), bool)
@@ -111,7 +115,7 @@ def model_thresholds(fit: Callable[[str, np.ndarray], Any], name: str, rows: Cal
     Returns:
         ``(t1, t3)``; the defaults when there are no out-of-fold predictions (:func:`out_of_fold`).
     """
-    idx, oof = out_of_fold_proba(fit, name, rows, train, y, scenes)
+    idx, oof = out_of_fold_proba(fit, name, rows, train, y, scenes, why=f"the class thresholds of {name}")
     th = DEFAULT_THRESHOLDS if oof is None else fit_thresholds(oof, y[idx])
     logger.info("%s: class thresholds t1 %.2f, t3 %.2f (out-of-fold, %s)", name, *th,
                 "5 folds by scene" if oof is not None else "too few scenes, or a fold without a class: defaults")

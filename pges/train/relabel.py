@@ -92,7 +92,8 @@ def crowd_relabel(fit: Callable[[str, np.ndarray], Any], rows: Callable[[str, np
     Returns:
         The labels; ``y`` itself when the training rows have fewer than 5 scenes, or a fold's miss a class.
     """
-    idx, proba = out_of_fold_proba(fit, PRIOR_MODEL, rows, train, y, scenes)
+    idx, proba = out_of_fold_proba(fit, PRIOR_MODEL, rows, train, y, scenes,
+                                   why="what the product says of each label, to relabel the crowd's consensus")
     if proba is None:
         logger.info("crowd relabelling: too few scenes for 5 folds holding every class, training on the consensus")
         return y
