@@ -20,6 +20,11 @@ if "AIRFLOW_HOME" not in os.environ:
     os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="sarlake-test-airflow-")
     atexit.register(shutil.rmtree, os.environ["AIRFLOW_HOME"], ignore_errors=True)
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+# One OpenMP thread per process (the boosting models' fits; PGE and Airflow subprocesses inherit it), as `make train`
+# does: `make test` runs a worker per core, so each worker's default of a thread per core oversubscribes the machine
+# and libgomp's spinning threads then wait on each other: one OrdinalBoosting fit took 8-35 s instead of 1 s on
+# 2 busy cores. The fits are the same to the bit (sklearn's histogram boosting does not depend on the thread count).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
 
