@@ -116,7 +116,12 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
     ifg = {"inputs": ["/a/SIM_S1_IW_SLC_A044_F1a2b_20240208T050000.met.json",
                       "/a/SIM_S1_IW_SLC_A044_F1a2b_20240127T050000.met.json"]}
     qa = {"inputs": ["/p/S1_IFG_A044_20240127T050000_20240208T050000/S1_IFG_A044_20240127_20240208.met.json"]}
-    expected = {"qa": "1 product A044 20240127_20240208"}  # a batch of products; the others: one pair
+    series = {"inputs": [*qa["inputs"],
+                         "/p/S1_IFG_A044_20240208T050000_20240220T050000/S1_IFG_A044_20240208_20240220.met.json"],
+              "parameters": {"aoi": "vesuvius"}}
+    inputs = {"qa": qa, "timeseries": series}
+    # qa: a batch of products; timeseries: an AOI's interferograms, over the span of their dates; the others: a pair
+    expected = {"qa": "1 product A044 20240127_20240208", "timeseries": "vesuvius 2 products A044 20240127..20240220"}
     for dag_id in MAPPING_DAGS:
         sdag = DagSerialization.from_dict(json.loads(json.dumps(DagSerialization.to_dict(dags[dag_id]))))
         mapped = [t for t in sdag.task_dict.values() if type(t).__name__ == "SerializedMappedOperator"]
@@ -126,5 +131,5 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
             template = t.partial_kwargs.get("map_index_template")
             assert template, f"{dag_id}.{t.task_id} has no map_index_template"
             pge = t.partial_kwargs["pge"]
-            label = jinja2.Template(template).render(pge_label=pge_label(pge, qa if pge == "qa" else ifg))
+            label = jinja2.Template(template).render(pge_label=pge_label(pge, inputs.get(pge, ifg)))
             assert label == expected.get(pge, "A044 20240127_20240208"), (dag_id, t.task_id, label)
