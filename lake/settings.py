@@ -290,7 +290,7 @@ class Settings(BaseSettings):
         if not self.mlflow_tracking_uri:
             self.mlflow_tracking_uri = f"sqlite:///{home / 'mlflow.db'}"
         if not self.urgent.feed_url:
-            self.urgent.feed_url = str(home / "feeds" / "events.geojson")
+            self.urgent.feed_url = str(self.default_feed)
         if not self.mlflow_artifact_root:
             self.mlflow_artifact_root = str(home / "mlartifacts")
         return self
@@ -307,6 +307,11 @@ class Settings(BaseSettings):
                         f"set SARLAKE_{name.upper()}=s3://bucket/{name.removesuffix('_root')}"
                     )
         return self
+
+    @property
+    def default_feed(self) -> Path:
+        """The earthquake feed the urgent_response watcher polls when none is configured (made empty by init)."""
+        return self.home / "feeds" / "events.geojson"
 
     def to_env(self) -> dict[str, str]:
         """Render these settings as ``SARLAKE_*`` variables, e.g. for a PGE subprocess or pod."""

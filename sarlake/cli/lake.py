@@ -20,7 +20,7 @@ def init() -> None:
     settings = get_settings()
     created = init_lake(settings)
     click.echo(f"lake ready at {settings.warehouse} ({len(created)} table(s) created)")
-    feed = settings.home / "feeds" / "events.geojson"
+    feed = settings.default_feed
     if settings.urgent.feed_url == str(feed) and not feed.exists():  # the embedded default, never made before
         feed.parent.mkdir(parents=True, exist_ok=True)
         feed.write_text('{"type": "FeatureCollection", "features": []}\n')
