@@ -6,9 +6,12 @@ registered average must return their mean through MLflow's loader and through th
 
 from __future__ import annotations
 
+import logging
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 
 def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_mean_of_its_members(settings, tmp_path):
@@ -42,6 +45,11 @@ def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_me
                 + convnet.predict_proba(tiles)) / 2
     np.testing.assert_allclose(avg.predict_proba(x), expected, atol=1e-6)
 
+    # MLflow's logger does not propagate to the root one that caplog reads: listen to its environment module itself
+    environment_log: list[str] = []
+    handler = logging.Handler()
+    handler.emit = lambda record: environment_log.append(record.getMessage())  # type: ignore[method-assign]
+    logging.getLogger("mlflow.utils.environment").addHandler(handler)
     experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
     # the kind MLflow's UI shows as training runs (its bundle's "custom_model_development"), not a GenAI app
     assert mlflow.get_experiment(experiment).tags.get("mlflow.experimentKind") == "custom_model_development"
@@ -55,9 +63,29 @@ def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_me
     assert (Path.cwd() / "uv.lock").exists(), "the check needs a uv project in the working directory"
     assert (folder / "requirements.txt").exists()
     assert not [p.relative_to(folder) for p in folder.rglob("*") if p.name in ("uv.lock", "pyproject.toml")]
+    # the environment of the average and of each member: python, pip (unpinned: the uv-made venv has no pip) and the
+    # pins of the installed packages; saving them warned "Failed to resolve installed pip version" once per model
+    forest_only = log_candidate(forest, pd.DataFrame(feats, columns=list(FEATURE_NAMES)), {"test_f1_uwe2": 0.0}, {},
+                                experiment_id=experiment, model_name=settings.qa_model_name, data_version="0",
+                                dataset={"kind": "synthetic"})
+    logging.getLogger("mlflow.utils.environment").removeHandler(handler)
+    assert not [m for m in environment_log if "pip version" in m]
+    sklearn_pins = {f"{n}=={version(n)}" for n in ("numpy", "pandas", "scikit-learn", "skops")}
+    keras_pins = {f"{n}=={version(n)}" for n in ("numpy", "tensorflow-cpu", "keras", "ai-edge-litert")}
+    single = Path(mlflow.artifacts.download_artifacts(f"models:/{settings.qa_model_name}/{forest_only.version}"))
+    envs = {path.parent: yaml.safe_load(path.read_text())
+            for path in [*folder.rglob("conda.yaml"), single / "conda.yaml"]}
+    assert len(envs) == 4  # the average, its two members, the forest on its own
+    for where, env in envs.items():
+        python, pip, pip_list = env["dependencies"]
+        assert python.startswith("python=") and pip == "pip", where
+        assert pip_list["pip"][0] == f"mlflow=={version('mlflow')}", where
+        assert set(pip_list["pip"][1:]) in (sklearn_pins, keras_pins, sklearn_pins | keras_pins), where
+        assert (where / "requirements.txt").read_text().split() == pip_list["pip"], where
 
     mlflow.MlflowClient().set_registered_model_alias(settings.qa_model_name, "champion", candidate.version)
     scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, cache_dir=tmp_path / "cache")
     assert scorer.input_kind == "features+tiles"
     records = scorer.score(products)
     np.testing.assert_allclose([r["p_error"] for r in records], p_error(expected)[0], atol=1e-3)
+

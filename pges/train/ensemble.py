@@ -86,11 +86,13 @@ def log_average(fitted: Fitted, *, model_name: str, signature: Any, example: Any
     """
     import mlflow.pyfunc
 
+    from pges.train.tracking import model_environment
+
     with tempfile.TemporaryDirectory(prefix="sarlake-average-") as tmp:
         artifacts, config, pins = _save_parts(fitted, Path(tmp), requirements, trusted)
         return mlflow.pyfunc.log_model(
             name="model", python_model=_pyfunc_class()(), artifacts=artifacts, model_config=config,
-            signature=signature, input_example=example, pip_requirements=sorted(pins),
+            signature=signature, input_example=example, conda_env=model_environment(sorted(pins)),
             registered_model_name=model_name,
         )
 
@@ -116,7 +118,7 @@ def _save_parts(fitted: Fitted, tmp: Path, requirements: dict[str, list[str]],
     import mlflow.sklearn
     import mlflow.tensorflow
 
-    from pges.train.tracking import litert_extra
+    from pges.train.tracking import litert_extra, model_environment
 
     parts, combine = _parts(fitted)
     artifacts, config, pins = {}, [], set()
@@ -125,17 +127,17 @@ def _save_parts(fitted: Fitted, tmp: Path, requirements: dict[str, list[str]],
         if flavor == "segmented":  # a pyfunc folder of its own parts, loaded by the same rules
             inner, inner_config, inner_pins = _save_parts(model, tmp / f"parts{i}", requirements, trusted)
             mlflow.pyfunc.save_model(path, python_model=_pyfunc_class()(), artifacts=inner,
-                                     model_config=inner_config, pip_requirements=sorted(inner_pins))
+                                     model_config=inner_config, conda_env=model_environment(sorted(inner_pins)))
             pins.update(inner_pins)
         elif flavor == "sklearn":
             mlflow.sklearn.save_model(model, path, serialization_format="skops",
                                       skops_trusted_types=trusted(model), pyfunc_predict_fn="predict_proba",
-                                      pip_requirements=requirements["sklearn"])
+                                      conda_env=model_environment(requirements["sklearn"]))
             pins.update(requirements["sklearn"])
         else:
             converted = tmp / f"litert{i}"
             converted.mkdir(parents=True)
-            mlflow.tensorflow.save_model(model, path, pip_requirements=requirements["keras"],
+            mlflow.tensorflow.save_model(model, path, conda_env=model_environment(requirements["keras"]),
                                          extra_files=litert_extra(model, str(converted)))
             pins.update(requirements["keras"])
         artifacts[f"member{i}"] = path

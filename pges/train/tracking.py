@@ -3,7 +3,8 @@
 Each run logs its parameters, the data version (the Iceberg snapshot id of the training table, given by the
 caller), the code version, metrics on the held-out split (against the simulator's truth and against the crowd
 consensus), the figures, feature importances, a signature and an input example. scikit-learn models are saved
-with skops (safe loading) with their trusted types listed explicitly; every model lists its pip requirements.
+with skops (safe loading) with their trusted types listed explicitly; every model lists its pip requirements
+(:func:`model_environment`).
 
 Promotion (:func:`promote`, rule in :func:`decide`): the best candidate of this training run (F1 for UWE >= 2 on
 the held-out split, then mean per-class accuracy) takes the ``champion`` alias only if it beats the current
@@ -17,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -31,8 +33,8 @@ from pges.qa.features import FEATURE_SET
 from pges.qa.model_io import THRESHOLD_TAGS
 from pges.train.models import Fitted
 
-__all__ = ["Candidate", "decide", "log_candidate", "open_tracking", "passes_real_check", "promote",
-           "score_version", "tag_margins"]
+__all__ = ["Candidate", "decide", "log_candidate", "model_environment", "open_tracking", "passes_real_check",
+           "promote", "score_version", "tag_margins"]
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +85,18 @@ def open_tracking(tracking_uri: str, artifact_root: str | None, experiment: str 
     if exp.tags.get(KIND_TAG) is None:
         mlflow.MlflowClient().set_experiment_tag(exp.experiment_id, KIND_TAG, EXPERIMENT_KIND[KIND_TAG])
     return str(exp.experiment_id)
+
+
+def model_environment(pins: list[str]) -> dict[str, Any]:
+    """The environment MLflow saves beside a model (``conda.yaml``, ``python_env.yaml``, ``requirements.txt``).
+
+    Given to ``save_model``/``log_model`` as ``conda_env`` rather than ``pip_requirements``: from those MLflow builds
+    this same environment (it adds its own pin) but also pins ``pip`` to the installed one, and the uv-made venv has
+    no pip, so every model saved warned "Failed to resolve installed pip version" and got ``pip`` unpinned anyway.
+    The files are the same byte for byte; no scorer reads them (skops, LiteRT, ``pges.qa.model_load``).
+    """
+    return {"name": "mlflow-env", "channels": ["conda-forge"],
+            "dependencies": [f"python={platform.python_version()}", "pip", {"pip": list(pins)}]}
 
 
 def _requirements(flavor: str) -> list[str]:
@@ -141,7 +155,8 @@ def log_candidate(
             trusted = skops.io.get_untrusted_types(data=skops.io.dumps(fitted.model))
             info = mlflow.sklearn.log_model(
                 fitted.model, name="model", registered_model_name=model_name, signature=signature,
-                input_example=example, pip_requirements=_requirements("sklearn"), serialization_format="skops",
+                input_example=example, conda_env=model_environment(_requirements("sklearn")),
+                serialization_format="skops",
                 skops_trusted_types=trusted, pyfunc_predict_fn="predict_proba",
             )
         elif fitted.flavor in ("average", "segmented"):
@@ -158,7 +173,7 @@ def log_candidate(
             with tempfile.TemporaryDirectory(prefix="sarlake-litert-") as tmp:
                 info = mlflow.tensorflow.log_model(
                     fitted.model, name="model", registered_model_name=model_name, signature=signature,
-                    input_example=example, pip_requirements=_requirements("keras"),
+                    input_example=example, conda_env=model_environment(_requirements("keras")),
                     extra_files=litert_extra(fitted.model, tmp),
                 )
         ver = str(info.registered_model_version)
