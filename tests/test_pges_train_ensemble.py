@@ -89,3 +89,40 @@ def test_an_average_of_a_tile_and_a_feature_model_registers_and_scores_as_the_me
     records = scorer.score(products)
     np.testing.assert_allclose([r["p_error"] for r in records], p_error(expected)[0], atol=1e-3)
 
+
+class _Counted:
+    """A stand-in classifier with fixed probabilities that counts the rows it is asked to predict."""
+
+    classes_ = np.arange(4)
+
+    def __init__(self, proba: list[float]) -> None:
+        self.proba, self.rows = np.asarray(proba), 0
+
+    def predict_proba(self, x):  # type: ignore[no-untyped-def]
+        n = len(x["features"]) if isinstance(x, dict) else len(x)
+        self.rows += n
+        return np.tile(self.proba, (n, 1))
+
+
+def test_an_evaluation_predicts_each_member_once_and_averages_them_from_its_own_predictions():
+    from pges.qa.features import FEATURE_NAMES
+    from pges.qa.model_io import to_model_input
+    from pges.train.ensemble import Predictions, averages
+    from pges.train.models import Fitted
+
+    feats, tiles = np.zeros((5, len(FEATURE_NAMES))), np.zeros((5, 8, 8, 2), dtype=np.float32)
+    forest = Fitted("random_forest", "features", "sklearn", _Counted([0.6, 0.2, 0.1, 0.1]), {})
+    boosting = Fitted("gradient_boosting", "features", "sklearn", _Counted([0.1, 0.1, 0.2, 0.6]), {})
+    # the two-step U-Net model takes the features and the tiles (flavour "segmented")
+    segmented = Fitted("unet_ordinal_boosting", "features+tiles", "segmented", _Counted([0.25, 0.25, 0.25, 0.25]), {})
+    convnet = Fitted("convnet", "tiles", "sklearn", _Counted([0.0, 0.2, 0.4, 0.4]), {})
+    singles = [forest, boosting, segmented, convnet]
+    x = {kind: to_model_input(kind, feats, None, tiles) for kind in ("features", "tiles", "features+tiles")}
+
+    predictions = Predictions(x.__getitem__)
+    got = {f.name: predictions(f) for f in singles + averages(singles)}
+
+    assert [f.model.rows for f in singles] == [5, 5, 5, 5]  # each member once, however many averages it is in
+    np.testing.assert_allclose(got["convnet+random_forest"], np.tile([0.3, 0.2, 0.25, 0.25], (5, 1)))
+    np.testing.assert_allclose(got["convnet+gradient_boosting"], np.tile([0.05, 0.15, 0.3, 0.5], (5, 1)))
+    np.testing.assert_allclose(got["convnet+unet_ordinal_boosting"], np.tile([0.125, 0.225, 0.325, 0.325], (5, 1)))

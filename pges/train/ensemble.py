@@ -11,6 +11,7 @@ and as a member of an average it is such a model folder inside the average's (a 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from pges.qa.model_io import (
 )
 from pges.train.models import Fitted
 
-__all__ = ["Averaged", "average", "averages", "log_average"]
+__all__ = ["Averaged", "Predictions", "average", "averages", "log_average"]
 
 class Averaged:
     """The fitted members, averaged (in memory, for evaluation)."""
@@ -55,6 +56,30 @@ def averages(fitted: list[Fitted]) -> list[Fitted]:
     tiles = [f for f in fitted if f.input_kind == "tiles"]
     others = [f for f in fitted if f.input_kind == "features" or f.flavor == "segmented"]
     return [average([t, f]) for t in tiles for f in others]
+
+
+class Predictions:
+    """Each candidate's (n, 4) probabilities on one evaluation set, every model run on it once.
+
+    An average (flavour ``average``) is the mean of its members' probabilities on the set, as
+    :meth:`Averaged.predict_proba` computes it, taken from the members' own predictions rather than running the
+    members again: a training run's evaluation predicts every single model before the averages that reuse them.
+    """
+
+    def __init__(self, inputs: Callable[[str], Any]) -> None:
+        """``inputs(kind)`` is the set's model input of that kind (``pges.qa.model_io.to_model_input``)."""
+        self.inputs = inputs
+        self.known: dict[str, np.ndarray] = {}
+
+    def __call__(self, fitted: Fitted) -> np.ndarray:
+        """``fitted``'s class probabilities on the set (computed once per model name)."""
+        if fitted.name not in self.known:
+            if fitted.flavor == "average":
+                self.known[fitted.name] = np.mean([np.asarray(self(m), dtype=np.float64)
+                                                   for m in fitted.model.members], axis=0)
+            else:
+                self.known[fitted.name] = fitted.predict_proba(self.inputs(fitted.input_kind))
+        return self.known[fitted.name]
 
 
 def _pyfunc_class() -> Any:

@@ -82,7 +82,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
     from pges.train import evaluate, segmenter, tracking
     from pges.train.champion import current_champion, margins
     from pges.train.decision import model_thresholds
-    from pges.train.ensemble import averages
+    from pges.train.ensemble import Predictions, averages
     from pges.train.models import MODEL_INPUTS, fit_model, fit_routed
 
     p = cfg.parameters
@@ -173,9 +173,14 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
             fitted.thresholds = model_thresholds(fit, name, rows, train, y, data.scene_id)
         fitted_models.append(fitted)
     test_truths = [data.truth[i] for i in data.product_id[test]]
+    # each set's probabilities, every model predicted once: an average is the mean of its members' (12 s a full run)
+    held_out = Predictions(lambda kind: rows(kind, test))
+    checks = {name: Predictions(check.inputs.__getitem__)
+              for name, check in (("real", real), ("cuts", cuts), ("second", second), ("fresh", fresh))
+              if check is not None}
     for fitted in fitted_models + averages(fitted_models):
         kind, th = fitted.input_kind, fitted.thresholds
-        proba = fitted.predict_proba(rows(kind, test))
+        proba = held_out(fitted)
         m = evaluate.metrics(y_truth[test], proba, "test_", th)
         m.update(evaluate.metrics(y_consensus[test], proba, "test_consensus_", th))
         m.update(intervals(y_truth[test], proba, data.scene_id[test], "test_", th))
@@ -184,13 +189,13 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
         m["training_label_accuracy_vs_truth"] = training_label_acc
         m.update(own_metrics.get(fitted.name, {}))
         if real is not None:
-            m.update(real.summary(p_error(fitted.predict_proba(real.inputs[kind]))[0]))
+            m.update(real.summary(p_error(checks["real"](fitted))[0]))
         if cuts is not None:
-            m.update(cuts.summary(fitted.predict_proba(cuts.inputs[kind]), th))
+            m.update(cuts.summary(checks["cuts"](fitted), th))
         if second is not None:
-            m.update(second.summary(fitted.predict_proba(second.inputs[kind]), th))
+            m.update(second.summary(checks["second"](fitted), th))
         if fresh is not None:
-            m.update(fresh.summary(fitted.predict_proba(fresh.inputs[kind]), th))
+            m.update(fresh.summary(checks["fresh"](fitted), th))
         figs = evaluate.figures(y_truth[test], proba, fitted.name, ctx.workdir / "figures" / fitted.name,
                                 fitted.importances, th)
         candidates.append(tracking.log_candidate(
