@@ -76,7 +76,7 @@ def test_the_full_size_convnet_converts_with_the_same_probabilities(sydney_tiles
 
 
 def test_a_registered_convnet_scores_through_litert_without_importing_tensorflow(convnet, sydney_tiles, settings,
-                                                                                 tmp_path):
+                                                                                 tmp_path, capsys):
     """The registered model stays a Keras (``tensorflow`` flavour) model; the scorer serves its LiteRT file."""
     import mlflow
     import mlflow.tensorflow
@@ -86,8 +86,12 @@ def test_a_registered_convnet_scores_through_litert_without_importing_tensorflow
 
     fitted, tiles = convnet
     experiment = open_tracking(settings.mlflow_tracking_uri, settings.mlflow_artifact_root)
+    capsys.readouterr()
     candidate = log_candidate(fitted, tiles, {"test_f1_uwe2": 0.0}, {}, experiment_id=experiment,
                               model_name=settings.qa_model_name, data_version="0", dataset={"kind": "synthetic"})
+    # MLflow predicts the input example with the saved model: Keras's progress bars stay off stdout, where the train
+    # PGE's result and `sarlake qa train`'s summary go
+    assert capsys.readouterr().out == ""
     uri = f"models:/{settings.qa_model_name}/{candidate.version}"
     keras_model = mlflow.tensorflow.load_model(uri)  # the model of record loads as before
     expected = np.asarray(keras_model.predict(sydney_tiles, verbose=0))

@@ -129,7 +129,10 @@ def log_candidate(
     import mlflow
     from mlflow.models import infer_signature
 
-    with mlflow.start_run(experiment_id=experiment_id, run_name=fitted.name) as run:
+    # MLflow checks the input example by predicting it with the saved model: a Keras model's progress bars would
+    # go to stdout, the PGE's result channel and the `sarlake qa train` summary
+    with mlflow.start_run(experiment_id=experiment_id, run_name=fitted.name) as run, \
+            contextlib.redirect_stdout(sys.stderr):
         mlflow.log_params({f"model.{k}": v for k, v in fitted.params.items()})
         mlflow.log_params({"model": fitted.name, "input_kind": fitted.input_kind, "feature_set": FEATURE_SET,
                            "class_threshold_uwe1": fitted.thresholds[0], "class_threshold_uwe3": fitted.thresholds[1],
