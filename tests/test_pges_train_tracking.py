@@ -72,3 +72,13 @@ def test_a_quick_runs_candidates_never_replace_a_full_runs_champion_however_they
     assert decide(better, None, None, smoke_over_full=True)["champion"] == "7"
     # and a quick run against a quick run's champion is judged as before
     assert decide(better, _champ(0.80, 0.0), "4", max_real_false_alarms=0.25)["champion"] == "7"
+
+
+def test_a_candidate_that_ties_with_the_winner_is_said_to_tie_not_to_rank_below():
+    """A 12-scene quick run: the forest and the ConvNet averaged with it had the same F1 and mean class accuracy
+    on the held-out split; the average was held back as "ranked below version 1", its figures those of the winner."""
+    forest, average, convnet = _cand("1", 0.923, 0.0), _cand("3", 0.923, 0.0), _cand("2", 0.75, 0.0)
+    d = decide([forest, convnet, average], None, None, max_real_false_alarms=0.25)
+    assert d["champion"] == "1" and d["challenger"] == "3"  # the tie goes to the one registered first
+    assert d["held_back"]["3"].startswith("m3: tied with version 1 (F1 0.923")
+    assert d["held_back"]["2"].startswith("m2: ranked below version 1 (F1 0.750")

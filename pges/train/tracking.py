@@ -266,8 +266,9 @@ def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | Non
                                 "max_real_false_alarms": limit, "gate": "passed"}
     if eligible:
         new = eligible[0]
-        for c in eligible[1:]:
-            held_back[c.version] = f"{c.name}: ranked below version {new.version} ({_fmt(c.rank())})"
+        for c in eligible[1:]:  # a tie keeps the candidates' order: the one registered first wins
+            place = "tied with" if c.rank() == new.rank() else "ranked below"
+            held_back[c.version] = f"{c.name}: {place} version {new.version} ({_fmt(c.rank())})"
         champion = new.version
         why = "no champion yet" if champion_version is None else (
             f"version {champion_version} is of another feature set" if not comparable else
