@@ -89,7 +89,8 @@ from sarlake_plugins.pge import pge_operator
                                "product's rater likelihood times an out-of-fold feature model's probabilities, in "
                                "place of Dawid-Skene's prior (5 more fits); off: the consensus as it is."),
         "workers": Param(2, type="integer", minimum=1, maximum=64, title="Worker processes",
-                         description="Processes that simulate the labelled set and the second simulator's products; "
+                         description="Processes that simulate the labelled set, the second simulator's products, "
+                         "the fresh scenes and the U-Net's scenes; "
                          "at most the cores of the PGE's process or pod."),
     },
 )

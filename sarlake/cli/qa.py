@@ -156,7 +156,8 @@ def qa_run(products: tuple[str, ...]) -> None:
 @click.option("--quick", is_flag=True, help="Fewer trees and epochs (demo); never replaces the champion of a full run.")
 @click.option("--if-no-champion", is_flag=True, help="Do nothing when the registry already has a champion.")
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes simulating the labelled set, the second simulator's and the U-Net's scenes.")
+              help="Processes simulating the labelled set, the second simulator's products, the fresh scenes "
+                   "and the U-Net's scenes.")
 @click.option("--real-check", type=click.Path(exists=True, dir_okay=False),
               help="Manifest CSV of real products with closure truth (unw, coherence, dem, clean) that gates "
                    "promotion [default: the SARLAKE_QA_REAL_CHECK setting; none: no gate].")
