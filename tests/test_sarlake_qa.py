@@ -148,13 +148,19 @@ def test_a_quick_run_leaves_the_aliases_of_a_full_runs_champion_alone(trained):
         "(smoke) run"
 
 
-def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch):
+def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch, caplog):
     coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
-    one = _cli("qa", "score", str(UNW[0]), "--coherence", str(coh), "--json")
+    with caplog.at_level("WARNING", logger="pges.qa.score"):
+        one = _cli("qa", "score", str(UNW[0]), "--coherence", str(coh), "--json")
     assert one.exit_code == 0, one.output
     rec = json.loads(one.output.strip().splitlines()[-1])
     assert rec["unw"] == str(UNW[0]) and 0 <= rec["p_error"] <= 1 and rec["uwe_class"] in (0, 1, 2, 3)
     assert rec["model_name"] == "sarlake-qa-uwe" and rec["model_version"] == trained[2]["promotion"]["champion"]
+    # the champion is the fixture's quick run: the scorer says its scores are a demonstration, not a judgement
+    warned = [r.getMessage() for r in caplog.records if r.name == "pges.qa.score" and r.levelname == "WARNING"]
+    assert len(warned) == 1 and warned[0].startswith(f"sarlake-qa-uwe version {rec['model_version']} ('champion') "
+                                                     "is a quick training run's model")
+    assert "`make train`" in warned[0]
     # the GAMMA coherence given was read and judged: it does not follow this stack's phase quality, so it is left
     # out and flagged (coherence_ignored = 1), unlike a product scored with no coherence at all (0, below)
     assert rec["ignored_inputs"] == ["coherence"]
@@ -288,6 +294,20 @@ def test_report_lists_each_registered_version_with_its_held_out_figures_and_alia
     # quick training fits no class thresholds: every version decides by the more probable class of its side
     assert all(by_version[c["version"]]["class_thresholds"] == [0.5, 0.5] for c in record["candidates"])
     assert "| 0.50 / 0.50 |" in text
+    # the fixture's versions are of a quick run, and the report says so; a full run's version reads as its model
+    assert all(by_version[c["version"]]["quick"] for c in record["candidates"])
+    assert f"| {champion} | {champ['model']} (quick run) | champion |" in text
+    from pges.train.tracking import QUICK_TAG
+
+    client = mlflow.MlflowClient()
+    client.set_model_version_tag("sarlake-qa-uwe", str(champion), QUICK_TAG, "false")  # as a full run tags it
+    try:
+        full = json.loads(_cli("qa", "report", "--json").output)
+        text = _cli("qa", "report").output
+    finally:
+        client.set_model_version_tag("sarlake-qa-uwe", str(champion), QUICK_TAG, "true")
+    assert not {v["version"]: v for v in full["registered"]}[str(champion)]["quick"]
+    assert f"| {champion} | {champ['model']} | champion |" in text
 
 
 def test_a_run_with_the_convnet_also_registers_its_average_with_each_feature_model(trained):

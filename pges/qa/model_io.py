@@ -17,8 +17,8 @@ import numpy as np
 
 from pges.qa.features import FEATURE_NAMES
 
-__all__ = ["DEFAULT_THRESHOLDS", "INPUT_KINDS", "THRESHOLD_TAGS", "InputKind", "average_probabilities", "decide_class",
-           "member_input", "p_error", "thresholds_from_tags", "to_model_input"]
+__all__ = ["DEFAULT_THRESHOLDS", "INPUT_KINDS", "QUICK_TAG", "THRESHOLD_TAGS", "InputKind", "average_probabilities",
+           "decide_class", "member_input", "p_error", "thresholds_from_tags", "to_model_input"]
 
 InputKind = Literal["features", "browse", "tiles", "features+tiles"]
 #: input kind -> what it is
@@ -34,6 +34,9 @@ ERROR_FROM = 2
 DEFAULT_THRESHOLDS = (0.5, 0.5)
 #: model-version tags holding a version's class thresholds (``pges.train.decision`` fits them)
 THRESHOLD_TAGS = ("sarlake.class_threshold_uwe1", "sarlake.class_threshold_uwe3")
+#: the model-version tag that marks a version of a quick (smoke) training run (``true``): a demonstration of the
+#: pipeline, whose scores say little of a product's quality
+QUICK_TAG = "sarlake.quick"
 
 
 def to_model_input(kind: str, features: np.ndarray, browse: np.ndarray, tiles: np.ndarray):  # type: ignore[no-untyped-def]

@@ -26,7 +26,7 @@ import numpy as np
 from pges.errors import InputValidationError
 from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
-from pges.qa.model_io import INPUT_KINDS, p_error, thresholds_from_tags, to_model_input
+from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_tags, to_model_input
 from pges.qa.model_load import load_cached_model
 
 __all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
@@ -252,6 +252,12 @@ class Scorer:
         self.model_name, self.version = model_name, str(mv.version)
         self.input_kind = mv.tags.get("sarlake.input_kind", "features")
         self.thresholds = thresholds_from_tags(mv.tags)
+        #: a quick (smoke) run's version: ``make demo``'s, or ``qa train --quick``'s
+        self.quick = mv.tags.get(QUICK_TAG) == "true"
+        if self.quick:
+            logger.warning("%s version %s ('%s') is a quick training run's model, made to show the pipeline works: "
+                           "its scores say little of a product's quality; train the full model with `make train` "
+                           "(or `sarlake qa train`, or the qa_train DAG)", model_name, mv.version, alias)
         uri = f"models:/{model_name}/{mv.version}"
         if cache_dir is None:  # a copy for this scorer's lifetime (a LiteRT model reads its file)
             import tempfile

@@ -30,7 +30,7 @@ import numpy as np
 
 from pges import __version__
 from pges.qa.features import FEATURE_SET
-from pges.qa.model_io import THRESHOLD_TAGS
+from pges.qa.model_io import QUICK_TAG, THRESHOLD_TAGS  # a quick run never replaces a full run's champion
 from pges.train.models import Fitted
 
 __all__ = ["Candidate", "decide", "log_candidate", "model_environment", "open_tracking", "passes_real_check",
@@ -215,10 +215,6 @@ def passes_real_check(metrics: dict[str, float] | None, limit: float | None) -> 
     """Whether held-out ``metrics`` carry a real false-alarm share within ``limit`` (no check, no limit: True)."""
     share = (metrics or {}).get("real_false_alarm_share")
     return limit is None or share is None or not np.isfinite(share) or share <= limit
-
-
-#: the model-version tag that marks a version of a quick (smoke) run, which never replaces a full run's champion
-QUICK_TAG = "sarlake.quick"
 
 
 def decide(candidates: list[Candidate], champion_metrics: dict[str, float] | None, champion_version: str | None,

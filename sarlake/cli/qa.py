@@ -272,7 +272,8 @@ def _echo_registered(versions: list[dict[str, Any]]) -> None:
                "ROC AUC | second simulator F1 / ROC AUC | fresh scenes F1 / mean class | class thresholds | "
                "held back |\n" + "|---" * 19 + "|")
     for v in versions:
-        click.echo(f"| {v['version']} | {v['model']} | {', '.join(v['aliases']) or '-'} | "
+        model = f"{v['model']} (quick run)" if v.get("quick") else v["model"]
+        click.echo(f"| {v['version']} | {model} | {', '.join(v['aliases']) or '-'} | "
                    f"{num(v['test_precision_uwe2'])} | {num(v['test_recall_uwe2'])} | "
                    f"{span(v, 'test_f1_uwe2', False)} | "
                    + " | ".join(span(v, f"test_accuracy_uwe{k}", True) for k in range(4))

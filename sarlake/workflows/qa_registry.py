@@ -29,16 +29,17 @@ def registered_versions() -> list[dict[str, Any]]:
     """Every version of the QA model, newest first: model, aliases, feature set, metrics, why held back.
 
     Returns:
-        ``[{"version", "model", "aliases", "feature_set", "class_thresholds", "held_back", "margins", **METRICS,
-        **INTERVALS}]`` (a metric the run did not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers
-        decide classes by, pges.qa.model_io.decide_class; ``margins`` a champion's paired leads when it was
-        promoted, pges.train.champion.margins); an empty list when the model is not registered.
+        ``[{"version", "model", "aliases", "quick", "feature_set", "class_thresholds", "held_back", "margins",
+        **METRICS, **INTERVALS}]`` (``quick`` for a quick (smoke) training run's version; a metric the run did
+        not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers decide classes by,
+        pges.qa.model_io.decide_class; ``margins`` a champion's paired leads when it was promoted,
+        pges.train.champion.margins); an empty list when the model is not registered.
     """
     import mlflow
     from mlflow.exceptions import MlflowException
 
     from lake.settings import get_settings
-    from pges.qa.model_io import thresholds_from_tags
+    from pges.qa.model_io import QUICK_TAG, thresholds_from_tags
 
     settings = get_settings()
     client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
@@ -62,6 +63,7 @@ def registered_versions() -> list[dict[str, Any]]:
             metrics["test_mean_class_accuracy"] = sum(accuracies) / 4
         out.append({"version": str(mv.version), "model": run.info.run_name if run else "",
                     "aliases": sorted(aliases.get(str(mv.version), [])),
+                    "quick": mv.tags.get(QUICK_TAG) == "true",
                     "feature_set": mv.tags.get("sarlake.feature_set", ""),
                     "class_thresholds": list(thresholds_from_tags(mv.tags)),
                     "held_back": mv.tags.get("sarlake.held_back", ""),
