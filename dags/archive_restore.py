@@ -23,6 +23,7 @@ from sarlake_plugins.conf import check_conf
 
 @dag(
     dag_id="archive_restore",
+    description="On request: bring archived products back from the DAAC to the hot lake for a while.",
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

@@ -32,6 +32,7 @@ from sarlake_plugins.conf import check_conf
 
 @dag(
     dag_id="archive_roll",
+    description="Daily: deliver old products to the DAAC archive (CNM), then expire their hot copies.",
     schedule="@daily",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

@@ -25,7 +25,7 @@ from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.outcome import fail_if_any_failed
-from sarlake_plugins.params import AOI_NAME_PATTERN, PGE_VERSION_PATTERN
+from sarlake_plugins.params import AOI_NAME, AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST, PGE_VERSION_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 #: Bulk PGE work: its own pool, the lowest priority.
@@ -34,6 +34,7 @@ BULK = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
 
 @dag(
     dag_id="bulk",
+    description="On request: reprocess a date range of AOIs and tracks with a chosen PGE version (lowest priority).",
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -42,10 +43,13 @@ BULK = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "aois": Param([], type="array", items={"type": "string", "pattern": AOI_NAME_PATTERN},
-                      title="AOIs", description="AOI names; empty means every active AOI."),
-        "tracks": Param([], type="array", items={"type": "integer", "minimum": 1, "maximum": 175},
-                        title="Tracks", description="Tracks; empty means each AOI's own."),
+        "aois": Param([], type=OPTIONAL_LIST,
+                      items={"description": AOI_NAME, "type": "string", "pattern": AOI_NAME_PATTERN},
+                      title="AOIs",
+                      description=f"AOI names, one a line ({AOI_NAME_RULE}); empty means every active AOI."),
+        "tracks": Param([], type=OPTIONAL_LIST, items={"type": "integer", "minimum": 1, "maximum": 175},
+                        title="Tracks", description="Tracks (1-175) as a JSON list, e.g. [44, 117]; empty means "
+                        "each AOI's own."),
         "start_date": Param("2024-01-01", type="string", format="date", title="Start date",
                             description="First acquisition date (UTC)."),
         "end_date": Param("2024-03-01", type="string", format="date", title="End date",

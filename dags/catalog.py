@@ -30,6 +30,7 @@ from sarlake_plugins.conf import check_conf
 
 catalog = DbtDag(
     dag_id="catalog",
+    description="When a lake table changes: rebuild the analysts' dbt catalogue (staging views, marts, tests).",
     schedule=(asset("products") | asset("acquisitions") | asset("provenance") | asset("events") | asset("aois")
               | asset("qa_predictions") | asset("user_tags") | asset("archive_transfers")),
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),

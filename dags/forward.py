@@ -29,7 +29,7 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
-from sarlake_plugins.params import AOI_NAME_PATTERN
+from sarlake_plugins.params import AOI_NAME, AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -40,6 +40,7 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
 
 @dag(
     dag_id="forward",
+    description="Daily: discover, stage, pair and process each active AOI's new acquisitions into interferograms.",
     schedule="@daily",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -51,10 +52,10 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
     params={
         "aois": Param(
             [],
-            type="array",
-            items={"type": "string", "pattern": AOI_NAME_PATTERN},
+            type=OPTIONAL_LIST,
+            items={"description": AOI_NAME, "type": "string", "pattern": AOI_NAME_PATTERN},
             title="AOIs",
-            description="Names of the AOIs to process; empty means every active AOI.",
+            description=f"The AOIs to process, one name a line ({AOI_NAME_RULE}); empty means every active AOI.",
         ),
         "lookback_days": Param(
             48,

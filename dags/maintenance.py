@@ -32,6 +32,7 @@ from sarlake_plugins.conf import check_conf
 
 @dag(
     dag_id="maintenance",
+    description="Weekly: refit tag consensus, compact small files, expire old snapshots, orphans and QA reports.",
     schedule="@weekly",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

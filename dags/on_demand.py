@@ -27,7 +27,13 @@ from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
-from sarlake_plugins.params import NUMBER_PATTERN, OPTIONAL_AOI_PATTERN, PGE_VERSION_PATTERN
+from sarlake_plugins.params import (
+    AOI_NAME_RULE,
+    NUMBER_PATTERN,
+    OPTIONAL_AOI_PATTERN,
+    OPTIONAL_LIST,
+    PGE_VERSION_PATTERN,
+)
 from sarlake_plugins.pge import mapped_pge_operator
 
 #: On-demand work ranks below urgent response and above bulk reprocessing.
@@ -36,6 +42,7 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
 
 @dag(
     dag_id="on_demand",
+    description="On request: interferograms of one AOI or bounding box over a date window.",
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -48,8 +55,11 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
     params={
         # optional fields allow null: the trigger form sends null for a field left empty, and an empty string or
         # a list of numbers typed one per line (the form sends text) would not pass a plain schema
+        # the help in description_md, part of the schema: the form shows a refused value with the schema that
+        # refused it, and so with the rule in words beside the pattern
         "aoi": Param(None, type=["null", "string"], pattern=OPTIONAL_AOI_PATTERN, title="AOI",
-                     description="A stored AOI name; leave empty and give a bbox instead."),
+                     description_md=f"The name of a stored AOI ({AOI_NAME_RULE}); leave empty and give a bbox "
+                                    "instead."),
         "bbox": Param(None, type=["null", "array"], minItems=4, maxItems=4,
                       items={"type": ["number", "string"], "pattern": NUMBER_PATTERN},
                       title="Bounding box", description="[west, south, east, north] in degrees as JSON, e.g. "
@@ -62,8 +72,9 @@ ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
                          description="endpoints: one pair (first, last); sequential: nearest-n pairs across."),
         "neighbours": Param(2, type="integer", minimum=1, maximum=10, title="Pairs per acquisition",
                             description="For sequential pairing."),
-        "tracks": Param([], type="array", items={"type": "integer", "minimum": 1, "maximum": 175},
-                        title="Tracks", description="Tracks to process; empty means the AOI's or the default."),
+        "tracks": Param([], type=OPTIONAL_LIST, items={"type": "integer", "minimum": 1, "maximum": 175},
+                        title="Tracks", description="Tracks (1-175) to process as a JSON list, e.g. [44, 117]; "
+                        "empty means the AOI's or the default."),
         "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",
                              description="Interferogram PGE version: latest, or a registered MAJOR.MINOR.PATCH."),
         "unwrapper": Param("snaphu", type="string", enum=["snaphu", "quality"], title="Unwrapper",

@@ -32,6 +32,7 @@ from sarlake_plugins.pge import mapped_pge_operator
 
 @dag(
     dag_id="qa",
+    description="When products are catalogued: score every new interferogram's p(error) with the QA champion model.",
     schedule=[asset("products")],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

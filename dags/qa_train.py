@@ -37,6 +37,7 @@ from sarlake_plugins.pge import pge_operator
 
 @dag(
     dag_id="qa_train",
+    description="On request: simulate a labelled set, train QA classifiers in MLflow, promote a better champion.",
     schedule=None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

@@ -22,6 +22,7 @@ from sarlake_plugins.conf import check_conf
 
 @dag(
     dag_id="quality_gate",
+    description="When products are catalogued: check pending ones (Great Expectations), publish or quarantine.",
     schedule=[asset("products")],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

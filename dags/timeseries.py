@@ -25,12 +25,13 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import AOI_NAME_PATTERN
+from sarlake_plugins.params import AOI_NAME, AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST
 from sarlake_plugins.pge import mapped_pge_operator
 
 
 @dag(
     dag_id="timeseries",
+    description="When interferograms are catalogued: each AOI's time series (L3: velocity, displacement, coherence).",
     schedule=[asset("products")],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -42,10 +43,10 @@ from sarlake_plugins.pge import mapped_pge_operator
     params={
         "aois": Param(
             [],
-            type="array",
-            items={"type": "string", "pattern": AOI_NAME_PATTERN},
+            type=OPTIONAL_LIST,
+            items={"description": AOI_NAME, "type": "string", "pattern": AOI_NAME_PATTERN},
             title="AOIs",
-            description="Names of the AOIs to process; empty means every active AOI.",
+            description=f"The AOIs to process, one name a line ({AOI_NAME_RULE}); empty means every active AOI.",
         ),
         "max_p_error": Param(
             0.5, type="number", minimum=0, maximum=1, title="Max QA p(error)",

@@ -43,6 +43,7 @@ URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
 
 @dag(
     dag_id="urgent_response",
+    description="When the earthquake feed has an event that qualifies: coseismic interferograms at top priority.",
     schedule=[event_feed_asset()],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,

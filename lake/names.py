@@ -21,6 +21,7 @@ from lake.exceptions import InvalidNameError, PathEscapeError
 
 __all__ = [
     "AOI_NAME_PATTERN",
+    "AOI_NAME_RULE",
     "ID_PATTERN",
     "check_aoi_name",
     "check_id",
@@ -30,6 +31,8 @@ __all__ = [
 
 #: AOI names: the same pattern in the CLI, the lake and the forward DAG's trigger form.
 AOI_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+#: :data:`AOI_NAME_PATTERN` in words, for messages and forms
+AOI_NAME_RULE = "1-63 lower-case letters, digits, '_' or '-', starting with a letter or digit"
 #: Product, acquisition and run ids (Airflow run ids such as ``manual__2024-01-01T00:00:00+00:00`` fit).
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:+-]{0,254}$"
 
@@ -53,8 +56,7 @@ def check_aoi_name(name: object, what: str = "AOI name") -> str:
     if not isinstance(name, str) or not _AOI.fullmatch(name):
         hint = f" (try {name.lower()!r})" if isinstance(name, str) and _AOI.fullmatch(name.lower()) else ""
         raise InvalidNameError(
-            f"{what} {name!r} is not valid: use 1-63 lower-case letters, digits, '_' or '-', "
-            f"starting with a letter or digit{hint}"
+            f"{what} {name!r} is not valid: use {AOI_NAME_RULE}{hint}"
         )
     return name
 

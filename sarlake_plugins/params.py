@@ -8,11 +8,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from lake.names import AOI_NAME_PATTERN
+from lake.names import AOI_NAME_PATTERN, AOI_NAME_RULE
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
-__all__ = ["AOI_NAME_PATTERN", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "PGE_VERSION_PATTERN", "QA_MODELS",
-           "set_default", "train_default"]
+__all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
+           "PGE_VERSION_PATTERN", "QA_MODELS", "set_default", "train_default"]
+
+#: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
+#: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
+#: null as the empty list.
+OPTIONAL_LIST = ["null", "array"]
+#: What an AOI name is, in the operator's words. The trigger form shows a refused value's error as the schema
+#: that refused it, so an AOI field's schema carries this beside its pattern (and its help text says it too).
+AOI_NAME = f"an AOI name: {AOI_NAME_RULE}"
 
 #: an AOI name, or empty (the on-demand form takes an AOI or a bbox)
 OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"

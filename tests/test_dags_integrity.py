@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -213,3 +214,76 @@ def test_an_urgent_run_that_catalogues_nothing_announces_no_products(dagbag, mon
         assert catalogue_and_qa([], [], {"run_id": "r", "outlet_events": events})["products"] == ids
         announced = {a.name for v in events.values() for a in v}
         assert announced == ({"sarlake.products", "sarlake.provenance"} if ids else set()), (ids, announced)
+
+
+def test_every_dag_says_in_one_line_what_it_does_and_when_it_runs(dagbag):
+    """The DAG list showed no description for any DAG (its tooltip on the DAG's name was empty). Each says when it
+    runs in the words of its schedule: no schedule is "On request", a cron preset its period, Assets "When ..."."""
+    when = {"@daily": "Daily", "@weekly": "Weekly"}
+    for dag_id, dag in dagbag.dags.items():
+        text = dag.description
+        assert text and "\n" not in text and 30 <= len(text) <= 110, f"{dag_id}: {text!r}"
+        kind = type(dag.timetable).__name__
+        if kind == "NullTimetable":
+            assert text.startswith("On request"), f"{dag_id} runs when triggered: {text!r}"
+        elif kind == "AssetTriggeredTimetable":
+            assert text.startswith("When "), f"{dag_id} runs on lake changes: {text!r}"
+        else:
+            assert text.startswith(when[dag.schedule]), f"{dag_id} runs {dag.schedule}: {text!r}"
+
+
+#: params an operator may leave empty: each DAG's doc and its tasks read empty as "all" or "the default"
+OPTIONAL = {"bulk": ("aois", "tracks"), "forward": ("aois", "pairing_neighbours"), "timeseries": ("aois",),
+            "on_demand": ("aoi", "bbox", "tracks"), "reprocess": ("max_p_error", "product_ids"),
+            "urgent_response": ("feed_url",)}
+
+
+def _marked_required(schema: dict) -> bool:
+    """Airflow 3.3's trigger form (FlexibleForm's isRequired) puts a red * by a param whose type has no "null"."""
+    kind = schema.get("type")
+    return bool(kind) and (not isinstance(kind, list) or "null" not in kind)
+
+
+def test_optional_params_are_not_marked_required_and_an_empty_field_is_accepted(dagbag):
+    """Optional list fields (AOIs, Tracks, Products) showed the form's red * "required": their type was "array".
+    The form also sends null for a list field the operator cleared, which such a schema refused."""
+    import copy
+
+    for dag_id, names in OPTIONAL.items():
+        for name in names:
+            param = dagbag.dags[dag_id].params.get_param(name)
+            assert not _marked_required(param.schema), f"{dag_id}.{name} is marked required"
+            assert copy.deepcopy(param).resolve(None) is None  # the form's cleared field
+            if "array" in param.schema["type"] and "minItems" not in param.schema:
+                assert copy.deepcopy(param).resolve([]) == []
+    # a param that must have a value keeps its mark
+    assert _marked_required(dagbag.dags["bulk"].params.get_param("start_date").schema)
+
+
+def test_the_tasks_read_a_cleared_list_field_as_the_empty_list(dagbag):
+    """What the bulk and on-demand tasks make of a conf whose list fields are null: the same as of empty lists."""
+    from sarlake.workflows.bulk import BulkRequest
+    from sarlake.workflows.on_demand import OnDemandRequest
+
+    bulk = {"start_date": "2024-01-01", "end_date": "2024-03-01"}
+    assert BulkRequest(**bulk, aois=None, tracks=None) == BulkRequest(**bulk, aois=[], tracks=[])
+    od = {"aoi": "etna", "start_date": "2024-01-01", "end_date": "2024-02-01"}
+    assert OnDemandRequest(**od, tracks=None) == OnDemandRequest(**od, tracks=[])
+
+
+def test_a_refused_aoi_name_is_explained_in_the_operators_words(dagbag):
+    """A bad AOI name was refused with the raw regex alone. Airflow shows the refusal as the schema that refused
+    the value, so that schema, and the field's help under it, must say what an AOI name is."""
+    import copy
+
+    from airflow.sdk.exceptions import ParamValidationError
+
+    for dag_id, name, bad in (("bulk", "aois", ["Vesuvius Crater"]), ("forward", "aois", ["Etna!"]),
+                              ("timeseries", "aois", ["etna", "Campi Flegrei"]), ("on_demand", "aoi", "Etna!")):
+        param = dagbag.dags[dag_id].params.get_param(name)
+        help_text = param.description or param.schema.get("description_md") or ""
+        with pytest.raises(ParamValidationError) as refused:
+            copy.deepcopy(param).resolve(bad)
+        shown = re.sub(r"""['"]\n\s*['"]""", "", str(refused.value))  # the schema printed, long strings in pieces
+        for text in (shown, help_text):
+            assert "1-63 lower-case letters, digits, '_' or '-', starting with a letter or digit" in text, text

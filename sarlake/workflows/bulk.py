@@ -12,7 +12,7 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,11 @@ class BulkRequest(BaseModel):
     pge_version: str = Field("latest", description="Interferogram PGE version.")
     unwrapper: Literal["snaphu", "quality"] = Field("snaphu", description="Phase unwrapper.")
     looks: int = Field(4, ge=1, le=32, description="Looks in range and azimuth.")
+
+    @field_validator("aois", "tracks", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value  # the trigger form sends null for a list field left empty
 
     @model_validator(mode="after")
     def _order(self) -> BulkRequest:

@@ -44,6 +44,11 @@ class OnDemandRequest(BaseModel):
     def _no_aoi(cls, value: Any) -> Any:
         return "" if value is None else value  # the trigger form sends null for a field left empty
 
+    @field_validator("tracks", mode="before")
+    @classmethod
+    def _no_tracks(cls, value: Any) -> Any:
+        return [] if value is None else value  # the same for a list field
+
     @model_validator(mode="after")
     def _check(self) -> OnDemandRequest:
         if bool(self.aoi) == (self.bbox is not None):
