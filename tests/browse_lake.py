@@ -96,3 +96,32 @@ def build(settings: Any) -> None:
                        "magnitude": 6.4, "decision": "trigger", "aoi": EVENT[1], "processing": "done"}], settings)
     add_tags([Tag.of(p, t, u) for u, p, t in TAGS], settings)
     refresh_consensus(settings)
+
+
+#: an L3 time series of the sydney AOI: its id, first and last dates (not part of :func:`build`)
+SERIES = ("L3-TS-sydney-20240113_20240312-0123456789ab", date(2024, 1, 13), date(2024, 3, 12))
+
+
+def add_time_series(settings: Any, orbit: tuple[int, str] | None = None) -> str:
+    """Catalogue :data:`SERIES` as the timeseries DAG does: from a met.json with the timeseries PGE's
+    properties (a span, no pair dates; ``orbit``: its ``sat:relative_orbit`` and ``sat:orbit_state``). Returns
+    its id."""
+    from lake.catalogue import catalogue_products
+
+    pid, first, last = SERIES
+    folder = Path(settings.products_root) / pid
+    assets = _write_files(folder, 99)
+    w, s, e, n = AOIS["sydney"]
+    props: dict[str, Any] = {"start_datetime": f"{first}T00:00:00Z", "end_datetime": f"{last}T00:00:00Z",
+                             "sarlake:product_type": "L3_TS", "sarlake:aoi": "sydney",
+                             "sarlake:dates": [first.isoformat(), last.isoformat()]}
+    if orbit:
+        props.update({"sat:relative_orbit": orbit[0], "sat:orbit_state": orbit[1]})
+    met = {"type": "Feature", "stac_version": "1.0.0", "id": pid, "bbox": [w, s, e, n],
+           "geometry": {"type": "Polygon", "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]},
+           "properties": props, "assets": assets,
+           "provenance": {"pge_name": "timeseries", "pge_version": "1.0.0", "started_at": "2024-06-01T00:00:00Z",
+                          "run_id": "manual__timeseries", "inputs": []}}
+    (folder / f"{pid}.met.json").write_text(json.dumps(met))
+    catalogue_products([str(folder / f"{pid}.met.json")], settings=settings)
+    return pid

@@ -338,3 +338,24 @@ def test_the_tag_forms_comment_limit_is_the_one_tags_are_checked_against(monkeyp
     assert 'data-max-comment-length="1234"' in page(me).body.decode()
     script = (STATIC / "browse.js").read_text()
     assert "document.body.dataset.maxCommentLength" in script and not re.search(r"maxlength=\"\d", script)
+
+
+def test_a_time_series_card_and_page_show_its_track_and_date_span(lake, settings):
+    """L3 cards read "T · →": a time series has no pair dates, and the card read only those. Its span is its
+    first and last dates (the met.json's start and end), its track the one its interferograms share."""
+    from lake.query import connect
+    from sarlake_plugins.browse.products import product_detail
+    from sarlake_plugins.browse.search import search
+
+    pid, first, last = browse_lake.SERIES
+    browse_lake.add_time_series(settings, orbit=(44, "ascending"))
+    con = connect(settings)
+    card = next(r for r in search(parse_query([("aoi", "sydney")]), con)["results"] if r["product_id"] == pid)
+    shown = product_detail(con, pid)["product"]
+    for p in (card, shown):
+        assert (p["track"], p["direction"]) == (44, "A")
+        assert (p["first_date"], p["last_date"]) == (first.isoformat(), last.isoformat())
+    # an interferogram's span is its pair: secondary -> reference (the lake's rows)
+    ifg = search(parse_query([("q", "IFG_A_02")]), con)["results"][0]
+    row = con.execute("SELECT secondary_date, reference_date FROM products WHERE product_id = 'IFG_A_02'").fetchone()
+    assert (ifg["first_date"], ifg["last_date"]) == (row[0].isoformat(), row[1].isoformat())

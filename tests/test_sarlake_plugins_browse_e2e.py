@@ -344,3 +344,69 @@ def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(airflow, browser, s
     drv.find_element(By.ID, "logout").click()
     assert _top_window_at(drv, "/auth/").startswith("/auth/")  # Airflow's login page as the whole window
     assert not drv.find_elements(By.CSS_SELECTOR, 'iframe[title="Lake browser"]')
+
+
+def _log_in(drv, url: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    drv.get(url)
+    _wait(drv, ec.presence_of_element_located((By.NAME, "username")))
+    drv.find_element(By.NAME, "username").send_keys("ann")
+    drv.find_element(By.NAME, "password").send_keys(PASSWORD)
+    drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(airflow, browser, settings):
+    """An L3 card read "T · →" (no pair dates, no track), and its page offered "Request reprocessing", which the
+    server refuses (reprocessing re-unwraps interferograms). Truth: the series' met.json (track 44 ascending,
+    first and last dates) and the interferogram rows of the test lake."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    drv, base = browser, airflow
+    series, first, last = browse_lake.SERIES
+    browse_lake.add_time_series(settings, orbit=(44, "ascending"))
+    _log_in(drv, base + "/sarlake/browse/#search?aoi=sydney")
+    card = _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{series}"]')))
+    assert f"sydney · T44A · {first} → {last}" in card.text, card.text
+    _shot(drv, "series-card")
+    drv.find_element(By.CSS_SELECTOR, f'.card[data-product="{series}"] a.pid').click()
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), series))
+    info = drv.find_element(By.CSS_SELECTOR, "#view-product p:nth-of-type(2)").text
+    assert f"track 44 A · {first} → {last}" in info, info
+    assert not drv.find_elements(By.CSS_SELECTOR, '#view-product button[data-action="reprocess"]')
+    restore = drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="restore"]')
+    assert not restore.is_enabled() and "not archived" in restore.get_attribute("title")
+    # an interferogram still offers it, with its pair as its span
+    ifg = "IFG_A_03"
+    drv.execute_script("location.hash = arguments[0]", f"product/{ifg}")
+    _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), ifg))
+    assert drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="reprocess"]').is_enabled()
+
+
+def test_the_trigger_form_marks_only_the_fields_that_need_a_value(airflow, browser):
+    """Airflow's trigger form put its red * "required" by the optional Tracks list of on_demand, and refused a bad
+    AOI name with its regex alone. Truth: the DAG's doc (aoi or bbox, tracks empty = the AOI's) and the AOI rule
+    of docs/ (1-63 lower-case letters, digits, '_' or '-')."""
+    from selenium.webdriver.common.by import By
+
+    drv, base = browser, airflow
+    _log_in(drv, base + "/dags/on_demand")
+
+    def trigger_buttons():
+        return [b for b in drv.find_elements(By.TAG_NAME, "button") if b.text.strip() == "Trigger"]
+
+    _wait(drv, lambda d: trigger_buttons())[0].click()
+    labels = _wait(drv, lambda d: d.execute_script(
+        "const l = [...document.querySelectorAll('[role=dialog] label')].map((e) => e.innerText);"
+        " return l.some((t) => t.startsWith('Tracks')) ? l : null"))
+    marked = {t.replace("*", "").strip(): "*" in t for t in labels}
+    assert {k: marked[k] for k in ("AOI", "Bounding box", "Tracks")} == dict.fromkeys(("AOI", "Bounding box",
+                                                                                         "Tracks"), False)
+    assert marked["Start date"] and marked["End date"]
+    drv.find_element(By.ID, "element_aoi").send_keys("Mount Etna")
+    trigger_buttons()[-1].click()
+    shown = _wait(drv, lambda d: (t := d.execute_script("return document.body.innerText")) and "400 Bad" in t and t)
+    _shot(drv, "trigger-bad-aoi")
+    assert "'Mount Etna'" in shown and "1-63 lower-case letters" in shown, shown

@@ -133,3 +133,30 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
             pge = t.partial_kwargs["pge"]
             label = jinja2.Template(template).render(pge_label=pge_label(pge, inputs.get(pge, ifg)))
             assert label == expected.get(pge, "A044 20240127_20240208"), (dag_id, t.task_id, label)
+
+
+def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, settings):
+    """"Request reprocessing" showed on time series (L3) pages, and the server refused it: reprocessing re-unwraps
+    interferograms only. The product page now carries the server's answer for each shortcut."""
+    from lake.query import connect
+    from lake.write import upsert
+    from sarlake_plugins.browse.shortcuts import ShortcutError, prepare, product_actions
+
+    series = browse_lake.add_time_series(settings)
+    upsert("product_lineage", [{"product_id": "IFG_B_02", "original_id": "IFG_B_03", "is_default": True}], settings)
+    con = connect(settings)
+    archived = next(p for p, t in browse_lake.TIER.items() if t == "archive")
+
+    def offered(pid):
+        return {a["action"]: a["available"] for a in product_actions(con, pid)}
+
+    assert offered(series) == {"reprocess": False, "restore": False}
+    assert offered("IFG_B_02") == {"reprocess": False, "restore": False}  # already a reprocessed version
+    assert offered("IFG_A_03") == {"reprocess": True, "restore": False}  # a hot interferogram
+    assert offered(archived) == {"reprocess": True, "restore": True}
+    for pid in (series, "IFG_B_02", "IFG_A_03"):  # each refusal is the one the shortcut itself gives
+        for a in product_actions(con, pid):
+            if not a["available"]:
+                with pytest.raises(ShortcutError) as refused:
+                    prepare(con, a["action"], pid)
+                assert a["reason"] == str(refused.value)

@@ -8,7 +8,7 @@ API answers 401 and the page sends the browser to Airflow's login. Tagging is th
 =====================================  ==============================================================
 ``GET /sarlake/browse/``               the page (faceted search, product page, map)
 ``GET /sarlake/browse/api/search``     facets with counts, a page of results, the SQL behind them
-``GET /sarlake/browse/api/products/ID``             product page data (met.json, provenance, QA, tags)
+``GET /sarlake/browse/api/products/ID``             product page data (met.json, provenance, QA, tags, shortcuts)
 ``GET /sarlake/browse/api/products/ID/browse.png``  its browse image (from inside the products root)
 ``GET /sarlake/browse/api/products/ID/layers/NAME.png``  a raster layer as an image
 ``GET /sarlake/browse/api/map``        AOI outlines and the footprints of the products matching the filters
@@ -185,10 +185,12 @@ def map_data(request: Request) -> dict[str, Any]:
 
 @app.get("/api/products/{product_id}")
 def product(product_id: str) -> dict[str, Any]:
-    """Everything the product page shows."""
+    """Everything the product page shows, and the shortcuts the lake would accept for it."""
     from sarlake_plugins.browse.products import product_detail
+    from sarlake_plugins.browse.shortcuts import product_actions
 
-    return product_detail(_connect(), product_id)
+    con = _connect()
+    return {**product_detail(con, product_id), "actions": product_actions(con, product_id)}
 
 
 @app.get("/api/products/{product_id}/browse.png")

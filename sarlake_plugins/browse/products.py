@@ -14,12 +14,13 @@ import io
 import json
 import logging
 import posixpath
+from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
-__all__ = ["ProductNotFound", "asset_bytes", "asset_location", "layer_png", "product_detail"]
+__all__ = ["ProductNotFound", "asset_bytes", "asset_location", "date_span", "layer_png", "product_detail"]
 
 logger = logging.getLogger(__name__)
 
@@ -182,6 +183,21 @@ def layer_png(con: Any, product_id: str, name: str) -> bytes:
     return _render(location, _version(location), COLORMAPS.get(name, "viridis"))
 
 
+def date_span(row: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last days a product covers (ISO dates).
+
+    An interferogram's secondary and reference dates; for a product without them (a time series, L3), the UTC
+    days its sensing interval (``start_time``, ``end_time``) starts and ends.
+    """
+    def day(d: Any, t: Any) -> str | None:
+        if d is not None:
+            return str(d.isoformat())
+        return t.astimezone(UTC).date().isoformat() if t is not None else None
+
+    return (day(row.get("secondary_date"), row.get("start_time")),
+            day(row.get("reference_date"), row.get("end_time")))
+
+
 def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for r in rows:
@@ -210,8 +226,10 @@ def product_detail(con: Any, product_id: str) -> dict[str, Any]:
               for n, a in assets.items() if str(a.get("href", "")).lower().endswith((".tif", ".tiff"))]
     tags = [{"user": t["user"], "tag": t["tag"], "comment": t["comment"], "source": t["source"],
              "tagged_at": t["tagged_at"].isoformat() if t["tagged_at"] else None} for t in list_tags(product_id)]
+    first, last = date_span(p)
     return {
-        "product": _jsonable([{k: v for k, v in p.items() if k != "assets"}])[0],
+        "product": {**_jsonable([{k: v for k, v in p.items() if k != "assets"}])[0],
+                    "first_date": first, "last_date": last},
         "assets": assets,
         "browse_url": f"api/products/{q}/browse.png",
         "layers": layers,

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, NONE, SORTS, TIERS, FilterError, Query
+from sarlake_plugins.browse.products import date_span
 
 __all__ = ["BROWSE_SELECT", "BROWSE_SQL", "literal_sql", "materialize", "search"]
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 #: the joined relation behind every view: products, latest QA prediction, consensus tags, storage tier, event
 _BASE = """SELECT p.product_id, p.product_type, p.aoi, p.track, p.direction, p.reference_date, p.secondary_date,
+           p.start_time, p.end_time,
            p.temporal_baseline_days, p.coherence_mean, p.status, p.pge_name, p.pge_version,
            p.west, p.south, p.east, p.north, p.footprint_wkt, q.p_error, q.predicted_uwe, q.model_version,
            CASE coalesce(p.tier, 'hot') WHEN 'archive' THEN 'archived' WHEN 'cached' THEN 'restored'
@@ -173,6 +175,7 @@ def _results_sql(q: Query, conds: list[tuple[str | None, str, list[Any]]]) -> tu
     where, params = _where(conds)
     order = f"{SORTS[q.sort]} {'DESC' if q.descending else 'ASC'} NULLS LAST, product_id"
     sql = ("SELECT product_id, product_type, aoi, track, direction, reference_date, secondary_date,\n"
+           "       start_time, end_time,\n"
            "       temporal_baseline_days, coherence_mean, p_error, predicted_uwe, model_version, status,\n"
            f"       pge_version, tier, event, tags, count(*) OVER () AS total\nFROM browse{where}\n"
            f"ORDER BY {order}\nLIMIT ? OFFSET ?")
@@ -255,7 +258,8 @@ def search(q: Query, con: Any | None = None) -> dict[str, Any]:
     total = rows[0]["total"] if rows else 0
     for r in rows:
         r.pop("total")
-        for k in ("reference_date", "secondary_date"):
+        r["first_date"], r["last_date"] = date_span(r)
+        for k in ("reference_date", "secondary_date", "start_time", "end_time"):
             r[k] = r[k].isoformat() if r[k] else None
         r["thumbnail"] = f"api/products/{quote(r['product_id'], safe='')}/browse.png"
     return {"total": total, "page": q.page, "page_size": q.page_size, "results": rows, "facets": facets,

@@ -19,7 +19,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-__all__ = ["ACTIONS", "ShortcutError", "aoi_detail", "prepare"]
+__all__ = ["ACTIONS", "ShortcutError", "aoi_detail", "prepare", "product_actions"]
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +121,28 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
         note = f"from the sarlake browse UI: {action} {target}"
     return {"action": action, "target": target, "dag_id": dag_id, "conf": conf, "confirm": confirm,
             "note": note, "label": ACTIONS[action][2]}
+
+
+def product_actions(con: Any, product_id: str) -> list[dict[str, Any]]:
+    """The product page's shortcuts: ``[{"action", "label", "available", "reason"}]``.
+
+    ``available``: :func:`prepare` accepts the action for this product; if not, ``reason`` is its refusal (the
+    page does not offer a shortcut the server would refuse).
+
+    Raises:
+        ProductNotFound: unknown product.
+    """
+    out = []
+    for action, (kind, _dag_id, label) in ACTIONS.items():
+        if kind != "product":
+            continue
+        try:
+            prepare(con, action, product_id)
+            reason = None
+        except ShortcutError as exc:
+            reason = str(exc)
+        out.append({"action": action, "label": label, "available": reason is None, "reason": reason})
+    return out
 
 
 def aoi_detail(con: Any, name: str, today: date | None = None) -> dict[str, Any]:

@@ -68,7 +68,7 @@ async function loadSearch() {
   $("#grid").innerHTML = r.results.map((p) => `<div class="card" data-product="${esc(p.product_id)}">
       <a href="#product/${encodeURIComponent(p.product_id)}"><img loading="lazy" alt="browse of ${esc(p.product_id)}" src="${esc(p.thumbnail)}"></a>
       <a class="pid" href="#product/${encodeURIComponent(p.product_id)}">${esc(p.product_id)}</a><br>
-      <a class="aoi" href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · T${esc(p.track)}${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)}<br>
+      <a class="aoi" href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a>${p.track == null ? "" : ` · T${esc(p.track)}${esc(p.direction)}`} · <span class="span">${esc(p.first_date)} &rarr; ${esc(p.last_date)}</span><br>
       p(error) ${p.p_error == null ? "–" : p.p_error.toFixed(2)} · predicted <span class="chip ${p.predicted_uwe >= 2 ? "bad" : ""}">${p.predicted_uwe == null ? "unscored" : "UWE_" + p.predicted_uwe}</span>
       coh ${p.coherence_mean == null ? "–" : p.coherence_mean.toFixed(2)}<br>
       ${(p.tags || []).map((t) => `<span class="chip">${esc(t)}</span>`).join("")}</div>`).join("") || "<p>No product matches these filters.</p>";
@@ -84,11 +84,13 @@ async function loadProduct(id) {
   const me = $("#user").textContent;
   const mine = Object.fromEntries(d.tags.filter((t) => t.user === me).map((t) => [t.tag.slice(0, 3), t.tag]));
   const pred = d.qa_predictions[0];
+  // the shortcuts the server would accept for this product (d.actions); a refused one is left out, but for
+  // restore, shown disabled with the server's reason (a hot product: the button says there is nothing to restore)
   el.innerHTML = `<p><a href="#search?${state.toString()}">&larr; back to results</a></p>
     <h2 id="product-id">${esc(p.product_id)}</h2>
-    <p>${esc(p.product_type)} · AOI <a href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · tier ${esc({archive: "archived", cached: "restored"}[p.tier] || p.tier || "hot")} · track ${esc(p.track)} ${esc(p.direction)} · ${esc(p.secondary_date)} &rarr; ${esc(p.reference_date)} · status ${esc(p.status)}</p>
-    <div class="shortcuts"><button class="shortcut" data-action="reprocess">Request reprocessing</button>
-      <button class="shortcut" data-action="restore" ${p.tier === "archive" ? "" : "disabled title=\"only archived products are restored\""}>Restore from the archive</button>
+    <p>${esc(p.product_type)} · AOI <a href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · tier ${esc({archive: "archived", cached: "restored"}[p.tier] || p.tier || "hot")}${p.track == null ? "" : ` · track ${esc(p.track)} ${esc(p.direction)}`} · <span class="span">${esc(p.first_date)} &rarr; ${esc(p.last_date)}</span> · status ${esc(p.status)}</p>
+    <div class="shortcuts">${d.actions.filter((a) => a.available || a.action === "restore").map((a) =>
+      `<button class="shortcut" data-action="${esc(a.action)}" ${a.available ? "" : `disabled title="${esc(a.reason)}"`}>${esc(a.label)}</button>`).join("\n")}
       <span class="run-result"></span></div>
     <img class="full" alt="browse image" src="${esc(d.browse_url)}">
     <h3>Layers</h3><div class="layers">${d.layers.map((l) => `<figure><img alt="${esc(l.name)}" src="${esc(l.url)}"><figcaption>${esc(l.title)}</figcaption></figure>`).join("") || "none"}</div>
