@@ -429,3 +429,29 @@ def test_pixels_outside_every_footprint_raise_no_numpy_warning(tmp_path: Path) -
         result = _run_ts(mets, tmp_path / "l3")
     assert result["status"] == "ok", result
     assert not [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+
+
+def test_the_l3_products_carry_the_track_their_interferograms_share(tmp_path: Path) -> None:
+    """The L3 products' met.json had no track or orbit direction although every input had them, so the lake and
+    the browse UI could not say which track a time series is of. A series of one track carries it (L3_TS and
+    L3_COH); one whose inputs disagree carries none."""
+    rng = np.random.default_rng(9)
+    dates = [date(2020, 1, 1) + timedelta(days=12 * k) for k in range(4)]
+    files = []
+    for i, j in _nearest_pairs(len(dates), 2):
+        name = f"t_{dates[i]:%Y%m%d}-{dates[j]:%Y%m%d}"
+        files.append(_geotiff_ifg(tmp_path / f"{name}.tif", 14.0, rng.normal(0, 0.3, (12, 12))))
+        _geotiff_ifg(tmp_path / f"{name}_cc.tif", 14.0, rng.uniform(0.5, 0.9, (12, 12)))
+
+    def orbits(mets: list, out: Path) -> dict[str, tuple]:
+        result = _run_ts(mets, out)
+        assert result["status"] == "ok", result
+        docs = [json.loads(Path(p["met_uri"]).read_text()) for p in result["products"]]
+        return {d["properties"]["sarlake:product_type"]: (d["properties"].get("sat:relative_orbit"),
+                                                          d["properties"].get("sat:orbit_state")) for d in docs}
+
+    one = ingest(files, tmp_path / "one", wavelength_m=0.0555, track=44, orbit_state="ascending")
+    assert orbits(one, tmp_path / "l3_one") == {"L3_TS": (44, "ascending"), "L3_COH": (44, "ascending")}
+    mixed = (ingest(files[:2], tmp_path / "mixed", wavelength_m=0.0555, track=44, orbit_state="ascending")
+             + ingest(files[2:], tmp_path / "mixed", wavelength_m=0.0555, track=117, orbit_state="ascending"))
+    assert orbits(mixed, tmp_path / "l3_mixed") == {"L3_TS": (None, "ascending"), "L3_COH": (None, "ascending")}

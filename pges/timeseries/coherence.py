@@ -106,6 +106,7 @@ def write_coherence_product(
         "end_datetime": f"{res.dates[-1].isoformat()}T00:00:00Z",
         "sarlake:product_type": "L3_COH",
         "sarlake:aoi": p.aoi,
+        **res.stack.orbit_properties(),
         "sarlake:pairs": names,
         "sarlake:median_coherence_per_pair": [None if not np.isfinite(m) else round(float(m), 4) for m in medians],
         "sarlake:temporal_coherence_median": None

@@ -13,7 +13,8 @@ Product layout (``<output_dir>/<id>/``), COGs on the inputs' grid, NaN = no data
 * ``connected_mask.tif`` uint8, 1 where every date is tied into one network component;
 * ``temporal_coherence.tif`` (0..1, MintPy's definition) and ``ifg_count.tif`` (interferograms used);
 * ``gnss_residuals.csv`` and ``gnss_requirement.png`` when GNSS series are given;
-* ``velocity.png`` and ``<id>.met.json`` (``sarlake:product_type`` L3_TS).
+* ``velocity.png`` and ``<id>.met.json`` (``sarlake:product_type`` L3_TS; ``sat:relative_orbit`` and
+  ``sat:orbit_state`` when every input has the same).
 
 Velocity is NaN where the network is disconnected at the pixel or the temporal coherence is below
 ``min_temporal_coherence``. When the inputs carry coherence, a second product ``L3_COH`` holds the
@@ -204,6 +205,7 @@ def write_product(
         "end_datetime": f"{res.dates[-1].isoformat()}T00:00:00Z",
         "sarlake:product_type": "L3_TS",
         "sarlake:aoi": p.aoi,
+        **res.stack.orbit_properties(),
         "sarlake:dates": [d.isoformat() for d in res.dates],
         "sarlake:pairs": [f"{res.dates[i]:%Y%m%d}_{res.dates[j]:%Y%m%d}" for i, j in res.pairs],
         "sarlake:wavelength_m": res.stack.wavelength_m,

@@ -44,11 +44,19 @@ class IfgStack:
     crs: str = "EPSG:4326"
     incidence_deg: float | None = None  # from the products' met.json (view:incidence_angle), when all agree
     heading_deg: float | None = None  # from the products' met.json (sarlake:heading_deg)
+    #: the track (sat:relative_orbit) and orbit direction (sat:orbit_state) the products share, else None
+    track: int | None = None
+    orbit_state: str | None = None
 
     @property
     def dates(self) -> list[date]:
         """All acquisition dates, ascending."""
         return sorted({d for p in self.pairs for d in p})
+
+    def orbit_properties(self) -> dict[str, Any]:
+        """The STAC ``sat:`` properties of a product of this stack: the track and direction its inputs share."""
+        props = {"sat:relative_orbit": self.track, "sat:orbit_state": self.orbit_state}
+        return {k: v for k, v in props.items() if v is not None}
 
     def subset(self, keep: np.ndarray) -> IfgStack:
         """Return the stack restricted to the interferograms where ``keep`` is True."""
@@ -64,6 +72,8 @@ class IfgStack:
             crs=self.crs,
             incidence_deg=self.incidence_deg,
             heading_deg=self.heading_deg,
+            track=self.track,
+            orbit_state=self.orbit_state,
         )
 
 
@@ -119,6 +129,8 @@ def _read_product(met_uri: str, fetch: Callable[[str], Path]) -> dict[str, Any]:
         "bbox": item.get("bbox"),
         "incidence": props.get("view:incidence_angle"),
         "heading": props.get("sarlake:heading_deg"),
+        "track": props.get("sat:relative_orbit"),
+        "orbit_state": props.get("sat:orbit_state"),
     }
 
 
@@ -183,7 +195,15 @@ def load_stack(met_uris: list[str], fetch: Callable[[str], Path]) -> IfgStack:
         crs=str(first["crs"]),
         incidence_deg=_common(prods, "incidence", 0.5),
         heading_deg=_common(prods, "heading", 2.0),
+        track=_shared(prods, "track"),
+        orbit_state=_shared(prods, "orbit_state"),
     )
+
+
+def _shared(prods: list[dict[str, Any]], key: str) -> Any:
+    """The value of ``key`` every product has, or None when one lacks it or they differ."""
+    values = {p[key] for p in prods}
+    return values.pop() if len(values) == 1 else None
 
 
 def _common(prods: list[dict[str, Any]], key: str, tolerance: float) -> float | None:
