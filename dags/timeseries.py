@@ -1,12 +1,14 @@
 """### Time series (L3) of each AOI, whenever new interferograms are catalogued
 
-Scheduled on the `products` Asset (the forward DAG's catalogue task emits it). For each active AOI:
+Scheduled on the `products` Asset (the forward DAG's catalogue task emits it). For each active AOI and each
+track it is seen from:
 
-1. **plan**: select the AOI's good interferograms (QA p(error) below the threshold, not quarantined) and
-   build the `timeseries` PGE run-config. The L3 product id ends in a hash of the input ids and every
-   parameter, so an AOI whose time series of exactly these inputs and settings is already catalogued is
-   skipped (and this DAG stops re-triggering itself on its own products);
-2. run the **timeseries** PGE once per AOI (dynamic task mapping; a local subprocess, or a pod when
+1. **plan**: select the track's good interferograms of the AOI (QA p(error) below the threshold, not
+   quarantined) and build the `timeseries` PGE run-config. A series is of one viewing geometry, so an AOI seen
+   from two tracks gets two. The L3 product id ends in a hash of the input ids and every parameter, so a series
+   of exactly these inputs and settings already catalogued is skipped (and this DAG stops re-triggering itself
+   on its own products);
+2. run the **timeseries** PGE once per AOI and track (dynamic task mapping; a local subprocess, or a pod when
    `SARLAKE_RUNNER=kubernetes`): SBAS inversion, velocity, temporal coherence, closure, and the
    coherence time series (L3_COH);
 3. **catalogue** the L3 products and their provenance (skipped when nothing is new, so no Asset event).
@@ -63,30 +65,20 @@ from sarlake_plugins.pge import mapped_pge_operator
     },
 )
 def timeseries() -> None:
-    """Plan, run and catalogue the L3 time series of each AOI."""
+    """Plan, run and catalogue the L3 time series of each AOI (one per track it is seen from)."""
 
     @task(show_return_value_in_logs=False)
     def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
-        """One run-config per AOI with at least 2 good interferograms and no catalogued twin."""
-        import logging
-
-        from lake.exceptions import LakeError
-        from sarlake.workflows.timeseries import plan_timeseries
+        """One run-config per AOI and track with at least 2 good interferograms and no catalogued twin."""
+        from sarlake.workflows.timeseries import plan_series
         from sarlake_plugins.forward import select_aois
 
         p = params or {}
         configs = []
         for aoi in select_aois(p.get("aois") or []):
-            name = aoi["name"] if isinstance(aoi, dict) else str(aoi)
-            try:
-                cfg = plan_timeseries(name, float(p["max_p_error"]),
-                                      parameters={"min_temporal_coherence": float(p["min_temporal_coherence"])},
-                                      skip_existing=not bool(p["reprocess"]))
-            except LakeError as exc:  # fewer than 2 good interferograms: nothing to do for this AOI yet
-                logging.getLogger("airflow.task").info("AOI %s skipped: %s", name, exc)
-                continue
-            if cfg is not None:
-                configs.append(cfg)
+            configs += plan_series(aoi["name"] if isinstance(aoi, dict) else str(aoi), float(p["max_p_error"]),
+                                   {"min_temporal_coherence": float(p["min_temporal_coherence"])},
+                                   skip_existing=not bool(p["reprocess"]))
         return configs
 
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")

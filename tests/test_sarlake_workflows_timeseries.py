@@ -104,3 +104,41 @@ def test_a_series_takes_the_largest_network_of_dates_and_leaves_the_disconnected
         assert select_interferograms("etna", 0.5) == [f"/lake/IFG{i}.met.json" for i in (2, 4, 3)]
     assert "2 of 5 usable interferograms share no date with the largest network of dates" in caplog.text
     assert "IFG0, IFG1" in caplog.text
+
+
+def test_an_aoi_seen_from_two_tracks_gets_a_series_per_track_never_one_of_both(settings) -> None:
+    """An AOI covered by an ascending and a descending track: the timeseries DAG inverted all its interferograms
+    together, two lines of sight in one SBAS system, and `sarlake timeseries` did the same."""
+    from datetime import date
+
+    import pytest
+
+    from lake.write import upsert
+    from pges.errors import InputValidationError
+    from sarlake.workflows.timeseries import plan_series, plan_timeseries, select_interferograms, series_tracks
+
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "etna", "--bbox", "14.8", "37.6", "15.2", "37.9").exit_code == 0
+    d = date.fromisoformat
+    pairs = {44: [("2024-01-15", "2024-01-03"), ("2024-01-27", "2024-01-15"), ("2024-01-27", "2024-01-03")],
+             117: [("2024-01-20", "2024-01-08"), ("2024-02-01", "2024-01-20")]}
+    rows = [{"product_id": f"IFG{track}-{i}", "product_type": "L2_IFG", "aoi": "etna", "track": track,
+             "direction": "ascending" if track == 44 else "descending", "start_time": datetime(2024, 1, 1, tzinfo=UTC),
+             "reference_date": d(ref), "secondary_date": d(sec), "met_uri": f"/lake/IFG{track}-{i}.met.json"}
+            for track, ps in pairs.items() for i, (ref, sec) in enumerate(ps)]
+    upsert("products", rows, settings)
+
+    assert series_tracks("etna", 0.5) == {44: 3, 117: 2}
+    assert select_interferograms("etna", 0.5, track=117) == ["/lake/IFG117-0.met.json", "/lake/IFG117-1.met.json"]
+    with pytest.raises(InputValidationError) as exc:
+        plan_timeseries("etna", 0.5)
+    assert "AOI 'etna' has usable interferograms of 2 tracks (track 44: 3, track 117: 2)" in str(exc.value)
+    assert "--track" in str(exc.value)
+    refused = _cli("timeseries", "etna")
+    assert refused.exit_code == 2 and "2 tracks (track 44: 3, track 117: 2)" in refused.output
+
+    configs = plan_series("etna", 0.5)
+    assert sorted(sorted(c["inputs"]) for c in configs) == sorted(
+        sorted(r["met_uri"] for r in rows if r["track"] == t) for t in pairs)
+    one = plan_timeseries("etna", 0.5, track=44)
+    assert one is not None and sorted(one["inputs"]) == sorted(r["met_uri"] for r in rows if r["track"] == 44)

@@ -16,6 +16,8 @@ __all__ = ["timeseries"]
 @click.option("--max-p-error", type=FiniteFloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
               help="Use only interferograms whose QA p(error) is below this (products without QA are used).")
 @click.option("--include-quarantined", is_flag=True, help="Also use products the data-quality gate quarantined.")
+@click.option("--track", type=click.IntRange(min=0), default=None,
+              help="The track (relative orbit) of the series, for an AOI seen from several (default: its only one).")
 @click.option("--reference", nargs=2, type=NUMBER, metavar="LAT LON", help="Reference point (default: automatic).",
               callback=lat_lon_of("pges.timeseries.config:ReferencePoint"))
 @click.option("--min-coherence", type=FiniteFloatRange(0, 1), help="Mask pixels below this mean coherence.")
@@ -37,7 +39,7 @@ __all__ = ["timeseries"]
               help="Zenith delay grid per date (GACOS GeoTIFF/.ztd or RAiDER .nc); repeatable.")
 @click.option("--deformation-mask", type=click.Path(exists=True, dir_okay=False),
               help="GeoTIFF on the stack grid, non-zero = deforming (left out of fits and reference choice).")
-def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bool,
+def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bool, track: int | None,
                reference: tuple[float, float] | None,
                min_coherence: float | None, gnss_files: tuple[str, ...], gnss_reference: str | None,
                reference_to_gnss: bool, incidence: float | None, heading: float | None,
@@ -46,7 +48,7 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
     """Make an L3 time series (SBAS) for an AOI from its good interferograms and catalogue it."""
     from pathlib import Path
 
-    from sarlake.workflows.timeseries import timeseries_for_aoi
+    from sarlake.workflows.timeseries import AUTO_TRACK, timeseries_for_aoi
 
     if max_p_error is None:
         from lake.settings import get_settings
@@ -86,7 +88,8 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
         params["troposphere"] = tropo
     with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference",
                                 "troposphere.deformation_mask": "--deformation-mask"}):
-        ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params)
+        ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params,
+                                                 AUTO_TRACK if track is None else track)
     for product_id in ids:
         click.echo(product_id)
     click.echo(f"time series from {used} interferograms: {', '.join(met_uris)}", err=True)
