@@ -1,8 +1,11 @@
 """Cosmos configuration of the ``catalog`` DAG: the dbt project in ``models/``, rendered from its manifest.
 
 The DAG renders one Airflow task per dbt model (and its tests) from ``models/target/manifest.json``, which
-``make setup`` writes (``sarlake dbt manifest``): no dbt command runs while Airflow parses DAGs. dbt runs in
-the worker through the venv's ``dbt`` executable with the project's own ``profiles.yml``.
+``make setup`` writes (``sarlake dbt manifest``): no dbt command runs while Airflow parses DAGs. It runs in
+Cosmos's watcher mode: one task (``dbt_producer_watcher``) runs a single ``dbt build`` of the whole project
+(the venv's dbt, the project's own ``profiles.yml`` and its threads), so one process writes the catalogue's
+DuckDB file, and each model's tasks are sensors that report that model's status and log from the build as it
+goes, deferred to the triggerer in between.
 """
 
 from __future__ import annotations
@@ -12,11 +15,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "cosmos_kwargs", "docs_projects", "drop_cosmos_params"]
+__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "PRODUCER", "cosmos_kwargs", "docs_projects", "drop_cosmos_params",
+           "start_after"]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 DOCS_NAME = "Lake catalogue (dbt docs)"
+#: the task that runs the one ``dbt build`` (Cosmos's ``PRODUCER_WATCHER_TASK_ID``)
+PRODUCER = "dbt_producer_watcher"
 
 
 def _dbt_executable() -> str:
@@ -30,20 +36,45 @@ def cosmos_kwargs() -> dict[str, Any]:
     Raises:
         FileNotFoundError: the manifest has not been written (run ``make setup`` or ``sarlake dbt manifest``).
     """
-    from cosmos import ExecutionConfig, LoadMode, ProfileConfig, ProjectConfig, RenderConfig, TestBehavior
+    import cosmos as c
 
     if not MANIFEST.is_file():
         raise FileNotFoundError(f"{MANIFEST} is missing: run `make setup` or `sarlake dbt manifest`")
     return {
-        "project_config": ProjectConfig(dbt_project_path=PROJECT_DIR, manifest_path=MANIFEST, project_name="sarlake",
-                                        models_relative_path="marts"),  # model-paths: staging, marts
-        "profile_config": ProfileConfig(profile_name="sarlake", target_name="lake",
-                                        profiles_yml_filepath=PROJECT_DIR / "profiles.yml"),
-        "execution_config": ExecutionConfig(dbt_executable_path=_dbt_executable()),
-        "render_config": RenderConfig(load_method=LoadMode.DBT_MANIFEST, emit_datasets=False,
-                                      test_behavior=TestBehavior.AFTER_EACH),
-        "operator_args": {"install_deps": False},
+        "project_config": c.ProjectConfig(dbt_project_path=PROJECT_DIR, manifest_path=MANIFEST,
+                                          project_name="sarlake",
+                                          models_relative_path="marts"),  # model-paths: staging, marts
+        "profile_config": c.ProfileConfig(profile_name="sarlake", target_name="lake",
+                                          profiles_yml_filepath=PROJECT_DIR / "profiles.yml"),
+        "execution_config": c.ExecutionConfig(execution_mode=c.ExecutionMode.WATCHER,
+                                              dbt_executable_path=_dbt_executable()),
+        "render_config": c.RenderConfig(load_method=c.LoadMode.DBT_MANIFEST, emit_datasets=False,
+                                        test_behavior=c.TestBehavior.AFTER_EACH),
+        # No Airflow retries for the dbt tasks: Cosmos skips a retried producer rather than build again, and a
+        # retried model task runs dbt for its one model in a process of its own, several of them side by side
+        # on the one DuckDB file ("Could not set lock on file"). A failed run is run again by the next lake
+        # change or a trigger; a cleared model task runs dbt for its model alone.
+        "operator_args": {"install_deps": False, "retries": 0},
     }
+
+
+def start_after(dag: Any, first: Any) -> None:
+    """Put ``first`` (the DAG's ``check_conf``) before every dbt task of the watcher-mode ``DbtDag`` ``dag``.
+
+    The producer and the model tasks at the head of the dbt graph (those reading only the lake's sources have
+    no parent in the DAG) become children of ``first``; the model tasks start when it succeeds, while the
+    producer runs. Cosmos gives a model task it puts under the producer the trigger rule ``always``, so it
+    watches the build as it runs; that becomes ``one_success`` under ``first`` too. When ``first`` fails, the
+    model tasks end ``upstream_failed`` with the producer instead of waiting for a build that never runs.
+    """
+    first = getattr(first, "operator", first)  # the task of a TaskFlow call's XComArg
+    producer = dag.get_task(PRODUCER)
+    heads = [t for t in dag.roots if t is not first]
+    heads += [t for t in producer.downstream_list if t.trigger_rule == "always"]
+    first >> heads
+    for task in heads:
+        if task.trigger_rule == "always":
+            task.trigger_rule = "one_success"
 
 
 def drop_cosmos_params(dag: Any) -> None:

@@ -143,14 +143,44 @@ def test_the_qa_train_models_field_is_a_multi_select_that_refuses_unknown_models
             copy.deepcopy(param).resolve(bad)
 
 
-def test_the_catalog_dags_dbt_tasks_run_one_at_a_time(dagbag):
-    """Each Cosmos task runs dbt on the catalogue's DuckDB file, which one process at a time may open for
-    writing: in a running Airflow the model tasks, run side by side, failed each other ("Could not set lock on
-    file ... catalogue.duckdb: Conflicting lock is held in" a sibling task's process), on every run. `airflow dags
-    test`, which runs tasks one after another, never showed it."""
+def test_the_catalog_dag_runs_one_dbt_build_that_the_model_tasks_watch(dagbag):
+    """One dbt process writes the catalogue's DuckDB file, which one process at a time may open for writing: the
+    model tasks, each its own dbt process, failed each other side by side ("Could not set lock on file ...
+    catalogue.duckdb: Conflicting lock is held in" a sibling task's process), so they ran one at a time (4-12 min
+    a run). Now one task runs ``dbt build`` and every model of the manifest has a task that only watches it
+    (a deferrable sensor, no dbt of its own unless cleared), so those may run side by side."""
+    from airflow.sdk.bases.sensor import BaseSensorOperator
+
+    from sarlake_plugins.catalog import MANIFEST, PRODUCER
+
     dag = dagbag.dags["catalog"]
-    assert dag.max_active_tasks == 1
-    assert sum(t.task_id.endswith("_run") for t in dag.tasks) > 10  # many dbt tasks, so the limit matters
+    models = {n["name"] for n in json.loads(MANIFEST.read_text())["nodes"].values() if n["resource_type"] == "model"}
+    dbt_tasks = [t for t in dag.tasks if t.task_id != "check_conf"]
+    builders = [t for t in dbt_tasks if not isinstance(t, BaseSensorOperator)]
+    assert [t.task_id for t in builders] == [PRODUCER]
+    assert builders[0].base_cmd == ["build"]
+    watched = {t.task_id.split(".")[0].removesuffix("_run") for t in dbt_tasks if t.task_id.endswith("run")}
+    assert models <= watched, sorted(models - watched)
+    assert all(t.deferrable for t in dbt_tasks if t is not builders[0])  # a waiting watcher takes no worker slot
+    assert dag.max_active_tasks > 1
+    # Cosmos skips a retried producer and a retried watcher runs dbt for its model in a process of its own
+    assert {t.retries for t in dbt_tasks} == {0}
+
+
+def test_the_catalog_dag_checks_the_trigger_conf_before_any_dbt_task(dagbag):
+    """``check_conf`` is the only root; a dbt task with no other parent waits for it, so a refused conf leaves
+    every model task upstream_failed instead of watching (30 min, its timeout) for a build that never starts."""
+    from sarlake_plugins.catalog import PRODUCER
+
+    dag = dagbag.dags["catalog"]
+    assert [t.task_id for t in dag.roots] == ["check_conf"]
+    check = dag.get_task("check_conf")
+    assert PRODUCER in check.downstream_task_ids
+    for task in check.downstream_list:
+        others = task.upstream_task_ids - {"check_conf"}
+        # under check_conf alone: all_success; also under the producer: start while it runs, once the check passed
+        assert task.trigger_rule == ("all_success" if not others or task.task_id == PRODUCER else "one_success")
+    assert not [t.task_id for t in dag.tasks if t.trigger_rule == "always"]
 
 
 def test_the_catalog_trigger_form_shows_no_param_of_cosmos():
