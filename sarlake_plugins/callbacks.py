@@ -15,28 +15,48 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def _failed_tasks(dag_run: Any, dag: Any, dag_id: str, run_id: str) -> list[str]:
+    """The run's failed tasks, ``task`` or ``task[map index]`` (not those that failed upstream)."""
+    failed: list[str] = []
+    get_tis = getattr(dag_run, "get_task_instances", None)
+    if callable(get_tis):  # a DagRun of the metadata database (`airflow dags test`)
+        for ti in get_tis(state=["failed", "upstream_failed"]):
+            if str(getattr(ti, "state", "")).endswith("failed") and not str(ti.state).startswith("upstream"):
+                index = getattr(ti, "map_index", -1)
+                failed.append(ti.task_id if index is None or index < 0 else f"{ti.task_id}[{index}]")
+        return failed
+    # Airflow 3's DAG processor runs the callback with the Task SDK's DagRun, which has no task instances: ask
+    # the execution API through the processor (it serves GetTaskStates). A mapped task's key is "<task>_<index>".
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    task_ids = set(getattr(dag, "task_dict", None) or {})
+    for key, state in RuntimeTaskInstance.get_task_states(dag_id, run_ids=[run_id]).get(run_id, {}).items():
+        if str(state) != "failed":
+            continue
+        base, _, index = key.rpartition("_")
+        failed.append(f"{base}[{index}]" if key not in task_ids and base in task_ids and index.isdigit() else key)
+    return failed
+
+
 def failed_run_row(context: dict[str, Any]) -> dict[str, Any]:
     """The ``pge_runs`` row of a failed run, from a DAG callback's context."""
     dag_run = context.get("dag_run")
     dag = context.get("dag")
+    dag_id = getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None) or "unknown"
+    run_id = str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown")
     failed: list[str] = []
     first_error = None
-    get_tis = getattr(dag_run, "get_task_instances", None)
-    if callable(get_tis):
-        try:
-            for ti in get_tis(state=["failed", "upstream_failed"]):
-                if str(getattr(ti, "state", "")) .endswith("failed") and not str(ti.state).startswith("upstream"):
-                    index = getattr(ti, "map_index", -1)
-                    failed.append(ti.task_id if index is None or index < 0 else f"{ti.task_id}[{index}]")
-        except Exception as exc:  # the callback must never fail on bookkeeping
-            log.warning("Cannot list the failed tasks of %s: %s", getattr(dag_run, "run_id", "?"), exc)
+    try:
+        failed = _failed_tasks(dag_run, dag, dag_id, run_id)
+    except Exception as exc:  # the callback must never fail on bookkeeping
+        log.warning("Cannot list the failed tasks of %s: %s", run_id, exc)
     exc = context.get("exception")
     if exc is not None:
         first_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     logical = getattr(dag_run, "logical_date", None)
     return {
-        "dag_id": getattr(dag, "dag_id", None) or getattr(dag_run, "dag_id", None) or "unknown",
-        "run_id": str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown"),
+        "dag_id": dag_id,
+        "run_id": run_id,
         "state": "failed",
         "failed_tasks": sorted(failed),
         "reason": context.get("reason") or first_error,

@@ -93,3 +93,34 @@ def test_failure_callback_writes_pge_runs_and_fails_pending_events(sarlake_home)
     assert rows == [("urgent_response", "r9", ["interferogram[3]"], "task_failure", "ops")]
     states = {k: v["processing"] for k, v in stored_events().items()}
     assert states == {"ev1": "failed", "ev2": "pending"}
+
+
+def test_failure_callback_in_the_dag_processor_lists_the_failed_tasks_from_the_execution_api(sarlake_home,
+                                                                                              monkeypatch):
+    """Airflow 3's DAG processor calls the DAG's failure callback with the Task SDK's DagRun, which cannot list its
+    task instances: every failed run was recorded with failed_tasks [] (seen on a `make up` stack: a bulk run whose
+    validate task failed). The states come from the execution API, in its own format ("<task>_<map index>" for a
+    mapped task instance, airflow/api_fastapi/execution_api/routes/task_instances.py)."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    from lake.catalog import init_lake
+    from lake.query import connect
+    from sarlake_plugins.callbacks import record_failed_run
+
+    init_lake()
+    asked = []
+
+    def states(dag_id, map_index=None, task_ids=None, task_group_id=None, logical_dates=None, run_ids=None):
+        asked.append((dag_id, run_ids))
+        return {"r7": {"plan_pairs": "success", "interferogram_0": "success", "interferogram_12": "failed",
+                       "catalogue": "upstream_failed", "fetch_2": "failed", "validate": "failed"}}
+
+    monkeypatch.setattr(RuntimeTaskInstance, "get_task_states", staticmethod(states))
+    dag_run = SimpleNamespace(run_id="r7", dag_id="forward", conf={}, triggering_user_name=None, logical_date=None)
+    dag = SimpleNamespace(dag_id="forward", task_dict=dict.fromkeys(
+        ["plan_pairs", "interferogram", "catalogue", "fetch_2", "validate"]))
+    record_failed_run({"dag_run": dag_run, "dag": dag, "reason": "task_failure"})
+    assert asked == [("forward", ["r7"])]
+    rows = connect().execute("SELECT dag_id, run_id, failed_tasks FROM pge_runs").fetchall()
+    # a task whose own id ends in "_<digits>" is that task, not a mapped instance of another
+    assert rows == [("forward", "r7", ["fetch_2", "interferogram[12]", "validate"])]
