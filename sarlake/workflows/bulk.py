@@ -12,7 +12,9 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sarlake.workflows.form_nulls import FormList
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +29,14 @@ class BulkRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    aois: list[str] = Field(default_factory=list, description="AOI names; empty means every active AOI.")
-    tracks: list[int] = Field(default_factory=list, description="Tracks; empty means each AOI's own.")
+    aois: FormList[str] = Field(default_factory=list, description="AOI names; empty means every active AOI.")
+    tracks: FormList[int] = Field(default_factory=list, description="Tracks; empty means each AOI's own.")
     start_date: date = Field(..., description="First acquisition date (UTC).")
     end_date: date = Field(..., description="Last acquisition date (UTC).")
     neighbours: int = Field(2, ge=1, le=10, description="Nearest-n sequential pairs per acquisition.")
     pge_version: str = Field("latest", description="Interferogram PGE version.")
     unwrapper: Literal["snaphu", "quality"] = Field("snaphu", description="Phase unwrapper.")
     looks: int = Field(4, ge=1, le=32, description="Looks in range and azimuth.")
-
-    @field_validator("aois", "tracks", mode="before")
-    @classmethod
-    def _none_is_empty(cls, value: Any) -> Any:
-        return [] if value is None else value  # the trigger form sends null for a list field left empty
 
     @model_validator(mode="after")
     def _order(self) -> BulkRequest:

@@ -15,7 +15,9 @@ import logging
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sarlake.workflows.form_nulls import FormList, FormText
 
 log = logging.getLogger(__name__)
 
@@ -27,27 +29,17 @@ class OnDemandRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    aoi: str = Field("", description="Name of a stored AOI; empty when bbox is given.")
+    aoi: FormText = Field("", description="Name of a stored AOI; empty when bbox is given.")
     bbox: list[float] | None = Field(None, description="west, south, east, north (degrees) instead of an AOI.")
     start_date: date = Field(..., description="First acquisition date searched (UTC).")
     end_date: date = Field(..., description="Last acquisition date searched (UTC).")
     pairing: Literal["endpoints", "sequential"] = Field("endpoints", description="Date pair, or pairs across.")
     neighbours: int = Field(2, ge=1, le=10, description="Sequential pairs per acquisition.")
-    tracks: list[int] = Field(default_factory=list, description="Tracks; empty means the AOI's or the default.")
+    tracks: FormList[int] = Field(default_factory=list, description="Tracks; empty means the AOI's or the default.")
     pge_version: str = Field("latest", description="Interferogram PGE version ('latest' or MAJOR.MINOR.PATCH).")
     unwrapper: Literal["snaphu", "quality"] = Field("snaphu", description="Phase unwrapper.")
     looks: int = Field(4, ge=1, le=32, description="Looks in range and azimuth.")
     requester: str = Field("", description="Who asked (the logged-in Airflow user).")
-
-    @field_validator("aoi", mode="before")
-    @classmethod
-    def _no_aoi(cls, value: Any) -> Any:
-        return "" if value is None else value  # the trigger form sends null for a field left empty
-
-    @field_validator("tracks", mode="before")
-    @classmethod
-    def _no_tracks(cls, value: Any) -> Any:
-        return [] if value is None else value  # the same for a list field
 
     @model_validator(mode="after")
     def _check(self) -> OnDemandRequest:
