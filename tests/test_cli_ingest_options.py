@@ -74,6 +74,36 @@ def test_no_coherence_flag_then_replace_with_coherence(settings, tmp_path):
     assert json.loads(Path(rows[0]["met_uri"]).read_text())["properties"]["sarlake:wavelength_m"] == 0.0562
 
 
+def test_a_metres_geotiff_toward_the_satellite_needs_los_sign_and_keeps_its_sign(settings, tmp_path):
+    """A Sydney interferogram as HyP3 or MintPy write displacement: metres, positive toward the satellite, a unit
+    and nothing saying which way. It was read with PyRate's sign, so the product's displacement pointed the other
+    way. Now it is refused naming --los-sign, and with ``--los-sign toward`` the product's ``los_displacement_mm``
+    is PyRate's MATLAB millimetres for the same file (range increase) negated."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    src = UNW[0]
+    ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
+    ifg = read_interferogram(src)
+    path = tmp_path / f"{src.stem}_los_m.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=ref.shape[0], width=ref.shape[1], count=1, dtype="float32",
+                       crs="EPSG:4326", transform=ifg.transform, nodata=np.nan) as dst:
+        dst.write((-ref / 1000.0).astype("float32"), 1)
+        dst.units = ("m",)
+        dst.update_tags(WAVELENGTH=str(ifg.wavelength_m))
+    line = _one_error_line(_cli("ingest", str(path), "--aoi", "sydney"))
+    assert path.name in line and "give --los-sign toward or --los-sign away" in line
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
+    out = _cli("ingest", str(path), "--aoi", "sydney", "--los-sign", "toward")
+    assert out.exit_code == 0, out.output
+    met = Path(_sql("SELECT met_uri FROM products")[0]["met_uri"])
+    with rasterio.open(met.parent / "los_displacement_mm.tif") as tif:
+        mm = tif.read(1).astype(np.float64)
+    ok = np.isfinite(ref)
+    assert ok.mean() > 0.5
+    np.testing.assert_allclose(mm[ok], -ref[ok], rtol=1e-5, atol=1e-4)
+
+
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     """Ingesting a published file again printed both 'kept' and 'catalogued 1 product(s)': nothing was new."""
     _lake()

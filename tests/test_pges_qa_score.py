@@ -262,7 +262,7 @@ def test_each_ignored_input_comes_with_its_reason_in_the_record_and_the_text_lin
     assert ignored["ignored_inputs"] == ["coherence"] and ignored["ignored_reasons"] == {"coherence": COHERENCE_IGNORED}
     assert "does not follow the phase" in COHERENCE_IGNORED
 
-    monkeypatch.setattr("sarlake.workflows.qa.score_files", lambda items, on_error=None: iter([ignored]))
+    monkeypatch.setattr("sarlake.workflows.qa.score_files", lambda items, on_error=None, **_: iter([ignored]))
     out = CliRunner().invoke(cli, ["qa", "score", "x.tif"])
     assert out.exit_code == 0, out.output
     assert f"(coherence given but ignored: {COHERENCE_IGNORED})" in out.output
@@ -291,6 +291,41 @@ def test_a_phase_geotiff_in_millimetres_scores_as_the_same_phase_in_radians(tmp_
     with pytest.raises(InputValidationError, match=r"^mm_no_wavelength.tif: phase in MM \(DATA_UNITS\) and no radar "
                                                    r"wavelength in its metadata"):
         read_files(untagged)
+
+
+def test_a_phase_geotiff_in_metres_toward_the_satellite_scores_with_los_sign(tmp_path, monkeypatch):
+    """Metres positive toward the satellite (HyP3's los_disp, MintPy) are ``-phase * wavelength / (4 pi)``: a file
+    that does not say which way it points is refused naming ``--los-sign`` (it was read with PyRate's sign, the
+    phase negated), and ``qa score --los-sign toward`` reads the phase itself."""
+    import rasterio
+    from click.testing import CliRunner
+
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+    from sarlake.cli import cli
+
+    wavelength = 0.0555
+    radians = _phase()
+    metres = (-radians.astype(np.float64) * wavelength / (4 * np.pi)).astype("float32")
+    path = _write_tif(tmp_path / "los_m.tif", metres)
+    with rasterio.open(path, "r+") as dst:
+        dst.update_tags(UNITS="m", WAVELENGTH=str(wavelength))
+    with pytest.raises(InputValidationError, match=r"^los_m.tif: phase in m \(UNITS\) and nothing in the file says "
+                                                   r"which way .*give --los-sign toward or --los-sign away$"):
+        read_files(path)
+    np.testing.assert_allclose(read_files(path, los_sign="toward").unw, radians, rtol=1e-5, atol=1e-5)
+
+    seen = {}
+
+    def score_files(items, on_error=None, los_sign=None):
+        seen.update(items=items, los_sign=los_sign)
+        return iter([])
+
+    monkeypatch.setattr("sarlake.workflows.qa.score_files", score_files)
+    out = CliRunner().invoke(cli, ["qa", "score", str(path), "--los-sign", "toward"])
+    assert out.exit_code == 0 and seen == {"items": [(str(path), None, None)], "los_sign": "toward"}, out.output
+    out = CliRunner().invoke(cli, ["qa", "score", str(path), "--los-sign", "up"])
+    assert out.exit_code == 2 and "'up' is not one of 'toward', 'away'" in out.output
 
 
 @pytest.mark.parametrize(("name", "layer", "nodata", "says"), [

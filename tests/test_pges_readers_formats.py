@@ -260,7 +260,8 @@ def test_a_phase_geotiff_in_any_length_unit_reads_as_the_same_radians(tmp_path: 
     """A DATA_UNITS of cm or m was taken for radians without a word (only millimetres were converted).
 
     The field in mm is PyRate's ``convert_radians_to_mm`` of the radians; in cm and m the same field in those units,
-    so each must read back as the radians, with the sign of the millimetres.
+    so each must read back as the radians, with the sign of the millimetres: PyRate's tag (DATA_UNITS) says so; a
+    GDAL band unit type does not, so there ``--los-sign away`` says it.
     """
     rad = RNG.normal(0, 3, (4, 5)).astype(np.float32)
     wl = 0.0562356424
@@ -271,7 +272,53 @@ def test_a_phase_geotiff_in_any_length_unit_reads_as_the_same_radians(tmp_path: 
     if tagged != "DATA_UNITS":
         with rasterio.open(path, "r+") as dst:
             dst.units = (unit,)
+    los_sign = "away" if tagged != "DATA_UNITS" and per_mm is not None else None
+    np.testing.assert_allclose(read_interferogram(path, los_sign=los_sign).unwrapped_phase, rad, rtol=1e-5, atol=1e-5)
+
+
+#: how files state their sign: sarlake's own band description, HyP3's words for its los_disp, a phase-sign one
+_SAYS_TOWARD = "LOS displacement, positive towards the satellite"
+_HYP3 = ("Positive values indicate movement towards the sensor, and negative values indicate movement away from the "
+         "sensor.")
+_SAYS_AWAY = "positive = range increase (away from the satellite)"
+
+
+@pytest.mark.parametrize(("where", "text", "sign"), [
+    ("description", _SAYS_TOWARD, -1), ("description", _HYP3, -1), ("tag", _HYP3, -1), ("tag", _SAYS_AWAY, 1),
+    ("description", _SAYS_AWAY, 1),
+])
+def test_a_length_band_reads_with_the_sign_its_file_states(tmp_path: Path, where: str, text: str, sign: int) -> None:
+    """Metres toward the satellite (HyP3, MintPy, sarlake's los_displacement) are ``-phase * wavelength / (4 pi)``
+    (Hanssen 2001, eq. 2.4.3): they were read with PyRate's sign, so the phase came back negated."""
+    rad = RNG.normal(0, 3, (4, 5)).astype(np.float32)
+    wl = 0.0555
+    metres = (sign * rad.astype(np.float64) * wl / (4 * np.pi)).astype(np.float32)
+    path = _tif(tmp_path / "geo_20200101-20200113_los.tif", metres, WAVELENGTH=str(wl),
+                **({"DESCRIPTION_TEXT": text} if where == "tag" else {}))
+    with rasterio.open(path, "r+") as dst:
+        dst.units = ("m",)
+        if where == "description":
+            dst.set_band_description(1, text)
     np.testing.assert_allclose(read_interferogram(path).unwrapped_phase, rad, rtol=1e-5, atol=1e-5)
+    flipped = "away" if sign < 0 else "toward"  # --los-sign overrides what the file says
+    np.testing.assert_allclose(read_interferogram(path, los_sign=flipped).unwrapped_phase, -rad, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("tag", ["UNITS", "PHASE_UNITS", "band unit type"])
+def test_a_length_band_that_does_not_say_which_way_it_points_is_refused_naming_the_flag(tmp_path: Path,
+                                                                                        tag: str) -> None:
+    rad = RNG.normal(0, 3, (4, 5)).astype(np.float32)
+    wl = 0.0555
+    path = _tif(tmp_path / "geo_20200101-20200113_unw.tif", (-rad * wl / (4 * np.pi)).astype(np.float32),
+                WAVELENGTH=str(wl), **({tag: "m"} if tag != "band unit type" else {}))
+    if tag == "band unit type":
+        with rasterio.open(path, "r+") as dst:
+            dst.units = ("m",)
+    with pytest.raises(InputValidationError, match=rf"^geo_20200101-20200113_unw.tif: phase in m \({tag}\) and "
+                                                   r"nothing in the file says which way .*give --los-sign toward or "
+                                                   r"--los-sign away$"):
+        read_interferogram(path)
+    np.testing.assert_allclose(read_interferogram(path, los_sign="toward").unwrapped_phase, rad, rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize(("tags", "says"), [

@@ -31,6 +31,11 @@ class IngestParameters(PGEParameters):
         None, gt=0.001, lt=1.0,
         description="Radar wavelength, m (--wavelength): used when a header lacks it, and overrides the header's.",
     )
+    los_sign: Literal["toward", "away"] | None = Field(
+        None,
+        description="GeoTIFFs in a length (mm, cm, m): which way a positive value points, toward the satellite or "
+        "away (--los-sign); overrides what the file says. A length whose file says neither is refused without it.",
+    )
     aoi: str | None = Field(None, description="Name of the area of interest the products belong to (optional).")
     mission: str | None = Field(None, description="Platform, e.g. 'envisat' or 'sentinel-1a' (optional).")
     track: int | None = Field(None, ge=0, le=9999, description="Relative orbit / track number (optional).")

@@ -232,7 +232,8 @@ def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParam
     """Read and check one input; None for a wrapped interferogram found in a folder (left out, reported)."""
     wrapped = phase_kind(path, p.source_format) == "wrapped"  # told before its dates and wavelength are looked for
     ifgs = [] if wrapped else read_interferograms(path, source_format=p.source_format, coherence=coherence,
-                                                  coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m)
+                                                  coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m,
+                                                  los_sign=p.los_sign)
     if not explicit and (wrapped or all(i.is_wrapped for i in ifgs)):
         logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
         return None

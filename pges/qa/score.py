@@ -19,7 +19,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_tags, to_model_input
 from pges.qa.model_load import load_cached_model
+
+if TYPE_CHECKING:
+    from pges.readers.los_sign import LosSign
 
 __all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
            "resolve_version", "stale_feature_set"]
@@ -101,11 +104,11 @@ def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data
     return data
 
 
-def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
+def _read_phase_tif(path: Path, los_sign: LosSign | None = None) -> tuple[np.ndarray, bool]:
     """An unwrapped phase GeoTIFF of another processor, in radians; declares no data?
 
     One band of floating-point radians, or of a length (mm, cm, m) as ingest takes them
-    (:func:`pges.readers.geotiff.phase_in_radians`).
+    (:func:`pges.readers.geotiff.phase_in_radians`; ``los_sign`` is ``--los-sign``).
     """
     from pges.readers import read_geotiff_band
     from pges.readers.geotiff import phase_in_radians
@@ -116,7 +119,7 @@ def _read_phase_tif(path: Path) -> tuple[np.ndarray, bool]:
     if int(tags.get("_COUNT", "1")) > 1:
         raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; QA reads one band of unwrapped phase "
                                    "(extract it first, e.g. gdal_translate -b N IN OUT.tif)")
-    return phase_in_radians(data, tags, None, what=path.name), bool(tags.get("_NODATA"))
+    return phase_in_radians(data, tags, None, what=path.name, los_sign=los_sign), bool(tags.get("_NODATA"))
 
 
 #: the shortest side of a product QA assesses: its features need extent (2x2 residue loops, components of
@@ -131,10 +134,12 @@ def _check_size(phase: np.ndarray, where: Path) -> None:
                                    f"needs at least {MIN_SIDE} pixels a side)")
 
 
-def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None) -> ProductInputs:
+def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | Path | None = None, *,
+               los_sign: LosSign | None = None) -> ProductInputs:
     """Read an unwrapped phase file (GeoTIFF or ROI_PAC .unw) and optional coherence and DEM.
 
-    A GeoTIFF tagged ``DATA_UNITS`` mm, cm or m is converted to radians with its wavelength tag, as ingest does.
+    A GeoTIFF tagged ``DATA_UNITS`` mm, cm or m is converted to radians with its wavelength tag, as ingest does,
+    with the sign the file states, PyRate's for ``DATA_UNITS``, or ``los_sign`` (``--los-sign``).
 
     Raises:
         InputValidationError: a file that is missing, unreadable, on another grid, under :data:`MIN_SIDE`
@@ -152,7 +157,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     if not path.is_file():
         raise InputValidationError(f"{path}: file does not exist")
     if path.suffix.lower() in (".tif", ".tiff"):
-        phase, declared = _read_phase_tif(path)
+        phase, declared = _read_phase_tif(path, los_sign)
     elif rsc_path(path).is_file():
         unwrapped = read_roipac_unw(path).unwrapped_phase
         if unwrapped is None:

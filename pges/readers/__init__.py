@@ -23,6 +23,7 @@ from pges.readers.coherence import locate_coherence, read_coherence
 from pges.readers.common import Interferogram, dates_from_name, parse_date
 from pges.readers.gamma import find_coherence, find_par_files, read_gamma_float, read_gamma_unw
 from pges.readers.geotiff import read_geotiff_band, read_geotiff_unw
+from pges.readers.los_sign import LosSign
 from pges.readers.roipac import parse_rsc, read_roipac_int, read_roipac_unw, rsc_path
 
 __all__ = [
@@ -95,7 +96,7 @@ def detect_format(path: Path) -> str:
     raise _unsupported(path, "no header beside it that says what it is")
 
 
-def _read_file(path: Path, fmt: str, wavelength_m: float | None) -> list[Interferogram]:
+def _read_file(path: Path, fmt: str, wavelength_m: float | None, los_sign: LosSign | None) -> list[Interferogram]:
     if fmt == "roipac":
         if path.name.lower().endswith(".int"):
             return [read_roipac_int(path, wavelength_m=wavelength_m)]
@@ -103,7 +104,7 @@ def _read_file(path: Path, fmt: str, wavelength_m: float | None) -> list[Interfe
     if fmt == "gamma":
         return [read_gamma_unw(path, wavelength_m=wavelength_m)]
     if fmt == "geotiff":
-        return [read_geotiff_unw(path, wavelength_m=wavelength_m)]
+        return [read_geotiff_unw(path, wavelength_m=wavelength_m, los_sign=los_sign)]
     if fmt == "isce2":
         from pges.readers.isce import read_isce
 
@@ -161,6 +162,7 @@ def read_interferograms(
     coherence: str | Path | None = None,
     coherence_dirs: Sequence[str | Path] = (),
     wavelength_m: float | None = None,
+    los_sign: LosSign | None = None,
 ) -> list[Interferogram]:
     """Read every interferogram in a file (one, or each pair of a MintPy stack) and attach coherence.
 
@@ -170,6 +172,7 @@ def read_interferograms(
         coherence: an explicit coherence file (single interferograms only).
         coherence_dirs: more folders to search for the coherence by date.
         wavelength_m: ``--wavelength``: used when the metadata has none, and overrides it when given.
+        los_sign: ``--los-sign``: which way a GeoTIFF band in a length points (:mod:`pges.readers.los_sign`).
 
     Raises:
         InputValidationError: unreadable, unsupported or inconsistent input (see the readers).
@@ -178,7 +181,7 @@ def read_interferograms(
     if not path.is_file():
         raise InputValidationError(f"{path.name}: file does not exist ({path})")
     fmt = detect_format(path) if source_format == "auto" else source_format
-    ifgs = _read_file(path, fmt, wavelength_m)
+    ifgs = _read_file(path, fmt, wavelength_m, los_sign)
     return [_with_coherence(ifg, coherence, coherence_dirs) for ifg in ifgs]
 
 
@@ -215,6 +218,7 @@ def read_interferogram(
     coherence: str | Path | None = None,
     coherence_dirs: Sequence[str | Path] = (),
     wavelength_m: float | None = None,
+    los_sign: LosSign | None = None,
 ) -> Interferogram:
     """Read one interferogram (see :func:`read_interferograms`); a stack of several is an error.
 
@@ -222,7 +226,7 @@ def read_interferogram(
         InputValidationError: as :func:`read_interferograms`, or the file holds several pairs.
     """
     ifgs = read_interferograms(path, source_format=source_format, coherence=coherence,
-                               coherence_dirs=coherence_dirs, wavelength_m=wavelength_m)
+                               coherence_dirs=coherence_dirs, wavelength_m=wavelength_m, los_sign=los_sign)
     if len(ifgs) != 1:
         raise InputValidationError(f"{Path(path).name}: holds {len(ifgs)} interferograms; read them all with "
                                    "read_interferograms")

@@ -8,7 +8,8 @@ tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's ``sarlake:reference_dat
 (``WAVELENGTH``, PyRate's ``WAVELENGTH_METRES``, ...) or ``--wavelength``. A PyRate GeoTIFF whose
 ``DATA_UNITS`` is ``MILLIMETRES`` is converted back to radians with PyRate's own factor
 (``mm = phase * wavelength * 1000 / (4 pi)``, PyRate ``shared.Ifg.convert_to_mm``); so is a band in centimetres or
-metres (by the tag, or GDAL's band unit type), and any other declared unit but radians is refused.
+metres (by the tag, or GDAL's band unit type), with the sign the file states or ``--los-sign`` gives
+(:mod:`pges.readers.los_sign`), and any other declared unit but radians is refused.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
+from pges.readers.los_sign import LosSign, length_sign
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import LOOKED_FOR, resolve_wavelength, wavelength_from_metadata
 
@@ -101,11 +103,12 @@ def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: b
 
 
 def phase_in_radians(phase: np.ndarray, tags: dict[str, str], wavelength_m: float | None, *,
-                     what: str) -> np.ndarray:
+                     what: str, los_sign: LosSign | None = None) -> np.ndarray:
     """Unwrapped phase in radians, from a band in radians or in a length (mm, cm, m) of line-of-sight change.
 
-    A band whose unit is a length is converted with the radar wavelength (4 pi / wavelength per metre, with the
-    sign of PyRate's millimetres in every unit); a band in radians, or of no declared unit, is taken as is.
+    A band whose unit is a length is converted with the radar wavelength (4 pi / wavelength per metre), with the
+    sign :func:`pges.readers.los_sign.length_sign` finds (``los_sign``, the file's own words, PyRate's
+    ``DATA_UNITS``); a band in radians, or of no declared unit, is taken as is.
 
     Args:
         phase: band 1 (upper-cased ``tags`` from :func:`read_geotiff_band`).
@@ -113,10 +116,11 @@ def phase_in_radians(phase: np.ndarray, tags: dict[str, str], wavelength_m: floa
             the band's GDAL unit type.
         wavelength_m: metres; None: the tags' (looked up only for a band in a length).
         what: the file, named in errors.
+        los_sign: ``--los-sign``: which way a positive length points (overrides the file's own words).
 
     Raises:
         InputValidationError: a unit neither radians nor a length; a length with no wavelength given or in the
-            tags.
+            tags, or with no sign (:func:`pges.readers.los_sign.length_sign`).
     """
     key = next((k for k in _UNIT_TAGS if tags.get(k, "").strip()), "")
     units = tags[key].strip() if key else ""
@@ -134,8 +138,9 @@ def phase_in_radians(phase: np.ndarray, tags: dict[str, str], wavelength_m: floa
                                        f"({LOOKED_FOR}) to turn it into radians; tag the wavelength, or give the "
                                        "phase in radians")
         wavelength_m = found[0]
+    sign = length_sign(tags, key, los_sign, what=what, units=units)
     logger.info("%s: %s %s converted to radians", what, where, units)
-    return (phase * mm_per * 4 * np.pi / (wavelength_m * 1000.0)).astype(np.float32)
+    return (phase * (sign * mm_per * 4 * np.pi / (wavelength_m * 1000.0))).astype(np.float32)
 
 
 def _dates(path: Path, tags: dict[str, str]) -> tuple[Any, Any]:
@@ -162,13 +167,14 @@ def read_geotiff_unw(
     wavelength_m: float | None = None,
     coherence: np.ndarray | None = None,
     coherence_path: Path | None = None,
+    los_sign: LosSign | None = None,
 ) -> Interferogram:
     """Read a single-band GeoTIFF interferogram on an EPSG:4326 grid: unwrapped (float) or wrapped (complex).
 
     Raises:
         InputValidationError: unreadable file or not a GeoTIFF, more than one band, not EPSG:4326, a grid off
             the globe, no dates, no wavelength (names ``--wavelength``), integer phase, no valid phase, coherence of
-            another shape.
+            another shape, a length without its sign (names ``--los-sign``).
     """
     path = Path(path)
     data, tags, transform, crs = read_geotiff_band(path, keep_complex=True)
@@ -184,7 +190,7 @@ def read_geotiff_unw(
     wrapped = data.dtype.kind == "c"
     phase: np.ndarray | None = None
     if not wrapped:
-        phase = phase_in_radians(data, tags, wavelength, what=path.name)
+        phase = phase_in_radians(data, tags, wavelength, what=path.name, los_sign=los_sign)
     check_coherence_shape(coherence, coherence_path, data.shape, path)
     return Interferogram(
         path=path,

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sarlake.cli.params import FiniteFloatRange
+from sarlake.cli.params import LOS_SIGN, FiniteFloatRange
 
 if TYPE_CHECKING:
     from sarlake.workflows.ingest import IngestReport
@@ -34,6 +34,7 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
 @click.option("--orbit-state", type=click.Choice(["ascending", "descending"]), help="Pass direction.")
 @click.option("--wavelength", "wavelength_m", type=WAVELENGTH,
               help="Radar wavelength in metres: used when a header lacks it, and overrides the header's.")
+@LOS_SIGN
 @click.option("--replace", "overwrite", is_flag=True,
               help="Re-ingest products already published (new coherence, corrected wavelength).")
 @click.option("--skip-bad", is_flag=True, help="Leave out inputs that fail validation instead of ingesting nothing.")

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-__all__ = ["NUMBER", "FiniteFloatRange", "lat_lon_of", "options_of_parameters"]
+__all__ = ["LOS_SIGN", "NUMBER", "FiniteFloatRange", "lat_lon_of", "options_of_parameters"]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -51,6 +51,12 @@ class FiniteFloatRange(click.FloatRange):
 
 #: a float that is not NaN (infinities are the command's to judge)
 NUMBER = FiniteFloatRange()
+
+#: ``--los-sign`` of the commands that read other processors' files (``pges.readers.los_sign``)
+LOS_SIGN = click.option(
+    "--los-sign", type=click.Choice(["toward", "away"]),
+    help="GeoTIFFs in mm, cm or m: a positive value is motion toward the satellite (HyP3, MintPy) or away from it "
+         "(PyRate). Needed when the file does not say; overrides it when it does.")
 
 
 def lat_lon_of(model: str, **fixed: Any) -> Callable[[click.Context, click.Parameter, Any], Any]:

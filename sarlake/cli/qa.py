@@ -7,13 +7,16 @@ import io
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from pges.train.config import MODEL_NAMES, DatasetParameters
 from sarlake.cli.errors import ErrorHandlingGroup
-from sarlake.cli.params import FiniteFloatRange
+from sarlake.cli.params import LOS_SIGN, FiniteFloatRange
+
+if TYPE_CHECKING:
+    from pges.readers.los_sign import LosSign
 
 __all__ = ["qa"]
 
@@ -85,8 +88,10 @@ def _where(lines: tuple[int, int]) -> str:
 @click.option("--manifest", type=click.Path(dir_okay=False),
               help="CSV with columns unw,coherence,dem (relative paths from the CSV's folder): score many. A row whose "
                    "files cannot be read is reported on stderr by its line and skipped; the exit code is then 2.")
+@LOS_SIGN
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per product.")
-def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None, as_json: bool) -> None:
+def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None,
+             los_sign: LosSign | None, as_json: bool) -> None:
     """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake.
 
     A GeoTIFF in mm, cm or m (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does.
@@ -104,7 +109,7 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
         click.echo(f"error: {manifest} {_where(lines[index])}: {exc}", err=True)
         skipped.append(lines[index])
 
-    for r in score_files(items, on_error=skip if manifest else None):
+    for r in score_files(items, on_error=skip if manifest else None, los_sign=los_sign):
         if as_json:
             click.echo(json.dumps(r))
         else:

@@ -12,7 +12,10 @@ import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pges.readers.los_sign import LosSign
 
 __all__ = ["first_few", "model_cache", "product_locations", "quality_report", "record_scores", "score_files",
            "score_products", "unscored_products"]
@@ -167,7 +170,8 @@ SCORE_CHUNK = 64
 
 
 def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "champion",
-                on_error: Callable[[int, Exception], None] | None = None) -> Iterator[dict[str, Any]]:
+                on_error: Callable[[int, Exception], None] | None = None,
+                los_sign: LosSign | None = None) -> Iterator[dict[str, Any]]:
     """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product, in their order.
 
     Products are read and scored :data:`SCORE_CHUNK` at a time, each record yielded as soon as its chunk is scored,
@@ -179,6 +183,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
         alias: the registry alias to score with.
         on_error: called with ``(index in items, error)`` for a product whose files cannot be read, which is then
             skipped; without it the error is raised.
+        los_sign: ``--los-sign``: which way a phase GeoTIFF in a length points (:mod:`pges.readers.los_sign`).
 
     Raises:
         InputValidationError: an unreadable file (named), when there is no ``on_error``; ModelMissingError: no
@@ -203,7 +208,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
 
     for i, (unw, coherence, dem) in enumerate(items):
         try:
-            batch.append(read_files(unw, coherence, dem))
+            batch.append(read_files(unw, coherence, dem, los_sign=los_sign))
         except InputValidationError as exc:
             if on_error is None:
                 raise
