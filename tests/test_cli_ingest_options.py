@@ -227,7 +227,7 @@ def test_a_folders_files_read_as_other_rasters_are_named_and_a_multi_band_file_i
         dst.write((rng.normal(0, 3, (20, 20)) * 100).astype("int16"), 1)
     out = _cli("ingest", str(folder), "--wavelength", "0.0562", "--aoi", "sydney")
     assert out.exit_code == 0, out.output
-    assert (f"note: left out {folder / 'i16_20060619-20061002.tif'}: read as a dem raster, not an interferogram "
+    assert (f"note: left out {folder / 'i16_20060619-20061002.tif'}: read as a DEM by its values, not an interferogram "
             "(name it to ingest it)") in out.output
     three = tmp_path / "b3_20060619-20061002.tif"
     with rasterio.open(three, "w", count=3, dtype="float32", **profile) as dst:
