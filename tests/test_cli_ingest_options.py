@@ -8,6 +8,7 @@ from pathlib import Path
 
 import h5py
 import numpy as np
+import pytest
 import rasterio
 from click.testing import CliRunner
 from rasterio.transform import from_origin
@@ -102,6 +103,75 @@ def test_a_metres_geotiff_toward_the_satellite_needs_los_sign_and_keeps_its_sign
     ok = np.isfinite(ref)
     assert ok.mean() > 0.5
     np.testing.assert_allclose(mm[ok], -ref[ok], rtol=1e-5, atol=1e-4)
+
+
+def _to_utm(data: np.ndarray, transform, path: Path) -> Path:
+    """``data`` (lon/lat, NaN = no data) written as HyP3 writes its GeoTIFFs: UTM (zone 56 S here), 0 = no data."""
+    from rasterio.enums import Resampling
+    from rasterio.transform import array_bounds
+    from rasterio.warp import calculate_default_transform, reproject
+
+    rows, cols = data.shape
+    utm, width, height = calculate_default_transform("EPSG:4326", "EPSG:32756", cols, rows,
+                                                     *array_bounds(rows, cols, transform))
+    out = np.full((height, width), np.nan, np.float32)
+    reproject(data.astype(np.float32), out, src_transform=transform, src_crs="EPSG:4326", src_nodata=np.nan,
+              dst_transform=utm, dst_crs="EPSG:32756", dst_nodata=np.nan, resampling=Resampling.nearest)
+    with rasterio.open(path, "w", driver="GTiff", height=height, width=width, count=1, dtype="float32",
+                       crs="EPSG:32756", transform=utm, nodata=0) as dst:
+        dst.write(np.nan_to_num(out, nan=0.0), 1)
+    return path
+
+
+def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_and_wavelength(settings, tmp_path):
+    """A HyP3 INSAR_GAMMA product: UTM GeoTIFFs named S1AA_<time>_<time>_..._unw_phase.tif / _corr.tif / _dem.tif /
+    _los_disp.tif beside a .txt, with no wavelength. It was refused ("grid CRS is EPSG:32756, expected EPSG:4326"),
+    then its dates ('050000' is no date), then its wavelength. Made here from a real Sydney interferogram and its
+    GAMMA coherence warped to UTM; ingested, each pixel of the product's phase and coherence must be one of the
+    source's within a pixel, and of its LOS one of PyRate's MATLAB millimetres negated (another implementation)."""
+    from pges.readers import read_interferogram
+    from pges.readers.wavelength import SPEED_OF_LIGHT
+
+    _lake()
+    src = UNW[0]  # geo_060619-061002.unw
+    ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+    assert ifg.coherence is not None
+    folder = tmp_path / "S1AA_20060619T114010_20061002T114010_VVP105_INT80_G_ueF_5D1E"
+    folder.mkdir()
+    base = folder / folder.name
+    _to_utm(ifg.unwrapped_phase, ifg.transform, Path(f"{base}_unw_phase.tif"))
+    _to_utm(ifg.coherence, ifg.transform, Path(f"{base}_corr.tif"))
+    _to_utm(ifg.los_displacement_mm() / 1000.0, ifg.transform, Path(f"{base}_los_disp.tif"))
+    Path(f"{base}.txt").write_text("Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\n")
+    out = _cli("ingest", str(folder), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert "left out by their names: 1 coherence, 1 header or side file(s), 1 other raster(s)" in out.output
+    row = _sql("SELECT met_uri, reference_date, secondary_date, coherence_mean FROM products")
+    assert len(row) == 1 and (str(row[0]["secondary_date"]), str(row[0]["reference_date"])) == ("2006-06-19",
+                                                                                               "2006-10-02")
+    met = Path(row[0]["met_uri"])
+    props = json.loads(met.read_text())["properties"]
+    assert props["sarlake:grid"]["crs"] == "EPSG:4326" and props["sarlake:source_crs"] == "EPSG:32756"
+    assert props["sarlake:source_coherence_file"] == f"{folder.name}_corr.tif"
+    assert props["sarlake:wavelength_source"] == "HyP3 file name (Sentinel-1)"
+    assert props["sarlake:wavelength_m"] == pytest.approx(SPEED_OF_LIGHT / 5.405e9)  # C band, 5.405 GHz
+    # each product pixel's value must be one of the source's within a pixel of its centre (nearest pixel, twice);
+    # the centre is placed on the source grid by the two affine transforms alone
+    scale = ifg.wavelength_m / props["sarlake:wavelength_m"]  # the LOS is in Sentinel-1's wavelength (HyP3's name)
+    ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
+    for name, source in (("unwrapped_phase", ifg.unwrapped_phase), ("coherence", ifg.coherence),
+                         ("los_displacement_mm", -ref / scale)):
+        with rasterio.open(met.parent / f"{name}.tif") as tif:
+            values, grid = tif.read(1).astype(np.float64), tif.transform
+        rows, cols = np.nonzero(np.isfinite(values))
+        lon, lat = grid * (cols + 0.5, rows + 0.5)
+        col, row = ~ifg.transform * (lon, lat)
+        row, col = np.floor(row).astype(int), np.floor(col).astype(int)
+        padded = np.pad(source.astype(np.float64), 1, constant_values=np.nan)
+        near = np.stack([padded[row + 1 + dr, col + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+        found = np.isclose(near, values[rows, cols], rtol=1e-4, atol=1e-4).any(axis=0)
+        assert rows.size > 0.8 * np.isfinite(source).sum(), name
+        assert found.mean() > 0.99, (name, found.mean())
 
 
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):

@@ -424,3 +424,50 @@ def test_mintpy_stack_with_only_wrapped_phase(tmp_path: Path) -> None:
     assert [i.is_wrapped for i in ifgs] == [True, True] and ifgs[0].wavelength_m == 0.2362
     for ifg, k in zip(ifgs, (0, 1), strict=True):
         np.testing.assert_allclose(np.angle(ifg.wrapped), wrapped[k], atol=1e-5)
+
+
+# ------------------------------------------------------------------------------- HyP3: names, UTM, no CRS
+@pytest.mark.parametrize(("name", "dates"), [
+    ("S1AA_20161223T070700_20170116T070658_VVP024_INT80_G_ueF_74C2_unw_phase.tif", (date(2016, 12, 23),
+                                                                                  date(2017, 1, 16))),
+    ("S1BB_20200101T000001_20200113T235959_HHP012_INT40_G_weF_0A1B_corr.tif", (date(2020, 1, 1), date(2020, 1, 13))),
+    ("geo_060619-061002.unw", (date(2006, 6, 19), date(2006, 10, 2))),
+])
+def test_dates_from_a_hyp3_name_with_times(name: str, dates: tuple[date, date]) -> None:
+    """HyP3 names carry each date's time (``20161223T070700``): the first pair found was '070700_20170116', and
+    '070700' is no date, so a HyP3 file was refused."""
+    from pges.readers.common import dates_from_name
+
+    assert dates_from_name(name) == dates
+
+
+def test_a_geotiff_without_a_crs_is_refused_naming_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "geo_20200101-20200113_unw.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=4, width=5, count=1, dtype="float32",
+                       transform=from_origin(150.9, -34.1, 0.001, 0.001)) as dst:
+        dst.write(RNG.normal(0, 3, (4, 5)).astype(np.float32), 1)
+    with pytest.raises(InputValidationError, match=r"^geo_20200101-20200113_unw.tif: the GeoTIFF has no CRS.*"
+                                                   r"gdal_edit.py -a_srs"):
+        read_interferogram(path, wavelength_m=0.0555)
+
+
+def test_a_wrapped_geotiff_in_utm_is_warped_pixel_for_pixel(tmp_path: Path) -> None:
+    """A complex band on a UTM grid whose pixels are 0.001 degree at the equator (111.3 m in zone 31's centre): on
+    lon/lat each pixel is one of the input's, amplitude and phase together, and 0 stays no data."""
+    rows, cols = 30, 40
+    phase = RNG.uniform(-np.pi, np.pi, (rows, cols))
+    data = (2.0 * np.exp(1j * phase)).astype(np.complex64)
+    data[:5, :] = 0
+    path = tmp_path / "S1AA_20200101T000000_20200113T000000_VVP012_INT80_G_ueF_0001_wrapped_phase.tif"
+    with rasterio.open(path, "w", driver="GTiff", height=rows, width=cols, count=1, dtype="complex64",
+                       crs="EPSG:32631", transform=from_origin(500_000.0, 3_000.0, 111.3, 111.3)) as dst:
+        dst.write(data, 1)
+    ifg = read_interferogram(path)
+    assert ifg.is_wrapped and ifg.source_crs == "EPSG:32631" and ifg.crs == "EPSG:4326"
+    wrapped = ifg.wrapped
+    assert wrapped is not None and wrapped.dtype == np.complex64
+    valid = wrapped != 0
+    assert 0.5 < valid.mean() < 1.0  # the 0 rows stayed no data
+    assert np.allclose(np.abs(wrapped[valid]), 2.0, rtol=1e-5)  # no blending: every amplitude is the input's
+    nearest = np.abs(np.angle(wrapped[valid])[:, None] - phase[5:].ravel()[None, :]).min(axis=1)
+    assert nearest.max() < 1e-5  # and every phase is one of the input's (float32 rounding)

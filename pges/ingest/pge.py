@@ -167,6 +167,8 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         },
         "sarlake:aoi": p.aoi,
     }
+    if ifg.source_crs:  # warped onto lon/lat (HyP3's UTM): say from what
+        properties["sarlake:source_crs"] = ifg.source_crs
     if p.mission:
         properties["platform"] = p.mission.lower()
     if p.track is not None:

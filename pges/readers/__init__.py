@@ -206,7 +206,7 @@ def _with_coherence(
                 f"{coh_path.name}: its dates {named[0]}/{named[1]} are not those of {path.name} "
                 f"({ifg.secondary_date}/{ifg.reference_date})"
             )
-    coh = read_coherence(coh_path, ifg.shape)
+    coh = read_coherence(coh_path, ifg.shape, ifg.transform if ifg.source_crs else None)
     logger.debug("%s: coherence %s", path.name, coh_path.name)
     return dataclasses.replace(ifg, coherence=coh, coherence_path=coh_path)
 

@@ -19,10 +19,14 @@ import logging
 import re
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from pges.errors import InputValidationError
+
+if TYPE_CHECKING:
+    from rasterio.transform import Affine
 
 __all__ = ["find_sibling_coherence", "locate_coherence", "read_coherence"]
 
@@ -78,14 +82,18 @@ def _gdal_last_band(path: Path) -> np.ndarray:
         raise InputValidationError(f"{path.name}: unreadable coherence: {str(exc).splitlines()[0]}") from exc
 
 
-def read_coherence(path: Path, shape: tuple[int, int]) -> np.ndarray:
+def read_coherence(path: Path, shape: tuple[int, int], transform: Affine | None = None) -> np.ndarray:
     """Coherence (0..1, NaN = no data) from any supported coherence file, on a grid of ``shape``.
+
+    With ``transform`` (the interferogram's lon/lat grid), a coherence GeoTIFF in another CRS (HyP3's UTM
+    ``_corr.tif``) is warped onto that grid, as its interferogram was (:mod:`pges.readers.reproject`).
 
     Raises:
         InputValidationError: unreadable, wrong size, all NaN/zero, or values outside 0..1.
     """
     from pges.readers.gamma import read_gamma_float
     from pges.readers.geotiff import read_geotiff_band
+    from pges.readers.reproject import is_lonlat, warp_into
     from pges.readers.roipac import read_roipac_cor, rsc_path
 
     path = Path(path)
@@ -93,7 +101,9 @@ def read_coherence(path: Path, shape: tuple[int, int]) -> np.ndarray:
         raise InputValidationError(f"{path.name}: coherence file does not exist ({path})")
     low = path.name.lower()
     if low.endswith((".tif", ".tiff")):
-        coh = read_geotiff_band(path)[0]
+        coh, _, coh_transform, coh_crs = read_geotiff_band(path)
+        if transform is not None and coh_crs is not None and not is_lonlat(coh_crs):
+            coh = warp_into(coh, coh_crs, coh_transform, transform, shape)
     elif low.endswith((".grd", ".nc")):
         from pges.readers.gmtsar import read_gmt_grid
 

@@ -32,8 +32,9 @@ __all__ = [
     "require_data",
 ]
 
-# 8-digit (20060619) or 6-digit (060619) dates joined by '-' or '_', not inside a longer number
-_PAIR_RE = re.compile(r"(?<!\d)(\d{8}|\d{6})[-_](\d{8}|\d{6})(?!\d)")
+# 8-digit (20060619) or 6-digit (060619) dates joined by '-' or '_', not inside a longer number; an 8-digit date may
+# carry its time (HyP3's S1AA_20161223T070700_20170116T070658_...)
+_PAIR_RE = re.compile(r"(?<!\d)(\d{8}|\d{6})(?:T\d{6})?[-_](\d{8}|\d{6})(?:T\d{6})?(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Interferogram:
     connected_components: np.ndarray | None = None
     #: the header key the wavelength came from (``--wavelength`` when given by the user)
     wavelength_source: str = ""
+    #: the CRS of the source's grid when it was not lon/lat and was warped onto ``transform`` (HyP3's UTM)
+    source_crs: str | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -121,7 +124,11 @@ def parse_date(text: str, *, what: str) -> date:
 
 
 def dates_from_name(name: str) -> tuple[date, date] | None:
-    """Return the two dates in a file name like ``geo_060619-061002.unw`` or ``20060619-20061002_utm.unw.cc``."""
+    """Return the two dates in a file name.
+
+    ``geo_060619-061002.unw``, ``20060619-20061002_utm.unw.cc`` or HyP3's
+    ``S1AA_20161223T070700_20170116T070658_VVP024_INT80_G_ueF_74C2_unw_phase.tif``.
+    """
     m = _PAIR_RE.search(name)
     if m is None:
         return None

@@ -1,7 +1,8 @@
 """Single-band GeoTIFF interferograms, e.g. exported from ISCE, SNAP, ARIA-tools or PyRate.
 
 Band 1 is the unwrapped phase in radians (float), or a wrapped interferogram (complex: ``amp * exp(i phase)``);
-the file's nodata value and NaN are no data. The grid must be in EPSG:4326 (lon/lat). Dates come from the
+the file's nodata value and NaN are no data. A grid in any other CRS than EPSG:4326 (lon/lat), such as HyP3's UTM,
+is warped onto lon/lat (:mod:`pges.readers.reproject`). Dates come from the
 tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's ``sarlake:reference_date``), PyRate's
 ``FIRST_DATE``/``SECOND_DATE`` (older ``MASTER_DATE``/``SLAVE_DATE``), ``DATE12``, or the file name
 (``..._20060619-20061002...``); the wavelength from any convention of :mod:`pges.readers.wavelength`
@@ -33,6 +34,7 @@ from pges.readers.common import (
     require_data,
 )
 from pges.readers.los_sign import LosSign, length_sign
+from pges.readers.reproject import is_lonlat, to_lonlat
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import LOOKED_FOR, resolve_wavelength, wavelength_from_metadata
 
@@ -169,10 +171,13 @@ def read_geotiff_unw(
     coherence_path: Path | None = None,
     los_sign: LosSign | None = None,
 ) -> Interferogram:
-    """Read a single-band GeoTIFF interferogram on an EPSG:4326 grid: unwrapped (float) or wrapped (complex).
+    """Read a single-band GeoTIFF interferogram: unwrapped (float) or wrapped (complex).
+
+    A grid in another CRS than EPSG:4326 (HyP3's UTM) is warped onto lon/lat, nearest pixel
+    (:mod:`pges.readers.reproject`); ``source_crs`` then names the CRS it came in.
 
     Raises:
-        InputValidationError: unreadable file or not a GeoTIFF, more than one band, not EPSG:4326, a grid off
+        InputValidationError: unreadable file or not a GeoTIFF, more than one band, no CRS, a grid off
             the globe, no dates, no wavelength (names ``--wavelength``), integer phase, no valid phase, coherence of
             another shape, a length without its sign (names ``--los-sign``).
     """
@@ -182,8 +187,13 @@ def read_geotiff_unw(
     if int(tags.get("_COUNT", "1")) > 1:  # band 1 of a multi-band export is often the amplitude
         raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; an interferogram GeoTIFF holds one band of "
                                    "phase (extract it first, e.g. gdal_translate -b N IN OUT.tif)")
-    if crs is None or crs.to_epsg() != 4326:
-        raise InputValidationError(f"{path.name}: grid CRS is {crs}, expected EPSG:4326 (lon/lat)")
+    if crs is None:
+        raise InputValidationError(f"{path.name}: the GeoTIFF has no CRS, so where its pixels are is unknown; give it "
+                                   "its CRS (e.g. gdal_edit.py -a_srs EPSG:4326 FILE)")
+    source_crs = None
+    if not is_lonlat(crs):  # HyP3's UTM, any projected export: onto lon/lat, as every product is
+        source_crs = str(crs)
+        data, transform = to_lonlat(data, crs, transform, what=path.name)
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")
     ref, sec = _dates(path, tags)
     wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name)
@@ -206,4 +216,5 @@ def read_geotiff_unw(
         metadata={k: v for k, v in tags.items() if not k.startswith("_")},
         wrapped=data if wrapped else None,
         wavelength_source=source,
+        source_crs=source_crs,
     )
