@@ -65,6 +65,45 @@ def test_mintpy_stack_pairs_values_and_dropped(tmp_path: Path) -> None:
         assert ifg.bbox == pytest.approx((-118.0, 34.0 - 6 * 0.001, -118.0 + 8 * 0.001, 34.0))
 
 
+def test_a_mintpy_stack_in_utm_is_warped_onto_lon_lat_pixel_by_pixel(tmp_path: Path) -> None:
+    """``prep_hyp3.py`` keeps HyP3's UTM grid (X_FIRST in metres, EPSG): that stack was refused as a grid "off the
+    globe". Each source pixel here holds its own index, so every lon/lat pixel says where it came from; its centre,
+    taken to UTM by GDAL's point transformation (not the warper), must fall within a pixel of that source pixel, and
+    coherence and components must come from the same one."""
+    from rasterio.warp import transform as transform_points
+
+    path = tmp_path / "ifgramStack.h5"
+    n, rows, cols = 2, 40, 50
+    index = np.arange(rows * cols, dtype=np.float32).reshape(rows, cols) + 1
+    with h5py.File(path, "w") as f:
+        f.create_dataset("unwrapPhase", data=np.stack([index, -index]))
+        f.create_dataset("coherence", data=np.stack([index, index]) / (rows * cols + 1))
+        f.create_dataset("connectComponent", data=np.stack([index, index]).astype(np.int16))
+        f.create_dataset("date", data=np.array([[b"20200101", b"20200113"], [b"20200113", b"20200125"]]))
+        for k, v in {"FILE_TYPE": "ifgramStack", "LENGTH": str(rows), "WIDTH": str(cols), "WAVELENGTH": "0.0555",
+                     "X_FIRST": "400000.0", "Y_FIRST": "3760000.0", "X_STEP": "30.0", "Y_STEP": "-30.0",
+                     "X_UNIT": "meters", "Y_UNIT": "meters", "EPSG": "32611", "UTM_ZONE": "11N"}.items():
+            f.attrs[k] = v
+    ifgs = read_interferograms(path)
+    assert len(ifgs) == n and {i.source_crs for i in ifgs} == {"EPSG:32611"}
+    for sign, ifg in zip((1, -1), ifgs, strict=True):
+        got = sign * ifg.unwrapped_phase
+        r, c = np.nonzero(np.isfinite(got))
+        assert r.size > 0.8 * rows * cols
+        lon, lat = ifg.transform * (c + 0.5, r + 0.5)
+        x, y = transform_points("EPSG:4326", "EPSG:32611", lon, lat)
+        src_r = (3760000.0 - np.asarray(y)) / 30.0
+        src_c = (np.asarray(x) - 400000.0) / 30.0
+        came = got[r, c].astype(int) - 1
+        assert np.abs(came // cols - src_r + 0.5).max() <= 1.0 and np.abs(came % cols - src_c + 0.5).max() <= 1.0
+        np.testing.assert_allclose(ifg.coherence[r, c] * (rows * cols + 1), got[r, c], rtol=1e-5)
+        np.testing.assert_array_equal(ifg.connected_components[r, c], got[r, c].astype(np.uint16))
+    with h5py.File(path, "a") as f:
+        del f.attrs["EPSG"]
+    with pytest.raises(InputValidationError, match=r"^ifgramStack.h5: X_FIRST/X_STEP are in meters but no EPSG "):
+        read_interferograms(path)
+
+
 def test_mintpy_radar_coordinates_and_missing_wavelength_are_refused(tmp_path: Path) -> None:
     _mintpy(tmp_path / "radar.h5", geocoded=False)
     with pytest.raises(InputValidationError, match="radar coordinates"):

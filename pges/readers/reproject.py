@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from rasterio.transform import Affine
 
-__all__ = ["LONLAT", "is_lonlat", "to_lonlat", "warp_into"]
+__all__ = ["LONLAT", "is_lonlat", "lonlat_grid", "to_lonlat", "warp_into"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +47,18 @@ def warp_into(data: np.ndarray, crs: Any, transform: Affine, dst_transform: Affi
     return out
 
 
+def lonlat_grid(crs: Any, transform: Affine, shape: tuple[int, int]) -> tuple[Affine, tuple[int, int]]:
+    """The lon/lat grid GDAL proposes for a raster of ``shape`` on ``transform`` in ``crs``: transform, shape."""
+    from rasterio.transform import array_bounds
+    from rasterio.warp import calculate_default_transform
+
+    rows, cols = shape
+    dst, width, height = calculate_default_transform(crs, LONLAT, cols, rows, *array_bounds(rows, cols, transform))
+    return dst, (height, width)
+
+
 def to_lonlat(data: np.ndarray, crs: Any, transform: Affine, *, what: str) -> tuple[np.ndarray, Affine]:
-    """``data`` warped onto the lon/lat grid GDAL proposes for it; returns it with its transform.
+    """``data`` warped onto the lon/lat grid GDAL proposes for it (:func:`lonlat_grid`); returns it with its transform.
 
     Args:
         data: float (NaN = no data) or complex (0 = no data) band.
@@ -56,13 +66,8 @@ def to_lonlat(data: np.ndarray, crs: Any, transform: Affine, *, what: str) -> tu
         transform: its geotransform.
         what: the file, named in the log.
     """
-    from rasterio.transform import array_bounds
-    from rasterio.warp import calculate_default_transform
-
-    rows, cols = data.shape
-    dst_transform, width, height = calculate_default_transform(crs, LONLAT, cols, rows,
-                                                               *array_bounds(rows, cols, transform))
-    out = warp_into(data, crs, transform, dst_transform, (height, width))
-    logger.info("%s: warped from %s to %s (%dx%d -> %dx%d pixels, nearest neighbour)", what, crs, LONLAT, rows,
-                cols, height, width)
-    return out, dst_transform
+    dst, shape = lonlat_grid(crs, transform, data.shape)
+    out = warp_into(data, crs, transform, dst, shape)
+    logger.info("%s: warped from %s to %s (%dx%d -> %dx%d pixels, nearest neighbour)", what, crs, LONLAT,
+                *data.shape, *shape)
+    return out, dst
