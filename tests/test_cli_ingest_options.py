@@ -174,6 +174,41 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
         assert found.mean() > 0.99, (name, found.mean())
 
 
+def test_a_hyp3_wrapped_phase_file_is_left_out_of_ingest_and_unwraps_to_the_real_unwrapped_phase(settings, tmp_path):
+    """HyP3's ``_wrapped_phase.tif`` is float radians: it was ingested as a second, *unwrapped* product of the pair.
+    It is now wrapped phase by its name: left out of the folder with a note, and ``sarlake unwrap`` (SNAPHU) makes
+    from it the phase of the real Sydney interferogram it was wrapped from (ROI_PAC's unwrapping), up to one
+    offset, on the same lon/lat grid as that interferogram ingested from the same UTM folder."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    src = UNW[0]
+    ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+    folder = tmp_path / "S1AA_20060619T114010_20061002T114010_VVP105_INT80_G_ueF_5D1E"
+    folder.mkdir()
+    base = folder / folder.name
+    _to_utm(ifg.unwrapped_phase, ifg.transform, Path(f"{base}_unw_phase.tif"))
+    wrapped = _to_utm(np.angle(np.exp(1j * ifg.unwrapped_phase)), ifg.transform, Path(f"{base}_wrapped_phase.tif"))
+    out = _cli("ingest", str(folder), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert f"note: left out {wrapped}: a wrapped interferogram (`sarlake unwrap` it" in out.output
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 1
+    out = _cli("unwrap", str(wrapped), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    rows = _sql("SELECT met_uri FROM products ORDER BY met_uri")
+    assert len(rows) == 2
+    phases = []
+    for row in rows:
+        with rasterio.open(Path(row["met_uri"]).parent / "unwrapped_phase.tif") as tif:
+            phases.append((tif.read(1).astype(np.float64), tif.transform))
+    (given, grid), (made, made_grid) = phases
+    assert made.shape == given.shape and made_grid.almost_equals(grid)
+    ok = np.isfinite(given) & np.isfinite(made)
+    assert ok.sum() > 0.9 * np.isfinite(given).sum()
+    diff = made[ok] - given[ok]
+    assert np.mean(np.abs(diff - np.median(diff)) < 1e-3) > 0.95  # one offset: the same unwrapping
+
+
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     """Ingesting a published file again printed both 'kept' and 'catalogued 1 product(s)': nothing was new."""
     _lake()

@@ -510,3 +510,16 @@ def test_a_wrapped_geotiff_in_utm_is_warped_pixel_for_pixel(tmp_path: Path) -> N
     assert np.allclose(np.abs(wrapped[valid]), 2.0, rtol=1e-5)  # no blending: every amplitude is the input's
     nearest = np.abs(np.angle(wrapped[valid])[:, None] - phase[5:].ravel()[None, :]).min(axis=1)
     assert nearest.max() < 1e-5  # and every phase is one of the input's (float32 rounding)
+
+
+def test_a_float_band_named_wrapped_beyond_pi_is_refused_saying_so(tmp_path: Path) -> None:
+    path = _tif(tmp_path / "geo_20200101-20200113_wrapped_phase.tif", RNG.normal(0, 6, (4, 5)).astype(np.float32),
+                WAVELENGTH="0.0555")
+    with pytest.raises(InputValidationError, match=r"^geo_20200101-20200113_wrapped_phase.tif: named as wrapped phase "
+                                                   r"but its values span .* beyond -pi..pi; if it is unwrapped phase, "
+                                                   r"rename it"):
+        read_interferogram(path)
+    inside = _tif(tmp_path / "geo_20200101-20200113_wrapped_phase.tif", RNG.uniform(-3, 3, (4, 5)).astype(np.float32),
+                  WAVELENGTH="0.0555")
+    ifg = read_interferogram(inside)
+    assert ifg.is_wrapped and ifg.wrapped is not None and np.allclose(np.abs(ifg.wrapped), 1.0)

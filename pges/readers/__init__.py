@@ -22,7 +22,7 @@ from pges.errors import InputValidationError
 from pges.readers.coherence import locate_coherence, read_coherence
 from pges.readers.common import Interferogram, dates_from_name, parse_date
 from pges.readers.gamma import find_coherence, find_par_files, read_gamma_float, read_gamma_unw
-from pges.readers.geotiff import read_geotiff_band, read_geotiff_unw
+from pges.readers.geotiff import named_wrapped, read_geotiff_band, read_geotiff_unw
 from pges.readers.los_sign import LosSign
 from pges.readers.roipac import parse_rsc, read_roipac_int, read_roipac_unw, rsc_path
 
@@ -125,7 +125,8 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
     """Whether ``path`` holds a wrapped or an unwrapped interferogram, told from its data type or name alone.
 
     Told before its dates, wavelength or grid are read, so a PGE that takes one kind refuses the other for
-    what it is: a GeoTIFF by its band's data type (complex: wrapped, float: unwrapped), ROI_PAC by its suffix
+    what it is: a GeoTIFF by its band's data type (complex: wrapped, float: unwrapped unless its name says
+    wrapped, as HyP3's ``_wrapped_phase.tif``), ROI_PAC by its suffix
     (``.int``, ``.unw``), GMTSAR by its file name. None when only reading the file tells (GAMMA, ISCE2,
     MintPy, a GMTSAR grid named otherwise), or when its reader is to say what is wrong with it.
     """
@@ -152,6 +153,8 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
             kind = np.dtype(src.dtypes[0]).kind if src.driver == "GTiff" else ""
     except RasterioIOError:
         return None
+    if kind == "f" and named_wrapped(path):  # wrapped phase in radians (HyP3's _wrapped_phase.tif)
+        return "wrapped"
     return {"c": "wrapped", "f": "unwrapped"}.get(kind)  # type: ignore[return-value]
 
 

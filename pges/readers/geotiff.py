@@ -1,6 +1,7 @@
 """Single-band GeoTIFF interferograms, e.g. exported from ISCE, SNAP, ARIA-tools or PyRate.
 
-Band 1 is the unwrapped phase in radians (float), or a wrapped interferogram (complex: ``amp * exp(i phase)``);
+Band 1 is the unwrapped phase in radians (float), or a wrapped interferogram (complex: ``amp * exp(i phase)``, or
+float radians in a file named as wrapped, such as HyP3's ``_wrapped_phase.tif``);
 the file's nodata value and NaN are no data. A grid in any other CRS than EPSG:4326 (lon/lat), such as HyP3's UTM,
 is warped onto lon/lat (:mod:`pges.readers.reproject`). Dates come from the
 tags ``REFERENCE_DATE``/``SECONDARY_DATE`` (or sarlake's ``sarlake:reference_date``), PyRate's
@@ -16,6 +17,7 @@ metres (by the tag, or GDAL's band unit type), with the sign the file states or 
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,7 @@ from pges.readers.reproject import is_lonlat, to_lonlat
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import LOOKED_FOR, resolve_wavelength, wavelength_from_metadata
 
-__all__ = ["phase_in_radians", "read_geotiff_band", "read_geotiff_unw"]
+__all__ = ["named_wrapped", "phase_in_radians", "read_geotiff_band", "read_geotiff_unw", "wrapped_from_radians"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,29 @@ _MM_PER = {name: mm for names, mm in ((("MM", "MILLIMETRE", "MILLIMETRES", "MILL
                                       (("CM", "CENTIMETRE", "CENTIMETRES", "CENTIMETER", "CENTIMETERS"), 10.0),
                                       (("M", "METRE", "METRES", "METER", "METERS"), 1000.0)) for name in names}
 _RADIANS = ("RAD", "RADIAN", "RADIANS")
+
+
+#: a file name that says its band is wrapped phase in radians (HyP3's ``_wrapped_phase.tif``, sarlake's own)
+_WRAPPED_NAME = re.compile(r"(^|[._-])wrap(ped)?([._-]|$)", re.IGNORECASE)
+
+
+def named_wrapped(path: Path) -> bool:
+    """True when a GeoTIFF's name says it holds wrapped phase (``..._wrapped_phase.tif``, ``wrap.tif``)."""
+    return _WRAPPED_NAME.search(Path(path).name) is not None
+
+
+def wrapped_from_radians(phase: np.ndarray, *, what: str) -> np.ndarray:
+    """A float band of wrapped phase (radians, NaN = no data) as the complex interferogram ``exp(i phase)``.
+
+    Raises:
+        InputValidationError: values beyond -pi..pi: not wrapped phase, whatever its name says.
+    """
+    finite = phase[np.isfinite(phase)]
+    if finite.size and (finite.min() < -np.pi - 1e-3 or finite.max() > np.pi + 1e-3):
+        raise InputValidationError(f"{what}: named as wrapped phase but its values span {finite.min():.3g}.."
+                                   f"{finite.max():.3g}, beyond -pi..pi; if it is unwrapped phase, rename it without "
+                                   "'wrapped'")
+    return np.where(np.isfinite(phase), np.exp(1j * np.nan_to_num(phase)), 0).astype(np.complex64)
 
 
 def read_geotiff_band(path: Path, *, keep_complex: bool = False, zero_is_data: bool = False,
@@ -197,6 +222,8 @@ def read_geotiff_unw(
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")
     ref, sec = _dates(path, tags)
     wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name)
+    if data.dtype.kind == "f" and named_wrapped(path):  # wrapped phase in radians (HyP3's _wrapped_phase.tif)
+        data = wrapped_from_radians(data, what=path.name)
     wrapped = data.dtype.kind == "c"
     phase: np.ndarray | None = None
     if not wrapped:
