@@ -176,6 +176,17 @@ def _phase(shape: tuple[int, int] = (64, 64)) -> np.ndarray:
     return (6 * np.exp(-((i - 30) ** 2 + (j - 34) ** 2) / 400) + rng.normal(0, 0.2, shape)).astype("float32")
 
 
+def test_a_file_named_as_wrapped_phase_is_refused_not_scored(tmp_path):
+    """HyP3's ``_wrapped_phase.tif`` is float radians: it was scored as if unwrapped (every fringe a 2 pi jump)."""
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    path = _write_tif(tmp_path / "S1AA_x_wrapped_phase.tif", np.angle(np.exp(1j * _phase())).astype("float32"))
+    with pytest.raises(InputValidationError, match=r"^S1AA_x_wrapped_phase.tif: its name says wrapped phase; QA "
+                                                   r"scores unwrapped phase"):
+        read_files(path)
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: (np.round(p * 100)).astype("int16"), r"x.tif band 1: data type int16; unwrapped phase must be float"),
     (lambda p: np.exp(1j * p).astype("complex64"), r"x.tif band 1: data type complex64 is a wrapped"),

@@ -111,11 +111,14 @@ def _read_phase_tif(path: Path, los_sign: LosSign | None = None) -> tuple[np.nda
     (:func:`pges.readers.geotiff.phase_in_radians`; ``los_sign`` is ``--los-sign``).
     """
     from pges.readers import read_geotiff_band
-    from pges.readers.geotiff import phase_in_radians
+    from pges.readers.geotiff import named_wrapped, phase_in_radians
     from pges.readers.validate import check_phase_dtype
 
     data, tags, *_ = read_geotiff_band(path)
     check_phase_dtype(tags["_DTYPE"], what=f"{path.name} band 1")
+    if named_wrapped(path):
+        raise InputValidationError(f"{path.name}: its name says wrapped phase; QA scores unwrapped phase (give the "
+                                   "unwrapped file, or `sarlake unwrap` this one)")
     if int(tags.get("_COUNT", "1")) > 1:
         raise InputValidationError(f"{path.name}: {tags['_COUNT']} bands; QA reads one band of unwrapped phase "
                                    "(extract it first, e.g. gdal_translate -b N IN OUT.tif)")
