@@ -209,6 +209,41 @@ def test_a_hyp3_wrapped_phase_file_is_left_out_of_ingest_and_unwraps_to_the_real
     assert np.mean(np.abs(diff - np.median(diff)) < 1e-3) > 0.95  # one offset: the same unwrapping
 
 
+def test_a_licsar_pair_folder_is_ingested_with_its_byte_coherence_and_without_its_wrapped_phase(settings, tmp_path):
+    """COMET-LiCSAR's pair folder: ``<pair>.geo.unw.tif`` (radians), ``<pair>.geo.cc.tif`` (coherence x 255 in a
+    byte, as LiCSBAS reads it) and ``<pair>.geo.diff_pha.tif`` (wrapped phase, float radians). The coherence was
+    refused ('ranges 1..255') and the wrapped phase taken for a second unwrapped product. Made from a real Sydney
+    interferogram and its GAMMA coherence: the product's coherence must be GAMMA's to within the byte's step."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    src = UNW[0]
+    ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+    assert ifg.coherence is not None
+    folder = tmp_path / "20060619_20061002"
+    folder.mkdir()
+    profile = {"driver": "GTiff", "height": ifg.shape[0], "width": ifg.shape[1], "count": 1, "crs": "EPSG:4326",
+               "transform": ifg.transform, "nodata": 0}
+    with rasterio.open(folder / "20060619_20061002.geo.unw.tif", "w", dtype="float32", **profile) as dst:
+        dst.write(np.nan_to_num(ifg.unwrapped_phase).astype("float32"), 1)
+    with rasterio.open(folder / "20060619_20061002.geo.diff_pha.tif", "w", dtype="float32", **profile) as dst:
+        dst.write(np.nan_to_num(np.angle(np.exp(1j * ifg.unwrapped_phase))).astype("float32"), 1)
+    with rasterio.open(folder / "20060619_20061002.geo.cc.tif", "w", dtype="uint8", **profile) as dst:
+        dst.write(np.round(np.nan_to_num(ifg.coherence) * 255).astype("uint8"), 1)
+    out = _cli("ingest", str(folder), "--aoi", "sydney", "--wavelength", str(ifg.wavelength_m))
+    assert out.exit_code == 0, out.output
+    assert "20060619_20061002.geo.diff_pha.tif: a wrapped interferogram" in out.output
+    rows = _sql("SELECT met_uri FROM products")
+    assert len(rows) == 1
+    met = Path(rows[0]["met_uri"])
+    assert json.loads(met.read_text())["properties"]["sarlake:source_coherence_file"] == "20060619_20061002.geo.cc.tif"
+    with rasterio.open(met.parent / "coherence.tif") as tif:
+        coherence = tif.read(1)
+    ok = np.isfinite(coherence) & np.isfinite(ifg.coherence)
+    assert ok.mean() > 0.5
+    assert np.abs(coherence[ok] - ifg.coherence[ok]).max() <= 0.5 / 255 + 1e-6
+
+
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     """Ingesting a published file again printed both 'kept' and 'catalogued 1 product(s)': nothing was new."""
     _lake()

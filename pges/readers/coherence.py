@@ -87,6 +87,7 @@ def read_coherence(path: Path, shape: tuple[int, int], transform: Affine | None 
 
     With ``transform`` (the interferogram's lon/lat grid), a coherence GeoTIFF in another CRS (HyP3's UTM
     ``_corr.tif``) is warped onto that grid, as its interferogram was (:mod:`pges.readers.reproject`).
+    A GeoTIFF of bytes (LiCSAR's ``.geo.cc.tif``) holds coherence x 255.
 
     Raises:
         InputValidationError: unreadable, wrong size, all NaN/zero, or values outside 0..1.
@@ -101,7 +102,9 @@ def read_coherence(path: Path, shape: tuple[int, int], transform: Affine | None 
         raise InputValidationError(f"{path.name}: coherence file does not exist ({path})")
     low = path.name.lower()
     if low.endswith((".tif", ".tiff")):
-        coh, _, coh_transform, coh_crs = read_geotiff_band(path)
+        coh, tags, coh_transform, coh_crs = read_geotiff_band(path)
+        if tags["_DTYPE"] == "uint8" and np.nanmax(coh) > 1:  # LiCSAR's .geo.cc.tif: coherence x 255 in a byte
+            coh = coh / 255.0
         if transform is not None and coh_crs is not None and not is_lonlat(coh_crs):
             coh = warp_into(coh, coh_crs, coh_transform, transform, shape)
     elif low.endswith((".grd", ".nc")):

@@ -55,12 +55,13 @@ _MM_PER = {name: mm for names, mm in ((("MM", "MILLIMETRE", "MILLIMETRES", "MILL
 _RADIANS = ("RAD", "RADIAN", "RADIANS")
 
 
-#: a file name that says its band is wrapped phase in radians (HyP3's ``_wrapped_phase.tif``, sarlake's own)
-_WRAPPED_NAME = re.compile(r"(^|[._-])wrap(ped)?([._-]|$)", re.IGNORECASE)
+#: a file name that says its band is wrapped phase in radians (HyP3's ``_wrapped_phase.tif``, sarlake's own,
+#: LiCSAR's ``.geo.diff_pha.tif`` and ``.geo.diff_unfiltered_pha.tif``)
+_WRAPPED_NAME = re.compile(r"(^|[._-])(wrap|wrapped|diff_pha|diff_unfiltered_pha)([._-]|$)", re.IGNORECASE)
 
 
 def named_wrapped(path: Path) -> bool:
-    """True when a GeoTIFF's name says it holds wrapped phase (``..._wrapped_phase.tif``, ``wrap.tif``)."""
+    """True when a GeoTIFF's name says it holds wrapped phase (``..._wrapped_phase.tif``, ``x.geo.diff_pha.tif``)."""
     return _WRAPPED_NAME.search(Path(path).name) is not None
 
 
