@@ -164,8 +164,8 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
         with rasterio.open(met.parent / f"{name}.tif") as tif:
             values, grid = tif.read(1).astype(np.float64), tif.transform
         rows, cols = np.nonzero(np.isfinite(values))
-        lon, lat = grid * (cols + 0.5, rows + 0.5)
-        col, row = ~ifg.transform * (lon, lat)
+        lon, lat = grid @ (cols + 0.5, rows + 0.5)
+        col, row = ~ifg.transform @ (lon, lat)
         row, col = np.floor(row).astype(int), np.floor(col).astype(int)
         padded = np.pad(source.astype(np.float64), 1, constant_values=np.nan)
         near = np.stack([padded[row + 1 + dr, col + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
@@ -242,6 +242,72 @@ def test_a_licsar_pair_folder_is_ingested_with_its_byte_coherence_and_without_it
     ok = np.isfinite(coherence) & np.isfinite(ifg.coherence)
     assert ok.mean() > 0.5
     assert np.abs(coherence[ok] - ifg.coherence[ok]).max() <= 0.5 / 255 + 1e-6
+
+
+def _gunw(path: Path, ifg, *, north_up: bool) -> Path:
+    """A GUNW as ARIA writes it (netCDF4 groups, _FillValue, pixel-centre latitude/longitude), holding ``ifg``:
+    ARIA's phase is reference (later) x conj(secondary), the negative of the radians the readers return."""
+    import netCDF4
+
+    rows, cols = ifg.shape
+    lon = np.array([(ifg.transform @ (c + 0.5, 0.5))[0] for c in range(cols)])
+    lat = np.array([(ifg.transform @ (0.5, r + 0.5))[1] for r in range(rows)])  # north to south
+    flip = (lambda a: a) if north_up else (lambda a: a[::-1])
+    valid = np.isfinite(ifg.unwrapped_phase)
+    components = np.where(valid, 1, -1).astype(np.int16)
+    components[valid & (np.arange(cols)[None, :] < 3)] = 0  # a strip the unwrapper left out
+    with netCDF4.Dataset(path, "w") as nc:
+        data = nc.createGroup("science").createGroup("grids").createGroup("data")
+        nc["science"].createGroup("radarMetaData").createVariable("wavelength", "f8")[...] = ifg.wavelength_m
+        data.createDimension("latitude", rows)
+        data.createDimension("longitude", cols)
+        data.createVariable("latitude", "f8", ("latitude",))[:] = flip(lat)
+        data.createVariable("longitude", "f8", ("longitude",))[:] = lon
+        for name, values, dtype, fill in (
+                ("unwrappedPhase", -np.nan_to_num(ifg.unwrapped_phase), "f4", 0.0),
+                ("coherence", np.nan_to_num(ifg.coherence), "f4", 0.0),
+                ("connectedComponents", components, "i2", -1)):
+            data.createVariable(name, dtype, ("latitude", "longitude"), fill_value=fill)[:] = flip(values)
+    return path
+
+
+@pytest.mark.parametrize("north_up", [True, False])
+def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(settings, tmp_path, north_up):
+    """ARIA's standard product (S1-GUNW netCDF4) had no reader: sarlake rebuilds ARIA yet could not catalogue it.
+    Made here from a real Sydney interferogram: the product's LOS must be PyRate's MATLAB millimetres negated (ARIA's
+    phase has the other sign: MintPy's prep_aria negates it too), its coherence GAMMA's, and the name's track and
+    pass direction must label it, so its time series groups by track."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    src = UNW[0]  # geo_060619-061002.unw
+    ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+    assert ifg.coherence is not None
+    name = "S1-GUNW-D-R-071-tops-20061002_20060619-114010-15090E_34200S-PP-7915-v2_0_6.nc"
+    path = _gunw(tmp_path / name, ifg, north_up=north_up)
+    out = _cli("ingest", str(path), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    rows = _sql("SELECT met_uri, reference_date, secondary_date FROM products")
+    assert len(rows) == 1 and (str(rows[0]["secondary_date"]), str(rows[0]["reference_date"])) == ("2006-06-19",
+                                                                                                 "2006-10-02")
+    met = Path(rows[0]["met_uri"])
+    props = json.loads(met.read_text())["properties"]
+    assert (props["sat:relative_orbit"], props["sat:orbit_state"]) == (71, "descending")
+    assert props["sarlake:source_format"] == "aria" and props["sarlake:wavelength_m"] == ifg.wavelength_m
+    assert props["sarlake:grid"]["transform"] == pytest.approx(list(ifg.transform)[:6])
+    ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
+    with rasterio.open(met.parent / "los_displacement_mm.tif") as tif:
+        los = tif.read(1).astype(np.float64)
+    ok = np.isfinite(ref)
+    np.testing.assert_array_equal(np.isfinite(los), ok)
+    half_unit = 0.5 * 10.0 ** (np.floor(np.log10(np.abs(ref[ok]))) - 4)  # MATLAB's 5 significant digits
+    assert (np.abs(los[ok] + ref[ok]) <= half_unit + 1e-5 * np.abs(ref[ok])).all()
+    with rasterio.open(met.parent / "coherence.tif") as tif:
+        np.testing.assert_allclose(tif.read(1)[ok], ifg.coherence[ok], rtol=1e-6)
+    with rasterio.open(met.parent / "connected_components.tif") as tif:
+        components = tif.read(1)
+    assert (components[ok][np.arange(ok.size).reshape(ok.shape)[ok] % ok.shape[1] < 3] == 0).all()
+    assert set(np.unique(components[ok])) == {0, 1}
 
 
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):

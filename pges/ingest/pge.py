@@ -64,14 +64,22 @@ class IngestOutputs:
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind
 
 
+def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
+    """Track and pass direction: ``--track``/``--orbit-state``, else what the file says (an ARIA GUNW's name)."""
+    track = p.track if p.track is not None else (int(ifg.metadata["TRACK"]) if "TRACK" in ifg.metadata else None)
+    state = p.orbit_state or ifg.metadata.get("ORBIT_STATE")
+    return track, state if state in ("ascending", "descending") else None
+
+
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
-    """``EXT-ROIPAC-geo_060619-061002-20061002_20060619`` (mission and track inserted when given)."""
+    """``EXT-ROIPAC-geo_060619-061002-20061002_20060619`` (mission and track inserted when known)."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ifg.path.name.split(".")[0]).strip("_") or "ifg"
     parts = ["EXT", ifg.source_format.upper()]
     if p.mission:
         parts.append(re.sub(r"[^A-Za-z0-9]+", "", p.mission).upper())
-    if p.track is not None:
-        parts.append(f"T{p.track:03d}")
+    track = track_of(ifg, p)[0]
+    if track is not None:
+        parts.append(f"T{track:03d}")
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}"]
     return "-".join(parts)
 
@@ -171,10 +179,11 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         properties["sarlake:source_crs"] = ifg.source_crs
     if p.mission:
         properties["platform"] = p.mission.lower()
-    if p.track is not None:
-        properties["sat:relative_orbit"] = p.track
-    if p.orbit_state:
-        properties["sat:orbit_state"] = p.orbit_state
+    track, orbit_state = track_of(ifg, p)
+    if track is not None:
+        properties["sat:relative_orbit"] = track
+    if orbit_state:
+        properties["sat:orbit_state"] = orbit_state
     item = build_item(
         product_dir=out,
         item_id=pid,

@@ -48,12 +48,12 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
+SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria"]
 
 #: The formats the readers take, as the error for any other input lists them.
 SUPPORTED = (
     "GeoTIFF .tif (unwrapped float or wrapped complex), ROI_PAC .unw/.int + .rsc, GAMMA .unw/.int + .par/.dem_par, "
-    "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5"
+    "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5, ARIA S1-GUNW .nc"
 )
 
 
@@ -64,7 +64,8 @@ def _unsupported(path: Path, why: str) -> InputValidationError:
 def detect_format(path: Path) -> str:
     """The reader for ``path``: by suffix, then by the header file beside it.
 
-    ``.tif`` -> geotiff; ``.h5`` -> mintpy; ``.grd``/``.nc`` -> gmtsar; a ``.rsc`` beside -> roipac; an
+    ``.tif`` -> geotiff; ``.nc`` with ARIA's ``/science/grids/data`` -> aria; ``.h5`` -> mintpy; ``.grd``/``.nc`` ->
+    gmtsar; a ``.rsc`` beside -> roipac; an
     ``.xml``/``.vrt`` beside -> isce2; a GAMMA ``.par``/``.dem_par`` beside -> gamma.
 
     Raises:
@@ -74,6 +75,11 @@ def detect_format(path: Path) -> str:
     low = path.name.lower()
     if low.endswith((".tif", ".tiff")):
         return "geotiff"
+    if low.endswith((".nc", ".nc4", ".h5")):
+        from pges.readers.aria import is_aria_gunw
+
+        if is_aria_gunw(path):
+            return "aria"
     if low.endswith((".h5", ".he5", ".hdf5", ".hdf")):
         from pges.readers.mintpy import is_mintpy_stack
 
@@ -117,8 +123,12 @@ def _read_file(path: Path, fmt: str, wavelength_m: float | None, los_sign: LosSi
         from pges.readers.mintpy import read_mintpy_stack
 
         return read_mintpy_stack(path, wavelength_m=wavelength_m)
+    if fmt == "aria":
+        from pges.readers.aria import read_aria_gunw
+
+        return [read_aria_gunw(path, wavelength_m=wavelength_m)]
     raise InputValidationError(f"{path.name}: unknown source format {fmt!r} (auto, geotiff, roipac, gamma, "
-                               "isce2, gmtsar, mintpy)")
+                               "isce2, gmtsar, mintpy, aria)")
 
 
 def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Literal["wrapped", "unwrapped"] | None:
@@ -137,6 +147,8 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
         return None
     if fmt == "roipac":
         return "wrapped" if path.name.lower().endswith(".int") else "unwrapped"
+    if fmt == "aria":
+        return "unwrapped"
     if fmt == "gmtsar":
         from pges.readers.gmtsar import gmtsar_kind
 

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rasterio.transform import Affine
@@ -133,6 +134,20 @@ def dates_from_name(name: str) -> tuple[date, date] | None:
     if m is None:
         return None
     return parse_date(m.group(1), what=name), parse_date(m.group(2), what=name)
+
+
+def open_hdf5(path: Path, *, kind: str = "HDF5") -> Any:
+    """``h5py.File(path, "r")``, or an error naming the file when it is not one (``kind``: what it should be).
+
+    Raises:
+        InputValidationError: not a readable HDF5 (netCDF4) file.
+    """
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise InputValidationError(f"{path.name}: not a readable {kind} file ({exc})") from exc
 
 
 def dates_from_name_or_fail(path: Path, *, looked_in: str) -> tuple[date, date]:

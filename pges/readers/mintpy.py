@@ -29,7 +29,7 @@ import numpy as np
 from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
-from pges.readers.common import Interferogram, order_dates, parse_date
+from pges.readers.common import Interferogram, open_hdf5, order_dates, parse_date
 from pges.readers.reproject import lonlat_grid, warp_into
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import resolve_wavelength
@@ -122,15 +122,9 @@ def read_mintpy_stack(
         InputValidationError: not an ifgramStack, radar coordinates, no wavelength (names ``--wavelength``),
             shapes that disagree, unparsable dates.
     """
-    import h5py
-
     path = Path(path)
     what = path.name
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise InputValidationError(f"{what}: not a readable HDF5 file ({exc})") from exc
-    with f:
+    with open_hdf5(path) as f:
         attrs = {k: _attr(v) for k, v in f.attrs.items()}
         if "date" not in f or not ("unwrapPhase" in f or "wrapPhase" in f):
             raise InputValidationError(

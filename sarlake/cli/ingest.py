@@ -18,7 +18,7 @@ WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 __all__ = ["ingest"]
 
-FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"]
+FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria"]
 
 
 @click.command()
@@ -45,7 +45,8 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     """Catalogue external interferograms as L2_IFG products.
 
     PATHS are files or folders: GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par, ISCE2 .unw + .xml/.vrt,
-    GMTSAR *_ll.grd, MintPy ifgramStack.h5. In a folder, coherence, DEM and other rasters are left out.
+    GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc. In a folder, coherence, DEM and other rasters are
+    left out.
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.pge import WRAPPED
