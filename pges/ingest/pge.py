@@ -66,7 +66,8 @@ class IngestOutputs:
 
 def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
     """Track and pass direction: ``--track``/``--orbit-state``, else what the file says (an ARIA GUNW's name)."""
-    track = p.track if p.track is not None else (int(ifg.metadata["TRACK"]) if "TRACK" in ifg.metadata else None)
+    said = str(ifg.metadata.get("TRACK", "")).strip()
+    track = p.track if p.track is not None else (int(said) if said.isdigit() else None)
     state = p.orbit_state or ifg.metadata.get("ORBIT_STATE")
     return track, state if state in ("ascending", "descending") else None
 
