@@ -9,11 +9,13 @@ single `dbt build` (the profile's threads in one process, so one writer of the c
 one process at a time may write); its log is the whole build's, with dbt's message for whatever failed.
 Every model still has its task (`<model>_run`, or `<model>.run` and `<model>.test` with its tests), which
 watches the build and ends as that model or its tests did: a failing model or test fails its own task, and the
-run. These tasks wait in the triggerer, side by side, taking no worker slot. The dbt tasks are not retried: a
-failed run is run again by the next lake change or a trigger; a cleared model task runs dbt for its model
-alone (`dbt run`, or `dbt test` for a `.test` task). `airflow dags test catalog` does not finish (it runs one
-task at a time, and a watcher it runs first waits for a build that has not started): run the DAG through the
-scheduler, or `make catalogue` for the build alone.
+run, and that task's log and error give dbt's message for it (for a test task, each failed test's name, dbt's
+message, e.g. `Got 3 results, configured to fail if != 0`, and where dbt compiled its SQL). These tasks wait in
+the triggerer, side by side, taking no worker slot. The dbt tasks are not retried: a failed run is run again by
+the next lake change or a trigger; a cleared model task runs dbt for its model alone (`dbt run`, or `dbt test`
+for a `.test` task). `airflow dags test catalog` does not finish (it runs one task at a time, and a watcher it
+runs first waits for a build that has not started): run the DAG through the scheduler, or `make catalogue`
+for the build alone.
 
 One run at a time: lake changes announced while a run is queued or running start one more run when it ends,
 and a run reads the lake as it is when its tasks run. Airflow lists as a run's source events those up to the
@@ -34,6 +36,7 @@ from cosmos import DbtDag
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.catalog import cosmos_kwargs, drop_cosmos_params, start_after
+from sarlake_plugins.catalog_sensors import explain_failures
 from sarlake_plugins.conf import check_conf
 
 catalog = DbtDag(
@@ -54,6 +57,7 @@ catalog = DbtDag(
     **cosmos_kwargs(),
 )
 drop_cosmos_params(catalog)  # the trigger form shows sarlake's params, not Cosmos's telemetry metadata
+explain_failures(catalog)  # a failed model or test task fails with dbt's message for it
 
 # Like every sarlake DAG: refuse unknown trigger keys before any dbt model runs.
 with catalog:

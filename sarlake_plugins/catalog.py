@@ -5,7 +5,8 @@ The DAG renders one Airflow task per dbt model (and its tests) from ``models/tar
 Cosmos's watcher mode: one task (``dbt_producer_watcher``) runs a single ``dbt build`` of the whole project
 (the venv's dbt, the project's own ``profiles.yml`` and its threads), so one process writes the catalogue's
 DuckDB file, and each model's tasks are sensors that report that model's status and log from the build as it
-goes, deferred to the triggerer in between.
+goes, deferred to the triggerer in between; a failed one fails with dbt's message for its model or tests
+(:mod:`sarlake_plugins.catalog_sensors`).
 """
 
 from __future__ import annotations
