@@ -14,8 +14,9 @@ message, e.g. `Got 3 results, configured to fail if != 0`, and where dbt compile
 the triggerer, side by side, taking no worker slot. The dbt tasks are not retried: a failed run is run again by
 the next lake change or a trigger; a cleared model task runs dbt for its model alone (`dbt run`, or `dbt test`
 for a `.test` task). `airflow dags test catalog` does not finish (it runs one task at a time, and a watcher it
-runs first waits for a build that has not started): run the DAG through the scheduler, or `make catalogue`
-for the build alone.
+runs first waits for a build that has not started): run the DAG through the scheduler, add
+`--mark-success-pattern '.*(run|test)'` (the build runs, the model tasks are marked success unwatched),
+or `make catalogue` for the build alone.
 
 One run at a time: lake changes announced while a run is queued or running start one more run when it ends,
 and a run reads the lake as it is when its tasks run. Airflow lists as a run's source events those up to the
