@@ -142,7 +142,16 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
     _to_utm(ifg.unwrapped_phase, ifg.transform, Path(f"{base}_unw_phase.tif"))
     _to_utm(ifg.coherence, ifg.transform, Path(f"{base}_corr.tif"))
     _to_utm(ifg.los_displacement_mm() / 1000.0, ifg.transform, Path(f"{base}_los_disp.tif"))
-    Path(f"{base}.txt").write_text("Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\n")
+    # the parameter file as hyp3-gamma writes it ("Key: value"), with this scene's geometry: incidence 37 degrees at
+    # the centre, so its slant range from the sine rule and the angle at the Earth's centre (not the code's cosines)
+    earth, height, incidence = 6_371_000.0, 693_000.0, 37.0
+    look = np.arcsin(earth / (earth + height) * np.sin(np.radians(incidence)))
+    slant = np.sqrt(earth ** 2 + (earth + height) ** 2
+                    - 2 * earth * (earth + height) * np.cos(np.radians(incidence) - look))
+    Path(f"{base}.txt").write_text(
+        "Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\nReference Pass Direction: DESCENDING\n"
+        f"Baseline: -42.5\nHeading: -167.25\nSpacecraft height: {height}\nEarth radius at nadir: {earth}\n"
+        f"Slant range center: {slant}\nRange looks: 10\n")
     out = _cli("ingest", str(folder), "--aoi", "sydney")
     assert out.exit_code == 0, out.output
     assert "left out by their names: 1 coherence, 1 header or side file(s), 1 other raster(s)" in out.output
@@ -155,6 +164,8 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
     assert props["sarlake:source_coherence_file"] == f"{folder.name}_corr.tif"
     assert props["sarlake:wavelength_source"] == "HyP3 file name (Sentinel-1)"
     assert props["sarlake:wavelength_m"] == pytest.approx(SPEED_OF_LIGHT / 5.405e9)  # C band, 5.405 GHz
+    assert props["sat:orbit_state"] == "descending" and props["sarlake:heading_deg"] == -167.25
+    assert props["view:incidence_angle"] == pytest.approx(incidence, abs=1e-4)
     # each product pixel's value must be one of the source's within a pixel of its centre (nearest pixel, twice);
     # the centre is placed on the source grid by the two affine transforms alone
     scale = ifg.wavelength_m / props["sarlake:wavelength_m"]  # the LOS is in Sentinel-1's wavelength (HyP3's name)

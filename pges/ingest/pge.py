@@ -20,6 +20,7 @@ file gives the same product (kept unless ``overwrite``).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,23 @@ def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str |
     track = p.track if p.track is not None else (int(said) if said.isdigit() else None)
     state = p.orbit_state or ifg.metadata.get("ORBIT_STATE")
     return track, state if state in ("ascending", "descending") else None
+
+
+def _geometry(ifg: Interferogram) -> dict[str, float]:
+    """The incidence and heading the file gives, as the interferogram PGE records them.
+
+    From a HyP3 parameter file or a ROI_PAC ``HEADING_DEG``; the time series takes them for its GNSS tie and
+    weather-model delays.
+    """
+    out: dict[str, float] = {}
+    for key, prop in (("INCIDENCE_DEG", "view:incidence_angle"), ("HEADING_DEG", "sarlake:heading_deg")):
+        try:
+            value = float(ifg.metadata[key])
+        except (KeyError, ValueError):
+            continue
+        if math.isfinite(value):
+            out[prop] = value
+    return out
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
@@ -185,6 +203,7 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         properties["sat:relative_orbit"] = track
     if orbit_state:
         properties["sat:orbit_state"] = orbit_state
+    properties.update(_geometry(ifg))
     item = build_item(
         product_dir=out,
         item_id=pid,

@@ -35,6 +35,7 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
+from pges.readers.hyp3 import hyp3_metadata
 from pges.readers.los_sign import LosSign, length_sign
 from pges.readers.reproject import is_lonlat, to_lonlat
 from pges.readers.validate import check_grid, check_phase_dtype
@@ -241,7 +242,7 @@ def read_geotiff_unw(
         nodata_mask=(data == 0) if wrapped else ~np.isfinite(data),
         coherence=coherence,
         coherence_path=coherence_path,
-        metadata={k: v for k, v in tags.items() if not k.startswith("_")},
+        metadata={**{k: v for k, v in tags.items() if not k.startswith("_")}, **hyp3_metadata(path)},
         wrapped=data if wrapped else None,
         wavelength_source=source,
         source_crs=source_crs,

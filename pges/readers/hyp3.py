@@ -1,0 +1,74 @@
+"""What a HyP3 product's parameter file says of its pair: pass direction, heading, incidence, baseline.
+
+A HyP3 INSAR_GAMMA product ``<base>_unw_phase.tif`` has ``<base>.txt`` beside it, ``Key: value`` lines
+(hyp3-gamma's ``ParameterFile``): ``Reference Pass Direction: ASCENDING``, ``Heading: -15.39`` (degrees clockwise
+from north, ROI_PAC's convention), ``Baseline: -129.0`` (perpendicular, m), and the geometry at the scene centre:
+``Slant range center`` (m), ``Spacecraft height`` (m above the Earth radius at nadir) and ``Earth radius at nadir``
+(m). The incidence at the centre follows from those three on a sphere (law of cosines, as MintPy's
+``utils.incidence_angle`` computes it from ``STARTING_RANGE``, ``HEIGHT`` and ``EARTH_RADIUS``)::
+
+    cos(look) = (R^2 + (Re + H)^2 - Re^2) / (2 R (Re + H)),   sin(incidence) = (Re + H) / Re * sin(look)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from pathlib import Path
+
+__all__ = ["HYP3_SUFFIXES", "hyp3_metadata", "incidence_deg"]
+
+logger = logging.getLogger(__name__)
+
+#: the rasters of a HyP3 product, after ``<base>``
+HYP3_SUFFIXES = ("_unw_phase", "_wrapped_phase", "_corr", "_los_disp", "_vert_disp", "_amp", "_dem", "_lv_theta",
+                 "_lv_phi", "_water_mask", "_inc_map", "_inc_map_ell")
+_LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
+
+
+def incidence_deg(slant_range_m: float, height_m: float, earth_radius_m: float) -> float:
+    """Incidence angle (degrees) at ``slant_range_m`` from a spacecraft ``height_m`` above a sphere."""
+    orbit = earth_radius_m + height_m
+    look = math.acos((slant_range_m ** 2 + orbit ** 2 - earth_radius_m ** 2) / (2 * slant_range_m * orbit))
+    return math.degrees(math.asin(orbit / earth_radius_m * math.sin(look)))
+
+
+def _parameter_file(path: Path) -> Path | None:
+    stem = path.name.split(".")[0]
+    for suffix in HYP3_SUFFIXES:
+        if stem.endswith(suffix):
+            found = path.with_name(stem[: -len(suffix)] + ".txt")
+            return found if found.is_file() else None
+    return None
+
+
+def hyp3_metadata(path: Path) -> dict[str, str]:
+    """``ORBIT_STATE``, ``HEADING_DEG``, ``INCIDENCE_DEG`` and ``P_BASELINE`` from a HyP3 raster's parameter file.
+
+    Empty when there is none beside it. A value that is not a number is left out, with a log line.
+    """
+    found = _parameter_file(Path(path))
+    if found is None:
+        return {}
+    pairs: dict[str, str] = {}
+    for line in found.read_text(errors="replace").splitlines():
+        m = _LINE.match(line)
+        if m:
+            pairs[m.group(1)] = m.group(2)
+    out: dict[str, str] = {}
+    direction = pairs.get("Reference Pass Direction", "").strip().lower()
+    if direction in ("ascending", "descending"):
+        out["ORBIT_STATE"] = direction
+    try:
+        if "Heading" in pairs:
+            out["HEADING_DEG"] = repr(float(pairs["Heading"]))
+        if "Baseline" in pairs:
+            out["P_BASELINE"] = repr(float(pairs["Baseline"]))
+        if {"Slant range center", "Spacecraft height", "Earth radius at nadir"} <= pairs.keys():
+            out["INCIDENCE_DEG"] = repr(round(incidence_deg(float(pairs["Slant range center"]),
+                                                            float(pairs["Spacecraft height"]),
+                                                            float(pairs["Earth radius at nadir"])), 4))
+    except ValueError as exc:
+        logger.warning("%s: %s; its geometry is left out", found.name, exc)
+    return out
