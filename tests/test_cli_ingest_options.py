@@ -321,6 +321,25 @@ def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(s
     assert set(np.unique(components[ok])) == {0, 1}
 
 
+def test_a_files_own_numeric_track_labels_the_product_and_free_text_does_not_stop_it(settings, tmp_path):
+    """A reader's TRACK (an ARIA GUNW's name, a GeoTIFF tag) labels the product when --track does not; a tag
+    that is not a number ('T71 asc') raised ValueError, an exit 1 with no word of the file."""
+    _lake()
+    profile = {"driver": "GTiff", "height": 20, "width": 20, "count": 1, "dtype": "float32", "crs": "EPSG:4326",
+               "transform": from_origin(150.9, -34.15, 0.001, 0.001)}
+    rng = np.random.default_rng(1)
+    for name, track in (("num_20060619-20061002.tif", "71"), ("txt_20060619-20061002.tif", "T71 asc")):
+        with rasterio.open(tmp_path / name, "w", **profile) as dst:
+            dst.write(rng.normal(0, 3, (20, 20)).astype("float32"), 1)
+            dst.update_tags(TRACK=track)
+        out = _cli("ingest", str(tmp_path / name), "--wavelength", "0.0562", "--aoi", "sydney")
+        assert out.exit_code == 0, out.output
+    rows = {Path(r["met_uri"]).parent.name.split("-")[2]: json.loads(Path(r["met_uri"]).read_text())["properties"]
+            for r in _sql("SELECT met_uri FROM products")}
+    assert rows["T071"]["sat:relative_orbit"] == 71
+    assert "sat:relative_orbit" not in rows["txt_20060619"]
+
+
 def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     """Ingesting a published file again printed both 'kept' and 'catalogued 1 product(s)': nothing was new."""
     _lake()
