@@ -150,6 +150,7 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
                     - 2 * earth * (earth + height) * np.cos(np.radians(incidence) - look))
     Path(f"{base}.txt").write_text(
         "Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\nReference Pass Direction: DESCENDING\n"
+        "Reference Orbit Number: 2871\n"  # path 174 in ASF's record of this S1A orbit (tests/data/sar_metadata)
         f"Baseline: -42.5\nHeading: -167.25\nSpacecraft height: {height}\nEarth radius at nadir: {earth}\n"
         f"Slant range center: {slant}\nRange looks: 10\n")
     out = _cli("ingest", str(folder), "--aoi", "sydney")
@@ -165,6 +166,7 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
     assert props["sarlake:wavelength_source"] == "HyP3 file name (Sentinel-1)"
     assert props["sarlake:wavelength_m"] == pytest.approx(SPEED_OF_LIGHT / 5.405e9)  # C band, 5.405 GHz
     assert props["sat:orbit_state"] == "descending" and props["sarlake:heading_deg"] == -167.25
+    assert props["sat:relative_orbit"] == 174
     assert props["view:incidence_angle"] == pytest.approx(incidence, abs=1e-4)
     # each product pixel's value must be one of the source's within a pixel of its centre (nearest pixel, twice);
     # the centre is placed on the source grid by the two affine transforms alone

@@ -523,3 +523,18 @@ def test_a_float_band_named_wrapped_beyond_pi_is_refused_saying_so(tmp_path: Pat
                   WAVELENGTH="0.0555")
     ifg = read_interferogram(inside)
     assert ifg.is_wrapped and ifg.wrapped is not None and np.allclose(np.abs(ifg.wrapped), 1.0)
+
+
+def test_sentinel1_relative_orbit_of_every_real_asf_record() -> None:
+    """HyP3's parameter file gives the reference's absolute orbit; the track is its relative orbit. 508 real ASF
+    search records (S1A and S1B, paths 35 and 174) give both: every one must agree."""
+    import csv
+
+    from pges.readers.hyp3 import relative_orbit
+
+    with (Path(__file__).parent / "data" / "sar_metadata" / "s1_orbit_path.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 508 and {r["platform"] for r in rows} == {"SENTINEL-1A", "SENTINEL-1B"}
+    for row in rows:
+        assert relative_orbit(row["platform"][-1], int(row["absolute_orbit"])) == int(row["path"]), row
+    assert relative_orbit("C", 1000) is None  # an offset it does not know is no track, not a guess

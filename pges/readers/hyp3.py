@@ -1,7 +1,8 @@
 """What a HyP3 product's parameter file says of its pair: pass direction, heading, incidence, baseline.
 
 A HyP3 INSAR_GAMMA product ``<base>_unw_phase.tif`` has ``<base>.txt`` beside it, ``Key: value`` lines
-(hyp3-gamma's ``ParameterFile``): ``Reference Pass Direction: ASCENDING``, ``Heading: -15.39`` (degrees clockwise
+(hyp3-gamma's ``ParameterFile``): ``Reference Pass Direction: ASCENDING``, ``Reference Granule`` and
+``Reference Orbit Number`` (the track: :func:`relative_orbit`), ``Heading: -15.39`` (degrees clockwise
 from north, ROI_PAC's convention), ``Baseline: -129.0`` (perpendicular, m), and the geometry at the scene centre:
 ``Slant range center`` (m), ``Spacecraft height`` (m above the Earth radius at nadir) and ``Earth radius at nadir``
 (m). The incidence at the centre follows from those three on a sphere (law of cosines, as MintPy's
@@ -17,7 +18,7 @@ import math
 import re
 from pathlib import Path
 
-__all__ = ["HYP3_SUFFIXES", "hyp3_metadata", "incidence_deg"]
+__all__ = ["HYP3_SUFFIXES", "hyp3_metadata", "incidence_deg", "relative_orbit"]
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,17 @@ logger = logging.getLogger(__name__)
 HYP3_SUFFIXES = ("_unw_phase", "_wrapped_phase", "_corr", "_los_disp", "_vert_disp", "_amp", "_dem", "_lv_theta",
                  "_lv_phi", "_water_mask", "_inc_map", "_inc_map_ell")
 _LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
+
+
+#: the absolute orbit of each Sentinel-1 satellite that starts its 175-orbit repeat cycle on relative orbit 1
+#: (ESA's relation; checked against 508 ASF search records in tests/data/sar_metadata)
+_FIRST_ORBIT = {"A": 73, "B": 27}
+
+
+def relative_orbit(satellite: str, absolute_orbit: int) -> int | None:
+    """Sentinel-1 relative orbit (track, 1-175) of an absolute orbit of satellite ``A`` or ``B``; None otherwise."""
+    first = _FIRST_ORBIT.get(satellite.upper())
+    return None if first is None else (absolute_orbit - first) % 175 + 1
 
 
 def incidence_deg(slant_range_m: float, height_m: float, earth_radius_m: float) -> float:
@@ -44,7 +56,7 @@ def _parameter_file(path: Path) -> Path | None:
 
 
 def hyp3_metadata(path: Path) -> dict[str, str]:
-    """``ORBIT_STATE``, ``HEADING_DEG``, ``INCIDENCE_DEG`` and ``P_BASELINE`` from a HyP3 raster's parameter file.
+    """``ORBIT_STATE``, ``TRACK``, ``HEADING_DEG``, ``INCIDENCE_DEG``, ``P_BASELINE`` from a HyP3 raster's parameters.
 
     Empty when there is none beside it. A value that is not a number is left out, with a log line.
     """
@@ -60,6 +72,11 @@ def hyp3_metadata(path: Path) -> dict[str, str]:
     direction = pairs.get("Reference Pass Direction", "").strip().lower()
     if direction in ("ascending", "descending"):
         out["ORBIT_STATE"] = direction
+    granule = pairs.get("Reference Granule", "").strip()  # S1A_IW_SLC__1SDV_...: the reference satellite
+    orbit = pairs.get("Reference Orbit Number", "").strip()
+    track = relative_orbit(granule[2:3], int(orbit)) if granule.startswith("S1") and orbit.isdigit() else None
+    if track is not None:
+        out["TRACK"] = str(track)
     try:
         if "Heading" in pairs:
             out["HEADING_DEG"] = repr(float(pairs["Heading"]))
