@@ -93,7 +93,8 @@ def test_a_metres_geotiff_toward_the_satellite_needs_los_sign_and_keeps_its_sign
         dst.units = ("m",)
         dst.update_tags(WAVELENGTH=str(ifg.wavelength_m))
     line = _one_error_line(_cli("ingest", str(path), "--aoi", "sydney"))
-    assert path.name in line and "give --los-sign toward or --los-sign away" in line
+    assert path.name in line
+    assert "give --los-sign toward or --los-sign away" in line
     assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
     out = _cli("ingest", str(path), "--aoi", "sydney", "--los-sign", "toward")
     assert out.exit_code == 0, out.output

@@ -62,7 +62,7 @@ class IngestOutputs:
 
     products: list[ProductResult] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)  # inputs left out by skip_bad: input, error
-    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind
+    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind, by
 
 
 def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
@@ -293,7 +293,7 @@ def _read_all(
         if path.is_dir():
             files, left = expand_inputs([path])
             local += [(str(f), f, False) for f in files]
-            outputs.left_out += [{"input": str(f), "kind": kind} for f, kind in left]
+            outputs.left_out += [{"input": str(f), "kind": kind, "by": how} for f, kind, how in left]
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
             local.append((uri, path, True))

@@ -29,7 +29,7 @@ import numpy as np
 
 from pges.errors import InputValidationError
 
-__all__ = ["classify", "expand_inputs"]
+__all__ = ["classify", "classify_how", "expand_inputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ _DESCRIPTIONS = {"coherence": "coherence", "correlation": "coherence", "height":
                  "dem": "dem", "amplitude": "amplitude", "connected components": "conncomp"}
 
 
-def _by_content(path: Path, use_values: bool) -> str | None:
-    """A GeoTIFF's kind from its band description, then (``use_values``) its data type and values."""
+def _by_content(path: Path, use_values: bool) -> tuple[str, str] | None:
+    """A GeoTIFF's kind from its band description, then (``use_values``) its data type and values; and which."""
     import rasterio
     from rasterio.errors import RasterioIOError
 
@@ -58,18 +58,18 @@ def _by_content(path: Path, use_values: bool) -> str | None:
             desc = (src.descriptions[0] or "").strip().lower()
             for key, kind in _DESCRIPTIONS.items():
                 if key in desc:
-                    return kind
+                    return kind, "band description"
             if not use_values:
                 return None
             if src.dtypes[0].startswith(("int", "uint")) and src.dtypes[0] not in ("int8", "uint8"):
-                return "dem"
+                return "dem", "values"
             if src.dtypes[0].startswith("float"):
                 data = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256))).astype(np.float64)
                 if src.nodata is not None:
                     data[data == src.nodata] = np.nan
                 finite = data[np.isfinite(data) & (data != 0)]
                 if finite.size and finite.min() >= 0 and finite.max() <= 1.0:
-                    return "coherence"
+                    return "coherence", "values"
     except RasterioIOError:
         return None  # the reader says what is wrong with it
     return None
@@ -81,52 +81,57 @@ def classify(path: Path, *, use_values: bool = True) -> str:
     ``use_values=False`` (for a file the user named) trusts the name and band description only: a small-valued
     interferogram must not be taken for coherence.
     """
+    return classify_how(path, use_values=use_values)[0]
+
+
+def classify_how(path: Path, *, use_values: bool = True) -> tuple[str, str]:
+    """:func:`classify`'s kind, and what told it: ``name``, ``band description`` or ``values``."""
     path = Path(path)
     low = path.name.lower()
     if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
-        return "header"
+        return "header", "name"
     stem = low
     for kind, pattern in _TOKENS:
         if pattern.search(stem):
-            return kind
+            return kind, "name"
     if low.endswith((".dem", ".hgt")):
-        return "dem"
+        return "dem", "name"
     if low.endswith((".cc", ".cor", ".coh")):
-        return "coherence"
+        return "coherence", "name"
     if low.endswith((".tif", ".tiff")):
         by_content = _by_content(path, use_values)
         if by_content is not None:
             return by_content
     if low.endswith(".grd") and path.with_name(path.name[:-4] + "_ll.grd").is_file():
-        return "radar"  # GMTSAR: the radar-coordinate twin of a geocoded *_ll.grd
+        return "radar", "name"  # GMTSAR: the radar-coordinate twin of a geocoded *_ll.grd
     if low.endswith(_IFG_SUFFIXES) or ".unw." in low or ".int." in low:
-        return "interferogram"
-    return "other"
+        return "interferogram", "name"
+    return "other", "name"
 
 
-def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Files to ingest from files and folders, and what was left out (path, kind).
+def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """Files to ingest from files and folders, and what was left out: path, kind, what told it (:func:`classify_how`).
 
     Raises:
         InputValidationError: a file named explicitly is a coherence, DEM or other raster, not an interferogram;
             a folder holds no interferogram.
     """
     files: list[Path] = []
-    left: list[tuple[Path, str]] = []
+    left: list[tuple[Path, str, str]] = []
     for path in paths:
         path = Path(path)
         if path.is_dir():
             found = 0
-            here: list[tuple[Path, str]] = []
+            here: list[tuple[Path, str, str]] = []
             for child in sorted(p for p in path.iterdir() if p.is_file()):
-                kind = classify(child)
+                kind, how = classify_how(child)
                 if kind == "interferogram":
                     files.append(child)
                     found += 1
                 else:
-                    here.append((child, kind))
+                    here.append((child, kind, how))
             if not found:
-                seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k in here).items()) or "no files"
+                seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k, _ in here).items()) or "no files"
                 raise InputValidationError(
                     f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}); "
                     "name the files to ingest"
@@ -139,6 +144,6 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]
             raise InputValidationError(f"{path.name}: looks like a {kind} raster, not an interferogram{hint}")
         files.append(path)
     if left:
-        counts = Counter(kind for _, kind in left)
+        counts = Counter(kind for _, kind, _ in left)
         logger.info("left out %d file(s): %s", len(left), ", ".join(f"{n} {k}" for k, n in counts.items()))
     return files, left

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -50,7 +49,6 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.pge import WRAPPED
-    from pges.readers.kinds import classify
     from sarlake.workflows.ingest import ingest_and_catalogue
 
     params = {k: v for k, v in options.items() if v not in (None, (), False)}
@@ -65,11 +63,11 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
         if other["kind"] == WRAPPED:
             click.echo(f"note: left out {other['input']}: a wrapped interferogram (`sarlake unwrap` it, then ingest "
                        "what it makes)", err=True)
-        elif classify(Path(other["input"]), use_values=False) != "interferogram":
+        elif other.get("by", "name") == "name":
             by_name[other["kind"]] += 1  # its name says what it is (_corr.tif, .rsc, _dem.tif, los_...)
-        else:  # judged by its values: say so, a phase file taken for a DEM would vanish silently
+        else:  # judged by its content: say so, a phase file taken for a DEM would vanish silently
             click.echo(f"note: left out {other['input']}: read as {_LEFT_OUT.get(other['kind'], other['kind'])} by "
-                       "its values, not an interferogram (name it to ingest it)", err=True)
+                       f"its {other['by']}, not an interferogram (name it to ingest it)", err=True)
     if by_name:
         click.echo("note: left out by their names: " + ", ".join(f"{n} {_NAMED.get(k, k)}" for k, n in
                                                                   sorted(by_name.items())), err=True)
@@ -78,8 +76,9 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     click.echo(_summary(report), err=True)
 
 
-#: what a folder's file left out by its values was read as (``pges.readers.kinds.classify``)
-_LEFT_OUT = {"coherence": "a coherence raster", "dem": "a DEM"}
+#: what a folder's file left out by its content was read as (``pges.readers.kinds.classify_how``)
+_LEFT_OUT = {"coherence": "a coherence raster", "dem": "a DEM", "amplitude": "an amplitude raster",
+             "conncomp": "connected components"}
 #: the kinds of the files left out by their names, counted in one line
 _NAMED = {"header": "header or side file(s)", "coherence": "coherence", "dem": "DEM(s)", "amplitude": "amplitude(s)",
           "conncomp": "connected components", "radar": "radar-coordinate grid(s)",
