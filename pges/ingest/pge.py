@@ -67,27 +67,16 @@ class IngestOutputs:
 
 def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
     """Track and pass direction: ``--track``/``--orbit-state``, else what the file says (an ARIA GUNW's name)."""
-    said = str(ifg.metadata.get("TRACK", "")).strip()
-    track = p.track if p.track is not None else (int(said) if said.isdigit() else None)
-    state = p.orbit_state or ifg.metadata.get("ORBIT_STATE")
-    return track, state if state in ("ascending", "descending") else None
+    return (p.track if p.track is not None else ifg.track), (p.orbit_state or ifg.orbit_state)
 
 
 def _geometry(ifg: Interferogram) -> dict[str, float]:
-    """The incidence and heading the file gives, as the interferogram PGE records them.
+    """The incidence and heading the file gives (a HyP3 parameter file), as the interferogram PGE records them.
 
-    From a HyP3 parameter file or a ROI_PAC ``HEADING_DEG``; the time series takes them for its GNSS tie and
-    weather-model delays.
+    The time series takes them for its GNSS tie and weather-model delays.
     """
-    out: dict[str, float] = {}
-    for key, prop in (("INCIDENCE_DEG", "view:incidence_angle"), ("HEADING_DEG", "sarlake:heading_deg")):
-        try:
-            value = float(ifg.metadata[key])
-        except (KeyError, ValueError):
-            continue
-        if math.isfinite(value):
-            out[prop] = value
-    return out
+    values = {"view:incidence_angle": ifg.incidence_deg, "sarlake:heading_deg": ifg.heading_deg}
+    return {prop: value for prop, value in values.items() if value is not None and math.isfinite(value)}
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:

@@ -110,14 +110,14 @@ def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interfer
     d1, d2 = ((parse_date(named["ref"], what=what), parse_date(named["sec"], what=what)) if named
               else dates_from_name_or_fail(path, looked_in="S1-GUNW name"))
     ref, sec = order_dates(d1, d2, what=what)
-    labels = {"TRACK": str(int(named["track"])), "ORBIT_STATE": "ascending" if named["dir"].upper() == "A"
-              else "descending"} if named else {}
+    labels: dict[str, Any] = {"track": int(named["track"]), "orbit_state": "ascending" if named["dir"].upper() == "A"
+                              else "descending"} if named else {}
     return Interferogram(
         path=path, source_format="aria", unwrapped_phase=(-phase).astype(np.float32), transform=transform,
         wavelength_m=wavelength, reference_date=ref, secondary_date=sec, nodata_mask=~np.isfinite(phase),
         coherence=coherence, coherence_path=path if coherence is not None else None,
         amplitude=amplitude,
         connected_components=None if components is None else np.nan_to_num(components, nan=0.0).astype(np.uint16),
-        metadata={**{k: str(v) for k, v in meta.items()}, **labels}, wavelength_source=source,
+        metadata={k: str(v) for k, v in meta.items()}, wavelength_source=source, **labels,
     )
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from rasterio.transform import Affine
@@ -63,6 +63,12 @@ class Interferogram:
     wavelength_source: str = ""
     #: the CRS of the source's grid when it was not lon/lat and was warped onto ``transform`` (HyP3's UTM)
     source_crs: str | None = None
+    #: what the file says of its acquisition (an ARIA GUNW's name, a HyP3 parameter file, a numeric TRACK tag);
+    #: None where it is silent. Ingest labels the product with them unless --track/--orbit-state say otherwise.
+    track: int | None = None
+    orbit_state: Literal["ascending", "descending"] | None = None
+    heading_deg: float | None = None  # clockwise from north
+    incidence_deg: float | None = None  # at the scene centre
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -35,7 +35,7 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
-from pges.readers.hyp3 import hyp3_metadata
+from pges.readers.hyp3 import hyp3_geometry, hyp3_wavelength
 from pges.readers.los_sign import LosSign, length_sign
 from pges.readers.reproject import is_lonlat, to_lonlat
 from pges.readers.validate import check_grid, check_phase_dtype
@@ -223,7 +223,7 @@ def read_geotiff_unw(
         data, transform = to_lonlat(data, crs, transform, what=path.name)
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")
     ref, sec = _dates(path, tags)
-    wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name)
+    wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name, default=hyp3_wavelength(path.name))
     if data.dtype.kind == "f" and named_wrapped(path):  # wrapped phase in radians (HyP3's _wrapped_phase.tif)
         data = wrapped_from_radians(data, what=path.name)
     wrapped = data.dtype.kind == "c"
@@ -242,8 +242,15 @@ def read_geotiff_unw(
         nodata_mask=(data == 0) if wrapped else ~np.isfinite(data),
         coherence=coherence,
         coherence_path=coherence_path,
-        metadata={**{k: v for k, v in tags.items() if not k.startswith("_")}, **hyp3_metadata(path)},
+        metadata={k: v for k, v in tags.items() if not k.startswith("_")},
         wrapped=data if wrapped else None,
         wavelength_source=source,
         source_crs=source_crs,
+        **{"track": _tagged_track(tags), **hyp3_geometry(path)},
     )
+
+
+def _tagged_track(tags: dict[str, str]) -> int | None:
+    """A ``TRACK`` tag that is a number, or None (free text such as 'T71 asc' says nothing to trust)."""
+    said = tags.get("TRACK", "").strip()
+    return int(said) if said.isdigit() else None

@@ -1,9 +1,13 @@
-"""What a HyP3 product's parameter file says of its pair: pass direction, heading, incidence, baseline.
+"""What a HyP3 product's name and parameter file say of its pair: wavelength, pass, track, heading, incidence.
+
+A HyP3 product carries no wavelength, but its name says Sentinel-1 (``S1AA_20161223T070700_...``, the two
+satellites then the two acquisition times: ASF's HyP3 naming convention): C band, 5.405 GHz
+(:func:`hyp3_wavelength`, used when no tag gives one).
 
 A HyP3 INSAR_GAMMA product ``<base>_unw_phase.tif`` has ``<base>.txt`` beside it, ``Key: value`` lines
 (hyp3-gamma's ``ParameterFile``): ``Reference Pass Direction: ASCENDING``, ``Reference Granule`` and
 ``Reference Orbit Number`` (the track: :func:`relative_orbit`), ``Heading: -15.39`` (degrees clockwise
-from north, ROI_PAC's convention), ``Baseline: -129.0`` (perpendicular, m), and the geometry at the scene centre:
+from north, ROI_PAC's convention), and the geometry at the scene centre:
 ``Slant range center`` (m), ``Spacecraft height`` (m above the Earth radius at nadir) and ``Earth radius at nadir``
 (m). The incidence at the centre follows from those three on a sphere (law of cosines, as MintPy's
 ``utils.incidence_angle`` computes it from ``STARTING_RANGE``, ``HEIGHT`` and ``EARTH_RADIUS``)::
@@ -17,8 +21,11 @@ import logging
 import math
 import re
 from pathlib import Path
+from typing import Any
 
-__all__ = ["HYP3_SUFFIXES", "hyp3_metadata", "incidence_deg", "relative_orbit"]
+from pges.readers.wavelength import SPEED_OF_LIGHT
+
+__all__ = ["HYP3_SUFFIXES", "hyp3_geometry", "hyp3_wavelength", "incidence_deg", "relative_orbit"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +33,10 @@ logger = logging.getLogger(__name__)
 HYP3_SUFFIXES = ("_unw_phase", "_wrapped_phase", "_corr", "_los_disp", "_vert_disp", "_amp", "_dem", "_lv_theta",
                  "_lv_phi", "_water_mask", "_inc_map", "_inc_map_ell")
 _LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
+#: HyP3's product names: Sentinel-1 (S1) and its two satellites (A, B, C or D), then the two acquisition times
+_HYP3_NAME = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_")
+#: Sentinel-1's radar frequency, Hz (ESA, Sentinel-1 SAR User Guide: C band, 5.405 GHz)
+SENTINEL1_FREQUENCY_HZ = 5.405e9
 
 
 #: the absolute orbit of each Sentinel-1 satellite that starts its 175-orbit repeat cycle on relative orbit 1
@@ -55,10 +66,11 @@ def _parameter_file(path: Path) -> Path | None:
     return None
 
 
-def hyp3_metadata(path: Path) -> dict[str, str]:
-    """``ORBIT_STATE``, ``TRACK``, ``HEADING_DEG``, ``INCIDENCE_DEG``, ``P_BASELINE`` from a HyP3 raster's parameters.
+def hyp3_geometry(path: Path) -> dict[str, Any]:
+    """``orbit_state``, ``track``, ``heading_deg`` and ``incidence_deg`` from a HyP3 raster's parameter file.
 
-    Empty when there is none beside it. A value that is not a number is left out, with a log line.
+    :class:`pges.readers.common.Interferogram` fields; empty when there is no parameter file beside it. A value
+    that is not a number is left out, with a log line.
     """
     found = _parameter_file(Path(path))
     if found is None:
@@ -68,24 +80,29 @@ def hyp3_metadata(path: Path) -> dict[str, str]:
         m = _LINE.match(line)
         if m:
             pairs[m.group(1)] = m.group(2)
-    out: dict[str, str] = {}
+    out: dict[str, Any] = {}
     direction = pairs.get("Reference Pass Direction", "").strip().lower()
     if direction in ("ascending", "descending"):
-        out["ORBIT_STATE"] = direction
+        out["orbit_state"] = direction
     granule = pairs.get("Reference Granule", "").strip()  # S1A_IW_SLC__1SDV_...: the reference satellite
     orbit = pairs.get("Reference Orbit Number", "").strip()
     track = relative_orbit(granule[2:3], int(orbit)) if granule.startswith("S1") and orbit.isdigit() else None
     if track is not None:
-        out["TRACK"] = str(track)
+        out["track"] = track
     try:
         if "Heading" in pairs:
-            out["HEADING_DEG"] = repr(float(pairs["Heading"]))
-        if "Baseline" in pairs:
-            out["P_BASELINE"] = repr(float(pairs["Baseline"]))
+            out["heading_deg"] = float(pairs["Heading"])
         if {"Slant range center", "Spacecraft height", "Earth radius at nadir"} <= pairs.keys():
-            out["INCIDENCE_DEG"] = repr(round(incidence_deg(float(pairs["Slant range center"]),
-                                                            float(pairs["Spacecraft height"]),
-                                                            float(pairs["Earth radius at nadir"])), 4))
+            out["incidence_deg"] = round(incidence_deg(float(pairs["Slant range center"]),
+                                                       float(pairs["Spacecraft height"]),
+                                                       float(pairs["Earth radius at nadir"])), 4)
     except ValueError as exc:
         logger.warning("%s: %s; its geometry is left out", found.name, exc)
     return out
+
+
+def hyp3_wavelength(name: str) -> tuple[float, str] | None:
+    """Sentinel-1's wavelength for a HyP3 product's file name (``S1AB_...``), or None for any other name."""
+    if _HYP3_NAME.match(name) is None:
+        return None
+    return SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ, "HyP3 file name (Sentinel-1)"

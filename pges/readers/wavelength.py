@@ -16,10 +16,6 @@ key                            unit        written by
 ``SAR:CENTER_FREQUENCY``       GHz         STAC ``sar`` extension
 =============================  ==========  =========================================================
 
-A HyP3 product carries no wavelength, but its name says Sentinel-1 (``S1AA_20161223T070700_...``, the two
-satellites then the two acquisition times: ASF's HyP3 naming convention): C band, 5.405 GHz
-(:func:`wavelength_from_name`, after the metadata).
-
 A value found is checked (:func:`pges.readers.validate.check_wavelength`); none found returns ``None`` and
 the reader raises :func:`pges.readers.validate.missing_wavelength`, which names ``--wavelength``.
 """
@@ -32,7 +28,7 @@ from collections.abc import Mapping
 from pges.errors import InputValidationError
 from pges.readers.validate import check_wavelength
 
-__all__ = ["LOOKED_FOR", "SPEED_OF_LIGHT", "resolve_wavelength", "wavelength_from_metadata", "wavelength_from_name"]
+__all__ = ["LOOKED_FOR", "SPEED_OF_LIGHT", "resolve_wavelength", "wavelength_from_metadata"]
 
 SPEED_OF_LIGHT = 299_792_458.0
 
@@ -40,11 +36,6 @@ _METRES = ("WAVELENGTH", "WAVELENGTH_METRES", "RADAR_WAVELENGTH", "RADARWAVELENG
            "WAVELENGTH_M")
 _HERTZ = ("RADAR_FREQUENCY", "CENTRE_FREQUENCY", "CENTER_FREQUENCY", "CARRIER_FREQUENCY")
 _GIGAHERTZ = ("SAR:CENTER_FREQUENCY",)
-
-#: HyP3's product names: Sentinel-1 (S1) and its two satellites (A, B, C or D), then the two acquisition times
-_HYP3_NAME = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_")
-#: Sentinel-1's radar frequency, Hz (ESA, Sentinel-1 SAR User Guide: C band, 5.405 GHz)
-SENTINEL1_FREQUENCY_HZ = 5.405e9
 
 #: What the error says was looked for.
 LOOKED_FOR = "WAVELENGTH, WAVELENGTH_METRES, radar_wavelength, radar_frequency"
@@ -81,19 +72,13 @@ def wavelength_from_metadata(meta: Mapping[str, object], *, what: str) -> tuple[
     return None
 
 
-def wavelength_from_name(name: str) -> tuple[float, str] | None:
-    """Sentinel-1's wavelength for a HyP3 product's file name (``S1AB_...``), or None."""
-    if _HYP3_NAME.match(name) is None:
-        return None
-    return SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ, "HyP3 file name (Sentinel-1)"
-
-
 def resolve_wavelength(
-    user_m: float | None, meta: Mapping[str, object], *, what: str, looked_for: str = LOOKED_FOR
+    user_m: float | None, meta: Mapping[str, object], *, what: str, looked_for: str = LOOKED_FOR,
+    default: tuple[float, str] | None = None,
 ) -> tuple[float, str]:
-    """The wavelength to use: the user's ``--wavelength`` wins (a correction), else the metadata's.
+    """The wavelength to use: the user's ``--wavelength`` wins (a correction), else the metadata's, else ``default``.
 
-    Without either, a HyP3 product's name (``what``) says Sentinel-1 (:func:`wavelength_from_name`).
+    ``default`` is what the reader knows otherwise, e.g. :func:`pges.readers.hyp3.hyp3_wavelength` of a HyP3 name.
 
     Returns:
         ``(metres, source)``, source being ``--wavelength`` or the header key.
@@ -105,7 +90,7 @@ def resolve_wavelength(
 
     if user_m is not None:
         return check_wavelength(user_m, what=what, field="--wavelength"), "--wavelength"
-    found = wavelength_from_metadata(meta, what=what) or wavelength_from_name(what)
+    found = wavelength_from_metadata(meta, what=what) or default
     if found is None:
         raise missing_wavelength(what, looked_for)
     return found
