@@ -62,7 +62,7 @@ class IngestOutputs:
 
     products: list[ProductResult] = field(default_factory=list)
     rejected: list[dict[str, str]] = field(default_factory=list)  # inputs left out by skip_bad: input, error
-    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind, by
+    left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind, by (pair_of)
 
 
 def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
@@ -266,6 +266,24 @@ def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParam
     return ifgs
 
 
+def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[tuple[str, Interferogram]]) -> None:
+    """Mark each wrapped interferogram left out whose pair was read unwrapped in the same run (``"pair_of"``).
+
+    HyP3's and LiCSAR's pair folders hold the wrapped phase beside the unwrapped one: it is a side file of a pair
+    ingested, not a pair still to unwrap.
+    """
+    pairs = {frozenset((ifg.reference_date, ifg.secondary_date)): uri for uri, ifg in read}
+    for entry in left_out:
+        if entry["kind"] != WRAPPED:
+            continue
+        try:
+            named = dates_from_name(Path(entry["input"]).name)
+        except InputValidationError:  # dates that are no dates: left as a wrapped interferogram to unwrap
+            continue
+        if named and frozenset(named) in pairs:
+            entry["pair_of"] = pairs[frozenset(named)]
+
+
 def _read_all(
     cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs, pool: ThreadPoolExecutor
 ) -> list[tuple[str, Interferogram]]:
@@ -310,6 +328,7 @@ def _read_all(
             outputs.left_out.append({"input": uri, "kind": WRAPPED})
             continue
         read += [(uri, ifg) for ifg in got]
+    _pair_wrapped_with_unwrapped(outputs.left_out, read)
     if not read:
         wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]
         if wrapped and not outputs.rejected:

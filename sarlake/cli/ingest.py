@@ -60,7 +60,9 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
         click.echo(product_id)
     by_name: Counter[str] = Counter()
     for other in report.left_out:
-        if other["kind"] == WRAPPED:
+        if other["kind"] == WRAPPED and other.get("pair_of"):
+            by_name["wrapped of an ingested pair"] += 1  # HyP3's _wrapped_phase beside its _unw_phase
+        elif other["kind"] == WRAPPED:
             click.echo(f"note: left out {other['input']}: a wrapped interferogram (`sarlake unwrap` it, then ingest "
                        "what it makes)", err=True)
         elif other.get("by", "name") == "name":
@@ -82,7 +84,8 @@ _LEFT_OUT = {"coherence": "a coherence raster", "dem": "a DEM", "amplitude": "an
 #: the kinds of the files left out by their names, counted in one line
 _NAMED = {"header": "header or side file(s)", "coherence": "coherence", "dem": "DEM(s)", "amplitude": "amplitude(s)",
           "conncomp": "connected components", "radar": "radar-coordinate grid(s)",
-          "other": "other raster(s) (LOS, incidence, mask ...)"}
+          "other": "other raster(s) (LOS, incidence, mask ...)",
+          "wrapped of an ingested pair": "wrapped phase of pair(s) ingested unwrapped"}
 
 
 def _summary(report: IngestReport) -> str:
