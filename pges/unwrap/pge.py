@@ -32,7 +32,7 @@ from rasterio.transform import Affine
 from pges import __version__
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
-from pges.ingest.pge import check_aoi
+from pges.ingest.inputs import check_aoi
 from pges.interferogram.browse import write_browse
 from pges.interferogram.goldstein import goldstein
 from pges.interferogram.naming import inputs_hash4

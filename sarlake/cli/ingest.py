@@ -48,7 +48,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     left out.
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
-    from pges.ingest.pge import WRAPPED
+    from pges.ingest.inputs import WRAPPED
     from sarlake.workflows.ingest import ingest_and_catalogue
 
     params = {k: v for k, v in options.items() if v not in (None, (), False)}

@@ -1,0 +1,169 @@
+"""The ``ingest`` PGE's inputs: fetch them, expand folders, read and check every one before anything is written.
+
+A folder's coherence, DEM and other rasters are left out (:func:`pges.readers.kinds.expand_inputs`), and so is a
+wrapped interferogram found in it (``sarlake unwrap`` it), unless its pair was read unwrapped in the same run
+(HyP3's and LiCSAR's pair folders hold both): then it is a side file of that pair (``"pair_of"``).
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pges.contract import RunConfig
+from pges.errors import InputValidationError
+from pges.ingest.config import IngestParameters
+from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
+from pges.readers.kinds import expand_inputs
+from pges.runner import RunContext
+from pges.storage import is_s3, local_path
+
+if TYPE_CHECKING:
+    from pges.ingest.pge import IngestOutputs
+
+__all__ = ["WRAPPED", "check_aoi", "read_all"]
+
+logger = logging.getLogger(__name__)
+
+#: the ``kind`` of a folder's wrapped interferogram in ``left_out`` (the others are the raster kinds of
+#: :func:`pges.readers.kinds.expand_inputs`)
+WRAPPED = "wrapped interferogram"
+_SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
+
+
+def _local_input(uri: str, ctx: RunContext) -> Path:
+    """Local path of an input (a local folder as is); for ``s3://`` also download the sidecar headers beside it."""
+    folder = local_path(uri)
+    if folder is not None and folder.is_dir():
+        return folder
+    path = ctx.fetch(uri)
+    if is_s3(uri):
+        for suffix in _SIDECARS:
+            try:
+                ctx.fetch(uri + suffix)
+            except InputValidationError:
+                continue
+    return path
+
+
+def _explicit_coherence(p: IngestParameters, ctx: RunContext, n_inputs: int) -> dict[frozenset[date], Path] | Path:
+    """Explicit coherence files keyed by their date pair (or the single file when there is one input)."""
+    by_dates: dict[frozenset[date], Path] = {}
+    for uri in p.coherence:
+        path = ctx.fetch(uri)
+        dates = dates_from_name(path.name)
+        if dates is None:
+            if n_inputs == 1 and len(p.coherence) == 1:
+                return path
+            raise InputValidationError(f"{path.name}: no dates in the coherence file name to pair it with an input")
+        by_dates[frozenset(dates)] = path
+    return by_dates
+
+
+def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
+    """Refuse an interferogram whose footprint does not overlap the AOI's polygon."""
+    if not aoi_wkt:
+        return
+    from shapely import box, from_wkt
+
+    if not from_wkt(aoi_wkt).intersects(box(*ifg.bbox)):
+        w, s, e, n = ifg.bbox
+        raise InputValidationError(
+            f"{ifg.path.name}: footprint {w:.4f} {s:.4f} {e:.4f} {n:.4f} does not overlap AOI {aoi or ''} "
+            "(name another --aoi, or add one that covers it)"
+        )
+
+
+def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParameters) -> list[Interferogram] | None:
+    """Read and check one input; None for a wrapped interferogram found in a folder (left out, reported)."""
+    wrapped = phase_kind(path, p.source_format) == "wrapped"  # told before its dates and wavelength are looked for
+    ifgs = [] if wrapped else read_interferograms(path, source_format=p.source_format, coherence=coherence,
+                                                  coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m,
+                                                  los_sign=p.los_sign)
+    if not explicit and (wrapped or all(i.is_wrapped for i in ifgs)):
+        logger.info("%s: wrapped interferogram left out of the folder (`sarlake unwrap` it)", path.name)
+        return None
+    if wrapped or any(i.is_wrapped for i in ifgs):
+        raise InputValidationError(
+            f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
+        )
+    for ifg in ifgs:
+        check_aoi(ifg, p.aoi_wkt, p.aoi)
+    return ifgs
+
+
+def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[tuple[str, Interferogram]]) -> None:
+    """Mark each wrapped interferogram left out whose pair was read unwrapped in the same run (``"pair_of"``).
+
+    HyP3's and LiCSAR's pair folders hold the wrapped phase beside the unwrapped one: it is a side file of a pair
+    ingested, not a pair still to unwrap.
+    """
+    pairs = {frozenset((ifg.reference_date, ifg.secondary_date)): uri for uri, ifg in read}
+    for entry in left_out:
+        if entry["kind"] != WRAPPED:
+            continue
+        try:
+            named = dates_from_name(Path(entry["input"]).name)
+        except InputValidationError:  # dates that are no dates: left as a wrapped interferogram to unwrap
+            continue
+        if named and frozenset(named) in pairs:
+            entry["pair_of"] = pairs[frozenset(named)]
+
+
+def read_all(
+    cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs, pool: ThreadPoolExecutor
+) -> list[tuple[str, Interferogram]]:
+    """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported).
+
+    Inputs are read on ``pool`` (GDAL reads outside the GIL) and their results taken in input order, so the
+    error raised (without skip_bad) is the one of the first bad input, as when they were read one by one.
+    """
+    p = cfg.parameters
+    coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
+    local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
+    for uri in cfg.inputs:
+        path = _local_input(uri, ctx)
+        if path.is_dir():
+            files, left = expand_inputs([path])
+            local += [(str(f), f, False) for f in files]
+            outputs.left_out += [{"input": str(f), "kind": kind, "by": how} for f, kind, how in left]
+        else:
+            expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
+            local.append((uri, path, True))
+
+    def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:
+        _, path, explicit = job
+        coh: Path | None = coherence if isinstance(coherence, Path) else None
+        if isinstance(coherence, dict) and coherence:
+            named = dates_from_name(path.name)
+            coh = coherence.get(frozenset(named)) if named else None
+        try:
+            return _read_one(path, coh, explicit, p)
+        except InputValidationError as exc:
+            return exc
+
+    read: list[tuple[str, Interferogram]] = []
+    for (uri, path, _), got in zip(local, pool.map(attempt, local), strict=True):
+        if isinstance(got, InputValidationError):
+            if not p.skip_bad:
+                raise got
+            logger.warning("skipped %s: %s", path.name, got)
+            outputs.rejected.append({"input": uri, "error": str(got)})
+            continue
+        if got is None:
+            outputs.left_out.append({"input": uri, "kind": WRAPPED})
+            continue
+        read += [(uri, ifg) for ifg in got]
+    _pair_wrapped_with_unwrapped(outputs.left_out, read)
+    if not read:
+        wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]
+        if wrapped and not outputs.rejected:
+            named = ", ".join(wrapped[:3]) + (f" and {len(wrapped) - 3} more" if len(wrapped) > 3 else "")
+            raise InputValidationError(
+                f"no unwrapped interferogram to ingest: {len(wrapped)} wrapped one(s) left out ({named}); "
+                "unwrap them first with `sarlake unwrap`, then ingest what it makes")
+        raise InputValidationError("no valid input interferogram (every input was refused; see the warnings)")
+    return read
