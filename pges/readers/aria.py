@@ -6,6 +6,9 @@ Layout (ARIA-tools and MintPy's ``prep_aria.py`` read the same layers):
   ``coherence`` float32 0..1; ``connectedComponents`` int16 (0 = not unwrapped, -1 = no data); ``amplitude``;
   ``latitude`` and ``longitude`` the pixel centres (1-D, degrees);
 * ``/science/radarMetaData/wavelength`` (m);
+* ``/science/grids/imagingGeometry/incidenceAngle`` and ``azimuthAngle`` (heightsMeta, latitudeMeta, longitudeMeta)
+  degrees, when the product has them: one incidence and one platform heading for the product
+  (:mod:`pges.readers.aria_geometry`), as a HyP3 parameter file gives them; without them both are None;
 * the file name ``S1-GUNW-{A|D}-{R|L}-{track:03d}-tops-{reference}_{secondary}-{time}-{lon}_{lat}-PP-{hash}-v{ver}.nc``:
   pass direction, relative orbit (track) and the two dates, the reference being the LATER one.
 
@@ -25,6 +28,7 @@ import numpy as np
 from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
+from pges.readers.aria_geometry import gunw_geometry
 from pges.readers.common import Interferogram, dates_from_name_or_fail, open_hdf5, order_dates, parse_date
 from pges.readers.validate import check_grid
 from pges.readers.wavelength import resolve_wavelength
@@ -80,6 +84,8 @@ def _grid(f: Any, shape: tuple[int, int], what: str) -> tuple[Affine, bool]:
 def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interferogram:
     """Read an ARIA GUNW: the unwrapped phase in sarlake's sign, coherence, connected components, amplitude.
 
+    With its imaging-geometry cubes, also its incidence and heading (:func:`pges.readers.aria_geometry.gunw_geometry`).
+
     Raises:
         InputValidationError: not a GUNW, a grid that does not match its layers, no dates in the name, no
             wavelength (names ``--wavelength``), no valid phase.
@@ -93,6 +99,7 @@ def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interfer
         if not np.isfinite(phase).any():
             raise InputValidationError(f"{what}: unwrappedPhase holds no valid pixel (all 0 or fill)")
         transform, flip = _grid(f, phase.shape, what)
+        geometry = gunw_geometry(f, transform, phase.shape, what=what)
         meta = {k.upper(): v for k, v in f.attrs.items()}
         if "science/radarMetaData/wavelength" in f:
             meta["WAVELENGTH"] = float(np.asarray(f["science/radarMetaData/wavelength"][()]).ravel()[0])
@@ -118,6 +125,6 @@ def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interfer
         coherence=coherence, coherence_path=path if coherence is not None else None,
         amplitude=amplitude,
         connected_components=None if components is None else np.nan_to_num(components, nan=0.0).astype(np.uint16),
-        metadata={k: str(v) for k, v in meta.items()}, wavelength_source=source, **labels,
+        metadata={k: str(v) for k, v in meta.items()}, wavelength_source=source, **labels, **geometry,
     )
 
