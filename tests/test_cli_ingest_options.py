@@ -260,9 +260,50 @@ def test_a_licsar_pair_folder_is_ingested_with_its_byte_coherence_and_without_it
     assert np.abs(coherence[ok] - ifg.coherence[ok]).max() <= 0.5 / 255 + 1e-6
 
 
-def _gunw(path: Path, ifg, *, north_up: bool) -> Path:
+#: ARIA's 3-D metadata cubes sit on these heights (m); the incidence changes a little with height
+CUBE_HEIGHTS = np.array([-1500.0, 0.0, 3000.0, 9000.0])
+
+
+def _true_incidence(ifg, geometry: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """The incidence (deg) of a scene seen at ``geometry`` = (incidence at its centre, heading): growing from near
+    to far range as Sentinel-1's does across a swath (about 0.07 deg per km), slightly smaller higher up."""
+    incidence, heading = geometry
+    west, south, east, north = ifg.bbox
+    look = np.radians(heading + 90.0)  # a right-looking radar looks to heading + 90, clockwise from north
+    km_east = (lon - (west + east) / 2) * 111.32 * np.cos(np.radians((south + north) / 2))
+    km_north = (lat - (south + north) / 2) * 110.57
+    ground = km_east[None, :] * np.sin(look) + km_north[:, None] * np.cos(look)  # km toward far range
+    return incidence + 0.07 * ground[None] - 2e-5 * CUBE_HEIGHTS[:, None, None]
+
+
+def _cube_axes(ifg) -> tuple[np.ndarray, np.ndarray]:
+    """latitudeMeta (north to south) and longitudeMeta of ARIA's coarse cube: past the product's edges on each side."""
+    west, south, east, north = ifg.bbox
+    return np.linspace(north + 0.05, south - 0.05, 9), np.linspace(west - 0.05, east + 0.05, 11)
+
+
+def _geometry_cubes(nc, ifg, geometry: tuple[float, float]) -> None:
+    """ARIA's imagingGeometry cubes of a known geometry, through sarlake's own ground-to-satellite vector
+    (:func:`pges.gnss.los_unit_vector`): incidence = arccos(up), azimuthAngle = the target-to-sensor vector's angle
+    counter-clockwise from east, atan2(north, east)."""
+    from pges.gnss import los_unit_vector
+
+    lat, lon = _cube_axes(ifg)
+    east, north, up = los_unit_vector(_true_incidence(ifg, geometry, lat, lon), geometry[1])
+    group = nc["science/grids"].createGroup("imagingGeometry")
+    for dim, values in (("heightsMeta", CUBE_HEIGHTS), ("latitudeMeta", lat), ("longitudeMeta", lon)):
+        group.createDimension(dim, values.size)
+        group.createVariable(dim, "f8", (dim,))[:] = values
+    dims = ("heightsMeta", "latitudeMeta", "longitudeMeta")
+    group.createVariable("incidenceAngle", "f4", dims, fill_value=0.0)[:] = np.degrees(np.arccos(up))
+    azimuth = np.degrees(np.arctan2(north, east)) * np.ones_like(up)
+    group.createVariable("azimuthAngle", "f4", dims, fill_value=0.0)[:] = azimuth
+
+
+def _gunw(path: Path, ifg, *, north_up: bool, geometry: tuple[float, float] | None = None) -> Path:
     """A GUNW as ARIA writes it (netCDF4 groups, _FillValue, pixel-centre latitude/longitude), holding ``ifg``:
-    ARIA's phase is reference (later) x conj(secondary), the negative of the radians the readers return."""
+    ARIA's phase is reference (later) x conj(secondary), the negative of the radians the readers return. With
+    ``geometry`` = (incidence, heading) it has ARIA's imagingGeometry cubes of that geometry."""
     import netCDF4
 
     rows, cols = ifg.shape
@@ -284,6 +325,8 @@ def _gunw(path: Path, ifg, *, north_up: bool) -> Path:
                 ("coherence", np.nan_to_num(ifg.coherence), "f4", 0.0),
                 ("connectedComponents", components, "i2", -1)):
             data.createVariable(name, dtype, ("latitude", "longitude"), fill_value=fill)[:] = flip(values)
+        if geometry is not None:
+            _geometry_cubes(nc, ifg, geometry)
     return path
 
 
@@ -311,6 +354,8 @@ def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(s
     assert (props["sat:relative_orbit"], props["sat:orbit_state"]) == (71, "descending")
     assert props["sarlake:source_format"] == "aria" and props["sarlake:wavelength_m"] == ifg.wavelength_m
     assert props["sarlake:grid"]["transform"] == pytest.approx(list(ifg.transform)[:6])
+    assert "view:incidence_angle" not in props  # no imagingGeometry cubes in this one: no geometry, as before
+    assert "sarlake:heading_deg" not in props
     ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
     with rasterio.open(met.parent / "los_displacement_mm.tif") as tif:
         los = tif.read(1).astype(np.float64)
@@ -324,6 +369,64 @@ def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(s
         components = tif.read(1)
     assert (components[ok][np.arange(ok.size).reshape(ok.shape)[ok] % ok.shape[1] < 3] == 0).all()
     assert set(np.unique(components[ok])) == {0, 1}
+
+
+def _gunw_name(ifg, direction: str) -> str:
+    return (f"S1-GUNW-{direction}-R-071-tops-{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}-114010-"
+            "15090E_34200S-PP-7915-v2_0_6.nc")
+
+
+@pytest.mark.parametrize(("direction", "geometry", "north_up"),
+                         [("A", (39.0, -12.0), True), ("D", (33.5, -168.0), False)])
+def test_a_gunws_imaging_geometry_cubes_label_the_product_with_its_incidence_and_heading(
+        settings, tmp_path, direction, geometry, north_up):
+    """A GUNW carries its imaging geometry (ARIA's incidenceAngle and azimuthAngle cubes) but its products had
+    neither incidence nor heading, so a time series of GUNWs needed --incidence/--heading by hand to tie to GNSS.
+    The cubes here are made from a known Sentinel-1 geometry through pges.gnss.los_unit_vector: the heading must
+    come back within 0.01 deg, the incidence be the median of the true one at 0 m over the product's grid."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    path = _gunw(tmp_path / _gunw_name(ifg, direction), ifg, north_up=north_up, geometry=geometry)
+    out = _cli("ingest", str(path), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    props = json.loads(Path(_sql("SELECT met_uri FROM products")[0]["met_uri"]).read_text())["properties"]
+    lat, lon = _cube_axes(ifg)
+    west, south, east, north = ifg.bbox
+    inside = ((south <= lat) & (lat <= north))[:, None] & ((west <= lon) & (lon <= east))[None, :]
+    assert 4 <= inside.sum() < inside.size  # the cube reaches past the product, as ARIA's does
+    at_sea_level = _true_incidence(ifg, geometry, lat, lon)[list(CUBE_HEIGHTS).index(0.0)]
+    assert props["view:incidence_angle"] == pytest.approx(np.median(at_sea_level[inside]), abs=1e-4)
+    assert abs(props["view:incidence_angle"] - geometry[0]) < 0.5  # near and far range lie either side of the centre
+    assert abs((props["sarlake:heading_deg"] - geometry[1] + 180.0) % 360.0 - 180.0) < 0.01
+    assert props["sat:orbit_state"] == ("ascending" if direction == "A" else "descending")
+
+
+def test_a_time_series_of_gunws_takes_their_geometry_for_the_gnss_tie(settings, tmp_path):
+    """`sarlake timeseries --gnss` on GUNW products refused to run without --incidence and --heading; the products'
+    own geometry (from ARIA's cubes) now serves, and the flags still win over it."""
+    from pges.readers import read_interferogram
+    from pges.timeseries.config import TimeseriesParameters
+    from pges.timeseries.process import heading_of, incidence_of
+    from pges.timeseries.stack import load_stack
+
+    _lake()
+    geometry = (33.5, -168.0)
+    for src in (UNW[0], UNW[2], sorted((DATA / "roipac_unw").glob("*.unw"))[3]):  # one connected network
+        ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+        _gunw(tmp_path / _gunw_name(ifg, "D"), ifg, north_up=True, geometry=geometry)
+    out = _cli("ingest", str(tmp_path), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    mets = [r["met_uri"] for r in _sql("SELECT met_uri FROM products WHERE product_type = 'L2_IFG'")]
+    assert len(mets) == 3
+    stack = load_stack(mets, Path)
+    assert stack.heading_deg == pytest.approx(-168.0, abs=0.01)
+    assert stack.incidence_deg == pytest.approx(33.5, abs=0.5)
+    flags = TimeseriesParameters(aoi="sydney", incidence_deg=23.0, heading_deg=-170.0)
+    assert (incidence_of(stack, flags, "GNSS"), heading_of(stack, flags)) == (23.0, -170.0)
+    ts = _cli("timeseries", "sydney", "--gnss", str(Path(__file__).parent / "data" / "gnss" / "LHAS.tenv3"))
+    assert ts.exit_code == 0, ts.output
 
 
 def test_a_files_own_numeric_track_labels_the_product_and_free_text_does_not_stop_it(settings, tmp_path):
