@@ -36,6 +36,7 @@ from pges.readers.common import (
     require_data,
 )
 from pges.readers.hyp3 import hyp3_geometry, hyp3_wavelength
+from pges.readers.licsar import licsar_geometry, licsar_wavelength
 from pges.readers.los_sign import LosSign, length_sign
 from pges.readers.reproject import is_lonlat, to_lonlat
 from pges.readers.validate import check_grid, check_phase_dtype
@@ -223,7 +224,8 @@ def read_geotiff_unw(
         data, transform = to_lonlat(data, crs, transform, what=path.name)
     check_grid(transform, data.shape, what=path.name, fields="GeoTIFF geotransform")
     ref, sec = _dates(path, tags)
-    wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name, default=hyp3_wavelength(path.name))
+    named = hyp3_wavelength(path.name) or licsar_wavelength(path)  # what a HyP3 or LiCSAR name says: Sentinel-1
+    wavelength, source = resolve_wavelength(wavelength_m, tags, what=path.name, default=named)
     if data.dtype.kind == "f" and named_wrapped(path):  # wrapped phase in radians (HyP3's _wrapped_phase.tif)
         data = wrapped_from_radians(data, what=path.name)
     wrapped = data.dtype.kind == "c"
@@ -246,7 +248,7 @@ def read_geotiff_unw(
         wrapped=data if wrapped else None,
         wavelength_source=source,
         source_crs=source_crs,
-        **{"track": _tagged_track(tags), **hyp3_geometry(path)},
+        **{"track": _tagged_track(tags), **hyp3_geometry(path), **licsar_geometry(path, transform, data.shape)},
     )
 
 
