@@ -61,12 +61,12 @@ class IngestOutputs:
 
 
 def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
-    """Track and pass direction: ``--track``/``--orbit-state``, else what the file says (an ARIA GUNW's name)."""
+    """Track and pass direction: ``--track``/``--orbit-state``, else the file's (ARIA name, LiCSAR frame)."""
     return (p.track if p.track is not None else ifg.track), (p.orbit_state or ifg.orbit_state)
 
 
 def _geometry(ifg: Interferogram) -> dict[str, float]:
-    """The incidence and heading the file gives (a HyP3 parameter file), as the interferogram PGE records them.
+    """The incidence and heading the file gives (a HyP3 parameter file, a LiCSAR frame), as the interferogram PGE does.
 
     The time series takes them for its GNSS tie and weather-model delays.
     """
