@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pges.readers.wavelength import SPEED_OF_LIGHT
+from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT
 
 __all__ = ["HYP3_SUFFIXES", "hyp3_geometry", "hyp3_wavelength", "incidence_deg", "relative_orbit"]
 
@@ -35,8 +35,6 @@ HYP3_SUFFIXES = ("_unw_phase", "_wrapped_phase", "_corr", "_los_disp", "_vert_di
 _LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
 #: HyP3's product names: Sentinel-1 (S1) and its two satellites (A, B, C or D), then the two acquisition times
 _HYP3_NAME = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_")
-#: Sentinel-1's radar frequency, Hz (ESA, Sentinel-1 SAR User Guide: C band, 5.405 GHz)
-SENTINEL1_FREQUENCY_HZ = 5.405e9
 
 
 #: the absolute orbit of each Sentinel-1 satellite that starts its 175-orbit repeat cycle on relative orbit 1

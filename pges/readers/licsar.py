@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from pges.readers.wavelength import SPEED_OF_LIGHT
+from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT
 
 __all__ = ["frame_id", "licsar_geometry", "licsar_wavelength", "metadata_folders"]
 
@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 _FRAME = re.compile(r"(?<![0-9A-Za-z])(\d{3})([AD])_\d{5}_\d{6}(?![0-9A-Za-z])")
 #: LiCSAR's pair rasters of phase: unwrapped, filtered and unfiltered wrapped
 _NAME = re.compile(r"^\d{8}_\d{8}\.geo\.(unw|diff_pha|diff_unfiltered_pha)\.tif$", re.IGNORECASE)
-#: Sentinel-1's radar frequency, Hz (LiCSBAS02's fixed value; ESA: C band, 5.405 GHz)
-SENTINEL1_FREQUENCY_HZ = 5.405e9
 
 
 def frame_id(path: Path) -> str | None:
