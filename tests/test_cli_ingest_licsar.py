@@ -31,16 +31,17 @@ def ifg():
     return read
 
 
-def _pair(pairs_dir: Path, ifg) -> Path:
+def _pair(pairs_dir: Path, ifg, pair: str = PAIR) -> Path:
     """``<pairs_dir>/<pair>/<pair>.geo.unw.tif`` (radians) and ``.geo.cc.tif`` (coherence x 255, byte), as LiCSAR."""
-    folder = pairs_dir / PAIR
+    folder = pairs_dir / pair
     folder.mkdir(parents=True)
     profile = {"driver": "GTiff", "height": ifg.shape[0], "width": ifg.shape[1], "count": 1, "crs": "EPSG:4326",
                "transform": ifg.transform, "nodata": 0}
-    with rasterio.open(folder / f"{PAIR}.geo.unw.tif", "w", dtype="float32", **profile) as dst:
+    with rasterio.open(folder / f"{pair}.geo.unw.tif", "w", dtype="float32", **profile) as dst:
         dst.write(np.nan_to_num(ifg.unwrapped_phase).astype("float32"), 1)
-    with rasterio.open(folder / f"{PAIR}.geo.cc.tif", "w", dtype="uint8", **profile) as dst:
-        dst.write(np.round(np.nan_to_num(ifg.coherence) * 255).astype("uint8"), 1)
+    if ifg.coherence is not None:
+        with rasterio.open(folder / f"{pair}.geo.cc.tif", "w", dtype="uint8", **profile) as dst:
+            dst.write(np.round(np.nan_to_num(ifg.coherence) * 255).astype("uint8"), 1)
     return folder
 
 
@@ -88,6 +89,46 @@ def test_a_licsar_frame_pair_is_ingested_with_sentinel1_wavelength_track_pass_an
     assert props["sat:orbit_state"] == "descending"
     assert props["view:incidence_angle"] == pytest.approx(incidence, abs=0.01)
     assert props["sarlake:heading_deg"] == pytest.approx(-167.25, abs=1e-3)
+
+
+def test_a_whole_licsar_frame_folder_is_ingested_pair_by_pair_with_its_metadata_left_out(settings, tmp_path, ifg):
+    """``sarlake ingest <frame>`` found no interferogram: LiCSAR keeps each pair in its own folder two levels down
+    (``interferograms/<pair>/``), and the frame's E/N/U rasters in ``metadata/`` would have been read as
+    interferograms (floats of -1..1). Both real Sydney pairs are now catalogued, each with the frame's track and
+    geometry, and the E/N/U rasters and the DEM are left out by their names."""
+    from pges.readers import read_interferogram
+
+    _lake()
+    frame = tmp_path / FRAME
+    _pair(frame / "interferograms", ifg)
+    second = read_interferogram(UNW[1])  # geo_060828-061211.unw
+    _pair(frame / "interferograms", second, pair="20060828_20061211")
+    _los_rasters(frame / "metadata", ifg, heading=-167.25)
+    with rasterio.open(frame / "metadata" / f"{FRAME}.geo.hgt.tif", "w", driver="GTiff", height=4, width=4, count=1,
+                       dtype="float32", crs="EPSG:4326", transform=ifg.transform) as dst:
+        dst.write(np.full((4, 4), 35.0, "float32"), 1)
+    out = _cli("ingest", str(frame), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    rows = _sql("SELECT met_uri, reference_date, secondary_date FROM products ORDER BY secondary_date")
+    assert [(str(r["secondary_date"]), str(r["reference_date"])) for r in rows] == [
+        ("2006-06-19", "2006-10-02"), ("2006-08-28", "2006-12-11")]
+    for row in rows:
+        props = json.loads(Path(row["met_uri"]).read_text())["properties"]
+        assert props["sat:relative_orbit"] == 124
+        assert props["sarlake:heading_deg"] == pytest.approx(-167.25, abs=1e-3)
+    assert "3 other raster(s)" in out.output  # E, N and U
+    assert "1 DEM(s)" in out.output
+    assert "1 coherence" in out.output
+
+
+def test_a_folder_without_interferograms_in_it_or_two_levels_below_is_refused(settings, tmp_path, ifg):
+    _lake()
+    deep = _pair(tmp_path / "a" / "b" / "c", ifg)  # three levels below the folder given
+    out = _cli("ingest", str(tmp_path / "a"), "--aoi", "sydney")
+    assert out.exit_code == 2, out.output
+    assert "a/: folder holds no interferogram" in out.output
+    assert "nor do its subfolders (2 levels down)" in out.output
+    assert _cli("ingest", str(deep.parent), "--aoi", "sydney").exit_code == 0
 
 
 def test_an_explicit_wavelength_wins_over_the_licsar_default(settings, tmp_path, ifg):

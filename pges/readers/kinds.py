@@ -7,15 +7,18 @@ band description of a GeoTIFF, and its values:
 * headers and side files (``.rsc``, ``.par``, ``.xml``, ``.vrt``, ``.PRM``, ``.txt``, images...) -> ``header``;
 * names with a coherence token (``*.cc``, ``*.cor``, ``*.coh``, ``*_cc.tif``, ``*coh*``, ``*corr*``) -> ``coherence``;
 * ``dem``, ``hgt``, ``height``, ``elevation`` -> ``dem``; ``conncomp`` -> ``conncomp``; ``amp``, ``mli``,
-  ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water`` -> ``other``;
+  ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water``, LiCSAR's
+  ``.geo.E/N/U.tif`` -> ``other``;
 * a GeoTIFF band described as coherence/correlation/height/elevation/amplitude -> that kind;
 * in a folder only: a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence);
 * a GMTSAR ``x.grd`` beside its geocoded ``x_ll.grd`` -> ``radar`` (only the ``_ll`` grid is ingested);
 * files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``) ->
   ``interferogram``; anything else -> ``other``.
 
-:func:`expand_inputs` turns folders into their interferograms and says what it left out; a file the user
-named explicitly that is not an interferogram is refused with the reason.
+:func:`expand_inputs` turns folders into their interferograms and says what it left out; a folder with no
+interferogram of its own is searched :data:`FOLDER_DEPTH` levels down (LiCSAR's ``<frame>/interferograms/<pair>/``,
+a folder of HyP3 product folders). A file the user named explicitly that is not an interferogram is refused with the
+reason.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ _TOKENS = [
     ("dem", re.compile(r"(^|[._-])(dem|hgt|height|elevation|elev|topo|topo_ra)([._-]|\d|$)")),
     ("amplitude", re.compile(r"(^|[._-])(amp|amplitude|mli|pwr|intensity|mag|display_amp)([._-]|$)")),
     ("other", re.compile(r"(^|[._-])(los|incidence|inc|lv_theta|lv_phi|mask|water|lat|lon|az|azimuth)([._-]|$)")),
+    ("other", re.compile(r"\.geo\.[enu]\.tif$")),  # LiCSAR's LOS unit vector: <frame>.geo.E/N/U.tif
 ]
 _DESCRIPTIONS = {"coherence": "coherence", "correlation": "coherence", "height": "dem", "elevation": "dem",
                  "dem": "dem", "amplitude": "amplitude", "connected components": "conncomp"}
@@ -109,6 +113,29 @@ def classify_how(path: Path, *, use_values: bool = True) -> tuple[str, str]:
     return "other", "name"
 
 
+#: how many levels of subfolders a folder without interferograms of its own is searched (LiCSAR's
+#: ``<frame>/interferograms/<pair>/``, a folder of HyP3 product folders)
+FOLDER_DEPTH = 2
+
+
+def _walk(folder: Path, depth: int) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """A folder's interferograms and its other files; its subfolders' too (``depth`` levels) when it has none."""
+    found: list[Path] = []
+    here: list[tuple[Path, str, str]] = []
+    for child in sorted(p for p in folder.iterdir() if p.is_file()):
+        kind, how = classify_how(child)
+        if kind == "interferogram":
+            found.append(child)
+        else:
+            here.append((child, kind, how))
+    if not found and depth > 0:
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            more, other = _walk(sub, depth - 1)
+            found += more
+            here += other
+    return found, here
+
+
 def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, str]]]:
     """Files to ingest from files and folders, and what was left out: path, kind, what told it (:func:`classify_how`).
 
@@ -121,21 +148,14 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, 
     for path in paths:
         path = Path(path)
         if path.is_dir():
-            found = 0
-            here: list[tuple[Path, str, str]] = []
-            for child in sorted(p for p in path.iterdir() if p.is_file()):
-                kind, how = classify_how(child)
-                if kind == "interferogram":
-                    files.append(child)
-                    found += 1
-                else:
-                    here.append((child, kind, how))
+            found, here = _walk(path, FOLDER_DEPTH)
             if not found:
                 seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k, _ in here).items()) or "no files"
                 raise InputValidationError(
-                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}); "
-                    "name the files to ingest"
+                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}), "
+                    f"nor do its subfolders ({FOLDER_DEPTH} levels down); name the files to ingest"
                 )
+            files += found
             left += here
             continue
         kind = classify(path, use_values=False) if path.is_file() else "interferogram"
