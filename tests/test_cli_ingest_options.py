@@ -579,3 +579,31 @@ def test_a_folders_files_read_as_other_rasters_are_named_and_a_multi_band_file_i
     out = _cli("ingest", str(three), "--wavelength", "0.0562", "--aoi", "sydney")
     assert out.exit_code == 2
     assert "b3_20060619-20061002.tif: 3 bands; an interferogram GeoTIFF holds one band of phase" in out.output
+
+
+def test_a_stack_compares_headings_as_angles_so_one_written_0_to_360_still_agrees(settings, tmp_path):
+    """Processors write a descending Sentinel-1 heading as -168 (HyP3, ARIA here) or 192 (0..360): the stack compared
+    them as numbers, found them 360 degrees apart and dropped the heading, so the GNSS tie refused to run. They are
+    the same direction; a heading 18 degrees off still is not."""
+    from pges.readers import read_interferogram
+    from pges.timeseries.stack import load_stack
+
+    _lake()
+    for src in (UNW[0], UNW[2], sorted((DATA / "roipac_unw").glob("*.unw"))[3]):
+        ifg = read_interferogram(src, coherence_dirs=[DATA / "gamma_coherence"])
+        _gunw(tmp_path / _gunw_name(ifg, "D"), ifg, north_up=True, geometry=(33.5, -168.0))
+    assert _cli("ingest", str(tmp_path), "--aoi", "sydney").exit_code == 0
+    mets = sorted(r["met_uri"] for r in _sql("SELECT met_uri FROM products WHERE product_type = 'L2_IFG'"))
+
+    def written(uri: str, heading: float) -> None:
+        item = json.loads(Path(uri).read_text())
+        item["properties"]["sarlake:heading_deg"] = heading
+        Path(uri).write_text(json.dumps(item))
+
+    written(mets[1], 192.0)  # -168 + 360
+    written(mets[2], -167.4)
+    heading = load_stack(mets, Path).heading_deg
+    assert heading is not None
+    assert (heading + 180.0) % 360.0 - 180.0 == pytest.approx((-168.0 - 168.0 - 167.4) / 3, abs=1e-6)
+    written(mets[2], -150.0)
+    assert load_stack(mets, Path).heading_deg is None

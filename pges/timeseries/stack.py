@@ -194,7 +194,7 @@ def load_stack(met_uris: list[str], fetch: Callable[[str], Path]) -> IfgStack:
         wavelength_m=first["wavelength"],
         crs=str(first["crs"]),
         incidence_deg=_common(prods, "incidence", 0.5),
-        heading_deg=_common(prods, "heading", 2.0),
+        heading_deg=_common(prods, "heading", 2.0, period=360.0),
         track=_shared(prods, "track"),
         orbit_state=_shared(prods, "orbit_state"),
     )
@@ -206,12 +206,19 @@ def _shared(prods: list[dict[str, Any]], key: str) -> Any:
     return values.pop() if len(values) == 1 else None
 
 
-def _common(prods: list[dict[str, Any]], key: str, tolerance: float) -> float | None:
-    """The products' shared value of a geometry field (their mean), or None when one lacks it or they differ."""
+def _common(prods: list[dict[str, Any]], key: str, tolerance: float, period: float | None = None) -> float | None:
+    """The products' shared value of a geometry field (their mean), or None when one lacks it or they differ.
+
+    ``period`` (360 for a heading): values are compared as angles, each taken to within half a period of the first,
+    so a heading written -168 by one processor and 192 by another is the same heading (the mean is in the first's
+    range).
+    """
     values = [p[key] for p in prods]
     if any(v is None for v in values):
         return None
     arr = np.array(values, dtype=np.float64)
+    if period is not None:
+        arr = arr[0] + (arr - arr[0] + period / 2) % period - period / 2
     if np.ptp(arr) > tolerance:
         logger.warning("the products disagree on %s (%.2f..%.2f): not used", key, arr.min(), arr.max())
         return None
