@@ -67,8 +67,10 @@ class Interferogram:
     #: None where it is silent. Ingest labels the product with them unless --track/--orbit-state say otherwise.
     track: int | None = None
     orbit_state: Literal["ascending", "descending"] | None = None
-    heading_deg: float | None = None  # clockwise from north
-    incidence_deg: float | None = None  # at the scene centre
+    #: platform heading, degrees clockwise from north, in the range the file writes it (-180..180 or 0..360)
+    heading_deg: float | None = None
+    #: one incidence for the product: at its centre (HyP3), the median over its grid (ARIA, LiCSAR)
+    incidence_deg: float | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
