@@ -89,3 +89,29 @@ def test_a_partly_filled_cube_gives_the_values_it_has_at_zero_metres(tmp_path):
     ifg = read_aria_gunw(_gunw(tmp_path / NAME, {"incidenceAngle": incidence, "azimuthAngle": azimuth}))
     assert ifg.incidence_deg == 41.0
     assert ifg.heading_deg == pytest.approx(-12.0, abs=1e-4)
+
+
+def test_a_real_gunw_name_gives_asfs_own_track_pass_dates_and_sentinel1s_wavelength(tmp_path):
+    """ARIA's naming read against ASF's own record of that product (tests/data/sar_metadata/aria_gunw_record.json,
+    SOURCES.md): its path number, pass direction, acquisition date of the reference and temporal baseline; the
+    reference's absolute orbit gives the same track by the HyP3 reader's rule. A GUNW without the wavelength
+    variable was refused ('give --wavelength'): its name says Sentinel-1."""
+    import json
+    from datetime import date
+
+    from pges.readers.aria import read_aria_gunw
+    from pges.readers.hyp3 import relative_orbit
+
+    record = json.loads((Path(__file__).parent / "data" / "sar_metadata" / "aria_gunw_record.json").read_text())
+    path = _gunw(tmp_path / f"{record['GranuleUR']}.nc", {})
+    with h5py.File(path, "a") as f:
+        del f["science/radarMetaData/wavelength"]
+    ifg = read_aria_gunw(path)
+    assert ifg.track == record["PATH_NUMBER"]
+    assert ifg.track == relative_orbit("A", record["OrbitNumbers"][0])
+    assert ifg.orbit_state == record["ASCENDING_DESCENDING"]
+    assert ifg.reference_date == date.fromisoformat(record["BeginningDateTime"][:10])  # the later, as ARIA's
+    assert (ifg.reference_date - ifg.secondary_date).days == record["TEMPORAL_BASELINE_DAYS"]
+    assert ifg.wavelength_m == pytest.approx(299_792_458.0 / 5.405e9, rel=1e-12)
+    assert ifg.wavelength_source == "S1-GUNW file name (Sentinel-1)"
+    assert read_aria_gunw(path, wavelength_m=0.0236).wavelength_m == 0.0236  # --wavelength still wins

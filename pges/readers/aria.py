@@ -5,7 +5,8 @@ Layout (ARIA-tools and MintPy's ``prep_aria.py`` read the same layers):
 * ``/science/grids/data/unwrappedPhase`` (latitude, longitude) float32, radians, 0 = no data;
   ``coherence`` float32 0..1; ``connectedComponents`` int16 (0 = not unwrapped, -1 = no data); ``amplitude``;
   ``latitude`` and ``longitude`` the pixel centres (1-D, degrees);
-* ``/science/radarMetaData/wavelength`` (m);
+* ``/science/radarMetaData/wavelength`` (m); without it, a file named ``S1-GUNW-...`` is Sentinel-1 (C band,
+  5.405 GHz), ``--wavelength`` winning over both;
 * ``/science/grids/imagingGeometry/incidenceAngle`` and ``azimuthAngle`` (heightsMeta, latitudeMeta, longitudeMeta)
   degrees, when the product has them: one incidence and one platform heading for the product
   (:mod:`pges.readers.aria_geometry`), as a HyP3 parameter file gives them; without them both are None;
@@ -31,7 +32,7 @@ from pges.errors import InputValidationError
 from pges.readers.aria_geometry import gunw_geometry
 from pges.readers.common import Interferogram, dates_from_name_or_fail, open_hdf5, order_dates, parse_date
 from pges.readers.validate import check_grid
-from pges.readers.wavelength import resolve_wavelength
+from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT, resolve_wavelength
 
 __all__ = ["GUNW_LAYERS", "is_aria_gunw", "read_aria_gunw"]
 
@@ -111,9 +112,10 @@ def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interfer
         layers = [None if a is None else a[::-1] for a in layers]
     phase, coherence, components, amplitude = layers
     assert phase is not None
-    wavelength, source = resolve_wavelength(wavelength_m, meta, what=what,
-                                            looked_for="/science/radarMetaData/wavelength")
     named = _NAME.search(path.name)
+    sentinel1 = (SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ, "S1-GUNW file name (Sentinel-1)") if named else None
+    wavelength, source = resolve_wavelength(wavelength_m, meta, what=what, default=sentinel1,
+                                            looked_for="/science/radarMetaData/wavelength")
     d1, d2 = ((parse_date(named["ref"], what=what), parse_date(named["sec"], what=what)) if named
               else dates_from_name_or_fail(path, looked_in="S1-GUNW name"))
     ref, sec = order_dates(d1, d2, what=what)
