@@ -1,12 +1,14 @@
 """The ``ingest`` PGE's inputs: fetch them, expand folders, read and check every one before anything is written.
 
-A folder's coherence, DEM and other rasters are left out (:func:`pges.readers.kinds.expand_inputs`), and so is a
+A zip archive (HyP3's products) is unpacked and read as a folder (:mod:`pges.ingest.archives`). A folder's
+coherence, DEM and other rasters are left out (:func:`pges.readers.kinds.expand_inputs`), and so is a
 wrapped interferogram found in it (``sarlake unwrap`` it), unless its pair was read unwrapped in the same run
 (HyP3's and LiCSAR's pair folders hold both): then it is a side file of that pair (``"pair_of"``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -15,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
+from pges.ingest.archives import Unpacked, is_archive
 from pges.ingest.config import IngestParameters
 from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
 from pges.readers.kinds import expand_inputs
@@ -95,6 +98,13 @@ def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParam
     return ifgs
 
 
+def _from_archive(ifg: Interferogram, unpacked: Unpacked) -> Interferogram:
+    """``ifg`` with its coherence file named where it came from (``/vsizip/...``) when an archive held it."""
+    if ifg.coherence_path is None or not unpacked.roots:
+        return ifg
+    return dataclasses.replace(ifg, coherence_path=Path(unpacked.uri(ifg.coherence_path)))
+
+
 def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[tuple[str, Interferogram]]) -> None:
     """Mark each wrapped interferogram left out whose pair was read unwrapped in the same run (``"pair_of"``).
 
@@ -124,15 +134,22 @@ def read_all(
     p = cfg.parameters
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
     local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
-    for uri in cfg.inputs:
-        path = _local_input(uri, ctx)
+    unpacked = Unpacked(ctx.workdir)
+
+    def expand(uri: str, path: Path, explicit: bool) -> None:
+        if path.is_file() and is_archive(path):
+            path, explicit = unpacked.unpack(path, uri), False  # a HyP3 product's zip: read as its folder
         if path.is_dir():
             files, left = expand_inputs([path])
-            local += [(str(f), f, False) for f in files]
-            outputs.left_out += [{"input": str(f), "kind": kind, "by": how} for f, kind, how in left]
+            for f in files:
+                expand(unpacked.uri(f), f, False)
+            outputs.left_out += [{"input": unpacked.uri(f), "kind": kind, "by": how} for f, kind, how in left]
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
-            local.append((uri, path, True))
+            local.append((uri, path, explicit))
+
+    for uri in cfg.inputs:
+        expand(uri, _local_input(uri, ctx), True)
 
     def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:
         _, path, explicit = job
@@ -156,7 +173,7 @@ def read_all(
         if got is None:
             outputs.left_out.append({"input": uri, "kind": WRAPPED})
             continue
-        read += [(uri, ifg) for ifg in got]
+        read += [(uri, _from_archive(ifg, unpacked)) for ifg in got]
     _pair_wrapped_with_unwrapped(outputs.left_out, read)
     if not read:
         wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]

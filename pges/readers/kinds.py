@@ -5,6 +5,7 @@ components, masks and header files. :func:`classify` says which, from (in this o
 band description of a GeoTIFF, and its values:
 
 * headers and side files (``.rsc``, ``.par``, ``.xml``, ``.vrt``, ``.PRM``, ``.txt``, images...) -> ``header``;
+* ``.zip`` -> ``archive`` (HyP3's products; :func:`expand_inputs` returns it with the interferograms, to unpack);
 * names with a coherence token (``*.cc``, ``*.cor``, ``*.coh``, ``*_cc.tif``, ``*coh*``, ``*corr*``) -> ``coherence``;
 * ``dem``, ``hgt``, ``height``, ``elevation`` -> ``dem``; ``conncomp`` -> ``conncomp``; ``amp``, ``mli``,
   ``pwr``, ``intensity`` -> ``amplitude``; ``los``, ``incidence``, ``lv_theta``, ``mask``, ``water``, LiCSAR's
@@ -38,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 _HEADER_SUFFIXES = (".rsc", ".par", ".dem_par", ".diff_par", ".off", ".xml", ".vrt", ".prm", ".led", ".txt",
                     ".json", ".md", ".png", ".jpg", ".jpeg", ".kml", ".kmz", ".hdr", ".ovr", ".aux", ".log",
-                    ".cfg", ".conf", ".yaml", ".yml", ".csv", ".npy", ".pdf", ".ps", ".cpt", ".zip")
+                    ".cfg", ".conf", ".yaml", ".yml", ".csv", ".npy", ".pdf", ".ps", ".cpt")
 _IFG_SUFFIXES = (".unw", ".int", ".tif", ".tiff", ".grd", ".nc", ".h5", ".he5", ".flat", ".geo")
 _TOKENS = [
     ("coherence", re.compile(r"(^|[._-])(cc|coh|cor|corr|coherence|correlation|phsig)([._-]|$)")),
@@ -80,7 +81,10 @@ def _by_content(path: Path, use_values: bool) -> tuple[str, str] | None:
 
 
 def classify(path: Path, *, use_values: bool = True) -> str:
-    """``interferogram``, ``coherence``, ``dem``, ``amplitude``, ``conncomp``, ``radar``, ``header`` or ``other``.
+    """What a file is, by the rules of the module's list.
+
+    One of ``interferogram``, ``archive``, ``coherence``, ``dem``, ``amplitude``, ``conncomp``, ``radar``,
+    ``header`` or ``other``.
 
     ``use_values=False`` (for a file the user named) trusts the name and band description only: a small-valued
     interferogram must not be taken for coherence.
@@ -94,6 +98,8 @@ def classify_how(path: Path, *, use_values: bool = True) -> tuple[str, str]:
     low = path.name.lower()
     if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
         return "header", "name"
+    if low.endswith(".zip"):
+        return "archive", "name"  # HyP3's products: the ingest PGE unpacks them (pges.ingest.archives)
     stem = low
     for kind, pattern in _TOKENS:
         if pattern.search(stem):
@@ -124,7 +130,7 @@ def _walk(folder: Path, depth: int) -> tuple[list[Path], list[tuple[Path, str, s
     here: list[tuple[Path, str, str]] = []
     for child in sorted(p for p in folder.iterdir() if p.is_file()):
         kind, how = classify_how(child)
-        if kind == "interferogram":
+        if kind in ("interferogram", "archive"):
             found.append(child)
         else:
             here.append((child, kind, how))
@@ -152,8 +158,8 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, 
             if not found:
                 seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k, _ in here).items()) or "no files"
                 raise InputValidationError(
-                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5; found {seen}), "
-                    f"nor do its subfolders ({FOLDER_DEPTH} levels down); name the files to ingest"
+                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5, .nc, .zip; found "
+                    f"{seen}), nor do its subfolders ({FOLDER_DEPTH} levels down); name the files to ingest"
                 )
             files += found
             left += here

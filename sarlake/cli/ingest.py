@@ -46,7 +46,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     PATHS are files or folders: GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par, ISCE2 .unw + .xml/.vrt,
     GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc. In a folder, coherence, DEM and other rasters are
     left out; a folder with no interferogram of its own is searched two levels down (a LiCSAR frame, a folder of
-    HyP3 products).
+    HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds.
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.inputs import WRAPPED
