@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sarlake.cli.params import LOS_SIGN, FiniteFloatRange
+from sarlake.cli.params import LOS_SIGN, FiniteFloatRange, PathOrS3
 
 if TYPE_CHECKING:
     from sarlake.workflows.ingest import IngestReport
@@ -21,7 +21,7 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "a
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True))
 @click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Format of the interferograms (auto: by suffix and the header beside each file).")
 @click.option("--coherence", multiple=True, type=click.Path(exists=True, dir_okay=False),
@@ -46,7 +46,8 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     PATHS are files or folders: GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par, ISCE2 .unw + .xml/.vrt,
     GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc. In a folder, coherence, DEM and other rasters are
     left out; a folder with no interferogram of its own is searched two levels down (a LiCSAR frame, a folder of
-    HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds.
+    HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds. PATHS may be s3:// objects (their
+    headers are fetched beside them).
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.inputs import WRAPPED

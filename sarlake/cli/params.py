@@ -1,4 +1,4 @@
-"""Option types of the CLI that Click lacks: numbers that refuse NaN, and a point checked by its PGE's bounds.
+"""Option types Click lacks: numbers that refuse NaN, a point checked by its PGE's bounds, paths that may be ``s3://``.
 
 Click's ``FloatRange`` and ``float`` accept ``nan`` (every comparison with NaN is false, so no bound refuses
 it), and a NaN threshold then disables what it bounds: ``--max-p-error nan`` kept every interferogram, as
@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-__all__ = ["LOS_SIGN", "NUMBER", "FiniteFloatRange", "lat_lon_of", "options_of_parameters"]
+__all__ = ["LOS_SIGN", "NUMBER", "FiniteFloatRange", "PathOrS3", "lat_lon_of", "options_of_parameters"]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -47,6 +47,18 @@ class FiniteFloatRange(click.FloatRange):
             self.fail(f"NaN is not in the range {bounds}" if bounds else "NaN is not a number this option can use",
                       param, ctx)
         return out
+
+
+class PathOrS3(click.Path):
+    """``click.Path`` that lets ``s3://`` URIs through as they are: whether one exists is the PGE's to say."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """An ``s3://`` URI unchanged; else the path, checked as ``click.Path`` does."""
+        from pges.storage import is_s3
+
+        if isinstance(value, str) and is_s3(value):
+            return value
+        return super().convert(value, param, ctx)
 
 
 #: a float that is not NaN (infinities are the command's to judge)
