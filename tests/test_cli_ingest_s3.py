@@ -1,4 +1,10 @@
-"""`sarlake ingest s3://...`: interferograms read from S3 (a local moto S3 server, ``s3_server`` of conftest)."""
+"""`sarlake ingest s3://bucket/prefix/`: an S3 prefix, where HyP3 and other services leave their results, read as a
+folder (a local moto S3 server, ``s3_server`` of conftest).
+
+Each case uploads, under a prefix, a HyP3 product zip or a LiCSAR frame built from the real Sydney data as
+``test_cli_ingest_archives`` and ``test_cli_ingest_licsar`` build them; the products must be those of the local folder,
+with the ``s3://`` URIs of the objects read in their provenance, not the run's scratch copies.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from test_cli_ingest_options import UNW, _cli, _lake, _sql  # tests/ is on sys.path (pytest prepend mode)
+from test_cli_ingest_archives import NAME, _hyp3_zip  # tests/ is on sys.path (pytest prepend mode)
+from test_cli_ingest_licsar import FRAME, PAIR, _los_rasters, _pair
+from test_cli_ingest_options import DATA, UNW, _cli, _lake, _one_error_line, _sql
 
 
 @pytest.fixture
@@ -25,9 +33,73 @@ def bucket(settings, s3_server, monkeypatch) -> tuple[str, object]:
     return name, client
 
 
+def _upload(client, bucket: str, folder: Path, prefix: str) -> None:
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            client.upload_file(str(path), bucket, f"{prefix}/{path.relative_to(folder).as_posix()}")
+
+
 def _items() -> list[dict]:
     rows = _sql("SELECT met_uri FROM products ORDER BY secondary_date")
     return [json.loads(Path(r["met_uri"]).read_text()) for r in rows]
+
+
+def test_a_prefix_of_hyp3_zips_is_read_as_a_folder_and_the_product_names_the_zip_on_s3(bucket, tmp_path):
+    """``sarlake ingest s3://bucket/hyp3-jobs/`` was refused by the command line ('Path ... does not exist'), and
+    the PGE said 'input s3://.../hyp3-jobs/ does not exist': only single objects could be fetched. The prefix is now
+    downloaded and read as the folder of HyP3 zips it is; provenance names the zip's member on S3."""
+    name, client = bucket
+    _lake()
+    archive, _ = _hyp3_zip(tmp_path, tmp_path / "downloads")
+    _upload(client, name, tmp_path / "downloads", "hyp3-jobs")
+    out = _cli("ingest", f"s3://{name}/hyp3-jobs/", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    (item,) = _items()
+    props = item["properties"]
+    assert props["sat:relative_orbit"] == 174  # the parameter file inside the zip on S3
+    assert props["sarlake:heading_deg"] == -167.25
+    assert props["sarlake:source_coherence_file"] == f"{NAME}_corr.tif"
+    assert props["sarlake:coherence_mean"] > 0
+    zipped = f"/vsizip/{{s3://{name}/hyp3-jobs/{archive.name}}}/{NAME}"
+    assert item["provenance"]["inputs"] == [f"{zipped}/{NAME}_unw_phase.tif", f"{zipped}/{NAME}_corr.tif"]
+    local = _cli("ingest", str(tmp_path / "downloads"), "--aoi", "sydney")  # the local folder: the same product
+    assert "nothing new" in local.output
+    assert "1 product(s) already published and kept" in local.output
+    one = _cli("ingest", f"s3://{name}/hyp3-jobs/{archive.name}", "--aoi", "sydney")  # one object, named
+    assert one.exit_code == 0, one.output
+    assert "1 product(s) already published and kept" in one.output
+
+
+def test_a_licsar_frame_prefix_is_ingested_pair_by_pair_with_the_frame_s_track_heading_and_coherence(bucket,
+                                                                                                        tmp_path):
+    """A LiCSAR frame left on S3 (``<frame>/interferograms/<pair>/`` beside ``<frame>/metadata/``), named without
+    a trailing slash: both real Sydney pairs are catalogued as from the local frame, with the frame's track and
+    heading read from ``metadata/``, their coherence, and the objects' ``s3://`` URIs."""
+    from pges.readers import read_interferogram
+
+    name, client = bucket
+    _lake()
+    frame = tmp_path / FRAME
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    _pair(frame / "interferograms", ifg)
+    _pair(frame / "interferograms", read_interferogram(UNW[1]), pair="20060828_20061211")
+    _los_rasters(frame / "metadata", ifg, heading=-167.25)
+    _upload(client, name, frame, f"licsar/{FRAME}")
+    out = _cli("ingest", f"s3://{name}/licsar/{FRAME}", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    items = _items()
+    assert [i["properties"]["sarlake:secondary_date"] for i in items] == ["2006-06-19", "2006-08-28"]
+    for item in items:
+        assert item["properties"]["sat:relative_orbit"] == 124
+        assert item["properties"]["sarlake:heading_deg"] == pytest.approx(-167.25, abs=1e-3)
+    pairs = f"s3://{name}/licsar/{FRAME}/interferograms"
+    assert items[0]["provenance"]["inputs"] == [f"{pairs}/{PAIR}/{PAIR}.geo.unw.tif",
+                                                f"{pairs}/{PAIR}/{PAIR}.geo.cc.tif"]
+    assert items[0]["properties"]["sarlake:coherence_mean"] > 0
+    assert items[1]["provenance"]["inputs"] == [f"{pairs}/20060828_20061211/20060828_20061211.geo.unw.tif"]
+    assert "3 other raster(s)" in out.output  # the frame's E, N and U
+    local = _cli("ingest", str(frame), "--aoi", "sydney")
+    assert "2 product(s) already published and kept" in local.output
 
 
 def test_one_object_is_ingested_from_s3_with_its_header_fetched_beside_it(bucket):
@@ -41,3 +113,29 @@ def test_one_object_is_ingested_from_s3_with_its_header_fetched_beside_it(bucket
     (item,) = _items()
     assert item["provenance"]["inputs"] == [f"s3://{name}/roipac/{UNW[0].name}"]
     assert item["properties"]["sarlake:source_file"] == UNW[0].name
+
+
+def test_an_empty_prefix_is_refused_naming_it(bucket):
+    name, _ = bucket
+    _lake()
+    line = _one_error_line(_cli("ingest", f"s3://{name}/nothing-here/", "--aoi", "sydney"))
+    assert f"s3://{name}/nothing-here/: no objects under this S3 prefix" in line
+
+
+def test_a_prefix_over_the_limits_is_refused_naming_them(bucket, monkeypatch):
+    import pges.ingest.prefixes as prefixes
+
+    name, client = bucket
+    _lake()
+    for i, unw in enumerate(UNW):
+        client.upload_file(str(unw), name, f"jobs/{i}/{unw.name}")
+    monkeypatch.setattr(prefixes, "MAX_OBJECTS", 2)
+    line = _one_error_line(_cli("ingest", f"s3://{name}/jobs/", "--aoi", "sydney"))
+    assert f"s3://{name}/jobs/: holds more than 2 objects" in line
+    assert "name a narrower prefix" in line
+    monkeypatch.setattr(prefixes, "MAX_OBJECTS", 100)
+    monkeypatch.setattr(prefixes, "MAX_BYTES", UNW[0].stat().st_size)
+    line = _one_error_line(_cli("ingest", f"s3://{name}/jobs/", "--aoi", "sydney"))
+    assert f"s3://{name}/jobs/: holds more than " in line
+    assert "MiB; ingest downloads a prefix whole" in line
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 0

@@ -1,6 +1,7 @@
 """The ``ingest`` PGE's inputs: fetch them, expand folders, read and check every one before anything is written.
 
-A zip archive (HyP3's products) is unpacked and read as a folder (:mod:`pges.ingest.archives`). A folder's
+A zip archive (HyP3's products) is unpacked and read as a folder (:mod:`pges.ingest.archives`), and so is an
+S3 prefix once downloaded (:mod:`pges.ingest.prefixes`); what comes from them is recorded where it came from. A folder's
 coherence, DEM and other rasters are left out (:func:`pges.readers.kinds.expand_inputs`), and so is a
 wrapped interferogram found in it (``sarlake unwrap`` it), unless its pair was read unwrapped in the same run
 (HyP3's and LiCSAR's pair folders hold both): then it is a side file of that pair (``"pair_of"``).
@@ -8,7 +9,6 @@ wrapped interferogram found in it (``sarlake unwrap`` it), unless its pair was r
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -19,6 +19,7 @@ from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.ingest.archives import Unpacked, is_archive
 from pges.ingest.config import IngestParameters
+from pges.ingest.prefixes import Downloaded
 from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
 from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
@@ -27,7 +28,7 @@ from pges.storage import is_s3, local_path
 if TYPE_CHECKING:
     from pges.ingest.pge import IngestOutputs
 
-__all__ = ["WRAPPED", "check_aoi", "read_all"]
+__all__ = ["WRAPPED", "Read", "check_aoi", "read_all"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +36,18 @@ logger = logging.getLogger(__name__)
 #: :func:`pges.readers.kinds.expand_inputs`)
 WRAPPED = "wrapped interferogram"
 _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
+#: an interferogram read, where it came from, and where its coherence came from (None without one)
+Read = tuple[str, Interferogram, str | None]
 
 
-def _local_input(uri: str, ctx: RunContext) -> Path:
-    """Local path of an input (a local folder as is); for ``s3://`` also download the sidecar headers beside it."""
+def _local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
+    """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its headers."""
     folder = local_path(uri)
     if folder is not None and folder.is_dir():
         return folder
+    prefix = downloaded.download(uri)
+    if prefix is not None:
+        return prefix
     path = ctx.fetch(uri)
     if is_s3(uri):
         for suffix in _SIDECARS:
@@ -98,20 +104,13 @@ def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParam
     return ifgs
 
 
-def _from_archive(ifg: Interferogram, unpacked: Unpacked) -> Interferogram:
-    """``ifg`` with its coherence file named where it came from (``/vsizip/...``) when an archive held it."""
-    if ifg.coherence_path is None or not unpacked.roots:
-        return ifg
-    return dataclasses.replace(ifg, coherence_path=Path(unpacked.uri(ifg.coherence_path)))
-
-
-def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[tuple[str, Interferogram]]) -> None:
+def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[Read]) -> None:
     """Mark each wrapped interferogram left out whose pair was read unwrapped in the same run (``"pair_of"``).
 
     HyP3's and LiCSAR's pair folders hold the wrapped phase beside the unwrapped one: it is a side file of a pair
     ingested, not a pair still to unwrap.
     """
-    pairs = {frozenset((ifg.reference_date, ifg.secondary_date)): uri for uri, ifg in read}
+    pairs = {frozenset((ifg.reference_date, ifg.secondary_date)): uri for uri, ifg, _ in read}
     for entry in left_out:
         if entry["kind"] != WRAPPED:
             continue
@@ -125,8 +124,11 @@ def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[tupl
 
 def read_all(
     cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOutputs, pool: ThreadPoolExecutor
-) -> list[tuple[str, Interferogram]]:
+) -> list[Read]:
     """Read and validate every input before anything is written; skip_bad leaves bad ones out (reported).
+
+    Each interferogram comes with where it came from and where its coherence came from (None without one): the
+    URI given, or the ``s3://`` object or archive member a folder's file was downloaded or unpacked from.
 
     Inputs are read on ``pool`` (GDAL reads outside the GIL) and their results taken in input order, so the
     error raised (without skip_bad) is the one of the first bad input, as when they were read one by one.
@@ -135,6 +137,12 @@ def read_all(
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
     local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
     unpacked = Unpacked(ctx.workdir)
+    downloaded = Downloaded(ctx.workdir / "inputs")
+
+    def origin(path: Path) -> str:
+        """Where a file of the run's work folder came from (an archive's member, an S3 object), else the path."""
+        named = unpacked.uri(path)
+        return downloaded.uri(path) if named == str(path) else named
 
     def expand(uri: str, path: Path, explicit: bool) -> None:
         if path.is_file() and is_archive(path):
@@ -142,14 +150,14 @@ def read_all(
         if path.is_dir():
             files, left = expand_inputs([path])
             for f in files:
-                expand(unpacked.uri(f), f, False)
-            outputs.left_out += [{"input": unpacked.uri(f), "kind": kind, "by": how} for f, kind, how in left]
+                expand(origin(f), f, False)
+            outputs.left_out += [{"input": origin(f), "kind": kind, "by": how} for f, kind, how in left]
         else:
             expand_inputs([path])  # refuses a coherence/DEM raster given as an interferogram
             local.append((uri, path, explicit))
 
     for uri in cfg.inputs:
-        expand(uri, _local_input(uri, ctx), True)
+        expand(uri, _local_input(uri, ctx, downloaded), True)
 
     def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:
         _, path, explicit = job
@@ -162,7 +170,7 @@ def read_all(
         except InputValidationError as exc:
             return exc
 
-    read: list[tuple[str, Interferogram]] = []
+    read: list[Read] = []
     for (uri, path, _), got in zip(local, pool.map(attempt, local), strict=True):
         if isinstance(got, InputValidationError):
             if not p.skip_bad:
@@ -173,7 +181,7 @@ def read_all(
         if got is None:
             outputs.left_out.append({"input": uri, "kind": WRAPPED})
             continue
-        read += [(uri, _from_archive(ifg, unpacked)) for ifg in got]
+        read += [(uri, ifg, None if ifg.coherence_path is None else origin(ifg.coherence_path)) for ifg in got]
     _pair_wrapped_with_unwrapped(outputs.left_out, read)
     if not read:
         wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]

@@ -221,13 +221,13 @@ def _ingest(cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOu
     p = cfg.parameters
     read = read_all(cfg, ctx, outputs, pool)
     seen: set[str] = set()
-    for _, ifg in read:
+    for _, ifg, _ in read:
         pid = product_id(ifg, p)
         if pid in seen:
             raise InputValidationError(f"{ifg.path.name}: two inputs make the same product {pid}")
         seen.add(pid)
     staged: list[tuple[str, Interferogram, str, Path, dict[str, Any]] | ProductResult] = []  # input order
-    for uri, ifg in read:
+    for uri, ifg, coherence in read:
         pid = product_id(ifg, p)
         if not p.overwrite and ctx.publisher.exists(pid):
             logger.info("%s already exists: kept (give --replace to re-ingest it)", pid)
@@ -237,7 +237,7 @@ def _ingest(cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOu
             logger.warning("%s: no coherence given or found; product %s is flagged no_coherence",
                            ifg.path.name, pid)
         prov = ctx.provenance(cfg)
-        prov["inputs"] = [uri] + [str(s) for s in (ifg.coherence_path,) if s is not None and str(s) != uri]
+        prov["inputs"] = [uri] + [c for c in (coherence,) if c is not None and c != uri]
         staged.append((uri, ifg, pid, ctx.product_dir(pid), prov))
 
     def write(job: tuple[str, Interferogram, str, Path, dict[str, Any]] | ProductResult) -> ProductResult:

@@ -47,7 +47,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc. In a folder, coherence, DEM and other rasters are
     left out; a folder with no interferogram of its own is searched two levels down (a LiCSAR frame, a folder of
     HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds. PATHS may be s3:// objects (their
-    headers are fetched beside them).
+    headers are fetched beside them) or prefixes (s3://bucket/hyp3-jobs/), downloaded whole and read as a folder.
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.inputs import WRAPPED
