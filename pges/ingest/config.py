@@ -14,10 +14,10 @@ __all__ = ["IngestParameters"]
 class IngestParameters(PGEParameters):
     """How to read external interferograms and label the L2_IFG products made from them."""
 
-    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria"] = Field(
+    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria", "snap"] = Field(
         "auto",
         description="Format of the inputs: auto (.tif -> geotiff, .h5 -> mintpy, an S1-GUNW .nc -> aria, "
-        ".grd -> gmtsar, .rsc beside -> "
+        ".dim -> snap, .grd -> gmtsar, .rsc beside -> "
         "roipac, .xml/.vrt beside -> isce2, .par beside -> gamma).",
     )
     coherence: list[str] = Field(

@@ -1,4 +1,4 @@
-"""Readers for external interferograms: GeoTIFF, ROI_PAC, GAMMA, ISCE2, GMTSAR and MintPy stacks.
+"""Readers for external interferograms: GeoTIFF, ROI_PAC, GAMMA, ISCE2, GMTSAR, MintPy stacks, ARIA and SNAP.
 
 Each returns :class:`Interferogram` objects (unwrapped phase in radians, or a wrapped complex
 interferogram; optional coherence, amplitude and connected components; an affine transform on
@@ -48,12 +48,13 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria"]
+SourceFormat = Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria", "snap"]
 
 #: The formats the readers take, as the error for any other input lists them.
 SUPPORTED = (
     "GeoTIFF .tif (unwrapped float or wrapped complex), ROI_PAC .unw/.int + .rsc, GAMMA .unw/.int + .par/.dem_par, "
-    "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5, ARIA S1-GUNW .nc"
+    "ISCE2 .unw/.int + .xml/.vrt, GMTSAR *_ll.grd (netCDF), MintPy ifgramStack.h5, ARIA S1-GUNW .nc, "
+    "SNAP BEAM-DIMAP .dim + .data/"
 )
 
 
@@ -65,7 +66,7 @@ def detect_format(path: Path) -> str:
     """The reader for ``path``: by suffix, then by the header file beside it.
 
     ``.tif`` -> geotiff; ``.nc`` with ARIA's ``/science/grids/data`` -> aria; ``.h5`` -> mintpy; ``.grd``/``.nc`` ->
-    gmtsar; a ``.rsc`` beside -> roipac; an
+    gmtsar; ``.dim`` -> snap; a ``.rsc`` beside -> roipac; an
     ``.xml``/``.vrt`` beside -> isce2; a GAMMA ``.par``/``.dem_par`` beside -> gamma.
 
     Raises:
@@ -75,6 +76,8 @@ def detect_format(path: Path) -> str:
     low = path.name.lower()
     if low.endswith((".tif", ".tiff")):
         return "geotiff"
+    if low.endswith(".dim"):
+        return "snap"
     if low.endswith((".nc", ".nc4", ".h5")):
         from pges.readers.aria import is_aria_gunw
 
@@ -127,8 +130,12 @@ def _read_file(path: Path, fmt: str, wavelength_m: float | None, los_sign: LosSi
         from pges.readers.aria import read_aria_gunw
 
         return [read_aria_gunw(path, wavelength_m=wavelength_m)]
+    if fmt == "snap":
+        from pges.readers.snap import read_snap
+
+        return read_snap(path, wavelength_m=wavelength_m)
     raise InputValidationError(f"{path.name}: unknown source format {fmt!r} (auto, geotiff, roipac, gamma, "
-                               "isce2, gmtsar, mintpy, aria)")
+                               "isce2, gmtsar, mintpy, aria, snap)")
 
 
 def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Literal["wrapped", "unwrapped"] | None:
@@ -147,7 +154,7 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
         return None
     if fmt == "roipac":
         return "wrapped" if path.name.lower().endswith(".int") else "unwrapped"
-    if fmt == "aria":
+    if fmt in ("aria", "snap"):  # snap: only its Unw_Phase bands are read
         return "unwrapped"
     if fmt == "gmtsar":
         from pges.readers.gmtsar import gmtsar_kind

@@ -13,8 +13,9 @@ band description of a GeoTIFF, and its values:
 * a GeoTIFF band described as coherence/correlation/height/elevation/amplitude -> that kind;
 * in a folder only: a GeoTIFF of integers (a DEM or a mask), or of floats all within 0..1 (coherence);
 * a GMTSAR ``x.grd`` beside its geocoded ``x_ll.grd`` -> ``radar`` (only the ``_ll`` grid is ingested);
-* files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``) ->
-  ``interferogram``; anything else -> ``other``.
+* files with an interferogram suffix (``.unw``, ``.int``, ``.tif``, ``.grd``, ``.h5``, ISCE2 ``.geo``, SNAP's
+  BEAM-DIMAP ``.dim``) -> ``interferogram``; anything else -> ``other``. A ``.dim``'s ``<name>.data/`` folder (one
+  ENVI raster per band, read through the ``.dim``) is never searched.
 
 :func:`expand_inputs` turns folders into their interferograms and says what it left out; a folder with no
 interferogram of its own is searched :data:`FOLDER_DEPTH` levels down (LiCSAR's ``<frame>/interferograms/<pair>/``,
@@ -40,7 +41,7 @@ logger = logging.getLogger(__name__)
 _HEADER_SUFFIXES = (".rsc", ".par", ".dem_par", ".diff_par", ".off", ".xml", ".vrt", ".prm", ".led", ".txt",
                     ".json", ".md", ".png", ".jpg", ".jpeg", ".kml", ".kmz", ".hdr", ".ovr", ".aux", ".log",
                     ".cfg", ".conf", ".yaml", ".yml", ".csv", ".npy", ".pdf", ".ps", ".cpt")
-_IFG_SUFFIXES = (".unw", ".int", ".tif", ".tiff", ".grd", ".nc", ".h5", ".he5", ".flat", ".geo")
+_IFG_SUFFIXES = (".unw", ".int", ".tif", ".tiff", ".grd", ".nc", ".h5", ".he5", ".flat", ".geo", ".dim")
 _TOKENS = [
     ("coherence", re.compile(r"(^|[._-])(cc|coh|cor|corr|coherence|correlation|phsig)([._-]|$)")),
     ("conncomp", re.compile(r"conncomp|connect_?comp|(^|[._-])ccomp([._-]|$)")),
@@ -124,6 +125,11 @@ def classify_how(path: Path, *, use_values: bool = True) -> tuple[str, str]:
 FOLDER_DEPTH = 2
 
 
+def _snap_bands(folder: Path) -> bool:
+    """True for SNAP's ``<name>.data/`` beside its ``<name>.dim``: its bands are read through the ``.dim``."""
+    return folder.name.lower().endswith(".data") and folder.with_suffix(".dim").is_file()
+
+
 def _walk(folder: Path, depth: int) -> tuple[list[Path], list[tuple[Path, str, str]]]:
     """A folder's interferograms and its other files; its subfolders' too (``depth`` levels) when it has none."""
     found: list[Path] = []
@@ -135,7 +141,8 @@ def _walk(folder: Path, depth: int) -> tuple[list[Path], list[tuple[Path, str, s
         else:
             here.append((child, kind, how))
     if not found and depth > 0:
-        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                          and not _snap_bands(p)):
             more, other = _walk(sub, depth - 1)
             found += more
             here += other
@@ -158,7 +165,7 @@ def expand_inputs(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str, 
             if not found:
                 seen = ", ".join(f"{n} {k}" for k, n in Counter(k for _, k, _ in here).items()) or "no files"
                 raise InputValidationError(
-                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5, .nc, .zip; found "
+                    f"{path.name}/: folder holds no interferogram (.unw, .int, .tif, .grd, .h5, .nc, .dim, .zip; found "
                     f"{seen}), nor do its subfolders ({FOLDER_DEPTH} levels down); name the files to ingest"
                 )
             files += found

@@ -17,7 +17,7 @@ WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 __all__ = ["ingest"]
 
-FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria"]
+FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria", "snap"]
 
 
 @click.command()
@@ -44,7 +44,8 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     """Catalogue external interferograms as L2_IFG products.
 
     PATHS are files or folders: GeoTIFF, ROI_PAC .unw + .rsc, GAMMA + .par, ISCE2 .unw + .xml/.vrt,
-    GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc. In a folder, coherence, DEM and other rasters are
+    GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc, SNAP BEAM-DIMAP .dim (+ its .data/ folder;
+    terrain-corrected, one product per Unw_Phase band). In a folder, coherence, DEM and other rasters are
     left out; a folder with no interferogram of its own is searched two levels down (a LiCSAR frame, a folder of
     HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds. PATHS may be s3:// objects (their
     headers are fetched beside them) or prefixes (s3://bucket/hyp3-jobs/), downloaded whole and read as a folder.
