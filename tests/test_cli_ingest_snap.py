@@ -214,16 +214,19 @@ def test_a_snap_product_in_radar_geometry_is_refused_with_what_to_do(settings, t
 @pytest.mark.parametrize("damage, expected", [
     ("no_data_folder", "S1_Orb_Stack_Ifg_Deb_TC.data/ folder beside it"),
     ("no_band_raster", "Unw_Phase_ifg_VV_19Jun2006_02Oct2006.img is missing"),
+    ("no_band_header", "Unw_Phase_ifg_VV_19Jun2006_02Oct2006.hdr is missing"),
     ("bad_date", "cannot parse the date '31Jun2006'"),
 ])
 def test_a_broken_snap_product_is_refused_naming_the_file_and_what_to_do(settings, tmp_path, damage, expected):
-    """A .dim copied without its .data folder, a band raster missing, a band name with an impossible date."""
+    """A .dim copied without its .data folder, a band raster or its header missing (not taken for radar geometry),
+    a band name with an impossible date."""
     _lake()
     dim, _ = _sydney(tmp_path, dates="31Jun2006_02Oct2006" if damage == "bad_date" else "19Jun2006_02Oct2006")
     if damage == "no_data_folder":
         dim.with_suffix(".data").rename(tmp_path / "elsewhere")
-    if damage == "no_band_raster":
-        (dim.with_suffix(".data") / "Unw_Phase_ifg_VV_19Jun2006_02Oct2006.img").unlink()
+    if damage in ("no_band_raster", "no_band_header"):
+        suffix = ".img" if damage == "no_band_raster" else ".hdr"
+        (dim.with_suffix(".data") / f"Unw_Phase_ifg_VV_19Jun2006_02Oct2006{suffix}").unlink()
     line = _one_error_line(_cli("ingest", str(dim), "--aoi", "sydney"))
     assert dim.name in line
     assert expected in line

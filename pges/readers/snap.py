@@ -83,6 +83,13 @@ def _number(meta: dict[str, str], key: str) -> float | None:
     return None if value == _NO_VALUE or not np.isfinite(value) else value
 
 
+def _float(text: str, dim: Path, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise _fail(dim, f"{what} is {text!r}, not a number; re-save the product from SNAP") from None
+
+
 def _bands(root: ET.Element, dim: Path) -> list[dict[str, Any]]:
     """Every band: its name, unit, no-data value, raster (``.img``) and IMAGE_TO_MODEL_TRANSFORM, in band order."""
     files: dict[str, str] = {}
@@ -99,7 +106,7 @@ def _bands(root: ET.Element, dim: Path) -> list[dict[str, Any]]:
         used = (info.findtext("NO_DATA_VALUE_USED") or "").strip().lower() == "true"
         bands.append({"name": name, "unit": (info.findtext("PHYSICAL_UNIT") or "").strip(),
                       "img": dim.parent / (href[:-4] + ".img" if href.lower().endswith(".hdr") else href),
-                      "nodata": float(nodata) if used and nodata else None,
+                      "nodata": _float(nodata, dim, f"{name}'s NO_DATA_VALUE") if used and nodata else None,
                       "transform": (info.findtext("IMAGE_TO_MODEL_TRANSFORM") or "").strip() or geoposition})
     return bands
 
@@ -111,10 +118,11 @@ def _raster(band: dict[str, Any], dim: Path) -> tuple[np.ndarray, Affine | None,
 
     img: Path = band["img"]
     hdr = img.with_suffix(".hdr")
-    if not img.is_file():
-        raise _fail(dim, f"band {band['name']}'s raster {img.parent.name}/{img.name} is missing; copy the whole "
-                         f"{img.parent.name} folder beside the .dim")
-    has_map = hdr.is_file() and re.search(r"^\s*map info\s*=", hdr.read_text(errors="replace"), re.M) is not None
+    for needed in (img, hdr):
+        if not needed.is_file():
+            raise _fail(dim, f"band {band['name']}'s raster {img.parent.name}/{needed.name} is missing; copy the "
+                             f"whole {img.parent.name} folder beside the .dim")
+    has_map = re.search(r"^\s*map info\s*=", hdr.read_text(errors="replace"), re.M) is not None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -128,7 +136,8 @@ def _raster(band: dict[str, Any], dim: Path) -> tuple[np.ndarray, Affine | None,
         values[values == np.float32(band["nodata"])] = np.nan
     if not has_map:
         return values, None, dtype
-    numbers = [float(v) for v in band["transform"].split(",")] if band["transform"] else []
+    numbers = [_float(v, dim, f"{band['name']}'s IMAGE_TO_MODEL_TRANSFORM") for v in band["transform"].split(",")] \
+        if band["transform"] else []
     # AffineTransform.getMatrix order: m00 (x step), m10, m01, m11 (y step), m02 (x origin), m12 (y origin)
     transform = Affine(numbers[0], numbers[2], numbers[4], numbers[1], numbers[3], numbers[5]) \
         if len(numbers) == 6 else gdal_transform
