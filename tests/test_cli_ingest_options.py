@@ -356,6 +356,17 @@ def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(s
     assert props["sarlake:grid"]["transform"] == pytest.approx(list(ifg.transform)[:6])
     assert "view:incidence_angle" not in props  # no imagingGeometry cubes in this one: no geometry, as before
     assert "sarlake:heading_deg" not in props
+    ok = assert_los_is_pyrates_negated(met, src, ifg.coherence)
+    with rasterio.open(met.parent / "connected_components.tif") as tif:
+        components = tif.read(1)
+    assert (components[ok][np.arange(ok.size).reshape(ok.shape)[ok] % ok.shape[1] < 3] == 0).all()
+    assert set(np.unique(components[ok])) == {0, 1}
+
+
+def assert_los_is_pyrates_negated(met: Path, src: Path, coherence: np.ndarray) -> np.ndarray:
+    """The product of ``met`` has PyRate's MATLAB millimetres of ``src`` negated as its LOS (to their 5 significant
+    digits: PyRate's sign is range increase, sarlake's toward the satellite) and ``coherence`` as its coherence;
+    returns PyRate's valid pixels."""
     ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
     with rasterio.open(met.parent / "los_displacement_mm.tif") as tif:
         los = tif.read(1).astype(np.float64)
@@ -364,11 +375,8 @@ def test_an_aria_gunw_is_ingested_with_its_sign_track_coherence_and_components(s
     half_unit = 0.5 * 10.0 ** (np.floor(np.log10(np.abs(ref[ok]))) - 4)  # MATLAB's 5 significant digits
     assert (np.abs(los[ok] + ref[ok]) <= half_unit + 1e-5 * np.abs(ref[ok])).all()
     with rasterio.open(met.parent / "coherence.tif") as tif:
-        np.testing.assert_allclose(tif.read(1)[ok], ifg.coherence[ok], rtol=1e-6)
-    with rasterio.open(met.parent / "connected_components.tif") as tif:
-        components = tif.read(1)
-    assert (components[ok][np.arange(ok.size).reshape(ok.shape)[ok] % ok.shape[1] < 3] == 0).all()
-    assert set(np.unique(components[ok])) == {0, 1}
+        np.testing.assert_allclose(tif.read(1)[ok], coherence[ok], rtol=1e-6)
+    return ok
 
 
 def _gunw_name(ifg, direction: str) -> str:
