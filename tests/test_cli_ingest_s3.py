@@ -9,6 +9,7 @@ with the ``s3://`` URIs of the objects read in their provenance, not the run's s
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from pathlib import Path
 
@@ -60,8 +61,16 @@ def test_a_prefix_of_hyp3_zips_is_read_as_a_folder_and_the_product_names_the_zip
     assert props["sarlake:heading_deg"] == -167.25
     assert props["sarlake:source_coherence_file"] == f"{NAME}_corr.tif"
     assert props["sarlake:coherence_mean"] > 0
-    zipped = f"/vsizip/{{s3://{name}/hyp3-jobs/{archive.name}}}/{NAME}"
+    zipped = f"/vsizip/{{/vsis3/{name}/hyp3-jobs/{archive.name}}}/{NAME}"  # as GDAL names a zip on S3
     assert item["provenance"]["inputs"] == [f"{zipped}/{NAME}_unw_phase.tif", f"{zipped}/{NAME}_corr.tif"]
+    import rasterio
+    from rasterio.session import AWSSession
+
+    session = AWSSession(aws_access_key_id="test", aws_secret_access_key="test", region_name="us-east-1",
+                         endpoint_url=os.environ["SARLAKE_S3__ENDPOINT"].removeprefix("http://"))
+    with rasterio.Env(session=session, AWS_HTTPS="NO", AWS_VIRTUAL_HOSTING="FALSE"):
+        with rasterio.open(item["provenance"]["inputs"][0]) as src:  # GDAL opens the member on S3 by that name
+            assert src.crs.to_epsg() == 32756
     local = _cli("ingest", str(tmp_path / "downloads"), "--aoi", "sydney")  # the local folder: the same product
     assert "nothing new" in local.output
     assert "1 product(s) already published and kept" in local.output

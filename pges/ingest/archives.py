@@ -56,9 +56,11 @@ class Unpacked:
     def uri(self, path: Path) -> str:
         """Where ``path`` came from: ``/vsizip/{<archive>}/<member>`` for a file unpacked here, else the path.
 
-        GDAL's braced form, which a path does not rewrite (``/vsizip//tmp/a.zip`` would become ``/vsizip/tmp/...``).
+        GDAL's braced form, which a path does not rewrite (``/vsizip//tmp/a.zip`` would become ``/vsizip/tmp/...``),
+        an archive on S3 as GDAL names it (``/vsizip/{/vsis3/bucket/a.zip}/...``), so GDAL opens every one.
         """
         for root, archive in self.roots.items():
             if path.is_relative_to(root):
-                return f"/vsizip/{{{archive}}}/{path.relative_to(root).as_posix()}"
+                gdal = "/vsis3/" + archive.removeprefix("s3://") if archive.startswith("s3://") else archive
+                return f"/vsizip/{{{gdal}}}/{path.relative_to(root).as_posix()}"
         return str(path)
