@@ -189,6 +189,24 @@ def test_score_real_envisat_files_without_a_lake(trained, tmp_path, monkeypatch,
     assert errors[-1].startswith(f"error: 1 of 3 products in {mixed} not scored (lines 3")
 
 
+def test_score_an_aria_gunw_as_it_is_with_its_own_coherence(trained, tmp_path):
+    """`qa score` took a GeoTIFF or a ROI_PAC .unw only; a GUNW is now scored as ARIA wrote it, its own coherence
+    layer read and judged as the GAMMA coherence given with --coherence is above (it does not follow this phase)."""
+    from test_cli_ingest_options import _gunw  # tests/ is on sys.path
+
+    from pges.readers import read_interferogram
+
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    path = _gunw(tmp_path / "S1-GUNW-D-R-071-tops-20061002_20060619-114010-15090E_34200S-PP-7915-v2_0_6.nc", ifg,
+                 north_up=True)
+    out = _cli("qa", "score", str(path), "--json")
+    assert out.exit_code == 0, out.output
+    rec = json.loads(out.output.strip().splitlines()[-1])
+    assert rec["unw"] == str(path)
+    assert 0 <= rec["p_error"] <= 1
+    assert rec["ignored_inputs"] == ["coherence"]  # its own layer, read and judged
+
+
 def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
     from lake.query import connect
 

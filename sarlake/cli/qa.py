@@ -92,9 +92,10 @@ def _where(lines: tuple[int, int]) -> str:
 @click.option("--json", "as_json", is_flag=True, help="One JSON line per product.")
 def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: str | None,
              los_sign: LosSign | None, as_json: bool) -> None:
-    """Score UNW (GeoTIFF in radians, or ROI_PAC .unw with its .rsc) with the champion, without a lake.
+    """Score UNW (GeoTIFF in radians, ROI_PAC .unw + .rsc, or any format ingest reads) with the champion, no lake.
 
-    A GeoTIFF in mm, cm or m (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does.
+    A GeoTIFF in mm, cm or m (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does. An ARIA
+    S1-GUNW, a SNAP .dim or an ISCE2 product brings its own coherence; a MintPy stack gives a line per pair.
     """
     from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_files

@@ -174,6 +174,8 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
                 los_sign: LosSign | None = None) -> Iterator[dict[str, Any]]:
     """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product, in their order.
 
+    ``unw`` may be any format ingest reads (:mod:`pges.qa.any_format`); a stack gives one record per pair.
+
     Products are read and scored :data:`SCORE_CHUNK` at a time, each record yielded as soon as its chunk is scored,
     so a manifest of any length runs in bounded memory and its first lines come out at once. The model is loaded
     when the first product has been read.
@@ -191,7 +193,8 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
     """
     from lake.settings import get_settings
     from pges.errors import InputValidationError
-    from pges.qa.score import Scorer, read_files
+    from pges.qa.any_format import read_inputs
+    from pges.qa.score import Scorer
 
     settings = get_settings()
     scorer: Scorer | None = None
@@ -208,7 +211,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
 
     for i, (unw, coherence, dem) in enumerate(items):
         try:
-            batch.append(read_files(unw, coherence, dem, los_sign=los_sign))
+            batch.extend(read_inputs(unw, coherence, dem, los_sign=los_sign))
         except InputValidationError as exc:
             if on_error is None:
                 raise

@@ -1,0 +1,75 @@
+"""`qa score` reads every format ingest reads (pges.qa.any_format), checked against the ROI_PAC route on real data.
+
+An ARIA GUNW and a MintPy stack are made from the real Sydney interferograms (as `test_cli_ingest_options` makes
+them); what QA reads from each must be what the ROI_PAC reader reads from the original files.
+"""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import pytest
+from test_cli_ingest_options import DATA, UNW, _gunw  # tests/ is on sys.path
+
+
+def test_a_gunw_is_scored_on_its_own_phase_coherence_and_components(tmp_path):
+    """`qa score S1-GUNW-...nc` said 'not a GeoTIFF (.tif) nor a ROI_PAC .unw': a GUNW could only be judged once
+    ingested. Its phase (ARIA's sign undone) must be ROI_PAC's, its coherence GAMMA's, its components its own."""
+    from pges.qa.any_format import read_inputs
+    from pges.qa.score import read_files
+    from pges.readers import read_interferogram
+
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    assert ifg.coherence is not None
+    path = _gunw(tmp_path / "S1-GUNW-D-R-071-tops-20061002_20060619-114010-15090E_34200S-PP-7915-v2_0_6.nc", ifg,
+                 north_up=False)
+    (product,) = read_inputs(path)
+    roipac = read_files(UNW[0])
+    ok = np.isfinite(roipac.unw)
+    assert product.name == str(path)
+    np.testing.assert_array_equal(np.isfinite(product.unw), ok)
+    np.testing.assert_allclose(product.unw[ok], roipac.unw[ok], rtol=1e-6)
+    assert product.coherence is not None
+    np.testing.assert_allclose(product.coherence[ok], ifg.coherence[ok], rtol=1e-6)
+    assert product.conncomp is not None
+    assert set(np.unique(product.conncomp[ok])) == {0, 1}  # the strip the unwrapper left out, and the rest
+
+
+def test_a_mintpy_stack_without_a_wavelength_is_scored_pair_by_pair(tmp_path):
+    """A stack gives one product per pair, named <file>:<earlier>_<later>. It has no WAVELENGTH, which its reader
+    insists on for ingest; QA scores radians and does not need one."""
+    from pges.qa.any_format import read_inputs
+    from pges.qa.score import read_files
+    from pges.readers import read_interferogram
+
+    ifgs = [read_interferogram(u) for u in UNW[:2]]
+    rows, cols = ifgs[0].shape
+    transform = ifgs[0].transform
+    path = tmp_path / "ifgramStack.h5"
+    with h5py.File(path, "w") as f:
+        f["unwrapPhase"] = np.stack([np.nan_to_num(i.unwrapped_phase) for i in ifgs]).astype(np.float32)
+        f["date"] = np.array([[f"{i.secondary_date:%Y%m%d}".encode(), f"{i.reference_date:%Y%m%d}".encode()]
+                              for i in ifgs])
+        f["dropIfgram"] = np.array([True, True])
+        for key, value in {"FILE_TYPE": "ifgramStack", "LENGTH": str(rows), "WIDTH": str(cols), "UNIT": "radian",
+                           "X_FIRST": str(transform.c), "Y_FIRST": str(transform.f), "X_STEP": str(transform.a),
+                           "Y_STEP": str(transform.e), "X_UNIT": "degrees", "Y_UNIT": "degrees"}.items():
+            f.attrs[key] = value
+    products = read_inputs(path)
+    assert [p.name for p in products] == [f"{path}:20060619_20061002", f"{path}:20060828_20061211"]
+    for product, src in zip(products, UNW[:2], strict=True):
+        roipac = read_files(src)
+        ok = np.isfinite(roipac.unw)
+        np.testing.assert_array_equal(np.isfinite(product.unw), ok)
+        np.testing.assert_allclose(product.unw[ok], roipac.unw[ok], rtol=1e-6)
+
+
+def test_a_file_no_reader_knows_is_refused_naming_it_and_the_formats(tmp_path):
+    from pges.errors import InputValidationError
+    from pges.qa.any_format import read_inputs
+
+    odd = tmp_path / "phase.unw"  # no .rsc, .xml or .par beside it
+    odd.write_bytes(b"\0" * 4096)
+    with pytest.raises(InputValidationError, match=r"^phase\.unw: ROI_PAC header phase\.unw\.rsc is missing and no "
+                                                   r"ISCE2 .*; supported: GeoTIFF .*ARIA S1-GUNW \.nc"):
+        read_inputs(odd)
