@@ -28,6 +28,8 @@ def _hyp3_zip(tmp_path: Path, into: Path) -> tuple[Path, np.ndarray]:
     base = folder / NAME
     _to_utm(ifg.unwrapped_phase, ifg.transform, Path(f"{base}_unw_phase.tif"))
     _to_utm(ifg.coherence, ifg.transform, Path(f"{base}_corr.tif"))
+    for side in ("dem", "amp", "lv_theta"):  # HyP3's DEM, amplitude and look vector: no reader opens them
+        _to_utm(ifg.coherence, ifg.transform, Path(f"{base}_{side}.tif"))
     Path(f"{base}.txt").write_text("Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\n"
                                    "Reference Pass Direction: DESCENDING\nReference Orbit Number: 2871\n"
                                    "Heading: -167.25\n")
@@ -70,6 +72,27 @@ def test_a_folder_of_hyp3_zips_is_ingested_as_their_folders_and_the_product_name
     again = _cli("ingest", str(archive), "--aoi", "sydney")  # the zip named: the same product, kept
     assert again.exit_code == 0, again.output
     assert "already published and kept" in again.output
+
+
+def test_the_members_no_reader_opens_stay_in_the_zip_and_are_counted_as_left_out(settings, tmp_path, monkeypatch):
+    """A HyP3 zip was unpacked whole, its DEM, amplitude and look vectors too (most of a product's size), for ingest
+    to leave them out by their names. They now stay in the archive and are still counted on the left-out line."""
+    _lake()
+    archive, _ = _hyp3_zip(tmp_path, tmp_path / "downloads")
+    unpacked: list[str] = []
+    extract = zipfile.ZipFile.extractall
+
+    def spy(self, path=None, members=None, pwd=None):  # type: ignore[no-untyped-def]
+        unpacked.extend(m.filename if isinstance(m, zipfile.ZipInfo) else m for m in (members or self.namelist()))
+        return extract(self, path, members, pwd)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extractall", spy)
+    out = _cli("ingest", str(archive), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert sorted(unpacked) == sorted(f"{NAME}/{NAME}{end}" for end in ("_unw_phase.tif", "_corr.tif", ".txt"))
+    assert "1 DEM(s)" in out.output
+    assert "1 amplitude(s)" in out.output
+    assert "1 other raster(s)" in out.output  # the look vector
 
 
 def test_a_zip_that_is_no_zip_or_would_unpack_outside_its_folder_is_refused_naming_it(settings, tmp_path):

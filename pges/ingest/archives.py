@@ -1,12 +1,14 @@
 """Zip archives among ingest's inputs: HyP3 delivers each product as ``<name>.zip`` holding its folder ``<name>/``.
 
 An archive, named or found in a folder, is unpacked into the run's work folder (removed with it) and read as a
-folder. What comes out of it is recorded as GDAL's ``/vsizip/{<archive>}/<member>`` (provenance, left-out notes and
-errors), never as the scratch path, which is gone after the run.
+folder; the members no reader opens (DEM, amplitude, look vectors...) are left in it. What comes out of it is
+recorded as GDAL's ``/vsizip/{<archive>}/<member>`` (provenance, left-out notes and errors), never as the scratch
+path, which is gone after the run.
 """
 
 from __future__ import annotations
 
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +19,11 @@ __all__ = ["ARCHIVE_SUFFIXES", "Unpacked", "is_archive"]
 
 #: the archives ingest unpacks
 ARCHIVE_SUFFIXES = (".zip",)
+#: what a member's name may say it is (:func:`pges.readers.kinds.classify_how`) for it to stay in the archive: no
+#: reader opens a DEM, an amplitude or another raster found beside an interferogram...
+NOT_READ = ("dem", "amplitude", "other")
+#: ... except a LiCSAR frame's LOS unit vector (``<frame>.geo.E/N/U.tif``, :mod:`pges.readers.licsar`)
+_LICSAR_LOS = re.compile(r"\.geo\.[enu]\.tif$")
 
 
 def is_archive(path: Path) -> bool:
@@ -31,27 +38,40 @@ class Unpacked:
     workdir: Path
     roots: dict[Path, str] = field(default_factory=dict)
 
-    def unpack(self, archive: Path, uri: str) -> Path:
-        """Unpack ``archive`` (from ``uri``) into a folder of its own; return the folder.
+    def unpack(self, archive: Path, uri: str) -> tuple[Path, list[tuple[Path, str, str]]]:
+        """Unpack ``archive`` (from ``uri``) into a folder of its own; return it and the members not unpacked.
+
+        Members whose names say ingest never reads them (:data:`NOT_READ`: a HyP3 product's DEM, amplitude,
+        incidence, look vectors and water mask, most of its size) stay in the archive; they are returned as a
+        folder's left-out files are (path in the folder, kind, ``name``).
 
         Raises:
             InputValidationError: not a readable zip archive, or a member that would land outside its folder.
         """
+        from pges.readers.kinds import classify_how
+
         target = self.workdir / "unpacked" / f"{len(self.roots):04d}-{archive.name[:-4]}"
+        kept: list[zipfile.ZipInfo] = []
+        left: list[tuple[Path, str, str]] = []
         try:
             with zipfile.ZipFile(archive) as z:
                 root = target.resolve()
-                for member in z.namelist():
-                    if not (root / member).resolve().is_relative_to(root):
+                for member in z.infolist():
+                    if not (root / member.filename).resolve().is_relative_to(root):
                         raise InputValidationError(
-                            f"{archive.name}: member {member!r} would unpack outside the archive's folder; "
+                            f"{archive.name}: member {member.filename!r} would unpack outside the archive's folder; "
                             "not unpacked (unpack it yourself and ingest the folder)")
-                z.extractall(target)
+                    kind, how = classify_how(target / member.filename, use_values=False)
+                    if member.is_dir() or kind not in NOT_READ or _LICSAR_LOS.search(member.filename.lower()):
+                        kept.append(member)
+                    else:
+                        left.append((target / member.filename, kind, how))
+                z.extractall(target, members=kept)
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputValidationError(f"{archive.name}: not a readable zip archive ({exc}); unpack it yourself "
                                        "and ingest the folder") from exc
         self.roots[target] = uri
-        return target
+        return target, left
 
     def uri(self, path: Path) -> str:
         """Where ``path`` came from: ``/vsizip/{<archive>}/<member>`` for a file unpacked here, else the path.

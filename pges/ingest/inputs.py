@@ -146,7 +146,9 @@ def read_all(
 
     def expand(uri: str, path: Path, explicit: bool) -> None:
         if path.is_file() and is_archive(path):
-            path, explicit = unpacked.unpack(path, uri), False  # a HyP3 product's zip: read as its folder
+            path, kept_in = unpacked.unpack(path, uri)  # a HyP3 product's zip: read as its folder
+            explicit = False
+            outputs.left_out += [{"input": origin(f), "kind": kind, "by": how} for f, kind, how in kept_in]
         if path.is_dir():
             files, left = expand_inputs([path])
             for f in files:
