@@ -80,7 +80,8 @@ def test_a_prefix_of_hyp3_zips_is_read_as_a_folder_and_the_product_names_the_zip
 
 
 def test_a_licsar_frame_prefix_is_ingested_pair_by_pair_with_the_frame_s_track_heading_and_coherence(bucket,
-                                                                                                        tmp_path):
+                                                                                                        tmp_path,
+                                                                                                        monkeypatch):
     """A LiCSAR frame left on S3 (``<frame>/interferograms/<pair>/`` beside ``<frame>/metadata/``), named without
     a trailing slash: both real Sydney pairs are catalogued as from the local frame, with the frame's track and
     heading read from ``metadata/``, their coherence, and the objects' ``s3://`` URIs."""
@@ -93,9 +94,30 @@ def test_a_licsar_frame_prefix_is_ingested_pair_by_pair_with_the_frame_s_track_h
     _pair(frame / "interferograms", ifg)
     _pair(frame / "interferograms", read_interferogram(UNW[1]), pair="20060828_20061211")
     _los_rasters(frame / "metadata", ifg, heading=-167.25)
+    (frame / "metadata" / f"{FRAME}.geo.hgt.tif").write_bytes(b"a DEM no reader opens")
     _upload(client, name, frame, f"licsar/{FRAME}")
+    import pges.ingest.prefixes as prefixes
+
+    fetched: list[str] = []
+    real_client = prefixes.s3_client
+
+    def spying_client():  # type: ignore[no-untyped-def]
+        c = real_client()
+        download = c.download_file
+
+        def spy(bucket_name, key, dest, *args, **kwargs):  # type: ignore[no-untyped-def]
+            fetched.append(key)
+            return download(bucket_name, key, dest, *args, **kwargs)
+
+        c.download_file = spy
+        return c
+
+    monkeypatch.setattr(prefixes, "s3_client", spying_client)
     out = _cli("ingest", f"s3://{name}/licsar/{FRAME}", "--aoi", "sydney")
     assert out.exit_code == 0, out.output
+    assert f"licsar/{FRAME}/metadata/{FRAME}.geo.U.tif" in fetched  # the LiCSAR reader opens E, N and U
+    assert f"licsar/{FRAME}/metadata/{FRAME}.geo.hgt.tif" not in fetched  # counted, not downloaded
+    assert "1 DEM(s)" in out.output
     items = _items()
     assert [i["properties"]["sarlake:secondary_date"] for i in items] == ["2006-06-19", "2006-08-28"]
     for item in items:

@@ -8,7 +8,6 @@ path, which is gone after the run.
 
 from __future__ import annotations
 
-import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,11 +18,6 @@ __all__ = ["ARCHIVE_SUFFIXES", "Unpacked", "is_archive"]
 
 #: the archives ingest unpacks
 ARCHIVE_SUFFIXES = (".zip",)
-#: what a member's name may say it is (:func:`pges.readers.kinds.classify_how`) for it to stay in the archive: no
-#: reader opens a DEM, an amplitude or another raster found beside an interferogram...
-NOT_READ = ("dem", "amplitude", "other")
-#: ... except a LiCSAR frame's LOS unit vector (``<frame>.geo.E/N/U.tif``, :mod:`pges.readers.licsar`)
-_LICSAR_LOS = re.compile(r"\.geo\.[enu]\.tif$")
 
 
 def is_archive(path: Path) -> bool:
@@ -41,14 +35,14 @@ class Unpacked:
     def unpack(self, archive: Path, uri: str) -> tuple[Path, list[tuple[Path, str, str]]]:
         """Unpack ``archive`` (from ``uri``) into a folder of its own; return it and the members not unpacked.
 
-        Members whose names say ingest never reads them (:data:`NOT_READ`: a HyP3 product's DEM, amplitude,
-        incidence, look vectors and water mask, most of its size) stay in the archive; they are returned as a
-        folder's left-out files are (path in the folder, kind, ``name``).
+        Members whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: a HyP3 product's DEM,
+        amplitude, incidence, look vectors and water mask, most of its size) stay in the archive; they are returned
+        as a folder's left-out files are (path in the folder, kind, ``name``).
 
         Raises:
             InputValidationError: not a readable zip archive, or a member that would land outside its folder.
         """
-        from pges.readers.kinds import classify_how
+        from pges.readers.kinds import never_read
 
         target = self.workdir / "unpacked" / f"{len(self.roots):04d}-{archive.name[:-4]}"
         kept: list[zipfile.ZipInfo] = []
@@ -61,11 +55,11 @@ class Unpacked:
                         raise InputValidationError(
                             f"{archive.name}: member {member.filename!r} would unpack outside the archive's folder; "
                             "not unpacked (unpack it yourself and ingest the folder)")
-                    kind, how = classify_how(target / member.filename, use_values=False)
-                    if member.is_dir() or kind not in NOT_READ or _LICSAR_LOS.search(member.filename.lower()):
+                    unread = None if member.is_dir() else never_read(target / member.filename)
+                    if unread is None:
                         kept.append(member)
                     else:
-                        left.append((target / member.filename, kind, how))
+                        left.append((target / member.filename, *unread))
                 z.extractall(target, members=kept)
         except (zipfile.BadZipFile, OSError) as exc:
             raise InputValidationError(f"{archive.name}: not a readable zip archive ({exc}); unpack it yourself "

@@ -160,6 +160,7 @@ def read_all(
 
     for uri in cfg.inputs:
         expand(uri, _local_input(uri, ctx, downloaded), True)
+    outputs.left_out += [{"input": origin(f), "kind": kind, "by": how} for f, kind, how in downloaded.left]
 
     def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:
         _, path, explicit = job

@@ -3,9 +3,11 @@
 HyP3 and other services leave their results under a prefix, and a pod's inputs live there. Every object under
 the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix>/...``, its layout kept (headers,
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
-expanded as a local one. A prefix is downloaded whole, so one holding more than :data:`MAX_OBJECTS` objects or
-:data:`MAX_BYTES` bytes is refused before anything is downloaded. What is read from it is recorded as its
-``s3://`` URI (provenance, left-out notes and errors), never as the scratch copy, which is gone after the run.
+expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
+amplitudes, look vectors) are only counted as left out. A prefix is downloaded whole, so one holding more than
+:data:`MAX_OBJECTS` objects or :data:`MAX_BYTES` bytes to download is refused before anything is downloaded.
+What is read from it is recorded as its ``s3://`` URI (provenance, left-out notes and errors), never as the scratch
+copy, which is gone after the run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pges.errors import InputValidationError, ProcessingError
+from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
 __all__ = ["MAX_BYTES", "MAX_OBJECTS", "Downloaded"]
@@ -39,6 +42,9 @@ class Downloaded:
 
     cache_dir: Path
     roots: dict[Path, str] = field(default_factory=dict)
+    #: objects not downloaded, whose names say no reader opens them (:func:`pges.readers.kinds.never_read`): their
+    #: local path had they been, kind and ``name``, as a folder's left-out files
+    left: list[tuple[Path, str, str]] = field(default_factory=list)
 
     def download(self, uri: str) -> Path | None:
         """Download the objects under prefix ``uri`` into their folder and return it; None if ``uri`` is no prefix.
@@ -67,6 +73,10 @@ class Downloaded:
             if not dest.resolve().is_relative_to(folder):
                 raise InputValidationError(f"input {uri}: object {name!r} would download outside the prefix's "
                                            "folder; name the objects to ingest")
+            unread = never_read(dest)
+            if unread is not None:  # a HyP3 product's DEM, amplitude, look vectors: counted, not downloaded
+                self.left.append((dest, *unread))
+                continue
             if dest.is_file():
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -91,7 +101,8 @@ class Downloaded:
                     if obj["Key"].endswith("/"):
                         continue  # a console's "folder" marker
                     objects.append((obj["Key"], int(obj.get("Size", 0))))
-                    total += objects[-1][1]
+                    if never_read(Path(obj["Key"])) is None:  # what is not downloaded does not count
+                        total += objects[-1][1]
                     if len(objects) > MAX_OBJECTS or total > MAX_BYTES:
                         held = (f"more than {MAX_OBJECTS} objects" if len(objects) > MAX_OBJECTS
                                 else f"more than {_size(MAX_BYTES)}")

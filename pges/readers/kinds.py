@@ -34,7 +34,7 @@ import numpy as np
 
 from pges.errors import InputValidationError
 
-__all__ = ["classify", "classify_how", "expand_inputs"]
+__all__ = ["classify", "classify_how", "expand_inputs", "never_read"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,25 @@ def _by_content(path: Path, use_values: bool) -> tuple[str, str] | None:
     except RasterioIOError:
         return None  # the reader says what is wrong with it
     return None
+
+
+#: what a file's name may say it is for no reader to open it beside an interferogram: a DEM, an amplitude, another
+#: raster (look vectors, incidence, masks)...
+_NEVER_READ = ("dem", "amplitude", "other")
+#: ... except a LiCSAR frame's LOS unit vector (``<frame>.geo.E/N/U.tif``, :mod:`pges.readers.licsar`)
+_LICSAR_LOS = re.compile(r"\.geo\.[enu]\.tif$")
+
+
+def never_read(path: Path) -> tuple[str, str] | None:
+    """The kind a file's name gives it, and ``name``, when no reader opens such a file; else None.
+
+    By the name alone (the file need not exist): an archive's member or an S3 object is then not unpacked or
+    downloaded, only counted as left out (a HyP3 product's DEM, amplitude and look vectors, most of its size).
+    """
+    kind, how = classify_how(Path(path), use_values=False)
+    if how != "name" or kind not in _NEVER_READ or _LICSAR_LOS.search(Path(path).name.lower()):
+        return None
+    return kind, how
 
 
 def classify(path: Path, *, use_values: bool = True) -> str:
