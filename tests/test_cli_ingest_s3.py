@@ -170,3 +170,20 @@ def test_a_prefix_over_the_limits_is_refused_naming_them(bucket, monkeypatch):
     assert f"s3://{name}/jobs/: holds more than " in line
     assert "MiB; ingest downloads a prefix whole" in line
     assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
+
+
+def test_a_coherence_object_on_s3_is_given_with_coherence_and_named_by_its_uri(bucket):
+    """--coherence took local files only (click refused s3://), and a coherence fetched from S3 was recorded in
+    provenance as the run's scratch copy, gone after the run."""
+    name, client = bucket
+    _lake()
+    coherence = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
+    for src, key in ((UNW[0], f"roipac/{UNW[0].name}"), (Path(f"{UNW[0]}.rsc"), f"roipac/{UNW[0].name}.rsc"),
+                     (coherence, f"gamma/{coherence.name}")):
+        client.upload_file(str(src), name, key)
+    out = _cli("ingest", f"s3://{name}/roipac/{UNW[0].name}", "--coherence", f"s3://{name}/gamma/{coherence.name}",
+               "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    (item,) = _items()
+    assert item["provenance"]["inputs"] == [f"s3://{name}/roipac/{UNW[0].name}", f"s3://{name}/gamma/{coherence.name}"]
+    assert item["properties"]["sarlake:source_coherence_file"] == coherence.name

@@ -139,10 +139,14 @@ def read_all(
     unpacked = Unpacked(ctx.workdir)
     downloaded = Downloaded(ctx.workdir / "inputs")
 
+    fetched = ctx.workdir / "inputs"  # RunContext.fetch's layout: inputs/<bucket>/<key>
+
     def origin(path: Path) -> str:
         """Where a file of the run's work folder came from (an archive's member, an S3 object), else the path."""
         named = unpacked.uri(path)
-        return downloaded.uri(path) if named == str(path) else named
+        if named == str(path) and path.is_relative_to(fetched):  # an S3 object: --coherence s3://..., a prefix's
+            return "s3://" + path.relative_to(fetched).as_posix()
+        return named
 
     def expand(uri: str, path: Path, explicit: bool) -> None:
         if path.is_file() and is_archive(path):

@@ -38,10 +38,12 @@ def _error_code(exc: Exception) -> str:
 
 @dataclass
 class Downloaded:
-    """The S3 prefixes downloaded in one run: each one's local folder, and the prefix's URI."""
+    """The S3 prefixes of one run, downloaded into ``cache_dir/<bucket>/<prefix>``, and the objects left out.
+
+    That is :meth:`pges.runner.RunContext.fetch`'s layout, so a file's S3 URI is its path under ``cache_dir``.
+    """
 
     cache_dir: Path
-    roots: dict[Path, str] = field(default_factory=dict)
     #: objects not downloaded, whose names say no reader opens them (:func:`pges.readers.kinds.never_read`): their
     #: local path had they been, kind and ``name``, as a folder's left-out files
     left: list[tuple[Path, str, str]] = field(default_factory=list)
@@ -84,7 +86,6 @@ class Downloaded:
                 client.download_file(bucket, name, str(dest))
             except Exception as exc:  # botocore raises many kinds
                 raise ProcessingError(f"cannot download s3://{bucket}/{name}: {exc}") from exc
-        self.roots[root] = f"s3://{bucket}/{prefix}"
         return root
 
     @staticmethod
@@ -122,10 +123,3 @@ class Downloaded:
                 raise InputValidationError(f"input {uri}: bucket {bucket} does not exist") from exc
             raise ProcessingError(f"cannot list input {uri}: {exc}") from exc
         return objects
-
-    def uri(self, path: Path) -> str:
-        """Where ``path`` came from: ``s3://<bucket>/<prefix>/<name>`` for a file downloaded here, else the path."""
-        for root, prefix in self.roots.items():
-            if path.is_relative_to(root):
-                return prefix + path.relative_to(root).as_posix()
-        return str(path)

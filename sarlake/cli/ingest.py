@@ -24,9 +24,9 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "a
 @click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True))
 @click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Format of the interferograms (auto: by suffix and the header beside each file).")
-@click.option("--coherence", multiple=True, type=click.Path(exists=True, dir_okay=False),
-              help="Coherence file, paired with its interferogram by the dates in its name (default: found beside "
-                   "it by name or date).")
+@click.option("--coherence", multiple=True, type=PathOrS3(exists=True, dir_okay=False),
+              help="Coherence file or s3:// object, paired with its interferogram by the dates in its name (default: "
+                   "found beside it by name or date).")
 @click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Folder to search for coherence files by date; repeatable.")
 @click.option("--aoi", help="AOI the products belong to (must exist: `sarlake aoi add`; footprints must overlap it).")
