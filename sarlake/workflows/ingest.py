@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["IngestReport", "aoi_polygon", "ingest_and_catalogue"]
+__all__ = ["IngestReport", "aoi_polygon", "catalogue_result", "ingest_and_catalogue", "ingest_run_config"]
 
 
 @dataclass
@@ -45,6 +45,47 @@ def aoi_polygon(aoi: str) -> str:
     return stored.geometry_wkt
 
 
+def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str | None = None,
+                      run_id: str | None = None, what: str = "--aoi", **params: Any) -> dict[str, Any]:
+    """The ingest PGE's run-config: the same for ``sarlake ingest`` and the ``ingest`` DAG.
+
+    Args:
+        paths: interferogram files, folders, ``s3://`` objects or prefixes.
+        aoi: AOI the products belong to: must exist; its polygon goes in as ``aoi_wkt``.
+        output_dir: where the products go; default ``<products_root>/L2_IFG/<aoi or 'ingested'>``.
+        run_id: the run recorded in provenance (the DAG run's); default ``manual__ingest__<UTC time>``.
+        what: how a refused AOI is named in the message (``--aoi`` for the CLI, ``aoi`` for the DAG form).
+        **params: further ingest parameters (:class:`pges.ingest.config.IngestParameters`).
+
+    Raises:
+        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
+        InvalidAOIError: ``aoi`` is not in the lake.
+    """
+    from lake.aoi import require_aoi
+    from lake.names import join_under
+    from lake.settings import get_settings
+
+    settings = get_settings()
+    if aoi is not None:
+        require_aoi(aoi, settings, what=what)
+        params["aoi"] = aoi
+        params["aoi_wkt"] = aoi_polygon(aoi)
+    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
+    run_id = run_id or f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    return {"pge": "ingest", "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
+            "parameters": params}
+
+
+def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str, Any]) -> IngestReport:
+    """Catalogue what an ingest PGE run published (its result record); the report of that ingest."""
+    from lake.catalogue import catalogue_products
+
+    met_uris = [p["met_uri"] for p in result["products"]]
+    kept = [p["id"] for p in result["products"] if p.get("skipped")]
+    ids = catalogue_products(met_uris, run_context)
+    return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+
+
 def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: str | None = None,
                          **params: Any) -> IngestReport:
     """Read, check and publish external interferograms with the ingest PGE, then catalogue them.
@@ -64,22 +105,9 @@ def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
         InvalidAOIError: ``aoi`` is not in the lake.
         InputValidationError: a bad input (nothing published or catalogued) or none left after skip_bad.
     """
-    from lake.aoi import require_aoi
-    from lake.catalogue import catalogue_products
-    from lake.names import join_under
-    from lake.settings import get_settings
     from sarlake.workflows.pge import run_pge
 
-    settings = get_settings()
-    if aoi is not None:
-        require_aoi(aoi, settings, what="--aoi")
-        params["aoi"] = aoi
-        params["aoi_wkt"] = aoi_polygon(aoi)
-    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
-    run_id = f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    result = run_pge("ingest", {"pge": "ingest", "run_id": run_id, "inputs": [str(p) for p in paths],
-                                "output_dir": target, "parameters": params})
-    met_uris = [p["met_uri"] for p in result["products"]]
-    kept = [p["id"] for p in result["products"] if p.get("skipped")]
-    ids = catalogue_products(met_uris, {"run_id": run_id, "task_id": "ingest", "runner": "local"})
-    return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+    run_config = ingest_run_config(paths, aoi, output_dir, **params)
+    result = run_pge("ingest", run_config)
+    return catalogue_result(result, run_config["output_dir"],
+                            {"run_id": run_config["run_id"], "task_id": "ingest", "runner": "local"})
