@@ -1,7 +1,8 @@
 """What the DAGs' trigger forms share with the code they trigger, so a form and the lake or PGE agree.
 
-Parse-light: it reads string constants from :mod:`lake.names` and the ``train`` PGE's pydantic parameters
-(:mod:`pges.train.config`, no science imported), both cheap beside Airflow's own imports.
+Parse-light: it reads string constants from :mod:`lake.names` and the ``train`` and ``ingest`` PGEs' pydantic
+parameters (:mod:`pges.train.config`, :mod:`pges.ingest.config`, no science imported), all cheap beside Airflow's
+own imports.
 """
 
 from __future__ import annotations
@@ -9,10 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from lake.names import AOI_NAME_PATTERN, AOI_NAME_RULE
+from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
-           "PGE_VERSION_PATTERN", "QA_MODELS", "set_default", "train_default"]
+           "PGE_VERSION_PATTERN", "QA_MODELS", "ingest_choices", "ingest_default", "set_default", "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
@@ -40,3 +42,22 @@ def set_default(option: str) -> Any:
 def train_default(option: str) -> Any:
     """The ``train`` PGE's default for ``option``, so that the ``qa_train`` form shows the default the PGE applies."""
     return TrainParameters.model_fields[option].default
+
+
+def ingest_default(option: str) -> Any:
+    """The ``ingest`` PGE's default for ``option``, so that the ``ingest`` form shows the default the PGE applies."""
+    return IngestParameters.model_fields[option].get_default(call_default_factory=True)
+
+
+def ingest_choices(option: str) -> list[str]:
+    """The values the ``ingest`` PGE accepts for a Literal ``option`` (``source_format``, ``los_sign``...)."""
+    from typing import get_args
+
+    kinds = [IngestParameters.model_fields[option].annotation]
+    choices: list[str] = []
+    while kinds:
+        kind = kinds.pop(0)
+        args = get_args(kind)
+        choices += [a for a in args if isinstance(a, str)]
+        kinds += [a for a in args if get_args(a)]
+    return choices

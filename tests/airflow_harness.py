@@ -31,3 +31,13 @@ def airflow_env(home: Path) -> dict[str, str]:
         "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     })
     return env
+
+
+def lake_and_airflow(home: Path, *setup: list) -> dict[str, str]:
+    """:func:`airflow_env` with its lake and Airflow database made, then each ``setup`` command run in it."""
+    env = airflow_env(home)
+    run([BIN / "sarlake", "init"], env)
+    run([BIN / "airflow", "db", "migrate"], env)
+    for cmd in setup:
+        run(cmd, env)
+    return env

@@ -265,7 +265,8 @@ def test_every_dag_says_in_one_line_what_it_does_and_when_it_runs(dagbag):
 #: params an operator may leave empty: each DAG's doc and its tasks read empty as "all" or "the default"
 OPTIONAL = {"bulk": ("aois", "tracks"), "forward": ("aois", "pairing_neighbours"), "timeseries": ("aois",),
             "on_demand": ("aoi", "bbox", "tracks"), "reprocess": ("max_p_error", "product_ids"),
-            "urgent_response": ("feed_url",)}
+            "urgent_response": ("feed_url",),
+            "ingest": ("wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence")}
 
 
 def _marked_required(schema: dict) -> bool:
@@ -309,7 +310,8 @@ def test_a_refused_aoi_name_is_explained_in_the_operators_words(dagbag):
     from airflow.sdk.exceptions import ParamValidationError
 
     for dag_id, name, bad in (("bulk", "aois", ["Vesuvius Crater"]), ("forward", "aois", ["Etna!"]),
-                              ("timeseries", "aois", ["etna", "Campi Flegrei"]), ("on_demand", "aoi", "Etna!")):
+                              ("timeseries", "aois", ["etna", "Campi Flegrei"]), ("on_demand", "aoi", "Etna!"),
+                              ("ingest", "aoi", "Sydney Harbour")):
         param = dagbag.dags[dag_id].params.get_param(name)
         help_text = param.description or param.schema.get("description_md") or ""
         with pytest.raises(ParamValidationError) as refused:

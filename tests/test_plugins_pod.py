@@ -267,6 +267,18 @@ def test_the_local_runner_refuses_a_run_config_that_asks_for_another_image(sarla
         op.execute({"run_id": "r1"})
 
 
+def _kubernetes_env(tmp_path, monkeypatch):
+    """The environment of a Kubernetes runner (S3 roots, a throwaway kubeconfig, credentials to keep out of pods)."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
+    for key, value in {"RUNNER": "kubernetes", "PRODUCTS_ROOT": "s3://lake/products",
+                       "ARCHIVE_ROOT": "s3://lake/archive", "S3__ENDPOINT": "http://minio:9000",
+                       "S3__ACCESS_KEY_ID": SECRETS[0], "S3__SECRET_ACCESS_KEY": SECRETS[1],
+                       "K8S__IMAGE": "registry.example/sarlake/pge:current", "K8S__IN_CLUSTER": "false",
+                       "K8S__CONFIG_FILE": str(kubeconfig)}.items():
+        monkeypatch.setenv(f"SARLAKE_{key}", value)
+
+
 def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(sarlake_home, tmp_path, monkeypatch):
     """reprocess with runner=kubernetes: its interferogram task is a pod of the asked version's image, no secret."""
     from airflow.dag_processing.dagbag import DagBag
@@ -279,14 +291,7 @@ def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(s
     from sarlake.workflows.reprocess import plan_reprocessing
     from sarlake.workflows.versions import register
 
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump(KUBECONFIG))
-    for key, value in {"RUNNER": "kubernetes", "PRODUCTS_ROOT": "s3://lake/products",
-                       "ARCHIVE_ROOT": "s3://lake/archive", "S3__ENDPOINT": "http://minio:9000",
-                       "S3__ACCESS_KEY_ID": SECRETS[0], "S3__SECRET_ACCESS_KEY": SECRETS[1],
-                       "K8S__IMAGE": "registry.example/sarlake/pge:current", "K8S__IN_CLUSTER": "false",
-                       "K8S__CONFIG_FILE": str(kubeconfig)}.items():
-        monkeypatch.setenv(f"SARLAKE_{key}", value)
+    _kubernetes_env(tmp_path, monkeypatch)
     settings = get_settings()
     init_lake(settings)
     register("interferogram", "0.0.9", image=OLD_IMAGE, settings=settings)
@@ -320,3 +325,23 @@ def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(s
                                                                                 _pair("vesuvius", 27)["uri"]]
     with pytest.raises(ValueError, match="unknown version '9.9.9'"):
         plan_reprocessing(product_ids=[bad], pge_version="9.9.9", settings=settings)
+
+
+def test_the_ingest_dags_pge_task_is_a_pod_with_the_kubernetes_runner(sarlake_home, tmp_path, monkeypatch):
+    """ingest with runner=kubernetes: its PGE task is a pod of the ingest PGE (no secret in it), as every PGE task."""
+    from airflow.dag_processing.dagbag import DagBag
+    from kubernetes.client import ApiClient
+
+    _kubernetes_env(tmp_path, monkeypatch)
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "ingest.py"))
+    assert not bag.import_errors, bag.import_errors
+    mapped = bag.dags["ingest"].task_dict["ingest"]
+    assert mapped.operator_class.__name__ == "PGEPodOperator"
+    assert mapped.partial_kwargs["pge"] == "ingest"
+    config = {"pge": "ingest", "run_id": "r", "inputs": ["s3://bucket/hyp3-jobs/"], "output_dir": "s3://lake/products/"
+              "L2_IFG/sydney", "parameters": {"aoi": "sydney"}}
+    pod = ApiClient().sanitize_for_serialization(mapped.unmap({"run_config": config}).build_pod_request_obj(
+        dry_run=True))
+    for secret in SECRETS:
+        assert secret not in json.dumps(pod)
+    assert pod["spec"]["containers"][0]["image"] == "registry.example/sarlake/pge:current"

@@ -1,0 +1,119 @@
+"""### Ingest other processors' interferograms
+
+Trigger from the UI form (**Trigger DAG w/ config**), the REST API
+(`POST /api/v2/dags/ingest/dagRuns` with `{"logical_date": null, "conf": {"paths": [...], "aoi": "..."}}`) or
+another system's trigger. It does what `sarlake ingest PATHS --aoi NAME ...` does, with the same run-config:
+HyP3 zips, LiCSAR frames, ARIA GUNWs, SNAP, ISCE2, GAMMA, ROI_PAC, GMTSAR, MintPy stacks and GeoTIFFs become
+L2_IFG products of the AOI, catalogued in the lake.
+
+* **paths**: files or folders the workers can read, `s3://` objects, or `s3://bucket/prefix/` folders, one a
+  line (at least one); a folder with no interferogram of its own is searched two levels down, a .zip is read
+  as the folder it holds;
+* **aoi**: the stored AOI the products belong to (`sarlake aoi add`); inputs whose footprint does not overlap
+  it are refused;
+* **source_format**: `auto` (by suffix and the header beside each file) or the format;
+* **wavelength_m**, **track**, **orbit_state**, **los_sign**, **mission**: what a header lacks (the wavelength
+  and the sign of a GeoTIFF in a length override the file's);
+* **coherence**: coherence files or `s3://` objects, paired with the interferograms by the dates in their names
+  (empty: found beside each by name or date);
+* **skip_bad**: leave out inputs that fail validation (reported) instead of ingesting nothing;
+* **replace**: re-ingest products already published (new coherence, corrected wavelength).
+
+1. **check_conf** refuses unknown trigger keys and bad values before anything runs;
+2. **plan** checks that the AOI exists and makes the ingest PGE's run-config (output under
+   `<products_root>/L2_IFG/<aoi>`, provenance's run the DAG run); an unknown AOI fails it at once;
+3. **ingest** runs the `ingest` PGE like every other DAG's PGE tasks: a local subprocess, or with
+   `SARLAKE_RUNNER=kubernetes` a pod. Every input is read and checked first: a bad one fails the task with the
+   PGE's one-line message, not retried (exit 2), and nothing is published (unless `skip_bad`);
+4. **catalogue** catalogues the products (the `products` Asset: the `qa` DAG scores them) and returns a summary:
+   the ids, how many were catalogued, kept (already published, not replaced), rejected (`skip_bad`) and left out
+   (a folder's coherence, DEM and other rasters).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+from sarlake_plugins.assets import asset
+from sarlake_plugins.callbacks import record_failed_run
+from sarlake_plugins.conf import check_conf
+from sarlake_plugins.params import AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST, ingest_choices, ingest_default
+from sarlake_plugins.pge import mapped_pge_operator
+
+
+def _optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
+    """An optional field of the form: empty (null) or a value; the default the PGE's."""
+    if "enum" in schema:
+        schema["enum"] = [None, *schema["enum"]]
+    return {"default": ingest_default(option), "type": ["null", kind], **schema}
+
+
+@dag(
+    dag_id="ingest",
+    description="On request: catalogue other processors' interferograms (files or s3:// prefixes) for an AOI.",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    tags=["sarlake", "ingest", "interferogram"],
+    default_args={"retries": 2, "execution_timeout": timedelta(minutes=20), "retry_delay": timedelta(minutes=1)},
+    doc_md=__doc__,
+    on_failure_callback=record_failed_run,
+    params={
+        "paths": Param([], type="array", minItems=1, items={"type": "string", "minLength": 1}, title="Paths",
+                       description="Interferogram files or folders the workers can read, s3:// objects or "
+                       "s3://bucket/prefix/ folders, one a line (at least one)."),
+        "aoi": Param(type="string", pattern=AOI_NAME_PATTERN, title="AOI",
+                     description_md=f"The stored AOI the products belong to ({AOI_NAME_RULE}); inputs whose "
+                     "footprint does not overlap it are refused."),
+        "source_format": Param(ingest_default("source_format"), type="string", enum=ingest_choices("source_format"),
+                               title="Format", description="auto: by suffix and the header beside each file."),
+        "wavelength_m": Param(**_optional("wavelength_m", "number", exclusiveMinimum=0.001, exclusiveMaximum=1.0),
+                              title="Wavelength (m)", description="Radar wavelength in metres: used when a header "
+                              "lacks it, and overrides the header's; empty = the header's."),
+        "track": Param(**_optional("track", "integer", minimum=0, maximum=9999), title="Track",
+                       description="Relative orbit / track number; empty = the file's, if it says."),
+        "orbit_state": Param(**_optional("orbit_state", "string", enum=ingest_choices("orbit_state")),
+                             title="Orbit state", description="Pass direction; empty = the file's, if it says."),
+        "los_sign": Param(**_optional("los_sign", "string", enum=ingest_choices("los_sign")),
+                          title="LOS sign", description="GeoTIFFs in a length (mm, cm, m): which way a positive "
+                          "value points, toward the satellite or away; overrides what the file says."),
+        "mission": Param(**_optional("mission", "string", pattern=r"^[A-Za-z0-9_.-]{1,40}$"), title="Mission",
+                         description="Platform, e.g. envisat or sentinel-1a; empty = the file's, if it says."),
+        "coherence": Param(ingest_default("coherence"), type=OPTIONAL_LIST, items={"type": "string", "minLength": 1},
+                           title="Coherence", description="Coherence files or s3:// objects, one a line, paired "
+                           "with the interferograms by the dates in their names; empty = found beside them."),
+        "skip_bad": Param(ingest_default("skip_bad"), type="boolean", title="Skip bad inputs",
+                          description="Leave out inputs that fail validation (reported) instead of ingesting "
+                          "nothing."),
+        "replace": Param(ingest_default("overwrite"), type="boolean", title="Replace",
+                         description="Re-ingest products already published (new coherence, corrected wavelength)."),
+    },
+)
+def ingest() -> None:
+    """Check the AOI, run the ingest PGE on the paths, catalogue its products."""
+
+    @task(retries=0, show_return_value_in_logs=False)
+    def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
+        """The ingest PGE's run-config (the one `sarlake ingest` makes), the AOI checked."""
+        from sarlake_plugins.ingest import plan_ingest
+
+        return plan_ingest(dict(params or {}), context)
+
+    @task(outlets=[asset("products"), asset("provenance")])
+    def catalogue(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
+        """Catalogue the products; the ids and counts (kept, rejected, left out)."""
+        from sarlake_plugins.ingest import catalogue_ingest
+
+        return catalogue_ingest(list(results), plans, context)
+
+    configs = plan()
+    check_conf() >> configs
+    runs = mapped_pge_operator("ingest", task_id="ingest", run_configs=configs)
+    catalogue(runs.output, configs)
+
+
+ingest()

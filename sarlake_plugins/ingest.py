@@ -1,0 +1,71 @@
+"""Task bodies of the ``ingest`` DAG: the form's fields -> the ingest PGE's run-config; its products -> the lake.
+
+The run-config is :func:`sarlake.workflows.ingest.ingest_run_config`, the one ``sarlake ingest`` runs, so the
+CLI and the DAG ingest alike. An unknown AOI fails ``plan`` at once (no retries); a bad input fails the PGE task
+with the PGE's message (exit 2, not retried: :mod:`sarlake_plugins.pge`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from airflow.sdk.exceptions import AirflowFailException
+
+log = logging.getLogger(__name__)
+
+#: the form's fields passed to the PGE as they are (``replace`` is its ``overwrite``; paths and aoi are not
+#: parameters)
+PASSED = ("source_format", "wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence", "skip_bad")
+
+
+def ingest_parameters(params: dict[str, Any]) -> dict[str, Any]:
+    """The ingest PGE's parameters from the form: empty fields left out, as the CLI leaves out unset options."""
+    chosen = {k: params.get(k) for k in PASSED}
+    chosen["overwrite"] = params.get("replace")
+    return {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()
+            if v not in (None, "", [], (), False)}
+
+
+def plan_ingest(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ingest PGE's run-config (a list of one, for the mapped PGE task), run_id that of the DAG run.
+
+    Raises:
+        AirflowFailException: the AOI is not in the lake (or its name is bad); a retry would fail the same way.
+    """
+    from sarlake.workflows.ingest import ingest_run_config
+
+    paths = [str(p).strip() for p in params.get("paths") or [] if str(p).strip()]
+    if not paths:
+        raise AirflowFailException("ingest: no paths given (s3:// objects or prefixes, or paths the workers read)")
+    try:
+        config = ingest_run_config(paths, params.get("aoi"), run_id=str(context.get("run_id") or "") or None,
+                                   what="aoi", **ingest_parameters(params))
+    except ValueError as exc:  # InvalidAOIError, InvalidNameError
+        raise AirflowFailException(str(exc)) from None
+    shown = {k: v for k, v in config["parameters"].items() if k != "aoi_wkt"}
+    log.info("Ingesting %d path(s) into %s with %s", len(paths), config["output_dir"], shown)
+    return [config]
+
+
+def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
+                     context: dict[str, Any]) -> dict[str, Any]:
+    """Catalogue what the PGE published; a summary for the task log and XCom (ids and counts)."""
+    from lake.settings import get_settings
+    from sarlake.workflows.ingest import catalogue_result
+
+    dag_run = context.get("dag_run")
+    run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "ingest", "task_id": "ingest",
+                   "runner": get_settings().runner, "requester": getattr(dag_run, "triggering_user_name", None)}
+    result = {"products": [p for r in results if r for p in r.get("products") or []],
+              "rejected": [b for r in results if r for b in r.get("rejected") or []],
+              "left_out": [o for r in results if r for o in r.get("left_out") or []]}
+    report = catalogue_result(result, plans[0]["output_dir"], run_context)
+    for bad in report.rejected:
+        log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
+    summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),
+               "rejected": len(report.rejected), "left_out": len(report.left_out)}
+    log.info("Catalogued %d product(s) under %s (%d already published and kept, %d bad input(s) skipped, "
+             "%d file(s) left out)", summary["catalogued"], report.target, summary["kept"], summary["rejected"],
+             summary["left_out"])
+    return summary

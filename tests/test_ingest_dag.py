@@ -1,0 +1,110 @@
+"""The ``ingest`` DAG: its form refuses what the PGE would, and its plan is the run-config `sarlake ingest` runs."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parents[1]
+UNW = sorted((Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw").glob("*.unw"))[:2]
+GOOD = {"paths": [str(p) for p in UNW], "aoi": "sydney", "source_format": "roipac", "mission": "envisat",
+        "track": 402, "orbit_state": "descending", "wavelength_m": 0.0562356, "skip_bad": True, "replace": True}
+
+
+@pytest.fixture(scope="module")
+def dag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "ingest.py"))
+    assert bag.import_errors == {}
+    return bag.dags["ingest"]
+
+
+def _check(dag, conf):
+    from sarlake_plugins.conf import check_params
+
+    schemas = {name: dict(dag.params.get_param(name).schema) for name in dag.params.keys()}
+    params = {name: dag.params.get_param(name).value for name in dag.params.keys() if name not in ("paths", "aoi")}
+    check_params("ingest", conf, {**params, **conf}, schemas)
+
+
+def test_the_dag_checks_its_conf_then_plans_ingests_and_catalogues_the_products(dag):
+    assert [t.task_id for t in dag.topological_sort()] == ["check_conf", "plan", "ingest", "catalogue"]
+    assert dag.schedule is None
+    assert type(dag.get_task("ingest")).__name__ == "MappedOperator"
+    assert {o.uri for o in dag.get_task("catalogue").outlets} >= {"sarlake://lake/products"}
+    assert dag.get_task("plan").retries == 0  # an unknown AOI is not retried
+
+
+def test_a_good_conf_passes_and_an_unknown_key_or_bad_aoi_is_refused(dag):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    _check(dag, GOOD)
+    _check(dag, {"paths": ["s3://bucket/hyp3-jobs/"], "aoi": "sydney", "los_sign": "toward", "coherence": None})
+    with pytest.raises(AirflowFailException, match=r"unknown trigger key\(s\) 'overwrite'; valid keys: aoi, "):
+        _check(dag, {**GOOD, "overwrite": True})  # the PGE's name; the form's is replace
+    for key, bad in (("aoi", "Sydney Harbour"), ("paths", []), ("source_format", "tiff"), ("los_sign", "up"),
+                     ("wavelength_m", 1.5), ("track", -1)):
+        with pytest.raises(AirflowFailException, match=rf"parameter {key}="):
+            _check(dag, {**GOOD, key: bad})
+
+
+def test_the_form_shows_the_pges_defaults_and_choices(dag):
+    from airflow.sdk.exceptions import ParamValidationError
+
+    from pges.ingest.config import IngestParameters
+    from sarlake.cli.ingest import FORMATS
+
+    fields = IngestParameters.model_fields
+    params = dag.params
+    assert params.get_param("source_format").schema["enum"] == FORMATS
+    assert params.get_param("source_format").value == fields["source_format"].default
+    assert params.get_param("replace").value is fields["overwrite"].default
+    assert params.get_param("skip_bad").value is fields["skip_bad"].default
+    assert params.get_param("los_sign").schema["enum"] == [None, "toward", "away"]
+    assert copy.deepcopy(params.get_param("wavelength_m")).resolve(None) is None  # optional: the form's empty field
+    with pytest.raises(ParamValidationError, match="no default value"):
+        copy.deepcopy(params.get_param("aoi")).resolve()  # no default: the form marks it required
+
+
+def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
+    """`sarlake ingest` and the DAG's plan build the same run-config (``ingest_run_config``), the AOI's polygon
+    filled in and the products under ``L2_IFG/<aoi>``; only the run id differs (the DAG run's)."""
+    import sarlake.workflows.pge as pge
+    from lake.aoi import get_aoi
+    from lake.settings import get_settings
+    from sarlake.cli import cli
+    from sarlake_plugins.ingest import plan_ingest
+
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"]).exit_code == 0
+    ran: list[dict] = []
+    monkeypatch.setattr(pge, "run_pge", lambda name, cfg: ran.append(cfg) or {"products": []})
+    result = runner.invoke(cli, ["ingest", *GOOD["paths"], "--aoi", "sydney", "--format", "roipac", "--mission",
+                                 "envisat", "--track", "402", "--orbit-state", "descending", "--wavelength",
+                                 "0.0562356", "--skip-bad", "--replace"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    (cli_config,) = ran
+    (dag_config,) = plan_ingest(dict(GOOD, coherence=[], los_sign=None), {"run_id": "manual__2026-12-05T00:00:00"})
+    assert dag_config["run_id"] == "manual__2026-12-05T00:00:00"
+    assert cli_config["run_id"].startswith("manual__ingest__")
+    assert {**dag_config, "run_id": None} == {**cli_config, "run_id": None}
+    assert dag_config["parameters"]["aoi_wkt"] == get_aoi("sydney").geometry_wkt
+    assert dag_config["parameters"]["overwrite"] is True
+    assert dag_config["output_dir"].endswith("/L2_IFG/sydney")
+    assert dag_config["output_dir"].startswith(str(get_settings().products_root).removeprefix("file://"))
+
+
+def test_an_unknown_aoi_fails_the_plan_without_retries(settings):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sarlake.cli import cli
+    from sarlake_plugins.ingest import plan_ingest
+
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    with pytest.raises(AirflowFailException, match=r"aoi 'nowhere' does not exist; the lake's AOIs are: \(none\)"):
+        plan_ingest({**GOOD, "aoi": "nowhere"}, {"run_id": "r"})
