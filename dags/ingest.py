@@ -41,15 +41,15 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST, ingest_choices, ingest_default
+from sarlake_plugins.params import (
+    AOI_NAME_PATTERN,
+    AOI_NAME_RULE,
+    OPTIONAL_LIST,
+    ingest_choices,
+    ingest_default,
+    ingest_optional,
+)
 from sarlake_plugins.pge import mapped_pge_operator
-
-
-def _optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
-    """An optional field of the form: empty (null) or a value; the default the PGE's."""
-    if "enum" in schema:
-        schema["enum"] = [None, *schema["enum"]]
-    return {"default": ingest_default(option), "type": ["null", kind], **schema}
 
 
 @dag(
@@ -71,17 +71,17 @@ def _optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
                      "footprint does not overlap it are refused."),
         "source_format": Param(ingest_default("source_format"), type="string", enum=ingest_choices("source_format"),
                                title="Format", description="auto: by suffix and the header beside each file."),
-        "wavelength_m": Param(**_optional("wavelength_m", "number", exclusiveMinimum=0.001, exclusiveMaximum=1.0),
+        "wavelength_m": Param(**ingest_optional("wavelength_m", "number", exclusiveMinimum=0.001, exclusiveMaximum=1.0),
                               title="Wavelength (m)", description="Radar wavelength in metres: used when a header "
                               "lacks it, and overrides the header's; empty = the header's."),
-        "track": Param(**_optional("track", "integer", minimum=0, maximum=9999), title="Track",
+        "track": Param(**ingest_optional("track", "integer", minimum=0, maximum=9999), title="Track",
                        description="Relative orbit / track number; empty = the file's, if it says."),
-        "orbit_state": Param(**_optional("orbit_state", "string", enum=ingest_choices("orbit_state")),
+        "orbit_state": Param(**ingest_optional("orbit_state", "string", enum=ingest_choices("orbit_state")),
                              title="Orbit state", description="Pass direction; empty = the file's, if it says."),
-        "los_sign": Param(**_optional("los_sign", "string", enum=ingest_choices("los_sign")),
+        "los_sign": Param(**ingest_optional("los_sign", "string", enum=ingest_choices("los_sign")),
                           title="LOS sign", description="GeoTIFFs in a length (mm, cm, m): which way a positive "
                           "value points, toward the satellite or away; overrides what the file says."),
-        "mission": Param(**_optional("mission", "string", pattern=r"^[A-Za-z0-9_.-]{1,40}$"), title="Mission",
+        "mission": Param(**ingest_optional("mission", "string", pattern=r"^[A-Za-z0-9_.-]{1,40}$"), title="Mission",
                          description="Platform, e.g. envisat or sentinel-1a; empty = the file's, if it says."),
         "coherence": Param(ingest_default("coherence"), type=OPTIONAL_LIST, items={"type": "string", "minLength": 1},
                            title="Coherence", description="Coherence files or s3:// objects, one a line, paired "

@@ -14,7 +14,8 @@ from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
-           "PGE_VERSION_PATTERN", "QA_MODELS", "ingest_choices", "ingest_default", "set_default", "train_default"]
+           "PGE_VERSION_PATTERN", "QA_MODELS", "ingest_choices", "ingest_default", "ingest_optional", "set_default",
+           "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
@@ -61,3 +62,10 @@ def ingest_choices(option: str) -> list[str]:
         choices += [a for a in args if isinstance(a, str)]
         kinds += [a for a in args if get_args(a)]
     return choices
+
+
+def ingest_optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
+    """An optional field of the ``ingest`` form: empty (null) or a ``kind`` value; its default the PGE's."""
+    if "enum" in schema:
+        schema["enum"] = [None, *schema["enum"]]
+    return {"default": ingest_default(option), "type": ["null", kind], **schema}
