@@ -21,6 +21,10 @@ def test_pge_label_names_track_and_dates():
         {"id": f"SIM_S1_IW_SLC_D045_F1a2b_202401{d:02d}T050000"} for d in (3, 15, 27)]}}
     assert pge_label("simulate", sim) == "D045 20240103..20240127 (3)"
     assert pge_label("timeseries", {"inputs": []}) == "timeseries"
+    # ingest: other processors' names (ROI_PAC's 6-digit dates gave just "ingest"): the AOI and what was given
+    ingest = {"inputs": ["/data/geo_060619-061002.unw", "s3://b/hyp3-jobs/"], "parameters": {"aoi": "sydney"}}
+    assert pge_label("ingest", ingest) == "sydney geo_060619-061002.unw +1"
+    assert pge_label("ingest", {"inputs": ["s3://b/hyp3-jobs/"]}) == "hyp3-jobs"
     qa = {"inputs": ["s3://lake/products/S1_IFG_A044_20240101T050000_20240113T050000/x.met.json",
                      "/lake/S1_IFG_D012_20240125_20240206/S1_IFG_D012_20240125_20240206.met.json"]}
     assert pge_label("qa", qa) == "2 products A044 D012 20240101..20240206"  # every date of a pair counts
