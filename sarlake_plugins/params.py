@@ -66,6 +66,7 @@ def ingest_choices(option: str) -> list[str]:
 
 def ingest_optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
     """An optional field of the ``ingest`` form: empty (null) or a ``kind`` value; its default the PGE's."""
-    if "enum" in schema:
+    if "enum" in schema:  # the form's dropdown shows null as "null" unless values_display names it
         schema["enum"] = [None, *schema["enum"]]
+        schema["values_display"] = {"None": "(as the file says)"}
     return {"default": ingest_default(option), "type": ["null", kind], **schema}

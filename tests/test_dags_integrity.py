@@ -291,6 +291,21 @@ def test_optional_params_are_not_marked_required_and_an_empty_field_is_accepted(
     assert _marked_required(dagbag.dags["bulk"].params.get_param("start_date").schema)
 
 
+def test_an_optional_dropdown_names_its_empty_choice_instead_of_showing_null(dagbag):
+    """The ingest form's Orbit state and LOS sign showed "null" selected (seen in a browser): Airflow 3.3's dropdown
+    labels a choice by the schema's values_display, "null" by its "None" key, else prints the JSON value."""
+    found = 0
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            enum = param.schema.get("enum") or []
+            if None in enum:
+                found += 1
+                label = (param.schema.get("values_display") or {}).get("None")
+                assert label, f"{dag_id}.{name}: its empty choice shows as 'null'"
+                assert label != "null", f"{dag_id}.{name}"
+    assert found >= 2  # the ingest form's orbit_state and los_sign at least
+
+
 def test_the_tasks_read_a_cleared_list_field_as_the_empty_list(dagbag):
     """What the bulk and on-demand tasks make of a conf whose list fields are null: the same as of empty lists."""
     from sarlake.workflows.bulk import BulkRequest
