@@ -88,16 +88,33 @@ _NEVER_READ = ("dem", "amplitude", "other")
 _LICSAR_LOS = re.compile(r"\.geo\.[enu]\.tif$")
 
 
+def _kind_by_name(low: str) -> str | None:
+    """The kind a (lower-case) file name alone says, opening nothing; None when the name does not say."""
+    if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
+        return "header"
+    if low.endswith(".zip"):
+        return "archive"  # HyP3's products: the ingest PGE unpacks them (pges.ingest.archives)
+    for kind, pattern in _TOKENS:
+        if pattern.search(low):
+            return kind
+    if low.endswith((".dem", ".hgt")):
+        return "dem"
+    if low.endswith((".cc", ".cor", ".coh")):
+        return "coherence"
+    return None
+
+
 def never_read(path: Path) -> tuple[str, str] | None:
     """The kind a file's name gives it, and ``name``, when no reader opens such a file; else None.
 
     By the name alone (the file need not exist): an archive's member or an S3 object is then not unpacked or
     downloaded, only counted as left out (a HyP3 product's DEM, amplitude and look vectors, most of its size).
     """
-    kind, how = classify_how(Path(path), use_values=False)
-    if how != "name" or kind not in _NEVER_READ or _LICSAR_LOS.search(Path(path).name.lower()):
+    low = Path(path).name.lower()
+    kind = _kind_by_name(low)  # the name only: a member or an object not fetched is not there to open
+    if kind not in _NEVER_READ or _LICSAR_LOS.search(low):
         return None
-    return kind, how
+    return kind, "name"
 
 
 def classify(path: Path, *, use_values: bool = True) -> str:
@@ -116,18 +133,9 @@ def classify_how(path: Path, *, use_values: bool = True) -> tuple[str, str]:
     """:func:`classify`'s kind, and what told it: ``name``, ``band description`` or ``values``."""
     path = Path(path)
     low = path.name.lower()
-    if low.endswith(_HEADER_SUFFIXES) or low.startswith("."):
-        return "header", "name"
-    if low.endswith(".zip"):
-        return "archive", "name"  # HyP3's products: the ingest PGE unpacks them (pges.ingest.archives)
-    stem = low
-    for kind, pattern in _TOKENS:
-        if pattern.search(stem):
-            return kind, "name"
-    if low.endswith((".dem", ".hgt")):
-        return "dem", "name"
-    if low.endswith((".cc", ".cor", ".coh")):
-        return "coherence", "name"
+    named = _kind_by_name(low)
+    if named is not None:
+        return named, "name"
     if low.endswith((".tif", ".tiff")):
         by_content = _by_content(path, use_values)
         if by_content is not None:
