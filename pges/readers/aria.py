@@ -32,7 +32,7 @@ from pges.errors import InputValidationError
 from pges.readers.aria_geometry import gunw_geometry
 from pges.readers.common import Interferogram, dates_from_name_or_fail, open_hdf5, order_dates, parse_date
 from pges.readers.validate import check_grid
-from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT, resolve_wavelength
+from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M, resolve_wavelength
 
 __all__ = ["GUNW_LAYERS", "is_aria_gunw", "read_aria_gunw"]
 
@@ -113,7 +113,7 @@ def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interfer
     phase, coherence, components, amplitude = layers
     assert phase is not None
     named = _NAME.search(path.name)
-    sentinel1 = (SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ, "S1-GUNW file name (Sentinel-1)") if named else None
+    sentinel1 = (SENTINEL1_WAVELENGTH_M, "S1-GUNW file name (Sentinel-1)") if named else None
     wavelength, source = resolve_wavelength(wavelength_m, meta, what=what, default=sentinel1,
                                             looked_for="/science/radarMetaData/wavelength")
     d1, d2 = ((parse_date(named["ref"], what=what), parse_date(named["sec"], what=what)) if named

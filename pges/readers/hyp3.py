@@ -23,7 +23,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT
+from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M
 
 __all__ = ["HYP3_SUFFIXES", "hyp3_geometry", "hyp3_wavelength", "incidence_deg", "relative_orbit"]
 
@@ -103,4 +103,4 @@ def hyp3_wavelength(name: str) -> tuple[float, str] | None:
     """Sentinel-1's wavelength for a HyP3 product's file name (``S1AB_...``), or None for any other name."""
     if _HYP3_NAME.match(name) is None:
         return None
-    return SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ, "HyP3 file name (Sentinel-1)"
+    return SENTINEL1_WAVELENGTH_M, "HyP3 file name (Sentinel-1)"

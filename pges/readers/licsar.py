@@ -38,7 +38,7 @@ from typing import Any
 
 import numpy as np
 
-from pges.readers.wavelength import SENTINEL1_FREQUENCY_HZ, SPEED_OF_LIGHT
+from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M
 
 __all__ = ["frame_id", "licsar_geometry", "licsar_wavelength", "metadata_folders"]
 
@@ -61,7 +61,7 @@ def frame_id(path: Path) -> str | None:
 
 def licsar_wavelength(path: Path) -> tuple[float, str] | None:
     """Sentinel-1's wavelength for a file named like LiCSAR's or under a LiCSAR frame folder; else None."""
-    wavelength = SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ
+    wavelength = SENTINEL1_WAVELENGTH_M
     if _NAME.match(Path(path).name):
         return wavelength, "LiCSAR file name (Sentinel-1)"
     frame = frame_id(path)

@@ -28,11 +28,14 @@ from collections.abc import Mapping
 from pges.errors import InputValidationError
 from pges.readers.validate import check_wavelength
 
-__all__ = ["LOOKED_FOR", "SENTINEL1_FREQUENCY_HZ", "SPEED_OF_LIGHT", "resolve_wavelength", "wavelength_from_metadata"]
+__all__ = ["LOOKED_FOR", "SENTINEL1_FREQUENCY_HZ", "SENTINEL1_WAVELENGTH_M", "SPEED_OF_LIGHT", "resolve_wavelength",
+           "wavelength_from_metadata"]
 
 SPEED_OF_LIGHT = 299_792_458.0
 #: Sentinel-1's radar frequency, Hz (ESA, Sentinel-1 SAR User Guide: C band, 5.405 GHz; LiCSBAS02's fixed value)
 SENTINEL1_FREQUENCY_HZ = 5.405e9
+#: Sentinel-1's wavelength, m (c / 5.405 GHz): the default of every reader whose file names it Sentinel-1
+SENTINEL1_WAVELENGTH_M = SPEED_OF_LIGHT / SENTINEL1_FREQUENCY_HZ
 
 _METRES = ("WAVELENGTH", "WAVELENGTH_METRES", "RADAR_WAVELENGTH", "RADARWAVELENGTH", "SARLAKE:WAVELENGTH_M",
            "WAVELENGTH_M")
