@@ -73,3 +73,47 @@ def test_a_file_no_reader_knows_is_refused_naming_it_and_the_formats(tmp_path):
     with pytest.raises(InputValidationError, match=r"^phase\.unw: ROI_PAC header phase\.unw\.rsc is missing and no "
                                                    r"ISCE2 .*; supported: GeoTIFF .*ARIA S1-GUNW \.nc"):
         read_inputs(odd)
+
+
+def test_a_product_whose_frequency_is_no_radars_is_scored_on_its_radians(tmp_path):
+    """QA reads radians and never uses the wavelength. A SNAP product whose radar_frequency is 0 was refused by
+    `qa score` ('not a radar frequency') because the retry matched '--wavelength' in the message, which that one
+    lacked; the readers now raise a WavelengthError for every wavelength they cannot use, and QA catches the type."""
+    from test_cli_ingest_snap import _sydney
+
+    from pges.qa.any_format import read_inputs
+    from pges.qa.score import read_files
+    from pges.readers.wavelength import SPEED_OF_LIGHT
+
+    dim, ifg = _sydney(tmp_path)
+    mhz = repr(SPEED_OF_LIGHT / ifg.wavelength_m / 1e6)
+    dim.write_text(dim.read_text(encoding="iso-8859-1").replace(f'mode="rw">{mhz}<', 'mode="rw">0.0<'),
+                   encoding="iso-8859-1")
+    (product,) = read_inputs(dim)
+    roipac = read_files(UNW[0])
+    ok = np.isfinite(roipac.unw)
+    np.testing.assert_array_equal(np.isfinite(product.unw), ok)
+    np.testing.assert_allclose(product.unw[ok], roipac.unw[ok], rtol=1e-6)
+
+
+def test_every_wavelength_a_reader_cannot_use_is_a_wavelength_error_naming_the_flag(tmp_path):
+    """Missing, not a number, not a radar frequency, out of range: each is a WavelengthError (an
+    InputValidationError, exit 2) whose message names --wavelength; a length in a GeoTIFF without a wavelength is
+    not one (its phase cannot be read in radians without it)."""
+    from pges.errors import InputValidationError
+    from pges.readers.validate import WavelengthError
+    from pges.readers.wavelength import resolve_wavelength
+
+    cases = [{}, {"WAVELENGTH": "abc"}, {"RADAR_FREQUENCY": "0"}, {"WAVELENGTH": "5.6"}]
+    for meta in cases:
+        with pytest.raises(WavelengthError, match="--wavelength METRES"):
+            resolve_wavelength(None, meta, what="x.unw")
+    assert issubclass(WavelengthError, InputValidationError)
+    rsc = tmp_path / "geo_060619-061002.unw.rsc"
+    (tmp_path / "geo_060619-061002.unw").write_bytes(UNW[0].read_bytes())
+    rsc.write_text("\n".join(line for line in (UNW[0].parent / f"{UNW[0].name}.rsc").read_text().splitlines()
+                             if not line.startswith("WAVELENGTH")) + "\n")
+    from pges.readers import read_interferogram
+
+    with pytest.raises(WavelengthError, match=r"geo_060619-061002\.unw\.rsc: header has no WAVELENGTH"):
+        read_interferogram(tmp_path / "geo_060619-061002.unw")

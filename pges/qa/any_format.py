@@ -6,8 +6,8 @@ ISCE2, GAMMA, GMTSAR and MintPy's stacks by their readers (:func:`pges.readers.r
 Such a file's own coherence and connected components (a GUNW's, an ISCE2 product's ``.cor`` beside it) are scored
 with it; ``--coherence`` and ``--dem`` are read as for a GeoTIFF. A stack gives one product per pair, named
 ``<file>:<earlier>_<later>``. QA reads the phase in radians, which these formats hold: the wavelength, which some of
-their readers insist on, is not used, so a reader that refuses a file for want of one is given
-:data:`UNUSED_WAVELENGTH_M`.
+their readers insist on, is not used, so a reader that refuses a file for want of one
+(:class:`pges.readers.validate.WavelengthError`) is given :data:`UNUSED_WAVELENGTH_M`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from pges.errors import InputValidationError
-from pges.qa.score import MIN_SIDE, ProductInputs, _check_size, _read_tif, read_files
+from pges.qa.score import MIN_SIDE, ProductInputs, check_size, read_files, read_layer
 from pges.readers.los_sign import LosSign
 from pges.readers.roipac import rsc_path
+from pges.readers.validate import WavelengthError
 
 __all__ = ["UNUSED_WAVELENGTH_M", "read_inputs"]
 
@@ -48,20 +49,18 @@ def _read_other(path: Path, coherence: str | Path | None, dem: str | Path | None
 
     try:
         ifgs = read_interferograms(path)
-    except InputValidationError as exc:
-        if "--wavelength" not in str(exc):
-            raise
-        ifgs = read_interferograms(path, wavelength_m=UNUSED_WAVELENGTH_M)  # radians: the wavelength is unused
+    except WavelengthError:  # none in the file, or not a radar's: these formats hold radians, so it is unused
+        ifgs = read_interferograms(path, wavelength_m=UNUSED_WAVELENGTH_M)
     out = []
     for ifg in ifgs:
         if ifg.unwrapped_phase is None:
             raise InputValidationError(f"{path.name}: is a wrapped interferogram; unwrap it first (`sarlake unwrap "
                                        f"{path.name}`) and score what it makes")
         phase = ifg.unwrapped_phase.astype(np.float32)
-        _check_size(phase, path)
+        check_size(phase, path)
         check_phase_values(phase, what=path.name, nodata_declared=True, min_valid=MIN_SIDE ** 2)
         coh = read_coherence(Path(coherence), phase.shape) if coherence else ifg.coherence
-        heights = _read_tif(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
+        heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
         components = None if ifg.connected_components is None else ifg.connected_components.astype(np.int64)
         name = str(path) if len(ifgs) == 1 else f"{path}:{ifg.secondary_date:%Y%m%d}_{ifg.reference_date:%Y%m%d}"
         out.append(ProductInputs(name, phase, coh, None, components, heights))

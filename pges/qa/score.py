@@ -32,8 +32,8 @@ from pges.qa.model_load import load_cached_model
 if TYPE_CHECKING:
     from pges.readers.los_sign import LosSign
 
-__all__ = ["ModelMissingError", "ProductInputs", "Scorer", "model_inputs", "read_files", "read_product_folder",
-           "resolve_version", "stale_feature_set"]
+__all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "model_inputs", "read_files",
+           "read_layer", "read_product_folder", "resolve_version", "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ _EMPTY = {"conncomp": "no pixel is in a connected component (all 0 or no data): 
           "coherence": "coherence is 0 or no data everywhere: no pixel has signal"}
 
 
-def _read_tif(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data: bool = False) -> np.ndarray:
+def read_layer(path: Path, what: str, shape: tuple[int, int] | None, zero_is_data: bool = False) -> np.ndarray:
     """Band 1 on the phase's grid (``zero_is_data``: a DEM, whose heights are 0 everywhere over the sea)."""
     from pges.readers import read_geotiff_band
 
@@ -131,7 +131,8 @@ def _read_phase_tif(path: Path, los_sign: LosSign | None = None) -> tuple[np.nda
 MIN_SIDE = 16
 
 
-def _check_size(phase: np.ndarray, where: Path) -> None:
+def check_size(phase: np.ndarray, where: Path | str) -> None:
+    """Refuse a phase raster thinner than :data:`MIN_SIDE` pixels (``where`` names it in the message)."""
     if min(phase.shape) < MIN_SIDE:
         raise InputValidationError(f"{where}: {phase.shape[0]}x{phase.shape[1]} pixels, too small to assess (QA "
                                    f"needs at least {MIN_SIDE} pixels a side)")
@@ -168,10 +169,10 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         phase, declared = unwrapped, True  # ROI_PAC's no data (0) is read as NaN
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
-    _check_size(phase, path)
+    check_size(phase, path)
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
-    heights = _read_tif(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
+    heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)
 
 
@@ -185,13 +186,13 @@ def read_product_folder(folder: str | Path, name: str | None = None) -> ProductI
     unw = folder / "unwrapped_phase.tif"
     if not unw.is_file():
         raise InputValidationError(f"{folder}: no unwrapped_phase.tif (not an L2 interferogram folder)")
-    phase = _read_tif(unw, "unwrapped phase", None)
-    _check_size(phase, unw)
+    phase = read_layer(unw, "unwrapped phase", None)
+    check_size(phase, unw)
     parts: dict[str, np.ndarray | None] = {}
     for key, fname in (("coherence", "coherence.tif"), ("wrapped", "wrapped_phase.tif"),
                        ("conncomp", "connected_components.tif"), ("dem", "dem.tif")):
         f = folder / fname
-        parts[key] = _read_tif(f, key, phase.shape, zero_is_data=key == "dem") if f.is_file() else None
+        parts[key] = read_layer(f, key, phase.shape, zero_is_data=key == "dem") if f.is_file() else None
     if parts["conncomp"] is not None:
         parts["conncomp"] = np.nan_to_num(parts["conncomp"]).astype(np.int64)
     return ProductInputs(name or folder.name, phase, parts["coherence"], parts["wrapped"], parts["conncomp"],

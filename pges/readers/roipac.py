@@ -28,7 +28,7 @@ from pges.readers.common import (
     parse_date,
     require_data,
 )
-from pges.readers.validate import check_grid
+from pges.readers.validate import WavelengthError, check_grid
 from pges.readers.wavelength import resolve_wavelength
 
 __all__ = ["parse_rsc", "read_roipac_cor", "read_roipac_int", "read_roipac_unw", "rsc_path"]
@@ -91,7 +91,7 @@ class _Header:
         self.transform = Affine(dx, 0.0, x0, 0.0, dy, y0)
         check_grid(self.transform, (self.length, self.width), what=name, fields=_GRID_FIELDS)
         if "WAVELENGTH" not in rsc and wavelength_m is None:
-            raise InputValidationError(f"{name}: header has no WAVELENGTH; give it with --wavelength METRES")
+            raise WavelengthError(f"{name}: header has no WAVELENGTH; give it with --wavelength METRES")
         self.wavelength, self.wavelength_source = resolve_wavelength(wavelength_m, rsc, what=name)
         if "DATE12" in rsc:
             parts = rsc["DATE12"].replace("_", "-").split("-")

@@ -24,6 +24,7 @@ from pges.errors import InputValidationError
 __all__ = [
     "MAX_WAVELENGTH_M",
     "MIN_WAVELENGTH_M",
+    "WavelengthError",
     "check_grid",
     "check_phase_dtype",
     "check_phase_values",
@@ -42,6 +43,14 @@ MIN_WAVELENGTH_M = 0.001  # Ka band is ~8 mm
 MAX_WAVELENGTH_M = 1.0  # P band is ~70 cm
 
 
+class WavelengthError(InputValidationError):
+    """The file gives no usable radar wavelength: none, not a number, or not a radar's.
+
+    The message names ``--wavelength``. A caller that reads the phase in radians and never uses the wavelength
+    (``sarlake qa score``) catches this type, not the message, to read the file with a wavelength of its own.
+    """
+
+
 def check_wavelength(value: float, *, what: str, field: str) -> float:
     """Return ``value`` (m) when it is a radar wavelength.
 
@@ -56,16 +65,16 @@ def check_wavelength(value: float, *, what: str, field: str) -> float:
     if not (isinstance(value, int | float) and math.isfinite(value)) or not (
         MIN_WAVELENGTH_M < value < MAX_WAVELENGTH_M
     ):
-        raise InputValidationError(
+        raise WavelengthError(
             f"{what}: wavelength {value} m ({field}) is not a radar wavelength "
             f"({MIN_WAVELENGTH_M}..{MAX_WAVELENGTH_M} m); give --wavelength METRES"
         )
     return float(value)
 
 
-def missing_wavelength(what: str, looked_for: str) -> InputValidationError:
+def missing_wavelength(what: str, looked_for: str) -> WavelengthError:
     """The error for an input whose metadata carries no wavelength: it names the CLI flag."""
-    return InputValidationError(
+    return WavelengthError(
         f"{what}: no radar wavelength in its metadata (looked for {looked_for}); "
         "give it with --wavelength METRES (e.g. 0.05546576 for Sentinel-1)"
     )

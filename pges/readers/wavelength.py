@@ -25,8 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from pges.errors import InputValidationError
-from pges.readers.validate import check_wavelength
+from pges.readers.validate import WavelengthError, check_wavelength
 
 __all__ = ["LOOKED_FOR", "SENTINEL1_FREQUENCY_HZ", "SENTINEL1_WAVELENGTH_M", "SPEED_OF_LIGHT", "resolve_wavelength",
            "wavelength_from_metadata"]
@@ -49,7 +48,7 @@ LOOKED_FOR = "WAVELENGTH, WAVELENGTH_METRES, radar_wavelength, radar_frequency"
 def _number(text: object, *, what: str, key: str) -> float:
     m = re.match(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf)", str(text), re.IGNORECASE)
     if m is None:
-        raise InputValidationError(f"{what}: {key} is {str(text)!r}, not a number; give --wavelength METRES")
+        raise WavelengthError(f"{what}: {key} is {str(text)!r}, not a number; give --wavelength METRES")
     return float(m.group(1))
 
 
@@ -61,7 +60,7 @@ def wavelength_from_metadata(meta: Mapping[str, object], *, what: str) -> tuple[
         what: the file, named in errors.
 
     Raises:
-        InputValidationError: the key is there but its value is not a number or not a radar wavelength.
+        WavelengthError: the key is there but its value is not a number or not a radar wavelength.
     """
     upper = {str(k).upper().strip(): v for k, v in meta.items()}
     for key in _METRES:
@@ -72,7 +71,8 @@ def wavelength_from_metadata(meta: Mapping[str, object], *, what: str) -> tuple[
         if key in upper:
             freq = _number(upper[key], what=what, key=key) * scale
             if not freq > 0:
-                raise InputValidationError(f"{what}: {key} is {upper[key]!r}, not a radar frequency")
+                raise WavelengthError(f"{what}: {key} is {upper[key]!r}, not a radar frequency; give --wavelength "
+                                      "METRES")
             return check_wavelength(SPEED_OF_LIGHT / freq, what=what, field=f"{key} {upper[key]}"), key
     return None
 
@@ -89,7 +89,7 @@ def resolve_wavelength(
         ``(metres, source)``, source being ``--wavelength`` or the header key.
 
     Raises:
-        InputValidationError: neither gives one (the message names ``--wavelength``), or it is out of range.
+        WavelengthError: neither gives one (the message names ``--wavelength``), or it is out of range.
     """
     from pges.readers.validate import missing_wavelength
 
