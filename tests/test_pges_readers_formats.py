@@ -538,3 +538,40 @@ def test_sentinel1_relative_orbit_of_every_real_asf_record() -> None:
     for row in rows:
         assert relative_orbit(row["platform"][-1], int(row["absolute_orbit"])) == int(row["path"]), row
     assert relative_orbit("C", 1000) is None  # an offset it does not know is no track, not a guess
+
+
+def test_sentinel1c_and_1d_tracks_follow_mintpys_relation_and_1c_none_after_its_orbit_change() -> None:
+    """HyP3 products of Sentinel-1C (2025-) and 1D (2026-) had no track: only A and B were known. MintPy's
+    ``get_relative_orbit_number`` gives C as (orbit - 172) % 175 + 1 and D as (orbit - 42) % 175 + 1; S1C's orbit
+    was changed in June 2026 and the sources disagree after it, so a later S1C gets none (a user gives --track)."""
+    from datetime import date
+
+    from pges.readers.hyp3 import relative_orbit
+
+    assert relative_orbit("C", 1000, date(2025, 4, 1)) == 129  # (1000 - 172) % 175 + 1, by hand
+    assert relative_orbit("C", 172, date(2025, 4, 1)) == 1
+    assert relative_orbit("D", 3000, date(2026, 1, 10)) == 159  # (3000 - 42) % 175 + 1 = 2958 - 2800 + 1
+    assert relative_orbit("D", 42 + 175 * 3 + 10) == 11
+    assert relative_orbit("C", 1000, date(2026, 8, 1)) is None
+    assert relative_orbit("C", 1000, date(2026, 6, 8)) == 129
+
+
+@pytest.mark.parametrize(("granule", "orbit", "track"), [
+    ("S1C_IW_SLC__1SDV_20250401T114010_20250401T114037_001000_000123_ABCD", 1000, 129),
+    ("S1D_IW_SLC__1SDV_20260110T224512_20260110T224537_003000_000456_ABCD", 3000, 159),
+    ("S1C_IW_SLC__1SDV_20260801T114010_20260801T114037_009000_000789_ABCD", 9000, None),
+])
+def test_a_hyp3_parameter_file_of_sentinel1c_or_1d_gives_its_track(tmp_path: Path, caplog, granule, orbit,
+                                                                    track) -> None:
+    from pges.readers.hyp3 import hyp3_geometry
+
+    base = tmp_path / "S1CC_20250401T114010_20250413T114010_VVP012_INT80_G_ueF_5D1E"
+    tif = Path(f"{base}_unw_phase.tif")
+    tif.write_bytes(b"")
+    Path(f"{base}.txt").write_text(f"Reference Granule: {granule}\nReference Pass Direction: ASCENDING\n"
+                                   f"Reference Orbit Number: {orbit}\n")
+    geometry = hyp3_geometry(tif)
+    assert geometry.get("track") == track
+    assert geometry["orbit_state"] == "ascending"
+    if track is None:
+        assert "give --track" in caplog.text

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +39,24 @@ _HYP3_NAME = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_")
 
 
 #: the absolute orbit of each Sentinel-1 satellite that starts its 175-orbit repeat cycle on relative orbit 1
-#: (ESA's relation; checked against 508 ASF search records in tests/data/sar_metadata)
-_FIRST_ORBIT = {"A": 73, "B": 27}
+#: (ESA's relation; A and B checked against 508 ASF search records in tests/data/sar_metadata; C and D as MintPy's
+#: ``mintpy.geometry.orbit.get_relative_orbit_number`` (2025) and the S1 burst tools after it give them)
+_FIRST_ORBIT = {"A": 73, "B": 27, "C": 172, "D": 42}
+#: Sentinel-1C was manoeuvred from 9 to 23 June 2026 to give a 6-day revisit with Sentinel-1D (Copernicus Data
+#: Space news, 2026-05-28, "Sentinel-1 orbital reconfiguration dates"): its orbit numbering against the tracks
+#: changed then, and the sources disagree on the new offset, so a later S1C acquisition gets no track from it
+_S1C_MOVED = date(2026, 6, 9)
 
 
-def relative_orbit(satellite: str, absolute_orbit: int) -> int | None:
-    """Sentinel-1 relative orbit (track, 1-175) of an absolute orbit of satellite ``A`` or ``B``; None otherwise."""
+def relative_orbit(satellite: str, absolute_orbit: int, day: date | None = None) -> int | None:
+    """Sentinel-1 relative orbit (track, 1-175) of an absolute orbit of satellite ``A``-``D``; None otherwise.
+
+    Sentinel-1C's needs the acquisition's ``day``: before its orbit change of June 2026 only (None after it, or
+    without a day).
+    """
     first = _FIRST_ORBIT.get(satellite.upper())
+    if satellite.upper() == "C" and (day is None or day >= _S1C_MOVED):
+        return None
     return None if first is None else (absolute_orbit - first) % 175 + 1
 
 
@@ -84,9 +96,13 @@ def hyp3_geometry(path: Path) -> dict[str, Any]:
         out["orbit_state"] = direction
     granule = pairs.get("Reference Granule", "").strip()  # S1A_IW_SLC__1SDV_...: the reference satellite
     orbit = pairs.get("Reference Orbit Number", "").strip()
-    track = relative_orbit(granule[2:3], int(orbit)) if granule.startswith("S1") and orbit.isdigit() else None
+    day = _granule_day(granule)
+    track = relative_orbit(granule[2:3], int(orbit), day) if granule.startswith("S1") and orbit.isdigit() else None
     if track is not None:
         out["track"] = track
+    elif granule.startswith("S1C") and orbit.isdigit():
+        logger.warning("%s: Sentinel-1C's track is not known from its orbit number after its orbit change of June "
+                       "2026 (%s); give --track", found.name, granule)
     try:
         if "Heading" in pairs:
             out["heading_deg"] = float(pairs["Heading"])
@@ -97,6 +113,15 @@ def hyp3_geometry(path: Path) -> dict[str, Any]:
     except ValueError as exc:
         logger.warning("%s: %s; its geometry is left out", found.name, exc)
     return out
+
+
+def _granule_day(granule: str) -> date | None:
+    """The start day of a Sentinel-1 granule name (``S1C_IW_SLC__1SDV_20250401T...``), or None."""
+    m = re.search(r"_(\d{8})T\d{6}", granule)
+    try:
+        return datetime.strptime(m.group(1), "%Y%m%d").date() if m else None
+    except ValueError:
+        return None
 
 
 def hyp3_wavelength(name: str) -> tuple[float, str] | None:
