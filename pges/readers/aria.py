@@ -10,6 +10,7 @@ Layout (ARIA-tools and MintPy's ``prep_aria.py`` read the same layers):
 * ``/science/grids/imagingGeometry/incidenceAngle`` and ``azimuthAngle`` (heightsMeta, latitudeMeta, longitudeMeta)
   degrees, when the product has them: one incidence and one platform heading for the product
   (:mod:`pges.readers.aria_geometry`), as a HyP3 parameter file gives them; without them both are None;
+  ``perpendicularBaseline`` (m, the earlier secondary's relative to the later reference): negated, the pair's baseline;
 * the file name ``S1-GUNW-{A|D}-{R|L}-{track:03d}-tops-{reference}_{secondary}-{time}-{lon}_{lat}-PP-{hash}-v{ver}.nc``:
   pass direction, relative orbit (track) and the two dates, the reference being the LATER one.
 
@@ -85,7 +86,8 @@ def _grid(f: Any, shape: tuple[int, int], what: str) -> tuple[Affine, bool]:
 def read_aria_gunw(path: Path, *, wavelength_m: float | None = None) -> Interferogram:
     """Read an ARIA GUNW: the unwrapped phase in sarlake's sign, coherence, connected components, amplitude.
 
-    With its imaging-geometry cubes, also its incidence and heading (:func:`pges.readers.aria_geometry.gunw_geometry`).
+    With its imaging-geometry cubes, also its incidence, heading and perpendicular baseline
+    (:func:`pges.readers.aria_geometry.gunw_geometry`).
 
     Raises:
         InputValidationError: not a GUNW, a grid that does not match its layers, no dates in the name, no

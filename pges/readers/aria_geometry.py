@@ -1,12 +1,18 @@
-"""An ARIA GUNW's imaging geometry: one incidence and one platform heading per product, from its metadata cubes.
+"""An ARIA GUNW's imaging geometry: one incidence, heading and perpendicular baseline per product, from its cubes.
 
-A GUNW holds ``/science/grids/imagingGeometry/incidenceAngle`` and ``azimuthAngle``, float
+A GUNW holds ``/science/grids/imagingGeometry/incidenceAngle``, ``azimuthAngle`` and ``perpendicularBaseline``, float
 cubes in degrees on a coarse grid, dims ``(heightsMeta, latitudeMeta, longitudeMeta)``, those three being
 1-D variables of the same group (ARIA-tools' ``product.py`` and RAiDER read the same names). One value stands for
 the product, as a HyP3 parameter file's scene-centre values do: the cube's level nearest 0 m (the middle level when
 ``heightsMeta`` is missing), its nodes inside the product's grid (all of the level when none is), fill values and
-NaN left out; the median of the incidence, the circular mean of the azimuth (its values may wrap at 0/360 or
--180/180).
+NaN left out; the median of the incidence and of the baseline, the circular mean of the azimuth (its values may wrap
+at 0/360 or -180/180).
+
+``perpendicularBaseline`` (m) is the SECONDARY's baseline relative to the REFERENCE orbit, ISCE2's sign
+(DockerizedTopsApp ``makeGeocube.py``: the secondary's position minus the reference's, signed by
+``(los x baseline) . velocity``, as ISCE2's ``computeBaseline``), and ARIA's reference is the LATER date: that is
+``B(earlier) - B(later)``, so sarlake's ``B(later) - B(earlier)`` is its negative (MintPy's ``prep_aria.py`` negates it
+too: "date2_date1 -> date1_date2").
 
 ARIA's ``azimuthAngle`` is the azimuth of the line of sight from the TARGET TO THE SENSOR, counter-clockwise from
 EAST (MintPy's ``prep_aria.py``, which subtracts 90 for ISCE's from-north convention). sarlake's heading is the
@@ -101,7 +107,7 @@ def _level(f: Any, name: str, transform: Affine, shape: tuple[int, int], what: s
 
 
 def gunw_geometry(f: Any, transform: Affine, shape: tuple[int, int], *, what: str) -> dict[str, Any]:
-    """``incidence_deg`` and ``heading_deg`` of an open GUNW, as :class:`pges.readers.common.Interferogram` fields.
+    """``incidence_deg``, ``heading_deg``, ``perpendicular_baseline_m`` of an open GUNW, as Interferogram fields.
 
     Empty when the product has no imaging-geometry cubes (older or hand-made files); a cube of fill values only,
     not numeric or not 3-D, or an incidence outside (0, 90) degrees, is left out with a log line.
@@ -116,6 +122,9 @@ def gunw_geometry(f: Any, transform: Affine, shape: tuple[int, int], *, what: st
             out["incidence_deg"] = round(value, 4)
         else:
             logger.warning("%s: incidence %.4g deg is not in (0, 90); its geometry is left out", what, value)
+    bperp = _level(f, "perpendicularBaseline", transform, shape, what)
+    if bperp is not None:  # the secondary (earlier) relative to the reference (later): negated, as MintPy does
+        out["perpendicular_baseline_m"] = round(-float(np.median(bperp)), 4)
     azimuth = _level(f, "azimuthAngle", transform, shape, what)
     heading = None if azimuth is None else heading_from_azimuth(azimuth)
     if heading is not None:

@@ -9,6 +9,10 @@ Conventions (the same as the ``interferogram`` PGE and ``docs/contracts.md``):
 * :meth:`Interferogram.los_displacement_mm` is ``-phase * wavelength / (4 pi)`` in mm: POSITIVE = motion
   TOWARD the satellite (range decrease; uplift for vertical motion), the ARIA/MintPy convention.
 * No-data pixels are NaN in every array and True in ``nodata_mask``.
+* ``perpendicular_baseline_m`` is ``B_perp(later) - B_perp(earlier)`` in metres, both taken relative to one
+  reference orbit (the ``interferogram`` PGE's rule). A processor that writes the pair's baseline the other way
+  round (ARIA: secondary relative to the later reference) is negated; one whose files say nothing leaves None,
+  never 0 (:mod:`pges.readers.baseline` lists where each format's value comes from).
 """
 
 from __future__ import annotations
@@ -71,6 +75,8 @@ class Interferogram:
     heading_deg: float | None = None
     #: one incidence for the product: at its centre (HyP3), the median over its grid (ARIA, LiCSAR)
     incidence_deg: float | None = None
+    #: B_perp(later) - B_perp(earlier), m, as the file gives it (:mod:`pges.readers.baseline`); None where it is silent
+    perpendicular_baseline_m: float | None = None
 
     @property
     def shape(self) -> tuple[int, int]:

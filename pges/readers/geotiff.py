@@ -248,7 +248,8 @@ def read_geotiff_unw(
         wrapped=data if wrapped else None,
         wavelength_source=source,
         source_crs=source_crs,
-        **{"track": _tagged_track(tags), **hyp3_geometry(path), **licsar_geometry(path, transform, data.shape)},
+        **{"track": _tagged_track(tags), **hyp3_geometry(path),
+           **licsar_geometry(path, transform, data.shape, (ref, sec))},
     )
 
 

@@ -1,4 +1,4 @@
-"""What a HyP3 product's name and parameter file say of its pair: wavelength, pass, track, heading, incidence.
+"""What a HyP3 product's name and parameter file say of its pair: wavelength, pass, track, geometry, baseline.
 
 A HyP3 product carries no wavelength, but its name says Sentinel-1 (``S1AA_20161223T070700_...``, the two
 satellites then the two acquisition times: ASF's HyP3 naming convention): C band, 5.405 GHz
@@ -7,7 +7,8 @@ satellites then the two acquisition times: ASF's HyP3 naming convention): C band
 A HyP3 INSAR_GAMMA product ``<base>_unw_phase.tif`` has ``<base>.txt`` beside it, ``Key: value`` lines
 (hyp3-gamma's ``ParameterFile``): ``Reference Pass Direction: ASCENDING``, ``Reference Granule`` and
 ``Reference Orbit Number`` (the track: :func:`relative_orbit`), ``Heading: -15.39`` (degrees clockwise
-from north, ROI_PAC's convention), and the geometry at the scene centre:
+from north, ROI_PAC's convention), ``Baseline: 24.1`` (m, the secondary's perpendicular baseline relative to the
+reference, made ``B(later) - B(earlier)`` by the two granules' dates), and the geometry at the scene centre:
 ``Slant range center`` (m), ``Spacecraft height`` (m above the Earth radius at nadir) and ``Earth radius at nadir``
 (m). The incidence at the centre follows from those three on a sphere (law of cosines, as MintPy's
 ``utils.incidence_angle`` computes it from ``STARTING_RANGE``, ``HEIGHT`` and ``EARTH_RADIUS``)::
@@ -24,6 +25,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pges.readers.baseline import baseline_number, later_minus_earlier
+from pges.readers.common import parse_date
 from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M
 
 __all__ = ["HYP3_SUFFIXES", "hyp3_geometry", "hyp3_wavelength", "incidence_deg", "relative_orbit"]
@@ -34,6 +37,8 @@ logger = logging.getLogger(__name__)
 HYP3_SUFFIXES = ("_unw_phase", "_wrapped_phase", "_corr", "_los_disp", "_vert_disp", "_amp", "_dem", "_lv_theta",
                  "_lv_phi", "_water_mask", "_inc_map", "_inc_map_ell")
 _LINE = re.compile(r"^\s*([^:]+?)\s*:\s*(.*?)\s*$")
+#: the acquisition date in a granule's name: S1A_IW_SLC__1SDV_20161223T070700_..., S1_213524_IW1_20170411T133605_VV_...
+_GRANULE_DAY = re.compile(r"(?<!\d)(\d{8})T\d{6}")
 #: HyP3's product names: Sentinel-1 (S1) and its two satellites (A, B, C or D), then the two acquisition times
 _HYP3_NAME = re.compile(r"^S1[A-D]{2}_\d{8}T\d{6}_\d{8}T\d{6}_")
 
@@ -77,7 +82,7 @@ def _parameter_file(path: Path) -> Path | None:
 
 
 def hyp3_geometry(path: Path) -> dict[str, Any]:
-    """``orbit_state``, ``track``, ``heading_deg`` and ``incidence_deg`` from a HyP3 raster's parameter file.
+    """``orbit_state``, ``track``, ``heading_deg``, ``incidence_deg``, ``perpendicular_baseline_m``: its .txt's.
 
     :class:`pges.readers.common.Interferogram` fields; empty when there is no parameter file beside it. A value
     that is not a number is left out, with a log line.
@@ -112,16 +117,44 @@ def hyp3_geometry(path: Path) -> dict[str, Any]:
                                                        float(pairs["Earth radius at nadir"])), 4)
     except ValueError as exc:
         logger.warning("%s: %s; its geometry is left out", found.name, exc)
+    bperp = _baseline(pairs, found.name)
+    if bperp is not None:
+        out["perpendicular_baseline_m"] = bperp
     return out
 
 
 def _granule_day(granule: str) -> date | None:
     """The start day of a Sentinel-1 granule name (``S1C_IW_SLC__1SDV_20250401T...``), or None."""
-    m = re.search(r"_(\d{8})T\d{6}", granule)
+    m = _GRANULE_DAY.search(granule)
     try:
         return datetime.strptime(m.group(1), "%Y%m%d").date() if m else None
     except ValueError:
         return None
+
+
+def _baseline(pairs: dict[str, str], what: str) -> float | None:
+    """``Baseline`` (m, the secondary's relative to the reference) as ``B(later) - B(earlier)``; None if unsaid.
+
+    hyp3-gamma writes GAMMA's ``base_init <reference> <secondary>`` perpendicular component, hyp3-isce2 topsApp's
+    ``Bperp`` of the secondary relative to the reference (``packaging.get_baseline_perp``). The two dates are those in
+    the ``Reference Granule`` and ``Secondary Granule`` names; without both, which way round it is is unknown: None.
+    """
+    if "Baseline" not in pairs:
+        return None
+    days = [m.group(1) for role in ("Reference", "Secondary")
+            if (m := _GRANULE_DAY.search(pairs.get(f"{role} Granule", ""))) is not None]
+    if len(days) != 2:
+        logger.warning("%s: no date in its Reference/Secondary Granule; the perpendicular baseline is left out", what)
+        return None
+    value = baseline_number(pairs["Baseline"], what=what, key="Baseline")
+    if value is None:
+        return None
+    try:
+        reference, secondary = (parse_date(d, what=f"{what} granule") for d in days)
+    except ValueError as exc:  # InputValidationError: eight digits that are no date
+        logger.warning("%s; the perpendicular baseline is left out", exc)
+        return None
+    return later_minus_earlier(value, reference, secondary)
 
 
 def hyp3_wavelength(name: str) -> tuple[float, str] | None:

@@ -1,4 +1,4 @@
-"""What a COMET-LiCSAR product's name and frame folder say of its pair: wavelength, track, pass, heading, incidence.
+"""What a COMET-LiCSAR product's name and frame folder say of its pair: wavelength, track, pass, geometry, B_perp.
 
 LiCSAR processes Sentinel-1 only, by frame. A frame ID is ``NNN[AD]_NNNNN_NNNNNN`` (``124D_05291_081406``): the
 first three digits are the relative orbit (track, 1-175), ``A``/``D`` the pass direction (LiCSBAS01/02 find the
@@ -20,6 +20,10 @@ and LiCSBAS01 downloads it as ``GEOC/<pair>/<pair>.geo.unw.tif`` with the E/N/U 
   satellite (LiCSBAS_decomposeLOS: "LOSe > 0 -> from east"), sarlake's :func:`pges.gnss.los_unit_vector`.
 * Heading: ``atan2(E, N) + 90`` (LiCSAR's ``get_inc_frame``), from the medians of ``.geo.E.tif`` and ``.geo.N.tif``
   over the footprint; degrees clockwise from north, given in -180..180.
+* Perpendicular baseline: the frame's ``baselines`` file gives each epoch's relative to the frame's reference epoch
+  (``refdate date bperp btemp``, LiCSBAS ``read_bperp_file``); the pair's is ``B(later) - B(earlier)``, as LiCSBAS11
+  takes secondary minus primary (:func:`pges.readers.baseline.epoch_baselines`). LiCSBAS02 writes a random dummy
+  ``baselines`` into its own ``GEOCml*`` output when LiCSAR's is missing: that folder holds no GeoTIFF pairs.
 * What the rasters do not give comes from ``metadata.txt`` (``key=value`` lines written by LiCSAR's
   ``submit_to_public_metadata.sh``): ``heading`` (the mean of GAMMA's heading raster) and ``avg_incidence_angle``
   (the reference SLC's ``incidence_angle`` at its centre).
@@ -33,11 +37,13 @@ import logging
 import math
 import re
 import warnings
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pges.readers.baseline import epoch_baselines, from_epochs
 from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M
 
 __all__ = ["frame_id", "licsar_geometry", "licsar_wavelength", "metadata_folders"]
@@ -165,11 +171,13 @@ def _signed(heading: float) -> float:
     return (heading + 180.0) % 360.0 - 180.0
 
 
-def licsar_geometry(path: Path, transform: Any, shape: tuple[int, ...]) -> dict[str, Any]:
+def licsar_geometry(path: Path, transform: Any, shape: tuple[int, ...],
+                    pair: tuple[date, date] | None = None) -> dict[str, Any]:
     """``track``, ``orbit_state``, ``heading_deg``, ``incidence_deg`` of a LiCSAR raster; empty for another file.
 
     :class:`pges.readers.common.Interferogram` fields. ``transform`` (lon/lat) and ``shape`` are the interferogram's
-    grid, over whose footprint the E/N/U rasters' medians are taken.
+    grid, over whose footprint the E/N/U rasters' medians are taken. With the ``pair``'s two dates, also its
+    ``perpendicular_baseline_m`` from the frame's ``baselines`` file.
     """
     path = Path(path)
     (x0, y0), (x1, y1) = transform @ (0, 0), transform @ (shape[1], shape[0])
@@ -189,6 +197,10 @@ def licsar_geometry(path: Path, transform: Any, shape: tuple[int, ...]) -> dict[
     for folder in metadata_folders(path):
         for key, value in {**_from_metadata_txt(folder), **_from_los_rasters(folder, frame, bbox)}.items():
             out.setdefault(key, value)
+        if pair is not None and "perpendicular_baseline_m" not in out and (folder / "baselines").is_file():
+            bperp = from_epochs(epoch_baselines(folder / "baselines"), *pair, what=str(folder / "baselines"))
+            if bperp is not None:
+                out["perpendicular_baseline_m"] = bperp
     if "heading_deg" not in out:
         logger.info("%s: no LiCSAR frame metadata (E/N/U rasters, metadata.txt) found; no heading", path.name)
     return out

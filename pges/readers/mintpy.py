@@ -6,7 +6,8 @@ Layout (MintPy ``objects/stack.py``, class ``ifgramStack``; docs "data structure
   = no data; ``coherence`` (n, length, width) float32 0..1; ``connectComponent`` (n, length, width) int
   (0 = not unwrapped); optionally ``wrapPhase`` (n, length, width) float32 radians;
 * ``date`` (n, 2) byte strings ``YYYYMMDD``: ``date1`` (earlier) and ``date2`` (later) of each pair;
-  ``bperp`` (n,) float32 m; ``dropIfgram`` (n,) bool, False = excluded by MintPy's network modification;
+  ``bperp`` (n,) float32 m, ``B(date2) - B(date1)`` (:mod:`pges.readers.baseline`); ``dropIfgram`` (n,) bool,
+  False = excluded by MintPy's network modification;
 * root attributes (strings): ``FILE_TYPE = ifgramStack``, ``LENGTH``, ``WIDTH``, ``WAVELENGTH`` (m), and for a
   geocoded stack ``X_FIRST``, ``Y_FIRST`` (outer corner of the first pixel, as ROI_PAC), ``X_STEP``,
   ``Y_STEP`` (degrees, ``X_UNIT = degrees``). A stack in radar coordinates (no ``Y_FIRST``) is refused. A stack
@@ -29,6 +30,7 @@ import numpy as np
 from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
+from pges.readers.baseline import baseline_number, later_minus_earlier
 from pges.readers.common import Interferogram, open_hdf5, order_dates, parse_date
 from pges.readers.reproject import lonlat_grid, warp_into
 from pges.readers.validate import check_grid, check_phase_dtype
@@ -171,13 +173,16 @@ def read_mintpy_stack(
                 phase, coh, cc = _warped(phase, nodata, coh, cc, crs, source, transform, shape)
                 nodata = ~np.isfinite(phase)
             meta = {**attrs, "DATE12": f"{d1:%Y%m%d}_{d2:%Y%m%d}", "PAIR_INDEX": str(i)}
+            bperp = None
             if "bperp" in f:
                 meta["P_BASELINE"] = f"{float(f['bperp'][i]):.3f}"
+                bperp = baseline_number(f["bperp"][i], what=what, key=f"bperp[{i}]")
             common = dict(path=path, source_format="mintpy", transform=transform, wavelength_m=wavelength,
                           reference_date=ref, secondary_date=sec, nodata_mask=nodata, coherence=coh,
                           coherence_path=path if coh is not None else None, metadata=meta,
                           connected_components=cc, wavelength_source=wl_source,
-                          source_crs=None if crs is None else str(crs))
+                          source_crs=None if crs is None else str(crs),
+                          perpendicular_baseline_m=None if bperp is None else later_minus_earlier(bperp, d1, d2))
             if phase_name == "wrapPhase":
                 cplx = np.where(nodata, 0, np.exp(1j * np.nan_to_num(phase))).astype(np.complex64)
                 out.append(Interferogram(unwrapped_phase=None, wrapped=cplx, **common))  # type: ignore[arg-type]

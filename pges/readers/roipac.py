@@ -4,6 +4,8 @@ The ``.unw`` is band-interleaved by line (RMG): for every row, one row of amplit
 unwrapped phase (radians), little-endian float32; 0 in the phase row means no data. The ``.rsc`` is
 ``KEY value`` lines; the reader needs ``WIDTH``, ``FILE_LENGTH``, ``X_FIRST``, ``X_STEP``, ``Y_FIRST``,
 ``Y_STEP`` and ``WAVELENGTH`` (m), and takes the dates from ``DATE12`` (``060619-061002``) or the file name.
+The pair's perpendicular baseline is the mean of ``P_BASELINE_TOP_HDR`` and ``P_BASELINE_BOTTOM_HDR`` (in the header,
+or in ``<date1>_<date2>_baseline.rsc`` beside it), ``B(date2) - B(date1)`` of ``DATE12`` (:mod:`pges.readers.baseline`).
 ``X_FIRST``/``Y_FIRST`` are taken as the outer corner of the first pixel, as GDAL's ROI_PAC driver does.
 
 Reference: Rosen, P. A., Hensley, S., Peltzer, G., Simons, M. (2004), Updated Repeat Orbit Interferometry
@@ -13,12 +15,14 @@ Package released, Eos 85(5), 47; GDAL ``frmts/raw/roipacdataset.cpp``.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from pathlib import Path
 
 import numpy as np
 from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
+from pges.readers.baseline import roipac_baseline
 from pges.readers.common import (
     Interferogram,
     check_byte_size,
@@ -102,6 +106,22 @@ class _Header:
             d1, d2 = dates_from_name_or_fail(path, looked_in=f"DATE12 in {name}")
         self.reference, self.secondary = order_dates(d1, d2, what=path.name)
         self.rsc = rsc
+        self.bperp = _baseline(rsc, rsc_file, d1, d2)
+
+
+def _baseline(rsc: dict[str, str], rsc_file: Path, d1: date, d2: date) -> float | None:
+    """The pair's baseline from the header, else from ROI_PAC's ``<date1>_<date2>_baseline.rsc`` beside it.
+
+    ROI_PAC keeps the baseline of a pair in ``<date1>_<date2>_baseline.rsc`` (``DATE12``'s two dates); MintPy's
+    ``prep_roipac.py`` merges it into the raster's header, where the keys then are.
+    """
+    if "P_BASELINE_TOP_HDR" in rsc or "P_BASELINE_BOTTOM_HDR" in rsc:
+        return roipac_baseline(rsc, d1, d2, what=rsc_file.name)
+    if "DATE12" in rsc:
+        beside = rsc_file.with_name(rsc["DATE12"].replace("-", "_") + "_baseline.rsc")
+        if beside.is_file():
+            return roipac_baseline(parse_rsc(beside), d1, d2, what=beside.name)
+    return None
 
 
 def read_roipac_unw(
@@ -160,6 +180,7 @@ def read_roipac_unw(
         coherence_path=coherence_path,
         metadata=dict(hdr.rsc),
         wavelength_source=hdr.wavelength_source,
+        perpendicular_baseline_m=hdr.bperp,
     )
 
 
@@ -189,6 +210,7 @@ def read_roipac_int(path: Path, *, wavelength_m: float | None = None) -> Interfe
         metadata=dict(hdr.rsc),
         wrapped=ifg,
         wavelength_source=hdr.wavelength_source,
+        perpendicular_baseline_m=hdr.bperp,
     )
 
 

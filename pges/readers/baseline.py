@@ -1,0 +1,124 @@
+"""The perpendicular baseline of a pair, in sarlake's convention, from what each processor writes.
+
+sarlake's convention (the ``interferogram`` PGE's): ``B_perp(later) - B_perp(earlier)``, metres, the two taken
+relative to one reference orbit. Processors write a pair's baseline as *second minus first* of their own order of
+the pair (a per-date value relative to a reference date, subtracted), so the order decides the sign:
+
+=================  ===============================================  ================================================
+format             where                                            order of the pair (value = B(second) - B(first))
+=================  ===============================================  ================================================
+MintPy             ``bperp`` (n,) of ``ifgramStack.h5``             ``date[i]`` = (date1, date2): its design matrix
+                                                                    has -1 at date1, +1 at date2 (``objects/stack.py``
+                                                                    ``get_design_matrix4timeseries``)
+ROI_PAC            ``.rsc`` ``P_BASELINE_TOP_HDR``/``_BOTTOM_HDR``  ``DATE12`` (master-slave); the mean of top and
+                   (or ``<date1>_<date2>_baseline.rsc`` beside)     bottom, as MintPy's ``stackDict`` takes it
+HyP3               ``<base>.txt`` ``Baseline:``                     reference then secondary granule (hyp3-gamma
+                                                                    ``base_init reference secondary``; hyp3-isce2
+                                                                    topsApp ``Bperp``, secondary relative to reference)
+ARIA GUNW          ``imagingGeometry/perpendicularBaseline`` cube   secondary relative to the reference, which is the
+                                                                    LATER date: negated (MintPy's ``prep_aria.py``:
+                                                                    "date2_date1 -> date1_date2")
+LiCSAR             the frame's ``metadata/baselines``               one value per epoch relative to the frame's
+                                                                    reference epoch (LiCSBAS ``read_bperp_file``,
+                                                                    ``LiCSBAS11``: secondary minus primary)
+=================  ===============================================  ================================================
+
+A value that is not a finite number is left out with a warning naming the file and key, as the readers do with the
+rest of a file's geometry (heading, incidence): the interferogram itself is fine. A file that says nothing leaves
+None, never 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+from pges.readers.common import parse_date
+
+__all__ = ["baseline_number", "epoch_baselines", "from_epochs", "later_minus_earlier", "roipac_baseline"]
+
+logger = logging.getLogger(__name__)
+
+_NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:m)?\s*$")
+
+
+def baseline_number(text: object, *, what: str, key: str) -> float | None:
+    """A baseline in metres, or None (with a warning naming ``what`` and ``key``) when it is not a finite number."""
+    m = _NUMBER.match(str(text))
+    value = float(m.group(1)) if m else math.nan
+    if not math.isfinite(value):
+        logger.warning("%s: %s is %r, not a number; the perpendicular baseline is left out", what, key, str(text))
+        return None
+    return value
+
+
+def later_minus_earlier(value: float, first: date, second: date) -> float:
+    """``B(later) - B(earlier)`` from a processor's ``value = B(second) - B(first)`` of its own order of the pair."""
+    return value if second > first else -value
+
+
+def from_epochs(per_epoch: Mapping[date, float], first: date, second: date, *, what: str) -> float | None:
+    """``B(later) - B(earlier)`` from per-date baselines to one reference; None (logged) when a date lacks one."""
+    missing = [d.isoformat() for d in (first, second) if d not in per_epoch]
+    if missing:
+        logger.warning("%s: no perpendicular baseline for %s; the pair's is left out", what, " and ".join(missing))
+        return None
+    later, earlier = max(first, second), min(first, second)
+    return per_epoch[later] - per_epoch[earlier]
+
+
+def roipac_baseline(rsc: Mapping[str, str], first: date, second: date, *, what: str) -> float | None:
+    """A ROI_PAC header's baseline: the mean of ``P_BASELINE_TOP_HDR`` and ``_BOTTOM_HDR``, DATE12 = first-second.
+
+    MintPy (``prep_roipac.py``, ``stackDict.get_perp_baseline``) reads the same keys and the same order. One of the two
+    alone is taken as it is. None when the header has neither or one is not a number.
+    """
+    values = []
+    for key in ("P_BASELINE_TOP_HDR", "P_BASELINE_BOTTOM_HDR"):
+        if key in rsc:
+            value = baseline_number(rsc[key], what=what, key=key)
+            if value is None:
+                return None
+            values.append(value)
+    if not values:
+        return None
+    return later_minus_earlier(sum(values) / len(values), first, second)
+
+
+def epoch_baselines(path: Path) -> dict[date, float]:
+    """Per-date baselines of a LiCSAR/LiCSBAS ``baselines`` file, relative to the frame's reference epoch.
+
+    LiCSAR's format (LiCSBAS ``LiCSBAS_io_lib.read_bperp_file``), one line per epoch: ``refdate date bperp btemp``
+    (the reference epoch's baseline is 0); the old format ``num mdate sdate bp dt dt_m_sm dt_s_sm bp_m_sm bp_s_sm``
+    gives each of ``mdate`` and ``sdate`` its baseline to the single reference (the last two columns). A line that
+    is neither, or whose numbers do not read, is left out with a warning.
+    """
+    out: dict[date, float] = {}
+    what = path.name
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError as exc:
+        logger.warning("%s: unreadable (%s); no perpendicular baselines", path, exc)
+        return out
+    for n, line in enumerate(lines, 1):
+        cols = line.split()
+        if not cols:
+            continue
+        try:
+            if len(cols) == 4:
+                pairs = [(cols[0], "0"), (cols[1], cols[2])]
+            elif len(cols) == 9:
+                pairs = [(cols[1], cols[7]), (cols[2], cols[8])]
+            else:
+                raise ValueError(f"{len(cols)} columns, not 4 (refdate date bperp btemp) or 9 (LiCSBAS's old format)")
+            for day, text in pairs:
+                value = baseline_number(text, what=what, key=f"line {n}")
+                if value is not None:
+                    out.setdefault(parse_date(day, what=f"{what} line {n}"), value)
+        except ValueError as exc:  # InputValidationError (a date that is none) is one
+            logger.warning("%s: line %d: %s; left out", what, n, exc)
+    return out
