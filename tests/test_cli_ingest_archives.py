@@ -1,7 +1,8 @@
 """`sarlake ingest` of zip archives: HyP3 delivers each product as ``<name>.zip`` holding ``<name>/``.
 
 Each case zips a HyP3 product folder made from a real Sydney interferogram and its GAMMA coherence, warped to UTM as
-in ``test_cli_ingest_options``; its parameter file gives the track and heading, which must reach the product.
+in ``test_cli_ingest_options``; its parameter file gives the track, heading and perpendicular baseline, which must
+reach the product.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ def _hyp3_zip(tmp_path: Path, into: Path) -> tuple[Path, np.ndarray]:
     for side in ("dem", "amp", "lv_theta"):  # HyP3's DEM, amplitude and look vector: no reader opens them
         _to_utm(ifg.coherence, ifg.transform, Path(f"{base}_{side}.tif"))
     Path(f"{base}.txt").write_text("Reference Granule: S1A_IW_SLC__1SDV_20060619T114010\n"
+                                   "Secondary Granule: S1A_IW_SLC__1SDV_20061002T114010\n"
                                    "Reference Pass Direction: DESCENDING\nReference Orbit Number: 2871\n"
-                                   "Heading: -167.25\n")
+                                   "Baseline: -103.2166\nHeading: -167.25\n")
     into.mkdir(parents=True, exist_ok=True)
     archive = into / f"{NAME}.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
@@ -56,6 +58,7 @@ def test_a_folder_of_hyp3_zips_is_ingested_as_their_folders_and_the_product_name
     props = item["properties"]
     assert props["sat:relative_orbit"] == 174  # from the parameter file inside the zip
     assert props["sarlake:heading_deg"] == -167.25
+    assert props["sarlake:perpendicular_baseline_m"] == -103.217  # the secondary's to the (earlier) reference, to mm
     assert props["sarlake:source_coherence_file"] == f"{NAME}_corr.tif"
     assert item["provenance"]["inputs"] == [f"/vsizip/{{{archive}}}/{NAME}/{NAME}_unw_phase.tif",
                                             f"/vsizip/{{{archive}}}/{NAME}/{NAME}_corr.tif"]

@@ -220,3 +220,21 @@ def test_the_los_rasters_are_ground_to_satellite_as_sarlake_s_los_unit_vector(tm
     for raster in folder.glob("*.geo.?.tif"):  # another frame's rasters are not this frame's geometry
         raster.rename(raster.with_name(raster.name.replace(FRAME, "023A_05100_131313")))
     assert "heading_deg" not in licsar_geometry(unw, ifg.transform, ifg.shape)
+
+
+def test_a_licsar_pair_reaches_the_products_table_with_its_perpendicular_baseline(settings, tmp_path, ifg):
+    """The frame's ``metadata/baselines`` (LiCSAR's ``refdate date bperp btemp`` per epoch, relative to the frame's
+    reference epoch, here neither date of the pair) gives the pair B(later) - B(earlier) = -37.4 - 55.3 m; the
+    products table's perpendicular_baseline_m was NULL for every ingested product."""
+    _lake()
+    frame = tmp_path / FRAME
+    folder = _pair(frame / "interferograms", ifg)
+    (frame / "metadata").mkdir(parents=True)
+    (frame / "metadata" / "baselines").write_text("20060828 20060619 55.3 -70.0\n20060828 20061002 -37.4 35.0\n"
+                                                  "20060828 20061211 12.0 105.0\n")
+    out = _cli("ingest", str(folder), "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    rows = _sql("SELECT perpendicular_baseline_m, secondary_date, reference_date FROM products")
+    assert [(str(r["secondary_date"]), str(r["reference_date"])) for r in rows] == [("2006-06-19", "2006-10-02")]
+    assert rows[0]["perpendicular_baseline_m"] == pytest.approx(-92.7, abs=1e-9)
+    assert _properties()["sarlake:perpendicular_baseline_m"] == pytest.approx(-92.7, abs=1e-9)

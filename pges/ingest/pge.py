@@ -6,7 +6,8 @@ Product layout (``<output_dir>/<id>/``), all COGs on the source's EPSG:4326 grid
 * ``los_displacement_mm.tif`` ``-phase * wavelength / (4 pi)`` in mm, POSITIVE = TOWARD the satellite;
 * ``coherence.tif`` (0..1), ``amplitude.tif`` and ``connected_components.tif`` when the source has them;
 * ``<id>.met.json`` with ``sarlake:product_type`` L2_IFG, ``sarlake:source_format`` and ``sarlake:flags``
-  (``no_coherence`` when none was given or found: also logged as a warning).
+  (``no_coherence`` when none was given or found: also logged as a warning), and
+  ``sarlake:perpendicular_baseline_m`` (``B_perp(later) - B_perp(earlier)``) when the source gives one.
 
 Every input is read and validated before any product is written: one bad input fails the run (nothing is
 published) unless ``skip_bad``, which leaves it out and reports it. Inputs may be folders: their
@@ -188,6 +189,9 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
     if orbit_state:
         properties["sat:orbit_state"] = orbit_state
     properties.update(_geometry(ifg))
+    if ifg.perpendicular_baseline_m is not None and math.isfinite(ifg.perpendicular_baseline_m):
+        # B_perp(later) - B_perp(earlier), to the mm as the interferogram PGE writes it; absent when the file is silent
+        properties["sarlake:perpendicular_baseline_m"] = round(ifg.perpendicular_baseline_m, 3)
     item = build_item(
         product_dir=out,
         item_id=pid,
