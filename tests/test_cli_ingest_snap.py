@@ -35,8 +35,9 @@ def _envi(folder: Path, band: str, values: np.ndarray, transform, unit: str) -> 
 
 
 def _beam_dimap(dim: Path, bands: dict[str, tuple[np.ndarray, str]], transform, wavelength_m: float, *,
-                geocoded: bool = True) -> Path:
-    """A BEAM-DIMAP product: ``dim`` + ``<stem>.data/`` holding ``bands`` (name -> (values, unit))."""
+                geocoded: bool = True, baselines: str = "") -> Path:
+    """A BEAM-DIMAP product: ``dim`` + ``<stem>.data/`` holding ``bands`` (name -> (values, unit)); ``baselines``:
+    the ``Baselines`` element of its Abstracted_Metadata (s1tbx's ``Ref_<date>/Secondary_<date>``), if any."""
     data = dim.with_suffix(".data")
     data.mkdir(parents=True)
     rows, cols = next(iter(bands.values()))[0].shape
@@ -120,7 +121,7 @@ mode="rw">19-JUN-2006 23:46:12.000000</MDATTR>
                 <MDATTR name="incidence_near" unit="deg" type="float64" mode="rw">19.25</MDATTR>
                 <MDATTR name="incidence_far" unit="deg" type="float64" mode="rw">26.75</MDATTR>
                 <MDATTR name="radar_frequency" desc="Radar frequency" unit="MHz" type="float64" \
-mode="rw">{mhz!r}</MDATTR>
+mode="rw">{mhz!r}</MDATTR>{baselines}
             </MDElem>
             <MDElem name="Slave_Metadata">
                 <MDElem name="02Oct2006">
@@ -147,8 +148,13 @@ def _sydney(tmp_path: Path, *, reference_first: bool = True, geocoded: bool = Tr
         dates, phase = "_".join(reversed(dates.split("_"))), -phase
     bands = {f"coh_VV_{dates}": (ifg.coherence, "coherence"), f"Unw_Phase_ifg_VV_{dates}": (phase, "phase"),
              "displacement": (-phase * ifg.wavelength_m / (4 * np.pi), "m")}
+    ref, sec = dates.split("_")  # s1tbx: each secondary's Perp Baseline relative to the reference (87.5 m later)
+    perp = {ref: 0.0, sec: 87.5 if reference_first else -87.5}
+    baselines = (f'\n<MDElem name="Baselines"><MDElem name="Ref_{ref}">' + "".join(
+        f'<MDElem name="Secondary_{d}"><MDATTR name="Perp Baseline" type="float64" mode="rw">{v}</MDATTR></MDElem>'
+        for d, v in perp.items()) + "</MDElem></MDElem>")
     dim = _beam_dimap(tmp_path / "S1_Orb_Stack_Ifg_Deb_TC.dim", bands, ifg.transform, ifg.wavelength_m,
-                      geocoded=geocoded)
+                      geocoded=geocoded, baselines=baselines)
     return dim, ifg
 
 
@@ -157,7 +163,7 @@ def test_a_snap_product_is_ingested_with_its_dates_wavelength_track_pass_inciden
         settings, tmp_path, reference_first):
     """SNAP's BEAM-DIMAP output could not be ingested ('no header beside it'). Its LOS must be PyRate's MATLAB mm
     negated (the sign of the ROI_PAC phase it was made from), whichever date SNAP took as reference; its coherence
-    GAMMA's; its wavelength, track, pass and incidence those of its Abstracted_Metadata."""
+    GAMMA's; its wavelength, track, pass, incidence and perpendicular baseline those of its Abstracted_Metadata."""
     _lake()
     dim, ifg = _sydney(tmp_path, reference_first=reference_first)
     out = _cli("ingest", str(dim), "--aoi", "sydney")
@@ -171,6 +177,7 @@ def test_a_snap_product_is_ingested_with_its_dates_wavelength_track_pass_inciden
     assert props["sarlake:wavelength_m"] == pytest.approx(ifg.wavelength_m, rel=1e-12)
     assert (props["sat:relative_orbit"], props["sat:orbit_state"]) == (388, "descending")
     assert props["view:incidence_angle"] == pytest.approx((19.25 + 26.75) / 2)
+    assert props["sarlake:perpendicular_baseline_m"] == 87.5  # B(2006-10-02) - B(2006-06-19), whichever is Ref_
     assert props["sarlake:grid"]["transform"] == pytest.approx(list(ifg.transform)[:6])
     assert_los_is_pyrates_negated(met, UNW[0], ifg.coherence)
 

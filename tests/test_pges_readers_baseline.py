@@ -202,3 +202,23 @@ def test_baseline_number_takes_metres_and_refuses_what_is_not_finite(text, caplo
         value = baseline_number(text, what="f.txt", key="Baseline")
     assert value == (12.0 if text == "12 m" else None)
     assert ("f.txt: Baseline is" in caplog.text) is (value is None)
+
+
+def test_snap_baselines_of_older_products_and_a_pair_they_do_not_list(caplog):
+    """Older SNAP names the elements ``Master: <date>``/``Slave: <date>``; the value is the slave's relative to the
+    master (s1tbx InSARStackOverview), so a later master's is negated. A pair the element does not list is None."""
+    import xml.etree.ElementTree as ET
+
+    from pges.readers.baseline import snap_baseline
+
+    def root(master: str, slave: str, perp: str) -> ET.Element:
+        return ET.fromstring(f'<d><MDElem name="Abstracted_Metadata"><MDElem name="Baselines">'
+                             f'<MDElem name="Master: {master}"><MDElem name="Slave: {slave}">'
+                             f'<MDATTR name="Perp Baseline">{perp}</MDATTR></MDElem></MDElem></MDElem></MDElem></d>')
+
+    assert snap_baseline(root("17Jul2023", "16Aug2024", "125.0"), (EARLY, LATE), what="a.dim") == 125.0
+    assert snap_baseline(root("16Aug2024", "17Jul2023", "-125.0"), (EARLY, LATE), what="a.dim") == 125.0
+    assert snap_baseline(root("16Aug2024", "29Jul2023", "-125.0"), (EARLY, LATE), what="a.dim") is None
+    with caplog.at_level(logging.WARNING):
+        assert snap_baseline(root("17Jul2023", "16Aug2024", "NaN"), (EARLY, LATE), what="a.dim") is None
+    assert "a.dim: Baselines/Master: 17Jul2023/Slave: 16Aug2024 is 'NaN', not a number" in caplog.text

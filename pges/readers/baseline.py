@@ -21,6 +21,9 @@ ARIA GUNW          ``imagingGeometry/perpendicularBaseline`` cube   secondary re
 LiCSAR             the frame's ``metadata/baselines``               one value per epoch relative to the frame's
                                                                     reference epoch (LiCSBAS ``read_bperp_file``,
                                                                     ``LiCSBAS11``: secondary minus primary)
+SNAP BEAM-DIMAP    ``Abstracted_Metadata/Baselines/Ref_<d1>/``      ``Secondary_<d2>``'s relative to ``Ref_<d1>``
+                   ``Secondary_<d2>`` ``Perp Baseline``              (s1tbx ``InSARStackOverview.IfgPair``:
+                                                                    jlinda ``Baseline.model(master, slave)``)
 =================  ===============================================  ================================================
 
 A value that is not a finite number is left out with a warning naming the file and key, as the readers do with the
@@ -33,17 +36,21 @@ from __future__ import annotations
 import logging
 import math
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from pges.readers.common import parse_date
 
-__all__ = ["baseline_number", "epoch_baselines", "from_epochs", "later_minus_earlier", "roipac_baseline"]
+__all__ = ["baseline_number", "epoch_baselines", "from_epochs", "later_minus_earlier", "roipac_baseline",
+           "snap_baseline"]
 
 logger = logging.getLogger(__name__)
 
 _NUMBER = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(?:m)?\s*$")
+#: the date in a SNAP baseline element's name: Ref_15Jan2024, Secondary_08Feb2024, Master: 15Jan2024, Slave: ...
+_SNAP_DAY = re.compile(r"(\d{1,2}[A-Za-z]{3}\d{4})")
 
 
 def baseline_number(text: object, *, what: str, key: str) -> float | None:
@@ -122,3 +129,31 @@ def epoch_baselines(path: Path) -> dict[date, float]:
         except ValueError as exc:  # InputValidationError (a date that is none) is one
             logger.warning("%s: line %d: %s; left out", what, n, exc)
     return out
+
+
+def _snap_day(name: str | None) -> date | None:
+    m = _SNAP_DAY.search(name or "")
+    try:
+        return datetime.strptime(m.group(1), "%d%b%Y").date() if m else None
+    except ValueError:
+        return None
+
+
+def snap_baseline(root: ET.Element, pair: tuple[date, date], *, what: str) -> float | None:
+    """The pair's baseline from a BEAM-DIMAP's ``Baselines`` (the product's own, the first one), or None.
+
+    s1tbx lists, under ``Ref_<date>`` (older: ``Master: <date>``), each ``Secondary_<date>`` (``Slave: <date>``) with
+    its ``Perp Baseline`` relative to that reference; the element of either date of the pair as reference serves.
+    """
+    found = next((e for e in root.iter("MDElem") if e.get("name") == "Baselines"), None)
+    for ref in [] if found is None else found.findall("MDElem"):
+        first = _snap_day(ref.get("name"))
+        if first not in pair:
+            continue
+        second = pair[1] if first == pair[0] else pair[0]
+        for sec in ref.findall("MDElem"):
+            attr = sec.find("MDATTR[@name='Perp Baseline']")
+            if _snap_day(sec.get("name")) == second and attr is not None:
+                value = baseline_number(attr.text, what=what, key=f"Baselines/{ref.get('name')}/{sec.get('name')}")
+                return None if value is None else later_minus_earlier(value, first, second)
+    return None

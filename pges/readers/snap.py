@@ -15,7 +15,8 @@ Layout, as SNAP's writer makes it (snap-engine ``dataio/dimap/DimapHeaderWriter.
   named ``yyyymmdd_yyyymmdd_*.dim`` (MintPy's advice) gives the dates when the band name has none;
 * ``<Dataset_Sources>`` -> ``MDElem name="Abstracted_Metadata"`` holds ``MDATTR`` ``radar_frequency`` (unit MHz, s1tbx
   ``AbstractMetadata.java``), ``PASS`` (ASCENDING/DESCENDING), ``REL_ORBIT``, ``incidence_near``/``incidence_far``
-  (degrees); 99999 is SNAP's "no value".
+  (degrees); 99999 is SNAP's "no value"; its ``Baselines`` element gives the pair's perpendicular baseline
+  (:func:`pges.readers.baseline.snap_baseline`).
 
 Sign: SNAP's Interferogram operator forms reference x conj(secondary) (s1tbx ``InterferogramOp``:
 ``dataMaster.muli(dataSlave.conji())``), as ISCE2 does; SNAPHU keeps that sign, and MintPy loads SNAP's phase as it
@@ -39,6 +40,7 @@ import numpy as np
 from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
+from pges.readers.baseline import snap_baseline
 from pges.readers.common import Interferogram, dates_from_name, order_dates, require_data
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import resolve_wavelength
@@ -217,7 +219,7 @@ def read_snap(path: Path, *, wavelength_m: float | None = None) -> list[Interfer
             reference_date=ref, secondary_date=sec, nodata_mask=~np.isfinite(phase), coherence=coherence,
             coherence_path=coherence_path, metadata={**meta, "BAND_NAME": band["name"]}, wavelength_source=source,
             track=int(track) if track is not None and track > 0 else None, orbit_state=orbit_state,
-            incidence_deg=incidence))
+            incidence_deg=incidence, perpendicular_baseline_m=snap_baseline(root, found, what=dim.name)))
     return out
 
 
