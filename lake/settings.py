@@ -32,8 +32,8 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
-__all__ = ["DaacSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings", "UrgentSettings",
-           "get_settings", "is_remote"]
+__all__ = ["DaacSettings", "IngestSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings",
+           "UrgentSettings", "get_settings", "is_remote"]
 
 
 def is_remote(uri: str) -> bool:
@@ -188,6 +188,21 @@ class MaintenanceSettings(BaseModel):
     )
 
 
+class IngestSettings(BaseModel):
+    """How much ``sarlake ingest`` and the ``ingest`` DAG download from S3 (``SARLAKE_INGEST__*``).
+
+    Passed into every ingest run-config (:func:`sarlake.workflows.ingest.ingest_run_config`); each S3 listing
+    ingest downloads (a prefix, an object's folder, a coherence prefix) over either limit is refused before
+    anything is downloaded.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_objects: int = Field(2000, ge=1, le=1_000_000, description="Most objects downloaded from one S3 prefix.")
+    max_gib: float = Field(20.0, gt=0, le=10_240, description="Most GiB downloaded from one S3 prefix (the run's "
+                           "work folder must hold them).")
+
+
 class Settings(BaseSettings):
     """Every knob of sarlake; embedded defaults under ``home``."""
 
@@ -208,6 +223,7 @@ class Settings(BaseSettings):
     k8s: KubernetesSettings = Field(default_factory=KubernetesSettings)  # type: ignore[arg-type]
     daac: DaacSettings = Field(default_factory=DaacSettings)  # type: ignore[arg-type]
     maintenance: MaintenanceSettings = Field(default_factory=MaintenanceSettings)  # type: ignore[arg-type]
+    ingest: IngestSettings = Field(default_factory=IngestSettings)  # type: ignore[arg-type]
     acquisition_source: str = Field(
         "simulated",
         pattern=r"^(simulated|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$",

@@ -153,23 +153,33 @@ def test_an_empty_prefix_is_refused_naming_it(bucket):
     assert f"s3://{name}/nothing-here/: no objects under this S3 prefix" in line
 
 
-def test_a_prefix_over_the_limits_is_refused_naming_them(bucket, monkeypatch):
-    import pges.ingest.prefixes as prefixes
-
+def test_a_prefix_over_the_limits_set_by_the_environment_is_refused_naming_the_setting_that_raises_them(bucket,
+                                                                                                         monkeypatch):
+    """The limits were constants (2000 objects, 20 GiB) an operator could not change, and the refusal did not say
+    how to raise them. They are the settings SARLAKE_INGEST__MAX_OBJECTS and SARLAKE_INGEST__MAX_GIB, passed into
+    the run-config; the refusal names the one exceeded, and a prefix within them is ingested."""
     name, client = bucket
     _lake()
     for i, unw in enumerate(UNW):
-        client.upload_file(str(unw), name, f"jobs/{i}/{unw.name}")
-    monkeypatch.setattr(prefixes, "MAX_OBJECTS", 2)
+        for suffix in ("", ".rsc"):
+            client.upload_file(f"{unw}{suffix}", name, f"jobs/{i}/{unw.name}{suffix}")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "5")
     line = _one_error_line(_cli("ingest", f"s3://{name}/jobs/", "--aoi", "sydney"))
-    assert f"s3://{name}/jobs/: holds more than 2 objects" in line
+    assert f"s3://{name}/jobs/: holds more than 5 objects" in line
     assert "name a narrower prefix" in line
-    monkeypatch.setattr(prefixes, "MAX_OBJECTS", 100)
-    monkeypatch.setattr(prefixes, "MAX_BYTES", UNW[0].stat().st_size)
+    assert line.endswith("raise the limit with the setting SARLAKE_INGEST__MAX_OBJECTS (the ingest run-config's "
+                         "max_objects)")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "6")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", str(UNW[0].stat().st_size / 1024**3))
     line = _one_error_line(_cli("ingest", f"s3://{name}/jobs/", "--aoi", "sydney"))
     assert f"s3://{name}/jobs/: holds more than " in line
     assert "MiB; ingest downloads a prefix whole" in line
+    assert line.endswith("raise the limit with the setting SARLAKE_INGEST__MAX_GIB (the ingest run-config's max_gib)")
     assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 0
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", "0.01")
+    out = _cli("ingest", f"s3://{name}/jobs/", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == len(UNW)
 
 
 def test_a_coherence_object_on_s3_is_given_with_coherence_and_named_by_its_uri(bucket):

@@ -55,3 +55,22 @@ def test_to_env_round_trips(sarlake_home, monkeypatch):
     again = Settings()
     assert again.model_dump() == s.model_dump()
     assert again.k8s.node_selector == {"pool": "a"}
+
+
+def test_ingest_download_limits_come_from_the_environment_and_a_bad_one_names_its_variable(sarlake_home, monkeypatch):
+    """The most an ingest downloads from one S3 listing were constants; they are SARLAKE_INGEST__* settings, with
+    the PGE's defaults (the ingest run-config's max_objects and max_gib) when unset."""
+    from lake.exceptions import SettingsError
+    from lake.settings import get_settings
+    from pges.ingest.config import IngestParameters
+
+    fields = IngestParameters.model_fields
+    default = get_settings().ingest
+    assert (default.max_objects, default.max_gib) == (fields["max_objects"].default, fields["max_gib"].default)
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "50000")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", "200")
+    assert (get_settings().ingest.max_objects, get_settings().ingest.max_gib) == (50000, 200.0)
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", "0")
+    with pytest.raises(SettingsError, match=r"^setting ingest\.max_gib \(SARLAKE_INGEST__MAX_GIB\): Input should be "
+                                            r"greater than 0, got '0'"):
+        get_settings()

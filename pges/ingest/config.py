@@ -47,6 +47,15 @@ class IngestParameters(PGEParameters):
     skip_bad: bool = Field(
         False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
     )
+    max_objects: int = Field(
+        2000, ge=1, le=1_000_000,
+        description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
+        "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
+    )
+    max_gib: float = Field(
+        20.0, gt=0, le=10_240,
+        description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
+    )
     aoi_wkt: str | None = Field(
         None, description="The AOI's polygon (WKT, EPSG:4326): inputs whose footprint does not overlap it are refused."
     )

@@ -137,7 +137,7 @@ def read_all(
     coherence = _explicit_coherence(p, ctx, len(cfg.inputs))
     local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
     unpacked = Unpacked(ctx.workdir)
-    downloaded = Downloaded(ctx.workdir / "inputs")
+    downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib)
 
     fetched = ctx.workdir / "inputs"  # RunContext.fetch's layout: inputs/<bucket>/<key>
 

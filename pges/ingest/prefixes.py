@@ -4,31 +4,38 @@ HyP3 and other services leave their results under a prefix, and a pod's inputs l
 the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix>/...``, its layout kept (headers,
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
 expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
-amplitudes, look vectors) are only counted as left out. A prefix is downloaded whole, so one holding more than
-:data:`MAX_OBJECTS` objects or :data:`MAX_BYTES` bytes to download is refused before anything is downloaded.
-What is read from it is recorded as its ``s3://`` URI (provenance, left-out notes and errors), never as the scratch
-copy, which is gone after the run.
+amplitudes, look vectors) are only counted as left out. A listing that would download more than ``max_objects``
+objects or ``max_gib`` GiB (the run-config's, from the settings ``SARLAKE_INGEST__MAX_OBJECTS`` and
+``SARLAKE_INGEST__MAX_GIB``; a prefix counts every object under it) is refused before anything is downloaded.
+What is read from S3 is recorded as its ``s3://`` URI (provenance, left-out notes and errors), never as the
+scratch copy, which is gone after the run.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from pges.errors import InputValidationError, ProcessingError
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
-__all__ = ["MAX_BYTES", "MAX_OBJECTS", "Downloaded"]
+__all__ = ["MAX_GIB", "MAX_OBJECTS", "Downloaded"]
 
-#: the most objects ingest downloads from one prefix
+logger = logging.getLogger(__name__)
+
+#: the most objects ingest downloads from one S3 listing unless the run-config says (``max_objects``)
 MAX_OBJECTS = 2000
-#: the most bytes ingest downloads from one prefix (20 GiB)
-MAX_BYTES = 20 * 1024**3
+#: the most GiB ingest downloads from one S3 listing unless the run-config says (``max_gib``)
+MAX_GIB = 20.0
+#: the setting that raises each limit (passed into the run-config by the application layer)
+_SETTING = {"objects": "SARLAKE_INGEST__MAX_OBJECTS", "bytes": "SARLAKE_INGEST__MAX_GIB"}
+_PARAMETER = {"objects": "max_objects", "bytes": "max_gib"}
 
 
-def _size(n: int) -> str:
+def _size(n: float) -> str:
     return f"{n / 1024**3:.3g} GiB" if n >= 1024**3 else f"{n / 1024**2:.3g} MiB"
 
 
@@ -36,14 +43,22 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
+def _downloaded(key: str) -> bool:
+    """Whether an object under a prefix is downloaded: all but those no reader opens."""
+    return never_read(Path(key)) is None
+
+
 @dataclass
 class Downloaded:
-    """The S3 prefixes of one run, downloaded into ``cache_dir/<bucket>/<prefix>``, and the objects left out.
+    """The S3 objects of one run, downloaded into ``cache_dir/<bucket>/<key>``, and the objects left out.
 
     That is :meth:`pges.runner.RunContext.fetch`'s layout, so a file's S3 URI is its path under ``cache_dir``.
     """
 
     cache_dir: Path
+    #: the most objects and GiB downloaded from one listing (the run-config's ``max_objects``, ``max_gib``)
+    max_objects: int = MAX_OBJECTS
+    max_gib: float = MAX_GIB
     #: objects not downloaded, whose names say no reader opens them (:func:`pges.readers.kinds.never_read`): their
     #: local path had they been, kind and ``name``, as a folder's left-out files
     left: list[tuple[Path, str, str]] = field(default_factory=list)
@@ -61,57 +76,74 @@ class Downloaded:
         if not is_s3(uri):
             return None
         bucket, key = split_s3(uri)
-        client = s3_client()
         prefix = key if key.endswith("/") or not key else key + "/"
-        objects = self._list(client, uri, bucket, prefix, probe=prefix != key)
+        objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=_downloaded,
+                             over="input {uri}: holds {held}; ingest downloads a prefix whole, up to {limits}: "
+                             "name a narrower prefix (one product's or frame's folder) or the files themselves, or "
+                             "{remedy}")
         if objects is None:
             return None
         if not objects:
             raise InputValidationError(f"input {uri}: no objects under this S3 prefix (check the bucket and prefix)")
-        root = self.cache_dir / bucket / prefix
-        folder = root.resolve()
         for name, _ in objects:
-            dest = root / name[len(prefix):].lstrip("/")
-            if not dest.resolve().is_relative_to(folder):
-                raise InputValidationError(f"input {uri}: object {name!r} would download outside the prefix's "
-                                           "folder; name the objects to ingest")
+            dest = self._dest(uri, bucket, prefix, name)
             unread = never_read(dest)
             if unread is not None:  # a HyP3 product's DEM, amplitude, look vectors: counted, not downloaded
                 self.left.append((dest, *unread))
                 continue
-            if dest.is_file():
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                client.download_file(bucket, name, str(dest))
-            except Exception as exc:  # botocore raises many kinds
-                raise ProcessingError(f"cannot download s3://{bucket}/{name}: {exc}") from exc
-        return root
+            self._get(bucket, name, dest)
+        return self.cache_dir / bucket / prefix
+
+    def _dest(self, uri: str, bucket: str, prefix: str, name: str) -> Path:
+        """Where object ``name`` of ``prefix`` is downloaded; refused when it would land outside the prefix's folder."""
+        root = self.cache_dir / bucket / prefix
+        dest = root / name[len(prefix):].lstrip("/")
+        if not dest.resolve().is_relative_to(root.resolve()):
+            raise InputValidationError(f"input {uri}: object {name!r} would download outside the prefix's "
+                                       "folder; name the objects to ingest")
+        return dest
 
     @staticmethod
-    def _list(client: Any, uri: str, bucket: str, prefix: str, probe: bool) -> list[tuple[str, int]] | None:
+    def _get(bucket: str, name: str, dest: Path) -> None:
+        if dest.is_file():
+            return
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            s3_client().download_file(bucket, name, str(dest))
+        except Exception as exc:  # botocore raises many kinds
+            raise ProcessingError(f"cannot download s3://{bucket}/{name}: {exc}") from exc
+
+    def _refusal(self, uri: str, over: str, by: str) -> InputValidationError:
+        """The refusal of a listing over a limit: what, which limits, and the setting that raises the one passed."""
+        max_bytes = self.max_gib * 1024**3
+        held = f"more than {self.max_objects} objects" if by == "objects" else f"more than {_size(max_bytes)}"
+        limits = f"{self.max_objects} objects and {_size(max_bytes)}"
+        remedy = f"raise the limit with the setting {_SETTING[by]} (the ingest run-config's {_PARAMETER[by]})"
+        return InputValidationError(over.format(uri=uri, held=held, limits=limits, remedy=remedy))
+
+    def _list(self, uri: str, bucket: str, prefix: str, *, wanted: Callable[[str], bool], over: str,
+              probe: bool = False, delimit: bool = False) -> list[tuple[str, int]] | None:
         """The keys and sizes under ``prefix`` (no folder markers); None when ``probe`` finds none or may not list.
 
-        ``probe``: ``uri`` had no trailing ``/`` and may name one object, which is then fetched as before.
+        ``probe``: ``uri`` may name one object (or may not be listed), and None says so. ``delimit``: the folder's own
+        objects only, and only those ``wanted`` count against ``max_objects``; else every object does (the
+        listing itself is bounded). The bytes of those ``wanted`` count against ``max_gib``.
         """
         objects: list[tuple[str, int]] = []
-        total = 0
+        count = total = 0
         try:
-            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-                for obj in page.get("Contents", []):
-                    if obj["Key"].endswith("/"):
-                        continue  # a console's "folder" marker
+            pages = s3_client().get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, **({"Delimiter": "/"} if delimit else {}))
+            for page in pages:
+                contents = [o for o in page.get("Contents", []) if not o["Key"].endswith("/")]  # no "folder" markers
+                for obj in contents:
                     objects.append((obj["Key"], int(obj.get("Size", 0))))
-                    if never_read(Path(obj["Key"])) is None:  # what is not downloaded does not count
-                        total += objects[-1][1]
-                    if len(objects) > MAX_OBJECTS or total > MAX_BYTES:
-                        held = (f"more than {MAX_OBJECTS} objects" if len(objects) > MAX_OBJECTS
-                                else f"more than {_size(MAX_BYTES)}")
-                        raise InputValidationError(
-                            f"input {uri}: holds {held}; ingest downloads a prefix whole, up to {MAX_OBJECTS} "
-                            f"objects and {_size(MAX_BYTES)}: name a narrower prefix (one product's or frame's "
-                            "folder) or the files themselves")
-                if probe and not objects:
+                    taken = wanted(obj["Key"])
+                    count += 1 if taken or not delimit else 0
+                    total += objects[-1][1] if taken else 0
+                    if count > self.max_objects or total > self.max_gib * 1024**3:
+                        raise self._refusal(uri, over, "objects" if count > self.max_objects else "bytes")
+                if probe and not objects and not delimit:
                     return None
         except InputValidationError:
             raise

@@ -55,7 +55,8 @@ def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
         output_dir: where the products go; default ``<products_root>/L2_IFG/<aoi or 'ingested'>``.
         run_id: the run recorded in provenance (the DAG run's); default ``manual__ingest__<UTC time>``.
         what: how a refused AOI is named in the message (``--aoi`` for the CLI, ``aoi`` for the DAG form).
-        **params: further ingest parameters (:class:`pges.ingest.config.IngestParameters`).
+        **params: further ingest parameters (:class:`pges.ingest.config.IngestParameters`); ``max_objects`` and
+            ``max_gib``, how much one S3 listing may download, come from the settings (``SARLAKE_INGEST__*``).
 
     Raises:
         InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
@@ -70,6 +71,7 @@ def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
         require_aoi(aoi, settings, what=what)
         params["aoi"] = aoi
         params["aoi_wkt"] = aoi_polygon(aoi)
+    params = {"max_objects": settings.ingest.max_objects, "max_gib": settings.ingest.max_gib, **params}
     target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
     run_id = run_id or f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     return {"pge": "ingest", "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
