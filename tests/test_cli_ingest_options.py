@@ -175,17 +175,24 @@ def test_a_hyp3_folder_in_utm_is_ingested_on_lon_lat_with_its_coherence_dates_an
     ref = np.loadtxt(DATA / "pyrate_matlab_mm" / f"matlab_ifg_mm_{src.name}.csv", delimiter=",")
     for name, source in (("unwrapped_phase", ifg.unwrapped_phase), ("coherence", ifg.coherence),
                          ("los_displacement_mm", -ref / scale)):
-        with rasterio.open(met.parent / f"{name}.tif") as tif:
-            values, grid = tif.read(1).astype(np.float64), tif.transform
-        rows, cols = np.nonzero(np.isfinite(values))
-        lon, lat = grid @ (cols + 0.5, rows + 0.5)
-        col, row = ~ifg.transform @ (lon, lat)
-        row, col = np.floor(row).astype(int), np.floor(col).astype(int)
-        padded = np.pad(source.astype(np.float64), 1, constant_values=np.nan)
-        near = np.stack([padded[row + 1 + dr, col + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
-        found = np.isclose(near, values[rows, cols], rtol=1e-4, atol=1e-4).any(axis=0)
-        assert rows.size > 0.8 * np.isfinite(source).sum(), name
-        assert found.mean() > 0.99, (name, found.mean())
+        assert_each_pixel_is_the_sources(met.parent / f"{name}.tif", source, ifg.transform)
+
+
+def assert_each_pixel_is_the_sources(asset: Path, source: np.ndarray, transform) -> None:
+    """Each finite pixel of a product's ``asset`` is one of ``source``'s (on the lon/lat grid ``transform``) within a
+    pixel of its centre (nearest pixel, warped to UTM and back); the centre is placed on the source grid by the two
+    affine transforms alone. At least 80 % of the source's finite pixels must be there."""
+    with rasterio.open(asset) as tif:
+        values, grid = tif.read(1).astype(np.float64), tif.transform
+    rows, cols = np.nonzero(np.isfinite(values))
+    lon, lat = grid @ (cols + 0.5, rows + 0.5)
+    col, row = ~transform @ (lon, lat)
+    row, col = np.floor(row).astype(int), np.floor(col).astype(int)
+    padded = np.pad(source.astype(np.float64), 1, constant_values=np.nan)
+    near = np.stack([padded[row + 1 + dr, col + 1 + dc] for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+    found = np.isclose(near, values[rows, cols], rtol=1e-4, atol=1e-4).any(axis=0)
+    assert rows.size > 0.8 * np.isfinite(source).sum(), asset.name
+    assert found.mean() > 0.99, (asset.name, found.mean())
 
 
 def test_a_hyp3_wrapped_phase_file_is_left_out_of_ingest_and_unwraps_to_the_real_unwrapped_phase(settings, tmp_path):

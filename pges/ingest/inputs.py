@@ -41,7 +41,11 @@ Read = tuple[str, Interferogram, str | None]
 
 
 def _local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
-    """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its headers."""
+    """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its siblings.
+
+    An object's siblings are what a reader opens beside it, from its folder (:meth:`Downloaded.beside`), or only its
+    headers by name when the folder may not be listed.
+    """
     folder = local_path(uri)
     if folder is not None and folder.is_dir():
         return folder
@@ -49,7 +53,7 @@ def _local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
     if prefix is not None:
         return prefix
     path = ctx.fetch(uri)
-    if is_s3(uri):
+    if is_s3(uri) and not downloaded.beside(uri):
         for suffix in _SIDECARS:
             try:
                 ctx.fetch(uri + suffix)

@@ -4,11 +4,12 @@ HyP3 and other services leave their results under a prefix, and a pod's inputs l
 the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix>/...``, its layout kept (headers,
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
 expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
-amplitudes, look vectors) are only counted as left out. A listing that would download more than ``max_objects``
-objects or ``max_gib`` GiB (the run-config's, from the settings ``SARLAKE_INGEST__MAX_OBJECTS`` and
-``SARLAKE_INGEST__MAX_GIB``; a prefix counts every object under it) is refused before anything is downloaded.
-What is read from S3 is recorded as its ``s3://`` URI (provenance, left-out notes and errors), never as the
-scratch copy, which is gone after the run.
+amplitudes, look vectors) are only counted as left out. One ``s3://`` object is read with what a reader opens beside
+it, downloaded from its folder (:meth:`Downloaded.beside`, :func:`pges.ingest.beside.read_beside`). A listing that
+would download more than ``max_objects`` objects or ``max_gib`` GiB (the run-config's, from the settings
+``SARLAKE_INGEST__MAX_OBJECTS`` and ``SARLAKE_INGEST__MAX_GIB``; a prefix counts every object under it) is refused
+before anything is downloaded. What is read from S3 is recorded as its ``s3://`` URI (provenance, left-out notes and
+errors), never as the scratch copy, which is gone after the run.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pges.errors import InputValidationError, ProcessingError
+from pges.ingest.beside import read_beside
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
@@ -93,6 +95,30 @@ class Downloaded:
                 continue
             self._get(bucket, name, dest)
         return self.cache_dir / bucket / prefix
+
+    def beside(self, uri: str) -> bool:
+        """Download what a reader opens beside the object ``uri`` from its folder (not its subfolders).
+
+        Returns:
+            False when the folder may not be listed (the caller then fetches the usual headers by name).
+
+        Raises:
+            InputValidationError: more to download than the limits.
+            ProcessingError: the listing or a download failed.
+        """
+        bucket, key = split_s3(uri)
+        folder, _, name = key.rpartition("/")
+        prefix = folder + "/" if folder else ""
+        objects = self._list(uri, bucket, prefix, probe=True, delimit=True,
+                             wanted=lambda k: read_beside(name, k[len(prefix):]),
+                             over="input {uri}: its folder holds {held} to download beside it (headers, "
+                             "coherence); ingest downloads up to {limits} from one folder: {remedy}")
+        if objects is None:
+            return False
+        for sibling, _ in objects:
+            if read_beside(name, sibling[len(prefix):]):
+                self._get(bucket, sibling, self._dest(uri, bucket, prefix, sibling))
+        return True
 
     def _dest(self, uri: str, bucket: str, prefix: str, name: str) -> Path:
         """Where object ``name`` of ``prefix`` is downloaded; refused when it would land outside the prefix's folder."""

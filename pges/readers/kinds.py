@@ -34,7 +34,7 @@ import numpy as np
 
 from pges.errors import InputValidationError
 
-__all__ = ["classify", "classify_how", "expand_inputs", "never_read"]
+__all__ = ["classify", "classify_how", "expand_inputs", "kind_by_name", "never_read"]
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,14 @@ def _kind_by_name(low: str) -> str | None:
     if low.endswith((".cc", ".cor", ".coh")):
         return "coherence"
     return None
+
+
+def kind_by_name(path: Path | str) -> str | None:
+    """The kind a file's name alone says (:func:`classify`'s kinds), opening nothing; None when the name does not say.
+
+    The file need not exist: an S3 object is judged by its key's last part before it is downloaded.
+    """
+    return _kind_by_name(Path(path).name.lower())
 
 
 def never_read(path: Path) -> tuple[str, str] | None:

@@ -47,10 +47,11 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     GMTSAR *_ll.grd, MintPy ifgramStack.h5, ARIA S1-GUNW .nc, SNAP BEAM-DIMAP .dim (+ its .data/ folder;
     terrain-corrected, one product per Unw_Phase band). In a folder, coherence, DEM and other rasters are
     left out; a folder with no interferogram of its own is searched two levels down (a LiCSAR frame, a folder of
-    HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds. PATHS may be s3:// objects (their
-    headers are fetched beside them) or prefixes (s3://bucket/hyp3-jobs/), downloaded and read as a folder. A
-    zip's or a prefix's DEMs, amplitudes and look vectors, which no reader opens, are counted, not unpacked or
-    downloaded.
+    HyP3 products). A .zip (HyP3's downloads) is read as the folder it holds. PATHS may be s3:// objects (the
+    headers, coherence and connected components of their folder are downloaded beside them) or prefixes
+    (s3://bucket/hyp3-jobs/), downloaded and read as a folder. A zip's or a prefix's DEMs, amplitudes and look
+    vectors, which no reader opens, are counted, not unpacked or downloaded. One S3 listing downloads at most
+    SARLAKE_INGEST__MAX_OBJECTS objects and SARLAKE_INGEST__MAX_GIB GiB (2000 and 20 unless set).
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.inputs import WRAPPED

@@ -1,0 +1,48 @@
+"""Which objects of an S3 "folder" ingest downloads beside one object, or from a coherence prefix, by name alone.
+
+A local interferogram is read with what lies beside it: its header or parameter file (ROI_PAC's ``.rsc``, GAMMA's
+``.par``, ISCE2's ``.xml``/``.vrt``, HyP3's ``<base>.txt``), its coherence (by name or by its dates,
+:mod:`pges.readers.coherence`) and connected components. An ``s3://`` object is read the same way once those
+siblings are downloaded next to it (:meth:`pges.ingest.prefixes.Downloaded.beside`); the folder's other
+interferograms and what no reader opens (DEMs, amplitudes, look vectors: :func:`pges.readers.kinds.never_read`),
+browse images and documents are not, nor is a sibling whose name holds another pair of dates than the object's (the
+coherence of another pair in a folder of many).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pges.errors import InputValidationError
+from pges.readers import dates_from_name
+from pges.readers.kinds import kind_by_name
+
+__all__ = ["read_beside"]
+
+#: the kinds of file a reader may open beside an interferogram
+_BESIDE = ("header", "coherence", "conncomp")
+#: side files by name that no reader opens: browse images, documents, logs, overviews
+_NOT_READ = (".png", ".jpg", ".jpeg", ".kml", ".kmz", ".pdf", ".ps", ".md", ".log", ".ovr", ".csv", ".npy", ".cpt")
+
+
+def _dates(name: str) -> frozenset[date] | None:
+    try:
+        found = dates_from_name(name)
+    except InputValidationError:  # digits that are no dates: the name gives none
+        return None
+    return frozenset(found) if found else None
+
+
+def read_beside(name: str, sibling: str) -> bool:
+    """Whether a reader may open the file ``sibling`` when reading the interferogram ``name`` beside it.
+
+    Both are names in one folder (an S3 key's last part). A header, coherence or connected-components file is,
+    unless it is a browse image or document, or its name holds another pair of dates than ``name``'s.
+    """
+    if sibling == name:
+        return False
+    if kind_by_name(sibling) not in _BESIDE or sibling.lower().endswith(_NOT_READ):
+        return False
+    ours, theirs = _dates(name), _dates(sibling)
+    return ours is None or theirs is None or ours == theirs
+

@@ -1,0 +1,92 @@
+"""`sarlake ingest s3://bucket/.../one_object` reads it with what lies beside it, as a local file is read (a local
+moto S3 server, ``s3_server`` of conftest).
+
+The interferograms and coherence are the real Sydney ones, laid out as the processors write them by the helpers of
+``test_cli_ingest_archives`` (a HyP3 product folder) and ``test_cli_ingest_options``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from test_cli_ingest_archives import NAME, _hyp3_zip  # tests/ is on sys.path (pytest prepend mode)
+from test_cli_ingest_options import DATA, UNW, _cli, _lake, _one_error_line, _sql, assert_each_pixel_is_the_sources
+from test_cli_ingest_s3 import _upload
+from test_cli_ingest_s3 import bucket as s3_bucket
+
+bucket = s3_bucket  # the fixture: a new bucket of the moto server the PGE reaches, and a client
+
+COHERENCE = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"  # GAMMA's coherence of UNW[0]'s pair
+
+
+def _item() -> tuple[Path, dict]:
+    (row,) = _sql("SELECT met_uri FROM products")
+    return Path(row["met_uri"]), json.loads(Path(row["met_uri"]).read_text())
+
+
+def _spy_downloads(monkeypatch) -> list[str]:
+    """The keys ingest downloads from S3 (the objects named and what it lists), as they are downloaded."""
+    from pges.storage import s3_client
+
+    client = s3_client()  # cached per environment: the client every download of the run uses
+    download = client.download_file
+
+    def spy(bucket_name, key, dest, *args, **kwargs):  # type: ignore[no-untyped-def]
+        fetched.append(key)
+        return download(bucket_name, key, dest, *args, **kwargs)
+
+    fetched: list[str] = []
+    monkeypatch.setattr(client, "download_file", spy)
+    return fetched
+
+
+def test_one_hyp3_object_is_read_with_the_coherence_and_parameter_file_beside_it_on_s3(bucket, tmp_path,
+                                                                                       monkeypatch):
+    """``sarlake ingest s3://.../<NAME>_unw_phase.tif`` was ingested without coherence or track (only ``.rsc``/
+    ``.par`` headers were fetched beside an object), though the same file as a local path finds its ``_corr.tif`` and
+    ``.txt``. Its folder's coherence and parameter file are now downloaded beside it, its DEM, amplitude and look
+    vector and the folder's other interferogram are not, and only the object named is ingested."""
+    from pges.readers import read_interferogram
+
+    name, client = bucket
+    _lake()
+    _hyp3_zip(tmp_path, tmp_path / "downloads")  # leaves the product's folder in made/<NAME>
+    _upload(client, name, tmp_path / "made" / NAME, f"hyp3/{NAME}")
+    for suffix in ("", ".rsc"):  # another pair in the same folder: not downloaded, not ingested
+        client.upload_file(f"{UNW[1]}{suffix}", name, f"hyp3/{NAME}/{UNW[1].name}{suffix}")
+    fetched = _spy_downloads(monkeypatch)
+    folder = f"s3://{name}/hyp3/{NAME}"
+    out = _cli("ingest", f"{folder}/{NAME}_unw_phase.tif", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert sorted(fetched) == [f"hyp3/{NAME}/{NAME}{end}" for end in (".txt", "_corr.tif", "_unw_phase.tif")]
+    met, item = _item()
+    props = item["properties"]
+    assert props["sarlake:source_coherence_file"] == f"{NAME}_corr.tif"
+    assert props["sat:relative_orbit"] == 174  # from the parameter file <NAME>.txt beside it
+    assert props["sarlake:heading_deg"] == -167.25
+    assert item["provenance"]["inputs"] == [f"{folder}/{NAME}_unw_phase.tif", f"{folder}/{NAME}_corr.tif"]
+    source = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])  # what _corr.tif was made of
+    assert_each_pixel_is_the_sources(met.parent / "coherence.tif", source.coherence, source.transform)
+
+
+def test_a_low_object_limit_refuses_what_one_object_s_folder_would_download_naming_the_setting(bucket, monkeypatch):
+    """The limits hold for what is downloaded beside one object too (its folder's headers and coherence), not for
+    the objects of the folder left on S3."""
+    name, client = bucket
+    _lake()
+    for src in (UNW[0], Path(f"{UNW[0]}.rsc"), COHERENCE):
+        client.upload_file(str(src), name, f"roipac/{src.name}")
+    for unw in UNW[1:]:
+        client.upload_file(str(unw), name, f"roipac/{unw.name}")  # not downloaded: not counted
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "1")
+    line = _one_error_line(_cli("ingest", f"s3://{name}/roipac/{UNW[0].name}", "--aoi", "sydney"))
+    assert f"s3://{name}/roipac/{UNW[0].name}: its folder holds more than 1 objects to download beside it" in line
+    assert line.endswith("raise the limit with the setting SARLAKE_INGEST__MAX_OBJECTS (the ingest run-config's "
+                         "max_objects)")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "2")
+    out = _cli("ingest", f"s3://{name}/roipac/{UNW[0].name}", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    _, item = _item()
+    assert item["properties"]["sarlake:source_coherence_file"] == COHERENCE.name  # found by its dates beside it
+
