@@ -16,6 +16,9 @@ L2_IFG products of the AOI, catalogued in the lake.
   and the sign of a GeoTIFF in a length override the file's);
 * **coherence**: coherence files or `s3://` objects, paired with the interferograms by the dates in their names
   (empty: found beside each by name or date);
+* **coherence_dirs**: folders the workers can read or `s3://bucket/prefix/` folders, one a line, searched for the
+  coherence file of each interferogram by the dates in its name (of a prefix only the coherence files are
+  downloaded);
 * **skip_bad**: leave out inputs that fail validation (reported) instead of ingesting nothing;
 * **replace**: re-ingest products already published (new coherence, corrected wavelength).
 
@@ -86,6 +89,11 @@ from sarlake_plugins.pge import mapped_pge_operator
         "coherence": Param(ingest_default("coherence"), type=OPTIONAL_LIST, items={"type": "string", "minLength": 1},
                            title="Coherence", description="Coherence files or s3:// objects, one a line, paired "
                            "with the interferograms by the dates in their names; empty = found beside them."),
+        "coherence_dirs": Param(ingest_default("coherence_dirs"), type=OPTIONAL_LIST,
+                                items={"type": "string", "minLength": 1}, title="Coherence folders",
+                                description="Folders the workers can read or s3://bucket/prefix/ folders, one a line, "
+                                "searched for each interferogram's coherence by the dates in its name (of a prefix "
+                                "only the coherence files are downloaded); empty = beside each interferogram."),
         "skip_bad": Param(ingest_default("skip_bad"), type="boolean", title="Skip bad inputs",
                           description="Leave out inputs that fail validation (reported) instead of ingesting "
                           "nothing."),

@@ -16,12 +16,15 @@ log = logging.getLogger(__name__)
 
 #: the form's fields passed to the PGE as they are (``replace`` is its ``overwrite``; paths and aoi are not
 #: parameters)
-PASSED = ("source_format", "wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence", "skip_bad")
+PASSED = ("source_format", "wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence", "coherence_dirs",
+          "skip_bad")
 
 
 def ingest_parameters(params: dict[str, Any]) -> dict[str, Any]:
     """The ingest PGE's parameters from the form: empty fields left out, as the CLI leaves out unset options."""
     chosen = {k: params.get(k) for k in PASSED}
+    if chosen["coherence_dirs"]:  # the form's lines, as the CLI's repeated --coherence-dir
+        chosen["coherence_dirs"] = [str(d).strip() for d in chosen["coherence_dirs"] if str(d).strip()]
     chosen["overwrite"] = params.get("replace")
     return {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()
             if v not in (None, "", [], (), False)}

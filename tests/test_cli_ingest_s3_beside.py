@@ -1,5 +1,5 @@
-"""`sarlake ingest s3://bucket/.../one_object` reads it with what lies beside it, as a local file is read (a local
-moto S3 server, ``s3_server`` of conftest).
+"""`sarlake ingest s3://bucket/.../one_object` reads it with what lies beside it, as a local file is read, and
+`--coherence-dir s3://bucket/prefix/` gives coherence from S3 (a local moto S3 server, ``s3_server`` of conftest).
 
 The interferograms and coherence are the real Sydney ones, laid out as the processors write them by the helpers of
 ``test_cli_ingest_archives`` (a HyP3 product folder) and ``test_cli_ingest_options``.
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 from test_cli_ingest_archives import NAME, _hyp3_zip  # tests/ is on sys.path (pytest prepend mode)
 from test_cli_ingest_options import DATA, UNW, _cli, _lake, _one_error_line, _sql, assert_each_pixel_is_the_sources
 from test_cli_ingest_s3 import _upload
@@ -90,3 +91,25 @@ def test_a_low_object_limit_refuses_what_one_object_s_folder_would_download_nami
     _, item = _item()
     assert item["properties"]["sarlake:source_coherence_file"] == COHERENCE.name  # found by its dates beside it
 
+
+def test_a_coherence_dir_on_s3_gives_the_interferogram_its_coherence_by_date(bucket, tmp_path, monkeypatch):
+    """``--coherence-dir`` took local folders only (click: 'Directory ... does not exist'). An ``s3://`` prefix is
+    now searched as a local one: its coherence files (by name) are downloaded, not its other objects, and the
+    one holding the interferogram's dates is its coherence, named in provenance by its ``s3://`` URI."""
+    from pges.readers import read_interferogram
+
+    name, client = bucket
+    _lake()
+    _upload(client, name, DATA / "gamma_coherence", "gamma/coherence")
+    client.upload_file(str(UNW[1]), name, f"gamma/coherence/{UNW[1].name}")  # an interferogram: not downloaded
+    fetched = _spy_downloads(monkeypatch)
+    out = _cli("ingest", str(UNW[0]), "--coherence-dir", f"s3://{name}/gamma/coherence/", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert sorted(fetched) == sorted(f"gamma/coherence/{p.name}" for p in (DATA / "gamma_coherence").iterdir())
+    met, item = _item()
+    assert item["properties"]["sarlake:source_coherence_file"] == COHERENCE.name
+    assert item["provenance"]["inputs"] == [str(UNW[0]), f"s3://{name}/gamma/coherence/{COHERENCE.name}"]
+    assert item["provenance"]["parameters"]["coherence_dirs"] == [f"s3://{name}/gamma/coherence/"]
+    source = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    assert np.isfinite(source.coherence).mean() > 0.5
+    assert_each_pixel_is_the_sources(met.parent / "coherence.tif", source.coherence, source.transform)

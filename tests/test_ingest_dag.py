@@ -44,10 +44,12 @@ def test_a_good_conf_passes_and_an_unknown_key_or_bad_aoi_is_refused(dag):
 
     _check(dag, GOOD)
     _check(dag, {"paths": ["s3://bucket/hyp3-jobs/"], "aoi": "sydney", "los_sign": "toward", "coherence": None})
+    _check(dag, {**GOOD, "coherence_dirs": ["s3://bucket/gamma/coherence/", "/data/coherence"]})
+    _check(dag, {**GOOD, "coherence_dirs": None})
     with pytest.raises(AirflowFailException, match=r"unknown trigger key\(s\) 'overwrite'; valid keys: aoi, "):
         _check(dag, {**GOOD, "overwrite": True})  # the PGE's name; the form's is replace
     for key, bad in (("aoi", "Sydney Harbour"), ("paths", []), ("source_format", "tiff"), ("los_sign", "up"),
-                     ("wavelength_m", 1.5), ("track", -1)):
+                     ("wavelength_m", 1.5), ("track", -1), ("coherence_dirs", [""]), ("coherence_dirs", "s3://b/c/")):
         with pytest.raises(AirflowFailException, match=rf"parameter {key}="):
             _check(dag, {**GOOD, key: bad})
 
@@ -64,6 +66,11 @@ def test_the_form_shows_the_pges_defaults_and_choices(dag):
     assert params.get_param("source_format").value == fields["source_format"].default
     assert params.get_param("replace").value is fields["overwrite"].default
     assert params.get_param("skip_bad").value is fields["skip_bad"].default
+    coherence_dirs = params.get_param("coherence_dirs")  # a list like paths and coherence, one a line in the form
+    assert coherence_dirs.schema["title"] == "Coherence folders"
+    assert coherence_dirs.schema["items"] == {"type": "string", "minLength": 1}
+    assert "s3://bucket/prefix/" in coherence_dirs.description
+    assert coherence_dirs.value == fields["coherence_dirs"].default_factory()  # type: ignore[misc]
     assert params.get_param("los_sign").schema["enum"] == [None, "toward", "away"]
     assert copy.deepcopy(params.get_param("wavelength_m")).resolve(None) is None  # optional: the form's empty field
     with pytest.raises(ParamValidationError, match="no default value"):
@@ -72,13 +79,17 @@ def test_the_form_shows_the_pges_defaults_and_choices(dag):
 
 def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     """`sarlake ingest` and the DAG's plan build the same run-config (``ingest_run_config``), the AOI's polygon
-    filled in and the products under ``L2_IFG/<aoi>``; only the run id differs (the DAG run's)."""
+    filled in, the coherence folders (a local one and an S3 prefix) and the download limits of the settings passed,
+    and the products under ``L2_IFG/<aoi>``; only the run id differs (the DAG run's)."""
     import sarlake.workflows.pge as pge
     from lake.aoi import get_aoi
     from lake.settings import get_settings
     from sarlake.cli import cli
     from sarlake_plugins.ingest import plan_ingest
 
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_OBJECTS", "7")
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", "0.5")
+    coherence_dirs = [str(UNW[0].parents[1] / "gamma_coherence"), "s3://bucket/gamma/coherence/"]
     runner = CliRunner()
     assert runner.invoke(cli, ["init"]).exit_code == 0
     assert runner.invoke(cli, ["aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"]).exit_code == 0
@@ -86,15 +97,19 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     monkeypatch.setattr(pge, "run_pge", lambda name, cfg: ran.append(cfg) or {"products": []})
     result = runner.invoke(cli, ["ingest", *GOOD["paths"], "--aoi", "sydney", "--format", "roipac", "--mission",
                                  "envisat", "--track", "402", "--orbit-state", "descending", "--wavelength",
-                                 "0.0562356", "--skip-bad", "--replace"], catch_exceptions=False)
+                                 "0.0562356", "--skip-bad", "--replace", "--coherence-dir", coherence_dirs[0],
+                                 "--coherence-dir", coherence_dirs[1]], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     (cli_config,) = ran
-    (dag_config,) = plan_ingest(dict(GOOD, coherence=[], los_sign=None), {"run_id": "manual__2026-12-05T00:00:00"})
+    (dag_config,) = plan_ingest(dict(GOOD, coherence=[], los_sign=None, coherence_dirs=[*coherence_dirs, " "]),
+                                {"run_id": "manual__2026-12-05T00:00:00"})
     assert dag_config["run_id"] == "manual__2026-12-05T00:00:00"
     assert cli_config["run_id"].startswith("manual__ingest__")
     assert {**dag_config, "run_id": None} == {**cli_config, "run_id": None}
     assert dag_config["parameters"]["aoi_wkt"] == get_aoi("sydney").geometry_wkt
     assert dag_config["parameters"]["overwrite"] is True
+    assert dag_config["parameters"]["coherence_dirs"] == coherence_dirs
+    assert (dag_config["parameters"]["max_objects"], dag_config["parameters"]["max_gib"]) == (7, 0.5)
     assert dag_config["output_dir"].endswith("/L2_IFG/sydney")
     assert dag_config["output_dir"].startswith(str(get_settings().products_root).removeprefix("file://"))
 

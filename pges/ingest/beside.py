@@ -17,7 +17,7 @@ from pges.errors import InputValidationError
 from pges.readers import dates_from_name
 from pges.readers.kinds import kind_by_name
 
-__all__ = ["read_beside"]
+__all__ = ["is_coherence", "read_beside"]
 
 #: the kinds of file a reader may open beside an interferogram
 _BESIDE = ("header", "coherence", "conncomp")
@@ -46,3 +46,8 @@ def read_beside(name: str, sibling: str) -> bool:
     ours, theirs = _dates(name), _dates(sibling)
     return ours is None or theirs is None or ours == theirs
 
+
+def is_coherence(name: str) -> bool:
+    """Whether the file ``name`` is coherence by its name, or the header beside one (``x.cor`` -> ``x.cor.rsc``)."""
+    kind = kind_by_name(name)
+    return kind == "coherence" or (kind == "header" and kind_by_name(name.rsplit(".", 1)[0]) == "coherence")

@@ -26,7 +26,8 @@ class IngestParameters(PGEParameters):
     )
     coherence_dirs: list[str] = Field(
         default_factory=list,
-        description="Folders searched for a coherence file by date (besides the interferogram's own folder).",
+        description="Folders or s3:// prefixes searched for a coherence file by date (besides the interferogram's "
+        "own folder); of a prefix only the coherence files, by name, are downloaded.",
     )
     wavelength_m: float | None = Field(
         None, gt=0.001, lt=1.0,

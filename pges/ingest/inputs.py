@@ -142,6 +142,9 @@ def read_all(
     local: list[tuple[str, Path, bool]] = []  # uri, path, named explicitly (not found in a folder)
     unpacked = Unpacked(ctx.workdir)
     downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib)
+    if any(is_s3(d) for d in p.coherence_dirs):  # an s3:// prefix's coherence files, downloaded, searched by date
+        p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
+                                                    for d in p.coherence_dirs]})
 
     fetched = ctx.workdir / "inputs"  # RunContext.fetch's layout: inputs/<bucket>/<key>
 

@@ -5,8 +5,9 @@ the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
 expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
 amplitudes, look vectors) are only counted as left out. One ``s3://`` object is read with what a reader opens beside
-it, downloaded from its folder (:meth:`Downloaded.beside`, :func:`pges.ingest.beside.read_beside`). A listing that
-would download more than ``max_objects`` objects or ``max_gib`` GiB (the run-config's, from the settings
+it, downloaded from its folder (:meth:`Downloaded.beside`, :func:`pges.ingest.beside.read_beside`), and a
+``coherence_dirs`` prefix gives its coherence files only (:meth:`Downloaded.coherence_dir`). A listing that would
+download more than ``max_objects`` objects or ``max_gib`` GiB (the run-config's, from the settings
 ``SARLAKE_INGEST__MAX_OBJECTS`` and ``SARLAKE_INGEST__MAX_GIB``; a prefix counts every object under it) is refused
 before anything is downloaded. What is read from S3 is recorded as its ``s3://`` URI (provenance, left-out notes and
 errors), never as the scratch copy, which is gone after the run.
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pges.errors import InputValidationError, ProcessingError
-from pges.ingest.beside import read_beside
+from pges.ingest.beside import is_coherence, read_beside
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
@@ -119,6 +120,28 @@ class Downloaded:
             if read_beside(name, sibling[len(prefix):]):
                 self._get(bucket, sibling, self._dest(uri, bucket, prefix, sibling))
         return True
+
+    def coherence_dir(self, uri: str) -> Path:
+        """Download the coherence files of prefix ``uri`` (not its subfolders; by name) and return their folder.
+
+        Raises:
+            InputValidationError: no object under the prefix, or more coherence files than the limits.
+            ProcessingError: the listing or a download failed.
+        """
+        bucket, key = split_s3(uri)
+        prefix = key if key.endswith("/") or not key else key + "/"
+        objects = self._list(uri, bucket, prefix, delimit=True, wanted=lambda k: is_coherence(k[len(prefix):]),
+                             over="coherence folder {uri}: holds {held} of coherence files; ingest downloads up "
+                             "to {limits} from one coherence folder: name a narrower prefix, or {remedy}")
+        if not objects:
+            raise InputValidationError(f"coherence folder {uri}: no objects in this S3 folder (check the bucket "
+                                       "and prefix)")
+        wanted = [name for name, _ in objects if is_coherence(name[len(prefix):])]
+        for name in wanted:
+            self._get(bucket, name, self._dest(uri, bucket, prefix, name))
+        if not wanted:
+            logger.warning("coherence folder %s holds no coherence file (by name)", uri)
+        return self.cache_dir / bucket / prefix
 
     def _dest(self, uri: str, bucket: str, prefix: str, name: str) -> Path:
         """Where object ``name`` of ``prefix`` is downloaded; refused when it would land outside the prefix's folder."""

@@ -27,8 +27,9 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "a
 @click.option("--coherence", multiple=True, type=PathOrS3(exists=True, dir_okay=False),
               help="Coherence file or s3:// object, paired with its interferogram by the dates in its name (default: "
                    "found beside it by name or date).")
-@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Folder to search for coherence files by date; repeatable.")
+@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=PathOrS3(exists=True, file_okay=False),
+              help="Folder or s3://bucket/prefix/ to search for coherence files by date (of a prefix only the "
+                   "coherence files are downloaded); repeatable.")
 @click.option("--aoi", help="AOI the products belong to (must exist: `sarlake aoi add`; footprints must overlap it).")
 @click.option("--mission", help="Platform, e.g. envisat or sentinel-1a.")
 @click.option("--track", type=int, help="Relative orbit / track number.")
