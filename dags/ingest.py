@@ -8,7 +8,9 @@ L2_IFG products of the AOI, catalogued in the lake.
 
 * **paths**: files or folders the workers can read, `s3://` objects, or `s3://bucket/prefix/` folders, one a
   line (at least one); a folder with no interferogram of its own is searched two levels down, a .zip is read
-  as the folder it holds;
+  as the folder it holds; an `s3://` object is read with the headers and coherence of its S3 folder. One S3
+  listing downloads at most `SARLAKE_INGEST__MAX_OBJECTS` objects and `SARLAKE_INGEST__MAX_GIB` GiB (2000 and
+  20 unless set), else the run fails naming the setting;
 * **aoi**: the stored AOI the products belong to (`sarlake aoi add`); inputs whose footprint does not overlap
   it are refused;
 * **source_format**: `auto` (by suffix and the header beside each file) or the format;

@@ -113,3 +113,7 @@ def test_a_coherence_dir_on_s3_gives_the_interferogram_its_coherence_by_date(buc
     source = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
     assert np.isfinite(source.coherence).mean() > 0.5
     assert_each_pixel_is_the_sources(met.parent / "coherence.tif", source.coherence, source.transform)
+    line = _one_error_line(_cli("ingest", str(UNW[0]), "--coherence-dir", f"s3://{name}/gamma/", "--aoi", "sydney",
+                                "--replace"))
+    assert line == (f"error: coherence folder s3://{name}/gamma/: no objects in this S3 folder, its subfolders not "
+                    "searched (check the bucket and prefix)")

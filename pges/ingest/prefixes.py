@@ -46,7 +46,7 @@ def _error_code(exc: Exception) -> str:
     return str(getattr(exc, "response", {}).get("Error", {}).get("Code", ""))
 
 
-def _downloaded(key: str) -> bool:
+def _to_download(key: str) -> bool:
     """Whether an object under a prefix is downloaded: all but those no reader opens."""
     return never_read(Path(key)) is None
 
@@ -80,7 +80,7 @@ class Downloaded:
             return None
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
-        objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=_downloaded,
+        objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=_to_download,
                              over="input {uri}: holds {held}; ingest downloads a prefix whole, up to {limits}: "
                              "name a narrower prefix (one product's or frame's folder) or the files themselves, or "
                              "{remedy}")
@@ -134,8 +134,8 @@ class Downloaded:
                              over="coherence folder {uri}: holds {held} of coherence files; ingest downloads up "
                              "to {limits} from one coherence folder: name a narrower prefix, or {remedy}")
         if not objects:
-            raise InputValidationError(f"coherence folder {uri}: no objects in this S3 folder (check the bucket "
-                                       "and prefix)")
+            raise InputValidationError(f"coherence folder {uri}: no objects in this S3 folder, its subfolders not "
+                                       "searched (check the bucket and prefix)")
         wanted = [name for name, _ in objects if is_coherence(name[len(prefix):])]
         for name in wanted:
             self._get(bucket, name, self._dest(uri, bucket, prefix, name))
