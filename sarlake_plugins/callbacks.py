@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ def _failed_tasks(dag_run: Any, dag: Any, dag_id: str, run_id: str) -> list[str]
     return failed
 
 
-def failed_run_row(context: dict[str, Any]) -> dict[str, Any]:
+def failed_run_row(context: Context) -> dict[str, Any]:
     """The ``pge_runs`` row of a failed run, from a DAG callback's context."""
     dag_run = context.get("dag_run")
     dag = context.get("dag")
@@ -50,9 +53,9 @@ def failed_run_row(context: dict[str, Any]) -> dict[str, Any]:
         failed = _failed_tasks(dag_run, dag, dag_id, run_id)
     except Exception as exc:  # the callback must never fail on bookkeeping
         log.warning("Cannot list the failed tasks of %s: %s", run_id, exc)
-    exc = context.get("exception")
-    if exc is not None:
-        first_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    error = context.get("exception")
+    if error is not None:
+        first_error = str(error).splitlines()[0] if str(error) else type(error).__name__
     logical = getattr(dag_run, "logical_date", None)
     return {
         "dag_id": dag_id,
@@ -67,7 +70,7 @@ def failed_run_row(context: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def record_failed_run(context: dict[str, Any]) -> None:
+def record_failed_run(context: Context) -> None:
     """DAG ``on_failure_callback``: upsert the run into ``pge_runs``; mark its pending events failed."""
     try:
         from lake.write import upsert
