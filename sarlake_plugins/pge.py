@@ -135,7 +135,7 @@ class LocalPGEOperator(BaseOperator):
 
     Args:
         pge: PGE name.
-        run_config: the PGE run-config (a dict or an XComArg resolving to one).
+        run_config: the PGE run-config (a dict or an XComArg resolving to one), or a list of them run as one batch.
         env: extra environment for the subprocess (``SARLAKE_*`` settings are always passed).
     """
 
@@ -143,7 +143,8 @@ class LocalPGEOperator(BaseOperator):
     ui_color = "#d8ecf3"
 
     def __init__(
-        self, *, pge: str, run_config: dict[str, Any], env: dict[str, str] | None = None, **kwargs: Any
+        self, *, pge: str, run_config: dict[str, Any] | list[dict[str, Any]], env: dict[str, str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.pge = pge
@@ -159,7 +160,8 @@ class LocalPGEOperator(BaseOperator):
         """
         settings = _settings(None)
         batch = isinstance(self.run_config, list)
-        raw = [_with_context(c, context) for c in (self.run_config if batch else [self.run_config])]
+        raw = [_with_context(c, context) for c in
+               (self.run_config if isinstance(self.run_config, list) else [self.run_config])]
         cfgs, images = [], []
         for one in raw:
             cfg, image = split_image(one)
