@@ -68,9 +68,11 @@ def materialize(con: Any, changed: set[str] | None = None) -> dict[str, Any]:
             ``browse`` reads: nothing.
 
     Returns:
-        ``{"ms": time taken, "rows": rows, "files": data files the scans read (from the query plan), "how"}``.
+        ``{"ms": time taken, "rows": rows, "files": data files the scans read (from the query plan; None when
+        no scan reports them), "how"}``.
     """
     t0 = time.perf_counter()
+    files: int | None  # None: no scan reported the files it read
     if changed is not None and not changed & ({"products", "qa_predictions", "product_lineage", "events"}
                                               | _TAG_TABLES):
         how, files = "unchanged", 0
