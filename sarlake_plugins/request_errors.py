@@ -90,7 +90,8 @@ def refusal(errors: list[Mapping[str, Any]], hints: Mapping[str, str] | None = N
 def install(app: FastAPI, hints: Mapping[str, str] | None = None) -> None:
     """Answer ``app``'s refused requests with :func:`refusal` (status 422)."""
 
+    # FastAPI's decorator, as its docs do: Starlette's add_exception_handler is typed for handlers of any
+    # Exception, so it refuses one that takes the RequestValidationError it is registered for
+    @app.exception_handler(RequestValidationError)
     async def handler(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse(refusal(list(exc.errors()), hints), status_code=422)
-
-    app.add_exception_handler(RequestValidationError, handler)
