@@ -42,7 +42,7 @@ __all__ = ["app"]
 
 # no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
 app = FastAPI(title="sarlake tags", version="1", description=__doc__, docs_url=None, redoc_url=None,
-              openapi_url=None, dependencies=[Depends(get_user)] if get_user else [])
+              openapi_url=None, dependencies=[Depends(get_user)] if get_user is not None else [])
 # a refused body is answered field by field, without the value sent (a whole comment, an unknown field's value)
 request_errors.install(app, hints={
     "body": 'a new tag is {"tag": "UWE_2", "comment": "..."}',
@@ -117,5 +117,7 @@ def product_consensus(product_id: str) -> list[dict[str, Any]]:
 
     from lake.catalog import load_table
 
-    rows = load_table("tag_consensus").scan(row_filter=EqualTo("product_id", product_id)).to_arrow().to_pylist()
+    # mypy misreads the init of pyiceberg's pydantic expressions; at run time it is (term, literal).
+    by_product = EqualTo("product_id", product_id)  # type: ignore[call-arg,arg-type,misc]
+    rows = load_table("tag_consensus").scan(row_filter=by_product).to_arrow().to_pylist()
     return [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows]
