@@ -26,10 +26,10 @@ from sarlake_plugins.conf import check_conf
 from sarlake_plugins.forward import stage_pge
 from sarlake_plugins.outcome import fail_if_any_failed
 from sarlake_plugins.params import AOI_NAME, AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST, PGE_VERSION_PATTERN
-from sarlake_plugins.pge import mapped_pge_operator
+from sarlake_plugins.pge import TaskPriority, mapped_pge_operator
 
 #: Bulk PGE work: its own pool, the lowest priority.
-BULK = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
+BULK: TaskPriority = {"pool": "bulk", "priority_weight": 1, "weight_rule": "absolute"}
 
 
 @dag(

@@ -34,10 +34,10 @@ from sarlake_plugins.params import (
     OPTIONAL_LIST,
     PGE_VERSION_PATTERN,
 )
-from sarlake_plugins.pge import mapped_pge_operator
+from sarlake_plugins.pge import TaskPriority, mapped_pge_operator
 
 #: On-demand work ranks below urgent response and above bulk reprocessing.
-ON_DEMAND = {"priority_weight": 100, "weight_rule": "absolute"}
+ON_DEMAND: TaskPriority = {"priority_weight": 100, "weight_rule": "absolute"}
 
 
 @dag(

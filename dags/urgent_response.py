@@ -35,10 +35,10 @@ from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
 from sarlake_plugins.event_feed import event_feed_asset
 from sarlake_plugins.forward import stage_pge
-from sarlake_plugins.pge import mapped_pge_operator
+from sarlake_plugins.pge import TaskPriority, mapped_pge_operator
 
 #: Urgent work outranks forward and bulk work for free worker slots (absolute weights, not summed downstream).
-URGENT = {"priority_weight": 1000, "weight_rule": "absolute"}
+URGENT: TaskPriority = {"priority_weight": 1000, "weight_rule": "absolute"}
 
 
 @dag(

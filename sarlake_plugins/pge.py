@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -238,6 +238,14 @@ def _check_result(pge: str, code: int, result: dict[str, Any] | None, stderr: st
     if code == EXIT_INVALID_INPUT:
         raise AirflowFailException(f"PGE {pge} rejected its input (exit 2, not retried): {text}")
     raise AirflowException(f"PGE {pge} failed (exit {code}, will retry): {text}")
+
+
+class TaskPriority(TypedDict, total=False):
+    """BaseOperator arguments that rank a DAG's PGE tasks for free worker slots (``**`` into a PGE task)."""
+
+    pool: str
+    priority_weight: int
+    weight_rule: str
 
 
 def operator_class_and_kwargs(pge: str, settings: Settings | None = None) -> tuple[type[BaseOperator], dict]:
