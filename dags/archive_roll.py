@@ -58,7 +58,7 @@ def archive_roll() -> None:
 
     def step(name: str, **kwargs: Any) -> Any:
         @task(task_id=name, **kwargs)
-        def run(params: dict[str, Any] | None = None) -> dict[str, int]:
+        def run(params: dict[str, Any] | None = None) -> dict[str, float]:
             from sarlake_plugins.archive import roll_step
 
             return roll_step(name, (params or {}).get("hot_retention_days"))
