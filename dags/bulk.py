@@ -68,7 +68,7 @@ def bulk() -> None:
     """Validate, plan the missing or outdated pairs, stage, form interferograms, catalogue."""
 
     @task(retries=0)
-    def validate(params: dict[str, Any]) -> dict[str, Any]:
+    def validate(params: dict[str, Any] | None = None) -> dict[str, Any]:
         """Dates in order, known AOIs and PGE version."""
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -76,7 +76,7 @@ def bulk() -> None:
         from sarlake.workflows.bulk import validate_request
 
         try:
-            return validate_request(dict(params), runner=get_settings().runner)
+            return validate_request(dict(params or {}), runner=get_settings().runner)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
 

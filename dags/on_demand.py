@@ -87,7 +87,7 @@ def on_demand() -> None:
     """Validate the request, stage, pair, form interferograms, catalogue with the requester."""
 
     @task(retries=0)
-    def validate(params: dict[str, Any], **context: Any) -> dict[str, Any]:
+    def validate(params: dict[str, Any] | None = None, **context: Any) -> dict[str, Any]:
         """Cross-field checks (aoi or bbox, date order, known version); record the requester."""
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -96,7 +96,7 @@ def on_demand() -> None:
 
         user = getattr(context.get("dag_run"), "triggering_user_name", None) or ""
         try:
-            request = validate_request(dict(params), user, runner=get_settings().runner)
+            request = validate_request(dict(params or {}), user, runner=get_settings().runner)
         except ValueError as exc:
             raise AirflowFailException(str(exc)) from None
         return request.model_dump(mode="json")

@@ -71,20 +71,21 @@ def urgent_response() -> None:
     """Evaluate the feed, plan coseismic pairs, run the PGEs, catalogue."""
 
     @task(outlets=[asset("events"), asset("aois"), asset("acquisitions")], show_return_value_in_logs=False)
-    def evaluate_and_plan(params: dict[str, Any], **context: Any) -> list[dict[str, Any]]:
+    def evaluate_and_plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
         """Record new and revised events; plan each trigger's scenes per track (XCom ``plans``); the staging."""
         from sarlake_plugins.urgent import evaluate_and_plan as _evaluate_and_plan
 
-        return _evaluate_and_plan(params.get("feed_url") or "", context)
+        return _evaluate_and_plan((params or {}).get("feed_url") or "", context)
 
     @task(show_return_value_in_logs=False)
-    def plan_pairs(plans: list[dict[str, Any]], staged: Any, params: dict[str, Any], **context: Any) -> list[dict]:
+    def plan_pairs(plans: list[dict[str, Any]], staged: Any, params: dict[str, Any] | None = None,
+                   **context: Any) -> list[dict]:
         """One interferogram run-config per event and track (events cancelled meanwhile are dropped)."""
         from sarlake.workflows.urgent import plan_interferograms
         from sarlake_plugins.forward import require_staged
 
         require_staged(staged)
-        return plan_interferograms(plans, looks=int(params["looks"]), run_id=str(context.get("run_id") or ""))
+        return plan_interferograms(plans, looks=int((params or {})["looks"]), run_id=str(context.get("run_id") or ""))
 
     @task(outlets=[asset_alias("products"), asset_alias("provenance"), asset("events"), asset_alias("qa_predictions")],
           trigger_rule="none_failed")
