@@ -110,12 +110,14 @@ def bulk() -> None:
 
         return _catalogue(list(results or []), context=context)
 
+    # mypy ignores below: a @task takes XComArgs here; Airflow's stubs type its call with the resolved values
     checked = check_conf()
     request = validate()
     checked >> request
-    planned = plan(request)
-    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(planned), **BULK)
-    configs = pairs(request, planned, staged.output)
+    planned = plan(request)  # type: ignore[arg-type]
+    stage_configs = stage_run_configs(planned)  # type: ignore[arg-type]
+    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_configs, **BULK)
+    configs = pairs(request, planned, staged.output)  # type: ignore[arg-type]
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs, **BULK)
     catalogued = catalogue(interferograms.output)
     # catalogue runs whatever failed upstream (all_done): without this leaf a failed run would report success

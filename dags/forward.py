@@ -135,12 +135,13 @@ def forward() -> None:
 
         return _catalogue(list(results or []), context=context)
 
+    # mypy ignores below: a @task takes XComArgs here; Airflow's stubs type its call with the resolved values
     checked = check_conf()
     aois = select_aois()
     checked >> aois
-    discovered = discover(aois)
+    discovered = discover(aois)  # type: ignore[arg-type]
     staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=discovered.map(stage_run_config))
-    pairs = plan_pairs(discovered, staged.output)
+    pairs = plan_pairs(discovered, staged.output)  # type: ignore[arg-type]
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=pairs)
     catalogue(interferograms.output)
 

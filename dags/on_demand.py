@@ -134,14 +134,16 @@ def on_demand() -> None:
                        "runner": get_settings().runner, "requester": request.get("requester") or None}
         return catalogue_products(met_uris, run_context) if met_uris else []
 
+    # mypy ignores below: a @task takes XComArgs here; Airflow's stubs type its call with the resolved values
     checked = check_conf()
     request = validate()
     checked >> request
-    planned = plan(request)
-    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_run_configs(planned), **ON_DEMAND)
-    configs = pairs(request, planned, staged.output)
+    planned = plan(request)  # type: ignore[arg-type]
+    stage_configs = stage_run_configs(planned)  # type: ignore[arg-type]
+    staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=stage_configs, **ON_DEMAND)
+    configs = pairs(request, planned, staged.output)  # type: ignore[arg-type]
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs, **ON_DEMAND)
-    catalogue(interferograms.output, request)
+    catalogue(interferograms.output, request)  # type: ignore[arg-type]
 
 
 on_demand()

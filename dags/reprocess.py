@@ -83,12 +83,13 @@ def reprocess() -> None:
 
         return record_reprocess(list(results), plans, new_ids, context)
 
+    # mypy ignores below: XComArg[key] (the task's XCom of that key) works, but Airflow's stubs do not type it
     configs = plan()
     check_conf() >> configs
     runs = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs)
-    scoring = catalogue(runs.output, configs["plans"])
+    scoring = catalogue(runs.output, configs["plans"])  # type: ignore[index]
     scores = mapped_pge_operator("qa", task_id="score", run_configs=scoring)
-    record(scores.output, configs["plans"], scoring["new_ids"])
+    record(scores.output, configs["plans"], scoring["new_ids"])  # type: ignore[index]
 
 
 reprocess()

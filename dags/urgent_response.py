@@ -96,13 +96,14 @@ def urgent_response() -> None:
 
         return _catalogue_and_qa(results, plans, context)
 
+    # mypy ignores below: XComArg[key] (the task's XCom of that key) works, but Airflow's stubs do not type it
     checked = check_conf()
     planned = evaluate_and_plan()
     checked >> planned
     staged = mapped_pge_operator(stage_pge(), task_id="stage", run_configs=planned, **URGENT)
-    pairs = plan_pairs(planned["plans"], staged.output)
+    pairs = plan_pairs(planned["plans"], staged.output)  # type: ignore[index]
     interferograms = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=pairs, **URGENT)
-    catalogue_and_qa(interferograms.output, planned["plans"])
+    catalogue_and_qa(interferograms.output, planned["plans"])  # type: ignore[index]
 
 
 urgent_response()
