@@ -82,7 +82,7 @@ bench-large: $(VENV)  ## the largest benchmark sizes (not in CI, hours): 100M-pr
 
 lint: $(VENV)  ## ruff and mypy
 	.venv/bin/ruff check lake pges sarlake sarlake_plugins dags plugins tests bench scripts models expectations
-	.venv/bin/mypy lake pges sarlake
+	.venv/bin/mypy lake pges sarlake sarlake_plugins dags
 	@# a DuckDB result read with fetchone stays open; dropping its connection then can hang DuckDB's cleanup
 	@! grep -rn '\.fetchone(' lake pges sarlake sarlake_plugins dags || { echo 'read DuckDB results with fetchall, not fetchone (see sarlake/workflows/qa.py quality_report)'; exit 1; }
 
