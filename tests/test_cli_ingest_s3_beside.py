@@ -117,3 +117,24 @@ def test_a_coherence_dir_on_s3_gives_the_interferogram_its_coherence_by_date(buc
                                 "--replace"))
     assert line == (f"error: coherence folder s3://{name}/gamma/: no objects in this S3 folder, its subfolders not "
                     "searched (check the bucket and prefix)")
+
+
+def test_a_snap_dim_on_s3_is_read_with_its_data_folder(bucket, tmp_path, monkeypatch):
+    """``sarlake ingest s3://.../product.dim`` failed: 'no product.data/ folder beside it', since only the .dim's
+    folder was listed and SNAP keeps every band in ``<stem>.data/``. That folder is now downloaded with it; the LOS
+    is then PyRate's MATLAB millimetres negated and the coherence GAMMA's, as for the same product read locally."""
+    from test_cli_ingest_options import assert_los_is_pyrates_negated
+    from test_cli_ingest_snap import _sydney
+
+    name, client = bucket
+    _lake()
+    dim, ifg = _sydney(tmp_path / "snap")
+    _upload(client, name, dim.parent, "snap")
+    fetched = _spy_downloads(monkeypatch)
+    out = _cli("ingest", f"s3://{name}/snap/{dim.name}", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert f"snap/{dim.stem}.data/Unw_Phase_ifg_VV_19Jun2006_02Oct2006.img" in fetched
+    met, item = _item()
+    assert item["properties"]["sarlake:source_format"] == "snap"
+    assert item["provenance"]["inputs"][0] == f"s3://{name}/snap/{dim.name}"
+    assert_los_is_pyrates_negated(met, UNW[0], ifg.coherence)

@@ -88,6 +88,11 @@ class Downloaded:
             return None
         if not objects:
             raise InputValidationError(f"input {uri}: no objects under this S3 prefix (check the bucket and prefix)")
+        self._get_tree(uri, bucket, prefix, objects)
+        return self.cache_dir / bucket / prefix
+
+    def _get_tree(self, uri: str, bucket: str, prefix: str, objects: list[tuple[str, int]]) -> None:
+        """Download the listed ``objects`` under ``prefix``, layout kept, but those no reader opens (counted)."""
         for name, _ in objects:
             dest = self._dest(uri, bucket, prefix, name)
             unread = never_read(dest)
@@ -95,10 +100,11 @@ class Downloaded:
                 self.left.append((dest, *unread))
                 continue
             self._get(bucket, name, dest)
-        return self.cache_dir / bucket / prefix
 
     def beside(self, uri: str) -> bool:
         """Download what a reader opens beside the object ``uri`` from its folder (not its subfolders).
+
+        A SNAP ``.dim`` is downloaded with its ``<stem>.data/`` folder (its bands), all but what no reader opens.
 
         Returns:
             False when the folder may not be listed (the caller then fetches the usual headers by name).
@@ -119,6 +125,13 @@ class Downloaded:
         for sibling, _ in objects:
             if read_beside(name, sibling[len(prefix):]):
                 self._get(bucket, sibling, self._dest(uri, bucket, prefix, sibling))
+        if name.lower().endswith(".dim"):  # SNAP's BEAM-DIMAP: its bands are the ENVI rasters of <stem>.data/
+            data = f"{prefix}{name[:-4]}.data/"
+            bands = self._list(uri, bucket, data, probe=True, wanted=_to_download,
+                               over="input {uri}: its " + f"{name[:-4]}.data/" + " folder holds {held}; ingest "
+                               "downloads up to {limits} from it: {remedy}")
+            if bands:  # none: the reader says the .data folder is missing
+                self._get_tree(uri, bucket, data, bands)
         return True
 
     def coherence_dir(self, uri: str) -> Path:
