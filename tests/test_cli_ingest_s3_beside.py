@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from test_cli_ingest_archives import NAME, _hyp3_zip  # tests/ is on sys.path (pytest prepend mode)
 from test_cli_ingest_options import DATA, UNW, _cli, _lake, _one_error_line, _sql, assert_each_pixel_is_the_sources
 from test_cli_ingest_s3 import _upload
@@ -138,3 +139,35 @@ def test_a_snap_dim_on_s3_is_read_with_its_data_folder(bucket, tmp_path, monkeyp
     assert item["properties"]["sarlake:source_format"] == "snap"
     assert item["provenance"]["inputs"][0] == f"s3://{name}/snap/{dim.name}"
     assert_los_is_pyrates_negated(met, UNW[0], ifg.coherence)
+
+
+def test_a_licsar_pair_on_s3_is_read_with_its_frame_metadata(bucket, tmp_path, monkeypatch):
+    """``sarlake ingest s3://.../<frame>/interferograms/<pair>/<pair>.geo.unw.tif`` got no heading, incidence or
+    baseline: the frame's E/N/U rasters and ``baselines`` lie in ``<frame>/metadata/``, not beside the pair. They are
+    now downloaded with it (the frame's DEM is not), and give what they give locally: the heading the rasters were
+    made from, their median incidence over the pair, and the baselines file's later-minus-earlier value."""
+    from test_cli_ingest_licsar import FRAME, PAIR, _los_rasters, _pair
+
+    from pges.readers import read_interferogram
+
+    name, client = bucket
+    _lake()
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    frame = tmp_path / FRAME
+    _pair(frame / "interferograms", ifg)
+    incidence = _los_rasters(frame / "metadata", ifg, heading=-167.25)
+    (frame / "metadata" / "baselines").write_text("20060619 20060619 0.0 0.0\n20060619 20061002 -41.5 105.0\n")
+    (frame / "metadata" / f"{FRAME}.geo.hgt.tif").write_bytes(b"not read")
+    _upload(client, name, frame, f"licsar/{FRAME}")
+    fetched = _spy_downloads(monkeypatch)
+    out = _cli("ingest", f"s3://{name}/licsar/{FRAME}/interferograms/{PAIR}/{PAIR}.geo.unw.tif", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    assert f"licsar/{FRAME}/metadata/{FRAME}.geo.U.tif" in fetched
+    assert f"licsar/{FRAME}/metadata/{FRAME}.geo.hgt.tif" not in fetched
+    _, item = _item()
+    props = item["properties"]
+    assert props["sat:relative_orbit"] == 124
+    assert props["sarlake:heading_deg"] == pytest.approx(-167.25, abs=0.01)
+    assert props["view:incidence_angle"] == pytest.approx(incidence, abs=0.01)
+    assert props["sarlake:perpendicular_baseline_m"] == -41.5
+    assert props["sarlake:source_coherence_file"] == f"{PAIR}.geo.cc.tif"

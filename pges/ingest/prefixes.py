@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pges.errors import InputValidationError, ProcessingError
-from pges.ingest.beside import is_coherence, read_beside
+from pges.ingest.beside import is_coherence, is_licsar_metadata, licsar_metadata_prefixes, read_beside
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
@@ -104,7 +104,9 @@ class Downloaded:
     def beside(self, uri: str) -> bool:
         """Download what a reader opens beside the object ``uri`` from its folder (not its subfolders).
 
-        A SNAP ``.dim`` is downloaded with its ``<stem>.data/`` folder (its bands), all but what no reader opens.
+        A SNAP ``.dim`` is downloaded with its ``<stem>.data/`` folder (its bands), all but what no reader opens; a
+        LiCSAR pair with its frame's E/N/U rasters, ``metadata.txt`` and ``baselines`` (``<frame>/metadata/``, or
+        LiCSBAS's ``GEOC/`` above the pair's folder).
 
         Returns:
             False when the folder may not be listed (the caller then fetches the usual headers by name).
@@ -132,6 +134,14 @@ class Downloaded:
                                "downloads up to {limits} from it: {remedy}")
             if bands:  # none: the reader says the .data folder is missing
                 self._get_tree(uri, bucket, data, bands)
+        for folder in licsar_metadata_prefixes(key):  # a LiCSAR pair: its frame's LOS rasters, metadata.txt, baselines
+            found = self._list(uri, bucket, folder, probe=True, delimit=True,
+                               wanted=lambda k: is_licsar_metadata(k.rpartition("/")[2]),
+                               over="input {uri}: its LiCSAR metadata folder holds {held}; ingest downloads up to "
+                               "{limits} from it: {remedy}")
+            for meta, _ in found or []:
+                if is_licsar_metadata(meta.rpartition("/")[2]):
+                    self._get(bucket, meta, self._dest(uri, bucket, folder, meta))
         return True
 
     def coherence_dir(self, uri: str) -> Path:
