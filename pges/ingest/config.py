@@ -8,7 +8,12 @@ from pydantic import Field
 
 from pges.contract import PGEParameters
 
-__all__ = ["IngestParameters"]
+__all__ = ["MAX_GIB", "MAX_OBJECTS", "IngestParameters"]
+
+#: the most objects ingest downloads from one S3 listing unless the run-config says (``max_objects``)
+MAX_OBJECTS = 2000
+#: the most GiB ingest downloads from one S3 listing unless the run-config says (``max_gib``)
+MAX_GIB = 20.0
 
 
 class IngestParameters(PGEParameters):
@@ -49,12 +54,12 @@ class IngestParameters(PGEParameters):
         False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
     )
     max_objects: int = Field(
-        2000, ge=1, le=1_000_000,
+        MAX_OBJECTS, ge=1, le=1_000_000,
         description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
         "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
     )
     max_gib: float = Field(
-        20.0, gt=0, le=10_240,
+        MAX_GIB, gt=0, le=10_240,
         description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
     )
     aoi_wkt: str | None = Field(

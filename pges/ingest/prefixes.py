@@ -22,17 +22,14 @@ from pathlib import Path
 
 from pges.errors import InputValidationError, ProcessingError
 from pges.ingest.beside import is_coherence, is_licsar_metadata, licsar_metadata_prefixes, read_beside
+from pges.ingest.config import MAX_GIB, MAX_OBJECTS
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
-__all__ = ["MAX_GIB", "MAX_OBJECTS", "Downloaded"]
+__all__ = ["Downloaded"]
 
 logger = logging.getLogger(__name__)
 
-#: the most objects ingest downloads from one S3 listing unless the run-config says (``max_objects``)
-MAX_OBJECTS = 2000
-#: the most GiB ingest downloads from one S3 listing unless the run-config says (``max_gib``)
-MAX_GIB = 20.0
 #: the setting that raises each limit (passed into the run-config by the application layer)
 _SETTING = {"objects": "SARLAKE_INGEST__MAX_OBJECTS", "bytes": "SARLAKE_INGEST__MAX_GIB"}
 _PARAMETER = {"objects": "max_objects", "bytes": "max_gib"}
@@ -118,30 +115,22 @@ class Downloaded:
         bucket, key = split_s3(uri)
         folder, _, name = key.rpartition("/")
         prefix = folder + "/" if folder else ""
-        objects = self._list(uri, bucket, prefix, probe=True, delimit=True,
-                             wanted=lambda k: read_beside(name, k[len(prefix):]),
-                             over="input {uri}: its folder holds {held} to download beside it (headers, "
-                             "coherence); ingest downloads up to {limits} from one folder: {remedy}")
-        if objects is None:
+        found = self._fetch_folder(uri, bucket, prefix, lambda sibling: read_beside(name, sibling),
+                                   over="input {uri}: its folder holds {held} to download beside it (headers, "
+                                   "coherence); ingest downloads up to {limits} from one folder: {remedy}")
+        if found is None:
             return False
-        for sibling, _ in objects:
-            if read_beside(name, sibling[len(prefix):]):
-                self._get(bucket, sibling, self._dest(uri, bucket, prefix, sibling))
         if name.lower().endswith(".dim"):  # SNAP's BEAM-DIMAP: its bands are the ENVI rasters of <stem>.data/
             data = f"{prefix}{name[:-4]}.data/"
             bands = self._list(uri, bucket, data, probe=True, wanted=_to_download,
-                               over="input {uri}: its " + f"{name[:-4]}.data/" + " folder holds {held}; ingest "
-                               "downloads up to {limits} from it: {remedy}")
+                               over="input {uri}: its SNAP band folder holds {held}; ingest downloads up to "
+                               "{limits} from it: {remedy}")
             if bands:  # none: the reader says the .data folder is missing
                 self._get_tree(uri, bucket, data, bands)
-        for folder in licsar_metadata_prefixes(key):  # a LiCSAR pair: its frame's LOS rasters, metadata.txt, baselines
-            found = self._list(uri, bucket, folder, probe=True, delimit=True,
-                               wanted=lambda k: is_licsar_metadata(k.rpartition("/")[2]),
+        for meta in licsar_metadata_prefixes(key):  # a LiCSAR pair: its frame's LOS rasters, metadata.txt, baselines
+            self._fetch_folder(uri, bucket, meta, is_licsar_metadata,
                                over="input {uri}: its LiCSAR metadata folder holds {held}; ingest downloads up to "
                                "{limits} from it: {remedy}")
-            for meta, _ in found or []:
-                if is_licsar_metadata(meta.rpartition("/")[2]):
-                    self._get(bucket, meta, self._dest(uri, bucket, folder, meta))
         return True
 
     def coherence_dir(self, uri: str) -> Path:
@@ -153,18 +142,32 @@ class Downloaded:
         """
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
-        objects = self._list(uri, bucket, prefix, delimit=True, wanted=lambda k: is_coherence(k[len(prefix):]),
-                             over="coherence folder {uri}: holds {held} of coherence files; ingest downloads up "
-                             "to {limits} from one coherence folder: name a narrower prefix, or {remedy}")
-        if not objects:
+        listed, fetched = self._fetch_folder(
+            uri, bucket, prefix, is_coherence, probe=False,
+            over="coherence folder {uri}: holds {held} of coherence files; ingest downloads up to {limits} from one "
+            "coherence folder: name a narrower prefix, or {remedy}") or (0, 0)
+        if not listed:
             raise InputValidationError(f"coherence folder {uri}: no objects in this S3 folder, its subfolders not "
                                        "searched (check the bucket and prefix)")
-        wanted = [name for name, _ in objects if is_coherence(name[len(prefix):])]
-        for name in wanted:
-            self._get(bucket, name, self._dest(uri, bucket, prefix, name))
-        if not wanted:
+        if not fetched:
             logger.warning("coherence folder %s holds no coherence file (by name)", uri)
         return self.cache_dir / bucket / prefix
+
+    def _fetch_folder(self, uri: str, bucket: str, folder: str, wanted: Callable[[str], bool], *, over: str,
+                      probe: bool = True) -> tuple[int, int] | None:
+        """List ``folder``'s own objects (not its subfolders) and download those whose name ``wanted`` takes.
+
+        Returns:
+            The objects listed and downloaded; None when ``probe`` and the folder may not be listed.
+        """
+        objects = self._list(uri, bucket, folder, probe=probe, delimit=True,
+                             wanted=lambda key: wanted(key[len(folder):]), over=over)
+        if objects is None:
+            return None
+        taken = [key for key, _ in objects if wanted(key[len(folder):])]
+        for key in taken:
+            self._get(bucket, key, self._dest(uri, bucket, folder, key))
+        return len(objects), len(taken)
 
     def _dest(self, uri: str, bucket: str, prefix: str, name: str) -> Path:
         """Where object ``name`` of ``prefix`` is downloaded; refused when it would land outside the prefix's folder."""
