@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 from pges.readers.baseline import baseline_number, later_minus_earlier
-from pges.readers.common import parse_date
 from pges.readers.wavelength import SENTINEL1_WAVELENGTH_M
 
 __all__ = ["HYP3_SUFFIXES", "hyp3_geometry", "hyp3_wavelength", "incidence_deg", "relative_orbit"]
@@ -141,18 +140,12 @@ def _baseline(pairs: dict[str, str], what: str) -> float | None:
     """
     if "Baseline" not in pairs:
         return None
-    days = [m.group(1) for role in ("Reference", "Secondary")
-            if (m := _GRANULE_DAY.search(pairs.get(f"{role} Granule", ""))) is not None]
-    if len(days) != 2:
+    reference, secondary = (_granule_day(pairs.get(f"{role} Granule", "")) for role in ("Reference", "Secondary"))
+    if reference is None or secondary is None:
         logger.warning("%s: no date in its Reference/Secondary Granule; the perpendicular baseline is left out", what)
         return None
     value = baseline_number(pairs["Baseline"], what=what, key="Baseline")
     if value is None:
-        return None
-    try:
-        reference, secondary = (parse_date(d, what=f"{what} granule") for d in days)
-    except ValueError as exc:  # InputValidationError: eight digits that are no date
-        logger.warning("%s; the perpendicular baseline is left out", exc)
         return None
     return later_minus_earlier(value, reference, secondary)
 

@@ -173,10 +173,7 @@ def read_mintpy_stack(
                 phase, coh, cc = _warped(phase, nodata, coh, cc, crs, source, transform, shape)
                 nodata = ~np.isfinite(phase)
             meta = {**attrs, "DATE12": f"{d1:%Y%m%d}_{d2:%Y%m%d}", "PAIR_INDEX": str(i)}
-            bperp = None
-            if "bperp" in f:
-                meta["P_BASELINE"] = f"{float(f['bperp'][i]):.3f}"
-                bperp = baseline_number(f["bperp"][i], what=what, key=f"bperp[{i}]")
+            bperp = baseline_number(f["bperp"][i], what=what, key=f"bperp[{i}]") if "bperp" in f else None
             common = dict(path=path, source_format="mintpy", transform=transform, wavelength_m=wavelength,
                           reference_date=ref, secondary_date=sec, nodata_mask=nodata, coherence=coh,
                           coherence_path=path if coh is not None else None, metadata=meta,
