@@ -22,8 +22,9 @@ and LiCSBAS01 downloads it as ``GEOC/<pair>/<pair>.geo.unw.tif`` with the E/N/U 
   over the footprint; degrees clockwise from north, given in -180..180.
 * Perpendicular baseline: the frame's ``baselines`` file gives each epoch's relative to the frame's reference epoch
   (``refdate date bperp btemp``, LiCSBAS ``read_bperp_file``); the pair's is ``B(later) - B(earlier)``, as LiCSBAS11
-  takes secondary minus primary (:func:`pges.readers.baseline.epoch_baselines`). LiCSBAS02 writes a random dummy
-  ``baselines`` into its own ``GEOCml*`` output when LiCSAR's is missing: that folder holds no GeoTIFF pairs.
+  takes secondary minus primary (:func:`pges.readers.baseline.epoch_baselines`). A ``baselines`` in LiCSBAS02's
+  own ``GEOCml*`` output is never read: when LiCSAR's is missing LiCSBAS fills it with random values
+  (``LiCSBAS_io_lib.make_dummy_bperp``), and that folder holds no GeoTIFF pairs to read it for.
 * What the rasters do not give comes from ``metadata.txt`` (``key=value`` lines written by LiCSAR's
   ``submit_to_public_metadata.sh``): ``heading`` (the mean of GAMMA's heading raster) and ``avg_incidence_angle``
   (the reference SLC's ``incidence_angle`` at its centre).
