@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pges.train.truth import UWE_SEVERITY, error_cycles, observable_error_cycles, unlinked_error_cycles, uwe_class
+from pges.train.truth import UWE_SEVERITY, error_cycles, linked_error_cycles, observable_error_cycles, uwe_class
 
 TWO_PI = 2 * np.pi
 
@@ -53,9 +53,9 @@ def test_observable_error_leaves_out_an_offset_behind_a_decorrelated_moat_but_no
     assert (seen != 0).sum() == (seen == 1).sum() == int(patch.sum())
 
 
-def test_an_island_behind_pixels_carrying_no_phase_is_its_own_region_as_one_behind_missing_lines_is():
-    """A moat of coherence 0 parts the island from the rest as a band of missing pixels would: its offset is not an
-    error. The rule before counted it; a moat of low but nonzero coherence still links the island to the rest."""
+def test_the_linked_reading_parts_an_island_behind_coherence_0_as_one_behind_missing_lines_the_truth_does_not():
+    """A moat of coherence 0 parts the island from the rest, in the linked reading, as a band of missing pixels
+    would; the truth counts the island's offset; a moat of low but nonzero coherence links it in both."""
     rng = np.random.default_rng(2)
     i, j = np.mgrid[0:100, 0:100].astype(float)
     true = 0.04 * i + 0.03 * j + rng.normal(0, 0.3, i.shape)
@@ -63,18 +63,18 @@ def test_an_island_behind_pixels_carrying_no_phase_is_its_own_region_as_one_behi
     island, moat = d <= 10, (d > 10) & (d <= 13)
     unw = true - 2 * TWO_PI * island
     patch = (np.abs(i - 75) < 6) & (np.abs(j - 70) < 6)
-    unw[patch] += TWO_PI  # a 1-cycle error in coherent data, linked to the rest: an error by every rule
+    unw[patch] += TWO_PI  # a 1-cycle error in coherent data, linked to the rest: an error in every reading
     none = np.zeros(i.shape, bool)
     zero = np.where(moat, 0.0, 0.8)
-    linked, before = error_cycles(unw, true, zero, none), unlinked_error_cycles(unw, true, zero, none)
-    assert linked.size == before.size == int((~moat).sum())
+    linked, truth = linked_error_cycles(unw, true, zero, none), error_cycles(unw, true, zero, none)
+    assert linked.size == truth.size == int((~moat).sum())
     assert (linked != 0).sum() == (linked == 1).sum() == int(patch.sum())
-    assert (before == -2).sum() == int(island.sum()) and (before == 1).sum() == int(patch.sum())
+    assert (truth == -2).sum() == int(island.sum()) and (truth == 1).sum() == int(patch.sum())
     as_missing = unw.copy()
     as_missing[moat] = np.nan
     assert np.array_equal(np.sort(error_cycles(as_missing, true, np.full(i.shape, 0.8), none)), np.sort(linked))
-    low = np.where(moat, 0.01, 0.8)  # a trace of coherence still carries phase: the island's offset counts
-    assert (error_cycles(unw, true, low, none) == -2).sum() == int(island.sum())
+    low = np.where(moat, 0.01, 0.8)  # a trace of coherence links the island: its offset counts
+    assert (linked_error_cycles(unw, true, low, none) == -2).sum() == int(island.sum())
 
 
 def _sample_coherence_mean_of_noise(looks: int) -> float:

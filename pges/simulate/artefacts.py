@@ -25,8 +25,7 @@ Two families, and what the truth says about them:
 * UWE is made of both: an island whose *true* phase is offset by exactly ``k`` cycles (invisible in the
   wrapped SLC, added to ``truth/phase_rad.tif``) cut off by a fully decorrelated moat 6 pixels wide, so
   no unwrapper can connect the island with the right cycle count: any unwrapped interferogram of a pair
-  with this date is off by ``k`` cycles on the island. The mask is island and moat. (QA's truth references
-  such an island on its own, as no pixel carrying phase links it to the rest: ``pges.train.truth.error_map``.)
+  with this date is off by ``k`` cycles on the island. The mask is island and moat.
 """
 
 from __future__ import annotations

@@ -10,10 +10,8 @@ the products then gets an unwrapper's failure (``pges.train.unwrap_failures``: a
 
 The truth of each product is measured, not assumed: the unwrapped phase is compared with the simulator's true
 pair phase (``phase_rad(ref) - phase_rad(sec)``, multilooked) on the pixels whose data carry the phase
-(``pges.train.truth``), so errors the unwrapper makes by itself count as well as the injected failures, its cycle
-slips in noise do not, and neither does the offset of an island behind a moat of coherence 0, which no data
-carries (each region that pixels carrying phase link is referenced on its own). ``pges.train.truth.uwe_class``
-turns the error map into an intensity 0-3.
+(``pges.train.truth``), so errors the unwrapper makes by itself count as well as the injected islands, and its
+cycle slips in noise do not. ``pges.train.truth.uwe_class`` turns the error map into an intensity 0-3.
 The truth of the other ten types is the largest injected intensity of either date.
 
 Everything a model needs is kept per product: the QA features, an 8-bit RGB browse (32x32) and a masked
@@ -37,10 +35,10 @@ from pges.train.truth import (
     corrupted_pixels,
     error_map,
     error_tile,
+    linked_error_cycles,
     multilook_phase,
     observable_error_cycles,
     pair_coherence,
-    unlinked_error_cycles,
     uwe_class,
 )
 from pges.train.unwrap_failures import NO_FAILURE, apply_failure
@@ -57,10 +55,9 @@ REGIONS = (
 TYPES = ("TNS", "TNT", "ION", "ORB", "DME", "PML", "PMR", "PCE", "RFI", "COH")
 
 
-#: share of dates with the simulator's UWE island (its true phase offset behind a moat of coherence 0, which no
-#: product shows: the truth references the island on its own, so it is an error only where the unwrapper's cut
-#: strays into coherent data) and share of products with an unwrapper's failure (``pges.train.unwrap_failures``: a
-#: visible 2 pi k cut). Hidden offsets need a true phase change of whole cycles across a decorrelated band (a fault, a
+#: share of dates with the simulator's UWE island (its true phase offset behind a moat: an error no product
+#: shows) and share of products with an unwrapper's failure (``pges.train.unwrap_failures``: a visible 2 pi k
+#: cut). Hidden offsets need a true phase change of whole cycles across a decorrelated band (a fault, a
 #: fast-deforming edifice), which few of these scenes have, so they are the rarer kind.
 HIDDEN_ISLAND_SHARE = 0.15
 FAILURE_SHARE = 0.4
@@ -243,9 +240,8 @@ def simulate_scene(scene_seed: int, n_dates: int = 4, neighbours: int = 2) -> li
         obs, obs_frac, obs_sev = uwe_class(observable_error_cycles(arr.unwrapped, true, carries, corrupted))
         truth.update(uwe_observable=obs, uwe_observable_fraction=round(obs_frac, 5),
                      uwe_observable_severity=round(obs_sev, 5))
-        unl, unl_frac, unl_sev = uwe_class(unlinked_error_cycles(arr.unwrapped, true, carries, corrupted))
-        truth.update(uwe_unlinked=unl, uwe_unlinked_fraction=round(unl_frac, 5),
-                     uwe_unlinked_severity=round(unl_sev, 5))
+        lnk, lnk_frac, lnk_sev = uwe_class(linked_error_cycles(arr.unwrapped, true, carries, corrupted))
+        truth.update(uwe_linked=lnk, uwe_linked_fraction=round(lnk_frac, 5), uwe_linked_severity=round(lnk_sev, 5))
         for t in TYPES:
             truth[t] = max(ref.artefacts.get(t, (None, 0))[1], sec.artefacts.get(t, (None, 0))[1])
         truth["uwe_injected"] = max(ref.artefacts.get("UWE", (None, 0))[1], sec.artefacts.get("UWE", (None, 0))[1])

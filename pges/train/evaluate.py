@@ -50,8 +50,7 @@ def metrics(y_true: np.ndarray, proba: np.ndarray, prefix: str = "",
 
 #: what made a product's error, from its truth record (``truth.csv``): none, an unwrapper's failure (a visible
 #: 2 pi k cut, ``pges.train.unwrap_failures``), the simulator's hidden island (a true-phase offset behind a
-#: moat of coherence 0: by the truth's rule an error only where the unwrapper's cut strays into coherent data
-#: beside it), both, or the unwrapper erring by itself (on noise, aliased gradients, a burst's jump)
+#: moat, in no product), both, or the unwrapper erring by itself (on noise, aliased gradients, a burst's jump)
 CAUSES = ("clean", "failure", "hidden", "both", "unwrapper")
 
 
@@ -69,8 +68,7 @@ def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "",
     """Per cause of error: product count, share with the class right and with "UWE >= 2" right.
 
     Beside them, every :func:`metrics` figure on the products without a hidden island (``visible_``): what the
-    model does on the errors a product can show; and against the class by the truth rule before
-    (``unlinked_``, :func:`pges.train.truth.unlinked_error_cycles`) where the truth records it.
+    model does on the errors a product can show.
     """
     y_true = np.array([int(t["UWE"]) for t in truths])
     causes = np.array([cause_of(t) for t in truths])
@@ -85,8 +83,6 @@ def by_cause(truths: list[dict[str, Any]], proba: np.ndarray, prefix: str = "",
     visible = ~np.isin(causes, ("hidden", "both"))
     if visible.any():
         out.update(metrics(y_true[visible], proba[visible], "visible_", thresholds))
-    if truths and all("uwe_unlinked" in t for t in truths):
-        out.update(metrics(np.array([int(t["uwe_unlinked"]) for t in truths]), proba, "unlinked_", thresholds))
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 

@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "TRUTH_RULE", "TRUTH_RULE_BEFORE", "TRUTH_RULE_UNLINKED", "UWE_SEVERITY",
-           "corrupted_pixels", "error_cycles", "error_map", "error_tile", "multilook_phase", "observable_error_cycles",
-           "pair_coherence", "unlinked_error_cycles", "uwe_class"]
+__all__ = ["CORRUPTIONS", "JUDGED_COHERENCE", "TRUTH_RULE", "TRUTH_RULE_BEFORE", "UWE_SEVERITY", "corrupted_pixels",
+           "error_cycles", "error_map", "error_tile", "linked_error_cycles", "multilook_phase",
+           "observable_error_cycles", "pair_coherence", "uwe_class"]
 
 #: UWE intensity from the severity ``E``: mean absolute unwrapping error, cycles per coherent pixel
 #: (area share in error weighted by the cycle count). Class k when E >= UWE_SEVERITY[k-1].
@@ -31,13 +31,9 @@ UWE_SEVERITY = (0.005, 0.035, 0.09)
 #: pixels of at least this :func:`pair_coherence` are judged (below it the phase is mostly noise)
 JUDGED_COHERENCE = 0.25
 
-#: the rule that measures the truth, recorded by every labelled set (``sarlake:truth_rule`` in its met.json) and
-#: training run (``dataset.truth_rule``): pixels judged by the coherence the simulator gave the pair, and regions
-#: parted by the pixels that carry no phase (missing, or of coherence 0), each referenced on its own
-TRUTH_RULE = "pair-coherence-linked"
-#: the rule before (commit a2ba48c): the same judged pixels, but only missing pixels part regions, so an offset
-#: behind a moat of coherence 0 counted (docs/qa.md, "The linked truth"); sets measured with it are known as such
-TRUTH_RULE_UNLINKED = "pair-coherence"
+#: the rule that picks the judged pixels, recorded by every labelled set (``sarlake:truth_rule`` in its met.json)
+#: and training run (``dataset.truth_rule``): the coherence the simulator gave the pair
+TRUTH_RULE = "pair-coherence"
 #: the rule of sets made before the record (commit 3868135): the product's own 2 x 2-look coherence >= 0.25, which
 #: counts cycle slips in noise as errors (docs/qa.md, "Cycle slips in noise are not errors")
 TRUTH_RULE_BEFORE = "product-coherence"
@@ -124,30 +120,13 @@ def error_map(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupte
 
     ``coherence`` says which pixels carry phase (:func:`pair_coherence` for a simulated pair).
 
-    Each region that no pixel carrying phase links to another is referenced on its own: the offset between such
-    regions is unknowable from the data and not an unwrapping error. A pixel carries no phase where it is missing
-    (a band of missing lines cuts a product in two) and where its coherence is 0 (its scattering replaced with
-    independent speckle: the simulator's UWE moat, water): the wrapped phase across such a moat is the same for
-    every cycle count, so an island behind it is its own region, as a connected component of an unwrapper's output
-    is. A band of low but nonzero coherence still links its sides. Pixels inside a corruption mask (misregistered
-    burst, RFI, edge noise) are not judged: there the data itself departs from the truth, correctly unwrapped or
-    not.
+    Each region of valid pixels that no valid pixel connects to another (a band of missing lines cuts a
+    product in two) is referenced on its own: the offset between such regions is unknowable from the data
+    and not an unwrapping error. Pixels inside a corruption mask (misregistered burst, RFI, edge noise) are
+    not judged: there the data itself departs from the truth, correctly unwrapped or not.
     """
     judged = judged_pixels(unw, coherence, corrupted)
-    return cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw) & (coherence > 0))
-
-
-def unlinked_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
-                          corrupted: np.ndarray) -> np.ndarray:
-    """The judged pixels' whole-cycle errors by the rule before (:data:`TRUTH_RULE_UNLINKED`), 1-D.
-
-    Only missing pixels part regions, so an island behind a moat of coherence 0 counts as wrong when its cycle
-    offset is, though nothing in the data carries that offset. Recorded beside the truth (``uwe_unlinked``) so
-    that every run reports that reading too.
-    """
-    judged = judged_pixels(unw, coherence, corrupted)
-    m = cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw))
-    return m[np.isfinite(m)]
+    return cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw))
 
 
 def error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray, corrupted: np.ndarray) -> np.ndarray:
@@ -160,13 +139,29 @@ def observable_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.nda
                             corrupted: np.ndarray) -> np.ndarray:
     """Whole-cycle errors that the product can show: each *coherent* connected region referenced on its own.
 
-    :func:`error_map` references on its own each region that pixels carrying some phase link, so an island cut
-    off by a moat of low but nonzero coherence (under 0.25) or by a corrupted band counts as wrong when its cycle
-    offset is. Here the regions are those of the judged pixels (coherent, uncorrupted), so only errors inside one
-    coherent region, where the unwrapper broke a field that the data connects well, are counted.
+    :func:`error_map` references each region of valid pixels on its own, so an island cut off by a
+    decorrelated moat (coherence < 0.25) or by a corrupted band counts as wrong when its cycle offset is. That
+    offset is not in the data: the wrapped phase is the same for every offset. Here the regions are those of
+    the judged pixels (coherent, uncorrupted), so only errors inside one coherent region, where the unwrapper
+    broke a field that the data connects, are counted. The difference is what no product-only method can see.
     """
     judged = judged_pixels(unw, coherence, corrupted)
     m = cycles_by_region(unw, true, judged, regions_of=judged)
+    return m[np.isfinite(m)]
+
+
+def linked_error_cycles(unw: np.ndarray, true: np.ndarray, coherence: np.ndarray,
+                        corrupted: np.ndarray) -> np.ndarray:
+    """Whole-cycle errors with each region that pixels carrying *some* phase link referenced on its own (1-D).
+
+    Between :func:`error_map` (only missing pixels part regions) and :func:`observable_error_cycles` (every pixel
+    under the judged coherence parts them): a pixel of coherence 0 (its scattering replaced with independent
+    speckle, water) carries no phase, as a missing one carries none, so an island behind a moat of such pixels is
+    referenced on its own, while a band of low but nonzero coherence still links its sides. A reading recorded
+    beside the truth (``uwe_linked``), not the truth: docs/qa.md, "The linked truth (trial, not adopted)".
+    """
+    judged = judged_pixels(unw, coherence, corrupted)
+    m = cycles_by_region(unw, true, judged, regions_of=np.isfinite(unw) & (coherence > 0))
     return m[np.isfinite(m)]
 
 

@@ -2,8 +2,7 @@
 
 The simulator's UWE island (``pges.simulate.artefacts.uwe``) offsets the *true* phase by ``k`` cycles behind a
 fully decorrelated moat. Every unwrapper then returns a product that is smooth across the moat, and the cycle
-count is in no product: nothing in the data shows it, so the truth references the island on its own and
-counts only where the unwrapper's cut strays into coherent data beside it (``docs/qa.md``). Real unwrappers
+count is in no product: the error is real, but nothing in the data shows it (``docs/qa.md``). Real unwrappers
 mostly err the other way round: the true phase is continuous and the unwrapped phase jumps by ``2 pi k`` where
 the unwrapper cut the field wrongly, along a branch cut or a tile edge through coherent phase. A tagger sees it
 as a colour discontinuity, and MintPy's and ARIA-tools' *bridging* correct it between components as a
