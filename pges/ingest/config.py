@@ -8,15 +8,29 @@ from pydantic import Field
 
 from pges.contract import PGEParameters
 
-__all__ = ["MAX_GIB", "MAX_OBJECTS", "IngestParameters"]
+__all__ = ["MAX_GIB", "MAX_OBJECTS", "IngestParameters", "S3Limits"]
 
-#: the most objects ingest downloads from one S3 listing unless the run-config says (``max_objects``)
+#: the most objects ingest (or unwrap) downloads from one S3 listing unless the run-config says (``max_objects``)
 MAX_OBJECTS = 2000
-#: the most GiB ingest downloads from one S3 listing unless the run-config says (``max_gib``)
+#: the most GiB ingest (or unwrap) downloads from one S3 listing unless the run-config says (``max_gib``)
 MAX_GIB = 20.0
 
 
-class IngestParameters(PGEParameters):
+class S3Limits(PGEParameters):
+    """How much a PGE reading ``s3://`` inputs downloads from one listing (:class:`pges.ingest.prefixes.Downloaded`)."""
+
+    max_objects: int = Field(
+        MAX_OBJECTS, ge=1, le=1_000_000,
+        description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
+        "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
+    )
+    max_gib: float = Field(
+        MAX_GIB, gt=0, le=10_240,
+        description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
+    )
+
+
+class IngestParameters(S3Limits):
     """How to read external interferograms and label the L2_IFG products made from them."""
 
     source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria", "snap"] = Field(
@@ -52,15 +66,6 @@ class IngestParameters(PGEParameters):
     )
     skip_bad: bool = Field(
         False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
-    )
-    max_objects: int = Field(
-        MAX_OBJECTS, ge=1, le=1_000_000,
-        description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
-        "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
-    )
-    max_gib: float = Field(
-        MAX_GIB, gt=0, le=10_240,
-        description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
     )
     aoi_wkt: str | None = Field(
         None, description="The AOI's polygon (WKT, EPSG:4326): inputs whose footprint does not overlap it are refused."

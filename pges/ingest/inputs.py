@@ -28,7 +28,7 @@ from pges.storage import is_s3, local_path
 if TYPE_CHECKING:
     from pges.ingest.pge import IngestOutputs
 
-__all__ = ["WRAPPED", "Read", "check_aoi", "read_all"]
+__all__ = ["WRAPPED", "Read", "check_aoi", "fetch_object", "local_input", "read_all"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,18 +40,23 @@ _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
 Read = tuple[str, Interferogram, str | None]
 
 
-def _local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
-    """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its siblings.
-
-    An object's siblings are what a reader opens beside it, from its folder (:meth:`Downloaded.beside`), or only its
-    headers by name when the folder may not be listed.
-    """
+def local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
+    """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its siblings."""
     folder = local_path(uri)
     if folder is not None and folder.is_dir():
         return folder
     prefix = downloaded.download(uri)
     if prefix is not None:
         return prefix
+    return fetch_object(uri, ctx, downloaded)
+
+
+def fetch_object(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
+    """Local path of one input file; an ``s3://`` object is downloaded with its siblings.
+
+    An object's siblings are what a reader opens beside it, from its folder (:meth:`Downloaded.beside`), or only its
+    headers by name when the folder may not be listed.
+    """
     path = ctx.fetch(uri)
     if is_s3(uri) and not downloaded.beside(uri):
         for suffix in _SIDECARS:
@@ -146,14 +151,10 @@ def read_all(
         p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
                                                     for d in p.coherence_dirs]})
 
-    fetched = ctx.workdir / "inputs"  # RunContext.fetch's layout: inputs/<bucket>/<key>
-
     def origin(path: Path) -> str:
         """Where a file of the run's work folder came from (an archive's member, an S3 object), else the path."""
-        named = unpacked.uri(path)
-        if named == str(path) and path.is_relative_to(fetched):  # an S3 object: --coherence s3://..., a prefix's
-            return "s3://" + path.relative_to(fetched).as_posix()
-        return named
+        named = unpacked.uri(path)  # else an S3 object (--coherence s3://..., a prefix's) or a local file
+        return downloaded.origin(path) if named == str(path) else named
 
     def expand(uri: str, path: Path, explicit: bool) -> None:
         if path.is_file() and is_archive(path):
@@ -170,7 +171,7 @@ def read_all(
             local.append((uri, path, explicit))
 
     for uri in cfg.inputs:
-        expand(uri, _local_input(uri, ctx, downloaded), True)
+        expand(uri, local_input(uri, ctx, downloaded), True)
     outputs.left_out += [{"input": origin(f), "kind": kind, "by": how} for f, kind, how in downloaded.left]
 
     def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:

@@ -59,9 +59,17 @@ class Downloaded:
     #: the most objects and GiB downloaded from one listing (the run-config's ``max_objects``, ``max_gib``)
     max_objects: int = MAX_OBJECTS
     max_gib: float = MAX_GIB
+    #: the PGE whose inputs these are, as refusals name it (``ingest``, ``unwrap``)
+    pge: str = "ingest"
     #: objects not downloaded, whose names say no reader opens them (:func:`pges.readers.kinds.never_read`): their
     #: local path had they been, kind and ``name``, as a folder's left-out files
     left: list[tuple[Path, str, str]] = field(default_factory=list)
+
+    def origin(self, path: Path) -> str:
+        """The ``s3://`` URI a file of ``cache_dir`` was downloaded from; any other path as it is."""
+        if path.is_relative_to(self.cache_dir):
+            return "s3://" + path.relative_to(self.cache_dir).as_posix()
+        return str(path)
 
     def download(self, uri: str) -> Path | None:
         """Download the objects under prefix ``uri`` into their folder and return it; None if ``uri`` is no prefix.
@@ -78,7 +86,7 @@ class Downloaded:
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
         objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=_to_download,
-                             over="input {uri}: holds {held}; ingest downloads a prefix whole, up to {limits}: "
+                             over="input {uri}: holds {held}; {pge} downloads a prefix whole, up to {limits}: "
                              "name a narrower prefix (one product's or frame's folder) or the files themselves, or "
                              "{remedy}")
         if objects is None:
@@ -117,19 +125,19 @@ class Downloaded:
         prefix = folder + "/" if folder else ""
         found = self._fetch_folder(uri, bucket, prefix, lambda sibling: read_beside(name, sibling),
                                    over="input {uri}: its folder holds {held} to download beside it (headers, "
-                                   "coherence); ingest downloads up to {limits} from one folder: {remedy}")
+                                   "coherence); {pge} downloads up to {limits} from one folder: {remedy}")
         if found is None:
             return False
         if name.lower().endswith(".dim"):  # SNAP's BEAM-DIMAP: its bands are the ENVI rasters of <stem>.data/
             data = f"{prefix}{name[:-4]}.data/"
             bands = self._list(uri, bucket, data, probe=True, wanted=_to_download,
-                               over="input {uri}: its SNAP band folder holds {held}; ingest downloads up to "
+                               over="input {uri}: its SNAP band folder holds {held}; {pge} downloads up to "
                                "{limits} from it: {remedy}")
             if bands:  # none: the reader says the .data folder is missing
                 self._get_tree(uri, bucket, data, bands)
         for meta in licsar_metadata_prefixes(key):  # a LiCSAR pair: its frame's LOS rasters, metadata.txt, baselines
             self._fetch_folder(uri, bucket, meta, is_licsar_metadata,
-                               over="input {uri}: its LiCSAR metadata folder holds {held}; ingest downloads up to "
+                               over="input {uri}: its LiCSAR metadata folder holds {held}; {pge} downloads up to "
                                "{limits} from it: {remedy}")
         return True
 
@@ -144,7 +152,7 @@ class Downloaded:
         prefix = key if key.endswith("/") or not key else key + "/"
         listed, fetched = self._fetch_folder(
             uri, bucket, prefix, is_coherence, probe=False,
-            over="coherence folder {uri}: holds {held} of coherence files; ingest downloads up to {limits} from one "
+            over="coherence folder {uri}: holds {held} of coherence files; {pge} downloads up to {limits} from one "
             "coherence folder: name a narrower prefix, or {remedy}") or (0, 0)
         if not listed:
             raise InputValidationError(f"coherence folder {uri}: no objects in this S3 folder, its subfolders not "
@@ -175,7 +183,7 @@ class Downloaded:
         dest = root / name[len(prefix):].lstrip("/")
         if not dest.resolve().is_relative_to(root.resolve()):
             raise InputValidationError(f"input {uri}: object {name!r} would download outside the prefix's "
-                                       "folder; name the objects to ingest")
+                                       f"folder; name the objects to {self.pge}")
         return dest
 
     @staticmethod
@@ -193,8 +201,8 @@ class Downloaded:
         max_bytes = self.max_gib * 1024**3
         held = f"more than {self.max_objects} objects" if by == "objects" else f"more than {_size(max_bytes)}"
         limits = f"{self.max_objects} objects and {_size(max_bytes)}"
-        remedy = f"raise the limit with the setting {_SETTING[by]} (the ingest run-config's {_PARAMETER[by]})"
-        return InputValidationError(over.format(uri=uri, held=held, limits=limits, remedy=remedy))
+        remedy = f"raise the limit with the setting {_SETTING[by]} (the {self.pge} run-config's {_PARAMETER[by]})"
+        return InputValidationError(over.format(uri=uri, held=held, limits=limits, remedy=remedy, pge=self.pge))
 
     def _list(self, uri: str, bucket: str, prefix: str, *, wanted: Callable[[str], bool], over: str,
               probe: bool = False, delimit: bool = False) -> list[tuple[str, int]] | None:

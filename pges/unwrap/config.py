@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from pges.contract import PGEParameters
+from pges.ingest.config import S3Limits
 from pges.interferogram.config import FilterConfig, ReferencePoint, SnaphuConfig, UnwrapConfig
 
 __all__ = ["UnwrapParameters"]
 
 
-class UnwrapParameters(PGEParameters):
+class UnwrapParameters(S3Limits):
     """How to read, multilook, filter and unwrap a wrapped interferogram made elsewhere."""
 
     source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"] = Field(

@@ -44,6 +44,7 @@ from pges.readers import Interferogram, phase_kind, read_interferograms
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.unwrap.config import UnwrapParameters
+from pges.unwrap.inputs import fetch_inputs
 
 __all__ = ["UnwrapOutputs", "Unwrapped2D", "multilook", "phase_consistency", "product_id", "run", "unwrap_ifg"]
 
@@ -229,14 +230,14 @@ def _write(ifg: Interferogram, res: Unwrapped2D, p: UnwrapParameters, out: Path,
 
 def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     """Unwrap every wrapped interferogram of ``cfg.inputs`` into an L2_IFG product."""
-    p = cfg.parameters
     if not cfg.inputs:
         raise InputValidationError("unwrap needs at least one wrapped interferogram (inputs: [...])")
-    if p.coherence and len(cfg.inputs) > 1:
+    if cfg.parameters.coherence and len(cfg.inputs) > 1:
         raise InputValidationError("coherence names one file: give one input with it, or use coherence_dirs")
+    fetched = fetch_inputs(cfg, ctx)
+    p = fetched.params
     ifgs: list[tuple[str, Interferogram]] = []
-    for uri in cfg.inputs:
-        path = ctx.fetch(uri)
+    for uri, path in fetched.files:
         unwrapped = InputValidationError(
             f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`")
         if phase_kind(path, p.source_format) == "unwrapped":  # before its dates and wavelength are looked for
@@ -263,7 +264,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
         res = unwrap_ifg(ifg, p)
         out = ctx.product_dir(pid)
         prov = ctx.provenance(cfg, **res.software)
-        prov["inputs"] = [uri] + ([str(ifg.coherence_path)] if ifg.coherence_path else [])
+        prov["inputs"] = [uri] + ([fetched.origin(ifg.coherence_path)] if ifg.coherence_path else [])
         _write(ifg, res, p, out, pid, prov, flags)
         logger.info("unwrapped %s -> %s: %.0f%% in connected components", ifg.path.name, pid,
                     100 * res.unwrapped_fraction)

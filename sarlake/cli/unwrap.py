@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange, lat_lon_of, options_of_parameters
+from sarlake.cli.params import NUMBER, FiniteFloatRange, PathOrS3, lat_lon_of, options_of_parameters
 
 #: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
 WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
@@ -15,11 +15,13 @@ __all__ = ["unwrap"]
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--coherence", type=click.Path(exists=True, dir_okay=False),
-              help="Coherence of the (single) interferogram (default: found beside it by name or date).")
-@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Folder to search for coherence files by date; repeatable.")
+@click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True, dir_okay=False))
+@click.option("--coherence", type=PathOrS3(exists=True, dir_okay=False),
+              help="Coherence file or s3:// object of the (single) interferogram (default: found beside it by name "
+                   "or date).")
+@click.option("--coherence-dir", "coherence_dirs", multiple=True, type=PathOrS3(exists=True, file_okay=False),
+              help="Folder or s3://bucket/prefix/ to search for coherence files by date (of a prefix only the "
+                   "coherence files are downloaded); repeatable.")
 @click.option("--looks", nargs=2, type=click.IntRange(1, 64), metavar="AZ RG", default=(1, 1), show_default=True,
               help="Looks (rows, columns) averaged before unwrapping: N = AZ x RG looks cut the phase noise about "
                    "as 1/sqrt(N) and the run time about N times, and make the grid N times coarser.")
@@ -44,6 +46,8 @@ def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_s
 
     Writes the interferogram PGE's product layout (unwrapped phase, connected components, coherence, LOS,
     browse, met.json) and catalogues it; the unwrapped share is the share of pixels in connected components.
+    PATHS may be s3:// objects: each is downloaded with the headers and coherence beside it in its S3 folder
+    (limits: the settings SARLAKE_INGEST__MAX_OBJECTS and SARLAKE_INGEST__MAX_GIB).
     """
     from sarlake.workflows.unwrap import unwrap_and_catalogue
 

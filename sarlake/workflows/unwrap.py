@@ -13,10 +13,12 @@ def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
     """Run the ``unwrap`` PGE on wrapped interferograms and catalogue the products.
 
     Args:
-        paths: wrapped interferograms (any format the readers take).
+        paths: wrapped interferograms (any format the readers take), local files or ``s3://`` objects.
         output_dir: default ``<products_root>/L2_IFG/<aoi or 'unwrapped'>``.
         aoi: AOI the products belong to (must exist).
-        **params: unwrap PGE parameters (``looks_range``, ``looks_azimuth``, ``unwrap``, ``coherence``, ...).
+        **params: unwrap PGE parameters (``looks_range``, ``looks_azimuth``, ``unwrap``, ``coherence``, ...);
+            ``max_objects`` and ``max_gib``, how much one S3 listing may download, come from the settings
+            (``SARLAKE_INGEST__*``).
 
     Returns:
         The output folder, the catalogued product ids, and the PGE's product records.
@@ -34,6 +36,7 @@ def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
     if aoi is not None:
         params["aoi_wkt"] = aoi_polygon(aoi)  # refuses an unknown AOI before any work
         params["aoi"] = aoi
+    params = {"max_objects": settings.ingest.max_objects, "max_gib": settings.ingest.max_gib, **params}
     target = output_dir or f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'unwrapped'}"
     run_id = f"manual__unwrap__{datetime.now(UTC):%Y%m%dT%H%M%S}"
     result = run_pge("unwrap", {"pge": "unwrap", "run_id": run_id, "inputs": [str(p) for p in paths],

@@ -1,0 +1,73 @@
+"""`sarlake unwrap s3://...`: a wrapped interferogram left on S3 (a local moto server, ``s3_server`` of conftest).
+
+The command line refused an ``s3://`` path ('Path ... does not exist'), and the PGE fetched one object alone, so a
+ROI_PAC ``.int`` came without the ``.rsc`` that gives its grid and dates. The interferograms here are the real Sydney
+ones, wrapped from ROI_PAC's own unwrapped phase as ``test_pges_unwrap_real`` wraps them; ROI_PAC's phase is the truth
+the product is compared with, and the real GAMMA coherence is found by date in an S3 prefix.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import rasterio
+from test_cli_ingest_options import DATA, UNW, _cli, _lake, _one_error_line, _sql
+from test_cli_ingest_s3 import _upload
+from test_cli_ingest_s3 import bucket as s3_bucket
+
+bucket = s3_bucket  # the fixture: a new bucket of the moto server the PGE reaches, and a client
+
+
+def _wrap(unw: Path, folder: Path) -> tuple[Path, np.ndarray]:
+    """A ROI_PAC ``.int`` (complex64) of ROI_PAC's unwrapped phase, its ``.rsc`` beside it; and that phase."""
+    folder.mkdir(parents=True, exist_ok=True)
+    phase = np.fromfile(unw, "<f4").reshape(72, 2, 47)[:, 1]
+    dst = folder / unw.name.replace(".unw", ".int")
+    np.where(phase != 0, np.exp(1j * phase), 0).astype("<c8").tofile(dst)
+    shutil.copyfile(str(unw) + ".rsc", str(dst) + ".rsc")
+    return dst, np.where(phase != 0, phase, np.nan)
+
+
+def test_a_wrapped_int_on_s3_is_unwrapped_with_its_rsc_and_the_coherence_of_an_s3_prefix(bucket, tmp_path):
+    name, client = bucket
+    _lake()
+    wrapped, truth = _wrap(UNW[0], tmp_path / "ints")
+    _wrap(UNW[1], tmp_path / "ints")  # another pair in the same folder: not downloaded, not unwrapped
+    _upload(client, name, tmp_path / "ints", "isce/ints")
+    _upload(client, name, DATA / "gamma_coherence", "isce/coherence")
+    uri = f"s3://{name}/isce/ints/{wrapped.name}"
+    out = _cli("unwrap", uri, "--coherence-dir", f"s3://{name}/isce/coherence/", "--aoi", "sydney",
+               "--mission", "envisat")
+    assert out.exit_code == 0, out.output
+    (row,) = _sql("SELECT met_uri, reference_date, secondary_date FROM products")
+    assert (str(row["reference_date"]), str(row["secondary_date"])) == ("2006-10-02", "2006-06-19")  # later first
+    item = json.loads(Path(row["met_uri"]).read_text())
+    coherence = f"s3://{name}/isce/coherence/20060619-20061002_utm.unw.cc"
+    assert item["provenance"]["inputs"] == [uri, coherence]  # the objects read, not the run's scratch copies
+    assert item["properties"]["sarlake:coherence_mean"] > 0
+    assert "coherence_estimated" not in item["properties"].get("sarlake:flags", [])
+    folder = Path(row["met_uri"]).parent
+    with rasterio.open(folder / "unwrapped_phase.tif") as ds:
+        phase = ds.read(1)
+    with rasterio.open(folder / "connected_components.tif") as ds:
+        inside = (ds.read(1) > 0) & np.isfinite(truth)
+    assert inside.sum() > 0.5 * np.isfinite(truth).sum()
+    diff = phase[inside] - truth[inside]
+    assert np.abs(diff - np.median(diff)).max() < np.pi  # ROI_PAC's phase up to the reference: no cycle lost
+
+
+def test_an_s3_prefix_is_refused_as_a_folder_and_an_int_without_its_header_says_what_is_missing(bucket,
+                                                                                                tmp_path):
+    name, client = bucket
+    _lake()
+    wrapped, _ = _wrap(UNW[0], tmp_path / "ints")
+    _upload(client, name, tmp_path / "ints", "ints")
+    line = _one_error_line(_cli("unwrap", f"s3://{name}/ints/", "--aoi", "sydney"))
+    assert f"input s3://{name}/ints/: is a folder; unwrap takes wrapped interferogram files" in line
+    client.delete_object(Bucket=name, Key=f"ints/{wrapped.name}.rsc")
+    line = _one_error_line(_cli("unwrap", f"s3://{name}/ints/{wrapped.name}", "--aoi", "sydney"))
+    assert wrapped.name in line and ".rsc" in line
+    assert _sql("SELECT count(*) AS n FROM products") == [{"n": 0}]
