@@ -7,13 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from sarlake.cli.params import LOS_SIGN, FiniteFloatRange, PathOrS3
+from sarlake.cli.params import LOS_SIGN, WAVELENGTH, PathOrS3
 
 if TYPE_CHECKING:
     from sarlake.workflows.ingest import IngestReport
-
-#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
-WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 __all__ = ["ingest"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-__all__ = ["LOS_SIGN", "NUMBER", "FiniteFloatRange", "PathOrS3", "lat_lon_of", "options_of_parameters"]
+__all__ = ["LOS_SIGN", "NUMBER", "WAVELENGTH", "FiniteFloatRange", "PathOrS3", "lat_lon_of", "options_of_parameters"]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -63,6 +63,10 @@ class PathOrS3(click.Path):
 
 #: a float that is not NaN (infinities are the command's to judge)
 NUMBER = FiniteFloatRange()
+
+#: ``--wavelength`` of the commands that read other processors' files: a radar wavelength in metres (Ka band
+#: ~8 mm .. P band ~70 cm)
+WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
 
 #: ``--los-sign`` of the commands that read other processors' files (``pges.readers.los_sign``)
 LOS_SIGN = click.option(

@@ -6,10 +6,7 @@ from typing import Any
 
 import click
 
-from sarlake.cli.params import NUMBER, FiniteFloatRange, PathOrS3, lat_lon_of, options_of_parameters
-
-#: a radar wavelength in metres (Ka band ~8 mm .. P band ~70 cm)
-WAVELENGTH = FiniteFloatRange(0.001, 1.0, min_open=True, max_open=True)
+from sarlake.cli.params import NUMBER, WAVELENGTH, FiniteFloatRange, PathOrS3, lat_lon_of, options_of_parameters
 
 __all__ = ["unwrap"]
 
