@@ -59,14 +59,36 @@ def test_a_wrapped_int_on_s3_is_unwrapped_with_its_rsc_and_the_coherence_of_an_s
     assert np.abs(diff - np.median(diff)).max() < np.pi  # ROI_PAC's phase up to the reference: no cycle lost
 
 
-def test_an_s3_prefix_is_refused_as_a_folder_and_an_int_without_its_header_says_what_is_missing(bucket,
-                                                                                                tmp_path):
+def test_a_prefix_or_folder_gives_its_wrapped_interferograms_and_leaves_the_unwrapped_ones_out(bucket, tmp_path):
+    """A folder of ROI_PAC files (two wrapped pairs, one unwrapped) named as a whole, on S3 and locally: the two
+    wrapped ones are unwrapped, each recorded as the object it came from; the unwrapped one is left to ingest."""
+    name, client = bucket
+    _lake()
+    ints = [_wrap(unw, tmp_path / "stack")[0] for unw in UNW[:2]]
+    shutil.copyfile(UNW[2], tmp_path / "stack" / UNW[2].name)  # already unwrapped: not unwrap's
+    shutil.copyfile(str(UNW[2]) + ".rsc", tmp_path / "stack" / (UNW[2].name + ".rsc"))
+    _upload(client, name, tmp_path / "stack", "stack")
+    out = _cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney")
+    assert out.exit_code == 0, out.output
+    rows = _sql("SELECT met_uri FROM products ORDER BY secondary_date")
+    inputs = sorted(json.loads(Path(r["met_uri"]).read_text())["provenance"]["inputs"][0] for r in rows)
+    assert inputs == sorted(f"s3://{name}/stack/{p.name}" for p in ints)
+    local = _cli("unwrap", str(tmp_path / "stack"), "--aoi", "sydney")  # the same folder on disk: the same products
+    assert local.exit_code == 0, local.output
+    assert len(_sql("SELECT product_id FROM products")) == 2
+    only_unwrapped = tmp_path / "unwrapped"
+    only_unwrapped.mkdir()
+    shutil.copyfile(UNW[2], only_unwrapped / UNW[2].name)
+    shutil.copyfile(str(UNW[2]) + ".rsc", only_unwrapped / (UNW[2].name + ".rsc"))
+    line = _one_error_line(_cli("unwrap", str(only_unwrapped), "--aoi", "sydney"))
+    assert f"input {only_unwrapped}: holds no wrapped interferogram (1 unwrapped" in line
+
+
+def test_an_int_on_s3_without_its_header_says_what_is_missing(bucket, tmp_path):
     name, client = bucket
     _lake()
     wrapped, _ = _wrap(UNW[0], tmp_path / "ints")
     _upload(client, name, tmp_path / "ints", "ints")
-    line = _one_error_line(_cli("unwrap", f"s3://{name}/ints/", "--aoi", "sydney"))
-    assert f"input s3://{name}/ints/: is a folder; unwrap takes wrapped interferogram files" in line
     client.delete_object(Bucket=name, Key=f"ints/{wrapped.name}.rsc")
     line = _one_error_line(_cli("unwrap", f"s3://{name}/ints/{wrapped.name}", "--aoi", "sydney"))
     assert wrapped.name in line and ".rsc" in line

@@ -1,28 +1,35 @@
-"""The ``unwrap`` PGE's inputs: local files, or ``s3://`` objects downloaded with what a reader opens beside them.
+"""The ``unwrap`` PGE's inputs: files, folders, or ``s3://`` objects and prefixes, fetched before any work.
 
 A wrapped interferogram left on S3 (an ISCE2 ``filt_topophase.flat`` with its ``.xml``/``.vrt``, a ROI_PAC ``.int``
 with its ``.rsc``, a GeoTIFF with its coherence) is read as ingest reads an unwrapped one
 (:func:`pges.ingest.inputs.fetch_object`): the object, and from its S3 folder the headers and coherence a reader
-opens beside it. A ``coherence_dirs`` entry may be an ``s3://`` prefix: its coherence files are downloaded and
-searched by date. The limits of one listing are the run-config's ``max_objects`` and ``max_gib``
-(``SARLAKE_INGEST__*``). A folder or prefix is refused: unwrap takes files, each named. What was read from S3 is
-recorded as its ``s3://`` URI, never as the scratch copy.
+opens beside it. A folder or an ``s3://`` prefix (downloaded whole, but for what no reader opens) gives its wrapped
+interferograms, found as ingest finds interferograms in a folder (:func:`pges.readers.kinds.expand_inputs`); the
+unwrapped ones are left out and logged (``sarlake ingest`` catalogues them). A ``coherence_dirs`` entry may be an
+``s3://`` prefix: its coherence files are downloaded and searched by date. The limits of one listing are the
+run-config's ``max_objects`` and ``max_gib`` (``SARLAKE_INGEST__*``). What was read from S3 is recorded as its
+``s3://`` URI, never as the scratch copy.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
-from pges.ingest.inputs import fetch_object
+from pges.ingest.inputs import local_input
 from pges.ingest.prefixes import Downloaded
+from pges.readers import SourceFormat, phase_kind
+from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
-from pges.storage import is_s3, local_path, split_s3
+from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
 
 __all__ = ["Inputs", "fetch_inputs"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -30,7 +37,7 @@ class Inputs:
     """The run's parameters with S3 coherence folders made local, each input file, and where files came from."""
 
     params: UnwrapParameters
-    #: (the URI given, its local path) per input, in order
+    #: (the URI it came from, its local path) per interferogram, in the inputs' order
     files: list[tuple[str, Path]]
     downloaded: Downloaded
 
@@ -39,28 +46,48 @@ class Inputs:
         return self.downloaded.origin(path)
 
 
-def _refuse_folder(uri: str) -> None:
-    folder = local_path(uri)
-    named_prefix = is_s3(uri) and (uri.endswith("/") or not split_s3(uri)[1])
-    if named_prefix or (folder is not None and folder.is_dir()):
-        raise InputValidationError(
-            f"input {uri}: is a folder; unwrap takes wrapped interferogram files: name each one "
-            "(`sarlake ingest` reads a folder or prefix of unwrapped products)")
+def _wrapped_in(uri: str, folder: Path, downloaded: Downloaded,
+                source_format: SourceFormat) -> list[tuple[str, Path]]:
+    """The wrapped interferograms of a folder (a prefix's download), each with where it came from."""
+    files, _ = expand_inputs([folder])
+    wrapped: list[Path] = []
+    unwrapped: list[Path] = []
+    for f in files:
+        try:
+            kind = phase_kind(f, source_format)
+        except InputValidationError as exc:  # not a raster a reader takes: not ours to unwrap
+            logger.warning("%s: left out of %s: %s", f.name, uri, exc)
+            continue
+        if kind is None:  # neither its name nor its data type tells: left to be named on its own
+            logger.warning("%s: left out of %s: cannot tell whether it is wrapped; name it to unwrap it", f.name, uri)
+            continue
+        (wrapped if kind == "wrapped" else unwrapped).append(f)
+    if unwrapped:
+        logger.info("%d unwrapped interferogram(s) of %s left out (`sarlake ingest` catalogues them): %s",
+                    len(unwrapped), uri, ", ".join(f.name for f in unwrapped[:5]))
+    if not wrapped:
+        raise InputValidationError(f"input {uri}: holds no wrapped interferogram ({len(unwrapped)} unwrapped: "
+                                   "`sarlake ingest` catalogues those); name the wrapped files to unwrap")
+    return [(downloaded.origin(f) if is_s3(uri) else str(f), f) for f in wrapped]
 
 
 def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
-    """Fetch every input (an ``s3://`` object with its siblings) and the S3 coherence folders, before any work.
+    """Fetch every input (an ``s3://`` object with its siblings, a prefix whole) and the S3 coherence folders.
+
+    Returns:
+        The inputs, a folder's or prefix's wrapped interferograms each on its own, with the URI each came from.
 
     Raises:
-        InputValidationError: a folder or prefix among the inputs, an object or bucket that does not exist, more to
-            download than the limits.
+        InputValidationError: a folder or prefix without a wrapped interferogram, an object or bucket that does not
+            exist, more to download than the limits.
         ProcessingError: a listing or a download failed.
     """
     p = cfg.parameters
     downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib, pge="unwrap")
+    files: list[tuple[str, Path]] = []
     for uri in cfg.inputs:
-        _refuse_folder(uri)
-    files = [(uri, fetch_object(uri, ctx, downloaded)) for uri in cfg.inputs]
+        path = local_input(uri, ctx, downloaded)
+        files += _wrapped_in(uri, path, downloaded, p.source_format) if path.is_dir() else [(uri, path)]
     if any(is_s3(d) for d in p.coherence_dirs):  # an s3:// prefix's coherence files, downloaded, searched by date
         p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
                                                     for d in p.coherence_dirs]})

@@ -12,7 +12,7 @@ __all__ = ["unwrap"]
 
 
 @click.command()
-@click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True, dir_okay=False))
+@click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True))
 @click.option("--coherence", type=PathOrS3(exists=True, dir_okay=False),
               help="Coherence file or s3:// object of the (single) interferogram (default: found beside it by name "
                    "or date).")
@@ -43,8 +43,9 @@ def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_s
 
     Writes the interferogram PGE's product layout (unwrapped phase, connected components, coherence, LOS,
     browse, met.json) and catalogues it; the unwrapped share is the share of pixels in connected components.
-    PATHS may be s3:// objects: each is downloaded with the headers and coherence beside it in its S3 folder
-    (limits: the settings SARLAKE_INGEST__MAX_OBJECTS and SARLAKE_INGEST__MAX_GIB).
+    PATHS may be folders (their wrapped interferograms are unwrapped, the unwrapped ones left out), s3:// objects
+    (each downloaded with the headers and coherence beside it in its S3 folder) or s3://bucket/prefix/ (read as a
+    folder; limits: the settings SARLAKE_INGEST__MAX_OBJECTS and SARLAKE_INGEST__MAX_GIB).
     """
     from sarlake.workflows.unwrap import unwrap_and_catalogue
 
