@@ -28,21 +28,20 @@ RULES = ("UWE", "uwe_linked", "uwe_observable")
 
 
 def simulate(scenes: int, first: int, workers: int) -> dict[str, np.ndarray]:
-    """Features, tiles, the three classes, cause and scene of every product of the scenes asked for."""
+    """Features, the three classes, cause and scene of every product of the scenes asked for."""
     from pges.train import evaluate
     from pges.train.dataset import simulate_scenes
 
-    rows: dict[str, list] = {k: [] for k in ("x", "tile", "scene", "cause", *RULES)}
+    rows: dict[str, list] = {k: [] for k in ("x", "scene", "cause", *RULES)}
     for i, products in enumerate(simulate_scenes(range(first, first + scenes), workers=workers)):
         for p in products:
             rows["x"].append(p.features)
-            rows["tile"].append(p.tile)
             rows["scene"].append(p.scene_id)
             rows["cause"].append(evaluate.cause_of(p.truth))
             for r in RULES:
                 rows[r].append(int(p.truth[r]))
         if i % 50 == 0:
-            print(f"scene {first + i}: {sum(1 for _ in rows['scene'])} products", flush=True)
+            print(f"scene {first + i}: {len(rows['scene'])} products", flush=True)
     return {k: np.asarray(v) for k, v in rows.items()}
 
 
@@ -86,6 +85,14 @@ def main() -> None:
               f"{int((d[r] != d['UWE']).sum())}")
     print("\ntruth (rows) against linked (columns):")
     print(np.array([[int(((d['UWE'] == i) & (d['uwe_linked'] == j)).sum()) for j in range(4)] for i in range(4)]))
+    moved = d["UWE"] != d["uwe_linked"]
+    causes = {str(c): int(n) for c, n in zip(*np.unique(d["cause"][moved], return_counts=True), strict=True)}
+    print(f"class changed on {int(moved.sum())}, downward on {int((d['uwe_linked'] < d['UWE'])[moved].sum())}; by "
+          f"cause: {causes}")
+    for c in ("hidden", "both"):
+        sel = d["cause"] == c
+        linked = np.bincount(d["uwe_linked"][sel], minlength=4).tolist()
+        print(f"cause {c} ({int(sel.sum())}): linked UWE_0..3 = {linked}")
     print("\n| truth (trained and scored on it) | F1 (UWE >= 2) | UWE_0..3 (mean) | ROC AUC |\n|---|---|---|---|")
     probas = {}
     for r in RULES:
