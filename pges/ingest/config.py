@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
 from pges.contract import PGEParameters
 
-__all__ = ["MAX_GIB", "MAX_OBJECTS", "IngestParameters", "S3Limits"]
+__all__ = ["MAX_GIB", "MAX_OBJECTS", "IngestParameters", "MaxGiB", "MaxObjects"]
 
 #: the most objects ingest (or unwrap) downloads from one S3 listing unless the run-config says (``max_objects``)
 MAX_OBJECTS = 2000
@@ -16,21 +16,20 @@ MAX_OBJECTS = 2000
 MAX_GIB = 20.0
 
 
-class S3Limits(PGEParameters):
-    """How much a PGE reading ``s3://`` inputs downloads from one listing (:class:`pges.ingest.prefixes.Downloaded`)."""
+#: ``max_objects`` of a PGE reading ``s3://`` inputs (:class:`pges.ingest.prefixes.Downloaded`)
+MaxObjects = Annotated[int, Field(
+    ge=1, le=1_000_000,
+    description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
+    "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
+)]
+#: ``max_gib`` of a PGE reading ``s3://`` inputs
+MaxGiB = Annotated[float, Field(
+    gt=0, le=10_240,
+    description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
+)]
 
-    max_objects: int = Field(
-        MAX_OBJECTS, ge=1, le=1_000_000,
-        description="Most objects downloaded from one S3 listing (a prefix, an object's folder, a coherence prefix): "
-        "more is refused (setting SARLAKE_INGEST__MAX_OBJECTS).",
-    )
-    max_gib: float = Field(
-        MAX_GIB, gt=0, le=10_240,
-        description="Most GiB downloaded from one S3 listing: more is refused (setting SARLAKE_INGEST__MAX_GIB).",
-    )
 
-
-class IngestParameters(S3Limits):
+class IngestParameters(PGEParameters):
     """How to read external interferograms and label the L2_IFG products made from them."""
 
     source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "aria", "snap"] = Field(
@@ -67,6 +66,8 @@ class IngestParameters(S3Limits):
     skip_bad: bool = Field(
         False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
     )
+    max_objects: MaxObjects = MAX_OBJECTS
+    max_gib: MaxGiB = MAX_GIB
     aoi_wkt: str | None = Field(
         None, description="The AOI's polygon (WKT, EPSG:4326): inputs whose footprint does not overlap it are refused."
     )

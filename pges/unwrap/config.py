@@ -6,22 +6,25 @@ from typing import Literal
 
 from pydantic import Field
 
-from pges.ingest.config import S3Limits
+from pges.contract import PGEParameters
+from pges.ingest.config import MAX_GIB, MAX_OBJECTS, MaxGiB, MaxObjects
 from pges.interferogram.config import FilterConfig, ReferencePoint, SnaphuConfig, UnwrapConfig
 
 __all__ = ["UnwrapParameters"]
 
 
-class UnwrapParameters(S3Limits):
+class UnwrapParameters(PGEParameters):
     """How to read, multilook, filter and unwrap a wrapped interferogram made elsewhere."""
 
     source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"] = Field(
         "auto", description="Format of the input (auto: by suffix and the header beside it; see pges.readers)."
     )
     coherence: str | None = Field(
-        None, description="Coherence file (default: found beside the interferogram by name or date)."
+        None, description="Coherence file or s3:// object (default: found beside the interferogram by name or date)."
     )
-    coherence_dirs: list[str] = Field(default_factory=list, description="More folders to search for coherence.")
+    coherence_dirs: list[str] = Field(
+        default_factory=list, description="More folders or s3:// prefixes to search for coherence (by date)."
+    )
     wavelength_m: float | None = Field(
         None, gt=0.001, lt=1.0, description="Radar wavelength, m (--wavelength), when the metadata lacks it."
     )
@@ -52,3 +55,5 @@ class UnwrapParameters(S3Limits):
     orbit_state: Literal["ascending", "descending"] | None = Field(None, description="Pass direction (optional).")
     overwrite: bool = Field(False, description="Replace a product already in output_dir (--replace).")
     browse_max_size: int = Field(800, ge=64, le=4096, description="Largest side of the browse PNG panels, pixels.")
+    max_objects: MaxObjects = MAX_OBJECTS
+    max_gib: MaxGiB = MAX_GIB
