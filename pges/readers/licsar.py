@@ -23,8 +23,8 @@ and LiCSBAS01 downloads it as ``GEOC/<pair>/<pair>.geo.unw.tif`` with the E/N/U 
 * Perpendicular baseline: the frame's ``baselines`` file gives each epoch's relative to the frame's reference epoch
   (``refdate date bperp btemp``, LiCSBAS ``read_bperp_file``); the pair's is ``B(later) - B(earlier)``, as LiCSBAS11
   takes secondary minus primary (:func:`pges.readers.baseline.epoch_baselines`). A ``baselines`` in LiCSBAS02's
-  own ``GEOCml*`` output is never read: when LiCSAR's is missing LiCSBAS fills it with random values
-  (``LiCSBAS_io_lib.make_dummy_bperp``), and that folder holds no GeoTIFF pairs to read it for.
+  own ``GEOCml*`` output is never read: when LiCSAR's is missing, LiCSBAS's ``LiCSBAS_io_lib`` writes one of
+  random values in its place, and that folder holds no GeoTIFF pairs to read it for.
 * What the rasters do not give comes from ``metadata.txt`` (``key=value`` lines written by LiCSAR's
   ``submit_to_public_metadata.sh``): ``heading`` (the mean of GAMMA's heading raster) and ``avg_incidence_angle``
   (the reference SLC's ``incidence_angle`` at its centre).
