@@ -93,3 +93,16 @@ def test_an_int_on_s3_without_its_header_says_what_is_missing(bucket, tmp_path):
     line = _one_error_line(_cli("unwrap", f"s3://{name}/ints/{wrapped.name}", "--aoi", "sydney"))
     assert wrapped.name in line and ".rsc" in line
     assert _sql("SELECT count(*) AS n FROM products") == [{"n": 0}]
+
+
+def test_one_coherence_file_for_a_folder_of_several_interferograms_is_refused(settings, tmp_path):
+    """--coherence names one interferogram's coherence, but a folder of two wrapped pairs passed it to both: a reader
+    refused the second only when both names carried dates (an ISCE2 stack's ``filt_fine.int`` do not). It is refused
+    for what it is (exit 2), with the option that fits, and nothing is catalogued."""
+    _lake()
+    for unw in UNW[:2]:
+        _wrap(unw, tmp_path / "stack")
+    coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
+    line = _one_error_line(_cli("unwrap", str(tmp_path / "stack"), "--coherence", str(coh), "--aoi", "sydney"))
+    assert "coherence names one file, for one interferogram, but 2 are given" in line and "coherence_dirs" in line
+    assert _sql("SELECT count(*) AS n FROM products") == [{"n": 0}]

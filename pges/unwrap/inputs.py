@@ -39,11 +39,10 @@ class Inputs:
     params: UnwrapParameters
     #: (the URI it came from, its local path) per interferogram, in the inputs' order
     files: list[tuple[str, Path]]
+    #: the local copy of the run-config's ``coherence`` file (None without one)
+    coherence: Path | None
+    #: what was downloaded: :meth:`Downloaded.origin` gives a downloaded file's ``s3://`` URI
     downloaded: Downloaded
-
-    def origin(self, path: Path) -> str:
-        """The ``s3://`` URI a downloaded file came from; a local path as it is."""
-        return self.downloaded.origin(path)
 
 
 def _wrapped_in(uri: str, folder: Path, downloaded: Downloaded,
@@ -79,7 +78,7 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
 
     Raises:
         InputValidationError: a folder or prefix without a wrapped interferogram, an object or bucket that does not
-            exist, more to download than the limits.
+            exist, more to download than the limits, a ``coherence`` file for more than one interferogram.
         ProcessingError: a listing or a download failed.
     """
     p = cfg.parameters
@@ -88,7 +87,12 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
     for uri in cfg.inputs:
         path = local_input(uri, ctx, downloaded)
         files += _wrapped_in(uri, path, downloaded, p.source_format) if path.is_dir() else [(uri, path)]
+        if p.coherence and len(files) > 1:  # refused before the next input is downloaded
+            raise InputValidationError(
+                f"coherence names one file, for one interferogram, but {len(files)} are given (a folder counts each "
+                "wrapped one it holds): give one input with it, or use coherence_dirs")
+    coherence = ctx.fetch(p.coherence) if p.coherence else None
     if any(is_s3(d) for d in p.coherence_dirs):  # an s3:// prefix's coherence files, downloaded, searched by date
         p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
                                                     for d in p.coherence_dirs]})
-    return Inputs(p, files, downloaded)
+    return Inputs(p, files, coherence, downloaded)

@@ -232,8 +232,6 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     """Unwrap every wrapped interferogram of ``cfg.inputs`` into an L2_IFG product."""
     if not cfg.inputs:
         raise InputValidationError("unwrap needs at least one wrapped interferogram (inputs: [...])")
-    if cfg.parameters.coherence and len(cfg.inputs) > 1:
-        raise InputValidationError("coherence names one file: give one input with it, or use coherence_dirs")
     fetched = fetch_inputs(cfg, ctx)
     p = fetched.params
     ifgs: list[tuple[str, Interferogram]] = []
@@ -242,8 +240,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
             f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`")
         if phase_kind(path, p.source_format) == "unwrapped":  # before its dates and wavelength are looked for
             raise unwrapped
-        coh = ctx.fetch(p.coherence) if p.coherence else None
-        for ifg in read_interferograms(path, source_format=p.source_format, coherence=coh,
+        for ifg in read_interferograms(path, source_format=p.source_format, coherence=fetched.coherence,
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
                 raise unwrapped
@@ -264,7 +261,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
         res = unwrap_ifg(ifg, p)
         out = ctx.product_dir(pid)
         prov = ctx.provenance(cfg, **res.software)
-        prov["inputs"] = [uri] + ([fetched.origin(ifg.coherence_path)] if ifg.coherence_path else [])
+        prov["inputs"] = [uri] + ([fetched.downloaded.origin(ifg.coherence_path)] if ifg.coherence_path else [])
         _write(ifg, res, p, out, pid, prov, flags)
         logger.info("unwrapped %s -> %s: %.0f%% in connected components", ifg.path.name, pid,
                     100 * res.unwrapped_fraction)
