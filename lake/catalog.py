@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from pyiceberg.catalog.sql import SqlCatalog
     from pyiceberg.table import Table
 
-__all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table", "table_counts"]
+__all__ = ["fileio_properties", "get_catalog", "init_lake", "load_table", "require_lake", "table_counts"]
 
 logger = logging.getLogger(__name__)
 # pyiceberg says "Loaded FileIO: ..." at INFO for every table it loads: 35 of a label_set task's 50 log lines
@@ -198,6 +198,30 @@ def load_table(name: str, settings: Settings | None = None) -> Table:
             f"table {settings.namespace}.{name} does not exist in {settings.catalog_uri}; "
             f"run `sarlake init` to create the lake (tables: {known})"
         ) from exc
+
+
+def require_lake(settings: Settings | None = None) -> None:
+    """Refuse work whose results would be catalogued in a lake that was never initialised.
+
+    Called before a PGE runs for ``sarlake ingest`` and ``sarlake unwrap``: without it the products were read,
+    unwrapped and published, and only the cataloguing at the end said ``run `sarlake init```.
+
+    Raises:
+        CatalogError: a table of :data:`lake.tables.TABLES` is missing, naming them and ``sarlake init``.
+    """
+    from pyiceberg.exceptions import NoSuchNamespaceError
+
+    settings = settings or get_settings()
+    try:
+        present = {identifier[-1] for identifier in get_catalog(settings).list_tables(settings.namespace)}
+    except NoSuchNamespaceError:
+        present = set()
+    missing = [name for name in TABLES if name not in present]
+    if not missing:
+        return
+    what = (f"is not initialised (none of its {len(TABLES)} tables in namespace {settings.namespace})"
+            if len(missing) == len(TABLES) else f"lacks the table(s) {', '.join(missing)} of a newer sarlake")
+    raise CatalogError(f"the lake at {settings.catalog_uri} {what}; run `sarlake init` first (no input was read)")
 
 
 def table_counts(settings: Settings | None = None) -> list[tuple[str, int]]:

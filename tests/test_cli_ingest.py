@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import numpy as np
 from click.testing import CliRunner
 
 DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
@@ -104,3 +105,23 @@ def test_a_reference_off_the_globe_is_refused_naming_the_option(settings):
         assert result.exit_code == 2, result.output
         assert f"Invalid value for '--reference': {says}" in result.output
         assert "parameters.reference" not in result.output
+
+
+def test_an_uninitialised_lake_is_refused_before_any_input_is_read(settings, tmp_path):
+    """Before, both commands read (and unwrap unwrapped) every input, published the products, and only the
+    cataloguing at the end said the lake has no tables."""
+    unw = DATA / "roipac_unw" / "geo_060619-061002.unw"
+    phase = np.fromfile(unw, "<f4").reshape(72, 2, 47)[:, 1]
+    wrapped = tmp_path / "geo_060619-061002.int"
+    np.where(phase != 0, np.exp(1j * phase), 0).astype("<c8").tofile(wrapped)
+    shutil.copyfile(f"{unw}.rsc", f"{wrapped}.rsc")
+    for command in (["ingest", str(unw)], ["unwrap", str(wrapped)]):
+        result = CliRunner().invoke(__import__("sarlake.cli", fromlist=["cli"]).cli, command)
+        assert result.exit_code == 2, result.output
+        assert "is not initialised" in result.output
+        assert "run `sarlake init` first" in result.output
+        published = [p for p in Path(settings.products_root).rglob("*") if p.is_file()]
+        assert published == [], command
+    assert _cli("init").exit_code == 0
+    assert _cli("ingest", str(unw)).exit_code == 0
+    assert json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)[0]["n"] == 1

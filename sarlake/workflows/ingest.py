@@ -59,14 +59,17 @@ def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
             ``max_gib``, how much one S3 listing may download, come from the settings (``SARLAKE_INGEST__*``).
 
     Raises:
+        CatalogError: the lake was never initialised (``sarlake init``): refused before any input is read.
         InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
         InvalidAOIError: ``aoi`` is not in the lake.
     """
     from lake.aoi import require_aoi
+    from lake.catalog import require_lake
     from lake.names import join_under
     from lake.settings import get_settings
 
     settings = get_settings()
+    require_lake(settings)
     if aoi is not None:
         require_aoi(aoi, settings, what=what)
         params["aoi"] = aoi

@@ -24,15 +24,18 @@ def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
         The output folder, the catalogued product ids, and the PGE's product records.
 
     Raises:
+        CatalogError: the lake was never initialised (``sarlake init``): refused before any input is read.
         InvalidAOIError: unknown AOI.
         InputValidationError: bad input or parameters (nothing published).
     """
+    from lake.catalog import require_lake
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
     from sarlake.workflows.ingest import aoi_polygon
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
+    require_lake(settings)  # before hours of unwrapping whose products could not be catalogued
     if aoi is not None:
         params["aoi_wkt"] = aoi_polygon(aoi)  # refuses an unknown AOI before any work
         params["aoi"] = aoi
