@@ -9,6 +9,7 @@ from __future__ import annotations
 import h5py
 import numpy as np
 import pytest
+import rasterio
 from test_cli_ingest_options import DATA, UNW, _gunw  # tests/ is on sys.path
 
 
@@ -117,3 +118,37 @@ def test_every_wavelength_a_reader_cannot_use_is_a_wavelength_error_naming_the_f
 
     with pytest.raises(WavelengthError, match=r"geo_060619-061002\.unw\.rsc: header has no WAVELENGTH"):
         read_interferogram(tmp_path / "geo_060619-061002.unw")
+
+
+def test_a_coherence_of_another_pair_is_refused(tmp_path):
+    """`qa score geo_060619-061002.unw --coherence 20061106-20070326_utm.unw.cc` scored the product with another
+    pair's coherence (same grid, so nothing else noticed). The dates in the names must agree, for a ROI_PAC .unw, a
+    GeoTIFF named with its dates and a GUNW alike; a file whose name has no dates is read as before."""
+    import shutil
+
+    from pges.errors import InputValidationError
+    from pges.qa.any_format import read_inputs
+    from pges.readers import read_interferogram
+
+    right = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
+    wrong = DATA / "gamma_coherence" / "20061106-20070326_utm.unw.cc"
+    ifg = read_interferogram(UNW[0], coherence_dirs=[DATA / "gamma_coherence"])
+    assert ifg.coherence_path == right  # UNW[0] is geo_060619-061002.unw
+    gunw = _gunw(tmp_path / "S1-GUNW-D-R-071-tops-20061002_20060619-114010-15090E_34200S-PP-7915-v2_0_6.nc", ifg,
+                 north_up=False)
+    tif = tmp_path / "20060619_20061002_unw.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=ifg.shape[1], height=ifg.shape[0], count=1,
+                       dtype="float32", crs="EPSG:4326", transform=ifg.transform, nodata=np.nan) as dst:
+        dst.write(ifg.unwrapped_phase.astype("float32"), 1)
+    for product in (UNW[0], gunw, tif):
+        with pytest.raises(InputValidationError) as err:
+            read_inputs(product, wrong)
+        assert str(err.value).startswith(f"{wrong.name}: its dates 2006-11-06/2007-03-26 are not those of "
+                                         f"{product.name} (2006-06-19/2006-10-02)")
+        (scored,) = read_inputs(product, right)
+        ok = np.isfinite(scored.unw)
+        np.testing.assert_allclose(scored.coherence[ok], ifg.coherence[ok], rtol=1e-6)
+    undated = tmp_path / "coherence.cc"
+    shutil.copyfile(wrong, undated)
+    (scored,) = read_inputs(UNW[0], undated)  # no dates to check: the user's word is taken
+    assert scored.coherence is not None

@@ -45,6 +45,7 @@ def read_inputs(unw: str | Path, coherence: str | Path | None = None, dem: str |
 
 def _read_other(path: Path, coherence: str | Path | None, dem: str | Path | None) -> list[ProductInputs]:
     from pges.readers import read_coherence, read_interferograms
+    from pges.readers.coherence import check_coherence_pair
     from pges.readers.validate import check_phase_values
 
     try:
@@ -59,6 +60,8 @@ def _read_other(path: Path, coherence: str | Path | None, dem: str | Path | None
         phase = ifg.unwrapped_phase.astype(np.float32)
         check_size(phase, path)
         check_phase_values(phase, what=path.name, nodata_declared=True, min_valid=MIN_SIDE ** 2)
+        if coherence:
+            check_coherence_pair(Path(coherence), path.name, (ifg.secondary_date, ifg.reference_date))
         coh = read_coherence(Path(coherence), phase.shape) if coherence else ifg.coherence
         heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
         components = None if ifg.connected_components is None else ifg.connected_components.astype(np.int64)

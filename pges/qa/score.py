@@ -30,6 +30,8 @@ from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_ta
 from pges.qa.model_load import load_cached_model
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pges.readers.los_sign import LosSign
 
 __all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "model_inputs", "read_files",
@@ -152,6 +154,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
             naming it).
     """
     from pges.readers import read_coherence
+    from pges.readers.coherence import check_coherence_pair
     from pges.readers.roipac import read_roipac_unw, rsc_path
     from pges.readers.validate import check_phase_values
 
@@ -162,18 +165,32 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         raise InputValidationError(f"{path}: file does not exist")
     if path.suffix.lower() in (".tif", ".tiff"):
         phase, declared = _read_phase_tif(path, los_sign)
+        dates = _dates_in_name(path)
     elif rsc_path(path).is_file():
-        unwrapped = read_roipac_unw(path).unwrapped_phase
-        if unwrapped is None:
+        ifg = read_roipac_unw(path)
+        if ifg.unwrapped_phase is None:
             raise InputValidationError(f"{path}: the ROI_PAC file holds no unwrapped phase")
-        phase, declared = unwrapped, True  # ROI_PAC's no data (0) is read as NaN
+        phase, declared = ifg.unwrapped_phase, True  # ROI_PAC's no data (0) is read as NaN
+        dates = (ifg.secondary_date, ifg.reference_date)
     else:
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
     check_size(phase, path)
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
+    if coherence:
+        check_coherence_pair(Path(coherence), path.name, dates)
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
     heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)
+
+
+def _dates_in_name(path: Path) -> tuple[date, date] | None:
+    """The two dates a GeoTIFF's name holds (HyP3's, ``<d1>_<d2>_unw.tif``), or None: nothing to pair with."""
+    from pges.readers.common import dates_from_name
+
+    try:
+        return dates_from_name(path.name)
+    except InputValidationError:  # digits that are no dates
+        return None
 
 
 def read_product_folder(folder: str | Path, name: str | None = None) -> ProductInputs:

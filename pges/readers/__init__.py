@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from pges.errors import InputValidationError
-from pges.readers.coherence import locate_coherence, read_coherence
+from pges.readers.coherence import check_coherence_pair, locate_coherence, read_coherence
 from pges.readers.common import Interferogram, dates_from_name, parse_date
 from pges.readers.gamma import find_coherence, find_par_files, read_gamma_float, read_gamma_unw
 from pges.readers.geotiff import named_wrapped, read_geotiff_band, read_geotiff_unw
@@ -222,12 +222,7 @@ def _with_coherence(
         logger.info("%s: no coherence given or found", path.name)
         return ifg
     if coherence:
-        named = dates_from_name(coh_path.name)
-        if named is not None and set(named) != {ifg.reference_date, ifg.secondary_date}:
-            raise InputValidationError(
-                f"{coh_path.name}: its dates {named[0]}/{named[1]} are not those of {path.name} "
-                f"({ifg.secondary_date}/{ifg.reference_date})"
-            )
+        check_coherence_pair(coh_path, path.name, (ifg.reference_date, ifg.secondary_date))
     coh = read_coherence(coh_path, ifg.shape, ifg.transform if ifg.source_crs else None)
     logger.debug("%s: coherence %s", path.name, coh_path.name)
     return dataclasses.replace(ifg, coherence=coh, coherence_path=coh_path)

@@ -28,7 +28,7 @@ from pges.errors import InputValidationError
 if TYPE_CHECKING:
     from rasterio.transform import Affine
 
-__all__ = ["find_sibling_coherence", "locate_coherence", "read_coherence"]
+__all__ = ["check_coherence_pair", "find_sibling_coherence", "locate_coherence", "read_coherence"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,30 @@ def _candidates(path: Path) -> list[str]:
         tail = name.split(".unw", 1)[1] if ".unw" in name else name.split(".int", 1)[1]
         out += [c + tail for c in _ISCE_COH]
     return list(dict.fromkeys(c for c in out if c != name))
+
+
+def check_coherence_pair(coherence: Path, of: str, dates: tuple[date, date] | None) -> None:
+    """Refuse a coherence file the user named whose name holds another pair of dates than its interferogram's.
+
+    Args:
+        coherence: the file named (``--coherence``).
+        of: the interferogram's name, for the message.
+        dates: the interferogram's two dates, any order; None when they are not known (nothing to check).
+
+    Raises:
+        InputValidationError: the coherence's name holds two dates that are not ``dates``.
+    """
+    from pges.readers.common import dates_from_name
+
+    try:
+        named = dates_from_name(coherence.name)
+    except InputValidationError:  # digits that are no dates: nothing to check against
+        return
+    if named is not None and dates is not None and set(named) != set(dates):
+        earlier, later = sorted(dates)
+        raise InputValidationError(
+            f"{coherence.name}: its dates {named[0]}/{named[1]} are not those of {of} ({earlier}/{later}); "
+            "give the coherence of the same pair (--coherence)")
 
 
 def find_sibling_coherence(path: Path) -> Path | None:
