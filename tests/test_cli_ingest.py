@@ -125,3 +125,40 @@ def test_an_uninitialised_lake_is_refused_before_any_input_is_read(settings, tmp
     assert _cli("init").exit_code == 0
     assert _cli("ingest", str(unw)).exit_code == 0
     assert json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)[0]["n"] == 1
+
+
+def test_a_coherence_file_of_no_input_pair_is_refused(settings):
+    """`--coherence` of another pair was dropped in silence: the product was published flagged no_coherence, as if
+    the user had given none. Now the run is refused (exit 2) naming the file and its pair, and nothing is published;
+    with the right files beside it, each input still takes its own pair's coherence."""
+    coh = DATA / "gamma_coherence"
+    unw = [DATA / "roipac_unw" / "geo_060619-061002.unw", DATA / "roipac_unw" / "geo_061106-070326.unw"]
+    assert _cli("init").exit_code == 0
+    result = CliRunner().invoke(__import__("sarlake.cli", fromlist=["cli"]).cli,
+                                ["ingest", *map(str, unw), "--coherence", str(coh / "20060619-20061002_utm.unw.cc"),
+                                 "--coherence", str(coh / "20070219-20070430_utm.unw.cc")])
+    assert result.exit_code == 2, result.output
+    assert ("20070219-20070430_utm.unw.cc: this --coherence file is of the pair 2007-02-19/2007-04-30, which no "
+            "interferogram read has") in result.output
+    assert [p for p in Path(settings.products_root).rglob("*") if p.is_file()] == []
+    good = _cli("ingest", *map(str, unw), "--coherence", str(coh / "20060619-20061002_utm.unw.cc"),
+                "--coherence", str(coh / "20061106-20070326_utm.unw.cc"))
+    assert good.exit_code == 0, good.output
+    rows = json.loads(_cli("sql", "SELECT met_uri FROM products", "--format", "json").output)
+    assert len(rows) == 2
+    assert all("coherence" in json.loads(Path(r["met_uri"]).read_text())["assets"] for r in rows)
+
+
+def test_the_coherence_of_an_input_left_out_by_skip_bad_is_not_an_error(settings, tmp_path):
+    coh = DATA / "gamma_coherence"
+    for name in ("geo_060619-061002.unw", "geo_061106-070326.unw"):
+        shutil.copy(DATA / "roipac_unw" / name, tmp_path / name)
+        shutil.copy(DATA / "roipac_unw" / f"{name}.rsc", tmp_path / f"{name}.rsc")
+    bad = tmp_path / "geo_061106-070326.unw"
+    bad.write_bytes(bad.read_bytes()[:5000])
+    assert _cli("init").exit_code == 0
+    result = _cli("ingest", str(tmp_path / "geo_060619-061002.unw"), str(bad), "--skip-bad",
+                  "--coherence", str(coh / "20060619-20061002_utm.unw.cc"),
+                  "--coherence", str(coh / "20061106-20070326_utm.unw.cc"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)[0]["n"] == 1

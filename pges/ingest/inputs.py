@@ -81,6 +81,30 @@ def _explicit_coherence(p: IngestParameters, ctx: RunContext, n_inputs: int) -> 
     return by_dates
 
 
+def _refuse_unpaired(coherence: dict[frozenset[date], Path], used: set[Path | None], not_read: list[str],
+                     inputs: list[tuple[str, Path, bool]]) -> None:
+    """Refuse a ``--coherence`` file that no interferogram read took: its dates are no input's (a wrong file).
+
+    Before, it was dropped in silence and the product flagged ``no_coherence``. One whose dates are those of an
+    input refused (skip_bad) or left out (a folder's wrapped file) is not an error.
+    """
+    def dates(name: str) -> frozenset[date] | None:
+        try:
+            named = dates_from_name(name)
+        except InputValidationError:  # digits that are no dates
+            return None
+        return frozenset(named) if named else None
+
+    excused = {dates(name) for name in not_read}
+    unpaired = [(sorted(pair), path) for pair, path in coherence.items() if path not in used and pair not in excused]
+    if unpaired:
+        (earlier, later), path = unpaired[0]
+        names = ", ".join(p.name for _, p, _ in inputs[:3]) + (" ..." if len(inputs) > 3 else "")
+        raise InputValidationError(
+            f"{path.name}: this --coherence file is of the pair {earlier}/{later}, which no interferogram read has "
+            f"({names}); give each input's own pair's coherence (or --coherence-dir to find them by date)")
+
+
 def check_aoi(ifg: Interferogram, aoi_wkt: str | None, aoi: str | None) -> None:
     """Refuse an interferogram whose footprint does not overlap the AOI's polygon."""
     if not aoi_wkt:
@@ -197,6 +221,9 @@ def read_all(
             outputs.left_out.append({"input": uri, "kind": WRAPPED})
             continue
         read += [(uri, ifg, None if ifg.coherence_path is None else origin(ifg.coherence_path)) for ifg in got]
+    if isinstance(coherence, dict):
+        not_read = [Path(o["input"]).name for o in outputs.rejected + outputs.left_out]
+        _refuse_unpaired(coherence, {ifg.coherence_path for _, ifg, _ in read}, not_read, local)
     _pair_wrapped_with_unwrapped(outputs.left_out, read)
     if not read:
         wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]
