@@ -23,7 +23,7 @@ from pges.ingest.prefixes import Downloaded
 from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
 from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
-from pges.storage import is_s3, local_path
+from pges.storage import fetch_input, is_s3, local_path
 
 if TYPE_CHECKING:
     from pges.ingest.pge import IngestOutputs
@@ -40,7 +40,7 @@ _SIDECARS = (".rsc", ".par", ".dem_par", ".diff_par")
 Read = tuple[str, Interferogram, str | None]
 
 
-def local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
+def local_input(uri: str, downloaded: Downloaded) -> Path:
     """Local path of an input: a local folder as is, an S3 prefix downloaded, an ``s3://`` object with its siblings."""
     folder = local_path(uri)
     if folder is not None and folder.is_dir():
@@ -48,20 +48,20 @@ def local_input(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
     prefix = downloaded.download(uri)
     if prefix is not None:
         return prefix
-    return fetch_object(uri, ctx, downloaded)
+    return fetch_object(uri, downloaded)
 
 
-def fetch_object(uri: str, ctx: RunContext, downloaded: Downloaded) -> Path:
+def fetch_object(uri: str, downloaded: Downloaded) -> Path:
     """Local path of one input file; an ``s3://`` object is downloaded with its siblings.
 
     An object's siblings are what a reader opens beside it, from its folder (:meth:`Downloaded.beside`), or only its
     headers by name when the folder may not be listed.
     """
-    path = ctx.fetch(uri)
+    path = fetch_input(uri, downloaded.cache_dir)
     if is_s3(uri) and not downloaded.beside(uri):
         for suffix in _SIDECARS:
             try:
-                ctx.fetch(uri + suffix)
+                fetch_input(uri + suffix, downloaded.cache_dir)
             except InputValidationError:
                 continue
     return path
@@ -195,7 +195,7 @@ def read_all(
             local.append((uri, path, explicit))
 
     for uri in cfg.inputs:
-        expand(uri, local_input(uri, ctx, downloaded), True)
+        expand(uri, local_input(uri, downloaded), True)
     outputs.left_out += [{"input": origin(f), "kind": kind, "by": how} for f, kind, how in downloaded.left]
 
     def attempt(job: tuple[str, Path, bool]) -> list[Interferogram] | InputValidationError | None:

@@ -85,7 +85,7 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
     downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib, pge="unwrap")
     files: list[tuple[str, Path]] = []
     for uri in cfg.inputs:
-        path = local_input(uri, ctx, downloaded)
+        path = local_input(uri, downloaded)
         files += _wrapped_in(uri, path, downloaded, p.source_format) if path.is_dir() else [(uri, path)]
         if p.coherence and len(files) > 1:  # refused before the next input is downloaded
             raise InputValidationError(

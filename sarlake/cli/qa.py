@@ -64,7 +64,9 @@ def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | N
 
     def resolve(value: str | None) -> str | None:
         value = (value or "").strip()
-        return str(base / value) if value and not Path(value).is_absolute() else (value or None)
+        if not value or "://" in value or Path(value).is_absolute():  # s3://bucket/key is no path to resolve
+            return value or None
+        return str(base / value)
 
     return {lines: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
             for lines, r in rows.items()}
@@ -95,7 +97,8 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
     """Score UNW (GeoTIFF in radians, ROI_PAC .unw + .rsc, or any format ingest reads) with the champion, no lake.
 
     A GeoTIFF in mm, cm or m (tags DATA_UNITS and WAVELENGTH) is turned into radians, as ingest does. An ARIA
-    S1-GUNW, a SNAP .dim or an ISCE2 product brings its own coherence; a MintPy stack gives a line per pair.
+    S1-GUNW, a SNAP .dim or an ISCE2 product brings its own coherence; a MintPy stack gives a line per pair. Any
+    file, here or in the manifest, may be an s3:// object: it is downloaded with its headers, as ingest does.
     """
     from pges.errors import InputValidationError
     from sarlake.workflows.qa import score_files

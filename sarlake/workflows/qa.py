@@ -174,7 +174,9 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
                 los_sign: LosSign | None = None) -> Iterator[dict[str, Any]]:
     """Score files without a lake: ``(unw, coherence, dem)`` triples; one record per product, in their order.
 
-    ``unw`` may be any format ingest reads (:mod:`pges.qa.any_format`); a stack gives one record per pair.
+    ``unw`` may be any format ingest reads (:mod:`pges.qa.any_format`); a stack gives one record per pair. Any of
+    the three may be an ``s3://`` object (:mod:`pges.qa.remote`: downloaded with its headers as ingest downloads one,
+    up to ingest's limits, and named by its URI).
 
     Products are read and scored :data:`SCORE_CHUNK` at a time, each record yielded as soon as its chunk is scored,
     so a manifest of any length runs in bounded memory and its first lines come out at once. The model is loaded
@@ -193,7 +195,7 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
     """
     from lake.settings import get_settings
     from pges.errors import InputValidationError
-    from pges.qa.any_format import read_inputs
+    from pges.qa.remote import read_any
     from pges.qa.score import Scorer
 
     settings = get_settings()
@@ -211,7 +213,8 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
 
     for i, (unw, coherence, dem) in enumerate(items):
         try:
-            batch.extend(read_inputs(unw, coherence, dem, los_sign=los_sign))
+            batch.extend(read_any(unw, coherence, dem, los_sign=los_sign, max_objects=settings.ingest.max_objects,
+                                  max_gib=settings.ingest.max_gib))
         except InputValidationError as exc:
             if on_error is None:
                 raise
