@@ -21,7 +21,6 @@ file gives the same product (kept unless ``overwrite``).
 from __future__ import annotations
 
 import logging
-import math
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -40,6 +39,7 @@ from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_
 from pges.raster import write_cog
 from pges.readers import Interferogram
 from pges.runner import ProductResult, RunContext
+from pges.source_geometry import source_properties, track_of
 
 __all__ = ["WRAPPED", "IngestOutputs", "band_letter", "check_aoi", "product_id", "run", "write_l2_ifg"]
 
@@ -61,18 +61,6 @@ class IngestOutputs:
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind, by (pair_of)
 
 
-def track_of(ifg: Interferogram, p: IngestParameters) -> tuple[int | None, str | None]:
-    """Track and pass direction: ``--track``/``--orbit-state``, else the file's (ARIA name, LiCSAR frame)."""
-    return (p.track if p.track is not None else ifg.track), (p.orbit_state or ifg.orbit_state)
-
-
-def _geometry(ifg: Interferogram) -> dict[str, float]:
-    """The incidence and heading the file gives (a HyP3 parameter file, a LiCSAR frame), as the interferogram PGE does.
-
-    The time series takes them for its GNSS tie and weather-model delays.
-    """
-    values = {"view:incidence_angle": ifg.incidence_deg, "sarlake:heading_deg": ifg.heading_deg}
-    return {prop: value for prop, value in values.items() if value is not None and math.isfinite(value)}
 
 
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
@@ -81,7 +69,7 @@ def product_id(ifg: Interferogram, p: IngestParameters) -> str:
     parts = ["EXT", ifg.source_format.upper()]
     if p.mission:
         parts.append(re.sub(r"[^A-Za-z0-9]+", "", p.mission).upper())
-    track = track_of(ifg, p)[0]
+    track = track_of(ifg, p.track, p.orbit_state)[0]
     if track is not None:
         parts.append(f"T{track:03d}")
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}"]
@@ -179,19 +167,9 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         },
         "sarlake:aoi": p.aoi,
     }
-    if ifg.source_crs:  # warped onto lon/lat (HyP3's UTM): say from what
-        properties["sarlake:source_crs"] = ifg.source_crs
     if p.mission:
         properties["platform"] = p.mission.lower()
-    track, orbit_state = track_of(ifg, p)
-    if track is not None:
-        properties["sat:relative_orbit"] = track
-    if orbit_state:
-        properties["sat:orbit_state"] = orbit_state
-    properties.update(_geometry(ifg))
-    if ifg.perpendicular_baseline_m is not None and math.isfinite(ifg.perpendicular_baseline_m):
-        # B_perp(later) - B_perp(earlier), to the mm as the interferogram PGE writes it; absent when the file is silent
-        properties["sarlake:perpendicular_baseline_m"] = round(ifg.perpendicular_baseline_m, 3)
+    properties.update(source_properties(ifg, track=p.track, orbit_state=p.orbit_state))
     item = build_item(
         product_dir=out,
         item_id=pid,

@@ -144,8 +144,8 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
     Told before its dates, wavelength or grid are read, so a PGE that takes one kind refuses the other for
     what it is: a GeoTIFF by its band's data type (complex: wrapped, float: unwrapped unless its name says
     wrapped, as HyP3's ``_wrapped_phase.tif``), ROI_PAC by its suffix
-    (``.int``, ``.unw``), GMTSAR by its file name. None when only reading the file tells (GAMMA, ISCE2,
-    MintPy, a GMTSAR grid named otherwise), or when its reader is to say what is wrong with it.
+    (``.int``, ``.unw``), GMTSAR by its file name, SNAP by its bands' names. None when only reading the file
+    tells (GAMMA, ISCE2, MintPy, a GMTSAR grid named otherwise), or when its reader is to say what is wrong with it.
     """
     path = Path(path)
     try:
@@ -154,8 +154,12 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
         return None
     if fmt == "roipac":
         return "wrapped" if path.name.lower().endswith(".int") else "unwrapped"
-    if fmt in ("aria", "snap"):  # snap: only its Unw_Phase bands are read
+    if fmt == "aria":
         return "unwrapped"
+    if fmt == "snap":  # its Unw_Phase bands, else its wrapped interferogram (i_ifg/q_ifg)
+        from pges.readers.dimap import phase_bands_kind
+
+        return phase_bands_kind(path)
     if fmt == "gmtsar":
         from pges.readers.gmtsar import gmtsar_kind
 

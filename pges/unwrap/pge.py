@@ -43,6 +43,7 @@ from pges.raster import write_cog
 from pges.readers import Interferogram, phase_kind, read_interferograms
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
+from pges.source_geometry import source_properties
 from pges.unwrap.config import UnwrapParameters
 from pges.unwrap.inputs import fetch_inputs
 
@@ -218,10 +219,7 @@ def _write(ifg: Interferogram, res: Unwrapped2D, p: UnwrapParameters, out: Path,
     }
     if p.mission:
         properties["platform"] = p.mission.lower()
-    if p.track is not None:
-        properties["sat:relative_orbit"] = p.track
-    if p.orbit_state:
-        properties["sat:orbit_state"] = p.orbit_state
+    properties.update(source_properties(ifg, track=p.track, orbit_state=p.orbit_state))  # the file's geometry too
     properties["processing:software"] = {"sarlake-pges": __version__, **res.software}
     item = build_item(product_dir=out, item_id=pid, geometry=bbox_polygon(west, south, east, north),
                       bbox=[west, south, east, north], properties=properties, assets=assets, provenance=provenance)
