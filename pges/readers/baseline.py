@@ -26,6 +26,8 @@ SNAP BEAM-DIMAP    ``Abstracted_Metadata/Baselines/Ref_<d1>/``      ``Secondary_
                                                                     jlinda ``Baseline.model(master, slave)``)
 =================  ===============================================  ================================================
 
+ISCE2 and GMTSAR stacks write one baseline per date for the whole stack: :mod:`pges.readers.stack_baselines`.
+
 A value that is not a finite number is left out with a warning naming the file and key, as the readers do with the
 rest of a file's geometry (heading, incidence): the interferogram itself is fine. A file that says nothing leaves
 None, never 0.

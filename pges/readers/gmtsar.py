@@ -30,6 +30,7 @@ from rasterio.transform import Affine
 
 from pges.errors import InputValidationError
 from pges.readers.common import Interferogram, dates_from_name, order_dates, parse_date
+from pges.readers.stack_baselines import gmtsar_stack_baseline
 from pges.readers.validate import check_grid
 from pges.readers.wavelength import resolve_wavelength
 
@@ -212,7 +213,7 @@ def read_gmtsar(path: Path, *, wavelength_m: float | None = None) -> Interferogr
     nodata = ~np.isfinite(grid.data)
     common = dict(path=path, source_format="gmtsar", transform=grid.transform, wavelength_m=wavelength,
                   reference_date=ref, secondary_date=sec, nodata_mask=nodata, metadata=grid.attrs,
-                  wavelength_source=source)
+                  wavelength_source=source, perpendicular_baseline_m=gmtsar_stack_baseline(path, (ref, sec)))
     if kind == "wrapped":
         cplx = np.where(nodata, 0, np.exp(1j * np.nan_to_num(grid.data))).astype(np.complex64)
         return Interferogram(unwrapped_phase=None, wrapped=cplx, **common)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ import numpy as np
 
 from pges.errors import InputValidationError
 from pges.readers.common import Interferogram, dates_from_name, order_dates
+from pges.readers.stack_baselines import isce_stack_baseline
 from pges.readers.validate import check_grid, check_phase_dtype
 from pges.readers.wavelength import resolve_wavelength
 
@@ -117,6 +118,7 @@ def read_isce(path: Path, *, wavelength_m: float | None = None) -> Interferogram
     )
     common = dict(path=data_path, source_format="isce2", transform=transform, wavelength_m=wavelength,
                   reference_date=ref, secondary_date=sec, metadata=meta,
+                  perpendicular_baseline_m=isce_stack_baseline(data_path, (ref, sec)),
                   wavelength_source=f"{source} ({meta['_SOURCE']})" if "_SOURCE" in meta and source != "--wavelength"
                   else source)
     if wrapped:
