@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lake.exceptions import CatalogError
-from lake.settings import Settings, get_settings, is_remote
+from lake.settings import Settings, get_settings, is_remote, shown_uri
 from lake.tables import DEFAULT_PROPERTIES, TABLES, TableSpec
 
 if TYPE_CHECKING:
@@ -83,7 +83,8 @@ def _open_catalog(name: str, catalog_uri: str, warehouse: str, props: tuple[tupl
         return SqlCatalog(name, uri=catalog_uri, warehouse=warehouse, init_catalog_tables="true",
                           **{"py-io-impl": IO_IMPL, **dict(props)})
     except Exception as exc:  # SQLAlchemy raises many types; report one line
-        raise CatalogError(f"cannot open the Iceberg catalogue at {catalog_uri}: {exc}") from exc
+        raise CatalogError(f"cannot open the Iceberg catalogue at {shown_uri(catalog_uri)}: "
+                           f"{shown_uri(catalog_uri, str(exc))}") from exc
 
 
 def init_lake(settings: Settings | None = None) -> list[str]:
@@ -195,7 +196,7 @@ def load_table(name: str, settings: Settings | None = None) -> Table:
     except (NoSuchTableError, NoSuchNamespaceError) as exc:
         known = ", ".join(TABLES)
         raise CatalogError(
-            f"table {settings.namespace}.{name} does not exist in {settings.catalog_uri}; "
+            f"table {settings.namespace}.{name} does not exist in {settings.catalog_shown}; "
             f"run `sarlake init` to create the lake (tables: {known})"
         ) from exc
 
@@ -221,7 +222,7 @@ def require_lake(settings: Settings | None = None) -> None:
         return
     what = (f"is not initialised (none of its {len(TABLES)} tables in namespace {settings.namespace})"
             if len(missing) == len(TABLES) else f"lacks the table(s) {', '.join(missing)} of a newer sarlake")
-    raise CatalogError(f"the lake at {settings.catalog_uri} {what}; run `sarlake init` first (no input was read)")
+    raise CatalogError(f"the lake at {settings.catalog_shown} {what}; run `sarlake init` first (no input was read)")
 
 
 def table_counts(settings: Settings | None = None) -> list[tuple[str, int]]:

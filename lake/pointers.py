@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 
 from lake.exceptions import CatalogError
-from lake.settings import Settings
+from lake.settings import Settings, shown_uri
 
 __all__ = ["TablePointer", "read_metadata", "table_pointers", "total_records"]
 
@@ -74,11 +74,12 @@ def _sqlite_rows(path: str, settings: Settings) -> tuple[list[tuple[Any, ...]], 
     import sqlite3
 
     if not Path(path).is_file():
-        raise CatalogError(f"the lake at {settings.catalog_uri} has no catalogue yet; run `sarlake init`")
+        raise CatalogError(f"the lake at {settings.catalog_shown} has no catalogue yet; run `sarlake init`")
     try:
         con = sqlite3.connect(f"file:{quote(str(Path(path).absolute()))}?mode=ro", uri=True)
     except sqlite3.Error as exc:
-        raise CatalogError(f"cannot open the Iceberg catalogue at {settings.catalog_uri}: {exc}") from exc
+        raise CatalogError(f"cannot open the Iceberg catalogue at {settings.catalog_shown}: "
+                           f"{shown_uri(settings.catalog_uri, str(exc))}") from exc
     try:
         params = (settings.catalog_name, settings.namespace)
         columns = {r[1] for r in con.execute("PRAGMA table_info(iceberg_tables)")}
@@ -89,7 +90,8 @@ def _sqlite_rows(path: str, settings: Settings) -> tuple[list[tuple[Any, ...]], 
         known = bool(rows) or bool(con.execute(_NAMESPACE_SQL.format(p="?"), params).fetchall())
         return rows, known
     except sqlite3.Error as exc:
-        raise CatalogError(f"cannot read the Iceberg catalogue at {settings.catalog_uri}: {exc}") from exc
+        raise CatalogError(f"cannot read the Iceberg catalogue at {settings.catalog_shown}: "
+                           f"{shown_uri(settings.catalog_uri, str(exc))}") from exc
     finally:
         con.close()
 
@@ -111,7 +113,8 @@ def _sqlalchemy_rows(uri: str, settings: Settings) -> tuple[list[tuple[Any, ...]
             known = bool(rows) or bool(con.execute(text(ns_sql), params).fetchall())
         engine.dispose()
     except Exception as exc:  # SQLAlchemy and its drivers raise many types; report one line
-        raise CatalogError(f"cannot read the Iceberg catalogue at {uri}: {exc}") from exc
+        shown = shown_uri(uri, str(exc))
+        raise CatalogError(f"cannot read the Iceberg catalogue at {shown_uri(uri)}: {shown}") from exc
     return rows, known
 
 

@@ -33,7 +33,24 @@ from pydantic_settings import (
 )
 
 __all__ = ["DaacSettings", "IngestSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings",
-           "UrgentSettings", "get_settings", "is_remote"]
+           "UrgentSettings", "get_settings", "is_remote", "shown_uri"]
+
+
+def shown_uri(uri: str, text: str | None = None) -> str:
+    """A database URI as messages show it, its password as ``***``.
+
+    With ``text`` (a driver's error, say): that text, the URI's password hidden wherever it appears.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(uri)
+    except ArgumentError:  # not a URI SQLAlchemy reads: opening it fails and says so
+        return uri if text is None else text
+    if text is None:
+        return url.render_as_string(hide_password=True)
+    return text.replace(str(url.password), "***") if url.password else text
 
 
 def is_remote(uri: str) -> bool:
@@ -323,6 +340,11 @@ class Settings(BaseSettings):
                         f"set SARLAKE_{name.upper()}=s3://bucket/{name.removesuffix('_root')}"
                     )
         return self
+
+    @property
+    def catalog_shown(self) -> str:
+        """The catalogue URI as messages and logs show it: a PostgreSQL URI's password as ``***``."""
+        return shown_uri(self.catalog_uri)
 
     @property
     def default_feed(self) -> Path:
