@@ -14,8 +14,8 @@ from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
-           "PGE_VERSION_PATTERN", "QA_MODELS", "ingest_choices", "ingest_default", "ingest_optional", "set_default",
-           "train_default"]
+           "PGE_VERSION_PATTERN", "QA_MODELS", "UNWRAP_FORMATS", "ingest_choices", "ingest_default", "ingest_optional",
+           "set_default", "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
@@ -31,6 +31,9 @@ OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')
 NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 #: a registered PGE version, or ``latest``
 PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"
+#: the formats the ``unwrap`` PGE reads (its ``source_format``): written out, because its parameters import the
+#: interferogram PGE's, which parsing a DAG must not (tests/test_dags_integrity.py holds the two equal)
+UNWRAP_FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"]
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)
 QA_MODELS = list(MODEL_NAMES)
 

@@ -37,6 +37,7 @@ PGE_TIMEOUTS: dict[str, timedelta] = {
     "simulate": timedelta(minutes=30),
     "interferogram": timedelta(minutes=60),
     "ingest": timedelta(minutes=20),
+    "unwrap": timedelta(minutes=60),
     "timeseries": timedelta(minutes=90),
     "qa": timedelta(minutes=30),
     "qa_dataset": timedelta(hours=2),

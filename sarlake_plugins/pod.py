@@ -35,6 +35,7 @@ PGE_RESOURCES: dict[str, dict[str, str]] = {
     "simulate": {"cpu_request": "1", "memory_request": "2Gi", "cpu_limit": "2", "memory_limit": "4Gi"},
     "interferogram": {"cpu_request": "2", "memory_request": "6Gi", "cpu_limit": "4", "memory_limit": "12Gi"},
     "ingest": {"cpu_request": "1", "memory_request": "2Gi", "cpu_limit": "2", "memory_limit": "4Gi"},
+    "unwrap": {"cpu_request": "2", "memory_request": "6Gi", "cpu_limit": "4", "memory_limit": "12Gi"},  # SNAPHU
     "timeseries": {"cpu_request": "2", "memory_request": "8Gi", "cpu_limit": "4", "memory_limit": "16Gi"},
     "qa": {"cpu_request": "1", "memory_request": "2Gi", "cpu_limit": "2", "memory_limit": "4Gi"},
     "qa_dataset": {"cpu_request": "2", "memory_request": "4Gi", "cpu_limit": "4", "memory_limit": "8Gi"},

@@ -89,7 +89,7 @@ airflow pools set bulk "${SARLAKE_BULK_SLOTS:-2}" "sarlake bulk reprocessing" >/
 passwords="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 for _ in $(seq 1 30); do [ -s "$passwords" ] && break; sleep 1; done
 cat <<MSG
-Airflow UI:  http://localhost:$AIRFLOW_PORT   (every sarlake DAG unpaused: forward, bulk, on_demand, urgent_response, ingest, qa, qa_train, reprocess, timeseries, catalog, quality_gate, archive_roll, archive_restore, maintenance; logs: $logs/airflow.log)
+Airflow UI:  http://localhost:$AIRFLOW_PORT   (every sarlake DAG unpaused: forward, bulk, on_demand, urgent_response, ingest, unwrap, qa, qa_train, reprocess, timeseries, catalog, quality_gate, archive_roll, archive_restore, maintenance; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT/#/experiments?workflowType=machine_learning    (model training view; logs: $logs/mlflow.log)
 Data Docs:   file://$SARLAKE_HOME/gx/uncommitted/data_docs/local_site/index.html   (Great Expectations; built by the quality_gate DAG)

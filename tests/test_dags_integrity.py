@@ -266,7 +266,8 @@ def test_every_dag_says_in_one_line_what_it_does_and_when_it_runs(dagbag):
 OPTIONAL = {"bulk": ("aois", "tracks"), "forward": ("aois", "pairing_neighbours"), "timeseries": ("aois",),
             "on_demand": ("aoi", "bbox", "tracks"), "reprocess": ("max_p_error", "product_ids"),
             "urgent_response": ("feed_url",),
-            "ingest": ("wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence")}
+            "ingest": ("wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence"),
+            "unwrap": ("wavelength_m", "track", "orbit_state", "mission", "coherence", "coherence_dirs")}
 
 
 def _marked_required(schema: dict) -> bool:
@@ -326,7 +327,7 @@ def test_a_refused_aoi_name_is_explained_in_the_operators_words(dagbag):
 
     for dag_id, name, bad in (("bulk", "aois", ["Vesuvius Crater"]), ("forward", "aois", ["Etna!"]),
                               ("timeseries", "aois", ["etna", "Campi Flegrei"]), ("on_demand", "aoi", "Etna!"),
-                              ("ingest", "aoi", "Sydney Harbour")):
+                              ("ingest", "aoi", "Sydney Harbour"), ("unwrap", "aoi", "Sydney Harbour")):
         param = dagbag.dags[dag_id].params.get_param(name)
         help_text = param.description or param.schema.get("description_md") or ""
         with pytest.raises(ParamValidationError) as refused:
@@ -334,3 +335,21 @@ def test_a_refused_aoi_name_is_explained_in_the_operators_words(dagbag):
         shown = re.sub(r"""['"]\n\s*['"]""", "", str(refused.value))  # the schema printed, long strings in pieces
         for text in (shown, help_text):
             assert "1-63 lower-case letters, digits, '_' or '-', starting with a letter or digit" in text, text
+
+
+def test_the_unwrap_form_offers_what_the_unwrap_pge_takes(dagbag):
+    """The unwrap form writes its formats and defaults out (the PGE's parameters import the interferogram PGE's,
+    which parsing a DAG must not): they must be the PGE's own, or the form would offer what the PGE refuses."""
+    from typing import get_args
+
+    from pges.unwrap.config import UnwrapParameters
+    from sarlake_plugins.unwrap import unwrap_parameters
+
+    params = dagbag.dags["unwrap"].params
+    assert params.get_param("source_format").schema["enum"] == list(get_args(
+        UnwrapParameters.model_fields["source_format"].annotation))
+    assert params.get_param("orbit_state").schema["enum"][1:] == list(get_args(get_args(
+        UnwrapParameters.model_fields["orbit_state"].annotation)[0]))
+    defaults = UnwrapParameters()  # the PGE's defaults, against the form's untouched fields
+    chosen = UnwrapParameters.model_validate(unwrap_parameters(dict(params.dump())))
+    assert chosen == defaults

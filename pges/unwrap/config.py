@@ -16,7 +16,7 @@ __all__ = ["UnwrapParameters"]
 class UnwrapParameters(PGEParameters):
     """How to read, multilook, filter and unwrap a wrapped interferogram made elsewhere."""
 
-    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy"] = Field(
+    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"] = Field(
         "auto", description="Format of the input (auto: by suffix and the header beside it; see pges.readers)."
     )
     coherence: str | None = Field(

@@ -1,0 +1,63 @@
+"""The unwrap DAG through Airflow (`airflow dags test unwrap`): a real Sydney pair, wrapped as a ROI_PAC `.int`.
+
+Operators could unwrap an interferogram made elsewhere only with `sarlake unwrap`: the ingest DAG refuses wrapped
+files. Checked against what is independent of the DAG: ROI_PAC's own unwrapped phase of the pair (the truth the
+product must keep inside its connected components), the lake's tables, Airflow's metadata database (the
+`products` Asset event the qa DAG is scheduled on) and the PGE's own refusal of an unwrapped file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from airflow_harness import lake_and_airflow
+from airflow_harness import run as _run
+from test_cli_unwrap_s3 import _wrap, assert_no_cycle_lost
+from test_ingest_dag_e2e import _airflow_db, _sql
+
+BIN = Path(sys.executable).parent
+UNW = sorted((Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw").glob("*.unw"))[0]
+COHERENCE = Path(__file__).parent / "data" / "envisat_sydney_roipac" / "gamma_coherence"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def lake_env(tmp_path_factory):
+    return lake_and_airflow(tmp_path_factory.mktemp("unwrap-e2e"),
+                            [BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"])
+
+
+def test_a_wrapped_interferogram_is_unwrapped_catalogued_and_announced(lake_env, tmp_path):
+    wrapped, truth = _wrap(UNW, tmp_path / "ints")
+    conf = {"paths": [str(wrapped)], "aoi": "sydney", "coherence_dirs": [str(COHERENCE)], "mission": "envisat",
+            "method": "snaphu"}
+    proc = _run([BIN / "airflow", "dags", "test", "unwrap", "-c", json.dumps(conf)], lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-6000:]
+    (row,) = _sql(lake_env, "SELECT product_id, aoi, platform, product_type, met_uri FROM products")
+    assert (row["aoi"], row["platform"], row["product_type"]) == ("sydney", "envisat", "L2_IFG")
+    assert_no_cycle_lost(Path(row["met_uri"]).parent, truth)
+    props = json.loads(Path(row["met_uri"]).read_text())["properties"]
+    assert props["sarlake:source_coherence_file"] == "20060619-20061002_utm.unw.cc"  # found by date in the folder
+    (prov,) = _sql(lake_env, "SELECT dag_id, run_id FROM provenance")
+    assert prov["dag_id"] == "unwrap"
+    assert prov["run_id"].startswith("manual__")  # the DAG run's
+    events = _airflow_db(lake_env, "SELECT e.source_dag_id, e.source_task_id FROM asset_event e JOIN asset a "
+                                   "ON a.id = e.asset_id WHERE a.name = 'sarlake.products'")
+    assert events == [("unwrap", "catalogue")]
+
+
+def test_an_unwrapped_file_fails_the_pge_task_once_naming_ingest(lake_env):
+    conf = {"paths": [str(UNW)], "aoi": "sydney"}
+    proc = _run([BIN / "airflow", "dags", "test", "unwrap", "-c", json.dumps(conf)], lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert (f"PGE unwrap rejected its input (exit 2, not retried): {UNW.name}: is already unwrapped; catalogue it "
+            f"with `sarlake ingest {UNW.name}`") in text
+    tries = _airflow_db(lake_env, "SELECT state, try_number FROM task_instance WHERE dag_id = 'unwrap' AND "
+                                  "task_id = 'unwrap' AND run_id = (SELECT run_id FROM dag_run WHERE "
+                                  "dag_id = 'unwrap' ORDER BY id DESC LIMIT 1)")
+    assert tries == [("failed", 1)]
