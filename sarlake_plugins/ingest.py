@@ -34,8 +34,10 @@ def plan_ingest(params: dict[str, Any], context: dict[str, Any]) -> list[dict[st
     """The ingest PGE's run-config (a list of one, for the mapped PGE task), run_id that of the DAG run.
 
     Raises:
-        AirflowFailException: the AOI is not in the lake (or its name is bad); a retry would fail the same way.
+        AirflowFailException: the AOI is not in the lake (or its name is bad), or the lake was never initialised; a
+            retry would fail the same way.
     """
+    from lake.exceptions import CatalogError
     from sarlake.workflows.ingest import ingest_run_config
 
     paths = [str(p).strip() for p in params.get("paths") or [] if str(p).strip()]
@@ -44,7 +46,7 @@ def plan_ingest(params: dict[str, Any], context: dict[str, Any]) -> list[dict[st
     try:
         config = ingest_run_config(paths, params.get("aoi"), run_id=str(context.get("run_id") or "") or None,
                                    what="aoi", **ingest_parameters(params))
-    except ValueError as exc:  # InvalidAOIError, InvalidNameError
+    except (ValueError, CatalogError) as exc:  # InvalidAOIError, InvalidNameError; a lake never initialised
         raise AirflowFailException(str(exc)) from None
     shown = {k: v for k, v in config["parameters"].items() if k != "aoi_wkt"}
     log.info("Ingesting %d path(s) into %s with %s", len(paths), config["output_dir"], shown)

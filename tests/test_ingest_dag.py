@@ -123,3 +123,14 @@ def test_an_unknown_aoi_fails_the_plan_without_retries(settings):
     assert CliRunner().invoke(cli, ["init"]).exit_code == 0
     with pytest.raises(AirflowFailException, match=r"aoi 'nowhere' does not exist; the lake's AOIs are: \(none\)"):
         plan_ingest({**GOOD, "aoi": "nowhere"}, {"run_id": "r"})
+
+
+def test_a_lake_never_initialised_fails_the_plan_without_retries(settings):
+    """Before, plan raised CatalogError only when the AOI was looked up; the PGE never ran, but the task failed with
+    a traceback instead of the one line that says what to do."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from sarlake_plugins.ingest import plan_ingest
+
+    with pytest.raises(AirflowFailException, match=r"is not initialised .*; run `sarlake init` first"):
+        plan_ingest(GOOD, {"run_id": "r"})
