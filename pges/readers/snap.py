@@ -93,18 +93,17 @@ def read_snap(path: Path, *, wavelength_m: float | None = None) -> list[Interfer
             raise fail(dim, f"no dates in band {band['name']} (SNAP names it <band>_<pol>_ddMMMyyyy_ddMMMyyyy) nor in "
                             "the file name (yyyymmdd_yyyymmdd_*.dim); rename the .dim with its dates")
         ref, sec = order_dates(*found, what=what)
-        later_first = found[0] == ref  # SNAP's reference is the later date: reference x conj(secondary) has the
-        if np.iscomplexobj(values):    # other sign
-            layers: dict[str, Any] = {"unwrapped_phase": None, "wrapped": np.conj(values) if later_first else values,
-                                      "nodata_mask": values == 0}
-        else:
-            layers = {"unwrapped_phase": -values if later_first else values, "nodata_mask": ~np.isfinite(values)}
+        if found[0] == ref:  # SNAP's reference is the later date: reference x conj(secondary) has the other sign
+            values = np.conj(values) if np.iscomplexobj(values) else -values
+        layers: dict[str, Any] = (
+            {"unwrapped_phase": None, "wrapped": values, "nodata_mask": values == 0} if np.iscomplexobj(values)
+            else {"unwrapped_phase": values, "nodata_mask": ~np.isfinite(values)})
         coherence, coherence_path = _coherence(all_bands, found, dim, values.shape)
-        out.append(Interferogram(
-            path=dim, source_format="snap", transform=transform, reference_date=ref, secondary_date=sec,
-            coherence=coherence, coherence_path=coherence_path, perpendicular_baseline_m=snap_baseline(
-                root, found, what=dim.name), **layers, **{**common, "metadata": {**common["metadata"],
-                                                                                "BAND_NAME": band["name"]}}))
+        meta = {**common["metadata"], "BAND_NAME": band["name"]}
+        out.append(Interferogram(path=dim, source_format="snap", transform=transform, reference_date=ref,
+                                 secondary_date=sec, coherence=coherence, coherence_path=coherence_path,
+                                 perpendicular_baseline_m=snap_baseline(root, found, what=dim.name),
+                                 **layers, **{**common, "metadata": meta}))
     return out
 
 
