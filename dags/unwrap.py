@@ -70,6 +70,7 @@ from sarlake_plugins.pge import mapped_pge_operator
         "looks_range": Param(1, type="integer", minimum=1, maximum=64, title="Looks (columns)",
                              description="Looks along columns averaged before unwrapping."),
         "method": Param("snaphu", type="string", enum=["snaphu", "quality"], title="Unwrapper",
+                        values_display={"snaphu": "SNAPHU", "quality": "quality-guided"},
                         description="SNAPHU (statistical cost) or quality-guided path following (faster, less "
                         "robust)."),
         "filter_strength": Param(0.0, type="number", minimum=0, maximum=1, title="Goldstein filter",

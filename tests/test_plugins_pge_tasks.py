@@ -25,6 +25,9 @@ def test_pge_label_names_track_and_dates():
     ingest = {"inputs": ["/data/geo_060619-061002.unw", "s3://b/hyp3-jobs/"], "parameters": {"aoi": "sydney"}}
     assert pge_label("ingest", ingest) == "sydney geo_060619-061002.unw +1"
     assert pge_label("ingest", {"inputs": ["s3://b/hyp3-jobs/"]}) == "hyp3-jobs"
+    # unwrap the same (it was labelled "unwrap" alone)
+    unwrap = {"inputs": ["/data/stack/interferograms/"], "parameters": {"aoi": "sydney"}}
+    assert pge_label("unwrap", unwrap) == "sydney interferograms"
     qa = {"inputs": ["s3://lake/products/S1_IFG_A044_20240101T050000_20240113T050000/x.met.json",
                      "/lake/S1_IFG_D012_20240125_20240206/S1_IFG_D012_20240125_20240206.met.json"]}
     assert pge_label("qa", qa) == "2 products A044 D012 20240101..20240206"  # every date of a pair counts
