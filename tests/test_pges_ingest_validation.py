@@ -283,7 +283,7 @@ def test_a_wrapped_geotiff_without_dates_is_refused_for_being_wrapped_not_for_it
     cplx = np.exp(1j * RNG.normal(0, 1, (4, 5))).astype(np.complex64)
     named = _tif(tmp_path / "wrapped.tif", cplx)
     with pytest.raises(InputValidationError, match=r"^wrapped.tif: is a wrapped interferogram; unwrap it first with "
-                                                   r"`sarlake unwrap wrapped.tif`$"):
+                                                   r"`sarlake unwrap wrapped.tif` \(or the unwrap DAG\)$"):
         ingest([named], tmp_path / "out")
     folder = tmp_path / "proc"  # in a folder a wrapped interferogram is left out, dated or not
     folder.mkdir()

@@ -130,7 +130,8 @@ def _read_one(path: Path, coherence: Path | None, explicit: bool, p: IngestParam
         return None
     if wrapped or any(i.is_wrapped for i in ifgs):
         raise InputValidationError(
-            f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}`"
+            f"{path.name}: is a wrapped interferogram; unwrap it first with `sarlake unwrap {path.name}` (or the "
+            "unwrap DAG)"
         )
     for ifg in ifgs:
         check_aoi(ifg, p.aoi_wkt, p.aoi)
@@ -231,6 +232,6 @@ def read_all(
             named = ", ".join(wrapped[:3]) + (f" and {len(wrapped) - 3} more" if len(wrapped) > 3 else "")
             raise InputValidationError(
                 f"no unwrapped interferogram to ingest: {len(wrapped)} wrapped one(s) left out ({named}); "
-                "unwrap them first with `sarlake unwrap`, then ingest what it makes")
+                "unwrap them first with `sarlake unwrap` (or the unwrap DAG), which catalogues what it makes")
         raise InputValidationError("no valid input interferogram (every input was refused; see the warnings)")
     return read
