@@ -46,7 +46,8 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     ran: list[dict] = []
     monkeypatch.setattr(pge, "run_pge", lambda name, cfg: ran.append(cfg) or {"products": []})
     monkeypatch.setattr("sarlake.cli.params.PathOrS3.convert", lambda self, value, param, ctx: value)
-    result = runner.invoke(cli, ["unwrap", INT, "--aoi", "sydney", "--looks", "2", "3", "--method", "quality",
+    result = runner.invoke(cli, ["unwrap", INT, "--aoi", "sydney", "--format", "isce2", "--looks", "2", "3",
+                                 "--method", "quality",
                                  "--filter-strength", "0.4", "--min-coherence", "0.1", "--coherence", GOOD["coherence"],
                                  "--wavelength", "0.0554658", "--track", "71", "--orbit-state", "ascending",
                                  "--mission", "sentinel-1a", "--replace"], catch_exceptions=False)
@@ -56,8 +57,8 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     assert dag_config["run_id"] == "manual__2026-12-06T00:00:00"
     assert cli_config["run_id"].startswith("manual__unwrap__")
     dag_params = UnwrapParameters.model_validate(dag_config["parameters"])
-    cli_params = UnwrapParameters.model_validate({**cli_config["parameters"], "source_format": "isce2"})
-    assert dag_params == cli_params  # the CLI's --format is not an option of unwrap: auto there
+    assert dag_params == UnwrapParameters.model_validate(cli_config["parameters"])
+    assert dag_params.source_format == "isce2"
     assert (dag_params.looks_azimuth, dag_params.looks_range, dag_params.unwrap.method) == (2, 3, "quality")
     assert dag_params.overwrite is True
     assert {**dag_config, "run_id": None, "parameters": None} == {**cli_config, "run_id": None, "parameters": None}
@@ -74,3 +75,14 @@ def test_a_missing_lake_or_aoi_fails_the_plan_without_retries(settings, init, sa
         assert CliRunner().invoke(cli, ["init"]).exit_code == 0
     with pytest.raises(AirflowFailException, match=says):
         plan_unwrap({**GOOD, "aoi": "nowhere"}, {"run_id": "r"})
+
+
+def test_the_cli_and_the_form_offer_the_formats_the_pge_reads():
+    """Both write the formats out (neither may import the PGE's parameters at --help or DAG parse)."""
+    from typing import get_args
+
+    from pges.unwrap.config import UnwrapParameters
+    from sarlake.cli.unwrap import FORMATS
+    from sarlake_plugins.params import UNWRAP_FORMATS
+
+    assert FORMATS == UNWRAP_FORMATS == list(get_args(UnwrapParameters.model_fields["source_format"].annotation))

@@ -8,11 +8,16 @@ import click
 
 from sarlake.cli.params import NUMBER, WAVELENGTH, FiniteFloatRange, PathOrS3, lat_lon_of, options_of_parameters
 
-__all__ = ["unwrap"]
+__all__ = ["FORMATS", "unwrap"]
+
+#: the formats the unwrap PGE reads (UnwrapParameters.source_format; written out so that --help imports no PGE)
+FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"]
 
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True))
+@click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
+              help="Format of the interferograms (auto: by suffix and the header beside each file).")
 @click.option("--coherence", type=PathOrS3(exists=True, dir_okay=False),
               help="Coherence file or s3:// object of the (single) interferogram (default: found beside it by name "
                    "or date).")
@@ -39,7 +44,7 @@ __all__ = ["unwrap"]
 @click.option("--output-dir", help="Where the products go. Default: <products_root>/L2_IFG/<aoi or 'unwrapped'>.")
 def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_strength: float,
            reference: tuple[float, float] | None, output_dir: str | None, aoi: str | None, **options: Any) -> None:
-    """Unwrap wrapped interferograms (GeoTIFF complex, ROI_PAC/ISCE2 .int, GMTSAR phase*_ll.grd) into L2_IFG.
+    """Unwrap wrapped interferograms (GeoTIFF complex, ROI_PAC/ISCE2 .int, GMTSAR phase*_ll.grd, SNAP i/q) into L2_IFG.
 
     Writes the interferogram PGE's product layout (unwrapped phase, connected components, coherence, LOS,
     browse, met.json) and catalogues it; the unwrapped share is the share of pixels in connected components.
