@@ -21,6 +21,7 @@ from pges.ingest.archives import Unpacked, is_archive
 from pges.ingest.config import IngestParameters
 from pges.ingest.prefixes import Downloaded
 from pges.readers import Interferogram, dates_from_name, phase_kind, read_interferograms
+from pges.readers.common import dates_in_name
 from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
 from pges.storage import fetch_input, is_s3, local_path
@@ -88,14 +89,7 @@ def _refuse_unpaired(coherence: dict[frozenset[date], Path], used: set[Path | No
     Before, it was dropped in silence and the product flagged ``no_coherence``. One whose dates are those of an
     input refused (skip_bad) or left out (a folder's wrapped file) is not an error.
     """
-    def dates(name: str) -> frozenset[date] | None:
-        try:
-            named = dates_from_name(name)
-        except InputValidationError:  # digits that are no dates
-            return None
-        return frozenset(named) if named else None
-
-    excused = {dates(name) for name in not_read}
+    excused = {frozenset(named) for name in not_read if (named := dates_in_name(name))}
     unpaired = [(sorted(pair), path) for pair, path in coherence.items() if path not in used and pair not in excused]
     if unpaired:
         (earlier, later), path = unpaired[0]

@@ -61,8 +61,6 @@ class IngestOutputs:
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's other rasters: input, kind, by (pair_of)
 
 
-
-
 def product_id(ifg: Interferogram, p: IngestParameters) -> str:
     """``EXT-ROIPAC-geo_060619-061002-20061002_20060619`` (mission and track inserted when known)."""
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ifg.path.name.split(".")[0]).strip("_") or "ifg"

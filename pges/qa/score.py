@@ -30,8 +30,6 @@ from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_ta
 from pges.qa.model_load import load_cached_model
 
 if TYPE_CHECKING:
-    from datetime import date
-
     from pges.readers.los_sign import LosSign
 
 __all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "model_inputs", "read_files",
@@ -155,6 +153,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     """
     from pges.readers import read_coherence
     from pges.readers.coherence import check_coherence_pair
+    from pges.readers.common import dates_in_name
     from pges.readers.roipac import read_roipac_unw, rsc_path
     from pges.readers.validate import check_phase_values
 
@@ -165,7 +164,7 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         raise InputValidationError(f"{path}: file does not exist")
     if path.suffix.lower() in (".tif", ".tiff"):
         phase, declared = _read_phase_tif(path, los_sign)
-        dates = _dates_in_name(path)
+        dates = dates_in_name(path.name)  # HyP3's, <d1>_<d2>_unw.tif: else nothing to pair a coherence with
     elif rsc_path(path).is_file():
         ifg = read_roipac_unw(path)
         if ifg.unwrapped_phase is None:
@@ -181,16 +180,6 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     coh = read_coherence(Path(coherence), phase.shape) if coherence else None
     heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
     return ProductInputs(str(path), phase, coh, None, None, heights)
-
-
-def _dates_in_name(path: Path) -> tuple[date, date] | None:
-    """The two dates a GeoTIFF's name holds (HyP3's, ``<d1>_<d2>_unw.tif``), or None: nothing to pair with."""
-    from pges.readers.common import dates_from_name
-
-    try:
-        return dates_from_name(path.name)
-    except InputValidationError:  # digits that are no dates
-        return None
 
 
 def read_product_folder(folder: str | Path, name: str | None = None) -> ProductInputs:

@@ -61,12 +61,9 @@ def check_coherence_pair(coherence: Path, of: str, dates: tuple[date, date] | No
     Raises:
         InputValidationError: the coherence's name holds two dates that are not ``dates``.
     """
-    from pges.readers.common import dates_from_name
+    from pges.readers.common import dates_in_name
 
-    try:
-        named = dates_from_name(coherence.name)
-    except InputValidationError:  # digits that are no dates: nothing to check against
-        return
+    named = dates_in_name(coherence.name)
     if named is not None and dates is not None and set(named) != set(dates):
         earlier, later = sorted(dates)
         raise InputValidationError(

@@ -32,6 +32,7 @@ __all__ = [
     "Interferogram",
     "check_byte_size",
     "dates_from_name",
+    "dates_in_name",
     "order_dates",
     "parse_date",
     "require_data",
@@ -148,6 +149,17 @@ def dates_from_name(name: str) -> tuple[date, date] | None:
     if m is None:
         return None
     return parse_date(m.group(1), what=name), parse_date(m.group(2), what=name)
+
+
+def dates_in_name(name: str) -> tuple[date, date] | None:
+    """:func:`dates_from_name`, with None also for digits in the place of dates that are no dates (``20061399``).
+
+    For names that are only compared, never relied on: a coherence file's, checked against its interferogram's.
+    """
+    try:
+        return dates_from_name(name)
+    except InputValidationError:
+        return None
 
 
 def open_hdf5(path: Path, *, kind: str = "HDF5") -> Any:

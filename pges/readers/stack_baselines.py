@@ -30,7 +30,7 @@ from pathlib import Path
 
 from pges.errors import InputValidationError
 from pges.readers.baseline import baseline_number, from_epochs
-from pges.readers.common import dates_from_name, parse_date
+from pges.readers.common import dates_in_name, parse_date
 
 __all__ = ["gmtsar_stack_baseline", "isce_stack_baseline"]
 
@@ -52,10 +52,7 @@ def isce_stack_baseline(path: Path, pair: tuple[date, date]) -> float | None:
         return None
     per_epoch: dict[date, float] = {}
     for txt in sorted(folder.glob("*.txt")) + sorted(folder.glob("*/*.txt")):
-        try:
-            named = dates_from_name(txt.name)
-        except InputValidationError:
-            named = None
+        named = dates_in_name(txt.name)
         if named is None:
             continue
         value = _isce_value(txt)
