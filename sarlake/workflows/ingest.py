@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["IngestReport", "aoi_polygon", "catalogue_result", "ingest_and_catalogue", "ingest_run_config"]
+__all__ = ["IngestReport", "catalogue_result", "external_run_config", "ingest_and_catalogue", "ingest_run_config"]
 
 
 @dataclass
@@ -29,22 +29,6 @@ class IngestReport:
         return iter((self.target, self.ids))
 
 
-def aoi_polygon(aoi: str) -> str:
-    """The WKT polygon of a stored AOI.
-
-    Raises:
-        InvalidAOIError: the name breaks the AOI name rule or no such AOI is stored.
-    """
-    from lake.aoi import get_aoi
-    from lake.exceptions import InvalidAOIError
-
-    stored = get_aoi(aoi)
-    if stored is None:
-        raise InvalidAOIError(f"unknown AOI {aoi!r}: add it with `sarlake aoi add {aoi} --bbox W S E N` "
-                              "(see `sarlake aoi list`)")
-    return stored.geometry_wkt
-
-
 def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str | None = None,
                       run_id: str | None = None, what: str = "--aoi", **params: Any) -> dict[str, Any]:
     """The ingest PGE's run-config: the same for ``sarlake ingest`` and the ``ingest`` DAG.
@@ -55,8 +39,23 @@ def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
         output_dir: where the products go; default ``<products_root>/L2_IFG/<aoi or 'ingested'>``.
         run_id: the run recorded in provenance (the DAG run's); default ``manual__ingest__<UTC time>``.
         what: how a refused AOI is named in the message (``--aoi`` for the CLI, ``aoi`` for the DAG form).
-        **params: further ingest parameters (:class:`pges.ingest.config.IngestParameters`); ``max_objects`` and
-            ``max_gib``, how much one S3 listing may download, come from the settings (``SARLAKE_INGEST__*``).
+        **params: further ingest parameters (:class:`pges.ingest.config.IngestParameters`).
+
+    Raises:
+        As :func:`external_run_config`.
+    """
+    return external_run_config("ingest", paths, aoi, output_dir, run_id, what, **params)
+
+
+def external_run_config(pge: str, paths: list[str], aoi: str | None = None, output_dir: str | None = None,
+                        run_id: str | None = None, what: str = "--aoi", **params: Any) -> dict[str, Any]:
+    """The run-config of a PGE that reads other processors' files (``ingest``, ``unwrap``), from the CLI or a DAG.
+
+    The lake is checked first (nothing is read for a lake that could not catalogue the products); the AOI, when
+    named, must exist and its polygon goes in as ``aoi_wkt``; ``max_objects`` and ``max_gib``, how much one S3
+    listing may download, come from the settings (``SARLAKE_INGEST__*``); the products go under
+    ``<products_root>/L2_IFG/<aoi or 'ingested'/'unwrapped'>`` unless ``output_dir``; the run id is the DAG run's, or
+    ``manual__<pge>__<UTC time>``.
 
     Raises:
         CatalogError: the lake was never initialised (``sarlake init``): refused before any input is read.
@@ -71,13 +70,13 @@ def ingest_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
     settings = get_settings()
     require_lake(settings)
     if aoi is not None:
-        require_aoi(aoi, settings, what=what)
+        params["aoi_wkt"] = require_aoi(aoi, settings, what=what).geometry_wkt
         params["aoi"] = aoi
-        params["aoi_wkt"] = aoi_polygon(aoi)
     params = {"max_objects": settings.ingest.max_objects, "max_gib": settings.ingest.max_gib, **params}
-    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "ingested", what="output folder")
-    run_id = run_id or f"manual__ingest__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    return {"pge": "ingest", "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
+    folder = aoi or {"ingest": "ingested", "unwrap": "unwrapped"}.get(pge, pge)
+    target = output_dir or join_under(settings.products_root, "L2_IFG", folder, what="output folder")
+    run_id = run_id or f"manual__{pge}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    return {"pge": pge, "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
             "parameters": params}
 
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["unwrap_and_catalogue", "unwrap_run_config"]
@@ -21,32 +20,14 @@ def unwrap_run_config(paths: list[str], aoi: str | None = None, output_dir: str 
         output_dir: default ``<products_root>/L2_IFG/<aoi or 'unwrapped'>``.
         run_id: the run recorded in provenance (the DAG run's); default ``manual__unwrap__<UTC time>``.
         what: how a refused AOI is named in the message (``--aoi`` for the CLI, ``aoi`` for the DAG form).
-        **params: unwrap PGE parameters (``looks_range``, ``looks_azimuth``, ``unwrap``, ``coherence``, ...);
-            ``max_objects`` and ``max_gib``, how much one S3 listing may download, come from the settings
-            (``SARLAKE_INGEST__*``).
+        **params: unwrap PGE parameters (``looks_range``, ``looks_azimuth``, ``unwrap``, ``coherence``, ...).
 
     Raises:
-        CatalogError: the lake was never initialised (``sarlake init``): refused before any input is read.
-        InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
-        InvalidAOIError: ``aoi`` is not in the lake.
+        As :func:`sarlake.workflows.ingest.external_run_config`.
     """
-    from lake.aoi import require_aoi
-    from lake.catalog import require_lake
-    from lake.names import join_under
-    from lake.settings import get_settings
-    from sarlake.workflows.ingest import aoi_polygon
+    from sarlake.workflows.ingest import external_run_config
 
-    settings = get_settings()
-    require_lake(settings)  # before hours of unwrapping whose products could not be catalogued
-    if aoi is not None:
-        require_aoi(aoi, settings, what=what)
-        params["aoi_wkt"] = aoi_polygon(aoi)  # refuses an unknown AOI before any work
-        params["aoi"] = aoi
-    params = {"max_objects": settings.ingest.max_objects, "max_gib": settings.ingest.max_gib, **params}
-    target = output_dir or join_under(settings.products_root, "L2_IFG", aoi or "unwrapped", what="output folder")
-    run_id = run_id or f"manual__unwrap__{datetime.now(UTC):%Y%m%dT%H%M%S}"
-    return {"pge": "unwrap", "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
-            "parameters": params}
+    return external_run_config("unwrap", paths, aoi, output_dir, run_id, what, **params)
 
 
 def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: str | None = None,
