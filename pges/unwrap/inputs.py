@@ -27,7 +27,7 @@ from pges.runner import RunContext
 from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
 
-__all__ = ["Inputs", "fetch_inputs"]
+__all__ = ["Inputs", "already_unwrapped", "fetch_inputs"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,11 @@ class Inputs:
     coherence: Path | None
     #: what was downloaded: :meth:`Downloaded.origin` gives a downloaded file's ``s3://`` URI
     downloaded: Downloaded
+
+
+def already_unwrapped(path: Path) -> InputValidationError:
+    """The refusal of an unwrapped interferogram given to unwrap."""
+    return InputValidationError(f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`")
 
 
 def _wrapped_in(uri: str, folder: Path, downloaded: Downloaded,
@@ -75,10 +80,13 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
 
     Returns:
         The inputs, a folder's or prefix's wrapped interferograms each on its own, with the URI each came from.
+        None is unwrapped by its name or data type (:func:`pges.readers.phase_kind`, told once per file); a file
+        that neither tells is read, and its reader says.
 
     Raises:
-        InputValidationError: a folder or prefix without a wrapped interferogram, an object or bucket that does not
-            exist, more to download than the limits, a ``coherence`` file for more than one interferogram.
+        InputValidationError: an input unwrapped already, a folder or prefix without a wrapped interferogram, an
+            object or bucket that does not exist, more to download than the limits, a ``coherence`` file for more
+            than one interferogram.
         ProcessingError: a listing or a download failed.
     """
     p = cfg.parameters
@@ -86,7 +94,12 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
     files: list[tuple[str, Path]] = []
     for uri in cfg.inputs:
         path = local_input(uri, downloaded)
-        files += _wrapped_in(uri, path, downloaded, p.source_format) if path.is_dir() else [(uri, path)]
+        if path.is_dir():
+            files += _wrapped_in(uri, path, downloaded, p.source_format)
+        elif phase_kind(path, p.source_format) == "unwrapped":  # before its dates and wavelength are looked for
+            raise already_unwrapped(path)
+        else:
+            files.append((uri, path))
         if p.coherence and len(files) > 1:  # refused before the next input is downloaded
             raise InputValidationError(
                 f"coherence names one file, for one interferogram, but {len(files)} are given (a folder counts each "

@@ -40,12 +40,12 @@ from pges.interferogram.reference import apply_reference, find_reference_coheren
 from pges.interferogram.unwrap import unwrap
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
-from pges.readers import Interferogram, phase_kind, read_interferograms
+from pges.readers import Interferogram, read_interferograms
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties
 from pges.unwrap.config import UnwrapParameters
-from pges.unwrap.inputs import fetch_inputs
+from pges.unwrap.inputs import already_unwrapped, fetch_inputs
 
 __all__ = ["UnwrapOutputs", "Unwrapped2D", "multilook", "phase_consistency", "product_id", "run", "unwrap_ifg"]
 
@@ -233,15 +233,11 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     fetched = fetch_inputs(cfg, ctx)
     p = fetched.params
     ifgs: list[tuple[str, Interferogram]] = []
-    for uri, path in fetched.files:
-        unwrapped = InputValidationError(
-            f"{path.name}: is already unwrapped; catalogue it with `sarlake ingest {path.name}`")
-        if phase_kind(path, p.source_format) == "unwrapped":  # before its dates and wavelength are looked for
-            raise unwrapped
+    for uri, path in fetched.files:  # none unwrapped by its name or data type (fetch_inputs told)
         for ifg in read_interferograms(path, source_format=p.source_format, coherence=fetched.coherence,
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
-                raise unwrapped
+                raise already_unwrapped(path)
             check_aoi(ifg, p.aoi_wkt, p.aoi)
             ifgs.append((uri, ifg))
     outputs = UnwrapOutputs()
