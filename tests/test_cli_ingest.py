@@ -162,3 +162,26 @@ def test_the_coherence_of_an_input_left_out_by_skip_bad_is_not_an_error(settings
                   "--coherence", str(coh / "20061106-20070326_utm.unw.cc"))
     assert result.exit_code == 0, result.output
     assert json.loads(_cli("sql", "SELECT count(*) AS n FROM products", "--format", "json").output)[0]["n"] == 1
+
+
+def test_a_coherence_pairs_with_an_input_whose_folder_holds_its_dates(settings, tmp_path):
+    """ISCE2 dates a pair by its folder (``20180101_20180113/filt_topophase.unw.geo``). Its `--coherence` was paired
+    by the input's file name alone, so it was refused as 'of a pair no interferogram read has' though that pair was
+    read; it is now the pair's coherence, taken before the sibling `phsig.cor.geo` the reader would find."""
+    from test_pges_readers_formats import _isce_folder
+
+    folder, _, _, coh = _isce_folder(tmp_path)
+    given, other = tmp_path / "coh" / "20180101_20180113.cor", tmp_path / "coh" / "20180113_20180125.cor"
+    given.parent.mkdir()
+    for path in (given, other):  # GAMMA's headerless big-endian float32 on the product's grid
+        (coh * 0.5).astype(">f4").tofile(path)
+    assert _cli("init").exit_code == 0
+    unw = str(folder / "filt_topophase.unw.geo")
+    refused = CliRunner().invoke(__import__("sarlake.cli", fromlist=["cli"]).cli,
+                                 ["ingest", unw, "--coherence", str(given), "--coherence", str(other)])
+    assert refused.exit_code == 2, refused.output  # the other names a pair no input has: still refused
+    assert f"{other.name}: this --coherence file is of the pair 2018-01-13/2018-01-25" in refused.output
+    result = _cli("ingest", unw, "--coherence", str(given))
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(_cli("sql", "SELECT met_uri FROM products", "--format", "json").output)
+    assert json.loads(Path(row["met_uri"]).read_text())["properties"]["sarlake:source_coherence_file"] == given.name

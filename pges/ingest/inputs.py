@@ -82,15 +82,31 @@ def _explicit_coherence(p: IngestParameters, ctx: RunContext, n_inputs: int) -> 
     return by_dates
 
 
-def _refuse_unpaired(coherence: dict[frozenset[date], Path], used: set[Path | None], not_read: list[str],
+def _path_dates(path: Path) -> frozenset[date] | None:
+    """The pair of dates an input's path names, or None when none does.
+
+    In its file name, else in its folder's or the one above (ISCE2's ``interferograms/20180101_20180113/
+    filt_fine.unw``), where its reader finds them too.
+    """
+    for name in (path.name, path.parent.name, path.parent.parent.name):
+        named = dates_in_name(name)
+        if named:
+            return frozenset(named)
+    return None
+
+
+def _refuse_unpaired(coherence: dict[frozenset[date], Path], read: list[Read], not_read: list[str],
                      inputs: list[tuple[str, Path, bool]]) -> None:
     """Refuse a ``--coherence`` file that no interferogram read took: its dates are no input's (a wrong file).
 
     Before, it was dropped in silence and the product flagged ``no_coherence``. One whose dates are those of an
     input refused (skip_bad) or left out (a folder's wrapped file) is not an error.
     """
-    excused = {frozenset(named) for name in not_read if (named := dates_in_name(name))}
-    unpaired = [(sorted(pair), path) for pair, path in coherence.items() if path not in used and pair not in excused]
+    used = {ifg.coherence_path for _, ifg, _ in read}
+    pairs = {frozenset((ifg.reference_date, ifg.secondary_date)) for _, ifg, _ in read}
+    excused = {named for name in not_read if (named := _path_dates(Path(name)))}
+    unpaired = [(sorted(pair), path) for pair, path in coherence.items()
+                if path not in used and pair not in pairs | excused]
     if unpaired:
         (earlier, later), path = unpaired[0]
         names = ", ".join(p.name for _, p, _ in inputs[:3]) + (" ..." if len(inputs) > 3 else "")
@@ -142,10 +158,7 @@ def _pair_wrapped_with_unwrapped(left_out: list[dict[str, str]], read: list[Read
     for entry in left_out:
         if entry["kind"] != WRAPPED:
             continue
-        try:
-            named = dates_from_name(Path(entry["input"]).name)
-        except InputValidationError:  # dates that are no dates: left as a wrapped interferogram to unwrap
-            continue
+        named = dates_in_name(Path(entry["input"]).name)  # dates that are no dates: left as one to unwrap
         if named and frozenset(named) in pairs:
             entry["pair_of"] = pairs[frozenset(named)]
 
@@ -197,8 +210,8 @@ def read_all(
         _, path, explicit = job
         coh: Path | None = coherence if isinstance(coherence, Path) else None
         if isinstance(coherence, dict) and coherence:
-            named = dates_from_name(path.name)
-            coh = coherence.get(frozenset(named)) if named else None
+            named = _path_dates(path)
+            coh = coherence.get(named) if named else None
         try:
             return _read_one(path, coh, explicit, p)
         except InputValidationError as exc:
@@ -217,8 +230,7 @@ def read_all(
             continue
         read += [(uri, ifg, None if ifg.coherence_path is None else origin(ifg.coherence_path)) for ifg in got]
     if isinstance(coherence, dict):
-        not_read = [Path(o["input"]).name for o in outputs.rejected + outputs.left_out]
-        _refuse_unpaired(coherence, {ifg.coherence_path for _, ifg, _ in read}, not_read, local)
+        _refuse_unpaired(coherence, read, [o["input"] for o in outputs.rejected + outputs.left_out], local)
     _pair_wrapped_with_unwrapped(outputs.left_out, read)
     if not read:
         wrapped = [Path(o["input"]).name for o in outputs.left_out if o["kind"] == WRAPPED]
