@@ -53,15 +53,20 @@ def plan_ingest(params: dict[str, Any], context: dict[str, Any]) -> list[dict[st
     return [config]
 
 
+def catalogue_context(pge: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The provenance of products a DAG's ``pge`` task published, the DAG named after it: its run, who triggered it."""
+    from lake.settings import get_settings
+
+    return {"run_id": str(context.get("run_id") or ""), "dag_id": pge, "task_id": pge, "runner": get_settings().runner,
+            "requester": getattr(context.get("dag_run"), "triggering_user_name", None)}
+
+
 def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
                      context: dict[str, Any]) -> dict[str, Any]:
     """Catalogue what the PGE published; a summary for the task log and XCom (ids and counts)."""
-    from lake.settings import get_settings
     from sarlake.workflows.ingest import catalogue_result
 
-    dag_run = context.get("dag_run")
-    run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "ingest", "task_id": "ingest",
-                   "runner": get_settings().runner, "requester": getattr(dag_run, "triggering_user_name", None)}
+    run_context = catalogue_context("ingest", context)
     result = {"products": [p for r in results if r for p in r.get("products") or []],
               "rejected": [b for r in results if r for b in r.get("rejected") or []],
               "left_out": [o for r in results if r for o in r.get("left_out") or []]}

@@ -59,13 +59,10 @@ def plan_unwrap(params: dict[str, Any], context: dict[str, Any]) -> list[dict[st
 def catalogue_unwrap(results: list[dict[str, Any]], context: dict[str, Any]) -> dict[str, Any]:
     """Catalogue what the PGE published; a summary for the task log and XCom (ids and count)."""
     from lake.catalogue import catalogue_products
-    from lake.settings import get_settings
+    from sarlake_plugins.ingest import catalogue_context
 
-    dag_run = context.get("dag_run")
-    run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "unwrap", "task_id": "unwrap",
-                   "runner": get_settings().runner, "requester": getattr(dag_run, "triggering_user_name", None)}
     products = [p for r in results if r for p in r.get("products") or []]
-    ids = catalogue_products([p["met_uri"] for p in products], run_context)
+    ids = catalogue_products([p["met_uri"] for p in products], catalogue_context("unwrap", context))
     kept = sum(bool(p.get("skipped")) for p in products)
     log.info("Catalogued %d unwrapped product(s) (%d already published and kept; the unwrap task's log gives each "
              "one's share in connected components)", len(ids), kept)
