@@ -84,3 +84,33 @@ def test_a_gmtsar_stack_gives_each_pair_its_later_minus_earlier_baseline(tmp_pat
 def test_a_gmtsar_product_outside_a_stack_has_no_baseline(tmp_path):
     folder, *_ = _gmtsar_folder(tmp_path)
     assert read_interferogram(folder / "unwrap_ll.grd").perpendicular_baseline_m is None
+
+
+def test_a_stacks_baseline_files_are_read_once_for_all_its_pairs_and_again_when_they_change(tmp_path):
+    """Each pair read the whole ``baselines/`` folder (a stack of N dates has up to N^2 / 2 pairs); a LiCSAR frame's
+    ``baselines`` file was read once per pair too. A file edited since is read again."""
+    import os
+
+    from pges.readers import stack_baselines
+    from pges.readers.baseline import _epoch_baselines, epoch_baselines
+
+    folder, *_ = _isce_folder(tmp_path)
+    _isce_stack(folder.parent.parent, "topsStack")
+    inside = folder / "filt_topophase.unw.geo"
+    before = stack_baselines._isce_epochs.cache_info().misses
+    pairs = [(date(2017, 12, 20), date(2018, 1, 1)), (date(2017, 12, 20), date(2018, 1, 13)),
+             (date(2018, 1, 1), date(2018, 1, 13))]
+    assert [isce_stack_baseline(inside, pair) for pair in pairs] == pytest.approx([31.0, -11.0, -42.0])
+    assert stack_baselines._isce_epochs.cache_info().misses == before + 1
+    edited = folder.parent.parent / "baselines" / "20171220_20180113" / "20171220_20180113.txt"
+    edited.write_text(TOPS.format(a=-20.0, b=-22.0))
+    stat = edited.stat()
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))  # a later time, whatever the clock's grain
+    assert isce_stack_baseline(inside, pairs[2]) == pytest.approx(-21.0 - 31.0)
+
+    licsar = tmp_path / "baselines"
+    licsar.write_text("20171220 20171220 0.0 0\n20171220 20180101 31.0 12\n20171220 20180113 -11.0 24\n")
+    before = _epoch_baselines.cache_info().misses
+    for _ in pairs:
+        assert epoch_baselines(licsar)[date(2018, 1, 13)] == -11.0
+    assert _epoch_baselines.cache_info().misses == before + 1

@@ -41,7 +41,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from pges.readers.common import parse_date
 
@@ -98,21 +100,34 @@ def roipac_baseline(rsc: Mapping[str, str], first: date, second: date, *, what: 
     return later_minus_earlier(sum(values) / len(values), first, second)
 
 
-def epoch_baselines(path: Path) -> dict[date, float]:
+def epoch_baselines(path: Path) -> Mapping[date, float]:
     """Per-date baselines of a LiCSAR/LiCSBAS ``baselines`` file, relative to the frame's reference epoch.
 
     LiCSAR's format (LiCSBAS ``LiCSBAS_io_lib.read_bperp_file``), one line per epoch: ``refdate date bperp btemp``
     (the reference epoch's baseline is 0); the old format ``num mdate sdate bp dt dt_m_sm dt_s_sm bp_m_sm bp_s_sm``
     gives each of ``mdate`` and ``sdate`` its baseline to the single reference (the last two columns). A line that
     is neither, or whose numbers do not read, is left out with a warning.
+
+    Read once per process (a frame's file serves every pair of the frame), and again when it changes: its
+    modification time is part of the cache's key.
     """
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # read anyway: the reading says what is wrong
+    return _epoch_baselines(Path(path), stamp)
+
+
+@lru_cache(maxsize=16)
+def _epoch_baselines(path: Path, _stamp: int) -> Mapping[date, float]:
+    """:func:`epoch_baselines` of a file as it was at modification time ``_stamp``."""
     out: dict[date, float] = {}
     what = path.name
     try:
         lines = path.read_text(errors="replace").splitlines()
     except OSError as exc:
         logger.warning("%s: unreadable (%s); no perpendicular baselines", path, exc)
-        return out
+        return MappingProxyType(out)
     for n, line in enumerate(lines, 1):
         cols = line.split()
         if not cols:
@@ -130,7 +145,7 @@ def epoch_baselines(path: Path) -> dict[date, float]:
                     out.setdefault(parse_date(day, what=f"{what} line {n}"), value)
         except ValueError as exc:  # InputValidationError (a date that is none) is one
             logger.warning("%s: line %d: %s; left out", what, n, exc)
-    return out
+    return MappingProxyType(out)
 
 
 def _snap_day(name: str | None) -> date | None:

@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 from pges.errors import InputValidationError
 from pges.readers.baseline import baseline_number, from_epochs
@@ -50,16 +53,40 @@ def isce_stack_baseline(path: Path, pair: tuple[date, date]) -> float | None:
     folder = next((a / "baselines" for a in _ancestors(path, 4) if (a / "baselines").is_dir()), None)
     if folder is None:
         return None
+    files = sorted(folder.glob("*.txt")) + sorted(folder.glob("*/*.txt"))
+    per_epoch = _isce_epochs(tuple((f, f.stat().st_mtime_ns) for f in files))
+    return from_epochs(per_epoch, *pair, what=str(folder)) if per_epoch else None
+
+
+def gmtsar_stack_baseline(path: Path, pair: tuple[date, date]) -> float | None:
+    """``B(later) - B(earlier)`` of ``pair`` from the GMTSAR stack's ``baseline_table.dat``, or None."""
+    table = next((t for a in _ancestors(path, 3) for t in (a / "baseline_table.dat", a / "raw" / "baseline_table.dat")
+                  if t.is_file()), None)
+    if table is None:
+        return None
+    per_epoch = _gmtsar_epochs(table, table.stat().st_mtime_ns)
+    return from_epochs(per_epoch, *pair, what=str(table)) if per_epoch else None
+
+
+# A stack's files are read once per process, not once per pair (a stack of N dates has up to N^2 / 2 pairs),
+# and again only when they change (each file's modification time is part of the key).
+
+@lru_cache(maxsize=16)
+def _isce_epochs(files: tuple[tuple[Path, int], ...]) -> Mapping[date, float]:
+    """Per-date baselines of an ISCE2 ``baselines/`` folder's files (each with its modification time).
+
+    0 for the stack reference (every file's first date), each file's value for its second date.
+    """
     per_epoch: dict[date, float] = {}
-    for txt in sorted(folder.glob("*.txt")) + sorted(folder.glob("*/*.txt")):
+    for txt, _ in files:
         named = dates_in_name(txt.name)
         if named is None:
             continue
         value = _isce_value(txt)
         if value is not None:
-            per_epoch.setdefault(named[0], 0.0)  # the stack reference: every file's first date
+            per_epoch.setdefault(named[0], 0.0)
             per_epoch[named[1]] = value
-    return from_epochs(per_epoch, *pair, what=str(folder)) if per_epoch else None
+    return MappingProxyType(per_epoch)
 
 
 def _isce_value(txt: Path) -> float | None:
@@ -76,12 +103,9 @@ def _isce_value(txt: Path) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def gmtsar_stack_baseline(path: Path, pair: tuple[date, date]) -> float | None:
-    """``B(later) - B(earlier)`` of ``pair`` from the GMTSAR stack's ``baseline_table.dat``, or None."""
-    table = next((t for a in _ancestors(path, 3) for t in (a / "baseline_table.dat", a / "raw" / "baseline_table.dat")
-                  if t.is_file()), None)
-    if table is None:
-        return None
+@lru_cache(maxsize=16)
+def _gmtsar_epochs(table: Path, _stamp: int) -> Mapping[date, float]:
+    """Per-date ``b_perp`` of a GMTSAR ``baseline_table.dat``, dated by the ``YYYYMMDD`` in each file ID."""
     per_epoch: dict[date, float] = {}
     for n, line in enumerate(table.read_text(errors="replace").splitlines(), 1):
         cols = line.split()
@@ -98,4 +122,4 @@ def gmtsar_stack_baseline(path: Path, pair: tuple[date, date]) -> float | None:
                 per_epoch[parse_date(day.group(1), what=f"{table.name} line {n}")] = value
         except InputValidationError as exc:  # eight digits that are no date
             logger.warning("%s; left out", exc)
-    return from_epochs(per_epoch, *pair, what=str(table)) if per_epoch else None
+    return MappingProxyType(per_epoch)
