@@ -12,6 +12,7 @@ from typing import Any
 from lake.names import AOI_NAME_PATTERN, AOI_NAME_RULE
 from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
+from pges.unwrap.formats import FORMATS as UNWRAP_FORMATS  # the unwrap form's choices
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
            "PGE_VERSION_PATTERN", "QA_MODELS", "UNWRAP_FORMATS", "ingest_choices", "ingest_default", "ingest_optional",
@@ -31,9 +32,6 @@ OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')
 NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
 #: a registered PGE version, or ``latest``
 PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"
-#: the formats the ``unwrap`` PGE reads (its ``source_format``): written out, because its parameters import the
-#: interferogram PGE's, which parsing a DAG must not (tests/test_dags_integrity.py holds the two equal)
-UNWRAP_FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"]
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)
 QA_MODELS = list(MODEL_NAMES)
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from pges.contract import PGEParameters
 from pges.ingest.config import MAX_GIB, MAX_OBJECTS, MaxGiB, MaxObjects
 from pges.interferogram.config import FilterConfig, ReferencePoint, SnaphuConfig, UnwrapConfig
+from pges.unwrap.formats import UnwrapFormat
 
 __all__ = ["UnwrapParameters"]
 
@@ -16,7 +17,7 @@ __all__ = ["UnwrapParameters"]
 class UnwrapParameters(PGEParameters):
     """How to read, multilook, filter and unwrap a wrapped interferogram made elsewhere."""
 
-    source_format: Literal["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"] = Field(
+    source_format: UnwrapFormat = Field(
         "auto", description="Format of the input (auto: by suffix and the header beside it; see pges.readers)."
     )
     coherence: str | None = Field(

@@ -6,12 +6,10 @@ from typing import Any
 
 import click
 
+from pges.unwrap.formats import FORMATS
 from sarlake.cli.params import NUMBER, WAVELENGTH, FiniteFloatRange, PathOrS3, lat_lon_of, options_of_parameters
 
-__all__ = ["FORMATS", "unwrap"]
-
-#: the formats the unwrap PGE reads (UnwrapParameters.source_format; written out so that --help imports no PGE)
-FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "snap"]
+__all__ = ["unwrap"]
 
 
 @click.command()
