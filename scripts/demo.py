@@ -89,6 +89,13 @@ def main() -> None:
     velocity = sorted((home / "products" / "L3_TS").rglob("velocity.png"))
     print(f"velocity map: {velocity[-1] if velocity else 'none'} ({time.monotonic() - t:.0f} s)")
 
+    t = step("Data-quality gate: the quality_gate DAG (Great Expectations) on what is pending")
+    dag_test("quality_gate", env)
+    run(BIN / "sarlake", "sql", "SELECT product_type, status, count(*) AS products FROM products GROUP BY ALL "
+        "ORDER BY ALL", env=env)
+    print(f"Data Docs: {home / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}; "
+          f"quarantined products: docs/runbooks.md ({time.monotonic() - t:.0f} s)")
+
     t = step("The analysts' catalogue: dbt build of the staging views, marts and tests (sarlake dbt build)")
     run(BIN / "sarlake", "dbt", "build", env=env)
     run(BIN / "sarlake", "sql", "SELECT aoi, track, direction, good_interferograms, dates, network_connected, ready "

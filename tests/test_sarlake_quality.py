@@ -134,3 +134,41 @@ def test_a_suite_run_logs_no_great_expectations_chatter(sarlake_home: Path) -> N
     assert proc.stdout.strip() == "['p2']"
     assert "INFO:great_expectations" not in proc.stderr
     assert "Calculating Metrics" not in proc.stderr
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_an_operator_checks_a_corrected_product_again_and_it_is_published(settings) -> None:
+    """A quarantined product stayed quarantined for good: the gate published only pending ones, and no operator
+    command ran the gate. `sarlake products check --quarantined` re-checks them: a corrected one is published."""
+    from lake.catalog import init_lake, load_table
+    from lake.write import update, upsert
+
+    init_lake(settings)
+    upsert("products", [_product(settings, "GOOD"), _product(settings, "COH", coherence_mean=1.4),
+                        _product(settings, "HOLES", mostly_nan=True)], settings)
+    first = _cli("products", "check")  # every pending product, as the quality_gate DAG does
+    assert first.exit_code == 0, first.output
+    assert "published    GOOD" in first.output
+    assert "quarantined  COH: " in first.output and "column=coherence_mean" in first.output
+
+    update("products", [{"product_id": "COH", "coherence_mean": 0.6}], settings)  # the catalogue row corrected
+    again = _cli("products", "check", "--quarantined")
+    assert again.exit_code == 0, again.output
+    assert "published    COH" in again.output
+    assert "quarantined  HOLES: " in again.output and "column=nan_share" in again.output
+    assert "GOOD" not in again.output  # only the quarantined ones
+    stored = {r["product_id"]: r for r in load_table("products", settings).scan().to_arrow().to_pylist()}
+    assert [stored[p]["status"] for p in ("GOOD", "COH", "HOLES")] == ["published", "published", "quarantined"]
+    assert stored["COH"]["quality_failures"] is None
+
+    named = _cli("products", "check", "GOOD", "NOPE")
+    assert named.exit_code == 2
+    assert "product 'NOPE' is not in the catalogue" in named.output and "nothing checked" in named.output
+    assert _cli("products", "check", "--quarantined").output.startswith("quarantined  HOLES")

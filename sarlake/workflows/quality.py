@@ -4,7 +4,8 @@
 ``rasters``) with a GX 1.x file context under ``<home>/gx``: one pandas Data Source, one Data Asset and Batch
 Definition per suite, a Validation Definition and a Checkpoint whose result lists the unexpected rows by
 product id. Products that fail any expectation get ``status = 'quarantined'`` and ``quality_failures`` (the
-failed expectations, JSON) through ``lake.write.update``; the others, if still pending, become ``published``.
+failed expectations, JSON) through ``lake.write.update``; the others, if pending or quarantined, become
+``published`` (a quarantined product checked again, ``sarlake products check``, is published once it passes).
 Nothing is deleted. Quarantined products are left out of archive delivery (``SARLAKE_DAAC__EXCLUDE_STATUSES``)
 and of time series (``sarlake timeseries`` skips them unless ``--include-quarantined``).
 
@@ -242,7 +243,7 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
             result.quarantined[pid] = failing[pid]
             patches.append({"product_id": pid, "status": "quarantined",
                             "quality_failures": json.dumps(failing[pid])})
-        elif r.get("status") in (None, "pending"):
+        elif r.get("status") in (None, "pending", "quarantined"):  # a quarantined one re-checked after a fix
             result.published.append(pid)
             patches.append({"product_id": pid, "status": "published", "quality_failures": None})
     update("products", patches, settings)
@@ -254,9 +255,7 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
 
 def gate_pending(settings: Settings | None = None) -> GateResult:
     """Gate every product still ``pending`` (or without a status): what cataloguing added since the last gate."""
-    from lake.catalog import load_table
+    from sarlake.workflows.quality_selection import products_to_check
 
     settings = settings or get_settings()
-    data = load_table("products", settings).scan(selected_fields=("product_id", "status")).to_arrow().to_pylist()
-    pending = [r["product_id"] for r in data if r["status"] in (None, "pending")]
-    return gate_products(pending, settings)
+    return gate_products(products_to_check(status="pending", settings=settings), settings)
