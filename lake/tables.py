@@ -275,7 +275,8 @@ PRODUCTS = TableSpec(
         col("version", "string", "Product version."),
         *_STAMPS,
         col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
-        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
+        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy); "
+            "null in rows catalogued before 2026-12-06 means hot."),
         col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
         col("quality_failures", "string", "Expectations the product failed (JSON list), when quarantined."),
     ),
@@ -284,7 +285,7 @@ PRODUCTS = TableSpec(
     sort=("track", "start_time"),
     partition_from_key=True,
     keep_existing=("p_error", "status", "tier"),
-    defaults={"status": "pending"},
+    defaults={"status": "pending", "tier": "hot"},
 )
 
 PROVENANCE = TableSpec(

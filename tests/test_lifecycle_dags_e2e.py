@@ -72,7 +72,7 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
         archived = Path(rolled[pid]["uri"])
         assert {n: (archived / n).read_bytes() for n in hot_bytes[pid]} == hot_bytes[pid]
         assert not Path(products[pid]["uri"]).exists()
-    assert rolled[bad_id]["tier"] in (None, "hot") and Path(products[bad_id]["uri"]).is_dir()
+    assert rolled[bad_id]["tier"] == "hot" and Path(products[bad_id]["uri"]).is_dir()
     steps = _catalog(home).load_table("sarlake.archive_transfers").scan().to_arrow().to_pylist()
     cnm_s = [json.loads(s["message"]) for s in steps if s["step"] == "notified"]
     assert sorted(m["product"]["name"] for m in cnm_s) == good_ids  # one CNM-S per delivery

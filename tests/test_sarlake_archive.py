@@ -71,7 +71,7 @@ def _assert_archived(settings, truth: dict[str, dict[str, bytes]], pid: str) -> 
 
 def _assert_hot(settings, truth: dict[str, dict[str, bytes]], pid: str) -> None:
     row = _products(settings)[pid]
-    assert row["tier"] in (None, "hot")
+    assert row["tier"] == "hot"  # new rows are hot, never null (lake.tables defaults)
     assert row["uri"] == str(Path(settings.products_root) / pid)
     for name, data in truth[pid].items():
         assert (Path(row["uri"]) / name).read_bytes() == data
@@ -174,7 +174,7 @@ def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Pat
     assert any("not JSON" in x for x in reasons["cnm_r_malformed"])
     assert any("errorCode" in x for x in reasons["cnm_r_malformed"])
     _assert_hot(lake, truth, corrupt)
-    assert _products(lake)[gone]["tier"] in (None, "hot")  # catalogue untouched
+    assert _products(lake)[gone]["tier"] == "hot"  # catalogue untouched
     assert not (Path(lake.daac.root) / "L2_IFG" / corrupt).exists()  # the bad archive copy was discarded
     _assert_hot(lake, truth, "S1-GUNW-A-R-044-tops-20240002")  # the DAAC refused it (fail_first)
     _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240003")
@@ -200,7 +200,7 @@ def test_a_hot_file_that_differs_from_its_catalogued_checksum_is_never_delivered
     daac.serve_folder()
     run_roll(lake, now=LATER)
     _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240000")
-    assert _products(lake)[bad]["tier"] in (None, "hot")
+    assert _products(lake)[bad]["tier"] == "hot"
     assert [e["product"] for e in daac.ingested()] == ["S1-GUNW-A-R-044-tops-20240000"]
 
 
