@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from lake.settings import Settings
 
-__all__ = ["consensus_rows", "majority", "refresh_consensus", "update_consensus", "votes_by_product"]
+__all__ = ["consensus_rows", "majority", "product_consensus", "refresh_consensus", "update_consensus",
+           "votes_by_product"]
 
 logger = logging.getLogger(__name__)
 
@@ -185,3 +186,21 @@ def update_consensus(product_ids: set[str], tag_types: tuple[str, ...], settings
         logger.info("no usable Dawid-Skene fit for %s: refitting", ", ".join(sorted(refit)))
         written += refresh_consensus(settings, tuple(sorted(refit)))
     return written
+
+
+def product_consensus(product_id: str, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """The consensus rows of one product, one per tag type it was tagged with, by tag type.
+
+    Raises:
+        lake.tags.TagError: ``product_id`` is not in the lake (an untagged product has none: an empty list).
+    """
+    from pyiceberg.expressions import EqualTo
+
+    from lake.catalog import load_table
+    from lake.tags import require_product
+
+    by_product = EqualTo("product_id", product_id)  # type: ignore[call-arg,arg-type,misc]
+    rows = load_table("tag_consensus", settings).scan(row_filter=by_product).to_arrow().to_pylist()
+    if not rows:
+        require_product(product_id, settings)
+    return sorted(rows, key=lambda r: r["tag_type"])

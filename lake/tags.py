@@ -194,6 +194,12 @@ def _not_in_lake(product_id: str, more: int = 0, at: str = "") -> TagError:
                     "\"SELECT product_id FROM products\"`)")
 
 
+def require_product(product_id: str, settings: Settings | None = None) -> None:
+    """Raise :class:`TagError` when ``product_id`` is not in the lake (a typo, not an untagged product)."""
+    if _missing_products({product_id}, settings):
+        raise _not_in_lake(product_id)
+
+
 def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
     missing = _missing_products({t.product_id for t in tags}, settings)
     if missing:
@@ -217,8 +223,8 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
     table = load_table("user_tags", settings)
     flt = EqualTo("product_id", product_id) if product_id else AlwaysTrue()  # type: ignore[call-arg,arg-type,misc]
     rows = table.scan(row_filter=flt).to_arrow().to_pylist()
-    if product_id and not rows and _missing_products({product_id}, settings):
-        raise _not_in_lake(product_id)  # no tags yet is an empty list; an id that is not in the lake, an error
+    if product_id and not rows:
+        require_product(product_id, settings)  # no tags yet is an empty list; an id not in the lake, an error
     for r in rows:
         r["tag"] = f"{r['tag_type']}_{r['intensity']}"
     rows.sort(key=lambda r: (r["product_id"], -(r["tagged_at"].timestamp() if r["tagged_at"] else 0), r["user"]))

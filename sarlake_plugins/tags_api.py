@@ -112,12 +112,12 @@ def add_tag(product_id: str, body: NewTag, user: GetUserDep) -> dict[str, Any]:
 
 @app.get("/api/products/{product_id}/consensus")
 def product_consensus(product_id: str) -> list[dict[str, Any]]:
-    """Consensus labels of one product, per tag type."""
-    from pyiceberg.expressions import EqualTo
+    """Consensus labels of one product, per tag type (404 for a product not in the lake)."""
+    from lake.consensus import product_consensus as consensus_of
+    from lake.tags import TagError
 
-    from lake.catalog import load_table
-
-    # mypy misreads the init of pyiceberg's pydantic expressions; at run time it is (term, literal).
-    by_product = EqualTo("product_id", product_id)  # type: ignore[call-arg,arg-type,misc]
-    rows = load_table("tag_consensus").scan(row_filter=by_product).to_arrow().to_pylist()
+    try:
+        rows = consensus_of(product_id)
+    except TagError as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
     return [{k: v for k, v in r.items() if k not in ("created_at", "updated_at")} for r in rows]

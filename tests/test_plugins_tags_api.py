@@ -71,6 +71,10 @@ def test_bad_tags_and_unknown_products_are_refused(client):
     assert r.status_code == 404
     r = c.get("/sarlake/api/products/NOPE/tags", headers=ann)  # was 200 [] (the module says 404)
     assert r.status_code == 404 and "'NOPE' is not in the lake" in r.json()["detail"]
+    r = c.get("/sarlake/api/products/NOPE/consensus", headers=ann)  # was 200 [] as for an untagged product
+    assert r.status_code == 404 and "'NOPE' is not in the lake" in r.json()["detail"]
+    r = c.get("/sarlake/api/products/P1/consensus", headers=ann)  # in the lake, nobody has tagged it yet
+    assert (r.status_code, r.json()) == (200, [])
     assert len(c.get("/sarlake/api/tags", headers=ann).json()["tags"]) == 44
 
 

@@ -35,8 +35,27 @@ def tag_add(product_id: str, tags: tuple[str, ...], user: str | None, comment: s
         raise TagError("no user: pass --user NAME (or set SARLAKE_USER)")
     checked = [Tag.of(product_id, t, user, comment) for t in tags]
     add_tags(checked)
-    update_consensus({product_id}, tuple(sorted({t.tag_type for t in checked})))
+    types = {t.tag_type for t in checked}
+    update_consensus({product_id}, tuple(sorted(types)))
     click.echo(f"{product_id}: {' '.join(t.label for t in checked)} by {user}")
+    for row in _consensus(product_id):
+        if row["tag_type"] in types:
+            click.echo(f"  now {_consensus_line(row)}")
+
+
+def _consensus(product_id: str) -> list[dict]:
+    from lake.consensus import product_consensus
+
+    return product_consensus(product_id.strip())
+
+
+def _consensus_line(row: dict) -> str:
+    t = row["tag_type"]
+    ds = "" if row["ds_intensity"] is None else (
+        f", Dawid-Skene {t}_{row['ds_intensity']}" + (f" at p {row['ds_confidence']:.2f}"
+                                                    if row["ds_confidence"] is not None else ""))
+    return (f"{t}: {t}_{row['intensity']} from {row['raters']} rater(s), agreement {row['agreement']:.2f} "
+            f"(majority {t}_{row['majority_intensity']}{ds})")
 
 
 @tag.command("list")
@@ -46,13 +65,36 @@ def tag_list(product_id: str | None, as_json: bool) -> None:
     """List the tags of PRODUCT_ID (or of every product)."""
     from lake.tags import list_tags
 
-    for r in list_tags(product_id):
+    rows = list_tags(product_id)
+    if product_id and not rows and not as_json:
+        click.echo(f"no tags on {product_id} yet (add one: sarlake tag add {product_id} UWE_0 --user NAME)", err=True)
+    for r in rows:
         if as_json:
             click.echo(json.dumps({k: r[k] for k in ("product_id", "tag", "user", "source", "comment")}
                                   | {"tagged_at": r["tagged_at"].isoformat() if r["tagged_at"] else None}))
         else:
             when = r["tagged_at"].strftime("%Y-%m-%d %H:%M") if r["tagged_at"] else ""
             click.echo(f"{r['product_id']}  {r['tag']:<6} {r['user']:<16} {when}  {r['comment'] or ''}".rstrip())
+
+
+@tag.command("consensus")
+@click.argument("product_id")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per tag type.")
+def tag_consensus(product_id: str, as_json: bool) -> None:
+    """The consensus of PRODUCT_ID's tags per tag type: the label, its raters and their agreement.
+
+    The label is the majority vote when the raters agree, else Dawid-Skene's (each rater weighted by the
+    confusion matrix of the last fit; `sarlake tag refit`).
+    """
+    rows = _consensus(product_id)
+    if not rows and not as_json:
+        click.echo(f"no tags on {product_id} yet (add one: sarlake tag add {product_id} UWE_0 --user NAME)", err=True)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps({k: row[k] for k in ("product_id", "tag_type", "intensity", "raters", "agreement",
+                                                       "majority_intensity", "ds_intensity", "ds_confidence")}))
+        else:
+            click.echo(_consensus_line(row))
 
 
 @tag.command("import")

@@ -1,0 +1,48 @@
+"""`sarlake tag consensus`: a scientist reads a product's consensus from the CLI, as the REST API and the browse UI
+show it (before, only `sarlake sql` on tag_consensus did), and `tag add` says what the new tag made of it."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+
+
+def _cli(*args: str):
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_the_consensus_of_a_product_is_its_raters_majority_and_says_how_many_agree(settings) -> None:
+    from lake.catalog import init_lake
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": p, "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}
+                        for p in ("P1", "P2")], settings)
+    first = _cli("tag", "add", "P1", "UWE_2", "TNT_1", "--user", "ann")
+    assert first.exit_code == 0, first.output
+    assert "now UWE: UWE_2 from 1 rater(s), agreement 1.00" in first.output
+    assert "now TNT: TNT_1 from 1 rater(s)" in first.output
+    assert _cli("tag", "add", "P1", "UWE_2", "--user", "bob").exit_code == 0
+    third = _cli("tag", "add", "P1", "UWE_0", "--user", "cy")
+    assert "now UWE: " in third.output and "TNT" not in third.output  # only the types just tagged
+
+    out = _cli("tag", "consensus", "P1", "--json")
+    assert out.exit_code == 0, out.output
+    rows = {r["tag_type"]: r for r in map(json.loads, out.output.splitlines())}
+    assert set(rows) == {"TNT", "UWE"}
+    # ann and bob said UWE_2, cy UWE_0: two of three agree on the majority
+    assert (rows["UWE"]["raters"], rows["UWE"]["majority_intensity"]) == (3, 2)
+    assert abs(rows["UWE"]["agreement"] - 2 / 3) < 1e-6
+    assert (rows["TNT"]["raters"], rows["TNT"]["intensity"], rows["TNT"]["agreement"]) == (1, 1, 1.0)
+    text = _cli("tag", "consensus", "P1").output.splitlines()
+    assert [line.split(":")[0] for line in text] == ["TNT", "UWE"]
+    assert "from 3 rater(s), agreement 0.67 (majority UWE_2" in text[1]
+
+    untagged = _cli("tag", "consensus", "P2")
+    assert untagged.exit_code == 0 and "no tags on P2 yet" in untagged.output
+    assert "no tags on P2 yet" in _cli("tag", "list", "P2").output
+    unknown = _cli("tag", "consensus", "NOPE")
+    assert unknown.exit_code == 2 and "product 'NOPE' is not in the lake" in unknown.output
