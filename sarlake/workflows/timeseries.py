@@ -20,6 +20,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from sarlake.workflows.timeseries_select import (
+    _one_track,
+    _select,
+    _track_name,
+    _why_too_few,
+    largest_network,
+    select_interferograms,
+    series_tracks,
+)
+
 __all__ = ["AUTO_TRACK", "catalogue_timeseries", "largest_network", "plan_series", "plan_timeseries",
            "select_interferograms", "series_tracks", "timeseries_for_aoi"]
 
@@ -29,117 +39,6 @@ log = logging.getLogger(__name__)
 AUTO_TRACK: Literal["auto"] = "auto"
 #: a track number, None for interferograms with no track recorded, or :data:`AUTO_TRACK`
 Track = int | None | Literal["auto"]
-
-_USABLE = ("FROM products WHERE product_type = 'L2_IFG' AND aoi = ? AND (p_error IS NULL OR p_error < ?) "
-           "AND (? OR coalesce(status, '') <> 'quarantined')")
-
-
-def select_interferograms(aoi: str, max_p_error: float, include_quarantined: bool = False,
-                          track: int | None = None) -> list[str]:
-    """Return the met.json URIs of the AOI's usable L2 interferograms of ``track``, oldest pair first.
-
-    Usable means a QA p(error) below ``max_p_error`` (products not yet scored are used) and, unless
-    ``include_quarantined``, not quarantined by the data-quality gate; of those, the pairs of the largest
-    network of dates they connect (:func:`largest_network`; e.g. on-demand products of 2024 and forward ones of
-    2026 on one AOI share no date, and a series over both has no velocity anywhere).
-    """
-    return [uri for uri, _ in _select(aoi, max_p_error, include_quarantined, track)]
-
-
-def series_tracks(aoi: str, max_p_error: float, include_quarantined: bool = False) -> dict[int | None, int]:
-    """The tracks of the AOI's usable interferograms, each with its count (None: no track recorded)."""
-    from lake.query import connect
-
-    rows = connect(catalogue=False).execute(
-        f"SELECT track, count(*) {_USABLE} GROUP BY track ORDER BY track NULLS LAST",
-        [aoi, max_p_error, include_quarantined]).fetchall()
-    return {(None if t is None else int(t)): int(n) for t, n in rows}
-
-
-def _track_name(track: int | None) -> str:
-    return "no track recorded" if track is None else f"track {track}"
-
-
-def _select(aoi: str, max_p_error: float, include_quarantined: bool,
-            track: int | None) -> list[tuple[str, str]]:
-    """The usable interferograms of ``track`` in the largest connected network of dates (the others are logged)."""
-    from lake.query import connect
-
-    rows = connect(catalogue=False).execute(
-        f"SELECT met_uri, product_id, reference_date, secondary_date {_USABLE} AND track IS NOT DISTINCT FROM ? "
-        "ORDER BY secondary_date, reference_date",
-        [aoi, max_p_error, include_quarantined, track],
-    ).fetchall()
-    keep = set(largest_network([(r[2], r[3]) for r in rows]))
-    if len(keep) < len(rows):
-        left = [r[1] for i, r in enumerate(rows) if i not in keep]
-        log.warning("AOI %s, %s: %d of %d usable interferograms share no date with the largest network of dates "
-                    "and are left out (a series over networks that nothing ties has no velocity): %s", aoi,
-                    _track_name(track), len(left), len(rows), ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""))
-    return [(r[0], r[1]) for i, r in enumerate(rows) if i in keep]
-
-
-def largest_network(pairs: list[tuple[Any, Any]]) -> list[int]:
-    """Indices of the pairs ``(reference, secondary)`` in the largest connected network of dates.
-
-    Largest by dates, then interferograms, then the latest date. A pair without both dates cannot be placed:
-    then every pair is kept.
-    """
-    if any(a is None or b is None for a, b in pairs):
-        return list(range(len(pairs)))
-    parent: dict[Any, Any] = {}
-
-    def root(d: Any) -> Any:
-        parent.setdefault(d, d)
-        while parent[d] != d:
-            parent[d] = parent[parent[d]]
-            d = parent[d]
-        return d
-
-    for a, b in pairs:
-        parent[root(a)] = root(b)
-    groups: dict[Any, list[int]] = {}
-    for i, (a, _) in enumerate(pairs):
-        groups.setdefault(root(a), []).append(i)
-    best = max(groups.values(), default=[], key=lambda idx: (
-        len({d for i in idx for d in pairs[i]}), len(idx), max(d for i in idx for d in pairs[i])))
-    return sorted(best)
-
-
-def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track: int | None) -> str:
-    """What left the track's interferograms out, and the option that lets them in; or how to make some."""
-    from lake.query import connect
-
-    [(total, risky, quarantined)] = connect(catalogue=False).execute(
-        "SELECT count(*), count(*) FILTER (WHERE p_error >= ?), "
-        "count(*) FILTER (WHERE coalesce(status, '') = 'quarantined' AND NOT ?) "
-        "FROM products WHERE product_type = 'L2_IFG' AND aoi = ? AND track IS NOT DISTINCT FROM ?",
-        [max_p_error, include_quarantined, aoi, track],
-    ).fetchall()
-    if not total:
-        return "run the forward DAG or `sarlake ingest` first"
-    out = []
-    if risky:
-        out.append(f"{risky} of its {total} left out by a QA p(error) of {max_p_error:g} or more: raise "
-                   "--max-p-error (SARLAKE_QA_MAX_P_ERROR)")
-    if quarantined:
-        out.append(f"{quarantined} quarantined by the data-quality gate: --include-quarantined")
-    return "; ".join(out) or f"its {total} share no date: no two of them form a connected network"
-
-
-def _one_track(aoi: str, max_p_error: float, include_quarantined: bool) -> int | None:
-    """The track of the AOI's usable interferograms; several are refused, each named with its count."""
-    from pges.errors import InputValidationError
-
-    tracks = series_tracks(aoi, max_p_error, include_quarantined)
-    if len(tracks) > 1:
-        raise InputValidationError(
-            f"AOI {aoi!r} has usable interferograms of {len(tracks)} tracks ("
-            + ", ".join(f"{_track_name(t)}: {n}" for t, n in tracks.items())
-            + "); a time series is of one viewing geometry: name one with --track (the timeseries DAG makes one "
-            "per track)")
-    return next(iter(tracks), None)
-
 
 def plan_series(aoi: str, max_p_error: float, parameters: dict[str, Any] | None = None, *, run_id: str = "",
                 skip_existing: bool = False) -> list[dict[str, Any]]:
