@@ -107,11 +107,14 @@ def init_lake(settings: Settings | None = None) -> list[str]:
         catalog.create_namespace(settings.namespace)
     except NamespaceAlreadyExistsError:
         pass
+    from lake.pointers import table_pointers
+
+    table_pointers(settings)  # refuses a lake moved or copied before any table is read or evolved
     created: list[str] = []
     for spec in TABLES.values():
         identifier = (settings.namespace, spec.name)
         if catalog.table_exists(identifier):
-            _evolve(catalog.load_table(identifier), spec)
+            _evolve(load_table(spec.name, settings), spec)  # refused when the lake was moved or copied
             continue
         schema = spec.iceberg_schema()
         try:
@@ -185,20 +188,30 @@ def load_table(name: str, settings: Settings | None = None) -> Table:
         The pyiceberg table.
 
     Raises:
-        CatalogError: the table does not exist (the lake was not initialised).
+        CatalogError: the table does not exist (the lake was not initialised), or it is recorded outside the
+            configured warehouse (the lake was moved or copied: :func:`lake.pointers.check_location`).
     """
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
+
+    from lake.pointers import check_location, table_pointers
 
     settings = settings or get_settings()
     catalog = get_catalog(settings)
     try:
-        return catalog.load_table((settings.namespace, name))
+        table = catalog.load_table((settings.namespace, name))
     except (NoSuchTableError, NoSuchNamespaceError) as exc:
         known = ", ".join(TABLES)
         raise CatalogError(
             f"table {settings.namespace}.{name} does not exist in {settings.catalog_shown}; "
             f"run `sarlake init` to create the lake (tables: {known})"
         ) from exc
+    except FileNotFoundError:  # its metadata file is gone: a lake moved elsewhere says so, anything else is raised
+        for pointer in table_pointers(settings):
+            if pointer.name == name:
+                check_location(name, pointer.metadata_location, settings)
+        raise
+    check_location(name, table.metadata_location, settings)
+    return table
 
 
 def require_lake(settings: Settings | None = None) -> None:

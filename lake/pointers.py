@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from urllib.parse import quote
 from lake.exceptions import CatalogError
 from lake.settings import Settings, shown_uri
 
-__all__ = ["TablePointer", "read_metadata", "table_pointers", "total_records"]
+__all__ = ["TablePointer", "check_location", "read_metadata", "table_pointers", "total_records"]
 
 #: rows of ``iceberg_tables`` that are tables (pyiceberg's filter; iceberg-java views carry ``VIEW``).
 _TABLE_TYPES = ("TABLE", None)
@@ -60,9 +61,46 @@ def table_pointers(settings: Settings) -> list[TablePointer]:
     else:
         rows, namespace_known = _sqlalchemy_rows(uri, settings)
     if not rows and not namespace_known:
-        raise CatalogError(f"the lake at {uri} has no namespace {settings.namespace}; run `sarlake init`")
-    return sorted((TablePointer(name, location) for name, location, kind in rows
-                   if kind in _TABLE_TYPES and location), key=lambda p: p.name)
+        raise CatalogError(f"the lake at {settings.catalog_shown} has no namespace {settings.namespace}; "
+                           "run `sarlake init`")
+    pointers = sorted((TablePointer(name, location) for name, location, kind in rows
+                       if kind in _TABLE_TYPES and location), key=lambda p: p.name)
+    for pointer in pointers:
+        check_location(pointer.name, pointer.metadata_location, settings)
+    return pointers
+
+
+def _local(uri: str) -> Path | None:
+    """The absolute local path of a folder or ``file://`` URI; None for an object store (``s3://``)."""
+    if uri.startswith("file://"):
+        uri = uri.removeprefix("file://")
+    elif "://" in uri:
+        return None
+    return Path(os.path.abspath(uri))
+
+
+def check_location(name: str, metadata_location: str, settings: Settings) -> None:
+    """Refuse a table the catalogue records outside this lake's (local) warehouse: a lake moved or copied.
+
+    Iceberg records absolute paths, so a lake folder moved elsewhere points at files where it was made (missing
+    ones, or those of the lake it was copied from, which writes would then change). Object stores are not
+    checked: their tables stay where the bucket is.
+
+    Raises:
+        CatalogError: naming the table, where it is recorded, the warehouse configured and what to do.
+    """
+    warehouse, location = _local(settings.warehouse), _local(metadata_location)
+    if warehouse is None or location is None or location.is_relative_to(warehouse):
+        return
+    if location.resolve().is_relative_to(warehouse.resolve()):  # the same folder reached through a symlink
+        return
+    marker = f"/{settings.namespace}/{name}/metadata/"
+    made = str(location).split(marker)[0] if marker in str(location) else str(location.parent)
+    raise CatalogError(
+        f"the catalogue {settings.catalog_shown} records table {settings.namespace}.{name} under {made}, not under "
+        f"this lake's warehouse {warehouse}: the lake was moved or copied, and Iceberg tables keep the absolute "
+        f"paths they were made with. Move the lake back (its warehouse to {made}), or point SARLAKE_HOME (or "
+        "SARLAKE_WAREHOUSE and SARLAKE_CATALOG_URI) at the lake where it was made")
 
 
 _TABLES_SQL = ("SELECT table_name, metadata_location, {kind} FROM iceberg_tables "

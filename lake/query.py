@@ -110,6 +110,14 @@ def _prefix(warehouse: str) -> str:
     return Path(warehouse.removeprefix("file://")).expanduser().absolute().as_uri().rstrip("/") + "/"
 
 
+def _resolved(warehouse: str) -> list[str]:
+    """A local warehouse's prefix with symbolic links resolved, when that spelling differs (else nothing)."""
+    if warehouse.startswith(("s3://", "s3a://")):
+        return []
+    real = Path(warehouse.removeprefix("file://")).expanduser().resolve().as_uri().rstrip("/") + "/"
+    return [real] if real != _prefix(warehouse) else []
+
+
 #: configuration of every lake connection: extensions only from the installed wheels, no persistent secrets.
 _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "autoinstall_known_extensions": False, "autoload_known_extensions": False,
@@ -238,7 +246,7 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
     if catalogue:
         _attach_catalogue(con, settings)
     if read_only:
-        seal(con, _prefix(settings.warehouse))
+        seal(con, _prefix(settings.warehouse), *_resolved(settings.warehouse))
     return con
 
 

@@ -53,21 +53,23 @@ _SEALED = {
 }
 
 
-def seal(con: duckdb.DuckDBPyConnection, allowed_prefix: str) -> None:
+def seal(con: duckdb.DuckDBPyConnection, allowed_prefix: str, *same_folder: str) -> None:
     """Restrict ``con`` to reading under ``allowed_prefix`` and lock its configuration.
 
     Args:
         con: a connection whose views are already created.
         allowed_prefix: ``file:///.../warehouse/`` or ``s3://bucket/prefix/`` (ending with ``/``).
+        same_folder: other spellings of the same folder (its path with symbolic links resolved): DuckDB compares
+            paths as text, and the table metadata keeps the spelling the lake was made with.
 
     Raises:
         QueryError: a setting did not take (the connection is closed, never handed out half-sealed).
     """
-    quoted = allowed_prefix.replace("'", "''")
+    quoted = ", ".join("'" + p.replace("'", "''") + "'" for p in dict.fromkeys((allowed_prefix, *same_folder)))
     # Order matters: external access must go off before the local file system is disabled (DuckDB 1.5.5
     # needs the local file system to apply enable_external_access), and the lock comes last.
     for statement in (
-        f"SET allowed_directories = ['{quoted}']",
+        f"SET allowed_directories = [{quoted}]",
         "SET allowed_paths = []",
         "SET temp_directory = ''",
         "SET enable_external_access = false",
