@@ -7,6 +7,7 @@ __all__ = [
     "InvalidAOIError",
     "InvalidNameError",
     "LakeError",
+    "LakeMovedError",
     "PathEscapeError",
     "ProductMetadataError",
     "QueryError",
@@ -33,6 +34,10 @@ class QueryError(LakeError, ValueError):
 
 class CatalogError(LakeError, RuntimeError):
     """The Iceberg catalogue could not be reached or a commit kept conflicting."""
+
+
+class LakeMovedError(CatalogError):
+    """The catalogue records tables outside the configured (local) warehouse: the lake was moved or copied."""
 
 
 class InvalidNameError(LakeError, ValueError):

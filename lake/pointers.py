@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from lake.exceptions import CatalogError
+from lake.exceptions import CatalogError, LakeMovedError
 from lake.settings import Settings, shown_uri
 
 __all__ = ["TablePointer", "check_location", "read_metadata", "table_pointers", "total_records"]
@@ -87,7 +87,7 @@ def check_location(name: str, metadata_location: str, settings: Settings) -> Non
     checked: their tables stay where the bucket is.
 
     Raises:
-        CatalogError: naming the table, where it is recorded, the warehouse configured and what to do.
+        LakeMovedError: naming the table, where it is recorded, the warehouse configured and what to do.
     """
     warehouse, location = _local(settings.warehouse), _local(metadata_location)
     if warehouse is None or location is None or location.is_relative_to(warehouse):
@@ -96,7 +96,7 @@ def check_location(name: str, metadata_location: str, settings: Settings) -> Non
         return
     marker = f"/{settings.namespace}/{name}/metadata/"
     made = str(location).split(marker)[0] if marker in str(location) else str(location.parent)
-    raise CatalogError(
+    raise LakeMovedError(
         f"the catalogue {settings.catalog_shown} records table {settings.namespace}.{name} under {made}, not under "
         f"this lake's warehouse {warehouse}: the lake was moved or copied, and Iceberg tables keep the absolute "
         f"paths they were made with. Move the lake back (its warehouse to {made}), or point SARLAKE_HOME (or "

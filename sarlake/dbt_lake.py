@@ -31,6 +31,7 @@ def create_lake_views(con: Any, schema: str = "lake") -> dict[str, str]:
     from pyiceberg.exceptions import NoSuchNamespaceError, NoSuchTableError
 
     from lake.catalog import get_catalog
+    from lake.pointers import check_location
     from lake.query import _configure_s3, load_extension
     from lake.settings import get_settings, is_remote
     from lake.tables import TABLES
@@ -48,6 +49,8 @@ def create_lake_views(con: Any, schema: str = "lake") -> dict[str, str]:
             location = catalog.load_table((settings.namespace, name)).metadata_location
         except (NoSuchTableError, NoSuchNamespaceError):
             location = None
+        if location:
+            check_location(name, location, settings)  # a lake moved or copied elsewhere: say so, read nothing
         if location:
             quoted = location.replace("'", "''")
             con.execute(f'CREATE OR REPLACE VIEW "{schema}"."{name}" AS SELECT * FROM iceberg_scan(\'{quoted}\')')

@@ -53,7 +53,7 @@ def test_a_copied_lake_is_refused_and_never_writes_to_the_lake_it_came_from(made
     shutil.copytree(made, copy)
     monkeypatch.setenv("SARLAKE_HOME", str(copy))
     for args in (("tables",), ("sql", "SELECT count(*) FROM products"), ("init",), ("tag", "list", "P1"),
-                 ("tag", "add", "P1", "UWE_2", "--user", "ann")):
+                 ("tag", "add", "P1", "UWE_2", "--user", "ann"), ("sql-setup",), ("dbt", "build")):
         _refused(_cli(*args), made)
     assert _snapshot(made, monkeypatch) == before  # the original lake was not touched
 

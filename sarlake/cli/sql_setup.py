@@ -15,7 +15,7 @@ def sql_setup() -> None:
     The views point at the tables' current Iceberg snapshots: run it again to see later commits. Each table also
     gets ``<table>_at(snapshot_id)`` (time travel) and ``<table>_snapshots()``.
     """
-    from lake.catalog import get_catalog
+    from lake.catalog import load_table
     from lake.query import _lake_tables, extension_path, table_sql
     from lake.settings import get_settings, is_remote
 
@@ -27,9 +27,8 @@ def sql_setup() -> None:
         click.echo(f"LOAD '{extension_path(name)}';")
     if is_remote(settings.warehouse):
         click.echo("-- S3: CREATE SECRET (TYPE s3, PROVIDER credential_chain, ...) for the warehouse bucket first")
-    catalog = get_catalog(settings)
     for table in _lake_tables(settings):
-        location = catalog.load_table((settings.namespace, table)).metadata_location.removeprefix("file://")
+        location = load_table(table, settings).metadata_location.removeprefix("file://")
         for statement in table_sql(table, location):
             click.echo(f"{statement};")
     from pathlib import Path

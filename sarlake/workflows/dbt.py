@@ -75,7 +75,18 @@ def run_dbt(args: list[str], target: Path | None = None) -> DbtResult:
 
     Raises:
         RuntimeError: dbt itself could not run (bad project, profile or connection).
+        LakeMovedError: the lake was moved or copied from where it was made (checked before dbt starts).
     """
+    from lake.exceptions import CatalogError, LakeMovedError
+    from lake.pointers import table_pointers
+    from lake.settings import get_settings
+
+    try:
+        table_pointers(get_settings())
+    except LakeMovedError:
+        raise
+    except CatalogError:  # a lake not initialised yet: dbt builds its views empty
+        pass
     target = target or target_dir()
     target.mkdir(parents=True, exist_ok=True)
     catalogue_db().parent.mkdir(parents=True, exist_ok=True)

@@ -57,13 +57,12 @@ def _changed(old: tuple[str, ...] | None, new: tuple[str, ...]) -> set[str] | No
 
 def _reattach(con: Any, tables: set[str]) -> None:
     """Point the views of ``tables`` at their current metadata files (as :func:`lake.query.connect` does)."""
-    from lake.catalog import get_catalog
+    from lake.catalog import load_table
     from lake.settings import get_settings
 
     settings = get_settings()
-    catalog = get_catalog(settings)
     for name in sorted(tables):
-        location = catalog.load_table((settings.namespace, name)).metadata_location.replace("'", "''")
+        location = load_table(name, settings).metadata_location.replace("'", "''")
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM iceberg_scan(\'{location}\')')
 
 
