@@ -14,6 +14,33 @@ uwe_consensus as (
     select product_id, intensity, raters, agreement
     from {{ ref('stg_lake__tag_consensus') }}
     where tag_type = 'UWE'
+),
+
+lineage as (
+    select product_id, bool_or(is_default) as is_default
+    from {{ ref('stg_lake__product_lineage') }}
+    group by product_id
+),
+
+-- A pair of dates made more than once on a track (a reprocessed version, a newer PGE version, two processors)
+-- enters a time series once: the rule of sarlake.workflows.timeseries_select, which `sarlake timeseries` and
+-- the timeseries DAG apply. pair_rank 1 is the version they use.
+usable_interferograms as (
+    select
+        p.product_id,
+        row_number() over (
+            partition by p.aoi, p.track,
+                coalesce(cast(p.reference_date as varchar) || '/' || cast(p.secondary_date as varchar), p.product_id)
+            order by
+                case when l.is_default then 0 when l.is_default is null then 1 else 2 end,
+                list_transform(string_split(replace(coalesce(p.version, '0'), '_', '.'), '.'),
+                               x -> try_cast(x as integer)) desc,
+                p.p_error asc nulls last, p.created_at desc nulls last, p.product_id
+        ) as pair_rank
+    from products as p
+    left join lineage as l on p.product_id = l.product_id
+    where p.product_type = 'L2_IFG' and coalesce(p.p_error, 0) < {{ var('max_p_error') }}
+        and coalesce(p.status, '') <> 'quarantined'
 )
 
 select
@@ -43,8 +70,10 @@ select
     coalesce(p.status, 'pending') as dq_status,
     p.quality_failures,
     coalesce(p.tier, 'hot') as tier,
-    coalesce(p.p_error, 0) < {{ var('max_p_error') }} and coalesce(p.status, '') <> 'quarantined'
-        as usable_for_timeseries,
+    case
+        when p.product_type = 'L2_IFG' then coalesce(ui.pair_rank = 1, false)
+        else coalesce(p.p_error, 0) < {{ var('max_p_error') }} and coalesce(p.status, '') <> 'quarantined'
+    end as usable_for_timeseries,
     p.pge_name,
     p.pge_version,
     p.version,
@@ -52,3 +81,4 @@ select
 from products as p
 left join latest_prediction as l on p.product_id = l.product_id
 left join uwe_consensus as u on p.product_id = u.product_id
+left join usable_interferograms as ui on p.product_id = ui.product_id
