@@ -19,6 +19,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
+from sarlake_plugins.params import PRODUCT_ID_PATTERN
 
 
 @dag(
@@ -33,7 +34,7 @@ from sarlake_plugins.conf import check_conf
     on_failure_callback=record_failed_run,
     params={
         "product_ids": Param([], type="array", maxItems=500,
-                             items={"type": "string", "pattern": r"^[A-Za-z0-9_.:+-]{1,200}$"},
+                             items={"type": "string", "pattern": PRODUCT_ID_PATTERN},
                              title="Products", description="Archived products to bring back to the hot lake."),
         "ttl_days": Param(None, type=["null", "number"], minimum=0.01, maximum=365, title="Days in the hot lake",
                           description="Empty: SARLAKE_DAAC__CACHE_TTL_DAYS."),

@@ -29,7 +29,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import OPTIONAL_LIST, PGE_VERSION_PATTERN
+from sarlake_plugins.params import OPTIONAL_LIST, PGE_VERSION_PATTERN, PRODUCT_ID_PATTERN
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -49,7 +49,7 @@ from sarlake_plugins.pge import mapped_pge_operator
                              description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
         "limit": Param(20, type="integer", minimum=1, maximum=500, title="Products per run",
                        description="At most this many products are reprocessed in one run."),
-        "product_ids": Param([], type=OPTIONAL_LIST, items={"type": "string", "pattern": r"^[A-Za-z0-9_.:+-]{1,200}$"},
+        "product_ids": Param([], type=OPTIONAL_LIST, items={"type": "string", "pattern": PRODUCT_ID_PATTERN},
                              title="Products", description="Reprocess exactly these (e.g. asked for from the "
                              "browse UI), whatever their p(error); empty = those above the threshold."),
         "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",

@@ -14,9 +14,9 @@ from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 from pges.unwrap.formats import FORMATS as UNWRAP_FORMATS  # the unwrap form's choices
 
-__all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN", "OPTIONAL_LIST",
-           "PGE_VERSION_PATTERN", "QA_MODELS", "UNWRAP_FORMATS", "ingest_choices", "ingest_default", "ingest_optional",
-           "set_default", "train_default"]
+__all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN",
+           "OPTIONAL_LIST", "PGE_VERSION_PATTERN", "PRODUCT_ID_PATTERN", "QA_MODELS", "UNWRAP_FORMATS",
+           "ingest_choices", "ingest_default", "ingest_optional", "set_default", "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
@@ -30,6 +30,8 @@ AOI_NAME = f"an AOI name: {AOI_NAME_RULE}"
 OPTIONAL_AOI_PATTERN = f"^({AOI_NAME_PATTERN.removeprefix('^').removesuffix('$')})?$"
 #: a decimal number as text (a form's list field sends its lines as strings)
 NUMBER_PATTERN = r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$"
+#: a product id as a form may send one (ARIA names; the browse UI's shortcuts check the same)
+PRODUCT_ID_PATTERN = r"^[A-Za-z0-9_.:+-]{1,200}$"
 #: a registered PGE version, or ``latest``
 PGE_VERSION_PATTERN = r"^(latest|\d+\.\d+\.\d+)$"
 #: the models the ``train`` PGE can fit, in its order (the ``qa_train`` form's choices and default)

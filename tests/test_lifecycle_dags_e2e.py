@@ -61,6 +61,19 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
     assert {gated[pid]["status"] for pid in good_ids} == {"published"}
     assert (home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").is_file()
 
+    # an operator checks the quarantined ones again from the trigger form: the damaged one still fails
+    run([BIN / "airflow", "dags", "test", "quality_gate", "2024-03-01T01:00:00", "-c",
+         json.dumps({"quarantined": True})], env)
+    again = {r["product_id"]: r["status"] for r in _sql(env, "SELECT product_id, status FROM products")}
+    assert again == {bad_id: "quarantined", **{pid: "published" for pid in good_ids}}
+    refused = run([BIN / "airflow", "dags", "test", "quality_gate", "2024-03-01T02:00:00", "-c",
+                   json.dumps({"product_ids": ["NOPE"]})], env, check=False)
+    assert "quality_gate: product 'NOPE' is not in the catalogue" in refused.stdout + refused.stderr
+    tries = _airflow_rows(env, "SELECT state, try_number FROM task_instance WHERE dag_id = 'quality_gate' AND "
+                               "task_id = 'gate' AND run_id = (SELECT run_id FROM dag_run WHERE "
+                               "dag_id = 'quality_gate' ORDER BY id DESC LIMIT 1)")
+    assert tries == [("failed", 1)]  # not retried
+
     run([BIN / "airflow", "dags", "test", "archive_roll", "2024-03-02", "-c",
          json.dumps({"simulate_daac": True, "hot_retention_days": 0})], env)
     rolled = {r["product_id"]: r for r in _sql(env, "SELECT product_id, tier, uri FROM products")}

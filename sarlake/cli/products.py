@@ -45,10 +45,9 @@ def check(product_ids: tuple[str, ...], quarantined: bool) -> None:
 
     if product_ids and quarantined:
         raise click.UsageError("name products or give --quarantined, not both")
-    status = "quarantined" if quarantined else None if product_ids else "pending"
-    ids = products_to_check(list(product_ids) if product_ids else None, status)
+    ids = products_to_check(list(product_ids), quarantined)
     if not ids:
-        click.echo(f"no {status} product to check")
+        click.echo(f"no {'quarantined' if quarantined else 'pending'} product to check")
         return
     result = gate_products(ids)
     for pid in ids:

@@ -258,4 +258,4 @@ def gate_pending(settings: Settings | None = None) -> GateResult:
     from sarlake.workflows.quality_selection import products_to_check
 
     settings = settings or get_settings()
-    return gate_products(products_to_check(status="pending", settings=settings), settings)
+    return gate_products(products_to_check(settings=settings), settings)

@@ -1,7 +1,8 @@
-"""Which products the data-quality gate checks: named ones, or every product of a status.
+"""Which products the data-quality gate checks: named ones, every quarantined one, or every pending one.
 
 The ``quality_gate`` DAG checks what is ``pending`` (new since the last gate). An operator checks named products
-again, or every ``quarantined`` one after correcting a suite in ``expectations/`` (``sarlake products check``).
+again, or every ``quarantined`` one after correcting a suite in ``expectations/`` (``sarlake products check``, or
+the DAG triggered with ``product_ids`` or ``quarantined``).
 """
 
 from __future__ import annotations
@@ -9,33 +10,29 @@ from __future__ import annotations
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
 
-__all__ = ["STATUSES", "products_to_check"]
-
-#: The values of ``products.status``.
-STATUSES = ("pending", "published", "quarantined")
+__all__ = ["products_to_check"]
 
 
-def products_to_check(product_ids: list[str] | None = None, status: str | None = None,
+def products_to_check(product_ids: list[str] | None = None, quarantined: bool = False,
                       settings: Settings | None = None) -> list[str]:
-    """The ids to validate: those named (each must be catalogued), or every product of ``status``.
+    """The ids to validate: those named (each must be catalogued), every quarantined one, or else every pending one.
 
     A product without a status counts as ``pending`` (catalogued before the column had a default).
 
     Raises:
-        LakeError: a named product is not catalogued (nothing is checked), both or neither selection was given,
-            or the status is not one of :data:`STATUSES`.
+        LakeError: a named product is not catalogued (nothing is checked), or products were named and the
+            quarantined ones asked for too.
     """
     from lake.catalog import load_table
 
-    if (product_ids is None) == (status is None):
-        raise LakeError("name the products to check, or a status, not both")
-    if status is not None and status not in STATUSES:
-        raise LakeError(f"unknown status {status!r}; a product is one of {', '.join(STATUSES)}")
+    if product_ids and quarantined:
+        raise LakeError("name the products to check, or ask for every quarantined one, not both")
     settings = settings or get_settings()
     rows = load_table("products", settings).scan(selected_fields=("product_id", "status")).to_arrow().to_pylist()
-    if status is not None:
+    if not product_ids:
+        status = "quarantined" if quarantined else "pending"
         return [r["product_id"] for r in rows if (r["status"] or "pending") == status]
-    ids = list(dict.fromkeys(product_ids or []))
+    ids = list(dict.fromkeys(product_ids))
     known = {r["product_id"] for r in rows}
     missing = [i for i in ids if i not in known]
     if missing:

@@ -19,6 +19,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from sarlake_plugins.params import PRODUCT_ID_PATTERN
+
 __all__ = ["ACTIONS", "ShortcutError", "aoi_detail", "prepare", "product_actions"]
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,7 @@ ACTIONS: dict[str, tuple[str, str, str]] = {
 }
 #: default on-demand window: this many days up to today
 ON_DEMAND_DAYS = 48
-_ID = re.compile(r"^[A-Za-z0-9_.:+-]{1,200}$")
+_ID = re.compile(PRODUCT_ID_PATTERN)
 
 
 class ShortcutError(ValueError):
