@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "archive": "sarlake.cli.archive:archive",
     "qa": "sarlake.cli.qa:qa",
     "tag": "sarlake.cli.tag:tag",
+    "reprocess": "sarlake.cli.reprocess:reprocess",
 }
 
 #: one-line help per command, shown by ``sarlake --help`` without importing the command's module.
@@ -57,13 +58,14 @@ SUMMARIES: dict[str, str] = {
     "events": "Earthquake feeds: evaluate them for urgent response.",
     "pge-versions": "Registry of PGE versions (code version, image, date) that can run again.",
     "unwrap": "Unwrap wrapped interferograms formed elsewhere and catalogue them.",
-    "products": "Catalogued products (remove, with a provenance record).",
+    "products": "Catalogued products (remove, with a provenance record; check their quality).",
     "dbt": "The analysts' catalogue: dbt models, tests and docs over the lake.",
     "sql-setup": "Print SQL that makes a plain DuckDB client see the lake.",
     "lake": "Checks of the whole lake (verify: catalogue against storage, --repair).",
     "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
     "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
     "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
+    "reprocess": "Re-make bad interferograms with other parameters; keep both versions.",
 }
 
 

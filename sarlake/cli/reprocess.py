@@ -1,0 +1,43 @@
+"""``sarlake reprocess``: re-make interferograms QA judged bad (or those named), here, with the installed PGE."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+
+import click
+
+from sarlake.cli.params import FiniteFloatRange
+
+__all__ = ["reprocess"]
+
+
+def _score(value: float | None) -> str:
+    return "unscored" if value is None or math.isnan(value) else f"{value:.3f}"
+
+
+@click.command()
+@click.argument("product_ids", nargs=-1, metavar="[ID...]")
+@click.option("--max-p-error", type=FiniteFloatRange(0, 1), default=None, show_default="SARLAKE_QA_MAX_P_ERROR, 0.5",
+              help="Without IDs: reprocess the interferograms whose p(error) is above this.")
+@click.option("--limit", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="At most this many interferograms, worst first.")
+def reprocess(product_ids: tuple[str, ...], max_p_error: float | None, limit: int) -> None:
+    """Re-make bad interferograms with other parameters, score them again, keep both versions.
+
+    Each is made again from its two SLCs (from its provenance) with the other unwrapper and a stronger filter,
+    catalogued, scored with the champion, and both versions go to product_lineage; the better-scored one is the
+    default, which time series use. Named IDs are reprocessed whatever their p(error); one already reprocessed is
+    skipped, with a warning. The reprocess DAG does the same with any registered PGE version; this runs the
+    installed one.
+    """
+    from sarlake.workflows.reprocess import reprocess_bad_products
+
+    run_id = f"manual__reprocess__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    records = reprocess_bad_products(max_p_error, limit, run_id, list(product_ids) or None)
+    for r in records:
+        click.echo(f"{r['original']} (p(error) {_score(r['p_error_original'])}) -> {r['reprocessed']} "
+                   f"(p(error) {_score(r['p_error_reprocessed'])}); default: {r['default']}")
+    if not records and not product_ids:
+        click.echo("nothing to reprocess: no interferogram above the p(error) threshold that was not reprocessed "
+                   "before (--max-p-error, SARLAKE_QA_MAX_P_ERROR)", err=True)

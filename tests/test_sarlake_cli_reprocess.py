@@ -1,0 +1,44 @@
+"""`sarlake reprocess`: the reprocessing the reprocess DAG and the browse UI offer, from a shell (before, only
+`python -c` on sarlake.workflows.reprocess did it without Airflow)."""
+
+from __future__ import annotations
+
+import math
+
+from click.testing import CliRunner
+
+
+def _cli(*args: str):
+    from sarlake.cli import cli
+
+    return CliRunner().invoke(cli, list(args))
+
+
+def test_reprocess_passes_the_request_on_and_prints_both_versions_and_the_default(settings, monkeypatch) -> None:
+    import sarlake.workflows.reprocess as workflow
+
+    asked: list[tuple] = []
+
+    def fake(max_p_error, limit, run_id, product_ids):
+        asked.append((max_p_error, limit, run_id.startswith("manual__reprocess__"), product_ids))
+        return [{"original": "IFG_1", "reprocessed": "IFG_1b", "p_error_original": math.nan,
+                 "p_error_reprocessed": 0.1234, "default": "IFG_1b", "pge_version": "0.1.0"}]
+
+    monkeypatch.setattr(workflow, "reprocess_bad_products", fake)
+    out = _cli("reprocess", "IFG_1", "--limit", "3")
+    assert out.exit_code == 0, out.output
+    assert asked == [(None, 3, True, ["IFG_1"])]
+    assert out.output.strip() == "IFG_1 (p(error) unscored) -> IFG_1b (p(error) 0.123); default: IFG_1b"
+    assert _cli("reprocess", "--max-p-error", "0.3").exit_code == 0
+    assert asked[-1] == (0.3, 20, True, None)
+    assert _cli("reprocess", "--max-p-error", "1.5").exit_code == 2  # not a probability
+
+
+def test_reprocess_refuses_an_unknown_product_and_says_when_nothing_is_bad(settings) -> None:
+    from lake.catalog import init_lake
+
+    init_lake(settings)
+    unknown = _cli("reprocess", "NOPE")
+    assert unknown.exit_code == 2 and "1 not in the lake: NOPE" in unknown.output
+    nothing = _cli("reprocess")
+    assert nothing.exit_code == 0 and "nothing to reprocess" in nothing.output
