@@ -94,6 +94,10 @@ def test_cli_tag_add_and_refit(settings):
     out = runner.invoke(cli, ["tag", "refit", "--type", "uwe"])
     assert out.exit_code == 0 and out.output.startswith("consensus refitted for UWE: 4 rows"), out.output
     out = runner.invoke(cli, ["tag", "add", "E", "UWE_1", "--user", "ann", "--comment", "island"])
-    assert out.exit_code == 0 and out.output.strip() == "E: UWE_1 by ann", out.output
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[0] == "E: UWE_1 by ann"
+    # then the product's consensus of the type just tagged: one rater, so the majority is the label
+    assert len(out.output.splitlines()) == 2
+    assert out.output.splitlines()[1].startswith("  now UWE: UWE_1 from 1 rater(s), agreement 1.00 (majority UWE_1")
     out = runner.invoke(cli, ["tag", "add", "E", "UWE_7", "--user", "ann"])
     assert out.exit_code == 2 and "valid tags: UWE_0" in out.output
