@@ -378,11 +378,35 @@ def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(
     assert not drv.find_elements(By.CSS_SELECTOR, '#view-product button[data-action="reprocess"]')
     restore = drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="restore"]')
     assert not restore.is_enabled() and "not archived" in restore.get_attribute("title")
+    assert not drv.find_elements(By.ID, "quality-failures")  # published: no quarantine line
     # an interferogram still offers it, with its pair as its span
     ifg = "IFG_A_03"
     drv.execute_script("location.hash = arguments[0]", f"product/{ifg}")
     _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), ifg))
     assert drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="reprocess"]').is_enabled()
+
+
+def test_a_quarantined_product_says_why_on_its_page(airflow, browser, settings):
+    """A quarantined product's page said only "status quarantined": not which expectations it failed, which the
+    gate stored in products.quality_failures. Truth: the failures written into the lake here."""
+    import json
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.write import update
+
+    failed = ["expect_column_values_to_be_between(column=nan_share, max_value=0.5, min_value=0)"]
+    update("products", [{"product_id": "IFG_A_02", "status": "quarantined", "quality_failures": json.dumps(failed)}],
+           settings)
+    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, '.card[data-product="IFG_A_02"]')))
+    browser.execute_script("location.hash = arguments[0]", "product/IFG_A_02")
+    _wait(browser, ec.text_to_be_present_in_element((By.ID, "product-id"), "IFG_A_02"))
+    line = browser.find_element(By.ID, "quality-failures").text
+    assert line == ("Quarantined by the data-quality gate (left out of time series and archive delivery); it failed: "
+                    + failed[0])
+    _shot(browser, "quarantined-product")
 
 
 def test_the_trigger_form_marks_only_the_fields_that_need_a_value(airflow, browser):

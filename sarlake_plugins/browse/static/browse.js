@@ -76,6 +76,11 @@ async function loadSearch() {
   $("#timing").textContent = `server ${r.server_ms} ms · page ${Math.round(performance.now() - t0)} ms`;
 }
 
+// products.quality_failures: a JSON list of the failed expectations (lake: sarlake.workflows.quality)
+function failedChecks(text) {
+  try { return JSON.parse(text).join("; "); } catch (e) { return text || "no reason recorded"; }
+}
+
 async function loadProduct(id) {
   const el = $("#view-product");
   let d;
@@ -89,6 +94,7 @@ async function loadProduct(id) {
   el.innerHTML = `<p><a href="#search?${state.toString()}">&larr; back to results</a></p>
     <h2 id="product-id">${esc(p.product_id)}</h2>
     <p>${esc(p.product_type)} · AOI <a href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · tier ${esc({archive: "archived", cached: "restored"}[p.tier] || p.tier || "hot")}${p.track == null ? "" : ` · track ${esc(p.track)} ${esc(p.direction)}`} · <span class="span">${esc(p.first_date)} &rarr; ${esc(p.last_date)}</span> · status ${esc(p.status)}</p>
+    ${p.status === "quarantined" ? `<p id="quality-failures" class="warn">Quarantined by the data-quality gate (left out of time series and archive delivery); it failed: ${esc(failedChecks(p.quality_failures))}</p>` : ""}
     <div class="shortcuts">${d.actions.filter((a) => a.available || a.action === "restore").map((a) =>
       `<button class="shortcut" data-action="${esc(a.action)}" ${a.available ? "" : `disabled title="${esc(a.reason)}"`}>${esc(a.label)}</button>`).join("\n")}
       <span class="run-result"></span></div>
