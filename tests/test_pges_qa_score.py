@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+SYD = Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw"
+
 
 def test_a_cached_champion_predicts_what_mlflow_loads_and_follows_the_alias(settings, tmp_path):
     from qa_champion import register_champion
@@ -241,8 +243,24 @@ def test_a_dem_at_sea_level_everywhere_is_a_dem_and_one_without_a_value_is_refus
     for name, heights, nodata in (("nan.tif", np.full((64, 64), np.nan, "float32"), None),
                                   ("void.tif", np.full((64, 64), -32768, "int16"), -32768)):
         with pytest.raises(InputValidationError,
-                           match=rf"^{name}: no pixel has a value \(every one is NaN or the no-data value\)$"):
+                           match=rf"^the DEM file: {name}: no pixel has a value \(every one is NaN or the no-data "
+                                 r"value\)$"):
             read_files(unw, dem=_write_tif(tmp_path / name, heights, nodata))
+
+
+def test_a_side_file_that_cannot_be_read_is_named_by_its_role(tmp_path):
+    """`sarlake qa score X.unw --coherence notes.txt` said "notes.txt: 49 bytes but 47 columns x 72 lines ...": the
+    sizes of a raw float raster, not that the file given as the coherence was the one at fault."""
+    from pges.errors import InputValidationError
+    from pges.qa.score import read_files
+
+    unw = SYD / "geo_060619-061002.unw"
+    text = tmp_path / "notes.txt"
+    text.write_text("not a raster, a note someone saved beside the product\n")
+    with pytest.raises(InputValidationError, match=r"^the coherence file: notes.txt: "):
+        read_files(unw, coherence=text)
+    with pytest.raises(InputValidationError, match=r"^the DEM file: notes.txt: "):
+        read_files(unw, dem=text)
 
 
 def test_each_ignored_input_comes_with_its_reason_in_the_record_and_the_text_line(monkeypatch):

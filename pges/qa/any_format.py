@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pges.errors import InputValidationError
-from pges.qa.score import MIN_SIDE, ProductInputs, check_size, read_files, read_layer
+from pges.qa.score import MIN_SIDE, ProductInputs, check_size, read_files, read_side_inputs
 from pges.readers.los_sign import LosSign
 from pges.readers.roipac import rsc_path
 from pges.readers.validate import WavelengthError
@@ -44,7 +44,7 @@ def read_inputs(unw: str | Path, coherence: str | Path | None = None, dem: str |
 
 
 def _read_other(path: Path, coherence: str | Path | None, dem: str | Path | None) -> list[ProductInputs]:
-    from pges.readers import read_coherence, read_interferograms
+    from pges.readers import read_interferograms
     from pges.readers.coherence import check_coherence_pair
     from pges.readers.validate import check_phase_values
 
@@ -62,8 +62,8 @@ def _read_other(path: Path, coherence: str | Path | None, dem: str | Path | None
         check_phase_values(phase, what=path.name, nodata_declared=True, min_valid=MIN_SIDE ** 2)
         if coherence:
             check_coherence_pair(Path(coherence), path.name, (ifg.secondary_date, ifg.reference_date))
-        coh = read_coherence(Path(coherence), phase.shape) if coherence else ifg.coherence
-        heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
+        coh, heights = read_side_inputs(coherence, dem, phase.shape)
+        coh = coh if coherence else ifg.coherence
         components = None if ifg.connected_components is None else ifg.connected_components.astype(np.int64)
         name = str(path) if len(ifgs) == 1 else f"{path}:{ifg.secondary_date:%Y%m%d}_{ifg.reference_date:%Y%m%d}"
         out.append(ProductInputs(name, phase, coh, None, components, heights))

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pges.readers.los_sign import LosSign
 
 __all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "model_inputs", "read_files",
-           "read_layer", "read_product_folder", "resolve_version", "stale_feature_set"]
+           "read_layer", "read_product_folder", "read_side_inputs", "resolve_version", "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +151,6 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
             floating-point radians (or a length with a wavelength), or holds an undeclared no-data fill (one line
             naming it).
     """
-    from pges.readers import read_coherence
     from pges.readers.coherence import check_coherence_pair
     from pges.readers.common import dates_in_name
     from pges.readers.roipac import read_roipac_unw, rsc_path
@@ -177,9 +176,30 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
     if coherence:
         check_coherence_pair(Path(coherence), path.name, dates)
-    coh = read_coherence(Path(coherence), phase.shape) if coherence else None
-    heights = read_layer(Path(dem), "DEM", phase.shape, zero_is_data=True) if dem else None
+    coh, heights = read_side_inputs(coherence, dem, phase.shape)
     return ProductInputs(str(path), phase, coh, None, None, heights)
+
+
+def read_side_inputs(coherence: str | Path | None, dem: str | Path | None,
+                     shape: tuple[int, int]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The coherence and the DEM given beside a product (None for one not given), on the product's grid.
+
+    Raises:
+        InputValidationError: one cannot be read, its message led by which it is ("the coherence file: ..."):
+            a reader's message names only the file, and a coherence read as raw floats on the product's grid
+            reports sizes that do not say it was the coherence.
+    """
+    from pges.readers import read_coherence
+
+    readers = {"coherence": lambda f: read_coherence(f, shape),
+               "DEM": lambda f: read_layer(f, "DEM", shape, zero_is_data=True)}
+    read: dict[str, np.ndarray | None] = {}
+    for role, given in (("coherence", coherence), ("DEM", dem)):
+        try:
+            read[role] = readers[role](Path(given)) if given else None
+        except InputValidationError as exc:
+            raise InputValidationError(f"the {role} file: {exc}", parameter=exc.parameter) from exc
+    return read["coherence"], read["DEM"]
 
 
 def read_product_folder(folder: str | Path, name: str | None = None) -> ProductInputs:
