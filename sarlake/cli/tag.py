@@ -49,6 +49,10 @@ def _consensus(product_id: str) -> list[dict]:
     return product_consensus(product_id.strip())
 
 
+def _none_yet(product_id: str) -> None:
+    click.echo(f"no tags on {product_id} yet (add one: sarlake tag add {product_id} UWE_0 --user NAME)", err=True)
+
+
 def _consensus_line(row: dict) -> str:
     t = row["tag_type"]
     ds = "" if row["ds_intensity"] is None else (
@@ -67,7 +71,7 @@ def tag_list(product_id: str | None, as_json: bool) -> None:
 
     rows = list_tags(product_id)
     if product_id and not rows and not as_json:
-        click.echo(f"no tags on {product_id} yet (add one: sarlake tag add {product_id} UWE_0 --user NAME)", err=True)
+        _none_yet(product_id)
     for r in rows:
         if as_json:
             click.echo(json.dumps({k: r[k] for k in ("product_id", "tag", "user", "source", "comment")}
@@ -88,7 +92,7 @@ def tag_consensus(product_id: str, as_json: bool) -> None:
     """
     rows = _consensus(product_id)
     if not rows and not as_json:
-        click.echo(f"no tags on {product_id} yet (add one: sarlake tag add {product_id} UWE_0 --user NAME)", err=True)
+        _none_yet(product_id)
     for row in rows:
         if as_json:
             click.echo(json.dumps({k: row[k] for k in ("product_id", "tag_type", "intensity", "raters", "agreement",
