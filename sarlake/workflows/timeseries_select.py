@@ -41,9 +41,10 @@ def select_interferograms(aoi: str, max_p_error: float, include_quarantined: boo
     """Return the met.json URIs of the AOI's usable L2 interferograms of ``track``, oldest pair first.
 
     Usable means a QA p(error) below ``max_p_error`` (products not yet scored are used) and, unless
-    ``include_quarantined``, not quarantined by the data-quality gate; of those, the pairs of the largest
-    network of dates they connect (:func:`largest_network`; e.g. on-demand products of 2024 and forward ones of
-    2026 on one AOI share no date, and a series over both has no velocity anywhere).
+    ``include_quarantined``, not quarantined by the data-quality gate; of those, one version of each pair of
+    dates (the module's rule), and of those the pairs of the largest network of dates they connect
+    (:func:`largest_network`; e.g. on-demand products of 2024 and forward ones of 2026 on one AOI share no date,
+    and a series over both has no velocity anywhere).
     """
     return [uri for uri, _ in _select(aoi, max_p_error, include_quarantined, track)]
 
