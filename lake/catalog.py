@@ -91,7 +91,8 @@ def init_lake(settings: Settings | None = None) -> list[str]:
     """Create the lake namespace and every table of :data:`lake.tables.TABLES`, idempotently.
 
     Existing tables are left as they are, except that columns added to a table's definition since it was
-    created are added (never dropped or retyped) and missing default properties are set.
+    created are added (never dropped or retyped), missing default properties are set, and rows written before a
+    column had a default get it (``products.tier`` 'hot').
 
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
@@ -129,7 +130,35 @@ def init_lake(settings: Settings | None = None) -> list[str]:
             continue
         created.append(".".join(identifier))
         logger.info("created table %s", ".".join(identifier))
+    _fill_defaults(settings)
     return created
+
+
+def _fill_defaults(settings: Settings) -> int:
+    """Give rows written before a column had a default that default (``products.tier`` 'hot', ``status``).
+
+    New rows get a :attr:`lake.tables.TableSpec.defaults` value when written; this brings older rows in line
+    once, so that a query need not read null as the default. A lake with none left writes nothing.
+
+    Returns:
+        The number of rows changed.
+    """
+    from lake.write import update
+
+    changed = 0
+    for spec in TABLES.values():
+        if not spec.defaults:
+            continue
+        table = load_table(spec.name, settings)
+        names = [n for n in spec.defaults if n in table.schema().column_names]
+        stored = table.scan(selected_fields=(*spec.key, *names)).to_arrow().to_pylist() if names else []
+        patches = [{**{k: r[k] for k in spec.key}, **{n: spec.defaults[n] for n in names if r[n] is None}}
+                   for r in stored if any(r[n] is None for n in names)]
+        if patches:
+            update(spec.name, patches, settings)
+            logger.info("%s: %d row(s) given the defaults of %s", spec.name, len(patches), ", ".join(names))
+            changed += len(patches)
+    return changed
 
 
 def _evolve(table: Table, spec: TableSpec) -> None:

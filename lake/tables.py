@@ -275,8 +275,7 @@ PRODUCTS = TableSpec(
         col("version", "string", "Product version."),
         *_STAMPS,
         col("flags", "string", "Comma-separated quality flags of the product, e.g. no_coherence (null = none)."),
-        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy); "
-            "null in rows catalogued before 2026-12-06 means hot."),
+        col("tier", "string", "Where the files are: hot (lake), archive (DAAC) or cached (archived, hot copy)."),
         col("cache_expires_at", "timestamptz", "When a cached copy of an archived product leaves the hot lake."),
         col("quality_failures", "string", "Expectations the product failed (JSON list), when quarantined."),
     ),
