@@ -110,12 +110,16 @@ def init_lake(settings: Settings | None = None) -> list[str]:
         pass
     from lake.pointers import table_pointers
 
-    table_pointers(settings)  # refuses a lake moved or copied before any table is read or evolved
+    # one read of the catalogue, which also refuses a lake moved or copied; catalog.table_exists would read each
+    # table's metadata only to know it exists, and load_table read it again
+    present = {p.name for p in table_pointers(settings)}
     created: list[str] = []
     for spec in TABLES.values():
         identifier = (settings.namespace, spec.name)
-        if catalog.table_exists(identifier):
-            _evolve(load_table(spec.name, settings), spec)  # refused when the lake was moved or copied
+        if spec.name in present:
+            table = load_table(spec.name, settings)
+            _evolve(table, spec)
+            _fill_defaults(table, spec, settings)
             continue
         schema = spec.iceberg_schema()
         try:
@@ -130,35 +134,30 @@ def init_lake(settings: Settings | None = None) -> list[str]:
             continue
         created.append(".".join(identifier))
         logger.info("created table %s", ".".join(identifier))
-    _fill_defaults(settings)
     return created
 
 
-def _fill_defaults(settings: Settings) -> int:
+def _fill_defaults(table: Table, spec: TableSpec, settings: Settings) -> int:
     """Give rows written before a column had a default that default (``products.tier`` 'hot', ``status``).
 
     New rows get a :attr:`lake.tables.TableSpec.defaults` value when written; this brings older rows in line
-    once, so that a query need not read null as the default. A lake with none left writes nothing.
+    once, so that a query need not read null as the default. A table with none left is not written.
 
     Returns:
         The number of rows changed.
     """
     from lake.write import update
 
-    changed = 0
-    for spec in TABLES.values():
-        if not spec.defaults:
-            continue
-        table = load_table(spec.name, settings)
-        names = [n for n in spec.defaults if n in table.schema().column_names]
-        stored = table.scan(selected_fields=(*spec.key, *names)).to_arrow().to_pylist() if names else []
-        patches = [{**{k: r[k] for k in spec.key}, **{n: spec.defaults[n] for n in names if r[n] is None}}
-                   for r in stored if any(r[n] is None for n in names)]
-        if patches:
-            update(spec.name, patches, settings)
-            logger.info("%s: %d row(s) given the defaults of %s", spec.name, len(patches), ", ".join(names))
-            changed += len(patches)
-    return changed
+    names = [n for n in spec.defaults if n in table.schema().column_names]
+    if not names:
+        return 0
+    stored = table.scan(selected_fields=(*spec.key, *names)).to_arrow().to_pylist()
+    patches = [{**{k: r[k] for k in spec.key}, **{n: spec.defaults[n] for n in names if r[n] is None}}
+               for r in stored if any(r[n] is None for n in names)]
+    if patches:
+        update(spec.name, patches, settings)
+        logger.info("%s: %d row(s) given the defaults of %s", spec.name, len(patches), ", ".join(names))
+    return len(patches)
 
 
 def _evolve(table: Table, spec: TableSpec) -> None:
