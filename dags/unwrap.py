@@ -44,7 +44,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import AOI_NAME_PATTERN, AOI_NAME_RULE, OPTIONAL_LIST, UNWRAP_FORMATS
+from sarlake_plugins.params import OPTIONAL_LIST, UNWRAP_FORMATS, source_params
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -59,12 +59,7 @@ from sarlake_plugins.pge import mapped_pge_operator
     doc_md=__doc__,
     on_failure_callback=record_failed_run,
     params={
-        "paths": Param([], type="array", minItems=1, items={"type": "string", "minLength": 1}, title="Paths",
-                       description="Wrapped interferogram files or folders the workers can read, s3:// objects or "
-                       "s3://bucket/prefix/ folders, one a line (at least one)."),
-        "aoi": Param(type="string", pattern=AOI_NAME_PATTERN, title="AOI",
-                     description_md=f"The stored AOI the products belong to ({AOI_NAME_RULE}); inputs whose "
-                     "footprint does not overlap it are refused."),
+        **source_params("Wrapped interferogram"),
         "looks_azimuth": Param(1, type="integer", minimum=1, maximum=64, title="Looks (rows)",
                                description="Looks along rows averaged before unwrapping."),
         "looks_range": Param(1, type="integer", minimum=1, maximum=64, title="Looks (columns)",

@@ -16,7 +16,7 @@ from pges.unwrap.formats import FORMATS as UNWRAP_FORMATS  # the unwrap form's c
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN",
            "OPTIONAL_LIST", "PGE_VERSION_PATTERN", "PRODUCT_ID_PATTERN", "QA_MODELS", "UNWRAP_FORMATS",
-           "ingest_choices", "ingest_default", "ingest_optional", "set_default", "train_default"]
+           "ingest_choices", "ingest_default", "ingest_optional", "set_default", "source_params", "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read
@@ -73,3 +73,17 @@ def ingest_optional(option: str, kind: str, **schema: Any) -> dict[str, Any]:
         schema["enum"] = [None, *schema["enum"]]
         schema["values_display"] = {"None": "(as the file says)"}
     return {"default": ingest_default(option), "type": ["null", kind], **schema}
+
+
+def source_params(kind: str) -> dict[str, Any]:
+    """The ``paths`` and ``aoi`` params of a DAG that takes other processors' ``kind`` files (ingest, unwrap)."""
+    from airflow.sdk import Param
+
+    return {
+        "paths": Param([], type="array", minItems=1, items={"type": "string", "minLength": 1}, title="Paths",
+                       description=f"{kind} files or folders the workers can read, s3:// objects or "
+                       "s3://bucket/prefix/ folders, one a line (at least one)."),
+        "aoi": Param(type="string", pattern=AOI_NAME_PATTERN, title="AOI",
+                     description_md=f"The stored AOI the products belong to ({AOI_NAME_RULE}); inputs whose "
+                     "footprint does not overlap it are refused."),
+    }
