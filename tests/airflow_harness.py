@@ -9,6 +9,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+#: `sarlake aoi add` arguments of the AOI that holds the real Sydney stack of tests/data
+SYDNEY_AOI = ("sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1")
 
 
 def run(cmd, env, check=True):
@@ -41,3 +43,8 @@ def lake_and_airflow(home: Path, *setup: list) -> dict[str, str]:
     for cmd in setup:
         run(cmd, env)
     return env
+
+
+def sydney_lake_and_airflow(home: Path) -> dict[str, str]:
+    """:func:`lake_and_airflow` with the Sydney AOI stored (:data:`SYDNEY_AOI`)."""
+    return lake_and_airflow(home, [BIN / "sarlake", "aoi", "add", *SYDNEY_AOI])

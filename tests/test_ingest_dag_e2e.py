@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import lake_and_airflow
 from airflow_harness import run as _run
+from airflow_harness import sydney_lake_and_airflow
 
 BIN = Path(sys.executable).parent
 UNW = sorted((Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw").glob("*.unw"))[0]
@@ -23,8 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def lake_env(tmp_path_factory):
-    return lake_and_airflow(tmp_path_factory.mktemp("ingest-e2e"),
-                            [BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"])
+    return sydney_lake_and_airflow(tmp_path_factory.mktemp("ingest-e2e"))
 
 
 def _sql(env, query):

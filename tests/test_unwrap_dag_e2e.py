@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import lake_and_airflow
 from airflow_harness import run as _run
+from airflow_harness import sydney_lake_and_airflow
 from test_cli_unwrap_s3 import _wrap, assert_no_cycle_lost
 from test_ingest_dag_e2e import _airflow_db, _sql
 
@@ -26,8 +26,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def lake_env(tmp_path_factory):
-    return lake_and_airflow(tmp_path_factory.mktemp("unwrap-e2e"),
-                            [BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"])
+    return sydney_lake_and_airflow(tmp_path_factory.mktemp("unwrap-e2e"))
 
 
 def test_a_wrapped_interferogram_is_unwrapped_catalogued_and_announced(lake_env, tmp_path):
