@@ -21,13 +21,13 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sarlake.workflows.timeseries_select import (
-    _one_track,
-    _select,
-    _track_name,
-    _why_too_few,
     largest_network,
+    only_track,
     select_interferograms,
     series_tracks,
+    track_name,
+    usable_pairs,
+    why_too_few,
 )
 
 __all__ = ["AUTO_TRACK", "catalogue_timeseries", "largest_network", "plan_series", "plan_timeseries",
@@ -55,7 +55,7 @@ def plan_series(aoi: str, max_p_error: float, parameters: dict[str, Any] | None 
             cfg = plan_timeseries(aoi, max_p_error, False, parameters, run_id=run_id, skip_existing=skip_existing,
                                   track=track)
         except LakeError as exc:  # fewer than 2 good interferograms: nothing to do for this track yet
-            log.info("AOI %s, %s skipped: %s", aoi, _track_name(track), exc)
+            log.info("AOI %s, %s skipped: %s", aoi, track_name(track), exc)
             continue
         if cfg is not None:
             configs.append(cfg)
@@ -98,12 +98,12 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
     if not 0 <= max_p_error <= 1:  # NaN too: `p_error < NaN` holds for every product, which would filter none
         raise InputValidationError(f"max_p_error {max_p_error!r} is not a probability 0..1 (--max-p-error, "
                                    "SARLAKE_QA_MAX_P_ERROR)")
-    chosen = _one_track(aoi, max_p_error, include_quarantined) if isinstance(track, str) else track
-    rows = _select(aoi, max_p_error, include_quarantined, chosen)
+    chosen = only_track(aoi, max_p_error, include_quarantined) if isinstance(track, str) else track
+    rows = usable_pairs(aoi, max_p_error, include_quarantined, chosen)
     if len(rows) < 2:
         on = "" if chosen is None else f" on track {chosen}"
         raise LakeError(f"AOI {aoi!r} has {len(rows)} usable interferogram(s){on}; a time series needs at least 2 "
-                        f"({_why_too_few(aoi, max_p_error, include_quarantined, chosen)})")
+                        f"({why_too_few(aoi, max_p_error, include_quarantined, chosen)})")
     params: dict[str, Any] = {"aoi": aoi, **(parameters or {})}
     cfg = {
         "pge": "timeseries", "run_id": run_id, "inputs": [uri for uri, _ in rows],
@@ -121,7 +121,7 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
                      aoi, len(rows), digest)
             return None
     if require_hot([pid for _, pid in rows], f"the time series of AOI {aoi!r}", settings).done:
-        cfg["inputs"] = [uri for uri, _ in _select(aoi, max_p_error, include_quarantined, chosen)]  # hot copies
+        cfg["inputs"] = [uri for uri, _ in usable_pairs(aoi, max_p_error, include_quarantined, chosen)]  # hot copies
     return cfg
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["largest_network", "select_interferograms", "series_tracks"]
+__all__ = ["largest_network", "only_track", "select_interferograms", "series_tracks", "track_name", "usable_pairs",
+           "why_too_few"]
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ def select_interferograms(aoi: str, max_p_error: float, include_quarantined: boo
     (:func:`largest_network`; e.g. on-demand products of 2024 and forward ones of 2026 on one AOI share no date,
     and a series over both has no velocity anywhere).
     """
-    return [uri for uri, _ in _select(aoi, max_p_error, include_quarantined, track)]
+    return [uri for uri, _ in usable_pairs(aoi, max_p_error, include_quarantined, track)]
 
 
 def series_tracks(aoi: str, max_p_error: float, include_quarantined: bool = False) -> dict[int | None, int]:
@@ -59,13 +60,17 @@ def series_tracks(aoi: str, max_p_error: float, include_quarantined: bool = Fals
     return {(None if t is None else int(t)): int(n) for t, n in rows}
 
 
-def _track_name(track: int | None) -> str:
+def track_name(track: int | None) -> str:
+    """How log lines and messages name a track (None: interferograms with no track recorded)."""
     return "no track recorded" if track is None else f"track {track}"
 
 
-def _select(aoi: str, max_p_error: float, include_quarantined: bool,
-            track: int | None) -> list[tuple[str, str]]:
-    """The usable interferograms of ``track`` in the largest connected network of dates (the others are logged)."""
+def usable_pairs(aoi: str, max_p_error: float, include_quarantined: bool,
+                 track: int | None) -> list[tuple[str, str]]:
+    """(met.json URI, product id) of ``track``'s usable interferograms, one version per pair, in one network.
+
+    The largest connected network of dates; the versions and pairs left out are logged.
+    """
     from lake.query import connect
 
     con = connect(catalogue=False)
@@ -80,14 +85,14 @@ def _select(aoi: str, max_p_error: float, include_quarantined: bool,
         "AND k.secondary_date = c.secondary_date WHERE c.pair_rank > 1 AND c.track IS NOT DISTINCT FROM ? "
         "ORDER BY c.product_id", [aoi, max_p_error, include_quarantined, track]).fetchall()
     if others:
-        log.info("AOI %s, %s: %d other version(s) of a pair left out: %s", aoi, _track_name(track), len(others),
+        log.info("AOI %s, %s: %d other version(s) of a pair left out: %s", aoi, track_name(track), len(others),
                  ", ".join(f"{o} (the series uses {k})" for o, k in others[:5]) + (" ..." if len(others) > 5 else ""))
     keep = set(largest_network([(r[2], r[3]) for r in rows]))
     if len(keep) < len(rows):
         left = [r[1] for i, r in enumerate(rows) if i not in keep]
         log.warning("AOI %s, %s: %d of %d usable interferograms share no date with the largest network of dates "
                     "and are left out (a series over networks that nothing ties has no velocity): %s", aoi,
-                    _track_name(track), len(left), len(rows), ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""))
+                    track_name(track), len(left), len(rows), ", ".join(left[:5]) + (" ..." if len(left) > 5 else ""))
     return [(r[0], r[1]) for i, r in enumerate(rows) if i in keep]
 
 
@@ -118,7 +123,7 @@ def largest_network(pairs: list[tuple[Any, Any]]) -> list[int]:
     return sorted(best)
 
 
-def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track: int | None) -> str:
+def why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track: int | None) -> str:
     """What left the track's interferograms out, and the option that lets them in; or how to make some."""
     from lake.query import connect
 
@@ -139,7 +144,7 @@ def _why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track:
     return "; ".join(out) or f"its {total} share no date: no two of them form a connected network"
 
 
-def _one_track(aoi: str, max_p_error: float, include_quarantined: bool) -> int | None:
+def only_track(aoi: str, max_p_error: float, include_quarantined: bool) -> int | None:
     """The track of the AOI's usable interferograms; several are refused, each named with its count."""
     from pges.errors import InputValidationError
 
@@ -147,7 +152,7 @@ def _one_track(aoi: str, max_p_error: float, include_quarantined: bool) -> int |
     if len(tracks) > 1:
         raise InputValidationError(
             f"AOI {aoi!r} has usable interferograms of {len(tracks)} tracks ("
-            + ", ".join(f"{_track_name(t)}: {n}" for t, n in tracks.items())
+            + ", ".join(f"{track_name(t)}: {n}" for t, n in tracks.items())
             + "); a time series is of one viewing geometry: name one with --track (the timeseries DAG makes one "
             "per track)")
     return next(iter(tracks), None)
