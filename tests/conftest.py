@@ -155,15 +155,14 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     It runs in its own process: requests do not compete with the test for this process's GIL, and tests that
     reset moto's in-process state (test_lake_sandbox_s3) do not touch it.
     """
-    import socket
     import subprocess
     import sys
     import time
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    from ports import free_port
+
+    port = free_port()
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=log, stderr=subprocess.STDOUT)

@@ -9,12 +9,12 @@ warehouse and the ``..`` normalisation that DuckDB 1.5.5 applies after its allow
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
+from ports import free_port
 
 from lake.exceptions import QueryError
 
@@ -24,12 +24,6 @@ READ_POLICY = {
                    "Resource": ["arn:aws:s3:::lake", "arn:aws:s3:::lake/*"]}],
 }
 ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _user(iam, name: str, policy: dict) -> tuple[str, str]:
@@ -47,7 +41,7 @@ def s3_lake(sarlake_home, monkeypatch) -> Iterator[tuple[object, object]]:
     import boto3
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"

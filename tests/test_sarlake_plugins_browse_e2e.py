@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,18 +25,13 @@ from pathlib import Path
 
 import browse_lake
 import pytest
+from ports import free_port
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS_IMG = ROOT / "docs" / "img"
 PASSWORD = "tag-it-123"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -52,7 +46,7 @@ def airflow(settings, tmp_path):
     dags = tmp_path / "dags"  # the DAG the shortcut triggers, parsed into Airflow's database before the server starts
     dags.mkdir()
     shutil.copy(ROOT / "dags" / "on_demand.py", dags / "on_demand.py")
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "AIRFLOW_HOME": str(home), "SARLAKE_HOME": str(settings.home),
            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
