@@ -376,3 +376,31 @@ def test_a_product_layer_with_nothing_in_it_is_refused_saying_what_that_means(tm
     _write_tif(tmp_path / name, layer, nodata)
     with pytest.raises(InputValidationError, match=rf"^{name}: {re.escape(says)}$"):
         read_product_folder(tmp_path)
+
+
+@pytest.mark.parametrize("scheme", ["http", "postgresql+psycopg2"])
+def test_a_registry_out_of_reach_is_a_failure_to_retry_not_a_missing_champion(scheme, monkeypatch):
+    import mlflow.store.db.utils
+    from ports import free_port
+
+    from pges.errors import ProcessingError
+    from pges.qa.score import ModelMissingError, resolve_version
+
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")  # MLflow's own retries: minutes by default
+    monkeypatch.setattr(mlflow.store.db.utils, "MAX_RETRY_COUNT", 1)
+    uri = f"{scheme}://ops:hunter2@127.0.0.1:{free_port()}" + ("/mlflow" if scheme != "http" else "")
+    with pytest.raises(ProcessingError) as err:
+        resolve_version(uri, "sarlake-qa-uwe")
+    assert not isinstance(err.value, ModelMissingError)  # "train one" would send the engineer the wrong way
+    message = str(err.value)
+    assert message.startswith(f"cannot reach the MLflow registry at {scheme}://ops:***@127.0.0.1:")
+    assert "hunter2" not in message
+    assert "SARLAKE_MLFLOW_TRACKING_URI" in message
+    assert "\n" not in message
+
+
+def test_a_registry_that_answers_without_the_model_says_how_to_train_one(tmp_path):
+    from pges.qa.score import ModelMissingError, resolve_version
+
+    with pytest.raises(ModelMissingError, match=r"no 'champion' version of the QA model 'nothing-here' .*make train"):
+        resolve_version(f"sqlite:///{tmp_path / 'mlflow.db'}", "nothing-here")

@@ -41,3 +41,21 @@ def test_undefined_precision_and_recall_are_shown_as_such_not_as_zero(settings):
     assert (models["2"]["precision"], models["2"]["recall"], models["2"]["f1"]) == (1.0, 0.5, 0.6667)
     out = CliRunner().invoke(cli, ["qa", "report"])
     assert "| 1 | 2 | - | - | - |" in out.output and "| 2 | 2 | 1.000 | 0.500 | 0.667 |" in out.output
+
+
+def test_a_registry_out_of_reach_fails_the_report_to_retry_it_instead_of_showing_no_versions(settings, monkeypatch):
+    """`qa report` read an MLflow server that did not answer as "no version registered" and exited 0."""
+    from click.testing import CliRunner
+    from ports import free_port
+
+    from lake.catalog import init_lake
+    from sarlake.cli import cli
+
+    init_lake(settings)
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", f"http://ops:hunter2@127.0.0.1:{port}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    result = CliRunner().invoke(cli, ["qa", "report", "--json"])
+    assert result.exit_code == 1, result.output
+    assert f"error: cannot reach the MLflow registry at http://ops:***@127.0.0.1:{port} " in result.output
+    assert "hunter2" not in result.output

@@ -28,6 +28,7 @@ from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_tags, to_model_input
 from pges.qa.model_load import load_cached_model
+from pges.qa.registry_errors import hide_password, is_not_found, unreachable
 
 if TYPE_CHECKING:
     from pges.readers.los_sign import LosSign
@@ -234,22 +235,27 @@ def resolve_version(tracking_uri: str, model_name: str, alias: str = "champion")
     Raises:
         ModelMissingError: no such version (the message names the model, the alias and how to train one), or it
             was trained on another feature set.
+        ProcessingError: the registry did not answer (pges.qa.registry_errors; a retry may find it up).
     """
     import mlflow
     from mlflow.exceptions import MlflowException
 
     mlflow.set_tracking_uri(tracking_uri)
-    client = mlflow.MlflowClient()
     by_number = alias.isdigit()
     try:
+        client = mlflow.MlflowClient()
         mv = client.get_model_version(model_name, alias) if by_number else \
             client.get_model_version_by_alias(model_name, alias)
-    except MlflowException:
+    except MlflowException as exc:
+        if not is_not_found(exc):
+            raise unreachable(exc, tracking_uri) from None
         which = f"version {alias}" if by_number else f"'{alias}' version"
         raise ModelMissingError(
-            f"no {which} of the QA model '{model_name}' in the MLflow registry at {tracking_uri}: "
+            f"no {which} of the QA model '{model_name}' in the MLflow registry at {hide_password(tracking_uri)}: "
             "train one with `make train` (or `sarlake qa train`, or the qa_train DAG)"
         ) from None
+    except Exception as exc:  # the store's own driver (SQLAlchemy, psycopg2): the database did not answer
+        raise unreachable(exc, tracking_uri) from None
     stale = stale_feature_set(mv.tags)
     if stale:
         raise ModelMissingError(

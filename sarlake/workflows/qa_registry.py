@@ -34,26 +34,32 @@ def registered_versions() -> list[dict[str, Any]]:
         not log is None; ``class_thresholds`` the ``(t1, t3)`` its scorers decide classes by,
         pges.qa.model_io.decide_class; ``margins`` a champion's paired leads when it was promoted,
         pges.train.champion.margins); an empty list when the model is not registered.
+
+    Raises:
+        ProcessingError: the registry did not answer (not "nothing registered": a retry may find it up).
     """
     import mlflow
     from mlflow.exceptions import MlflowException
 
     from lake.settings import get_settings
     from pges.qa.model_io import QUICK_TAG, thresholds_from_tags
+    from pges.qa.registry_errors import is_not_found, unreachable
 
     settings = get_settings()
-    client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
-                                 registry_uri=settings.mlflow_tracking_uri)
     try:
+        client = mlflow.MlflowClient(tracking_uri=settings.mlflow_tracking_uri,
+                                     registry_uri=settings.mlflow_tracking_uri)
         versions = client.search_model_versions(f"name = '{settings.qa_model_name}'")
-    except MlflowException:
+        registered = client.get_registered_model(settings.qa_model_name) if versions else None
+    except MlflowException as exc:
+        if not is_not_found(exc):
+            raise unreachable(exc, settings.mlflow_tracking_uri) from None
         return []
+    except Exception as exc:  # the store's own driver (SQLAlchemy, psycopg2): the database did not answer
+        raise unreachable(exc, settings.mlflow_tracking_uri) from None
     aliases: dict[str, list[str]] = {}
-    try:
-        for alias, version in client.get_registered_model(settings.qa_model_name).aliases.items():
-            aliases.setdefault(str(version), []).append(alias)
-    except MlflowException:
-        pass
+    for alias, version in (registered.aliases.items() if registered else ()):
+        aliases.setdefault(str(version), []).append(alias)
     out = []
     for mv in sorted(versions, key=lambda v: int(v.version), reverse=True):
         run = client.get_run(mv.run_id) if mv.run_id else None
