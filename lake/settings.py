@@ -33,7 +33,7 @@ from pydantic_settings import (
 )
 
 __all__ = ["DaacSettings", "IngestSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings",
-           "UrgentSettings", "get_settings", "is_remote", "shown_uri"]
+           "UrgentSettings", "get_settings", "is_remote", "shown_uri", "with_installed_driver"]
 
 
 def shown_uri(uri: str, text: str | None = None) -> str:
@@ -51,6 +51,18 @@ def shown_uri(uri: str, text: str | None = None) -> str:
     if text is None:
         return url.render_as_string(hide_password=True)
     return text.replace(str(url.password), "***") if url.password else text
+
+
+def with_installed_driver(uri: str) -> str:
+    """A PostgreSQL URI with the driver sarlake installs (psycopg2) named, as SQLAlchemy needs it.
+
+    ``postgresql://`` (the form MLflow's and PostgreSQL's own documentation give) and ``postgres://`` make
+    SQLAlchemy 2.1 look for psycopg 3, which is not installed: "No module named 'psycopg'".
+    """
+    for scheme in ("postgresql://", "postgres://"):
+        if uri.startswith(scheme):
+            return "postgresql+psycopg2://" + uri.removeprefix(scheme)
+    return uri
 
 
 def is_remote(uri: str) -> bool:
@@ -326,6 +338,8 @@ class Settings(BaseSettings):
             self.urgent.feed_url = str(self.default_feed)
         if not self.mlflow_artifact_root:
             self.mlflow_artifact_root = str(home / "mlartifacts")
+        self.catalog_uri = with_installed_driver(self.catalog_uri)
+        self.mlflow_tracking_uri = with_installed_driver(self.mlflow_tracking_uri)
         return self
 
     @model_validator(mode="after")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from pydantic import ValidationError
 
@@ -74,3 +76,26 @@ def test_ingest_download_limits_come_from_the_environment_and_a_bad_one_names_it
     with pytest.raises(SettingsError, match=r"^setting ingest\.max_gib \(SARLAKE_INGEST__MAX_GIB\): Input should be "
                                             r"greater than 0, got '0'"):
         get_settings()
+
+
+def test_a_postgresql_uri_as_postgresql_documents_it_opens_the_catalogue_and_the_registry(
+        sarlake_home, postgres_server, monkeypatch):
+    """``postgresql://`` made SQLAlchemy 2.1 look for psycopg 3, which is not installed: "No module named
+    'psycopg'" from `sarlake init`, a traceback from `sarlake qa score`."""
+    from conftest import create_postgres_database
+
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+    from pges.qa.score import ModelMissingError, resolve_version
+
+    catalogue = create_postgres_database(postgres_server, f"plain_catalogue_{os.getpid()}")
+    registry = create_postgres_database(postgres_server, f"plain_registry_{os.getpid()}")
+    assert catalogue.startswith("postgresql+psycopg2://")  # as scripts/postgres.sh gives it
+    monkeypatch.setenv("SARLAKE_CATALOG_URI", catalogue.replace("postgresql+psycopg2://", "postgresql://"))
+    monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", registry.replace("postgresql+psycopg2://", "postgres://"))
+    s = get_settings()
+    assert (s.catalog_uri, s.mlflow_tracking_uri) == (catalogue, registry)
+    init_lake(s)
+    assert get_settings().catalog_uri == catalogue
+    with pytest.raises(ModelMissingError, match="no 'champion' version"):  # the registry answered: nothing there
+        resolve_version(s.mlflow_tracking_uri, s.qa_model_name)
