@@ -153,3 +153,9 @@ def test_the_train_run_config_exports_the_labels_and_names_what_a_pge_pod_could_
     check_pods_reach("s3://checks/sydney.csv")  # everything a pod needs is on the network
     params = train_run_config(dataset, real_check="s3://checks/sydney.csv")["parameters"]
     assert (params["tracking_uri"], params["artifact_root"]) == ("http://mlflow:5000", "s3://models/mlartifacts")
+    # a registry with a password: the run-config (rendered in the Airflow UI, a pod argument, the run's provenance)
+    # names it without; the pod takes it from the PGE credentials secret (pges.qa.registry_access)
+    monkeypatch.setenv("SARLAKE_MLFLOW_TRACKING_URI", "http://ops:hunter2@mlflow:5000")
+    cfg = train_run_config(dataset, real_check="s3://checks/sydney.csv")
+    assert cfg["parameters"]["tracking_uri"] == "http://ops@mlflow:5000"
+    assert "hunter2" not in json.dumps(cfg)

@@ -12,7 +12,9 @@ __all__ = ["QAParameters"]
 class QAParameters(PGEParameters):
     """Score L2 interferograms (``inputs``: their met.json URIs) with a registered QA model."""
 
-    tracking_uri: str = Field(..., description="MLflow tracking URI of the registry (sqlite:///... or http://...).")
+    tracking_uri: str = Field(..., description="MLflow tracking URI of the registry (sqlite:///..., "
+                              "http://... or postgresql+psycopg2://...), without a password: the PGE takes it from "
+                              "SARLAKE_MLFLOW_TRACKING_URI in its environment (pges.qa.registry_access).")
     model_name: str = Field("sarlake-qa-uwe", description="Registered QA model.")
     alias: str = Field("champion", pattern=r"^[A-Za-z0-9_-]+$", description="Alias of the version to use.")
     version: str | None = Field(None, pattern=r"^[0-9]+$", description="A version number: score with that "

@@ -54,6 +54,7 @@ FETCH_THREADS = 8
 
 def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
     """Score every input interferogram with the model behind ``alias`` (or the pinned ``version``)."""
+    from pges.qa.registry_access import with_credentials
     from pges.qa.score import Scorer
 
     p = cfg.parameters
@@ -62,7 +63,7 @@ def run(cfg: RunConfig[QAParameters], ctx: RunContext) -> QAOutputs:
     env = dict(os.environ)  # a pod is given the lake's S3 connection, not the registry's settings
     if p.artifact_root:
         env["SARLAKE_MLFLOW_ARTIFACT_ROOT"] = p.artifact_root
-    scorer = Scorer(p.tracking_uri, p.model_name, p.version or p.alias, s3_env=env)
+    scorer = Scorer(with_credentials(p.tracking_uri), p.model_name, p.version or p.alias, s3_env=env)
     out = ctx.product_dir(p.report_id)
     scored = 0
     rejected: list[dict[str, str]] = []

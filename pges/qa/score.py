@@ -28,7 +28,7 @@ from pges.qa.features import FEATURE_SET, Features, compute_features
 from pges.qa.images import browse_rgb, phase_tile
 from pges.qa.model_io import INPUT_KINDS, QUICK_TAG, p_error, thresholds_from_tags, to_model_input
 from pges.qa.model_load import load_cached_model
-from pges.qa.registry_errors import hide_password, is_not_found, unreachable
+from pges.qa.registry_access import hide_password, is_not_found, unreachable
 
 if TYPE_CHECKING:
     from pges.readers.los_sign import LosSign
@@ -235,7 +235,7 @@ def resolve_version(tracking_uri: str, model_name: str, alias: str = "champion")
     Raises:
         ModelMissingError: no such version (the message names the model, the alias and how to train one), or it
             was trained on another feature set.
-        ProcessingError: the registry did not answer (pges.qa.registry_errors; a retry may find it up).
+        ProcessingError: the registry did not answer (pges.qa.registry_access; a retry may find it up).
     """
     import mlflow
     from mlflow.exceptions import MlflowException

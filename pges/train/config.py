@@ -37,7 +37,9 @@ class TrainParameters(PGEParameters):
 
     labels: str = Field(..., description="CSV with product_id, label (consensus UWE 0-3) and split (train|test).")
     data_version: str = Field(..., min_length=1, description="Iceberg snapshot id of the training table.")
-    tracking_uri: str = Field(..., description="MLflow tracking URI (sqlite:///... or http://...).")
+    tracking_uri: str = Field(..., description="MLflow tracking URI of the registry (sqlite:///..., "
+                              "http://... or postgresql+psycopg2://...), without a password: the PGE takes it from "
+                              "SARLAKE_MLFLOW_TRACKING_URI in its environment (pges.qa.registry_access).")
     artifact_root: str | None = Field(None, description="Artifact location of a new experiment; None = MLflow's.")
     model_name: str = Field("sarlake-qa-uwe", pattern=r"^[A-Za-z0-9._-]+$", description="Registered model.")
     experiment: str = Field("sarlake-qa", description="MLflow experiment.")

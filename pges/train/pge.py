@@ -22,6 +22,7 @@ import numpy as np
 from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.metadata import AssetSpec, bbox_polygon, build_item, iso_utc, write_item
+from pges.qa.registry_access import with_credentials
 from pges.runner import ProductResult, RunContext
 from pges.train.config import TrainParameters
 from pges.train.intervals import intervals
@@ -119,7 +120,7 @@ def run_train(cfg: RunConfig[TrainParameters], ctx: RunContext) -> TrainOutputs:
             return {k: v[sel] for k, v in x.items()}
         return x.iloc[np.flatnonzero(sel)] if hasattr(x, "iloc") else x[sel]
 
-    exp = tracking.open_tracking(p.tracking_uri, p.artifact_root, p.experiment)
+    exp = tracking.open_tracking(with_credentials(p.tracking_uri), p.artifact_root, p.experiment)
     dataset_info = {"products": int(keep.sum()), "train": int(train.sum()), "test": int(test.sum()),
                     "scenes": len(set(data.scene_id[keep])), "set": folder.name, "truth_rule": data.truth_rule}
     label_acc = float((y[keep] == y_truth[keep]).mean())

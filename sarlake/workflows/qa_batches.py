@@ -46,6 +46,7 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     from lake.query import connect
     from lake.run_records import SCORE_REPORTS
     from lake.settings import get_settings
+    from pges.qa.registry_access import without_password
     from pges.qa.score import resolve_version
     from sarlake.workflows.qa import product_locations, unscored_products
     from sarlake.workflows.qa_inputs import met_location
@@ -67,9 +68,9 @@ def scoring_run_configs(run_id: str, product_ids: list[str] | None = None,
     return [{
         "pge": "qa", "run_id": run_id, "inputs": inputs[start:start + size],
         "output_dir": f"{settings.products_root.rstrip('/')}/{SCORE_REPORTS}",
-        "parameters": {"tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
-                       "model_name": settings.qa_model_name, "version": version,
-                       "report_id": f"qa-{stem}-{start // size:04d}"},
+        "parameters": {"tracking_uri": without_password(settings.mlflow_tracking_uri),
+                       "artifact_root": settings.mlflow_artifact_root, "model_name": settings.qa_model_name,
+                       "version": version, "report_id": f"qa-{stem}-{start // size:04d}"},
     } for start in range(0, len(inputs), size)]
 
 

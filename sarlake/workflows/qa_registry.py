@@ -43,7 +43,7 @@ def registered_versions() -> list[dict[str, Any]]:
 
     from lake.settings import get_settings
     from pges.qa.model_io import QUICK_TAG, thresholds_from_tags
-    from pges.qa.registry_errors import is_not_found, unreachable
+    from pges.qa.registry_access import is_not_found, unreachable
 
     settings = get_settings()
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -160,6 +161,7 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     from lake.rater_model import crowd_likelihoods
     from lake.settings import get_settings, is_remote
     from lake.storage import write_bytes
+    from pges.qa.registry_access import without_password
     from pges.train.relabel import CROWD_COLUMNS
 
     unknown = sorted(set(options) - TRAIN_OPTIONS)
@@ -188,7 +190,7 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
     write_bytes(labels, text.getvalue().encode(), settings)
     params: dict[str, Any] = {
         "labels": labels.removeprefix("file://"), "data_version": dataset["data_version"],
-        "tracking_uri": settings.mlflow_tracking_uri, "artifact_root": settings.mlflow_artifact_root,
+        "tracking_uri": without_password(settings.mlflow_tracking_uri), "artifact_root": settings.mlflow_artifact_root,
         "model_name": settings.qa_model_name, **train_options(options),
     }
     real_check = real_check if real_check is not None else settings.qa_real_check
@@ -282,10 +284,26 @@ def training_record(met_uri: str) -> dict[str, Any]:
 
 
 def train_models(dataset: dict[str, Any], **options: Any) -> dict[str, Any]:
-    """Run the ``train`` PGE here on the set (options: :func:`train_run_config`'s); return its training record."""
+    """Run the ``train`` PGE here on the set (options: :func:`train_run_config`'s); return its training record.
+
+    The run-config names the registry without its password; the PGE takes that from ``SARLAKE_MLFLOW_TRACKING_URI``
+    in its environment, which here is this process's: set for the run when the settings came from a YAML file.
+    """
+    from lake.settings import get_settings
+    from pges.qa.registry_access import ENV_URI
     from sarlake.workflows.pge import run_pge
 
-    result = run_pge("train", train_run_config(dataset, **options))
+    settings = get_settings()
+    cfg = train_run_config(dataset, **options)
+    before = os.environ.get(ENV_URI)
+    os.environ[ENV_URI] = settings.mlflow_tracking_uri
+    try:
+        result = run_pge("train", cfg)
+    finally:
+        if before is None:
+            os.environ.pop(ENV_URI, None)
+        else:
+            os.environ[ENV_URI] = before
     return training_record(result["products"][0]["met_uri"])
 
 
