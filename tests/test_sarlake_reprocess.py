@@ -51,7 +51,7 @@ def test_requested_products_are_reprocessed_whatever_their_score(settings, monke
     assert asked == [["/slc/IFG_A_02_ref.met.json", "/slc/IFG_A_02_sec.met.json"]]
     asked.clear()
     # a mistyped id, or a product that is not an interferogram, is refused by name before any PGE runs
-    with pytest.raises(ValueError, match=r"product_ids: 1 not in the lake: IFG_A_2 \(`sarlake sql"):
+    with pytest.raises(ValueError, match=r"^1 requested product\(s\) not in the lake: IFG_A_2 \(`sarlake sql"):
         reprocess_bad_products(product_ids=["IFG_A_02", "IFG_A_2"])
     upsert("products", [{"product_id": "TS_A", "product_type": "L3_TS", "start_time": "2024-01-01T00:00:00Z"}],
            settings)

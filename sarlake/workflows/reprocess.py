@@ -103,18 +103,21 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
 
 
 def _check_requested(con: Any, product_ids: list[str]) -> None:
-    """Refuse requested products that are not in the lake or not interferograms, naming them."""
+    """Refuse requested products that are not in the lake or not interferograms, naming them.
+
+    The messages name no option: the CLI takes the ids as arguments, the ``reprocess`` DAG as its *Products* param.
+    """
     from sarlake.workflows.qa import first_few
 
     known = dict(con.execute("SELECT product_id, product_type FROM products WHERE list_contains(?::VARCHAR[], "
                              "product_id)", [product_ids]).fetchall())
     unknown = sorted(set(product_ids) - set(known))
     if unknown:
-        raise ValueError(f"product_ids: {len(unknown)} not in the lake: {first_few(unknown)} (`sarlake sql "
+        raise ValueError(f"{len(unknown)} requested product(s) not in the lake: {first_few(unknown)} (`sarlake sql "
                          "\"SELECT product_id FROM products WHERE product_type = 'L2_IFG'\"` lists the interferograms)")
     other = sorted(p for p, kind in known.items() if kind != "L2_IFG")
     if other:
-        raise ValueError(f"product_ids: {other[0]} is a {known[other[0]]}: only interferograms (L2_IFG) are "
+        raise ValueError(f"requested product {other[0]} is a {known[other[0]]}: only interferograms (L2_IFG) are "
                          "reprocessed")
 
 
