@@ -171,3 +171,97 @@ def test_a_licsar_pair_on_s3_is_read_with_its_frame_metadata(bucket, tmp_path, m
     assert props["view:incidence_angle"] == pytest.approx(incidence, abs=0.01)
     assert props["sarlake:perpendicular_baseline_m"] == -41.5
     assert props["sarlake:source_coherence_file"] == f"{PAIR}.geo.cc.tif"
+
+
+@pytest.mark.parametrize(("layout", "run_xml"), [("topsStack", "topsProc.xml"), ("stripmapStack", "reference/IW1.xml")])
+def test_an_isce_stack_pair_on_s3_gets_its_baseline_from_the_stack_above_it(bucket, tmp_path, monkeypatch, layout,
+                                                                             run_xml):
+    """An ISCE2 stack writes one baseline per date in ``<stack>/baselines/``, and its run XML (``topsProc.xml``, the
+    radar wavelength) in the stack's folder, both above the pair's folder. The same file ingested from a local folder
+    got them; from S3 only its own folder was downloaded, and it was refused for want of a wavelength. Truth: the
+    values written by hand (2018-01-01 at 31 m, 2018-01-13 at -11 m: -11 - 31 = -42 m; 0.05546576 m)."""
+    from test_pges_readers_formats import _isce_folder
+    from test_pges_readers_stack_baselines import _isce_stack
+
+    name, client = bucket
+    assert _cli("init").exit_code == 0
+    folder, *_ = _isce_folder(tmp_path)  # <stack>/merged/20180101_20180113/filt_topophase.unw.geo
+    stack = folder.parent.parent
+    _isce_stack(stack, layout)
+    (stack / "baselines" / "notes.pdf").write_bytes(b"not a baseline")
+    (stack / run_xml).parent.mkdir(exist_ok=True)
+    (stack / "topsProc.xml").rename(stack / run_xml)  # topsApp's run XML, or the reference's swath XML
+    _upload(client, name, stack, "isce/stack")
+    fetched = _spy_downloads(monkeypatch)
+    out = _cli("ingest", f"s3://{name}/isce/stack/merged/20180101_20180113/filt_topophase.unw.geo")
+    assert out.exit_code == 0, out.output
+    _, item = _item()
+    assert item["properties"]["sarlake:perpendicular_baseline_m"] == pytest.approx(-42.0)
+    assert item["properties"]["sarlake:wavelength_m"] == pytest.approx(0.05546576)
+    assert f"isce/stack/{run_xml}" in fetched
+    baselines = sorted(k for k in fetched if "/baselines/" in k)
+    assert baselines == sorted(f"isce/stack/{p.relative_to(stack).as_posix()}"
+                               for p in (stack / "baselines").rglob("*.txt"))  # the .pdf is not downloaded
+
+
+def test_a_gmtsar_pair_on_s3_gets_its_baseline_from_the_stack_s_baseline_table(bucket, tmp_path, monkeypatch):
+    """GMTSAR's ``raw/baseline_table.dat`` lies two folders above ``intf/<pair>/``. Truth: its b_perp column, by
+    hand (2015-04-14 at -142.78 m, 2015-04-02 at -17.10 m)."""
+    from test_pges_readers_formats import _gmtsar_folder
+
+    name, client = bucket
+    assert _cli("init").exit_code == 0
+    folder, *_ = _gmtsar_folder(tmp_path)  # <tmp>/intf/2015092_2015104/unwrap_ll.grd
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "baseline_table.dat").write_text(
+        "S1_20150402_ALL_F1 2015091.5885222249 91 -33.273566547687 -17.102628888348\n"
+        "S1_20150414_ALL_F1 2015103.5885250464 103 -104.664278131966 -142.776284597889\n")
+    _upload(client, name, tmp_path / "intf", "gmtsar/intf")
+    client.upload_file(str(tmp_path / "raw" / "baseline_table.dat"), name, "gmtsar/raw/baseline_table.dat")
+    fetched = _spy_downloads(monkeypatch)
+    out = _cli("ingest", f"s3://{name}/gmtsar/intf/2015092_2015104/unwrap_ll.grd")
+    assert out.exit_code == 0, out.output
+    assert "gmtsar/raw/baseline_table.dat" in fetched
+    _, item = _item()
+    assert item["properties"]["sarlake:perpendicular_baseline_m"] == pytest.approx(-142.776284597889 - -17.102628888348,
+                                                                                   abs=1e-3)  # kept to the mm
+
+
+def test_an_isce_stack_s_pairs_prefix_on_s3_gets_the_run_xml_and_baselines_above_it(bucket, tmp_path, monkeypatch):
+    """``sarlake ingest s3://.../<stack>/merged/`` downloaded the prefix whole but nothing above it, so its pairs
+    were refused for want of the wavelength in ``<stack>/topsProc.xml``. Each is listed once however many pairs."""
+    from test_pges_readers_formats import _isce_folder
+    from test_pges_readers_stack_baselines import _isce_stack
+
+    from pges.storage import s3_client
+
+    name, client = bucket
+    assert _cli("init").exit_code == 0
+    folder, *_ = _isce_folder(tmp_path)
+    stack = folder.parent.parent
+    _isce_stack(stack, "topsStack")
+    _upload(client, name, stack, "isce/stack")
+    fetched = _spy_downloads(monkeypatch)
+    listed: list[str] = []
+    paginator = s3_client().get_paginator
+
+    def spy(operation):  # type: ignore[no-untyped-def]
+        real = paginator(operation)
+        paginate = real.paginate
+
+        def counted(**kwargs):  # type: ignore[no-untyped-def]
+            listed.append(kwargs["Prefix"])
+            return paginate(**kwargs)
+
+        real.paginate = counted
+        return real
+
+    monkeypatch.setattr(s3_client(), "get_paginator", spy)
+    out = _cli("ingest", f"s3://{name}/isce/stack/merged/")
+    assert out.exit_code == 0, out.output
+    _, item = _item()
+    assert item["properties"]["sarlake:wavelength_m"] == pytest.approx(0.05546576)
+    assert item["properties"]["sarlake:perpendicular_baseline_m"] == pytest.approx(-42.0)
+    assert "isce/stack/topsProc.xml" in fetched
+    assert len(listed) == len(set(listed))  # no prefix listed twice
+    assert not [p for p in listed if p.startswith("isce/stack/merged/") and p != "isce/stack/merged/"]  # nor inside

@@ -5,7 +5,9 @@ the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
 expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
 amplitudes, look vectors) are only counted as left out. One ``s3://`` object is read with what a reader opens beside
-it, downloaded from its folder (:meth:`Downloaded.beside`, :func:`pges.ingest.beside.read_beside`), and a
+it, downloaded from its folder (:meth:`Downloaded.beside`, :func:`pges.ingest.beside.read_beside`), an ISCE2 or
+GMTSAR file (one, or those of a prefix) with what its reader looks for above its folder
+(:mod:`pges.ingest.stack_files`: the run's XMLs, the stack's baselines), and a
 ``coherence_dirs`` prefix gives its coherence files only (:meth:`Downloaded.coherence_dir`). A listing that would
 download more than ``max_objects`` objects or ``max_gib`` GiB (the run-config's, from the settings
 ``SARLAKE_INGEST__MAX_OBJECTS`` and ``SARLAKE_INGEST__MAX_GIB``; a prefix counts every object under it) is refused
@@ -23,6 +25,7 @@ from pathlib import Path
 from pges.errors import InputValidationError, ProcessingError
 from pges.ingest.beside import is_coherence, is_licsar_metadata, licsar_metadata_prefixes, read_beside
 from pges.ingest.config import MAX_GIB, MAX_OBJECTS
+from pges.ingest.stack_files import isce_metadata_candidates, stack_baseline_candidates, stack_format
 from pges.readers.kinds import never_read
 from pges.storage import is_s3, s3_client, split_s3
 
@@ -64,6 +67,8 @@ class Downloaded:
     #: objects not downloaded, whose names say no reader opens them (:func:`pges.readers.kinds.never_read`): their
     #: local path had they been, kind and ``name``, as a folder's left-out files
     left: list[tuple[Path, str, str]] = field(default_factory=list)
+    #: what a listing for stack-wide files took, by prefix (pairs of one stack share them: listed once per run)
+    _stack_listed: dict[str, list[str]] = field(default_factory=dict)
 
     def origin(self, path: Path) -> str:
         """The ``s3://`` URI a file of ``cache_dir`` was downloaded from; any other path as it is."""
@@ -94,6 +99,12 @@ class Downloaded:
         if not objects:
             raise InputValidationError(f"input {uri}: no objects under this S3 prefix (check the bucket and prefix)")
         self._get_tree(uri, bucket, prefix, objects)
+        done: set[str] = set()  # an ISCE2 or GMTSAR stack's files above the prefix, once per folder of its files
+        for name, _ in objects:
+            local = self.cache_dir / bucket / name
+            if name.rpartition("/")[0] not in done and local.is_file() and (fmt := stack_format(local)):
+                done.add(name.rpartition("/")[0])
+                self._stack_files(uri, bucket, name, fmt, within=prefix)
         return self.cache_dir / bucket / prefix
 
     def _get_tree(self, uri: str, bucket: str, prefix: str, objects: list[tuple[str, int]]) -> None:
@@ -111,7 +122,8 @@ class Downloaded:
 
         A SNAP ``.dim`` is downloaded with its ``<stem>.data/`` folder (its bands), all but what no reader opens; a
         LiCSAR pair with its frame's E/N/U rasters, ``metadata.txt`` and ``baselines`` (``<frame>/metadata/``, or
-        LiCSBAS's ``GEOC/`` above the pair's folder).
+        LiCSBAS's ``GEOC/`` above the pair's folder); an ISCE2 or GMTSAR file with its stack's baselines from above
+        its folder (:mod:`pges.ingest.stack_files`).
 
         Returns:
             False when the folder may not be listed (the caller then fetches the usual headers by name).
@@ -139,7 +151,38 @@ class Downloaded:
             self._fetch_folder(uri, bucket, meta, is_licsar_metadata,
                                over="input {uri}: its LiCSAR metadata folder holds {held}; {pge} downloads up to "
                                "{limits} from it: {remedy}")
+        self._stack_files(uri, bucket, key, stack_format(self.cache_dir / bucket / key))
         return True
+
+    def _stack_files(self, uri: str, bucket: str, key: str, fmt: str | None, within: str | None = None) -> None:
+        """Download what an ISCE2 or GMTSAR object's reader looks for above its folder (pges.ingest.stack_files).
+
+        That is the run's XMLs (ISCE2) and the stack's baselines (the nearest). ``within``: a prefix downloaded
+        whole, whose folders are not listed again.
+        """
+        for prefix, wanted, own in isce_metadata_candidates(key) if fmt == "isce2" else []:
+            if within is None or not prefix.startswith(within):
+                self._fetch_listed(uri, bucket, prefix, wanted, own=own, what="the ISCE2 run's XMLs above it")
+        for prefix, wanted in stack_baseline_candidates(key, fmt):
+            if within is not None and prefix.startswith(within):
+                found = (self.cache_dir / bucket / prefix).exists()
+            else:
+                found = self._fetch_listed(uri, bucket, prefix, wanted, own=False, what="its stack's baselines")
+            if found:
+                return
+
+    def _fetch_listed(self, uri: str, bucket: str, prefix: str, wanted: Callable[[str], bool], *, own: bool,
+                      what: str) -> bool:
+        """List ``prefix`` (once per run) and download the keys ``wanted`` takes; whether there were any."""
+        if prefix not in self._stack_listed:
+            listed = self._list(uri, bucket, prefix, probe=True, delimit=own, wanted=wanted,
+                                over=f"input {{uri}}: {what} hold {{held}}; {{pge}} downloads up to {{limits}} of "
+                                "them: {remedy}")
+            self._stack_listed[prefix] = [name for name, _ in listed or [] if wanted(name)]
+        folder = prefix[:prefix.rfind("/") + 1]  # "a/reference" lists a/reference*/: its layout is under a/
+        for name in self._stack_listed[prefix]:
+            self._get(bucket, name, self._dest(uri, bucket, folder, name))
+        return bool(self._stack_listed[prefix])
 
     def coherence_dir(self, uri: str) -> Path:
         """Download the coherence files of prefix ``uri`` (not its subfolders; by name) and return their folder.
