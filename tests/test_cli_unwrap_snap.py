@@ -44,12 +44,14 @@ def test_a_snap_wrapped_interferogram_is_unwrapped_to_roipacs_phase_whichever_da
     dim, truth = _snap_wrapped(tmp_path, reference_first=reference_first)
     out = _cli("unwrap", str(dim), "--aoi", "sydney")
     assert out.exit_code == 0, out.output
-    (row,) = _sql("SELECT met_uri, reference_date, secondary_date FROM products")
+    (row,) = _sql("SELECT product_id, met_uri, reference_date, secondary_date FROM products")
     assert (str(row["secondary_date"]), str(row["reference_date"])) == ("2006-06-19", "2006-10-02")
     props = json.loads(Path(row["met_uri"]).read_text())["properties"]
     assert props["sarlake:source_format"] == "snap"
     # what the file says of its acquisition, as ingest records it (the unwrap PGE wrote only --track/--orbit-state)
     assert (props["sat:relative_orbit"], props["sat:orbit_state"]) == (388, "descending")
+    # and the id carries that track, as ingest's do: SNAP and ISCE2 name every pair's file alike
+    assert row["product_id"].startswith("EXT-SNAP-T388-S1_Orb_Stack_Ifg_Deb_Flt_TC-20061002_20060619-UNW-")
     assert props["view:incidence_angle"] == pytest.approx((19.25 + 26.75) / 2)
     assert props["sarlake:coherence_mean"] > 0  # its coh band was read: no coherence estimated from the phase
     assert "coherence_estimated" not in props.get("sarlake:flags", [])

@@ -43,7 +43,7 @@ from pges.raster import write_cog
 from pges.readers import Interferogram, read_interferograms
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
-from pges.source_geometry import source_properties
+from pges.source_geometry import source_properties, track_of
 from pges.unwrap.config import UnwrapParameters
 from pges.unwrap.inputs import already_unwrapped, fetch_inputs
 
@@ -147,13 +147,18 @@ def unwrap_ifg(ifg: Interferogram, p: UnwrapParameters) -> Unwrapped2D:
 
 
 def product_id(ifg: Interferogram, p: UnwrapParameters) -> str:
-    """``EXT-ROIPAC-geo_060619-061002-20061002_20060619-UNW-1a2b`` (mission/track inserted when given)."""
+    """``EXT-ROIPAC-geo_060619-061002-20061002_20060619-UNW-1a2b`` (mission and track inserted when known).
+
+    The track is ``--track``, else the file's (as ingest's ids): ISCE2 and SNAP name every pair's file alike, so
+    the same dates from two tracks would otherwise be one product.
+    """
     stem = re.sub(r"[^A-Za-z0-9_-]+", "_", ifg.path.name.split(".")[0]).strip("_") or "ifg"
     parts = ["EXT", ifg.source_format.upper()]
     if p.mission:
         parts.append(re.sub(r"[^A-Za-z0-9]+", "", p.mission).upper())
-    if p.track is not None:
-        parts.append(f"T{p.track:03d}")
+    track = track_of(ifg, p.track, p.orbit_state)[0]
+    if track is not None:
+        parts.append(f"T{track:03d}")
     params = p.model_dump(mode="json", exclude={"aoi", "aoi_wkt", "overwrite", "browse_max_size", "coherence_dirs"})
     hash4 = inputs_hash4([ifg.path.name, ifg.reference_date.isoformat()], params)
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}", "UNW", hash4]
