@@ -40,23 +40,9 @@ def sql(query: str, fmt: str | None, output: Path | None, limit: int | None) -> 
     counts the rest. Ctrl-C interrupts the query (exit 130). Repeated column names (a JOIN over tables that
     share columns) are made unique: run_id, run_id_2.
     """
-    if output is not None and not output.parent.is_dir():  # else the error named the temporary file beside it
-        raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="'--output'")
-    if fmt is None:  # `-o out.csv` alone wrote the aligned table into out.csv
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-        fmt = suffix if suffix in ("csv", "json", "parquet") else "table"
-    if fmt == "parquet" and output is None:
-        raise click.UsageError("--format parquet needs --output FILE")
-    from lake.query import QueryInterrupted
-    from sarlake.cli.sql_output import write_result
+    from sarlake.cli.sql_output import run_and_write
 
-    try:
-        rows = write_result(query, fmt, output, limit)
-    except QueryInterrupted:
-        click.echo("error: query interrupted (Ctrl-C)", err=True)
-        raise click.exceptions.Exit(130) from None
-    if output is not None:
-        click.echo(f"wrote {rows} rows to {output}", err=True)
+    run_and_write(query, fmt, output, limit)
 
 
 @click.command()

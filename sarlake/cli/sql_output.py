@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["TABLE_ROWS", "write_result"]
+__all__ = ["TABLE_ROWS", "run_and_write", "write_result"]
 
 #: rows ``--format table`` prints; the rest are counted.
 TABLE_ROWS = 200
@@ -46,6 +46,32 @@ def write_result(query: str, fmt: str, output: Path | None, limit: int | None = 
         else:
             _table(result, out)
         return int(result.rows)
+
+
+def run_and_write(query: str, fmt: str | None, output: Path | None, limit: int | None) -> int:
+    """Run ``query`` and write its rows as ``sarlake sql`` does; return the rows written.
+
+    The format is ``output``'s suffix by default, Ctrl-C exits 130, and a file written says so on stderr.
+    """
+    import click
+
+    if output is not None and not output.parent.is_dir():  # else the error named the temporary file beside it
+        raise click.BadParameter(f"folder {output.parent} does not exist", param_hint="'--output'")
+    if fmt is None:  # `-o out.csv` alone wrote the aligned table into out.csv
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = suffix if suffix in ("csv", "json", "parquet") else "table"
+    if fmt == "parquet" and output is None:
+        raise click.UsageError("--format parquet needs --output FILE")
+    from lake.query import QueryInterrupted
+
+    try:
+        rows = write_result(query, fmt, output, limit)
+    except QueryInterrupted:
+        click.echo("error: query interrupted (Ctrl-C)", err=True)
+        raise click.exceptions.Exit(130) from None
+    if output is not None:
+        click.echo(f"wrote {rows} rows to {output}", err=True)
+    return rows
 
 
 @contextlib.contextmanager
