@@ -1,10 +1,14 @@
-"""``sarlake products``: manage catalogued products (remove, with a provenance record; check their quality)."""
+"""``sarlake products``: list and show catalogued products, remove them (with a provenance record), check them."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
 
 import click
 
 from sarlake.cli.errors import ErrorHandlingGroup
+from sarlake.cli.params import FiniteFloatRange
 
 __all__ = ["products"]
 
@@ -58,3 +62,88 @@ def check(product_ids: tuple[str, ...], quarantined: bool) -> None:
     click.echo(f"{len(ids)} checked: {len(result.published)} published, {len(result.quarantined)} quarantined, "
                f"{len(ids) - len(result.published) - len(result.quarantined)} passed and already published; "
                f"Data Docs: {result.data_docs}")
+
+
+@products.command("list")
+@click.option("--aoi", help="Products of this area of interest.")
+@click.option("--type", "product_type", metavar="TYPE", help="Product type: L2_IFG, L3_TS, L3_COH, ...")
+@click.option("--status", type=click.Choice(["pending", "published", "quarantined"]),
+              help="Status set by the data-quality gate.")
+@click.option("--tier", type=click.Choice(["hot", "archive", "cached"]),
+              help="Where the files are: hot (the lake), archive (the DAAC), cached (restored from it).")
+@click.option("--track", type=click.IntRange(min=0), help="Relative orbit.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Both acquisitions on or after this day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), metavar="YYYY-MM-DD",
+              help="Both acquisitions on or before this day.")
+@click.option("--max-p-error", type=FiniteFloatRange(0, 1), help="QA p(error) at most this (unscored left out).")
+@click.option("--min-p-error", type=FiniteFloatRange(0, 1), help="QA p(error) at least this (the suspect ones).")
+@click.option("--default-only", is_flag=True, help="Of a reprocessed product, only its default version.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "parquet"]), default=None,
+              help="Output format. Default: from --output's suffix (.csv, .json, .parquet), else table.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@click.option("--limit", type=click.IntRange(min=0), help="Return at most this many rows.")
+@click.option("--show-sql", is_flag=True, help="Print the SQL instead of running it (for `sarlake sql`).")
+def list_products(aoi: str | None, product_type: str | None, status: str | None, tier: str | None,
+                  track: int | None, since: datetime | None, until: datetime | None, max_p_error: float | None,
+                  min_p_error: float | None, default_only: bool, fmt: str | None, output: Path | None,
+                  limit: int | None, show_sql: bool) -> None:
+    """List catalogued products with their status, storage tier and quality (QA p(error), tag consensus).
+
+    Every filter given must hold. The rows come from the `products` table and the `product_quality` view, oldest
+    pair first within each AOI; --show-sql prints the query to refine it in `sarlake sql`.
+    """
+    from sarlake.cli.sql_output import run_and_write
+    from sarlake.workflows.product_listing import ProductFilter, list_sql
+
+    if since is not None and until is not None and since > until:
+        raise click.BadParameter(f"{since:%Y-%m-%d} is after --until {until:%Y-%m-%d}", param_hint="'--since'")
+    query = list_sql(ProductFilter(aoi=aoi, product_type=product_type, status=status, tier=tier, track=track,
+                                   since=since.date() if since else None, until=until.date() if until else None,
+                                   max_p_error=max_p_error, min_p_error=min_p_error, default_only=default_only))
+    if show_sql:
+        click.echo(query)
+        return
+    run_and_write(query, fmt, output, limit)
+
+
+@products.command("show")
+@click.argument("product_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
+def show(product_id: str, as_json: bool) -> None:
+    """Show one product: what and where it is, its quality (QA, tags, data-quality gate) and its versions."""
+    import json
+
+    from sarlake.workflows.product_listing import product_summary
+
+    s = product_summary(product_id)
+    if as_json:
+        click.echo(json.dumps(s, indent=2, default=str))
+        return
+    p, q = s["product"], s["quality"]
+    click.echo(f"{p['product_id']}  {p['product_type']}  {p.get('aoi') or '(no AOI)'}")
+    made_by = " ".join(str(v) for v in (p.get("pge_name"), p.get("pge_version")) if v)
+    for label, value in (("acquisitions", " to ".join(d for d in (s["first_date"], s["last_date"]) if d)),
+                         ("track", p.get("track")), ("status", p.get("status")), ("tier", p.get("tier") or "hot"),
+                         ("made by", made_by), ("location", p.get("uri")), ("met.json", p.get("met_uri"))):
+        if value not in (None, ""):
+            click.echo(f"  {label:<13} {value}")
+    if s["quality_failures"]:
+        click.echo(f"  {'failed':<13} {'; '.join(map(str, s['quality_failures']))}")
+    if q.get("p_error") is not None:
+        click.echo(f"  {'QA p(error)':<13} {q['p_error']:.3f} (UWE_{q['predicted_uwe']}, {q['model_name']} "
+                   f"v{q['model_version']})")
+    elif p["product_type"] == "L2_IFG":
+        click.echo(f"  {'QA p(error)':<13} not scored")
+    for t in s["tags"]:
+        click.echo(f"  {'tag consensus':<13} {t['tag_type']}_{t['intensity']} ({t['raters']} rater(s), "
+                   f"agreement {t['agreement']:.2f})")
+    for v in s["versions"]:
+        score = f"p(error) {v['p_error']:.3f}" if v["p_error"] is not None else "unscored"
+        click.echo(f"  {'version':<13} {v['product_id']}  {v.get('pge_version')}  {score}"
+                   + ("  (default)" if v["is_default"] else ""))
+    if s["assets"]:
+        click.echo("  assets (in its location):")
+        width = max(map(len, s["assets"]))
+        for name, href in s["assets"].items():
+            click.echo(f"    {name:<{width}}  {href}")
