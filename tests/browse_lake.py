@@ -91,6 +91,10 @@ def build(settings: Any) -> None:
                       "p_error": products[-1]["p_error"], "uwe_class": uwe, "degraded": False,
                       "predicted_at": datetime(2024, 6, 1, tzinfo=UTC)})
     upsert("products", products, settings)
+    upsert("provenance", [{"product_id": p["product_id"], "run_id": p["run_id"], "pge_name": "interferogram",
+                           "pge_version": p["pge_version"], "inputs": [f"SLC_{p['secondary_date']:%Y%m%d}",
+                                                                       f"SLC_{p['reference_date']:%Y%m%d}"]}
+                          for p in products], settings)
     upsert("qa_predictions", preds, settings)
     upsert("events", [{"event_id": EVENT[0], "source": "usgs", "time": datetime(2024, 1, 10, tzinfo=UTC),
                        "magnitude": 6.4, "decision": "trigger", "aoi": EVENT[1], "processing": "done"}], settings)

@@ -144,6 +144,10 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
 
     series = browse_lake.add_time_series(settings)
     upsert("product_lineage", [{"product_id": "IFG_B_02", "original_id": "IFG_B_03", "is_default": True}], settings)
+    # an interferogram catalogued from another processor's files: no SLCs to re-make it from (the DAG refused it)
+    upsert("products", [{"product_id": "EXT-ROIPAC-geo_060619-061002-20061002_20060619", "product_type": "L2_IFG",
+                         "aoi": "sydney", "pge_name": "ingest", "status": "published",
+                         "start_time": "2006-06-19T00:00:00Z"}], settings)
     con = connect(settings)
     archived = next(p for p, t in browse_lake.TIER.items() if t == "archive")
 
@@ -154,7 +158,11 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
     assert offered("IFG_B_02") == {"reprocess": False, "restore": False}  # already a reprocessed version
     assert offered("IFG_A_03") == {"reprocess": True, "restore": False}  # a hot interferogram
     assert offered(archived) == {"reprocess": True, "restore": True}
-    for pid in (series, "IFG_B_02", "IFG_A_03"):  # each refusal is the one the shortcut itself gives
+    ingested = "EXT-ROIPAC-geo_060619-061002-20061002_20060619"
+    assert offered(ingested) == {"reprocess": False, "restore": False}
+    why = next(a["reason"] for a in product_actions(con, ingested) if a["action"] == "reprocess")
+    assert why.startswith(f"{ingested} was catalogued by the ingest PGE, not made from SLCs by the interferogram PGE")
+    for pid in (series, "IFG_B_02", "IFG_A_03", ingested):  # each refusal is the one the shortcut itself gives
         for a in product_actions(con, pid):
             if not a["available"]:
                 with pytest.raises(ShortcutError) as refused:

@@ -28,7 +28,8 @@ def reprocess(product_ids: tuple[str, ...], max_p_error: float | None, limit: in
     Each is made again from its two SLCs (from its provenance) with the other unwrapper and a stronger filter,
     catalogued, scored with the champion, and both versions go to product_lineage; the better-scored one is the
     default, which time series use. Named IDs are reprocessed whatever their p(error); one already reprocessed is
-    skipped, with a warning. The reprocess DAG does the same with any registered PGE version; this runs the
+    skipped, with a warning; one ingested or unwrapped from another processor's files is refused (exit 2), as
+    there are no SLCs to re-make it from. The reprocess DAG does the same with any registered PGE version; this runs the
     installed one.
     """
     from sarlake.workflows.reprocess import reprocess_bad_products

@@ -20,8 +20,8 @@ import json
 import logging
 from typing import Any
 
-__all__ = ["alternative_parameters", "catalogue_reprocessed", "plan_reprocessing", "record_lineage",
-           "record_reprocessed", "reprocess_bad_products"]
+__all__ = ["alternative_parameters", "catalogue_reprocessed", "check_requested", "plan_reprocessing",
+           "record_lineage", "record_reprocessed", "reprocess_bad_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
     con = connect(settings, catalogue=False)
     if product_ids:
-        _check_requested(con, list(product_ids))
+        check_requested(con, list(product_ids))
     chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
     bad = con.execute(
         "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE) FROM products p "
@@ -102,10 +102,16 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     return plans
 
 
-def _check_requested(con: Any, product_ids: list[str]) -> None:
-    """Refuse requested products that are not in the lake or not interferograms, naming them.
+def check_requested(con: Any, product_ids: list[str]) -> None:
+    """Refuse requested products that cannot be reprocessed, naming the first and saying why.
 
-    The messages name no option: the CLI takes the ids as arguments, the ``reprocess`` DAG as its *Products* param.
+    Those are products not in the lake, not interferograms, or not made from SLCs by the interferogram PGE (an
+    interferogram ingested or unwrapped from another processor's files: nothing to re-make it from here). The
+    messages name no option: the CLI takes the ids as arguments, the ``reprocess`` DAG as its *Products* param,
+    the browse UI's shortcut one product.
+
+    Raises:
+        ValueError: the first reason, in that order.
     """
     from sarlake.workflows.qa import first_few
 
@@ -119,6 +125,18 @@ def _check_requested(con: Any, product_ids: list[str]) -> None:
     if other:
         raise ValueError(f"requested product {other[0]} is a {known[other[0]]}: only interferograms (L2_IFG) are "
                          "reprocessed")
+    made = dict(con.execute(  # an interferogram catalogued from another processor has no SLCs to be re-made from
+        "SELECT p.product_id, p.pge_name FROM products p WHERE list_contains(?::VARCHAR[], p.product_id) AND NOT "
+        "EXISTS (SELECT 1 FROM provenance v WHERE v.product_id = p.product_id AND v.pge_name = 'interferogram') "
+        "ORDER BY p.product_id", [product_ids]).fetchall())
+    if made:
+        pid, pge = next(iter(made.items()))
+        how = ("unwrap its wrapped interferogram again with other options (`sarlake unwrap FILE --method quality "
+               "--replace`, --looks, --filter-strength; its provenance names FILE)" if pge == "unwrap" else
+               "make it again with the processor that made it and ingest that with `sarlake ingest --replace`")
+        raise ValueError(f"requested product {pid} was catalogued by the {pge or 'unknown'} PGE, not made from SLCs "
+                         f"by the interferogram PGE, so it cannot be reprocessed here: {how}"
+                         + (f" ({len(made) - 1} more like it)" if len(made) > 1 else ""))
 
 
 def catalogue_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]], run_context: dict[str, Any],

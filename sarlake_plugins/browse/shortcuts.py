@@ -105,9 +105,12 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
             raise ShortcutError(f"product={target!r} is not a product id")
         p = _product(con, target)
         if action == "reprocess":
-            if p.get("product_type") != "L2_IFG":
-                raise ShortcutError(f"{target} is a {p.get('product_type')}: only interferograms (L2_IFG) are "
-                                    "reprocessed")
+            from sarlake.workflows.reprocess import check_requested
+
+            try:  # the reprocess DAG's own refusals: not an interferogram, not made from SLCs here
+                check_requested(con, [target])
+            except ValueError as exc:
+                raise ShortcutError(str(exc).removeprefix("requested product ")) from None
             done = con.execute("SELECT original_id FROM product_lineage WHERE product_id = ?", [target]).fetchall()
             if done:
                 raise ShortcutError(f"{target} has already been reprocessed (original {done[0][0]}); see "
