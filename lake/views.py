@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["VIEWS", "create_views"]
+__all__ = ["VIEWS", "create_views", "view_statements"]
 
 PRODUCT_QUALITY = """
 CREATE VIEW product_quality AS
@@ -48,11 +48,18 @@ VIEWS: dict[str, tuple[tuple[str, ...], str]] = {
 }
 
 
+def view_statements(tables: list[str]) -> dict[str, str]:
+    """``name -> CREATE OR REPLACE VIEW ...`` of every derived view whose tables are among ``tables``.
+
+    ``sarlake sql-setup`` prints them after the table views, so a plain DuckDB client sees what ``sarlake sql`` sees.
+    """
+    return {name: sql.strip().replace("CREATE VIEW", "CREATE OR REPLACE VIEW", 1)
+            for name, (needs, sql) in VIEWS.items() if set(needs) <= set(tables)}
+
+
 def create_views(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
     """Create every derived view whose tables are among ``tables``; return the names created."""
-    made = []
-    for name, (needs, sql) in VIEWS.items():
-        if set(needs) <= set(tables):
-            con.execute(sql)
-            made.append(name)
-    return made
+    made = view_statements(tables)
+    for sql in made.values():
+        con.execute(sql)
+    return list(made)

@@ -65,6 +65,10 @@ def test_a_table_as_it_was_at_a_snapshot_in_sarlake_sql_and_plain_duckdb(lake) -
     con.execute(setup.output)
     assert con.sql(then).fetchall() == [("P1", 0.1)]
     assert con.sql(now).fetchall() == [("P1", 0.9), ("P99", 0.5)]
+    # the derived views too: `sarlake sql` had product_quality and a plain DuckDB client did not
+    quality = "SELECT product_id, p_error, is_default FROM product_quality WHERE product_id IN ('P1', 'P99') ORDER BY 1"
+    assert con.sql(quality).fetchall() == [("P1", 0.9, True), ("P99", 0.5, True)]
+    con.execute(setup.output)  # run again in the same session (to see later commits): every statement replaces
 
 
 def test_run_sql_returns_arrow(lake) -> None:

@@ -13,11 +13,13 @@ def sql_setup() -> None:
 
     Pipe it into the DuckDB CLI (`sarlake sql-setup > lake.sql; duckdb -init lake.sql`) or run it in a notebook.
     The views point at the tables' current Iceberg snapshots: run it again to see later commits. Each table also
-    gets ``<table>_at(snapshot_id)`` (time travel) and ``<table>_snapshots()``.
+    gets ``<table>_at(snapshot_id)`` (time travel) and ``<table>_snapshots()``; the derived views (``product_quality``)
+    follow.
     """
     from lake.catalog import load_table
     from lake.query import _lake_tables, extension_path, table_sql
     from lake.settings import get_settings, is_remote
+    from lake.views import view_statements
 
     settings = get_settings()
     click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots, "
@@ -27,10 +29,13 @@ def sql_setup() -> None:
         click.echo(f"LOAD '{extension_path(name)}';")
     if is_remote(settings.warehouse):
         click.echo("-- S3: CREATE SECRET (TYPE s3, PROVIDER credential_chain, ...) for the warehouse bucket first")
-    for table in _lake_tables(settings):
+    tables = _lake_tables(settings)
+    for table in tables:
         location = load_table(table, settings).metadata_location.removeprefix("file://")
         for statement in table_sql(table, location):
             click.echo(f"{statement};")
+    for statement in view_statements(tables).values():  # product_quality: as `sarlake sql` has it
+        click.echo(f"{statement};")
     from pathlib import Path
 
     if Path(settings.catalogue_db).is_file():
