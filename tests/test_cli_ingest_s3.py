@@ -96,10 +96,10 @@ def test_a_licsar_frame_prefix_is_ingested_pair_by_pair_with_the_frame_s_track_h
     _los_rasters(frame / "metadata", ifg, heading=-167.25)
     (frame / "metadata" / f"{FRAME}.geo.hgt.tif").write_bytes(b"a DEM no reader opens")
     _upload(client, name, frame, f"licsar/{FRAME}")
-    import pges.ingest.prefixes as prefixes
+    import pges.ingest.s3_listing as listing
 
     fetched: list[str] = []
-    real_client = prefixes.s3_client
+    real_client = listing.s3_client
 
     def spying_client():  # type: ignore[no-untyped-def]
         c = real_client()
@@ -112,7 +112,7 @@ def test_a_licsar_frame_prefix_is_ingested_pair_by_pair_with_the_frame_s_track_h
         c.download_file = spy
         return c
 
-    monkeypatch.setattr(prefixes, "s3_client", spying_client)
+    monkeypatch.setattr(listing, "s3_client", spying_client)
     out = _cli("ingest", f"s3://{name}/licsar/{FRAME}", "--aoi", "sydney")
     assert out.exit_code == 0, out.output
     assert f"licsar/{FRAME}/metadata/{FRAME}.geo.U.tif" in fetched  # the LiCSAR reader opens E, N and U
