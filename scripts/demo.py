@@ -133,6 +133,8 @@ def main() -> None:
 
     step("Next")
     print("Open the Airflow UI (forward DAG, its runs and logs) and the MLflow UI:  make up")
+    print(f"Its products, and one of them whole:            .venv/bin/sarlake products list --aoi {DEMO_AOI[0]}; "
+          ".venv/bin/sarlake products show ID")
     print('Query the lake:                                 .venv/bin/sarlake sql "SELECT * FROM products"')
     print(f"Demo finished in {time.monotonic() - t0:.0f} s.")
     if shutil.which("airflow") is None:
