@@ -63,3 +63,20 @@ def test_requested_products_are_reprocessed_whatever_their_score(settings, monke
     worst = max((p for p in browse_lake.PREDICTED), key=lambda p: [0.05, 0.2, 0.95, 0.04, 0.6, 0.97][
         sorted(browse_lake.PREDICTED).index(p)])
     assert asked == [[f"/slc/{worst}_ref.met.json", f"/slc/{worst}_sec.met.json"]]
+
+
+def test_products_no_slcs_can_remake_neither_fill_the_limit_nor_come_back_every_run(settings):
+    """Interferograms ingested from another processor that QA scores worst were taken first, then skipped (no SLCs
+    in their provenance) with a warning: with --limit 1 nothing was reprocessed, run after run."""
+    import browse_lake
+
+    from lake.write import upsert
+    from sarlake.workflows.reprocess import plan_reprocessing
+
+    browse_lake.build(settings)  # its interferograms have the interferogram PGE's provenance
+    upsert("products", [{"product_id": f"EXT-ROIPAC-{k}", "product_type": "L2_IFG", "pge_name": "ingest",
+                         "p_error": 0.99, "start_time": "2006-06-19T00:00:00Z"} for k in range(3)], settings)
+    plans = plan_reprocessing(max_p_error=0.5, limit=1, settings=settings)
+    assert [p["original"] for p in plans] == ["IFG_B_03"]  # browse_lake's worst interferogram: p(error) 0.97
+    assert [p["original"] for p in plan_reprocessing(max_p_error=0.5, settings=settings)] == \
+        ["IFG_B_03", "IFG_A_03", "IFG_B_02"]  # 0.97, 0.95, 0.6: every one above 0.5 the PGE made

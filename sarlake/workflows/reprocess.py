@@ -1,7 +1,7 @@
 """Reprocess interferograms QA judged bad: re-unwrap with other parameters, re-score, keep both versions.
 
-For each L2 interferogram with ``p_error`` above the threshold (``SARLAKE_QA_MAX_P_ERROR``) that has no
-version in ``product_lineage`` yet, the interferogram PGE runs again on the same two SLCs (from the product's
+For each L2 interferogram the interferogram PGE made with ``p_error`` above the threshold
+(``SARLAKE_QA_MAX_P_ERROR``) that has no version in ``product_lineage`` yet, the interferogram PGE runs again on the same two SLCs (from the product's
 provenance) with :func:`alternative_parameters`: the other unwrapper (SNAPHU <-> quality-guided) and a stronger
 Goldstein filter. The new product is catalogued (its own id: the parameters are part of the id hash), scored
 with the champion, and both versions are recorded in ``product_lineage`` with their scores and parameters;
@@ -70,7 +70,11 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     con = connect(settings, catalogue=False)
     if product_ids:
         check_requested(con, list(product_ids))
-    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
+    # above the threshold, only what the interferogram PGE made can be made again: ingested products (worst
+    # first) would fill the limit and be skipped on every run, and nothing would be reprocessed
+    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else (
+        "p.p_error > ? AND EXISTS (SELECT 1 FROM provenance v WHERE v.product_id = p.product_id "
+        "AND v.pge_name = 'interferogram')")
     bad = con.execute(
         "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE) FROM products p "
         f"WHERE p.product_type = 'L2_IFG' AND {chosen} "
