@@ -1,11 +1,11 @@
 """Reprocess interferograms QA judged bad: re-unwrap with other parameters, re-score, keep both versions.
 
 For each L2 interferogram the interferogram PGE made with ``p_error`` above the threshold
-(``SARLAKE_QA_MAX_P_ERROR``) that has no version in ``product_lineage`` yet, the interferogram PGE runs again on the same two SLCs (from the product's
-provenance) with :func:`alternative_parameters`: the other unwrapper (SNAPHU <-> quality-guided) and a stronger
-Goldstein filter. The new product is catalogued (its own id: the parameters are part of the id hash), scored
-with the champion, and both versions are recorded in ``product_lineage`` with their scores and parameters;
-the lower p(error) is the default (``is_default``), which the ``product_quality`` view shows.
+(``SARLAKE_QA_MAX_P_ERROR``) that has no version in ``product_lineage`` yet, the interferogram PGE runs again on the
+same two SLCs (from the product's provenance) with :func:`alternative_parameters`: the other unwrapper (SNAPHU <->
+quality-guided) and a stronger Goldstein filter. The new product is catalogued (its own id: the parameters are part
+of the id hash), scored with the champion, and both versions are recorded in ``product_lineage`` with their scores
+and parameters; the lower p(error) is the default (``is_default``), which the ``product_quality`` view shows.
 
 Three steps, so that the PGE runs as every other PGE does: :func:`plan_reprocessing` (which products, their
 run-configs, the requested PGE version's image), the interferogram PGE (the ``reprocess`` DAG's mapped PGE
