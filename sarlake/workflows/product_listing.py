@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date
 from typing import Any
 
-__all__ = ["LIST_COLUMNS", "ProductFilter", "list_sql", "product_summary"]
+__all__ = ["LIST_COLUMNS", "ProductFilter", "date_span", "jsonable", "list_sql", "product_summary", "query_rows"]
 
 #: the columns of ``products list``, in order, and their SQL over products ``p`` and product_quality ``q``
 _COLUMNS = {
@@ -91,46 +91,50 @@ def product_summary(product_id: str) -> dict[str, Any]:
 
     con = connect(catalogue=False)
     try:
-        found = _rows(con, "SELECT * FROM products WHERE product_id = ?", product_id)
+        found = query_rows(con, "SELECT * FROM products WHERE product_id = ?", product_id)
         if not found:
             raise LakeError(f"product {product_id!r} is not in the lake (`sarlake products list` lists them)")
         product = found[0]
-        quality = _rows(con, "SELECT * EXCLUDE (product_id, product_type, aoi, track, reference_date, "
-                             "secondary_date, status) FROM product_quality WHERE product_id = ?", product_id)[0]
-        versions = _rows(con, "SELECT q.product_id, q.is_default, q.p_error, p.pge_version FROM product_quality q "
-                              "JOIN products p USING (product_id) WHERE q.original_id = ? "
-                              "ORDER BY p.pge_version, q.product_id", str(quality["original_id"]))
-        tags = _rows(con, "SELECT tag_type, intensity, raters, agreement FROM tag_consensus WHERE product_id = ? "
-                          "ORDER BY tag_type", product_id)
+        quality = query_rows(con, "SELECT * EXCLUDE (product_id, product_type, aoi, track, reference_date, "
+                                  "secondary_date, status) FROM product_quality WHERE product_id = ?", product_id)[0]
+        versions = query_rows(con, "SELECT q.product_id, q.is_default, q.p_error, p.pge_version "
+                                   "FROM product_quality q JOIN products p USING (product_id) WHERE q.original_id = ? "
+                                   "ORDER BY p.pge_version, q.product_id", str(quality["original_id"]))
+        tags = query_rows(con, "SELECT tag_type, intensity, raters, agreement FROM tag_consensus "
+                               "WHERE product_id = ? ORDER BY tag_type", product_id)
     finally:
         con.close()
+    first, last = date_span(product)
     assets = json.loads(product.pop("assets", None) or "{}")
-    failures = json.loads(product.get("quality_failures") or "[]")
-    first, last = _day(product.get("secondary_date"), product.get("start_time")), \
-        _day(product.get("reference_date"), product.get("end_time"))
-    return {"product": product, "first_date": first, "last_date": last,
+    return {"product": jsonable([product])[0], "first_date": first, "last_date": last,
             "assets": {k: (a or {}).get("href") for k, a in assets.items()},
-            "quality": quality, "quality_failures": failures,
-            "versions": versions if len(versions) > 1 else [], "tags": tags}
+            "quality": jsonable([quality])[0], "quality_failures": json.loads(product.get("quality_failures") or "[]"),
+            "versions": jsonable(versions) if len(versions) > 1 else [], "tags": tags}
 
 
-def _day(day: str | None, time: str | None) -> str | None:
-    """The ISO day ``day``, else that of the ISO time ``time`` in UTC (times from the lake are UTC)."""
-    if day:
-        return day
-    if not time:
-        return None
-    from datetime import UTC, datetime
-
-    return datetime.fromisoformat(time).astimezone(UTC).date().isoformat()
-
-
-def _rows(con: Any, sql: str, *params: Any) -> list[dict[str, Any]]:
+def query_rows(con: Any, sql: str, *params: Any) -> list[dict[str, Any]]:
+    """The rows of ``sql`` (with ``params``) on a lake connection, as dicts of column name to value."""
     cur = con.execute(sql, list(params))
     names = [d[0] for d in cur.description]
-    return [{n: _plain(v) for n, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
-def _plain(value: Any) -> Any:
-    """A DuckDB value as JSON holds it: dates and times as ISO text, the rest as is."""
-    return value.isoformat() if hasattr(value, "isoformat") else value
+def jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` as JSON holds them: dates and times as ISO text, the rest as is."""
+    return [{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows]
+
+
+def date_span(row: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last days a product covers (ISO dates), from its ``products`` row as DuckDB returns it.
+
+    An interferogram's secondary and reference dates; for a product without them (a time series, L3), the UTC
+    days its sensing interval (``start_time``, ``end_time``) starts and ends. The SQL of ``products list``
+    (``first_date``, ``last_date``) says the same.
+    """
+    def day(d: Any, t: Any) -> str | None:
+        if d is not None:
+            return str(d.isoformat())
+        return t.astimezone(UTC).date().isoformat() if t is not None else None
+
+    return (day(row.get("secondary_date"), row.get("start_time")),
+            day(row.get("reference_date"), row.get("end_time")))

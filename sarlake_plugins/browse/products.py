@@ -14,13 +14,14 @@ import io
 import json
 import logging
 import posixpath
-from datetime import UTC
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
-__all__ = ["ProductNotFound", "asset_bytes", "asset_location", "date_span", "layer_png", "product_detail"]
+from sarlake.workflows.product_listing import date_span, jsonable, query_rows
+
+__all__ = ["ProductNotFound", "asset_bytes", "asset_location", "layer_png", "product_detail"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,14 +110,8 @@ def _version(location: str) -> str:
         raise ProductNotFound(f"{location} does not exist") from exc
 
 
-def _row(con: Any, sql: str, product_id: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql, [product_id])
-    cols = [d[0] for d in cur.description]
-    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
-
-
 def _product(con: Any, product_id: str) -> dict[str, Any]:
-    rows = _row(con, "SELECT * FROM products WHERE product_id = ?", product_id)
+    rows = query_rows(con, "SELECT * FROM products WHERE product_id = ?", product_id)
     if not rows:
         raise ProductNotFound(f"product {product_id!r} is not in the lake")
     return rows[0]
@@ -183,28 +178,6 @@ def layer_png(con: Any, product_id: str, name: str) -> bytes:
     return _render(location, _version(location), COLORMAPS.get(name, "viridis"))
 
 
-def date_span(row: dict[str, Any]) -> tuple[str | None, str | None]:
-    """The first and last days a product covers (ISO dates).
-
-    An interferogram's secondary and reference dates; for a product without them (a time series, L3), the UTC
-    days its sensing interval (``start_time``, ``end_time``) starts and ends.
-    """
-    def day(d: Any, t: Any) -> str | None:
-        if d is not None:
-            return str(d.isoformat())
-        return t.astimezone(UTC).date().isoformat() if t is not None else None
-
-    return (day(row.get("secondary_date"), row.get("start_time")),
-            day(row.get("reference_date"), row.get("end_time")))
-
-
-def _jsonable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out = []
-    for r in rows:
-        out.append({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()})
-    return out
-
-
 def product_detail(con: Any, product_id: str) -> dict[str, Any]:
     """Everything the product page shows.
 
@@ -228,19 +201,19 @@ def product_detail(con: Any, product_id: str) -> dict[str, Any]:
              "tagged_at": t["tagged_at"].isoformat() if t["tagged_at"] else None} for t in list_tags(product_id)]
     first, last = date_span(p)
     return {
-        "product": {**_jsonable([{k: v for k, v in p.items() if k != "assets"}])[0],
+        "product": {**jsonable([{k: v for k, v in p.items() if k != "assets"}])[0],
                     "first_date": first, "last_date": last},
         "assets": assets,
         "browse_url": f"api/products/{q}/browse.png",
         "layers": layers,
         "met": met,
         "met_error": met_error,
-        "provenance": _jsonable(_row(con, "SELECT * FROM provenance WHERE product_id = ? ORDER BY started_at",
+        "provenance": jsonable(query_rows(con, "SELECT * FROM provenance WHERE product_id = ? ORDER BY started_at",
                                      product_id)),
-        "qa_features": _jsonable(_row(con, "SELECT * FROM qa_features WHERE product_id = ?", product_id)),
-        "qa_predictions": _jsonable(_row(con, "SELECT * EXCLUDE (created_at, updated_at) FROM qa_predictions "
+        "qa_features": jsonable(query_rows(con, "SELECT * FROM qa_features WHERE product_id = ?", product_id)),
+        "qa_predictions": jsonable(query_rows(con, "SELECT * EXCLUDE (created_at, updated_at) FROM qa_predictions "
                                               "WHERE product_id = ? ORDER BY predicted_at DESC", product_id)),
-        "consensus": _jsonable(_row(con, "SELECT * EXCLUDE (created_at, updated_at) FROM tag_consensus "
+        "consensus": jsonable(query_rows(con, "SELECT * EXCLUDE (created_at, updated_at) FROM tag_consensus "
                                          "WHERE product_id = ? ORDER BY tag_type", product_id)),
         "tags": tags,
         "tag_types": TAG_TYPES,

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
+from sarlake.workflows.product_listing import date_span
 from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, NONE, SORTS, TIERS, FilterError, Query
-from sarlake_plugins.browse.products import date_span
 
 __all__ = ["BROWSE_SELECT", "BROWSE_SQL", "literal_sql", "materialize", "search"]
 
