@@ -70,32 +70,25 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     con = connect(settings, catalogue=False)
     if product_ids:
         check_requested(con, list(product_ids))
-    # above the threshold, only what the interferogram PGE made can be made again: ingested products (worst
-    # first) would fill the limit and be skipped on every run, and nothing would be reprocessed
-    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else (
-        "p.p_error > ? AND EXISTS (SELECT 1 FROM provenance v WHERE v.product_id = p.product_id "
-        "AND v.pge_name = 'interferogram')")
+    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
+    # each with its latest interferogram PGE run (its SLCs and parameters): only what that PGE made can be made
+    # again, so above the threshold an ingested product is not taken (it would fill the limit on every run)
     bad = con.execute(
-        "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE) FROM products p "
+        "SELECT p.product_id, p.aoi, coalesce(p.p_error, 'NaN'::DOUBLE), v.inputs, v.parameters FROM products p "
+        "JOIN LATERAL (SELECT inputs, parameters FROM provenance v WHERE v.product_id = p.product_id "
+        "AND v.pge_name = 'interferogram' ORDER BY finished_at DESC LIMIT 1) v ON true "
         f"WHERE p.product_type = 'L2_IFG' AND {chosen} "
         "AND p.product_id NOT IN (SELECT product_id FROM product_lineage) ORDER BY p.p_error DESC LIMIT ?",
         [list(product_ids) if product_ids else threshold, limit],
     ).fetchall()
-    if product_ids and len(bad) < len(set(product_ids)):
-        logger.warning("not reprocessed (not an interferogram, or already reprocessed): %s",
-                       sorted(set(product_ids) - {b[0] for b in bad}))
+    if product_ids and len(bad) < len(set(product_ids)):  # check_requested refused every other reason
+        logger.warning("not reprocessed (already reprocessed): %s", sorted(set(product_ids) - {b[0] for b in bad}))
     plans = []
-    for product_id, aoi, p_old in bad:
-        prov = next(iter(con.execute(  # fetchall: no result left open when the connection is dropped
-            "SELECT inputs, parameters FROM provenance WHERE product_id = ? AND pge_name = 'interferogram' "
-            "ORDER BY finished_at DESC LIMIT 1", [product_id]).fetchall()), None)
-        if prov is None:
-            logger.warning("%s has no interferogram provenance: cannot reprocess it", product_id)
-            continue
-        old_params = json.loads(prov[1] or "{}")
+    for product_id, aoi, p_old, inputs, parameters in bad:
+        old_params = json.loads(parameters or "{}")
         new_params = alternative_parameters(old_params)
         run_config = {
-            "pge": "interferogram", "run_id": run_id, "inputs": list(prov[0]),
+            "pge": "interferogram", "run_id": run_id, "inputs": list(inputs),
             "output_dir": f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'reprocessed'}",
             "parameters": new_params, **({IMAGE_KEY: version["image"]} if version["image"] else {}),
         }
