@@ -33,10 +33,17 @@ _REFERENCE_XML = re.compile(r"^reference[^/]*/[^/]+\.xml$", re.IGNORECASE)
 
 
 def stack_format(local: Path) -> str | None:
-    """``isce2`` or ``gmtsar`` when the downloaded object ``local`` (its siblings beside it) is read so; else None."""
+    """``isce2`` or ``gmtsar`` when the downloaded object ``local`` (its siblings beside it) is read so; else None.
+
+    A file whose name says what it is (a header, coherence, a DEM: :func:`pges.readers.kinds.kind_by_name`) is no
+    interferogram and is not looked at further: a prefix of many products asks this of each of its files.
+    """
     from pges.errors import InputValidationError
     from pges.readers import detect_format
+    from pges.readers.kinds import kind_by_name
 
+    if kind_by_name(local) is not None:
+        return None
     try:
         fmt = detect_format(local)
     except InputValidationError:  # no reader: the read that follows says so
