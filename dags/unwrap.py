@@ -44,7 +44,7 @@ from airflow.sdk import Param, dag, task
 from sarlake_plugins.assets import asset
 from sarlake_plugins.callbacks import record_failed_run
 from sarlake_plugins.conf import check_conf
-from sarlake_plugins.params import OPTIONAL_LIST, UNWRAP_FORMATS, source_params
+from sarlake_plugins.params import OPTIONAL_LIST, PAIR_PATTERN, UNWRAP_FORMATS, source_params
 from sarlake_plugins.pge import mapped_pge_operator
 
 
@@ -79,6 +79,9 @@ from sarlake_plugins.pge import mapped_pge_operator
                                 title="Coherence folders", description="Folders the workers can read or "
                                 "s3://bucket/prefix/ folders, one a line, searched for each interferogram's coherence "
                                 "by the dates in its name; empty = beside each interferogram."),
+        "pairs": Param([], type=OPTIONAL_LIST, items={"type": "string", "pattern": PAIR_PATTERN}, title="Pairs",
+                       description="Only these pairs of the paths, one a line as YYYYMMDD_YYYYMMDD (the two dates, "
+                       "either order; e.g. one pair of a MintPy stack); empty = every interferogram."),
         "source_format": Param("auto", type="string", enum=UNWRAP_FORMATS, title="Format",
                                description="auto: by suffix and the header beside each file."),
         "wavelength_m": Param(None, type=["null", "number"], exclusiveMinimum=0.001, exclusiveMaximum=1.0,

@@ -13,10 +13,12 @@ from lake.names import AOI_NAME_PATTERN, AOI_NAME_RULE
 from pges.ingest.config import IngestParameters
 from pges.train.config import MODEL_NAMES, DatasetParameters, TrainParameters
 from pges.unwrap.formats import FORMATS as UNWRAP_FORMATS  # the unwrap form's choices
+from pges.unwrap.formats import PAIR_PATTERN
 
 __all__ = ["AOI_NAME", "AOI_NAME_PATTERN", "AOI_NAME_RULE", "NUMBER_PATTERN", "OPTIONAL_AOI_PATTERN",
-           "OPTIONAL_LIST", "PGE_VERSION_PATTERN", "PRODUCT_ID_PATTERN", "QA_MODELS", "UNWRAP_FORMATS",
-           "ingest_choices", "ingest_default", "ingest_optional", "set_default", "source_params", "train_default"]
+           "OPTIONAL_LIST", "PAIR_PATTERN", "PGE_VERSION_PATTERN", "PRODUCT_ID_PATTERN", "QA_MODELS",
+           "UNWRAP_FORMATS", "ingest_choices", "ingest_default", "ingest_optional", "set_default", "source_params",
+           "train_default"]
 
 #: The type of a list param that may be left empty. Airflow's trigger form marks a param required (a red *)
 #: unless its schema's type admits null, and sends null for a list field the operator cleared; the tasks read

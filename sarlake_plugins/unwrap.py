@@ -16,14 +16,14 @@ log = logging.getLogger(__name__)
 
 #: the form's fields passed to the PGE as they are (the others are built into its nested parameters)
 PASSED = ("source_format", "wavelength_m", "track", "orbit_state", "mission", "coherence", "coherence_dirs",
-          "looks_azimuth", "looks_range", "min_coherence")
+          "looks_azimuth", "looks_range", "min_coherence", "pairs")
 
 
 def unwrap_parameters(params: dict[str, Any]) -> dict[str, Any]:
     """The unwrap PGE's parameters from the form, as ``sarlake unwrap`` makes them from its options."""
     chosen = {k: params.get(k) for k in PASSED}
-    if chosen["coherence_dirs"]:  # the form's lines, as the CLI's repeated --coherence-dir
-        chosen["coherence_dirs"] = [str(d).strip() for d in chosen["coherence_dirs"] if str(d).strip()]
+    for key in ("coherence_dirs", "pairs"):  # the form's lines, as the CLI's repeated --coherence-dir and --pair
+        chosen[key] = [str(d).strip() for d in chosen[key] or [] if str(d).strip()]
     out = {k: list(v) if isinstance(v, list | tuple) else v for k, v in chosen.items()
            if v not in (None, "", [], ())}
     out["unwrap"] = {"method": params.get("method") or "snaphu"}

@@ -12,7 +12,7 @@ INT = "/data/isce/interferograms/20180101_20180113/filt_fine.int"
 GOOD = {"paths": [INT], "aoi": "sydney", "looks_azimuth": 2, "looks_range": 3, "method": "quality",
         "filter_strength": 0.4, "min_coherence": 0.1, "coherence": "s3://bucket/coh/20180101_20180113.cor",
         "coherence_dirs": [], "source_format": "isce2", "wavelength_m": 0.0554658, "track": 71,
-        "orbit_state": "ascending", "mission": "sentinel-1a", "replace": True}
+        "orbit_state": "ascending", "mission": "sentinel-1a", "replace": True, "pairs": ["20180113_20180101"]}
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,8 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
                                  "--method", "quality",
                                  "--filter-strength", "0.4", "--min-coherence", "0.1", "--coherence", GOOD["coherence"],
                                  "--wavelength", "0.0554658", "--track", "71", "--orbit-state", "ascending",
-                                 "--mission", "sentinel-1a", "--replace"], catch_exceptions=False)
+                                 "--mission", "sentinel-1a", "--replace", "--pair", "20180113_20180101"],
+                            catch_exceptions=False)
     assert result.exit_code == 0, result.output
     (cli_config,) = ran
     (dag_config,) = plan_unwrap(dict(GOOD), {"run_id": "manual__2026-12-06T00:00:00"})
@@ -61,6 +62,7 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     assert dag_params.source_format == "isce2"
     assert (dag_params.looks_azimuth, dag_params.looks_range, dag_params.unwrap.method) == (2, 3, "quality")
     assert dag_params.overwrite is True
+    assert dag_params.pairs == ["20180113_20180101"]
     assert {**dag_config, "run_id": None, "parameters": None} == {**cli_config, "run_id": None, "parameters": None}
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from pges.contract import PGEParameters
 from pges.ingest.config import MAX_GIB, MAX_OBJECTS, MaxGiB, MaxObjects
 from pges.interferogram.config import FilterConfig, ReferencePoint, SnaphuConfig, UnwrapConfig
-from pges.unwrap.formats import UnwrapFormat
+from pges.unwrap.formats import PAIR_PATTERN, UnwrapFormat
 
 __all__ = ["UnwrapParameters"]
 
@@ -19,6 +19,11 @@ class UnwrapParameters(PGEParameters):
 
     source_format: UnwrapFormat = Field(
         "auto", description="Format of the input (auto: by suffix and the header beside it; see pges.readers)."
+    )
+    pairs: list[Annotated[str, StringConstraints(pattern=PAIR_PATTERN)]] = Field(
+        default_factory=list,
+        description="Only these pairs of the inputs, as YYYYMMDD_YYYYMMDD (the two dates, either order; e.g. one "
+        "pair of a MintPy stack); empty: every interferogram. A pair no input holds is refused.",
     )
     coherence: str | None = Field(
         None, description="Coherence file or s3:// object (default: found beside the interferogram by name or date)."

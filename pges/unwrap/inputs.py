@@ -21,13 +21,13 @@ from pges.contract import RunConfig
 from pges.errors import InputValidationError
 from pges.ingest.inputs import local_input
 from pges.ingest.prefixes import Downloaded
-from pges.readers import SourceFormat, phase_kind
+from pges.readers import Interferogram, SourceFormat, phase_kind
 from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
 from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
 
-__all__ = ["Inputs", "already_unwrapped", "fetch_inputs"]
+__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "only_pairs"]
 
 logger = logging.getLogger(__name__)
 
@@ -109,3 +109,25 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
         p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
                                                     for d in p.coherence_dirs]})
     return Inputs(p, files, coherence, downloaded)
+
+
+def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str]) -> list[tuple[str, Interferogram]]:
+    """The interferograms of ``pairs`` (``YYYYMMDD_YYYYMMDD``, either order); all of them when none is asked for.
+
+    Raises:
+        InputValidationError: an asked pair that no input holds, with the pairs they do hold.
+    """
+    if not pairs:
+        return ifgs
+
+    def dates(ifg: Interferogram) -> frozenset[str]:
+        return frozenset((f"{ifg.reference_date:%Y%m%d}", f"{ifg.secondary_date:%Y%m%d}"))
+
+    wanted = {frozenset(pair.split("_")): pair for pair in pairs}
+    missing = [pair for key, pair in wanted.items() if key not in {dates(ifg) for _, ifg in ifgs}]
+    if missing:
+        held = sorted({f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}" for _, ifg in ifgs})
+        raise InputValidationError(f"pair {', '.join(missing)} is in no input; they hold "
+                                   f"{', '.join(held[:10]) or 'no interferogram'}"
+                                   + (f" and {len(held) - 10} more" if len(held) > 10 else ""), parameter="pairs")
+    return [(uri, ifg) for uri, ifg in ifgs if dates(ifg) in wanted]

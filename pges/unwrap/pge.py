@@ -45,7 +45,7 @@ from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
 from pges.unwrap.config import UnwrapParameters
-from pges.unwrap.inputs import already_unwrapped, fetch_inputs
+from pges.unwrap.inputs import already_unwrapped, fetch_inputs, only_pairs
 
 __all__ = ["UnwrapOutputs", "Unwrapped2D", "multilook", "phase_consistency", "product_id", "run", "unwrap_ifg"]
 
@@ -159,7 +159,8 @@ def product_id(ifg: Interferogram, p: UnwrapParameters) -> str:
     track = track_of(ifg, p.track, p.orbit_state)[0]
     if track is not None:
         parts.append(f"T{track:03d}")
-    params = p.model_dump(mode="json", exclude={"aoi", "aoi_wkt", "overwrite", "browse_max_size", "coherence_dirs"})
+    params = p.model_dump(mode="json", exclude={"aoi", "aoi_wkt", "overwrite", "browse_max_size", "coherence_dirs",
+                                                "pairs"})  # which pairs were asked for does not change a product
     hash4 = inputs_hash4([ifg.path.name, ifg.reference_date.isoformat()], params)
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}", "UNW", hash4]
     return "-".join(parts)
@@ -245,6 +246,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
                 raise already_unwrapped(path)
             check_aoi(ifg, p.aoi_wkt, p.aoi)
             ifgs.append((uri, ifg))
+    ifgs = only_pairs(ifgs, p.pairs)
     outputs = UnwrapOutputs()
     for uri, ifg in ifgs:
         pid = product_id(ifg, p)

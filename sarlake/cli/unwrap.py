@@ -12,6 +12,18 @@ from sarlake.cli.params import NUMBER, WAVELENGTH, FiniteFloatRange, PathOrS3, l
 __all__ = ["unwrap"]
 
 
+def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    """``--pair`` values as the PGE's ``pairs`` take them, or the usage error naming the one that is not."""
+    import re
+
+    from pges.unwrap.formats import PAIR_PATTERN
+
+    bad = [v for v in value if not re.match(PAIR_PATTERN, v)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not a pair of dates YYYYMMDD_YYYYMMDD (e.g. 20061002_20060619)")
+    return value
+
+
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=PathOrS3(exists=True))
 @click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
@@ -22,6 +34,9 @@ __all__ = ["unwrap"]
 @click.option("--coherence-dir", "coherence_dirs", multiple=True, type=PathOrS3(exists=True, file_okay=False),
               help="Folder or s3://bucket/prefix/ to search for coherence files by date (of a prefix only the "
                    "coherence files are downloaded); repeatable.")
+@click.option("--pair", "pairs", multiple=True, metavar="YYYYMMDD_YYYYMMDD", callback=_pairs,
+              help="Only this pair of the inputs (its two dates, either order; e.g. one pair of a MintPy stack); "
+                   "repeatable. Default: every interferogram.")
 @click.option("--looks", nargs=2, type=click.IntRange(1, 64), metavar="AZ RG", default=(1, 1), show_default=True,
               help="Looks (rows, columns) averaged before unwrapping: N = AZ x RG looks cut the phase noise about "
                    "as 1/sqrt(N) and the run time about N times, and make the grid N times coarser.")
@@ -53,13 +68,14 @@ def unwrap(paths: tuple[str, ...], looks: tuple[int, int], method: str, filter_s
     from sarlake.workflows.unwrap import unwrap_and_catalogue
 
     params: dict[str, Any] = {k: v for k, v in options.items() if v not in (None, (), False)}
-    if "coherence_dirs" in params:
-        params["coherence_dirs"] = list(params["coherence_dirs"])
+    for key in ("coherence_dirs", "pairs"):
+        if key in params:
+            params[key] = list(params[key])
     params |= {"looks_azimuth": looks[0], "looks_range": looks[1], "unwrap": {"method": method},
                "filter": {"strength": filter_strength}}
     if reference:
         params["reference"] = {"method": "latlon", "lat": reference[0], "lon": reference[1]}
-    with options_of_parameters({"reference": "--reference"}):
+    with options_of_parameters({"reference": "--reference", "pairs": "--pair"}):
         target, ids, products = unwrap_and_catalogue(list(paths), output_dir, aoi, **params)
     for product_id in ids:
         click.echo(product_id)

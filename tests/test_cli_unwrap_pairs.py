@@ -1,0 +1,39 @@
+"""`sarlake unwrap --pair`: one pair of the inputs (a folder of real Sydney pairs, wrapped from ROI_PAC's phase).
+
+Without it, a folder or a stack (a MintPy file holds every pair) could only be unwrapped whole; the reprocess
+workflow re-unwraps one product of such an input with it. Truth: the dates in ROI_PAC's file names and ROI_PAC's
+own unwrapped phase of the pair.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from test_cli_ingest_options import UNW, _cli, _lake, _sql
+from test_cli_unwrap_s3 import _wrap, assert_no_cycle_lost
+
+
+def test_only_the_pair_asked_for_is_unwrapped_whichever_order_its_dates_are_given_in(settings, tmp_path):
+    _lake()
+    truth = {unw.name: _wrap(unw, tmp_path / "stack")[1] for unw in UNW[:2]}  # geo_060619-061002, geo_060828-061211
+    out = _cli("unwrap", str(tmp_path / "stack"), "--aoi", "sydney", "--pair", "20060828_20061211")
+    assert out.exit_code == 0, out.output
+    (row,) = _sql("SELECT reference_date, secondary_date, met_uri FROM products")
+    assert (str(row["reference_date"]), str(row["secondary_date"])) == ("2006-12-11", "2006-08-28")
+    assert_no_cycle_lost(Path(row["met_uri"]).parent, truth["geo_060828-061211.unw"])
+
+
+def test_a_pair_no_input_holds_is_refused_with_the_pairs_they_hold_and_nothing_is_made(settings, tmp_path):
+    _lake()
+    for unw in UNW[:2]:
+        _wrap(unw, tmp_path / "stack")
+    out = _cli("unwrap", str(tmp_path / "stack"), "--pair", "20061002_20060619", "--pair", "20990101_20990202")
+    assert out.exit_code == 2, out.output
+    assert ("Invalid value for '--pair': pair 20990101_20990202 is in no input; they hold 20061002_20060619, "
+            "20061211_20060828") in out.output
+    assert _sql("SELECT product_id FROM products") == []
+    out = _cli("unwrap", str(tmp_path / "stack"), "--pair", "2006-10-02")
+    assert out.exit_code == 2, out.output
+    assert ("Invalid value for '--pair': '2006-10-02' is not a pair of dates YYYYMMDD_YYYYMMDD"
+            in out.output), out.output
+    assert _sql("SELECT product_id FROM products") == []
