@@ -1,17 +1,20 @@
 """### Reprocess interferograms QA judged bad
 
 Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I) is above the threshold
-(`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) and that has not been reprocessed yet is made again from
-the same two SLCs with other parameters (the other unwrapper, a stronger Goldstein filter), catalogued,
-re-scored with the champion, and both versions are kept in `product_lineage` with their scores and
-parameters; the better-scored one is the default (`product_quality.is_default`).
+(`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) and that has not been reprocessed yet is made again by the PGE
+that made it, with other parameters (the other unwrapper, a stronger Goldstein filter), catalogued, re-scored with
+the champion, and both versions are kept in `product_lineage` with their scores and parameters; the better-scored
+one is the default (`product_quality.is_default`).
 
 1. **check_conf** refuses unknown trigger keys and out-of-range values;
 2. **plan** picks the products and makes their run-configs with the requested `pge_version` (skipped when
-   there is nothing to reprocess);
-3. **interferogram** runs the PGE once per product, like every other DAG's PGE tasks: a local subprocess, or
-   with `SARLAKE_RUNNER=kubernetes` a pod of that version's registered image; the product's provenance
-   records the version that ran (a prior version needs the Kubernetes runner);
+   there is nothing to reprocess; a requested product ingested from another processor's unwrapped files fails it
+   once: there is nothing to make it again from);
+3. **interferogram** runs the interferogram PGE once per product it made, from the same two SLCs, and **unwrap**
+   the unwrap PGE once per product it made from another processor's wrapped interferogram (that file, that pair):
+   a local subprocess, or with `SARLAKE_RUNNER=kubernetes` a pod of that version's registered image; the product's
+   provenance records the version that ran (a prior version needs the Kubernetes runner). A task with nothing
+   to run is skipped;
 4. **catalogue** catalogues the new products;
 5. **score** runs the `qa` PGE on them with the champion's version (a subprocess, or a pod), as the `qa` DAG does;
 6. **record** writes their scores and `product_lineage`; a new product that could not be read is named, and the
@@ -35,7 +38,7 @@ from sarlake_plugins.pge import mapped_pge_operator
 
 @dag(
     dag_id="reprocess",
-    description="When QA scores arrive, or on request: re-unwrap interferograms above the p(error) threshold.",
+    description="When QA scores arrive, or on request: re-make interferograms above the p(error) threshold.",
     schedule=[asset("qa_predictions")],
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -53,26 +56,36 @@ from sarlake_plugins.pge import mapped_pge_operator
                              title="Products", description="Reprocess exactly these (e.g. asked for from the "
                              "browse UI), whatever their p(error); empty = those above the threshold."),
         "pge_version": Param("latest", type="string", pattern=PGE_VERSION_PATTERN, title="PGE version",
-                             description="Interferogram PGE version that re-unwraps: latest, or a registered "
-                             "MAJOR.MINOR.PATCH (a prior one runs from its image: SARLAKE_RUNNER=kubernetes)."),
+                             description="Version of the PGE that re-makes each product (the interferogram or the "
+                             "unwrap PGE, whichever made it): latest, or a registered MAJOR.MINOR.PATCH (a prior one "
+                             "runs from its image: SARLAKE_RUNNER=kubernetes)."),
     },
 )
 def reprocess() -> None:
-    """Re-unwrap bad interferograms with other parameters, re-score, keep both versions."""
+    """Re-make bad interferograms with other parameters, re-score, keep both versions."""
 
     @task(show_return_value_in_logs=False)
     def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
-        """The products to reprocess and their interferogram run-configs (XCom ``plans``: what was chosen, why)."""
+        """The products to reprocess: what was chosen and why, the PGE that re-makes each, its run-config."""
         from sarlake_plugins.qa import plan_reprocess
 
         return plan_reprocess(dict(params or {}), context)
 
     @task(show_return_value_in_logs=False)
-    def catalogue(results: list[dict[str, Any]], plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
+    def runs_of(plans: list[dict[str, Any]], pge: str) -> list[dict[str, Any]]:
+        """The run-configs of the products this PGE made (none: its PGE task is skipped)."""
+        from sarlake_plugins.qa import run_configs_of
+
+        return run_configs_of(plans, pge)
+
+    # runs when either PGE task ran (the other, with nothing to run, is skipped); skipped when plan is
+    @task(show_return_value_in_logs=False, trigger_rule="none_failed_min_one_success")
+    def catalogue(interferograms: list[dict[str, Any]] | None, unwrapped: list[dict[str, Any]] | None,
+                  plans: list[dict[str, Any]], **context: Any) -> list[dict[str, Any]]:
         """Catalogue the new versions; the qa PGE's run-configs that score them (XCom ``new_ids``)."""
         from sarlake_plugins.qa import catalogue_reprocess
 
-        return catalogue_reprocess(list(results), plans, context)
+        return catalogue_reprocess({"interferogram": interferograms, "unwrap": unwrapped}, plans, context)
 
     # not the qa_predictions Asset, though it scores: this DAG is scheduled on it and would trigger itself
     @task(outlets=[asset("products"), asset("product_lineage")])
@@ -83,13 +96,15 @@ def reprocess() -> None:
 
         return record_reprocess(list(results), plans, new_ids, context)
 
-    # mypy ignores below: XComArg[key] (the task's XCom of that key) works, but Airflow's stubs do not type it
-    configs = plan()
-    check_conf() >> configs
-    runs = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=configs)
-    scoring = catalogue(runs.output, configs["plans"])  # type: ignore[index]
+    # mypy ignores below: a @task takes XComArgs, and XComArg[key] works, but Airflow's stubs type neither
+    plans = plan()
+    check_conf() >> plans
+    ifg_runs = runs_of.override(task_id="interferogram_runs")(plans, "interferogram")  # type: ignore[arg-type]
+    unwrap_runs = runs_of.override(task_id="unwrap_runs")(plans, "unwrap")  # type: ignore[arg-type]
+    remade = mapped_pge_operator("interferogram", task_id="interferogram", run_configs=ifg_runs)
+    unwrapped = mapped_pge_operator("unwrap", task_id="unwrap", run_configs=unwrap_runs)
+    scoring = catalogue(remade.output, unwrapped.output, plans)  # type: ignore[arg-type]
     scores = mapped_pge_operator("qa", task_id="score", run_configs=scoring)
-    record(scores.output, configs["plans"], scoring["new_ids"])  # type: ignore[index]
-
+    record(scores.output, plans, scoring["new_ids"])  # type: ignore[arg-type, index]
 
 reprocess()

@@ -90,9 +90,10 @@ def pge_label(pge: str, run_config: Any) -> str:
         return f"{aoi} {_products_label(run_config['inputs'])}".strip()
     names = [str(i).rstrip("/").rsplit("/", 1)[-1] for i in run_config.get("inputs") or []]
     params = run_config.get("parameters") or {}
-    if pge in ("ingest", "unwrap"):  # other processors' files, of any naming: the AOI and what was given
+    if pge in ("ingest", "unwrap"):  # other processors' files, of any naming: the AOI, what was given, which pairs
         more = f" +{len(names) - 1}" if len(names) > 1 else ""
-        return " ".join(p for p in (params.get("aoi") or "", f"{names[0]}{more}" if names else "") if p) or pge
+        pairs = " ".join(params.get("pairs") or [])
+        return " ".join(p for p in (params.get("aoi") or "", f"{names[0]}{more}" if names else "", pairs) if p) or pge
     if not names and params.get("acquisitions"):  # simulate: the acquisitions it makes
         names = [a.get("id", "") for a in params["acquisitions"]]
     dates = sorted({m.group(1) for n in names for m in [_DATE.search(n)] if m})

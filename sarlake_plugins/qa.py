@@ -108,13 +108,14 @@ def training_summary(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict[str, Any]]:
-    """The interferogram run-configs of the products to reprocess; the plans go to the XCom ``plans``.
+    """The plans of the products to reprocess: what was chosen and why, the PGE that re-makes it, its run-config.
 
     Raises:
         AirflowSkipException: nothing to reprocess (the PGE and record tasks are skipped too).
-        AirflowFailException: an unknown PGE version, or a prior version asked of the local runner.
+        AirflowFailException: an unknown PGE version, a prior version asked of the local runner, or a requested
+            product that cannot be reprocessed.
     """
-    from sarlake.workflows.reprocess import plan_reprocessing
+    from sarlake.workflows.reprocess_plan import plan_reprocessing
 
     try:  # the trigger form typed every param; an empty threshold is the SARLAKE_QA_MAX_P_ERROR setting
         plans = plan_reprocessing(max_p_error=params["max_p_error"], limit=params["limit"], run_id=_run_id(context),
@@ -123,15 +124,20 @@ def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict
         raise AirflowFailException(str(exc)) from None
     if not plans:
         raise AirflowSkipException("no product above the p(error) threshold left to reprocess")
-    context["ti"].xcom_push(key="plans", value=plans)
-    return [p["run_config"] for p in plans]
+    return plans
 
 
-def catalogue_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]],
+def run_configs_of(plans: list[dict[str, Any]], pge: str) -> list[dict[str, Any]]:
+    """The run-configs of the plans ``pge`` re-makes (empty: its mapped PGE task is skipped)."""
+    return [p["run_config"] for p in plans if p["pge"] == pge]
+
+
+def catalogue_reprocess(results: dict[str, list[dict[str, Any]] | None], plans: list[dict[str, Any]],
                         context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Catalogue the re-unwrapped products; return the ``qa`` PGE's run-configs that score them.
+    """Catalogue the products made again; return the ``qa`` PGE's run-configs that score them.
 
-    The new products go to the XCom ``new_ids`` (one per plan, in order).
+    ``results`` are each remaking PGE task's results (None or empty: it had nothing to run). The new products go
+    to the XCom ``new_ids`` (one per plan, in order). Originals without a score are scored with them, to compare.
 
     Raises:
         AirflowFailException: no champion to score them (they stay catalogued; the ``qa`` DAG scores them once
@@ -140,14 +146,14 @@ def catalogue_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any
     from lake.settings import get_settings
     from pges.errors import InputValidationError
     from sarlake.workflows.qa_batches import scoring_run_configs
-    from sarlake.workflows.reprocess import catalogue_reprocessed
+    from sarlake.workflows.reprocess import catalogue_reprocessed, in_plan_order, to_score
 
-    run_context = {"run_id": _run_id(context), "dag_id": "reprocess", "task_id": "interferogram",
-                   "runner": get_settings().runner}
-    new_ids = catalogue_reprocessed(plans, list(results), run_context)
+    run_context = {"run_id": _run_id(context), "dag_id": "reprocess", "runner": get_settings().runner}
+    ordered = in_plan_order(plans, {pge: list(runs or []) for pge, runs in results.items()})
+    new_ids = catalogue_reprocessed(plans, ordered, run_context)
     context["ti"].xcom_push(key="new_ids", value=new_ids)
     try:
-        return scoring_run_configs(_run_id(context), product_ids=new_ids)
+        return scoring_run_configs(_run_id(context), product_ids=to_score(plans, new_ids))
     except InputValidationError as exc:  # ModelMissingError is one too
         raise AirflowFailException(str(exc)) from exc
 

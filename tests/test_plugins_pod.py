@@ -288,7 +288,7 @@ def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(s
     from lake.settings import get_settings
     from lake.write import upsert
     from pges.registry import get as get_pge
-    from sarlake.workflows.reprocess import plan_reprocessing
+    from sarlake.workflows.reprocess_plan import plan_reprocessing
     from sarlake.workflows.versions import register
 
     _kubernetes_env(tmp_path, monkeypatch)

@@ -119,9 +119,13 @@ def test_mapped_pge_tasks_are_labelled_with_their_pair_after_serialization(dags)
     series = {"inputs": [*qa["inputs"],
                          "/p/S1_IFG_A044_20240208T050000_20240220T050000/S1_IFG_A044_20240208_20240220.met.json"],
               "parameters": {"aoi": "vesuvius"}}
-    inputs = {"qa": qa, "timeseries": series}
+    # the reprocess DAG's unwrap: another processor's wrapped file (a MintPy stack holds many pairs) and its pair
+    unwrap = {"inputs": ["s3://b/mintpy/inputs/ifgramStack.h5"],
+              "parameters": {"aoi": "sydney", "pairs": ["20061002_20060619"]}}
+    inputs = {"qa": qa, "timeseries": series, "unwrap": unwrap}
     # qa: a batch of products; timeseries: an AOI's interferograms, over the span of their dates; the others: a pair
-    expected = {"qa": "1 product A044 20240127_20240208", "timeseries": "vesuvius 2 products A044 20240127..20240220"}
+    expected = {"qa": "1 product A044 20240127_20240208", "timeseries": "vesuvius 2 products A044 20240127..20240220",
+                "unwrap": "sydney ifgramStack.h5 20061002_20060619"}
     for dag_id in MAPPING_DAGS:
         sdag = DagSerialization.from_dict(json.loads(json.dumps(DagSerialization.to_dict(dags[dag_id]))))
         mapped = [t for t in sdag.task_dict.values() if type(t).__name__ == "SerializedMappedOperator"]
@@ -148,6 +152,12 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
     upsert("products", [{"product_id": "EXT-ROIPAC-geo_060619-061002-20061002_20060619", "product_type": "L2_IFG",
                          "aoi": "sydney", "pge_name": "ingest", "status": "published",
                          "start_time": "2006-06-19T00:00:00Z"}], settings)
+    # one unwrapped here from another processor's wrapped file: the unwrap PGE makes it again from that file
+    unwrapped = "EXT-ROIPAC-geo_060828-061211-20061211_20060828-UNW-1a2b"
+    upsert("products", [{"product_id": unwrapped, "product_type": "L2_IFG", "aoi": "sydney", "pge_name": "unwrap",
+                         "status": "published", "start_time": "2006-08-28T00:00:00Z"}], settings)
+    upsert("provenance", [{"product_id": unwrapped, "run_id": "manual__unwrap", "pge_name": "unwrap",
+                           "inputs": ["/w/geo_060828-061211.int"], "parameters": "{}"}], settings)
     con = connect(settings)
     archived = next(p for p, t in browse_lake.TIER.items() if t == "archive")
 
@@ -161,8 +171,10 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
     ingested = "EXT-ROIPAC-geo_060619-061002-20061002_20060619"
     assert offered(ingested) == {"reprocess": False, "restore": False}
     why = next(a["reason"] for a in product_actions(con, ingested) if a["action"] == "reprocess")
-    assert why.startswith(f"{ingested} was catalogued by the ingest PGE, not made from SLCs by the interferogram PGE")
-    for pid in (series, "IFG_B_02", "IFG_A_03", ingested):  # each refusal is the one the shortcut itself gives
+    assert why.startswith(f"{ingested} was catalogued by the ingest PGE from another processor's unwrapped files, "
+                          "so it cannot be reprocessed here")
+    assert offered(unwrapped) == {"reprocess": True, "restore": False}
+    for pid in (series, "IFG_B_02", "IFG_A_03", ingested, unwrapped):  # each refusal: the one the shortcut gives
         for a in product_actions(con, pid):
             if not a["available"]:
                 with pytest.raises(ShortcutError) as refused:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from pges.interferogram.config import InterferogramParameters
-from sarlake.workflows.reprocess import alternative_parameters
+from sarlake.workflows.reprocess_plan import alternative_parameters
 
 
 def test_reprocessing_switches_unwrapper_and_strengthens_the_filter_with_valid_parameters():
@@ -71,7 +71,7 @@ def test_products_no_slcs_can_remake_neither_fill_the_limit_nor_come_back_every_
     import browse_lake
 
     from lake.write import upsert
-    from sarlake.workflows.reprocess import plan_reprocessing
+    from sarlake.workflows.reprocess_plan import plan_reprocessing
 
     browse_lake.build(settings)  # its interferograms have the interferogram PGE's provenance
     upsert("products", [{"product_id": f"EXT-ROIPAC-{k}", "product_type": "L2_IFG", "pge_name": "ingest",
@@ -80,3 +80,26 @@ def test_products_no_slcs_can_remake_neither_fill_the_limit_nor_come_back_every_
     assert [p["original"] for p in plans] == ["IFG_B_03"]  # browse_lake's worst interferogram: p(error) 0.97
     assert [p["original"] for p in plan_reprocessing(max_p_error=0.5, settings=settings)] == \
         ["IFG_B_03", "IFG_A_03", "IFG_B_02"]  # 0.97, 0.95, 0.6: every one above 0.5 the PGE made
+
+
+def test_a_requested_product_without_a_score_is_planned_as_json_the_dag_can_pass_on(settings):
+    """The reprocess DAG's plan task failed on an unscored product asked for: its plan carried p(error) NaN, and
+    Airflow refuses an XCom that is not JSON ("Out of range float values are not JSON compliant")."""
+    import json
+
+    import browse_lake
+
+    from lake.write import upsert
+    from sarlake.workflows.reprocess import to_score
+    from sarlake.workflows.reprocess_plan import plan_reprocessing
+
+    browse_lake.build(settings)
+    upsert("products", [{"product_id": "IFG_NEW", "product_type": "L2_IFG", "aoi": "a",
+                         "start_time": "2024-03-01T00:00:00Z"}], settings)  # not scored yet
+    upsert("provenance", [{"product_id": "IFG_NEW", "run_id": "r", "pge_name": "interferogram",
+                           "inputs": ["/slc/x.met.json", "/slc/y.met.json"], "parameters": "{}"}], settings)
+    plans = plan_reprocessing(product_ids=["IFG_NEW", "IFG_A_02"], settings=settings)
+    assert {p["original"]: p["p_error"] for p in plans} == {"IFG_NEW": None, "IFG_A_02": 0.2}
+    json.dumps(plans, allow_nan=False)
+    # it is scored with its new version, so that the two can be compared
+    assert to_score(plans, ["IFG_NEW-b", "IFG_A_02-b"]) == ["IFG_NEW-b", "IFG_A_02-b", "IFG_NEW"]

@@ -60,3 +60,42 @@ def test_an_unwrapped_file_fails_the_pge_task_once_naming_ingest(lake_env):
                                   "task_id = 'unwrap' AND run_id = (SELECT run_id FROM dag_run WHERE "
                                   "dag_id = 'unwrap' ORDER BY id DESC LIMIT 1)")
     assert tries == [("failed", 1)]
+
+
+def test_the_reprocess_dag_unwraps_the_product_again_from_its_wrapped_file(lake_env, monkeypatch):
+    """An interferogram the unwrap PGE made was refused by the reprocess DAG (no SLCs). Now its `unwrap` PGE task
+    unwraps the same file again with the other unwrapper; the interferogram PGE task, with nothing to run, is
+    skipped. Truth: the original's provenance, ROI_PAC's own phase of the pair, the champion's scores."""
+    import os
+
+    from qa_champion import register_champion
+    from test_cli_unwrap_s3 import _wrap
+
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("SARLAKE_HOME", lake_env["SARLAKE_HOME"])
+    register_champion()
+    (original,) = [r["product_id"] for r in _sql(lake_env, "SELECT product_id FROM products")]
+    proc = _run([BIN / "airflow", "dags", "test", "reprocess", "-c", json.dumps({"product_ids": [original]})],
+                lake_env, check=False)
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 0, text[-6000:]
+    states = dict(_airflow_db(lake_env, "SELECT task_id, state FROM task_instance WHERE dag_id = 'reprocess'"))
+    assert states == {"check_conf": "success", "plan": "success", "interferogram_runs": "success",
+                      "interferogram": "skipped", "unwrap_runs": "success", "unwrap": "success",
+                      "catalogue": "success", "score": "success", "record": "success"}
+    prov = {r["product_id"]: r for r in _sql(lake_env, "SELECT product_id, pge_name, inputs, parameters, dag_id, "
+                                                       "task_id FROM provenance")}
+    (new,) = set(prov) - {original}
+    assert (prov[new]["pge_name"], prov[new]["dag_id"], prov[new]["task_id"]) == ("unwrap", "reprocess", "unwrap")
+    assert list(prov[new]["inputs"])[0] == list(prov[original]["inputs"])[0]  # the wrapped file
+    old, params = json.loads(prov[original]["parameters"]), json.loads(prov[new]["parameters"])
+    assert (old["unwrap"]["method"], params["unwrap"]["method"]) == ("snaphu", "quality")
+    (row,) = _sql(lake_env, f"SELECT met_uri FROM products WHERE product_id = '{new}'")
+    _, truth = _wrap(UNW, Path(lake_env["SARLAKE_HOME"]).parent / "truth")
+    assert_no_cycle_lost(Path(row["met_uri"]).parent, truth)
+    scores = dict((r["product_id"], r["p_error"]) for r in _sql(lake_env, "SELECT product_id, p_error "
+                                                                          "FROM qa_predictions"))
+    lineage = {r["product_id"]: r["is_default"] for r in _sql(lake_env, "SELECT product_id, is_default "
+                                                                        "FROM product_lineage")}
+    assert lineage == {original: scores[original] <= scores[new], new: scores[new] < scores[original]}

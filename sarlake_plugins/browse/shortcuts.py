@@ -105,7 +105,7 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
             raise ShortcutError(f"product={target!r} is not a product id")
         p = _product(con, target)
         if action == "reprocess":
-            from sarlake.workflows.reprocess import check_requested
+            from sarlake.workflows.reprocess_plan import check_requested
 
             try:  # the reprocess DAG's own refusals: not an interferogram, not made from SLCs here
                 check_requested(con, [target])
