@@ -60,7 +60,8 @@ from sarlake_plugins.pge import mapped_pge_operator
         ),
         "reprocess": Param(
             False, type="boolean", title="Reprocess",
-            description="Run the PGE even when this time series is already catalogued.",
+            description="Run the PGE even when this time series is already catalogued (not when the roll archived "
+            "it as this PGE version makes it: `sarlake archive restore` caches it back).",
         ),
     },
 )

@@ -142,3 +142,51 @@ def test_an_aoi_seen_from_two_tracks_gets_a_series_per_track_never_one_of_both(s
         sorted(r["met_uri"] for r in rows if r["track"] == t) for t in pairs)
     one = plan_timeseries("etna", 0.5, track=44)
     assert one is not None and sorted(one["inputs"]) == sorted(r["met_uri"] for r in rows if r["track"] == 44)
+
+
+def test_an_archived_series_asked_for_again_is_named_not_made_again_beside_its_archive(settings, tmp_path) -> None:
+    """`sarlake timeseries` over the same interferograms and settings as an archived series made it again: a hot
+    copy the catalogue did not point at (it kept the archived location), which `archive verify` reported as a stale
+    hot copy until the next roll. Truth: the DAAC's ledger, the files on disk, `archive verify`."""
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from lake.catalog import load_table
+    from pges import __version__
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+    from sarlake.workflows.timeseries import archived_same_version
+
+    unw = [SYD / "roipac_unw" / f"geo_{p}.unw" for p in ("061002-070219", "061002-070430", "070219-070430")]
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
+    assert _cli("ingest", *unw, "--aoi", "sydney").exit_code == 0
+    made = _cli("timeseries", "sydney")
+    assert made.exit_code == 0, made.output
+    series = made.stdout.split()[0]
+    assert series.startswith("L3-TS-SYDNEY-")
+    (hot,) = [Path(r["uri"]) for r in load_table("products", settings).scan().to_arrow().to_pylist()
+              if r["product_id"] == series]
+    assert (hot / f"{series}.met.json").is_file()
+    daac = SimulatedDaac(tmp_path / "daac-state", settings)
+    run_roll(settings, now=LATER)
+    daac.serve_folder()
+    run_roll(settings, now=LATER)
+    tiers = {r["product_id"]: r for r in load_table("products", settings).scan().to_arrow().to_pylist()}
+    assert {r["tier"] for r in tiers.values()} == {"archive"}
+    assert tiers[series]["version"] == __version__  # the version that made it (was null: never a new version)
+    assert len(daac.ingested()) == 4  # the 3 interferograms and the series (no coherence given: no L3_COH)
+    assert not hot.exists()
+
+    again = _cli("timeseries", "sydney")
+    assert again.exit_code == 0, again.output
+    assert again.stdout.split() == [series]
+    assert (f"AOI sydney: the time series of these 3 interferograms and settings is {series}, archived at "
+            f"{tiers[series]['met_uri']}: not made again (`sarlake archive restore {series}` caches a copy back)"
+            ) in again.stderr
+    assert not hot.exists()
+    assert verify_archive(settings) == []
+    after = {r["product_id"]: r["tier"] for r in load_table("products", settings).scan().to_arrow().to_pylist()}
+    assert set(after.values()) == {"archive"}  # nothing restored for a series that is not made
+    # another PGE version makes another version of it, which is a new delivery (lake.catalogue: hot again)
+    assert archived_same_version({**tiers[series], "version": __version__})
+    assert not archived_same_version({**tiers[series], "version": "0.0.0-older"})
+    assert not archived_same_version({**tiers[series], "tier": "hot"})

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from pges import __version__
 from pges.metadata import COG_TYPE, AssetSpec, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
 from pges.timeseries.config import TimeseriesParameters
@@ -105,6 +106,7 @@ def write_coherence_product(
         "start_datetime": f"{res.dates[0].isoformat()}T00:00:00Z",
         "end_datetime": f"{res.dates[-1].isoformat()}T00:00:00Z",
         "sarlake:product_type": "L3_COH",
+        "sarlake:version": __version__,
         "sarlake:aoi": p.aoi,
         **res.stack.orbit_properties(),
         "sarlake:pairs": names,

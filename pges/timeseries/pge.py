@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from pges import __version__
 from pges.contract import RunConfig
 from pges.gnss import fit_velocity, los_unit_vector, project_enu_to_los, read_gnss
 from pges.metadata import COG_TYPE, AssetSpec, bbox_polygon, build_item, write_item
@@ -204,6 +205,7 @@ def write_product(
         "start_datetime": f"{res.dates[0].isoformat()}T00:00:00Z",
         "end_datetime": f"{res.dates[-1].isoformat()}T00:00:00Z",
         "sarlake:product_type": "L3_TS",
+        "sarlake:version": __version__,  # the catalogue tells a new version (hot again) from the archived one
         "sarlake:aoi": p.aoi,
         **res.stack.orbit_properties(),
         "sarlake:dates": [d.isoformat() for d in res.dates],

@@ -48,7 +48,7 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
     """Make an L3 time series (SBAS) for an AOI from its good interferograms and catalogue it."""
     from pathlib import Path
 
-    from sarlake.workflows.timeseries import AUTO_TRACK, timeseries_for_aoi
+    from sarlake.workflows.timeseries import AUTO_TRACK, SeriesArchived, timeseries_for_aoi
 
     if max_p_error is None:
         from lake.settings import get_settings
@@ -86,10 +86,15 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
         tropo["deformation_mask"] = str(Path(deformation_mask).resolve())
     if tropo:
         params["troposphere"] = tropo
-    with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference",
-                                "troposphere.deformation_mask": "--deformation-mask"}):
-        ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params,
-                                                 AUTO_TRACK if track is None else track)
+    try:
+        with options_of_parameters({"reference": "--reference", "reference.gnss_station": "--gnss-reference",
+                                    "troposphere.deformation_mask": "--deformation-mask"}):
+            ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params,
+                                                     AUTO_TRACK if track is None else track)
+    except SeriesArchived as archived:  # nothing to make: the product is there, in the archive
+        click.echo(archived.series["product_id"])
+        click.echo(f"AOI {aoi_name}: {archived}", err=True)
+        return
     for product_id in ids:
         click.echo(product_id)
     click.echo(f"time series from {used} interferograms: {', '.join(met_uris)}", err=True)

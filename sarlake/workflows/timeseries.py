@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from lake.exceptions import LakeError
 from sarlake.workflows.timeseries_select import (
     largest_network,
     only_track,
@@ -30,8 +31,9 @@ from sarlake.workflows.timeseries_select import (
     why_too_few,
 )
 
-__all__ = ["AUTO_TRACK", "catalogue_timeseries", "largest_network", "plan_series", "plan_timeseries",
-           "select_interferograms", "series_tracks", "timeseries_for_aoi"]
+__all__ = ["AUTO_TRACK", "SeriesArchived", "archived_same_version", "catalogue_timeseries", "catalogued_series",
+           "largest_network", "plan_series", "plan_timeseries", "select_interferograms", "series_tracks",
+           "timeseries_for_aoi"]
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +49,6 @@ def plan_series(aoi: str, max_p_error: float, parameters: dict[str, Any] | None 
     The tracks without are logged and skipped; what the others would be refused for is raised
     (:func:`plan_timeseries`).
     """
-    from lake.exceptions import LakeError
-
     configs = []
     for track in series_tracks(aoi, max_p_error) or [None]:
         try:
@@ -65,10 +65,11 @@ def plan_series(aoi: str, max_p_error: float, parameters: dict[str, Any] | None 
 def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,
                     parameters: dict[str, Any] | None = None, *, run_id: str = "",
                     skip_existing: bool = False, track: Track = AUTO_TRACK) -> dict[str, Any] | None:
-    """Build the time-series run-config of ``aoi``'s ``track`` (None when ``skip_existing`` and it is catalogued).
+    """Build the time-series run-config of ``aoi``'s ``track`` (None when its product is catalogued and not made).
 
     ``track``: a track number, None for the interferograms with no track recorded, or :data:`AUTO_TRACK` for
-    the AOI's only one.
+    the AOI's only one. The product of the same interferograms and settings (the same id) is not made again when
+    ``skip_existing``, nor when it is archived as the installed PGE would make it (:class:`SeriesArchived`).
 
     Interferograms rolled to the DAAC archive are brought back to the hot lake first, for
     ``SARLAKE_DAAC__CACHE_TTL_DAYS`` (:func:`lake.archive_cache.require_hot`); with
@@ -78,14 +79,13 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
         InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
         InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms, or archived ones that cannot (or may not) be restored.
+        SeriesArchived: the product is archived as the installed PGE would make it (a LakeError).
         InputValidationError: invalid parameters (checked here, before any PGE runs); ``AUTO_TRACK`` on an AOI
             whose usable interferograms are of several tracks (named, with ``--track``).
     """
     from lake.aoi import require_aoi
     from lake.archive_cache import require_hot
-    from lake.exceptions import LakeError
     from lake.names import join_under
-    from lake.query import connect
     from lake.settings import get_settings
     from pges import registry
     from pges.contract import parse_run_config
@@ -110,19 +110,56 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
         "output_dir": output_dir, "parameters": params,
     }
     checked = parse_run_config(registry.get("timeseries").run_config_model(), cfg, pge="timeseries")
-    digest = run_digest([pid for _, pid in rows], checked.parameters)
-    if skip_existing:
-        # fetchall: no result left open when the connection is dropped
-        done = next(iter(connect(catalogue=False).execute(
-            "SELECT count(*) FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ?", [f"%-{digest}"]
-        ).fetchall()), None)
-        if done and done[0]:
-            log.info("AOI %s: the time series of these %d interferograms and settings (%s) is catalogued",
-                     aoi, len(rows), digest)
-            return None
+    twin = catalogued_series(run_digest([pid for _, pid in rows], checked.parameters))
+    if twin and skip_existing:
+        log.info("AOI %s: the time series of these %d interferograms and settings is catalogued as %s (%s)",
+                 aoi, len(rows), twin["product_id"], twin["tier"] or "hot")
+        return None
+    if twin and archived_same_version(twin):
+        raise SeriesArchived(twin, len(rows))
     if require_hot([pid for _, pid in rows], f"the time series of AOI {aoi!r}", settings).done:
         cfg["inputs"] = [uri for uri, _ in usable_pairs(aoi, max_p_error, include_quarantined, chosen)]  # hot copies
     return cfg
+
+
+def catalogued_series(digest: str) -> dict[str, Any] | None:
+    """The L3_TS product whose id ends in ``digest`` (:func:`pges.timeseries.pge.run_digest`).
+
+    Returns:
+        Its ``product_id``, ``tier``, ``version`` and ``met_uri``; None when none is catalogued.
+    """
+    from lake.query import connect
+
+    fields = ("product_id", "tier", "version", "met_uri")
+    rows = connect(catalogue=False).execute(  # fetchall: no result left open when the connection is dropped
+        f"SELECT {', '.join(fields)} FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ? "
+        "ORDER BY product_id LIMIT 1", [f"%-{digest}"]).fetchall()
+    return dict(zip(fields, rows[0], strict=True)) if rows else None
+
+
+class SeriesArchived(LakeError):
+    """The time series asked for is in the DAAC archive as the installed PGE would make it: it is not made again.
+
+    Made again, its hot copy would be a twin of the archived product that the catalogue does not point at (a
+    stale hot copy until the next roll). ``series`` is :func:`catalogued_series`'s record.
+    """
+
+    def __init__(self, series: dict[str, Any], used: int) -> None:
+        self.series, self.used = series, used
+        super().__init__(f"the time series of these {used} interferograms and settings is {series['product_id']}, "
+                         f"archived at {series['met_uri']}: not made again (`sarlake archive restore "
+                         f"{series['product_id']}` caches a copy back)")
+
+
+def archived_same_version(series: dict[str, Any]) -> bool:
+    """True for a series in the DAAC archive that the installed PGE would make again as it is (same version).
+
+    Made again, its hot copy would be the archived product's twin, which the catalogue does not point at (the
+    roll delivered that version); a new version is a new product, hot again (:mod:`lake.catalogue`).
+    """
+    from pges import __version__
+
+    return series["tier"] == "archive" and series["version"] == __version__
 
 
 def catalogue_timeseries(results: list[dict[str, Any]], run_context: dict[str, Any]) -> list[str]:
@@ -147,6 +184,7 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
         InvalidNameError: ``aoi`` breaks the naming rule of :mod:`lake.names`.
         InvalidAOIError: no such AOI.
         LakeError: fewer than two usable interferograms.
+        SeriesArchived: the series is in the DAAC archive as the installed PGE would make it; not made again.
         InputValidationError: ``AUTO_TRACK`` on an AOI seen from several tracks.
     """
     from sarlake.workflows.pge import run_pge
