@@ -69,3 +69,25 @@ def test_pge_run_timeseries_catalogues_its_products(settings, tmp_path):
     rows = _sql("SELECT product_id FROM products WHERE product_type = 'L3_TS'")
     assert [r["product_id"] for r in rows] == [result.output.strip().splitlines()[-1]]
     assert _sql("SELECT count(*) AS n FROM provenance WHERE product_id LIKE 'L3-TS-%'")[0]["n"] == 1
+
+
+def test_too_few_pairs_says_versions_of_one_pair_count_once(settings, tmp_path):
+    """One Sydney pair ingested as ROI_PAC unwrapped it and unwrapped here from its wrapped phase: two
+    interferograms of one pair of dates. The refusal said they "share no date: no two of them form a connected
+    network", when they share both. Truth: the file names' dates."""
+    from test_cli_unwrap_s3 import _wrap
+
+    unw = SYD / "roipac_unw" / "geo_060619-061002.unw"
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1").exit_code == 0
+    assert _cli("ingest", str(unw), "--aoi", "sydney").exit_code == 0
+    one = _cli("timeseries", "sydney")
+    assert one.exit_code == 2
+    assert ("has 1 usable interferogram(s); a time series needs at least 2 (make or ingest interferograms of other "
+            "pairs)") in one.output
+    wrapped, _ = _wrap(unw, tmp_path / "ints")
+    assert _cli("unwrap", str(wrapped), "--aoi", "sydney").exit_code == 0
+    two = _cli("timeseries", "sydney")
+    assert two.exit_code == 2
+    assert ("has 1 usable interferogram(s); a time series needs at least 2 (its 2 interferograms are versions of 1 "
+            "pair of dates, which counts once: make or ingest interferograms of other pairs)") in two.output

@@ -127,9 +127,10 @@ def why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track: 
     """What left the track's interferograms out, and the option that lets them in; or how to make some."""
     from lake.query import connect
 
-    [(total, risky, quarantined)] = connect(catalogue=False).execute(
+    [(total, risky, quarantined, pairs)] = connect(catalogue=False).execute(
         "SELECT count(*), count(*) FILTER (WHERE p_error >= ?), "
-        "count(*) FILTER (WHERE coalesce(status, '') = 'quarantined' AND NOT ?) "
+        "count(*) FILTER (WHERE coalesce(status, '') = 'quarantined' AND NOT ?), "
+        "count(DISTINCT (least(reference_date, secondary_date), greatest(reference_date, secondary_date))) "
         "FROM products WHERE product_type = 'L2_IFG' AND aoi = ? AND track IS NOT DISTINCT FROM ?",
         [max_p_error, include_quarantined, aoi, track],
     ).fetchall()
@@ -141,7 +142,14 @@ def why_too_few(aoi: str, max_p_error: float, include_quarantined: bool, track: 
                    "--max-p-error (SARLAKE_QA_MAX_P_ERROR)")
     if quarantined:
         out.append(f"{quarantined} quarantined by the data-quality gate: --include-quarantined")
-    return "; ".join(out) or f"its {total} share no date: no two of them form a connected network"
+    if out:
+        return "; ".join(out)
+    if total > pairs and pairs < 2:  # versions of one pair (reprocessed, unwrapped again) count once
+        return (f"its {total} interferograms are versions of {pairs} pair of dates, which counts once: make or "
+                "ingest interferograms of other pairs")
+    if total < 2:
+        return "make or ingest interferograms of other pairs"
+    return f"its {total} share no date: no two of them form a connected network"
 
 
 def only_track(aoi: str, max_p_error: float, include_quarantined: bool) -> int | None:
