@@ -326,6 +326,25 @@ def test_the_reprocess_dags_pge_pod_runs_the_requested_version_without_secrets(s
     with pytest.raises(ValueError, match="unknown version '9.9.9'"):
         plan_reprocessing(product_ids=[bad], pge_version="9.9.9", settings=settings)
 
+    # one the unwrap PGE made from another processor's wrapped file: a pod of the unwrap PGE's image, that pair
+    register("unwrap", "0.2.0", image=NEW_IMAGE, settings=settings)
+    wrapped = "s3://bucket/ints/geo_060619-061002.int"
+    unwrapped = "EXT-ROIPAC-geo_060619-061002-20061002_20060619-UNW-1a2b"
+    upsert("products", [{"product_id": unwrapped, "product_type": "L2_IFG", "aoi": "sydney", "p_error": 0.8,
+                         "reference_date": "2006-10-02", "secondary_date": "2006-06-19",
+                         "start_time": "2006-06-19T00:00:00Z"}], settings)
+    upsert("provenance", [{"product_id": unwrapped, "run_id": "r1", "pge_name": "unwrap", "inputs": [wrapped],
+                           "parameters": json.dumps({"unwrap": {"method": "snaphu"}, "filter": {"strength": 0.0}})}],
+           settings)
+    (plan,) = plan_reprocessing(product_ids=[unwrapped], settings=settings)
+    op = bag.dags["reprocess"].task_dict["unwrap"].unmap({"run_config": plan["run_config"]})
+    container = ApiClient().sanitize_for_serialization(op.build_pod_request_obj(dry_run=True))["spec"]["containers"][0]
+    assert container["image"] == NEW_IMAGE and container["command"][:4] == ["python", "-m", "pges", "unwrap"]
+    sent = json.loads(container["args"][container["args"].index("--run-config-json") + 1])
+    cfg = get_pge("unwrap").run_config_model().model_validate(sent)
+    assert (cfg.parameters.unwrap.method, cfg.parameters.filter.strength) == ("quality", 0.3)
+    assert (sent["inputs"], cfg.parameters.pairs) == ([wrapped], ["20061002_20060619"])
+
 
 def test_the_ingest_dags_pge_task_is_a_pod_with_the_kubernetes_runner(sarlake_home, tmp_path, monkeypatch):
     """ingest with runner=kubernetes: its PGE task is a pod of the ingest PGE (no secret in it), as every PGE task."""
