@@ -103,3 +103,18 @@ def test_a_requested_product_without_a_score_is_planned_as_json_the_dag_can_pass
     json.dumps(plans, allow_nan=False)
     # it is scored with its new version, so that the two can be compared
     assert to_score(plans, ["IFG_NEW-b", "IFG_A_02-b"]) == ["IFG_NEW-b", "IFG_A_02-b", "IFG_NEW"]
+
+
+def test_each_plan_gets_its_own_pges_result_when_both_pges_ran_in_one_run():
+    """The reprocess DAG maps the interferogram and the unwrap PGE apart; each returns its results in its own plans'
+    order, and the catalogue step must pair every plan with its own product."""
+    import pytest
+
+    from sarlake.workflows.reprocess import in_plan_order
+
+    plans = [{"original": "A", "pge": "interferogram"}, {"original": "B", "pge": "unwrap"},
+             {"original": "C", "pge": "interferogram"}]
+    results = {"interferogram": [{"made": "A2"}, {"made": "C2"}], "unwrap": [{"made": "B2"}]}
+    assert [r["made"] for r in in_plan_order(plans, results)] == ["A2", "B2", "C2"]
+    with pytest.raises(ValueError, match="1 reprocessing plans for the unwrap PGE but 0 results"):
+        in_plan_order(plans, {"interferogram": results["interferogram"], "unwrap": []})
