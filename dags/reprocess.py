@@ -107,4 +107,5 @@ def reprocess() -> None:
     scores = mapped_pge_operator("qa", task_id="score", run_configs=scoring)
     record(scores.output, plans, scoring["new_ids"])  # type: ignore[arg-type, index]
 
+
 reprocess()

@@ -70,7 +70,7 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
     con = connect(settings, catalogue=False)
     if product_ids:
         check_requested(con, list(product_ids))
-    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ?"
+    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ? AND NOT isnan(p.p_error)"
     # each with its latest run of a PGE that can make it again (inputs and parameters): above the threshold an
     # ingested product is not taken (it would fill the limit on every run)
     bad = con.execute(
