@@ -2,9 +2,9 @@
 
 Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I) is above the threshold
 (`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) and that has not been reprocessed yet is made again by the PGE
-that made it, with other parameters (the other unwrapper, a stronger Goldstein filter), catalogued, re-scored with
-the champion, and both versions are kept in `product_lineage` with their scores and parameters; the better-scored
-one is the default (`product_quality.is_default`).
+that made it, with other parameters (the other unwrapper, or SNAPHU in one tile after tiled SNAPHU; a stronger
+Goldstein filter), catalogued, re-scored with the champion, and both versions are kept in `product_lineage` with
+their scores and parameters; the better-scored one is the default (`product_quality.is_default`).
 
 1. **check_conf** refuses unknown trigger keys and out-of-range values;
 2. **plan** picks the products and makes their run-configs with the requested `pge_version` (skipped when

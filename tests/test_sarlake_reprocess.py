@@ -14,6 +14,22 @@ def test_reprocessing_switches_unwrapper_and_strengthens_the_filter_with_valid_p
     assert default["unwrap"]["method"] == "snaphu"  # the input is not modified
 
 
+def test_after_tiled_snaphu_reprocessing_unwraps_the_whole_grid_keeping_snaphus_other_settings():
+    """Tiles were one of the issue's "other parameters": after tiled SNAPHU (whose seams slip cycles) the product is
+    unwrapped again by SNAPHU in one tile, not by the quality-guided unwrapper."""
+    from pges.unwrap.config import UnwrapParameters
+
+    tiled = InterferogramParameters.model_validate({"unwrap": {"method": "snaphu", "ntiles": [4, 3], "tile_overlap":
+                                                               200, "cost": "defo", "nproc": 2}})
+    alt = InterferogramParameters.model_validate(alternative_parameters(tiled.model_dump(mode="json")))
+    assert alt.unwrap.method == "snaphu"
+    assert (alt.unwrap.ntiles, alt.unwrap.tile_overlap, alt.unwrap.cost) == ((1, 1), 0, "defo")
+    assert alt.filter.strength == 0.8
+    unwrapped = UnwrapParameters.model_validate({"unwrap": {"method": "snaphu", "ntiles": [2, 2]}})
+    again = UnwrapParameters.model_validate(alternative_parameters(unwrapped.model_dump(mode="json")))
+    assert (again.unwrap.method, again.unwrap.ntiles, again.filter.strength) == ("snaphu", (1, 1), 0.3)
+
+
 def test_dags_link_qa_to_products_and_reprocess_to_predictions():
     import ast
     from pathlib import Path

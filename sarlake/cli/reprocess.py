@@ -26,12 +26,13 @@ def reprocess(product_ids: tuple[str, ...], max_p_error: float | None, limit: in
     """Re-make bad interferograms with other parameters, score them again, keep both versions.
 
     Each is made again by the PGE that made it, from the inputs its provenance names (two SLCs, or another
-    processor's wrapped interferogram that `sarlake unwrap` unwrapped), with the other unwrapper and a stronger
-    filter, catalogued, scored with the champion (an original without a score too), and both versions go to
-    product_lineage; the better-scored one is the default, which time series use. Named IDs are reprocessed whatever
-    their p(error); one already reprocessed is skipped, with a warning; one ingested unwrapped from another
-    processor's files is refused (exit 2): there is nothing here to make it again from. The reprocess DAG does the
-    same with any registered PGE version; this runs the installed one.
+    processor's wrapped interferogram that `sarlake unwrap` unwrapped), with the other unwrapper (after tiled
+    SNAPHU: SNAPHU in one tile) and a stronger filter, catalogued, scored with the champion (an original without
+    a score too), and both versions go to product_lineage; the better-scored one is the default, which time
+    series use. Named IDs are reprocessed whatever their p(error); one already reprocessed is skipped, with a
+    warning; one ingested unwrapped from another processor's files is refused (exit 2): there is nothing here to
+    make it again from. The reprocess DAG does the same with any registered PGE version; this runs the installed
+    one.
     """
     from sarlake.workflows.reprocess import reprocess_bad_products
 

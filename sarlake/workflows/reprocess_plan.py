@@ -6,9 +6,9 @@ An interferogram is made again by the PGE that made it, from the inputs its prov
 * the **unwrap** PGE's (another processor's wrapped interferogram, unwrapped here) from that wrapped file, one pair
   of it (``pairs``: a folder or a stack holds more).
 
-Both get :func:`alternative_parameters`: the other unwrapper (SNAPHU <-> quality-guided) and a stronger Goldstein
-filter. An interferogram *ingested* unwrapped from another processor has nothing here to be made again from, and is
-refused by name (:func:`check_requested`).
+Both get :func:`alternative_parameters`: SNAPHU on the whole grid after tiled SNAPHU, else the other unwrapper
+(SNAPHU <-> quality-guided), and a stronger Goldstein filter. An interferogram *ingested* unwrapped from another
+processor has nothing here to be made again from, and is refused by name (:func:`check_requested`).
 """
 
 from __future__ import annotations
@@ -27,10 +27,18 @@ _REMAKERS_SQL = ", ".join(f"'{p}'" for p in REMAKERS)
 
 
 def alternative_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
-    """The other unwrapper and a filter 0.3 stronger (at most 1) than ``parameters`` (interferogram or unwrap PGE's)."""
+    """Another unwrapping and a filter 0.3 stronger (at most 1) than ``parameters`` (interferogram or unwrap PGE's).
+
+    Another unwrapping: SNAPHU on the whole grid after tiled SNAPHU (cycle slips along tile seams are tiling's own
+    failure; its other settings kept), else the other unwrapper (SNAPHU <-> quality-guided).
+    """
     p = json.loads(json.dumps(parameters))
-    method = (p.get("unwrap") or {}).get("method", "snaphu")
-    p["unwrap"] = {"method": "quality" if method == "snaphu" else "snaphu"}
+    unwrap = dict(p.get("unwrap") or {})
+    method = unwrap.get("method", "snaphu")
+    if method == "snaphu" and [int(n) for n in unwrap.get("ntiles") or (1, 1)] != [1, 1]:
+        p["unwrap"] = {**unwrap, "ntiles": [1, 1], "tile_overlap": 0}
+    else:
+        p["unwrap"] = {"method": "quality" if method == "snaphu" else "snaphu"}
     flt = dict(p.get("filter") or {})
     flt["strength"] = round(min(1.0, float(flt.get("strength", 0.5)) + 0.3), 3)
     p["filter"] = flt

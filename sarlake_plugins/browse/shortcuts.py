@@ -115,7 +115,7 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
             if done:
                 raise ShortcutError(f"{target} has already been reprocessed (original {done[0][0]}); see "
                                     "product_lineage")
-            confirm = f"Reprocess {target} with the other unwrapper and a stronger filter (reprocess DAG)?"
+            confirm = f"Reprocess {target} with another unwrapping and a stronger filter (reprocess DAG)?"
         else:
             tier = p.get("tier") or "hot"
             if tier != "archive":
