@@ -244,9 +244,10 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
                 raise already_unwrapped(path)
-            check_aoi(ifg, p.aoi_wkt, p.aoi)
             ifgs.append((uri, ifg))
-    ifgs = only_pairs(ifgs, p.pairs)
+    ifgs = only_pairs(ifgs, p.pairs)  # a pair not asked for is neither unwrapped nor checked
+    for _, ifg in ifgs:
+        check_aoi(ifg, p.aoi_wkt, p.aoi)
     outputs = UnwrapOutputs()
     for uri, ifg in ifgs:
         pid = product_id(ifg, p)
