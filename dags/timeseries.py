@@ -61,7 +61,7 @@ from sarlake_plugins.pge import mapped_pge_operator
         "reprocess": Param(
             False, type="boolean", title="Reprocess",
             description="Run the PGE even when this time series is already catalogued (not when the roll archived "
-            "it as this PGE version makes it: `sarlake archive restore` caches it back).",
+            "it as this PGE version makes it, cached back or not: `sarlake archive restore` caches it back).",
         ),
     },
 )

@@ -151,6 +151,7 @@ def test_an_archived_series_asked_for_again_is_named_not_made_again_beside_its_a
     from lake.archive_roll import run_roll
     from lake.archive_verify import verify_archive
     from lake.catalog import load_table
+    from lake.verify import verify as verify_lake
     from pges import __version__
     from sarlake.workflows.daac_simulator import SimulatedDaac
     from sarlake.workflows.timeseries import archived_same_version
@@ -190,3 +191,15 @@ def test_an_archived_series_asked_for_again_is_named_not_made_again_beside_its_a
     assert archived_same_version({**tiers[series], "version": __version__})
     assert not archived_same_version({**tiers[series], "version": "0.0.0-older"})
     assert not archived_same_version({**tiers[series], "tier": "hot"})
+
+    # cached back from the archive (at <products_root>/<id>): named as such, not made again in its first folder
+    assert _cli("archive", "restore", series).exit_code == 0
+    (cached,) = [r for r in load_table("products", settings).scan().to_arrow().to_pylist()
+                 if r["product_id"] == series]
+    assert cached["tier"] == "cached" and Path(cached["met_uri"]).is_file()
+    again = _cli("timeseries", "sydney")
+    assert again.exit_code == 0, again.output
+    assert (f"the time series of these 3 interferograms and settings is {series}, cached from the archive at "
+            f"{cached['met_uri']}: not made again") in again.stderr
+    assert not hot.exists()
+    assert verify_lake(settings).consistent

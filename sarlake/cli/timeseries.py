@@ -91,7 +91,7 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
                                     "troposphere.deformation_mask": "--deformation-mask"}):
             ids, met_uris, used = timeseries_for_aoi(aoi_name, max_p_error, include_quarantined, params,
                                                      AUTO_TRACK if track is None else track)
-    except SeriesArchived as archived:  # nothing to make: the product is there, in the archive
+    except SeriesArchived as archived:  # nothing to make: the product is there, archived or cached
         click.echo(archived.series["product_id"])
         click.echo(f"AOI {aoi_name}: {archived}", err=True)
         return

@@ -69,7 +69,8 @@ def plan_timeseries(aoi: str, max_p_error: float = 0.5, include_quarantined: boo
 
     ``track``: a track number, None for the interferograms with no track recorded, or :data:`AUTO_TRACK` for
     the AOI's only one. The product of the same interferograms and settings (the same id) is not made again when
-    ``skip_existing``, nor when it is archived as the installed PGE would make it (:class:`SeriesArchived`).
+    ``skip_existing``, nor when it is archived (or cached from the archive) as the installed PGE would make it
+    (:class:`SeriesArchived`).
 
     Interferograms rolled to the DAAC archive are brought back to the hot lake first, for
     ``SARLAKE_DAAC__CACHE_TTL_DAYS`` (:func:`lake.archive_cache.require_hot`); with
@@ -141,25 +142,28 @@ class SeriesArchived(LakeError):
     """The time series asked for is in the DAAC archive as the installed PGE would make it: it is not made again.
 
     Made again, its hot copy would be a twin of the archived product that the catalogue does not point at (a
-    stale hot copy until the next roll). ``series`` is :func:`catalogued_series`'s record.
+    stale hot copy until the next roll; beside a cached copy, which is at ``<products_root>/<id>``, a second one).
+    ``series`` is :func:`catalogued_series`'s record.
     """
 
     def __init__(self, series: dict[str, Any], used: int) -> None:
         self.series, self.used = series, used
-        super().__init__(f"the time series of these {used} interferograms and settings is {series['product_id']}, "
-                         f"archived at {series['met_uri']}: not made again (`sarlake archive restore "
-                         f"{series['product_id']}` caches a copy back)")
+        pid, cached = series["product_id"], series["tier"] == "cached"
+        where = f"{'cached from the archive' if cached else 'archived'} at {series['met_uri']}"
+        hint = "" if cached else f" (`sarlake archive restore {pid}` caches a copy back)"
+        super().__init__(f"the time series of these {used} interferograms and settings is {pid}, {where}: not made "
+                         f"again{hint}")
 
 
 def archived_same_version(series: dict[str, Any]) -> bool:
-    """True for a series in the DAAC archive that the installed PGE would make again as it is (same version).
+    """True for a series archived (or cached from the archive) that the installed PGE would make again as it is.
 
-    Made again, its hot copy would be the archived product's twin, which the catalogue does not point at (the
-    roll delivered that version); a new version is a new product, hot again (:mod:`lake.catalogue`).
+    Made again, its copy would be the archived product's twin (the same version), which the catalogue does not
+    point at; a new version is a new product, hot again (:mod:`lake.catalogue`).
     """
     from pges import __version__
 
-    return series["tier"] == "archive" and series["version"] == __version__
+    return series["tier"] in ("archive", "cached") and series["version"] == __version__
 
 
 def catalogue_timeseries(results: list[dict[str, Any]], run_context: dict[str, Any]) -> list[str]:
