@@ -107,7 +107,7 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
         if action == "reprocess":
             from sarlake.workflows.reprocess_plan import check_requested
 
-            try:  # the reprocess DAG's own refusals: not an interferogram, not made from SLCs here
+            try:  # the reprocess DAG's own refusals: not an interferogram, nothing here to make it again from
                 check_requested(con, [target])
             except ValueError as exc:
                 raise ShortcutError(str(exc).removeprefix("requested product ")) from None
