@@ -27,7 +27,7 @@ from pges.runner import RunContext
 from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
 
-__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "only_pairs"]
+__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "only_pairs", "pair_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +111,11 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
     return Inputs(p, files, coherence, downloaded)
 
 
+def pair_name(ifg: Interferogram) -> str:
+    """``20061002_20060619``: the reference date, then the secondary (as in the product id)."""
+    return f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}"
+
+
 def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str]) -> list[tuple[str, Interferogram]]:
     """The interferograms of ``pairs`` (``YYYYMMDD_YYYYMMDD``, either order); all of them when none is asked for.
 
@@ -119,15 +124,12 @@ def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str]) -> list[
     """
     if not pairs:
         return ifgs
-
-    def dates(ifg: Interferogram) -> frozenset[str]:
-        return frozenset((f"{ifg.reference_date:%Y%m%d}", f"{ifg.secondary_date:%Y%m%d}"))
-
-    wanted = {frozenset(pair.split("_")): pair for pair in pairs}
-    missing = [pair for key, pair in wanted.items() if key not in {dates(ifg) for _, ifg in ifgs}]
+    held = {frozenset(pair_name(ifg).split("_")): pair_name(ifg) for _, ifg in ifgs}
+    missing = [pair for pair in pairs if frozenset(pair.split("_")) not in held]
     if missing:
-        held = sorted({f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}" for _, ifg in ifgs})
+        names = sorted(held.values())
         raise InputValidationError(f"pair {', '.join(missing)} is in no input; they hold "
-                                   f"{', '.join(held[:10]) or 'no interferogram'}"
-                                   + (f" and {len(held) - 10} more" if len(held) > 10 else ""), parameter="pairs")
-    return [(uri, ifg) for uri, ifg in ifgs if dates(ifg) in wanted]
+                                   f"{', '.join(names[:10]) or 'no interferogram'}"
+                                   + (f" and {len(names) - 10} more" if len(names) > 10 else ""), parameter="pairs")
+    wanted = {frozenset(pair.split("_")) for pair in pairs}
+    return [(uri, ifg) for uri, ifg in ifgs if frozenset(pair_name(ifg).split("_")) in wanted]

@@ -45,7 +45,7 @@ from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
 from pges.unwrap.config import UnwrapParameters
-from pges.unwrap.inputs import already_unwrapped, fetch_inputs, only_pairs
+from pges.unwrap.inputs import already_unwrapped, fetch_inputs, only_pairs, pair_name
 
 __all__ = ["UnwrapOutputs", "Unwrapped2D", "multilook", "phase_consistency", "product_id", "run", "unwrap_ifg"]
 
@@ -162,7 +162,7 @@ def product_id(ifg: Interferogram, p: UnwrapParameters) -> str:
     params = p.model_dump(mode="json", exclude={"aoi", "aoi_wkt", "overwrite", "browse_max_size", "coherence_dirs",
                                                 "pairs"})  # which pairs were asked for does not change a product
     hash4 = inputs_hash4([ifg.path.name, ifg.reference_date.isoformat()], params)
-    parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}", "UNW", hash4]
+    parts += [stem, pair_name(ifg), "UNW", hash4]
     return "-".join(parts)
 
 
