@@ -23,7 +23,8 @@ from lake import storage
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings, is_remote
 
-__all__ = ["CacheResult", "ensure_hot", "expire_cache", "require_hot", "restore"]
+__all__ = ["CacheResult", "cache_step", "delete_copy", "deliveries", "ensure_hot", "expire_cache", "require_hot",
+           "restore"]
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +37,12 @@ class CacheResult:
     skipped: dict[str, str]
 
 
-def _delivered(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Product -> its last finished delivery (files with archive URIs and sha256)."""
+def deliveries(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Product -> its last delivery the catalogue points at (files with archive URIs and sha256).
+
+    Its ``step`` is ``hot_deleted`` once finished, ``catalogued`` while the roll has still to delete the hot copy
+    at ``hot_uri``.
+    """
     from lake.archive_transfers import latest_transfers
 
     out: dict[str, dict[str, Any]] = {}
@@ -46,7 +51,7 @@ def _delivered(settings: Settings) -> dict[str, dict[str, Any]]:
             prev = out.get(t.product_id)
             if prev is None or t.attempt > prev["attempt"]:
                 out[t.product_id] = {"attempt": t.attempt, "version": t.version, "files": t.files,
-                                     "hot_uri": t.hot_uri, "archive_uri": t.archive_uri}
+                                     "hot_uri": t.hot_uri, "archive_uri": t.archive_uri, "step": t.step}
     return out
 
 
@@ -82,7 +87,7 @@ def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Sett
     if unknown:
         raise LakeError(f"not in the catalogue: {', '.join(unknown[:5])}; check the product ids "
                         "(`sarlake sql \"SELECT product_id, tier FROM products\"`)")
-    delivered = _delivered(settings)
+    delivered = deliveries(settings)
     patches, steps, done, skipped = [], [], [], {}
     for pid in dict.fromkeys(product_ids):
         row = rows[pid]
@@ -108,7 +113,7 @@ def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Sett
         met = next((storage.join(hot, f["name"]) for f in d["files"] if f["name"].endswith(".met.json")), None)
         patches.append({"product_id": pid, "uri": hot, "met_uri": met, "tier": "cached",
                         "cache_expires_at": now + ttl})
-        steps.append(_step(pid, d, "restored", f"cached until {(now + ttl).isoformat()}", hot, now, settings))
+        steps.append(cache_step(pid, d, "restored", f"cached until {(now + ttl).isoformat()}", hot, now))
         done.append(pid)
     update("products", patches, settings)
     record(steps, settings)
@@ -163,7 +168,7 @@ def expire_cache(settings: Settings | None = None, now: datetime | None = None) 
            if r["tier"] == "cached" and r["cache_expires_at"] is not None and r["cache_expires_at"] <= now]
     if not due:
         return CacheResult([], {})
-    delivered = _delivered(settings)
+    delivered = deliveries(settings)
     patches, evict = [], []
     for r in due:
         d = delivered[r["product_id"]]
@@ -174,19 +179,24 @@ def expire_cache(settings: Settings | None = None, now: datetime | None = None) 
     update("products", patches, settings)  # readers go to the archive before the hot copy goes
     steps = []
     for r, d in evict:
-        for f in d["files"]:
-            storage.delete(storage.join(r["uri"], f["name"]), settings)
-        if not is_remote(r["uri"]):
-            from lake.archive_files import remove_empty_dirs
-
-            remove_empty_dirs(storage.local_path(r["uri"]))
-        steps.append(_step(r["product_id"], d, "evicted", "time to live passed", r["uri"], now, settings))
+        delete_copy(r["uri"], d["files"], settings)
+        steps.append(cache_step(r["product_id"], d, "evicted", "time to live passed", r["uri"], now))
     record(steps, settings)
     return CacheResult([r["product_id"] for r, _ in evict], {})
 
 
-def _step(pid: str, d: dict[str, Any], step: str, reason: str, hot: str, now: datetime,
-          settings: Settings) -> dict[str, Any]:
+def delete_copy(uri: str, files: list[dict[str, Any]], settings: Settings) -> None:
+    """Delete a hot copy of a delivered product: the delivery's ``files`` under ``uri``, then empty folders."""
+    for f in files:
+        storage.delete(storage.join(uri, f["name"]), settings)
+    if not is_remote(uri):
+        from lake.archive_files import remove_empty_dirs
+
+        remove_empty_dirs(storage.local_path(uri))
+
+
+def cache_step(pid: str, d: dict[str, Any], step: str, reason: str, hot: str, now: datetime) -> dict[str, Any]:
+    """The ``archive_transfers`` row of a cache step (``restored``, ``evicted``) of delivery ``d`` at ``hot``."""
     import json
 
     return {"transfer_id": f"{pid}.v{d['version']}.cache-{now.strftime('%Y%m%dT%H%M%S%f')}", "step": step,

@@ -9,6 +9,7 @@ from typing import Any
 
 from lake import journal
 from lake.exceptions import ProductMetadataError
+from lake.placement import place
 from lake.settings import Settings, get_settings
 from lake.write import UpsertResult, upsert
 
@@ -187,53 +188,17 @@ def catalogue_products(
         provenance.append(prov)
     if not products:
         return []
-    _keep_archive_locations(products, settings)
+    placement = place(products, settings)  # archived or cached products: lake.placement
     # provenance before products, under a journal record: see lake.journal
     record = journal.begin({"provenance": provenance, "products": products}, settings)
     upsert("provenance", provenance, settings)
     result = upsert("products", products, settings)
     journal.finish(record, settings)
     journal.supersede(record, settings)
+    placement.finish(settings)
     logger.info("catalogued %d products (%d new, %d updated, %d unchanged)", len(products),
                 result.inserted, result.updated, result.unchanged)
     return [p["product_id"] for p in products]
-
-
-def _keep_archive_locations(products: list[dict[str, Any]], settings: Settings) -> None:
-    """Keep where an archived (or cached) product's files are when its met.json is catalogued again.
-
-    The roll points an archived product's ``uri``/``met_uri`` at the DAAC archive (``tier = 'archive'``), and a
-    restore at its hot cache (``tier = 'cached'``). Re-cataloguing the same version (a repair, a re-run of the
-    catalogue task) must not point it back at a hot folder that no longer holds its files, so those rows keep
-    their stored location. A *new* version of the product is a new delivery: it is hot again (``tier = 'hot'``)
-    at its new location, and the roll delivers it in turn.
-    """
-    from pyiceberg.expressions import In
-
-    from lake.catalog import load_table
-
-    ids = {p["product_id"] for p in products}
-    fields = ("product_id", "uri", "met_uri", "tier", "version", "cache_expires_at")
-    stored = load_table("products", settings).scan(
-        row_filter=In("product_id", ids), selected_fields=fields  # type: ignore[call-arg,arg-type,misc]
-    ).to_arrow().to_pylist()
-    placed = {r["product_id"]: r for r in stored if r["tier"] in ("archive", "cached")}
-    for product in products:
-        product.setdefault("tier", None)  # null: the stored tier is kept (lake.tables keep_existing)
-        product.setdefault("cache_expires_at", None)
-        old = placed.get(product["product_id"])
-        if old is None:
-            continue
-        if (product["version"] or "1") == (old["version"] or "1"):
-            if product["uri"] != old["uri"]:
-                logger.info("%s is %s at %s: its location is kept (catalogued from %s)", product["product_id"],
-                            old["tier"], old["uri"], product["met_uri"])
-            product["uri"], product["met_uri"] = old["uri"], old["met_uri"]
-            product["cache_expires_at"] = old["cache_expires_at"]  # a cached copy still leaves when due
-        else:
-            logger.info("%s: version %s replaces the %s version %s; it is hot again at %s", product["product_id"],
-                        product["version"], old["tier"], old["version"], product["uri"])
-            product["tier"], product["cache_expires_at"] = "hot", None
 
 
 def record_acquisitions(records: list[Any], settings: Settings | None = None) -> UpsertResult:

@@ -435,9 +435,9 @@ def test_lake_verify_includes_the_archive_tier(lake, tmp_path) -> None:
     assert ("archive_missing_file", pid) in kinds
 
 
-def _met(settings, pid: str, version: str, payload: bytes) -> Path:
+def _met(settings, pid: str, version: str, payload: bytes, folder: Path | None = None) -> Path:
     """A PGE-like product folder with a complete met.json (what ``catalogue_products`` reads)."""
-    folder = Path(settings.products_root) / pid
+    folder = folder or Path(settings.products_root) / pid
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "unw.tif").write_bytes(payload)
     doc = {"id": pid, "bbox": [14.4, 40.8, 14.5, 40.9],
@@ -452,9 +452,16 @@ def _met(settings, pid: str, version: str, payload: bytes) -> Path:
     return met
 
 
+def _files(folder: Path) -> list[str]:
+    return sorted(str(f.relative_to(folder)) for f in folder.rglob("*") if f.is_file()) if folder.exists() else []
+
+
 def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_path) -> None:
-    """A catalogue re-run must not point an archived product at a hot folder; a new version is hot again."""
+    """Catalogued again from where it is, an archived or cached product stays put; a new version is hot again."""
+    import shutil
+
     from lake.archive_cache import restore
+    from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
@@ -466,21 +473,18 @@ def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_
     _roll_until_done(lake, daac)
     assert _products(lake)[pid]["tier"] == "archive" and not met.exists()
 
-    # The PGE (or a retried catalogue task) writes the same version's met.json at the hot location again.
-    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes"))], settings=lake)
+    # A repair reads the archive's own met.json: nothing moves.
+    catalogue_products([str(archive / f"{pid}.met.json")], settings=lake)
     row = _products(lake)[pid]
     assert (row["tier"], row["uri"], row["met_uri"]) == ("archive", str(archive), str(archive / f"{pid}.met.json"))
-    assert (archive / "unw.tif").read_bytes() == b"v1 bytes"
 
-    # A cached copy keeps its location and its expiry when catalogued again.
-    import shutil
-
-    shutil.rmtree(Path(lake.products_root) / pid)
+    # A cached copy keeps its location and its expiry when catalogued again from it.
     assert restore([pid], settings=lake).done == [pid]
     expires = _products(lake)[pid]["cache_expires_at"]
     catalogue_products([str(Path(lake.products_root) / pid / f"{pid}.met.json")], settings=lake)
     row = _products(lake)[pid]
     assert (row["tier"], row["cache_expires_at"]) == ("cached", expires) and expires is not None
+    assert verify_archive(lake) == []
 
     # A new version is a new delivery: hot at its new location, then rolled like any other.
     shutil.rmtree(Path(lake.products_root) / pid)
@@ -490,6 +494,76 @@ def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_
     _roll_until_done(lake, daac)
     assert _products(lake)[pid]["tier"] == "archive" and (archive / "unw.tif").read_bytes() == b"v2 bytes"
     assert sorted(e["version"] for e in daac.ingested() if e["product"] == pid) == ["1", "2"]
+
+
+def test_a_product_made_again_at_its_archived_version_becomes_its_cached_copy(lake, tmp_path) -> None:
+    """The forward DAG's reprocess over an archived product: one hot copy, the catalogue's, expiring like a restore.
+
+    Before, the catalogue kept pointing at the archive and the new folder was a twin no row named.
+    """
+    from lake.archive_cache import expire_cache, restore
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    pid = "S1-GUNW-A-R-044-tops-20240101"
+    archive = Path(lake.daac.root) / "L2_IFG" / pid
+    hot = Path(lake.products_root) / "L2_IFG" / "vesuvius" / pid  # where the interferogram PGE publishes
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes", hot))], settings=lake)
+    _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
+    assert _products(lake)[pid]["tier"] == "archive" and _files(hot) == []
+
+    before = datetime.now(UTC)
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes", hot))], settings=lake)  # made again
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"], row["met_uri"]) == ("cached", str(hot), str(hot / f"{pid}.met.json"))
+    ttl = timedelta(days=lake.daac.cache_ttl_days)
+    assert before + ttl <= row["cache_expires_at"] <= datetime.now(UTC) + ttl
+    assert verify_archive(lake) == []  # was: stale_hot_copy
+    assert (archive / "unw.tif").read_bytes() == b"v1 bytes"
+    restored = [s for s in _steps(lake) if s["step"] == "restored"]
+    assert [(s["product_id"], s["hot_uri"]) for s in restored] == [(pid, str(hot))]
+    assert "made again at the archived version by run run-1" in restored[0]["reason"]
+
+    # It expires like a restored copy: the catalogue back at the archive, the hot folder gone.
+    assert expire_cache(lake, now=datetime.now(UTC) + ttl + timedelta(hours=1)).done == [pid]
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"]) == ("archive", str(archive)) and _files(hot) == []
+
+    # Made again beside a cached copy: the new one is the cache, the old one goes, the later expiry stays.
+    assert restore([pid], ttl=timedelta(days=30), settings=lake).done == [pid]
+    cache = Path(lake.products_root) / pid
+    expires = _products(lake)[pid]["cache_expires_at"]
+    assert _files(cache) == [f"{pid}.met.json", "unw.tif"]
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes", hot))], settings=lake)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"], row["cache_expires_at"]) == ("cached", str(hot), expires)
+    assert _files(cache) == [] and _files(hot) == [f"{pid}.met.json", "unw.tif"]
+    assert verify_archive(lake) == []
+
+
+def test_a_copy_made_while_its_delivery_finishes_goes_with_the_roll(lake, tmp_path) -> None:
+    """Catalogued at the archive, hot copy not yet deleted: read from that folder, the archive location stays."""
+    from lake.archive_roll import run_roll, run_step
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    pid = "S1-GUNW-A-R-044-tops-20240101"
+    met = _met(lake, pid, "1", b"v1 bytes")
+    catalogue_products([str(met)], settings=lake)
+    daac = SimulatedDaac(tmp_path / "daac-state", lake)
+    for step in ("select", "copy", "verify", "notify"):
+        run_step(step, lake, now=LATER)
+    daac.serve_folder()
+    run_step("receive", lake, now=LATER)
+    run_step("catalogue", lake, now=LATER)  # ... the expire step has not run
+    assert _products(lake)[pid]["tier"] == "archive" and met.exists()
+    catalogue_products([str(met)], settings=lake)  # a catalogue task retried now
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"]) == ("archive", str(Path(lake.daac.root) / "L2_IFG" / pid))
+    run_roll(lake, now=LATER)
+    assert not met.parent.exists() and verify_archive(lake) == []
 
 
 def test_cli_roll_runs_the_whole_roll_in_one_process_and_chosen_steps_alone(lake, tmp_path, monkeypatch) -> None:

@@ -141,8 +141,9 @@ def catalogued_series(digest: str) -> dict[str, Any] | None:
 class SeriesArchived(LakeError):
     """The time series asked for is in the DAAC archive as the installed PGE would make it: it is not made again.
 
-    Made again, its hot copy would be a twin of the archived product that the catalogue does not point at (a
-    stale hot copy until the next roll; beside a cached copy, which is at ``<products_root>/<id>``, a second one).
+    Made again, it would restore every archived interferogram it reads and compute the product the archive already
+    holds, only to become its cached copy (:mod:`lake.placement`); ``sarlake archive restore`` brings that copy back
+    without either.
     ``series`` is :func:`catalogued_series`'s record.
     """
 
@@ -158,8 +159,8 @@ class SeriesArchived(LakeError):
 def archived_same_version(series: dict[str, Any]) -> bool:
     """True for a series archived (or cached from the archive) that the installed PGE would make again as it is.
 
-    Made again, its copy would be the archived product's twin (the same version), which the catalogue does not
-    point at; a new version is a new product, hot again (:mod:`lake.catalogue`).
+    Made again, its copy would be the archived product again (the same version); a new version is a new product,
+    hot again (:mod:`lake.placement`).
     """
     from pges import __version__
 

@@ -1,0 +1,130 @@
+"""Where a catalogued product's files are when the lake already holds its version archived or cached.
+
+The roll points an archived product's ``uri``/``met_uri`` at the DAAC archive (``tier = 'archive'``), and a
+restore at its hot cache (``tier = 'cached'``, :mod:`lake.archive_cache`). When :func:`lake.catalogue.
+catalogue_products` reads a met.json of such a product again:
+
+* **A new version** is a new delivery: hot again (``tier = 'hot'``) at its new location, and the roll delivers
+  it in turn.
+* **The same version, from where it already is** (the archive's or the cache's met.json: a repair, a re-run of
+  the catalogue task): nothing moves.
+* **The same version, made again elsewhere** (the forward DAG's *reprocess*, an on-demand request over pairs
+  already made, ``sarlake unwrap`` again): the new folder is a hot copy of the archived product, so it becomes
+  the product's cached copy, as if restored: ``tier = 'cached'`` until ``daac.cache_ttl_days`` from now (or the
+  later expiry a cache already had), evicted when due like any restore (:func:`lake.archive_cache.expire_cache`),
+  the archive untouched. A cached copy it replaces is deleted once the catalogue points at the new one, so the
+  lake never holds two copies the catalogue does not both know. Each is recorded as a ``restored`` cache step in
+  ``archive_transfers``. Before, the catalogue kept pointing at the archive and the new folder stayed a twin no
+  row named (``stale_hot_copy`` in ``sarlake archive verify`` until the next roll, or never, beside a cache).
+* **The same version, while its delivery is under way** (catalogued at the archive, the hot copy not deleted
+  yet) and read from that hot folder: the archive location is kept, since the roll's next step deletes it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from lake.settings import Settings
+
+__all__ = ["Placement", "place"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Placement:
+    """What to do once the catalogue commit points at the new copies: old cached copies to delete, steps to record."""
+
+    superseded: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+
+    def finish(self, settings: Settings) -> None:
+        """Delete the cached copies the new ones replace, then record the cache steps (after the products commit)."""
+        from lake.archive_cache import delete_copy
+        from lake.archive_transfers import record
+
+        for uri, files in self.superseded:
+            delete_copy(uri, files, settings)
+        record(self.steps, settings)
+
+
+def _stored(ids: set[str], settings: Settings) -> dict[str, dict[str, Any]]:
+    """The archived or cached rows of ``ids``."""
+    from pyiceberg.expressions import In
+
+    from lake.catalog import load_table
+
+    fields = ("product_id", "uri", "met_uri", "tier", "version", "cache_expires_at")
+    stored = load_table("products", settings).scan(
+        row_filter=In("product_id", ids), selected_fields=fields  # type: ignore[call-arg,arg-type,misc]
+    ).to_arrow().to_pylist()
+    return {r["product_id"]: r for r in stored if r["tier"] in ("archive", "cached")}
+
+
+def place(products: list[dict[str, Any]], settings: Settings, now: datetime | None = None) -> Placement:
+    """Set ``tier``, ``uri``, ``met_uri`` and ``cache_expires_at`` of product rows about to be upserted.
+
+    Rows of products the lake holds only hot keep a null tier (the stored one is kept: ``lake.tables``
+    ``keep_existing``). See the module docstring for archived and cached ones.
+
+    Returns:
+        What :meth:`Placement.finish` does after the products commit.
+    """
+    placement = Placement()
+    for product in products:
+        product.setdefault("tier", None)
+        product.setdefault("cache_expires_at", None)
+    placed = _stored({p["product_id"] for p in products}, settings)
+    delivered: dict[str, dict[str, Any]] | None = None
+    now = now or datetime.now(UTC)
+    for product in products:
+        old = placed.get(product["product_id"])
+        if old is None:
+            continue
+        if (product["version"] or "1") != (old["version"] or "1"):
+            logger.info("%s: version %s replaces the %s version %s; it is hot again at %s", product["product_id"],
+                        product["version"], old["tier"], old["version"], product["uri"])
+            product["tier"], product["cache_expires_at"] = "hot", None
+            continue
+        new = (product["uri"], product["met_uri"])
+        product.update(uri=old["uri"], met_uri=old["met_uri"], cache_expires_at=old["cache_expires_at"])
+        if new[0] == old["uri"]:
+            continue
+        if delivered is None:
+            from lake.archive_cache import deliveries
+
+            delivered = deliveries(settings)
+        _adopt(product, old, new, delivered.get(product["product_id"]), placement, settings, now)
+    return placement
+
+
+def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d: dict[str, Any] | None,
+           placement: Placement, settings: Settings, now: datetime) -> None:
+    """Point ``product`` at the copy made again at ``new`` (uri, met_uri) as its cached copy, where that is safe."""
+    from lake.archive_cache import cache_step
+
+    pid, (uri, met_uri) = product["product_id"], new
+    if d is None or (d["version"] or "1") != (old["version"] or "1"):
+        logger.warning("%s is %s at %s but no delivery of version %s is recorded: its location is kept (made "
+                       "again at %s; see `sarlake archive verify`)", pid, old["tier"], old["uri"], old["version"],
+                       uri)
+        return
+    if d["step"] != "hot_deleted" and uri == d["hot_uri"]:
+        logger.info("%s is being archived: its hot copy at %s goes with the roll's next step; the archive location "
+                    "is kept", pid, uri)
+        return
+    until = now + timedelta(days=settings.daac.cache_ttl_days)
+    if old["tier"] == "cached" and old["cache_expires_at"] is not None:
+        until = max(until, old["cache_expires_at"])
+    replaced = ""
+    if old["tier"] == "cached":
+        placement.superseded.append((old["uri"], d["files"]))
+        replaced = f"; replaces the cached copy at {old['uri']}"
+    product.update(uri=uri, met_uri=met_uri, tier="cached", cache_expires_at=until)
+    reason = f"made again at the archived version by run {product.get('run_id') or '?'}: cached until " \
+             f"{until.isoformat()}{replaced}"
+    placement.steps.append(cache_step(pid, d, "restored", reason, uri, now))
+    logger.info("%s: %s", pid, reason)
