@@ -1,0 +1,74 @@
+"""A product catalogued again while archived or cached (lake.placement), on every catalogue and storage backend.
+
+Truth is what the test wrote: the delivery recorded by hand (as a finished roll leaves it), the files put at each
+place, and the clock read around the call. ``tests/test_sarlake_archive.py`` does the same through a real roll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+PID = "S1-GUNW-D-R-022-tops-20240101_20240113-000000-00100E_00100N-PP-abcd-v1_0"
+
+
+def _write(settings, folder: str, payload: bytes) -> str:
+    """A product folder with ``unw.tif`` and a met.json ``catalogue_products`` reads; returns the met.json URI."""
+    from lake import storage
+
+    doc = {"id": PID, "bbox": [1.0, 1.0, 1.1, 1.1], "geometry": {"type": "Point", "coordinates": [1.05, 1.05]},
+           "properties": {"start_datetime": "2024-01-01T00:00:00Z", "end_datetime": "2024-01-13T00:00:00Z",
+                          "sarlake:product_type": "L2_IFG", "sarlake:version": "1.0"},
+           "assets": {"unw": {"href": "unw.tif", "sarlake:sha256": hashlib.sha256(payload).hexdigest()}},
+           "provenance": {"pge_name": "interferogram", "pge_version": "1.0", "run_id": "forward-again",
+                          "started_at": "2024-01-14T00:00:00Z"}}
+    storage.write_bytes(storage.join(folder, "unw.tif"), payload, settings)
+    met = storage.join(folder, f"{PID}.met.json")
+    storage.write_bytes(met, json.dumps(doc).encode(), settings)
+    return met
+
+
+def _delivered(settings, hot: str, archive: str) -> None:
+    """The rows a finished delivery of version 1.0 leaves in ``archive_transfers``."""
+    from lake import storage
+    from lake.archive_transfers import Transfer, record
+
+    files = [{"name": n, "uri": storage.join(archive, n), "hot_uri": storage.join(hot, n), "size": 8,
+              "sha256": "0" * 64} for n in ("unw.tif", f"{PID}.met.json")]
+    t = Transfer(f"{PID}.v1.0.a1", PID, "1.0", 1, "selected", hot_uri=hot, archive_uri=archive, files=files)
+    record([t.row(step) for step in ("selected", "copied", "verified", "notified", "acknowledged", "catalogued",
+                                     "hot_deleted")], settings)
+
+
+def test_made_again_beside_a_cached_copy_it_becomes_the_cache_and_the_old_copy_goes(settings) -> None:
+    from lake import storage
+    from lake.catalog import init_lake, load_table
+    from lake.catalogue import catalogue_products
+    from lake.write import update
+
+    init_lake(settings)
+    hot = storage.join(settings.products_root, "L2_IFG", "aoi", PID)  # where the PGE publishes
+    cache = storage.join(settings.products_root, PID)  # where a restore puts its copy
+    archive = storage.join(settings.daac.root, "L2_IFG", PID)
+    catalogue_products([_write(settings, hot, b"made one")], settings=settings)
+    _delivered(settings, hot, archive)
+    for name in ("unw.tif", f"{PID}.met.json"):
+        storage.delete(storage.join(hot, name), settings)
+    soon = datetime.now(UTC) + timedelta(days=1)
+    cache_met = _write(settings, cache, b"restored")
+    update("products", [{"product_id": PID, "uri": cache, "met_uri": cache_met, "tier": "cached",
+                         "cache_expires_at": soon}], settings)
+
+    before = datetime.now(UTC)
+    met = _write(settings, hot, b"made two")  # the forward DAG's reprocess, same version
+    assert catalogue_products([met], settings=settings) == [PID]
+    row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
+    ttl = timedelta(days=settings.daac.cache_ttl_days)
+    assert (row["tier"], row["uri"], row["met_uri"]) == ("cached", hot, met)
+    assert before + ttl <= row["cache_expires_at"] <= datetime.now(UTC) + ttl  # later than the cache's own
+    assert storage.list_uris(cache, settings=settings) == []
+    assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"made two"
+    steps = load_table("archive_transfers", settings).scan().to_arrow().to_pylist()
+    restored = [s for s in steps if s["step"] == "restored"]
+    assert len(restored) == 1 and restored[0]["hot_uri"] == hot and cache in restored[0]["reason"]
