@@ -1,10 +1,12 @@
 """### Reprocess interferograms QA judged bad
 
 Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I) is above the threshold
-(`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) and that has not been reprocessed yet is made again by the PGE
-that made it, with other parameters (the other unwrapper, or SNAPHU in one tile after tiled SNAPHU; a stronger
-Goldstein filter), catalogued, re-scored with the champion, and both versions are kept in `product_lineage` with
-their scores and parameters; the better-scored one is the default (`product_quality.is_default`).
+(`max_p_error`, default `SARLAKE_QA_MAX_P_ERROR`) is made again by the PGE that made it, with other parameters (the
+other unwrapper, or SNAPHU in one tile after tiled SNAPHU; a stronger Goldstein filter), catalogued, re-scored with
+the champion, and every version is kept in `product_lineage` with its score and parameters; the best-scored one is
+the default (`product_quality.is_default`). While the default stays above the threshold the product is taken
+again, from its last version, up to `SARLAKE_QA_REPROCESS_ATTEMPTS` times (default 2) and never with parameters it
+was already made with.
 
 1. **check_conf** refuses unknown trigger keys and out-of-range values;
 2. **plan** picks the products and makes their run-configs with the requested `pge_version` (skipped when
@@ -62,7 +64,7 @@ from sarlake_plugins.pge import mapped_pge_operator
     },
 )
 def reprocess() -> None:
-    """Re-make bad interferograms with other parameters, re-score, keep both versions."""
+    """Re-make bad interferograms with other parameters, re-score, keep every version."""
 
     @task(show_return_value_in_logs=False)
     def plan(params: dict[str, Any] | None = None, **context: Any) -> list[dict[str, Any]]:
@@ -91,7 +93,7 @@ def reprocess() -> None:
     @task(outlets=[asset("products"), asset("product_lineage")])
     def record(results: list[dict[str, Any]], plans: list[dict[str, Any]], new_ids: list[str],
                **context: Any) -> list[dict[str, Any]]:
-        """The new versions' scores; both versions and the default in product_lineage."""
+        """The new versions' scores; every version and the default in product_lineage."""
         from sarlake_plugins.qa import record_reprocess
 
         return record_reprocess(list(results), plans, new_ids, context)

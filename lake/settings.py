@@ -289,6 +289,9 @@ class Settings(BaseSettings):
     qa_max_p_error: float = Field(
         0.5, ge=0, le=1, description="Products scoring above this p(error) are reprocessed and left out of time series."
     )
+    qa_reprocess_attempts: int = Field(
+        2, ge=1, le=6, description="How many times one interferogram is made again while its best version stays above "
+                                   "qa_max_p_error (each time from the last version, with other parameters).")
     qa_real_check: str = Field(
         "", description="Manifest CSV of real products with closure truth that gates QA promotion (empty: no gate); "
                         "`make train` passes tests/data/envisat_sydney_roipac/qa_real_check.csv.")

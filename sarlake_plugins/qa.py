@@ -160,7 +160,7 @@ def catalogue_reprocess(results: dict[str, list[dict[str, Any]] | None], plans: 
 
 def record_reprocess(results: list[dict[str, Any]], plans: list[dict[str, Any]], new_ids: list[str],
                      context: dict[str, Any]) -> list[dict[str, Any]]:
-    """Record the new versions' scores, then both versions of each original in ``product_lineage``.
+    """Record the new versions' scores, then every version of each original in ``product_lineage``.
 
     A new product that could not be read is named after the others are recorded (the task fails, no retries).
     """

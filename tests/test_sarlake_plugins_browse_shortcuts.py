@@ -147,7 +147,8 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
     from sarlake_plugins.browse.shortcuts import ShortcutError, prepare, product_actions
 
     series = browse_lake.add_time_series(settings)
-    upsert("product_lineage", [{"product_id": "IFG_B_02", "original_id": "IFG_B_03", "is_default": True}], settings)
+    upsert("product_lineage", [{"product_id": p, "original_id": "IFG_B_03", "is_default": p == "IFG_B_02"}
+                               for p in ("IFG_B_03", "IFG_B_02", "IFG_B_02b")], settings)  # made again twice
     # an interferogram catalogued from another processor's files: no SLCs to re-make it from (the DAG refused it)
     upsert("products", [{"product_id": "EXT-ROIPAC-geo_060619-061002-20061002_20060619", "product_type": "L2_IFG",
                          "aoi": "sydney", "pge_name": "ingest", "status": "published",
@@ -165,7 +166,10 @@ def test_the_product_page_offers_only_the_shortcuts_the_server_accepts(lake, set
         return {a["action"]: a["available"] for a in product_actions(con, pid)}
 
     assert offered(series) == {"reprocess": False, "restore": False}
-    assert offered("IFG_B_02") == {"reprocess": False, "restore": False}  # already a reprocessed version
+    assert offered("IFG_B_02") == {"reprocess": False, "restore": False}  # made again as often as allowed
+    why = next(a["reason"] for a in product_actions(con, "IFG_B_02") if a["action"] == "reprocess")
+    assert why == ("IFG_B_02 has been reprocessed 2 time(s) (as versions of IFG_B_03), as often as "
+                   "SARLAKE_QA_REPROCESS_ATTEMPTS allows; see product_lineage")
     assert offered("IFG_A_03") == {"reprocess": True, "restore": False}  # a hot interferogram
     assert offered(archived) == {"reprocess": True, "restore": True}
     ingested = "EXT-ROIPAC-geo_060619-061002-20061002_20060619"

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from pges.interferogram.config import InterferogramParameters
 from sarlake.workflows.reprocess_plan import alternative_parameters
 
@@ -134,3 +136,73 @@ def test_each_plan_gets_its_own_pges_result_when_both_pges_ran_in_one_run():
     assert [r["made"] for r in in_plan_order(plans, results)] == ["A2", "B2", "C2"]
     with pytest.raises(ValueError, match="1 reprocessing plans for the unwrap PGE but 0 results"):
         in_plan_order(plans, {"interferogram": results["interferogram"], "unwrap": []})
+
+
+def _made_again(settings, plan: dict, new_id: str, p_error: float, minute: int) -> None:
+    """Catalogue ``plan``'s product as the PGE would (its provenance: the plan's inputs and parameters, later)."""
+    from datetime import UTC, datetime
+
+    from lake.query import connect
+    from lake.write import upsert
+
+    cols = ("product_type", "aoi", "reference_date", "secondary_date", "start_time", "status")
+    row = dict(zip(cols, connect(settings, catalogue=False).execute(
+        f"SELECT {', '.join(cols)} FROM products WHERE product_id = ?", [plan["original"]]).fetchone(), strict=True))
+    upsert("products", [{**row, "product_id": new_id, "p_error": p_error, "pge_name": "interferogram"}], settings)
+    upsert("provenance", [{"product_id": new_id, "run_id": f"reprocess-{minute}", "pge_name": "interferogram",
+                           "inputs": plan["run_config"]["inputs"], "parameters": json.dumps(plan["new_parameters"]),
+                           "finished_at": datetime(2025, 1, 1, 0, minute, tzinfo=UTC)}], settings)
+
+
+def _lineage(settings) -> dict[str, tuple]:
+    from lake.query import connect
+
+    return {r[0]: r[1:] for r in connect(settings, catalogue=False).execute(
+        "SELECT product_id, original_id, is_default, p_error FROM product_lineage").fetchall()}
+
+
+def test_a_product_still_bad_after_reprocessing_is_made_again_from_its_last_version_while_attempts_last(
+        settings, monkeypatch):
+    """Before, a product reprocessed once was never taken again, even when both versions stayed above the threshold.
+
+    Truth: the parameter sequence of the rule "the other unwrapper, the filter 0.3 stronger, at most 1" from the
+    interferogram PGE's defaults (SNAPHU, strength 0.5), worked out by hand; the default is the lowest score written.
+    """
+    import browse_lake
+
+    from lake.settings import get_settings
+    from sarlake.workflows.reprocess import record_lineage
+    from sarlake.workflows.reprocess_plan import plan_reprocessing
+
+    browse_lake.build(settings)  # IFG_B_03 is the worst (0.97), made by the interferogram PGE with its defaults
+    plans = {p["original"]: p for p in plan_reprocessing(max_p_error=0.5, settings=settings)}
+    first = plans["IFG_B_03"]
+    assert (first["product"], first["base"], first["attempt"]) == ("IFG_B_03", "IFG_B_03", 1)
+    assert first["new_parameters"] == {"unwrap": {"method": "quality"}, "filter": {"strength": 0.8}}
+    _made_again(settings, first, "IFG_B_03-r1", 0.8, 1)  # better, still above 0.5
+    record_lineage([first], ["IFG_B_03-r1"], {"IFG_B_03-r1": 0.8}, "run-1", settings)
+    assert _lineage(settings) == {"IFG_B_03": ("IFG_B_03", False, 0.97), "IFG_B_03-r1": ("IFG_B_03", True, 0.8)}
+
+    again = [p for p in plan_reprocessing(max_p_error=0.5, settings=settings) if p["original"] == "IFG_B_03"]
+    assert [(p["product"], p["base"], p["attempt"], p["p_error"]) for p in again] == \
+        [("IFG_B_03-r1", "IFG_B_03-r1", 2, 0.8)]
+    assert again[0]["new_parameters"] == {"unwrap": {"method": "snaphu"}, "filter": {"strength": 1.0}}
+    _made_again(settings, again[0], "IFG_B_03-r2", 0.9, 2)  # worse than r1: r1 stays the default
+    record_lineage(again, ["IFG_B_03-r2"], {"IFG_B_03-r2": 0.9}, "run-2", settings)
+    assert {p: r[1] for p, r in _lineage(settings).items()} == \
+        {"IFG_B_03": False, "IFG_B_03-r1": True, "IFG_B_03-r2": False}
+    # two attempts (the default): not taken again, by the threshold or by request
+    assert "IFG_B_03" not in {p["original"] for p in plan_reprocessing(max_p_error=0.5, settings=settings)}
+    assert plan_reprocessing(product_ids=["IFG_B_03-r1"], settings=settings) == []
+
+    monkeypatch.setenv("SARLAKE_QA_REPROCESS_ATTEMPTS", "4")
+    more = get_settings()
+    third = [p for p in plan_reprocessing(max_p_error=0.5, settings=more) if p["original"] == "IFG_B_03"]
+    assert [(p["base"], p["attempt"]) for p in third] == [("IFG_B_03-r2", 3)]  # from the last version made
+    assert third[0]["new_parameters"] == {"unwrap": {"method": "quality"}, "filter": {"strength": 1.0}}
+    _made_again(more, third[0], "IFG_B_03-r3", 0.3, 3)
+    record_lineage(third, ["IFG_B_03-r3"], {"IFG_B_03-r3": 0.3}, "run-3", more)
+    assert [p for p, r in _lineage(more).items() if r[1]] == ["IFG_B_03-r3"]  # one default per product
+    # good now (0.3): not taken; asked for, every other parameter set was tried (SNAPHU at 1.0 was r2's)
+    assert "IFG_B_03" not in {p["original"] for p in plan_reprocessing(max_p_error=0.5, settings=more)}
+    assert plan_reprocessing(product_ids=["IFG_B_03"], settings=more) == []

@@ -65,7 +65,7 @@ SUMMARIES: dict[str, str] = {
     "archive": "Roll old products to the DAAC archive (CNM), restore them, show deliveries.",
     "qa": "QA: score interferograms (p(error|I)), train models, quality report.",
     "tag": "Quality tags on products (UWE_2, TNT_1, ...).",
-    "reprocess": "Re-make bad interferograms with other parameters; keep both versions.",
+    "reprocess": "Re-make bad interferograms with other parameters; keep every version.",
 }
 
 

@@ -1,12 +1,13 @@
-"""Reprocess interferograms QA judged bad: make them again with other parameters, re-score, keep both versions.
+"""Reprocess interferograms QA judged bad: make them again with other parameters, re-score, keep every version.
 
-For each L2 interferogram with ``p_error`` above the threshold (``SARLAKE_QA_MAX_P_ERROR``), or asked for, that
-has no version in ``product_lineage`` yet, the PGE that made it runs again on its inputs with other parameters
-(:mod:`sarlake.workflows.reprocess_plan`: the interferogram PGE on the two SLCs, the unwrap PGE on another
-processor's wrapped interferogram; the other unwrapper and a stronger Goldstein filter). The new product is
-catalogued (its own id: the parameters are part of the id hash), scored with the champion, and both versions are
-recorded in ``product_lineage`` with their scores and parameters; the lower p(error) is the default
-(``is_default``), which the ``product_quality`` view shows.
+For each L2 interferogram with ``p_error`` above the threshold (``SARLAKE_QA_MAX_P_ERROR``), or asked for, made
+again fewer than ``SARLAKE_QA_REPROCESS_ATTEMPTS`` times, the PGE that made it runs again on its inputs with other
+parameters (:mod:`sarlake.workflows.reprocess_plan`: the interferogram PGE on the two SLCs, the unwrap PGE on
+another processor's wrapped interferogram; the other unwrapper and a stronger Goldstein filter). The new product is
+catalogued (its own id: the parameters are part of the id hash), scored with the champion, and every version is
+recorded in ``product_lineage`` with its score and parameters; the lowest p(error) is the default
+(``is_default``), which the ``product_quality`` view shows. A product made again whose best version is still bad
+is taken again by a later run, from its last version (:mod:`sarlake.workflows.reprocess_plan`).
 
 Three steps, so that the PGE runs as every other PGE does: :func:`plan_reprocessing` (which products, their
 run-configs, the requested PGE version's image), the PGE (the ``reprocess`` DAG's mapped PGE tasks, one per PGE: a
@@ -19,9 +20,9 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from typing import Any
 
+from sarlake.workflows.lineage import choose_default, unscored, versions_of
 from sarlake.workflows.reprocess_plan import plan_reprocessing
 
 __all__ = ["catalogue_reprocessed", "in_plan_order", "record_lineage", "record_reprocessed",
@@ -70,53 +71,60 @@ def catalogue_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, A
 
 
 def to_score(plans: list[dict[str, Any]], new_ids: list[str]) -> list[str]:
-    """The products to score after reprocessing: the new ones, and the originals that have no score to compare."""
-    return [*new_ids, *(p["original"] for p in plans if _unscored(p["p_error"]))]
-
-
-def _unscored(p_error: float | None) -> bool:
-    return p_error is None or math.isnan(p_error)
+    """The products to score after reprocessing: the new ones, and the versions chosen that have no score to compare."""
+    return [*new_ids, *(p["product"] for p in plans if unscored(p["p_error"]))]
 
 
 def record_lineage(plans: list[dict[str, Any]], new_ids: list[str], scores: dict[str, float], run_id: str,
                    settings: Any = None) -> list[dict[str, Any]]:
-    """Record both versions of each scored plan in ``product_lineage``; the better-scored is the default.
+    """Record each scored plan's new version in ``product_lineage`` beside the others; the best-scored is default.
 
     Args:
         plans: :func:`plan_reprocessing`'s plans.
         new_ids: the new product of each plan (:func:`catalogue_reprocessed`).
         scores: p(error) of the new products (a plan whose new product has none is left out: not scored), and of
-            the originals scored with them (:func:`to_score`); an original without a score loses to its new version.
-        run_id: recorded with the rows.
+            the versions scored with them (:func:`to_score`); an unscored version loses to any scored one.
+        run_id: recorded with the new rows (and the original's, on its first reprocessing).
         settings: the lake settings.
 
     Returns:
-        One record per original recorded: both ids, both scores, and which is the default.
+        One record per original recorded: the original and the new version with their scores, the attempt, and
+        which version is the default.
     """
+    from lake.query import connect
     from lake.settings import get_settings
     from lake.write import upsert
 
+    settings = settings or get_settings()
+    groups = versions_of(connect(settings, catalogue=False), [p["original"] for p in plans])
     rows, done = [], []
     for plan, new_id in zip(plans, new_ids, strict=True):
         if new_id not in scores:
             continue
-        product_id, p_new = plan["original"], scores[new_id]
-        p_old = scores.get(product_id, plan["p_error"])
-        new_is_default = bool(_unscored(p_old) or p_new < p_old)
-        rows += [
-            {"product_id": product_id, "original_id": product_id, "reason": "original", "p_error": p_old,
-             "parameters": json.dumps(plan["old_parameters"]), "is_default": not new_is_default, "run_id": run_id},
-            {"product_id": new_id, "original_id": product_id, "reason": plan["reason"], "p_error": p_new,
-             "parameters": json.dumps(plan["new_parameters"]), "is_default": new_is_default, "run_id": run_id},
-        ]
-        logger.info("%s (p_error %s) reprocessed as %s (p_error %.3f, PGE %s); default: %s", product_id,
-                    "unscored" if _unscored(p_old) else f"{p_old:.3f}", new_id, p_new, plan["version"],
-                    new_id if new_is_default else product_id)
-        done.append({"original": product_id, "reprocessed": new_id, "p_error_original": p_old,
-                     "p_error_reprocessed": p_new, "default": new_id if new_is_default else product_id,
+        original = plan["original"]
+        versions = groups.setdefault(original, {})
+        if not versions:  # its first reprocessing: the original joins the lineage
+            versions[original] = {"product_id": original, "original_id": original, "reason": "original",
+                                  "p_error": plan["p_error"], "parameters": json.dumps(plan["old_parameters"]),
+                                  "is_default": True, "run_id": run_id}
+        for pid, version in versions.items():
+            version["p_error"] = scores.get(pid, version["p_error"])  # scored in this run (one unscored before)
+        versions[new_id] = {"product_id": new_id, "original_id": original, "reason": plan["reason"],
+                            "p_error": scores[new_id], "parameters": json.dumps(plan["new_parameters"]),
+                            "is_default": False, "run_id": run_id}
+        default = choose_default(versions)
+        for pid, version in versions.items():
+            version["is_default"] = pid == default
+        rows += [dict(v) for v in versions.values()]
+        p_old = versions[original]["p_error"]
+        logger.info("%s (p_error %s) reprocessed as %s (p_error %.3f, PGE %s, attempt %d); default: %s", original,
+                    "unscored" if unscored(p_old) else f"{p_old:.3f}", new_id, scores[new_id], plan["version"],
+                    plan["attempt"], default)
+        done.append({"original": original, "reprocessed": new_id, "p_error_original": p_old,
+                     "p_error_reprocessed": scores[new_id], "default": default, "attempt": plan["attempt"],
                      "pge_version": plan["version"]})
     if rows:
-        upsert("product_lineage", rows, settings or get_settings())
+        upsert("product_lineage", rows, settings)
     return done
 
 
@@ -150,8 +158,8 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
 
     The ``reprocess`` DAG runs the same three steps with the PGE as a PGE task (subprocess or pod, any
     registered version); this is the path without Airflow. With ``product_ids`` (an operator's request, e.g.
-    from the browse UI) exactly those interferograms are reprocessed, whatever their p(error); those already in
-    ``product_lineage`` are skipped (logged).
+    from the browse UI) exactly those interferograms are reprocessed, whatever their p(error); those made again
+    ``SARLAKE_QA_REPROCESS_ATTEMPTS`` times already are skipped (logged).
 
     Raises:
         ModelMissingError: no champion to score the new versions.

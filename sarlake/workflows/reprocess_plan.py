@@ -7,8 +7,10 @@ An interferogram is made again by the PGE that made it, from the inputs its prov
   of it (``pairs``: a folder or a stack holds more).
 
 Both get :func:`alternative_parameters`: SNAPHU on the whole grid after tiled SNAPHU, else the other unwrapper
-(SNAPHU <-> quality-guided), and a stronger Goldstein filter. An interferogram *ingested* unwrapped from another
-processor has nothing here to be made again from, and is refused by name (:func:`check_requested`).
+(SNAPHU <-> quality-guided), and a stronger Goldstein filter. A product whose best version stays bad is made again
+from its last version, up to ``SARLAKE_QA_REPROCESS_ATTEMPTS`` times (:mod:`sarlake.workflows.lineage`). An
+interferogram *ingested* unwrapped from another processor has nothing here to be made again from, and is refused by
+name (:func:`check_requested`).
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
                       settings: Any = None) -> list[dict[str, Any]]:
     """Choose the products to reprocess and make one PGE run-config for each.
 
+    A product reprocessed before is taken again while its default (best-scored) version stays above the threshold,
+    at most ``qa_reprocess_attempts`` times in all (``SARLAKE_QA_REPROCESS_ATTEMPTS``), each time from its last
+    version with :func:`alternative_parameters` of that version's, and never with parameters one of its versions
+    was made with (:mod:`sarlake.workflows.lineage`).
+
     Args:
         max_p_error: reprocess products above this (``SARLAKE_QA_MAX_P_ERROR`` when None).
         limit: at most this many products.
@@ -61,45 +68,60 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
         settings: the lake settings.
 
     Returns:
-        One plan per product: ``{"original", "pge", "aoi", "p_error", "old_parameters", "new_parameters",
-        "version", "run_config", "reason"}``, worst first; ``pge`` is the one that made the original and runs
-        ``run_config``; ``p_error`` is None for an original not scored (plans are XComs: JSON has no NaN).
+        One plan per product: ``{"original", "product", "base", "attempt", "pge", "aoi", "p_error",
+        "old_parameters", "new_parameters", "version", "run_config", "reason"}``, worst first. ``original`` is the
+        product's first version (its ``product_lineage`` group), ``product`` the version chosen (the default, or the
+        one asked for), ``base`` the version made again (the last made), ``attempt`` how many times it will have
+        been made again; ``pge`` made ``base`` and runs ``run_config``; ``p_error`` is ``product``'s, None when
+        not scored (plans are XComs: JSON has no NaN).
 
     Raises:
         ValueError: an unknown version, or a prior version asked of the local runner; a requested product that is
-            not in the lake, not an interferogram, or not made here (a requested one already reprocessed is
-            skipped, logged).
+            not in the lake, not an interferogram, or not made here (a requested one reprocessed as often as
+            allowed, or with nothing left to try, is skipped, logged).
     """
     from lake.query import connect
     from lake.settings import get_settings
+    from sarlake.workflows.lineage import variant, versions_of
 
     settings = settings or get_settings()
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
+    attempts = settings.qa_reprocess_attempts
     con = connect(settings, catalogue=False)
     if product_ids:
         check_requested(con, list(product_ids))
-    chosen = "list_contains(?::VARCHAR[], p.product_id)" if product_ids else "p.p_error > ? AND NOT isnan(p.p_error)"
-    # each with its latest run of a PGE that can make it again (inputs and parameters): above the threshold an
-    # ingested product is not taken (it would fill the limit on every run)
+    chosen = ("list_contains(?::VARCHAR[], p.product_id)" if product_ids else
+              "p.p_error > ? AND NOT isnan(p.p_error) AND coalesce(l.is_default, true)")
+    # each with the latest run, among its versions, of a PGE that can make it again (inputs and parameters): above
+    # the threshold an ingested product is not taken (it would fill the limit on every run)
     bad = con.execute(
         "SELECT p.product_id, p.aoi, CASE WHEN NOT isnan(p.p_error) THEN p.p_error END, v.pge_name, v.inputs, "
-        "v.parameters, strftime(p.reference_date, '%Y%m%d') || '_' || strftime(p.secondary_date, '%Y%m%d') "
-        "FROM products p "
-        "JOIN LATERAL (SELECT pge_name, inputs, parameters FROM provenance v WHERE v.product_id = p.product_id "
-        f"AND v.pge_name IN ({_REMAKERS_SQL}) ORDER BY finished_at DESC LIMIT 1) v ON true "
-        f"WHERE p.product_type = 'L2_IFG' AND {chosen} "
-        "AND p.product_id NOT IN (SELECT product_id FROM product_lineage) ORDER BY p.p_error DESC LIMIT ?",
-        [list(product_ids) if product_ids else threshold, limit],
+        "v.parameters, strftime(p.reference_date, '%Y%m%d') || '_' || strftime(p.secondary_date, '%Y%m%d'), "
+        "coalesce(l.original_id, p.product_id), coalesce(g.made, 0), v.product_id "
+        "FROM products p LEFT JOIN product_lineage l ON l.product_id = p.product_id "
+        "LEFT JOIN (SELECT original_id, count(*) FILTER (WHERE product_id <> original_id) AS made "
+        "FROM product_lineage GROUP BY original_id) g ON g.original_id = l.original_id "
+        "JOIN LATERAL (SELECT product_id, pge_name, inputs, parameters FROM provenance v WHERE v.pge_name IN "
+        f"({_REMAKERS_SQL}) AND (v.product_id = p.product_id OR v.product_id IN (SELECT x.product_id FROM "
+        "product_lineage x WHERE x.original_id = l.original_id)) ORDER BY finished_at DESC NULLS LAST LIMIT 1) v "
+        f"ON true WHERE p.product_type = 'L2_IFG' AND {chosen} AND coalesce(g.made, 0) < ? "
+        "ORDER BY p.p_error DESC, p.product_id LIMIT ?",
+        [list(product_ids) if product_ids else threshold, attempts, limit],
     ).fetchall()
-    if product_ids and len(bad) < len(set(product_ids)):  # check_requested refused every other reason
-        logger.warning("not reprocessed (already reprocessed): %s", sorted(set(product_ids) - {b[0] for b in bad}))
+    groups = versions_of(con, [b[7] for b in bad])
     versions: dict[str, dict[str, Any]] = {}
-    plans = []
-    for product_id, aoi, p_old, pge, inputs, parameters, pair in bad:
-        if pge not in versions:
-            versions[pge] = _version(pge, pge_version, runner or settings.runner, settings)
+    plans: list[dict[str, Any]] = []
+    for product_id, aoi, p_old, pge, inputs, parameters, pair, original, made, base in bad:
         old_params = json.loads(parameters or "{}")
         new_params = alternative_parameters(old_params)
+        tried = {variant(old_params), *(variant(json.loads(v["parameters"] or "{}"))
+                                        for v in groups.get(original, {}).values())}
+        if any(p["original"] == original for p in plans) or variant(new_params) in tried:
+            logger.info("%s: not reprocessed again: %s", product_id, "another of its versions is" if any(
+                p["original"] == original for p in plans) else f"its {made} versions tried every other parameter")
+            continue
+        if pge not in versions:
+            versions[pge] = _version(pge, pge_version, runner or settings.runner, settings)
         if pge == "unwrap":  # the wrapped file (the coherence after it is found again, or is a parameter)
             inputs, new_params = list(inputs)[:1], {**new_params, "pairs": [pair], "overwrite": False}
         run_config = {
@@ -107,10 +129,13 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
             "output_dir": f"{settings.products_root.rstrip('/')}/L2_IFG/{aoi or 'reprocessed'}",
             "parameters": new_params, **versions[pge]["image"],
         }
-        plans.append({"original": product_id, "pge": pge, "aoi": aoi, "p_error": p_old,
-                      "old_parameters": old_params, "new_parameters": new_params,
+        plans.append({"original": original, "product": product_id, "base": base, "attempt": made + 1, "pge": pge,
+                      "aoi": aoi, "p_error": p_old, "old_parameters": old_params, "new_parameters": new_params,
                       "version": versions[pge]["version"], "run_config": run_config,
                       "reason": "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"})
+    if product_ids and len(bad) < len(set(product_ids)):  # check_requested refused every other reason
+        logger.warning("not reprocessed (made again %d time(s) already, SARLAKE_QA_REPROCESS_ATTEMPTS): %s",
+                       attempts, sorted(set(product_ids) - {b[0] for b in bad}))
     logger.info("%d product(s) to reprocess: %s", len(plans),
                 ", ".join(f"{sum(p['pge'] == pge for p in plans)} by the {pge} PGE {v['version']}"
                           for pge, v in versions.items()) or "none")

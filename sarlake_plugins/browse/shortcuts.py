@@ -105,16 +105,19 @@ def prepare(con: Any, action: str, target: str, start_date: str | None = None,
             raise ShortcutError(f"product={target!r} is not a product id")
         p = _product(con, target)
         if action == "reprocess":
+            from lake.settings import get_settings
+            from sarlake.workflows.lineage import attempts_of
             from sarlake.workflows.reprocess_plan import check_requested
 
             try:  # the reprocess DAG's own refusals: not an interferogram, nothing here to make it again from
                 check_requested(con, [target])
             except ValueError as exc:
                 raise ShortcutError(str(exc).removeprefix("requested product ")) from None
-            done = con.execute("SELECT original_id FROM product_lineage WHERE product_id = ?", [target]).fetchall()
-            if done:
-                raise ShortcutError(f"{target} has already been reprocessed (original {done[0][0]}); see "
-                                    "product_lineage")
+            original, made = attempts_of(con, target)
+            if made >= get_settings().qa_reprocess_attempts:
+                of = "" if original == target else f" (as versions of {original})"
+                raise ShortcutError(f"{target} has been reprocessed {made} time(s){of}, as often as "
+                                    "SARLAKE_QA_REPROCESS_ATTEMPTS allows; see product_lineage")
             confirm = f"Reprocess {target} with another unwrapping and a stronger filter (reprocess DAG)?"
         else:
             tier = p.get("tier") or "hot"
