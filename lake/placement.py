@@ -18,6 +18,9 @@ catalogue_products` reads a met.json of such a product again:
   row named (``stale_hot_copy`` in ``sarlake archive verify`` until the next roll, or never, beside a cache).
 * **The same version, while its delivery is under way** (catalogued at the archive, the hot copy not deleted
   yet) and read from that hot folder: the archive location is kept, since the roll's next step deletes it.
+* **The same version with other content** (an asset whose sha256 is not the delivered file's): refused
+  (``ProductMetadataError``, nothing written, the files left where they are). As a cached copy it would hide the
+  archived product and be undone when it expires; new content is a new version.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from lake.exceptions import ProductMetadataError
 from lake.settings import Settings
 
 __all__ = ["Placement", "place"]
@@ -112,6 +116,14 @@ def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d
                        "again at %s; see `sarlake archive verify`)", pid, old["tier"], old["uri"], old["version"],
                        uri)
         return
+    differ = _differing_files(product, d)
+    if differ:
+        raise ProductMetadataError(
+            f"{met_uri}: {pid} version {old['version']} is {old['tier']} at {old['uri']} with other content "
+            f"({', '.join(differ[:3])}{' ...' if len(differ) > 3 else ''} differ from what the DAAC acknowledged): "
+            f"catalogued, this copy would hide the archived product, or be undone when its cache expires. The files "
+            f"at {uri} are left as they are: delete them, or make the product with a new PGE version (its met.json's "
+            "`sarlake:version`), which is delivered as a new version")
     if d["step"] != "hot_deleted" and uri == d["hot_uri"]:
         logger.info("%s is being archived: its hot copy at %s goes with the roll's next step; the archive location "
                     "is kept", pid, uri)
@@ -128,3 +140,20 @@ def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d
              f"{until.isoformat()}{replaced}"
     placement.steps.append(cache_step(pid, d, "restored", reason, uri, now))
     logger.info("%s: %s", pid, reason)
+
+
+def _differing_files(product: dict[str, Any], d: dict[str, Any]) -> list[str]:
+    """The asset files of the new copy whose sha256 is not the delivered file's (none known: not compared).
+
+    The PGEs here are deterministic (the forward DAG made again with *reprocess* records every asset's sha256 as
+    before: ``tests/test_forward_e2e.py``), so a difference means other content, not another run.
+    """
+    import json
+
+    sums = {f["name"]: f.get("sha256") for f in d["files"]}
+    out = []
+    for asset in json.loads(product.get("assets") or "{}").values():
+        digest, name = asset.get("sarlake:sha256"), str(asset.get("href") or "").removeprefix("./")
+        if digest and "://" not in name and not name.startswith("/") and sums.get(name) != digest:
+            out.append(name)
+    return out

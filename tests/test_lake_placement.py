@@ -29,46 +29,60 @@ def _write(settings, folder: str, payload: bytes) -> str:
     return met
 
 
-def _delivered(settings, hot: str, archive: str) -> None:
-    """The rows a finished delivery of version 1.0 leaves in ``archive_transfers``."""
+def _delivered(settings, hot: str, archive: str, payload: bytes) -> None:
+    """The rows a finished delivery of version 1.0 with ``payload`` as ``unw.tif`` leaves in ``archive_transfers``."""
     from lake import storage
     from lake.archive_transfers import Transfer, record
 
+    sums = {"unw.tif": hashlib.sha256(payload).hexdigest(), f"{PID}.met.json": "0" * 64}
     files = [{"name": n, "uri": storage.join(archive, n), "hot_uri": storage.join(hot, n), "size": 8,
-              "sha256": "0" * 64} for n in ("unw.tif", f"{PID}.met.json")]
+              "sha256": digest} for n, digest in sums.items()]
     t = Transfer(f"{PID}.v1.0.a1", PID, "1.0", 1, "selected", hot_uri=hot, archive_uri=archive, files=files)
     record([t.row(step) for step in ("selected", "copied", "verified", "notified", "acknowledged", "catalogued",
                                      "hot_deleted")], settings)
 
 
 def test_made_again_beside_a_cached_copy_it_becomes_the_cache_and_the_old_copy_goes(settings) -> None:
+    import pytest
+
     from lake import storage
     from lake.catalog import init_lake, load_table
     from lake.catalogue import catalogue_products
+    from lake.exceptions import ProductMetadataError
     from lake.write import update
 
     init_lake(settings)
     hot = storage.join(settings.products_root, "L2_IFG", "aoi", PID)  # where the PGE publishes
     cache = storage.join(settings.products_root, PID)  # where a restore puts its copy
     archive = storage.join(settings.daac.root, "L2_IFG", PID)
-    catalogue_products([_write(settings, hot, b"made one")], settings=settings)
-    _delivered(settings, hot, archive)
+    catalogue_products([_write(settings, hot, b"made")], settings=settings)
+    _delivered(settings, hot, archive, b"made")
     for name in ("unw.tif", f"{PID}.met.json"):
         storage.delete(storage.join(hot, name), settings)
     soon = datetime.now(UTC) + timedelta(days=1)
-    cache_met = _write(settings, cache, b"restored")
+    cache_met = _write(settings, cache, b"made")
     update("products", [{"product_id": PID, "uri": cache, "met_uri": cache_met, "tier": "cached",
                          "cache_expires_at": soon}], settings)
 
+    # other content at the same version is refused: nothing moves, nothing is deleted
+    other = _write(settings, hot, b"other content")
+    with pytest.raises(ProductMetadataError, match=r"version 1\.0 is cached at .* with other content \(unw\.tif "
+                       r"differ from what the DAAC acknowledged\)"):
+        catalogue_products([other], settings=settings)
+    row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
+    assert (row["tier"], row["uri"], row["cache_expires_at"]) == ("cached", cache, soon)
+    assert storage.read_bytes(storage.join(cache, "unw.tif"), settings) == b"made"
+    assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"other content"
+
     before = datetime.now(UTC)
-    met = _write(settings, hot, b"made two")  # the forward DAG's reprocess, same version
+    met = _write(settings, hot, b"made")  # the forward DAG's reprocess, same version, same bytes
     assert catalogue_products([met], settings=settings) == [PID]
     row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
     ttl = timedelta(days=settings.daac.cache_ttl_days)
     assert (row["tier"], row["uri"], row["met_uri"]) == ("cached", hot, met)
     assert before + ttl <= row["cache_expires_at"] <= datetime.now(UTC) + ttl  # later than the cache's own
     assert storage.list_uris(cache, settings=settings) == []
-    assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"made two"
+    assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"made"
     steps = load_table("archive_transfers", settings).scan().to_arrow().to_pylist()
     restored = [s for s in steps if s["step"] == "restored"]
     assert len(restored) == 1 and restored[0]["hot_uri"] == hot and cache in restored[0]["reason"]
