@@ -19,8 +19,9 @@ catalogue_products` reads a met.json of such a product again:
 * **The same version, while its delivery is under way** (catalogued at the archive, the hot copy not deleted
   yet) and read from that hot folder: the archive location is kept, since the roll's next step deletes it.
 * **The same version with other content** (an asset whose sha256 is not the delivered file's): refused
-  (``ProductMetadataError``, nothing written, the files left where they are). As a cached copy it would hide the
-  archived product and be undone when it expires; new content is a new version.
+  (``ProductMetadataError``, the files left where they are). As a cached copy it would hide the archived product
+  and be undone when it expires; new content is a new version. A cached copy overwritten in its own folder
+  (``sarlake ingest --replace``) is no copy any more: the catalogue points at the archive again.
 """
 
 from __future__ import annotations
@@ -95,14 +96,49 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
             continue
         new = (product["uri"], product["met_uri"])
         product.update(uri=old["uri"], met_uri=old["met_uri"], cache_expires_at=old["cache_expires_at"])
-        if new[0] == old["uri"]:
-            continue
+        if new[0] == old["uri"] and old["tier"] == "archive":
+            continue  # the archive's own met.json (a repair)
         if delivered is None:
             from lake.archive_cache import deliveries
 
             delivered = deliveries(settings)
-        _adopt(product, old, new, delivered.get(product["product_id"]), placement, settings, now)
+        if new[0] == old["uri"]:
+            _check_cache(product, old, delivered.get(product["product_id"]), settings, now)
+        else:
+            _adopt(product, old, new, delivered.get(product["product_id"]), placement, settings, now)
     return placement
+
+
+def _other_content(product: dict[str, Any], old: dict[str, Any], differ: list[str], uri: str, what: str) -> str:
+    shown = ", ".join(differ[:3]) + (" ..." if len(differ) > 3 else "")
+    return (f"{product['met_uri']}: {product['product_id']} version {old['version']} is archived with other content "
+            f"({shown}: not the bytes the DAAC acknowledged): {what}. The files at {uri} are left as they are: "
+            "delete them, or make the product with a new PGE version (its met.json's `sarlake:version`), which is "
+            "delivered as a new version")
+
+
+def _check_cache(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any] | None, settings: Settings,
+                 now: datetime) -> None:
+    """A cached product catalogued from its cache: refused, and evicted, when its files there were overwritten.
+
+    A PGE that overwrites its products (``sarlake ingest --replace``) writes into the cached copy's folder; left
+    pointed at, that copy would stand for the archived product until it expires and then revert to it.
+    """
+    from lake.archive_cache import cache_step
+    from lake.archive_transfers import record
+    from lake.write import update
+
+    differ = _differing_files(product, d) if d and (d["version"] or "1") == (old["version"] or "1") else []
+    if not differ or d is None:
+        return
+    met = next((f["uri"] for f in d["files"] if f["name"].endswith(".met.json")), None)
+    update("products", [{"product_id": product["product_id"], "uri": d["archive_uri"], "met_uri": met,
+                         "tier": "archive", "cache_expires_at": None}], settings)
+    record([cache_step(product["product_id"], d, "evicted", "its cached copy was overwritten with other content",
+                       old["uri"], now)], settings)
+    raise ProductMetadataError(_other_content(product, old, differ, old["uri"], "its cached copy there was "
+                                              f"overwritten, so the catalogue points at the archive again "
+                                              f"({d['archive_uri']})"))
 
 
 def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d: dict[str, Any] | None,
@@ -118,12 +154,9 @@ def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d
         return
     differ = _differing_files(product, d)
     if differ:
-        raise ProductMetadataError(
-            f"{met_uri}: {pid} version {old['version']} is {old['tier']} at {old['uri']} with other content "
-            f"({', '.join(differ[:3])}{' ...' if len(differ) > 3 else ''} differ from what the DAAC acknowledged): "
-            f"catalogued, this copy would hide the archived product, or be undone when its cache expires. The files "
-            f"at {uri} are left as they are: delete them, or make the product with a new PGE version (its met.json's "
-            "`sarlake:version`), which is delivered as a new version")
+        product["met_uri"] = met_uri
+        raise ProductMetadataError(_other_content(product, old, differ, uri, "catalogued, this copy would hide the "
+                                                  "archived product, and be undone when its cache expires"))
     if d["step"] != "hot_deleted" and uri == d["hot_uri"]:
         logger.info("%s is being archived: its hot copy at %s goes with the roll's next step; the archive location "
                     "is kept", pid, uri)

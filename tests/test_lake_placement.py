@@ -66,8 +66,8 @@ def test_made_again_beside_a_cached_copy_it_becomes_the_cache_and_the_old_copy_g
 
     # other content at the same version is refused: nothing moves, nothing is deleted
     other = _write(settings, hot, b"other content")
-    with pytest.raises(ProductMetadataError, match=r"version 1\.0 is cached at .* with other content \(unw\.tif "
-                       r"differ from what the DAAC acknowledged\)"):
+    with pytest.raises(ProductMetadataError, match=r"version 1\.0 is archived with other content \(unw\.tif: not the "
+                       r"bytes the DAAC acknowledged\): catalogued, this copy would hide the archived product"):
         catalogue_products([other], settings=settings)
     row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
     assert (row["tier"], row["uri"], row["cache_expires_at"]) == ("cached", cache, soon)
@@ -86,3 +86,13 @@ def test_made_again_beside_a_cached_copy_it_becomes_the_cache_and_the_old_copy_g
     steps = load_table("archive_transfers", settings).scan().to_arrow().to_pylist()
     restored = [s for s in steps if s["step"] == "restored"]
     assert len(restored) == 1 and restored[0]["hot_uri"] == hot and cache in restored[0]["reason"]
+
+    # overwritten in its own folder (`sarlake ingest --replace`): no copy any more, so the archive is read again
+    overwritten = _write(settings, hot, b"replaced")
+    with pytest.raises(ProductMetadataError, match=r"its cached copy there was overwritten, so the catalogue points "
+                       r"at the archive again"):
+        catalogue_products([overwritten], settings=settings)
+    row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
+    assert (row["tier"], row["uri"], row["met_uri"]) == ("archive", archive, storage.join(archive, f"{PID}.met.json"))
+    assert row["cache_expires_at"] is None
+    assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"replaced"
