@@ -11,7 +11,8 @@ kind                       meaning                                              
                            training runs, :data:`RUN_RECORD_TYPES`, which are never products, nor
                            the files of a product removed with ``sarlake products remove``)
 ``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     no (the
-                           (archived by a roll that stopped before expiring the hot copy)      roll does)
+                           (archived by a roll that stopped before expiring the hot copy, or   roll does,
+                           made again with other content, which ``lake.placement`` refused)    or delete it)
 ``missing_file``           a catalogued product's met.json or one of its asset files is gone   no
 ``checksum_mismatch``      an asset file's sha256 differs from the one in its met.json         no
 ``missing_provenance``     a product row without the provenance row of its run                 from journal
@@ -217,8 +218,11 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
                 continue
             if pid in elsewhere:  # e.g. archived by a roll that stopped before expiring the hot copy
                 report.findings.append(Finding("stale_hot_copy", "products", pid, uri,
-                                               f"hot copy of a product catalogued at {elsewhere[pid]}; the "
-                                               "next archive roll expires it (repair leaves the catalogue as is)"))
+                                               f"hot copy of a product catalogued at {elsewhere[pid]}: the next "
+                                               "archive roll expires it if its delivery stopped before that step "
+                                               "(`sarlake archive status`); otherwise it is no copy the catalogue "
+                                               "knows (made again with other content): delete it (repair leaves "
+                                               "the catalogue as is)"))
                 continue
             report.findings.append(Finding("uncatalogued_product", "products", pid, uri,
                                            "published met.json that the catalogue does not hold"))
