@@ -5,8 +5,8 @@ Scheduled on the `qa_predictions` Asset. Every L2 interferogram whose p(error|I)
 other unwrapper, or SNAPHU in one tile after tiled SNAPHU; a stronger Goldstein filter), catalogued, re-scored with
 the champion, and every version is kept in `product_lineage` with its score and parameters; the best-scored one is
 the default (`product_quality.is_default`). While the default stays above the threshold the product is taken
-again, from its last version, up to `SARLAKE_QA_REPROCESS_ATTEMPTS` times (default 2) and never with parameters it
-was already made with.
+again, from its last version, up to `max_attempts` times (default `SARLAKE_QA_REPROCESS_ATTEMPTS`, 2) and never
+with parameters it was already made with.
 
 1. **check_conf** refuses unknown trigger keys and out-of-range values;
 2. **plan** picks the products and makes their run-configs with the requested `pge_version` (skipped when
@@ -54,6 +54,9 @@ from sarlake_plugins.pge import mapped_pge_operator
                              description="Reprocess products above this; empty = SARLAKE_QA_MAX_P_ERROR."),
         "limit": Param(20, type="integer", minimum=1, maximum=500, title="Products per run",
                        description="At most this many products are reprocessed in one run."),
+        "max_attempts": Param(None, type=["null", "integer"], minimum=1, maximum=6, title="Attempts per product",
+                              description="Make one product again at most this many times in all, while its best "
+                              "version stays above the threshold; empty = SARLAKE_QA_REPROCESS_ATTEMPTS (2)."),
         "product_ids": Param([], type=OPTIONAL_LIST, items={"type": "string", "pattern": PRODUCT_ID_PATTERN},
                              title="Products", description="Reprocess exactly these (e.g. asked for from the "
                              "browse UI), whatever their p(error); empty = those above the threshold."),

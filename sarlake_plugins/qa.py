@@ -119,7 +119,8 @@ def plan_reprocess(params: dict[str, Any], context: dict[str, Any]) -> list[dict
 
     try:  # the trigger form typed every param; an empty threshold is the SARLAKE_QA_MAX_P_ERROR setting
         plans = plan_reprocessing(max_p_error=params["max_p_error"], limit=params["limit"], run_id=_run_id(context),
-                                  product_ids=params["product_ids"] or None, pge_version=params["pge_version"])
+                                  product_ids=params["product_ids"] or None, pge_version=params["pge_version"],
+                                  max_attempts=params.get("max_attempts"))
     except ValueError as exc:
         raise AirflowFailException(str(exc)) from None
     if not plans:

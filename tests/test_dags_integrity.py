@@ -264,7 +264,7 @@ def test_every_dag_says_in_one_line_what_it_does_and_when_it_runs(dagbag):
 
 #: params an operator may leave empty: each DAG's doc and its tasks read empty as "all" or "the default"
 OPTIONAL = {"bulk": ("aois", "tracks"), "forward": ("aois", "pairing_neighbours"), "timeseries": ("aois",),
-            "on_demand": ("aoi", "bbox", "tracks"), "reprocess": ("max_p_error", "product_ids"),
+            "on_demand": ("aoi", "bbox", "tracks"), "reprocess": ("max_p_error", "max_attempts", "product_ids"),
             "urgent_response": ("feed_url",),
             "ingest": ("wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence"),
             "unwrap": ("wavelength_m", "track", "orbit_state", "mission", "coherence", "coherence_dirs")}

@@ -19,8 +19,8 @@ def test_reprocess_passes_the_request_on_and_prints_both_versions_and_the_defaul
 
     asked: list[tuple] = []
 
-    def fake(max_p_error, limit, run_id, product_ids):
-        asked.append((max_p_error, limit, run_id.startswith("manual__reprocess__"), product_ids))
+    def fake(max_p_error, limit, run_id, product_ids, max_attempts):
+        asked.append((max_p_error, limit, run_id.startswith("manual__reprocess__"), product_ids, max_attempts))
         return [{"original": "IFG_1", "reprocessed": "IFG_1b", "p_error_original": math.nan,
                  "p_error_reprocessed": 0.1234, "default": "IFG_1b", "attempt": 1, "pge_version": "0.1.0"},
                 {"original": "IFG_2", "reprocessed": "IFG_2c", "p_error_original": 0.9,
@@ -29,12 +29,14 @@ def test_reprocess_passes_the_request_on_and_prints_both_versions_and_the_defaul
     monkeypatch.setattr(workflow, "reprocess_bad_products", fake)
     out = _cli("reprocess", "IFG_1", "--limit", "3")
     assert out.exit_code == 0, out.output
-    assert asked == [(None, 3, True, ["IFG_1"])]
+    assert asked == [(None, 3, True, ["IFG_1"], None)]
     assert out.output.splitlines() == ["IFG_1 (p(error) unscored) -> IFG_1b (p(error) 0.123); default: IFG_1b",
                                        "IFG_2 (p(error) 0.900) -> IFG_2c (p(error) 0.700, attempt 2); default: IFG_2b"]
-    assert _cli("reprocess", "--max-p-error", "0.3").exit_code == 0
-    assert asked[-1] == (0.3, 20, True, None)
+    assert _cli("reprocess", "--max-p-error", "0.3", "--max-attempts", "3").exit_code == 0
+    assert asked[-1] == (0.3, 20, True, None, 3)
     assert _cli("reprocess", "--max-p-error", "1.5").exit_code == 2  # not a probability
+    refused = _cli("reprocess", "--max-attempts", "0")
+    assert refused.exit_code == 2 and "--max-attempts" in refused.output
 
 
 def test_reprocess_refuses_an_unknown_product_and_says_when_nothing_is_bad(settings) -> None:

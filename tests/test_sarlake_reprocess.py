@@ -191,9 +191,11 @@ def test_a_product_still_bad_after_reprocessing_is_made_again_from_its_last_vers
     record_lineage(again, ["IFG_B_03-r2"], {"IFG_B_03-r2": 0.9}, "run-2", settings)
     assert {p: r[1] for p, r in _lineage(settings).items()} == \
         {"IFG_B_03": False, "IFG_B_03-r1": True, "IFG_B_03-r2": False}
-    # two attempts (the default): not taken again, by the threshold or by request
+    # two attempts (the default): not taken again, by the threshold or by request, unless a run allows more
     assert "IFG_B_03" not in {p["original"] for p in plan_reprocessing(max_p_error=0.5, settings=settings)}
     assert plan_reprocessing(product_ids=["IFG_B_03-r1"], settings=settings) == []
+    assert [p["attempt"] for p in plan_reprocessing(product_ids=["IFG_B_03-r1"], settings=settings,
+                                                    max_attempts=3)] == [3]
 
     monkeypatch.setenv("SARLAKE_QA_REPROCESS_ATTEMPTS", "4")
     more = get_settings()

@@ -152,14 +152,14 @@ def record_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, Any]
 
 
 def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
-                           run_id: str = "manual__reprocess",
-                           product_ids: list[str] | None = None) -> list[dict[str, Any]]:
+                           run_id: str = "manual__reprocess", product_ids: list[str] | None = None,
+                           max_attempts: int | None = None) -> list[dict[str, Any]]:
     """Reprocess up to ``limit`` bad products in this process (the installed PGE); one record per original.
 
     The ``reprocess`` DAG runs the same three steps with the PGE as a PGE task (subprocess or pod, any
     registered version); this is the path without Airflow. With ``product_ids`` (an operator's request, e.g.
     from the browse UI) exactly those interferograms are reprocessed, whatever their p(error); those made again
-    ``SARLAKE_QA_REPROCESS_ATTEMPTS`` times already are skipped (logged).
+    ``max_attempts`` times already (``SARLAKE_QA_REPROCESS_ATTEMPTS`` when None) are skipped (logged).
 
     Raises:
         ModelMissingError: no champion to score the new versions.
@@ -168,7 +168,8 @@ def reprocess_bad_products(max_p_error: float | None = None, limit: int = 20,
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
-    plans = plan_reprocessing(max_p_error, limit, run_id, product_ids, runner="local", settings=settings)
+    plans = plan_reprocessing(max_p_error, limit, run_id, product_ids, runner="local", settings=settings,
+                              max_attempts=max_attempts)
     results = [run_pge(plan["pge"], plan["run_config"]) for plan in plans]
     return record_reprocessed(plans, results, {"run_id": run_id, "task_id": "reprocess", "runner": "local"},
                               settings)

@@ -49,7 +49,7 @@ def alternative_parameters(parameters: dict[str, Any]) -> dict[str, Any]:
 
 def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id: str = "manual__reprocess",
                       product_ids: list[str] | None = None, pge_version: str = "latest", runner: str | None = None,
-                      settings: Any = None) -> list[dict[str, Any]]:
+                      settings: Any = None, max_attempts: int | None = None) -> list[dict[str, Any]]:
     """Choose the products to reprocess and make one PGE run-config for each.
 
     A product reprocessed before is taken again while its default (best-scored) version stays above the threshold,
@@ -66,6 +66,7 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
             the installed one carries its image (``pge_image``), which the Kubernetes runner runs.
         runner: ``local`` or ``kubernetes`` (the settings' by default).
         settings: the lake settings.
+        max_attempts: make one product again at most this many times (``SARLAKE_QA_REPROCESS_ATTEMPTS`` when None).
 
     Returns:
         One plan per product: ``{"original", "product", "base", "attempt", "pge", "aoi", "p_error",
@@ -86,7 +87,9 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
 
     settings = settings or get_settings()
     threshold = settings.qa_max_p_error if max_p_error is None else max_p_error
-    attempts = settings.qa_reprocess_attempts
+    attempts = settings.qa_reprocess_attempts if max_attempts is None else max_attempts
+    if attempts < 1:
+        raise ValueError(f"max_attempts {attempts} is not at least 1 (SARLAKE_QA_REPROCESS_ATTEMPTS)")
     con = connect(settings, catalogue=False)
     if product_ids:
         check_requested(con, list(product_ids))
@@ -134,8 +137,8 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
                       "version": versions[pge]["version"], "run_config": run_config,
                       "reason": "requested" if product_ids else f"p_error {p_old:.3f} > {threshold}"})
     if product_ids and len(bad) < len(set(product_ids)):  # check_requested refused every other reason
-        logger.warning("not reprocessed (made again %d time(s) already, SARLAKE_QA_REPROCESS_ATTEMPTS): %s",
-                       attempts, sorted(set(product_ids) - {b[0] for b in bad}))
+        logger.warning("not reprocessed (made again %d time(s) already: max_attempts, SARLAKE_QA_REPROCESS_ATTEMPTS): "
+                       "%s", attempts, sorted(set(product_ids) - {b[0] for b in bad}))
     logger.info("%d product(s) to reprocess: %s", len(plans),
                 ", ".join(f"{sum(p['pge'] == pge for p in plans)} by the {pge} PGE {v['version']}"
                           for pge, v in versions.items()) or "none")
