@@ -128,8 +128,10 @@ def _check_cache(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any]
     from lake.archive_transfers import record
     from lake.write import update
 
-    differ = _differing_files(product, d) if d and (d["version"] or "1") == (old["version"] or "1") else []
-    if not differ or d is None:
+    if d is None or (d["version"] or "1") != (old["version"] or "1"):
+        return
+    differ = _differing_files(product, d)
+    if not differ:
         return
     met = next((f["uri"] for f in d["files"] if f["name"].endswith(".met.json")), None)
     update("products", [{"product_id": product["product_id"], "uri": d["archive_uri"], "met_uri": met,

@@ -119,9 +119,10 @@ def plan_reprocessing(max_p_error: float | None = None, limit: int = 20, run_id:
         new_params = alternative_parameters(old_params)
         tried = {variant(old_params), *(variant(json.loads(v["parameters"] or "{}"))
                                         for v in groups.get(original, {}).values())}
-        if any(p["original"] == original for p in plans) or variant(new_params) in tried:
-            logger.info("%s: not reprocessed again: %s", product_id, "another of its versions is" if any(
-                p["original"] == original for p in plans) else f"its {made} versions tried every other parameter")
+        twin = any(p["original"] == original for p in plans)  # two versions of one product asked for
+        if twin or variant(new_params) in tried:
+            logger.info("%s: not reprocessed again: %s", product_id, "another of its versions is" if twin
+                        else f"its {made + 1} versions tried the parameters that would come next")
             continue
         if pge not in versions:
             versions[pge] = _version(pge, pge_version, runner or settings.runner, settings)
