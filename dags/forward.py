@@ -86,7 +86,8 @@ def stage_run_config(group: dict[str, Any]) -> dict[str, Any]:
             False,
             type="boolean",
             title="Reprocess existing pairs",
-            description="Run the interferogram PGE even for pairs that already have a product.",
+            description="Run the interferogram PGE even for pairs that already have a product (one the roll "
+            "archived is hot again as its cached copy, for SARLAKE_DAAC__CACHE_TTL_DAYS).",
         ),
         "batch_size": Param(
             1,
