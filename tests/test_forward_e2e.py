@@ -152,6 +152,50 @@ def test_rerunning_the_same_run_leaves_the_same_rows(lake_env):
     assert len({p["run_id"] for p in provenance}) == 2
 
 
+def test_reprocessing_a_product_the_roll_archived_makes_the_new_copy_its_cached_one(lake_env, tmp_path, monkeypatch):
+    """Reprocess over a product the roll had archived wrote a new hot copy that no row named: the catalogue kept
+    pointing at the archive and `archive verify` reported a stale hot copy. Now the copy is the product's cached one.
+
+    Truth: the DAAC's archive files and their sha256 from before (untouched), the folder the roll emptied.
+    """
+    import hashlib
+    import os
+    from datetime import UTC, datetime, timedelta
+
+    for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+        monkeypatch.delenv(key)
+    for key, value in lake_env.items():
+        if key.startswith("SARLAKE_"):
+            monkeypatch.setenv(key, value)
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from lake.settings import get_settings
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    settings = get_settings()
+    (hot,) = _sql(lake_env, "SELECT product_id, uri FROM products")
+    daac, later = SimulatedDaac(tmp_path / "daac-state", settings), datetime.now(UTC) + timedelta(days=40)
+    for _ in range(3):
+        run_roll(settings, now=later)
+        daac.serve_folder()
+    run_roll(settings, now=later)
+    (row,) = _sql(lake_env, "SELECT tier, uri FROM products")
+    assert row["tier"] == "archive" and not Path(hot["uri"]).exists()
+    def sums(folder: str) -> dict[str, str]:  # every file but the met.json, which records when it was made
+        return {f.name: hashlib.sha256(f.read_bytes()).hexdigest() for f in Path(folder).iterdir()
+                if not f.name.endswith(".met.json")}
+
+    archived = sums(row["uri"])
+    assert len(archived) >= 8  # the product's rasters and browse image
+
+    _dag_test(lake_env, {"lookback_days": 24, "pairing_neighbours": 1, "reprocess": True})
+    (row,) = _sql(lake_env, "SELECT product_id, tier, uri, cache_expires_at FROM products")
+    assert (row["product_id"], row["tier"], row["uri"]) == (hot["product_id"], "cached", hot["uri"])
+    assert row["cache_expires_at"]
+    assert verify_archive(settings) == []
+    assert sums(hot["uri"]) == archived  # verify_archive re-hashed the archive's copies against the delivery
+
+
 def _task_instances(env) -> list[dict]:
     """Task instances of the latest forward run, read from Airflow's metadata database."""
     import sqlite3
