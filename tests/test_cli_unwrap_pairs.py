@@ -37,3 +37,28 @@ def test_a_pair_no_input_holds_is_refused_with_the_pairs_they_hold_and_nothing_i
     assert ("Invalid value for '--pair': '2006-10-02' is not a pair of dates YYYYMMDD_YYYYMMDD"
             in out.output), out.output
     assert _sql("SELECT product_id FROM products") == []
+
+
+def test_one_coherence_file_goes_with_the_one_pair_asked_for_of_a_folder(settings, tmp_path):
+    """--coherence with a folder was refused ("for one interferogram, but 2 are given") before --pair chose one of
+    its pairs. Truth: the GAMMA coherence file of that pair, named in the product and its provenance."""
+    import json
+
+    from test_cli_ingest_options import DATA
+
+    _lake()
+    for unw in UNW[:2]:
+        _wrap(unw, tmp_path / "stack")
+    coh = DATA / "gamma_coherence" / "20060619-20061002_utm.unw.cc"
+    both = _cli("unwrap", str(tmp_path / "stack"), "--aoi", "sydney", "--coherence", str(coh),
+                "--pair", "20060619_20061002", "--pair", "20060828_20061211")
+    assert both.exit_code == 2, both.output
+    assert "coherence names one file, for one interferogram, but 2 are given (the pairs asked for)" in both.output
+    out = _cli("unwrap", str(tmp_path / "stack"), "--aoi", "sydney", "--coherence", str(coh),
+               "--pair", "20060619_20061002")
+    assert out.exit_code == 0, out.output
+    (row,) = _sql("SELECT met_uri, reference_date, flags FROM products")
+    assert str(row["reference_date"]) == "2006-10-02" and "coherence_estimated" not in (row["flags"] or "")
+    met = json.loads(Path(row["met_uri"]).read_text())
+    assert met["properties"]["sarlake:source_coherence_file"] == coh.name
+    assert met["provenance"]["inputs"][1] == str(coh)

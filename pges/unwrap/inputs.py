@@ -27,7 +27,7 @@ from pges.runner import RunContext
 from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
 
-__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "only_pairs", "pair_name"]
+__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "one_coherence_for", "only_pairs", "pair_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
     Raises:
         InputValidationError: an input unwrapped already, a folder or prefix without a wrapped interferogram, an
             object or bucket that does not exist, more to download than the limits, a ``coherence`` file for more
-            than one interferogram.
+            than one interferogram (with ``pairs``, counted once they are chosen: ``pges.unwrap.pge.run``).
         ProcessingError: a listing or a download failed.
     """
     p = cfg.parameters
@@ -100,15 +100,19 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
             raise already_unwrapped(path)
         else:
             files.append((uri, path))
-        if p.coherence and len(files) > 1:  # refused before the next input is downloaded
-            raise InputValidationError(
-                f"coherence names one file, for one interferogram, but {len(files)} are given (a folder counts each "
-                "wrapped one it holds): give one input with it, or use coherence_dirs")
+        if p.coherence and len(files) > 1 and not p.pairs:  # refused before the next input is downloaded
+            raise one_coherence_for(len(files), "a folder counts each wrapped one it holds")
     coherence = ctx.fetch(p.coherence) if p.coherence else None
     if any(is_s3(d) for d in p.coherence_dirs):  # an s3:// prefix's coherence files, downloaded, searched by date
         p = p.model_copy(update={"coherence_dirs": [str(downloaded.coherence_dir(d)) if is_s3(d) else d
                                                     for d in p.coherence_dirs]})
     return Inputs(p, files, coherence, downloaded)
+
+
+def one_coherence_for(n: int, counted: str) -> InputValidationError:
+    """The refusal of one ``coherence`` file given for ``n`` interferograms."""
+    return InputValidationError(f"coherence names one file, for one interferogram, but {n} are given ({counted}): "
+                                "give one input with it, or one pair (pairs), or use coherence_dirs")
 
 
 def pair_name(ifg: Interferogram) -> str:

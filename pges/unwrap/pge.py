@@ -45,7 +45,7 @@ from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
 from pges.unwrap.config import UnwrapParameters
-from pges.unwrap.inputs import already_unwrapped, fetch_inputs, only_pairs, pair_name
+from pges.unwrap.inputs import already_unwrapped, fetch_inputs, one_coherence_for, only_pairs, pair_name
 
 __all__ = ["UnwrapOutputs", "Unwrapped2D", "multilook", "phase_consistency", "product_id", "run", "unwrap_ifg"]
 
@@ -239,13 +239,23 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     fetched = fetch_inputs(cfg, ctx)
     p = fetched.params
     ifgs: list[tuple[str, Interferogram]] = []
+    read_from: dict[int, Path] = {}
+    coherence = None if p.pairs else fetched.coherence  # with pairs, given to the one pair chosen (below)
     for uri, path in fetched.files:  # none unwrapped by its name or data type (fetch_inputs told)
-        for ifg in read_interferograms(path, source_format=p.source_format, coherence=fetched.coherence,
+        for ifg in read_interferograms(path, source_format=p.source_format, coherence=coherence,
                                        coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
                 raise already_unwrapped(path)
             ifgs.append((uri, ifg))
+            read_from[id(ifg)] = path
     ifgs = only_pairs(ifgs, p.pairs)  # a pair not asked for is neither unwrapped nor checked
+    if p.pairs and fetched.coherence is not None:
+        if len(ifgs) > 1:
+            raise one_coherence_for(len(ifgs), "the pairs asked for")
+        (uri, chosen), = ifgs
+        ifgs = [(uri, next(i for i in read_interferograms(
+            read_from[id(chosen)], source_format=p.source_format, coherence=fetched.coherence,
+            coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m) if pair_name(i) == pair_name(chosen)))]
     for _, ifg in ifgs:
         check_aoi(ifg, p.aoi_wkt, p.aoi)
     outputs = UnwrapOutputs()

@@ -29,8 +29,8 @@ def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--format", "source_format", type=click.Choice(FORMATS), default="auto", show_default=True,
               help="Format of the interferograms (auto: by suffix and the header beside each file).")
 @click.option("--coherence", type=PathOrS3(exists=True, dir_okay=False),
-              help="Coherence file or s3:// object of the (single) interferogram (default: found beside it by name "
-                   "or date).")
+              help="Coherence file or s3:// object of the (single) interferogram, or of the one --pair chosen "
+                   "(default: found beside it by name or date).")
 @click.option("--coherence-dir", "coherence_dirs", multiple=True, type=PathOrS3(exists=True, file_okay=False),
               help="Folder or s3://bucket/prefix/ to search for coherence files by date (of a prefix only the "
                    "coherence files are downloaded); repeatable.")
