@@ -112,3 +112,33 @@ def test_one_coherence_file_for_a_folder_of_several_interferograms_is_refused(se
     line = _one_error_line(_cli("unwrap", str(tmp_path / "stack"), "--coherence", str(coh), "--aoi", "sydney"))
     assert "coherence names one file, for one interferogram, but 2 are given" in line and "coherence_dirs" in line
     assert _sql("SELECT count(*) AS n FROM products") == [{"n": 0}]
+
+
+def test_a_pair_of_an_s3_prefix_downloads_that_pair_and_not_the_others(bucket, tmp_path, monkeypatch):
+    """--pair over an s3:// prefix downloaded the whole prefix before choosing, so one pair of a stack larger than
+    the download limit was refused. Truth: the objects' sizes (the limit passes one pair, not the three) and
+    ROI_PAC's own phase of the pair."""
+    name, client = bucket
+    _lake()
+    truth = {unw.name: _wrap(unw, tmp_path / "stack")[1] for unw in UNW[:3]}
+    _upload(client, name, tmp_path / "stack", "stack")
+    one = sum(f.stat().st_size for f in (tmp_path / "stack").glob("geo_060828-061211.int*"))
+    whole = sum(f.stat().st_size for f in (tmp_path / "stack").iterdir())
+    assert whole > 2 * one
+    monkeypatch.setenv("SARLAKE_INGEST__MAX_GIB", repr((one + whole) / 2 / 1024**3))
+    everything = _one_error_line(_cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney"))
+    assert f"input s3://{name}/stack/: holds" in everything  # the limit: the prefix as a whole is too big
+    out = _cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney", "--pair", "20060828_20061211")
+    assert out.exit_code == 0, out.output
+    (row,) = _sql("SELECT met_uri FROM products")
+    item = json.loads(Path(row["met_uri"]).read_text())
+    assert item["provenance"]["inputs"] == [f"s3://{name}/stack/geo_060828-061211.int"]
+    assert_no_cycle_lost(Path(row["met_uri"]).parent, truth["geo_060828-061211.unw"])
+    line = _one_error_line(_cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney", "--pair", "20070101_20070202"))
+    assert f"input s3://{name}/stack/: each of its objects is named after a pair of dates not asked for" in line
+    (tmp_path / "more").mkdir()
+    shutil.copyfile(str(UNW[0]) + ".rsc", tmp_path / "more" / "run.rsc")  # a header that names no pair: kept
+    _upload(client, name, tmp_path / "more", "stack")
+    line = _one_error_line(_cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney", "--pair", "20070101_20070202"))
+    assert "folder holds no interferogram" in line
+    assert "(of 6 object(s) more, named after other pairs, none was downloaded, e.g. s3://" in line

@@ -41,6 +41,10 @@ class Downloaded(S3Listing):
 
     #: what a listing for stack-wide files took, by prefix (pairs of one stack share them: listed once per run)
     _stack_listed: dict[str, list[str]] = field(default_factory=dict)
+    #: the objects of a prefix to download (None: all a reader opens), e.g. those of the pairs asked for
+    keep: Callable[[str], bool] | None = None
+    #: the keys of prefixes that ``keep`` left out
+    passed_over: list[str] = field(default_factory=list)
 
     def download(self, uri: str) -> Path | None:
         """Download the objects under prefix ``uri`` into their folder and return it; None if ``uri`` is no prefix.
@@ -56,7 +60,8 @@ class Downloaded(S3Listing):
             return None
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
-        objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=to_download,
+        keep = self.keep or (lambda _: True)
+        objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=lambda k: to_download(k) and keep(k),
                              over="input {uri}: holds {held}; {pge} downloads a prefix whole, up to {limits}: "
                              "name a narrower prefix (one product's or frame's folder) or the files themselves, or "
                              "{remedy}")
@@ -64,6 +69,11 @@ class Downloaded(S3Listing):
             return None
         if not objects:
             raise InputValidationError(f"input {uri}: no objects under this S3 prefix (check the bucket and prefix)")
+        self.passed_over += [f"s3://{bucket}/{name}" for name, _ in objects if not keep(name)]
+        objects = [(name, size) for name, size in objects if keep(name)]
+        if not objects:
+            raise InputValidationError(f"input {uri}: each of its objects is named after a pair of dates not asked "
+                                       f"for (e.g. {self.passed_over[-1]}): check the pairs")
         self._get_tree(uri, bucket, prefix, objects)
         done: set[str] = set()  # an ISCE2 or GMTSAR stack's files above the prefix, once per folder of its files
         for name, _ in objects:

@@ -7,8 +7,9 @@ opens beside it. A folder or an ``s3://`` prefix (downloaded whole, but for what
 interferograms, found as ingest finds interferograms in a folder (:func:`pges.readers.kinds.expand_inputs`); the
 unwrapped ones are left out and logged (``sarlake ingest`` catalogues them). A ``coherence_dirs`` entry may be an
 ``s3://`` prefix: its coherence files are downloaded and searched by date. The limits of one listing are the
-run-config's ``max_objects`` and ``max_gib`` (``SARLAKE_INGEST__*``). What was read from S3 is recorded as its
-``s3://`` URI, never as the scratch copy.
+run-config's ``max_objects`` and ``max_gib`` (``SARLAKE_INGEST__*``). With ``pairs``, a prefix's objects whose
+names carry another pair of dates are not downloaded (:mod:`pges.unwrap.pair_keys`). What was read from S3 is
+recorded as its ``s3://`` URI, never as the scratch copy.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ from pges.readers.kinds import expand_inputs
 from pges.runner import RunContext
 from pges.storage import is_s3
 from pges.unwrap.config import UnwrapParameters
+from pges.unwrap.pair_keys import keeps
 
-__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "one_coherence_for", "only_pairs", "pair_name"]
+__all__ = ["Inputs", "already_unwrapped", "fetch_inputs", "one_coherence_for", "only_pairs", "pair_name",
+           "passed_over"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,12 @@ def already_unwrapped(path: Path) -> InputValidationError:
 def _wrapped_in(uri: str, folder: Path, downloaded: Downloaded,
                 source_format: SourceFormat) -> list[tuple[str, Path]]:
     """The wrapped interferograms of a folder (a prefix's download), each with where it came from."""
-    files, _ = expand_inputs([folder])
+    try:
+        files, _ = expand_inputs([folder])
+    except InputValidationError as exc:
+        if not downloaded.passed_over:
+            raise
+        raise InputValidationError(str(exc) + passed_over(downloaded)) from None
     wrapped: list[Path] = []
     unwrapped: list[Path] = []
     for f in files:
@@ -71,7 +79,8 @@ def _wrapped_in(uri: str, folder: Path, downloaded: Downloaded,
                     len(unwrapped), uri, ", ".join(f.name for f in unwrapped[:5]))
     if not wrapped:
         raise InputValidationError(f"input {uri}: holds no wrapped interferogram ({len(unwrapped)} unwrapped: "
-                                   "`sarlake ingest` catalogues those); name the wrapped files to unwrap")
+                                   "`sarlake ingest` catalogues those); name the wrapped files to unwrap"
+                                   + passed_over(downloaded))
     return [(downloaded.origin(f) if is_s3(uri) else str(f), f) for f in wrapped]
 
 
@@ -90,7 +99,8 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
         ProcessingError: a listing or a download failed.
     """
     p = cfg.parameters
-    downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib, pge="unwrap")
+    downloaded = Downloaded(ctx.workdir / "inputs", p.max_objects, p.max_gib, pge="unwrap",
+                            keep=keeps(p.pairs) if p.pairs else None)  # a prefix: the pairs asked for
     files: list[tuple[str, Path]] = []
     for uri in cfg.inputs:
         path = local_input(uri, downloaded)
@@ -120,11 +130,22 @@ def pair_name(ifg: Interferogram) -> str:
     return f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}"
 
 
-def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str]) -> list[tuple[str, Interferogram]]:
+def passed_over(downloaded: Downloaded) -> str:
+    """What a refusal adds when objects of a prefix were not downloaded for naming other pairs ("" when none)."""
+    keys = downloaded.passed_over
+    if not keys:
+        return ""
+    return (f" (of {len(keys)} object(s) more, named after other pairs, none was downloaded, e.g. {keys[0]}: "
+            "check the pairs asked for)")
+
+
+def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str],
+               downloaded: Downloaded | None = None) -> list[tuple[str, Interferogram]]:
     """The interferograms of ``pairs`` (``YYYYMMDD_YYYYMMDD``, either order); all of them when none is asked for.
 
     Raises:
-        InputValidationError: an asked pair that no input holds, with the pairs they do hold.
+        InputValidationError: an asked pair that no input holds, with the pairs they do hold (and a word on the
+            objects of a prefix that ``downloaded`` passed over for naming other pairs).
     """
     if not pairs:
         return ifgs
@@ -134,6 +155,7 @@ def only_pairs(ifgs: list[tuple[str, Interferogram]], pairs: list[str]) -> list[
         names = sorted(held.values())
         raise InputValidationError(f"pair {', '.join(missing)} is in no input; they hold "
                                    f"{', '.join(names[:10]) or 'no interferogram'}"
-                                   + (f" and {len(names) - 10} more" if len(names) > 10 else ""), parameter="pairs")
+                                   + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+                                   + (passed_over(downloaded) if downloaded else ""), parameter="pairs")
     wanted = {frozenset(pair.split("_")) for pair in pairs}
     return [(uri, ifg) for uri, ifg in ifgs if frozenset(pair_name(ifg).split("_")) in wanted]

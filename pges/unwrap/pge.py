@@ -248,7 +248,7 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
                 raise already_unwrapped(path)
             ifgs.append((uri, ifg))
             read_from[id(ifg)] = path
-    ifgs = only_pairs(ifgs, p.pairs)  # a pair not asked for is neither unwrapped nor checked
+    ifgs = only_pairs(ifgs, p.pairs, fetched.downloaded)  # a pair not asked for is neither unwrapped nor checked
     if p.pairs and fetched.coherence is not None:
         if len(ifgs) > 1:
             raise one_coherence_for(len(ifgs), "the pairs asked for")
