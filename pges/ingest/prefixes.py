@@ -61,8 +61,9 @@ class Downloaded(S3Listing):
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
         keep = self.keep or (lambda _: True)
+        whole = "a prefix whole" if self.keep is None else "what a prefix holds of the pairs asked for"
         objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=lambda k: to_download(k) and keep(k),
-                             over="input {uri}: holds {held}; {pge} downloads a prefix whole, up to {limits}: "
+                             over="input {uri}: holds {held}; {pge} downloads " + whole + ", up to {limits}: "
                              "name a narrower prefix (one product's or frame's folder) or the files themselves, or "
                              "{remedy}")
         if objects is None:
