@@ -23,3 +23,15 @@ def test_the_objects_of_other_pairs_are_left_and_stacks_and_headers_kept():
     assert keep("stack/geo_060619-061002.int") and keep("stack/geo_060619-061002.int.rsc")
     assert not keep("stack/geo_060828-061211.int")
     assert keep("stack/run.rsc") and keep("mintpy/ifgramStack_20060619_20061211.h5")  # a span in a stack's name
+
+
+def test_a_date_span_in_the_prefix_itself_chooses_nothing(tmp_path):
+    """The prefix's own folders (a run named after its span) name no pair: only the keys under it are judged."""
+    from pges.ingest.prefixes import Downloaded
+
+    seen: list[str] = []
+    downloaded = Downloaded(tmp_path, keep=lambda key: seen.append(key) or True)
+    downloaded._list = lambda *a, **k: [("run_20240101_20240301/run.rsc", 10)]  # type: ignore[method-assign]
+    downloaded._get_tree = lambda *a, **k: None  # type: ignore[method-assign]
+    downloaded.download("s3://bucket/run_20240101_20240301/")
+    assert seen == ["run.rsc"]

@@ -1,7 +1,8 @@
 """S3 prefixes among ingest's inputs: ``s3://bucket/prefix/`` is read as the folder it stands for.
 
 HyP3 and other services leave their results under a prefix, and a pod's inputs live there. Every object under
-the prefix is downloaded into the run's work folder as ``inputs/<bucket>/<prefix>/...``, its layout kept (headers,
+the prefix (or every one a run's ``Downloaded.keep`` takes by name: the unwrap PGE's pairs) is downloaded into the
+run's work folder as ``inputs/<bucket>/<prefix>/...``, its layout kept (headers,
 coherence, a LiCSAR frame's ``metadata/`` and zips stay where the readers look for them), and that folder is
 expanded as a local one; objects whose names say no reader opens them (:func:`pges.readers.kinds.never_read`: DEMs,
 amplitudes, look vectors) are only counted as left out. One ``s3://`` object is read with what a reader opens beside
@@ -41,7 +42,8 @@ class Downloaded(S3Listing):
 
     #: what a listing for stack-wide files took, by prefix (pairs of one stack share them: listed once per run)
     _stack_listed: dict[str, list[str]] = field(default_factory=dict)
-    #: the objects of a prefix to download (None: all a reader opens), e.g. those of the pairs asked for
+    #: the objects of a prefix to download, by their keys under it (None: all a reader opens), e.g. those of the
+    #: pairs asked for
     keep: Callable[[str], bool] | None = None
     #: the keys of prefixes that ``keep`` left out
     passed_over: list[str] = field(default_factory=list)
@@ -60,7 +62,11 @@ class Downloaded(S3Listing):
             return None
         bucket, key = split_s3(uri)
         prefix = key if key.endswith("/") or not key else key + "/"
-        keep = self.keep or (lambda _: True)
+        chosen = self.keep or (lambda _: True)
+
+        def keep(name: str) -> bool:  # judged by its name under the prefix: the prefix's own folders name no choice
+            return chosen(name[len(prefix):])
+
         whole = "a prefix whole" if self.keep is None else "what a prefix holds of the pairs asked for"
         objects = self._list(uri, bucket, prefix, probe=prefix != key, wanted=lambda k: to_download(k) and keep(k),
                              over="input {uri}: holds {held}; {pge} downloads " + whole + ", up to {limits}: "
@@ -70,8 +76,9 @@ class Downloaded(S3Listing):
             return None
         if not objects:
             raise InputValidationError(f"input {uri}: no objects under this S3 prefix (check the bucket and prefix)")
-        self.passed_over += [f"s3://{bucket}/{name}" for name, _ in objects if not keep(name)]
-        objects = [(name, size) for name, size in objects if keep(name)]
+        taken = [(name, size, keep(name)) for name, size in objects]
+        self.passed_over += [f"s3://{bucket}/{name}" for name, _, kept in taken if not kept]
+        objects = [(name, size) for name, size, kept in taken if kept]
         if not objects:
             raise InputValidationError(f"input {uri}: each of its objects is named after a pair of dates not asked "
                                        f"for (e.g. {self.passed_over[-1]}): check the pairs")

@@ -42,7 +42,7 @@ def pair_in(key: str) -> frozenset[str] | None:
 
 
 def keeps(pairs: list[str]) -> Callable[[str], bool]:
-    """A filter of object keys: False for one whose name carries a pair of dates other than ``pairs``."""
+    """A filter of object keys under a prefix: False for one whose name carries a pair of dates not in ``pairs``."""
     wanted = {frozenset(p.split("_")) for p in pairs}
 
     def keep(key: str) -> bool:
