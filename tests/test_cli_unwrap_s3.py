@@ -141,4 +141,4 @@ def test_a_pair_of_an_s3_prefix_downloads_that_pair_and_not_the_others(bucket, t
     _upload(client, name, tmp_path / "more", "stack")
     line = _one_error_line(_cli("unwrap", f"s3://{name}/stack/", "--aoi", "sydney", "--pair", "20070101_20070202"))
     assert "folder holds no interferogram" in line
-    assert "(of 6 object(s) more, named after other pairs, none was downloaded, e.g. s3://" in line
+    assert "(6 more object(s), named after other pairs, were not downloaded, e.g. s3://" in line

@@ -122,7 +122,7 @@ def fetch_inputs(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> Inputs:
 def one_coherence_for(n: int, counted: str) -> InputValidationError:
     """The refusal of one ``coherence`` file given for ``n`` interferograms."""
     return InputValidationError(f"coherence names one file, for one interferogram, but {n} are given ({counted}): "
-                                "give one input with it, or one pair (pairs), or use coherence_dirs")
+                                "give one input with it, or ask for one pair (pairs), or use coherence_dirs")
 
 
 def pair_name(ifg: Interferogram) -> str:
@@ -135,7 +135,7 @@ def passed_over(downloaded: Downloaded) -> str:
     keys = downloaded.passed_over
     if not keys:
         return ""
-    return (f" (of {len(keys)} object(s) more, named after other pairs, none was downloaded, e.g. {keys[0]}: "
+    return (f" ({len(keys)} more object(s), named after other pairs, were not downloaded, e.g. {keys[0]}: "
             "check the pairs asked for)")
 
 
