@@ -285,7 +285,7 @@ def simulate_scenes(seeds: Iterable[int], workers: int = 1, n_dates: int = 4,
     if workers == 1:
         yield from map(one, seeds)
         return
-    from concurrent.futures import ProcessPoolExecutor
+    from pges.train.pools import process_pool
 
-    with ProcessPoolExecutor(workers) as pool:
+    with process_pool(workers) as pool:
         yield from pool.map(one, seeds, chunksize=4)

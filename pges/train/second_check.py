@@ -12,13 +12,13 @@ docs/qa.md ("A second simulator") shows why a gate on it would not yet tell mode
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from pges.qa.model_io import DEFAULT_THRESHOLDS
+from pges.train.pools import process_pool
 
 __all__ = ["SecondCheck", "load_second_check"]
 
@@ -51,7 +51,7 @@ def load_second_check(n: int, workers: int = 1) -> SecondCheck:
     from pges.train.second_simulator import simulate_product
 
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with process_pool(workers) as pool:
             made = list(pool.map(simulate_product, range(n), chunksize=8))
     else:
         made = [simulate_product(s) for s in range(n)]

@@ -139,11 +139,11 @@ def _scene_tiles(seed: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
 
 def simulate_unet_set(scenes: int, first_scene: int, workers: int = 1) -> UNetSet:
     """Simulate ``scenes`` scenes from seed ``first_scene`` (the labelled set's recipe) for the U-Net."""
-    from concurrent.futures import ProcessPoolExecutor
+    from pges.train.pools import process_pool
 
     seeds = range(first_scene, first_scene + scenes)
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with process_pool(workers) as pool:
             parts = list(pool.map(_scene_tiles, seeds, chunksize=4))
     else:
         parts = [_scene_tiles(s) for s in seeds]
