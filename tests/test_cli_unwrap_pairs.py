@@ -58,7 +58,8 @@ def test_one_coherence_file_goes_with_the_one_pair_asked_for_of_a_folder(setting
                "--pair", "20060619_20061002")
     assert out.exit_code == 0, out.output
     (row,) = _sql("SELECT met_uri, reference_date, flags FROM products")
-    assert str(row["reference_date"]) == "2006-10-02" and "coherence_estimated" not in (row["flags"] or "")
+    assert str(row["reference_date"]) == "2006-10-02"
+    assert "coherence_estimated" not in (row["flags"] or "")
     met = json.loads(Path(row["met_uri"]).read_text())
     assert met["properties"]["sarlake:source_coherence_file"] == coh.name
     assert met["provenance"]["inputs"][1] == str(coh)
