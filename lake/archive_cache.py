@@ -24,7 +24,7 @@ from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings, is_remote
 
 __all__ = ["CacheResult", "cache_step", "delete_copy", "deliveries", "ensure_hot", "expire_cache", "require_hot",
-           "restore"]
+           "restore", "stored_products"]
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,8 @@ def deliveries(settings: Settings) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _products(ids: list[str] | None, settings: Settings) -> list[dict[str, Any]]:
+def stored_products(ids: list[str] | set[str] | None, settings: Settings) -> list[dict[str, Any]]:
+    """The catalogue's rows of ``ids`` (all products when None): id, type, location, tier, expiry, version."""
     from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
 
     from lake.catalog import load_table
@@ -82,7 +83,7 @@ def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Sett
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
     ttl = ttl or timedelta(days=settings.daac.cache_ttl_days)
-    rows = {r["product_id"]: r for r in _products(product_ids, settings)}
+    rows = {r["product_id"]: r for r in stored_products(product_ids, settings)}
     unknown = [p for p in product_ids if p not in rows]
     if unknown:
         raise LakeError(f"not in the catalogue: {', '.join(unknown[:5])}; check the product ids "
@@ -123,7 +124,7 @@ def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Sett
 def ensure_hot(product_ids: list[str], settings: Settings | None = None) -> CacheResult:
     """Restore whichever of ``product_ids`` are only at the archive (on-demand cache back)."""
     settings = settings or get_settings()
-    archived = [r["product_id"] for r in _products(product_ids, settings) if r["tier"] == "archive"]
+    archived = [r["product_id"] for r in stored_products(product_ids, settings) if r["tier"] == "archive"]
     if not archived:
         return CacheResult([], {})
     return restore(archived, settings=settings)
@@ -140,7 +141,7 @@ def require_hot(product_ids: list[str], what: str, settings: Settings | None = N
         LakeError: some products are only at the archive and cannot (or may not) be restored.
     """
     settings = settings or get_settings()
-    archived = [r["product_id"] for r in _products(product_ids, settings) if r["tier"] == "archive"]
+    archived = [r["product_id"] for r in stored_products(product_ids, settings) if r["tier"] == "archive"]
     if not archived:
         return CacheResult([], {})
     shown = " ".join(archived[:10]) + (f" ... ({len(archived)} in all)" if len(archived) > 10 else "")
@@ -164,7 +165,7 @@ def expire_cache(settings: Settings | None = None, now: datetime | None = None) 
 
     settings = settings or get_settings()
     now = now or datetime.now(UTC)
-    due = [r for r in _products(None, settings)
+    due = [r for r in stored_products(None, settings)
            if r["tier"] == "cached" and r["cache_expires_at"] is not None and r["cache_expires_at"] <= now]
     if not due:
         return CacheResult([], {})

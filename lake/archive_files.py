@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import uuid
@@ -18,7 +19,7 @@ from lake import storage
 from lake.archive_transfers import Transfer
 from lake.settings import Settings, is_remote
 
-__all__ = ["copy_file", "discard_archive_copy", "hash_uri", "hot_mismatch", "mismatch_reason",
+__all__ = ["catalogued_checksums", "copy_file", "discard_archive_copy", "hash_uri", "hot_mismatch", "mismatch_reason",
            "remove_empty_dirs", "remove_partials"]
 
 logger = logging.getLogger(__name__)
@@ -87,6 +88,22 @@ def mismatch_reason(f: dict[str, Any], digest: str, settings: Settings) -> str:
     if hot_digest is not None and hot_digest != f["sha256"]:
         return hot_mismatch(f["hot_uri"], hot_digest, f["sha256"])
     return f"checksum mismatch at the archive for {f['uri']}: sha256 {digest[:12]}... != {f['sha256'][:12]}..."
+
+
+def catalogued_checksums(assets_json: str | None) -> dict[str, str]:
+    """``relative path -> sha256`` from the catalogued assets (file assets and folder assets' files)."""
+    out: dict[str, str] = {}
+    try:
+        assets = json.loads(assets_json or "{}")
+    except ValueError:
+        return out
+    for entry in assets.values() if isinstance(assets, dict) else []:
+        if not isinstance(entry, dict):
+            continue
+        for f in [entry, *entry.get("sarlake:files", [])]:
+            if isinstance(f, dict) and f.get("href") and f.get("sarlake:sha256"):
+                out[str(f["href"]).lstrip("./")] = f["sarlake:sha256"]
+    return out
 
 
 def hot_mismatch(uri: str, digest: str, catalogued: str) -> str:

@@ -46,6 +46,7 @@ from typing import Any
 
 from lake import storage
 from lake.archive_files import (
+    catalogued_checksums,
     copy_file,
     discard_archive_copy,
     hash_uri,
@@ -258,7 +259,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
                               settings, now))
             report.failed += 1
             continue
-        catalogued = _catalogued_checksums(p["assets"])
+        catalogued = catalogued_checksums(p["assets"])
         names = [(_relative(uri, p["uri"]), uri) for uri in listing]
         t.files = [{"name": name, "hot_uri": uri, "size": None, "sha256": catalogued.get(name)}
                    for name, uri in names]
@@ -285,22 +286,6 @@ def _relative(uri: str, base: str) -> str:
     if uri.startswith(root + os.sep):  # what list_entries returns: no Path arithmetic per file
         return uri[len(root) + 1:]
     return str(Path(uri).relative_to(storage.local_path(base)))
-
-
-def _catalogued_checksums(assets_json: str | None) -> dict[str, str]:
-    """``relative path -> sha256`` from the catalogued assets (file assets and folder assets' files)."""
-    out: dict[str, str] = {}
-    try:
-        assets = json.loads(assets_json or "{}")
-    except ValueError:
-        return out
-    for entry in assets.values() if isinstance(assets, dict) else []:
-        if not isinstance(entry, dict):
-            continue
-        for f in [entry, *entry.get("sarlake:files", [])]:
-            if isinstance(f, dict) and f.get("href") and f.get("sarlake:sha256"):
-                out[str(f["href"]).lstrip("./")] = f["sarlake:sha256"]
-    return out
 
 
 # --- copy and verify ----------------------------------------------------------------------------------------

@@ -58,15 +58,9 @@ class Placement:
 
 def _stored(ids: set[str], settings: Settings) -> dict[str, dict[str, Any]]:
     """The archived or cached rows of ``ids``."""
-    from pyiceberg.expressions import In
+    from lake.archive_cache import stored_products
 
-    from lake.catalog import load_table
-
-    fields = ("product_id", "uri", "met_uri", "tier", "version", "cache_expires_at")
-    stored = load_table("products", settings).scan(
-        row_filter=In("product_id", ids), selected_fields=fields  # type: ignore[call-arg,arg-type,misc]
-    ).to_arrow().to_pylist()
-    return {r["product_id"]: r for r in stored if r["tier"] in ("archive", "cached")}
+    return {r["product_id"]: r for r in stored_products(ids, settings) if r["tier"] in ("archive", "cached")}
 
 
 def place(products: list[dict[str, Any]], settings: Settings, now: datetime | None = None) -> Placement:
@@ -178,17 +172,13 @@ def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d
 
 
 def _differing_files(product: dict[str, Any], d: dict[str, Any]) -> list[str]:
-    """The asset files of the new copy whose sha256 is not the delivered file's (none known: not compared).
+    """The files of the new copy whose catalogued sha256 is not the delivered file's (none known: not compared).
 
     The PGEs here are deterministic (the forward DAG made again with *reprocess* records every asset's sha256 as
     before: ``tests/test_forward_e2e.py``), so a difference means other content, not another run.
     """
-    import json
+    from lake.archive_files import catalogued_checksums
 
-    sums = {f["name"]: f.get("sha256") for f in d["files"]}
-    out = []
-    for asset in json.loads(product.get("assets") or "{}").values():
-        digest, name = asset.get("sarlake:sha256"), str(asset.get("href") or "").removeprefix("./")
-        if digest and "://" not in name and not name.startswith("/") and sums.get(name) != digest:
-            out.append(name)
-    return out
+    delivered = {f["name"]: f.get("sha256") for f in d["files"]}
+    return [name for name, digest in catalogued_checksums(product.get("assets")).items()
+            if delivered.get(name) != digest]
