@@ -10,9 +10,9 @@ kind                       meaning                                              
                            the ``products`` table does not hold (not the records of QA and
                            training runs, :data:`RUN_RECORD_TYPES`, which are never products, nor
                            the files of a product removed with ``sarlake products remove``)
-``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     no (the
-                           (archived by a roll that stopped before expiring the hot copy, or   roll does,
-                           made again with other content, which ``lake.placement`` refused)    or delete it)
+``stale_hot_copy``         a published met.json of a product the catalogue holds elsewhere     the cached
+                           (``lake.stale_copies``: a roll or a cataloguing that stopped        copy, when
+                           halfway, other content refused, two hot folders)                    archived bytes
 ``missing_file``           a catalogued product's met.json or one of its asset files is gone   no
 ``checksum_mismatch``      an asset file's sha256 differs from the one in its met.json         no
 ``missing_provenance``     a product row without the provenance row of its run                 from journal
@@ -35,6 +35,7 @@ from typing import Any
 from lake.removal import REMOVED_BY
 from lake.run_records import SCORE_REPORTS
 from lake.settings import Settings, get_settings, is_remote
+from lake.stale_copies import describe
 from lake.storage import exists, join, list_uris, local_path, read_bytes
 
 __all__ = ["Finding", "RepairResult", "Report", "repair", "verify"]
@@ -97,6 +98,7 @@ class RepairResult:
     journal_completed: int
     catalogued: list[str]
     after: Report
+    cached: list[str] = field(default_factory=list)
 
 
 def _normal(uri: str) -> str:
@@ -185,7 +187,7 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     settings = settings or get_settings()
     report = Report()
     products = load_table("products", settings).scan(
-        selected_fields=("product_id", "run_id", "met_uri")).to_arrow().to_pylist()
+        selected_fields=("product_id", "run_id", "met_uri", "tier")).to_arrow().to_pylist()
     provenance = load_table("provenance", settings).scan(
         selected_fields=("product_id", "run_id", "pge_name")).to_arrow()
     runs = set(zip(provenance.column("product_id").to_pylist(), provenance.column("run_id").to_pylist(), strict=True))
@@ -204,6 +206,7 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
                                            f"no provenance row for run {p['run_id']!r}"))
     catalogued = {_normal(p["met_uri"]) for p in products if p["met_uri"]}
     elsewhere = {p["product_id"]: p["met_uri"] for p in products if p["met_uri"]}
+    tiers = {p["product_id"]: p["tier"] for p in products}
     published = [u for u in list_uris(settings.products_root, ".met.json", settings)
                  if not any(part.startswith(".") for part in u[len(root):].split("/"))]  # skip staging folders
     records = kept = 0
@@ -218,11 +221,7 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
                 continue
             if pid in elsewhere:  # e.g. archived by a roll that stopped before expiring the hot copy
                 report.findings.append(Finding("stale_hot_copy", "products", pid, uri,
-                                               f"hot copy of a product catalogued at {elsewhere[pid]}: the next "
-                                               "archive roll expires it if its delivery stopped before that step "
-                                               "(`sarlake archive status`); otherwise it is no copy the catalogue "
-                                               "knows (made again with other content): delete it (repair leaves "
-                                               "the catalogue as is)"))
+                                               describe(tiers.get(pid), elsewhere[pid])))
                 continue
             report.findings.append(Finding("uncatalogued_product", "products", pid, uri,
                                            "published met.json that the catalogue does not hold"))
@@ -259,9 +258,11 @@ def _product_type(met_uri: str, settings: Settings) -> str | None:
 
 def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = True,
            checksums: bool = True) -> RepairResult:
-    """Complete interrupted cataloguings and catalogue published products the catalogue lacks.
+    """Complete interrupted cataloguings, catalogue what the catalogue lacks, and cache leftover archived copies.
 
-    Missing files, checksum mismatches and duplicate keys are not repairable here: they stay in the report.
+    A leftover copy of an archived or cached product that holds the delivered bytes becomes its cached copy
+    (:func:`lake.stale_copies.adoptable`). Missing files, checksum mismatches and duplicate keys are not
+    repairable here: they stay in the report.
 
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
@@ -274,6 +275,7 @@ def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = T
     from lake.catalogue import catalogue_products
     from lake.exceptions import ProductMetadataError
     from lake.journal import complete, pending
+    from lake.stale_copies import adoptable
 
     settings = settings or get_settings()
     completed = 0
@@ -289,4 +291,10 @@ def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = T
                 catalogued += catalogue_products([finding.path], {"task_id": "repair"}, settings)
             except ProductMetadataError as exc:
                 logger.warning("cannot catalogue %s: %s", finding.path, exc)
-    return RepairResult(completed, catalogued, verify(settings, checksums=checksums))
+    cached: list[str] = []
+    for met in adoptable(verify(settings, checksums=False).findings, settings):
+        try:
+            cached += catalogue_products([met], {"task_id": "repair"}, settings)
+        except ProductMetadataError as exc:  # other content: left where it is, reported again below
+            logger.warning("not made the cached copy: %s", exc)
+    return RepairResult(completed, catalogued, verify(settings, checksums=checksums), cached)

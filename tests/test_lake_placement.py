@@ -96,3 +96,77 @@ def test_made_again_beside_a_cached_copy_it_becomes_the_cache_and_the_old_copy_g
     assert (row["tier"], row["uri"], row["met_uri"]) == ("archive", archive, storage.join(archive, f"{PID}.met.json"))
     assert row["cache_expires_at"] is None
     assert storage.read_bytes(storage.join(hot, "unw.tif"), settings) == b"replaced"
+
+
+def test_repair_makes_a_leftover_copy_of_the_delivered_bytes_the_cache_and_leaves_other_content(settings,
+                                                                                                 monkeypatch) -> None:
+    """A cataloguing that died between its commit and deleting the cached copy it replaced left two copies of the
+    same bytes, one catalogued: `lake verify --repair` leaves one, catalogued. A refused copy with other content,
+    and a hot product's second folder, stay as they are."""
+    import pytest
+
+    from lake import storage
+    from lake.catalog import init_lake, load_table
+    from lake.catalogue import catalogue_products
+    from lake.placement import Placement
+    from lake.verify import repair, verify
+    from lake.write import update
+
+    init_lake(settings)
+    hot = storage.join(settings.products_root, "L2_IFG", "aoi", PID)
+    cache = storage.join(settings.products_root, PID)
+    archive = storage.join(settings.daac.root, "L2_IFG", PID)
+    catalogue_products([_write(settings, hot, b"made")], settings=settings)
+    _delivered(settings, hot, archive, b"made")
+    for name in ("unw.tif", f"{PID}.met.json"):
+        storage.delete(storage.join(hot, name), settings)
+    cache_met = _write(settings, cache, b"made")
+    update("products", [{"product_id": PID, "uri": cache, "met_uri": cache_met, "tier": "cached",
+                         "cache_expires_at": datetime.now(UTC) + timedelta(days=1)}], settings)
+
+    def dies(self, settings) -> None:  # the process killed right after the products commit
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Placement, "finish", dies)
+    with pytest.raises(KeyboardInterrupt):
+        catalogue_products([_write(settings, hot, b"made")], settings=settings)
+    monkeypatch.undo()
+    stale = [f for f in verify(settings).findings if f.kind == "stale_hot_copy"]
+    assert [(f.product_id, f.path) for f in stale] == [(PID, cache_met)]
+    assert "cached at" in stale[0].detail
+
+    result = repair(settings)
+    assert result.cached == [PID]
+    assert result.after.consistent, result.after.findings
+    row = load_table("products", settings).scan().to_arrow().to_pylist()[0]
+    assert row["tier"] == "cached"
+    copies = [u for u in storage.list_uris(settings.products_root, ".met.json", settings) if PID in u]
+    assert copies == [row["met_uri"]]
+    assert storage.read_bytes(storage.join(row["uri"], "unw.tif"), settings) == b"made"
+
+    # other content at the archived version: refused again by repair, left in place, still reported
+    other = storage.join(settings.products_root, "L2_IFG", "elsewhere", PID)
+    _write(settings, other, b"other content")
+    result = repair(settings)
+    assert result.cached == []
+    assert [f.path for f in result.after.findings] == [storage.join(other, f"{PID}.met.json")]
+    assert storage.read_bytes(storage.join(other, "unw.tif"), settings) == b"other content"
+    assert load_table("products", settings).scan().to_arrow().to_pylist()[0]["uri"] == row["uri"]
+
+
+def test_repair_leaves_a_second_folder_of_a_hot_product(settings) -> None:
+    from lake import storage
+    from lake.catalog import init_lake, load_table
+    from lake.catalogue import catalogue_products
+    from lake.verify import repair, verify
+
+    init_lake(settings)
+    first = _write(settings, storage.join(settings.products_root, "L2_IFG", "a", PID), b"first")
+    catalogue_products([_write(settings, storage.join(settings.products_root, "L2_IFG", "b", PID), b"second")],
+                       settings=settings)
+    found = [f for f in verify(settings).findings if f.kind == "stale_hot_copy"]
+    assert [f.path for f in found] == [first]
+    assert "repair leaves the catalogue as it is" in found[0].detail
+    result = repair(settings)
+    assert (result.cached, result.catalogued) == ([], [])
+    assert load_table("products", settings).scan().to_arrow().to_pylist()[0]["uri"].endswith("/b/" + PID)

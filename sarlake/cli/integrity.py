@@ -17,7 +17,8 @@ def lake() -> None:
 
 @lake.command()
 @click.option("--repair", "do_repair", is_flag=True,
-              help="Complete interrupted cataloguings and catalogue published products the catalogue lacks.")
+              help="Complete interrupted cataloguings, catalogue published products the catalogue lacks, and make a "
+                   "leftover copy of an archived product its cached copy when it holds the delivered bytes.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--no-checksums", is_flag=True, help="Do not recompute the assets' sha256 (faster; files still checked).")
 def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
@@ -37,12 +38,14 @@ def verify(do_repair: bool, as_json: bool, no_checksums: bool) -> None:
     if as_json:
         doc = report.to_dict()
         if repaired is not None:
-            doc["repaired"] = {"journal_completed": repaired.journal_completed, "catalogued": repaired.catalogued}
+            doc["repaired"] = {"journal_completed": repaired.journal_completed, "catalogued": repaired.catalogued,
+                               "cached": repaired.cached}
         click.echo(json.dumps(doc, indent=2))
     else:
         if repaired is not None:
             click.echo(f"repaired: {repaired.journal_completed} interrupted cataloguing(s) completed, "
-                       f"{len(repaired.catalogued)} product(s) catalogued")
+                       f"{len(repaired.catalogued)} product(s) catalogued, {len(repaired.cached)} leftover copy(ies) "
+                       "of archived products made their cached copy")
         for f in report.findings:
             click.echo(f"{f.kind:22s} {f.table:11s} {f.product_id or '-'}  {f.path or '-'}  {f.detail}")
         checked = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.checked.items())
