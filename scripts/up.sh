@@ -86,6 +86,13 @@ echo
 # The pool bulk reprocessing runs in: fewer slots than the executor's parallelism, so forward, on-demand and
 # urgent tasks always find one (SARLAKE_BULK_SLOTS).
 airflow pools set bulk "${SARLAKE_BULK_SLOTS:-2}" "sarlake bulk reprocessing" >/dev/null 2>&1 || echo "could not create the bulk pool"
+# A fresh home has no QA model: the qa DAG (run after every DAG that makes products) then fails, naming the model
+# and alias, as it must. Say so here, where an operator reads first, rather than in a red run.
+qa_note=""
+if ! python -c "import sys; from sarlake.workflows.qa_train import has_champion; sys.exit(not has_champion())" \
+    >/dev/null 2>&1; then
+  qa_note="QA model:    none registered as champion yet: the qa DAG's runs fail until one is (trigger qa_train in the UI, or make train; make demo trains a small one)"
+fi
 passwords="$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated"
 for _ in $(seq 1 30); do [ -s "$passwords" ] && break; sleep 1; done
 cat <<MSG
@@ -96,3 +103,4 @@ Data Docs:   file://$SARLAKE_HOME/gx/uncommitted/data_docs/local_site/index.html
 dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down
 MSG
+[ -z "$qa_note" ] || echo "$qa_note"
