@@ -7,12 +7,10 @@ type: tagging again replaces it (an upsert on ``(product_id, user, tag_type)``).
 
 from __future__ import annotations
 
-import csv
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lake.exceptions import LakeError
@@ -28,7 +26,6 @@ __all__ = [
     "add_tags",
     "list_tags",
     "parse_tag",
-    "read_tags_csv",
     "valid_tags",
 ]
 
@@ -229,38 +226,3 @@ def list_tags(product_id: str | None = None, settings: Settings | None = None) -
         r["tag"] = f"{r['tag_type']}_{r['intensity']}"
     rows.sort(key=lambda r: (r["product_id"], -(r["tagged_at"].timestamp() if r["tagged_at"] else 0), r["user"]))
     return rows
-
-
-def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag]:
-    """Read tags from a CSV with columns ``product_id,tag[,user][,comment][,source]``.
-
-    Args:
-        path: the CSV file (header row required).
-        default_user: user for rows without a ``user`` column or value.
-
-    Raises:
-        TagError: a missing column, a bad tag or user; the message names the file and line.
-    """
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise TagError(f"cannot read tag file {p}: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise TagError(f"tag file {p} is not a UTF-8 CSV text file") from exc
-    reader = csv.DictReader(text.splitlines())
-    cols = set(reader.fieldnames or [])
-    if not {"product_id", "tag"} <= cols:
-        raise TagError(f"{p}: the header must name the columns product_id and tag (and optionally user, comment, "
-                       f"source); found {', '.join(sorted(cols)) or 'no header'}")
-    tags = []
-    for line, row in enumerate(reader, start=2):
-        user = (row.get("user") or "").strip() or default_user
-        if not user:
-            raise TagError(f"{p} line {line}: no user (add a user column or pass --user)")
-        try:
-            tags.append(replace(Tag.of(row["product_id"] or "", row["tag"] or "", user, row.get("comment"),
-                                       (row.get("source") or "human").strip()), origin=(str(p), line)))
-        except TagError as exc:
-            raise TagError(f"{p} line {line}: {exc}") from None
-    return tags

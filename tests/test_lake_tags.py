@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from lake.tags import TAG_TYPES, Tag, TagError, parse_tag, read_tags_csv, valid_tags
+from lake.tag_csv import read_tags_csv
+from lake.tags import TAG_TYPES, Tag, TagError, parse_tag, valid_tags
 
 
 def test_vocabulary_is_arias_eleven_types_at_four_intensities():
@@ -137,3 +138,22 @@ def test_a_comment_over_the_limit_is_refused_by_its_length_without_echoing_it(se
     with pytest.raises(TagError, match=rf"^{f} line 3: a comment is at most 2,000 characters; this one has 2,010$"):
         read_tags_csv(f)
     assert list_tags("P1", settings) == []
+
+
+def test_tag_csv_as_spreadsheets_write_it(tmp_path):
+    """A comment with a line break (Alt+Enter in a cell) lost it ("first linesecond line") and shifted the line
+    numbers of later rows; a semicolon-separated export or a header in other letter case was refused."""
+    f = tmp_path / "tags.csv"
+    f.write_bytes('\ufeffProduct_ID;Tag;User;Comment\r\nP1;UWE_2;ann;"fringes cut\r\nat the coast; 2,5 cycles"\r\n'
+                  '\r\nP2;TNT_1;ann;\r\nP3;UWE_9;bob;\r\n'.encode())
+    with pytest.raises(TagError, match=r"tags.csv line 6: unknown tag 'UWE_9'"):
+        read_tags_csv(f)
+    f.write_text("product_id;tag;user;comment\nP1;UWE_2;ann;\"fringes cut\nat the coast; 2,5 cycles\"\n\n"
+                 "P2;TNT_1;ann;\n")
+    tags = read_tags_csv(f)
+    assert [(t.product_id, t.tag_type, t.intensity, t.user) for t in tags] == [("P1", "UWE", 2, "ann"),
+                                                                               ("P2", "TNT", 1, "ann")]
+    assert tags[0].comment == "fringes cut\nat the coast; 2,5 cycles"
+    assert [t.origin for t in tags] == [(str(f), 2), (str(f), 5)]
+    f.write_text("tag\tproduct_id\nCOH_3\tP4\n")
+    assert [(t.product_id, t.tag_type, t.user) for t in read_tags_csv(f, default_user="cy")] == [("P4", "COH", "cy")]

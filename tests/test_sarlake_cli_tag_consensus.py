@@ -46,3 +46,23 @@ def test_the_consensus_of_a_product_is_its_raters_majority_and_says_how_many_agr
     assert "no tags on P2 yet" in _cli("tag", "list", "P2").output
     unknown = _cli("tag", "consensus", "NOPE")
     assert unknown.exit_code == 2 and "product 'NOPE' is not in the lake" in unknown.output
+
+
+def test_an_imported_comment_with_a_line_break_is_kept_and_listed_on_one_line(settings, tmp_path) -> None:
+    """A spreadsheet cell's line break was dropped on import; listed, it would have broken the tag's line."""
+    from lake.catalog import init_lake
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    f = tmp_path / "tags.csv"
+    f.write_bytes(b'Product_ID;Tag;User;Comment\r\nP1;UWE_1;ann;"cut at the coast\r\nsee NE corner"\r\n')
+    out = _cli("tag", "import", str(f))
+    assert out.exit_code == 0, out.output
+    assert "1 tags read" in out.output
+    listed = _cli("tag", "list", "P1").output.splitlines()
+    assert len(listed) == 1
+    assert listed[0].endswith("  cut at the coast / see NE corner")
+    (row,) = map(json.loads, _cli("tag", "list", "P1", "--json").output.splitlines())
+    assert row["comment"] == "cut at the coast\nsee NE corner"  # read as text: the break as Python writes it

@@ -78,7 +78,8 @@ def tag_list(product_id: str | None, as_json: bool) -> None:
                                   | {"tagged_at": r["tagged_at"].isoformat() if r["tagged_at"] else None}))
         else:
             when = r["tagged_at"].strftime("%Y-%m-%d %H:%M") if r["tagged_at"] else ""
-            click.echo(f"{r['product_id']}  {r['tag']:<6} {r['user']:<16} {when}  {r['comment'] or ''}".rstrip())
+            comment = " / ".join((r["comment"] or "").splitlines())  # one line per tag (--json keeps the breaks)
+            click.echo(f"{r['product_id']}  {r['tag']:<6} {r['user']:<16} {when}  {comment}".rstrip())
 
 
 @tag.command("consensus")
@@ -107,7 +108,8 @@ def tag_consensus(product_id: str, as_json: bool) -> None:
 def tag_import(csv_file: str, user: str | None) -> None:
     """Import many tags from a CSV (columns product_id,tag[,user][,comment][,source])."""
     from lake.consensus import refresh_consensus
-    from lake.tags import add_tags, read_tags_csv
+    from lake.tag_csv import read_tags_csv
+    from lake.tags import add_tags
 
     tags = read_tags_csv(csv_file, default_user=user)
     written = add_tags(tags)

@@ -1,0 +1,62 @@
+"""Tags from a CSV file (``sarlake tag import``), as spreadsheets and scripts write them.
+
+Columns ``product_id,tag[,user][,comment][,source]``, in any order and letter case; commas, semicolons (what
+spreadsheets write where the comma is the decimal sign) or tabs between them, read from the header line; a
+byte-order mark is no column. A quoted comment may hold line breaks: they are kept, and a row is named by the line
+it starts on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+from pathlib import Path
+
+from lake.tags import Tag, TagError
+
+__all__ = ["read_tags_csv"]
+
+_COLUMNS = "product_id and tag (and optionally user, comment, source)"
+
+
+def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag]:
+    """Read tags from a CSV with columns ``product_id,tag[,user][,comment][,source]``.
+
+    Args:
+        path: the CSV file (header row required).
+        default_user: user for rows without a ``user`` column or value.
+
+    Raises:
+        TagError: a missing column, a bad tag or user; the message names the file and line.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise TagError(f"cannot read tag file {p}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise TagError(f"tag file {p} is not a UTF-8 CSV text file") from exc
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=first.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = [name.strip().lower() for name in next(reader, [])]
+    if not {"product_id", "tag"} <= set(header):
+        raise TagError(f"{p}: the header must name the columns {_COLUMNS}; found "
+                       f"{', '.join(h for h in header if h) or 'no header'}")
+    tags = []
+    last = reader.line_num
+    for fields in reader:
+        line, last = last + 1, reader.line_num
+        if not any(f.strip() for f in fields):  # a blank line
+            continue
+        row = dict(zip(header, fields, strict=False))
+        user = (row.get("user") or "").strip() or default_user
+        if not user:
+            raise TagError(f"{p} line {line}: no user (add a user column or pass --user)")
+        try:
+            tags.append(replace(Tag.of(row.get("product_id") or "", row.get("tag") or "", user, row.get("comment"),
+                                       (row.get("source") or "human").strip()), origin=(str(p), line)))
+        except TagError as exc:
+            raise TagError(f"{p} line {line}: {exc}") from None
+    return tags
