@@ -72,7 +72,8 @@ def validate_geometry(bbox: Any = None, geojson: Any = None) -> tuple[str, tuple
             raise InvalidAOIError(f"bbox must be four numbers W S E N, got {bbox!r}") from exc
         _check_range(west, south, east, north)
         if west >= east or south >= north:
-            raise InvalidAOIError(f"bbox must have W < E and S < N, got {west} {south} {east} {north}")
+            crossing = " (W > E would cross the antimeridian: " + _ONE_SIDE + ")" if west > east else ""
+            raise InvalidAOIError(f"bbox must have W < E and S < N, got {west} {south} {east} {north}{crossing}")
         geom = box(west, south, east, north)
     else:
         is_file = isinstance(geojson, Path) or (isinstance(geojson, str) and not geojson.lstrip().startswith("{"))
@@ -104,7 +105,15 @@ def _geojson_polygon(geojson: Any) -> Any:
     if geom.area == 0:
         raise InvalidAOIError("AOI polygon is empty (zero area)")
     _check_range(*geom.bounds)
+    west, _, east, _ = geom.bounds
+    if east - west > 180.0:  # a polygon drawn across 180 deg, or split at it (RFC 7946): its box is the globe's
+        raise InvalidAOIError(f"AOI spans {east - west:.1f} degrees of longitude ({west:g} to {east:g}): it crosses "
+                              f"the antimeridian, and its bounding box would be the whole latitude band: {_ONE_SIDE}")
     return geom
+
+
+#: what to do with an area across 180 deg: an AOI is one box of longitudes, west < east
+_ONE_SIDE = "add one AOI on each side of 180 degrees (e.g. W to 180 and -180 to E)"
 
 
 def _check_range(west: float, south: float, east: float, north: float) -> None:

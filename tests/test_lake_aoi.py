@@ -47,6 +47,14 @@ BOWTIE = {"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1], [0
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"name": "bad name!", "bbox": (0, 0, 1, 1)}, "AOI name .bad name!. is not valid"),
     ({"name": "a", "bbox": (1, 0, 0, 1)}, "W < E"),
+    ({"name": "a", "bbox": (179.5, 0, -179.5, 1)}, r"W > E would cross the antimeridian: add one AOI on each side"),
+    # drawn the short way across 180 degrees, and split at it as RFC 7946 asks: both became a 359-degree box
+    ({"name": "a", "geojson": {"type": "Polygon", "coordinates": [[[179.5, -17], [-179.5, -17], [-179.5, -16],
+                                                                   [179.5, -16], [179.5, -17]]]}},
+     r"spans 359.0 degrees of longitude \(-179.5 to 179.5\): it crosses the antimeridian"),
+    ({"name": "a", "geojson": {"type": "MultiPolygon", "coordinates": [
+        [[[179.5, -17], [180, -17], [180, -16], [179.5, -16], [179.5, -17]]],
+        [[[-180, -17], [-179.5, -17], [-179.5, -16], [-180, -16], [-180, -17]]]]}}, "crosses the antimeridian"),
     ({"name": "a", "bbox": (0, 1, 1, 0)}, "S < N"),
     ({"name": "a", "bbox": (0, 0, 200, 1)}, "outside lon"),
     ({"name": "a", "bbox": (0, -95, 1, 1)}, "outside lon"),

@@ -13,6 +13,7 @@ alert above green:
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -227,3 +228,20 @@ def test_init_leaves_an_empty_default_feed_so_a_fresh_stack_watches_quietly(sarl
     monkeypatch.setenv("SARLAKE_URGENT__FEED_URL", str(elsewhere))
     assert CliRunner().invoke(cli, ["init"]).exit_code == 0
     assert not elsewhere.exists()
+
+
+def test_an_aoi_across_the_antimeridian_keeps_the_epicentres_side_and_says_what_it_leaves_out() -> None:
+    """An M7 (radius 150 km) at 179.5 E, 17 S (Fiji): the circle reaches past 180 degrees; the processed box stops
+    there, which the decision now says instead of clipping in silence."""
+    event = next(e for e in read_feed(APRIL) if e.event_id == "usc000ndnj")
+    fiji = dataclasses.replace(event, lon=179.5, lat=-17.0, magnitude=7.0)
+    decision = evaluate(fiji)
+    assert decision.triggered
+    w, s, e, n = decision.bbox
+    assert e == 180.0
+    assert w < 179.5 < e
+    # 150 km is 1.349 degrees of arc; at 17 S the circle's widest longitude is asin(sin 1.349 / cos 17) = 1.411
+    # degrees from the epicentre, so 0.91 of them lie beyond 180
+    assert "the AOI crosses the antimeridian: its 0.91 degrees of longitude beyond 180 are not processed" \
+        in decision.reason
+    assert "antimeridian" not in evaluate(event).reason

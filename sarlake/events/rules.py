@@ -214,6 +214,11 @@ def evaluate(event: Event, rules: Rules | None = None) -> Decision:
             return Decision(eid, "ignore", f"{why}, but no configured track covers its {radius:g} km AOI")
     w, s, e, n = circle.bounds
     bbox = (max(w, -180.0), max(s, -90.0), min(e, 180.0), min(n, 90.0))
+    clipped = ""
+    if w < -180.0 or e > 180.0:  # an AOI is one box of longitudes: the epicentre's side of 180 degrees is kept
+        beyond = (-180.0 - w) if w < -180.0 else (e - 180.0)
+        clipped = (f"; the AOI crosses the antimeridian: its {beyond:.2f} degrees of longitude beyond "
+                   f"{-180 if w < -180.0 else 180} are not processed")
     window = (event.time - timedelta(days=rules.pre_days), event.time + timedelta(days=rules.post_days))
-    return Decision(eid, "trigger", f"{why}; AOI radius {radius:g} km", radius_km=radius,
+    return Decision(eid, "trigger", f"{why}; AOI radius {radius:g} km{clipped}", radius_km=radius,
                     aoi_wkt=to_wkt(circle, rounding_precision=5), bbox=bbox, tracks=tracks, window=window)
