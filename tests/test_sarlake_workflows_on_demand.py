@@ -20,6 +20,8 @@ BASE = {"bbox": [14.40, 40.79, 14.46, 40.84], "start_date": "2024-01-20", "end_d
     ("change", "message"),
     [
         ({"bbox": [14.46, 40.79, 14.40, 40.84]}, "on_demand: bbox [14.46, 40.79, 14.4, 40.84] is not west < east"),
+        ({"bbox": [179.5, -17.0, -179.5, -16.0]}, "(west > east would cross the antimeridian: request each side of "
+                                                  "180 degrees on its own)"),
         ({"start_date": "2024-02-10", "end_date": "2024-01-20"}, "end_date 2024-01-20 must be after start_date"),
         ({"aoi": "etna"}, "give exactly one of aoi"),
         ({"bbox": None, "aoi": "nowhere"}, "no AOI called 'nowhere'"),

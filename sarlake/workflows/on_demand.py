@@ -50,9 +50,10 @@ class OnDemandRequest(BaseModel):
                 raise ValueError(f"bbox must be 4 numbers (west, south, east, north), got {len(self.bbox)}")
             w, s, e, n = self.bbox
             if not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
-                raise ValueError(
-                    f"bbox {self.bbox} is not west < east and south < north within -180..180 / -90..90 degrees"
-                )
+                crossing = (" (west > east would cross the antimeridian: request each side of 180 degrees on its "
+                            "own)" if -180 <= e < w <= 180 else "")
+                raise ValueError(f"bbox {self.bbox} is not west < east and south < north within -180..180 / "
+                                 f"-90..90 degrees{crossing}")
         if self.end_date <= self.start_date:
             raise ValueError(f"end_date {self.end_date} must be after start_date {self.start_date}")
         if self.end_date - self.start_date > timedelta(days=3660):
