@@ -185,3 +185,31 @@ def test_a_coherence_pairs_with_an_input_whose_folder_holds_its_dates(settings, 
     assert result.exit_code == 0, result.output
     (row,) = json.loads(_cli("sql", "SELECT met_uri FROM products", "--format", "json").output)
     assert json.loads(Path(row["met_uri"]).read_text())["properties"]["sarlake:source_coherence_file"] == given.name
+
+
+def test_a_grid_in_longitudes_0_to_360_is_catalogued_at_its_place_west_of_greenwich(settings, tmp_path):
+    """A product written with longitudes 180..360 (GMTSAR over a 0..360 DEM) was refused as outside every AOI,
+    since AOIs and footprints are -180..180. Truth: a real ROI_PAC file whose header puts its origin at 237.5
+    degrees east, i.e. -122.5, with the same pixels."""
+    import rasterio
+
+    from pges.readers import read_interferogram
+
+    src = DATA / "roipac_unw" / "geo_060619-061002.unw"
+    moved = tmp_path / src.name
+    shutil.copy(src, moved)
+    moved.with_name(src.name + ".rsc").write_text(
+        (DATA / "roipac_unw" / (src.name + ".rsc")).read_text().replace("150.910000000", "237.500000000"))
+    assert _cli("init").exit_code == 0
+    assert _cli("aoi", "add", "bay", "--bbox", "-122.6", "-34.3", "-122.4", "-34.1").exit_code == 0
+    result = _cli("ingest", str(moved), "--aoi", "bay", "--mission", "envisat")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(_cli("sql", "SELECT west, east, uri FROM products", "--format", "json").output)
+    assert abs(row["west"] - -122.5) < 1e-9
+    assert abs(row["east"] - (-122.5 + 47 * 0.000833333)) < 1e-6  # WIDTH x X_STEP of the header
+    with rasterio.open(Path(row["uri"]) / "unwrapped_phase.tif") as cog:
+        assert abs(cog.bounds.left - -122.5) < 1e-9
+        phase = cog.read(1)
+    original = read_interferogram(src).unwrapped_phase
+    assert np.array_equal(np.isnan(phase), np.isnan(original))
+    assert np.array_equal(phase[~np.isnan(phase)], original[~np.isnan(original)])

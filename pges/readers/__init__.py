@@ -208,7 +208,22 @@ def read_interferograms(
         raise InputValidationError(f"{path.name}: file does not exist ({path})")
     fmt = detect_format(path) if source_format == "auto" else source_format
     ifgs = _read_file(path, fmt, wavelength_m, los_sign)
-    return [_with_coherence(ifg, coherence, coherence_dirs) for ifg in ifgs]
+    return [_west_of_180(_with_coherence(ifg, coherence, coherence_dirs)) for ifg in ifgs]
+
+
+def _west_of_180(ifg: Interferogram) -> Interferogram:
+    """A grid written with longitudes 180..360 (GMTSAR and others over a 0..360 DEM) moved to -180..0.
+
+    The readers accept longitudes up to 360 (:func:`pges.readers.validate.check_grid`), but the catalogue, the
+    AOIs and STAC footprints are -180..180: such a product was refused as outside every AOI. The move is exact (the
+    same pixels, the origin 360 degrees west); a grid across 180 is left as it is.
+    """
+    west, _, east, _ = ifg.bbox
+    if west < 180.0:
+        return ifg
+    a, b, c, d, e, f = tuple(ifg.transform)[:6]
+    logger.info("%s: longitudes %.6g..%.6g read as %.6g..%.6g", ifg.path.name, west, east, west - 360, east - 360)
+    return dataclasses.replace(ifg, transform=type(ifg.transform)(a, b, c - 360.0, d, e, f))
 
 
 def _with_coherence(
