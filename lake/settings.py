@@ -19,6 +19,7 @@ Production values (documented in ``docs/configuration.md``)::
 from __future__ import annotations
 
 import json
+import logging
 import os
 from functools import lru_cache
 from pathlib import Path
@@ -32,8 +33,12 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from lake.setting_names import suggestion, unknown_variables
+
 __all__ = ["DaacSettings", "IngestSettings", "KubernetesSettings", "MaintenanceSettings", "S3Settings", "Settings",
            "UrgentSettings", "get_settings", "is_remote", "shown_uri", "with_installed_driver"]
+
+logger = logging.getLogger(__name__)
 
 
 def shown_uri(uri: str, text: str | None = None) -> str:
@@ -385,6 +390,8 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=8)
 def _cached(env_key: tuple[tuple[str, str], ...]) -> Settings:
+    for warning in unknown_variables(Settings, dict(env_key)):  # once per environment, as the settings
+        logger.warning("%s", warning)
     return _build()
 
 
@@ -406,7 +413,8 @@ def _build(**overrides: Any) -> Settings:
         what = "unknown setting" if first.get("type") == "extra_forbidden" else first.get("msg", "invalid")
         got = f", got {first['input']!r}" if "input" in first and not isinstance(first["input"], dict) else ""
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise SettingsError(f"setting {key} ({source}): {what}{got}{more}") from None
+        known = suggestion(Settings, loc) if first.get("type") == "extra_forbidden" else ""
+        raise SettingsError(f"setting {key} ({source}): {what}{got}{more}{known}") from None
 
 
 def get_settings(**overrides: Any) -> Settings:

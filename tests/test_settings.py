@@ -99,3 +99,29 @@ def test_a_postgresql_uri_as_postgresql_documents_it_opens_the_catalogue_and_the
     assert get_settings().catalog_uri == catalogue
     with pytest.raises(ModelMissingError, match="no 'champion' version"):  # the registry answered: nothing there
         resolve_version(s.mlflow_tracking_uri, s.qa_model_name)
+
+
+def test_a_misspelt_setting_names_the_nearest_one(sarlake_home, monkeypatch, caplog):
+    """A misspelt section setting was refused without saying what was meant; a misspelt top-level one
+    (SARLAKE_QA_MAX_P_EROR) was silently ignored, so the threshold an operator set never applied."""
+    import logging
+
+    from lake.exceptions import SettingsError
+    from lake.settings import DaacSettings, get_settings
+
+    monkeypatch.setenv("SARLAKE_DAAC__HOT_RETENTION_DAY", "0")
+    with pytest.raises(SettingsError) as refused:
+        get_settings()
+    message = str(refused.value)
+    assert message.startswith("setting daac.hot_retention_day (SARLAKE_DAAC__HOT_RETENTION_DAY): unknown setting, "
+                              "got '0'; did you mean daac.hot_retention_days (SARLAKE_DAAC__HOT_RETENTION_DAYS)?")
+    assert f"the settings of daac: {', '.join(sorted(DaacSettings.model_fields))} (" in message
+    monkeypatch.delenv("SARLAKE_DAAC__HOT_RETENTION_DAY")
+
+    monkeypatch.setenv("SARLAKE_QA_MAX_P_EROR", "0.3")
+    monkeypatch.setenv("SARLAKE_AIRFLOW_DB", "sqlite")  # read by scripts/up.sh: no setting, and no warning
+    with caplog.at_level(logging.WARNING, logger="lake.settings"):
+        settings = get_settings()
+    assert settings.qa_max_p_error == 0.5  # ignored, as before: the environment is shared with other programs
+    assert [r.getMessage() for r in caplog.records] == [
+        "SARLAKE_QA_MAX_P_EROR is no sarlake setting and is ignored: did you mean SARLAKE_QA_MAX_P_ERROR?"]
