@@ -36,8 +36,8 @@ def describe(tier: str | None, catalogued_at: str) -> str:
                 "archive roll deletes it if its delivery stopped before that step (`sarlake archive status`); "
                 "otherwise `sarlake lake verify --repair` makes it the cached copy when its files are the bytes "
                 "delivered, and leaves it when they are not (made again with other content: delete it)")
-    return (f"another folder of the product catalogued at {catalogued_at}: repair leaves the catalogue as it is; "
-            "delete the folder that is not wanted, or catalogue this one again (`sarlake ingest --replace`)")
+    return (f"another folder of the product catalogued at {catalogued_at} (published twice, e.g. ingested into two "
+            "AOIs): repair leaves the catalogue as it is; delete this folder if it is not wanted")
 
 
 def adoptable(findings: list[Any], settings: Settings) -> list[str]:
