@@ -13,6 +13,8 @@ kind                           meaning
 ``archive_location_mismatch``  an archived product whose catalogued uri is not its delivery's folder
 ``stale_hot_copy``             an archived (not cached) product whose hot copy was not deleted
 ``unfinished_transfer``        a delivery stopped between steps (a roll died; the next roll completes it)
+``hot_after_delivery``         a hot product at a version the DAAC already acknowledged (removed and made
+                               again since): the roll never delivers one version twice, so it stays hot
 =============================  ===========================================================================
 """
 
@@ -69,10 +71,17 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
             prev = delivered.get(t.product_id)
             if prev is None or t.attempt > prev.attempt:
                 delivered[t.product_id] = t
-    fields = ("product_id", "uri", "tier")
+    fields = ("product_id", "uri", "tier", "version")
     products = load_table("products", settings).scan(selected_fields=fields).to_arrow().to_pylist()
     for p in products:
         if p["tier"] not in ("archive", "cached"):
+            d = delivered.get(p["product_id"])
+            if d is not None and (d.version or "1") == (p["version"] or "1"):
+                findings.append(ArchiveFinding(
+                    "hot_after_delivery", "products", p["product_id"], p["uri"],
+                    f"hot, but its version {d.version} was delivered ({d.transfer_id}) before it was catalogued "
+                    "again: the roll never delivers a version twice, so it stays hot; make it again as a new "
+                    "version (its met.json's `sarlake:version`), or remove it (`sarlake products remove`)"))
             continue
         d = delivered.get(p["product_id"])
         if d is None:

@@ -616,3 +616,30 @@ def test_status_of_a_lake_that_delivered_nothing_says_so(lake) -> None:
     assert result.exit_code == 0
     assert "no delivery yet" in result.output and "SARLAKE_DAAC__HOT_RETENTION_DAYS" in result.output, result.output
     assert json.loads(CliRunner().invoke(cli, ["archive", "status", "--json"]).output) == {"counts": {}, "failed": []}
+
+
+def test_a_product_removed_after_its_delivery_and_made_again_is_reported_as_never_rolled(lake, daac) -> None:
+    """`sarlake products remove` of an archived product, then ingesting it again (new coherence, say) at the same
+    version: the roll takes that version as delivered and keeps it hot for good, and `archive verify` said the
+    archive tier was consistent."""
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+    from lake.removal import remove_products
+
+    pid = "S1-GUNW-A-R-044-tops-20240101"
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes"))], settings=lake)
+    _roll_until_done(lake, daac)
+    assert _products(lake)[pid]["tier"] == "archive"
+    remove_products([pid], reason="ingest again with its coherence", settings=lake)
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes and coherence"))], settings=lake)
+    _roll_until_done(lake, daac)
+    assert _products(lake)[pid]["tier"] == "hot"
+    assert [e["version"] for e in daac.ingested() if e["product"] == pid] == ["1"]
+    found = [(f.kind, f.product_id) for f in verify_archive(lake)]
+    assert found == [("hot_after_delivery", pid)]
+
+    # a new version is delivered, and nothing is reported
+    catalogue_products([str(_met(lake, pid, "2", b"v2 bytes"))], settings=lake)
+    _roll_until_done(lake, daac)
+    assert _products(lake)[pid]["tier"] == "archive"
+    assert verify_archive(lake) == []
