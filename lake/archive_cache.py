@@ -43,16 +43,14 @@ def deliveries(settings: Settings) -> dict[str, dict[str, Any]]:
     Its ``step`` is ``hot_deleted`` once finished, ``catalogued`` while the roll has still to delete the hot copy
     at ``hot_uri``.
     """
-    from lake.archive_transfers import latest_transfers
+    from lake.archive_transfers import Transfer, latest_transfers, newer
 
-    out: dict[str, dict[str, Any]] = {}
+    last: dict[str, Transfer] = {}
     for t in latest_transfers(settings).values():
-        if t.step in ("catalogued", "hot_deleted"):
-            prev = out.get(t.product_id)
-            if prev is None or t.attempt > prev["attempt"]:
-                out[t.product_id] = {"attempt": t.attempt, "version": t.version, "files": t.files,
-                                     "hot_uri": t.hot_uri, "archive_uri": t.archive_uri, "step": t.step}
-    return out
+        if t.step in ("catalogued", "hot_deleted") and newer(t, last.get(t.product_id)):
+            last[t.product_id] = t
+    return {pid: {"attempt": t.attempt, "version": t.version, "files": t.files, "hot_uri": t.hot_uri,
+                  "archive_uri": t.archive_uri, "step": t.step} for pid, t in last.items()}
 
 
 def stored_products(ids: list[str] | set[str] | None, settings: Settings) -> list[dict[str, Any]]:

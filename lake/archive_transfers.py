@@ -16,7 +16,7 @@ from typing import Any
 
 from lake.settings import Settings, get_settings
 
-__all__ = ["STEPS", "Transfer", "latest_transfers", "record", "transfer_id", "transfer_states"]
+__all__ = ["STEPS", "Transfer", "latest_transfers", "newer", "record", "transfer_id", "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
 #: ``restored`` and ``evicted`` follow ``hot_deleted`` when a product is cached back and expires again.
@@ -63,6 +63,18 @@ class Transfer:
             "next_attempt_at": self.next_attempt_at, "message": message_text,
             "recorded_at": self.recorded_at,
         }
+
+
+def newer(t: Transfer, than: Transfer | None) -> bool:
+    """Whether ``t`` was recorded after ``than`` (always, when ``than`` is None); the attempt breaks a tie.
+
+    Attempts are counted per version, so a product's newest delivery is the one recorded last: version 1 delivered
+    at its second attempt and version 2 at its first would otherwise pick version 1's.
+    """
+    if than is None:
+        return True
+    never = datetime.min.replace(tzinfo=UTC)
+    return (t.recorded_at or never, t.attempt) > (than.recorded_at or never, than.attempt)
 
 
 def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None:

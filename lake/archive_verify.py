@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lake import storage
-from lake.archive_transfers import Transfer, latest_transfers
+from lake.archive_transfers import Transfer, latest_transfers, newer
 from lake.settings import Settings, get_settings
 
 __all__ = ["ArchiveFinding", "verify_archive"]
@@ -68,8 +68,7 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
                                            f"delivery stopped after step {t.step}; run `sarlake archive roll`"))
             expected.update(f.get("uri") or storage.join(t.archive_uri or "", f["name"]) for f in t.files)
         elif t.step == "hot_deleted":
-            prev = delivered.get(t.product_id)
-            if prev is None or t.attempt > prev.attempt:
+            if newer(t, delivered.get(t.product_id)):
                 delivered[t.product_id] = t
     fields = ("product_id", "uri", "tier", "version")
     products = load_table("products", settings).scan(selected_fields=fields).to_arrow().to_pylist()

@@ -643,3 +643,30 @@ def test_a_product_removed_after_its_delivery_and_made_again_is_reported_as_neve
     _roll_until_done(lake, daac)
     assert _products(lake)[pid]["tier"] == "archive"
     assert verify_archive(lake) == []
+
+
+def test_the_delivery_of_a_product_is_its_newest_whatever_the_attempt_numbers(lake, daac, tmp_path) -> None:
+    """Attempts are counted per version: version 1 delivered at its second attempt (the DAAC refused the first),
+    then version 2 at its first. The newest delivery was chosen by attempt number, so version 1's: its
+    checksums were compared with version 2's archive files, and a restore would have checked the wrong bytes."""
+    from lake.archive_cache import deliveries, restore
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    pid = "S1-GUNW-A-R-044-tops-20240002"  # the simulated DAAC refuses its first delivery
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes"))], settings=lake)
+    _roll_until_done(lake, daac)
+    for _ in range(3):  # the second attempt, once the back-off has passed
+        run_roll(lake, now=LATER + timedelta(hours=1))
+        daac.serve_folder()
+    catalogue_products([str(_met(lake, pid, "2", b"v2 bytes"))], settings=lake)
+    _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))  # the same DAAC, refusing nothing now
+    assert [(e["version"]) for e in daac.ingested() if e["product"] == pid] == ["1", "2"]
+    assert sorted((s["version"], s["attempt"]) for s in _steps(lake) if s["step"] == "hot_deleted") == [
+        ("1", 2), ("2", 1)]
+    assert deliveries(lake)[pid]["version"] == "2"
+    assert verify_archive(lake) == []
+    assert restore([pid], settings=lake).done == [pid]
+    assert (Path(lake.products_root) / pid / "unw.tif").read_bytes() == b"v2 bytes"
