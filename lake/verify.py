@@ -283,8 +283,9 @@ def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = T
         complete(record, settings)
         completed += 1
     catalogued: list[str] = []
+    found = verify(settings, checksums=False).findings  # cataloguing what no row names makes no copy archived
     if catalogue_uncatalogued:
-        for finding in verify(settings, checksums=False).findings:
+        for finding in found:
             if finding.kind != "uncatalogued_product" or finding.path is None:
                 continue
             try:
@@ -292,7 +293,7 @@ def repair(settings: Settings | None = None, *, catalogue_uncatalogued: bool = T
             except ProductMetadataError as exc:
                 logger.warning("cannot catalogue %s: %s", finding.path, exc)
     cached: list[str] = []
-    for met in adoptable(verify(settings, checksums=False).findings, settings):
+    for met in adoptable(found, settings):
         try:
             cached += catalogue_products([met], {"task_id": "repair"}, settings)
         except ProductMetadataError as exc:  # other content: left where it is, reported again below
