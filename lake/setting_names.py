@@ -51,15 +51,16 @@ def suggestion(root: type[BaseModel], loc: list[str]) -> str:
 def unknown_variables(root: type[BaseModel], environ: Mapping[str, str]) -> list[str]:
     """A warning for each ``SARLAKE_<NAME>`` of ``environ`` that is no top-level setting, naming the nearest.
 
-    Sections (``SARLAKE_DAAC__*``) are checked by the settings themselves, which refuse unknown keys.
+    The settings of a known section (``SARLAKE_DAAC__*``) are checked by the settings themselves, which refuse
+    unknown keys; a misspelt section (``SARLAKE_DAAK__ROOT``) is warned about here.
     """
     names = {f"SARLAKE_{n.upper()}" for n in root.model_fields}
     out = []
     for var in sorted(environ):
-        if not var.startswith("SARLAKE_") or "__" in var or var in names or var in NOT_SETTINGS \
-                or var.startswith("SARLAKE_BENCH_"):
+        head, sep, rest = var.partition("__")  # SARLAKE_DAAK__ROOT: a section no setting has
+        if not var.startswith("SARLAKE_") or head in names or var in NOT_SETTINGS or var.startswith("SARLAKE_BENCH_"):
             continue
-        close = difflib.get_close_matches(var, sorted(names), n=1, cutoff=0.8)
-        hint = f"did you mean {close[0]}?" if close else "see docs/configuration.md for the settings"
+        close = difflib.get_close_matches(head, sorted(names), n=1, cutoff=0.8)
+        hint = f"did you mean {close[0]}{sep}{rest}?" if close else "see docs/configuration.md for the settings"
         out.append(f"{var} is no sarlake setting and is ignored: {hint}")
     return out

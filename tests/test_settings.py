@@ -119,9 +119,12 @@ def test_a_misspelt_setting_names_the_nearest_one(sarlake_home, monkeypatch, cap
     monkeypatch.delenv("SARLAKE_DAAC__HOT_RETENTION_DAY")
 
     monkeypatch.setenv("SARLAKE_QA_MAX_P_EROR", "0.3")
+    monkeypatch.setenv("SARLAKE_DAAK__ROOT", "/elsewhere")
     monkeypatch.setenv("SARLAKE_AIRFLOW_DB", "sqlite")  # read by scripts/up.sh: no setting, and no warning
     with caplog.at_level(logging.WARNING, logger="lake.settings"):
         settings = get_settings()
     assert settings.qa_max_p_error == 0.5  # ignored, as before: the environment is shared with other programs
+    assert settings.daac.root != "/elsewhere"
     assert [r.getMessage() for r in caplog.records] == [
+        "SARLAKE_DAAK__ROOT is no sarlake setting and is ignored: did you mean SARLAKE_DAAC__ROOT?",
         "SARLAKE_QA_MAX_P_EROR is no sarlake setting and is ignored: did you mean SARLAKE_QA_MAX_P_ERROR?"]
