@@ -213,3 +213,42 @@ def test_a_grid_in_longitudes_0_to_360_is_catalogued_at_its_place_west_of_greenw
     original = read_interferogram(src).unwrapped_phase
     assert np.array_equal(np.isnan(phase), np.isnan(original))
     assert np.array_equal(phase[~np.isnan(phase)], original[~np.isnan(original)])
+
+
+def test_an_archived_product_refused_at_cataloguing_says_what_the_run_left_and_repair_catalogues_the_rest(
+        settings, tmp_path):
+    """Ingesting the stack again with its coherence, one product of which the roll had archived without it: the
+    catalogue refuses that one (other content at an archived version), after the PGE wrote every folder. The
+    refusal said nothing of the others; it now says they stay uncatalogued and how to catalogue them."""
+    from datetime import UTC, datetime, timedelta
+
+    from lake.archive_roll import run_roll
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    first, second = sorted((DATA / "roipac_unw").glob("*.unw"))[:2]
+    _sydney()
+    assert _cli("ingest", str(first), "--aoi", "sydney", "--mission", "envisat").exit_code == 0
+    daac, later = SimulatedDaac(tmp_path / "daac-state", settings), datetime.now(UTC) + timedelta(days=40)
+    for _ in range(3):
+        run_roll(settings, now=later)
+        daac.serve_folder()
+    rows = json.loads(_cli("sql", "SELECT product_id, tier FROM products", "--format", "json").output)
+    assert [r["tier"] for r in rows] == ["archive"]
+
+    from sarlake.cli import cli
+
+    out = CliRunner().invoke(cli, ["ingest", str(first), str(second), "--coherence-dir", str(DATA / "gamma_coherence"),
+                                   "--aoi", "sydney", "--mission", "envisat", "--replace"])
+    assert out.exit_code == 2, out.output
+    assert "is archived with other content (coherence.tif" in out.output
+    assert "Nothing of this run was catalogued: the 2 product folder(s) it wrote under " in out.output
+    assert "`sarlake lake verify --repair` catalogues the others" in out.output
+    repaired = json.loads(_cli("lake", "verify", "--repair", "--json").output)
+    (made,) = repaired["repaired"]["catalogued"]
+    assert second.stem in made
+    after = {r["product_id"]: r["tier"] for r in json.loads(
+        _cli("sql", "SELECT product_id, tier FROM products", "--format", "json").output)}
+    assert after == {rows[0]["product_id"]: "archive", made: "hot"}
+    # the refused folder, left in place: reported by the hot tier's check and by the archive tier's
+    assert {f["kind"] for f in repaired["findings"]} == {"stale_hot_copy"}
+    assert {f["path"].split("/sydney/")[1].split("/")[0] for f in repaired["findings"]} == {rows[0]["product_id"]}

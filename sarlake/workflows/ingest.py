@@ -83,10 +83,18 @@ def external_run_config(pge: str, paths: list[str], aoi: str | None = None, outp
 def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str, Any]) -> IngestReport:
     """Catalogue what an ingest PGE run published (its result record); the report of that ingest."""
     from lake.catalogue import catalogue_products
+    from lake.exceptions import ProductMetadataError
 
     met_uris = [p["met_uri"] for p in result["products"]]
     kept = [p["id"] for p in result["products"] if p.get("skipped")]
-    ids = catalogue_products(met_uris, run_context)
+    try:
+        ids = catalogue_products(met_uris, run_context)
+    except ProductMetadataError as exc:  # e.g. an archived product with other content: the PGE has written them all
+        written = len(result["products"]) - len(kept)
+        raise ProductMetadataError(
+            f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under {target} "
+            "stay there; `sarlake lake verify --repair` catalogues the others, or run it again without that input"
+        ) from exc
     return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
 
 
