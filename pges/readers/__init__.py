@@ -44,6 +44,7 @@ __all__ = [
     "read_interferogram",
     "read_interferograms",
     "read_roipac_unw",
+    "with_coherence",
 ]
 
 logger = logging.getLogger(__name__)
@@ -208,7 +209,7 @@ def read_interferograms(
         raise InputValidationError(f"{path.name}: file does not exist ({path})")
     fmt = detect_format(path) if source_format == "auto" else source_format
     ifgs = _read_file(path, fmt, wavelength_m, los_sign)
-    return [_west_of_180(_with_coherence(ifg, coherence, coherence_dirs)) for ifg in ifgs]
+    return [_west_of_180(with_coherence(ifg, coherence, coherence_dirs)) for ifg in ifgs]
 
 
 def _west_of_180(ifg: Interferogram) -> Interferogram:
@@ -226,9 +227,13 @@ def _west_of_180(ifg: Interferogram) -> Interferogram:
     return dataclasses.replace(ifg, transform=type(ifg.transform)(a, b, c - 360.0, d, e, f))
 
 
-def _with_coherence(
-    ifg: Interferogram, coherence: str | Path | None, coherence_dirs: Sequence[str | Path]
+def with_coherence(
+    ifg: Interferogram, coherence: str | Path | None, coherence_dirs: Sequence[str | Path] = ()
 ) -> Interferogram:
+    """``ifg`` with the coherence file given (checked to name its pair), or one found by date.
+
+    As it is when its reader attached one (an ARIA GUNW's, say), or none is given or found.
+    """
     if ifg.coherence is not None:
         return ifg
     path = ifg.path

@@ -40,7 +40,7 @@ from pges.interferogram.reference import apply_reference, find_reference_coheren
 from pges.interferogram.unwrap import unwrap
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
-from pges.readers import Interferogram, read_interferograms
+from pges.readers import Interferogram, read_interferograms, with_coherence
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
@@ -239,23 +239,19 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
     fetched = fetch_inputs(cfg, ctx)
     p = fetched.params
     ifgs: list[tuple[str, Interferogram]] = []
-    read_from: dict[int, Path] = {}
-    coherence = None if p.pairs else fetched.coherence  # with pairs, given to the one pair chosen (below)
+    later = bool(p.pairs) and fetched.coherence is not None  # the coherence goes to the one pair chosen (below)
     for uri, path in fetched.files:  # none unwrapped by its name or data type (fetch_inputs told)
-        for ifg in read_interferograms(path, source_format=p.source_format, coherence=coherence,
-                                       coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m):
+        for ifg in read_interferograms(path, source_format=p.source_format,
+                                       coherence=None if later else fetched.coherence,
+                                       coherence_dirs=() if later else p.coherence_dirs, wavelength_m=p.wavelength_m):
             if not ifg.is_wrapped:
                 raise already_unwrapped(path)
             ifgs.append((uri, ifg))
-            read_from[id(ifg)] = path
     ifgs = only_pairs(ifgs, p.pairs, fetched.downloaded)  # a pair not asked for is neither unwrapped nor checked
-    if p.pairs and fetched.coherence is not None:
+    if later:
         if len(ifgs) > 1:
             raise one_coherence_for(len(ifgs), "the pairs asked for")
-        (uri, chosen), = ifgs
-        ifgs = [(uri, next(i for i in read_interferograms(
-            read_from[id(chosen)], source_format=p.source_format, coherence=fetched.coherence,
-            coherence_dirs=p.coherence_dirs, wavelength_m=p.wavelength_m) if pair_name(i) == pair_name(chosen)))]
+        ifgs = [(uri, with_coherence(ifg, fetched.coherence)) for uri, ifg in ifgs]
     for _, ifg in ifgs:
         check_aoi(ifg, p.aoi_wkt, p.aoi)
     outputs = UnwrapOutputs()
