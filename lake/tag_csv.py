@@ -8,11 +8,10 @@ it starts on.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import replace
 from pathlib import Path
 
+from lake.csv_text import csv_rows
 from lake.tags import Tag, TagError
 
 __all__ = ["read_tags_csv"]
@@ -37,19 +36,12 @@ def read_tags_csv(path: str | Path, default_user: str | None = None) -> list[Tag
         raise TagError(f"cannot read tag file {p}: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise TagError(f"tag file {p} is not a UTF-8 CSV text file") from exc
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header = [name.strip().lower() for name in next(reader, [])]
+    header, rows = csv_rows(text, ",;\t")
     if not {"product_id", "tag"} <= set(header):
         raise TagError(f"{p}: the header must name the columns {_COLUMNS}; found "
                        f"{', '.join(h for h in header if h) or 'no header'}")
     tags = []
-    last = reader.line_num
-    for fields in reader:
-        line, last = last + 1, reader.line_num
-        if not any(f.strip() for f in fields):  # a blank line
-            continue
+    for (line, _), fields in rows:
         row = dict(zip(header, fields, strict=False))
         user = (row.get("user") or "").strip() or default_user
         if not user:

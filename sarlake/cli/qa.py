@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 from pathlib import Path
@@ -33,6 +31,8 @@ def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | N
     (the csv reader's own line number is where it ends); the blank lines it skips are counted. An empty unw
     stays ''.
     """
+    from lake.csv_text import csv_rows
+
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8-sig")  # a byte-order mark, as spreadsheets save CSV, is not a column
@@ -41,18 +41,13 @@ def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | N
                                  param_hint="'--manifest'") from exc
     except UnicodeDecodeError as exc:
         raise click.BadParameter(f"manifest {p} is not a UTF-8 CSV text file", param_hint="'--manifest'") from exc
-    reader = csv.reader(io.StringIO(text, newline=""))  # lines as the file has them (no form feed breaks)
-    header = [name.strip().lower() for name in next(reader, [])]
+    header, found = csv_rows(text)  # lines as the file has them (no form feed breaks)
     if "unw" not in header:
         raise click.BadParameter(f"manifest {p} needs a header line naming the columns unw, coherence, dem; its "
                                  f"first line is {text.splitlines()[0][:80]!r}" if text.strip() else
                                  f"manifest {p} is empty", param_hint="'--manifest'")
     rows = {}
-    last = reader.line_num
-    for fields in reader:
-        lines, last = (last + 1, reader.line_num), reader.line_num
-        if not fields:  # a blank line
-            continue
+    for lines, fields in found:
         if len(fields) > len(header):
             raise click.BadParameter(
                 f"manifest {p} {_where(lines)} has {len(fields)} fields, more than the {len(header)} columns of "
