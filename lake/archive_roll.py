@@ -233,7 +233,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
         if previous:
             last = previous[-1]
             if last.step != "failed":
-                continue  # in flight (or done: then the product is no longer hot)
+                continue  # in flight, or done (hot again only if removed and made again: hot_after_delivery)
             if last.attempt >= settings.daac.max_attempts:
                 continue
             if last.next_attempt_at and last.next_attempt_at > now:

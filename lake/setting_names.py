@@ -54,13 +54,13 @@ def unknown_variables(root: type[BaseModel], environ: Mapping[str, str]) -> list
     The settings of a known section (``SARLAKE_DAAC__*``) are checked by the settings themselves, which refuse
     unknown keys; a misspelt section (``SARLAKE_DAAK__ROOT``) is warned about here.
     """
-    names = {f"SARLAKE_{n.upper()}" for n in root.model_fields}
+    names = sorted(f"SARLAKE_{n.upper()}" for n in root.model_fields)
     out = []
     for var in sorted(environ):
         head, sep, rest = var.partition("__")  # SARLAKE_DAAK__ROOT: a section no setting has
         if not var.startswith("SARLAKE_") or head in names or var in NOT_SETTINGS or var.startswith("SARLAKE_BENCH_"):
             continue
-        close = difflib.get_close_matches(head, sorted(names), n=1, cutoff=0.8)
+        close = difflib.get_close_matches(head, names, n=1, cutoff=0.8)
         hint = f"did you mean {close[0]}{sep}{rest}?" if close else "see docs/configuration.md for the settings"
         out.append(f"{var} is no sarlake setting and is ignored: {hint}")
     return out
