@@ -22,7 +22,9 @@ L2_IFG products of the AOI, catalogued in the lake.
   coherence file of each interferogram by the dates in its name (of a prefix only the coherence files are
   downloaded);
 * **skip_bad**: leave out inputs that fail validation (reported) instead of ingesting nothing;
-* **replace**: re-ingest products already published (new coherence, corrected wavelength).
+* **replace**: re-ingest products already published (new coherence, corrected wavelength);
+* **revision**: with replace, make the products a new version, `<PGE version>.<N>`: new content for a product the
+  roll has archived is refused at its archived version, and delivered to the DAAC as a new version with this.
 
 1. **check_conf** refuses unknown trigger keys and bad values before anything runs;
 2. **plan** checks that the AOI exists and makes the ingest PGE's run-config (output under
@@ -89,6 +91,10 @@ from sarlake_plugins.pge import mapped_pge_operator
                           "nothing."),
         "replace": Param(ingest_default("overwrite"), type="boolean", title="Replace",
                          description="Re-ingest products already published (new coherence, corrected wavelength)."),
+        "revision": Param(**ingest_optional("revision", "integer", minimum=2, maximum=999), title="Revision",
+                          description="With Replace: make the products a new version, '<PGE version>.<N>', so that "
+                          "new content of an archived product is delivered to the DAAC as a new version; empty = "
+                          "the PGE version."),
     },
 )
 def ingest() -> None:

@@ -80,7 +80,8 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
                     "hot_after_delivery", "products", p["product_id"], p["uri"],
                     f"hot, but its version {d.version} was delivered ({d.transfer_id}) before it was catalogued "
                     "again: the roll never delivers a version twice, so it stays hot; make it again as a new "
-                    "version (its met.json's `sarlake:version`), or remove it (`sarlake products remove`)"))
+                    "version (its met.json's `sarlake:version`: a new PGE version, or an ingest's `--replace "
+                    "--revision N`), or remove it (`sarlake products remove`)"))
             continue
         d = delivered.get(p["product_id"])
         if d is None:

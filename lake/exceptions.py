@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 __all__ = [
+    "ArchivedContentError",
     "CatalogError",
     "InvalidAOIError",
     "InvalidNameError",
@@ -26,6 +27,15 @@ class InvalidAOIError(LakeError, ValueError):
 
 class ProductMetadataError(LakeError, ValueError):
     """A product's ``.met.json`` is missing, unreadable or lacks required fields."""
+
+
+class ArchivedContentError(ProductMetadataError):
+    """Other content at the version of a product the lake holds archived: new content needs a new version."""
+
+    def __init__(self, message: str, product_id: str, version: str | None) -> None:
+        """``product_id`` and its archived ``version``, for the caller's advice (how its runs make a new version)."""
+        super().__init__(message)
+        self.product_id, self.version = product_id, version
 
 
 class QueryError(LakeError, ValueError):

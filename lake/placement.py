@@ -19,7 +19,7 @@ catalogue_products` reads a met.json of such a product again:
 * **The same version, while its delivery is under way** (catalogued at the archive, the hot copy not deleted
   yet) and read from that hot folder: the archive location is kept, since the roll's next step deletes it.
 * **The same version with other content** (an asset whose sha256 is not the delivered file's): refused
-  (``ProductMetadataError``, the files left where they are). As a cached copy it would hide the archived product
+  (``ArchivedContentError``, the files left where they are). As a cached copy it would hide the archived product
   and be undone when it expires; new content is a new version. A cached copy overwritten in its own folder
   (``sarlake ingest --replace``) is no copy any more: the catalogue points at the archive again.
 """
@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from lake.exceptions import ProductMetadataError
+from lake.exceptions import ArchivedContentError
 from lake.settings import Settings
 
 __all__ = ["Placement", "place"]
@@ -103,12 +103,14 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
     return placement
 
 
-def _other_content(product: dict[str, Any], old: dict[str, Any], differ: list[str], uri: str, what: str) -> str:
+def _other_content(product: dict[str, Any], old: dict[str, Any], differ: list[str], uri: str,
+                   what: str) -> ArchivedContentError:
     shown = ", ".join(differ[:3]) + (" ..." if len(differ) > 3 else "")
-    return (f"{product['met_uri']}: {product['product_id']} version {old['version']} is archived with other content "
-            f"({shown}: not the bytes the DAAC acknowledged): {what}. The files at {uri} are left as they are: "
-            "delete them, or make the product with a new PGE version (its met.json's `sarlake:version`), which is "
-            "delivered as a new version")
+    return ArchivedContentError(
+        f"{product['met_uri']}: {product['product_id']} version {old['version']} is archived with other content "
+        f"({shown}: not the bytes the DAAC acknowledged): {what}. The files at {uri} are left as they are: delete "
+        "them, or make the product again with a new version (its met.json's `sarlake:version`: a new PGE version, "
+        "or an ingest's `--revision`), which is delivered as a new version", product["product_id"], old["version"])
 
 
 def _check_cache(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any] | None, settings: Settings,
@@ -132,9 +134,8 @@ def _check_cache(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any]
                          "tier": "archive", "cache_expires_at": None}], settings)
     record([cache_step(product["product_id"], d, "evicted", "its cached copy was overwritten with other content",
                        old["uri"], now)], settings)
-    raise ProductMetadataError(_other_content(product, old, differ, old["uri"], "its cached copy there was "
-                                              f"overwritten, so the catalogue points at the archive again "
-                                              f"({d['archive_uri']})"))
+    raise _other_content(product, old, differ, old["uri"], "its cached copy there was overwritten, so the catalogue "
+                         f"points at the archive again ({d['archive_uri']})")
 
 
 def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d: dict[str, Any] | None,
@@ -151,8 +152,8 @@ def _adopt(product: dict[str, Any], old: dict[str, Any], new: tuple[str, str], d
     differ = _differing_files(product, d)
     if differ:
         product["met_uri"] = met_uri
-        raise ProductMetadataError(_other_content(product, old, differ, uri, "catalogued, this copy would hide the "
-                                                  "archived product, and be undone when its cache expires"))
+        raise _other_content(product, old, differ, uri, "catalogued, this copy would hide the archived product, "
+                             "and be undone when its cache expires")
     if d["step"] != "hot_deleted" and uri == d["hot_uri"]:
         logger.info("%s is being archived: its hot copy at %s goes with the roll's next step; the archive location "
                     "is kept", pid, uri)

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 #: the form's fields passed to the PGE as they are (``replace`` is its ``overwrite``; paths and aoi are not
 #: parameters)
 PASSED = ("source_format", "wavelength_m", "track", "orbit_state", "los_sign", "mission", "coherence", "coherence_dirs",
-          "skip_bad")
+          "skip_bad", "revision")
 
 
 def ingest_parameters(params: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +70,7 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
     result = {"products": [p for r in results if r for p in r.get("products") or []],
               "rejected": [b for r in results if r for b in r.get("rejected") or []],
               "left_out": [o for r in results if r for o in r.get("left_out") or []]}
-    report = catalogue_result(result, plans[0]["output_dir"], run_context)
+    report = catalogue_result(result, plans[0]["output_dir"], run_context, form=True)
     for bad in report.rejected:
         log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
     summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),

@@ -252,3 +252,50 @@ def test_an_archived_product_refused_at_cataloguing_says_what_the_run_left_and_r
     # the refused folder, left in place: reported by the hot tier's check and by the archive tier's
     assert {f["kind"] for f in repaired["findings"]} == {"stale_hot_copy"}
     assert {f["path"].split("/sydney/")[1].split("/")[0] for f in repaired["findings"]} == {rows[0]["product_id"]}
+
+
+def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_delivered_as_a_new_version(
+        settings, tmp_path):
+    """An archived product ingested again with its coherence was refused for good: the advice named a new PGE
+    version, which an ingest cannot make, and `products remove` then ingest left it hot for ever. `--revision`
+    makes the new content a new version, which the roll delivers; the DAAC's files are then its bytes."""
+    import hashlib
+    from datetime import UTC, datetime, timedelta
+
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from sarlake.cli import cli
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    first = sorted((DATA / "roipac_unw").glob("*.unw"))[0]
+    _sydney()
+    assert _cli("ingest", str(first), "--aoi", "sydney", "--mission", "envisat").exit_code == 0
+    daac, later = SimulatedDaac(tmp_path / "daac-state", settings), datetime.now(UTC) + timedelta(days=40)
+
+    def roll() -> None:
+        for _ in range(3):
+            run_roll(settings, now=later)
+            daac.serve_folder()
+
+    roll()
+    (old,) = json.loads(_cli("sql", "SELECT product_id, version, tier FROM products", "--format", "json").output)
+    assert old["tier"] == "archive"
+    again = ["ingest", str(first), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
+             "--mission", "envisat", "--replace"]
+    refused = CliRunner().invoke(cli, again)
+    assert refused.exit_code == 2, refused.output
+    assert "ingest it again with `--replace --revision 2`: a new version" in refused.output
+    made = CliRunner().invoke(cli, [*again, "--revision", "2"])
+    assert made.exit_code == 0, made.output
+    (row,) = json.loads(_cli("sql", "SELECT product_id, version, tier, uri FROM products", "--format", "json").output)
+    assert (row["product_id"], row["version"], row["tier"]) == (old["product_id"], f"{old['version']}.2", "hot")
+    hot = Path(row["uri"])
+    assert (hot / "coherence.tif").is_file()
+    digest = hashlib.sha256((hot / "coherence.tif").read_bytes()).hexdigest()
+    roll()
+    (after,) = json.loads(_cli("sql", "SELECT version, tier, uri FROM products", "--format", "json").output)
+    assert (after["version"], after["tier"]) == (f"{old['version']}.2", "archive")
+    assert hashlib.sha256((Path(after["uri"]) / "coherence.tif").read_bytes()).hexdigest() == digest
+    assert verify_archive(settings) == []
+    assert [e["version"] for e in daac.ingested() if e["product"] == old["product_id"]] == [
+        old["version"], f"{old['version']}.2"]

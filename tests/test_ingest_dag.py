@@ -11,7 +11,8 @@ from click.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[1]
 UNW = sorted((Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw").glob("*.unw"))[:2]
 GOOD = {"paths": [str(p) for p in UNW], "aoi": "sydney", "source_format": "roipac", "mission": "envisat",
-        "track": 402, "orbit_state": "descending", "wavelength_m": 0.0562356, "skip_bad": True, "replace": True}
+        "track": 402, "orbit_state": "descending", "wavelength_m": 0.0562356, "skip_bad": True, "replace": True,
+        "revision": 3}
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,8 @@ def test_a_good_conf_passes_and_an_unknown_key_or_bad_aoi_is_refused(dag):
     with pytest.raises(AirflowFailException, match=r"unknown trigger key\(s\) 'overwrite'; valid keys: aoi, "):
         _check(dag, {**GOOD, "overwrite": True})  # the PGE's name; the form's is replace
     for key, bad in (("aoi", "Sydney Harbour"), ("paths", []), ("source_format", "tiff"), ("los_sign", "up"),
-                     ("wavelength_m", 1.5), ("track", -1), ("coherence_dirs", [""]), ("coherence_dirs", "s3://b/c/")):
+                     ("wavelength_m", 1.5), ("track", -1), ("coherence_dirs", [""]), ("coherence_dirs", "s3://b/c/"),
+                     ("revision", 1)):
         with pytest.raises(AirflowFailException, match=rf"parameter {key}="):
             _check(dag, {**GOOD, key: bad})
 
@@ -97,8 +99,8 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     monkeypatch.setattr(pge, "run_pge", lambda name, cfg: ran.append(cfg) or {"products": []})
     result = runner.invoke(cli, ["ingest", *GOOD["paths"], "--aoi", "sydney", "--format", "roipac", "--mission",
                                  "envisat", "--track", "402", "--orbit-state", "descending", "--wavelength",
-                                 "0.0562356", "--skip-bad", "--replace", "--coherence-dir", coherence_dirs[0],
-                                 "--coherence-dir", coherence_dirs[1]], catch_exceptions=False)
+                                 "0.0562356", "--skip-bad", "--replace", "--revision", "3", "--coherence-dir",
+                                 coherence_dirs[0], "--coherence-dir", coherence_dirs[1]], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     (cli_config,) = ran
     (dag_config,) = plan_ingest(dict(GOOD, coherence=[], los_sign=None, coherence_dirs=[*coherence_dirs, " "]),
@@ -108,6 +110,7 @@ def test_the_plan_is_the_run_config_the_cli_runs(settings, monkeypatch):
     assert {**dag_config, "run_id": None} == {**cli_config, "run_id": None}
     assert dag_config["parameters"]["aoi_wkt"] == get_aoi("sydney").geometry_wkt
     assert dag_config["parameters"]["overwrite"] is True
+    assert dag_config["parameters"]["revision"] == 3
     assert dag_config["parameters"]["coherence_dirs"] == coherence_dirs
     assert (dag_config["parameters"]["max_objects"], dag_config["parameters"]["max_gib"]) == (7, 0.5)
     assert dag_config["output_dir"].endswith("/L2_IFG/sydney")
@@ -134,3 +137,23 @@ def test_a_lake_never_initialised_fails_the_plan_without_retries(settings):
 
     with pytest.raises(AirflowFailException, match=r"is not initialised .*; run `sarlake init` first"):
         plan_ingest(GOOD, {"run_id": "r"})
+
+
+def test_an_archived_product_refused_at_cataloguing_names_the_forms_fields_and_the_next_revision(monkeypatch):
+    """The DAG's catalogue task gives the advice the CLI gives, in the form's words; a product archived at
+    revision 2 is told revision 3."""
+    import lake.catalogue
+    from lake.exceptions import ArchivedContentError, ProductMetadataError
+    from sarlake.workflows.ingest import catalogue_result
+
+    def refuse(met_uris, run_context):
+        raise ArchivedContentError("P is archived with other content", "P", "0.1.0.2")
+
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
+    result = {"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}
+    with pytest.raises(ProductMetadataError) as form:
+        catalogue_result(result, "/x", {}, form=True)
+    assert "ingest it again with replace ticked and revision 3: a new version" in str(form.value)
+    with pytest.raises(ProductMetadataError) as cli:
+        catalogue_result(result, "/x", {})
+    assert "ingest it again with `--replace --revision 3`" in str(cli.value)

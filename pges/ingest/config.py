@@ -66,6 +66,12 @@ class IngestParameters(PGEParameters):
     skip_bad: bool = Field(
         False, description="Skip inputs that fail validation (reported) instead of publishing nothing (--skip-bad)."
     )
+    revision: int | None = Field(
+        None, ge=2, le=999,
+        description="A new version of the products with the same PGE version (--revision N): their version becomes "
+        "'<PGE version>.<N>', so new content of a product the roll archived is delivered to the DAAC as a new version "
+        "instead of refused. Empty: the PGE version.",
+    )
     max_objects: MaxObjects = MAX_OBJECTS
     max_gib: MaxGiB = MAX_GIB
     aoi_wkt: str | None = Field(

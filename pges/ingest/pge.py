@@ -41,7 +41,8 @@ from pges.readers import Interferogram
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
 
-__all__ = ["WRAPPED", "IngestOutputs", "band_letter", "check_aoi", "product_id", "run", "write_l2_ifg"]
+__all__ = ["WRAPPED", "IngestOutputs", "band_letter", "check_aoi", "product_id", "product_version", "run",
+           "write_l2_ifg"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,11 @@ def product_id(ifg: Interferogram, p: IngestParameters) -> str:
         parts.append(f"T{track:03d}")
     parts += [stem, f"{ifg.reference_date:%Y%m%d}_{ifg.secondary_date:%Y%m%d}"]
     return "-".join(parts)
+
+
+def product_version(pge_version: str | None, revision: int | None) -> str | None:
+    """``0.1.0``, or ``0.1.0.2`` for revision 2: the products' version, which the catalogue tells apart."""
+    return pge_version if revision is None or pge_version is None else f"{pge_version}.{revision}"
 
 
 def _day(d: date) -> str:
@@ -152,7 +158,7 @@ def write_l2_ifg(ifg: Interferogram, p: IngestParameters, out: Path, provenance:
         "sarlake:wavelength_m": ifg.wavelength_m,
         "sarlake:wavelength_source": ifg.wavelength_source or None,
         "sarlake:flags": flags,
-        "sarlake:version": provenance.get("pge_version"),
+        "sarlake:version": product_version(provenance.get("pge_version"), p.revision),
         "sarlake:source_format": ifg.source_format,
         "sarlake:source_file": ifg.path.name,
         "sarlake:source_coherence_file": ifg.coherence_path.name if ifg.coherence_path else None,

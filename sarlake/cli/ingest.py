@@ -36,6 +36,9 @@ FORMATS = ["auto", "geotiff", "roipac", "gamma", "isce2", "gmtsar", "mintpy", "a
 @LOS_SIGN
 @click.option("--replace", "overwrite", is_flag=True,
               help="Re-ingest products already published (new coherence, corrected wavelength).")
+@click.option("--revision", type=click.IntRange(2, 999),
+              help="Make the products a new version, '<PGE version>.<N>': new content for a product the roll archived "
+                   "(with --replace), delivered to the DAAC as a new version.")
 @click.option("--skip-bad", is_flag=True, help="Leave out inputs that fail validation instead of ingesting nothing.")
 @click.option("--output-dir", help="Where the products go. Default: <products_root>/L2_IFG/<aoi or 'ingested'>.")
 def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **options: Any) -> None:

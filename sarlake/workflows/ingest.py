@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["IngestReport", "catalogue_result", "external_run_config", "ingest_and_catalogue", "ingest_run_config"]
+__all__ = ["IngestReport", "catalogue_result", "external_run_config", "ingest_and_catalogue", "ingest_run_config",
+           "next_revision"]
 
 
 @dataclass
@@ -80,10 +81,14 @@ def external_run_config(pge: str, paths: list[str], aoi: str | None = None, outp
             "parameters": params}
 
 
-def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str, Any]) -> IngestReport:
-    """Catalogue what an ingest PGE run published (its result record); the report of that ingest."""
+def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str, Any],
+                     form: bool = False) -> IngestReport:
+    """Catalogue what an ingest PGE run published (its result record); the report of that ingest.
+
+    ``form``: a refusal names the ``ingest`` DAG form's fields rather than the CLI's options.
+    """
     from lake.catalogue import catalogue_products
-    from lake.exceptions import ProductMetadataError
+    from lake.exceptions import ArchivedContentError, ProductMetadataError
 
     met_uris = [p["met_uri"] for p in result["products"]]
     kept = [p["id"] for p in result["products"] if p.get("skipped")]
@@ -91,11 +96,23 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
         ids = catalogue_products(met_uris, run_context)
     except ProductMetadataError as exc:  # e.g. an archived product with other content: the PGE has written them all
         written = len(result["products"]) - len(kept)
+        advice = ""
+        if isinstance(exc, ArchivedContentError):
+            n = next_revision(exc.version)
+            how = f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
+            advice = (f". To replace {exc.product_id}'s content, ingest it again with {how}: a new version, which the "
+                      "roll delivers to the DAAC in its turn")
         raise ProductMetadataError(
             f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under {target} "
-            "stay there; `sarlake lake verify --repair` catalogues the others, or run it again without that input"
-        ) from exc
+            f"stay there; `sarlake lake verify --repair` catalogues the others, or run it again without that "
+            f"input{advice}") from exc
     return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+
+
+def next_revision(version: str | None) -> int:
+    """The ``--revision`` after ``version``: ``0.1.0`` -> 2, ``0.1.0.2`` -> 3 (``pges.ingest.pge.product_version``)."""
+    parts = (version or "").split(".")
+    return int(parts[3]) + 1 if len(parts) == 4 and parts[3].isdigit() else 2
 
 
 def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: str | None = None,
@@ -107,7 +124,7 @@ def ingest_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
         output_dir: where the products go; default ``<products_root>/L2_IFG/<aoi or 'ingested'>``.
         aoi: AOI the products belong to (must exist; footprints must overlap it).
         **params: further ingest parameters (``mission``, ``track``, ``wavelength_m``, ``coherence``,
-            ``overwrite`` (``--replace``), ``skip_bad``, ...).
+            ``overwrite`` (``--replace``), ``skip_bad``, ``revision``, ...).
 
     Returns:
         The report (unpacks as ``target, ids``).
