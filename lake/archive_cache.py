@@ -54,7 +54,7 @@ def deliveries(settings: Settings) -> dict[str, dict[str, Any]]:
 
 
 def stored_products(ids: list[str] | set[str] | None, settings: Settings) -> list[dict[str, Any]]:
-    """The catalogue's rows of ``ids`` (all products when None): id, type, location, tier, expiry, version."""
+    """The catalogue's rows of ``ids`` (all products when None): id, type, location, tier, expiry, version, AOI."""
     from pyiceberg.expressions import AlwaysTrue, BooleanExpression, In
 
     from lake.catalog import load_table
@@ -62,7 +62,7 @@ def stored_products(ids: list[str] | set[str] | None, settings: Settings) -> lis
     row_filter: BooleanExpression = AlwaysTrue()
     if ids is not None:
         row_filter = In("product_id", set(ids))  # type: ignore[call-arg,arg-type,misc]
-    fields = ("product_id", "product_type", "uri", "met_uri", "tier", "cache_expires_at", "version")
+    fields = ("product_id", "product_type", "uri", "met_uri", "tier", "cache_expires_at", "version", "aoi")
     return load_table("products", settings).scan(row_filter=row_filter, selected_fields=fields).to_arrow().to_pylist()
 
 

@@ -64,7 +64,7 @@ def catalogue_context(pge: str, context: dict[str, Any]) -> dict[str, Any]:
 def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
                      context: dict[str, Any]) -> dict[str, Any]:
     """Catalogue what the PGE published; a summary for the task log and XCom (ids and counts)."""
-    from sarlake.workflows.ingest import catalogue_result
+    from sarlake.workflows.ingest import catalogue_result, moved_note
 
     run_context = catalogue_context("ingest", context)
     result = {"products": [p for r in results if r for p in r.get("products") or []],
@@ -73,8 +73,10 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
     report = catalogue_result(result, plans[0]["output_dir"], run_context, form=True)
     for bad in report.rejected:
         log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
+    for move in report.moved:
+        log.warning("%s", moved_note(move))
     summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),
-               "rejected": len(report.rejected), "left_out": len(report.left_out)}
+               "rejected": len(report.rejected), "left_out": len(report.left_out), "moved": len(report.moved)}
     log.info("Catalogued %d product(s) under %s (%d already published and kept, %d bad input(s) skipped, "
              "%d file(s) left out)", summary["catalogued"], report.target, summary["kept"], summary["rejected"],
              summary["left_out"])

@@ -299,3 +299,29 @@ def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_deliv
     assert verify_archive(settings) == []
     assert [e["version"] for e in daac.ingested() if e["product"] == old["product_id"]] == [
         old["version"], f"{old['version']}.2"]
+
+
+def test_ingesting_a_product_into_a_second_aoi_says_it_moved_and_which_folder_is_left(settings):
+    """A product belongs to one AOI: ingested into a second (NSW around Sydney), its catalogue row moved there
+    without a word, so Sydney's time series lost it and the first folder stayed behind. The move is now said,
+    naming the folder left; `lake verify` reports that same folder, and nothing is deleted."""
+    unw = str(sorted((DATA / "roipac_unw").glob("*.unw"))[0])
+    _sydney()
+    assert _cli("aoi", "add", "nsw", "--bbox", "150", "-35", "152", "-33").exit_code == 0
+    first = _cli("ingest", unw, "--aoi", "sydney", "--mission", "envisat")
+    assert first.exit_code == 0
+    assert "warning" not in first.output
+    (before,) = json.loads(_cli("sql", "SELECT product_id, uri FROM products", "--format", "json").output)
+    moved = _cli("ingest", unw, "--aoi", "nsw", "--mission", "envisat")
+    assert moved.exit_code == 0, moved.output
+    assert (f"warning: {before['product_id']} was catalogued in AOI sydney; it now belongs to AOI nsw, and its "
+            f"folder {before['uri']} is no longer catalogued") in moved.output
+    (row,) = json.loads(_cli("sql", "SELECT aoi, uri FROM products", "--format", "json").output)
+    assert row["aoi"] == "nsw"
+    assert row["uri"] != before["uri"]
+    assert Path(before["uri"]).is_dir()
+    found = json.loads(_cli("lake", "verify", "--json").output)["findings"]
+    assert [(f["kind"], str(Path(f["path"]).parent)) for f in found] == [("stale_hot_copy", before["uri"])]
+    again = _cli("ingest", unw, "--aoi", "nsw", "--mission", "envisat")  # kept where it is: no move
+    assert again.exit_code == 0
+    assert "warning" not in again.output

@@ -139,12 +139,16 @@ def test_a_lake_never_initialised_fails_the_plan_without_retries(settings):
         plan_ingest(GOOD, {"run_id": "r"})
 
 
-def test_an_archived_product_refused_at_cataloguing_names_the_forms_fields_and_the_next_revision(monkeypatch):
+def test_an_archived_product_refused_at_cataloguing_names_the_forms_fields_and_the_next_revision(settings,
+                                                                                                  monkeypatch):
     """The DAG's catalogue task gives the advice the CLI gives, in the form's words; a product archived at
     revision 2 is told revision 3."""
     import lake.catalogue
     from lake.exceptions import ArchivedContentError, ProductMetadataError
+    from sarlake.cli import cli
     from sarlake.workflows.ingest import catalogue_result
+
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
 
     def refuse(met_uris, run_context):
         raise ArchivedContentError("P is archived with other content", "P", "0.1.0.2")

@@ -56,7 +56,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
     Every input is read and checked first; if any is bad, nothing is catalogued (unless --skip-bad).
     """
     from pges.ingest.inputs import WRAPPED
-    from sarlake.workflows.ingest import ingest_and_catalogue
+    from sarlake.workflows.ingest import ingest_and_catalogue, moved_note
 
     params = {k: v for k, v in options.items() if v not in (None, (), False)}
     for key in ("coherence", "coherence_dirs"):
@@ -82,6 +82,8 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
                                                                   sorted(by_name.items())), err=True)
     for bad in report.rejected:
         click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
+    for move in report.moved:
+        click.echo(f"warning: {moved_note(move)}", err=True)
     click.echo(_summary(report), err=True)
 
 

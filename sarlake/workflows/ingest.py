@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["IngestReport", "catalogue_result", "external_run_config", "ingest_and_catalogue", "ingest_run_config",
-           "next_revision"]
+           "moved_note", "next_revision"]
 
 
 @dataclass
@@ -24,6 +24,7 @@ class IngestReport:
     rejected: list[dict[str, str]] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # already published and not replaced
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's files read as other rasters
+    moved: list[dict[str, str | None]] = field(default_factory=list)  # in another AOI before: id, aoi, uri, to
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -92,6 +93,7 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
 
     met_uris = [p["met_uri"] for p in result["products"]]
     kept = [p["id"] for p in result["products"] if p.get("skipped")]
+    before = _catalogued({p["id"] for p in result["products"]})
     try:
         ids = catalogue_products(met_uris, run_context)
     except ProductMetadataError as exc:  # e.g. an archived product with other content: the PGE has written them all
@@ -106,7 +108,32 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
             f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under {target} "
             f"stay there; `sarlake lake verify --repair` catalogues the others, or run it again without that "
             f"input{advice}") from exc
-    return IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+    report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+    if before:
+        after = _catalogued(set(before))
+        report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
+                        for pid, old in sorted(before.items()) if pid in after and after[pid]["aoi"] != old["aoi"]
+                        and after[pid]["uri"] != old["uri"] and old["tier"] in (None, "hot")]
+    return report
+
+
+def moved_note(move: dict[str, str | None]) -> str:
+    """What an ingest did to a product catalogued in another AOI before (:attr:`IngestReport.moved`)."""
+    def named(aoi: str | None) -> str:
+        return f"AOI {aoi}" if aoi else "no AOI"
+
+    back = f"into AOI {move['aoi']}" if move["aoi"] else "with no AOI"
+    return (f"{move['id']} was catalogued in {named(move['aoi'])}; it now belongs to {named(move['to'])}, and its "
+            f"folder {move['uri']} is no longer catalogued (a product belongs to one AOI): delete that folder, or "
+            f"ingest it {back} again to move it back")
+
+
+def _catalogued(ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The catalogue's rows of ``ids`` (AOI, location, tier), none read when there are none."""
+    from lake.archive_cache import stored_products
+    from lake.settings import get_settings
+
+    return {r["product_id"]: r for r in stored_products(ids, get_settings())} if ids else {}
 
 
 def next_revision(version: str | None) -> int:
