@@ -232,8 +232,12 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
         previous = sorted(by_product.get((p["product_id"], version), []), key=lambda t: t.attempt)
         if previous:
             last = previous[-1]
+            if last.step in ("catalogued", "hot_deleted"):  # removed and made again at that version
+                logger.warning("%s: version %s was delivered (%s), and the product is hot again at that version: "
+                               "not delivered twice (hot_after_delivery in `sarlake archive verify`)",
+                               p["product_id"], version, last.transfer_id)
             if last.step != "failed":
-                continue  # in flight, or done (hot again only if removed and made again: hot_after_delivery)
+                continue  # in flight, or done
             if last.attempt >= settings.daac.max_attempts:
                 continue
             if last.next_attempt_at and last.next_attempt_at > now:
