@@ -403,6 +403,22 @@ def test_a_quarantined_product_says_why_on_its_page(airflow, browser, settings):
     _shot(browser, "quarantined-product")
 
 
+def test_a_comment_of_several_lines_is_shown_with_its_line_breaks(airflow, browser, settings):
+    """`sarlake tag import` keeps a spreadsheet cell's line breaks; the product page ran them into one line."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.tags import Tag, add_tags
+
+    add_tags([Tag.of("IFG_A_03", "UWE_1", "carol", "small patch north\nchecked again: still there")], settings)
+    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, '.card[data-product="IFG_A_03"]')))
+    browser.execute_script("location.hash = arguments[0]", "product/IFG_A_03")
+    _wait(browser, ec.text_to_be_present_in_element((By.ID, "tags"), "small patch north"))
+    (cell,) = [c for c in browser.find_elements(By.CSS_SELECTOR, "#tags td.comment") if "north" in c.text]
+    assert cell.text == "small patch north\nchecked again: still there"
+
+
 def test_the_trigger_form_marks_only_the_fields_that_need_a_value(airflow, browser):
     """Airflow's trigger form put its red * "required" by the optional Tracks list of on_demand, and refused a bad
     AOI name with its regex alone. Truth: the DAG's doc (aoi or bbox, tracks empty = the AOI's) and the AOI rule

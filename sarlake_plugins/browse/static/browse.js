@@ -105,7 +105,7 @@ async function loadProduct(id) {
     <table id="tag-buttons">${Object.entries(d.tag_types).map(([t, what]) => `<tr class="tagrow"><th title="${esc(what)}">${esc(t)}</th><td>${esc(what)}</td><td>${[0, 1, 2, 3].map((i) =>
       `<button class="tag ${mine[t] === t + "_" + i ? "mine" : ""}" data-tag="${t}_${i}">${i}</button>`).join("")}</td></tr>`).join("")}</table>
     <h3>Tags</h3><table id="tags"><tr><th>user</th><th>tag</th><th>comment</th><th>source</th><th>when</th></tr>${d.tags.map((t) =>
-      `<tr><td>${esc(t.user)}</td><td>${esc(t.tag)}</td><td>${esc(t.comment)}</td><td>${esc(t.source)}</td><td>${esc(t.tagged_at)}</td></tr>`).join("")}</table>
+      `<tr><td>${esc(t.user)}</td><td>${esc(t.tag)}</td><td class="comment">${esc(t.comment)}</td><td>${esc(t.source)}</td><td>${esc(t.tagged_at)}</td></tr>`).join("")}</table>
     <h3>Consensus</h3><table><tr><th>type</th><th>label</th><th>raters</th><th>agreement</th></tr>${d.consensus.map((c) =>
       `<tr><td>${esc(c.tag_type)}</td><td>${esc(c.tag_type)}_${esc(c.intensity)}</td><td>${esc(c.raters)}</td><td>${esc(c.agreement)}</td></tr>`).join("")}</table>
     <h3>Provenance</h3>${d.provenance.map((v) => `<p>PGE ${esc(v.pge_name)} ${esc(v.pge_version)} (${esc(v.pge_image)}) · run
