@@ -208,11 +208,14 @@ def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list
     Raises:
         AirflowSkipException: nothing was made. A skipped task sends no Asset event, so the DAGs scheduled on
             ``products`` (qa, time series, the gate, the catalogue) do not run for a run that made nothing.
+        AirflowFailException: the catalogue refused a product with other content at its archived version (not
+            retried: :mod:`sarlake_plugins.refusals`).
     """
     from airflow.sdk.exceptions import AirflowSkipException
 
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
+    from sarlake_plugins.refusals import refusals_not_retried
 
     met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
     if not met_uris:
@@ -224,6 +227,7 @@ def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list
         "task_id": "interferogram",
         "runner": get_settings().runner,
     }
-    ids = catalogue_products(met_uris, run_context)
+    with refusals_not_retried():
+        ids = catalogue_products(met_uris, run_context)
     log.info("Catalogued %d products", len(ids))
     return ids

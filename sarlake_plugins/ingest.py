@@ -65,12 +65,14 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
                      context: dict[str, Any]) -> dict[str, Any]:
     """Catalogue what the PGE published; a summary for the task log and XCom (ids and counts)."""
     from sarlake.workflows.ingest import catalogue_result, moved_note
+    from sarlake_plugins.refusals import refusals_not_retried
 
     run_context = catalogue_context("ingest", context)
     result = {"products": [p for r in results if r for p in r.get("products") or []],
               "rejected": [b for r in results if r for b in r.get("rejected") or []],
               "left_out": [o for r in results if r for o in r.get("left_out") or []]}
-    report = catalogue_result(result, plans[0]["output_dir"], run_context, form=True)
+    with refusals_not_retried():
+        report = catalogue_result(result, plans[0]["output_dir"], run_context, form=True)
     for bad in report.rejected:
         log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
     for move in report.moved:

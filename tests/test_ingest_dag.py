@@ -161,3 +161,54 @@ def test_an_archived_product_refused_at_cataloguing_names_the_forms_fields_and_t
     with pytest.raises(ProductMetadataError) as cli:
         catalogue_result(result, "/x", {})
     assert "ingest it again with `--replace --revision 3`" in str(cli.value)
+
+
+def test_an_archived_product_refused_at_cataloguing_fails_the_task_without_retries(settings, monkeypatch):
+    """The refusal was an ordinary error, so Airflow tried the catalogue task three times, the same files refused
+    each time (seen in the UI, 2026-12-06). It is now an AirflowFailException, which Airflow never retries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    import lake.catalogue
+    from lake.exceptions import ArchivedContentError, ProductMetadataError
+    from sarlake.cli import cli
+    from sarlake_plugins.ingest import catalogue_ingest
+
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+
+    def refuse(met_uris, run_context):
+        raise ArchivedContentError("P is archived with other content", "P", "0.1.0")
+
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
+    results = [{"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}]
+    with pytest.raises(AirflowFailException, match="replace ticked and revision 2"):
+        catalogue_ingest(results, [{"output_dir": "/x"}], {"run_id": "r"})
+
+    def unreadable(met_uris, run_context):
+        raise ProductMetadataError("/x/P/P.met.json: cannot read the met.json (connection reset)")
+
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", unreadable)
+    with pytest.raises(ProductMetadataError):  # may pass on a later try: retried as before
+        catalogue_ingest(results, [{"output_dir": "/x"}], {"run_id": "r"})
+
+
+@pytest.mark.parametrize("task", ["unwrap", "forward"])
+def test_the_other_catalogue_tasks_fail_a_refusal_without_retries(settings, monkeypatch, task):
+    """The unwrap DAG (re-unwrapping an archived product with other parameters) and the forward DAG catalogue
+    through the same refusal."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    import lake.catalogue
+    from lake.exceptions import ArchivedContentError
+    from sarlake_plugins.forward import catalogue
+    from sarlake_plugins.unwrap import catalogue_unwrap
+
+    def refuse(met_uris, run_context):
+        raise ArchivedContentError("P version 0.1.0 is archived with other content", "P", "0.1.0")
+
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
+    results = [{"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}]
+    with pytest.raises(AirflowFailException, match="is archived with other content"):
+        if task == "unwrap":
+            catalogue_unwrap(results, {"run_id": "r"})
+        else:
+            catalogue(results, context={"run_id": "r"})

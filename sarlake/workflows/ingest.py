@@ -104,10 +104,12 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
             how = f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
             advice = (f". To replace {exc.product_id}'s content, ingest it again with {how}: a new version, which the "
                       "roll delivers to the DAAC in its turn")
-        raise ProductMetadataError(
-            f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under {target} "
-            f"stay there; `sarlake lake verify --repair` catalogues the others, or run it again without that "
-            f"input{advice}") from exc
+        message = (f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under "
+                   f"{target} stay there; `sarlake lake verify --repair` catalogues the others, or run it again "
+                   f"without that input{advice}")
+        if isinstance(exc, ArchivedContentError):
+            raise ArchivedContentError(message, exc.product_id, exc.version) from exc
+        raise ProductMetadataError(message) from exc
     report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
     if before:
         after = _catalogued(set(before))
