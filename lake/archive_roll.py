@@ -55,6 +55,7 @@ from lake.archive_files import (
     remove_empty_dirs,
     remove_partials,
 )
+from lake.archive_superseded import earlier_deliveries, superseded_files
 from lake.archive_transfers import (
     FINISHED_COLUMNS,
     Transfer,
@@ -511,16 +512,28 @@ def _catalogue(settings: Settings, now: datetime) -> RollReport:
     return RollReport(moved=len(waiting))
 
 
-def _expire_one(t: Transfer, settings: Settings) -> tuple[dict[str, Any], bool]:
-    """Delete one transfer's hot copy (files already gone are fine): its ``hot_deleted`` row."""
+def _expire_one(t: Transfer, settings: Settings, earlier: list[Transfer]) -> tuple[dict[str, Any], bool]:
+    """Delete one transfer's hot copy and its earlier versions' leftovers at the archive: its ``hot_deleted`` row.
+
+    Hot files already gone are fine. The leftovers are the archive files of the product's earlier versions that
+    this version does not have (:mod:`lake.archive_superseded`).
+    """
     storage.delete_many([f["hot_uri"] for f in t.files], settings)  # S3: one request per 1,000 objects
     if t.hot_uri and not is_remote(t.hot_uri):
         remove_empty_dirs(storage.local_path(t.hot_uri))
+    stale = superseded_files(t, earlier)
+    if stale:
+        storage.delete_many(stale, settings)
+        logger.info("%s: deleted %d archive file(s) of earlier versions that version %s does not have: %s",
+                    t.product_id, len(stale), t.version, ", ".join(u.rsplit("/", 1)[-1] for u in stale))
     return t.row("hot_deleted"), True
 
 
 def _expire(settings: Settings, now: datetime) -> RollReport:
-    return _run_each(_waiting(settings, "catalogued"), lambda t: _expire_one(t, settings), "expire", settings)
+    catalogued = _waiting(settings, "catalogued")
+    earlier = earlier_deliveries(catalogued, latest_transfers(settings, columns=FINISHED_COLUMNS), settings)
+    return _run_each(catalogued, lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])), "expire",
+                     settings)
 
 
 def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> tuple[RollReport, RollReport]:
@@ -543,8 +556,10 @@ def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> t
         rows += [t.row("catalogued") for t in acknowledged]
     catalogued = _waiting(settings, "catalogued", known)  # now also the ones just catalogued
     if catalogued:
+        earlier = earlier_deliveries(catalogued, known.transfers, settings)
         with ThreadPoolExecutor(max_workers=_io_threads(settings)) as pool:
-            rows += [row for row, _ in pool.map(lambda t: _expire_one(t, settings), catalogued)]
+            rows += [row for row, _ in pool.map(lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])),
+                                                catalogued)]
         _failpoint("expire:before-record")
     record(rows, settings)
     return RollReport(moved=len(acknowledged)), RollReport(moved=len(catalogued))

@@ -16,7 +16,8 @@ from typing import Any
 
 from lake.settings import Settings, get_settings
 
-__all__ = ["STEPS", "Transfer", "latest_transfers", "newer", "record", "transfer_id", "transfer_states"]
+__all__ = ["STEPS", "Transfer", "delivered_files", "latest_transfers", "newer", "record", "transfer_id",
+           "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
 #: ``restored`` and ``evicted`` follow ``hot_deleted`` when a product is cached back and expires again.
@@ -161,6 +162,14 @@ def transfer_states(settings: Settings | None = None) -> dict[str, Transfer]:
     out = _latest_rows(table, {t: s for t, s in latest.items() if s in FINAL}, FINISHED_COLUMNS)
     out.update(_latest_rows(table, {t: s for t, s in latest.items() if s not in FINAL}, _COLUMNS))
     return out
+
+
+def delivered_files(transfer_ids: list[str], settings: Settings) -> dict[str, Transfer]:
+    """The finished deliveries ``transfer_ids`` (latest step ``hot_deleted``) with every column, their files too."""
+    from lake.catalog import load_table
+
+    table = load_table("archive_transfers", settings)
+    return _latest_rows(table, dict.fromkeys(transfer_ids, "hot_deleted"), _COLUMNS)
 
 
 def _latest_steps(table: Any) -> dict[str, str]:

@@ -8,7 +8,8 @@ kind                           meaning
 =============================  ===========================================================================
 ``archive_missing_file``       a file the DAAC acknowledged is gone from the archive
 ``archive_checksum_mismatch``  an archive file's size or sha256 differs from what the DAAC acknowledged
-``archive_orphan``             a file under the archive root that no delivery put there
+``archive_orphan``             a file under the archive root that no delivery put there, or that only an earlier
+                               version's did (named in the detail)
 ``archived_without_delivery``  a product catalogued at the archive without an acknowledged delivery
 ``archive_location_mismatch``  an archived product whose catalogued uri is not its delivery's folder
 ``stale_hot_copy``             an archived (not cached) product whose hot copy was not deleted
@@ -98,11 +99,27 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
         for f in t.files:
             expected.add(f["uri"])
             findings.extend(_check_file(t.product_id, f, settings, checksums))
+    left = _left_by_earlier_versions(transfers, delivered)
     for uri in storage.list_uris(settings.daac.root, settings=settings):
         if uri not in expected and not uri.endswith(".partial"):
             findings.append(ArchiveFinding("archive_orphan", "archive_transfers", None, uri,
-                                           "no delivery put this file at the archive"))
+                                           left.get(uri, "no delivery put this file at the archive")))
     return findings
+
+
+def _left_by_earlier_versions(transfers: dict[str, Transfer], delivered: dict[str, Transfer]) -> dict[str, str]:
+    """Archive files of a product's earlier deliveries that its newest does not have: uri -> what to say."""
+    from lake.archive_superseded import superseded_files
+
+    out = {}
+    for t in transfers.values():
+        newest = delivered.get(t.product_id)
+        if t.step != "hot_deleted" or newest is None or t.version == newest.version:
+            continue
+        for uri in superseded_files(newest, [t]):
+            out[uri] = (f"left by {t.transfer_id} (version {t.version}); the newest delivery, version "
+                        f"{newest.version} ({newest.transfer_id}), does not have it: delete it")
+    return out
 
 
 def _check_file(pid: str, f: dict[str, Any], settings: Settings, checksums: bool) -> list[ArchiveFinding]:

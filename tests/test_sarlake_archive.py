@@ -673,3 +673,35 @@ def test_the_delivery_of_a_product_is_its_newest_whatever_the_attempt_numbers(la
     assert verify_archive(lake) == []
     assert restore([pid], settings=lake).done == [pid]
     assert (Path(lake.products_root) / pid / "unw.tif").read_bytes() == b"v2 bytes"
+
+
+def test_a_new_version_without_a_file_of_the_old_one_leaves_no_stale_file_at_the_archive(lake, daac) -> None:
+    """An ingested product has one archive folder for all its versions. Version 1, ingested with coherence, was
+    archived; version 2 (ingested again without it, `--revision 2`) was delivered into the same folder, and version
+    1's coherence.tif stayed beside phase it was not made with, reported as an orphan "no delivery put there"."""
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+
+    pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
+    met = _met(lake, pid, "0.1.0", b"phase")
+    (met.parent / "coherence.tif").write_bytes(b"coherence")
+    doc = json.loads(met.read_text())
+    doc["assets"]["coherence"] = {"href": "coherence.tif", "sarlake:sha256": hashlib.sha256(b"coherence").hexdigest()}
+    met.write_text(json.dumps(doc))
+    catalogue_products([str(met)], settings=lake)
+    _roll_until_done(lake, daac)
+    archive = Path(lake.daac.root) / "L2_IFG" / pid
+    first = _files(archive)
+    assert "coherence.tif" in first
+
+    catalogue_products([str(_met(lake, pid, "0.1.0.2", b"phase again"))], settings=lake)
+    _roll_until_done(lake, daac)
+    assert (_products(lake)[pid]["tier"], _products(lake)[pid]["version"]) == ("archive", "0.1.0.2")
+    assert _files(archive) == [f for f in first if f != "coherence.tif"]
+    assert (archive / "unw.tif").read_bytes() == b"phase again"
+    assert verify_archive(lake) == []
+
+    (archive / "coherence.tif").write_bytes(b"coherence")  # as an archive rolled before this was mended holds it
+    (found,) = verify_archive(lake)
+    assert (found.kind, Path(found.path).name) == ("archive_orphan", "coherence.tif")
+    assert found.detail.startswith(f"left by {pid}.v0.1.0.a1 (version 0.1.0); the newest delivery, version 0.1.0.2")
