@@ -5,7 +5,8 @@ restore at its hot cache (``tier = 'cached'``, :mod:`lake.archive_cache`). When 
 catalogue_products` reads a met.json of such a product again:
 
 * **A new version** is a new delivery: hot again (``tier = 'hot'``) at its new location, and the roll delivers
-  it in turn.
+  it in turn. A cached copy of the version it replaces is deleted once the catalogue points at the new one (an
+  ``evicted`` cache step).
 * **The same version, from where it already is** (the archive's or the cache's met.json: a repair, a re-run of
   the catalogue task): nothing moves.
 * **The same version, made again elsewhere** (the forward DAG's *reprocess*, an on-demand request over pairs
@@ -87,6 +88,12 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
             logger.info("%s: version %s replaces the %s version %s; it is hot again at %s", product["product_id"],
                         product["version"], old["tier"], old["version"], product["uri"])
             product["tier"], product["cache_expires_at"] = "hot", None
+            if old["tier"] == "cached" and old["uri"] != product["uri"]:
+                if delivered is None:
+                    from lake.archive_cache import deliveries
+
+                    delivered = deliveries(settings)
+                _evict_replaced(product, old, delivered.get(product["product_id"]), placement, now)
             continue
         new = (product["uri"], product["met_uri"])
         product.update(uri=old["uri"], met_uri=old["met_uri"], cache_expires_at=old["cache_expires_at"])
@@ -101,6 +108,21 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
         else:
             _adopt(product, old, new, delivered.get(product["product_id"]), placement, settings, now)
     return placement
+
+
+def _evict_replaced(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any] | None, placement: Placement,
+                    now: datetime) -> None:
+    """A cached copy of the version a new one replaces: deleted after the commit, like an expired cache.
+
+    Left, it stayed in the hot lake with no catalogue row pointing at it, so no expiry ever evicted it.
+    """
+    from lake.archive_cache import cache_step
+
+    if d is None or (d["version"] or "1") != (old["version"] or "1"):
+        return
+    placement.superseded.append((old["uri"], d["files"]))
+    placement.steps.append(cache_step(product["product_id"], d, "evicted", f"replaced by version "
+                                      f"{product['version']} at {product['uri']}", old["uri"], now))
 
 
 def _other_content(product: dict[str, Any], old: dict[str, Any], differ: list[str], uri: str,

@@ -705,3 +705,30 @@ def test_a_new_version_without_a_file_of_the_old_one_leaves_no_stale_file_at_the
     (found,) = verify_archive(lake)
     assert (found.kind, Path(found.path).name) == ("archive_orphan", "coherence.tif")
     assert found.detail.startswith(f"left by {pid}.v0.1.0.a1 (version 0.1.0); the newest delivery, version 0.1.0.2")
+
+
+def test_a_new_version_of_a_cached_product_evicts_the_cached_copy(lake, daac) -> None:
+    """Restored (cached at <products_root>/<id>), then made again as a new version where its PGE publishes: the
+    catalogue pointed at the new folder and the cached copy stayed in the hot lake for good, with no row that an
+    expiry would evict (`lake verify`: stale_hot_copy)."""
+    from lake.archive_cache import restore
+    from lake.catalogue import catalogue_products
+    from lake.verify import verify
+
+    pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
+    hot = Path(lake.products_root) / "L2_IFG" / "sydney" / pid
+    catalogue_products([str(_met(lake, pid, "0.1.0", b"v1 bytes", hot))], settings=lake)
+    _roll_until_done(lake, daac)
+    assert restore([pid], settings=lake).done == [pid]
+    cached = Path(_products(lake)[pid]["uri"])
+    assert cached != hot
+    assert _files(cached) == sorted([f"{pid}.met.json", "unw.tif"])
+
+    catalogue_products([str(_met(lake, pid, "0.1.0.2", b"v2 bytes", hot))], settings=lake)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"], row["version"]) == ("hot", str(hot), "0.1.0.2")
+    assert _files(cached) == []
+    assert [f.kind for f in verify(lake).findings] == []
+    (evicted,) = [s for s in _steps(lake) if s["step"] == "evicted"]
+    assert (evicted["product_id"], evicted["version"], evicted["hot_uri"]) == (pid, "0.1.0", str(cached))
+    assert evicted["reason"] == f"replaced by version 0.1.0.2 at {hot}"
