@@ -77,6 +77,8 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
         log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
     for move in report.moved:
         log.warning("%s", moved_note(move))
+    for note in report.undelivered:
+        log.warning("%s", note)
     summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),
                "rejected": len(report.rejected), "left_out": len(report.left_out), "moved": len(report.moved)}
     log.info("Catalogued %d product(s) under %s (%d already published and kept, %d bad input(s) skipped, "

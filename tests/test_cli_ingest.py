@@ -325,3 +325,41 @@ def test_ingesting_a_product_into_a_second_aoi_says_it_moved_and_which_folder_is
     again = _cli("ingest", unw, "--aoi", "nsw", "--mission", "envisat")  # kept where it is: no move
     assert again.exit_code == 0
     assert "warning" not in again.output
+
+
+def test_a_product_removed_after_its_delivery_and_ingested_again_is_told_at_the_ingest_which_revision_delivers_it(
+        settings, tmp_path):
+    """`products remove` then ingest, at the version the DAAC acknowledged: the roll keeps it hot for good, which
+    only `archive verify` said. The ingest now says so, naming the revision past every version delivered."""
+    from datetime import UTC, datetime, timedelta
+
+    from lake.archive_roll import run_roll
+    from sarlake.workflows.daac_simulator import SimulatedDaac
+
+    unw = str(sorted((DATA / "roipac_unw").glob("*.unw"))[0])
+    _sydney()
+    daac, later = SimulatedDaac(tmp_path / "daac-state", settings), datetime.now(UTC) + timedelta(days=40)
+
+    def roll() -> None:
+        for _ in range(3):
+            run_roll(settings, now=later)
+            daac.serve_folder()
+
+    args = ["ingest", unw, "--aoi", "sydney", "--mission", "envisat"]
+    first = _cli(*args)
+    assert "warning" not in first.output
+    pid = first.output.split()[0]
+    roll()
+    assert _cli("products", "remove", pid, "--reason", "with coherence").exit_code == 0
+    again = _cli(*args, "--coherence-dir", str(DATA / "gamma_coherence"))
+    assert again.exit_code == 0
+    assert (f"warning: {pid} version 0.1.0 was delivered to the DAAC ({pid}.v0.1.0.a1) before it was removed, and "
+            "the roll never delivers a version twice: this copy stays hot. To deliver it, ingest it again with "
+            "`--replace --revision 2`") in again.output
+    revised = _cli(*args, "--coherence-dir", str(DATA / "gamma_coherence"), "--replace", "--revision", "2")
+    assert "warning" not in revised.output
+    roll()
+    (row,) = json.loads(_cli("sql", "SELECT version, tier FROM products", "--format", "json").output)
+    assert (row["version"], row["tier"]) == ("0.1.0.2", "archive")
+    assert _cli("products", "remove", pid, "--reason", "the first again").exit_code == 0
+    assert "`--replace --revision 3`" in _cli(*args, "--replace").output  # 0.1.0 and 0.1.0.2 delivered

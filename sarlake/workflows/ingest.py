@@ -25,6 +25,7 @@ class IngestReport:
     kept: list[str] = field(default_factory=list)  # already published and not replaced
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's files read as other rasters
     moved: list[dict[str, str | None]] = field(default_factory=list)  # in another AOI before: id, aoi, uri, to
+    undelivered: list[str] = field(default_factory=list)  # notes: a version delivered before it was removed
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -111,6 +112,7 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
             raise ArchivedContentError(message, exc.product_id, exc.version) from exc
         raise ProductMetadataError(message) from exc
     report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+    report.undelivered = _delivered_before(set(ids) - set(before), form)
     if before:
         after = _catalogued(set(before))
         report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
@@ -128,6 +130,34 @@ def moved_note(move: dict[str, str | None]) -> str:
     return (f"{move['id']} was catalogued in {named(move['aoi'])}; it now belongs to {named(move['to'])}, and its "
             f"folder {move['uri']} is no longer catalogued (a product belongs to one AOI): delete that folder, or "
             f"ingest it {back} again to move it back")
+
+
+def _delivered_before(new: set[str], form: bool) -> list[str]:
+    """Notes on products new to the catalogue at a version the DAAC already acknowledged (removed, then ingested).
+
+    The roll never delivers a version twice, so such a product stays hot (``hot_after_delivery`` in ``sarlake
+    archive verify``); said here, the user learns it at the ingest, with the revision that delivers it.
+    """
+    from lake.archive_transfers import FINISHED_COLUMNS, latest_transfers
+    from lake.settings import get_settings
+
+    if not new:
+        return []
+    delivered = {(t.product_id, t.version or "1"): t.transfer_id
+                 for t in latest_transfers(get_settings(), columns=FINISHED_COLUMNS).values()
+                 if t.product_id in new and t.step in ("catalogued", "hot_deleted")}
+    if not delivered:
+        return []
+    notes = []
+    for pid, row in sorted(_catalogued({pid for pid, _ in delivered}).items()):
+        version = row["version"] or "1"
+        if (pid, version) in delivered:
+            n = max(next_revision(v) for p, v in delivered if p == pid)  # past every version delivered
+            how = f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
+            notes.append(f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) before it "
+                         "was removed, and the roll never delivers a version twice: this copy stays hot. To deliver "
+                         f"it, ingest it again with {how}")
+    return notes
 
 
 def _catalogued(ids: set[str]) -> dict[str, dict[str, Any]]:
