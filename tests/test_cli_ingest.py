@@ -289,6 +289,8 @@ def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_deliv
     assert made.exit_code == 0, made.output
     (row,) = json.loads(_cli("sql", "SELECT product_id, version, tier, uri FROM products", "--format", "json").output)
     assert (row["product_id"], row["version"], row["tier"]) == (old["product_id"], f"{old['version']}.2", "hot")
+    shown = _cli("products", "show", row["product_id"]).output
+    assert f"made by       ingest {old['version']} (product version {old['version']}.2)" in shown
     hot = Path(row["uri"])
     assert (hot / "coherence.tif").is_file()
     digest = hashlib.sha256((hot / "coherence.tif").read_bytes()).hexdigest()

@@ -123,6 +123,8 @@ def show(product_id: str, as_json: bool) -> None:
     p, q = s["product"], s["quality"]
     click.echo(f"{p['product_id']}  {p['product_type']}  {p.get('aoi') or '(no AOI)'}")
     made_by = " ".join(str(v) for v in (p.get("pge_name"), p.get("pge_version")) if v)
+    if p.get("version") and p.get("version") != p.get("pge_version"):  # an ingest's --revision
+        made_by += f" (product version {p['version']})"
     for label, value in (("acquisitions", " to ".join(d for d in (s["first_date"], s["last_date"]) if d)),
                          ("track", p.get("track")), ("status", p.get("status")), ("tier", p.get("tier") or "hot"),
                          ("made by", made_by), ("location", p.get("uri")), ("met.json", p.get("met_uri"))):
