@@ -531,6 +531,8 @@ def _expire_one(t: Transfer, settings: Settings, earlier: list[Transfer]) -> tup
 
 def _expire(settings: Settings, now: datetime) -> RollReport:
     catalogued = _waiting(settings, "catalogued")
+    if not catalogued:
+        return RollReport()
     earlier = earlier_deliveries(catalogued, latest_transfers(settings, columns=FINISHED_COLUMNS), settings)
     return _run_each(catalogued, lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])), "expire",
                      settings)
