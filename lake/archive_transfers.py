@@ -16,8 +16,8 @@ from typing import Any
 
 from lake.settings import Settings, get_settings
 
-__all__ = ["STEPS", "Transfer", "delivered_files", "latest_transfers", "newer", "record", "transfer_id",
-           "transfer_states"]
+__all__ = ["STEPS", "Transfer", "delivered_files", "delivered_versions", "latest_transfers", "newer", "record",
+           "transfer_id", "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
 #: ``restored`` and ``evicted`` follow ``hot_deleted`` when a product is cached back and expires again.
@@ -170,6 +170,19 @@ def delivered_files(transfer_ids: list[str], settings: Settings) -> dict[str, Tr
 
     table = load_table("archive_transfers", settings)
     return _latest_rows(table, dict.fromkeys(transfer_ids, "hot_deleted"), _COLUMNS)
+
+
+def delivered_versions(product_ids: set[str], settings: Settings) -> dict[tuple[str, str], str]:
+    """``(product, version) -> transfer id`` of every version of ``product_ids`` the DAAC acknowledged.
+
+    A delivery counts from ``catalogued`` on; the roll never delivers such a version again. Versions are as the
+    roll keys them (a missing one is ``"1"``).
+    """
+    if not product_ids:
+        return {}
+    return {(t.product_id, t.version or "1"): t.transfer_id
+            for t in latest_transfers(settings, columns=FINISHED_COLUMNS).values()
+            if t.product_id in product_ids and t.step in ("catalogued", "hot_deleted")}
 
 
 def _latest_steps(table: Any) -> dict[str, str]:

@@ -101,8 +101,7 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
         written = len(result["products"]) - len(kept)
         advice = ""
         if isinstance(exc, ArchivedContentError):
-            n = next_revision(exc.version)
-            how = f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
+            how = _revision_flags(next_revision(exc.version), form)
             advice = (f". To replace {exc.product_id}'s content, ingest it again with {how}: a new version, which the "
                       "roll delivers to the DAAC in its turn")
         message = (f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under "
@@ -112,12 +111,11 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
             raise ArchivedContentError(message, exc.product_id, exc.version) from exc
         raise ProductMetadataError(message) from exc
     report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
-    report.undelivered = _delivered_before(set(ids) - set(before), form)
-    if before:
-        after = _catalogued(set(before))
-        report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
-                        for pid, old in sorted(before.items()) if pid in after and after[pid]["aoi"] != old["aoi"]
-                        and after[pid]["uri"] != old["uri"] and old["tier"] in (None, "hot")]
+    after = _catalogued(set(ids) | set(before))  # one read for both notes
+    report.undelivered = _delivered_before({pid: after[pid] for pid in set(ids) - set(before) if pid in after}, form)
+    report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
+                    for pid, old in sorted(before.items()) if pid in after and after[pid]["aoi"] != old["aoi"]
+                    and after[pid]["uri"] != old["uri"] and old["tier"] in (None, "hot")]
     return report
 
 
@@ -132,31 +130,25 @@ def moved_note(move: dict[str, str | None]) -> str:
             f"ingest it {back} again to move it back")
 
 
-def _delivered_before(new: set[str], form: bool) -> list[str]:
-    """Notes on products new to the catalogue at a version the DAAC already acknowledged (removed, then ingested).
+def _delivered_before(new: dict[str, dict[str, Any]], form: bool) -> list[str]:
+    """Notes on products ``new`` to the catalogue (their rows) at a version the DAAC already acknowledged.
 
-    The roll never delivers a version twice, so such a product stays hot (``hot_after_delivery`` in ``sarlake
-    archive verify``); said here, the user learns it at the ingest, with the revision that delivers it.
+    The roll never delivers a version twice, so such a product (removed, then ingested) stays hot
+    (``hot_after_delivery`` in ``sarlake archive verify``); said here, the user learns it at the ingest, with the
+    revision that delivers it.
     """
-    from lake.archive_transfers import FINISHED_COLUMNS, latest_transfers
+    from lake.archive_transfers import delivered_versions
     from lake.settings import get_settings
 
-    if not new:
-        return []
-    delivered = {(t.product_id, t.version or "1"): t.transfer_id
-                 for t in latest_transfers(get_settings(), columns=FINISHED_COLUMNS).values()
-                 if t.product_id in new and t.step in ("catalogued", "hot_deleted")}
-    if not delivered:
-        return []
+    delivered = delivered_versions(set(new), get_settings())
     notes = []
-    for pid, row in sorted(_catalogued({pid for pid, _ in delivered}).items()):
+    for pid, row in sorted(new.items()):
         version = row["version"] or "1"
         if (pid, version) in delivered:
             n = max(next_revision(v) for p, v in delivered if p == pid)  # past every version delivered
-            how = f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
             notes.append(f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) before it "
                          "was removed, and the roll never delivers a version twice: this copy stays hot. To deliver "
-                         f"it, ingest it again with {how}")
+                         f"it, ingest it again with {_revision_flags(n, form)}")
     return notes
 
 
@@ -166,6 +158,11 @@ def _catalogued(ids: set[str]) -> dict[str, dict[str, Any]]:
     from lake.settings import get_settings
 
     return {r["product_id"]: r for r in stored_products(ids, get_settings())} if ids else {}
+
+
+def _revision_flags(n: int, form: bool) -> str:
+    """How to ingest again as revision ``n``: in the ingest form's words, or the CLI's."""
+    return f"replace ticked and revision {n}" if form else f"`--replace --revision {n}`"
 
 
 def next_revision(version: str | None) -> int:
