@@ -126,13 +126,9 @@ def on_demand() -> None:
     @task(outlets=[asset("products"), asset("provenance")], trigger_rule="none_failed")
     def catalogue(results: list[dict[str, Any]] | None, request: dict[str, Any], **context: Any) -> list[str]:
         """Catalogue the products; provenance records the requester."""
-        from lake.catalogue import catalogue_products
-        from lake.settings import get_settings
+        from sarlake_plugins.forward import catalogue as _catalogue
 
-        met_uris = [p["met_uri"] for r in (results or []) if r for p in r.get("products", [])]
-        run_context = {"run_id": str(context.get("run_id") or ""), "dag_id": "on_demand", "task_id": "interferogram",
-                       "runner": get_settings().runner, "requester": request.get("requester") or None}
-        return catalogue_products(met_uris, run_context) if met_uris else []
+        return _catalogue(list(results or []), context=context, requester=request.get("requester") or None)
 
     # mypy ignores below: a @task takes XComArgs here; Airflow's stubs type its call with the resolved values
     checked = check_conf()

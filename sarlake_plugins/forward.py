@@ -202,8 +202,10 @@ def _catalogued_pairs(aois: set[str]) -> set[tuple[str, str]]:
     return {(r[0], r[1]) for r in rows}
 
 
-def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list[str]:
-    """Catalogue the products the interferogram tasks made; return their ids.
+def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any], requester: str | None = None) -> list[str]:
+    """Catalogue the products the interferogram tasks made; return their ids (forward, bulk and on-demand).
+
+    ``requester`` (on-demand: the user who triggered the run) goes into the products' provenance.
 
     Raises:
         AirflowSkipException: nothing was made. A skipped task sends no Asset event, so the DAGs scheduled on
@@ -227,6 +229,8 @@ def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any]) -> list
         "task_id": "interferogram",
         "runner": get_settings().runner,
     }
+    if requester:
+        run_context["requester"] = requester
     with refusals_not_retried():
         ids = catalogue_products(met_uris, run_context)
     log.info("Catalogued %d products", len(ids))

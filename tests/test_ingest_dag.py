@@ -212,3 +212,31 @@ def test_the_other_catalogue_tasks_fail_a_refusal_without_retries(settings, monk
             catalogue_unwrap(results, {"run_id": "r"})
         else:
             catalogue(results, context={"run_id": "r"})
+
+
+def test_the_on_demand_catalogue_task_fails_a_refusal_without_retries_and_keeps_the_requester(settings,
+                                                                                                monkeypatch):
+    """On-demand catalogued in its DAG file with no refusal handling, so its task retried the refusal twice
+    (`retries: 2`); it now calls the forward catalogue, as bulk does, with the requester for provenance."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.sdk.exceptions import AirflowFailException
+
+    import lake.catalogue
+    from lake.exceptions import ArchivedContentError
+
+    bag = DagBag(dag_folder=str(ROOT / "dags" / "on_demand.py"))
+    assert bag.import_errors == {}
+    task = bag.dags["on_demand"].get_task("catalogue")
+    results = [{"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}]
+    contexts: list[dict] = []
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", lambda uris, ctx: contexts.append(ctx) or ["P"])
+    assert task.python_callable(results, {"requester": "alice"}, run_id="r") == ["P"]
+    assert contexts[0]["requester"] == "alice"
+    assert contexts[0]["run_id"] == "r"
+
+    def refuse(met_uris, run_context):
+        raise ArchivedContentError("P version 0.1.0 is archived with other content", "P", "0.1.0")
+
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
+    with pytest.raises(AirflowFailException, match="is archived with other content"):
+        task.python_callable(results, {"requester": "alice"}, run_id="r")
