@@ -6,8 +6,9 @@ Each step works on every transfer waiting for it and records its outcome for all
 =============  ==========================================================================================
 ``select``     products older than the hot retention, hot, not quarantined, without an open transfer (or
                whose last attempt failed and whose back-off has passed) -> a new transfer
-``copy``       copy every file of the hot product folder to ``<daac.root>/<type>/<product>/``, hashing as it
-               reads; a file whose sha256 differs from its catalogued one is a failure
+``copy``       copy every file of the hot product folder to ``<daac.root>/<type>/<product>-v<version>/`` (one
+               folder per version: :func:`archive_location`), hashing as it reads; a file whose sha256
+               differs from its catalogued one is a failure
 ``verify``     read the archive copies back: size and sha256 must match
 ``notify``     send one CNM-S per transfer (the transfer id is the CNM identifier)
 ``receive``    read CNM-R messages: SUCCESS -> acknowledged; FAILURE -> failed with the DAAC's error code and
@@ -103,9 +104,21 @@ class _Known:
     types: dict[str, str | None] = field(default_factory=dict)
 
 
-def archive_location(product_type: str | None, product_id: str, settings: Settings) -> str:
-    """The archive folder/prefix of one product."""
-    return storage.join(settings.daac.root, product_type or "unknown", product_id)
+def archive_location(product_type: str | None, product_id: str, settings: Settings, version: str | None = None) -> str:
+    """The archive folder/prefix of one version of a product: ``<daac.root>/<type>/<product>-v<version>``.
+
+    A DAAC keeps each version of a granule as its own: a product whose id does not end in its version (PGE ids
+    end in ``-v0_1_0``; ingested, unwrapped and time-series ids do not) gets it appended, written as the PGE ids
+    write it (dots as ``_``), so a new version (an ingest's ``--revision``) never overwrites the files of one the
+    DAAC already acknowledged. Deliveries keep the folder they were made to (``archive_transfers.archive_uri``):
+    products delivered before this rule stay in ``<type>/<product>``.
+    """
+    folder = product_id
+    if version:
+        suffix = "-v" + version.replace(".", "_")
+        if not product_id.endswith(suffix):
+            folder = product_id + suffix
+    return storage.join(settings.daac.root, product_type or "unknown", folder)
 
 
 def _io_threads(settings: Settings) -> int:
@@ -244,8 +257,9 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
             if last.next_attempt_at and last.next_attempt_at > now:
                 continue
         attempt = previous[-1].attempt + 1 if previous else 1
+        archive_uri = archive_location(p["product_type"], p["product_id"], settings, version)
         t = Transfer(transfer_id(p["product_id"], version, attempt), p["product_id"], version, attempt, "new",
-                     hot_uri=p["uri"], archive_uri=archive_location(p["product_type"], p["product_id"], settings))
+                     hot_uri=p["uri"], archive_uri=archive_uri)
         new.append(t)
         if known is not None:
             known.types[p["product_id"]] = p["product_type"]

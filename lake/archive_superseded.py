@@ -1,11 +1,13 @@
 """Files an earlier version's delivery left in a product's archive folder that the newest delivery does not have.
 
-The archive holds one folder per product id (:func:`lake.archive_roll.archive_location`). A product whose id
-carries no version (an ingested ``EXT-*`` one) is delivered again into that folder when it gets a new version (an
-ingest's ``--revision``, a new ingest PGE version): files of the same name are overwritten, and a file only the
-earlier version had (``coherence.tif`` of a version ingested with coherence) stayed beside phase it was not made
-with. The roll's expire step deletes such files once the new version is catalogued at the archive, and
-``sarlake archive verify`` names the delivery that left one still there.
+Until :func:`lake.archive_roll.archive_location` gave each version of a product its own archive folder, a product
+whose id carries no version (an ingested ``EXT-*`` one) was delivered again into one folder when it got a new
+version (an ingest's ``--revision``, a new ingest PGE version): files of the same name were overwritten, and a
+file only the earlier version had (``coherence.tif`` of a version ingested with coherence) stayed beside phase it
+was not made with. Deliveries keep the folder they were made to, so an archive rolled before still has such
+folders: the roll's expire step deletes such files once the new version is catalogued at the archive, and
+``sarlake archive verify`` names the delivery that left one still there. Deliveries to folders of their own
+share nothing, so none of their files is superseded.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ detail), so ``sarlake lake verify`` can append them to its hot-tier report:
 =============================  ===========================================================================
 kind                           meaning
 =============================  ===========================================================================
-``archive_missing_file``       a file the DAAC acknowledged is gone from the archive
+``archive_missing_file``       a file the DAAC acknowledged is gone from the archive (of any version it keeps:
+                               each delivered to its own folder, :func:`lake.archive_roll.archive_location`)
 ``archive_checksum_mismatch``  an archive file's size or sha256 differs from what the DAAC acknowledged
 ``archive_orphan``             a file under the archive root that no delivery put there, or that only an earlier
                                version's did (named in the detail)
@@ -62,6 +63,7 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     findings: list[ArchiveFinding] = []
     transfers = latest_transfers(settings)
     delivered: dict[str, Transfer] = {}
+    in_folder: dict[str, Transfer] = {}  # the newest delivery to each archive folder
     expected: set[str] = set()
     for t in transfers.values():
         if t.step not in _FINISHED:
@@ -71,6 +73,8 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
         elif t.step == "hot_deleted":
             if newer(t, delivered.get(t.product_id)):
                 delivered[t.product_id] = t
+            if newer(t, in_folder.get(t.archive_uri or "")):
+                in_folder[t.archive_uri or ""] = t
     fields = ("product_id", "uri", "tier", "version")
     products = load_table("products", settings).scan(selected_fields=fields).to_arrow().to_pylist()
     for p in products:
@@ -95,11 +99,11 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
         if p["tier"] == "archive" and d.hot_uri and storage.list_uris(d.hot_uri, settings=settings):
             findings.append(ArchiveFinding("stale_hot_copy", "products", p["product_id"], d.hot_uri,
                                            "archived, but files remain in the hot lake"))
-    for t in delivered.values():
+    for t in in_folder.values():  # every product's newest delivery, and the earlier versions the DAAC keeps
         for f in t.files:
             expected.add(f["uri"])
             findings.extend(_check_file(t.product_id, f, settings, checksums))
-    left = _left_by_earlier_versions(transfers, delivered)
+    left = _left_by_earlier_versions(transfers, in_folder)
     for uri in storage.list_uris(settings.daac.root, settings=settings):
         if uri not in expected and not uri.endswith(".partial"):
             findings.append(ArchiveFinding("archive_orphan", "archive_transfers", None, uri,
@@ -107,14 +111,17 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     return findings
 
 
-def _left_by_earlier_versions(transfers: dict[str, Transfer], delivered: dict[str, Transfer]) -> dict[str, str]:
-    """Archive files of a product's earlier deliveries that its newest does not have: uri -> what to say."""
+def _left_by_earlier_versions(transfers: dict[str, Transfer], in_folder: dict[str, Transfer]) -> dict[str, str]:
+    """Archive files of earlier deliveries that the newest delivery to the same folder does not have: uri -> note.
+
+    Versions shared a product's folder before :func:`lake.archive_roll.archive_location` gave each its own.
+    """
     from lake.archive_superseded import superseded_files
 
     out = {}
     for t in transfers.values():
-        newest = delivered.get(t.product_id)
-        if t.step != "hot_deleted" or newest is None or t.version == newest.version:
+        newest = in_folder.get(t.archive_uri or "")
+        if t.step != "hot_deleted" or newest is None or t.transfer_id == newest.transfer_id:
             continue
         for uri in superseded_files(newest, [t]):
             out[uri] = (f"left by {t.transfer_id} (version {t.version}); the newest delivery, version "

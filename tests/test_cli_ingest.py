@@ -278,8 +278,9 @@ def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_deliv
             daac.serve_folder()
 
     roll()
-    (old,) = json.loads(_cli("sql", "SELECT product_id, version, tier FROM products", "--format", "json").output)
+    (old,) = json.loads(_cli("sql", "SELECT product_id, version, tier, uri FROM products", "--format", "json").output)
     assert old["tier"] == "archive"
+    archived = {f.name: f.read_bytes() for f in Path(old["uri"]).iterdir()}
     again = ["ingest", str(first), "--coherence-dir", str(DATA / "gamma_coherence"), "--aoi", "sydney",
              "--mission", "envisat", "--replace"]
     refused = CliRunner().invoke(cli, again)
@@ -298,6 +299,11 @@ def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_deliv
     (after,) = json.loads(_cli("sql", "SELECT version, tier, uri FROM products", "--format", "json").output)
     assert (after["version"], after["tier"]) == (f"{old['version']}.2", "archive")
     assert hashlib.sha256((Path(after["uri"]) / "coherence.tif").read_bytes()).hexdigest() == digest
+    # the DAAC keeps the first version as it acknowledged it, in its own folder
+    assert Path(after["uri"]).name == f"{old['product_id']}-v{old['version'].replace('.', '_')}_2"
+    assert Path(old["uri"]).name == f"{old['product_id']}-v{old['version'].replace('.', '_')}"
+    assert {f.name: f.read_bytes() for f in Path(old["uri"]).iterdir()} == archived
+    assert "coherence.tif" not in archived
     assert verify_archive(settings) == []
     assert [e["version"] for e in daac.ingested() if e["product"] == old["product_id"]] == [
         old["version"], f"{old['version']}.2"]

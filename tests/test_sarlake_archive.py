@@ -47,6 +47,11 @@ def _make_products(settings, n: int, statuses: dict[int, str] | None = None) -> 
     return truth
 
 
+def _at_archive(settings, pid: str, version: str = "1") -> Path:
+    """A version's archive folder: ``<type>/<id>-v<version>`` (dots as ``_``, as PGE ids write versions)."""
+    return Path(settings.daac.root) / "L2_IFG" / f"{pid}-v{version.replace('.', '_')}"
+
+
 def _products(settings) -> dict[str, dict]:
     from lake.catalog import load_table
 
@@ -62,7 +67,7 @@ def _steps(settings) -> list[dict]:
 def _assert_archived(settings, truth: dict[str, dict[str, bytes]], pid: str) -> None:
     row = _products(settings)[pid]
     assert row["tier"] == "archive"
-    assert row["uri"] == str(Path(settings.daac.root) / "L2_IFG" / pid)
+    assert row["uri"] == str(_at_archive(settings, pid))
     assert row["met_uri"] == str(Path(row["uri"]) / f"{pid}.met.json")
     for name, data in truth[pid].items():
         assert (Path(row["uri"]) / name).read_bytes() == data
@@ -150,7 +155,7 @@ def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Pat
     shutil.rmtree(Path(lake.products_root) / gone)  # hot files vanished
     run_step("select", lake, now=LATER)
     run_step("copy", lake, now=LATER)
-    archived = Path(lake.daac.root) / "L2_IFG" / corrupt / "unw.tif"
+    archived = _at_archive(lake, corrupt) / "unw.tif"
     archived.write_bytes(b"bit rot" + archived.read_bytes()[7:])  # the archive changed the bytes
     run_step("verify", lake, now=LATER)
     run_step("notify", lake, now=LATER)
@@ -175,7 +180,7 @@ def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Pat
     assert any("errorCode" in x for x in reasons["cnm_r_malformed"])
     _assert_hot(lake, truth, corrupt)
     assert _products(lake)[gone]["tier"] == "hot"  # catalogue untouched
-    assert not (Path(lake.daac.root) / "L2_IFG" / corrupt).exists()  # the bad archive copy was discarded
+    assert not _at_archive(lake, corrupt).exists()  # the bad archive copy was discarded
     _assert_hot(lake, truth, "S1-GUNW-A-R-044-tops-20240002")  # the DAAC refused it (fail_first)
     _assert_archived(lake, truth, "S1-GUNW-A-R-044-tops-20240003")
     assert not list(inbox.glob("*.json"))  # every message consumed
@@ -194,7 +199,7 @@ def test_a_hot_file_that_differs_from_its_catalogued_checksum_is_never_delivered
     failed = [r for r in _steps(lake) if r["step"] == "failed"]
     assert len(failed) == 1 and failed[0]["product_id"] == bad and failed[0]["failed_step"] == "verify"
     assert f"hot file {hot_file} does not match its catalogued sha256" in failed[0]["reason"]
-    assert not (Path(lake.daac.root) / "L2_IFG" / bad).exists()  # the archive copy was discarded
+    assert not _at_archive(lake, bad).exists()  # the archive copy was discarded
     assert hot_file.read_bytes() == rotted  # the hot copy is left as it is, for the operator
     assert [p.name for p in Path(lake.daac.outbox).glob("*.json")] == ["S1-GUNW-A-R-044-tops-20240000.v1.a1.json"]
     daac.serve_folder()
@@ -298,7 +303,7 @@ def test_restore_brings_products_back_for_a_while_then_expires(lake, tmp_path) -
     assert row["tier"] == "cached" and row["uri"] == str(Path(lake.products_root) / pid)
     for name, data in truth[pid].items():
         assert (Path(lake.products_root) / pid / name).read_bytes() == data
-        assert (Path(lake.daac.root) / "L2_IFG" / pid / name).read_bytes() == data  # archive untouched
+        assert (_at_archive(lake, pid) / name).read_bytes() == data  # archive untouched
     assert _products(lake)[other]["tier"] == "archive"
     from lake.archive_roll import run_roll
 
@@ -328,10 +333,9 @@ def test_archive_verify_finds_what_went_wrong_and_nothing_else(lake, tmp_path) -
     assert verify_archive(lake) == []
     assert CliRunner().invoke(cli, ["archive", "verify"]).exit_code == 0
     a, b, c = sorted(truth)
-    root = Path(lake.daac.root) / "L2_IFG"
-    (root / a / "unw.tif").write_bytes(b"rot" + (root / a / "unw.tif").read_bytes()[3:])
-    (root / b / "browse.png").unlink()
-    (root / c / "stray.tif").write_bytes(b"x")
+    (_at_archive(lake, a) / "unw.tif").write_bytes(b"rot" + (_at_archive(lake, a) / "unw.tif").read_bytes()[3:])
+    (_at_archive(lake, b) / "browse.png").unlink()
+    (_at_archive(lake, c) / "stray.tif").write_bytes(b"x")
     kinds = sorted((f.kind, f.product_id, Path(f.path).name) for f in verify_archive(lake))
     assert kinds == [("archive_checksum_mismatch", a, "unw.tif"), ("archive_missing_file", b, "browse.png"),
                      ("archive_orphan", None, "stray.tif")]
@@ -428,7 +432,7 @@ def test_lake_verify_includes_the_archive_tier(lake, tmp_path) -> None:
     truth = _make_products(lake, 1)
     _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
     (pid,) = truth
-    (Path(lake.daac.root) / "L2_IFG" / pid / "browse.png").unlink()
+    (_at_archive(lake, pid) / "browse.png").unlink()
     result = CliRunner().invoke(cli, ["lake", "verify", "--json"])
     assert result.exit_code == 1
     kinds = {(f["kind"], f["product_id"]) for f in json.loads(result.output)["findings"]}
@@ -466,7 +470,7 @@ def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
     pid = "S1-GUNW-A-R-044-tops-20240101"
-    archive = Path(lake.daac.root) / "L2_IFG" / pid
+    archive = _at_archive(lake, pid)
     met = _met(lake, pid, "1", b"v1 bytes")
     catalogue_products([str(met)], settings=lake)
     daac = SimulatedDaac(tmp_path / "daac-state", lake)
@@ -492,8 +496,12 @@ def test_recataloguing_an_archived_product_keeps_its_archive_location(lake, tmp_
     row = _products(lake)[pid]
     assert (row["tier"], row["uri"], row["version"]) == ("hot", str(Path(lake.products_root) / pid), "2")
     _roll_until_done(lake, daac)
-    assert _products(lake)[pid]["tier"] == "archive" and (archive / "unw.tif").read_bytes() == b"v2 bytes"
+    row = _products(lake)[pid]
+    assert (row["tier"], row["uri"]) == ("archive", str(_at_archive(lake, pid, "2")))
+    assert (_at_archive(lake, pid, "2") / "unw.tif").read_bytes() == b"v2 bytes"
+    assert (archive / "unw.tif").read_bytes() == b"v1 bytes"  # the DAAC keeps version 1 as it acknowledged it
     assert sorted(e["version"] for e in daac.ingested() if e["product"] == pid) == ["1", "2"]
+    assert verify_archive(lake) == []
 
 
 def test_a_product_made_again_at_its_archived_version_becomes_its_cached_copy(lake, tmp_path) -> None:
@@ -507,7 +515,7 @@ def test_a_product_made_again_at_its_archived_version_becomes_its_cached_copy(la
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
     pid = "S1-GUNW-A-R-044-tops-20240101"
-    archive = Path(lake.daac.root) / "L2_IFG" / pid
+    archive = _at_archive(lake, pid)
     hot = Path(lake.products_root) / "L2_IFG" / "vesuvius" / pid  # where the interferogram PGE publishes
     catalogue_products([str(_met(lake, pid, "1", b"v1 bytes", hot))], settings=lake)
     _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
@@ -561,7 +569,7 @@ def test_a_copy_made_while_its_delivery_finishes_goes_with_the_roll(lake, tmp_pa
     assert _products(lake)[pid]["tier"] == "archive" and met.exists()
     catalogue_products([str(met)], settings=lake)  # a catalogue task retried now
     row = _products(lake)[pid]
-    assert (row["tier"], row["uri"]) == ("archive", str(Path(lake.daac.root) / "L2_IFG" / pid))
+    assert (row["tier"], row["uri"]) == ("archive", str(_at_archive(lake, pid)))
     run_roll(lake, now=LATER)
     assert not met.parent.exists() and verify_archive(lake) == []
 
@@ -675,19 +683,62 @@ def test_the_delivery_of_a_product_is_its_newest_whatever_the_attempt_numbers(la
     assert (Path(lake.products_root) / pid / "unw.tif").read_bytes() == b"v2 bytes"
 
 
-def test_a_new_version_without_a_file_of_the_old_one_leaves_no_stale_file_at_the_archive(lake, daac) -> None:
-    """An ingested product has one archive folder for all its versions. Version 1, ingested with coherence, was
-    archived; version 2 (ingested again without it, `--revision 2`) was delivered into the same folder, and version
-    1's coherence.tif stayed beside phase it was not made with, reported as an orphan "no delivery put there"."""
+def _with_coherence(met: Path) -> None:
+    (met.parent / "coherence.tif").write_bytes(b"coherence")
+    doc = json.loads(met.read_text())
+    doc["assets"]["coherence"] = {"href": "coherence.tif", "sarlake:sha256": hashlib.sha256(b"coherence").hexdigest()}
+    met.write_text(json.dumps(doc))
+
+
+def test_each_version_of_a_product_keeps_its_own_archive_folder(lake, daac) -> None:
+    """An ingested product's id carries no version, and every version was delivered into one archive folder:
+    version 2 (ingested again without coherence, `--revision 2`) overwrote version 1's phase, so the DAAC's record
+    of version 1 pointed at bytes that were gone. Each version now has its own folder, named as PGE ids name
+    versions, and the DAAC's acknowledged files of both stay as it acknowledged them."""
+    from lake.archive_cache import restore
     from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
 
     pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
     met = _met(lake, pid, "0.1.0", b"phase")
-    (met.parent / "coherence.tif").write_bytes(b"coherence")
-    doc = json.loads(met.read_text())
-    doc["assets"]["coherence"] = {"href": "coherence.tif", "sarlake:sha256": hashlib.sha256(b"coherence").hexdigest()}
-    met.write_text(json.dumps(doc))
+    _with_coherence(met)
+    catalogue_products([str(met)], settings=lake)
+    _roll_until_done(lake, daac)
+    first = _at_archive(lake, pid, "0.1.0")
+    assert first == Path(lake.daac.root) / "L2_IFG" / f"{pid}-v0_1_0"
+    assert _files(first) == sorted([f"{pid}.met.json", "coherence.tif", "unw.tif"])
+
+    catalogue_products([str(_met(lake, pid, "0.1.0.2", b"phase again"))], settings=lake)
+    _roll_until_done(lake, daac)
+    row = _products(lake)[pid]
+    assert (row["tier"], row["version"], row["uri"]) == ("archive", "0.1.0.2", str(_at_archive(lake, pid, "0.1.0.2")))
+    assert _files(_at_archive(lake, pid, "0.1.0.2")) == sorted([f"{pid}.met.json", "unw.tif"])
+    assert (_at_archive(lake, pid, "0.1.0.2") / "unw.tif").read_bytes() == b"phase again"
+    assert _files(first) == sorted([f"{pid}.met.json", "coherence.tif", "unw.tif"])
+    assert (first / "unw.tif").read_bytes() == b"phase"
+    assert verify_archive(lake) == []
+    assert restore([pid], settings=lake).done == [pid]  # the newest version comes back
+    assert (Path(lake.products_root) / pid / "unw.tif").read_bytes() == b"phase again"
+
+    (first / "coherence.tif").unlink()  # the version the DAAC keeps is checked as the newest is
+    (found,) = verify_archive(lake)
+    assert (found.kind, found.product_id, Path(found.path)) == ("archive_missing_file", pid, first / "coherence.tif")
+
+
+def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted(lake, daac, monkeypatch) -> None:
+    """An archive rolled before each version had its own folder: version 1, ingested with coherence, and version
+    2 without it were delivered into one folder, and version 1's coherence.tif stayed beside phase it was not made
+    with, reported as an orphan "no delivery put there"."""
+    from lake import archive_roll
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+    from lake.storage import join
+
+    monkeypatch.setattr(archive_roll, "archive_location",  # the rule before: one folder per product id
+                        lambda product_type, pid, settings, version=None: join(settings.daac.root, product_type, pid))
+    pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
+    met = _met(lake, pid, "0.1.0", b"phase")
+    _with_coherence(met)
     catalogue_products([str(met)], settings=lake)
     _roll_until_done(lake, daac)
     archive = Path(lake.daac.root) / "L2_IFG" / pid
@@ -701,7 +752,7 @@ def test_a_new_version_without_a_file_of_the_old_one_leaves_no_stale_file_at_the
     assert (archive / "unw.tif").read_bytes() == b"phase again"
     assert verify_archive(lake) == []
 
-    (archive / "coherence.tif").write_bytes(b"coherence")  # as an archive rolled before this was mended holds it
+    (archive / "coherence.tif").write_bytes(b"coherence")  # as one rolled before the expire step deleted them holds it
     (found,) = verify_archive(lake)
     assert (found.kind, Path(found.path).name) == ("archive_orphan", "coherence.tif")
     assert found.detail.startswith(f"left by {pid}.v0.1.0.a1 (version 0.1.0); the newest delivery, version 0.1.0.2")
