@@ -79,6 +79,10 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
         log.warning("%s", moved_note(move))
     for note in report.undelivered:
         log.warning("%s", note)
+    revision = (plans[0].get("parameters") or {}).get("revision")
+    if report.kept and revision is not None:  # kept: replace was not ticked
+        log.warning("revision %s was not applied to the %d product(s) already published and kept at their version: "
+                    "tick replace as well to re-ingest them at that revision", revision, len(report.kept))
     summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),
                "rejected": len(report.rejected), "left_out": len(report.left_out), "moved": len(report.moved)}
     log.info("Catalogued %d product(s) under %s (%d already published and kept, %d bad input(s) skipped, "

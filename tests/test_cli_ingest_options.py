@@ -481,6 +481,26 @@ def test_the_summary_counts_new_and_kept_products_once(settings, tmp_path):
     assert _sql("SELECT count(*) AS n FROM products")[0]["n"] == 2
 
 
+def test_a_revision_without_replace_says_the_kept_products_keep_their_version(settings, tmp_path):
+    """`--revision 2` on a published product without `--replace` changed nothing, and the summary said only that
+    the product was kept: the revision asked for was dropped without a word."""
+    _lake()
+    first = _copy(tmp_path, UNW[0])
+    assert _cli("ingest", str(first), "--aoi", "sydney").exit_code == 0
+    (before,) = _sql("SELECT version FROM products")
+    out = _cli("ingest", str(first), "--aoi", "sydney", "--revision", "2")
+    assert out.exit_code == 0, out.output
+    target = settings.products_root.rstrip("/") + "/L2_IFG/sydney"
+    assert out.output.splitlines()[-1] == (
+        f"nothing new under {target}: 1 product(s) already published and kept at their version: --revision 2 "
+        "applies to them only with --replace, which re-ingests them")
+    assert _sql("SELECT version FROM products") == [before]
+    assert not before["version"].endswith(".2")
+    again = _cli("ingest", str(first), "--aoi", "sydney", "--revision", "2", "--replace")
+    assert again.exit_code == 0, again.output
+    assert _sql("SELECT version FROM products") == [{"version": before["version"] + ".2"}]
+
+
 def test_a_folders_wrapped_interferograms_are_named_as_left_out_and_alone_say_why_nothing_was_ingested(settings,
                                                                                                        tmp_path):
     """A wrapped interferogram in a folder was left out with a log line only: beside an unwrapped one it was not

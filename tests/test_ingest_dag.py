@@ -240,3 +240,37 @@ def test_the_on_demand_catalogue_task_fails_a_refusal_without_retries_and_keeps_
     monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
     with pytest.raises(AirflowFailException, match="is archived with other content"):
         task.python_callable(results, {"requester": "alice"}, run_id="r")
+
+
+def test_a_revision_without_replace_is_named_in_the_task_log_for_the_kept_products(settings, monkeypatch):
+    """The ingest form's revision without replace left a published product at its version, and the log said only
+    that it was kept."""
+    import logging
+
+    import lake.catalogue
+    from sarlake.cli import cli
+    from sarlake_plugins.ingest import catalogue_ingest
+
+    class Lines(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.WARNING)
+            self.lines: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.lines.append(record.getMessage())
+
+    assert CliRunner().invoke(cli, ["init"]).exit_code == 0
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", lambda uris, ctx: ["P"])
+    results = [{"products": [{"id": "P", "met_uri": "/x/P/P.met.json", "skipped": True}]}]
+    handler = Lines()
+    logging.getLogger("sarlake_plugins.ingest").addHandler(handler)
+    try:
+        assert catalogue_ingest(results, [{"output_dir": "/x", "parameters": {"revision": 2}}], {"run_id": "r"})[
+            "kept"] == 1
+        assert handler.lines == [
+            "revision 2 was not applied to the 1 product(s) already published and kept at their version: tick "
+            "replace as well to re-ingest them at that revision"]
+        catalogue_ingest(results, [{"output_dir": "/x", "parameters": {}}], {"run_id": "r"})
+        assert len(handler.lines) == 1
+    finally:
+        logging.getLogger("sarlake_plugins.ingest").removeHandler(handler)

@@ -86,7 +86,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
         click.echo(f"warning: {moved_note(move)}", err=True)
     for note in report.undelivered:
         click.echo(f"warning: {note}", err=True)
-    click.echo(_summary(report), err=True)
+    click.echo(_summary(report, options.get("revision")), err=True)
 
 
 #: what a folder's file left out by its content was read as (``pges.readers.kinds.classify_how``)
@@ -99,10 +99,16 @@ _NAMED = {"header": "header or side file(s)", "coherence": "coherence", "dem": "
           "wrapped of an ingested pair": "wrapped phase of pair(s) ingested unwrapped"}
 
 
-def _summary(report: IngestReport) -> str:
-    """One line: the products this ingest made, those it kept as already published, the inputs it skipped."""
+def _summary(report: IngestReport, revision: int | None = None) -> str:
+    """One line: the products this ingest made, those it kept as already published, the inputs it skipped.
+
+    A kept product keeps its version: ``--revision`` alone changed nothing for it, which the line says.
+    """
     new = len(report.ids) - len(report.kept)  # report.ids holds the kept ones too (catalogued again, as they were)
     kept = "already published and kept (--replace re-ingests them)"
+    if revision is not None:
+        kept = (f"already published and kept at their version: --revision {revision} applies to them only with "
+                "--replace, which re-ingests them")
     if not report.kept:
         line = f"catalogued {new} product(s) under {report.target}"
     elif new:
