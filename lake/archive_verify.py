@@ -64,6 +64,7 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     transfers = latest_transfers(settings)
     delivered: dict[str, Transfer] = {}
     in_folder: dict[str, Transfer] = {}  # the newest delivery to each archive folder
+    of_version: dict[tuple[str, str], Transfer] = {}  # every version delivered (an earlier one may be hot again)
     expected: set[str] = set()
     for t in transfers.values():
         if t.step not in _FINISHED:
@@ -75,12 +76,13 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
                 delivered[t.product_id] = t
             if newer(t, in_folder.get(t.archive_uri or "")):
                 in_folder[t.archive_uri or ""] = t
+            of_version[t.product_id, t.version or "1"] = t
     fields = ("product_id", "uri", "tier", "version")
     products = load_table("products", settings).scan(selected_fields=fields).to_arrow().to_pylist()
     for p in products:
         if p["tier"] not in ("archive", "cached"):
-            d = delivered.get(p["product_id"])
-            if d is not None and (d.version or "1") == (p["version"] or "1"):
+            d = of_version.get((p["product_id"], p["version"] or "1"))
+            if d is not None:
                 findings.append(ArchiveFinding(
                     "hot_after_delivery", "products", p["product_id"], p["uri"],
                     f"hot, but its version {d.version} was delivered ({d.transfer_id}) before it was catalogued "

@@ -32,10 +32,14 @@ class ProductMetadataError(LakeError, ValueError):
 class ArchivedContentError(ProductMetadataError):
     """Other content at the version of a product the lake holds archived: new content needs a new version."""
 
-    def __init__(self, message: str, product_id: str, version: str | None) -> None:
-        """``product_id`` and its archived ``version``, for the caller's advice (how its runs make a new version)."""
+    def __init__(self, message: str, product_id: str, version: str | None, fact: str = "") -> None:
+        """``product_id`` and its archived ``version``, for the caller's advice (how its runs make a new version).
+
+        ``fact``: the message without the lake's generic advice, for a caller that gives its own (an ingest names
+        the revision that makes a new version); the message when not given.
+        """
         super().__init__(message)
-        self.product_id, self.version = product_id, version
+        self.product_id, self.version, self.fact = product_id, version, fact or message
 
 
 class QueryError(LakeError, ValueError):

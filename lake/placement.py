@@ -128,11 +128,12 @@ def _evict_replaced(product: dict[str, Any], old: dict[str, Any], d: dict[str, A
 def _other_content(product: dict[str, Any], old: dict[str, Any], differ: list[str], uri: str,
                    what: str) -> ArchivedContentError:
     shown = ", ".join(differ[:3]) + (" ..." if len(differ) > 3 else "")
+    fact = (f"{product['met_uri']}: {product['product_id']} version {old['version']} is archived with other content "
+            f"({shown}: not the bytes the DAAC acknowledged): {what}")
     return ArchivedContentError(
-        f"{product['met_uri']}: {product['product_id']} version {old['version']} is archived with other content "
-        f"({shown}: not the bytes the DAAC acknowledged): {what}. The files at {uri} are left as they are: delete "
-        "them, or make the product again with a new version (its met.json's `sarlake:version`: a new PGE version, "
-        "or an ingest's `--revision`), which is delivered as a new version", product["product_id"], old["version"])
+        f"{fact}. The files at {uri} are left as they are: delete them, or make the product again with a new version "
+        "(its met.json's `sarlake:version`: a new PGE version, or an ingest's `--revision`), which is delivered as a "
+        "new version", product["product_id"], old["version"], fact)
 
 
 def _check_cache(product: dict[str, Any], old: dict[str, Any], d: dict[str, Any] | None, settings: Settings,

@@ -285,7 +285,9 @@ def test_new_content_for_an_archived_product_is_ingested_as_a_revision_and_deliv
              "--mission", "envisat", "--replace"]
     refused = CliRunner().invoke(cli, again)
     assert refused.exit_code == 2, refused.output
-    assert "ingest it again with `--replace --revision 2`: a new version" in refused.output
+    assert ("To ingest this content as a new version, which the roll delivers to the DAAC in its turn, ingest "
+            "it again with `--replace --revision 2`. Nothing of this run was catalogued") in refused.output
+    assert "sarlake:version" not in refused.output  # the lake's generic advice (it names no revision): not repeated
     made = CliRunner().invoke(cli, [*again, "--revision", "2"])
     assert made.exit_code == 0, made.output
     (row,) = json.loads(_cli("sql", "SELECT product_id, version, tier, uri FROM products", "--format", "json").output)
@@ -369,5 +371,13 @@ def test_a_product_removed_after_its_delivery_and_ingested_again_is_told_at_the_
     roll()
     (row,) = json.loads(_cli("sql", "SELECT version, tier FROM products", "--format", "json").output)
     assert (row["version"], row["tier"]) == ("0.1.0.2", "archive")
+    # the first file again, without --revision: version 0.1.0 in place of 0.1.0.2, and said nowhere (archive verify
+    # compared a hot product with the newest delivery only)
+    back = _cli(*args, "--replace")
+    assert (f"warning: {pid} version 0.1.0 was delivered to the DAAC ({pid}.v0.1.0.a1) before version 0.1.0.2, which "
+            "this copy now replaces in the catalogue, and the roll never delivers a version twice: this copy stays "
+            "hot. To deliver it, ingest it again with `--replace --revision 3`") in back.output
+    found = json.loads(_cli("archive", "verify", "--json").output)["findings"]
+    assert [(f["kind"], f["product_id"]) for f in found] == [("hot_after_delivery", pid)]
     assert _cli("products", "remove", pid, "--reason", "the first again").exit_code == 0
     assert "`--replace --revision 3`" in _cli(*args, "--replace").output  # 0.1.0 and 0.1.0.2 delivered

@@ -157,10 +157,10 @@ def test_an_archived_product_refused_at_cataloguing_names_the_forms_fields_and_t
     result = {"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}
     with pytest.raises(ProductMetadataError) as form:
         catalogue_result(result, "/x", {}, form=True)
-    assert "ingest it again with replace ticked and revision 3: a new version" in str(form.value)
+    assert "ingest it again with replace ticked and revision 3. Nothing of this run" in str(form.value)
     with pytest.raises(ProductMetadataError) as cli:
         catalogue_result(result, "/x", {})
-    assert "ingest it again with `--replace --revision 3`" in str(cli.value)
+    assert "ingest it again with `--replace --revision 3`. Nothing of this run" in str(cli.value)
 
 
 def test_an_archived_product_refused_at_cataloguing_fails_the_task_without_retries(settings, monkeypatch):

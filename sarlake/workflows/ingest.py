@@ -25,7 +25,7 @@ class IngestReport:
     kept: list[str] = field(default_factory=list)  # already published and not replaced
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's files read as other rasters
     moved: list[dict[str, str | None]] = field(default_factory=list)  # in another AOI before: id, aoi, uri, to
-    undelivered: list[str] = field(default_factory=list)  # notes: a version delivered before it was removed
+    undelivered: list[str] = field(default_factory=list)  # notes: made hot at a version delivered before
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -99,20 +99,19 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
         ids = catalogue_products(met_uris, run_context)
     except ProductMetadataError as exc:  # e.g. an archived product with other content: the PGE has written them all
         written = len(result["products"]) - len(kept)
-        advice = ""
-        if isinstance(exc, ArchivedContentError):
+        left = (f"Nothing of this run was catalogued: the {written} product folder(s) it wrote under {target} stay "
+                "there; `sarlake lake verify --repair` catalogues the others, or run it again without that input")
+        if isinstance(exc, ArchivedContentError):  # the lake's fact, then this ingest's own way to a new version
             how = _revision_flags(next_revision(exc.version), form)
-            advice = (f". To replace {exc.product_id}'s content, ingest it again with {how}: a new version, which the "
-                      "roll delivers to the DAAC in its turn")
-        message = (f"{exc}. Nothing of this run was catalogued: the {written} product folder(s) it wrote under "
-                   f"{target} stay there; `sarlake lake verify --repair` catalogues the others, or run it again "
-                   f"without that input{advice}")
-        if isinstance(exc, ArchivedContentError):
-            raise ArchivedContentError(message, exc.product_id, exc.version) from exc
-        raise ProductMetadataError(message) from exc
+            message = (f"{exc.fact}. To ingest this content as a new version, which the roll delivers to the DAAC "
+                       f"in its turn, ingest it again with {how}. {left}")
+            raise ArchivedContentError(message, exc.product_id, exc.version, exc.fact) from exc
+        raise ProductMetadataError(f"{exc}. {left}") from exc
     report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
     after = _catalogued(set(ids) | set(before))  # one read for both notes
-    report.undelivered = _delivered_before({pid: after[pid] for pid in set(ids) - set(before) if pid in after}, form)
+    changed = {pid: after[pid] for pid in ids if pid in after and after[pid]["tier"] in (None, "hot")
+               and (pid not in before or (before[pid]["version"] or "1") != (after[pid]["version"] or "1"))}
+    report.undelivered = _delivered_before(changed, before, form)
     report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
                     for pid, old in sorted(before.items()) if pid in after and after[pid]["aoi"] != old["aoi"]
                     and after[pid]["uri"] != old["uri"] and old["tier"] in (None, "hot")]
@@ -130,25 +129,28 @@ def moved_note(move: dict[str, str | None]) -> str:
             f"ingest it {back} again to move it back")
 
 
-def _delivered_before(new: dict[str, dict[str, Any]], form: bool) -> list[str]:
-    """Notes on products ``new`` to the catalogue (their rows) at a version the DAAC already acknowledged.
+def _delivered_before(changed: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]],
+                      form: bool) -> list[str]:
+    """Notes on hot products ``changed`` by this ingest (their rows) to a version the DAAC already acknowledged.
 
-    The roll never delivers a version twice, so such a product (removed, then ingested) stays hot
-    (``hot_after_delivery`` in ``sarlake archive verify``); said here, the user learns it at the ingest, with the
-    revision that delivers it.
+    The roll never delivers a version twice, so such a product stays hot (``hot_after_delivery`` in ``sarlake
+    archive verify``): one removed, then ingested again, or one ingested again without ``--revision`` in place of a
+    later revision. Said here, the user learns it at the ingest, with the revision that delivers it.
     """
     from lake.archive_transfers import delivered_versions
     from lake.settings import get_settings
 
-    delivered = delivered_versions(set(new), get_settings())
+    delivered = delivered_versions(set(changed), get_settings())
     notes = []
-    for pid, row in sorted(new.items()):
+    for pid, row in sorted(changed.items()):
         version = row["version"] or "1"
         if (pid, version) in delivered:
             n = max(next_revision(v) for p, v in delivered if p == pid)  # past every version delivered
-            notes.append(f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) before it "
-                         "was removed, and the roll never delivers a version twice: this copy stays hot. To deliver "
-                         f"it, ingest it again with {_revision_flags(n, form)}")
+            when = ("before it was removed" if pid not in before else
+                    f"before version {before[pid]['version']}, which this copy now replaces in the catalogue")
+            notes.append(f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) {when}, and "
+                         "the roll never delivers a version twice: this copy stays hot. To deliver it, ingest it again "
+                         f"with {_revision_flags(n, form)}")
     return notes
 
 
