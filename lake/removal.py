@@ -5,7 +5,8 @@
 ``run_id`` ``remove__<UTC time>``, the removed row's key fields, the reason and who asked in
 ``parameters``), so the history of every product id stays queryable after it left the catalogue. The
 product's files stay where they are unless ``delete_files`` (then its met.json goes first, so a half
-deleted product can never be catalogued again by mistake).
+deleted product can never be catalogued again by mistake). An archived product's files are the DAAC's, which keeps
+what it acknowledged: they are never deleted (a cached product's hot copy is).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ REMOVED_BY = "sarlake-remove"
 logger = logging.getLogger(__name__)
 
 _KEEP = ("product_id", "product_type", "aoi", "reference_date", "secondary_date", "start_time", "uri", "met_uri",
-         "pge_name", "pge_version", "run_id", "version")
+         "pge_name", "pge_version", "run_id", "version", "tier")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class RemovedProduct:
     product_id: str
     uri: str | None
     files_deleted: int
+    at_archive: bool = False  # catalogued at the DAAC's archive: its files are the DAAC's, never deleted here
 
 
 def _delete_files(row: dict[str, Any], settings: Settings) -> int:
@@ -58,6 +60,13 @@ def _delete_files(row: dict[str, Any], settings: Settings) -> int:
     return len(uris)
 
 
+def _at_archive(row: dict[str, Any], settings: Settings) -> bool:
+    """Whether the product's folder is the DAAC's (archived; a cached product's folder is its hot copy)."""
+    uri = (row.get("uri") or "").rstrip("/")
+    root = settings.daac.root.rstrip("/")
+    return row.get("tier") == "archive" or (bool(root) and (uri == root or uri.startswith(root + "/")))
+
+
 def remove_products(
     product_ids: list[str], *, reason: str | None = None, delete_files: bool = False,
     settings: Settings | None = None,
@@ -67,7 +76,7 @@ def remove_products(
     Args:
         product_ids: the ids; every one must be catalogued (otherwise nothing is removed).
         reason: free text kept in the provenance record.
-        delete_files: also delete the product folders (met.json first).
+        delete_files: also delete the product folders (met.json first); never an archived product's (the DAAC's).
         settings: the lake settings; default :func:`lake.settings.get_settings`.
 
     Returns:
@@ -112,7 +121,8 @@ def remove_products(
     table.delete(delete_filter=flt)
     removed = []
     for pid in ids:
-        count = _delete_files(found[pid], settings) if delete_files else 0
-        removed.append(RemovedProduct(pid, found[pid].get("uri"), count))
+        archived = _at_archive(found[pid], settings)
+        count = _delete_files(found[pid], settings) if delete_files and not archived else 0
+        removed.append(RemovedProduct(pid, found[pid].get("uri"), count, archived))
         logger.info("removed %s from the catalogue (%d files deleted)", pid, count)
     return removed

@@ -783,3 +783,34 @@ def test_a_new_version_of_a_cached_product_evicts_the_cached_copy(lake, daac) ->
     (evicted,) = [s for s in _steps(lake) if s["step"] == "evicted"]
     assert (evicted["product_id"], evicted["version"], evicted["hot_uri"]) == (pid, "0.1.0", str(cached))
     assert evicted["reason"] == f"replaced by version 0.1.0.2 at {hot}"
+
+
+def test_removing_an_archived_product_with_its_files_never_deletes_the_daacs_files(lake, daac) -> None:
+    """`products remove --delete-files` deleted the folder the catalogue named, and an archived product's folder is
+    the DAAC's: the granule the DAAC acknowledged was deleted (archive verify: archive_missing_file). A cached
+    product's hot copy is still deleted; the archive keeps both."""
+    from click.testing import CliRunner
+
+    from lake.archive_cache import restore
+    from lake.archive_verify import verify_archive
+    from sarlake.cli import cli
+
+    truth = _make_products(lake, 2)
+    _roll_until_done(lake, daac)
+    archived, cached = sorted(truth)
+    assert restore([cached], settings=lake).done == [cached]
+    copy = Path(_products(lake)[cached]["uri"])
+    assert (copy / "unw.tif").read_bytes() == truth[cached]["unw.tif"]
+
+    out = CliRunner().invoke(cli, ["products", "remove", archived, cached, "--delete-files", "--reason", "test"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == [
+        f"removed {archived} (archived: its files at {_at_archive(lake, archived)} are the DAAC's, which keeps them; "
+        "none deleted)",
+        f"removed {cached} (4 files deleted)"]
+    assert _products(lake) == {}
+    assert not copy.exists()
+    for pid in (archived, cached):
+        for name, data in truth[pid].items():
+            assert (_at_archive(lake, pid) / name).read_bytes() == data
+    assert verify_archive(lake) == []

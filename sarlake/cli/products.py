@@ -21,7 +21,8 @@ def products() -> None:
 @products.command("remove")
 @click.argument("product_ids", nargs=-1, required=True, metavar="ID...")
 @click.option("--reason", help="Why (kept in the provenance record of the removal).")
-@click.option("--delete-files", is_flag=True, help="Also delete the product folders (default: keep the files).")
+@click.option("--delete-files", is_flag=True, help="Also delete the product folders (default: keep the files); an "
+              "archived product's files are the DAAC's and are never deleted.")
 def remove(product_ids: tuple[str, ...], reason: str | None, delete_files: bool) -> None:
     """Remove products from the catalogue; the removal is recorded in the provenance table.
 
@@ -30,7 +31,13 @@ def remove(product_ids: tuple[str, ...], reason: str | None, delete_files: bool)
     from lake.removal import remove_products
 
     for r in remove_products(list(product_ids), reason=reason, delete_files=delete_files):
-        click.echo(f"removed {r.product_id}" + (f" ({r.files_deleted} files deleted)" if delete_files else ""))
+        if r.at_archive:
+            note = f" (archived: its files at {r.uri} are the DAAC's, which keeps them; none deleted)"
+        elif delete_files:
+            note = f" ({r.files_deleted} files deleted)"
+        else:
+            note = f" (its files stay at {r.uri}: --delete-files deletes them)" if r.uri else ""
+        click.echo(f"removed {r.product_id}{note}")
 
 
 @products.command("check")
