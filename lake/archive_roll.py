@@ -12,7 +12,8 @@ Each step works on every transfer waiting for it and records its outcome for all
 ``verify``     read the archive copies back: size and sha256 must match
 ``notify``     send one CNM-S per transfer (the transfer id is the CNM identifier)
 ``receive``    read CNM-R messages: SUCCESS -> acknowledged; FAILURE -> failed with the DAAC's error code and
-               a back-off; unknown or malformed messages are recorded as notes and acknowledged
+               a back-off, its archive copy deleted; unknown or malformed messages are recorded as notes and
+               acknowledged
 ``catalogue``  point the product's ``uri``/``met_uri`` at the archive and set ``tier = 'archive'``
 ``expire``     delete the hot copy
 =============  ==========================================================================================
@@ -114,11 +115,14 @@ def archive_location(product_type: str | None, product_id: str, settings: Settin
     products delivered before this rule stay in ``<type>/<product>``.
     """
     folder = product_id
-    if version:
-        suffix = "-v" + version.replace(".", "_")
-        if not product_id.endswith(suffix):
-            folder = product_id + suffix
+    if version and not product_id.endswith(_version_suffix(version)):
+        folder = product_id + _version_suffix(version)
     return storage.join(settings.daac.root, product_type or "unknown", folder)
+
+
+def _version_suffix(version: str) -> str:
+    """``-v0_1_0_2`` for ``0.1.0.2``: how PGE product ids end (``pges.interferogram.naming``)."""
+    return "-v" + version.replace(".", "_")
 
 
 def _io_threads(settings: Settings) -> int:
@@ -465,6 +469,7 @@ def _receive(settings: Settings, transport: Transport, now: datetime, known: _Kn
     transfers = known.transfers if known else latest_transfers(settings)
     rows, notes, handles, report = [], [], [], RollReport()
     seen: set[str] = set()
+    refused: list[Transfer] = []
     for m in messages:
         handles.append(m.handle)
         try:
@@ -489,10 +494,25 @@ def _receive(settings: Settings, transport: Transport, now: datetime, known: _Kn
             reason = f"DAAC answered FAILURE {response.error_code}: {response.error_message}"
             rows.append(_fail(t, "receive", reason, settings, now, error_code=response.error_code))
             report.failed += 1
+            refused.append(t)
     _failpoint("receive:before-record")
     record(rows + notes, settings)
     transport.ack(handles)  # only after the answers are recorded
+    _discard_refused(refused, settings)
     return report
+
+
+def _discard_refused(refused: list[Transfer], settings: Settings) -> None:
+    """Delete the archive copies the DAAC refused, as a failed copy's are: a retry copies again.
+
+    The DAAC holds none of it. A roll killed before this leaves files that the retry rewrites.
+
+    Only a folder of the refused version's own (:func:`archive_location`): versions shared a product's folder
+    before, where the files of a version the DAAC acknowledged may be.
+    """
+    for t in refused:
+        if (t.archive_uri or "").rstrip("/").endswith(_version_suffix(t.version or "1")):
+            discard_archive_copy(t, settings)
 
 
 def _note(text: str, step: str, reason: str, now: datetime) -> dict[str, Any]:

@@ -814,3 +814,30 @@ def test_removing_an_archived_product_with_its_files_never_deletes_the_daacs_fil
         for name, data in truth[pid].items():
             assert (_at_archive(lake, pid) / name).read_bytes() == data
     assert verify_archive(lake) == []
+
+
+def test_a_refused_delivery_of_a_new_version_leaves_the_acknowledged_one_untouched(lake, daac) -> None:
+    """With one archive folder per product, version 2's copy overwrote version 1's files of the same name before
+    the DAAC had said anything: refused, version 2 stayed hot, and the DAAC's version 1 at the archive was version
+    2's bytes (archive_checksum_mismatch). In its own folder, a refused version touches nothing acknowledged."""
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from lake.catalogue import catalogue_products
+
+    pid = "S1-GUNW-A-R-044-tops-20240002"  # the simulated DAAC refuses the first attempt of each of its versions
+    catalogue_products([str(_met(lake, pid, "1", b"v1 bytes"))], settings=lake)
+    _roll_until_done(lake, daac)
+    for _ in range(3):  # version 1's second attempt, once the back-off has passed
+        run_roll(lake, now=LATER + timedelta(hours=1))
+        daac.serve_folder()
+    assert _products(lake)[pid]["tier"] == "archive"
+    v1 = _files(_at_archive(lake, pid, "1"))
+
+    catalogue_products([str(_met(lake, pid, "2", b"v2 bytes"))], settings=lake)
+    _roll_until_done(lake, daac)  # refused: version 2 stays hot
+    assert (_products(lake)[pid]["tier"], _products(lake)[pid]["version"]) == ("hot", "2")
+    assert [s["error_code"] for s in _steps(lake) if s["step"] == "failed" and s["version"] == "2"] == [
+        "PROCESSING_ERROR"]
+    assert _files(_at_archive(lake, pid, "1")) == v1
+    assert (_at_archive(lake, pid, "1") / "unw.tif").read_bytes() == b"v1 bytes"
+    assert verify_archive(lake) == []
