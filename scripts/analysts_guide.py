@@ -47,6 +47,11 @@ QUESTIONS: list[tuple[str, str, str]] = [
     ("Where are the products: hot, archived or restored?",
      "The archive-status mart: per collection and age, by storage tier, with failed deliveries.",
      "SELECT * FROM catalogue.marts.mart_archive_status ORDER BY ALL"),
+    ("Which product versions does the DAAC hold?",
+     "The DAAC-granules mart: every version the DAAC acknowledged, each in its own archive folder, and whether the "
+     "catalogue still shows it (empty until the archive_roll DAG has delivered something).",
+     "SELECT product_type, version, count(*) AS granules, sum(bytes) AS bytes, count(*) FILTER (WHERE NOT "
+     "catalogue_version) AS superseded FROM catalogue.marts.mart_daac_granules GROUP BY ALL ORDER BY ALL"),
     ("How long does each PGE take?",
      "Wall time per product from provenance, per PGE and version.",
      "SELECT pge_name, pge_version, sum(runs) AS runs, sum(products) AS products, "

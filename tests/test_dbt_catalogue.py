@@ -150,7 +150,7 @@ def test_catalog_dag_renders_a_task_per_model_from_the_manifest() -> None:
     manifest = json.loads(MANIFEST.read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     assert {"mart_product_quality", "mart_aoi_coverage", "mart_pge_runs", "mart_timeseries_readiness",
-            "mart_event_response", "mart_archive_status", "mart_failed_runs"} <= models
+            "mart_event_response", "mart_archive_status", "mart_failed_runs", "mart_daac_granules"} <= models
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(ROOT / "dags" / "catalog.py"), safe_mode=False)
