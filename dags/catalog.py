@@ -1,12 +1,12 @@
 """### The analysts' catalogue (dbt)
 
-Builds the dbt project in `models/` over the lake whenever a lake table changes (data-aware: scheduled on
-the lake's Assets, not a clock): the staging views (`stg_lake__*`), the marts (`mart_product_quality`,
-`mart_aoi_coverage`, `mart_event_response`, `mart_pge_runs`, `mart_failed_runs`, `mart_archive_status`,
-`mart_daac_granules`, `mart_timeseries_readiness`) and every data and unit test, rendered by Cosmos from the
-pre-built manifest (`make setup` writes it; no dbt at parse time) in its watcher mode. One task, `dbt_producer_watcher`, runs a
-single `dbt build` (the profile's threads in one process, so one writer of the catalogue's DuckDB file, which
-one process at a time may write); its log is the whole build's, with dbt's message for whatever failed.
+Builds the dbt project in `models/` over the lake whenever a lake table changes (data-aware: scheduled on the lake's
+Assets, not a clock): the staging views (`stg_lake__*`), the marts (`mart_product_quality`, `mart_aoi_coverage`,
+`mart_event_response`, `mart_pge_runs`, `mart_failed_runs`, `mart_archive_status`, `mart_daac_granules`,
+`mart_timeseries_readiness`) and every data and unit test, rendered by Cosmos from the pre-built manifest
+(`make setup` writes it; no dbt at parse time) in its watcher mode. One task, `dbt_producer_watcher`, runs a single
+`dbt build` (the profile's threads in one process, so one writer of the catalogue's DuckDB file, which one process
+at a time may write); its log is the whole build's, with dbt's message for whatever failed.
 Every model still has its task (`<model>_run`, or `<model>.run` and `<model>.test` with its tests), which
 watches the build and ends as that model or its tests did: a failing model or test fails its own task, and the
 run, and that task's log and error give dbt's message for it (for a test task, each failed test's name, dbt's
