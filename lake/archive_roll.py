@@ -125,6 +125,14 @@ def _version_suffix(version: str) -> str:
     return "-v" + version.replace(".", "_")
 
 
+def _in_own_folder(t: Transfer) -> bool:
+    """Whether ``t`` went to a folder of its version alone (:func:`archive_location`), sharing no other's files.
+
+    Deliveries made before each version had its own folder shared their product's.
+    """
+    return (t.archive_uri or "").rstrip("/").endswith(_version_suffix(t.version or "1"))
+
+
 def _io_threads(settings: Settings) -> int:
     """Threads for the roll's file work: the ``daac.io_threads`` setting, else by where the files are."""
     if settings.daac.io_threads:
@@ -511,7 +519,7 @@ def _discard_refused(refused: list[Transfer], settings: Settings) -> None:
     before, where the files of a version the DAAC acknowledged may be.
     """
     for t in refused:
-        if (t.archive_uri or "").rstrip("/").endswith(_version_suffix(t.version or "1")):
+        if _in_own_folder(t):
             discard_archive_copy(t, settings)
 
 
@@ -567,7 +575,10 @@ def _expire(settings: Settings, now: datetime) -> RollReport:
     catalogued = _waiting(settings, "catalogued")
     if not catalogued:
         return RollReport()
-    earlier = earlier_deliveries(catalogued, latest_transfers(settings, columns=FINISHED_COLUMNS), settings)
+    shared = [t for t in catalogued if not _in_own_folder(t)]  # only these can have superseded files to delete
+    earlier = {}
+    if shared:  # the whole transfer history is read only for them
+        earlier = earlier_deliveries(shared, latest_transfers(settings, columns=FINISHED_COLUMNS), settings)
     return _run_each(catalogued, lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])), "expire",
                      settings)
 
@@ -592,7 +603,7 @@ def _catalogue_and_expire(settings: Settings, now: datetime, known: _Known) -> t
         rows += [t.row("catalogued") for t in acknowledged]
     catalogued = _waiting(settings, "catalogued", known)  # now also the ones just catalogued
     if catalogued:
-        earlier = earlier_deliveries(catalogued, known.transfers, settings)
+        earlier = earlier_deliveries([t for t in catalogued if not _in_own_folder(t)], known.transfers, settings)
         with ThreadPoolExecutor(max_workers=_io_threads(settings)) as pool:
             rows += [row for row, _ in pool.map(lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])),
                                                 catalogued)]
