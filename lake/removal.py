@@ -62,9 +62,18 @@ def _delete_files(row: dict[str, Any], settings: Settings) -> int:
 
 def _at_archive(row: dict[str, Any], settings: Settings) -> bool:
     """Whether the product's folder is the DAAC's (archived; a cached product's folder is its hot copy)."""
-    uri = (row.get("uri") or "").rstrip("/")
-    root = settings.daac.root.rstrip("/")
-    return row.get("tier") == "archive" or (bool(root) and (uri == root or uri.startswith(root + "/")))
+    from lake.exceptions import PathEscapeError
+    from lake.names import check_under
+
+    if row.get("tier") == "archive":
+        return True
+    if not row.get("uri") or not settings.daac.root:
+        return False
+    try:
+        check_under(row["uri"], settings.daac.root)
+    except PathEscapeError:
+        return False
+    return True
 
 
 def remove_products(
