@@ -725,6 +725,67 @@ def test_each_version_of_a_product_keeps_its_own_archive_folder(lake, daac) -> N
     assert (found.kind, found.product_id, Path(found.path)) == ("archive_missing_file", pid, first / "coherence.tif")
 
 
+def test_any_version_the_daac_keeps_can_be_retrieved_checked_and_the_catalogue_is_left_alone(lake, daac,
+                                                                                               tmp_path) -> None:
+    """Each version has its own archive folder, but `archive restore` brings back only the catalogued one: version
+    1 (with coherence) of a product revised without it could not be had from sarlake at all. `archive retrieve`
+    copies any acknowledged version out, a removed product's too, each file checked against the DAAC's sha256."""
+    from click.testing import CliRunner
+
+    from lake.catalogue import catalogue_products
+    from sarlake.cli import cli
+
+    pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
+    met = _met(lake, pid, "0.1.0", b"phase")
+    _with_coherence(met)
+    first_met = met.read_bytes()
+    catalogue_products([str(met)], settings=lake)
+    _roll_until_done(lake, daac)
+    catalogue_products([str(_met(lake, pid, "0.1.0.2", b"phase again"))], settings=lake)
+    _roll_until_done(lake, daac)
+    before = _products(lake)[pid]
+    out_dir = tmp_path / "out"
+
+    def run(*args: str):
+        return CliRunner().invoke(cli, ["archive", "retrieve", *args])
+
+    got = run(pid, "--version", "0.1.0", "--to", str(out_dir))
+    assert got.exit_code == 0, got.output
+    assert got.output.strip() == (f"retrieved {pid} version 0.1.0: 3 file(s), {5 + 9 + len(first_met)} bytes, "
+                                  f"sha256 as acknowledged, in {out_dir / f'{pid}-v0_1_0'}")
+    assert (out_dir / f"{pid}-v0_1_0" / "unw.tif").read_bytes() == b"phase"
+    assert (out_dir / f"{pid}-v0_1_0" / "coherence.tif").read_bytes() == b"coherence"
+    assert (out_dir / f"{pid}-v0_1_0" / f"{pid}.met.json").read_bytes() == first_met
+    assert run(pid, "--to", str(out_dir)).exit_code == 0  # the newest by default
+    assert _files(out_dir / f"{pid}-v0_1_0_2") == sorted([f"{pid}.met.json", "unw.tif"])
+    assert (out_dir / f"{pid}-v0_1_0_2" / "unw.tif").read_bytes() == b"phase again"
+    assert _products(lake)[pid] == before
+
+    again = run(pid, "--version", "0.1.0", "--to", str(out_dir))  # its folder is there: refused, nothing touched
+    assert again.exit_code == 2
+    assert f"{out_dir / f'{pid}-v0_1_0'} already exists and is not empty; nothing was copied" in again.output
+    assert "--to" in again.output
+    wrong = run(pid, "--version", "2", "--to", str(tmp_path / "other"))
+    assert wrong.exit_code == 2
+    assert f"version 2 of {pid} is not at the DAAC; delivered: 0.1.0, 0.1.0.2 (choose one with --version)" in (
+        wrong.output)
+    unknown = run("NO-SUCH-PRODUCT", "--to", str(tmp_path / "other"))
+    assert unknown.exit_code == 2
+    assert "no delivery of NO-SUCH-PRODUCT was acknowledged by the DAAC" in unknown.output
+    assert not (tmp_path / "other").exists()
+
+    (_at_archive(lake, pid, "0.1.0") / "unw.tif").write_bytes(b"bit rot")  # the DAAC's copy differs from its record
+    rotten = run(pid, "--version", "0.1.0", "--to", str(tmp_path / "rotten"))
+    assert rotten.exit_code == 1
+    assert f"archive copy {_at_archive(lake, pid, '0.1.0') / 'unw.tif'} does not match the sha256" in rotten.output
+    assert _files(tmp_path / "rotten") == []  # no half copy under any name
+
+    assert CliRunner().invoke(cli, ["products", "remove", pid, "--reason", "test"]).exit_code == 0
+    kept = run(pid, "--version", "0.1.0.2", "--to", str(tmp_path / "removed"))
+    assert kept.exit_code == 0, kept.output
+    assert (tmp_path / "removed" / f"{pid}-v0_1_0_2" / "unw.tif").read_bytes() == b"phase again"
+
+
 def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted(lake, daac, monkeypatch) -> None:
     """An archive rolled before each version had its own folder: version 1, ingested with coherence, and version
     2 without it were delivered into one folder, and version 1's coherence.tif stayed beside phase it was not made

@@ -50,6 +50,29 @@ def restore(products: tuple[str, ...], ttl_days: float | None) -> None:
         raise SystemExit(1)
 
 
+@archive.command("retrieve")
+@click.argument("product")
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False),
+              help="Folder to copy into; the files go to <folder>/<archive folder of the version>/.")
+@click.option("--version", default=None, help="Version to copy [default: the newest the DAAC acknowledged].")
+def retrieve(product: str, dest: str, version: str | None) -> None:
+    """Copy one delivered version of PRODUCT out of the archive, each file checked against the DAAC's sha256.
+
+    Any version the DAAC keeps can be copied, a removed product's too; the catalogue is not changed (`archive
+    restore` makes the catalogued version hot again).
+    """
+    from lake.archive_retrieve import ArchiveIntegrityError
+    from lake.archive_retrieve import retrieve as do_retrieve
+
+    try:
+        got = do_retrieve(product, dest, version)
+    except ArchiveIntegrityError as exc:
+        click.echo(f"error: {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"retrieved {got.product_id} version {got.version}: {len(got.files)} file(s), {got.bytes} bytes, "
+               f"sha256 as acknowledged, in {got.folder}")
+
+
 @archive.command("expire-cache")
 def expire_cache() -> None:
     """Remove cached copies whose time to live has passed (the archive copy stays)."""
