@@ -503,17 +503,19 @@ def _receive(settings: Settings, transport: Transport, now: datetime, known: _Kn
             rows.append(_fail(t, "receive", reason, settings, now, error_code=response.error_code))
             report.failed += 1
             refused.append(t)
+    _discard_refused(refused, settings)  # before the record, so that no crash leaves a refused copy behind
     _failpoint("receive:before-record")
     record(rows + notes, settings)
     transport.ack(handles)  # only after the answers are recorded
-    _discard_refused(refused, settings)
     return report
 
 
 def _discard_refused(refused: list[Transfer], settings: Settings) -> None:
     """Delete the archive copies the DAAC refused, as a failed copy's are: a retry copies again.
 
-    The DAAC holds none of it. A roll killed before this leaves files that the retry rewrites.
+    The DAAC holds none of it. It runs before the refusal is recorded, so no refused transfer is left with its
+    copy by a crash: until the record, the transfer waits for the answer, which comes again (it is acknowledged
+    to the transport only after the record), and deleting deleted files does nothing.
 
     Only a folder of the refused version's own (:func:`archive_location`): versions shared a product's folder
     before, where the files of a version the DAAC acknowledged may be.

@@ -265,6 +265,54 @@ def test_a_roll_killed_between_or_inside_any_step_completes_on_rerun(lake, tmp_p
     assert not any(e["repeat"] for e in ingested)
 
 
+@pytest.mark.parametrize("crash_at", ["before-record", "ack"])
+def test_a_roll_killed_while_hearing_a_refusal_leaves_no_refused_copy_at_the_archive(lake, daac, crash_at,
+                                                                                     monkeypatch) -> None:
+    """The receive step recorded the DAAC's FAILURE, then acknowledged the message, then deleted the refused copy:
+    killed before the delete, the failed transfer's files stayed at the archive, reported by `archive verify` as
+    orphans that no delivery put there until a retry rewrote them (for good once the attempts ran out)."""
+    import lake.archive_roll as roll
+    from lake.archive_roll import run_roll
+    from lake.archive_verify import verify_archive
+    from lake.cnm_transport import get_transport
+
+    truth = _make_products(lake, 3)
+    refused = "S1-GUNW-A-R-044-tops-20240002"  # the daac fixture refuses its first attempt
+    roll.run_roll(lake, now=LATER)
+    daac.serve_folder()
+
+    class Killed(BaseException):
+        pass
+
+    def crash(*_args) -> None:
+        raise Killed
+
+    transport = get_transport(lake)
+    if crash_at == "ack":
+        monkeypatch.setattr(transport, "ack", crash)
+    else:
+        monkeypatch.setattr(roll, "_failpoint", lambda name: crash() if name == "receive:before-record" else None)
+    with pytest.raises(Killed):
+        roll.run_roll(lake, transport=transport, now=LATER)
+    monkeypatch.undo()
+    assert {f.kind for f in verify_archive(lake)} == {"unfinished_transfer"}  # no orphan: a roll finishes them
+    if crash_at == "ack":  # the refusal is recorded, so its copy must be gone
+        assert _files(_at_archive(lake, refused)) == []
+
+    run_roll(lake, now=LATER)  # hears the refusal again if it was not recorded
+    for pid in truth:
+        if pid != refused:
+            _assert_archived(lake, truth, pid)
+    assert _files(_at_archive(lake, refused)) == []
+    assert verify_archive(lake) == []
+    run_roll(lake, now=LATER + timedelta(hours=1))  # the back-off has passed: the second attempt
+    daac.serve_folder()
+    run_roll(lake, now=LATER + timedelta(hours=1))
+    _assert_archived(lake, truth, refused)
+    (failed,) = [s for s in _steps(lake) if s["step"] == "failed"]
+    assert (failed["product_id"], failed["attempt"], failed["error_code"]) == (refused, 1, "PROCESSING_ERROR")
+
+
 @pytest.mark.slow
 def test_kill_9_mid_copy_then_rerun(lake, tmp_path) -> None:
     from sarlake.workflows.daac_simulator import SimulatedDaac
