@@ -119,3 +119,9 @@ def test_forward_on_s3_then_roll_to_the_daac_bucket(s3_env):
     steps = _sql(env, "SELECT step FROM archive_transfers ORDER BY recorded_at")
     assert [s["step"] for s in steps] == ["selected", "copied", "verified", "notified", "acknowledged",
                                           "catalogued", "hot_deleted"]
+
+    out = Path(env["SARLAKE_HOME"]).parent / "retrieved"  # a scientist's copy of the version the DAAC keeps
+    _run([BIN / "sarlake", "archive", "retrieve", pid, "--to", str(out)], env)
+    for asset in met["assets"].values():
+        if asset.get("type") != "inode/directory":
+            assert hashlib.sha256((out / pid / asset["href"]).read_bytes()).hexdigest() == asset["sarlake:sha256"]
