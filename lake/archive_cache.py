@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,16 +38,16 @@ class CacheResult:
     skipped: dict[str, str]
 
 
-def deliveries(settings: Settings) -> dict[str, dict[str, Any]]:
+def deliveries(settings: Settings, product_ids: Collection[str] | None = None) -> dict[str, dict[str, Any]]:
     """Product -> its last delivery the catalogue points at (files with archive URIs and sha256).
 
     Its ``step`` is ``hot_deleted`` once finished, ``catalogued`` while the roll has still to delete the hot copy
-    at ``hot_uri``.
+    at ``hot_uri``. ``product_ids`` reads only those products' deliveries (default: all).
     """
     from lake.archive_transfers import Transfer, latest_transfers, newer
 
     last: dict[str, Transfer] = {}
-    for t in latest_transfers(settings).values():
+    for t in latest_transfers(settings, product_ids=product_ids).values():
         if t.step in ("catalogued", "hot_deleted") and newer(t, last.get(t.product_id)):
             last[t.product_id] = t
     return {pid: {"attempt": t.attempt, "version": t.version, "files": t.files, "hot_uri": t.hot_uri,
@@ -86,7 +87,7 @@ def restore(product_ids: list[str], ttl: timedelta | None = None, settings: Sett
     if unknown:
         raise LakeError(f"not in the catalogue: {', '.join(unknown[:5])}; check the product ids "
                         "(`sarlake sql \"SELECT product_id, tier FROM products\"`)")
-    delivered = deliveries(settings)
+    delivered = deliveries(settings, rows)
     patches, steps, done, skipped = [], [], [], {}
     for pid in dict.fromkeys(product_ids):
         row = rows[pid]
@@ -167,7 +168,7 @@ def expire_cache(settings: Settings | None = None, now: datetime | None = None) 
            if r["tier"] == "cached" and r["cache_expires_at"] is not None and r["cache_expires_at"] <= now]
     if not due:
         return CacheResult([], {})
-    delivered = deliveries(settings)
+    delivered = deliveries(settings, [r["product_id"] for r in due])
     patches, evict = [], []
     for r in due:
         d = delivered[r["product_id"]]

@@ -42,8 +42,8 @@ class Retrieved:
 def delivered(product_id: str, settings: Settings) -> dict[str, Transfer]:
     """Version -> the delivery of it the DAAC acknowledged (``catalogued`` on), the newest when there are several."""
     found: dict[str, Transfer] = {}
-    for t in latest_transfers(settings).values():
-        if t.product_id == product_id and t.step in ("catalogued", "hot_deleted"):
+    for t in latest_transfers(settings, product_ids=[product_id]).values():
+        if t.step in ("catalogued", "hot_deleted"):
             version = t.version or "1"
             if newer(t, found.get(version)):
                 found[version] = t

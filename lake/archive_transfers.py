@@ -10,11 +10,15 @@ upserted (see :func:`record`).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lake.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from pyiceberg.expressions import BooleanExpression
 
 __all__ = ["STEPS", "Transfer", "delivered_files", "delivered_versions", "latest_transfers", "newer", "record",
            "transfer_id", "transfer_states"]
@@ -129,22 +133,37 @@ def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
 
 
 def latest_transfers(settings: Settings | None = None, step: str | None = None,
-                     columns: tuple[str, ...] | None = None) -> dict[str, Transfer]:
+                     columns: tuple[str, ...] | None = None,
+                     product_ids: Collection[str] | None = None) -> dict[str, Transfer]:
     """Every transfer's latest state, by transfer id (only those whose latest step is ``step``, if given).
 
     Two reads, so a step does not read the whole history: first only ``transfer_id`` and ``step`` of every row
     (to find each transfer's latest step), then the full rows with ``step`` pushed down to the scan (each
     commit writes one step's rows into its own data file, so the files' column bounds skip the others).
     ``columns`` reads only those columns of the latest rows (the others are left at their defaults).
+    ``product_ids`` keeps the transfers of those products, pushed down to both reads: the table is sorted by
+    transfer id, which starts with the product id, so the files' bounds skip the rest of the history.
     """
     from lake.catalog import load_table
 
     settings = settings or get_settings()
     table = load_table("archive_transfers", settings)
-    latest = _latest_steps(table)
+    of = None if product_ids is None else _of_products(product_ids)
+    latest = _latest_steps(table, of)
     if step is not None:
         latest = {tid: s for tid, s in latest.items() if s == step}
-    return _latest_rows(table, latest, columns or _COLUMNS)
+    return _latest_rows(table, latest, columns or _COLUMNS, of)
+
+
+def _of_products(product_ids: Collection[str]) -> BooleanExpression:
+    from pyiceberg.expressions import AlwaysFalse, EqualTo, In
+
+    ids = sorted(set(product_ids))
+    if not ids:
+        return AlwaysFalse()
+    if len(ids) == 1:
+        return EqualTo("product_id", ids[0])  # type: ignore[call-arg,arg-type,misc]
+    return In("product_id", ids)  # type: ignore[call-arg,arg-type,misc]
 
 
 def transfer_states(settings: Settings | None = None) -> dict[str, Transfer]:
@@ -181,16 +200,18 @@ def delivered_versions(product_ids: set[str], settings: Settings) -> dict[tuple[
     if not product_ids:
         return {}
     return {(t.product_id, t.version or "1"): t.transfer_id
-            for t in latest_transfers(settings, columns=FINISHED_COLUMNS).values()
-            if t.product_id in product_ids and t.step in ("catalogued", "hot_deleted")}
+            for t in latest_transfers(settings, columns=FINISHED_COLUMNS, product_ids=product_ids).values()
+            if t.step in ("catalogued", "hot_deleted")}
 
 
-def _latest_steps(table: Any) -> dict[str, str]:
-    """``transfer_id -> latest step`` of every transfer (notes about messages left out)."""
+def _latest_steps(table: Any, of: BooleanExpression | None = None) -> dict[str, str]:
+    """``transfer_id -> latest step`` of every transfer (matching ``of``; notes about messages left out)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    keys = table.scan(selected_fields=("transfer_id", "step")).to_arrow()
+    scan = table.scan(selected_fields=("transfer_id", "step")) if of is None else table.scan(
+        row_filter=of, selected_fields=("transfer_id", "step"))
+    keys = scan.to_arrow()
     if keys.num_rows == 0:
         return {}
     order = pc.index_in(keys["step"], value_set=pa.array(STEPS))  # null for notes (not transfer steps)
@@ -200,17 +221,20 @@ def _latest_steps(table: Any) -> dict[str, str]:
     return dict(zip(latest["transfer_id"].to_pylist(), names.to_pylist(), strict=True))
 
 
-def _latest_rows(table: Any, latest: dict[str, str], columns: tuple[str, ...]) -> dict[str, Transfer]:
-    """The rows of ``latest`` (transfer id -> step), read with the steps pushed down to the scan."""
+def _latest_rows(table: Any, latest: dict[str, str], columns: tuple[str, ...],
+                 of: BooleanExpression | None = None) -> dict[str, Transfer]:
+    """The rows of ``latest`` (transfer id -> step), read with the steps (and ``of``) pushed down to the scan."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    from pyiceberg.expressions import EqualTo, In
+    from pyiceberg.expressions import And, EqualTo, In
 
     if not latest:
         return {}
     steps = sorted(set(latest.values()))
-    row_filter = (EqualTo("step", steps[0]) if len(steps) == 1  # type: ignore[call-arg,arg-type,misc]
-                  else In("step", steps))  # type: ignore[call-arg,arg-type,misc]
+    row_filter: BooleanExpression = (EqualTo("step", steps[0]) if len(steps) == 1  # type: ignore[call-arg,arg-type,misc]
+                                     else In("step", steps))  # type: ignore[call-arg,arg-type,misc]
+    if of is not None:
+        row_filter = And(row_filter, of)
     fields = ("transfer_id", "step", *(c for c in columns if c not in ("transfer_id", "step")))
     rows = table.scan(row_filter=row_filter, selected_fields=fields).to_arrow()
     # Keep only each transfer's latest row, in Arrow.

@@ -92,7 +92,7 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
                 if delivered is None:
                     from lake.archive_cache import deliveries
 
-                    delivered = deliveries(settings)
+                    delivered = deliveries(settings, placed)
                 _evict_replaced(product, old, delivered.get(product["product_id"]), placement, now)
             continue
         new = (product["uri"], product["met_uri"])
@@ -102,7 +102,7 @@ def place(products: list[dict[str, Any]], settings: Settings, now: datetime | No
         if delivered is None:
             from lake.archive_cache import deliveries
 
-            delivered = deliveries(settings)
+            delivered = deliveries(settings, placed)
         if new[0] == old["uri"]:
             _check_cache(product, old, delivered.get(product["product_id"]), settings, now)
         else:

@@ -49,7 +49,7 @@ def adoptable(findings: list[Any], settings: Settings) -> list[str]:
         return []
     rows = {r["product_id"]: r for r in stored_products(set(stale.values()), settings)
             if r["tier"] in ("archive", "cached")}
-    delivered = deliveries(settings) if rows else {}
+    delivered = deliveries(settings, rows) if rows else {}
     out = []
     for met, pid in sorted(stale.items()):
         row, d = rows.get(pid), delivered.get(pid)
