@@ -144,6 +144,22 @@ def test_roll_delivers_retries_and_skips_quarantined(lake, daac) -> None:
     for step in ("selected", "copied", "verified", "notified", "acknowledged", "catalogued", "hot_deleted"):
         assert ("S1-GUNW-A-R-044-tops-20240002.v1.a2", step) in steps
 
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    retried, quarantined = "S1-GUNW-A-R-044-tops-20240002", "S1-GUNW-A-R-044-tops-20240004"
+    one = CliRunner().invoke(cli, ["archive", "status", retried, quarantined, "--json"])
+    assert one.exit_code == 0, one.output
+    attempts = json.loads(one.output)
+    assert [(a["transfer"], a["step"], a["archive_folder"]) for a in attempts["attempts"]] == [
+        (f"{retried}.v1.a1", "failed", str(_at_archive(lake, retried))),
+        (f"{retried}.v1.a2", "hot_deleted", str(_at_archive(lake, retried)))]
+    assert attempts["attempts"][0]["reason"].startswith("DAAC answered FAILURE PROCESSING_ERROR")
+    assert attempts["never_delivered"] == [quarantined]
+    text = CliRunner().invoke(cli, ["archive", "status", quarantined]).output
+    assert text == f"{quarantined}: no delivery attempt (not yet selected by the roll, or not a product id)\n"
+
 
 def test_bad_input_is_recorded_and_the_roll_carries_on(lake, daac, tmp_path: Path) -> None:
     from lake.archive_roll import run_step
