@@ -844,6 +844,10 @@ def test_any_version_the_daac_keeps_can_be_retrieved_checked_and_the_catalogue_i
     assert f"archive copy {_at_archive(lake, pid, '0.1.0') / 'unw.tif'} does not match the sha256" in rotten.output
     assert _files(tmp_path / "rotten") == []  # no half copy under any name
 
+    shown = CliRunner().invoke(cli, ["products", "show", pid]).output.splitlines()
+    assert [line for line in shown if line.startswith("  delivery")] == [
+        f"  delivery      version {v} hot_deleted (the DAAC holds it)  {_at_archive(lake, pid, v)}"
+        for v in ("0.1.0", "0.1.0.2")]
     assert CliRunner().invoke(cli, ["products", "remove", pid, "--reason", "test"]).exit_code == 0
     kept = run(pid, "--version", "0.1.0.2", "--to", str(tmp_path / "removed"))
     assert kept.exit_code == 0, kept.output

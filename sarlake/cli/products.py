@@ -151,6 +151,10 @@ def show(product_id: str, as_json: bool) -> None:
         score = f"p(error) {v['p_error']:.3f}" if v["p_error"] is not None else "unscored"
         click.echo(f"  {'version':<13} {v['product_id']}  {v.get('pge_version')}  {score}"
                    + ("  (default)" if v["is_default"] else ""))
+    for d in s["deliveries"]:  # each attempt to deliver it to the DAAC (`sarlake archive status ID`)
+        held = " (the DAAC holds it)" if d["step"] in ("catalogued", "hot_deleted") else ""
+        why = f": {d['reason']}" if d["reason"] else ""
+        click.echo(f"  {'delivery':<13} version {d['version']} {d['step']}{held}{why}  {d['archive_folder']}")
     if s["assets"]:
         click.echo("  assets (in its location):")
         width = max(map(len, s["assets"]))

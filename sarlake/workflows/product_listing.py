@@ -81,7 +81,8 @@ def product_summary(product_id: str) -> dict[str, Any]:
         ``{"product": products row (no assets), "first_date", "last_date" (an interferogram's dates, a time
         series' first and last UTC days), "assets": {name: href}, "quality": product_quality row,
         "quality_failures": [expectation] (quarantined), "versions": [{product_id, is_default, p_error,
-        pge_version}], "tags": [{tag_type, intensity, raters, agreement}]}``; dates and times as ISO text.
+        pge_version}], "tags": [{tag_type, intensity, raters, agreement}], "deliveries": [each attempt to
+        deliver it to the DAAC: :func:`deliveries`]}``; dates and times as ISO text.
 
     Raises:
         LakeError: the product is not in the lake.
@@ -102,6 +103,7 @@ def product_summary(product_id: str) -> dict[str, Any]:
                                    "ORDER BY p.pge_version, q.product_id", str(quality["original_id"]))
         tags = query_rows(con, "SELECT tag_type, intensity, raters, agreement FROM tag_consensus "
                                "WHERE product_id = ? ORDER BY tag_type", product_id)
+        delivered = deliveries(con, product_id)
     finally:
         con.close()
     first, last = date_span(product)
@@ -109,7 +111,23 @@ def product_summary(product_id: str) -> dict[str, Any]:
     return {"product": jsonable([product])[0], "first_date": first, "last_date": last,
             "assets": {k: (a or {}).get("href") for k, a in assets.items()},
             "quality": jsonable([quality])[0], "quality_failures": json.loads(product.get("quality_failures") or "[]"),
-            "versions": jsonable(versions) if len(versions) > 1 else [], "tags": tags}
+            "versions": jsonable(versions) if len(versions) > 1 else [], "tags": tags, "deliveries": delivered}
+
+
+def deliveries(con: Any, product_id: str) -> list[dict[str, Any]]:
+    """Each attempt to deliver ``product_id`` to the DAAC at its latest step, oldest first (JSON-ready).
+
+    ``{transfer_id, version, step, archive_folder, reason (a refusal's), recorded_at}``; ``hot_deleted`` and
+    ``catalogued`` are versions the DAAC holds (``sarlake archive retrieve`` copies any of them out).
+    """
+    from lake.archive_transfers import STEPS
+
+    return jsonable(query_rows(
+        con, "SELECT transfer_id, version, step, archive_uri AS archive_folder, "
+             "CASE WHEN step = 'failed' THEN reason END AS reason, recorded_at FROM archive_transfers "
+             "WHERE product_id = ? AND list_contains(?, step) "
+             "QUALIFY row_number() OVER (PARTITION BY transfer_id ORDER BY list_position(?, step) DESC) = 1 "
+             "ORDER BY recorded_at, transfer_id", product_id, list(STEPS), list(STEPS)))
 
 
 def query_rows(con: Any, sql: str, *params: Any) -> list[dict[str, Any]]:

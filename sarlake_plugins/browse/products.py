@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlparse
 
-from sarlake.workflows.product_listing import date_span, jsonable, query_rows
+from sarlake.workflows.product_listing import date_span, deliveries, jsonable, query_rows
 
 __all__ = ["ProductNotFound", "asset_bytes", "asset_location", "layer_png", "product_detail"]
 
@@ -217,4 +217,5 @@ def product_detail(con: Any, product_id: str) -> dict[str, Any]:
                                          "WHERE product_id = ? ORDER BY tag_type", product_id)),
         "tags": tags,
         "tag_types": TAG_TYPES,
+        "deliveries": deliveries(con, product_id),
     }
