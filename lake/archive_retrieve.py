@@ -77,6 +77,7 @@ def retrieve(product_id: str, dest: str | Path, version: str | None = None,
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".{folder.name}.{uuid.uuid4().hex[:8]}.partial"
     try:
+        staging.mkdir()
         total = _copy_checked(chosen, staging, settings)
         with contextlib.suppress(FileNotFoundError):
             folder.rmdir()  # an empty folder of that name is replaced
