@@ -152,7 +152,7 @@ def test_roll_delivers_retries_and_skips_quarantined(lake, daac) -> None:
     one = CliRunner().invoke(cli, ["archive", "status", retried, quarantined, "--json"])
     assert one.exit_code == 0, one.output
     attempts = json.loads(one.output)
-    assert [(a["transfer"], a["step"], a["archive_folder"]) for a in attempts["attempts"]] == [
+    assert [(a["transfer_id"], a["step"], a["archive_folder"]) for a in attempts["attempts"]] == [
         (f"{retried}.v1.a1", "failed", str(_at_archive(lake, retried))),
         (f"{retried}.v1.a2", "hot_deleted", str(_at_archive(lake, retried)))]
     assert attempts["attempts"][0]["reason"].startswith("DAAC answered FAILURE PROCESSING_ERROR")

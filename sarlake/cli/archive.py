@@ -93,7 +93,7 @@ def status(products: tuple[str, ...], as_json: bool) -> None:
     from lake.archive_transfers import latest_transfers
 
     if products:
-        _attempts(latest_transfers(product_ids=products), products, as_json)
+        _attempts(products, as_json)
         return
     transfers = latest_transfers()
     counts: dict[str, int] = {}
@@ -117,22 +117,23 @@ def status(products: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"failed {f['transfer']} at {f['step']}: {f['reason']}")
 
 
-def _attempts(transfers: dict, products: tuple[str, ...], as_json: bool) -> None:
-    """Each delivery attempt of ``products``, oldest first; a product with none is named as such."""
-    from datetime import UTC, datetime
+def _attempts(products: tuple[str, ...], as_json: bool) -> None:
+    """Each delivery attempt of ``products`` at its latest step, oldest first; a product with none is named."""
+    from lake.query import connect
+    from sarlake.workflows.product_listing import deliveries
 
-    never = datetime.min.replace(tzinfo=UTC)
-    ordered = sorted(transfers.values(), key=lambda t: (t.product_id, t.recorded_at or never, t.attempt))
-    rows = [{"product": t.product_id, "transfer": t.transfer_id, "version": t.version, "step": t.step,
-             "recorded_at": t.recorded_at.isoformat() if t.recorded_at else None, "archive_folder": t.archive_uri,
-             "reason": t.reason if t.step == "failed" else None} for t in ordered]
-    missing = [p for p in dict.fromkeys(products) if p not in {t.product_id for t in ordered}]
+    con = connect(catalogue=False)
+    try:
+        rows = [{"product": p, **d} for p in dict.fromkeys(products) for d in deliveries(con, p)]
+    finally:
+        con.close()
+    missing = [p for p in dict.fromkeys(products) if p not in {r["product"] for r in rows}]
     if as_json:
         click.echo(json.dumps({"attempts": rows, "never_delivered": missing}, indent=2))
         return
     for r in rows:
         why = f"  ({r['reason']})" if r["reason"] else ""
-        click.echo(f"{r['transfer']}  version {r['version']}  {r['step']:<12}  {r['recorded_at']}  "
+        click.echo(f"{r['transfer_id']}  version {r['version']}  {r['step']:<12}  {r['recorded_at']}  "
                    f"{r['archive_folder']}{why}")
     for p in missing:
         click.echo(f"{p}: no delivery attempt (not yet selected by the roll, or not a product id)")
