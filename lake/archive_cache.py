@@ -44,11 +44,11 @@ def deliveries(settings: Settings, product_ids: Collection[str] | None = None) -
     Its ``step`` is ``hot_deleted`` once finished, ``catalogued`` while the roll has still to delete the hot copy
     at ``hot_uri``. ``product_ids`` reads only those products' deliveries (default: all).
     """
-    from lake.archive_transfers import Transfer, latest_transfers, newer
+    from lake.archive_transfers import HELD, Transfer, latest_transfers, newer
 
     last: dict[str, Transfer] = {}
     for t in latest_transfers(settings, product_ids=product_ids).values():
-        if t.step in ("catalogued", "hot_deleted") and newer(t, last.get(t.product_id)):
+        if t.step in HELD and newer(t, last.get(t.product_id)):
             last[t.product_id] = t
     return {pid: {"attempt": t.attempt, "version": t.version, "files": t.files, "hot_uri": t.hot_uri,
                   "archive_uri": t.archive_uri, "step": t.step} for pid, t in last.items()}

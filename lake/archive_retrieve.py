@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lake.archive_files import copy_file
-from lake.archive_transfers import Transfer, latest_transfers, newer
+from lake.archive_transfers import HELD, Transfer, latest_transfers, newer
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
 
@@ -43,7 +43,7 @@ def delivered(product_id: str, settings: Settings) -> dict[str, Transfer]:
     """Version -> the delivery of it the DAAC acknowledged (``catalogued`` on), the newest when there are several."""
     found: dict[str, Transfer] = {}
     for t in latest_transfers(settings, product_ids=[product_id]).values():
-        if t.step in ("catalogued", "hot_deleted"):
+        if t.step in HELD:
             version = t.version or "1"
             if newer(t, found.get(version)):
                 found[version] = t

@@ -60,6 +60,7 @@ from lake.archive_files import (
 from lake.archive_superseded import earlier_deliveries, superseded_files
 from lake.archive_transfers import (
     FINISHED_COLUMNS,
+    HELD,
     Transfer,
     latest_transfers,
     record,
@@ -258,7 +259,7 @@ def _select(settings: Settings, now: datetime, known: _Known | None = None) -> R
         previous = sorted(by_product.get((p["product_id"], version), []), key=lambda t: t.attempt)
         if previous:
             last = previous[-1]
-            if last.step in ("catalogued", "hot_deleted"):  # removed and made again at that version
+            if last.step in HELD:  # removed and made again at that version
                 logger.warning("%s: version %s was delivered (%s), and the product is hot again at that version: "
                                "not delivered twice (hot_after_delivery in `sarlake archive verify`)",
                                p["product_id"], version, last.transfer_id)

@@ -20,7 +20,7 @@ from lake.settings import Settings, get_settings
 if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
-__all__ = ["STEPS", "Transfer", "delivered_files", "delivered_versions", "latest_transfers", "newer", "record",
+__all__ = ["HELD", "STEPS", "Transfer", "delivered_files", "delivered_versions", "latest_transfers", "newer", "record",
            "transfer_id", "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
@@ -29,6 +29,8 @@ STEPS = ("selected", "copied", "verified", "notified", "acknowledged", "catalogu
 _ORDER = {s: i for i, s in enumerate(STEPS)}
 #: Steps after which a transfer needs nothing more.
 FINAL = ("hot_deleted", "failed")
+#: Steps of a delivery the DAAC holds: it acknowledged it and the catalogue moved on (never delivered again).
+HELD = ("catalogued", "hot_deleted")
 
 
 def transfer_id(product_id: str, version: str, attempt: int) -> str:
@@ -201,7 +203,7 @@ def delivered_versions(product_ids: set[str], settings: Settings) -> dict[tuple[
         return {}
     return {(t.product_id, t.version or "1"): t.transfer_id
             for t in latest_transfers(settings, columns=FINISHED_COLUMNS, product_ids=product_ids).values()
-            if t.step in ("catalogued", "hot_deleted")}
+            if t.step in HELD}
 
 
 def _latest_steps(table: Any, of: BooleanExpression | None = None) -> dict[str, str]:

@@ -276,8 +276,8 @@ def test_a_product_rolled_to_the_archive_is_shown_from_its_archive_copy(lake, se
     assert layer_png(con, "IFG_A_02", "coherence")[:8] == b"\x89PNG\r\n\x1a\n"
     assert product_detail(con, "IFG_A_02")["met"]["id"] == "IFG_A_02"
     (delivered,) = product_detail(con, "IFG_A_02")["deliveries"]  # the page says where the DAAC holds it
-    assert {k: delivered[k] for k in ("transfer_id", "version", "step", "archive_folder", "reason")} == {
-        "transfer_id": "IFG_A_02.v1.a1", "version": "1", "step": "hot_deleted",
+    assert {k: delivered[k] for k in ("transfer_id", "version", "step", "held", "archive_folder", "reason")} == {
+        "transfer_id": "IFG_A_02.v1.a1", "version": "1", "step": "hot_deleted", "held": True,
         "archive_folder": str(Path(settings.daac.root) / "L2_IFG" / "IFG_A_02-v1"), "reason": None}
     assert product_detail(con, "IFG_A_01")["deliveries"] == []  # marked archived by the test lake, never rolled
 

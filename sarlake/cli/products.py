@@ -152,7 +152,7 @@ def show(product_id: str, as_json: bool) -> None:
         click.echo(f"  {'version':<13} {v['product_id']}  {v.get('pge_version')}  {score}"
                    + ("  (default)" if v["is_default"] else ""))
     for d in s["deliveries"]:  # each attempt to deliver it to the DAAC (`sarlake archive status ID`)
-        held = " (the DAAC holds it)" if d["step"] in ("catalogued", "hot_deleted") else ""
+        held = " (the DAAC holds it)" if d["held"] else ""
         why = f": {d['reason']}" if d["reason"] else ""
         click.echo(f"  {'delivery':<13} version {d['version']} {d['step']}{held}{why}  {d['archive_folder']}")
     if s["assets"]:

@@ -117,17 +117,17 @@ def product_summary(product_id: str) -> dict[str, Any]:
 def deliveries(con: Any, product_id: str) -> list[dict[str, Any]]:
     """Each attempt to deliver ``product_id`` to the DAAC at its latest step, oldest first (JSON-ready).
 
-    ``{transfer_id, version, step, archive_folder, reason (a refusal's), recorded_at}``; ``hot_deleted`` and
-    ``catalogued`` are versions the DAAC holds (``sarlake archive retrieve`` copies any of them out).
+    ``{transfer_id, version, step, held, archive_folder, reason (a refusal's), recorded_at}``; ``held``: the
+    DAAC holds that version (``lake.archive_transfers.HELD``; ``sarlake archive retrieve`` copies it out).
     """
-    from lake.archive_transfers import STEPS
+    from lake.archive_transfers import HELD, STEPS
 
     return jsonable(query_rows(
-        con, "SELECT transfer_id, version, step, archive_uri AS archive_folder, "
+        con, "SELECT transfer_id, version, step, list_contains(?, step) AS held, archive_uri AS archive_folder, "
              "CASE WHEN step = 'failed' THEN reason END AS reason, recorded_at FROM archive_transfers "
              "WHERE product_id = ? AND list_contains(?, step) "
              "QUALIFY row_number() OVER (PARTITION BY transfer_id ORDER BY list_position(?, step) DESC) = 1 "
-             "ORDER BY recorded_at, transfer_id", product_id, list(STEPS), list(STEPS)))
+             "ORDER BY recorded_at, transfer_id", list(HELD), product_id, list(STEPS), list(STEPS)))
 
 
 def query_rows(con: Any, sql: str, *params: Any) -> list[dict[str, Any]]:

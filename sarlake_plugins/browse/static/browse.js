@@ -102,8 +102,8 @@ async function loadProduct(id) {
     <h3>Layers</h3><div class="layers">${d.layers.map((l) => `<figure><img alt="${esc(l.name)}" src="${esc(l.url)}"><figcaption>${esc(l.title)}</figcaption></figure>`).join("") || "none"}</div>
     <h3>QA prediction</h3>${pred ? `<p id="prediction">p(error) ${pred.p_error?.toFixed(3)} · predicted UWE_${esc(pred.uwe_class)} · model ${esc(pred.model_name)} v${esc(pred.model_version)}${pred.degraded ? " (degraded inputs)" : ""}</p>` : "<p>not scored yet</p>"}
     <h3>At the DAAC</h3>${d.deliveries.length ? `<table id="deliveries"><tr><th>version</th><th>latest step</th><th>when (UTC)</th><th>archive folder</th></tr>${d.deliveries.map((v) =>
-      `<tr><td>${esc(v.version)}</td><td>${esc(v.step)}${held(v) ? " (held by the DAAC)" : ""}${v.reason ? ` (${esc(v.reason)})` : ""}</td><td>${esc((v.recorded_at || "").slice(0, 19).replace("T", " "))}</td><td>${esc(v.archive_folder)}</td></tr>`).join("")}</table>
-      ${d.deliveries.some(held) ? `<p>Copy a version the DAAC holds out of the archive: <code>sarlake archive retrieve ${esc(p.product_id)} --version VERSION --to FOLDER</code></p>` : ""}` : "<p>not delivered yet</p>"}
+      `<tr><td>${esc(v.version)}</td><td>${esc(v.step)}${v.held ? " (held by the DAAC)" : ""}${v.reason ? ` (${esc(v.reason)})` : ""}</td><td>${esc((v.recorded_at || "").slice(0, 19).replace("T", " "))}</td><td>${esc(v.archive_folder)}</td></tr>`).join("")}</table>
+      ${d.deliveries.some((v) => v.held) ? `<p>Copy a version the DAAC holds out of the archive: <code>sarlake archive retrieve ${esc(p.product_id)} --version VERSION --to FOLDER</code></p>` : ""}` : "<p>not delivered yet</p>"}
     <h3>Tag this product</h3><p>Your tags are highlighted (as <b>${esc(me)}</b>). Comment: <input id="tag-comment" size="50" maxlength="${esc(document.body.dataset.maxCommentLength)}"></p>
     <table id="tag-buttons">${Object.entries(d.tag_types).map(([t, what]) => `<tr class="tagrow"><th title="${esc(what)}">${esc(t)}</th><td>${esc(what)}</td><td>${[0, 1, 2, 3].map((i) =>
       `<button class="tag ${mine[t] === t + "_" + i ? "mine" : ""}" data-tag="${t}_${i}">${i}</button>`).join("")}</td></tr>`).join("")}</table>
@@ -128,9 +128,6 @@ async function loadProduct(id) {
     loadProduct(id);
   }));
 }
-
-// A delivery the DAAC acknowledged (lake.archive_transfers: from catalogued on, the DAAC keeps that version).
-function held(v) { return v.step === "catalogued" || v.step === "hot_deleted"; }
 
 // The operator's yes or no, asked in the page: in the Airflow UI this page is an iframe sandboxed without
 // allow-modals, where the browser ignores window.confirm() and answers no.
