@@ -580,8 +580,9 @@ def _expire(settings: Settings, now: datetime) -> RollReport:
         return RollReport()
     shared = [t for t in catalogued if not _in_own_folder(t)]  # only these can have superseded files to delete
     earlier = {}
-    if shared:  # the whole transfer history is read only for them
-        earlier = earlier_deliveries(shared, latest_transfers(settings, columns=FINISHED_COLUMNS), settings)
+    if shared:  # only their products' transfer history is read (pushed down to the scan)
+        states = latest_transfers(settings, columns=FINISHED_COLUMNS, product_ids={t.product_id for t in shared})
+        earlier = earlier_deliveries(shared, states, settings)
     return _run_each(catalogued, lambda t: _expire_one(t, settings, earlier.get(t.product_id, [])), "expire",
                      settings)
 

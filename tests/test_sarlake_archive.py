@@ -242,13 +242,21 @@ def test_an_archive_that_refuses_writes_keeps_products_hot(lake, daac, tmp_path:
     assert not list(Path(settings.daac.outbox).glob("*.json"))
 
 
-def _roll_until_done(settings, daac, rounds: int = 4) -> None:
-    from lake.archive_roll import run_roll
+def _roll_until_done(settings, daac, rounds: int = 4, by_step: bool = False) -> None:
+    """Roll ``rounds`` times, the DAAC answering after each; ``by_step`` runs each step on its own (the DAG's way)."""
+    from lake.archive_roll import ROLL_STEPS, run_roll, run_step
+
+    def roll() -> None:
+        if by_step:
+            for step in ROLL_STEPS:
+                run_step(step, settings, now=LATER)
+        else:
+            run_roll(settings, now=LATER)
 
     for _ in range(rounds):
-        run_roll(settings, now=LATER)
+        roll()
         daac.serve_folder()
-    run_roll(settings, now=LATER)
+    roll()
 
 
 @pytest.mark.parametrize("step", ["select", "copy", "verify", "notify", "receive", "catalogue", "expire"])
@@ -854,10 +862,12 @@ def test_any_version_the_daac_keeps_can_be_retrieved_checked_and_the_catalogue_i
     assert (tmp_path / "removed" / f"{pid}-v0_1_0_2" / "unw.tif").read_bytes() == b"phase again"
 
 
-def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted(lake, daac, monkeypatch) -> None:
+@pytest.mark.parametrize("by_step", [False, True], ids=["whole-roll", "step-by-step"])
+def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted(lake, daac, monkeypatch,
+                                                                                  by_step) -> None:
     """An archive rolled before each version had its own folder: version 1, ingested with coherence, and version
     2 without it were delivered into one folder, and version 1's coherence.tif stayed beside phase it was not made
-    with, reported as an orphan "no delivery put there"."""
+    with, reported as an orphan "no delivery put there". Both the whole roll and its expire step alone delete it."""
     from lake import archive_roll
     from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
@@ -869,13 +879,13 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
     met = _met(lake, pid, "0.1.0", b"phase")
     _with_coherence(met)
     catalogue_products([str(met)], settings=lake)
-    _roll_until_done(lake, daac)
+    _roll_until_done(lake, daac, by_step=by_step)
     archive = Path(lake.daac.root) / "L2_IFG" / pid
     first = _files(archive)
     assert "coherence.tif" in first
 
     catalogue_products([str(_met(lake, pid, "0.1.0.2", b"phase again"))], settings=lake)
-    _roll_until_done(lake, daac)
+    _roll_until_done(lake, daac, by_step=by_step)
     assert (_products(lake)[pid]["tier"], _products(lake)[pid]["version"]) == ("archive", "0.1.0.2")
     assert _files(archive) == [f for f in first if f != "coherence.tif"]
     assert (archive / "unw.tif").read_bytes() == b"phase again"
