@@ -68,6 +68,7 @@ def retrieve(product_id: str, dest: str | Path, version: str | None = None,
         raise LakeError(f"version {version} of {product_id} is not at the DAAC; delivered: "
                         f"{', '.join(sorted(versions))} (choose one with --version)")
     chosen = versions[version] if version is not None else _newest(list(versions.values()))
+    _refuse_overwritten(chosen, versions)
     folder = Path(dest) / (chosen.archive_uri or product_id).rstrip("/").rsplit("/", 1)[-1]
     if Path(dest).exists() and not Path(dest).is_dir():
         raise LakeError(f"--to {dest} is a file, not a folder; nothing was copied")
@@ -85,6 +86,18 @@ def retrieve(product_id: str, dest: str | Path, version: str | None = None,
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Retrieved(product_id, chosen.version or "1", folder, [str(f["name"]) for f in chosen.files], total)
+
+
+def _refuse_overwritten(chosen: Transfer, versions: dict[str, Transfer]) -> None:
+    """Refuse a version whose archive folder a later version was delivered into (before each had its own)."""
+    later = [t for t in versions.values() if t is not chosen and t.archive_uri and
+             t.archive_uri.rstrip("/") == (chosen.archive_uri or "").rstrip("/") and newer(t, chosen)]
+    if later:
+        over = _newest(later).version or "1"
+        raise LakeError(f"version {chosen.version or '1'} of {chosen.product_id} was delivered before each version "
+                        f"had its own archive folder, and version {over} was delivered into the same folder "
+                        f"({chosen.archive_uri}) after it, replacing its files; nothing was copied: "
+                        f"retrieve --version {over}")
 
 
 def _newest(transfers: list[Transfer]) -> Transfer:

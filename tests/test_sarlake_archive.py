@@ -864,13 +864,15 @@ def test_any_version_the_daac_keeps_can_be_retrieved_checked_and_the_catalogue_i
 
 @pytest.mark.parametrize("by_step", [False, True], ids=["whole-roll", "step-by-step"])
 def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted(lake, daac, monkeypatch,
-                                                                                  by_step) -> None:
+                                                                                  by_step, tmp_path) -> None:
     """An archive rolled before each version had its own folder: version 1, ingested with coherence, and version
     2 without it were delivered into one folder, and version 1's coherence.tif stayed beside phase it was not made
     with, reported as an orphan "no delivery put there". Both the whole roll and its expire step alone delete it."""
     from lake import archive_roll
+    from lake.archive_retrieve import retrieve
     from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
+    from lake.exceptions import LakeError
     from lake.storage import join
 
     monkeypatch.setattr(archive_roll, "archive_location",  # the rule before: one folder per product id
@@ -890,6 +892,11 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
     assert _files(archive) == [f for f in first if f != "coherence.tif"]
     assert (archive / "unw.tif").read_bytes() == b"phase again"
     assert verify_archive(lake) == []
+    with pytest.raises(LakeError, match=r"version 0\.1\.0 of .* version 0\.1\.0\.2 was delivered into the same "
+                                        r"folder .* retrieve --version 0\.1\.0\.2"):
+        retrieve(pid, tmp_path / "out", version="0.1.0")  # its files are gone: it says why, not a sha256 mismatch
+    assert list((tmp_path / "out").glob("*")) == []  # no staging folder either
+    assert retrieve(pid, tmp_path / "out").version == "0.1.0.2"
 
     (archive / "coherence.tif").write_bytes(b"coherence")  # as one rolled before the expire step deleted them holds it
     (found,) = verify_archive(lake)
