@@ -873,7 +873,9 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
     from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
     from lake.exceptions import LakeError
+    from lake.query import connect
     from lake.storage import join
+    from sarlake.workflows.product_listing import deliveries
 
     monkeypatch.setattr(archive_roll, "archive_location",  # the rule before: one folder per product id
                         lambda product_type, pid, settings, version=None: join(settings.daac.root, product_type, pid))
@@ -897,6 +899,12 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
         retrieve(pid, tmp_path / "out", version="0.1.0")  # its files are gone: it says why, not a sha256 mismatch
     assert list((tmp_path / "out").glob("*")) == []  # no staging folder either
     assert retrieve(pid, tmp_path / "out").version == "0.1.0.2"
+    con = connect(lake, catalogue=False)  # products show, archive status and the browse page say so too
+    try:
+        said = {d["version"]: (d["held"], d["replaced_by"]) for d in deliveries(con, pid)}
+    finally:
+        con.close()
+    assert said == {"0.1.0": (False, "0.1.0.2"), "0.1.0.2": (True, None)}
 
     (archive / "coherence.tif").write_bytes(b"coherence")  # as one rolled before the expire step deleted them holds it
     (found,) = verify_archive(lake)

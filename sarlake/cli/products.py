@@ -153,6 +153,8 @@ def show(product_id: str, as_json: bool) -> None:
                    + ("  (default)" if v["is_default"] else ""))
     for d in s["deliveries"]:  # each attempt to deliver it to the DAAC (`sarlake archive status ID`)
         held = " (the DAAC holds it)" if d["held"] else ""
+        if d["replaced_by"]:
+            held = f" (replaced by version {d['replaced_by']} in the same archive folder)"
         why = f": {d['reason']}" if d["reason"] else ""
         click.echo(f"  {'delivery':<13} version {d['version']} {d['step']}{held}{why}  {d['archive_folder']}")
     if s["assets"]:

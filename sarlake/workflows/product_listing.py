@@ -117,17 +117,31 @@ def product_summary(product_id: str) -> dict[str, Any]:
 def deliveries(con: Any, product_id: str) -> list[dict[str, Any]]:
     """Each attempt to deliver ``product_id`` to the DAAC at its latest step, oldest first (JSON-ready).
 
-    ``{transfer_id, version, step, held, archive_folder, reason (a refusal's), recorded_at}``; ``held``: the
-    DAAC holds that version (``lake.archive_transfers.HELD``; ``sarlake archive retrieve`` copies it out).
+    ``{transfer_id, version, step, held, replaced_by, archive_folder, reason (a refusal's), recorded_at}``;
+    ``held``: the DAAC holds that version (``lake.archive_transfers.HELD``; ``sarlake archive retrieve`` copies it
+    out), unless a later version was delivered into its folder: ``replaced_by`` names that version.
     """
     from lake.archive_transfers import HELD, STEPS
 
-    return jsonable(query_rows(
+    return _mark_replaced(jsonable(query_rows(
         con, "SELECT transfer_id, version, step, list_contains(?, step) AS held, archive_uri AS archive_folder, "
              "CASE WHEN step = 'failed' THEN reason END AS reason, recorded_at FROM archive_transfers "
              "WHERE product_id = ? AND list_contains(?, step) "
              "QUALIFY row_number() OVER (PARTITION BY transfer_id ORDER BY list_position(?, step) DESC) = 1 "
-             "ORDER BY recorded_at, transfer_id", list(HELD), product_id, list(STEPS), list(STEPS)))
+             "ORDER BY recorded_at, transfer_id", list(HELD), product_id, list(STEPS), list(STEPS))))
+
+
+def _mark_replaced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Held deliveries (oldest first) whose archive folder a later held version went into are held no more.
+
+    Only in an archive rolled before each version had its own folder: the later version's files replaced theirs.
+    """
+    for i, r in enumerate(rows):
+        later = [o["version"] for o in rows[i + 1:]
+                 if o["held"] and o["version"] != r["version"] and o["archive_folder"] == r["archive_folder"]]
+        r["replaced_by"] = later[-1] if r["held"] and later else None
+        r["held"] = bool(r["held"]) and not later
+    return rows
 
 
 def query_rows(con: Any, sql: str, *params: Any) -> list[dict[str, Any]]:
