@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +38,37 @@ def airflow_env(home: Path) -> dict[str, str]:
     return env
 
 
+#: auth manager -> a database ``airflow db migrate`` made in this test process, untouched since
+_MIGRATED: dict[str, Path] = {}
+
+
+def migrate_airflow(env: dict[str, str]) -> None:
+    """``airflow db migrate`` for the Airflow of ``env`` (its SQLite database under ``AIRFLOW_HOME``).
+
+    The real migration runs once per test process and auth manager (5-7 s of CPU each time on this machine);
+    later Airflow homes get a copy of the database it made, which holds no secret and no path of its test (a
+    fresh migration makes only the schema and the default pool). A test that names its own database migrates it.
+    """
+    home = Path(env["AIRFLOW_HOME"])
+    manager = env.get("AIRFLOW__CORE__AUTH_MANAGER", "")
+    if "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" in env or (home / "airflow.db").exists():
+        run([BIN / "airflow", "db", "migrate"], env)
+        return
+    if manager not in _MIGRATED:
+        run([BIN / "airflow", "db", "migrate"], env)
+        keep = Path(tempfile.mkdtemp(prefix="sarlake-test-airflow-db-"))
+        atexit.register(shutil.rmtree, keep, True)
+        _MIGRATED[manager] = Path(shutil.copy(home / "airflow.db", keep / "airflow.db"))
+        return
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(_MIGRATED[manager], home / "airflow.db")
+
+
 def lake_and_airflow(home: Path, *setup: list) -> dict[str, str]:
     """:func:`airflow_env` with its lake and Airflow database made, then each ``setup`` command run in it."""
     env = airflow_env(home)
     run([BIN / "sarlake", "init"], env)
-    run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     for cmd in setup:
         run(cmd, env)
     return env

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import airflow_env
+from airflow_harness import airflow_env, migrate_airflow
 from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -21,7 +21,7 @@ def lake_env(tmp_path_factory):
     env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
     _run([BIN / "sarlake", "aoi", "add", "flank", "--bbox", "14.40", "40.79", "14.46", "40.84"], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     _run([BIN / "airflow", "pools", "set", "bulk", "1", "bulk reprocessing"], env)
     return env
 

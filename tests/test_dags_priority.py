@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow_harness import migrate_airflow
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -78,7 +79,7 @@ def airflow_env(tmp_path_factory):
     env.update({"AIRFLOW_HOME": str(home / "af"), "SARLAKE_HOME": str(home / "lake"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins")})
-    subprocess.run([BIN / "airflow", "db", "migrate"], env=env, check=True, capture_output=True)
+    migrate_airflow(env)
     return env
 
 

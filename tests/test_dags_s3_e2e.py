@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow_harness import migrate_airflow
 from airflow_harness import run as _run
 from ports import free_port
 
@@ -63,7 +64,7 @@ def s3_env(tmp_path_factory):
         client.create_bucket(Bucket=bucket)
     _run([BIN / "sarlake", "init"], env)
     _run([BIN / "sarlake", "aoi", "add", "flank", "--bbox", *AOI_BBOX], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     try:
         yield env, client
     finally:

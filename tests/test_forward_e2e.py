@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from airflow_harness import airflow_env
+from airflow_harness import airflow_env, migrate_airflow
 from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +35,7 @@ def lake_env(tmp_path_factory):
     env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
     _run([BIN / "sarlake", "aoi", "add", "flank", "--bbox", *AOI_BBOX], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     return env
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from airflow_harness import BIN, airflow_env, run
+from airflow_harness import BIN, airflow_env, migrate_airflow, run
 
 SYD = Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw"
 pytestmark = pytest.mark.slow
@@ -53,7 +53,7 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
     good_ids = sorted(set(products) - {bad_id})
     hot_bytes = {pid: {p.relative_to(r["uri"]).as_posix(): p.read_bytes()
                        for p in Path(r["uri"]).rglob("*") if p.is_file()} for pid, r in products.items()}
-    run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
 
     run([BIN / "airflow", "dags", "test", "quality_gate", "2024-03-01"], env)
     gated = {r["product_id"]: r for r in _sql(env, "SELECT product_id, status, quality_failures FROM products")}
@@ -152,7 +152,7 @@ def test_archive_roll_steps_with_nothing_to_do_are_skipped_and_announce_nothing(
     run([BIN / "sarlake", "aoi", "add", "sydney", "--bbox", "150.8", "-34.3", "151.0", "-34.1"], env)
     run([BIN / "sarlake", "ingest", sorted(SYD.glob("*.unw"))[0], "--aoi", "sydney"], env)
     (product,) = _sql(env, "SELECT product_id FROM products")
-    run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
 
     # run 1: the product is selected, copied, verified and notified; the DAAC has not answered yet
     run([BIN / "airflow", "dags", "test", "archive_roll", "2024-03-02", "-c", json.dumps({"hot_retention_days": 0})],

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import airflow_env
+from airflow_harness import airflow_env, migrate_airflow
 from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +22,7 @@ def lake_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("on-demand-e2e")
     env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     return env
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from airflow_harness import airflow_env
+from airflow_harness import airflow_env, migrate_airflow
 from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +27,7 @@ def lake_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("qa-e2e")
     env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     # a champion in seconds (tests/qa_champion.py): this test checks the DAG's flow, not the model's skill
     _run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
           "from qa_champion import register_champion; register_champion()", Path(__file__).parent], env)

@@ -13,6 +13,7 @@ Needs Debian's ``chromium`` and ``chromium-driver`` (``make browser``) and Leafl
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -21,10 +22,12 @@ import sys
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import browse_lake
 import pytest
+from airflow_harness import migrate_airflow
 from ports import free_port
 
 pytestmark = pytest.mark.slow
@@ -34,20 +37,21 @@ DOCS_IMG = ROOT / "docs" / "img"
 PASSWORD = "tag-it-123"
 
 
-@pytest.fixture
-def airflow(settings, tmp_path):
-    """A real ``airflow api-server`` on a free port, with the sarlake plugin and a small lake; stopped after."""
+@contextlib.contextmanager
+def _airflow_server(settings, folder: Path) -> Iterator[str]:
+    """A real ``airflow api-server`` on a free port, with the sarlake plugin over the lake of ``settings``."""
     if not (shutil.which("chromium") and shutil.which("chromedriver")):
         pytest.skip("chromium/chromedriver missing: run `make browser` (scripts/install_browser.sh)")
     browse_lake.build(settings)
-    home = tmp_path / "airflow"
+    home = folder / "airflow"
     home.mkdir()
     (home / "passwords.json").write_text(json.dumps({"ann": PASSWORD, "carol": PASSWORD}))
-    dags = tmp_path / "dags"  # the DAG the shortcut triggers, parsed into Airflow's database before the server starts
+    dags = folder / "dags"  # the DAG the shortcut triggers, parsed into Airflow's database before the server starts
     dags.mkdir()
     shutil.copy(ROOT / "dags" / "on_demand.py", dags / "on_demand.py")
     port = free_port()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "SARLAKE_HOME": str(settings.home),
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SARLAKE_")},
+           "AIRFLOW_HOME": str(home), "SARLAKE_HOME": str(settings.home),
            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
@@ -58,9 +62,9 @@ def airflow(settings, tmp_path):
            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
            "AIRFLOW__API_AUTH__JWT_SECRET": "browse-e2e-secret"}
     bindir = Path(sys.executable).parent
-    subprocess.run([str(bindir / "airflow"), "db", "migrate"], env=env, check=True, capture_output=True)
+    migrate_airflow(env)
     subprocess.run([str(bindir / "airflow"), "dags", "reserialize"], env=env, check=True, capture_output=True)
-    log = (tmp_path / "api-server.log").open("w")
+    log = (folder / "api-server.log").open("w")
     proc = subprocess.Popen([str(bindir / "airflow"), "api-server", "--port", str(port), "--host", "127.0.0.1"],
                             env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -72,7 +76,7 @@ def airflow(settings, tmp_path):
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    tail = (tmp_path / "api-server.log").read_text()[-3000:]
+                    tail = (folder / "api-server.log").read_text()[-3000:]
                     raise RuntimeError("api-server did not start:\n" + tail) from None
                 time.sleep(1)
         yield base
@@ -82,6 +86,32 @@ def airflow(settings, tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture
+def airflow(settings, tmp_path):
+    """A server over the test's own lake: for the story, which counts every product of the lake as built."""
+    with _airflow_server(settings, tmp_path) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def shared(tmp_path_factory):
+    """``(server, settings)``: one server and lake for the tests that each change products of their own.
+
+    Starting a server takes ~30 s of CPU; these tests add a product, a tag, a status or a provenance row each,
+    none of which another of them looks at, and the server sees each change as a new snapshot, as in production.
+    """
+    from lake.settings import get_settings
+
+    folder = tmp_path_factory.mktemp("browse-e2e")
+    with pytest.MonkeyPatch.context() as mp:  # settings of that lake alone, whatever SARLAKE_* this process has
+        for key in [k for k in os.environ if k.startswith("SARLAKE_")]:
+            mp.delenv(key)
+        mp.setenv("SARLAKE_HOME", str(folder / "sarlake"))
+        lake = get_settings()
+    with _airflow_server(lake, folder) as base:
+        yield base, lake
 
 
 @pytest.fixture
@@ -287,7 +317,7 @@ def _top_window_at(drv, prefix: str) -> str:
     return urllib.parse.urlsplit(drv.current_url).path
 
 
-def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(airflow, browser, settings):
+def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(shared, browser):
     """In the Airflow UI the browse page is an iframe (the plugin's external view, /plugin/sarlake-browse) whose
     sandbox allows scripts and the same origin but not top navigation. A product's provenance link (its DAG
     run) and log out opened the Airflow UI inside its own frame; target="_top" alone is refused by that sandbox.
@@ -298,7 +328,7 @@ def test_links_to_the_airflow_ui_leave_the_airflow_uis_frame(airflow, browser, s
 
     from lake.write import upsert
 
-    drv, base = browser, airflow
+    drv, (base, settings) = browser, shared
     product = sorted(browse_lake.PREDICTED)[1]
     run_page = f"/dags/on_demand/runs/manual__{product}"
     upsert("provenance", [{"product_id": product, "run_id": f"manual__{product}", "pge_name": "interferogram",
@@ -351,14 +381,14 @@ def _log_in(drv, url: str) -> None:
     drv.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
 
-def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(airflow, browser, settings):
+def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(shared, browser):
     """An L3 card read "T · →" (no pair dates, no track), and its page offered "Request reprocessing", which the
     server refuses (reprocessing re-unwraps interferograms). Truth: the series' met.json (track 44 ascending,
     first and last dates) and the interferogram rows of the test lake."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
 
-    drv, base = browser, airflow
+    drv, (base, settings) = browser, shared
     series, first, last = browse_lake.SERIES
     browse_lake.add_time_series(settings, orbit=(44, "ascending"))
     _log_in(drv, base + "/sarlake/browse/#search?aoi=sydney")
@@ -380,7 +410,7 @@ def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(
     assert drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="reprocess"]').is_enabled()
 
 
-def test_a_quarantined_product_says_why_on_its_page(airflow, browser, settings):
+def test_a_quarantined_product_says_why_on_its_page(shared, browser):
     """A quarantined product's page said only "status quarantined": not which expectations it failed, which the
     gate stored in products.quality_failures. Truth: the failures written into the lake here."""
     import json
@@ -390,6 +420,7 @@ def test_a_quarantined_product_says_why_on_its_page(airflow, browser, settings):
 
     from lake.write import update
 
+    airflow, settings = shared
     failed = ["expect_column_values_to_be_between(column=nan_share, max_value=0.5, min_value=0)"]
     update("products", [{"product_id": "IFG_A_02", "status": "quarantined", "quality_failures": json.dumps(failed)}],
            settings)
@@ -403,13 +434,14 @@ def test_a_quarantined_product_says_why_on_its_page(airflow, browser, settings):
     _shot(browser, "quarantined-product")
 
 
-def test_a_comment_of_several_lines_is_shown_with_its_line_breaks(airflow, browser, settings):
+def test_a_comment_of_several_lines_is_shown_with_its_line_breaks(shared, browser):
     """`sarlake tag import` keeps a spreadsheet cell's line breaks; the product page ran them into one line."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
 
     from lake.tags import Tag, add_tags
 
+    airflow, settings = shared
     add_tags([Tag.of("IFG_A_03", "UWE_1", "carol", "small patch north\nchecked again: still there")], settings)
     _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
     _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, '.card[data-product="IFG_A_03"]')))
@@ -419,13 +451,13 @@ def test_a_comment_of_several_lines_is_shown_with_its_line_breaks(airflow, brows
     assert cell.text == "small patch north\nchecked again: still there"
 
 
-def test_the_trigger_form_marks_only_the_fields_that_need_a_value(airflow, browser):
+def test_the_trigger_form_marks_only_the_fields_that_need_a_value(shared, browser):
     """Airflow's trigger form put its red * "required" by the optional Tracks list of on_demand, and refused a bad
     AOI name with its regex alone. Truth: the DAG's doc (aoi or bbox, tracks empty = the AOI's) and the AOI rule
     of docs/ (1-63 lower-case letters, digits, '_' or '-')."""
     from selenium.webdriver.common.by import By
 
-    drv, base = browser, airflow
+    drv, (base, _) = browser, shared
     _log_in(drv, base + "/dags/on_demand")
 
     def trigger_buttons():

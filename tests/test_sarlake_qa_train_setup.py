@@ -65,7 +65,7 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
 
     import boto3
     import mlflow
-    from airflow_harness import BIN, airflow_env, run
+    from airflow_harness import BIN, airflow_env, migrate_airflow, run
     from conftest import s3_lake_env
 
     from lake.settings import get_settings
@@ -87,7 +87,7 @@ def test_the_qa_train_dag_trains_on_a_lake_on_s3_with_its_labels_and_real_check_
                  *(r["coherence"] for r in rows if r["coherence"])}:
         s3.upload_file(str(check / name), bucket, f"realcheck/{name}")
     run([BIN / "sarlake", "init"], env)
-    run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     conf = {"scenes": 20, "first_scene": 500, "models": ["random_forest"], "quick": True, "second_sim_products": 0,
             "workers": 2, "real_check": f"s3://{bucket}/realcheck/qa_real_check.csv"}
     proc = run([BIN / "airflow", "dags", "test", "qa_train", "2024-02-10", "-c", json.dumps(conf)], env, check=False)

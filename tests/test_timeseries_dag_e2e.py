@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from airflow_harness import migrate_airflow
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -41,7 +42,7 @@ def test_timeseries_dag_catalogues_l3_once(tmp_path):
     unw = sorted((SYD / "roipac_unw").glob("*.unw"))
     _run([BIN / "sarlake", "ingest", *unw, "--coherence-dir", SYD / "gamma_coherence", "--aoi", "sydney",
           "--mission", "envisat"], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     _run([BIN / "airflow", "dags", "test", "timeseries", "2024-02-10", "-c", "{}"], env)
     rows = _sql(env, "SELECT product_id, product_type FROM products WHERE product_type LIKE 'L3%'")
     assert sorted(r["product_type"] for r in rows) == ["L3_COH", "L3_TS"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from airflow_harness import airflow_env
+from airflow_harness import airflow_env, migrate_airflow
 from airflow_harness import run as _run
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,7 +51,7 @@ def lake_env(tmp_path_factory):
     home = tmp_path_factory.mktemp("urgent-e2e")
     env = airflow_env(home)
     _run([BIN / "sarlake", "init"], env)
-    _run([BIN / "airflow", "db", "migrate"], env)
+    migrate_airflow(env)
     env["_FEEDS"] = str(home)
     return env
 
