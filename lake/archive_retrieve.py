@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lake.archive_files import copy_file
-from lake.archive_transfers import HELD, Transfer, latest_transfers, newer
+from lake.archive_transfers import HELD, Transfer, latest_transfers, newer, recorded_order, replaced_by
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
 
@@ -90,10 +90,10 @@ def retrieve(product_id: str, dest: str | Path, version: str | None = None,
 
 def _refuse_overwritten(chosen: Transfer, versions: dict[str, Transfer]) -> None:
     """Refuse a version whose archive folder a later version was delivered into (before each had its own)."""
-    later = [t for t in versions.values() if t is not chosen and t.archive_uri and
-             t.archive_uri.rstrip("/") == (chosen.archive_uri or "").rstrip("/") and newer(t, chosen)]
-    if later:
-        over = _newest(later).version or "1"
+    held = sorted(versions.values(), key=recorded_order)
+    over = dict(zip((t.transfer_id for t in held), replaced_by([(t.version or "1", t.archive_uri) for t in held]),
+                    strict=True))[chosen.transfer_id]
+    if over:
         raise LakeError(f"version {chosen.version or '1'} of {chosen.product_id} was delivered before each version "
                         f"had its own archive folder, and version {over} was delivered into the same folder "
                         f"({chosen.archive_uri}) after it, replacing its files; nothing was copied: "

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from pyiceberg.expressions import BooleanExpression
 
 __all__ = ["HELD", "STEPS", "Transfer", "delivered_files", "delivered_versions", "latest_transfers", "newer", "record",
+           "recorded_order", "replaced_by",
            "transfer_id", "transfer_states"]
 
 #: The steps of a delivery, in order. ``failed`` ends an attempt (the next attempt is a new transfer);
@@ -78,10 +79,25 @@ def newer(t: Transfer, than: Transfer | None) -> bool:
     Attempts are counted per version, so a product's newest delivery is the one recorded last: version 1 delivered
     at its second attempt and version 2 at its first would otherwise pick version 1's.
     """
-    if than is None:
-        return True
-    never = datetime.min.replace(tzinfo=UTC)
-    return (t.recorded_at or never, t.attempt) > (than.recorded_at or never, than.attempt)
+    return than is None or recorded_order(t) > recorded_order(than)
+
+
+def recorded_order(t: Transfer) -> tuple[datetime, int]:
+    """The sort key of :func:`newer`: when ``t``'s row was recorded, then its attempt."""
+    return t.recorded_at or datetime.min.replace(tzinfo=UTC), t.attempt
+
+
+def replaced_by(held: list[tuple[str, str | None]]) -> list[str | None]:
+    """Per held delivery ``(version, archive folder)``, oldest first: the later version that replaced its files.
+
+    None where no delivery of another version went into the same folder later. Only an archive rolled before each
+    version had its own folder has versions sharing one.
+    """
+    out: list[str | None] = []
+    for i, (version, folder) in enumerate(held):
+        later = [v for v, f in held[i + 1:] if v != version and (f or "").rstrip("/") == (folder or "").rstrip("/")]
+        out.append(later[-1] if later else None)
+    return out
 
 
 def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None:

@@ -132,15 +132,15 @@ def deliveries(con: Any, product_id: str) -> list[dict[str, Any]]:
 
 
 def _mark_replaced(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Held deliveries (oldest first) whose archive folder a later held version went into are held no more.
+    """Held deliveries (oldest first) a later version's replaced in their folder are held no more (``replaced_by``)."""
+    from lake.archive_transfers import replaced_by
 
-    Only in an archive rolled before each version had its own folder: the later version's files replaced theirs.
-    """
-    for i, r in enumerate(rows):
-        later = [o["version"] for o in rows[i + 1:]
-                 if o["held"] and o["version"] != r["version"] and o["archive_folder"] == r["archive_folder"]]
-        r["replaced_by"] = later[-1] if r["held"] and later else None
-        r["held"] = bool(r["held"]) and not later
+    held = [r for r in rows if r["held"]]
+    over = dict(zip((r["transfer_id"] for r in held), replaced_by([(r["version"], r["archive_folder"]) for r in held]),
+                    strict=True))
+    for r in rows:
+        r["replaced_by"] = over.get(r["transfer_id"])
+        r["held"] = bool(r["held"]) and r["replaced_by"] is None
     return rows
 
 
