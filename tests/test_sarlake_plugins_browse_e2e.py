@@ -476,3 +476,32 @@ def test_the_trigger_form_marks_only_the_fields_that_need_a_value(shared, browse
     shown = _wait(drv, lambda d: (t := d.execute_script("return document.body.innerText")) and "400 Bad" in t and t)
     _shot(drv, "trigger-bad-aoi")
     assert "'Mount Etna'" in shown and "1-63 lower-case letters" in shown, shown
+
+
+def test_a_version_a_later_delivery_replaced_in_its_archive_folder_is_not_offered_as_held(shared, browser):
+    """An archive rolled before each version had its own folder: version 1.0 and then 1.1 of IFG_A_01 were
+    delivered into one folder, so the DAAC holds 1.1 only. The page said "held" for both. Truth: the two
+    deliveries written here, the later one into the earlier one's folder."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.archive_transfers import Transfer, record, transfer_id
+
+    airflow, settings = shared
+    pid, folder = "IFG_A_01", "s3://daac/L2_IFG/IFG_A_01"
+    for version in ("1.0", "1.1"):  # recorded in this order: 1.1 is the later delivery
+        t = Transfer(transfer_id(pid, version, 1), pid, version, 1, "selected", archive_uri=folder)
+        record([t.row("catalogued")], settings)
+    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{pid}"]')))
+    browser.execute_script("location.hash = arguments[0]", f"product/{pid}")
+    _wait(browser, ec.presence_of_element_located((By.ID, "deliveries")))
+    rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
+            for r in browser.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
+    assert [(r[0], r[1], r[3]) for r in rows] == [
+        ("1.0", "catalogued (replaced by version 1.1 in the same archive folder)", folder),
+        ("1.1", "catalogued (held by the DAAC)", folder)]
+    offered = browser.find_element(By.CSS_SELECTOR, "#view-product #deliveries + p").text
+    assert offered == f"Copy a version the DAAC holds out of the archive: sarlake archive retrieve {pid} " \
+                      "--version VERSION --to FOLDER"
+    _shot(browser, "replaced-delivery")
