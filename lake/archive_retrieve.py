@@ -1,6 +1,6 @@
 """Copy one delivered version of a product out of the DAAC archive into a folder, checked against the DAAC's record.
 
-The archive keeps every version of a product in a folder of its own (:func:`lake.archive_roll.archive_location`);
+The archive keeps every version of a product in a folder of its own (:func:`lake.archive_step.archive_location`);
 the catalogue shows one. :func:`retrieve` reads any version the DAAC acknowledged (a removed product's too) from
 ``archive_transfers`` alone, copies its files into ``<dest>/<archive folder>/`` through a hidden staging folder,
 and checks each file's sha256 against the delivery's record before the folder gets its name: a copy that does

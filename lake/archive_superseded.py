@@ -1,6 +1,6 @@
 """Files an earlier version's delivery left in a product's archive folder that the newest delivery does not have.
 
-Until :func:`lake.archive_roll.archive_location` gave each version of a product its own archive folder, a product
+Until :func:`lake.archive_step.archive_location` gave each version of a product its own archive folder, a product
 whose id carries no version (an ingested ``EXT-*`` one) was delivered again into one folder when it got a new
 version (an ingest's ``--revision``, a new ingest PGE version): files of the same name were overwritten, and a
 file only the earlier version had (``coherence.tif`` of a version ingested with coherence) stayed beside phase it

@@ -7,7 +7,7 @@ detail), so ``sarlake lake verify`` can append them to its hot-tier report:
 kind                           meaning
 =============================  ===========================================================================
 ``archive_missing_file``       a file the DAAC acknowledged is gone from the archive (of any version it keeps:
-                               each delivered to its own folder, :func:`lake.archive_roll.archive_location`)
+                               each delivered to its own folder, :func:`lake.archive_step.archive_location`)
 ``archive_checksum_mismatch``  an archive file's size or sha256 differs from what the DAAC acknowledged
 ``archive_orphan``             a file under the archive root that no delivery put there, or that only an earlier
                                version's did (named in the detail)
@@ -116,7 +116,7 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
 def _left_by_earlier_versions(transfers: dict[str, Transfer], in_folder: dict[str, Transfer]) -> dict[str, str]:
     """Archive files of earlier deliveries that the newest delivery to the same folder does not have: uri -> note.
 
-    Versions shared a product's folder before :func:`lake.archive_roll.archive_location` gave each its own.
+    Versions shared a product's folder before :func:`lake.archive_step.archive_location` gave each its own.
     """
     from lake.archive_superseded import superseded_files
 

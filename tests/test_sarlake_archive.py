@@ -263,6 +263,7 @@ def _roll_until_done(settings, daac, rounds: int = 4, by_step: bool = False) -> 
 def test_a_roll_killed_between_or_inside_any_step_completes_on_rerun(lake, tmp_path, step, monkeypatch) -> None:
     """Crash after the step acted but before it recorded (the worst place), then run the roll again."""
     import lake.archive_roll as roll
+    from lake import archive_step
     from sarlake.workflows.daac_simulator import SimulatedDaac
 
     daac = SimulatedDaac(tmp_path / "daac-state", lake)
@@ -275,7 +276,7 @@ def test_a_roll_killed_between_or_inside_any_step_completes_on_rerun(lake, tmp_p
         if name == f"{step}:before-record":
             raise Killed(name)
 
-    monkeypatch.setattr(roll, "_failpoint", crash)
+    monkeypatch.setattr(archive_step, "failpoint", crash)
     with pytest.raises(Killed):
         for _ in range(3):
             roll.run_roll(lake, now=LATER)
@@ -296,6 +297,7 @@ def test_a_roll_killed_while_hearing_a_refusal_leaves_no_refused_copy_at_the_arc
     killed before the delete, the failed transfer's files stayed at the archive, reported by `archive verify` as
     orphans that no delivery put there until a retry rewrote them (for good once the attempts ran out)."""
     import lake.archive_roll as roll
+    from lake import archive_step
     from lake.archive_roll import run_roll
     from lake.archive_verify import verify_archive
     from lake.cnm_transport import get_transport
@@ -315,7 +317,8 @@ def test_a_roll_killed_while_hearing_a_refusal_leaves_no_refused_copy_at_the_arc
     if crash_at == "ack":
         monkeypatch.setattr(transport, "ack", crash)
     else:
-        monkeypatch.setattr(roll, "_failpoint", lambda name: crash() if name == "receive:before-record" else None)
+        monkeypatch.setattr(archive_step, "failpoint",
+                            lambda name: crash() if name == "receive:before-record" else None)
     with pytest.raises(Killed):
         roll.run_roll(lake, transport=transport, now=LATER)
     monkeypatch.undo()
@@ -673,17 +676,17 @@ def test_cli_roll_runs_the_whole_roll_in_one_process_and_chosen_steps_alone(lake
 def test_the_roll_uses_as_many_file_threads_as_cores_locally_and_more_for_an_object_store(monkeypatch) -> None:
     """Local file work is CPU and file-system bound (8 threads on 2 cores rolled 1,000 products 25 % slower than 2,
     docs/benchmarks.md); an object store's requests wait on the network. The setting, when given, wins."""
-    from lake.archive_roll import _io_threads
+    from lake.archive_step import io_threads
     from lake.settings import get_settings
 
     monkeypatch.setattr(os, "cpu_count", lambda: 2)
     local = get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive"})
-    assert _io_threads(local) == 2
-    assert _io_threads(get_settings(products_root="/tmp/hot", daac={"root": "s3://daac/archive"})) == 8
-    assert _io_threads(get_settings(products_root="s3://lake/products", daac={"root": "/tmp/archive"})) == 8
-    assert _io_threads(get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive", "io_threads": 5})) == 5
+    assert io_threads(local) == 2
+    assert io_threads(get_settings(products_root="/tmp/hot", daac={"root": "s3://daac/archive"})) == 8
+    assert io_threads(get_settings(products_root="s3://lake/products", daac={"root": "/tmp/archive"})) == 8
+    assert io_threads(get_settings(products_root="/tmp/hot", daac={"root": "/tmp/archive", "io_threads": 5})) == 5
     monkeypatch.setattr(os, "cpu_count", lambda: None)
-    assert _io_threads(local) == 2
+    assert io_threads(local) == 2
 
 
 def test_status_of_a_lake_that_delivered_nothing_says_so(lake) -> None:
@@ -868,7 +871,7 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
     """An archive rolled before each version had its own folder: version 1, ingested with coherence, and version
     2 without it were delivered into one folder, and version 1's coherence.tif stayed beside phase it was not made
     with, reported as an orphan "no delivery put there". Both the whole roll and its expire step alone delete it."""
-    from lake import archive_roll
+    from lake import archive_step
     from lake.archive_retrieve import retrieve
     from lake.archive_verify import verify_archive
     from lake.catalogue import catalogue_products
@@ -877,7 +880,7 @@ def test_a_file_left_by_an_earlier_version_in_a_shared_archive_folder_is_deleted
     from lake.storage import join
     from sarlake.workflows.product_listing import deliveries
 
-    monkeypatch.setattr(archive_roll, "archive_location",  # the rule before: one folder per product id
+    monkeypatch.setattr(archive_step, "archive_location",  # the rule before: one folder per product id
                         lambda product_type, pid, settings, version=None: join(settings.daac.root, product_type, pid))
     pid = "EXT-ROIPAC-ENVISAT-geo_060619-061002-20061002_20060619"
     met = _met(lake, pid, "0.1.0", b"phase")
