@@ -30,9 +30,9 @@ def _fill(settings: Any, n: int) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from lake.arrow_rows import to_arrow
     from lake.catalog import load_table
     from lake.tables import TABLES
-    from lake.write import to_arrow
 
     gen = _bench_lake()
     table = load_table("products", settings)

@@ -100,9 +100,9 @@ def _build(settings: Any, n: int) -> tuple[float, float]:
 
     import pyarrow.parquet as pq
 
+    from lake.arrow_rows import to_arrow
     from lake.catalog import load_table
     from lake.tables import TABLES
-    from lake.write import to_arrow
 
     table = load_table("products", settings)
     predictions = load_table("qa_predictions", settings)
@@ -199,9 +199,9 @@ def _upsert_batch(settings: Any, n_changed: int, n_new: int, seed: int) -> Any:
     import pyarrow as pa
     from pyiceberg.expressions import And, EqualTo, GreaterThanOrEqual
 
+    from lake.arrow_rows import to_arrow
     from lake.catalog import load_table
     from lake.tables import TABLES
-    from lake.write import to_arrow
 
     table = load_table("products", settings)
     last = table.scan(
@@ -391,7 +391,7 @@ def _upserts(settings: Any, label: str, report: list[dict[str, Any]], reference:
     ours, seconds, files = [], [], []
     theirs = None
     counted = [0]
-    real_read = write._read
+    real_read = write.read_task
 
     def counting_read(*args: Any) -> Any:
         counted[0] += 1
@@ -408,13 +408,13 @@ def _upserts(settings: Any, label: str, report: list[dict[str, Any]], reference:
             assert (res.rows_inserted, res.rows_updated) == (5_000, 5_000), res
             table.manage_snapshots().set_current_snapshot(before).commit()
         counted[0] = 0
-        write._read = counting_read  # type: ignore[assignment]
+        write.read_task = counting_read  # type: ignore[assignment]
         try:
             t = time.perf_counter()
             result = upsert("products", batch, settings)
             seconds.append(time.perf_counter() - t)
         finally:
-            write._read = real_read  # type: ignore[assignment]
+            write.read_task = real_read  # type: ignore[assignment]
         ours.append(batch.num_rows / seconds[-1])
         files.append(counted[0])
         assert (result.inserted, result.updated) == (5_000, 5_000), result

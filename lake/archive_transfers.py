@@ -111,43 +111,15 @@ def record(rows: list[dict[str, Any]], settings: Settings | None = None) -> None
     """
     if not rows:
         return
-    from lake.write import upsert
+    from lake.write import append, upsert
 
     settings = settings or get_settings()
     steps = [r for r in rows if r.get("step") in _ORDER]
     others = [r for r in rows if r.get("step") not in _ORDER]
     if steps:
-        _append(steps, settings)
+        append("archive_transfers", steps, settings)
     if others:
         upsert("archive_transfers", others, settings)
-
-
-def _append(rows: list[dict[str, Any]], settings: Settings) -> None:
-    """Append rows as one new data file (retried on a concurrent commit; a failed try leaves no file)."""
-    import time
-
-    import pyarrow as pa
-    from pyiceberg.exceptions import CommitFailedException
-
-    from lake._pyiceberg_compat import commit_files, tracked_writes
-    from lake.catalog import load_table
-    from lake.write import _fill_new, _spec, _write_files, backoff_seconds, to_arrow
-
-    spec = _spec("archive_transfers")
-    table = load_table("archive_transfers", settings)
-    data = to_arrow(spec, rows, table)  # checks columns, types and keys as for any write
-    now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type)
-    data = _fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
-    for attempt in range(settings.commit_retries + 1):
-        try:
-            with tracked_writes(table):
-                commit_files(table, _write_files(table, data), [], {"sarlake.operation": "append"})
-            return
-        except CommitFailedException:
-            if attempt == settings.commit_retries:
-                raise
-            time.sleep(backoff_seconds(attempt, settings))
-            table = table.refresh()
 
 
 def latest_transfers(settings: Settings | None = None, step: str | None = None,

@@ -19,34 +19,32 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lake.arrow_rows import fill_new, table_spec, to_arrow
+from lake.data_files import file_partition, partition_files, partition_tuples, read_task, write_files
 from lake.exceptions import CatalogError, LakeError
 from lake.keys import KEY_SEP, key_array
 from lake.settings import Settings, get_settings
-from lake.tables import TABLES, TableSpec
+from lake.tables import TableSpec
 
 R = TypeVar("R")
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from pyiceberg.manifest import DataFile
     from pyiceberg.table import FileScanTask, Table
 
-__all__ = ["UpsertResult", "to_arrow", "update", "upsert"]
+__all__ = ["UpsertResult", "append", "backoff_seconds", "commit_retried", "update", "upsert"]
 
 logger = logging.getLogger(__name__)
 
 #: Files smaller than this (on disk) in a partition being written are merged into the new file.
 COMPACT_BELOW_BYTES = 64 * 1024 * 1024
-#: A partition's rewrite is split across cores only above this size (in memory).
-MIN_SPLIT_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -98,7 +96,7 @@ def upsert(table_name: str, rows: pa.Table | list[dict[str, Any]], settings: Set
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    spec = _spec(table_name)
+    spec = table_spec(table_name)
     table = load_table(table_name, settings)
     incoming = to_arrow(spec, rows, table)
     if incoming.num_rows == 0:
@@ -131,7 +129,7 @@ def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
     from lake.catalog import load_table
 
     settings = settings or get_settings()
-    spec = _spec(table_name)
+    spec = table_spec(table_name)
     if not rows:
         return UpsertResult(0, 0, 0)
     table = load_table(table_name, settings)
@@ -152,10 +150,38 @@ def update(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
     return _with_retries(table, spec, incoming, masks, settings)
 
 
-def _spec(table_name: str) -> TableSpec:
-    if table_name not in TABLES:
-        raise LakeError(f"unknown lake table {table_name!r}; tables: {', '.join(TABLES)}")
-    return TABLES[table_name]
+def append(table_name: str, rows: list[dict[str, Any]], settings: Settings | None = None) -> None:
+    """Add rows whose keys are new as one data file, reading none of the table's rows (no-op for no rows).
+
+    For rows the caller knows are new (each step row of ``archive_transfers`` has a new key), so the cost does not
+    grow with the table, unlike :func:`upsert`; a key already in the table would be there twice. Columns, types and
+    keys are checked as for any write; a concurrent commit is retried, and a failed try leaves no file.
+    """
+    import pyarrow as pa
+    from pyiceberg.exceptions import CommitFailedException
+
+    from lake._pyiceberg_compat import commit_files, tracked_writes
+    from lake.catalog import load_table
+
+    settings = settings or get_settings()
+    spec = table_spec(table_name)
+    if not rows:
+        return
+    table = load_table(table_name, settings)
+    data = to_arrow(spec, rows, table)
+    stamped = "updated_at" in data.column_names
+    now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type) if stamped else None
+    data = fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
+    for attempt in range(settings.commit_retries + 1):
+        try:
+            with tracked_writes(table):
+                commit_files(table, write_files(table, data), [], {"sarlake.operation": "append"})
+            return
+        except CommitFailedException:
+            if attempt == settings.commit_retries:
+                raise
+            time.sleep(backoff_seconds(attempt, settings))
+            table = table.refresh()
 
 
 def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[str, pa.Array] | None,
@@ -246,113 +272,6 @@ def _check_partition_sources(table: Table, spec: TableSpec, incoming: pa.Table) 
             )
 
 
-def to_arrow(spec: TableSpec, rows: pa.Table | list[dict[str, Any]], table: Table | None = None) -> pa.Table:
-    """Cast rows to a table's Arrow schema and drop duplicate keys (the last row of a key wins).
-
-    Args:
-        spec: the table definition.
-        rows: an Arrow table or a list of dicts.
-        table: the Iceberg table, whose current schema is used (default: the definition's schema).
-
-    Returns:
-        An Arrow table with exactly the table's columns, in order.
-
-    Raises:
-        LakeError: a column that the table does not have, a value of the wrong type, or a null key.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    schema = table.schema() if table is not None else spec.iceberg_schema()
-    target = _plain_schema(schema.as_arrow())
-    names = set(target.names)
-    if isinstance(rows, list):
-        extra = sorted({k for r in rows for k in r} - names)
-        if extra:
-            raise LakeError(f"table {spec.name} has no column(s) {', '.join(extra)}")
-        data = _from_rows(spec, rows, target)
-    else:
-        extra = sorted(set(rows.column_names) - names)
-        if extra:
-            raise LakeError(f"table {spec.name} has no column(s) {', '.join(extra)}")
-        data = rows
-    columns = []
-    for f in target:
-        if f.name in data.column_names:
-            column = data.column(f.name)
-            try:
-                column = column.cast(f.type) if column.type != f.type else column
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
-                raise LakeError(f"column {spec.name}.{f.name}: cannot convert {column.type} to {f.type}") from exc
-        else:
-            column = pa.nulls(data.num_rows, f.type)
-        if not f.nullable and column.null_count:
-            raise LakeError(f"column {spec.name}.{f.name} is part of the key and must not be null")
-        columns.append(column)
-    out = pa.Table.from_arrays(columns, schema=target)
-    # de-duplicate by key, keeping the last occurrence
-    keys = key_array(out, spec.key)
-    if pc.count_distinct(keys).as_py() != out.num_rows:
-        idx = pa.table({"k": keys, "i": pa.array(range(out.num_rows), pa.int64())})
-        last = idx.group_by("k").aggregate([("i", "max")]).column("i_max")
-        out = out.take(pc.take(last, pc.sort_indices(last)))
-    return out
-
-
-def _plain_schema(schema: pa.Schema) -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema([pa.field(f.name, f.type, f.nullable) for f in schema])
-
-
-def _nullable(schema: pa.Schema) -> pa.Schema:
-    import pyarrow as pa
-
-    return pa.schema([pa.field(f.name, f.type, True) for f in schema])
-
-
-def _from_rows(spec: TableSpec, rows: list[dict[str, Any]], target: pa.Schema) -> pa.Table:
-    """Rows as Arrow: in one call when they hold the columns' Python types already, else coerced row by row.
-
-    Only ISO strings in timestamp/date columns (and datetimes in date columns) need coercing; Arrow refuses a
-    string where it wants a number, so the one-call build fails on exactly those and the rows are then coerced.
-    """
-    import pyarrow as pa
-
-    nullable = _nullable(target)
-    if not any(pa.types.is_date32(f.type) for f in target):  # Arrow would take a datetime there, differently
-        try:
-            return pa.Table.from_pylist(rows, schema=nullable)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            pass  # strings to parse (or a real misfit, which the coercing path reports)
-    try:
-        return pa.Table.from_pylist([_coerce_row(r, target) for r in rows], schema=nullable)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise LakeError(f"rows do not fit table {spec.name}: {exc}") from exc
-
-
-def _coerce_row(row: dict[str, Any], schema: pa.Schema) -> dict[str, Any]:
-    import pyarrow as pa
-
-    out = dict(row)
-    for name, value in row.items():
-        if not isinstance(value, str):
-            if isinstance(value, datetime) and pa.types.is_date32(schema.field(name).type):
-                out[name] = value.date()
-            continue
-        ftype = schema.field(name).type
-        if pa.types.is_timestamp(ftype):
-            out[name] = _parse_datetime(value)
-        elif pa.types.is_date32(ftype):
-            out[name] = date.fromisoformat(value[:10])
-    return out
-
-
-def _parse_datetime(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.Array:
     """Null-aware element-wise equality (null == null, NaN == NaN)."""
     import pyarrow as pa
@@ -367,99 +286,6 @@ def _same(a: pa.ChunkedArray, b: pa.ChunkedArray) -> pa.Array:
     return same
 
 
-def _partition_columns(table: Table, data: pa.Table) -> dict[str, Any] | None:
-    """Partition values (as stored in data files) of each row of ``data`` under the current spec.
-
-    Returns None when the spec uses a transform this module does not evaluate in Arrow.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    from pyiceberg.transforms import DayTransform, IdentityTransform, MonthTransform, YearTransform
-
-    schema = table.schema()
-    cols: dict[str, Any] = {}
-    for pf in table.spec().fields:
-        column = data.column(schema.find_field(pf.source_id).name)
-        if isinstance(pf.transform, IdentityTransform):
-            cols[pf.name] = column
-        elif isinstance(pf.transform, YearTransform):
-            cols[pf.name] = pc.subtract(pc.year(column), 1970)
-        elif isinstance(pf.transform, MonthTransform):
-            years = pc.subtract(pc.year(column), 1970)
-            cols[pf.name] = pc.add(pc.multiply(years, 12), pc.subtract(pc.month(column), 1))
-        elif isinstance(pf.transform, DayTransform):
-            cols[pf.name] = pc.cast(pc.cast(column, pa.date32()), pa.int32())
-        else:
-            return None
-    return cols
-
-
-def _partition_tuples(table: Table, data: pa.Table) -> set[tuple[Any, ...]] | None:
-    """Distinct partition tuples of the rows of ``data`` (None: unknown transform, assume any)."""
-    import pyarrow as pa
-
-    cols = _partition_columns(table, data)
-    if cols is None:
-        return None
-    if not cols:
-        return {()}
-    unique = pa.table(cols).group_by(list(cols)).aggregate([])
-    return {tuple(r[c] for c in cols) for r in unique.to_pylist()}
-
-
-def _write_files(table: Table, data: pa.Table) -> list[DataFile]:
-    """Write ``data`` (already sorted) as Parquet data files, one or more per partition."""
-    import functools
-
-    import pyarrow.compute as pc
-
-    from lake._pyiceberg_compat import write_data_files
-
-    cols = _partition_columns(table, data)
-    if cols is None:
-        raise LakeError(f"table {table.name()} uses a partition transform sarlake does not write; "
-                        "use identity, year, month or day (lake.tables)")
-    target_size = int(table.properties.get("write.target-file-size-bytes", 512 * 1024 * 1024))
-    groups = _partition_tuples(table, data) or set()
-    out = []
-    for values in sorted(groups, key=repr):
-        part = data
-        if len(groups) > 1:
-            masks = [
-                pc.is_null(cols[name]) if v is None else pc.fill_null(pc.equal(cols[name], v), False)
-                for name, v in zip(cols, values, strict=True)
-            ]
-            part = data.filter(functools.reduce(pc.and_, masks) if len(masks) > 1 else masks[0])
-        # Split a large partition into one file per core so the Parquet encoders run in parallel.
-        per_core = max(part.nbytes // (os.cpu_count() or 1) + 1, MIN_SPLIT_BYTES)
-        out.append((values if cols else None, part, min(target_size, per_core)))
-    return write_data_files(table, out)
-
-
-def _file_partition(task: FileScanTask) -> tuple[Any, ...]:
-    record = task.file.partition
-    return tuple(record[i] for i in range(len(record)))
-
-
-def _partition_files(table: Table, spec: TableSpec, incoming: pa.Table, tasks: list[FileScanTask]
-                     ) -> list[FileScanTask]:
-    """The data files of the incoming rows' own partitions, where their keys usually are."""
-    if not spec.partition_from_key or table.spec().is_unpartitioned():
-        return []
-    wanted = _partition_tuples(table, incoming)
-    current = table.spec().spec_id
-    return [t for t in tasks if wanted is None or (t.file.spec_id == current and _file_partition(t) in wanted)]
-
-
-def _read(table: Table, task: FileScanTask, target: pa.Schema) -> pa.Table:
-    import pyarrow as pa
-
-    from lake._pyiceberg_compat import read_data_file
-
-    data = read_data_file(table, task)
-    return pa.Table.from_arrays([data.column(f.name).cast(f.type) for f in target], schema=target)
-
-
 def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[str, pa.Array] | None
                  ) -> UpsertResult:
     import pyarrow as pa
@@ -472,8 +298,8 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
 
     # 1. read the files of the incoming partitions; 2. find the keys not there in any other file
     all_tasks = list(table.scan().plan_files()) if table.current_snapshot() is not None else []
-    tasks = _partition_files(table, spec, incoming, all_tasks) if patch is None else []
-    parts = [_read(table, t, target) for t in tasks]
+    tasks = partition_files(table, spec, incoming, all_tasks) if patch is None else []
+    parts = [read_task(table, t, target) for t in tasks]
     in_keys = key_array(incoming, spec.key)
     found = pa.chunked_array([key_array(p, spec.key) for p in parts], pa.large_string())
     not_found = pc.invert(pc.is_in(in_keys, value_set=found.combine_chunks()))
@@ -482,7 +308,7 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
         others = [t for t in all_tasks if t.file.file_path not in planned]
         extra = files_holding(table, spec, incoming.filter(not_found), others)
         tasks += extra
-        parts += [_read(table, t, target) for t in extra]
+        parts += [read_task(table, t, target) for t in extra]
 
     file_ids = [pa.array([i] * p.num_rows, pa.int32()) for i, p in enumerate(parts)]
     existing = pa.concat_tables(parts) if parts else target.empty_table()
@@ -530,7 +356,7 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
     if new_rows.num_rows == 0 and updated.num_rows == 0:
         return UpsertResult(0, 0, n_unchanged)
 
-    new_rows = _fill_new(spec, new_rows, now)
+    new_rows = fill_new(spec, new_rows, now)
     if now is not None:
         i = target.get_field_index("updated_at")
         updated = updated.set_column(i, target.field(i), pa.array([now.as_py()] * updated.num_rows, now.type))
@@ -538,12 +364,12 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
     # files to replace: those holding updated keys, plus small files of the partitions being written
     rewrite = set(pc.unique(pc.filter(existing_file.take(ex_pos), changed)).to_pylist())
     written = pa.concat_tables([new_rows, updated])
-    out_parts = _partition_tuples(table, written)
+    out_parts = partition_tuples(table, written)
     current_spec = table.spec().spec_id
 
     def compactable(t: FileScanTask) -> bool:
         return (t.file.file_size_in_bytes < COMPACT_BELOW_BYTES and t.file.spec_id == current_spec
-                and (out_parts is None or _file_partition(t) in out_parts))
+                and (out_parts is None or file_partition(t) in out_parts))
 
     rewrite |= {i for i, t in enumerate(tasks) if compactable(t)}
     planned = {t.file.file_path for t in tasks}
@@ -551,7 +377,7 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
         if t.file.file_path not in planned and compactable(t):
             rewrite.add(len(tasks))
             tasks.append(t)
-            parts.append(_read(table, t, target))
+            parts.append(read_task(table, t, target))
             existing = pa.concat_tables([existing, parts[-1]])
             existing_file = pa.chunked_array([*existing_file.chunks, pa.array([len(tasks) - 1] * parts[-1].num_rows,
                                                                              pa.int32())], pa.int32())
@@ -566,25 +392,6 @@ def _upsert_once(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[
 
     from lake._pyiceberg_compat import commit_files
 
-    new_files = _write_files(table, written)
+    new_files = write_files(table, written)
     commit_files(table, new_files, [tasks[i].file for i in sorted(rewrite)], {"sarlake.operation": "upsert"})
     return UpsertResult(new_rows.num_rows, updated.num_rows, n_unchanged)
-
-
-def _fill_new(spec: TableSpec, rows: pa.Table, now: pa.Scalar | None) -> pa.Table:
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    fills: dict[str, Any] = dict(spec.defaults)
-    if now is not None:
-        fills.setdefault("updated_at", now)
-        if "created_at" in rows.column_names:
-            fills.setdefault("created_at", now)
-    for name, value in fills.items():
-        i = rows.schema.get_field_index(name)
-        if i < 0 or rows.column(name).null_count == 0:
-            continue
-        field = rows.schema.field(i)
-        scalar = value if isinstance(value, pa.Scalar) else pa.scalar(value, field.type)
-        rows = rows.set_column(i, field, pc.fill_null(rows.column(name), scalar))
-    return rows

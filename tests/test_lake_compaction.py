@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 def test_compact_merges_small_files_and_keeps_rows(settings) -> None:
     import pyarrow as pa
 
+    from lake.arrow_rows import to_arrow
     from lake.catalog import init_lake, load_table
     from lake.compaction import compact
     from lake.tables import TABLES
-    from lake.write import to_arrow
 
     init_lake(settings)
     table = load_table("events", settings)

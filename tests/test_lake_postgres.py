@@ -72,9 +72,10 @@ def test_eight_concurrent_writers_lose_nothing(lake) -> None:
 def test_a_stale_commit_is_refused_and_upsert_retries(lake) -> None:
     from pyiceberg.exceptions import CommitFailedException
 
+    from lake.arrow_rows import to_arrow
     from lake.catalog import load_table
     from lake.tables import TABLES
-    from lake.write import to_arrow, upsert
+    from lake.write import upsert
 
     row = {"product_id": "P1", "product_type": "L2_IFG", "start_time": datetime(2024, 1, 1, tzinfo=UTC)}
     stale = load_table("products", lake)

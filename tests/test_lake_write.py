@@ -226,8 +226,8 @@ def test_upsert_refuses_rows_that_lack_their_partition_source(lake) -> None:
 
 def test_rows_become_arrow_in_one_call_or_coerced_with_iso_strings_parsed() -> None:
     """The one-call build (rows of the columns' own types) and the coercing one (ISO strings) agree on values."""
+    from lake.arrow_rows import to_arrow
     from lake.tables import TABLES
-    from lake.write import to_arrow
 
     when = datetime(2024, 3, 5, 6, 7, 8, tzinfo=UTC)
     spec = TABLES["archive_transfers"]  # no date column: the one-call build applies
