@@ -77,7 +77,7 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
         log.warning("skipped %s: %s", bad.get("input"), bad.get("error"))
     for move in report.moved:
         log.warning("%s", moved_note(move))
-    for note in report.undelivered:
+    for note in report.undelivered + report.went_back:
         log.warning("%s", note)
     revision = (plans[0].get("parameters") or {}).get("revision")
     if report.kept and revision is not None:  # kept: replace was not ticked

@@ -381,3 +381,30 @@ def test_a_product_removed_after_its_delivery_and_ingested_again_is_told_at_the_
     assert [(f["kind"], f["product_id"]) for f in found] == [("hot_after_delivery", pid)]
     assert _cli("products", "remove", pid, "--reason", "the first again").exit_code == 0
     assert "`--replace --revision 3`" in _cli(*args, "--replace").output  # 0.1.0 and 0.1.0.2 delivered
+
+
+def test_a_revision_replaced_by_a_lower_version_is_said_with_the_revisions_that_restore_it(settings):
+    """`ingest --replace` without `--revision` over a product at revision 3 made it version 0.1.0 again, its
+    revision's files replaced, and said nothing. Truth: the versions the catalogue holds before and after."""
+    unw = str(sorted((DATA / "roipac_unw").glob("*.unw"))[0])
+    _sydney()
+    args = ["ingest", unw, "--aoi", "sydney", "--mission", "envisat"]
+    pid = _cli(*args).output.split()[0]
+    revised = _cli(*args, "--replace", "--revision", "3")
+    assert "warning" not in revised.output  # upward: nothing to say
+
+    def version() -> str:
+        (row,) = json.loads(_cli("sql", "SELECT version FROM products", "--format", "json").output)
+        return row["version"]
+
+    assert version() == "0.1.0.3"
+    back = _cli(*args, "--replace")
+    assert back.exit_code == 0
+    assert version() == "0.1.0"
+    assert (f"warning: {pid} was at version 0.1.0.3, and this ingest replaced it with version 0.1.0, a lower one. "
+            "To have it at version 0.1.0.3 again, ingest it again with `--replace --revision 3`; as a new version, "
+            "with `--replace --revision 4`") in back.output
+    assert "warning" not in _cli(*args, "--replace").output  # the same version again: nothing went back
+    restored = _cli(*args, "--replace", "--revision", "3")
+    assert "warning" not in restored.output
+    assert version() == "0.1.0.3"

@@ -84,7 +84,7 @@ def ingest(paths: tuple[str, ...], output_dir: str | None, aoi: str | None, **op
         click.echo(f"warning: skipped {bad['input']}: {bad['error']}", err=True)
     for move in report.moved:
         click.echo(f"warning: {moved_note(move)}", err=True)
-    for note in report.undelivered:
+    for note in report.undelivered + report.went_back:
         click.echo(f"warning: {note}", err=True)
     click.echo(_summary(report, options.get("revision")), err=True)
 

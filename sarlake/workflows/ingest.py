@@ -26,6 +26,7 @@ class IngestReport:
     left_out: list[dict[str, str]] = field(default_factory=list)  # a folder's files read as other rasters
     moved: list[dict[str, str | None]] = field(default_factory=list)  # in another AOI before: id, aoi, uri, to
     undelivered: list[str] = field(default_factory=list)  # notes: made hot at a version delivered before
+    went_back: list[str] = field(default_factory=list)  # notes: catalogued at a version below the one it replaced
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -111,7 +112,9 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
     after = _catalogued(set(ids) | set(before))  # one read for both notes
     changed = {pid: after[pid] for pid in ids if pid in after and after[pid]["tier"] in (None, "hot")
                and (pid not in before or (before[pid]["version"] or "1") != (after[pid]["version"] or "1"))}
-    report.undelivered = _delivered_before(changed, before, form)
+    delivered = _delivered_before(changed, before, form)
+    report.undelivered = list(delivered.values())
+    report.went_back = _went_back({pid: row for pid, row in changed.items() if pid not in delivered}, before, form)
     report.moved = [{"id": pid, "aoi": old["aoi"], "uri": old["uri"], "to": after[pid]["aoi"]}
                     for pid, old in sorted(before.items()) if pid in after and after[pid]["aoi"] != old["aoi"]
                     and after[pid]["uri"] != old["uri"] and old["tier"] in (None, "hot")]
@@ -130,8 +133,8 @@ def moved_note(move: dict[str, str | None]) -> str:
 
 
 def _delivered_before(changed: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]],
-                      form: bool) -> list[str]:
-    """Notes on hot products ``changed`` by this ingest (their rows) to a version the DAAC already acknowledged.
+                      form: bool) -> dict[str, str]:
+    """Notes, by product id, on hot products ``changed`` by this ingest (their rows) to a version the DAAC holds.
 
     The roll never delivers a version twice, so such a product stays hot (``hot_after_delivery`` in ``sarlake
     archive verify``): one removed, then ingested again, or one ingested again without ``--revision`` in place of a
@@ -141,17 +144,39 @@ def _delivered_before(changed: dict[str, dict[str, Any]], before: dict[str, dict
     from lake.settings import get_settings
 
     delivered = delivered_versions(set(changed), get_settings())
-    notes = []
+    notes: dict[str, str] = {}
     for pid, row in sorted(changed.items()):
         version = row["version"] or "1"
         if (pid, version) in delivered:
             n = max(next_revision(v) for p, v in delivered if p == pid)  # past every version delivered
             when = ("before it was removed" if pid not in before else
                     f"before version {before[pid]['version']}, which this copy now replaces in the catalogue")
-            notes.append(f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) {when}, and "
-                         "the roll never delivers a version twice: this copy stays hot. To deliver it, ingest it again "
-                         f"with {_revision_flags(n, form)}")
+            notes[pid] = (f"{pid} version {version} was delivered to the DAAC ({delivered[pid, version]}) {when}, and "
+                          "the roll never delivers a version twice: this copy stays hot. To deliver it, ingest it "
+                          f"again with {_revision_flags(n, form)}")
     return notes
+
+
+def _went_back(changed: dict[str, dict[str, Any]], before: dict[str, dict[str, Any]], form: bool) -> list[str]:
+    """Notes on products this ingest catalogued at a version below the one it replaced.
+
+    ``--replace`` without ``--revision`` makes a product its PGE's version again, so a product at revision 3 went
+    back to ``0.1.0`` without a word, its revision's files replaced. Said here, with the revisions that restore it.
+    """
+    notes = []
+    for pid, row in sorted(changed.items()):
+        old, new = (before.get(pid) or {}).get("version"), row["version"]
+        if old and new and _version_key(new) < _version_key(old):
+            again = next_revision(old)
+            notes.append(f"{pid} was at version {old}, and this ingest replaced it with version {new}, a lower one. To "
+                         f"have it at version {old} again, ingest it again with {_revision_flags(again - 1, form)}; "
+                         f"as a new version, with {_revision_flags(again, form)}")
+    return notes
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    """``0.1.0.2`` -> (0, 1, 0, 2), for ordering versions (a part that is no number counts as 0)."""
+    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
 def _catalogued(ids: set[str]) -> dict[str, dict[str, Any]]:
