@@ -90,7 +90,8 @@ def run() -> list[dict]:
     with threadpool_limits(1):
         feats = np.stack([compute_features(u, c, w).vector() for u, c, w, _ in products])
         y = np.array([min(k, 3) for *_, k in products])
-        rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(np.nan_to_num(feats), y)
+        x = to_model_input("features", np.nan_to_num(feats), np.zeros((N, 0)), np.zeros((N, 0)))  # named columns
+        rf = RandomForestClassifier(400, n_jobs=1, random_state=0).fit(x, y)  # as served: no names warning
         x_empty = np.zeros((N, 0))
         total, alone, wall = _timed(products, lambda _, vec: p_error(rf.predict_proba(
             to_model_input("features", np.nan_to_num(vec), x_empty, x_empty))))

@@ -32,3 +32,21 @@ def test_a_feature_without_any_value_in_training_is_fitted_as_if_absent(name: st
     if name != "random_forest":  # boosting uses every column in every tree: the same trees as without the column
         alone = MODELS[name](x, y, 0, True).predict_proba(x)
         assert np.allclose(proba, alone)
+
+
+@pytest.mark.parametrize("name", ["gradient_boosting", "ordinal_boosting", "random_forest"])
+def test_a_model_fitted_on_named_features_with_an_empty_column_keeps_their_names(name: str) -> None:
+    """The empty column was filled in a plain array, so the boosting models lost the features' names, and
+    scikit-learn warned "X has feature names, but ... was fitted without feature names" at every scoring call."""
+    import warnings
+
+    import pandas as pd
+
+    x, y = _set()
+    named = pd.DataFrame(np.insert(x, 2, np.nan, axis=1), columns=["a", "b", "empty", "c", "d"])
+    fitted = MODELS[name](named, y, 0, True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # scikit-learn's warning fails the test
+        proba = fitted.predict_proba(named.assign(empty=1.0))
+    assert (proba.argmax(axis=1) == y).mean() > 0.7
+    assert named["empty"].isna().all()  # the caller's frame is left as it was

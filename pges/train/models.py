@@ -78,6 +78,10 @@ def _without_empty_columns(x: Any) -> Any:
         return x
     logger.warning("%d of %d feature columns hold no value in these %d training rows; fitted as constants",
                    int(empty.sum()), a.shape[1], len(a))
+    if hasattr(x, "columns"):  # a DataFrame stays one: a model fitted without its names warns at every predict
+        filled = x.copy()
+        filled[list(x.columns[empty])] = 0.0
+        return filled
     a = a.copy()
     a[:, empty] = 0.0
     return a
