@@ -36,6 +36,12 @@ def test_a_pair_no_input_holds_is_refused_with_the_pairs_they_hold_and_nothing_i
     assert out.exit_code == 2, out.output
     assert ("Invalid value for '--pair': '2006-10-02' is not a pair of dates YYYYMMDD_YYYYMMDD"
             in out.output), out.output
+    # GMTSAR names the pair's folder YYYYDDD_YYYYDDD with day 0 the first of January (its Sentinel-1 test scene of
+    # 2015-05-26 has SC_clock_start 2015145.076): 2 October 2006 is day 274, 19 June day 169
+    out = _cli("unwrap", str(tmp_path / "stack"), "--pair", "2006274_2006169")
+    assert out.exit_code == 2, out.output
+    assert ("'2006274_2006169' is not a pair of dates YYYYMMDD_YYYYMMDD (e.g. 20061002_20060619); as a GMTSAR folder "
+            "name (YYYYDDD, day 0 = 1 January) it is 20061002_20060619: give that") in " ".join(out.output.split())
     assert _sql("SELECT product_id FROM products") == []
 
 

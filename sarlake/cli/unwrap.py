@@ -20,8 +20,30 @@ def _pairs(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 
     bad = [v for v in value if not re.match(PAIR_PATTERN, v)]
     if bad:
-        raise click.BadParameter(f"{bad[0]!r} is not a pair of dates YYYYMMDD_YYYYMMDD (e.g. 20061002_20060619)")
+        raise click.BadParameter(f"{bad[0]!r} is not a pair of dates YYYYMMDD_YYYYMMDD (e.g. 20061002_20060619)"
+                                 + _day_of_year_hint(bad[0]))
     return value
+
+
+def _day_of_year_hint(value: str) -> str:
+    """For a GMTSAR interferogram folder's name (``2015145_2015169``): the pair in dates, in GMTSAR's day count.
+
+    GMTSAR names a pair's folder after the integer part of each scene's ``SC_clock_start``, ``YYYYDDD`` with day
+    0 the first of January (its Sentinel-1 test scene of 2015-05-26 has ``SC_clock_start = 2015145.076``).
+    """
+    import re
+    from datetime import date, timedelta
+
+    if not re.fullmatch(r"\d{7}_\d{7}", value):
+        return ""
+    try:
+        days = [date(int(v[:4]), 1, 1) + timedelta(days=int(v[4:])) for v in value.split("_")]
+    except ValueError:
+        return ""
+    if any(d.year != int(v[:4]) for d, v in zip(days, value.split("_"), strict=True)):
+        return ""  # a day past the year's end: no GMTSAR name
+    return (f"; as a GMTSAR folder name (YYYYDDD, day 0 = 1 January) it is "
+            f"{days[0]:%Y%m%d}_{days[1]:%Y%m%d}: give that")
 
 
 @click.command()
