@@ -75,24 +75,18 @@ def validate_request(params: dict[str, Any], *, runner: str = "local") -> dict[s
             "aoi_records": [a.model_dump(mode="json") for a in chosen]}
 
 
-def _version_key(version: str | None) -> tuple[int, ...]:
-    try:
-        return tuple(int(p) for p in (version or "0").replace("_", ".").split("."))
-    except ValueError:
-        return (0,)
-
-
 def _done_pairs(aois: list[str], version: str) -> set[tuple[str, str]]:
     """(reference, secondary) acquisitions that already have a product of ``version`` or newer."""
     from lake.query import connect
+    from sarlake.workflows.versions import version_key
 
     if not aois:
         return set()
     rows = connect(catalogue=False).execute(
         "SELECT reference_acquisition, secondary_acquisition, version FROM products "
         "WHERE product_type = ? AND list_contains(?, aoi)", [IFG_PRODUCT_TYPE, sorted(aois)]).fetchall()
-    wanted = _version_key(version)
-    return {(r[0], r[1]) for r in rows if _version_key(r[2]) >= wanted}
+    wanted = version_key(version)
+    return {(r[0], r[1]) for r in rows if version_key(r[2]) >= wanted}
 
 
 def plan(request: dict[str, Any], *, run_id: str = "", settings: Any = None) -> dict[str, Any]:

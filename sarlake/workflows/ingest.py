@@ -163,20 +163,17 @@ def _went_back(changed: dict[str, dict[str, Any]], before: dict[str, dict[str, A
     ``--replace`` without ``--revision`` makes a product its PGE's version again, so a product at revision 3 went
     back to ``0.1.0`` without a word, its revision's files replaced. Said here, with the revisions that restore it.
     """
+    from sarlake.workflows.versions import version_key
+
     notes = []
     for pid, row in sorted(changed.items()):
-        old, new = (before.get(pid) or {}).get("version"), row["version"]
-        if old and new and _version_key(new) < _version_key(old):
+        old, new = before[pid]["version"] if pid in before else None, row["version"]
+        if old and new and version_key(new) < version_key(old):
             again = next_revision(old)
             notes.append(f"{pid} was at version {old}, and this ingest replaced it with version {new}, a lower one. To "
                          f"have it at version {old} again, ingest it again with {_revision_flags(again - 1, form)}; "
                          f"as a new version, with {_revision_flags(again, form)}")
     return notes
-
-
-def _version_key(version: str) -> tuple[int, ...]:
-    """``0.1.0.2`` -> (0, 1, 0, 2), for ordering versions (a part that is no number counts as 0)."""
-    return tuple(int(p) if p.isdigit() else 0 for p in version.split("."))
 
 
 def _catalogued(ids: set[str]) -> dict[str, dict[str, Any]]:

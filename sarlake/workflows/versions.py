@@ -28,8 +28,15 @@ def installed_version() -> str:
     return __version__
 
 
-def _key(version: str) -> tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
+def version_key(version: str | None) -> tuple[int, ...]:
+    """A version for ordering: ``0.1.0.2`` (or ``0_1_0_2``, as ids write it) -> (0, 1, 0, 2).
+
+    None, or a version with a part that is no number, orders first: (0,).
+    """
+    try:
+        return tuple(int(p) for p in (version or "0").replace("_", ".").split("."))
+    except ValueError:
+        return (0,)
 
 
 def register(pge: str, version: str | None = None, *, image: str | None = None, code_version: str | None = None,
@@ -64,7 +71,7 @@ def registered(pge: str, settings: Any = None) -> list[dict[str, Any]]:
 
     table = load_table("pge_versions", settings or get_settings())
     rows = table.scan(row_filter=EqualTo("pge_name", pge)).to_arrow().to_pylist()  # type: ignore[call-arg,arg-type,misc]
-    return sorted(rows, key=lambda r: _key(r["version"]))
+    return sorted(rows, key=lambda r: version_key(r["version"]))
 
 
 def resolve(pge: str, requested: str, *, runner: str, settings: Any = None) -> dict[str, Any]:
@@ -87,10 +94,10 @@ def resolve(pge: str, requested: str, *, runner: str, settings: Any = None) -> d
     if requested in ("", "latest"):
         if runner == "local" or not versions:
             return {"version": installed, "image": None}
-        newest = max(versions, key=_key)
+        newest = max(versions, key=version_key)
         return {"version": newest, "image": versions[newest]["image"]}
     if requested not in versions and requested != installed:
-        known = ", ".join(sorted({*versions, installed}, key=_key))
+        known = ", ".join(sorted({*versions, installed}, key=version_key))
         raise ValueError(f"unknown version {requested!r} of PGE {pge}; registered: {known} (or 'latest')")
     if runner == "local" and requested != installed:
         raise ValueError(
