@@ -158,9 +158,8 @@ def append(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
     keys are checked as for any write; a concurrent commit is retried, and a failed try leaves no file.
     """
     import pyarrow as pa
-    from pyiceberg.exceptions import CommitFailedException
 
-    from lake._pyiceberg_compat import commit_files, tracked_writes
+    from lake._pyiceberg_compat import commit_files
     from lake.catalog import load_table
 
     settings = settings or get_settings()
@@ -172,16 +171,8 @@ def append(table_name: str, rows: list[dict[str, Any]], settings: Settings | Non
     stamped = "updated_at" in data.column_names
     now = pa.scalar(datetime.now(UTC), data.schema.field("updated_at").type) if stamped else None
     data = fill_new(spec, data, now).sort_by([(c, "ascending") for c in spec.sort])
-    for attempt in range(settings.commit_retries + 1):
-        try:
-            with tracked_writes(table):
-                commit_files(table, write_files(table, data), [], {"sarlake.operation": "append"})
-            return
-        except CommitFailedException:
-            if attempt == settings.commit_retries:
-                raise
-            time.sleep(backoff_seconds(attempt, settings))
-            table = table.refresh()
+    commit_retried(table, lambda t: commit_files(t, write_files(t, data), [], {"sarlake.operation": "append"}),
+                   settings)  # a failed try's files are deleted; the next writes them again for the refreshed table
 
 
 def _with_retries(table: Table, spec: TableSpec, incoming: pa.Table, patch: dict[str, pa.Array] | None,
