@@ -81,7 +81,9 @@ from sarlake_plugins.pge import mapped_pge_operator
                                 "by the dates in its name; empty = beside each interferogram."),
         "pairs": Param([], type=OPTIONAL_LIST, items={"type": "string", "pattern": PAIR_PATTERN}, title="Pairs",
                        description="Only these pairs of the paths, one a line as YYYYMMDD_YYYYMMDD (the two dates, "
-                       "either order; e.g. one pair of a MintPy stack); empty = every interferogram."),
+                       "either order; e.g. one pair of a MintPy stack); empty = every interferogram. A GMTSAR "
+                       "folder's YYYYDDD_YYYYDDD counts days from 0 = 1 January: 2006274_2006169 is "
+                       "20061002_20060619."),
         "source_format": Param("auto", type="string", enum=UNWRAP_FORMATS, title="Format",
                                description="auto: by suffix and the header beside each file."),
         "wavelength_m": Param(None, type=["null", "number"], exclusiveMinimum=0.001, exclusiveMaximum=1.0,
