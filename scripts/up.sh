@@ -52,6 +52,11 @@ stop() {
   if [ -f "$pgdir/port" ]; then bash scripts/postgres.sh stop "$pgdir"; echo "stopped postgresql"; fi
 }
 if [ "${1:-}" = "stop" ]; then stop; exit 0; fi
+# API tokens signed with a 64-byte secret kept in $AIRFLOW_HOME/jwt_secret (Airflow's default is 16 bytes, which
+# PyJWT warns about at every login); one set in the environment wins.
+if [ -z "${AIRFLOW__API_AUTH__JWT_SECRET:-}" ]; then
+  AIRFLOW__API_AUTH__JWT_SECRET=$(bash scripts/jwt_secret.sh "$AIRFLOW_HOME"); export AIRFLOW__API_AUTH__JWT_SECRET
+fi
 
 running() { [ -f "$logs/$1.pid" ] && kill -0 "$(cat "$logs/$1.pid")" 2>/dev/null; }
 
