@@ -90,7 +90,7 @@ def test_a_mintpy_stack_in_utm_is_warped_onto_lon_lat_pixel_by_pixel(tmp_path: P
         got = sign * ifg.unwrapped_phase
         r, c = np.nonzero(np.isfinite(got))
         assert r.size > 0.8 * rows * cols
-        lon, lat = ifg.transform * (c + 0.5, r + 0.5)
+        lon, lat = ifg.transform @ (c + 0.5, r + 0.5)
         x, y = transform_points("EPSG:4326", "EPSG:32611", lon, lat)
         src_r = (3760000.0 - np.asarray(y)) / 30.0
         src_c = (np.asarray(x) - 400000.0) / 30.0
