@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import base64
 import os
 import shutil
 import tempfile
@@ -27,6 +28,8 @@ os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
 os.environ.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(ROOT / "plugins"))
+# API tokens signed as `make up` signs them (scripts/jwt_secret.sh): 64 random bytes, not Airflow's 16-byte default
+os.environ.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", base64.b64encode(os.urandom(64)).decode())
 
 
 def _sarlake_env() -> dict[str, str]:

@@ -60,7 +60,7 @@ def _airflow_server(settings, folder: Path) -> Iterator[str]:
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "ann:user,carol:viewer",
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}",
-           "AIRFLOW__API_AUTH__JWT_SECRET": "browse-e2e-secret"}
+           "AIRFLOW__API_AUTH__JWT_SECRET": os.environ["AIRFLOW__API_AUTH__JWT_SECRET"]}
     bindir = Path(sys.executable).parent
     migrate_airflow(env)
     subprocess.run([str(bindir / "airflow"), "dags", "reserialize"], env=env, check=True, capture_output=True)
