@@ -58,3 +58,29 @@ def test_a_manifest_of_s3_rows_scores_each_and_names_the_missing_object_by_its_l
     assert f"line 2: input s3://{name}/nowhere/{COH.name} does not exist" in out.output
     assert "line 3: geo_061106-070326.unw:" in out.output
     assert "2 of 3 products" in out.output
+
+
+def test_a_hyp3_product_on_s3_or_on_disk_is_scored_with_the_coherence_beside_it_and_says_so(bucket, tmp_path):
+    """The S3 route downloaded a HyP3 product's _corr.tif beside its _unw_phase.tif and then scored the phase without
+    it, as the disk route did. Both now read it, score as with --coherence naming it, and name the file found."""
+    from test_pges_qa_any_format import _hyp3_product
+
+    name, client = bucket
+    unw, corr, _ = _hyp3_product(tmp_path / "hyp3")
+    _upload(client, name, tmp_path / "hyp3", "jobs/one")
+    register_champion()
+    given = _records(_cli("qa", "score", str(unw), "--coherence", str(corr), "--json").output)[0]
+    on_disk = _cli("qa", "score", str(unw), "--json")
+    on_s3 = _cli("qa", "score", f"s3://{name}/jobs/one/{unw.name}", "--json")
+    assert on_disk.exit_code == 0, on_disk.output
+    assert on_s3.exit_code == 0, on_s3.output
+    (disk,), (s3,) = _records(on_disk.output), _records(on_s3.output)
+    assert "coherence" not in disk["missing_inputs"]
+    same = ("p_error", "uwe_class", "class_probabilities", "missing_inputs", "ignored_inputs", "degraded")
+    assert {k: disk[k] for k in same} == {k: given[k] for k in same}
+    assert {k: s3[k] for k in same} == {k: given[k] for k in same}
+    assert given["coherence_found"] is None
+    assert disk["coherence_found"] == str(corr)
+    assert s3["coherence_found"] == f"s3://{name}/jobs/one/{corr.name}"
+    text = _cli("qa", "score", str(unw)).output
+    assert f"(coherence found beside it: {corr})" in text

@@ -152,3 +152,44 @@ def test_a_coherence_of_another_pair_is_refused(tmp_path):
     shutil.copyfile(wrong, undated)
     (scored,) = read_inputs(UNW[0], undated)  # no dates to check: the user's word is taken
     assert scored.coherence is not None
+
+
+HYP3 = "S1AA_20060619T114010_20061002T114010_VVP105_INT80_G_ueF_5D1E"
+
+
+def _hyp3_product(folder):
+    """HyP3's phase and coherence GeoTIFFs side by side: a bowl whose noise grows where the coherence is low."""
+    from test_pges_qa_score import _phase, _write_tif
+
+    folder.mkdir(parents=True, exist_ok=True)
+    coh = np.where(np.arange(64)[None, :] < 32, 0.9, 0.15).repeat(64, axis=0).astype("float32")
+    noise = np.random.default_rng(3).normal(0, 1, coh.shape) * (1 - coh) * 2
+    unw = _write_tif(folder / f"{HYP3}_unw_phase.tif", (_phase() + noise).astype("float32"))
+    corr = _write_tif(folder / f"{HYP3}_corr.tif", coh)
+    return unw, corr, coh
+
+
+def test_a_hyp3_phase_is_scored_with_the_coherence_beside_it_as_ingest_reads_it(tmp_path):
+    """`qa score X_unw_phase.tif` scored a HyP3 product without its coherence ('degraded: no coherence'), where
+    ingest reads the X_corr.tif beside it; so did a download from S3, which fetched the coherence and left it unread.
+    Without --coherence the one beside it is now read (what the file holds), and named."""
+    from pges.qa.any_format import read_inputs
+    from pges.readers import read_interferogram
+
+    unw, corr, coh = _hyp3_product(tmp_path / "hyp3")
+    (product,) = read_inputs(unw)
+    assert product.coherence is not None
+    np.testing.assert_array_equal(product.coherence, coh)
+    assert product.extra == {"coherence_found": str(corr)}
+    assert read_interferogram(unw).coherence_path == corr  # what ingest reads beside it
+    features = product.features()
+    assert "coherence" not in features.missing
+    assert features.values["coherence_mean"] == pytest.approx(0.525, abs=1e-6)  # halves of 0.9 and 0.15
+    # named explicitly, the same layer; a coherence of another pair beside it is not taken for this one's
+    (given,) = read_inputs(unw, corr)
+    np.testing.assert_array_equal(given.coherence, product.coherence)
+    assert given.extra == {}
+    corr.rename(tmp_path / "hyp3" / "S1AA_20061106T114010_20070326T114010_VVP105_INT80_G_ueF_5D1E_corr.tif")
+    (alone,) = read_inputs(unw)
+    assert alone.coherence is None
+    assert alone.extra == {}

@@ -47,4 +47,13 @@ def read_any(unw: str, coherence: str | None = None, dem: str | None = None, *, 
         local = str(fetch_object(unw, Downloaded(cache, max_objects, max_gib, pge="qa score"))) if is_s3(unw) else unw
         layers = [str(fetch_input(uri, cache)) if uri and is_s3(uri) else uri for uri in (coherence, dem)]
         products = read_inputs(local, *layers, los_sign=los_sign)
-    return [dataclasses.replace(p, name=unw + p.name.removeprefix(local)) for p in products]
+    return [dataclasses.replace(p, name=unw + p.name.removeprefix(local), extra=_by_uri(p.extra, unw, local))
+            for p in products]
+
+
+def _by_uri(extra: dict, unw: str, local: str) -> dict:
+    """``extra`` with a coherence found beside the scratch copy of ``unw`` named as the object beside ``unw``."""
+    found = extra.get("coherence_found")
+    if not found or not is_s3(unw) or Path(found).parent != Path(local).parent:
+        return extra
+    return {**extra, "coherence_found": f"{unw.rpartition('/')[0]}/{Path(found).name}"}

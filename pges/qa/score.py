@@ -31,10 +31,13 @@ from pges.qa.model_load import load_cached_model
 from pges.qa.registry_access import hide_password, is_not_found, unreachable
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from pges.readers.los_sign import LosSign
 
-__all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "model_inputs", "read_files",
-           "read_layer", "read_product_folder", "read_side_inputs", "resolve_version", "stale_feature_set"]
+__all__ = ["MIN_SIDE", "ModelMissingError", "ProductInputs", "Scorer", "check_size", "coherence_beside", "model_inputs",
+           "read_files", "read_layer", "read_product_folder", "read_side_inputs", "resolve_version",
+           "stale_feature_set"]
 
 logger = logging.getLogger(__name__)
 
@@ -175,10 +178,26 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
     check_size(phase, path)
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
+    found = None if coherence else coherence_beside(path, dates)
     if coherence:
         check_coherence_pair(Path(coherence), path.name, dates)
-    coh, heights = read_side_inputs(coherence, dem, phase.shape)
-    return ProductInputs(str(path), phase, coh, None, None, heights)
+    coh, heights = read_side_inputs(coherence or found, dem, phase.shape)
+    return ProductInputs(str(path), phase, coh, None, None, heights,
+                         extra={"coherence_found": str(found)} if found else {})
+
+
+def coherence_beside(path: Path, dates: tuple[date, date] | None) -> Path | None:
+    """The coherence file beside a phase file, as ingest finds it.
+
+    Its name with the phase token swapped (HyP3's ``_unw_phase.tif`` -> ``_corr.tif``, ROI_PAC's ``.unw`` ->
+    ``.cor``), else one named with its dates.
+
+    Raises:
+        InputValidationError: several files beside it are named with its dates (``--coherence`` picks one).
+    """
+    from pges.readers.coherence import find_sibling_coherence, locate_coherence
+
+    return locate_coherence(path, dates, []) if dates else find_sibling_coherence(path)
 
 
 def read_side_inputs(coherence: str | Path | None, dem: str | Path | None,

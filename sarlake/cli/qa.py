@@ -80,7 +80,10 @@ def _where(lines: tuple[int, int]) -> str:
 
 @qa.command("score")
 @click.argument("unw", required=False, type=click.Path(dir_okay=False))
-@click.option("--coherence", type=click.Path(dir_okay=False), help="Coherence on the same grid (GeoTIFF or GAMMA).")
+@click.option("--coherence", type=click.Path(dir_okay=False),
+              help="Coherence on the same grid (GeoTIFF or GAMMA). Default: the one beside UNW, found as ingest "
+                   "finds it (HyP3's _corr.tif beside its _unw_phase.tif, a .cor beside a .unw, or one named with its "
+                   "dates).")
 @click.option("--dem", type=click.Path(dir_okay=False), help="DEM heights on the same grid (GeoTIFF).")
 @click.option("--manifest", type=click.Path(dir_okay=False),
               help="CSV with columns unw,coherence,dem (relative paths from the CSV's folder): score many. A row whose "
@@ -113,8 +116,11 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
             click.echo(json.dumps(r))
         else:
             flag = f"  (degraded: no {', '.join(r['missing_inputs'])})" if r["degraded"] else ""
+            if r.get("coherence_found"):
+                flag += f"  (coherence found beside it: {r['coherence_found']})"
             for name, why in (r.get("ignored_reasons") or {}).items():
-                flag += f"  ({name} given but ignored: {why})"
+                how = "found" if name == "coherence" and r.get("coherence_found") else "given"
+                flag += f"  ({name} {how} but ignored: {why})"
             click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
                        f"[{r['model_name']} v{r['model_version']}]{flag}")
     if skipped:

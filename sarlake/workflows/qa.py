@@ -178,6 +178,10 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
     the three may be an ``s3://`` object (:mod:`pges.qa.remote`: downloaded with its headers as ingest downloads one,
     up to ingest's limits, and named by its URI).
 
+    A product without a coherence given is scored with the one beside it, found as ingest finds it (its name with
+    the phase token swapped, else named with its dates): the record's ``coherence_found`` names it (None when
+    none was found, or one was given).
+
     Products are read and scored :data:`SCORE_CHUNK` at a time, each record yielded as soon as its chunk is scored,
     so a manifest of any length runs in bounded memory and its first lines come out at once. The model is loaded
     when the first product has been read.
@@ -207,8 +211,9 @@ def score_files(items: list[tuple[str, str | None, str | None]], alias: str = "c
         if scorer is None:
             scorer = Scorer(settings.mlflow_tracking_uri, settings.qa_model_name, alias,
                             cache_dir=model_cache(settings), s3_env=settings.to_env())
-        for r in scorer.score(batch):
-            yield {k: v for k, v in r.items() if k != "features"}
+        for p, r in zip(batch, scorer.score(batch), strict=True):
+            yield {**{k: v for k, v in r.items() if k != "features"},
+                   "coherence_found": p.extra.get("coherence_found")}
         batch.clear()
 
     for i, (unw, coherence, dem) in enumerate(items):
