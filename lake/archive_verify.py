@@ -15,6 +15,8 @@ kind                           meaning
 ``archive_location_mismatch``  an archived product whose catalogued uri is not its delivery's folder
 ``stale_hot_copy``             an archived (not cached) product whose hot copy was not deleted
 ``unfinished_transfer``        a delivery stopped between steps (a roll died; the next roll completes it)
+``unanswered_delivery``        a CNM-S the DAAC has not answered for longer than ``SARLAKE_DAAC__ANSWER_WAIT_HOURS``
+                               (a delivery waiting for its answer within that time is in flight, not a finding)
 ``hot_after_delivery``         a hot product at a version the DAAC already acknowledged (removed and made
                                again since): the roll never delivers one version twice, so it stays hot
 =============================  ===========================================================================
@@ -24,13 +26,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from lake import storage
 from lake.archive_transfers import Transfer, latest_transfers, newer
 from lake.settings import Settings, get_settings
 
-__all__ = ["ArchiveFinding", "verify_archive"]
+__all__ = ["ArchiveFinding", "unanswered", "verify_archive"]
 
 #: Steps after which a transfer is finished (nothing left for a roll to do).
 _FINISHED = ("hot_deleted", "failed")
@@ -47,12 +50,14 @@ class ArchiveFinding:
     detail: str
 
 
-def verify_archive(settings: Settings | None = None, *, checksums: bool = True) -> list[ArchiveFinding]:
+def verify_archive(settings: Settings | None = None, *, checksums: bool = True,
+                   now: datetime | None = None) -> list[ArchiveFinding]:
     """Compare archived products, their deliveries and the archive's files.
 
     Args:
         settings: the lake settings.
         checksums: also re-hash every archive file (slow for a big archive; sizes are always checked).
+        now: the time a delivery's wait for the DAAC's answer is measured to (the clock's by default).
 
     Returns:
         The findings; empty when the archive tier is consistent.
@@ -68,8 +73,15 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
     expected: set[str] = set()
     for t in transfers.values():
         if t.step not in _FINISHED:
-            findings.append(ArchiveFinding("unfinished_transfer", "archive_transfers", t.product_id, t.transfer_id,
-                                           f"delivery stopped after step {t.step}; run `sarlake archive roll`"))
+            if t.step == "notified":  # in flight: the DAAC answers when it has ingested the delivery
+                late = unanswered(t, settings, now)
+                if late:
+                    findings.append(ArchiveFinding("unanswered_delivery", "archive_transfers", t.product_id,
+                                                   t.transfer_id, late))
+            else:
+                findings.append(ArchiveFinding("unfinished_transfer", "archive_transfers", t.product_id,
+                                               t.transfer_id, f"delivery stopped after step {t.step}; run "
+                                               "`sarlake archive roll`"))
             expected.update(f.get("uri") or storage.join(t.archive_uri or "", f["name"]) for f in t.files)
         elif t.step == "hot_deleted":
             if newer(t, delivered.get(t.product_id)):
@@ -111,6 +123,21 @@ def verify_archive(settings: Settings | None = None, *, checksums: bool = True) 
             findings.append(ArchiveFinding("archive_orphan", "archive_transfers", None, uri,
                                            left.get(uri, "no delivery put this file at the archive")))
     return findings
+
+
+def unanswered(t: Transfer, settings: Settings, now: datetime | None = None) -> str:
+    """Why a notified delivery ``t`` is overdue, or "" while it may still wait for the DAAC's CNM-R."""
+    now = now or datetime.now(UTC)
+    wait = settings.daac.answer_wait_hours
+    if t.recorded_at is None or now - t.recorded_at <= timedelta(hours=wait):
+        return ""
+    daac = settings.daac
+    sent, answers = ((f"SNS topic {daac.sns_topic_arn}", f"SQS queue {daac.sqs_queue_url}")
+                     if daac.transport == "sns_sqs" else (daac.outbox, daac.inbox))
+    hours = (now - t.recorded_at).total_seconds() / 3600
+    return (f"CNM-S sent {t.recorded_at:%Y-%m-%d %H:%M} UTC, {hours:.0f} h ago, and the DAAC has not answered "
+            f"(SARLAKE_DAAC__ANSWER_WAIT_HOURS={wait:g}): check that it receives the CNM-S ({sent}) and answers to "
+            f"{answers}; the product stays hot until it does")
 
 
 def _left_by_earlier_versions(transfers: dict[str, Transfer], in_folder: dict[str, Transfer]) -> dict[str, str]:

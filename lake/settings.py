@@ -196,6 +196,9 @@ class DaacSettings(BaseModel):
     retry_base_seconds: float = Field(300.0, ge=0, description="Back-off after a first failed attempt (doubles).")
     retry_max_seconds: float = Field(86400.0, ge=0, description="Longest back-off between attempts.")
     max_attempts: int = Field(8, ge=1, description="Attempts per product version before an operator must look.")
+    answer_wait_hours: float = Field(24.0, gt=0, description=(
+        "Hours a delivery may wait for the DAAC's CNM-R after its CNM-S before `archive verify` and `archive status` "
+        "report it unanswered (until then it is in flight, not stopped)."))
     io_threads: int | None = Field(None, ge=1, le=64, description=(
         "Threads copying, verifying and deleting files; unset: the CPU count (at least 2) when hot lake and archive "
         "are local (file work is CPU and file-system bound: 8 threads on 2 cores rolled 25 % slower than 2), "

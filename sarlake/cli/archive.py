@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import click
 
@@ -102,8 +103,9 @@ def status(products: tuple[str, ...], as_json: bool) -> None:
     failed = [{"transfer": t.transfer_id, "step": t.failed_step, "reason": t.reason, "error_code": t.error_code,
                "next_attempt_at": t.next_attempt_at.isoformat() if t.next_attempt_at else None}
               for t in transfers.values() if t.step == "failed"]
+    waiting = _waiting([t for t in transfers.values() if t.step == "notified"])
     if as_json:
-        click.echo(json.dumps({"counts": counts, "failed": failed}, indent=2))
+        click.echo(json.dumps({"counts": counts, "failed": failed, "waiting_for_daac": waiting}, indent=2))
         return
     if not counts:
         from lake.settings import get_settings
@@ -112,9 +114,29 @@ def status(products: tuple[str, ...], as_json: bool) -> None:
         click.echo(f"no delivery yet: products older than {days:g} days (SARLAKE_DAAC__HOT_RETENTION_DAYS) go to the "
                    "DAAC with the daily archive_roll DAG or `sarlake archive roll`")
     for step, n in sorted(counts.items()):
-        click.echo(f"{step:<14}{n:>6}")
+        note = ""
+        if step == "notified" and waiting["oldest_sent_at"]:
+            note = f"  waiting for the DAAC's answer (CNM-R); the oldest sent {waiting['oldest_hours']:.1f} h ago"
+        click.echo(f"{step:<14}{n:>6}{note}")
+    for late in waiting["unanswered"]:
+        click.echo(f"unanswered {late['transfer']}: {late['reason']}")
     for f in failed:
         click.echo(f"failed {f['transfer']} at {f['step']}: {f['reason']}")
+
+
+def _waiting(notified: list[Any]) -> dict[str, Any]:
+    """Deliveries whose CNM-S the DAAC has not answered yet: the oldest, and those past the answer wait."""
+    from datetime import UTC, datetime
+
+    from lake.archive_verify import unanswered
+    from lake.settings import get_settings
+
+    settings, now = get_settings(), datetime.now(UTC)
+    sent = [t.recorded_at for t in notified if t.recorded_at is not None]
+    late = [{"transfer": t.transfer_id, "reason": why} for t in notified if (why := unanswered(t, settings, now))]
+    return {"count": len(notified), "oldest_sent_at": min(sent).isoformat() if sent else None,
+            "oldest_hours": round((now - min(sent)).total_seconds() / 3600, 2) if sent else None,
+            "answer_wait_hours": settings.daac.answer_wait_hours, "unanswered": late}
 
 
 def _attempts(products: tuple[str, ...], as_json: bool) -> None:
