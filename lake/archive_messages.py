@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from lake import archive_step
@@ -16,6 +17,8 @@ from lake.cnm_transport import Transport
 from lake.settings import Settings
 
 __all__ = ["notify", "receive"]
+
+logger = logging.getLogger(__name__)
 
 
 def notify(settings: Settings, transport: Transport, known: Known | None = None) -> RollReport:
@@ -56,9 +59,10 @@ def receive(settings: Settings, transport: Transport, now: datetime, known: Know
     recorded as a note. Messages are acknowledged to the transport only after the record.
     """
     messages = transport.receive()
+    transfers = known.transfers if known else latest_transfers(settings)
+    _warn_unanswered(transfers, settings, {_identifier(m.text) for m in messages})
     if not messages:
         return RollReport()
-    transfers = known.transfers if known else latest_transfers(settings)
     rows, notes, handles, report = [], [], [], RollReport()
     seen: set[str] = set()
     refused: list[Transfer] = []
@@ -92,6 +96,26 @@ def receive(settings: Settings, transport: Transport, now: datetime, known: Know
     record(rows + notes, settings)
     transport.ack(handles)  # only after the answers are recorded
     return report
+
+
+def _identifier(text: str) -> str | None:
+    """The delivery a CNM-R answers, or None when it cannot be read (recorded as a note by :func:`receive`)."""
+    try:
+        return parse_cnm_r(text).identifier
+    except CnmError:
+        return None
+
+
+def _warn_unanswered(transfers: dict[str, Transfer], settings: Settings, answered: set[str | None]) -> None:
+    """Log the deliveries that have waited past ``daac.answer_wait_hours`` and are not answered in this batch."""
+    from lake.archive_verify import unanswered
+
+    late = [(t, why) for t in transfers.values()
+            if t.step == "notified" and t.transfer_id not in answered and (why := unanswered(t, settings))]
+    if late:
+        oldest, why = min(late, key=lambda tw: tw[0].recorded_at or datetime.max.replace(tzinfo=UTC))
+        logger.warning("%d deliveries wait for the DAAC's answer past SARLAKE_DAAC__ANSWER_WAIT_HOURS (`sarlake "
+                       "archive status` lists them); the oldest, %s: %s", len(late), oldest.transfer_id, why)
 
 
 def _discard_refused(refused: list[Transfer], settings: Settings) -> None:

@@ -45,3 +45,28 @@ def test_a_delivery_is_in_flight_until_the_answer_wait_passes_then_named_with_wh
     daac.serve_folder()  # the DAAC answers (it refuses one product's first attempt), and the next roll hears it
     run_roll(lake, now=LATER)
     assert [f for f in verify_archive(lake, now=sent + timedelta(days=3)) if f.kind == "unanswered_delivery"] == []
+
+
+def test_the_roll_warns_of_deliveries_past_the_answer_wait_but_not_of_those_answered_in_its_batch(
+        lake, daac, monkeypatch, caplog):
+    """The archive_roll DAG is where an operator looks: its receive step's log names the overdue deliveries."""
+    import logging
+
+    from lake.archive_roll import run_step
+    from lake.settings import get_settings
+
+    _make_products(lake, 2)
+    for step in ("select", "copy", "verify", "notify"):
+        run_step(step, lake, now=LATER)
+    monkeypatch.setenv("SARLAKE_DAAC__ANSWER_WAIT_HOURS", "1e-9")  # every CNM-S sent is now overdue
+    impatient = get_settings()
+    with caplog.at_level(logging.WARNING, logger="lake.archive_messages"):
+        run_step("receive", impatient, now=LATER)  # the DAAC has not answered
+    (warning,) = [r.getMessage() for r in caplog.records]
+    assert warning.startswith("2 deliveries wait for the DAAC's answer past SARLAKE_DAAC__ANSWER_WAIT_HOURS")
+    assert f"answers to {impatient.daac.inbox}" in warning
+    caplog.clear()
+    daac.serve_folder()  # it answers both: nothing is left waiting
+    with caplog.at_level(logging.WARNING, logger="lake.archive_messages"):
+        run_step("receive", impatient, now=LATER)
+    assert [r.getMessage() for r in caplog.records if "wait for the DAAC" in r.getMessage()] == []
