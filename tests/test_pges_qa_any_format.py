@@ -193,3 +193,25 @@ def test_a_hyp3_phase_is_scored_with_the_coherence_beside_it_as_ingest_reads_it(
     (alone,) = read_inputs(unw)
     assert alone.coherence is None
     assert alone.extra == {}
+
+
+def test_a_coherence_beside_the_phase_that_cannot_be_read_with_it_leaves_the_phase_scored_without_one(tmp_path,
+                                                                                                    caplog):
+    """A file nobody named must not stop the score: on another grid, it is left out and the log says why."""
+    import logging
+
+    from test_pges_qa_score import _write_tif
+
+    from pges.errors import InputValidationError
+    from pges.qa.any_format import read_inputs
+
+    unw, corr, coh = _hyp3_product(tmp_path / "hyp3")
+    _write_tif(corr, coh[:40, :40])  # multilooked otherwise than the phase
+    with caplog.at_level(logging.WARNING, logger="pges.qa.score"):
+        (product,) = read_inputs(unw)
+    assert product.coherence is None
+    assert product.extra == {}
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == [unw.name]
+    assert "scored without the coherence found beside it: the coherence file:" in caplog.records[0].getMessage()
+    with pytest.raises(InputValidationError, match="^the coherence file: "):  # named, it is still refused
+        read_inputs(unw, corr)

@@ -181,7 +181,15 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
     found = None if coherence else coherence_beside(path, dates)
     if coherence:
         check_coherence_pair(Path(coherence), path.name, dates)
-    coh, heights = read_side_inputs(coherence or found, dem, phase.shape)
+    try:
+        coh, heights = read_side_inputs(coherence or found, dem, phase.shape)
+    except InputValidationError as exc:
+        if found is None or not str(exc).startswith("the coherence file"):
+            raise
+        # a file nobody named does not stop the product's score: it is scored as without one, and told
+        logger.warning("%s: scored without the coherence found beside it: %s", path.name, exc)
+        found = None
+        coh, heights = read_side_inputs(None, dem, phase.shape)
     return ProductInputs(str(path), phase, coh, None, None, heights,
                          extra={"coherence_found": str(found)} if found else {})
 
