@@ -42,6 +42,8 @@ def test_timeseries_flags_gnss_and_reruns(settings):
     ok = _cli("timeseries", "sydney", "--gnss", LHAS, "--incidence", "23", "--heading", "-168",
               "--stratified", "--dem", str(SYD / "roipac_test_trimmed.tif"))
     assert ok.exit_code == 0, ok.output
+    # a station asked for is answered on the terminal, not only in the met.json (it printed nothing of it)
+    assert "GNSS LHAS (LHAS.tenv3): outside the interferogram grid; not compared" in ok.output
     other = _cli("timeseries", "sydney", "--min-temporal-coherence", "0.5")
     assert other.exit_code == 0, other.output
     rows = _sql("SELECT product_id, product_type, met_uri FROM products WHERE product_type LIKE 'L3%' "
@@ -91,3 +93,19 @@ def test_too_few_pairs_says_versions_of_one_pair_count_once(settings, tmp_path):
     assert two.exit_code == 2
     assert ("has 1 usable interferogram(s); a time series needs at least 2 (its 2 interferograms are versions of 1 "
             "pair of dates, which counts once: make or ingest interferograms of other pairs)") in two.output
+
+
+def test_each_gnss_station_compared_gets_a_line_with_its_rates_from_the_met_json(tmp_path):
+    from sarlake.cli.timeseries import gnss_lines
+
+    met = tmp_path / "ts.met.json"
+    met.write_text(json.dumps({"properties": {"sarlake:gnss_comparison": [
+        {"station": "SYDN", "file": "SYDN.tenv3", "status": "ok", "gnss_window": "stack span", "insar_mm_yr": -3.21,
+         "gnss_los_mm_yr": -2.5, "gnss_sigma_mm_yr": 0.44, "difference_mm_yr": -0.71},
+        {"station": "FAR", "file": "FAR.pos", "status": "no InSAR velocity at the station"}]}}))
+    coherence = tmp_path / "coh.met.json"
+    coherence.write_text(json.dumps({"properties": {}}))  # the L3_COH product has no comparison
+    assert gnss_lines([str(met), str(coherence)]) == [
+        "GNSS SYDN: InSAR -3.2 mm/yr, GNSS along the line of sight -2.5 +- 0.4 mm/yr (stack span), InSAR - GNSS "
+        "-0.7 mm/yr (InSAR relative to its reference)",
+        "GNSS FAR (FAR.pos): no InSAR velocity at the station; not compared"]

@@ -83,6 +83,8 @@ def compare_gnss(res: TimeseriesResult, paths: list[Path], p: TimeseriesParamete
         r, c = int(np.floor(rowf)), int(np.floor(colf))
         if not (0 <= r < rows and 0 <= c < cols):
             entry["status"] = "outside the interferogram grid"
+            logger.warning("GNSS station %s (%s, lat %.4f, lon %.4f) is outside the interferogram grid: not compared",
+                           g.station, path.name, g.lat, g.lon)
             out.append(entry)
             continue
         in_span = (g.dates >= t0) & (g.dates <= t1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -98,3 +99,23 @@ def timeseries(aoi_name: str, max_p_error: float | None, include_quarantined: bo
     for product_id in ids:
         click.echo(product_id)
     click.echo(f"time series from {used} interferograms: {', '.join(met_uris)}", err=True)
+    if gnss_files:
+        for line in gnss_lines(met_uris):
+            click.echo(line, err=True)
+
+
+def gnss_lines(met_uris: list[str]) -> list[str]:
+    """One line per GNSS station the series was compared with, from its met.json (``sarlake:gnss_comparison``)."""
+    from lake import storage
+
+    lines = []
+    for uri in met_uris:
+        props = json.loads(storage.read_bytes(uri)).get("properties", {})
+        for g in props.get("sarlake:gnss_comparison") or []:
+            if g.get("status") == "ok":
+                lines.append(f"GNSS {g['station']}: InSAR {g['insar_mm_yr']:+.1f} mm/yr, GNSS along the line of sight "
+                             f"{g['gnss_los_mm_yr']:+.1f} +- {g['gnss_sigma_mm_yr']:.1f} mm/yr ({g['gnss_window']}), "
+                             f"InSAR - GNSS {g['difference_mm_yr']:+.1f} mm/yr (InSAR relative to its reference)")
+            else:
+                lines.append(f"GNSS {g['station']} ({g.get('file')}): {g.get('status')}; not compared")
+    return lines
