@@ -22,19 +22,53 @@ def aoi() -> None:
 @click.option("--bbox", nargs=4, type=NUMBER, help="West South East North, degrees.")
 @click.option("--geojson", type=click.Path(exists=True, dir_okay=False), help="GeoJSON polygon file.")
 @click.option("--track", "tracks", type=int, multiple=True, help="Track (relative orbit); repeatable.")
-@click.option("--inactive", is_flag=True, help="Store the AOI without monitoring it.")
+@click.option("--active/--inactive", default=None,
+              help="Monitor it with forward processing, or store it without (a new AOI: --active).")
 @click.option("--neighbours", type=int, help="Nearest-n pairing for this AOI (default: SARLAKE_PAIRING_NEIGHBOURS).")
 @click.option("--description", help="Free text.")
 def aoi_add(name: str, bbox: tuple[float, ...] | None, geojson: str | None, tracks: tuple[int, ...],
-            inactive: bool, neighbours: int | None, description: str | None) -> None:
-    """Add (or update) an AOI from a bounding box or a GeoJSON polygon."""
-    from lake.aoi import add_aoi
+            active: bool | None, neighbours: int | None, description: str | None) -> None:
+    """Add an AOI from a bounding box or a GeoJSON polygon, or update one.
 
-    stored = add_aoi(name, bbox=bbox or None, geojson=geojson, tracks=list(tracks), active=not inactive,
-                     pairing_neighbours=neighbours, description=description)
+    An AOI that exists keeps what is not given: its geometry, tracks, pairing and description, and whether it is
+    monitored (`sarlake aoi add etna --inactive` stops monitoring Etna and keeps the rest of it).
+    """
+    from lake.aoi import add_aoi, get_aoi
+
+    old = get_aoi(name)
+    if old is None and not (bbox or geojson):
+        raise click.UsageError(f"AOI {name} does not exist yet: give its geometry, --bbox W S E N or --geojson FILE")
+    if old is not None and not (bbox or geojson):
+        geometry: dict = {"geojson": _geojson_of(old.geometry_wkt)}
+    else:
+        geometry = {"bbox": bbox or None, "geojson": geojson}
+    stored = add_aoi(name, **geometry,
+                     tracks=list(tracks) if tracks or old is None else old.tracks,
+                     active=(old.active if old is not None else True) if active is None else active,
+                     pairing_neighbours=neighbours if neighbours is not None or old is None
+                     else old.pairing_neighbours,
+                     description=description if description is not None or old is None else old.description)
     w, s, e, n = stored.bbox
-    click.echo(f"AOI {stored.name}: bbox {w} {s} {e} {n}, tracks {stored.tracks or 'default'}, "
+    changed = _changes(old, stored) if old is not None else ""
+    click.echo(f"AOI {stored.name}{changed}: bbox {w} {s} {e} {n}, tracks {stored.tracks or 'default'}, "
                f"{'active' if stored.active else 'inactive'}")
+
+
+def _geojson_of(wkt: str) -> dict:
+    """A stored AOI's geometry as the GeoJSON ``add_aoi`` takes."""
+    import shapely
+    from shapely.geometry import mapping
+
+    return json.loads(json.dumps(mapping(shapely.from_wkt(wkt))))  # tuples as lists, as a GeoJSON file holds
+
+
+def _changes(old: object, new: object) -> str:
+    """`` updated (what changed)``, `` unchanged``: an AOI stored again."""
+    fields = {"geometry_wkt": "geometry", "tracks": "tracks", "active": "active",
+              "pairing_neighbours": "neighbours", "description": "description"}
+    moved = [f"{label} {getattr(old, f)!r} -> {getattr(new, f)!r}" if f != "geometry_wkt" else "geometry"
+             for f, label in fields.items() if getattr(old, f) != getattr(new, f)]
+    return f" updated ({'; '.join(moved)})" if moved else " unchanged"
 
 
 @aoi.command("list")
