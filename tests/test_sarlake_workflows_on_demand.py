@@ -88,6 +88,13 @@ def test_cli_registers_and_lists_versions(lake):
     assert out.exit_code == 2 and "unknown PGE 'nopge'" in out.output
     out = CliRunner().invoke(cli, ["pge-versions", "list", "interferogram"])
     assert "0.0.9" in out.output and "reg/pge:0.0.9" in out.output
+    # every PGE's without a name; a misspelt name is refused, not listed as a PGE without versions
+    assert CliRunner().invoke(cli, ["pge-versions", "register", "unwrap", "0.0.8"]).exit_code == 0
+    listed = CliRunner().invoke(cli, ["pge-versions", "list"]).output.splitlines()
+    assert [line.split()[:2] for line in listed] == [["interferogram", "0.0.9"], ["unwrap", "0.0.8"]]
+    typo = CliRunner().invoke(cli, ["pge-versions", "list", "interfergram"])
+    assert typo.exit_code == 2
+    assert "unknown PGE 'interfergram'; PGEs: simulate, interferogram" in typo.output
 
 
 def test_what_the_trigger_form_sends_passes_the_dags_params_and_becomes_a_request(lake):

@@ -30,14 +30,16 @@ def register_cmd(pge: str, version: str | None, image: str | None, code_version:
 
 
 @pge_versions.command("list")
-@click.argument("pge")
-def list_cmd(pge: str) -> None:
-    """List the registered versions of PGE, oldest first."""
+@click.argument("pge", required=False)
+def list_cmd(pge: str | None) -> None:
+    """List the registered versions of PGE (of every PGE without one), oldest first."""
     from sarlake.workflows.versions import installed_version, registered
 
     rows = registered(pge)
     for r in rows:
         mark = " (installed)" if r["version"] == installed_version() else ""
-        click.echo(f"{r['version']:<10} {r['released']}  {r['image']}{mark}")
+        name = "" if pge else f"{r['pge_name']:<14}"
+        click.echo(f"{name}{r['version']:<10} {r['released']}  {r['image']}{mark}")
     if not rows:
-        click.echo(f"(no registered version of {pge}; installed: {installed_version()})")
+        click.echo(f"(no registered version of {pge or 'any PGE'}; installed: {installed_version()}; "
+                   "`sarlake pge-versions register PGE` registers it)")

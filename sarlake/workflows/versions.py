@@ -62,16 +62,24 @@ def register(pge: str, version: str | None = None, *, image: str | None = None, 
     return row
 
 
-def registered(pge: str, settings: Any = None) -> list[dict[str, Any]]:
-    """Registered versions of ``pge``, oldest first."""
-    from pyiceberg.expressions import EqualTo
+def registered(pge: str | None = None, settings: Any = None) -> list[dict[str, Any]]:
+    """Registered versions of ``pge`` (of every PGE when None), by PGE then oldest first.
+
+    Raises:
+        ValueError: an unknown PGE (a misspelt name would read as one without versions).
+    """
+    from pyiceberg.expressions import AlwaysTrue, EqualTo
 
     from lake.catalog import load_table
     from lake.settings import get_settings
+    from pges.registry import PGES
 
+    if pge is not None and pge not in PGES:
+        raise ValueError(f"unknown PGE {pge!r}; PGEs: {', '.join(PGES)}")
     table = load_table("pge_versions", settings or get_settings())
-    rows = table.scan(row_filter=EqualTo("pge_name", pge)).to_arrow().to_pylist()  # type: ignore[call-arg,arg-type,misc]
-    return sorted(rows, key=lambda r: version_key(r["version"]))
+    row_filter = AlwaysTrue() if pge is None else EqualTo("pge_name", pge)  # type: ignore[call-arg,arg-type,misc]
+    rows = table.scan(row_filter=row_filter).to_arrow().to_pylist()
+    return sorted(rows, key=lambda r: (r["pge_name"], version_key(r["version"])))
 
 
 def resolve(pge: str, requested: str, *, runner: str, settings: Any = None) -> dict[str, Any]:
