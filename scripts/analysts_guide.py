@@ -131,6 +131,12 @@ def data_version(env: dict[str, str]) -> list[str]:
 
 
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--output", type=Path, default=OUT,
+                        help=f"the guide to write (default {OUT.relative_to(ROOT)})")
+    args = parser.parse_args()  # --help prints this and writes nothing (it rewrote the guide from whichever lake)
     env = dict(os.environ)
     env.setdefault("SARLAKE_HOME", str(ROOT / "var"))
     sarlake("dbt", "build", env=env)
@@ -166,8 +172,8 @@ def main() -> None:
     lines += ["## Plain DuckDB", "", "`sarlake sql-setup` printed (paths shortened by nothing: they are this "
               "machine's):", "", "```sql", setup, "```", "", f"and `con.sql({query!r})` then printed:", "",
               "```", out, "```", ""]
-    OUT.write_text("\n".join(lines))
-    print(f"wrote {OUT.relative_to(ROOT)} ({len(QUESTIONS)} questions)")
+    args.output.write_text("\n".join(lines))
+    print(f"wrote {args.output} ({len(QUESTIONS)} questions)")
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ def dag_test(dag_id: str, env: dict[str, str]) -> None:
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()  # --help: say what it does, run nothing
     t0 = time.monotonic()
     env = dict(os.environ)
     home = Path(env.setdefault("SARLAKE_HOME", str(ROOT / "var")))
