@@ -33,6 +33,10 @@ def test_a_delivery_is_in_flight_until_the_answer_wait_passes_then_named_with_wh
     assert CliRunner().invoke(cli, ["archive", "verify"]).exit_code == 0
     status = json.loads(CliRunner().invoke(cli, ["archive", "status", "--json"]).output)["waiting_for_daac"]
     assert (status["count"], status["unanswered"], status["answer_wait_hours"]) == (3, [], 24.0)
+    one = sorted(truth)[0]
+    attempts = CliRunner().invoke(cli, ["archive", "status", one]).output
+    assert "notified" in attempts
+    assert attempts.rstrip().endswith("(sent; waiting for the DAAC's answer)"), attempts
 
     sent = max(t.recorded_at for t in waiting.values())
     assert verify_archive(lake, now=sent + timedelta(hours=23, minutes=59)) == []

@@ -505,3 +505,28 @@ def test_a_version_a_later_delivery_replaced_in_its_archive_folder_is_not_offere
     assert offered == f"Copy a version the DAAC holds out of the archive: sarlake archive retrieve {pid} " \
                       "--version VERSION --to FOLDER"
     _shot(browser, "replaced-delivery")
+
+
+def test_a_delivery_sent_to_the_daac_and_not_answered_says_it_waits_for_the_answer(shared, browser):
+    """A delivery between the roll's CNM-S and the DAAC's CNM-R showed only its step, "notified", which a scientist
+    cannot read as "in flight". Truth: a transfer recorded here at that step, and one the DAAC refused."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.archive_transfers import Transfer, record, transfer_id
+
+    airflow, settings = shared
+    pid, folder = "IFG_B_03", "s3://daac/L2_IFG/IFG_B_03-v1"
+    refused = Transfer(transfer_id(pid, "1", 1), pid, "1", 1, "selected", archive_uri=folder)
+    record([refused.row("failed", reason="DAAC answered FAILURE VALIDATION_ERROR: checksum")], settings)
+    sent = Transfer(transfer_id(pid, "1", 2), pid, "1", 2, "selected", archive_uri=folder)
+    record([sent.row("notified")], settings)
+    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{pid}"]')))
+    browser.execute_script("location.hash = arguments[0]", f"product/{pid}")
+    _wait(browser, ec.presence_of_element_located((By.ID, "deliveries")))
+    rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
+            for r in browser.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
+    assert [r[1] for r in rows] == ["failed (DAAC answered FAILURE VALIDATION_ERROR: checksum)",
+                                    "notified (sent; waiting for the DAAC's answer)"]
+    _shot(browser, "waiting-delivery")

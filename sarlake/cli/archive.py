@@ -155,6 +155,8 @@ def _attempts(products: tuple[str, ...], as_json: bool) -> None:
         return
     for r in rows:
         why = f"  ({r['reason']})" if r["reason"] else ""
+        if r["waiting"]:
+            why = "  (sent; waiting for the DAAC's answer)"
         if r["replaced_by"]:
             why = f"  (replaced by version {r['replaced_by']} in the same archive folder)"
         click.echo(f"{r['transfer_id']}  version {r['version']}  {r['step']:<12}  {r['recorded_at']}  "

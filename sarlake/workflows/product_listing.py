@@ -117,14 +117,16 @@ def product_summary(product_id: str) -> dict[str, Any]:
 def deliveries(con: Any, product_id: str) -> list[dict[str, Any]]:
     """Each attempt to deliver ``product_id`` to the DAAC at its latest step, oldest first (JSON-ready).
 
-    ``{transfer_id, version, step, held, replaced_by, archive_folder, reason (a refusal's), recorded_at}``;
+    ``{transfer_id, version, step, held, waiting, replaced_by, archive_folder, reason (a refusal's), recorded_at}``;
     ``held``: the DAAC holds that version (``lake.archive_transfers.HELD``; ``sarlake archive retrieve`` copies it
-    out), unless a later version was delivered into its folder: ``replaced_by`` names that version.
+    out), unless a later version was delivered into its folder: ``replaced_by`` names that version. ``waiting``:
+    its CNM-S went out and the DAAC has not answered yet (since ``recorded_at``).
     """
     from lake.archive_transfers import HELD, STEPS
 
     return _mark_replaced(jsonable(query_rows(
-        con, "SELECT transfer_id, version, step, list_contains(?, step) AS held, archive_uri AS archive_folder, "
+        con, "SELECT transfer_id, version, step, list_contains(?, step) AS held, step = 'notified' AS waiting, "
+             "archive_uri AS archive_folder, "
              "CASE WHEN step = 'failed' THEN reason END AS reason, recorded_at FROM archive_transfers "
              "WHERE product_id = ? AND list_contains(?, step) "
              "QUALIFY row_number() OVER (PARTITION BY transfer_id ORDER BY list_position(?, step) DESC) = 1 "
