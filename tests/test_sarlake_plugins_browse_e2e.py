@@ -483,7 +483,6 @@ def test_a_version_a_later_delivery_replaced_in_its_archive_folder_is_not_offere
     delivered into one folder, so the DAAC holds 1.1 only. The page said "held" for both. Truth: the two
     deliveries written here, the later one into the earlier one's folder."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
 
     from lake.archive_transfers import Transfer, record, transfer_id
 
@@ -492,12 +491,7 @@ def test_a_version_a_later_delivery_replaced_in_its_archive_folder_is_not_offere
     for version in ("1.0", "1.1"):  # recorded in this order: 1.1 is the later delivery
         t = Transfer(transfer_id(pid, version, 1), pid, version, 1, "selected", archive_uri=folder)
         record([t.row("catalogued")], settings)
-    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
-    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{pid}"]')))
-    browser.execute_script("location.hash = arguments[0]", f"product/{pid}")
-    _wait(browser, ec.presence_of_element_located((By.ID, "deliveries")))
-    rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
-            for r in browser.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
+    rows = _delivery_rows(browser, airflow, pid)
     assert [(r[0], r[1], r[3]) for r in rows] == [
         ("1.0", "catalogued (replaced by version 1.1 in the same archive folder)", folder),
         ("1.1", "catalogued (held by the DAAC)", folder)]
@@ -510,9 +504,6 @@ def test_a_version_a_later_delivery_replaced_in_its_archive_folder_is_not_offere
 def test_a_delivery_sent_to_the_daac_and_not_answered_says_it_waits_for_the_answer(shared, browser):
     """A delivery between the roll's CNM-S and the DAAC's CNM-R showed only its step, "notified", which a scientist
     cannot read as "in flight". Truth: a transfer recorded here at that step, and one the DAAC refused."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as ec
-
     from lake.archive_transfers import Transfer, record, transfer_id
 
     airflow, settings = shared
@@ -521,12 +512,20 @@ def test_a_delivery_sent_to_the_daac_and_not_answered_says_it_waits_for_the_answ
     record([refused.row("failed", reason="DAAC answered FAILURE VALIDATION_ERROR: checksum")], settings)
     sent = Transfer(transfer_id(pid, "1", 2), pid, "1", 2, "selected", archive_uri=folder)
     record([sent.row("notified")], settings)
-    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
-    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{pid}"]')))
-    browser.execute_script("location.hash = arguments[0]", f"product/{pid}")
-    _wait(browser, ec.presence_of_element_located((By.ID, "deliveries")))
-    rows = [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
-            for r in browser.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
+    rows = _delivery_rows(browser, airflow, pid)
     assert [r[1] for r in rows] == ["failed (DAAC answered FAILURE VALIDATION_ERROR: checksum)",
                                     "notified (sent; waiting for the DAAC's answer)"]
     _shot(browser, "waiting-delivery")
+
+
+def _delivery_rows(drv, airflow: str, pid: str) -> list[list[str]]:
+    """The cells of each row of a product page's At the DAAC table (logged in, from the AOI's search)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    _log_in(drv, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{pid}"]')))
+    drv.execute_script("location.hash = arguments[0]", f"product/{pid}")
+    _wait(drv, ec.presence_of_element_located((By.ID, "deliveries")))
+    return [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
+            for r in drv.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
