@@ -178,18 +178,16 @@ def read_files(unw: str | Path, coherence: str | Path | None = None, dem: str | 
         raise InputValidationError(f"{path}: not a GeoTIFF (.tif) nor a ROI_PAC .unw with its .rsc beside it")
     check_size(phase, path)
     check_phase_values(phase, what=path.name, nodata_declared=declared, min_valid=MIN_SIDE ** 2)
-    found = None if coherence else coherence_beside(path, dates)
     if coherence:
         check_coherence_pair(Path(coherence), path.name, dates)
-    try:
-        coh, heights = read_side_inputs(coherence or found, dem, phase.shape)
-    except InputValidationError as exc:
-        if found is None or not str(exc).startswith("the coherence file"):
-            raise
-        # a file nobody named does not stop the product's score: it is scored as without one, and told
-        logger.warning("%s: scored without the coherence found beside it: %s", path.name, exc)
-        found = None
-        coh, heights = read_side_inputs(None, dem, phase.shape)
+    coh, heights = read_side_inputs(coherence, dem, phase.shape)
+    found = None if coherence else coherence_beside(path, dates)
+    if found is not None:
+        try:
+            coh, _ = read_side_inputs(found, None, phase.shape)
+        except InputValidationError as exc:  # a file nobody named does not stop the score: left out, and told
+            logger.warning("%s: scored without the coherence found beside it: %s", path.name, exc)
+            found = None
     return ProductInputs(str(path), phase, coh, None, None, heights,
                          extra={"coherence_found": str(found)} if found else {})
 
