@@ -60,8 +60,8 @@ def receive(settings: Settings, transport: Transport, now: datetime, known: Know
     """
     messages = transport.receive()
     transfers = known.transfers if known else latest_transfers(settings)
-    _warn_unanswered(transfers, settings, {_identifier(m.text) for m in messages})
     if not messages:
+        _warn_unanswered(transfers, settings, set())
         return RollReport()
     rows, notes, handles, report = [], [], [], RollReport()
     seen: set[str] = set()
@@ -91,6 +91,7 @@ def receive(settings: Settings, transport: Transport, now: datetime, known: Know
             rows.append(fail(t, "receive", reason, settings, now, error_code=response.error_code))
             report.failed += 1
             refused.append(t)
+    _warn_unanswered(transfers, settings, seen)
     _discard_refused(refused, settings)  # before the record, so that no crash leaves a refused copy behind
     archive_step.failpoint("receive:before-record")
     record(rows + notes, settings)
@@ -98,15 +99,7 @@ def receive(settings: Settings, transport: Transport, now: datetime, known: Know
     return report
 
 
-def _identifier(text: str) -> str | None:
-    """The delivery a CNM-R answers, or None when it cannot be read (recorded as a note by :func:`receive`)."""
-    try:
-        return parse_cnm_r(text).identifier
-    except CnmError:
-        return None
-
-
-def _warn_unanswered(transfers: dict[str, Transfer], settings: Settings, answered: set[str | None]) -> None:
+def _warn_unanswered(transfers: dict[str, Transfer], settings: Settings, answered: set[str]) -> None:
     """Log the deliveries that have waited past ``daac.answer_wait_hours`` and are not answered in this batch."""
     from lake.archive_verify import unanswered
 
