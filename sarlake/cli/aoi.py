@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
@@ -38,16 +39,15 @@ def aoi_add(name: str, bbox: tuple[float, ...] | None, geojson: str | None, trac
     old = get_aoi(name)
     if old is None and not (bbox or geojson):
         raise click.UsageError(f"AOI {name} does not exist yet: give its geometry, --bbox W S E N or --geojson FILE")
-    if old is not None and not (bbox or geojson):
-        geometry: dict = {"geojson": _geojson_of(old.geometry_wkt)}
-    else:
-        geometry = {"bbox": bbox or None, "geojson": geojson}
-    stored = add_aoi(name, **geometry,
-                     tracks=list(tracks) if tracks or old is None else old.tracks,
-                     active=(old.active if old is not None else True) if active is None else active,
-                     pairing_neighbours=neighbours if neighbours is not None or old is None
-                     else old.pairing_neighbours,
-                     description=description if description is not None or old is None else old.description)
+    given: dict[str, Any] = {"tracks": list(tracks) or None, "active": active, "pairing_neighbours": neighbours,
+                             "description": description}
+    if old is None:
+        fields = {**given, "tracks": list(tracks), "active": active is not False}
+    else:  # what is not given stays as stored
+        fields = {k: getattr(old, k) if v is None else v for k, v in given.items()}
+    geometry: dict[str, Any] = {"geojson": _geojson_of(old.geometry_wkt)} if old is not None and not (
+        bbox or geojson) else {"bbox": bbox or None, "geojson": geojson}
+    stored = add_aoi(name, **geometry, **fields)
     w, s, e, n = stored.bbox
     changed = _changes(old, stored) if old is not None else ""
     click.echo(f"AOI {stored.name}{changed}: bbox {w} {s} {e} {n}, tracks {stored.tracks or 'default'}, "

@@ -132,10 +132,10 @@ def _waiting(notified: list[Any]) -> dict[str, Any]:
     from lake.settings import get_settings
 
     settings, now = get_settings(), datetime.now(UTC)
-    sent = [t.recorded_at for t in notified if t.recorded_at is not None]
+    oldest = min((t.recorded_at for t in notified if t.recorded_at is not None), default=None)
     late = [{"transfer": t.transfer_id, "reason": why} for t in notified if (why := unanswered(t, settings, now))]
-    return {"count": len(notified), "oldest_sent_at": min(sent).isoformat() if sent else None,
-            "oldest_hours": round((now - min(sent)).total_seconds() / 3600, 2) if sent else None,
+    return {"count": len(notified), "oldest_sent_at": oldest.isoformat() if oldest else None,
+            "oldest_hours": round((now - oldest).total_seconds() / 3600, 2) if oldest else None,
             "answer_wait_hours": settings.daac.answer_wait_hours, "unanswered": late}
 
 
