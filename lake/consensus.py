@@ -7,7 +7,8 @@ For each product and tag type, the raters' intensities are combined two ways:
 * Dawid & Skene (1979) EM over every product of that tag type (crowd-kit's ``DawidSkene``), which learns each
   rater's confusion matrix, so that a careless rater's vote counts less.
 
-The consensus ``intensity`` is the Dawid-Skene label when the raters disagree and the majority otherwise.
+The consensus ``intensity`` is the Dawid-Skene label when the raters disagree and the majority otherwise; a tie
+in the Dawid-Skene posterior goes to the majority (:func:`lake.rater_model.most_probable`).
 Results go to the ``tag_consensus`` table (one row per product and tag type); the fitted raters' confusion
 matrices go to ``rater_confusion``.
 
@@ -60,7 +61,7 @@ def _dawid_skene(rows: list[dict[str, Any]], models: list[dict[str, Any]] | None
     import pandas as pd
     from crowdkit.aggregation import DawidSkene
 
-    from lake.rater_model import model_rows
+    from lake.rater_model import model_rows, most_probable
 
     out: dict[tuple[str, str], tuple[int, float]] = {}
     by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -75,9 +76,10 @@ def _dawid_skene(rows: list[dict[str, Any]], models: list[dict[str, Any]] | None
             continue
         ds = DawidSkene(n_iter=DS_ITERATIONS)
         proba = ds.fit_predict_proba(df)
-        labels = proba.idxmax(axis=1)
-        for task, label in labels.items():
-            out[(str(task), tag_type)] = (int(label), float(proba.loc[task, label]))
+        labels = tuple(int(c) for c in proba.columns)
+        votes = df.groupby("task")["label"].agg(list)
+        for task, post in zip(proba.index, proba.to_numpy(), strict=True):
+            out[(str(task), tag_type)] = most_probable(labels, post, prefer=majority(votes[task])[0])
         if models is not None:
             tags = df["worker"].value_counts().to_dict()
             models.extend(model_rows(tag_type, ds.errors_, ds.priors_, tags, datetime.now(UTC)))
@@ -175,7 +177,7 @@ def update_consensus(product_ids: set[str], tag_types: tuple[str, ...], settings
     for (product_id, tag_type), votes in sorted(votes_by_product(rows).items()):
         if tag_type in refit:
             continue
-        ds = models[tag_type].posterior(votes)
+        ds = models[tag_type].posterior(votes, prefer=majority([v for _, v in votes])[0])
         if ds is None:
             refit.add(tag_type)
             continue

@@ -28,13 +28,27 @@ if TYPE_CHECKING:
 
     from lake.settings import Settings
 
-__all__ = ["RaterModel", "crowd_likelihoods", "load_models", "model_rows"]
+__all__ = ["RaterModel", "crowd_likelihoods", "load_models", "model_rows", "most_probable"]
 
 #: Floor of a probability before its log (crowd-kit's ``_EPS``).
 EPS = 1e-10
 #: Pseudo-count added to each cell of a rater's matrix before it labels a product the fit did not see.
 PSEUDO_COUNT = 0.5
 INTENSITIES = (0, 1, 2, 3)
+#: Posteriors closer than this are a tie.
+TIE = 1e-9
+
+
+def most_probable(labels: tuple[int, ...], post: np.ndarray, prefer: int | None = None) -> tuple[int, float]:
+    """The label of highest posterior and that posterior; a tie goes to ``prefer`` (the majority), else the higher.
+
+    When the crowd's votes carry no information the fit can use (a young lake: raters the fit knows from one
+    product, a rater it never saw), the posterior is the prior and may tie exactly. An argmax would then take the
+    lower intensity against the raters' majority; the majority vote's own rule sends ties to the higher.
+    """
+    tied = [label for label, p in zip(labels, post, strict=True) if p >= post.max() - TIE]
+    best = prefer if prefer in tied else max(tied)
+    return best, float(post[labels.index(best)])
 
 
 @dataclass(frozen=True)
@@ -70,8 +84,10 @@ class RaterModel:
         counts = matrix * (tags * self.prior)[:, None]
         return (counts + PSEUDO_COUNT) / (counts.sum(axis=1, keepdims=True) + PSEUDO_COUNT * matrix.shape[1])
 
-    def posterior(self, votes: list[tuple[str, int]]) -> tuple[int, float] | None:
+    def posterior(self, votes: list[tuple[str, int]], prefer: int | None = None) -> tuple[int, float] | None:
         """Dawid-Skene label and its posterior probability for one product's ``(user, intensity)`` votes.
+
+        Ties go to ``prefer`` (:func:`most_probable`).
 
         Returns:
             None when a vote's intensity is not one the fit saw (the model needs refitting).
@@ -82,8 +98,7 @@ class RaterModel:
         log_post = log_post + np.log(np.clip(self.prior, EPS, None))
         post = np.exp(log_post - log_post.max())
         post /= post.sum()
-        best = int(np.argmax(post))
-        return self.labels[best], float(post[best])
+        return most_probable(self.labels, post, prefer)
 
     def likelihood(self, votes: list[tuple[str, int]]) -> np.ndarray | None:
         """``P(votes | true intensity)`` for intensities 0-3, scaled to sum to 1 (0 for one the fit never saw).

@@ -101,3 +101,35 @@ def test_cli_tag_add_and_refit(settings):
     assert out.output.splitlines()[1].startswith("  now UWE: UWE_1 from 1 rater(s), agreement 1.00 (majority UWE_1")
     out = runner.invoke(cli, ["tag", "add", "E", "UWE_7", "--user", "ann"])
     assert out.exit_code == 2 and "valid tags: UWE_0" in out.output
+
+
+def test_a_tie_in_dawid_skene_goes_to_the_majority_not_the_lower_intensity(settings):
+    """A young lake: two raters disagree on the only product, so the fit cannot tell them apart and its posterior
+    is 0.5 / 0.5. A third rater the fit never saw (read through the pooled matrix, which is as uninformative)
+    agrees with the first. Bayes' rule by hand gives a tie at both steps; the majority is UWE_2 both times."""
+    from lake.catalog import init_lake, load_table
+    from lake.consensus import refresh_consensus, update_consensus
+    from lake.write import upsert
+
+    init_lake(settings)
+    upsert("user_tags", _tags([("A", "bob", 1), ("A", "ann", 2)]), settings)  # crowd-kit orders labels as met
+    refresh_consensus(settings)
+    row = load_table("tag_consensus", settings).scan().to_arrow().to_pylist()[0]
+    assert (row["majority_intensity"], row["ds_intensity"], row["intensity"]) == (2, 2, 2)
+    assert row["ds_confidence"] == pytest.approx(0.5)
+
+    upsert("user_tags", _tags([("A", "cy", 2)]), settings)
+    update_consensus({"A"}, ("UWE",), settings)
+    row = load_table("tag_consensus", settings).scan().to_arrow().to_pylist()[0]
+    assert (row["raters"], row["majority_intensity"], row["ds_intensity"], row["intensity"]) == (3, 2, 2, 2)
+    assert row["ds_confidence"] == pytest.approx(0.5)
+
+
+def test_most_probable_prefers_the_majority_among_tied_labels_and_the_higher_without_one():
+    import numpy as np
+
+    from lake.rater_model import most_probable
+
+    assert most_probable((0, 1, 2), np.array([0.2, 0.4, 0.4]), prefer=1) == (1, 0.4)
+    assert most_probable((0, 1, 2), np.array([0.2, 0.4, 0.4]), prefer=0) == (2, 0.4)
+    assert most_probable((0, 1, 2), np.array([0.1, 0.6, 0.3]), prefer=2) == (1, 0.6)
