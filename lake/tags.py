@@ -23,9 +23,11 @@ __all__ = [
     "TAG_TYPES",
     "Tag",
     "TagError",
+    "UnknownTagError",
     "add_tags",
     "list_tags",
     "parse_tag",
+    "tag_rule",
     "valid_tags",
 ]
 
@@ -57,6 +59,20 @@ class TagError(LakeError, ValueError):
     """A tag that is not one of the valid tags, or a tag record with a bad field."""
 
 
+class UnknownTagError(TagError):
+    """Text that is not a valid tag; ``brief`` names it alone, without the rule and the list of valid tags."""
+
+    def __init__(self, shown: str) -> None:
+        self.brief = f"unknown tag {shown!r}"
+        super().__init__(f"{self.brief}: {tag_rule()}")
+
+
+def tag_rule() -> str:
+    """What a valid tag is, with the list of every one."""
+    return (f"a tag is TYPE_INTENSITY with TYPE one of {', '.join(TAG_TYPES)} and INTENSITY 0-3 "
+            f"(valid tags: {', '.join(valid_tags())})")
+
+
 def valid_tags() -> list[str]:
     """Every valid tag, ``UWE_0`` ... ``COH_3``."""
     return [f"{t}_{i}" for t in TAG_TYPES for i in INTENSITIES]
@@ -71,10 +87,7 @@ def parse_tag(text: str) -> tuple[str, int]:
     m = _TAG.match(text.strip())
     if not m or m.group(1).upper() not in TAG_TYPES or int(m.group(2)) not in INTENSITIES:
         shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text):,} characters)"  # errors travel back
-        raise TagError(
-            f"unknown tag {shown!r}: a tag is TYPE_INTENSITY with TYPE one of {', '.join(TAG_TYPES)} "
-            f"and INTENSITY 0-3 (valid tags: {', '.join(valid_tags())})"
-        )
+        raise UnknownTagError(shown)
     return m.group(1).upper(), int(m.group(2))
 
 
@@ -185,10 +198,13 @@ def _missing_products(ids: set[str], settings: Settings | None) -> list[str]:
     return sorted(ids - found)
 
 
-def _not_in_lake(product_id: str, more: int = 0, at: str = "") -> TagError:
-    extra = f" and {more} more" if more else ""
-    return TagError(f"{at}product {product_id!r}{extra} is not in the lake (see `sarlake sql "
-                    "\"SELECT product_id FROM products\"`)")
+_SEE_PRODUCTS = "(see `sarlake sql \"SELECT product_id FROM products\"`)"
+#: Missing products named in one error; the rest are counted.
+SHOWN_MISSING = 10
+
+
+def _not_in_lake(product_id: str, at: str = "") -> TagError:
+    return TagError(f"{at}product {product_id!r} is not in the lake {_SEE_PRODUCTS}")
 
 
 def require_product(product_id: str, settings: Settings | None = None) -> None:
@@ -198,10 +214,21 @@ def require_product(product_id: str, settings: Settings | None = None) -> None:
 
 
 def _check_products_exist(tags: list[Tag], settings: Settings | None) -> None:
-    missing = _missing_products({t.product_id for t in tags}, settings)
-    if missing:
-        first = next(t for t in tags if t.product_id == missing[0])
-        raise _not_in_lake(missing[0], len(missing) - 1, _at(first))
+    """Refuse tags on products not in the lake, naming each (and the file line it is first tagged on)."""
+    missing = set(_missing_products({t.product_id for t in tags}, settings))
+    firsts: dict[str, Tag] = {}
+    for t in tags:
+        if t.product_id in missing:
+            firsts.setdefault(t.product_id, t)
+    if len(firsts) == 1:
+        (first,) = firsts.values()
+        raise _not_in_lake(first.product_id, _at(first))
+    if firsts:
+        shown = list(firsts.values())[:SHOWN_MISSING]
+        named = ", ".join(f"{t.product_id!r}" + (f" (line {t.origin[1]})" if t.origin else "") for t in shown)
+        more = f" and {len(firsts) - len(shown)} more" if len(firsts) > len(shown) else ""
+        where = f"{shown[0].origin[0]}: " if shown[0].origin else ""
+        raise TagError(f"{where}{len(firsts)} products are not in the lake: {named}{more} {_SEE_PRODUCTS}")
 
 
 def list_tags(product_id: str | None = None, settings: Settings | None = None) -> list[dict[str, Any]]:

@@ -157,3 +157,35 @@ def test_tag_csv_as_spreadsheets_write_it(tmp_path):
     assert [t.origin for t in tags] == [(str(f), 2), (str(f), 5)]
     f.write_text("tag\tproduct_id\nCOH_3\tP4\n")
     assert [(t.product_id, t.tag_type, t.user) for t in read_tags_csv(f, default_user="cy")] == [("P4", "COH", "cy")]
+
+
+def test_an_import_names_every_bad_row_at_once(settings, tmp_path):
+    """A CSV with several bad rows was refused at the first, so a 500-row file took a run per mistake. Every bad
+    row is now named by its line in one error, the rule of a valid tag once, and nothing is stored."""
+    from lake.catalog import init_lake
+    from lake.tags import add_tags, list_tags
+    from lake.write import upsert
+
+    f = tmp_path / "tags.csv"
+    f.write_text("product_id,tag,user\nP1,UWE_1,ann\nP1,TNT_9,ann\nP1,UWE_1,\nP1,XYZ_1,bob\nP1,UWE_2,bob\n")
+    with pytest.raises(TagError) as refused:
+        read_tags_csv(f)
+    message = str(refused.value)
+    assert message.startswith(f"{f}: 3 rows are not valid tags, so none was imported: line 3: unknown tag 'TNT_9'; "
+                              "line 4: no user (add a user column or pass --user); line 5: unknown tag 'XYZ_1'; "
+                              "a tag is TYPE_INTENSITY with TYPE one of UWE,")
+    assert message.count("valid tags: UWE_0") == 1
+    assert message.endswith("COH_3)")
+
+    f.write_text("product_id,tag,user\n" + "".join(f"P1,UWE_{9 + i},ann\n" for i in range(25)))
+    with pytest.raises(TagError, match=r": 25 rows are not valid .* line 21: unknown tag 'UWE_28'; and 5 more; a tag"):
+        read_tags_csv(f)
+
+    init_lake(settings)
+    upsert("products", [{"product_id": "P1", "product_type": "L2_IFG", "start_time": "2024-01-01T00:00:00Z"}],
+           settings)
+    f.write_text("product_id,tag,user\nNOPE,UWE_1,ann\nP1,UWE_1,ann\nALSO,UWE_1,ann\nNOPE,TNT_1,ann\n")
+    with pytest.raises(TagError, match=rf"^{f}: 2 products are not in the lake: 'NOPE' \(line 2\), 'ALSO' \(line 4\) "
+                                       r"\(see `sarlake sql"):
+        add_tags(read_tags_csv(f), settings)
+    assert list_tags("P1", settings) == []
