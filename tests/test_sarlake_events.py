@@ -171,14 +171,20 @@ def test_cli_evaluate_prints_one_line_per_event_and_writes_nothing(sarlake_home:
     assert result.exit_code == 0, result.output
     lines = [line.split("\t") for line in result.output.splitlines()]
     assert len(lines) == 18
-    assert {i for i, d, _ in lines if d == "trigger"} == EXPECTED_TRIGGERS[SIGNIFICANT]
-    assert {d for _, d, _ in lines} == {"trigger", "ignore"}
+    assert {line[0] for line in lines if line[1] == "trigger"} == EXPECTED_TRIGGERS[SIGNIFICANT]
+    assert {line[1] for line in lines} == {"trigger", "ignore"}
+    # then what the event is, as the feed has it (USGS: us6000len8, 2023-10-11T00:41:56.160Z, mww 6.3)
+    assert lines[0] == ["us6000len8", "trigger", "PAGER red (>= red triggers at any magnitude); AOI radius 97.5 km",
+                        "2023-10-11 00:41 UTC", "M6.3", "western Afghanistan"]
     assert not sarlake_home.exists(), "evaluate must have no side effects"
 
     result = CliRunner().invoke(cli, ["events", "evaluate", "--json", str(MARCH)])
     records = [json.loads(line) for line in result.output.splitlines()]
     assert {r["id"] for r in records if r["decision"] == "trigger"} == EXPECTED_TRIGGERS[MARCH]
-    assert next(r for r in records if r["id"] == "usc000ndnj")["radius_km"] == 127.5
+    ndnj = next(r for r in records if r["id"] == "usc000ndnj")
+    assert ndnj["radius_km"] == 127.5
+    assert (ndnj["magnitude"], ndnj["place"]) == (6.7, "60km WNW of Iquique, Chile")
+    assert ndnj["time"] == "2014-03-16T21:16:30.770000+00:00"  # the feed's epoch ms 1395004590770
 
 
 def test_cli_evaluate_refuses_a_malformed_feed_with_exit_2(tmp_path: Path, sarlake_home: Path) -> None:
