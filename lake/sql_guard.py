@@ -130,10 +130,25 @@ def translate_error(exc: BaseException, con: duckdb.DuckDBPyConnection | None,
         if kind.endswith("Function") and kind != "Table Function":
             return QueryError(f"unknown function {name} (SELECT function_name FROM duckdb_functions() lists them)")
         what = f"unknown {kind.lower()} {name}" if match else one_line(exc)
-        return QueryError(f"{what}; the lake's tables are: {', '.join(_views(con)) or '(none)'}")
+        marts = _marts(con)
+        more = (f"; the dbt marts are: {', '.join(marts)}" if marts
+                else "; the dbt marts (catalogue.marts.*) are not built: `sarlake dbt build`")
+        return QueryError(f"{what}; the lake's tables are: {', '.join(_views(con)) or '(none)'}{more}")
     if "interrupted" in str(exc).lower():
         return QueryInterrupted("query interrupted")
     return QueryError(one_line(exc))
+
+
+def _marts(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The dbt marts of the attached catalogue, by the names SQL reaches them by (``catalogue.marts.<mart>``)."""
+    import duckdb
+
+    try:
+        rows = con.execute("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'catalogue' "
+                           "AND table_schema = 'marts' ORDER BY 1").fetchall()
+    except duckdb.Error:
+        return []
+    return [f"catalogue.marts.{r[0]}" for r in rows]
 
 
 def _views(con: duckdb.DuckDBPyConnection) -> list[str]:

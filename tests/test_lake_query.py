@@ -200,16 +200,22 @@ def test_an_unknown_table_names_each_lake_table_once_with_the_catalogue_attached
     from lake.query import run_sql
 
     path = Path(lake.catalogue_db)
+    with pytest.raises(QueryError, match=r"; the dbt marts \(catalogue.marts.\*\) are not built: `sarlake dbt build`$"):
+        run_sql("SELECT * FROM marts.mart_product_quality", lake)
     path.parent.mkdir(parents=True, exist_ok=True)
     with duckdb.connect(str(path)) as con:
         con.execute("CREATE SCHEMA lake; CREATE VIEW lake.products AS SELECT 1 AS x;"
-                    "CREATE SCHEMA staging; CREATE VIEW staging.stg_lake__products AS SELECT 1 AS x")
+                    "CREATE SCHEMA staging; CREATE VIEW staging.stg_lake__products AS SELECT 1 AS x;"
+                    "CREATE SCHEMA marts; CREATE TABLE marts.mart_product_quality AS SELECT 1 AS x")
     assert run_sql("SELECT count(*) AS n FROM catalogue.lake.products", lake).to_pylist() == [{"n": 1}]
     with pytest.raises(QueryError) as err:
         run_sql("SELECT * FROM prodcts", lake)
-    listed = str(err.value).split("the lake's tables are: ", 1)[1].split(", ")
+    tables, marts = str(err.value).split("the lake's tables are: ", 1)[1].split("; the dbt marts are: ")
+    listed = tables.split(", ")
     assert listed.count("products") == 1 and "aois" in listed, err.value
     assert not [name for name in listed if name.startswith("stg_")], err.value
+    # an analyst who wrote marts.<mart> (the schema dbt build named) learns the name SQL reaches it by
+    assert marts == "catalogue.marts.mart_product_quality"
 
 
 def test_only_the_pragmas_the_message_names_run(lake) -> None:

@@ -33,7 +33,8 @@ def dbt_build(select: str | None) -> None:
     from sarlake.workflows.dbt import build, catalogue_db
 
     _report(build(select))
-    click.echo(f"marts in {catalogue_db()} (schema marts); query them with `sarlake sql`")
+    click.echo(f"marts in {catalogue_db()} (schema marts); query them with `sarlake sql` as catalogue.marts.<mart>, "
+               "e.g. `sarlake sql \"SELECT * FROM catalogue.marts.mart_product_quality\"`")
 
 
 @dbt.command("docs")
