@@ -22,10 +22,12 @@ from typing import Any
 from lake.exceptions import LakeError
 from lake.settings import Settings, get_settings
 
-__all__ = ["REMOVED_BY", "RemovedProduct", "remove_products"]
+__all__ = ["REMOVED_BY", "RETURNED_BY", "RemovedProduct", "record_returns", "remove_products"]
 
 #: the provenance ``pge_name`` of a removal (``lake.verify`` leaves the kept files of a removed product alone)
 REMOVED_BY = "sarlake-remove"
+#: the provenance ``pge_name`` of a removed product's return to the catalogue from its kept files
+RETURNED_BY = "sarlake-return"
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +137,57 @@ def remove_products(
         removed.append(RemovedProduct(pid, found[pid].get("uri"), count, archived))
         logger.info("removed %s from the catalogue (%d files deleted)", pid, count)
     return removed
+
+
+def record_returns(product_ids: list[str], run_context: dict[str, Any],
+                   settings: Settings | None = None) -> dict[str, str]:
+    """Record in ``provenance`` which of ``product_ids``, catalogued again from kept files, had been removed.
+
+    A product removed with its files kept and then ingested again is catalogued from its published met.json:
+    its own provenance row is the first run's, so without this record the removal would stay the last word of
+    its history. Call it after cataloguing ``product_ids``; those whose latest record is not a removal (a
+    product published but never catalogued) get none.
+
+    Args:
+        product_ids: products just catalogued again, as they were published.
+        run_context: the run that catalogued them (``run_id``; ``dag_id``, ``task_id``, ``runner`` and
+            ``requester`` where known), as :func:`lake.catalogue.catalogue_products` takes it.
+        settings: the lake settings; default :func:`lake.settings.get_settings`.
+
+    Returns:
+        ``product id -> the removal's run id``, for the products that came back.
+    """
+    from pyiceberg.expressions import In
+
+    from lake.catalog import load_table
+    from lake.write import upsert
+
+    settings = settings or get_settings()
+    if not product_ids:
+        return {}
+    rows = load_table("provenance", settings).scan(
+        row_filter=In("product_id", sorted(set(product_ids))),  # type: ignore[call-arg,arg-type,misc,unused-ignore]
+        selected_fields=("product_id", "run_id", "pge_name", "finished_at"),
+    ).to_arrow().to_pylist()
+    latest: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        last = latest.get(r["product_id"])
+        if last is None or (r["finished_at"] or datetime.min.replace(tzinfo=UTC)) > (
+                last["finished_at"] or datetime.min.replace(tzinfo=UTC)):
+            latest[r["product_id"]] = r
+    came_back = {pid: r["run_id"] for pid, r in latest.items() if r["pge_name"] == REMOVED_BY}
+    if not came_back:
+        return {}
+    now = datetime.now(UTC)
+    who = run_context.get("requester") or f"{getpass.getuser()}@{socket.gethostname()}"
+    upsert("provenance", [
+        {"product_id": pid, "run_id": run_context["run_id"], "pge_name": RETURNED_BY, "pge_version": None,
+         "inputs": [], "parameters": json.dumps({"action": "return", "removed_by": removal, "by": who},
+                                                sort_keys=True),
+         "software": "{}", "started_at": now, "finished_at": now, "host": socket.gethostname(),
+         "dag_id": run_context.get("dag_id"), "task_id": run_context.get("task_id"),
+         "runner": run_context.get("runner") or "local"}
+        for pid, removal in sorted(came_back.items())
+    ], settings)
+    logger.info("%d removed product(s) catalogued again by %s", len(came_back), run_context["run_id"])
+    return came_back

@@ -79,12 +79,16 @@ def catalogue_ingest(results: list[dict[str, Any]], plans: list[dict[str, Any]],
         log.warning("%s", moved_note(move))
     for note in report.undelivered + report.went_back:
         log.warning("%s", note)
+    for product_id, removal in sorted(report.returned.items()):
+        log.warning("%s had been removed from the catalogue (%s); it is catalogued again from its kept folder",
+                    product_id, removal)
     revision = (plans[0].get("parameters") or {}).get("revision")
     if report.kept and revision is not None:  # kept: replace was not ticked
         log.warning("revision %s was not applied to the %d product(s) already published and kept at their version: "
                     "tick replace as well to re-ingest them at that revision", revision, len(report.kept))
     summary = {"target": report.target, "ids": report.ids, "catalogued": len(report.ids), "kept": len(report.kept),
-               "rejected": len(report.rejected), "left_out": len(report.left_out), "moved": len(report.moved)}
+               "returned": len(report.returned), "rejected": len(report.rejected), "left_out": len(report.left_out),
+               "moved": len(report.moved)}
     log.info("Catalogued %d product(s) under %s (%d already published and kept, %d bad input(s) skipped, "
              "%d file(s) left out)", summary["catalogued"], report.target, summary["kept"], summary["rejected"],
              summary["left_out"])

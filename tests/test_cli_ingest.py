@@ -408,3 +408,31 @@ def test_a_revision_replaced_by_a_lower_version_is_said_with_the_revisions_that_
     restored = _cli(*args, "--replace", "--revision", "3")
     assert "warning" not in restored.output
     assert version() == "0.1.0.3"
+
+
+def test_a_removed_product_ingested_again_from_its_kept_folder_is_said_and_recorded(settings):
+    """`products remove` (files kept), then the same ingest: the product came back into the catalogue, but the
+    summary said "nothing new: 1 product(s) already published and kept" and provenance still ended at the
+    removal. Now the summary says it was catalogued again and provenance records the return after the removal."""
+    unw = sorted((DATA / "roipac_unw").glob("*.unw"))
+    _sydney()
+    args = ["ingest", "--aoi", "sydney", "--mission", "envisat"]
+    pid = _cli(*args, str(unw[0])).output.split()[0]
+    assert _cli("products", "remove", pid, "--reason", "bad orbit").exit_code == 0
+    again = _cli(*args, str(unw[0]), str(unw[1]))
+    assert again.exit_code == 0, again.output
+    target = settings.products_root.rstrip("/") + "/L2_IFG/sydney"
+    assert again.output.splitlines()[-1] == (f"catalogued 1 new product(s) under {target}; 1 product(s) removed before "
+                                             "catalogued again from their kept folder(s)")
+    assert _cli("products", "show", pid).exit_code == 0
+    history = json.loads(_cli("sql", f"SELECT run_id, pge_name, parameters FROM provenance WHERE product_id = '{pid}' "
+                                     "ORDER BY finished_at", "--format", "json").output)
+    assert [h["pge_name"] for h in history] == ["ingest", "sarlake-remove", "sarlake-return"]
+    assert json.loads(history[2]["parameters"])["removed_by"] == history[1]["run_id"]
+    assert history[2]["run_id"].startswith("manual__ingest__")
+    # once back, ingesting it again is the plain "kept" case, with no second return
+    third = _cli(*args, str(unw[0]))
+    assert third.output.splitlines()[-1] == (f"nothing new under {target}: 1 product(s) already published and kept "
+                                             "(--replace re-ingests them)")
+    assert len(json.loads(_cli("sql", f"SELECT run_id FROM provenance WHERE product_id = '{pid}'", "--format",
+                               "json").output)) == 3

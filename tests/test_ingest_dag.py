@@ -274,3 +274,36 @@ def test_a_revision_without_replace_is_named_in_the_task_log_for_the_kept_produc
         assert len(handler.lines) == 1
     finally:
         logging.getLogger("sarlake_plugins.ingest").removeHandler(handler)
+
+
+def test_the_task_log_names_a_removed_product_the_ingest_catalogued_again(settings, caplog):
+    """The catalogue task of an ingest run that met a removed product's kept folder catalogued it again and logged
+    only "already published and kept"; provenance ended at the removal."""
+    import json
+    import logging
+
+    from sarlake.cli import cli
+    from sarlake_plugins.ingest import catalogue_ingest
+
+    unw = str(sorted((Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw").glob("*.unw"))[0])
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    assert runner.invoke(cli, ["aoi", "add", "sydney", "--bbox", "150", "-35", "152", "-33"]).exit_code == 0
+    made = runner.invoke(cli, ["ingest", unw, "--aoi", "sydney", "--mission", "envisat"])
+    pid = made.output.split()[0]
+    (met_uri,) = [r["met_uri"] for r in json.loads(runner.invoke(cli, ["sql", "SELECT met_uri FROM products",
+                                                                        "--format", "json"]).output)]
+    assert runner.invoke(cli, ["products", "remove", pid]).exit_code == 0
+    results = [{"products": [{"id": pid, "met_uri": met_uri, "skipped": True}]}]  # what the PGE reports for it
+    logger = logging.getLogger("sarlake_plugins.ingest")
+    logger.addHandler(caplog.handler)  # the task logger does not reach the root logger under Airflow's settings
+    try:
+        summary = catalogue_ingest(results, [{"output_dir": "/x", "parameters": {}}],
+                                   {"run_id": "manual__2026-12-07T13:00:00+00:00"})
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert (summary["kept"], summary["returned"]) == (1, 1)
+    assert f"{pid} had been removed from the catalogue (remove__" in caplog.text
+    query = f"SELECT run_id, dag_id FROM provenance WHERE pge_name = 'sarlake-return' AND product_id = '{pid}'"
+    rows = json.loads(runner.invoke(cli, ["sql", query, "--format", "json"]).output)
+    assert rows == [{"run_id": "manual__2026-12-07T13:00:00+00:00", "dag_id": "ingest"}]

@@ -102,17 +102,24 @@ _NAMED = {"header": "header or side file(s)", "coherence": "coherence", "dem": "
 def _summary(report: IngestReport, revision: int | None = None) -> str:
     """One line: the products this ingest made, those it kept as already published, the inputs it skipped.
 
-    A kept product keeps its version: ``--revision`` alone changed nothing for it, which the line says.
+    A kept product keeps its version: ``--revision`` alone changed nothing for it, which the line says. A kept one
+    that had been removed from the catalogue is catalogued again (provenance records the return): said apart.
     """
     new = len(report.ids) - len(report.kept)  # report.ids holds the kept ones too (catalogued again, as they were)
+    back = len(report.returned)
     kept = "already published and kept (--replace re-ingests them)"
     if revision is not None:
         kept = (f"already published and kept at their version: --revision {revision} applies to them only with "
                 "--replace, which re-ingests them")
-    if not report.kept:
+    tail = [f"{back} product(s) removed before catalogued again from their kept folder(s)"] if back else []
+    if len(report.kept) > back:
+        tail.append(f"{len(report.kept) - back} {kept}")
+    if not tail:
         line = f"catalogued {new} product(s) under {report.target}"
     elif new:
-        line = f"catalogued {new} new product(s) under {report.target}; {len(report.kept)} {kept}"
+        line = f"catalogued {new} new product(s) under {report.target}; " + "; ".join(tail)
+    elif back:
+        line = f"no new product under {report.target}; " + "; ".join(tail)
     else:
         line = f"nothing new under {report.target}: {len(report.kept)} product(s) {kept}"
     return line + (f"; skipped {len(report.rejected)} bad input(s)" if report.rejected else "")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 import click
 
@@ -38,9 +37,10 @@ def reprocess(product_ids: tuple[str, ...], max_p_error: float | None, limit: in
     processor's files is refused (exit 2): there is nothing here to make it again from. The reprocess DAG does the
     same with any registered PGE version; this runs the installed one.
     """
+    from sarlake.workflows.pge import manual_run_id
     from sarlake.workflows.reprocess import reprocess_bad_products
 
-    run_id = f"manual__reprocess__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    run_id = manual_run_id("reprocess")
     records = reprocess_bad_products(max_p_error, limit, run_id, list(product_ids) or None, max_attempts)
     for r in records:
         again = f", attempt {r['attempt']}" if r["attempt"] > 1 else ""

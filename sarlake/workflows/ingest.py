@@ -8,8 +8,9 @@ publishes and catalogues nothing unless ``skip_bad`` (then it is left out and re
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from sarlake.workflows.pge import manual_run_id
 
 __all__ = ["IngestReport", "catalogue_result", "external_run_config", "ingest_and_catalogue", "ingest_run_config",
            "moved_note", "next_revision"]
@@ -27,6 +28,7 @@ class IngestReport:
     moved: list[dict[str, str | None]] = field(default_factory=list)  # in another AOI before: id, aoi, uri, to
     undelivered: list[str] = field(default_factory=list)  # notes: made hot at a version delivered before
     went_back: list[str] = field(default_factory=list)  # notes: catalogued at a version below the one it replaced
+    returned: dict[str, str] = field(default_factory=dict)  # kept ones removed before: id -> the removal's run id
 
     def __iter__(self):  # type: ignore[no-untyped-def]
         """Unpack as ``target, ids`` (the earlier return value)."""
@@ -79,7 +81,7 @@ def external_run_config(pge: str, paths: list[str], aoi: str | None = None, outp
     params = {"max_objects": settings.ingest.max_objects, "max_gib": settings.ingest.max_gib, **params}
     folder = aoi or {"ingest": "ingested", "unwrap": "unwrapped"}.get(pge, pge)
     target = output_dir or join_under(settings.products_root, "L2_IFG", folder, what="output folder")
-    run_id = run_id or f"manual__{pge}__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    run_id = run_id or manual_run_id(pge)
     return {"pge": pge, "run_id": run_id, "inputs": [str(p) for p in paths], "output_dir": target,
             "parameters": params}
 
@@ -92,6 +94,7 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
     """
     from lake.catalogue import catalogue_products
     from lake.exceptions import ArchivedContentError, ProductMetadataError
+    from lake.removal import record_returns
 
     met_uris = [p["met_uri"] for p in result["products"]]
     kept = [p["id"] for p in result["products"] if p.get("skipped")]
@@ -109,6 +112,7 @@ def catalogue_result(result: dict[str, Any], target: str, run_context: dict[str,
             raise ArchivedContentError(message, exc.product_id, exc.version, exc.fact) from exc
         raise ProductMetadataError(f"{exc}. {left}") from exc
     report = IngestReport(target, ids, list(result.get("rejected") or []), kept, list(result.get("left_out") or []))
+    report.returned = record_returns([pid for pid in kept if pid not in before], run_context)
     after = _catalogued(set(ids) | set(before))  # one read for both notes
     changed = {pid: after[pid] for pid in ids if pid in after and after[pid]["tier"] in (None, "hot")
                and (pid not in before or (before[pid]["version"] or "1") != (after[pid]["version"] or "1"))}

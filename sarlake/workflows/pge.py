@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["run_pge"]
+__all__ = ["manual_run_id", "run_pge"]
+
+
+def manual_run_id(pge: str) -> str:
+    """The run id of a PGE run outside Airflow: ``manual__<pge>__<UTC time to the microsecond>``.
+
+    To the microsecond: provenance is keyed by product and run, so two runs in one second (an ingest, a
+    ``products remove``, the same ingest again) would have shared a row and the second overwritten the first.
+    """
+    return f"manual__{pge}__{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
 
 
 def run_pge(name: str, run_config: dict[str, Any]) -> dict[str, Any]:

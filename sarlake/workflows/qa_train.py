@@ -22,6 +22,7 @@ from typing import Any
 
 from pges.contract import PGEParameters
 from pges.train.config import TrainParameters
+from sarlake.workflows.pge import manual_run_id
 
 __all__ = ["TRAIN_OPTIONS", "build_training_set", "check_pods_reach", "check_registry_reach", "dataset_run_config",
            "ensure_champion", "has_champion", "label_training_set", "train_models", "train_options", "train_qa",
@@ -49,7 +50,7 @@ def dataset_run_config(scenes: int, *, first_scene: int = 0, dataset_id: str | N
     for table in ("user_tags", "tag_consensus", "qa_training_set"):
         load_table(table, settings)
     return {
-        "pge": "qa_dataset", "run_id": run_id or f"manual__qa_dataset__{datetime.now(UTC):%Y%m%dT%H%M%S}",
+        "pge": "qa_dataset", "run_id": run_id or manual_run_id("qa_dataset"),
         "inputs": [], "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_SET",
         "parameters": {"dataset_id": dataset_id or f"qa-set-{first_scene}-{scenes}", "scenes": scenes,
                        "first_scene": first_scene, "workers": workers},
@@ -198,7 +199,7 @@ def train_run_config(dataset: dict[str, Any], *, run_id: str | None = None, real
         params["real_check"] = real_check if is_remote(real_check) else str(Path(real_check).absolute())
         params["max_real_false_alarms"] = (settings.qa_max_real_false_alarms if max_real_false_alarms is None
                                            else max_real_false_alarms)
-    return {"pge": "train", "run_id": run_id or f"manual__train__{datetime.now(UTC):%Y%m%dT%H%M%S}",
+    return {"pge": "train", "run_id": run_id or manual_run_id("train"),
             "inputs": [dataset["met_uri"]], "output_dir": f"{settings.products_root.rstrip('/')}/QA_TRAINING_RUN",
             "parameters": params}
 

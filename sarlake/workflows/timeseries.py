@@ -17,10 +17,10 @@ group of their own.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 from lake.exceptions import LakeError
+from sarlake.workflows.pge import manual_run_id
 from sarlake.workflows.timeseries_select import (
     largest_network,
     only_track,
@@ -194,7 +194,7 @@ def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: 
     """
     from sarlake.workflows.pge import run_pge
 
-    run_id = f"manual__timeseries__{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    run_id = manual_run_id("timeseries")
     cfg = plan_timeseries(aoi, max_p_error, include_quarantined, parameters, run_id=run_id, track=track)
     assert cfg is not None
     result = run_pge("timeseries", cfg)
