@@ -174,6 +174,9 @@ def _duplicates(settings: Settings) -> list[Finding]:
 def verify(settings: Settings | None = None, *, checksums: bool = True) -> Report:
     """Compare the catalogue with the hot products in storage.
 
+    Hot products are those under the products root, and any other not at the archive tier, wherever it was
+    catalogued from.
+
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
         checksums: also recompute every asset's sha256 (reads every byte; off for a quick check).
@@ -194,7 +197,9 @@ def verify(settings: Settings | None = None, *, checksums: bool = True) -> Repor
     removed = {pid for pid, pge in zip(provenance.column("product_id").to_pylist(),
                                        provenance.column("pge_name").to_pylist(), strict=True) if pge == REMOVED_BY}
     root = _normal(settings.products_root).rstrip("/") + "/"
-    hot = [p for p in products if p["met_uri"] and _normal(p["met_uri"]).startswith(root)]
+    # under the products root, and any hot or cached one catalogued elsewhere (`ingest --output-dir`, `pge run
+    # --catalogue` of a run-config's own output_dir): archived ones are the DAAC's, checked by `archive verify`
+    hot = [p for p in products if p["met_uri"] and (_normal(p["met_uri"]).startswith(root) or p["tier"] != "archive")]
     files = 0
     for product in hot:
         found, n = _check_product(product, settings, checksums)

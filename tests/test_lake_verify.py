@@ -23,11 +23,12 @@ def lake(settings):
     return settings
 
 
-def publish(settings, pid: str, run_id: str = "run-1", start: str = "2024-01-03T05:00:00Z") -> str:
+def publish(settings, pid: str, run_id: str = "run-1", start: str = "2024-01-03T05:00:00Z",
+            root: str | None = None) -> str:
     """A product folder as a PGE publishes it: one asset file and a met.json with its sha256 (local or s3://)."""
     from lake.storage import join, write_bytes
 
-    folder = join(settings.products_root, "etna", pid)
+    folder = join(root or settings.products_root, "etna", pid)
     payload = f"phase of {pid}".encode()
     write_bytes(join(folder, "unw.tif"), payload, settings)
     doc = {
@@ -54,6 +55,25 @@ def test_a_catalogued_lake_is_consistent(lake) -> None:
     report = verify(lake)
     assert report.consistent, report.findings
     assert report.checked["hot_products"] == 3 and report.checked["asset_files"] == 3
+
+
+def test_a_hot_product_catalogued_from_outside_the_products_root_is_checked_too(lake) -> None:
+    """`sarlake ingest --output-dir` and `sarlake pge run --catalogue` catalogue products wherever their folder is;
+    verify looked only under the products root, so such a product's folder deleted read "consistent"."""
+    from lake.catalogue import catalogue_products
+    from lake.storage import delete
+    from lake.verify import verify
+
+    elsewhere = lake.products_root.rstrip("/") + "-elsewhere"
+    uris = [publish(lake, f"OUT{i}", root=elsewhere) for i in range(2)]
+    catalogue_products(uris, None, lake)
+    assert verify(lake).consistent
+    delete(uris[0].rsplit("/", 1)[0] + "/unw.tif", lake)
+    delete(uris[1], lake)
+    report = verify(lake)
+    assert {(f.kind, f.product_id, f.path) for f in report.findings} == {
+        ("missing_file", "OUT0", uris[0].rsplit("/", 1)[0] + "/unw.tif"), ("missing_file", "OUT1", uris[1])}
+    assert report.checked["hot_products"] == 2
 
 
 def test_verify_finds_each_kind_and_repair_fixes_what_it_can(lake) -> None:
