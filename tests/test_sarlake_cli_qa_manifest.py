@@ -14,8 +14,8 @@ def test_a_spreadsheet_csv_with_a_byte_order_mark_and_upper_case_header_reads_as
     path = tmp_path / "m.csv"
     path.write_text("UNW,Coherence,DEM\r\na.tif,a_coh.tif,\r\n/abs/b.tif,,\r\n,,\r\n", encoding="utf-8-sig")
     assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
-    assert _manifest(str(path)) == {(2, 2): (str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
-                                    (3, 3): ("/abs/b.tif", None, None), (4, 4): ("", None, None)}
+    assert _manifest(str(path)) == ({(2, 2): (str(tmp_path / "a.tif"), str(tmp_path / "a_coh.tif"), None),
+                                     (3, 3): ("/abs/b.tif", None, None), (4, 4): ("", None, None)}, "")
 
 
 def test_an_empty_unw_cell_is_named_as_such_not_as_the_manifests_folder():
@@ -103,3 +103,24 @@ def test_a_row_whose_quoted_field_spans_lines_is_named_by_the_lines_it_starts_an
     assert [e.split(": ")[1] for e in errors[:4]] == [f"{path} lines 3-5", f"{path} lines 6-7", f"{path} line 9",
                                                       f"{path} lines 10-11"], errors
     assert "4 of 4 products in" in errors[4] and "(lines 3-5, 6-7, 9, 10-11, errors above)" in " ".join(errors[4:])
+
+
+def test_paths_written_from_the_current_folder_are_named_when_none_is_in_the_manifests(tmp_path, monkeypatch):
+    """A manifest written where the shell was (`ls data/*.unw > m.csv`) and kept in another folder: every row said
+    "file does not exist" at a path under the manifest's folder, and the last line "the others were" of none."""
+    from sarlake.cli import cli
+
+    here = tmp_path / "work"
+    (here / "data").mkdir(parents=True)
+    (here / "data" / "a.unw").write_bytes(b"")
+    (tmp_path / "lists").mkdir()
+    path = tmp_path / "lists" / "m.csv"
+    path.write_text("unw,coherence,dem\ndata/a.unw,,\ndata/gone.unw,,\n", encoding="utf-8")
+    monkeypatch.chdir(here)
+    out = CliRunner().invoke(cli, ["qa", "score", "--manifest", str(path)])
+    assert out.exit_code == 2, out.output
+    last = " ".join(out.stderr.strip().splitlines()[-1].split())
+    assert last == (f"error: 2 of 2 products in {path} not scored (lines 2, 3, errors above); none was scored: fix "
+                    f"those lines and score them again; relative paths are read from the manifest's folder "
+                    f"{path.parent}, and 1 of them (such as data/a.unw) is found from the current folder instead: "
+                    f"write them from {path.parent}, or absolute")

@@ -24,8 +24,11 @@ def qa() -> None:
     """QA: p(error|I) of interferograms, training and the quality report."""
 
 
-def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | None]]:
+def _manifest(path: str) -> tuple[dict[tuple[int, int], tuple[str, str | None, str | None]], str]:
     """The manifest's rows as ``(unw, coherence, dem)`` by their lines in the file, paths relative to its folder.
+
+    Also a hint, '' or what to say when relative paths that are not in the manifest's folder are found from the
+    current one (the manifest written for the shell it was made in).
 
     A row's lines are ``(first, last)``: a quoted field may hold line breaks, and a row is named where it starts
     (the csv reader's own line number is where it ends); the blank lines it skips are counted. An empty unw
@@ -56,15 +59,23 @@ def _manifest(path: str) -> dict[tuple[int, int], tuple[str, str | None, str | N
     if not rows:
         raise click.BadParameter(f"manifest {p} lists no product under its header", param_hint="'--manifest'")
     base = p.parent
+    from_here: list[str] = []
 
     def resolve(value: str | None) -> str | None:
         value = (value or "").strip()
         if not value or "://" in value or Path(value).is_absolute():  # s3://bucket/key is no path to resolve
             return value or None
+        if not (base / value).exists() and Path(value).exists() and base.resolve() != Path.cwd():
+            from_here.append(value)
         return str(base / value)
 
-    return {lines: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
-            for lines, r in rows.items()}
+    resolved = {lines: (resolve(r.get("unw")) or "", resolve(r.get("coherence")), resolve(r.get("dem")))
+                for lines, r in rows.items()}
+    verb = "is" if len(from_here) == 1 else "are"
+    hint = (f"; relative paths are read from the manifest's folder {base}, and {len(from_here)} of them (such as "
+            f"{from_here[0]}) {verb} found from the current folder instead: write them from {base}, or absolute"
+            if from_here else "")
+    return resolved, hint
 
 
 def _span(lines: tuple[int, int]) -> str:
@@ -103,7 +114,7 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
 
     if bool(unw) == bool(manifest):
         raise click.UsageError("give either UNW or --manifest FILE.csv")
-    rows = _manifest(manifest) if manifest else {(0, 0): (unw or "", coherence, dem)}
+    rows, hint = _manifest(manifest) if manifest else ({(0, 0): (unw or "", coherence, dem)}, "")
     items, lines = list(rows.values()), list(rows)
     skipped: list[tuple[int, int]] = []
 
@@ -124,9 +135,10 @@ def qa_score(unw: str | None, coherence: str | None, dem: str | None, manifest: 
             click.echo(f"{r['unw']}: p(error) {r['p_error']:.3f}, UWE_{r['uwe_class']} "
                        f"[{r['model_name']} v{r['model_version']}]{flag}")
     if skipped:
+        others = "the others were scored" if len(skipped) < len(items) else "none was scored"
         raise InputValidationError(
             f"{len(skipped)} of {len(items)} products in {manifest} not scored (lines "
-            f"{', '.join(map(_span, skipped))}, errors above); the others were: fix those lines and score them again")
+            f"{', '.join(map(_span, skipped))}, errors above); {others}: fix those lines and score them again{hint}")
 
 
 @qa.command("run")
