@@ -47,6 +47,9 @@ DEFAULT_PGE_TIMEOUT = timedelta(minutes=60)
 #: Mapped PGE tasks are labelled in the UI by what they process (``pge_label``), not by their index.
 MAP_INDEX_TEMPLATE = "{{ pge_label }}"
 _DATE = re.compile(r"(\d{8})(?:T\d{6})?")
+#: A PGE's log record on stderr (``pges.cli``: ``%(asctime)s %(levelname)s %(name)s: %(message)s``), or its last
+#: line on failure (``error [CODE]: message``).
+_PGE_LEVEL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) |^(error) \[")
 _TRACK = re.compile(r"_([AD]\d{3})_")
 #: an interferogram's id (ARIA's naming): ``S1-GUNW-A-R-044-tops-...`` is track A044
 _GUNW_TRACK = re.compile(r"-([AD])-[RL]-(\d{3})-")
@@ -218,7 +221,7 @@ def run_logged(cmd: list[str], env: Mapping[str, str], label: str) -> tuple[int,
     try:
         for line in proc.stderr or []:
             tail.append(line.rstrip("\n"))
-            log.info("[%s] %s", label, tail[-1])
+            log.log(pge_level(tail[-1]), "[%s] %s", label, tail[-1])
         code = proc.wait()
     except BaseException:
         proc.kill()
@@ -228,6 +231,18 @@ def run_logged(cmd: list[str], env: Mapping[str, str], label: str) -> tuple[int,
     for line in "".join(out).splitlines():
         log.info("[%s] %s", label, line)
     return code, "\n".join(tail)
+
+
+def pge_level(line: str) -> int:
+    """The level to log a PGE's stderr line at in the task log: its record's own, ERROR for its failure line.
+
+    Everything at INFO hid a PGE's warnings (a GNSS station off the grid, a coherence ignored) among its progress
+    lines in the Airflow UI's log view; other lines (a library's own output) stay at INFO.
+    """
+    m = _PGE_LEVEL.match(line)
+    if m is None:
+        return logging.INFO
+    return logging.ERROR if m.group(2) else logging.getLevelNamesMapping()[m.group(1)]
 
 
 def _check_result(pge: str, code: int, result: dict[str, Any] | None, stderr: str) -> dict[str, Any]:

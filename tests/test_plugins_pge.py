@@ -176,3 +176,51 @@ def test_a_pges_progress_is_logged_while_it_runs_not_after(tmp_path, caplog):
         logging.getLogger("sarlake_plugins.pge").removeHandler(handler)
     assert code == 3 and stderr == "first\nsecond"
     assert [r.getMessage() for r in caplog.records] == ["[toy] first", "[toy] second", '[toy] {"result": 1}']
+
+
+def test_a_pges_warnings_and_its_failure_reach_the_task_log_at_their_own_level(tmp_path, caplog):
+    """Every line a PGE wrote went to the task log at INFO, so its warnings (a skipped input, a GNSS station off the
+    grid) were not told apart from its progress in the Airflow UI. A real ingest PGE run: one good file, one that is
+    not an interferogram (skipped with a warning), then one with only the bad file (its failure line)."""
+    import logging
+    import os
+    import shutil
+    import sys
+    from pathlib import Path
+
+    from sarlake_plugins.pge import run_logged
+
+    data = Path(__file__).parent / "data" / "envisat_sydney_roipac" / "roipac_unw"
+    for name in ("geo_060619-061002.unw", "geo_060619-061002.unw.rsc"):
+        shutil.copy(data / name, tmp_path / name)
+    bad = tmp_path / "geo_070101-070202.unw"
+    bad.write_bytes(b"not an interferogram")
+    (tmp_path / "geo_070101-070202.unw.rsc").write_text("WIDTH 10\n")
+
+    def run(inputs: list[Path], skip_bad: bool) -> list[logging.LogRecord]:
+        config = tmp_path / "rc.json"
+        config.write_text(json.dumps({"pge": "ingest", "run_id": "r", "inputs": [str(p) for p in inputs],
+                                      "output_dir": str(tmp_path / "out"),
+                                      "parameters": {"skip_bad": skip_bad, "wavelength_m": 0.0562}}))
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler()
+        handler.emit = records.append  # type: ignore[method-assign]
+        logger = logging.getLogger("sarlake_plugins.pge")
+        logger.addHandler(handler)  # on the logger itself: Airflow's logging settings may keep it from the root
+        try:
+            with caplog.at_level(logging.INFO, logger="sarlake_plugins.pge"):
+                run_logged([sys.executable, "-m", "pges", "ingest", "--run-config", str(config)], dict(os.environ),
+                           "ingest")
+        finally:
+            logger.removeHandler(handler)
+        return records
+
+    records = run([tmp_path / "geo_060619-061002.unw", bad], skip_bad=True)
+    levels = {r.levelname for r in records if " WARNING pges." in r.getMessage()}
+    assert levels == {"WARNING"}, [r.getMessage() for r in records]
+    assert any(f"skipped {bad.name}" in r.getMessage() for r in records if r.levelname == "WARNING")
+    assert {r.levelname for r in records if " INFO pges." in r.getMessage()} == {"INFO"}
+
+    records = run([bad], skip_bad=False)
+    (failure,) = [r for r in records if "] error [INVALID_INPUT]" in r.getMessage()]
+    assert failure.levelname == "ERROR"
