@@ -364,3 +364,20 @@ def test_a_time_series_card_and_page_show_its_track_and_date_span(lake, settings
     ifg = search(parse_query([("q", "IFG_A_02")]), con)["results"][0]
     row = con.execute("SELECT secondary_date, reference_date FROM products WHERE product_id = 'IFG_A_02'").fetchone()
     assert (ifg["first_date"], ifg["last_date"]) == (row[0].isoformat(), row[1].isoformat())
+
+
+def test_a_product_qa_does_not_score_is_counted_apart_from_the_unscored_interferograms(lake, settings):
+    """The QA facets counted every time series and coherence stack as "unscored", as if each awaited a score; the
+    qa DAG scores L2_IFG only (`sarlake products show` says nothing of QA for them)."""
+    from lake.query import connect
+    from sarlake_plugins.browse.filters import NOT_SCORED_TYPE
+    from sarlake_plugins.browse.search import search
+
+    before = search(parse_query([]), connect(settings))
+    pid = browse_lake.add_time_series(settings)
+    r = search(parse_query([]), connect(settings))
+    for facet in ("predicted_uwe", "p_error"):
+        assert _counts(r, facet) == {**_counts(before, facet), NOT_SCORED_TYPE: 1}, facet
+    assert "unscored" not in _counts(r, "predicted_uwe")  # every interferogram of browse_lake has a prediction
+    only = search(parse_query([("predicted_uwe", NOT_SCORED_TYPE)]), connect(settings))
+    assert [p["product_id"] for p in only["results"]] == [pid]

@@ -394,6 +394,7 @@ def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(
     _log_in(drv, base + "/sarlake/browse/#search?aoi=sydney")
     card = _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, f'.card[data-product="{series}"]')))
     assert f"sydney · T44A · {first} → {last}" in card.text, card.text
+    assert "L3_TS" in card.text and "unscored" not in card.text, card.text  # QA scores interferograms only
     _shot(drv, "series-card")
     drv.find_element(By.CSS_SELECTOR, f'.card[data-product="{series}"] a.pid').click()
     _wait(drv, ec.text_to_be_present_in_element((By.ID, "product-id"), series))
@@ -403,6 +404,7 @@ def test_a_time_series_shows_its_track_and_span_and_is_not_offered_reprocessing(
     restore = drv.find_element(By.CSS_SELECTOR, '#view-product button[data-action="restore"]')
     assert not restore.is_enabled() and "not archived" in restore.get_attribute("title")
     assert not drv.find_elements(By.ID, "quality-failures")  # published: no quarantine line
+    assert drv.find_element(By.ID, "prediction").text == "QA scores interferograms (L2_IFG) only: this is L3_TS"
     # an interferogram still offers it, with its pair as its span
     ifg = "IFG_A_03"
     drv.execute_script("location.hash = arguments[0]", f"product/{ifg}")

@@ -16,7 +16,17 @@ from typing import Any
 from urllib.parse import quote
 
 from sarlake.workflows.product_listing import date_span
-from sarlake_plugins.browse.filters import BINS, CATEGORICAL, FACETS, NONE, SORTS, TIERS, FilterError, Query
+from sarlake_plugins.browse.filters import (
+    BINS,
+    CATEGORICAL,
+    FACETS,
+    NONE,
+    NOT_SCORED_TYPE,
+    SORTS,
+    TIERS,
+    FilterError,
+    Query,
+)
 
 __all__ = ["BROWSE_SELECT", "BROWSE_SQL", "literal_sql", "materialize", "search"]
 
@@ -39,7 +49,8 @@ _BASE = """SELECT p.product_id, p.product_type, p.aoi, p.track, p.direction, p.r
 #: facet -> SQL expression of its value as text, over the base columns (constant SQL)
 _EXPR: dict[str, str] = {
     **{k: f"coalesce(CAST({c} AS VARCHAR), '{NONE}')" for k, c in CATEGORICAL.items()},
-    "predicted_uwe": "coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored')",
+    "predicted_uwe": f"CASE WHEN product_type <> 'L2_IFG' THEN '{NOT_SCORED_TYPE}' "
+                     "ELSE coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored') END",
     **{k: expr for k, (expr, _) in BINS.items()},
 }
 

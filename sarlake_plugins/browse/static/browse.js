@@ -69,7 +69,7 @@ async function loadSearch() {
       <a href="#product/${encodeURIComponent(p.product_id)}"><img loading="lazy" alt="browse of ${esc(p.product_id)}" src="${esc(p.thumbnail)}"></a>
       <a class="pid" href="#product/${encodeURIComponent(p.product_id)}">${esc(p.product_id)}</a><br>
       <a class="aoi" href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a>${p.track == null ? "" : ` · T${esc(p.track)}${esc(p.direction)}`} · <span class="span">${esc(p.first_date)} &rarr; ${esc(p.last_date)}</span><br>
-      p(error) ${p.p_error == null ? "–" : p.p_error.toFixed(2)} · predicted <span class="chip ${p.predicted_uwe >= 2 ? "bad" : ""}">${p.predicted_uwe == null ? "unscored" : "UWE_" + p.predicted_uwe}</span>
+      ${p.product_type === "L2_IFG" ? `p(error) ${p.p_error == null ? "–" : p.p_error.toFixed(2)} · predicted <span class="chip ${p.predicted_uwe >= 2 ? "bad" : ""}">${p.predicted_uwe == null ? "unscored" : "UWE_" + p.predicted_uwe}</span>` : esc(p.product_type)}
       coh ${p.coherence_mean == null ? "–" : p.coherence_mean.toFixed(2)}<br>
       ${(p.tags || []).map((t) => `<span class="chip">${esc(t)}</span>`).join("")}</div>`).join("") || "<p>No product matches these filters.</p>";
   $("#sql").value = r.sql.results; $("#facet-sql").value = r.sql.facets;
@@ -100,7 +100,7 @@ async function loadProduct(id) {
       <span class="run-result"></span></div>
     <img class="full" alt="browse image" src="${esc(d.browse_url)}">
     <h3>Layers</h3><div class="layers">${d.layers.map((l) => `<figure><img alt="${esc(l.name)}" src="${esc(l.url)}"><figcaption>${esc(l.title)}</figcaption></figure>`).join("") || "none"}</div>
-    <h3>QA prediction</h3>${pred ? `<p id="prediction">p(error) ${pred.p_error?.toFixed(3)} · predicted UWE_${esc(pred.uwe_class)} · model ${esc(pred.model_name)} v${esc(pred.model_version)}${pred.degraded ? " (degraded inputs)" : ""}</p>` : "<p>not scored yet</p>"}
+    <h3>QA prediction</h3>${pred ? `<p id="prediction">p(error) ${pred.p_error?.toFixed(3)} · predicted UWE_${esc(pred.uwe_class)} · model ${esc(pred.model_name)} v${esc(pred.model_version)}${pred.degraded ? " (degraded inputs)" : ""}</p>` : p.product_type === "L2_IFG" ? "<p>not scored yet</p>" : `<p id="prediction">QA scores interferograms (L2_IFG) only: this is ${esc(p.product_type)}</p>`}
     <h3>At the DAAC</h3>${d.deliveries.length ? `<table id="deliveries"><tr><th>version</th><th>latest step</th><th>when (UTC)</th><th>archive folder</th></tr>${d.deliveries.map((v) =>
       `<tr><td>${esc(v.version)}</td><td>${esc(v.step)}${v.held ? " (held by the DAAC)" : ""}${v.waiting ? " (sent; waiting for the DAAC's answer)" : ""}${v.replaced_by ? ` (replaced by version ${esc(v.replaced_by)} in the same archive folder)` : ""}${v.reason ? ` (${esc(v.reason)})` : ""}</td><td>${esc((v.recorded_at || "").slice(0, 19).replace("T", " "))}</td><td>${esc(v.archive_folder)}</td></tr>`).join("")}</table>
       ${d.deliveries.some((v) => v.held) ? `<p>Copy a version the DAAC holds out of the archive: <code>sarlake archive retrieve ${esc(p.product_id)} --version VERSION --to FOLDER</code></p>` : ""}` : "<p>not delivered yet</p>"}
