@@ -27,6 +27,7 @@ __all__ = [
     "file_checksum",
     "footprint_polygon",
     "iso_utc",
+    "layer_title",
     "provenance_block",
     "software_versions",
     "write_item",
@@ -51,6 +52,11 @@ class AssetSpec:
     roles: tuple[str, ...] = ("data",)
     title: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+def layer_title(title: str, units: str) -> str:
+    """A raster asset's title with its units, ``LOS displacement (mm)``; a dimensionless one (units ``1``) without."""
+    return title if units == "1" else f"{title} ({units})"
 
 
 def iso_utc(t: datetime) -> str:

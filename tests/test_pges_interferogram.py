@@ -107,6 +107,10 @@ def test_products_are_valid_cogs(world) -> None:
             assert src.tags(ns="IMAGE_STRUCTURE").get("LAYOUT") == "COG"
             assert src.block_shapes[0] == (256, 256), name  # COG tiles
             assert src.driver == "GTiff"
+    # titles name the band's units unless it has none (they read "coherence (1)")
+    titles = {name: item["assets"][name]["title"] for name in ("coherence", "amplitude", "los_displacement")}
+    assert titles == {"coherence": "coherence", "amplitude": "amplitude (geometric mean of the SLCs)",
+                      "los_displacement": "LOS displacement, positive towards the satellite (mm)"}
     assert (met.parent / "browse.png").read_bytes()[:4] == b"\x89PNG"
 
 

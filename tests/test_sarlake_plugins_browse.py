@@ -381,3 +381,35 @@ def test_a_product_qa_does_not_score_is_counted_apart_from_the_unscored_interfer
     assert "unscored" not in _counts(r, "predicted_uwe")  # every interferogram of browse_lake has a prediction
     only = search(parse_query([("predicted_uwe", NOT_SCORED_TYPE)]), connect(settings))
     assert [p["product_id"] for p in only["results"]] == [pid]
+
+
+def test_a_layer_image_carries_a_colour_bar_labelled_with_its_stretch_and_units(lake, settings):
+    """The product page's layers were colours without a scale: a scientist could not read 5 mm from 50 mm. Each
+    layer now has a colour bar below it, labelled with the 2nd and 98th percentiles and the band's units. Truth:
+    numpy's percentiles of the GeoTIFF itself and the colormap's own end colours."""
+    import io
+    from pathlib import Path
+
+    import numpy as np
+    import rasterio
+    from matplotlib import colormaps
+    from PIL import Image
+
+    from sarlake_plugins.browse.products import layer_png
+
+    tif = Path(settings.products_root) / "IFG_A_01" / "unwrapped_phase.tif"
+    with rasterio.open(tif, "r+") as dst:
+        dst.update_tags(1, units="rad")  # as the PGEs write it
+        values = dst.read(1).astype("float64")
+    image = Image.open(io.BytesIO(layer_png(lake, "IFG_A_01", "unwrapped_phase")))
+    lo, hi, units = image.info["sarlake:stretch"].split()
+    assert (float(lo), float(hi)) == pytest.approx(tuple(np.percentile(values, [2, 98])), rel=1e-9)
+    assert units == "rad"
+    pixels = np.asarray(image.convert("RGBA"))
+    assert pixels.shape[0] == 64 + 30  # the layer, then the bar and its labels
+    ramp = pixels[64 + 6]  # a row of the bar: the colormap from end to end
+    ends = (np.array(colormaps["twilight_shifted"]([0.0, 1.0])) * 255).astype("uint8")
+    assert np.abs(ramp[0].astype(int) - ends[0]).max() <= 1 and np.abs(ramp[-1].astype(int) - ends[1]).max() <= 1
+    # a dimensionless layer (units 1, or none) is labelled with its numbers alone
+    coherence = Image.open(io.BytesIO(layer_png(lake, "IFG_A_01", "coherence")))
+    assert len(coherence.info["sarlake:stretch"].split()) == 2

@@ -32,7 +32,7 @@ from pges.interferogram.reference import (
     phase_to_los_mm,
 )
 from pges.interferogram.unwrap import unwrap
-from pges.metadata import COG_TYPE, AssetSpec, build_item, footprint_polygon, iso_utc, write_item
+from pges.metadata import COG_TYPE, AssetSpec, build_item, footprint_polygon, iso_utc, layer_title, write_item
 from pges.raster import read_raster, write_cog
 from pges.runner import ProductResult, RunContext
 
@@ -196,7 +196,7 @@ def run(cfg: RunConfig[InterferogramParameters], ctx: RunContext) -> Interferogr
     for name, (data, units, title) in layers.items():
         write_cog(out / f"{name}.tif", data.astype(np.float32), grid.transform, nodata=np.nan, units=units,
                   description=title)
-        assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=f"{title} ({units})")
+        assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=layer_title(title, units))
     if (heights := _dem_heights(ref, slc_ref.shape, la, lr)) is not None:  # for QA: DEM correlation of the phase
         write_cog(out / "dem.tif", geocode(heights, coords).astype(np.float32), grid.transform, nodata=np.nan,
                   units="m", description="DEM heights the SLCs were simulated/processed on, multilooked")

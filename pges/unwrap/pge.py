@@ -38,7 +38,7 @@ from pges.interferogram.goldstein import goldstein
 from pges.interferogram.naming import inputs_hash4
 from pges.interferogram.reference import apply_reference, find_reference_coherence, phase_to_los_mm
 from pges.interferogram.unwrap import unwrap
-from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
+from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, layer_title, write_item
 from pges.raster import write_cog
 from pges.readers import Interferogram, read_interferograms, with_coherence
 from pges.readers.wavelength import SPEED_OF_LIGHT
@@ -180,7 +180,7 @@ def _write(ifg: Interferogram, res: Unwrapped2D, p: UnwrapParameters, out: Path,
     for name, (data, units, title) in layers.items():
         write_cog(out / f"{name}.tif", data.astype(np.float32), res.transform, nodata=np.nan, units=units,
                   description=title)
-        assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=f"{title} ({units})")
+        assets[name] = AssetSpec(f"{name}.tif", type=COG_TYPE, title=layer_title(title, units))
     write_cog(out / "connected_components.tif", res.conncomp, res.transform, nodata=0, resampling="nearest",
               description="connected components, 0 = not unwrapped")
     assets["connected_components"] = AssetSpec("connected_components.tif", type=COG_TYPE,

@@ -3,8 +3,8 @@
 Files are served only from inside the lake's products root (``products_root`` setting, a folder or an ``s3://``
 prefix) or the archive rolled products go to (``daac.root``): a product row whose URI points elsewhere (or an asset
 href with ``..``) is refused, never followed. An archived product is shown from its archive copy.
-Raster layers are rendered to PNG on request (2nd-98th percentile stretch, at most 512 px), cached by location
-and modification time (an object's ETag on S3).
+Raster layers are rendered to PNG on request (2nd-98th percentile stretch, at most 512 px, a colour bar labelled with
+the stretch and the band's units below), cached by location and modification time (an object's ETag on S3).
 """
 
 from __future__ import annotations
@@ -145,7 +145,6 @@ def asset_bytes(con: Any, product_id: str, name: str) -> bytes:
 def _render(location: str, version: str, cmap: str) -> bytes:
     import numpy as np
     import rasterio
-    from matplotlib.image import imsave
 
     from lake.settings import is_remote
 
@@ -156,13 +155,46 @@ def _render(location: str, version: str, cmap: str) -> bytes:
             src = stack.enter_context(rasterio.open(location))
         step = max(1, int(np.ceil(max(src.height, src.width) / MAX_SIDE)))
         band = src.read(1, out_shape=(max(1, src.height // step), max(1, src.width // step)), masked=True)
+        units = (src.units or (None,))[0] or src.tags(1).get("units") or ""  # GDAL's unit type, or the PGEs' tag
     data = np.ma.masked_invalid(band.astype("float64"))
     vals = data.compressed()
     lo, hi = (np.percentile(vals, [2, 98]) if vals.size else (0.0, 1.0))
-    if cmap == "tab20":
-        lo, hi = 0.0, 20.0
+    if cmap == "tab20":  # component ids: categories, no scale to read
+        return _png(data, cmap, 0.0, 20.0)
+    hi = hi if hi > lo else lo + 1
+    return _png(data, cmap, float(lo), float(hi), "" if units == "1" else units)
+
+
+def _png(data: Any, cmap: str, lo: float, hi: float, units: str | None = None) -> bytes:
+    """``data`` coloured by ``cmap`` from ``lo`` to ``hi``; with ``units`` (not None) a colour bar below it.
+
+    The bar is labelled with both ends of the stretch (and the units) and the PNG carries them as text too
+    (``sarlake:stretch``), so a scientist reads values off the layer, not only shapes.
+    """
+    import numpy as np
+    from matplotlib import colormaps
+    from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
+
+    colours = colormaps[cmap]
+    rgba = (colours(np.ma.clip((data - lo) / (hi - lo), 0, 1).filled(np.nan)) * 255).astype("uint8")
+    rgba[np.ma.getmaskarray(data)] = 0  # no data: transparent
+    image = Image.fromarray(rgba, "RGBA")
+    info = PngImagePlugin.PngInfo()
+    if units is not None:
+        font = ImageFont.load_default(size=11)
+        left, right = f"{lo:.3g}", f"{hi:.3g}" + (f" {units}" if units else "")
+        width = max(image.width, 40 + int(ImageDraw.Draw(image).textlength(f"{left}  {right}", font=font)))
+        canvas = Image.new("RGBA", (width, image.height + 30), (255, 255, 255, 0))
+        canvas.paste(image, (0, 0))
+        ramp = (colours(np.linspace(0, 1, width))[None, :, :] * 255).astype("uint8").repeat(8, axis=0)
+        canvas.paste(Image.fromarray(ramp, "RGBA"), (0, image.height + 4))
+        draw = ImageDraw.Draw(canvas)
+        draw.text((0, image.height + 14), left, fill="black", font=font)
+        draw.text((width, image.height + 14), right, fill="black", font=font, anchor="ra")
+        image = canvas
+        info.add_text("sarlake:stretch", f"{lo!r} {hi!r} {units}".strip())
     buf = io.BytesIO()
-    imsave(buf, data.filled(np.nan), cmap=cmap, vmin=lo, vmax=hi if hi > lo else lo + 1, format="png")
+    image.save(buf, format="png", pnginfo=info)
     return buf.getvalue()
 
 
@@ -195,7 +227,9 @@ def product_detail(con: Any, product_id: str) -> dict[str, Any]:
     except (ProductNotFound, OSError, ValueError) as exc:
         met_error = str(exc)
     q = quote(product_id, safe="")
-    layers = [{"name": n, "title": a.get("title", n), "url": f"api/products/{q}/layers/{n}.png"}
+    # " (1)": the dimensionless unit, which products made before pges.metadata.layer_title put in their titles
+    layers = [{"name": n, "title": str(a.get("title", n)).removesuffix(" (1)"),
+               "url": f"api/products/{q}/layers/{n}.png"}
               for n, a in assets.items() if str(a.get("href", "")).lower().endswith((".tif", ".tiff"))]
     tags = [{"user": t["user"], "tag": t["tag"], "comment": t["comment"], "source": t["source"],
              "tagged_at": t["tagged_at"].isoformat() if t["tagged_at"] else None} for t in list_tags(product_id)]
