@@ -57,3 +57,25 @@ def test_an_aoi_is_paused_and_taken_up_again_with_its_polygon_tracks_and_pairing
     new = run(cli, ["aoi", "add", "vesuvius", "--inactive"])
     assert new.exit_code == 2
     assert "AOI vesuvius does not exist yet: give its geometry, --bbox W S E N or --geojson FILE" in new.output
+
+
+def test_tracks_and_pairing_go_back_to_the_defaults_of_a_new_aoi(settings):
+    """Once `--track 44` or `--neighbours 3` was given, nothing took it back: an empty `--track` is no option, so
+    the AOI had to be made again under another name. Truth: a new AOI's stored fields."""
+    from lake.catalog import init_lake
+    from sarlake.cli import cli
+
+    init_lake(settings)
+    run = CliRunner().invoke
+    assert run(cli, ["aoi", "add", "plain", "--bbox", "14.9", "37.65", "15.1", "37.8"]).exit_code == 0
+    default = _aoi("plain")
+    assert run(cli, ["aoi", "add", "etna", "--bbox", "14.9", "37.65", "15.1", "37.8", "--track", "44",
+                     "--neighbours", "3"]).exit_code == 0
+    back = run(cli, ["aoi", "add", "etna", "--all-tracks", "--default-neighbours"])
+    assert back.exit_code == 0, back.output
+    assert back.output.startswith("AOI etna updated (tracks [44] -> default; neighbours 3 -> default):")
+    etna = _aoi("etna")
+    assert (etna["tracks"], etna["pairing_neighbours"]) == (default["tracks"], default["pairing_neighbours"])
+    both = run(cli, ["aoi", "add", "etna", "--all-tracks", "--track", "124"])
+    assert both.exit_code == 2 and "give --track or --all-tracks, not both" in both.output
+    assert _aoi("etna")["tracks"] == default["tracks"]

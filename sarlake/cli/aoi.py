@@ -23,19 +23,28 @@ def aoi() -> None:
 @click.option("--bbox", nargs=4, type=NUMBER, help="West South East North, degrees.")
 @click.option("--geojson", type=click.Path(exists=True, dir_okay=False), help="GeoJSON polygon file.")
 @click.option("--track", "tracks", type=int, multiple=True, help="Track (relative orbit); repeatable.")
+@click.option("--all-tracks", is_flag=True,
+              help="Every track the acquisition source finds (a new AOI's default): forget the --track ones.")
 @click.option("--active/--inactive", default=None,
               help="Monitor it with forward processing, or store it without (a new AOI: --active).")
 @click.option("--neighbours", type=int, help="Nearest-n pairing for this AOI (default: SARLAKE_PAIRING_NEIGHBOURS).")
+@click.option("--default-neighbours", is_flag=True,
+              help="Pair by SARLAKE_PAIRING_NEIGHBOURS again: forget --neighbours.")
 @click.option("--description", help="Free text.")
-def aoi_add(name: str, bbox: tuple[float, ...] | None, geojson: str | None, tracks: tuple[int, ...],
-            active: bool | None, neighbours: int | None, description: str | None) -> None:
+def aoi_add(name: str, bbox: tuple[float, ...] | None, geojson: str | None, tracks: tuple[int, ...], all_tracks: bool,
+            active: bool | None, neighbours: int | None, default_neighbours: bool, description: str | None) -> None:
     """Add an AOI from a bounding box or a GeoJSON polygon, or update one.
 
     An AOI that exists keeps what is not given: its geometry, tracks, pairing and description, and whether it is
-    monitored (`sarlake aoi add etna --inactive` stops monitoring Etna and keeps the rest of it).
+    monitored (`sarlake aoi add etna --inactive` stops monitoring Etna and keeps the rest of it). --all-tracks and
+    --default-neighbours put its tracks and pairing back to the defaults.
     """
     from lake.aoi import add_aoi, get_aoi
 
+    if all_tracks and tracks:
+        raise click.UsageError("give --track or --all-tracks, not both")
+    if default_neighbours and neighbours is not None:
+        raise click.UsageError("give --neighbours or --default-neighbours, not both")
     old = get_aoi(name)
     if old is None and not (bbox or geojson):
         raise click.UsageError(f"AOI {name} does not exist yet: give its geometry, --bbox W S E N or --geojson FILE")
@@ -45,6 +54,10 @@ def aoi_add(name: str, bbox: tuple[float, ...] | None, geojson: str | None, trac
         fields = {**given, "tracks": list(tracks), "active": active is not False}
     else:  # what is not given stays as stored
         fields = {k: getattr(old, k) if v is None else v for k, v in given.items()}
+    if all_tracks:
+        fields["tracks"] = []
+    if default_neighbours:
+        fields["pairing_neighbours"] = None
     geometry: dict[str, Any] = {"geojson": _geojson_of(old.geometry_wkt)} if old is not None and not (
         bbox or geojson) else {"bbox": bbox or None, "geojson": geojson}
     stored = add_aoi(name, **geometry, **fields)
@@ -66,8 +79,11 @@ def _changes(old: object, new: object) -> str:
     """`` updated (what changed)``, `` unchanged``: an AOI stored again."""
     fields = {"geometry_wkt": "geometry", "tracks": "tracks", "active": "active",
               "pairing_neighbours": "neighbours", "description": "description"}
-    moved = [f"{label} {getattr(old, f)!r} -> {getattr(new, f)!r}" if f != "geometry_wkt" else "geometry"
-             for f, label in fields.items() if getattr(old, f) != getattr(new, f)]
+    def shown(f: str, value: object) -> str:
+        return "default" if f in ("tracks", "pairing_neighbours") and not value else repr(value)
+
+    moved = [f"{label} {shown(f, getattr(old, f))} -> {shown(f, getattr(new, f))}" if f != "geometry_wkt"
+             else "geometry" for f, label in fields.items() if getattr(old, f) != getattr(new, f)]
     return f" updated ({'; '.join(moved)})" if moved else " unchanged"
 
 
