@@ -169,12 +169,10 @@ def record_returns(product_ids: list[str], run_context: dict[str, Any],
         row_filter=In("product_id", sorted(set(product_ids))),  # type: ignore[call-arg,arg-type,misc,unused-ignore]
         selected_fields=("product_id", "run_id", "pge_name", "finished_at"),
     ).to_arrow().to_pylist()
+    never = datetime.min.replace(tzinfo=UTC)
     latest: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        last = latest.get(r["product_id"])
-        if last is None or (r["finished_at"] or datetime.min.replace(tzinfo=UTC)) > (
-                last["finished_at"] or datetime.min.replace(tzinfo=UTC)):
-            latest[r["product_id"]] = r
+    for r in sorted(rows, key=lambda r: r["finished_at"] or never):  # the last record of each product wins
+        latest[r["product_id"]] = r
     came_back = {pid: r["run_id"] for pid, r in latest.items() if r["pge_name"] == REMOVED_BY}
     if not came_back:
         return {}

@@ -79,6 +79,7 @@ def _changes(old: object, new: object) -> str:
     """`` updated (what changed)``, `` unchanged``: an AOI stored again."""
     fields = {"geometry_wkt": "geometry", "tracks": "tracks", "active": "active",
               "pairing_neighbours": "neighbours", "description": "description"}
+
     def shown(f: str, value: object) -> str:
         return "default" if f in ("tracks", "pairing_neighbours") and not value else repr(value)
 
