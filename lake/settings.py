@@ -177,7 +177,8 @@ class DaacSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     root: str = Field("", description="Archive location (folder or s3://). Default <home>/daac/archive.")
-    hot_retention_days: float = Field(30.0, ge=0, description="Days a product stays hot before it is rolled.")
+    hot_retention_days: float = Field(30.0, ge=0, description="Days a product stays hot before it is rolled, counted "
+                                      "from when it was catalogued (not from its acquisitions).")
     cache_ttl_days: float = Field(7.0, gt=0, description="Days a product brought back from the archive stays hot.")
     restore_on_demand: bool = Field(
         True, description="A time series over archived products brings them back for cache_ttl_days first; false: "

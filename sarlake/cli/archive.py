@@ -111,8 +111,9 @@ def status(products: tuple[str, ...], as_json: bool) -> None:
         from lake.settings import get_settings
 
         days = get_settings().daac.hot_retention_days
-        click.echo(f"no delivery yet: products older than {days:g} days (SARLAKE_DAAC__HOT_RETENTION_DAYS) go to the "
-                   "DAAC with the daily archive_roll DAG or `sarlake archive roll`")
+        click.echo(f"no delivery yet: products catalogued more than {days:g} days ago "
+                   "(SARLAKE_DAAC__HOT_RETENTION_DAYS; not the acquisition dates) go to the DAAC with the daily "
+                   "archive_roll DAG or `sarlake archive roll`")
     for step, n in sorted(counts.items()):
         note = ""
         if step == "notified" and waiting["oldest_sent_at"]:
