@@ -92,7 +92,8 @@ up: $(VENV) $(MANIFEST) $(LEAFLET)  ## Airflow standalone + MLflow UI on localho
 down:  ## stop what `make up` started
 	bash scripts/up.sh stop
 
-clean:  ## remove the embedded lake (var/); keeps .venv
+clean:  ## remove the embedded lake (var/) and the stack's PostgreSQL data (kept under /tmp when run as root); keeps .venv
+	@if [ -d var/postgres ]; then bash scripts/postgres.sh destroy var/postgres; fi
 	rm -rf var
 
 $(LEAFLET):
