@@ -565,6 +565,12 @@ def test_products_remove_keeps_provenance(settings, tmp_path):
 
 
 def test_unwrap_cli_catalogues_the_product(settings, tmp_path):
+    import logging
+
+    said: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = said.append  # type: ignore[method-assign]
+    logging.getLogger("pges.unwrap.pge").addHandler(handler)  # on the logger: whatever the root's handlers are
     _lake(("13.9", "40.9", "14.2", "41.1"))
     rows, cols = 64, 64
     r, c = np.mgrid[0:rows, 0:cols]
@@ -575,11 +581,16 @@ def test_unwrap_cli_catalogues_the_product(settings, tmp_path):
     with rasterio.open(path, "w", **profile) as dst:
         dst.write(np.exp(1j * truth).astype(np.complex64), 1)
         dst.update_tags(WAVELENGTH="0.05546576")
-    result = _cli("unwrap", str(path), "--aoi", "sydney", "--looks", "2", "2", "--method", "quality")
+    try:
+        result = _cli("unwrap", str(path), "--aoi", "sydney", "--looks", "2", "2", "--method", "quality")
+    finally:
+        logging.getLogger("pges.unwrap.pge").removeHandler(handler)
     assert result.exit_code == 0, result.output
     row = _sql("SELECT product_id, unwrapped_fraction, flags, aoi, met_uri FROM products")[0]
     assert row["product_id"].startswith("EXT-GEOTIFF-ifg_20200101-20200113-20200113_20200101-UNW-")
     assert row["flags"] == "coherence_estimated" and row["aoi"] == "sydney"
+    assert ("no coherence given or found (a coherence of the pair 20200101-20200113 was looked for beside it only; "
+            "coherence_dirs (--coherence-dir) names folders") in " ".join(r.getMessage() for r in said)
     with rasterio.open(Path(row["met_uri"]).parent / "connected_components.tif") as ds:
         assert row["unwrapped_fraction"] == round(float((ds.read(1) > 0).mean()), 4)
     with rasterio.open(Path(row["met_uri"]).parent / "unwrapped_phase.tif") as ds:

@@ -133,7 +133,7 @@ def test_cli_missing_rsc_exits_2(tmp_path: Path) -> None:
     assert "geo_060619-061002.unw.rsc is missing" in proc.stderr
 
 
-def test_a_product_without_coherence_says_where_its_coherence_was_looked_for(tmp_path, caplog) -> None:
+def test_a_product_without_coherence_says_where_its_coherence_was_looked_for(tmp_path) -> None:
     """`--coherence-dir` naming the wrong folder gave the same "no coherence given or found" as no folder at all:
     the operator could not tell a wrong folder from a pair the folder lacks. Truth: the file's own dates
     (geo_060619-061002: 2006-06-19 and 2006-10-02) and the folder given."""
@@ -142,10 +142,17 @@ def test_a_product_without_coherence_says_where_its_coherence_was_looked_for(tmp
     wrong = tmp_path / "not-coherence"
     wrong.mkdir()
     (wrong / "20060619-20061003_utm.unw.cc").write_bytes(b"")  # another pair: not this one's
-    with caplog.at_level(logging.WARNING, logger="pges.ingest.pge"):
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append  # type: ignore[method-assign]
+    logger = logging.getLogger("pges.ingest.pge")
+    logger.addHandler(handler)  # on the logger itself: whatever the root logger's handlers are in this session
+    try:
         ingest([UNW[0]], tmp_path / "out", coherence_dirs=[str(wrong)], mission="envisat")
         ingest([UNW[1]], tmp_path / "out", mission="envisat")
-    said = [r.getMessage() for r in caplog.records if "no coherence" in r.getMessage()]
+    finally:
+        logger.removeHandler(handler)
+    said = [r.getMessage() for r in records if "no coherence" in r.getMessage()]
     assert len(said) == 2, said
     assert f"a coherence of the pair 20060619-20061002 was looked for beside it and in {wrong}" in said[0]
     assert "was looked for beside it only; coherence_dirs (--coherence-dir) names folders" in said[1]

@@ -38,6 +38,7 @@ from pges.ingest.inputs import WRAPPED, check_aoi, read_all
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, write_item
 from pges.raster import write_cog
 from pges.readers import Interferogram
+from pges.readers.coherence import coherence_looked_for
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
 
@@ -221,7 +222,7 @@ def _ingest(cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOu
             continue
         if ifg.coherence is None:
             logger.warning("%s: no coherence given or found (%s); product %s is flagged no_coherence", ifg.path.name,
-                           _looked_for(ifg, cfg.parameters.coherence_dirs), pid)
+                           coherence_looked_for(ifg, cfg.parameters.coherence_dirs), pid)
         prov = ctx.provenance(cfg)
         prov["inputs"] = [uri] + [c for c in (coherence,) if c is not None and c != uri]
         staged.append((uri, ifg, pid, ctx.product_dir(pid), prov))
@@ -236,11 +237,3 @@ def _ingest(cfg: RunConfig[IngestParameters], ctx: RunContext, outputs: IngestOu
 
     outputs.products += list(pool.map(write, staged))
     return outputs
-
-
-def _looked_for(ifg: Interferogram, coherence_dirs: list[str]) -> str:
-    """Where the coherence of ``ifg`` was looked for, for the warning that none was found."""
-    pair = f"{ifg.secondary_date:%Y%m%d}-{ifg.reference_date:%Y%m%d}"
-    where = f"beside it and in {', '.join(coherence_dirs)}" if coherence_dirs else (
-        "beside it only; coherence_dirs (--coherence-dir) names folders of coherence files")
-    return f"a coherence of the pair {pair} was looked for {where}"

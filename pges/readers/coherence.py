@@ -26,9 +26,14 @@ import numpy as np
 from pges.errors import InputValidationError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from rasterio.transform import Affine
 
-__all__ = ["check_coherence_pair", "find_sibling_coherence", "locate_coherence", "read_coherence"]
+    from pges.readers import Interferogram
+
+__all__ = ["check_coherence_pair", "coherence_looked_for", "find_sibling_coherence", "locate_coherence",
+           "read_coherence"]
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +94,14 @@ def locate_coherence(ifg_path: Path, dates: tuple[date, date], search_dirs: list
     from pges.readers.gamma import find_coherence
 
     return find_sibling_coherence(ifg_path) or find_coherence(ifg_path, dates, search_dirs)
+
+
+def coherence_looked_for(ifg: Interferogram, coherence_dirs: Sequence[str]) -> str:
+    """Where the coherence of ``ifg`` was looked for, for a warning that none was found."""
+    pair = f"{ifg.secondary_date:%Y%m%d}-{ifg.reference_date:%Y%m%d}"
+    where = f"beside it and in {', '.join(coherence_dirs)}" if coherence_dirs else (
+        "beside it only; coherence_dirs (--coherence-dir) names folders of coherence files")
+    return f"a coherence of the pair {pair} was looked for {where}"
 
 
 def _gdal_last_band(path: Path) -> np.ndarray:

@@ -41,6 +41,7 @@ from pges.interferogram.unwrap import unwrap
 from pges.metadata import COG_TYPE, AssetSpec, band_letter, bbox_polygon, build_item, layer_title, write_item
 from pges.raster import write_cog
 from pges.readers import Interferogram, read_interferograms, with_coherence
+from pges.readers.coherence import coherence_looked_for
 from pges.readers.wavelength import SPEED_OF_LIGHT
 from pges.runner import ProductResult, RunContext
 from pges.source_geometry import source_properties, track_of
@@ -263,8 +264,8 @@ def run(cfg: RunConfig[UnwrapParameters], ctx: RunContext) -> UnwrapOutputs:
             continue
         flags = []
         if ifg.coherence is None:
-            logger.warning("%s: no coherence given or found; using the phase consistency (flag coherence_estimated)",
-                           ifg.path.name)
+            logger.warning("%s: no coherence given or found (%s); using the phase consistency (flag "
+                           "coherence_estimated)", ifg.path.name, coherence_looked_for(ifg, p.coherence_dirs))
             flags.append("coherence_estimated")
         res = unwrap_ifg(ifg, p)
         out = ctx.product_dir(pid)
