@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -53,7 +54,7 @@ def test_repeated_column_names_are_made_unique_in_every_format(lake, tmp_path) -
     assert header.split() == ["product_id", "run_id", "run_id_2"]
     assert first.split() == ["P0", "prod-run-0", "prov-run-0"]
     out = runner.invoke(cli, ["sql", JOIN, "--format", "csv"])
-    assert out.output.splitlines()[0] == '"product_id","run_id","run_id_2"'
+    assert out.output.splitlines()[0] == "product_id,run_id,run_id_2"
     target = tmp_path / "j.parquet"
     out = runner.invoke(cli, ["sql", JOIN, "--format", "parquet", "-o", str(target)])
     assert out.exit_code == 0 and pq.read_table(target).column("run_id_2").to_pylist()[0] == "prov-run-0"
@@ -139,3 +140,24 @@ def test_json_has_no_nan_and_an_output_file_takes_its_format_from_its_suffix(lak
     assert json.loads(target.read_text()) == [{"n": 1}]
     out = runner.invoke(cli, ["sql", "SELECT 1 AS n", "-o", str(tmp_path / "no" / "x.csv")])
     assert out.exit_code == 2 and f"Invalid value for '--output': folder {tmp_path / 'no'} does not exist" in out.output
+
+
+def test_csv_quotes_a_value_only_where_it_needs_it(lake) -> None:
+    """Every string came out quoted (pyarrow's "needed" style), so `sarlake sql ... --format csv | tail -1` handed
+    `"S1-GUNW-..."` with its quotes to a shell script. Truth: Python's csv module reads every file back to the
+    values, and plain values are written bare, as psql --csv and DuckDB write them."""
+    import csv
+
+    from sarlake.cli import cli
+
+    runner = CliRunner()
+    plain = runner.invoke(cli, ["sql", "SELECT 'S1-GUNW-A' AS product_id, 2 AS n", "--format", "csv"])
+    assert plain.output.splitlines() == ["product_id,n", "S1-GUNW-A,2"]
+    odd = runner.invoke(cli, ["sql", "SELECT 'a,b' AS t, 'say \"hi\"' AS q, 'two\nlines' AS m", "--format", "csv"])
+    assert list(csv.reader(io.StringIO(odd.output))) == [["t", "q", "m"], ["a,b", 'say "hi"', "two\nlines"]]
+    many = runner.invoke(cli, ["sql", "SELECT range AS n, CASE WHEN range = 2500 THEN 'x,y' ELSE 'z' END AS s "
+                                      "FROM range(3000)", "--format", "csv"])  # several batches, one needs quotes
+    rows = list(csv.reader(io.StringIO(many.output)))
+    assert rows[0] == ["n", "s"] and len(rows) == 3001
+    assert [r for r in rows[1:] if r[1] != "z"] == [["2500", "x,y"]]
+    assert rows[1] == ["0", "z"] and many.output.splitlines()[1] == "0,z"

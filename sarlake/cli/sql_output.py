@@ -97,17 +97,40 @@ def _parquet(result: Any, out: IO[bytes]) -> None:
             writer.write_batch(batch)
 
 
+#: rows written with one quoting style: a value that needs quotes quotes only its own slice of the rows
+CSV_SLICE_ROWS = 1024
+
+
 def _csv(result: Any, out: IO[str]) -> None:
+    """CSV quoting a value only where it needs it (a comma, a quote, a line break), as psql and DuckDB write it.
+
+    pyarrow's own "needed" style quotes every string, so `sarlake sql ... --format csv | tail -1` gave
+    ``"S1-GUNW-..."`` to a shell script. Each slice of :data:`CSV_SLICE_ROWS` rows is written unquoted, or quoted
+    as pyarrow does when one of its values needs it: a file may mix the two styles, which any CSV reader reads
+    alike. Unquoted, an empty string reads as a null, as in most CSV.
+    """
+    header = True
+    for batch in result:
+        for start in range(0, batch.num_rows, CSV_SLICE_ROWS):
+            out.write(_csv_text(batch.slice(start, CSV_SLICE_ROWS), header))
+            header = False
+    if header:  # no row: the header alone
+        out.write(_csv_text(result.schema.empty_table(), header))
+
+
+def _csv_text(rows: Any, header: bool) -> str:
+    import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    buffer = io.BytesIO()
-    with pacsv.CSVWriter(buffer, result.schema) as writer:
-        for batch in result:
-            writer.write_batch(batch)
-            out.write(buffer.getvalue().decode())
-            buffer.seek(0)
-            buffer.truncate()
-    out.write(buffer.getvalue().decode())
+    for style in ("none", "needed"):
+        buffer = io.BytesIO()
+        try:
+            pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=header, quoting_style=style,
+                                                             quoting_header=style))
+        except pa.ArrowInvalid:  # "none" refuses a value with a comma, a quote or a line break
+            continue
+        return buffer.getvalue().decode()
+    raise AssertionError("pyarrow's needed quoting writes any value")  # pragma: no cover
 
 
 def _json(result: Any, out: IO[str]) -> None:
