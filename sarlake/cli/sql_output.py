@@ -119,18 +119,18 @@ def _csv(result: Any, out: IO[str]) -> None:
 
 
 def _csv_text(rows: Any, header: bool) -> str:
+    """``rows`` as CSV: bare, or every string quoted when a value needs quotes (pyarrow's "needed")."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    for style in ("none", "needed"):
+    buffer = io.BytesIO()
+    try:
+        pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=header, quoting_style="none",
+                                                         quoting_header="none"))
+    except pa.ArrowInvalid:  # "none" refuses a value with a comma, a quote or a line break
         buffer = io.BytesIO()
-        try:
-            pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=header, quoting_style=style,
-                                                             quoting_header=style))
-        except pa.ArrowInvalid:  # "none" refuses a value with a comma, a quote or a line break
-            continue
-        return buffer.getvalue().decode()
-    raise AssertionError("pyarrow's needed quoting writes any value")  # pragma: no cover
+        pacsv.write_csv(rows, buffer, pacsv.WriteOptions(include_header=header))
+    return buffer.getvalue().decode()
 
 
 def _json(result: Any, out: IO[str]) -> None:
