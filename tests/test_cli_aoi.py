@@ -77,5 +77,6 @@ def test_tracks_and_pairing_go_back_to_the_defaults_of_a_new_aoi(settings):
     etna = _aoi("etna")
     assert (etna["tracks"], etna["pairing_neighbours"]) == (default["tracks"], default["pairing_neighbours"])
     both = run(cli, ["aoi", "add", "etna", "--all-tracks", "--track", "124"])
-    assert both.exit_code == 2 and "give --track or --all-tracks, not both" in both.output
+    assert both.exit_code == 2
+    assert "give --track or --all-tracks, not both" in both.output
     assert _aoi("etna")["tracks"] == default["tracks"]
