@@ -43,6 +43,8 @@ TIERS: tuple[str, ...] = ("hot", "archived", "restored")
 #: the QA facets' value of a product QA does not score (a time series, a coherence stack): only L2_IFG is scored,
 #: so "unscored" would say it awaits a score
 NOT_SCORED_TYPE = "not an interferogram"
+#: the first branch of both QA facets' CASE: a product QA does not score
+NOT_SCORED_WHEN = f"WHEN product_type <> 'L2_IFG' THEN '{NOT_SCORED_TYPE}'"
 
 #: binned facets: parameter -> (SQL expression of the bin label, labels in display order). Constant SQL.
 BINS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -59,7 +61,7 @@ BINS: dict[str, tuple[str, tuple[str, ...]]] = {
         ("0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0", "unknown"),
     ),
     "p_error": (
-        f"CASE WHEN product_type <> 'L2_IFG' THEN '{NOT_SCORED_TYPE}' WHEN p_error IS NULL THEN 'unscored' "
+        f"CASE {NOT_SCORED_WHEN} WHEN p_error IS NULL THEN 'unscored' "
         "WHEN p_error < 0.1 THEN '0.0-0.1' WHEN p_error < 0.3 THEN '0.1-0.3' WHEN p_error < 0.5 THEN '0.3-0.5' "
         "WHEN p_error < 0.7 THEN '0.5-0.7' WHEN p_error < 0.9 THEN '0.7-0.9' ELSE '0.9-1.0' END",
         ("0.0-0.1", "0.1-0.3", "0.3-0.5", "0.5-0.7", "0.7-0.9", "0.9-1.0", "unscored", NOT_SCORED_TYPE),

@@ -176,8 +176,8 @@ def _png(data: Any, cmap: str, lo: float, hi: float, units: str | None = None) -
     from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
     colours = colormaps[cmap]
+    # no data (masked, then NaN) takes the colormap's "bad" colour: transparent
     rgba = (colours(np.ma.clip((data - lo) / (hi - lo), 0, 1).filled(np.nan)) * 255).astype("uint8")
-    rgba[np.ma.getmaskarray(data)] = 0  # no data: transparent
     image = Image.fromarray(rgba, "RGBA")
     info = PngImagePlugin.PngInfo()
     if units is not None:

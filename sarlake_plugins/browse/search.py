@@ -21,7 +21,7 @@ from sarlake_plugins.browse.filters import (
     CATEGORICAL,
     FACETS,
     NONE,
-    NOT_SCORED_TYPE,
+    NOT_SCORED_WHEN,
     SORTS,
     TIERS,
     FilterError,
@@ -49,8 +49,7 @@ _BASE = """SELECT p.product_id, p.product_type, p.aoi, p.track, p.direction, p.r
 #: facet -> SQL expression of its value as text, over the base columns (constant SQL)
 _EXPR: dict[str, str] = {
     **{k: f"coalesce(CAST({c} AS VARCHAR), '{NONE}')" for k, c in CATEGORICAL.items()},
-    "predicted_uwe": f"CASE WHEN product_type <> 'L2_IFG' THEN '{NOT_SCORED_TYPE}' "
-                     "ELSE coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored') END",
+    "predicted_uwe": f"CASE {NOT_SCORED_WHEN} ELSE coalesce('UWE_' || CAST(predicted_uwe AS VARCHAR), 'unscored') END",
     **{k: expr for k, (expr, _) in BINS.items()},
 }
 
