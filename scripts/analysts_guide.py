@@ -7,6 +7,7 @@ plain DuckDB) printed when the guide was written, so the guide never drifts from
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -41,7 +42,8 @@ QUESTIONS: list[tuple[str, str, str]] = [
      "SELECT aoi, track, month, acquisitions, missed_acquisitions, interferograms "
      "FROM catalogue.marts.mart_aoi_coverage ORDER BY ALL LIMIT 12"),
     ("Which earthquakes triggered processing, and how fast did products follow?",
-     "The event-response mart: the evaluator's decision per event, products made and latency from the origin.",
+     "The event-response mart: the evaluator's decision per event, products made and latency from the origin "
+     "(empty until the urgent_response DAG has read an event from its feed).",
      "SELECT event_id, magnitude, alert, decision, products, round(minutes_from_origin, 1) AS min_from_origin "
      "FROM catalogue.marts.mart_event_response ORDER BY origin_time DESC LIMIT 5"),
     ("Where are the products: hot, archived or restored?",
@@ -60,7 +62,7 @@ QUESTIONS: list[tuple[str, str, str]] = [
     ("Which inputs, parameters and image made a product?",
      "The provenance of the most recent interferogram: reproducible to the byte.",
      "SELECT p.product_id, v.pge_name, v.pge_version, v.pge_image, len(v.inputs) AS inputs, "
-     "json_extract_string(v.parameters, '$.unwrapper') AS unwrapper, v.run_id "
+     "json_extract_string(v.parameters, '$.unwrap.method') AS unwrapper, v.run_id "
      "FROM products AS p JOIN provenance AS v USING (product_id) WHERE p.product_type = 'L2_IFG' "
      "ORDER BY p.reference_date DESC LIMIT 3"),
     ("Which acquisitions are not in any interferogram yet?",
@@ -89,6 +91,15 @@ def sarlake(*args: str, env: dict[str, str]) -> str:
     if proc.returncode != 0:
         sys.exit(f"analysts_guide: sarlake {' '.join(args)} failed: {proc.stderr.strip()}")
     return proc.stdout.rstrip()
+
+
+def all_null_columns(sql: str, env: dict[str, str]) -> list[str]:
+    """The columns of ``sql``'s answer that are null in every row of it (none when it has no rows).
+
+    A wrong JSON path or a column a PGE never fills prints as a blank column that reads like data the lake lacks.
+    """
+    rows = json.loads(sarlake("sql", sql, "--format", "json", env=env) or "[]")
+    return [name for name in (rows[0] if rows else {}) if all(row[name] is None for row in rows)]
 
 
 def plain_duckdb(env: dict[str, str], query: str) -> tuple[str, str]:
@@ -165,6 +176,9 @@ def main() -> None:
     ]
     for i, (question, why, sql) in enumerate(QUESTIONS, 1):
         out = sarlake("sql", sql, env=env)
+        if blank := all_null_columns(sql, env):
+            sys.exit(f"analysts_guide: question {i} ({question}) printed {', '.join(blank)} null in every row; "
+                     "fix its SQL in QUESTIONS (a JSON path?) before writing the guide")
         lines += [f"## {i}. {question}", "", why, "", "```sql", sql, "```", "", "```", out, "```", ""]
     lines += data_version(env)
     query = "SELECT product_type, count(*) AS n FROM products GROUP BY ALL ORDER BY ALL"

@@ -56,6 +56,8 @@ select
     p.unwrapped_fraction,
     p.p_error,
     case
+        -- the qa DAG scores interferograms only: a time series or a coherence stack is not waiting for a score
+        when p.product_type <> 'L2_IFG' then 'not an interferogram'
         when p.p_error is null then 'unscored'
         when p.p_error >= {{ var('max_p_error') }} then 'bad'
         else 'good'
@@ -70,10 +72,8 @@ select
     coalesce(p.status, 'pending') as dq_status,
     p.quality_failures,
     coalesce(p.tier, 'hot') as tier,
-    case
-        when p.product_type = 'L2_IFG' then coalesce(ui.pair_rank = 1, false)
-        else coalesce(p.p_error, 0) < {{ var('max_p_error') }} and coalesce(p.status, '') <> 'quarantined'
-    end as usable_for_timeseries,
+    -- a time series is made of interferograms: an L3 product is never one of its inputs
+    coalesce(ui.pair_rank = 1, false) as usable_for_timeseries,
     p.pge_name,
     p.pge_version,
     p.version,
