@@ -80,9 +80,13 @@ QUESTIONS: list[tuple[str, str, str]] = [
      "round(avg(coherence_mean), 3) AS mean_coherence FROM products WHERE product_type = 'L2_IFG' "
      "GROUP BY ALL ORDER BY ALL"),
     ("Where are a product's files?",
-     "Asset URIs and checksums from the catalogued STAC assets, ready for a download script.",
-     "SELECT product_id, key AS asset, json_extract_string(value, '$.href') AS href "
-     "FROM products, json_each(assets) WHERE product_type = 'L2_IFG' ORDER BY product_id, key LIMIT 6"),
+     "Each file's full location and SHA-256 from the catalogued STAC assets, ready for a download script (an "
+     "asset's href is relative to the product's folder, `uri`, unless it is a full URL or path).",
+     "SELECT product_id, asset, CASE WHEN href LIKE '%://%' OR href LIKE '/%' THEN href "
+     "ELSE rtrim(uri, '/') || '/' || href END AS url, sha256 "
+     "FROM (SELECT product_id, uri, key AS asset, json_extract_string(value, '$.href') AS href, "
+     "json_extract_string(value, '$.\"sarlake:sha256\"') AS sha256 FROM products, json_each(assets) "
+     "WHERE product_type = 'L2_IFG') ORDER BY product_id, asset LIMIT 6"),
 ]
 
 
