@@ -168,7 +168,9 @@ def main() -> None:
         "",
         "## Connecting",
         "",
-        "- **CLI:** `sarlake sql \"SELECT ...\"` (read-only; `--format csv|json|parquet --output FILE`).",
+        "- **CLI:** `sarlake sql \"SELECT ...\"` (read-only; `--format csv|json|parquet --output FILE`). The "
+        "marts are tables built from the lake as it was at the last build: a query of them says on stderr which "
+        "lake tables have changed since.",
         "- **Python / notebook:** `from lake.query import connect; con = connect(); con.sql(\"SELECT ...\").df()` "
         "(a read-only DuckDB connection with a view per table and the marts attached as `catalogue`).",
         "- **Plain DuckDB (CLI, notebook, any client):** `sarlake sql-setup > lake.sql` prints the statements that "

@@ -38,7 +38,8 @@ def sql(query: str, fmt: str | None, output: Path | None, limit: int | None) -> 
 
     Results stream in batches, so any size fits in memory; `--format table` prints the first 200 rows and
     counts the rest. Ctrl-C interrupts the query (exit 130). Repeated column names (a JOIN over tables that
-    share columns) are made unique: run_id, run_id_2.
+    share columns) are made unique: run_id, run_id_2. The dbt marts (catalogue.marts.*) are tables of the lake
+    as it was when they were built: a query of them notes on stderr the lake tables changed since.
     """
     from sarlake.cli.sql_output import run_and_write
 

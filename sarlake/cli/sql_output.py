@@ -11,6 +11,7 @@ import io
 import json
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -71,7 +72,37 @@ def run_and_write(query: str, fmt: str | None, output: Path | None, limit: int |
         raise click.exceptions.Exit(130) from None
     if output is not None:
         click.echo(f"wrote {rows} rows to {output}", err=True)
+    if _MARTS.search(query):
+        _note_stale_marts()
     return rows
+
+
+#: a query that reads the dbt catalogue (``catalogue.marts.x``, ``"catalogue".marts.x``)
+_MARTS = re.compile(r'\b"?catalogue"?\s*\.', re.IGNORECASE)
+#: changed tables named in the note; the rest are counted
+_SHOWN_TABLES = 3
+
+
+def _note_stale_marts() -> None:
+    """Say on stderr when the lake has changed since the marts were built (their answer is of the lake then)."""
+    import click
+
+    from lake.catalogue_age import tables_changed_since_build
+    from lake.exceptions import CatalogError
+    from lake.settings import get_settings
+
+    try:
+        age = tables_changed_since_build(get_settings())
+    except CatalogError:  # the query itself read the lake; a table's metadata gone since is no reason to fail
+        return
+    if age is None or not age.changed:
+        return
+    names = [name for name, _ in age.changed]
+    shown = ", ".join(names[:_SHOWN_TABLES]) + (f" and {len(names) - _SHOWN_TABLES} more"
+                                                 if len(names) > _SHOWN_TABLES else "")
+    click.echo(f"note: the marts (catalogue.*) were built at {age.built_at:%Y-%m-%d %H:%M:%S} UTC, from the lake "
+               f"as it was then; {shown} changed since (last at {age.changed[0][1]:%Y-%m-%d %H:%M:%S} UTC). "
+               "`sarlake dbt build` (or the catalog DAG) rebuilds them.", err=True)
 
 
 @contextlib.contextmanager
