@@ -124,6 +124,17 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "allow_community_extensions": False, "allow_persistent_secrets": False,
 }
 
+def _utc(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """``con`` with its times in UTC, as every table documents them, whatever the machine's TZ.
+
+    DuckDB gives a TIMESTAMPTZ in the session's zone, the local one by default: the browse page and ``products
+    show`` label times UTC, and in Tokyo they read +09:00 under that label. (A setting of the ICU extension that
+    DuckDB bundles, so it is set here rather than in ``_CONFIG``; the seal then keeps it.)
+    """
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 #: what a connection for table-less SQL may read: nothing (a path that cannot be a directory)
 _NO_FILES = "file:///dev/null/"
 
@@ -178,7 +189,7 @@ def connect_for(sql: str, settings: Settings | None = None) -> duckdb.DuckDBPyCo
 
     from lake.sandbox import seal
 
-    bare = duckdb.connect(":memory:", config=_CONFIG)
+    bare = _utc(duckdb.connect(":memory:", config=_CONFIG))
     if not reads_no_table(bare, sql):
         bare.close()
         return connect(settings)
@@ -224,7 +235,7 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
     from lake.settings import get_settings, is_remote
 
     settings = settings or get_settings()
-    con = duckdb.connect(":memory:", config=_CONFIG)
+    con = _utc(duckdb.connect(":memory:", config=_CONFIG))
     load_extension(con, "avro")
     load_extension(con, "iceberg")
     remote = is_remote(settings.warehouse)

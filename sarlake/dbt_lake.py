@@ -71,5 +71,10 @@ class Plugin(BasePlugin):
         self.schema = str(plugin_config.get("schema", "lake"))
 
     def configure_connection(self, conn: Any) -> None:
-        """Create the lake views on a new dbt connection."""
+        """Create the lake views on a new dbt connection, in UTC.
+
+        The tables' times are UTC: in the machine's zone a mart's month of an acquisition (``cast(start_time as
+        date)``) would depend on where dbt ran (23:00 UTC on 31 January is February in Tokyo).
+        """
+        conn.execute("SET TimeZone = 'UTC'")
         create_lake_views(conn, self.schema)
