@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -373,8 +374,16 @@ def test_restore_brings_products_back_for_a_while_then_expires(lake, tmp_path) -
     _roll_until_done(lake, SimulatedDaac(tmp_path / "daac-state", lake))
     pid, other = sorted(truth)
     runner = CliRunner()
+    asked = datetime.now(UTC)
     result = runner.invoke(cli, ["archive", "restore", pid, "--ttl-days", "1"])
+    answered = datetime.now(UTC)
     assert result.exit_code == 0, result.output
+    # `products show` says until when, in UTC: one day (--ttl-days 1) after the restore, to the minute
+    shown = runner.invoke(cli, ["products", "show", pid]).output
+    until = re.search(r"tier +cached until (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", shown)
+    assert until, shown
+    expires = datetime.strptime(until.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC)
+    assert asked + timedelta(days=1, minutes=-1) < expires <= answered + timedelta(days=1)
     row = _products(lake)[pid]
     assert row["tier"] == "cached" and row["uri"] == str(Path(lake.products_root) / pid)
     for name, data in truth[pid].items():

@@ -436,6 +436,27 @@ def test_a_quarantined_product_says_why_on_its_page(shared, browser):
     _shot(browser, "quarantined-product")
 
 
+def test_a_restored_product_says_until_when_in_utc(shared, browser):
+    """A restored product's page said "tier restored" with no end: a scientist could not tell whether the copy
+    would still be there next week. Truth: the expiry written into the lake here, shown in UTC."""
+    from datetime import UTC, datetime
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from lake.write import update
+
+    airflow, settings = shared
+    update("products", [{"product_id": "IFG_B_02", "tier": "cached",
+                         "cache_expires_at": datetime(2031, 1, 31, 23, 5, tzinfo=UTC)}], settings)
+    _log_in(browser, airflow + "/sarlake/browse/#search?aoi=sydney")
+    _wait(browser, ec.presence_of_element_located((By.CSS_SELECTOR, '.card[data-product="IFG_B_02"]')))
+    browser.execute_script("location.hash = arguments[0]", "product/IFG_B_02")
+    _wait(browser, ec.text_to_be_present_in_element((By.ID, "product-id"), "IFG_B_02"))
+    assert browser.find_element(By.ID, "tier").text == "restored until 2031-01-31 23:05 UTC"
+    _shot(browser, "restored-product")
+
+
 def test_a_comment_of_several_lines_is_shown_with_its_line_breaks(shared, browser):
     """`sarlake tag import` keeps a spreadsheet cell's line breaks; the product page ran them into one line."""
     from selenium.webdriver.common.by import By

@@ -114,6 +114,15 @@ def list_products(aoi: str | None, product_type: str | None, status: str | None,
     run_and_write(query, fmt, output, limit)
 
 
+def _tier(p: dict) -> str:
+    """``hot``, ``archive``, or ``cached until <UTC time>`` (when ``archive expire-cache`` may remove the copy)."""
+    tier = p.get("tier") or "hot"
+    if tier == "cached" and p.get("cache_expires_at"):
+        until = str(p["cache_expires_at"])[:16].replace("T", " ")
+        tier += f" until {until} UTC (`sarlake archive restore` again keeps it longer)"
+    return tier
+
+
 @products.command("show")
 @click.argument("product_id", metavar="ID")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object instead of text.")
@@ -133,7 +142,7 @@ def show(product_id: str, as_json: bool) -> None:
     if p.get("version") and p.get("version") != p.get("pge_version"):  # an ingest's --revision
         made_by += f" (product version {p['version']})"
     for label, value in (("acquisitions", " to ".join(d for d in (s["first_date"], s["last_date"]) if d)),
-                         ("track", p.get("track")), ("status", p.get("status")), ("tier", p.get("tier") or "hot"),
+                         ("track", p.get("track")), ("status", p.get("status")), ("tier", _tier(p)),
                          ("made by", made_by), ("location", p.get("uri")), ("met.json", p.get("met_uri"))):
         if value not in (None, ""):
             click.echo(f"  {label:<13} {value}")
