@@ -3,7 +3,8 @@
 The marts (``catalogue.marts.*``) are tables: dbt wrote them from the lake as it was when the catalogue was last
 built (``sarlake dbt build``, or the ``catalog`` DAG when products change). A query on them after a later commit
 (an archive roll, a QA run, new products) reads the lake as it was then, with nothing in its answer to say so.
-:func:`tables_changed_since_build` compares the catalogue file's last write with each lake table's last commit
+:func:`tables_changed_since_build` compares the last write of the catalogue readers attach (the local file, or
+on an S3 lake the published copy: :mod:`lake.catalogue_store`) with each lake table's last commit
 (``last-updated-ms`` of its current metadata JSON, read without pyiceberg).
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from lake.pointers import read_metadata, table_pointers
 from lake.settings import Settings
@@ -33,7 +33,7 @@ class CatalogueAge:
 
 
 def tables_changed_since_build(settings: Settings) -> CatalogueAge | None:
-    """The lake tables committed to after the catalogue was last built; ``None`` without a catalogue file.
+    """The lake tables committed to after the catalogue was last built; ``None`` without a catalogue.
 
     Args:
         settings: the lake settings (``catalogue_db`` and the Iceberg catalogue).
@@ -41,10 +41,11 @@ def tables_changed_since_build(settings: Settings) -> CatalogueAge | None:
     Raises:
         CatalogError: the Iceberg catalogue or a table's metadata cannot be read.
     """
-    path = Path(settings.catalogue_db)
-    if not path.is_file():
+    from lake.catalogue_store import built_at as catalogue_built_at
+
+    built_at = catalogue_built_at(settings)
+    if built_at is None:
         return None
-    built_at = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
     changed = []
     for pointer in table_pointers(settings):
         updated_ms = read_metadata(pointer.metadata_location, settings).get("last-updated-ms")

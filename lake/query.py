@@ -262,17 +262,23 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
 
 
 def _attach_catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Attach the dbt catalogue's DuckDB file read-only as ``catalogue`` (marts: ``catalogue.marts.<mart>``)."""
+    """Attach the dbt catalogue read-only as ``catalogue`` (marts: ``catalogue.marts.<mart>``).
+
+    Its local DuckDB file, or on an S3 lake the copy the last build published (:mod:`lake.catalogue_store`).
+    """
     import duckdb
 
-    path = Path(settings.catalogue_db)
-    if not path.is_file():
-        return
-    quoted = str(path).replace("'", "''")
+    from lake.catalogue_store import published_uri, reader_location
+    from lake.exceptions import CatalogError
+
     try:
-        con.execute(f"ATTACH '{quoted}' AS catalogue (READ_ONLY)")
-    except duckdb.Error as exc:  # being rebuilt by dbt right now: the lake tables are still there
-        logger.warning("the dbt catalogue %s is not readable now (%s); its marts are left out", path, exc)
+        location = reader_location(settings)
+        if location is None:
+            return
+        con.execute(f"ATTACH '{_q(location)}' AS catalogue (READ_ONLY)")
+    except (duckdb.Error, CatalogError) as exc:  # being rebuilt, or S3 not answering: the lake tables still are
+        logger.warning("the dbt catalogue %s is not readable now (%s); its marts are left out",
+                       published_uri(settings) or settings.catalogue_db, exc)
 
 
 def _lake_tables(settings: Settings) -> list[str]:

@@ -30,10 +30,15 @@ def dbt() -> None:
 @click.option("--select", help="dbt node selection, e.g. marts or mart_product_quality+.")
 def dbt_build(select: str | None) -> None:
     """Build the staging views and marts and run every data and unit test (exit 1 on a failure)."""
+    from lake.catalogue_store import published_uri
+    from lake.settings import get_settings
     from sarlake.workflows.dbt import build, catalogue_db
 
     _report(build(select))
-    click.echo(f"marts in {catalogue_db()} (schema marts); query them with `sarlake sql` as catalogue.marts.<mart>, "
+    where, published = str(catalogue_db()), published_uri(get_settings())
+    if published:  # an S3 lake: readers attach the published copy, which only a whole build replaces
+        where += f" (a selection: {published} keeps the last whole build)" if select else f", published to {published}"
+    click.echo(f"marts in {where} (schema marts); query them with `sarlake sql` as catalogue.marts.<mart>, "
                "e.g. `sarlake sql \"SELECT * FROM catalogue.marts.mart_product_quality\"`")
 
 

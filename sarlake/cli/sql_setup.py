@@ -36,7 +36,9 @@ def sql_setup() -> None:
             click.echo(f"{statement};")
     for statement in view_statements(tables).values():  # product_quality: as `sarlake sql` has it
         click.echo(f"{statement};")
-    from pathlib import Path
+    from lake.catalogue_store import reader_location
 
-    if Path(settings.catalogue_db).is_file():
-        click.echo(f"ATTACH '{settings.catalogue_db}' AS catalogue (READ_ONLY);  -- dbt marts: catalogue.marts.*")
+    catalogue = reader_location(settings)  # the local file, or on an S3 lake the published copy
+    if catalogue is not None:
+        quoted = catalogue.replace("'", "''")
+        click.echo(f"ATTACH '{quoted}' AS catalogue (READ_ONLY);  -- dbt marts: catalogue.marts.*")

@@ -103,8 +103,18 @@ def run_dbt(args: list[str], target: Path | None = None) -> DbtResult:
 
 
 def build(select: str | None = None) -> DbtResult:
-    """``dbt build``: the staging views, the marts and every data and unit test."""
-    return run_dbt(["build", *(["--select", select] if select else [])])
+    """``dbt build``: the staging views, the marts and every data and unit test.
+
+    On a lake whose warehouse is in S3, a whole build that passed is published where the lake's readers attach it
+    (:func:`lake.catalogue_store.publish`); a build of a selection is not (it would publish those models alone).
+    """
+    result = run_dbt(["build", *(["--select", select] if select else [])])
+    if result.success and not select:
+        from lake.catalogue_store import publish
+        from lake.settings import get_settings
+
+        publish(get_settings())
+    return result
 
 
 def docs() -> DbtResult:
