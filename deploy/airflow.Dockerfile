@@ -16,7 +16,14 @@ COPY --chown=airflow:0 lake/ lake/
 COPY --chown=airflow:0 pges/ pges/
 COPY --chown=airflow:0 sarlake/ sarlake/
 COPY --chown=airflow:0 sarlake_plugins/ sarlake_plugins/
-RUN uv pip install --python "$(command -v python)" --no-cache --no-deps .
+# The Great Expectations suites the quality_gate DAG runs (a package of the wheel) and the dbt project the catalog
+# DAG renders and builds (models/, found beside sarlake_plugins): installed editable, so the code runs from here.
+COPY --chown=airflow:0 expectations/ expectations/
+COPY --chown=airflow:0 models/ models/
+RUN uv pip install --python "$(command -v python)" --no-cache --no-deps --editable .
+# The manifest the catalog DAG renders its tasks from (no dbt runs while Airflow parses DAGs), as `make setup` does.
+RUN SARLAKE_HOME=/tmp/sarlake-build python -c "from sarlake.workflows.dbt import write_manifest; write_manifest()" \
+ && rm -rf /tmp/sarlake-build
 # QA and the other numba kernels compiled now, not in every task (pges/jit_warmup.py); numba needs its cache
 # directory writable by the user that loads from it (airflow, group 0 as the chart runs it).
 ENV NUMBA_CACHE_DIR=/opt/airflow/numba-cache

@@ -17,6 +17,7 @@ COPY lake/ lake/
 COPY pges/ pges/
 COPY sarlake/ sarlake/
 COPY sarlake_plugins/ sarlake_plugins/
+COPY expectations/ expectations/
 RUN uv sync --frozen --no-dev --no-editable --python /usr/local/bin/python3.11
 
 FROM python:3.11.11-slim-bookworm

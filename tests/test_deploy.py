@@ -121,3 +121,66 @@ def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
     # each tool's own switch: usage data on without it (so the probe can fail), off with what make exports
     assert switches()[1:] == ["True", "True"]
     assert switches(DO_NOT_TRACK=exported.group(1)) == ["True", "False", "False"]
+
+
+def _copied(image: str) -> list[tuple[str, str]]:
+    """(source, destination) of each COPY of the build context (not ``--from`` another image) in ``image``."""
+    pairs = []
+    for word, rest in _instructions(DEPLOY / image):
+        args = [a for a in rest.split() if not a.startswith("--")]
+        if word == "COPY" and not any(a.startswith("--from") for a in rest.split()):
+            pairs += [(src, args[-1]) for src in args[:-1]]
+    return pairs
+
+
+def test_each_image_copies_every_package_of_the_wheel() -> None:
+    """A package missing from the build context is left out of the wheel without a word (hatchling's
+    ``packages``): the Airflow image had no ``expectations``, so the quality_gate DAG could not import its suites."""
+    import tomllib
+
+    packages = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["hatch"]["build"]["targets"]["wheel"][
+        "packages"]
+    for image in ("pge.Dockerfile", "airflow.Dockerfile"):
+        copied = {src.rstrip("/") for src, _ in _copied(image)}
+        assert set(packages) <= copied, f"{image} leaves out {sorted(set(packages) - copied)}"
+
+
+def test_the_airflow_images_tree_renders_the_catalog_dag_and_finds_the_quality_suites(tmp_path) -> None:
+    """The Airflow image rebuilt as a folder: only what its COPY lines put in its WORKDIR (less .dockerignore's
+    build outputs), first on sys.path as its editable install puts it, then its own RUN that writes the dbt
+    manifest. The catalog DAG then renders from that tree, and the GX suites import from it: before, the image had
+    no models/ (the DAG failed to import) and no expectations/."""
+    import shutil
+
+    tree = tmp_path / "opt-sarlake"
+    tree.mkdir()
+    for src, dest in _copied("airflow.Dockerfile"):
+        if dest.startswith("/"):  # dags/ and plugins/ go to Airflow's own folders
+            continue
+        source = ROOT / src
+        if source.is_dir():
+            shutil.copytree(source, tree / src, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+        else:
+            shutil.copy(source, tree / src)
+    assert not (tree / "models" / "target").exists()
+    runs = " ".join(rest for word, rest in _instructions(DEPLOY / "airflow.Dockerfile") if word == "RUN")
+    manifest_code = re.search(r'python -c "([^"]*write_manifest[^"]*)"', runs)
+    assert manifest_code, "the image must write the dbt manifest at build"
+    probe = (
+        f"{manifest_code.group(1)}\n"
+        "import sys, expectations.products, sarlake_plugins.catalog as c\n"
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(ROOT / 'dags' / 'catalog.py')!r})\n"
+        "print(bag.import_errors or sorted(bag.dags))\n"
+        "print(c.MANIFEST)\n"
+        "print(expectations.products.__file__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tree), "SARLAKE_HOME": str(tmp_path / "build-home")}
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    dags, manifest, suites = done.stdout.strip().splitlines()[-3:]
+    assert dags == "['catalog']"
+    assert Path(manifest) == tree / "models" / "target" / "manifest.json"
+    assert Path(manifest).is_file()
+    assert Path(suites) == tree / "expectations" / "products.py"
