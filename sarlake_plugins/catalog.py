@@ -16,8 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "PRODUCER", "cosmos_kwargs", "docs_projects", "drop_cosmos_params",
-           "publish_after_build", "start_after"]
+__all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "PRODUCER", "cosmos_kwargs", "docs_projects",
+           "drop_cosmos_params", "publish_after_build", "setting", "start_after"]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
@@ -58,8 +58,21 @@ def cosmos_kwargs() -> dict[str, Any]:
         "operator_args": {"install_deps": False, "retries": 0,
                           # on an S3 lake the whole build is published where readers attach it: this task's pod
                           # and its disk go once it ends (the KubernetesExecutor)
-                          "callback": "sarlake_plugins.catalog.publish_after_build"},
+                          "callback": "sarlake_plugins.catalog.publish_after_build",
+                          # the lake home and the catalogue file as the settings name them, rendered in the task's
+                          # own process: dbt runs in a temporary copy of the project, where a relative (or unset:
+                          # var) SARLAKE_HOME named another lake and put the catalogue in that copy, gone with it
+                          "env": {"SARLAKE_HOME": "{{ sarlake_setting('home') }}",
+                                  "SARLAKE_CATALOGUE_DB": "{{ sarlake_setting('catalogue_db') }}"}},
+        "user_defined_macros": {"sarlake_setting": setting},
     }
+
+
+def setting(name: str) -> str:
+    """A setting as the dbt tasks' environment gives it to dbt (``home``, ``catalogue_db``: absolute paths)."""
+    from lake.settings import get_settings
+
+    return str(getattr(get_settings(), name))
 
 
 def publish_after_build(project_dir: str, context: Any = None, **_: Any) -> str | None:

@@ -10,6 +10,7 @@ itself: one refused value, so "Got 1 result, configured to fail if != 0".
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,12 @@ def failed_build(tmp_path_factory: pytest.TempPathFactory):
         handler = _Lines()
         logging.getLogger("cosmos").addHandler(handler)
         try:
+            producer = dag.get_task("dbt_producer_watcher")
+            context = _context(dag, "dbt_producer_watcher", xcoms)
+            producer.render_template_fields(context, jinja_env=dag.get_template_env())  # as a worker does
             with pytest.raises(Exception, match=TEST):  # the producer fails, as the build did
-                dag.get_task("dbt_producer_watcher").execute(_context(dag, "dbt_producer_watcher", xcoms))
+                producer.execute(context)
+            os.environ.pop("SARLAKE_CATALOGUE_DB", None)  # dbt in-process leaves the task's env behind
         finally:
             logging.getLogger("cosmos").removeHandler(handler)
         yield dag, xcoms, handler.lines

@@ -99,9 +99,13 @@ def test_a_build_is_published_and_read_from_s3_where_no_local_file_is(s3_lake, t
         con.close()
 
 
-def test_the_catalog_dags_producer_publishes_its_build(s3_lake, monkeypatch) -> None:
+def test_the_catalog_dags_producer_publishes_its_build(s3_lake, monkeypatch, tmp_path) -> None:
     """The real producer task (Cosmos's watcher, dbt in-process as in an Airflow worker) on an S3 lake: its
-    callback, named in the DAG's operator_args, publishes the build; a reader without the file reads its marts."""
+    callback, named in the DAG's operator_args, publishes the build; a reader without the file reads its marts.
+
+    SARLAKE_HOME is relative here, as in a pod where it is unset (``var``): dbt runs in a temporary copy of the
+    project, where that relative home named another lake and a catalogue file in the copy ("Cannot open file
+    /tmp/tmp.../home/catalogue/catalogue.duckdb": the build failed before it started)."""
     import cosmos.settings
     from airflow.dag_processing.dagbag import DagBag
     from test_catalog_sensors import ROOT, _context
@@ -109,13 +113,23 @@ def test_the_catalog_dags_producer_publishes_its_build(s3_lake, monkeypatch) -> 
     from lake.catalog import load_table
     from lake.catalogue_store import published_uri
     from lake.query import connect
+    from lake.settings import get_settings
     from lake.storage import exists
 
-    settings = s3_lake
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SARLAKE_HOME", os.path.relpath(s3_lake.home, tmp_path))  # the same lake, named relatively
+    settings = get_settings()
+    assert settings.catalogue_db == s3_lake.catalogue_db
     monkeypatch.setattr(cosmos.settings, "enable_watcher_reliable_retry", False)  # no metadata DB here
     Path(settings.catalogue_db).parent.mkdir(parents=True, exist_ok=True)
     dag = DagBag(dag_folder=str(ROOT / "dags" / "catalog.py")).dags["catalog"]
-    dag.get_task("dbt_producer_watcher").execute(_context(dag, "dbt_producer_watcher", {}))
+    producer = dag.get_task("dbt_producer_watcher")
+    context = _context(dag, "dbt_producer_watcher", {})
+    producer.render_template_fields(context, jinja_env=dag.get_template_env())  # as a worker does before execute
+    try:
+        producer.execute(context)
+    finally:  # dbt in-process leaves the task's env behind; a worker's task process ends with it
+        os.environ.pop("SARLAKE_CATALOGUE_DB", None)
     assert exists(published_uri(settings), settings)
 
     os.remove(settings.catalogue_db)
