@@ -17,12 +17,17 @@ from pathlib import Path
 
 from lake.settings import Settings, is_remote, shown_uri
 
-__all__ = ["PUBLISHED", "built_at", "publish", "published_uri", "reader_location"]
+__all__ = ["DOCS", "DOCS_FILES", "PUBLISHED", "built_at", "docs_uri", "publish", "publish_docs", "published_uri",
+           "reader_location"]
 
 logger = logging.getLogger(__name__)
 
 #: the published catalogue, under the warehouse of an S3 lake
 PUBLISHED = "_catalogue/catalogue.duckdb"
+#: its dbt docs site (what Cosmos's docs view in the Airflow UI reads), beside it
+DOCS = "_catalogue/docs"
+#: the files of a ``dbt docs generate`` that the site needs
+DOCS_FILES = ("index.html", "manifest.json", "catalog.json")
 
 
 def published_uri(settings: Settings) -> str | None:
@@ -30,6 +35,34 @@ def published_uri(settings: Settings) -> str | None:
     if not is_remote(settings.warehouse):
         return None
     return settings.warehouse.rstrip("/") + "/" + PUBLISHED
+
+
+def docs_uri(settings: Settings) -> str | None:
+    """``<warehouse>/_catalogue/docs`` for a lake whose warehouse is in S3; ``None`` for a local one."""
+    uri = published_uri(settings)
+    return None if uri is None else settings.warehouse.rstrip("/") + "/" + DOCS
+
+
+def publish_docs(target: Path, settings: Settings) -> str | None:
+    """Upload the docs site ``dbt docs generate`` wrote into ``target`` beside the published catalogue.
+
+    Raises:
+        FileNotFoundError: a file of the site is missing from ``target``.
+    """
+    from lake.storage import s3_client, split_s3
+
+    uri = docs_uri(settings)
+    if uri is None:
+        return None
+    missing = [name for name in DOCS_FILES if not (target / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"dbt docs generate left no {', '.join(missing)} in {target}")
+    client = s3_client(settings)
+    for name in DOCS_FILES:
+        bucket, key = split_s3(f"{uri}/{name}")
+        client.upload_file(str(target / name), bucket, key)
+    logger.info("published the dbt docs site to %s", shown_uri(uri))
+    return uri
 
 
 def reader_location(settings: Settings) -> str | None:

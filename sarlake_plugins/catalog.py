@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "PRODUCER", "cosmos_kwargs", "docs_projects",
-           "drop_cosmos_params", "publish_after_build", "setting", "start_after"]
+           "drop_cosmos_params", "setting", "start_after"]
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "models"
 MANIFEST = PROJECT_DIR / "target" / "manifest.json"
@@ -58,7 +58,7 @@ def cosmos_kwargs() -> dict[str, Any]:
         "operator_args": {"install_deps": False, "retries": 0,
                           # on an S3 lake the whole build is published where readers attach it: this task's pod
                           # and its disk go once it ends (the KubernetesExecutor)
-                          "callback": "sarlake_plugins.catalog.publish_after_build",
+                          "callback": "sarlake_plugins.catalog_publish.publish_after_build",
                           # the lake home and the catalogue file as the settings name them, rendered in the task's
                           # own process: dbt runs in a temporary copy of the project, where a relative (or unset:
                           # var) SARLAKE_HOME named another lake and put the catalogue in that copy, gone with it
@@ -73,38 +73,6 @@ def setting(name: str) -> str:
     from lake.settings import get_settings
 
     return str(getattr(get_settings(), name))
-
-
-def publish_after_build(project_dir: str, context: Any = None, **_: Any) -> str | None:
-    """Cosmos's callback after each dbt command of the ``catalog`` DAG: publish the producer's whole build.
-
-    Cosmos calls it before it checks dbt's outcome, so it reads the build's ``run_results.json`` itself: a build
-    with an error or a failed test is not published (readers keep the last good one, and ``sarlake sql`` says
-    how far it is behind the lake). A model task cleared and run again builds its one model, which is not
-    published either. On a local lake there is nothing to publish (:func:`lake.catalogue_store.publish`).
-
-    Returns:
-        The URI published to, or ``None``.
-    """
-    import json
-    import logging
-
-    from lake.catalogue_store import publish, published_uri
-    from lake.settings import get_settings
-
-    log = logging.getLogger(__name__)
-    ti = (context or {}).get("ti")
-    settings = get_settings()
-    if ti is None or ti.task_id != PRODUCER or published_uri(settings) is None:
-        return None
-    results_file = Path(project_dir) / "target" / "run_results.json"
-    results = json.loads(results_file.read_text()).get("results", []) if results_file.is_file() else []
-    failed = [r.get("unique_id") for r in results if r.get("status") in ("error", "fail", "runtime error")]
-    if not results or failed:
-        log.warning("dbt catalogue not published: %s", f"{len(failed)} node(s) failed" if failed else
-                    f"no {results_file}")
-        return None
-    return publish(settings)
 
 
 def start_after(dag: Any, first: Any) -> None:

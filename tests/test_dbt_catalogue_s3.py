@@ -58,7 +58,8 @@ def test_a_build_is_published_and_read_from_s3_where_no_local_file_is(s3_lake, t
     from lake.catalogue_store import published_uri
     from lake.query import connect
     from lake.storage import exists
-    from sarlake_plugins.catalog import PRODUCER, publish_after_build
+    from sarlake_plugins.catalog import PRODUCER
+    from sarlake_plugins.catalog_publish import publish_after_build
 
     settings = s3_lake
     uri = published_uri(settings)
@@ -131,6 +132,21 @@ def test_the_catalog_dags_producer_publishes_its_build(s3_lake, monkeypatch, tmp
     finally:  # dbt in-process leaves the task's env behind; a worker's task process ends with it
         os.environ.pop("SARLAKE_CATALOGUE_DB", None)
     assert exists(published_uri(settings), settings)
+
+    # The docs site beside it, read as the Airflow UI's docs view reads it (Cosmos's reader, an Airflow
+    # connection to the S3 endpoint): its catalog.json documents the marts dbt just built.
+    from cosmos.plugin.airflow3 import open_file
+
+    from lake.catalogue_store import docs_uri
+
+    monkeypatch.setenv("AIRFLOW_CONN_SARLAKE_DOCS", json.dumps({
+        "conn_type": "aws", "login": "test", "password": "test",
+        "extra": {"endpoint_url": os.environ["SARLAKE_S3__ENDPOINT"], "region_name": "us-east-1"}}))
+    site = docs_uri(settings)
+    assert "<html" in open_file(f"{site}/index.html", conn_id="sarlake_docs").lower()
+    nodes = json.loads(open_file(f"{site}/catalog.json", conn_id="sarlake_docs"))["nodes"]
+    assert "model.sarlake.mart_product_quality" in nodes
+    assert "usable_for_timeseries" in nodes["model.sarlake.mart_product_quality"]["columns"]
 
     os.remove(settings.catalogue_db)
     products = load_table("products", settings).scan().to_arrow().num_rows

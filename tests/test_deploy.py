@@ -87,6 +87,15 @@ def test_helm_values_for_the_official_chart():
     settings = Settings(home="/tmp/x", **{k.removeprefix("SARLAKE_").lower(): v for k, v in env.items()
                                            if k.startswith("SARLAKE_") and "__" not in k})
     assert settings.runner == "kubernetes" and settings.products_root.startswith("s3://")
+    # the dbt docs view under Browse reads the site where the catalog DAG publishes it for this warehouse
+    import json
+
+    from lake.catalogue_store import docs_uri
+    from sarlake_plugins.catalog import DOCS_NAME
+
+    docs = json.loads(env["AIRFLOW__COSMOS__DBT_DOCS_PROJECTS"])["sarlake"]
+    assert docs["dir"] == docs_uri(Settings(home="/tmp/x", warehouse=env["SARLAKE_WAREHOUSE"]))
+    assert docs["name"] == DOCS_NAME
     # no credential in the values: secrets are referenced by name only
     text = (DEPLOY / "helm" / "values.yaml").read_text()
     assert not re.search(r"(?i)(password|secret_access_key|access_key_id|fernetKey|apiSecretKey|jwtSecret)\s*:\s*\S",
