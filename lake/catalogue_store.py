@@ -39,8 +39,9 @@ def published_uri(settings: Settings) -> str | None:
 
 def docs_uri(settings: Settings) -> str | None:
     """``<warehouse>/_catalogue/docs`` for a lake whose warehouse is in S3; ``None`` for a local one."""
-    uri = published_uri(settings)
-    return None if uri is None else settings.warehouse.rstrip("/") + "/" + DOCS
+    if not is_remote(settings.warehouse):
+        return None
+    return settings.warehouse.rstrip("/") + "/" + DOCS
 
 
 def publish_docs(target: Path, settings: Settings) -> str | None:

@@ -124,6 +124,7 @@ _CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "allow_community_extensions": False, "allow_persistent_secrets": False,
 }
 
+
 def _utc(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """``con`` with its times in UTC, as every table documents them, whatever the machine's TZ.
 
