@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from lake.catalogue_store import built_at as catalogue_built_at
 from lake.pointers import read_metadata, table_pointers
 from lake.settings import Settings
 
@@ -41,8 +42,6 @@ def tables_changed_since_build(settings: Settings) -> CatalogueAge | None:
     Raises:
         CatalogError: the Iceberg catalogue or a table's metadata cannot be read.
     """
-    from lake.catalogue_store import built_at as catalogue_built_at
-
     built_at = catalogue_built_at(settings)
     if built_at is None:
         return None

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -59,18 +58,15 @@ def generate_docs(project_dir: str) -> Path | None:
     In this process, where dbt built it (dbt-duckdb keeps the catalogue file open for the process's life, so a
     dbt of its own would find it locked). A failure is a warning: the catalogue itself is already published.
     """
-    from unittest.mock import patch
-
     from dbt.cli.main import dbtRunner
 
-    from lake.settings import get_settings
+    from sarlake.workflows.dbt import dbt_vars
+    from sarlake.workflows.environ import environ
 
-    settings = get_settings()
     site = Path(project_dir) / "docs-site"
-    with patch.dict(os.environ, {"SARLAKE_HOME": str(settings.home), "SARLAKE_CATALOGUE_DB": settings.catalogue_db,
-                                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}):
+    with environ(dbt_vars(site)):  # what `sarlake dbt docs` gives its dbt subprocess
         result = dbtRunner().invoke(["docs", "generate", "--project-dir", project_dir,
-                                     "--profiles-dir", str(PROJECT_DIR), "--target-path", str(site), "--quiet"])
+                                     "--profiles-dir", str(PROJECT_DIR), "--quiet"])
     if not result.success:
         logger.warning("dbt docs generate failed (%s); the docs site is not published", result.exception)
         return None

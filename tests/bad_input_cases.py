@@ -324,32 +324,24 @@ def _file_size_limit(limit: int | None) -> Iterator[None]:
 
 def run_case(case: Case, settings: Any, scratch: Path) -> Outcome:
     """Run ``case`` against the lake of ``settings`` and judge it (see the module docstring)."""
-    import os
-
     from click.testing import CliRunner
     from lake_state import diff_state, lake_state
 
     from sarlake.cli import cli
+    from sarlake.workflows.environ import environ
 
     scratch.mkdir(parents=True, exist_ok=True)
     before = lake_state(settings)
     env = {k: (silent_endpoint() if v == "SILENT" else v.format(scratch=scratch)) for k, v in case.env.items()}
     if case.call is not None:
-        saved = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
         try:
-            case.call(settings, scratch)
+            with environ(env):
+                case.call(settings, scratch)
             code, message, trace = 0, "", ""
         except AssertionError as exc:
             code, message, trace = 1, f"error: {exc}", ""
         except Exception as exc:
             code, message, trace = 1, "", "".join(traceback.format_exception(exc))
-        finally:
-            for k, v in saved.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
     else:
         argv = case.argv(scratch) if callable(case.argv) else list(case.argv)
         with _file_size_limit(case.fsize_limit):

@@ -18,7 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_DIR", "DbtResult", "build", "catalogue_db", "docs", "run_dbt", "target_dir", "write_manifest"]
+__all__ = ["PROJECT_DIR", "DbtResult", "build", "catalogue_db", "dbt_vars", "docs", "run_dbt", "target_dir",
+           "write_manifest"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +54,22 @@ def catalogue_db() -> Path:
     return Path(get_settings().catalogue_db)
 
 
-def _dbt_env(target: Path) -> dict[str, str]:
-    """The environment of a dbt run: target and the profile's DuckDB file under the lake home."""
+def dbt_vars(target: Path) -> dict[str, str]:
+    """What a dbt run needs in its environment, for a subprocess or a dbt in this process.
+
+    Its target folder, the lake home and the profile's DuckDB file (absolute, from the settings), and no usage
+    statistics.
+    """
     from lake.settings import get_settings
 
     settings = get_settings()
-    return {**os.environ, "DBT_TARGET_PATH": str(target), "SARLAKE_HOME": str(settings.home),
+    return {"DBT_TARGET_PATH": str(target), "SARLAKE_HOME": str(settings.home),
             "SARLAKE_CATALOGUE_DB": str(catalogue_db()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def _dbt_env(target: Path) -> dict[str, str]:
+    """The environment of a dbt subprocess: this process's, with :func:`dbt_vars`."""
+    return {**os.environ, **dbt_vars(target)}
 
 
 def _dbt_executable() -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -292,19 +291,13 @@ def train_models(dataset: dict[str, Any], **options: Any) -> dict[str, Any]:
     """
     from lake.settings import get_settings
     from pges.qa.registry_access import ENV_URI
+    from sarlake.workflows.environ import environ
     from sarlake.workflows.pge import run_pge
 
     settings = get_settings()
     cfg = train_run_config(dataset, **options)
-    before = os.environ.get(ENV_URI)
-    os.environ[ENV_URI] = settings.mlflow_tracking_uri
-    try:
+    with environ({ENV_URI: settings.mlflow_tracking_uri}):
         result = run_pge("train", cfg)
-    finally:
-        if before is None:
-            os.environ.pop(ENV_URI, None)
-        else:
-            os.environ[ENV_URI] = before
     return training_record(result["products"][0]["met_uri"])
 
 
