@@ -69,8 +69,8 @@ def test_gate_quarantines_each_bad_product_for_its_own_reason(settings) -> None:
     assert stored["COH"]["status"] == "quarantined"
     assert any("coherence_mean" in x for x in json.loads(stored["COH"]["quality_failures"]))
     assert len(stored) == 6  # kept, never deleted
-    assert data_docs_index(settings).is_file()
-    assert "products" in data_docs_index(settings).read_text()
+    assert Path(data_docs_index(settings)).is_file()
+    assert "products" in Path(data_docs_index(settings)).read_text()
 
 
 @pytest.mark.parametrize("suite", ["acquisitions", "events", "qa_predictions"])

@@ -9,7 +9,8 @@ failed expectations, JSON) through ``lake.write.update``; the others, if pending
 Nothing is deleted. Quarantined products are left out of archive delivery (``SARLAKE_DAAC__EXCLUDE_STATUSES``)
 and of time series (``sarlake timeseries`` skips them unless ``--include-quarantined``).
 
-Data Docs are rebuilt at ``<home>/gx/uncommitted/data_docs/local_site/index.html`` (:func:`data_docs_index`).
+Data Docs are rebuilt at ``<home>/gx/uncommitted/data_docs/local_site/index.html``, or on an S3 lake at
+``<warehouse>/_quality/docs/index.html`` (:mod:`sarlake.workflows.quality_docs`, :func:`data_docs_index`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import json
 import logging
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from lake.settings import Settings, get_settings
@@ -39,10 +39,11 @@ class GateResult:
     data_docs: str = ""
 
 
-def data_docs_index(settings: Settings | None = None) -> Path:
-    """Where the Data Docs site's index page is."""
-    settings = settings or get_settings()
-    return settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+def data_docs_index(settings: Settings | None = None) -> str:
+    """Where the Data Docs site's index page is: a local path, or an ``s3://`` URI on an S3 lake."""
+    from sarlake.workflows.quality_docs import index_location
+
+    return index_location(settings or get_settings())
 
 
 def _gx() -> Any:
@@ -58,14 +59,10 @@ def _gx() -> Any:
 
 
 def _context(settings: Settings) -> Any:
-    gx = _gx()
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from sarlake.workflows.quality_docs import context
 
-    root = settings.home
-    root.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(root))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
+    _gx()
+    return context(settings)
 
 
 def run_suite(name: str, frame: Any, settings: Settings | None = None) -> dict[str, list[str]]:
@@ -218,7 +215,7 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
     row_filter: BooleanExpression = AlwaysTrue()
     if product_ids is not None:
         if not product_ids:
-            return GateResult(data_docs=str(data_docs_index(settings)))
+            return GateResult(data_docs=data_docs_index(settings))
         row_filter = In("product_id", set(product_ids))  # type: ignore[call-arg,arg-type,misc]
     rows = load_table("products", settings).scan(row_filter=row_filter).to_arrow().to_pylist()
     result = GateResult(checked=len(rows))
@@ -247,7 +244,7 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
             result.published.append(pid)
             patches.append({"product_id": pid, "status": "published", "quality_failures": None})
     update("products", patches, settings)
-    result.data_docs = str(data_docs_index(settings))
+    result.data_docs = data_docs_index(settings)
     logger.info("quality gate: %d checked, %d quarantined, %d published", result.checked,
                 len(result.quarantined), len(result.published))
     return result

@@ -1,0 +1,110 @@
+"""Where the quality gate's Data Docs site lives, and its pages as the Airflow UI serves them.
+
+On a local lake the gate keeps a GX file context under ``<home>/gx`` and its site in
+``<home>/gx/uncommitted/data_docs/local_site``. On a lake whose warehouse is in S3 the gate runs where nothing
+local lasts (a task pod under the KubernetesExecutor), so its validation results go to
+``<warehouse>/_quality/validations``, the suites as last run to ``<warehouse>/_quality/expectations``, and the
+site is built at ``<warehouse>/_quality/docs`` (:class:`sarlake.workflows.gx_s3.S3StoreBackend`): each run adds
+its pages, and the index lists the newest :data:`INDEX_RUNS` validation results, whichever pod ran them. The
+rest of that context (the data source, validation definitions, checkpoints) is made again by every run, in memory.
+
+The browse app serves either site behind Airflow's login at ``/sarlake/browse/data-docs/`` (:func:`read_page`).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lake.settings import Settings, is_remote
+
+__all__ = ["INDEX_RUNS", "PageNotFound", "context", "index_location", "read_page", "site_root"]
+
+#: validation results the S3 site's index lists (the newest); older pages stay, unlinked from the index
+INDEX_RUNS = 500
+SITE = "local_site"
+
+
+class PageNotFound(LookupError):
+    """No page of the Data Docs site at that path."""
+
+
+def site_root(settings: Settings) -> str:
+    """The site's folder: ``<warehouse>/_quality/docs`` on an S3 lake, else under ``<home>/gx``."""
+    if is_remote(settings.warehouse):
+        return settings.warehouse.rstrip("/") + "/_quality/docs"
+    return str(settings.home / "gx" / "uncommitted" / "data_docs" / SITE)
+
+
+def index_location(settings: Settings) -> str:
+    """The site's index page: an ``s3://`` URI or a local path."""
+    return site_root(settings) + "/index.html"
+
+
+def context(settings: Settings) -> Any:
+    """The GX context the gate validates in: a file context under ``<home>/gx``, or an S3-backed ephemeral one."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx: Any
+    if not is_remote(settings.warehouse):
+        root = settings.home
+        root.mkdir(parents=True, exist_ok=True)
+        ctx = gx.get_context(mode="file", project_root_dir=str(root))
+    else:
+        ctx = gx.get_context(mode="ephemeral", project_config=_s3_config(settings))
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return ctx
+
+
+def _s3_config(settings: Settings) -> Any:
+    from great_expectations.data_context.types.base import DataContextConfig, InMemoryStoreBackendDefaults
+
+    from sarlake.workflows.gx_s3 import lake_token
+
+    base = settings.warehouse.rstrip("/") + "/_quality"
+    backend = {"module_name": "sarlake.workflows.gx_s3", "class_name": "S3StoreBackend", "lake": lake_token(settings)}
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults())
+    config.stores[config.expectations_store_name] = {  # type: ignore[index]
+        "class_name": "ExpectationsStore", "store_backend": {**backend, "uri": f"{base}/expectations"}}
+    config.stores[config.validation_results_store_name] = {  # type: ignore[index]
+        "class_name": "ValidationResultsStore", "store_backend": {**backend, "uri": f"{base}/validations"}}
+    config.data_docs_sites = {SITE: {
+        "class_name": "SiteBuilder", "show_how_to_buttons": False,
+        "store_backend": {**backend, "uri": site_root(settings)},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_RUNS}}}
+    config.analytics_enabled = False
+    return config
+
+
+def read_page(path: str, settings: Settings) -> tuple[bytes, str]:
+    """A file of the site (``index.html``, ``validations/...``, ``static/...``) and its media type.
+
+    Raises:
+        PageNotFound: no such file, or a path that leaves the site.
+    """
+    parts = PurePosixPath(path or "index.html").parts
+    if not parts or any(p in ("..", "") or p.startswith("/") for p in parts):
+        raise PageNotFound(f"no Data Docs page {path!r}")
+    relative = "/".join(parts)
+    media = mimetypes.guess_type(relative)[0] or "application/octet-stream"
+    root = site_root(settings)
+    if is_remote(root):
+        from lake.storage import read_bytes
+
+        try:
+            return read_bytes(f"{root}/{relative}", settings), media
+        except FileNotFoundError:
+            raise PageNotFound(_missing(relative, root)) from None
+    file = Path(root, relative)
+    if not file.is_file():
+        raise PageNotFound(_missing(relative, root))
+    return file.read_bytes(), media
+
+
+def _missing(relative: str, root: str) -> str:
+    if relative == "index.html":
+        return (f"no Data Docs site at {root} yet: the quality gate builds it (trigger the quality_gate DAG, "
+                "or run `sarlake products check`)")
+    return f"no Data Docs page {relative!r} in {root}"

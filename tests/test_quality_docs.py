@@ -1,0 +1,75 @@
+"""The quality gate's Data Docs: kept in the lake on an S3 lake, and read page by page from either kind of lake.
+
+Truth: products ingested here from the real Envisat stack, and a coherence of 1.4 written into one of them,
+outside the products suite's [0, 1].
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+
+
+def test_a_page_outside_the_site_or_before_the_first_gate_is_refused_by_name(settings) -> None:
+    from sarlake.workflows.quality import run_suite
+    from sarlake.workflows.quality_docs import PageNotFound, read_page
+
+    with pytest.raises(PageNotFound, match="sarlake products check"):
+        read_page("index.html", settings)
+    run_suite("qa_predictions", pd.DataFrame({"product_id": ["a"], "p_error": [0.1]}), settings)
+    (settings.home / "secret.txt").write_text("not a page")
+    for path in ("../../../secret.txt", "validations/../../../../secret.txt", "/etc/passwd", "static/../../x"):
+        with pytest.raises(PageNotFound):
+            read_page(path, settings)
+    assert read_page("", settings)[0].startswith(b"<")  # the index
+
+
+@pytest.mark.slow
+def test_on_an_s3_lake_the_data_docs_outlive_the_pod_that_ran_the_gate(s3_server, tmp_path, monkeypatch) -> None:
+    """Each gate run in a pod of its own (its own empty SARLAKE_HOME): the second run's index still lists the
+    first run's validation, and the page of the second says which product failed what."""
+    from conftest import s3_lake_env
+
+    from lake.aoi import add_aoi
+    from lake.catalog import init_lake
+    from lake.settings import get_settings
+    from lake.storage import list_uris
+    from lake.write import update
+    from sarlake.workflows.ingest import ingest_and_catalogue
+    from sarlake.workflows.quality import gate_products
+    from sarlake.workflows.quality_docs import read_page
+
+    for key, value in s3_lake_env(s3_server, "quality-docs-s3").items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("SARLAKE_CATALOG_URI", f"sqlite:///{tmp_path / 'catalog.db'}")  # shared by both "pods"
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "pod-1"))
+    settings = get_settings()
+    init_lake(settings)
+    add_aoi("sydney", bbox=(150.8, -34.3, 151.0, -34.1), tracks=[44])
+    files = sorted((DATA / "roipac_unw").glob("*.unw"))[:2]
+    ids = ingest_and_catalogue([str(p) for p in files], aoi="sydney", mission="envisat").ids
+    first = gate_products(ids, settings)
+    assert sorted(first.published) == sorted(ids)
+    assert first.data_docs == settings.warehouse + "/_quality/docs/index.html"
+
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "pod-2"))
+    settings = get_settings()
+    update("products", [{"product_id": ids[0], "coherence_mean": 1.4}], settings)
+    second = gate_products([ids[0]], settings)
+    assert list(second.quarantined) == [ids[0]]
+    for pod in ("pod-1", "pod-2"):
+        assert not (tmp_path / pod / "gx").exists()  # nothing of the gate's kept on the pod's disk
+
+    results = list_uris(settings.warehouse + "/_quality/validations/products", ".json", settings)
+    assert len(results) == 2  # one validation of the products suite per gate run
+    index = read_page("index.html", settings)[0].decode()
+    pages = sorted(set(re.findall(r"validations/products/[^\"'\\]+\.html", index)))
+    assert len(pages) == 2
+    newest = read_page(pages[-1], settings)[0].decode()
+    assert "coherence_mean" in newest
+    assert ids[0] in newest
