@@ -20,8 +20,10 @@ PYTHON_BIN ?= python3.11
 UV := $(shell command -v uv 2>/dev/null || echo $(CURDIR)/.tools/bin/uv)
 VENV := .venv/.synced
 MANIFEST := models/target/manifest.json
-LEAFLET_VERSION ?= 1.9.4
-LEAFLET := sarlake_plugins/browse/vendor/node_modules/leaflet/dist/leaflet.js
+# The browse UI's map library and the Data Docs pages' scripts and styles, from the npm registry at the versions of
+# sarlake_plugins/browse/vendor/package-lock.json (npm writes node_modules/.package-lock.json as it installs)
+VENDOR := sarlake_plugins/browse/vendor
+BROWSE_ASSETS := $(VENDOR)/node_modules/.package-lock.json
 DOCS_PORT ?= 8081
 # pytest workers (pytest-xdist; one test file per worker at a time, so a module's end-to-end setup runs once)
 TEST_WORKERS ?= 2
@@ -43,9 +45,9 @@ $(VENV): pyproject.toml uv.lock | $(UV)
 $(MANIFEST): $(VENV) models/dbt_project.yml models/profiles.yml $(wildcard models/*/*.sql models/*/*.yml)
 	.venv/bin/sarlake dbt manifest >/dev/null
 
-setup: $(VENV) $(MANIFEST) $(LEAFLET)  ## create .venv from uv.lock (and the dbt manifest, the map library)
+setup: $(VENV) $(MANIFEST) $(BROWSE_ASSETS)  ## create .venv from uv.lock (and the dbt manifest, the browse UI's npm assets)
 
-demo: $(VENV) $(MANIFEST) $(LEAFLET)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
+demo: $(VENV) $(MANIFEST) $(BROWSE_ASSETS)  ## set up, initialise the lake, run the forward DAG through Airflow, show what it made
 	.venv/bin/python scripts/demo.py
 
 TRAIN_SCENES ?= 840
@@ -58,7 +60,7 @@ train: $(VENV)  ## full QA training run: 4,200 simulated products (840 scenes), 
 	OMP_NUM_THREADS=$(TRAIN_THREADS) .venv/bin/sarlake -v qa train --scenes $(TRAIN_SCENES) --workers $(TRAIN_WORKERS) \
 		--real-check tests/data/envisat_sydney_roipac/qa_real_check.csv
 
-test: $(VENV) $(MANIFEST) $(LEAFLET)  ## set up and run every test (slow end-to-end ones included)
+test: $(VENV) $(MANIFEST) $(BROWSE_ASSETS)  ## set up and run every test (slow end-to-end ones included)
 	bash scripts/postgres.sh ensure  # the lake tests also run on a real PostgreSQL catalogue
 	bash scripts/install_browser.sh  # Debian's chromium + chromium-driver for the browse UI's browser tests
 	.venv/bin/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile --durations=15
@@ -86,7 +88,7 @@ lint: $(VENV)  ## ruff and mypy
 	@# a DuckDB result read with fetchone stays open; dropping its connection then can hang DuckDB's cleanup
 	@! grep -rn '\.fetchone(' lake pges sarlake sarlake_plugins dags || { echo 'read DuckDB results with fetchall, not fetchone (see sarlake/workflows/qa.py quality_report)'; exit 1; }
 
-up: $(VENV) $(MANIFEST) $(LEAFLET)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
+up: $(VENV) $(MANIFEST) $(BROWSE_ASSETS)  ## Airflow standalone + MLflow UI on localhost (prints URLs and the login)
 	bash scripts/up.sh
 
 down:  ## stop what `make up` started
@@ -96,10 +98,10 @@ clean:  ## remove the embedded lake (var/) and the stack's PostgreSQL data (kept
 	@if [ -d var/postgres ]; then bash scripts/postgres.sh destroy var/postgres; fi
 	rm -rf var
 
-$(LEAFLET):
-	npm install --no-audit --no-fund --prefix sarlake_plugins/browse/vendor leaflet@$(LEAFLET_VERSION)
+$(BROWSE_ASSETS): $(VENDOR)/package-lock.json
+	npm ci --no-audit --no-fund --prefix $(VENDOR)
 
-browse-assets: $(LEAFLET)  ## install Leaflet from the npm registry into the browse UI's vendor folder (served by the plugin)
+browse-assets: $(BROWSE_ASSETS)  ## install Leaflet and the Data Docs pages' scripts from the npm registry (served by the plugin)
 
 browser:  ## install Debian's chromium and chromium-driver (the browse UI's browser tests; needs root)
 	scripts/install_browser.sh

@@ -4,7 +4,8 @@ Runs whenever products are catalogued (scheduled on the `products` Asset): every
 validated against the suites in `expectations/` (the `products` table suite and the per-product `rasters`
 suite: NaN share, phase range, coherence range). Products that fail an expectation are marked `quarantined`
 with the failed expectations in `quality_failures`, kept, and left out of archive delivery and time series;
-the others are `published`. The Data Docs site is rebuilt under `$SARLAKE_HOME/gx/uncommitted/data_docs/`.
+the others are `published`. The Data Docs site is rebuilt under `$SARLAKE_HOME/gx/uncommitted/data_docs/` (on an
+S3 lake, `<warehouse>/_quality/docs/`); the Airflow UI shows it under Browse > Data Docs (quality gate).
 
 Triggered by hand, it checks the products named in `product_ids` again (a published one that now fails is
 quarantined), or with `quarantined` every quarantined product (after a suite was corrected): those that pass

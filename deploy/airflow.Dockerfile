@@ -3,6 +3,14 @@
 #
 #   docker build -f deploy/airflow.Dockerfile -t ghcr.io/sarlake/airflow:0.1.0 .
 #   helm upgrade --install airflow apache-airflow/airflow -n sarlake -f deploy/helm/values.yaml
+
+# The browse UI's map library and the Data Docs pages' scripts and styles (the plugin serves them: no CDN), from the
+# npm registry at the versions of the committed lock, as `make browse-assets` installs them.
+FROM node:22-bookworm-slim AS browse-assets
+WORKDIR /vendor
+COPY sarlake_plugins/browse/vendor/package.json sarlake_plugins/browse/vendor/package-lock.json sarlake_plugins/browse/vendor/.npmrc ./
+RUN npm ci --no-audit --no-fund
+
 FROM apache/airflow:3.3.2-python3.11
 USER root
 COPY --from=ghcr.io/astral-sh/uv:0.13.9 /uv /usr/local/bin/uv
@@ -16,6 +24,7 @@ COPY --chown=airflow:0 lake/ lake/
 COPY --chown=airflow:0 pges/ pges/
 COPY --chown=airflow:0 sarlake/ sarlake/
 COPY --chown=airflow:0 sarlake_plugins/ sarlake_plugins/
+COPY --from=browse-assets --chown=airflow:0 /vendor/node_modules sarlake_plugins/browse/vendor/node_modules
 # The Great Expectations suites the quality_gate DAG runs (a package of the wheel) and the dbt project the catalog
 # DAG renders and builds (models/, found beside sarlake_plugins): installed editable, so the code runs from here.
 COPY --chown=airflow:0 expectations/ expectations/

@@ -22,8 +22,10 @@ class SarlakePlugin(AirflowPlugin):
         {"app": browse_app, "url_prefix": "/sarlake/browse", "name": "sarlake browse"},
         {"app": tags_api, "url_prefix": "/sarlake", "name": "sarlake tags API"},
     ]
-    #: the browse UI in the Airflow UI's menu (shown inside the UI, an iframe of the same origin)
+    #: the browse UI and the quality gate's Data Docs in the Airflow UI's menu (iframes of the same origin)
     external_views = [
         {"name": "Lake browser", "href": "/sarlake/browse/", "destination": "nav", "url_route": "sarlake-browse",
          "category": "browse", "icon": "/sarlake/browse/static/icon.svg"},
+        {"name": "Data Docs (quality gate)", "href": "/sarlake/browse/data-docs/index.html", "destination": "nav",
+         "url_route": "sarlake-data-docs", "category": "browse"},
     ]

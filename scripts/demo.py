@@ -96,7 +96,8 @@ def main() -> None:
     dag_test("quality_gate", env)
     run(BIN / "sarlake", "sql", "SELECT product_type, status, count(*) AS products FROM products GROUP BY ALL "
         "ORDER BY ALL", env=env)
-    print(f"Data Docs: {home / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'}; "
+    print(f"Data Docs: {home / 'gx' / 'uncommitted' / 'data_docs' / 'local_site' / 'index.html'} (with make up: "
+          "Airflow UI > Browse > Data Docs (quality gate)); "
           f"quarantined products: docs/runbooks.md ({time.monotonic() - t:.0f} s)")
 
     t = step("The analysts' catalogue: dbt build of the staging views, marts and tests (sarlake dbt build)")

@@ -104,7 +104,7 @@ cat <<MSG
 Airflow UI:  http://localhost:$AIRFLOW_PORT   (every sarlake DAG unpaused: forward, bulk, on_demand, urgent_response, ingest, unwrap, qa, qa_train, reprocess, timeseries, catalog, quality_gate, archive_roll, archive_restore, maintenance; logs: $logs/airflow.log)
   login:     $(python -c "import json,sys; d=json.load(open(sys.argv[1])); print(', '.join(f'user {u} / password {p}' for u,p in d.items()))" "$passwords" 2>/dev/null || echo "see $passwords")
 MLflow UI:   http://localhost:$MLFLOW_PORT/#/experiments?workflowType=machine_learning    (model training view; logs: $logs/mlflow.log)
-Data Docs:   file://$SARLAKE_HOME/gx/uncommitted/data_docs/local_site/index.html   (Great Expectations; built by the quality_gate DAG)
+Data Docs:   Airflow UI > Browse > Data Docs (quality gate)  (Great Expectations; built by the quality_gate DAG; files: $SARLAKE_HOME/gx/uncommitted/data_docs/local_site)
 dbt docs:    Airflow UI > Browse > Lake catalogue (dbt docs)  (rebuild: make docs; files: $dbt_target)
 Stop both:   make down
 MSG

@@ -48,7 +48,7 @@ def test_pge_image_is_pinned_non_root_from_the_lock_with_the_pge_entry_point():
 
 def test_airflow_image_matches_the_locked_airflow_and_bakes_in_dags_and_plugins():
     steps = _instructions(DEPLOY / "airflow.Dockerfile")
-    base = [rest for word, rest in steps if word == "FROM"][0]
+    base = [rest for word, rest in steps if word == "FROM"][-1]
     lock = (ROOT / "uv.lock").read_text()
     locked = re.search(r'name = "apache-airflow"\nversion = "([^"]+)"', lock).group(1)
     assert base == f"apache/airflow:{locked}-python3.11"
@@ -132,11 +132,14 @@ def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
     assert switches(DO_NOT_TRACK=exported.group(1)) == ["True", "False", "False"]
 
 
-def _copied(image: str) -> list[tuple[str, str]]:
-    """(source, destination) of each COPY of the build context (not ``--from`` another image) in ``image``."""
-    pairs = []
+def _copied(image: str, final_stage: bool = False) -> list[tuple[str, str]]:
+    """(source, destination) of each COPY of the build context (not ``--from`` another image) in ``image``; with
+    ``final_stage``, of its last stage only (what is put in the image's own folders)."""
+    pairs: list[tuple[str, str]] = []
     for word, rest in _instructions(DEPLOY / image):
         args = [a for a in rest.split() if not a.startswith("--")]
+        if word == "FROM" and final_stage:
+            pairs = []
         if word == "COPY" and not any(a.startswith("--from") for a in rest.split()):
             pairs += [(src, args[-1]) for src in args[:-1]]
     return pairs
@@ -163,12 +166,13 @@ def test_the_airflow_images_tree_renders_the_catalog_dag_and_finds_the_quality_s
 
     tree = tmp_path / "opt-sarlake"
     tree.mkdir()
-    for src, dest in _copied("airflow.Dockerfile"):
+    for src, dest in _copied("airflow.Dockerfile", final_stage=True):
         if dest.startswith("/"):  # dags/ and plugins/ go to Airflow's own folders
             continue
         source = ROOT / src
         if source.is_dir():
-            shutil.copytree(source, tree / src, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
+            shutil.copytree(source, tree / src, ignore=shutil.ignore_patterns("target", "logs", "__pycache__",
+                                                                                 "node_modules"))
         else:
             shutil.copy(source, tree / src)
     assert not (tree / "models" / "target").exists()
@@ -193,3 +197,23 @@ def test_the_airflow_images_tree_renders_the_catalog_dag_and_finds_the_quality_s
     assert Path(manifest) == tree / "models" / "target" / "manifest.json"
     assert Path(manifest).is_file()
     assert Path(suites) == tree / "expectations" / "products.py"
+
+
+def test_the_airflow_image_installs_the_browse_assets_from_the_lock_where_the_plugin_serves_them() -> None:
+    """The image copied ``sarlake_plugins/`` only: Leaflet and the Data Docs pages' scripts were in it only if the
+    build context happened to hold a checkout's ``node_modules`` (which ``.dockerignore`` now leaves out)."""
+    from sarlake_plugins.browse import datadocs
+
+    steps = _instructions(DEPLOY / "airflow.Dockerfile")
+    stage = next(rest for word, rest in steps if word == "FROM" and rest.endswith(" AS browse-assets"))
+    assert re.fullmatch(r"node:\d+-bookworm-slim AS browse-assets", stage)
+    copied = " ".join(rest for word, rest in steps if word == "COPY")
+    for name in ("package.json", "package-lock.json", ".npmrc"):
+        assert f"sarlake_plugins/browse/vendor/{name}" in copied
+        assert (ROOT / "sarlake_plugins" / "browse" / "vendor" / name).is_file()
+    assert "npm ci" in " ".join(rest for word, rest in steps if word == "RUN")  # the lock, as it is
+    workdir = [rest for word, rest in steps if word == "WORKDIR"][-1]
+    served = datadocs.NODE_MODULES.relative_to(ROOT).as_posix()
+    assert f"--from=browse-assets --chown=airflow:0 /vendor/node_modules {served}" in copied
+    assert workdir == "/opt/sarlake"
+    assert "sarlake_plugins/browse/vendor/node_modules" in (ROOT / ".dockerignore").read_text().splitlines()

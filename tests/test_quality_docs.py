@@ -1,7 +1,7 @@
-"""The quality gate's Data Docs: kept in the lake on an S3 lake, and read page by page from either kind of lake.
+"""The quality gate's Data Docs: kept in the lake on an S3 lake, and served by the plugin without any CDN.
 
-Truth: products ingested here from the real Envisat stack, and a coherence of 1.4 written into one of them,
-outside the products suite's [0, 1].
+Truth: what GX itself writes (its pages, the CDN URLs in them), products ingested here from the real Envisat
+stack, and a coherence of 1.4 written into one of them, outside the products suite's [0, 1].
 """
 
 from __future__ import annotations
@@ -13,6 +13,29 @@ import pandas as pd
 import pytest
 
 DATA = Path(__file__).parent / "data" / "envisat_sydney_roipac"
+
+
+def test_every_cdn_script_and_style_of_a_gx_page_is_served_by_the_plugin(settings) -> None:
+    from sarlake.workflows.quality import run_suite
+    from sarlake.workflows.quality_docs import read_page
+    from sarlake_plugins.browse.datadocs import NODE_MODULES, SERVED, localize
+
+    run_suite("qa_predictions", pd.DataFrame({"product_id": ["a", "b"], "p_error": [0.1, 1.2]}), settings)
+    index, media = read_page("index.html", settings)
+    assert media == "text/html"
+    result = re.search(rb'validations/qa_predictions/[^"\'\\]+\.html', index)
+    assert result is not None
+    for raw in (index, read_page(result.group().decode(), settings)[0]):
+        assert re.findall(rb'<script[^>]+src="https://', raw)  # what GX writes: scripts from CDNs
+        page = localize(raw)
+        assert re.findall(rb'<script[^>]+src="https?://', page) == []
+        assert re.findall(rb'<link[^>]+href="https?://[^"]+\.css"', page) == []
+        assert b"dataContextId" in raw
+        assert b"dataContextId" not in page  # GX's logo beacon (its context's id and the time)
+        served = re.findall(rb'"' + re.escape(SERVED.encode()) + rb'([^"]+)"', page)
+        assert served
+        missing = [name for name in served if not (NODE_MODULES / name.decode()).is_file()]
+        assert missing == []
 
 
 def test_a_page_outside_the_site_or_before_the_first_gate_is_refused_by_name(settings) -> None:

@@ -552,3 +552,43 @@ def _delivery_rows(drv, airflow: str, pid: str) -> list[list[str]]:
     _wait(drv, ec.presence_of_element_located((By.ID, "deliveries")))
     return [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
             for r in drv.find_elements(By.CSS_SELECTOR, "#deliveries tr")[1:]]
+
+
+def test_the_quality_gates_data_docs_open_from_the_airflow_menu_with_no_internet(shared, browser):
+    """The runbook sent operators to a folder of the gate's own disk (a task pod's, in production) for the Data Docs,
+    and the pages' scripts come from five CDNs: offline, the index's table of validation results stayed empty.
+    Here every https request is blocked; the Airflow menu's Data Docs view must list the validation and open it.
+    Truth: a p_error of 1.3 validated here, outside the suite's [0, 1]."""
+    import pandas as pd
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    from sarlake.workflows.quality import run_suite
+
+    airflow, settings = shared
+    failing = run_suite("qa_predictions", pd.DataFrame({"product_id": ["QA_OK", "QA_BAD"], "p_error": [0.2, 1.3]}),
+                        settings)
+    assert set(failing) == {"QA_BAD"}
+    drv = browser
+    drv.execute_cdp_cmd("Network.enable", {})
+    drv.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["https://*"]})
+    _log_in(drv, airflow + "/sarlake/browse/data-docs/index.html")
+    _wait(drv, ec.presence_of_element_located((By.CSS_SELECTOR, "table")))
+    drv.get(airflow + "/plugin/sarlake-data-docs")
+    _wait(drv, ec.frame_to_be_available_and_switch_to_it((By.CSS_SELECTOR, 'iframe[title="Data Docs (quality gate)"]')))
+
+    def failed_row(d):  # bootstrap-table draws the rows (again as it sorts): look each time
+        rows = [r for r in d.find_elements(By.CSS_SELECTOR, "table tbody tr") if "qa_predictions" in r.text]
+        return rows[0] if rows and rows[0].find_elements(By.CSS_SELECTOR, "i.ge-failed-icon") else None
+
+    _wait(drv, failed_row)  # listed, with the failed icon
+    # the icon is drawn: Font Awesome's stylesheet and its web font came from the plugin
+    assert _wait(drv, lambda d: d.execute_script(
+        "return document.fonts.check('900 16px \"Font Awesome 6 Free\"')"
+        " && [...document.fonts].some((f) => f.family.includes('Font Awesome') && f.status === 'loaded')"))
+    _shot(drv, "data-docs")
+    _wait(drv, lambda d: failed_row(d).click() is None)  # the row opens its validation result
+    _wait(drv, ec.text_to_be_present_in_element((By.TAG_NAME, "body"), "Unsuccessful Expectations"))
+    body = drv.find_element(By.TAG_NAME, "body").text
+    assert "p_error" in body
+    assert "Status: Failed" in body.replace("\n", " "), body[:2000]

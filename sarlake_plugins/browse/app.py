@@ -14,6 +14,8 @@ API answers 401 and the page sends the browser to Airflow's login. Tagging is th
 ``GET /sarlake/browse/api/map``        AOI outlines and the footprints of the products matching the filters
 ``GET /sarlake/browse/api/aois/NAME``  AOI page data (products by type and tier, events, shortcuts)
 ``GET /sarlake/browse/api/shortcuts/ACTION``   the DAG run a shortcut asks for (``?aoi=`` or ``?product=``)
+``GET /sarlake/browse/data-docs/PATH``  the quality gate's Data Docs site (GX), from the lake or the gate's folder
+``GET /sarlake/browse/vendor/npm/PATH`` files installed from npm (Leaflet; the Data Docs pages' scripts, styles)
 =====================================  ==============================================================
 
 Shortcuts (forward / on-demand for an AOI, reprocess / archive restore for a product) are only *prepared* here
@@ -49,7 +51,7 @@ __all__ = ["STATIC", "VENDOR", "app"]
 logger = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
-#: ``make browse-assets`` installs Leaflet from npm here; the app serves its ``dist`` folder
+#: ``make browse-assets`` installs Leaflet and the Data Docs pages' scripts from npm here; the app serves them
 VENDOR = Path(__file__).parent / "vendor"
 LEAFLET_DIST = VENDOR / "node_modules" / "leaflet" / "dist"
 
@@ -85,11 +87,16 @@ async def _login_or_json(request: Request, exc: HTTPException) -> Response:
     """401/403 on the page itself: go to Airflow's login (and back); elsewhere the JSON error."""
     from fastapi.exception_handlers import http_exception_handler
 
-    if exc.status_code in (401, 403) and request.url.path.rstrip("/").endswith("/browse"):
+    if exc.status_code in (401, 403) and _is_page(request.url.path):
         from airflow.api_fastapi.app import get_auth_manager
 
         return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=307)
     return await http_exception_handler(request, exc)
+
+
+def _is_page(path: str) -> bool:
+    """The browse page or a Data Docs page: what a browser opens, so a missing login goes to the login page."""
+    return path.rstrip("/").endswith("/browse") or "/data-docs/" in path
 
 
 def _connect(fresh: bool = True) -> Any:
@@ -141,6 +148,34 @@ def leaflet(name: str) -> FileResponse:
         raise HTTPException(status_code=404, detail="Leaflet is not installed: run `make browse-assets`")
     if not path.is_relative_to(root) or not path.is_file():
         raise HTTPException(status_code=404, detail=f"no Leaflet file {name!r}")
+    return FileResponse(path)
+
+
+@app.get("/data-docs/{path:path}", include_in_schema=False)
+def data_docs(path: str) -> Response:
+    """A page of the quality gate's Data Docs site: ``<warehouse>/_quality/docs`` on an S3 lake, else ``<home>/gx``."""
+    from lake.settings import get_settings
+    from sarlake.workflows.quality_docs import PageNotFound, read_page
+    from sarlake_plugins.browse.datadocs import localize
+
+    try:
+        body, media = read_page(path, get_settings())
+    except PageNotFound as exc:
+        raise HTTPException(status_code=404, detail=str(exc)) from None
+    if media == "text/html":  # its CDN scripts and styles from this app (no internet needed), no GX beacon
+        body = localize(body)
+    return Response(body, media_type=media, headers={"Cache-Control": "no-store"})
+
+
+@app.get("/vendor/npm/{name:path}", include_in_schema=False)
+def npm_file(name: str) -> FileResponse:
+    """A file installed from npm by ``make browse-assets`` (the Data Docs pages' scripts and styles)."""
+    from sarlake_plugins.browse.datadocs import NODE_MODULES
+
+    root = NODE_MODULES.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise HTTPException(status_code=404, detail=f"no installed npm file {name!r}: run `make browse-assets`")
     return FileResponse(path)
 
 
