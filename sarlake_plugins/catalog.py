@@ -11,24 +11,17 @@ goes, deferred to the triggerer in between; a failed one fails with dbt's messag
 
 from __future__ import annotations
 
-import shutil
-import sys
 from pathlib import Path
 from typing import Any
+
+from sarlake.workflows.dbt import MANIFEST, PROJECT_DIR, dbt_executable
 
 __all__ = ["DOCS_NAME", "MANIFEST", "PROJECT_DIR", "PRODUCER", "cosmos_kwargs", "docs_projects",
            "drop_cosmos_params", "setting", "start_after"]
 
-PROJECT_DIR = Path(__file__).resolve().parents[1] / "models"
-MANIFEST = PROJECT_DIR / "target" / "manifest.json"
 DOCS_NAME = "Lake catalogue (dbt docs)"
 #: the task that runs the one ``dbt build`` (Cosmos's ``PRODUCER_WATCHER_TASK_ID``)
 PRODUCER = "dbt_producer_watcher"
-
-
-def _dbt_executable() -> str:
-    beside = Path(sys.executable).with_name("dbt")
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def cosmos_kwargs() -> dict[str, Any]:
@@ -48,7 +41,7 @@ def cosmos_kwargs() -> dict[str, Any]:
         "profile_config": c.ProfileConfig(profile_name="sarlake", target_name="lake",
                                           profiles_yml_filepath=PROJECT_DIR / "profiles.yml"),
         "execution_config": c.ExecutionConfig(execution_mode=c.ExecutionMode.WATCHER,
-                                              dbt_executable_path=_dbt_executable()),
+                                              dbt_executable_path=dbt_executable()),
         "render_config": c.RenderConfig(load_method=c.LoadMode.DBT_MANIFEST, emit_datasets=False,
                                         test_behavior=c.TestBehavior.AFTER_EACH),
         # No Airflow retries for the dbt tasks: Cosmos skips a retried producer rather than build again, and a

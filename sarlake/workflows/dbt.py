@@ -18,8 +18,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["PROJECT_DIR", "DbtResult", "build", "catalogue_db", "dbt_vars", "docs", "run_dbt", "target_dir",
-           "write_manifest"]
+__all__ = ["MANIFEST", "PROJECT_DIR", "DbtResult", "build", "catalogue_db", "dbt_executable", "dbt_vars", "docs",
+           "run_dbt", "target_dir", "write_manifest"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +72,8 @@ def _dbt_env(target: Path) -> dict[str, str]:
     return {**os.environ, **dbt_vars(target)}
 
 
-def _dbt_executable() -> str:
+def dbt_executable() -> str:
+    """The venv's ``dbt`` (beside this Python), else the one on ``PATH``."""
     beside = Path(sys.executable).with_name("dbt")
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
@@ -100,7 +101,7 @@ def run_dbt(args: list[str], target: Path | None = None) -> DbtResult:
     target = target or target_dir()
     target.mkdir(parents=True, exist_ok=True)
     catalogue_db().parent.mkdir(parents=True, exist_ok=True)
-    cmd = [_dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    cmd = [dbt_executable(), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     proc = subprocess.run(cmd, env=_dbt_env(target), capture_output=True, text=True, check=False)
     logger.info("dbt %s exited %s\n%s", " ".join(args), proc.returncode, proc.stdout[-4000:])
     results_file = target / "run_results.json"
