@@ -50,11 +50,11 @@ def quality_gate() -> None:
     """Validate pending products (or those asked for); quarantine or publish them."""
 
     @task
-    def gate(params: dict[str, Any] | None = None) -> dict[str, Any]:
+    def gate(params: dict[str, Any] | None = None, run_id: str | None = None) -> dict[str, Any]:
         """Run the products and raster suites (no products outlet: that would loop)."""
         from sarlake_plugins.quality import gate as run_gate
 
-        return run_gate(dict(params or {}))
+        return run_gate(dict(params or {}), run_id)
 
     check_conf() >> gate()
 

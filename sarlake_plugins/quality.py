@@ -8,8 +8,10 @@ from typing import Any
 __all__ = ["gate"]
 
 
-def gate(params: dict[str, Any]) -> dict[str, Any]:
+def gate(params: dict[str, Any], run_id: str | None = None) -> dict[str, Any]:
     """Gate the products of ``params`` (``product_ids``, or ``quarantined``; else every pending one).
+
+    ``run_id`` (the DAG run's) names the gate's validations in the Data Docs.
 
     Raises:
         AirflowFailException: a named product is not catalogued, or both selections were given (not retried).
@@ -24,4 +26,4 @@ def gate(params: dict[str, Any]) -> dict[str, Any]:
         ids = products_to_check(list(params.get("product_ids") or []), bool(params.get("quarantined")))
     except LakeError as exc:
         raise AirflowFailException(f"quality_gate: {exc}") from None
-    return dataclasses.asdict(gate_products(ids))
+    return dataclasses.asdict(gate_products(ids, run_name=run_id))

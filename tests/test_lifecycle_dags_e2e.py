@@ -60,6 +60,9 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
     assert gated[bad_id]["status"] == "quarantined" and "nan_share" in gated[bad_id]["quality_failures"]
     assert {gated[pid]["status"] for pid in good_ids} == {"published"}
     assert (home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").is_file()
+    # its validations carry the DAG run's id as their Run Name in the Data Docs
+    gate_run = _airflow_rows(env, "SELECT run_id FROM dag_run WHERE dag_id = 'quality_gate'")[0][0]
+    assert (home / "gx" / "uncommitted" / "validations" / "products" / gate_run).is_dir()
 
     # an operator checks the quarantined ones again from the trigger form: the damaged one still fails
     run([BIN / "airflow", "dags", "test", "quality_gate", "2024-03-01T01:00:00", "-c",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -157,6 +158,17 @@ def test_an_operator_checks_a_corrected_product_again_and_it_is_published(settin
     assert first.exit_code == 0, first.output
     assert "published    GOOD" in first.output
     assert "quarantined  COH: " in first.output and "column=coherence_mean" in first.output
+    # the Data Docs name the validation after the command that ran it (GX's own Run Name is "__none__"), and its
+    # page, linked from the index, is served under that name
+    from urllib.parse import unquote
+
+    from sarlake.workflows.quality_docs import read_page
+
+    runs = {p.name for p in (settings.home / "gx" / "uncommitted" / "validations" / "products").iterdir()}
+    assert runs == {"sarlake products check"}
+    link = re.search(r"validations/products/[^\"'\\]+\.html", read_page("index.html", settings)[0].decode())
+    assert link is not None
+    assert "coherence_mean" in read_page(unquote(link.group()), settings)[0].decode()
 
     update("products", [{"product_id": "COH", "coherence_mean": 0.6}], settings)  # the catalogue row corrected
     again = _cli("products", "check", "--quarantined")

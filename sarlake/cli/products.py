@@ -60,7 +60,7 @@ def check(product_ids: tuple[str, ...], quarantined: bool) -> None:
     if not ids:
         click.echo(f"no {'quarantined' if quarantined else 'pending'} product to check")
         return
-    result = gate_products(ids)
+    result = gate_products(ids, run_name="sarlake products check")
     for pid in ids:
         if pid in result.quarantined:
             click.echo(f"quarantined  {pid}: {'; '.join(result.quarantined[pid])}")

@@ -65,8 +65,11 @@ def _context(settings: Settings) -> Any:
     return context(settings)
 
 
-def run_suite(name: str, frame: Any, settings: Settings | None = None) -> dict[str, list[str]]:
+def run_suite(name: str, frame: Any, settings: Settings | None = None, run_name: str | None = None
+              ) -> dict[str, list[str]]:
     """Validate ``frame`` (pandas) with the suite ``expectations/<name>.py``; return failing keys.
+
+    ``run_name`` (the Airflow run, or the command) names the validation in the Data Docs; GX's own is ``__none__``.
 
     Returns:
         ``key value -> [failed expectation descriptions]`` for every row that failed something.
@@ -94,7 +97,10 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None) -> dict[s
         actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [module.KEY]},
     ))
-    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    result = checkpoint.run(batch_parameters={"dataframe": frame},
+                            run_id=RunIdentifier(run_name=run_name.replace("/", "_")) if run_name else None)
     failing: dict[str, list[str]] = {}
     for run in result.run_results.values():
         for r in run.results:
@@ -195,12 +201,14 @@ def _number(value: Any) -> float:
     return float(value) if isinstance(value, (int, float)) else math.nan
 
 
-def gate_products(product_ids: list[str] | None = None, settings: Settings | None = None) -> GateResult:
+def gate_products(product_ids: list[str] | None = None, settings: Settings | None = None,
+                  run_name: str | None = None) -> GateResult:
     """Validate products (all, or those given) and quarantine or publish them.
 
     Args:
         product_ids: products to check (e.g. those catalogued by this run); all when None.
         settings: the lake settings.
+        run_name: what ran the gate (the DAG run's id, the command), the validations' Run Name in the Data Docs.
 
     Returns:
         What was checked, quarantined (with reasons) and published, and the Data Docs index.
@@ -222,16 +230,16 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
     if not rows:
         return result
     frame = pd.DataFrame(_derived(rows))
-    failing = run_suite("products", frame, settings)
+    failing = run_suite("products", frame, settings, run_name)
     rasters = [{"product_id": r["product_id"], **raster_stats(r["met_uri"], settings)}
                for r in rows if r.get("met_uri") and r.get("product_type") == "L2_IFG"]
     if rasters:
-        for key, why in run_suite("rasters", pd.DataFrame(rasters), settings).items():
+        for key, why in run_suite("rasters", pd.DataFrame(rasters), settings, run_name).items():
             failing.setdefault(key, []).extend(why)
     series = [{"product_id": r["product_id"], **timeseries_stats(r["met_uri"], settings)}
               for r in rows if r.get("met_uri") and r.get("product_type") == "L3_TS"]
     if series:
-        for key, why in run_suite("timeseries", pd.DataFrame(series), settings).items():
+        for key, why in run_suite("timeseries", pd.DataFrame(series), settings, run_name).items():
             failing.setdefault(key, []).extend(why)
     patches = []
     for r in rows:
@@ -250,9 +258,9 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
     return result
 
 
-def gate_pending(settings: Settings | None = None) -> GateResult:
+def gate_pending(settings: Settings | None = None, run_name: str | None = None) -> GateResult:
     """Gate every product still ``pending`` (or without a status): what cataloguing added since the last gate."""
     from sarlake.workflows.quality_selection import products_to_check
 
     settings = settings or get_settings()
-    return gate_products(products_to_check(settings=settings), settings)
+    return gate_products(products_to_check(settings=settings), settings, run_name)
