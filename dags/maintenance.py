@@ -12,7 +12,10 @@ Then, for every lake table:
 3. **maintain**: expire snapshots older than the retention (keeping the newest few, for time travel) and
    delete the files no kept snapshot references (`sarlake maintain` does the same by hand);
 4. **expire_reports**: delete the `QA_SCORES` reports (one per `qa` PGE task) older than their retention; their
-   scores are in `qa_predictions`, and products of a report never recorded are scored again by the next `qa` run.
+   scores are in `qa_predictions`, and products of a report never recorded are scored again by the next `qa` run;
+5. **expire_data_docs**: delete the quality gate's validation results older than their retention, with their
+   pages, and rebuild the Data Docs index (Browse > Data Docs (quality gate)). Quarantine reasons stay in
+   `products.quality_failures`.
 
 Retention and file sizes come from the lake settings (`SARLAKE_MAINTENANCE__*`, docs/configuration.md);
 a value set in the trigger form overrides its setting for that run.
@@ -32,7 +35,8 @@ from sarlake_plugins.conf import check_conf
 
 @dag(
     dag_id="maintenance",
-    description="Weekly: refit tag consensus, compact small files, expire old snapshots, orphans and QA reports.",
+    description="Weekly: refit tag consensus, compact small files, expire old snapshots, orphans, QA reports and "
+                "Data Docs.",
     schedule="@weekly",
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
@@ -57,6 +61,11 @@ from sarlake_plugins.conf import check_conf
         "report_retention_days": Param(None, type=["null", "number"], minimum=0, title="QA report retention (days)",
                                        description="QA_SCORES reports older than this are deleted."
                                                    " Empty: SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS."),
+        "data_docs_retention_days": Param(None, type=["null", "number"], minimum=0,
+                                          title="Data Docs retention (days)",
+                                          description="The quality gate's validation results (and their Data Docs"
+                                                      " pages) older than this are deleted."
+                                                      " Empty: SARLAKE_MAINTENANCE__DATA_DOCS_RETENTION_DAYS."),
     },
 )
 def maintenance() -> None:
@@ -92,7 +101,14 @@ def maintenance() -> None:
 
         return run((params or {}).get("report_retention_days"))
 
-    check_conf() >> refit_consensus() >> compact() >> maintain() >> expire_reports()
+    @task
+    def expire_data_docs(params: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Delete the quality gate's validation results older than their retention, with their pages."""
+        from sarlake_plugins.archive import expire_data_docs as run
+
+        return run((params or {}).get("data_docs_retention_days"))
+
+    check_conf() >> refit_consensus() >> compact() >> maintain() >> expire_reports() >> expire_data_docs()
 
 
 maintenance()

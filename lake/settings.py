@@ -224,6 +224,9 @@ class MaintenanceSettings(BaseModel):
     score_report_retention_days: float = Field(
         30.0, ge=0, description="QA_SCORES reports (one per qa PGE task, recorded in qa_predictions) go once older."
     )
+    data_docs_retention_days: float = Field(
+        90.0, ge=0, description="The quality gate's validation results, and their Data Docs pages, go once older."
+    )
 
 
 class IngestSettings(BaseModel):

@@ -11,8 +11,8 @@ import dataclasses
 import logging
 from typing import Any
 
-__all__ = ["compact_tables", "expire_cache", "expire_reports", "maintain_tables", "restore", "roll_step",
-           "simulated_daac", "transport"]
+__all__ = ["compact_tables", "expire_cache", "expire_data_docs", "expire_reports", "maintain_tables", "restore",
+           "roll_step", "simulated_daac", "transport"]
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +101,13 @@ def maintain_tables(older_than_days: float | None = None, retain_last: int | Non
 def expire_reports(older_than_days: float | None = None) -> dict[str, Any]:
     """Delete the ``QA_SCORES`` reports older than their retention (the Param, else the setting)."""
     from sarlake.workflows.maintenance import expire_reports as run
+
+    return dataclasses.asdict(run(older_than_days)[0])
+
+
+def expire_data_docs(older_than_days: float | None = None) -> dict[str, Any]:
+    """Delete the quality gate's validation results (and Data Docs pages) older than the Param, else the setting."""
+    from sarlake.workflows.maintenance import expire_data_docs as run
 
     return dataclasses.asdict(run(older_than_days)[0])
 

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import time
+import urllib.parse
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +109,12 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
         os.utime(reports / name / "qa.jsonl", (then, then))
     before = _table_files(home, "archive_transfers")
     assert before["snapshots"] > 1 and len(before["live"]) >= 2
+    # the first gate run's products validation made a year old (its result and its page), past the 90 days
+    gx_home = home / "gx" / "uncommitted"
+    for folder in (gx_home / "validations" / "products" / gate_run, gx_home / "data_docs" / "local_site" /
+                   "validations" / "products" / gate_run):
+        (run_time,) = list(folder.iterdir())
+        run_time.rename(folder / "20230301T000000.000000Z")
     run([BIN / "airflow", "dags", "test", "maintenance", "2024-03-03"], env_m)
     for table in ("products", "archive_transfers", "provenance"):
         after = _table_files(home, table)
@@ -115,6 +123,13 @@ def test_quality_gate_archive_roll_and_maintenance_dags(tmp_path) -> None:
     assert len(_table_files(home, "archive_transfers")["live"]) < len(before["live"])  # compacted
     assert {t: _sql(env, f"SELECT count(*) AS n FROM {t}")[0]["n"] for t in counts} == counts
     assert sorted(p.name for p in reports.iterdir()) == ["qa-new-0000"]
+    kept = {p.relative_to(gx_home / "validations").parts[:2] for p in (gx_home / "validations").rglob("*.json")}
+    assert ("products", gate_run) not in kept
+    assert {suite for suite, _ in kept} == {"products", "rasters"}  # the later gate runs' validations stay
+    index = (gx_home / "data_docs" / "local_site" / "index.html").read_text()
+    linked = {urllib.parse.unquote(run) for run in re.findall(r"validations/products/([^/]+)/", index)}
+    assert linked == {run for suite, run in kept if suite == "products"}  # the index rebuilt without it
+    assert not list((gx_home / "data_docs" / "local_site" / "validations" / "products" / gate_run).rglob("*.html"))
 
 
 def _table_files(home: Path, table: str) -> dict:

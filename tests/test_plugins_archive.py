@@ -99,3 +99,35 @@ def test_report_retention_comes_from_settings_and_the_param_overrides_it(setting
     assert out.exit_code == 0, out.output
     assert "QA_SCORES" in out.output and "deleted    1 reports older than 5 days (1 files)" in out.output
     assert not report.exists()
+
+
+def test_data_docs_retention_comes_from_settings_and_the_param_overrides_it(settings, monkeypatch) -> None:
+    """The quality gate's validation results piled up for good. Truth: one validation made ten days old here."""
+    from datetime import UTC, datetime, timedelta
+
+    import pandas as pd
+    from click.testing import CliRunner
+
+    from lake.catalog import init_lake
+    from sarlake.cli import cli
+    from sarlake.workflows.quality import run_suite
+    from sarlake_plugins.archive import expire_data_docs
+
+    init_lake(settings)
+    run_suite("qa_predictions", pd.DataFrame({"product_id": ["a"], "p_error": [0.1]}), settings, run_name="old")
+    gx = settings.home / "gx" / "uncommitted"
+    aged = (datetime.now(UTC) - timedelta(days=10)).strftime("%Y%m%dT%H%M%S.%fZ")
+    for folder in (gx / "validations" / "qa_predictions" / "old",
+                   gx / "data_docs" / "local_site" / "validations" / "qa_predictions" / "old"):
+        (run_time,) = list(folder.iterdir())
+        run_time.rename(folder / aged)
+    assert expire_data_docs()["removed"] == 0  # the setting's 90 days
+    monkeypatch.setenv("SARLAKE_MAINTENANCE__DATA_DOCS_RETENTION_DAYS", "5")
+    assert expire_data_docs(older_than_days=20)["removed"] == 0  # the Param wins
+    out = CliRunner().invoke(cli, ["maintain", "--table", "products"])  # one table: the Data Docs are left alone
+    assert out.exit_code == 0, out.output
+    assert "data docs" not in out.output
+    out = CliRunner().invoke(cli, ["maintain"])  # the setting's 5 days
+    assert out.exit_code == 0, out.output
+    assert "data docs      deleted    1 validations older than 5 days, kept    0" in out.output
+    assert not list((gx / "validations").rglob("*.json"))

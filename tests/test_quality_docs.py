@@ -7,6 +7,7 @@ stack, and a coherence of 1.4 written into one of them, outside the products sui
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -52,6 +53,41 @@ def test_a_page_outside_the_site_or_before_the_first_gate_is_refused_by_name(set
     assert read_page("", settings)[0].startswith(b"<")  # the index
 
 
+def test_validations_past_their_retention_go_with_their_pages_and_leave_the_index(settings) -> None:
+    """Each gate run adds a validation result and a page per suite, and the index lists them all: nothing removed
+    them. Truth: two runs named here, the retention's cutoff taken between them."""
+    from datetime import UTC, datetime, timedelta
+
+    from sarlake.workflows.quality import run_suite
+    from sarlake.workflows.quality_docs import expire, read_page
+
+    frame = pd.DataFrame({"product_id": ["a"], "p_error": [0.1]})
+    run_suite("qa_predictions", frame, settings, run_name="old-run")
+    between = datetime.now(UTC)
+    run_suite("qa_predictions", frame, settings, run_name="new-run")
+    site = settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "validations" / "qa_predictions"
+    assert {p.name for p in site.iterdir()} == {"old-run", "new-run"}
+
+    gone = expire(settings, timedelta(0), now=between)
+    assert (gone.removed, gone.kept) == (1, 1)
+    results = settings.home / "gx" / "uncommitted" / "validations" / "qa_predictions"
+    assert {p.relative_to(results).parts[0] for p in results.rglob("*.json")} == {"new-run"}
+    assert {p.relative_to(site).parts[0] for p in site.rglob("*.html")} == {"new-run"}  # (GX leaves empty folders)
+    index = read_page("index.html", settings)[0].decode()
+    assert "new-run" in index
+    assert "old-run" not in index
+    assert expire(settings, timedelta(days=90)).removed == 0
+
+
+def test_a_lake_the_gate_never_ran_on_has_no_data_docs_to_expire(settings) -> None:
+    from datetime import timedelta
+
+    from sarlake.workflows.quality_docs import expire
+
+    assert expire(settings, timedelta(0)).removed == 0
+    assert not (settings.home / "gx").exists()  # no GX project made just to look
+
+
 @pytest.mark.slow
 def test_on_an_s3_lake_the_data_docs_outlive_the_pod_that_ran_the_gate(s3_server, tmp_path, monkeypatch) -> None:
     """Each gate run in a pod of its own (its own empty SARLAKE_HOME): the second run's index still lists the
@@ -65,7 +101,7 @@ def test_on_an_s3_lake_the_data_docs_outlive_the_pod_that_ran_the_gate(s3_server
     from lake.write import update
     from sarlake.workflows.ingest import ingest_and_catalogue
     from sarlake.workflows.quality import gate_products
-    from sarlake.workflows.quality_docs import read_page
+    from sarlake.workflows.quality_docs import PageNotFound, expire, read_page
 
     for key, value in s3_lake_env(s3_server, "quality-docs-s3").items():
         monkeypatch.setenv(key, value)
@@ -77,6 +113,7 @@ def test_on_an_s3_lake_the_data_docs_outlive_the_pod_that_ran_the_gate(s3_server
     files = sorted((DATA / "roipac_unw").glob("*.unw"))[:2]
     ids = ingest_and_catalogue([str(p) for p in files], aoi="sydney", mission="envisat").ids
     first = gate_products(ids, settings)
+    between = datetime.now(UTC)
     assert sorted(first.published) == sorted(ids)
     assert first.data_docs == settings.warehouse + "/_quality/docs/index.html"
 
@@ -96,3 +133,15 @@ def test_on_an_s3_lake_the_data_docs_outlive_the_pod_that_ran_the_gate(s3_server
     newest = read_page(pages[-1], settings)[0].decode()
     assert "coherence_mean" in newest
     assert ids[0] in newest
+
+    # the retention, from a third pod: the first run's validations go, with their pages, from the lake
+    monkeypatch.setenv("SARLAKE_HOME", str(tmp_path / "pod-3"))
+    settings = get_settings()
+    gone = expire(settings, timedelta(0), now=between)
+    assert (gone.removed, gone.kept) == (2, 2)  # each run validated the products suite and the rasters suite
+    assert len(list_uris(settings.warehouse + "/_quality/validations/products", ".json", settings)) == 1
+    assert len(list_uris(settings.warehouse + "/_quality/docs/validations/rasters", ".html", settings)) == 1
+    index = read_page("index.html", settings)[0].decode()
+    assert sorted(set(re.findall(r"validations/products/[^\"'\\]+\.html", index))) == pages[-1:]
+    with pytest.raises(PageNotFound):
+        read_page(pages[0], settings)

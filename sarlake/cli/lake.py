@@ -67,13 +67,16 @@ def tables() -> None:
 @click.option("--reports-older-than-days", type=FiniteFloatRange(min=0), default=None,
               help="QA_SCORES reports (one per qa PGE task) older than this are deleted; not with --table. "
               "Default: SARLAKE_MAINTENANCE__SCORE_REPORT_RETENTION_DAYS (30).")
+@click.option("--data-docs-older-than-days", type=FiniteFloatRange(min=0), default=None,
+              help="The quality gate's validation results (and their Data Docs pages) older than this are deleted; "
+              "not with --table. Default: SARLAKE_MAINTENANCE__DATA_DOCS_RETENTION_DAYS (90).")
 @click.option("--show-removed", is_flag=True, help="List every deleted file.")
 def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain_last: int | None,
              orphans_older_than_hours: float | None, reports_older_than_days: float | None,
-             show_removed: bool) -> None:
-    """Expire old snapshots, delete the files no kept snapshot needs and old QA reports (run it on a schedule)."""
+             data_docs_older_than_days: float | None, show_removed: bool) -> None:
+    """Expire old snapshots, delete the files no kept snapshot needs, old QA reports and Data Docs (on a schedule)."""
     from lake.run_records import SCORE_REPORTS
-    from sarlake.workflows.maintenance import expire_reports, maintain_tables
+    from sarlake.workflows.maintenance import expire_data_docs, expire_reports, maintain_tables
 
     for r in maintain_tables(list(table_names) or None, older_than_days=older_than_days, retain_last=retain_last,
                              orphans_older_than_hours=orphans_older_than_hours):
@@ -90,3 +93,6 @@ def maintain(table_names: tuple[str, ...], older_than_days: float | None, retain
     if show_removed:
         for folder in expired.removed:
             click.echo(f"  removed {folder}")
+    docs, days = expire_data_docs(data_docs_older_than_days)
+    click.echo(f"{'data docs':14s} deleted {docs.removed:4d} validations older than {days:g} days, kept "
+               f"{docs.kept:4d} ({docs.index})")

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from lake.compaction import CompactionResult
     from lake.maintenance import MaintenanceResult
     from lake.run_records import ExpiredReports
+    from sarlake.workflows.quality_docs import ExpiredValidations
 
-__all__ = ["compact_tables", "expire_reports", "given", "maintain_tables"]
+__all__ = ["compact_tables", "expire_data_docs", "expire_reports", "given", "maintain_tables"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +50,16 @@ def expire_reports(older_than_days: float | str | None = None) -> tuple[ExpiredR
 
     days = given(older_than_days, get_settings().maintenance.score_report_retention_days, float)
     return expire_score_reports(timedelta(days=days)), days
+
+
+def expire_data_docs(older_than_days: float | str | None = None) -> tuple[ExpiredValidations, float]:
+    """Delete the quality gate's validation results older than their retention, with their Data Docs pages."""
+    from lake.settings import get_settings
+    from sarlake.workflows.quality_docs import expire
+
+    settings = get_settings()
+    days = given(older_than_days, settings.maintenance.data_docs_retention_days, float)
+    return expire(settings, timedelta(days=days)), days
 
 
 def compact_tables(small_mb: float | str | None = None, min_files: int | str | None = None) -> list[CompactionResult]:

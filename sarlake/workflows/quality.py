@@ -46,22 +46,9 @@ def data_docs_index(settings: Settings | None = None) -> str:
     return index_location(settings or get_settings())
 
 
-def _gx() -> Any:
-    """Great Expectations, quiet: INFO records and progress bars off.
-
-    Its INFO records (about 200 at import: 'Skipping registering function ...') and its progress bars (stderr,
-    which an Airflow task logs at level error) would bury the gate's own lines in the task log.
-    """
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-
-    return gx
-
-
 def _context(settings: Settings) -> Any:
     from sarlake.workflows.quality_docs import context
 
-    _gx()
     return context(settings)
 
 
@@ -74,10 +61,11 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None, run_name:
     Returns:
         ``key value -> [failed expectation descriptions]`` for every row that failed something.
     """
-    gx = _gx()
     settings = settings or get_settings()
     module = importlib.import_module(f"expectations.{name}")
     context = _context(settings)
+    import great_expectations as gx
+
     source = context.data_sources.add_or_update_pandas(name="sarlake")
     try:
         asset = source.get_asset(name)

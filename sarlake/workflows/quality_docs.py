@@ -14,12 +14,15 @@ The browse app serves either site behind Airflow's login at ``/sarlake/browse/da
 from __future__ import annotations
 
 import mimetypes
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lake.settings import Settings, is_remote
 
-__all__ = ["INDEX_RUNS", "PageNotFound", "context", "index_location", "read_page", "site_root"]
+__all__ = ["INDEX_RUNS", "ExpiredValidations", "PageNotFound", "context", "expire", "index_location", "read_page",
+           "site_root"]
 
 #: validation results the S3 site's index lists (the newest); older pages stay, unlinked from the index
 INDEX_RUNS = 500
@@ -28,6 +31,15 @@ SITE = "local_site"
 
 class PageNotFound(LookupError):
     """No page of the Data Docs site at that path."""
+
+
+@dataclass(frozen=True)
+class ExpiredValidations:
+    """What :func:`expire` deleted (validation results, each with its page) and kept, and the site's index."""
+
+    removed: int
+    kept: int
+    index: str
 
 
 def site_root(settings: Settings) -> str:
@@ -43,7 +55,14 @@ def index_location(settings: Settings) -> str:
 
 
 def context(settings: Settings) -> Any:
-    """The GX context the gate validates in: a file context under ``<home>/gx``, or an S3-backed ephemeral one."""
+    """The GX context the gate validates in: a file context under ``<home>/gx``, or an S3-backed ephemeral one.
+
+    Great Expectations is quiet in it: its INFO records (about 200 at import: 'Skipping registering function ...')
+    and its progress bars (stderr, which an Airflow task logs at level error) would bury the gate's own lines.
+    """
+    import logging
+
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -76,6 +95,28 @@ def _s3_config(settings: Settings) -> Any:
         "site_index_builder": {"class_name": "DefaultSiteIndexBuilder", "validation_results_limit": INDEX_RUNS}}}
     config.analytics_enabled = False
     return config
+
+
+def expire(settings: Settings, older_than: timedelta, now: datetime | None = None) -> ExpiredValidations:
+    """Delete the gate's validation results run more than ``older_than`` ago, and their pages; rebuild the index.
+
+    The index is rebuilt with the newest validation left (its page rendered again): GX then removes every page
+    whose result is gone. A local lake the gate never ran on is left as it is.
+    """
+    if not is_remote(settings.warehouse) and not (settings.home / "gx").is_dir():
+        return ExpiredValidations(0, 0, index_location(settings))
+    ctx = context(settings)
+    store = ctx.validation_results_store
+    keys = store.list_keys()
+    cutoff = (now or datetime.now(UTC)) - older_than
+    old = [key for key in keys if key.run_id.run_time.astimezone(UTC) < cutoff]
+    for key in old:
+        store.remove_key(key)
+    kept = [key for key in keys if key not in old]
+    if old:
+        newest = max(kept, key=lambda key: key.run_id.run_time) if kept else None
+        ctx.build_data_docs(resource_identifiers=[newest] if newest is not None else None)
+    return ExpiredValidations(len(old), len(kept), index_location(settings))
 
 
 def read_page(path: str, settings: Settings) -> tuple[bytes, str]:
