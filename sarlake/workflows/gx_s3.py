@@ -12,6 +12,7 @@ the configuration names a token, and the backend looks the settings up in this p
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from typing import Any
 
@@ -28,8 +29,11 @@ _LOCK = threading.Lock()
 
 
 def lake_token(settings: Settings) -> str:
-    """A name for ``settings`` that a backend's configuration can carry (the settings stay in this process)."""
-    token = f"lake-{id(settings):x}"
+    """A name for ``settings`` that a backend's configuration can carry (the settings stay in this process).
+
+    Equal settings share one name, so a process that gates many times keeps one entry per lake configuration.
+    """
+    token = "lake-" + hashlib.sha256(settings.model_dump_json().encode()).hexdigest()[:16]
     with _LOCK:
         _LAKES[token] = settings
     return token

@@ -24,7 +24,8 @@ from lake.settings import Settings, is_remote
 __all__ = ["INDEX_RUNS", "ExpiredValidations", "PageNotFound", "context", "expire", "index_location", "read_page",
            "site_root"]
 
-#: validation results the S3 site's index lists (the newest); older pages stay, unlinked from the index
+#: validation results the S3 site's index lists (the newest); older pages stay, unlinked, until they expire
+#: (:func:`expire`, the ``maintenance`` DAG)
 INDEX_RUNS = 500
 SITE = "local_site"
 
