@@ -68,7 +68,7 @@ def check(product_ids: tuple[str, ...], quarantined: bool) -> None:
             click.echo(f"{'published' if pid in result.published else 'passed':<11}  {pid}")
     click.echo(f"{len(ids)} checked: {len(result.published)} published, {len(result.quarantined)} quarantined, "
                f"{len(ids) - len(result.published) - len(result.quarantined)} passed and already published; "
-               f"Data Docs: {result.data_docs}")
+               f"Data Docs: {result.data_docs} (Airflow UI: Browse > Data Docs (quality gate))")
 
 
 @products.command("list")
