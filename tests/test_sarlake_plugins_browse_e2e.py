@@ -432,7 +432,9 @@ def test_a_quarantined_product_says_why_on_its_page(shared, browser):
     _wait(browser, ec.text_to_be_present_in_element((By.ID, "product-id"), "IFG_A_02"))
     line = browser.find_element(By.ID, "quality-failures").text
     assert line == ("Quarantined by the data-quality gate (left out of time series and archive delivery); it failed: "
-                    + failed[0])
+                    + failed[0] + " (the gate's validations in the Data Docs)")
+    link = browser.find_element(By.ID, "data-docs").get_attribute("href")
+    assert urllib.parse.urlparse(link).path == "/sarlake/browse/data-docs/index.html"
     _shot(browser, "quarantined-product")
 
 

@@ -94,7 +94,7 @@ async function loadProduct(id) {
   el.innerHTML = `<p><a href="#search?${state.toString()}">&larr; back to results</a></p>
     <h2 id="product-id">${esc(p.product_id)}</h2>
     <p>${esc(p.product_type)} · AOI <a href="#aoi/${encodeURIComponent(p.aoi)}">${esc(p.aoi)}</a> · tier <span id="tier">${esc({archive: "archived", cached: "restored"}[p.tier] || p.tier || "hot")}${p.tier === "cached" && p.cache_expires_at ? ` until ${esc(p.cache_expires_at.slice(0, 16).replace("T", " "))} UTC` : ""}</span>${p.track == null ? "" : ` · track ${esc(p.track)} ${esc(p.direction)}`} · <span class="span">${esc(p.first_date)} &rarr; ${esc(p.last_date)}</span> · status ${esc(p.status)}</p>
-    ${p.status === "quarantined" ? `<p id="quality-failures" class="warn">Quarantined by the data-quality gate (left out of time series and archive delivery); it failed: ${esc(failedChecks(p.quality_failures))}</p>` : ""}
+    ${p.status === "quarantined" ? `<p id="quality-failures" class="warn">Quarantined by the data-quality gate (left out of time series and archive delivery); it failed: ${esc(failedChecks(p.quality_failures))} (<a id="data-docs" href="data-docs/index.html">the gate's validations in the Data Docs</a>)</p>` : ""}
     <div class="shortcuts">${d.actions.filter((a) => a.available || a.action === "restore").map((a) =>
       `<button class="shortcut" data-action="${esc(a.action)}" ${a.available ? "" : `disabled title="${esc(a.reason)}"`}>${esc(a.label)}</button>`).join("\n")}
       <span class="run-result"></span></div>
