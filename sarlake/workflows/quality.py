@@ -61,10 +61,21 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None, run_name:
     Returns:
         ``key value -> [failed expectation descriptions]`` for every row that failed something.
     """
-    settings = settings or get_settings()
-    module = importlib.import_module(f"expectations.{name}")
-    context = _context(settings)
+    context = _context(settings or get_settings())
+    failing, validated = _validate(name, frame, context, run_name)
+    context.build_data_docs(resource_identifiers=validated)
+    return failing
+
+
+def _validate(name: str, frame: Any, context: Any, run_name: str | None) -> tuple[dict[str, list[str]], list[Any]]:
+    """:func:`run_suite` in ``context`` without the Data Docs: the failing keys and the validation results' ids.
+
+    The caller builds the Data Docs of what it validated once (``build_data_docs``): each build reads every result
+    its index lists (up to :data:`sarlake.workflows.quality_docs.INDEX_RUNS`, from S3 on an S3 lake).
+    """
     import great_expectations as gx
+
+    module = importlib.import_module(f"expectations.{name}")
 
     source = context.data_sources.add_or_update_pandas(name="sarlake")
     try:
@@ -81,8 +92,7 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None, run_name:
     definition = context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=module.SUITE, data=batch, suite=suite))
     checkpoint = context.checkpoints.add_or_update(gx.Checkpoint(
-        name=module.SUITE, validation_definitions=[definition],
-        actions=[gx.checkpoint.UpdateDataDocsAction(name="data_docs")],
+        name=module.SUITE, validation_definitions=[definition], actions=[],
         result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [module.KEY]},
     ))
     from great_expectations.core.run_identifier import RunIdentifier
@@ -103,7 +113,7 @@ def run_suite(name: str, frame: Any, settings: Settings | None = None, run_name:
                 keys = [str(k) for k in frame[module.KEY].tolist()]
             for key in keys:
                 failing.setdefault(str(key), []).append(what)
-    return failing
+    return failing, list(result.run_results)
 
 
 def _columns(expectation: Any) -> set[str]:
@@ -217,18 +227,19 @@ def gate_products(product_ids: list[str] | None = None, settings: Settings | Non
     result = GateResult(checked=len(rows))
     if not rows:
         return result
-    frame = pd.DataFrame(_derived(rows))
-    failing = run_suite("products", frame, settings, run_name)
+    context = _context(settings)  # one for the gate's suites, and one Data Docs build of them all
+    failing, validated = _validate("products", pd.DataFrame(_derived(rows)), context, run_name)
     rasters = [{"product_id": r["product_id"], **raster_stats(r["met_uri"], settings)}
                for r in rows if r.get("met_uri") and r.get("product_type") == "L2_IFG"]
-    if rasters:
-        for key, why in run_suite("rasters", pd.DataFrame(rasters), settings, run_name).items():
-            failing.setdefault(key, []).extend(why)
     series = [{"product_id": r["product_id"], **timeseries_stats(r["met_uri"], settings)}
               for r in rows if r.get("met_uri") and r.get("product_type") == "L3_TS"]
-    if series:
-        for key, why in run_suite("timeseries", pd.DataFrame(series), settings, run_name).items():
-            failing.setdefault(key, []).extend(why)
+    for name, table in (("rasters", rasters), ("timeseries", series)):
+        if table:
+            more, ids = _validate(name, pd.DataFrame(table), context, run_name)
+            validated += ids
+            for key, why in more.items():
+                failing.setdefault(key, []).extend(why)
+    context.build_data_docs(resource_identifiers=validated)
     patches = []
     for r in rows:
         pid = r["product_id"]
