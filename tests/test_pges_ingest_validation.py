@@ -9,11 +9,13 @@ import json
 import shutil
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import rasterio
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import from_origin
 
 from pges.errors import InputValidationError
@@ -79,8 +81,10 @@ def test_int8_phase_png_renamed_and_complex_phase_are_refused(tmp_path: Path) ->
     with pytest.raises(InputValidationError, match=r"b_20200101-20200113.tif: is a wrapped interferogram.*unwrap"):
         ingest([cplx], tmp_path / "out")
     png = tmp_path / "c_20200101-20200113.tif"
-    with rasterio.open(png, "w", driver="PNG", height=4, width=5, count=1, dtype="uint8") as dst:
-        dst.write(np.ones((4, 5), np.uint8), 1)
+    with warnings.catch_warnings():  # a PNG without a geotransform is what this input is
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(png, "w", driver="PNG", height=4, width=5, count=1, dtype="uint8") as dst:
+            dst.write(np.ones((4, 5), np.uint8), 1)
     with pytest.raises(InputValidationError, match=r"c_20200101-20200113.tif: is a PNG file, not a GeoTIFF"):
         ingest([png], tmp_path / "out")
 

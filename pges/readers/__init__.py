@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -170,11 +171,13 @@ def phase_kind(path: str | Path, source_format: SourceFormat = "auto") -> Litera
         return None
     import numpy as np
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     try:
-        with rasterio.open(path) as src:
-            kind = np.dtype(src.dtypes[0]).kind if src.driver == "GTiff" else ""
+        with warnings.catch_warnings():  # the reader says what a file without georeferencing lacks
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                kind = np.dtype(src.dtypes[0]).kind if src.driver == "GTiff" else ""
     except RasterioIOError:
         return None
     if kind == "f" and named_wrapped(path):  # wrapped phase in radians (HyP3's _wrapped_phase.tif)

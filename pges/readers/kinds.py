@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -57,25 +58,27 @@ _DESCRIPTIONS = {"coherence": "coherence", "correlation": "coherence", "height":
 def _by_content(path: Path, use_values: bool) -> tuple[str, str] | None:
     """A GeoTIFF's kind from its band description, then (``use_values``) its data type and values; and which."""
     import rasterio
-    from rasterio.errors import RasterioIOError
+    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
     try:
-        with rasterio.open(path) as src:
-            desc = (src.descriptions[0] or "").strip().lower()
-            for key, kind in _DESCRIPTIONS.items():
-                if key in desc:
-                    return kind, "band description"
-            if not use_values:
-                return None
-            if src.dtypes[0].startswith(("int", "uint")) and src.dtypes[0] not in ("int8", "uint8"):
-                return "dem", "values"
-            if src.dtypes[0].startswith("float"):
-                data = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256))).astype(np.float64)
-                if src.nodata is not None:
-                    data[data == src.nodata] = np.nan
-                finite = data[np.isfinite(data) & (data != 0)]
-                if finite.size and finite.min() >= 0 and finite.max() <= 1.0:
-                    return "coherence", "values"
+        with warnings.catch_warnings():  # the reader says what a file without georeferencing lacks
+            warnings.simplefilter("ignore", NotGeoreferencedWarning)
+            with rasterio.open(path) as src:
+                desc = (src.descriptions[0] or "").strip().lower()
+                for key, kind in _DESCRIPTIONS.items():
+                    if key in desc:
+                        return kind, "band description"
+                if not use_values:
+                    return None
+                if src.dtypes[0].startswith(("int", "uint")) and src.dtypes[0] not in ("int8", "uint8"):
+                    return "dem", "values"
+                if src.dtypes[0].startswith("float"):
+                    data = src.read(1, out_shape=(min(src.height, 256), min(src.width, 256))).astype(np.float64)
+                    if src.nodata is not None:
+                        data[data == src.nodata] = np.nan
+                    finite = data[np.isfinite(data) & (data != 0)]
+                    if finite.size and finite.min() >= 0 and finite.max() <= 1.0:
+                        return "coherence", "values"
     except RasterioIOError:
         return None  # the reader says what is wrong with it
     return None
