@@ -72,7 +72,9 @@ def test_validations_past_their_retention_go_with_their_pages_and_leave_the_inde
     assert (gone.removed, gone.kept) == (1, 1)
     results = settings.home / "gx" / "uncommitted" / "validations" / "qa_predictions"
     assert {p.relative_to(results).parts[0] for p in results.rglob("*.json")} == {"new-run"}
-    assert {p.relative_to(site).parts[0] for p in site.rglob("*.html")} == {"new-run"}  # (GX leaves empty folders)
+    assert {p.relative_to(site).parts[0] for p in site.rglob("*.html")} == {"new-run"}
+    assert {p.name for p in site.iterdir()} == {"new-run"}  # no empty folder of the old run left behind
+    assert {p.name for p in results.iterdir()} == {"new-run"}
     index = read_page("index.html", settings)[0].decode()
     assert "new-run" in index
     assert "old-run" not in index
