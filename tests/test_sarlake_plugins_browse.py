@@ -413,3 +413,23 @@ def test_a_layer_image_carries_a_colour_bar_labelled_with_its_stretch_and_units(
     # a dimensionless layer (units 1, or none) is labelled with its numbers alone
     coherence = Image.open(io.BytesIO(layer_png(lake, "IFG_A_01", "coherence")))
     assert len(coherence.info["sarlake:stretch"].split()) == 2
+
+
+def test_the_npm_route_serves_the_files_of_the_packages_package_json_names_and_nothing_else():
+    """Truth: ``vendor/package.json`` names leaflet and Font Awesome; d3-array is only vega's dependency."""
+    from pathlib import Path
+
+    from fastapi import HTTPException
+
+    from sarlake_plugins.browse.app import VENDOR, npm_file
+
+    modules = VENDOR / "node_modules"
+    assert Path(npm_file("leaflet/dist/leaflet.js").path) == (modules / "leaflet/dist/leaflet.js").resolve()
+    css = "@fortawesome/fontawesome-free/css/all.min.css"
+    assert Path(npm_file(css).path) == (modules / css).resolve()
+    assert (modules / "d3-array" / "package.json").is_file()  # installed, as vega needs it
+    for name in ("d3-array/package.json", ".package-lock.json", "leaflet/../d3-array/package.json",
+                 "leaflet/../../package.json", "@fortawesome/../jquery/package.json", "leaflet/dist/nothing.js"):
+        with pytest.raises(HTTPException) as refused:
+            npm_file(name)
+        assert refused.value.status_code == 404

@@ -30,6 +30,8 @@ When the API server starts, a background thread opens the lake and materializes 
 
 from __future__ import annotations
 
+import functools
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -139,18 +141,6 @@ def static(name: str) -> FileResponse:
     return FileResponse(path)
 
 
-@app.get("/vendor/leaflet/{name:path}", include_in_schema=False)
-def leaflet(name: str) -> FileResponse:
-    """Leaflet's dist files (installed from npm by ``make browse-assets``)."""
-    root = LEAFLET_DIST.resolve()
-    path = (root / name).resolve()
-    if not root.is_dir():
-        raise HTTPException(status_code=404, detail="Leaflet is not installed: run `make browse-assets`")
-    if not path.is_relative_to(root) or not path.is_file():
-        raise HTTPException(status_code=404, detail=f"no Leaflet file {name!r}")
-    return FileResponse(path)
-
-
 @app.get("/data-docs/{path:path}", include_in_schema=False)
 def data_docs(path: str) -> Response:
     """A page of the quality gate's Data Docs site: ``<warehouse>/_quality/docs`` on an S3 lake, else ``<home>/gx``."""
@@ -169,14 +159,24 @@ def data_docs(path: str) -> Response:
 
 @app.get("/vendor/npm/{name:path}", include_in_schema=False)
 def npm_file(name: str) -> FileResponse:
-    """A file installed from npm by ``make browse-assets`` (the Data Docs pages' scripts and styles)."""
+    """A file of a package ``make browse-assets`` installed from npm (Leaflet, the Data Docs pages' scripts)."""
     from sarlake_plugins.browse.datadocs import NODE_MODULES
 
+    parts = Path(name).parts
+    package = "/".join(parts[:2] if parts[:1] and parts[0].startswith("@") else parts[:1])
+    if package not in _served_packages():
+        raise HTTPException(status_code=404, detail=f"{name!r} is in no package of {VENDOR / 'package.json'}")
     root = NODE_MODULES.resolve()
     path = (root / name).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    if not path.is_relative_to(root / package) or not path.is_file():
         raise HTTPException(status_code=404, detail=f"no installed npm file {name!r}: run `make browse-assets`")
     return FileResponse(path)
+
+
+@functools.cache
+def _served_packages() -> frozenset[str]:
+    """The packages ``vendor/package.json`` names: only their files are served, not their dependencies' or npm's."""
+    return frozenset(json.loads((VENDOR / "package.json").read_text())["dependencies"])
 
 
 @app.get("/api/config")
