@@ -25,6 +25,7 @@ def test_every_cdn_script_and_style_of_a_gx_page_is_served_by_the_plugin(setting
     index, media = read_page("index.html", settings)
     assert media == "text/html"
     result = re.search(rb'validations/qa_predictions/[^"\'\\]+\.html', index)
+    assert b"How to" not in index  # GX's how-to buttons (its CLI, its team sites) are not sarlake's way
     assert result is not None
     for raw in (index, read_page(result.group().decode(), settings)[0]):
         assert re.findall(rb'<script[^>]+src="https://', raw)  # what GX writes: scripts from CDNs
@@ -33,6 +34,11 @@ def test_every_cdn_script_and_style_of_a_gx_page_is_served_by_the_plugin(setting
         assert re.findall(rb'<link[^>]+href="https?://[^"]+\.css"', page) == []
         assert b"dataContextId" in raw
         assert b"dataContextId" not in page  # GX's logo beacon (its context's id and the time)
+        assert b"great-expectations-web-assets" in raw
+        assert b"great-expectations-web-assets" not in page  # no logo from GX's bucket, dark mode's either
+        assert b"newsletter" in raw
+        assert b"newsletter" not in page
+        assert page.rstrip().endswith(b"</html>")
         served = re.findall(rb'"' + re.escape(SERVED.encode()) + rb'([^"]+)"', page)
         assert served
         missing = [name for name in served if not (NODE_MODULES / name.decode()).is_file()]

@@ -72,6 +72,11 @@ def context(settings: Settings) -> Any:
         root = settings.home
         root.mkdir(parents=True, exist_ok=True)
         ctx = gx.get_context(mode="file", project_root_dir=str(root))
+        sites = ctx.variables.data_docs_sites or {}  # (a copy)
+        if SITE in sites and sites[SITE].get("show_how_to_buttons", True):  # as on S3: GX's how-tos (its CLI,
+            sites[SITE]["show_how_to_buttons"] = False  # team sites) are not how sarlake keeps its suites
+            ctx.variables.data_docs_sites = sites
+            ctx.variables.save()
     else:
         ctx = gx.get_context(mode="ephemeral", project_config=_s3_config(settings))
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)

@@ -5,7 +5,9 @@ CDNs, and an image from GX's own bucket whose URL carries the context's id and t
 those CDNs (a cluster without internet access, as many DAAC and HPC networks are) the index page lists nothing:
 its table of validation results is drawn by bootstrap-table. The browse app rewrites each of those URLs to the same
 file installed from npm at the same version (``make browse-assets``, ``sarlake_plugins/browse/vendor``), and the
-beacon to the logo of the site's own ``static`` folder. A URL whose file is not installed is left as it was.
+beacon (and the logo GX's dark-mode style loads from the same bucket) to the logo of the site's own ``static``
+folder. A URL whose file is not installed is left as it was. The footer inviting readers to GX's newsletter is left
+out.
 """
 
 from __future__ import annotations
@@ -49,11 +51,19 @@ CDN_FILES = {
 #: GX's logo, fetched from its bucket with the context id and time in the query
 _BEACON = re.compile(rb'"https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/logo-long\.png[^"]*"')
 _LOGO = b'"/sarlake/browse/data-docs/static/images/logo-long.png"'
+#: the logo the pages' dark-mode style draws, also from GX's bucket; the site's own logo stands in for it
+_DARK_LOGO = re.compile(rb"url\('https://great-expectations-web-assets\.s3\.[a-z0-9-]+\.amazonaws\.com/[^']*'\)")
+#: the footer inviting readers to GX's newsletter (a tracked link): not what an operator's quality report is for
+_NEWSLETTER = re.compile(rb"<footer>\s*<p>[^<]*newsletter.*?</footer>", re.DOTALL | re.IGNORECASE)
 
 
 def localize(page: bytes) -> bytes:
-    """``page`` (HTML) with each CDN URL of :data:`CDN_FILES` that is installed pointing at the plugin's copy."""
+    """``page`` (HTML) with each CDN URL of :data:`CDN_FILES` that is installed pointing at the plugin's copy.
+
+    GX's logos come from the site itself, and the newsletter footer is left out.
+    """
     for url, file in CDN_FILES.items():
         if (NODE_MODULES / file).is_file():
             page = page.replace(f'"{url}"'.encode(), f'"{SERVED}{file}"'.encode())
+    page = _NEWSLETTER.sub(b"", _DARK_LOGO.sub(b"url(" + _LOGO.replace(b'"', b"'") + b")", page))
     return _BEACON.sub(_LOGO, page)
