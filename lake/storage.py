@@ -113,15 +113,22 @@ def write_json(uri: str, obj: Any, settings: Settings | None = None) -> None:
 
 
 def exists(uri: str, settings: Settings | None = None) -> bool:
-    """Whether a file or object exists at ``uri``."""
+    """Whether a file or object exists at ``uri``.
+
+    Raises:
+        botocore.exceptions.ClientError: S3 answered neither "here" nor "not found" (a 403: the credentials may
+            not read it), so whether it exists is not known.
+    """
     if is_remote(uri):
         from botocore.exceptions import ClientError
 
         bucket, key = split_s3(uri)
         try:
             s3_client(settings).head_object(Bucket=bucket, Key=key)
-        except ClientError:
-            return False
+        except ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
         return True
     return local_path(uri).exists()
 

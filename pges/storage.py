@@ -123,11 +123,15 @@ class Publisher:
     def exists(self, product_id: str) -> bool:
         """True when the product's met.json is already published (so the product is complete)."""
         if is_s3(self.output_dir):
+            from botocore.exceptions import ClientError
+
             bucket, key = split_s3(self.met_uri(product_id))
             try:
                 s3_client().head_object(Bucket=bucket, Key=key)
-            except Exception:
-                return False
+            except ClientError as exc:  # only "not found" is absent: a refusal (403) or an outage is an error,
+                if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+                    return False  # not a reason to make (and overwrite) a product that may be there
+                raise
             return True
         return Path(self.met_uri(product_id)).is_file()
 
