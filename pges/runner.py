@@ -131,6 +131,11 @@ def execute(name: str, cfg: RunConfig[Any], run_fn: Any) -> dict[str, Any]:
                                   f"or {cfg.output_dir}; free space, or set SARLAKE_SCRATCH elsewhere") from exc
         raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     except Exception as exc:
+        if _refused_by_s3(exc):  # a retry may pass once a pod's role is fixed; it still fails the run (exit 1)
+            raise ProcessingError(
+                f"{name}: S3 refused the PGE's credentials ({exc}); set SARLAKE_S3__ACCESS_KEY_ID and "
+                "SARLAKE_S3__SECRET_ACCESS_KEY (unset: the AWS credential chain, in a pod its service account's "
+                f"role) to a key whose policy allows {cfg.output_dir} and the inputs") from exc
         raise ProcessingError(f"{name} failed: {type(exc).__name__}: {exc}") from exc
     finally:
         tempfile.tempdir = saved_tmp[0]
@@ -164,3 +169,12 @@ def failure_result(name: str, error: PGEError, run_id: str | None = None) -> dic
         "products": [],
         "error": {"code": error.code, "message": str(error)},
     }
+
+
+def _refused_by_s3(exc: BaseException) -> bool:
+    """Whether ``exc`` is S3 refusing the credentials (HTTP 403 from boto3)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict) or not type(exc).__module__.startswith("botocore"):
+        return False
+    return bool(response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 403
+                and response.get("Error", {}).get("Code") != "ExpiredToken")

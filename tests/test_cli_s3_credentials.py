@@ -161,3 +161,24 @@ def test_a_pge_asks_again_only_for_a_product_s3_says_is_not_there(lake_env, iam_
     assert Publisher(f"s3://{BUCKET}/warehouse/scratch").exists("P1") is False  # readable, and not there
     with pytest.raises(ClientError, match="403"):
         Publisher(f"s3://{BUCKET}/products/L2_IFG/sydney").exists("P1")
+
+
+def test_a_pge_refused_by_s3_names_the_credential_settings_and_catalogues_nothing(lake_env, iam_s3) -> None:
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    other = UNW.parent / "geo_060828-061211.unw"
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["ingest", str(other), "--aoi", "sydney", "--mission", "envisat"],
+                            env={**lake_env, **_keys(iam_s3["keys"]["tables_only"])})
+    assert refused.exit_code == 1, refused.output  # a processing failure: a fixed role passes on the retry
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1, refused.stderr
+    assert "S3 refused the PGE's credentials" in lines[0]
+    assert "SARLAKE_S3__ACCESS_KEY_ID" in lines[0]
+    assert f"s3://{BUCKET}/products" in lines[0]
+    listed = runner.invoke(cli, ["sql", "SELECT count(*) AS n FROM products", "--format", "csv"],
+                           env={**lake_env, **_keys(iam_s3["keys"]["lake"])})
+    assert listed.exit_code == 0, listed.output
+    assert listed.stdout.split() == ["n", "1"]  # the module's one product, nothing of the refused run
