@@ -72,7 +72,6 @@ def s3_refusal(exc: BaseException) -> tuple[int, str] | None:
     """
     text = str(exc)
     error = getattr(exc, "response", None)
-    code = ""
     if isinstance(error, dict) and type(exc).__module__.startswith("botocore"):
         code = str(error.get("Error", {}).get("Code", ""))
         status = error.get("ResponseMetadata", {}).get("HTTPStatusCode")

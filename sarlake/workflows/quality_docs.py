@@ -123,17 +123,20 @@ def expire(settings: Settings, older_than: timedelta, now: datetime | None = Non
         newest = max(kept, key=lambda key: key.run_id.run_time) if kept else None
         ctx.build_data_docs(resource_identifiers=[newest] if newest is not None else None)
         if not is_remote(settings.warehouse):  # GX's folder backend deletes the files, never their folders
-            uncommitted = settings.home / "gx" / "uncommitted"
-            for folder in (uncommitted / "validations", Path(site_root(settings)) / "validations"):
-                _remove_empty_folders(folder)
+            roots = (settings.home / "gx" / "uncommitted" / "validations", Path(site_root(settings)) / "validations")
+            for key in old:
+                _remove_run_folders(key.to_tuple(), roots)
     return ExpiredValidations(len(old), len(kept), index_location(settings))
 
 
-def _remove_empty_folders(root: Path) -> None:
-    """Remove the empty folders under ``root`` (a suite's, a run's, a run time's), deepest first; not ``root``."""
-    for folder in sorted((p for p in root.rglob("*") if p.is_dir()), key=lambda p: len(p.parts), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+def _remove_run_folders(key: tuple[str, ...], roots: tuple[Path, ...]) -> None:
+    """Remove an expired result's run-time folder, then its run's, where they are empty (``key``: suite, run name,
+    run time, batch). The suite's folder stays: a gate run may be writing its next result there."""
+    for root in roots:
+        for depth in (1, 2):
+            folder = root.joinpath(*key[:-depth])
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
 
 
 def read_page(path: str, settings: Settings) -> tuple[bytes, str]:
