@@ -130,8 +130,11 @@ def expire(settings: Settings, older_than: timedelta, now: datetime | None = Non
 
 
 def _remove_run_folders(key: tuple[str, ...], roots: tuple[Path, ...]) -> None:
-    """Remove an expired result's run-time folder, then its run's, where they are empty (``key``: suite, run name,
-    run time, batch). The suite's folder stays: a gate run may be writing its next result there."""
+    """Remove an expired result's run-time folder, then its run's, where they are empty.
+
+    ``key`` is the result's (suite, run name, run time, batch). The suite's folder stays: a gate run may be
+    writing its next result there.
+    """
     for root in roots:
         for depth in (1, 2):
             folder = root.joinpath(*key[:-depth])
