@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import base64
+import contextlib
 import os
 import shutil
 import tempfile
@@ -169,6 +170,16 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     It runs in its own process: requests do not compete with the test for this process's GIL, and tests that
     reset moto's in-process state (test_lake_sandbox_s3) do not touch it.
     """
+    with moto_server(tmp_path_factory.mktemp("moto") / "moto.log") as endpoint:
+        yield endpoint
+
+
+@contextlib.contextmanager
+def moto_server(log_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run moto's server (127.0.0.1, a free port, its output to ``log_path``) until the block ends; its endpoint.
+
+    ``env``: the server process's environment (default: this process's).
+    """
     import subprocess
     import sys
     import time
@@ -177,9 +188,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from ports import free_port
 
     port = free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, env=env)
     endpoint = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

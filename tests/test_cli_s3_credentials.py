@@ -10,10 +10,6 @@ one real Envisat interferogram ingested with the key that may.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,23 +30,11 @@ def iam_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
     """A moto S3 that checks every request against IAM, with two users: ``lake`` (all of S3) and ``tables_only``
     (the warehouse, not the products)."""
     import boto3
-    from ports import free_port
+    from conftest import moto_server
 
-    port = free_port()
-    log = (tmp_path_factory.mktemp("moto-iam") / "moto.log").open("w")
     # the first 6 requests (the users, their keys and policies) are let through without credentials
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, env={**_env(), "INITIAL_NO_AUTH_ACTION_COUNT": "6"})
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(f"{endpoint}/moto-api/", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"moto server exited {proc.returncode}: see {log.name}")
-                time.sleep(0.1)
+    with moto_server(tmp_path_factory.mktemp("moto-iam") / "moto.log",
+                     env={**_env(), "INITIAL_NO_AUTH_ACTION_COUNT": "6"}) as endpoint:
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
                            aws_secret_access_key="x")
         keys = {}
@@ -65,10 +49,6 @@ def iam_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
             iam.put_user_policy(UserName=user, PolicyName="lake", PolicyDocument=policy)
             keys[user] = (key["AccessKeyId"], key["SecretAccessKey"])
         yield {"endpoint": endpoint, "keys": keys}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def _env() -> dict[str, str]:
