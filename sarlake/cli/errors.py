@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-__all__ = ["ErrorHandlingGroup", "environment_fault", "s3_refusal", "user_errors"]
+__all__ = ["ErrorHandlingGroup", "environment_fault", "user_errors"]
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
@@ -43,45 +43,14 @@ def environment_fault(exc: BaseException) -> tuple[int, str] | None:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
         where = f" writing {exc.filename}" if exc.filename else ""
         return 1, f"no space left{where} ({exc.strerror}); free space or point SARLAKE_HOME elsewhere"
-    module = type(exc).__module__
-    text = str(exc)
-    refused = s3_refusal(exc)
-    if refused is not None:
-        return refused
-    duckdb_http = module.startswith(("_duckdb", "duckdb")) and type(exc).__name__ == "HTTPException"
-    if duckdb_http or module.startswith(("botocore", "urllib3")) or "AWS Error" in text or "curlCode" in text:
-        return 1, (f"S3 did not answer ({type(exc).__name__}: {_first_line(exc)}); check SARLAKE_S3__ENDPOINT "
-                   "and the network; timeouts: SARLAKE_S3__CONNECT_TIMEOUT_SECONDS, SARLAKE_S3__READ_TIMEOUT_SECONDS")
+    from sarlake.s3_faults import s3_fault
+
+    fault = s3_fault(exc)
+    if fault is not None:  # credentials S3 refused: exit 2, a retry is refused the same way
+        return (2 if fault.refused else 1), fault.message
     if isinstance(exc, OSError):
         return 1, _first_line(exc)
     return None
-
-
-#: S3's answers that a credential is unknown, wrong or not allowed (an expired token is refreshed on a retry)
-_DENIED_CODES = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "AllAccessDisabled",
-                 "InvalidToken", "AccountProblem")
-#: the same refusal as the other S3 clients word it: pyarrow (pyiceberg's files), DuckDB's httpfs
-_DENIED_TEXT = ("AWS Error ACCESS_DENIED", "(HTTP 403", "InvalidAccessKeyId", "SignatureDoesNotMatch")
-
-
-def s3_refusal(exc: BaseException) -> tuple[int, str] | None:
-    """Exit code 2 and a one-line message when S3 refused the lake's credentials (HTTP 403), else None.
-
-    A 403 is a configuration fault: every retry is refused the same way, so it is not reported as an S3 that
-    "did not answer" (exit 1) but names the settings that choose the credentials.
-    """
-    text = str(exc)
-    error = getattr(exc, "response", None)
-    if isinstance(error, dict) and type(exc).__module__.startswith("botocore"):
-        code = str(error.get("Error", {}).get("Code", ""))
-        status = error.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code == "ExpiredToken" or (status != 403 and code not in _DENIED_CODES):
-            return None
-    elif not any(marker in text for marker in _DENIED_TEXT):
-        return None
-    return 2, (f"S3 refused the lake's credentials ({_first_line(exc)}); set SARLAKE_S3__ACCESS_KEY_ID and "
-               "SARLAKE_S3__SECRET_ACCESS_KEY (SQL reads: SARLAKE_S3__READ_ONLY_ACCESS_KEY_ID, ..._SECRET_ACCESS_KEY; "
-               "unset: the AWS credential chain) to a key whose policy allows the lake's bucket")
 
 
 class ErrorHandlingGroup(click.Group):

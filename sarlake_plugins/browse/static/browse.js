@@ -19,7 +19,10 @@ async function api(path, opts = {}) {
   const r = await fetch(path, Object.assign({credentials: "same-origin", headers: {"Accept": "application/json"}}, opts));
   if (r.status === 401) { showError("You are not logged in (or your session ended): log in to Airflow again."); throw new Error("401"); }
   const body = await r.json().catch(() => ({}));
-  if (!r.ok) { showError(detailText(body.detail)); throw new Error(String(r.status)); }
+  if (!r.ok) {  // an answer without a detail (a proxy's error page) still says something
+    showError(body.detail === undefined ? `the server answered ${r.status} ${r.statusText}` : detailText(body.detail));
+    throw new Error(String(r.status));
+  }
   showError("");
   return body;
 }

@@ -2,9 +2,10 @@
 
 A key that is revoked or mistyped, or whose policy does not cover the lake, was reported as "S3 did not answer
 ... check SARLAKE_S3__ENDPOINT and the network" (exit 1, so retried), or as a DuckDB traceback (`sarlake sql`,
-`sarlake products list`); and `sarlake lake verify` with a key that may not read the products reported every
-product's met.json as gone. Truth: moto's S3 with IAM enforced (its own 403 answers, by its own policy engine);
-one real Envisat interferogram ingested with the key that may.
+`sarlake products list`), or not at all by the browse page (a plain-text 500: no message); and `sarlake lake verify`
+with a key that may not read the products reported every product's met.json as gone. Truth: moto's S3 with
+IAM enforced (its own 403 answers, by its own policy engine); one real Envisat interferogram ingested with the
+key that may.
 """
 
 from __future__ import annotations
@@ -162,3 +163,24 @@ def test_a_pge_refused_by_s3_names_the_credential_settings_and_catalogues_nothin
                            env={**lake_env, **_keys(iam_s3["keys"]["lake"])})
     assert listed.exit_code == 0, listed.output
     assert listed.stdout.split() == ["n", "1"]  # the module's one product, nothing of the refused run
+
+
+def test_the_browse_page_says_the_lake_refused_its_credentials(lake_env, iam_s3, monkeypatch) -> None:
+    """The browse app answered a plain-text 500, and the page showed no message at all."""
+    from airflow.api_fastapi.core_api.security import get_user
+    from fastapi.testclient import TestClient
+
+    from sarlake_plugins.browse.app import app
+
+    for key, value in {**lake_env, **_keys(("AKIAREVOKEDKEY000000", "wrong"))}.items():
+        monkeypatch.setenv(key, value)
+    app.dependency_overrides[get_user] = lambda: None
+    try:
+        with TestClient(app, raise_server_exceptions=False) as client:
+            answer = client.get("/api/search")
+    finally:
+        app.dependency_overrides.pop(get_user)
+    assert answer.status_code == 503, answer.text
+    detail = answer.json()["detail"]
+    assert detail.startswith("the lake is not reachable: S3 refused the lake's credentials")
+    assert "SARLAKE_S3__ACCESS_KEY_ID" in detail
