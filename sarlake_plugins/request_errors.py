@@ -9,6 +9,9 @@ the value, and a message in the user's terms::
 
 An app passes ``hints``: what to do, keyed by the dotted location (``"body.user"``); a location without its own
 hint takes its nearest parent's (``"body"``).
+
+Any other failure of a route is answered by :func:`unexpected`: a 503 that names the settings when S3 refused the
+lake's credentials or did not answer, else a JSON 500 (Starlette's own is plain text, which the pages cannot show).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-__all__ = ["MAX_ERRORS", "install", "refusal"]
+__all__ = ["MAX_ERRORS", "install", "refusal", "unexpected"]
 
 #: errors listed in one answer (a body with thousands of unknown fields is refused in a few lines)
 MAX_ERRORS = 10
@@ -88,10 +91,26 @@ def refusal(errors: list[Mapping[str, Any]], hints: Mapping[str, str] | None = N
 
 
 def install(app: FastAPI, hints: Mapping[str, str] | None = None) -> None:
-    """Answer ``app``'s refused requests with :func:`refusal` (status 422)."""
+    """Answer ``app``'s refused requests with :func:`refusal` (status 422), and its failures with :func:`unexpected`."""
 
     # FastAPI's decorator, as its docs do: Starlette's add_exception_handler is typed for handlers of any
     # Exception, so it refuses one that takes the RequestValidationError it is registered for
     @app.exception_handler(RequestValidationError)
     async def handler(request: Request, exc: RequestValidationError) -> Response:
         return JSONResponse(refusal(list(exc.errors()), hints), status_code=422)
+
+    app.add_exception_handler(Exception, unexpected)
+
+
+def unexpected(request: Request, exc: Exception) -> Response:
+    """503 naming the settings when S3 refused the lake's credentials or did not answer; else a JSON 500.
+
+    The pages show ``detail``. The exception itself still goes to the API server's log (Starlette re-raises it
+    once this answer is sent).
+    """
+    from sarlake.s3_faults import s3_fault
+
+    fault = s3_fault(exc)
+    if fault is not None:
+        return JSONResponse({"detail": f"the lake is not reachable: {fault.message}"}, status_code=503)
+    return JSONResponse({"detail": "internal error: see the Airflow API server's log"}, status_code=500)

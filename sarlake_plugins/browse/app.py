@@ -71,19 +71,6 @@ def _answer(status: int) -> Any:
     return handler
 
 
-def _unexpected(request: Request, exc: Exception) -> Response:
-    """503 naming the settings when S3 refused the credentials or did not answer; else a plain 500.
-
-    The page shows ``detail``; the exception itself still goes to the API server's log.
-    """
-    from sarlake.s3_faults import s3_fault
-
-    fault = s3_fault(exc)
-    if fault is not None:
-        return JSONResponse({"detail": f"the lake is not reachable: {fault.message}"}, status_code=503)
-    return JSONResponse({"detail": "internal error: see the Airflow API server's log"}, status_code=500)
-
-
 def _register_error_handlers() -> None:
     from sarlake_plugins.browse.products import ProductNotFound
     from sarlake_plugins.browse.shortcuts import AoiNotFound, ShortcutError
@@ -91,8 +78,8 @@ def _register_error_handlers() -> None:
     app.add_exception_handler(ProductNotFound, _answer(404))  # an unknown product or AOI, on any route
     app.add_exception_handler(AoiNotFound, _answer(404))
     app.add_exception_handler(ShortcutError, _answer(422))  # a shortcut that cannot be prepared
-    app.add_exception_handler(Exception, _unexpected)  # S3 refusing the credentials: say so, not "500"
-    request_errors.install(app)  # a request FastAPI refuses: what and where, never the value sent
+    request_errors.install(app)  # a request FastAPI refuses: what and where, never the value sent; S3 refusing
+    # the lake's credentials or not answering: a 503 that says so
 
 
 _register_error_handlers()
