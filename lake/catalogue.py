@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -151,7 +152,8 @@ def product_rows(met_uri: str, doc: dict[str, Any], run_context: dict[str, Any] 
 
 
 def catalogue_products(
-    met_uris: list[str], run_context: dict[str, Any] | None = None, settings: Settings | None = None
+    met_uris: list[str], run_context: dict[str, Any] | None = None, settings: Settings | None = None,
+    kept: Collection[str] = (),
 ) -> list[str]:
     """Read met.json files and upsert their ``products`` and ``provenance`` rows.
 
@@ -163,6 +165,9 @@ def catalogue_products(
         met_uris: local paths, ``file://`` or ``s3://`` URIs of ``<product>.met.json`` files.
         run_context: Airflow context recorded in provenance (``dag_id``, ``task_id``, ``run_id``, ``runner``).
         settings: the lake settings; default :func:`lake.settings.get_settings`.
+        kept: ids of products the run found published and kept rather than made again. Those that had been
+            removed (their files kept) are back in the catalogue now: each gets a ``sarlake-return`` provenance
+            record of this run (:func:`lake.removal.record_returns`; needs ``run_context``'s ``run_id``).
 
     Returns:
         The product ids, in input order.
@@ -198,7 +203,12 @@ def catalogue_products(
     placement.finish(settings)
     logger.info("catalogued %d products (%d new, %d updated, %d unchanged)", len(products),
                 result.inserted, result.updated, result.unchanged)
-    return [p["product_id"] for p in products]
+    ids = [p["product_id"] for p in products]
+    if kept and run_context and run_context.get("run_id"):
+        from lake.removal import record_returns
+
+        record_returns([pid for pid in ids if pid in set(kept)], run_context, settings)
+    return ids
 
 
 def record_acquisitions(records: list[Any], settings: Settings | None = None) -> UpsertResult:

@@ -143,10 +143,12 @@ def record_returns(product_ids: list[str], run_context: dict[str, Any],
                    settings: Settings | None = None) -> dict[str, str]:
     """Record in ``provenance`` which of ``product_ids``, catalogued again from kept files, had been removed.
 
-    A product removed with its files kept and then ingested again is catalogued from its published met.json:
-    its own provenance row is the first run's, so without this record the removal would stay the last word of
-    its history. Call it after cataloguing ``product_ids``; those whose latest record is not a removal (a
-    product published but never catalogued) get none.
+    A product removed with its files kept and then found again by a run (an ingest, an unwrap, a DAG's PGE task
+    that keeps what is published) is catalogued from its published met.json: its own provenance row is the first
+    run's, so without this record the removal would stay the last word of its history
+    (:func:`lake.catalogue.catalogue_products` calls this for the products a run says it ``kept``). Call it after
+    cataloguing ``product_ids``; those whose latest record is not a removal (a product published but never
+    catalogued) get none.
 
     Args:
         product_ids: products just catalogued again, as they were published.

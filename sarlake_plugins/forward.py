@@ -217,6 +217,7 @@ def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any], request
 
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
+    from sarlake.workflows.pge import kept_ids
     from sarlake_plugins.refusals import refusals_not_retried
 
     met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
@@ -231,7 +232,7 @@ def catalogue(results: list[dict[str, Any]], *, context: dict[str, Any], request
     }
     if requester:
         run_context["requester"] = requester
-    with refusals_not_retried():
-        ids = catalogue_products(met_uris, run_context)
+    with refusals_not_retried():  # a removed product whose files a task kept is back: recorded as returned
+        ids = catalogue_products(met_uris, run_context, kept=kept_ids(results))
     log.info("Catalogued %d products", len(ids))
     return ids

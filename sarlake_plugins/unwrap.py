@@ -59,12 +59,14 @@ def plan_unwrap(params: dict[str, Any], context: dict[str, Any]) -> list[dict[st
 def catalogue_unwrap(results: list[dict[str, Any]], context: dict[str, Any]) -> dict[str, Any]:
     """Catalogue what the PGE published; a summary for the task log and XCom (ids and count)."""
     from lake.catalogue import catalogue_products
+    from sarlake.workflows.pge import kept_ids
     from sarlake_plugins.ingest import catalogue_context
     from sarlake_plugins.refusals import refusals_not_retried
 
     products = [p for r in results if r for p in r.get("products") or []]
     with refusals_not_retried():
-        ids = catalogue_products([p["met_uri"] for p in products], catalogue_context("unwrap", context))
+        ids = catalogue_products([p["met_uri"] for p in products], catalogue_context("unwrap", context),
+                                 kept=kept_ids(results))
     kept = sum(bool(p.get("skipped")) for p in products)
     log.info("Catalogued %d unwrapped product(s) (%d already published and kept; the unwrap task's log gives each "
              "one's share in connected components)", len(ids), kept)

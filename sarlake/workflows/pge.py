@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["manual_run_id", "run_pge"]
+__all__ = ["kept_ids", "manual_run_id", "run_pge"]
 
 
 def manual_run_id(pge: str) -> str:
@@ -31,3 +32,8 @@ def run_pge(name: str, run_config: dict[str, Any]) -> dict[str, Any]:
     spec = registry.get(name)
     cfg = parse_run_config(spec.run_config_model(), run_config, pge=name)
     return execute(name, cfg, spec.run_function())
+
+
+def kept_ids(results: Sequence[dict[str, Any] | None]) -> list[str]:
+    """Ids of the products PGE results found already published and kept (``skipped``), not made again."""
+    return [p["id"] for r in results if r for p in r.get("products") or [] if p.get("skipped")]

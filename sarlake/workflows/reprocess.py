@@ -62,12 +62,14 @@ def catalogue_reprocessed(plans: list[dict[str, Any]], results: list[dict[str, A
     """
     from lake.catalogue import catalogue_products
     from lake.settings import get_settings
+    from sarlake.workflows.pge import kept_ids
 
     settings = settings or get_settings()
     if len(plans) != len(results):
         raise ValueError(f"{len(plans)} reprocessing plans but {len(results)} PGE results")
     return [catalogue_products([p["met_uri"] for p in result["products"]], {"task_id": plan["pge"], **run_context},
-                               settings)[0] for plan, result in zip(plans, results, strict=True)]
+                               settings, kept=kept_ids([result]))[0]
+            for plan, result in zip(plans, results, strict=True)]
 
 
 def to_score(plans: list[dict[str, Any]], new_ids: list[str]) -> list[str]:

@@ -170,11 +170,12 @@ def archived_same_version(series: dict[str, Any]) -> bool:
 def catalogue_timeseries(results: list[dict[str, Any]], run_context: dict[str, Any]) -> list[str]:
     """Catalogue the products of time-series PGE results (the L3_TS and L3_COH met.json files)."""
     from lake.catalogue import catalogue_products
+    from sarlake.workflows.pge import kept_ids
 
     met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
     if not met_uris:
         return []
-    return catalogue_products(met_uris, {"task_id": "timeseries", **run_context})
+    return catalogue_products(met_uris, {"task_id": "timeseries", **run_context}, kept=kept_ids(results))
 
 
 def timeseries_for_aoi(aoi: str, max_p_error: float = 0.5, include_quarantined: bool = False,

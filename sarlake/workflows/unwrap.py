@@ -49,10 +49,11 @@ def unwrap_and_catalogue(paths: list[str], output_dir: str | None = None, aoi: s
         InputValidationError: bad input or parameters (nothing published).
     """
     from lake.catalogue import catalogue_products
-    from sarlake.workflows.pge import run_pge
+    from sarlake.workflows.pge import kept_ids, run_pge
 
     config = unwrap_run_config(paths, aoi, output_dir, **params)
     result = run_pge("unwrap", config)
     ids = catalogue_products([p["met_uri"] for p in result["products"]],
-                             {"run_id": config["run_id"], "task_id": "unwrap", "runner": "local"})
+                             {"run_id": config["run_id"], "task_id": "unwrap", "runner": "local"},
+                             kept=kept_ids([result]))
     return config["output_dir"], ids, result["products"]

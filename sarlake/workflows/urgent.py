@@ -330,10 +330,11 @@ def finish(results: list[dict[str, Any]], plans: list[dict[str, Any]], *, run_co
     from lake.catalogue import catalogue_products
     from lake.events import set_processing, stored_events
     from lake.settings import get_settings
+    from sarlake.workflows.pge import kept_ids
 
     settings = settings or get_settings()
     met_uris = [p["met_uri"] for r in results if r for p in r.get("products", [])]
-    ids = catalogue_products(met_uris, run_context, settings) if met_uris else []
+    ids = catalogue_products(met_uris, run_context, settings, kept=kept_ids(results)) if met_uris else []
     planned = sorted({p["event_id"] for p in plans if p.get("status") == "planned" and p["pairs"]})
     states = {k: v.get("processing") for k, v in stored_events(planned, settings).items()}
     done = [e for e in planned if states.get(e) == "pending"]  # not those cancelled meanwhile
