@@ -215,6 +215,12 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
     system), cannot install or load extensions, attach files or change its settings. Temporary tables in
     memory still work.
 
+    Read a result whole (``fetchall``, ``df``, ``arrow``) before the connection goes. That read-only file system
+    is Python code that DuckDB 1.5.5 calls from its worker threads; when a result read in part (``fetchone``
+    of a scan) is dropped with its connection, DuckDB cancels the scan while holding the GIL, and a worker
+    closing a file waits for the GIL: the process hangs (seen once in a test run, as in duckdb/duckdb#16501).
+    An aggregate's single row is whole.
+
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
         read_only: seal the connection (see above). ``False`` is for the lake's own code only.

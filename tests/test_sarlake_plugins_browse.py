@@ -362,7 +362,7 @@ def test_a_time_series_card_and_page_show_its_track_and_date_span(lake, settings
         assert (p["first_date"], p["last_date"]) == (first.isoformat(), last.isoformat())
     # an interferogram's span is its pair: secondary -> reference (the lake's rows)
     ifg = search(parse_query([("q", "IFG_A_02")]), con)["results"][0]
-    row = con.execute("SELECT secondary_date, reference_date FROM products WHERE product_id = 'IFG_A_02'").fetchone()
+    (row,) = con.execute("SELECT secondary_date, reference_date FROM products WHERE product_id = 'IFG_A_02'").fetchall()
     assert (ifg["first_date"], ifg["last_date"]) == (row[0].isoformat(), row[1].isoformat())
 
 

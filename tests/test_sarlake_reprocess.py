@@ -146,8 +146,10 @@ def _made_again(settings, plan: dict, new_id: str, p_error: float, minute: int) 
     from lake.write import upsert
 
     cols = ("product_type", "aoi", "reference_date", "secondary_date", "start_time", "status")
-    row = dict(zip(cols, connect(settings, catalogue=False).execute(
-        f"SELECT {', '.join(cols)} FROM products WHERE product_id = ?", [plan["original"]]).fetchone(), strict=True))
+    # fetchall: a result left part-read when its connection goes can hang DuckDB (see lake.query.connect)
+    (found,) = connect(settings, catalogue=False).execute(
+        f"SELECT {', '.join(cols)} FROM products WHERE product_id = ?", [plan["original"]]).fetchall()
+    row = dict(zip(cols, found, strict=True))
     upsert("products", [{**row, "product_id": new_id, "p_error": p_error, "pge_name": "interferogram"}], settings)
     upsert("provenance", [{"product_id": new_id, "run_id": f"reprocess-{minute}", "pge_name": "interferogram",
                            "inputs": plan["run_config"]["inputs"], "parameters": json.dumps(plan["new_parameters"]),
