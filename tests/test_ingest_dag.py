@@ -202,7 +202,7 @@ def test_the_other_catalogue_tasks_fail_a_refusal_without_retries(settings, monk
     from sarlake_plugins.forward import catalogue
     from sarlake_plugins.unwrap import catalogue_unwrap
 
-    def refuse(met_uris, run_context):
+    def refuse(met_uris, run_context, kept=()):
         raise ArchivedContentError("P version 0.1.0 is archived with other content", "P", "0.1.0")
 
     monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
@@ -229,12 +229,12 @@ def test_the_on_demand_catalogue_task_fails_a_refusal_without_retries_and_keeps_
     task = bag.dags["on_demand"].get_task("catalogue")
     results = [{"products": [{"id": "P", "met_uri": "/x/P/P.met.json"}]}]
     contexts: list[dict] = []
-    monkeypatch.setattr(lake.catalogue, "catalogue_products", lambda uris, ctx: contexts.append(ctx) or ["P"])
+    monkeypatch.setattr(lake.catalogue, "catalogue_products", lambda uris, ctx, kept=(): contexts.append(ctx) or ["P"])
     assert task.python_callable(results, {"requester": "alice"}, run_id="r") == ["P"]
     assert contexts[0]["requester"] == "alice"
     assert contexts[0]["run_id"] == "r"
 
-    def refuse(met_uris, run_context):
+    def refuse(met_uris, run_context, kept=()):
         raise ArchivedContentError("P version 0.1.0 is archived with other content", "P", "0.1.0")
 
     monkeypatch.setattr(lake.catalogue, "catalogue_products", refuse)
