@@ -1,8 +1,8 @@
-"""What an S3 failure means for the person who sees it: credentials S3 refused, or an S3 that did not answer.
+"""What an S3 failure means for the person who sees it: refused credentials, no such bucket, or no answer.
 
 The lake reaches S3 through three clients (boto3; pyarrow, under pyiceberg; DuckDB's httpfs), which word the same
-failure differently. The CLI (:mod:`sarlake.cli.errors`) and the browse app (:mod:`sarlake_plugins.browse.app`)
-both turn it into one line that names the settings to check.
+failure differently. The CLI (:mod:`sarlake.cli.errors`) and the plugin apps (:func:`sarlake_plugins.request_errors.
+unexpected`) both turn it into one line that names the settings to check.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ _DENIED_CODES = ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", 
                  "InvalidToken", "AccountProblem")
 #: the same refusal as the other S3 clients word it: pyarrow (pyiceberg's files), DuckDB's httpfs
 _DENIED_TEXT = ("AWS Error ACCESS_DENIED", "(HTTP 403", "InvalidAccessKeyId", "SignatureDoesNotMatch")
+#: a bucket S3 does not have, as boto3 (its code) and pyarrow word it
+_NO_BUCKET = ("NoSuchBucket", "NO_SUCH_BUCKET")
 
 
 @dataclass(frozen=True)
 class S3Fault:
-    """An S3 failure: ``refused`` (the credentials; a retry fails the same way) or not answering; its message."""
+    """An S3 failure and its message; ``lasting``: the credentials or the bucket (a retry fails the same way)."""
 
-    refused: bool
+    lasting: bool
     message: str
 
 
@@ -47,6 +49,12 @@ def s3_fault(exc: BaseException) -> S3Fault | None:
             "SARLAKE_S3__SECRET_ACCESS_KEY (SQL reads: SARLAKE_S3__READ_ONLY_ACCESS_KEY_ID, ..._SECRET_ACCESS_KEY; "
             "unset: the AWS credential chain) to a key whose policy allows the lake's bucket"))
     module, text = type(exc).__module__, str(exc)
+    error = getattr(exc, "response", None)
+    code = str(error.get("Error", {}).get("Code", "")) if isinstance(error, dict) else ""
+    if code == "NoSuchBucket" or any(marker in text for marker in _NO_BUCKET):
+        return S3Fault(True, (
+            f"S3 has no such bucket ({_first_line(exc)}); create it, or set SARLAKE_WAREHOUSE and "
+            "SARLAKE_PRODUCTS_ROOT (and SARLAKE_S3__ENDPOINT, if it is another S3) to the lake's bucket"))
     duckdb_http = module.startswith(("_duckdb", "duckdb")) and type(exc).__name__ == "HTTPException"
     if duckdb_http or module.startswith(("botocore", "urllib3")) or "AWS Error" in text or "curlCode" in text:
         return S3Fault(False, (

@@ -202,3 +202,20 @@ def test_tagging_a_product_says_the_lake_refused_its_credentials(lake_env, iam_s
         app.dependency_overrides.pop(get_user)
     assert answer.status_code == 503, answer.text
     assert "S3 refused the lake's credentials" in answer.json()["detail"]
+
+
+def test_a_bucket_s3_does_not_have_is_one_line_exit_2_naming_the_settings(lake_env, iam_s3, tmp_path) -> None:
+    """`sarlake init` of a lake in a bucket S3 lacks read "S3 did not answer ... check SARLAKE_S3__ENDPOINT and the
+    network", exit 1."""
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    env = {**lake_env, **_keys(iam_s3["keys"]["lake"]), "SARLAKE_HOME": str(tmp_path / "home"),
+           "SARLAKE_WAREHOUSE": "s3://no-such-bucket/warehouse", "SARLAKE_PRODUCTS_ROOT": "s3://no-such-bucket/products"}
+    refused = CliRunner().invoke(cli, ["init"], env=env)
+    assert refused.exit_code == 2, refused.output
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1, refused.stderr
+    assert lines[0].startswith("error: S3 has no such bucket")
+    assert "SARLAKE_WAREHOUSE" in lines[0]

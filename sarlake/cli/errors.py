@@ -46,8 +46,8 @@ def environment_fault(exc: BaseException) -> tuple[int, str] | None:
     from sarlake.s3_faults import s3_fault
 
     fault = s3_fault(exc)
-    if fault is not None:  # credentials S3 refused: exit 2, a retry is refused the same way
-        return (2 if fault.refused else 1), fault.message
+    if fault is not None:  # credentials S3 refused, a bucket it lacks: exit 2, a retry fails the same way
+        return (2 if fault.lasting else 1), fault.message
     if isinstance(exc, OSError):
         return 1, _first_line(exc)
     return None
