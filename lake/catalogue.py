@@ -207,7 +207,8 @@ def catalogue_products(
     if kept and run_context and run_context.get("run_id"):
         from lake.removal import record_returns
 
-        record_returns([pid for pid in ids if pid in set(kept)], run_context, settings)
+        kept_now = set(kept)
+        record_returns([pid for pid in ids if pid in kept_now], run_context, settings)
     return ids
 
 

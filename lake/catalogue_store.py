@@ -124,13 +124,13 @@ def _modified(uri: str, settings: Settings) -> datetime | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     from lake.exceptions import CatalogError
-    from lake.storage import s3_client, split_s3
+    from lake.storage import not_found, s3_client, split_s3
 
     bucket, key = split_s3(uri)
     try:
         head = s3_client(settings).head_object(Bucket=bucket, Key=key)
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        if not_found(exc):
             return None
         raise CatalogError(f"cannot read the published dbt catalogue {shown_uri(uri)}: {exc}") from exc
     except BotoCoreError as exc:

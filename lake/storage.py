@@ -16,7 +16,7 @@ from lake.settings import Settings, get_settings, is_remote
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client  # type: ignore[import-not-found]
 
-__all__ = ["delete", "delete_many", "exists", "join", "list_uris", "local_path", "read_bytes", "read_json",
+__all__ = ["delete", "delete_many", "exists", "join", "list_uris", "local_path", "not_found", "read_bytes", "read_json",
            "s3_client", "split_s3", "write_bytes", "write_json"]
 
 logger = logging.getLogger(__name__)
@@ -126,11 +126,17 @@ def exists(uri: str, settings: Settings | None = None) -> bool:
         try:
             s3_client(settings).head_object(Bucket=bucket, Key=key)
         except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound"):
+            if not_found(exc):
                 return False
             raise
         return True
     return local_path(uri).exists()
+
+
+def not_found(exc: Exception) -> bool:
+    """Whether a boto3 ``ClientError`` is S3 saying "no such object" (a HEAD's bare 404 included)."""
+    error = getattr(exc, "response", None) or {}
+    return str(error.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound")
 
 
 def list_entries(
