@@ -215,11 +215,10 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
     system), cannot install or load extensions, attach files or change its settings. Temporary tables in
     memory still work.
 
-    Read a result whole (``fetchall``, ``df``, ``arrow``) before the connection goes. That read-only file system
-    is Python code that DuckDB 1.5.5 calls from its worker threads; when a result read in part (``fetchone``
-    of a scan) is dropped with its connection, DuckDB cancels the scan while holding the GIL, and a worker
-    closing a file waits for the GIL: the process hangs (seen once in a test run, as in duckdb/duckdb#16501).
-    An aggregate's single row is whole.
+    That read-only file system is Python code that DuckDB 1.5.5 calls from its worker threads, and DuckDB
+    destroying a dropped connection whose scan still runs (a result read in part) would hang the process; such a
+    connection is therefore held and closed once dropped (:mod:`lake.dropped_connections`), so a result may be
+    read in part and the connection dropped.
 
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.
@@ -265,6 +264,10 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
         _attach_catalogue(con, settings)
     if read_only:
         seal(con, _prefix(settings.warehouse), *_resolved(settings.warehouse))
+        if not remote:  # DuckDB's workers call the Python file system: see lake.dropped_connections
+            from lake.dropped_connections import keep
+
+            keep(con)
     return con
 
 

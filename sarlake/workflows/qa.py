@@ -246,7 +246,6 @@ def quality_report() -> dict[str, Any]:
         FROM tag_consensus c JOIN qa_predictions q USING (product_id)
         WHERE c.tag_type = 'UWE'
     """).fetchall()
-    # fetchall, not fetchone: a result left open when the connection is dropped can hang DuckDB's task cleanup
     latest = next(iter(con.execute("""
         SELECT count(*) FROM products WHERE product_type = 'L2_IFG' AND p_error IS NOT NULL
     """).fetchall()), None)

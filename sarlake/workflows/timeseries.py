@@ -132,7 +132,7 @@ def catalogued_series(digest: str) -> dict[str, Any] | None:
     from lake.query import connect
 
     fields = ("product_id", "tier", "version", "met_uri")
-    rows = connect(catalogue=False).execute(  # fetchall: no result left open when the connection is dropped
+    rows = connect(catalogue=False).execute(
         f"SELECT {', '.join(fields)} FROM products WHERE product_type = 'L3_TS' AND product_id LIKE ? "
         "ORDER BY product_id LIMIT 1", [f"%-{digest}"]).fetchall()
     return dict(zip(fields, rows[0], strict=True)) if rows else None
