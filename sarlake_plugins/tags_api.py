@@ -16,9 +16,14 @@ Routes (JSON; the browse UI builds on them):
 No API docs are served (``/sarlake/docs``, ``/redoc``, ``openapi.json``): FastAPI's own routes would answer
 without a login. The routes are this table.
 
-Errors: 401 without a login, 404 for a product not in the lake, 422 for an unknown tag (the message lists the
-valid ones) or a body that is not a new tag (an unknown field, a missing tag: each named with what to send,
-never the value sent; see :mod:`sarlake_plugins.request_errors`).
+Every route also asks Airflow's auth manager whether the user may use the custom view ``sarlake-tags`` with the
+request's method (:mod:`sarlake_plugins.access`): the simple auth manager lets every logged-in user; a
+production one (FAB, Keycloak) answers from its policy, so who may tag is its admins' choice.
+
+Errors: 401 without a login, 403 when the auth manager refuses (the message names the custom view and the
+method to grant), 404 for a product not in the lake, 422 for an unknown tag (the message lists the valid ones) or
+a body that is not a new tag (an unknown field, a missing tag: each named with what to send, never the value
+sent; see :mod:`sarlake_plugins.request_errors`).
 """
 
 from __future__ import annotations
@@ -33,16 +38,22 @@ from lake.tags import MAX_COMMENT_LENGTH
 from sarlake_plugins import request_errors
 
 try:  # the API server provides these; importing them needs Airflow's configuration
-    from airflow.api_fastapi.core_api.security import GetUserDep, get_user
+    from airflow.api_fastapi.core_api.security import GetUserDep
+
+    from sarlake_plugins.access import TAGS, custom_view
+
+    #: every route's dependency: a login, and the auth manager's yes for the request's method
+    authorise = custom_view(TAGS, "product tags")
+    _ACCESS = [Depends(authorise)]
 except ImportError:  # pragma: no cover - documentation builds without Airflow
     GetUserDep = Any  # type: ignore[misc,assignment]
-    get_user = None  # type: ignore[assignment]
+    _ACCESS = []
 
 __all__ = ["app"]
 
 # no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
 app = FastAPI(title="sarlake tags", version="1", description=__doc__, docs_url=None, redoc_url=None,
-              openapi_url=None, dependencies=[Depends(get_user)] if get_user is not None else [])
+              openapi_url=None, dependencies=_ACCESS)
 # a refused body is answered field by field, without the value sent (a whole comment, an unknown field's value)
 request_errors.install(app, hints={
     "body": 'a new tag is {"tag": "UWE_2", "comment": "..."}',

@@ -20,14 +20,16 @@ def tags_client():
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi.testclient import TestClient
 
-    from sarlake_plugins.tags_api import app
+    from sarlake_plugins.tags_api import app, authorise
 
     app.dependency_overrides[get_user] = lambda: None  # validation refuses the body before the route runs
+    app.dependency_overrides[authorise] = lambda: None  # no auth manager outside Airflow's API server
     try:
         with TestClient(app) as c:
             yield c
     finally:
         app.dependency_overrides.pop(get_user)
+        app.dependency_overrides.pop(authorise)
 
 
 def _post(c, body: object) -> tuple[list[dict], str]:

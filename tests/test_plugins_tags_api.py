@@ -36,10 +36,10 @@ def client(settings, airflow_db):
         yield c, get_auth_manager()
 
 
-def _token(auth_manager, name: str) -> dict[str, str]:
+def _token(auth_manager, name: str, role: str = "user") -> dict[str, str]:
     from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 
-    return {"Authorization": f"Bearer {auth_manager.generate_jwt(SimpleAuthManagerUser(username=name, role='user'))}"}
+    return {"Authorization": f"Bearer {auth_manager.generate_jwt(SimpleAuthManagerUser(username=name, role=role))}"}
 
 
 def test_tags_need_a_login_and_record_the_logged_in_user(client):
@@ -120,3 +120,32 @@ def test_the_plugin_apps_serve_no_api_docs(client, path):
         r = c.get(path, headers=headers, follow_redirects=False)
         assert r.status_code in (401, 404), (path, headers, r.status_code)
         assert "openapi" not in r.text.lower() and "swagger" not in r.text.lower() and "redoc" not in r.text.lower()
+
+
+def test_who_may_tag_is_the_auth_managers_choice(client, monkeypatch):
+    """Any logged-in user could add tags whatever the auth manager's policy: the API asked it nothing. It now asks
+    it for the custom view ``sarlake-tags`` with the request's method, as a production manager's policy names it."""
+    c, am = client
+    asked = []
+
+    def viewers_read_only(*, method, resource_name, user):  # a policy as FAB or Keycloak could hold
+        asked.append((method, resource_name, user.get_name()))
+        return method == "GET" or user.role.lower() != "viewer"
+
+    monkeypatch.setattr(am, "is_authorized_custom_view", viewers_read_only)
+    vic = _token(am, "vic", role="viewer")
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_2"}, headers=vic)
+    assert r.status_code == 403, r.text
+    assert r.json()["detail"] == ("Airflow's auth manager does not let vic add to product tags: an admin grants POST "
+                                  "on the custom view 'sarlake-tags' to their role")
+    assert c.get("/sarlake/api/products/P1/tags", headers=vic).json() == []  # read, and nothing was added
+    assert c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_1"}, headers=_token(am, "ann")).status_code == 201
+    assert asked == [("POST", "sarlake-tags", "vic"), ("GET", "sarlake-tags", "vic"), ("POST", "sarlake-tags", "ann")]
+
+
+def test_the_simple_auth_manager_lets_a_viewer_tag(client):
+    """Airflow's simple auth manager (make up) authorises a custom view for every logged-in role and method."""
+    c, am = client
+    r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_2"}, headers=_token(am, "vic", role="viewer"))
+    assert r.status_code == 201, r.text
+    assert r.json()["user"] == "vic"

@@ -190,16 +190,18 @@ def test_tagging_a_product_says_the_lake_refused_its_credentials(lake_env, iam_s
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi.testclient import TestClient
 
-    from sarlake_plugins.tags_api import app
+    from sarlake_plugins.tags_api import app, authorise
 
     for key, value in {**lake_env, **_keys(("AKIAREVOKEDKEY000000", "wrong"))}.items():
         monkeypatch.setenv(key, value)
     app.dependency_overrides[get_user] = lambda: type("User", (), {"get_name": lambda self: "ann"})()
+    app.dependency_overrides[authorise] = lambda: None  # no auth manager outside Airflow's API server
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             answer = client.post("/api/products/EXT-X/tags", json={"tag": "UWE_2"})
     finally:
         app.dependency_overrides.pop(get_user)
+        app.dependency_overrides.pop(authorise)
     assert answer.status_code == 503, answer.text
     assert "S3 refused the lake's credentials" in answer.json()["detail"]
 
