@@ -18,15 +18,21 @@ from fastapi import HTTPException, Request
 if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
 
-__all__ = ["TAGS", "custom_view"]
+__all__ = ["BROWSE", "TAGS", "Refused", "custom_view"]
 
 #: the tags API's resource name, as a production auth manager's policy names it
 TAGS = "sarlake-tags"
+#: the browse app's (its page, its JSON API, the Data Docs it serves)
+BROWSE = "sarlake-browse"
 
 #: HTTP method -> the auth manager's resource method (a HEAD reads, a PATCH changes)
 _METHODS: dict[str, ResourceMethod] = {"GET": "GET", "HEAD": "GET", "POST": "POST", "PUT": "PUT", "PATCH": "PUT",
                                        "DELETE": "DELETE"}
 _VERBS = {"GET": "read", "POST": "add to", "PUT": "change", "DELETE": "delete from"}
+
+
+class Refused(HTTPException):
+    """403 from the auth manager's policy: the login is valid (a page shows this, never the login again)."""
 
 
 def custom_view(resource_name: str, what: str) -> Callable[..., None]:
@@ -44,8 +50,8 @@ def custom_view(resource_name: str, what: str) -> Callable[..., None]:
         if method is None or not get_auth_manager().is_authorized_custom_view(method=method,
                                                                               resource_name=resource_name, user=user):
             verb = _VERBS.get(method or "", request.method)
-            raise HTTPException(403, f"Airflow's auth manager does not let {user.get_name()} {verb} {what}: an admin "
-                                     f"grants {method or request.method} on the custom view {resource_name!r} to "
-                                     "their role")
+            raise Refused(403, f"Airflow's auth manager does not let {user.get_name()} {verb} {what}: an admin "
+                               f"grants {method or request.method} on the custom view {resource_name!r} to "
+                               "their role")
 
     return check

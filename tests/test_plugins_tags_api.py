@@ -149,3 +149,23 @@ def test_the_simple_auth_manager_lets_a_viewer_tag(client):
     r = c.post("/sarlake/api/products/P1/tags", json={"tag": "UWE_2"}, headers=_token(am, "vic", role="viewer"))
     assert r.status_code == 201, r.text
     assert r.json()["user"] == "vic"
+
+
+def test_a_user_the_auth_manager_refuses_the_browser_is_told_so_not_sent_to_the_login(client, monkeypatch):
+    """The browse app checked the login only; refused by the policy, its page must not loop through the login."""
+    c, am = client
+
+    def no_browsing_for_viewers(*, method, resource_name, user):
+        return resource_name != "sarlake-browse" or user.role.lower() != "viewer"
+
+    monkeypatch.setattr(am, "is_authorized_custom_view", no_browsing_for_viewers)
+    vic = _token(am, "vic", role="viewer")
+    page = c.get("/sarlake/browse/", headers=vic, follow_redirects=False)
+    assert page.status_code == 403, page.text
+    assert "does not let vic read the lake browser: an admin grants GET on the custom view &#x27;sarlake-browse&#x27;" \
+        in page.text
+    api = c.get("/sarlake/browse/api/search", headers=vic)
+    assert api.status_code == 403
+    assert "custom view 'sarlake-browse'" in api.json()["detail"]
+    assert c.get("/sarlake/browse/", headers=_token(am, "ann"), follow_redirects=False).status_code == 200
+    assert c.get("/sarlake/browse/", follow_redirects=False).status_code == 307  # no login: to the login

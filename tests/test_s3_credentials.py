@@ -170,16 +170,18 @@ def test_the_browse_page_says_the_lake_refused_its_credentials(lake_env, iam_s3,
     from airflow.api_fastapi.core_api.security import get_user
     from fastapi.testclient import TestClient
 
-    from sarlake_plugins.browse.app import app
+    from sarlake_plugins.browse.app import app, authorise
 
     for key, value in {**lake_env, **_keys(("AKIAREVOKEDKEY000000", "wrong"))}.items():
         monkeypatch.setenv(key, value)
     app.dependency_overrides[get_user] = lambda: None
+    app.dependency_overrides[authorise] = lambda: None  # no auth manager outside Airflow's API server
     try:
         with TestClient(app, raise_server_exceptions=False) as client:
             answer = client.get("/api/search")
     finally:
         app.dependency_overrides.pop(get_user)
+        app.dependency_overrides.pop(authorise)
     assert answer.status_code == 503, answer.text
     detail = answer.json()["detail"]
     assert detail.startswith("the lake is not reachable: S3 refused the lake's credentials")

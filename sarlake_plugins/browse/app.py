@@ -2,7 +2,9 @@
 
 Every route (the page, its scripts, the JSON API, the images) depends on Airflow's ``get_user``: the UI's
 session cookie (``_token``, set by Airflow's login) or an ``Authorization: Bearer`` JWT. Without one the JSON
-API answers 401 and the page sends the browser to Airflow's login. Tagging is the tags API
+API answers 401 and the page sends the browser to Airflow's login. Each route also asks the auth manager for
+the custom view ``sarlake-browse`` (:mod:`sarlake_plugins.access`; the simple auth manager lets every logged-in
+user): a refusal is a 403 that names what to grant, on the page too. Tagging is the tags API
 (:mod:`sarlake_plugins.tags_api`, ``/sarlake/api/products/{id}/tags``), which records the logged-in user.
 
 =====================================  ==============================================================
@@ -43,10 +45,16 @@ from sarlake_plugins import request_errors
 from sarlake_plugins.lazy_asgi import in_api_server
 
 try:  # the API server provides it; importing it needs Airflow's configuration
-    from airflow.api_fastapi.core_api.security import GetUserDep, get_user
+    from airflow.api_fastapi.core_api.security import GetUserDep
+
+    from sarlake_plugins.access import BROWSE, custom_view
+
+    #: every route's dependency: a login, and the auth manager's yes for the custom view ``sarlake-browse``
+    authorise = custom_view(BROWSE, "the lake browser")
+    _ACCESS = [Depends(authorise)]
 except ImportError:  # pragma: no cover - documentation builds without Airflow
     GetUserDep = Any  # type: ignore[misc,assignment]
-    get_user = None  # type: ignore[assignment]
+    _ACCESS = []
 
 __all__ = ["STATIC", "VENDOR", "app"]
 
@@ -59,7 +67,7 @@ LEAFLET_DIST = VENDOR / "node_modules" / "leaflet" / "dist"
 
 # no /docs, /redoc or /openapi.json: FastAPI serves them outside the app's dependencies, so without a login
 app = FastAPI(title="sarlake browse", version="1", description=__doc__, docs_url=None, redoc_url=None,
-              openapi_url=None, dependencies=[Depends(get_user)] if get_user is not None else [])
+              openapi_url=None, dependencies=_ACCESS)
 
 
 def _answer(status: int) -> Any:
@@ -87,9 +95,18 @@ _register_error_handlers()
 
 @app.exception_handler(HTTPException)
 async def _login_or_json(request: Request, exc: HTTPException) -> Response:
-    """401/403 on the page itself: go to Airflow's login (and back); elsewhere the JSON error."""
+    """401/403 on the page itself: go to Airflow's login (and back); elsewhere the JSON error.
+
+    A refusal by the auth manager's policy (:class:`sarlake_plugins.access.Refused`) is no missing login: the page
+    says it in one line instead of sending the browser back to the login, which would send it here again.
+    """
     from fastapi.exception_handlers import http_exception_handler
 
+    from sarlake_plugins.access import Refused
+
+    if isinstance(exc, Refused) and _is_page(request.url.path):
+        return HTMLResponse(f"<!doctype html><title>sarlake browse</title><p>{_html_escape(str(exc.detail))}</p>",
+                            status_code=403)
     if exc.status_code in (401, 403) and _is_page(request.url.path):
         from airflow.api_fastapi.app import get_auth_manager
 
