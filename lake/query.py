@@ -92,14 +92,24 @@ def _q(text: str) -> str:
 def table_sql(name: str, location: str) -> list[str]:
     """The statements that show lake table ``name`` (metadata file ``location``) to a DuckDB session.
 
-    A view of its current snapshot, and two table macros for time travel: ``<name>_at(snapshot_id)``, the table
-    as it was at that snapshot (a QA model's ``data_version``, which :mod:`lake.versions` keeps), and
+    A view of its current snapshot, and three table macros for time travel: ``<name>_at(snapshot_id)``, the table
+    as it was at that snapshot (a QA model's ``data_version``, which :mod:`lake.versions` keeps),
+    ``<name>_as_of(timestamp)``, the table as it was at that time (its last snapshot committed at or before it;
+    a TIMESTAMPTZ, or a TIMESTAMP or text in the session's time zone, which :func:`connect` sets to UTC; a time
+    before the oldest snapshot kept is an error, not an empty table, since maintenance expires old snapshots), and
     ``<name>_snapshots()``, the snapshots kept (``iceberg_snapshots``).
     """
     q = _q(location)
     return [f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM iceberg_scan('{q}')",
             f"CREATE OR REPLACE MACRO \"{name}_at\"(snapshot_id) AS TABLE "
             f"SELECT * FROM iceberg_scan('{q}', snapshot_from_id = snapshot_id)",
+            f"CREATE OR REPLACE MACRO \"{name}_as_of\"(at_time) AS TABLE "
+            f"SELECT * FROM iceberg_scan('{q}', snapshot_from_timestamp = at_time::TIMESTAMPTZ) "
+            f"WHERE (SELECT if(epoch_ms(min(timestamp_ms)) > epoch_ms(at_time::TIMESTAMPTZ), error('{_q(name)} has "
+            f"no snapshot at or before ' || at_time::TIMESTAMPTZ::VARCHAR || ': its oldest kept is of ' || "
+            f"min(timestamp_ms)::VARCHAR || "
+            f"' UTC (sarlake maintain expires older ones; {_q(name)}_snapshots() lists those kept)'), true) "
+            f"FROM iceberg_snapshots('{q}'))",
             f"CREATE OR REPLACE MACRO \"{name}_snapshots\"() AS TABLE SELECT * FROM iceberg_snapshots('{q}')"]
 
 

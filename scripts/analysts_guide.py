@@ -138,8 +138,9 @@ def data_version(env: dict[str, str]) -> list[str]:
             "Each QA model's MLflow run records `data_version`, the snapshot of `qa_training_set` its labels came "
             "from. Labelling a set tags that snapshot `<set>-<snapshot id>` (`lake.versions`), so maintenance never "
             "expires it, whatever `SARLAKE_MAINTENANCE__SNAPSHOT_RETENTION_DAYS` says. Every table `t` has "
-            "`t_at(snapshot_id)`, the table as it was at that snapshot, and `t_snapshots()`, the snapshots kept "
-            "(in `sarlake sql`, `connect()` and the statements of `sarlake sql-setup`). The demo's quick champion "
+            "`t_at(snapshot_id)`, the table as it was at that snapshot, `t_as_of(timestamp)`, as it was at that "
+            "time (a TIMESTAMPTZ, or text in UTC), and `t_snapshots()`, the snapshots kept (in `sarlake sql`, "
+            "`connect()` and the statements of `sarlake sql-setup`). The demo's quick champion "
             f"was trained on `{dataset}` at data version `{snapshot}` (tag `{tag}`):", "",
             "```sql", query, "```", "", "```", sarlake("sql", query, env=env), "```", "",
             "```sql", snapshots, "```", "", "```", sarlake("sql", snapshots, env=env), "```", ""]

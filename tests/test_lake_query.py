@@ -71,6 +71,38 @@ def test_a_table_as_it_was_at_a_snapshot_in_sarlake_sql_and_plain_duckdb(lake) -
     con.execute(setup.output)  # run again in the same session (to see later commits): every statement replaces
 
 
+def test_a_table_as_it_was_at_a_time(lake) -> None:
+    """``<table>_as_of(timestamp)``: the last snapshot committed at or before it (commit times from pyiceberg)."""
+    from lake.catalog import load_table
+    from lake.query import run_sql
+    from lake.write import upsert
+
+    first = load_table("products", lake).current_snapshot().timestamp_ms
+    upsert("products", [{"product_id": p, "product_type": "L2_IFG", "track": 45, "p_error": e,
+                         "start_time": datetime(2024, 1, 2, tzinfo=UTC)} for p, e in (("P1", 0.9), ("P99", 0.5))],
+           lake)
+    second = load_table("products", lake).current_snapshot().timestamp_ms
+    assert second > first + 1
+
+    def as_of(ms: int, cast: str = "TIMESTAMPTZ") -> list[dict]:
+        when = datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+        when = when if cast == "TIMESTAMPTZ" else when.removesuffix("+00:00")  # else in the session's zone: UTC
+        return run_sql(f"SELECT product_id, p_error FROM products_as_of({cast} '{when}') "
+                       "WHERE product_id IN ('P1', 'P99') ORDER BY 1", lake).to_pylist()
+
+    fixture, now = [{"product_id": "P1", "p_error": 0.1}], [{"product_id": "P1", "p_error": 0.9},
+                                                             {"product_id": "P99", "p_error": 0.5}]
+    assert as_of(first) == fixture
+    assert as_of(second - 1) == fixture
+    assert as_of(second - 1, "TIMESTAMP") == fixture
+    assert as_of(second - 1, "") == fixture  # text, as an analyst types it
+    assert as_of(second) == now
+    assert as_of(second + 86_400_000) == now
+    # before the oldest snapshot kept (maintenance expires old ones): an error that says so, not an empty table
+    with pytest.raises(QueryError, match=r"products has no snapshot at or before .*: its oldest kept is of .* UTC"):
+        as_of(first - 1)
+
+
 def test_run_sql_returns_arrow(lake) -> None:
     from lake.query import run_sql
 

@@ -13,8 +13,8 @@ def sql_setup() -> None:
 
     Pipe it into the DuckDB CLI (`sarlake sql-setup > lake.sql; duckdb -init lake.sql`) or run it in a notebook.
     The views point at the tables' current Iceberg snapshots: run it again to see later commits. Each table also
-    gets ``<table>_at(snapshot_id)`` (time travel) and ``<table>_snapshots()``; the derived views (``product_quality``)
-    follow.
+    gets ``<table>_at(snapshot_id)`` and ``<table>_as_of(timestamp)`` (time travel) and ``<table>_snapshots()``; the
+    derived views (``product_quality``) follow.
     """
     from lake.catalog import load_table
     from lake.query import _lake_tables, extension_path, table_sql
@@ -23,7 +23,7 @@ def sql_setup() -> None:
 
     settings = get_settings()
     click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots, "
-               "<table>_at(snapshot_id) and <table>_snapshots() for time travel")
+               "<table>_at(snapshot_id), <table>_as_of(timestamp) and <table>_snapshots() for time travel")
     names = ["avro", "iceberg"] + (["httpfs"] if is_remote(settings.warehouse) else [])
     for name in names:
         click.echo(f"LOAD '{extension_path(name)}';")
