@@ -33,7 +33,7 @@ def load_extension(con: duckdb.DuckDBPyConnection, name: str) -> None:
 
     Args:
         con: the connection.
-        name: ``iceberg``, ``avro``, ``httpfs`` or ``spatial``.
+        name: ``iceberg``, ``avro``, ``httpfs``, ``aws`` or ``spatial``.
 
     Raises:
         QueryError: the wheel is not installed.
@@ -64,7 +64,13 @@ def extension_path(name: str) -> Path:
 
 
 def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, read_only: bool = True) -> None:
-    """Create the lake's S3 secret, scoped to the warehouse prefix (read-only credentials when configured)."""
+    """Create the lake's S3 secret, scoped to the warehouse prefix (read-only credentials when configured).
+
+    Without keys in the settings the secret takes AWS's credential chain (the ``AWS_*`` variables, a profile, web
+    identity as a pod's role gives, the instance's role), which needs DuckDB's ``aws`` extension, and refreshes
+    it when S3 refuses (``REFRESH auto``): a connection open for hours, like the browse app's, outlives the
+    temporary credentials of a role.
+    """
     s3 = settings.s3
     parts = ["TYPE s3", f"REGION '{_q(s3.region)}'", f"URL_STYLE '{'path' if s3.path_style else 'vhost'}'",
              f"SCOPE '{_q(_prefix(settings.warehouse))}'"]
@@ -74,7 +80,8 @@ def _configure_s3(con: duckdb.DuckDBPyConnection, settings: Settings, read_only:
     if key:
         parts += [f"KEY_ID '{_q(key)}'", f"SECRET '{_q(secret or '')}'"]
     else:
-        parts += ["PROVIDER credential_chain"]
+        load_extension(con, "aws")
+        parts += ["PROVIDER credential_chain", "REFRESH auto"]
     if s3.endpoint:
         endpoint = s3.endpoint
         use_ssl = not endpoint.startswith("http://")

@@ -28,14 +28,14 @@ def _policy(*statements: dict) -> str:
 
 @pytest.fixture(scope="module")
 def iam_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
-    """A moto S3 that checks every request against IAM, with two users: ``lake`` (all of S3) and ``tables_only``
-    (the warehouse, not the products)."""
+    """A moto S3 that checks every request against IAM, with three users: ``lake`` (all of S3), ``tables_only``
+    (the warehouse, not the products) and ``admin`` (IAM, to rotate keys)."""
     import boto3
     from conftest import moto_server
 
-    # the first 6 requests (the users, their keys and policies) are let through without credentials
+    # the first 9 requests (the users, their keys and policies) are let through without credentials
     with moto_server(tmp_path_factory.mktemp("moto-iam") / "moto.log",
-                     env={**_env(), "INITIAL_NO_AUTH_ACTION_COUNT": "6"}) as endpoint:
+                     env={**_env(), "INITIAL_NO_AUTH_ACTION_COUNT": "9"}) as endpoint:
         iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="x",
                            aws_secret_access_key="x")
         keys = {}
@@ -44,6 +44,7 @@ def iam_s3(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, objec
             ("tables_only", _policy(
                 {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": f"arn:aws:s3:::{BUCKET}"},
                 {"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{BUCKET}/warehouse/*"})),
+            ("admin", _policy({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})),
         ):
             iam.create_user(UserName=user)
             key = iam.create_access_key(UserName=user)["AccessKey"]
@@ -223,3 +224,50 @@ def test_a_bucket_s3_does_not_have_is_one_line_exit_2_naming_the_settings(lake_e
     assert len(lines) == 1, refused.stderr
     assert lines[0].startswith("error: S3 has no such bucket")
     assert "SARLAKE_WAREHOUSE" in lines[0]
+
+
+def _chain(key: tuple[str, str]) -> dict[str, str]:
+    """Credentials from AWS's chain only (a pod's role, a profile, AWS_* variables): none in the lake settings."""
+    return {"AWS_ACCESS_KEY_ID": key[0], "AWS_SECRET_ACCESS_KEY": key[1], "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.mark.parametrize("argv", [["sql", "SELECT count(*) AS n FROM products"], ["products", "list"]])
+def test_a_lake_read_with_credentials_from_the_chain_not_the_settings(lake_env, iam_s3, argv) -> None:
+    """Without SARLAKE_S3__ keys DuckDB's secret took the credential chain, which lives in DuckDB's aws extension:
+    every DuckDB read of an S3 lake run under a role failed with "Secret provider 'credential_chain' ... does not
+    exist"."""
+    from click.testing import CliRunner
+
+    from sarlake.cli import cli
+
+    done = CliRunner().invoke(cli, argv, env={**lake_env, **_chain(iam_s3["keys"]["lake"])})
+    assert done.exit_code == 0, done.output
+    if argv[0] == "products":
+        assert "EXT-" in done.output  # the ingested interferogram
+    else:
+        assert done.output.split()[:3] == ["n", "-", "1"]
+
+
+def test_a_connection_open_for_long_takes_the_chains_new_credentials(lake_env, iam_s3, monkeypatch) -> None:
+    """The browse app's connection lives for hours, a role's credentials for one: the secret refreshes from the
+    chain when S3 refuses the old key (REFRESH auto), instead of answering 403 until the lake next changes."""
+    import boto3
+
+    from lake.query import connect
+
+    iam = boto3.client("iam", endpoint_url=iam_s3["endpoint"], region_name="us-east-1",
+                       aws_access_key_id=iam_s3["keys"]["admin"][0], aws_secret_access_key=iam_s3["keys"]["admin"][1])
+    iam.create_user(UserName="rotating")
+    iam.put_user_policy(UserName="rotating", PolicyName="lake", PolicyDocument=_policy(
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}))
+    old = iam.create_access_key(UserName="rotating")["AccessKey"]
+    for key, value in {**lake_env, **_chain((old["AccessKeyId"], old["SecretAccessKey"]))}.items():
+        monkeypatch.setenv(key, value)
+    con = connect(catalogue=False)
+    assert con.execute("SELECT count(*) FROM products").fetchall() == [(1,)]
+    new = iam.create_access_key(UserName="rotating")["AccessKey"]
+    iam.delete_access_key(UserName="rotating", AccessKeyId=old["AccessKeyId"])  # the old key is refused now
+    for key, value in _chain((new["AccessKeyId"], new["SecretAccessKey"])).items():
+        monkeypatch.setenv(key, value)
+    assert con.execute("SELECT count(*) FROM products").fetchall() == [(1,)]
+    con.close()

@@ -24,11 +24,12 @@ def sql_setup() -> None:
     settings = get_settings()
     click.echo(f"-- sarlake lake at {settings.warehouse}; views of the current Iceberg snapshots, "
                "<table>_at(snapshot_id), <table>_as_of(timestamp) and <table>_snapshots() for time travel")
-    names = ["avro", "iceberg"] + (["httpfs"] if is_remote(settings.warehouse) else [])
+    names = ["avro", "iceberg"] + (["httpfs", "aws"] if is_remote(settings.warehouse) else [])
     for name in names:
         click.echo(f"LOAD '{extension_path(name)}';")
     if is_remote(settings.warehouse):
-        click.echo("-- S3: CREATE SECRET (TYPE s3, PROVIDER credential_chain, ...) for the warehouse bucket first")
+        click.echo("-- S3: CREATE SECRET (TYPE s3, PROVIDER credential_chain, REFRESH auto, ...) for the warehouse "
+                   "bucket first")
     tables = _lake_tables(settings)
     for table in tables:
         location = load_table(table, settings).metadata_location.removeprefix("file://")
