@@ -10,12 +10,14 @@ never hangs.
 :func:`keep` holds a reference to each such connection, so dropping it never destroys it. A daemon thread, which
 runs only while connections are held, closes every :data:`INTERVAL` seconds those that nobody else references
 (a relation made from a connection references it), then lets them go; closed, their destruction is harmless.
-At exit the held connections are closed the same way.
+At exit the held connections are closed the same way. A process forked while connections are held keeps the
+parent's copies unclosed and untouched: DuckDB's state without its threads cannot be closed (the child crashed).
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 import time
@@ -32,6 +34,8 @@ INTERVAL = 0.2
 _lock = threading.Lock()
 _held: list[duckdb.DuckDBPyConnection] = []
 _closer: threading.Thread | None = None
+#: in a forked child, the parent's connections: referenced for good, so that nothing ever destroys them
+_inherited: list[duckdb.DuckDBPyConnection] = []
 _probe = [object()]
 #: ``sys.getrefcount(_held[i])`` of a connection only the list references: the list's and the call argument's
 _ONLY_OURS = sys.getrefcount(_probe[0])
@@ -79,3 +83,14 @@ def _run() -> None:
 
 
 atexit.register(close_dropped, everything=True)
+
+
+def _after_fork_in_child() -> None:
+    global _closer, _lock
+    _lock = threading.Lock()  # the parent's closer may have held it at the fork
+    _inherited.extend(_held)
+    _held.clear()
+    _closer = None
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)

@@ -98,3 +98,26 @@ def test_a_dropped_connection_lets_dbt_rewrite_the_catalogue_file(lake) -> None:
             break
         time.sleep(0.2)
     assert written.returncode == 0, written.stderr
+
+
+def test_a_process_forked_while_a_dropped_connection_is_held_reads_the_lake(lake) -> None:
+    """The child's closer closed the parent's held copy, DuckDB's state without its threads: the child crashed."""
+    code = """
+import os
+from lake.query import connect
+con = connect(catalogue=False)
+con.execute("SELECT * FROM products").fetchone()
+con = None  # held until the closer's next look, and the fork comes first
+pid = os.fork()
+if pid == 0:
+    child = connect(catalogue=False)
+    print(child.execute("SELECT count(*) FROM products").fetchall()[0][0], flush=True)
+    child = None
+    import time
+    time.sleep(1)  # the closer has looked
+    os._exit(0)
+print("child exit status", os.waitpid(pid, 0)[1])
+"""
+    out = _python(code, lake, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == [str(FILES * PER_FILE), "child exit status 0"], out.stdout
