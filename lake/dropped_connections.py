@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import duckdb
 
-__all__ = ["INTERVAL", "close_dropped", "held", "keep"]
+__all__ = ["INTERVAL", "close_dropped", "keep"]
 
 #: seconds between two looks for dropped connections
 INTERVAL = 0.2
@@ -47,16 +47,10 @@ def keep(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     global _closer
     with _lock:
         _held.append(con)
-        if _closer is None or not _closer.is_alive():  # also after a fork, where the parent's thread is not
+        if _closer is None or not _closer.is_alive():
             _closer = threading.Thread(target=_run, name="sarlake-duckdb-closer", daemon=True)
             _closer.start()
     return con
-
-
-def held() -> int:
-    """How many connections are held (dropped ones included until the closer's next look)."""
-    with _lock:
-        return len(_held)
 
 
 def close_dropped(everything: bool = False) -> int:
