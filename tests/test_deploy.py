@@ -103,6 +103,30 @@ def test_helm_values_for_the_official_chart():
     assert "secretRef" in values["extraEnvFrom"]
 
 
+def test_every_component_that_reaches_the_lake_has_a_cloud_role_and_the_pge_pods_their_account():
+    """Only the workers had an IRSA role: under IRSA the browse app and tags API (API server) and the feed watcher
+    (triggerer) had no credentials, and the PGE pods' service account (sarlake-pge) existed nowhere."""
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    role = re.compile(r"arn:aws:iam::\d{12}:role/[\w+=,.@/-]+")
+    for component in ("workers", "apiServer", "triggerer"):
+        account = values[component]["serviceAccount"]
+        assert account["create"] is True, component
+        assert role.fullmatch(account["annotations"]["eks.amazonaws.com/role-arn"]), component
+    pge = yaml.safe_load((DEPLOY / "k8s" / "pge-service-account.yaml").read_text())
+    env = {e["name"]: e["value"] for e in values["env"]}
+    from lake.settings import KubernetesSettings, Settings
+    from sarlake_plugins.pod import pod_spec
+
+    assert pge["kind"] == "ServiceAccount"
+    assert pge["metadata"]["namespace"] == env["SARLAKE_K8S__NAMESPACE"]
+    assert role.fullmatch(pge["metadata"]["annotations"]["eks.amazonaws.com/role-arn"])
+    kube = KubernetesSettings(image=env["SARLAKE_K8S__IMAGE"], namespace=env["SARLAKE_K8S__NAMESPACE"])
+    settings = Settings(home="/tmp/x", runner="kubernetes", warehouse=env["SARLAKE_WAREHOUSE"],
+                        products_root=env["SARLAKE_PRODUCTS_ROOT"], archive_root=env["SARLAKE_ARCHIVE_ROOT"], k8s=kube)
+    spec = pod_spec("unwrap", settings)  # what the pods ask for, as the settings the values give make it
+    assert (spec["namespace"], spec["service_account_name"]) == (pge["metadata"]["namespace"], pge["metadata"]["name"])
+
+
 def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
     """MLflow (client, server, UI), dbt and Cosmos each send usage data by default; DO_NOT_TRACK turns all off.
 
