@@ -234,8 +234,8 @@ def connect(settings: Settings | None = None, read_only: bool = True, *,
 
     That read-only file system is Python code that DuckDB 1.5.5 calls from its worker threads, and DuckDB
     destroying a dropped connection whose scan still runs (a result read in part) would hang the process; such a
-    connection is therefore held and closed once dropped (:mod:`lake.dropped_connections`), so a result may be
-    read in part and the connection dropped.
+    connection is therefore held, and its open result ended once it is dropped (:mod:`lake.dropped_connections`),
+    so a result may be read in part and the connection dropped.
 
     Args:
         settings: the lake settings; default :func:`lake.settings.get_settings`.

@@ -69,8 +69,22 @@ def test_a_relation_keeps_its_connection_open(lake) -> None:
     from lake.query import connect
 
     relation = connect(catalogue=False).sql("SELECT count(*), min(product_id) FROM products")
-    time.sleep(INTERVAL * 5)  # the closer has looked several times
+    time.sleep(INTERVAL * 5)  # the releaser has looked several times
     assert relation.fetchall() == [(FILES * PER_FILE, "P0-00000")]
+
+
+def test_a_cursor_outlives_its_dropped_connection(lake) -> None:
+    """The browse app hands out cursors of a connection it drops when the lake changes; closing the dropped
+    connection (as the first releaser did) closed its cursors too: "Connection already closed"."""
+    from lake.dropped_connections import INTERVAL
+    from lake.query import connect
+
+    con = connect(catalogue=False)
+    cursor = con.cursor()
+    con.execute("SELECT * FROM products").fetchone()  # a result open on the connection too
+    del con
+    time.sleep(INTERVAL * 5)
+    assert cursor.execute("SELECT count(*) FROM products").fetchall() == [(FILES * PER_FILE,)]
 
 
 def test_a_dropped_connection_lets_dbt_rewrite_the_catalogue_file(lake) -> None:
@@ -101,20 +115,20 @@ def test_a_dropped_connection_lets_dbt_rewrite_the_catalogue_file(lake) -> None:
 
 
 def test_a_process_forked_while_a_dropped_connection_is_held_reads_the_lake(lake) -> None:
-    """The child's closer closed the parent's held copy, DuckDB's state without its threads: the child crashed."""
+    """The child's own thread closed the parent's held copy, DuckDB's state without its threads: the child crashed."""
     code = """
 import os
 from lake.query import connect
 con = connect(catalogue=False)
 con.execute("SELECT * FROM products").fetchone()
-con = None  # held until the closer's next look, and the fork comes first
+con = None  # held until the releaser's next look, and the fork comes first
 pid = os.fork()
 if pid == 0:
     child = connect(catalogue=False)
     print(child.execute("SELECT count(*) FROM products").fetchall()[0][0], flush=True)
     child = None
     import time
-    time.sleep(1)  # the closer has looked
+    time.sleep(1)  # the releaser has looked
     os._exit(0)
 print("child exit status", os.waitpid(pid, 0)[1])
 """
