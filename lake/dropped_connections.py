@@ -11,9 +11,10 @@ a connection with no result open is destroyed without waiting for anything.
 runs only while connections are held, looks every :data:`INTERVAL` seconds for those nobody else references (a
 relation made from a connection references it), ends their open result (``SELECT 1``) and lets them go. It does
 not ``close()`` them: that would close their cursors too, which outlive a dropped connection (the browse app
-hands out cursors of a connection it replaces when the lake changes). At exit the held connections are ended the
-same way. A process forked while connections are held keeps the parent's copies untouched: DuckDB's state
-without its threads cannot be used (closing it crashed the child).
+hands out cursors of a connection it replaces when the lake changes). At exit the dropped ones are ended the
+same way; one still referenced is left as it is (another thread may be using it). A process forked while
+connections are held keeps the parent's copies untouched: DuckDB's state without its threads cannot be used
+(closing it crashed the child).
 """
 
 from __future__ import annotations
@@ -55,18 +56,14 @@ def keep(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def release_dropped(everything: bool = False) -> int:
-    """End the open result of the held connections nobody else references, and let them go; return how many.
-
-    Args:
-        everything: all held connections (at exit).
-    """
+def release_dropped() -> int:
+    """End the open result of the held connections nobody else references, and let them go; return how many."""
     import duckdb
 
     with _lock:
         dropped = []
         for i in range(len(_held) - 1, -1, -1):
-            if everything or sys.getrefcount(_held[i]) <= _ONLY_OURS:
+            if sys.getrefcount(_held[i]) <= _ONLY_OURS:
                 dropped.append(_held.pop(i))
     for con in dropped:
         try:
@@ -87,7 +84,7 @@ def _run() -> None:
                 return
 
 
-atexit.register(release_dropped, everything=True)
+atexit.register(release_dropped)
 
 
 def _after_fork_in_child() -> None:
