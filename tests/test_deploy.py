@@ -127,6 +127,44 @@ def test_every_component_that_reaches_the_lake_has_a_cloud_role_and_the_pge_pods
     assert (spec["namespace"], spec["service_account_name"]) == (pge["metadata"]["namespace"], pge["metadata"]["name"])
 
 
+def test_task_logs_outlive_the_worker_pods_in_s3(s3_server, tmp_path):
+    """The KubernetesExecutor deletes a worker pod when its task ends, and the task's log went with it: the values
+    had no remote logging, so a finished task's log was gone from the UI. Truth: Airflow's own remote log IO, made
+    from the values' [logging] section, ships a log to S3 (moto) and reads it back."""
+    import json
+    from urllib.parse import urlparse
+
+    import boto3
+
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    assert values["config"]["kubernetes_executor"]["delete_worker_pods"] == "True"
+    logging = values["config"]["logging"]
+    folder = urlparse(logging["remote_base_log_folder"])
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=folder.netloc)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SARLAKE_", "AWS_"))}
+    env.update({f"AIRFLOW__LOGGING__{k.upper()}": str(v) for k, v in logging.items()})
+    conn = {"conn_type": "aws", "extra": {"endpoint_url": s3_server, "region_name": "us-east-1"}}
+    env.update({"AIRFLOW_HOME": str(tmp_path), "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                f"AIRFLOW_CONN_{logging['remote_log_conn_id'].upper()}": json.dumps(conn)})
+    relative = "dag_id=forward/run_id=manual__1/task_id=make_products/attempt=1.log"
+    local = tmp_path / "logs" / relative
+    local.parent.mkdir(parents=True)
+    local.write_text("PGE pod pge-interferogram: 12 products published\n")
+    probe = ("import json\n"
+             "from airflow.config_templates.airflow_local_settings import REMOTE_TASK_LOG as remote\n"
+             f"remote.upload(remote.base_log_folder / {relative!r})\n"
+             f"print(json.dumps(remote.read({relative!r}, None)[1]))\n")
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == ["PGE pod pge-interferogram: 12 products published\n"]
+    assert not local.exists(), "delete_local_logs: the worker's copy goes once shipped"
+    s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1", aws_access_key_id="test",
+                      aws_secret_access_key="test")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=folder.netloc, Prefix=folder.path.lstrip("/"))["Contents"]]
+    assert keys == [f"{folder.path.lstrip('/')}/{relative}"]
+
+
 def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
     """MLflow (client, server, UI), dbt and Cosmos each send usage data by default; DO_NOT_TRACK turns all off.
 
