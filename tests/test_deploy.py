@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -163,6 +164,75 @@ def test_task_logs_outlive_the_worker_pods_in_s3(s3_server, tmp_path):
                       aws_secret_access_key="test")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=folder.netloc, Prefix=folder.path.lstrip("/"))["Contents"]]
     assert keys == [f"{folder.path.lstrip('/')}/{relative}"]
+
+
+def test_the_mlflow_server_answers_at_the_tracking_uri_the_values_give(tmp_path):
+    """No manifest ran the MLflow server SARLAKE_MLFLOW_TRACKING_URI names, the values left the artifacts in a local
+    folder that qa_train refuses for pods, and MLflow 3 refuses an API request whose Host it does not allow (only
+    localhost and IP addresses by default): every call to http://mlflow.sarlake.svc:5000 answered "Invalid Host
+    header". Truth: a real ``mlflow server`` started with the manifest's arguments (a local backend and folder)."""
+    import signal
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlparse
+
+    docs = {d["kind"]: d for d in yaml.safe_load_all((DEPLOY / "k8s" / "mlflow.yaml").read_text())}
+    values = yaml.safe_load((DEPLOY / "helm" / "values.yaml").read_text())
+    env = {e["name"]: e["value"] for e in values["env"]}
+    uri = urlparse(env["SARLAKE_MLFLOW_TRACKING_URI"])
+    service, pod = docs["Service"]["metadata"], docs["Deployment"]["spec"]["template"]["spec"]
+    assert uri.hostname == f"{service['name']}.{service['namespace']}.svc"
+    assert uri.port == docs["Service"]["spec"]["ports"][0]["port"]
+    assert pod["serviceAccountName"] == docs["ServiceAccount"]["metadata"]["name"]
+    assert "eks.amazonaws.com/role-arn" in docs["ServiceAccount"]["metadata"]["annotations"]
+    (container,) = pod["containers"]
+    args: dict[str, str | None] = {}
+    given = iter(container["args"])
+    for option in given:
+        args[option] = None if option == "--serve-artifacts" else next(given)  # the one flag without a value
+    assert args["--artifacts-destination"] == env["SARLAKE_MLFLOW_ARTIFACT_ROOT"]
+    assert env["SARLAKE_MLFLOW_ARTIFACT_ROOT"].startswith("s3://"), "the train and qa pods cannot reach a folder"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    local = {"--backend-store-uri": f"sqlite:///{tmp_path / 'mlflow.db'}", "--artifacts-destination": str(tmp_path),
+             "--host": "127.0.0.1", "--port": str(port), "--workers": "1"}
+    argv = [str(a) for k, v in args.items() for a in (k, local.get(k, v)) if a is not None]
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", *argv],
+                              env={**os.environ, "DO_NOT_TRACK": "true"}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+
+    def get(host: str) -> tuple[int, str]:
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/2.0/mlflow/experiments/search?max_results=1",
+                                         headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-3000:]
+                time.sleep(0.5)
+        status, body = get(uri.netloc)
+        assert status == 200, body
+        assert "experiments" in json.loads(body)
+        status, body = get("rebinding.example:5000")  # the check is on: the list above is what lets pods in
+        assert status >= 400
+        assert "Invalid Host header" in body
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
 
 
 def test_no_usage_data_leaves_the_machine_from_make_or_either_image():
