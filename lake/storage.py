@@ -16,8 +16,8 @@ from lake.settings import Settings, get_settings, is_remote
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client  # type: ignore[import-not-found]
 
-__all__ = ["delete", "delete_many", "exists", "join", "list_uris", "local_path", "not_found", "read_bytes", "read_json",
-           "s3_client", "split_s3", "write_bytes", "write_json"]
+__all__ = ["delete", "delete_many", "error_code", "exists", "join", "list_uris", "local_path", "not_found",
+           "read_bytes", "read_json", "s3_client", "split_s3", "write_bytes", "write_json"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,10 +133,15 @@ def exists(uri: str, settings: Settings | None = None) -> bool:
     return local_path(uri).exists()
 
 
-def not_found(exc: Exception) -> bool:
+def error_code(exc: BaseException) -> str:
+    """S3's error code in a boto3 ``ClientError`` (``NoSuchKey``, ``AccessDenied``, a HEAD's bare ``404``); ``""``."""
+    error = getattr(exc, "response", None)
+    return str(error.get("Error", {}).get("Code", "")) if isinstance(error, dict) else ""
+
+
+def not_found(exc: BaseException) -> bool:
     """Whether a boto3 ``ClientError`` is S3 saying "no such object" (a HEAD's bare 404 included)."""
-    error = getattr(exc, "response", None) or {}
-    return str(error.get("Error", {}).get("Code")) in ("404", "NoSuchKey", "NotFound")
+    return error_code(exc) in ("404", "NoSuchKey", "NotFound")
 
 
 def list_entries(

@@ -33,9 +33,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _refused(exc: BaseException) -> bool:
+    from lake.storage import error_code
+
     error = getattr(exc, "response", None)
     if isinstance(error, dict) and type(exc).__module__.startswith("botocore"):
-        code = str(error.get("Error", {}).get("Code", ""))
+        code = error_code(exc)
         status = error.get("ResponseMetadata", {}).get("HTTPStatusCode")
         return code != "ExpiredToken" and (status == 403 or code in _DENIED_CODES)
     return any(marker in str(exc) for marker in _DENIED_TEXT)
@@ -48,10 +50,10 @@ def s3_fault(exc: BaseException) -> S3Fault | None:
             f"S3 refused the lake's credentials ({_first_line(exc)}); set SARLAKE_S3__ACCESS_KEY_ID and "
             "SARLAKE_S3__SECRET_ACCESS_KEY (SQL reads: SARLAKE_S3__READ_ONLY_ACCESS_KEY_ID, ..._SECRET_ACCESS_KEY; "
             "unset: the AWS credential chain) to a key whose policy allows the lake's bucket"))
+    from lake.storage import error_code
+
     module, text = type(exc).__module__, str(exc)
-    error = getattr(exc, "response", None)
-    code = str(error.get("Error", {}).get("Code", "")) if isinstance(error, dict) else ""
-    if code == "NoSuchBucket" or any(marker in text for marker in _NO_BUCKET):
+    if error_code(exc) == "NoSuchBucket" or any(marker in text for marker in _NO_BUCKET):
         return S3Fault(True, (
             f"S3 has no such bucket ({_first_line(exc)}); create it, or set SARLAKE_WAREHOUSE and "
             "SARLAKE_PRODUCTS_ROOT (and SARLAKE_S3__ENDPOINT, if it is another S3) to the lake's bucket"))

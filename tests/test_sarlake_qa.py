@@ -243,7 +243,7 @@ def test_lake_products_get_p_error_and_time_series_leave_bad_ones_out(trained):
         ts = _cli("timeseries", "sydney", "--max-p-error", f"{threshold:.9f}", "--reference", "-34.175", "150.915")
         assert ts.exit_code == 0, ts.output
         met = json.loads(Path(connect().sql("SELECT met_uri FROM products WHERE product_type = 'L3_TS'")
-                              .fetchall()[0][0]).read_text())  # all: see lake.query.connect
+                              .fetchall()[0][0]).read_text())
         assert set(met["provenance"]["inputs"]) == expected
     # a threshold under every score leaves none: the error says which option let them out, not "ingest first"
     below = float(f"{min(p) / 2:.3g}")

@@ -146,7 +146,6 @@ def _made_again(settings, plan: dict, new_id: str, p_error: float, minute: int) 
     from lake.write import upsert
 
     cols = ("product_type", "aoi", "reference_date", "secondary_date", "start_time", "status")
-    # fetchall: a result left part-read when its connection goes can hang DuckDB (see lake.query.connect)
     (found,) = connect(settings, catalogue=False).execute(
         f"SELECT {', '.join(cols)} FROM products WHERE product_id = ?", [plan["original"]]).fetchall()
     row = dict(zip(cols, found, strict=True))
